@@ -1,0 +1,150 @@
+/**
+ * The pgstore program: builds commander from the explicit list of commands, and is the ONLY
+ * place that catches errors, prints them and sets the exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { COMMANDS } from './commands/index.js';
+import type { App } from './commands/app.js';
+import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
+import { colorWanted, Output, type Streams } from './ui/output.js';
+import { redact } from './db/redact.js';
+
+/** pgstore's version, from its package.json. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+interface GlobalFlags {
+  databaseUrl?: string;
+  json?: boolean;
+  quiet?: boolean;
+  color?: boolean;
+  debug?: boolean;
+}
+
+/** Builds the commander program; `app` gives commands their output and options. */
+export function buildProgram(app: App): Command {
+  const program = new Command('pgstore')
+    .description('Run the PostgreSQL side of an application: server, health, and more.')
+    .version(version(), '-V, --version', 'print the pgstore version')
+    .addOption(new Option('-d, --database-url <url>', 'PostgreSQL URL (else DATABASE_URL, PG* variables, or the embedded server)'))
+    .option('--json', 'print results as JSON on stdout')
+    .option('-q, --quiet', 'print nothing on success (errors still go to stderr)')
+    .option('--no-color', 'no colour (also: NO_COLOR=1)')
+    .option('--debug', 'print stack traces and debug details')
+    .showSuggestionAfterError(true)
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 failure, 2 usage or config error, 3 conflict or lock held, 130 cancelled.\n' +
+        'With no --database-url, DATABASE_URL or PG* variables, pgstore runs on its embedded PostgreSQL.\n\n' +
+        'Examples:\n  $ pgstore health\n  $ pgstore server status --json\n  $ DATABASE_URL=postgres://app@db.example.com/app pgstore health --format nagios',
+    );
+  program.exitOverride();
+  program.configureOutput({
+    writeOut: (text) => app.streams.stdout.write(text),
+    writeErr: (text) => app.streams.stderr.write(text),
+    outputError: (text, write) => write(`${app.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`),
+  });
+  for (const register of COMMANDS) {
+    const command = register(app);
+    command.exitOverride().configureHelp({ showGlobalOptions: true });
+    command.configureOutput(program.configureOutput());
+    program.addCommand(command);
+  }
+  return program;
+}
+
+/** Runs pgstore with `argv` and exits with the documented code. */
+export async function main(argv: string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<void> {
+  const env = process.env;
+  let flags: GlobalFlags = {};
+  let commandExitCode: number = ExitCode.ok;
+  const app: App = {
+    env,
+    streams,
+    makeOutput(overrides = {}) {
+      return new Output(
+        {
+          json: !!flags.json,
+          quiet: !!flags.quiet,
+          debug: !!flags.debug,
+          color: colorWanted(flags.color !== false && overrides.color !== false, env, streams.stderr),
+        },
+        streams,
+      );
+    },
+    setExitCode(code) {
+      commandExitCode = code;
+    },
+    setFlags(value) {
+      flags = value as GlobalFlags;
+    },
+    coreOptions(log) {
+      return { databaseUrl: flags.databaseUrl, env, log };
+    },
+  };
+
+  const onSigint = () => {
+    streams.stderr.write('Cancelled.\n');
+    void flush(streams).then(() => process.exit(ExitCode.cancelled));
+  };
+  process.once('SIGINT', onSigint);
+
+  let code: number = ExitCode.ok;
+  try {
+    const program = buildProgram(app);
+    program.hook('preAction', (_root, action) => app.setFlags(action.optsWithGlobals()));
+    await program.parseAsync(argv);
+    code = commandExitCode;
+  } catch (error) {
+    code = report(error, app, flags);
+  }
+  process.off('SIGINT', onSigint);
+  await flush(streams);
+  process.exit(code);
+}
+
+/** Prints an error the documented way and returns its exit code. */
+function report(error: unknown, app: App, flags: GlobalFlags): number {
+  const out = app.makeOutput();
+  if (error instanceof CommanderError) {
+    if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return ExitCode.ok;
+    // commander has printed its one-line message already.
+    app.streams.stderr.write(`${out.c.dim('hint:')} run \`pgstore --help\` or \`pgstore <command> --help\`\n`);
+    return ExitCode.usage;
+  }
+  if (isExitPromptError(error)) error = new CancelledError();
+  if (isPgstoreError(error)) {
+    out.error(error.message, error.hint, flags.debug ? stackOf(error) : undefined);
+    return error.exitCode;
+  }
+  out.error(
+    `unexpected error: ${(error as Error)?.message ?? String(error)}`,
+    'This is a bug in pgstore; please report it with the output of --debug.',
+    flags.debug || process.env.PGSTORE_DEBUG ? stackOf(error) : undefined,
+  );
+  return ExitCode.failure;
+}
+
+function isExitPromptError(error: unknown): boolean {
+  return (error as Error)?.name === 'ExitPromptError';
+}
+
+function stackOf(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  while (current instanceof Error) {
+    parts.push(redact(current.stack ?? current.message));
+    current = current.cause;
+  }
+  return parts.join('\ncaused by: ');
+}
+
+async function flush(streams: Streams): Promise<void> {
+  await Promise.all(
+    [streams.stdout, streams.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))),
+  );
+}

@@ -1,0 +1,55 @@
+/**
+ * `pgstore health`: connectivity, latency, version, size, role and replication, connections,
+ * long and idle transactions, wraparound, disk, for people, scripts and monitors.
+ */
+import { Command, Option } from 'commander';
+import { healthThresholds } from '../core/health-thresholds.js';
+import type { Limits } from '../core/health-types.js';
+import { UsageError } from '../errors.js';
+import { type App, examples } from './app.js';
+
+const camel = (key: string) => key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
+
+function positiveNumber(flag: string) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value) || value < 0) {
+      throw new UsageError(`${flag} must be a number ≥ 0, got '${raw}'`, { hint: 'See `pgstore health --help`.' });
+    }
+    return value;
+  };
+}
+
+export function healthCommand(app: App): Command {
+  const command = new Command('health')
+    .description('check the database: connection, latency, version, size, replication, connections, transactions, wraparound, disk')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'nagios']).default('table'))
+    .addOption(new Option('--timeout <seconds>', 'give up (critical) after this many seconds').default(10).argParser(positiveNumber('--timeout')));
+  for (const t of healthThresholds()) {
+    command.addOption(new Option(`--${t.key}-warning <${t.unit}>`, `warn at this ${t.description} (default ${t.warning})`).argParser(positiveNumber(`--${t.key}-warning`)));
+    command.addOption(new Option(`--${t.key}-critical <${t.unit}>`, `critical at this ${t.description} (default ${t.critical})`).argParser(positiveNumber(`--${t.key}-critical`)));
+  }
+  command.action(async (opts: Record<string, unknown>) => {
+    const out = app.makeOutput();
+    const limits: Limits = {};
+    for (const t of healthThresholds()) {
+      const warning = opts[camel(`${t.key}-warning`)] as number | undefined;
+      const critical = opts[camel(`${t.key}-critical`)] as number | undefined;
+      if (warning !== undefined || critical !== undefined) limits[t.key] = { warning: warning ?? t.warning, critical: critical ?? t.critical };
+    }
+    const { runHealth } = await import('../core/health.js');
+    const report = await runHealth({ ...app.coreOptions((m) => out.info(m)), timeoutSeconds: opts.timeout as number, limits });
+    const format = out.options.json ? 'json' : (opts.format as string);
+    const view = await import('../ui/health-view.js');
+    if (format === 'json') out.json(report);
+    else if (format === 'nagios') out.raw(`${view.nagiosLine(report)}\n`);
+    else if (!out.options.quiet || report.status !== 'ok') out.raw(`${await view.healthTable(out, report)}\n`);
+    app.setExitCode(format === 'nagios' ? view.nagiosExitCode(report) : report.status === 'critical' ? 1 : 0);
+  });
+  return examples(command, [
+    'pgstore health',
+    'pgstore health --json',
+    'pgstore health --format nagios --connections-warning 70 --connections-critical 90',
+    'pgstore health --timeout 3 -d postgres://monitor@db.internal/app',
+  ]);
+}

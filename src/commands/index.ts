@@ -1,0 +1,8 @@
+/**
+ * The explicit list of pgstore's commands, in the order `pgstore --help` shows them.
+ */
+import type { RegisterCommand } from './app.js';
+import { healthCommand } from './health.js';
+import { serverCommand } from './server.js';
+
+export const COMMANDS: RegisterCommand[] = [healthCommand, serverCommand];

@@ -1,0 +1,187 @@
+/**
+ * The list of health checks. Adding a check is adding one entry to HEALTH_CHECKS.
+ */
+import { embeddedDiskUsage } from '../db/embedded.js';
+import * as stats from '../store/server-stats.js';
+import { type CheckContext, type CheckResult, type HealthCheck, type Threshold, grade } from './health-types.js';
+import { THRESHOLDS as T } from './health-thresholds.js';
+
+
+
+/** End-of-life dates of PostgreSQL major versions (postgresql.org/support/versioning). */
+const END_OF_LIFE: Record<number, string> = {
+  11: '2023-11-09', 12: '2024-11-21', 13: '2025-11-13', 14: '2026-11-12', 15: '2027-11-11',
+  16: '2028-11-09', 17: '2029-11-08', 18: '2030-11-14',
+};
+
+const limit = (ctx: CheckContext, t: Threshold) => ctx.limits[t.key] ?? t;
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Human size: 1536 → "1.5 kB". */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
+}
+
+/** Human duration: 90 → "1m 30s". */
+export function formatSeconds(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+export const HEALTH_CHECKS: HealthCheck[] = [
+  {
+    name: 'connection',
+    thresholds: [T.latency],
+    async run(ctx) {
+      const rtt = await stats.roundTripMs(ctx.sql);
+      return {
+        name: 'connection',
+        status: grade(rtt, limit(ctx, T.latency), 'above'),
+        value: round(rtt, 2),
+        unit: 'ms',
+        message: `connected to ${ctx.conn.host}:${ctx.conn.port} as ${ctx.conn.user} in ${round(ctx.connectMs)} ms; round trip ${round(rtt, 2)} ms`,
+      };
+    },
+  },
+  {
+    name: 'server_version',
+    async run(ctx) {
+      const id = await ctx.identity();
+      const major = Math.floor(id.versionNum / 10000);
+      const eol = END_OF_LIFE[major];
+      const expired = eol !== undefined && new Date(eol) < ctx.now;
+      return {
+        name: 'server_version',
+        status: expired ? 'warning' : 'ok',
+        value: id.version,
+        unit: null,
+        message: expired ? `PostgreSQL ${id.version} is past end of life (${eol}); plan an upgrade` : `PostgreSQL ${id.version}`,
+      };
+    },
+  },
+  {
+    name: 'database',
+    async run(ctx) {
+      const id = await ctx.identity();
+      return { name: 'database', status: 'ok', value: id.sizeBytes, unit: 'bytes', message: `${id.database}, ${formatBytes(id.sizeBytes)}` };
+    },
+  },
+  {
+    name: 'role',
+    thresholds: [T.replicationLag],
+    async run(ctx) {
+      const { inRecovery } = await ctx.identity();
+      const results: CheckResult[] = [
+        { name: 'role', status: 'ok', value: inRecovery ? 'replica' : 'primary', unit: null, message: inRecovery ? 'replica (in recovery)' : 'primary' },
+      ];
+      const lim = limit(ctx, T.replicationLag);
+      if (inRecovery) {
+        const delay = await stats.replayDelaySeconds(ctx.sql);
+        results.push({
+          name: 'replication_lag',
+          status: delay === null ? 'unknown' : grade(delay, lim, 'above'),
+          value: delay === null ? null : round(delay),
+          unit: 's',
+          message: delay === null ? 'no transaction replayed yet' : `replaying ${formatSeconds(delay)} behind the primary`,
+        });
+      } else {
+        const replicas = await stats.replicaLags(ctx.sql);
+        results[0]!.message = replicas.length ? `primary with ${replicas.length} replica(s)` : 'primary, no replicas';
+        if (replicas.length) {
+          const lag = Math.max(...replicas.map((r) => r.lagSeconds ?? 0));
+          const worstReplica = replicas.find((r) => (r.lagSeconds ?? 0) === lag)!;
+          results.push({
+            name: 'replication_lag',
+            status: grade(lag, lim, 'above'),
+            value: round(lag),
+            unit: 's',
+            message: `largest replay lag ${formatSeconds(lag)} (${worstReplica.name}, ${worstReplica.state})`,
+          });
+        }
+      }
+      return results;
+    },
+  },
+  {
+    name: 'connections',
+    thresholds: [T.connections],
+    async run(ctx) {
+      const use = await stats.connectionUsage(ctx.sql);
+      const pct = (use.used / use.max) * 100;
+      return {
+        name: 'connections',
+        status: grade(pct, limit(ctx, T.connections), 'above'),
+        value: round(pct),
+        unit: '%',
+        message: `${use.used} of ${use.max} connections in use (${use.reserved} reserved for superusers)`,
+      };
+    },
+  },
+  {
+    name: 'transactions',
+    thresholds: [T.longTransaction, T.idleTransaction],
+    async run(ctx) {
+      const ages = await stats.transactionAges(ctx.sql);
+      return [
+        {
+          name: 'oldest_transaction',
+          status: grade(ages.oldestSeconds, limit(ctx, T.longTransaction), 'above'),
+          value: round(ages.oldestSeconds),
+          unit: 's',
+          message: ages.oldestSeconds > 0 ? `oldest open transaction: ${formatSeconds(ages.oldestSeconds)}` : 'no open transactions',
+        },
+        {
+          name: 'idle_in_transaction',
+          status: grade(ages.oldestIdleSeconds, limit(ctx, T.idleTransaction), 'above'),
+          value: ages.idleInTransaction,
+          unit: 'sessions',
+          message: ages.idleInTransaction
+            ? `${ages.idleInTransaction} session(s) idle in transaction, longest ${formatSeconds(ages.oldestIdleSeconds)}`
+            : 'no sessions idle in transaction',
+        },
+      ];
+    },
+  },
+  {
+    name: 'wraparound',
+    thresholds: [T.wraparound],
+    async run(ctx) {
+      const { age, database } = await stats.wraparoundAge(ctx.sql);
+      const pct = (age / 2 ** 31) * 100;
+      return {
+        name: 'wraparound',
+        status: grade(pct, limit(ctx, T.wraparound), 'above'),
+        value: round(pct, 2),
+        unit: '%',
+        message: `oldest transaction ID age ${age.toLocaleString('en-US')} (${round(pct, 2)}% of 2^31, database ${database})`,
+      };
+    },
+  },
+  {
+    name: 'disk',
+    thresholds: [T.diskFree],
+    async run(ctx) {
+      if (!ctx.embedded) return undefined;
+      const disk = embeddedDiskUsage(ctx.embedded);
+      const pct = (disk.freeBytes / disk.totalBytes) * 100;
+      return {
+        name: 'disk',
+        status: grade(pct, limit(ctx, T.diskFree), 'below'),
+        value: round(pct),
+        unit: '%',
+        message: `${formatBytes(disk.freeBytes)} free of ${formatBytes(disk.totalBytes)} under ${ctx.embedded.home}`,
+      };
+    },
+  },
+];
+

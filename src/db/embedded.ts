@@ -1,0 +1,265 @@
+/**
+ * pgstore's embedded PostgreSQL: a private cluster under $PGSTORE_HOME, created on first use,
+ * started on demand and left running. It listens on 127.0.0.1 and a private socket folder,
+ * with scram-sha-256 password auth; the generated password lives in a 0600 file.
+ * As root, the server runs as an existing unprivileged account (default `postgres`).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ConfigError, ConflictError, EmbeddedServerError } from '../errors.js';
+import { type Account, findAccount, firstUnreachable, isRoot } from '../tools/accounts.js';
+import { binariesReachableBy, locateBinaries } from '../tools/postgres-binaries.js';
+import { type ClusterPaths, initCluster, startCluster, stopCluster, stopClusterWhenGone } from '../tools/postgres-server.js';
+import { acquireFileLock, processAlive } from '../util/file-lock.js';
+import { EMBEDDED_USER, type EmbeddedTarget, type ServerConnection } from './config.js';
+import { registerSecret } from './redact.js';
+
+export interface EmbeddedLayout {
+  home: string;
+  dataDir: string;
+  logFile: string;
+  passwordFile: string;
+  lockFile: string;
+  socketDir: string;
+}
+
+export interface EmbeddedStatus {
+  home: string;
+  dataDir: string;
+  logFile: string;
+  initialized: boolean;
+  running: boolean;
+  pid: number | undefined;
+  port: number | undefined;
+  socketDir: string;
+  /** Major version of the cluster's data (PG_VERSION). */
+  dataVersion: string | undefined;
+  /** Seconds since the server started. */
+  uptimeSeconds: number | undefined;
+}
+
+export interface EnsureOptions {
+  /** Stop the server when this process dies (the test harness uses it). */
+  stopWhenProcessDies?: number;
+  /** Called with progress messages ("Creating the embedded cluster..."). */
+  log?: (message: string) => void;
+}
+
+/** Where everything of the embedded server lives under its home folder. */
+export function embeddedLayout(home: string, port: number): EmbeddedLayout {
+  const runDir = join(home, 'run');
+  // Unix socket paths are limited to 107 bytes; fall back to a short private folder.
+  const socketDir =
+    join(runDir, `.s.PGSQL.${port}`).length <= 100
+      ? runDir
+      : join(tmpdir(), `pgstore-${createHash('sha256').update(home).digest('hex').slice(0, 12)}`);
+  return {
+    home,
+    dataDir: join(home, 'data'),
+    logFile: join(home, 'log', 'postgresql.log'),
+    passwordFile: join(home, 'password'),
+    lockFile: join(home, 'start.lock'),
+    socketDir,
+  };
+}
+
+/** The account the server runs as: the current one, or (as root) an unprivileged one. */
+export function serverAccount(env: Record<string, string | undefined> = process.env): Account | undefined {
+  if (!isRoot()) return undefined;
+  const name = env.PGSTORE_SERVER_USER || 'postgres';
+  const account = findAccount(name);
+  if (!account) {
+    throw new ConfigError([`running as root, the embedded server needs an unprivileged account, and there is no account named '${name}'`], {
+      hint: 'Create one (e.g. `useradd --system --home-dir /var/lib/postgresql postgres`), set PGSTORE_SERVER_USER to an existing one, or run pgstore as a normal user.',
+    });
+  }
+  if (account.uid === 0) {
+    throw new ConfigError([`PGSTORE_SERVER_USER '${name}' is root; PostgreSQL refuses to run as root`], {
+      hint: 'Name an unprivileged account.',
+    });
+  }
+  return account;
+}
+
+/** Reads postmaster.pid: is the server up, on which port and socket folder. Never spawns. */
+export function embeddedStatus(target: EmbeddedTarget): EmbeddedStatus {
+  const layout = embeddedLayout(target.home, target.port);
+  const status: EmbeddedStatus = {
+    home: layout.home,
+    dataDir: layout.dataDir,
+    logFile: layout.logFile,
+    initialized: existsSync(join(layout.dataDir, 'PG_VERSION')),
+    running: false,
+    pid: undefined,
+    port: undefined,
+    socketDir: layout.socketDir,
+    dataVersion: undefined,
+    uptimeSeconds: undefined,
+  };
+  if (!status.initialized) return status;
+  status.dataVersion = readFileSync(join(layout.dataDir, 'PG_VERSION'), 'utf8').trim();
+  let lines: string[];
+  try {
+    lines = readFileSync(join(layout.dataDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return status;
+  }
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return status;
+  status.pid = pid;
+  status.port = Number(lines[3]) || undefined;
+  status.socketDir = lines[4]?.trim() || layout.socketDir;
+  status.uptimeSeconds = Math.max(0, Math.round(Date.now() / 1000 - Number(lines[2])));
+  status.running = (lines[7] ?? '').trim() === 'ready';
+  return status;
+}
+
+/** The connection to the embedded server on `port`, with the password from its file. */
+export function embeddedConnection(target: EmbeddedTarget, port: number): ServerConnection {
+  const layout = embeddedLayout(target.home, port);
+  const password = readFileSync(layout.passwordFile, 'utf8').trim();
+  registerSecret(password);
+  return {
+    kind: 'server',
+    source: 'embedded',
+    host: '127.0.0.1',
+    port,
+    user: EMBEDDED_USER,
+    password,
+    database: target.database,
+    sslmode: 'disable',
+    params: {},
+    pool: target.pool,
+  };
+}
+
+/** Starts the embedded server if it is not running (creating it first if needed). */
+export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOptions = {}): Promise<ServerConnection> {
+  const now = embeddedStatus(target);
+  if (now.running && now.port) return embeddedConnection(target, now.port);
+
+  const account = serverAccount();
+  prepareHome(target.home, account);
+  const layout = embeddedLayout(target.home, target.port);
+  const lock = await acquireFileLock(layout.lockFile, { purpose: 'the embedded server start', waitMs: 180_000 });
+  try {
+    const again = embeddedStatus(target);
+    if (again.running && again.port) return embeddedConnection(target, again.port);
+    const binaries = binariesReachableBy(locateBinaries(), account, target.home);
+    const paths: ClusterPaths = { binaries, dataDir: layout.dataDir, logFile: layout.logFile, account };
+    if (!again.initialized) {
+      options.log?.(`Creating the embedded PostgreSQL cluster in ${layout.dataDir}...`);
+      await createCluster(paths, layout, account, target.port);
+    }
+    await assertPortFree(target.port);
+    ensureOwnedDir(layout.socketDir, account);
+    ensureOwnedDir(dirname(layout.logFile), account);
+    options.log?.(`Starting the embedded PostgreSQL server on 127.0.0.1:${target.port}...`);
+    await startCluster(paths, target.port);
+    if (options.stopWhenProcessDies) stopClusterWhenGone(paths, options.stopWhenProcessDies);
+    if (!again.initialized) await createDefaultDatabase(target);
+  } finally {
+    await lock.release();
+  }
+  return embeddedConnection(target, target.port);
+}
+
+/** Stops the embedded server if it runs; says whether it was running. */
+export async function stopEmbedded(target: EmbeddedTarget): Promise<boolean> {
+  const status = embeddedStatus(target);
+  if (!status.pid) return false;
+  const account = serverAccount();
+  const binaries = binariesReachableBy(locateBinaries(), account, target.home);
+  await stopCluster({ binaries, dataDir: status.dataDir, logFile: status.logFile, account });
+  return true;
+}
+
+/** Free space on the file system holding the embedded data folder. */
+export function embeddedDiskUsage(target: EmbeddedTarget): { freeBytes: number; totalBytes: number } {
+  const stats = statfsSync(existsSync(target.home) ? target.home : dirname(target.home));
+  return { freeBytes: stats.bavail * stats.bsize, totalBytes: stats.blocks * stats.bsize };
+}
+
+function prepareHome(home: string, account: Account | undefined): void {
+  if (account) {
+    const blocked = firstUnreachable(home, account);
+    if (blocked) {
+      throw new ConfigError([`the server account '${account.name}' cannot enter ${blocked}, so it cannot reach PGSTORE_HOME ${home}`], {
+        hint: 'Set PGSTORE_HOME to a folder whose parents it can enter, e.g. /var/lib/pgstore (the default for root).',
+      });
+    }
+  }
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  // As root the home is entered (not listed) by the server account; its secrets stay 0600.
+  chmodSync(home, account ? 0o711 : 0o700);
+}
+
+function ensureOwnedDir(dir: string, account: Account | undefined): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (account) chownSync(dir, account.uid, account.gid);
+  chmodSync(dir, 0o700);
+}
+
+async function createCluster(paths: ClusterPaths, layout: EmbeddedLayout, account: Account | undefined, port: number): Promise<void> {
+  rmSync(layout.dataDir, { recursive: true, force: true });
+  ensureOwnedDir(layout.dataDir, account);
+  ensureOwnedDir(layout.socketDir, account);
+  ensureOwnedDir(dirname(layout.logFile), account);
+  const password = existsSync(layout.passwordFile)
+    ? readFileSync(layout.passwordFile, 'utf8').trim()
+    : randomBytes(24).toString('base64url');
+  writeFileSync(layout.passwordFile, `${password}\n`, { mode: 0o600 });
+  chmodSync(layout.passwordFile, 0o600);
+  // initdb reads the password from a file the server account can read; removed right after.
+  const pwfile = join(layout.socketDir, 'initdb.pw');
+  writeFileSync(pwfile, password, { mode: 0o600 });
+  if (account) chownSync(pwfile, account.uid, account.gid);
+  try {
+    await initCluster(paths, EMBEDDED_USER, pwfile);
+  } catch (error) {
+    rmSync(layout.dataDir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    rmSync(pwfile, { force: true });
+  }
+  appendFileSync(
+    join(layout.dataDir, 'postgresql.conf'),
+    [
+      '',
+      '# Added by pgstore: local connections only, through TCP on 127.0.0.1 and a private socket folder.',
+      "listen_addresses = '127.0.0.1'",
+      `port = ${port}`,
+      `unix_socket_directories = '${layout.socketDir.replace(/'/g, "''")}'`,
+      'unix_socket_permissions = 0700',
+      "password_encryption = 'scram-sha-256'",
+      '',
+    ].join('\n'),
+  );
+}
+
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
+        reject(
+          new ConflictError(`port ${port} on 127.0.0.1 is already in use by another program`, {
+            hint: `Choose another port for the embedded server: PGSTORE_PORT=${port === 65535 ? port - 1 : port + 1} pgstore ...`,
+          }),
+        );
+      } else reject(new EmbeddedServerError(`cannot check port ${port}: ${error.message}`));
+    });
+    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+async function createDefaultDatabase(target: EmbeddedTarget): Promise<void> {
+  const { withAdminSql } = await import('./pool.js');
+  await withAdminSql(embeddedConnection(target, target.port), async (sql) => {
+    const [row] = await sql`select 1 from pg_database where datname = ${target.database}`;
+    if (!row) await sql.unsafe(`create database "${target.database.replace(/"/g, '""')}"`);
+  });
+}

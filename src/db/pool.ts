@@ -1,0 +1,144 @@
+/**
+ * postgres.js pools built from a resolved connection. The driver is loaded lazily: commands
+ * that never touch the database do not pay for it.
+ */
+import type { Options, PostgresType, Sql } from 'postgres';
+import { ConnectionError } from '../errors.js';
+import type { ConnectionTarget, ServerConnection } from './config.js';
+import { ensureEmbedded, type EnsureOptions } from './embedded.js';
+import { redact } from './redact.js';
+
+export type Db = Sql<Record<string, PostgresType>>;
+
+export interface PoolOptions {
+  /** Overrides the pool's connect timeout, in seconds (health's --timeout). */
+  connectTimeoutSeconds?: number;
+  /** Overrides the pool size. */
+  max?: number;
+  /** Connect to another database on the same server (e.g. `postgres` for admin work). */
+  database?: string;
+  /** application_name reported to the server. */
+  applicationName?: string;
+}
+
+/** The driver options for a connection: pool settings applied, SSL mode mapped. */
+export function driverOptions(conn: ServerConnection, options: PoolOptions = {}): Options<Record<string, PostgresType>> {
+  const isSocket = conn.host.startsWith('/');
+  return {
+    host: isSocket ? undefined : conn.host,
+    path: isSocket ? `${conn.host}/.s.PGSQL.${conn.port}` : undefined,
+    port: conn.port,
+    user: conn.user,
+    pass: conn.password,
+    database: options.database ?? conn.database,
+    ssl: sslOption(conn.sslmode),
+    max: options.max ?? conn.pool.max,
+    idle_timeout: conn.pool.idleTimeoutSeconds,
+    connect_timeout: options.connectTimeoutSeconds ?? conn.pool.acquireTimeoutSeconds,
+    onnotice: () => undefined,
+    connection: {
+      application_name: options.applicationName ?? conn.params.application_name ?? 'pgstore',
+      ...Object.fromEntries(Object.entries(conn.params).filter(([key]) => key !== 'application_name' && key !== 'options')),
+    },
+  };
+}
+
+function sslOption(mode: ServerConnection['sslmode']): Options<Record<string, PostgresType>>['ssl'] {
+  switch (mode) {
+    case undefined:
+    case 'disable':
+      return false;
+    case 'allow':
+    case 'prefer':
+    case 'require':
+    case 'verify-full':
+      return mode;
+    case 'verify-ca':
+      return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
+  }
+}
+
+/** Opens a pool on a server connection. Connections are made on first use. */
+export async function openPool(conn: ServerConnection, options: PoolOptions = {}): Promise<Db> {
+  const { default: postgres } = await import('postgres');
+  return postgres(driverOptions(conn, options));
+}
+
+/** Resolves the embedded target to a running server; a server connection is returned as is. */
+export async function serverFor(target: ConnectionTarget, options: EnsureOptions = {}): Promise<ServerConnection> {
+  return target.kind === 'embedded' ? ensureEmbedded(target, options) : target;
+}
+
+/**
+ * Opens a pool on `target` (starting the embedded server if needed) and proves it with a
+ * round trip, turning connection failures into one clear ConnectionError.
+ */
+export async function connectPool(target: ConnectionTarget, options: PoolOptions & EnsureOptions = {}): Promise<{ sql: Db; conn: ServerConnection }> {
+  const conn = await serverFor(target, options);
+  const sql = await openPool(conn, options);
+  try {
+    await sql`select 1`;
+  } catch (error) {
+    await sql.end({ timeout: 0 }).catch(() => undefined);
+    throw connectionError(error, conn, options.database);
+  }
+  if (conn.pool.min > 1) {
+    // Pre-open min_connections so the first burst of queries does not wait for handshakes.
+    const warm = Math.min(conn.pool.min, options.max ?? conn.pool.max);
+    await Promise.all(Array.from({ length: warm - 1 }, () => sql`select 1`)).catch(() => undefined);
+  }
+  return { sql, conn };
+}
+
+/** Runs `fn` with a one-connection pool on the server's `postgres` database, then closes it. */
+export async function withAdminSql<T>(conn: ServerConnection, fn: (sql: Db) => Promise<T>, database = 'postgres'): Promise<T> {
+  const sql = await openPool(conn, { database, max: 1 });
+  try {
+    return await fn(sql);
+  } catch (error) {
+    throw isConnectFailure(error) ? connectionError(error, conn, database) : error;
+  } finally {
+    await sql.end({ timeout: 5 }).catch(() => undefined);
+  }
+}
+
+interface DriverError {
+  code?: string;
+  message?: string;
+  errno?: string;
+}
+
+/** True when an error is a failure to reach or log in to the server (not a query error). */
+export function isConnectFailure(error: unknown): boolean {
+  const code = (error as DriverError)?.code ?? '';
+  return (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT', 'ENOENT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'SASL_SIGNATURE_MISMATCH', 'AUTH_TYPE_NOT_IMPLEMENTED'].includes(code) ||
+    /^(28|3D|08|57P0)/.test(code)
+  );
+}
+
+/** A one-line, password-free explanation of a connection failure, with what to do. */
+export function connectionError(error: unknown, conn: ServerConnection, database = conn.database): ConnectionError {
+  const code = (error as DriverError)?.code ?? '';
+  const where = `${conn.host}:${conn.port}`;
+  const detail = redact((error as DriverError)?.message ?? String(error));
+  const make = (message: string, hint: string) => new ConnectionError(redact(message), { hint, cause: error });
+  switch (true) {
+    case code === 'ECONNREFUSED' || code === 'ENOENT':
+      return make(`cannot connect to ${where}: connection refused`, 'Is the server running, and are the host and port right?');
+    case code === 'ENOTFOUND' || code === 'EAI_AGAIN':
+      return make(`cannot connect to ${where}: host '${conn.host}' not found`, 'Check the host name in the connection URL.');
+    case code === 'CONNECT_TIMEOUT' || code === 'ETIMEDOUT':
+      return make(`cannot connect to ${where}: timed out`, 'Check the host, port and firewall; raise acquire_timeout if the server is slow.');
+    case code === '28P01' || code === 'SASL_SIGNATURE_MISMATCH':
+      return make(`password authentication failed for user '${conn.user}' at ${where}`, 'Check the password (URL, PGPASSWORD or ~/.pgpass).');
+    case code === '28000':
+      return make(`the server at ${where} refused user '${conn.user}': ${detail}`, 'Check the user name and the server\'s pg_hba.conf.');
+    case code === '3D000':
+      return make(`database '${database}' does not exist on ${where}`, 'Create it with `pgstore setup`, or fix the database name.');
+    case code.startsWith('57P0'):
+      return make(`the server at ${where} is shutting down or starting: ${detail}`, 'Try again in a moment.');
+    default:
+      return make(`cannot connect to ${where}: ${detail}`, 'Check the connection settings (see `pgstore --help`).');
+  }
+}

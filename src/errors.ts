@@ -1,0 +1,78 @@
+/**
+ * pgstore's error classes. Every expected failure is one of these: it carries the
+ * process exit code (a documented contract) and a hint telling the user what to do.
+ * Only src/cli.ts turns them into output and an exit code.
+ */
+
+/** The exit codes pgstore promises (README, "Exit codes"). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  conflict: 3,
+  cancelled: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  exitCode?: number;
+}
+
+/** Base class: an expected failure with an exit code and a hint. */
+export class PgstoreError extends Error {
+  readonly exitCode: number;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options.exitCode ?? ExitCode.failure;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad flags, bad configuration, bad input: exit 2. */
+export class UsageError extends PgstoreError {
+  constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> = {}) {
+    super(message, { ...options, exitCode: ExitCode.usage });
+  }
+}
+
+/** Invalid connection or tool configuration: exit 2. Lists every problem found. */
+export class ConfigError extends UsageError {
+  readonly problems: string[];
+  constructor(problems: string[], options: Omit<ErrorOptions, 'exitCode'> = {}) {
+    super(problems.join('; '), options);
+    this.problems = problems;
+  }
+}
+
+/** Something else holds what we need (a lock, a port, a busy target): exit 3. */
+export class ConflictError extends PgstoreError {
+  constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> = {}) {
+    super(message, { ...options, exitCode: ExitCode.conflict });
+  }
+}
+
+/** The user said no, or pressed Ctrl+C: exit 130. */
+export class CancelledError extends PgstoreError {
+  constructor(message = 'Cancelled.', options: Omit<ErrorOptions, 'exitCode'> = {}) {
+    super(message, { ...options, exitCode: ExitCode.cancelled });
+  }
+}
+
+/** The database could not be reached or refused us: exit 1. */
+export class ConnectionError extends PgstoreError {}
+
+/** An external program (pg_ctl, dbmate, pg_dump...) failed or is missing: exit 1. */
+export class ToolError extends PgstoreError {}
+
+/** The embedded server could not be prepared or started: exit 1. */
+export class EmbeddedServerError extends PgstoreError {}
+
+/** True for errors pgstore raised on purpose (no stack trace needed). */
+export function isPgstoreError(error: unknown): error is PgstoreError {
+  return error instanceof PgstoreError;
+}

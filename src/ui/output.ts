@@ -1,0 +1,90 @@
+/**
+ * Output discipline: results on stdout (a table for people, JSON for programs); logs,
+ * progress and errors on stderr. --quiet silences everything but errors; colour only on a
+ * terminal, never with --no-color or NO_COLOR.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import { redact } from '../db/redact.js';
+
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+  color: boolean;
+  debug: boolean;
+}
+
+export interface Streams {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin?: { isTTY?: boolean };
+}
+
+/** Whether colour is wanted on a stream, given the flags and the environment. */
+export function colorWanted(flag: boolean, env: Record<string, string | undefined>, stream: { isTTY?: boolean }): boolean {
+  if (!flag || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return !!stream.isTTY && env.TERM !== 'dumb';
+}
+
+export class Output {
+  readonly c: ChalkInstance;
+  readonly options: OutputOptions;
+  private readonly streams: Streams;
+
+  constructor(options: OutputOptions, streams: Streams) {
+    this.options = options;
+    this.streams = streams;
+    this.c = new Chalk({ level: options.color ? 1 : 0 });
+  }
+
+  /** True when stdin and stderr are terminals (prompts and progress bars allowed). */
+  get interactive(): boolean {
+    return !!this.streams.stdin?.isTTY && !!this.streams.stderr.isTTY;
+  }
+
+  get stderrIsTTY(): boolean {
+    return !!this.streams.stderr.isTTY;
+  }
+
+  /** A result line on stdout (suppressed by --quiet). */
+  result(text: string): void {
+    if (!this.options.quiet) this.streams.stdout.write(`${text}\n`);
+  }
+
+  /** A JSON document on stdout (always printed: the caller asked for it). */
+  json(value: unknown): void {
+    this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Raw text on stdout, for output a program consumes (a URL, a file). */
+  raw(text: string): void {
+    this.streams.stdout.write(text);
+  }
+
+  /** A progress or informational message on stderr (suppressed by --quiet and --json). */
+  info(text: string): void {
+    if (!this.options.quiet && !this.options.json) this.streams.stderr.write(`${redact(text)}\n`);
+  }
+
+  /** A warning on stderr (suppressed by --quiet). */
+  warn(text: string): void {
+    if (!this.options.quiet) this.streams.stderr.write(`${this.c.yellow('warning:')} ${redact(text)}\n`);
+  }
+
+  /** An error line and its hint on stderr; always printed. */
+  error(message: string, hint?: string, detail?: string): void {
+    this.streams.stderr.write(`${this.c.red('error:')} ${redact(message)}\n`);
+    if (hint) this.streams.stderr.write(`${this.c.dim('hint:')} ${redact(hint)}\n`);
+    if (detail) this.streams.stderr.write(`${this.c.dim(redact(detail))}\n`);
+  }
+
+  /** Debug text on stderr, only with --debug. */
+  debug(text: string): void {
+    if (this.options.debug) this.streams.stderr.write(`${this.c.dim(redact(text))}\n`);
+  }
+
+  /** The raw stderr stream, for progress bars. */
+  get stderr(): NodeJS.WritableStream {
+    return this.streams.stderr;
+  }
+}
