@@ -185,14 +185,15 @@ export function embeddedDiskUsage(target: EmbeddedTarget): { freeBytes: number; 
 
 function prepareHome(home: string, account: Account | undefined): void {
   if (account) {
-    const blocked = firstUnreachable(home, account);
+    // The home itself is made enterable below; its parents must already be.
+    const blocked = firstUnreachable(dirname(home), account);
     if (blocked) {
       throw new ConfigError([`the server account '${account.name}' cannot enter ${blocked}, so it cannot reach PGSTORE_HOME ${home}`], {
         hint: 'Set PGSTORE_HOME to a folder whose parents it can enter, e.g. /var/lib/pgstore (the default for root).',
       });
     }
   }
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  mkdirSync(home, { recursive: true, mode: account ? 0o711 : 0o700 });
   // As root the home is entered (not listed) by the server account; its secrets stay 0600.
   chmodSync(home, account ? 0o711 : 0o700);
 }

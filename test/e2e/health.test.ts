@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, runCli, testServerEnv } from '../helpers/cli.js';
+import { useTestDatabase } from '../helpers/db.js';
+
+describe('pgstore health', () => {
+  const db = useTestDatabase();
+
+  it('reports every check as JSON for a database URL', async () => {
+    const result = await runCli(['health', '--json'], { env: cleanEnv({ DATABASE_URL: db.url }) });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.status).toBe('ok');
+    expect(typeof report.durationMs).toBe('number');
+    const names = report.checks.map((c: { name: string }) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['connection', 'server_version', 'database', 'role', 'connections', 'oldest_transaction', 'idle_in_transaction', 'wraparound']));
+    for (const check of report.checks) {
+      expect(Object.keys(check).sort()).toEqual(['message', 'name', 'status', 'unit', 'value']);
+    }
+    expect(report.checks.find((c: { name: string }) => c.name === 'database').message).toContain(db.name);
+  });
+
+  it('checks the embedded default, disk included', async () => {
+    const result = await runCli(['health', '--json'], { env: testServerEnv() });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.checks.map((c: { name: string }) => c.name)).toContain('disk');
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * A database of one's own for a test file: created from the template, dropped afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { resolveConnection, type ServerConnection } from '../../src/db/config.js';
+import { openPool, withAdminSql, type Db } from '../../src/db/pool.js';
+import { TEMPLATE_DB } from './server-info.js';
+
+export interface TestDatabase {
+  name: string;
+  /** Superuser URL of this database (with password). */
+  url: string;
+  conn: ServerConnection;
+  sql: Db;
+}
+
+function adminConn(): ServerConnection {
+  return resolveConnection({ databaseUrl: inject('pgServer').adminUrl, env: {} }) as ServerConnection;
+}
+
+/** Creates a fresh database from the template; `drop` removes it. */
+export async function createTestDatabase(template = TEMPLATE_DB): Promise<TestDatabase & { drop(): Promise<void> }> {
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const admin = adminConn();
+  await withAdminSql(admin, async (sql) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await sql.unsafe(`create database ${name} template ${template}`);
+        return;
+      } catch (error) {
+        // 55006: the template is being copied by another test file right now.
+        if ((error as { code?: string }).code !== '55006' || attempt > 50) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  });
+  const conn: ServerConnection = { ...admin, database: name };
+  const url = adminUrlFor(name);
+  const sql = await openPool(conn);
+  return {
+    name,
+    url,
+    conn,
+    sql,
+    async drop() {
+      await sql.end({ timeout: 5 });
+      await withAdminSql(admin, (s) => s.unsafe(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
+
+/** The superuser URL for another database on the test server. */
+export function adminUrlFor(database: string): string {
+  const url = new URL(inject('pgServer').adminUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** Registers beforeAll/afterAll hooks giving the file its own database. */
+export function useTestDatabase(): TestDatabase {
+  const holder = {} as TestDatabase & { drop?: () => Promise<void> };
+  let created: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  beforeAll(async () => {
+    created = await createTestDatabase();
+    Object.assign(holder, created);
+  });
+  afterAll(async () => {
+    await created?.drop();
+  });
+  return holder;
+}

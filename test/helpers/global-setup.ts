@@ -1,0 +1,42 @@
+/**
+ * Starts the project's own embedded PostgreSQL (the module the product uses) in a temporary
+ * home on a free port, prepares a template database once, and stops it all afterwards.
+ * The server also stops by itself if this process is killed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { connectionUrl, DEFAULT_POOL, type EmbeddedTarget } from '../../src/db/config.js';
+import { ensureEmbedded, stopEmbedded } from '../../src/db/embedded.js';
+import { withAdminSql } from '../../src/db/pool.js';
+import { TEMPLATE_DB, type TestServer } from './server-info.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const home = mkdtempSync(join(tmpdir(), 'pgstore-test-'));
+  const port = await freePort();
+  const target: EmbeddedTarget = { kind: 'embedded', source: 'embedded', home, port, database: 'pgstore', pool: DEFAULT_POOL };
+  const conn = await ensureEmbedded(target, { stopWhenProcessDies: process.pid });
+  await withAdminSql(conn, async (sql) => {
+    await sql.unsafe(`drop database if exists ${TEMPLATE_DB}`);
+    await sql.unsafe(`create database ${TEMPLATE_DB}`);
+  });
+  const info: TestServer = { home, port, password: conn.password!, user: conn.user, adminUrl: connectionUrl({ ...conn, database: 'postgres' }) };
+  project.provide('pgServer', info);
+  return async () => {
+    await stopEmbedded(target).catch(() => undefined);
+    rmSync(home, { recursive: true, force: true });
+  };
+}
