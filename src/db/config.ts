@@ -5,10 +5,10 @@
  * Every problem is reported at once, in one ConfigError (exit 2), with passwords redacted.
  */
 import { homedir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { lookupPgpass, pgpassPath } from './pgpass.js';
-import { redact, registerSecret } from './redact.js';
+import { redact, redactUrl, registerSecret } from './redact.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -101,9 +101,7 @@ export function resolveConnection(options: ResolveOptions = {}): ConnectionTarge
 
   if (url) {
     const parsed = parseUrl(url.text, url.from, problems);
-    if (parsed) {
-      for (const [key, value] of parsed.searchParams) query[key] = value;
-    }
+    if (parsed) Object.assign(query, parseQuery(parsed.search, url.from, problems));
     target = fromParts(url.from, parsed, query, env, home, problems);
   } else if (hasLibpqVariables(env)) {
     target = fromParts('libpq', undefined, query, env, home, problems);
@@ -131,23 +129,33 @@ export function hasLibpqVariables(env: Env): boolean {
   return ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER', 'PGDATABASE', 'PGSERVICE'].some((key) => !!env[key]);
 }
 
-/** Where the embedded server keeps its files: PGSTORE_HOME, else a per-user default. */
+/**
+ * Where the embedded server keeps its files: PGSTORE_HOME (made absolute), else a per-user
+ * default. A relative XDG_DATA_HOME is invalid by the XDG spec and is ignored.
+ */
 export function embeddedHome(env: Env, home: string, isRoot: boolean): string {
-  if (env.PGSTORE_HOME) return env.PGSTORE_HOME;
+  if (env.PGSTORE_HOME) return resolve(env.PGSTORE_HOME);
   if (isRoot) return '/var/lib/pgstore';
-  return join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'pgstore');
+  const xdg = env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(home, '.local', 'share');
+  return join(xdg, 'pgstore');
 }
 
 function parseUrl(text: string, from: string, problems: string[]): URL | undefined {
+  // The text is never echoed as is: a URL that does not parse may still hold a password.
+  const notAUrl = () =>
+    problems.push(`${from} is not a URL: '${redactUrl(text)}' (expected postgres://user:password@host:port/database)`);
   let parsed: URL;
   try {
     parsed = new URL(text);
   } catch {
-    const portMatch = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(text);
-    if (portMatch && Number(portMatch[1]) > 65535) {
-      problems.push(`${from}: port ${portMatch[1]} is out of range (1-65535)`);
+    // scheme://[userinfo@]host:PORT[/?#...]; skipped when an @ follows, which means the
+    // "port" is really part of a password holding a / ? or #.
+    const portMatch = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#@[\]]*):([^/?#@]*)(?=[/?#]|$)/i.exec(text);
+    if (portMatch && portMatch[1] && !text.slice(portMatch[0].length).includes('@')) {
+      parsePort(portMatch[1], from, problems);
+      if (/^\d+$/.test(portMatch[1]) && Number(portMatch[1]) <= 65535) notAUrl();
     } else {
-      problems.push(`${from} is not a URL: '${text}' (expected postgres://user:password@host:port/database)`);
+      notAUrl();
     }
     return undefined;
   }
@@ -155,7 +163,39 @@ function parseUrl(text: string, from: string, problems: string[]): URL | undefin
     problems.push(`${from}: unsupported scheme '${parsed.protocol.replace(/:$/, '')}' (use postgres:// or postgresql://)`);
     return undefined;
   }
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    // postgres:host/db parses as a URL with no host at all
+    notAUrl();
+    return undefined;
+  }
   return parsed;
+}
+
+/**
+ * Query parameters the way libpq reads them: percent-decoding only (a `+` stays a plus,
+ * unlike URLSearchParams, which would turn `password=a+b` into `a b`).
+ */
+function parseQuery(search: string, from: string, problems: string[]): Record<string, string> {
+  const query: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const pair of search.replace(/^\?/, '').split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const rawKey = eq < 0 ? pair : pair.slice(0, eq);
+    const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
+    let key: string;
+    try {
+      key = decodeURIComponent(rawKey);
+    } catch {
+      problems.push(`${from}: malformed percent-encoding in a query parameter name`);
+      continue;
+    }
+    try {
+      query[key] = decodeURIComponent(rawValue);
+    } catch {
+      problems.push(`${from}: malformed percent-encoding in the value of query parameter '${key}'`);
+    }
+  }
+  return query;
 }
 
 function fromParts(
@@ -166,36 +206,40 @@ function fromParts(
   home: string,
   problems: string[],
 ): Omit<ServerConnection, 'pool'> {
-  const decode = (value: string) => {
+  // Never echoes the value: it may be the password.
+  const decode = (value: string, part: string) => {
     try {
       return decodeURIComponent(value);
     } catch {
-      problems.push(`${source}: malformed percent-encoding in '${value}'`);
+      problems.push(`${source}: malformed percent-encoding in the ${part}`);
       return value;
     }
   };
-  const urlHost = url?.hostname ? decode(url.hostname.replace(/^\[(.*)\]$/, '$1')) : undefined;
+  if (url?.password) registerSecret(url.password); // masked even if it fails to decode
+  const urlHost = url?.hostname ? decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host') : undefined;
   const host = query.host || urlHost || env.PGHOST || env.PGHOSTADDR || 'localhost';
   const port = parsePort(query.port || url?.port || undefined, source, problems) ?? parsePort(env.PGPORT, 'PGPORT', problems) ?? 5432;
-  const user = (url?.username ? decode(url.username) : undefined) || query.user || env.PGUSER || safeUserName();
-  const pathDb = url?.pathname && url.pathname !== '/' ? decode(url.pathname.slice(1)) : undefined;
+  const user = (url?.username ? decode(url.username, 'user name') : undefined) || query.user || env.PGUSER || safeUserName();
+  const pathDb = url?.pathname && url.pathname !== '/' ? decode(url.pathname.slice(1), 'database name') : undefined;
   const database = pathDb || query.dbname || env.PGDATABASE || user;
-  let password = (url?.password ? decode(url.password) : undefined) || query.password || env.PGPASSWORD;
+  // Like libpq, an empty password counts as none, so ~/.pgpass is consulted.
+  let password = (url?.password ? decode(url.password, 'password') : undefined) || query.password || env.PGPASSWORD || undefined;
   if (password === undefined) {
-    password = lookupPgpass(pgpassPath(env, home), { host, port, database, user });
+    password = lookupPgpass(pgpassPath(env, home), { host, port, database, user }) || undefined;
   }
   registerSecret(password);
 
-  const sslText = query.sslmode || env.PGSSLMODE;
+  const sslFrom = query.sslmode ? `sslmode (in ${source})` : 'PGSSLMODE';
+  const sslText = query.sslmode || env.PGSSLMODE || undefined;
   let sslmode: SslMode | undefined;
   if (sslText !== undefined) {
     if ((SSL_MODES as readonly string[]).includes(sslText)) sslmode = sslText as SslMode;
-    else problems.push(`sslmode '${sslText}' is not one of ${SSL_MODES.join(', ')}`);
+    else problems.push(`${sslFrom}: '${sslText}' is not one of ${SSL_MODES.join(', ')}`);
   }
 
   const params: Record<string, string> = {};
   for (const [key, value] of Object.entries(query)) {
-    if (key in POOL_PARAMS || ['host', 'port', 'user', 'password', 'dbname', 'sslmode'].includes(key)) continue;
+    if (Object.hasOwn(POOL_PARAMS, key) || ['host', 'port', 'user', 'password', 'dbname', 'sslmode'].includes(key)) continue;
     params[key] = value;
   }
   return { kind: 'server', source, host, port, user, password, database, sslmode, params };
@@ -203,8 +247,12 @@ function fromParts(
 
 function parsePort(value: string | undefined, from: string, problems: string[]): number | undefined {
   if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value)) {
+    problems.push(`${from}: port '${value}' is not a number (expected 1-65535)`);
+    return undefined;
+  }
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
+  if (port < 1 || port > 65535) {
     problems.push(`${from}: port ${value} is out of range (1-65535)`);
     return undefined;
   }
@@ -213,10 +261,12 @@ function parsePort(value: string | undefined, from: string, problems: string[]):
 
 function resolvePool(query: Record<string, string>, env: Env, urlFrom: string, problems: string[]): PoolSettings {
   const pool: PoolSettings = { ...DEFAULT_POOL };
+  const setBy: Partial<Record<keyof PoolSettings, string>> = {};
   const apply = (key: keyof PoolSettings, raw: string, name: string) => {
-    const value = Number(raw);
     const whole = WHOLE.has(key);
-    const valid = raw.trim() !== '' && Number.isFinite(value) && (whole ? Number.isInteger(value) : true);
+    // Plain decimal only: Number() would also take '0x10', '1e3' and ' 5 '.
+    const valid = whole ? /^\d+$/.test(raw) : /^\d+(\.\d+)?$/.test(raw);
+    const value = Number(raw);
     const min = key === 'min' ? 0 : whole ? 1 : 0;
     if (!valid || value < min || (!whole && value <= 0)) {
       const kind = whole ? `a whole number ≥ ${min}` : 'a number of seconds > 0';
@@ -224,6 +274,7 @@ function resolvePool(query: Record<string, string>, env: Env, urlFrom: string, p
       return;
     }
     pool[key] = value;
+    setBy[key] = name;
   };
   for (const [name, key] of Object.entries(POOL_ENV)) {
     const raw = env[name];
@@ -233,7 +284,11 @@ function resolvePool(query: Record<string, string>, env: Env, urlFrom: string, p
     const raw = query[name];
     if (raw !== undefined) apply(key, raw, `${name} (in ${urlFrom})`);
   }
-  if (pool.min > pool.max) problems.push(`min_connections (${pool.min}) is larger than max_connections (${pool.max})`);
+  if (pool.min > pool.max) {
+    problems.push(
+      `${setBy.min ?? 'min_connections'} (${pool.min}) is larger than ${setBy.max ?? 'the default max_connections'} (${pool.max})`,
+    );
+  }
   return pool;
 }
 
@@ -267,10 +322,39 @@ export function libpqEnv(conn: ServerConnection): Record<string, string> {
   };
   if (conn.password) env.PGPASSWORD = conn.password;
   if (conn.sslmode) env.PGSSLMODE = conn.sslmode;
-  if (conn.params.application_name) env.PGAPPNAME = conn.params.application_name;
-  if (conn.params.options) env.PGOPTIONS = conn.params.options;
+  // The other URL parameters a child program would lose otherwise (sslrootcert for
+  // verify-full, connect_timeout, ...): libpq reads each from its own variable.
+  for (const [key, value] of Object.entries(conn.params)) {
+    const name = LIBPQ_PARAM_ENV.get(key);
+    if (name && value !== '') env[name] = value;
+  }
   return env;
 }
+
+/** libpq connection parameters and the environment variable libpq reads each from. */
+const LIBPQ_PARAM_ENV = new Map<string, string>(Object.entries({
+  application_name: 'PGAPPNAME',
+  options: 'PGOPTIONS',
+  connect_timeout: 'PGCONNECT_TIMEOUT',
+  client_encoding: 'PGCLIENTENCODING',
+  sslcert: 'PGSSLCERT',
+  sslkey: 'PGSSLKEY',
+  sslrootcert: 'PGSSLROOTCERT',
+  sslcrl: 'PGSSLCRL',
+  sslcrldir: 'PGSSLCRLDIR',
+  sslsni: 'PGSSLSNI',
+  ssl_min_protocol_version: 'PGSSLMINPROTOCOLVERSION',
+  ssl_max_protocol_version: 'PGSSLMAXPROTOCOLVERSION',
+  sslcompression: 'PGSSLCOMPRESSION',
+  gssencmode: 'PGGSSENCMODE',
+  krbsrvname: 'PGKRBSRVNAME',
+  gsslib: 'PGGSSLIB',
+  channel_binding: 'PGCHANNELBINDING',
+  require_auth: 'PGREQUIREAUTH',
+  requirepeer: 'PGREQUIREPEER',
+  target_session_attrs: 'PGTARGETSESSIONATTRS',
+  load_balance_hosts: 'PGLOADBALANCEHOSTS',
+}));
 
 /** A short description of the target for messages: user@host:port/db, never the password. */
 export function describeTarget(conn: ServerConnection): string {

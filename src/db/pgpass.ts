@@ -14,34 +14,47 @@ export function pgpassPath(env: Record<string, string | undefined>, home = homed
   return env.PGPASSFILE || join(home, '.pgpass');
 }
 
+interface Field {
+  value: string;
+  /** An unescaped `*`: matches anything. (`\*` is a literal star.) */
+  wildcard: boolean;
+}
+
 /** Splits one .pgpass line on unescaped colons, undoing `\:` and `\\`. */
-function splitFields(line: string): string[] {
-  const fields: string[] = [];
+function splitFields(line: string): Field[] {
+  const fields: Field[] = [];
   let current = '';
+  let raw = '';
   for (let i = 0; i < line.length; i++) {
     const ch = line[i];
     if (ch === '\\' && i + 1 < line.length) {
+      raw += ch + line[i + 1];
       current += line[++i];
     } else if (ch === ':') {
-      fields.push(current);
+      fields.push({ value: current, wildcard: raw === '*' });
       current = '';
+      raw = '';
     } else {
       current += ch;
+      raw += ch;
     }
   }
-  fields.push(current);
+  fields.push({ value: current, wildcard: raw === '*' });
   return fields;
 }
 
-/** Finds the password for a connection in .pgpass text, the way libpq does (first match wins). */
+/**
+ * Finds the password for a connection in .pgpass text, the way libpq does: first match wins,
+ * and the password ends at the next unescaped colon (libpq ignores any further fields).
+ */
 export function matchPgpass(text: string, query: PgpassQuery): string | undefined {
   const wanted = [query.host, String(query.port), query.database, query.user];
   for (const raw of text.split(/\r?\n/)) {
     if (!raw.trim() || raw.startsWith('#')) continue;
     const fields = splitFields(raw);
     if (fields.length < 5) continue;
-    const matches = wanted.every((value, i) => fields[i] === '*' || fields[i] === value);
-    if (matches) return fields.slice(4).join(':');
+    const matches = wanted.every((value, i) => fields[i]!.wildcard || fields[i]!.value === value);
+    if (matches) return fields[4]!.value;
   }
   return undefined;
 }

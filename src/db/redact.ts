@@ -12,19 +12,57 @@ export function registerSecret(secret: string | undefined | null): void {
 
 const MASK = '***';
 
+/** The forms a secret can take once written into a URL or a query string. */
+function encodedForms(secret: string): string[] {
+  const forms = new Set<string>([secret]);
+  const component = encodeURIComponent(secret);
+  forms.add(component);
+  forms.add(component.replace(/%20/g, '+')); // form encoding (URLSearchParams)
+  forms.add(component.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()));
+  try {
+    // What URL#toString writes in the userinfo (a smaller set than encodeURIComponent).
+    const url = new URL('postgres://u@h');
+    url.password = secret;
+    forms.add(url.password);
+  } catch {
+    // not representable: the other forms cover it
+  }
+  return [...forms].filter((form) => form.length > 0);
+}
+
 /** Masks passwords in URLs, key=value connection strings, and every registered secret. */
 export function redact(text: string): string {
   let out = text
-    // scheme://user:password@host  →  scheme://user:***@host
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s]*)@/gi, `$1:${MASK}@`)
-    // password=... in libpq keyword strings or query parameters
-    .replace(/\b(password|passwd|pass|pgpassword)(\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s&;,]+)/gi, `$1$2${MASK}`);
-  for (const secret of secrets) {
-    if (out.includes(secret)) out = out.split(secret).join(MASK);
-    const encoded = encodeURIComponent(secret);
-    if (encoded !== secret && out.includes(encoded)) out = out.split(encoded).join(MASK);
+    // scheme://user:password@host  →  scheme://user:***@host (the password runs to the last @ of
+    // the word: an unencoded @ in a password must not leave its tail visible)
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):(\S*)@/gi, `$1:${MASK}@`)
+    // password=... in libpq keyword strings, query parameters, env assignments (DB_PASSWORD=) and JSON
+    .replace(
+      /(?<![a-z0-9])((?:[a-z0-9]+_)*(?:password|passwd|pass|pgpassword)["']?)(\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s&;,'"}]+)/gi,
+      (_match, key: string, sep: string, value: string) => {
+        const quote = value.startsWith("'") || value.startsWith('"') ? value[0] : '';
+        return `${key}${sep}${quote}${MASK}${quote}`;
+      },
+    );
+  // Longest first, so that a secret containing another is masked whole.
+  const forms = [...secrets].flatMap(encodedForms).sort((a, b) => b.length - a.length);
+  for (const form of forms) {
+    if (out.includes(form)) out = out.split(form).join(MASK);
   }
   return out;
+}
+
+/**
+ * Text that should be a URL but may not parse: the user-info (everything between the first
+ * colon after the scheme and the last @) is masked, since a password may hold any character.
+ */
+function maskUserinfo(text: string): string {
+  const at = text.lastIndexOf('@');
+  if (at < 0) return text;
+  const start = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0].length ?? 0;
+  const colon = text.indexOf(':', start);
+  if (colon < 0 || colon > at) return text;
+  return `${text.slice(0, colon)}:${MASK}${text.slice(at)}`;
 }
 
 /** A URL with its password replaced, for showing the target of an operation. */
@@ -37,6 +75,6 @@ export function redactUrl(url: string): string {
     }
     return redact(parsed.toString());
   } catch {
-    return redact(url);
+    return redact(maskUserinfo(url));
   }
 }

@@ -2,8 +2,8 @@
  * Unix accounts. PostgreSQL refuses to run as root, so as root the embedded server runs as an
  * existing unprivileged account. pgstore never creates one.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
 export interface Account {
   name: string;
@@ -21,7 +21,8 @@ export function findAccount(name: string, passwdPath = '/etc/passwd'): Account |
   }
   for (const line of text.split('\n')) {
     const [user, , uid, gid] = line.split(':');
-    if (user === name && uid !== undefined && gid !== undefined) {
+    // A malformed entry (an empty uid would read as 0, root) is no account at all.
+    if (user === name && uid !== undefined && gid !== undefined && /^\d+$/.test(uid) && /^\d+$/.test(gid)) {
       return { name, uid: Number(uid), gid: Number(gid) };
     }
   }
@@ -35,9 +36,19 @@ export function isRoot(): boolean {
 
 /**
  * The first ancestor of `path` (itself included) that `account` cannot enter, or undefined
- * when every directory on the way is reachable. Only mode bits are considered (no ACLs).
+ * when every directory on the way is reachable. Only mode bits and the account's primary
+ * group are considered (no ACLs, no supplementary groups). A relative path is taken from the
+ * current directory; through a symbolic link, the target's ancestors are checked too.
  */
 export function firstUnreachable(path: string, account: Account): string | undefined {
+  const absolute = resolve(path);
+  const blocked = firstBlocked(absolute, account);
+  if (blocked !== undefined) return blocked;
+  const real = realPathOfExisting(absolute);
+  return real === absolute ? undefined : firstBlocked(real, account);
+}
+
+function firstBlocked(path: string, account: Account): string | undefined {
   const chain: string[] = [];
   for (let dir = path; ; dir = dirname(dir)) {
     chain.unshift(dir);
@@ -54,4 +65,17 @@ export function firstUnreachable(path: string, account: Account): string | undef
     if ((info.mode & bit) === 0) return dir;
   }
   return undefined;
+}
+
+/** The real path of the longest existing prefix of `path`, with the rest appended. */
+function realPathOfExisting(path: string): string {
+  const rest: string[] = [];
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      return join(realpathSync(dir), ...rest);
+    } catch {
+      if (dirname(dir) === dir) return path;
+      rest.unshift(basename(dir));
+    }
+  }
 }

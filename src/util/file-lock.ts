@@ -3,8 +3,10 @@
  * (pid, host, since); a lock whose process has died is taken over. Used for the embedded
  * server's first start and for one-backup-at-a-time.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { type FileHandle, link, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { ConflictError } from '../errors.js';
 
 export interface LockHolder {
@@ -28,20 +30,29 @@ export interface LockOptions {
   onHeld?: (holder: LockHolder) => Error;
 }
 
-/** True when a process with this pid exists (EPERM means it exists but is not ours). */
+/**
+ * True when a process with this pid runs (EPERM means it exists but is not ours). A zombie,
+ * dead but not yet reaped by its parent, does not count.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): trust kill(0)
   }
 }
 
 async function readHolder(path: string): Promise<LockHolder | undefined> {
   try {
     const parsed = JSON.parse(await readFile(path, 'utf8')) as LockHolder;
-    return typeof parsed.pid === 'number' ? parsed : undefined;
+    // pid 0 or a negative pid would make kill(pid, 0) test a whole process group: never "dead".
+    return Number.isInteger(parsed.pid) && parsed.pid > 0 ? parsed : undefined;
   } catch {
     return undefined;
   }
@@ -50,31 +61,44 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
 /** Takes the lock at `path`, waiting up to waitMs for a live holder, taking over a dead one. */
 export async function acquireFileLock(path: string, options: LockOptions): Promise<FileLock> {
   const deadline = Date.now() + (options.waitMs ?? 0);
-  const me: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), purpose: options.purpose };
+  const host = hostname();
   for (;;) {
+    let handle: FileHandle | undefined;
     try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(JSON.stringify(me));
-      await handle.close();
+      handle = await open(path, 'wx', 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (handle) {
+      const me: LockHolder = { pid: process.pid, host, since: new Date().toISOString(), purpose: options.purpose };
+      // The nonce tells this lock from a later one the same process takes at the same instant.
+      const content = JSON.stringify({ ...me, nonce: randomUUID() });
+      try {
+        await handle.writeFile(content);
+      } catch (error) {
+        await rm(path, { force: true });
+        throw error;
+      } finally {
+        await handle.close();
+      }
       return {
         path,
         release: async () => {
-          const holder = await readHolder(path);
-          if (holder?.pid === process.pid) await rm(path, { force: true });
+          // Only our own lock: never one taken after ours was released.
+          const now = await readFile(path, 'utf8').catch(() => undefined);
+          if (now === content) await rm(path, { force: true });
         },
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = await readHolder(path);
     if (!holder) {
       // Being written right now, or left half-written long ago by a crash.
       const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > 5000) await rm(path, { force: true });
+      if (age > 5000) await removeAbandoned(path);
       else await sleep(50);
       continue;
     }
-    if (holder.host === me.host && !processAlive(holder.pid)) {
+    if (holder.host === host && !processAlive(holder.pid)) {
       await takeOverStale(path, holder);
       continue;
     }
@@ -100,12 +124,38 @@ async function takeOverStale(path: string, stale: LockHolder): Promise<void> {
     return; // someone else moved it first
   }
   const moved = await readHolder(aside);
-  if (moved && (moved.pid !== stale.pid || moved.since !== stale.since)) {
-    // We moved a fresh lock another process had just taken: give it back.
-    await rename(aside, path).catch(() => undefined);
+  if (!moved || moved.pid !== stale.pid || moved.since !== stale.since) {
+    // We moved a fresh lock another process had just taken (maybe not even written yet):
+    // give it back, without clobbering a lock made in the meantime.
+    await giveBack(aside, path);
     return;
   }
   await rm(aside, { force: true });
+}
+
+/** Removes a lock file left empty or unreadable (a crash while writing it), the same careful way. */
+async function removeAbandoned(path: string): Promise<void> {
+  const aside = `${path}.stale-${process.pid}`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return;
+  }
+  const info = await stat(aside).catch(() => undefined);
+  if (!info || (await readHolder(aside)) || Date.now() - info.mtimeMs <= 5000) {
+    await giveBack(aside, path); // it was a fresh lock after all
+    return;
+  }
+  await rm(aside, { force: true });
+}
+
+async function giveBack(aside: string, path: string): Promise<void> {
+  try {
+    await link(aside, path); // fails if a new lock exists: never overwrite one
+  } catch {
+    // lost: the other process will find its lock gone when it releases
+  }
+  await unlink(aside).catch(() => undefined);
 }
 
 function sleep(ms: number): Promise<void> {

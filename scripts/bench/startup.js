@@ -1,0 +1,118 @@
+/**
+ * Start-up cost of the pgstore binary.
+ *
+ * 1. `pgstore --version` against bare `node -e 0`: what loading the CLI costs on top of
+ *    Node itself. Target: ≤ 1.3× node.
+ * 2. `pgstore health --json` against `psql <url> -c 'select 1'` on the same running private
+ *    embedded server, once through the embedded default (PGSTORE_HOME/PGSTORE_PORT) and once
+ *    through DATABASE_URL. Target: health ≤ 0.25 s median.
+ *
+ * Usage: node scripts/bench/startup.js [--runs N] [--warmup N]   (or BENCH_RUNS, BENCH_WARMUP)
+ */
+import { existsSync } from 'node:fs';
+import {
+  benchOptions,
+  cleanEnv,
+  compare,
+  main,
+  NODE,
+  PGSTORE_BIN,
+  progress,
+  ratio,
+  report,
+  runPgstore,
+  seconds,
+  startServer,
+} from './lib.js';
+
+const PSQL = process.env.BENCH_PSQL || '/usr/bin/psql';
+
+main(async () => {
+  const options = benchOptions({ runs: 30, warmup: 3 });
+  if (!existsSync(new URL('../../dist/cli.js', import.meta.url))) {
+    throw new Error('dist/ is missing: build first (npx tsc -p tsconfig.json)');
+  }
+
+  // 1. --version against bare node -------------------------------------------------------
+  const env = cleanEnv();
+  const p1 = progress('--version vs node -e 0');
+  const startup = await compare(
+    [
+      { name: 'node', cmd: NODE, args: ['-e', '0'], env },
+      { name: 'version', cmd: NODE, args: [PGSTORE_BIN, '--version'], env, check: (r) => r.status === 0 && /^\d+\.\d+\.\d+/.test(r.stdout) },
+    ],
+    { ...options, onProgress: p1.update },
+  );
+  p1.done();
+  report(
+    'startup',
+    'startup: pgstore --version against bare node',
+    [
+      {
+        name: 'version',
+        subject: { label: 'pgstore --version', stats: startup.version },
+        baseline: { label: 'node -e 0', stats: startup.node },
+        target: ratio(1.3),
+      },
+    ],
+    options,
+  );
+
+  // 2. health --json against psql, on one private server ----------------------------------
+  if (!existsSync(PSQL)) throw new Error(`psql not found at ${PSQL} (set BENCH_PSQL)`);
+  const server = await startServer();
+  try {
+    const healthOk = (r) => {
+      // Exit 0 (no critical check) with the documented JSON; a critical check would not be
+      // a start-up measurement any more.
+      if (r.status !== 0) return false;
+      try {
+        const doc = JSON.parse(r.stdout);
+        return typeof doc.status === 'string' && Array.isArray(doc.checks);
+      } catch {
+        return false;
+      }
+    };
+    const embeddedEnv = server.env();
+    const urlEnv = cleanEnv({ DATABASE_URL: server.url });
+
+    // One health run first: it must succeed and say where it connected.
+    const first = runPgstore(['health', '--json'], { env: embeddedEnv, check: healthOk });
+    const status = JSON.parse(first.stdout).status;
+
+    const p2 = progress('health --json vs psql');
+    const health = await compare(
+      [
+        { name: 'psql', cmd: PSQL, args: [server.url, '-X', '-q', '-c', 'select 1'], env: cleanEnv(), label: 'psql -c "select 1"' },
+        { name: 'health', cmd: NODE, args: [PGSTORE_BIN, 'health', '--json'], env: embeddedEnv, check: healthOk, label: 'pgstore health --json' },
+        { name: 'healthUrl', cmd: NODE, args: [PGSTORE_BIN, 'health', '--json'], env: urlEnv, check: healthOk, label: 'DATABASE_URL=… pgstore health --json' },
+      ],
+      { ...options, onProgress: p2.update },
+    );
+    p2.done();
+    const psql = { label: "psql -c 'select 1'", stats: health.psql };
+    report(
+      'startup',
+      'startup: pgstore health --json against psql on the same running server',
+      [
+        {
+          name: 'health',
+          subject: { label: 'health --json (embedded default)', stats: health.health },
+          baseline: psql,
+          target: seconds(0.25),
+          extra: { healthStatus: status },
+        },
+        {
+          name: 'health-database-url',
+          subject: { label: 'health --json (DATABASE_URL)', stats: health.healthUrl },
+          baseline: psql,
+          target: seconds(0.25),
+          extra: { healthStatus: status },
+        },
+      ],
+      options,
+    );
+  } finally {
+    server.stop();
+  }
+});

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+describe('pgstore CLI basics', () => {
+  it('prints its version', async () => {
+    const result = await runCli(['--version'], { env: cleanEnv() });
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('lists its commands, and every command has examples in its help', async () => {
+    const help = await runCli(['--help'], { env: cleanEnv() });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/health/);
+    expect(help.stdout).toMatch(/server/);
+    expect(help.stdout).toContain('Exit codes');
+    for (const command of [['health'], ['server'], ['server', 'start'], ['server', 'stop'], ['server', 'status'], ['server', 'url']]) {
+      const result = await runCli([...command, '--help'], { env: cleanEnv() });
+      expect(result.code, command.join(' ')).toBe(0);
+      expect(result.stdout, command.join(' ')).toContain('Examples:');
+    }
+  });
+
+  it('an unknown command is a usage error: exit 2, one line and a hint, no stack trace', async () => {
+    const result = await runCli(['frobnicate'], { env: cleanEnv() });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^error: unknown command 'frobnicate'/);
+    expect(result.stderr).toMatch(/hint:/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an unknown option is a usage error', async () => {
+    const result = await runCli(['health', '--frob'], { env: cleanEnv() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/unknown option '--frob'/);
+  });
+
+  it.each([
+    ['not a url', /is not a URL/],
+    ['mysql://root:secret-pw@localhost/app', /unsupported scheme 'mysql'/],
+    ['postgres://u:secret-pw@localhost:99999/x', /port 99999 is out of range/],
+    ['postgres://u:secret-pw@localhost/x?max_connections=lots', /max_connections .* got 'lots'/],
+  ])('a bad --database-url %s exits 2 naming the bad part, without the password', async (url, pattern) => {
+    const result = await runCli(['health', '-d', url], { env: cleanEnv() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(pattern);
+    expect(result.stderr).not.toContain('secret-pw');
+    expect(result.stderr.trim().split('\n')).toHaveLength(2); // the error and its hint
+  });
+
+  it('reports every configuration problem at once', async () => {
+    const result = await runCli(['health'], {
+      env: cleanEnv({ DATABASE_URL: 'postgres://localhost/x?min_connections=x', DB_MAX_CONNECTIONS: 'many' }),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/DB_MAX_CONNECTIONS/);
+    expect(result.stderr).toMatch(/min_connections/);
+  });
+
+  it('a bad flag value is a usage error', async () => {
+    const result = await runCli(['health', '--timeout', 'soon'], { env: cleanEnv() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--timeout must be a number/);
+  });
+});

@@ -1,0 +1,102 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+import { adminUrlFor, useTestDatabase } from '../helpers/db.js';
+
+interface Report {
+  status: string;
+  checks: Array<{ name: string; status: string; message: string; value: unknown }>;
+  durationMs: number;
+}
+
+async function health(url: string, extra: string[] = []) {
+  const result = await runCli(['health', '--json', ...extra], { env: cleanEnv({ DATABASE_URL: url }) });
+  return { ...result, report: JSON.parse(result.stdout || 'null') as Report };
+}
+
+describe('pgstore health when something is wrong', () => {
+  const db = useTestDatabase();
+  let silent: Server;
+  let silentPort = 0;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    // Accepts TCP connections and never answers: a hung server.
+    silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    silentPort = (silent.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+
+  it('an unreachable server is critical (exit 1) with a clear message', async () => {
+    const { code, report } = await health('postgres://someone:pw@127.0.0.1:1/app');
+    expect(code).toBe(1);
+    expect(report.status).toBe('critical');
+    expect(report.checks[0]).toMatchObject({ name: 'connection', status: 'critical' });
+    expect(report.checks[0]!.message).toMatch(/connection refused/);
+  });
+
+  it('a wrong password is critical, and the password is never shown', async () => {
+    const url = new URL(db.url);
+    url.password = 'wrong-secret-123';
+    const { code, report, stdout, stderr } = await health(url.toString());
+    expect(code).toBe(1);
+    expect(report.checks[0]!.message).toMatch(/password authentication failed/);
+    expect(stdout + stderr).not.toContain('wrong-secret-123');
+  });
+
+  it('a missing database is critical and named', async () => {
+    const { code, report } = await health(adminUrlFor('no_such_db'));
+    expect(code).toBe(1);
+    expect(report.checks[0]!.message).toMatch(/database 'no_such_db' does not exist/);
+  });
+
+  it('a server that never answers is critical within the timeout', async () => {
+    const started = Date.now();
+    const { code, report } = await health(`postgres://u:p@127.0.0.1:${silentPort}/x`, ['--timeout', '1']);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(code).toBe(1);
+    expect(report.checks[0]!.status).toBe('critical');
+    expect(report.checks[0]!.message).toMatch(/timed out|no answer within 1 s/);
+  });
+
+  it('thresholds come from flags: a critical connections limit makes the run critical', async () => {
+    const { code, report } = await health(db.url, ['--connections-warning', '0', '--connections-critical', '0']);
+    expect(code).toBe(1);
+    expect(report.checks.find((c) => c.name === 'connections')!.status).toBe('critical');
+  });
+
+  it('--format nagios prints one line with perfdata and uses Nagios exit codes', async () => {
+    const ok = await runCli(['health', '--format', 'nagios'], { env: cleanEnv({ DATABASE_URL: db.url }) });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.trim().split('\n')).toHaveLength(1);
+    expect(ok.stdout).toMatch(/^PGSTORE OK - \d+ checks ok \| connection=[\d.]+ms .*connections=[\d.]+%/);
+
+    const warn = await runCli(['health', '--format', 'nagios', '--connections-warning', '0'], { env: cleanEnv({ DATABASE_URL: db.url }) });
+    expect(warn.code).toBe(1);
+    expect(warn.stdout).toMatch(/^PGSTORE WARNING - connections: /);
+
+    const down = await runCli(['health', '--format', 'nagios'], { env: cleanEnv({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' }) });
+    expect(down.code).toBe(2);
+    expect(down.stdout).toMatch(/^PGSTORE CRITICAL - connection: /);
+  });
+
+  it('--quiet prints nothing when healthy; the table is shown when not', async () => {
+    const quiet = await runCli(['health', '--quiet'], { env: cleanEnv({ DATABASE_URL: db.url }) });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout + quiet.stderr).toBe('');
+    const table = await runCli(['health'], { env: cleanEnv({ DATABASE_URL: db.url }) });
+    expect(table.stdout).toMatch(/CHECK\s+│\s+STATUS/);
+    expect(table.stdout).not.toMatch(/\u001b\[/); // NO_COLOR is set by cleanEnv
+  });
+
+  it('colour can be forced on a pipe, and --no-color wins over it', async () => {
+    const coloured = await runCli(['health'], { env: cleanEnv({ DATABASE_URL: db.url, NO_COLOR: undefined, FORCE_COLOR: '1' }) });
+    expect(coloured.stdout).toMatch(/\u001b\[/);
+    const plain = await runCli(['health', '--no-color'], { env: cleanEnv({ DATABASE_URL: db.url, NO_COLOR: undefined, FORCE_COLOR: '1' }) });
+    expect(plain.stdout).not.toMatch(/\u001b\[/);
+  });
+});

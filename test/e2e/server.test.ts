@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function processUid(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
+}
+
+/** Alive and not a zombie (this sandbox's init may not reap orphans promptly). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('pgstore server', () => {
+  const homes: string[] = [];
+  const newHome = () => {
+    const home = mkdtempSync(join(tmpdir(), 'pgstore-srv-'));
+    homes.push(home);
+    return home;
+  };
+  afterAll(async () => {
+    for (const home of homes) {
+      await runCli(['server', 'stop'], { env: cleanEnv({ PGSTORE_HOME: home }) });
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('start, status, url, stop: the whole life of the embedded server', async () => {
+    const home = newHome();
+    const env = cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: String(await freePort()) });
+
+    const before = await runCli(['server', 'status', '--json'], { env });
+    expect(before.code).toBe(0);
+    expect(JSON.parse(before.stdout)).toMatchObject({ running: false, initialized: false });
+
+    const start = await runCli(['server', 'start', '--json'], { env });
+    expect(start.code, start.stderr).toBe(0);
+    const status = JSON.parse(start.stdout);
+    expect(status).toMatchObject({ running: true, initialized: true, version: '15' });
+    expect(status.url).not.toMatch(/:[^@/]+@/); // no password in status
+
+    // The password file is private; the server is not root.
+    expect(statSync(join(home, 'password')).mode & 0o777).toBe(0o600);
+    expect(processUid(status.pid)).not.toBe(0);
+
+    const again = await runCli(['server', 'start'], { env });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/already running/);
+
+    const url = await runCli(['server', 'url'], { env });
+    expect(url.code).toBe(0);
+    expect(url.stdout.trim()).toMatch(/^postgresql:\/\/pgstore:[^@]+@127\.0\.0\.1:\d+\/pgstore\?sslmode=disable$/);
+
+    // The URL works for another client: pgstore health through it.
+    const health = await runCli(['health', '--json'], { env: cleanEnv({ DATABASE_URL: url.stdout.trim() }) });
+    expect(health.code).toBe(0);
+
+    const stop = await runCli(['server', 'stop'], { env });
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toMatch(/Stopped/);
+    expect(alive(status.pid)).toBe(false);
+    const stopAgain = await runCli(['server', 'stop'], { env });
+    expect(stopAgain.stdout).toMatch(/was not running/);
+  });
+
+  it('a command that needs the database starts the server on demand, once, even when run concurrently', async () => {
+    const home = newHome();
+    const env = cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: String(await freePort()) });
+    const runs = await Promise.all([1, 2, 3].map(() => runCli(['health', '--json'], { env })));
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout).status).toBe('ok');
+    }
+    const status = JSON.parse((await runCli(['server', 'status', '--json'], { env })).stdout);
+    expect(status.running).toBe(true);
+  });
+
+  it('a busy port gets a clear error naming the port and how to choose another (exit 3)', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const result = await runCli(['server', 'start'], { env: cleanEnv({ PGSTORE_HOME: newHome(), PGSTORE_PORT: String(port) }) });
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      expect(result.stderr).toContain('PGSTORE_PORT=');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('a server started for a process stops when that process is killed', async () => {
+    const home = newHome();
+    const port = await freePort();
+    const script = `
+      const { ensureEmbedded } = await import(${JSON.stringify(new URL('../../dist/db/embedded.js', import.meta.url).href)});
+      const target = { kind: 'embedded', source: 'embedded', home: ${JSON.stringify(home)}, port: ${port}, database: 'pgstore',
+        pool: { max: 1, min: 1, acquireTimeoutSeconds: 30, idleTimeoutSeconds: 600 } };
+      await ensureEmbedded(target, { stopWhenProcessDies: process.pid });
+      console.log('ready');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+    const env = cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: String(port) });
+    const status = JSON.parse((await runCli(['server', 'status', '--json'], { env })).stdout);
+    expect(status.running).toBe(true);
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (alive(status.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(alive(status.pid)).toBe(false);
+  });
+});
