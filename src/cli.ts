@@ -3,11 +3,10 @@
  * place that catches errors, prints them and sets the exit code.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { COMMANDS } from './commands/index.js';
+import type { Command } from 'commander';
 import type { App } from './commands/app.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
-import { colorWanted, Output, type Streams } from './ui/output.js';
+import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
 import { redact } from './db/redact.js';
 
 /** pgstore's version, from its package.json. */
@@ -25,7 +24,8 @@ interface GlobalFlags {
 }
 
 /** Builds the commander program; `app` gives commands their output and options. */
-export function buildProgram(app: App): Command {
+export async function buildProgram(app: App): Promise<Command> {
+  const [{ Command, Option }, { COMMANDS }] = await Promise.all([import('commander'), import('./commands/index.js')]);
   const program = new Command('pgstore')
     .description('Run the PostgreSQL side of an application: server, health, and more.')
     .version(version(), '-V, --version', 'print the pgstore version')
@@ -71,7 +71,7 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
           json: !!flags.json,
           quiet: !!flags.quiet,
           debug: !!flags.debug,
-          color: colorWanted(flags.color !== false && overrides.color !== false, env, streams.stderr),
+          color: colorWanted(flags.color !== false && overrides.color !== false, env, streams),
         },
         streams,
       );
@@ -95,7 +95,15 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
 
   let code: number = ExitCode.ok;
   try {
-    const program = buildProgram(app);
+    const args = argv.slice(2);
+    if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+      // Answered before loading the command definitions: scripts call this often.
+      streams.stdout.write(`${version()}\n`);
+      await flush(streams);
+      process.exit(ExitCode.ok);
+    }
+    if (colorWanted(!argv.includes('--no-color'), env, streams)) await loadColors();
+    const program = await buildProgram(app);
     program.hook('preAction', (_root, action) => app.setFlags(action.optsWithGlobals()));
     await program.parseAsync(argv);
     code = commandExitCode;
@@ -110,7 +118,7 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
 /** Prints an error the documented way and returns its exit code. */
 function report(error: unknown, app: App, flags: GlobalFlags): number {
   const out = app.makeOutput();
-  if (error instanceof CommanderError) {
+  if (isCommanderError(error)) {
     if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return ExitCode.ok;
     // commander has printed its one-line message already.
     app.streams.stderr.write(`${out.c.dim('hint:')} run \`pgstore --help\` or \`pgstore <command> --help\`\n`);
@@ -127,6 +135,10 @@ function report(error: unknown, app: App, flags: GlobalFlags): number {
     flags.debug || process.env.PGSTORE_DEBUG ? stackOf(error) : undefined,
   );
   return ExitCode.failure;
+}
+
+function isCommanderError(error: unknown): error is { code: string; exitCode: number } {
+  return typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('commander.');
 }
 
 function isExitPromptError(error: unknown): boolean {

@@ -54,7 +54,7 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
   try {
     const connectStart = performance.now();
     ({ sql, conn } = await withDeadline(
-      connectPool(target, { connectTimeoutSeconds: Math.max(1, Math.ceil(timeoutSeconds)), max: 1, log: options.log }),
+      connectPool(target, { connectTimeoutSeconds: Math.max(1, Math.ceil(timeoutSeconds)), max: 1, fetchTypes: false, log: options.log }),
       deadline,
     ));
     connectMs = performance.now() - connectStart;

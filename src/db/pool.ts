@@ -19,6 +19,8 @@ export interface PoolOptions {
   database?: string;
   /** application_name reported to the server. */
   applicationName?: string;
+  /** Look up array types at connect (default true; one query saved when no arrays are read). */
+  fetchTypes?: boolean;
 }
 
 /** The driver options for a connection: pool settings applied, SSL mode mapped. */
@@ -36,6 +38,7 @@ export function driverOptions(conn: ServerConnection, options: PoolOptions = {})
     idle_timeout: conn.pool.idleTimeoutSeconds,
     connect_timeout: options.connectTimeoutSeconds ?? conn.pool.acquireTimeoutSeconds,
     onnotice: () => undefined,
+    fetch_types: options.fetchTypes ?? true,
     connection: {
       application_name: options.applicationName ?? conn.params.application_name ?? 'pgstore',
       ...Object.fromEntries(Object.entries(conn.params).filter(([key]) => key !== 'application_name' && key !== 'options')),
@@ -45,9 +48,10 @@ export function driverOptions(conn: ServerConnection, options: PoolOptions = {})
 
 function sslOption(mode: ServerConnection['sslmode']): Options<Record<string, PostgresType>>['ssl'] {
   switch (mode) {
-    case undefined:
     case 'disable':
       return false;
+    case undefined: // libpq's default
+      return 'prefer';
     case 'allow':
     case 'prefer':
     case 'require':
@@ -140,5 +144,42 @@ export function connectionError(error: unknown, conn: ServerConnection, database
       return make(`the server at ${where} is shutting down or starting: ${detail}`, 'Try again in a moment.');
     default:
       return make(`cannot connect to ${where}: ${detail}`, 'Check the connection settings (see `pgstore --help`).');
+  }
+}
+
+/** Whether the session on `sql` is encrypted (to give child programs the same sslmode). */
+export async function sessionUsesSsl(sql: Db): Promise<boolean> {
+  const [row] = await sql<{ ssl: boolean | null }[]>`select ssl from pg_stat_ssl where pid = pg_backend_pid()`;
+  return !!row?.ssl;
+}
+
+const FATAL_CONNECT_CODES = new Set(['28P01', '28000', '3D000', 'SASL_SIGNATURE_MISMATCH', 'AUTH_TYPE_NOT_IMPLEMENTED']);
+
+/**
+ * Waits until the server accepts a connection (for CI steps that start before it). A bad
+ * password, a missing role or a missing database fails at once: waiting cannot fix those.
+ */
+export async function waitForServer(conn: ServerConnection, timeoutSeconds: number, log?: (m: string) => void): Promise<void> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let told = false;
+  for (;;) {
+    const remaining = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
+    const sql = await openPool(conn, { max: 1, connectTimeoutSeconds: Math.min(5, remaining) });
+    try {
+      await sql`select 1`;
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (FATAL_CONNECT_CODES.has(code) || Date.now() >= deadline) {
+        const failure = connectionError(error, conn);
+        if (!FATAL_CONNECT_CODES.has(code)) failure.message = `${failure.message} (still failing after waiting ${timeoutSeconds} s)`;
+        throw failure;
+      }
+      if (!told) log?.(`Waiting for ${conn.host}:${conn.port} to accept connections (up to ${timeoutSeconds} s)...`);
+      told = true;
+    } finally {
+      await sql.end({ timeout: 0 }).catch(() => undefined);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

@@ -3,8 +3,23 @@
  * progress and errors on stderr. --quiet silences everything but errors; colour only on a
  * terminal, never with --no-color or NO_COLOR.
  */
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import { redact } from '../db/redact.js';
+
+/** The colours pgstore uses; plain text when colour is off. */
+export type Painter = Pick<ChalkInstance, 'red' | 'yellow' | 'green' | 'magenta' | 'cyan' | 'dim' | 'bold'>;
+
+const same = (text: string) => text;
+const PLAIN = { red: same, yellow: same, green: same, magenta: same, cyan: same, dim: same, bold: same } as unknown as Painter;
+
+let chalkPainter: Painter | undefined;
+
+/** Loads chalk, once, only when some output will be coloured (it costs ~10 ms of start-up). */
+export async function loadColors(): Promise<void> {
+  if (chalkPainter) return;
+  const { Chalk } = await import('chalk');
+  chalkPainter = new Chalk({ level: 1 });
+}
 
 export interface OutputOptions {
   json: boolean;
@@ -19,22 +34,22 @@ export interface Streams {
   stdin?: { isTTY?: boolean };
 }
 
-/** Whether colour is wanted on a stream, given the flags and the environment. */
-export function colorWanted(flag: boolean, env: Record<string, string | undefined>, stream: { isTTY?: boolean }): boolean {
+/** Whether colour is wanted, given the flag, the environment and where results go. */
+export function colorWanted(flag: boolean, env: Record<string, string | undefined>, streams: Streams): boolean {
   if (!flag || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
-  return !!stream.isTTY && env.TERM !== 'dumb';
+  return !!streams.stdout.isTTY && !!streams.stderr.isTTY && env.TERM !== 'dumb';
 }
 
 export class Output {
-  readonly c: ChalkInstance;
+  readonly c: Painter;
   readonly options: OutputOptions;
   private readonly streams: Streams;
 
   constructor(options: OutputOptions, streams: Streams) {
     this.options = options;
     this.streams = streams;
-    this.c = new Chalk({ level: options.color ? 1 : 0 });
+    this.c = options.color && chalkPainter ? chalkPainter : PLAIN;
   }
 
   /** True when stdin and stderr are terminals (prompts and progress bars allowed). */

@@ -1,0 +1,36 @@
+/**
+ * `pgstore migrate dump`: the database schema as a SQL file, written atomically, with the
+ * list of applied migrations at the end (as dbmate's dump has).
+ */
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { connectPool } from '../db/pool.js';
+import { appliedMigrations } from '../store/migration-log.js';
+import { serverIdentity } from '../store/server-stats.js';
+import { dumpSchemaSql } from '../tools/pg-dump.js';
+import { type CoreOptions, targetOf } from './options.js';
+
+export interface DumpResult {
+  path: string;
+  bytes: number;
+  migrations: number;
+}
+
+/** Dumps the schema of the target database to `output`. */
+export async function dumpSchema(options: CoreOptions & { output: string }): Promise<DumpResult> {
+  const { sql, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
+  try {
+    const identity = await serverIdentity(sql);
+    const applied = await appliedMigrations(sql);
+    const schema = await dumpSchemaSql(conn, Math.floor(identity.versionNum / 10000), options.env);
+    const versions = applied.map((m) => `    ('${m.version.replace(/'/g, "''")}')`).join(',\n');
+    const text = `${schema}\n--\n-- Applied migrations\n--\n\n${
+      versions ? `INSERT INTO pgstore.schema_migrations (version) VALUES\n${versions};\n` : '-- none\n'
+    }`;
+    const path = resolve(options.output);
+    writeFileAtomic(path, text);
+    return { path, bytes: Buffer.byteLength(text), migrations: applied.length };
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

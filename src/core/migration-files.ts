@@ -1,0 +1,105 @@
+/**
+ * Migration files on disk: dbmate's format (YYYYMMDDHHMMSS_name.sql with `-- migrate:up` and
+ * `-- migrate:down` sections), checked before anything touches the database.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+
+export interface MigrationFile {
+  version: string;
+  name: string;
+  filename: string;
+  path: string;
+  sha256: string;
+  /** `-- migrate:up transaction:false`: runs outside a transaction. */
+  transactional: boolean;
+  hasDown: boolean;
+}
+
+/** pgstore's own migrations, shipped in the package. */
+export function defaultMigrationsDir(): string {
+  return fileURLToPath(new URL('../../migrations', import.meta.url));
+}
+
+const FILE = /^(\d+)_([^/]+)\.sql$/;
+const SECTION = /^--\s*migrate:(up|down)\b(.*)$/gm;
+
+/** Reads and checks every migration in `dir`; throws one UsageError listing every problem. */
+export function readMigrations(dir: string): MigrationFile[] {
+  const root = resolve(dir);
+  let names: string[];
+  try {
+    if (!statSync(root).isDirectory()) throw new Error('not a folder');
+    names = readdirSync(root);
+  } catch {
+    throw new UsageError(`migrations folder not found: ${root}`, {
+      hint: 'Pass an existing folder with --migrations-dir, or create one with `pgstore migrate new NAME --migrations-dir DIR`.',
+    });
+  }
+  const problems: string[] = [];
+  const files: MigrationFile[] = [];
+  const seen = new Map<string, string>();
+  for (const filename of names.sort()) {
+    if (!filename.endsWith('.sql')) continue;
+    const match = FILE.exec(filename);
+    if (!match) {
+      problems.push(`${filename}: name must be VERSION_name.sql (e.g. 20260101120000_create_users.sql)`);
+      continue;
+    }
+    const [, version, name] = match as unknown as [string, string, string];
+    const other = seen.get(version);
+    if (other) problems.push(`${filename}: version ${version} is used by ${other} too`);
+    seen.set(version, filename);
+    const path = join(root, filename);
+    const text = readFileSync(path, 'utf8');
+    const sections = [...text.matchAll(SECTION)];
+    const ups = sections.filter((s) => s[1] === 'up');
+    const downs = sections.filter((s) => s[1] === 'down');
+    if (ups.length === 0) problems.push(`${filename}: no '-- migrate:up' section`);
+    if (ups.length > 1) {
+      // dbmate would record the file as applied after a partial failure (dbmate issue #820).
+      problems.push(`${filename}: ${ups.length} '-- migrate:up' sections; a file must have exactly one`);
+    }
+    if (downs.length > 1) problems.push(`${filename}: ${downs.length} '-- migrate:down' sections; a file must have at most one`);
+    files.push({
+      version,
+      name,
+      filename,
+      path,
+      sha256: createHash('sha256').update(text).digest('hex'),
+      transactional: !/transaction:false/.test(ups[0]?.[2] ?? ''),
+      hasDown: downs.length === 1 && sectionBody(text, 'down').trim() !== '',
+    });
+  }
+  if (problems.length) {
+    throw new UsageError(`invalid migrations in ${root}: ${problems.join('; ')}`, {
+      hint: 'Fix the files listed; nothing was applied.',
+    });
+  }
+  return files;
+}
+
+/** The SQL of one section of a migration file. */
+export function sectionBody(text: string, section: 'up' | 'down'): string {
+  const marks = [...text.matchAll(SECTION)];
+  const start = marks.find((m) => m[1] === section);
+  if (!start || start.index === undefined) return '';
+  const from = start.index + start[0].length;
+  const next = marks.find((m) => (m.index ?? 0) > start.index!);
+  return text.slice(from, next?.index ?? text.length);
+}
+
+/** A new migration's file name: the UTC timestamp and a snake_case name. */
+export function newMigrationFilename(name: string, now = new Date()): string {
+  const slug = name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  if (!slug) throw new UsageError(`'${name}' is not a usable migration name`, { hint: 'Use letters and digits, e.g. add_user_avatar.' });
+  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `${stamp}_${slug}.sql`;
+}

@@ -1,0 +1,73 @@
+/**
+ * dbmate, run directly from its npm platform package (not its npm wrapper, which reports
+ * exit 0 when dbmate dies by a signal and costs 0.17 s). The database URL reaches it through
+ * its environment, never argv.
+ */
+import { createRequire } from 'node:module';
+import { ToolError } from '../errors.js';
+import { redact } from '../db/redact.js';
+import { runTool, type RunResult } from './run.js';
+
+const require = createRequire(import.meta.url);
+const URL_VAR = 'PGSTORE_DBMATE_URL';
+
+/** The dbmate binary for this platform. */
+export function dbmateBinary(): string {
+  const name = `@dbmate/${process.platform}-${process.arch}/bin/dbmate${process.platform === 'win32' ? '.exe' : ''}`;
+  try {
+    return require.resolve(name);
+  } catch {
+    throw new ToolError(`dbmate is not installed for ${process.platform}-${process.arch} (${name})`, {
+      hint: 'Run `npm install` in the pgstore folder; dbmate comes from npm.',
+    });
+  }
+}
+
+export interface DbmateOptions {
+  /** The database URL (with password); passed through the environment. */
+  url: string;
+  migrationsDir: string;
+  timeoutMs?: number;
+}
+
+export interface DbmateRun extends RunResult {
+  /** Files dbmate reported as applied or rolled back, in order. */
+  applied: string[];
+  rolledBack: string[];
+  /** The file dbmate was working on when it stopped (set when it failed). */
+  current: string | undefined;
+  /** dbmate's own error line, redacted. */
+  error: string | undefined;
+}
+
+/** Runs one dbmate command (migrate, rollback) and parses what it reports. */
+export async function runDbmate(command: 'migrate' | 'rollback', options: DbmateOptions): Promise<DbmateRun> {
+  const args = [
+    '--env', URL_VAR,
+    '--env-file', '/dev/null', // never read a .env file from the user's folder
+    '--migrations-dir', options.migrationsDir,
+    '--migrations-table', 'pgstore.schema_migrations',
+    '--no-dump-schema',
+    command,
+  ];
+  const result = await runTool(dbmateBinary(), args, {
+    env: { [URL_VAR]: options.url, DATABASE_URL: undefined, DBMATE_MIGRATIONS_TABLE: undefined, DBMATE_MIGRATIONS_DIR: undefined },
+    timeoutMs: options.timeoutMs ?? 3_600_000,
+    allowFailure: true,
+  });
+  const lines = `${result.stdout}\n${result.stderr}`.split('\n');
+  const pick = (prefix: string) => lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length).trim().split(' in ')[0]!);
+  const applying = [...pick('Applying: '), ...pick('Rolling back: ')];
+  const applied = pick('Applied: ');
+  const rolledBack = pick('Rolled back: ');
+  const errorLine = lines.find((l) => l.startsWith('Error: '));
+  const current = result.failed ? applying.at(-1) : undefined;
+  // dbmate may print "Applied:" for the file whose statement then fails: the error wins.
+  return {
+    ...result,
+    applied: applied.filter((file) => file !== current),
+    rolledBack: rolledBack.filter((file) => file !== current),
+    current,
+    error: errorLine ? redact(errorLine.slice('Error: '.length)) : undefined,
+  };
+}
