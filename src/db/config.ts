@@ -143,10 +143,10 @@ export function embeddedHome(env: Env, home: string, isRoot: boolean): string {
 function parseUrl(text: string, from: string, problems: string[]): URL | undefined {
   // The text is never echoed as is: a URL that does not parse may still hold a password.
   const notAUrl = () =>
-    problems.push(`${from} is not a URL: '${redactUrl(text)}' (expected postgres://user:password@host:port/database)`);
+    problems.push(`${from} is not a URL: '${redactUrl(text)}' (expected postgres://user@host:port/database)`);
   let parsed: URL;
   try {
-    parsed = new URL(text);
+    parsed = new URL(withPlaceholderHost(text));
   } catch {
     // scheme://[userinfo@]host:PORT[/?#...]; skipped when an @ follows, which means the
     // "port" is really part of a password holding a / ? or #.
@@ -169,6 +169,17 @@ function parseUrl(text: string, from: string, problems: string[]): URL | undefin
     return undefined;
   }
   return parsed;
+}
+
+/**
+ * libpq accepts an empty host after user-info or before a port (`postgres://u:pw@/db?host=/sock`,
+ * `postgres://:5433/db`); the WHATWG parser does not, so a placeholder stands in for it.
+ */
+const NO_HOST = 'pgstore-no-host.invalid';
+function withPlaceholderHost(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)((?:[^@/?#]*@)?)(?=:|\/|\?|#|$)/i, (whole, scheme: string, userinfo: string) =>
+    userinfo || text.slice(whole.length).startsWith(':') ? `${scheme}${userinfo}${NO_HOST}` : whole,
+  );
 }
 
 /**
@@ -216,7 +227,7 @@ function fromParts(
     }
   };
   if (url?.password) registerSecret(url.password); // masked even if it fails to decode
-  const urlHost = url?.hostname ? decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host') : undefined;
+  const urlHost = url?.hostname && url.hostname !== NO_HOST ? decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host') : undefined;
   const host = query.host || urlHost || env.PGHOST || env.PGHOSTADDR || 'localhost';
   const port = parsePort(query.port || url?.port || undefined, source, problems) ?? parsePort(env.PGPORT, 'PGPORT', problems) ?? 5432;
   const user = (url?.username ? decode(url.username, 'user name') : undefined) || query.user || env.PGUSER || safeUserName();
@@ -303,6 +314,8 @@ function safeUserName(): string {
 /** A postgres:// URL for a server connection, without pool parameters; the password only if asked. */
 export function connectionUrl(conn: ServerConnection, withPassword = true): string {
   const auth = encodeURIComponent(conn.user) + (withPassword && conn.password ? `:${encodeURIComponent(conn.password)}` : '');
+  // A socket directory goes in ?host= (libpq, lib/pq and this resolver read it; Go's URL
+  // parser would refuse it percent-encoded in the host part).
   const isSocket = conn.host.startsWith('/');
   const host = isSocket ? '' : conn.host.includes(':') ? `[${conn.host}]` : conn.host;
   const search = new URLSearchParams(conn.params);

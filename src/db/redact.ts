@@ -67,6 +67,8 @@ function maskUserinfo(text: string): string {
 
 /** A URL with its password replaced, for showing the target of an operation. */
 export function redactUrl(url: string): string {
+  // `postgres:u:pw@h` parses, as an opaque path with no password in it: mask it by hand.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return redact(maskUserinfo(url));
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = MASK;

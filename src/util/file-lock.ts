@@ -117,7 +117,7 @@ export async function acquireFileLock(path: string, options: LockOptions): Promi
  * when two processes race to take over, neither deletes the fresh lock the other made.
  */
 async function takeOverStale(path: string, stale: LockHolder): Promise<void> {
-  const aside = `${path}.stale-${process.pid}`;
+  const aside = `${path}.stale-${process.pid}-${randomUUID().slice(0, 8)}`;
   try {
     await rename(path, aside);
   } catch {
@@ -135,7 +135,7 @@ async function takeOverStale(path: string, stale: LockHolder): Promise<void> {
 
 /** Removes a lock file left empty or unreadable (a crash while writing it), the same careful way. */
 async function removeAbandoned(path: string): Promise<void> {
-  const aside = `${path}.stale-${process.pid}`;
+  const aside = `${path}.stale-${process.pid}-${randomUUID().slice(0, 8)}`;
   try {
     await rename(path, aside);
   } catch {
