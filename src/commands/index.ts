@@ -3,6 +3,7 @@
  */
 import type { RegisterCommand } from './app.js';
 import { healthCommand } from './health.js';
+import { migrateCommand } from './migrate.js';
 import { serverCommand } from './server.js';
 
-export const COMMANDS: RegisterCommand[] = [healthCommand, serverCommand];
+export const COMMANDS: RegisterCommand[] = [migrateCommand, healthCommand, serverCommand];

@@ -10,7 +10,8 @@ import { PgstoreError, UsageError } from '../errors.js';
 import { appliedMigrations, type AppliedMigration, ensureMigrationLog, recordChecksums } from '../store/migration-log.js';
 import { runDbmate } from '../tools/dbmate.js';
 import { defaultMigrationsDir, type MigrationFile, readMigrations } from './migration-files.js';
-import { type CoreOptions, targetOf } from './options.js';
+import { type Confirm, type CoreOptions, guardProduction, targetOf } from './options.js';
+import { getEnvironment } from '../store/environment.js';
 
 export interface MigrateOptions extends CoreOptions {
   /** The folder of migrations (default: pgstore's own). */
@@ -129,6 +130,10 @@ export interface MigrateDownOptions extends MigrateOptions {
   steps?: number | undefined;
   /** Roll back every migration newer than this version ('0' for all). */
   to?: string | undefined;
+  /** Asked before anything is rolled back. */
+  confirm?: Confirm;
+  /** Allow rolling back a database marked production. */
+  forceProduction?: boolean;
 }
 
 /** Rolls back the newest migration(s). */
@@ -147,6 +152,15 @@ export async function migrateDown(options: MigrateDownOptions): Promise<MigrateR
         return file.hasDown ? [] : [`${file.filename} has no '-- migrate:down' section`];
       });
       if (problems.length) throw new UsageError(`cannot roll back: ${problems.join('; ')}`, { hint: 'Nothing was rolled back.' });
+      if (victims.length === 0) return [];
+      const plan = {
+        action: `roll back ${victims.length} migration(s)`,
+        target: describeTarget(session.conn),
+        environment: await getEnvironment(session.sql),
+        details: (files as MigrationFile[]).map((f) => f.filename),
+      };
+      guardProduction(plan, options.forceProduction);
+      await options.confirm?.(plan);
       const url = await dbmateUrl(session);
       const done: MigrationFile[] = [];
       for (const file of files as MigrationFile[]) {

@@ -3,6 +3,7 @@
  * Core code never reads process.* itself; the CLI passes env in.
  */
 import { type ConnectionTarget, type Env, resolveConnection } from '../db/config.js';
+import { UsageError } from '../errors.js';
 
 export interface CoreOptions {
   /** --database-url, if given. */
@@ -16,4 +17,28 @@ export interface CoreOptions {
 /** Resolves the connection target for a core operation. */
 export function targetOf(options: CoreOptions): ConnectionTarget {
   return resolveConnection({ databaseUrl: options.databaseUrl, env: options.env });
+}
+
+/** What a destructive operation is about to do, shown before it asks. */
+export interface DestructivePlan {
+  /** "drop and recreate the database", "roll back 2 migrations". */
+  action: string;
+  /** The target, password-free: user@host:port/database. */
+  target: string;
+  /** The database's environment marker, when it has one. */
+  environment: string | null;
+  /** Lines of detail (which migrations, which sessions). */
+  details: string[];
+}
+
+/** Asks the user (or checks --yes); throws CancelledError or UsageError to stop. */
+export type Confirm = (plan: DestructivePlan) => Promise<void>;
+
+/** Refuses to touch a production database unless the explicit second flag was given. */
+export function guardProduction(plan: DestructivePlan, forceProduction: boolean | undefined): void {
+  if (plan.environment === 'production' && !forceProduction) {
+    throw new UsageError(`refusing to ${plan.action} on ${plan.target}: it is marked as production`, {
+      hint: 'If you really mean it, add --force-production as well as --yes.',
+    });
+  }
 }

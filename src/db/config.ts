@@ -126,7 +126,7 @@ export function resolveConnection(options: ResolveOptions = {}): ConnectionTarge
 
 /** True when any libpq variable names a server, so pgstore should use it. */
 export function hasLibpqVariables(env: Env): boolean {
-  return ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER', 'PGDATABASE', 'PGSERVICE'].some((key) => !!env[key]);
+  return ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER', 'PGDATABASE'].some((key) => !!env[key]);
 }
 
 /**

@@ -47,7 +47,7 @@ export async function recordChecksums(sql: Db, files: Array<{ version: string; s
   await sql`
     update pgstore.schema_migrations m
        set sha256 = f.sha256, filename = f.filename, applied_at = coalesce(m.applied_at, now())
-      from (select * from json_to_recordset(${JSON.stringify(files)}::json) as x(version text, sha256 text, filename text)) f
+      from (select * from jsonb_to_recordset(${sql.json(files)}) as x(version text, sha256 text, filename text)) f
      where m.version = f.version and m.sha256 is null`;
 }
 
@@ -56,7 +56,7 @@ export async function acceptChecksums(sql: Db, files: Array<{ version: string; s
   if (files.length === 0) return 0;
   const rows = await sql`
     update pgstore.schema_migrations m set sha256 = f.sha256, filename = f.filename
-      from (select * from json_to_recordset(${JSON.stringify(files)}::json) as x(version text, sha256 text, filename text)) f
+      from (select * from jsonb_to_recordset(${sql.json(files)}) as x(version text, sha256 text, filename text)) f
      where m.version = f.version
     returning m.version`;
   return rows.length;
