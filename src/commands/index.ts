@@ -5,5 +5,6 @@ import type { RegisterCommand } from './app.js';
 import { healthCommand } from './health.js';
 import { migrateCommand } from './migrate.js';
 import { serverCommand } from './server.js';
+import { resetCommand, setupCommand } from './setup.js';
 
-export const COMMANDS: RegisterCommand[] = [migrateCommand, healthCommand, serverCommand];
+export const COMMANDS: RegisterCommand[] = [setupCommand, migrateCommand, resetCommand, healthCommand, serverCommand];

@@ -25,7 +25,7 @@ export async function dumpSchema(options: CoreOptions & { output: string }): Pro
     const schema = await dumpSchemaSql(conn, Math.floor(identity.versionNum / 10000), options.env);
     const versions = applied.map((m) => `    ('${m.version.replace(/'/g, "''")}')`).join(',\n');
     const text = `${schema}\n--\n-- Applied migrations\n--\n\n${
-      versions ? `INSERT INTO pgstore.schema_migrations (version) VALUES\n${versions};\n` : '-- none\n'
+      versions ? `INSERT INTO public.schema_migrations (version) VALUES\n${versions};\n` : '-- none\n'
     }`;
     const path = resolve(options.output);
     writeFileAtomic(path, text);

@@ -5,7 +5,8 @@
  */
 import { acquireAdvisoryLock } from '../db/advisory-lock.js';
 import { connectionUrl, describeTarget, type ServerConnection } from '../db/config.js';
-import { connectPool, type Db, serverFor, sessionUsesSsl, waitForServer } from '../db/pool.js';
+import { connectPool, type Db, openPool, serverFor, sessionUsesSsl, waitForServer } from '../db/pool.js';
+import { canBecome, databaseOwner } from '../store/admin.js';
 import { PgstoreError, UsageError } from '../errors.js';
 import { appliedMigrations, type AppliedMigration, ensureMigrationLog, recordChecksums } from '../store/migration-log.js';
 import { runDbmate } from '../tools/dbmate.js';
@@ -61,8 +62,24 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
   if (options.waitTimeoutSeconds !== undefined) {
     await waitForServer(await serverFor(target, { log: options.log }), options.waitTimeoutSeconds, options.log);
   }
-  const { sql, conn } = await connectPool(target, { max: 2, log: options.log });
-  return { sql, conn, files, dir, close: () => sql.end({ timeout: 5 }) };
+  let { sql, conn } = await connectPool(target, { max: 2, log: options.log });
+  const owner = await ownerToBecome(sql, conn);
+  if (owner) {
+    // Migrations run as the database's owner role, so that it owns what they create.
+    await sql.end({ timeout: 5 });
+    conn = { ...conn, params: { ...conn.params, options: `-c role=${owner}` } };
+    sql = await openPool(conn, { max: 2 });
+  }
+  const session = sql;
+  return { sql, conn, files, dir, close: () => session.end({ timeout: 5 }) };
+}
+
+/** The database's owner role, when it is not us and we may act as it (set up by `pgstore setup`). */
+async function ownerToBecome(sql: Db, conn: ServerConnection): Promise<string | undefined> {
+  if (conn.params.options) return undefined; // the user chose session options; leave them alone
+  const owner = await databaseOwner(sql, conn.database);
+  if (!owner || owner === conn.user || !/^[a-z_][a-z0-9_$]*$/i.test(owner)) return undefined;
+  return (await canBecome(sql, conn.user, owner)) ? owner : undefined;
 }
 
 /** Runs `fn` under the migration lock (unless disabled). */

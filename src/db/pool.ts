@@ -41,7 +41,7 @@ export function driverOptions(conn: ServerConnection, options: PoolOptions = {})
     fetch_types: options.fetchTypes ?? true,
     connection: {
       application_name: options.applicationName ?? conn.params.application_name ?? 'pgstore',
-      ...Object.fromEntries(Object.entries(conn.params).filter(([key]) => key !== 'application_name' && key !== 'options')),
+      ...Object.fromEntries(Object.entries(conn.params).filter(([key]) => key !== 'application_name')),
     },
   };
 }

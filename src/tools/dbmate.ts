@@ -46,7 +46,10 @@ export async function runDbmate(command: 'migrate' | 'rollback', options: Dbmate
     '--env', URL_VAR,
     '--env-file', '/dev/null', // never read a .env file from the user's folder
     '--migrations-dir', options.migrationsDir,
-    '--migrations-table', 'pgstore.schema_migrations',
+    // Schema-qualified on purpose and in public: dbmate sets search_path to the migrations
+    // table's schema, so any other schema would capture every unqualified object the
+    // migrations create (https://github.com/amacneil/dbmate/issues/429).
+    '--migrations-table', 'public.schema_migrations',
     '--no-dump-schema',
     command,
   ];

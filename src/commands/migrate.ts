@@ -1,0 +1,159 @@
+/**
+ * `pgstore migrate up | down | status | new | dump | verify`.
+ */
+import { Command, Option } from 'commander';
+import type { MigrateOptions, MigrateResult } from '../core/migrate.js';
+import { UsageError } from '../errors.js';
+import { confirmer } from '../ui/confirm.js';
+import type { Output } from '../ui/output.js';
+import { type App, examples } from './app.js';
+
+/** A parser for whole numbers ≥ min. */
+export function wholeNumber(flag: string, min = 0) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || value < min) {
+      throw new UsageError(`${flag} must be a whole number ≥ ${min}, got '${raw}'`, { hint: 'See --help.' });
+    }
+    return value;
+  };
+}
+
+interface CommonFlags {
+  migrationsDir?: string;
+  lock: boolean;
+  lockTimeout: number;
+  strict?: boolean;
+  wait?: boolean;
+  waitTimeout: number;
+}
+
+function withCommonOptions(command: Command, { locks = true } = {}): Command {
+  command.option('--migrations-dir <dir>', "a folder of your own dbmate migrations (default: pgstore's own)");
+  if (locks) {
+    command
+      .option('--no-lock', 'do not take the migration lock (for poolers that cannot hold a session lock)')
+      .addOption(new Option('--lock-timeout <seconds>', 'wait this long for the migration lock, then exit 3').default(300).argParser(wholeNumber('--lock-timeout')));
+  }
+  return command
+    .option('--strict', 'refuse pending migrations older than the newest applied one, and edited applied files')
+    .option('--wait', 'keep trying while the server is unreachable (fails at once on a bad password or missing role)')
+    .addOption(new Option('--wait-timeout <seconds>', 'how long --wait keeps trying').default(60).argParser(wholeNumber('--wait-timeout', 1)));
+}
+
+function coreOf(app: App, out: Output, flags: CommonFlags): MigrateOptions {
+  return {
+    ...app.coreOptions((m) => out.info(m)),
+    migrationsDir: flags.migrationsDir,
+    lock: flags.lock !== false,
+    lockTimeoutSeconds: flags.lockTimeout,
+    strict: !!flags.strict,
+    waitTimeoutSeconds: flags.wait ? flags.waitTimeout : undefined,
+  };
+}
+
+function showResult(out: Output, result: MigrateResult, verb: 'Applied' | 'Rolled back'): void {
+  if (out.options.json) return out.json(result);
+  const list = verb === 'Applied' ? result.applied : result.rolledBack;
+  const seconds = (result.durationMs / 1000).toFixed(2);
+  if (list.length === 0) {
+    out.result(verb === 'Applied' ? `Database ${result.database} is up to date.` : 'Nothing to roll back.');
+    return;
+  }
+  out.result(`${verb} ${list.length} migration(s) on ${result.database} in ${seconds} s:`);
+  for (const m of list) out.result(`  ${m.filename}`);
+}
+
+export function migrateCommand(app: App): Command {
+  const migrate = new Command('migrate').description('apply and inspect migrations (dbmate underneath, with a lock, checks and checksums)');
+
+  const up = withCommonOptions(new Command('up').description('apply every pending migration (the default)')).action(async (flags: CommonFlags) => {
+    const out = app.makeOutput();
+    const { migrateUp } = await import('../core/migrate.js');
+    showResult(out, await migrateUp(coreOf(app, out, flags)), 'Applied');
+  });
+  migrate.addCommand(examples(up, ['pgstore migrate', 'pgstore migrate up --wait --strict', 'pgstore migrate up --migrations-dir db/migrations']), { isDefault: true });
+
+  const down = withCommonOptions(new Command('down').description('roll back the newest migration(s)'))
+    .addOption(new Option('--steps <n>', 'how many to roll back (default 1)').argParser(wholeNumber('--steps', 1)).conflicts('to'))
+    .option('--to <version>', 'roll back every migration newer than VERSION (0: all)')
+    .option('-y, --yes', 'do not ask (needed without a terminal)')
+    .option('--force-production', 'allow it on a database marked production')
+    .action(async (flags: CommonFlags & { steps?: number; to?: string; yes?: boolean; forceProduction?: boolean }) => {
+      const out = app.makeOutput();
+      const { migrateDown } = await import('../core/migrate.js');
+      const result = await migrateDown({
+        ...coreOf(app, out, flags),
+        steps: flags.steps,
+        to: flags.to,
+        confirm: confirmer(out, !!flags.yes),
+        forceProduction: !!flags.forceProduction,
+      });
+      showResult(out, result, 'Rolled back');
+    });
+  migrate.addCommand(examples(down, ['pgstore migrate down', 'pgstore migrate down --steps 2 --yes', 'pgstore migrate down --to 0 --yes']));
+
+  const status = withCommonOptions(new Command('status').description('list applied, pending and edited migrations'), { locks: false })
+    .option('--exit-code', 'exit 1 when migrations are pending or applied files were edited')
+    .action(async (flags: CommonFlags & { exitCode?: boolean }) => {
+      const out = app.makeOutput();
+      const { migrationStatus } = await import('../core/migrate-status.js');
+      const result = await migrationStatus(coreOf(app, out, flags));
+      if (out.options.json) out.json({ applied: result.applied, pending: result.pending, drift: result.drift });
+      else {
+        const { renderTable } = await import('../ui/table.js');
+        const rows = [
+          ...result.applied.map((m) => [m.version, m.name, out.c.green('applied'), m.appliedAt ?? '']),
+          ...result.pending.map((m) => [m.version, m.name, out.c.yellow('pending'), '']),
+        ];
+        out.result(await renderTable({ head: ['VERSION', 'NAME', 'STATE', 'APPLIED AT'], rows, color: out.options.color }));
+        out.result(`${result.applied.length} applied, ${result.pending.length} pending on ${result.database}`);
+        for (const d of result.drift) out.warn(d.message);
+        for (const f of result.outOfOrder) out.warn(`${f} is pending but older than the newest applied migration`);
+      }
+      if (flags.exitCode && (result.pending.length > 0 || result.drift.length > 0)) app.setExitCode(1);
+    });
+  migrate.addCommand(examples(status, ['pgstore migrate status', 'pgstore migrate status --json', 'pgstore migrate status --exit-code || echo "migrations pending"']));
+
+  const verify = withCommonOptions(new Command('verify').description('check files and database agree: well-formed files, down sections, no edited or missing applied files'), { locks: false })
+    .action(async (flags: CommonFlags) => {
+      const out = app.makeOutput();
+      const { verifyMigrations } = await import('../core/migrate-status.js');
+      const result = await verifyMigrations(coreOf(app, out, flags));
+      if (out.options.json) out.json({ ok: result.ok, problems: result.problems, warnings: result.warnings, drift: result.drift, pending: result.pending });
+      else {
+        for (const w of result.warnings) out.warn(w);
+        for (const p of result.problems) out.error(p);
+        out.result(result.ok ? `Migrations verified: ${result.applied.length} applied, ${result.pending.length} pending, ${result.drift.length} edited or missing.` : `Verification failed: ${result.problems.length} problem(s).`);
+      }
+      if (!result.ok) app.setExitCode(1);
+    });
+  migrate.addCommand(examples(verify, ['pgstore migrate verify', 'pgstore migrate verify --strict']));
+
+  const create = new Command('new')
+    .description('create a new empty migration file')
+    .argument('<name>', 'what the migration does, e.g. add_user_avatar')
+    .option('--migrations-dir <dir>', 'where to create it (default: ./migrations)', 'migrations')
+    .action(async (name: string, flags: { migrationsDir: string }) => {
+      const out = app.makeOutput();
+      const { newMigration } = await import('../core/migrate-status.js');
+      const path = newMigration({ migrationsDir: flags.migrationsDir, name });
+      if (out.options.json) out.json({ path });
+      else out.result(`Created ${path}`);
+    });
+  migrate.addCommand(examples(create, ['pgstore migrate new add_user_avatar', 'pgstore migrate new backfill_slugs --migrations-dir db/migrations']));
+
+  const dump = new Command('dump')
+    .description('write the database schema (pg_dump --schema-only) and the applied versions to a file')
+    .option('-o, --output <file>', 'where to write it', 'schema.sql')
+    .action(async (flags: { output: string }) => {
+      const out = app.makeOutput();
+      const { dumpSchema } = await import('../core/migrate-dump.js');
+      const result = await dumpSchema({ ...app.coreOptions((m) => out.info(m)), output: flags.output });
+      if (out.options.json) out.json(result);
+      else out.result(`Wrote ${result.path} (${result.bytes} bytes, ${result.migrations} applied migration(s))`);
+    });
+  migrate.addCommand(examples(dump, ['pgstore migrate dump', 'pgstore migrate dump -o db/schema.sql']));
+
+  return examples(migrate, ['pgstore migrate', 'pgstore migrate status --json', 'pgstore migrate down --yes']);
+}

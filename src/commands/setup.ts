@@ -1,0 +1,99 @@
+/**
+ * `pgstore setup` and `pgstore reset`.
+ */
+import { Command, Option } from 'commander';
+import type { SetupOptions, SetupResult } from '../core/setup.js';
+import { confirmer } from '../ui/confirm.js';
+import type { Output } from '../ui/output.js';
+import { type App, examples } from './app.js';
+
+interface SetupFlags {
+  env: SetupOptions['environment'];
+  ownerRole?: string;
+  appRole?: string;
+  migrationsDir?: string;
+  lockTimeout: number;
+  lock: boolean;
+}
+
+function setupOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--env <name>', 'mark the database as development, test or production').choices(['development', 'test', 'production']))
+    .option('--owner-role <name>', 'the role that owns the database and its objects (default: <database>_owner)')
+    .option('--app-role <name>', "the application's login role, data access only (default: <database>_app)")
+    .option('--migrations-dir <dir>', "migrations to apply (default: pgstore's own)")
+    .option('--no-lock', 'do not take the migration lock')
+    .addOption(new Option('--lock-timeout <seconds>', 'wait this long for the migration lock').default(300).argParser(Number));
+}
+
+function coreOf(app: App, out: Output, flags: SetupFlags): SetupOptions {
+  return {
+    ...app.coreOptions((m) => out.info(m)),
+    environment: flags.env,
+    ownerRole: flags.ownerRole,
+    appRole: flags.appRole,
+    migrationsDir: flags.migrationsDir,
+    lock: flags.lock !== false,
+    lockTimeoutSeconds: flags.lockTimeout,
+  };
+}
+
+/** The people's summary of a setup run. */
+export function describeSetup(out: Output, result: SetupResult): void {
+  const seconds = (result.durationMs / 1000).toFixed(2);
+  if (!result.changed) {
+    out.result(`Nothing to do: ${result.target} is set up (${result.environment}), ${seconds} s.`);
+    return;
+  }
+  out.result(`Set up ${result.target} in ${seconds} s:`);
+  out.result(`  database     ${result.database}${result.databaseCreated ? ' (created)' : ''}`);
+  for (const role of result.roles) out.result(`  ${role.purpose === 'owner' ? 'owner role ' : 'app role   '}  ${role.name}${role.created ? ' (created)' : ''}`);
+  if (result.extensionsCreated.length) out.result(`  extensions   ${result.extensionsCreated.join(', ')} (created)`);
+  out.result(`  migrations   ${result.migrationsApplied.length} applied`);
+  out.result(`  environment  ${result.environment}${result.environmentChanged ? ' (marked)' : ''}`);
+  if (result.appPassword) {
+    const app = result.roles.find((r) => r.purpose === 'application')!.name;
+    out.result(`\nPassword for ${app} (shown once; store it now): ${result.appPassword}`);
+  } else if (result.appPasswordSource === 'PGSTORE_APP_PASSWORD') {
+    out.result('  (the application role got its password from PGSTORE_APP_PASSWORD)');
+  }
+}
+
+export function setupCommand(app: App): Command {
+  const command = setupOptions(new Command('setup').description('create the database, its owner and application roles and extensions; migrate; mark the environment'))
+    .action(async (flags: SetupFlags) => {
+      const out = app.makeOutput();
+      const { setup } = await import('../core/setup.js');
+      const result = await setup(coreOf(app, out, flags));
+      if (out.options.json) out.json(result);
+      else describeSetup(out, result);
+    });
+  return examples(command, [
+    'pgstore setup',
+    'pgstore setup --env test --json',
+    'PGSTORE_APP_PASSWORD=... pgstore setup -d postgres://admin@db.internal/app --env production',
+  ]);
+}
+
+export function resetCommand(app: App): Command {
+  const command = setupOptions(new Command('reset').description('drop and recreate the database (asks first), then set it up again'))
+    .option('--schemas-only', "drop only pgstore's schemas (auth, tenancy, hosts, pgstore), not the database")
+    .option('-y, --yes', 'do not ask (needed without a terminal)')
+    .option('--force', 'terminate other sessions connected to the database')
+    .option('--force-production', 'allow it on a database marked production (with --yes)')
+    .action(async (flags: SetupFlags & { schemasOnly?: boolean; yes?: boolean; force?: boolean; forceProduction?: boolean }) => {
+      const out = app.makeOutput();
+      const { reset } = await import('../core/reset.js');
+      const result = await reset({
+        ...coreOf(app, out, flags),
+        schemasOnly: !!flags.schemasOnly,
+        force: !!flags.force,
+        forceProduction: !!flags.forceProduction,
+        confirm: confirmer(out, !!flags.yes),
+      });
+      if (out.options.json) return out.json(result);
+      out.result(`Dropped the ${result.dropped === 'database' ? 'database' : "pgstore schemas"}${result.terminatedSessions ? ` (terminated ${result.terminatedSessions} session(s))` : ''}.`);
+      describeSetup(out, result.setup);
+    });
+  return examples(command, ['pgstore reset', 'pgstore reset --yes', 'pgstore reset --schemas-only --yes --force']);
+}

@@ -1,0 +1,161 @@
+/**
+ * `pgstore setup`: the database, an owner role and a least-privilege application role, the
+ * extensions, the migrations, and the environment marker. Idempotent: a second run changes
+ * nothing and says so.
+ */
+import { randomBytes } from 'node:crypto';
+import { connectionUrl, describeTarget, type ServerConnection } from '../db/config.js';
+import { type Db, openPool, serverFor, withAdminSql } from '../db/pool.js';
+import { registerSecret } from '../db/redact.js';
+import { PgstoreError } from '../errors.js';
+import * as admin from '../store/admin.js';
+import { type EnvironmentName, getEnvironment, setEnvironment } from '../store/environment.js';
+import { type MigrateOptions, migrateUp } from './migrate.js';
+import { targetOf } from './options.js';
+
+export const APP_SCHEMAS = ['auth', 'tenancy', 'hosts'];
+export const EXTENSIONS = ['pg_trgm'];
+
+export interface SetupOptions extends MigrateOptions {
+  environment?: EnvironmentName;
+  /** Owner role name (default <database>_owner). */
+  ownerRole?: string;
+  /** Application role name (default <database>_app). */
+  appRole?: string;
+}
+
+export interface SetupResult {
+  database: string;
+  target: string;
+  databaseCreated: boolean;
+  roles: Array<{ name: string; purpose: 'owner' | 'application'; created: boolean }>;
+  /** The application role's password, only when this run created the role and generated it. */
+  appPassword: string | null;
+  /** Where the application role's password came from. */
+  appPasswordSource: 'generated' | 'PGSTORE_APP_PASSWORD' | 'unchanged';
+  extensionsCreated: string[];
+  migrationsApplied: string[];
+  environment: EnvironmentName;
+  environmentChanged: boolean;
+  changed: boolean;
+  durationMs: number;
+}
+
+/** Missing privileges, said plainly. */
+export class PrivilegeError extends PgstoreError {}
+
+const safeName = (db: string) => db.replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase();
+
+/** Creates (or checks) everything the database needs; safe to run again. */
+export async function setup(options: SetupOptions): Promise<SetupResult> {
+  const started = performance.now();
+  const conn = await serverFor(targetOf(options), { log: options.log });
+  const database = conn.database;
+  const ownerRole = options.ownerRole ?? `${safeName(database)}_owner`;
+  const appRole = options.appRole ?? `${safeName(database)}_app`;
+  const environment = options.environment ?? 'development';
+  const log = options.log ?? (() => undefined);
+
+  const roles: SetupResult['roles'] = [];
+  let appPassword: string | null = null;
+  let appPasswordSource: SetupResult['appPasswordSource'] = 'unchanged';
+  let databaseCreated = false;
+
+  await withAdminSql(conn, async (sql) => {
+    const me = await admin.currentPrivileges(sql);
+    const exists = await admin.databaseExists(sql, database);
+    const missing: string[] = [];
+    const ownerExists = await admin.roleExists(sql, ownerRole);
+    const appExists = await admin.roleExists(sql, appRole);
+    if ((!ownerExists || !appExists) && !me.superuser && !me.createRole) missing.push(`CREATEROLE (to create ${[!ownerExists && ownerRole, !appExists && appRole].filter(Boolean).join(' and ')})`);
+    if (!exists && !me.superuser && !me.createDb) missing.push(`CREATEDB (to create database ${database})`);
+    if (missing.length) {
+      throw new PrivilegeError(`role '${me.user}' may not set up ${describeTarget(conn)}: it lacks ${missing.join(' and ')}`, {
+        hint: `Ask an administrator to run the missing steps, e.g. \`ALTER ROLE ${me.user} CREATEDB CREATEROLE\`, or to create the database and roles for you.`,
+      });
+    }
+    if (!ownerExists) {
+      log(`Creating role ${ownerRole} (owns the database and its objects)...`);
+      await admin.createOwnerRole(sql, ownerRole);
+    }
+    roles.push({ name: ownerRole, purpose: 'owner', created: !ownerExists });
+    if (!(await admin.canBecome(sql, me.user, ownerRole))) await admin.grantRole(sql, ownerRole, me.user);
+    if (!appExists) {
+      const fromEnv = options.env.PGSTORE_APP_PASSWORD;
+      const password = fromEnv || randomBytes(18).toString('base64url');
+      registerSecret(password);
+      log(`Creating role ${appRole} (the application's login, data access only)...`);
+      await admin.createLoginRole(sql, appRole, password);
+      appPassword = fromEnv ? null : password;
+      appPasswordSource = fromEnv ? 'PGSTORE_APP_PASSWORD' : 'generated';
+    }
+    roles.push({ name: appRole, purpose: 'application', created: !appExists });
+    if (!exists) {
+      log(`Creating database ${database}...`);
+      await admin.createDatabase(sql, database, ownerRole);
+      databaseCreated = true;
+    }
+  });
+
+  const { extensionsCreated, owner } = await withAdminSql(conn, async (sql) => {
+    const owner = await adoptEmptyDatabase(sql, conn, ownerRole, log);
+    const created: string[] = [];
+    for (const name of EXTENSIONS) if (await admin.createExtension(sql, name)) created.push(name);
+    return { extensionsCreated: created, owner };
+  }, database);
+
+  const migrated = await migrateUp(pinned(conn, options));
+  const { environmentChanged } = await finish(conn, { ownerRole: owner, appRole, environment });
+
+  const changed = databaseCreated || roles.some((r) => r.created) || extensionsCreated.length > 0 || migrated.applied.length > 0 || environmentChanged;
+  return {
+    database,
+    target: describeTarget(conn),
+    databaseCreated,
+    roles,
+    appPassword,
+    appPasswordSource,
+    extensionsCreated,
+    migrationsApplied: migrated.applied.map((m) => m.filename),
+    environment,
+    environmentChanged,
+    changed,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/** Options that make a core call use exactly this server connection. */
+export function pinned(conn: ServerConnection, options: MigrateOptions): MigrateOptions {
+  return { ...options, databaseUrl: connectionUrl(conn), env: {} };
+}
+
+/**
+ * The role that owns the database. An empty database owned by someone else (such as the
+ * embedded server's default one) is handed to the owner role; one with objects keeps its owner.
+ */
+async function adoptEmptyDatabase(sql: Db, conn: ServerConnection, ownerRole: string, log: (m: string) => void): Promise<string> {
+  const current = (await admin.databaseOwner(sql, conn.database)) ?? conn.user;
+  if (current === ownerRole) return ownerRole;
+  const me = await admin.currentPrivileges(sql);
+  if ((me.superuser || me.user === current) && (await admin.userObjectCount(sql)) === 0) {
+    log(`Handing the empty database ${conn.database} to ${ownerRole}...`);
+    await admin.setDatabaseOwner(sql, conn.database, ownerRole);
+    return ownerRole;
+  }
+  log(`Database ${conn.database} already has objects owned by ${current}; keeping that owner.`);
+  return current;
+}
+
+/** Grants for the application role and the environment marker. */
+async function finish(conn: ServerConnection, o: { ownerRole: string; appRole: string; environment: EnvironmentName }): Promise<{ environmentChanged: boolean }> {
+  const asOwner = o.ownerRole === conn.user ? conn : { ...conn, params: { ...conn.params, options: `-c role=${o.ownerRole}` } };
+  const sql = await openPool(asOwner, { max: 1 });
+  try {
+    await admin.grantAppAccess(sql, { database: conn.database, app: o.appRole, owner: o.ownerRole, schemas: APP_SCHEMAS });
+    const before = await getEnvironment(sql);
+    if (before !== o.environment) await setEnvironment(sql, o.environment);
+    return { environmentChanged: before !== o.environment };
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
