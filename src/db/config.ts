@@ -26,7 +26,9 @@ export interface PoolSettings {
 export const DEFAULT_POOL: PoolSettings = { max: 10, min: 1, acquireTimeoutSeconds: 30, idleTimeoutSeconds: 600 };
 export const DEFAULT_EMBEDDED_PORT = 54329;
 export const EMBEDDED_DATABASE = 'pgstore';
-export const EMBEDDED_USER = 'pgstore';
+/** Named postgres like a stock cluster (dumps such as Pagila assign ownership to it), and never
+ * pgstore: "$user" in the search_path would then resolve to pgstore's metadata schema. */
+export const EMBEDDED_USER = 'postgres';
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];

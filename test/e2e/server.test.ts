@@ -69,7 +69,7 @@ describe('pgstore server', () => {
 
     const url = await runCli(['server', 'url'], { env });
     expect(url.code).toBe(0);
-    expect(url.stdout.trim()).toMatch(/^postgresql:\/\/pgstore:[^@]+@127\.0\.0\.1:\d+\/pgstore\?sslmode=disable$/);
+    expect(url.stdout.trim()).toMatch(/^postgresql:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/pgstore\?sslmode=disable$/);
 
     // The URL works for another client: pgstore health through it.
     const health = await runCli(['health', '--json'], { env: cleanEnv({ DATABASE_URL: url.stdout.trim() }) });

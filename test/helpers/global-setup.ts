@@ -11,6 +11,7 @@ import type { TestProject } from 'vitest/node';
 import { connectionUrl, DEFAULT_POOL, type EmbeddedTarget } from '../../src/db/config.js';
 import { ensureEmbedded, stopEmbedded } from '../../src/db/embedded.js';
 import { withAdminSql } from '../../src/db/pool.js';
+import { migrateUp } from '../../src/core/migrate.js';
 import { TEMPLATE_DB, type TestServer } from './server-info.js';
 
 async function freePort(): Promise<number> {
@@ -33,6 +34,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await sql.unsafe(`drop database if exists ${TEMPLATE_DB}`);
     await sql.unsafe(`create database ${TEMPLATE_DB}`);
   });
+  // The template carries pgstore's whole schema, migrated once for the run.
+  await migrateUp({ databaseUrl: connectionUrl({ ...conn, database: TEMPLATE_DB }), env: {} });
   const info: TestServer = { home, port, password: conn.password!, user: conn.user, adminUrl: connectionUrl({ ...conn, database: 'postgres' }) };
   project.provide('pgServer', info);
   return async () => {
