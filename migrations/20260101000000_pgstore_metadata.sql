@@ -91,5 +91,7 @@ begin
 exception
   when dependent_objects_still_exist then
     raise notice 'pg_trgm kept: other objects in this database still use it';
+  when insufficient_privilege then
+    raise notice 'pg_trgm kept: it belongs to another role';
 end
 $$;

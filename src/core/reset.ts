@@ -7,6 +7,7 @@ import { connectPool, serverFor, withAdminSql } from '../db/pool.js';
 import { ConflictError } from '../errors.js';
 import * as admin from '../store/admin.js';
 import { getEnvironment } from '../store/environment.js';
+import { defaultMigrationsDir, readMigrations } from './migration-files.js';
 import { type Confirm, guardProduction, targetOf } from './options.js';
 import { APP_SCHEMAS, setup, type SetupOptions, type SetupResult } from './setup.js';
 
@@ -58,7 +59,11 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
   let terminated = 0;
   if (options.schemasOnly) {
     if (options.force) terminated = await withAdminSql(conn, (sql) => admin.terminateSessions(sql, conn.database));
-    await withAdminSql(conn, (sql) => admin.dropSchemas(sql, [...APP_SCHEMAS, 'pgstore']), conn.database);
+    const versions = readMigrations(options.migrationsDir ?? defaultMigrationsDir()).map((f) => f.version);
+    await withAdminSql(conn, async (sql) => {
+      await admin.dropSchemas(sql, [...APP_SCHEMAS, 'pgstore']);
+      await admin.forgetMigrations(sql, versions);
+    }, conn.database);
   } else {
     await withAdminSql(conn, async (sql) => {
       if (options.force) terminated = await admin.terminateSessions(sql, conn.database);

@@ -99,6 +99,8 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
 
   const { extensionsCreated, owner } = await withAdminSql(conn, async (sql) => {
     const owner = await adoptEmptyDatabase(sql, conn, ownerRole, log);
+    // As the owner, so that the owner's migrations can drop them again (trusted extensions).
+    if (owner !== conn.user) await admin.setRole(sql, owner);
     const created: string[] = [];
     for (const name of EXTENSIONS) if (await admin.createExtension(sql, name)) created.push(name);
     return { extensionsCreated: created, owner };

@@ -153,3 +153,14 @@ export async function userObjectCount(sql: Db): Promise<number> {
 export async function setDatabaseOwner(sql: Db, database: string, owner: string): Promise<void> {
   await sql`alter database ${sql(database)} owner to ${sql(owner)}`;
 }
+
+/** Acts as `role` for the rest of this session. */
+export async function setRole(sql: Db, role: string): Promise<void> {
+  await sql`set role ${sql(role)}`;
+}
+
+/** Forgets applied migrations (after their objects were dropped by hand). */
+export async function forgetMigrations(sql: Db, versions: string[]): Promise<void> {
+  const [exists] = await sql<{ t: string | null }[]>`select to_regclass('public.schema_migrations')::text as t`;
+  if (exists?.t && versions.length) await sql`delete from public.schema_migrations where version = any(${versions})`;
+}
