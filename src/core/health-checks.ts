@@ -2,6 +2,8 @@
  * The list of health checks. Adding a check is adding one entry to HEALTH_CHECKS.
  */
 import { embeddedDiskUsage } from '../db/embedded.js';
+import { appliedMigrations } from '../store/migration-log.js';
+import { defaultMigrationsDir, findDrift, readMigrations } from './migration-files.js';
 import * as stats from '../store/server-stats.js';
 import { type CheckContext, type CheckResult, type HealthCheck, type Threshold, grade } from './health-types.js';
 import { THRESHOLDS as T } from './health-thresholds.js';
@@ -169,6 +171,27 @@ export const HEALTH_CHECKS: HealthCheck[] = [
         value: round(pct, 2),
         unit: '%',
         message: `oldest transaction ID age ${groupThousands(age)} (${round(pct, 2)}% of 2^31, database ${database})`,
+      };
+    },
+  },
+  {
+    name: 'migrations',
+    async run(ctx) {
+      const files = readMigrations(ctx.migrationsDir ?? defaultMigrationsDir());
+      const applied = await appliedMigrations(ctx.sql);
+      const done = new Set(applied.map((m) => m.version));
+      const pending = files.filter((f) => !done.has(f.version)).length;
+      const drift = findDrift(files, applied);
+      const problems = [
+        pending ? `${pending} pending` : '',
+        drift.length ? `${drift.length} edited or missing (${drift.map((d) => d.filename).join(', ')})` : '',
+      ].filter(Boolean);
+      return {
+        name: 'migrations',
+        status: problems.length ? 'warning' : 'ok',
+        value: pending,
+        unit: 'pending',
+        message: problems.length ? `${applied.length} applied, ${problems.join(', ')}` : `${applied.length} applied, none pending`,
       };
     },
   },

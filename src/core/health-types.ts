@@ -45,6 +45,8 @@ export interface CheckContext {
   identity: () => Promise<ServerIdentity>;
   env: Record<string, string | undefined>;
   now: Date;
+  /** Where the migrations are (default: pgstore's own). */
+  migrationsDir: string | undefined;
 }
 
 export interface HealthCheck {

@@ -18,6 +18,8 @@ export interface HealthOptions extends CoreOptions {
   /** Checks run after the built-in ones (later features add theirs here). */
   extraChecks?: HealthCheck[];
   now?: Date;
+  /** Migrations the `migrations` check compares against (default: pgstore's own). */
+  migrationsDir?: string | undefined;
 }
 
 class Timeout extends Error {}
@@ -72,6 +74,7 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
     connectMs,
     env: options.env,
     now: options.now ?? new Date(),
+    migrationsDir: options.migrationsDir,
     identity: () => (identity ??= serverIdentity(sql)),
   };
   const checks: CheckResult[] = [];

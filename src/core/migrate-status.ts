@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { appliedMigrations } from '../store/migration-log.js';
-import { findDrift, type MigrateOptions, openMigrationSession } from './migrate.js';
-import { defaultMigrationsDir, newMigrationFilename, readMigrations } from './migration-files.js';
+import { type MigrateOptions, openMigrationSession } from './migrate.js';
+import { defaultMigrationsDir, findDrift, newMigrationFilename, readMigrations } from './migration-files.js';
 
 export interface MigrationStatusEntry {
   version: string;

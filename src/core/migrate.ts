@@ -10,7 +10,7 @@ import { canBecome, databaseOwner } from '../store/admin.js';
 import { PgstoreError, UsageError } from '../errors.js';
 import { appliedMigrations, type AppliedMigration, ensureMigrationLog, recordChecksums } from '../store/migration-log.js';
 import { runDbmate } from '../tools/dbmate.js';
-import { defaultMigrationsDir, type MigrationFile, readMigrations } from './migration-files.js';
+import { defaultMigrationsDir, findDrift, type MigrationFile, readMigrations } from './migration-files.js';
 import { type Confirm, type CoreOptions, guardProduction, targetOf } from './options.js';
 import { getEnvironment } from '../store/environment.js';
 
@@ -103,18 +103,6 @@ async function dbmateUrl(session: MigrationSession): Promise<string> {
   const fixed = conn.sslmode === 'require' || conn.sslmode === 'verify-ca' || conn.sslmode === 'verify-full' || conn.sslmode === 'disable';
   const sslmode = fixed ? conn.sslmode : (await sessionUsesSsl(session.sql)) ? 'require' : 'disable';
   return connectionUrl({ ...conn, sslmode });
-}
-
-/** Files edited after they were applied, and applied versions whose file is gone. */
-export function findDrift(files: MigrationFile[], applied: AppliedMigration[]): Array<{ version: string; filename: string; problem: 'edited' | 'missing' }> {
-  const byVersion = new Map(files.map((f) => [f.version, f]));
-  const drift: Array<{ version: string; filename: string; problem: 'edited' | 'missing' }> = [];
-  for (const row of applied) {
-    const file = byVersion.get(row.version);
-    if (!file) drift.push({ version: row.version, filename: row.filename ?? `${row.version}_?.sql`, problem: 'missing' });
-    else if (row.sha256 && row.sha256 !== file.sha256) drift.push({ version: row.version, filename: file.filename, problem: 'edited' });
-  }
-  return drift;
 }
 
 /** Applies every pending migration. */

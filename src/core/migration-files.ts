@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import type { AppliedMigration } from '../store/migration-log.js';
 
 export interface MigrationFile {
   version: string;
@@ -102,4 +103,16 @@ export function newMigrationFilename(name: string, now = new Date()): string {
   if (!slug) throw new UsageError(`'${name}' is not a usable migration name`, { hint: 'Use letters and digits, e.g. add_user_avatar.' });
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
   return `${stamp}_${slug}.sql`;
+}
+
+/** Files edited after they were applied, and applied versions whose file is gone. */
+export function findDrift(files: MigrationFile[], applied: AppliedMigration[]): Array<{ version: string; filename: string; problem: 'edited' | 'missing' }> {
+  const byVersion = new Map(files.map((f) => [f.version, f]));
+  const drift: Array<{ version: string; filename: string; problem: 'edited' | 'missing' }> = [];
+  for (const row of applied) {
+    const file = byVersion.get(row.version);
+    if (!file) drift.push({ version: row.version, filename: row.filename ?? `${row.version}_?.sql`, problem: 'missing' });
+    else if (row.sha256 && row.sha256 !== file.sha256) drift.push({ version: row.version, filename: file.filename, problem: 'edited' });
+  }
+  return drift;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, testServerEnv } from '../helpers/cli.js';
-import { useTestDatabase } from '../helpers/db.js';
+import { createTestDatabase, useTestDatabase } from '../helpers/db.js';
 
 describe('pgstore health', () => {
   const db = useTestDatabase();
@@ -18,6 +18,20 @@ describe('pgstore health', () => {
       expect(Object.keys(check).sort()).toEqual(['message', 'name', 'status', 'unit', 'value']);
     }
     expect(report.checks.find((c: { name: string }) => c.name === 'database').message).toContain(db.name);
+    expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'ok', value: 0, message: '4 applied, none pending' });
+  });
+
+  it('warns about pending migrations', async () => {
+    const empty = await createTestDatabase('template0');
+    try {
+      const result = await runCli(['health', '--json'], { env: cleanEnv({ DATABASE_URL: empty.url }) });
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout);
+      expect(report.status).toBe('warning');
+      expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'warning', value: 4, message: '0 applied, 4 pending' });
+    } finally {
+      await empty.drop();
+    }
   });
 
   it('checks the embedded default, disk included', async () => {
