@@ -76,3 +76,71 @@ export class EmbeddedServerError extends PgstoreError {}
 export function isPgstoreError(error: unknown): error is PgstoreError {
   return error instanceof PgstoreError;
 }
+
+// ---- Data-layer errors (mapped from SQLSTATE by src/store/map-error.ts; exported by the library)
+
+/** A row that an update, delete or revoke needed does not exist (a get returns null instead). */
+export class NotFoundError extends PgstoreError {
+  readonly entity: string;
+  readonly key: string;
+  constructor(entity: string, key: string, options: Omit<ErrorOptions, 'exitCode'> = {}) {
+    super(`${entity} ${key} not found`, { hint: options.hint ?? `Check the ${entity} id.`, cause: options.cause, exitCode: ExitCode.failure });
+    this.entity = entity;
+    this.key = key;
+  }
+}
+
+/** A unique value is taken; `field` names which. */
+export class DuplicateError extends PgstoreError {
+  readonly entity: string;
+  readonly field: string;
+  constructor(entity: string, field: string, options: Omit<ErrorOptions, 'exitCode'> & { value?: string } = {}) {
+    super(`${entity} with this ${field}${options.value !== undefined ? ` (${options.value})` : ''} already exists`, {
+      hint: options.hint ?? `Choose another ${field}.`,
+      cause: options.cause,
+      exitCode: ExitCode.conflict,
+    });
+    this.entity = entity;
+    this.field = field;
+  }
+}
+
+/** A hosts entry with the same IP address and hostname is live already. */
+export class DuplicateEntryError extends DuplicateError {
+  readonly ipAddress: string;
+  readonly hostname: string;
+  constructor(ipAddress: string, hostname: string, options: Omit<ErrorOptions, 'exitCode'> = {}) {
+    super('host entry', 'ip address and hostname', { ...options, value: `${ipAddress} ${hostname}`, hint: options.hint ?? 'Update the existing entry instead.' });
+    this.ipAddress = ipAddress;
+    this.hostname = hostname;
+  }
+}
+
+/** A referenced row does not exist (or is still referenced, on delete). */
+export class ForeignKeyError extends PgstoreError {
+  readonly constraint: string | undefined;
+  constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> & { constraint?: string } = {}) {
+    super(message, { hint: options.hint ?? 'Check that the referenced record exists.', cause: options.cause, exitCode: ExitCode.failure });
+    this.constraint = options.constraint;
+  }
+}
+
+/** A value breaks a rule (format, range, required field); `field` names it when known. */
+export class ValidationError extends PgstoreError {
+  readonly field: string | undefined;
+  constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> & { field?: string } = {}) {
+    super(message, { hint: options.hint, cause: options.cause, exitCode: ExitCode.usage });
+    this.field = options.field;
+  }
+}
+
+/** Someone else changed the record first (optimistic concurrency): expected vs actual version. */
+export class ConcurrentWriteConflictError extends PgstoreError {
+  readonly expected: string | null;
+  readonly actual: string | null;
+  constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> & { expected?: string | null; actual?: string | null } = {}) {
+    super(message, { hint: options.hint ?? 'Reload and try again.', cause: options.cause, exitCode: ExitCode.conflict });
+    this.expected = options.expected ?? null;
+    this.actual = options.actual ?? null;
+  }
+}
