@@ -5,8 +5,8 @@
  */
 import { acquireAdvisoryLock } from '../db/advisory-lock.js';
 import { connectionUrl, describeTarget, type ServerConnection } from '../db/config.js';
-import { connectPool, type Db, openPool, serverFor, sessionUsesSsl, waitForServer } from '../db/pool.js';
-import { canBecome, databaseOwner } from '../store/admin.js';
+import { connectPool, type Db, serverFor, waitForServer } from '../db/pool.js';
+import { sessionFacts, setRole } from '../store/admin.js';
 import { PgstoreError, UsageError } from '../errors.js';
 import { appliedMigrations, type AppliedMigration, ensureMigrationLog, recordChecksums } from '../store/migration-log.js';
 import { runDbmate } from '../tools/dbmate.js';
@@ -47,8 +47,12 @@ export const MIGRATION_LOCK = 'pgstore:migrate';
 const ref = (f: MigrationFile): MigrationRef => ({ version: f.version, name: f.name, filename: f.filename });
 
 export interface MigrationSession {
+  /** One connection: the lock, the checks and the bookkeeping all run on it. */
   sql: Db;
+  /** The connection; its options carry `-c role=<owner>` when migrations run as the owner. */
   conn: ServerConnection;
+  /** Whether our session is encrypted (dbmate gets the same). */
+  ssl: boolean;
   files: MigrationFile[];
   dir: string;
   close(): Promise<void>;
@@ -62,30 +66,26 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
   if (options.waitTimeoutSeconds !== undefined) {
     await waitForServer(await serverFor(target, { log: options.log }), options.waitTimeoutSeconds, options.log);
   }
-  let { sql, conn } = await connectPool(target, { max: 2, log: options.log });
-  const owner = await ownerToBecome(sql, conn);
-  if (owner) {
-    // Migrations run as the database's owner role, so that it owns what they create.
-    await sql.end({ timeout: 5 });
-    conn = { ...conn, params: { ...conn.params, options: `-c role=${owner}` } };
-    sql = await openPool(conn, { max: 2 });
+  const { sql, conn } = await connectPool(target, { max: 1, fetchTypes: false, log: options.log });
+  try {
+    const facts = await sessionFacts(sql);
+    let session = conn;
+    if (!conn.params.options && facts.owner !== conn.user && facts.canBecomeOwner && /^[a-z_][a-z0-9_$]*$/i.test(facts.owner)) {
+      // Migrations run as the database's owner role, so that it owns what they create.
+      await setRole(sql, facts.owner);
+      session = { ...conn, params: { ...conn.params, options: `-c role=${facts.owner}` } };
+    }
+    return { sql, conn: session, ssl: facts.ssl, files, dir, close: () => sql.end({ timeout: 5 }) };
+  } catch (error) {
+    await sql.end({ timeout: 1 }).catch(() => undefined);
+    throw error;
   }
-  const session = sql;
-  return { sql, conn, files, dir, close: () => session.end({ timeout: 5 }) };
-}
-
-/** The database's owner role, when it is not us and we may act as it (set up by `pgstore setup`). */
-async function ownerToBecome(sql: Db, conn: ServerConnection): Promise<string | undefined> {
-  if (conn.params.options) return undefined; // the user chose session options; leave them alone
-  const owner = await databaseOwner(sql, conn.database);
-  if (!owner || owner === conn.user || !/^[a-z_][a-z0-9_$]*$/i.test(owner)) return undefined;
-  return (await canBecome(sql, conn.user, owner)) ? owner : undefined;
 }
 
 /** Runs `fn` under the migration lock (unless disabled). */
 async function locked<T>(session: MigrationSession, options: MigrateOptions, fn: () => Promise<T>): Promise<T> {
   if (options.lock === false) return fn();
-  const lock = await acquireAdvisoryLock(session.conn, MIGRATION_LOCK, {
+  const lock = await acquireAdvisoryLock(session.sql, session.conn.database, MIGRATION_LOCK, {
     purpose: 'the migration lock',
     timeoutSeconds: options.lockTimeoutSeconds ?? 300,
     onWait: (holder) => options.log?.(`Waiting for the migration lock (held by ${holder})...`),
@@ -97,11 +97,11 @@ async function locked<T>(session: MigrationSession, options: MigrateOptions, fn:
   }
 }
 
-/** The URL dbmate gets: same server and credentials, and the sslmode our own session ended up with. */
-async function dbmateUrl(session: MigrationSession): Promise<string> {
+/** The URL dbmate gets: same server, credentials and role, and the sslmode our session ended up with. */
+function dbmateUrl(session: MigrationSession): string {
   const { conn } = session;
   const fixed = conn.sslmode === 'require' || conn.sslmode === 'verify-ca' || conn.sslmode === 'verify-full' || conn.sslmode === 'disable';
-  const sslmode = fixed ? conn.sslmode : (await sessionUsesSsl(session.sql)) ? 'require' : 'disable';
+  const sslmode = fixed ? conn.sslmode : session.ssl ? 'require' : 'disable';
   return connectionUrl({ ...conn, sslmode });
 }
 
@@ -117,7 +117,7 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
       const pending = session.files.filter((f) => !done.has(f.version));
       checkStrict(session.files, before, pending, options);
       if (pending.length === 0) return [];
-      const run = await runDbmate('migrate', { url: await dbmateUrl(session), migrationsDir: session.dir });
+      const run = await runDbmate('migrate', { url: dbmateUrl(session), migrationsDir: session.dir });
       const after = new Set((await appliedMigrations(session.sql)).map((m) => m.version));
       const newly = session.files.filter((f) => after.has(f.version) && !done.has(f.version));
       await recordChecksums(session.sql, newly);
@@ -166,7 +166,7 @@ export async function migrateDown(options: MigrateDownOptions): Promise<MigrateR
       };
       guardProduction(plan, options.forceProduction);
       await options.confirm?.(plan);
-      const url = await dbmateUrl(session);
+      const url = dbmateUrl(session);
       const done: MigrationFile[] = [];
       for (const file of files as MigrationFile[]) {
         const run = await runDbmate('rollback', { url, migrationsDir: session.dir });

@@ -1,11 +1,10 @@
 /**
- * A PostgreSQL session advisory lock held on a dedicated connection while some other work
+ * A PostgreSQL session advisory lock, held on a one-connection pool while some other work
  * (often another program, like dbmate) changes the database. If pgstore dies, the session
  * ends and the server frees the lock.
  */
 import { ConflictError } from '../errors.js';
-import type { ServerConnection } from './config.js';
-import { openPool } from './pool.js';
+import type { Db } from './pool.js';
 
 export interface AdvisoryLock {
   release(): Promise<void>;
@@ -20,43 +19,36 @@ export interface AdvisoryLockOptions {
   onWait?: (holder: string) => void;
 }
 
-/** Takes the advisory lock `name` on `conn`'s database, waiting up to timeoutSeconds. */
-export async function acquireAdvisoryLock(conn: ServerConnection, name: string, options: AdvisoryLockOptions): Promise<AdvisoryLock> {
-  const sql = await openPool(conn, { max: 1, applicationName: `pgstore (${options.purpose})` });
+/**
+ * Takes the advisory lock `name` on `sql`, which must be a one-connection pool (the lock
+ * belongs to that session), waiting up to timeoutSeconds for another holder.
+ */
+export async function acquireAdvisoryLock(sql: Db, database: string, name: string, options: AdvisoryLockOptions): Promise<AdvisoryLock> {
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   let told = false;
-  try {
-    for (;;) {
-      const [row] = await sql<{ locked: boolean }[]>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as locked`;
-      if (row?.locked) break;
-      const holder = await describeHolder(sql, name);
-      if (Date.now() >= deadline) {
-        throw new ConflictError(`${options.purpose} on database '${conn.database}' is held by ${holder}`, {
-          hint: `Wait for it to finish, raise --lock-timeout (now ${options.timeoutSeconds} s), or use --no-lock where a pooler cannot hold session locks.`,
-        });
-      }
-      if (!told) {
-        options.onWait?.(holder);
-        told = true;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+  for (;;) {
+    const [row] = await sql<{ locked: boolean }[]>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as locked`;
+    if (row?.locked) break;
+    const holder = await describeHolder(sql, name);
+    if (Date.now() >= deadline) {
+      throw new ConflictError(`${options.purpose} on database '${database}' is held by ${holder}`, {
+        hint: `Wait for it to finish, raise --lock-timeout (now ${options.timeoutSeconds} s), or use --no-lock where a pooler cannot hold session locks.`,
+      });
     }
-  } catch (error) {
-    await sql.end({ timeout: 1 }).catch(() => undefined);
-    throw error;
+    if (!told) {
+      options.onWait?.(holder);
+      told = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return {
     async release() {
-      try {
-        await sql`select pg_advisory_unlock(hashtextextended(${name}, 0))`;
-      } finally {
-        await sql.end({ timeout: 5 }).catch(() => undefined);
-      }
+      await sql`select pg_advisory_unlock(hashtextextended(${name}, 0))`;
     },
   };
 }
 
-async function describeHolder(sql: Awaited<ReturnType<typeof openPool>>, name: string): Promise<string> {
+async function describeHolder(sql: Db, name: string): Promise<string> {
   const [row] = await sql<{ pid: number; app: string; since: Date | null }[]>`
     select a.pid, coalesce(nullif(a.application_name, ''), '?') as app, a.backend_start as since
       from pg_locks l join pg_stat_activity a on a.pid = l.pid

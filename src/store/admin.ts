@@ -164,3 +164,22 @@ export async function forgetMigrations(sql: Db, versions: string[]): Promise<voi
   const [exists] = await sql<{ t: string | null }[]>`select to_regclass('public.schema_migrations')::text as t`;
   if (exists?.t && versions.length) await sql`delete from public.schema_migrations where version = any(${versions})`;
 }
+
+export interface SessionFacts {
+  /** The current database's owner. */
+  owner: string;
+  /** Whether the connected user may act as the owner. */
+  canBecomeOwner: boolean;
+  /** Whether this session is encrypted. */
+  ssl: boolean;
+}
+
+/** Owner, membership and encryption of the current session, in one round trip. */
+export async function sessionFacts(sql: Db): Promise<SessionFacts> {
+  const [row] = await sql<{ owner: string; member: boolean; ssl: boolean }[]>`
+    select pg_get_userbyid(d.datdba) as owner,
+           pg_has_role(current_user, d.datdba, 'MEMBER') as member,
+           coalesce((select ssl from pg_stat_ssl where pid = pg_backend_pid()), false) as ssl
+      from pg_database d where d.datname = current_database()`;
+  return { owner: row!.owner, canBecomeOwner: row!.member, ssl: row!.ssl };
+}

@@ -29,8 +29,8 @@ export async function ensureMigrationLog(sql: Db): Promise<void> {
 export async function appliedMigrations(sql: Db): Promise<AppliedMigration[]> {
   const [exists] = await sql<{ table: string | null; extended: boolean }[]>`
     select to_regclass('public.schema_migrations')::text as table,
-           exists (select 1 from information_schema.columns
-                    where table_schema = 'public' and table_name = 'schema_migrations' and column_name = 'sha256') as extended`;
+           exists (select 1 from pg_attribute
+                    where attrelid = to_regclass('public.schema_migrations') and attname = 'sha256' and not attisdropped) as extended`;
   if (!exists?.table) return [];
   if (!exists.extended) {
     const rows = await sql<{ version: string }[]>`select version from public.schema_migrations order by version`;
