@@ -125,6 +125,10 @@ function report(error: unknown, app: App, flags: GlobalFlags): number {
     return ExitCode.usage;
   }
   if (isExitPromptError(error)) error = new CancelledError();
+  if (error instanceof CancelledError) {
+    app.streams.stderr.write(`${error.message}\n`);
+    return error.exitCode;
+  }
   if (isPgstoreError(error)) {
     out.error(error.message, error.hint, flags.debug ? stackOf(error) : undefined);
     return error.exitCode;
