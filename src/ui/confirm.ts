@@ -10,8 +10,10 @@ import type { Output } from './output.js';
 export function confirmer(out: Output, yes: boolean): Confirm {
   return async (plan: DestructivePlan) => {
     const env = plan.environment ? ` (${plan.environment})` : '';
-    out.stderr.write(`${out.c.bold('About to')} ${plan.action} on ${out.c.bold(plan.target)}${env}\n`);
-    for (const line of plan.details) out.stderr.write(`  ${line}\n`);
+    if (!(yes && out.options.quiet)) {
+      out.stderr.write(`${out.c.bold('About to')} ${plan.action} on ${out.c.bold(plan.target)}${env}\n`);
+      for (const line of plan.details) out.stderr.write(`  ${line}\n`);
+    }
     if (yes) return;
     if (!out.interactive) {
       throw new UsageError(`refusing to ${plan.action} without confirmation: there is no terminal to ask on`, {

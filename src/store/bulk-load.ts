@@ -1,0 +1,198 @@
+/**
+ * Bulk loading with COPY (postgres.js copy streams), streamed with back-pressure so memory
+ * stays bounded whatever the volume. Used by `pgstore seed --synthetic`.
+ */
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PostgresType, TransactionSql } from 'postgres';
+import { guard } from './map-error.js';
+
+type Tx = TransactionSql<Record<string, PostgresType>>;
+type Value = string | number | boolean | Date | null | undefined | string[] | Record<string, unknown>;
+
+const SPECIAL = /[\\\t\n\r]/;
+
+/** One value in COPY text format. */
+export function copyValue(value: Value): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number') return String(value);
+  let text: string;
+  if (value instanceof Date) text = value.toISOString();
+  else if (Array.isArray(value)) text = `{${value.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+  else if (typeof value === 'object') text = JSON.stringify(value);
+  else text = String(value);
+  return SPECIAL.test(text) ? text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : text;
+}
+
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  status: 'active' | 'suspended';
+  emailVerifiedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  domain: string;
+  createdAt: Date;
+}
+
+export interface HostEventRow {
+  eventId: string;
+  aggregateId: string;
+  type: string;
+  eventVersion: string;
+  expectedVersion: string | null;
+  event: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** One host's events, and its final state when it is still live. */
+export interface HostGroup {
+  events: HostEventRow[];
+  live: {
+    id: string;
+    ipAddress: string;
+    hostname: string;
+    aliases: string[];
+    comment: string | null;
+    tags: string[];
+    createdAt: Date;
+    updatedAt: Date;
+    version: string;
+  } | null;
+}
+
+const CHUNK = 256 * 1024;
+
+/** Lines of COPY text from rows, grouped into chunks of about 256 kB. */
+async function* copyChunks<T>(rows: Iterable<T> | AsyncIterable<T>, toValues: (row: T) => Value[], onRows?: (n: number) => void): AsyncGenerator<string> {
+  let chunk = '';
+  let count = 0;
+  for await (const row of rows) {
+    const values = toValues(row);
+    let line = '';
+    for (let i = 0; i < values.length; i++) line += (i ? '\t' : '') + copyValue(values[i]);
+    chunk += `${line}\n`;
+    count++;
+    if (chunk.length >= CHUNK) {
+      yield chunk;
+      onRows?.(count);
+      chunk = '';
+      count = 0;
+    }
+  }
+  if (chunk) {
+    yield chunk;
+    onRows?.(count);
+  }
+}
+
+/** COPYs rows into `table (columns)`; `table` and `columns` are trusted constants. */
+async function copyInto<T>(tx: Tx, table: string, columns: string[], rows: Iterable<T> | AsyncIterable<T>, toValues: (row: T) => Value[], onRows?: (n: number) => void): Promise<void> {
+  const writable = await tx.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
+  await pipeline(Readable.from(copyChunks(rows, toValues, onRows)), writable);
+}
+
+/** Loads users (ids and timestamps given, so the result is reproducible). */
+export function loadUsers(tx: Tx, rows: Iterable<UserRow>, onRows?: (n: number) => void): Promise<void> {
+  return guard({ entity: 'user', uniqueFields: { users_email_key: 'email' } }, () =>
+    copyInto(tx, 'auth.users', ['id', 'email', 'name', 'status', 'email_verified_at', 'created_at', 'updated_at'], rows, (u) => [u.id, u.email, u.name, u.status, u.emailVerifiedAt, u.createdAt, u.createdAt], onRows),
+  );
+}
+
+/** Loads tenants. */
+export function loadTenants(tx: Tx, rows: Iterable<TenantRow>, onRows?: (n: number) => void): Promise<void> {
+  return guard({ entity: 'tenant' }, () =>
+    copyInto(tx, 'tenancy.tenants', ['id', 'name', 'domain', 'created_at', 'updated_at'], rows, (t) => [t.id, t.name, t.domain, t.createdAt, t.createdAt], onRows),
+  );
+}
+
+export interface MembershipRow {
+  tenantId: string;
+  userId: string;
+  username: string;
+  createdAt: Date;
+}
+
+/** Loads tenant memberships. */
+export function loadMemberships(tx: Tx, rows: Iterable<MembershipRow>, onRows?: (n: number) => void): Promise<void> {
+  return guard({ entity: 'membership' }, () =>
+    copyInto(tx, 'tenancy.memberships', ['tenant_id', 'user_id', 'username', 'created_at', 'updated_at'], rows, (m) => [m.tenantId, m.userId, m.username, m.createdAt, m.createdAt], onRows),
+  );
+}
+
+/**
+ * Loads host events with the triggers off, and writes the streams and the hosts projection
+ * from each host's known final state (instead of folding the log afterwards), all inside the
+ * caller's transaction. Sequence numbers are reserved up front so that `seq`, `last_seq` and
+ * the projection agree. Events stream straight from the generator into COPY (generation
+ * overlaps the server's work); the small per-host rows wait in temporary files, so memory
+ * stays bounded whatever the volume. Needs the table owner.
+ */
+export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents: number, onRows?: (n: number) => void): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'pgstore-seed-'));
+  try {
+    return await guard({ entity: 'host event' }, async () => {
+      await tx.unsafe('alter table hosts.host_events disable trigger user');
+      const [reserved] = await tx.unsafe<{ first: string }[]>(
+        `select nextval('hosts.host_events_seq_seq') as first, setval('hosts.host_events_seq_seq', currval('hosts.host_events_seq_seq') + ${Math.max(0, totalEvents - 1)})`,
+      );
+      const streamsPath = join(dir, 'streams.copy');
+      const hostsPath = join(dir, 'hosts.copy');
+      const streamsOut = createWriteStream(streamsPath);
+      const hostsOut = createWriteStream(hostsPath);
+      let live = 0;
+      async function* events(): AsyncGenerator<Value[]> {
+        let seq = Number(reserved!.first);
+        for (const group of groups) {
+          for (const e of group.events) yield [seq++, e.eventId, e.aggregateId, e.type, e.eventVersion, e.expectedVersion, e.event, e.createdAt, e.createdAt];
+          const last = group.events.at(-1);
+          if (!last) continue;
+          const wrote = streamsOut.write(`${line([last.aggregateId, last.eventVersion, seq - 1, group.events.length])}\n`);
+          const h = group.live;
+          const wrote2 = h ? hostsOut.write(`${line([h.id, h.ipAddress, h.hostname, h.aliases, h.comment, h.tags, h.createdAt, h.updatedAt, h.version, seq - 1])}\n`) : true;
+          if (h) live++;
+          if (!wrote) await once(streamsOut, 'drain');
+          if (!wrote2) await once(hostsOut, 'drain');
+        }
+      }
+      await copyInto(tx, 'hosts.host_events', ['seq', 'event_id', 'aggregate_id', 'event_type', 'event_version', 'expected_version', 'event', 'created_at', 'recorded_at'], events(), (v) => v, onRows);
+      await Promise.all([new Promise((r) => streamsOut.end(r)), new Promise((r) => hostsOut.end(r))]);
+      await copyFile(tx, 'hosts.streams', ['aggregate_id', 'version', 'last_seq', 'event_count'], streamsPath);
+      await copyFile(tx, 'hosts.hosts', ['id', 'ip_address', 'hostname', 'aliases', 'comment', 'tags', 'created_at', 'updated_at', 'version', 'last_seq'], hostsPath);
+      await tx.unsafe('alter table hosts.host_events enable trigger user');
+      return live;
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function line(values: Value[]): string {
+  return values.map(copyValue).join('\t');
+}
+
+async function copyFile(tx: Tx, table: string, columns: string[], path: string): Promise<void> {
+  const writable = await tx.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
+  await pipeline(createReadStream(path), writable);
+}
+
+/** Row counts of the tables synthetic data fills. */
+export async function syntheticCounts(tx: Tx): Promise<Record<string, number>> {
+  const [row] = await tx.unsafe<Record<string, number>[]>(`
+    select (select count(*) from auth.users)::int as "auth.users",
+           (select count(*) from tenancy.tenants)::int as "tenancy.tenants",
+           (select count(*) from tenancy.memberships)::int as "tenancy.memberships",
+           (select count(*) from hosts.host_events)::int as "hosts.host_events",
+           (select count(*) from hosts.hosts)::int as "hosts.hosts"`);
+  return row ?? {};
+}
