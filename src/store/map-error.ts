@@ -47,7 +47,7 @@ export function mapDbError(error: unknown, ctx: ErrorContext): unknown {
       return new ValidationError(`${ctx.entity}: ${e.column_name ?? 'a required field'} is required`, { field: e.column_name, cause: error });
     case '23514':
     case '23P01':
-      return new ValidationError(`${ctx.entity}: ${constraint ? `breaks rule ${constraint}` : (e.message ?? 'invalid value')}`, { field: fieldOfCheck(constraint), cause: error });
+      return new ValidationError(`${ctx.entity}: ${constraint ? `breaks rule ${constraint}` : (e.message ?? 'invalid value')}`, { field: fieldOfCheck(constraint, e.table_name), cause: error });
     case '22P02':
     case '22001':
     case '22003':
@@ -83,9 +83,13 @@ function guessField(constraint: string, detail: string | undefined): string {
   return parts.length > 2 ? parts.slice(1, -1).join('_') : constraint || 'value';
 }
 
-function fieldOfCheck(constraint: string): string | undefined {
-  const parts = constraint.split('_');
-  return parts.length > 2 && parts.at(-1) === 'check' ? parts.slice(1, -1).join('_') : undefined;
+/** "app_keys_prefix_check" on table app_keys → "prefix" (the table name may hold underscores). */
+function fieldOfCheck(constraint: string, table: string | undefined): string | undefined {
+  if (!constraint.endsWith('_check')) return undefined;
+  const body = constraint.slice(0, -'_check'.length);
+  if (table && body.startsWith(`${table}_`)) return body.slice(table.length + 1) || undefined;
+  const parts = body.split('_');
+  return parts.length > 1 ? parts.slice(1).join('_') : undefined;
 }
 
 /** Runs a store operation, mapping driver errors. */

@@ -1,0 +1,54 @@
+/**
+ * A one-line progress bar on stderr, drawn only on a terminal: phase, a bar (tables done of
+ * total, or bytes when the total is known), bytes and speed. Redrawn at most 10 times a second.
+ * A dozen lines instead of a dependency: cli-progress (the usual choice) is CommonJS, pulls in
+ * string-width, has had no release since 2023, and redraws on its own timer.
+ */
+import type { ProgressEvent } from '../core/progress.js';
+
+export interface ProgressBar {
+  update(event: ProgressEvent): void;
+  /** Clears the line (before results or errors are printed). */
+  done(): void;
+}
+
+const WIDTH = 24;
+
+/** Human size: 1536 → "1.5 kB". */
+function size(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
+}
+
+/** A bar on `stream` when it is a terminal; otherwise one that draws nothing. */
+export function progressBar(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, enabled: boolean): ProgressBar {
+  if (!enabled || !stream.isTTY) return { update: () => undefined, done: () => undefined };
+  const started = Date.now();
+  let last = 0;
+  let drawn = false;
+  return {
+    update(e) {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      const fraction = e.bytesTotal ? e.bytes / e.bytesTotal : e.tablesTotal ? e.tablesDone / e.tablesTotal : undefined;
+      const bar = fraction === undefined ? '' : `[${'#'.repeat(Math.round(Math.min(1, fraction) * WIDTH)).padEnd(WIDTH, '-')}] `;
+      const tables = e.tablesTotal || e.tablesDone ? `${e.tablesDone}/${e.tablesTotal || '?'} tables  ` : '';
+      const seconds = (now - started) / 1000;
+      const bytes = e.bytes ? `${size(e.bytes)}${e.bytesTotal ? ` of ${size(e.bytesTotal)}` : ''}  ${seconds > 1 ? `${size(e.bytes / seconds)}/s` : ''}` : '';
+      const line = `${e.phase.padEnd(12)} ${bar}${tables}${bytes}`.slice(0, Math.max(20, (stream.columns ?? 80) - 1));
+      stream.write(`\r\x1b[K${line}`);
+      drawn = true;
+    },
+    done() {
+      if (drawn) stream.write('\r\x1b[K');
+      drawn = false;
+    },
+  };
+}
