@@ -165,7 +165,11 @@ create table tenancy.app_keys (
   -- The public identifier of the key (shown in lists, used to revoke). Globally unique.
   key_id text not null
     constraint app_keys_key_id_check check (key_id <> ''),
-  prefix text not null,
+  -- The secret's visible start ('pk_live', 'pk_test' or the caller's), so a leaked secret
+  -- can be recognised by scanners; letters and digits in '_'-separated words.
+  prefix text not null
+    constraint app_keys_prefix_check check (
+      prefix ~ '^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*$' and length(prefix) <= 32),
   -- A hash of the secret (e.g. SHA-256 of the whole `<prefix>_<random>` string); never the
   -- secret itself. Unique, so verify can find the key by the hash of what it was given.
   secret_hash bytea not null
@@ -174,23 +178,33 @@ create table tenancy.app_keys (
   environment text not null default 'live'
     constraint app_keys_environment_check check (environment in ('live', 'test')),
   scopes text[] not null default '{}',
-  user_id uuid references auth.users (id) on delete cascade,
+  -- The member the key acts for, if any: a member of the key's tenant (removing the member,
+  -- or the user, removes their keys).
+  user_id uuid,
   metadata jsonb not null default '{}'
     constraint app_keys_metadata_check check (jsonb_typeof(metadata) = 'object'),
   expires_at timestamptz,
   last_used_at timestamptz,
   revoked_at timestamptz,
+  -- The key this one replaced (rotate). Unique: a key has at most one successor, so two
+  -- concurrent rotations can never both leave a live key behind.
+  rotated_from uuid
+    constraint app_keys_rotated_from_fkey references tenancy.app_keys (id) on delete set null,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   foreign key (tenant_id, app_id) references tenancy.apps (tenant_id, id) on delete cascade,
+  constraint app_keys_user_fkey foreign key (tenant_id, user_id)
+    references tenancy.memberships (tenant_id, user_id) on delete cascade,
   constraint app_keys_key_id_key unique (key_id),
+  constraint app_keys_rotated_from_key unique (rotated_from),
   constraint app_keys_secret_hash_key unique (secret_hash)
 );
 comment on table tenancy.app_keys is
-  'API keys of a tenant''s app, found by public key_id (get, revoke) or by the hash of the secret (verify). A key is usable when revoked_at is null and (expires_at is null or expires_at > now()). Seed 002: secret_hash text of unspecified form, a revoked boolean that could disagree with revoked_at, scopes as untyped jsonb, user_id without a foreign key, timestamps without time zone, and revoking by public key id did nothing (issue 4).';
+  'API keys of a tenant''s app, found by public key_id (get, revoke) or by the hash of the secret (verify). A key is usable when revoked_at is null, (expires_at is null or expires_at > now()) and its tenant is not soft-deleted; verify records last_used_at at most once a minute per key (no write, and no row-lock queue, on every request). Seed 002: secret_hash text of unspecified form, a revoked boolean that could disagree with revoked_at, scopes as untyped jsonb, user_id without a foreign key (here it must be a member of the tenant), timestamps without time zone, and revoking by public key id did nothing (issue 4).';
 
 create index app_keys_tenant_app_idx on tenancy.app_keys (tenant_id, app_id, created_at);
-create index app_keys_user_id_idx on tenancy.app_keys (user_id) where user_id is not null;
+-- Serves the cascade from memberships and listing a member's keys.
+create index app_keys_user_idx on tenancy.app_keys (tenant_id, user_id) where user_id is not null;
 
 create trigger set_updated_at before update on tenancy.app_keys
   for each row execute function pgstore.set_updated_at();
