@@ -5,6 +5,26 @@
 export * from './errors.js';
 export { connect, type ConnectOptions, type Database } from './connect.js';
 export { createStores, type Stores, type Queryable } from './store/index.js';
+export type { User, UserStatus, CredentialInfo, Session, ExternalLogin, Nonce, Profile, Preferences, Role, AssignedRole, Page, PageOptions } from './store/auth-types.js';
+export type { UsersStore, NewUser, UserPatch, UserListOptions, GetOrCreateResult } from './store/users.js';
+export type { CredentialsStore, CredentialsOptions } from './store/credentials.js';
+export type { SessionsStore, NewSession, CreatedSession } from './store/sessions.js';
+export type { ExternalLoginsStore, NewExternalLogin } from './store/external-logins.js';
+export type { NoncesStore } from './store/nonces.js';
+export type { ProfilesStore, PreferencesStore, ProfilePatch } from './store/profiles.js';
+export type { RolesStore } from './store/roles.js';
+export type {
+  Tenant, TenantStatus, NewTenant, TenantPatch, App, AppStatus, NewApp, AppPatch, Branch, BranchStatus, NewBranch, BranchPatch,
+  Member, MembershipStatus, NewMember, MemberPatch, UserApp, UserAppStatus, AppKey, AppKeyStatus, KeyEnvironment, NewAppKey,
+  CreatedAppKey, RotatedAppKey, RotateOptions, JsonObject, Paging,
+} from './store/tenancy-types.js';
+export type { TenantsStore, TenantVisibility, TenantListOptions } from './store/tenants.js';
+export type { AppsStore, AppListOptions } from './store/apps.js';
+export type { BranchesStore, BranchListOptions } from './store/branches.js';
+export type { MembershipsStore, MemberListOptions } from './store/memberships.js';
+export type { UserAppsStore, UserAppListOptions } from './store/user-apps.js';
+export type { AppKeysStore, AppKeyListOptions } from './store/app-keys.js';
+export { hashPassword, verifyPasswordHash, needsRehash, DEFAULT_SCRYPT_PARAMS, type ScryptParams } from './store/password-hash.js';
 export { resolveConnection, connectionUrl, libpqEnv, type ConnectionTarget, type ServerConnection, type EmbeddedTarget, type PoolSettings } from './db/config.js';
 export { redact, redactUrl } from './db/redact.js';
 export { runHealth, type HealthOptions } from './core/health.js';
