@@ -6,6 +6,7 @@ import type { SetupOptions, SetupResult } from '../core/setup.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
+import { describeSeed } from './seed.js';
 
 interface SetupFlags {
   env: SetupOptions['environment'];
@@ -14,6 +15,8 @@ interface SetupFlags {
   migrationsDir?: string;
   lockTimeout: number;
   lock: boolean;
+  seed?: boolean;
+  forceProduction?: boolean;
 }
 
 function setupOptions(command: Command): Command {
@@ -22,6 +25,8 @@ function setupOptions(command: Command): Command {
     .option('--owner-role <name>', 'the role that owns the database and its objects (default: <database>_owner)')
     .option('--app-role <name>', "the application's login role, data access only (default: <database>_app)")
     .option('--migrations-dir <dir>', "migrations to apply (default: pgstore's own)")
+    .option('--seed', 'then load the built-in data set (development, or test with --env test)')
+    .option('--force-production', 'allow reset and --seed on a database marked production')
     .option('--no-lock', 'do not take the migration lock')
     .addOption(new Option('--lock-timeout <seconds>', 'wait this long for the migration lock').default(300).argParser(Number));
 }
@@ -35,6 +40,8 @@ function coreOf(app: App, out: Output, flags: SetupFlags): SetupOptions {
     migrationsDir: flags.migrationsDir,
     lock: flags.lock !== false,
     lockTimeoutSeconds: flags.lockTimeout,
+    seed: !!flags.seed,
+    forceProduction: !!flags.forceProduction,
   };
 }
 
@@ -43,6 +50,7 @@ export function describeSetup(out: Output, result: SetupResult): void {
   const seconds = (result.durationMs / 1000).toFixed(2);
   if (!result.changed) {
     out.result(`Nothing to do: ${result.target} is set up (${result.environment}), ${seconds} s.`);
+    if (result.seeded) describeSeed(out, { kind: 'fixtures', result: result.seeded });
     return;
   }
   out.result(`Set up ${result.target} in ${seconds} s:`);
@@ -57,6 +65,7 @@ export function describeSetup(out: Output, result: SetupResult): void {
   } else if (result.appPasswordSource === 'PGSTORE_APP_PASSWORD') {
     out.result('  (the application role got its password from PGSTORE_APP_PASSWORD)');
   }
+  if (result.seeded) describeSeed(out, { kind: 'fixtures', result: result.seeded });
 }
 
 export function setupCommand(app: App): Command {
@@ -70,6 +79,7 @@ export function setupCommand(app: App): Command {
     });
   return examples(command, [
     'pgstore setup',
+    'pgstore setup --seed',
     'pgstore setup --env test --json',
     'PGSTORE_APP_PASSWORD=... pgstore setup -d postgres://admin@db.internal/app --env production',
   ]);
@@ -80,8 +90,9 @@ export function resetCommand(app: App): Command {
     .option('--schemas-only', "drop only pgstore's schemas (auth, tenancy, hosts, pgstore), not the database")
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .option('--force', 'terminate other sessions connected to the database')
-    .option('--force-production', 'allow it on a database marked production (with --yes)')
-    .action(async (flags: SetupFlags & { schemasOnly?: boolean; yes?: boolean; force?: boolean; forceProduction?: boolean }) => {
+    .option('--backup-first', 'take a verified backup (pgstore backup, label before-reset) before dropping anything')
+    .option('--backup-dir <dir>', 'where --backup-first writes (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)')
+    .action(async (flags: SetupFlags & { schemasOnly?: boolean; yes?: boolean; force?: boolean; forceProduction?: boolean; backupFirst?: boolean; backupDir?: string }) => {
       const out = app.makeOutput();
       const { reset } = await import('../core/reset.js');
       const result = await reset({
@@ -90,10 +101,13 @@ export function resetCommand(app: App): Command {
         force: !!flags.force,
         forceProduction: !!flags.forceProduction,
         confirm: confirmer(out, !!flags.yes),
+        backupFirst: !!flags.backupFirst,
+        backupDir: flags.backupDir,
       });
       if (out.options.json) return out.json(result);
+      if (result.backup) out.result(`Backed up to ${result.backup.path} first.`);
       out.result(`Dropped the ${result.dropped === 'database' ? 'database' : "pgstore schemas"}${result.terminatedSessions ? ` (terminated ${result.terminatedSessions} session(s))` : ''}.`);
       describeSetup(out, result.setup);
     });
-  return examples(command, ['pgstore reset', 'pgstore reset --yes', 'pgstore reset --schemas-only --yes --force']);
+  return examples(command, ['pgstore reset', 'pgstore reset --yes --seed', 'pgstore reset --schemas-only --yes --force']);
 }

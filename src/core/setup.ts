@@ -11,6 +11,7 @@ import { PgstoreError } from '../errors.js';
 import * as admin from '../store/admin.js';
 import { type EnvironmentName, getEnvironment, setEnvironment } from '../store/environment.js';
 import { type MigrateOptions, migrateUp } from './migrate.js';
+import { type FixtureResult, seedFixtures } from './seed-fixtures.js';
 import { targetOf } from './options.js';
 
 export const APP_SCHEMAS = ['auth', 'tenancy', 'hosts'];
@@ -22,6 +23,10 @@ export interface SetupOptions extends MigrateOptions {
   ownerRole?: string;
   /** Application role name (default <database>_app). */
   appRole?: string;
+  /** Load the built-in data set for the environment afterwards (development or test). */
+  seed?: boolean;
+  /** Allow seeding a database marked production. */
+  forceProduction?: boolean;
 }
 
 export interface SetupResult {
@@ -38,6 +43,8 @@ export interface SetupResult {
   environment: EnvironmentName;
   environmentChanged: boolean;
   changed: boolean;
+  /** What --seed loaded. */
+  seeded: FixtureResult | null;
   durationMs: number;
 }
 
@@ -109,7 +116,10 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   const migrated = await migrateUp(pinned(conn, options));
   const { environmentChanged } = await finish(conn, { ownerRole: owner, appRole, environment });
 
-  const changed = databaseCreated || roles.some((r) => r.created) || extensionsCreated.length > 0 || migrated.applied.length > 0 || environmentChanged;
+  const seeded = options.seed
+    ? await seedFixtures({ ...pinned(conn, options), set: environment === 'test' ? 'test' : 'development', forceProduction: options.forceProduction })
+    : null;
+  const changed = (seeded?.created.length ?? 0) > 0 || databaseCreated || roles.some((r) => r.created) || extensionsCreated.length > 0 || migrated.applied.length > 0 || environmentChanged;
   return {
     database,
     target: describeTarget(conn),
@@ -122,6 +132,7 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
     environment,
     environmentChanged,
     changed,
+    seeded,
     durationMs: Math.round(performance.now() - started),
   };
 }

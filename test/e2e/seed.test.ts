@@ -1,0 +1,150 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+type Db = TestDatabase & { drop(): Promise<void> };
+const databases: Db[] = [];
+const dirs: string[] = [];
+
+async function freshDb(): Promise<Db> {
+  const db = await createTestDatabase();
+  databases.push(db);
+  return db;
+}
+
+afterAll(async () => {
+  for (const db of databases) await db.drop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const seed = (db: TestDatabase, args: string[], extra: Record<string, string> = {}) =>
+  runCli(['seed', ...args], { env: cleanEnv({ DATABASE_URL: db.url, ...extra }) });
+
+/** A checksum of a table's whole contents, independent of physical order. */
+async function checksum(db: TestDatabase, table: string): Promise<string> {
+  const [row] = await db.sql.unsafe(`select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as sum from ${table} t`);
+  return row!.sum as string;
+}
+
+const SYNTHETIC_TABLES = ['auth.users', 'tenancy.tenants', 'tenancy.memberships', 'hosts.host_events', 'hosts.streams', 'hosts.hosts'];
+
+describe('pgstore seed (the development data set)', () => {
+  it('loads the set once; a second run adds nothing and says what it skipped', async () => {
+    const db = await freshDb();
+    const first = await seed(db, ['--json'], { PGSTORE_ADMIN_EMAIL: 'boss@example.com' });
+    expect(first.code, first.stderr).toBe(0);
+    const r1 = JSON.parse(first.stdout);
+    // Only roles may be there already: the built-in ones come with the schema, and every new user gets `user`.
+    expect(r1.skipped.filter((s: string) => !s.startsWith('role '))).toEqual([]);
+    expect(r1.created).toEqual(expect.arrayContaining(['admin user boss@example.com', 'tenant demo', 'app demo/web', 'branch HQ', 'branch NORTH', "API key 'demo key'", 'host 10.0.0.10 db.lan', "snapshot 'seed'"]));
+    expect(r1.secrets.adminPassword).toMatch(/^[\w-]{12,}$/);
+    expect(r1.secrets.apiKey).toMatch(/^pk_test_/);
+
+    const second = await seed(db, [], { PGSTORE_ADMIN_EMAIL: 'boss@example.com' });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/0 created, \d+ already there/);
+    expect(second.stdout).toMatch(/skipped: .*tenant demo/);
+    expect(second.stdout).not.toContain(r1.secrets.adminPassword);
+
+    const [counts] = await db.sql`select (select count(*) from auth.users)::int as users, (select count(*) from hosts.hosts)::int as hosts,
+      (select count(*) from tenancy.app_keys)::int as keys, (select count(*) from hosts.snapshots)::int as snapshots, (select count(*) from tenancy.branches)::int as branches`;
+    expect(counts).toEqual({ users: 3, hosts: 12, keys: 1, snapshots: 1, branches: 2 });
+    const [admin] = await db.sql`select u.email, array_agg(r.name order by r.name) as roles from auth.users u join auth.user_roles ur on ur.user_id = u.id join auth.roles r on r.id = ur.role_id where u.email = 'boss@example.com' group by u.email`;
+    expect(admin!.roles).toEqual(['admin', 'email-verified', 'user']);
+  });
+
+  it('takes the admin password from PGSTORE_ADMIN_PASSWORD and never prints it', async () => {
+    const db = await freshDb();
+    const run = await seed(db, ['--env', 'test'], { PGSTORE_ADMIN_PASSWORD: 'admin-secret-pw' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain('admin-secret-pw');
+    expect(run.stdout).toMatch(/Seeded the test data set/);
+  });
+
+  it('refuses a database marked production unless --force-production', async () => {
+    const db = await freshDb();
+    await db.sql`insert into pgstore.environment (name) values ('production')`;
+    const refused = await seed(db, []);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/marked as production/);
+    expect((await db.sql`select count(*)::int as n from auth.users`)[0]!.n).toBe(0);
+    expect((await seed(db, ['--force-production'])).code).toBe(0);
+  });
+});
+
+describe('pgstore seed --file', () => {
+  it('runs once; a changed file needs --force; a failing folder leaves nothing behind', async () => {
+    const db = await freshDb();
+    const dir = mkdtempSync(join(tmpdir(), 'pgstore-seedfile-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, '01_users.sql'), "insert into auth.users (email, name) values ('seeded@example.com', 'Seeded');\n");
+    expect((await seed(db, ['--file', dir])).code).toBe(0);
+    const again = await seed(db, ['--file', dir]);
+    expect(again.stdout).toMatch(/Skipped file:pgstore-seedfile-\w+: already applied/);
+    writeFileSync(join(dir, '02_more.sql'), "insert into auth.users (email) values ('more@example.com');\n");
+    const changed = await seed(db, ['--file', dir]);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toMatch(/changed since it was applied/);
+
+    const broken = mkdtempSync(join(tmpdir(), 'pgstore-seedfail-'));
+    dirs.push(broken);
+    writeFileSync(join(broken, '01_ok.sql'), "insert into auth.users (email) values ('kept-not@example.com');\n");
+    writeFileSync(join(broken, '02_bad.sql'), "select 1;\n\ninsert into auth.userz (email) values ('x@example.com');\n");
+    const failed = await seed(db, ['--file', broken]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/seed file .*02_bad\.sql \(line 3\) failed: relation "auth\.userz" does not exist/);
+    expect(await db.sql`select email from auth.users where email = 'kept-not@example.com'`).toEqual([]);
+    expect(await db.sql`select name from pgstore.applied_seeds where name like 'file:pgstore-seedfail%'`).toEqual([]);
+  });
+});
+
+describe('pgstore seed --synthetic', () => {
+  it('gives the same data for the same seed, byte for byte, and other data for another seed', async () => {
+    const [a, b, c] = [await freshDb(), await freshDb(), await freshDb()];
+    const args = ['--synthetic', '--users', '200', '--tenants', '3', '--hosts', '300', '--events-per-host', '4', '--random-seed', 's1', '--json'];
+    const ra = await seed(a, args);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(JSON.parse(ra.stdout).rows).toMatchObject({ 'auth.users': 200, 'tenancy.tenants': 3, 'hosts.host_events': 1200 });
+    expect((await seed(b, args)).code).toBe(0);
+    expect((await seed(c, args.map((x) => (x === 's1' ? 's2' : x)))).code).toBe(0);
+    for (const table of SYNTHETIC_TABLES) {
+      expect(await checksum(a, table), table).toBe(await checksum(b, table));
+      expect(await checksum(a, table), table).not.toBe(await checksum(c, table));
+    }
+  });
+
+  it('leaves the hosts projection equal to a fold of the events, and valid data', async () => {
+    const db = await freshDb();
+    expect((await seed(db, ['--synthetic', '--users', '10', '--hosts', '500', '--events-per-host', '6'])).code).toBe(0);
+    const [diff] = await db.sql`
+      with fold as (select id, ip_address, hostname, aliases, comment, tags, version from hosts.fold_at('infinity')),
+           proj as (select id, ip_address, hostname, aliases, comment, tags, version from hosts.hosts)
+      select (select count(*) from (select * from fold except select * from proj) x)::int as missing,
+             (select count(*) from (select * from proj except select * from fold) x)::int as extra,
+             (select count(*) from proj)::int as live`;
+    expect(diff).toMatchObject({ missing: 0, extra: 0 });
+    expect(diff!.live).toBeGreaterThan(450);
+    const [streams] = await db.sql`
+      select count(*)::int as bad from hosts.streams s
+        join (select aggregate_id, max(seq) as last_seq, count(*)::int as n from hosts.host_events group by 1) e using (aggregate_id)
+       where s.last_seq <> e.last_seq or s.event_count <> e.n`;
+    expect(streams!.bad).toBe(0);
+    const bad = await db.sql`select hostname from hosts.hosts where hostname !~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$' or ip_address::inet is null limit 1`;
+    expect(bad).toEqual([]);
+    // Appends through the normal path still work after a bulk load.
+    const [host] = await db.sql`select id, version from hosts.hosts limit 1`;
+    await db.sql`insert into hosts.host_events (event_id, aggregate_id, event_type, event_version, expected_version, event, created_at)
+      values ('after-bulk', ${host!.id}, 'CommentUpdated', 'after-bulk-v', ${host!.version}, ${db.sql.json({ type: 'CommentUpdated', newComment: 'later' })}, now())`;
+    expect((await db.sql`select comment from hosts.hosts where id = ${host!.id}`)[0]!.comment).toBe('later');
+  });
+
+  it('synthetic-only flags without --synthetic are a usage error', async () => {
+    const db = await freshDb();
+    const run = await seed(db, ['--hosts', '10']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--hosts need --synthetic/);
+  });
+});
