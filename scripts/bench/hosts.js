@@ -1,0 +1,254 @@
+/**
+ * The hosts store against the seed design, on one private embedded server, in one run.
+ *
+ * Data: 100,000 live hosts built from 1,000,000 events (110k HostCreated, 880k changes,
+ * 10k HostDeleted), bulk-loaded with the triggers disabled, then hosts.rebuild_projection().
+ *
+ * 1. list, library: db.hosts.listAll() (the hosts.hosts projection) against seed 001's
+ *    current-state query over host_events, as it shipped in its PostgreSQL backend
+ *    (get_at_time at now: the events in one CTE, then one DISTINCT ON per column ordered by
+ *    event_version; its list_all view used IGNORE NULLS, which PostgreSQL does not have),
+ *    adapted to jsonb events, run through the same driver. Target: ≥ 20× faster.
+ * 2. list, CLI: `pgstore hosts list --json` against `psql -c '<the seed query>'`. Target ≥ 20×.
+ * 3. getById: median of single lookups. Target: ≤ 1 ms (baseline: the seed query for one id).
+ * 4. import: `pgstore hosts import` of a 100,000-line hosts file into an empty hosts table.
+ *    Target: ≥ 50,000 lines/s, i.e. ≤ 2 s (baseline: psql \copy of the same file into an
+ *    unindexed one-column table, the I/O floor).
+ *
+ * Usage: node scripts/bench/hosts.js [--runs N] [--warmup N]   (defaults: 5 runs, 1 warm-up)
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  benchOptions,
+  cleanEnv,
+  compare,
+  main,
+  NODE,
+  now,
+  PGSTORE_BIN,
+  progress,
+  ratio,
+  report,
+  run,
+  runPgstore,
+  seconds,
+  startServer,
+  summarize,
+} from './lib.js';
+
+const PSQL = process.env.BENCH_PSQL || '/usr/bin/psql';
+const LIVE = 100_000;
+const CREATED = 110_000;
+const CHANGES = 880_000;
+const IMPORT_LINES = 100_000;
+
+/** Seed 001's current state, adapted to jsonb events: one DISTINCT ON per column. */
+const SEED_COLUMNS = (events) => `
+  latest_events AS (
+    SELECT DISTINCT ON (aggregate_id) aggregate_id, event_type AS latest_event_type, event_version, created_at AS updated_at
+    FROM ${events} ORDER BY aggregate_id, event_version DESC),
+  first_events AS (
+    SELECT DISTINCT ON (aggregate_id) aggregate_id, created_at
+    FROM ${events} ORDER BY aggregate_id, event_version ASC),
+  ip_values AS (
+    SELECT DISTINCT ON (aggregate_id) aggregate_id, COALESCE(event ->> 'ipAddress', event ->> 'newIp') AS ip_address
+    FROM ${events} WHERE COALESCE(event ->> 'ipAddress', event ->> 'newIp') IS NOT NULL ORDER BY aggregate_id, event_version DESC),
+  hostname_values AS (
+    SELECT DISTINCT ON (aggregate_id) aggregate_id, COALESCE(event ->> 'hostname', event ->> 'newHostname') AS hostname
+    FROM ${events} WHERE COALESCE(event ->> 'hostname', event ->> 'newHostname') IS NOT NULL ORDER BY aggregate_id, event_version DESC),
+  aliases_values AS (
+    SELECT DISTINCT ON (aggregate_id) aggregate_id, COALESCE(event -> 'aliases', event -> 'newAliases') AS aliases
+    FROM ${events} WHERE COALESCE(event -> 'aliases', event -> 'newAliases') IS NOT NULL ORDER BY aggregate_id, event_version DESC),
+  comment_values AS (
+    SELECT DISTINCT ON (aggregate_id) aggregate_id, COALESCE(event ->> 'comment', event ->> 'newComment') AS comment
+    FROM ${events} WHERE COALESCE(event ->> 'comment', event ->> 'newComment') IS NOT NULL ORDER BY aggregate_id, event_version DESC),
+  tags_values AS (
+    SELECT DISTINCT ON (aggregate_id) aggregate_id, COALESCE(event -> 'tags', event -> 'newTags') AS tags
+    FROM ${events} WHERE COALESCE(event -> 'tags', event -> 'newTags') IS NOT NULL ORDER BY aggregate_id, event_version DESC)`;
+
+const SEED_SELECT = `
+  SELECT le.aggregate_id AS id, ip.ip_address, hn.hostname, av.aliases, cv.comment, tv.tags,
+         fe.created_at, le.updated_at, le.event_version
+  FROM latest_events le
+  LEFT JOIN first_events fe ON fe.aggregate_id = le.aggregate_id
+  LEFT JOIN ip_values ip ON ip.aggregate_id = le.aggregate_id
+  LEFT JOIN hostname_values hn ON hn.aggregate_id = le.aggregate_id
+  LEFT JOIN aliases_values av ON av.aggregate_id = le.aggregate_id
+  LEFT JOIN comment_values cv ON cv.aggregate_id = le.aggregate_id
+  LEFT JOIN tags_values tv ON tv.aggregate_id = le.aggregate_id
+  WHERE le.latest_event_type <> 'HostDeleted'`;
+
+// As shipped: the events up to a time (now, for the current state) in one CTE that every
+// per-column CTE reads (PostgreSQL materializes it, as it is referenced more than once).
+const SEED_LIST = `WITH events_at_time AS (SELECT * FROM hosts.host_events WHERE created_at <= now()), ${SEED_COLUMNS('events_at_time')} ${SEED_SELECT} ORDER BY ip.ip_address, hn.hostname`;
+// get_by_id was the (IGNORE NULLS) view with WHERE id = $1; here the id filter is applied
+// to the events first, so the baseline reads one aggregate's events, not a strawman.
+const SEED_GET = `WITH events AS MATERIALIZED (SELECT * FROM hosts.host_events WHERE aggregate_id = $1), ${SEED_COLUMNS('events')} ${SEED_SELECT}`;
+
+async function load(sql, log) {
+  const started = now();
+  await sql.unsafe('alter table hosts.host_events disable trigger user');
+  await sql.unsafe(`
+    insert into hosts.host_events (event_id, aggregate_id, event_type, event_version, event, created_at)
+    select 'e' || g, 'h' || lpad(g::text, 6, '0'), 'HostCreated', lpad(g::text, 12, '0'),
+           jsonb_build_object('type', 'HostCreated', 'ipAddress', '10.' || (g >> 16) || '.' || ((g >> 8) & 255) || '.' || (g & 255),
+                              'hostname', 'host' || g || '.bench.example', 'aliases', '[]'::jsonb, 'comment', null,
+                              'tags', jsonb_build_array('t' || (g % 10)), 'createdAt', now()),
+           now() - interval '30 days' + g * interval '1 ms'
+    from generate_series(1, ${CREATED}) g`);
+  log(`  ${CREATED} HostCreated`);
+  await sql.unsafe(`
+    insert into hosts.host_events (event_id, aggregate_id, event_type, event_version, event, created_at)
+    select 'e' || (${CREATED} + k), 'h' || lpad(((k - 1) % ${LIVE} + 1)::text, 6, '0'), t.type, lpad((${CREATED} + k)::text, 12, '0'),
+           case t.type
+             when 'CommentUpdated' then jsonb_build_object('type', t.type, 'newComment', 'comment ' || k, 'updatedAt', now())
+             when 'TagsModified' then jsonb_build_object('type', t.type, 'oldTags', '[]'::jsonb, 'newTags', jsonb_build_array('t' || (k % 10), 'x' || (k % 7)), 'modifiedAt', now())
+             when 'AliasesModified' then jsonb_build_object('type', t.type, 'oldAliases', '[]'::jsonb, 'newAliases', jsonb_build_array('alias' || k || '.bench.example'), 'modifiedAt', now())
+             else jsonb_build_object('type', t.type, 'oldIp', '', 'newIp', '10.' || 100 + (k % 100) || '.' || ((k >> 8) & 255) || '.' || (k & 255), 'changedAt', now())
+           end,
+           now() - interval '20 days' + k * interval '1 ms'
+    from generate_series(1, ${CHANGES}) k,
+         lateral (select (array['CommentUpdated', 'TagsModified', 'AliasesModified', 'IpAddressChanged'])[k % 4 + 1] as type) t`);
+  log(`  ${CHANGES} changes`);
+  await sql.unsafe(`
+    insert into hosts.host_events (event_id, aggregate_id, event_type, event_version, event, created_at)
+    select 'e' || (${CREATED + CHANGES} + g), 'h' || lpad((${LIVE} + g)::text, 6, '0'), 'HostDeleted', lpad((${CREATED + CHANGES} + g)::text, 12, '0'),
+           jsonb_build_object('type', 'HostDeleted', 'ipAddress', '', 'hostname', '', 'deletedAt', now()),
+           now() - interval '10 days' + g * interval '1 ms'
+    from generate_series(1, ${CREATED - LIVE}) g`);
+  await sql.unsafe('alter table hosts.host_events enable trigger user');
+  const [{ live }] = await sql.unsafe('select hosts.rebuild_projection() as live');
+  await sql.unsafe('analyze hosts.host_events; analyze hosts.hosts; analyze hosts.streams');
+  const [{ events }] = await sql.unsafe('select count(*)::int as events from hosts.host_events');
+  log(`  ${events} events, ${live} live hosts (loaded and rebuilt in ${((now() - started) / 1000).toFixed(1)} s)`);
+  if (Number(live) !== LIVE || events !== CREATED + CHANGES + (CREATED - LIVE)) throw new Error(`unexpected data: ${events} events, ${live} live`);
+}
+
+/** Times in-process async variants, interleaved like lib.compare. */
+async function compareAsync(variants, { runs, warmup, onProgress }) {
+  const samples = Object.fromEntries(variants.map((v) => [v.name, []]));
+  for (let round = 0; round < warmup + runs; round++) {
+    for (const v of round % 2 ? [...variants].reverse() : variants) {
+      const start = now();
+      await v.fn();
+      if (round >= warmup) samples[v.name].push(now() - start);
+    }
+    onProgress?.(round + 1, warmup + runs);
+  }
+  return Object.fromEntries(Object.entries(samples).map(([name, s]) => [name, summarize(s)]));
+}
+
+main(async () => {
+  const options = benchOptions({ runs: 5, warmup: 1 });
+  if (!existsSync(new URL('../../dist/index.js', import.meta.url))) throw new Error('dist/ is missing: build first (npx tsc -p tsconfig.json)');
+  if (!existsSync(PSQL)) throw new Error(`psql not found at ${PSQL} (set BENCH_PSQL)`);
+  const { connect } = await import('../../dist/index.js');
+  const log = (m) => process.stderr.write(`${m}\n`);
+  const server = await startServer({ log });
+  const work = mkdtempSync(join(tmpdir(), 'pgstore-bench-hosts-'));
+  let db;
+  try {
+    runPgstore(['migrate', 'up'], { env: server.env(), timeoutMs: 120_000 });
+    db = await connect({ databaseUrl: server.url, env: {}, max: 2 });
+    log(`Loading ${CREATED + CHANGES + (CREATED - LIVE)} events as the superuser (triggers off, then rebuild_projection)...`);
+    await load(db.sql, log);
+
+    // Same rows from both sides (the check is not timed).
+    const mine = await db.hosts.listAll();
+    const seed = await db.sql.unsafe(SEED_LIST);
+    if (mine.length !== LIVE || seed.length !== LIVE) throw new Error(`row counts differ: listAll ${mine.length}, seed query ${seed.length}`);
+
+    // 1. list, library
+    const p1 = progress('listAll vs seed query');
+    const lib = await compareAsync(
+      [
+        { name: 'seed', fn: () => db.sql.unsafe(SEED_LIST) },
+        { name: 'listAll', fn: () => db.hosts.listAll() },
+      ],
+      { ...options, onProgress: p1.update },
+    );
+    p1.done();
+
+    // 2. list, CLI
+    const env = cleanEnv({ DATABASE_URL: server.url });
+    const p2 = progress('hosts list --json vs psql seed query');
+    const cli = await compare(
+      [
+        { name: 'psql', cmd: PSQL, args: [server.url, '-X', '-q', '-A', '-t', '-o', '/dev/null', '-c', SEED_LIST], env: cleanEnv(), timeoutMs: 600_000, label: 'psql seed query' },
+        { name: 'cli', cmd: NODE, args: [PGSTORE_BIN, 'hosts', 'list', '--json'], env, timeoutMs: 600_000, label: 'pgstore hosts list --json' },
+      ],
+      { ...options, onProgress: p2.update },
+    );
+    p2.done();
+
+    // 3. getById
+    const ids = Array.from({ length: 1000 }, (_, i) => `h${String(((i * 7919) % LIVE) + 1).padStart(6, '0')}`);
+    const byId = [];
+    const seedById = [];
+    for (const [i, id] of ids.entries()) {
+      let start = now();
+      await db.hosts.getById(id);
+      byId.push(now() - start);
+      if (i % 10 === 0) {
+        start = now();
+        await db.sql.unsafe(SEED_GET, [id]);
+        seedById.push(now() - start);
+      }
+    }
+
+    // 4. import
+    const importFile = join(work, 'import.hosts');
+    let text = '';
+    for (let i = 0; i < IMPORT_LINES; i++) text += `172.${16 + ((i >> 16) & 15)}.${(i >> 8) & 255}.${i & 255}\tnode${i}.import.example alias${i}.import.example\t# imported ${i} [t${i % 10}]\n`;
+    writeFileSync(importFile, text);
+    const importDb = `${server.url.replace(/\/pgstore(\?|$)/, '/pgstore_import$1')}`;
+    await db.sql.unsafe('create database pgstore_import');
+    runPgstore(['migrate', 'up', '-d', importDb], { env: cleanEnv(), timeoutMs: 120_000 });
+    const importEnv = cleanEnv({ DATABASE_URL: importDb });
+    const p4 = progress('hosts import (100k lines)');
+    const importSamples = [];
+    const copySamples = [];
+    for (let round = 0; round < options.warmup + options.runs; round++) {
+      run(PSQL, [importDb, '-X', '-q', '-c', 'truncate hosts.host_events, hosts.streams, hosts.hosts', '-c', 'checkpoint'], { env: cleanEnv() });
+      const r = runPgstore(['hosts', 'import', importFile, '--json'], { env: importEnv, timeoutMs: 600_000 });
+      const summary = JSON.parse(r.stdout);
+      if (summary.created !== IMPORT_LINES) throw new Error(`import created ${summary.created} entries, not ${IMPORT_LINES}`);
+      const c = run(PSQL, [importDb, '-X', '-q', '-c', 'create temp table raw (line text)', '-c', `\\copy raw from '${importFile}' with (delimiter E'\\x1f')`], { env: cleanEnv() });
+      if (round >= options.warmup) {
+        importSamples.push(r.ms);
+        copySamples.push(c.ms);
+      }
+      p4.update(round + 1, options.warmup + options.runs);
+    }
+    p4.done();
+
+    const rows = report(
+      'hosts',
+      'hosts: the projection against the seed design on 1,000,000 events (100,000 live hosts)',
+      [
+        { name: 'list-library', subject: { label: 'db.hosts.listAll()', stats: lib.listAll }, baseline: { label: 'seed DISTINCT ON query', stats: lib.seed }, target: ratio(0.05) },
+        { name: 'list-cli', subject: { label: 'pgstore hosts list --json', stats: cli.cli }, baseline: { label: 'psql -c <seed query>', stats: cli.psql }, target: ratio(0.05) },
+        { name: 'get-by-id', subject: { label: 'db.hosts.getById()', stats: summarize(byId) }, baseline: { label: 'seed query, one id (filtered first)', stats: summarize(seedById) }, target: seconds(0.001) },
+        {
+          name: 'import',
+          subject: { label: `pgstore hosts import (${IMPORT_LINES} lines)`, stats: summarize(importSamples) },
+          baseline: { label: 'psql \\copy into a bare table', stats: summarize(copySamples) },
+          target: seconds(IMPORT_LINES / 50_000),
+          extra: { linesPerSecond: Math.round(IMPORT_LINES / (summarize(importSamples).median / 1000)) },
+        },
+      ],
+      options,
+    );
+    const speedup = (r) => (1 / r.ratio).toFixed(1);
+    console.log(`\nlist (library): ${speedup(rows[0])}× faster than the seed query (target ≥ 20×)`);
+    console.log(`list (CLI --json): ${speedup(rows[1])}× faster than psql running the seed query (target ≥ 20×)`);
+    console.log(`getById: median ${summarize(byId).median.toFixed(3)} ms, p90 ${summarize(byId).p90.toFixed(3)} ms (target ≤ 1 ms); seed query for one id: ${summarize(seedById).median.toFixed(2)} ms`);
+    console.log(`import: ${Math.round(IMPORT_LINES / (summarize(importSamples).median / 1000))} lines/s (target ≥ 50,000 lines/s)`);
+  } finally {
+    await db?.close().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+    server.stop();
+  }
+});

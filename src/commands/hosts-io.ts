@@ -1,0 +1,86 @@
+/**
+ * `pgstore hosts import` and `pgstore hosts export`.
+ */
+import { Command, Option } from 'commander';
+import type { ImportMode, ImportResult } from '../core/hosts-import.js';
+import type { HostFormat } from '../core/hosts-formats.js';
+import { ExitCode } from '../errors.js';
+import type { Output } from '../ui/output.js';
+import { type App, examples } from './app.js';
+
+const FORMATS = ['hosts', 'jsonl', 'csv'];
+const MODES = ['skip', 'replace', 'strict'];
+/** Line problems printed before "... and N more" (--json has them all). */
+const SHOWN_PROBLEMS = 50;
+
+export function importCommand(app: App): Command {
+  const command = new Command('import')
+    .description('import entries from a hosts, JSON Lines or CSV file, in one transaction')
+    .argument('<file>', 'the file, or - for standard input')
+    .addOption(new Option('--format <format>', 'the file format (default: from the extension, else hosts)').choices(FORMATS))
+    .addOption(
+      new Option('--mode <mode>', 'for an entry that exists (same IP and hostname): skip it, replace it, or refuse the whole import (strict)').choices(MODES).default('skip'),
+    )
+    .option('--dry-run', 'check and count everything, then roll back')
+    .action(async (file: string, flags: { format?: HostFormat; mode: ImportMode; dryRun?: boolean }) => {
+      const out = app.makeOutput();
+      const { importHosts } = await import('../core/hosts-import.js');
+      const showBar = out.stderrIsTTY && !out.options.json && !out.options.quiet;
+      const bar = showBar ? (await import('../ui/progress-count.js')).countProgress(out.stderr, flags.dryRun ? 'checking' : 'importing') : undefined;
+      let result: ImportResult;
+      try {
+        result = await importHosts({
+          ...app.coreOptions((m) => out.info(m)),
+          source: file,
+          readStdin: () => readAll((app.streams.stdin as NodeJS.ReadableStream | undefined) ?? process.stdin),
+          format: flags.format,
+          mode: flags.mode,
+          dryRun: !!flags.dryRun,
+          onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
+        });
+      } finally {
+        bar?.done();
+      }
+      report(out, result);
+      if (result.failed > 0) app.setExitCode(result.errors.some((e) => e.kind === 'invalid') ? ExitCode.usage : ExitCode.conflict);
+    });
+  return examples(command, [
+    'pgstore hosts import /etc/hosts',
+    'pgstore hosts import hosts.csv --mode replace --dry-run',
+    'cat hosts.jsonl | pgstore hosts import - --format jsonl --mode strict --json',
+  ]);
+}
+
+function report(out: Output, result: ImportResult): void {
+  if (out.options.json) return out.json(result);
+  for (const problem of result.errors.slice(0, SHOWN_PROBLEMS)) out.error(`line ${problem.line}: ${problem.field}: ${problem.message}`);
+  if (result.errors.length > SHOWN_PROBLEMS) out.error(`... and ${result.errors.length - SHOWN_PROBLEMS} more problem(s) (--json lists them all)`);
+  const counts = `processed ${result.processed}, created ${result.created}, updated ${result.updated}, skipped ${result.skipped}, failed ${result.failed}`;
+  const seconds = (result.durationMs / 1000).toFixed(2);
+  if (result.dryRun) out.result(`Dry run of ${result.source} (${result.format}, mode ${result.mode}): ${counts}; nothing was written (${seconds} s).`);
+  else if (result.mode === 'strict' && result.failed > 0) out.result(`Refused ${result.source} (strict): ${counts}; nothing was written.`);
+  else out.result(`Imported ${result.source} (${result.format}, mode ${result.mode}): ${counts} in ${seconds} s.`);
+  if (result.failed > 0 && !(result.mode === 'strict')) out.warn(`${result.failed} line(s) were not imported; fix them and import again (existing entries are skipped).`);
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function exportCommand(app: App): Command {
+  const command = new Command('export')
+    .description('write every live entry, sorted by IP then hostname, to standard output or a file (atomically)')
+    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('hosts'))
+    .option('-o, --output <file>', 'write here (temporary file, fsync, rename) instead of standard output')
+    .action(async (flags: { format: HostFormat; output?: string }) => {
+      const out = app.makeOutput();
+      const { exportHosts } = await import('../core/hosts-export.js');
+      const result = await exportHosts({ ...app.coreOptions((m) => out.info(m)), format: flags.format, output: flags.output });
+      if (result.text !== null) return out.raw(result.text);
+      if (out.options.json) return out.json({ path: result.path, format: result.format, entries: result.entries, bytes: result.bytes });
+      out.result(`Wrote ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'} to ${result.path} (${result.format}, ${result.bytes} bytes).`);
+    });
+  return examples(command, ['pgstore hosts export > hosts.txt', 'pgstore hosts export --output /etc/hosts.pgstore', 'pgstore hosts export --format jsonl -o backup.jsonl']);
+}

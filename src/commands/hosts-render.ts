@@ -1,0 +1,100 @@
+/**
+ * Option parsers and renderings shared by `pgstore hosts` and `pgstore snapshot`.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import type { EventEnvelope, HostEntry } from '../store/host-types.js';
+import type { Output } from '../ui/output.js';
+
+/**
+ * Makes commander throw (not exit) for bad usage in the subcommands of `command` too, so the
+ * CLI reports it with exit code 2. (cli.ts sets this on top-level commands only; commands
+ * given to addCommand() do not inherit it.)
+ */
+export function throwOnUsageErrors(command: Command): Command {
+  for (const sub of command.commands) throwOnUsageErrors(sub.exitOverride().configureOutput(command.configureOutput()));
+  return command;
+}
+
+/** A parser for whole numbers ≥ min (for commander's argParser). */
+export function count(flag: string, min = 0) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || value < min) throw new UsageError(`${flag} must be a whole number ≥ ${min}, got '${raw}'`, { hint: 'See --help.' });
+    return value;
+  };
+}
+
+/** Collects a repeatable option into a list. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `2026-01-02 03:04:05` (UTC). */
+export function when(date: Date): string {
+  return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** Cuts long text for a table cell. */
+export function cell(text: string | null, max = 60): string {
+  if (!text) return '';
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** Entries as the ID, IP, HOSTNAME, ALIASES, COMMENT, TAGS table. */
+export async function hostsTable(out: Output, entries: HostEntry[]): Promise<string> {
+  const { renderTable } = await import('../ui/table.js');
+  return renderTable({
+    head: ['ID', 'IP', 'HOSTNAME', 'ALIASES', 'COMMENT', 'TAGS'],
+    rows: entries.map((e) => [e.id, e.ipAddress, e.hostname, cell(e.aliases.join(' ')), cell(e.comment), cell(e.tags.join(', '))]),
+    color: out.options.color,
+  });
+}
+
+/** One entry as `field: value` lines. */
+export function describeEntry(entry: HostEntry): string {
+  return [
+    `id:        ${entry.id}`,
+    `ip:        ${entry.ipAddress}`,
+    `hostname:  ${entry.hostname}`,
+    `aliases:   ${entry.aliases.join(' ') || '-'}`,
+    `comment:   ${entry.comment ?? '-'}`,
+    `tags:      ${entry.tags.join(', ') || '-'}`,
+    `created:   ${when(entry.createdAt)} UTC`,
+    `updated:   ${when(entry.updatedAt)} UTC`,
+    `version:   ${entry.version}`,
+  ].join('\n');
+}
+
+/** What an event did, in a few words. */
+export function describeEvent({ event }: EventEnvelope): string {
+  const list = (items: string[] | undefined) => (items && items.length ? items.join(', ') : '(none)');
+  const text = (value: string | null | undefined) => (value === null || value === undefined ? '(none)' : `'${cell(value, 40)}'`);
+  switch (event.type) {
+    case 'HostCreated':
+      return `${event.ipAddress} ${event.hostname}${event.aliases?.length ? ` (aliases ${list(event.aliases)})` : ''}${event.comment ? ` # ${cell(event.comment, 40)}` : ''}${event.tags.length ? ` [${list(event.tags)}]` : ''}`;
+    case 'IpAddressChanged':
+      return `ip ${event.oldIp} → ${event.newIp}`;
+    case 'HostnameChanged':
+      return `hostname ${event.oldHostname} → ${event.newHostname}`;
+    case 'CommentUpdated':
+      return `comment ${text(event.oldComment)} → ${text(event.newComment)}`;
+    case 'TagsModified':
+      return `tags ${list(event.oldTags)} → ${list(event.newTags)}`;
+    case 'AliasesModified':
+      return `aliases ${list(event.oldAliases)} → ${list(event.newAliases)}`;
+    case 'HostDeleted':
+      return `deleted ${event.ipAddress} ${event.hostname}${event.reason ? ` (${cell(event.reason, 40)})` : ''}`;
+  }
+}
+
+/** The history table: VERSION, TIME, EVENT, BY, CHANGE. */
+export async function historyTable(out: Output, events: EventEnvelope[]): Promise<string> {
+  const { renderTable } = await import('../ui/table.js');
+  return renderTable({
+    head: ['VERSION', 'TIME (UTC)', 'EVENT', 'BY', 'CHANGE'],
+    rows: events.map((e) => [e.eventVersion, when(e.createdAt), e.event.type, e.createdBy ?? '', describeEvent(e)]),
+    color: out.options.color,
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * `pgstore snapshot create|list|show|delete|prune`: saved renderings of the hosts file,
+ * with the entries kept as JSON so a rollback restores aliases and tags exactly. Retention
+ * runs after each create (default: the newest 50, none older than 30 days).
+ */
+import type { HostEntry, Snapshot, SnapshotMetadata } from '../store/host-types.js';
+import { type HostStores, inTransaction, withHostsDb } from './hosts-db.js';
+import { renderHostsFile } from './hosts-file.js';
+import { ulid } from './hosts-ids.js';
+import type { CoreOptions } from './options.js';
+
+export const DEFAULT_KEEP_LAST = 50;
+export const DEFAULT_KEEP_DAYS = 30;
+
+export interface CreateSnapshotOptions extends CoreOptions {
+  name?: string;
+  /** Keep at most this many snapshots (default 50). */
+  keepLast?: number;
+  /** Delete snapshots older than this many days (default 30). */
+  keepDays?: number;
+  now?: Date;
+}
+
+export interface CreateSnapshotResult {
+  snapshot: SnapshotMetadata;
+  /** Snapshots deleted by retention afterwards. */
+  pruned: number;
+}
+
+/** Saves the current entries as a snapshot (trigger `manual`), then applies retention. */
+export async function createSnapshot(options: CreateSnapshotOptions): Promise<CreateSnapshotResult> {
+  const now = options.now ?? new Date();
+  return withHostsDb(options, ({ sql }) =>
+    inTransaction(
+      sql,
+      async (stores) => {
+        const { snapshot } = await takeSnapshot(stores, { trigger: 'manual', name: options.name ?? null, now });
+        const pruned = await stores.snapshots.applyRetentionPolicy({
+          maxCount: options.keepLast ?? DEFAULT_KEEP_LAST,
+          maxAgeDays: options.keepDays ?? DEFAULT_KEEP_DAYS,
+          now,
+        });
+        return { snapshot, pruned };
+      },
+      // Entries and the log position from one view of the data.
+      'isolation level repeatable read',
+    ),
+  );
+}
+
+/** Renders and saves the current entries (inside the caller's transaction). */
+export async function takeSnapshot(
+  stores: HostStores,
+  options: { trigger: string; name: string | null; now: Date },
+): Promise<{ snapshot: SnapshotMetadata; entries: HostEntry[] }> {
+  const entries = await stores.hosts.listAll();
+  const eventLogPosition = await stores.hostEvents.lastPosition();
+  const snapshot: Snapshot = {
+    snapshotId: ulid(options.now.getTime()),
+    createdAt: options.now,
+    hostsContent: renderHostsFile(entries, options.now),
+    entryCount: entries.length,
+    trigger: options.trigger,
+    name: options.name,
+    eventLogPosition,
+    entries,
+  };
+  await stores.snapshots.saveSnapshot(snapshot);
+  const { hostsContent: _content, entries: _entries, ...metadata } = snapshot;
+  return { snapshot: { ...metadata, name: metadata.name ?? null, eventLogPosition }, entries };
+}
+
+/** Snapshot metadata, newest first. */
+export async function listSnapshots(options: CoreOptions & { limit?: number; offset?: number }): Promise<SnapshotMetadata[]> {
+  return withHostsDb(options, ({ stores }) => stores.snapshots.listSnapshots({ limit: options.limit, offset: options.offset }));
+}
+
+/** One snapshot with its content; NotFoundError when unknown. */
+export async function showSnapshot(options: CoreOptions & { id: string }): Promise<Snapshot> {
+  return withHostsDb(options, ({ stores }) => stores.snapshots.getSnapshot(options.id));
+}
+
+/** Deletes a snapshot; NotFoundError when unknown. */
+export async function deleteSnapshot(options: CoreOptions & { id: string }): Promise<{ snapshotId: string }> {
+  return withHostsDb(options, async ({ stores }) => {
+    await stores.snapshots.deleteSnapshot(options.id);
+    return { snapshotId: options.id };
+  });
+}
+
+/** Applies retention now (defaults 50 snapshots / 30 days); returns how many were deleted. */
+export async function pruneSnapshots(options: CoreOptions & { keepLast?: number; keepDays?: number; now?: Date }): Promise<{ deleted: number; keepLast: number; keepDays: number }> {
+  const keepLast = options.keepLast ?? DEFAULT_KEEP_LAST;
+  const keepDays = options.keepDays ?? DEFAULT_KEEP_DAYS;
+  const deleted = await withHostsDb(options, ({ stores }) => stores.snapshots.applyRetentionPolicy({ maxCount: keepLast, maxAgeDays: keepDays, now: options.now }));
+  return { deleted, keepLast, keepDays };
+}

@@ -1,0 +1,221 @@
+/**
+ * `pgstore hosts import` and `hosts export` end to end: the real hosts fixture, line-numbered
+ * errors (exit 2), modes skip/replace/strict, dry runs, standard input, atomic export, and
+ * export → import into an empty database giving the same entries, in every format.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+import { createTestDatabase, useTestDatabase } from '../helpers/db.js';
+
+const FIXTURE = new URL('../../../shared/fixtures/hosts/urlhaus.hosts', import.meta.url).pathname;
+const db = useTestDatabase();
+const cli = (args: string[], options: { url?: string; input?: string } = {}) =>
+  runCli(args, { env: cleanEnv({ DATABASE_URL: options.url ?? db.url }), input: options.input });
+const dir = mkdtempSync(join(tmpdir(), 'pgstore-hosts-e2e-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Summary {
+  processed: number;
+  created: number;
+  updated: number;
+  skipped: number;
+  failed: number;
+  written: boolean;
+  errors: Array<{ line: number; field: string; message: string }>;
+}
+
+interface Entry {
+  ipAddress: string;
+  hostname: string;
+  aliases: string[];
+  comment: string | null;
+  tags: string[];
+}
+
+async function entries(url = db.url): Promise<Entry[]> {
+  const r = await cli(['hosts', 'list', '--json'], { url });
+  expect(r.code).toBe(0);
+  return (JSON.parse(r.stdout) as Entry[]).map(({ ipAddress, hostname, aliases, comment, tags }) => ({ ipAddress, hostname, aliases, comment, tags }));
+}
+
+async function importJson(args: string[], options: { url?: string; input?: string } = {}): Promise<{ code: number | null; summary: Summary; stderr: string }> {
+  const r = await cli(['hosts', 'import', ...args, '--json'], options);
+  return { code: r.code, summary: JSON.parse(r.stdout) as Summary, stderr: r.stderr };
+}
+
+describe('import of the real hosts file', () => {
+  beforeAll(async () => {
+    await db.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
+  });
+
+  it('imports all 1,567 entries', async () => {
+    const r = await cli(['hosts', 'import', FIXTURE]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('processed 1567, created 1567, updated 0, skipped 0, failed 0');
+    const all = await entries();
+    expect(all).toHaveLength(1567);
+    expect(all.every((e) => e.ipAddress === '127.0.0.1' && e.aliases.length === 0 && e.comment === null)).toBe(true);
+    expect(all[0]!.hostname).toBe('01.shgrasp.vip');
+  });
+
+  it('skips them all the second time, and strict refuses without writing', async () => {
+    const again = await importJson([FIXTURE]);
+    expect(again.code).toBe(0);
+    expect(again.summary).toMatchObject({ processed: 1567, created: 0, skipped: 1567, failed: 0 });
+    const strict = await importJson([FIXTURE, '--mode', 'strict']);
+    expect(strict.code).toBe(3);
+    expect(strict.summary).toMatchObject({ failed: 1567, written: false });
+    expect(strict.summary.errors[0]).toMatchObject({ line: 9, field: 'hostname' });
+    expect(await entries()).toHaveLength(1567);
+  });
+});
+
+describe('import errors, modes and dry runs', () => {
+  beforeAll(async () => {
+    await db.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
+  });
+
+  const bad = ['# a comment', '', '10.0.0.1\tgood.lan', '10.0.0.300\tbad-ip.lan', '10.0.0.2\tbad_name.lan', '10.0.0.3', '10.0.0.4\tok.lan -alias-', '10.0.0.5\tfine.lan fine\t# kept [t1, t2]'].join('\n');
+
+  it('reports every bad line with its number and field, exits 2, imports the good ones (skip mode)', async () => {
+    const file = join(dir, 'bad.hosts');
+    writeFileSync(file, bad);
+    const r = await cli(['hosts', 'import', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: line 4: ip: ip '10.0.0.300' is not an IPv4 or IPv6 address");
+    expect(r.stderr).toContain("error: line 5: hostname: hostname 'bad_name.lan'");
+    expect(r.stderr).toContain('error: line 6: hostname: hostname is missing');
+    expect(r.stderr).toContain("error: line 7: alias: alias '-alias-'");
+    expect(r.stdout).toContain('processed 6, created 2, updated 0, skipped 0, failed 4');
+    expect((await entries()).map((e) => e.hostname)).toEqual(['good.lan', 'fine.lan']);
+    expect((await entries())[1]).toMatchObject({ aliases: ['fine'], comment: 'kept', tags: ['t1', 't2'] });
+  });
+
+  it('strict mode with a bad line writes nothing', async () => {
+    const file = join(dir, 'strict.hosts');
+    writeFileSync(file, '10.1.1.1 new.lan\n10.1.1.2 bad..lan\n');
+    const r = await importJson([file, '--mode', 'strict']);
+    expect(r.code).toBe(2);
+    expect(r.summary).toMatchObject({ processed: 2, failed: 1, written: false });
+    expect(r.summary.errors).toEqual([{ line: 2, field: 'hostname', message: "hostname 'bad..lan' has an empty label", kind: 'invalid' }]);
+    expect((await entries()).some((e) => e.hostname === 'new.lan')).toBe(false);
+  });
+
+  it('replace mode updates existing entries; skip leaves them; dry runs write nothing', async () => {
+    const file = join(dir, 'replace.hosts');
+    writeFileSync(file, '10.0.0.5 fine.lan other\t# changed [t3]\n10.0.0.6 added.lan\n10.0.0.1 good.lan\n');
+    const dry = await importJson([file, '--mode', 'replace', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.summary).toMatchObject({ processed: 3, created: 1, updated: 1, skipped: 1, written: false });
+    expect((await entries()).some((e) => e.hostname === 'added.lan')).toBe(false);
+
+    const skip = await importJson([file]);
+    expect(skip.summary).toMatchObject({ created: 1, updated: 0, skipped: 2 });
+    expect((await entries()).find((e) => e.hostname === 'fine.lan')).toMatchObject({ comment: 'kept' });
+
+    const replace = await importJson([file, '--mode', 'replace']);
+    expect(replace.summary).toMatchObject({ created: 0, updated: 1, skipped: 2 });
+    expect((await entries()).find((e) => e.hostname === 'fine.lan')).toMatchObject({ aliases: ['other'], comment: 'changed', tags: ['t3'] });
+  });
+
+  it('reads standard input and the jsonl and csv formats', async () => {
+    const jsonl = '{"ipAddress":"10.2.0.1","hostname":"json.lan","tags":["j"]}\n{"ipAddress":"10.2.0.2"}\nnot json\n';
+    const r = await importJson(['-', '--format', 'jsonl'], { input: jsonl });
+    expect(r.code).toBe(2);
+    expect(r.summary).toMatchObject({ created: 1, failed: 2 });
+    expect(r.summary.errors.map((e) => [e.line, e.field])).toEqual([
+      [2, 'hostname'],
+      [3, 'json'],
+    ]);
+    const csv = 'ip_address,hostname,aliases,comment,tags\n10.3.0.1,csv.lan,"c1 c2","a, ""quoted"" comment",x y\n';
+    const c = await importJson(['-', '--format', 'csv'], { input: csv });
+    expect(c.code).toBe(0);
+    expect((await entries()).find((e) => e.hostname === 'csv.lan')).toEqual({ ipAddress: '10.3.0.1', hostname: 'csv.lan', aliases: ['c1', 'c2'], comment: 'a, "quoted" comment', tags: ['x', 'y'] });
+  });
+
+  it('a missing file is a usage error', async () => {
+    const r = await cli(['hosts', 'import', join(dir, 'nope.hosts')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no such file');
+  });
+});
+
+describe('export, and export → import into an empty database', () => {
+  let empty: Awaited<ReturnType<typeof createTestDatabase>>;
+
+  beforeAll(async () => {
+    await db.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
+    const setup = [
+      ['--ip', '192.168.10.1', '--hostname', 'ten.lan'],
+      ['--ip', '192.168.1.1', '--hostname', 'one.lan', '--alias', 'uno.lan', '--alias', 'eins.lan', '--tag', 'a', '--tag', 'b'],
+      ['--ip', '::1', '--hostname', 'v6.lan', '--comment', 'ends with a bracket [really]'],
+      ['--ip', '192.168.1.1', '--hostname', 'comment.lan', '--comment', "it's \"quoted\", # and, [odd]; ok"],
+      ['--ip', '10.0.0.1', '--hostname', 'tags-only.lan', '--tag', 'x'],
+    ];
+    for (const args of setup) expect((await cli(['hosts', 'add', ...args])).code).toBe(0);
+    // Through the library (no validation): a comment with line breaks must not break the file.
+    await db.sql`
+      insert into hosts.host_events (event_id, aggregate_id, event_type, event_version, expected_version, event, created_at)
+      values ('lib-e1', 'lib-h1', 'HostCreated', 'lib-v1', null,
+              ${db.sql.json({ type: 'HostCreated', ipAddress: '10.0.0.2', hostname: 'lib.lan', comment: 'line one\nline two\r\nthree', tags: ['t'] })}, now())`;
+    empty = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await empty?.drop();
+  });
+
+  it('writes the hosts format exactly, to a file, atomically', async () => {
+    const file = join(dir, 'out.hosts');
+    const r = await cli(['hosts', 'export', '--output', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Wrote 6 entries to ${file}`);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    const text = readFileSync(file, 'utf8');
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('# Generated by pgstore');
+    expect(lines[1]).toMatch(/^# Last updated: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+    expect(lines.slice(2)).toEqual([
+      '# Entry count: 6',
+      '',
+      '10.0.0.1\ttags-only.lan\t# [x]',
+      '10.0.0.2\tlib.lan\t# line one line two three [t]',
+      '192.168.1.1\tcomment.lan\t# it\'s "quoted", # and, [odd]; ok',
+      '192.168.1.1\tone.lan uno.lan eins.lan\t# [a, b]',
+      '192.168.10.1\tten.lan',
+      '::1\tv6.lan\t# ends with a bracket [really] []',
+      '',
+    ]);
+    // Standard output gets the same text.
+    const stdout = await cli(['hosts', 'export']);
+    expect(stdout.stdout.split('\n').slice(2)).toEqual(lines.slice(2));
+  });
+
+  it('(the library-made entry, whose comment the commands would refuse, is removed first)', async () => {
+    expect((await cli(['hosts', 'rm', 'lib-h1'])).code).toBe(0);
+  });
+
+  it.each(['hosts', 'jsonl', 'csv'])('round-trips through the %s format into an empty database', async (format) => {
+    await empty.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
+    const file = join(dir, `round-trip.${format}`);
+    expect((await cli(['hosts', 'export', '--format', format, '-o', file])).code).toBe(0);
+    const r = await importJson([file, '--format', format, '--mode', 'strict'], { url: empty.url });
+    expect(r.code).toBe(0);
+    expect(r.summary).toMatchObject({ created: 5, failed: 0 });
+    expect(await entries(empty.url)).toEqual(await entries());
+  });
+
+  it('round-trips the real fixture', async () => {
+    await empty.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
+    await db.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
+    expect((await cli(['hosts', 'import', FIXTURE])).code).toBe(0);
+    const file = join(dir, 'fixture-out.hosts');
+    expect((await cli(['hosts', 'export', '-o', file])).code).toBe(0);
+    const r = await importJson([file], { url: empty.url });
+    expect(r.summary).toMatchObject({ created: 1567, failed: 0 });
+    expect(await entries(empty.url)).toEqual(await entries());
+  });
+});
