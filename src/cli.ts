@@ -48,10 +48,15 @@ export async function buildProgram(app: App): Promise<Command> {
     writeErr: (text) => app.streams.stderr.write(text),
     outputError: (text, write) => write(`${app.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`),
   });
-  for (const register of COMMANDS) {
-    const command = register(app);
+  // Every command at every depth reports usage errors the same way (exit 2, one line, a hint).
+  const adopt = (command: Command): void => {
     command.exitOverride().configureHelp({ showGlobalOptions: true });
     command.configureOutput(program.configureOutput());
+    for (const sub of command.commands) adopt(sub);
+  };
+  for (const register of COMMANDS) {
+    const command = register(app);
+    adopt(command);
     program.addCommand(command);
   }
   return program;
@@ -87,6 +92,12 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
     },
   };
 
+  // `pgstore ... | head` closes the pipe early: that is not an error.
+  for (const stream of [streams.stdout, streams.stderr]) {
+    stream.on?.('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+    });
+  }
   const onSigint = () => {
     streams.stderr.write('Cancelled.\n');
     void flush(streams).then(() => process.exit(ExitCode.cancelled));
