@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { connectionUrl, describeTarget, type ServerConnection } from '../db/config.js';
 import { type Db, openPool, serverFor, withAdminSql } from '../db/pool.js';
 import { registerSecret } from '../db/redact.js';
-import { PgstoreError } from '../errors.js';
+import { PgstoreError, UsageError } from '../errors.js';
 import * as admin from '../store/admin.js';
 import { type EnvironmentName, getEnvironment, setEnvironment } from '../store/environment.js';
 import { type MigrateOptions, migrateUp } from './migrate.js';
@@ -60,7 +60,6 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   const database = conn.database;
   const ownerRole = options.ownerRole ?? `${safeName(database)}_owner`;
   const appRole = options.appRole ?? `${safeName(database)}_app`;
-  const environment = options.environment ?? 'development';
   const log = options.log ?? (() => undefined);
 
   const roles: SetupResult['roles'] = [];
@@ -114,7 +113,7 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   }, database);
 
   const migrated = await migrateUp(pinned(conn, options));
-  const { environmentChanged } = await finish(conn, { ownerRole: owner, appRole, environment });
+  const { environment, environmentChanged } = await finish(conn, { ownerRole: owner, appRole, wanted: options.environment, forceProduction: options.forceProduction });
 
   const seeded = options.seed
     ? await seedFixtures({ ...pinned(conn, options), set: environment === 'test' ? 'test' : 'development', forceProduction: options.forceProduction })
@@ -139,7 +138,9 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
 
 /** Options that make a core call use exactly this server connection. */
 export function pinned(conn: ServerConnection, options: MigrateOptions): MigrateOptions {
-  return { ...options, databaseUrl: connectionUrl(conn), env: {} };
+  // The URL wins over DATABASE_URL and PG* variables; the rest of the environment
+  // (PGSTORE_ADMIN_EMAIL, PGSTORE_PG_BIN, ...) still applies.
+  return { ...options, databaseUrl: connectionUrl(conn) };
 }
 
 /**
@@ -159,15 +160,28 @@ async function adoptEmptyDatabase(sql: Db, conn: ServerConnection, ownerRole: st
   return current;
 }
 
-/** Grants for the application role and the environment marker. */
-async function finish(conn: ServerConnection, o: { ownerRole: string; appRole: string; environment: EnvironmentName }): Promise<{ environmentChanged: boolean }> {
+/**
+ * Grants for the application role, and the environment marker: kept as it is unless --env
+ * says otherwise (default development for an unmarked database). Unmarking production needs
+ * --force-production, since that marker is what protects the database from reset and seed.
+ */
+async function finish(
+  conn: ServerConnection,
+  o: { ownerRole: string; appRole: string; wanted: EnvironmentName | undefined; forceProduction: boolean | undefined },
+): Promise<{ environment: EnvironmentName; environmentChanged: boolean }> {
   const asOwner = o.ownerRole === conn.user ? conn : { ...conn, params: { ...conn.params, options: `-c role=${o.ownerRole}` } };
   const sql = await openPool(asOwner, { max: 1 });
   try {
     await admin.grantAppAccess(sql, { database: conn.database, app: o.appRole, owner: o.ownerRole, schemas: APP_SCHEMAS });
     const before = await getEnvironment(sql);
-    if (before !== o.environment) await setEnvironment(sql, o.environment);
-    return { environmentChanged: before !== o.environment };
+    const environment = o.wanted ?? before ?? 'development';
+    if (before === 'production' && environment !== 'production' && !o.forceProduction) {
+      throw new UsageError(`refusing to mark ${describeTarget(conn)} as ${environment}: it is marked as production`, {
+        hint: 'If it really is no longer production, add --force-production.',
+      });
+    }
+    if (before !== environment) await setEnvironment(sql, environment);
+    return { environment, environmentChanged: before !== environment };
   } finally {
     await sql.end({ timeout: 5 });
   }

@@ -3,6 +3,7 @@
  * always quoted with sql(name); nothing here builds SQL from unquoted input.
  */
 import type { Db } from '../db/pool.js';
+import { scramVerifier } from '../util/scram.js';
 
 export interface Privileges {
   user: string;
@@ -54,10 +55,13 @@ export async function createOwnerRole(sql: Db, name: string): Promise<void> {
   await sql`create role ${sql(name)} nologin`;
 }
 
-/** A login role for the application, with a password (sent as a parameter-free literal). */
+/**
+ * A login role for the application. Only the SCRAM verifier of its password reaches the
+ * server, so statement logs and pg_stat_statements never hold the password itself.
+ */
 export async function createLoginRole(sql: Db, name: string, password: string): Promise<void> {
-  // CREATE ROLE takes no bind parameters; the password is quoted as a literal.
-  await sql.unsafe(`create role ${quoteIdent(name)} login password ${quoteLiteral(password)}`);
+  // CREATE ROLE takes no bind parameters: the verifier goes in as a quoted literal.
+  await sql.unsafe(`create role ${quoteIdent(name)} login password ${quoteLiteral(scramVerifier(password))}`);
 }
 
 export async function grantRole(sql: Db, role: string, to: string): Promise<void> {

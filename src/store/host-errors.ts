@@ -2,7 +2,7 @@
  * Driver errors of the hosts stores, mapped: the live (ip, hostname) constraint becomes
  * DuplicateEntryError, a reused event version a version conflict; the rest as map-error.ts does.
  */
-import { ConcurrentWriteConflictError, DuplicateEntryError, PgstoreError } from '../errors.js';
+import { ConcurrentWriteConflictError, DuplicateEntryError } from '../errors.js';
 import { type ErrorContext, mapDbError } from './map-error.js';
 
 export const HOSTS_CONTEXT: ErrorContext = {
@@ -28,12 +28,6 @@ export function mapHostsError(error: unknown, pairs: Array<[string, string]> = [
     return new ConcurrentWriteConflictError('version conflict: the host already has an event with this event version', {
       cause: error,
       hint: 'Another writer used the same event version; reload the host and retry with a new one.',
-    });
-  }
-  if ((e?.code === '42P01' || e?.code === '3F000' || e?.code === '42883') && /\bhosts\b/.test(e.message ?? '')) {
-    return new PgstoreError(`this database has no hosts schema (${e.message})`, {
-      cause: error,
-      hint: 'Apply pgstore\'s migrations first: `pgstore migrate` (or `pgstore setup`).',
     });
   }
   return mapDbError(error, ctx);

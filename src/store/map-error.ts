@@ -68,6 +68,16 @@ export function mapDbError(error: unknown, ctx: ErrorContext): unknown {
         cause: error,
       });
     }
+    case '42P01':
+    case '3F000':
+      // A table or schema of pgstore's is missing: the database is not migrated (yet).
+      if (/\b(auth|tenancy|hosts|pgstore)\b/.test(e.message ?? '')) {
+        return new PgstoreError(`this database does not have pgstore's schema (${e.message})`, {
+          hint: "Apply pgstore's migrations first: `pgstore migrate` (or `pgstore setup`).",
+          cause: error,
+        });
+      }
+      return error;
     case 'PGS02':
       return new NotFoundError(ctx.entity, /host (\S+)/.exec(e.message ?? '')?.[1] ?? '?', { cause: error });
     default:

@@ -103,14 +103,23 @@ export function createUsersStore(sql: Queryable) {
         if (!isUuid(id)) throw new NotFoundError('user', String(id));
         if (patch.email !== undefined && typeof patch.email !== 'string') throw new ValidationError('user: email must be a string', { field: 'email' });
         const email = patch.email === undefined ? null : patch.email.trim();
+        // A new address is unverified: its timestamp is cleared and the email-verified role,
+        // which markEmailVerified granted for the old address, goes with it.
         const [row] = await sql<User[]>`
-          update auth.users u set
-            email = coalesce(${email}, u.email),
-            name = ${'name' in patch ? sql`${patch.name ?? null}` : sql`u.name`},
-            status = coalesce(${patch.status ?? null}, u.status),
-            email_verified_at = case when lower(coalesce(${email}, u.email)) = lower(u.email) then u.email_verified_at end
-          where u.id = ${id}
-          returning ${cols}`;
+          with changed as (
+            update auth.users u set
+              email = coalesce(${email}, u.email),
+              name = ${'name' in patch ? sql`${patch.name ?? null}` : sql`u.name`},
+              status = coalesce(${patch.status ?? null}, u.status),
+              email_verified_at = case when lower(coalesce(${email}, u.email)) = lower(u.email) then u.email_verified_at end
+            where u.id = ${id}
+            returning ${cols}
+          ), unverified as (
+            delete from auth.user_roles ur
+             using auth.roles r, changed c
+             where r.id = ur.role_id and r.name = 'email-verified' and ur.user_id = c.id and c."emailVerifiedAt" is null
+          )
+          select * from changed`;
         if (!row) throw new NotFoundError('user', id);
         return row;
       }),

@@ -136,6 +136,15 @@ describe('pgstore reset', () => {
   it('refuses a production database even with --yes, unless --force-production', async () => {
     const db = newDatabase();
     expect((await run(db.url, ['setup', '--env', 'production'])).code).toBe(0);
+    // A later setup keeps the marker; changing it needs --force-production.
+    const again = await run(db.url, ['setup']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/set up \(production\)/);
+    const unmark = await run(db.url, ['setup', '--env', 'development']);
+    expect(unmark.code).toBe(2);
+    expect(unmark.stderr).toMatch(/it is marked as production/);
+    const seeded = await run(db.url, ['setup', '--seed']);
+    expect(seeded.code).toBe(2);
     const refused = await run(db.url, ['reset', '--yes']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/it is marked as production/);

@@ -114,6 +114,19 @@ describe('users: update, markEmailVerified, delete', () => {
     expect(await stores.roles.hasRole(user.id, 'email-verified')).toBe(true);
   });
 
+  it('a new address takes the email-verified role away with the timestamp; a case change keeps both', async () => {
+    const user = await stores.users.create({ email: email('verify') });
+    await stores.users.markEmailVerified(user.id);
+    expect(await stores.roles.hasRole(user.id, 'email-verified')).toBe(true);
+    const sameAddress = await stores.users.update(user.id, { email: user.email.toUpperCase() });
+    expect(sameAddress.emailVerifiedAt).not.toBeNull();
+    expect(await stores.roles.hasRole(user.id, 'email-verified')).toBe(true);
+    const moved = await stores.users.update(user.id, { email: email('moved') });
+    expect(moved.emailVerifiedAt).toBeNull();
+    expect(await stores.roles.hasRole(user.id, 'email-verified')).toBe(false);
+    expect(await stores.roles.hasRole(user.id, 'user')).toBe(true);
+  });
+
   it('throws NotFoundError for a missing user in update, markEmailVerified and delete', async () => {
     const missing = '0190c3a0-0000-7000-8000-000000000001';
     await expect(stores.users.update(missing, { name: 'x' })).rejects.toBeInstanceOf(NotFoundError);
