@@ -4,6 +4,7 @@
  */
 import { type Env, resolveConnection, type ServerConnection } from './db/config.js';
 import { connectPool, type Db } from './db/pool.js';
+import { mapHostsError } from './store/host-errors.js';
 import { createStores, type Stores } from './store/index.js';
 
 export interface ConnectOptions {
@@ -36,7 +37,14 @@ export async function connect(options: ConnectOptions = {}): Promise<Database> {
     ...createStores(sql),
     sql,
     connection: conn,
-    transaction: <T>(fn: (stores: Stores) => Promise<T>) => sql.begin((tx) => fn(createStores(tx))) as Promise<T>,
+    transaction: async <T>(fn: (stores: Stores) => Promise<T>) => {
+      try {
+        return (await sql.begin((tx) => fn(createStores(tx)))) as T;
+      } catch (error) {
+        // Deferred constraints fail at COMMIT, outside every store's own mapping.
+        throw mapHostsError(error, [], { entity: 'record' });
+      }
+    },
     close: () => sql.end({ timeout: 5 }),
   };
 }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, normalize, resolve } from 'node:path';
 import { describeTarget } from '../db/config.js';
 import { connectPool } from '../db/pool.js';
 import { PgstoreError, UsageError } from '../errors.js';
@@ -56,7 +56,8 @@ export function readSeedSource(path: string): SeedSource {
     hash.update(`${basename(p)}\0${text}\0`);
     return { path: p, text };
   });
-  return { name: `file:${basename(full)}`, files, sha256: hash.digest('hex') };
+  // Named by the path as given (normalised), so two folders called seeds/ do not collide.
+  return { name: `file:${normalize(path).replace(/\/+$/, '')}`, files, sha256: hash.digest('hex') };
 }
 
 function lineOf(text: string, position: unknown): number | undefined {

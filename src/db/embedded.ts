@@ -5,7 +5,7 @@
  * As root, the server runs as an existing unprivileged account (default `postgres`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -199,6 +199,13 @@ function prepareHome(home: string, account: Account | undefined): void {
 }
 
 function ensureOwnedDir(dir: string, account: Account | undefined): void {
+  // Never adopt a folder someone else planted (the socket folder may live under /tmp).
+  const existing = lstatSync(dir, { throwIfNoEntry: false });
+  if (existing && (existing.isSymbolicLink() || !existing.isDirectory() || ![process.getuid?.(), account?.uid].includes(existing.uid))) {
+    throw new EmbeddedServerError(`${dir} exists but is not a folder of ours (a link, a file, or owned by uid ${existing.uid})`, {
+      hint: 'Remove it, or set PGSTORE_HOME to a shorter path so the socket folder lives inside it.',
+    });
+  }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (account) chownSync(dir, account.uid, account.gid);
   chmodSync(dir, 0o700);

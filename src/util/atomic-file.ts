@@ -3,11 +3,13 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 /** Writes `text` to `path` through a temporary file, fsynced, then renamed into place. */
 export function writeFileAtomic(path: string, text: string, mode = 0o644): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temp, 'w', mode);
+  // A fresh, unpredictable name opened exclusively: never follows a planted symlink.
+  const temp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const fd = openSync(temp, 'wx', mode);
   try {
     writeSync(fd, text);
     fsyncSync(fd);
@@ -17,7 +19,12 @@ export function writeFileAtomic(path: string, text: string, mode = 0o644): void 
     throw error;
   }
   closeSync(fd);
-  renameSync(temp, path);
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
   fsyncDir(dirname(path));
 }
 
