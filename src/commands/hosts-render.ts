@@ -1,34 +1,8 @@
 /**
  * Option parsers and renderings shared by `pgstore hosts` and `pgstore snapshot`.
  */
-import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
 import type { EventEnvelope, HostEntry } from '../store/host-types.js';
 import type { Output } from '../ui/output.js';
-
-/**
- * Makes commander throw (not exit) for bad usage in the subcommands of `command` too, so the
- * CLI reports it with exit code 2. (cli.ts sets this on top-level commands only; commands
- * given to addCommand() do not inherit it.)
- */
-export function throwOnUsageErrors(command: Command): Command {
-  for (const sub of command.commands) throwOnUsageErrors(sub.exitOverride().configureOutput(command.configureOutput()));
-  return command;
-}
-
-/** A parser for whole numbers ≥ min (for commander's argParser). */
-export function count(flag: string, min = 0) {
-  return (raw: string): number => {
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || value < min) throw new UsageError(`${flag} must be a whole number ≥ ${min}, got '${raw}'`, { hint: 'See --help.' });
-    return value;
-  };
-}
-
-/** Collects a repeatable option into a list. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 /** `2026-01-02 03:04:05` (UTC). */
 export function when(date: Date): string {

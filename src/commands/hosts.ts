@@ -5,7 +5,8 @@
 import { Command, Option } from 'commander';
 import type { HostFormat } from '../core/hosts-formats.js';
 import { type App, examples } from './app.js';
-import { collect, count, describeEntry, historyTable, hostsTable, throwOnUsageErrors } from './hosts-render.js';
+import { describeEntry, historyTable, hostsTable } from './hosts-render.js';
+import { collect, wholeNumber } from './parse.js';
 import { exportCommand, importCommand } from './hosts-io.js';
 
 interface ListFlags {
@@ -37,8 +38,8 @@ export function hostsCommand(app: App): Command {
     .option('--tag <tag>', 'only entries with this tag (repeat: any of them)', collect, [])
     .option('--search <text>', 'only entries whose hostname contains this text')
     .option('--ip <text>', 'only entries whose IP address contains this text')
-    .addOption(new Option('--limit <n>', 'at most this many entries').argParser(count('--limit')))
-    .addOption(new Option('--offset <n>', 'skip this many entries first').argParser(count('--offset')))
+    .addOption(new Option('--limit <n>', 'at most this many entries').argParser(wholeNumber('--limit')))
+    .addOption(new Option('--offset <n>', 'skip this many entries first').argParser(wholeNumber('--offset')))
     .addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(['table', 'json', 'csv', 'hosts']).default('table'))
     .action(async (flags: ListFlags) => {
       const out = app.makeOutput();
@@ -151,6 +152,5 @@ export function hostsCommand(app: App): Command {
 
   hosts.addCommand(importCommand(app));
   hosts.addCommand(exportCommand(app));
-  throwOnUsageErrors(hosts);
   return examples(hosts, ['pgstore hosts list', 'pgstore hosts add --ip 192.168.1.10 --hostname nas.lan', 'pgstore hosts import /etc/hosts --mode skip', 'pgstore hosts export -o hosts.txt']);
 }

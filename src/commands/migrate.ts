@@ -3,21 +3,11 @@
  */
 import { Command, Option } from 'commander';
 import type { MigrateOptions, MigrateResult } from '../core/migrate.js';
-import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
-
-/** A parser for whole numbers ≥ min. */
-export function wholeNumber(flag: string, min = 0) {
-  return (raw: string): number => {
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || value < min) {
-      throw new UsageError(`${flag} must be a whole number ≥ ${min}, got '${raw}'`, { hint: 'See --help.' });
-    }
-    return value;
-  };
-}
+import { wholeNumber } from './parse.js';
+export { wholeNumber };
 
 interface CommonFlags {
   migrationsDir?: string;

@@ -6,7 +6,7 @@ import type { SeedRequest, SeedResult } from '../core/seed.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
-import { wholeNumber } from './migrate.js';
+import { wholeNumber } from './parse.js';
 
 interface SeedFlags {
   env?: 'development' | 'test';

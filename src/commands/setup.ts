@@ -6,6 +6,7 @@ import type { SetupOptions, SetupResult } from '../core/setup.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
+import { wholeNumber } from './parse.js';
 import { describeSeed } from './seed.js';
 
 interface SetupFlags {
@@ -28,7 +29,7 @@ function setupOptions(command: Command): Command {
     .option('--seed', 'then load the built-in data set (development, or test with --env test)')
     .option('--force-production', 'allow reset and --seed on a database marked production')
     .option('--no-lock', 'do not take the migration lock')
-    .addOption(new Option('--lock-timeout <seconds>', 'wait this long for the migration lock').default(300).argParser(Number));
+    .addOption(new Option('--lock-timeout <seconds>', 'wait this long for the migration lock').default(300).argParser(wholeNumber('--lock-timeout')));
 }
 
 function coreOf(app: App, out: Output, flags: SetupFlags): SetupOptions {

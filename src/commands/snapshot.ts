@@ -7,10 +7,11 @@ import type { SnapshotDiff } from '../core/snapshot-diff.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
-import { cell, count, throwOnUsageErrors, when } from './hosts-render.js';
+import { cell, when } from './hosts-render.js';
+import { wholeNumber } from './parse.js';
 
-const keepLast = () => new Option('--keep-last <n>', 'keep at most this many snapshots (default 50)').argParser(count('--keep-last', 1));
-const keepDays = () => new Option('--keep-days <days>', 'delete snapshots older than this many days (default 30)').argParser(count('--keep-days', 1));
+const keepLast = () => new Option('--keep-last <n>', 'keep at most this many snapshots (default 50)').argParser(wholeNumber('--keep-last', 1));
+const keepDays = () => new Option('--keep-days <days>', 'delete snapshots older than this many days (default 30)').argParser(wholeNumber('--keep-days', 1));
 
 function describeDiff(out: Output, diff: SnapshotDiff): void {
   const to = diff.to ? `snapshot ${diff.to.snapshotId}` : 'the current entries';
@@ -46,8 +47,8 @@ export function snapshotCommand(app: App): Command {
 
   const list = new Command('list')
     .description('list snapshots, newest first')
-    .addOption(new Option('--limit <n>', 'at most this many').argParser(count('--limit')))
-    .addOption(new Option('--offset <n>', 'skip this many first').argParser(count('--offset')))
+    .addOption(new Option('--limit <n>', 'at most this many').argParser(wholeNumber('--limit')))
+    .addOption(new Option('--offset <n>', 'skip this many first').argParser(wholeNumber('--offset')))
     .action(async (flags: { limit?: number; offset?: number }) => {
       const out = app.makeOutput();
       const { listSnapshots } = await import('../core/snapshot.js');
@@ -126,7 +127,5 @@ export function snapshotCommand(app: App): Command {
       out.result(`Deleted ${result.deleted} snapshot(s) (keeping at most ${result.keepLast}, none older than ${result.keepDays} days).`);
     });
   snapshot.addCommand(examples(prune, ['pgstore snapshot prune', 'pgstore snapshot prune --keep-last 10 --keep-days 7']));
-
-  throwOnUsageErrors(snapshot);
   return examples(snapshot, ['pgstore snapshot create --name nightly', 'pgstore snapshot diff 01JABCDEF0123456789ABCDEFG', 'pgstore snapshot rollback 01JABCDEF0123456789ABCDEFG --yes']);
 }
