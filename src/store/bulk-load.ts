@@ -7,27 +7,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { PostgresType, TransactionSql } from 'postgres';
+import { PgstoreError } from '../errors.js';
+import { copyIn, copyLine, CopyRefused, type CopyValue, type Tx } from './copy.js';
 import { guard } from './map-error.js';
-
-type Tx = TransactionSql<Record<string, PostgresType>>;
-type Value = string | number | boolean | Date | null | undefined | string[] | Record<string, unknown>;
-
-const SPECIAL = /[\\\t\n\r]/;
-
-/** One value in COPY text format. */
-export function copyValue(value: Value): string {
-  if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'number') return String(value);
-  let text: string;
-  if (value instanceof Date) text = value.toISOString();
-  else if (Array.isArray(value)) text = `{${value.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
-  else if (typeof value === 'object') text = JSON.stringify(value);
-  else text = String(value);
-  return SPECIAL.test(text) ? text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : text;
-}
 
 export interface UserRow {
   id: string;
@@ -73,15 +55,12 @@ export interface HostGroup {
 
 const CHUNK = 256 * 1024;
 
-/** Lines of COPY text from rows, grouped into chunks of about 256 kB. */
-async function* copyChunks<T>(rows: Iterable<T> | AsyncIterable<T>, toValues: (row: T) => Value[], onRows?: (n: number) => void): AsyncGenerator<string> {
+/** Rows as COPY text, grouped into chunks of about 256 kB. */
+async function* copyChunks<T>(rows: Iterable<T> | AsyncIterable<T>, toValues: (row: T) => CopyValue[], onRows?: (n: number) => void): AsyncGenerator<string> {
   let chunk = '';
   let count = 0;
   for await (const row of rows) {
-    const values = toValues(row);
-    let line = '';
-    for (let i = 0; i < values.length; i++) line += (i ? '\t' : '') + copyValue(values[i]);
-    chunk += `${line}\n`;
+    chunk += copyLine(toValues(row));
     count++;
     if (chunk.length >= CHUNK) {
       yield chunk;
@@ -97,9 +76,21 @@ async function* copyChunks<T>(rows: Iterable<T> | AsyncIterable<T>, toValues: (r
 }
 
 /** COPYs rows into `table (columns)`; `table` and `columns` are trusted constants. */
-async function copyInto<T>(tx: Tx, table: string, columns: string[], rows: Iterable<T> | AsyncIterable<T>, toValues: (row: T) => Value[], onRows?: (n: number) => void): Promise<void> {
-  const writable = await tx.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
-  await pipeline(Readable.from(copyChunks(rows, toValues, onRows)), writable);
+function copyInto<T>(tx: Tx, table: string, columns: string[], rows: Iterable<T> | AsyncIterable<T>, toValues: (row: T) => CopyValue[], onRows?: (n: number) => void): Promise<void> {
+  return copyText(tx, table, columns, copyChunks(rows, toValues, onRows));
+}
+
+/** COPYs text already in COPY format; a refusal becomes one clear error. */
+async function copyText(tx: Tx, table: string, columns: string[], chunks: AsyncIterable<string>): Promise<void> {
+  try {
+    await copyIn(tx, `copy ${table} (${columns.join(', ')}) from stdin`, chunks);
+  } catch (error) {
+    if (!(error instanceof CopyRefused)) throw error;
+    throw new PgstoreError(`the server refused the rows for ${table}: a value is invalid or already there (a unique key such as an id or email)`, {
+      hint: 'Loading the same synthetic data twice collides: use another --random-seed, or `pgstore reset` first. Nothing was kept.',
+      cause: error,
+    });
+  }
 }
 
 /** Loads users (ids and timestamps given, so the result is reproducible). */
@@ -151,15 +142,15 @@ export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents
       const streamsOut = createWriteStream(streamsPath);
       const hostsOut = createWriteStream(hostsPath);
       let live = 0;
-      async function* events(): AsyncGenerator<Value[]> {
+      async function* events(): AsyncGenerator<CopyValue[]> {
         let seq = Number(reserved!.first);
         for (const group of groups) {
           for (const e of group.events) yield [seq++, e.eventId, e.aggregateId, e.type, e.eventVersion, e.expectedVersion, e.event, e.createdAt, e.createdAt];
           const last = group.events.at(-1);
           if (!last) continue;
-          const wrote = streamsOut.write(`${line([last.aggregateId, last.eventVersion, seq - 1, group.events.length])}\n`);
+          const wrote = streamsOut.write(copyLine([last.aggregateId, last.eventVersion, seq - 1, group.events.length]));
           const h = group.live;
-          const wrote2 = h ? hostsOut.write(`${line([h.id, h.ipAddress, h.hostname, h.aliases, h.comment, h.tags, h.createdAt, h.updatedAt, h.version, seq - 1])}\n`) : true;
+          const wrote2 = h ? hostsOut.write(copyLine([h.id, h.ipAddress, h.hostname, h.aliases, h.comment, h.tags, h.createdAt, h.updatedAt, h.version, seq - 1])) : true;
           if (h) live++;
           if (!wrote) await once(streamsOut, 'drain');
           if (!wrote2) await once(hostsOut, 'drain');
@@ -177,13 +168,9 @@ export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents
   }
 }
 
-function line(values: Value[]): string {
-  return values.map(copyValue).join('\t');
-}
-
-async function copyFile(tx: Tx, table: string, columns: string[], path: string): Promise<void> {
-  const writable = await tx.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
-  await pipeline(createReadStream(path), writable);
+/** COPYs a file of rows already in COPY text. */
+function copyFile(tx: Tx, table: string, columns: string[], path: string): Promise<void> {
+  return copyText(tx, table, columns, createReadStream(path, { encoding: 'utf8', highWaterMark: CHUNK }));
 }
 
 /** Row counts of the tables synthetic data fills. */

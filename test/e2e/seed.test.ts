@@ -141,6 +141,18 @@ describe('pgstore seed --synthetic', () => {
     expect((await db.sql`select comment from hosts.hosts where id = ${host!.id}`)[0]!.comment).toBe('later');
   });
 
+  it('loading the same synthetic data twice fails cleanly and keeps nothing of the second run', async () => {
+    const db = await freshDb();
+    const args = ['--synthetic', '--users', '5', '--tenants', '1', '--hosts', '5', '--events-per-host', '2'];
+    expect((await seed(db, args)).code).toBe(0);
+    const before = await checksum(db, 'hosts.host_events');
+    const again = await seed(db, args);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/the server refused the rows for tenancy\.tenants/);
+    expect(again.stderr).toMatch(/another --random-seed/);
+    expect(await checksum(db, 'hosts.host_events')).toBe(before);
+  });
+
   it('synthetic-only flags without --synthetic are a usage error', async () => {
     const db = await freshDb();
     const run = await seed(db, ['--hosts', '10']);
