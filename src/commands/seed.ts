@@ -75,7 +75,7 @@ export function seedCommand(app: App): Command {
       const request = seedRequest(flags, app.coreOptions((m) => out.info(m)));
       const { seed } = await import('../core/seed.js');
       const { countProgress } = await import('../ui/progress-count.js');
-      const bar = request.kind === 'synthetic' ? countProgress(out.stderr, 'Loading rows', !out.options.quiet && !out.options.json) : undefined;
+      const bar = request.kind === 'synthetic' ? countProgress(out.stderr, 'Loading', !out.options.quiet && !out.options.json, 'rows') : undefined;
       if (request.kind === 'synthetic' && bar) request.onProgress = (done, total) => bar.update(done, total);
       let seeded: SeedResult;
       try {

@@ -1,8 +1,8 @@
 /**
- * A one-line "N of M" progress bar on stderr (hosts import), drawn only when stderr is a
- * terminal. No dependency, like ui/progress.ts (whose bar counts tables and bytes): a count
- * and a bar are a dozen lines, while cli-progress is CommonJS, pulls in string-width and
- * redraws on its own timer. Loaded lazily.
+ * A one-line "N of M" progress bar on stderr with rate and time left (hosts import, synthetic
+ * seed), drawn only when stderr is a terminal. No dependency, like ui/progress.ts (whose bar
+ * counts tables and bytes): a count and a bar are a dozen lines, while cli-progress is
+ * CommonJS, pulls in string-width and redraws on its own timer. Loaded lazily.
  */
 
 export interface CountProgress {
@@ -14,9 +14,24 @@ export interface CountProgress {
 
 const WIDTH = 30;
 
-/** A bar labelled `label` on `stream` when `enabled` and it is a terminal; otherwise silent. */
-export function countProgress(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, label: string, enabled = true): CountProgress {
+/** 1234567 → "1.23M". */
+function compact(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}
+
+/** 95 → "1m35s". */
+function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/** A bar labelled `label`, counting `unit`s, on `stream` when `enabled` and it is a terminal. */
+export function countProgress(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, label: string, enabled = true, unit = ''): CountProgress {
   if (!enabled || !stream.isTTY) return { update: () => undefined, done: () => undefined };
+  const started = Date.now();
   let last = 0;
   let drawn = false;
   return {
@@ -26,7 +41,11 @@ export function countProgress(stream: NodeJS.WritableStream & { isTTY?: boolean;
       last = now;
       const fraction = total > 0 ? Math.min(1, done / total) : 1;
       const bar = `[${'#'.repeat(Math.round(fraction * WIDTH)).padEnd(WIDTH, '-')}]`;
-      const line = `${label} ${bar} ${String(Math.floor(fraction * 100)).padStart(3)}%  ${done}/${total}`;
+      const seconds = (now - started) / 1000;
+      const rate = seconds > 0.5 ? done / seconds : 0;
+      const speed = rate > 0 ? `  ${compact(rate)}${unit ? ` ${unit}` : ''}/s` : '';
+      const left = rate > 0 && done < total ? `  ETA ${duration((total - done) / rate)}` : '';
+      const line = `${label} ${bar} ${String(Math.floor(fraction * 100)).padStart(3)}%  ${compact(done)}/${compact(total)}${speed}${left}`;
       stream.write(`\r\x1b[K${line.slice(0, Math.max(20, (stream.columns || 80) - 1))}`);
       drawn = true;
     },
