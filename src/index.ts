@@ -25,6 +25,13 @@ export type { MembershipsStore, MemberListOptions } from './store/memberships.js
 export type { UserAppsStore, UserAppListOptions } from './store/user-apps.js';
 export type { AppKeysStore, AppKeyListOptions } from './store/app-keys.js';
 export { hashPassword, verifyPasswordHash, needsRehash, DEFAULT_SCRYPT_PARAMS, type ScryptParams } from './store/password-hash.js';
+export type {
+  EventEnvelope, HostEvent, HostEventType, HostCreated, IpAddressChanged, HostnameChanged, CommentUpdated, TagsModified, AliasesModified, HostDeleted,
+  HostEntry, HostSearch, Snapshot, SnapshotMetadata, RetentionPolicy, BatchItem,
+} from './store/host-types.js';
+export type { HostEventsStore } from './store/host-events.js';
+export type { HostsStore } from './store/hosts.js';
+export type { SnapshotsStore } from './store/snapshots.js';
 export { resolveConnection, connectionUrl, libpqEnv, type ConnectionTarget, type ServerConnection, type EmbeddedTarget, type PoolSettings } from './db/config.js';
 export { redact, redactUrl } from './db/redact.js';
 export { runHealth, type HealthOptions } from './core/health.js';
@@ -33,3 +40,8 @@ export { startServer, stopServer, serverStatus, serverUrl, type ServerStatus } f
 export { migrateUp, migrateDown, type MigrateOptions, type MigrateResult } from './core/migrate.js';
 export { migrationStatus, verifyMigrations, type MigrationStatus } from './core/migrate-status.js';
 export { setup, type SetupOptions, type SetupResult } from './core/setup.js';
+export { backup, type BackupOptions, type BackupResult } from './core/backup.js';
+export { listDatabaseBackups, verifyBackup, pruneBackups, deleteBackup, type BackupListing, type PruneOptions, type PruneResult } from './core/backup-ops.js';
+export { CorruptBackupError, type BackupManifest, type ManifestFile } from './core/backup-manifest.js';
+export { defaultBackupDir } from './core/backup-paths.js';
+export { restore, type RestoreOptions, type RestoreResult } from './core/restore.js';

@@ -25,6 +25,7 @@ export function healthCommand(app: App): Command {
     .description('check the database: connection, latency, version, size, replication, connections, transactions, wraparound, disk')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'nagios']).default('table'))
     .option('--migrations-dir <dir>', "compare against these migrations (default: pgstore's own)")
+    .option('--backup-dir <dir>', 'check the age of the newest backup here (default: PGSTORE_BACKUP_DIR, else the default backup folder if it exists)')
     .addOption(new Option('--timeout <seconds>', 'give up (critical) after this many seconds').default(10).argParser(positiveNumber('--timeout')));
   for (const t of healthThresholds()) {
     command.addOption(new Option(`--${t.key}-warning <${t.unit}>`, `warn at this ${t.description} (default ${t.warning})`).argParser(positiveNumber(`--${t.key}-warning`)));
@@ -39,7 +40,10 @@ export function healthCommand(app: App): Command {
       if (warning !== undefined || critical !== undefined) limits[t.key] = { warning: warning ?? t.warning, critical: critical ?? t.critical };
     }
     const { runHealth } = await import('../core/health.js');
-    const report = await runHealth({ ...app.coreOptions((m) => out.info(m)), timeoutSeconds: opts.timeout as number, limits, migrationsDir: opts.migrationsDir as string | undefined });
+    const { knownBackupDir } = await import('../core/backup-paths.js');
+    // The last_backup check reads the folder from PGSTORE_BACKUP_DIR; unset, it does not run.
+    const env = { ...app.env, PGSTORE_BACKUP_DIR: knownBackupDir(opts.backupDir as string | undefined, app.env) };
+    const report = await runHealth({ ...app.coreOptions((m) => out.info(m)), env, timeoutSeconds: opts.timeout as number, limits, migrationsDir: opts.migrationsDir as string | undefined });
     const format = out.options.json ? 'json' : (opts.format as string);
     const view = await import('../ui/health-view.js');
     if (format === 'json') out.json(report);

@@ -211,5 +211,28 @@ export const HEALTH_CHECKS: HealthCheck[] = [
       };
     },
   },
+  {
+    // Runs when a backup folder is known: `health --backup-dir`, PGSTORE_BACKUP_DIR, or the default one existing.
+    name: 'last_backup',
+    thresholds: [T.backupAge],
+    async run(ctx) {
+      const dir = ctx.env.PGSTORE_BACKUP_DIR;
+      if (!dir) return undefined;
+      const { listBackups } = await import('./backup-catalog.js');
+      const newest = listBackups(dir, ctx.conn.database)[0];
+      if (!newest) {
+        return { name: 'last_backup', status: 'critical', value: null, unit: 'h', message: `no complete backup of ${ctx.conn.database} in ${dir}` };
+      }
+      const hours = (ctx.now.getTime() - Date.parse(newest.manifest.finishedAt)) / 3_600_000;
+      const verified = newest.manifest.verified ? `, verified (${newest.manifest.verified.method})` : ', not verified';
+      return {
+        name: 'last_backup',
+        status: grade(hours, limit(ctx, T.backupAge), 'above'),
+        value: round(hours),
+        unit: 'h',
+        message: `newest backup ${newest.id} finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(newest.manifest.sizeBytes)}${verified})`,
+      };
+    },
+  },
 ];
 

@@ -12,6 +12,7 @@ export const THRESHOLDS = {
   idleTransaction: { key: 'idle-transaction', description: 'seconds a session may sit idle in a transaction', unit: 's', warning: 300, critical: 1800, direction: 'above' },
   wraparound: { key: 'wraparound', description: 'transaction ID age as percent of 2^31', unit: '%', warning: 50, critical: 75, direction: 'above' },
   diskFree: { key: 'disk-free', description: 'percent of disk free under the embedded data folder', unit: '%', warning: 10, critical: 5, direction: 'below' },
+  backupAge: { key: 'backup-age', description: 'hours since the newest backup finished', unit: 'h', warning: 26, critical: 50, direction: 'above' },
 } as const satisfies Record<string, Threshold>;
 
 /** Every threshold, for building --<key>-warning / --<key>-critical flags. */

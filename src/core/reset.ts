@@ -2,7 +2,7 @@
  * `pgstore reset`: drop and recreate the database (or only pgstore's schemas), then set it up
  * again. Asks first; refuses a database marked production unless told twice.
  */
-import { describeTarget } from '../db/config.js';
+import { connectionUrl, describeTarget } from '../db/config.js';
 import { connectPool, serverFor, withAdminSql } from '../db/pool.js';
 import { ConflictError } from '../errors.js';
 import * as admin from '../store/admin.js';
@@ -18,11 +18,17 @@ export interface ResetOptions extends SetupOptions {
   force?: boolean;
   forceProduction?: boolean;
   confirm?: Confirm;
+  /** Take a backup (pgstore backup, label before-reset) before dropping anything. */
+  backupFirst?: boolean;
+  /** Where that backup goes (else PGSTORE_BACKUP_DIR, else the default). */
+  backupDir?: string | undefined;
 }
 
 export interface ResetResult {
   dropped: 'database' | 'schemas';
   terminatedSessions: number;
+  /** The backup taken first (--backup-first), or null. */
+  backup: { id: string; path: string } | null;
   setup: SetupResult;
 }
 
@@ -56,6 +62,13 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
   }
   await options.confirm?.(plan);
 
+  let backup: ResetResult['backup'] = null;
+  if (options.backupFirst && exists) {
+    const { backup: takeBackup } = await import('./backup.js');
+    const taken = await takeBackup({ databaseUrl: connectionUrl(conn), env: options.env, log: options.log, dir: options.backupDir, label: 'before-reset', verify: 'read' });
+    backup = { id: taken.id, path: taken.path };
+  }
+
   let terminated = 0;
   if (options.schemasOnly) {
     if (options.force) terminated = await withAdminSql(conn, (sql) => admin.terminateSessions(sql, conn.database));
@@ -71,5 +84,5 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     });
   }
   const rebuilt = await setup({ ...options, environment: options.environment ?? (environment as SetupOptions['environment']) ?? 'development' });
-  return { dropped: options.schemasOnly ? 'schemas' : 'database', terminatedSessions: terminated, setup: rebuilt };
+  return { dropped: options.schemasOnly ? 'schemas' : 'database', terminatedSessions: terminated, backup, setup: rebuilt };
 }

@@ -16,6 +16,9 @@ import { createBranchesStore } from './branches.js';
 import { createMembershipsStore } from './memberships.js';
 import { createTenantsStore } from './tenants.js';
 import { createUserAppsStore } from './user-apps.js';
+import { hostEvents } from './host-events.js';
+import { hosts } from './hosts.js';
+import { snapshots } from './snapshots.js';
 
 /** Builds every store on `sql` (a pool or a transaction). */
 export function createStores(sql: Queryable) {
@@ -34,6 +37,9 @@ export function createStores(sql: Queryable) {
     memberships: createMembershipsStore(sql),
     userApps: createUserAppsStore(sql),
     appKeys: createAppKeysStore(sql),
+    hostEvents: hostEvents(sql),
+    hosts: hosts(sql),
+    snapshots: snapshots(sql),
     // Each store is added here as it lands: auth, tenancy and hosts.
   };
 }

@@ -1,0 +1,199 @@
+/**
+ * `pgstore backup` (take one) and `pgstore backup list | verify | prune | delete`.
+ */
+import { Command, Option } from 'commander';
+import type { BackupResult } from '../core/backup.js';
+import type { BackupEntry } from '../core/backup-catalog.js';
+import type { ProgressSink } from '../core/progress.js';
+import { UsageError } from '../errors.js';
+import { confirmer } from '../ui/confirm.js';
+import type { Output } from '../ui/output.js';
+import { type App, examples } from './app.js';
+import { wholeNumber } from './parse.js';
+
+const DIR_HELP = 'backup folder (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups, i.e. ~/.local/share/pgstore/backups)';
+
+function days(raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(value > 0)) throw new UsageError(`--keep-days must be a number of days > 0, got '${raw}'`, { hint: 'See --help.' });
+  return value;
+}
+
+/** A progress bar on a terminal (not with --quiet or --json); loaded only when drawn. */
+export async function progressFor(out: Output): Promise<{ sink: ProgressSink | undefined; done: () => void }> {
+  if (out.options.quiet || out.options.json || !out.stderrIsTTY) return { sink: undefined, done: () => undefined };
+  const { progressBar } = await import('../ui/progress.js');
+  const bar = progressBar(out.stderr, true);
+  return { sink: (e) => bar.update(e), done: () => bar.done() };
+}
+
+/** "12.3 MB". */
+function size(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
+}
+
+function describeBackup(out: Output, r: BackupResult): void {
+  const m = r.manifest;
+  const rows = m.tables.reduce((sum, t) => sum + t.rows, 0);
+  const verified = m.verified ? `, verified (${m.verified.method})` : '';
+  out.result(`Backed up ${r.database} to ${r.path}`);
+  out.result(`  ${size(m.sizeBytes)}, ${m.format} (${m.compression}), ${m.tables.length} tables, ${rows} rows, ${(m.durationMs / 1000).toFixed(1)} s${verified}`);
+  if (r.retention) {
+    const removed = r.retention.removed;
+    out.result(`  retention: kept ${r.retention.kept.length}, removed ${removed.length}${removed.length ? ` (${removed.join(', ')})` : ''}`);
+  }
+  if (r.leftoversRemoved.length) out.info(`Removed leftovers of interrupted runs: ${r.leftoversRemoved.join(', ')}`);
+}
+
+function listRow(b: BackupEntry): Array<string | number> {
+  const m = b.manifest;
+  return [b.id, m.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), size(m.sizeBytes), m.format, m.tables.length, m.tables.reduce((s, t) => s + t.rows, 0), m.verified ? m.verified.method : 'no'];
+}
+
+export function backupCommand(app: App): Command {
+  const command = new Command('backup')
+    .description('back up the database (pg_dump): checksummed, written atomically, optionally verified and pruned')
+    .option('--dir <dir>', DIR_HELP)
+    .addOption(new Option('--format <format>', 'custom (default), directory (allows --jobs) or plain SQL').choices(['custom', 'directory', 'plain']).default('custom'))
+    .addOption(new Option('--jobs <n>', 'parallel pg_dump jobs (directory format only)').argParser(wholeNumber('--jobs', 1)))
+    .option('--compress <method[:level]>', "gzip[:1-9] (pg_dump's default: gzip for custom/directory, none for plain), lz4, zstd (pg_dump 16+), none")
+    .option('--label <label>', 'appended to the backup ID, e.g. nightly')
+    .addOption(new Option('--verify [method]', 'after writing: read (checksums + read the whole archive back) or restore (also a test restore into a scratch database); bare --verify means read').choices(['read', 'restore']))
+    .addOption(new Option('--keep-last <n>', 'after a successful backup, keep the newest N backups (with --keep-days, a backup kept by either rule stays)').argParser(wholeNumber('--keep-last', 1)))
+    .addOption(new Option('--keep-days <days>', 'after a successful backup, keep backups younger than D days').argParser(days))
+    .option('--metrics-file <file>', 'write Prometheus textfile metrics here (success or failure)')
+    .action(async (flags: { dir?: string; format: 'custom' | 'directory' | 'plain'; jobs?: number; compress?: string; label?: string; verify?: 'read' | 'restore' | true; keepLast?: number; keepDays?: number; metricsFile?: string }) => {
+      const out = app.makeOutput();
+      const { backup } = await import('../core/backup.js');
+      const progress = await progressFor(out);
+      let result: BackupResult;
+      try {
+        result = await backup({
+          ...app.coreOptions((m) => out.info(m)),
+          dir: flags.dir,
+          format: flags.format,
+          jobs: flags.jobs,
+          compress: flags.compress,
+          label: flags.label,
+          verify: flags.verify === true ? 'read' : flags.verify,
+          keepLast: flags.keepLast,
+          keepDays: flags.keepDays,
+          metricsFile: flags.metricsFile,
+          onProgress: progress.sink,
+        });
+      } finally {
+        progress.done();
+      }
+      if (out.options.json) out.json(result);
+      else describeBackup(out, result);
+    });
+
+  const dirOption = () => new Option('--dir <dir>', DIR_HELP);
+  const dbOption = () => new Option('--database <name>', "whose backups (default: the connection's database)");
+  const whereOf = (cmd: Command) => {
+    const o = cmd.optsWithGlobals() as { dir?: string; database?: string };
+    return { dir: o.dir, database: o.database };
+  };
+
+  const list = new Command('list')
+    .description('list complete backups, newest first (failed or partial ones never appear)')
+    .addOption(dirOption())
+    .addOption(dbOption())
+    .action(async (_flags: unknown, cmd: Command) => {
+      const out = app.makeOutput();
+      const { listDatabaseBackups } = await import('../core/backup-ops.js');
+      const listing = listDatabaseBackups({ ...app.coreOptions(), ...whereOf(cmd) });
+      if (out.options.json) {
+        out.json(listing.backups.map((b) => ({ ...b.manifest, path: b.path, tables: b.manifest.tables.length, files: b.manifest.files.length })));
+        return;
+      }
+      for (const u of listing.unreadable) out.warn(`${u.path} is not a complete backup: ${u.problem}`);
+      if (listing.backups.length === 0) {
+        out.result(`No backups of ${listing.database} in ${listing.dir}.`);
+        return;
+      }
+      const { renderTable } = await import('../ui/table.js');
+      out.result(await renderTable({ head: ['ID', 'STARTED (UTC)', 'SIZE', 'FORMAT', 'TABLES', 'ROWS', 'VERIFIED'], rows: listing.backups.map(listRow), color: out.options.color }));
+      out.result(`${listing.backups.length} backup(s) of ${listing.database} in ${listing.dir}`);
+    });
+
+  const verify = new Command('verify')
+    .description('check a backup: checksums and a full read-back, or a test restore into a scratch database')
+    .argument('<id>', 'a backup ID, <database>/<ID>, or latest')
+    .addOption(new Option('--method <method>', 'read, or restore (needs CREATEDB)').choices(['read', 'restore']).default('read'))
+    .addOption(dirOption())
+    .addOption(dbOption())
+    .action(async (id: string, flags: { method: 'read' | 'restore' }, cmd: Command) => {
+      const out = app.makeOutput();
+      const { verifyBackup } = await import('../core/backup-ops.js');
+      const progress = await progressFor(out);
+      try {
+        const { backup, manifest } = await verifyBackup({ ...app.coreOptions((m) => out.info(m)), ...whereOf(cmd), id, method: flags.method, onProgress: progress.sink });
+        progress.done();
+        if (out.options.json) out.json({ id: backup.id, database: backup.database, path: backup.path, ok: true, verified: manifest.verified });
+        else out.result(`Backup ${backup.database}/${backup.id} is intact (${flags.method === 'restore' ? 'checksums, read-back and a test restore with matching row counts' : 'checksums and a full read-back'}).`);
+      } finally {
+        progress.done();
+      }
+    });
+
+  const prune = new Command('prune')
+    .description('delete old backups (never the newest verified one)')
+    .addOption(new Option('--keep-last <n>', 'keep the newest N').argParser(wholeNumber('--keep-last', 1)))
+    .addOption(new Option('--keep-days <days>', 'keep backups younger than D days').argParser(days))
+    .option('--dry-run', 'only show what would be deleted')
+    .addOption(dirOption())
+    .addOption(dbOption())
+    .action(async (_flags: unknown, cmd: Command) => {
+      // optsWithGlobals: `backup` itself has --keep-last/--keep-days, and takes them wherever they appear.
+      const flags = cmd.optsWithGlobals() as { keepLast?: number; keepDays?: number; dryRun?: boolean };
+      const out = app.makeOutput();
+      const { pruneBackups } = await import('../core/backup-ops.js');
+      const result = await pruneBackups({ ...app.coreOptions(), ...whereOf(cmd), keepLast: flags.keepLast, keepDays: flags.keepDays, dryRun: !!flags.dryRun });
+      if (out.options.json) return out.json(result);
+      const verb = result.dryRun ? 'Would delete' : 'Deleted';
+      out.result(result.removed.length ? `${verb} ${result.removed.length} backup(s) of ${result.database}: ${result.removed.join(', ')}` : `Nothing to delete: ${result.kept.length} backup(s) of ${result.database} kept.`);
+      if (result.removed.length) out.result(`Kept ${result.kept.length}.`);
+    });
+
+  const remove = new Command('delete')
+    .description('delete one backup (asks on a terminal; --yes without one)')
+    .argument('<id>', 'a backup ID or <database>/<ID>')
+    .option('-y, --yes', 'do not ask')
+    .addOption(dirOption())
+    .addOption(dbOption())
+    .action(async (id: string, flags: { yes?: boolean }, cmd: Command) => {
+      const out = app.makeOutput();
+      const ops = await import('../core/backup-ops.js');
+      const where = whereOf(cmd);
+      const { dir, database } = ops.listDatabaseBackups({ ...app.coreOptions(), ...where });
+      const { findBackup } = await import('../core/backup-catalog.js');
+      const entry = findBackup(dir, database, id);
+      await confirmer(out, !!flags.yes)({ action: `delete backup ${entry.database}/${entry.id}`, target: entry.path, environment: null, details: [] });
+      const result = await ops.deleteBackup({ ...app.coreOptions(), ...where, id });
+      if (out.options.json) out.json(result);
+      else out.result(`Deleted backup ${result.database}/${result.id}.`);
+    });
+
+  for (const sub of [
+    examples(list, ['pgstore backup list', 'pgstore backup list --json', 'pgstore backup list --database app --dir /srv/backups']),
+    examples(verify, ['pgstore backup verify latest', 'pgstore backup verify 20260102T020000.123Z-nightly --method restore']),
+    examples(prune, ['pgstore backup prune --keep-days 7 --dry-run', 'pgstore backup prune --keep-last 10']),
+    examples(remove, ['pgstore backup delete 20260102T020000.123Z --yes']),
+  ]) {
+    command.addCommand(sub);
+  }
+  return examples(command, [
+    'pgstore backup',
+    'pgstore backup --verify --keep-days 7 --quiet --metrics-file /var/lib/node_exporter/pgstore.prom',
+    'pgstore backup --format directory --jobs 4 --compress gzip:1 --label nightly',
+    'PGSTORE_BACKUP_DIR=/srv/backups pgstore backup --verify=restore --keep-last 14',
+  ]);
+}

@@ -1,0 +1,91 @@
+/**
+ * `pgstore restore [ID | PATH | latest]`.
+ */
+import { Command, Option } from 'commander';
+import type { RestoreResult } from '../core/restore.js';
+import { confirmer } from '../ui/confirm.js';
+import type { Output } from '../ui/output.js';
+import { type App, examples } from './app.js';
+import { progressFor } from './backup.js';
+import { wholeNumber } from './parse.js';
+
+interface RestoreFlags {
+  dir?: string;
+  targetDb?: string;
+  create?: boolean;
+  clean?: boolean;
+  jobs?: number;
+  yes?: boolean;
+  force?: boolean;
+  forceProduction?: boolean;
+  owner?: boolean;
+  migrationsDir?: string;
+}
+
+function describeRestore(out: Output, r: RestoreResult): void {
+  const how = { created: 'created', 'in place': 'was empty', replaced: 'replaced' }[r.mode];
+  out.result(`Restored ${r.source.id ?? r.source.path} into ${r.target} (${how}) in ${(r.durationMs / 1000).toFixed(1)} s.`);
+  out.result(`  checksums    ${r.source.checksums === 'verified' ? 'verified before the restore' : 'none (not a pgstore backup)'}`);
+  if (r.rowCountsMatch === null) out.result('  row counts   not compared (no manifest)');
+  else out.result(`  row counts   ${r.tables.length} tables, ${r.tables.reduce((s, t) => s + (t.actual ?? 0), 0)} rows, all as in the backup`);
+  const m = r.migrations;
+  if (!m.tracked) out.result('  migrations   none recorded (no schema_migrations table)');
+  else {
+    const same = m.backupNewest === null ? '' : m.newest === m.backupNewest ? ', as in the backup' : `, the backup recorded ${m.backupNewest}`;
+    out.result(`  migrations   ${m.applied} applied, newest ${m.newest}${same}${m.pending === null ? '' : `; ${m.pending} pending`}`);
+  }
+  if (r.missingRoles.length) out.warn(`privileges for roles missing on the target were skipped: ${r.missingRoles.join(', ')}`);
+}
+
+export function restoreCommand(app: App): Command {
+  const command = new Command('restore')
+    .description('restore a backup (or a pg_dump file) after verifying its checksums; stops at the first error')
+    .argument('[source]', 'latest (default), a backup ID, <database>/<ID>, a backup folder, or a dump file (.dump, .sql, .sql.gz)', 'latest')
+    .option('--dir <dir>', 'where backup IDs are looked up (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)')
+    .option('--target-db <name>', "the database to restore into (default: the connection's)")
+    .option('--create', 'create the target database if it does not exist')
+    .option('--clean', 'replace a non-empty target: restore into a copy, check it, then swap it in (asks first)')
+    .addOption(new Option('--jobs <n>', 'parallel pg_restore jobs (custom/directory; default 1 = one transaction)').argParser(wholeNumber('--jobs', 1)))
+    .option('-y, --yes', 'do not ask (needed for --clean without a terminal)')
+    .option('--force', 'with --clean: terminate sessions connected to the target when swapping')
+    .option('--force-production', 'allow --clean on a database marked production')
+    .option('--owner', "keep the dump's object owners (default: --no-owner, objects belong to the restoring role)")
+    .option('--migrations-dir <dir>', "count pending migrations against this folder (default: pgstore's own)")
+    .action(async (source: string, flags: RestoreFlags) => {
+      const out = app.makeOutput();
+      const { restore } = await import('../core/restore.js');
+      const progress = await progressFor(out);
+      const ask = confirmer(out, !!flags.yes);
+      let result: RestoreResult;
+      try {
+        result = await restore({
+          ...app.coreOptions((m) => out.info(m)),
+          source,
+          dir: flags.dir,
+          targetDb: flags.targetDb,
+          create: !!flags.create,
+          clean: !!flags.clean,
+          jobs: flags.jobs,
+          keepOwner: !!flags.owner,
+          force: !!flags.force,
+          forceProduction: !!flags.forceProduction,
+          migrationsDir: flags.migrationsDir,
+          confirm: async (plan) => {
+            progress.done();
+            await ask(plan);
+          },
+          onProgress: progress.sink,
+        });
+      } finally {
+        progress.done();
+      }
+      if (out.options.json) out.json(result);
+      else describeRestore(out, result);
+    });
+  return examples(command, [
+    'pgstore restore latest --target-db app_copy --create',
+    'pgstore restore 20260102T020000.123Z-nightly --clean --yes',
+    'pgstore restore /srv/backups/app/20260102T020000.123Z --target-db app_check --create --jobs 4',
+    'pgstore restore pagila.sql --target-db pagila --create',
+  ]);
+}

@@ -1,0 +1,72 @@
+/**
+ * What `pgstore restore` restores from: `latest`, a backup ID, a backup folder, or a dump
+ * made elsewhere (a custom archive, a directory archive, a .sql or .sql.gz file). A pgstore
+ * backup's checksums are verified before anything touches the target.
+ */
+import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { DumpFormat } from '../tools/pg-dump.js';
+import { findBackup } from './backup-catalog.js';
+import { type BackupManifest, MANIFEST, readManifest } from './backup-manifest.js';
+import { dumpMajor, verifyChecksums } from './backup-verify.js';
+
+export interface RestoreSource {
+  /** The backup's ID, or null for a dump made elsewhere. */
+  id: string | null;
+  /** The backup folder, or the dump itself. */
+  path: string;
+  /** The dump file or directory archive. */
+  dumpPath: string;
+  format: DumpFormat;
+  /** Null for a dump made elsewhere: no checksums, no row counts to compare. */
+  manifest: BackupManifest | null;
+}
+
+/** Resolves `ref` (latest | ID | <database>/<ID> | PATH); backups are looked up under `dir` for `database`. */
+export function resolveSource(ref: string, dir: string, database: string): RestoreSource {
+  if (ref !== 'latest' && existsSync(ref)) return fromPath(resolve(ref));
+  if (/^[./~\\]|\.(sql|gz|dump|backup)$/.test(ref)) {
+    throw new UsageError(`${ref} does not exist`, { hint: 'Pass a backup ID (`pgstore backup list`), `latest`, or the path of a dump.' });
+  }
+  const entry = findBackup(dir, database, ref);
+  return { id: `${entry.database}/${entry.id}`, path: entry.path, dumpPath: join(entry.path, entry.manifest.dump), format: entry.manifest.format, manifest: entry.manifest };
+}
+
+function fromPath(path: string): RestoreSource {
+  const info = statSync(path);
+  if (info.isDirectory()) {
+    if (existsSync(join(path, MANIFEST))) {
+      const manifest = readManifest(path);
+      return { id: `${manifest.database}/${manifest.id}`, path, dumpPath: join(path, manifest.dump), format: manifest.format, manifest };
+    }
+    if (existsSync(join(path, 'toc.dat'))) return { id: null, path, dumpPath: path, format: 'directory', manifest: null };
+    throw new UsageError(`${path} is neither a pgstore backup (no manifest.json) nor a directory-format dump (no toc.dat)`, { hint: 'Pass a backup folder, a dump file, or a backup ID.' });
+  }
+  const head = readHead(path, 5);
+  const format: DumpFormat = head.toString('latin1') === 'PGDMP' ? 'custom' : 'plain';
+  return { id: null, path, dumpPath: path, format, manifest: null };
+}
+
+function readHead(path: string, bytes: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const read = readSync(fd, buffer, 0, bytes, 0);
+    return buffer.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Verifies a backup's files against its manifest (nothing to check for a foreign dump). */
+export async function verifySource(source: RestoreSource): Promise<'verified' | 'no manifest'> {
+  if (!source.manifest) return 'no manifest';
+  await verifyChecksums(source.path, source.manifest);
+  return 'verified';
+}
+
+/** The lowest client major that can read the source. */
+export function sourceClientMajor(source: RestoreSource): number {
+  return source.manifest ? dumpMajor(source.manifest) : 0;
+}

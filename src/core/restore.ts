@@ -1,0 +1,261 @@
+/**
+ * `pgstore restore`: checksums before anything touches the target (a damaged backup exits 1
+ * with the target untouched), then one of three ways, chosen by the target's state:
+ *  - missing (needs --create): restored into a scratch database (the checksums are checked
+ *    meanwhile, and stop the load if they fail), renamed into place when complete and checked,
+ *    so the target never exists half-restored;
+ *  - empty: restored in place (one job: one transaction, all or nothing);
+ *  - holding objects: refused unless --clean (asks, or --yes); then restored into a scratch
+ *    database created like the target (owner, encoding, locale, grants, settings), its row
+ *    counts checked, and swapped in with two renames in one transaction. Until that moment
+ *    the target is untouched, whatever fails, with any --jobs.
+ * Afterwards: per-table row counts against the manifest, and the migration status.
+ */
+import { randomBytes } from 'node:crypto';
+import { describeTarget, type ServerConnection } from '../db/config.js';
+import { connectPool, withAdminSql } from '../db/pool.js';
+import { ConflictError, PgstoreError, UsageError } from '../errors.js';
+import * as admin from '../store/admin.js';
+import { getEnvironment } from '../store/environment.js';
+import { copyDatabaseProperties, createDatabaseFrom, databaseProperties, dropDatabaseForce, renameDatabase, setAllowConnections, swapDatabases } from '../store/restore-admin.js';
+import { serverIdentity } from '../store/server-stats.js';
+import { databaseIsEmpty } from '../store/table-stats.js';
+import { resolveBackupDir } from './backup-paths.js';
+import { type Confirm, type CoreOptions, guardProduction, targetOf } from './options.js';
+import type { ProgressSink } from './progress.js';
+import { compareRowCounts, loadDump, type LoadResult, rowCountProblems, type TableComparison } from './restore-load.js';
+import { restoredMigrationStatus, type RestoredMigrations } from './restore-migrations.js';
+import { resolveSource, sourceClientMajor, verifySource } from './restore-source.js';
+
+export interface RestoreOptions extends CoreOptions {
+  /** latest | ID | <database>/<ID> | PATH. */
+  source: string;
+  dir?: string | undefined;
+  /** The database to restore into (default: the connection's). */
+  targetDb?: string | undefined;
+  create?: boolean;
+  clean?: boolean;
+  jobs?: number;
+  /** Keep the dump's ownership (default: --no-owner). */
+  keepOwner?: boolean;
+  /** Terminate sessions on the target when swapping (--clean). */
+  force?: boolean;
+  forceProduction?: boolean;
+  confirm?: Confirm;
+  migrationsDir?: string | undefined;
+  onProgress?: ProgressSink | undefined;
+}
+
+export interface RestoreResult {
+  source: { id: string | null; path: string; format: string; checksums: 'verified' | 'no manifest' };
+  target: string;
+  database: string;
+  mode: 'created' | 'in place' | 'replaced';
+  tables: TableComparison[];
+  /** null when the source had no manifest to compare with. */
+  rowCountsMatch: boolean | null;
+  migrations: RestoredMigrations;
+  /** Roles the dump grants to that the target lacks (their privileges were skipped). */
+  missingRoles: string[];
+  durationMs: number;
+}
+
+/** Restores a backup or dump; see the file comment for the guarantees. */
+export async function restore(options: RestoreOptions): Promise<RestoreResult> {
+  const started = performance.now();
+  const jobs = options.jobs ?? 1;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs must be a whole number ≥ 1');
+  const target = targetOf(options);
+  const source = resolveSource(options.source, resolveBackupDir(options.dir, options.env), target.database);
+  if (source.format === 'plain' && jobs > 1) {
+    throw new UsageError('--jobs needs a custom or directory format backup; a plain SQL dump restores with one job', { hint: 'Drop --jobs.' });
+  }
+
+  const { sql, conn } = await connectPool(target, { max: 1, log: options.log });
+  let serverMajor: number;
+  try {
+    serverMajor = Math.floor((await serverIdentity(sql)).versionNum / 10000);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  const database = options.targetDb ?? conn.database;
+  checkDatabaseName(database);
+  const there = { ...conn, database };
+  const props = await withAdminSql(conn, (s) => databaseProperties(s, database));
+  let mode: RestoreResult['mode'];
+  if (!props) {
+    if (!options.create) throw new UsageError(`database ${database} does not exist on ${conn.host}:${conn.port}`, { hint: 'Pass --create to create it.' });
+    mode = 'created';
+  } else if (await withAdminSql(conn, (s) => databaseIsEmpty(s), database)) {
+    mode = 'in place';
+  } else {
+    if (!options.clean) {
+      throw new ConflictError(`database ${database} is not empty; refusing to restore into it`, {
+        hint: 'Pass --clean to replace its contents (it asks first; --yes without a terminal), or restore elsewhere with --target-db NEW --create.',
+      });
+    }
+    mode = 'replaced';
+  }
+  // Checksums before anything touches the target. A missing target is restored into a scratch
+  // database first, so there they are checked while the load runs (and stop it if they fail).
+  let checksums = mode === 'created' ? undefined : await verifySource(source);
+  if (mode === 'replaced') await planReplace(conn, database, source.id ?? source.path, options);
+
+  const load = (into: string, signal?: AbortSignal): Promise<LoadResult> =>
+    loadDump({
+      conn,
+      serverMajor,
+      env: options.env,
+      database: into,
+      dump: { format: source.format, path: source.dumpPath, minClientMajor: sourceClientMajor(source), tablesTotal: source.manifest?.tables.length },
+      jobs,
+      keepOwner: !!options.keepOwner,
+      onProgress: options.onProgress,
+      signal,
+    });
+  const check = async (into: string): Promise<TableComparison[]> => {
+    if (!source.manifest) return [];
+    options.onProgress?.({ phase: 'counting rows', tablesDone: 0, tablesTotal: 0, bytes: 0 });
+    return compareRowCounts(conn, into, source.manifest.tables, serverMajor, Math.min(4, Math.max(2, jobs)));
+  };
+
+  let loaded: LoadResult;
+  let tables: TableComparison[];
+  if (mode === 'in place') {
+    loaded = await load(database);
+    tables = await check(database);
+    failOnMismatch(tables, `restored into ${database}`);
+  } else {
+    const scratch = scratchName(database, 'restore');
+    await withAdminSql(conn, (s) =>
+      props ? createDatabaseFrom(s, scratch, props) : admin.createDatabase(s, scratch, conn.user),
+    ).catch((error: unknown) => {
+      throw privilegeError(error, conn, 'create a database');
+    });
+    try {
+      if (props) await withAdminSql(conn, (s) => copyDatabaseProperties(s, scratch, props));
+      if (checksums) loaded = await load(scratch);
+      else {
+        const abort = new AbortController();
+        const checking = verifySource(source).catch((error: unknown) => {
+          abort.abort();
+          throw error;
+        });
+        const [checked, load_] = await Promise.allSettled([checking, load(scratch, abort.signal)]);
+        if (checked.status === 'rejected') throw checked.reason;
+        if (load_.status === 'rejected') throw load_.reason;
+        checksums = checked.value;
+        loaded = load_.value;
+      }
+      tables = await check(scratch);
+      failOnMismatch(tables, `the restored copy (nothing was changed in ${database})`);
+      options.onProgress?.({ phase: 'swapping in', tablesDone: 0, tablesTotal: 0, bytes: 0 });
+      if (props) await swapIn(conn, database, scratch, !!options.force);
+      else {
+        await withAdminSql(conn, (s) => renameDatabase(s, scratch, database)).catch((error: unknown) => {
+          if ((error as { code?: string }).code !== '42P04') throw error;
+          throw new ConflictError(`database ${database} was created by someone else during the restore; it was left alone`, { hint: 'Run the restore again (with --clean to replace it).', cause: error });
+        });
+      }
+    } catch (error) {
+      await withAdminSql(conn, (s) => dropDatabaseForce(s, scratch)).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  const migrations = await restoredMigrationStatus(there, source.manifest?.migrationVersion ?? null, options.migrationsDir);
+  return {
+    source: { id: source.id, path: source.path, format: source.format, checksums: checksums! },
+    target: describeTarget(there),
+    database,
+    mode,
+    tables,
+    rowCountsMatch: source.manifest ? rowCountProblems(tables).length === 0 : null,
+    migrations,
+    missingRoles: loaded.missingRoles,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+function checkDatabaseName(name: string): void {
+  if (!name || Buffer.byteLength(name) > 63 || name.includes('\0')) {
+    throw new UsageError(`'${name}' is not a valid database name (1 to 63 bytes)`, { hint: 'Choose another --target-db.' });
+  }
+}
+
+/** Shows what --clean will do, refuses production (without --force-production) and asks. */
+async function planReplace(conn: ServerConnection, database: string, from: string, options: RestoreOptions): Promise<void> {
+  const there = { ...conn, database };
+  const pool = await connectPool(there, { max: 1 });
+  let environment: string | null;
+  try {
+    environment = await getEnvironment(pool.sql);
+  } finally {
+    await pool.sql.end({ timeout: 5 });
+  }
+  const sessions = await withAdminSql(conn, (s) => admin.otherSessions(s, database));
+  const plan = {
+    action: `replace every object and row in database ${database} with ${from}`,
+    target: describeTarget(there),
+    environment,
+    details: sessions.map((s) => `connected: pid ${s.pid} ${s.user} ${s.application || '?'} ${s.client ?? 'local'}`),
+  };
+  guardProduction(plan, options.forceProduction);
+  if (sessions.length && !options.force) {
+    throw new ConflictError(`${sessions.length} other session(s) are connected to ${database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`, {
+      hint: 'Close them, or pass --force to terminate them when the restored copy is swapped in.',
+    });
+  }
+  await options.confirm?.(plan);
+}
+
+/** Two renames in one transaction put the restored copy in the target's place; the old one is dropped. */
+async function swapIn(conn: ServerConnection, database: string, scratch: string, force: boolean): Promise<void> {
+  const aside = scratchName(database, 'old');
+  await withAdminSql(conn, async (s) => {
+    if (force) {
+      await setAllowConnections(s, database, false);
+      await admin.terminateSessions(s, database);
+    }
+    try {
+      await swapDatabases(s, database, scratch, aside);
+    } catch (error) {
+      if (force) await setAllowConnections(s, database, true).catch(() => undefined);
+      const code = (error as { code?: string }).code;
+      if (code === '55006') {
+        throw new ConflictError(`database ${database} is in use, so the restored copy could not be swapped in; ${database} is unchanged`, {
+          hint: 'Close the other sessions, or pass --force to terminate them.',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    await dropDatabaseForce(s, aside);
+  });
+}
+
+function failOnMismatch(tables: TableComparison[], what: string): void {
+  const problems = rowCountProblems(tables);
+  if (problems.length === 0) return;
+  throw new PgstoreError(`row counts differ from the backup's manifest in ${what}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, {
+    hint: 'The backup and its manifest disagree: try an older backup (`pgstore backup list`).',
+  });
+}
+
+/** `<database>_<purpose>_<random>`, at most 63 bytes. */
+function scratchName(database: string, purpose: string): string {
+  const suffix = `_pgstore_${purpose}_${randomBytes(4).toString('hex')}`;
+  let head = database;
+  while (Buffer.byteLength(head + suffix) > 63) head = head.slice(0, -1);
+  return head + suffix;
+}
+
+function privilegeError(error: unknown, conn: ServerConnection, what: string): unknown {
+  if ((error as { code?: string }).code === '42501') {
+    return new PgstoreError(`role ${conn.user} may not ${what}, which this restore needs`, {
+      hint: 'Restore as a role with CREATEDB (or a superuser), or into an existing empty database.',
+      cause: error,
+    });
+  }
+  return error;
+}

@@ -1,0 +1,124 @@
+/**
+ * Long-running client programs (pg_dump, pg_restore, psql) whose output is too large to keep
+ * or must be read as it arrives: stderr is delivered line by line (for progress) and only its
+ * tail is kept; stdin can be a stream (a dump file fed to psql). Same rules as runTool: started
+ * directly, a clean libpq environment, a timeout, and a death by signal counts as failure.
+ */
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { ToolError } from '../errors.js';
+import { redact } from '../db/redact.js';
+import { childEnv, type RunResult } from './run.js';
+
+export interface StreamRunOptions {
+  /** Variables added to the child's environment (the parent's PG* variables are removed). */
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+  /** Fed to the child's stdin (its end closes stdin); none: stdin is /dev/null. */
+  stdin?: Readable;
+  /** Called with each complete line of stderr. */
+  onStderrLine?: (line: string) => void;
+  /** Lines of stderr kept for the failure message (default 200). */
+  keepLines?: number;
+  /** Aborting stops the program (SIGTERM); it then counts as failed. */
+  signal?: AbortSignal | undefined;
+}
+
+const live = new Set<ReturnType<typeof spawn>>();
+let hooked = false;
+
+/** Children still running when pgstore exits (an error elsewhere, Ctrl+C) are stopped too. */
+function stopChildrenOnExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGTERM');
+  });
+}
+
+/** Runs a program to completion; never throws for a failed exit (see RunResult.failed). */
+export function runStreaming(file: string, args: string[], options: StreamRunOptions = {}): Promise<RunResult> {
+  stopChildrenOnExit();
+  const name = file.split('/').pop() ?? file;
+  const keep = options.keepLines ?? 200;
+  return new Promise<RunResult>((resolve, reject) => {
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, args, {
+        env: childEnv(options.env),
+        stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      reject(new ToolError(`could not run ${name}: ${redact((error as Error).message)}`, { cause: error }));
+      return;
+    }
+    live.add(child);
+    const tail: string[] = [];
+    let partial = '';
+    let stdout = '';
+    let timedOut = false;
+    let spawnError: Error | undefined;
+    const takeLine = (line: string) => {
+      tail.push(line);
+      if (tail.length > keep) tail.shift();
+      options.onStderrLine?.(line);
+    };
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) takeLine(line);
+    });
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      if (stdout.length < 1_000_000) stdout += chunk;
+    });
+    if (options.stdin && child.stdin) {
+      // psql stopping early (ON_ERROR_STOP) closes its stdin: that is reported by its exit code.
+      child.stdin.on('error', () => undefined);
+      options.stdin.on('error', (error) => {
+        spawnError ??= error;
+        child.kill('SIGTERM');
+      });
+      options.stdin.pipe(child.stdin);
+    }
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+          }, options.timeoutMs);
+    let settled = false;
+    const stop = () => child.kill('SIGTERM');
+    if (options.signal?.aborted) stop();
+    else options.signal?.addEventListener('abort', stop, { once: true });
+    child.on('error', (error) => {
+      spawnError = error;
+      if (child.pid === undefined && !settled) {
+        // It never started (missing, not executable).
+        settled = true;
+        if (timer) clearTimeout(timer);
+        live.delete(child);
+        reject(new ToolError(`could not run ${name}: ${redact(error.message)}`, { cause: error }));
+      }
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', stop);
+      live.delete(child);
+      options.stdin?.unpipe();
+      if (settled) return;
+      settled = true;
+      if (partial) takeLine(partial);
+      const stderr = tail.join('\n') + (spawnError ? `\n${spawnError.message}` : '');
+      resolve({
+        exitCode: code ?? undefined,
+        signal: signal ?? undefined,
+        timedOut,
+        stdout,
+        stderr,
+        failed: code !== 0 || signal !== null || timedOut || !!spawnError,
+      });
+    });
+  });
+}

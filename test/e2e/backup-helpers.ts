@@ -1,0 +1,103 @@
+/**
+ * Helpers shared by the backup and restore e2e tests: a temporary backup folder per test,
+ * seeding, per-table row counts and content checksums, and psql for loading fixtures.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, inject } from 'vitest';
+import { cleanEnv, runCli, type CliResult } from '../helpers/cli.js';
+import { adminUrlFor } from '../helpers/db.js';
+
+export const PG_BIN = '/usr/lib/postgresql/15/bin';
+
+/** A temporary folder removed after the file's tests. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `pgstore-${prefix}-`));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs pgstore against `url`, with extra environment. */
+export function pgstore(url: string, args: string[], extra: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<CliResult> {
+  return runCli(args, { env: cleanEnv({ DATABASE_URL: url, ...extra }), timeoutMs });
+}
+
+/** Databases created by a test file, dropped after it. */
+export function databaseTracker(): { name(prefix: string): { name: string; url: string }; sql(url: string): ReturnType<typeof postgres> } {
+  const names: string[] = [];
+  const pools: Array<ReturnType<typeof postgres>> = [];
+  afterAll(async () => {
+    for (const pool of pools) await pool.end({ timeout: 5 });
+    const admin = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+    for (const name of names) await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  });
+  return {
+    name(prefix) {
+      const name = `${prefix}_${Math.random().toString(16).slice(2, 10)}`;
+      names.push(name);
+      return { name, url: adminUrlFor(name) };
+    },
+    sql(url) {
+      const pool = postgres(url, { max: 2, onnotice: () => undefined });
+      pools.push(pool);
+      return pool;
+    },
+  };
+}
+
+/** Fills pgstore's schema with some rows: users, tenants, apps and host events. */
+export async function seed(sql: ReturnType<typeof postgres>, users = 300): Promise<void> {
+  await sql`insert into auth.users (email, name) select 'user' || i || '@example.com', 'User ' || i from generate_series(1, ${users}) i`;
+  await sql`insert into tenancy.tenants (id, name, settings) select 't' || i, 'Tenant ' || i, jsonb_build_object('n', i) from generate_series(1, 20) i`;
+  for (let i = 1; i <= 25; i++) {
+    await sql`insert into hosts.host_events (event_id, aggregate_id, event_type, event_version, event, created_at)
+              values (${`e${i}`}, ${`h${i}`}, 'HostCreated', 'v1', ${sql.json({ type: 'HostCreated', ipAddress: `10.0.0.${i}`, hostname: `h${i}.test`, tags: ['a'] })}, now())`;
+  }
+}
+
+export interface TableFingerprint {
+  table: string;
+  rows: number;
+  md5: string;
+}
+
+/** Every ordinary table's row count and an md5 of its rows (in text form, sorted). */
+export async function fingerprint(sql: ReturnType<typeof postgres>): Promise<TableFingerprint[]> {
+  const tables = await sql<{ schema: string; name: string }[]>`
+    select n.nspname as schema, c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where c.relkind = 'r' and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_'
+     order by 1, 2`;
+  const out: TableFingerprint[] = [];
+  for (const t of tables) {
+    const q = `"${t.schema}"."${t.name}"`;
+    const [row] = await sql.unsafe<{ rows: string; md5: string }[]>(
+      `select count(*)::text as rows, md5(coalesce(string_agg(x::text, E'\\n' order by x::text), '')) as md5 from ${q} x`,
+    );
+    out.push({ table: `${t.schema}.${t.name}`, rows: Number(row!.rows), md5: row!.md5 });
+  }
+  return out;
+}
+
+/** Runs psql with ON_ERROR_STOP on a file; throws with its stderr on failure. */
+export function psqlFile(url: string, file: string): void {
+  const u = new URL(url);
+  const result = spawnSync(join(PG_BIN, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], {
+    env: { PATH: process.env.PATH, PGHOST: u.hostname, PGPORT: u.port, PGUSER: decodeURIComponent(u.username), PGPASSWORD: decodeURIComponent(u.password), PGDATABASE: u.pathname.slice(1) },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`psql -f ${file} failed: ${result.stderr}`);
+}
+
+/** A folder under `base` holding an executable `pg_dump` wrapper with the given shell body (after --version). */
+export function pgDumpWrapper(base: string, name: string, body: string): string {
+  const dir = join(base, name);
+  mkdirSync(dir);
+  const path = join(dir, 'pg_dump');
+  writeFileSync(path, `#!/bin/sh\ncase "$1" in --version) exec ${PG_BIN}/pg_dump --version;; esac\n${body}\n`);
+  chmodSync(path, 0o755);
+  return dir;
+}

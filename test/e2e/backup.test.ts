@@ -1,0 +1,165 @@
+/**
+ * pgstore backup and restore round trips through the built binary: every format, the
+ * manifest, file modes, list, metrics, retention and health's last_backup check.
+ */
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../helpers/db.js';
+import { databaseTracker, fingerprint, pgstore, seed, tempDir } from './backup-helpers.js';
+
+const db = useTestDatabase();
+const dbs = databaseTracker();
+
+beforeAll(async () => {
+  await seed(db.sql);
+});
+
+function modes(root: string): Array<{ path: string; mode: number; dir: boolean }> {
+  const out: Array<{ path: string; mode: number; dir: boolean }> = [];
+  const walk = (p: string) => {
+    const s = statSync(p);
+    out.push({ path: p, mode: s.mode & 0o777, dir: s.isDirectory() });
+    if (s.isDirectory()) for (const name of readdirSync(p)) walk(join(p, name));
+  };
+  walk(root);
+  return out;
+}
+
+describe('pgstore backup → restore round trip', () => {
+  const dir = tempDir('backup');
+
+  it('backs up a seeded database and restores it into a new one with identical rows', async () => {
+    const taken = await pgstore(db.url, ['backup', '--dir', dir, '--verify', '--json']);
+    expect(taken.code, taken.stderr).toBe(0);
+    const result = JSON.parse(taken.stdout);
+    const m = result.manifest;
+    expect(Object.keys(m)).toEqual(expect.arrayContaining(['id', 'database', 'serverVersion', 'pgDumpVersion', 'pgstoreVersion', 'format', 'compression', 'startedAt', 'finishedAt', 'durationMs', 'sizeBytes', 'files', 'migrationVersion', 'tables', 'verified']));
+    expect(m).toMatchObject({ database: db.name, format: 'custom', serverVersion: expect.stringMatching(/^15\./), pgDumpVersion: expect.stringMatching(/^1[5-9]/), migrationVersion: '20260101000003' });
+    expect(m.verified).toMatchObject({ method: 'read' });
+    expect(m.id).toMatch(/^\d{8}T\d{6}\.\d{3}Z$/);
+    expect(result.path).toBe(join(dir, db.name, m.id));
+    expect(m.tables).toContainEqual({ schema: 'auth', name: 'users', rows: 300 });
+    expect(m.tables).toContainEqual({ schema: 'hosts', name: 'host_events', rows: 25 });
+    expect(m.files).toEqual([{ path: 'backup.dump', bytes: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(m.sizeBytes).toBe(m.files[0].bytes);
+
+    // Folders 0700, files 0600; no lock or partial folder left behind.
+    for (const entry of modes(join(dir, db.name))) expect(entry.mode, entry.path).toBe(entry.dir ? 0o700 : 0o600);
+    expect(readdirSync(join(dir, db.name))).toEqual([m.id]);
+
+    const target = dbs.name('rt');
+    const restored = await pgstore(db.url, ['restore', m.id, '--dir', dir, '--target-db', target.name, '--create', '--json']);
+    expect(restored.code, restored.stderr).toBe(0);
+    const r = JSON.parse(restored.stdout);
+    expect(r).toMatchObject({ database: target.name, mode: 'created', rowCountsMatch: true, source: { checksums: 'verified' } });
+    expect(r.migrations).toMatchObject({ tracked: true, applied: 4, newest: '20260101000003', backupNewest: '20260101000003', pending: 0 });
+    expect(await fingerprint(dbs.sql(target.url))).toEqual(await fingerprint(db.sql));
+  });
+
+  it('round-trips the directory format with 2 jobs and the plain format (gzip)', async () => {
+    const expected = await fingerprint(db.sql);
+    for (const args of [['--format', 'directory', '--jobs', '2', '--label', 'dir'], ['--format', 'plain', '--compress', 'gzip:1', '--label', 'plain']]) {
+      const taken = await pgstore(db.url, ['backup', '--dir', dir, '--json', ...args]);
+      expect(taken.code, taken.stderr).toBe(0);
+      const { manifest } = JSON.parse(taken.stdout);
+      const target = dbs.name('fmt');
+      const restored = await pgstore(db.url, ['restore', `${db.name}/${manifest.id}`, '--dir', dir, '--target-db', target.name, '--create', ...(args[1] === 'directory' ? ['--jobs', '2'] : [])]);
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(restored.stdout).toContain('all as in the backup');
+      expect(await fingerprint(dbs.sql(target.url))).toEqual(expected);
+    }
+  });
+
+  it('lists complete backups, newest first, as a table and as JSON', async () => {
+    const list = await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    const entries = JSON.parse(list.stdout);
+    expect(entries.map((e: { label: string | null }) => e.label)).toEqual(['plain', 'dir', null]);
+    expect(entries[0]).toMatchObject({ database: db.name, format: 'plain', compression: 'gzip:1', tables: expect.any(Number) });
+    const table = await pgstore(db.url, ['backup', 'list', '--dir', dir]);
+    expect(table.stdout).toMatch(/ID.*STARTED.*SIZE.*FORMAT/);
+    expect(table.stdout).toContain(`3 backup(s) of ${db.name}`);
+  });
+
+  it('prints nothing with --quiet and writes Prometheus metrics atomically', async () => {
+    const metrics = join(dir, 'pgstore.prom');
+    const quiet = await pgstore(db.url, ['backup', '--dir', dir, '--quiet', '--metrics-file', metrics]);
+    expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const text = readFileSync(metrics, 'utf8');
+    for (const name of ['pgstore_backup_last_success_timestamp_seconds', 'pgstore_backup_duration_seconds', 'pgstore_backup_size_bytes', 'pgstore_backup_success']) {
+      expect(text).toContain(`# TYPE ${name} gauge`);
+      expect(text).toMatch(new RegExp(`^${name}\\{database="${db.name}"\\} [0-9.]+$`, 'm'));
+    }
+    expect(text).toMatch(/^pgstore_backup_success\{[^}]*\} 1$/m);
+    const last = Number(/last_success_timestamp_seconds\{[^}]*\} (\d+)/.exec(text)![1]);
+    expect(Math.abs(last - Date.now() / 1000)).toBeLessThan(60);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
+  it('health reports the age of the newest backup (last_backup)', async () => {
+    const ok = await pgstore(db.url, ['health', '--json', '--backup-dir', dir]);
+    const check = JSON.parse(ok.stdout).checks.find((c: { name: string }) => c.name === 'last_backup');
+    expect(check).toMatchObject({ status: 'ok', unit: 'h' });
+    const late = await pgstore(db.url, ['health', '--json', '--backup-age-warning', '0', '--backup-age-critical', '100'], { PGSTORE_BACKUP_DIR: dir });
+    expect(JSON.parse(late.stdout).checks.find((c: { name: string }) => c.name === 'last_backup')).toMatchObject({ status: 'warning' });
+    const none = await pgstore(db.url, ['health', '--json', '--backup-dir', join(dir, 'empty')]);
+    expect(none.code).toBe(1);
+    expect(JSON.parse(none.stdout).checks.find((c: { name: string }) => c.name === 'last_backup')).toMatchObject({ status: 'critical' });
+    const unknown = await pgstore(db.url, ['health', '--json'], { PGSTORE_HOME: join(dir, 'no-home') });
+    expect(JSON.parse(unknown.stdout).checks.map((c: { name: string }) => c.name)).not.toContain('last_backup');
+  });
+});
+
+describe('retention', () => {
+  const dir = tempDir('retention');
+
+  it('keeps the newest verified backup whatever the rule, and only prunes after a success', async () => {
+    const ids: string[] = [];
+    for (const args of [['--verify'], [], []]) {
+      const r = await pgstore(db.url, ['backup', '--dir', dir, '--json', ...args]);
+      expect(r.code, r.stderr).toBe(0);
+      ids.push(JSON.parse(r.stdout).id);
+    }
+    const dry = await pgstore(db.url, ['backup', 'prune', '--dir', dir, '--keep-last', '1', '--dry-run', '--json']);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ removed: [ids[1]], dryRun: true });
+
+    const pruned = await pgstore(db.url, ['backup', '--dir', dir, '--keep-last', '1', '--json']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const result = JSON.parse(pruned.stdout);
+    expect(result.retention.removed.sort()).toEqual([ids[1], ids[2]].sort());
+    expect(result.retention.kept).toEqual([
+      { id: result.id, reasons: ['among the newest 1', 'just taken'] },
+      { id: ids[0], reasons: ['newest verified backup'] },
+    ]);
+    const list = JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
+    expect(list.map((e: { id: string }) => e.id)).toEqual([result.id, ids[0]]);
+  });
+
+  it('--keep-days removes backups older than D days; delete removes one', async () => {
+    const listed = JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
+    const newest = listed[0].id;
+    // Age the newest (unverified) backup by ten days.
+    const manifestPath = join(dir, db.name, newest, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    manifest.startedAt = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const pruned = await pgstore(db.url, ['backup', 'prune', '--dir', dir, '--keep-days', '7', '--json']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(JSON.parse(pruned.stdout).removed).toEqual([newest]);
+
+    const refused = await pgstore(db.url, ['backup', 'delete', listed[1].id, '--dir', dir]);
+    expect(refused.code).toBe(2);
+    const deleted = await pgstore(db.url, ['backup', 'delete', listed[1].id, '--dir', dir, '--yes']);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(readdirSync(join(dir, db.name))).toEqual([]);
+  });
+
+  it('rejects bad flag combinations with exit 2', async () => {
+    for (const args of [['--jobs', '2'], ['--format', 'tar'], ['--compress', 'brotli'], ['--keep-last', '0'], ['--label', '../x'], ['--compress', 'zstd']]) {
+      const r = await pgstore(db.url, ['backup', '--dir', dir, ...args]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/^error: /);
+    }
+  });
+});

@@ -1,0 +1,190 @@
+/**
+ * pgstore restore's guarantees: damaged archives are detected before the target is touched,
+ * a non-empty target needs --clean (and a confirmation), --clean swaps in a checked copy, and
+ * reset --backup-first backs up before dropping.
+ */
+import { readFileSync, statSync, truncateSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sha256File } from '../../src/core/backup-manifest.js';
+import { useTestDatabase } from '../helpers/db.js';
+import { databaseTracker, fingerprint, pgstore, seed, tempDir } from './backup-helpers.js';
+
+const db = useTestDatabase();
+const dbs = databaseTracker();
+const dir = tempDir('restore');
+let backupId = '';
+
+beforeAll(async () => {
+  await seed(db.sql, 120);
+  const r = await pgstore(db.url, ['backup', '--dir', dir, '--json']);
+  if (r.code !== 0) throw new Error(r.stderr);
+  backupId = JSON.parse(r.stdout).id;
+});
+
+async function databaseExists(name: string): Promise<boolean> {
+  const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+  try {
+    return (await admin`select 1 from pg_database where datname = ${name}`).length > 0;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Takes a fresh backup and returns its folder and dump path. */
+async function freshBackup(label: string): Promise<{ id: string; folder: string; dump: string }> {
+  const r = await pgstore(db.url, ['backup', '--dir', dir, '--label', label, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  const { id, path } = JSON.parse(r.stdout);
+  return { id, folder: path, dump: join(path, 'backup.dump') };
+}
+
+describe('pgstore restore safety', () => {
+  it('refuses a non-empty target without --clean, and leaves it as it was', async () => {
+    const target = dbs.name('busy');
+    expect((await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code).toBe(0);
+    const sql = dbs.sql(target.url);
+    await sql`insert into tenancy.tenants (id, name) values ('extra', 'Extra')`;
+    const before = await fingerprint(sql);
+    const refused = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/is not empty; refusing to restore into it/);
+    expect(refused.stderr).toMatch(/hint: Pass --clean/);
+    // This test's own pool is connected: --clean refuses (exit 3) unless --force.
+    const busy = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
+    expect(busy.code).toBe(3);
+    expect(busy.stderr).toMatch(/other session\(s\) are connected/);
+    const noTerminal = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--force']);
+    expect(noTerminal.code).toBe(2);
+    expect(noTerminal.stderr).toMatch(/without confirmation: there is no terminal/);
+    expect(await fingerprint(sql)).toEqual(before);
+  });
+
+  it('--clean --yes replaces the contents through a checked copy (extra rows gone, grants kept)', async () => {
+    const target = dbs.name('clean');
+    expect((await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code).toBe(0);
+    const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+    await admin.unsafe(`alter database "${target.name}" set work_mem = '8MB'`);
+    await admin.end();
+    let sql = postgres(target.url, { max: 1 });
+    await sql`insert into tenancy.tenants (id, name) values ('extra', 'Extra')`;
+    await sql`create table public.added_later (x int)`;
+    await sql.end();
+    const r = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'replaced', rowCountsMatch: true });
+    sql = dbs.sql(target.url);
+    expect(await fingerprint(sql)).toEqual(await fingerprint(db.sql));
+    expect((await sql`select current_setting('work_mem') as w`)[0]!.w).toBe('8MB');
+    const leftovers = postgres(inject('pgServer').adminUrl, { max: 1 });
+    expect(await leftovers`select datname from pg_database where datname like ${`${target.name}_pgstore_%`}`).toEqual([]);
+    await leftovers.end();
+  });
+
+  it('a truncated archive is detected by verify and restore; the target is never created', async () => {
+    const b = await freshBackup('truncated');
+    truncateSync(b.dump, Math.floor(statSync(b.dump).size / 2));
+    const verify = await pgstore(db.url, ['backup', 'verify', b.id, '--dir', dir]);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toMatch(/is damaged: backup\.dump has \d+ bytes, the manifest says \d+ \(truncated/);
+    const target = dbs.name('trunc');
+    const r = await pgstore(db.url, ['restore', b.id, '--dir', dir, '--target-db', target.name, '--create']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is damaged/);
+    expect(await databaseExists(target.name)).toBe(false);
+  });
+
+  it('a truncated archive whose checksums were rewritten still fails the read-back (pg_restore -l alone would pass)', async () => {
+    const b = await freshBackup('truncated-rehashed');
+    truncateSync(b.dump, statSync(b.dump).size - 200);
+    const manifestPath = join(b.folder, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    manifest.files = [{ path: 'backup.dump', bytes: statSync(b.dump).size, sha256: await sha256File(b.dump) }];
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const verify = await pgstore(db.url, ['backup', 'verify', b.id, '--dir', dir]);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toMatch(/cannot be read back: pg_restore exited with code 1/);
+  });
+
+  it('a bit flip is detected; a --clean restore from it leaves the target untouched', async () => {
+    const b = await freshBackup('flipped');
+    const fd = openSync(b.dump, 'r+');
+    const at = Math.floor(statSync(b.dump).size / 2);
+    const byte = Buffer.alloc(1);
+    readSync(fd, byte, 0, 1, at);
+    byte[0] = byte[0]! ^ 0x10;
+    writeSync(fd, byte, 0, 1, at);
+    closeSync(fd);
+    const verify = await pgstore(db.url, ['backup', 'verify', b.id, '--dir', dir, '--json']);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toMatch(/backup\.dump does not match its sha256 checksum/);
+
+    const target = dbs.name('flip');
+    expect((await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code).toBe(0);
+    const sql = dbs.sql(target.url);
+    await sql`delete from auth.users where email like 'user1%'`;
+    const before = await fingerprint(sql);
+    const r = await pgstore(db.url, ['restore', b.id, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is damaged/);
+    expect(await fingerprint(sql)).toEqual(before);
+  });
+
+  it('backup verify --method restore test-restores and records the verification', async () => {
+    const r = await pgstore(db.url, ['backup', 'verify', backupId, '--dir', dir, '--method', 'restore', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, verified: { method: 'restore' } });
+    const list = JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
+    expect(list.find((e: { id: string }) => e.id === backupId).verified).toMatchObject({ method: 'restore' });
+  });
+
+  it('a failing restore stops at the first error, reports it, and rolls back (one transaction)', async () => {
+    const target = dbs.name('failing');
+    const sqlFile = join(dir, 'broken.sql');
+    writeFileSync(sqlFile, 'create table public.first (x int);\ninsert into public.first values (1);\nselect * from no_such_table;\ncreate table public.never (x int);\n');
+    const r = await pgstore(db.url, ['restore', sqlFile, '--target-db', target.name, '--create']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/relation "no_such_table" does not exist/);
+    expect(await databaseExists(target.name)).toBe(false);
+
+    // Into an existing empty database: the transaction leaves it empty.
+    const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+    await admin.unsafe(`create database "${target.name}"`);
+    await admin.end();
+    const again = await pgstore(db.url, ['restore', sqlFile, '--target-db', target.name]);
+    expect(again.code).toBe(1);
+    const sql = dbs.sql(target.url);
+    expect(await sql`select relname from pg_class where relname in ('first', 'never')`).toEqual([]);
+  });
+});
+
+describe('pgstore reset --backup-first', () => {
+  const roles: string[] = [];
+  const databases: string[] = [];
+  afterAll(async () => {
+    const admin = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+    // The roles own the database and its objects: drop those first.
+    for (const name of databases) await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    for (const role of roles) await admin.unsafe(`drop role if exists "${role}"`);
+    await admin.end();
+  });
+
+  it('takes a verified backup before dropping the database', async () => {
+    const target = dbs.name('rst');
+    roles.push(`${target.name}_owner`, `${target.name}_app`);
+    databases.push(target.name);
+    expect((await pgstore(target.url, ['setup'])).code).toBe(0);
+    const sql = postgres(target.url, { max: 1 });
+    await sql`insert into auth.users (email) values ('keep@example.com')`;
+    await sql.end();
+    const backupDir = join(dir, 'reset');
+    const r = await pgstore(target.url, ['reset', '--yes', '--backup-first', '--backup-dir', backupDir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.backup.id).toMatch(/-before-reset$/);
+    const manifest = JSON.parse(readFileSync(join(result.backup.path, 'manifest.json'), 'utf8'));
+    expect(manifest.tables).toContainEqual({ schema: 'auth', name: 'users', rows: 1 });
+    expect(manifest.verified).toMatchObject({ method: 'read' });
+  });
+});
