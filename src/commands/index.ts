@@ -12,4 +12,4 @@ import { resetCommand, setupCommand } from './setup.js';
 import { hostsCommand } from './hosts.js';
 import { snapshotCommand } from './snapshot.js';
 
-export const COMMANDS: RegisterCommand[] = [setupCommand, migrateCommand, resetCommand, seedCommand, backupCommand, restoreCommand, hostsCommand, snapshotCommand, healthCommand, serverCommand];
+export const COMMANDS: RegisterCommand[] = [setupCommand, migrateCommand, resetCommand, seedCommand, hostsCommand, snapshotCommand, backupCommand, restoreCommand, healthCommand, serverCommand];

@@ -7,7 +7,6 @@ import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
 import { wholeNumber } from './parse.js';
-export { wholeNumber };
 
 interface CommonFlags {
   migrationsDir?: string;
