@@ -10,6 +10,7 @@ import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
 import { wholeNumber } from './parse.js';
+import { formatBytes } from '../util/format.js';
 
 const DIR_HELP = 'backup folder (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups, i.e. ~/.local/share/pgstore/backups)';
 
@@ -27,24 +28,12 @@ export async function progressFor(out: Output): Promise<{ sink: ProgressSink | u
   return { sink: (e) => bar.update(e), done: () => bar.done() };
 }
 
-/** "12.3 MB". */
-function size(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
-}
-
 function describeBackup(out: Output, r: BackupResult): void {
   const m = r.manifest;
   const rows = m.tables.reduce((sum, t) => sum + t.rows, 0);
   const verified = m.verified ? `, verified (${m.verified.method})` : '';
   out.result(`Backed up ${r.database} to ${r.path}`);
-  out.result(`  ${size(m.sizeBytes)}, ${m.format} (${m.compression}), ${m.tables.length} tables, ${rows} rows, ${(m.durationMs / 1000).toFixed(1)} s${verified}`);
+  out.result(`  ${formatBytes(m.sizeBytes)}, ${m.format} (${m.compression}), ${m.tables.length} tables, ${rows} rows, ${(m.durationMs / 1000).toFixed(1)} s${verified}`);
   if (r.retention) {
     const removed = r.retention.removed;
     out.result(`  retention: kept ${r.retention.kept.length}, removed ${removed.length}${removed.length ? ` (${removed.join(', ')})` : ''}`);
@@ -54,7 +43,7 @@ function describeBackup(out: Output, r: BackupResult): void {
 
 function listRow(b: BackupEntry): Array<string | number> {
   const m = b.manifest;
-  return [b.id, m.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), size(m.sizeBytes), m.format, m.tables.length, m.tables.reduce((s, t) => s + t.rows, 0), m.verified ? m.verified.method : 'no'];
+  return [b.id, m.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), formatBytes(m.sizeBytes), m.format, m.tables.length, m.tables.reduce((s, t) => s + t.rows, 0), m.verified ? m.verified.method : 'no'];
 }
 
 export function backupCommand(app: App): Command {

@@ -2,6 +2,7 @@
  * The list of health checks. Adding a check is adding one entry to HEALTH_CHECKS.
  */
 import { embeddedDiskUsage } from '../db/embedded.js';
+import { formatBytes } from '../util/format.js';
 import { appliedMigrations } from '../store/migration-log.js';
 import { defaultMigrationsDir, findDrift, readMigrations } from './migration-files.js';
 import * as stats from '../store/server-stats.js';
@@ -18,18 +19,6 @@ const END_OF_LIFE: Record<number, string> = {
 
 const limit = (ctx: CheckContext, t: Threshold) => ctx.limits[t.key] ?? t;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-
-/** Human size: 1536 → "1.5 kB". */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
-}
 
 /** 1234567 → "1,234,567" (toLocaleString would load ICU data: 14 ms of start-up). */
 export function groupThousands(n: number): string {

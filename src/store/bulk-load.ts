@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgstoreError } from '../errors.js';
 import { copyIn, copyLine, CopyRefused, type CopyValue, type Tx } from './copy.js';
+import type { HostEntry } from './host-types.js';
 import { guard } from './map-error.js';
 
 export interface UserRow {
@@ -40,17 +41,7 @@ export interface HostEventRow {
 /** One host's events, and its final state when it is still live. */
 export interface HostGroup {
   events: HostEventRow[];
-  live: {
-    id: string;
-    ipAddress: string;
-    hostname: string;
-    aliases: string[];
-    comment: string | null;
-    tags: string[];
-    createdAt: Date;
-    updatedAt: Date;
-    version: string;
-  } | null;
+  live: HostEntry | null;
 }
 
 const CHUNK = 256 * 1024;

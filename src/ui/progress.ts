@@ -5,6 +5,7 @@
  * string-width, has had no release since 2023, and redraws on its own timer.
  */
 import type { ProgressEvent } from '../core/progress.js';
+import { formatBytes } from '../util/format.js';
 
 export interface ProgressBar {
   update(event: ProgressEvent): void;
@@ -13,18 +14,6 @@ export interface ProgressBar {
 }
 
 const WIDTH = 24;
-
-/** Human size: 1536 → "1.5 kB". */
-function size(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
-}
 
 /** A bar on `stream` when it is a terminal; otherwise one that draws nothing. */
 export function progressBar(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, enabled: boolean): ProgressBar {
@@ -41,7 +30,7 @@ export function progressBar(stream: NodeJS.WritableStream & { isTTY?: boolean; c
       const bar = fraction === undefined ? '' : `[${'#'.repeat(Math.round(Math.min(1, fraction) * WIDTH)).padEnd(WIDTH, '-')}] `;
       const tables = e.tablesTotal || e.tablesDone ? `${e.tablesDone}/${e.tablesTotal || '?'} tables  ` : '';
       const seconds = (now - started) / 1000;
-      const bytes = e.bytes ? `${size(e.bytes)}${e.bytesTotal ? ` of ${size(e.bytesTotal)}` : ''}  ${seconds > 1 ? `${size(e.bytes / seconds)}/s` : ''}` : '';
+      const bytes = e.bytes ? `${formatBytes(e.bytes)}${e.bytesTotal ? ` of ${formatBytes(e.bytesTotal)}` : ''}  ${seconds > 1 ? `${formatBytes(e.bytes / seconds)}/s` : ''}` : '';
       const line = `${e.phase.padEnd(12)} ${bar}${tables}${bytes}`.slice(0, Math.max(20, (stream.columns ?? 80) - 1));
       stream.write(`\r\x1b[K${line}`);
       drawn = true;
