@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { ToolError } from '../errors.js';
 import { redact } from '../db/redact.js';
-import { childEnv, type RunResult } from './run.js';
+import { childEnv, type RunResult, trackChild } from './run.js';
 
 export interface StreamRunOptions {
   /** Variables added to the child's environment (the parent's PG* variables are removed). */
@@ -24,21 +24,8 @@ export interface StreamRunOptions {
   signal?: AbortSignal | undefined;
 }
 
-const live = new Set<ReturnType<typeof spawn>>();
-let hooked = false;
-
-/** Children still running when pgstore exits (an error elsewhere, Ctrl+C) are stopped too. */
-function stopChildrenOnExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => {
-    for (const child of live) child.kill('SIGTERM');
-  });
-}
-
 /** Runs a program to completion; never throws for a failed exit (see RunResult.failed). */
 export function runStreaming(file: string, args: string[], options: StreamRunOptions = {}): Promise<RunResult> {
-  stopChildrenOnExit();
   const name = file.split('/').pop() ?? file;
   const keep = options.keepLines ?? 200;
   return new Promise<RunResult>((resolve, reject) => {
@@ -52,7 +39,7 @@ export function runStreaming(file: string, args: string[], options: StreamRunOpt
       reject(new ToolError(`could not run ${name}: ${redact((error as Error).message)}`, { cause: error }));
       return;
     }
-    live.add(child);
+    trackChild(child);
     const tail: string[] = [];
     let partial = '';
     let stdout = '';
@@ -98,14 +85,12 @@ export function runStreaming(file: string, args: string[], options: StreamRunOpt
         // It never started (missing, not executable).
         settled = true;
         if (timer) clearTimeout(timer);
-        live.delete(child);
         reject(new ToolError(`could not run ${name}: ${redact(error.message)}`, { cause: error }));
       }
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', stop);
-      live.delete(child);
       options.stdin?.unpipe();
       if (settled) return;
       settled = true;

@@ -58,18 +58,21 @@ export function childEnv(extra: Record<string, string | undefined> = {}, keepLib
 const running = new Set<ReturnType<typeof spawn>>();
 let exitHookInstalled = false;
 
-function killRunningOnExit(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of running) child.kill('SIGTERM');
-  });
+/** Keeps `child` in the set of children that are stopped (SIGTERM) if pgstore exits first. */
+export function trackChild(child: ReturnType<typeof spawn>): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const c of running) c.kill('SIGTERM');
+    });
+  }
+  running.add(child);
+  child.once('close', () => running.delete(child));
 }
 
 /** Runs a program and returns its output; throws a ToolError on failure unless allowFailure. */
 export async function runTool(file: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   const name = file.split('/').pop() ?? file;
-  killRunningOnExit();
   const result = await new Promise<RunResult>((resolve, reject) => {
     let child: ReturnType<typeof spawn>;
     try {
@@ -85,7 +88,7 @@ export async function runTool(file: string, args: string[], options: RunOptions 
       reject(new ToolError(`could not run ${name}: ${redact((error as Error).message)}`, { cause: error }));
       return;
     }
-    running.add(child);
+    trackChild(child);
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -106,7 +109,6 @@ export async function runTool(file: string, args: string[], options: RunOptions 
           }, options.timeoutMs);
     child.once('error', (error) => (spawnError = error));
     child.once('close', (code, signal) => {
-      running.delete(child);
       if (timer) clearTimeout(timer);
       const strip = (text: string) => text.replace(/\r?\n$/, '');
       resolve({
