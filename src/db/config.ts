@@ -8,7 +8,8 @@ import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { lookupPgpass, pgpassPath } from './pgpass.js';
-import { redact, redactUrl, registerSecret } from './redact.js';
+import { NO_HOST, parsePort, parseQuery, parseUrl } from './url-parse.js';
+import { redact, registerSecret } from './redact.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -142,75 +143,6 @@ export function embeddedHome(env: Env, home: string, isRoot: boolean): string {
   return join(xdg, 'pgstore');
 }
 
-function parseUrl(text: string, from: string, problems: string[]): URL | undefined {
-  // The text is never echoed as is: a URL that does not parse may still hold a password.
-  const notAUrl = () =>
-    problems.push(`${from} is not a URL: '${redactUrl(text)}' (expected postgres://user@host:port/database)`);
-  let parsed: URL;
-  try {
-    parsed = new URL(withPlaceholderHost(text));
-  } catch {
-    // scheme://[userinfo@]host:PORT[/?#...]; skipped when an @ follows, which means the
-    // "port" is really part of a password holding a / ? or #.
-    const portMatch = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#@[\]]*):([^/?#@]*)(?=[/?#]|$)/i.exec(text);
-    if (portMatch && portMatch[1] && !text.slice(portMatch[0].length).includes('@')) {
-      parsePort(portMatch[1], from, problems);
-      if (/^\d+$/.test(portMatch[1]) && Number(portMatch[1]) <= 65535) notAUrl();
-    } else {
-      notAUrl();
-    }
-    return undefined;
-  }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    problems.push(`${from}: unsupported scheme '${parsed.protocol.replace(/:$/, '')}' (use postgres:// or postgresql://)`);
-    return undefined;
-  }
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    // postgres:host/db parses as a URL with no host at all
-    notAUrl();
-    return undefined;
-  }
-  return parsed;
-}
-
-/**
- * libpq accepts an empty host after user-info or before a port (`postgres://u:pw@/db?host=/sock`,
- * `postgres://:5433/db`); the WHATWG parser does not, so a placeholder stands in for it.
- */
-const NO_HOST = 'pgstore-no-host.invalid';
-function withPlaceholderHost(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)((?:[^@/?#]*@)?)(?=:|\/|\?|#|$)/i, (whole, scheme: string, userinfo: string) =>
-    userinfo || text.slice(whole.length).startsWith(':') ? `${scheme}${userinfo}${NO_HOST}` : whole,
-  );
-}
-
-/**
- * Query parameters the way libpq reads them: percent-decoding only (a `+` stays a plus,
- * unlike URLSearchParams, which would turn `password=a+b` into `a b`).
- */
-function parseQuery(search: string, from: string, problems: string[]): Record<string, string> {
-  const query: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const pair of search.replace(/^\?/, '').split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const rawKey = eq < 0 ? pair : pair.slice(0, eq);
-    const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
-    let key: string;
-    try {
-      key = decodeURIComponent(rawKey);
-    } catch {
-      problems.push(`${from}: malformed percent-encoding in a query parameter name`);
-      continue;
-    }
-    try {
-      query[key] = decodeURIComponent(rawValue);
-    } catch {
-      problems.push(`${from}: malformed percent-encoding in the value of query parameter '${key}'`);
-    }
-  }
-  return query;
-}
-
 function fromParts(
   source: Exclude<ConnectionSource, 'embedded'>,
   url: URL | undefined,
@@ -256,20 +188,6 @@ function fromParts(
     params[key] = value;
   }
   return { kind: 'server', source, host, port, user, password, database, sslmode, params };
-}
-
-function parsePort(value: string | undefined, from: string, problems: string[]): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!/^\d+$/.test(value)) {
-    problems.push(`${from}: port '${value}' is not a number (expected 1-65535)`);
-    return undefined;
-  }
-  const port = Number(value);
-  if (port < 1 || port > 65535) {
-    problems.push(`${from}: port ${value} is out of range (1-65535)`);
-    return undefined;
-  }
-  return port;
 }
 
 function resolvePool(query: Record<string, string>, env: Env, urlFrom: string, problems: string[]): PoolSettings {
