@@ -2,6 +2,7 @@
  * Row interfaces of the auth stores (camelCase views of the auth schema) and the column lists
  * that produce them. No view carries a password hash or a session token hash.
  */
+import { ValidationError } from '../errors.js';
 
 export type UserStatus = 'active' | 'suspended' | 'disabled';
 
@@ -133,4 +134,12 @@ export function pageBounds(options: PageOptions = {}): { limit: number; offset: 
   const limit = Math.min(Math.max(Math.trunc(options.limit ?? 50), 1), 1000);
   const offset = Math.max(Math.trunc(options.offset ?? 0), 0);
   return { limit: Number.isFinite(limit) ? limit : 50, offset: Number.isFinite(offset) ? offset : 0 };
+}
+
+/** A positive number of seconds, or a ValidationError naming `entity`'s ttlSeconds. */
+export function checkTtl(entity: string, ttlSeconds: number): number {
+  if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+    throw new ValidationError(`${entity}: ttlSeconds must be a positive number of seconds`, { field: 'ttlSeconds' });
+  }
+  return ttlSeconds;
 }

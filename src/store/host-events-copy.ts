@@ -9,7 +9,7 @@
  * real error (or succeeds).
  */
 import { copyIn, CopyRefused, copyValue, type Tx } from './copy.js';
-import { eventForJson, type BatchItem } from './host-types.js';
+import { eventForJson, isoFormatter, type BatchItem } from './host-types.js';
 import { checkEnvelope, insertEvents } from './host-events.js';
 import type { Queryable } from './queryable.js';
 
@@ -34,13 +34,7 @@ export async function copyEvents(tx: Tx, items: BatchItem[], onProgress?: (done:
 
 /** The events as COPY text, ROWS_PER_WRITE rows at a time. */
 function* chunks(items: BatchItem[], onProgress?: (done: number) => void): Generator<string> {
-  const isoCache = new Map<number, string>();
-  const iso = (date: Date) => {
-    const time = date.getTime();
-    let text = isoCache.get(time);
-    if (text === undefined) isoCache.set(time, (text = date.toISOString()));
-    return text;
-  };
+  const iso = isoFormatter();
   for (let start = 0; start < items.length; start += ROWS_PER_WRITE) {
     const end = Math.min(items.length, start + ROWS_PER_WRITE);
     let chunk = '';

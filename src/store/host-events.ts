@@ -9,7 +9,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { guardHosts } from './host-errors.js';
-import { type BatchItem, type EventEnvelope, eventForJson, HOST_EVENT_TYPES, type HostEvent, reviveEvent } from './host-types.js';
+import { type BatchItem, type EventEnvelope, eventForJson, HOST_EVENT_TYPES, type HostEvent, isoFormatter, reviveEvent } from './host-types.js';
 import { atomic, type Queryable } from './queryable.js';
 import { copyEvents } from './host-events-copy.js';
 
@@ -114,13 +114,7 @@ export type HostEventsStore = ReturnType<typeof hostEvents>;
  * rows travel as one JSON array of arrays (compact: no repeated keys), dates as ISO strings.
  */
 export function insertEvents(sql: Queryable, items: BatchItem[]): Promise<void> {
-  const isoCache = new Map<number, string>();
-  const iso = (date: Date) => {
-    const time = date.getTime();
-    let text = isoCache.get(time);
-    if (text === undefined) isoCache.set(time, (text = date.toISOString()));
-    return text;
-  };
+  const iso = isoFormatter();
   const rows = items.map(({ envelope, expectedVersion }) => {
     checkEnvelope(envelope);
     return [

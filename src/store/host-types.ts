@@ -174,3 +174,17 @@ export function reviveEvent(raw: Record<string, unknown>): HostEvent {
   }
   return event as unknown as HostEvent;
 }
+
+/**
+ * date → ISO string, remembering each distinct time: a batch's events often share one
+ * timestamp, and toISOString dominated encoding large batches.
+ */
+export function isoFormatter(): (date: Date) => string {
+  const cache = new Map<number, string>();
+  return (date) => {
+    const time = date.getTime();
+    let text = cache.get(time);
+    if (text === undefined) cache.set(time, (text = date.toISOString()));
+    return text;
+  };
+}

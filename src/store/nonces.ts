@@ -6,18 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { DuplicateError, ValidationError } from '../errors.js';
 import { type ErrorContext, guard } from './map-error.js';
 import type { Queryable } from './queryable.js';
-import type { Nonce } from './auth-types.js';
+import { checkTtl, type Nonce } from './auth-types.js';
 
 const ctx: ErrorContext = { entity: 'nonce', uniqueFields: { nonces_pkey: 'value' } };
 
 const COLUMNS = `value, expires_at as "expiresAt", created_at as "createdAt"`;
-
-function checkTtl(ttlSeconds: number): number {
-  if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
-    throw new ValidationError('nonce: ttlSeconds must be a positive number of seconds', { field: 'ttlSeconds' });
-  }
-  return ttlSeconds;
-}
 
 /** A fresh random nonce value (base64url, 256 bits), for callers that need one. */
 export function randomNonceValue(): string {
@@ -35,7 +28,7 @@ export function createNoncesStore(sql: Queryable) {
      */
     create: (value: string, ttlSeconds: number): Promise<Nonce> =>
       guard(ctx, async () => {
-        const ttl = checkTtl(ttlSeconds);
+        const ttl = checkTtl('nonce', ttlSeconds);
         if (typeof value !== 'string' || value === '') throw new ValidationError('nonce: value must be a non-empty string', { field: 'value' });
         const [row] = await sql<Nonce[]>`
           insert into auth.nonces as n (value, expires_at) values (${value}, now() + make_interval(secs => ${ttl}))

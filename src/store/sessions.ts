@@ -4,10 +4,10 @@
  * input: a missing, malformed or expired token is simply null.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { ForeignKeyError, NotFoundError, ValidationError } from '../errors.js';
+import { ForeignKeyError, NotFoundError } from '../errors.js';
 import { type ErrorContext, guard } from './map-error.js';
 import type { Queryable } from './queryable.js';
-import { isUuid, SESSION_COLUMNS, type Session } from './auth-types.js';
+import { checkTtl, isUuid, SESSION_COLUMNS, type Session } from './auth-types.js';
 
 const ctx: ErrorContext = {
   entity: 'session',
@@ -39,13 +39,6 @@ function tokenHash(token: unknown): Buffer | null {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
-function checkTtl(ttlSeconds: number): number {
-  if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
-    throw new ValidationError('session: ttlSeconds must be a positive number of seconds', { field: 'ttlSeconds' });
-  }
-  return ttlSeconds;
-}
-
 // Never put a token in an error message: "session (token) not found".
 const notFound = () => new NotFoundError('session', '(token)', { hint: 'The session is unknown or expired: sign in again.' });
 
@@ -57,7 +50,7 @@ export function createSessionsStore(sql: Queryable) {
     /** Starts a session; returns the token (base64url, 256 random bits) once. */
     create: (input: NewSession): Promise<CreatedSession> =>
       guard(ctx, async () => {
-        const ttl = checkTtl(input.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS);
+        const ttl = checkTtl('session', input.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS);
         if (!isUuid(input.userId)) throw new ForeignKeyError('session: the user does not exist', { constraint: 'sessions_user_id_fkey' });
         const token = randomBytes(32).toString('base64url');
         const [row] = await sql<Session[]>`
@@ -100,7 +93,7 @@ export function createSessionsStore(sql: Queryable) {
      */
     extend: (token: string, ttlSeconds: number = DEFAULT_SESSION_TTL_SECONDS): Promise<Session> =>
       guard(ctx, async () => {
-        const ttl = checkTtl(ttlSeconds);
+        const ttl = checkTtl('session', ttlSeconds);
         const hash = tokenHash(token);
         if (!hash) throw notFound();
         const [row] = await sql<Session[]>`

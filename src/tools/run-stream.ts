@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { ToolError } from '../errors.js';
 import { redact } from '../db/redact.js';
-import { childEnv, type RunResult, trackChild } from './run.js';
+import { childEnv, killOnTimeout, type RunResult, trackChild } from './run.js';
 
 export interface StreamRunOptions {
   /** Variables added to the child's environment (the parent's PG* variables are removed). */
@@ -67,14 +67,7 @@ export function runStreaming(file: string, args: string[], options: StreamRunOpt
       });
       options.stdin.pipe(child.stdin);
     }
-    const timer =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-          }, options.timeoutMs);
+    const timer = killOnTimeout(child, options.timeoutMs, () => (timedOut = true));
     let settled = false;
     const stop = () => child.kill('SIGTERM');
     if (options.signal?.aborted) stop();

@@ -70,6 +70,19 @@ export function trackChild(child: ReturnType<typeof spawn>): void {
   child.once('close', () => running.delete(child));
 }
 
+/**
+ * Stops `child` after `timeoutMs` (SIGTERM, then SIGKILL 5 s later), calling `onTimeout`
+ * first; returns the timer to clear when the child ends (none without a timeout).
+ */
+export function killOnTimeout(child: ReturnType<typeof spawn>, timeoutMs: number | undefined, onTimeout: () => void): NodeJS.Timeout | undefined {
+  if (timeoutMs === undefined) return undefined;
+  return setTimeout(() => {
+    onTimeout();
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  }, timeoutMs);
+}
+
 /** Runs a program and returns its output; throws a ToolError on failure unless allowFailure. */
 export async function runTool(file: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   const name = file.split('/').pop() ?? file;
@@ -99,14 +112,7 @@ export async function runTool(file: string, args: string[], options: RunOptions 
       options.onStderr?.(chunk);
     });
     if (options.input !== undefined) child.stdin?.end(options.input);
-    const timer =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-          }, options.timeoutMs);
+    const timer = killOnTimeout(child, options.timeoutMs, () => (timedOut = true));
     child.once('error', (error) => (spawnError = error));
     child.once('close', (code, signal) => {
       if (timer) clearTimeout(timer);
