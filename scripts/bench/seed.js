@@ -1,6 +1,7 @@
 /**
  * `pgstore seed --synthetic` loading host events, against `psql \copy` of the same rows from a
- * file into the same table (triggers off, as pgstore loads it), in the same run, on the same
+ * file into the same table (triggers off, as pgstore loads it; psql into the table with its keys,
+ * pgstore drops the keys of the empty table and builds them after, as its time includes), in the same run, on the same
  * private server, each into a freshly migrated database. pgstore's time includes generating
  * the rows and writing the streams and the hosts projection; psql only copies. Also reports
  * pgstore's peak RSS. Target: ≥ 0.8× psql's rows/s.

@@ -21,13 +21,31 @@ const SPECIAL = /[\\\t\n\r]/;
 /** One value in COPY's text format: \N for null; backslash, tab, newline and CR escaped. */
 export function copyValue(value: CopyValue): string {
   if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'number') return String(value);
-  let text: string;
-  if (value instanceof Date) text = value.toISOString();
-  else if (Array.isArray(value)) text = `{${value.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
-  else if (typeof value === 'object') text = JSON.stringify(value);
-  else text = String(value);
+  switch (typeof value) {
+    case 'number':
+      return String(value);
+    case 'string':
+      return copyText(value);
+    case 'boolean':
+      return value ? 't' : 'f';
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return copyText(`{${value.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`);
+  return copyJson(value);
+}
+
+/** Text with COPY's four special characters escaped. */
+export function copyText(text: string): string {
   return SPECIAL.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : text;
+}
+
+/**
+ * A value as JSON in COPY's text format. JSON.stringify already writes tab, newline and CR as
+ * escapes, so only its backslashes need doubling.
+ */
+export function copyJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
 }
 
 /** One row in COPY's text format, with its newline. */

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { loadHosts, type HostGroup } from '../../src/store/bulk-load.js';
+import { useTestDatabase } from '../helpers/db.js';
+
+const db = useTestDatabase();
+
+function group(id: string, eventId: string): HostGroup {
+  const at = new Date('2026-01-01T00:00:00Z');
+  const event = { type: 'HostCreated', ipAddress: '10.0.0.1', hostname: `${id}.lan`, aliases: [], comment: 'tab\there "quoted" back\\slash\nnew line', tags: [], createdAt: at.toISOString() };
+  return {
+    events: [{ eventId, aggregateId: id, type: 'HostCreated', eventVersion: `${id}-v1`, expectedVersion: null, event, createdAt: at }],
+    live: { id, ipAddress: '10.0.0.1', hostname: `${id}.lan`, aliases: [], comment: event.comment, tags: [], createdAt: at, updatedAt: at, version: `${id}-v1` },
+  };
+}
+
+describe('bulk loading host events', () => {
+  it('refuses a key repeated inside one load into empty tables, and keeps nothing', async () => {
+    const load = db.sql.begin((tx) => loadHosts(tx, [group('bulk-a', 'same-event'), group('bulk-b', 'same-event')], 2));
+    await expect(load).rejects.toThrow(/hosts\.host_events repeat a unique key \(host_events_event_id_key\)/);
+    const [row] = await db.sql`select (select count(*) from hosts.host_events)::int as events, (select count(*) from hosts.hosts)::int as hosts`;
+    expect(row).toEqual({ events: 0, hosts: 0 });
+    const [key] = await db.sql`select count(*)::int as n from pg_constraint where conname = 'host_events_event_id_key'`;
+    expect(key!.n).toBe(1);
+  });
+
+  it('writes text with COPY escapes and JSON with backslashes as they were', async () => {
+    const g = group('bulk-c', 'bulk-c-e1');
+    expect(await db.sql.begin((tx) => loadHosts(tx, [g], 1))).toBe(1);
+    const [row] = await db.sql`select e.event, h.comment from hosts.host_events e join hosts.hosts h on h.id = e.aggregate_id where e.aggregate_id = 'bulk-c'`;
+    expect(row!.event).toEqual(g.events[0]!.event);
+    expect(row!.comment).toBe('tab\there "quoted" back\\slash\nnew line');
+  });
+});
