@@ -8,19 +8,27 @@
  *   replace  make the existing entry match the line (aliases, comment, tags); the last line wins
  *   strict   refuse it; any problem refuses the whole import, and nothing is written
  * Invalid lines are never imported; in skip and replace mode the valid ones still are.
+ *
+ * Into an empty store, with the rights of the tables' owner, 1,000 new entries or more are
+ * loaded in bulk (store/bulk-load.ts): ~15% faster for 100k lines, most of the rest being the
+ * trigram indexes' build. Readers of hosts wait for that import's commit.
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { BatchItem, HostEntry } from '../store/host-types.js';
+import { claimEmptyHosts, type HostGroup, loadHosts } from '../store/bulk-load.js';
+import { type BatchItem, eventForJson, type HostCreated, type HostEntry, isoFormatter } from '../store/host-types.js';
 import { appendChanges, type EntryChanges } from './hosts-batch.js';
-import { inTransactionOrRollback, Rollback, withHostsDb } from './hosts-db.js';
+import { inTransactionOrRollback, Rollback, type Tx, withHostsDb } from './hosts-db.js';
 import type { HostRecord } from './hosts-file.js';
 import { type HostFormat, parseHosts } from './hosts-formats.js';
 import { ulid } from './hosts-ids.js';
 import { changeEvents, envelope, normalizeComment } from './hosts.js';
 import { unique, validateHost } from './host-validation.js';
 import type { CoreOptions } from './options.js';
+
+/** From this many new entries, an import into an empty store may load them in bulk. */
+const BULK_THRESHOLD = 1000;
 
 export const IMPORT_MODES = ['skip', 'replace', 'strict'] as const;
 export type ImportMode = (typeof IMPORT_MODES)[number];
@@ -108,7 +116,7 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
   }
 
   const final = await withHostsDb(options, ({ sql }) =>
-    inTransactionOrRollback(sql, async (stores) => {
+    inTransactionOrRollback(sql, async (stores, tx) => {
       const records = [...chosen.values()];
       const existing = (await stores.hosts.count()) === 0 ? new Map<string, HostEntry>() : await stores.hosts.findByPairs(records.map((r) => [r.ipAddress, r.hostname]));
       const creates: BatchItem[] = [];
@@ -132,8 +140,12 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
 
       const total = creates.length + updates.reduce((n, u) => n + u.events.length, 0);
       options.onProgress?.(0, total);
-      const done = await appendChanges(stores, updates, now, options, (n) => options.onProgress?.(n, total));
-      await stores.hostEvents.appendBatch(creates, { onProgress: (n) => options.onProgress?.(done + n, total) });
+      if (updates.length === 0 && creates.length >= BULK_THRESHOLD && existing.size === 0 && (await claimEmptyHosts(tx))) {
+        await loadNewHosts(tx, creates, (n) => options.onProgress?.(n, total));
+      } else {
+        const done = await appendChanges(stores, updates, now, options, (n) => options.onProgress?.(n, total));
+        await stores.hostEvents.appendBatch(creates, { onProgress: (n) => options.onProgress?.(done + n, total) });
+      }
       result.created = creates.length;
       result.updated = updates.length;
       if (options.dryRun) throw new Rollback({ ...result });
@@ -141,6 +153,26 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
     }),
   );
   return { ...final, durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * New entries into an empty store, as the owner of its tables: the events, streams and
+ * projection rows are written directly (the trigger off, indexes built after), as
+ * `seed --synthetic` does, at twice the speed of the checked path. Nothing can conflict: every
+ * aggregate is new, and (ip, hostname) stays unique by the projection's constraint.
+ */
+async function loadNewHosts(tx: Tx, creates: BatchItem[], onProgress: (done: number) => void): Promise<void> {
+  const [clock] = await tx<{ now: Date }[]>`select now() as now`;
+  const iso = isoFormatter();
+  let done = 0;
+  const groups = creates.map(({ envelope: e }): HostGroup => {
+    const created = e.event as HostCreated;
+    return {
+      events: [{ eventId: e.eventId, aggregateId: e.aggregateId, type: created.type, eventVersion: e.eventVersion, expectedVersion: null, event: eventForJson(created, iso), createdAt: e.createdAt, recordedAt: clock!.now, createdBy: e.createdBy ?? null }],
+      live: { id: e.aggregateId, ipAddress: created.ipAddress, hostname: created.hostname, aliases: created.aliases ?? [], comment: created.comment ?? null, tags: created.tags, createdAt: e.createdAt, updatedAt: e.createdAt, version: e.eventVersion },
+    };
+  });
+  await loadHosts(tx, groups, groups.length, (n) => onProgress((done += n)));
 }
 
 /** The format for a file name: .jsonl/.ndjson, .csv, else hosts. */

@@ -36,6 +36,9 @@ export interface HostEventRow {
   expectedVersion: string | null;
   event: Record<string, unknown>;
   createdAt: Date;
+  /** When the database recorded it (default: createdAt, so synthetic data is reproducible). */
+  recordedAt?: Date;
+  createdBy?: string | null;
 }
 
 /** One host's events, and its final state when it is still live. */
@@ -118,7 +121,8 @@ export function loadMemberships(tx: Tx, rows: Iterable<MembershipRow>, onRows?: 
  * caller's transaction. Sequence numbers are reserved up front so that `seq`, `last_seq` and
  * the projection agree. Events stream straight from the generator into COPY (generation
  * overlaps the server's work); the small per-host rows wait in temporary files, so memory
- * stays bounded whatever the volume. Needs the table owner.
+ * stays bounded whatever the volume. Needs the table owner. Used by `seed --synthetic`, and by
+ * `hosts import` into an empty store (see claimEmptyHosts).
  */
 export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents: number, onRows?: (n: number) => void): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'pgstore-seed-'));
@@ -135,33 +139,39 @@ export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents
       let live = 0;
       async function* events(): AsyncGenerator<string> {
         let seq = Number(reserved!.first);
+        const iso = lastIso();
         let chunk = '';
         let count = 0;
+        // The per-host rows go to their files in chunks too: one write per host cost ~1 s per 100k.
+        let streams = '';
+        let projection = '';
         for (const group of groups) {
-          for (const e of group.events) chunk += eventLine(seq++, e);
+          for (const e of group.events) chunk += eventLine(seq++, e, iso);
           count += group.events.length;
+          const last = group.events.at(-1);
+          if (last) streams += copyLine([last.aggregateId, last.eventVersion, seq - 1, group.events.length]);
+          const h = group.live;
+          if (h && last) {
+            projection += copyLine([h.id, h.ipAddress, h.hostname, h.aliases, h.comment, h.tags, h.createdAt, h.updatedAt, h.version, seq - 1]);
+            live++;
+          }
           if (chunk.length >= CHUNK) {
             yield chunk;
             onRows?.(count);
             chunk = '';
             count = 0;
+            await Promise.all([write(streamsOut, streams), write(hostsOut, projection)]);
+            streams = projection = '';
           }
-          const last = group.events.at(-1);
-          if (!last) continue;
-          const wrote = streamsOut.write(copyLine([last.aggregateId, last.eventVersion, seq - 1, group.events.length]));
-          const h = group.live;
-          const wrote2 = h ? hostsOut.write(copyLine([h.id, h.ipAddress, h.hostname, h.aliases, h.comment, h.tags, h.createdAt, h.updatedAt, h.version, seq - 1])) : true;
-          if (h) live++;
-          if (!wrote) await once(streamsOut, 'drain');
-          if (!wrote2) await once(hostsOut, 'drain');
         }
         if (chunk) {
           yield chunk;
           onRows?.(count);
         }
+        await Promise.all([write(streamsOut, streams), write(hostsOut, projection)]);
       }
       await withKeysBuiltAfter(tx, 'hosts.host_events', () =>
-        copyTextInto(tx, 'hosts.host_events', ['seq', 'event_id', 'aggregate_id', 'event_type', 'event_version', 'expected_version', 'event', 'created_at', 'recorded_at'], events()),
+        copyTextInto(tx, 'hosts.host_events', ['seq', 'event_id', 'aggregate_id', 'event_type', 'event_version', 'expected_version', 'event', 'created_at', 'recorded_at', 'created_by'], events()),
       );
       await Promise.all([new Promise((r) => streamsOut.end(r)), new Promise((r) => hostsOut.end(r))]);
       await copyFile(tx, 'hosts.streams', ['aggregate_id', 'version', 'last_seq', 'event_count'], streamsPath);
@@ -176,11 +186,48 @@ export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents
   }
 }
 
+/**
+ * Whether this transaction may bulk-load new hosts into an empty projection: it can own the
+ * hosts tables (to switch triggers off and rebuild indexes), and, once it holds a lock that
+ * keeps other writers out until it ends, hosts.hosts is empty. Readers go on until the load
+ * rebuilds the indexes, then wait for the commit.
+ */
+export async function claimEmptyHosts(tx: Tx): Promise<boolean> {
+  const [access] = await tx.unsafe<{ owner: boolean }[]>(
+    `select bool_and(pg_has_role(current_user, c.relowner, 'USAGE')) as owner
+       from pg_class c where c.oid in ('hosts.host_events'::regclass, 'hosts.streams'::regclass, 'hosts.hosts'::regclass)`,
+  );
+  if (!access?.owner) return false;
+  await tx.unsafe('lock table hosts.host_events, hosts.streams, hosts.hosts in share row exclusive mode');
+  const [state] = await tx.unsafe<{ empty: boolean }[]>('select not exists (select 1 from hosts.hosts) as empty');
+  return !!state?.empty;
+}
+
+/** Writes `text` to `out`, waiting for 'drain' when its buffer is full. */
+async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
+  if (text && !out.write(text)) await once(out, 'drain');
+}
+
+/** date → ISO text, remembering the last one (a host's or an import's events share times). */
+function lastIso(): (date: Date) => string {
+  let time = NaN;
+  let text = '';
+  return (date) => {
+    if (date.getTime() !== time) {
+      time = date.getTime();
+      text = date.toISOString();
+    }
+    return text;
+  };
+}
+
 /** One host event as a COPY line; the columns are those loadHosts names. */
-function eventLine(seq: number, e: HostEventRow): string {
-  const at = e.createdAt.toISOString();
+function eventLine(seq: number, e: HostEventRow, iso: (date: Date) => string): string {
+  const at = iso(e.createdAt);
+  const recorded = e.recordedAt ? iso(e.recordedAt) : at;
   const expected = e.expectedVersion === null ? '\\N' : copyText(e.expectedVersion);
-  return `${seq}\t${copyText(e.eventId)}\t${copyText(e.aggregateId)}\t${copyText(e.type)}\t${copyText(e.eventVersion)}\t${expected}\t${copyJson(e.event)}\t${at}\t${at}\n`;
+  const by = e.createdBy === null || e.createdBy === undefined ? '\\N' : copyText(e.createdBy);
+  return `${seq}\t${copyText(e.eventId)}\t${copyText(e.aggregateId)}\t${copyText(e.type)}\t${copyText(e.eventVersion)}\t${expected}\t${copyJson(e.event)}\t${at}\t${recorded}\t${by}\n`;
 }
 
 /**
@@ -215,7 +262,7 @@ async function withKeysBuiltAfter(tx: Tx, table: string, load: () => Promise<voi
   } catch (error) {
     if ((error as { code?: string }).code !== '23505') throw error;
     throw new PgstoreError(`the rows loaded into ${table} repeat a unique key (${(error as { constraint_name?: string }).constraint_name ?? 'a primary or unique key'})`, {
-      hint: 'Loading the same synthetic data twice collides: use another --random-seed, or `pgstore reset` first. Nothing was kept.',
+      hint: 'Nothing was kept. Every row of a bulk load must be new (for synthetic data: another --random-seed, or `pgstore reset` first).',
       cause: error,
     });
   }
