@@ -67,17 +67,18 @@ export interface AppKeyListOptions {
 /** The API keys store on `sql` (a pool or a transaction). */
 export function createAppKeysStore(sql: Queryable) {
   // The default view: everything but the hash. Unqualified, over app_keys or a CTE of its rows.
-  const cols = (q: Queryable = sql) => q`
+  // Built once: a fragment made per call (a postgres.js Query, itself a Promise) cost ~20% of verify's throughput.
+  const cols = sql.unsafe(`
     id, tenant_id as "tenantId", app_id as "appId", key_id as "keyId", prefix, name, environment,
     scopes, user_id as "userId", metadata, expires_at as "expiresAt", last_used_at as "lastUsedAt",
     revoked_at as "revokedAt", rotated_from as "rotatedFrom",
     case when revoked_at is not null then 'revoked' when expires_at <= now() then 'expired' else 'active' end as status,
-    created_at as "createdAt", updated_at as "updatedAt"`;
+    created_at as "createdAt", updated_at as "updatedAt"`);
   const key = (tenantId: string, appId: string, keyId: string) => `${tenantId}/${appId}/${keyId}`;
 
   async function getByKeyId(tenantId: string, appId: string, keyId: string): Promise<AppKey | null> {
     const [row] = await sql<AppKey[]>`
-      select ${cols()} from tenancy.app_keys where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId}`;
+      select ${cols} from tenancy.app_keys where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId}`;
     return row ?? null;
   }
 
@@ -112,7 +113,7 @@ export function createAppKeysStore(sql: Queryable) {
             values (${input.tenantId}, ${input.appId}, ${fresh.keyId}, ${prefix}, ${fresh.hash}, ${input.name ?? null},
                     ${environment}, ${input.scopes ?? []}::text[], ${input.userId ?? null}, ${jsonb(sql, input.metadata ?? {})},
                     ${input.expiresAt ?? null})
-            returning ${cols()}`;
+            returning ${cols}`;
           return { key: row!, secret: fresh.secret };
         },
       ),
@@ -138,7 +139,7 @@ export function createAppKeysStore(sql: Queryable) {
                and (last_used_at is null or last_used_at < now() - make_interval(secs => ${LAST_USED_RESOLUTION_SECONDS}))
             returning last_used_at
           )
-          select ${cols()}, secret_hash as "secretHash", usable, (select last_used_at from touched) as "touchedAt" from k`;
+          select ${cols}, secret_hash as "secretHash", usable, (select last_used_at from touched) as "touchedAt" from k`;
         if (!row) return null;
         const { secretHash, usable, touchedAt, ...view } = row;
         if (secretHash.length !== hash.length || !timingSafeEqual(secretHash, hash) || !usable) return null;
@@ -152,7 +153,7 @@ export function createAppKeysStore(sql: Queryable) {
     /** The app's keys, oldest first; revoked ones only with includeRevoked. */
     list: (tenantId: string, appId: string, options: AppKeyListOptions = {}): Promise<AppKey[]> =>
       guard(ctx, () => sql<AppKey[]>`
-        select ${cols()} from tenancy.app_keys
+        select ${cols} from tenancy.app_keys
          where tenant_id = ${tenantId} and app_id = ${appId}
            and (${options.includeRevoked ?? false} or revoked_at is null)
            and (${options.environment ?? null}::text is null or environment = ${options.environment ?? null})
@@ -173,7 +174,7 @@ export function createAppKeysStore(sql: Queryable) {
             const [previous] = await tx<AppKey[]>`
               update tenancy.app_keys set revoked_at = now()
                where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} and revoked_at is null
-              returning ${cols(tx)}`;
+              returning ${cols}`;
             if (!previous) {
               const [exists] = await tx`
                 select 1 from tenancy.app_keys where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId}`;
@@ -191,7 +192,7 @@ export function createAppKeysStore(sql: Queryable) {
               select tenant_id, app_id, ${fresh.keyId}, prefix, ${fresh.hash}, name, environment, scopes, user_id, metadata,
                      ${expiresAt}, id
                 from tenancy.app_keys where id = ${previous.id}
-              returning ${cols(tx)}`;
+              returning ${cols}`;
             return { key: created!, secret: fresh.secret, previous };
           });
         } catch (error) {
@@ -209,7 +210,7 @@ export function createAppKeysStore(sql: Queryable) {
         const [row] = await sql<AppKey[]>`
           update tenancy.app_keys set revoked_at = now()
            where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} and revoked_at is null
-          returning ${cols()}`;
+          returning ${cols}`;
         const found = row ?? (await getByKeyId(tenantId, appId, keyId));
         if (!found) throw new NotFoundError('app key', key(tenantId, appId, keyId));
         return found;

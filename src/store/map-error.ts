@@ -103,10 +103,15 @@ function fieldOfCheck(constraint: string, table: string | undefined): string | u
 }
 
 /** Runs a store operation, mapping driver errors. */
-export async function guard<T>(ctx: ErrorContext, op: () => Promise<T>): Promise<T> {
+export function guard<T>(ctx: ErrorContext, op: () => Promise<T>): Promise<T> {
+  // A .then handler rather than async/await: one promise less per call on the hot paths.
+  let result: Promise<T>;
   try {
-    return await op();
+    result = op();
   } catch (error) {
-    throw mapDbError(error, ctx);
+    return Promise.reject(mapDbError(error, ctx));
   }
+  return result.then(undefined, (error: unknown) => {
+    throw mapDbError(error, ctx);
+  });
 }
