@@ -4,6 +4,11 @@
  * database (created untimed). pgstore's time includes its lock, pre-flight checks and
  * checksums. Target: ≤ 1.15× dbmate.
  *
+ * Also measured: the floor of any Node.js wrapper around the dbmate binary, Node's own start
+ * (`node -e 0`) plus dbmate's run, as a ratio to dbmate. When that floor is above the target,
+ * no wrapper that runs dbmate can meet it; the gap between pgstore and the floor is pgstore's
+ * own cost (modules, connection, lock, checks, checksums).
+ *
  * Usage: node scripts/bench/migrate.js [--runs N] [--warmup N]
  */
 import { createRequire } from 'node:module';
@@ -34,21 +39,22 @@ main(async () => {
           label: 'dbmate migrate',
         }),
     };
-    const samples = { pgstore: [], dbmate: [] };
+    variants.node = () => run(NODE, ['-e', '0'], { env: cleanEnv(), label: 'node -e 0' });
+    const samples = { pgstore: [], dbmate: [], node: [] };
     const total = options.warmup + options.runs;
     const bar = progress('migrate up vs dbmate');
     for (let round = 0; round < total; round++) {
-      const order = round % 2 === 0 ? ['pgstore', 'dbmate'] : ['dbmate', 'pgstore'];
+      const order = round % 2 === 0 ? ['pgstore', 'dbmate', 'node'] : ['node', 'dbmate', 'pgstore'];
       for (const name of order) {
         const db = `bench_${name}`;
-        recreate(db);
+        if (name !== 'node') recreate(db);
         const result = variants[name](db);
         if (round >= options.warmup) samples[name].push(result.ms);
       }
       bar.update(round + 1, total);
     }
     bar.done();
-    report(
+    const [row] = report(
       'migrate',
       'migrate: pgstore migrate up (lock, checks, checksums) against raw dbmate, whole schema from empty',
       [
@@ -61,6 +67,14 @@ main(async () => {
       ],
       options,
     );
+    const node = summarize(samples.node).median;
+    const dbmate = summarize(samples.dbmate).median;
+    const floor = (node + dbmate) / dbmate;
+    console.log(
+      `\nfloor of a Node.js wrapper: node -e 0 (${(node / 1000).toFixed(3)} s) + dbmate (${(dbmate / 1000).toFixed(3)} s) = ${floor.toFixed(2)}× dbmate;` +
+        ` pgstore's own cost above it: ${((row.subject.stats.median - node - dbmate) / 1000).toFixed(3)} s`,
+    );
+    console.log(`BENCH ${JSON.stringify({ bench: 'migrate', name: 'wrapper-floor', nodeStartMs: Math.round(node), dbmateMs: Math.round(dbmate), floorRatio: Number(floor.toFixed(3)), target: 1.15, reachable: floor <= 1.15 })}`);
   } finally {
     server.stop();
   }
