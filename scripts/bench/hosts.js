@@ -10,6 +10,7 @@
  *    event_version; its list_all view used IGNORE NULLS, which PostgreSQL does not have),
  *    adapted to jsonb events, run through the same driver. Target: ≥ 20× faster.
  * 2. list, CLI: `pgstore hosts list --json` against `psql -c '<the seed query>'`. Target ≥ 20×.
+ *    Both also time the floor: the projection's rows fetched unmapped (raw postgres.js, psql).
  * 3. getById: median of single lookups. Target: ≤ 1 ms (baseline: the seed query for one id).
  * 4. import: `pgstore hosts import` of a 100,000-line hosts file into an empty hosts table.
  *    Target: ≥ 50,000 lines/s, i.e. ≤ 2 s (baseline: psql \copy of the same file into an
@@ -86,6 +87,9 @@ const SEED_LIST = `WITH events_at_time AS (SELECT * FROM hosts.host_events WHERE
 // get_by_id was the (IGNORE NULLS) view with WHERE id = $1; here the id filter is applied
 // to the events first, so the baseline reads one aggregate's events, not a strawman.
 const SEED_GET = `WITH events AS MATERIALIZED (SELECT * FROM hosts.host_events WHERE aggregate_id = $1), ${SEED_COLUMNS('events')} ${SEED_SELECT}`;
+
+// The floor: the projection's rows fetched with no mapping at all (raw postgres.js; psql).
+const PROJECTION_LIST = 'SELECT id, ip_address, hostname, aliases, comment, tags, created_at, updated_at, version FROM hosts.hosts ORDER BY ip_address, hostname';
 
 async function load(sql, log) {
   const started = now();
@@ -166,6 +170,7 @@ main(async () => {
       [
         { name: 'seed', fn: () => db.sql.unsafe(SEED_LIST) },
         { name: 'listAll', fn: () => db.hosts.listAll() },
+        { name: 'rawProjection', fn: () => db.sql.unsafe(PROJECTION_LIST) },
       ],
       { ...options, onProgress: p1.update },
     );
@@ -178,6 +183,7 @@ main(async () => {
       [
         { name: 'psql', cmd: PSQL, args: [server.url, '-X', '-q', '-A', '-t', '-o', '/dev/null', '-c', SEED_LIST], env: cleanEnv(), timeoutMs: 600_000, label: 'psql seed query' },
         { name: 'cli', cmd: NODE, args: [PGSTORE_BIN, 'hosts', 'list', '--json'], env, timeoutMs: 600_000, label: 'pgstore hosts list --json' },
+        { name: 'psqlProjection', cmd: PSQL, args: [server.url, '-X', '-q', '-A', '-t', '-o', '/dev/null', '-c', PROJECTION_LIST], env: cleanEnv(), timeoutMs: 600_000, label: 'psql projection' },
       ],
       { ...options, onProgress: p2.update },
     );
@@ -244,6 +250,10 @@ main(async () => {
     const speedup = (r) => (1 / r.ratio).toFixed(1);
     console.log(`\nlist (library): ${speedup(rows[0])}× faster than the seed query (target ≥ 20×)`);
     console.log(`list (CLI --json): ${speedup(rows[1])}× faster than psql running the seed query (target ≥ 20×)`);
+    const floorLib = lib.seed.median / lib.rawProjection.median;
+    const floorCli = cli.psql.median / cli.psqlProjection.median;
+    console.log(`  floor: the projection's rows fetched and not even mapped, raw postgres.js ${floorLib.toFixed(1)}× faster than the seed query, psql ${floorCli.toFixed(1)}×`);
+    console.log(`BENCH ${JSON.stringify({ bench: 'hosts', name: 'list-floor', rawPostgresJsMs: Math.round(lib.rawProjection.median), psqlMs: Math.round(cli.psqlProjection.median), rawSpeedup: Number(floorLib.toFixed(2)), psqlSpeedup: Number(floorCli.toFixed(2)) })}`);
     console.log(`getById: median ${summarize(byId).median.toFixed(3)} ms, p90 ${summarize(byId).p90.toFixed(3)} ms (target ≤ 1 ms); seed query for one id: ${summarize(seedById).median.toFixed(2)} ms`);
     console.log(`import: ${Math.round(IMPORT_LINES / (summarize(importSamples).median / 1000))} lines/s (target ≥ 50,000 lines/s)`);
   } finally {

@@ -104,10 +104,10 @@ export interface Page<T> {
 }
 
 /** Paging options; limit defaults to 50 and is capped at 1000. */
-export interface PageOptions {
-  limit?: number;
-  offset?: number;
-}
+export type { PageOptions } from './paging.js';
+
+/** Lists of users: 50 rows unless asked, at most 1,000 a page. */
+export const USER_PAGES = { defaultLimit: 50, maxLimit: 1000 };
 
 // Column lists (aliased to camelCase). Interpolated with sql.unsafe: constants only, never input.
 export const USER_COLUMNS = (t = 'u') =>
@@ -127,13 +127,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** True for a well-formed UUID string (a malformed id is "not found", never a driver error). */
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
-}
-
-/** Clamps paging options to sane bounds. */
-export function pageBounds(options: PageOptions = {}): { limit: number; offset: number } {
-  const limit = Math.min(Math.max(Math.trunc(options.limit ?? 50), 1), 1000);
-  const offset = Math.max(Math.trunc(options.offset ?? 0), 0);
-  return { limit: Number.isFinite(limit) ? limit : 50, offset: Number.isFinite(offset) ? offset : 0 };
 }
 
 /** A positive number of seconds, or a ValidationError naming `entity`'s ttlSeconds. */

@@ -5,7 +5,8 @@
 import { NotFoundError } from '../errors.js';
 import { type ErrorContext, guard } from './map-error.js';
 import type { Queryable } from './queryable.js';
-import { type Branch, type BranchPatch, type BranchStatus, type NewBranch, type Paging, jsonb, pageOf, setList } from './tenancy-types.js';
+import { type Branch, type BranchPatch, type BranchStatus, type NewBranch, type Paging, jsonb, setList } from './tenancy-types.js';
+import { pageOf } from './paging.js';
 
 const ctx: ErrorContext = {
   entity: 'branch',

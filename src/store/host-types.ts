@@ -104,10 +104,7 @@ export interface HostSearch {
   tags?: string[] | undefined;
 }
 
-export interface Page {
-  limit?: number | undefined;
-  offset?: number | undefined;
-}
+export type { PageOptions as Page } from './paging.js';
 
 /** A saved hosts file. `entries` (pgstore's addition) lets a rollback restore aliases and tags exactly. */
 export interface Snapshot {

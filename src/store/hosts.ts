@@ -5,6 +5,7 @@
 import { NotFoundError, ValidationError } from '../errors.js';
 import { guardHosts } from './host-errors.js';
 import type { HostEntry, HostSearch, Page } from './host-types.js';
+import { pageOf } from './paging.js';
 import type { Queryable } from './queryable.js';
 
 interface HostRow {
@@ -78,7 +79,7 @@ export function hosts(sql: Queryable) {
       const ip = likeSubstring(filter.ipPattern);
       const hostname = likeSubstring(filter.hostnamePattern);
       const tags = filter.tags && filter.tags.length > 0 ? JSON.stringify(filter.tags) : null;
-      const { limit, offset } = checkPage(page);
+      const { limit, offset } = pageOf(page);
       const rows = await guardHosts(
         () => sql<HostRow[]>`
           select ${columns} from hosts.hosts h
@@ -115,13 +116,6 @@ export function likeSubstring(text: string | undefined): string | null {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-function checkPage(page: Page): { limit: number | null; offset: number } {
-  const limit = page.limit ?? null;
-  const offset = page.offset ?? 0;
-  if (limit !== null && (!Number.isInteger(limit) || limit < 0)) throw new ValidationError('limit must be a whole number ≥ 0', { field: 'limit' });
-  if (!Number.isInteger(offset) || offset < 0) throw new ValidationError('offset must be a whole number ≥ 0', { field: 'offset' });
-  return { limit, offset };
-}
 
 function jsonArray(value: string[] | string | null): string[] {
   if (value === null) return [];

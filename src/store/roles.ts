@@ -5,7 +5,8 @@
 import { ForeignKeyError, NotFoundError, ValidationError } from '../errors.js';
 import { type ErrorContext, guard } from './map-error.js';
 import type { Queryable } from './queryable.js';
-import { type AssignedRole, isUuid, type Page, type PageOptions, pageBounds, type Role, ROLE_COLUMNS, USER_COLUMNS, type User } from './auth-types.js';
+import { type AssignedRole, isUuid, type Page, type PageOptions, USER_PAGES, type Role, ROLE_COLUMNS, USER_COLUMNS, type User } from './auth-types.js';
+import { pageOf } from './paging.js';
 
 const ctx: ErrorContext = {
   entity: 'role',
@@ -97,7 +98,7 @@ export function createRolesStore(sql: Queryable) {
     /** A page of the users holding a role, in creation order; NotFoundError for an unknown role. */
     usersWithRole: (roleName: string, options: PageOptions = {}): Promise<Page<User>> =>
       guard(ctx, async () => {
-        const { limit, offset } = pageBounds(options);
+        const { limit, offset } = pageOf(options, USER_PAGES);
         const [role] = await sql<{ id: number; total: number }[]>`
           select r.id, (select count(*)::int from auth.user_roles ur where ur.role_id = r.id) as total
           from auth.roles r where r.name = ${roleName}`;

@@ -7,6 +7,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import { guardHosts, HOSTS_CONTEXT } from './host-errors.js';
 import type { HostEntry, Page, RetentionPolicy, Snapshot, SnapshotMetadata } from './host-types.js';
 import type { Queryable } from './queryable.js';
+import { pageOf } from './paging.js';
 
 const CTX = { ...HOSTS_CONTEXT, entity: 'snapshot' };
 
@@ -60,10 +61,7 @@ export function snapshots(sql: Queryable) {
 
     /** Metadata of snapshots, newest first (by createdAt); all of them without a limit. */
     async listSnapshots(page: Page = {}): Promise<SnapshotMetadata[]> {
-      const limit = page.limit ?? null;
-      const offset = page.offset ?? 0;
-      if (limit !== null && (!Number.isInteger(limit) || limit < 0)) throw new ValidationError('limit must be a whole number ≥ 0', { field: 'limit' });
-      if (!Number.isInteger(offset) || offset < 0) throw new ValidationError('offset must be a whole number ≥ 0', { field: 'offset' });
+      const { limit, offset } = pageOf(page);
       const rows = await guard(
         () => sql<SnapshotRow[]>`
           select snapshot_id, created_at, entry_count, trigger, name, event_log_position::text

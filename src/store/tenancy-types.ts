@@ -8,12 +8,8 @@ import type { Queryable } from './queryable.js';
 /** A jsonb column: always an object (the schema checks it). */
 export type JsonObject = Record<string, unknown>;
 
-export interface Paging {
-  /** At most this many rows (no limit when absent). */
-  limit?: number;
-  /** Skip this many rows first. */
-  offset?: number;
-}
+/** Paging of tenancy lists (no limit when absent). */
+export type { PageOptions as Paging } from './paging.js';
 
 // ---- tenants
 
@@ -231,7 +227,3 @@ export function jsonb(sql: Queryable, value: JsonObject | null | undefined) {
   return value == null ? null : sql.json(value as JSONValue);
 }
 
-/** `limit`/`offset` as numbers postgres accepts (null = all). */
-export function pageOf(paging: Paging = {}): { limit: number | null; offset: number } {
-  return { limit: paging.limit ?? null, offset: paging.offset ?? 0 };
-}

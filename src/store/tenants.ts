@@ -5,7 +5,8 @@
 import { NotFoundError } from '../errors.js';
 import { type ErrorContext, guard } from './map-error.js';
 import type { Queryable } from './queryable.js';
-import { type NewTenant, type Paging, type Tenant, type TenantPatch, type TenantStatus, jsonb, pageOf, setList } from './tenancy-types.js';
+import { type NewTenant, type Paging, type Tenant, type TenantPatch, type TenantStatus, jsonb, setList } from './tenancy-types.js';
+import { pageOf } from './paging.js';
 
 const ctx: ErrorContext = {
   entity: 'tenant',

@@ -5,7 +5,8 @@
 import { NotFoundError, ValidationError } from '../errors.js';
 import { type ErrorContext, guard } from './map-error.js';
 import type { Queryable } from './queryable.js';
-import { isUuid, type Page, type PageOptions, pageBounds, USER_COLUMNS, type User, type UserStatus } from './auth-types.js';
+import { isUuid, type Page, type PageOptions, USER_PAGES, USER_COLUMNS, type User, type UserStatus } from './auth-types.js';
+import { pageOf } from './paging.js';
 
 const ctx: ErrorContext = { entity: 'user', uniqueFields: { users_email_key: 'email' } };
 
@@ -138,7 +139,7 @@ export function createUsersStore(sql: Queryable) {
      */
     list: (options: UserListOptions = {}): Promise<Page<User>> =>
       guard(ctx, async () => {
-        const { limit, offset } = pageBounds(options);
+        const { limit, offset } = pageOf(options, USER_PAGES);
         const search = options.search?.trim() ? options.search.trim() : null;
         const status = options.status ?? null;
         const filter = search

@@ -117,6 +117,9 @@ describe('tenants store', () => {
     expect((await stores.tenants.list({ status: 'disabled' })).map((t) => t.id)).toEqual(['pb']);
     const page = await stores.tenants.list({ limit: 1, offset: all.indexOf('pb') });
     expect(page.map((t) => t.id)).toEqual(['pb']);
+    // Bad paging is a ValidationError naming the field, as in every store (not a driver error).
+    await expect(stores.tenants.list({ limit: -1 })).rejects.toMatchObject({ name: 'ValidationError', field: 'limit' });
+    await expect(stores.users.list({ offset: 0.5 })).rejects.toBeInstanceOf(ValidationError);
   });
 
   it('is all or nothing inside a transaction', async () => {
