@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConcurrentWriteConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { type ErrorContext, guard } from './map-error.js';
+import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import { atomic, type Queryable } from './queryable.js';
 import type { AppKey, CreatedAppKey, KeyEnvironment, NewAppKey, RotatedAppKey, RotateOptions } from './tenancy-types.js';
 import { jsonb } from './tenancy-types.js';
@@ -64,16 +64,22 @@ export interface AppKeyListOptions {
   userId?: string;
 }
 
+/** The columns of the default view, with `lastUsed` as the expression for lastUsedAt. */
+export function appKeyColumns(lastUsed: string): string {
+  return `id, tenant_id as "tenantId", app_id as "appId", key_id as "keyId", prefix, name, environment,
+    scopes, user_id as "userId", metadata, expires_at as "expiresAt", ${lastUsed} as "lastUsedAt",
+    revoked_at as "revokedAt", rotated_from as "rotatedFrom",
+    case when revoked_at is not null then 'revoked' when expires_at <= now() then 'expired' else 'active' end as status,
+    created_at as "createdAt", updated_at as "updatedAt"`;
+}
+
 /** The API keys store on `sql` (a pool or a transaction). */
 export function createAppKeysStore(sql: Queryable) {
   // The default view: everything but the hash. Unqualified, over app_keys or a CTE of its rows.
   // Built once: a fragment made per call (a postgres.js Query, itself a Promise) cost ~20% of verify's throughput.
-  const cols = sql.unsafe(`
-    id, tenant_id as "tenantId", app_id as "appId", key_id as "keyId", prefix, name, environment,
-    scopes, user_id as "userId", metadata, expires_at as "expiresAt", last_used_at as "lastUsedAt",
-    revoked_at as "revokedAt", rotated_from as "rotatedFrom",
-    case when revoked_at is not null then 'revoked' when expires_at <= now() then 'expired' else 'active' end as status,
-    created_at as "createdAt", updated_at as "updatedAt"`);
+  const cols = sql.unsafe(appKeyColumns('last_used_at'));
+  // verify's view: lastUsedAt as just recorded, and the hash last (see verify).
+  const verifyCols = sql.unsafe(`${appKeyColumns('coalesce((select last_used_at from touched), k.last_used_at)')}, secret_hash as "secretHash"`);
   const key = (tenantId: string, appId: string, keyId: string) => `${tenantId}/${appId}/${keyId}`;
 
   async function getByKeyId(tenantId: string, appId: string, keyId: string): Promise<AppKey | null> {
@@ -123,28 +129,28 @@ export function createAppKeysStore(sql: Queryable) {
      * Looks the key up by the secret's hash and compares in constant time; records lastUsedAt
      * (at most once per LAST_USED_RESOLUTION_SECONDS).
      */
-    verify: (secret: string): Promise<AppKey | null> =>
-      guard(ctx, async () => {
-        if (typeof secret !== 'string' || secret === '') return null;
-        const hash = hashSecret(secret);
-        const [row] = await sql<(AppKey & { secretHash: Buffer; usable: boolean; touchedAt: Date | null })[]>`
-          with k as (
-            select a.*, (a.revoked_at is null and (a.expires_at is null or a.expires_at > now())
-                         and t.deleted_at is null) as usable
-              from tenancy.app_keys a join tenancy.tenants t on t.id = a.tenant_id
-             where a.secret_hash = ${hash}
-          ), touched as (
-            update tenancy.app_keys set last_used_at = now()
-             where id in (select id from k where usable)
-               and (last_used_at is null or last_used_at < now() - make_interval(secs => ${LAST_USED_RESOLUTION_SECONDS}))
-            returning last_used_at
-          )
-          select ${cols}, secret_hash as "secretHash", usable, (select last_used_at from touched) as "touchedAt" from k`;
-        if (!row) return null;
-        const { secretHash, usable, touchedAt, ...view } = row;
-        if (secretHash.length !== hash.length || !timingSafeEqual(secretHash, hash) || !usable) return null;
-        return { ...view, lastUsedAt: touchedAt ?? view.lastUsedAt };
-      }),
+    verify: mapErrors(ctx, async (secret: string): Promise<AppKey | null> => {
+      if (typeof secret !== 'string' || secret === '') return null;
+      const hash = hashSecret(secret);
+      const [row] = await sql<(AppKey & { secretHash: Buffer })[]>`
+        with k as (
+          select a.*, (a.revoked_at is null and (a.expires_at is null or a.expires_at > now())
+                       and t.deleted_at is null) as usable
+            from tenancy.app_keys a join tenancy.tenants t on t.id = a.tenant_id
+           where a.secret_hash = ${hash}
+        ), touched as (
+          update tenancy.app_keys set last_used_at = now()
+           where id in (select id from k where usable)
+             and (last_used_at is null or last_used_at < now() - make_interval(secs => ${LAST_USED_RESOLUTION_SECONDS}))
+          returning last_used_at
+        )
+        select ${verifyCols} from k where usable`;
+      if (!row) return null;
+      const matches = row.secretHash.length === hash.length && timingSafeEqual(row.secretHash, hash);
+      // The hash is the row's last property: deleting it keeps the object's shape fast.
+      delete (row as { secretHash?: Buffer }).secretHash;
+      return matches ? row : null;
+    }),
 
     /** The app's key with this public id, or null (a key of another tenant or app is null too). */
     getByKeyId: (tenantId: string, appId: string, keyId: string): Promise<AppKey | null> =>
@@ -166,63 +172,60 @@ export function createAppKeysStore(sql: Queryable) {
      * one key exactly one succeeds; the others get ConcurrentWriteConflictError (as does rotating
      * a revoked key). NotFoundError when missing.
      */
-    rotate: (tenantId: string, appId: string, keyId: string, options: RotateOptions = {}): Promise<RotatedAppKey> =>
-      guard(ctx, async () => {
-        try {
-          return await atomic(sql, async (tx) => {
-            // The row lock makes concurrent rotations queue here; the losers then see revoked_at set.
-            const [previous] = await tx<AppKey[]>`
-              update tenancy.app_keys set revoked_at = now()
-               where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} and revoked_at is null
-              returning ${cols}`;
-            if (!previous) {
-              const [exists] = await tx`
-                select 1 from tenancy.app_keys where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId}`;
-              if (!exists) throw new NotFoundError('app key', key(tenantId, appId, keyId));
-              throw new ConcurrentWriteConflictError(`app key ${keyId} was revoked or rotated already`, { expected: 'active', actual: 'revoked' });
-            }
-            const fresh = newSecret(previous.prefix);
-            const expiresAt =
-              options.expiresAt === undefined
-                ? tx`case when expires_at is null then null else now() + (expires_at - created_at) end`
-                : tx`${options.expiresAt}::timestamptz`;
-            const [created] = await tx<AppKey[]>`
-              insert into tenancy.app_keys
-                (tenant_id, app_id, key_id, prefix, secret_hash, name, environment, scopes, user_id, metadata, expires_at, rotated_from)
-              select tenant_id, app_id, ${fresh.keyId}, prefix, ${fresh.hash}, name, environment, scopes, user_id, metadata,
-                     ${expiresAt}, id
-                from tenancy.app_keys where id = ${previous.id}
-              returning ${cols}`;
-            return { key: created!, secret: fresh.secret, previous };
-          });
-        } catch (error) {
-          // Belt and braces: the unique successor index caught a second rotation.
-          if ((error as { constraint_name?: string }).constraint_name === 'app_keys_rotated_from_key') {
-            throw new ConcurrentWriteConflictError(`app key ${keyId} was rotated concurrently`, { expected: 'active', actual: 'revoked', cause: error });
+    rotate: mapErrors(ctx, async (tenantId: string, appId: string, keyId: string, options: RotateOptions = {}): Promise<RotatedAppKey> => {
+      try {
+        return await atomic(sql, async (tx) => {
+          // The row lock makes concurrent rotations queue here; the losers then see revoked_at set.
+          const [previous] = await tx<AppKey[]>`
+            update tenancy.app_keys set revoked_at = now()
+             where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} and revoked_at is null
+            returning ${cols}`;
+          if (!previous) {
+            const [exists] = await tx`
+              select 1 from tenancy.app_keys where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId}`;
+            if (!exists) throw new NotFoundError('app key', key(tenantId, appId, keyId));
+            throw new ConcurrentWriteConflictError(`app key ${keyId} was revoked or rotated already`, { expected: 'active', actual: 'revoked' });
           }
-          throw error;
+          const fresh = newSecret(previous.prefix);
+          const expiresAt =
+            options.expiresAt === undefined
+              ? tx`case when expires_at is null then null else now() + (expires_at - created_at) end`
+              : tx`${options.expiresAt}::timestamptz`;
+          const [created] = await tx<AppKey[]>`
+            insert into tenancy.app_keys
+              (tenant_id, app_id, key_id, prefix, secret_hash, name, environment, scopes, user_id, metadata, expires_at, rotated_from)
+            select tenant_id, app_id, ${fresh.keyId}, prefix, ${fresh.hash}, name, environment, scopes, user_id, metadata,
+                   ${expiresAt}, id
+              from tenancy.app_keys where id = ${previous.id}
+            returning ${cols}`;
+          return { key: created!, secret: fresh.secret, previous };
+        });
+      } catch (error) {
+        // Belt and braces: the unique successor index caught a second rotation.
+        if ((error as { constraint_name?: string }).constraint_name === 'app_keys_rotated_from_key') {
+          throw new ConcurrentWriteConflictError(`app key ${keyId} was rotated concurrently`, { expected: 'active', actual: 'revoked', cause: error });
         }
-      }),
+        throw error;
+      }
+    }),
 
     /** Revokes the key by its public id (a revoked key is returned unchanged); NotFoundError when missing. */
-    revoke: (tenantId: string, appId: string, keyId: string): Promise<AppKey> =>
-      guard(ctx, async () => {
-        const [row] = await sql<AppKey[]>`
-          update tenancy.app_keys set revoked_at = now()
-           where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} and revoked_at is null
-          returning ${cols}`;
-        const found = row ?? (await getByKeyId(tenantId, appId, keyId));
-        if (!found) throw new NotFoundError('app key', key(tenantId, appId, keyId));
-        return found;
-      }),
+    revoke: mapErrors(ctx, async (tenantId: string, appId: string, keyId: string): Promise<AppKey> => {
+      const [row] = await sql<AppKey[]>`
+        update tenancy.app_keys set revoked_at = now()
+         where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} and revoked_at is null
+        returning ${cols}`;
+      const found = row ?? (await getByKeyId(tenantId, appId, keyId));
+      if (!found) throw new NotFoundError('app key', key(tenantId, appId, keyId));
+      return found;
+    }),
 
     /** Deletes the key for good; NotFoundError when missing. */
-    delete: (tenantId: string, appId: string, keyId: string): Promise<void> =>
-      guard(ctx, async () => {
-        const rows = await sql`
-          delete from tenancy.app_keys where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} returning id`;
-        if (rows.length === 0) throw new NotFoundError('app key', key(tenantId, appId, keyId));
-      }),
+    delete: mapErrors(ctx, async (tenantId: string, appId: string, keyId: string): Promise<void> => {
+      const rows = await sql`
+        delete from tenancy.app_keys where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} returning id`;
+      if (rows.length === 0) throw new NotFoundError('app key', key(tenantId, appId, keyId));
+    }),
   };
 }
 

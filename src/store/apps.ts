@@ -3,7 +3,7 @@
  * tenant A is invisible through tenant B.
  */
 import { NotFoundError } from '../errors.js';
-import { type ErrorContext, guard } from './map-error.js';
+import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import type { Queryable } from './queryable.js';
 import { type App, type AppPatch, type AppStatus, type NewApp, type Paging, jsonb, setList } from './tenancy-types.js';
 import { pageOf } from './paging.js';
@@ -59,11 +59,10 @@ export function createAppsStore(sql: Queryable) {
     get: (tenantId: string, id: string): Promise<App | null> => guard(ctx, () => get(tenantId, id)),
 
     /** The tenant's app with this name, or null. */
-    getByName: (tenantId: string, name: string): Promise<App | null> =>
-      guard(ctx, async () => {
-        const [row] = await sql<App[]>`select ${cols()} from tenancy.apps where tenant_id = ${tenantId} and name = ${name}`;
-        return row ?? null;
-      }),
+    getByName: mapErrors(ctx, async (tenantId: string, name: string): Promise<App | null> => {
+      const [row] = await sql<App[]>`select ${cols()} from tenancy.apps where tenant_id = ${tenantId} and name = ${name}`;
+      return row ?? null;
+    }),
 
     /** The tenant's apps, oldest first, optionally of one type or status. */
     list,
@@ -72,30 +71,27 @@ export function createAppsStore(sql: Queryable) {
     listByType: (tenantId: string, type: string, paging: Paging = {}): Promise<App[]> => list(tenantId, { ...paging, type }),
 
     /** Changes the fields given; NotFoundError when missing, DuplicateError (name). */
-    update: (tenantId: string, id: string, patch: AppPatch): Promise<App> =>
-      guard(ctx, async () => {
-        const set = setList(sql, patch, PATCH_COLUMNS, JSON_FIELDS);
-        const [row] = set
-          ? await sql<App[]>`update tenancy.apps set ${set} where tenant_id = ${tenantId} and id = ${id} returning ${cols()}`
-          : [await get(tenantId, id)];
-        if (!row) throw new NotFoundError('app', `${tenantId}/${id}`);
-        return row;
-      }),
+    update: mapErrors(ctx, async (tenantId: string, id: string, patch: AppPatch): Promise<App> => {
+      const set = setList(sql, patch, PATCH_COLUMNS, JSON_FIELDS);
+      const [row] = set
+        ? await sql<App[]>`update tenancy.apps set ${set} where tenant_id = ${tenantId} and id = ${id} returning ${cols()}`
+        : [await get(tenantId, id)];
+      if (!row) throw new NotFoundError('app', `${tenantId}/${id}`);
+      return row;
+    }),
 
     /** Deletes the app with its branches, grants and keys; NotFoundError when missing. */
-    delete: (tenantId: string, id: string): Promise<void> =>
-      guard(ctx, async () => {
-        const rows = await sql`delete from tenancy.apps where tenant_id = ${tenantId} and id = ${id} returning id`;
-        if (rows.length === 0) throw new NotFoundError('app', `${tenantId}/${id}`);
-      }),
+    delete: mapErrors(ctx, async (tenantId: string, id: string): Promise<void> => {
+      const rows = await sql`delete from tenancy.apps where tenant_id = ${tenantId} and id = ${id} returning id`;
+      if (rows.length === 0) throw new NotFoundError('app', `${tenantId}/${id}`);
+    }),
 
     /** Whether the tenant has this app. */
-    exists: (tenantId: string, id: string): Promise<boolean> =>
-      guard(ctx, async () => {
-        const [row] = await sql<{ exists: boolean }[]>`
-          select exists (select 1 from tenancy.apps where tenant_id = ${tenantId} and id = ${id}) as exists`;
-        return row!.exists;
-      }),
+    exists: mapErrors(ctx, async (tenantId: string, id: string): Promise<boolean> => {
+      const [row] = await sql<{ exists: boolean }[]>`
+        select exists (select 1 from tenancy.apps where tenant_id = ${tenantId} and id = ${id}) as exists`;
+      return row!.exists;
+    }),
   };
 }
 

@@ -3,7 +3,7 @@
  * code is unique per app.
  */
 import { NotFoundError } from '../errors.js';
-import { type ErrorContext, guard } from './map-error.js';
+import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import type { Queryable } from './queryable.js';
 import { type Branch, type BranchPatch, type BranchStatus, type NewBranch, type Paging, jsonb, setList } from './tenancy-types.js';
 import { pageOf } from './paging.js';
@@ -74,12 +74,11 @@ export function createBranchesStore(sql: Queryable) {
     get: (tenantId: string, appId: string, id: string): Promise<Branch | null> => guard(ctx, () => get(tenantId, appId, id)),
 
     /** The app's branch with this code, or null. */
-    getByCode: (tenantId: string, appId: string, code: string): Promise<Branch | null> =>
-      guard(ctx, async () => {
-        const [row] = await sql<Branch[]>`
-          select ${cols()} from tenancy.branches where tenant_id = ${tenantId} and app_id = ${appId} and code = ${code}`;
-        return row ?? null;
-      }),
+    getByCode: mapErrors(ctx, async (tenantId: string, appId: string, code: string): Promise<Branch | null> => {
+      const [row] = await sql<Branch[]>`
+        select ${cols()} from tenancy.branches where tenant_id = ${tenantId} and app_id = ${appId} and code = ${code}`;
+      return row ?? null;
+    }),
 
     /** The app's branches by code, optionally of one type or status. */
     list,
@@ -89,35 +88,32 @@ export function createBranchesStore(sql: Queryable) {
       list(tenantId, appId, { ...paging, type }),
 
     /** Changes the fields given (null clears address/contact); NotFoundError when missing, DuplicateError (code). */
-    update: (tenantId: string, appId: string, id: string, patch: BranchPatch): Promise<Branch> =>
-      guard(ctx, async () => {
-        const set = setList(sql, patch, PATCH_COLUMNS, JSON_FIELDS);
-        const [row] = set
-          ? await sql<Branch[]>`
-              update tenancy.branches set ${set}
-               where tenant_id = ${tenantId} and app_id = ${appId} and id = ${id}
-              returning ${cols()}`
-          : [await get(tenantId, appId, id)];
-        if (!row) throw new NotFoundError('branch', key(tenantId, appId, id));
-        return row;
-      }),
+    update: mapErrors(ctx, async (tenantId: string, appId: string, id: string, patch: BranchPatch): Promise<Branch> => {
+      const set = setList(sql, patch, PATCH_COLUMNS, JSON_FIELDS);
+      const [row] = set
+        ? await sql<Branch[]>`
+            update tenancy.branches set ${set}
+             where tenant_id = ${tenantId} and app_id = ${appId} and id = ${id}
+            returning ${cols()}`
+        : [await get(tenantId, appId, id)];
+      if (!row) throw new NotFoundError('branch', key(tenantId, appId, id));
+      return row;
+    }),
 
     /** Deletes the branch; NotFoundError when missing. */
-    delete: (tenantId: string, appId: string, id: string): Promise<void> =>
-      guard(ctx, async () => {
-        const rows = await sql`
-          delete from tenancy.branches where tenant_id = ${tenantId} and app_id = ${appId} and id = ${id} returning id`;
-        if (rows.length === 0) throw new NotFoundError('branch', key(tenantId, appId, id));
-      }),
+    delete: mapErrors(ctx, async (tenantId: string, appId: string, id: string): Promise<void> => {
+      const rows = await sql`
+        delete from tenancy.branches where tenant_id = ${tenantId} and app_id = ${appId} and id = ${id} returning id`;
+      if (rows.length === 0) throw new NotFoundError('branch', key(tenantId, appId, id));
+    }),
 
     /** Whether the app has this branch. */
-    exists: (tenantId: string, appId: string, id: string): Promise<boolean> =>
-      guard(ctx, async () => {
-        const [row] = await sql<{ exists: boolean }[]>`
-          select exists (select 1 from tenancy.branches
-                          where tenant_id = ${tenantId} and app_id = ${appId} and id = ${id}) as exists`;
-        return row!.exists;
-      }),
+    exists: mapErrors(ctx, async (tenantId: string, appId: string, id: string): Promise<boolean> => {
+      const [row] = await sql<{ exists: boolean }[]>`
+        select exists (select 1 from tenancy.branches
+                        where tenant_id = ${tenantId} and app_id = ${appId} and id = ${id}) as exists`;
+      return row!.exists;
+    }),
   };
 }
 

@@ -4,7 +4,7 @@
  * parameters (which would hold the hash).
  */
 import { NotFoundError } from '../errors.js';
-import { type ErrorContext, guard } from './map-error.js';
+import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import {
   checkPassword,
   DEFAULT_SCRYPT_PARAMS,
@@ -119,25 +119,23 @@ export function createCredentialsStore(sql: Queryable, options: CredentialsOptio
       }),
 
     /** Removes a user's password (they sign in another way); NotFoundError when there is none. */
-    removePassword: (userId: string): Promise<void> =>
-      guard(ctx, async () => {
-        const rows = isUuid(userId) ? await sql`delete from auth.user_credentials where user_id = ${userId} returning 1` : [];
-        if (rows.length === 0) throw new NotFoundError('password credential', String(userId));
-      }),
+    removePassword: mapErrors(ctx, async (userId: string): Promise<void> => {
+      const rows = isUuid(userId) ? await sql`delete from auth.user_credentials where user_id = ${userId} returning 1` : [];
+      if (rows.length === 0) throw new NotFoundError('password credential', String(userId));
+    }),
 
     /** Whether the user has a password. */
     hasPassword: (userId: string): Promise<boolean> => guard(ctx, async () => (await storedHash(userId)) !== null),
 
     /** What is known about a user's password (algorithm, age, rehash due) without the hash; null when none. */
-    get: (userId: string): Promise<CredentialInfo | null> =>
-      guard(ctx, async () => {
-        if (!isUuid(userId)) return null;
-        const [row] = await sql<{ userId: string; hash: string; createdAt: Date; updatedAt: Date }[]>`
-          select user_id as "userId", password_hash as hash, created_at as "createdAt", updated_at as "updatedAt"
-          from auth.user_credentials where user_id = ${userId}`;
-        if (!row) return null;
-        return { userId: row.userId, algorithm: phcAlgorithm(row.hash) ?? 'unknown', needsRehash: needsRehash(row.hash, params), createdAt: row.createdAt, updatedAt: row.updatedAt };
-      }),
+    get: mapErrors(ctx, async (userId: string): Promise<CredentialInfo | null> => {
+      if (!isUuid(userId)) return null;
+      const [row] = await sql<{ userId: string; hash: string; createdAt: Date; updatedAt: Date }[]>`
+        select user_id as "userId", password_hash as hash, created_at as "createdAt", updated_at as "updatedAt"
+        from auth.user_credentials where user_id = ${userId}`;
+      if (!row) return null;
+      return { userId: row.userId, algorithm: phcAlgorithm(row.hash) ?? 'unknown', needsRehash: needsRehash(row.hash, params), createdAt: row.createdAt, updatedAt: row.updatedAt };
+    }),
   };
 }
 

@@ -102,6 +102,18 @@ function fieldOfCheck(constraint: string, table: string | undefined): string | u
   return parts.length > 1 ? parts.slice(1).join('_') : undefined;
 }
 
+/**
+ * A store method whose driver errors come out mapped. Each method is wrapped once, when its
+ * store is built: a fresh closure per call through one shared guard() cost a session lookup
+ * ~10% of its throughput at 16 clients (V8 no longer inlines the call).
+ */
+export function mapErrors<A extends unknown[], T>(ctx: ErrorContext, fn: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
+  return (...args) =>
+    fn(...args).then(undefined, (error: unknown) => {
+      throw mapDbError(error, ctx);
+    });
+}
+
 /** Runs a store operation, mapping driver errors. */
 export function guard<T>(ctx: ErrorContext, op: () => Promise<T>): Promise<T> {
   // A .then handler rather than async/await: one promise less per call on the hot paths.

@@ -3,7 +3,7 @@
  * username. Every row comes back joined with the user's email and name.
  */
 import { NotFoundError } from '../errors.js';
-import { type ErrorContext, guard } from './map-error.js';
+import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import type { Queryable } from './queryable.js';
 import { type Member, type MemberPatch, type MembershipStatus, type NewMember, type Paging, jsonb, setList } from './tenancy-types.js';
 import { pageOf } from './paging.js';
@@ -61,22 +61,20 @@ export function createMembershipsStore(sql: Queryable) {
     get: (tenantId: string, userId: string): Promise<Member | null> => guard(ctx, () => get(tenantId, userId)),
 
     /** The member with this username (case-insensitive), or null. */
-    getByUsername: (tenantId: string, username: string): Promise<Member | null> =>
-      guard(ctx, async () => {
-        const [row] = await sql<Member[]>`
-          select ${cols()} from tenancy.memberships m join auth.users u on u.id = m.user_id
-           where m.tenant_id = ${tenantId} and lower(m.username) = lower(${username})`;
-        return row ?? null;
-      }),
+    getByUsername: mapErrors(ctx, async (tenantId: string, username: string): Promise<Member | null> => {
+      const [row] = await sql<Member[]>`
+        select ${cols()} from tenancy.memberships m join auth.users u on u.id = m.user_id
+         where m.tenant_id = ${tenantId} and lower(m.username) = lower(${username})`;
+      return row ?? null;
+    }),
 
     /** The member whose user has this email (case-insensitive), or null. */
-    getByEmail: (tenantId: string, email: string): Promise<Member | null> =>
-      guard(ctx, async () => {
-        const [row] = await sql<Member[]>`
-          select ${cols()} from auth.users u join tenancy.memberships m on m.user_id = u.id
-           where lower(u.email) = lower(${email}) and m.tenant_id = ${tenantId}`;
-        return row ?? null;
-      }),
+    getByEmail: mapErrors(ctx, async (tenantId: string, email: string): Promise<Member | null> => {
+      const [row] = await sql<Member[]>`
+        select ${cols()} from auth.users u join tenancy.memberships m on m.user_id = u.id
+         where lower(u.email) = lower(${email}) and m.tenant_id = ${tenantId}`;
+      return row ?? null;
+    }),
 
     /** The tenant's members by username, optionally of one status. */
     list: (tenantId: string, options: MemberListOptions = {}): Promise<Member[]> =>
@@ -106,28 +104,26 @@ export function createMembershipsStore(sql: Queryable) {
       }),
 
     /** Changes username, status or metadata; NotFoundError when missing, DuplicateError (username). */
-    update: (tenantId: string, userId: string, patch: MemberPatch): Promise<Member> =>
-      guard(ctx, async () => {
-        const set = setList(sql, patch, PATCH_COLUMNS, ['metadata']);
-        const [row] = set
-          ? await sql<Member[]>`
-              with m as (
-                update tenancy.memberships set ${set}
-                 where tenant_id = ${tenantId} and user_id = ${userId}
-                returning *)
-              select ${cols()} from m join auth.users u on u.id = m.user_id`
-          : [await get(tenantId, userId)];
-        if (!row) throw new NotFoundError('membership', key(tenantId, userId));
-        return row;
-      }),
+    update: mapErrors(ctx, async (tenantId: string, userId: string, patch: MemberPatch): Promise<Member> => {
+      const set = setList(sql, patch, PATCH_COLUMNS, ['metadata']);
+      const [row] = set
+        ? await sql<Member[]>`
+            with m as (
+              update tenancy.memberships set ${set}
+               where tenant_id = ${tenantId} and user_id = ${userId}
+              returning *)
+            select ${cols()} from m join auth.users u on u.id = m.user_id`
+        : [await get(tenantId, userId)];
+      if (!row) throw new NotFoundError('membership', key(tenantId, userId));
+      return row;
+    }),
 
     /** Removes the user from the tenant, with their app grants and keys; NotFoundError when missing. */
-    remove: (tenantId: string, userId: string): Promise<void> =>
-      guard(ctx, async () => {
-        const rows = await sql`
-          delete from tenancy.memberships where tenant_id = ${tenantId} and user_id = ${userId} returning user_id`;
-        if (rows.length === 0) throw new NotFoundError('membership', key(tenantId, userId));
-      }),
+    remove: mapErrors(ctx, async (tenantId: string, userId: string): Promise<void> => {
+      const rows = await sql`
+        delete from tenancy.memberships where tenant_id = ${tenantId} and user_id = ${userId} returning user_id`;
+      if (rows.length === 0) throw new NotFoundError('membership', key(tenantId, userId));
+    }),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ForeignKeyError, NotFoundError } from '../errors.js';
-import { type ErrorContext, guard } from './map-error.js';
+import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import type { Queryable } from './queryable.js';
 import { checkTtl, isUuid, SESSION_COLUMNS, type Session } from './auth-types.js';
 
@@ -48,95 +48,86 @@ export function createSessionsStore(sql: Queryable) {
 
   return {
     /** Starts a session; returns the token (base64url, 256 random bits) once. */
-    create: (input: NewSession): Promise<CreatedSession> =>
-      guard(ctx, async () => {
-        const ttl = checkTtl('session', input.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS);
-        if (!isUuid(input.userId)) throw new ForeignKeyError('session: the user does not exist', { constraint: 'sessions_user_id_fkey' });
-        const token = randomBytes(32).toString('base64url');
-        const [row] = await sql<Session[]>`
-          insert into auth.sessions (token_hash, user_id, user_agent, ip_address, expires_at, last_seen_at)
-          values (${tokenHash(token)!}, ${input.userId}, ${input.userAgent ?? null}, ${input.ipAddress ?? null},
-                  now() + make_interval(secs => ${ttl}), now())
-          returning ${cols}`;
-        return { token, session: row! };
-      }),
+    create: mapErrors(ctx, async (input: NewSession): Promise<CreatedSession> => {
+      const ttl = checkTtl('session', input.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS);
+      if (!isUuid(input.userId)) throw new ForeignKeyError('session: the user does not exist', { constraint: 'sessions_user_id_fkey' });
+      const token = randomBytes(32).toString('base64url');
+      const [row] = await sql<Session[]>`
+        insert into auth.sessions (token_hash, user_id, user_agent, ip_address, expires_at, last_seen_at)
+        values (${tokenHash(token)!}, ${input.userId}, ${input.userAgent ?? null}, ${input.ipAddress ?? null},
+                now() + make_interval(secs => ${ttl}), now())
+        returning ${cols}`;
+      return { token, session: row! };
+    }),
 
     /** The live session of a token, or null when it is missing, malformed or expired. */
-    get: (token: string): Promise<Session | null> =>
-      guard(ctx, async () => {
-        const hash = tokenHash(token);
-        if (!hash) return null;
-        const [row] = await sql<Session[]>`select ${cols} from auth.sessions where token_hash = ${hash} and expires_at > now()`;
-        return row ?? null;
-      }),
+    get: mapErrors(ctx, async (token: string): Promise<Session | null> => {
+      const hash = tokenHash(token);
+      if (!hash) return null;
+      const [row] = await sql<Session[]>`select ${cols} from auth.sessions where token_hash = ${hash} and expires_at > now()`;
+      return row ?? null;
+    }),
 
     /** A session by its id (not its token), expired or not; null when missing or malformed. */
-    getById: (id: string): Promise<Session | null> =>
-      guard(ctx, async () => {
-        if (!isUuid(id)) return null;
-        const [row] = await sql<Session[]>`select ${cols} from auth.sessions where id = ${id}`;
-        return row ?? null;
-      }),
+    getById: mapErrors(ctx, async (id: string): Promise<Session | null> => {
+      if (!isUuid(id)) return null;
+      const [row] = await sql<Session[]>`select ${cols} from auth.sessions where id = ${id}`;
+      return row ?? null;
+    }),
 
     /** The live sessions of a user, newest first. */
-    listForUser: (userId: string): Promise<Session[]> =>
-      guard(ctx, async () => {
-        if (!isUuid(userId)) return [];
-        const rows = await sql<Session[]>`
-          select ${cols} from auth.sessions where user_id = ${userId} and expires_at > now() order by id desc`;
-        return [...rows];
-      }),
+    listForUser: mapErrors(ctx, async (userId: string): Promise<Session[]> => {
+      if (!isUuid(userId)) return [];
+      const rows = await sql<Session[]>`
+        select ${cols} from auth.sessions where user_id = ${userId} and expires_at > now() order by id desc`;
+      return [...rows];
+    }),
 
     /**
      * Pushes a live session's expiry to at least now + ttl (never shortens it) and records
      * activity; NotFoundError when the token is unknown or expired.
      */
-    extend: (token: string, ttlSeconds: number = DEFAULT_SESSION_TTL_SECONDS): Promise<Session> =>
-      guard(ctx, async () => {
-        const ttl = checkTtl('session', ttlSeconds);
-        const hash = tokenHash(token);
-        if (!hash) throw notFound();
-        const [row] = await sql<Session[]>`
-          update auth.sessions
-          set expires_at = greatest(expires_at, now() + make_interval(secs => ${ttl})), last_seen_at = now()
-          where token_hash = ${hash} and expires_at > now()
-          returning ${cols}`;
-        if (!row) throw notFound();
-        return row;
-      }),
+    extend: mapErrors(ctx, async (token: string, ttlSeconds: number = DEFAULT_SESSION_TTL_SECONDS): Promise<Session> => {
+      const ttl = checkTtl('session', ttlSeconds);
+      const hash = tokenHash(token);
+      if (!hash) throw notFound();
+      const [row] = await sql<Session[]>`
+        update auth.sessions
+        set expires_at = greatest(expires_at, now() + make_interval(secs => ${ttl})), last_seen_at = now()
+        where token_hash = ${hash} and expires_at > now()
+        returning ${cols}`;
+      if (!row) throw notFound();
+      return row;
+    }),
 
     /** Ends the session of a token (sign-out); NotFoundError when there is none. */
-    delete: (token: string): Promise<void> =>
-      guard(ctx, async () => {
-        const hash = tokenHash(token);
-        const rows = hash ? await sql`delete from auth.sessions where token_hash = ${hash} returning 1` : [];
-        if (rows.length === 0) throw notFound();
-      }),
+    delete: mapErrors(ctx, async (token: string): Promise<void> => {
+      const hash = tokenHash(token);
+      const rows = hash ? await sql`delete from auth.sessions where token_hash = ${hash} returning 1` : [];
+      if (rows.length === 0) throw notFound();
+    }),
 
     /** Ends a session by its id; NotFoundError when there is none. */
-    deleteById: (id: string): Promise<void> =>
-      guard(ctx, async () => {
-        const rows = isUuid(id) ? await sql`delete from auth.sessions where id = ${id} returning 1` : [];
-        if (rows.length === 0) throw new NotFoundError('session', String(id));
-      }),
+    deleteById: mapErrors(ctx, async (id: string): Promise<void> => {
+      const rows = isUuid(id) ? await sql`delete from auth.sessions where id = ${id} returning 1` : [];
+      if (rows.length === 0) throw new NotFoundError('session', String(id));
+    }),
 
     /** Ends every session of a user (optionally keeping one); returns how many ended. */
-    deleteForUser: (userId: string, options: { exceptId?: string } = {}): Promise<number> =>
-      guard(ctx, async () => {
-        if (!isUuid(userId)) return 0;
-        const except = isUuid(options.exceptId) ? options.exceptId : null;
-        const rows = await sql`
-          delete from auth.sessions where user_id = ${userId} and (${except}::uuid is null or id <> ${except}::uuid) returning 1`;
-        return rows.length;
-      }),
+    deleteForUser: mapErrors(ctx, async (userId: string, options: { exceptId?: string } = {}): Promise<number> => {
+      if (!isUuid(userId)) return 0;
+      const except = isUuid(options.exceptId) ? options.exceptId : null;
+      const rows = await sql`
+        delete from auth.sessions where user_id = ${userId} and (${except}::uuid is null or id <> ${except}::uuid) returning 1`;
+      return rows.length;
+    }),
 
     /** Deletes expired sessions; returns how many. */
-    cleanupExpired: (): Promise<number> =>
-      guard(ctx, async () => {
-        const [row] = await sql<{ n: number }[]>`
-          with gone as (delete from auth.sessions where expires_at <= now() returning 1) select count(*)::int as n from gone`;
-        return row?.n ?? 0;
-      }),
+    cleanupExpired: mapErrors(ctx, async (): Promise<number> => {
+      const [row] = await sql<{ n: number }[]>`
+        with gone as (delete from auth.sessions where expires_at <= now() returning 1) select count(*)::int as n from gone`;
+      return row?.n ?? 0;
+    }),
   };
 }
 

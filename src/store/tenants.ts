@@ -3,7 +3,7 @@
  * of get, getByName, exists and list unless `includeDeleted` is asked; its name may be reused.
  */
 import { NotFoundError } from '../errors.js';
-import { type ErrorContext, guard } from './map-error.js';
+import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import type { Queryable } from './queryable.js';
 import { type NewTenant, type Paging, type Tenant, type TenantPatch, type TenantStatus, jsonb, setList } from './tenancy-types.js';
 import { pageOf } from './paging.js';
@@ -40,85 +40,77 @@ export function createTenantsStore(sql: Queryable) {
 
   return {
     /** Creates a tenant; DuplicateError on `id` or on `name` (case-insensitive, among live tenants). */
-    create: (input: NewTenant): Promise<Tenant> =>
-      guard(ctx, async () => {
-        const [row] = await sql<Tenant[]>`
-          insert into tenancy.tenants (id, name, domain, status, settings, metadata)
-          values (${input.id}, ${input.name}, ${input.domain ?? null}, ${input.status ?? 'active'},
-                  ${jsonb(sql, input.settings ?? {})}, ${jsonb(sql, input.metadata ?? {})})
-          returning ${cols()}`;
-        return row!;
-      }),
+    create: mapErrors(ctx, async (input: NewTenant): Promise<Tenant> => {
+      const [row] = await sql<Tenant[]>`
+        insert into tenancy.tenants (id, name, domain, status, settings, metadata)
+        values (${input.id}, ${input.name}, ${input.domain ?? null}, ${input.status ?? 'active'},
+                ${jsonb(sql, input.settings ?? {})}, ${jsonb(sql, input.metadata ?? {})})
+        returning ${cols()}`;
+      return row!;
+    }),
 
     /** The tenant, or null (also null when soft-deleted, unless includeDeleted). */
     get: (id: string, options: TenantVisibility = {}): Promise<Tenant | null> => guard(ctx, () => get(id, options)),
 
     /** The live tenant with this name (case-insensitive), or null. */
-    getByName: (name: string): Promise<Tenant | null> =>
-      guard(ctx, async () => {
-        const [row] = await sql<Tenant[]>`
-          select ${cols()} from tenancy.tenants where lower(name) = lower(${name}) and deleted_at is null`;
-        return row ?? null;
-      }),
+    getByName: mapErrors(ctx, async (name: string): Promise<Tenant | null> => {
+      const [row] = await sql<Tenant[]>`
+        select ${cols()} from tenancy.tenants where lower(name) = lower(${name}) and deleted_at is null`;
+      return row ?? null;
+    }),
 
     /** Changes the fields given (null clears `domain`); NotFoundError when missing or soft-deleted. */
-    update: (id: string, patch: TenantPatch): Promise<Tenant> =>
-      guard(ctx, async () => {
-        const set = setList(sql, patch, PATCH_COLUMNS, JSON_FIELDS);
-        const [row] = set
-          ? await sql<Tenant[]>`update tenancy.tenants set ${set} where id = ${id} and deleted_at is null returning ${cols()}`
-          : [await get(id)];
-        if (!row) throw new NotFoundError('tenant', id);
-        return row;
-      }),
+    update: mapErrors(ctx, async (id: string, patch: TenantPatch): Promise<Tenant> => {
+      const set = setList(sql, patch, PATCH_COLUMNS, JSON_FIELDS);
+      const [row] = set
+        ? await sql<Tenant[]>`update tenancy.tenants set ${set} where id = ${id} and deleted_at is null returning ${cols()}`
+        : [await get(id)];
+      if (!row) throw new NotFoundError('tenant', id);
+      return row;
+    }),
 
     /** Soft-deletes (sets deletedAt); a tenant deleted already is returned unchanged. NotFoundError when missing. */
-    softDelete: (id: string): Promise<Tenant> =>
-      guard(ctx, async () => {
-        const [row] = await sql<Tenant[]>`
-          update tenancy.tenants set deleted_at = now() where id = ${id} and deleted_at is null returning ${cols()}`;
-        const tenant = row ?? (await get(id, { includeDeleted: true }));
-        if (!tenant) throw new NotFoundError('tenant', id);
-        return tenant;
-      }),
+    softDelete: mapErrors(ctx, async (id: string): Promise<Tenant> => {
+      const [row] = await sql<Tenant[]>`
+        update tenancy.tenants set deleted_at = now() where id = ${id} and deleted_at is null returning ${cols()}`;
+      const tenant = row ?? (await get(id, { includeDeleted: true }));
+      if (!tenant) throw new NotFoundError('tenant', id);
+      return tenant;
+    }),
 
     /** Undoes softDelete; a live tenant is returned unchanged. DuplicateError (name) when a live tenant took the name. */
-    restore: (id: string): Promise<Tenant> =>
-      guard(ctx, async () => {
-        const [row] = await sql<Tenant[]>`
-          update tenancy.tenants set deleted_at = null where id = ${id} and deleted_at is not null returning ${cols()}`;
-        const tenant = row ?? (await get(id));
-        if (!tenant) throw new NotFoundError('tenant', id);
-        return tenant;
-      }),
+    restore: mapErrors(ctx, async (id: string): Promise<Tenant> => {
+      const [row] = await sql<Tenant[]>`
+        update tenancy.tenants set deleted_at = null where id = ${id} and deleted_at is not null returning ${cols()}`;
+      const tenant = row ?? (await get(id));
+      if (!tenant) throw new NotFoundError('tenant', id);
+      return tenant;
+    }),
 
     /** Deletes for good, with its apps, branches, memberships, grants and keys. NotFoundError when missing. */
-    delete: (id: string): Promise<void> =>
-      guard(ctx, async () => {
-        const rows = await sql`delete from tenancy.tenants where id = ${id} returning id`;
-        if (rows.length === 0) throw new NotFoundError('tenant', id);
-      }),
+    delete: mapErrors(ctx, async (id: string): Promise<void> => {
+      const rows = await sql`delete from tenancy.tenants where id = ${id} returning id`;
+      if (rows.length === 0) throw new NotFoundError('tenant', id);
+    }),
 
     /** Tenants, oldest first; soft-deleted ones only with includeDeleted. */
-    list: (options: TenantListOptions = {}): Promise<Tenant[]> =>
-      guard(ctx, async () => {
-        const { limit, offset } = pageOf(options);
-        return sql<Tenant[]>`
-          select ${cols()} from tenancy.tenants
-           where (${options.includeDeleted ?? false} or deleted_at is null)
-             and (${options.status ?? null}::text is null or status = ${options.status ?? null})
-           order by created_at, id
-           limit ${limit} offset ${offset}`;
-      }),
+    list: mapErrors(ctx, async (options: TenantListOptions = {}): Promise<Tenant[]> => {
+      const { limit, offset } = pageOf(options);
+      return sql<Tenant[]>`
+        select ${cols()} from tenancy.tenants
+         where (${options.includeDeleted ?? false} or deleted_at is null)
+           and (${options.status ?? null}::text is null or status = ${options.status ?? null})
+         order by created_at, id
+         limit ${limit} offset ${offset}`;
+    }),
 
     /** Whether the tenant exists (soft-deleted ones count only with includeDeleted). */
-    exists: (id: string, options: TenantVisibility = {}): Promise<boolean> =>
-      guard(ctx, async () => {
-        const [row] = await sql<{ exists: boolean }[]>`
-          select exists (select 1 from tenancy.tenants
-                          where id = ${id} and (${options.includeDeleted ?? false} or deleted_at is null)) as exists`;
-        return row!.exists;
-      }),
+    exists: mapErrors(ctx, async (id: string, options: TenantVisibility = {}): Promise<boolean> => {
+      const [row] = await sql<{ exists: boolean }[]>`
+        select exists (select 1 from tenancy.tenants
+                        where id = ${id} and (${options.includeDeleted ?? false} or deleted_at is null)) as exists`;
+      return row!.exists;
+    }),
   };
 }
 

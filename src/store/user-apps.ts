@@ -3,7 +3,7 @@
  * 'active' (idempotent; it reactivates a revoked grant), a revoke an update to 'revoked'.
  */
 import { NotFoundError } from '../errors.js';
-import { type ErrorContext, guard } from './map-error.js';
+import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import type { Queryable } from './queryable.js';
 import type { UserApp } from './tenancy-types.js';
 
@@ -50,31 +50,29 @@ export function createUserAppsStore(sql: Queryable) {
       ),
 
     /** Withdraws the grant (a revoked grant is returned unchanged); NotFoundError when there is none. */
-    revoke: (tenantId: string, appId: string, userId: string): Promise<UserApp> =>
-      guard(ctx, async () => {
-        const [row] = await sql<UserApp[]>`
-          update tenancy.user_apps set status = 'revoked', revoked_at = now()
-           where tenant_id = ${tenantId} and app_id = ${appId} and user_id = ${userId} and status = 'active'
-          returning ${cols()}`;
-        if (row) return row;
-        const [existing] = await sql<UserApp[]>`
-          select ${cols()} from tenancy.user_apps
-           where tenant_id = ${tenantId} and app_id = ${appId} and user_id = ${userId}`;
-        if (!existing) throw new NotFoundError('app access', key(tenantId, appId, userId));
-        return existing;
-      }),
+    revoke: mapErrors(ctx, async (tenantId: string, appId: string, userId: string): Promise<UserApp> => {
+      const [row] = await sql<UserApp[]>`
+        update tenancy.user_apps set status = 'revoked', revoked_at = now()
+         where tenant_id = ${tenantId} and app_id = ${appId} and user_id = ${userId} and status = 'active'
+        returning ${cols()}`;
+      if (row) return row;
+      const [existing] = await sql<UserApp[]>`
+        select ${cols()} from tenancy.user_apps
+         where tenant_id = ${tenantId} and app_id = ${appId} and user_id = ${userId}`;
+      if (!existing) throw new NotFoundError('app access', key(tenantId, appId, userId));
+      return existing;
+    }),
 
     /** Whether the user may use the app: an active grant and an active membership. */
-    hasAccess: (tenantId: string, appId: string, userId: string): Promise<boolean> =>
-      guard(ctx, async () => {
-        const [row] = await sql<{ exists: boolean }[]>`
-          select exists (
-            select 1 from tenancy.user_apps ua
-              join tenancy.memberships m on m.tenant_id = ua.tenant_id and m.user_id = ua.user_id
-             where ua.tenant_id = ${tenantId} and ua.app_id = ${appId} and ua.user_id = ${userId}
-               and ua.status = 'active' and m.status = 'active') as exists`;
-        return row!.exists;
-      }),
+    hasAccess: mapErrors(ctx, async (tenantId: string, appId: string, userId: string): Promise<boolean> => {
+      const [row] = await sql<{ exists: boolean }[]>`
+        select exists (
+          select 1 from tenancy.user_apps ua
+            join tenancy.memberships m on m.tenant_id = ua.tenant_id and m.user_id = ua.user_id
+           where ua.tenant_id = ${tenantId} and ua.app_id = ${appId} and ua.user_id = ${userId}
+             and ua.status = 'active' and m.status = 'active') as exists`;
+      return row!.exists;
+    }),
 
     /** The member's grants, by app id. */
     listUserApps: (tenantId: string, userId: string, options: UserAppListOptions = {}): Promise<UserApp[]> =>

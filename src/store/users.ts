@@ -3,7 +3,7 @@
  * name and email. Deleting a user cascades to everything that is only theirs.
  */
 import { NotFoundError, ValidationError } from '../errors.js';
-import { type ErrorContext, guard } from './map-error.js';
+import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import type { Queryable } from './queryable.js';
 import { isUuid, type Page, type PageOptions, USER_PAGES, USER_COLUMNS, type User, type UserStatus } from './auth-types.js';
 import { pageOf } from './paging.js';
@@ -71,12 +71,11 @@ export function createUsersStore(sql: Queryable) {
     create: (input: NewUser): Promise<User> => guard(ctx, async () => (await insert(input, false))!),
 
     /** The user with this id, or null (also for a malformed id). */
-    get: (id: string): Promise<User | null> =>
-      guard(ctx, async () => {
-        if (!isUuid(id)) return null;
-        const [row] = await sql<User[]>`select ${cols} from auth.users u where u.id = ${id}`;
-        return row ?? null;
-      }),
+    get: mapErrors(ctx, async (id: string): Promise<User | null> => {
+      if (!isUuid(id)) return null;
+      const [row] = await sql<User[]>`select ${cols} from auth.users u where u.id = ${id}`;
+      return row ?? null;
+    }),
 
     /** The user with this email, compared case-insensitively, or null. */
     getByEmail: (email: string): Promise<User | null> => guard(ctx, async () => (typeof email === 'string' ? byEmail(email) : null)),
@@ -86,97 +85,92 @@ export function createUsersStore(sql: Queryable) {
      * make one user (insert ... on conflict do nothing waits for a competing insert to commit,
      * then the select in a new statement sees its row) and all return its id.
      */
-    getOrCreateByEmail: (email: string, defaults: Omit<NewUser, 'email'> = {}): Promise<GetOrCreateResult> =>
-      guard(ctx, async () => {
-        for (let attempt = 0; attempt < 5; attempt++) {
-          const created = await insert({ ...defaults, email }, true);
-          if (created) return { user: created, created: true };
-          const existing = await byEmail(email);
-          if (existing) return { user: existing, created: false };
-          // The competing row was deleted between our two statements: try again.
-        }
-        throw new ValidationError(`user: ${email} is being created and deleted concurrently`, { field: 'email' });
-      }),
+    getOrCreateByEmail: mapErrors(ctx, async (email: string, defaults: Omit<NewUser, 'email'> = {}): Promise<GetOrCreateResult> => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const created = await insert({ ...defaults, email }, true);
+        if (created) return { user: created, created: true };
+        const existing = await byEmail(email);
+        if (existing) return { user: existing, created: false };
+        // The competing row was deleted between our two statements: try again.
+      }
+      throw new ValidationError(`user: ${email} is being created and deleted concurrently`, { field: 'email' });
+    }),
 
     /** Changes email, name or status; NotFoundError when the user does not exist. */
-    update: (id: string, patch: UserPatch): Promise<User> =>
-      guard(ctx, async () => {
-        if (!isUuid(id)) throw new NotFoundError('user', String(id));
-        if (patch.email !== undefined && typeof patch.email !== 'string') throw new ValidationError('user: email must be a string', { field: 'email' });
-        const email = patch.email === undefined ? null : patch.email.trim();
-        // A new address is unverified: its timestamp is cleared and the email-verified role,
-        // which markEmailVerified granted for the old address, goes with it.
-        const [row] = await sql<User[]>`
-          with changed as (
-            update auth.users u set
-              email = coalesce(${email}, u.email),
-              name = ${'name' in patch ? sql`${patch.name ?? null}` : sql`u.name`},
-              status = coalesce(${patch.status ?? null}, u.status),
-              email_verified_at = case when lower(coalesce(${email}, u.email)) = lower(u.email) then u.email_verified_at end
-            where u.id = ${id}
-            returning ${cols}
-          ), unverified as (
-            delete from auth.user_roles ur
-             using auth.roles r, changed c
-             where r.id = ur.role_id and r.name = 'email-verified' and ur.user_id = c.id and c."emailVerifiedAt" is null
-          )
-          select * from changed`;
-        if (!row) throw new NotFoundError('user', id);
-        return row;
-      }),
+    update: mapErrors(ctx, async (id: string, patch: UserPatch): Promise<User> => {
+      if (!isUuid(id)) throw new NotFoundError('user', String(id));
+      if (patch.email !== undefined && typeof patch.email !== 'string') throw new ValidationError('user: email must be a string', { field: 'email' });
+      const email = patch.email === undefined ? null : patch.email.trim();
+      // A new address is unverified: its timestamp is cleared and the email-verified role,
+      // which markEmailVerified granted for the old address, goes with it.
+      const [row] = await sql<User[]>`
+        with changed as (
+          update auth.users u set
+            email = coalesce(${email}, u.email),
+            name = ${'name' in patch ? sql`${patch.name ?? null}` : sql`u.name`},
+            status = coalesce(${patch.status ?? null}, u.status),
+            email_verified_at = case when lower(coalesce(${email}, u.email)) = lower(u.email) then u.email_verified_at end
+          where u.id = ${id}
+          returning ${cols}
+        ), unverified as (
+          delete from auth.user_roles ur
+           using auth.roles r, changed c
+           where r.id = ur.role_id and r.name = 'email-verified' and ur.user_id = c.id and c."emailVerifiedAt" is null
+        )
+        select * from changed`;
+      if (!row) throw new NotFoundError('user', id);
+      return row;
+    }),
 
     /** Deletes a user and, by cascade, their credentials, logins, sessions, profile and roles. */
-    delete: (id: string): Promise<void> =>
-      guard(ctx, async () => {
-        const rows = isUuid(id) ? await sql`delete from auth.users where id = ${id} returning 1` : [];
-        if (rows.length === 0) throw new NotFoundError('user', String(id));
-      }),
+    delete: mapErrors(ctx, async (id: string): Promise<void> => {
+      const rows = isUuid(id) ? await sql`delete from auth.users where id = ${id} returning 1` : [];
+      if (rows.length === 0) throw new NotFoundError('user', String(id));
+    }),
 
     /**
      * A page of users in a stable order (creation order; with a search, best matches first).
      * The search matches whole words (full-text index) or any fragment of the name or email
      * (trigram indexes).
      */
-    list: (options: UserListOptions = {}): Promise<Page<User>> =>
-      guard(ctx, async () => {
-        const { limit, offset } = pageOf(options, USER_PAGES);
-        const search = options.search?.trim() ? options.search.trim() : null;
-        const status = options.status ?? null;
-        const filter = search
-          ? sql`(u.search_vector @@ websearch_to_tsquery('simple', ${search})
-                 or lower(u.email) like ${'%' + likeEscape(search.toLowerCase()) + '%'}
-                 or lower(u.name) like ${'%' + likeEscape(search.toLowerCase()) + '%'})`
-          : sql`true`;
-        const order = search
-          ? sql`(lower(u.email) = ${search.toLowerCase()}) desc,
-                ts_rank(u.search_vector, websearch_to_tsquery('simple', ${search})) desc, u.id`
-          : sql`u.id`;
-        const where = sql`where ${filter} and (${status}::text is null or u.status = ${status})`;
-        const items = await sql<User[]>`select ${cols} from auth.users u ${where} order by ${order} limit ${limit} offset ${offset}`;
-        const [count] = await sql<{ total: number }[]>`select count(*)::int as total from auth.users u ${where}`;
-        return { items: [...items], total: count?.total ?? 0, limit, offset };
-      }),
+    list: mapErrors(ctx, async (options: UserListOptions = {}): Promise<Page<User>> => {
+      const { limit, offset } = pageOf(options, USER_PAGES);
+      const search = options.search?.trim() ? options.search.trim() : null;
+      const status = options.status ?? null;
+      const filter = search
+        ? sql`(u.search_vector @@ websearch_to_tsquery('simple', ${search})
+               or lower(u.email) like ${'%' + likeEscape(search.toLowerCase()) + '%'}
+               or lower(u.name) like ${'%' + likeEscape(search.toLowerCase()) + '%'})`
+        : sql`true`;
+      const order = search
+        ? sql`(lower(u.email) = ${search.toLowerCase()}) desc,
+              ts_rank(u.search_vector, websearch_to_tsquery('simple', ${search})) desc, u.id`
+        : sql`u.id`;
+      const where = sql`where ${filter} and (${status}::text is null or u.status = ${status})`;
+      const items = await sql<User[]>`select ${cols} from auth.users u ${where} order by ${order} limit ${limit} offset ${offset}`;
+      const [count] = await sql<{ total: number }[]>`select count(*)::int as total from auth.users u ${where}`;
+      return { items: [...items], total: count?.total ?? 0, limit, offset };
+    }),
 
     /**
      * Records that the email address is verified (the first time counts) and grants the
      * built-in 'email-verified' role; NotFoundError when the user does not exist.
      */
-    markEmailVerified: (id: string): Promise<User> =>
-      guard(ctx, async () => {
-        if (!isUuid(id)) throw new NotFoundError('user', String(id));
-        const [row] = await sql<User[]>`
-          with u as (
-            update auth.users set email_verified_at = coalesce(email_verified_at, now())
-            where id = ${id} returning *
-          ), granted as (
-            insert into auth.user_roles (user_id, role_id)
-            select u.id, r.id from u, auth.roles r where r.name = 'email-verified'
-            on conflict do nothing
-          )
-          select ${cols} from u`;
-        if (!row) throw new NotFoundError('user', id);
-        return row;
-      }),
+    markEmailVerified: mapErrors(ctx, async (id: string): Promise<User> => {
+      if (!isUuid(id)) throw new NotFoundError('user', String(id));
+      const [row] = await sql<User[]>`
+        with u as (
+          update auth.users set email_verified_at = coalesce(email_verified_at, now())
+          where id = ${id} returning *
+        ), granted as (
+          insert into auth.user_roles (user_id, role_id)
+          select u.id, r.id from u, auth.roles r where r.name = 'email-verified'
+          on conflict do nothing
+        )
+        select ${cols} from u`;
+      if (!row) throw new NotFoundError('user', id);
+      return row;
+    }),
   };
 }
 

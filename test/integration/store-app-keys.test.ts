@@ -58,7 +58,10 @@ describe('appKeys store: create and verify', () => {
 
   it('verify returns the key for its secret and null for anything else', async () => {
     const { key, secret } = await stores.appKeys.create({ tenantId: 'a', appId: 'api' });
-    expect((await stores.appKeys.verify(secret))?.keyId).toBe(key.keyId);
+    const verified = await stores.appKeys.verify(secret);
+    // The same view as every other read (the hash never leaves the store), lastUsedAt just set.
+    expect(verified).toEqual({ ...key, lastUsedAt: expect.any(Date) });
+    expect(Object.keys(verified!)).toEqual(Object.keys(key));
     expect(await stores.appKeys.verify(`${secret.slice(0, -1)}x`)).toBeNull();
     expect(await stores.appKeys.verify('')).toBeNull();
     expect(await stores.appKeys.verify('pk_live_')).toBeNull();
