@@ -14,7 +14,8 @@
  * 3. getById: median of single lookups. Target: ≤ 1 ms (baseline: the seed query for one id).
  * 4. import: `pgstore hosts import` of a 100,000-line hosts file into an empty hosts table.
  *    Target: ≥ 50,000 lines/s, i.e. ≤ 2 s (baseline: psql \copy of the same file into an
- *    unindexed one-column table, the I/O floor).
+ *    unindexed one-column table, the I/O floor). Also timed, the server's floor: psql loading
+ *    the rows the import wrote (events, streams, projection) as its bulk path does.
  *
  * Usage: node scripts/bench/hosts.js [--runs N] [--warmup N]   (defaults: 5 runs, 1 warm-up)
  */
@@ -130,6 +131,35 @@ async function load(sql, log) {
   if (Number(live) !== LIVE || events !== CREATED + CHANGES + (CREATED - LIVE)) throw new Error(`unexpected data: ${events} events, ${live} live`);
 }
 
+/**
+ * The server's share of a bulk import, as psql statements: the import's rows from files into
+ * the hosts tables in one transaction, triggers off, the keys and indexes of host_events and
+ * hosts dropped first and built after (what pgstore's bulk path does). Definitions come from
+ * the catalog, so they follow the migrations.
+ */
+async function bulkLoadScript(connect, url) {
+  const db = await connect({ databaseUrl: url, env: {}, max: 1 });
+  try {
+    const keys = await db.sql.unsafe(`select conrelid::regclass::text as tbl, quote_ident(conname) as name, pg_get_constraintdef(oid) as def
+      from pg_constraint where conrelid in ('hosts.host_events'::regclass, 'hosts.hosts'::regclass) and contype in ('p', 'u') order by 1, 2`);
+    const indexes = await db.sql.unsafe(`select indexrelid::regclass::text as name, pg_get_indexdef(indexrelid) as def from pg_index i
+      where indrelid in ('hosts.host_events'::regclass, 'hosts.hosts'::regclass) and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid) order by 1`);
+    return (files) => [
+      'begin',
+      'alter table hosts.host_events disable trigger user',
+      ...keys.map((k) => `alter table ${k.tbl} drop constraint ${k.name}`),
+      ...indexes.map((i) => `drop index ${i.name}`),
+      ...Object.entries(files).map(([table, file]) => `\\copy ${table} from '${file}'`),
+      ...keys.map((k) => `alter table ${k.tbl} add constraint ${k.name} ${k.def}`),
+      ...indexes.map((i) => i.def),
+      'alter table hosts.host_events enable trigger user',
+      'commit',
+    ];
+  } finally {
+    await db.close();
+  }
+}
+
 /** Times in-process async variants, interleaved like lib.compare. */
 async function compareAsync(variants, { runs, warmup, onProgress }) {
   const samples = Object.fromEntries(variants.map((v) => [v.name, []]));
@@ -216,15 +246,25 @@ main(async () => {
     const p4 = progress('hosts import (100k lines)');
     const importSamples = [];
     const copySamples = [];
+    const floorSamples = [];
+    const floorScript = await bulkLoadScript(connect, importDb);
+    const tableFiles = { 'hosts.host_events': join(work, 'events.copy'), 'hosts.streams': join(work, 'streams.copy'), 'hosts.hosts': join(work, 'hosts.copy') };
     for (let round = 0; round < options.warmup + options.runs; round++) {
       run(PSQL, [importDb, '-X', '-q', '-c', 'truncate hosts.host_events, hosts.streams, hosts.hosts', '-c', 'checkpoint'], { env: cleanEnv() });
       const r = runPgstore(['hosts', 'import', importFile, '--json'], { env: importEnv, timeoutMs: 600_000 });
       const summary = JSON.parse(r.stdout);
       if (summary.created !== IMPORT_LINES) throw new Error(`import created ${summary.created} entries, not ${IMPORT_LINES}`);
       const c = run(PSQL, [importDb, '-X', '-q', '-c', 'create temp table raw (line text)', '-c', `\\copy raw from '${importFile}' with (delimiter E'\\x1f')`], { env: cleanEnv() });
+      if (round === 0) {
+        // The rows the import wrote, as files for the floor below (not timed).
+        for (const [table, file] of Object.entries(tableFiles)) run(PSQL, [importDb, '-X', '-q', '-c', `\\copy ${table} to '${file}'`], { env: cleanEnv() });
+      }
+      run(PSQL, [importDb, '-X', '-q', '-c', 'truncate hosts.host_events, hosts.streams, hosts.hosts', '-c', 'checkpoint'], { env: cleanEnv() });
+      const f = run(PSQL, [importDb, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...floorScript(tableFiles).flatMap((c) => ['-c', c])], { env: cleanEnv() });
       if (round >= options.warmup) {
         importSamples.push(r.ms);
         copySamples.push(c.ms);
+        floorSamples.push(f.ms);
       }
       p4.update(round + 1, options.warmup + options.runs);
     }
@@ -256,6 +296,9 @@ main(async () => {
     console.log(`BENCH ${JSON.stringify({ bench: 'hosts', name: 'list-floor', rawPostgresJsMs: Math.round(lib.rawProjection.median), psqlMs: Math.round(cli.psqlProjection.median), rawSpeedup: Number(floorLib.toFixed(2)), psqlSpeedup: Number(floorCli.toFixed(2)) })}`);
     console.log(`getById: median ${summarize(byId).median.toFixed(3)} ms, p90 ${summarize(byId).p90.toFixed(3)} ms (target ≤ 1 ms); seed query for one id: ${summarize(seedById).median.toFixed(2)} ms`);
     console.log(`import: ${Math.round(IMPORT_LINES / (summarize(importSamples).median / 1000))} lines/s (target ≥ 50,000 lines/s)`);
+    const floor = summarize(floorSamples).median;
+    console.log(`  floor: psql loading the import's own rows from files as its bulk path does (one transaction, keys and indexes built after): ${(floor / 1000).toFixed(2)} s, ${Math.round(IMPORT_LINES / (floor / 1000))} lines/s`);
+    console.log(`BENCH ${JSON.stringify({ bench: 'hosts', name: 'import-floor', psqlMs: Math.round(floor), linesPerSecond: Math.round(IMPORT_LINES / (floor / 1000)) })}`);
   } finally {
     await db?.close().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
