@@ -3,6 +3,7 @@
  * place that catches errors, prints them and sets the exit code.
  */
 import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import type { App } from './commands/app.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
@@ -98,11 +99,16 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
       if (error.code === 'EPIPE') process.exit(ExitCode.ok);
     });
   }
-  const onSigint = () => {
-    streams.stderr.write('Cancelled.\n');
-    void flush(streams).then(() => process.exit(ExitCode.cancelled));
+  // Ctrl+C cancels (130). SIGTERM (cron's `timeout`, `kill`) and SIGHUP stop pgstore with
+  // 128 + the signal's number, as a shell reports it; either way the exit hook stops the
+  // programs pgstore started (tools/run.ts), which a signal sent to pgstore alone never reaches.
+  const onSignal = (signal: NodeJS.Signals) => {
+    streams.stderr.write(signal === 'SIGINT' ? 'Cancelled.\n' : `Stopped by ${signal}.\n`);
+    const code = signal === 'SIGINT' ? ExitCode.cancelled : 128 + (osConstants.signals[signal] ?? 0);
+    void flush(streams).then(() => process.exit(code));
   };
-  process.once('SIGINT', onSigint);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.once(signal, onSignal);
 
   let code: number = ExitCode.ok;
   try {
@@ -121,7 +127,7 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
   } catch (error) {
     code = report(error, app, flags);
   }
-  process.off('SIGINT', onSigint);
+  for (const signal of signals) process.off(signal, onSignal);
   await flush(streams);
   process.exit(code);
 }

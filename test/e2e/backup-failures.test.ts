@@ -117,6 +117,35 @@ describe('pgstore backup when things go wrong', () => {
     expect(existsSync(lock)).toBe(false);
   });
 
+  it('SIGTERM to pgstore alone stops its pg_dump too, exits 143 and says so; the next backup cleans up', async () => {
+    const dir = join(base, 'sigterm');
+    // pg_dump waits for this lock (it locks every table it dumps) until pgstore is stopped.
+    const blocker = await db.sql.reserve();
+    await blocker`begin`;
+    await blocker`lock table auth.users in access exclusive mode`;
+    try {
+      const env = cleanEnv({ DATABASE_URL: db.url });
+      const run = startCli(['backup', '--dir', dir], env);
+      const dumps = () => allCommandLines().filter((p) => p.cmdline.includes('pg_dump') && p.cmdline.includes('--snapshot='));
+      const deadline = Date.now() + 20_000;
+      while (dumps().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(dumps()).toHaveLength(1);
+      process.kill(run.pid, 'SIGTERM');
+      const result = await run.done;
+      expect(result.code).toBe(143);
+      expect(result.stderr).toContain('Stopped by SIGTERM.');
+      const gone = Date.now() + 5_000;
+      while (dumps().length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
+      expect(dumps()).toEqual([]);
+    } finally {
+      await blocker`rollback`;
+      blocker.release();
+    }
+    const next = await pgstore(db.url, ['backup', '--dir', dir, '--json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(JSON.parse(next.stdout).leftoversRemoved).toEqual([expect.stringMatching(/^\.partial-/)]);
+  });
+
   it('takes over a lock left by a dead process', async () => {
     const dir = join(base, 'stale');
     mkdirSync(join(dir, db.name), { recursive: true });
