@@ -9,6 +9,7 @@ import type { App } from './commands/app.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
 import { redact } from './db/redact.js';
+import { criticalSectionsDone } from './util/critical.js';
 
 /** pgstore's version, from its package.json. */
 export function version(): string {
@@ -105,7 +106,10 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
   const onSignal = (signal: NodeJS.Signals) => {
     streams.stderr.write(signal === 'SIGINT' ? 'Cancelled.\n' : `Stopped by ${signal}.\n`);
     const code = signal === 'SIGINT' ? ExitCode.cancelled : 128 + (osConstants.signals[signal] ?? 0);
-    void flush(streams).then(() => process.exit(code));
+    // A step that must not be cut in half (util/critical.ts) finishes first, for up to 15 s.
+    void criticalSectionsDone(15_000)
+      .then(() => flush(streams))
+      .then(() => process.exit(code));
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.once(signal, onSignal);

@@ -34,6 +34,10 @@ function describeRestore(out: Output, r: RestoreResult): void {
     const same = m.backupNewest === null ? '' : m.newest === m.backupNewest ? ', as in the backup' : `, the backup recorded ${m.backupNewest}`;
     out.result(`  migrations   ${m.applied} applied, newest ${m.newest}${same}${m.pending === null ? '' : `; ${m.pending} pending`}`);
   }
+  if (r.leftovers.dropped.length) out.result(`  leftovers    dropped ${r.leftovers.dropped.join(', ')} (an interrupted restore's copy)`);
+  for (const name of r.leftovers.kept) {
+    out.warn(`kept ${name}: what ${r.database} held before an interrupted restore swapped it out; drop it when no longer needed: DROP DATABASE "${name}"`);
+  }
   if (r.missingRoles.length) out.warn(`privileges for roles missing on the target were skipped: ${r.missingRoles.join(', ')}`);
 }
 

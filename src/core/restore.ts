@@ -17,9 +17,11 @@ import { connectPool, withAdminSql } from '../db/pool.js';
 import { ConflictError, PgstoreError, UsageError } from '../errors.js';
 import * as admin from '../store/admin.js';
 import { getEnvironment } from '../store/environment.js';
-import { copyDatabaseProperties, createDatabaseFrom, databaseProperties, dropDatabaseForce, renameDatabase, setAllowConnections, swapDatabases } from '../store/restore-admin.js';
+import { copyDatabaseProperties, createDatabaseFrom, databaseNames, databaseProperties, dropDatabaseForce, renameDatabase, setAllowConnections, swapDatabases } from '../store/restore-admin.js';
+import { acquireAdvisoryLock } from '../db/advisory-lock.js';
 import { serverIdentity } from '../store/server-stats.js';
 import { databaseIsEmpty } from '../store/table-stats.js';
+import { critical } from '../util/critical.js';
 import { resolveBackupDir } from './backup-paths.js';
 import { type Confirm, type CoreOptions, guardProduction, targetOf } from './options.js';
 import type { ProgressSink } from './progress.js';
@@ -57,6 +59,11 @@ export interface RestoreResult {
   migrations: RestoredMigrations;
   /** Roles the dump grants to that the target lacks (their privileges were skipped). */
   missingRoles: string[];
+  /**
+   * Databases left by interrupted restores of this database: scratch copies (dropped), and
+   * the content it had before a swap whose clean-up was cut short (kept, to drop by hand).
+   */
+  leftovers: { dropped: string[]; kept: string[] };
   durationMs: number;
 }
 
@@ -80,6 +87,21 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   }
   const database = options.targetDb ?? conn.database;
   checkDatabaseName(database);
+  return withRestoreLock(conn, database, (leftovers) => restoreLocked(options, { started, jobs, source, conn, database, serverMajor, leftovers }));
+}
+
+interface RestoreContext {
+  started: number;
+  jobs: number;
+  source: ReturnType<typeof resolveSource>;
+  conn: ServerConnection;
+  database: string;
+  serverMajor: number;
+  leftovers: RestoreResult['leftovers'];
+}
+
+/** The restore proper, under the restore lock of `database`. */
+async function restoreLocked(options: RestoreOptions, { started, jobs, source, conn, database, serverMajor, leftovers }: RestoreContext): Promise<RestoreResult> {
   const there = { ...conn, database };
   const props = await withAdminSql(conn, (s) => databaseProperties(s, database));
   let mode: RestoreResult['mode'];
@@ -173,8 +195,42 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     rowCountsMatch: source.manifest ? rowCountProblems(tables).length === 0 : null,
     migrations,
     missingRoles: loaded.missingRoles,
+    leftovers,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * Runs `fn` holding the restore lock of `database` (a session advisory lock on the server, so
+ * two restores of one database never overlap: the second exits 3). Under it, databases that
+ * interrupted restores of `database` left behind are found: scratch copies are dropped (the
+ * backup they came from is still there); a pre-swap original is kept and reported.
+ */
+async function withRestoreLock<T>(conn: ServerConnection, database: string, fn: (leftovers: RestoreResult['leftovers']) => Promise<T>): Promise<T> {
+  return withAdminSql(conn, async (s) => {
+    const lock = await acquireAdvisoryLock(s, database, `pgstore:restore:${database}`, {
+      purpose: 'the restore lock',
+      timeoutSeconds: 0,
+      hint: 'Another restore of this database is running: wait for it to finish.',
+    });
+    try {
+      const found = (await databaseNames(s)).filter((name) => isScratchOf(name, database));
+      const dropped = found.filter((name) => SCRATCH.exec(name)?.[2] === 'restore');
+      for (const name of dropped) await dropDatabaseForce(s, name);
+      return await fn({ dropped, kept: found.filter((name) => !dropped.includes(name)) });
+    } finally {
+      await lock.release();
+    }
+  });
+}
+
+const SCRATCH = /^(.*)_pgstore_(restore|old)_[0-9a-f]{8}$/s;
+
+/** Whether `name` is a scratch database of `database` (see scratchName: a long name's head is cut to fit 63 bytes). */
+export function isScratchOf(name: string, database: string): boolean {
+  const head = SCRATCH.exec(name)?.[1];
+  if (head === undefined) return false;
+  return head === database || (head !== '' && database.startsWith(head) && Buffer.byteLength(name) >= 60);
 }
 
 function checkDatabaseName(name: string): void {
@@ -212,7 +268,9 @@ async function planReplace(conn: ServerConnection, database: string, from: strin
 /** Two renames in one transaction put the restored copy in the target's place; the old one is dropped. */
 async function swapIn(conn: ServerConnection, database: string, scratch: string, force: boolean): Promise<void> {
   const aside = scratchName(database, 'old');
-  await withAdminSql(conn, async (s) => {
+  // Critical: a stop signal between disallowing connections and the swap would leave the
+  // target unreachable; the CLI waits for this to end before it exits.
+  await critical(() => withAdminSql(conn, async (s) => {
     if (force) {
       await setAllowConnections(s, database, false);
       await admin.terminateSessions(s, database);
@@ -231,7 +289,7 @@ async function swapIn(conn: ServerConnection, database: string, scratch: string,
       throw error;
     }
     await dropDatabaseForce(s, aside);
-  });
+  }));
 }
 
 function failOnMismatch(tables: TableComparison[], what: string): void {

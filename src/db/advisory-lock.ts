@@ -17,6 +17,8 @@ export interface AdvisoryLockOptions {
   timeoutSeconds: number;
   /** Called once if we have to wait. */
   onWait?: (holder: string) => void;
+  /** The hint when the lock stays taken (default: about --lock-timeout and --no-lock). */
+  hint?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function acquireAdvisoryLock(sql: Db, database: string, name: strin
     const holder = await describeHolder(sql, name);
     if (Date.now() >= deadline) {
       throw new ConflictError(`${options.purpose} on database '${database}' is held by ${holder}`, {
-        hint: `Wait for it to finish, raise --lock-timeout (now ${options.timeoutSeconds} s), or use --no-lock where a pooler cannot hold session locks.`,
+        hint: options.hint ?? `Wait for it to finish, raise --lock-timeout (now ${options.timeoutSeconds} s), or use --no-lock where a pooler cannot hold session locks.`,
       });
     }
     if (!told) {

@@ -128,6 +128,11 @@ export async function dropDatabaseForce(sql: Db, name: string): Promise<void> {
   await guard(ctx, () => sql.unsafe(`drop database if exists ${ident(name)} with (force)`));
 }
 
+/** Every database's name on this server. */
+export async function databaseNames(sql: Db): Promise<string[]> {
+  return guard(ctx, async () => (await sql<{ name: string }[]>`select datname as name from pg_database order by 1`).map((r) => r.name));
+}
+
 /** Every role name on this server (to tell which roles a dump refers to are missing). */
 export async function roleNames(sql: Db): Promise<Set<string>> {
   return guard(ctx, async () => {

@@ -82,6 +82,38 @@ describe('pgstore restore safety', () => {
     await leftovers.end();
   });
 
+  it("drops an interrupted restore's copy, keeps a swapped-out original, and runs one restore of a database at a time", async () => {
+    const target = dbs.name('leftover');
+    const copy = `${target.name}_pgstore_restore_0123abcd`;
+    const original = `${target.name}_pgstore_old_89abcdef`;
+    const other = `${target.name}x_pgstore_restore_00000000`; // another database's, left alone
+    const admin = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+    try {
+      for (const name of [copy, original, other]) await admin.unsafe(`create database "${name}"`);
+      // A restore of the same database holding the lock: this one exits 3 and changes nothing.
+      const holder = await admin.reserve();
+      await holder`select pg_advisory_lock(hashtextextended(${`pgstore:restore:${target.name}`}, 0))`;
+      const blocked = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create']);
+      await holder`select pg_advisory_unlock(hashtextextended(${`pgstore:restore:${target.name}`}, 0))`;
+      holder.release();
+      expect(blocked.code).toBe(3);
+      expect(blocked.stderr).toMatch(new RegExp(`the restore lock on database '${target.name}' is held by`));
+      expect(await databaseExists(copy)).toBe(true);
+
+      const r = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).leftovers).toEqual({ dropped: [copy], kept: [original] });
+      expect([await databaseExists(copy), await databaseExists(original), await databaseExists(other)]).toEqual([false, true, true]);
+      // Each run reminds the user of the original it keeps.
+      const again = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toContain(`kept ${original}: what ${target.name} held before an interrupted restore swapped it out`);
+    } finally {
+      for (const name of [copy, original, other]) await admin.unsafe(`drop database if exists "${name}"`);
+      await admin.end();
+    }
+  });
+
   it('a truncated archive is detected by verify and restore; the target is never created', async () => {
     const b = await freshBackup('truncated');
     truncateSync(b.dump, Math.floor(statSync(b.dump).size / 2));
