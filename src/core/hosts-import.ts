@@ -118,7 +118,8 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
   const final = await withHostsDb(options, ({ sql }) =>
     inTransactionOrRollback(sql, async (stores, tx) => {
       const records = [...chosen.values()];
-      const existing = (await stores.hosts.count()) === 0 ? new Map<string, HostEntry>() : await stores.hosts.findByPairs(records.map((r) => [r.ipAddress, r.hostname]));
+      const wasEmpty = (await stores.hosts.count()) === 0;
+      const existing = wasEmpty ? new Map<string, HostEntry>() : await stores.hosts.findByPairs(records.map((r) => [r.ipAddress, r.hostname]));
       const creates: BatchItem[] = [];
       const updates: EntryChanges[] = [];
       for (const record of records) {
@@ -140,7 +141,7 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
 
       const total = creates.length + updates.reduce((n, u) => n + u.events.length, 0);
       options.onProgress?.(0, total);
-      if (updates.length === 0 && creates.length >= BULK_THRESHOLD && existing.size === 0 && (await claimEmptyHosts(tx))) {
+      if (wasEmpty && creates.length >= BULK_THRESHOLD && (await claimEmptyHosts(tx))) {
         await loadNewHosts(tx, creates, (n) => options.onProgress?.(n, total));
       } else {
         const done = await appendChanges(stores, updates, now, options, (n) => options.onProgress?.(n, total));
@@ -162,7 +163,8 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
  * aggregate is new, and (ip, hostname) stays unique by the projection's constraint.
  */
 async function loadNewHosts(tx: Tx, creates: BatchItem[], onProgress: (done: number) => void): Promise<void> {
-  const [clock] = await tx<{ now: Date }[]>`select now() as now`;
+  // The transaction's time as the server writes it (a Date would drop the microseconds).
+  const [clock] = await tx<{ now: string }[]>`select now()::text as now`;
   const iso = isoFormatter();
   let done = 0;
   const groups = creates.map(({ envelope: e }): HostGroup => {
@@ -172,7 +174,7 @@ async function loadNewHosts(tx: Tx, creates: BatchItem[], onProgress: (done: num
       live: { id: e.aggregateId, ipAddress: created.ipAddress, hostname: created.hostname, aliases: created.aliases ?? [], comment: created.comment ?? null, tags: created.tags, createdAt: e.createdAt, updatedAt: e.createdAt, version: e.eventVersion },
     };
   });
-  await loadHosts(tx, groups, groups.length, (n) => onProgress((done += n)));
+  await loadHosts(tx, groups, groups.length, (n) => onProgress((done += n)), 'Nothing was imported. Run the import again; if it fails again, report it with the file.');
 }
 
 /** The format for a file name: .jsonl/.ndjson, .csv, else hosts. */

@@ -33,14 +33,16 @@ export function createAppsStore(sql: Queryable) {
   }
 
   function list(tenantId: string, options: AppListOptions = {}): Promise<App[]> {
-    const { limit, offset } = pageOf(options);
-    return guard(ctx, () => sql<App[]>`
+    return guard(ctx, () => {
+      const { limit, offset } = pageOf(options);
+      return sql<App[]>`
       select ${cols()} from tenancy.apps
        where tenant_id = ${tenantId}
          and (${options.type ?? null}::text is null or type = ${options.type ?? null})
          and (${options.status ?? null}::text is null or status = ${options.status ?? null})
        order by created_at, id
-       limit ${limit} offset ${offset}`);
+       limit ${limit} offset ${offset}`;
+    });
   }
 
   return {

@@ -103,7 +103,6 @@ export interface Page<T> {
   offset: number;
 }
 
-/** Paging options; limit defaults to 50 and is capped at 1000. */
 export type { PageOptions } from './paging.js';
 
 /** Lists of users: 50 rows unless asked, at most 1,000 a page. */

@@ -44,14 +44,16 @@ export function createBranchesStore(sql: Queryable) {
   }
 
   function list(tenantId: string, appId: string, options: BranchListOptions = {}): Promise<Branch[]> {
-    const { limit, offset } = pageOf(options);
-    return guard(ctx, () => sql<Branch[]>`
+    return guard(ctx, () => {
+      const { limit, offset } = pageOf(options);
+      return sql<Branch[]>`
       select ${cols()} from tenancy.branches
        where tenant_id = ${tenantId} and app_id = ${appId}
          and (${options.type ?? null}::text is null or type = ${options.type ?? null})
          and (${options.status ?? null}::text is null or status = ${options.status ?? null})
        order by code, id
-       limit ${limit} offset ${offset}`);
+       limit ${limit} offset ${offset}`;
+    });
   }
 
   return {

@@ -36,8 +36,8 @@ export interface HostEventRow {
   expectedVersion: string | null;
   event: Record<string, unknown>;
   createdAt: Date;
-  /** When the database recorded it (default: createdAt, so synthetic data is reproducible). */
-  recordedAt?: Date;
+  /** When the database recorded it, as the server's text (default: createdAt, so synthetic data is reproducible). */
+  recordedAt?: string;
   createdBy?: string | null;
 }
 
@@ -48,6 +48,9 @@ export interface HostGroup {
 }
 
 const CHUNK = 256 * 1024;
+
+/** What to do when synthetic rows collide with rows already there. */
+const SYNTHETIC_HINT = 'Nothing was kept. Loading the same synthetic data twice collides: use another --random-seed, or `pgstore reset` first.';
 
 /** Rows as COPY text, grouped into chunks of about 256 kB. */
 async function* copyChunks<T>(rows: Iterable<T> | AsyncIterable<T>, toValues: (row: T) => CopyValue[], onRows?: (n: number) => void): AsyncGenerator<string> {
@@ -75,13 +78,13 @@ function copyInto<T>(tx: Tx, table: string, columns: string[], rows: Iterable<T>
 }
 
 /** COPYs text already in COPY format; a refusal becomes one clear error. */
-async function copyTextInto(tx: Tx, table: string, columns: string[], chunks: AsyncIterable<string>): Promise<void> {
+async function copyTextInto(tx: Tx, table: string, columns: string[], chunks: AsyncIterable<string>, hint = SYNTHETIC_HINT): Promise<void> {
   try {
     await copyIn(tx, `copy ${table} (${columns.join(', ')}) from stdin`, chunks);
   } catch (error) {
     if (!(error instanceof CopyRefused)) throw error;
     throw new PgstoreError(`the server refused the rows for ${table}: a value is invalid or already there (a unique key such as an id or email)`, {
-      hint: 'Loading the same synthetic data twice collides: use another --random-seed, or `pgstore reset` first. Nothing was kept.',
+      hint,
       cause: error,
     });
   }
@@ -124,10 +127,13 @@ export function loadMemberships(tx: Tx, rows: Iterable<MembershipRow>, onRows?: 
  * stays bounded whatever the volume. Needs the table owner. Used by `seed --synthetic`, and by
  * `hosts import` into an empty store (see claimEmptyHosts).
  */
-export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents: number, onRows?: (n: number) => void): Promise<number> {
+export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents: number, onRows?: (n: number) => void, hint = SYNTHETIC_HINT): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'pgstore-seed-'));
   try {
     return await guard({ entity: 'host event' }, async () => {
+      // The strongest lock first (a no-op after claimEmptyHosts): the drops below would
+      // otherwise upgrade a weaker one, which can deadlock with a reader that then appends.
+      await tx.unsafe(`lock table ${HOST_TABLES} in access exclusive mode`);
       await tx.unsafe('alter table hosts.host_events disable trigger user');
       const [reserved] = await tx.unsafe<{ first: string }[]>(
         `select nextval('hosts.host_events_seq_seq') as first, setval('hosts.host_events_seq_seq', currval('hosts.host_events_seq_seq') + ${Math.max(0, totalEvents - 1)})`,
@@ -170,13 +176,13 @@ export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents
         }
         await Promise.all([write(streamsOut, streams), write(hostsOut, projection)]);
       }
-      await withKeysBuiltAfter(tx, 'hosts.host_events', () =>
-        copyTextInto(tx, 'hosts.host_events', ['seq', 'event_id', 'aggregate_id', 'event_type', 'event_version', 'expected_version', 'event', 'created_at', 'recorded_at', 'created_by'], events()),
+      await withKeysBuiltAfter(tx, 'hosts.host_events', hint, () =>
+        copyTextInto(tx, 'hosts.host_events', ['seq', 'event_id', 'aggregate_id', 'event_type', 'event_version', 'expected_version', 'event', 'created_at', 'recorded_at', 'created_by'], events(), hint),
       );
       await Promise.all([new Promise((r) => streamsOut.end(r)), new Promise((r) => hostsOut.end(r))]);
-      await copyFile(tx, 'hosts.streams', ['aggregate_id', 'version', 'last_seq', 'event_count'], streamsPath);
-      await withKeysBuiltAfter(tx, 'hosts.hosts', () =>
-        copyFile(tx, 'hosts.hosts', ['id', 'ip_address', 'hostname', 'aliases', 'comment', 'tags', 'created_at', 'updated_at', 'version', 'last_seq'], hostsPath),
+      await copyFile(tx, 'hosts.streams', ['aggregate_id', 'version', 'last_seq', 'event_count'], streamsPath, hint);
+      await withKeysBuiltAfter(tx, 'hosts.hosts', hint, () =>
+        copyFile(tx, 'hosts.hosts', ['id', 'ip_address', 'hostname', 'aliases', 'comment', 'tags', 'created_at', 'updated_at', 'version', 'last_seq'], hostsPath, hint),
       );
       await tx.unsafe('alter table hosts.host_events enable trigger user');
       return live;
@@ -188,9 +194,11 @@ export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents
 
 /**
  * Whether this transaction may bulk-load new hosts into an empty projection: it can own the
- * hosts tables (to switch triggers off and rebuild indexes), and, once it holds a lock that
- * keeps other writers out until it ends, hosts.hosts is empty. Readers go on until the load
- * rebuilds the indexes, then wait for the commit.
+ * hosts tables (to switch triggers off and rebuild indexes), it gets their exclusive lock at
+ * once, and hosts.hosts is empty under that lock. The lock is taken now, in full, so the load
+ * never has to upgrade it later (an upgrade could deadlock with a transaction that read the
+ * projection and then appends). When any of this fails, the lock is given back and the caller
+ * takes the checked path; otherwise it is held to the end of the transaction (readers wait).
  */
 export async function claimEmptyHosts(tx: Tx): Promise<boolean> {
   const [access] = await tx.unsafe<{ owner: boolean }[]>(
@@ -198,10 +206,23 @@ export async function claimEmptyHosts(tx: Tx): Promise<boolean> {
        from pg_class c where c.oid in ('hosts.host_events'::regclass, 'hosts.streams'::regclass, 'hosts.hosts'::regclass)`,
   );
   if (!access?.owner) return false;
-  await tx.unsafe('lock table hosts.host_events, hosts.streams, hosts.hosts in share row exclusive mode');
-  const [state] = await tx.unsafe<{ empty: boolean }[]>('select not exists (select 1 from hosts.hosts) as empty');
-  return !!state?.empty;
+  try {
+    await tx.savepoint(async (sp) => {
+      await sp.unsafe(`lock table ${HOST_TABLES} in access exclusive mode nowait`);
+      const [state] = await sp.unsafe<{ empty: boolean }[]>('select not exists (select 1 from hosts.hosts) as empty');
+      if (!state?.empty) throw new NotClaimed();
+    });
+    return true;
+  } catch (error) {
+    // 55P03: someone else is using the tables; the savepoint's rollback released the lock.
+    if (error instanceof NotClaimed || (error as { code?: string }).code === '55P03') return false;
+    throw error;
+  }
 }
+
+const HOST_TABLES = 'hosts.host_events, hosts.streams, hosts.hosts';
+
+class NotClaimed extends Error {}
 
 /** Writes `text` to `out`, waiting for 'drain' when its buffer is full. */
 async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
@@ -224,7 +245,7 @@ function lastIso(): (date: Date) => string {
 /** One host event as a COPY line; the columns are those loadHosts names. */
 function eventLine(seq: number, e: HostEventRow, iso: (date: Date) => string): string {
   const at = iso(e.createdAt);
-  const recorded = e.recordedAt ? iso(e.recordedAt) : at;
+  const recorded = e.recordedAt ?? at;
   const expected = e.expectedVersion === null ? '\\N' : copyText(e.expectedVersion);
   const by = e.createdBy === null || e.createdBy === undefined ? '\\N' : copyText(e.createdBy);
   return `${seq}\t${copyText(e.eventId)}\t${copyText(e.aggregateId)}\t${copyText(e.type)}\t${copyText(e.eventVersion)}\t${expected}\t${copyJson(e.event)}\t${at}\t${recorded}\t${by}\n`;
@@ -237,7 +258,7 @@ function eventLine(seq: number, e: HostEventRow, iso: (date: Date) => string): s
  * costs a fraction of 1M incremental inserts. A duplicate is still refused, when the
  * constraint comes back, and the whole transaction with it.
  */
-async function withKeysBuiltAfter(tx: Tx, table: string, load: () => Promise<void>): Promise<void> {
+async function withKeysBuiltAfter(tx: Tx, table: string, hint: string, load: () => Promise<void>): Promise<void> {
   const [state] = await tx.unsafe<{ empty: boolean }[]>(`select not exists (select 1 from ${table}) as empty`);
   if (!state?.empty) return load();
   const keys = await tx.unsafe<{ name: string; def: string }[]>(
@@ -262,7 +283,7 @@ async function withKeysBuiltAfter(tx: Tx, table: string, load: () => Promise<voi
   } catch (error) {
     if ((error as { code?: string }).code !== '23505') throw error;
     throw new PgstoreError(`the rows loaded into ${table} repeat a unique key (${(error as { constraint_name?: string }).constraint_name ?? 'a primary or unique key'})`, {
-      hint: 'Nothing was kept. Every row of a bulk load must be new (for synthetic data: another --random-seed, or `pgstore reset` first).',
+      hint,
       cause: error,
     });
   }
@@ -270,8 +291,8 @@ async function withKeysBuiltAfter(tx: Tx, table: string, load: () => Promise<voi
 }
 
 /** COPYs a file of rows already in COPY text. */
-function copyFile(tx: Tx, table: string, columns: string[], path: string): Promise<void> {
-  return copyTextInto(tx, table, columns, createReadStream(path, { encoding: 'utf8', highWaterMark: CHUNK }));
+function copyFile(tx: Tx, table: string, columns: string[], path: string, hint: string): Promise<void> {
+  return copyTextInto(tx, table, columns, createReadStream(path, { encoding: 'utf8', highWaterMark: CHUNK }), hint);
 }
 
 /** Row counts of the tables synthetic data fills. */

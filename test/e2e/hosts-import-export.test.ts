@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { createTestDatabase, useTestDatabase } from '../helpers/db.js';
 
@@ -267,5 +267,54 @@ describe('an import into an empty store (loaded in bulk)', () => {
     // Appends after the bulk load go through the trigger as usual.
     expect((await cli(['hosts', 'add', '--ip', '10.9.9.9', '--hostname', 'first.lan'], { url: bulk.url })).code).toBe(0);
     expect((await importJson([FIXTURE], { url: bulk.url })).summary).toMatchObject({ created: 0, skipped: 1567 });
+  });
+});
+
+describe('the bulk import steps aside when it cannot have the tables to itself', () => {
+  let target: Awaited<ReturnType<typeof createTestDatabase>>;
+  const trgm = async () => (await target.sql`select 'hosts.hosts_hostname_trgm_idx'::regclass::oid as oid`)[0]!.oid as number;
+
+  beforeEach(async () => {
+    target = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await target?.drop();
+  });
+
+  it('a transaction that read the projection and appends later does not deadlock with it', async () => {
+    const before = await trgm();
+    const reader = await target.sql.reserve();
+    try {
+      await reader`begin`;
+      await reader`select count(*) from hosts.hosts`;
+      // Bulk would need the tables exclusively: it finds them in use and takes the checked path.
+      const r = await importJson([FIXTURE], { url: target.url });
+      expect(r.summary).toMatchObject({ created: 1567, failed: 0 });
+      await reader`insert into hosts.host_events (event_id, aggregate_id, event_type, event_version, expected_version, event, created_at)
+        values ('late-e1', 'late-h1', 'HostCreated', 'late-v1', null, ${reader.json({ type: 'HostCreated', ipAddress: '10.1.1.1', hostname: 'late.lan', tags: [] })}, now())`;
+      await reader`commit`;
+    } finally {
+      reader.release();
+    }
+    expect(await trgm()).toBe(before);
+    expect((await target.sql`select count(*)::int as n from hosts.hosts`)[0]!.n).toBe(1568);
+  });
+
+  it('a role that does not own the tables imports through the checked path', async () => {
+    const role = `imp_${Math.random().toString(16).slice(2, 10)}`;
+    await target.sql.unsafe(`create role ${role} login password 'imp-pass'`);
+    try {
+      await target.sql.unsafe(`grant usage on schema hosts to ${role}; grant select, insert, update, delete on all tables in schema hosts to ${role};
+        grant usage on all sequences in schema hosts to ${role}`);
+      const url = new URL(target.url);
+      url.username = role;
+      url.password = 'imp-pass';
+      const before = await trgm();
+      const r = await importJson([FIXTURE], { url: url.toString() });
+      expect(r.summary).toMatchObject({ created: 1567, failed: 0 });
+      expect(await trgm()).toBe(before);
+    } finally {
+      await target.sql.unsafe(`drop owned by ${role}; drop role ${role}`).catch(() => undefined);
+    }
   });
 });

@@ -120,6 +120,9 @@ describe('tenants store', () => {
     // Bad paging is a ValidationError naming the field, as in every store (not a driver error).
     await expect(stores.tenants.list({ limit: -1 })).rejects.toMatchObject({ name: 'ValidationError', field: 'limit' });
     await expect(stores.users.list({ offset: 0.5 })).rejects.toBeInstanceOf(ValidationError);
+    // A rejected promise, never a synchronous throw.
+    await expect(stores.apps.list('pa', { limit: -1 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(stores.branches.list('pa', 'web', { offset: -1 })).rejects.toBeInstanceOf(ValidationError);
   });
 
   it('is all or nothing inside a transaction', async () => {
