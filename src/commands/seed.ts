@@ -27,7 +27,7 @@ export function seedRequest(flags: SeedFlags, base: Omit<SeedRequest, 'kind'>): 
   const syntheticOnly = (['users', 'tenants', 'hosts', 'eventsPerHost', 'randomSeed'] as const).filter((k) => flags[k] !== undefined);
   if (flags.synthetic && flags.file) throw new UsageError('--synthetic and --file do not go together', { hint: 'Run them one after the other.' });
   if (!flags.synthetic && syntheticOnly.length) {
-    throw new UsageError(`${syntheticOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} need --synthetic`, { hint: 'e.g. pgstore seed --synthetic --hosts 10000' });
+    throw new UsageError(`${syntheticOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} ${syntheticOnly.length === 1 ? 'needs' : 'need'} --synthetic`, { hint: 'e.g. pgstore seed --synthetic --hosts 10000' });
   }
   const common = { ...base, force: !!flags.force, forceProduction: !!flags.forceProduction };
   if (flags.synthetic) {
@@ -65,7 +65,7 @@ export function seedCommand(app: App): Command {
     .option('--synthetic', 'bulk synthetic data with COPY, the same --random-seed giving the same rows')
     .addOption(new Option('--users <n>', 'synthetic users (default 1000)').argParser(wholeNumber('--users')))
     .addOption(new Option('--tenants <n>', 'synthetic tenants (default 10)').argParser(wholeNumber('--tenants')))
-    .addOption(new Option('--hosts <n>', 'synthetic host entries (default 1000)').argParser(wholeNumber('--hosts')))
+    .addOption(new Option('--hosts <n>', 'synthetic hosts, each with its own events (default 1000; about 2% end deleted)').argParser(wholeNumber('--hosts')))
     .addOption(new Option('--events-per-host <k>', 'events per synthetic host (default 5)').argParser(wholeNumber('--events-per-host', 1)))
     .option('--random-seed <seed>', "synthetic data's random seed (default 'pgstore')")
     .option('--force', 'run a seed again although it changed since it was applied')

@@ -94,6 +94,15 @@ export function uuidv7(time: number, rng: Random): string {
   return `${ms.slice(0, 8)}-${ms.slice(8, 12)}-7${hex(rng.next() & 0xfff, 3)}-${hex(0x8000 | (rng.next() & 0x3fff), 4)}-${rand()}${rand()}${rand()}`;
 }
 
+/**
+ * Six base-36 characters derived from the random seed, part of every unique name (tenant ids
+ * and names, emails, host zones), so that data sets of different seeds load side by side.
+ */
+export function seedTag(seed: string): string {
+  const rng = new Random(`${seed}:tag`);
+  return ((rng.next() % 2176782336) + 2176782336).toString(36).slice(-6);
+}
+
 /** The fixed clock synthetic data starts from, so timestamps are reproducible too. */
 export const EPOCH = Date.UTC(2026, 0, 1);
 
@@ -101,13 +110,14 @@ export const EPOCH = Date.UTC(2026, 0, 1);
 /** `count` users with unique emails. */
 export function* syntheticUsers(seed: string, count: number): Generator<UserRow> {
   const rng = new Random(`${seed}:users`);
+  const tag = seedTag(seed);
   for (let i = 0; i < count; i++) {
     const first = rng.pick(FIRST);
     const last = rng.pick(LAST);
     const created = EPOCH + i * 60_000 + rng.int(60_000);
     yield {
       id: uuidv7(created, rng),
-      email: `${first}.${last}.${i}@${rng.pick(DOMAINS)}`,
+      email: `${first}.${last}.${tag}.${i}@${rng.pick(DOMAINS)}`,
       name: `${first[0]!.toUpperCase()}${first.slice(1)} ${last[0]!.toUpperCase()}${last.slice(1)}`,
       status: rng.chance(0.02) ? 'suspended' : 'active',
       emailVerifiedAt: rng.chance(0.8) ? new Date(created + 3_600_000) : null,
@@ -120,9 +130,10 @@ export function* syntheticUsers(seed: string, count: number): Generator<UserRow>
 /** `count` tenants with unique ids and names. */
 export function* syntheticTenants(seed: string, count: number): Generator<TenantRow> {
   const rng = new Random(`${seed}:tenants`);
+  const tag = seedTag(seed);
   for (let i = 0; i < count; i++) {
     const word = rng.pick(WORDS);
-    yield { id: `${word}-${i}`, name: `${word[0]!.toUpperCase()}${word.slice(1)} ${i}`, domain: `${word}-${i}.example.com`, createdAt: new Date(EPOCH + i * 3_600_000) };
+    yield { id: `${word}-${tag}-${i}`, name: `${word[0]!.toUpperCase()}${word.slice(1)} ${tag} ${i}`, domain: `${word}-${tag}-${i}.example.com`, createdAt: new Date(EPOCH + i * 3_600_000) };
   }
 }
 
@@ -144,10 +155,11 @@ function ipv6(rng: Random): string {
  */
 export function* syntheticHosts(seed: string, hosts: number, eventsPerHost: number): Generator<HostGroup> {
   const rng = new Random(`${seed}:hosts`);
+  const tag = seedTag(seed);
   for (let h = 0; h < hosts; h++) {
     let time = EPOCH + h * 1000;
     const aggregateId = ulid(time, rng);
-    const zone = rng.pick(ZONES);
+    const zone = `${tag}.${rng.pick(ZONES)}`;
     let hostname = `${rng.pick(ROLES)}-${h}.${zone}`;
     let ip = rng.chance(0.1) ? ipv6(rng) : ipv4(rng);
     let tags = rng.sample(TAGS, 1 + rng.int(3));

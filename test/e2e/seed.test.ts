@@ -158,12 +158,19 @@ describe('pgstore seed --synthetic', () => {
     expect(again.stderr).toMatch(/the server refused the rows for tenancy\.tenants/);
     expect(again.stderr).toMatch(/another --random-seed/);
     expect(await checksum(db, 'hosts.host_events')).toBe(before);
+    // Another random seed loads next to the first data set: its names carry the seed's tag.
+    for (const other of ['7', 's1', 's2']) {
+      const r = await seed(db, [...args, '--random-seed', other]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const [counts] = await db.sql`select (select count(*) from tenancy.tenants)::int as tenants, (select count(*) from auth.users)::int as users`;
+    expect(counts).toEqual({ tenants: 4, users: 20 });
   });
 
   it('synthetic-only flags without --synthetic are a usage error', async () => {
     const db = await freshDb();
     const run = await seed(db, ['--hosts', '10']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/--hosts need --synthetic/);
+    expect(run.stderr).toMatch(/--hosts needs --synthetic/);
   });
 });
