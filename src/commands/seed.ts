@@ -44,8 +44,8 @@ export function describeSeed(out: Output, seeded: SeedResult): void {
     out.result(`Seeded the ${r.set} data set: ${r.created.length} created, ${r.skipped.length} already there (${r.durationMs} ms).`);
     if (r.created.length) out.result(`  created: ${r.created.join(', ')}`);
     if (r.skipped.length) out.result(`  skipped: ${r.skipped.join(', ')}`);
-    if (r.secrets.adminPassword) out.result(`Password for ${r.adminEmail} (shown once; store it now): ${r.secrets.adminPassword}`);
-    if (r.secrets.apiKey) out.result(`API key secret (shown once; store it now): ${r.secrets.apiKey}`);
+    if (r.secrets.adminPassword) out.essential(`Password for ${r.adminEmail} (shown once; store it now): ${r.secrets.adminPassword}`);
+    if (r.secrets.apiKey) out.essential(`API key secret (shown once; store it now): ${r.secrets.apiKey}`);
   } else if (seeded.kind === 'file') {
     const r = seeded.result;
     out.result(r.status === 'skipped' ? `Skipped ${r.name}: already applied on ${r.appliedAt} (unchanged).` : `${r.status === 'applied' ? 'Applied' : 'Re-applied'} ${r.name} (${r.files.length} file(s)) in ${r.durationMs} ms.`);

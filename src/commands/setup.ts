@@ -62,7 +62,7 @@ export function describeSetup(out: Output, result: SetupResult): void {
   out.result(`  environment  ${result.environment}${result.environmentChanged ? ' (marked)' : ''}`);
   if (result.appPassword) {
     const app = result.roles.find((r) => r.purpose === 'application')!.name;
-    out.result(`\nPassword for ${app} (shown once; store it now): ${result.appPassword}`);
+    out.essential(`${out.options.quiet ? '' : '\n'}Password for ${app} (shown once; store it now): ${result.appPassword}`);
   } else if (result.appPasswordSource === 'PGSTORE_APP_PASSWORD') {
     out.result('  (the application role got its password from PGSTORE_APP_PASSWORD)');
   }

@@ -66,6 +66,14 @@ export class Output {
     if (!this.options.quiet) this.streams.stdout.write(`${text}\n`);
   }
 
+  /**
+   * A line on stdout that --quiet does not suppress: a generated secret shown once, which
+   * would otherwise be lost.
+   */
+  essential(text: string): void {
+    this.streams.stdout.write(`${text}\n`);
+  }
+
   /** A JSON document on stdout (always printed: the caller asked for it). */
   json(value: unknown): void {
     this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -56,6 +56,17 @@ describe('pgstore seed (the development data set)', () => {
     expect(admin!.roles).toEqual(['admin', 'email-verified', 'user']);
   });
 
+  it('--quiet prints only the secrets shown once (they would be lost otherwise)', async () => {
+    const db = await freshDb();
+    const r = await seed(db, ['-q']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^Password for \S+ \(shown once; store it now\): [\w-]{12,}$/);
+    expect(lines[1]).toMatch(/^API key secret \(shown once; store it now\): pk_test_/);
+    expect((await seed(db, ['-q'])).stdout).toBe('');
+  });
+
   it('takes the admin password from PGSTORE_ADMIN_PASSWORD and never prints it', async () => {
     const db = await freshDb();
     const run = await seed(db, ['--env', 'test'], { PGSTORE_ADMIN_PASSWORD: 'admin-secret-pw' });
