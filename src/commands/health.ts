@@ -10,11 +10,11 @@ import { type App, examples } from './app.js';
 
 const camel = (key: string) => key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
 
-function positiveNumber(flag: string) {
+function positiveNumber(flag: string, above = -1) {
   return (raw: string): number => {
     const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value) || value < 0) {
-      throw new UsageError(`${flag} must be a number ≥ 0, got '${raw}'`, { hint: 'See `pgstore health --help`.' });
+    if (raw.trim() === '' || !Number.isFinite(value) || value <= above || value < 0) {
+      throw new UsageError(`${flag} must be a number ${above >= 0 ? `> ${above}` : '≥ 0'}, got '${raw}'`, { hint: 'See `pgstore health --help`.' });
     }
     return value;
   };
@@ -26,7 +26,7 @@ export function healthCommand(app: App): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'nagios']).default('table'))
     .option('--migrations-dir <dir>', "compare against these migrations (default: pgstore's own)")
     .option('--backup-dir <dir>', 'check the age of the newest backup here (default: PGSTORE_BACKUP_DIR, else the default backup folder if it exists)')
-    .addOption(new Option('--timeout <seconds>', 'give up (critical) after this many seconds').default(10).argParser(positiveNumber('--timeout')));
+    .addOption(new Option('--timeout <seconds>', 'give up (critical) after this many seconds').default(10).argParser(positiveNumber('--timeout', 0)));
   for (const t of healthThresholds()) {
     command.addOption(new Option(`--${t.key}-warning <${t.unit}>`, `warn at this ${t.description} (default ${t.warning})`).argParser(positiveNumber(`--${t.key}-warning`)));
     command.addOption(new Option(`--${t.key}-critical <${t.unit}>`, `critical at this ${t.description} (default ${t.critical})`).argParser(positiveNumber(`--${t.key}-critical`)));
@@ -37,7 +37,15 @@ export function healthCommand(app: App): Command {
     for (const t of healthThresholds()) {
       const warning = opts[camel(`${t.key}-warning`)] as number | undefined;
       const critical = opts[camel(`${t.key}-critical`)] as number | undefined;
-      if (warning !== undefined || critical !== undefined) limits[t.key] = { warning: warning ?? t.warning, critical: critical ?? t.critical };
+      if (warning === undefined && critical === undefined) continue;
+      const limit = { warning: warning ?? t.warning, critical: critical ?? t.critical };
+      // "above" checks get worse as the value grows (critical ≥ warning); "below" ones, the other way.
+      if (t.direction === 'above' ? limit.critical < limit.warning : limit.critical > limit.warning) {
+        throw new UsageError(`--${t.key}-critical (${limit.critical}) must be ${t.direction === 'above' ? 'at least' : 'at most'} --${t.key}-warning (${limit.warning})`, {
+          hint: `${t.description}: ${t.direction === 'above' ? 'higher' : 'lower'} is worse (defaults: warning ${t.warning}, critical ${t.critical}).`,
+        });
+      }
+      limits[t.key] = limit;
     }
     const { runHealth } = await import('../core/health.js');
     const { knownBackupDir } = await import('../core/backup-paths.js');

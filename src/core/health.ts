@@ -56,7 +56,8 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
   try {
     const connectStart = performance.now();
     ({ sql, conn } = await withDeadline(
-      connectPool(target, { connectTimeoutSeconds: Math.max(1, Math.ceil(timeoutSeconds)), max: 1, fetchTypes: false, log: options.log }),
+      // Never starts the embedded server: a monitor must see it down.
+      connectPool(target, { connectTimeoutSeconds: Math.max(1, Math.ceil(timeoutSeconds)), max: 1, fetchTypes: false, log: options.log, start: false }),
       deadline,
     ));
     connectMs = performance.now() - connectStart;

@@ -9,7 +9,7 @@ import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync,
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ConfigError, ConflictError, EmbeddedServerError } from '../errors.js';
+import { ConfigError, ConflictError, ConnectionError, EmbeddedServerError } from '../errors.js';
 import { type Account, findAccount, firstUnreachable, isRoot } from '../tools/accounts.js';
 import { binariesReachableBy, locateBinaries } from '../tools/postgres-binaries.js';
 import { type ClusterPaths, initCluster, startCluster, stopCluster, stopClusterWhenGone } from '../tools/postgres-server.js';
@@ -42,6 +42,8 @@ export interface EmbeddedStatus {
 }
 
 export interface EnsureOptions {
+  /** Create and start the server when it is not running (default true; health says false). */
+  start?: boolean;
   /** Stop the server when this process dies (the test harness uses it). */
   stopWhenProcessDies?: number;
   /** Called with progress messages ("Creating the embedded cluster..."). */
@@ -140,6 +142,11 @@ export function embeddedConnection(target: EmbeddedTarget, port: number): Server
 export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOptions = {}): Promise<ServerConnection> {
   const now = embeddedStatus(target);
   if (now.running && now.port) return embeddedConnection(target, now.port);
+  if (options.start === false) {
+    throw new ConnectionError(`the embedded server is not running (${target.home}, port ${target.port})`, {
+      hint: 'Start it with `pgstore server start` (this command does not start it).',
+    });
+  }
 
   const account = serverAccount();
   prepareHome(target.home, account);

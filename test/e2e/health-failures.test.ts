@@ -1,4 +1,7 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { adminUrlFor, useTestDatabase } from '../helpers/db.js';
@@ -37,6 +40,32 @@ describe('pgstore health when something is wrong', () => {
     expect(report.status).toBe('critical');
     expect(report.checks[0]).toMatchObject({ name: 'connection', status: 'critical' });
     expect(report.checks[0]!.message).toMatch(/connection refused/);
+  });
+
+  it('never starts a stopped embedded server: a monitor sees it down', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'pgstore-health-home-'));
+    try {
+      const result = await runCli(['health', '--json'], { env: cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: '1' }) });
+      expect(result.code).toBe(1);
+      const report = JSON.parse(result.stdout);
+      expect(report.checks[0]).toMatchObject({ name: 'connection', status: 'critical' });
+      expect(report.checks[0].message).toMatch(/the embedded server is not running/);
+      expect(readdirSync(home)).toEqual([]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses thresholds in the wrong order and a zero timeout (exit 2)', async () => {
+    for (const [args, text] of [
+      [['--connections-warning', '90', '--connections-critical', '80'], /--connections-critical \(80\) must be at least --connections-warning \(90\)/],
+      [['--disk-free-critical', '20'], /--disk-free-critical \(20\) must be at most --disk-free-warning \(10\)/],
+      [['--timeout', '0'], /--timeout must be a number > 0, got '0'/],
+    ] as const) {
+      const r = await runCli(['health', ...args], { env: cleanEnv({ DATABASE_URL: db.url }) });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(text);
+    }
   });
 
   it('a wrong password is critical, and the password is never shown', async () => {
