@@ -27,7 +27,11 @@ interface GlobalFlags {
 
 /** Builds the commander program; `app` gives commands their output and options. */
 export async function buildProgram(app: App): Promise<Command> {
-  const [{ Command, Option }, { COMMANDS }] = await Promise.all([import('commander'), import('./commands/index.js')]);
+  const [{ Command, Option }, { COMMANDS }, { reportUnknownSubcommands }] = await Promise.all([
+    import('commander'),
+    import('./commands/index.js'),
+    import('./commands/unknown-subcommand.js'),
+  ]);
   const program = new Command('pgstore')
     .description('Run the PostgreSQL side of an application: server, health, and more.')
     .version(version(), '-V, --version', 'print the pgstore version')
@@ -51,14 +55,15 @@ export async function buildProgram(app: App): Promise<Command> {
     outputError: (text, write) => write(`${app.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`),
   });
   // Every command at every depth reports usage errors the same way (exit 2, one line, a hint).
-  const adopt = (command: Command): void => {
+  const adopt = (command: Command, path: string): void => {
     command.exitOverride().configureHelp({ showGlobalOptions: true });
     command.configureOutput(program.configureOutput());
-    for (const sub of command.commands) adopt(sub);
+    if (command.commands.length > 0) reportUnknownSubcommands(command, path);
+    for (const sub of command.commands) adopt(sub, `${path} ${sub.name()}`);
   };
   for (const register of COMMANDS) {
     const command = register(app);
-    adopt(command);
+    adopt(command, `pgstore ${command.name()}`);
     program.addCommand(command);
   }
   return program;

@@ -33,6 +33,17 @@ describe('pgstore CLI basics', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it.each([
+    [['migrate', 'sideways'], /^error: unknown command 'sideways' for 'pgstore migrate'\n/],
+    [['backup', 'lst'], /^error: unknown command 'lst' for 'pgstore backup' \(did you mean 'list'\?\)\n/],
+    [['migrate', 'up', 'extra'], /^error: too many arguments for 'pgstore migrate up': 'extra'\n/],
+  ])('a stray word where a subcommand belongs is named as an unknown command: %j', async (args, pattern) => {
+    const result = await runCli(args, { env: cleanEnv({ PGSTORE_HOME: '/nonexistent/pgstore-home' }) });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(pattern);
+    expect(result.stderr).toMatch(/\nhint: /);
+  });
+
   it('an unknown option is a usage error', async () => {
     const result = await runCli(['health', '--frob'], { env: cleanEnv() });
     expect(result.code).toBe(2);

@@ -1,0 +1,66 @@
+/**
+ * `pgstore backup lst` and `pgstore migrate sideways`: a word where a subcommand belongs is
+ * an unknown command (with a suggestion), not "too many arguments" for the parent's own
+ * action (`backup`) or for its default subcommand (`migrate` → `up`), as commander says.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+
+/** Makes `command` (which has subcommands) report a stray word as an unknown subcommand. */
+export function reportUnknownSubcommands(command: Command, path: string): void {
+  const names = command.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+  const fail = (word: string): never => {
+    const near = closest(word, names);
+    throw new UsageError(`unknown command '${word}' for '${path}'${near ? ` (did you mean '${near}'?)` : ''}`, {
+      hint: `Its commands: ${command.commands.map((c) => c.name()).join(', ')}. See \`${path} --help\`.`,
+    });
+  };
+  // Its own action (backup): any operand is a mistyped subcommand.
+  command.allowExcessArguments(true);
+  command.hook('preAction', (self, action) => {
+    if (action === self && self.args.length > self.registeredArguments.length) fail(self.args[self.registeredArguments.length]!);
+  });
+  // A default subcommand (migrate → up) receives the stray word when the user did not name it.
+  const fallback = command.commands.find((c) => c.name() === (command as unknown as { _defaultCommandName?: string })._defaultCommandName);
+  if (!fallback) return;
+  fallback.allowExcessArguments(true);
+  fallback.hook('preAction', (self) => {
+    const extra = self.args.slice(self.registeredArguments.length);
+    if (extra.length === 0) return;
+    const typed = rawWords(self).includes(self.name());
+    if (!typed) fail(extra[0]!);
+    throw new UsageError(`too many arguments for '${path} ${self.name()}': ${extra.map((a) => `'${a}'`).join(' ')}`, { hint: `See \`${path} ${self.name()} --help\`.` });
+  });
+}
+
+/** The words on the command line (the root program keeps them). */
+function rawWords(command: Command): string[] {
+  let root = command;
+  while (root.parent) root = root.parent;
+  return (root as unknown as { rawArgs?: string[] }).rawArgs ?? [];
+}
+
+/** The name nearest `word` (edit distance at most 2, or a prefix), if any. */
+function closest(word: string, names: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of names) {
+    const d = name.startsWith(word) && word.length >= 2 ? 1 : distance(word, name);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
