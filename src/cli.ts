@@ -44,7 +44,7 @@ export async function buildProgram(app: App): Promise<Command> {
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 failure, 2 usage or config error, 3 conflict or lock held, 130 cancelled.\n' +
+      '\nExit codes: 0 ok, 1 failure, 2 usage or config error (or no such ID), 3 conflict or lock held, 130 cancelled.\n' +
         'With no --database-url, DATABASE_URL or PG* variables, pgstore runs on its embedded PostgreSQL.\n\n' +
         'Examples:\n  $ pgstore health\n  $ pgstore server status --json\n  $ DATABASE_URL=postgres://app@db.example.com/app pgstore health --format nagios',
     );

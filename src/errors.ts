@@ -84,7 +84,8 @@ export class NotFoundError extends PgstoreError {
   readonly entity: string;
   readonly key: string;
   constructor(entity: string, key: string, options: Omit<ErrorOptions, 'exitCode'> = {}) {
-    super(`${entity} ${key} not found`, { hint: options.hint ?? `Check the ${entity} id.`, cause: options.cause, exitCode: ExitCode.failure });
+    // Exit 2, like any other argument naming nothing that exists (no such backup ID...).
+    super(`${entity} ${key === '' ? "''" : key} not found`, { hint: options.hint ?? `Check the ${entity} id.`, cause: options.cause, exitCode: ExitCode.usage });
     this.entity = entity;
     this.key = key;
   }

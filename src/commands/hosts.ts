@@ -38,7 +38,7 @@ export function hostsCommand(app: App): Command {
     .option('--tag <tag>', 'only entries with this tag (repeat: any of them)', collect, [])
     .option('--search <text>', 'only entries whose hostname contains this text')
     .option('--ip <text>', 'only entries whose IP address contains this text')
-    .addOption(new Option('--limit <n>', 'at most this many entries').argParser(wholeNumber('--limit')))
+    .addOption(new Option('--limit <n>', 'at most this many entries').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many entries first').argParser(wholeNumber('--offset')))
     .addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(['table', 'json', 'csv', 'hosts']).default('table'))
     .action(async (flags: ListFlags) => {

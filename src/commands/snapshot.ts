@@ -47,7 +47,7 @@ export function snapshotCommand(app: App): Command {
 
   const list = new Command('list')
     .description('list snapshots, newest first')
-    .addOption(new Option('--limit <n>', 'at most this many').argParser(wholeNumber('--limit')))
+    .addOption(new Option('--limit <n>', 'at most this many').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many first').argParser(wholeNumber('--offset')))
     .action(async (flags: { limit?: number; offset?: number }) => {
       const out = app.makeOutput();

@@ -112,14 +112,14 @@ describe('hosts add, show, update, rm, history', () => {
     expect(r.stdout).toContain(`Deleted host ${victim.id}`);
     expect((await list()).some((e) => e.id === victim.id)).toBe(false);
     const show = await cli(['hosts', 'show', victim.id]);
-    expect(show.code).toBe(1);
+    expect(show.code).toBe(2);
     expect(show.stderr).toContain('not found');
     const history = JSON.parse((await cli(['hosts', 'history', victim.id, '--json'])).stdout) as Array<{ event: { type: string; reason?: string } }>;
     expect(history.at(-1)?.event).toMatchObject({ type: 'HostDeleted', reason: 'decommissioned' });
-    expect((await cli(['hosts', 'rm', victim.id])).code).toBe(1);
+    expect((await cli(['hosts', 'rm', victim.id])).code).toBe(2);
     // The pair is free again.
     await add(['--ip', '10.9.9.9', '--hostname', 'victim.lan']);
-    expect((await cli(['hosts', 'history', 'no-such-id'])).code).toBe(1);
+    expect((await cli(['hosts', 'history', 'no-such-id'])).code).toBe(2);
   });
 });
 
@@ -146,6 +146,9 @@ describe('hosts list honours every flag', () => {
     expect((await list(['--limit', '2'])).map((e) => e.hostname)).toEqual(['db.internal', 'api.lan']);
     expect((await list(['--limit', '2', '--offset', '2'])).map((e) => e.hostname)).toEqual(['one.lan', 'ten.lan']);
     expect((await cli(['hosts', 'list', '--limit', 'lots'])).code).toBe(2);
+    const zero = await cli(['hosts', 'list', '--limit', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/--limit must be a whole number ≥ 1, got '0'/);
   });
 
   it('prints a table, CSV and the hosts format', async () => {

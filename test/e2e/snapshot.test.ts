@@ -136,10 +136,10 @@ describe('snapshots', () => {
     expect((await cli(['snapshot', 'delete', 'broken'])).code).toBe(0);
   });
 
-  it('show, diff, rollback and delete of an unknown snapshot exit 1', async () => {
+  it('show, diff, rollback and delete of an unknown snapshot exit 2', async () => {
     for (const args of [['show', 'nope'], ['diff', 'nope'], ['rollback', 'nope', '--yes'], ['delete', 'nope']]) {
       const r = await cli(['snapshot', ...args]);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.stderr).toContain('snapshot nope not found');
     }
   });
