@@ -43,9 +43,24 @@ function fromPath(path: string): RestoreSource {
     if (existsSync(join(path, 'toc.dat'))) return { id: null, path, dumpPath: path, format: 'directory', manifest: null };
     throw new UsageError(`${path} is neither a pgstore backup (no manifest.json) nor a directory-format dump (no toc.dat)`, { hint: 'Pass a backup folder, a dump file, or a backup ID.' });
   }
-  const head = readHead(path, 5);
-  const format: DumpFormat = head.toString('latin1') === 'PGDMP' ? 'custom' : 'plain';
-  return { id: null, path, dumpPath: path, format, manifest: null };
+  const head = readHead(path, 4096);
+  if (head.subarray(0, 5).toString('latin1') === 'PGDMP') return { id: null, path, dumpPath: path, format: 'custom', manifest: null };
+  checkLooksLikeSql(path, head);
+  return { id: null, path, dumpPath: path, format: 'plain', manifest: null };
+}
+
+/**
+ * A plain dump is SQL: its first line starts with a comment, a psql command or a keyword.
+ * Anything else (a hosts file, a binary, an empty file) is refused before psql runs it.
+ */
+function checkLooksLikeSql(path: string, head: Buffer): void {
+  const text = head.toString('utf8');
+  const first = text.split('\n').find((line) => line.trim() !== '')?.trim() ?? '';
+  if (!text.includes('\0') && /^(--|\/\*|\\|[A-Za-z])/.test(first)) return;
+  const shown = first.length > 40 ? `${first.slice(0, 37)}...` : first;
+  throw new UsageError(`${path} is not a pg_dump archive or SQL dump (${first === '' ? 'it is empty' : text.includes('\0') ? 'it is binary' : `it starts with '${shown}'`})`, {
+    hint: 'Pass a pgstore backup folder or ID, a pg_dump -Fc file, a -Fd folder, or a plain SQL dump.',
+  });
 }
 
 function readHead(path: string, bytes: number): Buffer {

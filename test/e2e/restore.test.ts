@@ -114,6 +114,15 @@ describe('pgstore restore safety', () => {
     }
   });
 
+  it('a file that is not a dump is refused before psql runs (exit 2); the target is never created', async () => {
+    const hostsFile = new URL('../../../shared/fixtures/hosts/urlhaus.hosts', import.meta.url).pathname;
+    const target = dbs.name('notdump');
+    const r = await pgstore(db.url, ['restore', hostsFile, '--target-db', target.name, '--create']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is not a pg_dump archive or SQL dump \(it starts with '#/);
+    expect(await databaseExists(target.name)).toBe(false);
+  });
+
   it('a truncated archive is detected by verify and restore; the target is never created', async () => {
     const b = await freshBackup('truncated');
     truncateSync(b.dump, Math.floor(statSync(b.dump).size / 2));
