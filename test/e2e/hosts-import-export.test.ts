@@ -194,6 +194,13 @@ describe('export, and export → import into an empty database', () => {
     expect(stdout.stdout.split('\n').slice(2)).toEqual(lines.slice(2));
   });
 
+  it('an --output in a missing folder is a usage error naming the folder, not a temporary file', async () => {
+    const r = await cli(['hosts', 'export', '--output', join(dir, 'no-such-folder', 'x.hosts')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot write .*x\.hosts: the folder .*no-such-folder does not exist/);
+    expect(r.stderr).not.toMatch(/tmp-/);
+  });
+
   it('(the library-made entry, whose comment the commands would refuse, is removed first)', async () => {
     expect((await cli(['hosts', 'rm', 'lib-h1'])).code).toBe(0);
   });
