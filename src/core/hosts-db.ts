@@ -3,6 +3,7 @@
  * the three hosts stores on it, and transactions whose COMMIT errors (deferred constraints)
  * are mapped like any other.
  */
+import { userInfo } from 'node:os';
 import type { PostgresType, TransactionSql } from 'postgres';
 import { connectPool, type Db } from '../db/pool.js';
 import type { ServerConnection } from '../db/config.js';
@@ -62,5 +63,12 @@ export async function inTransactionOrRollback<T>(sql: Db, fn: (stores: HostStore
 
 /** Who made a change: the OS user running pgstore, when known. */
 export function actorOf(options: CoreOptions): string | null {
-  return options.env.USER || options.env.USERNAME || options.env.LOGNAME || null;
+  const named = options.env.USER || options.env.USERNAME || options.env.LOGNAME;
+  if (named) return named;
+  try {
+    // No USER in the environment (cron, containers): the account itself.
+    return userInfo().username || null;
+  } catch {
+    return null;
+  }
 }
