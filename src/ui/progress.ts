@@ -20,18 +20,22 @@ export function progressBar(stream: NodeJS.WritableStream & { isTTY?: boolean; c
   if (!enabled || !stream.isTTY) return { update: () => undefined, done: () => undefined };
   const started = Date.now();
   let last = 0;
+  let lastPhase = '';
   let drawn = false;
   return {
     update(e) {
       const now = Date.now();
-      if (now - last < 100) return;
+      // At most 10 redraws a second, but never skip a new phase or the last table.
+      const final = !!e.tablesTotal && e.tablesDone >= e.tablesTotal;
+      if (now - last < 100 && e.phase === lastPhase && !final) return;
       last = now;
+      lastPhase = e.phase;
       const fraction = e.bytesTotal ? e.bytes / e.bytesTotal : e.tablesTotal ? e.tablesDone / e.tablesTotal : undefined;
       const bar = fraction === undefined ? '' : `[${'#'.repeat(Math.round(Math.min(1, fraction) * WIDTH)).padEnd(WIDTH, '-')}] `;
       const tables = e.tablesTotal || e.tablesDone ? `${e.tablesDone}/${e.tablesTotal || '?'} tables  ` : '';
       const seconds = (now - started) / 1000;
       const bytes = e.bytes ? `${formatBytes(e.bytes)}${e.bytesTotal ? ` of ${formatBytes(e.bytesTotal)}` : ''}  ${seconds > 1 ? `${formatBytes(e.bytes / seconds)}/s` : ''}` : '';
-      const line = `${e.phase.padEnd(12)} ${bar}${tables}${bytes}`.slice(0, Math.max(20, (stream.columns ?? 80) - 1));
+      const line = `${e.phase.padEnd(12)} ${bar}${tables}${bytes}`.slice(0, Math.max(20, (stream.columns || 80) - 1));
       stream.write(`\r\x1b[K${line}`);
       drawn = true;
     },
