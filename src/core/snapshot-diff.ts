@@ -14,7 +14,7 @@ import { ulid } from './hosts-ids.js';
 import { changeEvents, envelope } from './hosts.js';
 import type { HostInput } from './host-validation.js';
 import type { CoreOptions, Confirm } from './options.js';
-import { takeSnapshot } from './snapshot.js';
+import { findSnapshot, takeSnapshot } from './snapshot.js';
 
 export type DiffEntry = HostInput & { id?: string };
 
@@ -79,8 +79,8 @@ export function snapshotEntries(snapshot: Snapshot): DiffEntry[] {
 /** Compares snapshot `id` with snapshot `against`, or with the current entries. */
 export async function diffSnapshot(options: CoreOptions & { id: string; against?: string }): Promise<SnapshotDiff> {
   return withHostsDb(options, async ({ stores }) => {
-    const from = await stores.snapshots.getSnapshot(options.id);
-    const to = options.against ? await stores.snapshots.getSnapshot(options.against) : null;
+    const from = await findSnapshot(stores, options.id);
+    const to = options.against ? await findSnapshot(stores, options.against) : null;
     const after = to ? snapshotEntries(to) : await stores.hosts.listAll();
     return { from: refOf(from), to: to ? refOf(to) : null, ...diffEntries(snapshotEntries(from), after) };
   });
@@ -100,7 +100,7 @@ export interface RollbackResult {
 export async function rollbackSnapshot(options: CoreOptions & { id: string; confirm?: Confirm; now?: Date }): Promise<RollbackResult> {
   const now = options.now ?? new Date();
   return withHostsDb(options, async ({ sql, conn, stores }) => {
-    const snapshot = await stores.snapshots.getSnapshot(options.id);
+    const snapshot = await findSnapshot(stores, options.id);
     const preview = diffEntries(await stores.hosts.listAll(), snapshotEntries(snapshot));
     await options.confirm?.({
       action: `roll the hosts back to snapshot ${snapshot.snapshotId}`,

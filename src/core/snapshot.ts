@@ -3,6 +3,7 @@
  * with the entries kept as JSON so a rollback restores aliases and tags exactly. Retention
  * runs after each create (default: the newest 50, none older than 30 days).
  */
+import { NotFoundError, UsageError } from '../errors.js';
 import type { HostEntry, Snapshot, SnapshotMetadata } from '../store/host-types.js';
 import { type HostStores, inTransaction, withHostsDb } from './hosts-db.js';
 import { renderHostsFile } from './hosts-file.js';
@@ -77,15 +78,34 @@ export async function listSnapshots(options: CoreOptions & { limit?: number; off
 
 /** One snapshot with its content; NotFoundError when unknown. */
 export async function showSnapshot(options: CoreOptions & { id: string }): Promise<Snapshot> {
-  return withHostsDb(options, ({ stores }) => stores.snapshots.getSnapshot(options.id));
+  return withHostsDb(options, ({ stores }) => findSnapshot(stores, options.id));
 }
 
 /** Deletes a snapshot; NotFoundError when unknown. */
 export async function deleteSnapshot(options: CoreOptions & { id: string }): Promise<{ snapshotId: string }> {
   return withHostsDb(options, async ({ stores }) => {
-    await stores.snapshots.deleteSnapshot(options.id);
-    return { snapshotId: options.id };
+    const snapshotId = await snapshotIdOf(stores, options.id);
+    await stores.snapshots.deleteSnapshot(snapshotId);
+    return { snapshotId };
   });
+}
+
+/** A snapshot by its id, or by its name when that names exactly one. */
+export async function findSnapshot(stores: HostStores, ref: string): Promise<Snapshot> {
+  return stores.snapshots.getSnapshot(await snapshotIdOf(stores, ref));
+}
+
+/** `ref` as a snapshot id: an id as it is, else the id of the one snapshot with that name. */
+async function snapshotIdOf(stores: HostStores, ref: string): Promise<string> {
+  try {
+    return (await stores.snapshots.getSnapshot(ref)).snapshotId;
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    const ids = await stores.snapshots.idsByName(ref);
+    if (ids.length === 1) return ids[0]!;
+    if (ids.length === 0) throw error;
+    throw new UsageError(`${ids.length} snapshots are named '${ref}': ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''}`, { hint: 'Give the id of the one you mean (`pgstore snapshot list`).' });
+  }
 }
 
 /** Applies retention now (defaults 50 snapshots / 30 days); returns how many were deleted. */

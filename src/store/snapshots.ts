@@ -39,6 +39,13 @@ export function snapshots(sql: Queryable) {
     },
 
     /** A snapshot with its content (and entries, when saved with them); NotFoundError when unknown. */
+    /** The ids of the snapshots with this name, newest first (pgstore's addition). */
+    async idsByName(name: string): Promise<string[]> {
+      const rows = await guard(() => sql<{ snapshot_id: string }[]>`
+        select snapshot_id from hosts.snapshots where name = ${name} order by created_at desc, snapshot_id desc`);
+      return rows.map((r) => r.snapshot_id);
+    },
+
     async getSnapshot(snapshotId: string): Promise<Snapshot> {
       const [row] = await guard(
         () => sql<SnapshotRow[]>`

@@ -136,6 +136,20 @@ describe('snapshots', () => {
     expect((await cli(['snapshot', 'delete', 'broken'])).code).toBe(0);
   });
 
+  it('a name that names exactly one snapshot works as its id; a shared name is refused', async () => {
+    const named = await json<{ snapshot: { snapshotId: string } }>(['snapshot', 'create', '--name', 'only-one']);
+    const shown = await json<{ snapshotId: string; name: string }>(['snapshot', 'show', 'only-one']);
+    expect(shown).toMatchObject({ snapshotId: named.snapshot.snapshotId, name: 'only-one' });
+    expect((await cli(['snapshot', 'diff', 'only-one'])).code).toBe(0);
+    await json(['snapshot', 'create', '--name', 'twice']);
+    await json(['snapshot', 'create', '--name', 'twice']);
+    const shared = await cli(['snapshot', 'show', 'twice']);
+    expect(shared.code).toBe(2);
+    expect(shared.stderr).toMatch(/2 snapshots are named 'twice'/);
+    expect((await cli(['snapshot', 'delete', 'only-one'])).code).toBe(0);
+    expect((await cli(['snapshot', 'show', named.snapshot.snapshotId])).code).toBe(2);
+  });
+
   it('show, diff, rollback and delete of an unknown snapshot exit 2', async () => {
     for (const args of [['show', 'nope'], ['diff', 'nope'], ['rollback', 'nope', '--yes'], ['delete', 'nope']]) {
       const r = await cli(['snapshot', ...args]);
