@@ -86,10 +86,11 @@ describe('pgstore server', () => {
   it('a command that needs the database starts the server on demand, once, even when run concurrently', async () => {
     const home = newHome();
     const env = cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: String(await freePort()) });
-    const runs = await Promise.all([1, 2, 3].map(() => runCli(['health', '--json'], { env })));
+    // (Not `health`: it never starts the server, so that a monitor sees it down.)
+    const runs = await Promise.all([1, 2, 3].map(() => runCli(['migrate', 'status', '--json'], { env })));
     for (const run of runs) {
       expect(run.code, run.stderr).toBe(0);
-      expect(['ok', 'warning']).toContain(JSON.parse(run.stdout).status); // warning: not migrated yet
+      expect(JSON.parse(run.stdout).pending.length).toBeGreaterThan(0); // not migrated yet
     }
     const status = JSON.parse((await runCli(['server', 'status', '--json'], { env })).stdout);
     expect(status.running).toBe(true);
