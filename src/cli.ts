@@ -108,16 +108,21 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
   // Ctrl+C cancels (130). SIGTERM (cron's `timeout`, `kill`) and SIGHUP stop pgstore with
   // 128 + the signal's number, as a shell reports it; either way the exit hook stops the
   // programs pgstore started (tools/run.ts), which a signal sent to pgstore alone never reaches.
+  let stopCode: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    streams.stderr.write(signal === 'SIGINT' ? 'Cancelled.\n' : `Stopped by ${signal}.\n`);
     const code = signal === 'SIGINT' ? ExitCode.cancelled : 128 + (osConstants.signals[signal] ?? 0);
-    // A step that must not be cut in half (util/critical.ts) finishes first, for up to 15 s.
-    void criticalSectionsDone(15_000)
-      .then(() => flush(streams))
+    // A second signal: stop now (process.exit still runs the exit hook that stops children).
+    if (stopCode !== undefined) process.exit(stopCode);
+    stopCode = code;
+    streams.stderr.write(signal === 'SIGINT' ? 'Cancelled.\n' : `Stopped by ${signal}.\n`);
+    // No new critical step starts from now on; one already running finishes first, for up to
+    // 15 s (util/critical.ts); output gets 2 s to drain.
+    void criticalSectionsDone(15_000, { stopping: true })
+      .then(() => Promise.race([flush(streams), new Promise((resolve) => setTimeout(resolve, 2_000))]))
       .then(() => process.exit(code));
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const signal of signals) process.once(signal, onSignal);
+  for (const signal of signals) process.on(signal, onSignal);
 
   let code: number = ExitCode.ok;
   try {

@@ -18,7 +18,11 @@ export function reportUnknownSubcommands(command: Command, path: string): void {
   // Its own action (backup): any operand is a mistyped subcommand.
   command.allowExcessArguments(true);
   command.hook('preAction', (self, action) => {
-    if (action === self && self.args.length > self.registeredArguments.length) fail(self.args[self.registeredArguments.length]!);
+    if (action !== self || self.args.length <= self.registeredArguments.length) return;
+    const word = self.args[self.registeredArguments.length]!;
+    // `pgstore backup help`, as `pgstore migrate help` (commander's own help command) works.
+    if (word === 'help') self.help();
+    fail(word);
   });
   // A default subcommand (migrate → up) receives the stray word when the user did not name it.
   const fallback = command.commands.find((c) => c.name() === (command as unknown as { _defaultCommandName?: string })._defaultCommandName);

@@ -66,7 +66,8 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
   if (options.waitTimeoutSeconds !== undefined) {
     await waitForServer(await serverFor(target, { log: options.log }), options.waitTimeoutSeconds, options.log);
   }
-  const { sql, conn } = await connectPool(target, { max: 1, fetchTypes: false, log: options.log });
+  // closeIdle false: the session holds the migration lock while dbmate runs.
+  const { sql, conn } = await connectPool(target, { max: 1, fetchTypes: false, log: options.log, closeIdle: false });
   try {
     const facts = await sessionFacts(sql);
     let session = conn;

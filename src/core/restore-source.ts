@@ -49,11 +49,15 @@ function fromPath(path: string): RestoreSource {
   return { id: null, path, dumpPath: path, format: 'plain', manifest: null };
 }
 
+const COMPRESSED = [Buffer.from([0x1f, 0x8b]), Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from([0x04, 0x22, 0x4d, 0x18])];
+
 /**
  * A plain dump is SQL: its first line starts with a comment, a psql command or a keyword.
  * Anything else (a hosts file, a binary, an empty file) is refused before psql runs it.
  */
 function checkLooksLikeSql(path: string, head: Buffer): void {
+  // Compressed plain dumps (gzip; zstd and lz4 get their own message when loaded) are not read here.
+  if (COMPRESSED.some((magic) => head.subarray(0, magic.length).equals(magic))) return;
   const text = head.toString('utf8');
   const first = text.split('\n').find((line) => line.trim() !== '')?.trim() ?? '';
   if (!text.includes('\0') && /^(--|\/\*|\\|[A-Za-z])/.test(first)) return;

@@ -11,7 +11,7 @@
  *    the target is untouched, whatever fails, with any --jobs.
  * Afterwards: per-table row counts against the manifest, and the migration status.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describeTarget, type ServerConnection } from '../db/config.js';
 import { connectPool, withAdminSql } from '../db/pool.js';
 import { ConflictError, PgstoreError, UsageError } from '../errors.js';
@@ -219,18 +219,28 @@ async function withRestoreLock<T>(conn: ServerConnection, database: string, fn: 
       for (const name of dropped) await dropDatabaseForce(s, name);
       return await fn({ dropped, kept: found.filter((name) => !dropped.includes(name)) });
     } finally {
-      await lock.release();
+      // A failed unlock (the server went away: the lock went with the session) must not hide
+      // the restore's own result or error.
+      await lock.release().catch(() => undefined);
     }
-  });
+    // closeIdle false: the lock's connection waits idle through the whole load.
+  }, 'postgres', { closeIdle: false });
 }
 
-const SCRATCH = /^(.*)_pgstore_(restore|old)_[0-9a-f]{8}$/s;
+/** `<head>_pgstore_<purpose>_<8 hex of the database name's hash><4 random hex>`. */
+const SCRATCH = /^(.*)_pgstore_(restore|old)_([0-9a-f]{8})[0-9a-f]{4}$/s;
 
-/** Whether `name` is a scratch database of `database` (see scratchName: a long name's head is cut to fit 63 bytes). */
+/** 8 hex characters that tell the scratch databases of `database` from those of a name sharing its prefix. */
+function nameTag(database: string): string {
+  return createHash('sha256').update(database).digest('hex').slice(0, 8);
+}
+
+/** Whether `name` is a scratch database of `database` (its head may be cut to fit 63 bytes; its tag is the name's). */
 export function isScratchOf(name: string, database: string): boolean {
-  const head = SCRATCH.exec(name)?.[1];
-  if (head === undefined) return false;
-  return head === database || (head !== '' && database.startsWith(head) && Buffer.byteLength(name) >= 60);
+  const match = SCRATCH.exec(name);
+  if (!match) return false;
+  const [, head, , tag] = match as unknown as [string, string, string, string];
+  return tag === nameTag(database) && head !== '' && database.startsWith(head);
 }
 
 function checkDatabaseName(name: string): void {
@@ -301,8 +311,8 @@ function failOnMismatch(tables: TableComparison[], what: string): void {
 }
 
 /** `<database>_<purpose>_<random>`, at most 63 bytes. */
-function scratchName(database: string, purpose: string): string {
-  const suffix = `_pgstore_${purpose}_${randomBytes(4).toString('hex')}`;
+export function scratchName(database: string, purpose: 'restore' | 'old'): string {
+  const suffix = `_pgstore_${purpose}_${nameTag(database)}${randomBytes(2).toString('hex')}`;
   let head = database;
   while (Buffer.byteLength(head + suffix) > 63) head = head.slice(0, -1);
   return head + suffix;

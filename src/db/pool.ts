@@ -21,6 +21,11 @@ export interface PoolOptions {
   applicationName?: string;
   /** Look up array types at connect (default true; one query saved when no arrays are read). */
   fetchTypes?: boolean;
+  /**
+   * Keep idle connections open for good (false): a pool holding a session lock (migrations,
+   * restores) must not lose the connection, and the lock with it, while it waits.
+   */
+  closeIdle?: boolean;
 }
 
 /** The driver options for a connection: pool settings applied, SSL mode mapped. */
@@ -35,7 +40,7 @@ export function driverOptions(conn: ServerConnection, options: PoolOptions = {})
     database: options.database ?? conn.database,
     ssl: sslOption(conn.sslmode),
     max: options.max ?? conn.pool.max,
-    idle_timeout: conn.pool.idleTimeoutSeconds,
+    idle_timeout: options.closeIdle === false ? 0 : conn.pool.idleTimeoutSeconds,
     connect_timeout: options.connectTimeoutSeconds ?? conn.pool.acquireTimeoutSeconds,
     onnotice: () => undefined,
     fetch_types: options.fetchTypes ?? true,
@@ -95,8 +100,8 @@ export async function connectPool(target: ConnectionTarget, options: PoolOptions
 }
 
 /** Runs `fn` with a one-connection pool on the server's `postgres` database, then closes it. */
-export async function withAdminSql<T>(conn: ServerConnection, fn: (sql: Db) => Promise<T>, database = 'postgres'): Promise<T> {
-  const sql = await openPool(conn, { database, max: 1 });
+export async function withAdminSql<T>(conn: ServerConnection, fn: (sql: Db) => Promise<T>, database = 'postgres', pool: PoolOptions = {}): Promise<T> {
+  const sql = await openPool(conn, { database, max: 1, ...pool });
   try {
     return await fn(sql);
   } catch (error) {

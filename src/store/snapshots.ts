@@ -38,7 +38,6 @@ export function snapshots(sql: Queryable) {
       );
     },
 
-    /** A snapshot with its content (and entries, when saved with them); NotFoundError when unknown. */
     /** The ids of the snapshots with this name, newest first (pgstore's addition). */
     async idsByName(name: string): Promise<string[]> {
       const rows = await guard(() => sql<{ snapshot_id: string }[]>`
@@ -46,6 +45,7 @@ export function snapshots(sql: Queryable) {
       return rows.map((r) => r.snapshot_id);
     },
 
+    /** A snapshot with its content (and entries, when saved with them); NotFoundError when unknown. */
     async getSnapshot(snapshotId: string): Promise<Snapshot> {
       const [row] = await guard(
         () => sql<SnapshotRow[]>`

@@ -5,10 +5,15 @@
  * stops the process at once.
  */
 let running = 0;
+let stopping = false;
 const waiters = new Set<() => void>();
 
-/** Runs `fn` as a critical section. */
+/**
+ * Runs `fn` as a critical section. Once the process is stopping, none starts: the returned
+ * promise never settles, and the process exits around it.
+ */
 export async function critical<T>(fn: () => Promise<T>): Promise<T> {
+  if (stopping) return new Promise<T>(() => undefined);
   running++;
   try {
     return await fn();
@@ -18,8 +23,12 @@ export async function critical<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Resolves when no critical section is running, or after `timeoutMs` at the latest. */
-export function criticalSectionsDone(timeoutMs: number): Promise<void> {
+/**
+ * Resolves when no critical section is running, or after `timeoutMs` at the latest. With
+ * `stopping`, no new section starts from now on.
+ */
+export function criticalSectionsDone(timeoutMs: number, options: { stopping?: boolean } = {}): Promise<void> {
+  if (options.stopping) stopping = true;
   if (running === 0) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

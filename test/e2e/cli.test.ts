@@ -44,6 +44,14 @@ describe('pgstore CLI basics', () => {
     expect(result.stderr).toMatch(/\nhint: /);
   });
 
+  it('`backup help` prints backup help like `migrate help`', async () => {
+    for (const command of ['backup', 'migrate']) {
+      const result = await runCli([command, 'help'], { env: cleanEnv() });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^Usage: pgstore ${command}`));
+    }
+  });
+
   it('an unknown option is a usage error', async () => {
     const result = await runCli(['health', '--frob'], { env: cleanEnv() });
     expect(result.code).toBe(2);

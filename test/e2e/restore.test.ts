@@ -5,9 +5,11 @@
  */
 import { readFileSync, statSync, truncateSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sha256File } from '../../src/core/backup-manifest.js';
+import { scratchName } from '../../src/core/restore.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { databaseTracker, fingerprint, pgstore, seed, tempDir } from './backup-helpers.js';
 
@@ -84,9 +86,9 @@ describe('pgstore restore safety', () => {
 
   it("drops an interrupted restore's copy, keeps a swapped-out original, and runs one restore of a database at a time", async () => {
     const target = dbs.name('leftover');
-    const copy = `${target.name}_pgstore_restore_0123abcd`;
-    const original = `${target.name}_pgstore_old_89abcdef`;
-    const other = `${target.name}x_pgstore_restore_00000000`; // another database's, left alone
+    const copy = scratchName(target.name, 'restore');
+    const original = scratchName(target.name, 'old');
+    const other = scratchName(`${target.name}x`, 'restore'); // another database's, left alone
     const admin = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
     try {
       for (const name of [copy, original, other]) await admin.unsafe(`create database "${name}"`);
@@ -121,6 +123,13 @@ describe('pgstore restore safety', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/is not a pg_dump archive or SQL dump \(it starts with '#/);
     expect(await databaseExists(target.name)).toBe(false);
+    // A gzipped SQL dump is a dump: it restores.
+    const sqlGz = join(dir, 'plain.sql.gz');
+    writeFileSync(sqlGz, gzipSync('--\n-- a plain dump\n--\ncreate table public.from_gzip (x int);\ninsert into public.from_gzip values (42);\n'));
+    const gz = dbs.name('fromgz');
+    const restored = await pgstore(db.url, ['restore', sqlGz, '--target-db', gz.name, '--create']);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect((await dbs.sql(gz.url)`select x from public.from_gzip`)[0]!.x).toBe(42);
   });
 
   it('a truncated archive is detected by verify and restore; the target is never created', async () => {

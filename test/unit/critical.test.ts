@@ -26,4 +26,16 @@ describe('critical sections', () => {
     await expect(section).rejects.toThrow('boom');
     await criticalSectionsDone(10);
   });
+
+  // Last: it leaves the module stopping.
+  it('once stopping, no new section starts (it never settles; the process exits around it)', async () => {
+    await criticalSectionsDone(10, { stopping: true });
+    let ran = false;
+    const section = critical(async () => {
+      ran = true;
+    });
+    const state = await Promise.race([section.then(() => 'settled'), new Promise((resolve) => setTimeout(() => resolve('pending'), 50))]);
+    expect(state).toBe('pending');
+    expect(ran).toBe(false);
+  });
 });

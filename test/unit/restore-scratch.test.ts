@@ -1,22 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { isScratchOf } from '../../src/core/restore.js';
+import { isScratchOf, scratchName } from '../../src/core/restore.js';
 
-describe('isScratchOf', () => {
-  it("knows a database's scratch copies, and not another database's", () => {
-    expect(isScratchOf('app_pgstore_restore_0123abcd', 'app')).toBe(true);
-    expect(isScratchOf('app_pgstore_old_0123abcd', 'app')).toBe(true);
-    expect(isScratchOf('app_pgstore_restore_0123abcd', 'app2')).toBe(false);
-    expect(isScratchOf('app2_pgstore_restore_0123abcd', 'app')).toBe(false);
-    expect(isScratchOf('app_pgstore_restore_xyz', 'app')).toBe(false);
-    expect(isScratchOf('app', 'app')).toBe(false);
+describe('scratch databases of a restore', () => {
+  it("are told from another database's, even one sharing a long prefix", () => {
+    for (const database of ['app', 'analytics_events_archive_2024_europe', 'customer_data_warehouse_replica_tenant_0001', 'd'.repeat(63), 'ünïcødé_naming_of_a_database_with_long_words_x']) {
+      for (const purpose of ['restore', 'old'] as const) {
+        const name = scratchName(database, purpose);
+        expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
+        expect(isScratchOf(name, database)).toBe(true);
+      }
+    }
+    const a = 'customer_data_warehouse_replica_tenant_0001';
+    const b = 'customer_data_warehouse_replica_tenant_0002';
+    expect(isScratchOf(scratchName(a, 'restore'), b)).toBe(false);
+    expect(isScratchOf(scratchName('analytics_events_archive_2024_europe', 'old'), 'analytics_events_archive_2024_europe_v2')).toBe(false);
+    expect(isScratchOf(scratchName('app', 'restore'), 'app2')).toBe(false);
+    expect(isScratchOf(scratchName('app2', 'restore'), 'app')).toBe(false);
   });
 
-  it('matches the cut-down head of a long name only when the name was cut to fit 63 bytes', () => {
-    const long = 'd'.repeat(60);
-    const scratch = `${'d'.repeat(38)}_pgstore_restore_0123abcd`;
-    expect(Buffer.byteLength(scratch)).toBe(63);
-    expect(isScratchOf(scratch, long)).toBe(true);
-    expect(isScratchOf(scratch, 'd'.repeat(38))).toBe(true);
-    expect(isScratchOf('ddd_pgstore_restore_0123abcd', long)).toBe(false);
+  it('ignores names that merely look alike', () => {
+    expect(isScratchOf('app', 'app')).toBe(false);
+    expect(isScratchOf('app_pgstore_restore_xyz', 'app')).toBe(false);
+    expect(isScratchOf('app_pgstore_restore_0123abcd', 'app')).toBe(false); // no tag of app's name
   });
 });
