@@ -54,8 +54,9 @@ main(async () => {
       const secrets = [];
       for (let i = 0; i < 100; i++) secrets.push((await db.appKeys.create({ tenantId: 'bench', appId: 'api', name: `k${i}` })).secret);
 
-      // The raw side runs the stores' own SQL text (their column lists included), so the ratio is
-      // the cost of the store itself: argument checks, error mapping, the result's shape.
+      // The raw side runs the stores' SQL (their column lists imported; verify's statement copied
+      // as written in src/store/app-keys.ts), so the ratio is the cost of the store itself:
+      // argument checks, error mapping, the result's shape.
       const { SESSION_COLUMNS } = await import('../../dist/store/auth-types.js');
       const { appKeyColumns } = await import('../../dist/store/app-keys.js');
       const sessionCols = raw.unsafe(SESSION_COLUMNS);

@@ -10,11 +10,12 @@ import { type App, examples } from './app.js';
 
 const camel = (key: string) => key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
 
-function positiveNumber(flag: string, above = -1) {
+/** A number ≥ 0, or > 0 with `nonZero`. */
+function positiveNumber(flag: string, nonZero = false) {
   return (raw: string): number => {
     const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value) || value <= above || value < 0) {
-      throw new UsageError(`${flag} must be a number ${above >= 0 ? `> ${above}` : '≥ 0'}, got '${raw}'`, { hint: 'See `pgstore health --help`.' });
+    if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || (nonZero && value === 0)) {
+      throw new UsageError(`${flag} must be a number ${nonZero ? '> 0' : '≥ 0'}, got '${raw}'`, { hint: 'See `pgstore health --help`.' });
     }
     return value;
   };
@@ -26,7 +27,7 @@ export function healthCommand(app: App): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'nagios']).default('table'))
     .option('--migrations-dir <dir>', "compare against these migrations (default: pgstore's own)")
     .option('--backup-dir <dir>', 'check the age of the newest backup here (default: PGSTORE_BACKUP_DIR, else the default backup folder if it exists)')
-    .addOption(new Option('--timeout <seconds>', 'give up (critical) after this many seconds').default(10).argParser(positiveNumber('--timeout', 0)));
+    .addOption(new Option('--timeout <seconds>', 'give up (critical) after this many seconds').default(10).argParser(positiveNumber('--timeout', true)));
   for (const t of healthThresholds()) {
     command.addOption(new Option(`--${t.key}-warning <${t.unit}>`, `warn at this ${t.description} (default ${t.warning})`).argParser(positiveNumber(`--${t.key}-warning`)));
     command.addOption(new Option(`--${t.key}-critical <${t.unit}>`, `critical at this ${t.description} (default ${t.critical})`).argParser(positiveNumber(`--${t.key}-critical`)));

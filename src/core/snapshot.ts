@@ -84,25 +84,27 @@ export async function showSnapshot(options: CoreOptions & { id: string }): Promi
 /** Deletes a snapshot; NotFoundError when unknown. */
 export async function deleteSnapshot(options: CoreOptions & { id: string }): Promise<{ snapshotId: string }> {
   return withHostsDb(options, async ({ stores }) => {
-    const snapshotId = await snapshotIdOf(stores, options.id);
-    await stores.snapshots.deleteSnapshot(snapshotId);
+    const snapshotId = await byIdOrName(stores, options.id, async (id) => {
+      await stores.snapshots.deleteSnapshot(id);
+      return id;
+    });
     return { snapshotId };
   });
 }
 
 /** A snapshot by its id, or by its name when that names exactly one. */
-export async function findSnapshot(stores: HostStores, ref: string): Promise<Snapshot> {
-  return stores.snapshots.getSnapshot(await snapshotIdOf(stores, ref));
+export function findSnapshot(stores: HostStores, ref: string): Promise<Snapshot> {
+  return byIdOrName(stores, ref, (id) => stores.snapshots.getSnapshot(id));
 }
 
-/** `ref` as a snapshot id: an id as it is, else the id of the one snapshot with that name. */
-async function snapshotIdOf(stores: HostStores, ref: string): Promise<string> {
+/** `use(ref)` as an id; when no snapshot has it, `use` of the id of the one snapshot named `ref`. */
+async function byIdOrName<T>(stores: HostStores, ref: string, use: (id: string) => Promise<T>): Promise<T> {
   try {
-    return (await stores.snapshots.getSnapshot(ref)).snapshotId;
+    return await use(ref);
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
     const ids = await stores.snapshots.idsByName(ref);
-    if (ids.length === 1) return ids[0]!;
+    if (ids.length === 1) return use(ids[0]!);
     if (ids.length === 0) throw error;
     throw new UsageError(`${ids.length} snapshots are named '${ref}': ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''}`, { hint: 'Give the id of the one you mean (`pgstore snapshot list`).' });
   }

@@ -229,7 +229,7 @@ async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
   if (text && !out.write(text)) await once(out, 'drain');
 }
 
-/** date → ISO text, remembering the last one (a host's or an import's events share times). */
+/** date → ISO text, remembering only the last one: a host's events share times, and host-types' isoFormatter would keep every distinct time of a 10M-event load. */
 function lastIso(): (date: Date) => string {
   let time = NaN;
   let text = '';

@@ -8,7 +8,7 @@
  * store/copy.ts): on failure the same events are appended with INSERT, which reports the
  * real error (or succeeds).
  */
-import { copyIn, CopyRefused, copyValue, type Tx } from './copy.js';
+import { copyIn, copyJson, CopyRefused, copyValue, type Tx } from './copy.js';
 import { eventForJson, isoFormatter, type BatchItem } from './host-types.js';
 import { checkEnvelope, insertEvents } from './host-events.js';
 import type { Queryable } from './queryable.js';
@@ -40,7 +40,7 @@ function* chunks(items: BatchItem[], onProgress?: (done: number) => void): Gener
     let chunk = '';
     for (let i = start; i < end; i++) {
       const { envelope, expectedVersion } = items[i]!;
-      chunk += `${copyValue(envelope.eventId)}\t${copyValue(envelope.aggregateId)}\t${copyValue(envelope.event.type)}\t${copyValue(envelope.eventVersion)}\t${copyValue(expectedVersion)}\t${copyValue(JSON.stringify(eventForJson(envelope.event, iso)))}\t${iso(envelope.createdAt)}\t${copyValue(envelope.createdBy ?? null)}\n`;
+      chunk += `${copyValue(envelope.eventId)}\t${copyValue(envelope.aggregateId)}\t${copyValue(envelope.event.type)}\t${copyValue(envelope.eventVersion)}\t${copyValue(expectedVersion)}\t${copyJson(eventForJson(envelope.event, iso))}\t${iso(envelope.createdAt)}\t${copyValue(envelope.createdBy ?? null)}\n`;
     }
     yield chunk;
     onProgress?.(end);
