@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { createTestDatabase, useTestDatabase } from '../helpers/db.js';
 
-const FIXTURE = new URL('../../../shared/fixtures/hosts/urlhaus.hosts', import.meta.url).pathname;
+const FIXTURE = new URL('../fixtures/hosts/urlhaus.hosts', import.meta.url).pathname;
 const db = useTestDatabase();
 const cli = (args: string[], options: { url?: string; input?: string } = {}) =>
   runCli(args, { env: cleanEnv({ DATABASE_URL: options.url ?? db.url }), input: options.input });

@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { databaseTracker, fingerprint, pgstore, psqlFile, tempDir, type TableFingerprint } from './backup-helpers.js';
 
-const PAGILA = new URL('../../../shared/fixtures/pagila/', import.meta.url).pathname;
+const PAGILA = new URL('../fixtures/pagila/', import.meta.url).pathname;
 const dbs = databaseTracker();
 const dir = tempDir('pagila');
 const source = dbs.name('pagila');

@@ -117,7 +117,7 @@ describe('pgstore restore safety', () => {
   });
 
   it('a file that is not a dump is refused before psql runs (exit 2); the target is never created', async () => {
-    const hostsFile = new URL('../../../shared/fixtures/hosts/urlhaus.hosts', import.meta.url).pathname;
+    const hostsFile = new URL('../fixtures/hosts/urlhaus.hosts', import.meta.url).pathname;
     const target = dbs.name('notdump');
     const r = await pgstore(db.url, ['restore', hostsFile, '--target-db', target.name, '--create']);
     expect(r.code).toBe(2);
