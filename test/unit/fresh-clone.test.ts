@@ -16,7 +16,7 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('a fresh clone', () => {
-  it('nothing in src/, test/, scripts/ or the README reads ../shared', () => {
+  it('nothing in src/, test/, scripts/ or the README reads the shared folder', () => {
     const files = [...['src', 'test', 'scripts', 'bin'].flatMap((d) => filesUnder(join(ROOT, d))), join(ROOT, 'README.md')];
     const pattern = ['\\.\\.', 'shared'].join('/');
     const offenders = files.filter((f) => new RegExp(pattern).test(readFileSync(f, 'utf8')));
