@@ -135,4 +135,38 @@ describe('restore over a database pgstore set up', () => {
       await admin.end();
     }
   });
+
+  it('owners that are missing are reported and their objects go to the restoring role; --owner refuses up front', async () => {
+    const source = `own_src_${suffix}`;
+    const ghost = `ghost_${suffix}`;
+    const targets = [`${copy}_g`, `${copy}_k`];
+    const admin = adminSql();
+    try {
+      await admin.unsafe(`create role "${ghost}"`);
+      await admin.unsafe(`create database "${source}"`);
+      const src = postgres(adminUrlFor(source), { max: 1, onnotice: () => undefined });
+      await src.unsafe(`create table public.haunted (x int); insert into public.haunted values (1); alter table public.haunted owner to "${ghost}"; create table public.plain (y int)`);
+      await src.end();
+      const b = await pgstore(adminUrlFor(source), ['backup', '--dir', dir, '--json']);
+      expect(b.code, b.stderr).toBe(0);
+      const backup = JSON.parse(b.stdout).path as string;
+      await admin.unsafe(`drop database "${source}" with (force)`);
+      await admin.unsafe(`drop role "${ghost}"`);
+
+      const r = await pgstore(url, ['restore', backup, '--target-db', targets[0]!, '--create', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).owners).toEqual({ kept: false, unusableRoles: [ghost] });
+      const human = await pgstore(url, ['restore', backup, '--target-db', targets[0]!, '--clean', '--yes']);
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stderr).toContain(`owners not restored: the restoring role cannot give objects to ${ghost}`);
+      const keep = await pgstore(url, ['restore', backup, '--target-db', targets[1]!, '--create', '--owner']);
+      expect(keep.code).toBe(2);
+      expect(keep.stderr).toContain(`the dump's objects belong to role(s) this restore cannot give them to: ${ghost}`);
+      expect((await admin`select 1 from pg_database where datname = ${targets[1]!} or datname like ${`${targets[1]!}_pgstore_%`}`).length).toBe(0);
+    } finally {
+      for (const db of [source, ...targets]) await admin.unsafe(`drop database if exists "${db}" with (force)`);
+      await admin.unsafe(`drop role if exists "${ghost}"`);
+      await admin.end();
+    }
+  });
 });
