@@ -38,6 +38,11 @@ function describeRestore(out: Output, r: RestoreResult): void {
   for (const name of r.leftovers.kept) {
     out.warn(`kept ${name}: what ${r.database} held before an interrupted restore swapped it out; drop it when no longer needed: DROP DATABASE "${name}"`);
   }
+  if (r.owners.kept) out.result('  owners       as in the backup');
+  else if (r.owners.unusableRoles.length === 0) out.result('  owners       the restoring role (--no-owner)');
+  else {
+    out.warn(`owners not restored: the restoring role cannot give objects to ${r.owners.unusableRoles.join(', ')} (missing, or not a member); what they owned belongs to the restoring role. Create the roles and restore again, or pass --no-owner to silence this`);
+  }
   if (r.missingRoles.length) out.warn(`privileges for roles missing on the target were skipped: ${r.missingRoles.join(', ')}`);
 }
 
@@ -53,7 +58,8 @@ export function restoreCommand(app: App): Command {
     .option('-y, --yes', 'do not ask (needed for --clean without a terminal)')
     .option('--force', 'with --clean: terminate sessions connected to the target when swapping')
     .option('--force-production', 'allow --clean on a database marked production')
-    .option('--owner', "keep the dump's object owners (default: --no-owner, objects belong to the restoring role)")
+    .option('--owner', "keep the dump's object owners, or fail before restoring if one cannot be used (default: kept when all can be)")
+    .option('--no-owner', 'objects belong to the restoring role, whatever the dump says')
     .option('--migrations-dir <dir>', "count pending migrations against this folder (default: pgstore's own)")
     .action(async (source: string, flags: RestoreFlags) => {
       const out = app.makeOutput();
@@ -70,7 +76,7 @@ export function restoreCommand(app: App): Command {
           create: !!flags.create,
           clean: !!flags.clean,
           jobs: flags.jobs,
-          keepOwner: !!flags.owner,
+          owners: flags.owner === undefined ? 'auto' : flags.owner ? 'keep' : 'drop',
           force: !!flags.force,
           forceProduction: !!flags.forceProduction,
           migrationsDir: flags.migrationsDir,

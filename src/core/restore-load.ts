@@ -1,8 +1,10 @@
 /**
  * Loads a dump into one database: pg_restore for custom and directory archives, psql with
  * ON_ERROR_STOP for plain SQL (gzip-compressed or not). Stops at the first error; with one job
- * it is one transaction. Ownership is dropped by default (objects belong to the restoring
- * role), and privileges naming roles the target lacks are skipped, with a warning.
+ * it is one transaction. Owners are kept when the restoring role may give objects to every
+ * owner the dump names ('auto', the default for restore), else dropped (objects belong to the
+ * restoring role) and reported; privileges naming roles the target lacks are skipped, with a
+ * warning.
  */
 import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -10,7 +12,7 @@ import { createGunzip } from 'node:zlib';
 import type { ServerConnection } from '../db/config.js';
 import { openPool, withAdminSql } from '../db/pool.js';
 import { UsageError } from '../errors.js';
-import { roleNames } from '../store/restore-admin.js';
+import { roleNames, rolesUsableAsOwner } from '../store/restore-admin.js';
 import { countRows, tablePages } from '../store/table-stats.js';
 import { findPgClient } from '../tools/pg-client.js';
 import type { DumpFormat } from '../tools/pg-dump.js';
@@ -36,14 +38,26 @@ export interface LoadOptions {
   database: string;
   dump: DumpToLoad;
   jobs: number;
-  /** Keep the dump's ownership (ALTER ... OWNER TO); default false. */
-  keepOwner: boolean;
+  /** Keep the dump's ownership (ALTER ... OWNER TO); default false. Ignored when `owners` is given. */
+  keepOwner?: boolean;
+  /**
+   * auto: keep the owners when every one may be used here, else drop them all (archives) or
+   * those that may not (plain SQL), and report them; keep: keep them (fails up front when one
+   * may not be used); drop: objects belong to the restoring role.
+   */
+  owners?: OwnerMode;
   onProgress?: ProgressSink | undefined;
   /** Aborting stops pg_restore or psql (the load then fails). */
   signal?: AbortSignal | undefined;
 }
 
+export type OwnerMode = 'auto' | 'keep' | 'drop';
+
 export interface LoadResult {
+  /** Whether the dump's owners were given their objects (all of them, for an archive). */
+  ownersKept: boolean;
+  /** Owners the dump names that the restoring role may not give objects to (missing, or not a member). */
+  unusableOwners: string[];
   /** Roles the dump grants privileges to that the target lacks. */
   missingRoles: string[];
   /** 'all' when pg_restore had to skip every privilege; a count for plain dumps. */
@@ -52,10 +66,11 @@ export interface LoadResult {
 
 /** Restores `dump` into `database` (which must exist). */
 export async function loadDump(o: LoadOptions): Promise<LoadResult> {
-  const roles = await withAdminSql(o.conn, (sql) => roleNames(sql), o.database);
+  const { roles, usable } = await withAdminSql(o.conn, async (sql) => ({ roles: await roleNames(sql), usable: await rolesUsableAsOwner(sql) }), o.database);
+  const owners: OwnerMode = o.owners ?? (o.keepOwner ? 'keep' : 'drop');
   const minMajor = Math.max(o.serverMajor, o.dump.minClientMajor ?? 0);
   const progress = { phase: 'restoring', tablesDone: 0, tablesTotal: o.dump.tablesTotal ?? 0, bytes: 0 };
-  if (o.dump.format === 'plain') return loadPlain(o, roles, minMajor, progress);
+  if (o.dump.format === 'plain') return loadPlain(o, { roles, usable, owners }, minMajor, progress);
 
   const pgRestore = await findPgClient('pg_restore', minMajor, o.env);
   const toc = await listArchive(pgRestore.path, o.dump.path);
@@ -66,13 +81,16 @@ export async function loadDump(o: LoadOptions): Promise<LoadResult> {
     for (const role of rolesInPrivilegeStatement(line)) referenced.add(role);
   }
   const missingRoles = [...referenced].filter((r) => !roles.has(r)).sort();
+  const unusableOwners = [...ownersInToc(toc, roles)].filter((r) => !usable.has(r)).sort();
+  if (owners === 'keep' && unusableOwners.length) throw unusableOwnersError(unusableOwners);
+  const keepOwners = owners === 'keep' || (owners === 'auto' && unusableOwners.length === 0);
   await runPgRestore({
     conn: o.conn,
     pgRestorePath: pgRestore.path,
     database: o.database,
     archive: o.dump.path,
     jobs: o.jobs,
-    noOwner: !o.keepOwner,
+    noOwner: !keepOwners,
     noPrivileges: missingRoles.length > 0,
     signal: o.signal,
     onTable: () => {
@@ -80,10 +98,31 @@ export async function loadDump(o: LoadOptions): Promise<LoadResult> {
       o.onProgress?.({ ...progress });
     },
   });
-  return { missingRoles, skippedPrivileges: missingRoles.length > 0 ? 'all' : 0 };
+  return { ownersKept: keepOwners, unusableOwners: owners === 'drop' ? [] : unusableOwners, missingRoles, skippedPrivileges: missingRoles.length > 0 ? 'all' : 0 };
 }
 
-async function loadPlain(o: LoadOptions, roles: Set<string>, minMajor: number, progress: { phase: string; tablesDone: number; tablesTotal: number; bytes: number }): Promise<LoadResult> {
+/**
+ * The owners named in an archive's table of contents (`id; oid oid DESC SCHEMA TAG OWNER`): the
+ * last field, matched against the existing role names first so that a name with spaces is whole.
+ */
+export function ownersInToc(toc: string[], roles: Set<string>): Set<string> {
+  const withSpaces = [...roles].filter((r) => r.includes(' '));
+  const owners = new Set<string>();
+  for (const line of toc) {
+    if (!/^\d+; \d+ \d+ /.test(line) || line.endsWith(' ')) continue; // no owner (e.g. an extension)
+    const spaced = withSpaces.find((r) => line.endsWith(` ${r}`));
+    owners.add(spaced ?? line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return owners;
+}
+
+function unusableOwnersError(roles: string[]): UsageError {
+  return new UsageError(`--owner: the dump's objects belong to role(s) this restore cannot give them to: ${roles.join(', ')}`, {
+    hint: 'Create the roles (or restore as a superuser or a member of them), or drop --owner to restore them owned by the restoring role.',
+  });
+}
+
+async function loadPlain(o: LoadOptions, { roles, usable, owners }: { roles: Set<string>; usable: Set<string>; owners: OwnerMode }, minMajor: number, progress: { phase: string; tablesDone: number; tablesTotal: number; bytes: number }): Promise<LoadResult> {
   if (o.jobs > 1) throw new UsageError('--jobs needs a custom or directory format backup; a plain SQL dump restores with one job', { hint: 'Drop --jobs.' });
   const psql = await findPgClient('psql', minMajor, o.env);
   const bytesTotal = statSync(o.dump.path).size;
@@ -95,7 +134,8 @@ async function loadPlain(o: LoadOptions, roles: Set<string>, minMajor: number, p
     o.onProgress?.({ ...progress, bytesTotal });
   });
   const filter = new DumpSqlFilter({
-    dropOwner: !o.keepOwner,
+    dropOwner: owners === 'drop',
+    ownerUsable: owners === 'auto' ? (name) => usable.has(name) : undefined,
     roleExists: (name) => roles.has(name),
     onTable: () => {
       progress.tablesDone++;
@@ -114,7 +154,8 @@ async function loadPlain(o: LoadOptions, roles: Set<string>, minMajor: number, p
   }
   sql.on('error', (error) => filter.destroy(error));
   await runPsqlScript({ conn: o.conn, psqlPath: psql.path, database: o.database, sql: sql.pipe(filter), signal: o.signal });
-  return { missingRoles: [...filter.missingRoles].sort(), skippedPrivileges: filter.privilegeStatementsDropped };
+  const unusableOwners = [...filter.unusableOwners].sort();
+  return { ownersKept: owners !== 'drop' && unusableOwners.length === 0, unusableOwners, missingRoles: [...filter.missingRoles].sort(), skippedPrivileges: filter.privilegeStatementsDropped };
 }
 
 /** Whether a file starts with the gzip magic bytes. */

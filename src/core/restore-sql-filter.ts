@@ -38,6 +38,11 @@ function identifiers(list: string): string[] {
 export interface SqlFilterOptions {
   /** Drop ALTER ... OWNER TO (objects end up owned by the restoring role). */
   dropOwner: boolean;
+  /**
+   * When owners are kept: whether a role may be given ownership here (it exists and the
+   * restoring role may act as it). An ALTER ... OWNER TO naming another role is dropped.
+   */
+  ownerUsable?: (name: string) => boolean;
   /** Whether a role exists on the target. */
   roleExists: (name: string) => boolean;
   /** Called when a table's rows start (COPY ... FROM stdin). */
@@ -52,6 +57,8 @@ export class DumpSqlFilter extends Transform {
   ownerStatementsDropped = 0;
   privilegeStatementsDropped = 0;
   readonly missingRoles = new Set<string>();
+  /** Owners whose ALTER ... OWNER TO was dropped because ownerUsable said no. */
+  readonly unusableOwners = new Set<string>();
   private pending: Buffer = Buffer.alloc(0);
   private inCopy = false;
   private copyAtLineStart = true;
@@ -119,7 +126,14 @@ export class DumpSqlFilter extends Transform {
         this.options.onTable?.(copy[1]!);
         return line;
       }
-      if (this.options.dropOwner && /^ALTER [A-Z ]+ .* OWNER TO .+;$/.test(line)) {
+      const owner = /^ALTER [A-Z ]+ .* OWNER TO (.+);$/.exec(line);
+      if (owner && this.options.dropOwner) {
+        this.ownerStatementsDropped++;
+        return null;
+      }
+      const role = owner ? identifiers(owner[1]!)[0] : undefined;
+      if (role !== undefined && this.options.ownerUsable && !this.options.ownerUsable(role)) {
+        this.unusableOwners.add(role);
         this.ownerStatementsDropped++;
         return null;
       }

@@ -1,14 +1,17 @@
 /**
  * `pgstore restore`: checksums before anything touches the target (a damaged backup exits 1
- * with the target untouched), then one of three ways, chosen by the target's state:
- *  - missing (needs --create): restored into a scratch database (the checksums are checked
- *    meanwhile, and stop the load if they fail), renamed into place when complete and checked,
- *    so the target never exists half-restored;
- *  - empty: restored in place (one job: one transaction, all or nothing);
- *  - holding objects: refused unless --clean (asks, or --yes); then restored into a scratch
- *    database created like the target (owner, encoding, locale, grants, settings), its row
- *    counts checked, and swapped in with two renames in one transaction. Until that moment
- *    the target is untouched, whatever fails, with any --jobs.
+ * with the target untouched), then, whatever the target's state, the dump is restored into a
+ * scratch database, its row counts checked, the database's own properties given to it, and
+ * only then put in the target's place:
+ *  - missing (needs --create): the scratch copy is renamed into place (the checksums are
+ *    checked while the load runs, and stop it if they fail), so the target never exists
+ *    half-restored; it gets the archive's owner, comment, grants and settings;
+ *  - empty, or holding objects (refused unless --clean, which asks, or --yes): the scratch
+ *    database is created like the target (owner, encoding, locale, grants, settings, then the
+ *    archive's comment, grants and settings on top) and swapped in with two renames in one
+ *    transaction.
+ * Until that moment the target is untouched (or absent), whatever fails, with any --jobs.
+ * Owners are kept when the restoring role may give objects to every owner the dump names.
  * Afterwards: per-table row counts against the manifest, and the migration status.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -25,7 +28,8 @@ import { critical } from '../util/critical.js';
 import { resolveBackupDir } from './backup-paths.js';
 import { type Confirm, type CoreOptions, guardProduction, targetOf } from './options.js';
 import type { ProgressSink } from './progress.js';
-import { compareRowCounts, loadDump, type LoadResult, rowCountProblems, type TableComparison } from './restore-load.js';
+import { applyArchiveDatabase, readArchiveDatabase } from './restore-database-entries.js';
+import { compareRowCounts, loadDump, type LoadResult, type OwnerMode, rowCountProblems, type TableComparison } from './restore-load.js';
 import { restoredMigrationStatus, type RestoredMigrations } from './restore-migrations.js';
 import { resolveSource, sourceClientMajor, verifySource } from './restore-source.js';
 
@@ -38,7 +42,13 @@ export interface RestoreOptions extends CoreOptions {
   create?: boolean;
   clean?: boolean;
   jobs?: number;
-  /** Keep the dump's ownership (default: --no-owner). */
+  /**
+   * auto (default): keep the dump's owners when the restoring role may give objects to all of
+   * them, else restore without owners and report; keep (--owner): keep them or fail up front;
+   * drop (--no-owner): objects belong to the restoring role.
+   */
+  owners?: OwnerMode;
+  /** Legacy: true is owners 'keep', false is 'drop' (when `owners` is not given). */
   keepOwner?: boolean;
   /** Terminate sessions on the target when swapping (--clean). */
   force?: boolean;
@@ -59,6 +69,11 @@ export interface RestoreResult {
   migrations: RestoredMigrations;
   /** Roles the dump grants to that the target lacks (their privileges were skipped). */
   missingRoles: string[];
+  /**
+   * Whether objects (and, for a created database, the database) belong to the dump's owners;
+   * `unusableRoles`: owners the restoring role could not give them to (missing, or not a member).
+   */
+  owners: { kept: boolean; unusableRoles: string[] };
   /**
    * Databases left by interrupted restores of this database: scratch copies (dropped), and
    * the content it had before a swap whose clean-up was cut short (kept, to drop by hand).
@@ -118,10 +133,13 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
     }
     mode = 'replaced';
   }
+  if (mode === 'in place' && !options.force) await refuseOtherSessions(conn, database);
   // Checksums before anything touches the target. A missing target is restored into a scratch
   // database first, so there they are checked while the load runs (and stop it if they fail).
   let checksums = mode === 'created' ? undefined : await verifySource(source);
   if (mode === 'replaced') await planReplace(conn, database, source.id ?? source.path, options);
+  const owners: OwnerMode = options.owners ?? (options.keepOwner === undefined ? 'auto' : options.keepOwner ? 'keep' : 'drop');
+  const minMajor = Math.max(serverMajor, sourceClientMajor(source));
 
   const load = (into: string, signal?: AbortSignal): Promise<LoadResult> =>
     loadDump({
@@ -131,7 +149,7 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
       database: into,
       dump: { format: source.format, path: source.dumpPath, minClientMajor: sourceClientMajor(source), tablesTotal: source.manifest?.tables.length },
       jobs,
-      keepOwner: !!options.keepOwner,
+      owners,
       onProgress: options.onProgress,
       signal,
     });
@@ -143,46 +161,55 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
 
   let loaded: LoadResult;
   let tables: TableComparison[];
-  if (mode === 'in place') {
-    loaded = await load(database);
-    tables = await check(database);
-    failOnMismatch(tables, `restored into ${database}`);
-  } else {
-    const scratch = scratchName(database, 'restore');
-    await withAdminSql(conn, (s) =>
-      props ? createDatabaseFrom(s, scratch, props) : admin.createDatabase(s, scratch, conn.user),
-    ).catch((error: unknown) => {
-      throw privilegeError(error, conn, 'create a database');
-    });
-    try {
-      if (props) await withAdminSql(conn, (s) => copyDatabaseProperties(s, scratch, props));
-      if (checksums) loaded = await load(scratch);
-      else {
-        const abort = new AbortController();
-        const checking = verifySource(source).catch((error: unknown) => {
-          abort.abort();
-          throw error;
-        });
-        const [checked, load_] = await Promise.allSettled([checking, load(scratch, abort.signal)]);
-        if (checked.status === 'rejected') throw checked.reason;
-        if (load_.status === 'rejected') throw load_.reason;
-        checksums = checked.value;
-        loaded = load_.value;
-      }
-      tables = await check(scratch);
-      failOnMismatch(tables, `the restored copy (nothing was changed in ${database})`);
-      options.onProgress?.({ phase: 'swapping in', tablesDone: 0, tablesTotal: 0, bytes: 0 });
-      if (props) await swapIn(conn, database, scratch, !!options.force);
-      else {
-        await withAdminSql(conn, (s) => renameDatabase(s, scratch, database)).catch((error: unknown) => {
-          if ((error as { code?: string }).code !== '42P04') throw error;
-          throw new ConflictError(`database ${database} was created by someone else during the restore; it was left alone`, { hint: 'Run the restore again (with --clean to replace it).', cause: error });
-        });
-      }
-    } catch (error) {
-      await withAdminSql(conn, (s) => dropDatabaseForce(s, scratch)).catch(() => undefined);
-      throw error;
+  const missingRoles = new Set<string>();
+  const scratch = scratchName(database, 'restore');
+  await withAdminSql(conn, (s) =>
+    props ? createDatabaseFrom(s, scratch, props) : admin.createDatabase(s, scratch, conn.user),
+  ).catch((error: unknown) => {
+    throw privilegeError(error, conn, 'create a database');
+  });
+  try {
+    if (checksums) loaded = await load(scratch);
+    else {
+      const abort = new AbortController();
+      const checking = verifySource(source).catch((error: unknown) => {
+        abort.abort();
+        throw error;
+      });
+      const [checked, load_] = await Promise.allSettled([checking, load(scratch, abort.signal)]);
+      if (checked.status === 'rejected') throw checked.reason;
+      if (load_.status === 'rejected') throw load_.reason;
+      checksums = checked.value;
+      loaded = load_.value;
     }
+    tables = await check(scratch);
+    failOnMismatch(tables, `the restored copy (nothing was changed in ${database})`);
+    for (const role of loaded.missingRoles) missingRoles.add(role);
+    // The database's own properties last: a setting such as default_transaction_read_only
+    // must not reach the load. The target's first (so the same roles reach it), then the
+    // archive's on top; the archive's owner only for a database it creates.
+    const entries = await readArchiveDatabase(source.format, source.dumpPath, minMajor, options.env);
+    await withAdminSql(conn, async (s) => {
+      if (props) await copyDatabaseProperties(s, scratch, props);
+      if (!entries) return;
+      const applied = await applyArchiveDatabase(s, scratch, entries, !props && owners !== 'drop');
+      for (const role of applied.missingRoles) missingRoles.add(role);
+      if (applied.unusableOwner) {
+        loaded.ownersKept = false;
+        if (!loaded.unusableOwners.includes(applied.unusableOwner)) loaded.unusableOwners.push(applied.unusableOwner);
+      }
+    });
+    options.onProgress?.({ phase: 'swapping in', tablesDone: 0, tablesTotal: 0, bytes: 0 });
+    if (props) await swapIn(conn, database, scratch, !!options.force);
+    else {
+      await withAdminSql(conn, (s) => renameDatabase(s, scratch, database)).catch((error: unknown) => {
+        if ((error as { code?: string }).code !== '42P04') throw error;
+        throw new ConflictError(`database ${database} was created by someone else during the restore; it was left alone`, { hint: 'Run the restore again (with --clean to replace it).', cause: error });
+      });
+    }
+  } catch (error) {
+    await withAdminSql(conn, (s) => dropDatabaseForce(s, scratch)).catch(() => undefined);
+    throw error;
   }
 
   const migrations = await restoredMigrationStatus(there, source.manifest?.migrationVersion ?? null, options.migrationsDir);
@@ -194,7 +221,8 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
     tables,
     rowCountsMatch: source.manifest ? rowCountProblems(tables).length === 0 : null,
     migrations,
-    missingRoles: loaded.missingRoles,
+    missingRoles: [...missingRoles].sort(),
+    owners: { kept: loaded.ownersKept, unusableRoles: loaded.unusableOwners.sort() },
     leftovers,
     durationMs: Math.round(performance.now() - started),
   };
@@ -267,12 +295,20 @@ async function planReplace(conn: ServerConnection, database: string, from: strin
     details: sessions.map((s) => `connected: pid ${s.pid} ${s.user} ${s.application || '?'} ${s.client ?? 'local'}`),
   };
   guardProduction(plan, options.forceProduction);
-  if (sessions.length && !options.force) {
-    throw new ConflictError(`${sessions.length} other session(s) are connected to ${database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`, {
-      hint: 'Close them, or pass --force to terminate them when the restored copy is swapped in.',
-    });
-  }
+  if (sessions.length && !options.force) throw sessionsConflict(database, sessions);
   await options.confirm?.(plan);
+}
+
+function sessionsConflict(database: string, sessions: admin.SessionInfo[]): ConflictError {
+  return new ConflictError(`${sessions.length} other session(s) are connected to ${database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`, {
+    hint: 'Close them, or pass --force to terminate them when the restored copy is swapped in.',
+  });
+}
+
+/** An empty target is replaced by a swap too, which needs it to have no other sessions (or --force). */
+async function refuseOtherSessions(conn: ServerConnection, database: string): Promise<void> {
+  const sessions = await withAdminSql(conn, (s) => admin.otherSessions(s, database));
+  if (sessions.length) throw sessionsConflict(database, sessions);
 }
 
 /** Two renames in one transaction put the restored copy in the target's place; the old one is dropped. */
@@ -321,7 +357,7 @@ export function scratchName(database: string, purpose: 'restore' | 'old'): strin
 function privilegeError(error: unknown, conn: ServerConnection, what: string): unknown {
   if ((error as { code?: string }).code === '42501') {
     return new PgstoreError(`role ${conn.user} may not ${what}, which this restore needs`, {
-      hint: 'Restore as a role with CREATEDB (or a superuser), or into an existing empty database.',
+      hint: 'Restore as a role with CREATEDB (or a superuser): every restore loads into a scratch database first, so that a failure leaves the target as it was.',
       cause: error,
     });
   }

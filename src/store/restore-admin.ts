@@ -141,6 +141,31 @@ export async function roleNames(sql: Db): Promise<Set<string>> {
   });
 }
 
+/**
+ * Roles the connected role may give objects to (ALTER ... OWNER TO): those it is a member of
+ * (a superuser is a member of every role).
+ */
+export async function rolesUsableAsOwner(sql: Db): Promise<Set<string>> {
+  return guard(ctx, async () => {
+    const rows = await sql<{ name: string }[]>`select rolname as name from pg_roles where pg_has_role(current_user, oid, 'MEMBER')`;
+    return new Set(rows.map((r) => r.name));
+  });
+}
+
+/** Gives database `name` to `owner`. */
+export async function setDatabaseOwnerTo(sql: Db, name: string, owner: string): Promise<void> {
+  await guard(ctx, () => sql.unsafe(`alter database ${ident(name)} owner to ${ident(owner)}`));
+}
+
+/**
+ * Runs one database-level statement from an archive (a comment, grant or setting of the
+ * database, re-aimed at the database being restored by core/restore-database-entries.ts,
+ * which keeps only those forms).
+ */
+export async function runArchiveDatabaseStatement(sql: Db, statement: string): Promise<void> {
+  await guard(ctx, () => sql.unsafe(statement));
+}
+
 function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }

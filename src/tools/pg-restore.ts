@@ -54,6 +54,31 @@ export async function privilegeStatements(pgRestore: string, archive: string, to
   }
 }
 
+/** TOC lines of the database's own entries (shown by `pg_restore --list` only with --create). */
+const DATABASE_ENTRY = /^\d+; \d+ \d+ (?:DATABASE |DATABASE PROPERTIES |(?:COMMENT|ACL|SECURITY LABEL) - DATABASE )/;
+
+/**
+ * The SQL of the archive's database-level entries (CREATE DATABASE, its comment, grants and
+ * ALTER DATABASE / ALTER ROLE ... IN DATABASE settings), as `pg_restore --create` would run
+ * them, rendered without touching a database. Empty when the archive has none.
+ */
+export async function databaseEntriesSql(pgRestore: string, archive: string): Promise<string> {
+  const listed = await runStreaming(pgRestore, ['--list', '--create', archive], { timeoutMs: HOUR, keepLines: 50 });
+  if (listed.failed) throw failure(`archive ${archive} cannot be listed`, listed, 'Is this a pg_dump archive (custom or directory format)?');
+  const entries = listed.stdout.split('\n').filter((line) => DATABASE_ENTRY.test(line));
+  if (entries.length === 0) return '';
+  const dir = mkdtempSync(join(tmpdir(), 'pgstore-db-'));
+  try {
+    const list = join(dir, 'database.list');
+    writeFileSync(list, `${entries.join('\n')}\n`, { mode: 0o600 });
+    const result = await runStreaming(pgRestore, ['--create', '--file=-', `--use-list=${list}`, archive], { timeoutMs: HOUR, keepLines: 50 });
+    if (result.failed) throw failure(`archive ${archive}: database properties cannot be read`, result, 'The archive may be damaged.');
+    return result.stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export interface PgRestoreRun {
   conn: ServerConnection;
   pgRestorePath: string;

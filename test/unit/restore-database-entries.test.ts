@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { parseDatabaseEntries } from '../../src/core/restore-database-entries.js';
+
+const RENDERED = `--
+-- Name: My "App"; Type: DATABASE; Schema: -; Owner: app_owner
+--
+\\restrict abc
+CREATE DATABASE "My ""App""" WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE = 'C';
+ALTER DATABASE "My ""App""" OWNER TO app_owner;
+\\connect -reuse-previous=on "dbname='My \\"App\\"'"
+COMMENT ON DATABASE "My ""App""" IS 'two lines;
+-- not a comment; still the literal';
+ALTER DATABASE "My ""App""" SET search_path TO 'auth', 'public';
+ALTER ROLE "app user" IN DATABASE "My ""App""" SET work_mem TO '7MB';
+GRANT CONNECT,TEMPORARY ON DATABASE "My ""App""" TO "app user";
+REVOKE ALL ON DATABASE "My ""App""" FROM PUBLIC;
+ALTER DATABASE "My ""App""" IS_TEMPLATE = true;
+`;
+
+describe('parseDatabaseEntries', () => {
+  it('re-aims comments, grants and settings at another database and keeps the owner apart', () => {
+    const parsed = parseDatabaseEntries(RENDERED)!;
+    expect(parsed.name).toBe('My "App"');
+    expect(parsed.owner).toBe('app_owner');
+    expect(parsed.statements.map((s) => [s.kind, s.roles, s.sql('copy')])).toEqual([
+      ['comment', [], `COMMENT ON DATABASE "copy" IS 'two lines;\n-- not a comment; still the literal'`],
+      ['setting', [], `ALTER DATABASE "copy" SET search_path TO 'auth', 'public'`],
+      ['setting', ['app user'], `ALTER ROLE "app user" IN DATABASE "copy" SET work_mem TO '7MB'`],
+      ['grant', ['app user'], `GRANT CONNECT,TEMPORARY ON DATABASE "copy" TO "app user"`],
+      ['grant', [], `REVOKE ALL ON DATABASE "copy" FROM PUBLIC`],
+    ]);
+  });
+
+  it('is null without a CREATE DATABASE', () => {
+    expect(parseDatabaseEntries('')).toBeNull();
+  });
+});
