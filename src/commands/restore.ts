@@ -20,6 +20,7 @@ interface RestoreFlags {
   forceProduction?: boolean;
   owner?: boolean;
   migrationsDir?: string;
+  skipDamaged?: boolean;
 }
 
 function describeRestore(out: Output, r: RestoreResult): void {
@@ -55,6 +56,7 @@ export function restoreCommand(app: App): Command {
     .option('--force-production', 'allow --clean on a database marked production')
     .option('--owner', "keep the dump's object owners (default: --no-owner, objects belong to the restoring role)")
     .option('--migrations-dir <dir>', "count pending migrations against this folder (default: pgstore's own)")
+    .option('--skip-damaged', 'with latest: pass over damaged backups newer than the newest intact one (default: refuse, naming them)')
     .action(async (source: string, flags: RestoreFlags) => {
       const out = app.makeOutput();
       const { restore } = await import('../core/restore.js');
@@ -74,6 +76,7 @@ export function restoreCommand(app: App): Command {
           force: !!flags.force,
           forceProduction: !!flags.forceProduction,
           migrationsDir: flags.migrationsDir,
+          skipDamaged: !!flags.skipDamaged,
           confirm: async (plan) => {
             progress.done();
             await ask(plan);
