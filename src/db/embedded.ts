@@ -5,7 +5,7 @@
  * As root, the server runs as an existing unprivileged account (default `postgres`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, closeSync, existsSync, fchownSync, lstatSync, mkdirSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -215,8 +215,19 @@ function ensureOwnedDir(dir: string, account: Account | undefined): void {
     });
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (account) chownSync(dir, account.uid, account.gid);
-  chmodSync(dir, 0o700);
+  // Owner and mode through a descriptor opened without following a symlink: one swapped in
+  // after the check above (under /tmp anyone can try) is refused, never chown-ed through.
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    const info = fstatSync(fd);
+    if (![process.getuid?.(), account?.uid].includes(info.uid)) {
+      throw new EmbeddedServerError(`${dir} is not a folder of ours (owned by uid ${info.uid})`, { hint: 'Remove it, or set PGSTORE_HOME elsewhere.' });
+    }
+    if (account) fchownSync(fd, account.uid, account.gid);
+    fchmodSync(fd, 0o700);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function createCluster(paths: ClusterPaths, layout: EmbeddedLayout, account: Account | undefined, port: number): Promise<void> {

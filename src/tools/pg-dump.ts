@@ -85,17 +85,22 @@ export async function runPgDump(run: PgDumpRun): Promise<DumpedFile | undefined>
   if (run.jobs && run.jobs > 1) args.push(`--jobs=${run.jobs}`);
   if (run.snapshot) args.push(`--snapshot=${run.snapshot}`);
   const sink = streamed ? hashingFileSink(run.output) : undefined;
-  const result = await runStreaming(run.pgDumpPath, args, {
-    env: libpqEnv(run.conn),
-    timeoutMs: run.timeoutMs,
-    stdout: sink?.stream,
-    dieWithParent: true,
-    onStderrLine: (line) => {
-      const match = /dumping contents of table "(.*)"$/.exec(line);
-      if (match) run.onTable?.(match[1]!);
-    },
-  });
-  if (sink && !sink.stream.writableFinished) sink.stream.destroy();
+  let result;
+  try {
+    result = await runStreaming(run.pgDumpPath, args, {
+      env: libpqEnv(run.conn),
+      timeoutMs: run.timeoutMs,
+      stdout: sink?.stream,
+      dieWithParent: true,
+      onStderrLine: (line) => {
+        const match = /dumping contents of table "(.*)"$/.exec(line);
+        if (match) run.onTable?.(match[1]!);
+      },
+    });
+  } finally {
+    // Closes the file when the dump did not finish it (a failure, or pg_dump never started).
+    if (sink && !sink.stream.writableFinished) sink.stream.destroy();
+  }
   if (result.failed) {
     const errors = result.stderr.split('\n').filter((line) => !/^pg_dump: (?!error|warning|detail|hint)/.test(line)).join('\n');
     throw new ToolError(describeFailure('pg_dump', { ...result, stderr: errors }), {
