@@ -4,7 +4,8 @@
  * the same client binaries (PGSTORE_PG_BIN points pgstore at the ones timed raw):
  *
  * 1. `pgstore backup` (custom format, default compression, no verify) against raw
- *    `pg_dump -Fc` of the same database. Target ≤ 1.05×. The same with gzip level 1 (-Z1).
+ *    `pg_dump -Fc` of the same database. Target ≤ 1.02× (pgstore streams the archive through
+ *    itself and hashes it as it writes: no second read). The same with gzip level 1 (-Z1).
  * 2. `pgstore backup --format directory --jobs 2` against `pg_dump -Fc` (informational: the
  *    speed-up of parallel dumping), and raw `pg_dump -Fd -j2` for reference.
  * 3. `pgstore restore <backup> --target-db NEW --create` against raw `createdb NEW &&
@@ -87,8 +88,8 @@ function benchBackups({ options, work, size, libpq, pgstoreEnv, mb }) {
     'backup',
     'backup: pgstore backup against raw pg_dump, same database, same binaries',
     [
-      { name: 'backup-custom', subject: { label: 'pgstore backup (-Fc)', stats: backups.pgstoreFc }, baseline: { label: 'pg_dump -Fc', stats: backups.rawFc }, target: ratio(1.05), extra: { mbPerSecond: mbps(backups.pgstoreFc), baselineMbPerSecond: mbps(backups.rawFc), databaseBytes: size } },
-      { name: 'backup-custom-z1', subject: { label: 'pgstore backup --compress gzip:1', stats: backups.pgstoreZ1 }, baseline: { label: 'pg_dump -Fc -Z1', stats: backups.rawZ1 }, target: ratio(1.05), extra: { mbPerSecond: mbps(backups.pgstoreZ1), baselineMbPerSecond: mbps(backups.rawZ1) } },
+      { name: 'backup-custom', subject: { label: 'pgstore backup (-Fc)', stats: backups.pgstoreFc }, baseline: { label: 'pg_dump -Fc', stats: backups.rawFc }, target: ratio(1.02), extra: { mbPerSecond: mbps(backups.pgstoreFc), baselineMbPerSecond: mbps(backups.rawFc), databaseBytes: size } },
+      { name: 'backup-custom-z1', subject: { label: 'pgstore backup --compress gzip:1', stats: backups.pgstoreZ1 }, baseline: { label: 'pg_dump -Fc -Z1', stats: backups.rawZ1 }, target: ratio(1.02), extra: { mbPerSecond: mbps(backups.pgstoreZ1), baselineMbPerSecond: mbps(backups.rawZ1) } },
       { name: 'backup-directory-j2', subject: { label: 'pgstore backup -Fd --jobs 2', stats: backups.pgstoreFd2 }, baseline: { label: 'pg_dump -Fc', stats: backups.rawFc }, extra: { mbPerSecond: mbps(backups.pgstoreFd2) } },
       { name: 'raw-directory-j2', subject: { label: 'pg_dump -Fd -j2', stats: backups.rawFd2 }, baseline: { label: 'pg_dump -Fc', stats: backups.rawFc }, extra: { mbPerSecond: mbps(backups.rawFd2) } },
     ],

@@ -37,6 +37,7 @@ function describeBackup(out: Output, r: BackupResult): void {
   if (r.retention) {
     const removed = r.retention.removed;
     out.result(`  retention: kept ${r.retention.kept.length}, removed ${removed.length}${removed.length ? ` (${removed.join(', ')})` : ''}`);
+    for (const d of r.retention.damaged) out.warn(`damaged backup ${d.id} was neither counted nor deleted: ${d.problem}`);
   }
   if (r.leftoversRemoved.length) out.info(`Removed leftovers of interrupted runs: ${r.leftoversRemoved.join(', ')}`);
 }
@@ -92,25 +93,33 @@ export function backupCommand(app: App): Command {
   };
 
   const list = new Command('list')
-    .description('list complete backups, newest first (failed or partial ones never appear)')
+    .description('list backups, newest first: complete ones, and damaged ones marked as such (partial ones never appear)')
     .addOption(dirOption())
     .addOption(dbOption())
     .action(async (_flags: unknown, cmd: Command) => {
       const out = app.makeOutput();
       const { listDatabaseBackups } = await import('../core/backup-ops.js');
       const listing = listDatabaseBackups({ ...app.coreOptions(), ...whereOf(cmd) });
+      // Damaged backups appear in every listing, JSON included, where they would sort by time.
+      const rows = [
+        ...listing.backups.map((b) => ({ at: b.manifest.startedAt, id: b.id, intact: b, damaged: undefined })),
+        ...listing.damaged.map((d) => ({ at: d.startedAt, id: d.id, intact: undefined, damaged: d })),
+      ].sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id));
       if (out.options.json) {
-        out.json(listing.backups.map((b) => ({ ...b.manifest, path: b.path, tables: b.manifest.tables.length, files: b.manifest.files.length })));
+        out.json(rows.map((r) => (r.intact
+          ? { ...r.intact.manifest, status: 'ok', path: r.intact.path, tables: r.intact.manifest.tables.length, files: r.intact.manifest.files.length }
+          : { id: r.damaged!.id, database: r.damaged!.database, status: 'damaged', problem: r.damaged!.problem, path: r.damaged!.path, startedAt: r.damaged!.startedAt })));
         return;
       }
-      for (const u of listing.unreadable) out.warn(`${u.path} is not a complete backup: ${u.problem}`);
-      if (listing.backups.length === 0) {
+      for (const d of listing.damaged) out.warn(`backup ${d.id} is damaged: ${d.problem}`);
+      if (rows.length === 0) {
         out.result(`No backups of ${listing.database} in ${listing.dir}.`);
         return;
       }
       const { renderTable } = await import('../ui/table.js');
-      out.result(await renderTable({ head: ['ID', 'STARTED (UTC)', 'SIZE', 'FORMAT', 'TABLES', 'ROWS', 'VERIFIED'], rows: listing.backups.map(listRow), color: out.options.color }));
-      out.result(`${listing.backups.length} backup(s) of ${listing.database} in ${listing.dir}`);
+      const table = rows.map((r) => (r.intact ? listRow(r.intact) : [r.id, r.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), '-', '-', '-', '-', 'DAMAGED']));
+      out.result(await renderTable({ head: ['ID', 'STARTED (UTC)', 'SIZE', 'FORMAT', 'TABLES', 'ROWS', 'VERIFIED'], rows: table, color: out.options.color }));
+      out.result(`${listing.backups.length} backup(s) of ${listing.database} in ${listing.dir}${listing.damaged.length ? `, and ${listing.damaged.length} damaged` : ''}`);
     });
 
   const verify = new Command('verify')
@@ -150,6 +159,7 @@ export function backupCommand(app: App): Command {
       const verb = result.dryRun ? 'Would delete' : 'Deleted';
       out.result(result.removed.length ? `${verb} ${result.removed.length} backup(s) of ${result.database}: ${result.removed.join(', ')}` : `Nothing to delete: ${result.kept.length} backup(s) of ${result.database} kept.`);
       if (result.removed.length) out.result(`Kept ${result.kept.length}.`);
+      for (const d of result.damaged) out.warn(`damaged backup ${d.id} was neither counted nor deleted: ${d.problem} (look at it, then \`pgstore backup delete ${d.id}\`)`);
     });
 
   const remove = new Command('delete')
@@ -163,8 +173,8 @@ export function backupCommand(app: App): Command {
       const ops = await import('../core/backup-ops.js');
       const where = whereOf(cmd);
       const { dir, database } = ops.listDatabaseBackups({ ...app.coreOptions(), ...where });
-      const { findBackup } = await import('../core/backup-catalog.js');
-      const entry = findBackup(dir, database, id);
+      const { findBackupFolder } = await import('../core/backup-catalog.js');
+      const entry = findBackupFolder(dir, database, id);
       await confirmer(out, !!flags.yes)({ action: `delete backup ${entry.database}/${entry.id}`, target: entry.path, environment: null, details: [] });
       const result = await ops.deleteBackup({ ...app.coreOptions(), ...where, id });
       if (out.options.json) out.json(result);

@@ -20,6 +20,7 @@ interface RestoreFlags {
   forceProduction?: boolean;
   owner?: boolean;
   migrationsDir?: string;
+  skipDamaged?: boolean;
 }
 
 function describeRestore(out: Output, r: RestoreResult): void {
@@ -61,6 +62,7 @@ export function restoreCommand(app: App): Command {
     .option('--owner', "keep the dump's object owners, or fail before restoring if one cannot be used (default: kept when all can be)")
     .option('--no-owner', 'objects belong to the restoring role, whatever the dump says')
     .option('--migrations-dir <dir>', "count pending migrations against this folder (default: pgstore's own)")
+    .option('--skip-damaged', 'with latest: pass over damaged backups newer than the newest intact one (default: refuse, naming them)')
     .action(async (source: string, flags: RestoreFlags) => {
       const out = app.makeOutput();
       const { restore } = await import('../core/restore.js');
@@ -80,6 +82,7 @@ export function restoreCommand(app: App): Command {
           force: !!flags.force,
           forceProduction: !!flags.forceProduction,
           migrationsDir: flags.migrationsDir,
+          skipDamaged: !!flags.skipDamaged,
           confirm: async (plan) => {
             progress.done();
             await ask(plan);

@@ -3,7 +3,7 @@
  * Written with mode 0600 through a temporary file, fsynced, renamed.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { PgstoreError } from '../errors.js';
 import type { DumpFormat } from '../tools/pg-dump.js';
@@ -50,14 +50,17 @@ export interface BackupManifest {
 /** A backup that is damaged: exit 1, and nothing is restored from it. */
 export class CorruptBackupError extends PgstoreError {}
 
-/** Every regular file under `folder`, relative, sorted (the manifest itself excluded). */
+/**
+ * Everything under `folder` that is not a folder (regular files, and symlinks, which are never
+ * followed: a backup holds none), relative, sorted (the manifest itself excluded).
+ */
 export function filesUnder(folder: string): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.isFile()) out.push(relative(folder, full).split(sep).join('/'));
+      else out.push(relative(folder, full).split(sep).join('/'));
     }
   };
   walk(folder);
@@ -80,7 +83,7 @@ export async function checksumFiles(folder: string): Promise<ManifestFile[]> {
   const files: ManifestFile[] = [];
   for (const path of filesUnder(folder)) {
     const full = join(folder, path);
-    files.push({ path, bytes: statSync(full).size, sha256: await sha256File(full) });
+    files.push({ path, bytes: lstatSync(full).size, sha256: await sha256File(full) });
   }
   return files;
 }
@@ -94,13 +97,8 @@ export async function checkFiles(folder: string, manifest: Pick<BackupManifest, 
   const listed = new Set(manifest.files.map((f) => f.path));
   for (const file of manifest.files) {
     const full = join(folder, file.path);
-    let bytes: number;
-    try {
-      bytes = statSync(full).size;
-    } catch {
-      problems.push(`${file.path} is missing`);
-      continue;
-    }
+    const bytes = presentBytes(folder, file.path, problems);
+    if (bytes === undefined) continue;
     if (bytes !== file.bytes) {
       problems.push(`${file.path} has ${bytes} bytes, the manifest says ${file.bytes} (truncated or overwritten)`);
       continue;
@@ -111,7 +109,7 @@ export async function checkFiles(folder: string, manifest: Pick<BackupManifest, 
   return problems;
 }
 
-/** Reads and checks the shape of a manifest; throws CorruptBackupError when unreadable. */
+/** Reads a manifest and checks its shape and that it points only inside `folder`; throws CorruptBackupError. */
 export function readManifest(folder: string): BackupManifest {
   const path = join(folder, MANIFEST);
   let parsed: BackupManifest;
@@ -120,13 +118,83 @@ export function readManifest(folder: string): BackupManifest {
   } catch (error) {
     throw new CorruptBackupError(`cannot read ${path}: ${(error as Error).message}`, { hint: 'This folder is not a complete pgstore backup.', cause: error });
   }
-  if (!parsed || typeof parsed.id !== 'string' || !Array.isArray(parsed.files) || !Array.isArray(parsed.tables) || typeof parsed.dump !== 'string') {
+  if (!parsed || typeof parsed.id !== 'string' || !Array.isArray(parsed.files) || !Array.isArray(parsed.tables) || typeof parsed.dump !== 'string' || typeof parsed.startedAt !== 'string') {
     throw new CorruptBackupError(`${path} is not a pgstore backup manifest`, { hint: 'This folder is not a complete pgstore backup.' });
+  }
+  const problems = manifestProblems(folder, parsed);
+  if (problems.length) {
+    throw new CorruptBackupError(`${path} is damaged: ${problems.join('; ')}`, { hint: 'Do not restore from it. Use another backup (`pgstore backup list`) and take a new one.' });
   }
   return parsed;
 }
 
+/** Why a path in a manifest is not a plain relative path inside the backup folder (undefined: it is). */
+function pathProblem(path: unknown): string | undefined {
+  if (typeof path !== 'string' || path === '') return 'is empty';
+  if (path.startsWith('/') || path.includes('\\') || path.includes('\0')) return 'is not a relative path';
+  if (path.split('/').some((part) => part === '' || part === '.' || part === '..')) return 'leaves the backup folder (.. or an empty part)';
+  return undefined;
+}
+
+/**
+ * What makes a manifest untrustworthy before any file is read: a dump or file path outside
+ * the folder (absolute, `..`, or through a symlink), a file without a sha256, or a dump that
+ * no checksum covers (`files: []` would otherwise verify as "intact" having checked nothing).
+ */
+export function manifestProblems(folder: string, m: BackupManifest): string[] {
+  const problems: string[] = [];
+  if (!['custom', 'directory', 'plain'].includes(m.format)) problems.push(`unknown format '${String(m.format)}'`);
+  const dumpWhy = pathProblem(m.dump);
+  if (dumpWhy) problems.push(`its dump path '${m.dump}' ${dumpWhy}`);
+  for (const file of m.files) {
+    const why = pathProblem(file?.path);
+    if (why) problems.push(`file path '${String(file?.path)}' ${why}`);
+    else if (!Number.isInteger(file.bytes) || file.bytes < 0 || typeof file.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256)) problems.push(`${file.path} has no valid size and sha256`);
+  }
+  if (problems.length) return problems;
+  const covered = m.format === 'directory' ? m.files.some((f) => f.path === `${m.dump}/toc.dat`) : m.files.some((f) => f.path === m.dump);
+  if (!covered) problems.push(`no checksum covers its dump ${m.dump}${m.format === 'directory' ? '/toc.dat' : ''} (files lists ${m.files.length})`);
+  const link = symlinkOnTheWay(folder, m.dump);
+  if (link) problems.push(`${link} is a symbolic link (a backup holds none)`);
+  return problems;
+}
+
+/** The first part of `relPath` under `folder` that is a symlink (undefined: none; a missing part stops the walk). */
+function symlinkOnTheWay(folder: string, relPath: string): string | undefined {
+  const parts = relPath.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const info = lstatSync(join(folder, ...parts.slice(0, i)), { throwIfNoEntry: false });
+    if (!info) return undefined;
+    if (info.isSymbolicLink()) return parts.slice(0, i).join('/');
+  }
+  return undefined;
+}
+
+/** The size of a listed file, which must be a regular file reached without symlinks; else a problem is recorded. */
+export function presentBytes(folder: string, relPath: string, problems: string[]): number | undefined {
+  const link = symlinkOnTheWay(folder, relPath);
+  if (link) {
+    problems.push(`${link} is a symbolic link (a backup holds none)`);
+    return undefined;
+  }
+  const info = lstatSync(join(folder, relPath), { throwIfNoEntry: false });
+  if (!info) problems.push(`${relPath} is missing`);
+  else if (!info.isFile()) problems.push(`${relPath} is not a regular file`);
+  else return info.size;
+  return undefined;
+}
+
+/** Cheap checks for listings: every listed file present, a regular file, with the listed size (no hashing). */
+export function quickFileProblems(folder: string, manifest: Pick<BackupManifest, 'files'>): string[] {
+  const problems: string[] = [];
+  for (const file of manifest.files) {
+    const bytes = presentBytes(folder, file.path, problems);
+    if (bytes !== undefined && bytes !== file.bytes) problems.push(`${file.path} has ${bytes} bytes, the manifest says ${file.bytes} (truncated or overwritten)`);
+  }
+  return problems;
+}
+
 /** Writes manifest.json (0600) atomically. */
 export function writeManifest(folder: string, manifest: BackupManifest): void {
-  writeFileAtomic(join(folder, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
+  writeFileAtomic(join(folder, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, 0o600, { exactMode: true });
 }

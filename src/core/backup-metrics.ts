@@ -2,7 +2,6 @@
  * Prometheus textfile metrics for a backup run (node_exporter's textfile collector), written
  * atomically so the collector never reads half a file.
  */
-import { chmodSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
 export interface BackupMetrics {
@@ -34,6 +33,7 @@ export function metricsText(m: BackupMetrics): string {
 
 /** Writes the metrics file atomically; mode 0644 even under a umask of 077 (the collector runs as another user). */
 export function writeBackupMetrics(path: string, m: BackupMetrics): void {
-  writeFileAtomic(path, metricsText(m), 0o644);
-  chmodSync(path, 0o644);
+  // The mode is set on the temporary file before the rename (never chmod by path afterwards:
+  // a symlink raced into place would make the file it points at world-readable).
+  writeFileAtomic(path, metricsText(m), 0o644, { exactMode: true });
 }

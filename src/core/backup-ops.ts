@@ -2,15 +2,15 @@
  * `pgstore backup list | verify | prune | delete`, and the one-backup-at-a-time lock that
  * backup, prune and delete share (a file in the database's backup folder).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { serverFor, withAdminSql } from '../db/pool.js';
 import { ConflictError, UsageError } from '../errors.js';
 import { serverIdentity } from '../store/server-stats.js';
 import { acquireFileLock, type FileLock } from '../util/file-lock.js';
-import { type BackupEntry, findBackup, planRetention, removeBackup, type RetentionRule, scanBackups, type UnreadableBackup } from './backup-catalog.js';
+import { type BackupEntry, type DamagedBackup, findBackup, findBackupFolder, planRetention, removeBackup, type RetentionRule, scanBackups } from './backup-catalog.js';
 import { type BackupManifest, writeManifest } from './backup-manifest.js';
-import { databaseFolder, resolveBackupDir } from './backup-paths.js';
+import { databaseFolder, ensureBackupFolder, resolveBackupDir } from './backup-paths.js';
 import { verifyBackupFolder, type VerifyMethod } from './backup-verify.js';
 import { type CoreOptions, targetOf } from './options.js';
 import type { ProgressSink } from './progress.js';
@@ -24,7 +24,7 @@ export interface BackupDirOptions extends CoreOptions {
 
 /** Takes the lock of a database's backup folder, or explains who holds it (exit 3). */
 export async function lockBackups(folder: string, database: string): Promise<FileLock> {
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  ensureBackupFolder(folder);
   return acquireFileLock(join(folder, '.lock'), {
     purpose: `backup of ${database}`,
     onHeld: (holder) =>
@@ -42,10 +42,11 @@ export interface BackupListing {
   dir: string;
   database: string;
   backups: BackupEntry[];
-  unreadable: UnreadableBackup[];
+  /** Backup folders that cannot be trusted (shown in every listing, never restored from). */
+  damaged: DamagedBackup[];
 }
 
-/** The complete backups of the database, newest first (no connection needed). */
+/** The backups of the database, intact and damaged, newest first (no connection needed). */
 export function listDatabaseBackups(options: BackupDirOptions): BackupListing {
   const { dir, database } = where(options);
   return { dir, database, ...scanBackups(dir, database) };
@@ -85,6 +86,8 @@ export interface PruneResult {
   database: string;
   kept: Array<{ id: string; reasons: string[] }>;
   removed: string[];
+  /** Damaged backups: never counted as kept nor deleted by retention; look, then `backup delete`. */
+  damaged: Array<{ id: string; problem: string }>;
   dryRun: boolean;
 }
 
@@ -103,13 +106,15 @@ export async function pruneBackups(options: PruneOptions): Promise<PruneResult> 
 
 /** Plans and (unless dryRun) removes; the caller holds the lock. */
 export function applyRetention(dir: string, database: string, rule: RetentionRule, now: Date, protect: string[], dryRun: boolean): PruneResult {
-  const plan = planRetention(scanBackups(dir, database).backups, rule, now, protect);
+  const { backups, damaged } = scanBackups(dir, database);
+  const plan = planRetention(backups, rule, now, protect);
   if (!dryRun) for (const entry of plan.remove) removeBackup(entry);
   return {
     dir,
     database,
     kept: plan.keep.map((k) => ({ id: k.id, reasons: k.reasons })),
     removed: plan.remove.map((r) => r.id),
+    damaged: damaged.map((d) => ({ id: d.id, problem: d.problem })),
     dryRun,
   };
 }
@@ -117,7 +122,7 @@ export function applyRetention(dir: string, database: string, rule: RetentionRul
 /** Deletes one backup (under the backup lock). */
 export async function deleteBackup(options: BackupDirOptions & { id: string }): Promise<{ id: string; database: string; path: string }> {
   const { dir, database } = where(options);
-  const entry = findBackup(dir, database, options.id);
+  const entry = findBackupFolder(dir, database, options.id);
   const lock = await lockBackups(databaseFolder(dir, entry.database), entry.database);
   try {
     removeBackup(entry);

@@ -6,8 +6,8 @@
  * as root /var/lib/pgstore), so that cron (cwd $HOME), systemd (cwd /) and an operator's shell
  * all find the same backups without a flag.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, constants, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { embeddedHome } from '../db/config.js';
 import { isRoot } from '../tools/accounts.js';
@@ -39,6 +39,56 @@ export function databaseFolder(dir: string, database: string): string {
     throw new UsageError(`database name '${database}' cannot be used as a backup folder name`, { hint: 'Back it up with --dir pointing at a folder of its own.' });
   }
   return join(dir, database);
+}
+
+/**
+ * Refuses a database's backup folder that others could change: not ours (owned by another
+ * user) or writable by group or others. Anyone who can write there can swap the backup that
+ * `restore latest` would use, so pgstore never adopts such a folder (nor tightens one it did not
+ * create: it cannot know what was written there meanwhile). A folder that does not exist yet is fine.
+ */
+export function checkBackupFolderSafe(folder: string): void {
+  const info = statSync(folder, { throwIfNoEntry: false });
+  if (!info) return;
+  if (!info.isDirectory()) throw new UsageError(`backup folder ${folder} is not a folder`, { hint: 'Remove it, or choose another --dir.' });
+  const uid = process.getuid?.();
+  if (uid !== undefined && info.uid !== uid) {
+    throw new UsageError(`backup folder ${folder} belongs to uid ${info.uid}, not to this user (uid ${uid}): its owner could swap the backups`, {
+      hint: `Run pgstore as its owner, choose another --dir, or, once you have checked its backups: chown -R ${uid} '${folder}'`,
+    });
+  }
+  if ((info.mode & 0o022) !== 0) {
+    throw new UsageError(`backup folder ${folder} is writable by ${info.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')}): anyone who can write there can swap the backups`, {
+      hint: `Check its backups, then: chmod 700 '${folder}'`,
+    });
+  }
+}
+
+/**
+ * The database's backup folder, created 0700 (exactly, whatever the umask) when missing, and
+ * checked with checkBackupFolderSafe when it already existed.
+ */
+export function ensureBackupFolder(folder: string): void {
+  if (!existsSync(folder)) {
+    mkdirSync(dirname(folder), { recursive: true, mode: 0o700 });
+    let created = true;
+    try {
+      mkdirSync(folder, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      created = false;
+    }
+    if (created) {
+      // Ours for certain: tighten it through a descriptor (never chmod by path).
+      const fd = openSync(folder, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      try {
+        if (fstatSync(fd).uid === process.getuid?.()) fchmodSync(fd, 0o700);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+  checkBackupFolderSafe(folder);
 }
 
 /** "2025-01-02T02:00:00.123Z" → "20250102T020000.123Z": sortable, and safe in a file name. */

@@ -5,17 +5,17 @@
  * `backup list` shows or retention counts (the next run removes its leftovers). Retention runs
  * only after a successful backup.
  */
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { connectPool, serverFor } from '../db/pool.js';
 import { ConflictError, PgstoreError, UsageError } from '../errors.js';
 import { serverIdentity } from '../store/server-stats.js';
 import { exportSnapshot, newestMigrationVersion, tableRowCounts, type TableRows } from '../store/table-stats.js';
 import { findPgClient } from '../tools/pg-client.js';
-import { compressionArgs, type DumpFormat, runPgDump } from '../tools/pg-dump.js';
+import { compressionArgs, type DumpedFile, type DumpFormat, runPgDump } from '../tools/pg-dump.js';
 import { fsyncDir } from '../util/atomic-file.js';
 import { listBackups, removeLeftovers } from './backup-catalog.js';
-import { type BackupManifest, checksumFiles, writeManifest } from './backup-manifest.js';
+import { type BackupManifest, checksumFiles, type ManifestFile, writeManifest } from './backup-manifest.js';
 import { writeBackupMetrics } from './backup-metrics.js';
 import { applyRetention, lockBackups, type PruneResult } from './backup-ops.js';
 import { backupId, backupStamp, checkLabel, databaseFolder, describeCompression, dumpName, parseCompression, resolveBackupDir } from './backup-paths.js';
@@ -112,6 +112,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
       }, 250) : undefined;
       let tables: TableRows[] = [];
       let migrationVersion: string | null = null;
+      let streamed: DumpedFile | undefined;
       try {
         // One snapshot for pg_dump and the row counts: the manifest describes exactly the dump.
         await sql.begin('isolation level repeatable read read only', async (tx) => {
@@ -136,15 +137,23 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
           })();
           const [dumped, counted] = await Promise.allSettled([dumping, counting]);
           if (dumped.status === 'rejected') throw dumped.reason;
+          streamed = dumped.value;
           if (counted.status === 'rejected') throw counted.reason;
         });
       } finally {
         if (poll) clearInterval(poll);
       }
-      restrictModes(partial);
-      options.onProgress?.({ phase: 'checksums', tablesDone: progress.tablesDone, tablesTotal: progress.tablesTotal, bytes: bytesUnder(output) });
-      const files = await checksumFiles(partial);
-      fsyncTree(partial);
+      let files: ManifestFile[];
+      if (streamed) {
+        // Hashed as it was written (and fsynced, 0600): no second read of the archive.
+        files = [{ path: dump, ...streamed }];
+      } else {
+        restrictModes(partial);
+        options.onProgress?.({ phase: 'checksums', tablesDone: progress.tablesDone, tablesTotal: progress.tablesTotal, bytes: bytesUnder(output) });
+        files = await checksumFiles(partial);
+        fsyncTree(partial);
+      }
+      fsyncDir(partial);
       const finishedAt = now();
       manifest = {
         id,
@@ -239,11 +248,22 @@ function bytesUnder(path: string): number {
   }
 }
 
-/** Files 0600, folders 0700: a backup holds every row of the database. */
+/**
+ * Files 0600, folders 0700 (a backup holds every row of the database), set through descriptors
+ * opened with O_NOFOLLOW: a symlink inside the dump is refused, never followed.
+ */
 function restrictModes(path: string): void {
-  const info = statSync(path);
-  chmodSync(path, info.isDirectory() ? 0o700 : 0o600);
-  if (info.isDirectory()) for (const name of readdirSync(path)) restrictModes(join(path, name));
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  let isDir: boolean;
+  try {
+    const info = fstatSync(fd);
+    isDir = info.isDirectory();
+    if (!isDir && !info.isFile()) throw new PgstoreError(`${path} is neither a file nor a folder; pg_dump does not write such things`);
+    fchmodSync(fd, isDir ? 0o700 : 0o600);
+  } finally {
+    closeSync(fd);
+  }
+  if (isDir) for (const name of readdirSync(path)) restrictModes(join(path, name));
 }
 
 /** fsyncs every file and folder under `path` (pg_dump syncs its own output; this covers the rest). */

@@ -23,13 +23,24 @@ export interface RestoreSource {
   manifest: BackupManifest | null;
 }
 
-/** Resolves `ref` (latest | ID | <database>/<ID> | PATH); backups are looked up under `dir` for `database`. */
-export function resolveSource(ref: string, dir: string, database: string): RestoreSource {
+export interface ResolveOptions {
+  /** `latest` passes over damaged backups (each named through `log`) instead of refusing. */
+  skipDamaged?: boolean | undefined;
+  log?: ((message: string) => void) | undefined;
+}
+
+/**
+ * Resolves `ref` (latest | ID | <database>/<ID> | PATH); backups are looked up under `dir` for
+ * `database`. `latest` never passes over a damaged backup silently: it refuses (exit 1, naming
+ * it) unless `skipDamaged`, and then says which it passed over.
+ */
+export function resolveSource(ref: string, dir: string, database: string, options: ResolveOptions = {}): RestoreSource {
   if (ref !== 'latest' && existsSync(ref)) return fromPath(resolve(ref));
   if (/^[./~\\]|\.(sql|gz|dump|backup)$/.test(ref)) {
     throw new UsageError(`${ref} does not exist`, { hint: 'Pass a backup ID (`pgstore backup list`), `latest`, or the path of a dump.' });
   }
-  const entry = findBackup(dir, database, ref);
+  const entry = findBackup(dir, database, ref, { skipDamaged: options.skipDamaged });
+  for (const d of entry.skipped) options.log?.(`warning: passed over damaged backup ${d.database}/${d.id}: ${d.problem}`);
   return { id: `${entry.database}/${entry.id}`, path: entry.path, dumpPath: join(entry.path, entry.manifest.dump), format: entry.manifest.format, manifest: entry.manifest };
 }
 

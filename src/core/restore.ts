@@ -56,6 +56,8 @@ export interface RestoreOptions extends CoreOptions {
   confirm?: Confirm;
   migrationsDir?: string | undefined;
   onProgress?: ProgressSink | undefined;
+  /** `latest` passes over damaged backups (named in a warning) instead of refusing. */
+  skipDamaged?: boolean;
 }
 
 export interface RestoreResult {
@@ -88,7 +90,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const jobs = options.jobs ?? 1;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs must be a whole number ≥ 1');
   const target = targetOf(options);
-  const source = resolveSource(options.source, resolveBackupDir(options.dir, options.env), target.database);
+  const source = resolveSource(options.source, resolveBackupDir(options.dir, options.env), target.database, { skipDamaged: options.skipDamaged, log: options.log });
   if (source.format === 'plain' && jobs > 1) {
     throw new UsageError('--jobs needs a custom or directory format backup; a plain SQL dump restores with one job', { hint: 'Drop --jobs.' });
   }

@@ -5,7 +5,7 @@
  * As root, the server runs as an existing unprivileged account (default `postgres`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +16,7 @@ import { type ClusterPaths, initCluster, startCluster, stopCluster, stopClusterW
 import { acquireFileLock, processAlive } from '../util/file-lock.js';
 import { EMBEDDED_USER, type EmbeddedTarget, type ServerConnection } from './config.js';
 import { registerSecret } from './redact.js';
+import { createNewFile, writeFileAtomic } from '../util/atomic-file.js';
 
 export interface EmbeddedLayout {
   home: string;
@@ -214,8 +215,19 @@ function ensureOwnedDir(dir: string, account: Account | undefined): void {
     });
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (account) chownSync(dir, account.uid, account.gid);
-  chmodSync(dir, 0o700);
+  // Owner and mode through a descriptor opened without following a symlink: one swapped in
+  // after the check above (under /tmp anyone can try) is refused, never chown-ed through.
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    const info = fstatSync(fd);
+    if (![process.getuid?.(), account?.uid].includes(info.uid)) {
+      throw new EmbeddedServerError(`${dir} is not a folder of ours (owned by uid ${info.uid})`, { hint: 'Remove it, or set PGSTORE_HOME elsewhere.' });
+    }
+    if (account) fchownSync(fd, account.uid, account.gid);
+    fchmodSync(fd, 0o700);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function createCluster(paths: ClusterPaths, layout: EmbeddedLayout, account: Account | undefined, port: number): Promise<void> {
@@ -226,12 +238,18 @@ async function createCluster(paths: ClusterPaths, layout: EmbeddedLayout, accoun
   const password = existsSync(layout.passwordFile)
     ? readFileSync(layout.passwordFile, 'utf8').trim()
     : randomBytes(24).toString('base64url');
-  writeFileSync(layout.passwordFile, `${password}\n`, { mode: 0o600 });
-  chmodSync(layout.passwordFile, 0o600);
+  // Mode and owner are set on the open file, never by path (a symlink raced into place would be followed).
+  writeFileAtomic(layout.passwordFile, `${password}\n`, 0o600, { exactMode: true });
   // initdb reads the password from a file the server account can read; removed right after.
   const pwfile = join(layout.socketDir, 'initdb.pw');
-  writeFileSync(pwfile, password, { mode: 0o600 });
-  if (account) chownSync(pwfile, account.uid, account.gid);
+  rmSync(pwfile, { force: true });
+  const pwFd = createNewFile(pwfile, 0o600, true);
+  try {
+    writeSync(pwFd, password);
+    if (account) fchownSync(pwFd, account.uid, account.gid);
+  } finally {
+    closeSync(pwFd);
+  }
   try {
     await initCluster(paths, EMBEDDED_USER, pwfile);
   } catch (error) {

@@ -2,7 +2,11 @@
  * pg_dump runs: the schema as SQL (migrate dump) and whole backups (pgstore backup). The
  * password reaches pg_dump through its environment, never its argv.
  */
+import { createHash } from 'node:crypto';
+import { closeSync, fsync, write } from 'node:fs';
+import { Writable } from 'node:stream';
 import { libpqEnv, type ServerConnection } from '../db/config.js';
+import { createNewFile } from '../util/atomic-file.js';
 import { ToolError, UsageError } from '../errors.js';
 import { findPgClient } from './pg-client.js';
 import { describeFailure, runTool } from './run.js';
@@ -56,28 +60,93 @@ export interface PgDumpRun {
   timeoutMs?: number;
 }
 
+/** What a streamed dump wrote: its size and sha256, computed as it was written. */
+export interface DumpedFile {
+  bytes: number;
+  sha256: string;
+}
+
 /**
  * Runs pg_dump into `output`. The password travels in PGPASSWORD, never argv; --no-password
  * makes a missing one fail instead of prompting (cron has no terminal). Throws a ToolError on
  * any failure, a death by signal included.
+ *
+ * Custom and plain dumps are streamed: pg_dump writes to its stdout, a pipe whose only reader
+ * is pgstore, which writes the file (created 0600 with O_EXCL|O_NOFOLLOW) and hashes it on the
+ * way (returned: no second read for the checksum). If pgstore dies, pg_dump's next write gets
+ * EPIPE/SIGPIPE and it ends. A directory dump (-Fd, -j N) cannot be streamed: pg_dump writes
+ * the folder itself, and a watcher stops it if pgstore dies (see stopWhenParentDies). The
+ * watcher also covers a streamed pg_dump that is not writing (waiting for a table lock).
  */
-export async function runPgDump(run: PgDumpRun): Promise<void> {
+export async function runPgDump(run: PgDumpRun): Promise<DumpedFile | undefined> {
   const flag = { custom: 'c', directory: 'd', plain: 'p' }[run.format];
-  const args = [`--format=${flag}`, `--file=${run.output}`, '--verbose', '--no-password', ...run.compressArgs];
+  const streamed = run.format !== 'directory';
+  const args = [`--format=${flag}`, ...(streamed ? [] : [`--file=${run.output}`]), '--verbose', '--no-password', ...run.compressArgs];
   if (run.jobs && run.jobs > 1) args.push(`--jobs=${run.jobs}`);
   if (run.snapshot) args.push(`--snapshot=${run.snapshot}`);
-  const result = await runStreaming(run.pgDumpPath, args, {
-    env: libpqEnv(run.conn),
-    timeoutMs: run.timeoutMs,
-    onStderrLine: (line) => {
-      const match = /dumping contents of table "(.*)"$/.exec(line);
-      if (match) run.onTable?.(match[1]!);
-    },
-  });
+  const sink = streamed ? hashingFileSink(run.output) : undefined;
+  let result;
+  try {
+    result = await runStreaming(run.pgDumpPath, args, {
+      env: libpqEnv(run.conn),
+      timeoutMs: run.timeoutMs,
+      stdout: sink?.stream,
+      dieWithParent: true,
+      onStderrLine: (line) => {
+        const match = /dumping contents of table "(.*)"$/.exec(line);
+        if (match) run.onTable?.(match[1]!);
+      },
+    });
+  } finally {
+    // Closes the file when the dump did not finish it (a failure, or pg_dump never started).
+    if (sink && !sink.stream.writableFinished) sink.stream.destroy();
+  }
   if (result.failed) {
     const errors = result.stderr.split('\n').filter((line) => !/^pg_dump: (?!error|warning|detail|hint)/.test(line)).join('\n');
     throw new ToolError(describeFailure('pg_dump', { ...result, stderr: errors }), {
       hint: 'The backup was discarded; nothing was listed or pruned. Fix the cause and run the backup again.',
     });
   }
+  return sink?.result();
+}
+
+/**
+ * A new file (0600, exclusive, never through a symlink) that hashes what it is given, fsyncs on
+ * end and closes. Memory stays bounded: at most highWaterMark bytes wait here while the file
+ * write is under way; the pipe then fills and pg_dump blocks (backpressure).
+ */
+function hashingFileSink(path: string): { stream: Writable; result: () => DumpedFile } {
+  const fd = createNewFile(path, 0o600, true);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let closed = false;
+  const close = () => {
+    if (!closed) {
+      closed = true;
+      closeSync(fd);
+    }
+  };
+  const writeAll = (chunk: Buffer, offset: number, done: (error?: Error | null) => void): void => {
+    write(fd, chunk, offset, chunk.length - offset, null, (error, written) => {
+      if (error) return done(error);
+      if (offset + written < chunk.length) return writeAll(chunk, offset + written, done);
+      done();
+    });
+  };
+  const stream = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      writeAll(chunk, 0, done);
+    },
+    final(done) {
+      fsync(fd, (error) => done(error));
+    },
+    destroy(error, done) {
+      close();
+      done(error);
+    },
+  });
+  return { stream, result: () => ({ bytes, sha256: hash.digest('hex') }) };
 }

@@ -5,10 +5,11 @@
  * directly, a clean libpq environment, a timeout, and a death by signal counts as failure.
  */
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ToolError } from '../errors.js';
 import { redact } from '../db/redact.js';
-import { childEnv, killOnTimeout, type RunResult, trackChild } from './run.js';
+import { childEnv, killOnTimeout, type RunResult, stopWhenParentDies, trackChild } from './run.js';
 
 export interface StreamRunOptions {
   /** Variables added to the child's environment (the parent's PG* variables are removed). */
@@ -22,6 +23,13 @@ export interface StreamRunOptions {
   keepLines?: number;
   /** Aborting stops the program (SIGTERM); it then counts as failed. */
   signal?: AbortSignal | undefined;
+  /**
+   * Where the child's stdout goes, with backpressure (the child blocks when it is slow); the
+   * run ends when it has finished. Its failure (a full disk) fails the run. Default: kept, up to 1 MB.
+   */
+  stdout?: Writable;
+  /** SIGTERM the child if pgstore dies first, even by SIGKILL (see stopWhenParentDies). */
+  dieWithParent?: boolean;
 }
 
 /** Runs a program to completion; never throws for a failed exit (see RunResult.failed). */
@@ -55,9 +63,19 @@ export function runStreaming(file: string, args: string[], options: StreamRunOpt
       partial = lines.pop() ?? '';
       for (const line of lines) takeLine(line);
     });
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      if (stdout.length < 1_000_000) stdout += chunk;
-    });
+    const release = options.dieWithParent && child.pid !== undefined ? stopWhenParentDies(child.pid) : undefined;
+    let piped: Promise<void> | undefined;
+    if (options.stdout) {
+      piped = pipeline(child.stdout!, options.stdout).catch((error: Error) => {
+        // The sink failed (ENOSPC...): stop the child; the run fails with this error.
+        spawnError ??= error;
+        child.kill('SIGTERM');
+      });
+    } else {
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        if (stdout.length < 1_000_000) stdout += chunk;
+      });
+    }
     if (options.stdin && child.stdin) {
       // psql stopping early (ON_ERROR_STOP) closes its stdin: that is reported by its exit code.
       child.stdin.on('error', () => undefined);
@@ -81,12 +99,14 @@ export function runStreaming(file: string, args: string[], options: StreamRunOpt
         reject(new ToolError(`could not run ${name}: ${redact(error.message)}`, { cause: error }));
       }
     });
-    child.on('close', (code, signal) => {
+    child.on('close', async (code, signal) => {
       if (timer) clearTimeout(timer);
+      release?.();
       options.signal?.removeEventListener('abort', stop);
       options.stdin?.unpipe();
       if (settled) return;
       settled = true;
+      if (piped) await piped;
       if (partial) takeLine(partial);
       const stderr = tail.join('\n') + (spawnError ? `\n${spawnError.message}` : '');
       resolve({

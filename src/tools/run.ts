@@ -71,6 +71,33 @@ export function trackChild(child: ReturnType<typeof spawn>): void {
 }
 
 /**
+ * Starts a tiny watcher (sh) that sends SIGTERM to process `pid` if pgstore dies first, even by
+ * SIGKILL: Node cannot set PR_SET_PDEATHSIG, but the watcher's stdin is a pipe whose only
+ * writer is pgstore, so the kernel closes it when pgstore dies and the watcher's `read` returns.
+ * Call the returned function when the child has ended: the watcher then exits without a kill.
+ */
+export function stopWhenParentDies(pid: number): () => void {
+  let watcher: ReturnType<typeof spawn>;
+  try {
+    watcher = spawn('/bin/sh', ['-c', 'read line; [ "$line" = done ] || kill -TERM "$1" 2>/dev/null', 'pgstore-watch', String(pid)], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      // Its own process group: a Ctrl+C meant for pgstore does not stop the watcher first.
+      detached: true,
+      env: { PATH: '/usr/bin:/bin' },
+    });
+  } catch {
+    return () => undefined;
+  }
+  watcher.on('error', () => undefined);
+  watcher.stdin!.on('error', () => undefined);
+  watcher.unref();
+  (watcher.stdin as unknown as { unref?: () => void }).unref?.();
+  return () => {
+    watcher.stdin!.end('done\n');
+  };
+}
+
+/**
  * Stops `child` after `timeoutMs` (SIGTERM, then SIGKILL 5 s later), calling `onTimeout`
  * first; returns the timer to clear when the child ends (none without a timeout).
  */

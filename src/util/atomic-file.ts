@@ -1,15 +1,39 @@
 /**
  * Files that appear whole or not at all: written under a temporary name, fsynced, renamed.
+ * Modes are set on the open file (fchmod), never by path: a path can be swapped for a symlink
+ * between two calls, and chmod follows it (as root, onto any file of the attacker's choosing).
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+export interface AtomicWriteOptions {
+  /** Set `mode` exactly, whatever the umask (default: the umask applies, as for any new file). */
+  exactMode?: boolean;
+}
+
+/**
+ * Creates a new file for writing: O_CREAT|O_EXCL (fails if anything, a symlink included, is
+ * already there) and O_NOFOLLOW. With `exactMode`, the mode is set on the open descriptor.
+ */
+export function createNewFile(path: string, mode: number, exactMode = false): number {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  if (exactMode) {
+    try {
+      fchmodSync(fd, mode);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
+  return fd;
+}
+
 /** Writes `text` to `path` through a temporary file, fsynced, then renamed into place. */
-export function writeFileAtomic(path: string, text: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, text: string, mode = 0o644, options: AtomicWriteOptions = {}): void {
   // A fresh, unpredictable name opened exclusively: never follows a planted symlink.
   const temp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  const fd = openSync(temp, 'wx', mode);
+  const fd = createNewFile(temp, mode, options.exactMode);
   try {
     writeSync(fd, text);
     fsyncSync(fd);
@@ -20,6 +44,7 @@ export function writeFileAtomic(path: string, text: string, mode = 0o644): void 
   }
   closeSync(fd);
   try {
+    // rename replaces whatever is at `path` (a symlink included) without following it.
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
@@ -38,4 +63,3 @@ export function fsyncDir(dir: string): void {
     // directories cannot be fsynced everywhere; the rename is still atomic
   }
 }
-

@@ -20,7 +20,10 @@ for a in "$@"; do case "$a" in --file=*) out="\${a#--file=}";; esac; done
 ${PG_BIN}/pg_dump "$@" &
 child=$!
 i=0
+# A streamed dump (no --file) writes to pgstore's pipe: give it a moment to start.
+if [ -z "$out" ]; then sleep 0.3; else
 while [ ! -s "$out" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done
+fi
 kill -KILL $child 2>/dev/null
 wait $child 2>/dev/null
 kill -KILL $$`;

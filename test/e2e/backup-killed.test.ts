@@ -1,0 +1,92 @@
+/**
+ * The programs pgstore starts die with it: pgstore SIGKILLed mid-backup (as by the OOM killer)
+ * leaves no pg_dump running on (a streamed dump gets EPIPE/SIGPIPE; a directory dump is stopped
+ * by the watcher), and the partial backup is never listed; the next run removes it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cleanEnv } from '../helpers/cli.js';
+import { useTestDatabase } from '../helpers/db.js';
+import { pgstore, tempDir } from './backup-helpers.js';
+
+const db = useTestDatabase();
+const base = tempDir('backup-killed');
+
+beforeAll(async () => {
+  // Big enough that pg_dump needs several seconds (≈ 190 MB of rows).
+  await db.sql.unsafe(`create table public.big as select i, md5(i::text) as a, md5((i * 7)::text) as b from generate_series(1, 1500000) i`);
+}, 120_000);
+
+/** pid, parent pid and state of every process named `name` (from /proc). */
+function processes(name: string): Array<{ pid: number; ppid: number; state: string }> {
+  const out: Array<{ pid: number; ppid: number; state: string }> = [];
+  for (const entry of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (comm !== name) continue;
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.push({ pid: Number(entry), ppid: Number(ppid), state: state! });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+const alive = (pid: number) => processes('pg_dump').some((p) => p.pid === pid && p.state !== 'Z');
+
+function bytesUnder(path: string): number {
+  try {
+    const info = statSync(path);
+    return info.isDirectory() ? readdirSync(path).reduce((sum, n) => sum + bytesUnder(join(path, n)), 0) : info.size;
+  } catch {
+    return 0;
+  }
+}
+
+async function killMidway(dir: string, extra: string[]): Promise<void> {
+  const child = spawn(process.execPath, [BIN, 'backup', '--dir', dir, ...extra], { env: cleanEnv({ DATABASE_URL: db.url }), stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const folder = join(dir, db.name);
+  const deadline = Date.now() + 30_000;
+  let dumps: number[] = [];
+  // Wait until pgstore's pg_dump has written a few MB: it is mid-way.
+  for (;;) {
+    expect(Date.now(), 'pg_dump never got going').toBeLessThan(deadline);
+    const leader = processes('pg_dump').find((p) => p.ppid === child.pid);
+    const partial = (existsSync(folder) ? readdirSync(folder) : []).find((name) => name.startsWith('.partial-'));
+    if (leader && partial && bytesUnder(join(folder, partial)) > 4_000_000) {
+      dumps = [leader.pid, ...processes('pg_dump').filter((p) => p.ppid === leader.pid).map((p) => p.pid)];
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGKILL');
+  await exited;
+  const killedAt = Date.now();
+  while (dumps.some(alive) && Date.now() - killedAt < 5_000) await new Promise((r) => setTimeout(r, 20));
+  const lived = Date.now() - killedAt;
+  expect(dumps.filter(alive), `pg_dump still running ${lived} ms after pgstore was killed`).toEqual([]);
+  expect(lived).toBeLessThan(1_500);
+
+  // The partial backup is not presented as a backup; the next run removes it.
+  const list = await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json']);
+  expect(list.code, list.stderr).toBe(0);
+  expect(JSON.parse(list.stdout)).toEqual([]);
+  const next = await pgstore(db.url, ['backup', '--dir', dir, '--json', '--compress', 'gzip:1', ...extra.filter((a) => a !== '--compress' && !a.startsWith('gzip'))]);
+  expect(next.code, next.stderr).toBe(0);
+  expect(JSON.parse(next.stdout).leftoversRemoved).toEqual([expect.stringMatching(/^\.partial-/)]);
+}
+
+describe('pgstore killed mid-backup (SIGKILL)', () => {
+  it('custom format (streamed): pg_dump is gone within ~1 s and nothing partial is listed', async () => {
+    await killMidway(join(base, 'custom'), []);
+  }, 120_000);
+
+  it('directory format with 2 jobs (the watcher): pg_dump and its workers are gone within ~1 s', async () => {
+    await killMidway(join(base, 'directory'), ['--format', 'directory', '--jobs', '2']);
+  }, 120_000);
+});
