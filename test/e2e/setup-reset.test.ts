@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { adminUrlFor } from '../helpers/db.js';
 import { inject } from 'vitest';
+import { MIGRATION_COUNT } from '../helpers/migrations.js';
 
 const created: string[] = [];
 const roles: string[] = [];
@@ -47,7 +48,7 @@ describe('pgstore setup', () => {
       environment: 'development',
       changed: true,
     });
-    expect(result.migrationsApplied).toHaveLength(4);
+    expect(result.migrationsApplied).toHaveLength(MIGRATION_COUNT);
     expect(result.appPassword).toMatch(/^[\w-]{20,}$/);
 
     const again = await run(db.url, ['setup']);
