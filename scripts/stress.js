@@ -11,7 +11,11 @@ const dir = mkdtempSync(join(tmpdir(), 'pgstore-stress-'));
 const report = join(dir, 'report.ndjson');
 const extra = process.argv.slice(2);
 const started = Date.now();
-const run = spawnSync('npx', ['vitest', 'run', '--dir', 'test/stress', '--testTimeout', '0', '--hookTimeout', '120000', ...extra], {
+// Files are chosen by filter, not --dir: with --dir test/stress, vitest looks for the config's
+// include (test/**/*.test.ts) under test/stress and finds nothing. Extra arguments that are
+// not options (file filters) replace the default filter.
+const filters = extra.some((a) => !a.startsWith('-')) ? [] : ['test/stress/'];
+const run = spawnSync('npx', ['vitest', 'run', ...filters, '--testTimeout', '0', '--hookTimeout', '120000', ...extra], {
   stdio: 'inherit',
   env: { ...process.env, PGSTORE_STRESS: '1', PGSTORE_STRESS_REPORT: report },
 });

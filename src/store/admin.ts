@@ -4,6 +4,7 @@
  */
 import type { Db } from '../db/pool.js';
 import { scramVerifier } from '../util/scram.js';
+import { grantHostsAccess } from './hosts-grants.js';
 
 export interface Privileges {
   user: string;
@@ -78,7 +79,8 @@ export async function createExtension(sql: Db, name: string): Promise<boolean> {
 /**
  * Least privilege for the application role: data access (select, insert, update, delete) on
  * the application schemas, sequences and functions, read-only on pgstore's metadata; no DDL.
- * Default privileges extend this to tables the owner creates later.
+ * Default privileges extend this to tables the owner creates later. The hosts schema is the
+ * exception: the role writes there only through the event log (see hosts-grants.ts).
  */
 export async function grantAppAccess(sql: Db, options: { database: string; app: string; owner: string; schemas: string[] }): Promise<void> {
   const { app, owner } = options;
@@ -86,6 +88,10 @@ export async function grantAppAccess(sql: Db, options: { database: string; app: 
   for (const schema of options.schemas) {
     const exists = await sql`select 1 from pg_namespace where nspname = ${schema}`;
     if (!exists.length) continue;
+    if (schema === 'hosts') {
+      await grantHostsAccess(sql, { app, owner });
+      continue;
+    }
     await sql`grant usage on schema ${sql(schema)} to ${sql(app)}`;
     await sql`grant select, insert, update, delete on all tables in schema ${sql(schema)} to ${sql(app)}`;
     await sql`grant usage, select on all sequences in schema ${sql(schema)} to ${sql(app)}`;

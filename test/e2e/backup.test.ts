@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
 import { databaseTracker, fingerprint, pgstore, seed, tempDir } from './backup-helpers.js';
+import { MIGRATION_COUNT, NEWEST_MIGRATION } from '../helpers/migrations.js';
 
 const db = useTestDatabase();
 const dbs = databaseTracker();
@@ -35,7 +36,7 @@ describe('pgstore backup → restore round trip', () => {
     const result = JSON.parse(taken.stdout);
     const m = result.manifest;
     expect(Object.keys(m)).toEqual(expect.arrayContaining(['id', 'database', 'serverVersion', 'pgDumpVersion', 'pgstoreVersion', 'format', 'compression', 'startedAt', 'finishedAt', 'durationMs', 'sizeBytes', 'files', 'migrationVersion', 'tables', 'verified']));
-    expect(m).toMatchObject({ database: db.name, format: 'custom', serverVersion: expect.stringMatching(/^15\./), pgDumpVersion: expect.stringMatching(/^1[5-9]/), migrationVersion: '20260101000003' });
+    expect(m).toMatchObject({ database: db.name, format: 'custom', serverVersion: expect.stringMatching(/^15\./), pgDumpVersion: expect.stringMatching(/^1[5-9]/), migrationVersion: NEWEST_MIGRATION });
     expect(m.verified).toMatchObject({ method: 'read' });
     expect(m.id).toMatch(/^\d{8}T\d{6}\.\d{3}Z$/);
     expect(result.path).toBe(join(dir, db.name, m.id));
@@ -53,7 +54,7 @@ describe('pgstore backup → restore round trip', () => {
     expect(restored.code, restored.stderr).toBe(0);
     const r = JSON.parse(restored.stdout);
     expect(r).toMatchObject({ database: target.name, mode: 'created', rowCountsMatch: true, source: { checksums: 'verified' } });
-    expect(r.migrations).toMatchObject({ tracked: true, applied: 4, newest: '20260101000003', backupNewest: '20260101000003', pending: 0 });
+    expect(r.migrations).toMatchObject({ tracked: true, applied: MIGRATION_COUNT, newest: NEWEST_MIGRATION, backupNewest: NEWEST_MIGRATION, pending: 0 });
     expect(await fingerprint(dbs.sql(target.url))).toEqual(await fingerprint(db.sql));
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, testServerEnv } from '../helpers/cli.js';
 import { createTestDatabase, useTestDatabase } from '../helpers/db.js';
+import { MIGRATION_COUNT } from '../helpers/migrations.js';
 
 describe('pgstore health', () => {
   const db = useTestDatabase();
@@ -18,7 +19,7 @@ describe('pgstore health', () => {
       expect(Object.keys(check).sort()).toEqual(['message', 'name', 'status', 'unit', 'value']);
     }
     expect(report.checks.find((c: { name: string }) => c.name === 'database').message).toContain(db.name);
-    expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'ok', value: 0, message: '4 applied, none pending' });
+    expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'ok', value: 0, message: `${MIGRATION_COUNT} applied, none pending` });
   });
 
   it('warns about pending migrations', async () => {
@@ -28,7 +29,7 @@ describe('pgstore health', () => {
       expect(result.code).toBe(0);
       const report = JSON.parse(result.stdout);
       expect(report.status).toBe('warning');
-      expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'warning', value: 4, message: '0 applied, 4 pending' });
+      expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'warning', value: MIGRATION_COUNT, message: `0 applied, ${MIGRATION_COUNT} pending` });
     } finally {
       await empty.drop();
     }

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { adminUrlFor } from '../helpers/db.js';
 import { inject } from 'vitest';
+import { MIGRATION_COUNT } from '../helpers/migrations.js';
 
 const created: string[] = [];
 const roles: string[] = [];
@@ -47,7 +48,7 @@ describe('pgstore setup', () => {
       environment: 'development',
       changed: true,
     });
-    expect(result.migrationsApplied).toHaveLength(4);
+    expect(result.migrationsApplied).toHaveLength(MIGRATION_COUNT);
     expect(result.appPassword).toMatch(/^[\w-]{20,}$/);
 
     const again = await run(db.url, ['setup']);
@@ -175,7 +176,7 @@ describe("pgstore's own schema", () => {
     expect((await run(db.url, ['setup'])).code).toBe(0);
     const down = await run(db.url, ['migrate', 'down', '--to', '0', '--yes']);
     expect(down.code, down.stderr).toBe(0);
-    expect(down.stdout).toMatch(/Rolled back 4 migration/);
+    expect(down.stdout).toMatch(new RegExp(`Rolled back ${MIGRATION_COUNT} migration`));
     const sql = postgres(db.url, { max: 1 });
     const schemas = await sql`select nspname from pg_namespace where nspname in ('auth', 'tenancy', 'hosts', 'pgstore')`;
     expect(schemas).toEqual([]);
@@ -184,6 +185,6 @@ describe("pgstore's own schema", () => {
     await sql.end();
     const up = await run(db.url, ['migrate']);
     expect(up.code, up.stderr).toBe(0);
-    expect(up.stdout).toMatch(/Applied 4 migration/);
+    expect(up.stdout).toMatch(new RegExp(`Applied ${MIGRATION_COUNT} migration`));
   });
 });
