@@ -7,7 +7,8 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NotFoundError, PgstoreError } from '../../src/errors.js';
+import { NotFoundError, PgstoreError, ValidationError } from '../../src/errors.js';
+import { mapDbError } from '../../src/store/map-error.js';
 import { createCredentialsStore } from '../../src/store/credentials.js';
 import { createStores, type Stores } from '../../src/store/index.js';
 import { useTestDatabase } from '../helpers/db.js';
@@ -141,6 +142,12 @@ describe('keys that name nothing', () => {
       }),
       { numRuns: RUNS * KEYED.length, endOnFailure: false },
     );
+  });
+
+  it('maps postgres.js UNDEFINED_VALUE to a ValidationError (the net under every store)', async () => {
+    const raw = await db.sql`select ${undefined as never}`.then(() => null, (e: unknown) => e);
+    expect((raw as { code?: string }).code).toBe('UNDEFINED_VALUE');
+    expect(mapDbError(raw, { entity: 'thing' })).toBeInstanceOf(ValidationError);
   });
 
   it('verifies a password of nobody as false / null', async () => {
