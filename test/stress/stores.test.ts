@@ -39,7 +39,7 @@ function spellings(id: string): string[] {
 
 describe('single winners under concurrency (separate connections)', () => {
   it('a nonce is consumed exactly once', async () => {
-    await tryPromise('nonces.consume: N consumers, exactly one gets it', rounds(15, 350), async () => {
+    await tryPromise('nonces.consume: N consumers, exactly one gets it', rounds(15, 1050), async () => {
       const value = `n-${unique()}`;
       await contenders[0]!.nonces.create(value, 60);
       const results = await all((s) => s.nonces.consume(value));
@@ -50,7 +50,7 @@ describe('single winners under concurrency (separate connections)', () => {
   });
 
   it('an API key rotated concurrently has exactly one successor and is retired once', async () => {
-    await tryPromise('appKeys.rotate: N rotations, one successor, old key retired once', rounds(10, 250), async () => {
+    await tryPromise('appKeys.rotate: N rotations, one successor, old key retired once', rounds(10, 750), async () => {
       const { key, secret } = await contenders[0]!.appKeys.create({ tenantId: 't', appId: 'web', name: `k-${unique()}` });
       const results = await all((s) => s.appKeys.rotate('t', 'web', key.keyId));
       const winners = results.filter(ok);
@@ -70,7 +70,7 @@ describe('single winners under concurrency (separate connections)', () => {
   });
 
   it('getOrCreateByEmail makes one user for one email in any case', async () => {
-    await tryPromise('users.getOrCreateByEmail: N callers, case variants (non-ASCII too), one user', rounds(15, 350), async () => {
+    await tryPromise('users.getOrCreateByEmail: N callers, case variants (non-ASCII too), one user', rounds(15, 1050), async () => {
       const emails = spellings(unique());
       const results = await all((s, i) => s.users.getOrCreateByEmail(emails[i % emails.length]!));
       const values = results.filter(ok).map((r) => r.value);
@@ -83,7 +83,7 @@ describe('single winners under concurrency (separate connections)', () => {
   });
 
   it('users.create: one email in any case makes one user, the others are DuplicateError', async () => {
-    await tryPromise('users.create: N creators, case variants, one user', rounds(15, 350), async () => {
+    await tryPromise('users.create: N creators, case variants, one user', rounds(15, 1050), async () => {
       const emails = spellings(unique());
       const results = await all((s, i) => s.users.create({ email: emails[i % emails.length]! }));
       const errors = failedOtherwise(results, (e) => e instanceof DuplicateError && e.field === 'email');
@@ -93,7 +93,7 @@ describe('single winners under concurrency (separate connections)', () => {
   });
 
   it('a member added concurrently is one membership; a username in any case is taken once', async () => {
-    await tryPromise('memberships.add: N adds of one member, one membership', rounds(15, 350), async () => {
+    await tryPromise('memberships.add: N adds of one member, one membership', rounds(15, 1050), async () => {
       const user = await contenders[0]!.users.create({ email: `m-${unique()}@example.com` });
       const results = await all((s, i) => s.memberships.add({ tenantId: 't', userId: user.id, username: `m${i}-${user.id}` }));
       const errors = failedOtherwise(results, (e) => e instanceof DuplicateError && e.field === 'userId');
@@ -101,7 +101,7 @@ describe('single winners under concurrency (separate connections)', () => {
       const winners = results.filter(ok).length;
       return winners === 1 && rows!.n === 1 && errors.length === 0 ? null : `${winners} added, ${rows!.n} rows, errors: ${errors.join('; ')}`;
     });
-    await tryPromise('memberships.add: N users, one username in case variants, one taker', rounds(10, 250), async () => {
+    await tryPromise('memberships.add: N users, one username in case variants, one taker', rounds(10, 750), async () => {
       const id = unique();
       const users = await Promise.all(contenders.map((_, i) => contenders[0]!.users.create({ email: `u${i}-${id}@example.com` })));
       const names = [`Ögon-${id}`, `ÖGON-${id}`, `ögon-${id}`, `O\u0308gon-${id}`, `öGON-${id}`, `Ögon-${id}`.normalize('NFD')];
@@ -113,7 +113,7 @@ describe('single winners under concurrency (separate connections)', () => {
   });
 
   it('concurrent adds and removes of one member leave a state that matches who won', async () => {
-    await tryPromise('memberships.add/remove: concurrent, final state = adds won - removes won', rounds(10, 250), async () => {
+    await tryPromise('memberships.add/remove: concurrent, final state = adds won - removes won', rounds(10, 750), async () => {
       const user = await contenders[0]!.users.create({ email: `ar-${unique()}@example.com` });
       const problems: string[] = [];
       let adds = 0;
@@ -133,14 +133,14 @@ describe('single winners under concurrency (separate connections)', () => {
   });
 
   it('other single winners: roles.assign, externalLogins.link, sessions.delete, tenants.create by name', async () => {
-    await tryPromise('roles.assign: N assigns of one role, exactly one "newly assigned"', rounds(10, 200), async () => {
+    await tryPromise('roles.assign: N assigns of one role, exactly one "newly assigned"', rounds(10, 600), async () => {
       const user = await contenders[0]!.users.create({ email: `r-${unique()}@example.com` });
       const results = await all((s) => s.roles.assign(user.id, 'admin'));
       const fresh = results.filter((r) => ok(r) && r.value === true).length;
       const errors = failedOtherwise(results, () => false);
       return fresh === 1 && errors.length === 0 ? null : `${fresh} newly assigned, errors: ${errors.join('; ')}`;
     });
-    await tryPromise('externalLogins.link: one identity, N users, one owner', rounds(10, 200), async () => {
+    await tryPromise('externalLogins.link: one identity, N users, one owner', rounds(10, 600), async () => {
       const id = unique();
       const users = await Promise.all(contenders.map((_, i) => contenders[0]!.users.create({ email: `x${i}-${id}@example.com` })));
       const results = await all((s, i) => s.externalLogins.link({ userId: users[i]!.id, provider: 'github', subject: `s-${id}` }));
@@ -148,7 +148,7 @@ describe('single winners under concurrency (separate connections)', () => {
       const winners = results.filter(ok).length;
       return winners === 1 && errors.length === 0 ? null : `${winners} linked, errors: ${errors.join('; ')}`;
     });
-    await tryPromise('sessions.delete: N sign-outs of one token, exactly one ends it', rounds(10, 200), async () => {
+    await tryPromise('sessions.delete: N sign-outs of one token, exactly one ends it', rounds(10, 600), async () => {
       const user = await contenders[0]!.users.create({ email: `s-${unique()}@example.com` });
       const { token } = await contenders[0]!.sessions.create({ userId: user.id });
       const results = await all((s) => s.sessions.delete(token));
@@ -156,7 +156,7 @@ describe('single winners under concurrency (separate connections)', () => {
       const winners = results.filter(ok).length;
       return winners === 1 && errors.length === 0 ? null : `${winners} ended it, errors: ${errors.join('; ')}`;
     });
-    await tryPromise('tenants.create: one name in case variants, one tenant', rounds(10, 200), async () => {
+    await tryPromise('tenants.create: one name in case variants, one tenant', rounds(10, 600), async () => {
       const id = unique();
       const names = [`Bücher ${id}`, `BÜCHER ${id}`, `bücher ${id}`, `Bu\u0308cher ${id}`, `bÜcher ${id}`, `BU\u0308CHER ${id}`];
       const results = await all((s, i) => s.tenants.create({ id: `b${i}-${id}`.replace(/[^a-z0-9_-]/g, '-'), name: names[i % names.length]! }));
