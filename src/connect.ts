@@ -1,7 +1,9 @@
 /**
- * The library's entry to the database: `connect(options)` resolves the connection exactly as
- * the CLI does, and returns every store plus `transaction(fn)` and `close()`.
+ * The library's entry to the database: `connect(options)` or `connect(url, options)` resolves
+ * the connection exactly as the CLI does, and returns every store plus `transaction(fn)` and
+ * `close()`. An option it does not know is a ValidationError (never silently ignored).
  */
+import { ValidationError } from './errors.js';
 import { type Env, resolveConnection, type ServerConnection } from './db/config.js';
 import { connectPool, type Db } from './db/pool.js';
 import { mapHostsError } from './store/host-errors.js';
@@ -29,8 +31,77 @@ export type Database = Stores & {
   close(): Promise<void>;
 };
 
-/** Connects and builds the stores. */
-export async function connect(options: ConnectOptions = {}): Promise<Database> {
+const KNOWN: Record<keyof ConnectOptions, string> = {
+  databaseUrl: 'a database URL (string)',
+  env: 'an object of environment variables',
+  max: 'a whole number ≥ 1',
+  applicationName: 'a string',
+};
+// Names other libraries use for the URL; the nearest spelling would not find databaseUrl.
+const URL_ALIASES = new Set(['url', 'uri', 'connectionstring', 'connectionurl', 'dsn', 'database', 'databaseuri', 'dburl']);
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The known option a mistyped key most likely meant, if any. */
+function nearest(key: string): string | undefined {
+  if (URL_ALIASES.has(key.toLowerCase().replace(/[_-]/g, ''))) return 'databaseUrl';
+  const [best] = Object.keys(KNOWN)
+    .map((known) => ({ known, d: distance(key.toLowerCase(), known.toLowerCase()) }))
+    .sort((x, y) => x.d - y.d);
+  return best && best.d <= Math.max(2, Math.floor(best.known.length / 3)) ? best.known : undefined;
+}
+
+/** The options checked: unknown keys and values of the wrong type are a ValidationError naming the key. */
+function checkOptions(urlOrOptions: unknown, more: unknown): ConnectOptions {
+  const fromUrl = typeof urlOrOptions === 'string';
+  const options = (fromUrl ? more : urlOrOptions) ?? {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new ValidationError(`connect: options must be an object, not ${Array.isArray(options) ? 'an array' : typeof options}`, { field: 'options' });
+  }
+  if (!fromUrl && more !== undefined) {
+    throw new ValidationError('connect: a second argument is only taken after a URL: connect(url, options)', { field: 'options' });
+  }
+  for (const key of Object.keys(options)) {
+    if (key in KNOWN) continue;
+    const guess = nearest(key);
+    throw new ValidationError(`connect: unknown option '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`, {
+      field: key,
+      hint: `Known options: ${Object.keys(KNOWN).join(', ')}.`,
+    });
+  }
+  const o = options as Record<string, unknown>;
+  const bad = (key: keyof ConnectOptions) => new ValidationError(`connect: ${key} must be ${KNOWN[key]}`, { field: key });
+  if (o.databaseUrl !== undefined && typeof o.databaseUrl !== 'string') throw bad('databaseUrl');
+  if (o.env !== undefined && (typeof o.env !== 'object' || o.env === null)) throw bad('env');
+  if (o.max !== undefined && !(Number.isInteger(o.max) && (o.max as number) >= 1)) throw bad('max');
+  if (o.applicationName !== undefined && typeof o.applicationName !== 'string') throw bad('applicationName');
+  if (fromUrl) {
+    if (o.databaseUrl !== undefined) throw new ValidationError('connect: the URL is given twice (argument and databaseUrl)', { field: 'databaseUrl' });
+    return { ...(options as ConnectOptions), databaseUrl: urlOrOptions };
+  }
+  return options as ConnectOptions;
+}
+
+/**
+ * Connects and builds the stores: `connect(options)` or, like postgres.js, `connect(url, options)`.
+ * Without a URL it resolves as the CLI does (DATABASE_URL, PG* variables, the embedded server).
+ */
+export async function connect(options?: ConnectOptions): Promise<Database>;
+export async function connect(url: string, options?: Omit<ConnectOptions, 'databaseUrl'>): Promise<Database>;
+export async function connect(urlOrOptions?: string | ConnectOptions, more?: Omit<ConnectOptions, 'databaseUrl'>): Promise<Database> {
+  const options = checkOptions(urlOrOptions, more);
   const target = resolveConnection({ databaseUrl: options.databaseUrl, env: options.env ?? process.env });
   const { sql, conn } = await connectPool(target, { max: options.max, applicationName: options.applicationName });
   return {

@@ -14,6 +14,15 @@ import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import { atomic, type Queryable } from './queryable.js';
 import type { AppKey, CreatedAppKey, KeyEnvironment, NewAppKey, RotatedAppKey, RotateOptions } from './tenancy-types.js';
 import { jsonb } from './tenancy-types.js';
+import { isUuid } from './auth-types.js';
+import { optionalObject, optionalText, optionsOf, plainObject, requireText, textKeys, shown } from './validate.js';
+
+/** An optional expiry: absent, or a valid Date. */
+function checkExpiry(value: unknown): void {
+  if (value != null && !(value instanceof Date && Number.isFinite(value.getTime()))) {
+    throw new ValidationError('app key: expiresAt must be a valid Date or null', { field: 'expiresAt' });
+  }
+}
 
 const ctx: ErrorContext = {
   entity: 'app key',
@@ -80,9 +89,10 @@ export function createAppKeysStore(sql: Queryable) {
   const cols = sql.unsafe(appKeyColumns('last_used_at'));
   // verify's view: lastUsedAt as just recorded, and the hash last (see verify).
   const verifyCols = sql.unsafe(`${appKeyColumns('coalesce((select last_used_at from touched), k.last_used_at)')}, secret_hash as "secretHash"`);
-  const key = (tenantId: string, appId: string, keyId: string) => `${tenantId}/${appId}/${keyId}`;
+  const key = (tenantId: string, appId: string, keyId: string) => `${shown(tenantId)}/${shown(appId)}/${shown(keyId)}`;
 
   async function getByKeyId(tenantId: string, appId: string, keyId: string): Promise<AppKey | null> {
+    if (!textKeys(tenantId, appId, keyId)) return null;
     const [row] = await sql<AppKey[]>`
       select ${cols} from tenancy.app_keys where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId}`;
     return row ?? null;
@@ -99,11 +109,22 @@ export function createAppKeysStore(sql: Queryable) {
         {
           ...ctx,
           foreignKeys: {
-            app_keys_tenant_id_app_id_fkey: `app ${input.tenantId}/${input.appId} does not exist`,
-            app_keys_user_fkey: `user ${input.userId} is not a member of tenant ${input.tenantId}`,
+            app_keys_tenant_id_app_id_fkey: `app ${shown(input?.tenantId)}/${shown(input?.appId)} does not exist`,
+            app_keys_user_fkey: `user ${shown(input?.userId)} is not a member of tenant ${shown(input?.tenantId)}`,
           },
         },
         async () => {
+          plainObject('app key', input);
+          requireText('app key', { tenantId: input.tenantId, appId: input.appId });
+          optionalText('app key', { name: input.name, environment: input.environment, prefix: input.prefix, userId: input.userId });
+          optionalObject('app key', { metadata: input.metadata });
+          if (input.scopes != null && !(Array.isArray(input.scopes) && input.scopes.every((s) => typeof s === 'string' && !s.includes('\0')))) {
+            throw new ValidationError('app key: scopes must be an array of strings', { field: 'scopes' });
+          }
+          if (input.userId != null && !isUuid(input.userId)) {
+            throw new ValidationError(`app key: userId must be a user's id (a UUID), not ${input.userId}`, { field: 'userId' });
+          }
+          checkExpiry(input.expiresAt);
           const environment = input.environment ?? 'live';
           const prefix = input.prefix ?? `pk_${environment}`;
           if (!PREFIX.test(prefix) || prefix.length > 32) {
@@ -157,14 +178,20 @@ export function createAppKeysStore(sql: Queryable) {
       guard(ctx, () => getByKeyId(tenantId, appId, keyId)),
 
     /** The app's keys, oldest first; revoked ones only with includeRevoked. */
-    list: (tenantId: string, appId: string, options: AppKeyListOptions = {}): Promise<AppKey[]> =>
-      guard(ctx, () => sql<AppKey[]>`
-        select ${cols} from tenancy.app_keys
-         where tenant_id = ${tenantId} and app_id = ${appId}
-           and (${options.includeRevoked ?? false} or revoked_at is null)
-           and (${options.environment ?? null}::text is null or environment = ${options.environment ?? null})
-           and (${options.userId ?? null}::uuid is null or user_id = ${options.userId ?? null})
-         order by created_at, id`),
+    list: (tenantId: string, appId: string, listOptions?: AppKeyListOptions): Promise<AppKey[]> =>
+      guard(ctx, async () => {
+        const options = optionsOf('app key', listOptions);
+        optionalText('app key', { environment: options.environment, userId: options.userId });
+        // A userId filter that is no user's id matches no key.
+        if (!textKeys(tenantId, appId) || (options.userId != null && !isUuid(options.userId))) return [];
+        return sql<AppKey[]>`
+          select ${cols} from tenancy.app_keys
+           where tenant_id = ${tenantId} and app_id = ${appId}
+             and (${options.includeRevoked === true} or revoked_at is null)
+             and (${options.environment ?? null}::text is null or environment = ${options.environment ?? null})
+             and (${options.userId ?? null}::uuid is null or user_id = ${options.userId ?? null})
+           order by created_at, id`;
+      }),
 
     /**
      * Atomically revokes the key and creates its successor (same name, prefix, scopes,
@@ -172,7 +199,10 @@ export function createAppKeysStore(sql: Queryable) {
      * one key exactly one succeeds; the others get ConcurrentWriteConflictError (as does rotating
      * a revoked key). NotFoundError when missing.
      */
-    rotate: mapErrors(ctx, async (tenantId: string, appId: string, keyId: string, options: RotateOptions = {}): Promise<RotatedAppKey> => {
+    rotate: mapErrors(ctx, async (tenantId: string, appId: string, keyId: string, rotateOptions?: RotateOptions): Promise<RotatedAppKey> => {
+      const options = optionsOf('app key', rotateOptions);
+      checkExpiry(options.expiresAt);
+      if (!textKeys(tenantId, appId, keyId)) throw new NotFoundError('app key', key(tenantId, appId, keyId));
       try {
         return await atomic(sql, async (tx) => {
           // The row lock makes concurrent rotations queue here; the losers then see revoked_at set.
@@ -211,6 +241,7 @@ export function createAppKeysStore(sql: Queryable) {
 
     /** Revokes the key by its public id (a revoked key is returned unchanged); NotFoundError when missing. */
     revoke: mapErrors(ctx, async (tenantId: string, appId: string, keyId: string): Promise<AppKey> => {
+      if (!textKeys(tenantId, appId, keyId)) throw new NotFoundError('app key', key(tenantId, appId, keyId));
       const [row] = await sql<AppKey[]>`
         update tenancy.app_keys set revoked_at = now()
          where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} and revoked_at is null
@@ -222,6 +253,7 @@ export function createAppKeysStore(sql: Queryable) {
 
     /** Deletes the key for good; NotFoundError when missing. */
     delete: mapErrors(ctx, async (tenantId: string, appId: string, keyId: string): Promise<void> => {
+      if (!textKeys(tenantId, appId, keyId)) throw new NotFoundError('app key', key(tenantId, appId, keyId));
       const rows = await sql`
         delete from tenancy.app_keys where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} returning id`;
       if (rows.length === 0) throw new NotFoundError('app key', key(tenantId, appId, keyId));

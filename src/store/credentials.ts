@@ -15,6 +15,7 @@ import {
   type ScryptParams,
   verifyPasswordHash,
 } from './password-hash.js';
+import { shown, textKeys } from './validate.js';
 import type { Queryable } from './queryable.js';
 import { type CredentialInfo, isUuid, USER_COLUMNS, type User } from './auth-types.js';
 
@@ -81,7 +82,7 @@ export function createCredentialsStore(sql: Queryable, options: CredentialsOptio
     setPassword: (userId: string, password: string): Promise<void> =>
       secretGuard(async () => {
         checkPassword(password);
-        if (!isUuid(userId)) throw new NotFoundError('user', String(userId));
+        if (!isUuid(userId)) throw new NotFoundError('user', shown(userId));
         const hash = await hashPassword(password, params);
         const rows = await sql`
           insert into auth.user_credentials (user_id, password_hash)
@@ -106,11 +107,11 @@ export function createCredentialsStore(sql: Queryable, options: CredentialsOptio
     verifyByEmail: (email: string, password: string): Promise<User | null> =>
       secretGuard(async () => {
         const [row] =
-          typeof email === 'string'
+          textKeys(email)
             ? await sql<(User & { hash: string | null })[]>`
                 select ${sql.unsafe(USER_COLUMNS('u'))}, c.password_hash as hash
                 from auth.users u left join auth.user_credentials c on c.user_id = u.id
-                where lower(u.email) = lower(${email.trim()})`
+                where pgstore.casefold(u.email) = pgstore.casefold(${email.trim()})`
             : [];
         const ok = await check(row?.id ?? null, row?.hash ?? null, password);
         if (!ok || !row) return null;
@@ -121,7 +122,7 @@ export function createCredentialsStore(sql: Queryable, options: CredentialsOptio
     /** Removes a user's password (they sign in another way); NotFoundError when there is none. */
     removePassword: mapErrors(ctx, async (userId: string): Promise<void> => {
       const rows = isUuid(userId) ? await sql`delete from auth.user_credentials where user_id = ${userId} returning 1` : [];
-      if (rows.length === 0) throw new NotFoundError('password credential', String(userId));
+      if (rows.length === 0) throw new NotFoundError('password credential', shown(userId));
     }),
 
     /** Whether the user has a password. */

@@ -6,6 +6,7 @@ import { DuplicateError, ForeignKeyError, NotFoundError } from '../errors.js';
 import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import type { Queryable } from './queryable.js';
 import { EXTERNAL_LOGIN_COLUMNS, type ExternalLogin, isUuid, USER_COLUMNS, type User } from './auth-types.js';
+import { optionalText, plainObject, requireText, textKeys, shown } from './validate.js';
 
 const ctx: ErrorContext = {
   entity: 'external login',
@@ -31,6 +32,9 @@ export function createExternalLoginsStore(sql: Queryable) {
      * is refreshed); an identity already linked to another user is a DuplicateError.
      */
     link: mapErrors(ctx, async (input: NewExternalLogin): Promise<ExternalLogin> => {
+      plainObject('external login', input);
+      requireText('external login', { userId: input.userId, provider: input.provider, subject: input.subject });
+      optionalText('external login', { email: input.email });
       if (!isUuid(input.userId)) throw new ForeignKeyError(ctx.foreignKeys!.user_external_logins_user_id_fkey!, { constraint: 'user_external_logins_user_id_fkey' });
       // The conflict arm only fires for the same user; for another user it returns no row.
       const [row] = await sql<ExternalLogin[]>`
@@ -45,18 +49,20 @@ export function createExternalLoginsStore(sql: Queryable) {
 
     /** Removes a link; NotFoundError when the identity is not linked. */
     unlink: mapErrors(ctx, async (provider: string, subject: string): Promise<void> => {
-      const rows = await sql`delete from auth.user_external_logins where provider = ${provider} and subject = ${subject} returning 1`;
-      if (rows.length === 0) throw new NotFoundError('external login', `${provider}:${subject}`);
+      const rows = !textKeys(provider, subject) ? [] : await sql`delete from auth.user_external_logins where provider = ${provider} and subject = ${subject} returning 1`;
+      if (rows.length === 0) throw new NotFoundError('external login', `${shown(provider)}:${shown(subject)}`);
     }),
 
     /** The link of an identity, or null. */
     get: mapErrors(ctx, async (provider: string, subject: string): Promise<ExternalLogin | null> => {
+      if (!textKeys(provider, subject)) return null;
       const [row] = await sql<ExternalLogin[]>`select ${cols} from auth.user_external_logins where provider = ${provider} and subject = ${subject}`;
       return row ?? null;
     }),
 
     /** The user an identity is linked to, or null (sign-in with a provider). */
     getUserByProviderAndSubject: mapErrors(ctx, async (provider: string, subject: string): Promise<User | null> => {
+      if (!textKeys(provider, subject)) return null;
       const [row] = await sql<User[]>`
         select ${sql.unsafe(USER_COLUMNS('u'))}
         from auth.user_external_logins l join auth.users u on u.id = l.user_id
@@ -66,10 +72,11 @@ export function createExternalLoginsStore(sql: Queryable) {
 
     /** Records a sign-in through an identity (last_login_at); NotFoundError when not linked. */
     recordLogin: mapErrors(ctx, async (provider: string, subject: string): Promise<ExternalLogin> => {
+      if (!textKeys(provider, subject)) throw new NotFoundError('external login', `${shown(provider)}:${shown(subject)}`);
       const [row] = await sql<ExternalLogin[]>`
         update auth.user_external_logins set last_login_at = now()
         where provider = ${provider} and subject = ${subject} returning ${cols}`;
-      if (!row) throw new NotFoundError('external login', `${provider}:${subject}`);
+      if (!row) throw new NotFoundError('external login', `${shown(provider)}:${shown(subject)}`);
       return row;
     }),
 

@@ -78,6 +78,10 @@ export function mapDbError(error: unknown, ctx: ErrorContext): unknown {
         });
       }
       return error;
+    case 'UNDEFINED_VALUE':
+      // postgres.js refuses an undefined parameter before sending anything. The stores check
+      // their fields first (src/store/validate.ts, naming them); this is the net under them.
+      return new ValidationError(`${ctx.entity}: a required value is missing (undefined)`, { cause: error });
     case 'PGS02':
       return new NotFoundError(ctx.entity, /host (\S+)/.exec(e.message ?? '')?.[1] ?? '?', { cause: error });
     default:

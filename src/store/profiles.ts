@@ -6,6 +6,7 @@ import { ValidationError } from '../errors.js';
 import { type ErrorContext, guard } from './map-error.js';
 import type { Queryable } from './queryable.js';
 import { isUuid, type Preferences, type Profile } from './auth-types.js';
+import { optionalText, plainObject } from './validate.js';
 
 const profileCtx: ErrorContext = { entity: 'profile', foreignKeys: { user_profiles_user_id_fkey: 'profile: the user does not exist' } };
 const preferencesCtx: ErrorContext = { entity: 'preferences', foreignKeys: { user_preferences_user_id_fkey: 'preferences: the user does not exist' } };
@@ -56,6 +57,8 @@ export function createProfilesStore(sql: Queryable) {
     upsert: (userId: string, patch: ProfilePatch): Promise<Profile> =>
       guard(profileCtx, async () => {
         checkUserId(userId, 'profile');
+        plainObject('profile', patch, 'patch');
+        optionalText('profile', { displayName: patch.displayName, avatarUrl: patch.avatarUrl, bio: patch.bio, locale: patch.locale, timeZone: patch.timeZone });
         if (patch.metadata !== undefined && !isObject(patch.metadata)) {
           throw new ValidationError('profile: metadata must be an object', { field: 'metadata' });
         }

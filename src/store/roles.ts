@@ -7,6 +7,7 @@ import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import type { Queryable } from './queryable.js';
 import { type AssignedRole, isUuid, type Page, type PageOptions, USER_PAGES, type Role, ROLE_COLUMNS, USER_COLUMNS, type User } from './auth-types.js';
 import { pageOf } from './paging.js';
+import { optionalText, optionsOf, requireText, textKeys, shown } from './validate.js';
 
 const ctx: ErrorContext = {
   entity: 'role',
@@ -24,18 +25,22 @@ export function createRolesStore(sql: Queryable) {
 
     /** The role with this name, or null. */
     get: mapErrors(ctx, async (name: string): Promise<Role | null> => {
+      if (!textKeys(name)) return null;
       const [row] = await sql<Role[]>`select ${roleCols} from auth.roles r where r.name = ${name}`;
       return row ?? null;
     }),
 
     /** Adds a role to the catalogue; a taken name is a DuplicateError on 'name'. */
     create: mapErrors(ctx, async (name: string, description: string | null = null): Promise<Role> => {
+      requireText('role', { name });
+      optionalText('role', { description });
       const [row] = await sql<Role[]>`insert into auth.roles as r (name, description) values (${name}, ${description}) returning ${roleCols}`;
       return row!;
     }),
 
     /** Removes a role that is not built in (and every assignment of it); NotFoundError when missing. */
     delete: mapErrors(ctx, async (name: string): Promise<void> => {
+      if (!textKeys(name)) throw new NotFoundError('role', shown(name));
       const [row] = await sql<{ builtIn: boolean; deleted: boolean }[]>`
         with target as (select id, built_in from auth.roles where name = ${name}),
              gone as (delete from auth.roles where id in (select id from target where not built_in) returning 1)
@@ -50,6 +55,7 @@ export function createRolesStore(sql: Queryable) {
      */
     assign: mapErrors(ctx, async (userId: string, roleName: string): Promise<boolean> => {
       if (!isUuid(userId)) throw new ForeignKeyError(ctx.foreignKeys!.user_roles_user_id_fkey!, { constraint: 'user_roles_user_id_fkey' });
+      if (!textKeys(roleName)) throw new NotFoundError('role', shown(roleName));
       const [row] = await sql<{ roleId: number | null; assigned: boolean }[]>`
         with r as (select id from auth.roles where name = ${roleName}),
              ins as (insert into auth.user_roles (user_id, role_id) select ${userId}, id from r on conflict do nothing returning 1)
@@ -60,17 +66,17 @@ export function createRolesStore(sql: Queryable) {
 
     /** Takes a role away; NotFoundError when the user does not have it. */
     revoke: mapErrors(ctx, async (userId: string, roleName: string): Promise<void> => {
-      const rows = isUuid(userId)
+      const rows = isUuid(userId) && textKeys(roleName)
         ? await sql`
             delete from auth.user_roles ur using auth.roles r
             where ur.role_id = r.id and ur.user_id = ${userId} and r.name = ${roleName} returning 1`
         : [];
-      if (rows.length === 0) throw new NotFoundError('role assignment', `${roleName} of user ${String(userId)}`);
+      if (rows.length === 0) throw new NotFoundError('role assignment', `${shown(roleName)} of user ${shown(userId)}`);
     }),
 
     /** Whether the user has the role (false for an unknown user or role). */
     hasRole: mapErrors(ctx, async (userId: string, roleName: string): Promise<boolean> => {
-      if (!isUuid(userId)) return false;
+      if (!isUuid(userId) || !textKeys(roleName)) return false;
       const [row] = await sql<{ has: boolean }[]>`
         select exists (
           select 1 from auth.user_roles ur join auth.roles r on r.id = ur.role_id
@@ -89,8 +95,9 @@ export function createRolesStore(sql: Queryable) {
     }),
 
     /** A page of the users holding a role, in creation order; NotFoundError for an unknown role. */
-    usersWithRole: mapErrors(ctx, async (roleName: string, options: PageOptions = {}): Promise<Page<User>> => {
-      const { limit, offset } = pageOf(options, USER_PAGES);
+    usersWithRole: mapErrors(ctx, async (roleName: string, options?: PageOptions): Promise<Page<User>> => {
+      const { limit, offset } = pageOf(optionsOf('role', options), USER_PAGES);
+      if (!textKeys(roleName)) throw new NotFoundError('role', shown(roleName));
       const [role] = await sql<{ id: number; total: number }[]>`
         select r.id, (select count(*)::int from auth.user_roles ur where ur.role_id = r.id) as total
         from auth.roles r where r.name = ${roleName}`;

@@ -8,6 +8,7 @@ import { ForeignKeyError, NotFoundError } from '../errors.js';
 import { type ErrorContext, guard, mapErrors } from './map-error.js';
 import type { Queryable } from './queryable.js';
 import { checkTtl, isUuid, SESSION_COLUMNS, type Session } from './auth-types.js';
+import { optionalText, optionsOf, plainObject, requireText, shown } from './validate.js';
 
 const ctx: ErrorContext = {
   entity: 'session',
@@ -49,6 +50,9 @@ export function createSessionsStore(sql: Queryable) {
   return {
     /** Starts a session; returns the token (base64url, 256 random bits) once. */
     create: mapErrors(ctx, async (input: NewSession): Promise<CreatedSession> => {
+      plainObject('session', input);
+      requireText('session', { userId: input.userId });
+      optionalText('session', { userAgent: input.userAgent, ipAddress: input.ipAddress });
       const ttl = checkTtl('session', input.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS);
       if (!isUuid(input.userId)) throw new ForeignKeyError('session: the user does not exist', { constraint: 'sessions_user_id_fkey' });
       const token = randomBytes(32).toString('base64url');
@@ -110,13 +114,14 @@ export function createSessionsStore(sql: Queryable) {
     /** Ends a session by its id; NotFoundError when there is none. */
     deleteById: mapErrors(ctx, async (id: string): Promise<void> => {
       const rows = isUuid(id) ? await sql`delete from auth.sessions where id = ${id} returning 1` : [];
-      if (rows.length === 0) throw new NotFoundError('session', String(id));
+      if (rows.length === 0) throw new NotFoundError('session', shown(id));
     }),
 
     /** Ends every session of a user (optionally keeping one); returns how many ended. */
-    deleteForUser: mapErrors(ctx, async (userId: string, options: { exceptId?: string } = {}): Promise<number> => {
+    deleteForUser: mapErrors(ctx, async (userId: string, options?: { exceptId?: string }): Promise<number> => {
+      const { exceptId } = optionsOf('session', options);
       if (!isUuid(userId)) return 0;
-      const except = isUuid(options.exceptId) ? options.exceptId : null;
+      const except = isUuid(exceptId) ? exceptId : null;
       const rows = await sql`
         delete from auth.sessions where user_id = ${userId} and (${except}::uuid is null or id <> ${except}::uuid) returning 1`;
       return rows.length;

@@ -4,6 +4,7 @@
  */
 import type { JSONValue } from 'postgres';
 import type { Queryable } from './queryable.js';
+import { optionalObject, optionalText, plainObject } from './validate.js';
 
 /** A jsonb column: always an object (the schema checks it). */
 export type JsonObject = Record<string, unknown>;
@@ -211,12 +212,16 @@ export interface RotatedAppKey extends CreatedAppKey {
 /**
  * The `set` list of an update from the fields present in `patch` (undefined = unchanged,
  * null = cleared): `columns` maps field → column, `json` names jsonb fields. Null when empty.
+ * A patch that is not an object, or a field of the wrong type, is a ValidationError naming it.
  */
-export function setList(sql: Queryable, patch: object, columns: Record<string, string>, json: readonly string[] = []) {
+export function setList(sql: Queryable, entity: string, patch: unknown, columns: Record<string, string>, json: readonly string[] = []) {
+  const fields = plainObject(entity, patch, 'patch');
   const row: Record<string, unknown> = {};
   for (const [field, column] of Object.entries(columns)) {
-    const value = (patch as Record<string, unknown>)[field];
+    const value = fields[field];
     if (value === undefined) continue;
+    if (json.includes(field)) optionalObject(entity, { [field]: value });
+    else optionalText(entity, { [field]: value });
     row[column] = json.includes(field) && value !== null ? sql.json(value as JSONValue) : value;
   }
   return Object.keys(row).length === 0 ? null : sql(row as Record<string, never>);

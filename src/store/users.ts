@@ -4,6 +4,7 @@
  */
 import { NotFoundError, ValidationError } from '../errors.js';
 import { type ErrorContext, guard, mapErrors } from './map-error.js';
+import { optionalText, optionsOf, plainObject, shown, textKeys } from './validate.js';
 import type { Queryable } from './queryable.js';
 import { isUuid, type Page, type PageOptions, USER_PAGES, USER_COLUMNS, type User, type UserStatus } from './auth-types.js';
 import { pageOf } from './paging.js';
@@ -45,8 +46,11 @@ export function createUsersStore(sql: Queryable) {
   // Inserts a user and grants the built-in 'user' role in one statement; null when the email
   // is taken and `ifAbsent` is set.
   async function insert(input: NewUser, ifAbsent: boolean): Promise<User | null> {
-    if (typeof input?.email !== 'string') throw new ValidationError('user: email is required', { field: 'email' });
-    const conflict = ifAbsent ? sql`on conflict ((lower(email))) do nothing` : sql``;
+    plainObject('user', input);
+    if (typeof input.email !== 'string') throw new ValidationError('user: email is required', { field: 'email' });
+    optionalText('user', { name: input.name, status: input.status });
+    // The conflict target is the unique index's expression (migration 20261205000002).
+    const conflict = ifAbsent ? sql`on conflict ((pgstore.casefold(email))) do nothing` : sql``;
     const [row] = await sql<User[]>`
       with u as (
         insert into auth.users (email, name, status)
@@ -62,7 +66,8 @@ export function createUsersStore(sql: Queryable) {
   }
 
   async function byEmail(email: string): Promise<User | null> {
-    const [row] = await sql<User[]>`select ${cols} from auth.users u where lower(u.email) = lower(${email.trim()})`;
+    if (!textKeys(email)) return null;
+    const [row] = await sql<User[]>`select ${cols} from auth.users u where pgstore.casefold(u.email) = pgstore.casefold(${email.trim()})`;
     return row ?? null;
   }
 
@@ -78,16 +83,17 @@ export function createUsersStore(sql: Queryable) {
     }),
 
     /** The user with this email, compared case-insensitively, or null. */
-    getByEmail: (email: string): Promise<User | null> => guard(ctx, async () => (typeof email === 'string' ? byEmail(email) : null)),
+    getByEmail: (email: string): Promise<User | null> => guard(ctx, () => byEmail(email)),
 
     /**
      * The user with this email, created when absent. Atomic: concurrent calls for one address
      * make one user (insert ... on conflict do nothing waits for a competing insert to commit,
      * then the select in a new statement sees its row) and all return its id.
      */
-    getOrCreateByEmail: mapErrors(ctx, async (email: string, defaults: Omit<NewUser, 'email'> = {}): Promise<GetOrCreateResult> => {
+    getOrCreateByEmail: mapErrors(ctx, async (email: string, defaults?: Omit<NewUser, 'email'>): Promise<GetOrCreateResult> => {
+      if (typeof email !== 'string') throw new ValidationError('user: email is required', { field: 'email' });
       for (let attempt = 0; attempt < 5; attempt++) {
-        const created = await insert({ ...defaults, email }, true);
+        const created = await insert({ ...optionsOf('user', defaults), email }, true);
         if (created) return { user: created, created: true };
         const existing = await byEmail(email);
         if (existing) return { user: existing, created: false };
@@ -98,8 +104,10 @@ export function createUsersStore(sql: Queryable) {
 
     /** Changes email, name or status; NotFoundError when the user does not exist. */
     update: mapErrors(ctx, async (id: string, patch: UserPatch): Promise<User> => {
-      if (!isUuid(id)) throw new NotFoundError('user', String(id));
-      if (patch.email !== undefined && typeof patch.email !== 'string') throw new ValidationError('user: email must be a string', { field: 'email' });
+      plainObject('user', patch, 'patch');
+      optionalText('user', { email: patch.email, name: patch.name, status: patch.status });
+      if (patch.email === null) throw new ValidationError('user: email is required', { field: 'email' });
+      if (!isUuid(id)) throw new NotFoundError('user', shown(id));
       const email = patch.email === undefined ? null : patch.email.trim();
       // A new address is unverified: its timestamp is cleared and the email-verified role,
       // which markEmailVerified granted for the old address, goes with it.
@@ -109,7 +117,7 @@ export function createUsersStore(sql: Queryable) {
             email = coalesce(${email}, u.email),
             name = ${'name' in patch ? sql`${patch.name ?? null}` : sql`u.name`},
             status = coalesce(${patch.status ?? null}, u.status),
-            email_verified_at = case when lower(coalesce(${email}, u.email)) = lower(u.email) then u.email_verified_at end
+            email_verified_at = case when pgstore.casefold(coalesce(${email}, u.email)) = pgstore.casefold(u.email) then u.email_verified_at end
           where u.id = ${id}
           returning ${cols}
         ), unverified as (
@@ -125,7 +133,7 @@ export function createUsersStore(sql: Queryable) {
     /** Deletes a user and, by cascade, their credentials, logins, sessions, profile and roles. */
     delete: mapErrors(ctx, async (id: string): Promise<void> => {
       const rows = isUuid(id) ? await sql`delete from auth.users where id = ${id} returning 1` : [];
-      if (rows.length === 0) throw new NotFoundError('user', String(id));
+      if (rows.length === 0) throw new NotFoundError('user', shown(id));
     }),
 
     /**
@@ -133,17 +141,21 @@ export function createUsersStore(sql: Queryable) {
      * The search matches whole words (full-text index) or any fragment of the name or email
      * (trigram indexes).
      */
-    list: mapErrors(ctx, async (options: UserListOptions = {}): Promise<Page<User>> => {
+    list: mapErrors(ctx, async (listOptions?: UserListOptions): Promise<Page<User>> => {
+      const options = optionsOf('user', listOptions);
+      optionalText('user', { search: options.search, status: options.status });
       const { limit, offset } = pageOf(options, USER_PAGES);
       const search = options.search?.trim() ? options.search.trim() : null;
       const status = options.status ?? null;
+      // Folding leaves LIKE's escapes alone: '\\', '%' and '_' are no letters.
+      const pattern = search ? `%${likeEscape(search)}%` : null;
       const filter = search
         ? sql`(u.search_vector @@ websearch_to_tsquery('simple', ${search})
-               or lower(u.email) like ${'%' + likeEscape(search.toLowerCase()) + '%'}
-               or lower(u.name) like ${'%' + likeEscape(search.toLowerCase()) + '%'})`
+               or pgstore.casefold(u.email) like pgstore.casefold(${pattern})
+               or pgstore.casefold(u.name) like pgstore.casefold(${pattern}))`
         : sql`true`;
       const order = search
-        ? sql`(lower(u.email) = ${search.toLowerCase()}) desc,
+        ? sql`(pgstore.casefold(u.email) = pgstore.casefold(${search})) desc,
               ts_rank(u.search_vector, websearch_to_tsquery('simple', ${search})) desc, u.id`
         : sql`u.id`;
       const where = sql`where ${filter} and (${status}::text is null or u.status = ${status})`;
@@ -157,7 +169,7 @@ export function createUsersStore(sql: Queryable) {
      * built-in 'email-verified' role; NotFoundError when the user does not exist.
      */
     markEmailVerified: mapErrors(ctx, async (id: string): Promise<User> => {
-      if (!isUuid(id)) throw new NotFoundError('user', String(id));
+      if (!isUuid(id)) throw new NotFoundError('user', shown(id));
       const [row] = await sql<User[]>`
         with u as (
           update auth.users set email_verified_at = coalesce(email_verified_at, now())
