@@ -138,7 +138,7 @@ describe('the application role in the hosts schema', () => {
     const sql = postgres(url, { max: 1, onnotice: () => undefined });
     try {
       // The state an earlier pgstore left: the hosts migration without 20261205000001, DML on every table.
-      const down = await runCli(['migrate', 'down', '--yes'], { env: cleanEnv({ DATABASE_URL: url }) });
+      const down = await runCli(['migrate', 'down', '--to', '20260101000003', '--yes'], { env: cleanEnv({ DATABASE_URL: url }) });
       expect(down.code, down.stderr).toBe(0);
       const [fn] = await sql<{ definer: boolean }[]>`select prosecdef as definer from pg_proc where oid = 'hosts.host_events_apply()'::regprocedure`;
       expect(fn!.definer).toBe(false);
