@@ -254,6 +254,39 @@ revoke execute on function hosts.rebuild_projection() from public;
 revoke execute on function hosts.raise_version_conflict(text, text, text) from public;
 revoke execute on function hosts.host_events_append_only() from public;
 
+-- Earlier versions of setup granted every role it made DML on all hosts tables and EXECUTE on
+-- all its functions. A migration alone (without a setup run, which re-grants exactly what the
+-- stores need) takes back from every role but the owner what lets it write the streams or the
+-- projection directly, rewrite the log, or run the functions above.
+do $$
+declare
+  table_owner oid := (select c.relowner from pg_class c where c.oid = 'hosts.host_events'::regclass);
+  grantee name;
+begin
+  for grantee in
+    select distinct pg_get_userbyid(a.grantee)
+    from pg_class c, aclexplode(c.relacl) a
+    where c.oid in ('hosts.streams'::regclass, 'hosts.hosts'::regclass, 'hosts.host_events'::regclass)
+      and a.grantee <> table_owner and a.grantee <> 0
+      and a.privilege_type in ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+  loop
+    execute format('revoke insert, update, delete, truncate on hosts.streams, hosts.hosts from %I', grantee);
+    execute format('revoke update, delete, truncate on hosts.host_events from %I', grantee);
+  end loop;
+  for grantee in
+    select distinct pg_get_userbyid(a.grantee)
+    from pg_proc p, aclexplode(p.proacl) a
+    where p.oid in ('hosts.host_events_apply()'::regprocedure, 'hosts.apply_event(text, text, jsonb, text, timestamptz, bigint)'::regprocedure,
+                    'hosts.rebuild_projection()'::regprocedure, 'hosts.raise_version_conflict(text, text, text)'::regprocedure,
+                    'hosts.host_events_append_only()'::regprocedure)
+      and a.grantee <> p.proowner and a.grantee <> 0
+  loop
+    execute format('revoke execute on function hosts.host_events_apply(), hosts.apply_event(text, text, jsonb, text, timestamptz, bigint), '
+                   'hosts.rebuild_projection(), hosts.raise_version_conflict(text, text, text), hosts.host_events_append_only() from %I', grantee);
+  end loop;
+end
+$$;
+
 -- migrate:down
 
 -- The function goes back to running as the caller, with the grants of 20260101000003. Its

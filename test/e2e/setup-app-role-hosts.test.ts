@@ -152,6 +152,16 @@ describe('the application role in the hosts schema', () => {
         alter default privileges for role ${owner} in schema hosts grant execute on functions to ${role}`);
       expect(await can(sql, role, 'hosts.streams', 'insert')).toBe(true);
 
+      // A migration alone already takes back the direct writes (no setup run needed).
+      const up = await runCli(['migrate', 'up'], { env: cleanEnv({ DATABASE_URL: url }) });
+      expect(up.code, up.stderr).toBe(0);
+      for (const table of ['hosts.streams', 'hosts.hosts']) {
+        for (const privilege of ['insert', 'update', 'delete', 'truncate']) expect(await can(sql, role, table, privilege), `${privilege} on ${table} after migrate`).toBe(false);
+      }
+      for (const privilege of ['update', 'delete']) expect(await can(sql, role, 'hosts.host_events', privilege), `${privilege} on the log after migrate`).toBe(false);
+      const [rebuild] = await sql<{ ok: boolean }[]>`select has_function_privilege(${role}, 'hosts.rebuild_projection()', 'execute') as ok`;
+      expect(rebuild!.ok).toBe(false);
+
       const again = await setup();
       expect(again.code, again.stderr).toBe(0);
       for (const table of ['hosts.streams', 'hosts.hosts']) {
