@@ -37,7 +37,7 @@ function describeRestore(out: Output, r: RestoreResult): void {
   }
   if (r.leftovers.dropped.length) out.result(`  leftovers    dropped ${r.leftovers.dropped.join(', ')} (an interrupted restore's copy)`);
   for (const name of r.leftovers.kept) {
-    out.warn(`kept ${name}: what ${r.database} held before an interrupted restore swapped it out; drop it when no longer needed: DROP DATABASE "${name}"`);
+    out.warn(`kept ${name}: what ${r.database} held before a restore swapped it out (an interrupted one, or objects created during it); drop it when no longer needed: DROP DATABASE "${name}"`);
   }
   if (r.owners.kept) out.result('  owners       as in the backup');
   else if (r.owners.unusableRoles.length === 0) out.result('  owners       the restoring role (--no-owner)');

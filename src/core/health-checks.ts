@@ -6,7 +6,7 @@ import { formatBytes } from '../util/format.js';
 import { appliedMigrations } from '../store/migration-log.js';
 import { defaultMigrationsDir, findDrift, readMigrations } from './migration-files.js';
 import * as stats from '../store/server-stats.js';
-import { type CheckContext, type CheckResult, type HealthCheck, type Threshold, grade } from './health-types.js';
+import { type CheckContext, type CheckResult, type HealthCheck, type Threshold, grade, worst } from './health-types.js';
 import { THRESHOLDS as T } from './health-thresholds.js';
 
 
@@ -207,19 +207,26 @@ export const HEALTH_CHECKS: HealthCheck[] = [
     async run(ctx) {
       const dir = ctx.env.PGSTORE_BACKUP_DIR;
       if (!dir) return undefined;
-      const { listBackups } = await import('./backup-catalog.js');
-      const newest = listBackups(dir, ctx.conn.database)[0];
+      const { scanBackups } = await import('./backup-catalog.js');
+      const { backups, damaged } = scanBackups(dir, ctx.conn.database);
+      const newest = backups[0];
+      // Damaged backups newer than the newest intact one: `restore latest` refuses them, so a
+      // monitor must not say ok.
+      const newer = damaged.filter((d) => !newest || d.startedAt >= newest.manifest.startedAt);
+      const damage = newer.length ? `; newer backup ${newer[0]!.id} is damaged (${newer[0]!.problem})${newer.length > 1 ? ` and ${newer.length - 1} more` : ''}` : '';
       if (!newest) {
-        return { name: 'last_backup', status: 'critical', value: null, unit: 'h', message: `no complete backup of ${ctx.conn.database} in ${dir}` };
+        const why = newer.length ? `: ${newer[0]!.id} is damaged (${newer[0]!.problem})` : '';
+        return { name: 'last_backup', status: 'critical', value: null, unit: 'h', message: `no complete backup of ${ctx.conn.database} in ${dir}${why}` };
       }
       const hours = (ctx.now.getTime() - Date.parse(newest.manifest.finishedAt)) / 3_600_000;
       const verified = newest.manifest.verified ? `, verified (${newest.manifest.verified.method})` : ', not verified';
+      const status = grade(hours, limit(ctx, T.backupAge), 'above');
       return {
         name: 'last_backup',
-        status: grade(hours, limit(ctx, T.backupAge), 'above'),
+        status: newer.length ? worst([status, 'warning']) : status,
         value: round(hours),
         unit: 'h',
-        message: `newest backup ${newest.id} finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(newest.manifest.sizeBytes)}${verified})`,
+        message: `newest backup ${newest.id} finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(newest.manifest.sizeBytes)}${verified})${damage}`,
       };
     },
   },

@@ -3,14 +3,15 @@
  * database's COMMENT and ACL entries, which pg_restore applies only with --create): the owner,
  * the comment, the grants, and the ALTER DATABASE / ALTER ROLE ... IN DATABASE settings. They
  * name the database the dump was taken from; here each statement is re-aimed at the database
- * being restored (a scratch copy under another name), and only these known forms are kept.
+ * being restored (a scratch copy under another name). Only these known forms are kept, each
+ * rebuilt from the values read (never passed through): an archive is untrusted input.
  */
 import type { Db } from '../db/pool.js';
 import { roleNames, rolesUsableAsOwner, runArchiveDatabaseStatement, setDatabaseOwnerTo } from '../store/restore-admin.js';
 import { findPgClient } from '../tools/pg-client.js';
 import type { DumpFormat } from '../tools/pg-dump.js';
 import { databaseEntriesSql } from '../tools/pg-restore.js';
-import { rolesInPrivilegeStatement } from './restore-sql-filter.js';
+import { quoteIdent, quoteLiteral, type Token, tokenizeStatements } from './sql-tokens.js';
 
 export interface DatabaseStatement {
   kind: 'comment' | 'grant' | 'setting';
@@ -28,97 +29,175 @@ export interface ArchiveDatabase {
   statements: DatabaseStatement[];
 }
 
-/** A quoted identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** Parses what `pg_restore --create` renders for the database entries; null when there are none. */
-export function parseDatabaseEntries(text: string): ArchiveDatabase | null {
-  const statements = splitStatements(text);
-  const create = statements.map((s) => /^CREATE DATABASE ("(?:[^"]|"")*"|\S+)/.exec(s)).find(Boolean);
-  if (!create) return null;
-  const id = create[1]!;
-  const name = id.startsWith('"') ? id.slice(1, -1).replace(/""/g, '"') : id;
-  const db = escapeRegExp(id);
-  const out: ArchiveDatabase = { name, owner: null, statements: [] };
-  const aimed = (kind: DatabaseStatement['kind'], roles: string[], before: string, after: string): DatabaseStatement => ({
-    kind,
-    roles,
-    sql: (target) => `${before}${quoteIdent(target)}${after}`,
-  });
-  for (const s of statements) {
-    let m: RegExpExecArray | null;
-    if ((m = new RegExp(`^ALTER DATABASE ${db} OWNER TO (.+)$`, 's').exec(s))) {
-      out.owner = identifiers(m[1]!)[0] ?? null;
-    } else if ((m = new RegExp(`^(COMMENT ON DATABASE )${db}( IS .*)$`, 's').exec(s))) {
-      out.statements.push(aimed('comment', [], m[1]!, m[2]!));
-    } else if ((m = new RegExp(`^((?:GRANT|REVOKE) .* ON DATABASE )${db}( (?:TO|FROM) .*)$`, 's').exec(s))) {
-      out.statements.push(aimed('grant', rolesInPrivilegeStatement(`${s};`), m[1]!, m[2]!));
-    } else if ((m = new RegExp(`^(ALTER DATABASE )${db}( (?:SET|RESET) .*)$`, 's').exec(s))) {
-      out.statements.push(aimed('setting', [], m[1]!, m[2]!));
-    } else if ((m = new RegExp(`^(ALTER ROLE ("(?:[^"]|"")*"|\\S+) IN DATABASE )${db}( SET .*)$`, 's').exec(s))) {
-      out.statements.push(aimed('setting', identifiers(m[2]!), m[1]!, m[3]!));
-    }
-    // Anything else (CREATE DATABASE itself, IS_TEMPLATE, tablespaces, session settings) is not replayed.
-  }
-  return out;
-}
-
 /**
- * Top-level statements without their semicolons: string literals and quoted identifiers may
- * hold `;` and newlines; `--` comments and psql meta-commands (\connect, \restrict) are dropped.
+ * Parses what `pg_restore --create` renders for the database entries; null when there are none.
+ * The archive is untrusted: each statement is read token by token (core/sql-tokens.ts) into one
+ * of the forms pg_dump writes, and rebuilt from the values read; anything else is left out.
  */
-export function splitStatements(text: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (current.trim() === '' && c === '\\') {
-      const eol = text.indexOf('\n', i);
-      i = eol < 0 ? text.length : eol + 1;
-      current = '';
-      continue;
+export function parseDatabaseEntries(text: string): ArchiveDatabase | null {
+  const statements = tokenizeStatements(text).filter((s) => !s.some((t) => t.t === 'bad'));
+  let name: string | null = null;
+  for (const tokens of statements) {
+    const c = new Cursor(tokens);
+    if (c.words('create', 'database')) {
+      name = c.ident();
+      break;
     }
-    if (c === '-' && text[i + 1] === '-') {
-      const eol = text.indexOf('\n', i);
-      i = eol < 0 ? text.length : eol + 1;
-      continue;
-    }
-    if (c === "'" || c === '"') {
-      let j = i + 1;
-      for (;;) {
-        if (j >= text.length) break;
-        if (text[j] === c) {
-          if (text[j + 1] === c) j += 2;
-          else break;
-        } else j++;
-      }
-      current += text.slice(i, j + 1);
-      i = j + 1;
-      continue;
-    }
-    if (c === ';') {
-      if (current.trim()) out.push(current.trim());
-      current = '';
-      i++;
-      continue;
-    }
-    current += c;
-    i++;
   }
-  if (current.trim()) out.push(current.trim());
+  if (name === null) return null;
+  const out: ArchiveDatabase = { name, owner: null, statements: [] };
+  for (const tokens of statements) {
+    const parsed = parseStatement(new Cursor(tokens), name);
+    if (parsed === null) continue;
+    if ('owner' in parsed) out.owner = parsed.owner;
+    else out.statements.push(parsed);
+  }
   return out;
 }
 
-/** "a, \"B c\"" → ["a", "B c"]. */
-function identifiers(list: string): string[] {
-  return [...list.matchAll(/"((?:[^"]|"")*)"|([^,\s]+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!));
+/** One allowed statement about database `name`, rebuilt; null for anything else. */
+function parseStatement(c: Cursor, name: string): DatabaseStatement | { owner: string } | null {
+  if (c.words('alter', 'database')) {
+    if (c.ident() !== name) return null;
+    if (c.words('owner', 'to')) {
+      const owner = c.role();
+      return owner !== null && c.done() ? { owner } : null;
+    }
+    const setting = c.setting();
+    return setting && c.done() ? { kind: 'setting', roles: [], sql: (target) => `ALTER DATABASE ${quoteIdent(target)} ${setting}` } : null;
+  }
+  if (c.words('alter', 'role')) {
+    const role = c.role();
+    if (role === null || !c.words('in', 'database') || c.ident() !== name) return null;
+    const setting = c.setting();
+    return setting && c.done() ? { kind: 'setting', roles: [role], sql: (target) => `ALTER ROLE ${quoteIdent(role)} IN DATABASE ${quoteIdent(target)} ${setting}` } : null;
+  }
+  if (c.words('comment', 'on', 'database')) {
+    if (c.ident() !== name || !c.words('is')) return null;
+    const comment = c.string();
+    return comment !== null && c.done() ? { kind: 'comment', roles: [], sql: (target) => `COMMENT ON DATABASE ${quoteIdent(target)} IS ${quoteLiteral(comment)}` } : null;
+  }
+  const grant = c.words('grant');
+  if (!grant && !c.words('revoke')) return null;
+  const option = !grant && c.words('grant', 'option', 'for');
+  const privileges = c.list(() => c.privilege());
+  if (!privileges || !c.words('on', 'database') || c.ident() !== name || !c.words(grant ? 'to' : 'from')) return null;
+  const grantees = c.list(() => (c.words('public') ? 'PUBLIC' : c.role()));
+  if (!grantees) return null;
+  const withOption = grant && c.words('with', 'grant', 'option');
+  const cascade = !grant && c.words('cascade');
+  if (!c.done()) return null;
+  const to = grantees.map((g) => (g === 'PUBLIC' ? g : quoteIdent(g))).join(', ');
+  return {
+    kind: 'grant',
+    roles: grantees.filter((g) => g !== 'PUBLIC'),
+    sql: (target) =>
+      `${grant ? 'GRANT' : `REVOKE${option ? ' GRANT OPTION FOR' : ''}`} ${privileges.join(', ')} ON DATABASE ${quoteIdent(target)} ` +
+      `${grant ? 'TO' : 'FROM'} ${to}${withOption ? ' WITH GRANT OPTION' : ''}${cascade ? ' CASCADE' : ''}`,
+  };
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Settings never replayed from an archive: they make the server load a library into every session. */
+const REFUSED_SETTINGS = new Set(['session_preload_libraries', 'local_preload_libraries', 'shared_preload_libraries']);
+/** Unquoted words that name no role (CURRENT_USER...) where a role is expected. */
+const ROLE_KEYWORDS = new Set(['public', 'current_user', 'current_role', 'session_user', 'none', 'all', 'default']);
+const PRIVILEGES = new Map([
+  ['create', 'CREATE'],
+  ['connect', 'CONNECT'],
+  ['temporary', 'TEMPORARY'],
+  ['temp', 'TEMPORARY'],
+]);
+
+/** Reads tokens in order; every method advances only when it matches. */
+class Cursor {
+  private at = 0;
+  constructor(private readonly tokens: Token[]) {}
+
+  /** Unquoted keywords, in order. */
+  words(...words: string[]): boolean {
+    const match = words.every((w, k) => {
+      const t = this.tokens[this.at + k];
+      return t?.t === 'ident' && !t.quoted && t.v === w;
+    });
+    if (match) this.at += words.length;
+    return match;
+  }
+
+  ident(): string | null {
+    const t = this.tokens[this.at];
+    if (t?.t !== 'ident') return null;
+    this.at++;
+    return t.v;
+  }
+
+  role(): string | null {
+    const t = this.tokens[this.at];
+    if (t?.t !== 'ident' || (!t.quoted && ROLE_KEYWORDS.has(t.v))) return null;
+    this.at++;
+    return t.v;
+  }
+
+  string(): string | null {
+    const t = this.tokens[this.at];
+    if (t?.t !== 'string') return null;
+    this.at++;
+    return t.v;
+  }
+
+  privilege(): string | null {
+    if (this.words('all')) {
+      this.words('privileges');
+      return 'ALL';
+    }
+    const t = this.tokens[this.at];
+    const p = t?.t === 'ident' && !t.quoted ? PRIVILEGES.get(t.v) : undefined;
+    if (!p) return null;
+    this.at++;
+    return p;
+  }
+
+  /** `item [, item]...`, or null. */
+  list(item: () => string | null): string[] | null {
+    const items: string[] = [];
+    for (;;) {
+      const value = item();
+      if (value === null) return null;
+      items.push(value);
+      const t = this.tokens[this.at];
+      if (t?.t !== 'punct' || t.v !== ',') return items;
+      this.at++;
+    }
+  }
+
+  /** `SET name TO|= value [, value]...`, rebuilt (names quoted, values as literals); null when not that form or refused. */
+  setting(): string | null {
+    if (!this.words('set')) return null;
+    const parts = [this.ident()];
+    while (this.tokens[this.at]?.t === 'punct' && this.tokens[this.at]!.v === '.') {
+      this.at++;
+      parts.push(this.ident());
+    }
+    if (parts.some((p) => p === null)) return null;
+    const key = parts.join('.').toLowerCase();
+    if (REFUSED_SETTINGS.has(key) || key.split('.').some((p) => REFUSED_SETTINGS.has(p))) return null;
+    const eq = this.tokens[this.at];
+    if (!this.words('to')) {
+      if (eq?.t !== 'punct' || eq.v !== '=') return null;
+      this.at++;
+    }
+    const values = this.list(() => {
+      const t = this.tokens[this.at];
+      if (!t || !(t.t === 'string' || t.t === 'num' || (t.t === 'ident' && !(t.v === 'default' && !t.quoted)))) return null;
+      this.at++;
+      return t.v;
+    });
+    if (!values) return null;
+    return `SET ${(parts as string[]).map(quoteIdent).join('.')} TO ${values.map(quoteLiteral).join(', ')}`;
+  }
+
+  done(): boolean {
+    return this.at === this.tokens.length;
+  }
 }
 
 /** The archive's database-level entries (null for plain SQL, or an archive without them). */

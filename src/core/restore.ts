@@ -202,7 +202,10 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
       }
     });
     options.onProgress?.({ phase: 'swapping in', tablesDone: 0, tablesTotal: 0, bytes: 0 });
-    if (props) await swapIn(conn, database, scratch, !!options.force);
+    if (props) {
+      const kept = await swapIn(conn, database, scratch, !!options.force, mode === 'in place');
+      if (kept) leftovers.kept.push(kept);
+    }
     else {
       await withAdminSql(conn, (s) => renameDatabase(s, scratch, database)).catch((error: unknown) => {
         if ((error as { code?: string }).code !== '42P04') throw error;
@@ -313,12 +316,23 @@ async function refuseOtherSessions(conn: ServerConnection, database: string): Pr
   if (sessions.length) throw sessionsConflict(database, sessions);
 }
 
-/** Two renames in one transaction put the restored copy in the target's place; the old one is dropped. */
-async function swapIn(conn: ServerConnection, database: string, scratch: string, force: boolean): Promise<void> {
+/**
+ * Two renames in one transaction put the restored copy in the target's place; the old one is
+ * dropped. `wasEmpty` (a restore into an empty database, which nobody agreed to replace): the
+ * target must still be empty at the swap (else a ConflictError, nothing changed), and if
+ * something reached it in the instant before the renames, it is kept, not dropped (returned).
+ */
+async function swapIn(conn: ServerConnection, database: string, scratch: string, force: boolean, wasEmpty: boolean): Promise<string | undefined> {
   const aside = scratchName(database, 'old');
+  const stillEmpty = (name: string) => withAdminSql(conn, (s) => databaseIsEmpty(s), name);
+  if (wasEmpty && !(await stillEmpty(database))) {
+    throw new ConflictError(`database ${database} was empty when the restore started, and objects were created in it since; it was left alone`, {
+      hint: 'Stop what writes to it, or restore with --clean to replace its contents (it asks first).',
+    });
+  }
   // Critical: a stop signal between disallowing connections and the swap would leave the
   // target unreachable; the CLI waits for this to end before it exits.
-  await critical(() => withAdminSql(conn, async (s) => {
+  return critical(() => withAdminSql(conn, async (s) => {
     if (force) {
       await setAllowConnections(s, database, false);
       await admin.terminateSessions(s, database);
@@ -336,7 +350,12 @@ async function swapIn(conn: ServerConnection, database: string, scratch: string,
       }
       throw error;
     }
+    if (wasEmpty) {
+      if (force) await setAllowConnections(s, aside, true);
+      if (!(await stillEmpty(aside))) return aside;
+    }
     await dropDatabaseForce(s, aside);
+    return undefined;
   }));
 }
 

@@ -111,6 +111,18 @@ describe('damaged backups are listed and never skipped silently', () => {
     expect(p.damaged).toEqual([{ id: newest.id, problem: expect.stringMatching(/cannot read/) }]);
     expect(statSync(newest.path).isDirectory()).toBe(true);
 
+    // health's last_backup: a damaged newest backup is a warning (a monitor must not say ok).
+    const health = await pgstore(db.url, ['health', '--json', '--backup-dir', dir]);
+    const check = JSON.parse(health.stdout).checks.find((c: { name: string }) => c.name === 'last_backup');
+    expect(check.status).toBe('warning');
+    expect(check.message).toContain(`newer backup ${newest.id} is damaged`);
+    // Only damaged backups: critical, and the message says why.
+    const onlyDamaged = join(base, 'only-damaged');
+    const lone = await takeBackup(onlyDamaged, 'lone');
+    writeFileSync(join(lone.path, 'manifest.json'), '{');
+    const none = JSON.parse((await pgstore(db.url, ['health', '--json', '--backup-dir', onlyDamaged])).stdout);
+    expect(none.checks.find((c: { name: string }) => c.name === 'last_backup')).toMatchObject({ status: 'critical', message: expect.stringContaining(`${lone.id} is damaged`) });
+
     // A damaged backup can be deleted by its ID.
     const deleted = await pgstore(db.url, ['backup', 'delete', newest.id, '--yes', '--dir', dir]);
     expect(deleted.code, deleted.stderr).toBe(0);

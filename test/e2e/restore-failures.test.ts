@@ -164,3 +164,23 @@ describe('a failed restore leaves its target as it was', () => {
     }
   }
 });
+
+describe('an empty target that gains objects during the restore', () => {
+  it('is left alone (exit 3), not swapped out and dropped', async () => {
+    const target = await prepare('empty');
+    // pg_restore that, once the scratch copy is loaded, creates a table in the (empty) target.
+    const late = join(dir, `late-${target.name}`);
+    mkdirSync(late);
+    writeFileSync(
+      join(late, 'pg_restore'),
+      `#!/bin/sh\ncase "$*" in\n*--dbname=*) ${PG_BIN}/pg_restore "$@" || exit $?; ${PG_BIN}/psql -X -q -d "${target.name}" -c 'create table public.arrived_late (x int)' || exit 9; exit 0;;\nesac\nexec ${PG_BIN}/pg_restore "$@"\n`,
+    );
+    chmodSync(join(late, 'pg_restore'), 0o755);
+    const r = await pgstore(db.url, ['restore', good, '--dir', dir, '--target-db', target.name], { PGSTORE_PG_BIN: late });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('objects were created in it since');
+    const after = await stateOf(target.name);
+    expect(after.objects).toEqual([expect.stringMatching(/^public\.arrived_late:r:/)]);
+    expect(await scratchLeft(target.name)).toEqual([]);
+  }, 60_000);
+});

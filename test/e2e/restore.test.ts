@@ -109,7 +109,7 @@ describe('pgstore restore safety', () => {
       // Each run reminds the user of the original it keeps.
       const again = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
       expect(again.code, again.stderr).toBe(0);
-      expect(again.stderr).toContain(`kept ${original}: what ${target.name} held before an interrupted restore swapped it out`);
+      expect(again.stderr).toContain(`kept ${original}: what ${target.name} held before a restore swapped it out (an interrupted one`);
     } finally {
       for (const name of [copy, original, other]) await admin.unsafe(`drop database if exists "${name}"`);
       await admin.end();

@@ -23,11 +23,32 @@ describe('parseDatabaseEntries', () => {
     expect(parsed.name).toBe('My "App"');
     expect(parsed.owner).toBe('app_owner');
     expect(parsed.statements.map((s) => [s.kind, s.roles, s.sql('copy')])).toEqual([
-      ['comment', [], `COMMENT ON DATABASE "copy" IS 'two lines;\n-- not a comment; still the literal'`],
-      ['setting', [], `ALTER DATABASE "copy" SET search_path TO 'auth', 'public'`],
-      ['setting', ['app user'], `ALTER ROLE "app user" IN DATABASE "copy" SET work_mem TO '7MB'`],
-      ['grant', ['app user'], `GRANT CONNECT,TEMPORARY ON DATABASE "copy" TO "app user"`],
+      ['comment', [], `COMMENT ON DATABASE "copy" IS E'two lines;\n-- not a comment; still the literal'`],
+      ['setting', [], `ALTER DATABASE "copy" SET "search_path" TO E'auth', E'public'`],
+      ['setting', ['app user'], `ALTER ROLE "app user" IN DATABASE "copy" SET "work_mem" TO E'7MB'`],
+      ['grant', ['app user'], `GRANT CONNECT, TEMPORARY ON DATABASE "copy" TO "app user"`],
       ['grant', [], `REVOKE ALL ON DATABASE "copy" FROM PUBLIC`],
+    ]);
+  });
+
+  it('leaves out statements it cannot read whole, and rebuilds the rest', () => {
+    const parsed = parseDatabaseEntries(
+      [
+        `CREATE DATABASE db;`,
+        `COMMENT ON DATABASE db IS E'\\''; CREATE ROLE x SUPERUSER; SELECT E'\\'';`,
+        `COMMENT ON DATABASE db IS $$'$$; CREATE ROLE x; SELECT $$'$$;`,
+        `GRANT CONNECT ON DATABASE db TO current_user;`,
+        `GRANT pg_read_server_files TO PUBLIC;`,
+        `GRANT CONNECT ON DATABASE db TO a GRANTED BY b;`,
+        `ALTER DATABASE db SET local_preload_libraries TO 'x';`,
+        `ALTER DATABASE db SET work_mem TO DEFAULT;`,
+        `ALTER DATABASE db SET work_mem = '1MB', 'x' ; -- trailing`,
+        `COMMENT ON DATABASE db IS 'back\\slash''s';`,
+      ].join('\n'),
+    )!;
+    expect(parsed.statements.map((s) => s.sql('t'))).toEqual([
+      `ALTER DATABASE "t" SET "work_mem" TO E'1MB', E'x'`,
+      `COMMENT ON DATABASE "t" IS E'back\\\\slash''s'`,
     ]);
   });
 
