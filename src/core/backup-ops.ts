@@ -2,7 +2,8 @@
  * `pgstore backup list | verify | prune | delete`, and the one-backup-at-a-time lock that
  * backup, prune and delete share (a file in the database's backup folder).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { makeDirs } from '../util/make-dirs.js';
 import { join } from 'node:path';
 import { serverFor, withAdminSql } from '../db/pool.js';
 import { ConflictError, UsageError } from '../errors.js';
@@ -24,7 +25,7 @@ export interface BackupDirOptions extends CoreOptions {
 
 /** Takes the lock of a database's backup folder, or explains who holds it (exit 3). */
 export async function lockBackups(folder: string, database: string): Promise<FileLock> {
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  makeDirs(folder, 0o700);
   return acquireFileLock(join(folder, '.lock'), {
     purpose: `backup of ${database}`,
     onHeld: (holder) =>

@@ -5,7 +5,8 @@
  * As root, the server runs as an existing unprivileged account (default `postgres`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../util/make-dirs.js';
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -200,7 +201,7 @@ function prepareHome(home: string, account: Account | undefined): void {
       });
     }
   }
-  mkdirSync(home, { recursive: true, mode: account ? 0o711 : 0o700 });
+  makeDirs(home, account ? 0o711 : 0o700);
   // As root the home is entered (not listed) by the server account; its secrets stay 0600.
   chmodSync(home, account ? 0o711 : 0o700);
 }
@@ -213,7 +214,7 @@ function ensureOwnedDir(dir: string, account: Account | undefined): void {
       hint: 'Remove it, or set PGSTORE_HOME to a shorter path so the socket folder lives inside it.',
     });
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir, 0o700);
   if (account) chownSync(dir, account.uid, account.gid);
   chmodSync(dir, 0o700);
 }

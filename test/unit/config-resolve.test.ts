@@ -99,8 +99,15 @@ describe('precedence', () => {
     });
   });
 
-  it('empty variables count as unset', () => {
-    expect(resolve({ DATABASE_URL: '', PGHOST: '', PGUSER: '' }).kind).toBe('embedded');
+  it('empty PG* variables count as unset', () => {
+    expect(resolve({ PGHOST: '', PGUSER: '' }).kind).toBe('embedded');
+  });
+
+  it('an empty DATABASE_URL or --database-url is an error, never a fall-through to the next source', () => {
+    for (const value of ['', '  ']) {
+      expect(() => resolve({ DATABASE_URL: value })).toThrow(/DATABASE_URL is set but empty/);
+      expect(() => resolveConnection({ databaseUrl: value, env: {} })).toThrow(/--database-url is empty/);
+    }
   });
 });
 
