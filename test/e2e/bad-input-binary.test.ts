@@ -1,0 +1,67 @@
+/**
+ * A few bad invocations through the built binary (bin/pgstore.js → main → run): the wrapper
+ * exits with run's code, prints what run printed, and adds no warning of its own. The full
+ * table runs in-process (bad-input.test.ts).
+ */
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+let database: TestDatabase & { drop(): Promise<void> };
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database?.drop();
+});
+
+const FORTY = '1234567890123456789012345678901234567890';
+
+function expectBadInput(result: { code: number | null; stdout: string; stderr: string }, code = 2): void {
+  expect(result.code, result.stderr).toBe(code);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toMatch(/^error: .*\nhint: \S/);
+  expect(result.stderr).not.toMatch(/This is a bug|unexpected error|Warning|\n\s+at /);
+}
+
+describe('bad input through the binary', () => {
+  it('an explicitly empty --database-url or DATABASE_URL is exit 2, never the embedded server', async () => {
+    // PGSTORE_HOME names a real place: falling through to the embedded server would try to start it.
+    expectBadInput(await runCli(['-d', '', 'reset', '--yes'], { env: cleanEnv({ PGSTORE_HOME: '/nonexistent/pgstore-home' }) }));
+    expectBadInput(await runCli(['health'], { env: cleanEnv({ DATABASE_URL: '', PGSTORE_HOME: '/nonexistent/pgstore-home' }) }));
+  });
+
+  it('health --timeout with 40 digits: exit 2 and no TimeoutOverflowWarning', async () => {
+    const result = await runCli(['health', '--timeout', FORTY], { env: cleanEnv({ DATABASE_URL: database.url }) });
+    expectBadInput(result);
+    expect(result.stderr).toMatch(/--timeout must be at most/);
+  });
+
+  it('restore --jobs with 40 digits: exit 2 before any scratch database is made', async () => {
+    const before = await databases();
+    expectBadInput(await runCli(['restore', '--jobs', FORTY, '--target-db', 'bi_bin_jobs', '--create'], { env: cleanEnv({ DATABASE_URL: database.url }) }));
+    expect(await databases()).toEqual(before);
+  });
+
+  it('migrate dump -o /tmp (a folder) is exit 2 with the path named', async () => {
+    const result = await runCli(['migrate', 'dump', '-o', '/tmp'], { env: cleanEnv({ DATABASE_URL: database.url }) });
+    expectBadInput(result);
+    expect(result.stderr).toMatch(/\/tmp: is a folder/);
+  });
+
+  it('a command group without its subcommand is a usage error', async () => {
+    const result = await runCli(['hosts'], { env: cleanEnv() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/\nerror: a command is needed\nhint: /);
+  });
+});
+
+async function databases(): Promise<string[]> {
+  const sql = postgres(database.url, { max: 1, onnotice: () => undefined });
+  try {
+    return (await sql<{ datname: string }[]>`select datname from pg_database order by 1`).map((r) => r.datname).filter((n) => !/^t_[0-9a-f]{12}$/.test(n));
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
