@@ -3,6 +3,9 @@
  * exits with run's code, prints what run printed, and adds no warning of its own. The full
  * table runs in-process (bad-input.test.ts).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
@@ -39,10 +42,19 @@ describe('bad input through the binary', () => {
   });
 
   it('restore --jobs with 40 digits: exit 2 before any scratch database is made', async () => {
-    const before = await databases();
-    expectBadInput(await runCli(['restore', '--jobs', FORTY, '--target-db', 'bi_bin_jobs', '--create'], { env: cleanEnv({ DATABASE_URL: database.url }) }));
-    expect(await databases()).toEqual(before);
-  });
+    const backups = mkdtempSync(join(tmpdir(), 'pgstore-bi-bin-'));
+    try {
+      const env = cleanEnv({ DATABASE_URL: database.url, PGSTORE_BACKUP_DIR: backups });
+      const taken = await runCli(['backup', '--quiet'], { env });
+      expect(taken.code, taken.stderr).toBe(0);
+      const before = await databases();
+      expectBadInput(await runCli(['restore', '--jobs', FORTY, '--target-db', 'bi_bin_jobs', '--create'], { env }));
+      expectBadInput(await runCli(['restore', '--target-db', 'template0', '--clean', '--yes'], { env }));
+      expect(await databases()).toEqual(before);
+    } finally {
+      rmSync(backups, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('migrate dump -o /tmp (a folder) is exit 2 with the path named', async () => {
     const result = await runCli(['migrate', 'dump', '-o', '/tmp'], { env: cleanEnv({ DATABASE_URL: database.url }) });
