@@ -59,6 +59,8 @@ export interface EmbeddedTarget {
   port: number;
   database: string;
   pool: PoolSettings;
+  /** PGSTORE_SERVER_USER: the account the server runs as when pgstore runs as root. */
+  serverUser?: string | undefined;
 }
 
 export type ConnectionTarget = ServerConnection | EmbeddedTarget;
@@ -120,6 +122,7 @@ export function resolveConnection(options: ResolveOptions = {}): ConnectionTarge
       home: embeddedHome(env, home, options.isRoot ?? process.getuid?.() === 0),
       port: parsePort(env.PGSTORE_PORT, 'PGSTORE_PORT', problems) ?? DEFAULT_EMBEDDED_PORT,
       database: EMBEDDED_DATABASE,
+      ...(env.PGSTORE_SERVER_USER ? { serverUser: env.PGSTORE_SERVER_USER } : {}),
     };
   }
 

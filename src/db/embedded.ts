@@ -70,7 +70,7 @@ export function embeddedLayout(home: string, port: number): EmbeddedLayout {
 }
 
 /** The account the server runs as: the current one, or (as root) an unprivileged one. */
-export function serverAccount(env: Record<string, string | undefined> = process.env): Account | undefined {
+export function serverAccount(env: Record<string, string | undefined>): Account | undefined {
   if (!isRoot()) return undefined;
   const name = env.PGSTORE_SERVER_USER || 'postgres';
   const account = findAccount(name);
@@ -149,7 +149,7 @@ export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOpti
     });
   }
 
-  const account = serverAccount();
+  const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
   prepareHome(target.home, account);
   const layout = embeddedLayout(target.home, target.port);
   const lock = await acquireFileLock(layout.lockFile, { purpose: 'the embedded server start', waitMs: 180_000 });
@@ -179,7 +179,7 @@ export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOpti
 export async function stopEmbedded(target: EmbeddedTarget): Promise<boolean> {
   const status = embeddedStatus(target);
   if (!status.pid) return false;
-  const account = serverAccount();
+  const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
   const binaries = binariesReachableBy(locateBinaries(), account, target.home);
   await stopCluster({ binaries, dataDir: status.dataDir, logFile: status.logFile, account });
   return true;
