@@ -89,10 +89,11 @@ export function outputFile(flag: string) {
   return (raw: string): string => {
     if (raw.trim() === '') throw pathProblem(flag, raw, 'is empty', 'Give a file name.');
     const path = resolve(raw);
-    if (statOf(path)?.isDirectory() || /[/\\]$/.test(raw)) throw pathProblem(flag, raw, 'is a folder; a file name is needed', `For example ${flag} ${resolve(raw, 'out')}`);
+    const cannot = (problem: string, hint: string) => new UsageError(`cannot write ${path}: ${problem}`, { hint: `${hint} (${flag})` });
+    if (statOf(path)?.isDirectory() || /[/\\]$/.test(raw)) throw cannot('it is a folder; a file name is needed', `For example ${flag} ${resolve(raw, 'out')}`);
     const parent = statOf(dirname(path));
-    if (!parent) throw pathProblem(flag, raw, `folder ${dirname(path)} does not exist`, 'Create it first, or choose another place.');
-    if (!parent.isDirectory()) throw pathProblem(flag, raw, `${dirname(path)} is not a folder`, 'Choose another place.');
+    if (!parent) throw cannot(`the folder ${dirname(path)} does not exist`, 'Create it first, or choose another place');
+    if (!parent.isDirectory()) throw cannot(`${dirname(path)} is not a folder`, 'Choose another place');
     return raw;
   };
 }

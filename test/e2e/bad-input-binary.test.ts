@@ -3,7 +3,7 @@
  * exits with run's code, prints what run printed, and adds no warning of its own. The full
  * table runs in-process (bad-input.test.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -30,9 +30,18 @@ function expectBadInput(result: { code: number | null; stdout: string; stderr: s
 
 describe('bad input through the binary', () => {
   it('an explicitly empty --database-url or DATABASE_URL is exit 2, never the embedded server', async () => {
-    // PGSTORE_HOME names a real place: falling through to the embedded server would try to start it.
-    expectBadInput(await runCli(['-d', '', 'reset', '--yes'], { env: cleanEnv({ PGSTORE_HOME: '/nonexistent/pgstore-home' }) }));
-    expectBadInput(await runCli(['health'], { env: cleanEnv({ DATABASE_URL: '', PGSTORE_HOME: '/nonexistent/pgstore-home' }) }));
+    // Falling through to the embedded server would create PGSTORE_HOME and start a server there
+    // (on a free port, so that a failing run disturbs nothing else).
+    const base = mkdtempSync(join(tmpdir(), 'pgstore-bi-home-'));
+    const home = join(base, 'home');
+    try {
+      const env = (extra: Record<string, string>) => cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: '1', ...extra });
+      expectBadInput(await runCli(['-d', '', 'reset', '--yes'], { env: env({}) }));
+      expectBadInput(await runCli(['health'], { env: env({ DATABASE_URL: '' }) }));
+      expect(existsSync(home)).toBe(false);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 
   it('health --timeout with 40 digits: exit 2 and no TimeoutOverflowWarning', async () => {
@@ -59,7 +68,7 @@ describe('bad input through the binary', () => {
   it('migrate dump -o /tmp (a folder) is exit 2 with the path named', async () => {
     const result = await runCli(['migrate', 'dump', '-o', '/tmp'], { env: cleanEnv({ DATABASE_URL: database.url }) });
     expectBadInput(result);
-    expect(result.stderr).toMatch(/\/tmp: is a folder/);
+    expect(result.stderr).toMatch(/cannot write \/tmp: it is a folder/);
   });
 
   it('a command group without its subcommand is a usage error', async () => {

@@ -193,12 +193,12 @@ function pathCases(): BadCase[] {
     // A folder where a file is expected; a missing parent; a file where a folder is expected.
     db(['migrate', 'dump', '-o', '/tmp'], 2, /folder/),
     db(['migrate', 'dump', '-o', '{dir}'], 2, /folder/),
-    db(['migrate', 'dump', '-o', '/nonexistent/dir/x.sql'], 2, /\/nonexistent\/dir/),
+    db(['migrate', 'dump', '-o', '{tmp}/no-such-dir/x.sql'], 2, /no-such-dir does not exist/),
     db(['migrate', 'dump', '-o', '{file}/x.sql'], 2),
     db(['migrate', 'dump', '-o', '/proc/pgstore-bi/x.sql'], 2),
     db(['migrate', 'dump', '-o', ''], 2),
     db(['hosts', 'export', '-o', '{dir}'], 2),
-    db(['hosts', 'export', '-o', '/nonexistent/dir/hosts'], 2),
+    db(['hosts', 'export', '-o', '{tmp}/no-such-dir/hosts'], 2),
     db(['hosts', 'export', '-o', '{file}/hosts'], 2),
     db(['hosts', 'import', '{tmp}/missing.hosts', '--dry-run'], 2),
     db(['hosts', 'import', '{dir}', '--dry-run'], 2),
@@ -227,7 +227,7 @@ function pathCases(): BadCase[] {
     db(['setup', '--migrations-dir', '{tmp}/missing'], 2),
     db(['restore', 'latest', '--target-db', 'bi_path', '--create', '--migrations-dir', '{file}'], 2),
     none(['migrate', 'new', 'x', '--migrations-dir', '{file}'], 2),
-    none(['migrate', 'new', 'x', '--migrations-dir', '/nonexistent/dir'], 2),
+    none(['migrate', 'new', 'x', '--migrations-dir', '{tmp}/no-such-dir/migrations'], 2),
     none(['migrate', 'new', 'x', '--migrations-dir', '/proc/pgstore-bi'], 2),
     none(['migrate', 'new', '', '--migrations-dir', '{dir}'], 2),
   ];
