@@ -21,7 +21,7 @@ export function healthCommand(app: App): Command {
   const command = new Command('health')
     .description('check the database: connection, latency, version, size, replication, connections, transactions, wraparound, disk')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'nagios']).default('table'))
-    .option('--migrations-dir <dir>', "compare against these migrations (default: pgstore's own)", existingFolder('--migrations-dir'))
+    .option('--migrations-dir <dir>', "compare against these migrations (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
     .option('--backup-dir <dir>', 'check the age of the newest backup here (default: PGSTORE_BACKUP_DIR, else the default backup folder if it exists)', creatableFolder('--backup-dir'))
     .addOption(new Option('--timeout <seconds>', 'give up (critical) after this many seconds').default(10).argParser(decimalNumber('--timeout', { nonZero: true, max: MAX_TIMEOUT_SECONDS, hint: HINT })));
   for (const t of healthThresholds()) {

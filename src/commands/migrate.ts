@@ -18,7 +18,7 @@ interface CommonFlags {
 }
 
 function withCommonOptions(command: Command, { locks = true } = {}): Command {
-  command.option('--migrations-dir <dir>', "a folder of your own dbmate migrations (default: pgstore's own)", existingFolder('--migrations-dir'));
+  command.option('--migrations-dir <dir>', "a folder of your own dbmate migrations (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'));
   if (locks) {
     command
       .option('--no-lock', 'do not take the migration lock (for poolers that cannot hold a session lock)')

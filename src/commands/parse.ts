@@ -49,12 +49,12 @@ function pathProblem(flag: string, raw: string, problem: string, hint: string): 
   return new UsageError(`${flag} ${raw === '' ? "''" : raw}: ${problem}`, { hint });
 }
 
-/** A folder that must exist already (--migrations-dir). */
-export function existingFolder(flag: string) {
+/** A folder that must exist already (--migrations-dir); `what` names it in messages. */
+export function existingFolder(flag: string, what = 'folder') {
   return (raw: string): string => {
     const stats = raw.trim() === '' ? undefined : statOf(raw);
-    if (!stats) throw pathProblem(flag, raw, 'no such folder', 'Check the path.');
-    if (!stats.isDirectory()) throw pathProblem(flag, raw, 'is not a folder', 'Give the folder, not a file in it.');
+    if (!stats) throw new UsageError(`${what} not found: ${raw === '' ? "''" : resolve(raw)}`, { hint: `Check the path given to ${flag}.` });
+    if (!stats.isDirectory()) throw new UsageError(`${what} ${resolve(raw)} is a file, not a folder`, { hint: `Give ${flag} the folder, not a file in it.` });
     return raw;
   };
 }

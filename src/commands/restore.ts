@@ -64,7 +64,7 @@ export function restoreCommand(app: App): Command {
     .option('--force', 'with --clean: terminate sessions connected to the target when swapping')
     .option('--force-production', 'allow --clean on a database marked production')
     .option('--owner', "keep the dump's object owners (default: --no-owner, objects belong to the restoring role)")
-    .option('--migrations-dir <dir>', "count pending migrations against this folder (default: pgstore's own)", existingFolder('--migrations-dir'))
+    .option('--migrations-dir <dir>', "count pending migrations against this folder (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
     .action(async (source: string, flags: RestoreFlags) => {
       const out = app.makeOutput();
       const { restore } = await import('../core/restore.js');
