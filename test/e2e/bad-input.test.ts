@@ -6,7 +6,7 @@
  * The cases run pgstore's entry in-process (bad-input-run.ts); bad-input-binary.test.ts runs
  * a few through the built binary.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,7 +91,6 @@ describe(`bad input (${BAD_CASES.length} cases, in-process)`, () => {
   });
 
   it.each(BAD_CASES.map((c) => [c.args.map((a) => JSON.stringify(a)).join(' ') + (c.env ? ` with ${JSON.stringify(c.env)}` : ''), c] as const))('pgstore %s', async (_name, c) => {
-    if (process.env.BI_TRACE) appendFileSync(process.env.BI_TRACE, `${c.args.join(' ')}\n`);
     const result = await runInProcess(c.args.map(fill), envFor(c));
     const said = `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
     expect(result.stderr, said).not.toMatch(/This is a bug|unexpected error/);

@@ -48,7 +48,7 @@ async function checkDatabase(name: string): Promise<string | null> {
 
 describe('concurrent setup', () => {
   it(`${CONTENDERS} setup processes at once make one correct database`, async () => {
-    await tryPromise(`${CONTENDERS} concurrent \`pgstore setup\` of a new database all exit 0 and make one correct database`, rounds(2, 25), async () => {
+    await tryPromise(`${CONTENDERS} concurrent \`pgstore setup\` of a new database all exit 0 and make one correct database`, rounds(2, 20), async () => {
       const name = `ss_${randomBytes(5).toString('hex')}`;
       created.push(name);
       const env = cleanEnv({ DATABASE_URL: adminUrlFor(name) });
