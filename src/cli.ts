@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import type { App } from './commands/app.js';
+import { classifyError } from './classify-error.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
 import { redact } from './db/redact.js';
@@ -69,9 +70,50 @@ export async function buildProgram(app: App): Promise<Command> {
   return program;
 }
 
-/** Runs pgstore with `argv` and exits with the documented code. */
+/** Runs pgstore with `argv` and exits with the documented code (the binary's entry). */
 export async function main(argv: string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<void> {
-  const env = process.env;
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    // Answered before loading anything else: scripts call this often.
+    streams.stdout.write(`${version()}\n`);
+    await flush(streams);
+    process.exit(ExitCode.ok);
+  }
+  // `pgstore ... | head` closes the pipe early: that is not an error.
+  for (const stream of [streams.stdout, streams.stderr]) {
+    stream.on?.('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+    });
+  }
+  // Ctrl+C cancels (130). SIGTERM (cron's `timeout`, `kill`) and SIGHUP stop pgstore with
+  // 128 + the signal's number, as a shell reports it; either way the exit hook stops the
+  // programs pgstore started (tools/run.ts), which a signal sent to pgstore alone never reaches.
+  let stopCode: number | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = signal === 'SIGINT' ? ExitCode.cancelled : 128 + (osConstants.signals[signal] ?? 0);
+    // A second signal: stop now (process.exit still runs the exit hook that stops children).
+    if (stopCode !== undefined) process.exit(stopCode);
+    stopCode = code;
+    streams.stderr.write(signal === 'SIGINT' ? 'Cancelled.\n' : `Stopped by ${signal}.\n`);
+    // No new critical step starts from now on; one already running finishes first, for up to
+    // 15 s (util/critical.ts); output gets 2 s to drain.
+    void criticalSectionsDone(15_000, { stopping: true })
+      .then(() => Promise.race([flush(streams), new Promise((resolve) => setTimeout(resolve, 2_000))]))
+      .then(() => process.exit(code));
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+  const code = await run(argv, streams, process.env);
+  for (const signal of signals) process.off(signal, onSignal);
+  process.exit(code);
+}
+
+/**
+ * Runs pgstore with `argv` (node, script, args...) on `streams` and `env`, and resolves with
+ * the exit code. Never exits the process and installs no process-wide handlers: tests call it
+ * in-process, and `main` wraps it.
+ */
+export async function run(argv: string[], streams: Streams, env: Record<string, string | undefined>): Promise<number> {
   let flags: GlobalFlags = {};
   let commandExitCode: number = ExitCode.ok;
   const app: App = {
@@ -99,40 +141,8 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
     },
   };
 
-  // `pgstore ... | head` closes the pipe early: that is not an error.
-  for (const stream of [streams.stdout, streams.stderr]) {
-    stream.on?.('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(ExitCode.ok);
-    });
-  }
-  // Ctrl+C cancels (130). SIGTERM (cron's `timeout`, `kill`) and SIGHUP stop pgstore with
-  // 128 + the signal's number, as a shell reports it; either way the exit hook stops the
-  // programs pgstore started (tools/run.ts), which a signal sent to pgstore alone never reaches.
-  let stopCode: number | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    const code = signal === 'SIGINT' ? ExitCode.cancelled : 128 + (osConstants.signals[signal] ?? 0);
-    // A second signal: stop now (process.exit still runs the exit hook that stops children).
-    if (stopCode !== undefined) process.exit(stopCode);
-    stopCode = code;
-    streams.stderr.write(signal === 'SIGINT' ? 'Cancelled.\n' : `Stopped by ${signal}.\n`);
-    // No new critical step starts from now on; one already running finishes first, for up to
-    // 15 s (util/critical.ts); output gets 2 s to drain.
-    void criticalSectionsDone(15_000, { stopping: true })
-      .then(() => Promise.race([flush(streams), new Promise((resolve) => setTimeout(resolve, 2_000))]))
-      .then(() => process.exit(code));
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const signal of signals) process.on(signal, onSignal);
-
   let code: number = ExitCode.ok;
   try {
-    const args = argv.slice(2);
-    if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-      // Answered before loading the command definitions: scripts call this often.
-      streams.stdout.write(`${version()}\n`);
-      await flush(streams);
-      process.exit(ExitCode.ok);
-    }
     if (colorWanted(!argv.includes('--no-color'), env, streams)) await loadColors();
     const program = await buildProgram(app);
     program.hook('preAction', (_root, action) => app.setFlags(action.optsWithGlobals()));
@@ -141,16 +151,21 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
   } catch (error) {
     code = report(error, app, flags);
   }
-  for (const signal of signals) process.off(signal, onSignal);
   await flush(streams);
-  process.exit(code);
+  return code;
 }
 
 /** Prints an error the documented way and returns its exit code. */
 function report(error: unknown, app: App, flags: GlobalFlags): number {
   const out = app.makeOutput();
   if (isCommanderError(error)) {
-    if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return ExitCode.ok;
+    if (['commander.helpDisplayed', 'commander.version'].includes(error.code)) return ExitCode.ok;
+    if (error.code === 'commander.help') {
+      if (error.exitCode === 0) return ExitCode.ok;
+      // `pgstore hosts`: no subcommand. commander printed the help (to stderr); say why it did.
+      out.error('a command is needed', 'Choose one of the commands listed above.');
+      return ExitCode.usage;
+    }
     // commander has printed its one-line message already.
     app.streams.stderr.write(`${out.c.dim('hint:')} run \`pgstore --help\` or \`pgstore <command> --help\`\n`);
     return ExitCode.usage;
@@ -160,6 +175,7 @@ function report(error: unknown, app: App, flags: GlobalFlags): number {
     app.streams.stderr.write(`${error.message}\n`);
     return error.exitCode;
   }
+  error = classifyError(error) ?? error;
   if (isPgstoreError(error)) {
     out.error(error.message, error.hint, flags.debug ? stackOf(error) : undefined);
     return error.exitCode;
@@ -167,7 +183,7 @@ function report(error: unknown, app: App, flags: GlobalFlags): number {
   out.error(
     `unexpected error: ${(error as Error)?.message ?? String(error)}`,
     'This is a bug in pgstore; please report it with the output of --debug.',
-    flags.debug || process.env.PGSTORE_DEBUG ? stackOf(error) : undefined,
+    flags.debug || app.env.PGSTORE_DEBUG ? stackOf(error) : undefined,
   );
   return ExitCode.failure;
 }

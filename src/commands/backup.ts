@@ -5,20 +5,16 @@ import { Command, Option } from 'commander';
 import type { BackupResult } from '../core/backup.js';
 import type { BackupEntry } from '../core/backup-catalog.js';
 import type { ProgressSink } from '../core/progress.js';
-import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
-import { wholeNumber } from './parse.js';
+import { creatableFolder, decimalNumber, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
 import { formatBytes } from '../util/format.js';
 
 const DIR_HELP = 'backup folder (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups, i.e. ~/.local/share/pgstore/backups)';
 
-function days(raw: string): number {
-  const value = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(value > 0)) throw new UsageError(`--keep-days must be a number of days > 0, got '${raw}'`, { hint: 'See --help.' });
-  return value;
-}
+/** Days of retention: a plain decimal > 0 (up to about 27,000 years, so dates stay valid). */
+const days = decimalNumber('--keep-days', { nonZero: true, max: 10_000_000 });
 
 /** A progress bar on a terminal (not with --quiet or --json); loaded only when drawn. */
 export async function progressFor(out: Output): Promise<{ sink: ProgressSink | undefined; done: () => void }> {
@@ -50,15 +46,15 @@ function listRow(b: BackupEntry): Array<string | number> {
 export function backupCommand(app: App): Command {
   const command = new Command('backup')
     .description('back up the database (pg_dump): checksummed, written atomically, optionally verified and pruned')
-    .option('--dir <dir>', DIR_HELP)
+    .option('--dir <dir>', DIR_HELP, creatableFolder('--dir'))
     .addOption(new Option('--format <format>', 'custom (default), directory (allows --jobs) or plain SQL').choices(['custom', 'directory', 'plain']).default('custom'))
-    .addOption(new Option('--jobs <n>', 'parallel pg_dump jobs (directory format only)').argParser(wholeNumber('--jobs', 1)))
+    .addOption(new Option('--jobs <n>', 'parallel pg_dump jobs (directory format only)').argParser(wholeNumber('--jobs', 1, MAX_JOBS)))
     .option('--compress <method[:level]>', "gzip[:1-9] (pg_dump's default: gzip for custom/directory, none for plain), lz4, zstd (pg_dump 16+), none")
     .option('--label <label>', 'appended to the backup ID, e.g. nightly')
     .addOption(new Option('--verify [method]', 'after writing: read (checksums + read the whole archive back) or restore (also a test restore into a scratch database); bare --verify means read').choices(['read', 'restore']))
     .addOption(new Option('--keep-last <n>', 'after a successful backup, keep the newest N backups (with --keep-days, a backup kept by either rule stays)').argParser(wholeNumber('--keep-last', 1)))
     .addOption(new Option('--keep-days <days>', 'after a successful backup, keep backups younger than D days').argParser(days))
-    .option('--metrics-file <file>', 'write Prometheus textfile metrics here (success or failure)')
+    .option('--metrics-file <file>', 'write Prometheus textfile metrics here (success or failure)', outputFile('--metrics-file'))
     .action(async (flags: { dir?: string; format: 'custom' | 'directory' | 'plain'; jobs?: number; compress?: string; label?: string; verify?: 'read' | 'restore' | true; keepLast?: number; keepDays?: number; metricsFile?: string }) => {
       const out = app.makeOutput();
       const { backup } = await import('../core/backup.js');
@@ -85,7 +81,7 @@ export function backupCommand(app: App): Command {
       else describeBackup(out, result);
     });
 
-  const dirOption = () => new Option('--dir <dir>', DIR_HELP);
+  const dirOption = () => new Option('--dir <dir>', DIR_HELP).argParser(creatableFolder('--dir'));
   const dbOption = () => new Option('--database <name>', "whose backups (default: the connection's database)");
   const whereOf = (cmd: Command) => {
     const o = cmd.optsWithGlobals() as { dir?: string; database?: string };

@@ -7,27 +7,23 @@ import { healthThresholds } from '../core/health-thresholds.js';
 import type { Limits } from '../core/health-types.js';
 import { UsageError } from '../errors.js';
 import { type App, examples } from './app.js';
+import { creatableFolder, decimalNumber, existingFolder } from './parse.js';
 
 const camel = (key: string) => key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
 
-/** A number ≥ 0, or > 0 with `nonZero`. */
-function positiveNumber(flag: string, nonZero = false) {
-  return (raw: string): number => {
-    const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || (nonZero && value === 0)) {
-      throw new UsageError(`${flag} must be a number ${nonZero ? '> 0' : '≥ 0'}, got '${raw}'`, { hint: 'See `pgstore health --help`.' });
-    }
-    return value;
-  };
-}
+const HINT = 'See `pgstore health --help`.';
+/** A number ≥ 0, or > 0 with `nonZero` (a plain decimal, at most the largest exact integer). */
+const positiveNumber = (flag: string, nonZero = false) => decimalNumber(flag, { nonZero, hint: HINT });
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a day is plenty for a health check. */
+const MAX_TIMEOUT_SECONDS = 86_400;
 
 export function healthCommand(app: App): Command {
   const command = new Command('health')
     .description('check the database: connection, latency, version, size, replication, connections, transactions, wraparound, disk')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'nagios']).default('table'))
-    .option('--migrations-dir <dir>', "compare against these migrations (default: pgstore's own)")
-    .option('--backup-dir <dir>', 'check the age of the newest backup here (default: PGSTORE_BACKUP_DIR, else the default backup folder if it exists)')
-    .addOption(new Option('--timeout <seconds>', 'give up (critical) after this many seconds').default(10).argParser(positiveNumber('--timeout', true)));
+    .option('--migrations-dir <dir>', "compare against these migrations (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
+    .option('--backup-dir <dir>', 'check the age of the newest backup here (default: PGSTORE_BACKUP_DIR, else the default backup folder if it exists)', creatableFolder('--backup-dir'))
+    .addOption(new Option('--timeout <seconds>', 'give up (critical) after this many seconds').default(10).argParser(decimalNumber('--timeout', { nonZero: true, max: MAX_TIMEOUT_SECONDS, hint: HINT })));
   for (const t of healthThresholds()) {
     command.addOption(new Option(`--${t.key}-warning <${t.unit}>`, `warn at this ${t.description} (default ${t.warning})`).argParser(positiveNumber(`--${t.key}-warning`)));
     command.addOption(new Option(`--${t.key}-critical <${t.unit}>`, `critical at this ${t.description} (default ${t.critical})`).argParser(positiveNumber(`--${t.key}-critical`)));

@@ -7,6 +7,7 @@ import type { HostFormat } from '../core/hosts-formats.js';
 import { ExitCode } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
+import { outputFile } from './parse.js';
 
 const FORMATS = ['hosts', 'jsonl', 'csv'];
 const MODES = ['skip', 'replace', 'strict'];
@@ -73,7 +74,7 @@ export function exportCommand(app: App): Command {
   const command = new Command('export')
     .description('write every live entry, sorted by IP then hostname, to standard output or a file (atomically)')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('hosts'))
-    .option('-o, --output <file>', 'write here (temporary file, fsync, rename) instead of standard output')
+    .option('-o, --output <file>', 'write here (temporary file, fsync, rename) instead of standard output', outputFile('--output'))
     .action(async (flags: { format: HostFormat; output?: string }) => {
       const out = app.makeOutput();
       const { exportHosts } = await import('../core/hosts-export.js');

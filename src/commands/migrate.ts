@@ -6,7 +6,7 @@ import type { MigrateOptions, MigrateResult } from '../core/migrate.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
-import { wholeNumber } from './parse.js';
+import { creatableFolder, existingFolder, outputFile, wholeNumber } from './parse.js';
 
 interface CommonFlags {
   migrationsDir?: string;
@@ -18,7 +18,7 @@ interface CommonFlags {
 }
 
 function withCommonOptions(command: Command, { locks = true } = {}): Command {
-  command.option('--migrations-dir <dir>', "a folder of your own dbmate migrations (default: pgstore's own)");
+  command.option('--migrations-dir <dir>', "a folder of your own dbmate migrations (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'));
   if (locks) {
     command
       .option('--no-lock', 'do not take the migration lock (for poolers that cannot hold a session lock)')
@@ -122,7 +122,7 @@ export function migrateCommand(app: App): Command {
   const create = new Command('new')
     .description('create a new empty migration file')
     .argument('<name>', 'what the migration does, e.g. add_user_avatar')
-    .option('--migrations-dir <dir>', 'where to create it (default: ./migrations)', 'migrations')
+    .option('--migrations-dir <dir>', 'where to create it (default: ./migrations; its parent folder must exist)', creatableFolder('--migrations-dir'), 'migrations')
     .action(async (name: string, flags: { migrationsDir: string }) => {
       const out = app.makeOutput();
       const { newMigration } = await import('../core/migrate-status.js');
@@ -134,7 +134,7 @@ export function migrateCommand(app: App): Command {
 
   const dump = new Command('dump')
     .description('write the database schema (pg_dump --schema-only) and the applied versions to a file')
-    .option('-o, --output <file>', 'where to write it', 'schema.sql')
+    .option('-o, --output <file>', 'where to write it', outputFile('--output'), 'schema.sql')
     .action(async (flags: { output: string }) => {
       const out = app.makeOutput();
       const { dumpSchema } = await import('../core/migrate-dump.js');

@@ -3,11 +3,12 @@
  */
 import { Command, Option } from 'commander';
 import type { RestoreResult } from '../core/restore.js';
+import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
 import { progressFor } from './backup.js';
-import { wholeNumber } from './parse.js';
+import { creatableFolder, existingFolder, MAX_JOBS, wholeNumber } from './parse.js';
 
 interface RestoreFlags {
   dir?: string;
@@ -47,21 +48,30 @@ function describeRestore(out: Output, r: RestoreResult): void {
   if (r.missingRoles.length) out.warn(`privileges for roles missing on the target were skipped: ${r.missingRoles.join(', ')}`);
 }
 
+/** A database name one can restore into: not empty, not template0 (it accepts no connections). */
+function targetDatabase(raw: string): string {
+  if (raw.trim() === '') throw new UsageError("--target-db '' is empty", { hint: "Name a database, or leave --target-db out for the connection's." });
+  if (raw === 'template0') {
+    throw new UsageError('--target-db template0: PostgreSQL keeps template0 pristine; it accepts no connections', { hint: 'Restore into another database, e.g. --target-db app_copy --create.' });
+  }
+  return raw;
+}
+
 export function restoreCommand(app: App): Command {
   const command = new Command('restore')
     .description('restore a backup (or a pg_dump file) after verifying its checksums; stops at the first error')
     .argument('[source]', 'latest (default), a backup ID, <database>/<ID>, a backup folder, or a dump file (.dump, .sql, .sql.gz)', 'latest')
-    .option('--dir <dir>', 'where backup IDs are looked up (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)')
-    .option('--target-db <name>', "the database to restore into (default: the connection's)")
+    .option('--dir <dir>', 'where backup IDs are looked up (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)', creatableFolder('--dir'))
+    .option('--target-db <name>', "the database to restore into (default: the connection's)", targetDatabase)
     .option('--create', 'create the target database if it does not exist')
     .option('--clean', 'replace a non-empty target: restore into a copy, check it, then swap it in (asks first)')
-    .addOption(new Option('--jobs <n>', 'parallel pg_restore jobs (custom/directory; default 1 = one transaction)').argParser(wholeNumber('--jobs', 1)))
+    .addOption(new Option('--jobs <n>', 'parallel pg_restore jobs (custom/directory; default 1 = one transaction)').argParser(wholeNumber('--jobs', 1, MAX_JOBS)))
     .option('-y, --yes', 'do not ask (needed for --clean without a terminal)')
     .option('--force', 'with --clean: terminate sessions connected to the target when swapping')
     .option('--force-production', 'allow --clean on a database marked production')
     .option('--owner', "keep the dump's object owners, or fail before restoring if one cannot be used (default: kept when all can be)")
     .option('--no-owner', 'objects belong to the restoring role, whatever the dump says')
-    .option('--migrations-dir <dir>', "count pending migrations against this folder (default: pgstore's own)")
+    .option('--migrations-dir <dir>', "count pending migrations against this folder (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
     .option('--skip-damaged', 'with latest: pass over damaged backups newer than the newest intact one (default: refuse, naming them)')
     .action(async (source: string, flags: RestoreFlags) => {
       const out = app.makeOutput();

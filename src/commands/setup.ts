@@ -6,7 +6,7 @@ import type { SetupOptions, SetupResult } from '../core/setup.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
-import { wholeNumber } from './parse.js';
+import { creatableFolder, existingFolder, wholeNumber } from './parse.js';
 import { describeSeed } from './seed.js';
 
 interface SetupFlags {
@@ -25,7 +25,7 @@ function setupOptions(command: Command): Command {
     .addOption(new Option('--env <name>', 'mark the database as development, test or production').choices(['development', 'test', 'production']))
     .option('--owner-role <name>', 'the role that owns the database and its objects (default: <database>_owner)')
     .option('--app-role <name>', "the application's login role, data access only (default: <database>_app)")
-    .option('--migrations-dir <dir>', "migrations to apply (default: pgstore's own)")
+    .option('--migrations-dir <dir>', "migrations to apply (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
     .option('--seed', 'then load the built-in data set (development, or test with --env test)')
     .option('--force-production', 'allow reset and --seed on a database marked production')
     .option('--no-lock', 'do not take the migration lock')
@@ -92,7 +92,7 @@ export function resetCommand(app: App): Command {
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .option('--force', 'terminate other sessions connected to the database')
     .option('--backup-first', 'take a verified backup (pgstore backup, label before-reset) before dropping anything')
-    .option('--backup-dir <dir>', 'where --backup-first writes (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)')
+    .option('--backup-dir <dir>', 'where --backup-first writes (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)', creatableFolder('--backup-dir'))
     .action(async (flags: SetupFlags & { schemasOnly?: boolean; yes?: boolean; force?: boolean; forceProduction?: boolean; backupFirst?: boolean; backupDir?: string }) => {
       const out = app.makeOutput();
       const { reset } = await import('../core/reset.js');

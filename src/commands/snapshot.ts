@@ -11,7 +11,7 @@ import { cell, when } from './hosts-render.js';
 import { wholeNumber } from './parse.js';
 
 const keepLast = () => new Option('--keep-last <n>', 'keep at most this many snapshots (default 50)').argParser(wholeNumber('--keep-last', 1));
-const keepDays = () => new Option('--keep-days <days>', 'delete snapshots older than this many days (default 30)').argParser(wholeNumber('--keep-days', 1));
+const keepDays = () => new Option('--keep-days <days>', 'delete snapshots older than this many days (default 30)').argParser(wholeNumber('--keep-days', 1, 10_000_000));
 
 function describeDiff(out: Output, diff: SnapshotDiff): void {
   const to = diff.to ? `snapshot ${diff.to.snapshotId}` : 'the current entries';

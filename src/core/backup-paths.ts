@@ -7,6 +7,7 @@
  * all find the same backups without a flag.
  */
 import { closeSync, constants, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { makeDirs } from '../util/make-dirs.js';
 import { dirname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { embeddedHome } from '../db/config.js';
@@ -70,7 +71,7 @@ export function checkBackupFolderSafe(folder: string): void {
  */
 export function ensureBackupFolder(folder: string): void {
   if (!existsSync(folder)) {
-    mkdirSync(dirname(folder), { recursive: true, mode: 0o700 });
+    makeDirs(dirname(folder), 0o700);
     let created = true;
     try {
       mkdirSync(folder, { mode: 0o700 });

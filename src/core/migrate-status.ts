@@ -83,7 +83,8 @@ export async function verifyMigrations(options: MigrateOptions): Promise<VerifyR
 /** Creates an empty migration file with up and down sections; returns its path. */
 export function newMigration(options: { migrationsDir?: string | undefined; name: string; now?: Date }): string {
   const dir = resolve(options.migrationsDir ?? defaultMigrationsDir());
-  mkdirSync(dir, { recursive: true });
+  // The folder itself is created, never a chain of parents: a typo in the path is an error.
+  if (!existsSync(dir)) mkdirSync(dir);
   const path = join(dir, newMigrationFilename(options.name, options.now));
   if (existsSync(path)) throw new UsageError(`${path} already exists`, { hint: 'Wait a second, or choose another name.' });
   if (existsSync(dir)) readMigrations(dir); // refuse to add to a folder that is already broken

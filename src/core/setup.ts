@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connectionUrl, describeTarget, type ServerConnection } from '../db/config.js';
-import { type Db, openPool, serverFor, withAdminSql } from '../db/pool.js';
+import { acquireAdvisoryLock } from '../db/advisory-lock.js';
+import { connectionError, type Db, isConnectFailure, openPool, serverFor, withAdminSql } from '../db/pool.js';
 import { registerSecret } from '../db/redact.js';
 import { PgstoreError, UsageError } from '../errors.js';
 import * as admin from '../store/admin.js';
@@ -53,10 +54,37 @@ export class PrivilegeError extends PgstoreError {}
 
 const safeName = (db: string) => db.replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase();
 
-/** Creates (or checks) everything the database needs; safe to run again. */
+/**
+ * Creates (or checks) everything the database needs; safe to run again, and safe to run
+ * concurrently: runs for the same database take turns (an advisory lock held in the server's
+ * `postgres` database, since the target may not exist yet), so the second finds everything made
+ * instead of failing on "role already exists" or a duplicate pg_database entry.
+ */
 export async function setup(options: SetupOptions): Promise<SetupResult> {
   const started = performance.now();
   const conn = await serverFor(targetOf(options), { log: options.log });
+  if (options.lock === false) return setupLocked(options, conn, started);
+  const lockSql = await openPool(conn, { database: 'postgres', max: 1 }).catch((error: unknown) => {
+    throw isConnectFailure(error) ? connectionError(error, conn, 'postgres') : error;
+  });
+  try {
+    const lock = await acquireAdvisoryLock(lockSql, conn.database, `pgstore setup ${conn.database}`, {
+      purpose: 'the setup lock',
+      timeoutSeconds: options.lockTimeoutSeconds ?? 300,
+      onWait: (holder) => options.log?.(`Waiting for another setup of ${conn.database} (${holder})...`),
+      hint: `Another \`pgstore setup\` of this database is running: wait for it, raise --lock-timeout (now ${options.lockTimeoutSeconds ?? 300} s), or use --no-lock where a pooler cannot hold session locks.`,
+    });
+    try {
+      return await setupLocked(options, conn, started);
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  } finally {
+    await lockSql.end({ timeout: 5 }).catch(() => undefined);
+  }
+}
+
+async function setupLocked(options: SetupOptions, conn: ServerConnection, started: number): Promise<SetupResult> {
   const database = conn.database;
   const ownerRole = options.ownerRole ?? `${safeName(database)}_owner`;
   const appRole = options.appRole ?? `${safeName(database)}_app`;

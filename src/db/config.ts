@@ -59,6 +59,8 @@ export interface EmbeddedTarget {
   port: number;
   database: string;
   pool: PoolSettings;
+  /** PGSTORE_SERVER_USER: the account the server runs as when pgstore runs as root. */
+  serverUser?: string | undefined;
 }
 
 export type ConnectionTarget = ServerConnection | EmbeddedTarget;
@@ -95,9 +97,14 @@ export function resolveConnection(options: ResolveOptions = {}): ConnectionTarge
   const home = options.homeDir ?? homedir();
   const problems: string[] = [];
 
+  // An explicitly empty URL is a mistake (a script's unset variable: `-d "$URL"`, or systemd's
+  // `Environment=DATABASE_URL=${URL}`), never a request for the next source: falling through
+  // to the embedded server would point `reset --yes` at the wrong database.
   const flagUrl = options.databaseUrl?.trim();
   const envUrl = env.DATABASE_URL?.trim();
-  const url = flagUrl ? { text: flagUrl, from: '--database-url' as const } : envUrl ? { text: envUrl, from: 'DATABASE_URL' as const } : undefined;
+  if (options.databaseUrl !== undefined && !flagUrl) problems.push('--database-url is empty');
+  else if (options.databaseUrl === undefined && env.DATABASE_URL !== undefined && !envUrl) problems.push('DATABASE_URL is set but empty');
+  const url = flagUrl ? { text: flagUrl, from: '--database-url' as const } : envUrl && options.databaseUrl === undefined ? { text: envUrl, from: 'DATABASE_URL' as const } : undefined;
 
   const query: Record<string, string> = {};
   let target: Omit<ServerConnection, 'pool'> | Omit<EmbeddedTarget, 'pool'>;
@@ -115,13 +122,17 @@ export function resolveConnection(options: ResolveOptions = {}): ConnectionTarge
       home: embeddedHome(env, home, options.isRoot ?? process.getuid?.() === 0),
       port: parsePort(env.PGSTORE_PORT, 'PGSTORE_PORT', problems) ?? DEFAULT_EMBEDDED_PORT,
       database: EMBEDDED_DATABASE,
+      ...(env.PGSTORE_SERVER_USER ? { serverUser: env.PGSTORE_SERVER_USER } : {}),
     };
   }
 
   const pool = resolvePool(query, env, url?.from ?? 'environment', problems);
   if (problems.length > 0) {
+    const empty = problems.some((p) => p.endsWith(' is empty') || p.endsWith(' is set but empty'));
     throw new ConfigError(problems.map(redact), {
-      hint: 'Fix the connection settings: see `pgstore --help` and the README section "Configuration".',
+      hint: empty
+        ? 'Give a postgres:// URL, or unset DATABASE_URL (and leave out --database-url) to use PG* variables or the embedded server.'
+        : 'Fix the connection settings: see `pgstore --help` and the README section "Configuration".',
     });
   }
   return { ...target, pool } as ConnectionTarget;
@@ -185,6 +196,12 @@ function fromParts(
   const params: Record<string, string> = {};
   for (const [key, value] of Object.entries(query)) {
     if (Object.hasOwn(POOL_PARAMS, key) || ['host', 'port', 'user', 'password', 'dbname', 'sslmode'].includes(key)) continue;
+    // As libpq: a parameter it does not know is an error (a typo such as sslmod=require
+    // would otherwise be dropped silently).
+    if (!LIBPQ_KEYWORDS.has(key)) {
+      problems.push(`${source}: unknown query parameter '${key}'`);
+      continue;
+    }
     params[key] = value;
   }
   return { kind: 'server', source, host, port, user, password, database, sslmode, params };
@@ -263,6 +280,16 @@ export function libpqEnv(conn: ServerConnection): Record<string, string> {
   }
   return env;
 }
+
+/** Every libpq connection keyword (PostgreSQL 17's list) a URL may carry besides the above. */
+const LIBPQ_KEYWORDS = new Set([
+  'hostaddr', 'passfile', 'connect_timeout', 'client_encoding', 'options', 'application_name', 'fallback_application_name',
+  'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout', 'replication',
+  'gssencmode', 'sslnegotiation', 'sslcompression', 'sslcert', 'sslkey', 'sslpassword', 'sslcertmode', 'sslrootcert',
+  'sslcrl', 'sslcrldir', 'sslsni', 'requirepeer', 'require_auth', 'channel_binding', 'ssl_min_protocol_version',
+  'ssl_max_protocol_version', 'krbsrvname', 'gsslib', 'gssdelegation', 'service', 'target_session_attrs',
+  'load_balance_hosts', 'requiressl',
+]);
 
 /** libpq connection parameters and the environment variable libpq reads each from. */
 const LIBPQ_PARAM_ENV = new Map<string, string>(Object.entries({

@@ -5,10 +5,11 @@
  * As root, the server runs as an existing unprivileged account (default `postgres`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, lstatSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { makeDirs } from '../util/make-dirs.js';
 import { ConfigError, ConflictError, ConnectionError, EmbeddedServerError } from '../errors.js';
 import { type Account, findAccount, firstUnreachable, isRoot } from '../tools/accounts.js';
 import { binariesReachableBy, locateBinaries } from '../tools/postgres-binaries.js';
@@ -70,7 +71,7 @@ export function embeddedLayout(home: string, port: number): EmbeddedLayout {
 }
 
 /** The account the server runs as: the current one, or (as root) an unprivileged one. */
-export function serverAccount(env: Record<string, string | undefined> = process.env): Account | undefined {
+export function serverAccount(env: Record<string, string | undefined>): Account | undefined {
   if (!isRoot()) return undefined;
   const name = env.PGSTORE_SERVER_USER || 'postgres';
   const account = findAccount(name);
@@ -149,7 +150,7 @@ export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOpti
     });
   }
 
-  const account = serverAccount();
+  const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
   prepareHome(target.home, account);
   const layout = embeddedLayout(target.home, target.port);
   const lock = await acquireFileLock(layout.lockFile, { purpose: 'the embedded server start', waitMs: 180_000 });
@@ -179,7 +180,7 @@ export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOpti
 export async function stopEmbedded(target: EmbeddedTarget): Promise<boolean> {
   const status = embeddedStatus(target);
   if (!status.pid) return false;
-  const account = serverAccount();
+  const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
   const binaries = binariesReachableBy(locateBinaries(), account, target.home);
   await stopCluster({ binaries, dataDir: status.dataDir, logFile: status.logFile, account });
   return true;
@@ -201,7 +202,7 @@ function prepareHome(home: string, account: Account | undefined): void {
       });
     }
   }
-  mkdirSync(home, { recursive: true, mode: account ? 0o711 : 0o700 });
+  makeDirs(home, account ? 0o711 : 0o700);
   // As root the home is entered (not listed) by the server account; its secrets stay 0600.
   chmodSync(home, account ? 0o711 : 0o700);
 }
@@ -214,7 +215,7 @@ function ensureOwnedDir(dir: string, account: Account | undefined): void {
       hint: 'Remove it, or set PGSTORE_HOME to a shorter path so the socket folder lives inside it.',
     });
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir, 0o700);
   // Owner and mode through a descriptor opened without following a symlink: one swapped in
   // after the check above (under /tmp anyone can try) is refused, never chown-ed through.
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);

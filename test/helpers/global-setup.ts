@@ -28,7 +28,7 @@ async function freePort(): Promise<number> {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const home = mkdtempSync(join(tmpdir(), 'pgstore-test-'));
   const port = await freePort();
-  const target: EmbeddedTarget = { kind: 'embedded', source: 'embedded', home, port, database: 'pgstore', pool: DEFAULT_POOL };
+  const target: EmbeddedTarget = { kind: 'embedded', source: 'embedded', home, port, database: 'pgstore', pool: DEFAULT_POOL, serverUser: process.env.PGSTORE_SERVER_USER };
   const conn = await ensureEmbedded(target, { stopWhenProcessDies: process.pid });
   await withAdminSql(conn, async (sql) => {
     await sql.unsafe(`drop database if exists ${TEMPLATE_DB}`);

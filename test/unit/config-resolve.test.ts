@@ -54,8 +54,8 @@ describe('precedence', () => {
     expect(conn).toMatchObject({ source: 'DATABASE_URL', host: 'env.example', port: 5433, user: 'env', password: 'pw-env-2', database: 'envdb' });
   });
 
-  it('a blank --database-url falls through to DATABASE_URL', () => {
-    expect(server({ DATABASE_URL: 'postgres://env.example/db' }, '   ').source).toBe('DATABASE_URL');
+  it('a blank --database-url is an error, not a fall-through to DATABASE_URL (a script\'s unset variable)', () => {
+    expect(() => server({ DATABASE_URL: 'postgres://env.example/db' }, '   ')).toThrow(/--database-url is empty/);
   });
 
   it('the PG* variables beat the embedded default', () => {
@@ -99,8 +99,15 @@ describe('precedence', () => {
     });
   });
 
-  it('empty variables count as unset', () => {
-    expect(resolve({ DATABASE_URL: '', PGHOST: '', PGUSER: '' }).kind).toBe('embedded');
+  it('empty PG* variables count as unset', () => {
+    expect(resolve({ PGHOST: '', PGUSER: '' }).kind).toBe('embedded');
+  });
+
+  it('an empty DATABASE_URL or --database-url is an error, never a fall-through to the next source', () => {
+    for (const value of ['', '  ']) {
+      expect(() => resolve({ DATABASE_URL: value })).toThrow(/DATABASE_URL is set but empty/);
+      expect(() => resolveConnection({ databaseUrl: value, env: {} })).toThrow(/--database-url is empty/);
+    }
   });
 });
 
