@@ -69,6 +69,9 @@ export async function buildProgram(app: App): Promise<Command> {
   return program;
 }
 
+/** How long a stop signal lets pending output drain before pgstore exits. */
+const STOP_FLUSH_MS = 300;
+
 /** Runs pgstore with `argv` and exits with the documented code. */
 export async function main(argv: string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<void> {
   const env = process.env;
@@ -116,9 +119,10 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
     stopCode = code;
     streams.stderr.write(signal === 'SIGINT' ? 'Cancelled.\n' : `Stopped by ${signal}.\n`);
     // No new critical step starts from now on; one already running finishes first, for up to
-    // 15 s (util/critical.ts); output gets 2 s to drain.
+    // 15 s (util/critical.ts); output gets a moment to drain, never more: stdout may be a pipe
+    // nobody reads, and a stop must take under a second.
     void criticalSectionsDone(15_000, { stopping: true })
-      .then(() => Promise.race([flush(streams), new Promise((resolve) => setTimeout(resolve, 2_000))]))
+      .then(() => Promise.race([flush(streams), new Promise((resolve) => setTimeout(resolve, STOP_FLUSH_MS))]))
       .then(() => process.exit(code));
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -141,9 +145,11 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
   } catch (error) {
     code = report(error, app, flags);
   }
-  for (const signal of signals) process.off(signal, onSignal);
+  // The handlers stay while the output drains: a stop during a long drain (a slow pipe) still
+  // ends with 128 + the signal's number.
   await flush(streams);
-  process.exit(code);
+  for (const signal of signals) process.off(signal, onSignal);
+  process.exit(stopCode ?? code); // a stop that came while finishing still reports the stop
 }
 
 /** Prints an error the documented way and returns its exit code. */
