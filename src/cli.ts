@@ -70,6 +70,9 @@ export async function buildProgram(app: App): Promise<Command> {
   return program;
 }
 
+/** How long a stop signal lets pending output drain before pgstore exits. */
+const STOP_FLUSH_MS = 300;
+
 /** Runs pgstore with `argv` and exits with the documented code (the binary's entry). */
 export async function main(argv: string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<void> {
   const args = argv.slice(2);
@@ -96,16 +99,19 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
     stopCode = code;
     streams.stderr.write(signal === 'SIGINT' ? 'Cancelled.\n' : `Stopped by ${signal}.\n`);
     // No new critical step starts from now on; one already running finishes first, for up to
-    // 15 s (util/critical.ts); output gets 2 s to drain.
+    // 15 s (util/critical.ts); output gets a moment to drain, never more: stdout may be a pipe
+    // nobody reads, and a stop must take under a second.
     void criticalSectionsDone(15_000, { stopping: true })
-      .then(() => Promise.race([flush(streams), new Promise((resolve) => setTimeout(resolve, 2_000))]))
+      .then(() => Promise.race([flush(streams), new Promise((resolve) => setTimeout(resolve, STOP_FLUSH_MS))]))
       .then(() => process.exit(code));
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, onSignal);
+  // run() resolves once its output has drained; the handlers stay until then, so a stop during
+  // a long drain (a slow pipe) still ends with 128 + the signal's number.
   const code = await run(argv, streams, process.env);
   for (const signal of signals) process.off(signal, onSignal);
-  process.exit(code);
+  process.exit(stopCode ?? code); // a stop that came while finishing still reports the stop
 }
 
 /**

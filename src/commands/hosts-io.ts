@@ -79,7 +79,7 @@ export function exportCommand(app: App): Command {
       const out = app.makeOutput();
       const { exportHosts } = await import('../core/hosts-export.js');
       const result = await exportHosts({ ...app.coreOptions((m) => out.info(m)), format: flags.format, output: flags.output });
-      if (result.text !== null) return out.raw(result.text);
+      if (result.pages !== null) return out.rawPages(result.pages);
       if (out.options.json) return out.json({ path: result.path, format: result.format, entries: result.entries, bytes: result.bytes });
       out.result(`Wrote ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'} to ${result.path} (${result.format}, ${result.bytes} bytes).`);
     });

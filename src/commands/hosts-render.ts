@@ -16,13 +16,11 @@ export function cell(text: string | null, max = 60): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-/** Entries as the ID, IP, HOSTNAME, ALIASES, COMMENT, TAGS table. */
-export async function hostsTable(out: Output, entries: HostEntry[]): Promise<string> {
-  const { renderTable } = await import('../ui/table.js');
-  return renderTable({
+/** Entries as the ID, IP, HOSTNAME, ALIASES, COMMENT, TAGS table on stdout. */
+export async function hostsTable(out: Output, entries: HostEntry[]): Promise<void> {
+  await out.table({
     head: ['ID', 'IP', 'HOSTNAME', 'ALIASES', 'COMMENT', 'TAGS'],
     rows: entries.map((e) => [e.id, e.ipAddress, e.hostname, cell(e.aliases.join(' ')), cell(e.comment), cell(e.tags.join(', '))]),
-    color: out.options.color,
   });
 }
 
@@ -63,12 +61,10 @@ export function describeEvent({ event }: EventEnvelope): string {
   }
 }
 
-/** The history table: VERSION, TIME, EVENT, BY, CHANGE. */
-export async function historyTable(out: Output, events: EventEnvelope[]): Promise<string> {
-  const { renderTable } = await import('../ui/table.js');
-  return renderTable({
+/** The history table on stdout: VERSION, TIME, EVENT, BY, CHANGE. */
+export async function historyTable(out: Output, events: EventEnvelope[]): Promise<void> {
+  await out.table({
     head: ['VERSION', 'TIME (UTC)', 'EVENT', 'BY', 'CHANGE'],
     rows: events.map((e) => [e.eventVersion, when(e.createdAt), e.event.type, e.createdBy ?? '', describeEvent(e)]),
-    color: out.options.color,
   });
 }

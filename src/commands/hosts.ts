@@ -46,13 +46,13 @@ export function hostsCommand(app: App): Command {
       const { listHosts } = await import('../core/hosts.js');
       const entries = await listHosts({ ...app.coreOptions((m) => out.info(m)), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset });
       const format = out.options.json ? 'json' : flags.format;
-      if (format === 'json') return out.json(entries);
+      if (format === 'json') return out.jsonArray(entries);
       if (format === 'csv' || format === 'hosts') {
-        const { renderHosts } = await import('../core/hosts-formats.js');
-        return out.raw(renderHosts(entries, format, new Date()));
+        const { renderHostsPages } = await import('../core/hosts-formats.js');
+        return out.rawPages(renderHostsPages(entries, format, new Date()));
       }
       if (entries.length === 0) return out.result('No host entries.');
-      out.result(await hostsTable(out, entries));
+      await hostsTable(out, entries);
       out.result(`${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
     });
   hosts.addCommand(
@@ -145,8 +145,8 @@ export function hostsCommand(app: App): Command {
       const out = app.makeOutput();
       const { hostHistory } = await import('../core/hosts.js');
       const events = await hostHistory({ ...app.coreOptions((m) => out.info(m)), id });
-      if (out.options.json) return out.json(events);
-      out.result(await historyTable(out, events));
+      if (out.options.json) return out.jsonArray(events);
+      await historyTable(out, events);
     });
   hosts.addCommand(examples(history, ['pgstore hosts history 01JABCDEF0123456789ABCDEFG', 'pgstore hosts history 01JABCDEF0123456789ABCDEFG --json']));
 

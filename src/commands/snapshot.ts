@@ -53,11 +53,10 @@ export function snapshotCommand(app: App): Command {
       const out = app.makeOutput();
       const { listSnapshots } = await import('../core/snapshot.js');
       const list = await listSnapshots({ ...app.coreOptions((m) => out.info(m)), limit: flags.limit, offset: flags.offset });
-      if (out.options.json) return out.json(list);
+      if (out.options.json) return out.jsonArray(list);
       if (list.length === 0) return out.result('No snapshots.');
-      const { renderTable } = await import('../ui/table.js');
       const rows = list.map((s) => [s.snapshotId, `${when(s.createdAt)} UTC`, s.entryCount, s.trigger, s.name ?? '']);
-      out.result(await renderTable({ head: ['ID', 'CREATED', 'ENTRIES', 'TRIGGER', 'NAME'], rows, color: out.options.color }));
+      await out.table({ head: ['ID', 'CREATED', 'ENTRIES', 'TRIGGER', 'NAME'], rows });
     });
   snapshot.addCommand(examples(list, ['pgstore snapshot list', 'pgstore snapshot list --limit 5 --json']));
 

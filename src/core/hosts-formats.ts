@@ -5,7 +5,7 @@
  */
 import type { HostEntry } from '../store/host-types.js';
 import type { FieldProblem } from './host-validation.js';
-import { compareEntries, type HostRecord, type ParsedFile, parseHostsFile, renderHostsFile } from './hosts-file.js';
+import { compareEntries, type HostRecord, hostsFileHeader, type ParsedFile, parseHostsFile, renderHostsLine } from './hosts-file.js';
 
 export const HOST_FORMATS = ['hosts', 'jsonl', 'csv'] as const;
 export type HostFormat = (typeof HOST_FORMATS)[number];
@@ -35,16 +35,27 @@ export function parseHosts(text: string, format: HostFormat): ParsedFile {
 
 /** Writes entries in `format` (sorted by IP, then hostname). */
 export function renderHosts(entries: HostEntry[], format: HostFormat, now: Date): string {
+  return [...renderHostsPages(entries, format, now)].join('');
+}
+
+/**
+ * renderHosts's text in pages of `pageSize` entries, so that a long list is written a page at a
+ * time (ui/stream-out.ts) rather than built in one long synchronous call.
+ */
+export function* renderHostsPages(entries: HostEntry[], format: HostFormat, now: Date, pageSize = 2000): Generator<string> {
   const sorted = [...entries].sort(compareEntries);
-  switch (format) {
-    case 'hosts':
-      return renderHostsFile(sorted, now);
-    case 'jsonl':
-      return sorted.map((e) => `${JSON.stringify(e)}\n`).join('');
-    case 'csv':
-      return [CSV_COLUMNS.join(','), ...sorted.map((e) => [e.ipAddress, e.hostname, e.aliases.join(' '), e.comment ?? '', e.tags.join(' ')].map(csvField).join(','))]
-        .map((line) => `${line}\r\n`)
-        .join('');
+  const line: (e: HostEntry) => string =
+    format === 'hosts'
+      ? (e) => `${renderHostsLine(e)}\n`
+      : format === 'jsonl'
+        ? (e) => `${JSON.stringify(e)}\n`
+        : (e) => `${[e.ipAddress, e.hostname, e.aliases.join(' '), e.comment ?? '', e.tags.join(' ')].map(csvField).join(',')}\r\n`;
+  if (format === 'hosts') yield hostsFileHeader(sorted.length, now);
+  if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
+  for (let start = 0; start < sorted.length; start += pageSize) {
+    let page = '';
+    for (let i = start; i < Math.min(start + pageSize, sorted.length); i++) page += line(sorted[i]!);
+    yield page;
   }
 }
 

@@ -99,11 +99,13 @@ async function locked<T>(session: MigrationSession, options: MigrateOptions, fn:
 }
 
 /** The URL dbmate gets: same server, credentials and role, and the sslmode our session ended up with. */
-function dbmateUrl(session: MigrationSession): string {
+export function dbmateUrl(session: Pick<MigrationSession, 'conn' | 'ssl'>): string {
   const { conn } = session;
   const fixed = conn.sslmode === 'require' || conn.sslmode === 'verify-ca' || conn.sslmode === 'verify-full' || conn.sslmode === 'disable';
   const sslmode = fixed ? conn.sslmode : session.ssl ? 'require' : 'disable';
-  return connectionUrl({ ...conn, sslmode });
+  // dbmate (lib/pq) honours connect_timeout; without it, it would wait for a silent port for good.
+  const params = { connect_timeout: String(conn.pool.acquireTimeoutSeconds), ...conn.params };
+  return connectionUrl({ ...conn, sslmode, params });
 }
 
 /** Applies every pending migration. */

@@ -278,6 +278,9 @@ export function libpqEnv(conn: ServerConnection): Record<string, string> {
     const name = LIBPQ_PARAM_ENV.get(key);
     if (name && value !== '') env[name] = value;
   }
+  // A child never waits longer to connect than pgstore's own pool (a silent port would
+  // otherwise hold psql or pg_dump for good: libpq's default is no limit).
+  env.PGCONNECT_TIMEOUT ??= String(conn.pool.acquireTimeoutSeconds);
   return env;
 }
 

@@ -7,6 +7,7 @@ import { ConnectionError } from '../errors.js';
 import type { ConnectionTarget, ServerConnection } from './config.js';
 import { ensureEmbedded, type EnsureOptions } from './embedded.js';
 import { redact } from './redact.js';
+import { CLOSED_IN_STARTUP, guardedSocketFactory, NOT_POSTGRES } from './startup-guard.js';
 
 export type Db = Sql<Record<string, PostgresType>>;
 
@@ -31,7 +32,10 @@ export interface PoolOptions {
 /** The driver options for a connection: pool settings applied, SSL mode mapped. */
 export function driverOptions(conn: ServerConnection, options: PoolOptions = {}): Options<Record<string, PostgresType>> {
   const isSocket = conn.host.startsWith('/');
+  // `socket` is the driver's documented hook (absent from its typings): startup-guard.ts says why.
+  const socket = { socket: guardedSocketFactory() } as Options<Record<string, PostgresType>>;
   return {
+    ...socket,
     host: isSocket ? undefined : conn.host,
     path: isSocket ? `${conn.host}/.s.PGSQL.${conn.port}` : undefined,
     port: conn.port,
@@ -86,7 +90,7 @@ export async function connectPool(target: ConnectionTarget, options: PoolOptions
   const conn = await serverFor(target, options);
   const sql = await openPool(conn, options);
   try {
-    await sql`select 1`;
+    await withinConnectDeadline(sql`select 1`, conn, options);
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => undefined);
     throw connectionError(error, conn, options.database);
@@ -97,6 +101,27 @@ export async function connectPool(target: ConnectionTarget, options: PoolOptions
     await Promise.all(Array.from({ length: warm - 1 }, () => sql`select 1`)).catch(() => undefined);
   }
   return { sql, conn };
+}
+
+/** Slack past the driver's own connect timer before the deadline gives up on its own. */
+const DEADLINE_SLACK_MS = 500;
+
+/**
+ * The first round trip ends within the connect timeout whatever the driver does: the driver's
+ * connect timer covers a silent server, startup-guard.ts a server that is not PostgreSQL, and
+ * this deadline anything left (a TLS startup the guard cannot see into).
+ */
+async function withinConnectDeadline<T>(first: Promise<T>, conn: ServerConnection, options: PoolOptions): Promise<T> {
+  const seconds = options.connectTimeoutSeconds ?? conn.pool.acquireTimeoutSeconds;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('connect deadline passed'), { code: 'CONNECT_TIMEOUT' })), seconds * 1000 + DEADLINE_SLACK_MS);
+  });
+  try {
+    return await Promise.race([first, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Runs `fn` with a one-connection pool on the server's `postgres` database, then closes it. */
@@ -121,13 +146,14 @@ interface DriverError {
 export function isConnectFailure(error: unknown): boolean {
   const code = (error as DriverError)?.code ?? '';
   return (
-    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT', 'ENOENT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'SASL_SIGNATURE_MISMATCH', 'AUTH_TYPE_NOT_IMPLEMENTED'].includes(code) ||
+    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT', 'ENOENT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'SASL_SIGNATURE_MISMATCH', 'AUTH_TYPE_NOT_IMPLEMENTED', NOT_POSTGRES, CLOSED_IN_STARTUP].includes(code) ||
     /^(28|3D|08|57P0)/.test(code)
   );
 }
 
 /** A one-line, password-free explanation of a connection failure, with what to do. */
 export function connectionError(error: unknown, conn: ServerConnection, database = conn.database): ConnectionError {
+  if (error instanceof ConnectionError) return error; // the startup guard's, already explained
   const code = (error as DriverError)?.code ?? '';
   const where = `${conn.host}:${conn.port}`;
   const detail = redact((error as DriverError)?.message ?? String(error));
@@ -137,6 +163,8 @@ export function connectionError(error: unknown, conn: ServerConnection, database
       return make(`cannot connect to ${where}: connection refused`, 'Is the server running, and are the host and port right?');
     case code === 'ENOTFOUND' || code === 'EAI_AGAIN':
       return make(`cannot connect to ${where}: host '${conn.host}' not found`, 'Check the host name in the connection URL.');
+    case code === 'ECONNRESET' || code === 'EPIPE':
+      return make(`cannot connect to ${where}: the server reset the connection`, 'Is it a PostgreSQL server? Check the host and port, and the server\'s log.');
     case code === 'CONNECT_TIMEOUT' || code === 'ETIMEDOUT':
       return make(`cannot connect to ${where}: timed out`, 'Check the host, port and firewall; raise acquire_timeout if the server is slow.');
     case code === '28P01' || code === 'SASL_SIGNATURE_MISMATCH':
@@ -158,7 +186,9 @@ export async function sessionUsesSsl(sql: Db): Promise<boolean> {
   return !!row?.ssl;
 }
 
-const FATAL_CONNECT_CODES = new Set(['28P01', '28000', '3D000', 'SASL_SIGNATURE_MISMATCH', 'AUTH_TYPE_NOT_IMPLEMENTED']);
+// Another kind of server on the port will not turn into PostgreSQL by waiting; a close during
+// startup (a proxy whose server is not up yet) might, so that one is waited out.
+const FATAL_CONNECT_CODES = new Set(['28P01', '28000', '3D000', 'SASL_SIGNATURE_MISMATCH', 'AUTH_TYPE_NOT_IMPLEMENTED', NOT_POSTGRES]);
 
 /**
  * Waits until the server accepts a connection (for CI steps that start before it). A bad
@@ -169,9 +199,10 @@ export async function waitForServer(conn: ServerConnection, timeoutSeconds: numb
   let told = false;
   for (;;) {
     const remaining = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
-    const sql = await openPool(conn, { max: 1, connectTimeoutSeconds: Math.min(5, remaining) });
+    const connectTimeoutSeconds = Math.min(5, remaining);
+    const sql = await openPool(conn, { max: 1, connectTimeoutSeconds });
     try {
-      await sql`select 1`;
+      await withinConnectDeadline(sql`select 1`, conn, { connectTimeoutSeconds });
       return;
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';

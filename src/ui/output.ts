@@ -79,6 +79,28 @@ export class Output {
     this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
+  /**
+   * A JSON array on stdout, as json() prints it, written in pages: for lists that can be long
+   * (a SIGTERM is handled between pages).
+   */
+  async jsonArray(items: readonly unknown[]): Promise<void> {
+    const { writeJsonArray } = await import('./stream-out.js');
+    await writeJsonArray(this.streams.stdout, items);
+  }
+
+  /** A table on stdout (suppressed by --quiet), written in pages when it is long (ui/table.ts). */
+  async table(options: { head: string[]; rows: Array<Array<string | number>> }): Promise<void> {
+    if (this.options.quiet) return;
+    const { writeTable } = await import('./table.js');
+    await writeTable(this.streams.stdout, { ...options, color: this.options.color });
+  }
+
+  /** Raw text on stdout in pages (a long file), written as ui/stream-out.ts writes. */
+  async rawPages(pages: Iterable<string>): Promise<void> {
+    const { writePages } = await import('./stream-out.js');
+    await writePages(this.streams.stdout, pages);
+  }
+
   /** Raw text on stdout, for output a program consumes (a URL, a file). */
   raw(text: string): void {
     this.streams.stdout.write(text);

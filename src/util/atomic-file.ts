@@ -4,6 +4,7 @@
  * between two calls, and chmod follows it (as root, onto any file of the attacker's choosing).
  */
 import { closeSync, constants, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -51,6 +52,33 @@ export function writeFileAtomic(path: string, text: string, mode = 0o644, option
     throw error;
   }
   fsyncDir(dirname(path));
+}
+
+/**
+ * Like writeFileAtomic, for long text given in pages: each page written asynchronously (the
+ * event loop runs between them). Returns the bytes written.
+ */
+export async function writeFileAtomicPages(path: string, pages: Iterable<string>, mode = 0o644): Promise<number> {
+  const temp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const file = await open(temp, 'wx', mode);
+  let bytes = 0;
+  try {
+    for (const page of pages) bytes += (await file.write(page)).bytesWritten;
+    await file.sync();
+  } catch (error) {
+    await file.close();
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  await file.close();
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  fsyncDir(dirname(path));
+  return bytes;
 }
 
 /** Makes a rename in `dir` durable (where the platform allows fsync on a folder). */

@@ -243,8 +243,8 @@ describe('what reaches the driver and child programs', () => {
     });
   });
 
-  it('libpqEnv leaves out an absent password and sslmode', () => {
-    expect(libpqEnv(server({}, 'postgres://u@h/db'))).toEqual({ PGHOST: 'h', PGPORT: '5432', PGUSER: 'u', PGDATABASE: 'db' });
+  it('libpqEnv leaves out an absent password and sslmode (the connect timeout is the pool\'s)', () => {
+    expect(libpqEnv(server({}, 'postgres://u@h/db'))).toEqual({ PGHOST: 'h', PGPORT: '5432', PGUSER: 'u', PGDATABASE: 'db', PGCONNECT_TIMEOUT: '30' });
   });
 
   it('connectionUrl round-trips through the resolver, special characters included', () => {
