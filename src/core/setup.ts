@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { connectionUrl, describeTarget, type ServerConnection } from '../db/config.js';
 import { acquireAdvisoryLock } from '../db/advisory-lock.js';
-import { connectionError, type Db, isConnectFailure, openPool, serverFor, withAdminSql } from '../db/pool.js';
+import { connectionError, connectPool, type Db, isConnectFailure, openPool, serverFor, withAdminSql } from '../db/pool.js';
 import { registerSecret } from '../db/redact.js';
 import { PgstoreError, UsageError } from '../errors.js';
 import * as admin from '../store/admin.js';
@@ -64,9 +64,9 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   const started = performance.now();
   const conn = await serverFor(targetOf(options), { log: options.log });
   if (options.lock === false) return setupLocked(options, conn, started);
-  const lockSql = await openPool(conn, { database: 'postgres', max: 1 }).catch((error: unknown) => {
-    throw isConnectFailure(error) ? connectionError(error, conn, 'postgres') : error;
-  });
+  // Proven with a round trip within the connect deadline, so that a server that is not there
+  // (or not PostgreSQL) is reported like everywhere else.
+  const { sql: lockSql } = await connectPool(conn, { database: 'postgres', max: 1 });
   try {
     const lock = await acquireAdvisoryLock(lockSql, conn.database, `pgstore setup ${conn.database}`, {
       purpose: 'the setup lock',

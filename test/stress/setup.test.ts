@@ -9,6 +9,7 @@ import { afterAll, describe, it } from 'vitest';
 import { inject } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { adminUrlFor } from '../helpers/db.js';
+import { MIGRATION_COUNT } from '../helpers/migrations.js';
 import { rounds, together, tryPromise } from './harness.js';
 
 const CONTENDERS = 4;
@@ -38,7 +39,7 @@ async function checkDatabase(name: string): Promise<string | null> {
     if (facts.owner !== `${name}_owner`) return `owner is ${facts.owner}`;
     if (facts.roles !== 2) return `${facts.roles} of 2 roles`;
     if (facts.trgm !== 1) return 'pg_trgm missing';
-    if (facts.migrations !== 4) return `${facts.migrations} migrations applied`;
+    if (facts.migrations !== MIGRATION_COUNT) return `${facts.migrations} migrations applied`;
     if (facts.env !== 'development') return `environment ${facts.env}`;
     return null;
   } finally {
