@@ -62,24 +62,39 @@ export async function runSet(
   report: ApplyReport,
   onApplied: (files: MigrationFile[]) => Promise<void>,
 ): Promise<DbmateRun> {
-  const retries = options.retries ?? 3;
+  const retries = options.retries ?? DEFAULT_RETRIES;
   const url = dbmateUrl(session, set, options);
+  let leftover: { file: MigrationFile; run: DbmateRun } | undefined; // invalid indexes still to drop
   for (let attempt = 0; ; attempt++) {
+    if (leftover) {
+      // The indexes a failed CREATE INDEX CONCURRENTLY left must go before the file runs again.
+      const { left } = await dropInvalid(session, leftover.file, options, report);
+      if (left.length) {
+        if (attempt >= retries) throw failure(leftover.run, session, set, leftover.file, command, left, attempt);
+        await backOff(set, leftover.file, attempt, retries, 'its invalid index could not be dropped yet', report, options);
+        continue;
+      }
+      leftover = undefined;
+    }
     const run = await runDbmate(command, { url, migrationsDir: set.dir, migrationsTable: dbmateName(set.table) });
     const applied = set.files.filter((f) => run.applied.includes(f.filename));
     if (command === 'migrate') await recordChecksums(session.sql, set.table, applied);
     await onApplied(applied);
     if (!run.failed) return run;
     const file = set.files.find((f) => f.filename === run.current);
-    const dropped = file && command === 'migrate' && !file.transactional ? await dropInvalid(session, file, options) : { dropped: [], left: [] };
-    report.droppedInvalidIndexes.push(...dropped.dropped);
-    const retryable = isLockTimeout(run.error) && file && dropped.left.length === 0 && canRerun(file, command);
-    if (!retryable || attempt >= retries) throw failure(run, session, set, file, command, dropped.left, attempt);
-    const delayMs = backoffMs(attempt + 1);
-    report.retries.push({ set: set.name, filename: file.filename, attempt: attempt + 1, delayMs, error: run.error ?? '' });
-    options.log?.(`${file.filename} could not get its lock within lock_timeout; retry ${attempt + 1} of ${retries} in ${(delayMs / 1000).toFixed(1)} s...`);
-    await sleep(delayMs);
+    const { left } = file && command === 'migrate' && !file.transactional ? await dropInvalid(session, file, options, report) : { left: [] };
+    const retryable = isLockTimeout(run.error) && file && canRerun(file, command);
+    if (!retryable || attempt >= retries) throw failure(run, session, set, file, command, left, attempt);
+    if (left.length) leftover = { file, run };
+    await backOff(set, file, attempt, retries, run.error ?? 'lock timeout', report, options);
   }
+}
+
+async function backOff(set: MigrationSet, file: MigrationFile, attempt: number, retries: number, error: string, report: ApplyReport, options: MigrateOptions): Promise<void> {
+  const delayMs = backoffMs(attempt + 1);
+  report.retries.push({ set: set.name, filename: file.filename, attempt: attempt + 1, delayMs, error });
+  options.log?.(`${file.filename} could not get its lock within lock_timeout; retry ${attempt + 1} of ${retries} in ${(delayMs / 1000).toFixed(1)} s...`);
+  await sleep(delayMs);
 }
 
 /** A transactional section was rolled back, so it can run again; a transaction:false one only if it is one statement. */
@@ -92,7 +107,7 @@ function canRerun(file: MigrationFile, command: 'migrate' | 'rollback'): boolean
 const readText = (file: MigrationFile) => readFileSync(file.path, 'utf8');
 
 /** Drops the invalid indexes a failed CREATE INDEX CONCURRENTLY of `file` left; returns those it could not. */
-async function dropInvalid(session: MigrationSession, file: MigrationFile, options: MigrateOptions): Promise<{ dropped: string[]; left: string[] }> {
+async function dropInvalid(session: MigrationSession, file: MigrationFile, options: MigrateOptions, report: ApplyReport): Promise<{ dropped: string[]; left: string[] }> {
   const invalid = await invalidIndexes(session.sql, concurrentIndexNames(readText(file)));
   const dropped: string[] = [];
   const left: string[] = [];
@@ -104,13 +119,14 @@ async function dropInvalid(session: MigrationSession, file: MigrationFile, optio
       try {
         await dropIndexConcurrently(session.sql, name);
         dropped.push(name);
+        report.droppedInvalidIndexes.push(name);
         options.log?.(`Dropped the invalid index ${name} left by the failed CREATE INDEX CONCURRENTLY in ${file.filename}.`);
       } catch {
         left.push(name);
       }
     }
   } finally {
-    await session.sql.unsafe('reset lock_timeout');
+    await session.sql.unsafe('reset lock_timeout').catch(() => undefined);
   }
   return { dropped, left };
 }

@@ -9,7 +9,7 @@ export async function invalidIndexes(sql: Db, names: string[]): Promise<string[]
   if (names.length === 0) return [];
   const rows = await sql<{ name: string }[]>`
     select c.oid::regclass::text as name
-      from unnest(${names}::text[]) as n(name)
+      from jsonb_array_elements_text(${JSON.stringify(names)}::text::jsonb) as n(name)
       join pg_class c on c.oid = to_regclass(n.name)
       join pg_index i on i.indexrelid = c.oid
      where not i.indisvalid`;

@@ -97,7 +97,7 @@ export async function moveLegacyPgstoreRows(sql: Db, rows: AppliedMigration[]): 
        on conflict (version) do nothing`,
       [JSON.stringify(json)],
     );
-    await tx.unsafe(`delete from ${qualified(LEGACY_TABLE)} where version = any($1::text[])`, [rows.map((r) => r.version)]);
+    await tx.unsafe(`delete from ${qualified(LEGACY_TABLE)} where version in (select jsonb_array_elements_text($1::text::jsonb))`, [JSON.stringify(rows.map((r) => r.version))]);
   });
   return rows.length;
 }
@@ -131,5 +131,5 @@ export async function acceptChecksums(sql: Db, table: MigrationTable, files: Arr
 export async function forgetMigrations(sql: Db, table: MigrationTable, versions: string[]): Promise<void> {
   if (versions.length === 0) return;
   const [exists] = await sql<{ t: string | null }[]>`select to_regclass(${qualified(table)})::text as t`;
-  if (exists?.t) await sql.unsafe(`delete from ${qualified(table)} where version = any($1::text[])`, [versions]);
+  if (exists?.t) await sql.unsafe(`delete from ${qualified(table)} where version in (select jsonb_array_elements_text($1::text::jsonb))`, [JSON.stringify(versions)]);
 }
