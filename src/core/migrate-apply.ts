@@ -97,6 +97,11 @@ async function backOff(set: MigrationSet, file: MigrationFile, attempt: number, 
   await sleep(delayMs);
 }
 
+/** Before pending transaction:false files run: drop the invalid indexes an earlier failed run of them left. */
+export async function dropLeftovers(session: MigrationSession, pending: MigrationFile[], options: MigrateOptions, report: ApplyReport): Promise<void> {
+  for (const file of pending) if (!file.transactional) await dropInvalid(session, file, options, report);
+}
+
 /** A transactional section was rolled back, so it can run again; a transaction:false one only if it is one statement. */
 function canRerun(file: MigrationFile, command: 'migrate' | 'rollback'): boolean {
   const transactional = command === 'migrate' ? file.transactional : file.downTransactional;

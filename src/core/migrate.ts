@@ -8,7 +8,7 @@ import { describeTarget } from '../db/config.js';
 import { UsageError } from '../errors.js';
 import { getEnvironment } from '../store/environment.js';
 import { type AppliedMigration, ensureMigrationLog, legacyPgstoreRows, moveLegacyPgstoreRows } from '../store/migration-log.js';
-import { type ApplyReport, runSet } from './migrate-apply.js';
+import { type ApplyReport, dropLeftovers, runSet } from './migrate-apply.js';
 import { appliedIn, locked, type MigrateOptions, type MigrationSession, openMigrationSession } from './migrate-session.js';
 import { findDrift, type MigrationFile } from './migration-files.js';
 import type { MigrationSet } from './migration-sets.js';
@@ -64,6 +64,7 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
       }
       for (const { set, pending } of plans) {
         if (pending.length === 0) continue;
+        await dropLeftovers(session, pending, options, report);
         await runSet(session, set, 'migrate', options, report, async (files) => {
           applied.push(...files.map((f) => ref(set, f)));
         });
