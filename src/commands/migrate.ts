@@ -1,8 +1,10 @@
 /**
- * `pgstore migrate up | down | status | new | dump | verify`.
+ * `pgstore migrate up | down | status | new | dump | verify`: each subcommand in its own
+ * factory; `migrateCommand` registers them.
  */
 import { Command, Option } from 'commander';
 import type { MigrateOptions, MigrateResult } from '../core/migrate.js';
+import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
@@ -10,23 +12,41 @@ import { creatableFolder, existingFolder, outputFile, wholeNumber } from './pars
 
 interface CommonFlags {
   migrationsDir?: string;
+  set?: string;
   lock: boolean;
-  lockTimeout: number;
+  migrationLockTimeout: number;
+  lockTimeout?: number;
+  statementTimeout?: number;
+  retries?: number;
   strict?: boolean;
   wait?: boolean;
   waitTimeout: number;
 }
 
-function withCommonOptions(command: Command, { locks = true } = {}): Command {
-  command.option('--migrations-dir <dir>', "a folder of your own dbmate migrations (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'));
-  if (locks) {
+/** A duration flag: `5s`, `500ms`, `2m`, or a number of seconds; in milliseconds. */
+function duration(flag: string) {
+  return (raw: string): number => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
+    if (!m) throw new UsageError(`${flag} must be a duration such as 5s, 500ms or 2m, got '${raw}'`, { hint: 'A bare number is seconds; 0 turns the timeout off.' });
+    return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+  };
+}
+
+function withCommonOptions(command: Command, { changes = true } = {}): Command {
+  command
+    .option('--migrations-dir <dir>', "your application's dbmate migrations (default: $DBMATE_MIGRATIONS_DIR, then ./db/migrations)", existingFolder('--migrations-dir', 'migrations folder'))
+    .addOption(new Option('--set <set>', "only this migration set: pgstore (pgstore's own schema) or app (yours)").choices(['pgstore', 'app']));
+  if (changes) {
     command
       .option('--no-lock', 'do not take the migration lock (for poolers that cannot hold a session lock)')
-      .addOption(new Option('--lock-timeout <seconds>', 'wait this long for the migration lock, then exit 3').default(300).argParser(wholeNumber('--lock-timeout')));
+      .addOption(new Option('--migration-lock-timeout <seconds>', 'wait this long for the migration lock, then exit 3').default(300).argParser(wholeNumber('--migration-lock-timeout')))
+      .addOption(new Option('--lock-timeout <duration>', 'lock_timeout of each migration: give up waiting for a table lock after this long (default 5s)').argParser(duration('--lock-timeout')))
+      .addOption(new Option('--statement-timeout <duration>', 'statement_timeout of each migration statement (default: the server\'s)').argParser(duration('--statement-timeout')))
+      .addOption(new Option('--retries <n>', 'try a migration that hit lock_timeout again this many times, with backoff (default 3)').argParser(wholeNumber('--retries')));
   }
   return command
-    .option('--strict', 'refuse pending migrations older than the newest applied one, and edited applied files')
-    .option('--wait', 'keep trying while the server is unreachable (fails at once on a bad password or missing role)')
+    .option('--strict', 'refuse pending migrations older than the newest applied one, and edited applied files (or DBMATE_STRICT)')
+    .option('--wait', 'keep trying while the server is unreachable (or DBMATE_WAIT; fails at once on a bad password or missing role)')
     .addOption(new Option('--wait-timeout <seconds>', 'how long --wait keeps trying').default(60).argParser(wholeNumber('--wait-timeout', 1)));
 }
 
@@ -34,8 +54,12 @@ function coreOf(app: App, out: Output, flags: CommonFlags): MigrateOptions {
   return {
     ...app.coreOptions((m) => out.info(m)),
     migrationsDir: flags.migrationsDir,
+    set: flags.set as MigrateOptions['set'],
     lock: flags.lock !== false,
-    lockTimeoutSeconds: flags.lockTimeout,
+    lockTimeoutSeconds: flags.migrationLockTimeout,
+    pgLockTimeoutMs: flags.lockTimeout,
+    statementTimeoutMs: flags.statementTimeout,
+    retries: flags.retries,
     strict: !!flags.strict,
     waitTimeoutSeconds: flags.wait ? flags.waitTimeout : undefined,
   };
@@ -45,25 +69,27 @@ function showResult(out: Output, result: MigrateResult, verb: 'Applied' | 'Rolle
   if (out.options.json) return out.json(result);
   const list = verb === 'Applied' ? result.applied : result.rolledBack;
   const seconds = (result.durationMs / 1000).toFixed(2);
+  const retried = result.retries.length ? ` after ${result.retries.length} retry(ies) on lock timeout` : '';
+  for (const name of result.droppedInvalidIndexes) out.warn(`dropped the invalid index ${name} left by a failed CREATE INDEX CONCURRENTLY`);
   if (list.length === 0) {
     out.result(verb === 'Applied' ? `Database ${result.database} is up to date.` : 'Nothing to roll back.');
     return;
   }
-  out.result(`${verb} ${list.length} migration(s) on ${result.database} in ${seconds} s:`);
-  for (const m of list) out.result(`  ${m.filename}`);
+  out.result(`${verb} ${list.length} migration(s) on ${result.database} in ${seconds} s${retried}:`);
+  for (const m of list) out.result(`  ${m.filename} (${m.set})`);
 }
 
-export function migrateCommand(app: App): Command {
-  const migrate = new Command('migrate').description('apply and inspect migrations (dbmate underneath, with a lock, checks and checksums)');
-
-  const up = withCommonOptions(new Command('up').description('apply every pending migration (the default)')).action(async (flags: CommonFlags) => {
+function upCommand(app: App): Command {
+  const up = withCommonOptions(new Command('up').description("apply every pending migration: pgstore's set, then yours (the default)")).action(async (flags: CommonFlags) => {
     const out = app.makeOutput();
     const { migrateUp } = await import('../core/migrate.js');
     showResult(out, await migrateUp(coreOf(app, out, flags)), 'Applied');
   });
-  migrate.addCommand(examples(up, ['pgstore migrate', 'pgstore migrate up --wait --strict', 'pgstore migrate up --migrations-dir db/migrations']), { isDefault: true });
+  return examples(up, ['pgstore migrate', 'pgstore migrate up --wait --strict', 'pgstore migrate up --migrations-dir db/migrations --lock-timeout 2s --retries 5']);
+}
 
-  const down = withCommonOptions(new Command('down').description('roll back the newest migration(s)'))
+function downCommand(app: App): Command {
+  const down = withCommonOptions(new Command('down').description("roll back the newest migration(s) of your set (--set pgstore: pgstore's own)"))
     .addOption(new Option('--steps <n>', 'how many to roll back (default 1)').argParser(wholeNumber('--steps', 1)).conflicts('to'))
     .option('--to <version>', 'roll back every migration newer than VERSION (0: all)')
     .option('-y, --yes', 'do not ask (needed without a terminal)')
@@ -71,67 +97,72 @@ export function migrateCommand(app: App): Command {
     .action(async (flags: CommonFlags & { steps?: number; to?: string; yes?: boolean; forceProduction?: boolean }) => {
       const out = app.makeOutput();
       const { migrateDown } = await import('../core/migrate.js');
-      const result = await migrateDown({
-        ...coreOf(app, out, flags),
-        steps: flags.steps,
-        to: flags.to,
-        confirm: confirmer(out, !!flags.yes),
-        forceProduction: !!flags.forceProduction,
-      });
+      const result = await migrateDown({ ...coreOf(app, out, flags), steps: flags.steps, to: flags.to, confirm: confirmer(out, !!flags.yes), forceProduction: !!flags.forceProduction });
       showResult(out, result, 'Rolled back');
     });
-  migrate.addCommand(examples(down, ['pgstore migrate down', 'pgstore migrate down --steps 2 --yes', 'pgstore migrate down --to 0 --yes']));
+  return examples(down, ['pgstore migrate down', 'pgstore migrate down --steps 2 --yes', 'pgstore migrate down --to 0 --yes --set app']);
+}
 
-  const status = withCommonOptions(new Command('status').description('list applied, pending and edited migrations'), { locks: false })
+function statusCommand(app: App): Command {
+  const status = withCommonOptions(new Command('status').description('list applied, pending and edited migrations of each set'), { changes: false })
     .option('--exit-code', 'exit 1 when migrations are pending or applied files were edited')
     .action(async (flags: CommonFlags & { exitCode?: boolean }) => {
       const out = app.makeOutput();
       const { migrationStatus } = await import('../core/migrate-status.js');
       const result = await migrationStatus(coreOf(app, out, flags));
-      if (out.options.json) out.json({ applied: result.applied, pending: result.pending, drift: result.drift });
+      if (out.options.json) out.json({ sets: result.sets, applied: result.applied, pending: result.pending, drift: result.drift });
       else {
         const { renderTable } = await import('../ui/table.js');
         const rows = [
-          ...result.applied.map((m) => [m.version, m.name, out.c.green('applied'), m.appliedAt ?? '']),
-          ...result.pending.map((m) => [m.version, m.name, out.c.yellow('pending'), '']),
+          ...result.applied.map((m) => [m.set, m.version, m.name, out.c.green('applied'), m.appliedAt ?? '']),
+          ...result.pending.map((m) => [m.set, m.version, m.name, out.c.yellow('pending'), '']),
         ];
-        out.result(await renderTable({ head: ['VERSION', 'NAME', 'STATE', 'APPLIED AT'], rows, color: out.options.color }));
-        out.result(`${result.applied.length} applied, ${result.pending.length} pending on ${result.database}`);
+        out.result(await renderTable({ head: ['SET', 'VERSION', 'NAME', 'STATE', 'APPLIED AT'], rows, color: out.options.color }));
+        for (const s of result.sets) {
+          out.result(`${s.name}: ${s.applied} applied, ${s.pending} pending (${s.present ? s.dir : `no folder ${s.dir}`}; history in ${s.table})`);
+        }
         for (const d of result.drift) out.warn(d.message);
         for (const f of result.outOfOrder) out.warn(`${f} is pending but older than the newest applied migration`);
       }
       if (flags.exitCode && (result.pending.length > 0 || result.drift.length > 0)) app.setExitCode(1);
     });
-  migrate.addCommand(examples(status, ['pgstore migrate status', 'pgstore migrate status --json', 'pgstore migrate status --exit-code || echo "migrations pending"']));
+  return examples(status, ['pgstore migrate status', 'pgstore migrate status --json', 'pgstore migrate status --exit-code || echo "migrations pending"']);
+}
 
-  const verify = withCommonOptions(new Command('verify').description('check files and database agree: well-formed files, down sections, no edited or missing applied files'), { locks: false })
+function verifyCommand(app: App): Command {
+  const verify = withCommonOptions(new Command('verify').description('check files and database agree: well-formed files, no edited or missing applied files, down sections'), { changes: false })
     .action(async (flags: CommonFlags) => {
       const out = app.makeOutput();
       const { verifyMigrations } = await import('../core/migrate-status.js');
       const result = await verifyMigrations(coreOf(app, out, flags));
-      if (out.options.json) out.json({ ok: result.ok, problems: result.problems, warnings: result.warnings, drift: result.drift, pending: result.pending });
+      if (out.options.json) out.json({ ok: result.ok, problems: result.problems, warnings: result.warnings, drift: result.drift, pending: result.pending, sets: result.sets });
       else {
         for (const w of result.warnings) out.warn(w);
         for (const p of result.problems) out.error(p);
-        out.result(result.ok ? `Migrations verified: ${result.applied.length} applied, ${result.pending.length} pending, ${result.drift.length} edited or missing.` : `Verification failed: ${result.problems.length} problem(s).`);
+        const counts = result.sets.map((s) => `${s.name} ${s.applied} applied, ${s.pending} pending`).join('; ');
+        out.result(result.ok ? `Migrations verified: ${counts}.` : `Verification failed: ${result.problems.length} problem(s).`);
       }
       if (!result.ok) app.setExitCode(1);
     });
-  migrate.addCommand(examples(verify, ['pgstore migrate verify', 'pgstore migrate verify --strict']));
+  return examples(verify, ['pgstore migrate verify', 'pgstore migrate verify --strict']);
+}
 
+function newCommand(app: App): Command {
   const create = new Command('new')
-    .description('create a new empty migration file')
+    .description('create a new empty migration file in your folder (the one `migrate up` applies)')
     .argument('<name>', 'what the migration does, e.g. add_user_avatar')
-    .option('--migrations-dir <dir>', 'where to create it (default: ./migrations; its parent folder must exist)', creatableFolder('--migrations-dir'), 'migrations')
-    .action(async (name: string, flags: { migrationsDir: string }) => {
+    .option('--migrations-dir <dir>', 'where to create it (default: $DBMATE_MIGRATIONS_DIR, then ./db/migrations)', creatableFolder('--migrations-dir'))
+    .action(async (name: string, flags: { migrationsDir?: string }) => {
       const out = app.makeOutput();
       const { newMigration } = await import('../core/migrate-status.js');
-      const path = newMigration({ migrationsDir: flags.migrationsDir, name });
-      if (out.options.json) out.json({ path });
-      else out.result(`Created ${path}`);
+      const path = newMigration({ migrationsDir: flags.migrationsDir, env: app.coreOptions().env, name });
+      if (out.options.json) out.json({ path, set: 'app' });
+      else out.result(`Created ${path} (app set)`);
     });
-  migrate.addCommand(examples(create, ['pgstore migrate new add_user_avatar', 'pgstore migrate new backfill_slugs --migrations-dir db/migrations']));
+  return examples(create, ['pgstore migrate new add_user_avatar', 'pgstore migrate new backfill_slugs --migrations-dir db/migrations']);
+}
 
+function dumpCommand(app: App): Command {
   const dump = new Command('dump')
     .description('write the database schema (pg_dump --schema-only) and the applied versions to a file')
     .option('-o, --output <file>', 'where to write it', outputFile('--output'), 'schema.sql')
@@ -142,7 +173,16 @@ export function migrateCommand(app: App): Command {
       if (out.options.json) out.json(result);
       else out.result(`Wrote ${result.path} (${result.bytes} bytes, ${result.migrations} applied migration(s))`);
     });
-  migrate.addCommand(examples(dump, ['pgstore migrate dump', 'pgstore migrate dump -o db/schema.sql']));
+  return examples(dump, ['pgstore migrate dump', 'pgstore migrate dump -o db/schema.sql']);
+}
 
+export function migrateCommand(app: App): Command {
+  const migrate = new Command('migrate').description("apply and inspect migrations: pgstore's own set and yours (dbmate underneath, with a lock, checks, checksums and lock timeouts)");
+  migrate.addCommand(upCommand(app), { isDefault: true });
+  migrate.addCommand(downCommand(app));
+  migrate.addCommand(statusCommand(app));
+  migrate.addCommand(verifyCommand(app));
+  migrate.addCommand(newCommand(app));
+  migrate.addCommand(dumpCommand(app));
   return examples(migrate, ['pgstore migrate', 'pgstore migrate status --json', 'pgstore migrate down --yes']);
 }

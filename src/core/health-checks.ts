@@ -3,8 +3,7 @@
  */
 import { embeddedDiskUsage } from '../db/embedded.js';
 import { formatBytes } from '../util/format.js';
-import { appliedMigrations } from '../store/migration-log.js';
-import { defaultMigrationsDir, findDrift, readMigrations } from './migration-files.js';
+import { findDrift } from './migration-files.js';
 import * as stats from '../store/server-stats.js';
 import { type CheckContext, type CheckResult, type HealthCheck, type Threshold, grade, worst } from './health-types.js';
 import { THRESHOLDS as T } from './health-thresholds.js';
@@ -166,22 +165,22 @@ export const HEALTH_CHECKS: HealthCheck[] = [
   {
     name: 'migrations',
     async run(ctx) {
-      const files = readMigrations(ctx.migrationsDir ?? defaultMigrationsDir());
-      const applied = await appliedMigrations(ctx.sql);
-      const done = new Set(applied.map((m) => m.version));
-      const pending = files.filter((f) => !done.has(f.version)).length;
-      const drift = findDrift(files, applied);
-      const problems = [
-        pending ? `${pending} pending` : '',
-        drift.length ? `${drift.length} edited or missing (${drift.map((d) => d.filename).join(', ')})` : '',
-      ].filter(Boolean);
-      return {
-        name: 'migrations',
-        status: problems.length ? 'warning' : 'ok',
-        value: pending,
-        unit: 'pending',
-        message: problems.length ? `${applied.length} applied, ${problems.join(', ')}` : `${applied.length} applied, none pending`,
-      };
+      // Each set against its own history: pgstore's, and the app's when its folder is here.
+      const { setHistories } = await import('./migration-history.js');
+      const histories = await setHistories(ctx.sql, ctx.conn, { env: ctx.env, migrationsDir: ctx.migrationsDir });
+      let pendingTotal = 0;
+      let warn = false;
+      const parts = histories.map(({ set, applied, pending }) => {
+        const drift = findDrift(set.files, applied);
+        pendingTotal += pending;
+        if (pending || drift.length) warn = true;
+        const problems = [
+          pending ? `${pending} pending` : '',
+          drift.length ? `${drift.length} edited or missing (${drift.map((d) => d.filename).join(', ')})` : '',
+        ].filter(Boolean);
+        return `${set.name}: ${applied.length} applied, ${problems.length ? problems.join(', ') : 'none pending'}`;
+      });
+      return { name: 'migrations', status: warn ? 'warning' : 'ok', value: pendingTotal, unit: 'pending', message: parts.join('; ') };
     },
   },
   {

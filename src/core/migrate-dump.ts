@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { connectPool } from '../db/pool.js';
-import { appliedMigrations } from '../store/migration-log.js';
+import { qualified } from '../store/migration-log.js';
+import { setHistories } from './migration-history.js';
 import { serverIdentity } from '../store/server-stats.js';
 import { dumpSchemaSql } from '../tools/pg-dump.js';
 import { type CoreOptions, targetOf } from './options.js';
@@ -21,12 +22,15 @@ export async function dumpSchema(options: CoreOptions & { output: string }): Pro
   const { sql, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
   try {
     const identity = await serverIdentity(sql);
-    const applied = await appliedMigrations(sql);
+    const histories = await setHistories(sql, conn, { env: options.env });
     const schema = await dumpSchemaSql(conn, Math.floor(identity.versionNum / 10000), options.env);
-    const versions = applied.map((m) => `    ('${m.version.replace(/'/g, "''")}')`).join(',\n');
-    const text = `${schema}\n--\n-- Applied migrations\n--\n\n${
-      versions ? `INSERT INTO public.schema_migrations (version) VALUES\n${versions};\n` : '-- none\n'
-    }`;
+    // One INSERT per set, into the table that set is recorded in (as dbmate's dump has it).
+    const inserts = histories.filter((h) => h.applied.length).map((h) => {
+      const versions = h.applied.map((m) => `    ('${m.version.replace(/'/g, "''")}')`).join(',\n');
+      return `-- ${h.set.name} set\nINSERT INTO ${qualified(h.set.table)} (version) VALUES\n${versions};\n`;
+    });
+    const applied = histories.flatMap((h) => h.applied);
+    const text = `${schema}\n--\n-- Applied migrations\n--\n\n${inserts.length ? inserts.join('\n') : '-- none\n'}`;
     const path = resolve(options.output);
     writeFileAtomic(path, text);
     return { path, bytes: Buffer.byteLength(text), migrations: applied.length };

@@ -1,6 +1,8 @@
 /**
- * Migration files on disk: dbmate's format (YYYYMMDDHHMMSS_name.sql with `-- migrate:up` and
- * `-- migrate:down` sections), checked before anything touches the database.
+ * Migration files on disk: dbmate's format (any name dbmate accepts, `^(\d+).*\.sql$`, e.g.
+ * 20260101120000_create_users.sql or 0001-init.sql, with `-- migrate:up` and `-- migrate:down`
+ * sections), checked before anything touches the database. Other files in the folder (a
+ * schema.sql dump, a README) are ignored, as dbmate ignores them.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -17,6 +19,8 @@ export interface MigrationFile {
   sha256: string;
   /** `-- migrate:up transaction:false`: runs outside a transaction. */
   transactional: boolean;
+  /** `-- migrate:down transaction:false`: the down section runs outside a transaction. */
+  downTransactional: boolean;
   hasDown: boolean;
 }
 
@@ -25,7 +29,8 @@ export function defaultMigrationsDir(): string {
   return fileURLToPath(new URL('../../migrations', import.meta.url));
 }
 
-const FILE = /^(\d+)_([^/]+)\.sql$/;
+/** dbmate's own pattern (pkg/dbmate/migration.go): a version, anything, `.sql`. */
+const FILE = /^(\d+)(.*)\.sql$/;
 const SECTION = /^--\s*migrate:(up|down)\b(.*)$/gm;
 
 /** Reads and checks every migration in `dir`; throws one UsageError listing every problem. */
@@ -44,13 +49,10 @@ export function readMigrations(dir: string): MigrationFile[] {
   const files: MigrationFile[] = [];
   const seen = new Map<string, string>();
   for (const filename of names.sort()) {
-    if (!filename.endsWith('.sql')) continue;
     const match = FILE.exec(filename);
-    if (!match) {
-      problems.push(`${filename}: name must be VERSION_name.sql (e.g. 20260101120000_create_users.sql)`);
-      continue;
-    }
-    const [, version, name] = match as unknown as [string, string, string];
+    if (!match) continue; // not a migration to dbmate either
+    const [, version, rest] = match as unknown as [string, string, string];
+    const name = rest.replace(/^[_\-.\s]+/, '') || version;
     const other = seen.get(version);
     if (other) problems.push(`${filename}: version ${version} is used by ${other} too`);
     seen.set(version, filename);
@@ -72,6 +74,7 @@ export function readMigrations(dir: string): MigrationFile[] {
       path,
       sha256: createHash('sha256').update(text).digest('hex'),
       transactional: !/transaction:false/.test(ups[0]?.[2] ?? ''),
+      downTransactional: !/transaction:false/.test(downs[0]?.[2] ?? ''),
       hasDown: downs.length === 1 && sectionBody(text, 'down').trim() !== '',
     });
   }

@@ -8,6 +8,7 @@ import { ConflictError } from '../errors.js';
 import * as admin from '../store/admin.js';
 import { getEnvironment } from '../store/environment.js';
 import { defaultMigrationsDir, readMigrations } from './migration-files.js';
+import { forgetMigrations, LEGACY_TABLE, PGSTORE_TABLE } from '../store/migration-log.js';
 import { type Confirm, guardProduction, targetOf } from './options.js';
 import { APP_SCHEMAS, setup, type SetupOptions, type SetupResult } from './setup.js';
 
@@ -72,10 +73,12 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
   let terminated = 0;
   if (options.schemasOnly) {
     if (options.force) terminated = await withAdminSql(conn, (sql) => admin.terminateSessions(sql, conn.database));
-    const versions = readMigrations(options.migrationsDir ?? defaultMigrationsDir()).map((f) => f.version);
+    // pgstore's own set only: the application's migrations and their history stay.
+    const versions = readMigrations(defaultMigrationsDir()).map((f) => f.version);
     await withAdminSql(conn, async (sql) => {
       await admin.dropSchemas(sql, [...APP_SCHEMAS, 'pgstore']);
-      await admin.forgetMigrations(sql, versions);
+      await forgetMigrations(sql, PGSTORE_TABLE, versions);
+      await forgetMigrations(sql, LEGACY_TABLE, versions); // a database migrated before migration sets
     }, conn.database);
   } else {
     await withAdminSql(conn, async (sql) => {

@@ -1,16 +1,17 @@
 /**
  * The migration status of a freshly restored database: what it has applied, whether that is
- * what the backup recorded, and what is pending against the migration files.
+ * what the backup recorded, and what is pending against the migration files (pgstore's set,
+ * and the app's when its folder is here or named).
  */
 import type { ServerConnection } from '../db/config.js';
 import { withAdminSql } from '../db/pool.js';
-import { appliedMigrations } from '../store/migration-log.js';
-import { defaultMigrationsDir, readMigrations } from './migration-files.js';
+import { setHistories } from './migration-history.js';
 
 export interface RestoredMigrations {
-  /** Whether the database has dbmate's schema_migrations table. */
+  /** Whether the database has a migration history (either set). */
   tracked: boolean;
   applied: number;
+  /** The newest applied migration of pgstore's set (what backup manifests record). */
   newest: string | null;
   /** The newest migration the backup's manifest recorded (null: none or no manifest). */
   backupNewest: string | null;
@@ -18,18 +19,18 @@ export interface RestoredMigrations {
   pending: number | null;
 }
 
-/** Reads the restored database's migration log and compares it with the files. */
-export async function restoredMigrationStatus(conn: ServerConnection, backupNewest: string | null, migrationsDir: string | undefined): Promise<RestoredMigrations> {
-  const applied = await withAdminSql(conn, (sql) => appliedMigrations(sql), conn.database);
-  const tracked = applied.length > 0;
-  let pending: number | null = null;
-  if (tracked) {
+/** Reads the restored database's migration histories and compares them with the files. */
+export async function restoredMigrationStatus(conn: ServerConnection, backupNewest: string | null, migrationsDir: string | undefined, env: Record<string, string | undefined> = {}): Promise<RestoredMigrations> {
+  const histories = await withAdminSql(conn, async (sql) => {
     try {
-      const done = new Set(applied.map((m) => m.version));
-      pending = readMigrations(migrationsDir ?? defaultMigrationsDir()).filter((f) => !done.has(f.version)).length;
+      return await setHistories(sql, conn, { env, migrationsDir });
     } catch {
-      pending = null;
+      return null; // a broken folder: say what is applied, not what is pending
     }
-  }
-  return { tracked, applied: applied.length, newest: applied.at(-1)?.version ?? null, backupNewest, pending };
+  }, conn.database);
+  if (!histories) return { tracked: false, applied: 0, newest: null, backupNewest, pending: null };
+  const applied = histories.reduce((n, h) => n + h.applied.length, 0);
+  const tracked = applied > 0;
+  const newest = histories.find((h) => h.set.name === 'pgstore')?.applied.at(-1)?.version ?? null;
+  return { tracked, applied, newest, backupNewest, pending: tracked ? histories.reduce((n, h) => n + h.pending, 0) : null };
 }

@@ -217,7 +217,7 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
     throw error;
   }
 
-  const migrations = await restoredMigrationStatus(there, source.manifest?.migrationVersion ?? null, options.migrationsDir);
+  const migrations = await restoredMigrationStatus(there, source.manifest?.migrationVersion ?? null, options.migrationsDir, options.env);
   return {
     source: { id: source.id, path: source.path, format: source.format, checksums: checksums! },
     target: describeTarget(there),

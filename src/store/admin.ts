@@ -169,12 +169,6 @@ export async function setRole(sql: Db, role: string): Promise<void> {
   await sql`set role ${sql(role)}`;
 }
 
-/** Forgets applied migrations (after their objects were dropped by hand). */
-export async function forgetMigrations(sql: Db, versions: string[]): Promise<void> {
-  const [exists] = await sql<{ t: string | null }[]>`select to_regclass('public.schema_migrations')::text as t`;
-  if (exists?.t && versions.length) await sql`delete from public.schema_migrations where version = any(${versions})`;
-}
-
 export interface SessionFacts {
   /** The current database's owner. */
   owner: string;

@@ -79,12 +79,16 @@ function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** The newest applied migration version (dbmate's table), or null when there is none. */
+/** The newest applied migration version of pgstore's own set, or null when there is none. */
 export async function newestMigrationVersion(sql: Queryable): Promise<string | null> {
   return guard(ctx, async () => {
-    const [exists] = await sql<{ t: string | null }[]>`select to_regclass('public.schema_migrations')::text as t`;
-    if (!exists?.t) return null;
-    const [row] = await sql<{ version: string | null }[]>`select max(version) as version from public.schema_migrations`;
+    // pgstore's own set (public.pgstore_schema_migrations); a database migrated before
+    // migration sets kept pgstore's versions in dbmate's public.schema_migrations.
+    const [exists] = await sql<{ own: string | null; legacy: string | null }[]>`
+      select to_regclass('public.pgstore_schema_migrations')::text as own, to_regclass('public.schema_migrations')::text as legacy`;
+    const table = exists?.own ? 'public.pgstore_schema_migrations' : exists?.legacy ? 'public.schema_migrations' : null;
+    if (!table) return null;
+    const [row] = await sql.unsafe<{ version: string | null }[]>(`select max(version) as version from ${table}`);
     return row?.version ?? null;
   });
 }

@@ -27,6 +27,8 @@ export interface DbmateOptions {
   /** The database URL (with password); passed through the environment. */
   url: string;
   migrationsDir: string;
+  /** `schema.table`, always schema-qualified so that dbmate never guesses. */
+  migrationsTable: string;
   timeoutMs?: number;
 }
 
@@ -46,15 +48,18 @@ export async function runDbmate(command: 'migrate' | 'rollback', options: Dbmate
     '--env', URL_VAR,
     '--env-file', '/dev/null', // never read a .env file from the user's folder
     '--migrations-dir', options.migrationsDir,
-    // Schema-qualified on purpose and in public: dbmate sets search_path to the migrations
-    // table's schema, so any other schema would capture every unqualified object the
-    // migrations create (https://github.com/amacneil/dbmate/issues/429).
-    '--migrations-table', 'public.schema_migrations',
+    // Schema-qualified: dbmate 2.x uses the name as given and leaves search_path alone (the
+    // old search_path capture, https://github.com/amacneil/dbmate/issues/429, is gone).
+    '--migrations-table', options.migrationsTable,
     '--no-dump-schema',
     command,
   ];
   const result = await runTool(dbmateBinary(), args, {
-    env: { [URL_VAR]: options.url, DATABASE_URL: undefined, DBMATE_MIGRATIONS_TABLE: undefined, DBMATE_MIGRATIONS_DIR: undefined },
+    // pgstore read dbmate's configuration itself and passes it as flags; none leaks in twice.
+    env: {
+      [URL_VAR]: options.url, DATABASE_URL: undefined, DBMATE_MIGRATIONS_TABLE: undefined, DBMATE_MIGRATIONS_DIR: undefined, DBMATE_SCHEMA_FILE: undefined,
+      DBMATE_NO_DUMP_SCHEMA: undefined, DBMATE_STRICT: undefined, DBMATE_WAIT: undefined, DBMATE_WAIT_TIMEOUT: undefined, DBMATE_VERBOSE: undefined,
+    },
     timeoutMs: options.timeoutMs ?? 3_600_000,
     allowFailure: true,
   });

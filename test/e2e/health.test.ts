@@ -19,7 +19,7 @@ describe('pgstore health', () => {
       expect(Object.keys(check).sort()).toEqual(['message', 'name', 'status', 'unit', 'value']);
     }
     expect(report.checks.find((c: { name: string }) => c.name === 'database').message).toContain(db.name);
-    expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'ok', value: 0, message: `${MIGRATION_COUNT} applied, none pending` });
+    expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'ok', value: 0, message: `pgstore: ${MIGRATION_COUNT} applied, none pending` });
   });
 
   it('warns about pending migrations', async () => {
@@ -29,7 +29,7 @@ describe('pgstore health', () => {
       expect(result.code).toBe(0);
       const report = JSON.parse(result.stdout);
       expect(report.status).toBe('warning');
-      expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'warning', value: MIGRATION_COUNT, message: `0 applied, ${MIGRATION_COUNT} pending` });
+      expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'warning', value: MIGRATION_COUNT, message: `pgstore: 0 applied, ${MIGRATION_COUNT} pending` });
     } finally {
       await empty.drop();
     }

@@ -24,7 +24,8 @@ async function freshDb(): Promise<Db> {
   return db;
 }
 
-const migrate = (db: TestDatabase, args: string[]) => runCli(['migrate', ...args], { env: cleanEnv({ DATABASE_URL: db.url }) });
+// --set app: these tests are about the runner, on databases without pgstore's own schema.
+const migrate = (db: TestDatabase, args: string[]) => runCli(['migrate', ...args, '--set', 'app'], { env: cleanEnv({ DATABASE_URL: db.url }) });
 
 afterAll(async () => {
   for (const db of databases) await db.drop();
@@ -54,7 +55,7 @@ describe('pgstore migrate', () => {
   it('status --json lists applied and pending; --exit-code says when something is pending', async () => {
     const dir = migrationsDir({ '20200101000000_a.sql': up('create table a (x int);', 'drop table a;') });
     let status = await migrate(db, ['status', '--json', '--migrations-dir', dir]);
-    expect(JSON.parse(status.stdout)).toEqual({ applied: [], pending: [{ version: '20200101000000', name: 'a', appliedAt: null }], drift: [] });
+    expect(JSON.parse(status.stdout)).toMatchObject({ applied: [], pending: [{ set: 'app', version: '20200101000000', name: 'a', appliedAt: null }], drift: [] });
     expect((await migrate(db, ['status', '--exit-code', '--migrations-dir', dir])).code).toBe(1);
     expect((await migrate(db, ['up', '--migrations-dir', dir])).code).toBe(0);
     status = await migrate(db, ['status', '--json', '--exit-code', '--migrations-dir', dir]);
@@ -64,17 +65,18 @@ describe('pgstore migrate', () => {
     expect(new Date(parsed.applied[0].appliedAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
 
-  it('detects an applied file edited since (a warning; an error with --strict)', async () => {
+  it('detects an applied file edited since: verify exits 1, up --strict refuses', async () => {
     const dir = migrationsDir({ '20200101000000_a.sql': up('create table a (x int);', 'drop table a;') });
     expect((await migrate(db, ['up', '--migrations-dir', dir])).code).toBe(0);
     appendFileSync(join(dir, '20200101000000_a.sql'), '-- edited\n');
     const status = await migrate(db, ['status', '--json', '--migrations-dir', dir]);
     expect(JSON.parse(status.stdout).drift).toEqual([
-      { version: '20200101000000', filename: '20200101000000_a.sql', problem: 'edited', message: '20200101000000_a.sql was edited after it was applied' },
+      { set: 'app', version: '20200101000000', filename: '20200101000000_a.sql', problem: 'edited', message: '20200101000000_a.sql (app set) was edited after it was applied' },
     ]);
     const verify = await migrate(db, ['verify', '--migrations-dir', dir]);
-    expect(verify.code).toBe(0);
-    expect(verify.stderr).toMatch(/warning: 20200101000000_a.sql was edited/);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toMatch(/20200101000000_a.sql \(app set\) was edited/);
+    expect(verify.stdout).not.toMatch(/verified/);
     expect((await migrate(db, ['verify', '--strict', '--migrations-dir', dir])).code).toBe(1);
     const strictUp = await migrate(db, ['up', '--strict', '--migrations-dir', dir]);
     expect(strictUp.code).toBe(2);
@@ -98,9 +100,9 @@ describe('pgstore migrate', () => {
     });
     const run = await migrate(db, ['up', '--migrations-dir', dir]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/migration 20200102000000_broken.sql failed to apply/);
+    expect(run.stderr).toMatch(/migration 20200102000000_broken.sql \(app set\) failed to apply/);
     expect(run.stderr).toMatch(/syntax error at or near "tabel"/);
-    expect(run.stderr).toMatch(/rolled back as a whole.*1 migration\(s\) applied before it \(20200101000000\)/);
+    expect(run.stderr).toMatch(/rolled back as a whole.*1 migration\(s\) applied before it \(20200101000000_ok.sql\)/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     const tables = await db.sql`select tablename from pg_tables where tablename in ('ok', 'broken')`;
     expect(tables.map((t) => t.tablename)).toEqual(['ok']);
@@ -127,7 +129,7 @@ describe('pgstore migrate', () => {
     const holder = await db.sql.reserve();
     try {
       await holder`select pg_advisory_lock(hashtextextended('pgstore:migrate', 0))`;
-      const run = await migrate(db, ['up', '--lock-timeout', '1', '--migrations-dir', dir]);
+      const run = await migrate(db, ['up', '--migration-lock-timeout', '1', '--migrations-dir', dir]);
       expect(run.code).toBe(3);
       expect(run.stderr).toMatch(/the migration lock on database '.*' is held by server process \d+/);
       expect((await migrate(db, ['up', '--no-lock', '--migrations-dir', dir])).code).toBe(0);
@@ -150,7 +152,7 @@ describe('pgstore migrate', () => {
     expect(one.code).toBe(0);
     expect(one.stdout).toMatch(/Rolled back 1 migration\(s\)[\s\S]*20200103000000_c.sql/);
     expect((await migrate(db, ['down', '--to', '20200101000000', '--yes', '--migrations-dir', dir])).code).toBe(0);
-    const left = await db.sql`select tablename from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations' order by 1`;
+    const left = await db.sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('schema_migrations', 'pgstore_schema_migrations') order by 1`;
     expect(left.map((t) => t.tablename)).toEqual(['a']);
     const tooMany = await migrate(db, ['down', '--steps', '5', '--yes', '--migrations-dir', dir]);
     expect(tooMany.code).toBe(2);
