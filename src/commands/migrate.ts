@@ -4,11 +4,10 @@
  */
 import { Command, Option } from 'commander';
 import type { MigrateOptions, MigrateResult } from '../core/migrate.js';
-import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
-import { creatableFolder, existingFolder, outputFile, wholeNumber } from './parse.js';
+import { creatableFolder, duration, existingFolder, outputFile, wholeNumber } from './parse.js';
 
 interface CommonFlags {
   migrationsDir?: string;
@@ -23,15 +22,6 @@ interface CommonFlags {
   waitTimeout: number;
 }
 
-/** A duration flag: `5s`, `500ms`, `2m`, or a number of seconds; in milliseconds. */
-function duration(flag: string) {
-  return (raw: string): number => {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
-    if (!m) throw new UsageError(`${flag} must be a duration such as 5s, 500ms or 2m, got '${raw}'`, { hint: 'A bare number is seconds; 0 turns the timeout off.' });
-    return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
-  };
-}
-
 function withCommonOptions(command: Command, { changes = true } = {}): Command {
   command
     .option('--migrations-dir <dir>', "your application's dbmate migrations (default: $DBMATE_MIGRATIONS_DIR, then ./db/migrations)", existingFolder('--migrations-dir', 'migrations folder'))
@@ -42,7 +32,7 @@ function withCommonOptions(command: Command, { changes = true } = {}): Command {
       .addOption(new Option('--migration-lock-timeout <seconds>', 'wait this long for the migration lock, then exit 3').default(300).argParser(wholeNumber('--migration-lock-timeout')))
       .addOption(new Option('--lock-timeout <duration>', 'lock_timeout of each migration: give up waiting for a table lock after this long (default 5s)').argParser(duration('--lock-timeout')))
       .addOption(new Option('--statement-timeout <duration>', 'statement_timeout of each migration statement (default: the server\'s)').argParser(duration('--statement-timeout')))
-      .addOption(new Option('--retries <n>', 'try a migration that hit lock_timeout again this many times, with backoff (default 3)').argParser(wholeNumber('--retries')));
+      .addOption(new Option('--retries <n>', 'try a migration that hit lock_timeout again this many times, with backoff (default 3)').argParser(wholeNumber('--retries', 0, 100)));
   }
   return command
     .option('--strict', 'refuse pending migrations older than the newest applied one, and edited applied files (or DBMATE_STRICT)')

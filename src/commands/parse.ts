@@ -9,6 +9,20 @@ import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
 /** A parser for whole numbers from `min` to `max` (default: the largest exact integer). */
+/** The longest duration a flag takes: a day (PostgreSQL's timeouts stop at about 24.8 days). */
+const MAX_DURATION_MS = 86_400_000;
+
+/** A duration flag: `5s`, `500ms`, `2m`, or a bare number of seconds; in milliseconds, at most a day. */
+export function duration(flag: string) {
+  return (raw: string): number => {
+    const m = /^(\d{1,9}(?:\.\d{1,3})?)(ms|s|m)?$/.exec(raw);
+    const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
+    if (!m) throw new UsageError(`${flag} must be a duration such as 5s, 500ms or 2m, got '${raw}'`, { hint: 'A bare number is seconds; 0 turns the timeout off.' });
+    if (ms > MAX_DURATION_MS) throw new UsageError(`${flag} must be at most a day (86400s), got '${raw}'`, { hint: 'A bare number is seconds; 0 turns the timeout off.' });
+    return ms;
+  };
+}
+
 export function wholeNumber(flag: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
   return (raw: string): number => {
     const value = Number(raw);

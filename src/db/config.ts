@@ -198,7 +198,7 @@ function fromParts(
     if (Object.hasOwn(POOL_PARAMS, key) || ['host', 'port', 'user', 'password', 'dbname', 'sslmode'].includes(key)) continue;
     // As libpq: a parameter it does not know is an error (a typo such as sslmod=require
     // would otherwise be dropped silently).
-    if (!LIBPQ_KEYWORDS.has(key)) {
+    if (!LIBPQ_KEYWORDS.has(key) && !DBMATE_PARAMS.has(key)) {
       problems.push(`${source}: unknown query parameter '${key}'`);
       continue;
     }
@@ -285,6 +285,12 @@ export function libpqEnv(conn: ServerConnection): Record<string, string> {
 }
 
 /** Every libpq connection keyword (PostgreSQL 17's list) a URL may carry besides the above. */
+/**
+ * Not libpq's, but part of a dbmate URL: `search_path` names the schema of dbmate's history
+ * table (its first entry) and the session's search_path; pgstore reads it the same way.
+ */
+const DBMATE_PARAMS = new Set(['search_path']);
+
 const LIBPQ_KEYWORDS = new Set([
   'hostaddr', 'passfile', 'connect_timeout', 'client_encoding', 'options', 'application_name', 'fallback_application_name',
   'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout', 'replication',

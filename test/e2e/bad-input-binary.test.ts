@@ -81,7 +81,11 @@ describe('bad input through the binary', () => {
 async function databases(): Promise<string[]> {
   const sql = postgres(database.url, { max: 1, onnotice: () => undefined });
   try {
-    return (await sql<{ datname: string }[]>`select datname from pg_database order by 1`).map((r) => r.datname).filter((n) => !/^t_[0-9a-f]{12}$/.test(n));
+    // Only what these restores could make: their targets and any restore's scratch copies
+    // (other test files create and drop databases of their own meanwhile).
+    return (await sql<{ datname: string }[]>`select datname from pg_database order by 1`)
+      .map((r) => r.datname)
+      .filter((n) => n === 'bi_bin_jobs' || n === 'template0' || /_pgstore_(restore|old)_[0-9a-f]{12}$/.test(n));
   } finally {
     await sql.end({ timeout: 5 });
   }

@@ -31,10 +31,11 @@ const BAD_WHOLE = [...BAD_ANY, '1.5'];
 
 /** Every numeric option: the command words, the flag, whole or decimal, whether 0 is allowed. */
 const NUMERIC: Array<{ command: string[]; flag: string; whole: boolean; zeroOk: boolean; also?: string[] }> = [
-  { command: ['migrate', 'up'], flag: '--lock-timeout', whole: true, zeroOk: true },
+  { command: ['migrate', 'up'], flag: '--migration-lock-timeout', whole: true, zeroOk: true },
+  { command: ['migrate', 'up'], flag: '--retries', whole: true, zeroOk: true },
   { command: ['migrate', 'up'], flag: '--wait-timeout', whole: true, zeroOk: false, also: ['--wait'] },
   { command: ['migrate', 'down'], flag: '--steps', whole: true, zeroOk: false, also: ['--yes'] },
-  { command: ['migrate', 'down'], flag: '--lock-timeout', whole: true, zeroOk: true, also: ['--yes'] },
+  { command: ['migrate', 'down'], flag: '--migration-lock-timeout', whole: true, zeroOk: true, also: ['--yes'] },
   { command: ['migrate', 'status'], flag: '--wait-timeout', whole: true, zeroOk: false },
   { command: ['migrate', 'verify'], flag: '--wait-timeout', whole: true, zeroOk: false },
   { command: ['setup'], flag: '--lock-timeout', whole: true, zeroOk: true },
@@ -64,8 +65,22 @@ const NUMERIC: Array<{ command: string[]; flag: string; whole: boolean; zeroOk: 
   { command: ['health'], flag: '--backup-age-critical', whole: false, zeroOk: true },
 ];
 
+/** Bad durations (`5s`, `500ms`, `2m` or bare seconds are good). */
+const BAD_DURATION = ['-1', '-1s', HUGE, FORTY_DIGITS, 'NaN', '1e3', '0x10', '', ' 5', '5 s', 'abc', 'Infinity', '5h', '1.5.2', '25m0s'];
+const DURATIONS: Array<{ command: string[]; flag: string; also?: string[] }> = [
+  { command: ['migrate', 'up'], flag: '--lock-timeout' },
+  { command: ['migrate', 'up'], flag: '--statement-timeout' },
+  { command: ['migrate', 'down'], flag: '--lock-timeout', also: ['--yes'] },
+  { command: ['migrate', 'down'], flag: '--statement-timeout', also: ['--yes'] },
+];
+
 function numberCases(): BadCase[] {
   const cases: BadCase[] = [];
+  for (const d of DURATIONS) {
+    for (const value of BAD_DURATION) {
+      cases.push(none([...d.command, ...(d.also ?? []), `${d.flag}=${value}`], 2, new RegExp(`^error: .*${d.flag.replace(/-/g, '\\-')}`)));
+    }
+  }
   for (const n of NUMERIC) {
     const values = [...(n.whole ? BAD_WHOLE : BAD_ANY), ...(n.zeroOk ? [] : ['0'])];
     for (const value of values) {
@@ -227,7 +242,7 @@ function pathCases(): BadCase[] {
     db(['setup', '--migrations-dir', '{tmp}/missing'], 2),
     db(['restore', 'latest', '--target-db', 'bi_path', '--create', '--migrations-dir', '{file}'], 2),
     none(['migrate', 'new', 'x', '--migrations-dir', '{file}'], 2),
-    none(['migrate', 'new', 'x', '--migrations-dir', '{tmp}/no-such-dir/migrations'], 2),
+    none(['migrate', 'new', 'x', '--migrations-dir', '{file}/sub/migrations'], 2),
     none(['migrate', 'new', 'x', '--migrations-dir', '/proc/pgstore-bi'], 2),
     none(['migrate', 'new', '', '--migrations-dir', '{dir}'], 2),
   ];

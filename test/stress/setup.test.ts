@@ -33,7 +33,7 @@ async function checkDatabase(name: string): Promise<string | null> {
       select (select pg_get_userbyid(datdba) from pg_database where datname = current_database()) as owner,
              (select count(*)::int from pg_roles where rolname in (${`${name}_owner`}, ${`${name}_app`})) as roles,
              (select count(*)::int from pg_extension where extname = 'pg_trgm') as trgm,
-             (select count(*)::int from public.schema_migrations) as migrations,
+             (select count(*)::int from public.pgstore_schema_migrations) as migrations,
              (select name from pgstore.environment) as env`;
     if (!facts) return 'no facts';
     if (facts.owner !== `${name}_owner`) return `owner is ${facts.owner}`;
