@@ -7,6 +7,7 @@ import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
 import { wholeNumber } from './parse.js';
+import { diffCommand, lintBeforeUp, lintCommand, planCommand } from './migrate-safety.js';
 
 interface CommonFlags {
   migrationsDir?: string;
@@ -56,11 +57,14 @@ function showResult(out: Output, result: MigrateResult, verb: 'Applied' | 'Rolle
 export function migrateCommand(app: App): Command {
   const migrate = new Command('migrate').description('apply and inspect migrations (dbmate underneath, with a lock, checks and checksums)');
 
-  const up = withCommonOptions(new Command('up').description('apply every pending migration (the default)')).action(async (flags: CommonFlags) => {
-    const out = app.makeOutput();
-    const { migrateUp } = await import('../core/migrate.js');
-    showResult(out, await migrateUp(coreOf(app, out, flags)), 'Applied');
-  });
+  const up = withCommonOptions(new Command('up').description('apply every pending migration (the default)'))
+    .option('--no-lint', 'skip the lint pre-flight of pending files (with --strict, error-level findings refuse the run)')
+    .action(async (flags: CommonFlags & { lint?: boolean }) => {
+      const out = app.makeOutput();
+      await lintBeforeUp(app, out, { ...coreOf(app, out, flags), lint: flags.lint });
+      const { migrateUp } = await import('../core/migrate.js');
+      showResult(out, await migrateUp(coreOf(app, out, flags)), 'Applied');
+    });
   migrate.addCommand(examples(up, ['pgstore migrate', 'pgstore migrate up --wait --strict', 'pgstore migrate up --migrations-dir db/migrations']), { isDefault: true });
 
   const down = withCommonOptions(new Command('down').description('roll back the newest migration(s)'))
@@ -143,6 +147,10 @@ export function migrateCommand(app: App): Command {
       else out.result(`Wrote ${result.path} (${result.bytes} bytes, ${result.migrations} applied migration(s))`);
     });
   migrate.addCommand(examples(dump, ['pgstore migrate dump', 'pgstore migrate dump -o db/schema.sql']));
+
+  migrate.addCommand(lintCommand(app));
+  migrate.addCommand(planCommand(app));
+  migrate.addCommand(diffCommand(app));
 
   return examples(migrate, ['pgstore migrate', 'pgstore migrate status --json', 'pgstore migrate down --yes']);
 }

@@ -1,0 +1,149 @@
+/**
+ * `pgstore migrate lint` and the pre-flight check of `migrate up`: squawk on the `up` section
+ * of each migration file (told whether dbmate runs it in a transaction), its findings mapped
+ * back to the file's own lines, each with a level and a safer alternative.
+ *
+ * Levels: squawk reports nearly every rule as a warning, so pgstore decides. "error" is a
+ * statement that blocks reads or writes on an existing table for as long as the table takes to
+ * scan or rewrite, or that cannot run as written; everything else (style, robustness, a missing
+ * timeout setting) is a "warning". `--strict` refuses on errors.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { runSquawk } from '../tools/squawk.js';
+import { defaultMigrationsDir, readMigrations } from './migration-files.js';
+import { readUpSection } from './sql-statements.js';
+
+export type LintLevel = 'error' | 'warning';
+
+export interface LintFinding {
+  /** The path as given (or the file name inside the migrations folder). */
+  file: string;
+  /** 1-based line and column in the file. */
+  line: number;
+  column: number;
+  rule: string;
+  level: LintLevel;
+  message: string;
+  /** What to do instead. */
+  alternative: string;
+}
+
+export interface LintedFile {
+  file: string;
+  /** Whether dbmate runs the up section in a transaction (false: `transaction:false`). */
+  transactional: boolean;
+  findings: LintFinding[];
+}
+
+export interface LintResult {
+  files: LintedFile[];
+  errors: number;
+  warnings: number;
+}
+
+/** Rules whose findings are errors (see the file comment). */
+export const ERROR_RULES = new Set([
+  'syntax-error',
+  'require-concurrent-index-creation',
+  'require-concurrent-index-deletion',
+  'ban-concurrent-index-creation-in-transaction',
+  'adding-not-nullable-field',
+  'adding-required-field',
+  'adding-field-with-default',
+  'adding-serial-primary-key-field',
+  'adding-foreign-key-constraint',
+  'constraint-missing-not-valid',
+  'disallowed-unique-constraint',
+  'changing-column-type',
+  'ban-alter-domain-with-add-constraint',
+  'ban-drop-database',
+  'ban-truncate-cascade',
+  'transaction-nesting',
+]);
+
+/** Safer alternatives where squawk gives none (or a terse one). */
+const ALTERNATIVES: Record<string, string> = {
+  'require-concurrent-index-creation': 'CREATE INDEX CONCURRENTLY in a file of its own marked `-- migrate:up transaction:false`.',
+  'require-concurrent-index-deletion': 'DROP INDEX CONCURRENTLY in a file marked `-- migrate:up transaction:false`.',
+  'ban-concurrent-index-creation-in-transaction': 'Mark the file `-- migrate:up transaction:false` and keep the CONCURRENTLY statement alone in it.',
+  'adding-not-nullable-field': 'Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT in a later migration, then SET NOT NULL (PostgreSQL 12+ uses the valid check and skips the scan).',
+  'adding-required-field': 'Add the column nullable (or with a constant default), backfill in batches, then add the NOT NULL as a validated CHECK.',
+  'adding-field-with-default': 'Add the column without the volatile default, backfill in batches, then SET DEFAULT for new rows.',
+  'changing-column-type': 'Add a new column of the new type, backfill it in batches, switch readers and writers, then drop the old column.',
+  'adding-foreign-key-constraint': 'ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a separate migration.',
+  'constraint-missing-not-valid': 'Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate migration (it takes only SHARE UPDATE EXCLUSIVE).',
+  'disallowed-unique-constraint': 'CREATE UNIQUE INDEX CONCURRENTLY (transaction:false file), then ADD CONSTRAINT ... UNIQUE USING INDEX.',
+  'adding-serial-primary-key-field': 'Build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX.',
+  'require-lock-timeout': 'Start the file with SET lock_timeout = \'2s\' (so a blocked ALTER fails fast instead of queueing every query behind it), and retry.',
+  'require-statement-timeout': "Start the file with SET statement_timeout = '...' sized for the statement.",
+  'prefer-robust-stmts': 'Use IF NOT EXISTS / IF EXISTS so a partly applied non-transactional file can be run again.',
+  'renaming-column': 'Add the new column, write both, switch readers, then drop the old one (clients still use the old name).',
+  'renaming-table': 'Create a view with the old name during the switch, or rename in a release where no client uses the old name.',
+  'ban-drop-column': 'Stop using the column in every client first; drop it in a later release.',
+  'ban-drop-table': 'Stop using the table in every client first; drop it in a later release.',
+  'ban-drop-database': 'Drop databases outside migrations, by hand.',
+  'ban-truncate-cascade': 'TRUNCATE the tables you mean by name, without CASCADE.',
+  'transaction-nesting': 'Remove BEGIN/COMMIT: dbmate already wraps the file in a transaction (or mark it transaction:false).',
+  'syntax-error': 'Fix the SQL; PostgreSQL would refuse it.',
+};
+
+const levelOf = (rule: string): LintLevel => (ERROR_RULES.has(rule) ? 'error' : 'warning');
+
+/** Lints the up section of one migration file. */
+export async function lintFile(path: string, shownAs = path): Promise<LintedFile> {
+  const up = readUpSection(path);
+  const raw = await runSquawk({ sql: up.sql, filepath: basename(path), inTransaction: up.transactional });
+  const findings = raw.map((f) => ({
+    file: shownAs,
+    line: f.line + 1,
+    column: f.column + 1,
+    rule: f.rule_name,
+    level: levelOf(f.rule_name),
+    message: f.message,
+    alternative: ALTERNATIVES[f.rule_name] ?? f.help ?? 'See https://squawkhq.com/docs/' + f.rule_name,
+  }));
+  findings.sort((a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule));
+  return { file: shownAs, transactional: up.transactional, findings };
+}
+
+export interface LintOptions {
+  /** Files to lint; none: every migration in the folder. */
+  files?: string[];
+  migrationsDir?: string | undefined;
+}
+
+/** Lints the given files, or every migration in the folder. */
+export async function lintMigrations(options: LintOptions): Promise<LintResult> {
+  let targets: Array<{ path: string; shownAs: string }>;
+  if (options.files?.length) {
+    targets = options.files.map((f) => {
+      if (!existsSync(f) || !statSync(f).isFile()) throw new UsageError(`no such file: ${f}`, { hint: 'Pass migration files, or no files to lint the whole migrations folder.' });
+      return { path: resolve(f), shownAs: f };
+    });
+  } else {
+    const files = readMigrations(options.migrationsDir ?? defaultMigrationsDir());
+    targets = files.map((f) => ({ path: f.path, shownAs: f.filename }));
+  }
+  return summarise(await lintEach(targets));
+}
+
+/** Lints files two at a time (squawk is quick; the machine may be small). */
+export async function lintEach(targets: Array<{ path: string; shownAs: string }>): Promise<LintedFile[]> {
+  const out: LintedFile[] = new Array(targets.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const i = next++;
+      out[i] = await lintFile(targets[i]!.path, targets[i]!.shownAs);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return out;
+}
+
+export function summarise(files: LintedFile[]): LintResult {
+  const all = files.flatMap((f) => f.findings);
+  return { files, errors: all.filter((f) => f.level === 'error').length, warnings: all.filter((f) => f.level === 'warning').length };
+}

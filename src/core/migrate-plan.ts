@@ -1,0 +1,178 @@
+/**
+ * `pgstore migrate plan [--rehearse [BACKUP]]`: the pending migrations with their SQL, lint
+ * findings and the locks their statements take (from the statement kinds); with --rehearse,
+ * the backup restored into a scratch database and the migrations applied there one at a time,
+ * each timed, with the relation locks its transaction held read from pg_locks before it
+ * commits. The scratch database is dropped afterwards, also on failure or a stop signal; the
+ * live database is only read (its pending list).
+ */
+import { readFileSync } from 'node:fs';
+import { connectPool, type Db } from '../db/pool.js';
+import { appliedMigrations } from '../store/migration-log.js';
+import { type HeldLock, heldRelationLocks } from '../store/scratch-db.js';
+import { type MigrateOptions, openMigrationSession } from './migrate.js';
+import { statementLocks, type StatementLock } from './migrate-locks.js';
+import { lintEach, type LintFinding } from './migrate-lint.js';
+import { migrationStatus } from './migrate-status.js';
+import { defaultMigrationsDir, type MigrationFile, readMigrations } from './migration-files.js';
+import { targetOf } from './options.js';
+import { restore } from './restore.js';
+import { withScratchDatabase } from './scratch-db.js';
+import { statementsOf, type UpSection, upSection } from './sql-statements.js';
+
+export interface PlannedMigration {
+  version: string;
+  filename: string;
+  transactional: boolean;
+  /** The up section's SQL, as in the file, from its first non-blank line... */
+  sql: string;
+  /** ...which is this line of the file. */
+  firstLine: number;
+  findings: LintFinding[];
+  locks: StatementLock[];
+}
+
+export interface RehearsedMigration {
+  version: string;
+  filename: string;
+  /** False for a migration the live database has but the backup predates (applied to catch up). */
+  pendingOnLive: boolean;
+  status: 'applied' | 'failed' | 'not run';
+  durationMs: number | null;
+  /** Relation locks held at the end of its transaction; null when it runs without one (transaction:false). */
+  locksHeld: HeldLock[] | null;
+  error: string | null;
+}
+
+export interface Rehearsal {
+  backup: { id: string | null; path: string };
+  scratchDatabase: string;
+  migrations: RehearsedMigration[];
+  ok: boolean;
+  /** Always true once the command returns: the scratch database is gone. */
+  scratchDropped: boolean;
+  leftoversDropped: string[];
+  durationMs: number;
+}
+
+export interface MigrationPlan {
+  database: string;
+  pending: PlannedMigration[];
+  rehearsal: Rehearsal | null;
+}
+
+export interface PlanOptions extends MigrateOptions {
+  /** Rehearse on this backup (latest | ID | path); undefined: no rehearsal. */
+  rehearse?: string | undefined;
+  /** The backup folder (default as for `pgstore backup`). */
+  backupDir?: string | undefined;
+}
+
+/** The pending migrations of the target, and optionally their rehearsal on a backup. */
+export async function planMigrations(options: PlanOptions): Promise<MigrationPlan> {
+  const dir = options.migrationsDir ?? defaultMigrationsDir();
+  const files = readMigrations(dir);
+  const status = await migrationStatus(options);
+  const pendingVersions = new Set(status.pending.map((p) => p.version));
+  const pendingFiles = files.filter((f) => pendingVersions.has(f.version));
+  const linted = await lintEach(pendingFiles.map((f) => ({ path: f.path, shownAs: f.filename })));
+  const pending = pendingFiles.map((f, i): PlannedMigration => {
+    const up = upSection(readFileSync(f.path, 'utf8'));
+    const lead = /^(?:[ \t\r]*\n)*/.exec(up.sql)![0];
+    return {
+      version: f.version,
+      filename: f.filename,
+      transactional: up.transactional,
+      sql: up.sql.slice(lead.length).trimEnd(),
+      firstLine: lead.split('\n').length,
+      findings: linted[i]!.findings,
+      locks: statementLocks(statementsOf(up.sql)),
+    };
+  });
+  const rehearsal = options.rehearse === undefined ? null : await rehearse(options, files, pendingVersions);
+  return { database: status.database, pending, rehearsal };
+}
+
+async function rehearse(options: PlanOptions, files: MigrationFile[], pendingOnLive: Set<string>): Promise<Rehearsal> {
+  const started = performance.now();
+  const { sql: probe, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
+  await probe.end({ timeout: 5 });
+  let result: Omit<Rehearsal, 'scratchDropped' | 'durationMs'> | undefined;
+  await withScratchDatabase(conn, null, async (scratch) => {
+    options.log?.(`Restoring backup ${options.rehearse} into scratch database ${scratch.name}...`);
+    const restored = await restore({
+      databaseUrl: options.databaseUrl,
+      env: options.env,
+      log: options.log,
+      source: options.rehearse!,
+      dir: options.backupDir,
+      targetDb: scratch.name,
+      create: true,
+      skipDamaged: options.rehearse === 'latest',
+      migrationsDir: options.migrationsDir,
+    });
+    const session = await openMigrationSession({ ...options, databaseUrl: scratch.url, waitTimeoutSeconds: undefined });
+    try {
+      const done = new Set((await appliedMigrations(session.sql)).map((m) => m.version));
+      const toRun = files.filter((f) => !done.has(f.version));
+      const migrations: RehearsedMigration[] = [];
+      let failed = false;
+      for (const file of toRun) {
+        const entry: RehearsedMigration = { version: file.version, filename: file.filename, pendingOnLive: pendingOnLive.has(file.version), status: 'not run', durationMs: null, locksHeld: null, error: null };
+        migrations.push(entry);
+        if (failed) continue;
+        options.log?.(`Rehearsing ${file.filename}...`);
+        const t0 = performance.now();
+        const up = upSection(readFileSync(file.path, 'utf8'));
+        try {
+          entry.locksHeld = await applyUp(session.sql, up);
+          entry.status = 'applied';
+        } catch (error) {
+          entry.status = 'failed';
+          entry.error = describeSqlError(error, up.sql);
+          failed = true;
+        }
+        entry.durationMs = Math.round(performance.now() - t0);
+      }
+      result = { backup: { id: restored.source.id, path: restored.source.path }, scratchDatabase: scratch.name, migrations, ok: !failed, leftoversDropped: scratch.leftoversDropped };
+    } finally {
+      await session.close();
+    }
+  });
+  return { ...result!, scratchDropped: true, durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * Applies a file's up section as dbmate would: in one transaction (reading the locks it holds
+ * before the commit), or statement by statement for transaction:false.
+ */
+async function applyUp(sql: Db, up: UpSection): Promise<HeldLock[] | null> {
+  if (!up.transactional) {
+    for (const statement of statementsOf(up.sql)) {
+      await sql.unsafe(statement.text).catch((error: unknown) => {
+        const e = error as { position?: string };
+        const within = Number(e.position) >= 1 ? statement.text.slice(0, Number(e.position) - 1).split('\n').length - 1 : 0;
+        throw Object.assign(error as object, { fileLine: statement.line + within });
+      });
+    }
+    return null;
+  }
+  let locks: HeldLock[] = [];
+  await sql.begin(async (tx) => {
+    await tx.unsafe(up.sql);
+    locks = await heldRelationLocks(tx as unknown as Db);
+  });
+  return locks;
+}
+
+/** The server's message, with the file line it points at when it gives a position (`sql`: the up section). */
+function describeSqlError(error: unknown, sql: string): string {
+  const e = error as { message?: string; position?: string; fileLine?: number };
+  const message = e.message ?? String(error);
+  if (e.fileLine !== undefined) return `line ${e.fileLine}: ${message}`;
+  const position = Number(e.position);
+  if (!Number.isFinite(position) || position < 1) return message;
+  // The up section keeps the file's line breaks, so a position in it is a position in the file.
+  const line = sql.slice(0, position - 1).split('\n').length;
+  return `line ${line}: ${message}`;
+}
