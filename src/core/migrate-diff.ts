@@ -30,8 +30,9 @@ export interface SchemaDiff {
   /** Objects the files create that the live database lacks. */
   onlyInFiles: string[];
   changed: ChangedObject[];
-  /** Migrations applied to the scratch database. */
+  /** Migrations applied to the scratch database, which is dropped before this returns. */
   migrationsApplied: number;
+  scratchDatabase: string;
   leftoversDropped: string[];
 }
 
@@ -53,7 +54,7 @@ export async function diffSchema(options: MigrateOptions): Promise<SchemaDiff> {
     options.log?.(`Migrating scratch database ${scratch.name} from the files...`);
     const applied = await migrateUp({ ...options, databaseUrl: scratch.url, lock: false, strict: false, waitTimeoutSeconds: undefined });
     const fromFiles = await dumpSchemaSql(scratch.conn, major, options.env);
-    return { database: conn.database, ...compareDumps(live, fromFiles), migrationsApplied: applied.applied.length, leftoversDropped: scratch.leftoversDropped };
+    return { database: conn.database, ...compareDumps(live, fromFiles), migrationsApplied: applied.applied.length, scratchDatabase: scratch.name, leftoversDropped: scratch.leftoversDropped };
   });
 }
 

@@ -13,7 +13,7 @@ import { basename, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { runSquawk } from '../tools/squawk.js';
 import { defaultMigrationsDir, readMigrations } from './migration-files.js';
-import { readUpSection } from './sql-statements.js';
+import { readUpSection, statementsOf } from './sql-statements.js';
 
 export type LintLevel = 'error' | 'warning';
 
@@ -61,6 +61,7 @@ export const ERROR_RULES = new Set([
   'ban-drop-database',
   'ban-truncate-cascade',
   'transaction-nesting',
+  'pgstore-no-transaction-block',
 ]);
 
 /** Safer alternatives where squawk gives none (or a terse one). */
@@ -87,7 +88,34 @@ const ALTERNATIVES: Record<string, string> = {
   'ban-truncate-cascade': 'TRUNCATE the tables you mean by name, without CASCADE.',
   'transaction-nesting': 'Remove BEGIN/COMMIT: dbmate already wraps the file in a transaction (or mark it transaction:false).',
   'syntax-error': 'Fix the SQL; PostgreSQL would refuse it.',
+  'pgstore-no-transaction-block': 'Put this statement alone in a migration file of its own marked `-- migrate:up transaction:false`.',
 };
+
+/**
+ * Statements PostgreSQL refuses inside a transaction block. dbmate sends a transaction:false
+ * section as one multi-statement query, which PostgreSQL runs as one implicit transaction, so
+ * such a statement must be alone in its section (squawk does not know how dbmate sends files).
+ */
+const NO_TRANSACTION_BLOCK = /^(create\s+(unique\s+)?index\s+concurrently|drop\s+index\s+concurrently|reindex\b.*\bconcurrently|vacuum\b|create\s+database|drop\s+database|alter\s+system|create\s+tablespace|drop\s+tablespace|alter\s+table\b.*\bdetach\s+partition\b.*\bconcurrently)/is;
+
+/** pgstore's own rule (see NO_TRANSACTION_BLOCK), which squawk misses for dbmate files. */
+function transactionBlockFindings(sql: string, transactional: boolean, shownAs: string, already: Set<number>): LintFinding[] {
+  const statements = statementsOf(sql);
+  if (!transactional && statements.length < 2) return [];
+  return statements
+    .filter((s) => NO_TRANSACTION_BLOCK.test(s.text) && !already.has(s.line))
+    .map((s) => ({
+      file: shownAs,
+      line: s.line,
+      column: 1,
+      rule: 'pgstore-no-transaction-block',
+      level: 'error' as const,
+      message: transactional
+        ? 'This statement cannot run inside a transaction block, and dbmate runs this section in one.'
+        : 'This statement cannot run inside a transaction block: dbmate sends a transaction:false section as one query, which PostgreSQL runs as one implicit transaction when it holds several statements.',
+      alternative: ALTERNATIVES['pgstore-no-transaction-block']!,
+    }));
+}
 
 const levelOf = (rule: string): LintLevel => (ERROR_RULES.has(rule) ? 'error' : 'warning');
 
@@ -95,7 +123,7 @@ const levelOf = (rule: string): LintLevel => (ERROR_RULES.has(rule) ? 'error' : 
 export async function lintFile(path: string, shownAs = path): Promise<LintedFile> {
   const up = readUpSection(path);
   const raw = await runSquawk({ sql: up.sql, filepath: basename(path), inTransaction: up.transactional });
-  const findings = raw.map((f) => ({
+  const findings: LintFinding[] = raw.map((f) => ({
     file: shownAs,
     line: f.line + 1,
     column: f.column + 1,
@@ -104,6 +132,10 @@ export async function lintFile(path: string, shownAs = path): Promise<LintedFile
     message: f.message,
     alternative: ALTERNATIVES[f.rule_name] ?? f.help ?? 'See https://squawkhq.com/docs/' + f.rule_name,
   }));
+  if (up.dbmate) {
+    const flagged = new Set(findings.filter((f) => f.rule === 'ban-concurrent-index-creation-in-transaction').map((f) => f.line));
+    findings.push(...transactionBlockFindings(up.sql, up.transactional, shownAs, flagged));
+  }
   findings.sort((a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule));
   return { file: shownAs, transactional: up.transactional, findings };
 }

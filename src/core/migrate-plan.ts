@@ -144,17 +144,12 @@ async function rehearse(options: PlanOptions, files: MigrationFile[], pendingOnL
 
 /**
  * Applies a file's up section as dbmate would: in one transaction (reading the locks it holds
- * before the commit), or statement by statement for transaction:false.
+ * before the commit), or as one query without a transaction for transaction:false.
  */
 async function applyUp(sql: Db, up: UpSection): Promise<HeldLock[] | null> {
   if (!up.transactional) {
-    for (const statement of statementsOf(up.sql)) {
-      await sql.unsafe(statement.text).catch((error: unknown) => {
-        const e = error as { position?: string };
-        const within = Number(e.position) >= 1 ? statement.text.slice(0, Number(e.position) - 1).split('\n').length - 1 : 0;
-        throw Object.assign(error as object, { fileLine: statement.line + within });
-      });
-    }
+    // One query, as dbmate sends it (several statements then run as one implicit transaction).
+    await sql.unsafe(up.sql);
     return null;
   }
   let locks: HeldLock[] = [];
@@ -167,9 +162,8 @@ async function applyUp(sql: Db, up: UpSection): Promise<HeldLock[] | null> {
 
 /** The server's message, with the file line it points at when it gives a position (`sql`: the up section). */
 function describeSqlError(error: unknown, sql: string): string {
-  const e = error as { message?: string; position?: string; fileLine?: number };
+  const e = error as { message?: string; position?: string };
   const message = e.message ?? String(error);
-  if (e.fileLine !== undefined) return `line ${e.fileLine}: ${message}`;
   const position = Number(e.position);
   if (!Number.isFinite(position) || position < 1) return message;
   // The up section keeps the file's line breaks, so a position in it is a position in the file.
