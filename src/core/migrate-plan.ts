@@ -152,12 +152,24 @@ async function applyUp(sql: Db, up: UpSection): Promise<HeldLock[] | null> {
     await sql.unsafe(up.sql);
     return null;
   }
-  let locks: HeldLock[] = [];
-  await sql.begin(async (tx) => {
-    await tx.unsafe(up.sql);
-    locks = await heldRelationLocks(tx as unknown as Db);
-  });
-  return locks;
+  // BEGIN/COMMIT by hand rather than sql.begin(): after a failure, sql.begin() sends ROLLBACK
+  // even on a connection the server closed (the scratch database dropped on SIGTERM), and
+  // postgres.js then crashes the process from a timer (porsager/postgres#1208).
+  await sql.unsafe('begin');
+  try {
+    await sql.unsafe(up.sql);
+    const locks = await heldRelationLocks(sql);
+    await sql.unsafe('commit');
+    return locks;
+  } catch (error) {
+    if (!connectionGone(error)) await sql.unsafe('rollback').catch(() => undefined);
+    throw error;
+  }
+}
+
+function connectionGone(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  return /^57P0[123]$/.test(code) || code.startsWith('CONNECTION_');
 }
 
 /** The server's message, with the file line it points at when it gives a position (`sql`: the up section). */

@@ -41,10 +41,14 @@ export async function withScratchDatabase<T>(
     for (const db of await databasesMatching(sql, `^${name}($|_pgstore_)`)) await dropDatabaseIfExists(sql, db);
   };
   let off = () => undefined as void;
+  let stopped = false;
   try {
     await tryAdvisoryLock(sql, lockName(name));
     const leftoversDropped = await dropLeftovers(sql, name);
-    off = onStop(dropAll);
+    off = onStop(async () => {
+      stopped = true;
+      await dropAll();
+    });
     if (create) {
       await create(admin, name).catch((error: unknown) => {
         if ((error as { code?: string }).code === '42501') {
@@ -57,12 +61,21 @@ export async function withScratchDatabase<T>(
       });
     }
     const there = { ...conn, database: name };
-    return await fn({ name, conn: there, url: connectionUrl(there), leftoversDropped });
+    const result = await fn({ name, conn: there, url: connectionUrl(there), leftoversDropped });
+    if (stopped) return new Promise<T>(() => undefined);
+    return result;
+  } catch (error) {
+    // Stopped by a signal: the failure is the drop's doing, not the work's. Never settle, so
+    // the CLI exits with the signal's code once the drop is done (as util/critical.ts does).
+    if (stopped) return new Promise<T>(() => undefined);
+    throw error;
   } finally {
-    await dropAll().catch(() => undefined);
-    off();
-    await advisoryUnlock(sql, lockName(name)).catch(() => undefined);
-    await sql.end({ timeout: 5 });
+    if (!stopped) {
+      await dropAll().catch(() => undefined);
+      off();
+      await advisoryUnlock(sql, lockName(name)).catch(() => undefined);
+      await sql.end({ timeout: 5 });
+    }
   }
 }
 
