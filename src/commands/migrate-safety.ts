@@ -16,7 +16,11 @@ interface Flags {
   waitTimeout: number;
 }
 
-const EXIT_CODES = 'Exit codes: 0 ok, 1 finding/failure/drift (see above), 2 usage or bad files, 3 a lock held.';
+const EXIT_CODES = {
+  lint: 'Exit codes: 0 linted (no error-level finding, or no --strict), 1 --strict and an error-level finding, 2 a missing or malformed file.',
+  plan: 'Exit codes: 0 planned (and the rehearsal passed), 1 a migration failed in rehearsal or --strict and an error-level finding, 2 bad flags, files or backup ID.',
+  diff: 'Exit codes: 0 no drift, 1 drift (or a file failed to apply to the scratch database), 2 bad flags or files.',
+};
 
 function common(command: Command): Command {
   return command
@@ -57,7 +61,7 @@ export function lintCommand(app: App): Command {
   const command = common(new Command('lint').description("lint the up section of migration files with squawk: blocking locks, table rewrites, missing timeouts (each with a safer alternative)"))
     .argument('[files...]', 'migration files (default: every file in the migrations folder)')
     .option('--strict', 'exit 1 when a finding is at error level')
-    .addHelpText('after', `\n${EXIT_CODES}\n`)
+    .addHelpText('after', `\n${EXIT_CODES.lint}\n`)
     .action(async (files: string[], flags: Flags) => {
       const out = app.makeOutput();
       const { lintMigrations } = await import('../core/migrate-lint.js');
@@ -77,7 +81,7 @@ export function planCommand(app: App): Command {
     .option('--rehearse [backup]', 'restore this backup (default: the latest verified one) into a scratch database and apply the pending migrations there, timing each')
     .option('--backup-dir <dir>', 'where backups are looked up (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)')
     .option('--strict', 'exit 1 when a lint finding is at error level')
-    .addHelpText('after', `\n${EXIT_CODES}\n`)
+    .addHelpText('after', `\n${EXIT_CODES.plan}\n`)
     .action(async (flags: Flags & { rehearse?: string | true; backupDir?: string }) => {
       const out = app.makeOutput();
       const { planMigrations } = await import('../core/migrate-plan.js');
@@ -96,7 +100,7 @@ export function planCommand(app: App): Command {
 
 export function diffCommand(app: App): Command {
   const command = common(new Command('diff').description('migrate a scratch database from the files and compare its schema with the live database (exit 1 on drift)'))
-    .addHelpText('after', `\n${EXIT_CODES}\n`)
+    .addHelpText('after', `\n${EXIT_CODES.diff}\n`)
     .action(async (flags: Flags) => {
       const out = app.makeOutput();
       const { diffSchema } = await import('../core/migrate-diff.js');
