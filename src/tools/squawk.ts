@@ -43,12 +43,15 @@ export interface SquawkInput {
   inTransaction: boolean;
   /** e.g. "15.0": rules that depend on the server version use it. */
   pgVersion?: string | undefined;
+  /** Rules not to report (e.g. require-lock-timeout when the runner sets one itself). */
+  exclude?: string[] | undefined;
 }
 
 /** Lints one piece of SQL; squawk exits 1 when it finds something, which is not a failure. */
 export async function runSquawk(input: SquawkInput): Promise<SquawkFinding[]> {
   const args = ['--reporter', 'json', '--stdin-filepath', input.filepath, input.inTransaction ? '--assume-in-transaction' : '--no-assume-in-transaction'];
   if (input.pgVersion) args.push('--pg-version', input.pgVersion);
+  if (input.exclude?.length) args.push('--exclude', input.exclude.join(','));
   const result = await runTool(squawkBinary(), args, { input: input.sql, timeoutMs: 60_000, allowFailure: true });
   if (result.timedOut || result.signal || (result.exitCode !== 0 && result.exitCode !== 1)) {
     throw new ToolError(describeFailure('squawk', result, { timeoutMs: 60_000 }), { hint: '`pgstore migrate up --no-lint` skips the check; please report the file that makes squawk fail.' });
