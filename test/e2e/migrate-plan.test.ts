@@ -145,4 +145,30 @@ describe('pgstore migrate plan', () => {
       rmSync(join(dir, '20200106000000_slow.sql'));
     }
   });
+
+  it('a scratch database left by a rehearsal killed outright (SIGKILL) is dropped by the next run', async () => {
+    write('20200106000000_slow.sql', 'select pg_sleep(60);');
+    const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+    try {
+      const child = spawn(process.execPath, [BIN, 'migrate', 'plan', '--rehearse', '--migrations-dir', dir], { env: env(), stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.on('close', resolve));
+      let left: string | undefined;
+      for (let i = 0; i < 300 && !left; i++) {
+        const [row] = await admin<{ d: string }[]>`select datname as d from pg_stat_activity where datname ~ '^pgstore_scratch_' and query ~ 'pg_sleep\\(60\\)' and pid <> pg_backend_pid()`;
+        if (row) left = row.d;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(left).toBeTruthy();
+      child.kill('SIGKILL');
+      await exited;
+      expect(await databaseExists(left!)).toBe(true);
+      rmSync(join(dir, '20200106000000_slow.sql'));
+      const next = await run(['plan', '--rehearse', '--json', '--migrations-dir', dir]);
+      expect(next.code, next.stderr).toBe(0);
+      expect(await databaseExists(left!)).toBe(false);
+    } finally {
+      rmSync(join(dir, '20200106000000_slow.sql'), { force: true });
+      await admin.end();
+    }
+  });
 });
