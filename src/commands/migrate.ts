@@ -8,6 +8,7 @@ import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
 import { creatableFolder, duration, existingFolder, outputFile, wholeNumber } from './parse.js';
+import { diffCommand, lintBeforeUp, lintCommand, planCommand } from './migrate-safety.js';
 
 interface CommonFlags {
   migrationsDir?: string;
@@ -70,11 +71,14 @@ function showResult(out: Output, result: MigrateResult, verb: 'Applied' | 'Rolle
 }
 
 function upCommand(app: App): Command {
-  const up = withCommonOptions(new Command('up').description("apply every pending migration: pgstore's set, then yours (the default)")).action(async (flags: CommonFlags) => {
-    const out = app.makeOutput();
-    const { migrateUp } = await import('../core/migrate.js');
-    showResult(out, await migrateUp(coreOf(app, out, flags)), 'Applied');
-  });
+  const up = withCommonOptions(new Command('up').description("apply every pending migration: pgstore's set, then yours (the default)"))
+    .option('--no-lint', 'skip the lint pre-flight of pending files (with --strict, error-level findings refuse the run)')
+    .action(async (flags: CommonFlags & { lint?: boolean }) => {
+      const out = app.makeOutput();
+      await lintBeforeUp(app, out, { ...coreOf(app, out, flags), lint: flags.lint });
+      const { migrateUp } = await import('../core/migrate.js');
+      showResult(out, await migrateUp(coreOf(app, out, flags)), 'Applied');
+    });
   return examples(up, ['pgstore migrate', 'pgstore migrate up --wait --strict', 'pgstore migrate up --migrations-dir db/migrations --lock-timeout 2s --retries 5']);
 }
 
@@ -174,5 +178,8 @@ export function migrateCommand(app: App): Command {
   migrate.addCommand(verifyCommand(app));
   migrate.addCommand(newCommand(app));
   migrate.addCommand(dumpCommand(app));
+  migrate.addCommand(lintCommand(app));
+  migrate.addCommand(planCommand(app));
+  migrate.addCommand(diffCommand(app));
   return examples(migrate, ['pgstore migrate', 'pgstore migrate status --json', 'pgstore migrate down --yes']);
 }

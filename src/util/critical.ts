@@ -7,6 +7,7 @@
 let running = 0;
 let stopping = false;
 const waiters = new Set<() => void>();
+const stopHooks = new Set<() => Promise<unknown>>();
 
 /**
  * Runs `fn` as a critical section. Once the process is stopping, none starts: the returned
@@ -28,7 +29,18 @@ export async function critical<T>(fn: () => Promise<T>): Promise<T> {
  * `stopping`, no new section starts from now on.
  */
 export function criticalSectionsDone(timeoutMs: number, options: { stopping?: boolean } = {}): Promise<void> {
-  if (options.stopping) stopping = true;
+  if (options.stopping && !stopping) {
+    stopping = true;
+    for (const hook of stopHooks) {
+      running++;
+      void hook()
+        .catch(() => undefined)
+        .finally(() => {
+          running--;
+          if (running === 0) for (const wake of waiters) wake();
+        });
+    }
+  }
   if (running === 0) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
@@ -39,4 +51,17 @@ export function criticalSectionsDone(timeoutMs: number, options: { stopping?: bo
     const timer = setTimeout(done, timeoutMs);
     waiters.add(done);
   });
+}
+
+
+/**
+ * Registers clean-up work (dropping a scratch database, say) to run when the process is told
+ * to stop; the stop waits for it like for a critical section. Returns the unregister function,
+ * to call once the work is no longer needed.
+ */
+export function onStop(hook: () => Promise<unknown>): () => void {
+  stopHooks.add(hook);
+  return () => {
+    stopHooks.delete(hook);
+  };
 }

@@ -1,0 +1,123 @@
+/**
+ * `pgstore migrate lint | plan | diff`, and the lint pre-flight of `migrate up`: one small
+ * factory per subcommand, registered by commands/migrate.ts.
+ */
+import { Command, Option } from 'commander';
+import type { LintFinding, LintResult } from '../core/migrate-lint.js';
+import type { MigrateOptions } from '../core/migrate.js';
+import type { Output } from '../ui/output.js';
+import { type App, examples } from './app.js';
+import { wholeNumber } from './parse.js';
+
+interface Flags {
+  migrationsDir?: string;
+  strict?: boolean;
+  wait?: boolean;
+  waitTimeout: number;
+}
+
+const EXIT_CODES = {
+  lint: 'Exit codes: 0 linted (no error-level finding, or no --strict), 1 --strict and an error-level finding, 2 a missing or malformed file.',
+  plan: 'Exit codes: 0 planned (and the rehearsal passed), 1 a migration failed in rehearsal or --strict and an error-level finding, 2 bad flags, files or backup ID.',
+  diff: 'Exit codes: 0 no drift, 1 drift (or a file failed to apply to the scratch database), 2 bad flags or files.',
+};
+
+function common(command: Command): Command {
+  return command
+    .option('--migrations-dir <dir>', "the folder of migrations (default: pgstore's own)")
+    .option('--wait', 'keep trying while the server is unreachable')
+    .addOption(new Option('--wait-timeout <seconds>', 'how long --wait keeps trying').default(60).argParser(wholeNumber('--wait-timeout', 1)));
+}
+
+function coreOf(app: App, out: Output, flags: Flags): MigrateOptions {
+  return {
+    ...app.coreOptions((m) => out.info(m)),
+    migrationsDir: flags.migrationsDir,
+    strict: false,
+    waitTimeoutSeconds: flags.wait ? flags.waitTimeout : undefined,
+  };
+}
+
+function showFinding(out: Output, f: LintFinding, prefix = ''): void {
+  const level = f.level === 'error' ? out.c.red('error') : out.c.yellow('warning');
+  out.result(`${prefix}${f.file}:${f.line}:${f.column} ${level} ${f.rule}: ${f.message}`);
+  out.result(`${prefix}    instead: ${f.alternative}`);
+}
+
+/** Prints the pre-flight's findings on stderr (they are warnings; stdout stays the result). */
+function warnFindings(out: Output, result: LintResult): void {
+  for (const f of result.files.flatMap((file) => file.findings)) out.warn(`${f.file}:${f.line} ${f.level} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
+}
+
+/** Lints the pending files before `migrate up` (a no-op without --migrations-dir or with --no-lint). */
+export async function lintBeforeUp(app: App, out: Output, options: MigrateOptions & { lint?: boolean }): Promise<void> {
+  // pgstore's own set is linted by its tests; only the application's is linted here.
+  if (options.lint === false || !options.migrationsDir) return;
+  const { preflightLint } = await import('../core/migrate-preflight.js');
+  const result = await preflightLint(options);
+  if (result && !out.options.json) warnFindings(out, result);
+}
+
+export function lintCommand(app: App): Command {
+  const command = common(new Command('lint').description("lint the up section of migration files with squawk: blocking locks, table rewrites, missing timeouts (each with a safer alternative)"))
+    .argument('[files...]', 'migration files (default: every file in the migrations folder)')
+    .option('--strict', 'exit 1 when a finding is at error level')
+    .addHelpText('after', `\n${EXIT_CODES.lint}\n`)
+    .action(async (files: string[], flags: Flags) => {
+      const out = app.makeOutput();
+      const { lintMigrations } = await import('../core/migrate-lint.js');
+      const result = await lintMigrations({ files, migrationsDir: flags.migrationsDir, env: app.env });
+      if (out.options.json) out.json(result);
+      else {
+        for (const file of result.files) for (const f of file.findings) showFinding(out, f);
+        out.result(`${result.files.length} file(s) linted: ${result.errors} error(s), ${result.warnings} warning(s).`);
+      }
+      if (flags.strict && result.errors > 0) app.setExitCode(1);
+    });
+  return examples(command, ['pgstore migrate lint --migrations-dir db/migrations', 'pgstore migrate lint db/migrations/20260101120000_add_index.sql --strict', 'pgstore migrate lint --json']);
+}
+
+export function planCommand(app: App): Command {
+  const command = common(new Command('plan').description('list pending migrations with their SQL, lint findings and the locks they take; --rehearse applies them to a restored backup first'))
+    .option('--rehearse [backup]', 'restore this backup (default: the latest verified one) into a scratch database and apply the pending migrations there, timing each')
+    .option('--backup-dir <dir>', 'where backups are looked up (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)')
+    .option('--strict', 'exit 1 when a lint finding is at error level')
+    .addHelpText('after', `\n${EXIT_CODES.plan}\n`)
+    .action(async (flags: Flags & { rehearse?: string | true; backupDir?: string }) => {
+      const out = app.makeOutput();
+      const { planMigrations } = await import('../core/migrate-plan.js');
+      const rehearse = flags.rehearse === true ? 'latest' : flags.rehearse;
+      const plan = await planMigrations({ ...coreOf(app, out, flags), rehearse, backupDir: flags.backupDir });
+      if (out.options.json) out.json(plan);
+      else {
+        const { showPlan } = await import('../ui/migrate-plan-view.js');
+        showPlan(out, plan);
+      }
+      const lintErrors = plan.pending.some((p) => p.findings.some((f) => f.level === 'error'));
+      if ((plan.rehearsal && !plan.rehearsal.ok) || (flags.strict && lintErrors)) app.setExitCode(1);
+    });
+  return examples(command, ['pgstore migrate plan --migrations-dir db/migrations', 'pgstore migrate plan --rehearse --migrations-dir db/migrations', 'pgstore migrate plan --rehearse 20260101T120000Z --json']);
+}
+
+export function diffCommand(app: App): Command {
+  const command = common(new Command('diff').description('migrate a scratch database from the files and compare its schema with the live database (exit 1 on drift)'))
+    .addHelpText('after', `\n${EXIT_CODES.diff}\n`)
+    .action(async (flags: Flags) => {
+      const out = app.makeOutput();
+      const { diffSchema } = await import('../core/migrate-diff.js');
+      const diff = await diffSchema(coreOf(app, out, flags));
+      if (out.options.json) out.json(diff);
+      else {
+        for (const o of diff.onlyInLive) out.result(`only in the live database: ${o}`);
+        for (const o of diff.onlyInFiles) out.result(`only in the migration files: ${o}`);
+        for (const c of diff.changed) {
+          out.result(`differs: ${c.object}`);
+          for (const l of c.onlyInLive) out.result(`  live:  ${l}`);
+          for (const l of c.onlyInFiles) out.result(`  files: ${l}`);
+        }
+        out.result(diff.equal ? `No drift: ${diff.database} matches its ${diff.migrationsApplied} migration file(s).` : `Drift: ${diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length} object(s) differ between ${diff.database} and its migration files.`);
+      }
+      if (!diff.equal) app.setExitCode(1);
+    });
+  return examples(command, ['pgstore migrate diff --migrations-dir db/migrations', 'pgstore migrate diff --json || echo "schema drift"']);
+}
