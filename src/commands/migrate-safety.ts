@@ -52,9 +52,10 @@ function warnFindings(out: Output, result: LintResult): void {
 /** Lints the pending files before `migrate up` (a no-op without --migrations-dir or with --no-lint). */
 export async function lintBeforeUp(app: App, out: Output, options: MigrateOptions & { lint?: boolean }): Promise<void> {
   // pgstore's own set is linted by its tests; only the application's is linted here.
-  if (options.lint === false || !options.migrationsDir) return;
+  if (options.lint === false) return;
   const { preflightLint } = await import('../core/migrate-preflight.js');
   const result = await preflightLint(options);
+  if (result?.skipped) out.warn(result.skipped);
   if (result && !out.options.json) warnFindings(out, result);
 }
 

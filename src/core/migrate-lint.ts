@@ -42,6 +42,8 @@ export interface LintResult {
   files: LintedFile[];
   errors: number;
   warnings: number;
+  /** Why nothing was linted (the pre-flight of `up` where squawk has no binary), else absent. */
+  skipped?: string;
 }
 
 /** Rules whose findings are errors (see the file comment). */

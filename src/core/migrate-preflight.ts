@@ -4,6 +4,7 @@
  * findings refuse the run (exit 1) and nothing is applied.
  */
 import { PgstoreError } from '../errors.js';
+import { SquawkMissingError } from '../tools/squawk.js';
 import type { MigrateOptions } from './migrate.js';
 import { lintEach, RUNNER_SETS, type LintResult, summarise } from './migrate-lint.js';
 import { migrationStatus } from './migrate-status.js';
@@ -28,7 +29,15 @@ export async function preflightLint(options: MigrateOptions): Promise<LintResult
   const pending = new Set(status.pending.filter((p) => p.set === 'app').map((p) => p.version));
   const targets = files.filter((f) => pending.has(f.version)).map((f) => ({ path: f.path, shownAs: f.filename }));
   if (targets.length === 0) return null;
-  const result = summarise(await lintEach(targets, RUNNER_SETS));
+  let linted;
+  try {
+    linted = await lintEach(targets, RUNNER_SETS);
+  } catch (error) {
+    // The lint is a pre-flight, not the job: where squawk ships no binary, say so and apply.
+    if (!(error instanceof SquawkMissingError)) throw error;
+    return { ...summarise([]), skipped: `${error.message}: ${targets.length} pending migration(s) not linted` };
+  }
+  const result = summarise(linted);
   if (options.strict && result.errors > 0) {
     const first = result.files.flatMap((f) => f.findings).filter((f) => f.level === 'error');
     throw new MigrationLintError(

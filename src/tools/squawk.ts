@@ -9,13 +9,16 @@ import { describeFailure, runTool } from './run.js';
 
 const require = createRequire(import.meta.url);
 
+/** squawk has no binary for this platform (or it was not installed). */
+export class SquawkMissingError extends ToolError {}
+
 /** The squawk binary for this platform. */
 export function squawkBinary(): string {
   const name = `@squawk-cli/${process.platform}-${process.arch}/bin/squawk${process.platform === 'win32' ? '.exe' : ''}`;
   try {
     return require.resolve(name);
   } catch {
-    throw new ToolError(`squawk is not installed for ${process.platform}-${process.arch} (${name})`, {
+    throw new SquawkMissingError(`squawk is not installed for ${process.platform}-${process.arch} (${name})`, {
       hint: 'Run `npm install` in the pgstore folder (squawk-cli ships linux-x64, linux-arm64, darwin and win32-x64 binaries), or skip linting with --no-lint.',
     });
   }
