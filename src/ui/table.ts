@@ -43,6 +43,10 @@ export async function writeTable(stream: NodeJS.WritableStream, options: TableOp
 
 async function cliTable3({ head, rows, color }: TableOptions): Promise<string> {
   const { default: Table } = await import('cli-table3');
+  // cli-table3 paints through @colors/colors, which decides by itself whether colour is
+  // supported (no TTY and CI set: no colour). pgstore has decided already (colorWanted: the
+  // flags, NO_COLOR, FORCE_COLOR, the terminal), so a table painted when asked to is painted.
+  if (color) await enableTableColours();
   const table = new Table({
     head,
     style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] },
@@ -51,6 +55,13 @@ async function cliTable3({ head, rows, color }: TableOptions): Promise<string> {
   });
   for (const row of rows) table.push(row.map(String));
   return table.toString();
+}
+
+/** Turns on the colour module cli-table3 itself loads (resolved from cli-table3, whose dependency it is). */
+async function enableTableColours(): Promise<void> {
+  const { createRequire } = await import('node:module');
+  const fromTable = createRequire(createRequire(import.meta.url).resolve('cli-table3'));
+  (fromTable('@colors/colors/safe') as { enable(): void }).enable();
 }
 
 /** Counts the work of the linear drawing (cells measured and drawn), for the tests. */
