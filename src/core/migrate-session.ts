@@ -33,6 +33,8 @@ export interface MigrateOptions extends CoreOptions {
   strict?: boolean;
   /** Keep trying while the server is unreachable (or DBMATE_WAIT, DBMATE_WAIT_TIMEOUT). */
   waitTimeoutSeconds?: number | undefined;
+  /** `up`: called with each set's pending files once they are known, before any is applied (the lint pre-flight); throwing stops the run. */
+  beforeApply?: ((pending: Array<{ set: MigrationSet; files: MigrationFile[] }>) => Promise<void>) | undefined;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
