@@ -120,6 +120,15 @@ describe('migration sets in CI', () => {
     expect(text.stdout).toMatch(/^20240101000000_items\.sql \(app set, in a transaction\)$/m);
   });
 
+  it("dbmate's sessions get lc_messages=C when the user may set it, so that a lock timeout is recognised by its English message", async () => {
+    const db = await freshDb();
+    await db.sql.unsafe(`alter database "${db.name}" set lc_messages = 'POSIX'`);
+    const root = project({ '0001_lc.sql': up("create table lc as select current_setting('lc_messages') as v;", 'drop table lc;') }, 'db/migrations');
+    const run = await pgstore(root, { DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }, 'migrate', 'up', '--set', 'app');
+    expect(run.code, run.stderr).toBe(0);
+    expect(await db.sql`select v from lc`).toEqual([{ v: 'C' }]);
+  });
+
   it('new and up use the same folder by default: DBMATE_MIGRATIONS_DIR, else ./db/migrations', async () => {
     const db = await freshDb();
     for (const [env, sub] of [[{}, 'db/migrations'], [{ DBMATE_MIGRATIONS_DIR: 'database/changes' }, 'database/changes']] as const) {
