@@ -57,7 +57,7 @@ main(async () => {
     const recreate = (db) => run(PSQL, [admin, '-X', '-q', '-c', `drop database if exists ${db}`, '-c', `create database ${db}`], { env: cleanEnv() });
     const dbmate = (dir, table, label) => (db) =>
       run(DBMATE, ['--env-file', '/dev/null', '--migrations-dir', dir, '--migrations-table', table, '--no-dump-schema', 'migrate'], { env: cleanEnv({ DATABASE_URL: urlFor(db) }), label });
-    const pgstore = (args, label) => (db) => run(NODE, [PGSTORE_BIN, 'migrate', 'up', ...args], { env: cleanEnv({ DATABASE_URL: urlFor(db) }), label });
+    const pgstore = (args, label) => (db) => run(NODE, [PGSTORE_BIN, 'migrate', 'up', '--no-dump-schema', ...args], { env: cleanEnv({ DATABASE_URL: urlFor(db) }), label });
     const appDir = appMigrations(60);
     const scenarios = [
       {

@@ -24,7 +24,7 @@ const EXIT_CODES = {
 
 function common(command: Command): Command {
   return command
-    .option('--migrations-dir <dir>', "the folder of migrations (default: pgstore's own)")
+    .option('--migrations-dir <dir>', "your application's dbmate migrations (default: $DBMATE_MIGRATIONS_DIR, then ./db/migrations)")
     .option('--wait', 'keep trying while the server is unreachable')
     .addOption(new Option('--wait-timeout <seconds>', 'how long --wait keeps trying').default(60).argParser(wholeNumber('--wait-timeout', 1)));
 }
@@ -49,14 +49,20 @@ function warnFindings(out: Output, result: LintResult): void {
   for (const f of result.files.flatMap((file) => file.findings)) out.warn(`${f.file}:${f.line} ${f.level} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
 }
 
-/** Lints the pending files before `migrate up` (a no-op without --migrations-dir or with --no-lint). */
-export async function lintBeforeUp(app: App, out: Output, options: MigrateOptions & { lint?: boolean }): Promise<void> {
-  // pgstore's own set is linted by its tests; only the application's is linted here.
-  if (options.lint === false) return;
-  const { preflightLint } = await import('../core/migrate-preflight.js');
-  const result = await preflightLint(options);
-  if (result?.skipped) out.warn(result.skipped);
-  if (result && !out.options.json) warnFindings(out, result);
+/**
+ * The lint pre-flight of `migrate up`: a hook that migrateUp calls with the pending files once
+ * it knows them (on its own session), before applying any. Only the application's set is
+ * linted (pgstore's own is linted by its tests). Undefined with --no-lint.
+ */
+export function lintBeforeUp(out: Output, options: { lint?: boolean; strict?: boolean; set?: string | undefined }): MigrateOptions['beforeApply'] {
+  if (options.lint === false || options.set === 'pgstore') return undefined;
+  return async (pending) => {
+    const files = pending.filter((p) => p.set.name === 'app').flatMap((p) => p.files);
+    const { preflightLint } = await import('../core/migrate-preflight.js');
+    const result = await preflightLint(files, { strict: options.strict });
+    if (result?.skipped) out.warn(result.skipped);
+    if (result && !out.options.json) warnFindings(out, result);
+  };
 }
 
 export function lintCommand(app: App): Command {

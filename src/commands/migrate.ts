@@ -56,7 +56,23 @@ function coreOf(app: App, out: Output, flags: CommonFlags): MigrateOptions {
   };
 }
 
-function showResult(out: Output, result: MigrateResult, verb: 'Applied' | 'Rolled back'): void {
+/**
+ * As dbmate: the schema file (DBMATE_SCHEMA_FILE, default ./db/schema.sql) is written after `up`
+ * and `down` of a project's migrations. A dump that fails is a warning (dbmate ignores it).
+ */
+async function dumpAfter(app: App, out: Output, flags: CommonFlags & { dumpSchema?: boolean }): Promise<string | null> {
+  const { autoDumpSchema } = await import('../core/migrate-dump.js');
+  try {
+    const path = await autoDumpSchema({ ...app.coreOptions((m) => out.info(m)), migrationsDir: flags.migrationsDir, set: flags.set as MigrateOptions['set'], dumpSchema: flags.dumpSchema });
+    if (path) out.info(`Wrote the schema to ${path}`);
+    return path;
+  } catch (error) {
+    out.warn(`the schema file was not written: ${(error as Error).message} (--no-dump-schema or DBMATE_NO_DUMP_SCHEMA=1 skips it)`);
+    return null;
+  }
+}
+
+function showResult(out: Output, result: MigrateResult & { schemaFile: string | null }, verb: 'Applied' | 'Rolled back'): void {
   if (out.options.json) return out.json(result);
   const list = verb === 'Applied' ? result.applied : result.rolledBack;
   const seconds = (result.durationMs / 1000).toFixed(2);
@@ -73,11 +89,13 @@ function showResult(out: Output, result: MigrateResult, verb: 'Applied' | 'Rolle
 function upCommand(app: App): Command {
   const up = withCommonOptions(new Command('up').description("apply every pending migration: pgstore's set, then yours (the default)"))
     .option('--no-lint', 'skip the lint pre-flight of pending files (with --strict, error-level findings refuse the run)')
-    .action(async (flags: CommonFlags & { lint?: boolean }) => {
+    .option('--no-dump-schema', "do not write the schema file after it (DBMATE_SCHEMA_FILE, default ./db/schema.sql; or DBMATE_NO_DUMP_SCHEMA)")
+    .action(async (flags: CommonFlags & { lint?: boolean; dumpSchema?: boolean }) => {
       const out = app.makeOutput();
-      await lintBeforeUp(app, out, { ...coreOf(app, out, flags), lint: flags.lint });
       const { migrateUp } = await import('../core/migrate.js');
-      showResult(out, await migrateUp(coreOf(app, out, flags)), 'Applied');
+      const options = coreOf(app, out, flags);
+      const result = await migrateUp({ ...options, beforeApply: lintBeforeUp(out, { lint: flags.lint, strict: options.strict, set: flags.set }) });
+      showResult(out, { ...result, schemaFile: await dumpAfter(app, out, flags) }, 'Applied');
     });
   return examples(up, ['pgstore migrate', 'pgstore migrate up --wait --strict', 'pgstore migrate up --migrations-dir db/migrations --lock-timeout 2s --retries 5']);
 }
@@ -88,11 +106,12 @@ function downCommand(app: App): Command {
     .option('--to <version>', 'roll back every migration newer than VERSION (0: all)')
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .option('--force-production', 'allow it on a database marked production')
-    .action(async (flags: CommonFlags & { steps?: number; to?: string; yes?: boolean; forceProduction?: boolean }) => {
+    .option('--no-dump-schema', "do not write the schema file after it (DBMATE_SCHEMA_FILE, default ./db/schema.sql; or DBMATE_NO_DUMP_SCHEMA)")
+    .action(async (flags: CommonFlags & { steps?: number; to?: string; yes?: boolean; forceProduction?: boolean; dumpSchema?: boolean }) => {
       const out = app.makeOutput();
       const { migrateDown } = await import('../core/migrate.js');
       const result = await migrateDown({ ...coreOf(app, out, flags), steps: flags.steps, to: flags.to, confirm: confirmer(out, !!flags.yes), forceProduction: !!flags.forceProduction });
-      showResult(out, result, 'Rolled back');
+      showResult(out, { ...result, schemaFile: await dumpAfter(app, out, flags) }, 'Rolled back');
     });
   return examples(down, ['pgstore migrate down', 'pgstore migrate down --steps 2 --yes', 'pgstore migrate down --to 0 --yes --set app']);
 }
@@ -159,11 +178,12 @@ function newCommand(app: App): Command {
 function dumpCommand(app: App): Command {
   const dump = new Command('dump')
     .description('write the database schema (pg_dump --schema-only) and the applied versions to a file')
-    .option('-o, --output <file>', 'where to write it', outputFile('--output'), 'schema.sql')
-    .action(async (flags: { output: string }) => {
+    .option('-o, --output <file>', 'where to write it (default: $DBMATE_SCHEMA_FILE, then schema.sql)', outputFile('--output'))
+    .action(async (flags: { output?: string }) => {
       const out = app.makeOutput();
       const { dumpSchema } = await import('../core/migrate-dump.js');
-      const result = await dumpSchema({ ...app.coreOptions((m) => out.info(m)), output: flags.output });
+      const output = flags.output ?? (app.coreOptions().env.DBMATE_SCHEMA_FILE?.trim() || 'schema.sql');
+      const result = await dumpSchema({ ...app.coreOptions((m) => out.info(m)), output });
       if (out.options.json) out.json(result);
       else out.result(`Wrote ${result.path} (${result.bytes} bytes, ${result.migrations} applied migration(s))`);
     });

@@ -25,7 +25,7 @@ function setupOptions(command: Command): Command {
     .addOption(new Option('--env <name>', 'mark the database as development, test or production').choices(['development', 'test', 'production']))
     .option('--owner-role <name>', 'the role that owns the database and its objects (default: <database>_owner)')
     .option('--app-role <name>', "the application's login role, data access only (default: <database>_app)")
-    .option('--migrations-dir <dir>', "migrations to apply (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
+    .option('--migrations-dir <dir>', "your application's migrations, applied after pgstore's own (default: $DBMATE_MIGRATIONS_DIR, then ./db/migrations)", existingFolder('--migrations-dir', 'migrations folder'))
     .option('--seed', 'then load the built-in data set (development, or test with --env test)')
     .option('--force-production', 'allow reset and --seed on a database marked production')
     .option('--no-lock', 'do not take the migration lock')

@@ -8,13 +8,14 @@
  * scan or rewrite, or that cannot run as written; everything else (style, robustness, a missing
  * timeout setting) is a "warning". `--strict` refuses on errors.
  */
-import { existsSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { runSquawk } from '../tools/squawk.js';
+import { runSquawk, runSquawkFiles, type SquawkFinding } from '../tools/squawk.js';
 import { readMigrations } from './migration-files.js';
 import { appMigrationsDir } from './migration-sets.js';
-import { readUpSection, statementsOf } from './sql-statements.js';
+import { readUpSection, statementsOf, type UpSection } from './sql-statements.js';
 
 export type LintLevel = 'error' | 'warning';
 
@@ -129,6 +130,10 @@ const levelOf = (rule: string): LintLevel => (ERROR_RULES.has(rule) ? 'error' : 
 export async function lintFile(path: string, shownAs = path, exclude?: string[]): Promise<LintedFile> {
   const up = readUpSection(path);
   const raw = await runSquawk({ sql: up.sql, filepath: basename(path), inTransaction: up.transactional, exclude });
+  return linted(up, raw, shownAs);
+}
+
+function linted(up: UpSection, raw: SquawkFinding[], shownAs: string): LintedFile {
   const findings: LintFinding[] = raw.map((f) => ({
     file: shownAs,
     line: f.line + 1,
@@ -177,18 +182,31 @@ export async function lintMigrations(options: LintOptions): Promise<LintResult> 
  */
 export const RUNNER_SETS = ['require-lock-timeout'];
 
-/** Lints files two at a time (squawk is quick; the machine may be small). */
+/**
+ * Lints files with one squawk run per kind of up section (in a transaction or not), not one
+ * per file: the up sections are written to a private temporary folder and named there.
+ */
 export async function lintEach(targets: Array<{ path: string; shownAs: string }>, exclude?: string[]): Promise<LintedFile[]> {
-  const out: LintedFile[] = new Array(targets.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < targets.length) {
-      const i = next++;
-      out[i] = await lintFile(targets[i]!.path, targets[i]!.shownAs, exclude);
+  if (targets.length === 0) return [];
+  const ups = targets.map((t) => readUpSection(t.path));
+  const dir = mkdtempSync(join(tmpdir(), 'pgstore-lint-'));
+  try {
+    const paths = ups.map((up, i) => {
+      const path = join(dir, `${i}.sql`);
+      writeFileSync(path, up.sql);
+      return path;
+    });
+    const raw = new Map<string, SquawkFinding[]>(paths.map((p) => [p, []]));
+    for (const inTransaction of [true, false]) {
+      const group = paths.filter((_, i) => ups[i]!.transactional === inTransaction);
+      for (let start = 0; start < group.length; start += 200) {
+        for (const f of await runSquawkFiles(group.slice(start, start + 200), { inTransaction, exclude })) raw.get(f.file)?.push(f);
+      }
     }
-  };
-  await Promise.all([worker(), worker()]);
-  return out;
+    return targets.map((t, i) => linted(ups[i]!, raw.get(paths[i]!)!, t.shownAs));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function summarise(files: LintedFile[]): LintResult {

@@ -5,29 +5,19 @@
  */
 import { PgstoreError } from '../errors.js';
 import { SquawkMissingError } from '../tools/squawk.js';
-import type { MigrateOptions } from './migrate.js';
 import { lintEach, RUNNER_SETS, type LintResult, summarise } from './migrate-lint.js';
-import { migrationStatus } from './migrate-status.js';
-import { readMigrations } from './migration-files.js';
-import { appMigrationsDir } from './migration-sets.js';
-import { existsSync } from 'node:fs';
+import type { MigrationFile } from './migration-files.js';
 
 /** Lint found error-level statements and --strict was given: exit 1, nothing applied. */
 export class MigrationLintError extends PgstoreError {}
 
 /**
  * Lints the pending migrations of the application's set (pgstore's own set is linted by its
- * own tests, not at every run). Returns null when there is nothing to lint.
+ * own tests, not at every run). Runs inside `migrate up`, once the pending files are known, on
+ * its session: no second connection. Returns null when there is nothing to lint.
  */
-export async function preflightLint(options: MigrateOptions): Promise<LintResult | null> {
-  if (options.set === 'pgstore') return null;
-  const dir = appMigrationsDir(options.migrationsDir, options.env).dir;
-  if (!existsSync(dir)) return null;
-  const files = readMigrations(dir);
-  if (files.length === 0) return null;
-  const status = await migrationStatus({ ...options, set: 'app' });
-  const pending = new Set(status.pending.filter((p) => p.set === 'app').map((p) => p.version));
-  const targets = files.filter((f) => pending.has(f.version)).map((f) => ({ path: f.path, shownAs: f.filename }));
+export async function preflightLint(pending: MigrationFile[], options: { strict?: boolean }): Promise<LintResult | null> {
+  const targets = pending.map((f) => ({ path: f.path, shownAs: f.filename }));
   if (targets.length === 0) return null;
   let linted;
   try {

@@ -33,6 +33,8 @@ export interface MigrateOptions extends CoreOptions {
   strict?: boolean;
   /** Keep trying while the server is unreachable (or DBMATE_WAIT, DBMATE_WAIT_TIMEOUT). */
   waitTimeoutSeconds?: number | undefined;
+  /** `up`: called with each set's pending files once they are known, before any is applied (the lint pre-flight); throwing stops the run. */
+  beforeApply?: ((pending: Array<{ set: MigrationSet; files: MigrationFile[] }>) => Promise<void>) | undefined;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
@@ -46,6 +48,8 @@ export interface MigrationSession {
   roleOption: string | undefined;
   /** Whether our session is encrypted (dbmate gets the same). */
   ssl: boolean;
+  /** Whether dbmate's sessions may set lc_messages (superuser only): lock timeouts are recognised by their English message. */
+  superuser?: boolean;
   /** The sets asked for, pgstore's first. */
   sets: MigrationSet[];
   /** pgstore's files (always read: they tell pgstore's rows from the app's in the legacy table). */
@@ -83,7 +87,7 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
       }
       sets.push(app);
     }
-    return { sql, conn, roleOption, ssl: facts.ssl, sets, pgstoreFiles: pgstore.files, strict: !!options.strict || config.strict, close: () => sql.end({ timeout: 5 }) };
+    return { sql, conn, roleOption, ssl: facts.ssl, superuser: facts.superuser, sets, pgstoreFiles: pgstore.files, strict: !!options.strict || config.strict, close: () => sql.end({ timeout: 5 }) };
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => undefined);
     throw error;
@@ -132,7 +136,7 @@ export async function locked<T>(session: MigrationSession, options: MigrateOptio
  * startup parameter, as libpq's PGOPTIONS). pgstore's own set runs with the server's
  * search_path, whatever the URL says: its objects are its own.
  */
-export function dbmateUrl(session: Pick<MigrationSession, 'conn' | 'ssl' | 'roleOption'>, set: Pick<MigrationSet, 'name'>, options: Pick<MigrateOptions, 'pgLockTimeoutMs' | 'statementTimeoutMs'>): string {
+export function dbmateUrl(session: Pick<MigrationSession, 'conn' | 'ssl' | 'roleOption' | 'superuser'>, set: Pick<MigrationSet, 'name'>, options: Pick<MigrateOptions, 'pgLockTimeoutMs' | 'statementTimeoutMs'>): string {
   const { conn } = session;
   const fixed = conn.sslmode === 'require' || conn.sslmode === 'verify-ca' || conn.sslmode === 'verify-full' || conn.sslmode === 'disable';
   const sslmode = fixed ? conn.sslmode : session.ssl ? 'require' : 'disable';
@@ -144,6 +148,9 @@ export function dbmateUrl(session: Pick<MigrationSession, 'conn' | 'ssl' | 'role
     conn.params.options,
     session.roleOption,
     `-c lock_timeout=${Math.round(lockMs)}`,
+    // dbmate's driver reports no SQLSTATE: messages in English let a lock timeout be recognised
+    // (isLockTimeout). Only a superuser may set lc_messages; other roles get the server's.
+    session.superuser && !/lc_messages/.test(conn.params.options ?? '') ? '-c lc_messages=C' : undefined,
     options.statementTimeoutMs !== undefined ? `-c statement_timeout=${Math.round(options.statementTimeoutMs)}` : undefined,
   ].filter(Boolean);
   params.options = settings.join(' ');

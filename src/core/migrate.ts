@@ -62,6 +62,7 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
         if (session.strict) checkStrict(set, before, pending);
         plans.push({ set, pending });
       }
+      await options.beforeApply?.(plans.map((p) => ({ set: p.set, files: p.pending })));
       for (const { set, pending } of plans) {
         if (pending.length === 0) continue;
         await dropLeftovers(session, pending, options, report);

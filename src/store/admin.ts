@@ -176,14 +176,17 @@ export interface SessionFacts {
   canBecomeOwner: boolean;
   /** Whether this session is encrypted. */
   ssl: boolean;
+  /** Whether the session user may set superuser-only settings (lc_messages) at connection. */
+  superuser: boolean;
 }
 
 /** Owner, membership and encryption of the current session, in one round trip. */
 export async function sessionFacts(sql: Db): Promise<SessionFacts> {
-  const [row] = await sql<{ owner: string; member: boolean; ssl: boolean }[]>`
+  const [row] = await sql<{ owner: string; member: boolean; ssl: boolean; superuser: boolean }[]>`
     select pg_get_userbyid(d.datdba) as owner,
+           (select rolsuper from pg_roles where rolname = session_user) as superuser,
            pg_has_role(current_user, d.datdba, 'MEMBER') as member,
            coalesce((select ssl from pg_stat_ssl where pid = pg_backend_pid()), false) as ssl
       from pg_database d where d.datname = current_database()`;
-  return { owner: row!.owner, canBecomeOwner: row!.member, ssl: row!.ssl };
+  return { owner: row!.owner, canBecomeOwner: row!.member, ssl: row!.ssl, superuser: !!row!.superuser };
 }

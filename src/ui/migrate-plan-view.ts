@@ -10,7 +10,7 @@ export function showPlan(out: Output, plan: MigrationPlan): void {
   else out.result(`${plan.pending.length} pending migration(s) on ${plan.database}:`);
   for (const m of plan.pending) {
     out.result('');
-    out.result(out.c.bold(`${m.filename}`) + (m.transactional ? ' (in a transaction)' : ' (transaction:false: no transaction)'));
+    out.result(out.c.bold(`${m.filename}`) + ` (${m.set} set, ${m.transactional ? 'in a transaction' : 'transaction:false: no transaction'})`);
     m.sql.split('\n').forEach((line, i) => out.result(`  ${String(m.firstLine + i).padStart(4)} | ${line}`));
     const locked = m.locks.filter((l) => l.lock);
     if (locked.length) {
@@ -33,7 +33,7 @@ export function showPlan(out: Output, plan: MigrationPlan): void {
   for (const m of r.migrations) {
     const time = m.durationMs === null ? '' : ` in ${(m.durationMs / 1000).toFixed(2)} s`;
     const state = m.status === 'applied' ? out.c.green('applied') : m.status === 'failed' ? out.c.red('FAILED') : out.c.dim('not run');
-    out.result(`  ${state} ${m.filename}${time}${m.pendingOnLive ? '' : ' (already applied on the live database)'}`);
+    out.result(`  ${state} ${m.filename} (${m.set})${time}${m.pendingOnLive ? '' : ' (already applied on the live database)'}`);
     if (m.error) out.result(`    ${m.error}`);
     if (m.locksHeld?.length) out.result(`    locks held: ${m.locksHeld.map((l) => `${l.mode} on ${l.relation}`).join(', ')}`);
     else if (m.status === 'applied' && m.locksHeld === null) out.result('    locks held: not measured (runs without a transaction); see Locks above');

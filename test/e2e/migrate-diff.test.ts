@@ -15,7 +15,7 @@ import { MIGRATION_COUNT } from '../helpers/migrations.js';
 
 let db: TestDatabase & { drop(): Promise<void> };
 const dir = mkdtempSync(join(tmpdir(), 'pgstore-diff-'));
-const run = (args: string[]) => runCli(['migrate', ...args], { env: cleanEnv({ DATABASE_URL: db.url }), timeoutMs: 120_000 });
+const run = (args: string[]) => runCli(['migrate', ...args], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }), timeoutMs: 120_000 });
 
 beforeAll(async () => {
   db = await createTestDatabase('template0');

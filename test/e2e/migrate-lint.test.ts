@@ -26,7 +26,7 @@ function folder(files: Record<string, string>): string {
   return dir;
 }
 
-const run = (args: string[]) => runCli(['migrate', ...args], { env: cleanEnv({ DATABASE_URL: db.url }) });
+const run = (args: string[]) => runCli(['migrate', ...args], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }) });
 
 const SEVERAL = [
   '-- widgets get a size', //                                                     1

@@ -35,7 +35,7 @@ function folder(files: Record<string, string>): string {
 }
 
 const migrate = (db: TestDatabase, dir: string, ...args: string[]) =>
-  runCli(['migrate', 'up', '--set', 'app', '--migrations-dir', dir, ...args], { env: cleanEnv({ DATABASE_URL: db.url }) });
+  runCli(['migrate', 'up', '--set', 'app', '--migrations-dir', dir, ...args], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }) });
 
 /** A transaction on its own connection that holds `statement`'s locks until released. */
 async function blocker(db: TestDatabase, statement: string) {

@@ -16,7 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 let db: TestDatabase & { drop(): Promise<void> };
 const dir = mkdtempSync(join(tmpdir(), 'pgstore-plan-'));
 const backups = mkdtempSync(join(tmpdir(), 'pgstore-plan-backups-'));
-const env = () => cleanEnv({ DATABASE_URL: db.url, PGSTORE_BACKUP_DIR: backups });
+const env = () => cleanEnv({ DATABASE_URL: db.url, PGSTORE_BACKUP_DIR: backups, DBMATE_NO_DUMP_SCHEMA: '1' });
 const run = (args: string[]) => runCli(['migrate', ...args], { env: env(), timeoutMs: 120_000 });
 
 const write = (name: string, up: string, opts = '') => writeFileSync(join(dir, name), `-- migrate:up${opts}\n${up}\n-- migrate:down\n`);

@@ -25,7 +25,7 @@ async function freshDb(): Promise<Db> {
 }
 
 // --set app: these tests are about the runner, on databases without pgstore's own schema.
-const migrate = (db: TestDatabase, args: string[]) => runCli(['migrate', ...args, '--set', 'app'], { env: cleanEnv({ DATABASE_URL: db.url }) });
+const migrate = (db: TestDatabase, args: string[]) => runCli(['migrate', ...args, '--set', 'app'], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }) });
 
 afterAll(async () => {
   for (const db of databases) await db.drop();
