@@ -3,7 +3,7 @@
  * factory per subcommand, registered by commands/migrate.ts.
  */
 import { Command, Option } from 'commander';
-import type { LintFinding, LintResult } from '../core/migrate-lint.js';
+import type { LintFinding } from '../core/migrate-lint.js';
 import type { MigrateOptions } from '../core/migrate.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
@@ -44,11 +44,6 @@ function showFinding(out: Output, f: LintFinding, prefix = ''): void {
   out.result(`${prefix}    instead: ${f.alternative}`);
 }
 
-/** Prints the pre-flight's findings on stderr (they are warnings; stdout stays the result). */
-function warnFindings(out: Output, result: LintResult): void {
-  for (const f of result.files.flatMap((file) => file.findings)) out.warn(`${f.file}:${f.line} ${f.level} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
-}
-
 /**
  * The lint pre-flight of `migrate up`: a hook that migrateUp calls with the pending files once
  * it knows them (on its own session), before applying any. Only the application's set is
@@ -61,7 +56,13 @@ export function lintBeforeUp(out: Output, options: { lint?: boolean; strict?: bo
     const { preflightLint } = await import('../core/migrate-preflight.js');
     const result = await preflightLint(files, { strict: options.strict });
     if (result?.skipped) out.warn(result.skipped);
-    if (result && !out.options.json) warnFindings(out, result);
+    if (result && !out.options.json) {
+      // Before applying, only what blocks a live table is spelled out; the rest is a count
+      // (every finding, with its alternative, is one `pgstore migrate lint` away).
+      const findings = result.files.flatMap((file) => file.findings);
+      for (const f of findings.filter((x) => x.level === 'error')) out.warn(`${f.file}:${f.line} ${f.level} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
+      if (result.warnings > 0) out.warn(`lint: ${result.warnings} warning(s) in pending migrations; \`pgstore migrate lint\` lists them`);
+    }
   };
 }
 
