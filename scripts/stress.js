@@ -15,7 +15,7 @@ const started = Date.now();
 // include (test/**/*.test.ts) under test/stress and finds nothing. Extra arguments that are
 // not options (file filters) replace the default filter. The e2e files listed run a matrix of
 // cases: a bounded subset in `npm test`, every case here (STRESS / matrix() in harness.ts).
-const MATRIX_FILES = ['test/e2e/restore-failures.test.ts', 'test/e2e/sigterm.test.ts', 'test/e2e/backup-killed.test.ts'];
+const MATRIX_FILES = ['test/e2e/restore-failures.test.ts', 'test/e2e/sigterm.test.ts'];
 const filters = extra.some((a) => !a.startsWith('-')) ? [] : ['test/stress/', ...MATRIX_FILES];
 const run = spawnSync('npx', ['vitest', 'run', ...filters, '--testTimeout', '0', '--hookTimeout', '120000', ...extra], {
   stdio: 'inherit',
