@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/helpers/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -9,5 +10,7 @@ export default defineConfig({
     // Two cores: two test files at a time keeps the server and the CPU from thrashing.
     maxWorkers: 2,
     pool: 'forks',
+    // Longest files first (by the last run's times, else estimates): test/helpers/sequencer.ts.
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });

@@ -13,8 +13,10 @@ const extra = process.argv.slice(2);
 const started = Date.now();
 // Files are chosen by filter, not --dir: with --dir test/stress, vitest looks for the config's
 // include (test/**/*.test.ts) under test/stress and finds nothing. Extra arguments that are
-// not options (file filters) replace the default filter.
-const filters = extra.some((a) => !a.startsWith('-')) ? [] : ['test/stress/'];
+// not options (file filters) replace the default filter. The e2e files listed run a matrix of
+// cases: a bounded subset in `npm test`, every case here (STRESS / matrix() in harness.ts).
+const MATRIX_FILES = ['test/e2e/restore-failures.test.ts', 'test/e2e/sigterm.test.ts'];
+const filters = extra.some((a) => !a.startsWith('-')) ? [] : ['test/stress/', ...MATRIX_FILES];
 const run = spawnSync('npx', ['vitest', 'run', ...filters, '--testTimeout', '0', '--hookTimeout', '120000', ...extra], {
   stdio: 'inherit',
   env: { ...process.env, PGSTORE_STRESS: '1', PGSTORE_STRESS_REPORT: report },

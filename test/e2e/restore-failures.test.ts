@@ -5,12 +5,16 @@
  * Failures injected: a corrupted archive, a row count that differs from the manifest,
  * pg_restore killed by a signal, and a statement that fails mid-way (with --jobs 2, where the
  * load is not one transaction).
+ *
+ * `npm test` runs each path once and each failure once (a rotating subset of the 3 × 4 matrix:
+ * matrix() in test/stress/harness.ts); `npm run stress` runs the whole matrix.
  */
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminUrlFor, useTestDatabase } from '../helpers/db.js';
+import { matrix } from '../stress/harness.js';
 import { databaseTracker, fingerprint, PG_BIN, pgstore, seed, tempDir } from './backup-helpers.js';
 
 const db = useTestDatabase();
@@ -144,24 +148,23 @@ const injections: Array<{ name: string; source: () => string; extra: string[]; e
   { name: 'a statement failing mid-way (--jobs 2)', source: () => midway, extra: ['--jobs', '2'], error: /violates check constraint/ },
 ];
 
-describe('a failed restore leaves its target as it was', () => {
-  for (const path of ['create', 'empty', 'clean'] as const) {
-    for (const injection of injections) {
-      it(`${path}: ${injection.name}`, async () => {
-        const target = await prepare(path);
-        const before = await stateOf(target.name);
-        const r = await pgstore(db.url, ['restore', injection.source(), '--dir', dir, '--target-db', target.name, ...target.args, ...injection.extra], injection.env?.() ?? {});
-        expect(r.code, r.stderr).toBe(1);
-        expect(r.stderr).toMatch(injection.error);
-        expect(await stateOf(target.name)).toEqual(before);
-        expect(await scratchLeft(target.name)).toEqual([]);
-        // Nothing in the way of the next good restore.
-        const next = await pgstore(db.url, ['restore', good, '--dir', dir, '--target-db', target.name, ...target.args, '--json']);
-        expect(next.code, next.stderr).toBe(0);
-        expect(JSON.parse(next.stdout)).toMatchObject({ rowCountsMatch: true });
-        expect(await scratchLeft(target.name)).toEqual([]);
-      }, 60_000);
-    }
+// Each case has a target of its own and only reads the shared backups: they run side by side.
+describe.concurrent('a failed restore leaves its target as it was', () => {
+  for (const [path, injection] of matrix(['create', 'empty', 'clean'] as const, injections)) {
+    it(`${path}: ${injection.name}`, async () => {
+      const target = await prepare(path);
+      const before = await stateOf(target.name);
+      const r = await pgstore(db.url, ['restore', injection.source(), '--dir', dir, '--target-db', target.name, ...target.args, ...injection.extra], injection.env?.() ?? {});
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(injection.error);
+      expect(await stateOf(target.name)).toEqual(before);
+      expect(await scratchLeft(target.name)).toEqual([]);
+      // Nothing in the way of the next good restore.
+      const next = await pgstore(db.url, ['restore', good, '--dir', dir, '--target-db', target.name, ...target.args, '--json']);
+      expect(next.code, next.stderr).toBe(0);
+      expect(JSON.parse(next.stdout)).toMatchObject({ rowCountsMatch: true });
+      expect(await scratchLeft(target.name)).toEqual([]);
+    }, 60_000);
   }
 });
 

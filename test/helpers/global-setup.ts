@@ -31,6 +31,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const target: EmbeddedTarget = { kind: 'embedded', source: 'embedded', home, port, database: 'pgstore', pool: DEFAULT_POOL, serverUser: process.env.PGSTORE_SERVER_USER };
   const conn = await ensureEmbedded(target, { stopWhenProcessDies: process.pid });
   await withAdminSql(conn, async (sql) => {
+    // A throwaway server: no test survives a crash of it, so nothing waits for the disk.
+    // (fsync, full_page_writes and synchronous_commit take effect on reload.)
+    await sql.unsafe(`alter system set fsync = off`);
+    await sql.unsafe(`alter system set full_page_writes = off`);
+    await sql.unsafe(`alter system set synchronous_commit = off`);
+    await sql.unsafe(`select pg_reload_conf()`);
     await sql.unsafe(`drop database if exists ${TEMPLATE_DB}`);
     await sql.unsafe(`create database ${TEMPLATE_DB}`);
   });

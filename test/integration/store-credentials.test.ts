@@ -1,4 +1,8 @@
-/** The credentials store: scrypt PHC hashes, constant-time verify, rehash on sign-in, no hash leaks. */
+/**
+ * The credentials store: scrypt PHC hashes, constant-time verify, rehash on sign-in, no hash leaks.
+ * The first test uses the production parameters (ln=17, a few hundred ms a hash); the others use
+ * cheap ones through the store's own `params` option, which every rule here holds for alike.
+ */
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, PgstoreError, ValidationError } from '../../src/errors.js';
@@ -7,9 +11,13 @@ import { createStores, type Stores } from '../../src/store/index.js';
 import { useTestDatabase } from '../helpers/db.js';
 
 const db = useTestDatabase();
+/** Cheap scrypt parameters (N = 2^11): the rules below do not depend on the cost. */
+const CHEAP = { ln: 11, r: 8, p: 1 } as const;
 let stores: Stores;
+let credentials: ReturnType<typeof createCredentialsStore>;
 beforeAll(() => {
   stores = createStores(db.sql);
+  credentials = createCredentialsStore(db.sql, { params: CHEAP });
 });
 
 const email = (local = 'user') => `${local}.${randomBytes(4).toString('hex')}@example.com`;
@@ -28,26 +36,26 @@ describe('credentials', () => {
 
   it('replaces a password; two hashes of one password differ (salted)', async () => {
     const user = await stores.users.create({ email: email('pw2') });
-    await stores.credentials.setPassword(user.id, 'first password');
+    await credentials.setPassword(user.id, 'first password');
     const first = await storedHash(user.id);
-    await stores.credentials.setPassword(user.id, 'first password');
+    await credentials.setPassword(user.id, 'first password');
     expect(await storedHash(user.id)).not.toBe(first);
-    await stores.credentials.setPassword(user.id, 'second password');
-    expect(await stores.credentials.verifyPassword(user.id, 'first password')).toBe(false);
-    expect(await stores.credentials.verifyPassword(user.id, 'second password')).toBe(true);
+    await credentials.setPassword(user.id, 'second password');
+    expect(await credentials.verifyPassword(user.id, 'first password')).toBe(false);
+    expect(await credentials.verifyPassword(user.id, 'second password')).toBe(true);
   });
 
   it('never shows the hash: get() is a redacted view, verifyByEmail returns a plain user', async () => {
     const user = await stores.users.create({ email: email('view') });
-    await stores.credentials.setPassword(user.id, 'hunter2-hunter2');
-    const info = await stores.credentials.get(user.id);
+    await credentials.setPassword(user.id, 'hunter2-hunter2');
+    const info = await credentials.get(user.id);
     expect(info).toEqual({ userId: user.id, algorithm: 'scrypt', needsRehash: false, createdAt: expect.any(Date), updatedAt: expect.any(Date) });
     expect(JSON.stringify(info)).not.toContain('$scrypt$');
-    const signedIn = await stores.credentials.verifyByEmail(user.email.toUpperCase(), 'hunter2-hunter2');
+    const signedIn = await credentials.verifyByEmail(user.email.toUpperCase(), 'hunter2-hunter2');
     expect(signedIn).toEqual(user);
-    expect(await stores.credentials.verifyByEmail(user.email, 'wrong')).toBeNull();
-    expect(await stores.credentials.verifyByEmail(email('nobody'), 'hunter2-hunter2')).toBeNull();
-    expect(await stores.credentials.get('0190c3a0-0000-7000-8000-00000000000a')).toBeNull();
+    expect(await credentials.verifyByEmail(user.email, 'wrong')).toBeNull();
+    expect(await credentials.verifyByEmail(email('nobody'), 'hunter2-hunter2')).toBeNull();
+    expect(await credentials.get('0190c3a0-0000-7000-8000-00000000000a')).toBeNull();
   });
 
   it('rehashes transparently on a successful verify when the parameters changed', async () => {
@@ -55,53 +63,55 @@ describe('credentials', () => {
     const weak = createCredentialsStore(db.sql, { params: { ln: 10, r: 8, p: 1 } });
     await weak.setPassword(user.id, 'legacy password');
     expect(await storedHash(user.id)).toMatch(/^\$scrypt\$ln=10,r=8,p=1\$/);
-    expect((await stores.credentials.get(user.id))?.needsRehash).toBe(true);
+    expect((await credentials.get(user.id))?.needsRehash).toBe(true);
 
-    expect(await stores.credentials.verifyPassword(user.id, 'wrong password')).toBe(false);
+    expect(await credentials.verifyPassword(user.id, 'wrong password')).toBe(false);
     expect(await storedHash(user.id)).toMatch(/^\$scrypt\$ln=10,/); // a failed verify changes nothing
 
-    expect(await stores.credentials.verifyPassword(user.id, 'legacy password')).toBe(true);
-    expect(await storedHash(user.id)).toMatch(/^\$scrypt\$ln=17,r=8,p=1\$/);
-    expect((await stores.credentials.get(user.id))?.needsRehash).toBe(false);
-    expect(await stores.credentials.verifyPassword(user.id, 'legacy password')).toBe(true);
+    expect(await credentials.verifyPassword(user.id, 'legacy password')).toBe(true);
+    expect(await storedHash(user.id)).toMatch(/^\$scrypt\$ln=11,r=8,p=1\$/);
+    expect((await credentials.get(user.id))?.needsRehash).toBe(false);
+    expect(await credentials.verifyPassword(user.id, 'legacy password')).toBe(true);
   });
 
   it('spends the same work for a user without a password, a missing user, or a malformed id', async () => {
+    // N = 2^14 (tens of ms) is enough to tell a full verify from a short cut (a few ms).
+    const credentials = createCredentialsStore(db.sql, { params: { ln: 14, r: 8, p: 1 } });
     const withPw = await stores.users.create({ email: email('t1') });
     const without = await stores.users.create({ email: email('t2') });
-    await stores.credentials.setPassword(withPw.id, 'timing password');
+    await credentials.setPassword(withPw.id, 'timing password');
     const time = async (fn: () => Promise<boolean>) => {
       const start = performance.now();
       expect(await fn()).toBe(false);
       return performance.now() - start;
     };
-    const real = await time(() => stores.credentials.verifyPassword(withPw.id, 'wrong password'));
-    const none = await time(() => stores.credentials.verifyPassword(without.id, 'wrong password'));
-    const missing = await time(() => stores.credentials.verifyPassword('0190c3a0-0000-7000-8000-00000000000b', 'x'));
-    const malformed = await time(() => stores.credentials.verifyPassword('garbage', 'x'));
-    // scrypt at N=2^17 dominates (hundreds of ms); a short cut would be a few ms.
+    const real = await time(() => credentials.verifyPassword(withPw.id, 'wrong password'));
+    const none = await time(() => credentials.verifyPassword(without.id, 'wrong password'));
+    const missing = await time(() => credentials.verifyPassword('0190c3a0-0000-7000-8000-00000000000b', 'x'));
+    const malformed = await time(() => credentials.verifyPassword('garbage', 'x'));
+    // scrypt at N=2^14 dominates; a short cut would be a few ms.
     for (const t of [none, missing, malformed]) expect(t).toBeGreaterThan(real * 0.4);
   });
 
   it('removes a password; NotFoundError when there is none; NotFoundError for a missing user', async () => {
     const user = await stores.users.create({ email: email('rm') });
-    await stores.credentials.setPassword(user.id, 'to be removed');
-    await stores.credentials.removePassword(user.id);
-    expect(await stores.credentials.hasPassword(user.id)).toBe(false);
-    expect(await stores.credentials.verifyPassword(user.id, 'to be removed')).toBe(false);
-    await expect(stores.credentials.removePassword(user.id)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(stores.credentials.setPassword('0190c3a0-0000-7000-8000-00000000000c', 'pw')).rejects.toBeInstanceOf(NotFoundError);
+    await credentials.setPassword(user.id, 'to be removed');
+    await credentials.removePassword(user.id);
+    expect(await credentials.hasPassword(user.id)).toBe(false);
+    expect(await credentials.verifyPassword(user.id, 'to be removed')).toBe(false);
+    await expect(credentials.removePassword(user.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(credentials.setPassword('0190c3a0-0000-7000-8000-00000000000c', 'pw')).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('rejects an empty password and refuses to verify a hash it cannot check (never a silent false)', async () => {
     const user = await stores.users.create({ email: email('bad') });
-    await expect(stores.credentials.setPassword(user.id, '')).rejects.toBeInstanceOf(ValidationError);
+    await expect(credentials.setPassword(user.id, '')).rejects.toBeInstanceOf(ValidationError);
     await db.sql`insert into auth.user_credentials (user_id, password_hash) values (${user.id}, '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g')`;
-    const error = await stores.credentials.verifyPassword(user.id, 'pw').catch((e: unknown) => e);
+    const error = await credentials.verifyPassword(user.id, 'pw').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PgstoreError);
     expect((error as Error).message).toContain('argon2id');
     expect((error as Error).message).not.toContain('c2FsdHNhbHQ');
-    expect(await stores.credentials.get(user.id)).toMatchObject({ algorithm: 'argon2id', needsRehash: true });
+    expect(await credentials.get(user.id)).toMatchObject({ algorithm: 'argon2id', needsRehash: true });
   });
 
   it('the table refuses a value that is not a PHC string', async () => {

@@ -65,3 +65,17 @@ export async function separateConnections(url: string, n: number): Promise<{ poo
 export function together<T>(fns: Array<() => Promise<T>>): Promise<PromiseSettledResult<T>[]> {
   return Promise.allSettled(fns.map((fn) => fn()));
 }
+
+/**
+ * The cases of an `as` × `bs` matrix to run: all of them under `npm run stress`; in `npm test`
+ * max(|as|, |bs|) of them, so that every `a` and every `b` is tried at least once. Which pairs
+ * are taken rotates by day (so the whole matrix is covered over a few days of `npm test`);
+ * PGSTORE_TEST_ROTATION=N picks a rotation to reproduce a failure (the test name shows the pair).
+ */
+export function matrix<A, B>(as: readonly A[], bs: readonly B[]): Array<[A, B]> {
+  if (STRESS) return as.flatMap((a) => bs.map((b): [A, B] => [a, b]));
+  const fixed = Number(process.env.PGSTORE_TEST_ROTATION);
+  const offset = Number.isInteger(fixed) && fixed >= 0 ? fixed : Math.floor(Date.now() / 86_400_000);
+  const n = Math.max(as.length, bs.length);
+  return Array.from({ length: n }, (_, i): [A, B] => [as[i % as.length]!, bs[(i + offset) % bs.length]!]);
+}
