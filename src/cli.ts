@@ -26,13 +26,18 @@ interface GlobalFlags {
   debug?: boolean;
 }
 
-/** Builds the commander program; `app` gives commands their output and options. */
-export async function buildProgram(app: App): Promise<Command> {
-  const [{ Command, Option }, { COMMANDS }, { reportUnknownSubcommands }] = await Promise.all([
+/**
+ * Builds the commander program; `app` gives commands their output and options. With `args`
+ * naming a command, only that command is loaded (start-up time); otherwise all are.
+ */
+export async function buildProgram(app: App, args?: string[]): Promise<Command> {
+  const [{ Command, Option }, { COMMANDS, commandNamed }, { reportUnknownSubcommands }] = await Promise.all([
     import('commander'),
     import('./commands/index.js'),
     import('./commands/unknown-subcommand.js'),
   ]);
+  const named = args && commandNamed(args);
+  const registers = await Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
   const program = new Command('pgstore')
     .description('Run the PostgreSQL side of an application: server, health, and more.')
     .version(version(), '-V, --version', 'print the pgstore version')
@@ -62,7 +67,7 @@ export async function buildProgram(app: App): Promise<Command> {
     if (command.commands.length > 0) reportUnknownSubcommands(command, path);
     for (const sub of command.commands) adopt(sub, `${path} ${sub.name()}`);
   };
-  for (const register of COMMANDS) {
+  for (const register of registers) {
     const command = register(app);
     adopt(command, `pgstore ${command.name()}`);
     program.addCommand(command);
@@ -150,7 +155,7 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
   let code: number = ExitCode.ok;
   try {
     if (colorWanted(!argv.includes('--no-color'), env, streams)) await loadColors();
-    const program = await buildProgram(app);
+    const program = await buildProgram(app, argv.slice(2));
     program.hook('preAction', (_root, action) => app.setFlags(action.optsWithGlobals()));
     await program.parseAsync(argv);
     code = commandExitCode;

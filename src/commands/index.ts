@@ -1,15 +1,46 @@
 /**
- * The explicit list of pgstore's commands, in the order `pgstore --help` shows them.
+ * The explicit list of pgstore's commands, in the order `pgstore --help` shows them. Each is
+ * loaded on demand: a run that names its command loads that command's module only (see
+ * cli.ts); help and unknown names load them all.
  */
 import type { RegisterCommand } from './app.js';
-import { backupCommand } from './backup.js';
-import { healthCommand } from './health.js';
-import { migrateCommand } from './migrate.js';
-import { restoreCommand } from './restore.js';
-import { serverCommand } from './server.js';
-import { seedCommand } from './seed.js';
-import { resetCommand, setupCommand } from './setup.js';
-import { hostsCommand } from './hosts.js';
-import { snapshotCommand } from './snapshot.js';
 
-export const COMMANDS: RegisterCommand[] = [setupCommand, migrateCommand, resetCommand, seedCommand, hostsCommand, snapshotCommand, backupCommand, restoreCommand, healthCommand, serverCommand];
+export interface CommandEntry {
+  name: string;
+  load: () => Promise<RegisterCommand>;
+}
+
+export const COMMANDS: CommandEntry[] = [
+  { name: 'setup', load: async () => (await import('./setup.js')).setupCommand },
+  { name: 'migrate', load: async () => (await import('./migrate.js')).migrateCommand },
+  { name: 'reset', load: async () => (await import('./setup.js')).resetCommand },
+  { name: 'seed', load: async () => (await import('./seed.js')).seedCommand },
+  { name: 'hosts', load: async () => (await import('./hosts.js')).hostsCommand },
+  { name: 'snapshot', load: async () => (await import('./snapshot.js')).snapshotCommand },
+  { name: 'backup', load: async () => (await import('./backup.js')).backupCommand },
+  { name: 'restore', load: async () => (await import('./restore.js')).restoreCommand },
+  { name: 'health', load: async () => (await import('./health.js')).healthCommand },
+  { name: 'server', load: async () => (await import('./server.js')).serverCommand },
+];
+
+/** Global options that take a value (the word after them is not a command name). */
+const VALUE_OPTIONS = new Set(['-d', '--database-url']);
+
+/**
+ * The command `args` run, when it is one of COMMANDS and nothing else needs the full list
+ * (help, unknown names: commander suggests among all); otherwise undefined.
+ */
+export function commandNamed(args: string[]): CommandEntry | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return undefined;
+    if (arg === '-h' || arg === '--help') return undefined;
+    if (VALUE_OPTIONS.has(arg)) {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('-')) continue;
+    return COMMANDS.find((c) => c.name === arg);
+  }
+  return undefined;
+}

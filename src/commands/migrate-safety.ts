@@ -53,6 +53,7 @@ export function lintBeforeUp(out: Output, options: { lint?: boolean; strict?: bo
   if (options.lint === false || options.set === 'pgstore') return undefined;
   return async (pending) => {
     const files = pending.filter((p) => p.set.name === 'app').flatMap((p) => p.files);
+    if (files.length === 0) return; // nothing pending: the linter is not even loaded
     const { preflightLint } = await import('../core/migrate-preflight.js');
     const result = await preflightLint(files, { strict: options.strict });
     if (result?.skipped) out.warn(result.skipped);

@@ -61,6 +61,8 @@ function coreOf(app: App, out: Output, flags: CommonFlags): MigrateOptions {
  * and `down` of a project's migrations. A dump that fails is a warning (dbmate ignores it).
  */
 async function dumpAfter(app: App, out: Output, flags: CommonFlags & { dumpSchema?: boolean }): Promise<string | null> {
+  // Nothing to load when no dump can follow (autoDumpSchema would return null at once).
+  if (flags.set === 'pgstore' || flags.dumpSchema === false) return null;
   const { autoDumpSchema } = await import('../core/migrate-dump.js');
   try {
     const path = await autoDumpSchema({ ...app.coreOptions((m) => out.info(m)), migrationsDir: flags.migrationsDir, set: flags.set as MigrateOptions['set'], dumpSchema: flags.dumpSchema });

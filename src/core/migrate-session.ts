@@ -81,7 +81,9 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
     const sets: MigrationSet[] = [];
     if (wanted.includes('pgstore')) sets.push(pgstore);
     if (app) {
-      app.table = appMigrationsTable(options.env, conn.params.search_path, await currentSchema(sql));
+      // After SET ROLE the role's own schema ("$user" in search_path) may come first: ask again.
+      const schema = roleOption ? await currentSchema(sql) : facts.schema;
+      app.table = appMigrationsTable(options.env, conn.params.search_path, schema);
       if (sameTable(app.table, PGSTORE_TABLE)) {
         throw new UsageError(`the application's migrations table ${qualified(app.table)} is pgstore's own`, { hint: 'Set DBMATE_MIGRATIONS_TABLE to another name.' });
       }
@@ -99,13 +101,19 @@ export const sameTable = (a: MigrationTable, b: MigrationTable) => a.schema === 
 /** The app's folder as the user would name it, for messages. */
 export const appDirLabel = (options: MigrateOptions) => appMigrationsDir(options.migrationsDir, options.env).dir;
 
+/** Rows the caller has read already (under the lock): the set's table's, and pgstore's rows in the legacy table. */
+export interface KnownRows {
+  rows?: AppliedMigration[];
+  legacy?: AppliedMigration[];
+}
+
 /**
  * The set's applied migrations, oldest first. pgstore's include its rows still in the legacy
  * table (a database migrated before sets); the app's exclude them.
  */
-export async function appliedIn(sql: Db, set: MigrationSet, pgstoreFiles: MigrationFile[]): Promise<AppliedMigration[]> {
-  const rows = await appliedMigrations(sql, set.table);
-  const legacy = set.name === 'pgstore' || sameTable(set.table, LEGACY_TABLE) ? await legacyPgstoreRows(sql, pgstoreFiles) : [];
+export async function appliedIn(sql: Db, set: MigrationSet, pgstoreFiles: MigrationFile[], known: KnownRows = {}): Promise<AppliedMigration[]> {
+  const rows = known.rows ?? (await appliedMigrations(sql, set.table));
+  const legacy = known.legacy ?? (set.name === 'pgstore' || sameTable(set.table, LEGACY_TABLE) ? await legacyPgstoreRows(sql, pgstoreFiles) : []);
   if (set.name === 'app') {
     const theirs = new Set(legacy.map((r) => r.version));
     return rows.filter((r) => !theirs.has(r.version));

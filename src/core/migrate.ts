@@ -7,7 +7,7 @@
 import { describeTarget } from '../db/config.js';
 import { UsageError } from '../errors.js';
 import { getEnvironment } from '../store/environment.js';
-import { type AppliedMigration, ensureMigrationLog, legacyPgstoreRows, moveLegacyPgstoreRows } from '../store/migration-log.js';
+import { type AppliedMigration, ensureAndReadMigrationLog, legacyPgstoreRows, moveLegacyPgstoreRows } from '../store/migration-log.js';
 import { type ApplyReport, dropLeftovers, runSet } from './migrate-apply.js';
 import { appliedIn, locked, type MigrateOptions, type MigrationSession, openMigrationSession } from './migrate-session.js';
 import { findDrift, type MigrationFile } from './migration-files.js';
@@ -55,8 +55,8 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
       // Every set is checked before any is applied.
       const plans = [];
       for (const set of present) {
-        await ensureMigrationLog(session.sql, set.table);
-        const before = await appliedIn(session.sql, set, session.pgstoreFiles);
+        // upgradeLegacy moved pgstore's rows out of the legacy table: none are left there.
+        const before = await appliedIn(session.sql, set, session.pgstoreFiles, { rows: await ensureAndReadMigrationLog(session.sql, set.table), legacy: [] });
         const done = new Set(before.map((m) => m.version));
         const pending = set.files.filter((f) => !done.has(f.version));
         if (session.strict) checkStrict(set, before, pending);

@@ -46,34 +46,48 @@ export interface Statement {
   text: string;
 }
 
-/** Top-level statements (without their semicolons) and their first lines. */
+/** Where a plain run of SQL text may end: a comment, a quote, a dollar quote or a semicolon. */
+const SPECIAL = /[-/'"$;]/g;
+
+/**
+ * Top-level statements (without their semicolons) and their first lines. Linear in the text:
+ * plain runs are taken whole (a lint of many pending files spends its time in squawk, not here).
+ */
 export function statementsOf(sql: string): Statement[] {
   const out: Statement[] = [];
   let current = '';
+  let blank = true; // whether `current` is only whitespace so far
   let startLine = 0;
   let line = 1;
   let i = 0;
   const take = (to: number) => {
     const piece = sql.slice(i, to);
-    if (current.trim() === '' && piece.trim() !== '') startLine = line + countLines(piece.slice(0, piece.length - piece.trimStart().length));
+    if (blank && /\S/.test(piece)) {
+      startLine = line + countLines(piece.slice(0, piece.length - piece.trimStart().length));
+      blank = false;
+    }
     current += piece;
     line += countLines(piece);
     i = to;
+  };
+  const end = () => {
+    if (!blank) out.push({ line: startLine, text: current.trim() });
+    current = '';
+    blank = true;
   };
   while (i < sql.length) {
     const c = sql[i]!;
     if (c === '-' && sql[i + 1] === '-') {
       const eol = sql.indexOf('\n', i);
-      const end = eol < 0 ? sql.length : eol;
-      current += current.trim() === '' ? '' : ' ';
-      i = end;
+      if (!blank) current += ' ';
+      i = eol < 0 ? sql.length : eol;
       continue;
     }
     if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      const to = end < 0 ? sql.length : end + 2;
+      const close = sql.indexOf('*/', i + 2);
+      const to = close < 0 ? sql.length : close + 2;
       line += countLines(sql.slice(i, to));
-      current += current.trim() === '' ? '' : ' ';
+      if (!blank) current += ' ';
       i = to;
       continue;
     }
@@ -91,25 +105,27 @@ export function statementsOf(sql: string): Statement[] {
     if (c === '$') {
       const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i, i + 64))?.[0];
       if (tag) {
-        const end = sql.indexOf(tag, i + tag.length);
-        take(end < 0 ? sql.length : end + tag.length);
+        const close = sql.indexOf(tag, i + tag.length);
+        take(close < 0 ? sql.length : close + tag.length);
         continue;
       }
     }
     if (c === ';') {
-      if (current.trim()) out.push({ line: startLine, text: current.trim() });
-      current = '';
+      end();
       i++;
       continue;
     }
-    take(i + 1);
+    // A plain run: up to the next character that may start something else.
+    SPECIAL.lastIndex = i + 1;
+    const next = SPECIAL.exec(sql);
+    take(next ? next.index : sql.length);
   }
-  if (current.trim()) out.push({ line: startLine, text: current.trim() });
+  end();
   return out;
 }
 
 function countLines(text: string): number {
   let n = 0;
-  for (const ch of text) if (ch === '\n') n++;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) n++;
   return n;
 }

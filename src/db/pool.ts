@@ -5,7 +5,7 @@
 import type { Options, PostgresType, Sql } from 'postgres';
 import { ConnectionError } from '../errors.js';
 import type { ConnectionTarget, ServerConnection } from './config.js';
-import { ensureEmbedded, type EnsureOptions } from './embedded.js';
+import type { EnsureOptions } from './embedded.js';
 import { redact } from './redact.js';
 import { CLOSED_IN_STARTUP, guardedSocketFactory, NOT_POSTGRES } from './startup-guard.js';
 
@@ -79,7 +79,10 @@ export async function openPool(conn: ServerConnection, options: PoolOptions = {}
 
 /** Resolves the embedded target to a running server; a server connection is returned as is. */
 export async function serverFor(target: ConnectionTarget, options: EnsureOptions = {}): Promise<ServerConnection> {
-  return target.kind === 'embedded' ? ensureEmbedded(target, options) : target;
+  if (target.kind !== 'embedded') return target;
+  // Loaded only for the embedded server: a command on a server URL does not pay for it.
+  const { ensureEmbedded } = await import('./embedded.js');
+  return ensureEmbedded(target, options);
 }
 
 /**

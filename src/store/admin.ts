@@ -178,15 +178,17 @@ export interface SessionFacts {
   ssl: boolean;
   /** Whether the session user may set superuser-only settings (lc_messages) at connection. */
   superuser: boolean;
+  /** current_schema(): where an unqualified `create table` lands (for the current role). */
+  schema: string | null;
 }
 
-/** Owner, membership and encryption of the current session, in one round trip. */
+/** Owner, membership, encryption and current schema of the session, in one round trip. */
 export async function sessionFacts(sql: Db): Promise<SessionFacts> {
-  const [row] = await sql<{ owner: string; member: boolean; ssl: boolean; superuser: boolean }[]>`
-    select pg_get_userbyid(d.datdba) as owner,
+  const [row] = await sql<{ owner: string; member: boolean; ssl: boolean; superuser: boolean; schema: string | null }[]>`
+    select pg_get_userbyid(d.datdba) as owner, current_schema() as schema,
            (select rolsuper from pg_roles where rolname = session_user) as superuser,
            pg_has_role(current_user, d.datdba, 'MEMBER') as member,
            coalesce((select ssl from pg_stat_ssl where pid = pg_backend_pid()), false) as ssl
       from pg_database d where d.datname = current_database()`;
-  return { owner: row!.owner, canBecomeOwner: row!.member, ssl: row!.ssl, superuser: !!row!.superuser };
+  return { owner: row!.owner, canBecomeOwner: row!.member, ssl: row!.ssl, superuser: !!row!.superuser, schema: row!.schema };
 }

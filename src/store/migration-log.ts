@@ -33,17 +33,28 @@ export const qualified = (t: MigrationTable) => `${quote(t.schema)}.${quote(t.na
 /** `schema.name` as dbmate's --migrations-table takes it (it quotes each part itself). */
 export const dbmateName = (t: MigrationTable) => `${t.schema}.${t.name}`;
 
-/** Creates the table (as dbmate would, schema included) and pgstore's extra columns, if missing. */
-export async function ensureMigrationLog(sql: Db, table: MigrationTable): Promise<void> {
-  const name = qualified(table);
-  await sql.unsafe(`
+const ensureSql = (table: MigrationTable) => `
     create schema if not exists ${quote(table.schema)};
-    create table if not exists ${name} (version varchar(255) primary key);
-    alter table ${name}
+    create table if not exists ${qualified(table)} (version varchar(255) primary key);
+    alter table ${qualified(table)}
       add column if not exists applied_at timestamptz default now(),
       add column if not exists sha256 text,
-      add column if not exists filename text;
-  `);
+      add column if not exists filename text;`;
+
+type LogRow = { version: string; applied_at: Date | null; sha256: string | null; filename: string | null };
+const selectLog = (table: MigrationTable) => `select version, applied_at, sha256, filename from ${qualified(table)} order by version`;
+const toApplied = (r: LogRow): AppliedMigration => ({ version: r.version, appliedAt: r.applied_at, sha256: r.sha256, filename: r.filename });
+
+/** Creates the table (as dbmate would, schema included) and pgstore's extra columns, if missing. */
+export async function ensureMigrationLog(sql: Db, table: MigrationTable): Promise<void> {
+  await sql.unsafe(ensureSql(table));
+}
+
+/** ensureMigrationLog, then the applied migrations (oldest first), in one round trip. */
+export async function ensureAndReadMigrationLog(sql: Db, table: MigrationTable): Promise<AppliedMigration[]> {
+  // One simple query of several statements: postgres.js returns one result per statement.
+  const results = await sql.unsafe<LogRow[][]>(`${ensureSql(table)}\n    ${selectLog(table)}`);
+  return (results.at(-1) ?? []).map(toApplied);
 }
 
 /** The schema a session's unqualified `create table` lands in (dbmate's fallback). */
@@ -64,10 +75,8 @@ export async function appliedMigrations(sql: Db, table: MigrationTable): Promise
     const rows = await sql.unsafe<{ version: string }[]>(`select version from ${name} order by version`);
     return rows.map((r) => ({ version: r.version, appliedAt: null, sha256: null, filename: null }));
   }
-  const rows = await sql.unsafe<{ version: string; applied_at: Date | null; sha256: string | null; filename: string | null }[]>(
-    `select version, applied_at, sha256, filename from ${name} order by version`,
-  );
-  return rows.map((r) => ({ version: r.version, appliedAt: r.applied_at, sha256: r.sha256, filename: r.filename }));
+  const rows = await sql.unsafe<LogRow[]>(selectLog(table));
+  return rows.map(toApplied);
 }
 
 export interface KnownFile {
