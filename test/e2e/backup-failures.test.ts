@@ -54,6 +54,21 @@ function allCommandLines(): Array<{ pid: string; cmdline: string }> {
   return out;
 }
 
+/** Whether process `pid` is `ancestor` or started by it (through any number of parents). */
+function descendsFrom(pid: string, ancestor: number): boolean {
+  for (let current = Number(pid), hops = 0; current > 1 && hops < 64; hops++) {
+    if (current === ancestor) return true;
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${current}/stat`, 'utf8');
+      current = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
 describe('pgstore backup when things go wrong', () => {
   it('a pg_dump killed mid-backup: exit non-zero, nothing listed or left, the next backup succeeds', async () => {
     const dir = join(base, 'killed');
@@ -129,17 +144,21 @@ describe('pgstore backup when things go wrong', () => {
     try {
       const env = cleanEnv({ DATABASE_URL: db.url });
       const run = startCli(['backup', '--dir', dir], env);
-      const dumps = () => allCommandLines().filter((p) => p.cmdline.includes('pg_dump') && p.cmdline.includes('--snapshot='));
+      // This pgstore's pg_dump only: other test files run backups of their own meanwhile.
+      const dumps = () => allCommandLines().filter((p) => p.cmdline.includes('pg_dump') && p.cmdline.includes('--snapshot=') && descendsFrom(p.pid, run.pid));
       const deadline = Date.now() + 20_000;
       while (dumps().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(dumps()).toHaveLength(1);
+      const mine = dumps();
+      expect(mine).toHaveLength(1);
       process.kill(run.pid, 'SIGTERM');
       const result = await run.done;
       expect(result.code).toBe(143);
       expect(result.stderr).toContain('Stopped by SIGTERM.');
+      // By pid: once pgstore is gone, a pg_dump left behind would have another parent.
+      const alive = () => mine.filter((p) => existsSync(`/proc/${p.pid}`) && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('pg_dump'));
       const gone = Date.now() + 5_000;
-      while (dumps().length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
-      expect(dumps()).toEqual([]);
+      while (alive().length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
+      expect(alive()).toEqual([]);
     } finally {
       await blocker`rollback`;
       blocker.release();
