@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describeTarget } from '../db/config.js';
 import { PgstoreError } from '../errors.js';
-import { dropIndexConcurrently, invalidIndexes } from '../store/invalid-indexes.js';
+import { dropIndexConcurrently, invalidIndexes, withLockTimeout } from '../store/invalid-indexes.js';
 import { dbmateName, recordChecksums } from '../store/migration-log.js';
 import { type DbmateRun, runDbmate } from '../tools/dbmate.js';
 import { type MigrationFile, sectionBody } from './migration-files.js';
@@ -118,8 +118,7 @@ async function dropInvalid(session: MigrationSession, file: MigrationFile, optio
   const left: string[] = [];
   if (invalid.length === 0) return { dropped, left };
   // The drop waits for the same blockers: bounded by the same lock_timeout.
-  await session.sql.unsafe(`set lock_timeout = ${Math.round(options.pgLockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS)}`);
-  try {
+  await withLockTimeout(session.sql, options.pgLockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, async () => {
     for (const name of invalid) {
       try {
         await dropIndexConcurrently(session.sql, name);
@@ -130,9 +129,7 @@ async function dropInvalid(session: MigrationSession, file: MigrationFile, optio
         left.push(name);
       }
     }
-  } finally {
-    await session.sql.unsafe('reset lock_timeout').catch(() => undefined);
-  }
+  });
   return { dropped, left };
 }
 

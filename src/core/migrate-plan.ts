@@ -7,8 +7,8 @@
  * live database is only read (its pending list).
  */
 import { readFileSync } from 'node:fs';
-import { connectPool, type Db } from '../db/pool.js';
-import { type HeldLock, heldRelationLocks } from '../store/scratch-db.js';
+import { connectPool } from '../db/pool.js';
+import { applyUpSection, type HeldLock } from '../store/scratch-db.js';
 import { type MigrateOptions } from './migrate.js';
 import { appliedIn, openMigrationSession } from './migrate-session.js';
 import { statementLocks, type StatementLock } from './migrate-locks.js';
@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs';
 import { targetOf } from './options.js';
 import { restore } from './restore.js';
 import { withScratchDatabase } from './scratch-db.js';
-import { statementsOf, type UpSection, upSection } from './sql-statements.js';
+import { statementsOf, upSection } from './sql-statements.js';
 
 export interface PlannedMigration {
   /** pgstore's own set or the application's. */
@@ -139,7 +139,7 @@ async function rehearse(options: PlanOptions, pendingOnLive: Set<string>): Promi
         const t0 = performance.now();
         const up = upSection(readFileSync(file.path, 'utf8'));
         try {
-          entry.locksHeld = await applyUp(session.sql, up);
+          entry.locksHeld = await applyUpSection(session.sql, up);
           entry.status = 'applied';
         } catch (error) {
           entry.status = 'failed';
@@ -154,36 +154,6 @@ async function rehearse(options: PlanOptions, pendingOnLive: Set<string>): Promi
     }
   });
   return { ...result!, scratchDropped: true, durationMs: Math.round(performance.now() - started) };
-}
-
-/**
- * Applies a file's up section as dbmate would: in one transaction (reading the locks it holds
- * before the commit), or as one query without a transaction for transaction:false.
- */
-async function applyUp(sql: Db, up: UpSection): Promise<HeldLock[] | null> {
-  if (!up.transactional) {
-    // One query, as dbmate sends it (several statements then run as one implicit transaction).
-    await sql.unsafe(up.sql);
-    return null;
-  }
-  // BEGIN/COMMIT by hand rather than sql.begin(): after a failure, sql.begin() sends ROLLBACK
-  // even on a connection the server closed (the scratch database dropped on SIGTERM), and
-  // postgres.js then crashes the process from a timer (porsager/postgres#1208).
-  await sql.unsafe('begin');
-  try {
-    await sql.unsafe(up.sql);
-    const locks = await heldRelationLocks(sql);
-    await sql.unsafe('commit');
-    return locks;
-  } catch (error) {
-    if (!connectionGone(error)) await sql.unsafe('rollback').catch(() => undefined);
-    throw error;
-  }
-}
-
-function connectionGone(error: unknown): boolean {
-  const code = (error as { code?: string }).code ?? '';
-  return /^57P0[123]$/.test(code) || code.startsWith('CONNECTION_');
 }
 
 /** The server's message, with the file line it points at when it gives a position (`sql`: the up section). */

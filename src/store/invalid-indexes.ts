@@ -23,3 +23,13 @@ export async function dropIndexConcurrently(sql: Db, name: string): Promise<void
       from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = to_regclass(${name})`;
   if (row?.ident) await sql.unsafe(`drop index concurrently if exists ${row.ident}`);
 }
+
+/** Runs `fn` with this session's lock_timeout set to `ms`, then back to its default. */
+export async function withLockTimeout<T>(sql: Db, ms: number, fn: () => Promise<T>): Promise<T> {
+  await sql.unsafe(`set lock_timeout = ${Math.round(ms)}`);
+  try {
+    return await fn();
+  } finally {
+    await sql.unsafe('reset lock_timeout').catch(() => undefined);
+  }
+}

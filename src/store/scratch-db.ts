@@ -56,3 +56,33 @@ export async function heldRelationLocks(tx: Db): Promise<HeldLock[]> {
 function lockModeName(mode: string): string {
   return mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
 }
+
+/**
+ * Applies a file's up section as dbmate would: in one transaction (reading the locks it holds
+ * before the commit), or as one query without a transaction for transaction:false.
+ */
+export async function applyUpSection(sql: Db, up: { sql: string; transactional: boolean }): Promise<HeldLock[] | null> {
+  if (!up.transactional) {
+    // One query, as dbmate sends it (several statements then run as one implicit transaction).
+    await sql.unsafe(up.sql);
+    return null;
+  }
+  // BEGIN/COMMIT by hand rather than sql.begin(): after a failure, sql.begin() sends ROLLBACK
+  // even on a connection the server closed (the scratch database dropped on SIGTERM), and
+  // postgres.js then crashes the process from a timer (porsager/postgres#1208).
+  await sql.unsafe('begin');
+  try {
+    await sql.unsafe(up.sql);
+    const locks = await heldRelationLocks(sql);
+    await sql.unsafe('commit');
+    return locks;
+  } catch (error) {
+    if (!connectionGone(error)) await sql.unsafe('rollback').catch(() => undefined);
+    throw error;
+  }
+}
+
+function connectionGone(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  return /^57P0[123]$/.test(code) || code.startsWith('CONNECTION_');
+}
