@@ -15,7 +15,7 @@
 -- 3. The trigger function runs as the owner of the hosts tables (SECURITY DEFINER, fixed
 --    search_path), and no one else may execute it or the functions that write the
 --    projection: the application role appends events and reads; its grants are in
---    src/store/admin.ts (grantHostsAccess), applied by `pgstore setup`.
+--    src/store/hosts-grants.ts (grantHostsAccess, called from admin.ts), applied by `pgstore setup`.
 
 create or replace function hosts.host_events_apply() returns trigger
 language plpgsql
@@ -264,14 +264,17 @@ declare
   grantee name;
 begin
   for grantee in
-    select distinct pg_get_userbyid(a.grantee)
+    select distinct coalesce(nullif(pg_get_userbyid(a.grantee), 'unknown (OID=0)'), '-')
     from pg_class c, aclexplode(c.relacl) a
     where c.oid in ('hosts.streams'::regclass, 'hosts.hosts'::regclass, 'hosts.host_events'::regclass)
-      and a.grantee <> table_owner and a.grantee <> 0
-      and a.privilege_type in ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+      and a.grantee <> table_owner
+      and a.privilege_type <> 'SELECT'
   loop
-    execute format('revoke insert, update, delete, truncate on hosts.streams, hosts.hosts from %I', grantee);
-    execute format('revoke update, delete, truncate on hosts.host_events from %I', grantee);
+    -- TRIGGER too: a trigger on these tables would run its code as their owner.
+    execute format('revoke insert, update, delete, truncate, references, trigger on hosts.streams, hosts.hosts from %s',
+                   case when grantee = '-' then 'public' else quote_ident(grantee) end);
+    execute format('revoke update, delete, truncate, references, trigger on hosts.host_events from %s',
+                   case when grantee = '-' then 'public' else quote_ident(grantee) end);
   end loop;
   for grantee in
     select distinct pg_get_userbyid(a.grantee)

@@ -24,7 +24,7 @@
 --     folding: fullwidth letters (U+FF5A) stay distinct from ASCII ones.
 -- This file is ASCII only (so that a database of another encoding can read it); the characters
 -- are written as escapes.
--- The tables below come from Python 14.0.0's str.casefold() (Unicode 14.0.0): 1426 one-character
+-- The tables below come from str.casefold() of Python 3.11, which ships Unicode 14.0.0: 1426 one-character
 -- foldings applied with translate(), 104 one-to-many foldings with replace(). They are frozen
 -- here: a later Unicode version changes nothing until a migration says so (changing the
 -- function would require rebuilding the indexes that use it).
@@ -42,13 +42,17 @@ begin
     execute $fallback$
       create function pgstore.casefold(input text) returns text
         language sql immutable strict parallel safe
-        as 'select lower(input collate "C")'
+        set search_path = pg_catalog, pg_temp
+        as 'select pg_catalog.lower(input collate pg_catalog."C")'
     $fallback$;
     return;
   end if;
   execute $create$
 create function pgstore.casefold(input text) returns text
   language plpgsql immutable strict parallel safe
+  -- Index expressions run with the writer's search_path: a role that may create objects in a
+  -- schema ahead of pg_catalog could otherwise shadow lower() or = and get past the unique index.
+  set search_path = pg_catalog, pg_temp
 as $body$
 declare
   folded text;

@@ -27,6 +27,8 @@ export async function grantHostsAccess(sql: Db, options: { app: string; owner: s
     await tx`alter default privileges for role ${owner} in schema hosts revoke all on tables from ${app}`;
     await tx`alter default privileges for role ${owner} in schema hosts revoke all on sequences from ${app}`;
     await tx`alter default privileges for role ${owner} in schema hosts revoke all on functions from ${app}`;
+    // Functions are executable by PUBLIC by default: a later function in hosts is not.
+    await tx`alter default privileges for role ${owner} in schema hosts revoke execute on functions from public`;
 
     await tx`grant select on hosts.host_events, hosts.streams, hosts.hosts to ${app}`;
     await tx`grant insert (${sql(EVENT_COLUMNS)}) on hosts.host_events to ${app}`;

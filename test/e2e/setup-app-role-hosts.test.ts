@@ -149,7 +149,9 @@ describe('the application role in the hosts schema', () => {
         grant execute on all functions in schema hosts to ${role};
         alter default privileges for role ${owner} in schema hosts grant select, insert, update, delete on tables to ${role};
         alter default privileges for role ${owner} in schema hosts grant usage, select on sequences to ${role};
-        alter default privileges for role ${owner} in schema hosts grant execute on functions to ${role}`);
+        alter default privileges for role ${owner} in schema hosts grant execute on functions to ${role};
+        grant trigger, references on hosts.hosts, hosts.streams to ${role};
+        grant trigger on hosts.hosts to public`);
       expect(await can(sql, role, 'hosts.streams', 'insert')).toBe(true);
 
       // A migration alone already takes back the direct writes (no setup run needed).
@@ -159,6 +161,11 @@ describe('the application role in the hosts schema', () => {
         for (const privilege of ['insert', 'update', 'delete', 'truncate']) expect(await can(sql, role, table, privilege), `${privilege} on ${table} after migrate`).toBe(false);
       }
       for (const privilege of ['update', 'delete']) expect(await can(sql, role, 'hosts.host_events', privilege), `${privilege} on the log after migrate`).toBe(false);
+      // A trigger on these tables would run its code as their owner: TRIGGER goes too, PUBLIC's included.
+      for (const table of ['hosts.streams', 'hosts.hosts']) expect(await can(sql, role, table, 'trigger'), `trigger on ${table} after migrate`).toBe(false);
+      // The case-folding function of the unique keys does not take the writer's search_path.
+      const [folding] = await sql<{ config: string[] | null }[]>`select proconfig as config from pg_proc where oid = 'pgstore.casefold(text)'::regprocedure`;
+      expect(folding!.config).toEqual(['search_path=pg_catalog, pg_temp']);
       const [rebuild] = await sql<{ ok: boolean }[]>`select has_function_privilege(${role}, 'hosts.rebuild_projection()', 'execute') as ok`;
       expect(rebuild!.ok).toBe(false);
 
