@@ -130,8 +130,10 @@ describe('migration sets in CI', () => {
   });
 
   it('new and up use the same folder by default: DBMATE_MIGRATIONS_DIR, else ./db/migrations', async () => {
-    const db = await freshDb();
     for (const [env, sub] of [[{}, 'db/migrations'], [{ DBMATE_MIGRATIONS_DIR: 'database/changes' }, 'database/changes']] as const) {
+      // A database each: `migrate new` names files by the second, so both files of one second
+      // would share a version, and the second would count as applied already.
+      const db = await freshDb();
       const root = mkdtempSync(join(tmpdir(), 'pgstore-ci-new-'));
       dirs.push(root);
       const runEnv = { DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1', ...env };
