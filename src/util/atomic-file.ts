@@ -33,7 +33,7 @@ export function createNewFile(path: string, mode: number, exactMode = false): nu
 /** Writes `text` to `path` through a temporary file, fsynced, then renamed into place. */
 export function writeFileAtomic(path: string, text: string, mode = 0o644, options: AtomicWriteOptions = {}): void {
   // A fresh, unpredictable name opened exclusively: never follows a planted symlink.
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const temp = temporaryNameFor(path);
   const fd = createNewFile(temp, mode, options.exactMode);
   try {
     writeSync(fd, text);
@@ -44,14 +44,7 @@ export function writeFileAtomic(path: string, text: string, mode = 0o644, option
     throw error;
   }
   closeSync(fd);
-  try {
-    // rename replaces whatever is at `path` (a symlink included) without following it.
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  fsyncDir(dirname(path));
+  renameIntoPlace(temp, path);
 }
 
 /**
@@ -59,7 +52,7 @@ export function writeFileAtomic(path: string, text: string, mode = 0o644, option
  * event loop runs between them). Returns the bytes written.
  */
 export async function writeFileAtomicPages(path: string, pages: Iterable<string>, mode = 0o644): Promise<number> {
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const temp = temporaryNameFor(path);
   const file = await open(temp, 'wx', mode);
   let bytes = 0;
   try {
@@ -71,14 +64,25 @@ export async function writeFileAtomicPages(path: string, pages: Iterable<string>
     throw error;
   }
   await file.close();
+  renameIntoPlace(temp, path);
+  return bytes;
+}
+
+/** A fresh, unpredictable name beside `path`, for a file opened exclusively. */
+function temporaryNameFor(path: string): string {
+  return `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/** Renames the finished `temp` onto `path` durably; on failure `temp` is removed. */
+function renameIntoPlace(temp: string, path: string): void {
   try {
+    // rename replaces whatever is at `path` (a symlink included) without following it.
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
   }
   fsyncDir(dirname(path));
-  return bytes;
 }
 
 /** Makes a rename in `dir` durable (where the platform allows fsync on a folder). */
