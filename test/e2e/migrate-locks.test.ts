@@ -8,20 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { emptyDatabases, type TestDatabase } from '../helpers/db.js';
 
-type Db = TestDatabase & { drop(): Promise<void> };
 const dirs: string[] = [];
-const databases: Db[] = [];
+const emptyDatabase = emptyDatabases();
 
 afterAll(async () => {
-  for (const db of databases) await db.drop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function setupDb(): Promise<Db> {
-  const db = await createTestDatabase('template0');
-  databases.push(db);
+async function setupDb() {
+  const db = await emptyDatabase();
   await db.sql`create table t (x int)`;
   await db.sql`insert into t values (1)`;
   return db;

@@ -9,23 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { emptyDatabases } from '../helpers/db.js';
 import { MIGRATION_COUNT } from '../helpers/migrations.js';
 
-type Db = TestDatabase & { drop(): Promise<void> };
 const dirs: string[] = [];
-const databases: Db[] = [];
+const emptyDatabase = emptyDatabases();
 
 afterAll(async () => {
-  for (const db of databases) await db.drop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-async function freshDb(): Promise<Db> {
-  const db = await createTestDatabase('template0');
-  databases.push(db);
-  return db;
-}
 
 const up = (sql: string, down: string) => `-- migrate:up\n${sql}\n\n-- migrate:down\n${down}\n`;
 const TWO = {
@@ -47,7 +39,7 @@ const migrationsCheck = (stdout: string) => JSON.parse(stdout).checks.find((c: {
 
 describe('migration sets in CI', () => {
   it("an app's migrations applied with --migrations-dir live next to pgstore's with no warnings, and every command names their set", async () => {
-    const db = await freshDb();
+    const db = await emptyDatabase();
     const root = project(TWO, 'sql');
     const env = { DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' };
     expect((await pgstore(root, env, 'migrate')).code).toBe(0); // pgstore's set (no ./db/migrations here)
@@ -80,7 +72,7 @@ describe('migration sets in CI', () => {
   });
 
   it("writes dbmate's schema file after up and down (DBMATE_SCHEMA_FILE, default ./db/schema.sql) unless DBMATE_NO_DUMP_SCHEMA or --no-dump-schema", async () => {
-    const db = await freshDb();
+    const db = await emptyDatabase();
     const root = project(TWO, 'db/migrations');
     const env = { DATABASE_URL: db.url };
     const first = await pgstore(root, env, 'migrate', 'up', '--json');
@@ -107,7 +99,7 @@ describe('migration sets in CI', () => {
   });
 
   it("plan lists pending files of both sets, pgstore's first, each labelled with its set (JSON and text)", async () => {
-    const db = await freshDb();
+    const db = await emptyDatabase();
     const root = project({ '20240101000000_items.sql': TWO['20240101000000_items.sql'] }, 'db/migrations');
     const env = { DATABASE_URL: db.url };
     const plan = await pgstore(root, env, 'migrate', 'plan', '--json');
@@ -121,7 +113,7 @@ describe('migration sets in CI', () => {
   });
 
   it("dbmate's sessions get lc_messages=C when the user may set it, so that a lock timeout is recognised by its English message", async () => {
-    const db = await freshDb();
+    const db = await emptyDatabase();
     await db.sql.unsafe(`alter database "${db.name}" set lc_messages = 'POSIX'`);
     const root = project({ '0001_lc.sql': up("create table lc as select current_setting('lc_messages') as v;", 'drop table lc;') }, 'db/migrations');
     const run = await pgstore(root, { DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }, 'migrate', 'up', '--set', 'app');
@@ -133,7 +125,7 @@ describe('migration sets in CI', () => {
     for (const [env, sub] of [[{}, 'db/migrations'], [{ DBMATE_MIGRATIONS_DIR: 'database/changes' }, 'database/changes']] as const) {
       // A database each: `migrate new` names files by the second, so both files of one second
       // would share a version, and the second would count as applied already.
-      const db = await freshDb();
+      const db = await emptyDatabase();
       const root = mkdtempSync(join(tmpdir(), 'pgstore-ci-new-'));
       dirs.push(root);
       const runEnv = { DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1', ...env };

@@ -11,24 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dbmateBinary } from '../../src/tools/dbmate.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { emptyDatabases } from '../helpers/db.js';
 import { MIGRATION_COUNT } from '../helpers/migrations.js';
 
-type Db = TestDatabase & { drop(): Promise<void> };
 const dirs: string[] = [];
-const databases: Db[] = [];
+const emptyDatabase = emptyDatabases();
 const PGSTORE_MIGRATIONS = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
 afterAll(async () => {
-  for (const db of databases) await db.drop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-async function freshDb(): Promise<Db> {
-  const db = await createTestDatabase('template0');
-  databases.push(db);
-  return db;
-}
 
 /** A project folder with db/migrations holding `files`. */
 function project(files: Record<string, string>, sub = 'db/migrations'): string {
@@ -58,7 +50,7 @@ function withSearchPath(url: string, path: string): string {
 
 describe('migration sets', () => {
   it('adopts a dbmate project whose history is in its own schema, with no flags, and stays interchangeable with dbmate', async () => {
-    const db = await freshDb();
+    const db = await emptyDatabase();
     const url = withSearchPath(db.url, 'dbmate,app');
     await db.sql`create schema app`;
     const root = project({
@@ -106,7 +98,7 @@ describe('migration sets', () => {
   });
 
   it('reads DBMATE_MIGRATIONS_DIR and a schema-qualified DBMATE_MIGRATIONS_TABLE, like dbmate', async () => {
-    const db = await freshDb();
+    const db = await emptyDatabase();
     const root = project({ '20240101000000_a.sql': up('create table a (x int);', 'drop table a;') }, 'sql/migs');
     const env = { DATABASE_URL: db.url, DBMATE_MIGRATIONS_DIR: 'sql/migs', DBMATE_MIGRATIONS_TABLE: 'history.migrations' };
     const run = await pgstore(root, env, 'migrate', '--set', 'app');
@@ -117,7 +109,7 @@ describe('migration sets', () => {
   });
 
   it('a failed down says the migration is still applied', async () => {
-    const db = await freshDb();
+    const db = await emptyDatabase();
     const root = project({ '0001_a.sql': up('create table a (x int);', 'drop table a;\nselect 1/0;') });
     const env = { DATABASE_URL: db.url };
     expect((await pgstore(root, env, 'migrate', '--set', 'app')).code).toBe(0);
@@ -131,7 +123,7 @@ describe('migration sets', () => {
   });
 
   it("upgrades a database migrated before sets: pgstore's rows move to their own table, the app's stay, nothing is lost or re-applied", async () => {
-    const db = await freshDb();
+    const db = await emptyDatabase();
     // The layout the previous pgstore left: its own versions and the app's in public.schema_migrations,
     // extended with applied_at, sha256 and filename (built with the real dbmate, as that code did).
     const root = project({ '20250101000000_app.sql': up('create table app_things (x int);', 'drop table app_things;') });

@@ -70,3 +70,19 @@ export function useTestDatabase(): TestDatabase {
   });
   return holder;
 }
+
+/**
+ * Empty databases (copied from template0, without pgstore's schema) made on demand by the
+ * file's tests; all are dropped after the file.
+ */
+export function emptyDatabases(): () => Promise<TestDatabase & { drop(): Promise<void> }> {
+  const made: Array<TestDatabase & { drop(): Promise<void> }> = [];
+  afterAll(async () => {
+    for (const db of made) await db.drop();
+  });
+  return async () => {
+    const db = await createTestDatabase('template0');
+    made.push(db);
+    return db;
+  };
+}
