@@ -39,7 +39,7 @@ main(async () => {
     };
 
     // The same rows psql will load, written by the generator pgstore uses (not timed).
-    const { syntheticHosts } = await import('../../dist/core/synthetic.js');
+    const { syntheticHosts } = await import('../../dist/core/seed/synthetic-data.js');
     const { copyLine } = await import('../../dist/store/copy.js');
     const file = join(work, 'events.copy');
     let text = '';

@@ -55,10 +55,10 @@ main(async () => {
       for (let i = 0; i < 100; i++) secrets.push((await db.appKeys.create({ tenantId: 'bench', appId: 'api', name: `k${i}` })).secret);
 
       // The raw side runs the stores' SQL (their column lists imported; verify's statement copied
-      // as written in src/store/app-keys.ts), so the ratio is the cost of the store itself:
+      // as written in src/store/tenancy/app-keys.ts), so the ratio is the cost of the store itself:
       // argument checks, error mapping, the result's shape.
-      const { SESSION_COLUMNS } = await import('../../dist/store/auth-types.js');
-      const { appKeyColumns } = await import('../../dist/store/app-keys.js');
+      const { SESSION_COLUMNS } = await import('../../dist/store/auth/types.js');
+      const { appKeyColumns } = await import('../../dist/store/tenancy/app-keys.js');
       const sessionCols = raw.unsafe(SESSION_COLUMNS);
       const verifyCols = raw.unsafe(`${appKeyColumns('coalesce((select last_used_at from touched), k.last_used_at)')}, secret_hash as "secretHash"`);
       const workloads = {

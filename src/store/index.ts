@@ -2,23 +2,23 @@
  * The typed data layer: one store per aggregate, all built on one postgres.js instance.
  * `createStores(tx)` inside `sql.begin(...)` gives stores that share a transaction.
  */
-import { createCredentialsStore } from './credentials.js';
-import { createExternalLoginsStore } from './external-logins.js';
-import { createNoncesStore } from './nonces.js';
-import { createPreferencesStore, createProfilesStore } from './profiles.js';
+import { createCredentialsStore } from './auth/credentials.js';
+import { createExternalLoginsStore } from './auth/external-logins.js';
+import { createNoncesStore } from './auth/nonces.js';
+import { createPreferencesStore, createProfilesStore } from './auth/profiles.js';
 import type { Queryable } from './queryable.js';
-import { createRolesStore } from './roles.js';
-import { createSessionsStore } from './sessions.js';
-import { createUsersStore } from './users.js';
-import { createAppKeysStore } from './app-keys.js';
-import { createAppsStore } from './apps.js';
-import { createBranchesStore } from './branches.js';
-import { createMembershipsStore } from './memberships.js';
-import { createTenantsStore } from './tenants.js';
-import { createUserAppsStore } from './user-apps.js';
-import { hostEvents } from './host-events.js';
-import { hosts } from './hosts.js';
-import { snapshots } from './snapshots.js';
+import { createRolesStore } from './auth/roles.js';
+import { createSessionsStore } from './auth/sessions.js';
+import { createUsersStore } from './auth/users.js';
+import { createAppKeysStore } from './tenancy/app-keys.js';
+import { createAppsStore } from './tenancy/apps.js';
+import { createBranchesStore } from './tenancy/branches.js';
+import { createMembershipsStore } from './tenancy/memberships.js';
+import { createTenantsStore } from './tenancy/tenants.js';
+import { createUserAppsStore } from './tenancy/user-apps.js';
+import { hostEvents } from './hosts/events.js';
+import { hosts } from './hosts/hosts.js';
+import { snapshots } from './hosts/snapshots.js';
 
 /** Builds every store on `sql` (a pool or a transaction). */
 export function createStores(sql: Queryable) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { compareDumps } from '../../src/core/migrate-diff.js';
+import { compareDumps } from '../../src/core/migrate/diff.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { MIGRATION_COUNT } from '../helpers/migrations.js';

@@ -42,13 +42,13 @@ describe('migrate up start-up', () => {
     writeFileSync(join(dir, '20240101000000_items.sql'), '-- migrate:up\ncreate table items (id bigint primary key);\n\n-- migrate:down\ndrop table items;\n');
 
     const first = await migrateUp(db.url, ['--migrations-dir', dir]);
-    expect(first).toContain('core/migrate.js'); // the hook sees the modules
-    expect(first).toContain('core/migrate-lint.js'); // one pending file: linted
-    for (const module of [...OTHER_COMMANDS, 'db/embedded.js', 'core/migrate-dump.js']) expect(first).not.toContain(module);
+    expect(first).toContain('core/migrate/migrate.js'); // the hook sees the modules
+    expect(first).toContain('core/migrate/lint.js'); // one pending file: linted
+    for (const module of [...OTHER_COMMANDS, 'db/embedded.js', 'core/migrate/dump.js']) expect(first).not.toContain(module);
 
     const again = await migrateUp(db.url, ['--migrations-dir', dir]);
-    expect(again).toContain('core/migrate.js');
-    for (const module of [...OTHER_COMMANDS, 'db/embedded.js', 'core/migrate-dump.js', 'core/migrate-lint.js']) expect(again).not.toContain(module);
+    expect(again).toContain('core/migrate/migrate.js');
+    for (const module of [...OTHER_COMMANDS, 'db/embedded.js', 'core/migrate/dump.js', 'core/migrate/lint.js']) expect(again).not.toContain(module);
   });
 
   it('help without a command still lists every command', async () => {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sha256File } from '../../src/core/backup-manifest.js';
-import { scratchName } from '../../src/core/restore.js';
+import { sha256File } from '../../src/core/backup/manifest.js';
+import { scratchName } from '../../src/core/restore/restore.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { databaseTracker, fingerprint, pgstore, seed, tempDir } from './backup-helpers.js';
 

@@ -11,7 +11,7 @@ import type { TestProject } from 'vitest/node';
 import { connectionUrl, DEFAULT_POOL, type EmbeddedTarget } from '../../src/db/config.js';
 import { ensureEmbedded, stopEmbedded } from '../../src/db/embedded.js';
 import { withAdminSql } from '../../src/db/pool.js';
-import { migrateUp } from '../../src/core/migrate.js';
+import { migrateUp } from '../../src/core/migrate/migrate.js';
 import { TEMPLATE_DB, type TestServer } from './server-info.js';
 
 async function freePort(): Promise<number> {

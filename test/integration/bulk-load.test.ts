@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadHosts, type HostGroup } from '../../src/store/bulk-load.js';
+import { loadHosts, type HostGroup } from '../../src/store/admin/bulk-load.js';
 import { useTestDatabase } from '../helpers/db.js';
 
 const db = useTestDatabase();

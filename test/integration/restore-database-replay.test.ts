@@ -1,12 +1,12 @@
 /**
- * The replay of an archive's database entries (core/restore-database-entries.ts) against the
+ * The replay of an archive's database entries (core/restore/database-entries.ts) against the
  * real server. An archive is untrusted input: whatever its COMMENT, ACL or settings entries
  * hold, only a comment, grants and settings of the database being restored may come out.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { applyArchiveDatabase, parseDatabaseEntries } from '../../src/core/restore-database-entries.js';
-import { databaseProperties } from '../../src/store/restore-admin.js';
+import { applyArchiveDatabase, parseDatabaseEntries } from '../../src/core/restore/database-entries.js';
+import { databaseProperties } from '../../src/store/admin/restore.js';
 import { useTestDatabase } from '../helpers/db.js';
 
 const db = useTestDatabase();

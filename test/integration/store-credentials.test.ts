@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, PgstoreError, ValidationError } from '../../src/errors.js';
-import { createCredentialsStore, scrubSecrets } from '../../src/store/credentials.js';
+import { createCredentialsStore, scrubSecrets } from '../../src/store/auth/credentials.js';
 import { createStores, type Stores } from '../../src/store/index.js';
 import { useTestDatabase } from '../helpers/db.js';
 

@@ -2,7 +2,7 @@
  * Builders for the hosts store tests: envelopes with unique ids and the caller's timestamps.
  */
 import { randomBytes } from 'node:crypto';
-import type { EventEnvelope, HostEvent } from '../../src/store/host-types.js';
+import type { EventEnvelope, HostEvent } from '../../src/store/hosts/types.js';
 
 /** A unique id for aggregates, events and versions. */
 export function uid(prefix = ''): string {

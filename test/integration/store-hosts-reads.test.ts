@@ -4,9 +4,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/errors.js';
-import { hostEvents } from '../../src/store/host-events.js';
-import { hosts } from '../../src/store/hosts.js';
-import type { HostEvent } from '../../src/store/host-types.js';
+import { hostEvents } from '../../src/store/hosts/events.js';
+import { hosts } from '../../src/store/hosts/hosts.js';
+import type { HostEvent } from '../../src/store/hosts/types.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { commentUpdated, envelope, hostCreated, hostDeleted, uid } from './store-hosts-helpers.js';
 

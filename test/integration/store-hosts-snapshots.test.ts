@@ -4,9 +4,9 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DuplicateError, NotFoundError, ValidationError } from '../../src/errors.js';
-import type { Snapshot } from '../../src/store/host-types.js';
+import type { Snapshot } from '../../src/store/hosts/types.js';
 import { createStores } from '../../src/store/index.js';
-import { snapshots } from '../../src/store/snapshots.js';
+import { snapshots } from '../../src/store/hosts/snapshots.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { envelope, hostCreated, uid } from './store-hosts-helpers.js';
 

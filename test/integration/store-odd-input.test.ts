@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, PgstoreError, ValidationError } from '../../src/errors.js';
 import { mapDbError } from '../../src/store/map-error.js';
-import { createCredentialsStore } from '../../src/store/credentials.js';
+import { createCredentialsStore } from '../../src/store/auth/credentials.js';
 import { createStores, type Stores } from '../../src/store/index.js';
 import { useTestDatabase } from '../helpers/db.js';
 

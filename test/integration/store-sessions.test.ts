@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ForeignKeyError, NotFoundError, ValidationError } from '../../src/errors.js';
-import type { User } from '../../src/store/auth-types.js';
+import type { User } from '../../src/store/auth/types.js';
 import { createStores, type Stores } from '../../src/store/index.js';
 import { useTestDatabase } from '../helpers/db.js';
 

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DuplicateError } from '../../src/errors.js';
 import { createStores, type Stores } from '../../src/store/index.js';
-import { migrateDown, migrateUp } from '../../src/core/migrate.js';
+import { migrateDown, migrateUp } from '../../src/core/migrate/migrate.js';
 import { useTestDatabase } from '../helpers/db.js';
 
 const db = useTestDatabase();

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
-import { writeBackupMetrics } from '../../src/core/backup-metrics.js';
+import { writeBackupMetrics } from '../../src/core/backup/metrics.js';
 import { rounds, tryPromise } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgstore-stress-files-'));

@@ -4,7 +4,7 @@
  * (conflict), and the entry's history does not fork.
  */
 import { describe, it } from 'vitest';
-import { hostEvents } from '../../src/store/host-events.js';
+import { hostEvents } from '../../src/store/hosts/events.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { envelope, hostCreated, uid } from '../integration/store-hosts-helpers.js';

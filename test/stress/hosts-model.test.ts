@@ -9,9 +9,9 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { ConcurrentWriteConflictError, DuplicateEntryError, NotFoundError } from '../../src/errors.js';
-import { hostEvents } from '../../src/store/host-events.js';
-import { hosts } from '../../src/store/hosts.js';
-import type { HostEvent } from '../../src/store/host-types.js';
+import { hostEvents } from '../../src/store/hosts/events.js';
+import { hosts } from '../../src/store/hosts/hosts.js';
+import type { HostEvent } from '../../src/store/hosts/types.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { envelope, uid } from '../integration/store-hosts-helpers.js';
 import { reportPromise, rounds } from './harness.js';

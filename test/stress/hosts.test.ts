@@ -6,12 +6,12 @@
  * never a mix. After every round the streams and the projection equal the fold of the events.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { createSnapshot } from '../../src/core/snapshot.js';
-import { rollbackSnapshot } from '../../src/core/snapshot-diff.js';
+import { createSnapshot } from '../../src/core/snapshot/snapshot.js';
+import { rollbackSnapshot } from '../../src/core/snapshot/diff.js';
 import { ConcurrentWriteConflictError, DuplicateEntryError } from '../../src/errors.js';
-import { hostEvents } from '../../src/store/host-events.js';
-import { hosts } from '../../src/store/hosts.js';
-import type { EventEnvelope, HostEvent } from '../../src/store/host-types.js';
+import { hostEvents } from '../../src/store/hosts/events.js';
+import { hosts } from '../../src/store/hosts/hosts.js';
+import type { EventEnvelope, HostEvent } from '../../src/store/hosts/types.js';
 import { createTestDatabase, useTestDatabase } from '../helpers/db.js';
 import { commentUpdated, envelope, hostCreated, uid } from '../integration/store-hosts-helpers.js';
 import { rounds, separateConnections, together, tryPromise } from './harness.js';

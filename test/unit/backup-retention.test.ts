@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { BackupEntry } from '../../src/core/backup-catalog.js';
-import { planRetention } from '../../src/core/backup-catalog.js';
-import { backupStamp, checkLabel, parseCompression } from '../../src/core/backup-paths.js';
-import { metricsText } from '../../src/core/backup-metrics.js';
+import type { BackupEntry } from '../../src/core/backup/catalog.js';
+import { planRetention } from '../../src/core/backup/catalog.js';
+import { backupStamp, checkLabel, parseCompression } from '../../src/core/backup/paths.js';
+import { metricsText } from '../../src/core/backup/metrics.js';
 import { compressionArgs } from '../../src/tools/pg-dump.js';
 
 const NOW = new Date('2026-01-10T02:00:00Z');

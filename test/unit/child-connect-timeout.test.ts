@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbmateUrl } from '../../src/core/migrate-session.js';
+import { dbmateUrl } from '../../src/core/migrate/session.js';
 import { libpqEnv, resolveConnection, type ServerConnection } from '../../src/db/config.js';
 import { runDbmate } from '../../src/tools/dbmate.js';
 import { dumpSchemaSql } from '../../src/tools/pg-dump.js';

@@ -2,10 +2,10 @@
  * The pure hosts pieces: the hosts-file parser and renderer, CSV/JSONL, validation, ULIDs.
  */
 import { describe, expect, it } from 'vitest';
-import { hostnameProblem, ipProblem, tagProblem, validateHost } from '../../src/core/host-validation.js';
-import { compareBytes, parseHostsFile, renderHostsFile } from '../../src/core/hosts-file.js';
-import { parseHosts, renderHosts } from '../../src/core/hosts-formats.js';
-import { ulid } from '../../src/core/hosts-ids.js';
+import { hostnameProblem, ipProblem, tagProblem, validateHost } from '../../src/core/hosts/validation.js';
+import { compareBytes, parseHostsFile, renderHostsFile } from '../../src/core/hosts/file.js';
+import { parseHosts, renderHosts } from '../../src/core/hosts/formats.js';
+import { ulid } from '../../src/core/hosts/ids.js';
 
 const entry = (ipAddress: string, hostname: string, extra: { aliases?: string[]; comment?: string | null; tags?: string[] } = {}) => ({
   ipAddress,

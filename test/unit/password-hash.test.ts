@@ -1,7 +1,7 @@
 /** scrypt PHC strings: format, verification, rehash detection, parameter bounds. */
 import { describe, expect, it } from 'vitest';
 import { PgstoreError, ValidationError } from '../../src/errors.js';
-import { DEFAULT_SCRYPT_PARAMS, hashPassword, needsRehash, phcAlgorithm, verifyPasswordHash } from '../../src/store/password-hash.js';
+import { DEFAULT_SCRYPT_PARAMS, hashPassword, needsRehash, phcAlgorithm, verifyPasswordHash } from '../../src/store/auth/password-hash.js';
 
 const fast = { ln: 10, r: 8, p: 1 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDatabaseEntries } from '../../src/core/restore-database-entries.js';
+import { parseDatabaseEntries } from '../../src/core/restore/database-entries.js';
 
 const RENDERED = `--
 -- Name: My "App"; Type: DATABASE; Schema: -; Owner: app_owner

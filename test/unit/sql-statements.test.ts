@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { statementLocks } from '../../src/core/migrate-locks.js';
+import { statementLocks } from '../../src/core/migrate/locks.js';
 import { statementsOf, upSection } from '../../src/core/sql-statements.js';
 
 describe('upSection', () => {

@@ -1,0 +1,103 @@
+/**
+ * `pgstore health`: runs every check in HEALTH_CHECKS against the target within a deadline.
+ * An unreachable server, a wrong password or a missing database is a critical result, not
+ * an exception.
+ */
+import { connectPool, type Db } from '../../db/pool.js';
+import { serverIdentity, type ServerIdentity } from '../../store/admin/server-stats.js';
+import { isPgstoreError } from '../../errors.js';
+import { HEALTH_CHECKS } from './checks.js';
+import { type CheckResult, type HealthCheck, type HealthReport, type Limits, worst } from './types.js';
+import { type CoreOptions, targetOf } from '../options.js';
+
+export interface HealthOptions extends CoreOptions {
+  /** Seconds for the whole run, connecting included. */
+  timeoutSeconds?: number;
+  /** Threshold overrides by key (see healthThresholds()). */
+  limits?: Limits;
+  /** Checks run after the built-in ones (later features add theirs here). */
+  extraChecks?: HealthCheck[];
+  now?: Date;
+  /** Migrations the `migrations` check compares against (default: pgstore's own). */
+  migrationsDir?: string | undefined;
+}
+
+class Timeout extends Error {}
+
+function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  const remaining = deadline - Date.now();
+  if (remaining <= 0) return Promise.reject(new Timeout());
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Timeout()), remaining);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function message(error: unknown): string {
+  return isPgstoreError(error) ? error.message : (error as Error)?.message ?? String(error);
+}
+
+/** Runs the health checks and returns the report (never throws for an unhealthy server). */
+export async function runHealth(options: HealthOptions): Promise<HealthReport> {
+  const started = performance.now();
+  const timeoutSeconds = options.timeoutSeconds ?? 10;
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const target = targetOf(options);
+  const finish = (checks: CheckResult[]): HealthReport => ({
+    status: worst(checks.map((c) => c.status)),
+    checks,
+    durationMs: Math.round(performance.now() - started),
+  });
+
+  let sql: Db;
+  let connectMs: number;
+  let conn;
+  try {
+    const connectStart = performance.now();
+    ({ sql, conn } = await withDeadline(
+      // Never starts the embedded server: a monitor must see it down.
+      connectPool(target, { connectTimeoutSeconds: Math.max(1, Math.ceil(timeoutSeconds)), max: 1, fetchTypes: false, log: options.log, start: false }),
+      deadline,
+    ));
+    connectMs = performance.now() - connectStart;
+  } catch (error) {
+    const text = error instanceof Timeout ? `no answer within ${timeoutSeconds} s` : message(error);
+    return finish([{ name: 'connection', status: 'critical', value: null, unit: null, message: text }]);
+  }
+
+  let identity: Promise<ServerIdentity> | undefined;
+  const ctx = {
+    sql,
+    conn,
+    embedded: target.kind === 'embedded' ? target : undefined,
+    limits: options.limits ?? {},
+    connectMs,
+    env: options.env,
+    now: options.now ?? new Date(),
+    migrationsDir: options.migrationsDir,
+    identity: () => (identity ??= serverIdentity(sql)),
+  };
+  const checks: CheckResult[] = [];
+  try {
+    for (const check of [...HEALTH_CHECKS, ...(options.extraChecks ?? [])]) {
+      try {
+        const result = await withDeadline(check.run(ctx), deadline);
+        if (result) checks.push(...(Array.isArray(result) ? result : [result]));
+      } catch (error) {
+        const timedOut = error instanceof Timeout;
+        checks.push({
+          name: check.name,
+          status: timedOut ? 'critical' : 'unknown',
+          value: null,
+          unit: null,
+          message: timedOut ? `no answer within ${timeoutSeconds} s` : `check failed: ${message(error)}`,
+        });
+        if (timedOut) break;
+      }
+    }
+  } finally {
+    await sql.end({ timeout: 0 }).catch(() => undefined);
+  }
+  return finish(checks);
+}

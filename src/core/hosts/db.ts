@@ -1,0 +1,74 @@
+/**
+ * How the hosts and snapshot operations reach the database: one small pool per operation,
+ * the three hosts stores on it, and transactions whose COMMIT errors (deferred constraints)
+ * are mapped like any other.
+ */
+import { userInfo } from 'node:os';
+import type { PostgresType, TransactionSql } from 'postgres';
+import { connectPool, type Db } from '../../db/pool.js';
+import type { ServerConnection } from '../../db/config.js';
+import { guardHosts } from '../../store/hosts/errors.js';
+import { hostEvents } from '../../store/hosts/events.js';
+import { hosts } from '../../store/hosts/hosts.js';
+import type { Queryable } from '../../store/queryable.js';
+import { snapshots } from '../../store/hosts/snapshots.js';
+import { type CoreOptions, targetOf } from '../options.js';
+
+export type Tx = TransactionSql<Record<string, PostgresType>>;
+
+/** The three hosts stores on one connection or transaction. */
+export function hostStores(sql: Queryable) {
+  return { hostEvents: hostEvents(sql), hosts: hosts(sql), snapshots: snapshots(sql) };
+}
+export type HostStores = ReturnType<typeof hostStores>;
+
+export interface HostsDb {
+  sql: Db;
+  conn: ServerConnection;
+  stores: HostStores;
+}
+
+/** Connects to the target, runs `fn`, closes. */
+export async function withHostsDb<T>(options: CoreOptions, fn: (db: HostsDb) => Promise<T>): Promise<T> {
+  // One connection is all an operation uses; no array types to fetch (arrays come back as JSON).
+  const { sql, conn } = await connectPool(targetOf(options), { max: 1, fetchTypes: false, log: options.log });
+  try {
+    return await fn({ sql, conn, stores: hostStores(sql) });
+  } finally {
+    await sql.end({ timeout: 5 }).catch(() => undefined);
+  }
+}
+
+/** Runs `fn` in one transaction; errors, COMMIT's included, come out mapped. */
+export async function inTransaction<T>(sql: Db, fn: (stores: HostStores, tx: Tx) => Promise<T>, options = ''): Promise<T> {
+  return guardHosts(() => sql.begin(options, (tx) => fn(hostStores(tx), tx)) as Promise<T>);
+}
+
+/** Thrown inside a transaction to roll it back on purpose (dry runs, refused imports). */
+export class Rollback<T> extends Error {
+  constructor(readonly value: T) {
+    super('rollback');
+  }
+}
+
+/** Like inTransaction, but a thrown Rollback rolls back and returns its value. */
+export async function inTransactionOrRollback<T>(sql: Db, fn: (stores: HostStores, tx: Tx) => Promise<T>): Promise<T> {
+  try {
+    return await inTransaction(sql, fn);
+  } catch (error) {
+    if (error instanceof Rollback) return error.value as T;
+    throw error;
+  }
+}
+
+/** Who made a change: the OS user running pgstore, when known. */
+export function actorOf(options: CoreOptions): string | null {
+  const named = options.env.USER || options.env.USERNAME || options.env.LOGNAME;
+  if (named) return named;
+  try {
+    // No USER in the environment (cron, containers): the account itself.
+    return userInfo().username || null;
+  } catch {
+    return null;
+  }
+}

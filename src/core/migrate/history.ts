@@ -1,0 +1,33 @@
+/**
+ * The history of each migration set as read-only commands see it (health, restore, dump):
+ * the same sets and tables as `migrate`, on any session, writing nothing.
+ */
+import type { Env, ServerConnection } from '../../db/config.js';
+import type { Db } from '../../db/pool.js';
+import { type AppliedMigration, currentSchema, LEGACY_TABLE, PGSTORE_TABLE } from '../../store/admin/migration-log.js';
+import { appliedIn, sameTable } from './session.js';
+import { appMigrationsTable, appSet, type MigrationSet, pgstoreSet } from './sets.js';
+
+export interface SetHistory {
+  set: MigrationSet;
+  applied: AppliedMigration[];
+  /** Files not applied (empty when the set's folder is absent). */
+  pending: number;
+}
+
+/** pgstore's set, and the app's when its folder exists (or was named) or its history has rows. */
+export async function setHistories(sql: Db, conn: ServerConnection, options: { env: Env; migrationsDir?: string | undefined }): Promise<SetHistory[]> {
+  const pgstore = pgstoreSet();
+  const app = appSet(options.migrationsDir, options.env, LEGACY_TABLE);
+  app.table = appMigrationsTable(options.env, conn.params.search_path, await currentSchema(sql));
+  const out: SetHistory[] = [];
+  for (const set of [pgstore, app]) {
+    const applied = await appliedIn(sql, set, pgstore.files);
+    // The app's history counts even where its folder is not (a server checked from elsewhere).
+    if (!set.present && applied.length === 0) continue;
+    if (set.name === 'app' && sameTable(set.table, PGSTORE_TABLE)) continue; // refused by `migrate`; not counted twice
+    const done = new Set(applied.map((m) => m.version));
+    out.push({ set, applied, pending: set.files.filter((f) => !done.has(f.version)).length });
+  }
+  return out;
+}

@@ -1,0 +1,166 @@
+/**
+ * A migration session: one connection (the lock, the checks and the bookkeeping run on it),
+ * the migration sets it works on, and the settings dbmate's own sessions get.
+ */
+import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
+import { connectionUrl, type ServerConnection } from '../../db/config.js';
+import { connectPool, type Db, serverFor, waitForServer } from '../../db/pool.js';
+import { UsageError } from '../../errors.js';
+import { sessionFacts, setRole } from '../../store/admin/admin.js';
+import {
+  type AppliedMigration, appliedMigrations, currentSchema, LEGACY_TABLE, legacyPgstoreRows, type MigrationTable, PGSTORE_TABLE, qualified,
+} from '../../store/admin/migration-log.js';
+import type { MigrationFile } from './files.js';
+import { appMigrationsDir, appMigrationsTable, appSet, dbmateConfig, type MigrationSet, pgstoreSet, SET_NAMES, type SetName } from './sets.js';
+import { type CoreOptions, targetOf } from '../options.js';
+
+export interface MigrateOptions extends CoreOptions {
+  /** The application's migrations folder (default: DBMATE_MIGRATIONS_DIR, then ./db/migrations). */
+  migrationsDir?: string | undefined;
+  /** Work on this set only (default: pgstore's, then the app's). */
+  set?: SetName | undefined;
+  /** Hold the migration lock (default true; false for poolers that cannot hold one). */
+  lock?: boolean;
+  /** How long to wait for pgstore's migration (advisory) lock, in seconds (default 300). */
+  lockTimeoutSeconds?: number;
+  /** lock_timeout of the sessions that run migrations, in ms (default 5000; 0: none). */
+  pgLockTimeoutMs?: number | undefined;
+  /** statement_timeout of the sessions that run migrations, in ms (default: the server's). */
+  statementTimeoutMs?: number | undefined;
+  /** How many times a migration that could not get its lock is tried again (default 3). */
+  retries?: number | undefined;
+  /** Refuse pending migrations older than the newest applied, and edited applied files (or DBMATE_STRICT). */
+  strict?: boolean;
+  /** Keep trying while the server is unreachable (or DBMATE_WAIT, DBMATE_WAIT_TIMEOUT). */
+  waitTimeoutSeconds?: number | undefined;
+  /** `up`: called with each set's pending files once they are known, before any is applied (the lint pre-flight); throwing stops the run. */
+  beforeApply?: ((pending: Array<{ set: MigrationSet; files: MigrationFile[] }>) => Promise<void>) | undefined;
+}
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
+export const MIGRATION_LOCK = 'pgstore:migrate';
+
+export interface MigrationSession {
+  sql: Db;
+  /** The connection as configured (the URL's parameters, search_path included). */
+  conn: ServerConnection;
+  /** `-c role=<owner>` when migrations run as the database owner. */
+  roleOption: string | undefined;
+  /** Whether our session is encrypted (dbmate gets the same). */
+  ssl: boolean;
+  /** Whether dbmate's sessions may set lc_messages (superuser only): lock timeouts are recognised by their English message. */
+  superuser?: boolean;
+  /** The sets asked for, pgstore's first. */
+  sets: MigrationSet[];
+  /** pgstore's files (always read: they tell pgstore's rows from the app's in the legacy table). */
+  pgstoreFiles: MigrationFile[];
+  strict: boolean;
+  close(): Promise<void>;
+}
+
+/** Checks the files, connects (waiting if asked) and returns a session on the target. */
+export async function openMigrationSession(options: MigrateOptions): Promise<MigrationSession> {
+  const config = dbmateConfig(options.env);
+  const wanted = options.set ? [options.set] : SET_NAMES;
+  const pgstore = pgstoreSet();
+  // Files first: a broken folder is refused before anything connects.
+  const app = wanted.includes('app') ? appSet(options.migrationsDir, options.env, LEGACY_TABLE) : undefined;
+  const target = targetOf(options);
+  const wait = options.waitTimeoutSeconds ?? (config.wait ? (config.waitTimeoutSeconds ?? 60) : undefined);
+  if (wait !== undefined) await waitForServer(await serverFor(target, { log: options.log }), wait, options.log);
+  // closeIdle false: the session holds the migration lock while dbmate runs.
+  const { sql, conn } = await connectPool(target, { max: 1, fetchTypes: false, log: options.log, closeIdle: false });
+  try {
+    const facts = await sessionFacts(sql);
+    let roleOption: string | undefined;
+    if (!conn.params.options && facts.owner !== conn.user && facts.canBecomeOwner && /^[a-z_][a-z0-9_$]*$/i.test(facts.owner)) {
+      // Migrations run as the database's owner role, so that it owns what they create.
+      await setRole(sql, facts.owner);
+      roleOption = `-c role=${facts.owner}`;
+    }
+    const sets: MigrationSet[] = [];
+    if (wanted.includes('pgstore')) sets.push(pgstore);
+    if (app) {
+      // After SET ROLE the role's own schema ("$user" in search_path) may come first: ask again.
+      const schema = roleOption ? await currentSchema(sql) : facts.schema;
+      app.table = appMigrationsTable(options.env, conn.params.search_path, schema);
+      if (sameTable(app.table, PGSTORE_TABLE)) {
+        throw new UsageError(`the application's migrations table ${qualified(app.table)} is pgstore's own`, { hint: 'Set DBMATE_MIGRATIONS_TABLE to another name.' });
+      }
+      sets.push(app);
+    }
+    return { sql, conn, roleOption, ssl: facts.ssl, superuser: facts.superuser, sets, pgstoreFiles: pgstore.files, strict: !!options.strict || config.strict, close: () => sql.end({ timeout: 5 }) };
+  } catch (error) {
+    await sql.end({ timeout: 1 }).catch(() => undefined);
+    throw error;
+  }
+}
+
+export const sameTable = (a: MigrationTable, b: MigrationTable) => a.schema === b.schema && a.name === b.name;
+
+/** The app's folder as the user would name it, for messages. */
+export const appDirLabel = (options: MigrateOptions) => appMigrationsDir(options.migrationsDir, options.env).dir;
+
+/** Rows the caller has read already (under the lock): the set's table's, and pgstore's rows in the legacy table. */
+export interface KnownRows {
+  rows?: AppliedMigration[];
+  legacy?: AppliedMigration[];
+}
+
+/**
+ * The set's applied migrations, oldest first. pgstore's include its rows still in the legacy
+ * table (a database migrated before sets); the app's exclude them.
+ */
+export async function appliedIn(sql: Db, set: MigrationSet, pgstoreFiles: MigrationFile[], known: KnownRows = {}): Promise<AppliedMigration[]> {
+  const rows = known.rows ?? (await appliedMigrations(sql, set.table));
+  const legacy = known.legacy ?? (set.name === 'pgstore' || sameTable(set.table, LEGACY_TABLE) ? await legacyPgstoreRows(sql, pgstoreFiles) : []);
+  if (set.name === 'app') {
+    const theirs = new Set(legacy.map((r) => r.version));
+    return rows.filter((r) => !theirs.has(r.version));
+  }
+  const have = new Set(rows.map((r) => r.version));
+  return [...rows, ...legacy.filter((r) => !have.has(r.version))].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+}
+
+/** Runs `fn` under the migration lock (unless disabled). */
+export async function locked<T>(session: MigrationSession, options: MigrateOptions, fn: () => Promise<T>): Promise<T> {
+  if (options.lock === false) return fn();
+  const lock = await acquireAdvisoryLock(session.sql, session.conn.database, MIGRATION_LOCK, {
+    purpose: 'the migration lock',
+    timeoutSeconds: options.lockTimeoutSeconds ?? 300,
+    onWait: (holder) => options.log?.(`Waiting for the migration lock (held by ${holder})...`),
+    hint: `Wait for it to finish, raise --migration-lock-timeout (now ${options.lockTimeoutSeconds ?? 300} s), or use --no-lock where a pooler cannot hold session locks.`,
+  });
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * The URL dbmate gets for a set: same server, credentials and role, the sslmode our session
+ * ended up with, and lock_timeout / statement_timeout in `options` (lib/pq sends it as the
+ * startup parameter, as libpq's PGOPTIONS). pgstore's own set runs with the server's
+ * search_path, whatever the URL says: its objects are its own.
+ */
+export function dbmateUrl(session: Pick<MigrationSession, 'conn' | 'ssl' | 'roleOption' | 'superuser'>, set: Pick<MigrationSet, 'name'>, options: Pick<MigrateOptions, 'pgLockTimeoutMs' | 'statementTimeoutMs'>): string {
+  const { conn } = session;
+  const fixed = conn.sslmode === 'require' || conn.sslmode === 'verify-ca' || conn.sslmode === 'verify-full' || conn.sslmode === 'disable';
+  const sslmode = fixed ? conn.sslmode : session.ssl ? 'require' : 'disable';
+  // dbmate (lib/pq) honours connect_timeout; without it, it would wait for a silent port for good.
+  const params: Record<string, string> = { connect_timeout: String(conn.pool.acquireTimeoutSeconds), ...conn.params };
+  if (set.name === 'pgstore') delete params.search_path;
+  const lockMs = options.pgLockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const settings = [
+    conn.params.options,
+    session.roleOption,
+    `-c lock_timeout=${Math.round(lockMs)}`,
+    // dbmate's driver reports no SQLSTATE: messages in English let a lock timeout be recognised
+    // (isLockTimeout). Only a superuser may set lc_messages; other roles get the server's.
+    session.superuser && !/lc_messages/.test(conn.params.options ?? '') ? '-c lc_messages=C' : undefined,
+    options.statementTimeoutMs !== undefined ? `-c statement_timeout=${Math.round(options.statementTimeoutMs)}` : undefined,
+  ].filter(Boolean);
+  params.options = settings.join(' ');
+  return connectionUrl({ ...conn, params, sslmode });
+}

@@ -1,0 +1,386 @@
+/**
+ * `pgstore restore`: checksums before anything touches the target (a damaged backup exits 1
+ * with the target untouched), then, whatever the target's state, the dump is restored into a
+ * scratch database, its row counts checked, the database's own properties given to it, and
+ * only then put in the target's place:
+ *  - missing (needs --create): the scratch copy is renamed into place (the checksums are
+ *    checked while the load runs, and stop it if they fail), so the target never exists
+ *    half-restored; it gets the archive's owner, comment, grants and settings;
+ *  - empty, or holding objects (refused unless --clean, which asks, or --yes): the scratch
+ *    database is created like the target (owner, encoding, locale, grants, settings, then the
+ *    archive's comment, grants and settings on top) and swapped in with two renames in one
+ *    transaction.
+ * Until that moment the target is untouched (or absent), whatever fails, with any --jobs.
+ * Owners are kept when the restoring role may give objects to every owner the dump names.
+ * Afterwards: per-table row counts against the manifest, and the migration status.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { describeTarget, type ServerConnection } from '../../db/config.js';
+import { connectPool, withAdminSql } from '../../db/pool.js';
+import { ConflictError, PgstoreError, UsageError } from '../../errors.js';
+import * as admin from '../../store/admin/admin.js';
+import { getEnvironment } from '../../store/admin/environment.js';
+import { copyDatabaseProperties, createDatabaseFrom, databaseNames, databaseProperties, dropDatabaseForce, renameDatabase, setAllowConnections, swapDatabases } from '../../store/admin/restore.js';
+import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
+import { serverIdentity } from '../../store/admin/server-stats.js';
+import { databaseIsEmpty } from '../../store/admin/table-stats.js';
+import { critical } from '../../util/critical.js';
+import { resolveBackupDir } from '../backup/paths.js';
+import { type Confirm, type CoreOptions, guardProduction, targetOf } from '../options.js';
+import type { ProgressSink } from '../progress.js';
+import { applyArchiveDatabase, readArchiveDatabase } from './database-entries.js';
+import { compareRowCounts, loadDump, type LoadResult, type OwnerMode, rowCountProblems, type TableComparison } from './load.js';
+import { restoredMigrationStatus, type RestoredMigrations } from './migrations.js';
+import { resolveSource, sourceClientMajor, verifySource } from './source.js';
+
+export interface RestoreOptions extends CoreOptions {
+  /** latest | ID | <database>/<ID> | PATH. */
+  source: string;
+  dir?: string | undefined;
+  /** The database to restore into (default: the connection's). */
+  targetDb?: string | undefined;
+  create?: boolean;
+  clean?: boolean;
+  jobs?: number;
+  /**
+   * auto (default): keep the dump's owners when the restoring role may give objects to all of
+   * them, else restore without owners and report; keep (--owner): keep them or fail up front;
+   * drop (--no-owner): objects belong to the restoring role.
+   */
+  owners?: OwnerMode;
+  /** Legacy: true is owners 'keep', false is 'drop' (when `owners` is not given). */
+  keepOwner?: boolean;
+  /** Terminate sessions on the target when swapping (--clean). */
+  force?: boolean;
+  forceProduction?: boolean;
+  confirm?: Confirm;
+  migrationsDir?: string | undefined;
+  onProgress?: ProgressSink | undefined;
+  /** `latest` passes over damaged backups (named in a warning) instead of refusing. */
+  skipDamaged?: boolean;
+}
+
+export interface RestoreResult {
+  source: { id: string | null; path: string; format: string; checksums: 'verified' | 'no manifest' };
+  target: string;
+  database: string;
+  mode: 'created' | 'in place' | 'replaced';
+  tables: TableComparison[];
+  /** null when the source had no manifest to compare with. */
+  rowCountsMatch: boolean | null;
+  migrations: RestoredMigrations;
+  /** Roles the dump grants to that the target lacks (their privileges were skipped). */
+  missingRoles: string[];
+  /**
+   * Whether objects (and, for a created database, the database) belong to the dump's owners;
+   * `unusableRoles`: owners the restoring role could not give them to (missing, or not a member).
+   */
+  owners: { kept: boolean; unusableRoles: string[] };
+  /**
+   * Databases left by interrupted restores of this database: scratch copies (dropped), and
+   * the content it had before a swap whose clean-up was cut short (kept, to drop by hand).
+   */
+  leftovers: { dropped: string[]; kept: string[] };
+  durationMs: number;
+}
+
+/** Restores a backup or dump; see the file comment for the guarantees. */
+export async function restore(options: RestoreOptions): Promise<RestoreResult> {
+  const started = performance.now();
+  const jobs = options.jobs ?? 1;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs must be a whole number ≥ 1');
+  const target = targetOf(options);
+  const source = resolveSource(options.source, resolveBackupDir(options.dir, options.env), target.database, { skipDamaged: options.skipDamaged, log: options.log });
+  if (source.format === 'plain' && jobs > 1) {
+    throw new UsageError('--jobs needs a custom or directory format backup; a plain SQL dump restores with one job', { hint: 'Drop --jobs.' });
+  }
+
+  const { sql, conn } = await connectPool(target, { max: 1, log: options.log });
+  let serverMajor: number;
+  try {
+    serverMajor = Math.floor((await serverIdentity(sql)).versionNum / 10000);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  const database = options.targetDb ?? conn.database;
+  checkDatabaseName(database);
+  return withRestoreLock(conn, database, (leftovers) => restoreLocked(options, { started, jobs, source, conn, database, serverMajor, leftovers }));
+}
+
+interface RestoreContext {
+  started: number;
+  jobs: number;
+  source: ReturnType<typeof resolveSource>;
+  conn: ServerConnection;
+  database: string;
+  serverMajor: number;
+  leftovers: RestoreResult['leftovers'];
+}
+
+/** The restore proper, under the restore lock of `database`. */
+async function restoreLocked(options: RestoreOptions, { started, jobs, source, conn, database, serverMajor, leftovers }: RestoreContext): Promise<RestoreResult> {
+  const there = { ...conn, database };
+  const props = await withAdminSql(conn, (s) => databaseProperties(s, database));
+  let mode: RestoreResult['mode'];
+  if (!props) {
+    if (!options.create) throw new UsageError(`database ${database} does not exist on ${conn.host}:${conn.port}`, { hint: 'Pass --create to create it.' });
+    mode = 'created';
+  } else if (await withAdminSql(conn, (s) => databaseIsEmpty(s), database)) {
+    mode = 'in place';
+  } else {
+    if (!options.clean) {
+      throw new ConflictError(`database ${database} is not empty; refusing to restore into it`, {
+        hint: 'Pass --clean to replace its contents (it asks first; --yes without a terminal), or restore elsewhere with --target-db NEW --create.',
+      });
+    }
+    mode = 'replaced';
+  }
+  if (mode === 'in place' && !options.force) await refuseOtherSessions(conn, database);
+  // Checksums before anything touches the target. A missing target is restored into a scratch
+  // database first, so there they are checked while the load runs (and stop it if they fail).
+  let checksums = mode === 'created' ? undefined : await verifySource(source);
+  if (mode === 'replaced') await planReplace(conn, database, source.id ?? source.path, options);
+  const owners: OwnerMode = options.owners ?? (options.keepOwner === undefined ? 'auto' : options.keepOwner ? 'keep' : 'drop');
+  const minMajor = Math.max(serverMajor, sourceClientMajor(source));
+
+  const load = (into: string, signal?: AbortSignal): Promise<LoadResult> =>
+    loadDump({
+      conn,
+      serverMajor,
+      env: options.env,
+      database: into,
+      dump: { format: source.format, path: source.dumpPath, minClientMajor: sourceClientMajor(source), tablesTotal: source.manifest?.tables.length },
+      jobs,
+      owners,
+      onProgress: options.onProgress,
+      signal,
+    });
+  const check = async (into: string): Promise<TableComparison[]> => {
+    if (!source.manifest) return [];
+    options.onProgress?.({ phase: 'counting rows', tablesDone: 0, tablesTotal: 0, bytes: 0 });
+    return compareRowCounts(conn, into, source.manifest.tables, serverMajor, Math.min(4, Math.max(2, jobs)));
+  };
+
+  let loaded: LoadResult;
+  let tables: TableComparison[];
+  const missingRoles = new Set<string>();
+  const scratch = scratchName(database, 'restore');
+  await withAdminSql(conn, (s) =>
+    props ? createDatabaseFrom(s, scratch, props) : admin.createDatabase(s, scratch, conn.user),
+  ).catch((error: unknown) => {
+    throw privilegeError(error, conn, 'create a database');
+  });
+  try {
+    if (checksums) loaded = await load(scratch);
+    else {
+      const abort = new AbortController();
+      const checking = verifySource(source).catch((error: unknown) => {
+        abort.abort();
+        throw error;
+      });
+      const [checked, load_] = await Promise.allSettled([checking, load(scratch, abort.signal)]);
+      if (checked.status === 'rejected') throw checked.reason;
+      if (load_.status === 'rejected') throw load_.reason;
+      checksums = checked.value;
+      loaded = load_.value;
+    }
+    tables = await check(scratch);
+    failOnMismatch(tables, `the restored copy (nothing was changed in ${database})`);
+    for (const role of loaded.missingRoles) missingRoles.add(role);
+    // The database's own properties last: a setting such as default_transaction_read_only
+    // must not reach the load. The target's first (so the same roles reach it), then the
+    // archive's on top; the archive's owner only for a database it creates.
+    const entries = await readArchiveDatabase(source.format, source.dumpPath, minMajor, options.env);
+    await withAdminSql(conn, async (s) => {
+      if (props) await copyDatabaseProperties(s, scratch, props);
+      if (!entries) return;
+      const applied = await applyArchiveDatabase(s, scratch, entries, !props && owners !== 'drop');
+      for (const role of applied.missingRoles) missingRoles.add(role);
+      if (applied.unusableOwner) {
+        loaded.ownersKept = false;
+        if (!loaded.unusableOwners.includes(applied.unusableOwner)) loaded.unusableOwners.push(applied.unusableOwner);
+      }
+    });
+    options.onProgress?.({ phase: 'swapping in', tablesDone: 0, tablesTotal: 0, bytes: 0 });
+    if (props) {
+      const kept = await swapIn(conn, database, scratch, !!options.force, mode === 'in place');
+      if (kept) leftovers.kept.push(kept);
+    }
+    else {
+      await withAdminSql(conn, (s) => renameDatabase(s, scratch, database)).catch((error: unknown) => {
+        if ((error as { code?: string }).code !== '42P04') throw error;
+        throw new ConflictError(`database ${database} was created by someone else during the restore; it was left alone`, { hint: 'Run the restore again (with --clean to replace it).', cause: error });
+      });
+    }
+  } catch (error) {
+    await withAdminSql(conn, (s) => dropDatabaseForce(s, scratch)).catch(() => undefined);
+    throw error;
+  }
+
+  const migrations = await restoredMigrationStatus(there, source.manifest?.migrationVersion ?? null, options.migrationsDir, options.env);
+  return {
+    source: { id: source.id, path: source.path, format: source.format, checksums: checksums! },
+    target: describeTarget(there),
+    database,
+    mode,
+    tables,
+    rowCountsMatch: source.manifest ? rowCountProblems(tables).length === 0 : null,
+    migrations,
+    missingRoles: [...missingRoles].sort(),
+    owners: { kept: loaded.ownersKept, unusableRoles: loaded.unusableOwners.sort() },
+    leftovers,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/**
+ * Runs `fn` holding the restore lock of `database` (a session advisory lock on the server, so
+ * two restores of one database never overlap: the second exits 3). Under it, databases that
+ * interrupted restores of `database` left behind are found: scratch copies are dropped (the
+ * backup they came from is still there); a pre-swap original is kept and reported.
+ */
+async function withRestoreLock<T>(conn: ServerConnection, database: string, fn: (leftovers: RestoreResult['leftovers']) => Promise<T>): Promise<T> {
+  return withAdminSql(conn, async (s) => {
+    const lock = await acquireAdvisoryLock(s, database, `pgstore:restore:${database}`, {
+      purpose: 'the restore lock',
+      timeoutSeconds: 0,
+      hint: 'Another restore of this database is running: wait for it to finish.',
+    });
+    try {
+      const found = (await databaseNames(s)).filter((name) => isScratchOf(name, database));
+      const dropped = found.filter((name) => SCRATCH.exec(name)?.[2] === 'restore');
+      for (const name of dropped) await dropDatabaseForce(s, name);
+      return await fn({ dropped, kept: found.filter((name) => !dropped.includes(name)) });
+    } finally {
+      // A failed unlock (the server went away: the lock went with the session) must not hide
+      // the restore's own result or error.
+      await lock.release().catch(() => undefined);
+    }
+    // closeIdle false: the lock's connection waits idle through the whole load.
+  }, 'postgres', { closeIdle: false });
+}
+
+/** `<head>_pgstore_<purpose>_<8 hex of the database name's hash><4 random hex>`. */
+const SCRATCH = /^(.*)_pgstore_(restore|old)_([0-9a-f]{8})[0-9a-f]{4}$/s;
+
+/** 8 hex characters that tell the scratch databases of `database` from those of a name sharing its prefix. */
+function nameTag(database: string): string {
+  return createHash('sha256').update(database).digest('hex').slice(0, 8);
+}
+
+/** Whether `name` is a scratch database of `database` (its head may be cut to fit 63 bytes; its tag is the name's). */
+export function isScratchOf(name: string, database: string): boolean {
+  const match = SCRATCH.exec(name);
+  if (!match) return false;
+  const [, head, , tag] = match as unknown as [string, string, string, string];
+  return tag === nameTag(database) && head !== '' && database.startsWith(head);
+}
+
+function checkDatabaseName(name: string): void {
+  if (!name || Buffer.byteLength(name) > 63 || name.includes('\0')) {
+    throw new UsageError(`'${name}' is not a valid database name (1 to 63 bytes)`, { hint: 'Choose another --target-db.' });
+  }
+}
+
+/** Shows what --clean will do, refuses production (without --force-production) and asks. */
+async function planReplace(conn: ServerConnection, database: string, from: string, options: RestoreOptions): Promise<void> {
+  const there = { ...conn, database };
+  const pool = await connectPool(there, { max: 1 });
+  let environment: string | null;
+  try {
+    environment = await getEnvironment(pool.sql);
+  } finally {
+    await pool.sql.end({ timeout: 5 });
+  }
+  const sessions = await withAdminSql(conn, (s) => admin.otherSessions(s, database));
+  const plan = {
+    action: `replace every object and row in database ${database} with ${from}`,
+    target: describeTarget(there),
+    environment,
+    details: sessions.map((s) => `connected: pid ${s.pid} ${s.user} ${s.application || '?'} ${s.client ?? 'local'}`),
+  };
+  guardProduction(plan, options.forceProduction);
+  if (sessions.length && !options.force) throw sessionsConflict(database, sessions);
+  await options.confirm?.(plan);
+}
+
+function sessionsConflict(database: string, sessions: admin.SessionInfo[]): ConflictError {
+  return new ConflictError(`${sessions.length} other session(s) are connected to ${database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`, {
+    hint: 'Close them, or pass --force to terminate them when the restored copy is swapped in.',
+  });
+}
+
+/** An empty target is replaced by a swap too, which needs it to have no other sessions (or --force). */
+async function refuseOtherSessions(conn: ServerConnection, database: string): Promise<void> {
+  const sessions = await withAdminSql(conn, (s) => admin.otherSessions(s, database));
+  if (sessions.length) throw sessionsConflict(database, sessions);
+}
+
+/**
+ * Two renames in one transaction put the restored copy in the target's place; the old one is
+ * dropped. `wasEmpty` (a restore into an empty database, which nobody agreed to replace): the
+ * target must still be empty at the swap (else a ConflictError, nothing changed), and if
+ * something reached it in the instant before the renames, it is kept, not dropped (returned).
+ */
+async function swapIn(conn: ServerConnection, database: string, scratch: string, force: boolean, wasEmpty: boolean): Promise<string | undefined> {
+  const aside = scratchName(database, 'old');
+  const stillEmpty = (name: string) => withAdminSql(conn, (s) => databaseIsEmpty(s), name);
+  if (wasEmpty && !(await stillEmpty(database))) {
+    throw new ConflictError(`database ${database} was empty when the restore started, and objects were created in it since; it was left alone`, {
+      hint: 'Stop what writes to it, or restore with --clean to replace its contents (it asks first).',
+    });
+  }
+  // Critical: a stop signal between disallowing connections and the swap would leave the
+  // target unreachable; the CLI waits for this to end before it exits.
+  return critical(() => withAdminSql(conn, async (s) => {
+    if (force) {
+      await setAllowConnections(s, database, false);
+      await admin.terminateSessions(s, database);
+    }
+    try {
+      await swapDatabases(s, database, scratch, aside);
+    } catch (error) {
+      if (force) await setAllowConnections(s, database, true).catch(() => undefined);
+      const code = (error as { code?: string }).code;
+      if (code === '55006') {
+        throw new ConflictError(`database ${database} is in use, so the restored copy could not be swapped in; ${database} is unchanged`, {
+          hint: 'Close the other sessions, or pass --force to terminate them.',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    if (wasEmpty) {
+      if (force) await setAllowConnections(s, aside, true);
+      if (!(await stillEmpty(aside))) return aside;
+    }
+    await dropDatabaseForce(s, aside);
+    return undefined;
+  }));
+}
+
+function failOnMismatch(tables: TableComparison[], what: string): void {
+  const problems = rowCountProblems(tables);
+  if (problems.length === 0) return;
+  throw new PgstoreError(`row counts differ from the backup's manifest in ${what}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, {
+    hint: 'The backup and its manifest disagree: try an older backup (`pgstore backup list`).',
+  });
+}
+
+/** `<database>_<purpose>_<random>`, at most 63 bytes. */
+export function scratchName(database: string, purpose: 'restore' | 'old'): string {
+  const suffix = `_pgstore_${purpose}_${nameTag(database)}${randomBytes(2).toString('hex')}`;
+  let head = database;
+  while (Buffer.byteLength(head + suffix) > 63) head = head.slice(0, -1);
+  return head + suffix;
+}
+
+function privilegeError(error: unknown, conn: ServerConnection, what: string): unknown {
+  if ((error as { code?: string }).code === '42501') {
+    return new PgstoreError(`role ${conn.user} may not ${what}, which this restore needs`, {
+      hint: 'Restore as a role with CREATEDB (or a superuser): every restore loads into a scratch database first, so that a failure leaves the target as it was.',
+      cause: error,
+    });
+  }
+  return error;
+}

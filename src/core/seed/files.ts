@@ -1,0 +1,111 @@
+/**
+ * `pgstore seed --file PATH`: a user's own seed SQL (a .sql file, or a folder of them run in
+ * name order), all in one transaction, recorded with its checksum so it runs once; a changed
+ * seed runs again only with --force.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, normalize, resolve } from 'node:path';
+import { describeTarget } from '../../db/config.js';
+import { connectPool } from '../../db/pool.js';
+import { PgstoreError, UsageError } from '../../errors.js';
+import { getEnvironment } from '../../store/admin/environment.js';
+import { getAppliedSeed, recordSeed, runSqlText } from '../../store/admin/seeds.js';
+import { type CoreOptions, guardProduction, targetOf } from '../options.js';
+
+export interface SeedFileOptions extends CoreOptions {
+  path: string;
+  /** Run again although it was applied (or changed since). */
+  force?: boolean;
+  forceProduction?: boolean;
+}
+
+export interface SeedFileResult {
+  name: string;
+  files: string[];
+  sha256: string;
+  status: 'applied' | 'reapplied' | 'skipped';
+  appliedAt: string;
+  durationMs: number;
+}
+
+/** A failing seed file: which file, which line, the SQL error. Nothing was kept. */
+export class SeedFailedError extends PgstoreError {}
+
+interface SeedSource {
+  name: string;
+  files: Array<{ path: string; text: string }>;
+  sha256: string;
+}
+
+/** Reads a seed file or folder; its checksum covers names and contents. */
+export function readSeedSource(path: string): SeedSource {
+  const full = resolve(path);
+  let paths: string[];
+  try {
+    paths = statSync(full).isDirectory()
+      ? readdirSync(full).filter((f) => f.endsWith('.sql')).sort().map((f) => join(full, f))
+      : [full];
+  } catch {
+    throw new UsageError(`seed file or folder not found: ${full}`, { hint: 'Pass a .sql file or a folder of .sql files to --file.' });
+  }
+  if (paths.length === 0) throw new UsageError(`no .sql files in ${full}`, { hint: 'Seed files end in .sql and run in name order.' });
+  const hash = createHash('sha256');
+  const files = paths.map((p) => {
+    const text = readFileSync(p, 'utf8');
+    hash.update(`${basename(p)}\0${text}\0`);
+    return { path: p, text };
+  });
+  // Named by the path as given (normalised), so two folders called seeds/ do not collide.
+  return { name: `file:${normalize(path).replace(/\/+$/, '')}`, files, sha256: hash.digest('hex') };
+}
+
+function lineOf(text: string, position: unknown): number | undefined {
+  const offset = Number(position);
+  return Number.isFinite(offset) && offset > 0 ? text.slice(0, offset - 1).split('\n').length : undefined;
+}
+
+/** Applies a seed file or folder in one transaction, once. */
+export async function seedFromFile(options: SeedFileOptions): Promise<SeedFileResult> {
+  const started = performance.now();
+  const source = readSeedSource(options.path);
+  const { sql, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
+  try {
+    const environment = await getEnvironment(sql);
+    guardProduction({ action: `run seed ${source.name}`, target: describeTarget(conn), environment, details: [] }, options.forceProduction);
+    const before = await getAppliedSeed(sql, source.name);
+    if (before && !options.force) {
+      if (before.sha256 === source.sha256) {
+        return { name: source.name, files: source.files.map((f) => f.path), sha256: source.sha256, status: 'skipped', appliedAt: before.appliedAt.toISOString(), durationMs: Math.round(performance.now() - started) };
+      }
+      throw new UsageError(`seed ${source.name} changed since it was applied on ${before.appliedAt.toISOString()}`, {
+        hint: 'Pass --force to run it again (it runs as a whole, so make it safe to repeat).',
+      });
+    }
+    await sql.begin(async (tx) => {
+      for (const file of source.files) {
+        try {
+          await runSqlText(tx, file.text);
+        } catch (error) {
+          const e = error as { message?: string; position?: unknown };
+          const line = lineOf(file.text, e.position);
+          throw new SeedFailedError(`seed file ${file.path}${line ? ` (line ${line})` : ''} failed: ${e.message ?? String(error)}`, {
+            hint: 'Nothing from this seed was kept: it runs in one transaction. Fix the file and run it again.',
+            cause: error,
+          });
+        }
+      }
+      await recordSeed(tx, source.name, source.sha256, { files: source.files.map((f) => basename(f.path)) });
+    });
+    return {
+      name: source.name,
+      files: source.files.map((f) => f.path),
+      sha256: source.sha256,
+      status: before ? 'reapplied' : 'applied',
+      appliedAt: new Date().toISOString(),
+      durationMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * `pgstore seed`: the development (or test) data set, loaded through the stores, idempotent
+ * (each item is looked up first; a second run adds nothing and lists what it skipped), in
+ * one transaction, and recorded with a checksum of the set's definition.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { describeTarget } from '../../db/config.js';
+import { connectPool } from '../../db/pool.js';
+import { registerSecret } from '../../db/redact.js';
+import { UsageError } from '../../errors.js';
+import { getEnvironment } from '../../store/admin/environment.js';
+import { createStores, type Stores } from '../../store/index.js';
+import { getAppliedSeed, recordSeed } from '../../store/admin/seeds.js';
+import { FIXTURE_SETS, type FixtureSet } from './fixture-sets.js';
+import { seedHostFixtures } from './host-fixtures.js';
+import { type CoreOptions, guardProduction, targetOf } from '../options.js';
+
+export interface FixtureOptions extends CoreOptions {
+  set?: 'development' | 'test';
+  adminEmail?: string | undefined;
+  /** Run although the set's definition changed since it was applied. */
+  force?: boolean;
+  forceProduction?: boolean;
+}
+
+export interface FixtureResult {
+  set: string;
+  created: string[];
+  skipped: string[];
+  /** Secrets made by this run, shown once: the admin password (if generated) and the API key. */
+  secrets: { adminPassword?: string; apiKey?: string };
+  adminEmail: string;
+  durationMs: number;
+}
+
+/** A stable checksum of a fixture set's definition. */
+export function fixtureChecksum(set: FixtureSet): string {
+  return createHash('sha256').update(JSON.stringify(set)).digest('hex');
+}
+
+/** Loads a fixture set; safe to run again. */
+export async function seedFixtures(options: FixtureOptions): Promise<FixtureResult> {
+  const started = performance.now();
+  const setName = options.set ?? 'development';
+  const set = FIXTURE_SETS[setName];
+  const adminEmail = (options.adminEmail ?? options.env.PGSTORE_ADMIN_EMAIL ?? set.admin.email).trim();
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(adminEmail)) {
+    throw new UsageError(`--admin-email: '${adminEmail}' is not an email address`, { hint: 'e.g. --admin-email admin@example.com' });
+  }
+  const { sql, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
+  try {
+    guardProduction({ action: `seed the ${setName} data set`, target: describeTarget(conn), environment: await getEnvironment(sql), details: [] }, options.forceProduction);
+    const name = `fixtures:${setName}`;
+    const checksum = fixtureChecksum(set);
+    const before = await getAppliedSeed(sql, name);
+    if (before && before.sha256 !== checksum && !options.force) {
+      throw new UsageError(`the ${setName} data set changed since it was applied on ${before.appliedAt.toISOString()}`, {
+        hint: 'Pass --force to load the missing parts (existing rows are kept).',
+      });
+    }
+    const log: Pick<FixtureResult, 'created' | 'skipped' | 'secrets'> = { created: [], skipped: [], secrets: {} };
+    await sql.begin(async (tx) => {
+      const stores = createStores(tx);
+      await seedIdentity(stores, set, adminEmail, options.env.PGSTORE_ADMIN_PASSWORD, log);
+      await seedTenancy(stores, set, adminEmail, log);
+      await seedHostFixtures(stores, set, log);
+      await recordSeed(tx, name, checksum, { created: log.created.length, skipped: log.skipped.length });
+    });
+    return { set: setName, ...log, adminEmail, durationMs: Math.round(performance.now() - started) };
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+type Log = Pick<FixtureResult, 'created' | 'skipped' | 'secrets'>;
+
+function note(log: Log, created: boolean, what: string): void {
+  (created ? log.created : log.skipped).push(what);
+}
+
+/** A role assignment; one a user got with its creation in this run (`user`) is not listed. */
+function noteRole(log: Log, assigned: boolean, userCreated: boolean, what: string): void {
+  if (assigned || !userCreated) note(log, assigned, what);
+}
+
+async function seedIdentity(stores: Stores, set: FixtureSet, adminEmail: string, password: string | undefined, log: Log): Promise<void> {
+  for (const role of set.roles) {
+    // The built-in roles come with the schema: only a role this run adds is worth a line.
+    if (!(await stores.roles.get(role.name))) {
+      await stores.roles.create(role.name, role.description);
+      note(log, true, `role ${role.name}`);
+    }
+  }
+  const admin = await stores.users.getOrCreateByEmail(adminEmail, { name: set.admin.name });
+  note(log, admin.created, `admin user ${adminEmail}`);
+  if (!(await stores.credentials.hasPassword(admin.user.id))) {
+    const secret = password || randomBytes(12).toString('base64url');
+    registerSecret(secret);
+    await stores.credentials.setPassword(admin.user.id, secret);
+    if (!password) log.secrets.adminPassword = secret;
+    note(log, true, `password for ${adminEmail}`);
+  }
+  if (!admin.user.emailVerifiedAt) await stores.users.markEmailVerified(admin.user.id);
+  for (const role of set.admin.roles) noteRole(log, await stores.roles.assign(admin.user.id, role), admin.created, `role ${role} for ${adminEmail}`);
+  for (const member of set.members) {
+    const user = await stores.users.getOrCreateByEmail(member.email, { name: member.name });
+    note(log, user.created, `user ${member.email}`);
+    noteRole(log, await stores.roles.assign(user.user.id, 'user'), user.created, `role user for ${member.email}`);
+  }
+}
+
+async function seedTenancy(stores: Stores, set: FixtureSet, adminEmail: string, log: Log): Promise<void> {
+  const { tenant, app } = set;
+  const hadTenant = await stores.tenants.exists(tenant.id, { includeDeleted: true });
+  if (!hadTenant) await stores.tenants.create({ id: tenant.id, name: tenant.name, domain: tenant.domain });
+  note(log, !hadTenant, `tenant ${tenant.id}`);
+  const hadApp = await stores.apps.exists(tenant.id, app.id);
+  if (!hadApp) await stores.apps.create({ tenantId: tenant.id, id: app.id, name: app.name, type: app.type });
+  note(log, !hadApp, `app ${tenant.id}/${app.id}`);
+  for (const branch of set.branches) {
+    const had = await stores.branches.exists(tenant.id, app.id, branch.id);
+    if (!had) await stores.branches.create({ tenantId: tenant.id, appId: app.id, ...branch });
+    note(log, !had, `branch ${branch.code}`);
+  }
+  const people = [{ email: adminEmail, username: set.admin.username }, ...set.members.map((m) => ({ email: m.email, username: m.username }))];
+  for (const person of people) {
+    const user = (await stores.users.getByEmail(person.email))!;
+    const member = await stores.memberships.get(tenant.id, user.id);
+    if (!member) await stores.memberships.add({ tenantId: tenant.id, userId: user.id, username: person.username });
+    note(log, !member, `member ${person.username} of ${tenant.id}`);
+    const access = await stores.userApps.hasAccess(tenant.id, app.id, user.id);
+    if (!access) await stores.userApps.grant(tenant.id, app.id, user.id);
+    note(log, !access, `access to ${app.id} for ${person.username}`);
+  }
+  const keys = await stores.appKeys.list(tenant.id, app.id);
+  const hasKey = keys.some((k) => k.name === set.apiKey.name && !k.revokedAt);
+  if (!hasKey) {
+    const created = await stores.appKeys.create({ tenantId: tenant.id, appId: app.id, name: set.apiKey.name, environment: set.apiKey.environment, scopes: set.apiKey.scopes });
+    registerSecret(created.secret);
+    log.secrets.apiKey = created.secret;
+  }
+  note(log, !hasKey, `API key '${set.apiKey.name}'`);
+}

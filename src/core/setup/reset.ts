@@ -1,0 +1,91 @@
+/**
+ * `pgstore reset`: drop and recreate the database (or only pgstore's schemas), then set it up
+ * again. Asks first; refuses a database marked production unless told twice.
+ */
+import { connectionUrl, describeTarget } from '../../db/config.js';
+import { connectPool, serverFor, withAdminSql } from '../../db/pool.js';
+import { ConflictError } from '../../errors.js';
+import * as admin from '../../store/admin/admin.js';
+import { getEnvironment } from '../../store/admin/environment.js';
+import { defaultMigrationsDir, readMigrations } from '../migrate/files.js';
+import { forgetMigrations, LEGACY_TABLE, PGSTORE_TABLE } from '../../store/admin/migration-log.js';
+import { type Confirm, guardProduction, targetOf } from '../options.js';
+import { APP_SCHEMAS, setup, type SetupOptions, type SetupResult } from './setup.js';
+
+export interface ResetOptions extends SetupOptions {
+  /** Drop only pgstore's schemas (auth, tenancy, hosts, pgstore), not the database. */
+  schemasOnly?: boolean;
+  /** Terminate other sessions on the database instead of refusing. */
+  force?: boolean;
+  forceProduction?: boolean;
+  confirm?: Confirm;
+  /** Take a backup (pgstore backup, label before-reset) before dropping anything. */
+  backupFirst?: boolean;
+  /** Where that backup goes (else PGSTORE_BACKUP_DIR, else the default). */
+  backupDir?: string | undefined;
+}
+
+export interface ResetResult {
+  dropped: 'database' | 'schemas';
+  terminatedSessions: number;
+  /** The backup taken first (--backup-first), or null. */
+  backup: { id: string; path: string } | null;
+  setup: SetupResult;
+}
+
+/** Drops and rebuilds the target database. */
+export async function reset(options: ResetOptions): Promise<ResetResult> {
+  const conn = await serverFor(targetOf(options), { log: options.log });
+  const target = describeTarget(conn);
+
+  const exists = await withAdminSql(conn, (sql) => admin.databaseExists(sql, conn.database));
+  let environment: string | null = null;
+  if (exists) {
+    const { sql } = await connectPool(conn, { max: 1 });
+    try {
+      environment = await getEnvironment(sql);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
+  const sessions = exists ? await withAdminSql(conn, (sql) => admin.otherSessions(sql, conn.database)) : [];
+  const plan = {
+    action: options.schemasOnly ? `drop pgstore's schemas (${[...APP_SCHEMAS, 'pgstore'].join(', ')}) and rebuild them` : 'drop and recreate the database',
+    target,
+    environment,
+    details: sessions.map((s) => `connected: pid ${s.pid} ${s.user} ${s.application || '?'} ${s.client ?? 'local'} (${s.state ?? '?'})`),
+  };
+  guardProduction(plan, options.forceProduction);
+  if (sessions.length && !options.force) {
+    throw new ConflictError(`${sessions.length} other session(s) are connected to ${conn.database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`, {
+      hint: 'Close them, or pass --force to terminate them.',
+    });
+  }
+  await options.confirm?.(plan);
+
+  let backup: ResetResult['backup'] = null;
+  if (options.backupFirst && exists) {
+    const { backup: takeBackup } = await import('../backup/backup.js');
+    const taken = await takeBackup({ databaseUrl: connectionUrl(conn), env: options.env, log: options.log, dir: options.backupDir, label: 'before-reset', verify: 'read' });
+    backup = { id: taken.id, path: taken.path };
+  }
+
+  let terminated = 0;
+  if (options.schemasOnly) {
+    if (options.force) terminated = await withAdminSql(conn, (sql) => admin.terminateSessions(sql, conn.database));
+    // pgstore's own set only: the application's migrations and their history stay.
+    const versions = readMigrations(defaultMigrationsDir()).map((f) => f.version);
+    await withAdminSql(conn, async (sql) => {
+      await admin.dropSchemas(sql, [...APP_SCHEMAS, 'pgstore']);
+      await forgetMigrations(sql, PGSTORE_TABLE, versions);
+      await forgetMigrations(sql, LEGACY_TABLE, versions); // a database migrated before migration sets
+    }, conn.database);
+  } else {
+    await withAdminSql(conn, async (sql) => {
+      if (options.force) terminated = await admin.terminateSessions(sql, conn.database);
+      await admin.dropDatabase(sql, conn.database, !!options.force);
+    });
+  }
+  const rebuilt = await setup({ ...options, environment: options.environment ?? (environment as SetupOptions['environment']) ?? 'development' });
+  return { dropped: options.schemasOnly ? 'schemas' : 'database', terminatedSessions: terminated, backup, setup: rebuilt };
+}

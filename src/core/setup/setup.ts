@@ -1,0 +1,216 @@
+/**
+ * `pgstore setup`: the database, an owner role and a least-privilege application role, the
+ * extensions, the migrations, and the environment marker. Idempotent: a second run changes
+ * nothing and says so.
+ */
+import { randomBytes } from 'node:crypto';
+import { connectionUrl, describeTarget, type ServerConnection } from '../../db/config.js';
+import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
+import { connectionError, connectPool, type Db, isConnectFailure, openPool, serverFor, withAdminSql } from '../../db/pool.js';
+import { registerSecret } from '../../db/redact.js';
+import { PgstoreError, UsageError } from '../../errors.js';
+import * as admin from '../../store/admin/admin.js';
+import { type EnvironmentName, getEnvironment, setEnvironment } from '../../store/admin/environment.js';
+import { type MigrateOptions, migrateUp } from '../migrate/migrate.js';
+import { type FixtureResult, seedFixtures } from '../seed/fixtures.js';
+import { targetOf } from '../options.js';
+
+export const APP_SCHEMAS = ['auth', 'tenancy', 'hosts'];
+export const EXTENSIONS = ['pg_trgm'];
+
+export interface SetupOptions extends MigrateOptions {
+  environment?: EnvironmentName;
+  /** Owner role name (default <database>_owner). */
+  ownerRole?: string;
+  /** Application role name (default <database>_app). */
+  appRole?: string;
+  /** Load the built-in data set for the environment afterwards (development or test). */
+  seed?: boolean;
+  /** Allow seeding a database marked production. */
+  forceProduction?: boolean;
+}
+
+export interface SetupResult {
+  database: string;
+  target: string;
+  databaseCreated: boolean;
+  roles: Array<{ name: string; purpose: 'owner' | 'application'; created: boolean }>;
+  /** The application role's password, only when this run created the role and generated it. */
+  appPassword: string | null;
+  /** Where the application role's password came from. */
+  appPasswordSource: 'generated' | 'PGSTORE_APP_PASSWORD' | 'unchanged';
+  extensionsCreated: string[];
+  migrationsApplied: string[];
+  environment: EnvironmentName;
+  environmentChanged: boolean;
+  changed: boolean;
+  /** What --seed loaded. */
+  seeded: FixtureResult | null;
+  durationMs: number;
+}
+
+/** Missing privileges, said plainly. */
+export class PrivilegeError extends PgstoreError {}
+
+const safeName = (db: string) => db.replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase();
+
+/**
+ * Creates (or checks) everything the database needs; safe to run again, and safe to run
+ * concurrently: runs for the same database take turns (an advisory lock held in the server's
+ * `postgres` database, since the target may not exist yet), so the second finds everything made
+ * instead of failing on "role already exists" or a duplicate pg_database entry.
+ */
+export async function setup(options: SetupOptions): Promise<SetupResult> {
+  const started = performance.now();
+  const conn = await serverFor(targetOf(options), { log: options.log });
+  if (options.lock === false) return setupLocked(options, conn, started);
+  // Proven with a round trip within the connect deadline, so that a server that is not there
+  // (or not PostgreSQL) is reported like everywhere else.
+  const { sql: lockSql } = await connectPool(conn, { database: 'postgres', max: 1 });
+  try {
+    const lock = await acquireAdvisoryLock(lockSql, conn.database, `pgstore setup ${conn.database}`, {
+      purpose: 'the setup lock',
+      timeoutSeconds: options.lockTimeoutSeconds ?? 300,
+      onWait: (holder) => options.log?.(`Waiting for another setup of ${conn.database} (${holder})...`),
+      hint: `Another \`pgstore setup\` of this database is running: wait for it, raise --lock-timeout (now ${options.lockTimeoutSeconds ?? 300} s), or use --no-lock where a pooler cannot hold session locks.`,
+    });
+    try {
+      return await setupLocked(options, conn, started);
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  } finally {
+    await lockSql.end({ timeout: 5 }).catch(() => undefined);
+  }
+}
+
+async function setupLocked(options: SetupOptions, conn: ServerConnection, started: number): Promise<SetupResult> {
+  const database = conn.database;
+  const ownerRole = options.ownerRole ?? `${safeName(database)}_owner`;
+  const appRole = options.appRole ?? `${safeName(database)}_app`;
+  const log = options.log ?? (() => undefined);
+
+  const roles: SetupResult['roles'] = [];
+  let appPassword: string | null = null;
+  let appPasswordSource: SetupResult['appPasswordSource'] = 'unchanged';
+  let databaseCreated = false;
+
+  await withAdminSql(conn, async (sql) => {
+    const me = await admin.currentPrivileges(sql);
+    const exists = await admin.databaseExists(sql, database);
+    const missing: string[] = [];
+    const ownerExists = await admin.roleExists(sql, ownerRole);
+    const appExists = await admin.roleExists(sql, appRole);
+    if ((!ownerExists || !appExists) && !me.superuser && !me.createRole) missing.push(`CREATEROLE (to create ${[!ownerExists && ownerRole, !appExists && appRole].filter(Boolean).join(' and ')})`);
+    if (!exists && !me.superuser && !me.createDb) missing.push(`CREATEDB (to create database ${database})`);
+    if (missing.length) {
+      throw new PrivilegeError(`role '${me.user}' may not set up ${describeTarget(conn)}: it lacks ${missing.join(' and ')}`, {
+        hint: `Ask an administrator to run the missing steps, e.g. \`ALTER ROLE ${me.user} CREATEDB CREATEROLE\`, or to create the database and roles for you.`,
+      });
+    }
+    if (!ownerExists) {
+      log(`Creating role ${ownerRole} (owns the database and its objects)...`);
+      await admin.createOwnerRole(sql, ownerRole);
+    }
+    roles.push({ name: ownerRole, purpose: 'owner', created: !ownerExists });
+    if (!(await admin.canBecome(sql, me.user, ownerRole))) await admin.grantRole(sql, ownerRole, me.user);
+    if (!appExists) {
+      const fromEnv = options.env.PGSTORE_APP_PASSWORD;
+      const password = fromEnv || randomBytes(18).toString('base64url');
+      registerSecret(password);
+      log(`Creating role ${appRole} (the application's login, data access only)...`);
+      await admin.createLoginRole(sql, appRole, password);
+      appPassword = fromEnv ? null : password;
+      appPasswordSource = fromEnv ? 'PGSTORE_APP_PASSWORD' : 'generated';
+    }
+    roles.push({ name: appRole, purpose: 'application', created: !appExists });
+    if (!exists) {
+      log(`Creating database ${database}...`);
+      await admin.createDatabase(sql, database, ownerRole);
+      databaseCreated = true;
+    }
+  });
+
+  const { extensionsCreated, owner } = await withAdminSql(conn, async (sql) => {
+    const owner = await adoptEmptyDatabase(sql, conn, ownerRole, log);
+    // As the owner, so that the owner's migrations can drop them again (trusted extensions).
+    if (owner !== conn.user) await admin.setRole(sql, owner);
+    const created: string[] = [];
+    for (const name of EXTENSIONS) if (await admin.createExtension(sql, name)) created.push(name);
+    return { extensionsCreated: created, owner };
+  }, database);
+
+  const migrated = await migrateUp(pinned(conn, options));
+  const { environment, environmentChanged } = await finish(conn, { ownerRole: owner, appRole, wanted: options.environment, forceProduction: options.forceProduction });
+
+  const seeded = options.seed
+    ? await seedFixtures({ ...pinned(conn, options), set: environment === 'test' ? 'test' : 'development', forceProduction: options.forceProduction })
+    : null;
+  const changed = (seeded?.created.length ?? 0) > 0 || databaseCreated || roles.some((r) => r.created) || extensionsCreated.length > 0 || migrated.applied.length > 0 || environmentChanged;
+  return {
+    database,
+    target: describeTarget(conn),
+    databaseCreated,
+    roles,
+    appPassword,
+    appPasswordSource,
+    extensionsCreated,
+    migrationsApplied: migrated.applied.map((m) => m.filename),
+    environment,
+    environmentChanged,
+    changed,
+    seeded,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/** Options that make a core call use exactly this server connection. */
+export function pinned(conn: ServerConnection, options: MigrateOptions): MigrateOptions {
+  // The URL wins over DATABASE_URL and PG* variables; the rest of the environment
+  // (PGSTORE_ADMIN_EMAIL, PGSTORE_PG_BIN, ...) still applies.
+  return { ...options, databaseUrl: connectionUrl(conn) };
+}
+
+/**
+ * The role that owns the database. An empty database owned by someone else (such as the
+ * embedded server's default one) is handed to the owner role; one with objects keeps its owner.
+ */
+async function adoptEmptyDatabase(sql: Db, conn: ServerConnection, ownerRole: string, log: (m: string) => void): Promise<string> {
+  const current = (await admin.databaseOwner(sql, conn.database)) ?? conn.user;
+  if (current === ownerRole) return ownerRole;
+  const me = await admin.currentPrivileges(sql);
+  if ((me.superuser || me.user === current) && (await admin.userObjectCount(sql)) === 0) {
+    log(`Handing the empty database ${conn.database} to ${ownerRole}...`);
+    await admin.setDatabaseOwner(sql, conn.database, ownerRole);
+    return ownerRole;
+  }
+  log(`Database ${conn.database} already has objects owned by ${current}; keeping that owner.`);
+  return current;
+}
+
+/**
+ * Grants for the application role, and the environment marker: kept as it is unless --env
+ * says otherwise (default development for an unmarked database). Unmarking production needs
+ * --force-production, since that marker is what protects the database from reset and seed.
+ */
+async function finish(
+  conn: ServerConnection,
+  o: { ownerRole: string; appRole: string; wanted: EnvironmentName | undefined; forceProduction: boolean | undefined },
+): Promise<{ environment: EnvironmentName; environmentChanged: boolean }> {
+  const asOwner = o.ownerRole === conn.user ? conn : { ...conn, params: { ...conn.params, options: `-c role=${o.ownerRole}` } };
+  const sql = await openPool(asOwner, { max: 1 });
+  try {
+    await admin.grantAppAccess(sql, { database: conn.database, app: o.appRole, owner: o.ownerRole, schemas: APP_SCHEMAS });
+    const before = await getEnvironment(sql);
+    const environment = o.wanted ?? before ?? 'development';
+    if (before === 'production' && environment !== 'production' && !o.forceProduction) {
+      throw new UsageError(`refusing to mark ${describeTarget(conn)} as ${environment}: it is marked as production`, {
+        hint: 'If it really is no longer production, add --force-production.',
+      });
+    }
+    if (before !== environment) await setEnvironment(sql, environment);
+    return { environment, environmentChanged: before !== environment };
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * Bulk loading with COPY (postgres.js copy streams), streamed with back-pressure so memory
+ * stays bounded whatever the volume. Used by `pgstore seed --synthetic`.
+ */
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PgstoreError } from '../../errors.js';
+import { copyIn, copyJson, copyLine, CopyRefused, copyText, type CopyValue, type Tx } from '../copy.js';
+import type { HostEntry } from '../hosts/types.js';
+import { guard } from '../map-error.js';
+
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  status: 'active' | 'suspended';
+  emailVerifiedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  domain: string;
+  createdAt: Date;
+}
+
+export interface HostEventRow {
+  eventId: string;
+  aggregateId: string;
+  type: string;
+  eventVersion: string;
+  expectedVersion: string | null;
+  event: Record<string, unknown>;
+  createdAt: Date;
+  /** When the database recorded it, as the server's text (default: createdAt, so synthetic data is reproducible). */
+  recordedAt?: string;
+  createdBy?: string | null;
+}
+
+/** One host's events, and its final state when it is still live. */
+export interface HostGroup {
+  events: HostEventRow[];
+  live: HostEntry | null;
+}
+
+const CHUNK = 256 * 1024;
+
+/** What to do when synthetic rows collide with rows already there. */
+const SYNTHETIC_HINT = 'Nothing was kept. Loading the same synthetic data twice collides: use another --random-seed, or `pgstore reset` first.';
+
+/** Rows as COPY text, grouped into chunks of about 256 kB. */
+async function* copyChunks<T>(rows: Iterable<T> | AsyncIterable<T>, toValues: (row: T) => CopyValue[], onRows?: (n: number) => void): AsyncGenerator<string> {
+  let chunk = '';
+  let count = 0;
+  for await (const row of rows) {
+    chunk += copyLine(toValues(row));
+    count++;
+    if (chunk.length >= CHUNK) {
+      yield chunk;
+      onRows?.(count);
+      chunk = '';
+      count = 0;
+    }
+  }
+  if (chunk) {
+    yield chunk;
+    onRows?.(count);
+  }
+}
+
+/** COPYs rows into `table (columns)`; `table` and `columns` are trusted constants. */
+function copyInto<T>(tx: Tx, table: string, columns: string[], rows: Iterable<T> | AsyncIterable<T>, toValues: (row: T) => CopyValue[], onRows?: (n: number) => void): Promise<void> {
+  return copyTextInto(tx, table, columns, copyChunks(rows, toValues, onRows));
+}
+
+/** COPYs text already in COPY format; a refusal becomes one clear error. */
+async function copyTextInto(tx: Tx, table: string, columns: string[], chunks: AsyncIterable<string>, hint = SYNTHETIC_HINT): Promise<void> {
+  try {
+    await copyIn(tx, `copy ${table} (${columns.join(', ')}) from stdin`, chunks);
+  } catch (error) {
+    if (!(error instanceof CopyRefused)) throw error;
+    throw new PgstoreError(`the server refused the rows for ${table}: a value is invalid or already there (a unique key such as an id or email)`, {
+      hint,
+      cause: error,
+    });
+  }
+}
+
+/** Loads users (ids and timestamps given, so the result is reproducible). */
+export function loadUsers(tx: Tx, rows: Iterable<UserRow>, onRows?: (n: number) => void): Promise<void> {
+  return guard({ entity: 'user', uniqueFields: { users_email_key: 'email' } }, () =>
+    copyInto(tx, 'auth.users', ['id', 'email', 'name', 'status', 'email_verified_at', 'created_at', 'updated_at'], rows, (u) => [u.id, u.email, u.name, u.status, u.emailVerifiedAt, u.createdAt, u.createdAt], onRows),
+  );
+}
+
+/** Loads tenants. */
+export function loadTenants(tx: Tx, rows: Iterable<TenantRow>, onRows?: (n: number) => void): Promise<void> {
+  return guard({ entity: 'tenant' }, () =>
+    copyInto(tx, 'tenancy.tenants', ['id', 'name', 'domain', 'created_at', 'updated_at'], rows, (t) => [t.id, t.name, t.domain, t.createdAt, t.createdAt], onRows),
+  );
+}
+
+export interface MembershipRow {
+  tenantId: string;
+  userId: string;
+  username: string;
+  createdAt: Date;
+}
+
+/** Loads tenant memberships. */
+export function loadMemberships(tx: Tx, rows: Iterable<MembershipRow>, onRows?: (n: number) => void): Promise<void> {
+  return guard({ entity: 'membership' }, () =>
+    copyInto(tx, 'tenancy.memberships', ['tenant_id', 'user_id', 'username', 'created_at', 'updated_at'], rows, (m) => [m.tenantId, m.userId, m.username, m.createdAt, m.createdAt], onRows),
+  );
+}
+
+/**
+ * Loads host events with the triggers off, and writes the streams and the hosts projection
+ * from each host's known final state (instead of folding the log afterwards), all inside the
+ * caller's transaction. Sequence numbers are reserved up front so that `seq`, `last_seq` and
+ * the projection agree. Events stream straight from the generator into COPY (generation
+ * overlaps the server's work); the small per-host rows wait in temporary files, so memory
+ * stays bounded whatever the volume. Needs the table owner. Used by `seed --synthetic`, and by
+ * `hosts import` into an empty store (see claimEmptyHosts).
+ */
+export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents: number, onRows?: (n: number) => void, hint = SYNTHETIC_HINT): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'pgstore-seed-'));
+  try {
+    return await guard({ entity: 'host event' }, async () => {
+      // The strongest lock first (a no-op after claimEmptyHosts): the drops below would
+      // otherwise upgrade a weaker one, which can deadlock with a reader that then appends.
+      await tx.unsafe(`lock table ${HOST_TABLES} in access exclusive mode`);
+      await tx.unsafe('alter table hosts.host_events disable trigger user');
+      const [reserved] = await tx.unsafe<{ first: string }[]>(
+        `select nextval('hosts.host_events_seq_seq') as first, setval('hosts.host_events_seq_seq', currval('hosts.host_events_seq_seq') + ${Math.max(0, totalEvents - 1)})`,
+      );
+      const streamsPath = join(dir, 'streams.copy');
+      const hostsPath = join(dir, 'hosts.copy');
+      const streamsOut = createWriteStream(streamsPath);
+      const hostsOut = createWriteStream(hostsPath);
+      let live = 0;
+      async function* events(): AsyncGenerator<string> {
+        let seq = Number(reserved!.first);
+        const iso = lastIso();
+        let chunk = '';
+        let count = 0;
+        // The per-host rows go to their files in chunks too: one write per host cost ~1 s per 100k.
+        let streams = '';
+        let projection = '';
+        for (const group of groups) {
+          for (const e of group.events) chunk += eventLine(seq++, e, iso);
+          count += group.events.length;
+          const last = group.events.at(-1);
+          if (last) streams += copyLine([last.aggregateId, last.eventVersion, seq - 1, group.events.length]);
+          const h = group.live;
+          if (h && last) {
+            projection += copyLine([h.id, h.ipAddress, h.hostname, h.aliases, h.comment, h.tags, h.createdAt, h.updatedAt, h.version, seq - 1]);
+            live++;
+          }
+          if (chunk.length >= CHUNK) {
+            yield chunk;
+            onRows?.(count);
+            chunk = '';
+            count = 0;
+            await Promise.all([write(streamsOut, streams), write(hostsOut, projection)]);
+            streams = projection = '';
+          }
+        }
+        if (chunk) {
+          yield chunk;
+          onRows?.(count);
+        }
+        await Promise.all([write(streamsOut, streams), write(hostsOut, projection)]);
+      }
+      await withKeysBuiltAfter(tx, 'hosts.host_events', hint, () =>
+        copyTextInto(tx, 'hosts.host_events', ['seq', 'event_id', 'aggregate_id', 'event_type', 'event_version', 'expected_version', 'event', 'created_at', 'recorded_at', 'created_by'], events(), hint),
+      );
+      await Promise.all([new Promise((r) => streamsOut.end(r)), new Promise((r) => hostsOut.end(r))]);
+      await copyFile(tx, 'hosts.streams', ['aggregate_id', 'version', 'last_seq', 'event_count'], streamsPath, hint);
+      await withKeysBuiltAfter(tx, 'hosts.hosts', hint, () =>
+        copyFile(tx, 'hosts.hosts', ['id', 'ip_address', 'hostname', 'aliases', 'comment', 'tags', 'created_at', 'updated_at', 'version', 'last_seq'], hostsPath, hint),
+      );
+      await tx.unsafe('alter table hosts.host_events enable trigger user');
+      return live;
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Whether this transaction may bulk-load new hosts into an empty projection: it can own the
+ * hosts tables (to switch triggers off and rebuild indexes), it gets their exclusive lock at
+ * once, and hosts.hosts is empty under that lock. The lock is taken now, in full, so the load
+ * never has to upgrade it later (an upgrade could deadlock with a transaction that read the
+ * projection and then appends). When any of this fails, the lock is given back and the caller
+ * takes the checked path; otherwise it is held to the end of the transaction (readers wait).
+ */
+export async function claimEmptyHosts(tx: Tx): Promise<boolean> {
+  const [access] = await tx.unsafe<{ owner: boolean }[]>(
+    `select bool_and(pg_has_role(current_user, c.relowner, 'USAGE')) as owner
+       from pg_class c where c.oid in ('hosts.host_events'::regclass, 'hosts.streams'::regclass, 'hosts.hosts'::regclass)`,
+  );
+  if (!access?.owner) return false;
+  try {
+    await tx.savepoint(async (sp) => {
+      await sp.unsafe(`lock table ${HOST_TABLES} in access exclusive mode nowait`);
+      const [state] = await sp.unsafe<{ empty: boolean }[]>('select not exists (select 1 from hosts.hosts) as empty');
+      if (!state?.empty) throw new NotClaimed();
+    });
+    return true;
+  } catch (error) {
+    // 55P03: someone else is using the tables; the savepoint's rollback released the lock.
+    if (error instanceof NotClaimed || (error as { code?: string }).code === '55P03') return false;
+    throw error;
+  }
+}
+
+const HOST_TABLES = 'hosts.host_events, hosts.streams, hosts.hosts';
+
+class NotClaimed extends Error {}
+
+/** Writes `text` to `out`, waiting for 'drain' when its buffer is full. */
+async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
+  if (text && !out.write(text)) await once(out, 'drain');
+}
+
+/** date → ISO text, remembering only the last one: a host's events share times, and host-types' isoFormatter would keep every distinct time of a 10M-event load. */
+function lastIso(): (date: Date) => string {
+  let time = NaN;
+  let text = '';
+  return (date) => {
+    if (date.getTime() !== time) {
+      time = date.getTime();
+      text = date.toISOString();
+    }
+    return text;
+  };
+}
+
+/** One host event as a COPY line; the columns are those loadHosts names. */
+function eventLine(seq: number, e: HostEventRow, iso: (date: Date) => string): string {
+  const at = iso(e.createdAt);
+  const recorded = e.recordedAt ?? at;
+  const expected = e.expectedVersion === null ? '\\N' : copyText(e.expectedVersion);
+  const by = e.createdBy === null || e.createdBy === undefined ? '\\N' : copyText(e.createdBy);
+  return `${seq}\t${copyText(e.eventId)}\t${copyText(e.aggregateId)}\t${copyText(e.type)}\t${copyText(e.eventVersion)}\t${expected}\t${copyJson(e.event)}\t${at}\t${recorded}\t${by}\n`;
+}
+
+/**
+ * Runs a bulk `load` into `table`. When the table starts empty, its indexes (those behind its
+ * primary key and unique constraints too, unless a foreign key depends on them) are dropped
+ * first and built again afterwards, in the same transaction: one sorted build over 1M rows
+ * costs a fraction of 1M incremental inserts. A duplicate is still refused, when the
+ * constraint comes back, and the whole transaction with it.
+ */
+async function withKeysBuiltAfter(tx: Tx, table: string, hint: string, load: () => Promise<void>): Promise<void> {
+  const [state] = await tx.unsafe<{ empty: boolean }[]>(`select not exists (select 1 from ${table}) as empty`);
+  if (!state?.empty) return load();
+  const keys = await tx.unsafe<{ name: string; def: string }[]>(
+    `select quote_ident(c.conname) as name, pg_get_constraintdef(c.oid) as def
+       from pg_constraint c
+      where c.conrelid = '${table}'::regclass and c.contype in ('p', 'u')
+        and not exists (select 1 from pg_constraint f where f.contype = 'f' and f.conindid = c.conindid)
+      order by c.conname`,
+  );
+  const indexes = await tx.unsafe<{ name: string; def: string }[]>(
+    `select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
+       from pg_index i
+      where i.indrelid = '${table}'::regclass
+        and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)
+      order by 1`,
+  );
+  if (keys.length) await tx.unsafe(`alter table ${table} ${keys.map((k) => `drop constraint ${k.name}`).join(', ')}`);
+  for (const index of indexes) await tx.unsafe(`drop index ${index.name}`);
+  await load();
+  try {
+    if (keys.length) await tx.unsafe(`alter table ${table} ${keys.map((k) => `add constraint ${k.name} ${k.def}`).join(', ')}`);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '23505') throw error;
+    throw new PgstoreError(`the rows loaded into ${table} repeat a unique key (${(error as { constraint_name?: string }).constraint_name ?? 'a primary or unique key'})`, {
+      hint,
+      cause: error,
+    });
+  }
+  for (const index of indexes) await tx.unsafe(index.def);
+}
+
+/** COPYs a file of rows already in COPY text. */
+function copyFile(tx: Tx, table: string, columns: string[], path: string, hint: string): Promise<void> {
+  return copyTextInto(tx, table, columns, createReadStream(path, { encoding: 'utf8', highWaterMark: CHUNK }), hint);
+}
+
+/** Row counts of the tables synthetic data fills. */
+export async function syntheticCounts(tx: Tx): Promise<Record<string, number>> {
+  const [row] = await tx.unsafe<Record<string, number>[]>(`
+    select (select count(*) from auth.users)::int as "auth.users",
+           (select count(*) from tenancy.tenants)::int as "tenancy.tenants",
+           (select count(*) from tenancy.memberships)::int as "tenancy.memberships",
+           (select count(*) from hosts.host_events)::int as "hosts.host_events",
+           (select count(*) from hosts.hosts)::int as "hosts.hosts"`);
+  return row ?? {};
+}

@@ -1,0 +1,144 @@
+/**
+ * The records of applied migrations, one table per migration set:
+ * - pgstore's own set in `public.pgstore_schema_migrations` (not in the `pgstore` schema: the
+ *   first migration creates that schema, and dbmate would create it first for its table);
+ * - the application's set where dbmate records it (`schema_migrations` in the first schema of
+ *   the URL's search_path, or DBMATE_MIGRATIONS_TABLE).
+ * pgstore extends both with when each file was applied, its sha256 (to detect edited files)
+ * and its file name; dbmate only ever reads and writes `version`, so it keeps working on them.
+ * Before migration sets, pgstore recorded its own versions in `public.schema_migrations`:
+ * `legacyPgstoreRows` finds them and `moveLegacyPgstoreRows` moves them to their own table.
+ */
+import type { Db } from '../../db/pool.js';
+
+/** A history table, schema-qualified; names as they are (quoted when used). */
+export interface MigrationTable {
+  schema: string;
+  name: string;
+}
+
+export const PGSTORE_TABLE: MigrationTable = { schema: 'public', name: 'pgstore_schema_migrations' };
+export const LEGACY_TABLE: MigrationTable = { schema: 'public', name: 'schema_migrations' };
+
+export interface AppliedMigration {
+  version: string;
+  appliedAt: Date | null;
+  sha256: string | null;
+  filename: string | null;
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+/** `"schema"."name"`. */
+export const qualified = (t: MigrationTable) => `${quote(t.schema)}.${quote(t.name)}`;
+/** `schema.name` as dbmate's --migrations-table takes it (it quotes each part itself). */
+export const dbmateName = (t: MigrationTable) => `${t.schema}.${t.name}`;
+
+const ensureSql = (table: MigrationTable) => `
+    create schema if not exists ${quote(table.schema)};
+    create table if not exists ${qualified(table)} (version varchar(255) primary key);
+    alter table ${qualified(table)}
+      add column if not exists applied_at timestamptz default now(),
+      add column if not exists sha256 text,
+      add column if not exists filename text;`;
+
+type LogRow = { version: string; applied_at: Date | null; sha256: string | null; filename: string | null };
+const selectLog = (table: MigrationTable) => `select version, applied_at, sha256, filename from ${qualified(table)} order by version`;
+const toApplied = (r: LogRow): AppliedMigration => ({ version: r.version, appliedAt: r.applied_at, sha256: r.sha256, filename: r.filename });
+
+/** Creates the table (as dbmate would, schema included) and pgstore's extra columns, if missing. */
+export async function ensureMigrationLog(sql: Db, table: MigrationTable): Promise<void> {
+  await sql.unsafe(ensureSql(table));
+}
+
+/** ensureMigrationLog, then the applied migrations (oldest first), in one round trip. */
+export async function ensureAndReadMigrationLog(sql: Db, table: MigrationTable): Promise<AppliedMigration[]> {
+  // One simple query of several statements: postgres.js returns one result per statement.
+  const results = await sql.unsafe<LogRow[][]>(`${ensureSql(table)}\n    ${selectLog(table)}`);
+  return (results.at(-1) ?? []).map(toApplied);
+}
+
+/** The schema a session's unqualified `create table` lands in (dbmate's fallback). */
+export async function currentSchema(sql: Db): Promise<string | null> {
+  const [row] = await sql<{ schema: string | null }[]>`select current_schema() as schema`;
+  return row?.schema ?? null;
+}
+
+/** Applied migrations, oldest first; empty when the table does not exist. */
+export async function appliedMigrations(sql: Db, table: MigrationTable): Promise<AppliedMigration[]> {
+  const name = qualified(table);
+  const [exists] = await sql<{ table: string | null; extended: boolean }[]>`
+    select to_regclass(${name})::text as table,
+           exists (select 1 from pg_attribute
+                    where attrelid = to_regclass(${name}) and attname = 'sha256' and not attisdropped) as extended`;
+  if (!exists?.table) return [];
+  if (!exists.extended) {
+    const rows = await sql.unsafe<{ version: string }[]>(`select version from ${name} order by version`);
+    return rows.map((r) => ({ version: r.version, appliedAt: null, sha256: null, filename: null }));
+  }
+  const rows = await sql.unsafe<LogRow[]>(selectLog(table));
+  return rows.map(toApplied);
+}
+
+export interface KnownFile {
+  version: string;
+  filename: string;
+}
+
+/** Rows of pgstore's own files still in the legacy table (a database migrated before sets). */
+export async function legacyPgstoreRows(sql: Db, pgstoreFiles: KnownFile[]): Promise<AppliedMigration[]> {
+  if (pgstoreFiles.length === 0) return [];
+  const byVersion = new Map(pgstoreFiles.map((f) => [f.version, f.filename]));
+  const rows = await appliedMigrations(sql, LEGACY_TABLE);
+  // The version is pgstore's and, where the row recorded its file name, so is the file.
+  return rows.filter((r) => byVersion.has(r.version) && (r.filename === null || r.filename === byVersion.get(r.version)));
+}
+
+/** Moves pgstore's rows out of the legacy table into pgstore's own, in one transaction. */
+export async function moveLegacyPgstoreRows(sql: Db, rows: AppliedMigration[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  await ensureMigrationLog(sql, PGSTORE_TABLE);
+  const json = rows.map((r) => ({ version: r.version, applied_at: r.appliedAt?.toISOString() ?? null, sha256: r.sha256, filename: r.filename }));
+  await sql.begin(async (tx) => {
+    await tx.unsafe(
+      `insert into ${qualified(PGSTORE_TABLE)} (version, applied_at, sha256, filename)
+       select version, applied_at, sha256, filename
+         from jsonb_to_recordset($1::text::jsonb) as x(version text, applied_at timestamptz, sha256 text, filename text)
+       on conflict (version) do nothing`,
+      [JSON.stringify(json)],
+    );
+    await tx.unsafe(`delete from ${qualified(LEGACY_TABLE)} where version in (select jsonb_array_elements_text($1::text::jsonb))`, [JSON.stringify(rows.map((r) => r.version))]);
+  });
+  return rows.length;
+}
+
+/** Records the checksum and file name of applied migrations that have none yet. */
+export async function recordChecksums(sql: Db, table: MigrationTable, files: Array<{ version: string; sha256: string; filename: string }>): Promise<void> {
+  if (files.length === 0) return;
+  await sql.unsafe(
+    `update ${qualified(table)} m
+        set sha256 = f.sha256, filename = f.filename, applied_at = coalesce(m.applied_at, now())
+       from (select * from jsonb_to_recordset($1::text::jsonb) as x(version text, sha256 text, filename text)) f
+      where m.version = f.version and m.sha256 is null`,
+    [JSON.stringify(files.map(({ version, sha256, filename }) => ({ version, sha256, filename })))],
+  );
+}
+
+/** Accepts edited files as they are now (after review): stores their current checksums. */
+export async function acceptChecksums(sql: Db, table: MigrationTable, files: Array<{ version: string; sha256: string; filename: string }>): Promise<number> {
+  if (files.length === 0) return 0;
+  const rows = await sql.unsafe(
+    `update ${qualified(table)} m set sha256 = f.sha256, filename = f.filename
+       from (select * from jsonb_to_recordset($1::text::jsonb) as x(version text, sha256 text, filename text)) f
+      where m.version = f.version
+     returning m.version`,
+    [JSON.stringify(files.map(({ version, sha256, filename }) => ({ version, sha256, filename })))],
+  );
+  return rows.length;
+}
+
+/** Forgets applied migrations (after their objects were dropped by hand). */
+export async function forgetMigrations(sql: Db, table: MigrationTable, versions: string[]): Promise<void> {
+  if (versions.length === 0) return;
+  const [exists] = await sql<{ t: string | null }[]>`select to_regclass(${qualified(table)})::text as t`;
+  if (exists?.t) await sql.unsafe(`delete from ${qualified(table)} where version in (select jsonb_array_elements_text($1::text::jsonb))`, [JSON.stringify(versions)]);
+}
