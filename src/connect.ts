@@ -6,7 +6,7 @@
 import { ValidationError } from './errors.js';
 import { type Env, resolveConnection, type ServerConnection } from './db/config.js';
 import { connectPool, type Db } from './db/pool.js';
-import { mapHostsError } from './store/hosts/errors.js';
+import { mapHostsError } from './store/hosts/index.js';
 import { createStores, type Stores } from './store/index.js';
 
 export interface ConnectOptions {

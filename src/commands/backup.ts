@@ -2,8 +2,8 @@
  * `pgstore backup` (take one) and `pgstore backup list | verify | prune | delete`.
  */
 import { Command, Option } from 'commander';
-import type { BackupResult } from '../core/backup/backup.js';
-import type { BackupEntry } from '../core/backup/catalog.js';
+import type { BackupResult } from '../core/backup/index.js';
+import type { BackupEntry } from '../core/backup/index.js';
 import type { ProgressSink } from '../core/progress.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
@@ -57,7 +57,7 @@ export function backupCommand(app: App): Command {
     .option('--metrics-file <file>', 'write Prometheus textfile metrics here (success or failure)', outputFile('--metrics-file'))
     .action(async (flags: { dir?: string; format: 'custom' | 'directory' | 'plain'; jobs?: number; compress?: string; label?: string; verify?: 'read' | 'restore' | true; keepLast?: number; keepDays?: number; metricsFile?: string }) => {
       const out = app.makeOutput();
-      const { backup } = await import('../core/backup/backup.js');
+      const { backup } = await import('../core/backup/index.js');
       const progress = await progressFor(out);
       let result: BackupResult;
       try {
@@ -94,7 +94,7 @@ export function backupCommand(app: App): Command {
     .addOption(dbOption())
     .action(async (_flags: unknown, cmd: Command) => {
       const out = app.makeOutput();
-      const { listDatabaseBackups } = await import('../core/backup/ops.js');
+      const { listDatabaseBackups } = await import('../core/backup/index.js');
       const listing = listDatabaseBackups({ ...app.coreOptions(), ...whereOf(cmd) });
       // Damaged backups appear in every listing, JSON included, where they would sort by time.
       const rows = [
@@ -126,7 +126,7 @@ export function backupCommand(app: App): Command {
     .addOption(dbOption())
     .action(async (id: string, flags: { method: 'read' | 'restore' }, cmd: Command) => {
       const out = app.makeOutput();
-      const { verifyBackup } = await import('../core/backup/ops.js');
+      const { verifyBackup } = await import('../core/backup/index.js');
       const progress = await progressFor(out);
       try {
         const { backup, manifest } = await verifyBackup({ ...app.coreOptions((m) => out.info(m)), ...whereOf(cmd), id, method: flags.method, onProgress: progress.sink });
@@ -149,7 +149,7 @@ export function backupCommand(app: App): Command {
       // optsWithGlobals: `backup` itself has --keep-last/--keep-days, and takes them wherever they appear.
       const flags = cmd.optsWithGlobals() as { keepLast?: number; keepDays?: number; dryRun?: boolean };
       const out = app.makeOutput();
-      const { pruneBackups } = await import('../core/backup/ops.js');
+      const { pruneBackups } = await import('../core/backup/index.js');
       const result = await pruneBackups({ ...app.coreOptions(), ...whereOf(cmd), keepLast: flags.keepLast, keepDays: flags.keepDays, dryRun: !!flags.dryRun });
       if (out.options.json) return out.json(result);
       const verb = result.dryRun ? 'Would delete' : 'Deleted';
@@ -166,10 +166,10 @@ export function backupCommand(app: App): Command {
     .addOption(dbOption())
     .action(async (id: string, flags: { yes?: boolean }, cmd: Command) => {
       const out = app.makeOutput();
-      const ops = await import('../core/backup/ops.js');
+      const ops = await import('../core/backup/index.js');
       const where = whereOf(cmd);
       const { dir, database } = ops.listDatabaseBackups({ ...app.coreOptions(), ...where });
-      const { findBackupFolder } = await import('../core/backup/catalog.js');
+      const { findBackupFolder } = await import('../core/backup/index.js');
       const entry = findBackupFolder(dir, database, id);
       await confirmer(out, !!flags.yes)({ action: `delete backup ${entry.database}/${entry.id}`, target: entry.path, environment: null, details: [] });
       const result = await ops.deleteBackup({ ...app.coreOptions(), ...where, id });

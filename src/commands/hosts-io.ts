@@ -2,8 +2,8 @@
  * `pgstore hosts import` and `pgstore hosts export`.
  */
 import { Command, Option } from 'commander';
-import type { ImportMode, ImportResult } from '../core/hosts/import.js';
-import type { HostFormat } from '../core/hosts/formats.js';
+import type { ImportMode, ImportResult } from '../core/hosts/index.js';
+import type { HostFormat } from '../core/hosts/index.js';
 import { ExitCode } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
@@ -25,7 +25,7 @@ export function importCommand(app: App): Command {
     .option('--dry-run', 'check and count everything, then roll back')
     .action(async (file: string, flags: { format?: HostFormat; mode: ImportMode; dryRun?: boolean }) => {
       const out = app.makeOutput();
-      const { importHosts } = await import('../core/hosts/import.js');
+      const { importHosts } = await import('../core/hosts/index.js');
       const showBar = out.stderrIsTTY && !out.options.json && !out.options.quiet;
       const bar = showBar ? (await import('../ui/progress-count.js')).countProgress(out.stderr, flags.dryRun ? 'checking' : 'importing') : undefined;
       let result: ImportResult;
@@ -77,7 +77,7 @@ export function exportCommand(app: App): Command {
     .option('-o, --output <file>', 'write here (temporary file, fsync, rename) instead of standard output', outputFile('--output'))
     .action(async (flags: { format: HostFormat; output?: string }) => {
       const out = app.makeOutput();
-      const { exportHosts } = await import('../core/hosts/export.js');
+      const { exportHosts } = await import('../core/hosts/index.js');
       const result = await exportHosts({ ...app.coreOptions((m) => out.info(m)), format: flags.format, output: flags.output });
       if (result.pages !== null) return out.rawPages(result.pages);
       if (out.options.json) return out.json({ path: result.path, format: result.format, entries: result.entries, bytes: result.bytes });

@@ -1,7 +1,7 @@
 /**
  * Option parsers and renderings shared by `pgstore hosts` and `pgstore snapshot`.
  */
-import type { EventEnvelope, HostEntry } from '../store/hosts/types.js';
+import type { EventEnvelope, HostEntry } from '../store/hosts/index.js';
 import type { Output } from '../ui/output.js';
 
 /** `2026-01-02 03:04:05` (UTC). */

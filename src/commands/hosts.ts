@@ -3,7 +3,7 @@
  * entries, stored as events (every change is kept) and read from their current state.
  */
 import { Command, Option } from 'commander';
-import type { HostFormat } from '../core/hosts/formats.js';
+import type { HostFormat } from '../core/hosts/index.js';
 import { type App, examples } from './app.js';
 import { describeEntry, historyTable, hostsTable } from './hosts-render.js';
 import { collect, wholeNumber } from './parse.js';
@@ -43,12 +43,12 @@ export function hostsCommand(app: App): Command {
     .addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(['table', 'json', 'csv', 'hosts']).default('table'))
     .action(async (flags: ListFlags) => {
       const out = app.makeOutput();
-      const { listHosts } = await import('../core/hosts/hosts.js');
+      const { listHosts } = await import('../core/hosts/index.js');
       const entries = await listHosts({ ...app.coreOptions((m) => out.info(m)), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset });
       const format = out.options.json ? 'json' : flags.format;
       if (format === 'json') return out.jsonArray(entries);
       if (format === 'csv' || format === 'hosts') {
-        const { renderHostsPages } = await import('../core/hosts/formats.js');
+        const { renderHostsPages } = await import('../core/hosts/index.js');
         return out.rawPages(renderHostsPages(entries, format, new Date()));
       }
       if (entries.length === 0) return out.result('No host entries.');
@@ -68,7 +68,7 @@ export function hostsCommand(app: App): Command {
     .option('--tag <tag>', 'a tag (repeatable)', collect, [])
     .action(async (flags: { ip: string; hostname: string; alias: string[]; comment?: string; tag: string[] }) => {
       const out = app.makeOutput();
-      const { addHost } = await import('../core/hosts/hosts.js');
+      const { addHost } = await import('../core/hosts/index.js');
       const entry = await addHost({ ...app.coreOptions((m) => out.info(m)), ip: flags.ip, hostname: flags.hostname, aliases: flags.alias, comment: flags.comment, tags: flags.tag });
       if (out.options.json) return out.json(entry);
       out.result(`Added host ${entry.id}:`);
@@ -81,7 +81,7 @@ export function hostsCommand(app: App): Command {
     .argument('<id>', 'the entry id')
     .action(async (id: string) => {
       const out = app.makeOutput();
-      const { showHost } = await import('../core/hosts/hosts.js');
+      const { showHost } = await import('../core/hosts/index.js');
       const entry = await showHost({ ...app.coreOptions((m) => out.info(m)), id });
       if (out.options.json) return out.json(entry);
       out.result(describeEntry(entry));
@@ -102,7 +102,7 @@ export function hostsCommand(app: App): Command {
     .option('--expected-version <version>', 'fail (exit 3) unless the entry is still at this version')
     .action(async (id: string, flags: UpdateFlags) => {
       const out = app.makeOutput();
-      const { updateHost } = await import('../core/hosts/hosts.js');
+      const { updateHost } = await import('../core/hosts/index.js');
       const result = await updateHost({
         ...app.coreOptions((m) => out.info(m)),
         id,
@@ -131,7 +131,7 @@ export function hostsCommand(app: App): Command {
     .option('--reason <text>', 'why, kept in the history')
     .action(async (id: string, flags: { reason?: string }) => {
       const out = app.makeOutput();
-      const { removeHost } = await import('../core/hosts/hosts.js');
+      const { removeHost } = await import('../core/hosts/index.js');
       const { entry, event } = await removeHost({ ...app.coreOptions((m) => out.info(m)), id, reason: flags.reason });
       if (out.options.json) return out.json({ deleted: entry, event });
       out.result(`Deleted host ${entry.id} (${entry.ipAddress} ${entry.hostname}).`);
@@ -143,7 +143,7 @@ export function hostsCommand(app: App): Command {
     .argument('<id>', 'the entry id')
     .action(async (id: string) => {
       const out = app.makeOutput();
-      const { hostHistory } = await import('../core/hosts/hosts.js');
+      const { hostHistory } = await import('../core/hosts/index.js');
       const events = await hostHistory({ ...app.coreOptions((m) => out.info(m)), id });
       if (out.options.json) return out.jsonArray(events);
       await historyTable(out, events);

@@ -3,8 +3,8 @@
  * factory per subcommand, registered by commands/migrate.ts.
  */
 import { Command, Option } from 'commander';
-import type { LintFinding } from '../core/migrate/lint.js';
-import type { MigrateOptions } from '../core/migrate/migrate.js';
+import type { LintFinding } from '../core/migrate/index.js';
+import type { MigrateOptions } from '../core/migrate/index.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
 import { wholeNumber } from './parse.js';
@@ -54,7 +54,7 @@ export function lintBeforeUp(out: Output, options: { lint?: boolean; strict?: bo
   return async (pending) => {
     const files = pending.filter((p) => p.set.name === 'app').flatMap((p) => p.files);
     if (files.length === 0) return; // nothing pending: the linter is not even loaded
-    const { preflightLint } = await import('../core/migrate/preflight.js');
+    const { preflightLint } = await import('../core/migrate/index.js');
     const result = await preflightLint(files, { strict: options.strict });
     if (result?.skipped) out.warn(result.skipped);
     if (result && !out.options.json) {
@@ -74,7 +74,7 @@ export function lintCommand(app: App): Command {
     .addHelpText('after', `\n${EXIT_CODES.lint}\n`)
     .action(async (files: string[], flags: Flags) => {
       const out = app.makeOutput();
-      const { lintMigrations } = await import('../core/migrate/lint.js');
+      const { lintMigrations } = await import('../core/migrate/index.js');
       const result = await lintMigrations({ files, migrationsDir: flags.migrationsDir, env: app.env });
       if (out.options.json) out.json(result);
       else {
@@ -94,7 +94,7 @@ export function planCommand(app: App): Command {
     .addHelpText('after', `\n${EXIT_CODES.plan}\n`)
     .action(async (flags: Flags & { rehearse?: string | true; backupDir?: string }) => {
       const out = app.makeOutput();
-      const { planMigrations } = await import('../core/migrate/plan.js');
+      const { planMigrations } = await import('../core/migrate/index.js');
       const rehearse = flags.rehearse === true ? 'latest' : flags.rehearse;
       const plan = await planMigrations({ ...coreOf(app, out, flags), rehearse, backupDir: flags.backupDir });
       if (out.options.json) out.json(plan);
@@ -113,7 +113,7 @@ export function diffCommand(app: App): Command {
     .addHelpText('after', `\n${EXIT_CODES.diff}\n`)
     .action(async (flags: Flags) => {
       const out = app.makeOutput();
-      const { diffSchema } = await import('../core/migrate/diff.js');
+      const { diffSchema } = await import('../core/migrate/index.js');
       const diff = await diffSchema(coreOf(app, out, flags));
       if (out.options.json) out.json(diff);
       else {

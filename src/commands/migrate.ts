@@ -3,7 +3,7 @@
  * factory; `migrateCommand` registers them.
  */
 import { Command, Option } from 'commander';
-import type { MigrateOptions, MigrateResult } from '../core/migrate/migrate.js';
+import type { MigrateOptions, MigrateResult } from '../core/migrate/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
@@ -63,7 +63,7 @@ function coreOf(app: App, out: Output, flags: CommonFlags): MigrateOptions {
 async function dumpAfter(app: App, out: Output, flags: CommonFlags & { dumpSchema?: boolean }): Promise<string | null> {
   // Nothing to load when no dump can follow (autoDumpSchema would return null at once).
   if (flags.set === 'pgstore' || flags.dumpSchema === false) return null;
-  const { autoDumpSchema } = await import('../core/migrate/dump.js');
+  const { autoDumpSchema } = await import('../core/migrate/index.js');
   try {
     const path = await autoDumpSchema({ ...app.coreOptions((m) => out.info(m)), migrationsDir: flags.migrationsDir, set: flags.set as MigrateOptions['set'], dumpSchema: flags.dumpSchema });
     if (path) out.info(`Wrote the schema to ${path}`);
@@ -94,7 +94,7 @@ function upCommand(app: App): Command {
     .option('--no-dump-schema', "do not write the schema file after it (DBMATE_SCHEMA_FILE, default ./db/schema.sql; or DBMATE_NO_DUMP_SCHEMA)")
     .action(async (flags: CommonFlags & { lint?: boolean; dumpSchema?: boolean }) => {
       const out = app.makeOutput();
-      const { migrateUp } = await import('../core/migrate/migrate.js');
+      const { migrateUp } = await import('../core/migrate/index.js');
       const options = coreOf(app, out, flags);
       const result = await migrateUp({ ...options, beforeApply: lintBeforeUp(out, { lint: flags.lint, strict: options.strict, set: flags.set }) });
       showResult(out, { ...result, schemaFile: await dumpAfter(app, out, flags) }, 'Applied');
@@ -111,7 +111,7 @@ function downCommand(app: App): Command {
     .option('--no-dump-schema', "do not write the schema file after it (DBMATE_SCHEMA_FILE, default ./db/schema.sql; or DBMATE_NO_DUMP_SCHEMA)")
     .action(async (flags: CommonFlags & { steps?: number; to?: string; yes?: boolean; forceProduction?: boolean; dumpSchema?: boolean }) => {
       const out = app.makeOutput();
-      const { migrateDown } = await import('../core/migrate/migrate.js');
+      const { migrateDown } = await import('../core/migrate/index.js');
       const result = await migrateDown({ ...coreOf(app, out, flags), steps: flags.steps, to: flags.to, confirm: confirmer(out, !!flags.yes), forceProduction: !!flags.forceProduction });
       showResult(out, { ...result, schemaFile: await dumpAfter(app, out, flags) }, 'Rolled back');
     });
@@ -123,7 +123,7 @@ function statusCommand(app: App): Command {
     .option('--exit-code', 'exit 1 when migrations are pending or applied files were edited')
     .action(async (flags: CommonFlags & { exitCode?: boolean }) => {
       const out = app.makeOutput();
-      const { migrationStatus } = await import('../core/migrate/status.js');
+      const { migrationStatus } = await import('../core/migrate/index.js');
       const result = await migrationStatus(coreOf(app, out, flags));
       if (out.options.json) out.json({ sets: result.sets, applied: result.applied, pending: result.pending, drift: result.drift });
       else {
@@ -148,7 +148,7 @@ function verifyCommand(app: App): Command {
   const verify = withCommonOptions(new Command('verify').description('check files and database agree: well-formed files, no edited or missing applied files, down sections'), { changes: false })
     .action(async (flags: CommonFlags) => {
       const out = app.makeOutput();
-      const { verifyMigrations } = await import('../core/migrate/status.js');
+      const { verifyMigrations } = await import('../core/migrate/index.js');
       const result = await verifyMigrations(coreOf(app, out, flags));
       if (out.options.json) out.json({ ok: result.ok, problems: result.problems, warnings: result.warnings, drift: result.drift, pending: result.pending, sets: result.sets });
       else {
@@ -169,7 +169,7 @@ function newCommand(app: App): Command {
     .option('--migrations-dir <dir>', 'where to create it (default: $DBMATE_MIGRATIONS_DIR, then ./db/migrations)', creatableFolder('--migrations-dir'))
     .action(async (name: string, flags: { migrationsDir?: string }) => {
       const out = app.makeOutput();
-      const { newMigration } = await import('../core/migrate/status.js');
+      const { newMigration } = await import('../core/migrate/index.js');
       const path = newMigration({ migrationsDir: flags.migrationsDir, env: app.coreOptions().env, name });
       if (out.options.json) out.json({ path, set: 'app' });
       else out.result(`Created ${path} (app set)`);
@@ -183,7 +183,7 @@ function dumpCommand(app: App): Command {
     .option('-o, --output <file>', 'where to write it (default: $DBMATE_SCHEMA_FILE, then schema.sql)', outputFile('--output'))
     .action(async (flags: { output?: string }) => {
       const out = app.makeOutput();
-      const { dumpSchema } = await import('../core/migrate/dump.js');
+      const { dumpSchema } = await import('../core/migrate/index.js');
       const output = flags.output ?? (app.coreOptions().env.DBMATE_SCHEMA_FILE?.trim() || 'schema.sql');
       const result = await dumpSchema({ ...app.coreOptions((m) => out.info(m)), output });
       if (out.options.json) out.json(result);

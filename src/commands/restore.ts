@@ -2,7 +2,7 @@
  * `pgstore restore [ID | PATH | latest]`.
  */
 import { Command, Option } from 'commander';
-import type { RestoreResult } from '../core/restore/restore.js';
+import type { RestoreResult } from '../core/restore/index.js';
 import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
@@ -75,7 +75,7 @@ export function restoreCommand(app: App): Command {
     .option('--skip-damaged', 'with latest: pass over damaged backups newer than the newest intact one (default: refuse, naming them)')
     .action(async (source: string, flags: RestoreFlags) => {
       const out = app.makeOutput();
-      const { restore } = await import('../core/restore/restore.js');
+      const { restore } = await import('../core/restore/index.js');
       const progress = await progressFor(out);
       const ask = confirmer(out, !!flags.yes);
       let result: RestoreResult;

@@ -2,7 +2,7 @@
  * `pgstore seed`: development fixtures, a user's seed SQL, or bulk synthetic data.
  */
 import { Command, Option } from 'commander';
-import type { SeedRequest, SeedResult } from '../core/seed/seed.js';
+import type { SeedRequest, SeedResult } from '../core/seed/index.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
@@ -73,7 +73,7 @@ export function seedCommand(app: App): Command {
     .action(async (flags: SeedFlags) => {
       const out = app.makeOutput();
       const request = seedRequest(flags, app.coreOptions((m) => out.info(m)));
-      const { seed } = await import('../core/seed/seed.js');
+      const { seed } = await import('../core/seed/index.js');
       const { countProgress } = await import('../ui/progress-count.js');
       const bar = request.kind === 'synthetic' ? countProgress(out.stderr, 'Loading', !out.options.quiet && !out.options.json, 'rows') : undefined;
       if (request.kind === 'synthetic' && bar) request.onProgress = (done, total) => bar.update(done, total);

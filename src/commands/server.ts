@@ -2,7 +2,7 @@
  * `pgstore server start | stop | status | url`: the embedded PostgreSQL server.
  */
 import { Command } from 'commander';
-import type { ServerStatus } from '../core/server/server.js';
+import type { ServerStatus } from '../core/server/index.js';
 import { type App, examples } from './app.js';
 import type { Output } from '../ui/output.js';
 
@@ -34,7 +34,7 @@ export function serverCommand(app: App): Command {
     examples(
       new Command('start').description('start the embedded server, creating it on first use').action(async () => {
         const out = app.makeOutput();
-        const { startServer } = await import('../core/server/server.js');
+        const { startServer } = await import('../core/server/index.js');
         const { alreadyRunning, status } = await startServer(app.coreOptions((m) => out.info(m)));
         show(out, status, alreadyRunning ? 'The embedded server was already running.' : 'The embedded server is running.');
       }),
@@ -45,7 +45,7 @@ export function serverCommand(app: App): Command {
     examples(
       new Command('stop').description('stop the embedded server (fast shutdown)').action(async () => {
         const out = app.makeOutput();
-        const { stopServer } = await import('../core/server/server.js');
+        const { stopServer } = await import('../core/server/index.js');
         const { wasRunning } = await stopServer(app.coreOptions((m) => out.info(m)));
         if (out.options.json) out.json({ stopped: wasRunning, wasRunning });
         else out.result(wasRunning ? 'Stopped the embedded server.' : 'The embedded server was not running.');
@@ -57,7 +57,7 @@ export function serverCommand(app: App): Command {
     examples(
       new Command('status').description('show whether the embedded server runs, and where its files are').action(async () => {
         const out = app.makeOutput();
-        const { serverStatus } = await import('../core/server/server.js');
+        const { serverStatus } = await import('../core/server/index.js');
         show(out, serverStatus(app.coreOptions()));
       }),
       ['pgstore server status', 'pgstore server status --json'],
@@ -67,7 +67,7 @@ export function serverCommand(app: App): Command {
     examples(
       new Command('url').description('print a connection URL for the embedded server (with its password), starting it if needed').action(async () => {
         const out = app.makeOutput();
-        const { serverUrl } = await import('../core/server/server.js');
+        const { serverUrl } = await import('../core/server/index.js');
         const url = await serverUrl(app.coreOptions((m) => out.info(m)));
         if (out.options.json) out.json({ url });
         else out.raw(`${url}\n`);

@@ -2,7 +2,7 @@
  * `pgstore setup` and `pgstore reset`.
  */
 import { Command, Option } from 'commander';
-import type { SetupOptions, SetupResult } from '../core/setup/setup.js';
+import type { SetupOptions, SetupResult } from '../core/setup/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
@@ -73,7 +73,7 @@ export function setupCommand(app: App): Command {
   const command = setupOptions(new Command('setup').description('create the database, its owner and application roles and extensions; migrate; mark the environment'))
     .action(async (flags: SetupFlags) => {
       const out = app.makeOutput();
-      const { setup } = await import('../core/setup/setup.js');
+      const { setup } = await import('../core/setup/index.js');
       const result = await setup(coreOf(app, out, flags));
       if (out.options.json) out.json(result);
       else describeSetup(out, result);
@@ -95,7 +95,7 @@ export function resetCommand(app: App): Command {
     .option('--backup-dir <dir>', 'where --backup-first writes (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)', creatableFolder('--backup-dir'))
     .action(async (flags: SetupFlags & { schemasOnly?: boolean; yes?: boolean; force?: boolean; forceProduction?: boolean; backupFirst?: boolean; backupDir?: string }) => {
       const out = app.makeOutput();
-      const { reset } = await import('../core/setup/reset.js');
+      const { reset } = await import('../core/setup/index.js');
       const result = await reset({
         ...coreOf(app, out, flags),
         schemasOnly: !!flags.schemasOnly,

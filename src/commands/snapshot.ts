@@ -3,7 +3,7 @@
  * files, compared with the current entries and rolled back to (atomically, as events).
  */
 import { Command, Option } from 'commander';
-import type { SnapshotDiff } from '../core/snapshot/diff.js';
+import type { SnapshotDiff } from '../core/snapshot/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
@@ -37,7 +37,7 @@ export function snapshotCommand(app: App): Command {
     .addOption(keepDays())
     .action(async (flags: { name?: string; keepLast?: number; keepDays?: number }) => {
       const out = app.makeOutput();
-      const { createSnapshot } = await import('../core/snapshot/snapshot.js');
+      const { createSnapshot } = await import('../core/snapshot/index.js');
       const result = await createSnapshot({ ...app.coreOptions((m) => out.info(m)), name: flags.name, keepLast: flags.keepLast, keepDays: flags.keepDays });
       if (out.options.json) return out.json(result);
       out.result(`Saved snapshot ${result.snapshot.snapshotId} (${result.snapshot.entryCount} entries).`);
@@ -51,7 +51,7 @@ export function snapshotCommand(app: App): Command {
     .addOption(new Option('--offset <n>', 'skip this many first').argParser(wholeNumber('--offset')))
     .action(async (flags: { limit?: number; offset?: number }) => {
       const out = app.makeOutput();
-      const { listSnapshots } = await import('../core/snapshot/snapshot.js');
+      const { listSnapshots } = await import('../core/snapshot/index.js');
       const list = await listSnapshots({ ...app.coreOptions((m) => out.info(m)), limit: flags.limit, offset: flags.offset });
       if (out.options.json) return out.jsonArray(list);
       if (list.length === 0) return out.result('No snapshots.');
@@ -65,7 +65,7 @@ export function snapshotCommand(app: App): Command {
     .argument('<id>', 'the snapshot id')
     .action(async (id: string) => {
       const out = app.makeOutput();
-      const { showSnapshot } = await import('../core/snapshot/snapshot.js');
+      const { showSnapshot } = await import('../core/snapshot/index.js');
       const s = await showSnapshot({ ...app.coreOptions((m) => out.info(m)), id });
       if (out.options.json) return out.json(s);
       out.info(`snapshot ${s.snapshotId}: ${when(s.createdAt)} UTC, ${s.entryCount} entries, trigger ${s.trigger}${s.name ? `, name ${s.name}` : ''}`);
@@ -79,7 +79,7 @@ export function snapshotCommand(app: App): Command {
     .argument('[id2]', 'the snapshot to compare to (default: the current entries)')
     .action(async (id: string, id2: string | undefined) => {
       const out = app.makeOutput();
-      const { diffSnapshot } = await import('../core/snapshot/diff.js');
+      const { diffSnapshot } = await import('../core/snapshot/index.js');
       const result = await diffSnapshot({ ...app.coreOptions((m) => out.info(m)), id, against: id2 });
       if (out.options.json) return out.json(result);
       describeDiff(out, result);
@@ -92,7 +92,7 @@ export function snapshotCommand(app: App): Command {
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .action(async (id: string, flags: { yes?: boolean }) => {
       const out = app.makeOutput();
-      const { rollbackSnapshot } = await import('../core/snapshot/diff.js');
+      const { rollbackSnapshot } = await import('../core/snapshot/index.js');
       const result = await rollbackSnapshot({ ...app.coreOptions((m) => out.info(m)), id, confirm: confirmer(out, !!flags.yes) });
       if (out.options.json) return out.json(result);
       out.result(
@@ -107,7 +107,7 @@ export function snapshotCommand(app: App): Command {
     .argument('<id>', 'the snapshot id')
     .action(async (id: string) => {
       const out = app.makeOutput();
-      const { deleteSnapshot } = await import('../core/snapshot/snapshot.js');
+      const { deleteSnapshot } = await import('../core/snapshot/index.js');
       const result = await deleteSnapshot({ ...app.coreOptions((m) => out.info(m)), id });
       if (out.options.json) return out.json({ deleted: result.snapshotId });
       out.result(`Deleted snapshot ${result.snapshotId}.`);
@@ -120,7 +120,7 @@ export function snapshotCommand(app: App): Command {
     .addOption(keepDays())
     .action(async (flags: { keepLast?: number; keepDays?: number }) => {
       const out = app.makeOutput();
-      const { pruneSnapshots } = await import('../core/snapshot/snapshot.js');
+      const { pruneSnapshots } = await import('../core/snapshot/index.js');
       const result = await pruneSnapshots({ ...app.coreOptions((m) => out.info(m)), keepLast: flags.keepLast, keepDays: flags.keepDays });
       if (out.options.json) return out.json(result);
       out.result(`Deleted ${result.deleted} snapshot(s) (keeping at most ${result.keepLast}, none older than ${result.keepDays} days).`);

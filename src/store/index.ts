@@ -2,23 +2,23 @@
  * The typed data layer: one store per aggregate, all built on one postgres.js instance.
  * `createStores(tx)` inside `sql.begin(...)` gives stores that share a transaction.
  */
-import { createCredentialsStore } from './auth/credentials.js';
-import { createExternalLoginsStore } from './auth/external-logins.js';
-import { createNoncesStore } from './auth/nonces.js';
-import { createPreferencesStore, createProfilesStore } from './auth/profiles.js';
+import { createCredentialsStore } from './auth/index.js';
+import { createExternalLoginsStore } from './auth/index.js';
+import { createNoncesStore } from './auth/index.js';
+import { createPreferencesStore, createProfilesStore } from './auth/index.js';
 import type { Queryable } from './queryable.js';
-import { createRolesStore } from './auth/roles.js';
-import { createSessionsStore } from './auth/sessions.js';
-import { createUsersStore } from './auth/users.js';
-import { createAppKeysStore } from './tenancy/app-keys.js';
-import { createAppsStore } from './tenancy/apps.js';
-import { createBranchesStore } from './tenancy/branches.js';
-import { createMembershipsStore } from './tenancy/memberships.js';
-import { createTenantsStore } from './tenancy/tenants.js';
-import { createUserAppsStore } from './tenancy/user-apps.js';
-import { hostEvents } from './hosts/events.js';
-import { hosts } from './hosts/hosts.js';
-import { snapshots } from './hosts/snapshots.js';
+import { createRolesStore } from './auth/index.js';
+import { createSessionsStore } from './auth/index.js';
+import { createUsersStore } from './auth/index.js';
+import { createAppKeysStore } from './tenancy/index.js';
+import { createAppsStore } from './tenancy/index.js';
+import { createBranchesStore } from './tenancy/index.js';
+import { createMembershipsStore } from './tenancy/index.js';
+import { createTenantsStore } from './tenancy/index.js';
+import { createUserAppsStore } from './tenancy/index.js';
+import { hostEvents } from './hosts/index.js';
+import { hosts } from './hosts/index.js';
+import { snapshots } from './hosts/index.js';
 
 /** Builds every store on `sql` (a pool or a transaction). */
 export function createStores(sql: Queryable) {

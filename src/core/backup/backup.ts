@@ -9,8 +9,8 @@ import { closeSync, constants, existsSync, fchmodSync, fstatSync, fsyncSync, mkd
 import { dirname, join, resolve } from 'node:path';
 import { connectPool, serverFor } from '../../db/pool.js';
 import { ConflictError, PgstoreError, UsageError } from '../../errors.js';
-import { serverIdentity } from '../../store/admin/server-stats.js';
-import { exportSnapshot, newestMigrationVersion, tableRowCounts, type TableRows } from '../../store/admin/table-stats.js';
+import { serverIdentity } from '../../store/admin/index.js';
+import { exportSnapshot, newestMigrationVersion, tableRowCounts, type TableRows } from '../../store/admin/index.js';
 import { findPgClient } from '../../tools/pg-client.js';
 import { compressionArgs, type DumpedFile, type DumpFormat, runPgDump } from '../../tools/pg-dump.js';
 import { fsyncDir } from '../../util/atomic-file.js';

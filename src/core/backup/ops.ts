@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { serverFor, withAdminSql } from '../../db/pool.js';
 import { ConflictError, UsageError } from '../../errors.js';
-import { serverIdentity } from '../../store/admin/server-stats.js';
+import { serverIdentity } from '../../store/admin/index.js';
 import { acquireFileLock, type FileLock } from '../../util/file-lock.js';
 import { type BackupEntry, type DamagedBackup, findBackup, findBackupFolder, planRetention, removeBackup, type RetentionRule, scanBackups } from './catalog.js';
 import { type BackupManifest, writeManifest } from './manifest.js';

@@ -11,13 +11,13 @@ import { createGunzip } from 'node:zlib';
 import type { ServerConnection } from '../../db/config.js';
 import { withAdminSql } from '../../db/pool.js';
 import { isPgstoreError } from '../../errors.js';
-import * as admin from '../../store/admin/admin.js';
-import { dropDatabaseForce } from '../../store/admin/restore.js';
+import * as admin from '../../store/admin/index.js';
+import { dropDatabaseForce } from '../../store/admin/index.js';
 import { findPgClient } from '../../tools/pg-client.js';
 import { readWholeArchive } from '../../tools/pg-restore.js';
 import { type BackupManifest, type BackupVerification, checkFiles, CorruptBackupError } from './manifest.js';
 import type { ProgressSink } from '../progress.js';
-import { compareRowCounts, isGzipFile, loadDump, rowCountProblems } from '../restore/load.js';
+import { compareRowCounts, isGzipFile, loadDump, rowCountProblems } from '../restore/index.js';
 
 export type VerifyMethod = 'read' | 'restore';
 

@@ -4,7 +4,7 @@
  * an exception.
  */
 import { connectPool, type Db } from '../../db/pool.js';
-import { serverIdentity, type ServerIdentity } from '../../store/admin/server-stats.js';
+import { serverIdentity, type ServerIdentity } from '../../store/admin/index.js';
 import { isPgstoreError } from '../../errors.js';
 import { HEALTH_CHECKS } from './checks.js';
 import { type CheckResult, type HealthCheck, type HealthReport, type Limits, worst } from './types.js';

@@ -3,7 +3,7 @@
  */
 import type { ServerConnection, EmbeddedTarget } from '../../db/config.js';
 import type { Db } from '../../db/pool.js';
-import type { ServerIdentity } from '../../store/admin/server-stats.js';
+import type { ServerIdentity } from '../../store/admin/index.js';
 
 export type HealthStatus = 'ok' | 'warning' | 'critical' | 'unknown';
 

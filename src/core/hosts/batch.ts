@@ -3,7 +3,7 @@
  * its version, appended in rounds (every entry's 1st change, then every 2nd...) so each
  * statement has one event per entry and the database applies it set-based.
  */
-import type { HostEvent } from '../../store/hosts/types.js';
+import type { HostEvent } from '../../store/hosts/index.js';
 import type { HostStores } from './db.js';
 import { envelope } from './hosts.js';
 import type { CoreOptions } from '../options.js';

@@ -7,11 +7,11 @@ import { userInfo } from 'node:os';
 import type { PostgresType, TransactionSql } from 'postgres';
 import { connectPool, type Db } from '../../db/pool.js';
 import type { ServerConnection } from '../../db/config.js';
-import { guardHosts } from '../../store/hosts/errors.js';
-import { hostEvents } from '../../store/hosts/events.js';
-import { hosts } from '../../store/hosts/hosts.js';
+import { guardHosts } from '../../store/hosts/index.js';
+import { hostEvents } from '../../store/hosts/index.js';
+import { hosts } from '../../store/hosts/index.js';
 import type { Queryable } from '../../store/queryable.js';
-import { snapshots } from '../../store/hosts/snapshots.js';
+import { snapshots } from '../../store/hosts/index.js';
 import { type CoreOptions, targetOf } from '../options.js';
 
 export type Tx = TransactionSql<Record<string, PostgresType>>;

@@ -3,7 +3,7 @@
  * line) and CSV (`ip_address,hostname,aliases,comment,tags`; aliases and tags separated by
  * spaces, RFC 4180 quoting).
  */
-import type { HostEntry } from '../../store/hosts/types.js';
+import type { HostEntry } from '../../store/hosts/index.js';
 import type { FieldProblem } from './validation.js';
 import { compareEntries, type HostRecord, hostsFileHeader, type ParsedFile, parseHostsFile, renderHostsLine } from './file.js';
 

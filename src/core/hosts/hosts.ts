@@ -5,7 +5,7 @@
  * overwriting each other.
  */
 import { ConcurrentWriteConflictError, NotFoundError, UsageError, ValidationError } from '../../errors.js';
-import type { EventEnvelope, HostEntry, HostEvent } from '../../store/hosts/types.js';
+import type { EventEnvelope, HostEntry, HostEvent } from '../../store/hosts/index.js';
 import { actorOf, withHostsDb } from './db.js';
 import { ulid } from './ids.js';
 import { type FieldProblem, type HostInput, unique, validateHost } from './validation.js';

@@ -16,8 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { claimEmptyHosts, type HostGroup, loadHosts } from '../../store/admin/bulk-load.js';
-import { type BatchItem, eventForJson, type HostCreated, type HostEntry, isoFormatter } from '../../store/hosts/types.js';
+import { claimEmptyHosts, type HostGroup, loadHosts } from '../../store/admin/index.js';
+import { type BatchItem, eventForJson, type HostCreated, type HostEntry, isoFormatter } from '../../store/hosts/index.js';
 import { appendChanges, type EntryChanges } from './batch.js';
 import { inTransactionOrRollback, Rollback, type Tx, withHostsDb } from './db.js';
 import type { HostRecord } from './file.js';

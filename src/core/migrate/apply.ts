@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describeTarget } from '../../db/config.js';
 import { PgstoreError } from '../../errors.js';
-import { dropIndexConcurrently, invalidIndexes, withLockTimeout } from '../../store/admin/invalid-indexes.js';
-import { dbmateName, recordChecksums } from '../../store/admin/migration-log.js';
+import { dropIndexConcurrently, invalidIndexes, withLockTimeout } from '../../store/admin/index.js';
+import { dbmateName, recordChecksums } from '../../store/admin/index.js';
 import { type DbmateRun, runDbmate } from '../../tools/dbmate.js';
 import { type MigrationFile, sectionBody } from './files.js';
 import type { MigrationSet } from './sets.js';

@@ -7,8 +7,8 @@
  * as a set (their order is not drift). The scratch database is always dropped.
  */
 import { connectPool, withAdminSql } from '../../db/pool.js';
-import { createDatabaseFrom, databaseProperties } from '../../store/admin/restore.js';
-import { serverIdentity } from '../../store/admin/server-stats.js';
+import { createDatabaseFrom, databaseProperties } from '../../store/admin/index.js';
+import { serverIdentity } from '../../store/admin/index.js';
 import { dumpSchemaSql } from '../../tools/pg-dump.js';
 import { UsageError } from '../../errors.js';
 import { type MigrateOptions, migrateUp } from './migrate.js';

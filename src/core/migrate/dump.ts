@@ -7,10 +7,10 @@ import { dirname, resolve } from 'node:path';
 import { makeDirs } from '../../util/make-dirs.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { connectPool } from '../../db/pool.js';
-import { qualified } from '../../store/admin/migration-log.js';
+import { qualified } from '../../store/admin/index.js';
 import { setHistories } from './history.js';
 import { appMigrationsDir, dbmateConfig, type SetName } from './sets.js';
-import { serverIdentity } from '../../store/admin/server-stats.js';
+import { serverIdentity } from '../../store/admin/index.js';
 import { dumpSchemaSql } from '../../tools/pg-dump.js';
 import { type CoreOptions, targetOf } from '../options.js';
 

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import type { AppliedMigration } from '../../store/admin/migration-log.js';
+import type { AppliedMigration } from '../../store/admin/index.js';
 
 export interface MigrationFile {
   version: string;

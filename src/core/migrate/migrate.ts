@@ -6,8 +6,8 @@
  */
 import { describeTarget } from '../../db/config.js';
 import { UsageError } from '../../errors.js';
-import { getEnvironment } from '../../store/admin/environment.js';
-import { type AppliedMigration, ensureAndReadMigrationLog, legacyPgstoreRows, moveLegacyPgstoreRows } from '../../store/admin/migration-log.js';
+import { getEnvironment } from '../../store/admin/index.js';
+import { type AppliedMigration, ensureAndReadMigrationLog, legacyPgstoreRows, moveLegacyPgstoreRows } from '../../store/admin/index.js';
 import { type ApplyReport, dropLeftovers, runSet } from './apply.js';
 import { appliedIn, locked, type MigrateOptions, type MigrationSession, openMigrationSession } from './session.js';
 import { findDrift, type MigrationFile } from './files.js';

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { connectPool } from '../../db/pool.js';
-import { applyUpSection, type HeldLock } from '../../store/admin/scratch-db.js';
+import { applyUpSection, type HeldLock } from '../../store/admin/index.js';
 import { type MigrateOptions } from './migrate.js';
 import { appliedIn, openMigrationSession } from './session.js';
 import { statementLocks, type StatementLock } from './locks.js';
@@ -18,7 +18,7 @@ import { type MigrationFile, readMigrations } from './files.js';
 import { appMigrationsDir, pgstoreSet, type SetName } from './sets.js';
 import { existsSync } from 'node:fs';
 import { targetOf } from '../options.js';
-import { restore } from '../restore/restore.js';
+import { restore } from '../restore/index.js';
 import { withScratchDatabase } from './scratch-db.js';
 import { statementsOf, upSection } from '../sql-statements.js';
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { connectionUrl, type ServerConnection } from '../../db/config.js';
 import { connectPool } from '../../db/pool.js';
 import { PgstoreError } from '../../errors.js';
-import { advisoryUnlock, databasesMatching, dropDatabaseIfExists, tryAdvisoryLock } from '../../store/admin/scratch-db.js';
+import { advisoryUnlock, databasesMatching, dropDatabaseIfExists, tryAdvisoryLock } from '../../store/admin/index.js';
 import { onStop } from '../../util/critical.js';
 
 const PREFIX = 'pgstore_scratch_';

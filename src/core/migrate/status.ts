@@ -6,7 +6,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { makeDirs } from '../../util/make-dirs.js';
-import { qualified } from '../../store/admin/migration-log.js';
+import { qualified } from '../../store/admin/index.js';
 import { appliedIn, type MigrateOptions, openMigrationSession } from './session.js';
 import { findDrift, newMigrationFilename, readMigrations } from './files.js';
 import { appMigrationsDir, type SetName } from './sets.js';

@@ -7,7 +7,7 @@
  * rebuilt from the values read (never passed through): an archive is untrusted input.
  */
 import type { Db } from '../../db/pool.js';
-import { roleNames, rolesUsableAsOwner, runArchiveDatabaseStatement, setDatabaseOwnerTo } from '../../store/admin/restore.js';
+import { roleNames, rolesUsableAsOwner, runArchiveDatabaseStatement, setDatabaseOwnerTo } from '../../store/admin/index.js';
 import { findPgClient } from '../../tools/pg-client.js';
 import type { DumpFormat } from '../../tools/pg-dump.js';
 import { databaseEntriesSql } from '../../tools/pg-restore.js';

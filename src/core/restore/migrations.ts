@@ -5,7 +5,7 @@
  */
 import type { ServerConnection } from '../../db/config.js';
 import { withAdminSql } from '../../db/pool.js';
-import { setHistories } from '../migrate/history.js';
+import { setHistories } from '../migrate/index.js';
 
 export interface RestoredMigrations {
   /** Whether the database has a migration history (either set). */

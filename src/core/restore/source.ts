@@ -7,9 +7,9 @@ import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { DumpFormat } from '../../tools/pg-dump.js';
-import { findBackup } from '../backup/catalog.js';
-import { type BackupManifest, MANIFEST, readManifest } from '../backup/manifest.js';
-import { dumpMajor, verifyChecksums } from '../backup/verify.js';
+import { findBackup } from '../backup/index.js';
+import { type BackupManifest, MANIFEST, readManifest } from '../backup/index.js';
+import { dumpMajor, verifyChecksums } from '../backup/index.js';
 
 export interface RestoreSource {
   /** The backup's ID, or null for a dump made elsewhere. */

@@ -9,8 +9,8 @@ import { basename, join, normalize, resolve } from 'node:path';
 import { describeTarget } from '../../db/config.js';
 import { connectPool } from '../../db/pool.js';
 import { PgstoreError, UsageError } from '../../errors.js';
-import { getEnvironment } from '../../store/admin/environment.js';
-import { getAppliedSeed, recordSeed, runSqlText } from '../../store/admin/seeds.js';
+import { getEnvironment } from '../../store/admin/index.js';
+import { getAppliedSeed, recordSeed, runSqlText } from '../../store/admin/index.js';
 import { type CoreOptions, guardProduction, targetOf } from '../options.js';
 
 export interface SeedFileOptions extends CoreOptions {

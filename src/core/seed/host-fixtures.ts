@@ -2,11 +2,11 @@
  * The host entries and the snapshot of a fixture set, appended as events through the stores
  * (so they have a history like any other entry); entries already there are skipped.
  */
-import type { HostEvent } from '../../store/hosts/types.js';
-import type { HostStores } from '../hosts/db.js';
-import { ulid } from '../hosts/ids.js';
+import type { HostEvent } from '../../store/hosts/index.js';
+import type { HostStores } from '../hosts/index.js';
+import { ulid } from '../hosts/index.js';
 import type { FixtureSet } from './fixture-sets.js';
-import { takeSnapshot } from '../snapshot/snapshot.js';
+import { takeSnapshot } from '../snapshot/index.js';
 
 interface Log {
   created: string[];

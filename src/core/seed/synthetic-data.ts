@@ -5,7 +5,7 @@
  * The PRNG is sfc32, written here on purpose rather than taken from a library: its output is
  * a contract (same seed → same data across pgstore versions), so it must never change under us.
  */
-import type { HostEventRow, HostGroup, TenantRow, UserRow } from '../../store/admin/bulk-load.js';
+import type { HostEventRow, HostGroup, TenantRow, UserRow } from '../../store/admin/index.js';
 
 /** sfc32 (Chris Doty-Humphrey's Small Fast Counting generator), seeded from a string. */
 export class Random {

@@ -6,8 +6,8 @@
 import { describeTarget } from '../../db/config.js';
 import { connectPool } from '../../db/pool.js';
 import { PgstoreError, UsageError } from '../../errors.js';
-import * as bulk from '../../store/admin/bulk-load.js';
-import { getEnvironment } from '../../store/admin/environment.js';
+import * as bulk from '../../store/admin/index.js';
+import { getEnvironment } from '../../store/admin/index.js';
 import { type CoreOptions, guardProduction, targetOf } from '../options.js';
 import { syntheticHosts, syntheticTenants, syntheticUsers } from './synthetic-data.js';
 

@@ -5,10 +5,10 @@
 import { connectionUrl, describeTarget } from '../../db/config.js';
 import { connectPool, serverFor, withAdminSql } from '../../db/pool.js';
 import { ConflictError } from '../../errors.js';
-import * as admin from '../../store/admin/admin.js';
-import { getEnvironment } from '../../store/admin/environment.js';
-import { defaultMigrationsDir, readMigrations } from '../migrate/files.js';
-import { forgetMigrations, LEGACY_TABLE, PGSTORE_TABLE } from '../../store/admin/migration-log.js';
+import * as admin from '../../store/admin/index.js';
+import { getEnvironment } from '../../store/admin/index.js';
+import { defaultMigrationsDir, readMigrations } from '../migrate/index.js';
+import { forgetMigrations, LEGACY_TABLE, PGSTORE_TABLE } from '../../store/admin/index.js';
 import { type Confirm, guardProduction, targetOf } from '../options.js';
 import { APP_SCHEMAS, setup, type SetupOptions, type SetupResult } from './setup.js';
 
@@ -65,7 +65,7 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
 
   let backup: ResetResult['backup'] = null;
   if (options.backupFirst && exists) {
-    const { backup: takeBackup } = await import('../backup/backup.js');
+    const { backup: takeBackup } = await import('../backup/index.js');
     const taken = await takeBackup({ databaseUrl: connectionUrl(conn), env: options.env, log: options.log, dir: options.backupDir, label: 'before-reset', verify: 'read' });
     backup = { id: taken.id, path: taken.path };
   }

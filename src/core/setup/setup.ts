@@ -9,10 +9,10 @@ import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
 import { connectionError, connectPool, type Db, isConnectFailure, openPool, serverFor, withAdminSql } from '../../db/pool.js';
 import { registerSecret } from '../../db/redact.js';
 import { PgstoreError, UsageError } from '../../errors.js';
-import * as admin from '../../store/admin/admin.js';
-import { type EnvironmentName, getEnvironment, setEnvironment } from '../../store/admin/environment.js';
-import { type MigrateOptions, migrateUp } from '../migrate/migrate.js';
-import { type FixtureResult, seedFixtures } from '../seed/fixtures.js';
+import * as admin from '../../store/admin/index.js';
+import { type EnvironmentName, getEnvironment, setEnvironment } from '../../store/admin/index.js';
+import { type MigrateOptions, migrateUp } from '../migrate/index.js';
+import { type FixtureResult, seedFixtures } from '../seed/index.js';
 import { targetOf } from '../options.js';
 
 export const APP_SCHEMAS = ['auth', 'tenancy', 'hosts'];

@@ -5,14 +5,14 @@
  * events (deletes, changes, re-creations), so history is kept and nothing is half done.
  */
 import { describeTarget } from '../../db/config.js';
-import { getEnvironment } from '../../store/admin/environment.js';
-import type { BatchItem, HostEntry, Snapshot } from '../../store/hosts/types.js';
-import { appendChanges, type EntryChanges } from '../hosts/batch.js';
-import { type HostStores, inTransaction, withHostsDb } from '../hosts/db.js';
-import { parseHostsFile } from '../hosts/file.js';
-import { ulid } from '../hosts/ids.js';
-import { changeEvents, envelope } from '../hosts/hosts.js';
-import type { HostInput } from '../hosts/validation.js';
+import { getEnvironment } from '../../store/admin/index.js';
+import type { BatchItem, HostEntry, Snapshot } from '../../store/hosts/index.js';
+import { appendChanges, type EntryChanges } from '../hosts/index.js';
+import { type HostStores, inTransaction, withHostsDb } from '../hosts/index.js';
+import { parseHostsFile } from '../hosts/index.js';
+import { ulid } from '../hosts/index.js';
+import { changeEvents, envelope } from '../hosts/index.js';
+import type { HostInput } from '../hosts/index.js';
 import type { CoreOptions, Confirm } from '../options.js';
 import { findSnapshot, takeSnapshot } from './snapshot.js';
 

@@ -4,10 +4,10 @@
  * runs after each create (default: the newest 50, none older than 30 days).
  */
 import { NotFoundError, UsageError } from '../../errors.js';
-import type { HostEntry, Snapshot, SnapshotMetadata } from '../../store/hosts/types.js';
-import { type HostStores, inTransaction, withHostsDb } from '../hosts/db.js';
-import { renderHostsFile } from '../hosts/file.js';
-import { ulid } from '../hosts/ids.js';
+import type { HostEntry, Snapshot, SnapshotMetadata } from '../../store/hosts/index.js';
+import { type HostStores, inTransaction, withHostsDb } from '../hosts/index.js';
+import { renderHostsFile } from '../hosts/index.js';
+import { ulid } from '../hosts/index.js';
 import type { CoreOptions } from '../options.js';
 
 export const DEFAULT_KEEP_LAST = 50;

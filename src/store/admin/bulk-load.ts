@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgstoreError } from '../../errors.js';
 import { copyIn, copyJson, copyLine, CopyRefused, copyText, type CopyValue, type Tx } from '../copy.js';
-import type { HostEntry } from '../hosts/types.js';
+import type { HostEntry } from '../hosts/index.js';
 import { guard } from '../map-error.js';
 
 export interface UserRow {

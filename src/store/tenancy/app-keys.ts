@@ -14,7 +14,7 @@ import { type ErrorContext, guard, mapErrors } from '../map-error.js';
 import { atomic, type Queryable } from '../queryable.js';
 import type { AppKey, CreatedAppKey, KeyEnvironment, NewAppKey, RotatedAppKey, RotateOptions } from './types.js';
 import { jsonb } from './types.js';
-import { isUuid } from '../auth/types.js';
+import { isUuid } from '../auth/index.js';
 import { optionalObject, optionalText, optionsOf, plainObject, requireText, textKeys, shown } from '../validate.js';
 
 /** An optional expiry: absent, or a valid Date. */

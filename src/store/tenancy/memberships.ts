@@ -7,7 +7,7 @@ import { type ErrorContext, guard, mapErrors } from '../map-error.js';
 import type { Queryable } from '../queryable.js';
 import { type Member, type MemberPatch, type MembershipStatus, type NewMember, type Paging, jsonb, setList } from './types.js';
 import { pageOf } from '../paging.js';
-import { isUuid } from '../auth/types.js';
+import { isUuid } from '../auth/index.js';
 import { optionalObject, optionalText, optionsOf, plainObject, requireText, textKeys, shown } from '../validate.js';
 import { ValidationError } from '../../errors.js';
 

@@ -6,7 +6,7 @@ import { ForeignKeyError, NotFoundError } from '../../errors.js';
 import { type ErrorContext, guard, mapErrors } from '../map-error.js';
 import type { Queryable } from '../queryable.js';
 import type { UserApp } from './types.js';
-import { isUuid } from '../auth/types.js';
+import { isUuid } from '../auth/index.js';
 import { optionsOf, requireText, textKeys, shown } from '../validate.js';
 
 const ctx: ErrorContext = { entity: 'app access' };

@@ -1,0 +1,3 @@
+/** pgstore setup and reset: database, roles, migrations: the folder's public face. */
+export * from './reset.js';
+export * from './setup.js';
