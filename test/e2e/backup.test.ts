@@ -203,3 +203,19 @@ describe('retention', () => {
     }
   });
 });
+
+describe('verification record', () => {
+  const dir = tempDir('verify-record');
+
+  it('a read check after a test restore keeps method restore and records when it last passed', async () => {
+    const taken = await pgstore(db.url, ['backup', '--dir', dir, '--verify=restore', '--json']);
+    expect(taken.code, taken.stderr).toBe(0);
+    const first = JSON.parse(taken.stdout).manifest.verified;
+    expect(first.method).toBe('restore');
+    const read = await pgstore(db.url, ['backup', 'verify', 'latest', '--dir', dir, '--json']);
+    expect(read.code, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout).verified).toMatchObject({ method: 'restore', at: first.at, checkedAt: expect.any(String) });
+    const listed = JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
+    expect(listed[0].verified.method).toBe('restore');
+  });
+});
