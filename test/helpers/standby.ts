@@ -37,10 +37,10 @@ export interface StandbyPair {
   startSeconds: number;
   /** Waits until the standby has replayed the primary's current WAL position (bounded). */
   waitForReplay(timeoutMs?: number): Promise<void>;
-  /** Pauses replay on the standby (WAL is still received) and waits until it is paused. */
+  /** Pauses replay on the standby (WAL is still received) and waits until it is paused; prefer withReplayPaused. */
   pauseReplay(): Promise<void>;
   resumeReplay(): Promise<void>;
-  /** Pauses replay around `fn`, resuming even when it throws. */
+  /** Pauses replay around `fn`, resuming even when it throws; one file at a time (a lock). */
   withReplayPaused<T>(fn: () => Promise<T>): Promise<T>;
   /** The same URL with another database. */
   urlFor(which: 'primary' | 'standby', database: string): string;
@@ -77,12 +77,13 @@ async function startPair(info: StandbyRoot): Promise<PairInfo> {
   const account = serverAccount({ PGSTORE_SERVER_USER: info.serverUser });
   // The primary: archiving on (with an archive_command that succeeds and keeps nothing) so a
   // test can make the archiver fail; archive_mode needs a restart, fsync off as in global-setup.
-  let conn = await ensureEmbedded(primaryTarget, { stopWhenProcessDies: info.ownerPid });
+  let conn = await ensureEmbedded(primaryTarget);
   await withAdminSql(conn, async (sql) => {
     for (const setting of ['fsync = off', 'full_page_writes = off', 'synchronous_commit = off', 'archive_mode = on', "archive_command = 'true'", 'wal_sender_timeout = 5000'])
       await sql.unsafe(`alter system set ${setting}`);
   });
   await stopEmbedded(primaryTarget);
+  // (Watched from this start on; the first one lasts a moment, and the setup's teardown stops it.)
   conn = await ensureEmbedded(primaryTarget, { stopWhenProcessDies: info.ownerPid });
 
   // The standby: a base backup of the primary, as the server account, writing primary_conninfo
@@ -180,11 +181,17 @@ export async function standbyPair(): Promise<StandbyPair> {
       await standby`select pg_wal_replay_resume()`;
     },
     async withReplayPaused(fn) {
-      await api.pauseReplay();
+      // One file at a time: another's resume must not end this pause halfway.
+      const lock = await acquireFileLock(join(inject('standbyRoot').root, 'replay-pause.lock'), { purpose: 'pausing the test standby', waitMs: 60_000 });
       try {
-        return await fn();
+        await api.pauseReplay();
+        try {
+          return await fn();
+        } finally {
+          await api.resumeReplay();
+        }
       } finally {
-        await api.resumeReplay();
+        await lock.release();
       }
     },
   };

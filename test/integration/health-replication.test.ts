@@ -56,14 +56,12 @@ describe('health on the primary', () => {
     await pair.waitForReplay();
     const limits = { 'replication-lag-mb': { warning: 1, critical: 1000 }, 'replication-lag': { warning: 1, critical: 600 } };
     await pair.withReplayPaused(async () => {
-      const started = Date.now();
       // About 5 MB of WAL the standby receives but does not replay.
       await pair.primary.unsafe(`insert into ${table} select g, repeat('x', 100) from generate_series(1, 40000) g`);
       const primary = await healthUntil('lag on the primary', pair.primaryUrl, { limits }, (r) =>
         check(r, `replication_lag_bytes:${pair.standbyName}`)?.status === 'warning' && check(r, `replication_lag:${pair.standbyName}`)?.status === 'warning');
       expect(check(primary, `replication_lag_bytes:${pair.standbyName}`)!.value).toBeGreaterThan(1024 * 1024);
       expect(check(primary, `replication_lag:${pair.standbyName}`)!.value).toBeGreaterThanOrEqual(1);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
 
       const standby = await healthUntil('lag on the standby', pair.standbyUrl, { limits }, (r) => check(r, 'replication_lag')?.status === 'warning');
       expect(check(standby, 'replication_lag_bytes')).toMatchObject({ status: 'warning' });
