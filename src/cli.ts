@@ -59,7 +59,8 @@ export async function buildProgram(app: App, args?: string[]): Promise<Command> 
   program.configureOutput({
     writeOut: (text) => app.streams.stdout.write(text),
     writeErr: (text) => app.streams.stderr.write(text),
-    outputError: (text, write) => write(`${app.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`),
+    // With --json, usage errors are reported as JSON by report() instead.
+    outputError: (text, write) => (wantsJson(args ?? []) ? undefined : write(`${app.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`)),
   });
   // Every command at every depth reports usage errors the same way (exit 2, one line, a hint).
   const adopt = (command: Command, path: string): void => {
@@ -167,7 +168,7 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
     await program.parseAsync(argv);
     code = commandExitCode;
   } catch (error) {
-    code = report(error, app, flags);
+    code = wantsJson(argv.slice(2)) || flags.json ? reportJson(error, app, flags) : report(error, app, flags);
   }
   await flush(streams);
   return code;
@@ -180,6 +181,37 @@ async function loadProject(env: Record<string, string | undefined>) {
   const { loadProjectConfig, withConfigEnv } = await import('./commands/project-config.js');
   const config = await loadProjectConfig(path);
   return { path, config, env, mergedEnv: withConfigEnv(env, config) };
+}
+
+/** True when the arguments ask for JSON (before a `--`). */
+function wantsJson(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes('--json');
+}
+
+/**
+ * With --json, an error is one JSON object on stderr: {"error": {code, message, hint, exitCode}}
+ * (docs/json.md); the code is stable (PGSTORE_NOT_FOUND...), the message is for people.
+ */
+function reportJson(error: unknown, app: App, flags: GlobalFlags): number {
+  let body: { code: string; message: string; hint: string | null; exitCode: number };
+  if (isCommanderError(error)) {
+    if (['commander.helpDisplayed', 'commander.version'].includes(error.code)) return ExitCode.ok;
+    if (error.code === 'commander.help' && error.exitCode === 0) return ExitCode.ok;
+    const message = error.code === 'commander.help' ? 'a command is needed' : (error as unknown as Error).message.replace(/^error: /, '');
+    body = { code: 'PGSTORE_USAGE', message, hint: 'run `pgstore --help` or `pgstore <command> --help`', exitCode: ExitCode.usage };
+  } else {
+    if (isExitPromptError(error)) error = new CancelledError();
+    error = classifyError(error) ?? error;
+    if (isPgstoreError(error)) {
+      body = { code: error.code, message: redact(error.message), hint: error.hint === undefined ? null : redact(error.hint), exitCode: error.exitCode };
+    } else {
+      body = { code: 'PGSTORE_INTERNAL', message: `unexpected error: ${redact((error as Error)?.message ?? String(error))}`, hint: 'This is a bug in pgstore; please report it with the output of --debug.', exitCode: ExitCode.failure };
+    }
+    if (flags.debug) app.streams.stderr.write(`${stackOf(error)}\n`);
+  }
+  app.streams.stderr.write(`${JSON.stringify({ error: body })}\n`);
+  return body.exitCode;
 }
 
 /** Prints an error the documented way and returns its exit code. */

@@ -22,6 +22,7 @@ export interface ErrorOptions {
 
 /** Base class: an expected failure with an exit code and a hint. */
 export class PgstoreError extends Error {
+  static readonly code: string = 'PGSTORE_ERROR';
   readonly exitCode: number;
   readonly hint: string | undefined;
 
@@ -31,10 +32,16 @@ export class PgstoreError extends Error {
     this.exitCode = options.exitCode ?? ExitCode.failure;
     this.hint = options.hint;
   }
+
+  /** The stable code of this kind of failure in JSON output (e.g. PGSTORE_NOT_FOUND); the class's static `code`. */
+  get code(): string {
+    return (this.constructor as typeof PgstoreError).code;
+  }
 }
 
 /** Bad flags, bad configuration, bad input: exit 2. */
 export class UsageError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_USAGE';
   constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> = {}) {
     super(message, { ...options, exitCode: ExitCode.usage });
   }
@@ -42,6 +49,7 @@ export class UsageError extends PgstoreError {
 
 /** Invalid connection or tool configuration: exit 2. Lists every problem found. */
 export class ConfigError extends UsageError {
+  static override readonly code: string = 'PGSTORE_CONFIG';
   readonly problems: string[];
   constructor(problems: string[], options: Omit<ErrorOptions, 'exitCode'> = {}) {
     super(problems.join('; '), options);
@@ -51,6 +59,7 @@ export class ConfigError extends UsageError {
 
 /** Something else holds what we need (a lock, a port, a busy target): exit 3. */
 export class ConflictError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_CONFLICT';
   constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> = {}) {
     super(message, { ...options, exitCode: ExitCode.conflict });
   }
@@ -58,19 +67,26 @@ export class ConflictError extends PgstoreError {
 
 /** The user said no, or pressed Ctrl+C: exit 130. */
 export class CancelledError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_CANCELLED';
   constructor(message = 'Cancelled.', options: Omit<ErrorOptions, 'exitCode'> = {}) {
     super(message, { ...options, exitCode: ExitCode.cancelled });
   }
 }
 
 /** The database could not be reached or refused us: exit 1. */
-export class ConnectionError extends PgstoreError {}
+export class ConnectionError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_CONNECTION';
+}
 
 /** An external program (pg_ctl, dbmate, pg_dump...) failed or is missing: exit 1. */
-export class ToolError extends PgstoreError {}
+export class ToolError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_TOOL';
+}
 
 /** The embedded server could not be prepared or started: exit 1. */
-export class EmbeddedServerError extends PgstoreError {}
+export class EmbeddedServerError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_EMBEDDED_SERVER';
+}
 
 /** True for errors pgstore raised on purpose (no stack trace needed). */
 export function isPgstoreError(error: unknown): error is PgstoreError {
@@ -81,6 +97,7 @@ export function isPgstoreError(error: unknown): error is PgstoreError {
 
 /** A row that an update, delete or revoke needed does not exist (a get returns null instead). */
 export class NotFoundError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_NOT_FOUND';
   readonly entity: string;
   readonly key: string;
   constructor(entity: string, key: string, options: Omit<ErrorOptions, 'exitCode'> = {}) {
@@ -93,6 +110,7 @@ export class NotFoundError extends PgstoreError {
 
 /** A unique value is taken; `field` names which. */
 export class DuplicateError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_DUPLICATE';
   readonly entity: string;
   readonly field: string;
   constructor(entity: string, field: string, options: Omit<ErrorOptions, 'exitCode'> & { value?: string } = {}) {
@@ -108,6 +126,7 @@ export class DuplicateError extends PgstoreError {
 
 /** A hosts entry with the same IP address and hostname is live already. */
 export class DuplicateEntryError extends DuplicateError {
+  static override readonly code: string = 'PGSTORE_DUPLICATE_ENTRY';
   readonly ipAddress: string;
   readonly hostname: string;
   constructor(ipAddress: string, hostname: string, options: Omit<ErrorOptions, 'exitCode'> = {}) {
@@ -119,6 +138,7 @@ export class DuplicateEntryError extends DuplicateError {
 
 /** A referenced row does not exist (or is still referenced, on delete). */
 export class ForeignKeyError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_FOREIGN_KEY';
   readonly constraint: string | undefined;
   constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> & { constraint?: string } = {}) {
     super(message, { hint: options.hint ?? 'Check that the referenced record exists.', cause: options.cause, exitCode: ExitCode.failure });
@@ -128,6 +148,7 @@ export class ForeignKeyError extends PgstoreError {
 
 /** A value breaks a rule (format, range, required field); `field` names it when known. */
 export class ValidationError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_VALIDATION';
   readonly field: string | undefined;
   constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> & { field?: string } = {}) {
     super(message, { hint: options.hint, cause: options.cause, exitCode: ExitCode.usage });
@@ -137,6 +158,7 @@ export class ValidationError extends PgstoreError {
 
 /** Someone else changed the record first (optimistic concurrency): expected vs actual version. */
 export class ConcurrentWriteConflictError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_CONCURRENT_WRITE_CONFLICT';
   readonly expected: string | null;
   readonly actual: string | null;
   constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> & { expected?: string | null; actual?: string | null } = {}) {

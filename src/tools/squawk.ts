@@ -10,7 +10,9 @@ import { describeFailure, runTool } from './run.js';
 const require = createRequire(import.meta.url);
 
 /** squawk has no binary for this platform (or it was not installed). */
-export class SquawkMissingError extends ToolError {}
+export class SquawkMissingError extends ToolError {
+  static override readonly code: string = 'PGSTORE_SQUAWK_MISSING';
+}
 
 /** The squawk binary for this platform. */
 export function squawkBinary(): string {

@@ -103,6 +103,23 @@ describe(`bad input (${BAD_CASES.length} cases, in-process)`, () => {
     expect(result.stdout, said).toBe('');
   });
 
+  // The same failures with --json: one JSON object on stderr with a stable code (every 4th case).
+  const jsonCases = BAD_CASES.filter((_c, i) => i % 4 === 0);
+  it.each(jsonCases.map((c) => [c.args.map((a) => JSON.stringify(a)).join(' '), c] as const))('pgstore --json %s', async (_name, c) => {
+    const result = await runInProcess(['--json', ...c.args.map(fill)], envFor(c));
+    const said = `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
+    expect(result.code, said).toBe(c.code);
+    expect(result.stdout, said).toBe('');
+    const lines = result.stderr.trim().split('\n');
+    expect(lines, said).toHaveLength(1);
+    const { error } = JSON.parse(lines[0]!) as { error: { code: string; message: string; hint: string | null; exitCode: number } };
+    expect(error.code, said).toMatch(/^PGSTORE_[A-Z_]+$/);
+    expect(error.code, said).not.toBe('PGSTORE_INTERNAL');
+    expect(error.exitCode, said).toBe(c.code);
+    expect(error.message.length, said).toBeGreaterThan(0);
+    expect(error.hint, said).toMatch(/\S/);
+  });
+
   it('changed no data: rows, databases, roles and files are as before', async () => {
     expect(await fingerprint()).toBe(before);
     // eslint-disable-next-line no-console

@@ -58,7 +58,9 @@ export interface BackupManifest {
 }
 
 /** A backup that is damaged: exit 1, and nothing is restored from it. */
-export class CorruptBackupError extends PgstoreError {}
+export class CorruptBackupError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_CORRUPT_BACKUP';
+}
 
 /**
  * Everything under `folder` that is not a folder (regular files, and symlinks, which are never

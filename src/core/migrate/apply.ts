@@ -15,7 +15,9 @@ import type { MigrationSet } from './sets.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, dbmateUrl, type MigrateOptions, type MigrationSession } from './session.js';
 
 /** A migration failed: which file, the SQL error, and the state the database is in. */
-export class MigrationFailedError extends PgstoreError {}
+export class MigrationFailedError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_MIGRATION_FAILED';
+}
 
 export interface RetryEvent {
   set: string;

@@ -9,7 +9,9 @@ import { lintEach, RUNNER_SETS, type LintResult, summarise } from './lint.js';
 import type { MigrationFile } from './files.js';
 
 /** Lint found error-level statements and --strict was given: exit 1, nothing applied. */
-export class MigrationLintError extends PgstoreError {}
+export class MigrationLintError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_MIGRATION_LINT';
+}
 
 /**
  * Lints the pending migrations of the application's set (pgstore's own set is linted by its

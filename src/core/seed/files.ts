@@ -30,7 +30,9 @@ export interface SeedFileResult {
 }
 
 /** A failing seed file: which file, which line, the SQL error. Nothing was kept. */
-export class SeedFailedError extends PgstoreError {}
+export class SeedFailedError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_SEED_FAILED';
+}
 
 interface SeedSource {
   name: string;

@@ -50,7 +50,9 @@ export interface SetupResult {
 }
 
 /** Missing privileges, said plainly. */
-export class PrivilegeError extends PgstoreError {}
+export class PrivilegeError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_PRIVILEGE';
+}
 
 const safeName = (db: string) => db.replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase();
 
