@@ -167,9 +167,12 @@ export async function citusPlan(options: CoreOptions): Promise<CitusPlan> {
     await sql.end({ timeout: 5 });
   }
   if (plan.problems.length) {
-    const missing = plan.problems.every((p) => p.rule === 'missing-table');
-    throw new PgstoreError(`${plan.database} is not ready for Citus: ${plan.problems.map((p) => p.message).join('; ')}`, {
-      hint: missing ? 'Run pgstore migrate up (or pgstore setup) first.' : 'Fix the schema with a migration (README, "Citus readiness"), then print the plan again.',
+    const missing = plan.problems.filter((p) => p.rule === 'missing-table').map((p) => p.table);
+    const broken = plan.problems.filter((p) => p.rule !== 'missing-table').map((p) => p.message);
+    const shown = missing.slice(0, 3).join(', ') + (missing.length > 3 ? ` and ${missing.length - 3} more` : '');
+    const parts = [...(missing.length ? [`${missing.length} of pgstore's tables are missing (${shown})`] : []), ...broken];
+    throw new PgstoreError(`${plan.database} is not ready for Citus: ${parts.join('; ')}`, {
+      hint: broken.length ? 'Fix the schema with a migration (README, "Citus readiness"), then print the plan again.' : 'Run pgstore migrate up (or pgstore setup) first.',
     });
   }
   return plan;
