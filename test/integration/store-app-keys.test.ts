@@ -270,4 +270,17 @@ describe('appKeys store: the tenant in the secret (Citus readiness, migration 20
     expect(successor).toMatchObject({ rotatedFrom: null, status: 'active' });
     expect((await stores.appKeys.verify(rotated.secret))?.keyId).toBe(rotated.key.keyId);
   });
+
+  it('a delete racing a rotation of the same key: the delete wins or clears the successor, never a foreign-key error', async () => {
+    for (let round = 0; round < 20; round++) {
+      const old = await stores.appKeys.create({ tenantId: 'a', appId: 'web', name: `race ${round}` });
+      const [rotation, deletion] = await Promise.allSettled([stores.appKeys.rotate('a', 'web', old.key.keyId), stores.appKeys.delete('a', 'web', old.key.keyId)]);
+      expect(deletion.status, String((deletion as PromiseRejectedResult).reason)).toBe('fulfilled');
+      if (rotation.status === 'fulfilled') {
+        expect((await stores.appKeys.getByKeyId('a', 'web', rotation.value.key.keyId))?.rotatedFrom).toBeNull();
+      } else {
+        expect(rotation.reason).toBeInstanceOf(NotFoundError);
+      }
+    }
+  });
 });
