@@ -71,8 +71,16 @@ export function describeSetup(out: Output, result: SetupResult): void {
 
 export function setupCommand(app: App): Command {
   const command = setupOptions(new Command('setup').description('create the database, its owner and application roles and extensions; migrate; mark the environment'))
-    .action(async (flags: SetupFlags) => {
+    .option('--print-citus-plan', 'print the create_reference_table / create_distributed_table calls for Citus, in foreign-key order; changes nothing')
+    .action(async (flags: SetupFlags & { printCitusPlan?: boolean }) => {
       const out = app.makeOutput();
+      if (flags.printCitusPlan) {
+        const { citusPlan, citusPlanScript } = await import('../core/setup/index.js');
+        const plan = await citusPlan(app.coreOptions((m) => out.info(m)));
+        if (out.options.json) out.json(plan);
+        else for (const line of citusPlanScript(plan)) out.result(line);
+        return;
+      }
       const { setup } = await import('../core/setup/index.js');
       const result = await setup(coreOf(app, out, flags));
       if (out.options.json) out.json(result);
@@ -82,6 +90,7 @@ export function setupCommand(app: App): Command {
     'pgstore setup',
     'pgstore setup --seed',
     'pgstore setup --env test --json',
+    'pgstore setup --print-citus-plan',
     'PGSTORE_APP_PASSWORD=... pgstore setup -d postgres://admin@db.internal/app --env production',
   ]);
 }

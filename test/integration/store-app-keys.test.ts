@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConcurrentWriteConflictError, ForeignKeyError, NotFoundError, ValidationError } from '../../src/errors.js';
 import { createStores, type Stores } from '../../src/store/index.js';
@@ -25,9 +25,9 @@ const raw = (keyId: string) =>
     select secret_hash, last_used_at, revoked_at from tenancy.app_keys where key_id = ${keyId}`.then((r) => r[0]!);
 
 describe('appKeys store: create and verify', () => {
-  it('returns the secret once as <prefix>_<random>, stores only its SHA-256, and never shows the hash', async () => {
+  it('returns the secret once as <prefix>_<random>_<tenant id>, stores only its SHA-256, and never shows the hash', async () => {
     const { key, secret } = await stores.appKeys.create({ tenantId: 'a', appId: 'api', name: 'server', scopes: ['read', 'write'] });
-    expect(secret).toMatch(/^pk_live_[0-9A-Za-z]{43}$/);
+    expect(secret).toMatch(/^pk_live_[0-9A-Za-z]{43}_a$/);
     expect(key).toMatchObject({ tenantId: 'a', appId: 'api', prefix: 'pk_live', name: 'server', environment: 'live', scopes: ['read', 'write'], status: 'active', revokedAt: null, lastUsedAt: null, rotatedFrom: null });
     expect(key.keyId).toMatch(/^key_[0-9A-Za-z]{20}$/);
     expect(Object.keys(key)).not.toContain('secretHash');
@@ -39,9 +39,9 @@ describe('appKeys store: create and verify', () => {
   });
 
   it('uses pk_test for test keys, or the caller\'s prefix; a malformed prefix is ValidationError', async () => {
-    expect((await stores.appKeys.create({ tenantId: 'a', appId: 'api', environment: 'test' })).secret).toMatch(/^pk_test_[0-9A-Za-z]{43}$/);
+    expect((await stores.appKeys.create({ tenantId: 'a', appId: 'api', environment: 'test' })).secret).toMatch(/^pk_test_[0-9A-Za-z]{43}_a$/);
     const custom = await stores.appKeys.create({ tenantId: 'a', appId: 'api', prefix: 'sk_acme' });
-    expect(custom.secret).toMatch(/^sk_acme_[0-9A-Za-z]{43}$/);
+    expect(custom.secret).toMatch(/^sk_acme_[0-9A-Za-z]{43}_a$/);
     expect(custom.key.prefix).toBe('sk_acme');
     const bad = await stores.appKeys.create({ tenantId: 'a', appId: 'api', prefix: 'bad prefix' }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(ValidationError);
@@ -162,7 +162,7 @@ describe('appKeys store: rotate', () => {
     expect(rotated.previous).toMatchObject({ keyId: old.key.keyId, status: 'revoked' });
     expect(rotated.key).toMatchObject({ name: 'rotating', scopes: ['read'], environment: 'test', prefix: 'sk_test', metadata: { team: 'x' }, status: 'active', rotatedFrom: old.key.id, expiresAt: null });
     expect(rotated.key.keyId).not.toBe(old.key.keyId);
-    expect(rotated.secret).toMatch(/^sk_test_[0-9A-Za-z]{43}$/);
+    expect(rotated.secret).toMatch(/^sk_test_[0-9A-Za-z]{43}_a$/);
     expect(await stores.appKeys.verify(old.secret)).toBeNull();
     expect((await stores.appKeys.verify(rotated.secret))?.keyId).toBe(rotated.key.keyId);
     // Rotating the revoked key again is a conflict; a missing key is NotFoundError.
@@ -224,5 +224,63 @@ describe('appKeys store: rotate', () => {
     ).rejects.toThrow('roll back');
     expect((await stores.appKeys.verify(old.secret))?.keyId).toBe(old.key.keyId);
     expect((await stores.appKeys.getByKeyId('a', 'api', old.key.keyId))?.status).toBe('active');
+  });
+});
+
+describe('appKeys store: the tenant in the secret (Citus readiness, migration 20261205000003)', () => {
+  const random = () => randomBytes(64).toString('base64').replace(/[^0-9A-Za-z]/g, '').slice(0, 43);
+
+  it('a key issued before (<prefix>_<random>, no tenant) still verifies, by its hash alone', async () => {
+    const { key } = await stores.appKeys.create({ tenantId: 'b', appId: 'api', name: 'legacy' });
+    const legacy = `pk_live_${random()}`;
+    await db.sql`update tenancy.app_keys set secret_hash = ${createHash('sha256').update(legacy).digest()} where key_id = ${key.keyId}`;
+    const verified = await stores.appKeys.verify(legacy);
+    expect(verified).toMatchObject({ keyId: key.keyId, tenantId: 'b', lastUsedAt: expect.any(Date) });
+    expect((await raw(key.keyId)).last_used_at).toEqual(verified!.lastUsedAt);
+    await stores.appKeys.revoke('b', 'api', key.keyId);
+    expect(await stores.appKeys.verify(legacy)).toBeNull();
+  });
+
+  it('a secret is looked up only in the tenant it names', async () => {
+    const { key, secret } = await stores.appKeys.create({ tenantId: 'a', appId: 'api' });
+    // Another tenant's part: another hash, no key.
+    expect(await stores.appKeys.verify(`${secret.slice(0, -1)}b`)).toBeNull();
+    // The same hash in tenant b's row: a secret naming tenant a does not reach it.
+    const other = await stores.appKeys.create({ tenantId: 'b', appId: 'api' });
+    await db.sql`delete from tenancy.app_keys where key_id = ${key.keyId}`;
+    await db.sql`update tenancy.app_keys set secret_hash = ${createHash('sha256').update(secret).digest()} where key_id = ${other.key.keyId}`;
+    expect(await stores.appKeys.verify(secret)).toBeNull();
+  });
+
+  it('tenant ids with _ and - and a 43-character word still route', async () => {
+    for (const id of ['x_y-z', `q_${'a'.repeat(43)}`, `${'0'.repeat(43)}_q`]) {
+      await stores.tenants.create({ id, name: `Tenant ${id}` });
+      await stores.apps.create({ tenantId: id, id: 'api', name: 'API', type: 'api' });
+      const { key, secret } = await stores.appKeys.create({ tenantId: id, appId: 'api', prefix: 'sk_a_b' });
+      expect(secret.endsWith(`_${id}`)).toBe(true);
+      expect((await stores.appKeys.verify(secret))?.id, id).toBe(key.id);
+    }
+  });
+
+  it('deleting a rotated key keeps its successor, with rotatedFrom cleared', async () => {
+    const old = await stores.appKeys.create({ tenantId: 'a', appId: 'api', name: 'deleted predecessor' });
+    const rotated = await stores.appKeys.rotate('a', 'api', old.key.keyId);
+    await stores.appKeys.delete('a', 'api', old.key.keyId);
+    const successor = await stores.appKeys.getByKeyId('a', 'api', rotated.key.keyId);
+    expect(successor).toMatchObject({ rotatedFrom: null, status: 'active' });
+    expect((await stores.appKeys.verify(rotated.secret))?.keyId).toBe(rotated.key.keyId);
+  });
+
+  it('a delete racing a rotation of the same key: the delete wins or clears the successor, never a foreign-key error', async () => {
+    for (let round = 0; round < 20; round++) {
+      const old = await stores.appKeys.create({ tenantId: 'a', appId: 'web', name: `race ${round}` });
+      const [rotation, deletion] = await Promise.allSettled([stores.appKeys.rotate('a', 'web', old.key.keyId), stores.appKeys.delete('a', 'web', old.key.keyId)]);
+      expect(deletion.status, String((deletion as PromiseRejectedResult).reason)).toBe('fulfilled');
+      if (rotation.status === 'fulfilled') {
+        expect((await stores.appKeys.getByKeyId('a', 'web', rotation.value.key.keyId))?.rotatedFrom).toBeNull();
+      } else {
+        expect(rotation.reason).toBeInstanceOf(NotFoundError);
+      }
+    }
   });
 });

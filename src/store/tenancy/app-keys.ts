@@ -1,7 +1,8 @@
 /**
  * API keys (tenancy.app_keys). A key has a public id (`keyId`: lists, get, revoke, rotate,
- * delete) and a secret `<prefix>_<random>` that is returned once by create/rotate and never
- * stored: only its SHA-256 is. verify(secret) finds the key by that hash.
+ * delete) and a secret `<prefix>_<random>_<tenant id>` that is returned once by create/rotate
+ * and never stored: only its SHA-256 is. verify(secret) finds the key by that hash within the
+ * tenant the secret names (app-key-secret.ts says why the tenant is there).
  *
  * Why SHA-256 and not a password hash (argon2, scrypt): the random part carries 256 bits of
  * entropy, so nobody can guess secrets and hash them to match, however fast the hash. A slow
@@ -14,6 +15,7 @@ import { type ErrorContext, guard, mapErrors } from '../map-error.js';
 import { atomic, type Queryable } from '../queryable.js';
 import type { AppKey, CreatedAppKey, KeyEnvironment, NewAppKey, RotatedAppKey, RotateOptions } from './types.js';
 import { jsonb } from './types.js';
+import { RANDOM_LENGTH, secretFor, tenantOfSecret } from './app-key-secret.js';
 import { isUuid } from '../auth/index.js';
 import { optionalObject, optionalText, optionsOf, plainObject, requireText, textKeys, shown } from '../validate.js';
 
@@ -60,9 +62,9 @@ export function hashSecret(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
 }
 
-/** A fresh public key id and secret. */
-function newSecret(prefix: string): { keyId: string; secret: string; hash: Buffer } {
-  const secret = `${prefix}_${randomBase62(43)}`;
+/** A fresh public key id and secret for a key of `tenantId`. */
+function newSecret(prefix: string, tenantId: string): { keyId: string; secret: string; hash: Buffer } {
+  const secret = secretFor(prefix, randomBase62(RANDOM_LENGTH), tenantId);
   return { keyId: `key_${randomBase62(20)}`, secret, hash: hashSecret(secret) };
 }
 
@@ -133,7 +135,7 @@ export function createAppKeysStore(sql: Queryable) {
               hint: "Use e.g. 'pk_live' or 'sk_acme'.",
             });
           }
-          const fresh = newSecret(prefix);
+          const fresh = newSecret(prefix, input.tenantId);
           const [row] = await sql<AppKey[]>`
             insert into tenancy.app_keys
               (tenant_id, app_id, key_id, prefix, secret_hash, name, environment, scopes, user_id, metadata, expires_at)
@@ -152,16 +154,30 @@ export function createAppKeysStore(sql: Queryable) {
      */
     verify: mapErrors(ctx, async (secret: string): Promise<AppKey | null> => {
       if (typeof secret !== 'string' || secret === '') return null;
+      const route = tenantOfSecret(secret);
+      if (route === null) return null;
       const hash = hashSecret(secret);
+      let tenantId: string;
+      if (route === 'legacy') {
+        // A key issued before migration 20261205000003: its secret names no tenant, so find the
+        // tenant by the hash alone (app_keys_secret_hash_key leads with the hash). On Citus this
+        // asks every shard, and only these keys pay for it; rotating one issues a routed secret.
+        const [owner] = await sql<{ tenantId: string }[]>`
+          select tenant_id as "tenantId" from tenancy.app_keys where secret_hash = ${hash} limit 1`;
+        if (!owner) return null;
+        tenantId = owner.tenantId;
+      } else {
+        tenantId = route.tenantId;
+      }
       const [row] = await sql<(AppKey & { secretHash: Buffer })[]>`
         with k as (
           select a.*, (a.revoked_at is null and (a.expires_at is null or a.expires_at > now())
                        and t.deleted_at is null) as usable
             from tenancy.app_keys a join tenancy.tenants t on t.id = a.tenant_id
-           where a.secret_hash = ${hash}
+           where a.tenant_id = ${tenantId} and a.secret_hash = ${hash}
         ), touched as (
           update tenancy.app_keys set last_used_at = now()
-           where id in (select id from k where usable)
+           where tenant_id = ${tenantId} and id in (select id from k where usable)
              and (last_used_at is null or last_used_at < now() - make_interval(secs => ${LAST_USED_RESOLUTION_SECONDS}))
           returning last_used_at
         )
@@ -216,7 +232,7 @@ export function createAppKeysStore(sql: Queryable) {
             if (!exists) throw new NotFoundError('app key', key(tenantId, appId, keyId));
             throw new ConcurrentWriteConflictError(`app key ${keyId} was revoked or rotated already`, { expected: 'active', actual: 'revoked' });
           }
-          const fresh = newSecret(previous.prefix);
+          const fresh = newSecret(previous.prefix, previous.tenantId);
           const expiresAt =
             options.expiresAt === undefined
               ? tx`case when expires_at is null then null else now() + (expires_at - created_at) end`
@@ -251,12 +267,22 @@ export function createAppKeysStore(sql: Queryable) {
       return found;
     }),
 
-    /** Deletes the key for good; NotFoundError when missing. */
+    /**
+     * Deletes the key for good; NotFoundError when missing. Its successor (if it was rotated)
+     * stays, with rotatedFrom cleared: done here, not by the foreign key, because Citus refuses
+     * ON DELETE SET NULL on a key that includes tenant_id (migration 20261205000003).
+     */
     delete: mapErrors(ctx, async (tenantId: string, appId: string, keyId: string): Promise<void> => {
       if (!textKeys(tenantId, appId, keyId)) throw new NotFoundError('app key', key(tenantId, appId, keyId));
-      const rows = await sql`
-        delete from tenancy.app_keys where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} returning id`;
-      if (rows.length === 0) throw new NotFoundError('app key', key(tenantId, appId, keyId));
+      await atomic(sql, async (tx) => {
+        // Locked first: a rotation of this key either committed its successor already (cleared
+        // below) or waits for this delete and then finds no key.
+        const [row] = await tx<{ id: string }[]>`
+          select id from tenancy.app_keys where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} for update`;
+        if (!row) throw new NotFoundError('app key', key(tenantId, appId, keyId));
+        await tx`update tenancy.app_keys set rotated_from = null where tenant_id = ${tenantId} and rotated_from = ${row.id}`;
+        await tx`delete from tenancy.app_keys where tenant_id = ${tenantId} and id = ${row.id}`;
+      });
     }),
   };
 }

@@ -6,3 +6,4 @@ export * from './memberships.js';
 export * from './tenants.js';
 export * from './types.js';
 export * from './user-apps.js';
+export * from './distribution.js';

@@ -193,7 +193,7 @@ export interface NewAppKey {
   expiresAt?: Date | null;
 }
 
-/** A new key and its secret, `<prefix>_<random>`: shown this once, never stored. */
+/** A new key and its secret, `<prefix>_<random>_<tenant id>`: shown this once, never stored. */
 export interface CreatedAppKey {
   key: AppKey;
   secret: string;
