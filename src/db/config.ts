@@ -91,6 +91,13 @@ const POOL_ENV = {
 
 const WHOLE = new Set<keyof PoolSettings>(['max', 'min']);
 
+/** The query part of a URL text that did not parse: after the last '@' (a password may hold '?'), before '#'. */
+function rawSearch(text: string): string {
+  const tail = text.slice(text.lastIndexOf('@') + 1);
+  const start = tail.indexOf('?');
+  return start === -1 ? '' : tail.slice(start).replace(/#.*$/s, '');
+}
+
 /** Resolves where pgstore connects, or throws a ConfigError naming every bad part. */
 export function resolveConnection(options: ResolveOptions = {}): ConnectionTarget {
   const env = options.env ?? process.env;
@@ -111,7 +118,10 @@ export function resolveConnection(options: ResolveOptions = {}): ConnectionTarge
 
   if (url) {
     const parsed = parseUrl(url.text, url.from, problems);
-    if (parsed) Object.assign(query, parseQuery(parsed.search, url.from, problems));
+    // A URL that does not parse (a port out of range) still has its query checked, so every
+    // problem is reported at once.
+    const search = parsed ? parsed.search : rawSearch(url.text);
+    if (search) Object.assign(query, parseQuery(search, url.from, problems));
     target = fromParts(url.from, parsed, query, env, home, problems);
   } else if (hasLibpqVariables(env)) {
     target = fromParts('libpq', undefined, query, env, home, problems);
