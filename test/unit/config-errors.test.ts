@@ -90,7 +90,7 @@ describe('bad URLs', () => {
       "min_connections (in --database-url) must be a whole number ≥ 0, got 'x'",
     ]);
     expect(failure({}, 'postgres://u:p?w@host:99999/db?max_connections=abc').problems).toEqual([
-      '--database-url: port 99999 is out of range (1-65535)',
+      "--database-url is not a URL: 'postgres://u:***@host:99999/db?max_connections=abc' (expected postgres://user@host:port/database)",
       "max_connections (in --database-url) must be a whole number ≥ 1, got 'abc'",
     ]);
     const error2 = failure({ DB_ACQUIRE_TIMEOUT: 'soon' }, 'postgres://h/db?sslmode=nope&min_connections=x');
