@@ -40,7 +40,7 @@ export async function buildProgram(app: App, args?: string[]): Promise<Command> 
   const named = args && commandNamed(args);
   const registers = await Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
   const program = new Command('pgstore')
-    .description('Run the PostgreSQL side of an application: server, health, and more.')
+    .description('Run the PostgreSQL side of an application: set up, migrate, seed, back up, restore and check a database, manage hosts entries, and run an embedded server.')
     .version(version(), '-V, --version', 'print the pgstore version')
     .addOption(new Option('-d, --database-url <url>', 'PostgreSQL URL (else DATABASE_URL, PG* variables, or the embedded server)'))
     .option('--json', 'print results as JSON on stdout')

@@ -117,7 +117,8 @@ export function embeddedStatus(target: EmbeddedTarget): EmbeddedStatus {
   status.port = Number(lines[3]) || undefined;
   status.socketDir = lines[4]?.trim() || layout.socketDir;
   status.uptimeSeconds = Math.max(0, Math.round(Date.now() / 1000 - Number(lines[2])));
-  status.running = (lines[7] ?? '').trim() === 'ready';
+  // postmaster.pid's status line: "ready" on a primary, "standby" on a hot standby (both serve).
+  status.running = ['ready', 'standby'].includes((lines[7] ?? '').trim());
   return status;
 }
 
@@ -150,6 +151,8 @@ export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOpti
     });
   }
 
+  // Before anything is created: a busy port must not leave a new cluster behind (issue 15).
+  if (!now.initialized) await assertPortFree(target.port);
   const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
   prepareHome(target.home, account);
   const layout = embeddedLayout(target.home, target.port);
