@@ -78,34 +78,30 @@ function note(log: Log, created: boolean, what: string): void {
   (created ? log.created : log.skipped).push(what);
 }
 
-/** A role assignment; one a user got with its creation in this run (`user`) is not listed. */
-function noteRole(log: Log, assigned: boolean, userCreated: boolean, what: string): void {
-  if (assigned || !userCreated) note(log, assigned, what);
-}
-
 async function seedIdentity(stores: Stores, set: FixtureSet, adminEmail: string, password: string | undefined, log: Log): Promise<void> {
+  // Every item is noted, created or already there, so a second run lists what the first one
+  // did (the built-in roles come with the schema: "already there" on the first run too).
   for (const role of set.roles) {
-    // The built-in roles come with the schema: only a role this run adds is worth a line.
-    if (!(await stores.roles.get(role.name))) {
-      await stores.roles.create(role.name, role.description);
-      note(log, true, `role ${role.name}`);
-    }
+    const had = !!(await stores.roles.get(role.name));
+    if (!had) await stores.roles.create(role.name, role.description);
+    note(log, !had, `role ${role.name}`);
   }
   const admin = await stores.users.getOrCreateByEmail(adminEmail, { name: set.admin.name });
   note(log, admin.created, `admin user ${adminEmail}`);
-  if (!(await stores.credentials.hasPassword(admin.user.id))) {
+  const hadPassword = await stores.credentials.hasPassword(admin.user.id);
+  if (!hadPassword) {
     const secret = password || randomBytes(12).toString('base64url');
     registerSecret(secret);
     await stores.credentials.setPassword(admin.user.id, secret);
     if (!password) log.secrets.adminPassword = secret;
-    note(log, true, `password for ${adminEmail}`);
   }
+  note(log, !hadPassword, `password for ${adminEmail}`);
   if (!admin.user.emailVerifiedAt) await stores.users.markEmailVerified(admin.user.id);
-  for (const role of set.admin.roles) noteRole(log, await stores.roles.assign(admin.user.id, role), admin.created, `role ${role} for ${adminEmail}`);
+  for (const role of set.admin.roles) note(log, await stores.roles.assign(admin.user.id, role), `role ${role} for ${adminEmail}`);
   for (const member of set.members) {
     const user = await stores.users.getOrCreateByEmail(member.email, { name: member.name });
     note(log, user.created, `user ${member.email}`);
-    noteRole(log, await stores.roles.assign(user.user.id, 'user'), user.created, `role user for ${member.email}`);
+    note(log, await stores.roles.assign(user.user.id, 'user'), `role user for ${member.email}`);
   }
 }
 
