@@ -9,3 +9,4 @@ export * from './scratch-db.js';
 export * from './seeds.js';
 export * from './server-stats.js';
 export * from './table-stats.js';
+export * from './wal-archive.js';
