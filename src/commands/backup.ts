@@ -55,16 +55,16 @@ export function backupCommand(app: App): Command {
     .addOption(new Option('--keep-last <n>', 'after a successful backup, keep the newest N backups (with --keep-days, a backup kept by either rule stays)').argParser(wholeNumber('--keep-last', 1)))
     .addOption(new Option('--keep-days <days>', 'after a successful backup, keep backups younger than D days').argParser(days))
     .option('--metrics-file <file>', 'write Prometheus textfile metrics here (success or failure)', outputFile('--metrics-file'))
-    .addOption(new Option('--engine <engine>', 'pg_dump (a logical dump of the database; default, or PGSTORE_BACKUP_ENGINE) or pgbackrest (the whole cluster, with WAL archiving)').choices(['pg_dump', 'pgbackrest']))
+    .addOption(new Option('--engine <engine>', 'pg_dump (a logical dump of the database; default, or PGSTORE_BACKUP_ENGINE), pgbackrest (the whole cluster, with WAL archiving), or basebackup (embedded server: pg_basebackup + WAL archived by basic_archive)').choices(['pg_dump', 'pgbackrest', 'basebackup']))
     .addOption(new Option('--type <type>', 'with --engine pgbackrest: full (default), diff or incr').choices(['full', 'diff', 'incr']))
     .action(async (flags: { dir?: string; format: 'custom' | 'directory' | 'plain'; jobs?: number; compress?: string; label?: string; verify?: 'read' | 'restore' | true; keepLast?: number; keepDays?: number; metricsFile?: string; engine?: string; type?: 'full' | 'diff' | 'incr' }, cmd: Command) => {
       const out = app.makeOutput();
       const physical = await import('./backup-physical.js');
       const engine = physical.engineOf(flags.engine, app.env);
-      if (engine === 'pgbackrest') {
+      if (engine !== 'pg_dump') {
         const format = cmd.getOptionValueSource('format') === 'cli' ? flags.format : undefined;
-        physical.refuseFlags(engine, { '--format': format, '--jobs': flags.jobs, '--compress': flags.compress, '--label': flags.label, '--verify': flags.verify, '--keep-last': flags.keepLast, '--keep-days': flags.keepDays, '--metrics-file': flags.metricsFile });
-        return physical.physicalBackup(app, out, flags);
+        physical.refuseFlags(engine, { '--format': format, '--jobs': flags.jobs, '--compress': flags.compress, '--label': flags.label, '--verify': flags.verify, '--keep-last': flags.keepLast, '--keep-days': flags.keepDays, '--metrics-file': flags.metricsFile, ...(engine === 'basebackup' ? { '--type': flags.type } : {}) });
+        return physical.physicalBackup(app, out, engine, flags);
       }
       physical.refuseFlags(engine, { '--type': flags.type });
       const { backup } = await import('../core/backup/index.js');
@@ -130,10 +130,10 @@ export function backupCommand(app: App): Command {
       const { renderTable } = await import('../ui/table.js');
       const when = (at: string) => at.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
       const table = rows.map((r) => (r.physical
-        ? [r.id, when(r.at), formatBytes(r.physical.sizeBytes), `pgbackrest ${r.physical.type}`, '-', '-', '-']
+        ? [r.id, when(r.at), formatBytes(r.physical.sizeBytes), `${r.physical.engine} ${r.physical.type}`, '-', '-', '-']
         : r.intact ? listRow(r.intact) : [r.id, when(r.at), '-', '-', '-', '-', 'DAMAGED']));
       out.result(await renderTable({ head: ['ID', 'STARTED (UTC)', 'SIZE', 'FORMAT', 'TABLES', 'ROWS', 'VERIFIED'], rows: table, color: out.options.color }));
-      out.result(`${listing.backups.length} backup(s) of ${listing.database} in ${listing.dir}${listing.damaged.length ? `, and ${listing.damaged.length} damaged` : ''}${physical.length ? `; ${physical.length} pgBackRest backup(s) of the cluster` : ''}`);
+      out.result(`${listing.backups.length} backup(s) of ${listing.database} in ${listing.dir}${listing.damaged.length ? `, and ${listing.damaged.length} damaged` : ''}${physical.length ? `; ${physical.length} physical backup(s) of the cluster` : ''}`);
     });
 
   const verify = new Command('verify')

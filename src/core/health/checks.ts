@@ -220,7 +220,7 @@ export const HEALTH_CHECKS: HealthCheck[] = [
       if (physical.backup && (!newest || physical.backup.finishedAt > newest.manifest.finishedAt)) {
         const b = physical.backup;
         const hours = (ctx.now.getTime() - Date.parse(b.finishedAt)) / 3_600_000;
-        return { name: 'last_backup', status: grade(hours, limit(ctx, T.backupAge), 'above'), value: round(hours), unit: 'h', message: `newest backup ${b.id} (pgBackRest ${b.type}) finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(b.sizeBytes)})` };
+        return { name: 'last_backup', status: grade(hours, limit(ctx, T.backupAge), 'above'), value: round(hours), unit: 'h', message: `newest backup ${b.id} (${b.engine} ${b.type}) finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(b.sizeBytes)})` };
       }
       if (!newest) {
         const why = newer.length ? `: ${newer[0]!.id} is damaged (${newer[0]!.problem})` : physical.problem ? `; ${physical.problem}` : '';
@@ -244,9 +244,12 @@ export const HEALTH_CHECKS: HealthCheck[] = [
 /** The newest pgBackRest backup in the folder, or why it could not be read (never throws). */
 async function newestPhysicalBackup(dir: string, env: Record<string, string | undefined>): Promise<{ backup?: import('../backup/pgbackrest/index.js').PhysicalBackup; problem?: string }> {
   const { hasPgbackrest, listPhysicalBackups } = await import('../backup/pgbackrest/index.js');
-  if (!hasPgbackrest(dir)) return {};
+  const { listBaseBackups } = await import('../backup/basebackup/index.js');
+  const newest = (list: Array<import('../backup/pgbackrest/index.js').PhysicalBackup>) => list.sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0];
+  const bases = listBaseBackups(dir);
+  if (!hasPgbackrest(dir)) return { backup: newest(bases) };
   try {
-    return { backup: (await listPhysicalBackups(dir, env)).sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0] };
+    return { backup: newest([...(await listPhysicalBackups(dir, env)), ...bases]) };
   } catch (error) {
     return { problem: `pgBackRest backups could not be read: ${(error as Error).message}` };
   }

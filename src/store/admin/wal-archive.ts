@@ -65,9 +65,17 @@ function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** ALTER SYSTEM SET each setting (or RESET it when the value is null). Takes effect on reload or restart. */
-export async function alterSystem(sql: Db, settings: Record<string, string | null>): Promise<void> {
+/**
+ * ALTER SYSTEM SET each setting (or RESET it when the value is null). Takes effect on reload or
+ * restart. A library's setting (`basic_archive.archive_directory`) is known to the session only
+ * once the library is loaded: each library in `load` is loaded first (LOAD, superuser).
+ */
+export async function alterSystem(sql: Db, settings: Record<string, string | null>, load: string[] = []): Promise<void> {
   await guard(ctx, async () => {
+    for (const library of load) {
+      if (!/^[a-z_]+$/.test(library)) throw new Error(`not a library name: ${library}`);
+      await sql.unsafe(`load '${library}'`);
+    }
     for (const [name, value] of Object.entries(settings)) {
       if (!/^[a-z_.]+$/.test(name)) throw new Error(`not a setting name: ${name}`);
       await sql.unsafe(value === null ? `alter system reset ${name}` : `alter system set ${name} = ${literal(value)}`);
@@ -139,5 +147,13 @@ export async function isInFuture(sql: Db, time: string): Promise<boolean> {
   return guard(ctx, async () => {
     const [row] = await sql<Array<{ future: boolean }>>`select ${time}::text::timestamptz > clock_timestamp() as future`;
     return row!.future;
+  });
+}
+
+/** A setting's value, '' when the server does not know it (a library's setting before the library is loaded). */
+export async function settingValue(sql: Db, name: string): Promise<string> {
+  return guard(ctx, async () => {
+    const [row] = await sql<Array<{ value: string | null }>>`select current_setting(${name}, true) as value`;
+    return row!.value ?? '';
   });
 }

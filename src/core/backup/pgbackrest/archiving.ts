@@ -47,7 +47,8 @@ export async function ensureArchiving(cluster: Cluster, wanted: ArchiveSettings,
       hint: `Or, as a superuser: ${Object.entries(wanted).map(([n, v]) => (v === null ? `ALTER SYSTEM RESET ${n};` : `ALTER SYSTEM SET ${n} = '${v.replace(/'/g, "''")}';`)).join(' ')} then ${restart ? 'restart' : 'SELECT pg_reload_conf();'} and run this command again.`,
     });
   }
-  await withAdminSql(cluster.conn, (sql) => alterSystem(sql, changes));
+  const libraries = changes.archive_library ? [changes.archive_library] : [];
+  await withAdminSql(cluster.conn, (sql) => alterSystem(sql, changes, libraries));
   const pending = await withAdminSql(cluster.conn, (sql) => reloadConfiguration(sql));
   if (pending.length === 0) return 'reloaded';
   log?.(`Restarting the embedded server: ${pending.join(', ')} take${pending.length === 1 ? 's' : ''} effect only at start.`);

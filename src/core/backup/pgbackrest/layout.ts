@@ -70,23 +70,27 @@ export function ownedFolder(path: string, account: Account | undefined): void {
 }
 
 /**
- * Creates the layout's folders, owned by the account pgBackRest runs as. As root that account
- * must be able to enter the backup folder: pgstore makes the folder enterable (0711: enter,
- * not list) when it is root's; a parent it cannot enter is refused with the command to fix it.
+ * As root, the account the server runs as must be able to enter the backup folder: pgstore
+ * makes the folder enterable (0711: enter, not list) when it is root's; a parent it cannot
+ * enter is refused with the command to fix it.
  */
+export function enterableBackupDir(backupDir: string, account: Account | undefined, reach: string): void {
+  makeDirs(backupDir, 0o700);
+  if (!account) return;
+  const info = statSync(backupDir);
+  if (info.uid === process.getuid?.() && (info.mode & 0o001) === 0) chmodSync(backupDir, (info.mode & 0o777) | 0o011);
+  const blocked = firstUnreachable(backupDir, account);
+  if (blocked) {
+    throw new ConfigError([`the server account ${account.name} cannot enter ${blocked} to reach ${reach}`], {
+      hint: `Let it enter (chmod o+x '${blocked}'), or choose a backup folder it can reach (--dir, PGSTORE_BACKUP_DIR).`,
+    });
+  }
+}
+
+/** Creates the layout's folders, owned by the account pgBackRest runs as. */
 export function prepareLayout(layout: PgbackrestLayout, account: Account | undefined): void {
   checkPlainPath(layout.root, 'backup folder');
-  makeDirs(layout.backupDir, 0o700);
-  if (account) {
-    const info = statSync(layout.backupDir);
-    if (info.uid === process.getuid?.() && (info.mode & 0o001) === 0) chmodSync(layout.backupDir, (info.mode & 0o777) | 0o011);
-    const blocked = firstUnreachable(layout.backupDir, account);
-    if (blocked) {
-      throw new ConfigError([`pgBackRest runs as ${account.name}, which cannot enter ${blocked} to reach ${layout.root}`], {
-        hint: `Let it enter (chmod o+x '${blocked}'), or choose a backup folder it can reach (--dir, PGSTORE_BACKUP_DIR).`,
-      });
-    }
-  }
+  enterableBackupDir(layout.backupDir, account, layout.root);
   for (const dir of [layout.root, layout.repo, layout.log, layout.lock, layout.spool]) ownedFolder(dir, account);
 }
 

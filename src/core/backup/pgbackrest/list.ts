@@ -9,7 +9,8 @@ import { hasPgbackrest, pgbackrestLayout, repositoryAccount, STANZA } from './la
 /** One physical backup (the whole cluster, not one database). */
 export interface PhysicalBackup {
   id: string;
-  engine: 'pgbackrest';
+  /** pgbackrest, or basebackup (pg_basebackup + WAL archived by basic_archive; always full). */
+  engine: 'pgbackrest' | 'basebackup';
   /** full, diff (changes since the last full) or incr (since the last backup of any type). */
   type: 'full' | 'diff' | 'incr';
   startedAt: string;

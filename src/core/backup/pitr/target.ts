@@ -88,3 +88,10 @@ export async function choosePort(port: number | undefined): Promise<number> {
     });
   });
 }
+
+/** The instant a parsed --to-time names (parseTargetTime's form), for choosing a base backup. */
+export function targetInstant(time: string): number {
+  const [date, clock] = time.split(' ');
+  const zone = /([+-]\d{2})(?::?(\d{2}))?$/.exec(clock!)!;
+  return Date.parse(`${date}T${clock!.slice(0, zone.index)}${zone[1]}:${zone[2] ?? '00'}`);
+}
