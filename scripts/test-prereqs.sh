@@ -2,7 +2,8 @@
 # Checks (and in CI, installs) what the test suite needs beyond npm packages:
 #  - as root: an unprivileged account for the embedded PostgreSQL server (pgstore itself never
 #    creates one; in CI this script creates the conventional `postgres` system account);
-#  - the PostgreSQL 15 client programs (psql, pg_dump, pg_restore) from Debian's postgresql-client;
+#  - the PostgreSQL 15 client programs (psql, pg_dump, pg_restore, and pg_basebackup for the
+#    test primary + standby of test/helpers/standby.ts) from Debian's postgresql-client;
 #  - pgBackRest (Debian's pgbackrest, 2.45 on bookworm) for `pgstore backup --engine pgbackrest`.
 set -euo pipefail
 
@@ -24,15 +25,15 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 need_client=0
-for tool in psql pg_dump pg_restore; do
+for tool in psql pg_dump pg_restore pg_basebackup; do
   command -v "$tool" >/dev/null 2>&1 || need_client=1
 done
 if [ "$need_client" = 1 ]; then
   if in_ci && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing postgresql-client (psql, pg_dump, pg_restore)"
+    say "installing postgresql-client (psql, pg_dump, pg_restore, pg_basebackup)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
   else
-    say "psql, pg_dump and pg_restore (PostgreSQL 15 or newer) are needed: apt-get install postgresql-client"
+    say "psql, pg_dump, pg_restore and pg_basebackup (PostgreSQL 15 or newer) are needed: apt-get install postgresql-client"
     exit 1
   fi
 fi

@@ -7,6 +7,7 @@ import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import type { App } from './commands/app.js';
 import { classifyError } from './classify-error.js';
+import { findConfigFile } from './commands/config-file.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
 import { redact } from './db/redact.js';
@@ -148,15 +149,21 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
       flags = value as GlobalFlags;
     },
     coreOptions(log) {
-      return { databaseUrl: flags.databaseUrl, env, log };
+      return { databaseUrl: flags.databaseUrl, env: app.env, log };
     },
   };
 
   let code: number = ExitCode.ok;
   try {
     if (colorWanted(!argv.includes('--no-color'), env, streams)) await loadColors();
+    const project = await loadProject(env);
+    app.project = project;
+    app.env = project.mergedEnv;
     const program = await buildProgram(app, argv.slice(2));
-    program.hook('preAction', (_root, action) => app.setFlags(action.optsWithGlobals()));
+    program.hook('preAction', async (_root, action) => {
+      if (project.config) (await import('./commands/project-config.js')).applyConfigOptions(action, project.config);
+      app.setFlags(action.optsWithGlobals());
+    });
     await program.parseAsync(argv);
     code = commandExitCode;
   } catch (error) {
@@ -164,6 +171,15 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
   }
   await flush(streams);
   return code;
+}
+
+/** The project's pgstore.toml (flag > environment > file > default), loaded only when there is one. */
+async function loadProject(env: Record<string, string | undefined>) {
+  const path = findConfigFile(process.cwd(), env);
+  if (!path) return { path, config: undefined, env, mergedEnv: env };
+  const { loadProjectConfig, withConfigEnv } = await import('./commands/project-config.js');
+  const config = await loadProjectConfig(path);
+  return { path, config, env, mergedEnv: withConfigEnv(env, config) };
 }
 
 /** Prints an error the documented way and returns its exit code. */

@@ -6,7 +6,10 @@ import type { CoreOptions } from '../core/options.js';
 import type { Output, Streams } from '../ui/output.js';
 
 export interface App {
+  /** The environment, with the project config's variables added where it does not set them. */
   env: Record<string, string | undefined>;
+  /** The project config file (pgstore.toml) this run found, and the environment before it. */
+  project?: { path: string | undefined; config: import('./project-config.js').ProjectConfig | undefined; env: Record<string, string | undefined> };
   streams: Streams;
   /** The output for this run, honouring --json, --quiet, --no-color and --debug. */
   makeOutput(overrides?: { color?: boolean }): Output;

@@ -8,13 +8,12 @@ import type { ProgressSink } from '../core/progress.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type App, examples } from './app.js';
-import { creatableFolder, decimalNumber, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
+import { creatableFolder, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
+import { addRetentionOptions, type RetentionFlags, retentionFrom } from './retention-flags.js';
 import { formatBytes } from '../util/format.js';
 
 const DIR_HELP = 'backup folder (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups, i.e. ~/.local/share/pgstore/backups)';
 
-/** Days of retention: a plain decimal > 0 (up to about 27,000 years, so dates stay valid). */
-const days = decimalNumber('--keep-days', { nonZero: true, max: 10_000_000 });
 
 /** A progress bar on a terminal (not with --quiet or --json); loaded only when drawn. */
 export async function progressFor(out: Output): Promise<{ sink: ProgressSink | undefined; done: () => void }> {
@@ -52,18 +51,16 @@ export function backupCommand(app: App): Command {
     .option('--compress <method[:level]>', "gzip[:1-9] (pg_dump's default: gzip for custom/directory, none for plain), lz4, zstd (pg_dump 16+), none")
     .option('--label <label>', 'appended to the backup ID, e.g. nightly')
     .addOption(new Option('--verify [method]', 'after writing: read (checksums + read the whole archive back) or restore (also a test restore into a scratch database); bare --verify means read').choices(['read', 'restore']))
-    .addOption(new Option('--keep-last <n>', 'after a successful backup, keep the newest N backups (with --keep-days, a backup kept by either rule stays)').argParser(wholeNumber('--keep-last', 1)))
-    .addOption(new Option('--keep-days <days>', 'after a successful backup, keep backups younger than D days').argParser(days))
     .option('--metrics-file <file>', 'write Prometheus textfile metrics here (success or failure)', outputFile('--metrics-file'))
     .addOption(new Option('--engine <engine>', 'pg_dump (a logical dump of the database; default, or PGSTORE_BACKUP_ENGINE), pgbackrest (the whole cluster, with WAL archiving), or basebackup (embedded server: pg_basebackup + WAL archived by basic_archive)').choices(['pg_dump', 'pgbackrest', 'basebackup']))
     .addOption(new Option('--type <type>', 'with --engine pgbackrest: full (default), diff or incr').choices(['full', 'diff', 'incr']))
-    .action(async (flags: { dir?: string; format: 'custom' | 'directory' | 'plain'; jobs?: number; compress?: string; label?: string; verify?: 'read' | 'restore' | true; keepLast?: number; keepDays?: number; metricsFile?: string; engine?: string; type?: 'full' | 'diff' | 'incr' }, cmd: Command) => {
+    .action(async (flags: { dir?: string; format: 'custom' | 'directory' | 'plain'; jobs?: number; compress?: string; label?: string; verify?: 'read' | 'restore' | true; metricsFile?: string; engine?: string; type?: 'full' | 'diff' | 'incr' } & RetentionFlags, cmd: Command) => {
       const out = app.makeOutput();
       const physical = await import('./backup-physical.js');
       const engine = physical.engineOf(flags.engine, app.env);
       if (engine !== 'pg_dump') {
         const format = cmd.getOptionValueSource('format') === 'cli' ? flags.format : undefined;
-        physical.refuseFlags(engine, { '--format': format, '--jobs': flags.jobs, '--compress': flags.compress, '--label': flags.label, '--verify': flags.verify, '--keep-last': flags.keepLast, '--keep-days': flags.keepDays, '--metrics-file': flags.metricsFile, ...(engine === 'basebackup' ? { '--type': flags.type } : {}) });
+        physical.refuseFlags(engine, { '--format': format, '--jobs': flags.jobs, '--compress': flags.compress, '--label': flags.label, '--verify': flags.verify, ...Object.fromEntries(Object.entries(flags).filter(([k]) => k.startsWith('keep')).map(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v])), '--metrics-file': flags.metricsFile, ...(engine === 'basebackup' ? { '--type': flags.type } : {}) });
         return physical.physicalBackup(app, out, engine, flags);
       }
       physical.refuseFlags(engine, { '--type': flags.type });
@@ -79,8 +76,7 @@ export function backupCommand(app: App): Command {
           compress: flags.compress,
           label: flags.label,
           verify: flags.verify === true ? 'read' : flags.verify,
-          keepLast: flags.keepLast,
-          keepDays: flags.keepDays,
+          retention: await retentionFrom(flags),
           metricsFile: flags.metricsFile,
           onProgress: progress.sink,
         });
@@ -156,25 +152,30 @@ export function backupCommand(app: App): Command {
       }
     });
 
+  addRetentionOptions(command, 'after a successful backup, ');
+
   const prune = new Command('prune')
     .description('delete old backups (never the newest verified one)')
-    .addOption(new Option('--keep-last <n>', 'keep the newest N').argParser(wholeNumber('--keep-last', 1)))
-    .addOption(new Option('--keep-days <days>', 'keep backups younger than D days').argParser(days))
-    .option('--dry-run', 'only show what would be deleted')
+    .option('--dry-run', 'only show what would be deleted, and which rule keeps each backup')
     .addOption(dirOption())
     .addOption(dbOption())
     .action(async (_flags: unknown, cmd: Command) => {
-      // optsWithGlobals: `backup` itself has --keep-last/--keep-days, and takes them wherever they appear.
-      const flags = cmd.optsWithGlobals() as { keepLast?: number; keepDays?: number; dryRun?: boolean };
+      // optsWithGlobals: `backup` itself has the --keep-* flags, and takes them wherever they appear.
+      const flags = cmd.optsWithGlobals() as RetentionFlags & { dryRun?: boolean };
       const out = app.makeOutput();
       const { pruneBackups } = await import('../core/backup/index.js');
-      const result = await pruneBackups({ ...app.coreOptions(), ...whereOf(cmd), keepLast: flags.keepLast, keepDays: flags.keepDays, dryRun: !!flags.dryRun });
+      const result = await pruneBackups({ ...app.coreOptions(), ...whereOf(cmd), ...(await retentionFrom(flags)), dryRun: !!flags.dryRun });
       if (out.options.json) return out.json(result);
+      if (result.dryRun) {
+        for (const k of result.kept) out.result(`keep    ${k.id}  ${k.reasons.join('; ')}`);
+        for (const id of result.removed) out.result(`delete  ${id}  no rule keeps it`);
+      }
       const verb = result.dryRun ? 'Would delete' : 'Deleted';
       out.result(result.removed.length ? `${verb} ${result.removed.length} backup(s) of ${result.database}: ${result.removed.join(', ')}` : `Nothing to delete: ${result.kept.length} backup(s) of ${result.database} kept.`);
       if (result.removed.length) out.result(`Kept ${result.kept.length}.`);
       for (const d of result.damaged) out.warn(`damaged backup ${d.id} was neither counted nor deleted: ${d.problem} (look at it, then \`pgstore backup delete ${d.id}\`)`);
     });
+  addRetentionOptions(prune, '');
 
   const remove = new Command('delete')
     .description('delete one backup (asks on a terminal; --yes without one)')
@@ -198,7 +199,7 @@ export function backupCommand(app: App): Command {
   for (const sub of [
     examples(list, ['pgstore backup list', 'pgstore backup list --json', 'pgstore backup list --database app --dir /srv/backups']),
     examples(verify, ['pgstore backup verify latest', 'pgstore backup verify 20260102T020000.123Z-nightly --method restore']),
-    examples(prune, ['pgstore backup prune --keep-days 7 --dry-run', 'pgstore backup prune --keep-last 10']),
+    examples(prune, ['pgstore backup prune --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run', 'pgstore backup prune --keep-last 10 --keep-within 2w']),
     examples(remove, ['pgstore backup delete 20260102T020000.123Z --yes']),
   ]) {
     command.addCommand(sub);

@@ -7,7 +7,7 @@ import { healthThresholds } from '../core/health/index.js';
 import type { Limits } from '../core/health/index.js';
 import { UsageError } from '../errors.js';
 import { type App, examples } from './app.js';
-import { creatableFolder, decimalNumber, existingFolder } from './parse.js';
+import { creatableFolder, decimalNumber, existingFolder, wholeNumber } from './parse.js';
 
 const camel = (key: string) => key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
 
@@ -19,9 +19,10 @@ const MAX_TIMEOUT_SECONDS = 86_400;
 
 export function healthCommand(app: App): Command {
   const command = new Command('health')
-    .description('check the database: connection, latency, version, size, replication, connections, transactions, wraparound, disk')
+    .description('check the database: connection, latency, version, size, replicas, standby lag, slots, WAL archiver, connections, transactions, wraparound, disk')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'nagios']).default('table'))
     .option('--migrations-dir <dir>', "compare against these migrations (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
+    .option('--expected-replicas <n>', 'critical when fewer replicas than this stream from the server', wholeNumber('--expected-replicas', 0, 1000))
     .option('--backup-dir <dir>', 'check the age of the newest backup here (default: PGSTORE_BACKUP_DIR, else the default backup folder if it exists)', creatableFolder('--backup-dir'))
     .addOption(new Option('--timeout <seconds>', 'give up (critical) after this many seconds').default(10).argParser(decimalNumber('--timeout', { nonZero: true, max: MAX_TIMEOUT_SECONDS, hint: HINT })));
   for (const t of healthThresholds()) {
@@ -48,7 +49,7 @@ export function healthCommand(app: App): Command {
     const { knownBackupDir } = await import('../core/backup/index.js');
     // The last_backup check reads the folder from PGSTORE_BACKUP_DIR; unset, it does not run.
     const env = { ...app.env, PGSTORE_BACKUP_DIR: knownBackupDir(opts.backupDir as string | undefined, app.env) };
-    const report = await runHealth({ ...app.coreOptions((m) => out.info(m)), env, timeoutSeconds: opts.timeout as number, limits, migrationsDir: opts.migrationsDir as string | undefined });
+    const report = await runHealth({ ...app.coreOptions((m) => out.info(m)), env, timeoutSeconds: opts.timeout as number, limits, migrationsDir: opts.migrationsDir as string | undefined, expectedReplicas: opts.expectedReplicas as number | undefined });
     const format = out.options.json ? 'json' : (opts.format as string);
     const view = await import('../ui/health-view.js');
     if (format === 'json') out.json(report);
@@ -61,5 +62,6 @@ export function healthCommand(app: App): Command {
     'pgstore health --json',
     'pgstore health --format nagios --connections-warning 70 --connections-critical 90',
     'pgstore health --timeout 3 -d postgres://monitor@db.internal/app',
+    'pgstore health --format nagios --expected-replicas 2 --replication-lag-mb-warning 256',
   ]);
 }

@@ -21,6 +21,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'restore', load: async () => (await import('./restore.js')).restoreCommand },
   { name: 'health', load: async () => (await import('./health.js')).healthCommand },
   { name: 'server', load: async () => (await import('./server.js')).serverCommand },
+  { name: 'config', load: async () => (await import('./config.js')).configCommand },
+  { name: 'completion', load: async () => (await import('./completion.js')).completionCommand },
 ];
 
 /** Global options that take a value (the word after them is not a command name). */

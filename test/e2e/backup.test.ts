@@ -156,11 +156,66 @@ describe('retention', () => {
     expect(readdirSync(join(dir, db.name))).toEqual([]);
   });
 
+  it('calendar retention: --dry-run says which rule keeps each backup; prune then deletes only the rest', async () => {
+    const gfs = tempDir('retention-gfs');
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await pgstore(db.url, ['backup', '--dir', gfs, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      ids.push(JSON.parse(r.stdout).id);
+    }
+    // Back-date them: two in this month, one a month ago, one two months ago (oldest first).
+    const now = new Date();
+    const dates = [new Date(now.getFullYear(), now.getMonth() - 2, 15, 12), new Date(now.getFullYear(), now.getMonth() - 1, 15, 12), new Date(now.getTime() - 120_000), new Date(now.getTime() - 60_000)];
+    ids.forEach((id, i) => {
+      const path = join(gfs, db.name, id, 'manifest.json');
+      writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), startedAt: dates[i]!.toISOString() }));
+    });
+    const dry = await pgstore(db.url, ['backup', 'prune', '--dir', gfs, '--keep-monthly', '2', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`keep    ${ids[3]}  newest of its month (monthly 1 of 2)`);
+    expect(dry.stdout).toContain(`keep    ${ids[1]}  newest of its month (monthly 2 of 2)`);
+    expect(dry.stdout).toContain(`delete  ${ids[2]}  no rule keeps it`);
+    expect(dry.stdout).toContain(`delete  ${ids[0]}  no rule keeps it`);
+    expect(readdirSync(join(gfs, db.name)).filter((n) => !n.startsWith('.')).sort()).toEqual([...ids].sort());
+
+    const pruned = await pgstore(db.url, ['backup', 'prune', '--dir', gfs, '--keep-monthly', '2', '--keep-within', '1h', '--json']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const result = JSON.parse(pruned.stdout);
+    expect(result.removed).toEqual([ids[0]]);
+    expect(result.kept.find((k: { id: string }) => k.id === ids[2]).reasons).toEqual(['within 1h']);
+
+    for (const bad of [['--keep-within', '7'], ['--keep-daily', '0'], ['--keep-within', '1d1d']]) {
+      const r = await pgstore(db.url, ['backup', 'prune', '--dir', gfs, ...bad]);
+      expect(r.code, `${bad.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/--keep-(within|daily)/);
+    }
+    const none = await pgstore(db.url, ['backup', 'prune', '--dir', gfs]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('retention needs a rule');
+  });
+
   it('rejects bad flag combinations with exit 2', async () => {
     for (const args of [['--jobs', '2'], ['--format', 'tar'], ['--compress', 'brotli'], ['--keep-last', '0'], ['--label', '../x'], ['--compress', 'zstd']]) {
       const r = await pgstore(db.url, ['backup', '--dir', dir, ...args]);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/^error: /);
     }
+  });
+});
+
+describe('verification record', () => {
+  const dir = tempDir('verify-record');
+
+  it('a read check after a test restore keeps method restore and records when it last passed', async () => {
+    const taken = await pgstore(db.url, ['backup', '--dir', dir, '--verify=restore', '--json']);
+    expect(taken.code, taken.stderr).toBe(0);
+    const first = JSON.parse(taken.stdout).manifest.verified;
+    expect(first.method).toBe('restore');
+    const read = await pgstore(db.url, ['backup', 'verify', 'latest', '--dir', dir, '--json']);
+    expect(read.code, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout).verified).toMatchObject({ method: 'restore', at: first.at, checkedAt: expect.any(String) });
+    const listed = JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
+    expect(listed[0].verified.method).toBe('restore');
   });
 });

@@ -19,6 +19,7 @@ import { type BackupManifest, checksumFiles, type ManifestFile, writeManifest } 
 import { writeBackupMetrics } from './metrics.js';
 import { applyRetention, lockBackups, type PruneResult } from './ops.js';
 import { backupId, backupStamp, checkLabel, databaseFolder, describeCompression, dumpName, parseCompression, resolveBackupDir } from './paths.js';
+import { checkRetentionRule, hasRetentionRule, type RetentionRule } from './retention.js';
 import { verifyBackupFolder, type VerifyMethod } from './verify.js';
 import { type CoreOptions, targetOf } from '../options.js';
 import type { ProgressSink } from '../progress.js';
@@ -32,8 +33,8 @@ export interface BackupOptions extends CoreOptions {
   compress?: string | undefined;
   label?: string | undefined;
   verify?: VerifyMethod | undefined;
-  keepLast?: number | undefined;
-  keepDays?: number | undefined;
+  /** After a successful backup, apply this retention (the new backup always stays). */
+  retention?: RetentionRule | undefined;
   metricsFile?: string | undefined;
   onProgress?: ProgressSink | undefined;
   now?: () => Date;
@@ -63,8 +64,7 @@ function checkOptions(o: BackupOptions): void {
   if ((o.jobs ?? 1) > 1 && format !== 'directory') {
     throw new UsageError(`--jobs ${o.jobs} needs --format directory (pg_dump writes in parallel only to a directory)`, { hint: 'Add --format directory, or drop --jobs.' });
   }
-  if (o.keepLast !== undefined && (!Number.isInteger(o.keepLast) || o.keepLast < 1)) throw new UsageError('--keep-last must be a whole number ≥ 1');
-  if (o.keepDays !== undefined && !(o.keepDays > 0)) throw new UsageError('--keep-days must be a number of days > 0');
+  checkRetentionRule(o.retention ?? {});
   if (o.verify !== undefined && !['read', 'restore'].includes(o.verify)) throw new UsageError(`--verify must be read or restore, got '${o.verify}'`);
   if (o.metricsFile !== undefined && !existsSync(dirname(resolve(o.metricsFile)))) {
     throw new UsageError(`the folder of --metrics-file ${o.metricsFile} does not exist`, { hint: "Create it, or point --metrics-file at node_exporter's textfile folder." });
@@ -195,9 +195,9 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     fsyncDir(folder);
 
     let retention: PruneResult | null = null;
-    if (options.keepLast !== undefined || options.keepDays !== undefined) {
+    if (options.retention && hasRetentionRule(options.retention)) {
       try {
-        retention = applyRetention(dir, database, { keepLast: options.keepLast, keepDays: options.keepDays }, now(), [id], false);
+        retention = applyRetention(dir, database, options.retention, now(), [id], false);
       } catch (error) {
         writeMetrics(options, database, dir, true, started);
         throw new PgstoreError(`backup ${id} was taken, but retention failed: ${(error as Error).message}`, { cause: error, hint: `The new backup is complete in ${path}.` });

@@ -139,44 +139,6 @@ export function findBackupFolder(dir: string, database: string, ref: string): { 
   return { id: found.id, database: db, path: found.path };
 }
 
-export interface RetentionRule {
-  /** Keep the newest N backups. */
-  keepLast?: number | undefined;
-  /** Keep backups started within the last D days. */
-  keepDays?: number | undefined;
-}
-
-export interface RetentionPlan {
-  keep: Array<BackupEntry & { reasons: string[] }>;
-  remove: BackupEntry[];
-}
-
-/**
- * Which backups a rule keeps: the newest `keepLast`, those younger than `keepDays` (a backup
- * kept by either rule stays), and always the newest verified backup, so retention never leaves
- * nothing proven restorable. `backups` is newest first and holds intact backups only: damaged
- * ones are neither counted nor deleted (the caller reports them).
- */
-export function planRetention(backups: BackupEntry[], rule: RetentionRule, now: Date, protect: string[] = []): RetentionPlan {
-  if (rule.keepLast === undefined && rule.keepDays === undefined) {
-    throw new UsageError('retention needs --keep-last, --keep-days or both', { hint: 'For example --keep-days 7, or --keep-last 10.' });
-  }
-  const newestVerified = backups.find((b) => b.manifest.verified !== null);
-  const cutoff = rule.keepDays === undefined ? undefined : now.getTime() - rule.keepDays * 86_400_000;
-  const keep: RetentionPlan['keep'] = [];
-  const remove: BackupEntry[] = [];
-  backups.forEach((backup, index) => {
-    const reasons: string[] = [];
-    if (rule.keepLast !== undefined && index < rule.keepLast) reasons.push(`among the newest ${rule.keepLast}`);
-    if (cutoff !== undefined && Date.parse(backup.manifest.startedAt) >= cutoff) reasons.push(`younger than ${rule.keepDays} day(s)`);
-    if (backup === newestVerified) reasons.push('newest verified backup');
-    if (protect.includes(backup.id)) reasons.push('just taken');
-    if (reasons.length) keep.push({ ...backup, reasons });
-    else remove.push(backup);
-  });
-  return { keep, remove };
-}
-
 /** Removes a backup folder: renamed aside (atomic: it stops being listed), then deleted. */
 export function removeBackup(entry: { path: string; id: string }): void {
   const parent = join(entry.path, '..');

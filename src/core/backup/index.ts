@@ -5,4 +5,5 @@ export * from './manifest.js';
 export * from './metrics.js';
 export * from './ops.js';
 export * from './paths.js';
+export * from './retention.js';
 export * from './verify.js';

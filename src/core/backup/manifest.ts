@@ -19,8 +19,18 @@ export interface ManifestFile {
 }
 
 export interface BackupVerification {
+  /** The strongest check this backup has passed: restore (a test restore) > read (checksums + read-back). */
   method: 'read' | 'restore';
+  /** When that check passed. */
   at: string;
+  /** When the latest check of any method passed, if later (a read after a restore keeps method restore). */
+  checkedAt?: string;
+}
+
+/** The verification to record after `latest` passed: never a weaker method than one already proven. */
+export function strongerVerification(previous: BackupVerification | null, latest: BackupVerification): BackupVerification {
+  if (previous?.method === 'restore' && latest.method === 'read') return { method: 'restore', at: previous.at, checkedAt: latest.at };
+  return latest;
 }
 
 export interface BackupManifest {

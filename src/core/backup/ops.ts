@@ -8,8 +8,9 @@ import { serverFor, withAdminSql } from '../../db/pool.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { serverIdentity } from '../../store/admin/index.js';
 import { acquireFileLock, type FileLock } from '../../util/file-lock.js';
-import { type BackupEntry, type DamagedBackup, findBackup, findBackupFolder, planRetention, removeBackup, type RetentionRule, scanBackups } from './catalog.js';
-import { type BackupManifest, writeManifest } from './manifest.js';
+import { type BackupEntry, type DamagedBackup, findBackup, findBackupFolder, removeBackup, scanBackups } from './catalog.js';
+import { planRetention, type RetentionRule } from './retention.js';
+import { type BackupManifest, strongerVerification, writeManifest } from './manifest.js';
 import { databaseFolder, ensureBackupFolder, resolveBackupDir } from './paths.js';
 import { verifyBackupFolder, type VerifyMethod } from './verify.js';
 import { type CoreOptions, targetOf } from '../options.js';
@@ -71,7 +72,7 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<{ back
     serverMajor = Math.floor((await withAdminSql(conn, (sql) => serverIdentity(sql))).versionNum / 10000);
   }
   const verified = await verifyBackupFolder(entry.path, entry.manifest, method, { env: options.env, conn, serverMajor, jobs: options.jobs, onProgress: options.onProgress });
-  const manifest = { ...entry.manifest, verified };
+  const manifest = { ...entry.manifest, verified: strongerVerification(entry.manifest.verified, verified) };
   writeManifest(entry.path, manifest);
   return { backup: entry, manifest };
 }

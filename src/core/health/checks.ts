@@ -7,6 +7,7 @@ import { findDrift } from '../migrate/index.js';
 import * as stats from '../../store/admin/index.js';
 import { type CheckContext, type CheckResult, type HealthCheck, type Threshold, grade, worst } from './types.js';
 import { THRESHOLDS as T } from './thresholds.js';
+import { REPLICATION_CHECKS } from './replication.js';
 
 
 
@@ -73,40 +74,13 @@ export const HEALTH_CHECKS: HealthCheck[] = [
   },
   {
     name: 'role',
-    thresholds: [T.replicationLag],
     async run(ctx) {
       const { inRecovery } = await ctx.identity();
-      const results: CheckResult[] = [
-        { name: 'role', status: 'ok', value: inRecovery ? 'replica' : 'primary', unit: null, message: inRecovery ? 'replica (in recovery)' : 'primary' },
-      ];
-      const lim = limit(ctx, T.replicationLag);
-      if (inRecovery) {
-        const delay = await stats.replayDelaySeconds(ctx.sql);
-        results.push({
-          name: 'replication_lag',
-          status: delay === null ? 'unknown' : grade(delay, lim, 'above'),
-          value: delay === null ? null : round(delay),
-          unit: 's',
-          message: delay === null ? 'no transaction replayed yet' : `replaying ${formatSeconds(delay)} behind the primary`,
-        });
-      } else {
-        const replicas = await stats.replicaLags(ctx.sql);
-        results[0]!.message = replicas.length ? `primary with ${replicas.length} replica(s)` : 'primary, no replicas';
-        if (replicas.length) {
-          const lag = Math.max(...replicas.map((r) => r.lagSeconds ?? 0));
-          const worstReplica = replicas.find((r) => (r.lagSeconds ?? 0) === lag)!;
-          results.push({
-            name: 'replication_lag',
-            status: grade(lag, lim, 'above'),
-            value: round(lag),
-            unit: 's',
-            message: `largest replay lag ${formatSeconds(lag)} (${worstReplica.name}, ${worstReplica.state})`,
-          });
-        }
-      }
-      return results;
+      return { name: 'role', status: 'ok', value: inRecovery ? 'replica' : 'primary', unit: null, message: inRecovery ? 'replica (in recovery)' : 'primary' };
     },
   },
+  // Replicas and their lag, this standby's replay and WAL receiver, slots, the WAL archiver.
+  ...REPLICATION_CHECKS,
   {
     name: 'connections',
     thresholds: [T.connections],

@@ -20,6 +20,8 @@ export interface HealthOptions extends CoreOptions {
   now?: Date;
   /** Migrations the `migrations` check compares against (default: pgstore's own). */
   migrationsDir?: string | undefined;
+  /** Replicas that must be connected to the target (critical when fewer are). */
+  expectedReplicas?: number | undefined;
 }
 
 class Timeout extends Error {}
@@ -76,6 +78,7 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
     env: options.env,
     now: options.now ?? new Date(),
     migrationsDir: options.migrationsDir,
+    expectedReplicas: options.expectedReplicas,
     identity: () => (identity ??= serverIdentity(sql)),
   };
   const checks: CheckResult[] = [];

@@ -7,6 +7,8 @@ import type { Threshold } from './types.js';
 export const THRESHOLDS = {
   latency: { key: 'latency', description: 'round-trip milliseconds', unit: 'ms', warning: 100, critical: 1000, direction: 'above' },
   replicationLag: { key: 'replication-lag', description: 'replica lag in seconds', unit: 's', warning: 60, critical: 300, direction: 'above' },
+  replicationLagMb: { key: 'replication-lag-mb', description: 'megabytes of WAL a replica has not replayed', unit: 'MB', warning: 64, critical: 1024, direction: 'above' },
+  slotWalMb: { key: 'slot-wal-mb', description: 'megabytes of WAL a replication slot keeps', unit: 'MB', warning: 1024, critical: 10240, direction: 'above' },
   connections: { key: 'connections', description: 'percent of max_connections in use', unit: '%', warning: 80, critical: 95, direction: 'above' },
   longTransaction: { key: 'long-transaction', description: 'age of the oldest open transaction in seconds', unit: 's', warning: 300, critical: 3600, direction: 'above' },
   idleTransaction: { key: 'idle-transaction', description: 'seconds a session may sit idle in a transaction', unit: 's', warning: 300, critical: 1800, direction: 'above' },

@@ -47,6 +47,8 @@ export interface CheckContext {
   now: Date;
   /** Where the migrations are (default: pgstore's own). */
   migrationsDir: string | undefined;
+  /** Replicas that must be connected (`--expected-replicas`); undefined: none required. */
+  expectedReplicas?: number | undefined;
 }
 
 export interface HealthCheck {

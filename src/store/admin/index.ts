@@ -10,3 +10,4 @@ export * from './seeds.js';
 export * from './server-stats.js';
 export * from './table-stats.js';
 export * from './wal-archive.js';
+export * from './replication-stats.js';

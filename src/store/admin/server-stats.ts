@@ -11,12 +11,6 @@ export interface ServerIdentity {
   inRecovery: boolean;
 }
 
-export interface ReplicaLag {
-  name: string;
-  state: string;
-  lagSeconds: number | null;
-}
-
 export interface ConnectionUsage {
   used: number;
   max: number;
@@ -46,23 +40,6 @@ export async function serverIdentity(sql: Db): Promise<ServerIdentity> {
     sizeBytes: Number(row!.size),
     inRecovery: row!.recovery,
   };
-}
-
-/** On a primary: each connected replica and its replay lag. */
-export async function replicaLags(sql: Db): Promise<ReplicaLag[]> {
-  const rows = await sql<{ name: string | null; state: string; lag: number | null }[]>`
-    select coalesce(nullif(application_name, ''), client_addr::text, pid::text) as name, state,
-           extract(epoch from replay_lag)::float8 as lag
-      from pg_stat_replication`;
-  return rows.map((r) => ({ name: r.name ?? '?', state: r.state, lagSeconds: r.lag }));
-}
-
-/** On a replica: seconds since the last replayed transaction (0 when fully caught up). */
-export async function replayDelaySeconds(sql: Db): Promise<number | null> {
-  const [row] = await sql<{ delay: number | null }[]>`
-    select case when pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0
-                else extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 end as delay`;
-  return row?.delay ?? null;
 }
 
 /** Client connections in use against max_connections. */

@@ -1,7 +1,8 @@
 /**
  * What physical backups need to know of a server and change on it: where its data folder and
  * socket are, how it archives WAL (archive_mode, archive_command, archive_library), switching
- * to a new WAL segment and seeing whether it was archived, and whether it is still recovering.
+ * to a new WAL segment (replication-stats.ts's archiverStatus says whether it was archived),
+ * and whether it is still recovering.
  */
 import type { Db } from '../../db/pool.js';
 import { guard } from '../map-error.js';
@@ -103,22 +104,6 @@ export async function switchWal(sql: Db): Promise<string> {
   return guard(ctx, async () => {
     const [row] = await sql<Array<{ name: string }>>`select pg_walfile_name(pg_switch_wal()) as name`;
     return row!.name;
-  });
-}
-
-export interface ArchiverStatus {
-  lastArchivedWal: string | null;
-  lastArchivedTime: Date | null;
-  lastFailedWal: string | null;
-  lastFailedTime: Date | null;
-}
-
-/** pg_stat_archiver's one row. */
-export async function archiverStatus(sql: Db): Promise<ArchiverStatus> {
-  return guard(ctx, async () => {
-    const [row] = await sql<Array<{ last_archived_wal: string | null; last_archived_time: Date | null; last_failed_wal: string | null; last_failed_time: Date | null }>>`
-      select last_archived_wal, last_archived_time, last_failed_wal, last_failed_time from pg_stat_archiver`;
-    return { lastArchivedWal: row!.last_archived_wal, lastArchivedTime: row!.last_archived_time, lastFailedWal: row!.last_failed_wal, lastFailedTime: row!.last_failed_time };
   });
 }
 

@@ -1,0 +1,58 @@
+/**
+ * `pgstore completion bash|zsh|fish`: prints a completion script for the shell (commands,
+ * subcommands, flags, choices, and backup IDs). `pgstore completion ids` lists backup IDs for
+ * the script; it reads the backup folder and never connects to the server.
+ */
+import { Argument, type Command } from 'commander';
+import { Command as CommandClass } from 'commander';
+import type { CompletionNode } from '../ui/completion-scripts.js';
+import { type App, examples } from './app.js';
+
+/** The commands whose argument is a backup ID. */
+const TAKES_BACKUP_ID = new Set(['restore', 'backup verify', 'backup delete']);
+
+function treeOf(command: Command, path = ''): CompletionNode {
+  const visible = (c: Command) => !(c as unknown as { _hidden?: boolean })._hidden;
+  return {
+    name: command.name(),
+    description: command.description().split('\n')[0] ?? '',
+    options: command.options
+      .filter((o) => !o.hidden)
+      .map((o) => ({
+        names: [o.short, o.long].filter((n): n is string => !!n),
+        takesValue: o.required || o.optional,
+        ...(o.argChoices ? { choices: o.argChoices } : {}),
+        description: o.description,
+      })),
+    children: command.commands.filter(visible).map((c) => treeOf(c, path ? `${path} ${c.name()}` : c.name())),
+    ...(TAKES_BACKUP_ID.has(path) ? { backupIds: true } : {}),
+  };
+}
+
+export function completionCommand(app: App): Command {
+  const command = new CommandClass('completion')
+    .description('print a shell completion script (bash, zsh or fish)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish', 'ids']))
+    .addHelpText(
+      'after',
+      '\nInstall:\n  bash: echo \'source <(pgstore completion bash)\' >> ~/.bashrc\n  zsh:  echo \'eval "$(pgstore completion zsh)"\' >> ~/.zshrc\n  fish: pgstore completion fish > ~/.config/fish/completions/pgstore.fish\n',
+    )
+    .action(async (shell: string, _flags: unknown, cmd: Command) => {
+      const out = app.makeOutput();
+      if (shell === 'ids') {
+        // For the scripts: IDs of the configured database's backups, newest first, and `latest`.
+        const { listDatabaseBackups } = await import('../core/backup/index.js');
+        const listing = listDatabaseBackups({ ...app.coreOptions() });
+        out.result(['latest', ...listing.backups.map((b) => b.id)].join('\n'));
+        return;
+      }
+      const program = cmd.parent!;
+      const { COMMANDS } = await import('./index.js');
+      const registers = await Promise.all(COMMANDS.map((c) => c.load()));
+      const root: CompletionNode = { ...treeOf(program), children: registers.map((register) => register(app)).map((c) => treeOf(c, c.name())) };
+      const scripts = await import('../ui/completion-scripts.js');
+      const script = shell === 'bash' ? scripts.bashScript(root) : shell === 'zsh' ? scripts.zshScript(root) : scripts.fishScript(root);
+      app.streams.stdout.write(script);
+    });
+  return examples(command, ['pgstore completion bash > /etc/bash_completion.d/pgstore', 'pgstore completion fish > ~/.config/fish/completions/pgstore.fish']);
+}

@@ -1,0 +1,142 @@
+/**
+ * Replication health from both ends against a real primary + streaming standby
+ * (test/helpers/standby.ts): replicas connected or missing, lag while replay is paused, an
+ * inactive slot, a failing WAL archiver that recovers, and a standby of an idle primary.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runHealth, type CheckResult, type HealthOptions, type HealthReport } from '../../src/core/health/index.js';
+import { type StandbyPair, standbyPair, waitUntil } from '../helpers/standby.js';
+
+let pair: StandbyPair;
+beforeAll(async () => {
+  pair = await standbyPair();
+});
+
+const health = (url: string, options: Partial<HealthOptions> = {}) => runHealth({ databaseUrl: url, env: {}, ...options });
+const check = (report: HealthReport, name: string): CheckResult | undefined => report.checks.find((c) => c.name === name);
+const table = `health_repl_${process.pid}`;
+
+/** Runs health until `ok` accepts the report (bounded), returning that report. */
+async function healthUntil(what: string, url: string, options: Partial<HealthOptions>, ok: (r: HealthReport) => boolean): Promise<HealthReport> {
+  let last: HealthReport | undefined;
+  await waitUntil(`${what} (last: ${JSON.stringify(last?.checks.filter((c) => c.status !== 'ok'))})`, 15_000, async () => {
+    last = await health(url, options);
+    return ok(last);
+  });
+  return last!;
+}
+
+describe('health on the primary', () => {
+  it('counts the connected replica against --expected-replicas', async () => {
+    const one = await health(pair.primaryUrl, { expectedReplicas: 1 });
+    expect(check(one, 'replicas')).toMatchObject({ status: 'ok', value: 1, unit: 'replicas' });
+    expect(check(one, 'replicas')!.message).toContain(`1 of 1 expected replica(s) connected: ${pair.standbyName} streaming`);
+    expect(check(one, `replication_lag_bytes:${pair.standbyName}`)).toMatchObject({ unit: 'bytes' });
+    expect(check(one, `replication_lag:${pair.standbyName}`)).toMatchObject({ unit: 's' });
+    expect(check(one, 'standby')).toBeUndefined();
+    expect(check(one, 'wal_receiver')).toBeUndefined();
+
+    const two = await health(pair.primaryUrl, { expectedReplicas: 2 });
+    expect(check(two, 'replicas')).toMatchObject({ status: 'critical', value: 1 });
+    expect(check(two, 'replicas')!.message).toContain('1 of 2 expected');
+    expect(two.status).toBe('critical');
+  });
+
+  it('says a replica is missing when none is connected at all', async () => {
+    // The suite's own server has no replicas.
+    const { inject } = await import('vitest');
+    const report = await health(inject('pgServer').adminUrl, { expectedReplicas: 1 });
+    expect(check(report, 'replicas')).toMatchObject({ status: 'critical', value: 0, message: '0 of 1 expected replica(s) connected' });
+    const unasked = await health(inject('pgServer').adminUrl);
+    expect(check(unasked, 'replicas')).toBeUndefined();
+  });
+
+  it('sees lag in bytes and seconds while the standby does not replay, from both ends', async () => {
+    await pair.primary.unsafe(`create table if not exists ${table} (n int, pad text)`);
+    await pair.waitForReplay();
+    const limits = { 'replication-lag-mb': { warning: 1, critical: 1000 }, 'replication-lag': { warning: 1, critical: 600 } };
+    await pair.withReplayPaused(async () => {
+      // About 5 MB of WAL the standby receives but does not replay.
+      await pair.primary.unsafe(`insert into ${table} select g, repeat('x', 100) from generate_series(1, 40000) g`);
+      const primary = await healthUntil('lag on the primary', pair.primaryUrl, { limits }, (r) =>
+        check(r, `replication_lag_bytes:${pair.standbyName}`)?.status === 'warning' && check(r, `replication_lag:${pair.standbyName}`)?.status === 'warning');
+      expect(check(primary, `replication_lag_bytes:${pair.standbyName}`)!.value).toBeGreaterThan(1024 * 1024);
+      expect(check(primary, `replication_lag:${pair.standbyName}`)!.value).toBeGreaterThanOrEqual(1);
+
+      const standby = await healthUntil('lag on the standby', pair.standbyUrl, { limits }, (r) => check(r, 'replication_lag')?.status === 'warning');
+      expect(check(standby, 'replication_lag_bytes')).toMatchObject({ status: 'warning' });
+      expect(check(standby, 'replication_lag_bytes')!.value).toBeGreaterThan(1024 * 1024);
+      expect(check(standby, 'replication_lag')!.message).toContain('replay paused');
+      expect(check(standby, 'wal_receiver')).toMatchObject({ status: 'ok', value: 'streaming' });
+    });
+    await pair.waitForReplay();
+    const after = await healthUntil('no lag after resuming', pair.primaryUrl, { limits }, (r) => check(r, `replication_lag_bytes:${pair.standbyName}`)?.status === 'ok');
+    expect(check(after, `replication_lag_bytes:${pair.standbyName}`)!.value).toBeLessThan(1024 * 1024);
+    await pair.primary.unsafe(`drop table ${table}`);
+  });
+
+  it('reports an inactive slot, and one that keeps too much WAL', async () => {
+    const slot = `idle_slot_${process.pid}`;
+    await pair.primary`select pg_create_physical_replication_slot(${slot}, true)`;
+    try {
+      const report = await health(pair.primaryUrl);
+      expect(check(report, `slot:${slot}`)).toMatchObject({ status: 'warning', unit: 'bytes' });
+      expect(check(report, `slot:${slot}`)!.message).toContain('inactive');
+      expect(check(report, `slot:${pair.slotName}`)).toMatchObject({ status: 'ok' });
+      expect(check(report, `slot:${pair.slotName}`)!.message).toContain('active');
+
+      // WAL written since the slot was made stays for it; a 1 MB limit makes that critical.
+      await pair.primary.unsafe(`create table ${table}_slot as select g from generate_series(1, 100000) g`);
+      await pair.primary.unsafe(`drop table ${table}_slot`);
+      const strict = await healthUntil('the slot over its limit', pair.primaryUrl, { limits: { 'slot-wal-mb': { warning: 0.5, critical: 1 } } },
+        (r) => check(r, `slot:${slot}`)?.status === 'critical');
+      expect(check(strict, `slot:${slot}`)!.value).toBeGreaterThan(1024 * 1024);
+    } finally {
+      await pair.primary`select pg_drop_replication_slot(${slot})`;
+    }
+    expect(check(await health(pair.primaryUrl), `slot:${slot}`)).toBeUndefined();
+  });
+
+  it('reports a failing WAL archiver, and ok again once it archives (not on the failure counter)', async () => {
+    const switchWal = async () => {
+      await pair.primary.unsafe(`create table if not exists ${table}_arch (n int); insert into ${table}_arch values (1)`);
+      await pair.primary`select pg_switch_wal()`;
+    };
+    const before = await health(pair.primaryUrl);
+    expect(check(before, 'archiver')).toMatchObject({ status: 'ok', unit: 'segments' });
+    try {
+      await pair.primary.unsafe(`alter system set archive_command = 'false'`);
+      await pair.primary`select pg_reload_conf()`;
+      await switchWal();
+      const failing = await healthUntil('the archiver failing', pair.primaryUrl, {}, (r) => check(r, 'archiver')?.status === 'critical');
+      expect(check(failing, 'archiver')!.message).toMatch(/archive_command is failing: [0-9A-F]{24} failed/);
+      expect(check(failing, 'archiver')!.value).toBeGreaterThanOrEqual(1);
+    } finally {
+      await pair.primary.unsafe(`alter system set archive_command = 'true'`);
+      await pair.primary`select pg_reload_conf()`;
+    }
+    await switchWal();
+    const recovered = await healthUntil('the archiver archiving again', pair.primaryUrl, {}, (r) => check(r, 'archiver')?.status === 'ok');
+    expect(check(recovered, 'archiver')!.message).toMatch(/archived \d+ segment\(s\), last [0-9A-F]{24}/);
+    const [row] = await pair.primary<{ failed: string }[]>`select failed_count::text as failed from pg_stat_archiver`;
+    expect(Number(row!.failed)).toBeGreaterThan(0);
+    await pair.primary.unsafe(`drop table if exists ${table}_arch`);
+  });
+});
+
+describe('health on the standby', () => {
+  it('is ok on an idle primary: caught up is no lag, however old the last commit', async () => {
+    await pair.waitForReplay();
+    // Idle for longer than the lag limit below: now() - last replayed commit exceeds it.
+    await new Promise((r) => setTimeout(r, 1500));
+    const report = await health(pair.standbyUrl, { limits: { 'replication-lag': { warning: 1, critical: 600 } } });
+    expect(check(report, 'role')).toMatchObject({ value: 'replica' });
+    expect(check(report, 'replication_lag')).toMatchObject({ status: 'ok', value: 0 });
+    expect(check(report, 'replication_lag_bytes')).toMatchObject({ status: 'ok', value: 0 });
+    expect(check(report, 'wal_receiver')).toMatchObject({ status: 'ok', value: 'streaming' });
+    expect(check(report, 'wal_receiver')!.message).toMatch(/from 127\.0\.0\.1:\d+/);
+    // A standby does not run the archiver (archive_mode on, not always), and has no replicas of its own.
+    expect(check(report, 'archiver')).toBeUndefined();
+    expect(check(report, 'replicas')).toBeUndefined();
+  });
+});
