@@ -52,8 +52,18 @@ export function backupCommand(app: App): Command {
     .option('--label <label>', 'appended to the backup ID, e.g. nightly')
     .addOption(new Option('--verify [method]', 'after writing: read (checksums + read the whole archive back) or restore (also a test restore into a scratch database); bare --verify means read').choices(['read', 'restore']))
     .option('--metrics-file <file>', 'write Prometheus textfile metrics here (success or failure)', outputFile('--metrics-file'))
-    .action(async (flags: { dir?: string; format: 'custom' | 'directory' | 'plain'; jobs?: number; compress?: string; label?: string; verify?: 'read' | 'restore' | true; metricsFile?: string } & RetentionFlags) => {
+    .addOption(new Option('--engine <engine>', 'pg_dump (a logical dump of the database; default, or PGSTORE_BACKUP_ENGINE), pgbackrest (the whole cluster, with WAL archiving), or basebackup (embedded server: pg_basebackup + WAL archived by basic_archive)').choices(['pg_dump', 'pgbackrest', 'basebackup']))
+    .addOption(new Option('--type <type>', 'with --engine pgbackrest: full (default), diff or incr').choices(['full', 'diff', 'incr']))
+    .action(async (flags: { dir?: string; format: 'custom' | 'directory' | 'plain'; jobs?: number; compress?: string; label?: string; verify?: 'read' | 'restore' | true; metricsFile?: string; engine?: string; type?: 'full' | 'diff' | 'incr' } & RetentionFlags, cmd: Command) => {
       const out = app.makeOutput();
+      const physical = await import('./backup-physical.js');
+      const engine = physical.engineOf(flags.engine, app.env);
+      if (engine !== 'pg_dump') {
+        const format = cmd.getOptionValueSource('format') === 'cli' ? flags.format : undefined;
+        physical.refuseFlags(engine, { '--format': format, '--jobs': flags.jobs, '--compress': flags.compress, '--label': flags.label, '--verify': flags.verify, ...Object.fromEntries(Object.entries(flags).filter(([k]) => k.startsWith('keep')).map(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v])), '--metrics-file': flags.metricsFile, ...(engine === 'basebackup' ? { '--type': flags.type } : {}) });
+        return physical.physicalBackup(app, out, engine, flags);
+      }
+      physical.refuseFlags(engine, { '--type': flags.type });
       const { backup } = await import('../core/backup/index.js');
       const progress = await progressFor(out);
       let result: BackupResult;
@@ -92,15 +102,20 @@ export function backupCommand(app: App): Command {
       const out = app.makeOutput();
       const { listDatabaseBackups } = await import('../core/backup/index.js');
       const listing = listDatabaseBackups({ ...app.coreOptions(), ...whereOf(cmd) });
+      // pgBackRest's backups (of the whole cluster) are listed beside the dumps, with their type.
+      const physical = await (await import('./backup-physical.js')).physicalRows(app, out, listing.dir);
       // Damaged backups appear in every listing, JSON included, where they would sort by time.
       const rows = [
-        ...listing.backups.map((b) => ({ at: b.manifest.startedAt, id: b.id, intact: b, damaged: undefined })),
-        ...listing.damaged.map((d) => ({ at: d.startedAt, id: d.id, intact: undefined, damaged: d })),
+        ...listing.backups.map((b) => ({ at: b.manifest.startedAt, id: b.id, intact: b, damaged: undefined, physical: undefined })),
+        ...listing.damaged.map((d) => ({ at: d.startedAt, id: d.id, intact: undefined, damaged: d, physical: undefined })),
+        ...physical.map((p) => ({ at: p.startedAt, id: p.id, intact: undefined, damaged: undefined, physical: p })),
       ].sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id));
       if (out.options.json) {
-        out.json(rows.map((r) => (r.intact
-          ? { ...r.intact.manifest, status: 'ok', path: r.intact.path, tables: r.intact.manifest.tables.length, files: r.intact.manifest.files.length }
-          : { id: r.damaged!.id, database: r.damaged!.database, status: 'damaged', problem: r.damaged!.problem, path: r.damaged!.path, startedAt: r.damaged!.startedAt })));
+        out.json(rows.map((r) => (r.physical
+          ? { ...r.physical, status: 'ok' }
+          : r.intact
+          ? { ...r.intact.manifest, engine: 'pg_dump', type: 'logical', status: 'ok', path: r.intact.path, tables: r.intact.manifest.tables.length, files: r.intact.manifest.files.length }
+          : { id: r.damaged!.id, database: r.damaged!.database, engine: 'pg_dump', status: 'damaged', problem: r.damaged!.problem, path: r.damaged!.path, startedAt: r.damaged!.startedAt })));
         return;
       }
       for (const d of listing.damaged) out.warn(`backup ${d.id} is damaged: ${d.problem}`);
@@ -109,9 +124,12 @@ export function backupCommand(app: App): Command {
         return;
       }
       const { renderTable } = await import('../ui/table.js');
-      const table = rows.map((r) => (r.intact ? listRow(r.intact) : [r.id, r.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), '-', '-', '-', '-', 'DAMAGED']));
+      const when = (at: string) => at.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+      const table = rows.map((r) => (r.physical
+        ? [r.id, when(r.at), formatBytes(r.physical.sizeBytes), `${r.physical.engine} ${r.physical.type}`, '-', '-', '-']
+        : r.intact ? listRow(r.intact) : [r.id, when(r.at), '-', '-', '-', '-', 'DAMAGED']));
       out.result(await renderTable({ head: ['ID', 'STARTED (UTC)', 'SIZE', 'FORMAT', 'TABLES', 'ROWS', 'VERIFIED'], rows: table, color: out.options.color }));
-      out.result(`${listing.backups.length} backup(s) of ${listing.database} in ${listing.dir}${listing.damaged.length ? `, and ${listing.damaged.length} damaged` : ''}`);
+      out.result(`${listing.backups.length} backup(s) of ${listing.database} in ${listing.dir}${listing.damaged.length ? `, and ${listing.damaged.length} damaged` : ''}${physical.length ? `; ${physical.length} physical backup(s) of the cluster` : ''}`);
     });
 
   const verify = new Command('verify')

@@ -22,6 +22,11 @@ interface RestoreFlags {
   owner?: boolean;
   migrationsDir?: string;
   skipDamaged?: boolean;
+  engine?: string;
+  toTime?: string;
+  dataDir?: string;
+  port?: number;
+  set?: string;
 }
 
 function describeRestore(out: Output, r: RestoreResult): void {
@@ -73,8 +78,20 @@ export function restoreCommand(app: App): Command {
     .option('--no-owner', 'objects belong to the restoring role, whatever the dump says')
     .option('--migrations-dir <dir>', "count pending migrations against this folder (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
     .option('--skip-damaged', 'with latest: pass over damaged backups newer than the newest intact one (default: refuse, naming them)')
-    .action(async (source: string, flags: RestoreFlags) => {
+    .addOption(new Option('--engine <engine>', 'pg_dump (default, or PGSTORE_BACKUP_ENGINE), or pgbackrest / basebackup (the whole cluster into --data-dir, to a point in time)').choices(['pg_dump', 'pgbackrest', 'basebackup']))
+    .option('--to-time <timestamp>', 'with a physical --engine: replay WAL up to this time, with its zone (e.g. "2026-01-02 03:04:05+00"); default the end of the archive')
+    .option('--data-dir <dir>', 'with a physical --engine: a new or empty folder for the restored cluster (never the running one)')
+    .addOption(new Option('--port <n>', 'with a physical --engine: the port the restored cluster listens on (default: a free one)').argParser(wholeNumber('--port', 1, 65535)))
+    .option('--set <label>', 'with a physical --engine: the backup to start from (default: the newest before --to-time)')
+    .action(async (source: string, flags: RestoreFlags, cmd: Command) => {
       const out = app.makeOutput();
+      const physical = await import('./backup-physical.js');
+      const engine = physical.engineOf(flags.engine, app.env);
+      if (engine !== 'pg_dump') {
+        physical.refuseFlags(engine, { '[source]': cmd.args.length ? source : undefined, '--target-db': flags.targetDb, '--create': flags.create, '--clean': flags.clean, '--jobs': flags.jobs, '--skip-damaged': flags.skipDamaged, '--migrations-dir': flags.migrationsDir });
+        return physical.physicalRestore(app, out, engine, flags);
+      }
+      physical.refuseFlags(engine, { '--to-time': flags.toTime, '--data-dir': flags.dataDir, '--port': flags.port, '--set': flags.set });
       const { restore } = await import('../core/restore/index.js');
       const progress = await progressFor(out);
       const ask = confirmer(out, !!flags.yes);

@@ -7,7 +7,7 @@ import { delimiter, join } from 'node:path';
 import { ToolError } from '../errors.js';
 import { runTool } from './run.js';
 
-export type PgClientTool = 'pg_dump' | 'pg_restore' | 'psql';
+export type PgClientTool = 'pg_dump' | 'pg_restore' | 'psql' | 'pg_basebackup';
 
 export interface PgClient {
   path: string;

@@ -184,13 +184,20 @@ export const HEALTH_CHECKS: HealthCheck[] = [
       if (!dir) return undefined;
       const { scanBackups } = await import('../backup/index.js');
       const { backups, damaged } = scanBackups(dir, ctx.conn.database);
+      // pgBackRest's backups of the whole cluster count too (read from `pgbackrest info`).
+      const physical = await newestPhysicalBackup(dir, ctx.env);
       const newest = backups[0];
       // Damaged backups newer than the newest intact one: `restore latest` refuses them, so a
       // monitor must not say ok.
       const newer = damaged.filter((d) => !newest || d.startedAt >= newest.manifest.startedAt);
       const damage = newer.length ? `; newer backup ${newer[0]!.id} is damaged (${newer[0]!.problem})${newer.length > 1 ? ` and ${newer.length - 1} more` : ''}` : '';
+      if (physical.backup && (!newest || physical.backup.finishedAt > newest.manifest.finishedAt)) {
+        const b = physical.backup;
+        const hours = (ctx.now.getTime() - Date.parse(b.finishedAt)) / 3_600_000;
+        return { name: 'last_backup', status: grade(hours, limit(ctx, T.backupAge), 'above'), value: round(hours), unit: 'h', message: `newest backup ${b.id} (${b.engine} ${b.type}) finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(b.sizeBytes)})` };
+      }
       if (!newest) {
-        const why = newer.length ? `: ${newer[0]!.id} is damaged (${newer[0]!.problem})` : '';
+        const why = newer.length ? `: ${newer[0]!.id} is damaged (${newer[0]!.problem})` : physical.problem ? `; ${physical.problem}` : '';
         return { name: 'last_backup', status: 'critical', value: null, unit: 'h', message: `no complete backup of ${ctx.conn.database} in ${dir}${why}` };
       }
       const hours = (ctx.now.getTime() - Date.parse(newest.manifest.finishedAt)) / 3_600_000;
@@ -198,12 +205,26 @@ export const HEALTH_CHECKS: HealthCheck[] = [
       const status = grade(hours, limit(ctx, T.backupAge), 'above');
       return {
         name: 'last_backup',
-        status: newer.length ? worst([status, 'warning']) : status,
+        status: newer.length || physical.problem ? worst([status, 'warning']) : status,
         value: round(hours),
         unit: 'h',
-        message: `newest backup ${newest.id} finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(newest.manifest.sizeBytes)}${verified})${damage}`,
+        message: `newest backup ${newest.id} finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(newest.manifest.sizeBytes)}${verified})${damage}${physical.problem ? `; ${physical.problem}` : ''}`,
       };
     },
   },
 ];
 
+
+/** The newest pgBackRest backup in the folder, or why it could not be read (never throws). */
+async function newestPhysicalBackup(dir: string, env: Record<string, string | undefined>): Promise<{ backup?: import('../backup/pgbackrest/index.js').PhysicalBackup; problem?: string }> {
+  const { hasPgbackrest, listPhysicalBackups } = await import('../backup/pgbackrest/index.js');
+  const { listBaseBackups } = await import('../backup/basebackup/index.js');
+  const newest = (list: Array<import('../backup/pgbackrest/index.js').PhysicalBackup>) => list.sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0];
+  const bases = listBaseBackups(dir);
+  if (!hasPgbackrest(dir)) return { backup: newest(bases) };
+  try {
+    return { backup: newest([...(await listPhysicalBackups(dir, env)), ...bases]) };
+  } catch (error) {
+    return { problem: `pgBackRest backups could not be read: ${(error as Error).message}` };
+  }
+}
