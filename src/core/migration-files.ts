@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { packageRoot } from '../util/package-root.js';
 import type { AppliedMigration } from '../store/migration-log.js';
 
 export interface MigrationFile {
@@ -26,7 +26,7 @@ export interface MigrationFile {
 
 /** pgstore's own migrations, shipped in the package. */
 export function defaultMigrationsDir(): string {
-  return fileURLToPath(new URL('../../migrations', import.meta.url));
+  return join(packageRoot(), 'migrations');
 }
 
 /** dbmate's own pattern (pkg/dbmate/migration.go): a version, anything, `.sql`. */
