@@ -29,7 +29,7 @@ const PSQL = process.env.BENCH_PSQL || '/usr/bin/psql';
 
 main(async () => {
   const options = benchOptions({ runs: 30, warmup: 3 });
-  if (!existsSync(new URL('../../dist/bundle/cli.js', import.meta.url))) {
+  if (!existsSync(new URL('../../dist/bundle/cli.cjs', import.meta.url))) {
     throw new Error('dist/bundle/ is missing: build first (npm run build)');
   }
 

@@ -34,7 +34,7 @@ describe('the CLI bundle', () => {
     const files = new Set(packed[0]!.files.map((f) => f.path));
     const meta = JSON.parse(readFileSync(new URL('../../dist/bundle/meta.json', import.meta.url), 'utf8')) as { outputs: Record<string, unknown> };
     const bundle = Object.keys(meta.outputs);
-    expect(bundle).toContain('dist/bundle/cli.js');
+    expect(bundle).toContain('dist/bundle/cli.cjs');
     for (const file of bundle) expect(files, file).toContain(file);
     const migrations = readdirSync(new URL('../../migrations/', import.meta.url)).filter((f) => f.endsWith('.sql'));
     expect(migrations.length).toBeGreaterThan(0);

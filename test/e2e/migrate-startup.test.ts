@@ -2,14 +2,14 @@
  * `migrate up` loads what it uses and nothing else (its start-up is most of pgstore's own cost
  * above dbmate's): no other command's module, no embedded-server code on a server URL, no
  * schema-dump code with --no-dump-schema, no lint code when nothing is pending. The binary runs
- * the CLI bundle (dist/bundle/, split at each dynamic import): the chunks it loads are seen
- * through a module-loader hook given to it by NODE_OPTIONS, and the source modules each chunk
- * holds are read from the bundle's metafile.
+ * the CLI bundle (one file, dist/bundle/cli.cjs), in which each module reached by a dynamic
+ * import() is wrapped in an init function named after its source file (esbuild's __esm): the
+ * modules that ran are those functions that were called, as V8's coverage (NODE_V8_COVERAGE)
+ * counts them.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -22,27 +22,22 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-// The hook reports each file pgstore's own dist/ loads, one line on stderr each.
-writeFileSync(join(root, 'hooks.mjs'), "export async function load(url, context, next) { if (url.includes('/dist/')) process.stderr.write(`LOADED ${url.replace(/.*\\/dist\\//, 'dist/')}\\n`); return next(url, context); }\n");
-writeFileSync(join(root, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
-const NODE_OPTIONS = `--import ${pathToFileURL(join(root, 'register.mjs')).href}`;
-
-/** Which source modules each file of the bundle holds ('core/migrate.js' for src/core/migrate.ts). */
-const meta = JSON.parse(readFileSync(new URL('../../dist/bundle/meta.json', import.meta.url), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
-function modulesIn(file: string): string[] {
-  const output = meta.outputs[file];
-  if (!output) throw new Error(`${file} is not in the bundle's metafile (not a bundle file, or a stale build)`);
-  return Object.keys(output.inputs).map((input) => input.replace(/^src\//, '').replace(/\.ts$/, '.js'));
+interface Coverage {
+  result: Array<{ url: string; functions: Array<{ functionName: string; ranges: Array<{ count: number }> }> }>;
 }
 
-/** The source modules `migrate up args` loaded. */
+let runs = 0;
+/** The source modules `migrate up args` ran ('core/migrate.js' for src/core/migrate.ts). */
 async function migrateUp(url: string, args: string[]): Promise<string[]> {
-  const result = await runCli(['migrate', 'up', '--no-dump-schema', ...args], { env: cleanEnv({ DATABASE_URL: url, NODE_OPTIONS }) });
+  const coverage = join(root, `coverage-${++runs}`);
+  const result = await runCli(['migrate', 'up', '--no-dump-schema', ...args], { env: cleanEnv({ DATABASE_URL: url, NODE_V8_COVERAGE: coverage }) });
   expect(result.code, result.stderr).toBe(0);
-  const files = [...result.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]!);
-  expect(files.length).toBeGreaterThan(0);
-  for (const file of files) expect(file, 'the binary loads the bundle only').toMatch(/^dist\/bundle\//);
-  return files.flatMap(modulesIn);
+  const scripts = readdirSync(coverage).flatMap((f) => (JSON.parse(readFileSync(join(coverage, f), 'utf8')) as Coverage).result);
+  const ours = scripts.filter((s) => s.url.includes('/dist/'));
+  expect(ours.map((s) => s.url.replace(/.*\/dist\//, 'dist/')), 'the binary loads the bundle only').toEqual(['dist/bundle/cli.cjs']);
+  return ours[0]!.functions
+    .filter((f) => /^src\/.+\.ts$/.test(f.functionName) && f.ranges[0]!.count > 0)
+    .map((f) => f.functionName.replace(/^src\//, '').replace(/\.ts$/, '.js'));
 }
 
 const OTHER_COMMANDS = ['backup', 'restore', 'hosts', 'server', 'seed', 'setup', 'snapshot', 'health'].map((c) => `commands/${c}.js`);
