@@ -2,7 +2,6 @@
  * The pgstore program: builds commander from the explicit list of commands, and is the ONLY
  * place that catches errors, prints them and sets the exit code.
  */
-import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import type { App } from './commands/app.js';
@@ -12,11 +11,11 @@ import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
 import { redact } from './db/redact.js';
 import { criticalSectionsDone } from './util/critical.js';
+import { packageVersion } from './util/package-root.js';
 
 /** pgstore's version, from its package.json. */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return packageVersion();
 }
 
 interface GlobalFlags {

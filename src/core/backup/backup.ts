@@ -5,7 +5,7 @@
  * `backup list` shows or retention counts (the next run removes its leftovers). Retention runs
  * only after a successful backup.
  */
-import { closeSync, constants, existsSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { connectPool, serverFor } from '../../db/pool.js';
 import { ConflictError, PgstoreError, UsageError } from '../../errors.js';
@@ -14,6 +14,7 @@ import { exportSnapshot, newestMigrationVersion, tableRowCounts, type TableRows 
 import { findPgClient } from '../../tools/pg-client.js';
 import { compressionArgs, type DumpedFile, type DumpFormat, runPgDump } from '../../tools/pg-dump.js';
 import { fsyncDir } from '../../util/atomic-file.js';
+import { packageVersion } from '../../util/package-root.js';
 import { listBackups, removeLeftovers } from './catalog.js';
 import { type BackupManifest, checksumFiles, type ManifestFile, writeManifest } from './manifest.js';
 import { writeBackupMetrics } from './metrics.js';
@@ -53,7 +54,7 @@ export interface BackupResult {
 
 /** pgstore's own version (its package.json). */
 export function pgstoreVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return packageVersion();
 }
 
 /** Checks the flags before anything runs; throws a UsageError (exit 2). */
