@@ -25,6 +25,7 @@ import { acquireAdvisoryLock } from '../db/advisory-lock.js';
 import { serverIdentity } from '../store/server-stats.js';
 import { databaseIsEmpty } from '../store/table-stats.js';
 import { critical } from '../util/critical.js';
+import { clientNeed, findPgClient } from '../tools/pg-client.js';
 import { resolveBackupDir } from './backup-paths.js';
 import { type Confirm, type CoreOptions, guardProduction, targetOf } from './options.js';
 import type { ProgressSink } from './progress.js';
@@ -142,6 +143,9 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
   if (mode === 'replaced') await planReplace(conn, database, source.id ?? source.path, options);
   const owners: OwnerMode = options.owners ?? (options.keepOwner === undefined ? 'auto' : options.keepOwner ? 'keep' : 'drop');
   const minMajor = Math.max(serverMajor, sourceClientMajor(source));
+  // The client that will load the dump, found before any database is created: one older than
+  // the server (or than the pg_dump that wrote the archive) is named with the fix, exit 2.
+  await findPgClient(source.format === 'plain' ? 'psql' : 'pg_restore', clientNeed(serverMajor, sourceClientMajor(source)), options.env);
 
   const load = (into: string, signal?: AbortSignal): Promise<LoadResult> =>
     loadDump({

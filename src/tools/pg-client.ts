@@ -70,12 +70,26 @@ export async function clientVersion(path: string): Promise<PgClient> {
   return client;
 }
 
+/** The least major a client needs, and why (a server, or an archive written by a newer pg_dump). */
+export interface ClientNeed {
+  major: number;
+  why: string;
+}
+
+/** What reading an archive written by pg_dump `archiveMajor` into a `serverMajor` server needs. */
+export function clientNeed(serverMajor: number, archiveMajor = 0): ClientNeed {
+  return archiveMajor > serverMajor
+    ? { major: archiveMajor, why: `an archive written by pg_dump ${archiveMajor}` }
+    : { major: serverMajor, why: `a PostgreSQL ${serverMajor} server` };
+}
+
 /**
  * Finds `tool` with a major version of at least `serverMajor` (an older pg_dump refuses to dump
  * a newer server), or explains how to get one: exit 2, a configuration problem. A `tool` in
  * PGSTORE_PG_BIN is the one used, never passed over for another: the user chose it.
  */
-export async function findPgClient(tool: PgClientTool, serverMajor: number, env: Record<string, string | undefined>): Promise<PgClient> {
+export async function findPgClient(tool: PgClientTool, need: number | ClientNeed, env: Record<string, string | undefined>): Promise<PgClient> {
+  const { major: serverMajor, why } = typeof need === 'number' ? clientNeed(need) : need;
   const chosen = env.PGSTORE_PG_BIN ? join(env.PGSTORE_PG_BIN, tool) : undefined;
   const candidates = chosen && executable(chosen) ? [chosen] : candidatePaths(tool, env);
   const found: PgClient[] = [];
@@ -87,7 +101,7 @@ export async function findPgClient(tool: PgClientTool, serverMajor: number, env:
   }
   const seen = found.length ? `found ${found.map((c) => `${c.path} (${c.version})`).join(', ')}` : `no ${tool} found`;
   const where = chosen && executable(chosen) ? ' in PGSTORE_PG_BIN' : '';
-  throw new ConfigError([`${tool} ${serverMajor} or newer is needed for a PostgreSQL ${serverMajor} server; ${seen}${where}`], {
+  throw new ConfigError([`${tool} ${serverMajor} or newer is needed for ${why}; ${seen}${where}`], {
     hint: `Install the PostgreSQL ${serverMajor} client (Debian: apt-get install postgresql-client-${serverMajor}, from apt.postgresql.org), or set PGSTORE_PG_BIN to the bin folder of a ${tool} ${serverMajor} or newer.`,
   });
 }

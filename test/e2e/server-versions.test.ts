@@ -21,17 +21,17 @@ async function serverMajor(): Promise<number> {
   return Math.floor(Number(row!.v) / 10000);
 }
 
-/** A pg_dump that reports version `major` and records any other call in `calls`. */
-function fakePgDump(major: number): { bin: string; calls: string } {
-  const bin = join(base, `fake-${major}`);
+/** A `tool` that reports version `major` and records any other call in `calls`. */
+function fakeClient(major: number, tool = 'pg_dump'): { bin: string; calls: string } {
+  const bin = join(base, `fake-${tool}-${major}`);
   mkdirSync(bin, { recursive: true });
   const calls = join(bin, 'calls');
   writeFileSync(calls, '');
   writeFileSync(
-    join(bin, 'pg_dump'),
-    `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) ${major}.3"; exit 0; fi\necho "$@" >> '${calls}'\nexit 1\n`,
+    join(bin, tool),
+    `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "${tool} (PostgreSQL) ${major}.3"; exit 0; fi\necho "$@" >> '${calls}'\nexit 1\n`,
   );
-  chmodSync(join(bin, 'pg_dump'), 0o755);
+  chmodSync(join(bin, tool), 0o755);
   return { bin, calls };
 }
 
@@ -64,7 +64,7 @@ describe('the server version', () => {
 describe('pgstore backup and the version of pg_dump', () => {
   it('refuses a pg_dump older than the server before creating anything: exit 2, the versions and the fix', async () => {
     const major = await serverMajor();
-    const fake = fakePgDump(major - 1);
+    const fake = fakeClient(major - 1);
     const dir = join(base, 'refused');
     const metrics = join(base, 'refused.prom');
     const r = await pgstore(db.url, ['backup', '--dir', dir, '--metrics-file', metrics], { PGSTORE_PG_BIN: fake.bin });
@@ -87,5 +87,29 @@ describe('pgstore backup and the version of pg_dump', () => {
     } else {
       expectRefusal(r, major, dir);
     }
+  });
+});
+
+describe('pgstore restore and the version of pg_restore', () => {
+  it('refuses a pg_restore older than the server, leaving no database behind: exit 2', async (ctx) => {
+    const major = await serverMajor();
+    const dir = join(base, 'to-restore');
+    const taken = await pgstore(db.url, ['backup', '--dir', dir, '--json'], { PGSTORE_PG_BIN: undefined });
+    // A backup needs a matching pg_dump (on the matrix's 16 to 18 there is none here).
+    if (taken.code === 2) return ctx.skip();
+    expect(taken.code, taken.stderr).toBe(0);
+    const backup = JSON.parse(taken.stdout) as { path: string; manifest: { pgDumpVersion: string } };
+    // On 14 the archive comes from pg_dump 15: that is what pg_restore must match then.
+    const archiveMajor = Number(backup.manifest.pgDumpVersion.split('.')[0]);
+    const needed = Math.max(major, archiveMajor);
+    const why = archiveMajor > major ? `an archive written by pg_dump ${archiveMajor}` : `a PostgreSQL ${major} server`;
+    const fake = fakeClient(needed - 1, 'pg_restore');
+    const target = `${db.name}_r`;
+    const r = await pgstore(db.url, ['restore', backup.path, '--target-db', target, '--create'], { PGSTORE_PG_BIN: fake.bin });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^error: pg_restore ${needed} or newer is needed for ${why}; found .*pg_restore \\(${needed - 1}\\.3\\) in PGSTORE_PG_BIN\nhint: Install the PostgreSQL ${needed} client`));
+    expect(readFileSync(fake.calls, 'utf8')).toBe('');
+    const databases = await db.sql<{ datname: string }[]>`select datname from pg_database where datname like ${`${target}%`}`;
+    expect(databases).toEqual([]);
   });
 });
