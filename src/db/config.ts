@@ -61,6 +61,8 @@ export interface EmbeddedTarget {
   pool: PoolSettings;
   /** PGSTORE_SERVER_USER: the account the server runs as when pgstore runs as root. */
   serverUser?: string | undefined;
+  /** Another PostgreSQL build to run (its folder of bin/, lib/, share/); the test suite's version matrix sets it. */
+  binaries?: string | undefined;
 }
 
 export type ConnectionTarget = ServerConnection | EmbeddedTarget;

@@ -160,7 +160,7 @@ export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOpti
   try {
     const again = embeddedStatus(target);
     if (again.running && again.port) return embeddedConnection(target, again.port);
-    const binaries = binariesReachableBy(locateBinaries(), account, target.home);
+    const binaries = binariesReachableBy(locateBinaries(target.binaries), account, target.home);
     const paths: ClusterPaths = { binaries, dataDir: layout.dataDir, logFile: layout.logFile, account };
     if (!again.initialized) {
       options.log?.(`Creating the embedded PostgreSQL cluster in ${layout.dataDir}...`);
@@ -184,7 +184,7 @@ export async function stopEmbedded(target: EmbeddedTarget): Promise<boolean> {
   const status = embeddedStatus(target);
   if (!status.pid) return false;
   const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
-  const binaries = binariesReachableBy(locateBinaries(), account, target.home);
+  const binaries = binariesReachableBy(locateBinaries(target.binaries), account, target.home);
   await stopCluster({ binaries, dataDir: status.dataDir, logFile: status.logFile, account });
   return true;
 }

@@ -111,6 +111,35 @@ describe('pgstore setup', () => {
   });
 });
 
+describe('pgstore setup on a public schema shaped by PostgreSQL 14', () => {
+  it('hands the schema to the owner and takes CREATE back from PUBLIC, as 15 does: the application role creates nothing there', async () => {
+    const db = newDatabase();
+    const sql = admin();
+    await sql.unsafe(`create database ${db.name}`);
+    await sql.end();
+    // PostgreSQL 14's defaults (and a database restored from 14): the bootstrap superuser owns
+    // public, and PUBLIC may create in it.
+    const inDb = postgres(db.url, { max: 1, onnotice: () => undefined });
+    await inDb.unsafe(`alter schema public owner to ${inject('pgServer').user}; grant create on schema public to public`);
+    const first = await run(db.url, ['setup', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).not.toMatch(/Warning/);
+    const [schema] = await inDb`select nspowner::regrole::text as owner, nspacl::text as acl from pg_namespace where nspname = 'public'`;
+    await inDb.end();
+    expect(schema!.owner).toBe(`${db.name}_owner`);
+    expect(schema!.acl).not.toMatch(/(^|[{,])=[^,}]*C/);
+    const appUrl = new URL(db.url);
+    appUrl.username = `${db.name}_app`;
+    appUrl.password = JSON.parse(first.stdout).appPassword;
+    const app = postgres(appUrl.toString(), { max: 1, onnotice: () => undefined });
+    try {
+      await expect(app.unsafe('create table public.sneaky (x int)')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await app.end();
+    }
+  });
+});
+
 describe('pgstore reset', () => {
   it('refuses without a terminal and --yes, leaving the database alone', async () => {
     const db = newDatabase();

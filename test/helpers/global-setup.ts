@@ -28,7 +28,9 @@ async function freePort(): Promise<number> {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const home = mkdtempSync(join(tmpdir(), 'pgstore-test-'));
   const port = await freePort();
-  const target: EmbeddedTarget = { kind: 'embedded', source: 'embedded', home, port, database: 'pgstore', pool: DEFAULT_POOL, serverUser: process.env.PGSTORE_SERVER_USER };
+  const target: EmbeddedTarget = { kind: 'embedded', source: 'embedded', home, port, database: 'pgstore', pool: DEFAULT_POOL, serverUser: process.env.PGSTORE_SERVER_USER,
+    // The version matrix (scripts/version-matrix.js) runs the suite on another major's build.
+    binaries: process.env.PGSTORE_TEST_PG_ROOT || undefined };
   const conn = await ensureEmbedded(target, { stopWhenProcessDies: process.pid });
   await withAdminSql(conn, async (sql) => {
     // A throwaway server: no test survives a crash of it, so nothing waits for the disk.

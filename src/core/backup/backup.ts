@@ -84,20 +84,34 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const database = target.database;
   const folder = databaseFolder(dir, database);
   const started = performance.now();
-  const lock = await lockBackups(folder, database);
+  // The server and the client are checked before anything is created (no folder, no lock):
+  // a pg_dump older than the server refuses to dump it, so a wrong one is named up front.
+  let conn: Awaited<ReturnType<typeof serverFor>>;
+  let sql: Awaited<ReturnType<typeof connectPool>>['sql'] | undefined;
+  let identity: Awaited<ReturnType<typeof serverIdentity>>;
+  let pgDump: Awaited<ReturnType<typeof findPgClient>>;
+  let compressArgs: string[];
+  let lock: Awaited<ReturnType<typeof lockBackups>>;
+  try {
+    conn = await serverFor(target, { log: options.log });
+    ({ sql } = await connectPool(conn, { max: 1, log: options.log }));
+    identity = await serverIdentity(sql);
+    pgDump = await findPgClient('pg_dump', serverMajorOf(identity.versionNum), options.env);
+    compressArgs = compressionArgs(compression, pgDump.major);
+    lock = await lockBackups(folder, database);
+  } catch (error) {
+    await sql?.end({ timeout: 5 }).catch(() => undefined);
+    if (!(error instanceof ConflictError)) writeFailureMetrics(options, database, dir, started);
+    throw error;
+  }
+  const serverMajor = serverMajorOf(identity.versionNum);
   let partial: string | undefined;
   let taken = false;
   try {
     const leftoversRemoved = removeLeftovers(folder);
-    const conn = await serverFor(target, { log: options.log });
-    const { sql } = await connectPool(conn, { max: 1, log: options.log });
     let manifest: BackupManifest;
     let id: string;
     try {
-      const identity = await serverIdentity(sql);
-      const serverMajor = Math.floor(identity.versionNum / 10000);
-      const pgDump = await findPgClient('pg_dump', serverMajor, options.env);
-      const compressArgs = compressionArgs(compression, pgDump.major);
       const startedAt = now();
       id = backupId(backupStamp(startedAt), label);
       partial = join(folder, `.partial-${id}`);
@@ -187,7 +201,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
         writeManifest(partial, manifest);
       }
     } finally {
-      await sql.end({ timeout: 5 }).catch(() => undefined);
+      await sql!.end({ timeout: 5 }).catch(() => undefined);
     }
     const path = join(folder, id);
     renameSync(partial, path);
@@ -212,16 +226,23 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     return { id, database, path, manifest, retention, leftoversRemoved };
   } catch (error) {
     if (partial) rmSync(partial, { recursive: true, force: true });
-    if (!taken && !(error instanceof ConflictError)) {
-      try {
-        writeMetrics(options, database, dir, false, started);
-      } catch {
-        // the backup's own error is the one to report
-      }
-    }
+    if (!taken && !(error instanceof ConflictError)) writeFailureMetrics(options, database, dir, started);
     throw error;
   } finally {
+    await sql!.end({ timeout: 5 }).catch(() => undefined);
     await lock.release();
+  }
+}
+
+function serverMajorOf(versionNum: number): number {
+  return Math.floor(versionNum / 10000);
+}
+
+function writeFailureMetrics(options: BackupOptions, database: string, dir: string, started: number): void {
+  try {
+    writeMetrics(options, database, dir, false, started);
+  } catch {
+    // the backup's own error is the one to report
   }
 }
 

@@ -12,7 +12,7 @@ import { REPLICATION_CHECKS } from './replication.js';
 
 
 /** End-of-life dates of PostgreSQL major versions (postgresql.org/support/versioning). */
-const END_OF_LIFE: Record<number, string> = {
+export const END_OF_LIFE: Record<number, string> = {
   11: '2023-11-09', 12: '2024-11-21', 13: '2025-11-13', 14: '2026-11-12', 15: '2027-11-11',
   16: '2028-11-09', 17: '2029-11-08', 18: '2030-11-14',
 };

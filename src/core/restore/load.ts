@@ -14,7 +14,7 @@ import { openPool, withAdminSql } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
 import { roleNames, rolesUsableAsOwner } from '../../store/admin/index.js';
 import { countRows, tablePages } from '../../store/admin/index.js';
-import { findPgClient } from '../../tools/pg-client.js';
+import { clientNeed, findPgClient } from '../../tools/pg-client.js';
 import type { DumpFormat } from '../../tools/pg-dump.js';
 import { listArchive, privilegeStatements, runPgRestore } from '../../tools/pg-restore.js';
 import { runPsqlScript } from '../../tools/psql.js';
@@ -72,7 +72,7 @@ export async function loadDump(o: LoadOptions): Promise<LoadResult> {
   const progress = { phase: 'restoring', tablesDone: 0, tablesTotal: o.dump.tablesTotal ?? 0, bytes: 0 };
   if (o.dump.format === 'plain') return loadPlain(o, { roles, usable, owners }, minMajor, progress);
 
-  const pgRestore = await findPgClient('pg_restore', minMajor, o.env);
+  const pgRestore = await findPgClient('pg_restore', clientNeed(o.serverMajor, o.dump.minClientMajor), o.env);
   const toc = await listArchive(pgRestore.path, o.dump.path);
   progress.tablesTotal = toc.filter((line) => / TABLE DATA /.test(line)).length;
   o.onProgress?.({ ...progress });

@@ -32,6 +32,7 @@ import { applyArchiveDatabase, readArchiveDatabase } from './database-entries.js
 import { compareRowCounts, loadDump, type LoadResult, type OwnerMode, rowCountProblems, type TableComparison } from './load.js';
 import { restoredMigrationStatus, type RestoredMigrations } from './migrations.js';
 import { resolveSource, sourceClientMajor, verifySource } from './source.js';
+import { clientNeed, findPgClient } from '../../tools/pg-client.js';
 
 export interface RestoreOptions extends CoreOptions {
   /** latest | ID | <database>/<ID> | PATH. */
@@ -142,6 +143,9 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
   if (mode === 'replaced') await planReplace(conn, database, source.id ?? source.path, options);
   const owners: OwnerMode = options.owners ?? (options.keepOwner === undefined ? 'auto' : options.keepOwner ? 'keep' : 'drop');
   const minMajor = Math.max(serverMajor, sourceClientMajor(source));
+  // The client that will load the dump, found before any database is created: one older than
+  // the server (or than the pg_dump that wrote the archive) is named with the fix, exit 2.
+  await findPgClient(source.format === 'plain' ? 'psql' : 'pg_restore', clientNeed(serverMajor, sourceClientMajor(source)), options.env);
 
   const load = (into: string, signal?: AbortSignal): Promise<LoadResult> =>
     loadDump({

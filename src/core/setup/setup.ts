@@ -135,6 +135,11 @@ async function setupLocked(options: SetupOptions, conn: ServerConnection, starte
 
   const { extensionsCreated, owner } = await withAdminSql(conn, async (sql) => {
     const owner = await adoptEmptyDatabase(sql, conn, ownerRole, log);
+    // Before SET ROLE: on PostgreSQL 14 the public schema belongs to the superuser.
+    const { stillGranted } = await admin.securePublicSchema(sql, owner);
+    if (stillGranted) {
+      log(`Warning: every role may create tables in schema public of ${database} (PostgreSQL 14 and older allow it), the application role included; ask its owner to run REVOKE CREATE ON SCHEMA public FROM PUBLIC.`);
+    }
     // As the owner, so that the owner's migrations can drop them again (trusted extensions).
     if (owner !== conn.user) await admin.setRole(sql, owner);
     const created: string[] = [];
