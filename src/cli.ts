@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
-import type { App } from './commands/app.js';
+import type { CommandContext } from './commands/context.js';
 import { classifyError } from './classify-error.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
@@ -30,7 +30,7 @@ interface GlobalFlags {
  * Builds the commander program; `app` gives commands their output and options. With `args`
  * naming a command, only that command is loaded (start-up time); otherwise all are.
  */
-export async function buildProgram(app: App, args?: string[]): Promise<Command> {
+export async function buildProgram(app: CommandContext, args?: string[]): Promise<Command> {
   const [{ Command, Option }, { COMMANDS, commandNamed }, { reportUnknownSubcommands }] = await Promise.all([
     import('commander'),
     import('./commands/index.js'),
@@ -127,7 +127,7 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
 export async function run(argv: string[], streams: Streams, env: Record<string, string | undefined>): Promise<number> {
   let flags: GlobalFlags = {};
   let commandExitCode: number = ExitCode.ok;
-  const app: App = {
+  const app: CommandContext = {
     env,
     streams,
     makeOutput(overrides = {}) {
@@ -167,7 +167,7 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
 }
 
 /** Prints an error the documented way and returns its exit code. */
-function report(error: unknown, app: App, flags: GlobalFlags): number {
+function report(error: unknown, app: CommandContext, flags: GlobalFlags): number {
   const out = app.makeOutput();
   if (isCommanderError(error)) {
     if (['commander.helpDisplayed', 'commander.version'].includes(error.code)) return ExitCode.ok;

@@ -7,7 +7,7 @@ import type { BackupEntry } from '../core/backup/index.js';
 import type { ProgressSink } from '../core/progress.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
+import { type CommandContext, examples } from './context.js';
 import { creatableFolder, decimalNumber, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
 import { formatBytes } from '../util/format.js';
 
@@ -43,7 +43,7 @@ function listRow(b: BackupEntry): Array<string | number> {
   return [b.id, m.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), formatBytes(m.sizeBytes), m.format, m.tables.length, m.tables.reduce((s, t) => s + t.rows, 0), m.verified ? m.verified.method : 'no'];
 }
 
-export function backupCommand(app: App): Command {
+export function backupCommand(app: CommandContext): Command {
   const command = new Command('backup')
     .description('back up the database (pg_dump): checksummed, written atomically, optionally verified and pruned')
     .option('--dir <dir>', DIR_HELP, creatableFolder('--dir'))

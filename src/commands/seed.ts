@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import type { SeedRequest, SeedResult } from '../core/seed/index.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
+import { type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
 
 interface SeedFlags {
@@ -56,7 +56,7 @@ export function describeSeed(out: Output, seeded: SeedResult): void {
   }
 }
 
-export function seedCommand(app: App): Command {
+export function seedCommand(app: CommandContext): Command {
   const command = new Command('seed')
     .description('load the development data set, your own seed SQL (--file), or bulk synthetic data (--synthetic)')
     .addOption(new Option('--env <set>', 'which built-in data set').choices(['development', 'test']))

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { CoreOptions } from '../core/options.js';
 import type { Output, Streams } from '../ui/output.js';
 
-export interface App {
+export interface CommandContext {
   env: Record<string, string | undefined>;
   streams: Streams;
   /** The output for this run, honouring --json, --quiet, --no-color and --debug. */
@@ -19,7 +19,7 @@ export interface App {
 }
 
 /** A command module: builds its commander command. */
-export type RegisterCommand = (app: App) => Command;
+export type RegisterCommand = (app: CommandContext) => Command;
 
 /** Adds an "Examples:" section to a command's help. */
 export function examples(command: Command, lines: string[]): Command {
