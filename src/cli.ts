@@ -9,7 +9,7 @@ import type { CommandContext } from './commands/context.js';
 import { classifyError } from './classify-error.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
-import { redact } from './db/redact.js';
+import { redact } from './util/redact.js';
 import { criticalSectionsDone } from './util/critical.js';
 
 /** pgstore's version, from its package.json. */

@@ -16,7 +16,7 @@ import { binariesReachableBy, locateBinaries } from '../tools/postgres-binaries.
 import { type ClusterPaths, initCluster, startCluster, stopCluster, stopClusterWhenGone } from '../tools/postgres-server.js';
 import { acquireFileLock, processAlive } from '../util/file-lock.js';
 import { EMBEDDED_USER, type EmbeddedTarget, type ServerConnection } from './config.js';
-import { registerSecret } from './redact.js';
+import { registerSecret } from '../util/redact.js';
 import { createNewFile, writeFileAtomic } from '../util/atomic-file.js';
 
 export interface EmbeddedLayout {

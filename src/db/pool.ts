@@ -6,7 +6,7 @@ import type { Options, PostgresType, Sql } from 'postgres';
 import { ConnectionError } from '../errors.js';
 import type { ConnectionTarget, ServerConnection } from './config.js';
 import type { EnsureOptions } from './embedded.js';
-import { redact } from './redact.js';
+import { redact } from '../util/redact.js';
 import { CLOSED_IN_STARTUP, guardedSocketFactory, NOT_POSTGRES } from './startup-guard.js';
 
 export type Db = Sql<Record<string, PostgresType>>;

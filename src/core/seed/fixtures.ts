@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describeTarget } from '../../db/config.js';
 import { connectPool } from '../../db/pool.js';
-import { registerSecret } from '../../db/redact.js';
+import { registerSecret } from '../../util/redact.js';
 import { UsageError } from '../../errors.js';
 import { getEnvironment } from '../../store/admin/index.js';
 import { createStores, type Stores } from '../../store/index.js';

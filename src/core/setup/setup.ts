@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { connectionUrl, describeTarget, type ServerConnection } from '../../db/config.js';
 import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
 import { connectionError, connectPool, type Db, isConnectFailure, openPool, serverFor, withAdminSql } from '../../db/pool.js';
-import { registerSecret } from '../../db/redact.js';
+import { registerSecret } from '../../util/redact.js';
 import { PgstoreError, UsageError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
 import { type EnvironmentName, getEnvironment, setEnvironment } from '../../store/admin/index.js';
