@@ -29,7 +29,7 @@ import { resolveBackupDir } from '../backup/index.js';
 import { type Confirm, type CoreOptions, guardProduction, targetOf } from '../options.js';
 import type { ProgressSink } from '../progress.js';
 import { applyArchiveDatabase, readArchiveDatabase } from './database-entries.js';
-import { compareRowCounts, loadDump, type LoadResult, type OwnerMode, rowCountProblems, type TableComparison } from './load.js';
+import { compareRowCounts, loadDump, type LoadResult, type OwnerMode, rowCountProblems, type TableComparison } from '../dump-load/index.js';
 import { restoredMigrationStatus, type RestoredMigrations } from './migrations.js';
 import { resolveSource, sourceClientMajor, verifySource } from './source.js';
 
