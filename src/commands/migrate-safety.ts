@@ -94,7 +94,7 @@ export function planCommand(app: CommandContext): Command {
     .addHelpText('after', `\n${EXIT_CODES.plan}\n`)
     .action(async (flags: Flags & { rehearse?: string | true; backupDir?: string }) => {
       const out = app.makeOutput();
-      const { planMigrations } = await import('../core/migrate/index.js');
+      const { planMigrations } = await import('../core/migrate-plan/index.js');
       const rehearse = flags.rehearse === true ? 'latest' : flags.rehearse;
       const plan = await planMigrations({ ...coreOf(app, out, flags), rehearse, backupDir: flags.backupDir });
       if (out.options.json) out.json(plan);

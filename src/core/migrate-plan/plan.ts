@@ -9,17 +9,13 @@
 import { readFileSync } from 'node:fs';
 import { connectPool } from '../../db/pool.js';
 import { applyUpSection, type HeldLock } from '../../store/admin/index.js';
-import { type MigrateOptions } from './migrate.js';
-import { appliedIn, openMigrationSession } from './session.js';
-import { statementLocks, type StatementLock } from './locks.js';
-import { lintEach, RUNNER_SETS, type LintFinding } from './lint.js';
-import { migrationStatus } from './status.js';
-import { type MigrationFile, readMigrations } from './files.js';
-import { appMigrationsDir, pgstoreSet, type SetName } from './sets.js';
 import { existsSync } from 'node:fs';
 import { targetOf } from '../options.js';
+import {
+  appliedIn, appMigrationsDir, lintEach, type LintFinding, type MigrateOptions, type MigrationFile, migrationStatus, openMigrationSession,
+  pgstoreSet, readMigrations, RUNNER_SETS, type SetName, statementLocks, type StatementLock, withScratchDatabase,
+} from '../migrate/index.js';
 import { restore } from '../restore/index.js';
-import { withScratchDatabase } from './scratch-db.js';
 import { statementsOf, upSection } from '../sql-statements.js';
 
 export interface PlannedMigration {
