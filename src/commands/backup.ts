@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import type { BackupResult } from '../core/backup/index.js';
 import type { BackupEntry } from '../core/backup/index.js';
-import type { ProgressSink } from '../core/progress.js';
+import type { ProgressSink } from '../types/progress.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type CommandContext, examples } from './context.js';

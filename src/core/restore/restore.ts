@@ -27,7 +27,7 @@ import { databaseIsEmpty } from '../../store/admin/index.js';
 import { critical } from '../../util/critical.js';
 import { resolveBackupDir } from '../backup/index.js';
 import { type Confirm, type CoreOptions, guardProduction, targetOf } from '../options.js';
-import type { ProgressSink } from '../progress.js';
+import type { ProgressSink } from '../../types/progress.js';
 import { applyArchiveDatabase, readArchiveDatabase } from './database-entries.js';
 import { compareRowCounts, loadDump, type LoadResult, type OwnerMode, rowCountProblems, type TableComparison } from '../dump-load/index.js';
 import { restoredMigrationStatus, type RestoredMigrations } from './migrations.js';
