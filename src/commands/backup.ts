@@ -4,9 +4,9 @@
 import { Command, Option } from 'commander';
 import type { BackupResult } from '../core/backup/index.js';
 import type { BackupEntry } from '../core/backup/index.js';
-import type { ProgressSink } from '../types/progress.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
+import { progressFor } from '../ui/progress-sink.js';
 import { type CommandContext, examples } from './context.js';
 import { creatableFolder, decimalNumber, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
 import { formatBytes } from '../util/format.js';
@@ -15,14 +15,6 @@ const DIR_HELP = 'backup folder (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/bac
 
 /** Days of retention: a plain decimal > 0 (up to about 27,000 years, so dates stay valid). */
 const days = decimalNumber('--keep-days', { nonZero: true, max: 10_000_000 });
-
-/** A progress bar on a terminal (not with --quiet or --json); loaded only when drawn. */
-export async function progressFor(out: Output): Promise<{ sink: ProgressSink | undefined; done: () => void }> {
-  if (out.options.quiet || out.options.json || !out.stderrIsTTY) return { sink: undefined, done: () => undefined };
-  const { progressBar } = await import('../ui/progress.js');
-  const bar = progressBar(out.stderr, true);
-  return { sink: (e) => bar.update(e), done: () => bar.done() };
-}
 
 function describeBackup(out: Output, r: BackupResult): void {
   const m = r.manifest;

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import type { HostFormat } from '../core/hosts/index.js';
 import { type CommandContext, examples } from './context.js';
-import { describeEntry, historyTable, hostsTable } from './hosts-render.js';
+import { describeEntry, historyTable, hostsTable } from '../ui/hosts-view.js';
 import { collect, wholeNumber } from './parse.js';
 import { exportCommand, importCommand } from './hosts-io.js';
 

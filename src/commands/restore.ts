@@ -6,8 +6,8 @@ import type { RestoreResult } from '../core/restore/index.js';
 import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
+import { progressFor } from '../ui/progress-sink.js';
 import { type CommandContext, examples } from './context.js';
-import { progressFor } from './backup.js';
 import { creatableFolder, existingFolder, MAX_JOBS, wholeNumber } from './parse.js';
 
 interface RestoreFlags {

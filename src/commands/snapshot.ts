@@ -7,7 +7,7 @@ import type { SnapshotDiff } from '../core/snapshot/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { type CommandContext, examples } from './context.js';
-import { cell, when } from './hosts-render.js';
+import { cell, when } from '../ui/hosts-view.js';
 import { wholeNumber } from './parse.js';
 
 const keepLast = () => new Option('--keep-last <n>', 'keep at most this many snapshots (default 50)').argParser(wholeNumber('--keep-last', 1));
