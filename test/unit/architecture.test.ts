@@ -3,7 +3,7 @@
  * (type-only and dynamic imports included), and a wrong arrow fails with the rule's name.
  * The second test proves each rule can fail: a small tree with one wrong arrow per rule.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { cruise, type ICruiseOptions, type ICruiseResult } from 'dependency-cruiser';
@@ -30,6 +30,18 @@ describe('the layers (.dependency-cruiser.cjs)', () => {
   it('src/ breaks no rule', async () => {
     expect(await check(root, await ruleSet())).toEqual([]);
   }, 60_000);
+
+  it('no SQL outside src/store and src/db (a tagged template or unsafe() that runs a statement)', () => {
+    // A handle (sql, tx, ...) tagging a template, typed or not, that starts with a statement; or unsafe(). Comments skipped.
+    const statement = /\b(sql|tx|db|s|admin|reserved)(<[^`]*>)?`\s*(select|insert|update|delete|with|create|drop|alter|copy|set|lock|begin|commit)\b|\.unsafe\(/i;
+    const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !/^(store|db)[\\/]/.test(f));
+    const found = files.flatMap((f) =>
+      readFileSync(join(root, 'src', f), 'utf8')
+        .split('\n')
+        .flatMap((line, n) => (statement.test(line) && !/^\s*(\*|\/\/|\/\*)/.test(line) ? [`src/${f}:${n + 1}: ${line.trim()}`] : [])),
+    );
+    expect(found).toEqual([]);
+  });
 
   describe('each rule catches its wrong arrow', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgstore-layers-'));
