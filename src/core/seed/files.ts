@@ -8,11 +8,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, normalize, resolve } from 'node:path';
 import { describeTarget } from '../../db/config.js';
 import { connectPool } from '../../db/pool.js';
-import { PgstoreError, UsageError } from '../../errors.js';
+import { SeedFailedError, UsageError } from '../../errors.js';
 import { getEnvironment } from '../../store/admin/index.js';
 import { getAppliedSeed, recordSeed, runSqlText } from '../../store/admin/index.js';
 import { type CoreOptions, guardProduction, targetOf } from '../options.js';
 import type { SeedFileResult } from '../../types/seed.js';
+
+export { SeedFailedError } from '../../errors.js';
 
 export type { SeedFileResult } from '../../types/seed.js';
 
@@ -22,9 +24,6 @@ export interface SeedFileOptions extends CoreOptions {
   force?: boolean;
   forceProduction?: boolean;
 }
-
-/** A failing seed file: which file, which line, the SQL error. Nothing was kept. */
-export class SeedFailedError extends PgstoreError {}
 
 interface SeedSource {
   name: string;
