@@ -27,7 +27,7 @@ interface EventRow {
 }
 
 /** The event store on `sql` (a pool or a transaction). */
-export function hostEvents(sql: Queryable) {
+export function createHostEventsStore(sql: Queryable) {
   return {
     /** Appends one event; `expectedVersion` null means the aggregate must not exist yet. */
     async appendEvent(aggregateId: string, envelope: EventEnvelope, expectedVersion: string | null): Promise<void> {
@@ -108,7 +108,7 @@ export function hostEvents(sql: Queryable) {
   };
 }
 
-export type HostEventsStore = ReturnType<typeof hostEvents>;
+export type HostEventsStore = ReturnType<typeof createHostEventsStore>;
 
 function toEnvelope(row: EventRow): EventEnvelope {
   return {
