@@ -4,12 +4,12 @@
  */
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
-import type { App } from './commands/app.js';
+import type { CommandContext } from './commands/context.js';
 import { classifyError } from './classify-error.js';
 import { findConfigFile } from './commands/config-file.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
-import { redact } from './db/redact.js';
+import { redact } from './util/redact.js';
 import { criticalSectionsDone } from './util/critical.js';
 import { packageVersion } from './util/package-root.js';
 
@@ -30,7 +30,7 @@ interface GlobalFlags {
  * Builds the commander program; `app` gives commands their output and options. With `args`
  * naming a command, only that command is loaded (start-up time); otherwise all are.
  */
-export async function buildProgram(app: App, args?: string[]): Promise<Command> {
+export async function buildProgram(app: CommandContext, args?: string[]): Promise<Command> {
   const [{ Command, Option }, { COMMANDS, commandNamed }, { reportUnknownSubcommands }] = await Promise.all([
     import('commander'),
     import('./commands/index.js'),
@@ -128,7 +128,7 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
 export async function run(argv: string[], streams: Streams, env: Record<string, string | undefined>): Promise<number> {
   let flags: GlobalFlags = {};
   let commandExitCode: number = ExitCode.ok;
-  const app: App = {
+  const app: CommandContext = {
     env,
     streams,
     makeOutput(overrides = {}) {
@@ -150,6 +150,10 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
     },
     coreOptions(log) {
       return { databaseUrl: flags.databaseUrl, env: app.env, log };
+    },
+    async allCommands() {
+      const { COMMANDS } = await import('./commands/index.js');
+      return Promise.all(COMMANDS.map(async (entry) => (await entry.load())(app)));
     },
   };
 
@@ -192,7 +196,7 @@ function wantsJson(args: string[]): boolean {
  * With --json, an error is one JSON object on stderr: {"error": {code, message, hint, exitCode}}
  * (docs/json.md); the code is stable (PGSTORE_NOT_FOUND...), the message is for people.
  */
-function reportJson(error: unknown, app: App, flags: GlobalFlags): number {
+function reportJson(error: unknown, app: CommandContext, flags: GlobalFlags): number {
   let body: { code: string; message: string; hint: string | null; exitCode: number };
   if (isCommanderError(error)) {
     if (['commander.helpDisplayed', 'commander.version'].includes(error.code)) return ExitCode.ok;
@@ -214,7 +218,7 @@ function reportJson(error: unknown, app: App, flags: GlobalFlags): number {
 }
 
 /** Prints an error the documented way and returns its exit code. */
-function report(error: unknown, app: App, flags: GlobalFlags): number {
+function report(error: unknown, app: CommandContext, flags: GlobalFlags): number {
   const out = app.makeOutput();
   if (isCommanderError(error)) {
     if (['commander.helpDisplayed', 'commander.version'].includes(error.code)) return ExitCode.ok;

@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { formatBytes } from '../util/format.js';
-import type { App } from './app.js';
+import type { CommandContext } from './context.js';
 import type { PhysicalBackup, PgbackrestBackupResult, PgbackrestRestoreResult } from '../core/backup/pgbackrest/index.js';
 import type { BaseRestoreResult } from '../core/backup/basebackup/index.js';
 
@@ -31,7 +31,7 @@ export function refuseFlags(engine: Engine, given: Record<string, unknown>): voi
   }
 }
 
-export async function physicalBackup(app: App, out: Output, engine: Engine, flags: { dir?: string; type?: 'full' | 'diff' | 'incr' }): Promise<void> {
+export async function physicalBackup(app: CommandContext, out: Output, engine: Engine, flags: { dir?: string; type?: 'full' | 'diff' | 'incr' }): Promise<void> {
   if (engine === 'basebackup') {
     const { baseBackup } = await import('../core/backup/basebackup/index.js');
     const r = await baseBackup({ ...app.coreOptions((m) => out.info(m)), dir: flags.dir });
@@ -50,7 +50,7 @@ export async function physicalBackup(app: App, out: Output, engine: Engine, flag
   out.result(`  ${formatBytes(b.sizeBytes)} cluster, ${formatBytes(b.repositoryBytes)} added to ${result.repository}, ${(b.durationMs / 1000).toFixed(0)} s`);
 }
 
-export async function physicalRestore(app: App, out: Output, engine: Engine, flags: { dir?: string; toTime?: string; dataDir?: string; port?: number; set?: string }): Promise<void> {
+export async function physicalRestore(app: CommandContext, out: Output, engine: Engine, flags: { dir?: string; toTime?: string; dataDir?: string; port?: number; set?: string }): Promise<void> {
   if (!flags.dataDir) throw new UsageError(`--engine ${engine} restores into a new data folder: --data-dir is required`, { hint: 'For example --data-dir /srv/restore/app --to-time "2026-01-02 03:04:05+00".' });
   const options = { ...app.coreOptions((m) => out.info(m)), dir: flags.dir, toTime: flags.toTime, dataDir: flags.dataDir, port: flags.port, set: flags.set };
   const r: PgbackrestRestoreResult | BaseRestoreResult = engine === 'basebackup'
@@ -64,7 +64,7 @@ export async function physicalRestore(app: App, out: Output, engine: Engine, fla
 }
 
 /** pgBackRest backups and base backups in the folder, or a warning (never a failure of the whole listing). */
-export async function physicalRows(app: App, out: Output, dir: string): Promise<PhysicalBackup[]> {
+export async function physicalRows(app: CommandContext, out: Output, dir: string): Promise<PhysicalBackup[]> {
   const { listBaseBackups } = await import('../core/backup/basebackup/index.js');
   const { hasPgbackrest, listPhysicalBackups } = await import('../core/backup/pgbackrest/index.js');
   const bases = listBaseBackups(dir);

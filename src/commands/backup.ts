@@ -4,24 +4,16 @@
 import { Command, Option } from 'commander';
 import type { BackupResult } from '../core/backup/index.js';
 import type { BackupEntry } from '../core/backup/index.js';
-import type { ProgressSink } from '../core/progress.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
+import { progressFor } from '../ui/progress-sink.js';
+import { type CommandContext, examples } from './context.js';
 import { creatableFolder, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
 import { addRetentionOptions, type RetentionFlags, retentionFrom } from './retention-flags.js';
 import { formatBytes } from '../util/format.js';
 
 const DIR_HELP = 'backup folder (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups, i.e. ~/.local/share/pgstore/backups)';
 
-
-/** A progress bar on a terminal (not with --quiet or --json); loaded only when drawn. */
-export async function progressFor(out: Output): Promise<{ sink: ProgressSink | undefined; done: () => void }> {
-  if (out.options.quiet || out.options.json || !out.stderrIsTTY) return { sink: undefined, done: () => undefined };
-  const { progressBar } = await import('../ui/progress.js');
-  const bar = progressBar(out.stderr, true);
-  return { sink: (e) => bar.update(e), done: () => bar.done() };
-}
 
 function describeBackup(out: Output, r: BackupResult): void {
   const m = r.manifest;
@@ -42,7 +34,7 @@ function listRow(b: BackupEntry): Array<string | number> {
   return [b.id, m.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), formatBytes(m.sizeBytes), m.format, m.tables.length, m.tables.reduce((s, t) => s + t.rows, 0), m.verified ? m.verified.method : 'no'];
 }
 
-export function backupCommand(app: App): Command {
+export function backupCommand(app: CommandContext): Command {
   const command = new Command('backup')
     .description('back up the database (pg_dump): checksummed, written atomically, optionally verified and pruned')
     .option('--dir <dir>', DIR_HELP, creatableFolder('--dir'))

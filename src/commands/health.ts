@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { healthThresholds } from '../core/health/index.js';
 import type { Limits } from '../core/health/index.js';
 import { UsageError } from '../errors.js';
-import { type App, examples } from './app.js';
+import { type CommandContext, examples } from './context.js';
 import { creatableFolder, decimalNumber, existingFolder, wholeNumber } from './parse.js';
 
 const camel = (key: string) => key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
@@ -17,7 +17,7 @@ const positiveNumber = (flag: string, nonZero = false) => decimalNumber(flag, { 
 /** Node's timers hold at most 2^31-1 ms (about 24.8 days); a day is plenty for a health check. */
 const MAX_TIMEOUT_SECONDS = 86_400;
 
-export function healthCommand(app: App): Command {
+export function healthCommand(app: CommandContext): Command {
   const command = new Command('health')
     .description('check the database: connection, latency, version, size, replicas, standby lag, slots, WAL archiver, connections, transactions, wraparound, disk')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'nagios']).default('table'))

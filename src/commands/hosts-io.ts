@@ -6,7 +6,7 @@ import type { ImportMode, ImportResult } from '../core/hosts/index.js';
 import type { HostFormat } from '../core/hosts/index.js';
 import { ExitCode } from '../errors.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
+import { type CommandContext, examples } from './context.js';
 import { outputFile } from './parse.js';
 
 const FORMATS = ['hosts', 'jsonl', 'csv'];
@@ -14,7 +14,7 @@ const MODES = ['skip', 'replace', 'strict'];
 /** Line problems printed before "... and N more" (--json has them all). */
 const SHOWN_PROBLEMS = 50;
 
-export function importCommand(app: App): Command {
+export function importCommand(app: CommandContext): Command {
   const command = new Command('import')
     .description('import entries from a hosts, JSON Lines or CSV file, in one transaction')
     .argument('<file>', 'the file, or - for standard input')
@@ -70,7 +70,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function exportCommand(app: App): Command {
+export function exportCommand(app: CommandContext): Command {
   const command = new Command('export')
     .description('write every live entry, sorted by IP then hostname, to standard output or a file (atomically)')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('hosts'))

@@ -4,8 +4,8 @@
  */
 import { Command, Option } from 'commander';
 import type { HostFormat } from '../core/hosts/index.js';
-import { type App, examples } from './app.js';
-import { describeEntry, historyTable, hostsTable } from './hosts-render.js';
+import { type CommandContext, examples } from './context.js';
+import { describeEntry, historyTable, hostsTable } from '../ui/hosts-view.js';
 import { collect, wholeNumber } from './parse.js';
 import { exportCommand, importCommand } from './hosts-io.js';
 
@@ -30,7 +30,7 @@ interface UpdateFlags {
   expectedVersion?: string;
 }
 
-export function hostsCommand(app: App): Command {
+export function hostsCommand(app: CommandContext): Command {
   const hosts = new Command('hosts').description('manage hosts-file entries (every change is an event; history is kept)');
 
   const list = new Command('list')

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import type { LintFinding } from '../core/migrate/index.js';
 import type { MigrateOptions } from '../core/migrate/index.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
+import { type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
 
 interface Flags {
@@ -29,7 +29,7 @@ function common(command: Command): Command {
     .addOption(new Option('--wait-timeout <seconds>', 'how long --wait keeps trying').default(60).argParser(wholeNumber('--wait-timeout', 1)));
 }
 
-function coreOf(app: App, out: Output, flags: Flags): MigrateOptions {
+function coreOf(app: CommandContext, out: Output, flags: Flags): MigrateOptions {
   return {
     ...app.coreOptions((m) => out.info(m)),
     migrationsDir: flags.migrationsDir,
@@ -67,7 +67,7 @@ export function lintBeforeUp(out: Output, options: { lint?: boolean; strict?: bo
   };
 }
 
-export function lintCommand(app: App): Command {
+export function lintCommand(app: CommandContext): Command {
   const command = common(new Command('lint').description("lint the up section of migration files with squawk: blocking locks, table rewrites, missing timeouts (each with a safer alternative)"))
     .argument('[files...]', 'migration files (default: every file in the migrations folder)')
     .option('--strict', 'exit 1 when a finding is at error level')
@@ -86,7 +86,7 @@ export function lintCommand(app: App): Command {
   return examples(command, ['pgstore migrate lint --migrations-dir db/migrations', 'pgstore migrate lint db/migrations/20260101120000_add_index.sql --strict', 'pgstore migrate lint --json']);
 }
 
-export function planCommand(app: App): Command {
+export function planCommand(app: CommandContext): Command {
   const command = common(new Command('plan').description('list pending migrations with their SQL, lint findings and the locks they take; --rehearse applies them to a restored backup first'))
     .option('--rehearse [backup]', 'restore this backup (default: the latest verified one) into a scratch database and apply the pending migrations there, timing each')
     .option('--backup-dir <dir>', 'where backups are looked up (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)')
@@ -94,7 +94,7 @@ export function planCommand(app: App): Command {
     .addHelpText('after', `\n${EXIT_CODES.plan}\n`)
     .action(async (flags: Flags & { rehearse?: string | true; backupDir?: string }) => {
       const out = app.makeOutput();
-      const { planMigrations } = await import('../core/migrate/index.js');
+      const { planMigrations } = await import('../core/migrate-plan/index.js');
       const rehearse = flags.rehearse === true ? 'latest' : flags.rehearse;
       const plan = await planMigrations({ ...coreOf(app, out, flags), rehearse, backupDir: flags.backupDir });
       if (out.options.json) out.json(plan);
@@ -108,7 +108,7 @@ export function planCommand(app: App): Command {
   return examples(command, ['pgstore migrate plan --migrations-dir db/migrations', 'pgstore migrate plan --rehearse --migrations-dir db/migrations', 'pgstore migrate plan --rehearse 20260101T120000Z --json']);
 }
 
-export function diffCommand(app: App): Command {
+export function diffCommand(app: CommandContext): Command {
   const command = common(new Command('diff').description('migrate a scratch database from the files and compare its schema with the live database (exit 1 on drift)'))
     .addHelpText('after', `\n${EXIT_CODES.diff}\n`)
     .action(async (flags: Flags) => {

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import type { MigrateOptions, MigrateResult } from '../core/migrate/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
+import { type CommandContext, examples } from './context.js';
 import { creatableFolder, duration, existingFolder, outputFile, wholeNumber } from './parse.js';
 import { diffCommand, lintBeforeUp, lintCommand, planCommand } from './migrate-safety.js';
 
@@ -41,7 +41,7 @@ function withCommonOptions(command: Command, { changes = true } = {}): Command {
     .addOption(new Option('--wait-timeout <seconds>', 'how long --wait keeps trying').default(60).argParser(wholeNumber('--wait-timeout', 1)));
 }
 
-function coreOf(app: App, out: Output, flags: CommonFlags): MigrateOptions {
+function coreOf(app: CommandContext, out: Output, flags: CommonFlags): MigrateOptions {
   return {
     ...app.coreOptions((m) => out.info(m)),
     migrationsDir: flags.migrationsDir,
@@ -60,7 +60,7 @@ function coreOf(app: App, out: Output, flags: CommonFlags): MigrateOptions {
  * As dbmate: the schema file (DBMATE_SCHEMA_FILE, default ./db/schema.sql) is written after `up`
  * and `down` of a project's migrations. A dump that fails is a warning (dbmate ignores it).
  */
-async function dumpAfter(app: App, out: Output, flags: CommonFlags & { dumpSchema?: boolean }): Promise<string | null> {
+async function dumpAfter(app: CommandContext, out: Output, flags: CommonFlags & { dumpSchema?: boolean }): Promise<string | null> {
   // Nothing to load when no dump can follow (autoDumpSchema would return null at once).
   if (flags.set === 'pgstore' || flags.dumpSchema === false) return null;
   const { autoDumpSchema } = await import('../core/migrate/index.js');
@@ -88,7 +88,7 @@ function showResult(out: Output, result: MigrateResult & { schemaFile: string | 
   for (const m of list) out.result(`  ${m.filename} (${m.set})`);
 }
 
-function upCommand(app: App): Command {
+function upCommand(app: CommandContext): Command {
   const up = withCommonOptions(new Command('up').description("apply every pending migration: pgstore's set, then yours (the default)"))
     .option('--no-lint', 'skip the lint pre-flight of pending files (with --strict, error-level findings refuse the run)')
     .option('--no-dump-schema', "do not write the schema file after it (DBMATE_SCHEMA_FILE, default ./db/schema.sql; or DBMATE_NO_DUMP_SCHEMA)")
@@ -102,7 +102,7 @@ function upCommand(app: App): Command {
   return examples(up, ['pgstore migrate', 'pgstore migrate up --wait --strict', 'pgstore migrate up --migrations-dir db/migrations --lock-timeout 2s --retries 5']);
 }
 
-function downCommand(app: App): Command {
+function downCommand(app: CommandContext): Command {
   const down = withCommonOptions(new Command('down').description("roll back the newest migration(s) of your set (--set pgstore: pgstore's own)"))
     .addOption(new Option('--steps <n>', 'how many to roll back (default 1)').argParser(wholeNumber('--steps', 1)).conflicts('to'))
     .option('--to <version>', 'roll back every migration newer than VERSION (0: all)')
@@ -118,7 +118,7 @@ function downCommand(app: App): Command {
   return examples(down, ['pgstore migrate down', 'pgstore migrate down --steps 2 --yes', 'pgstore migrate down --to 0 --yes --set app']);
 }
 
-function statusCommand(app: App): Command {
+function statusCommand(app: CommandContext): Command {
   const status = withCommonOptions(new Command('status').description('list applied, pending and edited migrations of each set'), { changes: false })
     .option('--exit-code', 'exit 1 when migrations are pending or applied files were edited')
     .action(async (flags: CommonFlags & { exitCode?: boolean }) => {
@@ -144,7 +144,7 @@ function statusCommand(app: App): Command {
   return examples(status, ['pgstore migrate status', 'pgstore migrate status --json', 'pgstore migrate status --exit-code || echo "migrations pending"']);
 }
 
-function verifyCommand(app: App): Command {
+function verifyCommand(app: CommandContext): Command {
   const verify = withCommonOptions(new Command('verify').description('check files and database agree: well-formed files, no edited or missing applied files, down sections'), { changes: false })
     .action(async (flags: CommonFlags) => {
       const out = app.makeOutput();
@@ -162,7 +162,7 @@ function verifyCommand(app: App): Command {
   return examples(verify, ['pgstore migrate verify', 'pgstore migrate verify --strict']);
 }
 
-function newCommand(app: App): Command {
+function newCommand(app: CommandContext): Command {
   const create = new Command('new')
     .description('create a new empty migration file in your folder (the one `migrate up` applies)')
     .argument('<name>', 'what the migration does, e.g. add_user_avatar')
@@ -177,7 +177,7 @@ function newCommand(app: App): Command {
   return examples(create, ['pgstore migrate new add_user_avatar', 'pgstore migrate new backfill_slugs --migrations-dir db/migrations']);
 }
 
-function dumpCommand(app: App): Command {
+function dumpCommand(app: CommandContext): Command {
   const dump = new Command('dump')
     .description('write the database schema (pg_dump --schema-only) and the applied versions to a file')
     .option('-o, --output <file>', 'where to write it (default: $DBMATE_SCHEMA_FILE, then schema.sql)', outputFile('--output'))
@@ -192,7 +192,7 @@ function dumpCommand(app: App): Command {
   return examples(dump, ['pgstore migrate dump', 'pgstore migrate dump -o db/schema.sql']);
 }
 
-export function migrateCommand(app: App): Command {
+export function migrateCommand(app: CommandContext): Command {
   const migrate = new Command('migrate').description("apply and inspect migrations: pgstore's own set and yours (dbmate underneath, with a lock, checks, checksums and lock timeouts)");
   migrate.addCommand(upCommand(app), { isDefault: true });
   migrate.addCommand(downCommand(app));

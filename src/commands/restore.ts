@@ -6,8 +6,8 @@ import type { RestoreResult } from '../core/restore/index.js';
 import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
-import { progressFor } from './backup.js';
+import { progressFor } from '../ui/progress-sink.js';
+import { type CommandContext, examples } from './context.js';
 import { creatableFolder, existingFolder, MAX_JOBS, wholeNumber } from './parse.js';
 
 interface RestoreFlags {
@@ -62,7 +62,7 @@ function targetDatabase(raw: string): string {
   return raw;
 }
 
-export function restoreCommand(app: App): Command {
+export function restoreCommand(app: CommandContext): Command {
   const command = new Command('restore')
     .description('restore a backup (or a pg_dump file) after verifying its checksums; stops at the first error')
     .argument('[source]', 'latest (default), a backup ID, <database>/<ID>, a backup folder, or a dump file (.dump, .sql, .sql.gz)', 'latest')

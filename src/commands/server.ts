@@ -3,7 +3,7 @@
  */
 import { Command } from 'commander';
 import type { ServerStatus } from '../core/server/index.js';
-import { type App, examples } from './app.js';
+import { type CommandContext, examples } from './context.js';
 import type { Output } from '../ui/output.js';
 
 function describe(status: ServerStatus): string[] {
@@ -27,7 +27,7 @@ function show(out: Output, status: ServerStatus, headline?: string): void {
   out.result(describe(status).join('\n'));
 }
 
-export function serverCommand(app: App): Command {
+export function serverCommand(app: CommandContext): Command {
   const server = new Command('server').description('manage the embedded PostgreSQL server (used when no database URL is configured)');
 
   server.addCommand(

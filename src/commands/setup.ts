@@ -5,9 +5,9 @@ import { Command, Option } from 'commander';
 import type { SetupOptions, SetupResult } from '../core/setup/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
+import { describeSeed } from '../ui/seed-view.js';
+import { type CommandContext, examples } from './context.js';
 import { creatableFolder, existingFolder, wholeNumber } from './parse.js';
-import { describeSeed } from './seed.js';
 
 interface SetupFlags {
   env: SetupOptions['environment'];
@@ -32,7 +32,7 @@ function setupOptions(command: Command): Command {
     .addOption(new Option('--lock-timeout <seconds>', 'wait this long for the migration lock').default(300).argParser(wholeNumber('--lock-timeout')));
 }
 
-function coreOf(app: App, out: Output, flags: SetupFlags): SetupOptions {
+function coreOf(app: CommandContext, out: Output, flags: SetupFlags): SetupOptions {
   return {
     ...app.coreOptions((m) => out.info(m)),
     environment: flags.env,
@@ -69,7 +69,7 @@ export function describeSetup(out: Output, result: SetupResult): void {
   if (result.seeded) describeSeed(out, { kind: 'fixtures', result: result.seeded });
 }
 
-export function setupCommand(app: App): Command {
+export function setupCommand(app: CommandContext): Command {
   const command = setupOptions(new Command('setup').description('create the database, its owner and application roles and extensions; migrate; mark the environment'))
     .option('--print-citus-plan', 'print the create_reference_table / create_distributed_table calls for Citus, in foreign-key order; changes nothing')
     .action(async (flags: SetupFlags & { printCitusPlan?: boolean }) => {
@@ -95,7 +95,7 @@ export function setupCommand(app: App): Command {
   ]);
 }
 
-export function resetCommand(app: App): Command {
+export function resetCommand(app: CommandContext): Command {
   const command = setupOptions(new Command('reset').description('drop and recreate the database (asks first), then set it up again'))
     .option('--schemas-only', "drop only pgstore's schemas (auth, tenancy, hosts, pgstore), not the database")
     .option('-y, --yes', 'do not ask (needed without a terminal)')

@@ -6,8 +6,8 @@ import { Command, Option } from 'commander';
 import type { SnapshotDiff } from '../core/snapshot/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
-import { cell, when } from './hosts-render.js';
+import { type CommandContext, examples } from './context.js';
+import { cell, when } from '../ui/hosts-view.js';
 import { wholeNumber } from './parse.js';
 
 const keepLast = () => new Option('--keep-last <n>', 'keep at most this many snapshots (default 50)').argParser(wholeNumber('--keep-last', 1));
@@ -27,7 +27,7 @@ function describeDiff(out: Output, diff: SnapshotDiff): void {
   out.result(`${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged} unchanged.`);
 }
 
-export function snapshotCommand(app: App): Command {
+export function snapshotCommand(app: CommandContext): Command {
   const snapshot = new Command('snapshot').description('save the hosts entries as snapshots; list, compare and roll back to them');
 
   const create = new Command('create')

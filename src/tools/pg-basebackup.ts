@@ -3,14 +3,14 @@
  * to be consistent streamed alongside (-X stream). The password travels in PGPASSWORD, never
  * argv; as root it runs as the server account, so the copy belongs to that account.
  */
-import { libpqEnv, type ServerConnection } from '../db/config.js';
+import { libpqEnv, type LibpqConnection } from './libpq-env.js';
 import { ToolError } from '../errors.js';
 import type { Account } from './accounts.js';
 import { describeFailure, runTool } from './run.js';
 
 export interface BaseBackupRun {
   path: string;
-  conn: ServerConnection;
+  conn: LibpqConnection;
   /** A folder that does not exist yet (or is empty). */
   target: string;
   account: Account | undefined;

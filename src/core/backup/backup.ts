@@ -23,7 +23,7 @@ import { backupId, backupStamp, checkLabel, databaseFolder, describeCompression,
 import { checkRetentionRule, hasRetentionRule, type RetentionRule } from './retention.js';
 import { verifyBackupFolder, type VerifyMethod } from './verify.js';
 import { type CoreOptions, targetOf } from '../options.js';
-import type { ProgressSink } from '../progress.js';
+import type { ProgressSink } from '../../types/progress.js';
 
 export interface BackupOptions extends CoreOptions {
   dir?: string | undefined;

@@ -14,7 +14,7 @@ import { type BackupManifest, strongerVerification, writeManifest } from './mani
 import { databaseFolder, ensureBackupFolder, resolveBackupDir } from './paths.js';
 import { verifyBackupFolder, type VerifyMethod } from './verify.js';
 import { type CoreOptions, targetOf } from '../options.js';
-import type { ProgressSink } from '../progress.js';
+import type { ProgressSink } from '../../types/progress.js';
 
 export interface BackupDirOptions extends CoreOptions {
   /** --dir (else PGSTORE_BACKUP_DIR, else the default). */

@@ -7,7 +7,6 @@ export * from './history.js';
 export * from './lint.js';
 export * from './locks.js';
 export * from './migrate.js';
-export * from './plan.js';
 export * from './preflight.js';
 export * from './scratch-db.js';
 export * from './session.js';

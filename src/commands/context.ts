@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { CoreOptions } from '../core/options.js';
 import type { Output, Streams } from '../ui/output.js';
 
-export interface App {
+export interface CommandContext {
   /** The environment, with the project config's variables added where it does not set them. */
   env: Record<string, string | undefined>;
   /** The project config file (pgstore.toml) this run found, and the environment before it. */
@@ -19,10 +19,12 @@ export interface App {
   setExitCode(code: number): void;
   /** Options for a core operation; `log` receives its progress messages. */
   coreOptions(log?: (message: string) => void): CoreOptions;
+  /** Every command, built (for shell completion; the CLI owns the registry). */
+  allCommands(): Promise<Command[]>;
 }
 
 /** A command module: builds its commander command. */
-export type RegisterCommand = (app: App) => Command;
+export type RegisterCommand = (app: CommandContext) => Command;
 
 /** Adds an "Examples:" section to a command's help. */
 export function examples(command: Command, lines: string[]): Command {
