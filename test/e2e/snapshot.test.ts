@@ -1,15 +1,18 @@
 /**
  * `pgstore snapshot` end to end: create (with retention), list, show, diff, rollback (asks,
- * pre-rollback snapshot, exact restore as events, atomic), delete, prune.
+ * pre-rollback snapshot, exact restore as events, atomic), delete, prune. The cases run the
+ * CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing, output and exit codes,
+ * no node start-up each); the first snapshot create runs through the built binary.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { on } from '../helpers/core.js';
 import { addHost, hostHistory, listHosts, removeHost, updateHost } from '../../src/core/hosts/index.js';
 
 const db = useTestDatabase();
-const cli = (args: string[]) => runCli(args, { env: cleanEnv({ DATABASE_URL: db.url }) });
+const cli = (args: string[], run = runCliInProcess) => run(args, { env: cleanEnv({ DATABASE_URL: db.url }) });
 
 interface Entry {
   id: string;
@@ -26,8 +29,8 @@ interface Meta {
   name: string | null;
 }
 
-async function json<T>(args: string[], code = 0): Promise<T> {
-  const r = await cli([...args, '--json']);
+async function json<T>(args: string[], code = 0, run = runCliInProcess): Promise<T> {
+  const r = await cli([...args, '--json'], run);
   if (r.code !== code) throw new Error(`pgstore ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
@@ -47,7 +50,7 @@ describe('snapshots', () => {
   });
 
   it('creates a snapshot of the current entries', async () => {
-    const created = await json<{ snapshot: Meta; pruned: number }>(['snapshot', 'create', '--name', 'baseline']);
+    const created = await json<{ snapshot: Meta; pruned: number }>(['snapshot', 'create', '--name', 'baseline'], 0, runCli);
     first = created.snapshot;
     expect(first).toMatchObject({ entryCount: 2, trigger: 'manual', name: 'baseline' });
     const shown = await cli(['snapshot', 'show', first.snapshotId]);
