@@ -1,8 +1,14 @@
+/**
+ * `pgstore seed`: the development set, fixture folders and synthetic data, and their messages.
+ * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
+ * output and exit codes, no node start-up each); the first seed runs through the built binary.
+ */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 type Db = TestDatabase & { drop(): Promise<void> };
@@ -20,8 +26,8 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const seed = (db: TestDatabase, args: string[], extra: Record<string, string> = {}) =>
-  runCli(['seed', ...args], { env: cleanEnv({ DATABASE_URL: db.url, ...extra }) });
+const seed = (db: TestDatabase, args: string[], extra: Record<string, string> = {}, run = runCliInProcess) =>
+  run(['seed', ...args], { env: cleanEnv({ DATABASE_URL: db.url, ...extra }) });
 
 /** A checksum of a table's whole contents, independent of physical order. */
 async function checksum(db: TestDatabase, table: string): Promise<string> {
@@ -34,7 +40,7 @@ const SYNTHETIC_TABLES = ['auth.users', 'tenancy.tenants', 'tenancy.memberships'
 describe('pgstore seed (the development data set)', () => {
   it('loads the set once; a second run adds nothing and says what it skipped', async () => {
     const db = await freshDb();
-    const first = await seed(db, ['--json'], { PGSTORE_ADMIN_EMAIL: 'boss@example.com' });
+    const first = await seed(db, ['--json'], { PGSTORE_ADMIN_EMAIL: 'boss@example.com' }, runCli);
     expect(first.code, first.stderr).toBe(0);
     const r1 = JSON.parse(first.stdout);
     // A first run finds only roles already there: the built-in ones, and `user`, which a new user gets with its creation.

@@ -1,7 +1,13 @@
+/**
+ * `pgstore setup` and `pgstore reset`: what they create, refuse and report.
+ * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
+ * output and exit codes, no node start-up each); one setup and one reset run through the built binary.
+ */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { adminUrlFor } from '../helpers/db.js';
 import { inject } from 'vitest';
 import { MIGRATION_COUNT } from '../helpers/migrations.js';
@@ -28,12 +34,12 @@ afterAll(async () => {
   await sql.end();
 });
 
-const run = (url: string, args: string[], extra: Record<string, string> = {}) => runCli(args, { env: cleanEnv({ DATABASE_URL: url, ...extra }) });
+const run = (url: string, args: string[], extra: Record<string, string> = {}, cli = runCliInProcess) => cli(args, { env: cleanEnv({ DATABASE_URL: url, ...extra }) });
 
 describe('pgstore setup', () => {
   it('creates the database, roles, extensions and schema; a second run changes nothing', async () => {
     const db = newDatabase();
-    const first = await run(db.url, ['setup', '--json']);
+    const first = await run(db.url, ['setup', '--json'], {}, runCli);
     expect(first.code, first.stderr).toBe(0);
     const result = JSON.parse(first.stdout);
     expect(result).toMatchObject({
@@ -155,7 +161,7 @@ describe('pgstore reset', () => {
     expect(await check`select email from auth.users`).toEqual([{ email: 'keep@example.com' }]);
     await check.end();
 
-    const reset = await run(db.url, ['reset', '--yes']);
+    const reset = await run(db.url, ['reset', '--yes'], {}, runCli);
     expect(reset.code, reset.stderr).toBe(0);
     expect(reset.stdout).toMatch(/Dropped the database/);
     const after = postgres(db.url, { max: 1 });

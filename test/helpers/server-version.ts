@@ -3,7 +3,7 @@
  * matrix, scripts/version-matrix.js, runs them on PostgreSQL 14 to 18).
  */
 import postgres from 'postgres';
-import { END_OF_LIFE } from '../../src/core/health-checks.js';
+import { END_OF_LIFE } from '../../src/core/health/index.js';
 
 export async function serverMajor(url: string): Promise<number> {
   const sql = postgres(url, { max: 1, onnotice: () => undefined });
