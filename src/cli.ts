@@ -207,7 +207,7 @@ function reportJson(error: unknown, app: CommandContext, flags: GlobalFlags): nu
     if (isExitPromptError(error)) error = new CancelledError();
     error = classifyError(error) ?? error;
     if (isPgstoreError(error)) {
-      body = { code: error.code, message: redact(error.message), hint: error.hint === undefined ? null : redact(error.hint), exitCode: error.exitCode };
+      body = { code: error.errorCode, message: redact(error.message), hint: error.hint === undefined ? null : redact(error.hint), exitCode: error.exitCode };
     } else {
       body = { code: 'PGSTORE_INTERNAL', message: `unexpected error: ${redact((error as Error)?.message ?? String(error))}`, hint: 'This is a bug in pgstore; please report it with the output of --debug.', exitCode: ExitCode.failure };
     }

@@ -36,8 +36,12 @@ export class PgstoreError extends Error {
     this.hint = options.hint;
   }
 
-  /** The stable code of this kind of failure in JSON output (e.g. PGSTORE_NOT_FOUND); the class's static `code`. */
-  get code(): string {
+  /**
+   * The stable code of this kind of failure in JSON output (e.g. PGSTORE_NOT_FOUND); the class's
+   * static `code`. Not named `code`: driver-level errors wrapped in a ConnectionError keep their
+   * own `code` (ECONNREFUSED, NOT_POSTGRES) for the connection logic.
+   */
+  get errorCode(): string {
     return (this.constructor as typeof PgstoreError).code;
   }
 }

@@ -44,6 +44,9 @@ describe('pgbackrest engine', () => {
     expect(fullResult.archiving).toBe('restarted');
     expect(fullResult.backup.type).toBe('full');
 
+    // pgBackRest records a backup's stop time in whole seconds: a target in the same second as
+    // the backup's end finds no set that stopped before it ("unable to find backup set").
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     await sql`create table pitr (id int primary key, batch text not null)`;
     // One row per transaction, so the point in time falls between two commits, not inside one.
     for (let i = 1; i <= 40; i++) await sql`insert into pitr values (${i}, 'before')`;
