@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import type { CommandContext } from './commands/context.js';
+import type { ConnectionTarget } from './db/config.js';
 import { classifyError } from './classify-error.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
@@ -127,6 +128,10 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
 export async function run(argv: string[], streams: Streams, env: Record<string, string | undefined>): Promise<number> {
   let flags: GlobalFlags = {};
   let commandExitCode: number = ExitCode.ok;
+  // The connection resolver, loaded before an action runs (never for --help or --version), and
+  // the one target it resolves for this run: every core call of the command gets that object.
+  let config: typeof import('./db/config.js') | undefined;
+  let target: ConnectionTarget | undefined;
   const app: CommandContext = {
     env,
     streams,
@@ -147,8 +152,15 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
     setFlags(value) {
       flags = value as GlobalFlags;
     },
+    target() {
+      target ??= config!.resolveConnection({ databaseUrl: flags.databaseUrl, env });
+      return target;
+    },
+    embedded() {
+      return config!.resolveEmbedded({ env });
+    },
     coreOptions(log) {
-      return { databaseUrl: flags.databaseUrl, env, log };
+      return { target: app.target(), env, log };
     },
   };
 
@@ -156,7 +168,10 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
   try {
     if (colorWanted(!argv.includes('--no-color'), env, streams)) await loadColors();
     const program = await buildProgram(app, argv.slice(2));
-    program.hook('preAction', (_root, action) => app.setFlags(action.optsWithGlobals()));
+    program.hook('preAction', async (_root, action) => {
+      app.setFlags(action.optsWithGlobals());
+      config ??= await import('./db/config.js');
+    });
     await program.parseAsync(argv);
     code = commandExitCode;
   } catch (error) {

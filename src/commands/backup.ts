@@ -83,9 +83,10 @@ export function backupCommand(app: CommandContext): Command {
 
   const dirOption = () => new Option('--dir <dir>', DIR_HELP).argParser(creatableFolder('--dir'));
   const dbOption = () => new Option('--database <name>', "whose backups (default: the connection's database)");
+  // Whose backups: --database, else the connection's database (resolved only then).
   const whereOf = (cmd: Command) => {
     const o = cmd.optsWithGlobals() as { dir?: string; database?: string };
-    return { dir: o.dir, database: o.database };
+    return { env: app.env, dir: o.dir, database: o.database ?? app.target().database };
   };
 
   const list = new Command('list')
@@ -95,7 +96,7 @@ export function backupCommand(app: CommandContext): Command {
     .action(async (_flags: unknown, cmd: Command) => {
       const out = app.makeOutput();
       const { listDatabaseBackups } = await import('../core/backup/index.js');
-      const listing = listDatabaseBackups({ ...app.coreOptions(), ...whereOf(cmd) });
+      const listing = listDatabaseBackups(whereOf(cmd));
       // Damaged backups appear in every listing, JSON included, where they would sort by time.
       const rows = [
         ...listing.backups.map((b) => ({ at: b.manifest.startedAt, id: b.id, intact: b, damaged: undefined })),
@@ -129,7 +130,7 @@ export function backupCommand(app: CommandContext): Command {
       const { verifyBackup } = await import('../core/backup/index.js');
       const progress = await progressFor(out);
       try {
-        const { backup, manifest } = await verifyBackup({ ...app.coreOptions((m) => out.info(m)), ...whereOf(cmd), id, method: flags.method, onProgress: progress.sink });
+        const { backup, manifest } = await verifyBackup({ ...whereOf(cmd), log: (m) => out.info(m), target: flags.method === 'restore' ? app.target() : undefined, id, method: flags.method, onProgress: progress.sink });
         progress.done();
         if (out.options.json) out.json({ id: backup.id, database: backup.database, path: backup.path, ok: true, verified: manifest.verified });
         else out.result(`Backup ${backup.database}/${backup.id} is intact (${flags.method === 'restore' ? 'checksums, read-back and a test restore with matching row counts' : 'checksums and a full read-back'}).`);
@@ -150,7 +151,7 @@ export function backupCommand(app: CommandContext): Command {
       const flags = cmd.optsWithGlobals() as { keepLast?: number; keepDays?: number; dryRun?: boolean };
       const out = app.makeOutput();
       const { pruneBackups } = await import('../core/backup/index.js');
-      const result = await pruneBackups({ ...app.coreOptions(), ...whereOf(cmd), keepLast: flags.keepLast, keepDays: flags.keepDays, dryRun: !!flags.dryRun });
+      const result = await pruneBackups({ ...whereOf(cmd), keepLast: flags.keepLast, keepDays: flags.keepDays, dryRun: !!flags.dryRun });
       if (out.options.json) return out.json(result);
       const verb = result.dryRun ? 'Would delete' : 'Deleted';
       out.result(result.removed.length ? `${verb} ${result.removed.length} backup(s) of ${result.database}: ${result.removed.join(', ')}` : `Nothing to delete: ${result.kept.length} backup(s) of ${result.database} kept.`);
@@ -168,11 +169,11 @@ export function backupCommand(app: CommandContext): Command {
       const out = app.makeOutput();
       const ops = await import('../core/backup/index.js');
       const where = whereOf(cmd);
-      const { dir, database } = ops.listDatabaseBackups({ ...app.coreOptions(), ...where });
+      const { dir, database } = ops.listDatabaseBackups(where);
       const { findBackupFolder } = await import('../core/backup/index.js');
       const entry = findBackupFolder(dir, database, id);
       await confirmer(out, !!flags.yes)({ action: `delete backup ${entry.database}/${entry.id}`, target: entry.path, environment: null, details: [] });
-      const result = await ops.deleteBackup({ ...app.coreOptions(), ...where, id });
+      const result = await ops.deleteBackup({ ...where, id });
       if (out.options.json) out.json(result);
       else out.result(`Deleted backup ${result.database}/${result.id}.`);
     });

@@ -1,8 +1,10 @@
 /**
- * What a command gets from the CLI: its output, the environment, and core options.
+ * What a command gets from the CLI: its output, the environment, the connection target
+ * (resolved once per run), and core options.
  */
 import type { Command } from 'commander';
 import type { CoreOptions } from '../core/options.js';
+import type { ConnectionTarget, EmbeddedTarget } from '../db/config.js';
 import type { Output, Streams } from '../ui/output.js';
 
 export interface CommandContext {
@@ -14,7 +16,14 @@ export interface CommandContext {
   setFlags(flags: Record<string, unknown>): void;
   /** The exit code for this run when the command itself succeeds (e.g. health found a problem). */
   setExitCode(code: number): void;
-  /** Options for a core operation; `log` receives its progress messages. */
+  /**
+   * Where this run connects (--database-url, DATABASE_URL, PG* variables or the embedded
+   * server): resolved on first use, once per run; a bad setting is a ConfigError (exit 2).
+   */
+  target(): ConnectionTarget;
+  /** The embedded server's target (`pgstore server`), whatever else is configured. */
+  embedded(): EmbeddedTarget;
+  /** Options for a core operation that connects (the target above); `log` receives its progress messages. */
   coreOptions(log?: (message: string) => void): CoreOptions;
 }
 

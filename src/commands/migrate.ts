@@ -170,7 +170,7 @@ function newCommand(app: CommandContext): Command {
     .action(async (name: string, flags: { migrationsDir?: string }) => {
       const out = app.makeOutput();
       const { newMigration } = await import('../core/migrate/index.js');
-      const path = newMigration({ migrationsDir: flags.migrationsDir, env: app.coreOptions().env, name });
+      const path = newMigration({ migrationsDir: flags.migrationsDir, env: app.env, name });
       if (out.options.json) out.json({ path, set: 'app' });
       else out.result(`Created ${path} (app set)`);
     });
@@ -184,7 +184,7 @@ function dumpCommand(app: CommandContext): Command {
     .action(async (flags: { output?: string }) => {
       const out = app.makeOutput();
       const { dumpSchema } = await import('../core/migrate/index.js');
-      const output = flags.output ?? (app.coreOptions().env.DBMATE_SCHEMA_FILE?.trim() || 'schema.sql');
+      const output = flags.output ?? (app.env.DBMATE_SCHEMA_FILE?.trim() || 'schema.sql');
       const result = await dumpSchema({ ...app.coreOptions((m) => out.info(m)), output });
       if (out.options.json) out.json(result);
       else out.result(`Wrote ${result.path} (${result.bytes} bytes, ${result.migrations} applied migration(s))`);

@@ -22,14 +22,17 @@ interface SeedFlags {
   forceProduction?: boolean;
 }
 
-/** What the flags ask for; synthetic-only flags without --synthetic are a usage error. */
-export function seedRequest(flags: SeedFlags, base: Omit<SeedRequest, 'kind'>): SeedRequest {
+/**
+ * What the flags ask for; synthetic-only flags without --synthetic are a usage error, found
+ * before `base` (the connection) is asked for.
+ */
+export function seedRequest(flags: SeedFlags, baseOf: () => Omit<SeedRequest, 'kind'>): SeedRequest {
   const syntheticOnly = (['users', 'tenants', 'hosts', 'eventsPerHost', 'randomSeed'] as const).filter((k) => flags[k] !== undefined);
   if (flags.synthetic && flags.file) throw new UsageError('--synthetic and --file do not go together', { hint: 'Run them one after the other.' });
   if (!flags.synthetic && syntheticOnly.length) {
     throw new UsageError(`${syntheticOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} ${syntheticOnly.length === 1 ? 'needs' : 'need'} --synthetic`, { hint: 'e.g. pgstore seed --synthetic --hosts 10000' });
   }
-  const common = { ...base, force: !!flags.force, forceProduction: !!flags.forceProduction };
+  const common = { ...baseOf(), force: !!flags.force, forceProduction: !!flags.forceProduction };
   if (flags.synthetic) {
     return { kind: 'synthetic', ...common, users: flags.users, tenants: flags.tenants, hosts: flags.hosts, eventsPerHost: flags.eventsPerHost, randomSeed: flags.randomSeed };
   }
@@ -72,7 +75,7 @@ export function seedCommand(app: CommandContext): Command {
     .option('--force-production', 'allow seeding a database marked production')
     .action(async (flags: SeedFlags) => {
       const out = app.makeOutput();
-      const request = seedRequest(flags, app.coreOptions((m) => out.info(m)));
+      const request = seedRequest(flags, () => app.coreOptions((m) => out.info(m)));
       const { seed } = await import('../core/seed/index.js');
       const { countProgress } = await import('../ui/progress-count.js');
       const bar = request.kind === 'synthetic' ? countProgress(out.stderr, 'Loading', !out.options.quiet && !out.options.json, 'rows') : undefined;

@@ -35,7 +35,7 @@ export function serverCommand(app: CommandContext): Command {
       new Command('start').description('start the embedded server, creating it on first use').action(async () => {
         const out = app.makeOutput();
         const { startServer } = await import('../core/server/index.js');
-        const { alreadyRunning, status } = await startServer(app.coreOptions((m) => out.info(m)));
+        const { alreadyRunning, status } = await startServer({ target: app.embedded(), log: (m) => out.info(m) });
         show(out, status, alreadyRunning ? 'The embedded server was already running.' : 'The embedded server is running.');
       }),
       ['pgstore server start', 'PGSTORE_PORT=55432 pgstore server start'],
@@ -46,7 +46,7 @@ export function serverCommand(app: CommandContext): Command {
       new Command('stop').description('stop the embedded server (fast shutdown)').action(async () => {
         const out = app.makeOutput();
         const { stopServer } = await import('../core/server/index.js');
-        const { wasRunning } = await stopServer(app.coreOptions((m) => out.info(m)));
+        const { wasRunning } = await stopServer({ target: app.embedded(), log: (m) => out.info(m) });
         if (out.options.json) out.json({ stopped: wasRunning, wasRunning });
         else out.result(wasRunning ? 'Stopped the embedded server.' : 'The embedded server was not running.');
       }),
@@ -58,7 +58,7 @@ export function serverCommand(app: CommandContext): Command {
       new Command('status').description('show whether the embedded server runs, and where its files are').action(async () => {
         const out = app.makeOutput();
         const { serverStatus } = await import('../core/server/index.js');
-        show(out, serverStatus(app.coreOptions()));
+        show(out, serverStatus({ target: app.embedded() }));
       }),
       ['pgstore server status', 'pgstore server status --json'],
     ),
@@ -68,7 +68,7 @@ export function serverCommand(app: CommandContext): Command {
       new Command('url').description('print a connection URL for the embedded server (with its password), starting it if needed').action(async () => {
         const out = app.makeOutput();
         const { serverUrl } = await import('../core/server/index.js');
-        const url = await serverUrl(app.coreOptions((m) => out.info(m)));
+        const url = await serverUrl({ target: app.embedded(), log: (m) => out.info(m) });
         if (out.options.json) out.json({ url });
         else out.raw(`${url}\n`);
       }),

@@ -49,6 +49,12 @@ export interface ServerConnection {
   /** Other libpq query parameters from the URL (application_name, options, ...). */
   params: Record<string, string>;
   pool: PoolSettings;
+  /**
+   * A role every session switches to at login (migrations and grants run as the database's
+   * owner). A field of its own, rendered as `-c role=...` only where a session starts
+   * (startupOptions): driver, URL and libpq environment alike.
+   */
+  role?: string | undefined;
 }
 
 /** No server configured: pgstore's own embedded cluster, started on demand. */
@@ -248,6 +254,18 @@ function safeUserName(): string {
   }
 }
 
+/** The `options` startup parameter of a session: the URL's own, then the switch to `conn.role`. */
+export function startupOptions(conn: Pick<ServerConnection, 'params' | 'role'>): string | undefined {
+  const parts = [conn.params.options, conn.role ? `-c role=${conn.role}` : undefined].filter(Boolean);
+  return parts.length ? parts.join(' ') : undefined;
+}
+
+/** `conn.params` with `options` as a session must start with (startupOptions). */
+export function startupParams(conn: Pick<ServerConnection, 'params' | 'role'>): Record<string, string> {
+  const options = startupOptions(conn);
+  return options === undefined ? conn.params : { ...conn.params, options };
+}
+
 /** A postgres:// URL for a server connection, without pool parameters; the password only if asked. */
 export function connectionUrl(conn: ServerConnection, withPassword = true): string {
   const auth = encodeURIComponent(conn.user) + (withPassword && conn.password ? `:${encodeURIComponent(conn.password)}` : '');
@@ -255,7 +273,7 @@ export function connectionUrl(conn: ServerConnection, withPassword = true): stri
   // parser would refuse it percent-encoded in the host part).
   const isSocket = conn.host.startsWith('/');
   const host = isSocket ? '' : conn.host.includes(':') ? `[${conn.host}]` : conn.host;
-  const search = new URLSearchParams(conn.params);
+  const search = new URLSearchParams(startupParams(conn));
   if (isSocket) search.set('host', conn.host);
   if (conn.sslmode) search.set('sslmode', conn.sslmode);
   const qs = search.toString();
@@ -274,7 +292,7 @@ export function libpqEnv(conn: ServerConnection): Record<string, string> {
   if (conn.sslmode) env.PGSSLMODE = conn.sslmode;
   // The other URL parameters a child program would lose otherwise (sslrootcert for
   // verify-full, connect_timeout, ...): libpq reads each from its own variable.
-  for (const [key, value] of Object.entries(conn.params)) {
+  for (const [key, value] of Object.entries(startupParams(conn))) {
     const name = LIBPQ_PARAM_ENV.get(key);
     if (name && value !== '') env[name] = value;
   }

@@ -4,7 +4,7 @@
  */
 import type { Options, PostgresType, Sql } from 'postgres';
 import { ConnectionError } from '../errors.js';
-import type { ConnectionTarget, ServerConnection } from './config.js';
+import { type ConnectionTarget, type ServerConnection, startupParams } from './config.js';
 import type { EnsureOptions } from './embedded.js';
 import { redact } from './redact.js';
 import { CLOSED_IN_STARTUP, guardedSocketFactory, NOT_POSTGRES } from './startup-guard.js';
@@ -50,7 +50,7 @@ export function driverOptions(conn: ServerConnection, options: PoolOptions = {})
     fetch_types: options.fetchTypes ?? true,
     connection: {
       application_name: options.applicationName ?? conn.params.application_name ?? 'pgstore',
-      ...Object.fromEntries(Object.entries(conn.params).filter(([key]) => key !== 'application_name')),
+      ...Object.fromEntries(Object.entries(startupParams(conn)).filter(([key]) => key !== 'application_name')),
     },
   };
 }
@@ -104,6 +104,20 @@ export async function connectPool(target: ConnectionTarget, options: PoolOptions
     await Promise.all(Array.from({ length: warm - 1 }, () => sql`select 1`)).catch(() => undefined);
   }
   return { sql, conn };
+}
+
+/**
+ * Connects to `target` (connectPool: the embedded server started if needed, the connection
+ * proven), runs `fn` with the pool and the server connection, and closes the pool whatever
+ * happens. The one way a core operation borrows a pool for its own duration.
+ */
+export async function withPool<T>(target: ConnectionTarget, options: PoolOptions & EnsureOptions, fn: (sql: Db, conn: ServerConnection) => Promise<T>): Promise<T> {
+  const { sql, conn } = await connectPool(target, options);
+  try {
+    return await fn(sql, conn);
+  } finally {
+    await sql.end({ timeout: 5 }).catch(() => undefined);
+  }
 }
 
 /** Slack past the driver's own connect timer before the deadline gives up on its own. */

@@ -20,7 +20,7 @@ import { writeBackupMetrics } from './metrics.js';
 import { applyRetention, lockBackups, type PruneResult } from './ops.js';
 import { backupId, backupStamp, checkLabel, databaseFolder, describeCompression, dumpName, parseCompression, resolveBackupDir } from './paths.js';
 import { verifyBackupFolder, type VerifyMethod } from './verify.js';
-import { type CoreOptions, targetOf } from '../options.js';
+import type { CoreOptions } from '../options.js';
 import type { ProgressSink } from '../progress.js';
 
 export interface BackupOptions extends CoreOptions {
@@ -79,7 +79,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const label = checkLabel(options.label);
   const now = options.now ?? (() => new Date());
   const dir = resolveBackupDir(options.dir, options.env);
-  const target = targetOf(options);
+  const target = options.target;
   const database = target.database;
   const folder = databaseFolder(dir, database);
   const started = performance.now();

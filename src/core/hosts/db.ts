@@ -5,14 +5,14 @@
  */
 import { userInfo } from 'node:os';
 import type { PostgresType, TransactionSql } from 'postgres';
-import { connectPool, type Db } from '../../db/pool.js';
+import { type Db, withPool } from '../../db/pool.js';
 import type { ServerConnection } from '../../db/config.js';
 import { guardHosts } from '../../store/hosts/index.js';
 import { hostEvents } from '../../store/hosts/index.js';
 import { hosts } from '../../store/hosts/index.js';
 import type { Queryable } from '../../store/queryable.js';
 import { snapshots } from '../../store/hosts/index.js';
-import { type CoreOptions, targetOf } from '../options.js';
+import type { CoreOptions, LocalOptions } from '../options.js';
 
 export type Tx = TransactionSql<Record<string, PostgresType>>;
 
@@ -31,12 +31,7 @@ export interface HostsDb {
 /** Connects to the target, runs `fn`, closes. */
 export async function withHostsDb<T>(options: CoreOptions, fn: (db: HostsDb) => Promise<T>): Promise<T> {
   // One connection is all an operation uses; no array types to fetch (arrays come back as JSON).
-  const { sql, conn } = await connectPool(targetOf(options), { max: 1, fetchTypes: false, log: options.log });
-  try {
-    return await fn({ sql, conn, stores: hostStores(sql) });
-  } finally {
-    await sql.end({ timeout: 5 }).catch(() => undefined);
-  }
+  return withPool(options.target, { max: 1, fetchTypes: false, log: options.log }, (sql, conn) => fn({ sql, conn, stores: hostStores(sql) }));
 }
 
 /** Runs `fn` in one transaction; errors, COMMIT's included, come out mapped. */
@@ -62,7 +57,7 @@ export async function inTransactionOrRollback<T>(sql: Db, fn: (stores: HostStore
 }
 
 /** Who made a change: the OS user running pgstore, when known. */
-export function actorOf(options: CoreOptions): string | null {
+export function actorOf(options: LocalOptions): string | null {
   const named = options.env.USER || options.env.USERNAME || options.env.LOGNAME;
   if (named) return named;
   try {

@@ -7,7 +7,7 @@
  * live database is only read (its pending list).
  */
 import { readFileSync } from 'node:fs';
-import { connectPool } from '../../db/pool.js';
+import { withPool } from '../../db/pool.js';
 import { applyUpSection, type HeldLock } from '../../store/admin/index.js';
 import { type MigrateOptions } from './migrate.js';
 import { appliedIn, openMigrationSession } from './session.js';
@@ -17,7 +17,6 @@ import { migrationStatus } from './status.js';
 import { type MigrationFile, readMigrations } from './files.js';
 import { appMigrationsDir, pgstoreSet, type SetName } from './sets.js';
 import { existsSync } from 'node:fs';
-import { targetOf } from '../options.js';
 import { restore } from '../restore/index.js';
 import { withScratchDatabase } from './scratch-db.js';
 import { statementsOf, upSection } from '../sql-statements.js';
@@ -105,13 +104,13 @@ export async function planMigrations(options: PlanOptions): Promise<MigrationPla
 
 async function rehearse(options: PlanOptions, pendingOnLive: Set<string>): Promise<Rehearsal> {
   const started = performance.now();
-  const { sql: probe, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
-  await probe.end({ timeout: 5 });
+  // The live server, proven reachable; the scratch database lives there.
+  const conn = await withPool(options.target, { max: 1, log: options.log }, async (_sql, conn) => conn);
   let result: Omit<Rehearsal, 'scratchDropped' | 'durationMs'> | undefined;
   await withScratchDatabase(conn, null, async (scratch) => {
     options.log?.(`Restoring backup ${options.rehearse} into scratch database ${scratch.name}...`);
     const restored = await restore({
-      databaseUrl: options.databaseUrl,
+      target: conn,
       env: options.env,
       log: options.log,
       source: options.rehearse!,
@@ -121,7 +120,7 @@ async function rehearse(options: PlanOptions, pendingOnLive: Set<string>): Promi
       skipDamaged: options.rehearse === 'latest',
       migrationsDir: options.migrationsDir,
     });
-    const session = await openMigrationSession({ ...options, databaseUrl: scratch.url, waitTimeoutSeconds: undefined });
+    const session = await openMigrationSession({ ...options, target: scratch.conn, waitTimeoutSeconds: undefined });
     try {
       // What the backup lacks, set by set, pgstore's first: as `migrate up` would apply it.
       const toRun: Array<{ set: SetName; file: MigrationFile }> = [];

@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { describeTarget, type ServerConnection } from '../../db/config.js';
-import { connectPool, withAdminSql } from '../../db/pool.js';
+import { withAdminSql, withPool } from '../../db/pool.js';
 import { ConflictError, PgstoreError, UsageError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
 import { getEnvironment } from '../../store/admin/index.js';
@@ -26,7 +26,7 @@ import { serverIdentity } from '../../store/admin/index.js';
 import { databaseIsEmpty } from '../../store/admin/index.js';
 import { critical } from '../../util/critical.js';
 import { resolveBackupDir } from '../backup/index.js';
-import { type Confirm, type CoreOptions, guardProduction, targetOf } from '../options.js';
+import { type Confirm, type CoreOptions, guardProduction } from '../options.js';
 import type { ProgressSink } from '../progress.js';
 import { applyArchiveDatabase, readArchiveDatabase } from './database-entries.js';
 import { compareRowCounts, loadDump, type LoadResult, type OwnerMode, rowCountProblems, type TableComparison } from './load.js';
@@ -89,19 +89,16 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
   const jobs = options.jobs ?? 1;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs must be a whole number ≥ 1');
-  const target = targetOf(options);
+  const target = options.target;
   const source = resolveSource(options.source, resolveBackupDir(options.dir, options.env), target.database, { skipDamaged: options.skipDamaged, log: options.log });
   if (source.format === 'plain' && jobs > 1) {
     throw new UsageError('--jobs needs a custom or directory format backup; a plain SQL dump restores with one job', { hint: 'Drop --jobs.' });
   }
 
-  const { sql, conn } = await connectPool(target, { max: 1, log: options.log });
-  let serverMajor: number;
-  try {
-    serverMajor = Math.floor((await serverIdentity(sql)).versionNum / 10000);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  const { conn, serverMajor } = await withPool(target, { max: 1, log: options.log }, async (sql, conn) => ({
+    conn,
+    serverMajor: Math.floor((await serverIdentity(sql)).versionNum / 10000),
+  }));
   const database = options.targetDb ?? conn.database;
   checkDatabaseName(database);
   return withRestoreLock(conn, database, (leftovers) => restoreLocked(options, { started, jobs, source, conn, database, serverMajor, leftovers }));
@@ -285,13 +282,7 @@ function checkDatabaseName(name: string): void {
 /** Shows what --clean will do, refuses production (without --force-production) and asks. */
 async function planReplace(conn: ServerConnection, database: string, from: string, options: RestoreOptions): Promise<void> {
   const there = { ...conn, database };
-  const pool = await connectPool(there, { max: 1 });
-  let environment: string | null;
-  try {
-    environment = await getEnvironment(pool.sql);
-  } finally {
-    await pool.sql.end({ timeout: 5 });
-  }
+  const environment = await withPool(there, { max: 1 }, (sql) => getEnvironment(sql));
   const sessions = await withAdminSql(conn, (s) => admin.otherSessions(s, database));
   const plan = {
     action: `replace every object and row in database ${database} with ${from}`,
