@@ -28,10 +28,10 @@ interface GlobalFlags {
 }
 
 /**
- * Builds the commander program; `app` gives commands their output and options. With `args`
+ * Builds the commander program; `ctx` gives commands their output and options. With `args`
  * naming a command, only that command is loaded (start-up time); otherwise all are.
  */
-export async function buildProgram(app: CommandContext, args?: string[]): Promise<Command> {
+export async function buildProgram(ctx: CommandContext, args?: string[]): Promise<Command> {
   const [{ Command, Option }, { COMMANDS, commandNamed }, { reportUnknownSubcommands }] = await Promise.all([
     import('commander'),
     import('./commands/index.js'),
@@ -57,9 +57,9 @@ export async function buildProgram(app: CommandContext, args?: string[]): Promis
     );
   program.exitOverride();
   program.configureOutput({
-    writeOut: (text) => app.streams.stdout.write(text),
-    writeErr: (text) => app.streams.stderr.write(text),
-    outputError: (text, write) => write(`${app.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`),
+    writeOut: (text) => ctx.streams.stdout.write(text),
+    writeErr: (text) => ctx.streams.stderr.write(text),
+    outputError: (text, write) => write(`${ctx.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`),
   });
   // Every command at every depth reports usage errors the same way (exit 2, one line, a hint).
   const adopt = (command: Command, path: string): void => {
@@ -69,7 +69,7 @@ export async function buildProgram(app: CommandContext, args?: string[]): Promis
     for (const sub of command.commands) adopt(sub, `${path} ${sub.name()}`);
   };
   for (const register of registers) {
-    const command = register(app);
+    const command = register(ctx);
     adopt(command, `pgstore ${command.name()}`);
     program.addCommand(command);
   }
@@ -132,7 +132,7 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
   // the one target it resolves for this run: every core call of the command gets that object.
   let config: typeof import('./db/config.js') | undefined;
   let target: ConnectionTarget | undefined;
-  const app: CommandContext = {
+  const ctx: CommandContext = {
     env,
     streams,
     makeOutput(overrides = {}) {
@@ -159,31 +159,28 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
     embedded() {
       return config!.resolveEmbedded({ env });
     },
-    coreOptions(log) {
-      return { target: app.target(), env, log };
-    },
   };
 
   let code: number = ExitCode.ok;
   try {
     if (colorWanted(!argv.includes('--no-color'), env, streams)) await loadColors();
-    const program = await buildProgram(app, argv.slice(2));
+    const program = await buildProgram(ctx, argv.slice(2));
     program.hook('preAction', async (_root, action) => {
-      app.setFlags(action.optsWithGlobals());
+      ctx.setFlags(action.optsWithGlobals());
       config ??= await import('./db/config.js');
     });
     await program.parseAsync(argv);
     code = commandExitCode;
   } catch (error) {
-    code = report(error, app, flags);
+    code = report(error, ctx, flags);
   }
   await flush(streams);
   return code;
 }
 
 /** Prints an error the documented way and returns its exit code. */
-function report(error: unknown, app: CommandContext, flags: GlobalFlags): number {
-  const out = app.makeOutput();
+function report(error: unknown, ctx: CommandContext, flags: GlobalFlags): number {
+  const out = ctx.makeOutput();
   if (isCommanderError(error)) {
     if (['commander.helpDisplayed', 'commander.version'].includes(error.code)) return ExitCode.ok;
     if (error.code === 'commander.help') {
@@ -193,12 +190,12 @@ function report(error: unknown, app: CommandContext, flags: GlobalFlags): number
       return ExitCode.usage;
     }
     // commander has printed its one-line message already.
-    app.streams.stderr.write(`${out.c.dim('hint:')} run \`pgstore --help\` or \`pgstore <command> --help\`\n`);
+    ctx.streams.stderr.write(`${out.c.dim('hint:')} run \`pgstore --help\` or \`pgstore <command> --help\`\n`);
     return ExitCode.usage;
   }
   if (isExitPromptError(error)) error = new CancelledError();
   if (error instanceof CancelledError) {
-    app.streams.stderr.write(`${error.message}\n`);
+    ctx.streams.stderr.write(`${error.message}\n`);
     return error.exitCode;
   }
   error = classifyError(error) ?? error;
@@ -209,7 +206,7 @@ function report(error: unknown, app: CommandContext, flags: GlobalFlags): number
   out.error(
     `unexpected error: ${(error as Error)?.message ?? String(error)}`,
     'This is a bug in pgstore; please report it with the output of --debug.',
-    flags.debug || app.env.PGSTORE_DEBUG ? stackOf(error) : undefined,
+    flags.debug || ctx.env.PGSTORE_DEBUG ? stackOf(error) : undefined,
   );
   return ExitCode.failure;
 }

@@ -6,8 +6,7 @@ import type { RestoreResult } from '../core/restore/index.js';
 import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
-import { type CommandContext, examples } from './context.js';
-import { progressFor } from './backup.js';
+import { action, type CommandContext, examples, withProgressBar } from './context.js';
 import { creatableFolder, existingFolder, MAX_JOBS, wholeNumber } from './parse.js';
 
 interface RestoreFlags {
@@ -57,7 +56,7 @@ function targetDatabase(raw: string): string {
   return raw;
 }
 
-export function restoreCommand(app: CommandContext): Command {
+export function restoreCommand(ctx: CommandContext): Command {
   const command = new Command('restore')
     .description('restore a backup (or a pg_dump file) after verifying its checksums; stops at the first error')
     .argument('[source]', 'latest (default), a backup ID, <database>/<ID>, a backup folder, or a dump file (.dump, .sql, .sql.gz)', 'latest')
@@ -73,38 +72,33 @@ export function restoreCommand(app: CommandContext): Command {
     .option('--no-owner', 'objects belong to the restoring role, whatever the dump says')
     .option('--migrations-dir <dir>', "count pending migrations against this folder (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
     .option('--skip-damaged', 'with latest: pass over damaged backups newer than the newest intact one (default: refuse, naming them)')
-    .action(async (source: string, flags: RestoreFlags) => {
-      const out = app.makeOutput();
-      const { restore } = await import('../core/restore/index.js');
-      const progress = await progressFor(out);
-      const ask = confirmer(out, !!flags.yes);
-      let result: RestoreResult;
-      try {
-        result = await restore({
-          ...app.coreOptions((m) => out.info(m)),
-          source,
-          dir: flags.dir,
-          targetDb: flags.targetDb,
-          create: !!flags.create,
-          clean: !!flags.clean,
-          jobs: flags.jobs,
-          owners: flags.owner === undefined ? 'auto' : flags.owner ? 'keep' : 'drop',
-          force: !!flags.force,
-          forceProduction: !!flags.forceProduction,
-          migrationsDir: flags.migrationsDir,
-          skipDamaged: !!flags.skipDamaged,
-          confirm: async (plan) => {
-            progress.done();
-            await ask(plan);
-          },
-          onProgress: progress.sink,
-        });
-      } finally {
-        progress.done();
-      }
-      if (out.options.json) out.json(result);
-      else describeRestore(out, result);
-    });
+    .action(action(ctx, {
+      load: () => import('../core/restore/index.js'),
+      call: (core, io, source: string, flags: RestoreFlags) =>
+        withProgressBar(io.out, (onProgress, barDone) => {
+          const ask = confirmer(io.out, !!flags.yes);
+          return core.restore({
+            ...io.core(),
+            source,
+            dir: flags.dir,
+            targetDb: flags.targetDb,
+            create: !!flags.create,
+            clean: !!flags.clean,
+            jobs: flags.jobs,
+            owners: flags.owner === undefined ? 'auto' : flags.owner ? 'keep' : 'drop',
+            force: !!flags.force,
+            forceProduction: !!flags.forceProduction,
+            migrationsDir: flags.migrationsDir,
+            skipDamaged: !!flags.skipDamaged,
+            confirm: async (plan) => {
+              barDone(); // the question goes on the bar's line
+              await ask(plan);
+            },
+            onProgress,
+          });
+        }),
+      text: (out, result) => describeRestore(out, result),
+    }));
   return examples(command, [
     'pgstore restore latest --target-db app_copy --create',
     'pgstore restore 20260102T020000.123Z-nightly --clean --yes',

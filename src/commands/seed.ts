@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import type { SeedRequest, SeedResult } from '../core/seed/index.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../ui/output.js';
-import { type CommandContext, examples } from './context.js';
+import { action, type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
 
 interface SeedFlags {
@@ -59,7 +59,7 @@ export function describeSeed(out: Output, seeded: SeedResult): void {
   }
 }
 
-export function seedCommand(app: CommandContext): Command {
+export function seedCommand(ctx: CommandContext): Command {
   const command = new Command('seed')
     .description('load the development data set, your own seed SQL (--file), or bulk synthetic data (--synthetic)')
     .addOption(new Option('--env <set>', 'which built-in data set').choices(['development', 'test']))
@@ -73,22 +73,22 @@ export function seedCommand(app: CommandContext): Command {
     .option('--random-seed <seed>', "synthetic data's random seed (default 'pgstore')")
     .option('--force', 'run a seed again although it changed since it was applied')
     .option('--force-production', 'allow seeding a database marked production')
-    .action(async (flags: SeedFlags) => {
-      const out = app.makeOutput();
-      const request = seedRequest(flags, () => app.coreOptions((m) => out.info(m)));
-      const { seed } = await import('../core/seed/index.js');
-      const { countProgress } = await import('../ui/progress-count.js');
-      const bar = request.kind === 'synthetic' ? countProgress(out.stderr, 'Loading', !out.options.quiet && !out.options.json, 'rows') : undefined;
-      if (request.kind === 'synthetic' && bar) request.onProgress = (done, total) => bar.update(done, total);
-      let seeded: SeedResult;
-      try {
-        seeded = await seed(request);
-      } finally {
-        bar?.done();
-      }
-      if (out.options.json) out.json(seeded.result);
-      else describeSeed(out, seeded);
-    });
+    .action(action(ctx, {
+      load: () => import('../core/seed/index.js'),
+      call: async (seed, io, flags: SeedFlags): Promise<SeedResult> => {
+        const request = seedRequest(flags, () => io.core());
+        const { countProgress } = await import('../ui/progress-count.js');
+        const bar = request.kind === 'synthetic' ? countProgress(io.out.stderr, 'Loading', !io.out.options.quiet && !io.out.options.json, 'rows') : undefined;
+        if (request.kind === 'synthetic' && bar) request.onProgress = (done, total) => bar.update(done, total);
+        try {
+          return await seed.seed(request);
+        } finally {
+          bar?.done();
+        }
+      },
+      json: (out, seeded) => out.json(seeded.result),
+      text: (out, seeded) => describeSeed(out, seeded),
+    }));
   return examples(command, [
     'pgstore seed',
     'PGSTORE_ADMIN_PASSWORD=... pgstore seed --admin-email me@example.com',
