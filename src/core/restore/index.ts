@@ -5,3 +5,4 @@ export * from './migrations.js';
 export * from './restore.js';
 export * from './source.js';
 export * from './sql-filter.js';
+export * from './scratch-names.js';
