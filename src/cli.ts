@@ -10,7 +10,7 @@ import type { ConnectionTarget } from './db/config.js';
 import { classifyError } from './classify-error.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
-import { redact } from './db/redact.js';
+import { redact } from './util/redact.js';
 import { criticalSectionsDone } from './util/critical.js';
 
 /** pgstore's version, from its package.json. */

@@ -1,7 +1,10 @@
 /**
  * pgstore's error classes. Every expected failure is one of these: it carries the
  * process exit code (a documented contract) and a hint telling the user what to do.
- * Only src/cli.ts turns them into output and an exit code.
+ * Only src/cli.ts turns them into output and an exit code. Every class is here (the files that
+ * raise them re-export theirs). Not here: a few private signals that never leave their module
+ * (store/copy.ts CopyRefused, core/hosts/db.ts Rollback, bulk-load's NotClaimed, health's
+ * Timeout): control flow, caught where they are thrown, never shown to anyone.
  */
 
 /** The exit codes pgstore promises (README, "Exit codes"). */
@@ -68,6 +71,9 @@ export class ConnectionError extends PgstoreError {}
 
 /** An external program (pg_ctl, dbmate, pg_dump...) failed or is missing: exit 1. */
 export class ToolError extends PgstoreError {}
+
+/** squawk has no binary for this platform (or it was not installed). */
+export class SquawkMissingError extends ToolError {}
 
 /** The embedded server could not be prepared or started: exit 1. */
 export class EmbeddedServerError extends PgstoreError {}
@@ -145,3 +151,20 @@ export class ConcurrentWriteConflictError extends PgstoreError {
     this.actual = options.actual ?? null;
   }
 }
+
+// The failures of particular operations (raised in core/; their hints are written where they arise).
+
+/** A failing seed file: which file, which line, the SQL error. Nothing was kept. */
+export class SeedFailedError extends PgstoreError {}
+
+/** Lint found error-level statements and --strict was given: exit 1, nothing applied. */
+export class MigrationLintError extends PgstoreError {}
+
+/** A migration failed: which file, the SQL error, and the state the database is in. */
+export class MigrationFailedError extends PgstoreError {}
+
+/** Missing privileges, said plainly. */
+export class PrivilegeError extends PgstoreError {}
+
+/** A backup that is damaged: exit 1, and nothing is restored from it. */
+export class CorruptBackupError extends PgstoreError {}

@@ -6,7 +6,8 @@ import { Command, Option } from 'commander';
 import type { BackupEntry, BackupListing, BackupResult } from '../core/backup/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
-import { action, type ActionIO, type CommandContext, examples, withProgressBar } from './context.js';
+import { withProgressBar } from '../ui/progress-sink.js';
+import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { creatableFolder, decimalNumber, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
 import { formatBytes } from '../util/format.js';
 

@@ -1,10 +1,11 @@
 /**
  * What a command gets from the CLI (its output, the environment, the connection target
  * resolved once per run), and `action`: the one helper every subcommand's action goes through.
+ * (Write a spec's renderers as arrow functions: TypeScript infers the flags' type from `call`
+ * only while the renderers are context-sensitive.)
  */
 import type { Command } from 'commander';
 import type { CoreOptions } from '../core/options.js';
-import type { ProgressSink } from '../core/progress.js';
 import type { ConnectionTarget, EmbeddedTarget } from '../db/config.js';
 import type { Output, Streams } from '../ui/output.js';
 
@@ -81,24 +82,4 @@ export function action<M, P extends unknown[], R>(ctx: CommandContext, spec: Act
     const code = spec.exitCode?.(result, args);
     if (code !== undefined) ctx.setExitCode(code);
   };
-}
-
-/**
- * Runs `fn` with a progress bar on a terminal (not with --quiet or --json; the bar's module is
- * loaded only when drawn); the bar is finished whatever happens, before anything else prints.
- */
-export async function withProgressBar<T>(out: Output, fn: (sink: ProgressSink | undefined, done: () => void) => Promise<T>): Promise<T> {
-  let done = () => undefined as void;
-  let sink: ProgressSink | undefined;
-  if (!out.options.quiet && !out.options.json && out.stderrIsTTY) {
-    const { progressBar } = await import('../ui/progress.js');
-    const bar = progressBar(out.stderr, true);
-    sink = (event) => bar.update(event);
-    done = () => bar.done();
-  }
-  try {
-    return await fn(sink, done);
-  } finally {
-    done();
-  }
 }

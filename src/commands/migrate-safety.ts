@@ -93,7 +93,7 @@ export function planCommand(ctx: CommandContext): Command {
     .option('--strict', 'exit 1 when a lint finding is at error level')
     .addHelpText('after', `\n${EXIT_CODES.plan}\n`)
     .action(action(ctx, {
-      load: migrateCore,
+      load: () => import('../core/migrate-plan/index.js'),
       call: (migrate, io, flags: Flags & { rehearse?: string | true; backupDir?: string }) =>
         migrate.planMigrations({ ...coreOf(io, flags), rehearse: flags.rehearse === true ? 'latest' : flags.rehearse, backupDir: flags.backupDir }),
       text: async (out, plan) => (await import('../ui/migrate-plan-view.js')).showPlan(out, plan),

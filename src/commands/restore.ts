@@ -6,7 +6,8 @@ import type { RestoreResult } from '../core/restore/index.js';
 import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
-import { action, type CommandContext, examples, withProgressBar } from './context.js';
+import { withProgressBar } from '../ui/progress-sink.js';
+import { action, type CommandContext, examples } from './context.js';
 import { creatableFolder, existingFolder, MAX_JOBS, wholeNumber } from './parse.js';
 
 interface RestoreFlags {

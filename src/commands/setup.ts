@@ -5,9 +5,9 @@ import { Command, Option } from 'commander';
 import type { SetupOptions, SetupResult } from '../core/setup/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
+import { describeSeed } from '../ui/seed-view.js';
 import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { creatableFolder, existingFolder, wholeNumber } from './parse.js';
-import { describeSeed } from './seed.js';
 
 interface SetupFlags {
   env: SetupOptions['environment'];

@@ -5,6 +5,9 @@
  */
 import type { ConnectionTarget, Env } from '../db/config.js';
 import { UsageError } from '../errors.js';
+import type { Confirm, DestructivePlan } from '../types/confirm.js';
+
+export type { Confirm, DestructivePlan } from '../types/confirm.js';
 
 /** The environment and the progress log: what an operation that does not connect takes. */
 export interface LocalOptions {
@@ -18,21 +21,6 @@ export interface CoreOptions extends LocalOptions {
   /** Where to connect, already resolved (a server, or the embedded one, started on demand). */
   target: ConnectionTarget;
 }
-
-/** What a destructive operation is about to do, shown before it asks. */
-export interface DestructivePlan {
-  /** "drop and recreate the database", "roll back 2 migrations". */
-  action: string;
-  /** The target, password-free: user@host:port/database. */
-  target: string;
-  /** The database's environment marker, when it has one. */
-  environment: string | null;
-  /** Lines of detail (which migrations, which sessions). */
-  details: string[];
-}
-
-/** Asks the user (or checks --yes); throws CancelledError or UsageError to stop. */
-export type Confirm = (plan: DestructivePlan) => Promise<void>;
 
 /** Refuses to touch a production database unless the explicit second flag was given. */
 export function guardProduction(plan: DestructivePlan, forceProduction: boolean | undefined): void {

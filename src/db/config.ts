@@ -9,7 +9,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { lookupPgpass, pgpassPath } from './pgpass.js';
 import { NO_HOST, parsePort, parseQuery, parseUrl } from './url-parse.js';
-import { redact, registerSecret } from './redact.js';
+import { startupOptions, startupParams } from '../tools/libpq-env.js';
+import { redact, registerSecret } from '../util/redact.js';
+
+export { startupOptions, startupParams };
 
 export type Env = Record<string, string | undefined>;
 
@@ -52,7 +55,7 @@ export interface ServerConnection {
   /**
    * A role every session switches to at login (migrations and grants run as the database's
    * owner). A field of its own, rendered as `-c role=...` only where a session starts
-   * (startupOptions): driver, URL and libpq environment alike.
+   * (tools/libpq-env.ts startupOptions): driver, URL and libpq environment alike.
    */
   role?: string | undefined;
 }
@@ -254,18 +257,6 @@ function safeUserName(): string {
   }
 }
 
-/** The `options` startup parameter of a session: the URL's own, then the switch to `conn.role`. */
-export function startupOptions(conn: Pick<ServerConnection, 'params' | 'role'>): string | undefined {
-  const parts = [conn.params.options, conn.role ? `-c role=${conn.role}` : undefined].filter(Boolean);
-  return parts.length ? parts.join(' ') : undefined;
-}
-
-/** `conn.params` with `options` as a session must start with (startupOptions). */
-export function startupParams(conn: Pick<ServerConnection, 'params' | 'role'>): Record<string, string> {
-  const options = startupOptions(conn);
-  return options === undefined ? conn.params : { ...conn.params, options };
-}
-
 /** A postgres:// URL for a server connection, without pool parameters; the password only if asked. */
 export function connectionUrl(conn: ServerConnection, withPassword = true): string {
   const auth = encodeURIComponent(conn.user) + (withPassword && conn.password ? `:${encodeURIComponent(conn.password)}` : '');
@@ -278,28 +269,6 @@ export function connectionUrl(conn: ServerConnection, withPassword = true): stri
   if (conn.sslmode) search.set('sslmode', conn.sslmode);
   const qs = search.toString();
   return `postgresql://${auth}@${host}:${conn.port}/${encodeURIComponent(conn.database)}${qs ? `?${qs}` : ''}`;
-}
-
-/** libpq environment for a child program (psql, pg_dump, dbmate): the password never goes in argv. */
-export function libpqEnv(conn: ServerConnection): Record<string, string> {
-  const env: Record<string, string> = {
-    PGHOST: conn.host,
-    PGPORT: String(conn.port),
-    PGUSER: conn.user,
-    PGDATABASE: conn.database,
-  };
-  if (conn.password) env.PGPASSWORD = conn.password;
-  if (conn.sslmode) env.PGSSLMODE = conn.sslmode;
-  // The other URL parameters a child program would lose otherwise (sslrootcert for
-  // verify-full, connect_timeout, ...): libpq reads each from its own variable.
-  for (const [key, value] of Object.entries(startupParams(conn))) {
-    const name = LIBPQ_PARAM_ENV.get(key);
-    if (name && value !== '') env[name] = value;
-  }
-  // A child never waits longer to connect than pgstore's own pool (a silent port would
-  // otherwise hold psql or pg_dump for good: libpq's default is no limit).
-  env.PGCONNECT_TIMEOUT ??= String(conn.pool.acquireTimeoutSeconds);
-  return env;
 }
 
 /** Every libpq connection keyword (PostgreSQL 17's list) a URL may carry besides the above. */
@@ -318,30 +287,6 @@ const LIBPQ_KEYWORDS = new Set([
   'load_balance_hosts', 'requiressl',
 ]);
 
-/** libpq connection parameters and the environment variable libpq reads each from. */
-const LIBPQ_PARAM_ENV = new Map<string, string>(Object.entries({
-  application_name: 'PGAPPNAME',
-  options: 'PGOPTIONS',
-  connect_timeout: 'PGCONNECT_TIMEOUT',
-  client_encoding: 'PGCLIENTENCODING',
-  sslcert: 'PGSSLCERT',
-  sslkey: 'PGSSLKEY',
-  sslrootcert: 'PGSSLROOTCERT',
-  sslcrl: 'PGSSLCRL',
-  sslcrldir: 'PGSSLCRLDIR',
-  sslsni: 'PGSSLSNI',
-  ssl_min_protocol_version: 'PGSSLMINPROTOCOLVERSION',
-  ssl_max_protocol_version: 'PGSSLMAXPROTOCOLVERSION',
-  sslcompression: 'PGSSLCOMPRESSION',
-  gssencmode: 'PGGSSENCMODE',
-  krbsrvname: 'PGKRBSRVNAME',
-  gsslib: 'PGGSSLIB',
-  channel_binding: 'PGCHANNELBINDING',
-  require_auth: 'PGREQUIREAUTH',
-  requirepeer: 'PGREQUIREPEER',
-  target_session_attrs: 'PGTARGETSESSIONATTRS',
-  load_balance_hosts: 'PGLOADBALANCEHOSTS',
-}));
 
 /** A short description of the target for messages: user@host:port/db, never the password. */
 export function describeTarget(conn: ServerConnection): string {

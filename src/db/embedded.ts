@@ -16,7 +16,8 @@ import { binariesReachableBy, locateBinaries } from '../tools/postgres-binaries.
 import { type ClusterPaths, initCluster, startCluster, stopCluster, stopClusterWhenGone } from '../tools/postgres-server.js';
 import { acquireFileLock, processAlive } from '../util/file-lock.js';
 import { EMBEDDED_USER, type EmbeddedTarget, type ServerConnection } from './config.js';
-import { registerSecret } from './redact.js';
+import { withAdminSql } from './driver.js';
+import { registerSecret } from '../util/redact.js';
 import { createNewFile, writeFileAtomic } from '../util/atomic-file.js';
 
 export interface EmbeddedLayout {
@@ -291,7 +292,6 @@ async function assertPortFree(port: number): Promise<void> {
 }
 
 async function createDefaultDatabase(target: EmbeddedTarget): Promise<void> {
-  const { withAdminSql } = await import('./pool.js');
   await withAdminSql(embeddedConnection(target, target.port), async (sql) => {
     const [row] = await sql`select 1 from pg_database where datname = ${target.database}`;
     if (!row) await sql.unsafe(`create database "${target.database.replace(/"/g, '""')}"`);

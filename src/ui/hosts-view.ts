@@ -1,5 +1,5 @@
 /**
- * Renderings shared by `pgstore hosts` and `pgstore snapshot`: entries, events, times, cells.
+ * Renderings of hosts entries and events, shared by `pgstore hosts` and `pgstore snapshot`.
  */
 import type { EventEnvelope, HostEntry } from '../store/hosts/index.js';
 import type { Output } from './output.js';

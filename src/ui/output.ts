@@ -4,7 +4,7 @@
  * terminal, never with --no-color or NO_COLOR.
  */
 import type { ChalkInstance } from 'chalk';
-import { redact } from '../db/redact.js';
+import { redact } from '../util/redact.js';
 
 /** The colours pgstore uses; plain text when colour is off. */
 export type Painter = Pick<ChalkInstance, 'red' | 'yellow' | 'green' | 'magenta' | 'cyan' | 'dim' | 'bold'>;

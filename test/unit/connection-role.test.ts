@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dbmateUrl } from '../../src/core/migrate/session.js';
-import { connectionUrl, libpqEnv, resolveConnection, type ServerConnection, startupOptions } from '../../src/db/config.js';
+import { connectionUrl, resolveConnection, type ServerConnection, startupOptions } from '../../src/db/config.js';
+import { libpqEnv } from '../../src/tools/libpq-env.js';
 import { driverOptions } from '../../src/db/pool.js';
 
 const conn = (url: string) => resolveConnection({ databaseUrl: url, env: {} }) as ServerConnection;

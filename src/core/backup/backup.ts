@@ -23,7 +23,7 @@ import { applyRetention, lockBackups, type PruneResult } from './ops.js';
 import { backupId, backupStamp, checkLabel, databaseFolder, describeCompression, dumpName, parseCompression, resolveBackupDir } from './paths.js';
 import { verifyBackupFolder, type VerifyMethod } from './verify.js';
 import type { CoreOptions } from '../options.js';
-import type { ProgressSink } from '../progress.js';
+import type { ProgressSink } from '../../types/progress.js';
 
 export interface BackupOptions extends CoreOptions {
   dir?: string | undefined;

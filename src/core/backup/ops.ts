@@ -14,7 +14,7 @@ import { databaseFolder, ensureBackupFolder, resolveBackupDir } from './paths.js
 import { verifyBackupFolder, type VerifyMethod } from './verify.js';
 import type { ConnectionTarget } from '../../db/config.js';
 import type { LocalOptions } from '../options.js';
-import type { ProgressSink } from '../progress.js';
+import type { ProgressSink } from '../../types/progress.js';
 
 export interface BackupDirOptions extends LocalOptions {
   /** --dir (else PGSTORE_BACKUP_DIR, else the default). */

@@ -16,8 +16,8 @@ import { dropDatabaseForce } from '../../store/admin/index.js';
 import { findPgClient } from '../../tools/pg-client.js';
 import { readWholeArchive } from '../../tools/pg-restore.js';
 import { type BackupManifest, type BackupVerification, checkFiles, CorruptBackupError } from './manifest.js';
-import type { ProgressSink } from '../progress.js';
-import { compareRowCounts, isGzipFile, loadDump, rowCountProblems } from '../restore/index.js';
+import type { ProgressSink } from '../../types/progress.js';
+import { compareRowCounts, isGzipFile, loadDump, rowCountProblems } from '../dump-load/index.js';
 
 export type VerifyMethod = 'read' | 'restore';
 

@@ -4,21 +4,20 @@
  * are mapped like any other.
  */
 import { userInfo } from 'node:os';
-import type { PostgresType, TransactionSql } from 'postgres';
 import { type Db, withPool } from '../../db/pool.js';
 import type { ServerConnection } from '../../db/config.js';
 import { guardHosts } from '../../store/hosts/index.js';
-import { hostEvents } from '../../store/hosts/index.js';
-import { hosts } from '../../store/hosts/index.js';
-import type { Queryable } from '../../store/queryable.js';
-import { snapshots } from '../../store/hosts/index.js';
+import { createHostEventsStore } from '../../store/hosts/index.js';
+import { createHostsStore } from '../../store/hosts/index.js';
+import type { Queryable, Tx } from '../../store/queryable.js';
+import { createSnapshotsStore } from '../../store/hosts/index.js';
 import type { CoreOptions, LocalOptions } from '../options.js';
 
-export type Tx = TransactionSql<Record<string, PostgresType>>;
+export type { Tx } from '../../store/queryable.js';
 
 /** The three hosts stores on one connection or transaction. */
 export function hostStores(sql: Queryable) {
-  return { hostEvents: hostEvents(sql), hosts: hosts(sql), snapshots: snapshots(sql) };
+  return { hostEvents: createHostEventsStore(sql), hosts: createHostsStore(sql), snapshots: createSnapshotsStore(sql) };
 }
 export type HostStores = ReturnType<typeof hostStores>;
 

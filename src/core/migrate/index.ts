@@ -1,14 +1,15 @@
 /**
  * pgstore migrate: the two migration sets, applied, checked, linted and rehearsed: the folder's
- * public face. What `migrate up` does not need (the schema dump, the linter, the plan and its
- * rehearsal, the drift check) is loaded on its first call, so that `migrate up` starts without
- * it (test/e2e/migrate-startup.test.ts); their types are exported as they are.
+ * public face. What `migrate up` does not need (the schema dump, the linter, the drift check)
+ * is loaded on its first call, so that `migrate up` starts without it
+ * (test/e2e/migrate-startup.test.ts); their types are exported as they are.
  */
 export * from './apply.js';
 export * from './files.js';
 export * from './history.js';
 export * from './locks.js';
 export * from './migrate.js';
+export * from './runner-sets.js';
 export * from './scratch-db.js';
 export * from './session.js';
 export * from './sets.js';
@@ -16,7 +17,6 @@ export * from './status.js';
 export type * from './diff.js';
 export type * from './dump.js';
 export type * from './lint.js';
-export type * from './plan.js';
 export type * from './preflight.js';
 
 type Dump = typeof import('./dump.js');
@@ -28,9 +28,9 @@ export const dumpSchema = async (...args: Parameters<Dump['dumpSchema']>) => (aw
 export const autoDumpSchema = async (...args: Parameters<Dump['autoDumpSchema']>) => (await import('./dump.js')).autoDumpSchema(...args);
 /** Lints migration files with squawk (lint.ts). */
 export const lintMigrations = async (...args: Parameters<Lint['lintMigrations']>) => (await import('./lint.js')).lintMigrations(...args);
+/** Lints files as given (lint.ts). */
+export const lintEach = async (...args: Parameters<Lint['lintEach']>) => (await import('./lint.js')).lintEach(...args);
 /** The lint pre-flight of `migrate up` (preflight.ts). */
 export const preflightLint = async (...args: Parameters<typeof import('./preflight.js').preflightLint>) => (await import('./preflight.js')).preflightLint(...args);
-/** The pending migrations, optionally rehearsed on a backup (plan.ts). */
-export const planMigrations = async (...args: Parameters<typeof import('./plan.js').planMigrations>) => (await import('./plan.js')).planMigrations(...args);
 /** Drift between the migration files and the live schema (diff.ts). */
 export const diffSchema = async (...args: Parameters<typeof import('./diff.js').diffSchema>) => (await import('./diff.js')).diffSchema(...args);

@@ -11,8 +11,10 @@ import type { Env } from '../../db/config.js';
 import { UsageError } from '../../errors.js';
 import { type MigrationTable, PGSTORE_TABLE } from '../../store/admin/index.js';
 import { defaultMigrationsDir, type MigrationFile, readMigrations } from './files.js';
+import type { SetName } from '../../types/migrate-plan.js';
 
-export type SetName = 'pgstore' | 'app';
+export type { SetName } from '../../types/migrate-plan.js';
+
 export const SET_NAMES: SetName[] = ['pgstore', 'app'];
 
 export interface MigrationSet {

@@ -8,10 +8,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, normalize, resolve } from 'node:path';
 import { describeTarget } from '../../db/config.js';
 import { withPool } from '../../db/pool.js';
-import { PgstoreError, UsageError } from '../../errors.js';
+import { SeedFailedError, UsageError } from '../../errors.js';
 import { getEnvironment } from '../../store/admin/index.js';
 import { getAppliedSeed, recordSeed, runSqlText } from '../../store/admin/index.js';
 import { type CoreOptions, guardProduction } from '../options.js';
+import type { SeedFileResult } from '../../types/seed.js';
+
+export { SeedFailedError } from '../../errors.js';
+
+export type { SeedFileResult } from '../../types/seed.js';
 
 export interface SeedFileOptions extends CoreOptions {
   path: string;
@@ -19,18 +24,6 @@ export interface SeedFileOptions extends CoreOptions {
   force?: boolean;
   forceProduction?: boolean;
 }
-
-export interface SeedFileResult {
-  name: string;
-  files: string[];
-  sha256: string;
-  status: 'applied' | 'reapplied' | 'skipped';
-  appliedAt: string;
-  durationMs: number;
-}
-
-/** A failing seed file: which file, which line, the SQL error. Nothing was kept. */
-export class SeedFailedError extends PgstoreError {}
 
 interface SeedSource {
   name: string;

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describeTarget } from '../../db/config.js';
 import { withPool } from '../../db/pool.js';
-import { registerSecret } from '../../db/redact.js';
+import { registerSecret } from '../../util/redact.js';
 import { UsageError } from '../../errors.js';
 import { getEnvironment } from '../../store/admin/index.js';
 import { createStores, type Stores } from '../../store/index.js';
@@ -14,6 +14,9 @@ import { getAppliedSeed, recordSeed } from '../../store/admin/index.js';
 import { FIXTURE_SETS, type FixtureSet } from './fixture-sets.js';
 import { seedHostFixtures } from './host-fixtures.js';
 import { type CoreOptions, guardProduction } from '../options.js';
+import type { FixtureResult } from '../../types/seed.js';
+
+export type { FixtureResult } from '../../types/seed.js';
 
 export interface FixtureOptions extends CoreOptions {
   set?: 'development' | 'test';
@@ -21,16 +24,6 @@ export interface FixtureOptions extends CoreOptions {
   /** Run although the set's definition changed since it was applied. */
   force?: boolean;
   forceProduction?: boolean;
-}
-
-export interface FixtureResult {
-  set: string;
-  created: string[];
-  skipped: string[];
-  /** Secrets made by this run, shown once: the admin password (if generated) and the API key. */
-  secrets: { adminPassword?: string; apiKey?: string };
-  adminEmail: string;
-  durationMs: number;
 }
 
 /** A stable checksum of a fixture set's definition. */

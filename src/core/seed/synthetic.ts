@@ -10,6 +10,9 @@ import * as bulk from '../../store/admin/index.js';
 import { getEnvironment } from '../../store/admin/index.js';
 import { type CoreOptions, guardProduction } from '../options.js';
 import { syntheticHosts, syntheticTenants, syntheticUsers } from './synthetic-data.js';
+import type { SyntheticResult } from '../../types/seed.js';
+
+export type { SyntheticResult } from '../../types/seed.js';
 
 export interface SyntheticOptions extends CoreOptions {
   users?: number;
@@ -20,15 +23,6 @@ export interface SyntheticOptions extends CoreOptions {
   forceProduction?: boolean;
   /** Rows written so far of the total, as loading goes. */
   onProgress?: (done: number, total: number) => void;
-}
-
-export interface SyntheticResult {
-  randomSeed: string;
-  /** Rows inserted per table (the hosts projection: live entries). */
-  rows: Record<string, number>;
-  totalRows: number;
-  seconds: number;
-  rowsPerSecond: number;
 }
 
 export const SYNTHETIC_DEFAULTS = { users: 1000, tenants: 10, hosts: 1000, eventsPerHost: 5, randomSeed: 'pgstore' };

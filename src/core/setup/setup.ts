@@ -7,12 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { describeTarget, type ServerConnection } from '../../db/config.js';
 import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
 import { type Db, serverFor, withAdminSql, withPool } from '../../db/pool.js';
-import { registerSecret } from '../../db/redact.js';
-import { PgstoreError, UsageError } from '../../errors.js';
+import { registerSecret } from '../../util/redact.js';
+import { PrivilegeError, UsageError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
 import { type EnvironmentName, getEnvironment, setEnvironment } from '../../store/admin/index.js';
 import { type MigrateOptions, migrateUp } from '../migrate/index.js';
 import { type FixtureResult, seedFixtures } from '../seed/index.js';
+
+export { PrivilegeError } from '../../errors.js';
 
 export const APP_SCHEMAS = ['auth', 'tenancy', 'hosts'];
 export const EXTENSIONS = ['pg_trgm'];
@@ -47,9 +49,6 @@ export interface SetupResult {
   seeded: FixtureResult | null;
   durationMs: number;
 }
-
-/** Missing privileges, said plainly. */
-export class PrivilegeError extends PgstoreError {}
 
 const safeName = (db: string) => db.replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase();
 

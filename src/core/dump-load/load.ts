@@ -18,7 +18,7 @@ import { findPgClient } from '../../tools/pg-client.js';
 import type { DumpFormat } from '../../tools/pg-dump.js';
 import { listArchive, privilegeStatements, runPgRestore } from '../../tools/pg-restore.js';
 import { runPsqlScript } from '../../tools/psql.js';
-import type { ProgressSink } from '../progress.js';
+import type { ProgressSink } from '../../types/progress.js';
 import { DumpSqlFilter, rolesInPrivilegeStatement } from './sql-filter.js';
 
 export interface DumpToLoad {
