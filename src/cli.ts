@@ -5,6 +5,7 @@
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import type { CommandContext } from './commands/context.js';
+import type { ConnectionTarget } from './db/config.js';
 import { classifyError } from './classify-error.js';
 import { findConfigFile } from './commands/config-file.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
@@ -27,10 +28,10 @@ interface GlobalFlags {
 }
 
 /**
- * Builds the commander program; `app` gives commands their output and options. With `args`
+ * Builds the commander program; `ctx` gives commands their output and options. With `args`
  * naming a command, only that command is loaded (start-up time); otherwise all are.
  */
-export async function buildProgram(app: CommandContext, args?: string[]): Promise<Command> {
+export async function buildProgram(ctx: CommandContext, args?: string[]): Promise<Command> {
   const [{ Command, Option }, { COMMANDS, commandNamed }, { reportUnknownSubcommands }] = await Promise.all([
     import('commander'),
     import('./commands/index.js'),
@@ -56,10 +57,10 @@ export async function buildProgram(app: CommandContext, args?: string[]): Promis
     );
   program.exitOverride();
   program.configureOutput({
-    writeOut: (text) => app.streams.stdout.write(text),
-    writeErr: (text) => app.streams.stderr.write(text),
-    // With --json, usage errors are reported as JSON by report() instead.
-    outputError: (text, write) => (wantsJson(args ?? []) ? undefined : write(`${app.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`)),
+    writeOut: (text) => ctx.streams.stdout.write(text),
+    writeErr: (text) => ctx.streams.stderr.write(text),
+    // With --json, usage errors are reported as JSON by reportJson() instead.
+    outputError: (text, write) => (wantsJson(args ?? []) ? undefined : write(`${ctx.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`)),
   });
   // Every command at every depth reports usage errors the same way (exit 2, one line, a hint).
   const adopt = (command: Command, path: string): void => {
@@ -69,7 +70,7 @@ export async function buildProgram(app: CommandContext, args?: string[]): Promis
     for (const sub of command.commands) adopt(sub, `${path} ${sub.name()}`);
   };
   for (const register of registers) {
-    const command = register(app);
+    const command = register(ctx);
     adopt(command, `pgstore ${command.name()}`);
     program.addCommand(command);
   }
@@ -128,7 +129,11 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
 export async function run(argv: string[], streams: Streams, env: Record<string, string | undefined>): Promise<number> {
   let flags: GlobalFlags = {};
   let commandExitCode: number = ExitCode.ok;
-  const app: CommandContext = {
+  // The connection resolver, loaded before an action runs (never for --help or --version), and
+  // the one target it resolves for this run: every core call of the command gets that object.
+  let config: typeof import('./db/config.js') | undefined;
+  let target: ConnectionTarget | undefined;
+  const ctx: CommandContext = {
     env,
     streams,
     makeOutput(overrides = {}) {
@@ -148,12 +153,16 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
     setFlags(value) {
       flags = value as GlobalFlags;
     },
-    coreOptions(log) {
-      return { databaseUrl: flags.databaseUrl, env: app.env, log };
+    target() {
+      target ??= config!.resolveConnection({ databaseUrl: flags.databaseUrl, env: ctx.env });
+      return target;
+    },
+    embedded() {
+      return config!.resolveEmbedded({ env: ctx.env });
     },
     async allCommands() {
       const { COMMANDS } = await import('./commands/index.js');
-      return Promise.all(COMMANDS.map(async (entry) => (await entry.load())(app)));
+      return Promise.all(COMMANDS.map(async (entry) => (await entry.load())(ctx)));
     },
   };
 
@@ -161,17 +170,18 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
   try {
     if (colorWanted(!argv.includes('--no-color'), env, streams)) await loadColors();
     const project = await loadProject(env);
-    app.project = project;
-    app.env = project.mergedEnv;
-    const program = await buildProgram(app, argv.slice(2));
+    ctx.project = project;
+    ctx.env = project.mergedEnv;
+    const program = await buildProgram(ctx, argv.slice(2));
     program.hook('preAction', async (_root, action) => {
       if (project.config) (await import('./commands/project-config.js')).applyConfigOptions(action, project.config);
-      app.setFlags(action.optsWithGlobals());
+      ctx.setFlags(action.optsWithGlobals());
+      config ??= await import('./db/config.js');
     });
     await program.parseAsync(argv);
     code = commandExitCode;
   } catch (error) {
-    code = wantsJson(argv.slice(2)) || flags.json ? reportJson(error, app, flags) : report(error, app, flags);
+    code = wantsJson(argv.slice(2)) || flags.json ? reportJson(error, ctx, flags) : report(error, ctx, flags);
   }
   await flush(streams);
   return code;
@@ -196,7 +206,7 @@ function wantsJson(args: string[]): boolean {
  * With --json, an error is one JSON object on stderr: {"error": {code, message, hint, exitCode}}
  * (docs/json.md); the code is stable (PGSTORE_NOT_FOUND...), the message is for people.
  */
-function reportJson(error: unknown, app: CommandContext, flags: GlobalFlags): number {
+function reportJson(error: unknown, ctx: CommandContext, flags: GlobalFlags): number {
   let body: { code: string; message: string; hint: string | null; exitCode: number };
   if (isCommanderError(error)) {
     if (['commander.helpDisplayed', 'commander.version'].includes(error.code)) return ExitCode.ok;
@@ -211,15 +221,15 @@ function reportJson(error: unknown, app: CommandContext, flags: GlobalFlags): nu
     } else {
       body = { code: 'PGSTORE_INTERNAL', message: `unexpected error: ${redact((error as Error)?.message ?? String(error))}`, hint: 'This is a bug in pgstore; please report it with the output of --debug.', exitCode: ExitCode.failure };
     }
-    if (flags.debug) app.streams.stderr.write(`${stackOf(error)}\n`);
+    if (flags.debug) ctx.streams.stderr.write(`${stackOf(error)}\n`);
   }
-  app.streams.stderr.write(`${JSON.stringify({ error: body })}\n`);
+  ctx.streams.stderr.write(`${JSON.stringify({ error: body })}\n`);
   return body.exitCode;
 }
 
 /** Prints an error the documented way and returns its exit code. */
-function report(error: unknown, app: CommandContext, flags: GlobalFlags): number {
-  const out = app.makeOutput();
+function report(error: unknown, ctx: CommandContext, flags: GlobalFlags): number {
+  const out = ctx.makeOutput();
   if (isCommanderError(error)) {
     if (['commander.helpDisplayed', 'commander.version'].includes(error.code)) return ExitCode.ok;
     if (error.code === 'commander.help') {
@@ -229,12 +239,12 @@ function report(error: unknown, app: CommandContext, flags: GlobalFlags): number
       return ExitCode.usage;
     }
     // commander has printed its one-line message already.
-    app.streams.stderr.write(`${out.c.dim('hint:')} run \`pgstore --help\` or \`pgstore <command> --help\`\n`);
+    ctx.streams.stderr.write(`${out.c.dim('hint:')} run \`pgstore --help\` or \`pgstore <command> --help\`\n`);
     return ExitCode.usage;
   }
   if (isExitPromptError(error)) error = new CancelledError();
   if (error instanceof CancelledError) {
-    app.streams.stderr.write(`${error.message}\n`);
+    ctx.streams.stderr.write(`${error.message}\n`);
     return error.exitCode;
   }
   error = classifyError(error) ?? error;
@@ -245,7 +255,7 @@ function report(error: unknown, app: CommandContext, flags: GlobalFlags): number
   out.error(
     `unexpected error: ${(error as Error)?.message ?? String(error)}`,
     'This is a bug in pgstore; please report it with the output of --debug.',
-    flags.debug || app.env.PGSTORE_DEBUG ? stackOf(error) : undefined,
+    flags.debug || ctx.env.PGSTORE_DEBUG ? stackOf(error) : undefined,
   );
   return ExitCode.failure;
 }

@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { formatBytes } from '../util/format.js';
-import type { CommandContext } from './context.js';
+import type { ActionIO } from './context.js';
 import type { PhysicalBackup, PgbackrestBackupResult, PgbackrestRestoreResult } from '../core/backup/pgbackrest/index.js';
 import type { BaseRestoreResult } from '../core/backup/basebackup/index.js';
 
@@ -31,48 +31,65 @@ export function refuseFlags(engine: Engine, given: Record<string, unknown>): voi
   }
 }
 
-export async function physicalBackup(app: CommandContext, out: Output, engine: Engine, flags: { dir?: string; type?: 'full' | 'diff' | 'incr' }): Promise<void> {
-  if (engine === 'basebackup') {
-    const { baseBackup } = await import('../core/backup/basebackup/index.js');
-    const r = await baseBackup({ ...app.coreOptions((m) => out.info(m)), dir: flags.dir });
-    if (out.options.json) return out.json(r);
-    if (r.archiving !== 'unchanged') out.info(`WAL archiving (basic_archive) now goes to ${r.walArchive} (server ${r.archiving}).`);
-    out.result(`Copied the cluster with pg_basebackup: ${r.backup.id} (${formatBytes(r.backup.sizeBytes)}) in ${r.path}`);
-    return;
-  }
-  const { pgbackrestBackup } = await import('../core/backup/pgbackrest/index.js');
-  const result: PgbackrestBackupResult = await pgbackrestBackup({ ...app.coreOptions((m) => out.info(m)), dir: flags.dir, type: flags.type });
-  if (out.options.json) return out.json(result);
-  const b = result.backup;
-  if (result.archiving !== 'unchanged') out.info(`WAL archiving now goes to ${result.repository} (server ${result.archiving}).`);
-  if (b.type !== result.requestedType) out.warn(`pgBackRest took a ${b.type} backup instead of ${result.requestedType} (there was no backup to base it on)`);
-  out.result(`Backed up the cluster with pgBackRest: ${b.id} (${b.type})`);
-  out.result(`  ${formatBytes(b.sizeBytes)} cluster, ${formatBytes(b.repositoryBytes)} added to ${result.repository}, ${(b.durationMs / 1000).toFixed(0)} s`);
+/** A physical backup's result and how it reads for people (the action renders one or the other). */
+export interface Rendered<R> {
+  result: R;
+  describe: (out: Output) => void;
 }
 
-export async function physicalRestore(app: CommandContext, out: Output, engine: Engine, flags: { dir?: string; toTime?: string; dataDir?: string; port?: number; set?: string }): Promise<void> {
+export async function physicalBackup(io: ActionIO, engine: Engine, flags: { dir?: string; type?: 'full' | 'diff' | 'incr' }): Promise<Rendered<unknown>> {
+  if (engine === 'basebackup') {
+    const { baseBackup } = await import('../core/backup/basebackup/index.js');
+    const r = await baseBackup({ ...io.core(), dir: flags.dir });
+    return {
+      result: r,
+      describe: (out) => {
+        if (r.archiving !== 'unchanged') out.info(`WAL archiving (basic_archive) now goes to ${r.walArchive} (server ${r.archiving}).`);
+        out.result(`Copied the cluster with pg_basebackup: ${r.backup.id} (${formatBytes(r.backup.sizeBytes)}) in ${r.path}`);
+      },
+    };
+  }
+  const { pgbackrestBackup } = await import('../core/backup/pgbackrest/index.js');
+  const result: PgbackrestBackupResult = await pgbackrestBackup({ ...io.core(), dir: flags.dir, type: flags.type });
+  return {
+    result,
+    describe: (out) => {
+      const b = result.backup;
+      if (result.archiving !== 'unchanged') out.info(`WAL archiving now goes to ${result.repository} (server ${result.archiving}).`);
+      if (b.type !== result.requestedType) out.warn(`pgBackRest took a ${b.type} backup instead of ${result.requestedType} (there was no backup to base it on)`);
+      out.result(`Backed up the cluster with pgBackRest: ${b.id} (${b.type})`);
+      out.result(`  ${formatBytes(b.sizeBytes)} cluster, ${formatBytes(b.repositoryBytes)} added to ${result.repository}, ${(b.durationMs / 1000).toFixed(0)} s`);
+    },
+  };
+}
+
+export async function physicalRestore(io: ActionIO, engine: Engine, flags: { dir?: string; toTime?: string; dataDir?: string; port?: number; set?: string }): Promise<Rendered<PgbackrestRestoreResult | BaseRestoreResult>> {
   if (!flags.dataDir) throw new UsageError(`--engine ${engine} restores into a new data folder: --data-dir is required`, { hint: 'For example --data-dir /srv/restore/app --to-time "2026-01-02 03:04:05+00".' });
-  const options = { ...app.coreOptions((m) => out.info(m)), dir: flags.dir, toTime: flags.toTime, dataDir: flags.dataDir, port: flags.port, set: flags.set };
+  const options = { ...io.core(), dir: flags.dir, toTime: flags.toTime, dataDir: flags.dataDir, port: flags.port, set: flags.set };
   const r: PgbackrestRestoreResult | BaseRestoreResult = engine === 'basebackup'
     ? await (await import('../core/backup/basebackup/index.js')).baseRestore(options)
     : await (await import('../core/backup/pgbackrest/index.js')).pgbackrestRestore(options);
-  if (out.options.json) return out.json(r);
-  out.result(`Restored the cluster into ${r.dataDir}${r.toTime ? ` as of ${r.toTime}` : ''}; it runs on 127.0.0.1:${r.port}.`);
-  if (r.lastTransactionAt) out.result(`  last transaction replayed: ${r.lastTransactionAt}`);
-  out.result(`  ${r.tables.length} tables, ${r.tables.reduce((s, t) => s + t.rows, 0)} rows in the database`);
-  out.result(`  stop it: ${r.stopCommand}`);
+  return {
+    result: r,
+    describe: (out) => {
+      out.result(`Restored the cluster into ${r.dataDir}${r.toTime ? ` as of ${r.toTime}` : ''}; it runs on 127.0.0.1:${r.port}.`);
+      if (r.lastTransactionAt) out.result(`  last transaction replayed: ${r.lastTransactionAt}`);
+      out.result(`  ${r.tables.length} tables, ${r.tables.reduce((s, t) => s + t.rows, 0)} rows in the database`);
+      out.result(`  stop it: ${r.stopCommand}`);
+    },
+  };
 }
 
 /** pgBackRest backups and base backups in the folder, or a warning (never a failure of the whole listing). */
-export async function physicalRows(app: CommandContext, out: Output, dir: string): Promise<PhysicalBackup[]> {
+export async function physicalRows(io: ActionIO, dir: string): Promise<PhysicalBackup[]> {
   const { listBaseBackups } = await import('../core/backup/basebackup/index.js');
   const { hasPgbackrest, listPhysicalBackups } = await import('../core/backup/pgbackrest/index.js');
   const bases = listBaseBackups(dir);
   if (!hasPgbackrest(dir)) return bases;
   try {
-    return [...(await listPhysicalBackups(dir, app.env)), ...bases];
+    return [...(await listPhysicalBackups(dir, io.env)), ...bases];
   } catch (error) {
-    out.warn(`pgBackRest backups could not be listed: ${(error as Error).message}`);
+    io.out.warn(`pgBackRest backups could not be listed: ${(error as Error).message}`);
     return bases;
   }
 }

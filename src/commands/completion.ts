@@ -42,7 +42,7 @@ export function completionCommand(app: CommandContext): Command {
       if (shell === 'ids') {
         // For the scripts: IDs of the configured database's backups, newest first, and `latest`.
         const { listDatabaseBackups } = await import('../core/backup/index.js');
-        const listing = listDatabaseBackups({ ...app.coreOptions() });
+        const listing = listDatabaseBackups({ env: app.env, database: app.target().database });
         out.result(['latest', ...listing.backups.map((b) => b.id)].join('\n'));
         return;
       }

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import type { SeedRequest, SeedResult } from '../core/seed/index.js';
 import { UsageError } from '../errors.js';
 import { describeSeed } from '../ui/seed-view.js';
-import { type CommandContext, examples } from './context.js';
+import { action, type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
 
 interface SeedFlags {
@@ -22,14 +22,17 @@ interface SeedFlags {
   forceProduction?: boolean;
 }
 
-/** What the flags ask for; synthetic-only flags without --synthetic are a usage error. */
-export function seedRequest(flags: SeedFlags, base: Omit<SeedRequest, 'kind'>): SeedRequest {
+/**
+ * What the flags ask for; synthetic-only flags without --synthetic are a usage error, found
+ * before `base` (the connection) is asked for.
+ */
+export function seedRequest(flags: SeedFlags, baseOf: () => Omit<SeedRequest, 'kind'>): SeedRequest {
   const syntheticOnly = (['users', 'tenants', 'hosts', 'eventsPerHost', 'randomSeed'] as const).filter((k) => flags[k] !== undefined);
   if (flags.synthetic && flags.file) throw new UsageError('--synthetic and --file do not go together', { hint: 'Run them one after the other.' });
   if (!flags.synthetic && syntheticOnly.length) {
     throw new UsageError(`${syntheticOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} ${syntheticOnly.length === 1 ? 'needs' : 'need'} --synthetic`, { hint: 'e.g. pgstore seed --synthetic --hosts 10000' });
   }
-  const common = { ...base, force: !!flags.force, forceProduction: !!flags.forceProduction };
+  const common = { ...baseOf(), force: !!flags.force, forceProduction: !!flags.forceProduction };
   if (flags.synthetic) {
     return { kind: 'synthetic', ...common, users: flags.users, tenants: flags.tenants, hosts: flags.hosts, eventsPerHost: flags.eventsPerHost, randomSeed: flags.randomSeed };
   }
@@ -37,7 +40,7 @@ export function seedRequest(flags: SeedFlags, base: Omit<SeedRequest, 'kind'>): 
   return { kind: 'fixtures', ...common, set: flags.env, adminEmail: flags.adminEmail };
 }
 
-export function seedCommand(app: CommandContext): Command {
+export function seedCommand(ctx: CommandContext): Command {
   const command = new Command('seed')
     .description('load the development data set, your own seed SQL (--file), or bulk synthetic data (--synthetic)')
     .addOption(new Option('--env <set>', 'which built-in data set').choices(['development', 'test']))
@@ -51,22 +54,22 @@ export function seedCommand(app: CommandContext): Command {
     .option('--random-seed <seed>', "synthetic data's random seed (default 'pgstore')")
     .option('--force', 'run a seed again although it changed since it was applied')
     .option('--force-production', 'allow seeding a database marked production')
-    .action(async (flags: SeedFlags) => {
-      const out = app.makeOutput();
-      const request = seedRequest(flags, app.coreOptions((m) => out.info(m)));
-      const { seed } = await import('../core/seed/index.js');
-      const { countProgress } = await import('../ui/progress-count.js');
-      const bar = request.kind === 'synthetic' ? countProgress(out.stderr, 'Loading', !out.options.quiet && !out.options.json, 'rows') : undefined;
-      if (request.kind === 'synthetic' && bar) request.onProgress = (done, total) => bar.update(done, total);
-      let seeded: SeedResult;
-      try {
-        seeded = await seed(request);
-      } finally {
-        bar?.done();
-      }
-      if (out.options.json) out.json(seeded.result);
-      else describeSeed(out, seeded);
-    });
+    .action(action(ctx, {
+      load: () => import('../core/seed/index.js'),
+      call: async (seed, io, flags: SeedFlags): Promise<SeedResult> => {
+        const request = seedRequest(flags, () => io.core());
+        const { countProgress } = await import('../ui/progress-count.js');
+        const bar = request.kind === 'synthetic' ? countProgress(io.out.stderr, 'Loading', !io.out.options.quiet && !io.out.options.json, 'rows') : undefined;
+        if (request.kind === 'synthetic' && bar) request.onProgress = (done, total) => bar.update(done, total);
+        try {
+          return await seed.seed(request);
+        } finally {
+          bar?.done();
+        }
+      },
+      json: (out, seeded) => out.json(seeded.result),
+      text: (out, seeded) => describeSeed(out, seeded),
+    }));
   return examples(command, [
     'pgstore seed',
     'PGSTORE_ADMIN_PASSWORD=... pgstore seed --admin-email me@example.com',

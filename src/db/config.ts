@@ -9,7 +9,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { lookupPgpass, pgpassPath } from './pgpass.js';
 import { NO_HOST, parsePort, parseQuery, parseUrl } from './url-parse.js';
+import { startupOptions, startupParams } from '../tools/libpq-env.js';
 import { redact, registerSecret } from '../util/redact.js';
+
+export { startupOptions, startupParams };
 
 export type Env = Record<string, string | undefined>;
 
@@ -49,6 +52,12 @@ export interface ServerConnection {
   /** Other libpq query parameters from the URL (application_name, options, ...). */
   params: Record<string, string>;
   pool: PoolSettings;
+  /**
+   * A role every session switches to at login (migrations and grants run as the database's
+   * owner). A field of its own, rendered as `-c role=...` only where a session starts
+   * (tools/libpq-env.ts startupOptions): driver, URL and libpq environment alike.
+   */
+  role?: string | undefined;
 }
 
 /** No server configured: pgstore's own embedded cluster, started on demand. */
@@ -267,7 +276,7 @@ export function connectionUrl(conn: ServerConnection, withPassword = true): stri
   // parser would refuse it percent-encoded in the host part).
   const isSocket = conn.host.startsWith('/');
   const host = isSocket ? '' : conn.host.includes(':') ? `[${conn.host}]` : conn.host;
-  const search = new URLSearchParams(conn.params);
+  const search = new URLSearchParams(startupParams(conn));
   if (isSocket) search.set('host', conn.host);
   if (conn.sslmode) search.set('sslmode', conn.sslmode);
   const qs = search.toString();

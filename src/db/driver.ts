@@ -5,6 +5,7 @@
  */
 import type { Options, PostgresType, Sql } from 'postgres';
 import { ConnectionError } from '../errors.js';
+import { startupParams } from '../tools/libpq-env.js';
 import { redact } from '../util/redact.js';
 import type { ServerConnection } from './config.js';
 import { CLOSED_IN_STARTUP, guardedSocketFactory, NOT_POSTGRES } from './startup-guard.js';
@@ -50,7 +51,7 @@ export function driverOptions(conn: ServerConnection, options: PoolOptions = {})
     fetch_types: options.fetchTypes ?? true,
     connection: {
       application_name: options.applicationName ?? conn.params.application_name ?? 'pgstore',
-      ...Object.fromEntries(Object.entries(conn.params).filter(([key]) => key !== 'application_name')),
+      ...Object.fromEntries(Object.entries(startupParams(conn)).filter(([key]) => key !== 'application_name')),
     },
   };
 }

@@ -38,6 +38,20 @@ export async function connectPool(target: ConnectionTarget, options: PoolOptions
   return { sql, conn };
 }
 
+/**
+ * Connects to `target` (connectPool: the embedded server started if needed, the connection
+ * proven), runs `fn` with the pool and the server connection, and closes the pool whatever
+ * happens. The one way a core operation borrows a pool for its own duration.
+ */
+export async function withPool<T>(target: ConnectionTarget, options: PoolOptions & EnsureOptions, fn: (sql: Db, conn: ServerConnection) => Promise<T>): Promise<T> {
+  const { sql, conn } = await connectPool(target, options);
+  try {
+    return await fn(sql, conn);
+  } finally {
+    await sql.end({ timeout: 5 }).catch(() => undefined);
+  }
+}
+
 /** Slack past the driver's own connect timer before the deadline gives up on its own. */
 const DEADLINE_SLACK_MS = 500;
 

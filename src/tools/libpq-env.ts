@@ -14,6 +14,20 @@ export interface LibpqConnection {
   /** Other libpq query parameters from the URL (application_name, options, ...). */
   params: Record<string, string>;
   pool: { acquireTimeoutSeconds: number };
+  /** A role the session switches to at login: rendered as `-c role=...` (startupOptions). */
+  role?: string | undefined;
+}
+
+/** The `options` startup parameter of a session: the URL's own, then the switch to `conn.role`. */
+export function startupOptions(conn: Pick<LibpqConnection, 'params' | 'role'>): string | undefined {
+  const parts = [conn.params.options, conn.role ? `-c role=${conn.role}` : undefined].filter(Boolean);
+  return parts.length ? parts.join(' ') : undefined;
+}
+
+/** `conn.params` with `options` as a session must start with (startupOptions). */
+export function startupParams(conn: Pick<LibpqConnection, 'params' | 'role'>): Record<string, string> {
+  const options = startupOptions(conn);
+  return options === undefined ? conn.params : { ...conn.params, options };
 }
 
 /** libpq environment for a child program (psql, pg_dump, dbmate): the password never goes in argv. */
@@ -28,7 +42,7 @@ export function libpqEnv(conn: LibpqConnection): Record<string, string> {
   if (conn.sslmode) env.PGSSLMODE = conn.sslmode;
   // The other URL parameters a child program would lose otherwise (sslrootcert for
   // verify-full, connect_timeout, ...): libpq reads each from its own variable.
-  for (const [key, value] of Object.entries(conn.params)) {
+  for (const [key, value] of Object.entries(startupParams(conn))) {
     const name = LIBPQ_PARAM_ENV.get(key);
     if (name && value !== '') env[name] = value;
   }

@@ -11,3 +11,16 @@ export async function progressFor(out: Output): Promise<{ sink: ProgressSink | u
   const bar = progressBar(out.stderr, true);
   return { sink: (e) => bar.update(e), done: () => bar.done() };
 }
+
+/**
+ * Runs `fn` with a progress bar on a terminal (progressFor); the bar is finished whatever
+ * happens, before anything else prints. `done` finishes it early (before a question).
+ */
+export async function withProgressBar<T>(out: Output, fn: (sink: ProgressSink | undefined, done: () => void) => Promise<T>): Promise<T> {
+  const progress = await progressFor(out);
+  try {
+    return await fn(progress.sink, progress.done);
+  } finally {
+    progress.done();
+  }
+}

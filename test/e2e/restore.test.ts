@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sha256File } from '../../src/core/backup/manifest.js';
-import { scratchName } from '../../src/core/restore/restore.js';
+import { scratchName } from '../../src/core/restore/scratch-names.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { databaseTracker, fingerprint, pgstore, pgstoreInProcess as pgstoreIn, seed, tempDir } from './backup-helpers.js';
 

@@ -20,13 +20,14 @@ import { createHostsStore } from '../../src/store/hosts/hosts.js';
 import { createSnapshotsStore } from '../../src/store/hosts/snapshots.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { adminUrlFor } from '../helpers/db.js';
+import { coreOptions } from '../helpers/core-options.js';
 import { commentUpdated, envelope, hostCreated, uid } from '../integration/store-hosts-helpers.js';
 
 const name = `s_${randomBytes(5).toString('hex')}`;
 const url = adminUrlFor(name);
 const APP_PASSWORD = `app-${randomBytes(9).toString('hex')}`;
 const appUrl = Object.assign(new URL(url), { username: `${name}_app`, password: APP_PASSWORD }).toString();
-const asApp = { databaseUrl: appUrl, env: {} };
+const asApp = coreOptions(appUrl);
 const dir = mkdtempSync(join(tmpdir(), 'pgstore-app-hosts-'));
 let app: postgres.Sql;
 

@@ -43,7 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await sql.unsafe(`create database ${TEMPLATE_DB}`);
   });
   // The template carries pgstore's whole schema, migrated once for the run.
-  await migrateUp({ databaseUrl: connectionUrl({ ...conn, database: TEMPLATE_DB }), env: {} });
+  await migrateUp({ target: { ...conn, database: TEMPLATE_DB }, env: {} });
   const info: TestServer = { home, port, password: conn.password!, user: conn.user, adminUrl: connectionUrl({ ...conn, database: 'postgres' }) };
   project.provide('pgServer', info);
   return async () => {

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createSnapshot } from '../../src/core/snapshot/snapshot.js';
 import { rollbackSnapshot } from '../../src/core/snapshot/diff.js';
+import { coreOptions } from '../helpers/core-options.js';
 import { ConcurrentWriteConflictError, DuplicateEntryError } from '../../src/errors.js';
 import { createHostEventsStore } from '../../src/store/hosts/events.js';
 import { createHostsStore } from '../../src/store/hosts/hosts.js';
@@ -152,7 +153,7 @@ describe('snapshot rollback racing an append', () => {
 
   it('comes out as the rollback then the append, or the append then the rollback', async () => {
     const { pools, end } = await separateConnections(own.url, 1);
-    const options = { databaseUrl: own.url, env: {} };
+    const options = coreOptions(own.url);
     try {
       await tryPromise('hosts: snapshot rollback racing an append, one order or the other', rounds(5, 80), async (round) => {
         const id = uid('h-');

@@ -45,7 +45,7 @@ describe('child programs on a silent port', () => {
 
   it('dbmate gives up within the connect timeout', async () => {
     const started = Date.now();
-    const run = await runDbmate('migrate', { url: dbmateUrl({ conn, ssl: false, roleOption: undefined }, { name: 'app' }, {}), migrationsDir: dir, timeoutMs: 15_000 });
+    const run = await runDbmate('migrate', { url: dbmateUrl({ conn, ssl: false }, { name: 'app' }, {}), migrationsDir: dir, timeoutMs: 15_000 });
     expect(run.failed).toBe(true);
     expect(run.timedOut).toBeFalsy();
     expect(Date.now() - started).toBeLessThan(TIMEOUT_S * 1000 + MARGIN_MS);

@@ -10,7 +10,7 @@ import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ServerConnection } from '../../db/config.js';
-import { openPool, withAdminSql } from '../../db/pool.js';
+import { withAdminSql } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
 import { roleNames, rolesUsableAsOwner } from '../../store/admin/index.js';
 import { countRows, tablePages } from '../../store/admin/index.js';
@@ -185,8 +185,7 @@ const SPLIT_PAGES = 8192;
  * into page ranges on PostgreSQL 14+); returns every table with both numbers.
  */
 export async function compareRowCounts(conn: ServerConnection, database: string, tables: Array<{ schema: string; name: string; rows: number }>, serverMajor: number, parallel = 2): Promise<TableComparison[]> {
-  const sql = await openPool({ ...conn, database }, { max: parallel, fetchTypes: false });
-  try {
+  return withAdminSql(conn, async (sql) => {
     const sizes = await tablePages(sql, tables);
     const jobs: Array<{ key: string; table: { schema: string; name: string }; range?: { fromPage: number; toPage: number | null } }> = [];
     for (const t of sizes) {
@@ -204,9 +203,7 @@ export async function compareRowCounts(conn: ServerConnection, database: string,
     const byName = new Map<string, number>();
     jobs.forEach((job, i) => byName.set(job.key, (byName.get(job.key) ?? 0) + counts[i]!));
     return tables.map((t) => ({ schema: t.schema, name: t.name, expected: t.rows, actual: byName.get(`${t.schema}\0${t.name}`) ?? null }));
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  }, database, { max: parallel, fetchTypes: false });
 }
 
 /** "public.actor: 200 expected, 199 found" for each table that differs. */

@@ -8,7 +8,7 @@ import { serverIdentity, type ServerIdentity } from '../../store/admin/index.js'
 import { isPgstoreError } from '../../errors.js';
 import { HEALTH_CHECKS } from './checks.js';
 import { type CheckResult, type HealthCheck, type HealthReport, type Limits, worst } from './types.js';
-import { type CoreOptions, targetOf } from '../options.js';
+import type { CoreOptions } from '../options.js';
 
 export interface HealthOptions extends CoreOptions {
   /** Seconds for the whole run, connecting included. */
@@ -45,7 +45,7 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
   const started = performance.now();
   const timeoutSeconds = options.timeoutSeconds ?? 10;
   const deadline = Date.now() + timeoutSeconds * 1000;
-  const target = targetOf(options);
+  const target = options.target;
   const finish = (checks: CheckResult[]): HealthReport => ({
     status: worst(checks.map((c) => c.status)),
     checks,

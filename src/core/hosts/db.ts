@@ -4,14 +4,14 @@
  * are mapped like any other.
  */
 import { userInfo } from 'node:os';
-import { connectPool, type Db } from '../../db/pool.js';
+import { type Db, withPool } from '../../db/pool.js';
 import type { ServerConnection } from '../../db/config.js';
 import { guardHosts } from '../../store/hosts/index.js';
 import { createHostEventsStore } from '../../store/hosts/index.js';
 import { createHostsStore } from '../../store/hosts/index.js';
 import type { Queryable, Tx } from '../../store/queryable.js';
 import { createSnapshotsStore } from '../../store/hosts/index.js';
-import { type CoreOptions, targetOf } from '../options.js';
+import type { CoreOptions, LocalOptions } from '../options.js';
 
 export type { Tx } from '../../store/queryable.js';
 
@@ -30,12 +30,7 @@ export interface HostsDb {
 /** Connects to the target, runs `fn`, closes. */
 export async function withHostsDb<T>(options: CoreOptions, fn: (db: HostsDb) => Promise<T>): Promise<T> {
   // One connection is all an operation uses; no array types to fetch (arrays come back as JSON).
-  const { sql, conn } = await connectPool(targetOf(options), { max: 1, fetchTypes: false, log: options.log });
-  try {
-    return await fn({ sql, conn, stores: hostStores(sql) });
-  } finally {
-    await sql.end({ timeout: 5 }).catch(() => undefined);
-  }
+  return withPool(options.target, { max: 1, fetchTypes: false, log: options.log }, (sql, conn) => fn({ sql, conn, stores: hostStores(sql) }));
 }
 
 /** Runs `fn` in one transaction; errors, COMMIT's included, come out mapped. */
@@ -61,7 +56,7 @@ export async function inTransactionOrRollback<T>(sql: Db, fn: (stores: HostStore
 }
 
 /** Who made a change: the OS user running pgstore, when known. */
-export function actorOf(options: CoreOptions): string | null {
+export function actorOf(options: LocalOptions): string | null {
   const named = options.env.USER || options.env.USERNAME || options.env.LOGNAME;
   if (named) return named;
   try {

@@ -7,10 +7,9 @@
  * live database is only read (its pending list).
  */
 import { readFileSync } from 'node:fs';
-import { connectPool } from '../../db/pool.js';
+import { withPool } from '../../db/pool.js';
 import { applyUpSection } from '../../store/admin/index.js';
 import { existsSync } from 'node:fs';
-import { targetOf } from '../options.js';
 import {
   appliedIn, appMigrationsDir, lintEach, type MigrateOptions, type MigrationFile, migrationStatus, openMigrationSession,
   pgstoreSet, readMigrations, RUNNER_SETS, type SetName, statementLocks, withScratchDatabase,
@@ -60,13 +59,13 @@ export async function planMigrations(options: PlanOptions): Promise<MigrationPla
 
 async function rehearse(options: PlanOptions, pendingOnLive: Set<string>): Promise<Rehearsal> {
   const started = performance.now();
-  const { sql: probe, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
-  await probe.end({ timeout: 5 });
+  // The live server, proven reachable; the scratch database lives there.
+  const conn = await withPool(options.target, { max: 1, log: options.log }, async (_sql, conn) => conn);
   let result: Omit<Rehearsal, 'scratchDropped' | 'durationMs'> | undefined;
   await withScratchDatabase(conn, null, async (scratch) => {
     options.log?.(`Restoring backup ${options.rehearse} into scratch database ${scratch.name}...`);
     const restored = await restore({
-      databaseUrl: options.databaseUrl,
+      target: conn,
       env: options.env,
       log: options.log,
       source: options.rehearse!,
@@ -76,7 +75,7 @@ async function rehearse(options: PlanOptions, pendingOnLive: Set<string>): Promi
       skipDamaged: options.rehearse === 'latest',
       migrationsDir: options.migrationsDir,
     });
-    const session = await openMigrationSession({ ...options, databaseUrl: scratch.url, waitTimeoutSeconds: undefined });
+    const session = await openMigrationSession({ ...options, target: scratch.conn, waitTimeoutSeconds: undefined });
     try {
       // What the backup lacks, set by set, pgstore's first: as `migrate up` would apply it.
       const toRun: Array<{ set: SetName; file: MigrationFile }> = [];

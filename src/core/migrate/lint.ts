@@ -164,11 +164,7 @@ export async function lintMigrations(options: LintOptions): Promise<LintResult> 
   return summarise(await lintEach(targets));
 }
 
-/**
- * Rules that do not apply where pgstore itself applies the files: its runner sets lock_timeout
- * for every migration session (--lock-timeout, default 5s).
- */
-export const RUNNER_SETS = ['require-lock-timeout'];
+export { RUNNER_SETS } from './runner-sets.js';
 
 /**
  * Lints files with one squawk run per kind of up section (in a transaction or not), not one

@@ -3,3 +3,4 @@ export * from './database-entries.js';
 export * from './migrations.js';
 export * from './restore.js';
 export * from './source.js';
+export * from './scratch-names.js';

@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, normalize, resolve } from 'node:path';
 import { describeTarget } from '../../db/config.js';
-import { connectPool } from '../../db/pool.js';
+import { withPool } from '../../db/pool.js';
 import { SeedFailedError, UsageError } from '../../errors.js';
 import { getEnvironment } from '../../store/admin/index.js';
 import { getAppliedSeed, recordSeed, runSqlText } from '../../store/admin/index.js';
-import { type CoreOptions, guardProduction, targetOf } from '../options.js';
+import { type CoreOptions, guardProduction } from '../options.js';
 import type { SeedFileResult } from '../../types/seed.js';
 
 export { SeedFailedError } from '../../errors.js';
@@ -62,8 +62,7 @@ function lineOf(text: string, position: unknown): number | undefined {
 export async function seedFromFile(options: SeedFileOptions): Promise<SeedFileResult> {
   const started = performance.now();
   const source = readSeedSource(options.path);
-  const { sql, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
-  try {
+  return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
     const environment = await getEnvironment(sql);
     guardProduction({ action: `run seed ${source.name}`, target: describeTarget(conn), environment, details: [] }, options.forceProduction);
     const before = await getAppliedSeed(sql, source.name);
@@ -98,7 +97,5 @@ export async function seedFromFile(options: SeedFileOptions): Promise<SeedFileRe
       appliedAt: new Date().toISOString(),
       durationMs: Math.round(performance.now() - started),
     };
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { describeTarget } from '../../db/config.js';
-import { connectPool } from '../../db/pool.js';
+import { withPool } from '../../db/pool.js';
 import { registerSecret } from '../../util/redact.js';
 import { UsageError } from '../../errors.js';
 import { getEnvironment } from '../../store/admin/index.js';
@@ -13,7 +13,7 @@ import { createStores, type Stores } from '../../store/index.js';
 import { getAppliedSeed, recordSeed } from '../../store/admin/index.js';
 import { FIXTURE_SETS, type FixtureSet } from './fixture-sets.js';
 import { seedHostFixtures } from './host-fixtures.js';
-import { type CoreOptions, guardProduction, targetOf } from '../options.js';
+import { type CoreOptions, guardProduction } from '../options.js';
 import type { FixtureResult } from '../../types/seed.js';
 
 export type { FixtureResult } from '../../types/seed.js';
@@ -40,8 +40,7 @@ export async function seedFixtures(options: FixtureOptions): Promise<FixtureResu
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(adminEmail)) {
     throw new UsageError(`--admin-email: '${adminEmail}' is not an email address`, { hint: 'e.g. --admin-email admin@example.com' });
   }
-  const { sql, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
-  try {
+  return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
     guardProduction({ action: `seed the ${setName} data set`, target: describeTarget(conn), environment: await getEnvironment(sql), details: [] }, options.forceProduction);
     const name = `fixtures:${setName}`;
     const checksum = fixtureChecksum(set);
@@ -60,9 +59,7 @@ export async function seedFixtures(options: FixtureOptions): Promise<FixtureResu
       await recordSeed(tx, name, checksum, { created: log.created.length, skipped: log.skipped.length });
     });
     return { set: setName, ...log, adminEmail, durationMs: Math.round(performance.now() - started) };
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  });
 }
 
 type Log = Pick<FixtureResult, 'created' | 'skipped' | 'secrets'>;

@@ -13,7 +13,7 @@ import { type Account, findAccountByUid, isRoot } from '../../../tools/accounts.
 import type { PostgresBinaries } from '../../../tools/postgres-binaries.js';
 import { type ClusterFacts, clusterFacts } from '../../../store/admin/index.js';
 import { withAdminSql } from '../../../db/pool.js';
-import { type CoreOptions, targetOf } from '../../options.js';
+import type { CoreOptions } from '../../options.js';
 
 export interface Cluster {
   conn: ServerConnection;
@@ -28,7 +28,7 @@ export interface Cluster {
 
 /** Connects (starting the embedded server if it is the target) and finds out where the cluster lives. */
 export async function resolveCluster(options: CoreOptions): Promise<Cluster> {
-  const target = targetOf(options);
+  const target = options.target;
   const { serverFor } = await import('../../../db/pool.js');
   const conn = await serverFor(target, { log: options.log });
   const facts = await withAdminSql(conn, (sql) => clusterFacts(sql));
