@@ -41,10 +41,11 @@ export function hostsCommand(app: App): Command {
     .addOption(new Option('--limit <n>', 'at most this many entries').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many entries first').argParser(wholeNumber('--offset')))
     .addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(['table', 'json', 'csv', 'hosts']).default('table'))
-    .action(async (flags: ListFlags) => {
+    .option('--replica [url]', 'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot')
+    .action(async (flags: ListFlags & { replica?: string | true }) => {
       const out = app.makeOutput();
       const { listHosts } = await import('../core/hosts/index.js');
-      const entries = await listHosts({ ...app.coreOptions((m) => out.info(m)), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset });
+      const entries = await listHosts({ ...app.coreOptions((m) => out.info(m)), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset, replica: flags.replica });
       const format = out.options.json ? 'json' : flags.format;
       if (format === 'json') return out.jsonArray(entries);
       if (format === 'csv' || format === 'hosts') {
@@ -56,7 +57,7 @@ export function hostsCommand(app: App): Command {
       out.result(`${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
     });
   hosts.addCommand(
-    examples(list, ['pgstore hosts list', 'pgstore hosts list --tag prod --tag web --search api', 'pgstore hosts list --ip 192.168. --limit 20 --offset 40', 'pgstore hosts list --format hosts > /etc/hosts.d/app']),
+    examples(list, ['pgstore hosts list', 'pgstore hosts list --tag prod --tag web --search api', 'pgstore hosts list --ip 192.168. --limit 20 --offset 40', 'pgstore hosts list --format hosts > /etc/hosts.d/app', 'pgstore hosts list --replica postgres://app@replica1/app']),
   );
 
   const add = new Command('add')

@@ -49,16 +49,17 @@ export function snapshotCommand(app: App): Command {
     .description('list snapshots, newest first')
     .addOption(new Option('--limit <n>', 'at most this many').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many first').argParser(wholeNumber('--offset')))
-    .action(async (flags: { limit?: number; offset?: number }) => {
+    .option('--replica [url]', 'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot')
+    .action(async (flags: { limit?: number; offset?: number; replica?: string | true }) => {
       const out = app.makeOutput();
       const { listSnapshots } = await import('../core/snapshot/index.js');
-      const list = await listSnapshots({ ...app.coreOptions((m) => out.info(m)), limit: flags.limit, offset: flags.offset });
+      const list = await listSnapshots({ ...app.coreOptions((m) => out.info(m)), limit: flags.limit, offset: flags.offset, replica: flags.replica });
       if (out.options.json) return out.jsonArray(list);
       if (list.length === 0) return out.result('No snapshots.');
       const rows = list.map((s) => [s.snapshotId, `${when(s.createdAt)} UTC`, s.entryCount, s.trigger, s.name ?? '']);
       await out.table({ head: ['ID', 'CREATED', 'ENTRIES', 'TRIGGER', 'NAME'], rows });
     });
-  snapshot.addCommand(examples(list, ['pgstore snapshot list', 'pgstore snapshot list --limit 5 --json']));
+  snapshot.addCommand(examples(list, ['pgstore snapshot list', 'pgstore snapshot list --limit 5 --json', 'pgstore snapshot list --replica']));
 
   const show = new Command('show')
     .description("print a snapshot's hosts file")
