@@ -9,7 +9,7 @@ import { connectPool, type Db } from './db/pool.js';
 import { mapHostsError } from './store/hosts/index.js';
 import { createStores, type Stores } from './store/index.js';
 import { openReplicaPools, resolveReplicas } from './db/replica-config.js';
-import { type ReadOptions, ReplicaRouter, type ReplicaSettings, type ReplicaStats } from './db/replicas.js';
+import { type ReadOptions, ReplicaRouter, type ReplicaSettings, type ReplicaStats, WriteScope } from './db/replicas.js';
 import { type ReplicaStores, replicaStores, trackWrites } from './store/replica-reads.js';
 
 export interface ConnectOptions {
@@ -29,6 +29,17 @@ export interface ConnectOptions {
   /** How replica reads are bounded: maxLagMs (staleness), timeoutMs, retryAfterMs. */
   replica?: Omit<ReplicaSettings, 'gateEveryRead'>;
 }
+
+/** Stores and replica reads scoped to one client (a request, a user): its reads see its own writes. */
+export type ClientScope = Stores & {
+  /** Runs `fn` in one transaction (its writes count as the scope's). */
+  transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
+  /** Replica reads that must see this scope's writes (not every write through the Database). */
+  replica: ReplicaStores;
+  onReplica(options: ReadOptions): ReplicaStores;
+  /** The primary's WAL position after this scope's writes. */
+  writePosition(): Promise<string>;
+};
 
 export type Database = Stores & {
   /** The underlying postgres.js instance. */
@@ -50,6 +61,12 @@ export type Database = Stores & {
   writePosition(): Promise<string>;
   /** Tells replica routing about a write made outside the stores (on `sql`). */
   noteWrite(): void;
+  /**
+   * Stores and replica reads of one client (a request, a user): its replica reads wait only
+   * for its own writes. With `db.replica`, any write through this Database sends the next
+   * reads to the primary until a replica has replayed it.
+   */
+  clientScope(): ClientScope;
   /** Closes the pools. */
   close(): Promise<void>;
 };
@@ -153,21 +170,34 @@ export async function connect(urlOrOptions?: string | ConnectOptions, more?: Omi
   const noteWrite = () => router.noteWrite();
   // Writes are tracked only when there is a replica to keep up with (no cost otherwise).
   const stores = replicas.length > 0 ? trackWrites(createStores(sql), noteWrite) : createStores(sql);
-  const onReplica = (read: ReadOptions) => replicaStores((call) => router.read(call, read));
+  const onReplica = (read: ReadOptions, scope = router.scope) => replicaStores((call) => router.read(call, read, scope));
+  const transaction = async <T>(fn: (stores: Stores) => Promise<T>, note: () => void): Promise<T> => {
+    try {
+      return (await sql.begin((tx) => fn(createStores(tx)))) as T;
+    } catch (error) {
+      // Deferred constraints fail at COMMIT, outside every store's own mapping.
+      throw mapHostsError(error, [], { entity: 'record' });
+    } finally {
+      if (replicas.length > 0) note();
+    }
+  };
+  const clientScope = (): ClientScope => {
+    const scope = new WriteScope();
+    const note = () => router.noteWrite(scope);
+    return {
+      ...(replicas.length > 0 ? trackWrites(createStores(sql), note) : createStores(sql)),
+      transaction: (fn) => transaction(fn, note),
+      replica: onReplica({}, scope),
+      onReplica: (read) => onReplica(read, scope),
+      writePosition: () => router.writePosition(scope),
+    };
+  };
   return {
     ...stores,
     sql,
     connection: conn,
-    transaction: async <T>(fn: (stores: Stores) => Promise<T>) => {
-      try {
-        return (await sql.begin((tx) => fn(createStores(tx)))) as T;
-      } catch (error) {
-        // Deferred constraints fail at COMMIT, outside every store's own mapping.
-        throw mapHostsError(error, [], { entity: 'record' });
-      } finally {
-        if (replicas.length > 0) noteWrite();
-      }
-    },
+    transaction: (fn) => transaction(fn, noteWrite),
+    clientScope,
     replica: onReplica({}),
     onReplica,
     replicaStats: () => router.stats(),

@@ -72,6 +72,19 @@ interface ReplicaState extends ReplicaPool {
 
 const DEFAULTS = { timeoutMs: 2000, retryAfterMs: 5000 };
 
+/**
+ * Whose writes a read must see: the whole Database by default, or one session's
+ * (`db.session()`: a request, a user), so one client's writes do not send every other
+ * client's reads to the primary.
+ */
+export class WriteScope {
+  /** Writes noted (finished) so far. */
+  writes = 0;
+  /** A primary position known to cover the first `writes` writes. */
+  position = { lsn: 0n, writes: 0 };
+  refreshing: { writes: number; promise: Promise<bigint> } | undefined;
+}
+
 class Fallback extends Error {
   constructor(readonly reason: FallbackReason, readonly down: boolean) {
     super(reason);
@@ -83,9 +96,8 @@ export class ReplicaRouter {
   private readonly settings: Required<Omit<ReplicaSettings, 'maxLagMs'>> & { maxLagMs: number | undefined };
   private primarySql: Promise<Db> | undefined;
   private next = 0;
-  private writes = 0;
-  private position = { lsn: 0n, writes: 0 };
-  private refreshing: { writes: number; promise: Promise<bigint> } | undefined;
+  /** The scope of reads and writes when the caller names none: the whole Database. */
+  readonly scope = new WriteScope();
   private readonly counts = { replicaReads: 0, primaryReads: 0, gates: 0, fallbacks: Object.fromEntries(FALLBACK_REASONS.map((r) => [r, 0])) as Record<FallbackReason, number> };
 
   /** `primary`: a pool, or `{ open }` opening one on first need (the CLI's --replica). */
@@ -95,26 +107,28 @@ export class ReplicaRouter {
   }
 
   /** Records that a write through the library finished (committed or not). */
-  noteWrite(): void {
-    this.writes++;
+  noteWrite(scope: WriteScope = this.scope): void {
+    scope.writes++;
+    // A session's write is also the Database's (its reads must see it too).
+    if (scope !== this.scope) this.scope.writes++;
   }
 
-  /** A WAL position covering every write noted so far (for `after` in another process). */
-  async writePosition(): Promise<string> {
-    return formatLsn(await this.requiredPosition());
+  /** A WAL position covering every write noted so far in `scope` (for `after` in another process). */
+  async writePosition(scope: WriteScope = this.scope): Promise<string> {
+    return formatLsn(await this.requiredPosition(scope));
   }
 
   /** Runs `read` on a replica when one is fresh enough, else on the primary. */
-  async read<T>(read: (sql: Queryable) => Promise<T>, options: ReadOptions = {}): Promise<T> {
+  async read<T>(read: (sql: Queryable) => Promise<T>, options: ReadOptions = {}, scope: WriteScope = this.scope): Promise<T> {
     if (this.replicas.length === 0) return this.onPrimary(read, undefined);
-    if (this.writes > this.position.writes) {
+    if (scope.writes > scope.position.writes) {
       // Just wrote: the replica is most likely behind. Ask the primary, and learn its position.
-      this.requiredPosition().catch(() => undefined);
+      this.requiredPosition(scope).catch(() => undefined);
       return this.onPrimary(read, 'recentWrite');
     }
     const replica = this.pick();
     if (!replica) return this.onPrimary(read, 'down');
-    const needed = options.after ? maxOf(parseLsn(options.after), this.position.lsn) : this.position.lsn;
+    const needed = options.after ? maxOf(parseLsn(options.after), scope.position.lsn) : scope.position.lsn;
     const maxLagMs = 'maxLagMs' in options ? options.maxLagMs : this.settings.maxLagMs;
     try {
       const result = await this.withDeadline(this.onReplica(replica, read, needed, maxLagMs));
@@ -195,25 +209,25 @@ export class ReplicaRouter {
   }
 
   /** The primary's position after every noted write (one fetch shared by concurrent reads). */
-  private async requiredPosition(): Promise<bigint> {
-    const writes = this.writes;
-    if (writes <= this.position.writes) return this.position.lsn;
+  private async requiredPosition(scope: WriteScope): Promise<bigint> {
+    const writes = scope.writes;
+    if (writes <= scope.position.writes) return scope.position.lsn;
     // A fetch that started after these writes covers them.
-    if (!this.refreshing || this.refreshing.writes < writes) {
+    if (!scope.refreshing || scope.refreshing.writes < writes) {
       const promise = this.primaryPool().then(primaryPosition);
-      this.refreshing = { writes, promise };
+      scope.refreshing = { writes, promise };
       promise.then(
         (lsn) => {
-          if (writes > this.position.writes) this.position = { lsn: maxOf(lsn, this.position.lsn), writes };
-          if (this.refreshing?.promise === promise) this.refreshing = undefined;
+          if (writes > scope.position.writes) scope.position = { lsn: maxOf(lsn, scope.position.lsn), writes };
+          if (scope.refreshing?.promise === promise) scope.refreshing = undefined;
         },
         () => {
-          if (this.refreshing?.promise === promise) this.refreshing = undefined;
+          if (scope.refreshing?.promise === promise) scope.refreshing = undefined;
         },
       );
     }
-    await this.refreshing.promise;
-    return this.position.lsn;
+    await scope.refreshing.promise;
+    return scope.position.lsn;
   }
 
   /** The next replica not being left alone, round robin. */

@@ -97,6 +97,23 @@ describe('replica reads', () => {
     });
   });
 
+  it('a client scope reads its own writes; another scope is not held back by them', async () => {
+    await pair.waitForReplay();
+    const alice = db.clientScope();
+    const bob = db.clientScope();
+    await bob.replica.users.list(); // bob's first read learns the replica's position
+    await pair.withReplayPaused(async () => {
+      const user = await alice.users.create({ email: freshEmail() });
+      expect(await alice.replica.users.get(user.id)).toMatchObject({ id: user.id }); // primary: just wrote
+      expect(await alice.replica.users.getByEmail(user.email)).toMatchObject({ id: user.id }); // primary: behind
+      const before = db.replicaStats();
+      expect(await bob.replica.users.get(user.id)).toBeNull(); // bob did not write: the replica answers
+      expect(db.replicaStats().replicaReads).toBe(before.replicaReads + 1);
+      expect(await db.replica.users.get(user.id)).toMatchObject({ id: user.id }); // the Database saw alice's write
+      expect(await alice.onReplica({ after: await alice.writePosition() }).users.get(user.id)).toMatchObject({ id: user.id });
+    });
+  });
+
   it('maxLagMs: a replica staler than the bound is not read', async () => {
     await pair.waitForReplay();
     await db.replica.users.list(); // a gate-free read would not measure; the bounded one below does

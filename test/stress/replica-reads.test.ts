@@ -3,7 +3,7 @@
  * running (the race: the pair's primary commits asynchronously, so the standby is usually a
  * few to a few hundred ms behind). Each round writes through one Database and reads the row
  * back through `replica`: at once (the primary answers), after learning the position (the
- * gate decides), after a random pause (the replica often answers), and from a second
+ * gate decides), after a random pause (the replica often answers), in a client scope, and from a second
  * Database with its own connections, bound by the writer's writePosition().
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,15 +38,17 @@ describe('replica reads under replication lag', () => {
     const count = rounds(40, 600);
     await tryPromise('a replica read after a write sees the write (same Database, and another one given writePosition())', count, async (i) => {
       const email = `s${i}_${process.pid}_${Math.random().toString(36).slice(2)}@example.com`;
-      const user = await writer.users.create({ email });
       const way = i % 4;
+      // Way 3 writes and reads in a client scope of its own (the round's "request").
+      const scope = way === 3 ? writer.clientScope() : writer;
+      const user = await scope.users.create({ email });
       if (way === 0) {
         const seen = await writer.replica.users.getByEmail(email);
         return seen?.id === user.id ? null : `read at once: ${JSON.stringify(seen)}`;
       }
-      const position = await writer.writePosition();
-      if (way === 2) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 600)));
-      const mine = await writer.replica.users.get(user.id);
+      const position = await scope.writePosition();
+      if (way >= 2) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 600)));
+      const mine = await scope.replica.users.get(user.id);
       if (mine?.id !== user.id) return `own read (way ${way}) after position ${position}: ${JSON.stringify(mine)}`;
       const theirs = await reader.onReplica({ after: position }).users.getByEmail(email);
       return theirs?.id === user.id ? null : `other Database after ${position}: ${JSON.stringify(theirs)}`;
