@@ -46,7 +46,9 @@ export interface GateRow {
  * is described first, which waits for a reply). Returns the pending query: the caller sends
  * the read right behind it on the same connection.
  */
-export function gateQuery(sql: Queryable) {
+export function gateQuery(sql: Queryable, withLag: boolean) {
+  // Read-your-writes alone needs only the replayed position: the cheapest statement there is.
+  if (!withLag) return sql<GateRow[]>`select pg_last_wal_replay_lsn()::text as replay, null::float8 as lag_ms`;
   return sql<GateRow[]>`
     select pg_last_wal_replay_lsn()::text as replay,
       case when pg_last_wal_replay_lsn() is null then null

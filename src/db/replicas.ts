@@ -176,7 +176,7 @@ export class ReplicaRouter {
     try {
       const sentAt = performance.now();
       // Sent first, so the read (queued behind it on this one connection) sees at least as much.
-      const gate = gateQuery(reserved).execute();
+      const gate = gateQuery(reserved, maxLagMs !== undefined).execute();
       const answer = read(reserved);
       const [gated, result] = await Promise.allSettled([gate, answer]);
       if (gated.status === 'rejected') throw gated.reason;
@@ -184,8 +184,10 @@ export class ReplicaRouter {
       if (row.replay === null) throw new Fallback('notStandby', true);
       const replayed = parseLsn(row.replay);
       if (replayed > replica.replayed) replica.replayed = replayed;
-      replica.lagMs = row.lag_ms ?? Infinity;
-      replica.lagAt = sentAt;
+      if (maxLagMs !== undefined) {
+        replica.lagMs = row.lag_ms ?? Infinity;
+        replica.lagAt = sentAt;
+      }
       if (replayed < needed) throw new Fallback('behind', false);
       if (maxLagMs !== undefined && replica.lagMs > maxLagMs) throw new Fallback('lag', false);
       if (result.status === 'rejected') throw result.reason;

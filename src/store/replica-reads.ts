@@ -7,8 +7,32 @@
  * verification (rehashes), nonce consume, session extend and every create/update/delete stay on
  * the primary. The list is checked against the stores' types (a renamed method fails to compile).
  */
-import { createStores, type Stores } from './index.js';
+import type { Stores } from './index.js';
 import type { Queryable } from './queryable.js';
+import { createCredentialsStore, createExternalLoginsStore, createNoncesStore, createPreferencesStore, createProfilesStore, createRolesStore, createSessionsStore, createUsersStore } from './auth/index.js';
+import { createAppKeysStore, createAppsStore, createBranchesStore, createMembershipsStore, createTenantsStore, createUserAppsStore } from './tenancy/index.js';
+import { hostEvents, hosts, snapshots } from './hosts/index.js';
+
+/** One store at a time (a gated read builds only the store it calls, on its reserved connection). */
+const FACTORIES = {
+  users: createUsersStore,
+  credentials: (sql: Queryable) => createCredentialsStore(sql),
+  sessions: createSessionsStore,
+  externalLogins: createExternalLoginsStore,
+  nonces: createNoncesStore,
+  profiles: createProfilesStore,
+  preferences: createPreferencesStore,
+  roles: createRolesStore,
+  tenants: createTenantsStore,
+  apps: createAppsStore,
+  branches: createBranchesStore,
+  memberships: createMembershipsStore,
+  userApps: createUserAppsStore,
+  appKeys: createAppKeysStore,
+  hostEvents,
+  hosts,
+  snapshots,
+} satisfies { [K in keyof Stores]: (sql: Queryable) => Stores[K] };
 
 export const REPLICA_READS = {
   users: ['get', 'getByEmail', 'list'],
@@ -40,19 +64,19 @@ export type RouteRead = <T>(call: (sql: Queryable) => Promise<T>) => Promise<T>;
 
 /** The read-only view whose every method goes through `route`. */
 export function replicaStores(route: RouteRead): ReplicaStores {
-  // Stores are built per connection: once per pool, and per reserved connection when gated.
-  const built = new WeakMap<object, Stores>();
-  const storesOn = (sql: Queryable): Stores => {
+  // A store is built once per pool, and per reserved connection (for one call) when gated.
+  const built = new WeakMap<object, Partial<Stores>>();
+  const storeOn = (sql: Queryable, store: keyof Stores): Record<string, (...a: unknown[]) => Promise<unknown>> => {
     let stores = built.get(sql);
-    if (!stores) built.set(sql, (stores = createStores(sql)));
-    return stores;
+    if (!stores) built.set(sql, (stores = {}));
+    return ((stores as Record<string, unknown>)[store] ??= FACTORIES[store](sql)) as Record<string, (...a: unknown[]) => Promise<unknown>>;
   };
   const view: Record<string, Record<string, unknown>> = {};
   for (const [store, methods] of Object.entries(REPLICA_READS) as Array<[keyof Stores, readonly string[]]>) {
     view[store] = Object.fromEntries(
       methods.map((method) => [
         method,
-        (...args: unknown[]) => route((sql) => (storesOn(sql)[store] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(...args)),
+        (...args: unknown[]) => route((sql) => storeOn(sql, store)[method]!(...args)),
       ]),
     );
   }
