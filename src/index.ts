@@ -3,7 +3,9 @@
  * server, migrations, health, and the error classes.
  */
 export * from './errors.js';
-export { connect, type ConnectOptions, type Database } from './connect.js';
+export { connect, type ConnectOptions, type Database, type ClientScope } from './connect.js';
+export type { ReplicaStores } from './store/replica-reads.js';
+export type { FallbackReason, ReadOptions, ReplicaSettings, ReplicaStats } from './db/replicas.js';
 export { createStores, type Stores, type Queryable } from './store/index.js';
 export type { User, UserStatus, CredentialInfo, Session, ExternalLogin, Nonce, Profile, Preferences, Role, AssignedRole, Page, PageOptions } from './store/auth/index.js';
 export type { UsersStore, NewUser, UserPatch, UserListOptions, GetOrCreateResult } from './store/auth/index.js';

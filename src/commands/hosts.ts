@@ -42,9 +42,10 @@ function listCommand(ctx: CommandContext): Command {
     .addOption(new Option('--limit <n>', 'at most this many entries').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many entries first').argParser(wholeNumber('--offset')))
     .addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(['table', 'json', 'csv', 'hosts']).default('table'))
+    .option('--replica [url]', 'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot')
     .action(action(ctx, {
       load: hostsCore,
-      call: (hosts, io, flags: ListFlags) => hosts.listHosts({ ...io.core(), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset }),
+      call: (hosts, io, flags: ListFlags & { replica?: string | true }) => hosts.listHosts({ ...io.core(), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset, replica: flags.replica }),
       json: false, // --json is one of the formats
       text: async (out, entries, [flags]) => {
         const format = out.options.json ? 'json' : flags.format;
@@ -55,7 +56,7 @@ function listCommand(ctx: CommandContext): Command {
         out.result(`${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
       },
     }));
-  return examples(command, ['pgstore hosts list', 'pgstore hosts list --tag prod --tag web --search api', 'pgstore hosts list --ip 192.168. --limit 20 --offset 40', 'pgstore hosts list --format hosts > /etc/hosts.d/app']);
+  return examples(command, ['pgstore hosts list', 'pgstore hosts list --tag prod --tag web --search api', 'pgstore hosts list --ip 192.168. --limit 20 --offset 40', 'pgstore hosts list --format hosts > /etc/hosts.d/app', 'pgstore hosts list --replica postgres://app@replica1/app']);
 }
 
 function addCommand(ctx: CommandContext): Command {

@@ -51,9 +51,10 @@ function listCommand(ctx: CommandContext): Command {
     .description('list snapshots, newest first')
     .addOption(new Option('--limit <n>', 'at most this many').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many first').argParser(wholeNumber('--offset')))
+    .option('--replica [url]', 'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot')
     .action(action(ctx, {
       load: snapshotCore,
-      call: (s, io, flags: { limit?: number; offset?: number }) => s.listSnapshots({ ...io.core(), limit: flags.limit, offset: flags.offset }),
+      call: (s, io, flags: { limit?: number; offset?: number; replica?: string | true }) => s.listSnapshots({ ...io.core(), limit: flags.limit, offset: flags.offset, replica: flags.replica }),
       json: (out, list) => out.jsonArray(list),
       text: async (out, list) => {
         if (list.length === 0) return out.result('No snapshots.');
@@ -61,7 +62,7 @@ function listCommand(ctx: CommandContext): Command {
         await out.table({ head: ['ID', 'CREATED', 'ENTRIES', 'TRIGGER', 'NAME'], rows });
       },
     }));
-  return examples(command, ['pgstore snapshot list', 'pgstore snapshot list --limit 5 --json']);
+  return examples(command, ['pgstore snapshot list', 'pgstore snapshot list --limit 5 --json', 'pgstore snapshot list --replica']);
 }
 
 function showCommand(ctx: CommandContext): Command {

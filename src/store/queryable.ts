@@ -2,11 +2,9 @@
  * What a store runs its SQL on: a pool, or a transaction from `transaction(...)`.
  */
 import type { PostgresType, Sql, TransactionSql } from 'postgres';
+import type { Queryable } from '../types/sql.js';
 
-export type Queryable = Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>;
-
-/** A handle inside a transaction (what COPY and savepoints need); one kind of Queryable. */
-export type Tx = TransactionSql<Record<string, PostgresType>>;
+export type { Queryable, Tx } from '../types/sql.js';
 
 /**
  * Runs `fn` atomically: in a new transaction on a pool, or in a savepoint when `sql` is

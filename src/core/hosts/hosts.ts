@@ -7,11 +7,15 @@
 import { ConcurrentWriteConflictError, NotFoundError, UsageError, ValidationError } from '../../errors.js';
 import type { EventEnvelope, HostEntry, HostEvent } from '../../store/hosts/index.js';
 import { actorOf, withHostsDb } from './db.js';
+import type { ReplicaStores } from '../../store/replica-reads.js';
+import { withReplicaReads } from './replica-db.js';
 import { ulid } from './ids.js';
 import { type FieldProblem, type HostInput, unique, validateHost } from './validation.js';
 import type { CoreOptions } from '../options.js';
 
 export interface ListHostsOptions extends CoreOptions {
+  /** Read on a streaming replica: its URL, or true for DATABASE_REPLICA_URL. */
+  replica?: string | true | undefined;
   tags?: string[];
   /** Hostname contains this (a plain substring). */
   search?: string;
@@ -23,9 +27,10 @@ export interface ListHostsOptions extends CoreOptions {
 
 /** Live entries matching the filters, ordered by IP then hostname. */
 export async function listHosts(options: ListHostsOptions): Promise<HostEntry[]> {
-  return withHostsDb(options, ({ stores }) =>
-    stores.hosts.search({ tags: options.tags, hostnamePattern: options.search, ipPattern: options.ip }, { limit: options.limit, offset: options.offset }),
-  );
+  const search = (stores: Pick<ReplicaStores, 'hosts'>) =>
+    stores.hosts.search({ tags: options.tags, hostnamePattern: options.search, ipPattern: options.ip }, { limit: options.limit, offset: options.offset });
+  if (options.replica !== undefined) return withReplicaReads({ ...options, replica: options.replica }, search);
+  return withHostsDb(options, ({ stores }) => search(stores));
 }
 
 export interface AddHostOptions extends CoreOptions {

@@ -7,4 +7,5 @@ export * from './formats.js';
 export * from './hosts.js';
 export * from './ids.js';
 export * from './import.js';
+export * from './replica-db.js';
 export * from './validation.js';

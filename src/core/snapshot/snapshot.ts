@@ -3,9 +3,10 @@
  * with the entries kept as JSON so a rollback restores aliases and tags exactly. Retention
  * runs after each create (default: the newest 50, none older than 30 days).
  */
+import type { ReplicaStores } from '../../store/replica-reads.js';
 import { NotFoundError, UsageError } from '../../errors.js';
 import type { HostEntry, Snapshot, SnapshotMetadata } from '../../store/hosts/index.js';
-import { type HostStores, inTransaction, withHostsDb } from '../hosts/index.js';
+import { type HostStores, inTransaction, type ReplicaReadOptions, withHostsDb, withReplicaReads } from '../hosts/index.js';
 import { renderHostsFile } from '../hosts/index.js';
 import { ulid } from '../hosts/index.js';
 import type { CoreOptions } from '../options.js';
@@ -72,8 +73,10 @@ export async function takeSnapshot(
 }
 
 /** Snapshot metadata, newest first. */
-export async function listSnapshots(options: CoreOptions & { limit?: number; offset?: number }): Promise<SnapshotMetadata[]> {
-  return withHostsDb(options, ({ stores }) => stores.snapshots.listSnapshots({ limit: options.limit, offset: options.offset }));
+export async function listSnapshots(options: ReplicaReadOptions & { limit?: number; offset?: number }): Promise<SnapshotMetadata[]> {
+  const list = (stores: Pick<ReplicaStores, 'snapshots'>) => stores.snapshots.listSnapshots({ limit: options.limit, offset: options.offset });
+  if (options.replica !== undefined) return withReplicaReads({ ...options, replica: options.replica }, list);
+  return withHostsDb(options, ({ stores }) => list(stores));
 }
 
 /** One snapshot with its content; NotFoundError when unknown. */
