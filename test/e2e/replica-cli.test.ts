@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coreOptions } from '../helpers/core-options.js';
 import { migrateUp } from '../../src/core/migrate/index.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { type StandbyPair, standbyPair } from '../helpers/standby.js';
@@ -19,7 +20,7 @@ beforeAll(async () => {
   pair = await standbyPair();
   await pair.primary.unsafe(`drop database if exists ${database} with (force)`);
   await pair.primary.unsafe(`create database ${database}`);
-  await migrateUp({ databaseUrl: pair.urlFor('primary', database), env: {} });
+  await migrateUp(coreOptions(pair.urlFor('primary', database)));
   primaryUrl = pair.urlFor('primary', database);
   standbyUrl = pair.urlFor('standby', database);
 });

@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coreOptions } from '../helpers/core-options.js';
 import { connect, type ConnectOptions, type Database } from '../../src/connect.js';
 import { migrateUp } from '../../src/core/migrate/index.js';
 import { listen, type Listener } from '../helpers/not-postgres.js';
@@ -25,7 +26,7 @@ beforeAll(async () => {
   pair = await standbyPair();
   await pair.primary.unsafe(`drop database if exists ${database} with (force)`);
   await pair.primary.unsafe(`create database ${database}`);
-  await migrateUp({ databaseUrl: pair.urlFor('primary', database), env: {} });
+  await migrateUp(coreOptions(pair.urlFor('primary', database)));
   await pair.waitForReplay();
   db = await connectTo(pair.urlFor('standby', database));
 });

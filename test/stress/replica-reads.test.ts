@@ -7,6 +7,7 @@
  * Database with its own connections, bound by the writer's writePosition().
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coreOptions } from '../helpers/core-options.js';
 import { connect, type Database } from '../../src/connect.js';
 import { migrateUp } from '../../src/core/migrate/index.js';
 import { type StandbyPair, standbyPair } from '../helpers/standby.js';
@@ -21,7 +22,7 @@ beforeAll(async () => {
   pair = await standbyPair();
   await pair.primary.unsafe(`drop database if exists ${database} with (force)`);
   await pair.primary.unsafe(`create database ${database}`);
-  await migrateUp({ databaseUrl: pair.urlFor('primary', database), env: {} });
+  await migrateUp(coreOptions(pair.urlFor('primary', database)));
   await pair.waitForReplay();
   const options = { databaseUrl: pair.urlFor('primary', database), replicaUrl: pair.urlFor('standby', database), env: {}, max: 2 };
   writer = await connect(options);
