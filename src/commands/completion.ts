@@ -6,7 +6,7 @@
 import { Argument, type Command } from 'commander';
 import { Command as CommandClass } from 'commander';
 import type { CompletionNode } from '../ui/completion-scripts.js';
-import { type CommandContext, examples } from './context.js';
+import { action, type CommandContext, examples } from './context.js';
 
 /** The commands whose argument is a backup ID. */
 const TAKES_BACKUP_ID = new Set(['restore', 'backup verify', 'backup delete']);
@@ -37,20 +37,21 @@ export function completionCommand(app: CommandContext): Command {
       'after',
       '\nInstall:\n  bash: echo \'source <(pgstore completion bash)\' >> ~/.bashrc\n  zsh:  echo \'eval "$(pgstore completion zsh)"\' >> ~/.zshrc\n  fish: pgstore completion fish > ~/.config/fish/completions/pgstore.fish\n',
     )
-    .action(async (shell: string, _flags: unknown, cmd: Command) => {
-      const out = app.makeOutput();
-      if (shell === 'ids') {
-        // For the scripts: IDs of the configured database's backups, newest first, and `latest`.
-        const { listDatabaseBackups } = await import('../core/backup/index.js');
-        const listing = listDatabaseBackups({ env: app.env, database: app.target().database });
-        out.result(['latest', ...listing.backups.map((b) => b.id)].join('\n'));
-        return;
-      }
-      const program = cmd.parent!;
-      const root: CompletionNode = { ...treeOf(program), children: (await app.allCommands()).map((c) => treeOf(c, c.name())) };
-      const scripts = await import('../ui/completion-scripts.js');
-      const script = shell === 'bash' ? scripts.bashScript(root) : shell === 'zsh' ? scripts.zshScript(root) : scripts.fishScript(root);
-      app.streams.stdout.write(script);
-    });
+    .action(action(app, {
+      load: () => import('../ui/completion-scripts.js'),
+      call: async (scripts, io, shell: string, _flags: unknown, cmd: Command) => {
+        if (shell === 'ids') {
+          // For the scripts: IDs of the configured database's backups, newest first, and `latest`.
+          const { listDatabaseBackups } = await import('../core/backup/index.js');
+          const listing = listDatabaseBackups({ env: io.env, database: app.target().database });
+          return ['latest', ...listing.backups.map((b) => b.id)].join('\n') + '\n';
+        }
+        const root: CompletionNode = { ...treeOf(cmd.parent!), children: (await app.allCommands()).map((c) => treeOf(c, c.name())) };
+        return shell === 'bash' ? scripts.bashScript(root) : shell === 'zsh' ? scripts.zshScript(root) : scripts.fishScript(root);
+      },
+      // A script (or a list of IDs) is the output, with --json too: a shell reads it.
+      json: false,
+      text: (out, script) => out.raw(script),
+    }));
   return examples(command, ['pgstore completion bash > /etc/bash_completion.d/pgstore', 'pgstore completion fish > ~/.config/fish/completions/pgstore.fish']);
 }
