@@ -15,7 +15,7 @@ interface ListFlags {
   ip?: string;
   limit?: number;
   offset?: number;
-  format: 'table' | 'json' | HostFormat;
+  format: 'table' | 'json' | 'ndjson' | HostFormat;
 }
 
 interface UpdateFlags {
@@ -40,13 +40,19 @@ export function hostsCommand(app: App): Command {
     .option('--ip <text>', 'only entries whose IP address contains this text')
     .addOption(new Option('--limit <n>', 'at most this many entries').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many entries first').argParser(wholeNumber('--offset')))
-    .addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(['table', 'json', 'csv', 'hosts']).default('table'))
+    .addOption(new Option('--format <format>', 'output format (--json is --format json; ndjson: one JSON object a line, streamed)').choices(['table', 'json', 'ndjson', 'csv', 'hosts']).default('table'))
     .action(async (flags: ListFlags) => {
       const out = app.makeOutput();
-      const { listHosts } = await import('../core/hosts/index.js');
-      const entries = await listHosts({ ...app.coreOptions((m) => out.info(m)), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset });
       const format = out.options.json ? 'json' : flags.format;
-      if (format === 'json') return out.jsonArray(entries);
+      const options = { ...app.coreOptions((m) => out.info(m)), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset };
+      if (format === 'json' || format === 'ndjson') {
+        // Streamed from a cursor, never the whole list in memory.
+        const [{ listHostPages }, { hostEntryElement, hostEntryLine }] = await Promise.all([import('../core/hosts/index.js'), import('../ui/host-json.js')]);
+        if (format === 'json') return out.jsonArray(listHostPages(options), hostEntryElement);
+        return out.ndjson(listHostPages(options), hostEntryLine);
+      }
+      const { listHosts } = await import('../core/hosts/index.js');
+      const entries = await listHosts(options);
       if (format === 'csv' || format === 'hosts') {
         const { renderHostsPages } = await import('../core/hosts/index.js');
         return out.rawPages(renderHostsPages(entries, format, new Date()));

@@ -5,6 +5,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { redact } from '../db/redact.js';
+import type { ItemPages } from './stream-out.js';
 
 /** The colours pgstore uses; plain text when colour is off. */
 export type Painter = Pick<ChalkInstance, 'red' | 'yellow' | 'green' | 'magenta' | 'cyan' | 'dim' | 'bold'>;
@@ -81,11 +82,18 @@ export class Output {
 
   /**
    * A JSON array on stdout, as json() prints it, written in pages: for lists that can be long
-   * (a SIGTERM is handled between pages).
+   * (a SIGTERM is handled between pages). `items` may be an async source of pages (a cursor),
+   * never held whole; `element` renders one item faster than JSON.stringify (ui/host-json.ts).
    */
-  async jsonArray(items: readonly unknown[]): Promise<void> {
+  async jsonArray<T>(items: ItemPages<T>, element?: (item: T) => string): Promise<void> {
     const { writeJsonArray } = await import('./stream-out.js');
-    await writeJsonArray(this.streams.stdout, items);
+    await writeJsonArray(this.streams.stdout, items, element);
+  }
+
+  /** The items as NDJSON on stdout (one JSON object a line, --json's field names), streamed. */
+  async ndjson<T>(items: ItemPages<T>, line?: (item: T) => string): Promise<void> {
+    const { writeNdjson } = await import('./stream-out.js');
+    await writeNdjson(this.streams.stdout, items, line);
   }
 
   /** A table on stdout (suppressed by --quiet), written in pages when it is long (ui/table.ts). */

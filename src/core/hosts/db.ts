@@ -28,12 +28,19 @@ export interface HostsDb {
   stores: HostStores;
 }
 
-/** Connects to the target, runs `fn`, closes. */
-export async function withHostsDb<T>(options: CoreOptions, fn: (db: HostsDb) => Promise<T>): Promise<T> {
+/** Connects to the target (the caller ends `sql`). */
+export async function openHostsDb(options: CoreOptions): Promise<HostsDb> {
   // One connection is all an operation uses; no array types to fetch (arrays come back as JSON).
   const { sql, conn } = await connectPool(targetOf(options), { max: 1, fetchTypes: false, log: options.log });
+  return { sql, conn, stores: hostStores(sql) };
+}
+
+/** Connects to the target, runs `fn`, closes. */
+export async function withHostsDb<T>(options: CoreOptions, fn: (db: HostsDb) => Promise<T>): Promise<T> {
+  const db = await openHostsDb(options);
+  const { sql } = db;
   try {
-    return await fn({ sql, conn, stores: hostStores(sql) });
+    return await fn(db);
   } finally {
     await sql.end({ timeout: 5 }).catch(() => undefined);
   }
