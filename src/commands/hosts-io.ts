@@ -73,12 +73,13 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 export function exportCommand(app: App): Command {
   const command = new Command('export')
     .description('write every live entry, sorted by IP then hostname, to standard output or a file (atomically)')
-    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('hosts'))
+    .addOption(new Option('--format <format>', 'output format (ndjson: the same as jsonl, one JSON object a line)').choices([...FORMATS, 'ndjson']).default('hosts'))
     .option('-o, --output <file>', 'write here (temporary file, fsync, rename) instead of standard output', outputFile('--output'))
-    .action(async (flags: { format: HostFormat; output?: string }) => {
+    .action(async (flags: { format: HostFormat | 'ndjson'; output?: string }) => {
       const out = app.makeOutput();
       const { exportHosts } = await import('../core/hosts/index.js');
-      const result = await exportHosts({ ...app.coreOptions((m) => out.info(m)), format: flags.format, output: flags.output });
+      const format = flags.format === 'ndjson' ? 'jsonl' : flags.format;
+      const result = await exportHosts({ ...app.coreOptions((m) => out.info(m)), format, output: flags.output });
       if (result.pages !== null) return out.rawPages(result.pages);
       if (out.options.json) return out.json({ path: result.path, format: result.format, entries: result.entries, bytes: result.bytes });
       out.result(`Wrote ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'} to ${result.path} (${result.format}, ${result.bytes} bytes).`);

@@ -2,6 +2,10 @@
  * Long reads a page at a time from one server-side cursor (postgres.js `.cursor(n)`): one
  * statement, one snapshot, at most two pages in memory, never the whole result.
  */
+import type { PostgresType, ReservedSql as Reserved, Sql as PgSql } from 'postgres';
+
+type Sql = PgSql<Record<string, PostgresType>>;
+type ReservedSql = Reserved<Record<string, PostgresType>>;
 
 /** Rows per page when a caller gives none: big enough that round trips do not count. */
 export const CURSOR_PAGE_ROWS = 2000;
@@ -56,4 +60,28 @@ export async function* cursorPages<Row, T>(
       if (!last.done) await iterator.return?.();
     }
   }
+}
+
+/**
+ * A connection of `sql` reserved for one consistent read: a read-only REPEATABLE READ
+ * transaction, so a count and a cursor read after it see the same rows. `close` ends it.
+ */
+export async function snapshotReader(sql: Sql): Promise<{ sql: ReservedSql; close(): Promise<void> }> {
+  const reserved = await sql.reserve();
+  try {
+    await reserved`begin isolation level repeatable read read only`;
+  } catch (error) {
+    reserved.release();
+    throw error;
+  }
+  return {
+    sql: reserved,
+    async close() {
+      try {
+        await reserved`commit`;
+      } finally {
+        reserved.release();
+      }
+    },
+  };
 }

@@ -104,7 +104,7 @@ export class Output {
   }
 
   /** Raw text on stdout in pages (a long file), written as ui/stream-out.ts writes. */
-  async rawPages(pages: Iterable<string>): Promise<void> {
+  async rawPages(pages: Iterable<string> | AsyncIterable<string>): Promise<void> {
     const { writePages } = await import('./stream-out.js');
     await writePages(this.streams.stdout, pages);
   }
