@@ -147,11 +147,13 @@ export function hostsCommand(app: App): Command {
   const history = new Command('history')
     .description("show an entry's events, oldest first (deleted entries too)")
     .argument('<id>', 'the entry id')
-    .action(async (id: string) => {
+    .addOption(new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line, streamed').choices(['table', 'json', 'ndjson']).default('table'))
+    .action(async (id: string, flags: { format: string }) => {
       const out = app.makeOutput();
       const { hostHistory } = await import('../core/hosts/index.js');
       const events = await hostHistory({ ...app.coreOptions((m) => out.info(m)), id });
-      if (out.options.json) return out.jsonArray(events);
+      if (flags.format === 'ndjson') return out.ndjson(events);
+      if (out.options.json || flags.format === 'json') return out.jsonArray(events);
       await historyTable(out, events);
     });
   hosts.addCommand(examples(history, ['pgstore hosts history 01JABCDEF0123456789ABCDEFG', 'pgstore hosts history 01JABCDEF0123456789ABCDEFG --json']));

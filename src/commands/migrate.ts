@@ -121,11 +121,13 @@ function downCommand(app: App): Command {
 function statusCommand(app: App): Command {
   const status = withCommonOptions(new Command('status').description('list applied, pending and edited migrations of each set'), { changes: false })
     .option('--exit-code', 'exit 1 when migrations are pending or applied files were edited')
-    .action(async (flags: CommonFlags & { exitCode?: boolean }) => {
+    .addOption(new Option('--format <format>', 'json: one document (as --json); ndjson: one migration a line with its state (applied, pending)').choices(['table', 'json', 'ndjson']).default('table'))
+    .action(async (flags: CommonFlags & { exitCode?: boolean; format: string }) => {
       const out = app.makeOutput();
       const { migrationStatus } = await import('../core/migrate/index.js');
       const result = await migrationStatus(coreOf(app, out, flags));
-      if (out.options.json) out.json({ sets: result.sets, applied: result.applied, pending: result.pending, drift: result.drift });
+      if (flags.format === 'ndjson') await out.ndjson([...result.applied.map((m) => ({ state: 'applied', ...m })), ...result.pending.map((m) => ({ state: 'pending', ...m }))]);
+      else if (out.options.json || flags.format === 'json') out.json({ sets: result.sets, applied: result.applied, pending: result.pending, drift: result.drift });
       else {
         const { renderTable } = await import('../ui/table.js');
         const rows = [

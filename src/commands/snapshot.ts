@@ -49,11 +49,13 @@ export function snapshotCommand(app: App): Command {
     .description('list snapshots, newest first')
     .addOption(new Option('--limit <n>', 'at most this many').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many first').argParser(wholeNumber('--offset')))
-    .action(async (flags: { limit?: number; offset?: number }) => {
+    .addOption(new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line, streamed').choices(['table', 'json', 'ndjson']).default('table'))
+    .action(async (flags: { limit?: number; offset?: number; format: string }) => {
       const out = app.makeOutput();
       const { listSnapshots } = await import('../core/snapshot/index.js');
       const list = await listSnapshots({ ...app.coreOptions((m) => out.info(m)), limit: flags.limit, offset: flags.offset });
-      if (out.options.json) return out.jsonArray(list);
+      if (flags.format === 'ndjson') return out.ndjson(list);
+      if (out.options.json || flags.format === 'json') return out.jsonArray(list);
       if (list.length === 0) return out.result('No snapshots.');
       const rows = list.map((s) => [s.snapshotId, `${when(s.createdAt)} UTC`, s.entryCount, s.trigger, s.name ?? '']);
       await out.table({ head: ['ID', 'CREATED', 'ENTRIES', 'TRIGGER', 'NAME'], rows });
