@@ -17,6 +17,8 @@ const DIR_HELP = 'backup folder (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/bac
 
 /** A progress bar on a terminal (not with --quiet or --json); loaded only when drawn. */
 export async function progressFor(out: Output): Promise<{ sink: ProgressSink | undefined; done: () => void }> {
+  if (out.options.progress === 'json') return (await import('../ui/progress-json.js')).jsonProgressSink(out.stderr);
+  if (out.options.progress === 'none') return { sink: undefined, done: () => undefined };
   if (out.options.quiet || out.options.json || !out.stderrIsTTY) return { sink: undefined, done: () => undefined };
   const { progressBar } = await import('../ui/progress.js');
   const bar = progressBar(out.stderr, true);

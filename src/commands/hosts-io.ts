@@ -26,8 +26,14 @@ export function importCommand(app: App): Command {
     .action(async (file: string, flags: { format?: HostFormat; mode: ImportMode; dryRun?: boolean }) => {
       const out = app.makeOutput();
       const { importHosts } = await import('../core/hosts/index.js');
-      const showBar = out.stderrIsTTY && !out.options.json && !out.options.quiet;
-      const bar = showBar ? (await import('../ui/progress-count.js')).countProgress(out.stderr, flags.dryRun ? 'checking' : 'importing') : undefined;
+      const showBar = out.stderrIsTTY && !out.options.json && !out.options.quiet && out.options.progress === 'bar';
+      const phase = flags.dryRun ? 'checking' : 'importing';
+      const bar =
+        out.options.progress === 'json'
+          ? (await import('../ui/progress-json.js')).jsonCountProgress(out.stderr, phase, 'lines')
+          : showBar
+            ? (await import('../ui/progress-count.js')).countProgress(out.stderr, phase)
+            : undefined;
       let result: ImportResult;
       try {
         result = await importHosts({

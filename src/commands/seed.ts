@@ -75,7 +75,8 @@ export function seedCommand(app: App): Command {
       const request = seedRequest(flags, app.coreOptions((m) => out.info(m)));
       const { seed } = await import('../core/seed/index.js');
       const { countProgress } = await import('../ui/progress-count.js');
-      const bar = request.kind === 'synthetic' ? countProgress(out.stderr, 'Loading', !out.options.quiet && !out.options.json, 'rows') : undefined;
+      const json = out.options.progress === 'json' ? (await import('../ui/progress-json.js')).jsonCountProgress(out.stderr, 'loading', 'rows') : undefined;
+      const bar = request.kind === 'synthetic' ? (json ?? countProgress(out.stderr, 'Loading', !out.options.quiet && !out.options.json && out.options.progress !== 'none', 'rows')) : undefined;
       if (request.kind === 'synthetic' && bar) request.onProgress = (done, total) => bar.update(done, total);
       let seeded: SeedResult;
       try {

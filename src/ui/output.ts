@@ -24,6 +24,8 @@ export async function loadColors(): Promise<void> {
 
 export interface OutputOptions {
   json: boolean;
+  /** --progress: a bar on a terminal (default), NDJSON events on stderr, or nothing. */
+  progress?: 'bar' | 'json' | 'none';
   quiet: boolean;
   color: boolean;
   debug: boolean;
