@@ -3,7 +3,7 @@
  * long and idle transactions, wraparound, disk, for people, scripts and monitors.
  */
 import { Command, Option } from 'commander';
-import { healthThresholds } from '../core/health/index.js';
+import { healthThresholds } from '../core/health/thresholds.js';
 import type { Limits } from '../core/health/index.js';
 import { UsageError } from '../errors.js';
 import { type App, examples } from './app.js';
@@ -45,8 +45,8 @@ export function healthCommand(app: App): Command {
       }
       limits[t.key] = limit;
     }
-    const { runHealth } = await import('../core/health/index.js');
-    const { knownBackupDir } = await import('../core/backup/index.js');
+    // The modules themselves, not the folders' index files: health loads only what it runs.
+    const [{ runHealth }, { knownBackupDir }] = await Promise.all([import('../core/health/health.js'), import('../core/backup/paths.js')]);
     // The last_backup check reads the folder from PGSTORE_BACKUP_DIR; unset, it does not run.
     const env = { ...app.env, PGSTORE_BACKUP_DIR: knownBackupDir(opts.backupDir as string | undefined, app.env) };
     const report = await runHealth({ ...app.coreOptions((m) => out.info(m)), env, timeoutSeconds: opts.timeout as number, limits, migrationsDir: opts.migrationsDir as string | undefined, expectedReplicas: opts.expectedReplicas as number | undefined });

@@ -3,8 +3,8 @@
  */
 import { embeddedDiskUsage } from '../../db/embedded.js';
 import { formatBytes } from '../../util/format.js';
-import { findDrift } from '../migrate/index.js';
-import * as stats from '../../store/admin/index.js';
+import { findDrift } from '../migrate/files.js';
+import * as stats from '../../store/admin/server-stats.js';
 import { type CheckContext, type CheckResult, type HealthCheck, type Threshold, grade, worst } from './types.js';
 import { THRESHOLDS as T } from './thresholds.js';
 import { REPLICATION_CHECKS } from './replication.js';
@@ -140,7 +140,7 @@ export const HEALTH_CHECKS: HealthCheck[] = [
     name: 'migrations',
     async run(ctx) {
       // Each set against its own history: pgstore's, and the app's (compared when its folder is here).
-      const { setHistories } = await import('../migrate/index.js');
+      const { setHistories } = await import('../migrate/history.js');
       const histories = await setHistories(ctx.sql, ctx.conn, { env: ctx.env, migrationsDir: ctx.migrationsDir });
       let pendingTotal = 0;
       let warn = false;
@@ -182,7 +182,7 @@ export const HEALTH_CHECKS: HealthCheck[] = [
     async run(ctx) {
       const dir = ctx.env.PGSTORE_BACKUP_DIR;
       if (!dir) return undefined;
-      const { scanBackups } = await import('../backup/index.js');
+      const { scanBackups } = await import('../backup/catalog.js');
       const { backups, damaged } = scanBackups(dir, ctx.conn.database);
       const newest = backups[0];
       // Damaged backups newer than the newest intact one: `restore latest` refuses them, so a

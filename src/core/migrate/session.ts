@@ -6,10 +6,10 @@ import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
 import { connectionUrl, type ServerConnection } from '../../db/config.js';
 import { connectPool, type Db, serverFor, waitForServer } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
-import { sessionFacts, setRole } from '../../store/admin/index.js';
+import { sessionFacts, setRole } from '../../store/admin/admin.js';
 import {
   type AppliedMigration, appliedMigrations, currentSchema, LEGACY_TABLE, legacyPgstoreRows, type MigrationTable, PGSTORE_TABLE, qualified,
-} from '../../store/admin/index.js';
+} from '../../store/admin/migration-log.js';
 import type { MigrationFile } from './files.js';
 import { appMigrationsDir, appMigrationsTable, appSet, dbmateConfig, type MigrationSet, pgstoreSet, SET_NAMES, type SetName } from './sets.js';
 import { type CoreOptions, targetOf } from '../options.js';

@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Env } from '../../db/config.js';
 import { UsageError } from '../../errors.js';
-import { type MigrationTable, PGSTORE_TABLE } from '../../store/admin/index.js';
+import { type MigrationTable, PGSTORE_TABLE } from '../../store/admin/migration-log.js';
 import { defaultMigrationsDir, type MigrationFile, readMigrations } from './files.js';
 
 export type SetName = 'pgstore' | 'app';

@@ -4,7 +4,7 @@
  */
 import type { Db } from '../../db/pool.js';
 import { scramVerifier } from '../../util/scram.js';
-import { grantHostsAccess } from '../hosts/index.js';
+import { grantHostsAccess } from '../hosts/grants.js';
 
 export interface Privileges {
   user: string;
