@@ -5,7 +5,7 @@
  * maps its errors where they arise (migrate-dump.ts, store/map-error.ts); this catches the rest.
  */
 import { ConnectionError, ExitCode, PgstoreError, UsageError } from './errors.js';
-import { redact } from './db/redact.js';
+import { redact } from './util/redact.js';
 
 interface SystemError {
   code?: unknown;

@@ -2,21 +2,21 @@
  * The pgstore program: builds commander from the explicit list of commands, and is the ONLY
  * place that catches errors, prints them and sets the exit code.
  */
-import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
-import type { App } from './commands/app.js';
+import type { CommandContext } from './commands/context.js';
+import type { ConnectionTarget } from './db/config.js';
 import { classifyError } from './classify-error.js';
 import { findConfigFile } from './commands/config-file.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
-import { redact } from './db/redact.js';
+import { redact } from './util/redact.js';
 import { criticalSectionsDone } from './util/critical.js';
+import { packageVersion } from './util/package-root.js';
 
 /** pgstore's version, from its package.json. */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return packageVersion();
 }
 
 interface GlobalFlags {
@@ -29,10 +29,10 @@ interface GlobalFlags {
 }
 
 /**
- * Builds the commander program; `app` gives commands their output and options. With `args`
+ * Builds the commander program; `ctx` gives commands their output and options. With `args`
  * naming a command, only that command is loaded (start-up time); otherwise all are.
  */
-export async function buildProgram(app: App, args?: string[]): Promise<Command> {
+export async function buildProgram(ctx: CommandContext, args?: string[]): Promise<Command> {
   const [{ Command, Option }, { COMMANDS, commandNamed }, { reportUnknownSubcommands }] = await Promise.all([
     import('commander'),
     import('./commands/index.js'),
@@ -41,7 +41,7 @@ export async function buildProgram(app: App, args?: string[]): Promise<Command> 
   const named = args && commandNamed(args);
   const registers = await Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
   const program = new Command('pgstore')
-    .description('Run the PostgreSQL side of an application: server, health, and more.')
+    .description('Run the PostgreSQL side of an application: set up, migrate, seed, back up, restore and check a database, manage hosts entries, and run an embedded server.')
     .version(version(), '-V, --version', 'print the pgstore version')
     .addOption(new Option('-d, --database-url <url>', 'PostgreSQL URL (else DATABASE_URL, PG* variables, or the embedded server)'))
     .option('--json', 'print results as JSON on stdout')
@@ -59,10 +59,10 @@ export async function buildProgram(app: App, args?: string[]): Promise<Command> 
     );
   program.exitOverride();
   program.configureOutput({
-    writeOut: (text) => app.streams.stdout.write(text),
-    writeErr: (text) => app.streams.stderr.write(text),
-    // With --json, usage errors are reported as JSON by report() instead.
-    outputError: (text, write) => (wantsJson(args ?? []) ? undefined : write(`${app.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`)),
+    writeOut: (text) => ctx.streams.stdout.write(text),
+    writeErr: (text) => ctx.streams.stderr.write(text),
+    // With --json, usage errors are reported as JSON by reportJson() instead.
+    outputError: (text, write) => (wantsJson(args ?? []) ? undefined : write(`${ctx.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`)),
   });
   // Every command at every depth reports usage errors the same way (exit 2, one line, a hint).
   const adopt = (command: Command, path: string): void => {
@@ -72,7 +72,7 @@ export async function buildProgram(app: App, args?: string[]): Promise<Command> 
     for (const sub of command.commands) adopt(sub, `${path} ${sub.name()}`);
   };
   for (const register of registers) {
-    const command = register(app);
+    const command = register(ctx);
     adopt(command, `pgstore ${command.name()}`);
     program.addCommand(command);
   }
@@ -131,7 +131,11 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
 export async function run(argv: string[], streams: Streams, env: Record<string, string | undefined>): Promise<number> {
   let flags: GlobalFlags = {};
   let commandExitCode: number = ExitCode.ok;
-  const app: App = {
+  // The connection resolver, loaded before an action runs (never for --help or --version), and
+  // the one target it resolves for this run: every core call of the command gets that object.
+  let config: typeof import('./db/config.js') | undefined;
+  let target: ConnectionTarget | undefined;
+  const ctx: CommandContext = {
     env,
     streams,
     makeOutput(overrides = {}) {
@@ -152,8 +156,16 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
     setFlags(value) {
       flags = value as GlobalFlags;
     },
-    coreOptions(log) {
-      return { databaseUrl: flags.databaseUrl, env: app.env, log };
+    target() {
+      target ??= config!.resolveConnection({ databaseUrl: flags.databaseUrl, env: ctx.env });
+      return target;
+    },
+    embedded() {
+      return config!.resolveEmbedded({ env: ctx.env });
+    },
+    async allCommands() {
+      const { COMMANDS } = await import('./commands/index.js');
+      return Promise.all(COMMANDS.map(async (entry) => (await entry.load())(ctx)));
     },
   };
 
@@ -161,17 +173,18 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
   try {
     if (colorWanted(!argv.includes('--no-color'), env, streams)) await loadColors();
     const project = await loadProject(env);
-    app.project = project;
-    app.env = project.mergedEnv;
-    const program = await buildProgram(app, argv.slice(2));
+    ctx.project = project;
+    ctx.env = project.mergedEnv;
+    const program = await buildProgram(ctx, argv.slice(2));
     program.hook('preAction', async (_root, action) => {
       if (project.config) (await import('./commands/project-config.js')).applyConfigOptions(action, project.config);
-      app.setFlags(action.optsWithGlobals());
+      ctx.setFlags(action.optsWithGlobals());
+      config ??= await import('./db/config.js');
     });
     await program.parseAsync(argv);
     code = commandExitCode;
   } catch (error) {
-    code = wantsJson(argv.slice(2)) || flags.json ? reportJson(error, app, flags) : report(error, app, flags);
+    code = wantsJson(argv.slice(2)) || flags.json ? reportJson(error, ctx, flags) : report(error, ctx, flags);
   }
   await flush(streams);
   return code;
@@ -196,7 +209,7 @@ function wantsJson(args: string[]): boolean {
  * With --json, an error is one JSON object on stderr: {"error": {code, message, hint, exitCode}}
  * (docs/json.md); the code is stable (PGSTORE_NOT_FOUND...), the message is for people.
  */
-function reportJson(error: unknown, app: App, flags: GlobalFlags): number {
+function reportJson(error: unknown, ctx: CommandContext, flags: GlobalFlags): number {
   let body: { code: string; message: string; hint: string | null; exitCode: number };
   if (isCommanderError(error)) {
     if (['commander.helpDisplayed', 'commander.version'].includes(error.code)) return ExitCode.ok;
@@ -207,19 +220,19 @@ function reportJson(error: unknown, app: App, flags: GlobalFlags): number {
     if (isExitPromptError(error)) error = new CancelledError();
     error = classifyError(error) ?? error;
     if (isPgstoreError(error)) {
-      body = { code: error.code, message: redact(error.message), hint: error.hint === undefined ? null : redact(error.hint), exitCode: error.exitCode };
+      body = { code: error.errorCode, message: redact(error.message), hint: error.hint === undefined ? null : redact(error.hint), exitCode: error.exitCode };
     } else {
       body = { code: 'PGSTORE_INTERNAL', message: `unexpected error: ${redact((error as Error)?.message ?? String(error))}`, hint: 'This is a bug in pgstore; please report it with the output of --debug.', exitCode: ExitCode.failure };
     }
-    if (flags.debug) app.streams.stderr.write(`${stackOf(error)}\n`);
+    if (flags.debug) ctx.streams.stderr.write(`${stackOf(error)}\n`);
   }
-  app.streams.stderr.write(`${JSON.stringify({ error: body })}\n`);
+  ctx.streams.stderr.write(`${JSON.stringify({ error: body })}\n`);
   return body.exitCode;
 }
 
 /** Prints an error the documented way and returns its exit code. */
-function report(error: unknown, app: App, flags: GlobalFlags): number {
-  const out = app.makeOutput();
+function report(error: unknown, ctx: CommandContext, flags: GlobalFlags): number {
+  const out = ctx.makeOutput();
   if (isCommanderError(error)) {
     if (['commander.helpDisplayed', 'commander.version'].includes(error.code)) return ExitCode.ok;
     if (error.code === 'commander.help') {
@@ -229,12 +242,12 @@ function report(error: unknown, app: App, flags: GlobalFlags): number {
       return ExitCode.usage;
     }
     // commander has printed its one-line message already.
-    app.streams.stderr.write(`${out.c.dim('hint:')} run \`pgstore --help\` or \`pgstore <command> --help\`\n`);
+    ctx.streams.stderr.write(`${out.c.dim('hint:')} run \`pgstore --help\` or \`pgstore <command> --help\`\n`);
     return ExitCode.usage;
   }
   if (isExitPromptError(error)) error = new CancelledError();
   if (error instanceof CancelledError) {
-    app.streams.stderr.write(`${error.message}\n`);
+    ctx.streams.stderr.write(`${error.message}\n`);
     return error.exitCode;
   }
   error = classifyError(error) ?? error;
@@ -245,7 +258,7 @@ function report(error: unknown, app: App, flags: GlobalFlags): number {
   out.error(
     `unexpected error: ${(error as Error)?.message ?? String(error)}`,
     'This is a bug in pgstore; please report it with the output of --debug.',
-    flags.debug || app.env.PGSTORE_DEBUG ? stackOf(error) : undefined,
+    flags.debug || ctx.env.PGSTORE_DEBUG ? stackOf(error) : undefined,
   );
   return ExitCode.failure;
 }

@@ -1,7 +1,10 @@
 /**
  * pgstore's error classes. Every expected failure is one of these: it carries the
  * process exit code (a documented contract) and a hint telling the user what to do.
- * Only src/cli.ts turns them into output and an exit code.
+ * Only src/cli.ts turns them into output and an exit code. Every class is here (the files that
+ * raise them re-export theirs). Not here: a few private signals that never leave their module
+ * (store/copy.ts CopyRefused, core/hosts/db.ts Rollback, bulk-load's NotClaimed, health's
+ * Timeout): control flow, caught where they are thrown, never shown to anyone.
  */
 
 /** The exit codes pgstore promises (README, "Exit codes"). */
@@ -33,8 +36,12 @@ export class PgstoreError extends Error {
     this.hint = options.hint;
   }
 
-  /** The stable code of this kind of failure in JSON output (e.g. PGSTORE_NOT_FOUND); the class's static `code`. */
-  get code(): string {
+  /**
+   * The stable code of this kind of failure in JSON output (e.g. PGSTORE_NOT_FOUND); the class's
+   * static `code`. Not named `code`: driver-level errors wrapped in a ConnectionError keep their
+   * own `code` (ECONNREFUSED, NOT_POSTGRES) for the connection logic.
+   */
+  get errorCode(): string {
     return (this.constructor as typeof PgstoreError).code;
   }
 }
@@ -81,6 +88,11 @@ export class ConnectionError extends PgstoreError {
 /** An external program (pg_ctl, dbmate, pg_dump...) failed or is missing: exit 1. */
 export class ToolError extends PgstoreError {
   static override readonly code: string = 'PGSTORE_TOOL';
+}
+
+/** squawk has no binary for this platform (or it was not installed). */
+export class SquawkMissingError extends ToolError {
+  static override readonly code: string = 'PGSTORE_SQUAWK_MISSING';
 }
 
 /** The embedded server could not be prepared or started: exit 1. */
@@ -166,4 +178,31 @@ export class ConcurrentWriteConflictError extends PgstoreError {
     this.expected = options.expected ?? null;
     this.actual = options.actual ?? null;
   }
+}
+
+// The failures of particular operations (raised in core/; their hints are written where they arise).
+
+/** A failing seed file: which file, which line, the SQL error. Nothing was kept. */
+export class SeedFailedError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_SEED_FAILED';
+}
+
+/** Lint found error-level statements and --strict was given: exit 1, nothing applied. */
+export class MigrationLintError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_MIGRATION_LINT';
+}
+
+/** A migration failed: which file, the SQL error, and the state the database is in. */
+export class MigrationFailedError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_MIGRATION_FAILED';
+}
+
+/** Missing privileges, said plainly. */
+export class PrivilegeError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_PRIVILEGE';
+}
+
+/** A backup that is damaged: exit 1, and nothing is restored from it. */
+export class CorruptBackupError extends PgstoreError {
+  static override readonly code: string = 'PGSTORE_CORRUPT_BACKUP';
 }

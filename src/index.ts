@@ -32,8 +32,9 @@ export type {
 export type { HostEventsStore } from './store/hosts/index.js';
 export type { HostsStore } from './store/hosts/index.js';
 export type { SnapshotsStore } from './store/hosts/index.js';
-export { resolveConnection, connectionUrl, libpqEnv, type ConnectionTarget, type ServerConnection, type EmbeddedTarget, type PoolSettings } from './db/config.js';
-export { redact, redactUrl } from './db/redact.js';
+export { libpqEnv, type LibpqConnection } from './tools/libpq-env.js';
+export { resolveConnection, connectionUrl, type ConnectionTarget, type ServerConnection, type EmbeddedTarget, type PoolSettings } from './db/config.js';
+export { redact, redactUrl } from './util/redact.js';
 export { runHealth, type HealthOptions } from './core/health/index.js';
 export type { HealthReport, CheckResult, HealthStatus } from './core/health/index.js';
 export { startServer, stopServer, serverStatus, serverUrl, type ServerStatus } from './core/server/index.js';

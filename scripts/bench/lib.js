@@ -17,9 +17,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root, and the built binary every bench runs. */
+/** The repository root, and the built binary every bench runs (BENCH_PGSTORE_BIN: another build's, to compare). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const PGSTORE_BIN = join(ROOT, 'bin', 'pgstore.js');
+export const PGSTORE_BIN = process.env.BENCH_PGSTORE_BIN || join(ROOT, 'bin', 'pgstore.js');
 export const NODE = process.execPath;
 
 // ---------------------------------------------------------------------------------------

@@ -5,12 +5,16 @@
  * database (created untimed). pgstore's time includes its lock, pre-flight checks and
  * checksums. Target: ≤ 1.15× dbmate.
  *
+ * A third scenario runs both on an up-to-date database (migrated once, untimed): nothing
+ * pending, so what is left is start-up, the connection, the lock and the checks.
+ *
  * Also measured: the floor of any Node.js wrapper around the dbmate binary, Node's own start
  * (`node -e 0`) plus dbmate's run, as a ratio to dbmate. When that floor is above the target,
  * no wrapper that runs dbmate can meet it; the gap between pgstore and the floor is pgstore's
  * own cost (modules, connection, lock, checks, checksums); its target is ≤ 50 ms per command.
  *
  * Usage: node scripts/bench/migrate.js [--runs N] [--warmup N]
+ *        (BENCH_MIGRATE_ONLY=name,name runs only those scenarios)
  */
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,6 +65,13 @@ main(async () => {
     const appDir = appMigrations(60);
     const scenarios = [
       {
+        name: 'migrate-up-none-pending',
+        title: "pgstore's own schema, nothing pending",
+        upToDate: true,
+        pgstore: pgstore(['--set', 'pgstore'], 'pgstore migrate up (nothing pending)'),
+        dbmate: dbmate(MIGRATIONS, 'public.pgstore_schema_migrations', 'dbmate migrate (nothing pending)'),
+      },
+      {
         name: 'migrate-up',
         title: "pgstore's own schema from empty",
         pgstore: pgstore(['--set', 'pgstore'], 'pgstore migrate up'),
@@ -73,19 +84,29 @@ main(async () => {
         dbmate: dbmate(appDir, 'public.schema_migrations', 'dbmate migrate (60 files)'),
       },
     ];
+    const only = process.env.BENCH_MIGRATE_ONLY?.split(',').filter(Boolean);
+    const chosen = only ? scenarios.filter((s) => only.includes(s.name)) : scenarios;
+    if (chosen.length === 0) throw new Error(`BENCH_MIGRATE_ONLY matches no scenario: ${scenarios.map((s) => s.name).join(', ')}`);
     const node = () => run(NODE, ['-e', '0'], { env: cleanEnv(), label: 'node -e 0' });
     const rows = [];
     const floors = [];
-    for (const scenario of scenarios) {
+    for (const scenario of chosen) {
       const samples = { pgstore: [], dbmate: [], node: [] };
       const variants = { pgstore: scenario.pgstore, dbmate: scenario.dbmate, node };
       const total = options.warmup + options.runs;
       const bar = progress(`${scenario.name} vs dbmate`);
+      if (scenario.upToDate) {
+        // Migrated once, untimed: every timed run finds nothing pending.
+        for (const name of ['pgstore', 'dbmate']) {
+          recreate(`bench_${name}`);
+          variants[name](`bench_${name}`);
+        }
+      }
       for (let round = 0; round < total; round++) {
         const order = round % 2 === 0 ? ['pgstore', 'dbmate', 'node'] : ['node', 'dbmate', 'pgstore'];
         for (const name of order) {
           const db = `bench_${name}`;
-          if (name !== 'node') recreate(db);
+          if (name !== 'node' && !scenario.upToDate) recreate(db);
           const result = variants[name](db);
           if (round >= options.warmup) samples[name].push(result.ms);
         }

@@ -29,8 +29,8 @@ const PSQL = process.env.BENCH_PSQL || '/usr/bin/psql';
 
 main(async () => {
   const options = benchOptions({ runs: 30, warmup: 3 });
-  if (!existsSync(new URL('../../dist/cli.js', import.meta.url))) {
-    throw new Error('dist/ is missing: build first (npx tsc -p tsconfig.json)');
+  if (!existsSync(new URL('../../dist/bundle/cli.cjs', import.meta.url))) {
+    throw new Error('dist/bundle/ is missing: build first (npm run build)');
   }
 
   // 1. --version against bare node -------------------------------------------------------

@@ -6,7 +6,7 @@
 import { Argument, type Command } from 'commander';
 import { Command as CommandClass } from 'commander';
 import type { CompletionNode } from '../ui/completion-scripts.js';
-import { type App, examples } from './app.js';
+import { type CommandContext, examples } from './context.js';
 
 /** The commands whose argument is a backup ID. */
 const TAKES_BACKUP_ID = new Set(['restore', 'backup verify', 'backup delete']);
@@ -29,7 +29,7 @@ function treeOf(command: Command, path = ''): CompletionNode {
   };
 }
 
-export function completionCommand(app: App): Command {
+export function completionCommand(app: CommandContext): Command {
   const command = new CommandClass('completion')
     .description('print a shell completion script (bash, zsh or fish)')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish', 'ids']))
@@ -42,14 +42,12 @@ export function completionCommand(app: App): Command {
       if (shell === 'ids') {
         // For the scripts: IDs of the configured database's backups, newest first, and `latest`.
         const { listDatabaseBackups } = await import('../core/backup/index.js');
-        const listing = listDatabaseBackups({ ...app.coreOptions() });
+        const listing = listDatabaseBackups({ env: app.env, database: app.target().database });
         out.result(['latest', ...listing.backups.map((b) => b.id)].join('\n'));
         return;
       }
       const program = cmd.parent!;
-      const { COMMANDS } = await import('./index.js');
-      const registers = await Promise.all(COMMANDS.map((c) => c.load()));
-      const root: CompletionNode = { ...treeOf(program), children: registers.map((register) => register(app)).map((c) => treeOf(c, c.name())) };
+      const root: CompletionNode = { ...treeOf(program), children: (await app.allCommands()).map((c) => treeOf(c, c.name())) };
       const scripts = await import('../ui/completion-scripts.js');
       const script = shell === 'bash' ? scripts.bashScript(root) : shell === 'zsh' ? scripts.zshScript(root) : scripts.fishScript(root);
       app.streams.stdout.write(script);

@@ -3,9 +3,9 @@
  * project's pgstore.toml with its line, or the default). Flags override all of them per run.
  */
 import { Command } from 'commander';
-import { type App, examples } from './app.js';
+import { type CommandContext, examples } from './context.js';
 
-export function configCommand(app: App): Command {
+export function configCommand(app: CommandContext): Command {
   const command = new Command('config')
     .description('show the effective settings (environment > pgstore.toml > default) and where each came from')
     .action(async () => {

@@ -3,10 +3,10 @@
  * long and idle transactions, wraparound, disk, for people, scripts and monitors.
  */
 import { Command, Option } from 'commander';
-import { healthThresholds } from '../core/health/thresholds.js';
+import { healthThresholds } from '../core/health/index.js';
 import type { Limits } from '../core/health/index.js';
 import { UsageError } from '../errors.js';
-import { type App, examples } from './app.js';
+import { action, type CommandContext, examples } from './context.js';
 import { creatableFolder, decimalNumber, existingFolder, wholeNumber } from './parse.js';
 
 const camel = (key: string) => key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
@@ -17,7 +17,26 @@ const positiveNumber = (flag: string, nonZero = false) => decimalNumber(flag, { 
 /** Node's timers hold at most 2^31-1 ms (about 24.8 days); a day is plenty for a health check. */
 const MAX_TIMEOUT_SECONDS = 86_400;
 
-export function healthCommand(app: App): Command {
+/** Threshold overrides from the flags; a critical limit better than its warning is a UsageError. */
+function limitsOf(opts: Record<string, unknown>): Limits {
+  const limits: Limits = {};
+  for (const t of healthThresholds()) {
+    const warning = opts[camel(`${t.key}-warning`)] as number | undefined;
+    const critical = opts[camel(`${t.key}-critical`)] as number | undefined;
+    if (warning === undefined && critical === undefined) continue;
+    const limit = { warning: warning ?? t.warning, critical: critical ?? t.critical };
+    // "above" checks get worse as the value grows (critical ≥ warning); "below" ones, the other way.
+    if (t.direction === 'above' ? limit.critical < limit.warning : limit.critical > limit.warning) {
+      throw new UsageError(`--${t.key}-critical (${limit.critical}) must be ${t.direction === 'above' ? 'at least' : 'at most'} --${t.key}-warning (${limit.warning})`, {
+        hint: `${t.description}: ${t.direction === 'above' ? 'higher' : 'lower'} is worse (defaults: warning ${t.warning}, critical ${t.critical}).`,
+      });
+    }
+    limits[t.key] = limit;
+  }
+  return limits;
+}
+
+export function healthCommand(ctx: CommandContext): Command {
   const command = new Command('health')
     .description('check the database: connection, latency, version, size, replicas, standby lag, slots, WAL archiver, connections, transactions, wraparound, disk')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'nagios']).default('table'))
@@ -29,34 +48,24 @@ export function healthCommand(app: App): Command {
     command.addOption(new Option(`--${t.key}-warning <${t.unit}>`, `warn at this ${t.description} (default ${t.warning})`).argParser(positiveNumber(`--${t.key}-warning`)));
     command.addOption(new Option(`--${t.key}-critical <${t.unit}>`, `critical at this ${t.description} (default ${t.critical})`).argParser(positiveNumber(`--${t.key}-critical`)));
   }
-  command.action(async (opts: Record<string, unknown>) => {
-    const out = app.makeOutput();
-    const limits: Limits = {};
-    for (const t of healthThresholds()) {
-      const warning = opts[camel(`${t.key}-warning`)] as number | undefined;
-      const critical = opts[camel(`${t.key}-critical`)] as number | undefined;
-      if (warning === undefined && critical === undefined) continue;
-      const limit = { warning: warning ?? t.warning, critical: critical ?? t.critical };
-      // "above" checks get worse as the value grows (critical ≥ warning); "below" ones, the other way.
-      if (t.direction === 'above' ? limit.critical < limit.warning : limit.critical > limit.warning) {
-        throw new UsageError(`--${t.key}-critical (${limit.critical}) must be ${t.direction === 'above' ? 'at least' : 'at most'} --${t.key}-warning (${limit.warning})`, {
-          hint: `${t.description}: ${t.direction === 'above' ? 'higher' : 'lower'} is worse (defaults: warning ${t.warning}, critical ${t.critical}).`,
-        });
-      }
-      limits[t.key] = limit;
-    }
-    // The modules themselves, not the folders' index files: health loads only what it runs.
-    const [{ runHealth }, { knownBackupDir }] = await Promise.all([import('../core/health/health.js'), import('../core/backup/paths.js')]);
-    // The last_backup check reads the folder from PGSTORE_BACKUP_DIR; unset, it does not run.
-    const env = { ...app.env, PGSTORE_BACKUP_DIR: knownBackupDir(opts.backupDir as string | undefined, app.env) };
-    const report = await runHealth({ ...app.coreOptions((m) => out.info(m)), env, timeoutSeconds: opts.timeout as number, limits, migrationsDir: opts.migrationsDir as string | undefined, expectedReplicas: opts.expectedReplicas as number | undefined });
-    const format = out.options.json ? 'json' : (opts.format as string);
-    const view = await import('../ui/health-view.js');
-    if (format === 'json') out.json(report);
-    else if (format === 'nagios') out.raw(`${view.nagiosLine(report)}\n`);
-    else if (!out.options.quiet || report.status !== 'ok') out.raw(`${await view.healthTable(out, report)}\n`);
-    app.setExitCode(format === 'nagios' ? view.nagiosExitCode(report) : report.status === 'critical' ? 1 : 0);
-  });
+  command.action(action(ctx, {
+    load: () => import('../core/health/index.js'),
+    call: async (health, io, opts: Record<string, unknown>) => {
+      const limits = limitsOf(opts);
+      const { knownBackupDir } = await import('../core/backup/index.js');
+      // The last_backup check reads the folder from PGSTORE_BACKUP_DIR; unset, it does not run.
+      const env = { ...io.env, PGSTORE_BACKUP_DIR: knownBackupDir(opts.backupDir as string | undefined, io.env) };
+      const report = await health.runHealth({ ...io.core(), env, timeoutSeconds: opts.timeout as number, limits, migrationsDir: opts.migrationsDir as string | undefined, expectedReplicas: opts.expectedReplicas as number | undefined });
+      return { report, format: io.out.options.json ? 'json' : (opts.format as string), view: await import('../ui/health-view.js') };
+    },
+    json: false, // --json is --format json
+    text: async (out, { report, format, view }) => {
+      if (format === 'json') out.json(report);
+      else if (format === 'nagios') out.raw(`${view.nagiosLine(report)}\n`);
+      else if (!out.options.quiet || report.status !== 'ok') out.raw(`${await view.healthTable(out, report)}\n`);
+    },
+    exitCode: ({ report, format, view }) => (format === 'nagios' ? view.nagiosExitCode(report) : report.status === 'critical' ? 1 : 0),
+  }));
   return examples(command, [
     'pgstore health',
     'pgstore health --json',

@@ -6,7 +6,7 @@ import type { ImportMode, ImportResult } from '../core/hosts/index.js';
 import type { HostFormat } from '../core/hosts/index.js';
 import { ExitCode } from '../errors.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
+import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { outputFile } from './parse.js';
 
 const FORMATS = ['hosts', 'jsonl', 'csv'];
@@ -14,7 +14,32 @@ const MODES = ['skip', 'replace', 'strict'];
 /** Line problems printed before "... and N more" (--json has them all). */
 const SHOWN_PROBLEMS = 50;
 
-export function importCommand(app: App): Command {
+interface ImportFlags {
+  format?: HostFormat;
+  mode: ImportMode;
+  dryRun?: boolean;
+}
+
+/** importHosts with a count of lines done on a terminal (not with --json or --quiet). */
+async function importWithCount(hosts: typeof import('../core/hosts/index.js'), io: ActionIO, file: string, flags: ImportFlags): Promise<ImportResult> {
+  const { out } = io;
+  const bar = await (await import('../ui/progress-sink.js')).countProgressFor(out, flags.dryRun ? 'checking' : 'importing', 'lines');
+  try {
+    return await hosts.importHosts({
+      ...io.core(),
+      source: file,
+      readStdin: () => readAll((io.ctx.streams.stdin as NodeJS.ReadableStream | undefined) ?? process.stdin),
+      format: flags.format,
+      mode: flags.mode,
+      dryRun: !!flags.dryRun,
+      onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
+    });
+  } finally {
+    bar?.done();
+  }
+}
+
+export function importCommand(ctx: CommandContext): Command {
   const command = new Command('import')
     .description('import entries from a hosts, JSON Lines or CSV file, in one transaction')
     .argument('<file>', 'the file, or - for standard input')
@@ -23,34 +48,12 @@ export function importCommand(app: App): Command {
       new Option('--mode <mode>', 'for an entry that exists (same IP and hostname): skip it, replace it, or refuse the whole import (strict)').choices(MODES).default('skip'),
     )
     .option('--dry-run', 'check and count everything, then roll back')
-    .action(async (file: string, flags: { format?: HostFormat; mode: ImportMode; dryRun?: boolean }) => {
-      const out = app.makeOutput();
-      const { importHosts } = await import('../core/hosts/index.js');
-      const showBar = out.stderrIsTTY && !out.options.json && !out.options.quiet && out.options.progress === 'bar';
-      const phase = flags.dryRun ? 'checking' : 'importing';
-      const bar =
-        out.options.progress === 'json'
-          ? (await import('../ui/progress-json.js')).jsonCountProgress(out.stderr, phase, 'lines')
-          : showBar
-            ? (await import('../ui/progress-count.js')).countProgress(out.stderr, phase)
-            : undefined;
-      let result: ImportResult;
-      try {
-        result = await importHosts({
-          ...app.coreOptions((m) => out.info(m)),
-          source: file,
-          readStdin: () => readAll((app.streams.stdin as NodeJS.ReadableStream | undefined) ?? process.stdin),
-          format: flags.format,
-          mode: flags.mode,
-          dryRun: !!flags.dryRun,
-          onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
-        });
-      } finally {
-        bar?.done();
-      }
-      report(out, result);
-      if (result.failed > 0) app.setExitCode(result.errors.some((e) => e.kind === 'invalid') ? ExitCode.usage : ExitCode.conflict);
-    });
+    .action(action(ctx, {
+      load: () => import('../core/hosts/index.js'),
+      call: (hosts, io, file: string, flags: ImportFlags) => importWithCount(hosts, io, file, flags),
+      text: (out, result) => report(out, result),
+      exitCode: (result) => (result.failed === 0 ? undefined : result.errors.some((e) => e.kind === 'invalid') ? ExitCode.usage : ExitCode.conflict),
+    }));
   return examples(command, [
     'pgstore hosts import /etc/hosts',
     'pgstore hosts import hosts.csv --mode replace --dry-run',
@@ -59,7 +62,6 @@ export function importCommand(app: App): Command {
 }
 
 function report(out: Output, result: ImportResult): void {
-  if (out.options.json) return out.json(result);
   for (const problem of result.errors.slice(0, SHOWN_PROBLEMS)) out.error(`line ${problem.line}: ${problem.field}: ${problem.message}`);
   if (result.errors.length > SHOWN_PROBLEMS) out.error(`... and ${result.errors.length - SHOWN_PROBLEMS} more problem(s) (--json lists them all)`);
   const counts = `processed ${result.processed}, created ${result.created}, updated ${result.updated}, skipped ${result.skipped}, failed ${result.failed}`;
@@ -76,19 +78,21 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function exportCommand(app: App): Command {
+export function exportCommand(ctx: CommandContext): Command {
   const command = new Command('export')
     .description('write every live entry, sorted by IP then hostname, to standard output or a file (atomically)')
     .addOption(new Option('--format <format>', 'output format (ndjson: the same as jsonl, one JSON object a line)').choices([...FORMATS, 'ndjson']).default('hosts'))
     .option('-o, --output <file>', 'write here (temporary file, fsync, rename) instead of standard output', outputFile('--output'))
-    .action(async (flags: { format: HostFormat | 'ndjson'; output?: string }) => {
-      const out = app.makeOutput();
-      const { exportHosts } = await import('../core/hosts/index.js');
-      const format = flags.format === 'ndjson' ? 'jsonl' : flags.format;
-      const result = await exportHosts({ ...app.coreOptions((m) => out.info(m)), format, output: flags.output });
-      if (result.pages !== null) return out.rawPages(result.pages);
-      if (out.options.json) return out.json({ path: result.path, format: result.format, entries: result.entries, bytes: result.bytes });
-      out.result(`Wrote ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'} to ${result.path} (${result.format}, ${result.bytes} bytes).`);
-    });
+    .action(action(ctx, {
+      load: () => import('../core/hosts/index.js'),
+      call: (hosts, io, flags: { format: HostFormat | 'ndjson'; output?: string }) =>
+        hosts.exportHosts({ ...io.core(), format: flags.format === 'ndjson' ? 'jsonl' : flags.format, output: flags.output }),
+      json: false, // the file itself goes to stdout when there is no --output, --json or not
+      text: (out, result) => {
+        if (result.pages !== null) return out.rawPages(result.pages);
+        if (out.options.json) return out.json({ path: result.path, format: result.format, entries: result.entries, bytes: result.bytes });
+        out.result(`Wrote ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'} to ${result.path} (${result.format}, ${result.bytes} bytes).`);
+      },
+    }));
   return examples(command, ['pgstore hosts export > hosts.txt', 'pgstore hosts export --output /etc/hosts.pgstore', 'pgstore hosts export --format jsonl -o backup.jsonl']);
 }

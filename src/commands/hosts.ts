@@ -1,13 +1,16 @@
 /**
  * `pgstore hosts list | add | show | update | rm | history | import | export`: hosts-file
- * entries, stored as events (every change is kept) and read from their current state.
+ * entries, stored as events (every change is kept) and read from their current state. One
+ * factory per subcommand; `hostsCommand` registers them.
  */
 import { Command, Option } from 'commander';
 import type { HostFormat } from '../core/hosts/index.js';
-import { type App, examples } from './app.js';
-import { describeEntry, historyTable, hostsTable } from './hosts-render.js';
-import { collect, wholeNumber } from './parse.js';
+import { describeEntry, historyTable, hostsTable } from '../ui/hosts-view.js';
+import { action, type CommandContext, examples } from './context.js';
 import { exportCommand, importCommand } from './hosts-io.js';
+import { collect, wholeNumber } from './parse.js';
+
+const hostsCore = () => import('../core/hosts/index.js');
 
 interface ListFlags {
   tag: string[];
@@ -30,10 +33,8 @@ interface UpdateFlags {
   expectedVersion?: string;
 }
 
-export function hostsCommand(app: App): Command {
-  const hosts = new Command('hosts').description('manage hosts-file entries (every change is an event; history is kept)');
-
-  const list = new Command('list')
+function listCommand(ctx: CommandContext): Command {
+  const command = new Command('list')
     .description('list live entries, ordered by IP then hostname')
     .option('--tag <tag>', 'only entries with this tag (repeat: any of them)', collect, [])
     .option('--search <text>', 'only entries whose hostname contains this text')
@@ -41,60 +42,61 @@ export function hostsCommand(app: App): Command {
     .addOption(new Option('--limit <n>', 'at most this many entries').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many entries first').argParser(wholeNumber('--offset')))
     .addOption(new Option('--format <format>', 'output format (--json is --format json; ndjson: one JSON object a line, streamed)').choices(['table', 'json', 'ndjson', 'csv', 'hosts']).default('table'))
-    .action(async (flags: ListFlags) => {
-      const out = app.makeOutput();
-      const format = out.options.json ? 'json' : flags.format;
-      const options = { ...app.coreOptions((m) => out.info(m)), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset };
-      if (format === 'json' || format === 'ndjson') {
-        // Streamed from a cursor, never the whole list in memory.
-        const [{ listHostPages }, { hostEntryElement, hostEntryLine }] = await Promise.all([import('../core/hosts/index.js'), import('../ui/host-json.js')]);
-        if (format === 'json') return out.jsonArray(listHostPages(options), hostEntryElement);
-        return out.ndjson(listHostPages(options), hostEntryLine);
-      }
-      const { listHosts } = await import('../core/hosts/index.js');
-      const entries = await listHosts(options);
-      if (format === 'csv' || format === 'hosts') {
-        const { renderHostsPages } = await import('../core/hosts/index.js');
-        return out.rawPages(renderHostsPages(entries, format, new Date()));
-      }
-      if (entries.length === 0) return out.result('No host entries.');
-      await hostsTable(out, entries);
-      out.result(`${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
-    });
-  hosts.addCommand(
-    examples(list, ['pgstore hosts list', 'pgstore hosts list --tag prod --tag web --search api', 'pgstore hosts list --ip 192.168. --limit 20 --offset 40', 'pgstore hosts list --format hosts > /etc/hosts.d/app']),
-  );
+    .action(action(ctx, {
+      load: hostsCore,
+      call: async (hosts, io, flags: ListFlags) => {
+        const options = { ...io.core(), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset };
+        const format = io.out.options.json ? 'json' : flags.format;
+        // JSON and NDJSON are streamed from a cursor as they are read, never the whole list in memory.
+        if (format === 'json' || format === 'ndjson') return { format, pages: hosts.listHostPages(options), entries: [] };
+        return { format, pages: undefined, entries: await hosts.listHosts(options) };
+      },
+      json: false, // --json is one of the formats
+      text: async (out, { format, pages, entries }) => {
+        if (pages) {
+          const { hostEntryElement, hostEntryLine } = await import('../ui/host-json.js');
+          return format === 'json' ? out.jsonArray(pages, hostEntryElement) : out.ndjson(pages, hostEntryLine);
+        }
+        if (format === 'csv' || format === 'hosts') return out.rawPages((await hostsCore()).renderHostsPages(entries, format, new Date()));
+        if (entries.length === 0) return out.result('No host entries.');
+        await hostsTable(out, entries);
+        out.result(`${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
+      },
+    }));
+  return examples(command, ['pgstore hosts list', 'pgstore hosts list --tag prod --tag web --search api', 'pgstore hosts list --ip 192.168. --limit 20 --offset 40', 'pgstore hosts list --format hosts > /etc/hosts.d/app']);
+}
 
-  const add = new Command('add')
+function addCommand(ctx: CommandContext): Command {
+  const command = new Command('add')
     .description('add an entry')
     .requiredOption('--ip <ip>', 'IPv4 or IPv6 address')
     .requiredOption('--hostname <name>', 'the hostname')
     .option('--alias <name>', 'another name for the same address (repeatable)', collect, [])
     .option('--comment <text>', 'a comment')
     .option('--tag <tag>', 'a tag (repeatable)', collect, [])
-    .action(async (flags: { ip: string; hostname: string; alias: string[]; comment?: string; tag: string[] }) => {
-      const out = app.makeOutput();
-      const { addHost } = await import('../core/hosts/index.js');
-      const entry = await addHost({ ...app.coreOptions((m) => out.info(m)), ip: flags.ip, hostname: flags.hostname, aliases: flags.alias, comment: flags.comment, tags: flags.tag });
-      if (out.options.json) return out.json(entry);
-      out.result(`Added host ${entry.id}:`);
-      out.result(describeEntry(entry));
-    });
-  hosts.addCommand(examples(add, ['pgstore hosts add --ip 192.168.1.10 --hostname nas.lan', 'pgstore hosts add --ip ::1 --hostname api.test --alias www.api.test --tag dev --comment "local API"']));
+    .action(action(ctx, {
+      load: hostsCore,
+      call: (hosts, io, flags: { ip: string; hostname: string; alias: string[]; comment?: string; tag: string[] }) =>
+        hosts.addHost({ ...io.core(), ip: flags.ip, hostname: flags.hostname, aliases: flags.alias, comment: flags.comment, tags: flags.tag }),
+      text: (out, entry) => out.result(`Added host ${entry.id}:\n${describeEntry(entry)}`),
+    }));
+  return examples(command, ['pgstore hosts add --ip 192.168.1.10 --hostname nas.lan', 'pgstore hosts add --ip ::1 --hostname api.test --alias www.api.test --tag dev --comment "local API"']);
+}
 
-  const show = new Command('show')
+function showCommand(ctx: CommandContext): Command {
+  const command = new Command('show')
     .description('show one entry')
     .argument('<id>', 'the entry id')
-    .action(async (id: string) => {
-      const out = app.makeOutput();
-      const { showHost } = await import('../core/hosts/index.js');
-      const entry = await showHost({ ...app.coreOptions((m) => out.info(m)), id });
-      if (out.options.json) return out.json(entry);
-      out.result(describeEntry(entry));
-    });
-  hosts.addCommand(examples(show, ['pgstore hosts show 01JABCDEF0123456789ABCDEFG', 'pgstore hosts show 01JABCDEF0123456789ABCDEFG --json']));
+    .action(action(ctx, {
+      load: hostsCore,
+      call: (hosts, io, id: string) => hosts.showHost({ ...io.core(), id }),
+      text: (out, entry) => out.result(describeEntry(entry)),
+    }));
+  return examples(command, ['pgstore hosts show 01JABCDEF0123456789ABCDEFG', 'pgstore hosts show 01JABCDEF0123456789ABCDEFG --json']);
+}
 
-  const update = new Command('update')
+function updateCommand(ctx: CommandContext): Command {
+  const command = new Command('update')
     .description('change an entry (one event per changed field, appended atomically)')
     .argument('<id>', 'the entry id')
     .option('--ip <ip>', 'new IP address')
@@ -106,59 +108,61 @@ export function hostsCommand(app: App): Command {
     .addOption(new Option('--alias <name>', 'replace the aliases with these (repeatable)').argParser(collect).conflicts('clearAliases'))
     .option('--clear-aliases', 'remove every alias')
     .option('--expected-version <version>', 'fail (exit 3) unless the entry is still at this version')
-    .action(async (id: string, flags: UpdateFlags) => {
-      const out = app.makeOutput();
-      const { updateHost } = await import('../core/hosts/index.js');
-      const result = await updateHost({
-        ...app.coreOptions((m) => out.info(m)),
-        id,
-        ip: flags.ip,
-        hostname: flags.hostname,
-        comment: flags.clearComment ? null : flags.comment,
-        tags: flags.clearTags ? [] : flags.tag,
-        aliases: flags.clearAliases ? [] : flags.alias,
-        expectedVersion: flags.expectedVersion,
-      });
-      if (out.options.json) return out.json(result);
-      out.result(result.events.length === 0 ? `Host ${id} already matches; nothing changed.` : `Updated host ${id} (${result.events.map((e) => e.event.type).join(', ')}):`);
-      out.result(describeEntry(result.entry));
-    });
-  hosts.addCommand(
-    examples(update, [
-      'pgstore hosts update 01JABCDEF0123456789ABCDEFG --comment "moved to rack 2"',
-      'pgstore hosts update 01JABCDEF0123456789ABCDEFG --ip 10.0.0.7 --tag prod --tag web --expected-version 01JABC...',
-      'pgstore hosts update 01JABCDEF0123456789ABCDEFG --clear-comment --clear-aliases',
-    ]),
-  );
+    .action(action(ctx, {
+      load: hostsCore,
+      call: (hosts, io, id: string, flags: UpdateFlags) =>
+        hosts.updateHost({
+          ...io.core(),
+          id,
+          ip: flags.ip,
+          hostname: flags.hostname,
+          comment: flags.clearComment ? null : flags.comment,
+          tags: flags.clearTags ? [] : flags.tag,
+          aliases: flags.clearAliases ? [] : flags.alias,
+          expectedVersion: flags.expectedVersion,
+        }),
+      text: (out, result, [id]) => {
+        out.result(result.events.length === 0 ? `Host ${id} already matches; nothing changed.` : `Updated host ${id} (${result.events.map((e) => e.event.type).join(', ')}):`);
+        out.result(describeEntry(result.entry));
+      },
+    }));
+  return examples(command, [
+    'pgstore hosts update 01JABCDEF0123456789ABCDEFG --comment "moved to rack 2"',
+    'pgstore hosts update 01JABCDEF0123456789ABCDEFG --ip 10.0.0.7 --tag prod --tag web --expected-version 01JABC...',
+    'pgstore hosts update 01JABCDEF0123456789ABCDEFG --clear-comment --clear-aliases',
+  ]);
+}
 
-  const rm = new Command('rm')
+function rmCommand(ctx: CommandContext): Command {
+  const command = new Command('rm')
     .description('delete an entry (its history is kept)')
     .argument('<id>', 'the entry id')
     .option('--reason <text>', 'why, kept in the history')
-    .action(async (id: string, flags: { reason?: string }) => {
-      const out = app.makeOutput();
-      const { removeHost } = await import('../core/hosts/index.js');
-      const { entry, event } = await removeHost({ ...app.coreOptions((m) => out.info(m)), id, reason: flags.reason });
-      if (out.options.json) return out.json({ deleted: entry, event });
-      out.result(`Deleted host ${entry.id} (${entry.ipAddress} ${entry.hostname}).`);
-    });
-  hosts.addCommand(examples(rm, ['pgstore hosts rm 01JABCDEF0123456789ABCDEFG', 'pgstore hosts rm 01JABCDEF0123456789ABCDEFG --reason "decommissioned"']));
+    .action(action(ctx, {
+      load: hostsCore,
+      call: (hosts, io, id: string, flags: { reason?: string }) => hosts.removeHost({ ...io.core(), id, reason: flags.reason }),
+      json: (out, { entry, event }) => out.json({ deleted: entry, event }),
+      text: (out, { entry }) => out.result(`Deleted host ${entry.id} (${entry.ipAddress} ${entry.hostname}).`),
+    }));
+  return examples(command, ['pgstore hosts rm 01JABCDEF0123456789ABCDEFG', 'pgstore hosts rm 01JABCDEF0123456789ABCDEFG --reason "decommissioned"']);
+}
 
-  const history = new Command('history')
+function historyCommand(ctx: CommandContext): Command {
+  const command = new Command('history')
     .description("show an entry's events, oldest first (deleted entries too)")
     .argument('<id>', 'the entry id')
-    .addOption(new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line, streamed').choices(['table', 'json', 'ndjson']).default('table'))
-    .action(async (id: string, flags: { format: string }) => {
-      const out = app.makeOutput();
-      const { hostHistory } = await import('../core/hosts/index.js');
-      const events = await hostHistory({ ...app.coreOptions((m) => out.info(m)), id });
-      if (flags.format === 'ndjson') return out.ndjson(events);
-      if (out.options.json || flags.format === 'json') return out.jsonArray(events);
-      await historyTable(out, events);
-    });
-  hosts.addCommand(examples(history, ['pgstore hosts history 01JABCDEF0123456789ABCDEFG', 'pgstore hosts history 01JABCDEF0123456789ABCDEFG --json']));
+    .addOption(new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line').choices(['table', 'json', 'ndjson']).default('table'))
+    .action(action(ctx, {
+      load: hostsCore,
+      call: (hosts, io, id: string, _flags: { format: string }) => hosts.hostHistory({ ...io.core(), id }),
+      json: (out, events) => out.jsonArray(events),
+      text: (out, events, [, flags]) => (flags.format === 'ndjson' ? out.ndjson(events) : flags.format === 'json' ? out.jsonArray(events) : historyTable(out, events)),
+    }));
+  return examples(command, ['pgstore hosts history 01JABCDEF0123456789ABCDEFG', 'pgstore hosts history 01JABCDEF0123456789ABCDEFG --json']);
+}
 
-  hosts.addCommand(importCommand(app));
-  hosts.addCommand(exportCommand(app));
+export function hostsCommand(ctx: CommandContext): Command {
+  const hosts = new Command('hosts').description('manage hosts-file entries (every change is an event; history is kept)');
+  for (const make of [listCommand, addCommand, showCommand, updateCommand, rmCommand, historyCommand, importCommand, exportCommand]) hosts.addCommand(make(ctx));
   return examples(hosts, ['pgstore hosts list', 'pgstore hosts add --ip 192.168.1.10 --hostname nas.lan', 'pgstore hosts import /etc/hosts --mode skip', 'pgstore hosts export -o hosts.txt']);
 }

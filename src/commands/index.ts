@@ -3,7 +3,7 @@
  * loaded on demand: a run that names its command loads that command's module only (see
  * cli.ts); help and unknown names load them all.
  */
-import type { RegisterCommand } from './app.js';
+import type { RegisterCommand } from './context.js';
 
 export interface CommandEntry {
   name: string;

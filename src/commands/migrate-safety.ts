@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import type { LintFinding } from '../core/migrate/index.js';
 import type { MigrateOptions } from '../core/migrate/index.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
+import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
 
 interface Flags {
@@ -29,9 +29,11 @@ function common(command: Command): Command {
     .addOption(new Option('--wait-timeout <seconds>', 'how long --wait keeps trying').default(60).argParser(wholeNumber('--wait-timeout', 1)));
 }
 
-function coreOf(app: App, out: Output, flags: Flags): MigrateOptions {
+const migrateCore = () => import('../core/migrate/index.js');
+
+function coreOf(io: ActionIO, flags: Flags): MigrateOptions {
   return {
-    ...app.coreOptions((m) => out.info(m)),
+    ...io.core(),
     migrationsDir: flags.migrationsDir,
     strict: false,
     waitTimeoutSeconds: flags.wait ? flags.waitTimeout : undefined,
@@ -67,56 +69,49 @@ export function lintBeforeUp(out: Output, options: { lint?: boolean; strict?: bo
   };
 }
 
-export function lintCommand(app: App): Command {
+export function lintCommand(ctx: CommandContext): Command {
   const command = common(new Command('lint').description("lint the up section of migration files with squawk: blocking locks, table rewrites, missing timeouts (each with a safer alternative)"))
     .argument('[files...]', 'migration files (default: every file in the migrations folder)')
     .option('--strict', 'exit 1 when a finding is at error level')
     .addHelpText('after', `\n${EXIT_CODES.lint}\n`)
-    .action(async (files: string[], flags: Flags) => {
-      const out = app.makeOutput();
-      const { lintMigrations } = await import('../core/migrate/index.js');
-      const result = await lintMigrations({ files, migrationsDir: flags.migrationsDir, env: app.env });
-      if (out.options.json) out.json(result);
-      else {
+    .action(action(ctx, {
+      load: migrateCore,
+      call: (migrate, io, files: string[], flags: Flags) => migrate.lintMigrations({ files, migrationsDir: flags.migrationsDir, env: io.env }),
+      text: (out, result) => {
         for (const file of result.files) for (const f of file.findings) showFinding(out, f);
         out.result(`${result.files.length} file(s) linted: ${result.errors} error(s), ${result.warnings} warning(s).`);
-      }
-      if (flags.strict && result.errors > 0) app.setExitCode(1);
-    });
+      },
+      exitCode: (result, [, flags]) => (flags.strict && result.errors > 0 ? 1 : undefined),
+    }));
   return examples(command, ['pgstore migrate lint --migrations-dir db/migrations', 'pgstore migrate lint db/migrations/20260101120000_add_index.sql --strict', 'pgstore migrate lint --json']);
 }
 
-export function planCommand(app: App): Command {
+export function planCommand(ctx: CommandContext): Command {
   const command = common(new Command('plan').description('list pending migrations with their SQL, lint findings and the locks they take; --rehearse applies them to a restored backup first'))
     .option('--rehearse [backup]', 'restore this backup (default: the latest verified one) into a scratch database and apply the pending migrations there, timing each')
     .option('--backup-dir <dir>', 'where backups are looked up (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)')
     .option('--strict', 'exit 1 when a lint finding is at error level')
     .addHelpText('after', `\n${EXIT_CODES.plan}\n`)
-    .action(async (flags: Flags & { rehearse?: string | true; backupDir?: string }) => {
-      const out = app.makeOutput();
-      const { planMigrations } = await import('../core/migrate/index.js');
-      const rehearse = flags.rehearse === true ? 'latest' : flags.rehearse;
-      const plan = await planMigrations({ ...coreOf(app, out, flags), rehearse, backupDir: flags.backupDir });
-      if (out.options.json) out.json(plan);
-      else {
-        const { showPlan } = await import('../ui/migrate-plan-view.js');
-        showPlan(out, plan);
-      }
-      const lintErrors = plan.pending.some((p) => p.findings.some((f) => f.level === 'error'));
-      if ((plan.rehearsal && !plan.rehearsal.ok) || (flags.strict && lintErrors)) app.setExitCode(1);
-    });
+    .action(action(ctx, {
+      load: () => import('../core/migrate-plan/index.js'),
+      call: (migrate, io, flags: Flags & { rehearse?: string | true; backupDir?: string }) =>
+        migrate.planMigrations({ ...coreOf(io, flags), rehearse: flags.rehearse === true ? 'latest' : flags.rehearse, backupDir: flags.backupDir }),
+      text: async (out, plan) => (await import('../ui/migrate-plan-view.js')).showPlan(out, plan),
+      exitCode: (plan, [flags]) => {
+        const lintErrors = plan.pending.some((p) => p.findings.some((f) => f.level === 'error'));
+        return (plan.rehearsal && !plan.rehearsal.ok) || (flags.strict && lintErrors) ? 1 : undefined;
+      },
+    }));
   return examples(command, ['pgstore migrate plan --migrations-dir db/migrations', 'pgstore migrate plan --rehearse --migrations-dir db/migrations', 'pgstore migrate plan --rehearse 20260101T120000Z --json']);
 }
 
-export function diffCommand(app: App): Command {
+export function diffCommand(ctx: CommandContext): Command {
   const command = common(new Command('diff').description('migrate a scratch database from the files and compare its schema with the live database (exit 1 on drift)'))
     .addHelpText('after', `\n${EXIT_CODES.diff}\n`)
-    .action(async (flags: Flags) => {
-      const out = app.makeOutput();
-      const { diffSchema } = await import('../core/migrate/index.js');
-      const diff = await diffSchema(coreOf(app, out, flags));
-      if (out.options.json) out.json(diff);
-      else {
+    .action(action(ctx, {
+      load: migrateCore,
+      call: (migrate, io, flags: Flags) => migrate.diffSchema(coreOf(io, flags)),
+      text: (out, diff) => {
         for (const o of diff.onlyInLive) out.result(`only in the live database: ${o}`);
         for (const o of diff.onlyInFiles) out.result(`only in the migration files: ${o}`);
         for (const c of diff.changed) {
@@ -125,8 +120,8 @@ export function diffCommand(app: App): Command {
           for (const l of c.onlyInFiles) out.result(`  files: ${l}`);
         }
         out.result(diff.equal ? `No drift: ${diff.database} matches its ${diff.migrationsApplied} migration file(s).` : `Drift: ${diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length} object(s) differ between ${diff.database} and its migration files.`);
-      }
-      if (!diff.equal) app.setExitCode(1);
-    });
+      },
+      exitCode: (diff) => (diff.equal ? undefined : 1),
+    }));
   return examples(command, ['pgstore migrate diff --migrations-dir db/migrations', 'pgstore migrate diff --json || echo "schema drift"']);
 }

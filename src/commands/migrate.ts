@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import type { MigrateOptions, MigrateResult } from '../core/migrate/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
+import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { creatableFolder, duration, existingFolder, outputFile, wholeNumber } from './parse.js';
 import { diffCommand, lintBeforeUp, lintCommand, planCommand } from './migrate-safety.js';
 
@@ -41,9 +41,11 @@ function withCommonOptions(command: Command, { changes = true } = {}): Command {
     .addOption(new Option('--wait-timeout <seconds>', 'how long --wait keeps trying').default(60).argParser(wholeNumber('--wait-timeout', 1)));
 }
 
-function coreOf(app: App, out: Output, flags: CommonFlags): MigrateOptions {
+const migrateCore = () => import('../core/migrate/index.js');
+
+function coreOf(io: ActionIO, flags: CommonFlags): MigrateOptions {
   return {
-    ...app.coreOptions((m) => out.info(m)),
+    ...io.core(),
     migrationsDir: flags.migrationsDir,
     set: flags.set as MigrateOptions['set'],
     lock: flags.lock !== false,
@@ -60,22 +62,21 @@ function coreOf(app: App, out: Output, flags: CommonFlags): MigrateOptions {
  * As dbmate: the schema file (DBMATE_SCHEMA_FILE, default ./db/schema.sql) is written after `up`
  * and `down` of a project's migrations. A dump that fails is a warning (dbmate ignores it).
  */
-async function dumpAfter(app: App, out: Output, flags: CommonFlags & { dumpSchema?: boolean }): Promise<string | null> {
+async function dumpAfter(io: ActionIO, flags: CommonFlags & { dumpSchema?: boolean }): Promise<string | null> {
   // Nothing to load when no dump can follow (autoDumpSchema would return null at once).
   if (flags.set === 'pgstore' || flags.dumpSchema === false) return null;
-  const { autoDumpSchema } = await import('../core/migrate/index.js');
+  const { autoDumpSchema } = await migrateCore();
   try {
-    const path = await autoDumpSchema({ ...app.coreOptions((m) => out.info(m)), migrationsDir: flags.migrationsDir, set: flags.set as MigrateOptions['set'], dumpSchema: flags.dumpSchema });
-    if (path) out.info(`Wrote the schema to ${path}`);
+    const path = await autoDumpSchema({ ...io.core(), migrationsDir: flags.migrationsDir, set: flags.set as MigrateOptions['set'], dumpSchema: flags.dumpSchema });
+    if (path) io.log(`Wrote the schema to ${path}`);
     return path;
   } catch (error) {
-    out.warn(`the schema file was not written: ${(error as Error).message} (--no-dump-schema or DBMATE_NO_DUMP_SCHEMA=1 skips it)`);
+    io.out.warn(`the schema file was not written: ${(error as Error).message} (--no-dump-schema or DBMATE_NO_DUMP_SCHEMA=1 skips it)`);
     return null;
   }
 }
 
 function showResult(out: Output, result: MigrateResult & { schemaFile: string | null }, verb: 'Applied' | 'Rolled back'): void {
-  if (out.options.json) return out.json(result);
   const list = verb === 'Applied' ? result.applied : result.rolledBack;
   const seconds = (result.durationMs / 1000).toFixed(2);
   const retried = result.retries.length ? ` after ${result.retries.length} retry(ies) on lock timeout` : '';
@@ -88,47 +89,51 @@ function showResult(out: Output, result: MigrateResult & { schemaFile: string | 
   for (const m of list) out.result(`  ${m.filename} (${m.set})`);
 }
 
-function upCommand(app: App): Command {
+function upCommand(ctx: CommandContext): Command {
   const up = withCommonOptions(new Command('up').description("apply every pending migration: pgstore's set, then yours (the default)"))
     .option('--no-lint', 'skip the lint pre-flight of pending files (with --strict, error-level findings refuse the run)')
     .option('--no-dump-schema', "do not write the schema file after it (DBMATE_SCHEMA_FILE, default ./db/schema.sql; or DBMATE_NO_DUMP_SCHEMA)")
-    .action(async (flags: CommonFlags & { lint?: boolean; dumpSchema?: boolean }) => {
-      const out = app.makeOutput();
-      const { migrateUp } = await import('../core/migrate/index.js');
-      const options = coreOf(app, out, flags);
-      const result = await migrateUp({ ...options, beforeApply: lintBeforeUp(out, { lint: flags.lint, strict: options.strict, set: flags.set }) });
-      showResult(out, { ...result, schemaFile: await dumpAfter(app, out, flags) }, 'Applied');
-    });
+    .action(action(ctx, {
+      load: migrateCore,
+      call: async (migrate, io, flags: CommonFlags & { lint?: boolean; dumpSchema?: boolean }) => {
+        const options = coreOf(io, flags);
+        const result = await migrate.migrateUp({ ...options, beforeApply: lintBeforeUp(io.out, { lint: flags.lint, strict: options.strict, set: flags.set }) });
+        return { ...result, schemaFile: await dumpAfter(io, flags) };
+      },
+      text: (out, result) => showResult(out, result, 'Applied'),
+    }));
   return examples(up, ['pgstore migrate', 'pgstore migrate up --wait --strict', 'pgstore migrate up --migrations-dir db/migrations --lock-timeout 2s --retries 5']);
 }
 
-function downCommand(app: App): Command {
+function downCommand(ctx: CommandContext): Command {
   const down = withCommonOptions(new Command('down').description("roll back the newest migration(s) of your set (--set pgstore: pgstore's own)"))
     .addOption(new Option('--steps <n>', 'how many to roll back (default 1)').argParser(wholeNumber('--steps', 1)).conflicts('to'))
     .option('--to <version>', 'roll back every migration newer than VERSION (0: all)')
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .option('--force-production', 'allow it on a database marked production')
     .option('--no-dump-schema', "do not write the schema file after it (DBMATE_SCHEMA_FILE, default ./db/schema.sql; or DBMATE_NO_DUMP_SCHEMA)")
-    .action(async (flags: CommonFlags & { steps?: number; to?: string; yes?: boolean; forceProduction?: boolean; dumpSchema?: boolean }) => {
-      const out = app.makeOutput();
-      const { migrateDown } = await import('../core/migrate/index.js');
-      const result = await migrateDown({ ...coreOf(app, out, flags), steps: flags.steps, to: flags.to, confirm: confirmer(out, !!flags.yes), forceProduction: !!flags.forceProduction });
-      showResult(out, { ...result, schemaFile: await dumpAfter(app, out, flags) }, 'Rolled back');
-    });
+    .action(action(ctx, {
+      load: migrateCore,
+      call: async (migrate, io, flags: CommonFlags & { steps?: number; to?: string; yes?: boolean; forceProduction?: boolean; dumpSchema?: boolean }) => {
+        const result = await migrate.migrateDown({ ...coreOf(io, flags), steps: flags.steps, to: flags.to, confirm: confirmer(io.out, !!flags.yes), forceProduction: !!flags.forceProduction });
+        return { ...result, schemaFile: await dumpAfter(io, flags) };
+      },
+      text: (out, result) => showResult(out, result, 'Rolled back'),
+    }));
   return examples(down, ['pgstore migrate down', 'pgstore migrate down --steps 2 --yes', 'pgstore migrate down --to 0 --yes --set app']);
 }
 
-function statusCommand(app: App): Command {
+function statusCommand(ctx: CommandContext): Command {
   const status = withCommonOptions(new Command('status').description('list applied, pending and edited migrations of each set'), { changes: false })
     .option('--exit-code', 'exit 1 when migrations are pending or applied files were edited')
     .addOption(new Option('--format <format>', 'json: one document (as --json); ndjson: one migration a line with its state (applied, pending)').choices(['table', 'json', 'ndjson']).default('table'))
-    .action(async (flags: CommonFlags & { exitCode?: boolean; format: string }) => {
-      const out = app.makeOutput();
-      const { migrationStatus } = await import('../core/migrate/index.js');
-      const result = await migrationStatus(coreOf(app, out, flags));
-      if (flags.format === 'ndjson') await out.ndjson([...result.applied.map((m) => ({ state: 'applied', ...m })), ...result.pending.map((m) => ({ state: 'pending', ...m }))]);
-      else if (out.options.json || flags.format === 'json') out.json({ sets: result.sets, applied: result.applied, pending: result.pending, drift: result.drift });
-      else {
+    .action(action(ctx, {
+      load: migrateCore,
+      call: (migrate, io, flags: CommonFlags & { exitCode?: boolean; format: string }) => migrate.migrationStatus(coreOf(io, flags)),
+      json: (out, result) => out.json({ sets: result.sets, applied: result.applied, pending: result.pending, drift: result.drift }),
+      text: async (out, result, [flags]) => {
+        if (flags.format === 'ndjson') return out.ndjson([...result.applied.map((m) => ({ state: 'applied', ...m })), ...result.pending.map((m) => ({ state: 'pending', ...m }))]);
+        if (flags.format === 'json') return out.json({ sets: result.sets, applied: result.applied, pending: result.pending, drift: result.drift });
         const { renderTable } = await import('../ui/table.js');
         const rows = [
           ...result.applied.map((m) => [m.set, m.version, m.name, out.c.green('applied'), m.appliedAt ?? '']),
@@ -140,70 +145,65 @@ function statusCommand(app: App): Command {
         }
         for (const d of result.drift) out.warn(d.message);
         for (const f of result.outOfOrder) out.warn(`${f} is pending but older than the newest applied migration`);
-      }
-      if (flags.exitCode && (result.pending.length > 0 || result.drift.length > 0)) app.setExitCode(1);
-    });
+      },
+      exitCode: (result, [flags]) => (flags.exitCode && (result.pending.length > 0 || result.drift.length > 0) ? 1 : undefined),
+    }));
   return examples(status, ['pgstore migrate status', 'pgstore migrate status --json', 'pgstore migrate status --exit-code || echo "migrations pending"']);
 }
 
-function verifyCommand(app: App): Command {
+function verifyCommand(ctx: CommandContext): Command {
   const verify = withCommonOptions(new Command('verify').description('check files and database agree: well-formed files, no edited or missing applied files, down sections'), { changes: false })
-    .action(async (flags: CommonFlags) => {
-      const out = app.makeOutput();
-      const { verifyMigrations } = await import('../core/migrate/index.js');
-      const result = await verifyMigrations(coreOf(app, out, flags));
-      if (out.options.json) out.json({ ok: result.ok, problems: result.problems, warnings: result.warnings, drift: result.drift, pending: result.pending, sets: result.sets });
-      else {
+    .action(action(ctx, {
+      load: migrateCore,
+      call: (migrate, io, flags: CommonFlags) => migrate.verifyMigrations(coreOf(io, flags)),
+      json: (out, r) => out.json({ ok: r.ok, problems: r.problems, warnings: r.warnings, drift: r.drift, pending: r.pending, sets: r.sets }),
+      text: (out, result) => {
         for (const w of result.warnings) out.warn(w);
         for (const p of result.problems) out.error(p);
         const counts = result.sets.map((s) => `${s.name} ${s.applied} applied, ${s.pending} pending`).join('; ');
         out.result(result.ok ? `Migrations verified: ${counts}.` : `Verification failed: ${result.problems.length} problem(s).`);
-      }
-      if (!result.ok) app.setExitCode(1);
-    });
+      },
+      exitCode: (result) => (result.ok ? undefined : 1),
+    }));
   return examples(verify, ['pgstore migrate verify', 'pgstore migrate verify --strict']);
 }
 
-function newCommand(app: App): Command {
+function newCommand(ctx: CommandContext): Command {
   const create = new Command('new')
     .description('create a new empty migration file in your folder (the one `migrate up` applies)')
     .argument('<name>', 'what the migration does, e.g. add_user_avatar')
     .option('--migrations-dir <dir>', 'where to create it (default: $DBMATE_MIGRATIONS_DIR, then ./db/migrations)', creatableFolder('--migrations-dir'))
-    .action(async (name: string, flags: { migrationsDir?: string }) => {
-      const out = app.makeOutput();
-      const { newMigration } = await import('../core/migrate/index.js');
-      const path = newMigration({ migrationsDir: flags.migrationsDir, env: app.coreOptions().env, name });
-      if (out.options.json) out.json({ path, set: 'app' });
-      else out.result(`Created ${path} (app set)`);
-    });
+    .action(action(ctx, {
+      load: migrateCore,
+      call: (migrate, io, name: string, flags: { migrationsDir?: string }) => migrate.newMigration({ migrationsDir: flags.migrationsDir, env: io.env, name }),
+      json: (out, path) => out.json({ path, set: 'app' }),
+      text: (out, path) => out.result(`Created ${path} (app set)`),
+    }));
   return examples(create, ['pgstore migrate new add_user_avatar', 'pgstore migrate new backfill_slugs --migrations-dir db/migrations']);
 }
 
-function dumpCommand(app: App): Command {
+function dumpCommand(ctx: CommandContext): Command {
   const dump = new Command('dump')
     .description('write the database schema (pg_dump --schema-only) and the applied versions to a file')
     .option('-o, --output <file>', 'where to write it (default: $DBMATE_SCHEMA_FILE, then schema.sql)', outputFile('--output'))
-    .action(async (flags: { output?: string }) => {
-      const out = app.makeOutput();
-      const { dumpSchema } = await import('../core/migrate/index.js');
-      const output = flags.output ?? (app.coreOptions().env.DBMATE_SCHEMA_FILE?.trim() || 'schema.sql');
-      const result = await dumpSchema({ ...app.coreOptions((m) => out.info(m)), output });
-      if (out.options.json) out.json(result);
-      else out.result(`Wrote ${result.path} (${result.bytes} bytes, ${result.migrations} applied migration(s))`);
-    });
+    .action(action(ctx, {
+      load: migrateCore,
+      call: (migrate, io, flags: { output?: string }) => migrate.dumpSchema({ ...io.core(), output: flags.output ?? (io.env.DBMATE_SCHEMA_FILE?.trim() || 'schema.sql') }),
+      text: (out, result) => out.result(`Wrote ${result.path} (${result.bytes} bytes, ${result.migrations} applied migration(s))`),
+    }));
   return examples(dump, ['pgstore migrate dump', 'pgstore migrate dump -o db/schema.sql']);
 }
 
-export function migrateCommand(app: App): Command {
+export function migrateCommand(ctx: CommandContext): Command {
   const migrate = new Command('migrate').description("apply and inspect migrations: pgstore's own set and yours (dbmate underneath, with a lock, checks, checksums and lock timeouts)");
-  migrate.addCommand(upCommand(app), { isDefault: true });
-  migrate.addCommand(downCommand(app));
-  migrate.addCommand(statusCommand(app));
-  migrate.addCommand(verifyCommand(app));
-  migrate.addCommand(newCommand(app));
-  migrate.addCommand(dumpCommand(app));
-  migrate.addCommand(lintCommand(app));
-  migrate.addCommand(planCommand(app));
-  migrate.addCommand(diffCommand(app));
+  migrate.addCommand(upCommand(ctx), { isDefault: true });
+  migrate.addCommand(downCommand(ctx));
+  migrate.addCommand(statusCommand(ctx));
+  migrate.addCommand(verifyCommand(ctx));
+  migrate.addCommand(newCommand(ctx));
+  migrate.addCommand(dumpCommand(ctx));
+  migrate.addCommand(lintCommand(ctx));
+  migrate.addCommand(planCommand(ctx));
+  migrate.addCommand(diffCommand(ctx));
   return examples(migrate, ['pgstore migrate', 'pgstore migrate status --json', 'pgstore migrate down --yes']);
 }

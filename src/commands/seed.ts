@@ -4,8 +4,8 @@
 import { Command, Option } from 'commander';
 import type { SeedRequest, SeedResult } from '../core/seed/index.js';
 import { UsageError } from '../errors.js';
-import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
+import { describeSeed } from '../ui/seed-view.js';
+import { action, type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
 
 interface SeedFlags {
@@ -22,14 +22,17 @@ interface SeedFlags {
   forceProduction?: boolean;
 }
 
-/** What the flags ask for; synthetic-only flags without --synthetic are a usage error. */
-export function seedRequest(flags: SeedFlags, base: Omit<SeedRequest, 'kind'>): SeedRequest {
+/**
+ * What the flags ask for; synthetic-only flags without --synthetic are a usage error, found
+ * before `base` (the connection) is asked for.
+ */
+export function seedRequest(flags: SeedFlags, baseOf: () => Omit<SeedRequest, 'kind'>): SeedRequest {
   const syntheticOnly = (['users', 'tenants', 'hosts', 'eventsPerHost', 'randomSeed'] as const).filter((k) => flags[k] !== undefined);
   if (flags.synthetic && flags.file) throw new UsageError('--synthetic and --file do not go together', { hint: 'Run them one after the other.' });
   if (!flags.synthetic && syntheticOnly.length) {
     throw new UsageError(`${syntheticOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} ${syntheticOnly.length === 1 ? 'needs' : 'need'} --synthetic`, { hint: 'e.g. pgstore seed --synthetic --hosts 10000' });
   }
-  const common = { ...base, force: !!flags.force, forceProduction: !!flags.forceProduction };
+  const common = { ...baseOf(), force: !!flags.force, forceProduction: !!flags.forceProduction };
   if (flags.synthetic) {
     return { kind: 'synthetic', ...common, users: flags.users, tenants: flags.tenants, hosts: flags.hosts, eventsPerHost: flags.eventsPerHost, randomSeed: flags.randomSeed };
   }
@@ -37,26 +40,7 @@ export function seedRequest(flags: SeedFlags, base: Omit<SeedRequest, 'kind'>): 
   return { kind: 'fixtures', ...common, set: flags.env, adminEmail: flags.adminEmail };
 }
 
-/** Prints a seed result for people. */
-export function describeSeed(out: Output, seeded: SeedResult): void {
-  if (seeded.kind === 'fixtures') {
-    const r = seeded.result;
-    out.result(`Seeded the ${r.set} data set: ${r.created.length} created, ${r.skipped.length} already there (${r.durationMs} ms).`);
-    if (r.created.length) out.result(`  created: ${r.created.join(', ')}`);
-    if (r.skipped.length) out.result(`  skipped: ${r.skipped.join(', ')}`);
-    if (r.secrets.adminPassword) out.essential(`Password for ${r.adminEmail} (shown once; store it now): ${r.secrets.adminPassword}`);
-    if (r.secrets.apiKey) out.essential(`API key secret (shown once; store it now): ${r.secrets.apiKey}`);
-  } else if (seeded.kind === 'file') {
-    const r = seeded.result;
-    out.result(r.status === 'skipped' ? `Skipped ${r.name}: already applied on ${r.appliedAt} (unchanged).` : `${r.status === 'applied' ? 'Applied' : 'Re-applied'} ${r.name} (${r.files.length} file(s)) in ${r.durationMs} ms.`);
-  } else {
-    const r = seeded.result;
-    out.result(`Loaded ${r.totalRows.toLocaleString('en-US')} synthetic rows (seed '${r.randomSeed}') in ${r.seconds} s, ${r.rowsPerSecond.toLocaleString('en-US')} rows/s:`);
-    for (const [table, rows] of Object.entries(r.rows)) out.result(`  ${table.padEnd(22)} ${rows.toLocaleString('en-US')}`);
-  }
-}
-
-export function seedCommand(app: App): Command {
+export function seedCommand(ctx: CommandContext): Command {
   const command = new Command('seed')
     .description('load the development data set, your own seed SQL (--file), or bulk synthetic data (--synthetic)')
     .addOption(new Option('--env <set>', 'which built-in data set').choices(['development', 'test']))
@@ -70,23 +54,22 @@ export function seedCommand(app: App): Command {
     .option('--random-seed <seed>', "synthetic data's random seed (default 'pgstore')")
     .option('--force', 'run a seed again although it changed since it was applied')
     .option('--force-production', 'allow seeding a database marked production')
-    .action(async (flags: SeedFlags) => {
-      const out = app.makeOutput();
-      const request = seedRequest(flags, app.coreOptions((m) => out.info(m)));
-      const { seed } = await import('../core/seed/index.js');
-      const { countProgress } = await import('../ui/progress-count.js');
-      const json = out.options.progress === 'json' ? (await import('../ui/progress-json.js')).jsonCountProgress(out.stderr, 'loading', 'rows') : undefined;
-      const bar = request.kind === 'synthetic' ? (json ?? countProgress(out.stderr, 'Loading', !out.options.quiet && !out.options.json && out.options.progress !== 'none', 'rows')) : undefined;
-      if (request.kind === 'synthetic' && bar) request.onProgress = (done, total) => bar.update(done, total);
-      let seeded: SeedResult;
-      try {
-        seeded = await seed(request);
-      } finally {
-        bar?.done();
-      }
-      if (out.options.json) out.json(seeded.result);
-      else describeSeed(out, seeded);
-    });
+    .action(action(ctx, {
+      load: () => import('../core/seed/index.js'),
+      call: async (seed, io, flags: SeedFlags): Promise<SeedResult> => {
+        const request = seedRequest(flags, () => io.core());
+        const { countProgressFor } = await import('../ui/progress-sink.js');
+        const bar = request.kind === 'synthetic' ? await countProgressFor(io.out, 'Loading', 'rows') : undefined;
+        if (request.kind === 'synthetic' && bar) request.onProgress = (done, total) => bar.update(done, total);
+        try {
+          return await seed.seed(request);
+        } finally {
+          bar?.done();
+        }
+      },
+      json: (out, seeded) => out.json(seeded.result),
+      text: (out, seeded) => describeSeed(out, seeded),
+    }));
   return examples(command, [
     'pgstore seed',
     'PGSTORE_ADMIN_PASSWORD=... pgstore seed --admin-email me@example.com',

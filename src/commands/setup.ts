@@ -5,9 +5,9 @@ import { Command, Option } from 'commander';
 import type { SetupOptions, SetupResult } from '../core/setup/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
-import { type App, examples } from './app.js';
+import { describeSeed } from '../ui/seed-view.js';
+import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { creatableFolder, existingFolder, wholeNumber } from './parse.js';
-import { describeSeed } from './seed.js';
 
 interface SetupFlags {
   env: SetupOptions['environment'];
@@ -32,9 +32,11 @@ function setupOptions(command: Command): Command {
     .addOption(new Option('--lock-timeout <seconds>', 'wait this long for the migration lock').default(300).argParser(wholeNumber('--lock-timeout')));
 }
 
-function coreOf(app: App, out: Output, flags: SetupFlags): SetupOptions {
+const setupCore = () => import('../core/setup/index.js');
+
+function coreOf(io: ActionIO, flags: SetupFlags): SetupOptions {
   return {
-    ...app.coreOptions((m) => out.info(m)),
+    ...io.core(),
     environment: flags.env,
     ownerRole: flags.ownerRole,
     appRole: flags.appRole,
@@ -69,23 +71,19 @@ export function describeSetup(out: Output, result: SetupResult): void {
   if (result.seeded) describeSeed(out, { kind: 'fixtures', result: result.seeded });
 }
 
-export function setupCommand(app: App): Command {
+export function setupCommand(ctx: CommandContext): Command {
   const command = setupOptions(new Command('setup').description('create the database, its owner and application roles and extensions; migrate; mark the environment'))
     .option('--print-citus-plan', 'print the create_reference_table / create_distributed_table calls for Citus, in foreign-key order; changes nothing')
-    .action(async (flags: SetupFlags & { printCitusPlan?: boolean }) => {
-      const out = app.makeOutput();
-      if (flags.printCitusPlan) {
-        const { citusPlan, citusPlanScript } = await import('../core/setup/index.js');
-        const plan = await citusPlan(app.coreOptions((m) => out.info(m)));
-        if (out.options.json) out.json(plan);
-        else for (const line of citusPlanScript(plan)) out.result(line);
-        return;
-      }
-      const { setup } = await import('../core/setup/index.js');
-      const result = await setup(coreOf(app, out, flags));
-      if (out.options.json) out.json(result);
-      else describeSetup(out, result);
-    });
+    .action(action(ctx, {
+      load: setupCore,
+      call: async (setup, io, flags: SetupFlags & { printCitusPlan?: boolean }) => {
+        if (!flags.printCitusPlan) return { kind: 'setup' as const, setup: await setup.setup(coreOf(io, flags)) };
+        const plan = await setup.citusPlan(io.core());
+        return { kind: 'citus' as const, plan, script: setup.citusPlanScript(plan) };
+      },
+      json: (out, r) => out.json(r.kind === 'setup' ? r.setup : r.plan),
+      text: (out, r) => (r.kind === 'setup' ? describeSetup(out, r.setup) : r.script.forEach((line) => out.result(line))),
+    }));
   return examples(command, [
     'pgstore setup',
     'pgstore setup --seed',
@@ -95,29 +93,30 @@ export function setupCommand(app: App): Command {
   ]);
 }
 
-export function resetCommand(app: App): Command {
+export function resetCommand(ctx: CommandContext): Command {
   const command = setupOptions(new Command('reset').description('drop and recreate the database (asks first), then set it up again'))
     .option('--schemas-only', "drop only pgstore's schemas (auth, tenancy, hosts, pgstore), not the database")
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .option('--force', 'terminate other sessions connected to the database')
     .option('--backup-first', 'take a verified backup (pgstore backup, label before-reset) before dropping anything')
     .option('--backup-dir <dir>', 'where --backup-first writes (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)', creatableFolder('--backup-dir'))
-    .action(async (flags: SetupFlags & { schemasOnly?: boolean; yes?: boolean; force?: boolean; forceProduction?: boolean; backupFirst?: boolean; backupDir?: string }) => {
-      const out = app.makeOutput();
-      const { reset } = await import('../core/setup/index.js');
-      const result = await reset({
-        ...coreOf(app, out, flags),
-        schemasOnly: !!flags.schemasOnly,
-        force: !!flags.force,
-        forceProduction: !!flags.forceProduction,
-        confirm: confirmer(out, !!flags.yes),
-        backupFirst: !!flags.backupFirst,
-        backupDir: flags.backupDir,
-      });
-      if (out.options.json) return out.json(result);
-      if (result.backup) out.result(`Backed up to ${result.backup.path} first.`);
-      out.result(`Dropped the ${result.dropped === 'database' ? 'database' : "pgstore schemas"}${result.terminatedSessions ? ` (terminated ${result.terminatedSessions} session(s))` : ''}.`);
-      describeSetup(out, result.setup);
-    });
+    .action(action(ctx, {
+      load: setupCore,
+      call: (setup, io, flags: SetupFlags & { schemasOnly?: boolean; yes?: boolean; force?: boolean; forceProduction?: boolean; backupFirst?: boolean; backupDir?: string }) =>
+        setup.reset({
+          ...coreOf(io, flags),
+          schemasOnly: !!flags.schemasOnly,
+          force: !!flags.force,
+          forceProduction: !!flags.forceProduction,
+          confirm: confirmer(io.out, !!flags.yes),
+          backupFirst: !!flags.backupFirst,
+          backupDir: flags.backupDir,
+        }),
+      text: (out, result) => {
+        if (result.backup) out.result(`Backed up to ${result.backup.path} first.`);
+        out.result(`Dropped the ${result.dropped === 'database' ? 'database' : "pgstore schemas"}${result.terminatedSessions ? ` (terminated ${result.terminatedSessions} session(s))` : ''}.`);
+        describeSetup(out, result.setup);
+      },
+    }));
   return examples(command, ['pgstore reset', 'pgstore reset --yes --seed', 'pgstore reset --schemas-only --yes --force']);
 }

@@ -1,38 +1,26 @@
 /**
- * What every core operation takes: where to connect and where to report progress.
- * Core code never reads process.* itself; the CLI passes env in.
+ * What every core operation takes: where to connect (resolved once, by the caller: the
+ * command, with db/config.ts) and where to report progress. Core code never reads process.*
+ * itself and never parses a URL; the CLI passes the target and the environment in.
  */
-import { type ConnectionTarget, type Env, resolveConnection } from '../db/config.js';
+import type { ConnectionTarget, Env } from '../db/config.js';
 import { UsageError } from '../errors.js';
+import type { Confirm, DestructivePlan } from '../types/confirm.js';
 
-export interface CoreOptions {
-  /** --database-url, if given. */
-  databaseUrl?: string | undefined;
-  /** The environment to resolve configuration from. */
+export type { Confirm, DestructivePlan } from '../types/confirm.js';
+
+/** The environment and the progress log: what an operation that does not connect takes. */
+export interface LocalOptions {
+  /** The environment (PGSTORE_*, DBMATE_*, ...); never used to find the connection again. */
   env: Env;
   /** Progress and informational messages (the CLI sends them to stderr). */
-  log?: (message: string) => void;
+  log?: ((message: string) => void) | undefined;
 }
 
-/** Resolves the connection target for a core operation. */
-export function targetOf(options: CoreOptions): ConnectionTarget {
-  return resolveConnection({ databaseUrl: options.databaseUrl, env: options.env });
+export interface CoreOptions extends LocalOptions {
+  /** Where to connect, already resolved (a server, or the embedded one, started on demand). */
+  target: ConnectionTarget;
 }
-
-/** What a destructive operation is about to do, shown before it asks. */
-export interface DestructivePlan {
-  /** "drop and recreate the database", "roll back 2 migrations". */
-  action: string;
-  /** The target, password-free: user@host:port/database. */
-  target: string;
-  /** The database's environment marker, when it has one. */
-  environment: string | null;
-  /** Lines of detail (which migrations, which sessions). */
-  details: string[];
-}
-
-/** Asks the user (or checks --yes); throws CancelledError or UsageError to stop. */
-export type Confirm = (plan: DestructivePlan) => Promise<void>;
 
 /** Refuses to touch a production database unless the explicit second flag was given. */
 export function guardProduction(plan: DestructivePlan, forceProduction: boolean | undefined): void {

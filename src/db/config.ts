@@ -9,7 +9,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { lookupPgpass, pgpassPath } from './pgpass.js';
 import { NO_HOST, parsePort, parseQuery, parseUrl } from './url-parse.js';
-import { redact, registerSecret } from './redact.js';
+import { startupOptions, startupParams } from '../tools/libpq-env.js';
+import { redact, registerSecret } from '../util/redact.js';
+
+export { startupOptions, startupParams };
 
 export type Env = Record<string, string | undefined>;
 
@@ -49,6 +52,12 @@ export interface ServerConnection {
   /** Other libpq query parameters from the URL (application_name, options, ...). */
   params: Record<string, string>;
   pool: PoolSettings;
+  /**
+   * A role every session switches to at login (migrations and grants run as the database's
+   * owner). A field of its own, rendered as `-c role=...` only where a session starts
+   * (tools/libpq-env.ts startupOptions): driver, URL and libpq environment alike.
+   */
+  role?: string | undefined;
 }
 
 /** No server configured: pgstore's own embedded cluster, started on demand. */
@@ -61,6 +70,8 @@ export interface EmbeddedTarget {
   pool: PoolSettings;
   /** PGSTORE_SERVER_USER: the account the server runs as when pgstore runs as root. */
   serverUser?: string | undefined;
+  /** Another PostgreSQL build to run (its folder of bin/, lib/, share/); the test suite's version matrix sets it. */
+  binaries?: string | undefined;
 }
 
 export type ConnectionTarget = ServerConnection | EmbeddedTarget;
@@ -91,6 +102,13 @@ const POOL_ENV = {
 
 const WHOLE = new Set<keyof PoolSettings>(['max', 'min']);
 
+/** The query part of a URL text that did not parse: after the last '@' (a password may hold '?'), before '#'. */
+function rawSearch(text: string): string {
+  const tail = text.slice(text.lastIndexOf('@') + 1);
+  const start = tail.indexOf('?');
+  return start === -1 ? '' : tail.slice(start).replace(/#.*$/s, '');
+}
+
 /** Resolves where pgstore connects, or throws a ConfigError naming every bad part. */
 export function resolveConnection(options: ResolveOptions = {}): ConnectionTarget {
   const env = options.env ?? process.env;
@@ -111,7 +129,10 @@ export function resolveConnection(options: ResolveOptions = {}): ConnectionTarge
 
   if (url) {
     const parsed = parseUrl(url.text, url.from, problems);
-    if (parsed) Object.assign(query, parseQuery(parsed.search, url.from, problems));
+    // A URL that does not parse (a port out of range) still has its query checked, so every
+    // problem is reported at once.
+    const search = parsed ? parsed.search : rawSearch(url.text);
+    if (search) Object.assign(query, parseQuery(search, url.from, problems));
     target = fromParts(url.from, parsed, query, env, home, problems);
   } else if (hasLibpqVariables(env)) {
     target = fromParts('libpq', undefined, query, env, home, problems);
@@ -255,33 +276,11 @@ export function connectionUrl(conn: ServerConnection, withPassword = true): stri
   // parser would refuse it percent-encoded in the host part).
   const isSocket = conn.host.startsWith('/');
   const host = isSocket ? '' : conn.host.includes(':') ? `[${conn.host}]` : conn.host;
-  const search = new URLSearchParams(conn.params);
+  const search = new URLSearchParams(startupParams(conn));
   if (isSocket) search.set('host', conn.host);
   if (conn.sslmode) search.set('sslmode', conn.sslmode);
   const qs = search.toString();
   return `postgresql://${auth}@${host}:${conn.port}/${encodeURIComponent(conn.database)}${qs ? `?${qs}` : ''}`;
-}
-
-/** libpq environment for a child program (psql, pg_dump, dbmate): the password never goes in argv. */
-export function libpqEnv(conn: ServerConnection): Record<string, string> {
-  const env: Record<string, string> = {
-    PGHOST: conn.host,
-    PGPORT: String(conn.port),
-    PGUSER: conn.user,
-    PGDATABASE: conn.database,
-  };
-  if (conn.password) env.PGPASSWORD = conn.password;
-  if (conn.sslmode) env.PGSSLMODE = conn.sslmode;
-  // The other URL parameters a child program would lose otherwise (sslrootcert for
-  // verify-full, connect_timeout, ...): libpq reads each from its own variable.
-  for (const [key, value] of Object.entries(conn.params)) {
-    const name = LIBPQ_PARAM_ENV.get(key);
-    if (name && value !== '') env[name] = value;
-  }
-  // A child never waits longer to connect than pgstore's own pool (a silent port would
-  // otherwise hold psql or pg_dump for good: libpq's default is no limit).
-  env.PGCONNECT_TIMEOUT ??= String(conn.pool.acquireTimeoutSeconds);
-  return env;
 }
 
 /** Every libpq connection keyword (PostgreSQL 17's list) a URL may carry besides the above. */
@@ -300,30 +299,6 @@ const LIBPQ_KEYWORDS = new Set([
   'load_balance_hosts', 'requiressl',
 ]);
 
-/** libpq connection parameters and the environment variable libpq reads each from. */
-const LIBPQ_PARAM_ENV = new Map<string, string>(Object.entries({
-  application_name: 'PGAPPNAME',
-  options: 'PGOPTIONS',
-  connect_timeout: 'PGCONNECT_TIMEOUT',
-  client_encoding: 'PGCLIENTENCODING',
-  sslcert: 'PGSSLCERT',
-  sslkey: 'PGSSLKEY',
-  sslrootcert: 'PGSSLROOTCERT',
-  sslcrl: 'PGSSLCRL',
-  sslcrldir: 'PGSSLCRLDIR',
-  sslsni: 'PGSSLSNI',
-  ssl_min_protocol_version: 'PGSSLMINPROTOCOLVERSION',
-  ssl_max_protocol_version: 'PGSSLMAXPROTOCOLVERSION',
-  sslcompression: 'PGSSLCOMPRESSION',
-  gssencmode: 'PGGSSENCMODE',
-  krbsrvname: 'PGKRBSRVNAME',
-  gsslib: 'PGGSSLIB',
-  channel_binding: 'PGCHANNELBINDING',
-  require_auth: 'PGREQUIREAUTH',
-  requirepeer: 'PGREQUIREPEER',
-  target_session_attrs: 'PGTARGETSESSIONATTRS',
-  load_balance_hosts: 'PGLOADBALANCEHOSTS',
-}));
 
 /** A short description of the target for messages: user@host:port/db, never the password. */
 export function describeTarget(conn: ServerConnection): string {

@@ -16,7 +16,8 @@ import { binariesReachableBy, locateBinaries } from '../tools/postgres-binaries.
 import { type ClusterPaths, initCluster, startCluster, stopCluster, stopClusterWhenGone } from '../tools/postgres-server.js';
 import { acquireFileLock, processAlive } from '../util/file-lock.js';
 import { EMBEDDED_USER, type EmbeddedTarget, type ServerConnection } from './config.js';
-import { registerSecret } from './redact.js';
+import { withAdminSql } from './driver.js';
+import { registerSecret } from '../util/redact.js';
 import { createNewFile, writeFileAtomic } from '../util/atomic-file.js';
 
 export interface EmbeddedLayout {
@@ -117,7 +118,8 @@ export function embeddedStatus(target: EmbeddedTarget): EmbeddedStatus {
   status.port = Number(lines[3]) || undefined;
   status.socketDir = lines[4]?.trim() || layout.socketDir;
   status.uptimeSeconds = Math.max(0, Math.round(Date.now() / 1000 - Number(lines[2])));
-  status.running = (lines[7] ?? '').trim() === 'ready';
+  // postmaster.pid's status line: "ready" on a primary, "standby" on a hot standby (both serve).
+  status.running = ['ready', 'standby'].includes((lines[7] ?? '').trim());
   return status;
 }
 
@@ -150,6 +152,8 @@ export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOpti
     });
   }
 
+  // Before anything is created: a busy port must not leave a new cluster behind (issue 15).
+  if (!now.initialized) await assertPortFree(target.port);
   const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
   prepareHome(target.home, account);
   const layout = embeddedLayout(target.home, target.port);
@@ -157,7 +161,7 @@ export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOpti
   try {
     const again = embeddedStatus(target);
     if (again.running && again.port) return embeddedConnection(target, again.port);
-    const binaries = binariesReachableBy(locateBinaries(), account, target.home);
+    const binaries = binariesReachableBy(locateBinaries(target.binaries), account, target.home);
     const paths: ClusterPaths = { binaries, dataDir: layout.dataDir, logFile: layout.logFile, account };
     if (!again.initialized) {
       options.log?.(`Creating the embedded PostgreSQL cluster in ${layout.dataDir}...`);
@@ -181,7 +185,7 @@ export async function stopEmbedded(target: EmbeddedTarget): Promise<boolean> {
   const status = embeddedStatus(target);
   if (!status.pid) return false;
   const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
-  const binaries = binariesReachableBy(locateBinaries(), account, target.home);
+  const binaries = binariesReachableBy(locateBinaries(target.binaries), account, target.home);
   await stopCluster({ binaries, dataDir: status.dataDir, logFile: status.logFile, account });
   return true;
 }
@@ -291,7 +295,6 @@ async function assertPortFree(port: number): Promise<void> {
 }
 
 async function createDefaultDatabase(target: EmbeddedTarget): Promise<void> {
-  const { withAdminSql } = await import('./pool.js');
   await withAdminSql(embeddedConnection(target, target.port), async (sql) => {
     const [row] = await sql`select 1 from pg_database where datname = ${target.database}`;
     if (!row) await sql.unsafe(`create database "${target.database.replace(/"/g, '""')}"`);

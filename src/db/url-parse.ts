@@ -2,7 +2,7 @@
  * Parsing of connection URLs the way libpq reads them: scheme, user-info, host, port, and
  * query parameters (percent-decoding only). Problems are collected, never thrown.
  */
-import { redactUrl } from './redact.js';
+import { redactUrl } from '../util/redact.js';
 
 /** Parses a connection URL; a problem (not a URL, bad scheme or port) is added to `problems`. */
 export function parseUrl(text: string, from: string, problems: string[]): URL | undefined {

@@ -10,9 +10,9 @@
  * runs in a savepoint, so the caller's transaction survives and can find out why.
  */
 import type { Writable } from 'node:stream';
-import type { PostgresType, TransactionSql } from 'postgres';
+import type { Tx } from './queryable.js';
 
-export type Tx = TransactionSql<Record<string, PostgresType>>;
+export type { Tx } from './queryable.js';
 
 export type CopyValue = string | number | boolean | Date | null | undefined | string[] | Record<string, unknown>;
 

@@ -16,9 +16,9 @@ import { createBranchesStore } from './tenancy/index.js';
 import { createMembershipsStore } from './tenancy/index.js';
 import { createTenantsStore } from './tenancy/index.js';
 import { createUserAppsStore } from './tenancy/index.js';
-import { hostEvents } from './hosts/index.js';
-import { hosts } from './hosts/index.js';
-import { snapshots } from './hosts/index.js';
+import { createHostEventsStore } from './hosts/index.js';
+import { createHostsStore } from './hosts/index.js';
+import { createSnapshotsStore } from './hosts/index.js';
 
 /** Builds every store on `sql` (a pool or a transaction). */
 export function createStores(sql: Queryable) {
@@ -37,9 +37,9 @@ export function createStores(sql: Queryable) {
     memberships: createMembershipsStore(sql),
     userApps: createUserAppsStore(sql),
     appKeys: createAppKeysStore(sql),
-    hostEvents: hostEvents(sql),
-    hosts: hosts(sql),
-    snapshots: snapshots(sql),
+    hostEvents: createHostEventsStore(sql),
+    hosts: createHostsStore(sql),
+    snapshots: createSnapshotsStore(sql),
     // Each store is added here as it lands: auth, tenancy and hosts.
   };
 }

@@ -5,6 +5,9 @@ import type { PostgresType, Sql, TransactionSql } from 'postgres';
 
 export type Queryable = Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>;
 
+/** A handle inside a transaction (what COPY and savepoints need); one kind of Queryable. */
+export type Tx = TransactionSql<Record<string, PostgresType>>;
+
 /**
  * Runs `fn` atomically: in a new transaction on a pool, or in a savepoint when `sql` is
  * already a transaction (so stores compose inside `transaction(...)`).

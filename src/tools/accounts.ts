@@ -29,6 +29,21 @@ export function findAccount(name: string, passwdPath = '/etc/passwd'): Account |
   return undefined;
 }
 
+/** The local account with this uid (the owner of a data folder, say). */
+export function findAccountByUid(uid: number, passwdPath = '/etc/passwd'): Account | undefined {
+  let text: string;
+  try {
+    text = readFileSync(passwdPath, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [user, , id, gid] = line.split(':');
+    if (user && id === String(uid) && gid !== undefined && /^\d+$/.test(gid)) return { name: user, uid, gid: Number(gid) };
+  }
+  return undefined;
+}
+
 /** The current process's account, or the unprivileged one it must run the server as. */
 export function isRoot(): boolean {
   return process.getuid?.() === 0;

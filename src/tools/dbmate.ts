@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { ToolError } from '../errors.js';
-import { redact } from '../db/redact.js';
+import { redact } from '../util/redact.js';
 import { runTool, type RunResult } from './run.js';
 
 const require = createRequire(import.meta.url);

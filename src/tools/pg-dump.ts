@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsync, write } from 'node:fs';
 import { Writable } from 'node:stream';
-import { libpqEnv, type ServerConnection } from '../db/config.js';
+import { libpqEnv, type LibpqConnection } from './libpq-env.js';
 import { createNewFile } from '../util/atomic-file.js';
 import { ToolError, UsageError } from '../errors.js';
 import { findPgClient } from './pg-client.js';
@@ -13,7 +13,7 @@ import { describeFailure, runTool } from './run.js';
 import { runStreaming } from './run-stream.js';
 
 /** The schema of a database as SQL text (no owners, no privileges), like dbmate's dump. */
-export async function dumpSchemaSql(conn: ServerConnection, serverMajor: number, env: Record<string, string | undefined>): Promise<string> {
+export async function dumpSchemaSql(conn: LibpqConnection, serverMajor: number, env: Record<string, string | undefined>): Promise<string> {
   const pgDump = await findPgClient('pg_dump', serverMajor, env);
   const result = await runTool(pgDump.path, ['--schema-only', '--no-owner', '--no-privileges', '--encoding=UTF8', '--format=plain'], {
     env: libpqEnv(conn),
@@ -46,7 +46,7 @@ export function compressionArgs(c: Compression | undefined, pgDumpMajor: number)
 }
 
 export interface PgDumpRun {
-  conn: ServerConnection;
+  conn: LibpqConnection;
   pgDumpPath: string;
   format: DumpFormat;
   /** The file (custom, plain) or folder (directory) to write. */

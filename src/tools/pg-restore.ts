@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { libpqEnv, type ServerConnection } from '../db/config.js';
+import { libpqEnv, type LibpqConnection } from './libpq-env.js';
 import { ToolError } from '../errors.js';
 import { describeFailure, type RunResult } from './run.js';
 import { runStreaming } from './run-stream.js';
@@ -80,7 +80,7 @@ export async function databaseEntriesSql(pgRestore: string, archive: string): Pr
 }
 
 export interface PgRestoreRun {
-  conn: ServerConnection;
+  conn: LibpqConnection;
   pgRestorePath: string;
   /** The database to restore into. */
   database: string;

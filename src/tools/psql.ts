@@ -3,14 +3,14 @@
  * one transaction. The password travels in PGPASSWORD, never argv.
  */
 import type { Readable } from 'node:stream';
-import { libpqEnv, type ServerConnection } from '../db/config.js';
+import { libpqEnv, type LibpqConnection } from './libpq-env.js';
 import { ToolError } from '../errors.js';
 import { conninfoDbname } from './pg-restore.js';
 import { describeFailure } from './run.js';
 import { runStreaming } from './run-stream.js';
 
 export interface PsqlScriptRun {
-  conn: ServerConnection;
+  conn: LibpqConnection;
   psqlPath: string;
   database: string;
   /** The SQL, streamed to psql's stdin. */

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ToolError } from '../errors.js';
-import { redact } from '../db/redact.js';
+import { redact } from '../util/redact.js';
 import { childEnv, killOnTimeout, type RunResult, stopWhenParentDies, trackChild } from './run.js';
 
 export interface StreamRunOptions {

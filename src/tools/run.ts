@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { ToolError } from '../errors.js';
-import { redact } from '../db/redact.js';
+import { redact } from '../util/redact.js';
 
 export interface RunOptions {
   /** Variables added to the child's environment (after PG* variables are removed). */

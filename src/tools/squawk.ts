@@ -4,15 +4,12 @@
  * ships the binary itself: no download at install time). SQL reaches it on stdin.
  */
 import { createRequire } from 'node:module';
-import { ToolError } from '../errors.js';
+import { SquawkMissingError, ToolError } from '../errors.js';
 import { describeFailure, runTool } from './run.js';
 
-const require = createRequire(import.meta.url);
+export { SquawkMissingError } from '../errors.js';
 
-/** squawk has no binary for this platform (or it was not installed). */
-export class SquawkMissingError extends ToolError {
-  static override readonly code: string = 'PGSTORE_SQUAWK_MISSING';
-}
+const require = createRequire(import.meta.url);
 
 /** The squawk binary for this platform. */
 export function squawkBinary(): string {

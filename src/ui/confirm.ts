@@ -2,7 +2,7 @@
  * Confirmation for destructive commands: print the target, ask on a terminal (default no),
  * require --yes without one. @inquirer/prompts is loaded only when a question is asked.
  */
-import type { Confirm, DestructivePlan } from '../core/options.js';
+import type { Confirm, DestructivePlan } from '../types/confirm.js';
 import { CancelledError, UsageError } from '../errors.js';
 import type { Output } from './output.js';
 

@@ -1,7 +1,7 @@
 /**
  * How a health report looks: a coloured table for people, one Nagios line for monitors.
  */
-import type { CheckResult, HealthReport, HealthStatus } from '../core/health/index.js';
+import type { CheckResult, HealthReport, HealthStatus } from '../types/health.js';
 import type { Output } from './output.js';
 import { renderTable } from './table.js';
 

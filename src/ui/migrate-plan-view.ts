@@ -2,7 +2,7 @@
  * The text view of `pgstore migrate plan`: each pending file with its SQL (numbered as in the
  * file), the locks its statements take, its lint findings, then the rehearsal.
  */
-import type { MigrationPlan } from '../core/migrate/index.js';
+import type { MigrationPlan } from '../types/migrate-plan.js';
 import type { Output } from './output.js';
 
 export function showPlan(out: Output, plan: MigrationPlan): void {

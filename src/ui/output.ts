@@ -4,7 +4,7 @@
  * terminal, never with --no-color or NO_COLOR.
  */
 import type { ChalkInstance } from 'chalk';
-import { redact } from '../db/redact.js';
+import { redact } from '../util/redact.js';
 import type { ItemPages } from './stream-out.js';
 
 /** The colours pgstore uses; plain text when colour is off. */

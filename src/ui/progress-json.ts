@@ -4,7 +4,7 @@
  * second since the phase began). Within a phase `done` never goes down; a phase's last event
  * is always written; otherwise at most 4 events a second.
  */
-import type { ProgressEvent, ProgressSink } from '../core/progress.js';
+import type { ProgressEvent, ProgressSink } from '../types/progress.js';
 import type { CountProgress } from './progress-count.js';
 
 export interface ProgressLine {

@@ -4,7 +4,7 @@
  * A dozen lines instead of a dependency: cli-progress (the usual choice) is CommonJS, pulls in
  * string-width, has had no release since 2023, and redraws on its own timer.
  */
-import type { ProgressEvent } from '../core/progress.js';
+import type { ProgressEvent } from '../types/progress.js';
 import { formatBytes } from '../util/format.js';
 
 export interface ProgressBar {

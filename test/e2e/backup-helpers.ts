@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, inject } from 'vitest';
 import { cleanEnv, runCli, type CliResult } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { adminUrlFor } from '../helpers/db.js';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -23,6 +24,11 @@ export function tempDir(prefix: string): string {
 /** Runs pgstore against `url`, with extra environment. */
 export function pgstore(url: string, args: string[], extra: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<CliResult> {
   return runCli(args, { env: cleanEnv({ DATABASE_URL: url, ...extra }), timeoutMs });
+}
+
+/** pgstore()'s twin through the CLI's entry in-process (test/helpers/cli-in-process.ts): no node start-up. */
+export function pgstoreInProcess(url: string, args: string[], extra: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return runCliInProcess(args, { env: cleanEnv({ DATABASE_URL: url, ...extra }) });
 }
 
 /** Databases created by a test file, dropped after it. */

@@ -1,12 +1,14 @@
 /**
- * pgstore backup and restore round trips through the built binary: every format, the
+ * pgstore backup and restore round trips: every format, the
  * manifest, file modes, list, metrics, retention and health's last_backup check.
+ * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
+ * output and exit codes, no node start-up each); the first backup and its restore run through the binary.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
-import { databaseTracker, fingerprint, pgstore, seed, tempDir } from './backup-helpers.js';
+import { databaseTracker, fingerprint, pgstore, pgstoreInProcess as pgstoreIn, seed, tempDir } from './backup-helpers.js';
 import { MIGRATION_COUNT, NEWEST_MIGRATION } from '../helpers/migrations.js';
 
 const db = useTestDatabase();
@@ -61,11 +63,11 @@ describe('pgstore backup → restore round trip', () => {
   it('round-trips the directory format with 2 jobs and the plain format (gzip)', async () => {
     const expected = await fingerprint(db.sql);
     for (const args of [['--format', 'directory', '--jobs', '2', '--label', 'dir'], ['--format', 'plain', '--compress', 'gzip:1', '--label', 'plain']]) {
-      const taken = await pgstore(db.url, ['backup', '--dir', dir, '--json', ...args]);
+      const taken = await pgstoreIn(db.url, ['backup', '--dir', dir, '--json', ...args]);
       expect(taken.code, taken.stderr).toBe(0);
       const { manifest } = JSON.parse(taken.stdout);
       const target = dbs.name('fmt');
-      const restored = await pgstore(db.url, ['restore', `${db.name}/${manifest.id}`, '--dir', dir, '--target-db', target.name, '--create', ...(args[1] === 'directory' ? ['--jobs', '2'] : [])]);
+      const restored = await pgstoreIn(db.url, ['restore', `${db.name}/${manifest.id}`, '--dir', dir, '--target-db', target.name, '--create', ...(args[1] === 'directory' ? ['--jobs', '2'] : [])]);
       expect(restored.code, restored.stderr).toBe(0);
       expect(restored.stdout).toContain('all as in the backup');
       expect(await fingerprint(dbs.sql(target.url))).toEqual(expected);
@@ -73,19 +75,19 @@ describe('pgstore backup → restore round trip', () => {
   });
 
   it('lists complete backups, newest first, as a table and as JSON', async () => {
-    const list = await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json']);
+    const list = await pgstoreIn(db.url, ['backup', 'list', '--dir', dir, '--json']);
     expect(list.code, list.stderr).toBe(0);
     const entries = JSON.parse(list.stdout);
     expect(entries.map((e: { label: string | null }) => e.label)).toEqual(['plain', 'dir', null]);
     expect(entries[0]).toMatchObject({ database: db.name, format: 'plain', compression: 'gzip:1', tables: expect.any(Number) });
-    const table = await pgstore(db.url, ['backup', 'list', '--dir', dir]);
+    const table = await pgstoreIn(db.url, ['backup', 'list', '--dir', dir]);
     expect(table.stdout).toMatch(/ID.*STARTED.*SIZE.*FORMAT/);
     expect(table.stdout).toContain(`3 backup(s) of ${db.name}`);
   });
 
   it('prints nothing with --quiet and writes Prometheus metrics atomically', async () => {
     const metrics = join(dir, 'pgstore.prom');
-    const quiet = await pgstore(db.url, ['backup', '--dir', dir, '--quiet', '--metrics-file', metrics]);
+    const quiet = await pgstoreIn(db.url, ['backup', '--dir', dir, '--quiet', '--metrics-file', metrics]);
     expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
     const text = readFileSync(metrics, 'utf8');
     for (const name of ['pgstore_backup_last_success_timestamp_seconds', 'pgstore_backup_duration_seconds', 'pgstore_backup_size_bytes', 'pgstore_backup_success']) {
@@ -99,15 +101,15 @@ describe('pgstore backup → restore round trip', () => {
   });
 
   it('health reports the age of the newest backup (last_backup)', async () => {
-    const ok = await pgstore(db.url, ['health', '--json', '--backup-dir', dir]);
+    const ok = await pgstoreIn(db.url, ['health', '--json', '--backup-dir', dir]);
     const check = JSON.parse(ok.stdout).checks.find((c: { name: string }) => c.name === 'last_backup');
     expect(check).toMatchObject({ status: 'ok', unit: 'h' });
-    const late = await pgstore(db.url, ['health', '--json', '--backup-age-warning', '0', '--backup-age-critical', '100'], { PGSTORE_BACKUP_DIR: dir });
+    const late = await pgstoreIn(db.url, ['health', '--json', '--backup-age-warning', '0', '--backup-age-critical', '100'], { PGSTORE_BACKUP_DIR: dir });
     expect(JSON.parse(late.stdout).checks.find((c: { name: string }) => c.name === 'last_backup')).toMatchObject({ status: 'warning' });
-    const none = await pgstore(db.url, ['health', '--json', '--backup-dir', join(dir, 'empty')]);
+    const none = await pgstoreIn(db.url, ['health', '--json', '--backup-dir', join(dir, 'empty')]);
     expect(none.code).toBe(1);
     expect(JSON.parse(none.stdout).checks.find((c: { name: string }) => c.name === 'last_backup')).toMatchObject({ status: 'critical' });
-    const unknown = await pgstore(db.url, ['health', '--json'], { PGSTORE_HOME: join(dir, 'no-home') });
+    const unknown = await pgstoreIn(db.url, ['health', '--json'], { PGSTORE_HOME: join(dir, 'no-home') });
     expect(JSON.parse(unknown.stdout).checks.map((c: { name: string }) => c.name)).not.toContain('last_backup');
   });
 });
@@ -118,14 +120,14 @@ describe('retention', () => {
   it('keeps the newest verified backup whatever the rule, and only prunes after a success', async () => {
     const ids: string[] = [];
     for (const args of [['--verify'], [], []]) {
-      const r = await pgstore(db.url, ['backup', '--dir', dir, '--json', ...args]);
+      const r = await pgstoreIn(db.url, ['backup', '--dir', dir, '--json', ...args]);
       expect(r.code, r.stderr).toBe(0);
       ids.push(JSON.parse(r.stdout).id);
     }
-    const dry = await pgstore(db.url, ['backup', 'prune', '--dir', dir, '--keep-last', '1', '--dry-run', '--json']);
+    const dry = await pgstoreIn(db.url, ['backup', 'prune', '--dir', dir, '--keep-last', '1', '--dry-run', '--json']);
     expect(JSON.parse(dry.stdout)).toMatchObject({ removed: [ids[1]], dryRun: true });
 
-    const pruned = await pgstore(db.url, ['backup', '--dir', dir, '--keep-last', '1', '--json']);
+    const pruned = await pgstoreIn(db.url, ['backup', '--dir', dir, '--keep-last', '1', '--json']);
     expect(pruned.code, pruned.stderr).toBe(0);
     const result = JSON.parse(pruned.stdout);
     expect(result.retention.removed.sort()).toEqual([ids[1], ids[2]].sort());
@@ -133,25 +135,25 @@ describe('retention', () => {
       { id: result.id, reasons: ['among the newest 1', 'just taken'] },
       { id: ids[0], reasons: ['newest verified backup'] },
     ]);
-    const list = JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
+    const list = JSON.parse((await pgstoreIn(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
     expect(list.map((e: { id: string }) => e.id)).toEqual([result.id, ids[0]]);
   });
 
   it('--keep-days removes backups older than D days; delete removes one', async () => {
-    const listed = JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
+    const listed = JSON.parse((await pgstoreIn(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
     const newest = listed[0].id;
     // Age the newest (unverified) backup by ten days.
     const manifestPath = join(dir, db.name, newest, 'manifest.json');
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
     manifest.startedAt = new Date(Date.now() - 10 * 86_400_000).toISOString();
     writeFileSync(manifestPath, JSON.stringify(manifest));
-    const pruned = await pgstore(db.url, ['backup', 'prune', '--dir', dir, '--keep-days', '7', '--json']);
+    const pruned = await pgstoreIn(db.url, ['backup', 'prune', '--dir', dir, '--keep-days', '7', '--json']);
     expect(pruned.code, pruned.stderr).toBe(0);
     expect(JSON.parse(pruned.stdout).removed).toEqual([newest]);
 
-    const refused = await pgstore(db.url, ['backup', 'delete', listed[1].id, '--dir', dir]);
+    const refused = await pgstoreIn(db.url, ['backup', 'delete', listed[1].id, '--dir', dir]);
     expect(refused.code).toBe(2);
-    const deleted = await pgstore(db.url, ['backup', 'delete', listed[1].id, '--dir', dir, '--yes']);
+    const deleted = await pgstoreIn(db.url, ['backup', 'delete', listed[1].id, '--dir', dir, '--yes']);
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(readdirSync(join(dir, db.name))).toEqual([]);
   });
@@ -197,7 +199,7 @@ describe('retention', () => {
 
   it('rejects bad flag combinations with exit 2', async () => {
     for (const args of [['--jobs', '2'], ['--format', 'tar'], ['--compress', 'brotli'], ['--keep-last', '0'], ['--label', '../x'], ['--compress', 'zstd']]) {
-      const r = await pgstore(db.url, ['backup', '--dir', dir, ...args]);
+      const r = await pgstoreIn(db.url, ['backup', '--dir', dir, ...args]);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/^error: /);
     }

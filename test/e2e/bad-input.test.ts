@@ -3,7 +3,7 @@
  * its documented code, prints one error line and a hint on stderr (no stack trace), and
  * changes nothing: the test database's rows, the databases and roles on the server, and the
  * files of the scratch folder are the same after the whole table as before it.
- * The cases run pgstore's entry in-process (bad-input-run.ts); bad-input-binary.test.ts runs
+ * The cases run pgstore's entry in-process (test/helpers/cli-in-process.ts); bad-input-binary.test.ts runs
  * a few through the built binary.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { cleanEnv } from '../helpers/cli.js';
 import { BAD_CASES, type BadCase } from './bad-input-cases.js';
-import { runInProcess } from './bad-input-run.js';
+import { runInProcess } from '../helpers/cli-in-process.js';
 
 let database: TestDatabase & { drop(): Promise<void> };
 let tmp: string;

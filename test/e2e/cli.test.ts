@@ -1,6 +1,13 @@
+/**
+ * The CLI's basics: version, help, usage errors, bad URLs and flag values (exit 2, one line
+ * and a hint). --version, --help and an unknown command run through the built binary; the
+ * tables of parsing and message cases run the CLI's entry in-process
+ * (test/helpers/cli-in-process.ts: same parsing, output and exit codes, no node start-up each).
+ */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,7 +25,7 @@ describe('pgstore CLI basics', () => {
     expect(help.stdout).toMatch(/server/);
     expect(help.stdout).toContain('Exit codes');
     for (const command of [['health'], ['server'], ['server', 'start'], ['server', 'stop'], ['server', 'status'], ['server', 'url']]) {
-      const result = await runCli([...command, '--help'], { env: cleanEnv() });
+      const result = await runCliInProcess([...command, '--help'], { env: cleanEnv() });
       expect(result.code, command.join(' ')).toBe(0);
       expect(result.stdout, command.join(' ')).toContain('Examples:');
     }
@@ -38,7 +45,7 @@ describe('pgstore CLI basics', () => {
     [['backup', 'lst'], /^error: unknown command 'lst' for 'pgstore backup' \(did you mean 'list'\?\)\n/],
     [['migrate', 'up', 'extra'], /^error: too many arguments for 'pgstore migrate up': 'extra'\n/],
   ])('a stray word where a subcommand belongs is named as an unknown command: %j', async (args, pattern) => {
-    const result = await runCli(args, { env: cleanEnv({ PGSTORE_HOME: '/nonexistent/pgstore-home' }) });
+    const result = await runCliInProcess(args, { env: cleanEnv({ PGSTORE_HOME: '/nonexistent/pgstore-home' }) });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(pattern);
     expect(result.stderr).toMatch(/\nhint: /);
@@ -46,14 +53,14 @@ describe('pgstore CLI basics', () => {
 
   it('`backup help` prints backup help like `migrate help`', async () => {
     for (const command of ['backup', 'migrate']) {
-      const result = await runCli([command, 'help'], { env: cleanEnv() });
+      const result = await runCliInProcess([command, 'help'], { env: cleanEnv() });
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^Usage: pgstore ${command}`));
     }
   });
 
   it('an unknown option is a usage error', async () => {
-    const result = await runCli(['health', '--frob'], { env: cleanEnv() });
+    const result = await runCliInProcess(['health', '--frob'], { env: cleanEnv() });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/unknown option '--frob'/);
   });
@@ -64,7 +71,7 @@ describe('pgstore CLI basics', () => {
     ['postgres://u:secret-pw@localhost:99999/x', /port 99999 is out of range/],
     ['postgres://u:secret-pw@localhost/x?max_connections=lots', /max_connections .* got 'lots'/],
   ])('a bad --database-url %s exits 2 naming the bad part, without the password', async (url, pattern) => {
-    const result = await runCli(['health', '-d', url], { env: cleanEnv() });
+    const result = await runCliInProcess(['health', '-d', url], { env: cleanEnv() });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(pattern);
     expect(result.stderr).not.toContain('secret-pw');
@@ -72,7 +79,7 @@ describe('pgstore CLI basics', () => {
   });
 
   it('reports every configuration problem at once', async () => {
-    const result = await runCli(['health'], {
+    const result = await runCliInProcess(['health'], {
       env: cleanEnv({ DATABASE_URL: 'postgres://localhost/x?min_connections=x', DB_MAX_CONNECTIONS: 'many' }),
     });
     expect(result.code).toBe(2);
@@ -81,7 +88,7 @@ describe('pgstore CLI basics', () => {
   });
 
   it('a bad flag value is a usage error', async () => {
-    const result = await runCli(['health', '--timeout', 'soon'], { env: cleanEnv() });
+    const result = await runCliInProcess(['health', '--timeout', 'soon'], { env: cleanEnv() });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--timeout must be a number/);
   });

@@ -1,10 +1,17 @@
+/**
+ * `pgstore health` when something is wrong: exit codes, reports, formats and thresholds.
+ * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
+ * output and exit codes, no node start-up each); the stopped embedded server and the nagios format run through the built binary.
+ */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { adminUrlFor, useTestDatabase } from '../helpers/db.js';
+import { pastEndOfLife } from '../helpers/server-version.js';
 
 interface Report {
   status: string;
@@ -13,7 +20,7 @@ interface Report {
 }
 
 async function health(url: string, extra: string[] = []) {
-  const result = await runCli(['health', '--json', ...extra], { env: cleanEnv({ DATABASE_URL: url }) });
+  const result = await runCliInProcess(['health', '--json', ...extra], { env: cleanEnv({ DATABASE_URL: url }) });
   return { ...result, report: JSON.parse(result.stdout || 'null') as Report };
 }
 
@@ -62,7 +69,7 @@ describe('pgstore health when something is wrong', () => {
       [['--disk-free-critical', '20'], /--disk-free-critical \(20\) must be at most --disk-free-warning \(10\)/],
       [['--timeout', '0'], /--timeout must be a number > 0, got '0'/],
     ] as const) {
-      const r = await runCli(['health', ...args], { env: cleanEnv({ DATABASE_URL: db.url }) });
+      const r = await runCliInProcess(['health', ...args], { env: cleanEnv({ DATABASE_URL: db.url }) });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(text);
     }
@@ -100,32 +107,35 @@ describe('pgstore health when something is wrong', () => {
 
   it('--format nagios prints one line with perfdata and uses Nagios exit codes', async () => {
     const ok = await runCli(['health', '--format', 'nagios'], { env: cleanEnv({ DATABASE_URL: db.url }) });
-    expect(ok.code).toBe(0);
+    const eol = await pastEndOfLife(db.url);
+    expect(ok.code).toBe(eol ? 1 : 0);
     expect(ok.stdout.trim().split('\n')).toHaveLength(1);
-    expect(ok.stdout).toMatch(/^PGSTORE OK - \d+ checks ok \| connection=[\d.]+ms .*connections=[\d.]+%/);
+    expect(ok.stdout).toMatch(eol ? /^PGSTORE WARNING - server_version: PostgreSQL .* past end of life.* \| connection=[\d.]+ms / : /^PGSTORE OK - \d+ checks ok \| connection=[\d.]+ms .*connections=[\d.]+%/);
 
-    const warn = await runCli(['health', '--format', 'nagios', '--connections-warning', '0'], { env: cleanEnv({ DATABASE_URL: db.url }) });
+    const warn = await runCliInProcess(['health', '--format', 'nagios', '--connections-warning', '0'], { env: cleanEnv({ DATABASE_URL: db.url }) });
     expect(warn.code).toBe(1);
-    expect(warn.stdout).toMatch(/^PGSTORE WARNING - connections: /);
+    expect(warn.stdout).toMatch(/^PGSTORE WARNING - (server_version: .* plan an upgrade; )?connections: /);
 
-    const down = await runCli(['health', '--format', 'nagios'], { env: cleanEnv({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' }) });
+    const down = await runCliInProcess(['health', '--format', 'nagios'], { env: cleanEnv({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' }) });
     expect(down.code).toBe(2);
     expect(down.stdout).toMatch(/^PGSTORE CRITICAL - connection: /);
   });
 
   it('--quiet prints nothing when healthy; the table is shown when not', async () => {
-    const quiet = await runCli(['health', '--quiet'], { env: cleanEnv({ DATABASE_URL: db.url }) });
+    const quiet = await runCliInProcess(['health', '--quiet'], { env: cleanEnv({ DATABASE_URL: db.url }) });
     expect(quiet.code).toBe(0);
-    expect(quiet.stdout + quiet.stderr).toBe('');
-    const table = await runCli(['health'], { env: cleanEnv({ DATABASE_URL: db.url }) });
+    // A server past its end of life (PostgreSQL 14 in the version matrix) is a warning: shown.
+    if (await pastEndOfLife(db.url)) expect(quiet.stdout).toMatch(/server_version[\s\S]*past end of life/);
+    else expect(quiet.stdout + quiet.stderr).toBe('');
+    const table = await runCliInProcess(['health'], { env: cleanEnv({ DATABASE_URL: db.url }) });
     expect(table.stdout).toMatch(/CHECK\s+│\s+STATUS/);
     expect(table.stdout).not.toMatch(/\u001b\[/); // NO_COLOR is set by cleanEnv
   });
 
   it('colour can be forced on a pipe, and --no-color wins over it', async () => {
-    const coloured = await runCli(['health'], { env: cleanEnv({ DATABASE_URL: db.url, NO_COLOR: undefined, FORCE_COLOR: '1' }) });
+    const coloured = await runCliInProcess(['health'], { env: cleanEnv({ DATABASE_URL: db.url, NO_COLOR: undefined, FORCE_COLOR: '1' }) });
     expect(coloured.stdout).toMatch(/\u001b\[/);
-    const plain = await runCli(['health', '--no-color'], { env: cleanEnv({ DATABASE_URL: db.url, NO_COLOR: undefined, FORCE_COLOR: '1' }) });
+    const plain = await runCliInProcess(['health', '--no-color'], { env: cleanEnv({ DATABASE_URL: db.url, NO_COLOR: undefined, FORCE_COLOR: '1' }) });
     expect(plain.stdout).not.toMatch(/\u001b\[/);
   });
 });

@@ -4,6 +4,7 @@
  * that is all ok.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coreOptions } from '../helpers/core-options.js';
 import { migrateUp } from '../../src/core/migrate/index.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { type StandbyPair, standbyPair } from '../helpers/standby.js';
@@ -14,7 +15,7 @@ beforeAll(async () => {
   pair = await standbyPair();
   // A migrated database, replayed on the standby: there every check can be ok.
   await pair.primary.unsafe(`create database ${database}`);
-  await migrateUp({ databaseUrl: pair.urlFor('primary', database), env: {} });
+  await migrateUp(coreOptions(pair.urlFor('primary', database)));
   await pair.waitForReplay();
 });
 afterAll(async () => {

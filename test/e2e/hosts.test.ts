@@ -1,13 +1,16 @@
 /**
- * `pgstore hosts` end to end through the built binary: add/show/list/update/rm/history,
+ * `pgstore hosts` end to end: add/show/list/update/rm/history,
  * validation and conflict exit codes, every list flag honoured.
+ * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
+ * output and exit codes, no node start-up each); `hosts show` runs through the built binary.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { useTestDatabase } from '../helpers/db.js';
 
 const db = useTestDatabase();
-const cli = (args: string[], input?: string) => runCli(args, { env: cleanEnv({ DATABASE_URL: db.url }), input });
+const cli = (args: string[], input?: string, run = runCliInProcess) => run(args, { env: cleanEnv({ DATABASE_URL: db.url }), input });
 
 interface Entry {
   id: string;
@@ -41,7 +44,7 @@ describe('hosts add, show, update, rm, history', () => {
 
   it('adds and shows an entry', async () => {
     expect(nas).toMatchObject({ ipAddress: '192.168.1.10', hostname: 'nas.lan', aliases: ['nas', 'storage.lan'], comment: 'the NAS', tags: ['home', 'storage'] });
-    const shown = await cli(['hosts', 'show', nas.id]);
+    const shown = await cli(['hosts', 'show', nas.id], undefined, runCli);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('hostname:  nas.lan');
     expect(shown.stdout).toContain(`version:   ${nas.version}`);

@@ -2,6 +2,8 @@
  * `pgstore migrate diff`: a scratch database migrated from the files against the live
  * schema; exit 0 when they match, 1 with the objects that differ; the scratch database is
  * always dropped.
+ * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
+ * output and exit codes, no node start-up each); the first diff runs through the built binary.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,12 +12,13 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { compareDumps } from '../../src/core/migrate/diff.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { MIGRATION_COUNT } from '../helpers/migrations.js';
 
 let db: TestDatabase & { drop(): Promise<void> };
 const dir = mkdtempSync(join(tmpdir(), 'pgstore-diff-'));
-const run = (args: string[]) => runCli(['migrate', ...args], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }), timeoutMs: 120_000 });
+const run = (args: string[], cli = runCliInProcess) => cli(['migrate', ...args], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }), timeoutMs: 120_000 });
 
 beforeAll(async () => {
   db = await createTestDatabase('template0');
@@ -42,7 +45,7 @@ async function databaseExists(name: string): Promise<boolean> {
 
 describe('pgstore migrate diff', () => {
   it('exits 0 when the live schema is what the files make; the scratch database is dropped', async () => {
-    const r = await run(['diff', '--json', '--migrations-dir', dir]);
+    const r = await run(['diff', '--json', '--migrations-dir', dir], runCli);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const diff = JSON.parse(r.stdout);
     expect(diff).toMatchObject({ equal: true, onlyInLive: [], onlyInFiles: [], changed: [], migrationsApplied: MIGRATION_COUNT + 2 }); // pgstore's set, then the two files

@@ -1,12 +1,15 @@
 /**
  * `pgstore migrate lint` and the lint pre-flight of `migrate up`: squawk's findings on the up
  * section only, at the file's own lines, told whether the section runs in a transaction.
+ * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
+ * output and exit codes, no node start-up each); the first lint runs through the built binary.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 let db: TestDatabase & { drop(): Promise<void> };
@@ -26,7 +29,7 @@ function folder(files: Record<string, string>): string {
   return dir;
 }
 
-const run = (args: string[]) => runCli(['migrate', ...args], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }) });
+const run = (args: string[], cli = runCliInProcess) => cli(['migrate', ...args], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }) });
 
 const SEVERAL = [
   '-- widgets get a size', //                                                     1
@@ -58,7 +61,7 @@ const findingsOf = (stdout: string): Finding[] => (JSON.parse(stdout) as { files
 describe('pgstore migrate lint', () => {
   it('reports dangerous statements of the up section at the lines of the file, with an alternative', async () => {
     const dir = folder(FILES);
-    const r = await run(['lint', '--json', '--migrations-dir', dir]);
+    const r = await run(['lint', '--json', '--migrations-dir', dir], runCli);
     expect(r.code, r.stderr).toBe(0);
     const findings = findingsOf(r.stdout);
     const size = findings.filter((f) => f.file === '20200102000000_size.sql');

@@ -3,6 +3,8 @@
  * --rehearse on a real backup: each migration applied to a restored scratch copy, timed, with
  * the locks its transaction held; a failure reported; the scratch database always dropped and
  * the live database never touched.
+ * The plan runs through the CLI's entry in-process (test/helpers/cli-in-process.ts); the backup
+ * and the rehearsals that are signalled run through the built binary.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,13 +13,14 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 let db: TestDatabase & { drop(): Promise<void> };
 const dir = mkdtempSync(join(tmpdir(), 'pgstore-plan-'));
 const backups = mkdtempSync(join(tmpdir(), 'pgstore-plan-backups-'));
 const env = () => cleanEnv({ DATABASE_URL: db.url, PGSTORE_BACKUP_DIR: backups, DBMATE_NO_DUMP_SCHEMA: '1' });
-const run = (args: string[]) => runCli(['migrate', ...args], { env: env(), timeoutMs: 120_000 });
+const run = (args: string[]) => runCliInProcess(['migrate', ...args], { env: env(), timeoutMs: 120_000 });
 
 const write = (name: string, up: string, opts = '') => writeFileSync(join(dir, name), `-- migrate:up${opts}\n${up}\n-- migrate:down\n`);
 

@@ -1,13 +1,15 @@
 /**
  * `migrate up` loads what it uses and nothing else (its start-up is most of pgstore's own cost
  * above dbmate's): no other command's module, no embedded-server code on a server URL, no
- * schema-dump code with --no-dump-schema, no lint code when nothing is pending. Modules are
- * seen through a module-loader hook given to the binary by NODE_OPTIONS.
+ * schema-dump code with --no-dump-schema, no lint code when nothing is pending. The binary runs
+ * the CLI bundle (one file, dist/bundle/cli.cjs), in which each module reached by a dynamic
+ * import() is wrapped in an init function named after its source file (esbuild's __esm): the
+ * modules that ran are those functions that were called, as V8's coverage (NODE_V8_COVERAGE)
+ * counts them.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -20,15 +22,22 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-// The hook reports each module pgstore's own dist/ loads, one line on stderr each.
-writeFileSync(join(root, 'hooks.mjs'), "export async function load(url, context, next) { if (url.includes('/dist/')) process.stderr.write(`LOADED ${url.replace(/.*\\/dist\\//, '')}\\n`); return next(url, context); }\n");
-writeFileSync(join(root, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
-const NODE_OPTIONS = `--import ${pathToFileURL(join(root, 'register.mjs')).href}`;
+interface Coverage {
+  result: Array<{ url: string; functions: Array<{ functionName: string; ranges: Array<{ count: number }> }> }>;
+}
 
+let runs = 0;
+/** The source modules `migrate up args` ran ('core/migrate.js' for src/core/migrate.ts). */
 async function migrateUp(url: string, args: string[]): Promise<string[]> {
-  const result = await runCli(['migrate', 'up', '--no-dump-schema', ...args], { env: cleanEnv({ DATABASE_URL: url, NODE_OPTIONS }) });
+  const coverage = join(root, `coverage-${++runs}`);
+  const result = await runCli(['migrate', 'up', '--no-dump-schema', ...args], { env: cleanEnv({ DATABASE_URL: url, NODE_V8_COVERAGE: coverage }) });
   expect(result.code, result.stderr).toBe(0);
-  return [...result.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]!);
+  const scripts = readdirSync(coverage).flatMap((f) => (JSON.parse(readFileSync(join(coverage, f), 'utf8')) as Coverage).result);
+  const ours = scripts.filter((s) => s.url.includes('/dist/'));
+  expect(ours.map((s) => s.url.replace(/.*\/dist\//, 'dist/')), 'the binary loads the bundle only').toEqual(['dist/bundle/cli.cjs']);
+  return ours[0]!.functions
+    .filter((f) => /^src\/.+\.ts$/.test(f.functionName) && f.ranges[0]!.count > 0)
+    .map((f) => f.functionName.replace(/^src\//, '').replace(/\.ts$/, '.js'));
 }
 
 const OTHER_COMMANDS = ['backup', 'restore', 'hosts', 'server', 'seed', 'setup', 'snapshot', 'health'].map((c) => `commands/${c}.js`);

@@ -1,8 +1,15 @@
+/**
+ * `pgstore migrate` (the app set, on databases without pgstore's schema): exit codes and
+ * messages of up, status, verify, down, --strict, the lock and --wait. The concurrent runs are
+ * separate processes (the binary); the other cases run the CLI's entry in-process
+ * (test/helpers/cli-in-process.ts): same parsing, output and exit codes, no node start-up each.
+ */
 import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 type Db = TestDatabase & { drop(): Promise<void> };
@@ -25,7 +32,7 @@ async function freshDb(): Promise<Db> {
 }
 
 // --set app: these tests are about the runner, on databases without pgstore's own schema.
-const migrate = (db: TestDatabase, args: string[]) => runCli(['migrate', ...args, '--set', 'app'], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }) });
+const migrate = (db: TestDatabase, args: string[], run = runCliInProcess) => run(['migrate', ...args, '--set', 'app'], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }) });
 
 afterAll(async () => {
   for (const db of databases) await db.drop();
@@ -44,7 +51,7 @@ describe('pgstore migrate', () => {
       '20200102000000_outside_tx.sql': up("insert into log values ('outside');", "delete from log where what = 'outside';", ' transaction:false'),
       '20200103000000_inside_tx.sql': up("insert into log values ('inside');", "delete from log where what = 'inside';"),
     });
-    const runs = await Promise.all([1, 2, 3, 4].map(() => migrate(db, ['up', '--migrations-dir', dir])));
+    const runs = await Promise.all([1, 2, 3, 4].map(() => migrate(db, ['up', '--migrations-dir', dir], runCli)));
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
     const rows = await db.sql<{ what: string; n: number }[]>`select what, count(*)::int as n from log group by what order by what`;
     expect(rows).toEqual([{ what: 'inside', n: 1 }, { what: 'outside', n: 1 }]);
@@ -163,12 +170,12 @@ describe('pgstore migrate', () => {
     const url = new URL(db.url);
     url.password = 'not-the-password';
     let started = Date.now();
-    let run = await runCli(['migrate', '--wait', '--wait-timeout', '30'], { env: cleanEnv({ DATABASE_URL: url.toString() }) });
+    let run = await runCliInProcess(['migrate', '--wait', '--wait-timeout', '30'], { env: cleanEnv({ DATABASE_URL: url.toString() }) });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/password authentication failed/);
     expect(Date.now() - started).toBeLessThan(5000);
     started = Date.now();
-    run = await runCli(['migrate', '--wait', '--wait-timeout', '2'], { env: cleanEnv({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' }) });
+    run = await runCliInProcess(['migrate', '--wait', '--wait-timeout', '2'], { env: cleanEnv({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' }) });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/connection refused \(still failing after waiting 2 s\)/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1900);

@@ -8,6 +8,8 @@
  *
  * `npm test` runs each path once and each failure once (a rotating subset of the 3 × 4 matrix:
  * matrix() in test/stress/harness.ts); `npm run stress` runs the whole matrix.
+ * The commands run through the CLI's entry in-process (pgstoreInProcess: same parsing, output
+ * and exit codes, no node start-up each); restore.test.ts runs restore through the binary.
  */
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import postgres from 'postgres';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminUrlFor, useTestDatabase } from '../helpers/db.js';
 import { matrix } from '../stress/harness.js';
-import { databaseTracker, fingerprint, PG_BIN, pgstore, seed, tempDir } from './backup-helpers.js';
+import { databaseTracker, fingerprint, PG_BIN, pgstoreInProcess as pgstore, seed, tempDir } from './backup-helpers.js';
 
 const db = useTestDatabase();
 const dbs = databaseTracker();

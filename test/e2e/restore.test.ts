@@ -2,6 +2,8 @@
  * pgstore restore's guarantees: damaged archives are detected before the target is touched,
  * a non-empty target needs --clean (and a confirmation), --clean swaps in a checked copy, and
  * reset --backup-first backs up before dropping.
+ * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
+ * output and exit codes, no node start-up each); the first backup and restore run through the binary.
  */
 import { readFileSync, statSync, truncateSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,9 +11,9 @@ import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sha256File } from '../../src/core/backup/manifest.js';
-import { scratchName } from '../../src/core/restore/restore.js';
+import { scratchName } from '../../src/core/restore/scratch-names.js';
 import { useTestDatabase } from '../helpers/db.js';
-import { databaseTracker, fingerprint, pgstore, seed, tempDir } from './backup-helpers.js';
+import { databaseTracker, fingerprint, pgstore, pgstoreInProcess as pgstoreIn, seed, tempDir } from './backup-helpers.js';
 
 const db = useTestDatabase();
 const dbs = databaseTracker();
@@ -36,7 +38,7 @@ async function databaseExists(name: string): Promise<boolean> {
 
 /** Takes a fresh backup and returns its folder and dump path. */
 async function freshBackup(label: string): Promise<{ id: string; folder: string; dump: string }> {
-  const r = await pgstore(db.url, ['backup', '--dir', dir, '--label', label, '--json']);
+  const r = await pgstoreIn(db.url, ['backup', '--dir', dir, '--label', label, '--json']);
   expect(r.code, r.stderr).toBe(0);
   const { id, path } = JSON.parse(r.stdout);
   return { id, folder: path, dump: join(path, 'backup.dump') };
@@ -49,15 +51,15 @@ describe('pgstore restore safety', () => {
     const sql = dbs.sql(target.url);
     await sql`insert into tenancy.tenants (id, name) values ('extra', 'Extra')`;
     const before = await fingerprint(sql);
-    const refused = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name]);
+    const refused = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name]);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/is not empty; refusing to restore into it/);
     expect(refused.stderr).toMatch(/hint: Pass --clean/);
     // This test's own pool is connected: --clean refuses (exit 3) unless --force.
-    const busy = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
+    const busy = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
     expect(busy.code).toBe(3);
     expect(busy.stderr).toMatch(/other session\(s\) are connected/);
-    const noTerminal = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--force']);
+    const noTerminal = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--force']);
     expect(noTerminal.code).toBe(2);
     expect(noTerminal.stderr).toMatch(/without confirmation: there is no terminal/);
     expect(await fingerprint(sql)).toEqual(before);
@@ -65,7 +67,7 @@ describe('pgstore restore safety', () => {
 
   it('--clean --yes replaces the contents through a checked copy (extra rows gone, grants kept)', async () => {
     const target = dbs.name('clean');
-    expect((await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code).toBe(0);
+    expect((await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code).toBe(0);
     const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
     await admin.unsafe(`alter database "${target.name}" set work_mem = '8MB'`);
     await admin.end();
@@ -73,7 +75,7 @@ describe('pgstore restore safety', () => {
     await sql`insert into tenancy.tenants (id, name) values ('extra', 'Extra')`;
     await sql`create table public.added_later (x int)`;
     await sql.end();
-    const r = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes', '--json']);
+    const r = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'replaced', rowCountsMatch: true });
     sql = dbs.sql(target.url);
@@ -95,19 +97,19 @@ describe('pgstore restore safety', () => {
       // A restore of the same database holding the lock: this one exits 3 and changes nothing.
       const holder = await admin.reserve();
       await holder`select pg_advisory_lock(hashtextextended(${`pgstore:restore:${target.name}`}, 0))`;
-      const blocked = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create']);
+      const blocked = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create']);
       await holder`select pg_advisory_unlock(hashtextextended(${`pgstore:restore:${target.name}`}, 0))`;
       holder.release();
       expect(blocked.code).toBe(3);
       expect(blocked.stderr).toMatch(new RegExp(`the restore lock on database '${target.name}' is held by`));
       expect(await databaseExists(copy)).toBe(true);
 
-      const r = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create', '--json']);
+      const r = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create', '--json']);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).leftovers).toEqual({ dropped: [copy], kept: [original] });
       expect([await databaseExists(copy), await databaseExists(original), await databaseExists(other)]).toEqual([false, true, true]);
       // Each run reminds the user of the original it keeps.
-      const again = await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
+      const again = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
       expect(again.code, again.stderr).toBe(0);
       expect(again.stderr).toContain(`kept ${original}: what ${target.name} held before a restore swapped it out (an interrupted one`);
     } finally {
@@ -119,7 +121,7 @@ describe('pgstore restore safety', () => {
   it('a file that is not a dump is refused before psql runs (exit 2); the target is never created', async () => {
     const hostsFile = new URL('../fixtures/hosts/urlhaus.hosts', import.meta.url).pathname;
     const target = dbs.name('notdump');
-    const r = await pgstore(db.url, ['restore', hostsFile, '--target-db', target.name, '--create']);
+    const r = await pgstoreIn(db.url, ['restore', hostsFile, '--target-db', target.name, '--create']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/is not a pg_dump archive or SQL dump \(it starts with '#/);
     expect(await databaseExists(target.name)).toBe(false);
@@ -127,7 +129,7 @@ describe('pgstore restore safety', () => {
     const sqlGz = join(dir, 'plain.sql.gz');
     writeFileSync(sqlGz, gzipSync('--\n-- a plain dump\n--\ncreate table public.from_gzip (x int);\ninsert into public.from_gzip values (42);\n'));
     const gz = dbs.name('fromgz');
-    const restored = await pgstore(db.url, ['restore', sqlGz, '--target-db', gz.name, '--create']);
+    const restored = await pgstoreIn(db.url, ['restore', sqlGz, '--target-db', gz.name, '--create']);
     expect(restored.code, restored.stderr).toBe(0);
     expect((await dbs.sql(gz.url)`select x from public.from_gzip`)[0]!.x).toBe(42);
   });
@@ -135,11 +137,11 @@ describe('pgstore restore safety', () => {
   it('a truncated archive is detected by verify and restore; the target is never created', async () => {
     const b = await freshBackup('truncated');
     truncateSync(b.dump, Math.floor(statSync(b.dump).size / 2));
-    const verify = await pgstore(db.url, ['backup', 'verify', b.id, '--dir', dir]);
+    const verify = await pgstoreIn(db.url, ['backup', 'verify', b.id, '--dir', dir]);
     expect(verify.code).toBe(1);
     expect(verify.stderr).toMatch(/is damaged: backup\.dump has \d+ bytes, the manifest says \d+ \(truncated/);
     const target = dbs.name('trunc');
-    const r = await pgstore(db.url, ['restore', b.id, '--dir', dir, '--target-db', target.name, '--create']);
+    const r = await pgstoreIn(db.url, ['restore', b.id, '--dir', dir, '--target-db', target.name, '--create']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/is damaged/);
     expect(await databaseExists(target.name)).toBe(false);
@@ -152,7 +154,7 @@ describe('pgstore restore safety', () => {
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
     manifest.files = [{ path: 'backup.dump', bytes: statSync(b.dump).size, sha256: await sha256File(b.dump) }];
     writeFileSync(manifestPath, JSON.stringify(manifest));
-    const verify = await pgstore(db.url, ['backup', 'verify', b.id, '--dir', dir]);
+    const verify = await pgstoreIn(db.url, ['backup', 'verify', b.id, '--dir', dir]);
     expect(verify.code).toBe(1);
     expect(verify.stderr).toMatch(/cannot be read back: pg_restore exited with code 1/);
   });
@@ -166,26 +168,26 @@ describe('pgstore restore safety', () => {
     byte[0] = byte[0]! ^ 0x10;
     writeSync(fd, byte, 0, 1, at);
     closeSync(fd);
-    const verify = await pgstore(db.url, ['backup', 'verify', b.id, '--dir', dir, '--json']);
+    const verify = await pgstoreIn(db.url, ['backup', 'verify', b.id, '--dir', dir, '--json']);
     expect(verify.code).toBe(1);
     expect(verify.stderr).toMatch(/backup\.dump does not match its sha256 checksum/);
 
     const target = dbs.name('flip');
-    expect((await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code).toBe(0);
+    expect((await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code).toBe(0);
     const sql = dbs.sql(target.url);
     await sql`delete from auth.users where email like 'user1%'`;
     const before = await fingerprint(sql);
-    const r = await pgstore(db.url, ['restore', b.id, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
+    const r = await pgstoreIn(db.url, ['restore', b.id, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/is damaged/);
     expect(await fingerprint(sql)).toEqual(before);
   });
 
   it('backup verify --method restore test-restores and records the verification', async () => {
-    const r = await pgstore(db.url, ['backup', 'verify', backupId, '--dir', dir, '--method', 'restore', '--json']);
+    const r = await pgstoreIn(db.url, ['backup', 'verify', backupId, '--dir', dir, '--method', 'restore', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, verified: { method: 'restore' } });
-    const list = JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
+    const list = JSON.parse((await pgstoreIn(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
     expect(list.find((e: { id: string }) => e.id === backupId).verified).toMatchObject({ method: 'restore' });
   });
 
@@ -193,7 +195,7 @@ describe('pgstore restore safety', () => {
     const target = dbs.name('failing');
     const sqlFile = join(dir, 'broken.sql');
     writeFileSync(sqlFile, 'create table public.first (x int);\ninsert into public.first values (1);\nselect * from no_such_table;\ncreate table public.never (x int);\n');
-    const r = await pgstore(db.url, ['restore', sqlFile, '--target-db', target.name, '--create']);
+    const r = await pgstoreIn(db.url, ['restore', sqlFile, '--target-db', target.name, '--create']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/relation "no_such_table" does not exist/);
     expect(await databaseExists(target.name)).toBe(false);
@@ -202,7 +204,7 @@ describe('pgstore restore safety', () => {
     const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
     await admin.unsafe(`create database "${target.name}"`);
     await admin.end();
-    const again = await pgstore(db.url, ['restore', sqlFile, '--target-db', target.name]);
+    const again = await pgstoreIn(db.url, ['restore', sqlFile, '--target-db', target.name]);
     expect(again.code).toBe(1);
     const sql = dbs.sql(target.url);
     expect(await sql`select relname from pg_class where relname in ('first', 'never')`).toEqual([]);
@@ -224,12 +226,12 @@ describe('pgstore reset --backup-first', () => {
     const target = dbs.name('rst');
     roles.push(`${target.name}_owner`, `${target.name}_app`);
     databases.push(target.name);
-    expect((await pgstore(target.url, ['setup'])).code).toBe(0);
+    expect((await pgstoreIn(target.url, ['setup'])).code).toBe(0);
     const sql = postgres(target.url, { max: 1 });
     await sql`insert into auth.users (email) values ('keep@example.com')`;
     await sql.end();
     const backupDir = join(dir, 'reset');
-    const r = await pgstore(target.url, ['reset', '--yes', '--backup-first', '--backup-dir', backupDir, '--json']);
+    const r = await pgstoreIn(target.url, ['reset', '--yes', '--backup-first', '--backup-dir', backupDir, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result.backup.id).toMatch(/-before-reset$/);

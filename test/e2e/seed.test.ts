@@ -1,8 +1,14 @@
+/**
+ * `pgstore seed`: the development set, fixture folders and synthetic data, and their messages.
+ * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
+ * output and exit codes, no node start-up each); the first seed runs through the built binary.
+ */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 type Db = TestDatabase & { drop(): Promise<void> };
@@ -20,8 +26,8 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const seed = (db: TestDatabase, args: string[], extra: Record<string, string> = {}) =>
-  runCli(['seed', ...args], { env: cleanEnv({ DATABASE_URL: db.url, ...extra }) });
+const seed = (db: TestDatabase, args: string[], extra: Record<string, string> = {}, run = runCliInProcess) =>
+  run(['seed', ...args], { env: cleanEnv({ DATABASE_URL: db.url, ...extra }) });
 
 /** A checksum of a table's whole contents, independent of physical order. */
 async function checksum(db: TestDatabase, table: string): Promise<string> {
@@ -34,18 +40,23 @@ const SYNTHETIC_TABLES = ['auth.users', 'tenancy.tenants', 'tenancy.memberships'
 describe('pgstore seed (the development data set)', () => {
   it('loads the set once; a second run adds nothing and says what it skipped', async () => {
     const db = await freshDb();
-    const first = await seed(db, ['--json'], { PGSTORE_ADMIN_EMAIL: 'boss@example.com' });
+    const first = await seed(db, ['--json'], { PGSTORE_ADMIN_EMAIL: 'boss@example.com' }, runCli);
     expect(first.code, first.stderr).toBe(0);
     const r1 = JSON.parse(first.stdout);
-    // A first run skips nothing (the built-in roles and a new user's `user` role are not seed items).
-    expect(r1.skipped).toEqual([]);
+    // A first run finds only roles already there: the built-in ones, and `user`, which a new user gets with its creation.
+    for (const item of r1.skipped) expect(item).toMatch(/^role [\w-]+( for \S+)?$/);
     expect(r1.created).toEqual(expect.arrayContaining(['admin user boss@example.com', 'tenant demo', 'app demo/web', 'branch HQ', 'branch NORTH', "API key 'demo key'", 'host 10.0.0.10 db.lan', "snapshot 'seed'"]));
     expect(r1.secrets.adminPassword).toMatch(/^[\w-]{12,}$/);
     expect(r1.secrets.apiKey).toMatch(/^pk_test_/);
 
+    // The second run lists exactly the items of the first: all already there.
+    const again = await seed(db, ['--json'], { PGSTORE_ADMIN_EMAIL: 'boss@example.com' });
+    const r2 = JSON.parse(again.stdout);
+    expect(r2.created).toEqual([]);
+    expect([...r2.skipped].sort()).toEqual([...r1.created, ...r1.skipped].sort());
     const second = await seed(db, [], { PGSTORE_ADMIN_EMAIL: 'boss@example.com' });
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stdout).toMatch(/0 created, \d+ already there/);
+    expect(second.stdout).toContain(`0 created, ${r1.created.length + r1.skipped.length} already there`);
     expect(second.stdout).toMatch(/skipped: .*tenant demo/);
     expect(second.stdout).not.toContain(r1.secrets.adminPassword);
 
@@ -118,7 +129,11 @@ describe('pgstore seed --synthetic', () => {
     const args = ['--synthetic', '--users', '200', '--tenants', '3', '--hosts', '300', '--events-per-host', '4', '--random-seed', 's1', '--json'];
     const ra = await seed(a, args);
     expect(ra.code, ra.stderr).toBe(0);
-    expect(JSON.parse(ra.stdout).rows).toMatchObject({ 'auth.users': 200, 'tenancy.tenants': 3, 'hosts.host_events': 1200 });
+    const loaded = JSON.parse(ra.stdout);
+    expect(loaded.rows).toMatchObject({ 'auth.users': 200, 'tenancy.tenants': 3, 'hosts.host_events': 1200 });
+    // the total counts every table, the hosts projection included
+    expect(loaded.totalRows).toBe(Object.values(loaded.rows as Record<string, number>).reduce((a, n) => a + n, 0));
+    expect(loaded.rows['hosts.hosts']).toBeGreaterThan(0);
     expect((await seed(b, args)).code).toBe(0);
     expect((await seed(c, args.map((x) => (x === 's1' ? 's2' : x)))).code).toBe(0);
     for (const table of SYNTHETIC_TABLES) {

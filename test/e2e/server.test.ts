@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,8 +101,11 @@ describe('pgstore server', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const result = await runCli(['server', 'start'], { env: cleanEnv({ PGSTORE_HOME: newHome(), PGSTORE_PORT: String(port) }) });
+      const home = newHome();
+      const result = await runCli(['server', 'start'], { env: cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: String(port) }) });
       expect(result.code).toBe(3);
+      // refused before anything was created: no cluster left behind
+      expect(existsSync(join(home, 'data', 'PG_VERSION')) || existsSync(join(home, 'data'))).toBe(false);
       expect(result.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
       expect(result.stderr).toContain('PGSTORE_PORT=');
     } finally {

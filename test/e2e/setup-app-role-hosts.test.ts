@@ -15,18 +15,19 @@ import { exportHosts } from '../../src/core/hosts/export.js';
 import { importHosts } from '../../src/core/hosts/import.js';
 import { createSnapshot, deleteSnapshot, listSnapshots, pruneSnapshots, showSnapshot } from '../../src/core/snapshot/snapshot.js';
 import { diffSnapshot, rollbackSnapshot } from '../../src/core/snapshot/diff.js';
-import { hostEvents } from '../../src/store/hosts/events.js';
-import { hosts } from '../../src/store/hosts/hosts.js';
-import { snapshots } from '../../src/store/hosts/snapshots.js';
+import { createHostEventsStore } from '../../src/store/hosts/events.js';
+import { createHostsStore } from '../../src/store/hosts/hosts.js';
+import { createSnapshotsStore } from '../../src/store/hosts/snapshots.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { adminUrlFor } from '../helpers/db.js';
+import { coreOptions } from '../helpers/core-options.js';
 import { commentUpdated, envelope, hostCreated, uid } from '../integration/store-hosts-helpers.js';
 
 const name = `s_${randomBytes(5).toString('hex')}`;
 const url = adminUrlFor(name);
 const APP_PASSWORD = `app-${randomBytes(9).toString('hex')}`;
 const appUrl = Object.assign(new URL(url), { username: `${name}_app`, password: APP_PASSWORD }).toString();
-const asApp = { databaseUrl: appUrl, env: {} };
+const asApp = coreOptions(appUrl);
 const dir = mkdtempSync(join(tmpdir(), 'pgstore-app-hosts-'));
 let app: postgres.Sql;
 
@@ -56,7 +57,7 @@ describe('the application role in the hosts schema', () => {
     const small = join(dir, 'small.hosts');
     writeFileSync(small, '10.7.0.0 bulk0.test # replaced\n10.7.9.9 extra.test\n');
     expect(await importHosts({ ...asApp, source: small, mode: 'replace' })).toMatchObject({ created: 1, updated: 1, failed: 0 });
-    expect(await hosts(app).count()).toBe(1201);
+    expect(await createHostsStore(app).count()).toBe(1201);
   });
 
   it('refuses every direct write of the streams, the projection and the log', async () => {
@@ -90,8 +91,8 @@ describe('the application role in the hosts schema', () => {
   });
 
   it('runs every event store and read method', async () => {
-    const events = hostEvents(app);
-    const reads = hosts(app);
+    const events = createHostEventsStore(app);
+    const reads = createHostsStore(app);
     const id = uid('h-');
     const first = envelope(id, hostCreated('10.8.0.1', 'store.test', { tags: ['t'] }));
     await events.appendEvent(id, first, null);
@@ -111,7 +112,7 @@ describe('the application role in the hosts schema', () => {
     expect((await reads.search({ hostnamePattern: 'store.te', tags: ['u'] })).map((e) => e.id)).toEqual([id]);
     expect((await reads.getAtTime(new Date())).length).toBe(await reads.count());
     expect((await reads.listAll()).length).toBe(2203);
-    await app.begin((tx) => hosts(tx).deferLiveUniqueness());
+    await app.begin((tx) => createHostsStore(tx).deferLiveUniqueness());
     await expect(events.appendEvent(id, envelope(id, commentUpdated('stale')), first.eventVersion)).rejects.toMatchObject({ exitCode: 3 });
   });
 
@@ -119,7 +120,7 @@ describe('the application role in the hosts schema', () => {
     const added = await addHost({ ...asApp, ip: '10.6.0.1', hostname: 'core.test', tags: ['a'] });
     const { snapshot } = await createSnapshot({ ...asApp, name: 'before' });
     await updateHost({ ...asApp, id: added.id, comment: 'changed', expectedVersion: added.version });
-    await removeHost({ ...asApp, id: (await hosts(app).findByIpAndHostname('10.6.0.1', 'core.test'))!.id });
+    await removeHost({ ...asApp, id: (await createHostsStore(app).findByIpAndHostname('10.6.0.1', 'core.test'))!.id });
     expect((await hostHistory({ ...asApp, id: added.id })).map((e) => e.event.type)).toEqual(['HostCreated', 'CommentUpdated', 'HostDeleted']);
     expect((await listSnapshots(asApp)).map((s) => s.snapshotId)).toContain(snapshot.snapshotId);
     expect((await showSnapshot({ ...asApp, id: snapshot.snapshotId })).entryCount).toBe(snapshot.entryCount);
@@ -128,10 +129,10 @@ describe('the application role in the hosts schema', () => {
     expect(rolled).toMatchObject({ created: 1, deleted: 0 });
     expect(await listHosts({ ...asApp, search: 'core.test' })).toMatchObject([{ id: added.id, comment: null, tags: ['a'] }]);
     await deleteSnapshot({ ...asApp, id: rolled.preRollbackSnapshotId });
-    await snapshots(app).saveSnapshot({ snapshotId: uid('s-'), createdAt: new Date('2000-01-01'), hostsContent: '', entryCount: 0, trigger: 'test' });
+    await createSnapshotsStore(app).saveSnapshot({ snapshotId: uid('s-'), createdAt: new Date('2000-01-01'), hostsContent: '', entryCount: 0, trigger: 'test' });
     expect((await pruneSnapshots({ ...asApp, keepLast: 10, keepDays: 365 })).deleted).toBe(1);
     const exported = await exportHosts({ ...asApp, format: 'jsonl' });
-    expect(exported.entries).toBe(await hosts(app).count());
+    expect(exported.entries).toBe(await createHostsStore(app).count());
   });
 
   it('a setup run again takes back the grants of earlier versions, and a database migrated before gets the fixed trigger', async () => {
@@ -188,7 +189,7 @@ describe('the application role in the hosts schema', () => {
       expect(state!.defaults).toEqual([`r=${role}=r/${owner}`]);
       // And the role still appends.
       const id = uid('h-');
-      await hostEvents(app).appendEvent(id, envelope(id, hostCreated('10.5.0.1', 'after.test')), null);
+      await createHostEventsStore(app).appendEvent(id, envelope(id, hostCreated('10.5.0.1', 'after.test')), null);
     } finally {
       await sql.end();
     }

@@ -1,7 +1,13 @@
+/**
+ * `pgstore setup` and `pgstore reset`: what they create, refuse and report.
+ * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
+ * output and exit codes, no node start-up each); one setup and one reset run through the built binary.
+ */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { adminUrlFor } from '../helpers/db.js';
 import { inject } from 'vitest';
 import { MIGRATION_COUNT } from '../helpers/migrations.js';
@@ -28,12 +34,12 @@ afterAll(async () => {
   await sql.end();
 });
 
-const run = (url: string, args: string[], extra: Record<string, string> = {}) => runCli(args, { env: cleanEnv({ DATABASE_URL: url, ...extra }) });
+const run = (url: string, args: string[], extra: Record<string, string> = {}, cli = runCliInProcess) => cli(args, { env: cleanEnv({ DATABASE_URL: url, ...extra }) });
 
 describe('pgstore setup', () => {
   it('creates the database, roles, extensions and schema; a second run changes nothing', async () => {
     const db = newDatabase();
-    const first = await run(db.url, ['setup', '--json']);
+    const first = await run(db.url, ['setup', '--json'], {}, runCli);
     expect(first.code, first.stderr).toBe(0);
     const result = JSON.parse(first.stdout);
     expect(result).toMatchObject({
@@ -111,6 +117,35 @@ describe('pgstore setup', () => {
   });
 });
 
+describe('pgstore setup on a public schema shaped by PostgreSQL 14', () => {
+  it('hands the schema to the owner and takes CREATE back from PUBLIC, as 15 does: the application role creates nothing there', async () => {
+    const db = newDatabase();
+    const sql = admin();
+    await sql.unsafe(`create database ${db.name}`);
+    await sql.end();
+    // PostgreSQL 14's defaults (and a database restored from 14): the bootstrap superuser owns
+    // public, and PUBLIC may create in it.
+    const inDb = postgres(db.url, { max: 1, onnotice: () => undefined });
+    await inDb.unsafe(`alter schema public owner to ${inject('pgServer').user}; grant create on schema public to public`);
+    const first = await run(db.url, ['setup', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).not.toMatch(/Warning/);
+    const [schema] = await inDb`select nspowner::regrole::text as owner, nspacl::text as acl from pg_namespace where nspname = 'public'`;
+    await inDb.end();
+    expect(schema!.owner).toBe(`${db.name}_owner`);
+    expect(schema!.acl).not.toMatch(/(^|[{,])=[^,}]*C/);
+    const appUrl = new URL(db.url);
+    appUrl.username = `${db.name}_app`;
+    appUrl.password = JSON.parse(first.stdout).appPassword;
+    const app = postgres(appUrl.toString(), { max: 1, onnotice: () => undefined });
+    try {
+      await expect(app.unsafe('create table public.sneaky (x int)')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await app.end();
+    }
+  });
+});
+
 describe('pgstore reset', () => {
   it('refuses without a terminal and --yes, leaving the database alone', async () => {
     const db = newDatabase();
@@ -126,7 +161,7 @@ describe('pgstore reset', () => {
     expect(await check`select email from auth.users`).toEqual([{ email: 'keep@example.com' }]);
     await check.end();
 
-    const reset = await run(db.url, ['reset', '--yes']);
+    const reset = await run(db.url, ['reset', '--yes'], {}, runCli);
     expect(reset.code, reset.stderr).toBe(0);
     expect(reset.stdout).toMatch(/Dropped the database/);
     const after = postgres(db.url, { max: 1 });

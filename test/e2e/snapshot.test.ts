@@ -1,13 +1,18 @@
 /**
  * `pgstore snapshot` end to end: create (with retention), list, show, diff, rollback (asks,
- * pre-rollback snapshot, exact restore as events, atomic), delete, prune.
+ * pre-rollback snapshot, exact restore as events, atomic), delete, prune. The cases run the
+ * CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing, output and exit codes,
+ * no node start-up each); the first snapshot create runs through the built binary.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { useTestDatabase } from '../helpers/db.js';
+import { on } from '../helpers/core.js';
+import { addHost, hostHistory, listHosts, removeHost, updateHost } from '../../src/core/hosts/index.js';
 
 const db = useTestDatabase();
-const cli = (args: string[]) => runCli(args, { env: cleanEnv({ DATABASE_URL: db.url }) });
+const cli = (args: string[], run = runCliInProcess) => run(args, { env: cleanEnv({ DATABASE_URL: db.url }) });
 
 interface Entry {
   id: string;
@@ -24,14 +29,15 @@ interface Meta {
   name: string | null;
 }
 
-async function json<T>(args: string[], code = 0): Promise<T> {
-  const r = await cli([...args, '--json']);
+async function json<T>(args: string[], code = 0, run = runCliInProcess): Promise<T> {
+  const r = await cli([...args, '--json'], run);
   if (r.code !== code) throw new Error(`pgstore ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
 
 const content = (e: Entry) => ({ id: e.id, ipAddress: e.ipAddress, hostname: e.hostname, aliases: e.aliases, comment: e.comment, tags: e.tags });
-const current = async () => (await json<Entry[]>(['hosts', 'list'])).map(content);
+/** The live entries, read in-process (the hosts commands have their own e2e file). */
+const current = async () => (await listHosts(on(db.url))).map(content);
 
 describe('snapshots', () => {
   let web: Entry;
@@ -39,12 +45,12 @@ describe('snapshots', () => {
   let first: Meta;
 
   beforeAll(async () => {
-    web = await json<Entry>(['hosts', 'add', '--ip', '10.0.0.10', '--hostname', 'web.lan', '--alias', 'www.lan', '--tag', 'prod', '--tag', 'web', '--comment', 'front']);
-    db1 = await json<Entry>(['hosts', 'add', '--ip', '10.0.0.20', '--hostname', 'db.lan', '--tag', 'prod']);
+    web = await addHost({ ...on(db.url), ip: '10.0.0.10', hostname: 'web.lan', aliases: ['www.lan'], tags: ['prod', 'web'], comment: 'front' });
+    db1 = await addHost({ ...on(db.url), ip: '10.0.0.20', hostname: 'db.lan', tags: ['prod'] });
   });
 
   it('creates a snapshot of the current entries', async () => {
-    const created = await json<{ snapshot: Meta; pruned: number }>(['snapshot', 'create', '--name', 'baseline']);
+    const created = await json<{ snapshot: Meta; pruned: number }>(['snapshot', 'create', '--name', 'baseline'], 0, runCli);
     first = created.snapshot;
     expect(first).toMatchObject({ entryCount: 2, trigger: 'manual', name: 'baseline' });
     const shown = await cli(['snapshot', 'show', first.snapshotId]);
@@ -67,9 +73,9 @@ describe('snapshots', () => {
   });
 
   it('diffs against the current state: added, removed, changed', async () => {
-    await json(['hosts', 'update', web.id, '--tag', 'prod', '--clear-aliases', '--comment', 'front v2']);
-    await json(['hosts', 'rm', db1.id]);
-    await json(['hosts', 'add', '--ip', '10.0.0.30', '--hostname', 'cache.lan']);
+    await updateHost({ ...on(db.url), id: web.id, tags: ['prod'], aliases: [], comment: 'front v2' });
+    await removeHost({ ...on(db.url), id: db1.id });
+    await addHost({ ...on(db.url), ip: '10.0.0.30', hostname: 'cache.lan' });
     const diff = await json<{ added: Entry[]; removed: Entry[]; changed: Array<{ hostname: string; fields: string[] }>; unchanged: number; to: null }>(['snapshot', 'diff', first.snapshotId]);
     expect(diff.to).toBeNull();
     expect(diff.added.map((e) => e.hostname)).toEqual(['cache.lan']);
@@ -99,15 +105,15 @@ describe('snapshots', () => {
 
   it('rolls back exactly, as events, after a pre-rollback snapshot', async () => {
     const before = await current();
-    const webEvents = (await json<unknown[]>(['hosts', 'history', web.id])).length;
+    const webEvents = (await hostHistory({ ...on(db.url), id: web.id })).length;
     const result = await json<{ preRollbackSnapshotId: string; deleted: number; created: number; changed: number; unchanged: number }>(['snapshot', 'rollback', first.snapshotId, '--yes']);
     expect(result).toMatchObject({ deleted: 1, created: 1, changed: 1, unchanged: 0 });
 
     // The entries are the snapshot's, aliases, tags and ids included.
     expect(await current()).toEqual([content(web), content(db1)]);
     // History is kept: web got change events, db.lan came back under its own id.
-    expect((await json<unknown[]>(['hosts', 'history', web.id])).length).toBeGreaterThan(webEvents);
-    const dbHistory = await json<Array<{ event: { type: string } }>>(['hosts', 'history', db1.id]);
+    expect((await hostHistory({ ...on(db.url), id: web.id })).length).toBeGreaterThan(webEvents);
+    const dbHistory = await hostHistory({ ...on(db.url), id: db1.id });
     expect(dbHistory.map((e) => e.event.type)).toEqual(['HostCreated', 'HostDeleted', 'HostCreated']);
 
     // The state before is kept as a pre-rollback snapshot, and rolling back to it undoes this.

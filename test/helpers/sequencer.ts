@@ -10,8 +10,10 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** Seconds on an idle 2-core machine (rough: only the order matters). */
 const ESTIMATES: Record<string, number> = {
+  'test/e2e/pgbackrest.test.ts': 40,
+  'test/e2e/basebackup.test.ts': 20,
   'test/e2e/restore.test.ts': 18,
-  'test/e2e/hosts-import-export.test.ts': 17,
+  'test/core/hosts-import-export.test.ts': 5,
   'test/e2e/sigterm.test.ts': 14,
   'test/e2e/seed.test.ts': 15,
   'test/e2e/backup-killed.test.ts': 10,
@@ -29,7 +31,7 @@ const ESTIMATES: Record<string, number> = {
 function guess(file: string): number {
   if (file in ESTIMATES) return ESTIMATES[file]!;
   if (file.startsWith('test/e2e/')) return 5;
-  if (file.startsWith('test/stress/') || file.startsWith('test/integration/')) return 2;
+  if (file.startsWith('test/stress/') || file.startsWith('test/integration/') || file.startsWith('test/core/')) return 2;
   return 0.5;
 }
 

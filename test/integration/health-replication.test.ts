@@ -4,6 +4,7 @@
  * inactive slot, a failing WAL archiver that recovers, and a standby of an idle primary.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { coreOptions } from '../helpers/core-options.js';
 import { runHealth, type CheckResult, type HealthOptions, type HealthReport } from '../../src/core/health/index.js';
 import { type StandbyPair, standbyPair, waitUntil } from '../helpers/standby.js';
 
@@ -12,7 +13,7 @@ beforeAll(async () => {
   pair = await standbyPair();
 });
 
-const health = (url: string, options: Partial<HealthOptions> = {}) => runHealth({ databaseUrl: url, env: {}, ...options });
+const health = (url: string, options: Partial<HealthOptions> = {}) => runHealth({ ...coreOptions(url), ...options });
 const check = (report: HealthReport, name: string): CheckResult | undefined => report.checks.find((c) => c.name === name);
 const table = `health_repl_${process.pid}`;
 

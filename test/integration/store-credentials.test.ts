@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, PgstoreError, ValidationError } from '../../src/errors.js';
 import { createCredentialsStore, scrubSecrets } from '../../src/store/auth/credentials.js';
+import { type DeriveKey, scrypt } from '../../src/store/auth/password-hash.js';
 import { createStores, type Stores } from '../../src/store/index.js';
 import { useTestDatabase } from '../helpers/db.js';
 
@@ -74,23 +75,32 @@ describe('credentials', () => {
     expect(await credentials.verifyPassword(user.id, 'legacy password')).toBe(true);
   });
 
-  it('spends the same work for a user without a password, a missing user, or a malformed id', async () => {
-    // N = 2^14 (tens of ms) is enough to tell a full verify from a short cut (a few ms).
-    const credentials = createCredentialsStore(db.sql, { params: { ln: 14, r: 8, p: 1 } });
+  it('spends the same work for a user without a password, a missing user, a malformed id or an unknown email', async () => {
+    // Counted, not timed: every path derives exactly one key, with the same cost parameters
+    // and key length as a real check (a short cut would derive none). The real scrypt runs.
+    const work: string[] = [];
+    const deriveKey: DeriveKey = (password, salt, keyLength, params) => {
+      work.push(`ln=${params.ln},r=${params.r},p=${params.p} bytes=${keyLength}`);
+      return scrypt(password, salt, keyLength, params);
+    };
+    const counted = createCredentialsStore(db.sql, { params: CHEAP, deriveKey });
     const withPw = await stores.users.create({ email: email('t1') });
     const without = await stores.users.create({ email: email('t2') });
-    await credentials.setPassword(withPw.id, 'timing password');
-    const time = async (fn: () => Promise<boolean>) => {
-      const start = performance.now();
-      expect(await fn()).toBe(false);
-      return performance.now() - start;
+    await counted.setPassword(withPw.id, 'timing password');
+    const spent = async (fn: () => Promise<unknown>) => {
+      work.length = 0;
+      expect(await fn()).toBeFalsy();
+      return [...work];
     };
-    const real = await time(() => credentials.verifyPassword(withPw.id, 'wrong password'));
-    const none = await time(() => credentials.verifyPassword(without.id, 'wrong password'));
-    const missing = await time(() => credentials.verifyPassword('0190c3a0-0000-7000-8000-00000000000b', 'x'));
-    const malformed = await time(() => credentials.verifyPassword('garbage', 'x'));
-    // scrypt at N=2^14 dominates; a short cut would be a few ms.
-    for (const t of [none, missing, malformed]) expect(t).toBeGreaterThan(real * 0.4);
+    const real = await spent(() => counted.verifyPassword(withPw.id, 'wrong password'));
+    expect(real).toEqual(['ln=11,r=8,p=1 bytes=32']);
+    expect(await spent(() => counted.verifyPassword(without.id, 'wrong password'))).toEqual(real);
+    expect(await spent(() => counted.verifyPassword('0190c3a0-0000-7000-8000-00000000000b', 'x'))).toEqual(real);
+    expect(await spent(() => counted.verifyPassword('garbage', 'x'))).toEqual(real);
+    expect(await spent(() => counted.verifyPassword(withPw.id, ''))).toEqual(real);
+    expect(await spent(() => counted.verifyByEmail(withPw.email, 'wrong password'))).toEqual(real);
+    expect(await spent(() => counted.verifyByEmail(email('nobody'), 'x'))).toEqual(real);
+    expect(await spent(() => counted.verifyByEmail('not an email', 'x'))).toEqual(real);
   });
 
   it('removes a password; NotFoundError when there is none; NotFoundError for a missing user', async () => {

@@ -4,15 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConcurrentWriteConflictError, DuplicateEntryError, DuplicateError, NotFoundError, ValidationError } from '../../src/errors.js';
-import { hostEvents } from '../../src/store/hosts/events.js';
-import { hosts } from '../../src/store/hosts/hosts.js';
+import { createHostEventsStore } from '../../src/store/hosts/events.js';
+import { createHostsStore } from '../../src/store/hosts/hosts.js';
 import type { EventEnvelope } from '../../src/store/hosts/types.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { commentUpdated, envelope, hostCreated, hostDeleted, uid } from './store-hosts-helpers.js';
 
 const db = useTestDatabase();
-const events = () => hostEvents(db.sql);
-const entries = () => hosts(db.sql);
+const events = () => createHostEventsStore(db.sql);
+const entries = () => createHostsStore(db.sql);
 
 let ipCounter = 0;
 /** A distinct IP address per call, so entries never collide by accident. */
@@ -200,7 +200,7 @@ describe('appendEvents (batches)', () => {
       { envelope: envelope(uid('b-'), hostCreated(nextIp(), 'fine.example')), expectedVersion: null },
       { envelope: envelope(uid('b-'), hostCreated(clash.ipAddress, clash.hostname)), expectedVersion: null },
     ];
-    const error = await db.sql.begin((tx) => hostEvents(tx).appendBatch(bad)).catch((e: unknown) => e);
+    const error = await db.sql.begin((tx) => createHostEventsStore(tx).appendBatch(bad)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DuplicateEntryError);
     expect(error).toMatchObject({ ipAddress: clash.ipAddress, hostname: clash.hostname });
     expect(await events().countEvents(bad[0]!.envelope.aggregateId)).toBe(0);
@@ -213,7 +213,7 @@ describe('appendEvents (batches)', () => {
       return { envelope: envelope(id, hostCreated(ip, `bulk${i}.example`, { comment: i % 2 ? 'tab\there\nnew\\line' : null, tags: [`t${i % 3}`] })), expectedVersion: null };
     });
     const progress: number[] = [];
-    await db.sql.begin((tx) => hostEvents(tx).appendBatch(items, { onProgress: (n) => progress.push(n) }));
+    await db.sql.begin((tx) => createHostEventsStore(tx).appendBatch(items, { onProgress: (n) => progress.push(n) }));
     expect(progress.at(-1)).toBe(2500);
     const first = await entries().getById(items[1]!.envelope.aggregateId);
     expect(first).toMatchObject({ hostname: 'bulk1.example', comment: 'tab\there\nnew\\line', tags: ['t1'] });
@@ -224,7 +224,7 @@ describe('appendEvents (batches)', () => {
       const id = uid('d-');
       return { envelope: envelope(id, hostCreated(ip, i === 2499 ? 'bulk7.example' : `other${i}.example`)), expectedVersion: null };
     });
-    const error = await db.sql.begin((tx) => hostEvents(tx).appendBatch(again)).catch((e: unknown) => e);
+    const error = await db.sql.begin((tx) => createHostEventsStore(tx).appendBatch(again)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DuplicateEntryError);
     expect(error).toMatchObject({ ipAddress: ip, hostname: 'bulk7.example' });
     expect(await events().countEvents(again[0]!.envelope.aggregateId)).toBe(0);

@@ -4,15 +4,15 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/errors.js';
-import { hostEvents } from '../../src/store/hosts/events.js';
-import { hosts } from '../../src/store/hosts/hosts.js';
+import { createHostEventsStore } from '../../src/store/hosts/events.js';
+import { createHostsStore } from '../../src/store/hosts/hosts.js';
 import type { HostEvent } from '../../src/store/hosts/types.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { commentUpdated, envelope, hostCreated, hostDeleted, uid } from './store-hosts-helpers.js';
 
 const db = useTestDatabase();
-const events = () => hostEvents(db.sql);
-const entries = () => hosts(db.sql);
+const events = () => createHostEventsStore(db.sql);
+const entries = () => createHostsStore(db.sql);
 
 /** Creates an entry and applies `changes`; returns its id. */
 async function make(ip: string, hostname: string, extra: Parameters<typeof hostCreated>[2] = {}, changes: HostEvent[] = []): Promise<string> {

@@ -6,12 +6,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DuplicateError, NotFoundError, ValidationError } from '../../src/errors.js';
 import type { Snapshot } from '../../src/store/hosts/types.js';
 import { createStores } from '../../src/store/index.js';
-import { snapshots } from '../../src/store/hosts/snapshots.js';
+import { createSnapshotsStore } from '../../src/store/hosts/snapshots.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { envelope, hostCreated, uid } from './store-hosts-helpers.js';
 
 const db = useTestDatabase();
-const store = () => snapshots(db.sql);
+const store = () => createSnapshotsStore(db.sql);
 const DAY = 24 * 60 * 60 * 1000;
 
 function snapshot(extra: Partial<Snapshot> = {}): Snapshot {

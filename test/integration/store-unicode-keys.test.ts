@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DuplicateError } from '../../src/errors.js';
 import { createStores, type Stores } from '../../src/store/index.js';
 import { migrateDown, migrateUp } from '../../src/core/migrate/migrate.js';
+import { coreOptions } from '../helpers/core-options.js';
 import { useTestDatabase } from '../helpers/db.js';
 
 const db = useTestDatabase();
@@ -76,17 +77,17 @@ describe('tenant names and usernames too', () => {
 describe('the migration upgrades a database', () => {
   it('refuses, naming them, rows that collide under the new rule; applies once they are resolved', async () => {
     const env = {};
-    await migrateDown({ databaseUrl: db.url, env, to: '20260101000003' });
+    await migrateDown({ ...coreOptions(db.url, env), to: '20260101000003' });
     await db.sql`delete from auth.users`;
     // Under lower() with the C locale these are two different emails.
     const [first] = await db.sql<{ id: string }[]>`insert into auth.users (email) values ('Åsa@example.se') returning id`;
     await db.sql`insert into auth.users (email) values ('åsa@EXAMPLE.se')`;
-    const failed = await migrateUp({ databaseUrl: db.url, env }).then(() => null, (e: unknown) => e as Error);
+    const failed = await migrateUp(coreOptions(db.url, env)).then(() => null, (e: unknown) => e as Error);
     expect(failed?.message ?? 'it applied').toMatch(/case-insensitive emails collide/);
     expect(failed?.message).toContain(first!.id);
     expect(failed?.message).toContain('åsa@EXAMPLE.se');
     await db.sql`delete from auth.users where email = 'åsa@EXAMPLE.se'`;
-    const result = await migrateUp({ databaseUrl: db.url, env });
+    const result = await migrateUp(coreOptions(db.url, env));
     expect(result.applied.map((m) => m.version)).toContain('20261205000002');
     expect((await stores.users.getByEmail('ÅSA@example.se'))?.id).toBe(first!.id);
   });

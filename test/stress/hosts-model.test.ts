@@ -9,8 +9,8 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { ConcurrentWriteConflictError, DuplicateEntryError, NotFoundError } from '../../src/errors.js';
-import { hostEvents } from '../../src/store/hosts/events.js';
-import { hosts } from '../../src/store/hosts/hosts.js';
+import { createHostEventsStore } from '../../src/store/hosts/events.js';
+import { createHostsStore } from '../../src/store/hosts/hosts.js';
 import type { HostEvent } from '../../src/store/hosts/types.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { envelope, uid } from '../integration/store-hosts-helpers.js';
@@ -122,7 +122,7 @@ async function runAgainstModel(commands: Command[]): Promise<string | null> {
   const run = uid('m');
   const ids = Array.from({ length: IDS }, (_, i) => `${run}-${i}`);
   const model: Aggregate[] = ids.map(() => ({ versions: [], live: null }));
-  const store = hostEvents(db.sql);
+  const store = createHostEventsStore(db.sql);
   for (const [step, c] of commands.entries()) {
     const agg = model[c.id]!;
     const p = plan(c, agg, model.filter((a) => a !== agg), run);
@@ -134,7 +134,7 @@ async function runAgainstModel(commands: Command[]): Promise<string | null> {
       agg.live = p.next;
     }
   }
-  const entries = (await hosts(db.sql).listAll()).filter((e) => e.id.startsWith(`${run}-`));
+  const entries = (await createHostsStore(db.sql).listAll()).filter((e) => e.id.startsWith(`${run}-`));
   const want = ids.flatMap((aggregateId, i) => {
     const live = model[i]!.live;
     return live ? [{ id: aggregateId, ipAddress: live.ip, hostname: live.hostname, comment: live.comment, tags: live.tags, aliases: live.aliases, version: model[i]!.versions.at(-1) }] : [];

@@ -8,9 +8,10 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createSnapshot } from '../../src/core/snapshot/snapshot.js';
 import { rollbackSnapshot } from '../../src/core/snapshot/diff.js';
+import { coreOptions } from '../helpers/core-options.js';
 import { ConcurrentWriteConflictError, DuplicateEntryError } from '../../src/errors.js';
-import { hostEvents } from '../../src/store/hosts/events.js';
-import { hosts } from '../../src/store/hosts/hosts.js';
+import { createHostEventsStore } from '../../src/store/hosts/events.js';
+import { createHostsStore } from '../../src/store/hosts/hosts.js';
 import type { EventEnvelope, HostEvent } from '../../src/store/hosts/types.js';
 import { createTestDatabase, useTestDatabase } from '../helpers/db.js';
 import { commentUpdated, envelope, hostCreated, uid } from '../integration/store-hosts-helpers.js';
@@ -24,7 +25,7 @@ const nextIp = () => (++ipCounter, `10.${(ipCounter >> 16) & 255}.${(ipCounter >
 async function createHost(): Promise<{ id: string; first: EventEnvelope }> {
   const id = uid('h-');
   const first = envelope(id, hostCreated(nextIp(), `${id}.example`, { comment: 'start' }));
-  await hostEvents(db.sql).appendEvent(id, first, null);
+  await createHostEventsStore(db.sql).appendEvent(id, first, null);
   return { id, first };
 }
 
@@ -63,7 +64,7 @@ describe('hosts appends from separate connections', () => {
         await tryPromise(`hosts: ${writers} appends on one version, one wins, no fork`, rounds(quick, long), async () => {
           const { id, first } = await createHost();
           const batches = pools.map((_, i) => [envelope(id, commentUpdated(`writer ${i}`))]);
-          const results = await together(pools.map((pool, i) => () => hostEvents(pool).appendEvent(id, batches[i]![0]!, first.eventVersion)));
+          const results = await together(pools.map((pool, i) => () => createHostEventsStore(pool).appendEvent(id, batches[i]![0]!, first.eventVersion)));
           return oneWinner(id, 1, batches, results, ConcurrentWriteConflictError);
         });
       } finally {
@@ -85,7 +86,7 @@ describe('hosts appends from separate connections', () => {
           ];
           return changes.map((event) => envelope(id, event));
         });
-        const results = await together(pools.map((pool, i) => () => hostEvents(pool).appendEvents(id, batches[i]!, first.eventVersion)));
+        const results = await together(pools.map((pool, i) => () => createHostEventsStore(pool).appendEvents(id, batches[i]!, first.eventVersion)));
         const broke = await oneWinner(id, 1, batches, results, ConcurrentWriteConflictError);
         if (broke) return broke;
         const winner = results.findIndex((r) => r.status === 'fulfilled');
@@ -103,7 +104,7 @@ describe('hosts appends from separate connections', () => {
       await tryPromise('hosts: 8 HostCreated of one id, one wins', rounds(6, 150), async () => {
         const id = uid('h-');
         const batches = pools.map((_, i) => [envelope(id, hostCreated(nextIp(), `${id}-${i}.example`))]);
-        const results = await together(pools.map((pool, i) => () => hostEvents(pool).appendEvent(id, batches[i]![0]!, null)));
+        const results = await together(pools.map((pool, i) => () => createHostEventsStore(pool).appendEvent(id, batches[i]![0]!, null)));
         const broke = await oneWinner(id, 0, batches, results, ConcurrentWriteConflictError);
         if (broke) return broke;
         const winner = batches[results.findIndex((r) => r.status === 'fulfilled')]![0]!.event as { hostname: string };
@@ -122,7 +123,7 @@ describe('hosts appends from separate connections', () => {
         const ip = nextIp();
         const hostname = `${uid('pair-')}.example`;
         const ids = pools.map(() => uid('h-'));
-        const results = await together(pools.map((pool, i) => () => hostEvents(pool).appendEvent(ids[i]!, envelope(ids[i]!, hostCreated(ip, hostname)), null)));
+        const results = await together(pools.map((pool, i) => () => createHostEventsStore(pool).appendEvent(ids[i]!, envelope(ids[i]!, hostCreated(ip, hostname)), null)));
         const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [ids[i]!] : []));
         const odd = unexpectedFailures(results, DuplicateEntryError);
         if (winners.length !== 1 || odd.length) return `${winners.length} of 8 won${odd.length ? `; ${odd[0]}` : ''}`;
@@ -152,24 +153,24 @@ describe('snapshot rollback racing an append', () => {
 
   it('comes out as the rollback then the append, or the append then the rollback', async () => {
     const { pools, end } = await separateConnections(own.url, 1);
-    const options = { databaseUrl: own.url, env: {} };
+    const options = coreOptions(own.url);
     try {
       await tryPromise('hosts: snapshot rollback racing an append, one order or the other', rounds(5, 80), async (round) => {
         const id = uid('h-');
-        await hostEvents(own.sql).appendEvent(id, envelope(id, hostCreated(nextIp(), `${id}.example`, { comment: 'saved' })), null);
+        await createHostEventsStore(own.sql).appendEvent(id, envelope(id, hostCreated(nextIp(), `${id}.example`, { comment: 'saved' })), null);
         const { snapshot } = await createSnapshot({ ...options, keepLast: 5 });
-        const saved = await hosts(own.sql).getById(id);
+        const saved = await createHostsStore(own.sql).getById(id);
         const change = envelope(id, commentUpdated('changed'));
-        await hostEvents(own.sql).appendEvent(id, change, saved.version);
+        await createHostEventsStore(own.sql).appendEvent(id, change, saved.version);
         const racing = envelope(id, commentUpdated('racing'));
         const delay = (round * 7) % 30;
         const [rollback, append] = await together<unknown>([
           () => rollbackSnapshot({ ...options, id: snapshot.snapshotId }),
-          () => new Promise((r) => setTimeout(r, delay)).then(() => hostEvents(pools[0]!).appendEvent(id, racing, change.eventVersion)),
+          () => new Promise((r) => setTimeout(r, delay)).then(() => createHostEventsStore(pools[0]!).appendEvent(id, racing, change.eventVersion)),
         ]);
         const odd = unexpectedFailures([rollback!, append!], ConcurrentWriteConflictError);
         if (odd.length) return `failed with ${odd[0]}`;
-        const { comment } = await hosts(own.sql).getById(id);
+        const { comment } = await createHostsStore(own.sql).getById(id);
         // Rollback committed last: the saved comment. Rollback refused: the racing append won.
         const expected = rollback!.status === 'fulfilled' ? 'saved' : append!.status === 'fulfilled' ? 'racing' : null;
         if (expected === null) return 'both the rollback and the append were refused';

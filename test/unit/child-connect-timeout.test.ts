@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbmateUrl } from '../../src/core/migrate/session.js';
-import { libpqEnv, resolveConnection, type ServerConnection } from '../../src/db/config.js';
+import { resolveConnection, type ServerConnection } from '../../src/db/config.js';
+import { libpqEnv } from '../../src/tools/libpq-env.js';
 import { runDbmate } from '../../src/tools/dbmate.js';
 import { dumpSchemaSql } from '../../src/tools/pg-dump.js';
 import { closeListeners, type Listener, listen } from '../helpers/not-postgres.js';
@@ -44,7 +45,7 @@ describe('child programs on a silent port', () => {
 
   it('dbmate gives up within the connect timeout', async () => {
     const started = Date.now();
-    const run = await runDbmate('migrate', { url: dbmateUrl({ conn, ssl: false, roleOption: undefined }, { name: 'app' }, {}), migrationsDir: dir, timeoutMs: 15_000 });
+    const run = await runDbmate('migrate', { url: dbmateUrl({ conn, ssl: false }, { name: 'app' }, {}), migrationsDir: dir, timeoutMs: 15_000 });
     expect(run.failed).toBe(true);
     expect(run.timedOut).toBeFalsy();
     expect(Date.now() - started).toBeLessThan(TIMEOUT_S * 1000 + MARGIN_MS);

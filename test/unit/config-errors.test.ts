@@ -81,12 +81,18 @@ describe('bad URLs', () => {
 
   it('reports every problem at once', () => {
     const error = failure({ DB_MAX_CONNECTIONS: 'many', DB_IDLE_TIMEOUT: '-1' }, 'postgres://h:99999/db?sslmode=nope&min_connections=x');
+    // The URL does not parse (its port), and its query is still checked (issue 15: all at once).
     expect(error.problems).toEqual([
       '--database-url: port 99999 is out of range (1-65535)',
-    ].concat([
+      "sslmode (in --database-url): 'nope' is not one of disable, allow, prefer, require, verify-ca, verify-full",
       "DB_MAX_CONNECTIONS must be a whole number ≥ 1, got 'many'",
       "DB_IDLE_TIMEOUT must be a number of seconds > 0, got '-1'",
-    ]));
+      "min_connections (in --database-url) must be a whole number ≥ 0, got 'x'",
+    ]);
+    expect(failure({}, 'postgres://u:p?w@host:99999/db?max_connections=abc').problems).toEqual([
+      "--database-url is not a URL: 'postgres://u:***@host:99999/db?max_connections=abc' (expected postgres://user@host:port/database)",
+      "max_connections (in --database-url) must be a whole number ≥ 1, got 'abc'",
+    ]);
     const error2 = failure({ DB_ACQUIRE_TIMEOUT: 'soon' }, 'postgres://h/db?sslmode=nope&min_connections=x');
     expect(error2.problems).toEqual([
       "sslmode (in --database-url): 'nope' is not one of disable, allow, prefer, require, verify-ca, verify-full",

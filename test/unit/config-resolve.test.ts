@@ -12,11 +12,11 @@ import {
   DEFAULT_POOL,
   describeTarget,
   type Env,
-  libpqEnv,
   resolveConnection,
   SSL_MODES,
   type ServerConnection,
 } from '../../src/db/config.js';
+import { libpqEnv } from '../../src/tools/libpq-env.js';
 
 let home: string;
 beforeAll(() => {

@@ -1,6 +1,6 @@
 /** The one redactor: URLs, key=value strings, registered secrets in every encoded form. */
 import { describe, expect, it } from 'vitest';
-import { redact, redactUrl, registerSecret } from '../../src/db/redact.js';
+import { redact, redactUrl, registerSecret } from '../../src/util/redact.js';
 
 describe('redact: URLs', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isScratchOf, scratchName } from '../../src/core/restore/restore.js';
+import { isScratchOf, scratchName } from '../../src/core/restore/scratch-names.js';
 
 describe('scratch databases of a restore', () => {
   it("are told from another database's, even one sharing a long prefix", () => {

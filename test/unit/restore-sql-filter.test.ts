@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { DumpSqlFilter, rolesInPrivilegeStatement } from '../../src/core/restore/sql-filter.js';
+import { DumpSqlFilter, rolesInPrivilegeStatement } from '../../src/core/dump-load/sql-filter.js';
 
 async function filter(text: string, options: { dropOwner?: boolean; roles?: string[]; chunk?: number } = {}) {
   const tables: string[] = [];

@@ -5,24 +5,28 @@
  * `backup list` shows or retention counts (the next run removes its leftovers). Retention runs
  * only after a successful backup.
  */
-import { closeSync, constants, existsSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { connectPool, serverFor } from '../../db/pool.js';
+import type { ServerConnection } from '../../db/config.js';
+import { type Db, withPool } from '../../db/pool.js';
 import { ConflictError, PgstoreError, UsageError } from '../../errors.js';
 import { serverIdentity } from '../../store/admin/index.js';
 import { exportSnapshot, newestMigrationVersion, tableRowCounts, type TableRows } from '../../store/admin/index.js';
 import { findPgClient } from '../../tools/pg-client.js';
-import { compressionArgs, type DumpedFile, type DumpFormat, runPgDump } from '../../tools/pg-dump.js';
+import { type Compression, compressionArgs, type DumpedFile, type DumpFormat, runPgDump } from '../../tools/pg-dump.js';
 import { fsyncDir } from '../../util/atomic-file.js';
+import type { FileLock } from '../../util/file-lock.js';
+import { packageVersion } from '../../util/package-root.js';
 import { listBackups, removeLeftovers } from './catalog.js';
+import { bytesUnder, fsyncTree, restrictModes } from './folder.js';
 import { type BackupManifest, checksumFiles, type ManifestFile, writeManifest } from './manifest.js';
 import { writeBackupMetrics } from './metrics.js';
 import { applyRetention, lockBackups, type PruneResult } from './ops.js';
 import { backupId, backupStamp, checkLabel, databaseFolder, describeCompression, dumpName, parseCompression, resolveBackupDir } from './paths.js';
 import { checkRetentionRule, hasRetentionRule, type RetentionRule } from './retention.js';
 import { verifyBackupFolder, type VerifyMethod } from './verify.js';
-import { type CoreOptions, targetOf } from '../options.js';
-import type { ProgressSink } from '../progress.js';
+import type { CoreOptions } from '../options.js';
+import type { ProgressSink } from '../../types/progress.js';
 
 export interface BackupOptions extends CoreOptions {
   dir?: string | undefined;
@@ -53,7 +57,7 @@ export interface BackupResult {
 
 /** pgstore's own version (its package.json). */
 export function pgstoreVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return packageVersion();
 }
 
 /** Checks the flags before anything runs; throws a UsageError (exit 2). */
@@ -71,157 +75,225 @@ function checkOptions(o: BackupOptions): void {
   }
 }
 
+/** Where a backup goes and how it is written: the flags, checked, and the folder. */
+interface BackupPlan {
+  format: DumpFormat;
+  compression: Compression | undefined;
+  label: string | undefined;
+  now: () => Date;
+  dir: string;
+  database: string;
+  folder: string;
+}
+
+/** A backup in progress: its partial folder (removed on failure) and whether it was taken. */
+interface BackupRun {
+  partial?: string | undefined;
+  taken: boolean;
+  started: number;
+  leftoversRemoved: string[];
+}
+
+/** The server and the pg_dump that can dump it. */
+interface Client {
+  serverVersion: string;
+  serverMajor: number;
+  pgDump: Awaited<ReturnType<typeof findPgClient>>;
+  compressArgs: string[];
+}
+
+/** What pg_dump and the row counts produced, in one snapshot, in the partial folder. */
+interface Dumped {
+  id: string;
+  partial: string;
+  dump: string;
+  startedAt: Date;
+  serverVersion: string;
+  serverMajor: number;
+  pgDumpVersion: string;
+  tables: TableRows[];
+  /** Tables pg_dump reported done (progress). */
+  tablesDone: number;
+  migrationVersion: string | null;
+  /** The dump's one file, hashed as it was written (custom and plain formats). */
+  streamed: DumpedFile | undefined;
+}
+
 /** Takes one backup of the target database; see the file comment for the guarantees. */
 export async function backup(options: BackupOptions): Promise<BackupResult> {
-  checkOptions(options);
-  const format = options.format ?? 'custom';
-  const compression = parseCompression(options.compress);
-  const label = checkLabel(options.label);
-  const now = options.now ?? (() => new Date());
-  const dir = resolveBackupDir(options.dir, options.env);
-  const target = targetOf(options);
-  const database = target.database;
-  const folder = databaseFolder(dir, database);
-  const started = performance.now();
-  const lock = await lockBackups(folder, database);
-  let partial: string | undefined;
-  let taken = false;
+  const plan = planBackup(options);
+  const run: BackupRun = { taken: false, started: performance.now(), leftoversRemoved: [] };
+  let lock: FileLock | undefined;
   try {
-    const leftoversRemoved = removeLeftovers(folder);
-    const conn = await serverFor(target, { log: options.log });
-    const { sql } = await connectPool(conn, { max: 1, log: options.log });
-    let manifest: BackupManifest;
-    let id: string;
-    try {
-      const identity = await serverIdentity(sql);
-      const serverMajor = Math.floor(identity.versionNum / 10000);
-      const pgDump = await findPgClient('pg_dump', serverMajor, options.env);
-      const compressArgs = compressionArgs(compression, pgDump.major);
-      const startedAt = now();
-      id = backupId(backupStamp(startedAt), label);
-      partial = join(folder, `.partial-${id}`);
-      mkdirSync(partial, { mode: 0o700 });
-      const dump = dumpName(format, compression);
-      const output = join(partial, dump);
-
-      const progress = { phase: 'dumping', tablesDone: 0, tablesTotal: 0, bytes: 0 };
-      const report = () => options.onProgress?.({ ...progress });
-      const poll = options.onProgress ? setInterval(() => {
-        progress.bytes = bytesUnder(output);
-        report();
-      }, 250) : undefined;
-      let tables: TableRows[] = [];
-      let migrationVersion: string | null = null;
-      let streamed: DumpedFile | undefined;
-      try {
-        // One snapshot for pg_dump and the row counts: the manifest describes exactly the dump.
-        await sql.begin('isolation level repeatable read read only', async (tx) => {
-          const snapshot = await exportSnapshot(tx);
-          const dumping = runPgDump({
-            conn,
-            pgDumpPath: pgDump.path,
-            format,
-            output,
-            jobs: options.jobs,
-            compressArgs,
-            snapshot,
-            onTable: () => {
-              progress.tablesDone++;
-              report();
-            },
-          });
-          const counting = (async () => {
-            tables = await tableRowCounts(tx);
-            progress.tablesTotal = tables.length;
-            migrationVersion = await newestMigrationVersion(tx);
-          })();
-          const [dumped, counted] = await Promise.allSettled([dumping, counting]);
-          if (dumped.status === 'rejected') throw dumped.reason;
-          streamed = dumped.value;
-          if (counted.status === 'rejected') throw counted.reason;
-        });
-      } finally {
-        if (poll) clearInterval(poll);
-      }
-      let files: ManifestFile[];
-      if (streamed) {
-        // Hashed as it was written (and fsynced, 0600): no second read of the archive.
-        files = [{ path: dump, ...streamed }];
-      } else {
-        restrictModes(partial);
-        options.onProgress?.({ phase: 'checksums', tablesDone: progress.tablesDone, tablesTotal: progress.tablesTotal, bytes: bytesUnder(output) });
-        files = await checksumFiles(partial);
-        fsyncTree(partial);
-      }
-      fsyncDir(partial);
-      const finishedAt = now();
-      manifest = {
-        id,
-        database,
-        serverVersion: identity.version,
-        pgDumpVersion: pgDump.version,
-        pgstoreVersion: pgstoreVersion(),
-        format,
-        compression: describeCompression(compression, format),
-        dump,
-        label: label ?? null,
-        startedAt: startedAt.toISOString(),
-        finishedAt: finishedAt.toISOString(),
-        durationMs: finishedAt.getTime() - startedAt.getTime(),
-        sizeBytes: files.reduce((sum, f) => sum + f.bytes, 0),
-        files,
-        migrationVersion,
-        tables,
-        verified: null,
-      };
-      writeManifest(partial, manifest);
-      if (options.verify) {
-        manifest.verified = await verifyBackupFolder(partial, manifest, options.verify, {
-          env: options.env,
-          conn,
-          serverMajor,
-          jobs: options.jobs,
-          onProgress: options.onProgress,
-        });
-        writeManifest(partial, manifest);
-      }
-    } finally {
-      await sql.end({ timeout: 5 }).catch(() => undefined);
-    }
-    const path = join(folder, id);
-    renameSync(partial, path);
-    partial = undefined;
-    taken = true;
-    fsyncDir(folder);
-
-    let retention: PruneResult | null = null;
-    if (options.retention && hasRetentionRule(options.retention)) {
-      try {
-        retention = applyRetention(dir, database, options.retention, now(), [id], false);
-      } catch (error) {
-        writeMetrics(options, database, dir, true, started);
-        throw new PgstoreError(`backup ${id} was taken, but retention failed: ${(error as Error).message}`, { cause: error, hint: `The new backup is complete in ${path}.` });
-      }
-    }
-    try {
-      writeMetrics(options, database, dir, true, started);
-    } catch (error) {
-      throw new PgstoreError(`backup ${id} was taken, but the metrics file could not be written: ${(error as Error).message}`, { cause: error, hint: `The backup is complete in ${path}.` });
-    }
-    return { id, database, path, manifest, retention, leftoversRemoved };
+    const manifest = await withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
+      // The server and the client are checked before anything is created (no folder, no lock):
+      // a pg_dump older than the server refuses to dump it, so a wrong one is named up front.
+      const client = await checkClient(sql, plan, options);
+      lock = await lockBackups(plan.folder, plan.database);
+      run.leftoversRemoved = removeLeftovers(plan.folder);
+      const dumped = await dumpInOneSnapshot(sql, conn, client, plan, options, run);
+      return seal(dumped, conn, plan, options);
+    });
+    const path = publish(plan.folder, run, manifest.id);
+    const retention = afterBackup(options, plan, manifest.id, path, run.started);
+    return { id: manifest.id, database: plan.database, path, manifest, retention, leftoversRemoved: run.leftoversRemoved };
   } catch (error) {
-    if (partial) rmSync(partial, { recursive: true, force: true });
-    if (!taken && !(error instanceof ConflictError)) {
+    if (run.partial) rmSync(run.partial, { recursive: true, force: true });
+    if (!run.taken && !(error instanceof ConflictError)) {
       try {
-        writeMetrics(options, database, dir, false, started);
+        writeMetrics(options, plan.database, plan.dir, false, run.started);
       } catch {
         // the backup's own error is the one to report
       }
     }
     throw error;
   } finally {
-    await lock.release();
+    await lock?.release();
   }
+}
+
+/** The server's version and a pg_dump at least as new (else a UsageError naming both, exit 2). */
+async function checkClient(sql: Db, plan: BackupPlan, options: BackupOptions): Promise<Client> {
+  const identity = await serverIdentity(sql);
+  const serverMajor = Math.floor(identity.versionNum / 10000);
+  const pgDump = await findPgClient('pg_dump', serverMajor, options.env);
+  return { serverVersion: identity.version, serverMajor, pgDump, compressArgs: compressionArgs(plan.compression, pgDump.major) };
+}
+
+/** Checks the flags and works out where the backup goes; nothing is touched yet. */
+function planBackup(options: BackupOptions): BackupPlan {
+  checkOptions(options);
+  const compression = parseCompression(options.compress);
+  const label = checkLabel(options.label);
+  const dir = resolveBackupDir(options.dir, options.env);
+  const database = options.target.database;
+  return { format: options.format ?? 'custom', compression, label, now: options.now ?? (() => new Date()), dir, database, folder: databaseFolder(dir, database) };
+}
+
+/**
+ * pg_dump into a new partial folder, and the exact row counts and the newest migration read
+ * in the snapshot pg_dump uses (pg_export_snapshot + --snapshot): the manifest describes
+ * exactly the dump. Progress is polled from the bytes written.
+ */
+async function dumpInOneSnapshot(sql: Db, conn: ServerConnection, client: Client, plan: BackupPlan, options: BackupOptions, run: BackupRun): Promise<Dumped> {
+  const { pgDump, compressArgs } = client;
+  const startedAt = plan.now();
+  const id = backupId(backupStamp(startedAt), plan.label);
+  const partial = join(plan.folder, `.partial-${id}`);
+  run.partial = partial;
+  mkdirSync(partial, { mode: 0o700 });
+  const dump = dumpName(plan.format, plan.compression);
+  const output = join(partial, dump);
+
+  const progress = { phase: 'dumping', tablesDone: 0, tablesTotal: 0, bytes: 0 };
+  const report = () => options.onProgress?.({ ...progress });
+  const poll = options.onProgress ? setInterval(() => {
+    progress.bytes = bytesUnder(output);
+    report();
+  }, 250) : undefined;
+  let tables: TableRows[] = [];
+  let migrationVersion: string | null = null;
+  let streamed: DumpedFile | undefined;
+  try {
+    await sql.begin('isolation level repeatable read read only', async (tx) => {
+      const snapshot = await exportSnapshot(tx);
+      const dumping = runPgDump({
+        conn,
+        pgDumpPath: pgDump.path,
+        format: plan.format,
+        output,
+        jobs: options.jobs,
+        compressArgs,
+        snapshot,
+        onTable: () => {
+          progress.tablesDone++;
+          report();
+        },
+      });
+      const counting = (async () => {
+        tables = await tableRowCounts(tx);
+        progress.tablesTotal = tables.length;
+        migrationVersion = await newestMigrationVersion(tx);
+      })();
+      const [dumped, counted] = await Promise.allSettled([dumping, counting]);
+      if (dumped.status === 'rejected') throw dumped.reason;
+      streamed = dumped.value;
+      if (counted.status === 'rejected') throw counted.reason;
+    });
+  } finally {
+    if (poll) clearInterval(poll);
+  }
+  return { id, partial, dump, startedAt, serverVersion: client.serverVersion, serverMajor: client.serverMajor, pgDumpVersion: pgDump.version, tables, tablesDone: progress.tablesDone, migrationVersion, streamed };
+}
+
+/** Checksums, modes and fsync of the partial folder, its manifest, and the verification asked for. */
+async function seal(d: Dumped, conn: ServerConnection, plan: BackupPlan, options: BackupOptions): Promise<BackupManifest> {
+  let files: ManifestFile[];
+  if (d.streamed) {
+    // Hashed as it was written (and fsynced, 0600): no second read of the archive.
+    files = [{ path: d.dump, ...d.streamed }];
+  } else {
+    restrictModes(d.partial);
+    options.onProgress?.({ phase: 'checksums', tablesDone: d.tablesDone, tablesTotal: d.tables.length, bytes: bytesUnder(join(d.partial, d.dump)) });
+    files = await checksumFiles(d.partial);
+    fsyncTree(d.partial);
+  }
+  fsyncDir(d.partial);
+  const finishedAt = plan.now();
+  const manifest: BackupManifest = {
+    id: d.id,
+    database: plan.database,
+    serverVersion: d.serverVersion,
+    pgDumpVersion: d.pgDumpVersion,
+    pgstoreVersion: pgstoreVersion(),
+    format: plan.format,
+    compression: describeCompression(plan.compression, plan.format),
+    dump: d.dump,
+    label: plan.label ?? null,
+    startedAt: d.startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - d.startedAt.getTime(),
+    sizeBytes: files.reduce((sum, f) => sum + f.bytes, 0),
+    files,
+    migrationVersion: d.migrationVersion,
+    tables: d.tables,
+    verified: null,
+  };
+  writeManifest(d.partial, manifest);
+  if (options.verify) {
+    manifest.verified = await verifyBackupFolder(d.partial, manifest, options.verify, { env: options.env, conn, serverMajor: d.serverMajor, jobs: options.jobs, onProgress: options.onProgress });
+    writeManifest(d.partial, manifest);
+  }
+  return manifest;
+}
+
+/** Renames the complete partial folder into place: from here on the backup exists. */
+function publish(folder: string, run: BackupRun, id: string): string {
+  const path = join(folder, id);
+  renameSync(run.partial!, path);
+  run.partial = undefined;
+  run.taken = true;
+  fsyncDir(folder);
+  return path;
+}
+
+/** Retention (only after a successful backup) and the metrics file; their failures name the backup that was taken. */
+function afterBackup(options: BackupOptions, plan: BackupPlan, id: string, path: string, started: number): PruneResult | null {
+  let retention: PruneResult | null = null;
+  if (options.retention && hasRetentionRule(options.retention)) {
+    try {
+      retention = applyRetention(plan.dir, plan.database, options.retention, plan.now(), [id], false);
+    } catch (error) {
+      writeMetrics(options, plan.database, plan.dir, true, started);
+      throw new PgstoreError(`backup ${id} was taken, but retention failed: ${(error as Error).message}`, { cause: error, hint: `The new backup is complete in ${path}.` });
+    }
+  }
+  try {
+    writeMetrics(options, plan.database, plan.dir, true, started);
+  } catch (error) {
+    throw new PgstoreError(`backup ${id} was taken, but the metrics file could not be written: ${(error as Error).message}`, { cause: error, hint: `The backup is complete in ${path}.` });
+  }
+  return retention;
 }
 
 /** Writes the metrics file when asked; the newest complete backup gives size and last success. */
@@ -235,49 +307,4 @@ function writeMetrics(options: BackupOptions, database: string, dir: string, suc
     sizeBytes: newest?.manifest.sizeBytes ?? null,
     lastSuccessAt: newest ? new Date(newest.manifest.finishedAt) : null,
   });
-}
-
-/** Bytes written so far under a file or folder (0 when it does not exist yet). */
-function bytesUnder(path: string): number {
-  try {
-    const info = statSync(path);
-    if (!info.isDirectory()) return info.size;
-    return readdirSync(path).reduce((sum, name) => sum + bytesUnder(join(path, name)), 0);
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * Files 0600, folders 0700 (a backup holds every row of the database), set through descriptors
- * opened with O_NOFOLLOW: a symlink inside the dump is refused, never followed.
- */
-function restrictModes(path: string): void {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  let isDir: boolean;
-  try {
-    const info = fstatSync(fd);
-    isDir = info.isDirectory();
-    if (!isDir && !info.isFile()) throw new PgstoreError(`${path} is neither a file nor a folder; pg_dump does not write such things`);
-    fchmodSync(fd, isDir ? 0o700 : 0o600);
-  } finally {
-    closeSync(fd);
-  }
-  if (isDir) for (const name of readdirSync(path)) restrictModes(join(path, name));
-}
-
-/** fsyncs every file and folder under `path` (pg_dump syncs its own output; this covers the rest). */
-function fsyncTree(path: string): void {
-  const info = statSync(path);
-  if (info.isDirectory()) {
-    for (const name of readdirSync(path)) fsyncTree(join(path, name));
-    fsyncDir(path);
-    return;
-  }
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -5,9 +5,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { PgstoreError } from '../../errors.js';
+import { CorruptBackupError } from '../../errors.js';
 import type { DumpFormat } from '../../tools/pg-dump.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
+
+export { CorruptBackupError } from '../../errors.js';
 
 export const MANIFEST = 'manifest.json';
 
@@ -55,11 +57,6 @@ export interface BackupManifest {
   tables: Array<{ schema: string; name: string; rows: number }>;
   /** The last successful verification, or null when never verified. */
   verified: BackupVerification | null;
-}
-
-/** A backup that is damaged: exit 1, and nothing is restored from it. */
-export class CorruptBackupError extends PgstoreError {
-  static override readonly code: string = 'PGSTORE_CORRUPT_BACKUP';
 }
 
 /**

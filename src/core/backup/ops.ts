@@ -13,14 +13,15 @@ import { planRetention, type RetentionRule } from './retention.js';
 import { type BackupManifest, strongerVerification, writeManifest } from './manifest.js';
 import { databaseFolder, ensureBackupFolder, resolveBackupDir } from './paths.js';
 import { verifyBackupFolder, type VerifyMethod } from './verify.js';
-import { type CoreOptions, targetOf } from '../options.js';
-import type { ProgressSink } from '../progress.js';
+import type { ConnectionTarget } from '../../db/config.js';
+import type { LocalOptions } from '../options.js';
+import type { ProgressSink } from '../../types/progress.js';
 
-export interface BackupDirOptions extends CoreOptions {
+export interface BackupDirOptions extends LocalOptions {
   /** --dir (else PGSTORE_BACKUP_DIR, else the default). */
   dir?: string | undefined;
-  /** Whose backups (default: the configured connection's database). */
-  database?: string | undefined;
+  /** Whose backups (the caller's --database, else the connection's database). */
+  database: string;
 }
 
 /** Takes the lock of a database's backup folder, or explains who holds it (exit 3). */
@@ -36,7 +37,7 @@ export async function lockBackups(folder: string, database: string): Promise<Fil
 }
 
 function where(options: BackupDirOptions): { dir: string; database: string } {
-  return { dir: resolveBackupDir(options.dir, options.env), database: options.database ?? targetOf(options).database };
+  return { dir: resolveBackupDir(options.dir, options.env), database: options.database };
 }
 
 export interface BackupListing {
@@ -54,6 +55,8 @@ export function listDatabaseBackups(options: BackupDirOptions): BackupListing {
 }
 
 export interface VerifyBackupOptions extends BackupDirOptions {
+  /** The server a `restore` verification restores on (its scratch database); unused by `read`. */
+  target?: ConnectionTarget | undefined;
   id: string;
   method?: VerifyMethod;
   jobs?: number;
@@ -68,7 +71,8 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<{ back
   let conn;
   let serverMajor: number | undefined;
   if (method === 'restore') {
-    conn = await serverFor(targetOf(options), { log: options.log });
+    if (!options.target) throw new Error('verifyBackup: a restore verification needs options.target');
+    conn = await serverFor(options.target, { log: options.log });
     serverMajor = Math.floor((await withAdminSql(conn, (sql) => serverIdentity(sql))).versionNum / 10000);
   }
   const verified = await verifyBackupFolder(entry.path, entry.manifest, method, { env: options.env, conn, serverMajor, jobs: options.jobs, onProgress: options.onProgress });

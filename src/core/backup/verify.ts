@@ -13,11 +13,11 @@ import { withAdminSql } from '../../db/pool.js';
 import { isPgstoreError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
 import { dropDatabaseForce } from '../../store/admin/index.js';
-import { findPgClient } from '../../tools/pg-client.js';
+import { clientNeed, findPgClient } from '../../tools/pg-client.js';
 import { readWholeArchive } from '../../tools/pg-restore.js';
 import { type BackupManifest, type BackupVerification, checkFiles, CorruptBackupError } from './manifest.js';
-import type { ProgressSink } from '../progress.js';
-import { compareRowCounts, isGzipFile, loadDump, rowCountProblems } from '../restore/index.js';
+import type { ProgressSink } from '../../types/progress.js';
+import { compareRowCounts, isGzipFile, loadDump, rowCountProblems } from '../dump-load/index.js';
 
 export type VerifyMethod = 'read' | 'restore';
 
@@ -53,7 +53,7 @@ export async function verifyBackupFolder(folder: string, manifest: BackupManifes
   ctx.onProgress?.({ phase: 'reading back', tablesDone: 0, tablesTotal: 0, bytes: 0 });
   if (manifest.format === 'plain') await readPlainDump(dumpPath);
   else {
-    const pgRestore = await findPgClient('pg_restore', Math.max(dumpMajor(manifest), ctx.serverMajor ?? 0), ctx.env);
+    const pgRestore = await findPgClient('pg_restore', clientNeed(ctx.serverMajor ?? 0, dumpMajor(manifest)), ctx.env);
     await readWholeArchive(pgRestore.path, dumpPath).catch((error: unknown) => {
       if (!isPgstoreError(error) || !error.message.includes('cannot be read back')) throw error;
       throw new CorruptBackupError(`backup ${manifest.database}/${manifest.id} is damaged: ${error.message}`, { hint: error.hint, cause: error });

@@ -3,8 +3,8 @@
  */
 import { embeddedDiskUsage } from '../../db/embedded.js';
 import { formatBytes } from '../../util/format.js';
-import { findDrift } from '../migrate/files.js';
-import * as stats from '../../store/admin/server-stats.js';
+import { findDrift } from '../migrate/index.js';
+import * as stats from '../../store/admin/index.js';
 import { type CheckContext, type CheckResult, type HealthCheck, type Threshold, grade, worst } from './types.js';
 import { THRESHOLDS as T } from './thresholds.js';
 import { REPLICATION_CHECKS } from './replication.js';
@@ -12,7 +12,7 @@ import { REPLICATION_CHECKS } from './replication.js';
 
 
 /** End-of-life dates of PostgreSQL major versions (postgresql.org/support/versioning). */
-const END_OF_LIFE: Record<number, string> = {
+export const END_OF_LIFE: Record<number, string> = {
   11: '2023-11-09', 12: '2024-11-21', 13: '2025-11-13', 14: '2026-11-12', 15: '2027-11-11',
   16: '2028-11-09', 17: '2029-11-08', 18: '2030-11-14',
 };
@@ -140,7 +140,7 @@ export const HEALTH_CHECKS: HealthCheck[] = [
     name: 'migrations',
     async run(ctx) {
       // Each set against its own history: pgstore's, and the app's (compared when its folder is here).
-      const { setHistories } = await import('../migrate/history.js');
+      const { setHistories } = await import('../migrate/index.js');
       const histories = await setHistories(ctx.sql, ctx.conn, { env: ctx.env, migrationsDir: ctx.migrationsDir });
       let pendingTotal = 0;
       let warn = false;
@@ -182,15 +182,22 @@ export const HEALTH_CHECKS: HealthCheck[] = [
     async run(ctx) {
       const dir = ctx.env.PGSTORE_BACKUP_DIR;
       if (!dir) return undefined;
-      const { scanBackups } = await import('../backup/catalog.js');
+      const { scanBackups } = await import('../backup/index.js');
       const { backups, damaged } = scanBackups(dir, ctx.conn.database);
+      // pgBackRest's backups of the whole cluster count too (read from `pgbackrest info`).
+      const physical = await newestPhysicalBackup(dir, ctx.env);
       const newest = backups[0];
       // Damaged backups newer than the newest intact one: `restore latest` refuses them, so a
       // monitor must not say ok.
       const newer = damaged.filter((d) => !newest || d.startedAt >= newest.manifest.startedAt);
       const damage = newer.length ? `; newer backup ${newer[0]!.id} is damaged (${newer[0]!.problem})${newer.length > 1 ? ` and ${newer.length - 1} more` : ''}` : '';
+      if (physical.backup && (!newest || physical.backup.finishedAt > newest.manifest.finishedAt)) {
+        const b = physical.backup;
+        const hours = (ctx.now.getTime() - Date.parse(b.finishedAt)) / 3_600_000;
+        return { name: 'last_backup', status: grade(hours, limit(ctx, T.backupAge), 'above'), value: round(hours), unit: 'h', message: `newest backup ${b.id} (${b.engine} ${b.type}) finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(b.sizeBytes)})` };
+      }
       if (!newest) {
-        const why = newer.length ? `: ${newer[0]!.id} is damaged (${newer[0]!.problem})` : '';
+        const why = newer.length ? `: ${newer[0]!.id} is damaged (${newer[0]!.problem})` : physical.problem ? `; ${physical.problem}` : '';
         return { name: 'last_backup', status: 'critical', value: null, unit: 'h', message: `no complete backup of ${ctx.conn.database} in ${dir}${why}` };
       }
       const hours = (ctx.now.getTime() - Date.parse(newest.manifest.finishedAt)) / 3_600_000;
@@ -198,12 +205,26 @@ export const HEALTH_CHECKS: HealthCheck[] = [
       const status = grade(hours, limit(ctx, T.backupAge), 'above');
       return {
         name: 'last_backup',
-        status: newer.length ? worst([status, 'warning']) : status,
+        status: newer.length || physical.problem ? worst([status, 'warning']) : status,
         value: round(hours),
         unit: 'h',
-        message: `newest backup ${newest.id} finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(newest.manifest.sizeBytes)}${verified})${damage}`,
+        message: `newest backup ${newest.id} finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(newest.manifest.sizeBytes)}${verified})${damage}${physical.problem ? `; ${physical.problem}` : ''}`,
       };
     },
   },
 ];
 
+
+/** The newest pgBackRest backup in the folder, or why it could not be read (never throws). */
+async function newestPhysicalBackup(dir: string, env: Record<string, string | undefined>): Promise<{ backup?: import('../backup/pgbackrest/index.js').PhysicalBackup; problem?: string }> {
+  const { hasPgbackrest, listPhysicalBackups } = await import('../backup/pgbackrest/index.js');
+  const { listBaseBackups } = await import('../backup/basebackup/index.js');
+  const newest = (list: Array<import('../backup/pgbackrest/index.js').PhysicalBackup>) => list.sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0];
+  const bases = listBaseBackups(dir);
+  if (!hasPgbackrest(dir)) return { backup: newest(bases) };
+  try {
+    return { backup: newest([...(await listPhysicalBackups(dir, env)), ...bases]) };
+  } catch (error) {
+    return { problem: `pgBackRest backups could not be read: ${(error as Error).message}` };
+  }
+}

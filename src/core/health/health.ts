@@ -4,11 +4,11 @@
  * an exception.
  */
 import { connectPool, type Db } from '../../db/pool.js';
-import { serverIdentity, type ServerIdentity } from '../../store/admin/server-stats.js';
+import { serverIdentity, type ServerIdentity } from '../../store/admin/index.js';
 import { isPgstoreError } from '../../errors.js';
 import { HEALTH_CHECKS } from './checks.js';
 import { type CheckResult, type HealthCheck, type HealthReport, type Limits, worst } from './types.js';
-import { type CoreOptions, targetOf } from '../options.js';
+import type { CoreOptions } from '../options.js';
 
 export interface HealthOptions extends CoreOptions {
   /** Seconds for the whole run, connecting included. */
@@ -45,7 +45,7 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
   const started = performance.now();
   const timeoutSeconds = options.timeoutSeconds ?? 10;
   const deadline = Date.now() + timeoutSeconds * 1000;
-  const target = targetOf(options);
+  const target = options.target;
   const finish = (checks: CheckResult[]): HealthReport => ({
     status: worst(checks.map((c) => c.status)),
     checks,
@@ -102,6 +102,7 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
         unit: null,
         message: timedOut ? `no answer within ${timeoutSeconds} s` : `check failed: ${message(outcome.reason)}`,
       });
+      if (timedOut) break; // the deadline has passed: the later checks timed out too, one line says it
     }
   } finally {
     await sql.end({ timeout: 0 }).catch(() => undefined);

@@ -5,7 +5,7 @@
  * replication slots that are inactive or keep too much WAL, and a failing WAL archiver.
  */
 import { formatBytes } from '../../util/format.js';
-import * as stats from '../../store/admin/replication-stats.js';
+import * as stats from '../../store/admin/index.js';
 import { type CheckContext, type CheckResult, type HealthCheck, type HealthStatus, type Threshold, grade, worst } from './types.js';
 import { THRESHOLDS as T } from './thresholds.js';
 

@@ -4,22 +4,9 @@
 import type { ServerConnection, EmbeddedTarget } from '../../db/config.js';
 import type { Db } from '../../db/pool.js';
 import type { ServerIdentity } from '../../store/admin/index.js';
+import type { CheckResult, HealthReport, HealthStatus } from '../../types/health.js';
 
-export type HealthStatus = 'ok' | 'warning' | 'critical' | 'unknown';
-
-export interface CheckResult {
-  name: string;
-  status: HealthStatus;
-  value: number | string | null;
-  unit: string | null;
-  message: string;
-}
-
-export interface HealthReport {
-  status: HealthStatus;
-  checks: CheckResult[];
-  durationMs: number;
-}
+export type { CheckResult, HealthReport, HealthStatus } from '../../types/health.js';
 
 /** A warning/critical pair for one measured value; `below` means low values are bad. */
 export interface Threshold {

@@ -4,21 +4,20 @@
  * are mapped like any other.
  */
 import { userInfo } from 'node:os';
-import type { PostgresType, TransactionSql } from 'postgres';
-import { connectPool, type Db } from '../../db/pool.js';
+import { connectPool, type Db, withPool } from '../../db/pool.js';
 import type { ServerConnection } from '../../db/config.js';
 import { guardHosts } from '../../store/hosts/index.js';
-import { hostEvents } from '../../store/hosts/index.js';
-import { hosts } from '../../store/hosts/index.js';
-import type { Queryable } from '../../store/queryable.js';
-import { snapshots } from '../../store/hosts/index.js';
-import { type CoreOptions, targetOf } from '../options.js';
+import { createHostEventsStore } from '../../store/hosts/index.js';
+import { createHostsStore } from '../../store/hosts/index.js';
+import type { Queryable, Tx } from '../../store/queryable.js';
+import { createSnapshotsStore } from '../../store/hosts/index.js';
+import type { CoreOptions, LocalOptions } from '../options.js';
 
-export type Tx = TransactionSql<Record<string, PostgresType>>;
+export type { Tx } from '../../store/queryable.js';
 
 /** The three hosts stores on one connection or transaction. */
 export function hostStores(sql: Queryable) {
-  return { hostEvents: hostEvents(sql), hosts: hosts(sql), snapshots: snapshots(sql) };
+  return { hostEvents: createHostEventsStore(sql), hosts: createHostsStore(sql), snapshots: createSnapshotsStore(sql) };
 }
 export type HostStores = ReturnType<typeof hostStores>;
 
@@ -28,22 +27,16 @@ export interface HostsDb {
   stores: HostStores;
 }
 
-/** Connects to the target (the caller ends `sql`). */
+/** Connects to the target (the caller ends `sql`): for reads that outlive one call, a cursor's pages. */
 export async function openHostsDb(options: CoreOptions): Promise<HostsDb> {
-  // One connection is all an operation uses; no array types to fetch (arrays come back as JSON).
-  const { sql, conn } = await connectPool(targetOf(options), { max: 1, fetchTypes: false, log: options.log });
+  const { sql, conn } = await connectPool(options.target, { max: 1, fetchTypes: false, log: options.log });
   return { sql, conn, stores: hostStores(sql) };
 }
 
 /** Connects to the target, runs `fn`, closes. */
 export async function withHostsDb<T>(options: CoreOptions, fn: (db: HostsDb) => Promise<T>): Promise<T> {
-  const db = await openHostsDb(options);
-  const { sql } = db;
-  try {
-    return await fn(db);
-  } finally {
-    await sql.end({ timeout: 5 }).catch(() => undefined);
-  }
+  // One connection is all an operation uses; no array types to fetch (arrays come back as JSON).
+  return withPool(options.target, { max: 1, fetchTypes: false, log: options.log }, (sql, conn) => fn({ sql, conn, stores: hostStores(sql) }));
 }
 
 /** Runs `fn` in one transaction; errors, COMMIT's included, come out mapped. */
@@ -69,7 +62,7 @@ export async function inTransactionOrRollback<T>(sql: Db, fn: (stores: HostStore
 }
 
 /** Who made a change: the OS user running pgstore, when known. */
-export function actorOf(options: CoreOptions): string | null {
+export function actorOf(options: LocalOptions): string | null {
   const named = options.env.USER || options.env.USERNAME || options.env.LOGNAME;
   if (named) return named;
   try {

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { PgstoreError, UsageError } from '../../errors.js';
 import { writeFileAtomicPages } from '../../util/atomic-file.js';
 import { snapshotReader } from '../../store/cursor.js';
-import { guardHosts, hosts, type HostEntryJson } from '../../store/hosts/index.js';
+import { createHostsStore, guardHosts, type HostEntryJson } from '../../store/hosts/index.js';
 import { openHostsDb } from './db.js';
 import { hostsFileHeader } from './file.js';
 import { CSV_COLUMNS, type HostFormat, renderHostsLines } from './formats.js';
@@ -41,12 +41,12 @@ export async function exportHosts(options: ExportHostsOptions): Promise<ExportRe
   try {
     // One snapshot: the count in the header and the rows read after it agree.
     reader = await guardHosts(() => snapshotReader(sql));
-    count = await hosts(reader.sql).count();
+    count = await createHostsStore(reader.sql).count();
   } catch (error) {
     await sql.end({ timeout: 5 }).catch(() => undefined);
     throw error;
   }
-  const pages = renderPages(hosts(reader.sql).searchJsonPages(), count, format, options.now ?? new Date(), async () => {
+  const pages = renderPages(createHostsStore(reader.sql).searchJsonPages(), count, format, options.now ?? new Date(), async () => {
     await reader.close().catch(() => undefined);
     await sql.end({ timeout: 5 }).catch(() => undefined);
   });

@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { claimEmptyHosts, type HostGroup, loadHosts } from '../../store/admin/index.js';
+import { claimEmptyHosts, type HostGroup, loadHosts, transactionTime } from '../../store/admin/index.js';
 import { type BatchItem, eventForJson, type HostCreated, type HostEntry, isoFormatter } from '../../store/hosts/index.js';
 import { appendChanges, type EntryChanges } from './batch.js';
 import { inTransactionOrRollback, Rollback, type Tx, withHostsDb } from './db.js';
@@ -163,14 +163,13 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
  * aggregate is new, and (ip, hostname) stays unique by the projection's constraint.
  */
 async function loadNewHosts(tx: Tx, creates: BatchItem[], onProgress: (done: number) => void): Promise<void> {
-  // The transaction's time as the server writes it (a Date would drop the microseconds).
-  const [clock] = await tx<{ now: string }[]>`select now()::text as now`;
+  const recordedAt = await transactionTime(tx);
   const iso = isoFormatter();
   let done = 0;
   const groups = creates.map(({ envelope: e }): HostGroup => {
     const created = e.event as HostCreated;
     return {
-      events: [{ eventId: e.eventId, aggregateId: e.aggregateId, type: created.type, eventVersion: e.eventVersion, expectedVersion: null, event: eventForJson(created, iso), createdAt: e.createdAt, recordedAt: clock!.now, createdBy: e.createdBy ?? null }],
+      events: [{ eventId: e.eventId, aggregateId: e.aggregateId, type: created.type, eventVersion: e.eventVersion, expectedVersion: null, event: eventForJson(created, iso), createdAt: e.createdAt, recordedAt, createdBy: e.createdBy ?? null }],
       live: { id: e.aggregateId, ipAddress: created.ipAddress, hostname: created.hostname, aliases: created.aliases ?? [], comment: created.comment ?? null, tags: created.tags, createdAt: e.createdAt, updatedAt: e.createdAt, version: e.eventVersion },
     };
   });

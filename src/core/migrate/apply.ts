@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describeTarget } from '../../db/config.js';
-import { PgstoreError } from '../../errors.js';
+import { MigrationFailedError } from '../../errors.js';
 import { dropIndexConcurrently, invalidIndexes, withLockTimeout } from '../../store/admin/index.js';
 import { dbmateName, recordChecksums } from '../../store/admin/index.js';
 import { type DbmateRun, runDbmate } from '../../tools/dbmate.js';
@@ -14,10 +14,7 @@ import { type MigrationFile, sectionBody } from './files.js';
 import type { MigrationSet } from './sets.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, dbmateUrl, type MigrateOptions, type MigrationSession } from './session.js';
 
-/** A migration failed: which file, the SQL error, and the state the database is in. */
-export class MigrationFailedError extends PgstoreError {
-  static override readonly code: string = 'PGSTORE_MIGRATION_FAILED';
-}
+export { MigrationFailedError } from '../../errors.js';
 
 export interface RetryEvent {
   set: string;

@@ -6,13 +6,12 @@
  * meta-commands dropped, whitespace collapsed, a table's column and constraint lines compared
  * as a set (their order is not drift). The scratch database is always dropped.
  */
-import { connectPool, withAdminSql } from '../../db/pool.js';
+import { withAdminSql, withPool } from '../../db/pool.js';
 import { createDatabaseFrom, databaseProperties } from '../../store/admin/index.js';
 import { serverIdentity } from '../../store/admin/index.js';
 import { dumpSchemaSql } from '../../tools/pg-dump.js';
 import { UsageError } from '../../errors.js';
 import { type MigrateOptions, migrateUp } from './migrate.js';
-import { targetOf } from '../options.js';
 import { withScratchDatabase } from './scratch-db.js';
 
 export interface ChangedObject {
@@ -38,21 +37,16 @@ export interface SchemaDiff {
 
 /** Compares the live schema with the schema the migration files produce. */
 export async function diffSchema(options: MigrateOptions): Promise<SchemaDiff> {
-  const { sql, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
-  let live: string;
-  let major: number;
-  try {
-    major = Math.floor((await serverIdentity(sql)).versionNum / 10000);
-    live = await dumpSchemaSql(conn, major, options.env);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  const { conn, major, live } = await withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
+    const major = Math.floor((await serverIdentity(sql)).versionNum / 10000);
+    return { conn, major, live: await dumpSchemaSql(conn, major, options.env) };
+  });
   const props = await withAdminSql(conn, (s) => databaseProperties(s, conn.database));
   if (!props) throw new UsageError(`database ${conn.database} does not exist`);
   const createLike = (admin: typeof conn, name: string) => withAdminSql(admin, (s) => createDatabaseFrom(s, name, props));
   return withScratchDatabase(conn, createLike, async (scratch) => {
     options.log?.(`Migrating scratch database ${scratch.name} from the files...`);
-    const applied = await migrateUp({ ...options, databaseUrl: scratch.url, lock: false, strict: false, waitTimeoutSeconds: undefined });
+    const applied = await migrateUp({ ...options, target: scratch.conn, lock: false, strict: false, waitTimeoutSeconds: undefined });
     const fromFiles = await dumpSchemaSql(scratch.conn, major, options.env);
     return { database: conn.database, ...compareDumps(live, fromFiles), migrationsApplied: applied.applied.length, scratchDatabase: scratch.name, leftoversDropped: scratch.leftoversDropped };
   });

@@ -6,13 +6,13 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { makeDirs } from '../../util/make-dirs.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
-import { connectPool } from '../../db/pool.js';
+import { withPool } from '../../db/pool.js';
 import { qualified } from '../../store/admin/index.js';
 import { setHistories } from './history.js';
 import { appMigrationsDir, dbmateConfig, type SetName } from './sets.js';
 import { serverIdentity } from '../../store/admin/index.js';
 import { dumpSchemaSql } from '../../tools/pg-dump.js';
-import { type CoreOptions, targetOf } from '../options.js';
+import type { CoreOptions } from '../options.js';
 
 export interface DumpResult {
   path: string;
@@ -22,8 +22,7 @@ export interface DumpResult {
 
 /** Dumps the schema of the target database to `output`. */
 export async function dumpSchema(options: CoreOptions & { output: string; migrationsDir?: string | undefined }): Promise<DumpResult> {
-  const { sql, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
-  try {
+  return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
     const identity = await serverIdentity(sql);
     const histories = await setHistories(sql, conn, { env: options.env, migrationsDir: options.migrationsDir });
     const schema = await dumpSchemaSql(conn, Math.floor(identity.versionNum / 10000), options.env);
@@ -37,9 +36,7 @@ export async function dumpSchema(options: CoreOptions & { output: string; migrat
     const path = resolve(options.output);
     writeFileAtomic(path, text);
     return { path, bytes: Buffer.byteLength(text), migrations: applied.length };
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  });
 }
 
 export interface AutoDumpOptions extends CoreOptions {

@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { AppliedMigration } from '../../store/admin/index.js';
+import { packageRoot } from '../../util/package-root.js';
 
 export interface MigrationFile {
   version: string;
@@ -26,7 +26,7 @@ export interface MigrationFile {
 
 /** pgstore's own migrations, shipped in the package. */
 export function defaultMigrationsDir(): string {
-  return fileURLToPath(new URL('../../../migrations', import.meta.url));
+  return join(packageRoot(), 'migrations');
 }
 
 /** dbmate's own pattern (pkg/dbmate/migration.go): a version, anything, `.sql`. */

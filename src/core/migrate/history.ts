@@ -4,7 +4,7 @@
  */
 import type { Env, ServerConnection } from '../../db/config.js';
 import type { Db } from '../../db/pool.js';
-import { type AppliedMigration, currentSchema, LEGACY_TABLE, PGSTORE_TABLE } from '../../store/admin/migration-log.js';
+import { type AppliedMigration, currentSchema, LEGACY_TABLE, PGSTORE_TABLE } from '../../store/admin/index.js';
 import { appliedIn, sameTable } from './session.js';
 import { appMigrationsTable, appSet, type MigrationSet, pgstoreSet } from './sets.js';
 

@@ -16,21 +16,9 @@ import { runSquawk, runSquawkFiles, type SquawkFinding } from '../../tools/squaw
 import { readMigrations } from './files.js';
 import { appMigrationsDir } from './sets.js';
 import { readUpSection, statementsOf, type UpSection } from '../sql-statements.js';
+import type { LintFinding, LintLevel } from '../../types/migrate-plan.js';
 
-export type LintLevel = 'error' | 'warning';
-
-export interface LintFinding {
-  /** The path as given (or the file name inside the migrations folder). */
-  file: string;
-  /** 1-based line and column in the file. */
-  line: number;
-  column: number;
-  rule: string;
-  level: LintLevel;
-  message: string;
-  /** What to do instead. */
-  alternative: string;
-}
+export type { LintFinding, LintLevel } from '../../types/migrate-plan.js';
 
 export interface LintedFile {
   file: string;
@@ -176,11 +164,7 @@ export async function lintMigrations(options: LintOptions): Promise<LintResult> 
   return summarise(await lintEach(targets));
 }
 
-/**
- * Rules that do not apply where pgstore itself applies the files: its runner sets lock_timeout
- * for every migration session (--lock-timeout, default 5s).
- */
-export const RUNNER_SETS = ['require-lock-timeout'];
+export { RUNNER_SETS } from './runner-sets.js';
 
 /**
  * Lints files with one squawk run per kind of up section (in a transaction or not), not one

@@ -4,16 +4,9 @@
  * command's reference page). A static estimate: `migrate plan --rehearse` measures instead.
  */
 import type { Statement } from '../sql-statements.js';
+import type { LockMode, StatementLock } from '../../types/migrate-plan.js';
 
-export type LockMode =
-  | 'ACCESS SHARE'
-  | 'ROW SHARE'
-  | 'ROW EXCLUSIVE'
-  | 'SHARE UPDATE EXCLUSIVE'
-  | 'SHARE'
-  | 'SHARE ROW EXCLUSIVE'
-  | 'EXCLUSIVE'
-  | 'ACCESS EXCLUSIVE';
+export type { LockMode, StatementLock } from '../../types/migrate-plan.js';
 
 /** What other sessions cannot do on the table while a lock of this mode is held. */
 export const LOCK_BLOCKS: Record<LockMode, string> = {
@@ -26,17 +19,6 @@ export const LOCK_BLOCKS: Record<LockMode, string> = {
   EXCLUSIVE: 'writes and SELECT ... FOR UPDATE; plain reads go on',
   'ACCESS EXCLUSIVE': 'everything, reads included',
 };
-
-export interface StatementLock {
-  line: number;
-  /** e.g. "ALTER TABLE ... ADD COLUMN", "CREATE INDEX CONCURRENTLY". */
-  kind: string;
-  /** The table (as written) or null when the statement names none we can tell. */
-  table: string | null;
-  /** null: takes no lock on an existing table (a new object, a function, a setting). */
-  lock: LockMode | null;
-  blocks: string | null;
-}
 
 const NAME = String.raw`((?:"(?:[^"]|"")*"|[\w$]+)(?:\s*\.\s*(?:"(?:[^"]|"")*"|[\w$]+))?)`;
 const IF_EXISTS = String.raw`(?:if\s+(?:not\s+)?exists\s+)?`;

@@ -3,15 +3,12 @@
  * linted before anything is applied. Findings are warnings; with --strict, error-level
  * findings refuse the run (exit 1) and nothing is applied.
  */
-import { PgstoreError } from '../../errors.js';
+import { MigrationLintError } from '../../errors.js';
 import { SquawkMissingError } from '../../tools/squawk.js';
 import { lintEach, RUNNER_SETS, type LintResult, summarise } from './lint.js';
 import type { MigrationFile } from './files.js';
 
-/** Lint found error-level statements and --strict was given: exit 1, nothing applied. */
-export class MigrationLintError extends PgstoreError {
-  static override readonly code: string = 'PGSTORE_MIGRATION_LINT';
-}
+export { MigrationLintError } from '../../errors.js';
 
 /**
  * Lints the pending migrations of the application's set (pgstore's own set is linted by its

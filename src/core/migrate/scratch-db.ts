@@ -5,7 +5,7 @@
  * Ctrl+C). One left by a process killed outright (its lock is free) is dropped by the next run.
  */
 import { randomBytes } from 'node:crypto';
-import { connectionUrl, type ServerConnection } from '../../db/config.js';
+import type { ServerConnection } from '../../db/config.js';
 import { connectPool } from '../../db/pool.js';
 import { PgstoreError } from '../../errors.js';
 import { advisoryUnlock, databasesMatching, dropDatabaseIfExists, tryAdvisoryLock } from '../../store/admin/index.js';
@@ -20,7 +20,6 @@ export interface Scratch {
   name: string;
   /** Same server and credentials, the scratch database. */
   conn: ServerConnection;
-  url: string;
   /** Scratch databases of killed runs that were dropped first. */
   leftoversDropped: string[];
 }
@@ -61,7 +60,7 @@ export async function withScratchDatabase<T>(
       });
     }
     const there = { ...conn, database: name };
-    const result = await fn({ name, conn: there, url: connectionUrl(there), leftoversDropped });
+    const result = await fn({ name, conn: there, leftoversDropped });
     if (stopped) return new Promise<T>(() => undefined);
     return result;
   } catch (error) {

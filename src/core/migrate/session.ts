@@ -3,16 +3,16 @@
  * the migration sets it works on, and the settings dbmate's own sessions get.
  */
 import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
-import { connectionUrl, type ServerConnection } from '../../db/config.js';
+import { connectionUrl, type ServerConnection, startupOptions } from '../../db/config.js';
 import { connectPool, type Db, serverFor, waitForServer } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
-import { sessionFacts, setRole } from '../../store/admin/admin.js';
+import { sessionFacts, setRole } from '../../store/admin/index.js';
 import {
   type AppliedMigration, appliedMigrations, currentSchema, LEGACY_TABLE, legacyPgstoreRows, type MigrationTable, PGSTORE_TABLE, qualified,
-} from '../../store/admin/migration-log.js';
+} from '../../store/admin/index.js';
 import type { MigrationFile } from './files.js';
 import { appMigrationsDir, appMigrationsTable, appSet, dbmateConfig, type MigrationSet, pgstoreSet, SET_NAMES, type SetName } from './sets.js';
-import { type CoreOptions, targetOf } from '../options.js';
+import type { CoreOptions } from '../options.js';
 
 export interface MigrateOptions extends CoreOptions {
   /** The application's migrations folder (default: DBMATE_MIGRATIONS_DIR, then ./db/migrations). */
@@ -42,10 +42,11 @@ export const MIGRATION_LOCK = 'pgstore:migrate';
 
 export interface MigrationSession {
   sql: Db;
-  /** The connection as configured (the URL's parameters, search_path included). */
+  /**
+   * The connection as configured (the URL's parameters, search_path included), with `role`
+   * set to the database's owner when migrations run as it.
+   */
   conn: ServerConnection;
-  /** `-c role=<owner>` when migrations run as the database owner. */
-  roleOption: string | undefined;
   /** Whether our session is encrypted (dbmate gets the same). */
   ssl: boolean;
   /** Whether dbmate's sessions may set lc_messages (superuser only): lock timeouts are recognised by their English message. */
@@ -65,31 +66,31 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
   const pgstore = pgstoreSet();
   // Files first: a broken folder is refused before anything connects.
   const app = wanted.includes('app') ? appSet(options.migrationsDir, options.env, LEGACY_TABLE) : undefined;
-  const target = targetOf(options);
+  const target = options.target;
   const wait = options.waitTimeoutSeconds ?? (config.wait ? (config.waitTimeoutSeconds ?? 60) : undefined);
   if (wait !== undefined) await waitForServer(await serverFor(target, { log: options.log }), wait, options.log);
   // closeIdle false: the session holds the migration lock while dbmate runs.
   const { sql, conn } = await connectPool(target, { max: 1, fetchTypes: false, log: options.log, closeIdle: false });
   try {
     const facts = await sessionFacts(sql);
-    let roleOption: string | undefined;
-    if (!conn.params.options && facts.owner !== conn.user && facts.canBecomeOwner && /^[a-z_][a-z0-9_$]*$/i.test(facts.owner)) {
+    let role: string | undefined;
+    if (!conn.params.options && !conn.role && facts.owner !== conn.user && facts.canBecomeOwner && /^[a-z_][a-z0-9_$]*$/i.test(facts.owner)) {
       // Migrations run as the database's owner role, so that it owns what they create.
       await setRole(sql, facts.owner);
-      roleOption = `-c role=${facts.owner}`;
+      role = facts.owner;
     }
     const sets: MigrationSet[] = [];
     if (wanted.includes('pgstore')) sets.push(pgstore);
     if (app) {
       // After SET ROLE the role's own schema ("$user" in search_path) may come first: ask again.
-      const schema = roleOption ? await currentSchema(sql) : facts.schema;
+      const schema = role ? await currentSchema(sql) : facts.schema;
       app.table = appMigrationsTable(options.env, conn.params.search_path, schema);
       if (sameTable(app.table, PGSTORE_TABLE)) {
         throw new UsageError(`the application's migrations table ${qualified(app.table)} is pgstore's own`, { hint: 'Set DBMATE_MIGRATIONS_TABLE to another name.' });
       }
       sets.push(app);
     }
-    return { sql, conn, roleOption, ssl: facts.ssl, superuser: facts.superuser, sets, pgstoreFiles: pgstore.files, strict: !!options.strict || config.strict, close: () => sql.end({ timeout: 5 }) };
+    return { sql, conn: role ? { ...conn, role } : conn, ssl: facts.ssl, superuser: facts.superuser, sets, pgstoreFiles: pgstore.files, strict: !!options.strict || config.strict, close: () => sql.end({ timeout: 5 }) };
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => undefined);
     throw error;
@@ -144,7 +145,7 @@ export async function locked<T>(session: MigrationSession, options: MigrateOptio
  * startup parameter, as libpq's PGOPTIONS). pgstore's own set runs with the server's
  * search_path, whatever the URL says: its objects are its own.
  */
-export function dbmateUrl(session: Pick<MigrationSession, 'conn' | 'ssl' | 'roleOption' | 'superuser'>, set: Pick<MigrationSet, 'name'>, options: Pick<MigrateOptions, 'pgLockTimeoutMs' | 'statementTimeoutMs'>): string {
+export function dbmateUrl(session: Pick<MigrationSession, 'conn' | 'ssl' | 'superuser'>, set: Pick<MigrationSet, 'name'>, options: Pick<MigrateOptions, 'pgLockTimeoutMs' | 'statementTimeoutMs'>): string {
   const { conn } = session;
   const fixed = conn.sslmode === 'require' || conn.sslmode === 'verify-ca' || conn.sslmode === 'verify-full' || conn.sslmode === 'disable';
   const sslmode = fixed ? conn.sslmode : session.ssl ? 'require' : 'disable';
@@ -153,8 +154,7 @@ export function dbmateUrl(session: Pick<MigrationSession, 'conn' | 'ssl' | 'role
   if (set.name === 'pgstore') delete params.search_path;
   const lockMs = options.pgLockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const settings = [
-    conn.params.options,
-    session.roleOption,
+    startupOptions(conn), // the URL's own options, then the switch to the owner role
     `-c lock_timeout=${Math.round(lockMs)}`,
     // dbmate's driver reports no SQLSTATE: messages in English let a lock timeout be recognised
     // (isLockTimeout). Only a superuser may set lc_messages; other roles get the server's.
@@ -162,5 +162,5 @@ export function dbmateUrl(session: Pick<MigrationSession, 'conn' | 'ssl' | 'role
     options.statementTimeoutMs !== undefined ? `-c statement_timeout=${Math.round(options.statementTimeoutMs)}` : undefined,
   ].filter(Boolean);
   params.options = settings.join(' ');
-  return connectionUrl({ ...conn, params, sslmode });
+  return connectionUrl({ ...conn, role: undefined, params, sslmode });
 }

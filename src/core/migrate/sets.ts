@@ -9,10 +9,12 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Env } from '../../db/config.js';
 import { UsageError } from '../../errors.js';
-import { type MigrationTable, PGSTORE_TABLE } from '../../store/admin/migration-log.js';
+import { type MigrationTable, PGSTORE_TABLE } from '../../store/admin/index.js';
 import { defaultMigrationsDir, type MigrationFile, readMigrations } from './files.js';
+import type { SetName } from '../../types/migrate-plan.js';
 
-export type SetName = 'pgstore' | 'app';
+export type { SetName } from '../../types/migrate-plan.js';
+
 export const SET_NAMES: SetName[] = ['pgstore', 'app'];
 
 export interface MigrationSet {

@@ -14,24 +14,23 @@
  * Owners are kept when the restoring role may give objects to every owner the dump names.
  * Afterwards: per-table row counts against the manifest, and the migration status.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { describeTarget, type ServerConnection } from '../../db/config.js';
-import { connectPool, withAdminSql } from '../../db/pool.js';
+import { withAdminSql, withPool } from '../../db/pool.js';
 import { ConflictError, PgstoreError, UsageError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
-import { getEnvironment } from '../../store/admin/index.js';
-import { copyDatabaseProperties, createDatabaseFrom, databaseNames, databaseProperties, dropDatabaseForce, renameDatabase, setAllowConnections, swapDatabases } from '../../store/admin/index.js';
-import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
+import { copyDatabaseProperties, createDatabaseFrom, databaseProperties, dropDatabaseForce, renameDatabase } from '../../store/admin/index.js';
 import { serverIdentity } from '../../store/admin/index.js';
 import { databaseIsEmpty } from '../../store/admin/index.js';
-import { critical } from '../../util/critical.js';
 import { resolveBackupDir } from '../backup/index.js';
-import { type Confirm, type CoreOptions, guardProduction, targetOf } from '../options.js';
-import type { ProgressSink } from '../progress.js';
+import { type Confirm, type CoreOptions } from '../options.js';
+import type { ProgressSink } from '../../types/progress.js';
 import { applyArchiveDatabase, readArchiveDatabase } from './database-entries.js';
-import { compareRowCounts, loadDump, type LoadResult, type OwnerMode, rowCountProblems, type TableComparison } from './load.js';
+import { compareRowCounts, loadDump, type LoadResult, type OwnerMode, rowCountProblems, type TableComparison } from '../dump-load/index.js';
 import { restoredMigrationStatus, type RestoredMigrations } from './migrations.js';
+import { scratchName } from './scratch-names.js';
 import { resolveSource, sourceClientMajor, verifySource } from './source.js';
+import { clientNeed, findPgClient } from '../../tools/pg-client.js';
+import { type Leftovers, planReplace, refuseOtherSessions, swapIn, withRestoreLock } from './swap.js';
 
 export interface RestoreOptions extends CoreOptions {
   /** latest | ID | <database>/<ID> | PATH. */
@@ -76,11 +75,8 @@ export interface RestoreResult {
    * `unusableRoles`: owners the restoring role could not give them to (missing, or not a member).
    */
   owners: { kept: boolean; unusableRoles: string[] };
-  /**
-   * Databases left by interrupted restores of this database: scratch copies (dropped), and
-   * the content it had before a swap whose clean-up was cut short (kept, to drop by hand).
-   */
-  leftovers: { dropped: string[]; kept: string[] };
+  /** Databases left by interrupted restores of this database (swap.ts). */
+  leftovers: Leftovers;
   durationMs: number;
 }
 
@@ -89,19 +85,16 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
   const jobs = options.jobs ?? 1;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs must be a whole number ≥ 1');
-  const target = targetOf(options);
+  const target = options.target;
   const source = resolveSource(options.source, resolveBackupDir(options.dir, options.env), target.database, { skipDamaged: options.skipDamaged, log: options.log });
   if (source.format === 'plain' && jobs > 1) {
     throw new UsageError('--jobs needs a custom or directory format backup; a plain SQL dump restores with one job', { hint: 'Drop --jobs.' });
   }
 
-  const { sql, conn } = await connectPool(target, { max: 1, log: options.log });
-  let serverMajor: number;
-  try {
-    serverMajor = Math.floor((await serverIdentity(sql)).versionNum / 10000);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  const { conn, serverMajor } = await withPool(target, { max: 1, log: options.log }, async (sql, conn) => ({
+    conn,
+    serverMajor: Math.floor((await serverIdentity(sql)).versionNum / 10000),
+  }));
   const database = options.targetDb ?? conn.database;
   checkDatabaseName(database);
   return withRestoreLock(conn, database, (leftovers) => restoreLocked(options, { started, jobs, source, conn, database, serverMajor, leftovers }));
@@ -117,24 +110,29 @@ interface RestoreContext {
   leftovers: RestoreResult['leftovers'];
 }
 
+/**
+ * What the restore does to the target: create it (missing; needs --create), fill it (empty),
+ * or replace it (holding objects; needs --clean).
+ */
+async function modeFor(conn: ServerConnection, database: string, props: unknown, options: RestoreOptions): Promise<RestoreResult['mode']> {
+  if (!props) {
+    if (!options.create) throw new UsageError(`database ${database} does not exist on ${conn.host}:${conn.port}`, { hint: 'Pass --create to create it.' });
+    return 'created';
+  }
+  if (await withAdminSql(conn, (s) => databaseIsEmpty(s), database)) return 'in place';
+  if (!options.clean) {
+    throw new ConflictError(`database ${database} is not empty; refusing to restore into it`, {
+      hint: 'Pass --clean to replace its contents (it asks first; --yes without a terminal), or restore elsewhere with --target-db NEW --create.',
+    });
+  }
+  return 'replaced';
+}
+
 /** The restore proper, under the restore lock of `database`. */
 async function restoreLocked(options: RestoreOptions, { started, jobs, source, conn, database, serverMajor, leftovers }: RestoreContext): Promise<RestoreResult> {
   const there = { ...conn, database };
   const props = await withAdminSql(conn, (s) => databaseProperties(s, database));
-  let mode: RestoreResult['mode'];
-  if (!props) {
-    if (!options.create) throw new UsageError(`database ${database} does not exist on ${conn.host}:${conn.port}`, { hint: 'Pass --create to create it.' });
-    mode = 'created';
-  } else if (await withAdminSql(conn, (s) => databaseIsEmpty(s), database)) {
-    mode = 'in place';
-  } else {
-    if (!options.clean) {
-      throw new ConflictError(`database ${database} is not empty; refusing to restore into it`, {
-        hint: 'Pass --clean to replace its contents (it asks first; --yes without a terminal), or restore elsewhere with --target-db NEW --create.',
-      });
-    }
-    mode = 'replaced';
-  }
+  const mode = await modeFor(conn, database, props, options);
   if (mode === 'in place' && !options.force) await refuseOtherSessions(conn, database);
   // Checksums before anything touches the target. A missing target is restored into a scratch
   // database first, so there they are checked while the load runs (and stop it if they fail).
@@ -142,6 +140,9 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
   if (mode === 'replaced') await planReplace(conn, database, source.id ?? source.path, options);
   const owners: OwnerMode = options.owners ?? (options.keepOwner === undefined ? 'auto' : options.keepOwner ? 'keep' : 'drop');
   const minMajor = Math.max(serverMajor, sourceClientMajor(source));
+  // The client that will load the dump, found before any database is created: one older than
+  // the server (or than the pg_dump that wrote the archive) is named with the fix, exit 2.
+  await findPgClient(source.format === 'plain' ? 'psql' : 'pg_restore', clientNeed(serverMajor, sourceClientMajor(source)), options.env);
 
   const load = (into: string, signal?: AbortSignal): Promise<LoadResult> =>
     loadDump({
@@ -233,130 +234,10 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
   };
 }
 
-/**
- * Runs `fn` holding the restore lock of `database` (a session advisory lock on the server, so
- * two restores of one database never overlap: the second exits 3). Under it, databases that
- * interrupted restores of `database` left behind are found: scratch copies are dropped (the
- * backup they came from is still there); a pre-swap original is kept and reported.
- */
-async function withRestoreLock<T>(conn: ServerConnection, database: string, fn: (leftovers: RestoreResult['leftovers']) => Promise<T>): Promise<T> {
-  return withAdminSql(conn, async (s) => {
-    const lock = await acquireAdvisoryLock(s, database, `pgstore:restore:${database}`, {
-      purpose: 'the restore lock',
-      timeoutSeconds: 0,
-      hint: 'Another restore of this database is running: wait for it to finish.',
-    });
-    try {
-      const found = (await databaseNames(s)).filter((name) => isScratchOf(name, database));
-      const dropped = found.filter((name) => SCRATCH.exec(name)?.[2] === 'restore');
-      for (const name of dropped) await dropDatabaseForce(s, name);
-      return await fn({ dropped, kept: found.filter((name) => !dropped.includes(name)) });
-    } finally {
-      // A failed unlock (the server went away: the lock went with the session) must not hide
-      // the restore's own result or error.
-      await lock.release().catch(() => undefined);
-    }
-    // closeIdle false: the lock's connection waits idle through the whole load.
-  }, 'postgres', { closeIdle: false });
-}
-
-/** `<head>_pgstore_<purpose>_<8 hex of the database name's hash><4 random hex>`. */
-const SCRATCH = /^(.*)_pgstore_(restore|old)_([0-9a-f]{8})[0-9a-f]{4}$/s;
-
-/** 8 hex characters that tell the scratch databases of `database` from those of a name sharing its prefix. */
-function nameTag(database: string): string {
-  return createHash('sha256').update(database).digest('hex').slice(0, 8);
-}
-
-/** Whether `name` is a scratch database of `database` (its head may be cut to fit 63 bytes; its tag is the name's). */
-export function isScratchOf(name: string, database: string): boolean {
-  const match = SCRATCH.exec(name);
-  if (!match) return false;
-  const [, head, , tag] = match as unknown as [string, string, string, string];
-  return tag === nameTag(database) && head !== '' && database.startsWith(head);
-}
-
 function checkDatabaseName(name: string): void {
   if (!name || Buffer.byteLength(name) > 63 || name.includes('\0')) {
     throw new UsageError(`'${name}' is not a valid database name (1 to 63 bytes)`, { hint: 'Choose another --target-db.' });
   }
-}
-
-/** Shows what --clean will do, refuses production (without --force-production) and asks. */
-async function planReplace(conn: ServerConnection, database: string, from: string, options: RestoreOptions): Promise<void> {
-  const there = { ...conn, database };
-  const pool = await connectPool(there, { max: 1 });
-  let environment: string | null;
-  try {
-    environment = await getEnvironment(pool.sql);
-  } finally {
-    await pool.sql.end({ timeout: 5 });
-  }
-  const sessions = await withAdminSql(conn, (s) => admin.otherSessions(s, database));
-  const plan = {
-    action: `replace every object and row in database ${database} with ${from}`,
-    target: describeTarget(there),
-    environment,
-    details: sessions.map((s) => `connected: pid ${s.pid} ${s.user} ${s.application || '?'} ${s.client ?? 'local'}`),
-  };
-  guardProduction(plan, options.forceProduction);
-  if (sessions.length && !options.force) throw sessionsConflict(database, sessions);
-  await options.confirm?.(plan);
-}
-
-function sessionsConflict(database: string, sessions: admin.SessionInfo[]): ConflictError {
-  return new ConflictError(`${sessions.length} other session(s) are connected to ${database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`, {
-    hint: 'Close them, or pass --force to terminate them when the restored copy is swapped in.',
-  });
-}
-
-/** An empty target is replaced by a swap too, which needs it to have no other sessions (or --force). */
-async function refuseOtherSessions(conn: ServerConnection, database: string): Promise<void> {
-  const sessions = await withAdminSql(conn, (s) => admin.otherSessions(s, database));
-  if (sessions.length) throw sessionsConflict(database, sessions);
-}
-
-/**
- * Two renames in one transaction put the restored copy in the target's place; the old one is
- * dropped. `wasEmpty` (a restore into an empty database, which nobody agreed to replace): the
- * target must still be empty at the swap (else a ConflictError, nothing changed), and if
- * something reached it in the instant before the renames, it is kept, not dropped (returned).
- */
-async function swapIn(conn: ServerConnection, database: string, scratch: string, force: boolean, wasEmpty: boolean): Promise<string | undefined> {
-  const aside = scratchName(database, 'old');
-  const stillEmpty = (name: string) => withAdminSql(conn, (s) => databaseIsEmpty(s), name);
-  if (wasEmpty && !(await stillEmpty(database))) {
-    throw new ConflictError(`database ${database} was empty when the restore started, and objects were created in it since; it was left alone`, {
-      hint: 'Stop what writes to it, or restore with --clean to replace its contents (it asks first).',
-    });
-  }
-  // Critical: a stop signal between disallowing connections and the swap would leave the
-  // target unreachable; the CLI waits for this to end before it exits.
-  return critical(() => withAdminSql(conn, async (s) => {
-    if (force) {
-      await setAllowConnections(s, database, false);
-      await admin.terminateSessions(s, database);
-    }
-    try {
-      await swapDatabases(s, database, scratch, aside);
-    } catch (error) {
-      if (force) await setAllowConnections(s, database, true).catch(() => undefined);
-      const code = (error as { code?: string }).code;
-      if (code === '55006') {
-        throw new ConflictError(`database ${database} is in use, so the restored copy could not be swapped in; ${database} is unchanged`, {
-          hint: 'Close the other sessions, or pass --force to terminate them.',
-          cause: error,
-        });
-      }
-      throw error;
-    }
-    if (wasEmpty) {
-      if (force) await setAllowConnections(s, aside, true);
-      if (!(await stillEmpty(aside))) return aside;
-    }
-    await dropDatabaseForce(s, aside);
-    return undefined;
-  }));
 }
 
 function failOnMismatch(tables: TableComparison[], what: string): void {
@@ -365,14 +246,6 @@ function failOnMismatch(tables: TableComparison[], what: string): void {
   throw new PgstoreError(`row counts differ from the backup's manifest in ${what}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, {
     hint: 'The backup and its manifest disagree: try an older backup (`pgstore backup list`).',
   });
-}
-
-/** `<database>_<purpose>_<random>`, at most 63 bytes. */
-export function scratchName(database: string, purpose: 'restore' | 'old'): string {
-  const suffix = `_pgstore_${purpose}_${nameTag(database)}${randomBytes(2).toString('hex')}`;
-  let head = database;
-  while (Buffer.byteLength(head + suffix) > 63) head = head.slice(0, -1);
-  return head + suffix;
 }
 
 function privilegeError(error: unknown, conn: ServerConnection, what: string): unknown {

@@ -7,31 +7,22 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, normalize, resolve } from 'node:path';
 import { describeTarget } from '../../db/config.js';
-import { connectPool } from '../../db/pool.js';
-import { PgstoreError, UsageError } from '../../errors.js';
+import { withPool } from '../../db/pool.js';
+import { SeedFailedError, UsageError } from '../../errors.js';
 import { getEnvironment } from '../../store/admin/index.js';
 import { getAppliedSeed, recordSeed, runSqlText } from '../../store/admin/index.js';
-import { type CoreOptions, guardProduction, targetOf } from '../options.js';
+import { type CoreOptions, guardProduction } from '../options.js';
+import type { SeedFileResult } from '../../types/seed.js';
+
+export { SeedFailedError } from '../../errors.js';
+
+export type { SeedFileResult } from '../../types/seed.js';
 
 export interface SeedFileOptions extends CoreOptions {
   path: string;
   /** Run again although it was applied (or changed since). */
   force?: boolean;
   forceProduction?: boolean;
-}
-
-export interface SeedFileResult {
-  name: string;
-  files: string[];
-  sha256: string;
-  status: 'applied' | 'reapplied' | 'skipped';
-  appliedAt: string;
-  durationMs: number;
-}
-
-/** A failing seed file: which file, which line, the SQL error. Nothing was kept. */
-export class SeedFailedError extends PgstoreError {
-  static override readonly code: string = 'PGSTORE_SEED_FAILED';
 }
 
 interface SeedSource {
@@ -71,8 +62,7 @@ function lineOf(text: string, position: unknown): number | undefined {
 export async function seedFromFile(options: SeedFileOptions): Promise<SeedFileResult> {
   const started = performance.now();
   const source = readSeedSource(options.path);
-  const { sql, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
-  try {
+  return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
     const environment = await getEnvironment(sql);
     guardProduction({ action: `run seed ${source.name}`, target: describeTarget(conn), environment, details: [] }, options.forceProduction);
     const before = await getAppliedSeed(sql, source.name);
@@ -107,7 +97,5 @@ export async function seedFromFile(options: SeedFileOptions): Promise<SeedFileRe
       appliedAt: new Date().toISOString(),
       durationMs: Math.round(performance.now() - started),
     };
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  });
 }

@@ -5,15 +5,18 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { describeTarget } from '../../db/config.js';
-import { connectPool } from '../../db/pool.js';
-import { registerSecret } from '../../db/redact.js';
+import { withPool } from '../../db/pool.js';
+import { registerSecret } from '../../util/redact.js';
 import { UsageError } from '../../errors.js';
 import { getEnvironment } from '../../store/admin/index.js';
 import { createStores, type Stores } from '../../store/index.js';
 import { getAppliedSeed, recordSeed } from '../../store/admin/index.js';
 import { FIXTURE_SETS, type FixtureSet } from './fixture-sets.js';
 import { seedHostFixtures } from './host-fixtures.js';
-import { type CoreOptions, guardProduction, targetOf } from '../options.js';
+import { type CoreOptions, guardProduction } from '../options.js';
+import type { FixtureResult } from '../../types/seed.js';
+
+export type { FixtureResult } from '../../types/seed.js';
 
 export interface FixtureOptions extends CoreOptions {
   set?: 'development' | 'test';
@@ -21,16 +24,6 @@ export interface FixtureOptions extends CoreOptions {
   /** Run although the set's definition changed since it was applied. */
   force?: boolean;
   forceProduction?: boolean;
-}
-
-export interface FixtureResult {
-  set: string;
-  created: string[];
-  skipped: string[];
-  /** Secrets made by this run, shown once: the admin password (if generated) and the API key. */
-  secrets: { adminPassword?: string; apiKey?: string };
-  adminEmail: string;
-  durationMs: number;
 }
 
 /** A stable checksum of a fixture set's definition. */
@@ -47,8 +40,7 @@ export async function seedFixtures(options: FixtureOptions): Promise<FixtureResu
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(adminEmail)) {
     throw new UsageError(`--admin-email: '${adminEmail}' is not an email address`, { hint: 'e.g. --admin-email admin@example.com' });
   }
-  const { sql, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
-  try {
+  return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
     guardProduction({ action: `seed the ${setName} data set`, target: describeTarget(conn), environment: await getEnvironment(sql), details: [] }, options.forceProduction);
     const name = `fixtures:${setName}`;
     const checksum = fixtureChecksum(set);
@@ -67,9 +59,7 @@ export async function seedFixtures(options: FixtureOptions): Promise<FixtureResu
       await recordSeed(tx, name, checksum, { created: log.created.length, skipped: log.skipped.length });
     });
     return { set: setName, ...log, adminEmail, durationMs: Math.round(performance.now() - started) };
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  });
 }
 
 type Log = Pick<FixtureResult, 'created' | 'skipped' | 'secrets'>;
@@ -78,34 +68,30 @@ function note(log: Log, created: boolean, what: string): void {
   (created ? log.created : log.skipped).push(what);
 }
 
-/** A role assignment; one a user got with its creation in this run (`user`) is not listed. */
-function noteRole(log: Log, assigned: boolean, userCreated: boolean, what: string): void {
-  if (assigned || !userCreated) note(log, assigned, what);
-}
-
 async function seedIdentity(stores: Stores, set: FixtureSet, adminEmail: string, password: string | undefined, log: Log): Promise<void> {
+  // Every item is noted, created or already there, so a second run lists what the first one
+  // did (the built-in roles come with the schema: "already there" on the first run too).
   for (const role of set.roles) {
-    // The built-in roles come with the schema: only a role this run adds is worth a line.
-    if (!(await stores.roles.get(role.name))) {
-      await stores.roles.create(role.name, role.description);
-      note(log, true, `role ${role.name}`);
-    }
+    const had = !!(await stores.roles.get(role.name));
+    if (!had) await stores.roles.create(role.name, role.description);
+    note(log, !had, `role ${role.name}`);
   }
   const admin = await stores.users.getOrCreateByEmail(adminEmail, { name: set.admin.name });
   note(log, admin.created, `admin user ${adminEmail}`);
-  if (!(await stores.credentials.hasPassword(admin.user.id))) {
+  const hadPassword = await stores.credentials.hasPassword(admin.user.id);
+  if (!hadPassword) {
     const secret = password || randomBytes(12).toString('base64url');
     registerSecret(secret);
     await stores.credentials.setPassword(admin.user.id, secret);
     if (!password) log.secrets.adminPassword = secret;
-    note(log, true, `password for ${adminEmail}`);
   }
+  note(log, !hadPassword, `password for ${adminEmail}`);
   if (!admin.user.emailVerifiedAt) await stores.users.markEmailVerified(admin.user.id);
-  for (const role of set.admin.roles) noteRole(log, await stores.roles.assign(admin.user.id, role), admin.created, `role ${role} for ${adminEmail}`);
+  for (const role of set.admin.roles) note(log, await stores.roles.assign(admin.user.id, role), `role ${role} for ${adminEmail}`);
   for (const member of set.members) {
     const user = await stores.users.getOrCreateByEmail(member.email, { name: member.name });
     note(log, user.created, `user ${member.email}`);
-    noteRole(log, await stores.roles.assign(user.user.id, 'user'), user.created, `role user for ${member.email}`);
+    note(log, await stores.roles.assign(user.user.id, 'user'), `role user for ${member.email}`);
   }
 }
 

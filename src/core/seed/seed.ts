@@ -2,19 +2,17 @@
  * `pgstore seed`: one entry for the three kinds of seeding — the built-in data set, a user's
  * seed SQL (--file), and bulk synthetic data (--synthetic).
  */
-import { type FixtureOptions, type FixtureResult, seedFixtures } from './fixtures.js';
-import { type SeedFileOptions, type SeedFileResult, seedFromFile } from './files.js';
-import { seedSynthetic, type SyntheticOptions, type SyntheticResult } from './synthetic.js';
+import { type FixtureOptions, seedFixtures } from './fixtures.js';
+import { type SeedFileOptions, seedFromFile } from './files.js';
+import { seedSynthetic, type SyntheticOptions } from './synthetic.js';
+import type { SeedResult } from '../../types/seed.js';
+
+export type { SeedResult } from '../../types/seed.js';
 
 export type SeedRequest =
   | ({ kind: 'fixtures' } & FixtureOptions)
   | ({ kind: 'file' } & SeedFileOptions)
   | ({ kind: 'synthetic' } & SyntheticOptions);
-
-export type SeedResult =
-  | { kind: 'fixtures'; result: FixtureResult }
-  | { kind: 'file'; result: SeedFileResult }
-  | { kind: 'synthetic'; result: SyntheticResult };
 
 /** Seeds the target database as asked. */
 export async function seed(request: SeedRequest): Promise<SeedResult> {

@@ -4,12 +4,15 @@
  * before the transaction commits.
  */
 import { describeTarget } from '../../db/config.js';
-import { connectPool } from '../../db/pool.js';
+import { withPool } from '../../db/pool.js';
 import { PgstoreError, UsageError } from '../../errors.js';
 import * as bulk from '../../store/admin/index.js';
 import { getEnvironment } from '../../store/admin/index.js';
-import { type CoreOptions, guardProduction, targetOf } from '../options.js';
+import { type CoreOptions, guardProduction } from '../options.js';
 import { syntheticHosts, syntheticTenants, syntheticUsers } from './synthetic-data.js';
+import type { SyntheticResult } from '../../types/seed.js';
+
+export type { SyntheticResult } from '../../types/seed.js';
 
 export interface SyntheticOptions extends CoreOptions {
   users?: number;
@@ -22,15 +25,6 @@ export interface SyntheticOptions extends CoreOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface SyntheticResult {
-  randomSeed: string;
-  /** Rows inserted per table (the hosts projection: live entries). */
-  rows: Record<string, number>;
-  totalRows: number;
-  seconds: number;
-  rowsPerSecond: number;
-}
-
 export const SYNTHETIC_DEFAULTS = { users: 1000, tenants: 10, hosts: 1000, eventsPerHost: 5, randomSeed: 'pgstore' };
 
 /** Loads synthetic users, tenants, memberships and host events. */
@@ -38,8 +32,7 @@ export async function seedSynthetic(options: SyntheticOptions): Promise<Syntheti
   const o = { ...SYNTHETIC_DEFAULTS, ...definedOnly(options) };
   if (o.tenants < 1 && o.users > 0) throw new UsageError('--tenants must be at least 1 when there are users', { hint: 'Every synthetic user joins a tenant.' });
   const started = performance.now();
-  const { sql, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
-  try {
+  return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
     guardProduction({ action: 'load synthetic data', target: describeTarget(conn), environment: await getEnvironment(sql), details: [] }, options.forceProduction);
     const total = o.tenants + o.users * 2 + o.hosts * o.eventsPerHost;
     let done = 0;
@@ -63,9 +56,10 @@ export async function seedSynthetic(options: SyntheticOptions): Promise<Syntheti
       };
     });
     const seconds = (performance.now() - started) / 1000;
-    const totalRows = o.tenants + o.users * 2 + o.hosts * o.eventsPerHost;
+    // Every row written, the hosts projection's included.
+    const totalRows = Object.values(rows).reduce((sum, n) => sum + n, 0);
     return { randomSeed: seed, rows, totalRows, seconds: round(seconds), rowsPerSecond: Math.round(totalRows / seconds) };
-  } catch (error) {
+  }).catch((error: unknown) => {
     if ((error as { code?: string }).code === '42501') {
       throw new PgstoreError('loading synthetic data needs the owner of the tables (it switches triggers off during COPY)', {
         hint: 'Connect as the database owner or a superuser, not the application role.',
@@ -73,9 +67,7 @@ export async function seedSynthetic(options: SyntheticOptions): Promise<Syntheti
       });
     }
     throw error;
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  });
 }
 
 function* memberships(seed: string, users: number, tenantIds: string[]): Generator<bulk.MembershipRow> {

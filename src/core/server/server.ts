@@ -1,9 +1,14 @@
 /**
  * `pgstore server`: start, stop, status and url of the embedded PostgreSQL server.
  */
-import { connectionUrl, resolveEmbedded } from '../../db/config.js';
+import { connectionUrl, type EmbeddedTarget } from '../../db/config.js';
 import { embeddedConnection, embeddedStatus, ensureEmbedded, stopEmbedded } from '../../db/embedded.js';
-import type { CoreOptions } from '../options.js';
+
+/** The embedded server's target (resolved by the caller, db/config.ts), and the progress log. */
+export interface ServerOptions {
+  target: EmbeddedTarget;
+  log?: ((message: string) => void) | undefined;
+}
 
 export interface ServerStatus {
   running: boolean;
@@ -21,8 +26,8 @@ export interface ServerStatus {
 }
 
 /** Reports whether the embedded server runs, and where its files are. */
-export function serverStatus(options: CoreOptions): ServerStatus {
-  const target = resolveEmbedded({ env: options.env });
+export function serverStatus(options: ServerOptions): ServerStatus {
+  const { target } = options;
   const status = embeddedStatus(target);
   const port = status.port ?? target.port;
   return {
@@ -41,21 +46,21 @@ export function serverStatus(options: CoreOptions): ServerStatus {
 }
 
 /** Starts the embedded server (creating it on first use); reports whether it was already up. */
-export async function startServer(options: CoreOptions): Promise<{ alreadyRunning: boolean; status: ServerStatus }> {
-  const target = resolveEmbedded({ env: options.env });
+export async function startServer(options: ServerOptions): Promise<{ alreadyRunning: boolean; status: ServerStatus }> {
+  const { target } = options;
   const alreadyRunning = embeddedStatus(target).running;
   await ensureEmbedded(target, { log: options.log });
   return { alreadyRunning, status: serverStatus(options) };
 }
 
 /** Stops the embedded server; reports whether it was running. */
-export async function stopServer(options: CoreOptions): Promise<{ wasRunning: boolean }> {
-  const wasRunning = await stopEmbedded(resolveEmbedded({ env: options.env }));
+export async function stopServer(options: ServerOptions): Promise<{ wasRunning: boolean }> {
+  const wasRunning = await stopEmbedded(options.target);
   return { wasRunning };
 }
 
 /** A connection URL for the embedded server, with its password, usable by psql (starts it if needed). */
-export async function serverUrl(options: CoreOptions): Promise<string> {
-  const conn = await ensureEmbedded(resolveEmbedded({ env: options.env }), { log: options.log });
+export async function serverUrl(options: ServerOptions): Promise<string> {
+  const conn = await ensureEmbedded(options.target, { log: options.log });
   return connectionUrl(conn, true);
 }

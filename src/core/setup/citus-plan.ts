@@ -9,7 +9,7 @@ import { connectPool } from '../../db/pool.js';
 import { PgstoreError } from '../../errors.js';
 import { type CitusCatalog, readCitusCatalog } from '../../store/admin/index.js';
 import { ALLOWED_ROW_TRIGGERS, DISTRIBUTION_COLUMN, type Placement, TABLE_PLACEMENT } from '../../store/tenancy/index.js';
-import { type CoreOptions, targetOf } from '../options.js';
+import type { CoreOptions } from '../options.js';
 
 export interface ReadinessProblem {
   rule: 'missing-table' | 'distribution-column' | 'unique-without-tenant' | 'foreign-key' | 'row-trigger';
@@ -159,7 +159,7 @@ export function citusPlanScript(plan: CitusPlan): string[] {
 
 /** Reads the target database's catalog and returns its Citus plan; refuses when a rule is broken. */
 export async function citusPlan(options: CoreOptions): Promise<CitusPlan> {
-  const { sql } = await connectPool(targetOf(options), { max: 1, log: options.log });
+  const { sql } = await connectPool(options.target, { max: 1, log: options.log });
   let plan: CitusPlan;
   try {
     plan = buildCitusPlan(await readCitusCatalog(sql));

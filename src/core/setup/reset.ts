@@ -2,14 +2,14 @@
  * `pgstore reset`: drop and recreate the database (or only pgstore's schemas), then set it up
  * again. Asks first; refuses a database marked production unless told twice.
  */
-import { connectionUrl, describeTarget } from '../../db/config.js';
-import { connectPool, serverFor, withAdminSql } from '../../db/pool.js';
+import { describeTarget } from '../../db/config.js';
+import { serverFor, withAdminSql, withPool } from '../../db/pool.js';
 import { ConflictError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
 import { getEnvironment } from '../../store/admin/index.js';
 import { defaultMigrationsDir, readMigrations } from '../migrate/index.js';
 import { forgetMigrations, LEGACY_TABLE, PGSTORE_TABLE } from '../../store/admin/index.js';
-import { type Confirm, guardProduction, targetOf } from '../options.js';
+import { type Confirm, guardProduction } from '../options.js';
 import { APP_SCHEMAS, setup, type SetupOptions, type SetupResult } from './setup.js';
 
 export interface ResetOptions extends SetupOptions {
@@ -35,19 +35,11 @@ export interface ResetResult {
 
 /** Drops and rebuilds the target database. */
 export async function reset(options: ResetOptions): Promise<ResetResult> {
-  const conn = await serverFor(targetOf(options), { log: options.log });
+  const conn = await serverFor(options.target, { log: options.log });
   const target = describeTarget(conn);
 
   const exists = await withAdminSql(conn, (sql) => admin.databaseExists(sql, conn.database));
-  let environment: string | null = null;
-  if (exists) {
-    const { sql } = await connectPool(conn, { max: 1 });
-    try {
-      environment = await getEnvironment(sql);
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
-  }
+  const environment = exists ? await withPool(conn, { max: 1 }, (sql) => getEnvironment(sql)) : null;
   const sessions = exists ? await withAdminSql(conn, (sql) => admin.otherSessions(sql, conn.database)) : [];
   const plan = {
     action: options.schemasOnly ? `drop pgstore's schemas (${[...APP_SCHEMAS, 'pgstore'].join(', ')}) and rebuild them` : 'drop and recreate the database',
@@ -66,7 +58,7 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
   let backup: ResetResult['backup'] = null;
   if (options.backupFirst && exists) {
     const { backup: takeBackup } = await import('../backup/index.js');
-    const taken = await takeBackup({ databaseUrl: connectionUrl(conn), env: options.env, log: options.log, dir: options.backupDir, label: 'before-reset', verify: 'read' });
+    const taken = await takeBackup({ target: conn, env: options.env, log: options.log, dir: options.backupDir, label: 'before-reset', verify: 'read' });
     backup = { id: taken.id, path: taken.path };
   }
 
@@ -86,6 +78,6 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
       await admin.dropDatabase(sql, conn.database, !!options.force);
     });
   }
-  const rebuilt = await setup({ ...options, environment: options.environment ?? (environment as SetupOptions['environment']) ?? 'development' });
+  const rebuilt = await setup({ ...options, target: conn, environment: options.environment ?? (environment as SetupOptions['environment']) ?? 'development' });
   return { dropped: options.schemasOnly ? 'schemas' : 'database', terminatedSessions: terminated, backup, setup: rebuilt };
 }

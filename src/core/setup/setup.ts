@@ -4,16 +4,17 @@
  * nothing and says so.
  */
 import { randomBytes } from 'node:crypto';
-import { connectionUrl, describeTarget, type ServerConnection } from '../../db/config.js';
+import { describeTarget, type ServerConnection } from '../../db/config.js';
 import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
-import { connectionError, connectPool, type Db, isConnectFailure, openPool, serverFor, withAdminSql } from '../../db/pool.js';
-import { registerSecret } from '../../db/redact.js';
-import { PgstoreError, UsageError } from '../../errors.js';
+import { type Db, serverFor, withAdminSql, withPool } from '../../db/pool.js';
+import { registerSecret } from '../../util/redact.js';
+import { PrivilegeError, UsageError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
 import { type EnvironmentName, getEnvironment, setEnvironment } from '../../store/admin/index.js';
 import { type MigrateOptions, migrateUp } from '../migrate/index.js';
 import { type FixtureResult, seedFixtures } from '../seed/index.js';
-import { targetOf } from '../options.js';
+
+export { PrivilegeError } from '../../errors.js';
 
 export const APP_SCHEMAS = ['auth', 'tenancy', 'hosts'];
 export const EXTENSIONS = ['pg_trgm'];
@@ -49,11 +50,6 @@ export interface SetupResult {
   durationMs: number;
 }
 
-/** Missing privileges, said plainly. */
-export class PrivilegeError extends PgstoreError {
-  static override readonly code: string = 'PGSTORE_PRIVILEGE';
-}
-
 const safeName = (db: string) => db.replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase();
 
 /**
@@ -64,12 +60,11 @@ const safeName = (db: string) => db.replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase()
  */
 export async function setup(options: SetupOptions): Promise<SetupResult> {
   const started = performance.now();
-  const conn = await serverFor(targetOf(options), { log: options.log });
+  const conn = await serverFor(options.target, { log: options.log });
   if (options.lock === false) return setupLocked(options, conn, started);
   // Proven with a round trip within the connect deadline, so that a server that is not there
   // (or not PostgreSQL) is reported like everywhere else.
-  const { sql: lockSql } = await connectPool(conn, { database: 'postgres', max: 1 });
-  try {
+  return withPool(conn, { database: 'postgres', max: 1 }, async (lockSql) => {
     const lock = await acquireAdvisoryLock(lockSql, conn.database, `pgstore setup ${conn.database}`, {
       purpose: 'the setup lock',
       timeoutSeconds: options.lockTimeoutSeconds ?? 300,
@@ -81,9 +76,7 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
     } finally {
       await lock.release().catch(() => undefined);
     }
-  } finally {
-    await lockSql.end({ timeout: 5 }).catch(() => undefined);
-  }
+  });
 }
 
 async function setupLocked(options: SetupOptions, conn: ServerConnection, started: number): Promise<SetupResult> {
@@ -135,6 +128,11 @@ async function setupLocked(options: SetupOptions, conn: ServerConnection, starte
 
   const { extensionsCreated, owner } = await withAdminSql(conn, async (sql) => {
     const owner = await adoptEmptyDatabase(sql, conn, ownerRole, log);
+    // Before SET ROLE: on PostgreSQL 14 the public schema belongs to the superuser.
+    const { stillGranted } = await admin.securePublicSchema(sql, owner);
+    if (stillGranted) {
+      log(`Warning: every role may create tables in schema public of ${database} (PostgreSQL 14 and older allow it), the application role included; ask its owner to run REVOKE CREATE ON SCHEMA public FROM PUBLIC.`);
+    }
     // As the owner, so that the owner's migrations can drop them again (trusted extensions).
     if (owner !== conn.user) await admin.setRole(sql, owner);
     const created: string[] = [];
@@ -142,11 +140,11 @@ async function setupLocked(options: SetupOptions, conn: ServerConnection, starte
     return { extensionsCreated: created, owner };
   }, database);
 
-  const migrated = await migrateUp(pinned(conn, options));
+  const migrated = await migrateUp({ ...options, target: conn });
   const { environment, environmentChanged } = await finish(conn, { ownerRole: owner, appRole, wanted: options.environment, forceProduction: options.forceProduction });
 
   const seeded = options.seed
-    ? await seedFixtures({ ...pinned(conn, options), set: environment === 'test' ? 'test' : 'development', forceProduction: options.forceProduction })
+    ? await seedFixtures({ ...options, target: conn, set: environment === 'test' ? 'test' : 'development', forceProduction: options.forceProduction })
     : null;
   const changed = (seeded?.created.length ?? 0) > 0 || databaseCreated || roles.some((r) => r.created) || extensionsCreated.length > 0 || migrated.applied.length > 0 || environmentChanged;
   return {
@@ -164,13 +162,6 @@ async function setupLocked(options: SetupOptions, conn: ServerConnection, starte
     seeded,
     durationMs: Math.round(performance.now() - started),
   };
-}
-
-/** Options that make a core call use exactly this server connection. */
-export function pinned(conn: ServerConnection, options: MigrateOptions): MigrateOptions {
-  // The URL wins over DATABASE_URL and PG* variables; the rest of the environment
-  // (PGSTORE_ADMIN_EMAIL, PGSTORE_PG_BIN, ...) still applies.
-  return { ...options, databaseUrl: connectionUrl(conn) };
 }
 
 /**
@@ -199,9 +190,8 @@ async function finish(
   conn: ServerConnection,
   o: { ownerRole: string; appRole: string; wanted: EnvironmentName | undefined; forceProduction: boolean | undefined },
 ): Promise<{ environment: EnvironmentName; environmentChanged: boolean }> {
-  const asOwner = o.ownerRole === conn.user ? conn : { ...conn, params: { ...conn.params, options: `-c role=${o.ownerRole}` } };
-  const sql = await openPool(asOwner, { max: 1 });
-  try {
+  const asOwner = o.ownerRole === conn.user ? conn : { ...conn, role: o.ownerRole };
+  return withAdminSql(asOwner, async (sql) => {
     await admin.grantAppAccess(sql, { database: conn.database, app: o.appRole, owner: o.ownerRole, schemas: APP_SCHEMAS });
     const before = await getEnvironment(sql);
     const environment = o.wanted ?? before ?? 'development';
@@ -212,7 +202,5 @@ async function finish(
     }
     if (before !== environment) await setEnvironment(sql, environment);
     return { environment, environmentChanged: before !== environment };
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  }, conn.database);
 }

@@ -4,7 +4,7 @@
  */
 import type { Db } from '../../db/pool.js';
 import { scramVerifier } from '../../util/scram.js';
-import { grantHostsAccess } from '../hosts/grants.js';
+import { grantHostsAccess } from '../hosts/index.js';
 
 export interface Privileges {
   user: string;
@@ -106,8 +106,33 @@ export async function grantAppAccess(sql: Db, options: { database: string; app: 
     await sql`grant select on all tables in schema pgstore to ${sql(app)}`;
     await sql`grant execute on all functions in schema pgstore to ${sql(app)}`;
   }
-  // No DDL anywhere: not even in public (PostgreSQL 15 already revokes CREATE there from PUBLIC).
+  // No DDL anywhere: not even in public (see revokePublicCreate for a grant to PUBLIC).
   await sql`revoke create on schema public from ${sql(app)}`;
+}
+
+/**
+ * The public schema as PostgreSQL 15 makes it: owned by the database's owner, and no CREATE
+ * for PUBLIC. 14 and older give it to the bootstrap superuser with CREATE for PUBLIC (as does a
+ * database restored from one), which lets every role, the application's included, create
+ * tables there. The owner is changed only from the bootstrap superuser (needs a superuser);
+ * the revoke needs the schema's owner. Says whether PUBLIC may still create there.
+ */
+export async function securePublicSchema(sql: Db, databaseOwner: string): Promise<{ stillGranted: boolean }> {
+  const state = async () => {
+    const [row] = await sql<{ bootstrapOwned: boolean; granted: boolean; superuser: boolean }[]>`
+      select n.nspowner = 10 as "bootstrapOwned",
+             exists (select 1 from aclexplode(n.nspacl) a where a.grantee = 0 and a.privilege_type = 'CREATE') as granted,
+             (select rolsuper from pg_roles where rolname = current_user) as superuser
+        from pg_namespace n where n.nspname = 'public'`;
+    return row;
+  };
+  const before = await state();
+  if (!before) return { stillGranted: false };
+  if (before.bootstrapOwned && before.superuser) await sql`alter schema public owner to ${sql(databaseOwner)}`;
+  if (!before.granted) return { stillGranted: false };
+  // Without the right to, REVOKE only warns ("no privileges could be revoked"): checked below.
+  await sql`revoke create on schema public from public`;
+  return { stillGranted: (await state())!.granted };
 }
 
 export interface SessionInfo {

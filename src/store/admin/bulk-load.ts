@@ -295,6 +295,12 @@ function copyFile(tx: Tx, table: string, columns: string[], path: string, hint: 
   return copyTextInto(tx, table, columns, createReadStream(path, { encoding: 'utf8', highWaterMark: CHUNK }), hint);
 }
 
+/** The transaction's start time as the server writes it (text: a Date would drop the microseconds). */
+export async function transactionTime(tx: Tx): Promise<string> {
+  const [row] = await tx<{ now: string }[]>`select now()::text as now`;
+  return row!.now;
+}
+
 /** Row counts of the tables synthetic data fills. */
 export async function syntheticCounts(tx: Tx): Promise<Record<string, number>> {
   const [row] = await tx.unsafe<Record<string, number>[]>(`

@@ -9,5 +9,6 @@ export * from './scratch-db.js';
 export * from './seeds.js';
 export * from './server-stats.js';
 export * from './table-stats.js';
+export * from './wal-archive.js';
 export * from './replication-stats.js';
 export * from './citus-catalog.js';

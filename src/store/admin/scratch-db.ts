@@ -5,6 +5,9 @@
  */
 import type { Db } from '../../db/pool.js';
 import { guard } from '../map-error.js';
+import type { HeldLock } from '../../types/migrate-plan.js';
+
+export type { HeldLock } from '../../types/migrate-plan.js';
 
 const ctx = { entity: 'database' };
 
@@ -26,12 +29,6 @@ export async function advisoryUnlock(sql: Db, name: string): Promise<void> {
 /** Drops a database, terminating its sessions. */
 export async function dropDatabaseIfExists(sql: Db, name: string): Promise<void> {
   await guard(ctx, () => sql.unsafe(`drop database if exists "${name.replace(/"/g, '""')}" with (force)`));
-}
-
-export interface HeldLock {
-  /** schema.table (or index) the lock is on. */
-  relation: string;
-  mode: string;
 }
 
 /**

@@ -12,6 +12,8 @@ import {
   hashPassword,
   needsRehash,
   phcAlgorithm,
+  type DeriveKey,
+  scrypt,
   type ScryptParams,
   verifyPasswordHash,
 } from './password-hash.js';
@@ -24,6 +26,8 @@ const ctx: ErrorContext = { entity: 'password credential', foreignKeys: { user_c
 export interface CredentialsOptions {
   /** Hashing parameters for new hashes; stored hashes with other parameters are rehashed on sign-in. */
   params?: ScryptParams;
+  /** The key derivation (default: scrypt); the tests wrap it to count the work each path spends. */
+  deriveKey?: DeriveKey;
 }
 
 /**
@@ -58,6 +62,7 @@ const secretGuard = <T>(op: () => Promise<T>): Promise<T> =>
 /** Builds the credentials store; `options.params` overrides the current scrypt parameters. */
 export function createCredentialsStore(sql: Queryable, options: CredentialsOptions = {}) {
   const params = options.params ?? DEFAULT_SCRYPT_PARAMS;
+  const derive = options.deriveKey ?? scrypt;
 
   async function storedHash(userId: string): Promise<string | null> {
     if (!isUuid(userId)) return null;
@@ -68,10 +73,10 @@ export function createCredentialsStore(sql: Queryable, options: CredentialsOptio
   // Verifies against a stored hash (or spends the same work when there is none) and, on
   // success with outdated parameters, replaces the hash unless someone changed it meanwhile.
   async function check(userId: string | null, stored: string | null, password: string): Promise<boolean> {
-    if (!userId || !stored) return dummyVerify(password, params);
-    const ok = await verifyPasswordHash(password, stored);
+    if (!userId || !stored) return dummyVerify(password, params, derive);
+    const ok = await verifyPasswordHash(password, stored, derive);
     if (ok && needsRehash(stored, params)) {
-      const fresh = await hashPassword(password, params);
+      const fresh = await hashPassword(password, params, derive);
       await sql`update auth.user_credentials set password_hash = ${fresh} where user_id = ${userId} and password_hash = ${stored}`;
     }
     return ok;
@@ -83,7 +88,7 @@ export function createCredentialsStore(sql: Queryable, options: CredentialsOptio
       secretGuard(async () => {
         checkPassword(password);
         if (!isUuid(userId)) throw new NotFoundError('user', shown(userId));
-        const hash = await hashPassword(password, params);
+        const hash = await hashPassword(password, params, derive);
         const rows = await sql`
           insert into auth.user_credentials (user_id, password_hash)
           select id, ${hash} from auth.users where id = ${userId}

@@ -34,7 +34,11 @@ interface ParsedHash {
   hash: Buffer;
 }
 
-function scrypt(password: string, salt: Buffer, keyLength: number, params: ScryptParams): Promise<Buffer> {
+/** Derives a key from a password: scrypt by default; tests pass a wrapper that counts the work. */
+export type DeriveKey = (password: string, salt: Buffer, keyLength: number, params: ScryptParams) => Promise<Buffer>;
+
+/** scrypt over the NFC-normalized password with the given cost parameters. */
+export function scrypt(password: string, salt: Buffer, keyLength: number, params: ScryptParams): Promise<Buffer> {
   const N = 2 ** params.ln;
   // Node refuses when 128 * N * r exceeds maxmem (32 MiB by default); allow what the parameters need.
   const options: ScryptOptions = { N, r: params.r, p: params.p, maxmem: 256 * N * params.r + 1024 * 1024 };
@@ -62,11 +66,11 @@ export function checkPassword(password: unknown): asserts password is string {
 const b64 = (buffer: Buffer) => buffer.toString('base64').replace(/=+$/, '');
 
 /** Hashes a password into a PHC string with a fresh random salt. */
-export async function hashPassword(password: string, params: ScryptParams = DEFAULT_SCRYPT_PARAMS): Promise<string> {
+export async function hashPassword(password: string, params: ScryptParams = DEFAULT_SCRYPT_PARAMS, derive: DeriveKey = scrypt): Promise<string> {
   checkPassword(password);
   checkParams(params);
   const salt = randomBytes(SALT_BYTES);
-  const key = await scrypt(password, salt, KEY_BYTES, params);
+  const key = await derive(password, salt, KEY_BYTES, params);
   return `$scrypt$ln=${params.ln},r=${params.r},p=${params.p}$${b64(salt)}$${b64(key)}`;
 }
 
@@ -87,7 +91,7 @@ function parse(phc: string): ParsedHash | null {
  * derived keys). A hash this module cannot verify (another algorithm) is an error, not a
  * silent false.
  */
-export async function verifyPasswordHash(password: string, phc: string): Promise<boolean> {
+export async function verifyPasswordHash(password: string, phc: string, derive: DeriveKey = scrypt): Promise<boolean> {
   const parsed = parse(phc);
   if (!parsed) {
     throw new PgstoreError(`cannot verify a password hash of algorithm '${phcAlgorithm(phc) ?? 'unknown'}'`, {
@@ -96,10 +100,10 @@ export async function verifyPasswordHash(password: string, phc: string): Promise
   }
   checkParams(parsed.params);
   if (typeof password !== 'string' || password.length === 0 || Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
-    await dummyVerify('-', parsed.params);
+    await dummyVerify('-', parsed.params, derive);
     return false;
   }
-  const key = await scrypt(password, parsed.salt, parsed.hash.length, parsed.params);
+  const key = await derive(password, parsed.salt, parsed.hash.length, parsed.params);
   return key.length === parsed.hash.length && timingSafeEqual(key, parsed.hash);
 }
 
@@ -118,9 +122,9 @@ const DUMMY_KEY = randomBytes(KEY_BYTES);
  * Spends the same work as a real verification and returns false: used when there is no
  * password to check, so response time does not reveal whether an account has one.
  */
-export async function dummyVerify(password: string, params: ScryptParams = DEFAULT_SCRYPT_PARAMS): Promise<false> {
+export async function dummyVerify(password: string, params: ScryptParams = DEFAULT_SCRYPT_PARAMS, derive: DeriveKey = scrypt): Promise<false> {
   const input = typeof password === 'string' && password.length > 0 ? password.slice(0, MAX_PASSWORD_BYTES) : '-';
-  const key = await scrypt(input, DUMMY_SALT, KEY_BYTES, params);
+  const key = await derive(input, DUMMY_SALT, KEY_BYTES, params);
   timingSafeEqual(key, DUMMY_KEY);
   return false;
 }

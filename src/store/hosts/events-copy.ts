@@ -10,7 +10,7 @@
  */
 import { copyIn, copyJson, CopyRefused, copyValue, type Tx } from '../copy.js';
 import { eventForJson, isoFormatter, type BatchItem } from './types.js';
-import { checkEnvelope, insertEvents } from './events.js';
+import { checkEnvelope, insertEvents } from './events-insert.js';
 import type { Queryable } from '../queryable.js';
 
 const ROWS_PER_WRITE = 1000;

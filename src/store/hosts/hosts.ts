@@ -22,7 +22,7 @@ interface HostRow {
 }
 
 /** The host-entry reads on `sql` (a pool or a transaction). */
-export function hosts(sql: Queryable) {
+export function createHostsStore(sql: Queryable) {
   // Arrays travel as JSON: parsed the same whether or not the pool fetched array types.
   const columns = sql`h.id, h.ip_address, h.hostname, array_to_json(h.aliases) as aliases, h.comment,
     array_to_json(h.tags) as tags, h.created_at, h.updated_at, h.version`;
@@ -132,7 +132,7 @@ export function hosts(sql: Queryable) {
   };
 }
 
-export type HostsStore = ReturnType<typeof hosts>;
+export type HostsStore = ReturnType<typeof createHostsStore>;
 
 /** '%' + the text with \, % and _ escaped + '%'; null for no filter. */
 export function likeSubstring(text: string | undefined): string | null {

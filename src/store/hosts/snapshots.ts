@@ -23,7 +23,7 @@ interface SnapshotRow {
 }
 
 /** The snapshot store on `sql` (a pool or a transaction). */
-export function snapshots(sql: Queryable) {
+export function createSnapshotsStore(sql: Queryable) {
   const guard = <T>(op: () => Promise<T>) => guardHosts(op, undefined, CTX);
   return {
     /** Saves a snapshot; DuplicateError when its id is taken. */
@@ -109,7 +109,7 @@ export function snapshots(sql: Queryable) {
   };
 }
 
-export type SnapshotsStore = ReturnType<typeof snapshots>;
+export type SnapshotsStore = ReturnType<typeof createSnapshotsStore>;
 
 function notFound(snapshotId: string): NotFoundError {
   return new NotFoundError('snapshot', snapshotId, { hint: 'List snapshots with `pgstore snapshot list`.' });

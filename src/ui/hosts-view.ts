@@ -1,8 +1,8 @@
 /**
- * Option parsers and renderings shared by `pgstore hosts` and `pgstore snapshot`.
+ * Renderings of hosts entries and events, shared by `pgstore hosts` and `pgstore snapshot`.
  */
 import type { EventEnvelope, HostEntry } from '../store/hosts/index.js';
-import type { Output } from '../ui/output.js';
+import type { Output } from './output.js';
 
 /** `2026-01-02 03:04:05` (UTC). */
 export function when(date: Date): string {

@@ -7,64 +7,18 @@
  * live database is only read (its pending list).
  */
 import { readFileSync } from 'node:fs';
-import { connectPool } from '../../db/pool.js';
-import { applyUpSection, type HeldLock } from '../../store/admin/index.js';
-import { type MigrateOptions } from './migrate.js';
-import { appliedIn, openMigrationSession } from './session.js';
-import { statementLocks, type StatementLock } from './locks.js';
-import { lintEach, RUNNER_SETS, type LintFinding } from './lint.js';
-import { migrationStatus } from './status.js';
-import { type MigrationFile, readMigrations } from './files.js';
-import { appMigrationsDir, pgstoreSet, type SetName } from './sets.js';
+import { withPool } from '../../db/pool.js';
+import { applyUpSection } from '../../store/admin/index.js';
 import { existsSync } from 'node:fs';
-import { targetOf } from '../options.js';
+import {
+  appliedIn, appMigrationsDir, lintEach, type MigrateOptions, type MigrationFile, migrationStatus, openMigrationSession,
+  pgstoreSet, readMigrations, RUNNER_SETS, type SetName, statementLocks, withScratchDatabase,
+} from '../migrate/index.js';
 import { restore } from '../restore/index.js';
-import { withScratchDatabase } from './scratch-db.js';
 import { statementsOf, upSection } from '../sql-statements.js';
+import type { MigrationPlan, PlannedMigration, RehearsedMigration, Rehearsal } from '../../types/migrate-plan.js';
 
-export interface PlannedMigration {
-  /** pgstore's own set or the application's. */
-  set: SetName;
-  version: string;
-  filename: string;
-  transactional: boolean;
-  /** The up section's SQL, as in the file, from its first non-blank line... */
-  sql: string;
-  /** ...which is this line of the file. */
-  firstLine: number;
-  findings: LintFinding[];
-  locks: StatementLock[];
-}
-
-export interface RehearsedMigration {
-  set: SetName;
-  version: string;
-  filename: string;
-  /** False for a migration the live database has but the backup predates (applied to catch up). */
-  pendingOnLive: boolean;
-  status: 'applied' | 'failed' | 'not run';
-  durationMs: number | null;
-  /** Relation locks held at the end of its transaction; null when it runs without one (transaction:false). */
-  locksHeld: HeldLock[] | null;
-  error: string | null;
-}
-
-export interface Rehearsal {
-  backup: { id: string | null; path: string };
-  scratchDatabase: string;
-  migrations: RehearsedMigration[];
-  ok: boolean;
-  /** Always true once the command returns: the scratch database is gone. */
-  scratchDropped: boolean;
-  leftoversDropped: string[];
-  durationMs: number;
-}
-
-export interface MigrationPlan {
-  database: string;
-  pending: PlannedMigration[];
-  rehearsal: Rehearsal | null;
-}
+export type { MigrationPlan, PlannedMigration, RehearsedMigration, Rehearsal } from '../../types/migrate-plan.js';
 
 export interface PlanOptions extends MigrateOptions {
   /** Rehearse on this backup (latest | ID | path); undefined: no rehearsal. */
@@ -105,13 +59,13 @@ export async function planMigrations(options: PlanOptions): Promise<MigrationPla
 
 async function rehearse(options: PlanOptions, pendingOnLive: Set<string>): Promise<Rehearsal> {
   const started = performance.now();
-  const { sql: probe, conn } = await connectPool(targetOf(options), { max: 1, log: options.log });
-  await probe.end({ timeout: 5 });
+  // The live server, proven reachable; the scratch database lives there.
+  const conn = await withPool(options.target, { max: 1, log: options.log }, async (_sql, conn) => conn);
   let result: Omit<Rehearsal, 'scratchDropped' | 'durationMs'> | undefined;
   await withScratchDatabase(conn, null, async (scratch) => {
     options.log?.(`Restoring backup ${options.rehearse} into scratch database ${scratch.name}...`);
     const restored = await restore({
-      databaseUrl: options.databaseUrl,
+      target: conn,
       env: options.env,
       log: options.log,
       source: options.rehearse!,
@@ -121,7 +75,7 @@ async function rehearse(options: PlanOptions, pendingOnLive: Set<string>): Promi
       skipDamaged: options.rehearse === 'latest',
       migrationsDir: options.migrationsDir,
     });
-    const session = await openMigrationSession({ ...options, databaseUrl: scratch.url, waitTimeoutSeconds: undefined });
+    const session = await openMigrationSession({ ...options, target: scratch.conn, waitTimeoutSeconds: undefined });
     try {
       // What the backup lacks, set by set, pgstore's first: as `migrate up` would apply it.
       const toRun: Array<{ set: SetName; file: MigrationFile }> = [];

@@ -10,15 +10,15 @@ import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ServerConnection } from '../../db/config.js';
-import { openPool, withAdminSql } from '../../db/pool.js';
+import { withAdminSql } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
 import { roleNames, rolesUsableAsOwner } from '../../store/admin/index.js';
 import { countRows, tablePages } from '../../store/admin/index.js';
-import { findPgClient } from '../../tools/pg-client.js';
+import { clientNeed, findPgClient } from '../../tools/pg-client.js';
 import type { DumpFormat } from '../../tools/pg-dump.js';
 import { listArchive, privilegeStatements, runPgRestore } from '../../tools/pg-restore.js';
 import { runPsqlScript } from '../../tools/psql.js';
-import type { ProgressSink } from '../progress.js';
+import type { ProgressSink } from '../../types/progress.js';
 import { DumpSqlFilter, rolesInPrivilegeStatement } from './sql-filter.js';
 
 export interface DumpToLoad {
@@ -72,7 +72,7 @@ export async function loadDump(o: LoadOptions): Promise<LoadResult> {
   const progress = { phase: 'restoring', tablesDone: 0, tablesTotal: o.dump.tablesTotal ?? 0, bytes: 0 };
   if (o.dump.format === 'plain') return loadPlain(o, { roles, usable, owners }, minMajor, progress);
 
-  const pgRestore = await findPgClient('pg_restore', minMajor, o.env);
+  const pgRestore = await findPgClient('pg_restore', clientNeed(o.serverMajor, o.dump.minClientMajor), o.env);
   const toc = await listArchive(pgRestore.path, o.dump.path);
   progress.tablesTotal = toc.filter((line) => / TABLE DATA /.test(line)).length;
   o.onProgress?.({ ...progress });
@@ -185,8 +185,7 @@ const SPLIT_PAGES = 8192;
  * into page ranges on PostgreSQL 14+); returns every table with both numbers.
  */
 export async function compareRowCounts(conn: ServerConnection, database: string, tables: Array<{ schema: string; name: string; rows: number }>, serverMajor: number, parallel = 2): Promise<TableComparison[]> {
-  const sql = await openPool({ ...conn, database }, { max: parallel, fetchTypes: false });
-  try {
+  return withAdminSql(conn, async (sql) => {
     const sizes = await tablePages(sql, tables);
     const jobs: Array<{ key: string; table: { schema: string; name: string }; range?: { fromPage: number; toPage: number | null } }> = [];
     for (const t of sizes) {
@@ -204,9 +203,7 @@ export async function compareRowCounts(conn: ServerConnection, database: string,
     const byName = new Map<string, number>();
     jobs.forEach((job, i) => byName.set(job.key, (byName.get(job.key) ?? 0) + counts[i]!));
     return tables.map((t) => ({ schema: t.schema, name: t.name, expected: t.rows, actual: byName.get(`${t.schema}\0${t.name}`) ?? null }));
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  }, database, { max: parallel, fetchTypes: false });
 }
 
 /** "public.actor: 200 expected, 199 found" for each table that differs. */

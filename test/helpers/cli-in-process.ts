@@ -1,9 +1,13 @@
 /**
  * Runs pgstore's entry (src/cli.ts `run`) in-process, with captured streams and a given
- * environment: hundreds of invocations in seconds instead of a node start-up each.
+ * environment: hundreds of invocations in seconds instead of a node start-up each (~0.3-0.4 s
+ * idle, seconds on a busy machine). The same parsing, output and exit codes as the binary;
+ * what only a process has (signals, start-up loading, `--version`'s early exit, a working
+ * folder, concurrency between processes) stays with runCli (test/helpers/cli.ts).
  */
 import { Readable, Writable } from 'node:stream';
 import { run } from '../../src/cli.js';
+import { type CliOptions, type CliResult, testServerEnv } from './cli.js';
 
 export interface InProcessResult {
   code: number;
@@ -29,4 +33,11 @@ export async function runInProcess(args: string[], env: Record<string, string | 
   const input = Object.assign(Readable.from([stdin]), { isTTY: false });
   const code = await run(['node', 'pgstore', ...args], { stdout: stdout.stream, stderr: stderr.stream, stdin: input }, env);
   return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** runCli's twin in-process: same options (no cwd), same result shape (never a signal). */
+export async function runCliInProcess(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  if (options.cwd) throw new Error('runCliInProcess: no cwd in-process (process.chdir would change every test); use runCli');
+  const r = await runInProcess(args, options.env ?? testServerEnv(), options.input ?? '');
+  return { ...r, signal: null };
 }

@@ -1,0 +1,56 @@
+/**
+ * The CLI bundle: src/cli.ts, every module it may import and its hot dependencies (commander,
+ * postgres, chalk), bundled by esbuild into ONE CommonJS file, dist/bundle/cli.cjs, that
+ * bin/pgstore.js loads. tsc's dist/ stays: it is the library (dist/index.js) and its types.
+ *
+ * Why one CommonJS file: on Node 20 (no module compile cache) each ES module file costs about
+ * half a millisecond to resolve, read, link and evaluate, whatever its size: `migrate up` loaded
+ * ~45 of pgstore's files and ~20 of its dependencies'. Split ESM chunks (esbuild `splitting`)
+ * still loaded ~24 chunks; one file loads once and is only pre-parsed. Laziness is kept where
+ * it counts: each module reached by a dynamic import() runs only when imported (esbuild wraps
+ * it in an init function), and Node's built-in modules are required by the module that uses
+ * them, when it runs. Measurements: README, "Development".
+ *
+ * External (loaded from node_modules only when used): @inquirer/prompts (questions) and
+ * cli-table3 (tables; its colour module is reached through createRequire from cli-table3's
+ * own folder, so both must be the same copy). dbmate, squawk and PostgreSQL's binaries are
+ * found at run time with require.resolve, never imported.
+ *
+ * import.meta.url, which CommonJS lacks, becomes the bundle's own file URL: code that finds
+ * files relative to itself walks up to the package root (src/util/package-root.ts).
+ *
+ * Source maps (dist/bundle/cli.cjs.map, without the sources' text) are turned on by
+ * bin/pgstore.js for --debug only: parsing them costs time at every start.
+ *
+ * Usage: node scripts/build-bundle.js   (part of `npm run build`, after tsc)
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const OUT = 'dist/bundle';
+
+rmSync(new URL(`../${OUT}`, import.meta.url), { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: ROOT,
+  entryPoints: ['src/cli.ts'],
+  outfile: `${OUT}/cli.cjs`,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external: ['@inquirer/*', 'cli-table3', 'cli-table3/*'],
+  define: { 'import.meta.url': '__pgstoreModuleUrl' },
+  banner: { js: "const __pgstoreModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Smaller to parse; names are kept (error classes' names, stack traces).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  metafile: true,
+  logLevel: 'warning',
+});
+// Which source files the bundle holds (tests read it; not shipped).
+writeFileSync(new URL(`../${OUT}/meta.json`, import.meta.url), JSON.stringify(result.metafile));

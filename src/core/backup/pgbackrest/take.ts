@@ -1,0 +1,75 @@
+/**
+ * `pgstore backup --engine pgbackrest`: writes pgBackRest's configuration from the resolved
+ * connection, makes the cluster archive its WAL into the repository (see archiving.ts),
+ * creates and checks the stanza, and takes a full, differential or incremental backup.
+ */
+import { join } from 'node:path';
+import { ConflictError, ToolError } from '../../../errors.js';
+import { findPgbackrest, type Pgbackrest, pgbackrestInfo, runPgbackrest } from '../../../tools/pgbackrest.js';
+import { acquireFileLock } from '../../../util/file-lock.js';
+import type { CoreOptions } from '../../options.js';
+import { resolveBackupDir } from '../paths.js';
+import { type ArchiveChange, ensureArchiving } from './archiving.js';
+import { type Cluster, resolveCluster } from './cluster.js';
+import { archiveCommand, writeConfig } from './config.js';
+import { type PgbackrestLayout, pgbackrestLayout, prepareLayout, STANZA } from './layout.js';
+import { type PhysicalBackup, toPhysicalBackup } from './list.js';
+
+export type PhysicalBackupType = 'full' | 'diff' | 'incr';
+
+export interface PgbackrestBackupOptions extends CoreOptions {
+  dir?: string | undefined;
+  type?: PhysicalBackupType | undefined;
+  /** Bound on the backup itself (default 24 h). */
+  timeoutMs?: number | undefined;
+}
+
+export interface PgbackrestBackupResult {
+  engine: 'pgbackrest';
+  stanza: string;
+  repository: string;
+  config: string;
+  /** What pgstore did to make the server archive WAL into the repository. */
+  archiving: ArchiveChange;
+  requestedType: PhysicalBackupType;
+  backup: PhysicalBackup;
+}
+
+/** Everything a pgBackRest command on this cluster needs, with the folders and configuration in place. */
+export async function preparePgbackrest(options: CoreOptions & { dir?: string | undefined }): Promise<{ layout: PgbackrestLayout; cluster: Cluster; br: Pgbackrest }> {
+  const layout = pgbackrestLayout(resolveBackupDir(options.dir, options.env));
+  const path = findPgbackrest(options.env);
+  const cluster = await resolveCluster(options);
+  prepareLayout(layout, cluster.account);
+  writeConfig(layout, cluster);
+  return { layout, cluster, br: { path, config: layout.config, stanza: STANZA, account: cluster.account, password: cluster.conn.password } };
+}
+
+/** Switches archiving to the repository (if needed), then stanza-create and check. */
+export async function readyStanza(cluster: Cluster, br: Pgbackrest, log?: (m: string) => void): Promise<ArchiveChange> {
+  const archiving = await ensureArchiving(cluster, { archive_mode: 'on', archive_command: archiveCommand(br), archive_library: null }, {}, log);
+  br.password = cluster.conn.password;
+  await runPgbackrest(br, 'stanza-create', { timeoutMs: 120_000 });
+  await runPgbackrest(br, 'check', { timeoutMs: 180_000 });
+  return archiving;
+}
+
+export async function pgbackrestBackup(options: PgbackrestBackupOptions): Promise<PgbackrestBackupResult> {
+  const { layout, cluster, br } = await preparePgbackrest(options);
+  const lock = await acquireFileLock(join(layout.root, 'pgstore.lock'), {
+    purpose: 'pgBackRest backup',
+    onHeld: (holder) => new ConflictError(`another pgBackRest backup is running, pid ${holder.pid} since ${holder.since}`, { hint: 'Wait for it to finish.' }),
+  });
+  try {
+    const archiving = await readyStanza(cluster, br, options.log);
+    const type = options.type ?? 'full';
+    const before = new Set((await pgbackrestInfo(br))?.backup.map((b) => b.label) ?? []);
+    options.log?.(`Taking ${type === 'incr' ? 'an' : 'a'} ${type} backup with pgBackRest into ${layout.repo}...`);
+    await runPgbackrest(br, 'backup', { options: [`--type=${type}`], timeoutMs: options.timeoutMs ?? 24 * 3600_000 });
+    const made = (await pgbackrestInfo(br))?.backup.filter((b) => !before.has(b.label)).pop();
+    if (!made) throw new ToolError('pgbackrest backup exited 0 but its info lists no new backup');
+    return { engine: 'pgbackrest', stanza: STANZA, repository: layout.repo, config: layout.config, archiving, requestedType: type, backup: toPhysicalBackup(made) };
+  } finally {
+    await lock.release();
+  }
+}

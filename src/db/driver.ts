@@ -1,0 +1,141 @@
+/**
+ * postgres.js pools built from a resolved server connection, and the explanation of a failure
+ * to connect. The driver is loaded lazily: commands that never touch the database do not pay
+ * for it. (pool.ts adds the embedded server and the connect deadline on top.)
+ */
+import type { Options, PostgresType, Sql } from 'postgres';
+import { ConnectionError } from '../errors.js';
+import { startupParams } from '../tools/libpq-env.js';
+import { redact } from '../util/redact.js';
+import type { ServerConnection } from './config.js';
+import { CLOSED_IN_STARTUP, guardedSocketFactory, NOT_POSTGRES } from './startup-guard.js';
+
+export type Db = Sql<Record<string, PostgresType>>;
+
+export interface PoolOptions {
+  /** Overrides the pool's connect timeout, in seconds (health's --timeout). */
+  connectTimeoutSeconds?: number;
+  /** Overrides the pool size. */
+  max?: number;
+  /** Connect to another database on the same server (e.g. `postgres` for admin work). */
+  database?: string;
+  /** application_name reported to the server. */
+  applicationName?: string;
+  /** Look up array types at connect (default true; one query saved when no arrays are read). */
+  fetchTypes?: boolean;
+  /**
+   * Keep idle connections open for good (false): a pool holding a session lock (migrations,
+   * restores) must not lose the connection, and the lock with it, while it waits.
+   */
+  closeIdle?: boolean;
+}
+
+/** The driver options for a connection: pool settings applied, SSL mode mapped. */
+export function driverOptions(conn: ServerConnection, options: PoolOptions = {}): Options<Record<string, PostgresType>> {
+  const isSocket = conn.host.startsWith('/');
+  // `socket` is the driver's documented hook (absent from its typings): startup-guard.ts says why.
+  const socket = { socket: guardedSocketFactory() } as Options<Record<string, PostgresType>>;
+  return {
+    ...socket,
+    host: isSocket ? undefined : conn.host,
+    path: isSocket ? `${conn.host}/.s.PGSQL.${conn.port}` : undefined,
+    port: conn.port,
+    user: conn.user,
+    pass: conn.password,
+    database: options.database ?? conn.database,
+    ssl: sslOption(conn.sslmode),
+    max: options.max ?? conn.pool.max,
+    idle_timeout: options.closeIdle === false ? 0 : conn.pool.idleTimeoutSeconds,
+    connect_timeout: options.connectTimeoutSeconds ?? conn.pool.acquireTimeoutSeconds,
+    onnotice: () => undefined,
+    fetch_types: options.fetchTypes ?? true,
+    connection: {
+      application_name: options.applicationName ?? conn.params.application_name ?? 'pgstore',
+      ...Object.fromEntries(Object.entries(startupParams(conn)).filter(([key]) => key !== 'application_name')),
+    },
+  };
+}
+
+function sslOption(mode: ServerConnection['sslmode']): Options<Record<string, PostgresType>>['ssl'] {
+  switch (mode) {
+    case 'disable':
+      return false;
+    case undefined: // libpq's default
+      return 'prefer';
+    case 'allow':
+    case 'prefer':
+    case 'require':
+    case 'verify-full':
+      return mode;
+    case 'verify-ca':
+      return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
+  }
+}
+
+/** Opens a pool on a server connection. Connections are made on first use. */
+export async function openPool(conn: ServerConnection, options: PoolOptions = {}): Promise<Db> {
+  const { default: postgres } = await import('postgres');
+  return postgres(driverOptions(conn, options));
+}
+
+/** Runs `fn` with a one-connection pool on the server's `postgres` database, then closes it. */
+export async function withAdminSql<T>(conn: ServerConnection, fn: (sql: Db) => Promise<T>, database = 'postgres', pool: PoolOptions = {}): Promise<T> {
+  const sql = await openPool(conn, { database, max: 1, ...pool });
+  try {
+    return await fn(sql);
+  } catch (error) {
+    throw isConnectFailure(error) ? connectionError(error, conn, database) : error;
+  } finally {
+    await sql.end({ timeout: 5 }).catch(() => undefined);
+  }
+}
+
+interface DriverError {
+  code?: string;
+  message?: string;
+  errno?: string;
+}
+
+/** True when an error is a failure to reach or log in to the server (not a query error). */
+export function isConnectFailure(error: unknown): boolean {
+  const code = (error as DriverError)?.code ?? '';
+  return (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT', 'ENOENT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'SASL_SIGNATURE_MISMATCH', 'AUTH_TYPE_NOT_IMPLEMENTED', NOT_POSTGRES, CLOSED_IN_STARTUP].includes(code) ||
+    /^(28|3D|08|57P0)/.test(code)
+  );
+}
+
+/** A one-line, password-free explanation of a connection failure, with what to do. */
+export function connectionError(error: unknown, conn: ServerConnection, database = conn.database): ConnectionError {
+  if (error instanceof ConnectionError) return error; // the startup guard's, already explained
+  const code = (error as DriverError)?.code ?? '';
+  const where = `${conn.host}:${conn.port}`;
+  const detail = redact((error as DriverError)?.message ?? String(error));
+  const make = (message: string, hint: string) => new ConnectionError(redact(message), { hint, cause: error });
+  switch (true) {
+    case code === 'ECONNREFUSED' || code === 'ENOENT':
+      return make(`cannot connect to ${where}: connection refused`, 'Is the server running, and are the host and port right?');
+    case code === 'ENOTFOUND' || code === 'EAI_AGAIN':
+      return make(`cannot connect to ${where}: host '${conn.host}' not found`, 'Check the host name in the connection URL.');
+    case code === 'ECONNRESET' || code === 'EPIPE':
+      return make(`cannot connect to ${where}: the server reset the connection`, 'Is it a PostgreSQL server? Check the host and port, and the server\'s log.');
+    case code === 'CONNECT_TIMEOUT' || code === 'ETIMEDOUT':
+      return make(`cannot connect to ${where}: timed out`, 'Check the host, port and firewall; raise acquire_timeout if the server is slow.');
+    case code === '28P01' || code === 'SASL_SIGNATURE_MISMATCH':
+      return make(`password authentication failed for user '${conn.user}' at ${where}`, 'Check the password (URL, PGPASSWORD or ~/.pgpass).');
+    case code === '28000':
+      return make(`the server at ${where} refused user '${conn.user}': ${detail}`, 'Check the user name and the server\'s pg_hba.conf.');
+    case code === '3D000':
+      return make(`database '${database}' does not exist on ${where}`, 'Create it with `pgstore setup`, or fix the database name.');
+    case code.startsWith('57P0'):
+      return make(`the server at ${where} is shutting down or starting: ${detail}`, 'Try again in a moment.');
+    default:
+      return make(`cannot connect to ${where}: ${detail}`, 'Check the connection settings (see `pgstore --help`).');
+  }
+}
+
+/** Whether the session on `sql` is encrypted (to give child programs the same sslmode). */
+export async function sessionUsesSsl(sql: Db): Promise<boolean> {
+  const [row] = await sql<{ ssl: boolean | null }[]>`select ssl from pg_stat_ssl where pid = pg_backend_pid()`;
+  return !!row?.ssl;
+}

@@ -1,0 +1,120 @@
+/**
+ * `pgstore backup --engine pgbackrest` and `pgstore restore --engine pgbackrest --to-time`,
+ * through the built binary, against a private embedded server (archive_mode needs a restart,
+ * which must not disturb the shared test server). pgBackRest itself is installed by
+ * scripts/test-prereqs.sh (`npm test` runs it first).
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { startPrivateServer, type PrivateServer } from '../helpers/private-server.js';
+
+let server: PrivateServer;
+let sql: ReturnType<typeof postgres>;
+
+const cli = (args: string[]) => runCli(args, { env: server.env, timeoutMs: 180_000 });
+
+beforeAll(async () => {
+  server = await startPrivateServer();
+  sql = postgres(server.url, { max: 1, onnotice: () => undefined });
+}, 120_000);
+
+afterAll(async () => {
+  await sql?.end({ timeout: 5 });
+  await server?.stop();
+}, 120_000);
+
+async function countOn(port: number): Promise<{ rows: number; recovering: boolean }> {
+  const copy = postgres({ ...server.conn, host: '127.0.0.1', port, username: server.conn.user, database: server.conn.database, max: 1, onnotice: () => undefined });
+  try {
+    const [row] = await copy<Array<{ n: number; r: boolean }>>`select count(*)::int as n, pg_is_in_recovery() as r from pitr`;
+    return { rows: row!.n, recovering: row!.r };
+  } finally {
+    await copy.end({ timeout: 5 });
+  }
+}
+
+describe('pgbackrest engine', () => {
+  it('takes full and incremental backups, lists them, and restores exactly the rows committed before --to-time', async () => {
+    const full = await cli(['backup', '--engine', 'pgbackrest', '--json']);
+    expect(full.code, full.stderr).toBe(0);
+    const fullResult = JSON.parse(full.stdout);
+    expect(fullResult.archiving).toBe('restarted');
+    expect(fullResult.backup.type).toBe('full');
+
+    // pgBackRest records a backup's stop time in whole seconds: a target in the same second as
+    // the backup's end finds no set that stopped before it ("unable to find backup set").
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await sql`create table pitr (id int primary key, batch text not null)`;
+    // One row per transaction, so the point in time falls between two commits, not inside one.
+    for (let i = 1; i <= 40; i++) await sql`insert into pitr values (${i}, 'before')`;
+    const [{ at }] = await sql<Array<{ at: string }>>`select clock_timestamp()::text as at`;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 41; i <= 65; i++) await sql`insert into pitr values (${i}, 'after')`;
+    const incr = await cli(['backup', '--engine', 'pgbackrest', '--type', 'incr', '--json']);
+    expect(incr.code, incr.stderr).toBe(0);
+    const incrResult = JSON.parse(incr.stdout);
+    expect(incrResult.archiving).toBe('unchanged');
+    expect(incrResult.backup).toMatchObject({ type: 'incr', prior: fullResult.backup.id });
+    // Only in WAL that no backup holds yet: the restore must archive it before restoring.
+    for (let i = 66; i <= 72; i++) await sql`insert into pitr values (${i}, 'latest')`;
+
+    const list = await cli(['backup', 'list', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    const listed = JSON.parse(list.stdout) as Array<{ id: string; engine: string; type: string }>;
+    expect(listed.map((b) => [b.engine, b.type])).toEqual([['pgbackrest', 'incr'], ['pgbackrest', 'full']]);
+    const table = await cli(['backup', 'list']);
+    expect(table.stdout).toContain('pgbackrest incr');
+
+    const health = await cli(['health', '--json']);
+    const lastBackup = JSON.parse(health.stdout).checks.find((c: { name: string }) => c.name === 'last_backup');
+    expect(lastBackup).toMatchObject({ status: 'ok' });
+    expect(lastBackup.message).toContain(incrResult.backup.id);
+
+    const atTime = join(server.root, 'restored-at-time');
+    server.watch(atTime);
+    const restored = await cli(['restore', '--engine', 'pgbackrest', '--to-time', at, '--data-dir', atTime, '--json']);
+    expect(restored.code, restored.stderr).toBe(0);
+    const r = JSON.parse(restored.stdout);
+    expect(r.tables).toEqual([{ schema: 'public', name: 'pitr', rows: 40 }]);
+    expect(await countOn(r.port)).toEqual({ rows: 40, recovering: false });
+    await server.stopDataDir(atTime);
+
+    const latest = join(server.root, 'restored-latest');
+    server.watch(latest);
+    const end = await cli(['restore', '--engine', 'pgbackrest', '--data-dir', latest, '--json']);
+    expect(end.code, end.stderr).toBe(0);
+    expect(await countOn(JSON.parse(end.stdout).port)).toEqual({ rows: 72, recovering: false });
+    await server.stopDataDir(latest);
+    // The running cluster was never touched.
+    const [{ n }] = await sql<Array<{ n: number }>>`select count(*)::int as n from pitr`;
+    expect(n).toBe(72);
+  }, 240_000);
+
+  it('refuses a non-empty data folder, the live one, a time without a zone and a time in the future', async () => {
+    const used = join(server.root, 'used');
+    mkdirSync(used, { recursive: true });
+    writeFileSync(join(used, 'keep.txt'), 'mine');
+    const nonEmpty = await cli(['restore', '--engine', 'pgbackrest', '--data-dir', used]);
+    expect(nonEmpty.code, nonEmpty.stderr).toBe(3);
+    expect(nonEmpty.stderr).toContain('is not empty');
+    expect(existsSync(join(used, 'keep.txt'))).toBe(true);
+
+    const live = await cli(['restore', '--engine', 'pgbackrest', '--data-dir', join(server.home, 'data')]);
+    expect(live.code).toBe(2);
+    expect(live.stderr).toContain("running cluster's data folder");
+
+    const noZone = await cli(['restore', '--engine', 'pgbackrest', '--to-time', '2026-01-02 03:04:05', '--data-dir', join(server.root, 'x')]);
+    expect(noZone.code).toBe(2);
+    expect(noZone.stderr).toContain('not a timestamp with a time zone');
+
+    const future = await cli(['restore', '--engine', 'pgbackrest', '--to-time', '2999-01-02 03:04:05+00', '--data-dir', join(server.root, 'y')]);
+    expect(future.code).toBe(2);
+    expect(future.stderr).toContain('in the future');
+    expect(existsSync(join(server.root, 'y'))).toBe(false);
+
+    for (const r of [nonEmpty, live, noZone, future]) expect(r.stderr).not.toMatch(/at .*\.js:\d+|This is a bug/);
+  }, 120_000);
+});
