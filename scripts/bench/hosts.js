@@ -228,7 +228,7 @@ main(async () => {
     const formats = { json: ['--json'], ndjson: ['--format', 'ndjson'], table: [] };
     const formatSamples = { floor: [], json: [], ndjson: [], table: [] };
     for (let round = 0; round < options.warmup + options.runs; round++) {
-      let start = now();
+      const start = now();
       await db.sql.unsafe(PROJECTION_LIST);
       const floorMs = now() - start;
       const took = {};

@@ -3,6 +3,7 @@
  * An unreachable server, a wrong password or a missing database is a critical result, not
  * an exception.
  */
+import type { ServerConnection } from '../../db/config.js';
 import { connectPool, type Db } from '../../db/pool.js';
 import { serverIdentity, type ServerIdentity } from '../../store/admin/index.js';
 import { isPgstoreError } from '../../errors.js';
@@ -54,7 +55,7 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
 
   let sql: Db;
   let connectMs: number;
-  let conn;
+  let conn: ServerConnection;
   try {
     const connectStart = performance.now();
     ({ sql, conn } = await withDeadline(
