@@ -57,7 +57,7 @@ describe('pgbackrest engine', () => {
     expect(incr.code, incr.stderr).toBe(0);
     const incrResult = JSON.parse(incr.stdout);
     expect(incrResult.archiving).toBe('unchanged');
-    expect(incrResult.backup).toMatchObject({ type: 'incr', prior: fullResult.backup.id });
+    expect(incrResult.backup).toMatchObject({ type: 'incr', priorBackupId: fullResult.backup.id });
     // Only in WAL that no backup holds yet: the restore must archive it before restoring.
     for (let i = 66; i <= 72; i++) await sql`insert into pitr values (${i}, 'latest')`;
 
