@@ -23,8 +23,7 @@ interface ImportFlags {
 /** importHosts with a count of lines done on a terminal (not with --json or --quiet). */
 async function importWithCount(hosts: typeof import('../core/hosts/index.js'), io: ActionIO, file: string, flags: ImportFlags): Promise<ImportResult> {
   const { out } = io;
-  const showBar = out.stderrIsTTY && !out.options.json && !out.options.quiet;
-  const bar = showBar ? (await import('../ui/progress-count.js')).countProgress(out.stderr, flags.dryRun ? 'checking' : 'importing') : undefined;
+  const bar = await (await import('../ui/progress-sink.js')).countProgressFor(out, flags.dryRun ? 'checking' : 'importing', 'lines');
   try {
     return await hosts.importHosts({
       ...io.core(),
@@ -82,21 +81,21 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 export function exportCommand(ctx: CommandContext): Command {
   const command = new Command('export')
     .description('write every live entry, sorted by IP then hostname, to standard output or a file (atomically)')
-    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('hosts'))
+    .addOption(new Option('--format <format>', 'output format (ndjson: the same as jsonl, one JSON object a line)').choices([...FORMATS, 'ndjson']).default('hosts'))
     .option('-o, --output <file>', 'write here (temporary file, fsync, rename) instead of standard output', outputFile('--output'))
     .action(action(ctx, {
       load: () => import('../core/hosts/index.js'),
-      call: async (hosts, io, flags: { format: HostFormat; output?: string }, cmd: Command) => {
-        // --json without --output: the entries as JSON (hosts list --json's array), not a file.
+      call: async (hosts, io, flags: { format: HostFormat | 'ndjson'; output?: string }, cmd: Command) => {
+        // --json without --output: the entries as JSON (hosts list --json's array, streamed), not a file.
         if (io.out.options.json && !flags.output) {
           if (cmd.getOptionValueSource('format') === 'cli') throw new UsageError(`--json prints the entries as JSON; --format ${flags.format} needs --output`, { hint: 'Leave out --json, or add -o FILE (--json then prints what was written).' });
-          return { listed: await hosts.listHosts(io.core()) };
+          return { listed: hosts.listHostPages(io.core()) };
         }
-        return hosts.exportHosts({ ...io.core(), format: flags.format, output: flags.output });
+        return hosts.exportHosts({ ...io.core(), format: flags.format === 'ndjson' ? 'jsonl' : flags.format, output: flags.output });
       },
       json: false, // the file itself goes to stdout when there is no --output
-      text: (out, result) => {
-        if ('listed' in result) return out.jsonArray(result.listed);
+      text: async (out, result) => {
+        if ('listed' in result) return out.jsonArray(result.listed, (await import('../ui/host-json.js')).hostEntryElement);
         if (result.pages !== null) return out.rawPages(result.pages);
         if (out.options.json) return out.json({ path: result.path, format: result.format, entryCount: result.entries, sizeBytes: result.bytes });
         out.result(`Wrote ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'} to ${result.path} (${result.format}, ${result.bytes} bytes).`);
