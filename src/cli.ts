@@ -60,8 +60,9 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
   program.exitOverride();
   program.configureOutput({
     writeOut: (text) => ctx.streams.stdout.write(text),
-    writeErr: (text) => ctx.streams.stderr.write(text),
-    // With --json, usage errors are reported as JSON by reportJson() instead.
+    // With --json, stderr carries one JSON error object (reportJson): not the help commander
+    // prints before a missing-command error, nor its usage line.
+    writeErr: (text) => (wantsJson(args ?? []) ? undefined : ctx.streams.stderr.write(text)),
     outputError: (text, write) => (wantsJson(args ?? []) ? undefined : write(`${ctx.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`)),
   });
   // Every command at every depth reports usage errors the same way (exit 2, one line, a hint).

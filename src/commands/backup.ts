@@ -7,6 +7,7 @@ import type { BackupEntry, BackupListing, BackupResult } from '../core/backup/in
 import type { PhysicalBackup } from '../core/backup/pgbackrest/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
+import { manifestJson, physicalBackupJson, physicalTakeJson } from '../ui/json-views.js';
 import { withProgressBar } from '../ui/progress-sink.js';
 import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { creatableFolder, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
@@ -48,6 +49,12 @@ function listingRows(listing: BackupListing & { physical: PhysicalBackup[] }) {
   ].sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id));
 }
 
+/** A pg_dump backup in `backup list --json`: its manifest, without the files and tables (their counts). */
+function listedDump(b: BackupEntry) {
+  const { files, tables, ...manifest } = b.manifest;
+  return { ...manifest, engine: 'pg_dump', type: 'logical', status: 'ok', path: b.path, tableCount: tables.length, fileCount: files.length };
+}
+
 function listRow(b: BackupEntry): Array<string | number> {
   const m = b.manifest;
   return [b.id, m.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), formatBytes(m.sizeBytes), m.format, m.tables.length, m.tables.reduce((s, t) => s + t.rows, 0), m.verified ? m.verified.method : 'no'];
@@ -83,9 +90,9 @@ function listCommand(ctx: CommandContext): Command {
       },
       // Damaged backups appear in every listing, JSON included, where they would sort by time.
       json: (out, listing) => out.json(listingRows(listing).map((r) => (r.physical
-        ? { ...r.physical, status: 'ok' }
+        ? { ...physicalBackupJson(r.physical), status: 'ok' }
         : r.intact
-        ? { ...r.intact.manifest, engine: 'pg_dump', type: 'logical', status: 'ok', path: r.intact.path, tables: r.intact.manifest.tables.length, files: r.intact.manifest.files.length }
+        ? listedDump(r.intact)
         : { id: r.damaged!.id, database: r.damaged!.database, engine: 'pg_dump', status: 'damaged', problem: r.damaged!.problem, path: r.damaged!.path, startedAt: r.damaged!.startedAt }))),
       text: async (out, listing) => {
         const rows = listingRows(listing);
@@ -200,7 +207,7 @@ export function backupCommand(ctx: CommandContext): Command {
             onProgress,
           }));
       },
-      json: (out, result) => out.json('physical' in result ? result.physical.result : result),
+      json: (out, result) => out.json('physical' in result ? physicalTakeJson(result.physical.result) : { ...result, manifest: manifestJson(result.manifest) }),
       text: (out, result) => ('physical' in result ? result.physical.describe(out) : describeBackup(out, result)),
     }));
   addRetentionOptions(command, 'after a successful backup, ');

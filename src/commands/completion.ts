@@ -49,8 +49,8 @@ export function completionCommand(app: CommandContext): Command {
         const root: CompletionNode = { ...treeOf(cmd.parent!), children: (await app.allCommands()).map((c) => treeOf(c, c.name())) };
         return shell === 'bash' ? scripts.bashScript(root) : shell === 'zsh' ? scripts.zshScript(root) : scripts.fishScript(root);
       },
-      // A script (or a list of IDs) is the output, with --json too: a shell reads it.
-      json: false,
+      // A shell reads the script (or the IDs); --json wraps it in an object like every command's.
+      json: (out, script, [shell]) => out.json(shell === 'ids' ? { ids: script.split('\n').filter(Boolean) } : { shell, script }),
       text: (out, script) => out.raw(script),
     }));
   return examples(command, ['pgstore completion bash > /etc/bash_completion.d/pgstore', 'pgstore completion fish > ~/.config/fish/completions/pgstore.fish']);

@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import type { ImportMode, ImportResult } from '../core/hosts/index.js';
 import type { HostFormat } from '../core/hosts/index.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { outputFile } from './parse.js';
@@ -85,12 +85,19 @@ export function exportCommand(ctx: CommandContext): Command {
     .option('-o, --output <file>', 'write here (temporary file, fsync, rename) instead of standard output', outputFile('--output'))
     .action(action(ctx, {
       load: () => import('../core/hosts/index.js'),
-      call: (hosts, io, flags: { format: HostFormat | 'ndjson'; output?: string }) =>
-        hosts.exportHosts({ ...io.core(), format: flags.format === 'ndjson' ? 'jsonl' : flags.format, output: flags.output }),
-      json: false, // the file itself goes to stdout when there is no --output, --json or not
-      text: (out, result) => {
+      call: async (hosts, io, flags: { format: HostFormat | 'ndjson'; output?: string }, cmd: Command) => {
+        // --json without --output: the entries as JSON (hosts list --json's array, streamed), not a file.
+        if (io.out.options.json && !flags.output) {
+          if (cmd.getOptionValueSource('format') === 'cli') throw new UsageError(`--json prints the entries as JSON; --format ${flags.format} needs --output`, { hint: 'Leave out --json, or add -o FILE (--json then prints what was written).' });
+          return { listed: hosts.listHostPages(io.core()) };
+        }
+        return hosts.exportHosts({ ...io.core(), format: flags.format === 'ndjson' ? 'jsonl' : flags.format, output: flags.output });
+      },
+      json: false, // the file itself goes to stdout when there is no --output
+      text: async (out, result) => {
+        if ('listed' in result) return out.jsonArray(result.listed, (await import('../ui/host-json.js')).hostEntryElement);
         if (result.pages !== null) return out.rawPages(result.pages);
-        if (out.options.json) return out.json({ path: result.path, format: result.format, entries: result.entries, bytes: result.bytes });
+        if (out.options.json) return out.json({ path: result.path, format: result.format, entryCount: result.entries, sizeBytes: result.bytes });
         out.result(`Wrote ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'} to ${result.path} (${result.format}, ${result.bytes} bytes).`);
       },
     }));

@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import type { HostFormat } from '../core/hosts/index.js';
 import { describeEntry, historyTable, hostsTable } from '../ui/hosts-view.js';
+import { hostEventJson } from '../ui/json-views.js';
 import { action, type CommandContext, examples } from './context.js';
 import { exportCommand, importCommand } from './hosts-io.js';
 import { collect, wholeNumber } from './parse.js';
@@ -125,6 +126,7 @@ function updateCommand(ctx: CommandContext): Command {
           aliases: flags.clearAliases ? [] : flags.alias,
           expectedVersion: flags.expectedVersion,
         }),
+      json: (out, result) => out.json({ entry: result.entry, events: result.events.map(hostEventJson) }),
       text: (out, result, [id]) => {
         out.result(result.events.length === 0 ? `Host ${id} already matches; nothing changed.` : `Updated host ${id} (${result.events.map((e) => e.event.type).join(', ')}):`);
         out.result(describeEntry(result.entry));
@@ -145,7 +147,7 @@ function rmCommand(ctx: CommandContext): Command {
     .action(action(ctx, {
       load: hostsCore,
       call: (hosts, io, id: string, flags: { reason?: string }) => hosts.removeHost({ ...io.core(), id, reason: flags.reason }),
-      json: (out, { entry, event }) => out.json({ deleted: entry, event }),
+      json: (out, { entry, event }) => out.json({ deleted: entry, event: hostEventJson(event) }),
       text: (out, { entry }) => out.result(`Deleted host ${entry.id} (${entry.ipAddress} ${entry.hostname}).`),
     }));
   return examples(command, ['pgstore hosts rm 01JABCDEF0123456789ABCDEFG', 'pgstore hosts rm 01JABCDEF0123456789ABCDEFG --reason "decommissioned"']);
@@ -159,8 +161,8 @@ function historyCommand(ctx: CommandContext): Command {
     .action(action(ctx, {
       load: hostsCore,
       call: (hosts, io, id: string, _flags: { format: string }) => hosts.hostHistory({ ...io.core(), id }),
-      json: (out, events) => out.jsonArray(events),
-      text: (out, events, [, flags]) => (flags.format === 'ndjson' ? out.ndjson(events) : flags.format === 'json' ? out.jsonArray(events) : historyTable(out, events)),
+      json: (out, events) => out.jsonArray(events.map(hostEventJson)),
+      text: (out, events, [, flags]) => (flags.format === 'ndjson' ? out.ndjson(events.map(hostEventJson)) : flags.format === 'json' ? out.jsonArray(events.map(hostEventJson)) : historyTable(out, events)),
     }));
   return examples(command, ['pgstore hosts history 01JABCDEF0123456789ABCDEFG', 'pgstore hosts history 01JABCDEF0123456789ABCDEFG --json']);
 }

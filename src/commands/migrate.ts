@@ -189,6 +189,7 @@ function dumpCommand(ctx: CommandContext): Command {
     .action(action(ctx, {
       load: migrateCore,
       call: (migrate, io, flags: { output?: string }) => migrate.dumpSchema({ ...io.core(), output: flags.output ?? (io.env.DBMATE_SCHEMA_FILE?.trim() || 'schema.sql') }),
+      json: (out, result) => out.json({ path: result.path, sizeBytes: result.bytes, migrationsApplied: result.migrations }),
       text: (out, result) => out.result(`Wrote ${result.path} (${result.bytes} bytes, ${result.migrations} applied migration(s))`),
     }));
   return examples(dump, ['pgstore migrate dump', 'pgstore migrate dump -o db/schema.sql']);

@@ -6,6 +6,7 @@ import type { RestoreResult } from '../core/restore/index.js';
 import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
+import { physicalRestoreJson } from '../ui/json-views.js';
 import { withProgressBar } from '../ui/progress-sink.js';
 import { physicalRestoreOptions } from './backup-physical.js';
 import { action, type ActionIO, type CommandContext, examples } from './context.js';
@@ -118,7 +119,7 @@ export function restoreCommand(ctx: CommandContext): Command {
         physical.refuseFlags(engine, { '--to-time': flags.toTime, '--data-dir': flags.dataDir, '--port': flags.port, '--set': flags.set });
         return restoreLogical(core, io, source, flags);
       },
-      json: (out, result) => out.json('physical' in result ? result.physical.result : result),
+      json: (out, result) => out.json('physical' in result ? physicalRestoreJson(result.physical.result) : result),
       text: (out, result) => ('physical' in result ? result.physical.describe(out) : describeRestore(out, result)),
     }),
   );

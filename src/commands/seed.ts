@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import type { SeedRequest, SeedResult } from '../core/seed/index.js';
 import { UsageError } from '../errors.js';
 import { describeSeed } from '../ui/seed-view.js';
+import { seedJson } from '../ui/json-views.js';
 import { action, type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
 
@@ -67,7 +68,7 @@ export function seedCommand(ctx: CommandContext): Command {
           bar?.done();
         }
       },
-      json: (out, seeded) => out.json(seeded.result),
+      json: (out, seeded) => out.json(seedJson(seeded)),
       text: (out, seeded) => describeSeed(out, seeded),
     }));
   return examples(command, [

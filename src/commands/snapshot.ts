@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import type { SnapshotDiff } from '../core/snapshot/index.js';
 import { confirmer } from '../ui/confirm.js';
 import { cell, when } from '../ui/hosts-view.js';
+import { snapshotJson, snapshotListJson, snapshotRefJson } from '../ui/json-views.js';
 import type { Output } from '../ui/output.js';
 import { action, type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
@@ -38,6 +39,7 @@ function createCommand(ctx: CommandContext): Command {
     .action(action(ctx, {
       load: snapshotCore,
       call: (s, io, flags: { name?: string; keepLast?: number; keepDays?: number }) => s.createSnapshot({ ...io.core(), name: flags.name, keepLast: flags.keepLast, keepDays: flags.keepDays }),
+      json: (out, result) => out.json({ snapshot: snapshotJson(result.snapshot), pruned: result.pruned }),
       text: (out, result) => {
         out.result(`Saved snapshot ${result.snapshot.snapshotId} (${result.snapshot.entryCount} entries).`);
         if (result.pruned > 0) out.info(`Retention deleted ${result.pruned} older snapshot(s).`);
@@ -56,10 +58,10 @@ function listCommand(ctx: CommandContext): Command {
     .action(action(ctx, {
       load: snapshotCore,
       call: (s, io, flags: { limit?: number; offset?: number; format: string; replica?: string | true }) => s.listSnapshots({ ...io.core(), limit: flags.limit, offset: flags.offset, replica: flags.replica }),
-      json: (out, list) => out.jsonArray(list),
+      json: (out, list) => out.jsonArray(snapshotListJson(list)),
       text: async (out, list, [flags]) => {
-        if (flags.format === 'ndjson') return out.ndjson(list);
-        if (flags.format === 'json') return out.jsonArray(list);
+        if (flags.format === 'ndjson') return out.ndjson(snapshotListJson(list));
+        if (flags.format === 'json') return out.jsonArray(snapshotListJson(list));
         if (list.length === 0) return out.result('No snapshots.');
         const rows = list.map((s) => [s.snapshotId, `${when(s.createdAt)} UTC`, s.entryCount, s.trigger, s.name ?? '']);
         await out.table({ head: ['ID', 'CREATED', 'ENTRIES', 'TRIGGER', 'NAME'], rows });
@@ -75,6 +77,7 @@ function showCommand(ctx: CommandContext): Command {
     .action(action(ctx, {
       load: snapshotCore,
       call: (s, io, id: string) => s.showSnapshot({ ...io.core(), id }),
+      json: (out, s) => out.json(snapshotJson(s)),
       text: (out, s) => {
         out.info(`snapshot ${s.snapshotId}: ${when(s.createdAt)} UTC, ${s.entryCount} entries, trigger ${s.trigger}${s.name ? `, name ${s.name}` : ''}`);
         out.raw(s.hostsContent);
@@ -91,6 +94,7 @@ function diffCommand(ctx: CommandContext): Command {
     .action(action(ctx, {
       load: snapshotCore,
       call: (s, io, id: string, id2: string | undefined) => s.diffSnapshot({ ...io.core(), id, against: id2 }),
+      json: (out, diff) => out.json({ ...diff, from: snapshotJson(diff.from), to: snapshotRefJson(diff.to) }),
       text: (out, diff) => describeDiff(out, diff),
     }));
   return examples(command, ['pgstore snapshot diff 01JABCDEF0123456789ABCDEFG', 'pgstore snapshot diff 01JAAAAAAA... 01JBBBBBBB... --json']);
@@ -119,7 +123,7 @@ function deleteCommand(ctx: CommandContext): Command {
     .action(action(ctx, {
       load: snapshotCore,
       call: (s, io, id: string) => s.deleteSnapshot({ ...io.core(), id }),
-      json: (out, result) => out.json({ deleted: result.snapshotId }),
+      json: (out, result) => out.json({ id: result.snapshotId }),
       text: (out, result) => out.result(`Deleted snapshot ${result.snapshotId}.`),
     }));
   return examples(command, ['pgstore snapshot delete 01JABCDEF0123456789ABCDEFG']);

@@ -44,8 +44,8 @@ describe('pgstore backup → restore round trip', () => {
     expect(result.path).toBe(join(dir, db.name, m.id));
     expect(m.tables).toContainEqual({ schema: 'auth', name: 'users', rows: 300 });
     expect(m.tables).toContainEqual({ schema: 'hosts', name: 'host_events', rows: 25 });
-    expect(m.files).toEqual([{ path: 'backup.dump', bytes: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
-    expect(m.sizeBytes).toBe(m.files[0].bytes);
+    expect(m.files).toEqual([{ path: 'backup.dump', sizeBytes: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(m.sizeBytes).toBe(m.files[0].sizeBytes);
 
     // Folders 0700, files 0600; no lock or partial folder left behind.
     for (const entry of modes(join(dir, db.name))) expect(entry.mode, entry.path).toBe(entry.dir ? 0o700 : 0o600);
@@ -79,7 +79,7 @@ describe('pgstore backup → restore round trip', () => {
     expect(list.code, list.stderr).toBe(0);
     const entries = JSON.parse(list.stdout);
     expect(entries.map((e: { label: string | null }) => e.label)).toEqual(['plain', 'dir', null]);
-    expect(entries[0]).toMatchObject({ database: db.name, format: 'plain', compression: 'gzip:1', tables: expect.any(Number) });
+    expect(entries[0]).toMatchObject({ database: db.name, format: 'plain', compression: 'gzip:1', tableCount: expect.any(Number) });
     const table = await pgstoreIn(db.url, ['backup', 'list', '--dir', dir]);
     expect(table.stdout).toMatch(/ID.*STARTED.*SIZE.*FORMAT/);
     expect(table.stdout).toContain(`3 backup(s) of ${db.name}`);

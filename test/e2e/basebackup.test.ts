@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { namingProblems, schemaProblems } from '../helpers/json-contract.js';
 import { startPrivateServer, type PrivateServer } from '../helpers/private-server.js';
 import { inject } from 'vitest';
 
@@ -31,6 +32,7 @@ describe('basebackup engine (basic_archive)', () => {
     const taken = await cli(['backup', '--engine', 'basebackup', '--json']);
     expect(taken.code, taken.stderr).toBe(0);
     const result = JSON.parse(taken.stdout);
+    expect(schemaProblems('backup', result), 'docs/json-schema/backup.json').toEqual([]);
     expect(result).toMatchObject({ engine: 'basebackup', archiving: 'restarted', backup: { type: 'full' } });
     const [settings] = await sql<Array<{ lib: string; dir: string }>>`select current_setting('archive_library') as lib, current_setting('basic_archive.archive_directory') as dir`;
     expect(settings).toEqual({ lib: 'basic_archive', dir: join(server.root, 'backups', 'wal-archive') });
@@ -41,6 +43,7 @@ describe('basebackup engine (basic_archive)', () => {
     for (let i = 31; i <= 45; i++) await sql`insert into pitr values (${i})`;
 
     const list = JSON.parse((await cli(['backup', 'list', '--json'])).stdout) as Array<{ engine: string; id: string }>;
+    expect(schemaProblems('backup-list', list), 'docs/json-schema/backup-list.json').toEqual([]);
     expect(list).toEqual([expect.objectContaining({ engine: 'basebackup', id: result.backup.id })]);
 
     const dir = join(server.root, 'restored');
@@ -48,6 +51,8 @@ describe('basebackup engine (basic_archive)', () => {
     const restored = await cli(['restore', '--engine', 'basebackup', '--to-time', at, '--data-dir', dir, '--json']);
     expect(restored.code, restored.stderr).toBe(0);
     const r = JSON.parse(restored.stdout);
+    expect(schemaProblems('restore', r), 'docs/json-schema/restore.json').toEqual([]);
+    expect(namingProblems(r), 'the naming rule (docs/json.md)').toEqual([]);
     expect(r.tables).toEqual([{ schema: 'public', name: 'pitr', rows: 30 }]);
     const copy = postgres({ ...server.conn, host: '127.0.0.1', port: r.port, username: server.conn.user, max: 1, onnotice: () => undefined });
     try {

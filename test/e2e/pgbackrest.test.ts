@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { namingProblems, schemaProblems } from '../helpers/json-contract.js';
 import { startPrivateServer, type PrivateServer } from '../helpers/private-server.js';
 
 let server: PrivateServer;
@@ -56,14 +57,16 @@ describe('pgbackrest engine', () => {
     const incr = await cli(['backup', '--engine', 'pgbackrest', '--type', 'incr', '--json']);
     expect(incr.code, incr.stderr).toBe(0);
     const incrResult = JSON.parse(incr.stdout);
+    expect(schemaProblems('backup', incrResult), 'docs/json-schema/backup.json').toEqual([]);
     expect(incrResult.archiving).toBe('unchanged');
-    expect(incrResult.backup).toMatchObject({ type: 'incr', prior: fullResult.backup.id });
+    expect(incrResult.backup).toMatchObject({ type: 'incr', priorBackupId: fullResult.backup.id });
     // Only in WAL that no backup holds yet: the restore must archive it before restoring.
     for (let i = 66; i <= 72; i++) await sql`insert into pitr values (${i}, 'latest')`;
 
     const list = await cli(['backup', 'list', '--json']);
     expect(list.code, list.stderr).toBe(0);
     const listed = JSON.parse(list.stdout) as Array<{ id: string; engine: string; type: string }>;
+    expect(schemaProblems('backup-list', listed), 'docs/json-schema/backup-list.json').toEqual([]);
     expect(listed.map((b) => [b.engine, b.type])).toEqual([['pgbackrest', 'incr'], ['pgbackrest', 'full']]);
     const table = await cli(['backup', 'list']);
     expect(table.stdout).toContain('pgbackrest incr');
@@ -78,6 +81,8 @@ describe('pgbackrest engine', () => {
     const restored = await cli(['restore', '--engine', 'pgbackrest', '--to-time', at, '--data-dir', atTime, '--json']);
     expect(restored.code, restored.stderr).toBe(0);
     const r = JSON.parse(restored.stdout);
+    expect(schemaProblems('restore', r), 'docs/json-schema/restore.json').toEqual([]);
+    expect(namingProblems(r), 'the naming rule (docs/json.md)').toEqual([]);
     expect(r.tables).toEqual([{ schema: 'public', name: 'pitr', rows: 40 }]);
     expect(await countOn(r.port)).toEqual({ rows: 40, recovering: false });
     await server.stopDataDir(atTime);
