@@ -95,6 +95,22 @@ describe('pgstore seed (the development data set)', () => {
     expect((await db.sql`select count(*)::int as n from auth.users`)[0]!.n).toBe(0);
     expect((await seed(db, ['--force-production'])).code).toBe(0);
   });
+
+  it('on production, the hint names only flags seed has (every kind of seed)', async () => {
+    const db = await freshDb();
+    await db.sql`insert into pgstore.environment (name) values ('production')`;
+    const help = (await runCliInProcess(['seed', '--help'])).stdout;
+    const dir = mkdtempSync(join(tmpdir(), 'pgstore-seed-prod-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'one.sql'), 'select 1;');
+    for (const args of [[], ['--file', join(dir, 'one.sql')], ['--synthetic', '--hosts', '1']]) {
+      const refused = await seed(db, args);
+      expect(refused.code).toBe(2);
+      const flags = refused.stderr.match(/--[a-z][a-z-]*/g) ?? [];
+      expect(flags).toContain('--force-production');
+      for (const flag of flags) expect(help, `${args.join(' ')}: ${flag}`).toContain(flag);
+    }
+  });
 });
 
 describe('pgstore seed --file', () => {

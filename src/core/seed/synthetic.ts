@@ -33,7 +33,7 @@ export async function seedSynthetic(options: SyntheticOptions): Promise<Syntheti
   if (o.tenants < 1 && o.users > 0) throw new UsageError('--tenants must be at least 1 when there are users', { hint: 'Every synthetic user joins a tenant.' });
   const started = performance.now();
   return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
-    guardProduction({ action: 'load synthetic data', target: describeTarget(conn), environment: await getEnvironment(sql), details: [] }, options.forceProduction);
+    guardProduction({ action: 'load synthetic data', target: describeTarget(conn), environment: await getEnvironment(sql), details: [] }, options.forceProduction, false);
     const total = o.tenants + o.users * 2 + o.hosts * o.eventsPerHost;
     let done = 0;
     const tick = (n: number) => {
