@@ -74,6 +74,7 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
     adopt(command, `pgstore ${command.name()}`);
     program.addCommand(command);
   }
+  reportUnknownSubcommands(program, 'pgstore');
   return program;
 }
 

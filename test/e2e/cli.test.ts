@@ -51,6 +51,25 @@ describe('pgstore CLI basics', () => {
     expect(result.stderr).toMatch(/\nhint: /);
   });
 
+  it.each([
+    [['migrate', 'stauts'], 'stauts', 'pgstore migrate', 'status'],
+    [['hosts', 'lst'], 'lst', 'pgstore hosts', 'list'],
+    [['snapshot', 'craete'], 'craete', 'pgstore snapshot', 'create'],
+    [['server', 'stat'], 'stat', 'pgstore server', 'status'],
+    [['bakup'], 'bakup', 'pgstore', 'backup'],
+  ])('a typo is reported one way everywhere: %j', async (args, word, path, near) => {
+    const env = cleanEnv({ PGSTORE_HOME: '/nonexistent/pgstore-home' });
+    const result = await runCliInProcess(args, { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`error: unknown command '${word}' for '${path}' (did you mean '${near}'?)\nhint: Its commands: ${result.stderr.split('Its commands: ')[1]}`);
+    expect(result.stderr).toMatch(new RegExp(`\\nhint: Its commands: [a-z, -]*\\b${near}\\b[a-z, -]*\\. See \`${path} --help\`\\.\\n$`));
+    const json = await runCliInProcess(['--json', ...args], { env });
+    expect(json.code).toBe(2);
+    expect(json.stdout).toBe('');
+    const { error } = JSON.parse(json.stderr) as { error: { code: string; message: string; exitCode: number } };
+    expect(error).toMatchObject({ code: 'PGSTORE_USAGE', message: `unknown command '${word}' for '${path}' (did you mean '${near}'?)`, exitCode: 2 });
+  });
+
   it('`backup help` prints backup help like `migrate help`', async () => {
     for (const command of ['backup', 'migrate']) {
       const result = await runCliInProcess([command, 'help'], { env: cleanEnv() });
