@@ -8,15 +8,13 @@ import type { PhysicalBackup } from '../core/backup/pgbackrest/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { withProgressBar } from '../ui/progress-sink.js';
-import { action, type ActionIO, type CommandContext, examples } from './context.js';
+import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
 import { addRetentionOptions, type RetentionFlags, retentionFrom } from './retention-flags.js';
 import { formatBytes } from '../util/format.js';
 
-const DIR_HELP = 'backup folder (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups, i.e. ~/.local/share/pgstore/backups)';
-
 const backupCore = () => import('../core/backup/index.js');
-const dirOption = () => new Option('--dir <dir>', DIR_HELP).argParser(creatableFolder('--dir'));
+const dirOption = (ctx: CommandContext) => new Option('--dir <dir>', backupDirHelp(ctx.env, 'backup folder')).argParser(creatableFolder('--dir'));
 const dbOption = () => new Option('--database <name>', "whose backups (default: the connection's database)");
 
 /** Whose backups, where: --dir, and --database, else the connection's database (resolved only then). */
@@ -55,10 +53,10 @@ function listRow(b: BackupEntry): Array<string | number> {
 
 type BackupFlags = { dir?: string; format: 'custom' | 'directory' | 'plain'; jobs?: number; compress?: string; label?: string; verify?: 'read' | 'restore' | true; metricsFile?: string; engine?: string; type?: 'full' | 'diff' | 'incr' } & RetentionFlags;
 
-function backupOptions(command: Command): Command {
+function backupOptions(ctx: CommandContext, command: Command): Command {
   return command
-    .option('--dir <dir>', DIR_HELP, creatableFolder('--dir'))
-    .addOption(new Option('--format <format>', 'custom (default), directory (allows --jobs) or plain SQL').choices(['custom', 'directory', 'plain']).default('custom'))
+    .addOption(dirOption(ctx))
+    .addOption(new Option('--format <format>', 'custom, directory (allows --jobs) or plain SQL').choices(['custom', 'directory', 'plain']).default('custom'))
     .addOption(new Option('--jobs <n>', 'parallel pg_dump jobs (directory format only)').argParser(wholeNumber('--jobs', 1, MAX_JOBS)))
     .option('--compress <method[:level]>', "gzip[:1-9] (pg_dump's default: gzip for custom/directory, none for plain), lz4, zstd (pg_dump 16+), none")
     .option('--label <label>', 'appended to the backup ID, e.g. nightly')
@@ -71,7 +69,7 @@ function backupOptions(command: Command): Command {
 function listCommand(ctx: CommandContext): Command {
   const command = new Command('list')
     .description('list backups, newest first: complete ones, and damaged ones marked as such (partial ones never appear)')
-    .addOption(dirOption())
+    .addOption(dirOption(ctx))
     .addOption(dbOption())
     .action(action(ctx, {
       load: backupCore,
@@ -108,7 +106,7 @@ function verifyCommand(ctx: CommandContext): Command {
     .description('check a backup: checksums and a full read-back, or a test restore into a scratch database')
     .argument('<id>', 'a backup ID, <database>/<ID>, or latest')
     .addOption(new Option('--method <method>', 'read, or restore (needs CREATEDB)').choices(['read', 'restore']).default('read'))
-    .addOption(dirOption())
+    .addOption(dirOption(ctx))
     .addOption(dbOption())
     .action(action(ctx, {
       load: backupCore,
@@ -126,7 +124,7 @@ function pruneCommand(ctx: CommandContext): Command {
   const command = new Command('prune')
     .description('delete old backups (never the newest verified one)')
     .option('--dry-run', 'only show what would be deleted, and which rule keeps each backup')
-    .addOption(dirOption())
+    .addOption(dirOption(ctx))
     .addOption(dbOption())
     .action(action(ctx, {
       load: backupCore,
@@ -155,7 +153,7 @@ function deleteCommand(ctx: CommandContext): Command {
     .description('delete one backup (asks on a terminal; --yes without one)')
     .argument('<id>', 'a backup ID or <database>/<ID>')
     .option('-y, --yes', 'do not ask')
-    .addOption(dirOption())
+    .addOption(dirOption(ctx))
     .addOption(dbOption())
     .action(action(ctx, {
       load: backupCore,
@@ -172,7 +170,7 @@ function deleteCommand(ctx: CommandContext): Command {
 }
 
 export function backupCommand(ctx: CommandContext): Command {
-  const command = backupOptions(new Command('backup').description('back up the database (pg_dump): checksummed, written atomically, optionally verified and pruned'))
+  const command = backupOptions(ctx, new Command('backup').description('back up the database (pg_dump): checksummed, written atomically, optionally verified and pruned'))
     .action(action(ctx, {
       load: backupCore,
       call: async (backup, io, flags: BackupFlags, cmd: Command) => {

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import type { LintFinding } from '../core/migrate/index.js';
 import type { MigrateOptions } from '../core/migrate/index.js';
 import type { Output } from '../ui/output.js';
-import { action, type ActionIO, type CommandContext, examples } from './context.js';
+import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
 
 interface Flags {
@@ -89,7 +89,7 @@ export function lintCommand(ctx: CommandContext): Command {
 export function planCommand(ctx: CommandContext): Command {
   const command = common(new Command('plan').description('list pending migrations with their SQL, lint findings and the locks they take; --rehearse applies them to a restored backup first'))
     .option('--rehearse [backup]', 'restore this backup (default: the latest verified one) into a scratch database and apply the pending migrations there, timing each')
-    .option('--backup-dir <dir>', 'where backups are looked up (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)')
+    .option('--backup-dir <dir>', backupDirHelp(ctx.env, 'where backups are looked up'))
     .option('--strict', 'exit 1 when a lint finding is at error level')
     .addHelpText('after', `\n${EXIT_CODES.plan}\n`)
     .action(action(ctx, {

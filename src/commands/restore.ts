@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { withProgressBar } from '../ui/progress-sink.js';
-import { action, type CommandContext, examples } from './context.js';
+import { action, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, existingFolder, MAX_JOBS, wholeNumber } from './parse.js';
 
 interface RestoreFlags {
@@ -65,8 +65,8 @@ function targetDatabase(raw: string): string {
 export function restoreCommand(ctx: CommandContext): Command {
   const command = new Command('restore')
     .description('restore a backup (or a pg_dump file) after verifying its checksums; stops at the first error')
-    .argument('[source]', 'latest (default), a backup ID, <database>/<ID>, a backup folder, or a dump file (.dump, .sql, .sql.gz)', 'latest')
-    .option('--dir <dir>', 'where backup IDs are looked up (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)', creatableFolder('--dir'))
+    .argument('[source]', 'latest, a backup ID, <database>/<ID>, a backup folder, or a dump file (.dump, .sql, .sql.gz)', 'latest')
+    .option('--dir <dir>', backupDirHelp(ctx.env, 'where backup IDs are looked up'), creatableFolder('--dir'))
     .option('--target-db <name>', "the database to restore into (default: the connection's)", targetDatabase)
     .option('--create', 'create the target database if it does not exist')
     .option('--clean', 'replace a non-empty target: restore into a copy, check it, then swap it in (asks first)')
