@@ -60,7 +60,7 @@ export function seedCommand(ctx: CommandContext): Command {
         const request = seedRequest(flags, () => io.core());
         const { countProgress } = await import('../ui/progress-count.js');
         const bar = request.kind === 'synthetic' ? countProgress(io.out.stderr, 'Loading', !io.out.options.quiet && !io.out.options.json, 'rows') : undefined;
-        if (request.kind === 'synthetic' && bar) request.onProgress = (done, total) => bar.update(done, total);
+        if (request.kind === 'synthetic' && bar) request.onProgress = (done, total, phase) => bar.update(done, total, phase);
         try {
           return await seed.seed(request);
         } finally {
