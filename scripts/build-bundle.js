@@ -41,6 +41,10 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   external: ['@inquirer/*', 'cli-table3', 'cli-table3/*'],
+  // import() of an external becomes require(): V8 drops a script's dynamic-import callback when
+  // it is compiled from a code cache ("A dynamic import callback was not specified"), and the
+  // externals all ship CommonJS (@inquirer/prompts has a require entry).
+  supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__pgstoreModuleUrl' },
   banner: { js: "const __pgstoreModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // Smaller to parse; names are kept (error classes' names, stack traces).
@@ -54,3 +58,8 @@ const result = await build({
 });
 // Which source files the bundle holds (tests read it; not shipped).
 writeFileSync(new URL(`../${OUT}/meta.json`, import.meta.url), JSON.stringify(result.metafile));
+
+// The V8 code cache bin/pgstore.js compiles the bundle with: written by one run of the CLI
+// (`--help` reaches every command's module), so the first real run is fast too.
+const { spawnSync } = await import('node:child_process');
+spawnSync(process.execPath, [fileURLToPath(new URL('../bin/pgstore.js', import.meta.url)), '--help'], { stdio: 'ignore', env: { ...process.env, PGSTORE_DEBUG: '' } });

@@ -2,7 +2,9 @@
  * The CLI side of physical backups (`backup --engine pgbackrest`, `restore --engine
  * pgbackrest`, and their rows in `backup list`). The core is loaded only when used.
  */
+import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import { wholeNumber } from './parse.js';
 import type { Output } from '../ui/output.js';
 import { formatBytes } from '../util/format.js';
 import type { ActionIO } from './context.js';
@@ -92,4 +94,14 @@ export async function physicalRows(io: ActionIO, dir: string): Promise<PhysicalB
     io.out.warn(`pgBackRest backups could not be listed: ${(error as Error).message}`);
     return bases;
   }
+}
+
+/** restore's options for a physical engine. */
+export function physicalRestoreOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--engine <engine>', 'pg_dump (default, or PGSTORE_BACKUP_ENGINE), or pgbackrest / basebackup (the whole cluster into --data-dir, to a point in time)').choices(['pg_dump', 'pgbackrest', 'basebackup']))
+    .option('--to-time <timestamp>', 'with a physical --engine: replay WAL up to this time, with its zone (e.g. "2026-01-02 03:04:05+00"); default the end of the archive')
+    .option('--data-dir <dir>', 'with a physical --engine: a new or empty folder for the restored cluster (never the running one)')
+    .addOption(new Option('--port <n>', 'with a physical --engine: the port the restored cluster listens on (default: a free one)').argParser(wholeNumber('--port', 1, 65535)))
+    .option('--set <label>', 'with a physical --engine: the backup to start from (default: the newest before --to-time)');
 }

@@ -7,7 +7,8 @@ import { UsageError } from '../errors.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { withProgressBar } from '../ui/progress-sink.js';
-import { action, backupDirHelp, type CommandContext, examples } from './context.js';
+import { physicalRestoreOptions } from './backup-physical.js';
+import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, existingFolder, MAX_JOBS, wholeNumber } from './parse.js';
 
 interface RestoreFlags {
@@ -62,6 +63,32 @@ function targetDatabase(raw: string): string {
   return raw;
 }
 
+/** A logical restore (pg_dump archives), with the progress bar and the question before a swap. */
+function restoreLogical(core: typeof import('../core/restore/index.js'), io: ActionIO, source: string, flags: RestoreFlags) {
+  return withProgressBar(io.out, (onProgress, barDone) => {
+    const ask = confirmer(io.out, !!flags.yes);
+    return core.restore({
+      ...io.core(),
+      source,
+      dir: flags.dir,
+      targetDb: flags.targetDb,
+      create: !!flags.create,
+      clean: !!flags.clean,
+      jobs: flags.jobs,
+      owners: flags.owner === undefined ? 'auto' : flags.owner ? 'keep' : 'drop',
+      force: !!flags.force,
+      forceProduction: !!flags.forceProduction,
+      migrationsDir: flags.migrationsDir,
+      skipDamaged: !!flags.skipDamaged,
+      confirm: async (plan) => {
+        barDone(); // the question goes on the bar's line
+        await ask(plan);
+      },
+      onProgress,
+    });
+  });
+}
+
 export function restoreCommand(ctx: CommandContext): Command {
   const command = new Command('restore')
     .description('restore a backup (or a pg_dump file) after verifying its checksums; stops at the first error')
@@ -77,13 +104,9 @@ export function restoreCommand(ctx: CommandContext): Command {
     .option('--owner', "keep the dump's object owners, or fail before restoring if one cannot be used (default: kept when all can be)")
     .option('--no-owner', 'objects belong to the restoring role, whatever the dump says')
     .option('--migrations-dir <dir>', "count pending migrations against this folder (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
-    .option('--skip-damaged', 'with latest: pass over damaged backups newer than the newest intact one (default: refuse, naming them)')
-    .addOption(new Option('--engine <engine>', 'pg_dump (default, or PGSTORE_BACKUP_ENGINE), or pgbackrest / basebackup (the whole cluster into --data-dir, to a point in time)').choices(['pg_dump', 'pgbackrest', 'basebackup']))
-    .option('--to-time <timestamp>', 'with a physical --engine: replay WAL up to this time, with its zone (e.g. "2026-01-02 03:04:05+00"); default the end of the archive')
-    .option('--data-dir <dir>', 'with a physical --engine: a new or empty folder for the restored cluster (never the running one)')
-    .addOption(new Option('--port <n>', 'with a physical --engine: the port the restored cluster listens on (default: a free one)').argParser(wholeNumber('--port', 1, 65535)))
-    .option('--set <label>', 'with a physical --engine: the backup to start from (default: the newest before --to-time)')
-    .action(action(ctx, {
+    .option('--skip-damaged', 'with latest: pass over damaged backups newer than the newest intact one (default: refuse, naming them)');
+  physicalRestoreOptions(command).action(
+    action(ctx, {
       load: () => import('../core/restore/index.js'),
       call: async (core, io, source: string, flags: RestoreFlags, cmd: Command) => {
         const physical = await import('./backup-physical.js');
@@ -93,32 +116,12 @@ export function restoreCommand(ctx: CommandContext): Command {
           return { physical: await physical.physicalRestore(io, engine, flags) };
         }
         physical.refuseFlags(engine, { '--to-time': flags.toTime, '--data-dir': flags.dataDir, '--port': flags.port, '--set': flags.set });
-        return withProgressBar(io.out, (onProgress, barDone) => {
-          const ask = confirmer(io.out, !!flags.yes);
-          return core.restore({
-            ...io.core(),
-            source,
-            dir: flags.dir,
-            targetDb: flags.targetDb,
-            create: !!flags.create,
-            clean: !!flags.clean,
-            jobs: flags.jobs,
-            owners: flags.owner === undefined ? 'auto' : flags.owner ? 'keep' : 'drop',
-            force: !!flags.force,
-            forceProduction: !!flags.forceProduction,
-            migrationsDir: flags.migrationsDir,
-            skipDamaged: !!flags.skipDamaged,
-            confirm: async (plan) => {
-              barDone(); // the question goes on the bar's line
-              await ask(plan);
-            },
-            onProgress,
-          });
-        });
+        return restoreLogical(core, io, source, flags);
       },
       json: (out, result) => out.json('physical' in result ? result.physical.result : result),
       text: (out, result) => ('physical' in result ? result.physical.describe(out) : describeRestore(out, result)),
-    }));
+    }),
+  );
   return examples(command, [
     'pgstore restore latest --target-db app_copy --create',
     'pgstore restore 20260102T020000.123Z-nightly --clean --yes',
