@@ -11,7 +11,7 @@ import { withProgressBar } from '../ui/progress-sink.js';
 import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
 import { addRetentionOptions, type RetentionFlags, retentionFrom } from './retention-flags.js';
-import { formatBytes } from '../util/format.js';
+import { formatBytes, plural } from '../util/format.js';
 
 const backupCore = () => import('../core/backup/index.js');
 const dirOption = (ctx: CommandContext) => new Option('--dir <dir>', backupDirHelp(ctx.env, 'backup folder')).argParser(creatableFolder('--dir'));
@@ -28,7 +28,7 @@ function describeBackup(out: Output, r: BackupResult): void {
   const rows = m.tables.reduce((sum, t) => sum + t.rows, 0);
   const verified = m.verified ? `, verified (${m.verified.method})` : '';
   out.result(`Backed up ${r.database} to ${r.path}`);
-  out.result(`  ${formatBytes(m.sizeBytes)}, ${m.format} (${m.compression}), ${m.tables.length} tables, ${rows} rows, ${(m.durationMs / 1000).toFixed(1)} s${verified}`);
+  out.result(`  ${formatBytes(m.sizeBytes)}, ${m.format} (${m.compression}), ${plural(m.tables.length, 'table')}, ${plural(rows, 'row')}, ${(m.durationMs / 1000).toFixed(1)} s${verified}`);
   if (r.retention) {
     const removed = r.retention.removed;
     out.result(`  retention: kept ${r.retention.kept.length}, removed ${removed.length}${removed.length ? ` (${removed.join(', ')})` : ''}`);
@@ -95,7 +95,7 @@ function listCommand(ctx: CommandContext): Command {
           ? [r.id, when(r.at), formatBytes(r.physical.sizeBytes), `${r.physical.engine} ${r.physical.type}`, '-', '-', '-']
           : r.intact ? listRow(r.intact) : [r.id, when(r.at), '-', '-', '-', '-', 'DAMAGED']));
         out.result(await renderTable({ head: ['ID', 'STARTED (UTC)', 'SIZE', 'FORMAT', 'TABLES', 'ROWS', 'VERIFIED'], rows: table, color: out.options.color }));
-        out.result(`${listing.backups.length} backup(s) of ${listing.database} in ${listing.dir}${listing.damaged.length ? `, and ${listing.damaged.length} damaged` : ''}${listing.physical.length ? `; ${listing.physical.length} physical backup(s) of the cluster` : ''}`);
+        out.result(`${plural(listing.backups.length, 'backup')} of ${listing.database} in ${listing.dir}${listing.damaged.length ? `, and ${listing.damaged.length} damaged` : ''}${listing.physical.length ? `; ${plural(listing.physical.length, 'physical backup')} of the cluster` : ''}`);
       },
     }));
   return examples(command, ['pgstore backup list', 'pgstore backup list --json', 'pgstore backup list --database app --dir /srv/backups']);
@@ -139,7 +139,7 @@ function pruneCommand(ctx: CommandContext): Command {
           for (const id of result.removed) out.result(`delete  ${id}  no rule keeps it`);
         }
         const verb = result.dryRun ? 'Would delete' : 'Deleted';
-        out.result(result.removed.length ? `${verb} ${result.removed.length} backup(s) of ${result.database}: ${result.removed.join(', ')}` : `Nothing to delete: ${result.kept.length} backup(s) of ${result.database} kept.`);
+        out.result(result.removed.length ? `${verb} ${plural(result.removed.length, 'backup')} of ${result.database}: ${result.removed.join(', ')}` : `Nothing to delete: ${plural(result.kept.length, 'backup')} of ${result.database} kept.`);
         if (result.removed.length) out.result(`Kept ${result.kept.length}.`);
         for (const d of result.damaged) out.warn(`damaged backup ${d.id} was neither counted nor deleted: ${d.problem} (look at it, then \`pgstore backup delete ${d.id}\`)`);
       },

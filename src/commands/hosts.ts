@@ -9,6 +9,7 @@ import { describeEntry, historyTable, hostsTable } from '../ui/hosts-view.js';
 import { action, type CommandContext, examples } from './context.js';
 import { exportCommand, importCommand } from './hosts-io.js';
 import { collect, wholeNumber } from './parse.js';
+import { plural } from '../util/format.js';
 
 const hostsCore = () => import('../core/hosts/index.js');
 
@@ -53,7 +54,7 @@ function listCommand(ctx: CommandContext): Command {
         if (format === 'csv' || format === 'hosts') return out.rawPages((await hostsCore()).renderHostsPages(entries, format, new Date()));
         if (entries.length === 0) return out.result('No host entries.');
         await hostsTable(out, entries);
-        out.result(`${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
+        out.result(plural(entries.length, 'entry'));
       },
     }));
   return examples(command, ['pgstore hosts list', 'pgstore hosts list --tag prod --tag web --search api', 'pgstore hosts list --ip 192.168. --limit 20 --offset 40', 'pgstore hosts list --format hosts > /etc/hosts.d/app', 'pgstore hosts list --replica postgres://app@replica1/app']);

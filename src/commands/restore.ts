@@ -10,6 +10,7 @@ import { withProgressBar } from '../ui/progress-sink.js';
 import { physicalRestoreOptions } from './backup-physical.js';
 import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, existingFolder, MAX_JOBS, wholeNumber } from './parse.js';
+import { plural } from '../util/format.js';
 
 interface RestoreFlags {
   dir?: string;
@@ -35,7 +36,7 @@ function describeRestore(out: Output, r: RestoreResult): void {
   out.result(`Restored ${r.source.id ?? r.source.path} into ${r.target} (${how}) in ${(r.durationMs / 1000).toFixed(1)} s.`);
   out.result(`  checksums    ${r.source.checksums === 'verified' ? 'verified before the restore' : 'none (not a pgstore backup)'}`);
   if (r.rowCountsMatch === null) out.result('  row counts   not compared (no manifest)');
-  else out.result(`  row counts   ${r.tables.length} tables, ${r.tables.reduce((s, t) => s + (t.actual ?? 0), 0)} rows, all as in the backup`);
+  else out.result(`  row counts   ${plural(r.tables.length, 'table')}, ${plural(r.tables.reduce((s, t) => s + (t.actual ?? 0), 0), 'row')}, all as in the backup`);
   const m = r.migrations;
   if (!m.tracked) out.result('  migrations   none recorded (no schema_migrations table)');
   else {

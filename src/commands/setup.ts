@@ -8,6 +8,7 @@ import type { Output } from '../ui/output.js';
 import { describeSeed } from '../ui/seed-view.js';
 import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, existingFolder, wholeNumber } from './parse.js';
+import { plural } from '../util/format.js';
 
 interface SetupFlags {
   env: SetupOptions['environment'];
@@ -114,7 +115,7 @@ export function resetCommand(ctx: CommandContext): Command {
         }),
       text: (out, result) => {
         if (result.backup) out.result(`Backed up to ${result.backup.path} first.`);
-        out.result(`Dropped the ${result.dropped === 'database' ? 'database' : "pgstore schemas"}${result.terminatedSessions ? ` (terminated ${result.terminatedSessions} session(s))` : ''}.`);
+        out.result(`Dropped the ${result.dropped === 'database' ? 'database' : "pgstore schemas"}${result.terminatedSessions ? ` (terminated ${plural(result.terminatedSessions, 'session')})` : ''}.`);
         describeSetup(out, result.setup);
       },
     }));

@@ -10,6 +10,7 @@ import { cell, when } from '../ui/hosts-view.js';
 import type { Output } from '../ui/output.js';
 import { action, type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
+import { plural } from '../util/format.js';
 
 const snapshotCore = () => import('../core/snapshot/index.js');
 const keepLast = () => new Option('--keep-last <n>', 'keep at most this many snapshots (default 50)').argParser(wholeNumber('--keep-last', 1));
@@ -39,8 +40,8 @@ function createCommand(ctx: CommandContext): Command {
       load: snapshotCore,
       call: (s, io, flags: { name?: string; keepLast?: number; keepDays?: number }) => s.createSnapshot({ ...io.core(), name: flags.name, keepLast: flags.keepLast, keepDays: flags.keepDays }),
       text: (out, result) => {
-        out.result(`Saved snapshot ${result.snapshot.snapshotId} (${result.snapshot.entryCount} entries).`);
-        if (result.pruned > 0) out.info(`Retention deleted ${result.pruned} older snapshot(s).`);
+        out.result(`Saved snapshot ${result.snapshot.snapshotId} (${plural(result.snapshot.entryCount, 'entry')}).`);
+        if (result.pruned > 0) out.info(`Retention deleted ${plural(result.pruned, 'older snapshot')}.`);
       },
     }));
   return examples(command, ['pgstore snapshot create', 'pgstore snapshot create --name "before migration" --keep-last 20 --keep-days 90']);
@@ -73,7 +74,7 @@ function showCommand(ctx: CommandContext): Command {
       load: snapshotCore,
       call: (s, io, id: string) => s.showSnapshot({ ...io.core(), id }),
       text: (out, s) => {
-        out.info(`snapshot ${s.snapshotId}: ${when(s.createdAt)} UTC, ${s.entryCount} entries, trigger ${s.trigger}${s.name ? `, name ${s.name}` : ''}`);
+        out.info(`snapshot ${s.snapshotId}: ${when(s.createdAt)} UTC, ${plural(s.entryCount, 'entry')}, trigger ${s.trigger}${s.name ? `, name ${s.name}` : ''}`);
         out.raw(s.hostsContent);
       },
     }));
@@ -130,7 +131,7 @@ function pruneCommand(ctx: CommandContext): Command {
     .action(action(ctx, {
       load: snapshotCore,
       call: (s, io, flags: { keepLast?: number; keepDays?: number }) => s.pruneSnapshots({ ...io.core(), keepLast: flags.keepLast, keepDays: flags.keepDays }),
-      text: (out, r) => out.result(`Deleted ${r.deleted} snapshot(s) (keeping at most ${r.keepLast}, none older than ${r.keepDays} days).`),
+      text: (out, r) => out.result(`Deleted ${plural(r.deleted, 'snapshot')} (keeping at most ${r.keepLast}, none older than ${plural(r.keepDays, 'day')}).`),
     }));
   return examples(command, ['pgstore snapshot prune', 'pgstore snapshot prune --keep-last 10 --keep-days 7']);
 }

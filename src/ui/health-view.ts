@@ -4,6 +4,7 @@
 import type { CheckResult, HealthReport, HealthStatus } from '../types/health.js';
 import type { Output } from './output.js';
 import { renderTable } from './table.js';
+import { plural } from '../util/format.js';
 
 const NAGIOS_CODE: Record<HealthStatus, number> = { ok: 0, warning: 1, critical: 2, unknown: 3 };
 
@@ -39,7 +40,7 @@ export function nagiosLine(report: HealthReport): string {
   const bad = report.checks.filter((c) => c.status !== 'ok');
   const summary = bad.length
     ? bad.map((c) => `${c.name}: ${c.message}`).join('; ')
-    : `${report.checks.length} checks ok`;
+    : `${plural(report.checks.length, 'check')} ok`;
   const perf = report.checks
     .filter((c) => typeof c.value === 'number')
     .map((c) => {

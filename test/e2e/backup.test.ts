@@ -82,7 +82,7 @@ describe('pgstore backup → restore round trip', () => {
     expect(entries[0]).toMatchObject({ database: db.name, format: 'plain', compression: 'gzip:1', tables: expect.any(Number) });
     const table = await pgstoreIn(db.url, ['backup', 'list', '--dir', dir]);
     expect(table.stdout).toMatch(/ID.*STARTED.*SIZE.*FORMAT/);
-    expect(table.stdout).toContain(`3 backup(s) of ${db.name}`);
+    expect(table.stdout).toContain(`3 backups of ${db.name}`);
   });
 
   it('prints nothing with --quiet and writes Prometheus metrics atomically', async () => {
