@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import type { SnapshotDiff } from '../core/snapshot/index.js';
 import { confirmer } from '../ui/confirm.js';
-import { cell, when } from '../ui/hosts-view.js';
+import { cell, entryLine, when } from '../ui/hosts-view.js';
 import type { Output } from '../ui/output.js';
 import { action, type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
@@ -19,13 +19,15 @@ const keepDays = () => new Option('--keep-days <days>', 'delete snapshots older 
 function describeDiff(out: Output, diff: SnapshotDiff): void {
   const to = diff.to ? `snapshot ${diff.to.snapshotId}` : 'the current entries';
   out.result(`From snapshot ${diff.from.snapshotId} (${when(diff.from.createdAt)} UTC) to ${to}:`);
-  for (const e of diff.added) out.result(`${out.c.green('+')} ${e.ipAddress}\t${[e.hostname, ...e.aliases].join(' ')}${e.comment ? `\t# ${cell(e.comment)}` : ''}`);
-  for (const e of diff.removed) out.result(`${out.c.red('-')} ${e.ipAddress}\t${[e.hostname, ...e.aliases].join(' ')}${e.comment ? `\t# ${cell(e.comment)}` : ''}`);
+  for (const e of diff.added) out.result(`${out.c.green('+')} ${entryLine(e)}`);
+  for (const e of diff.removed) out.result(`${out.c.red('-')} ${entryLine(e)}`);
   for (const c of diff.changed) {
     const parts = c.fields.map((f) =>
       f === 'comment' ? `comment '${cell(c.before.comment)}' → '${cell(c.after.comment)}'` : `${f} [${c.before[f].join(', ')}] → [${c.after[f].join(', ')}]`,
     );
-    out.result(`${out.c.yellow('~')} ${c.ipAddress}\t${c.hostname}: ${parts.join('; ')}`);
+    // Unchanged tags still show, after the name (changed ones are among the parts).
+    const tags = !c.fields.includes('tags') && c.after.tags.length ? ` [${c.after.tags.join(', ')}]` : '';
+    out.result(`${out.c.yellow('~')} ${c.ipAddress}\t${c.hostname}${tags}: ${parts.join('; ')}`);
   }
   out.result(`${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged} unchanged.`);
 }

@@ -208,3 +208,25 @@ describe('snapshot messages count in words that agree with the number', () => {
     }
   });
 });
+
+describe('snapshot diff text', () => {
+  it('shows tags on added, removed and changed lines, as hosts list does', async () => {
+    const own = await createTestDatabase();
+    try {
+      const run = (args: string[]) => runCliInProcess(args, { env: cleanEnv({ DATABASE_URL: own.url }) });
+      const gone = await addHost({ ...on(own.url), ip: '10.2.0.1', hostname: 'gone.lan', tags: ['old', 'db'] });
+      const kept = await addHost({ ...on(own.url), ip: '10.2.0.2', hostname: 'kept.lan', comment: 'before', tags: ['prod'] });
+      const id = (await run(['snapshot', 'create'])).stdout.split(' ')[2]!;
+      await removeHost({ ...on(own.url), id: gone.id });
+      await updateHost({ ...on(own.url), id: kept.id, comment: 'after' });
+      await addHost({ ...on(own.url), ip: '10.2.0.3', hostname: 'new.lan', aliases: ['n.lan'], tags: ['web'] });
+      const diff = await run(['snapshot', 'diff', id]);
+      expect(diff.code, diff.stderr).toBe(0);
+      expect(diff.stdout).toContain('+ 10.2.0.3\tnew.lan n.lan\t# [web]\n');
+      expect(diff.stdout).toContain('- 10.2.0.1\tgone.lan\t# [old, db]\n');
+      expect(diff.stdout).toContain("~ 10.2.0.2\tkept.lan [prod]: comment 'before' → 'after'\n");
+    } finally {
+      await own.drop();
+    }
+  });
+});
