@@ -28,7 +28,10 @@ function describeBackup(out: Output, r: BackupResult): void {
   const rows = m.tables.reduce((sum, t) => sum + t.rows, 0);
   const verified = m.verified ? `, verified (${m.verified.method})` : '';
   out.result(`Backed up ${r.database} to ${r.path}`);
-  out.result(`  ${formatBytes(m.sizeBytes)}, ${m.format} (${m.compression}), ${plural(m.tables.length, 'table')}, ${plural(rows, 'row')}, ${(m.durationMs / 1000).toFixed(1)} s${verified}`);
+  // The time waited; with a verification, its part and the dump's too (the manifest keeps the dump's).
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const parts = r.verifyDurationMs === null ? '' : ` (dump ${seconds(m.durationMs)}, verification ${seconds(r.verifyDurationMs)})`;
+  out.result(`  ${formatBytes(m.sizeBytes)}, ${m.format} (${m.compression}), ${plural(m.tables.length, 'table')}, ${plural(rows, 'row')}, ${seconds(r.durationMs)}${parts}${verified}`);
   if (r.retention) {
     const removed = r.retention.removed;
     out.result(`  retention: kept ${r.retention.kept.length}, removed ${removed.length}${removed.length ? ` (${removed.join(', ')})` : ''}`);

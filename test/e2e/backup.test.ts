@@ -220,4 +220,18 @@ describe('verification record', () => {
     const listed = JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
     expect(listed[0].verified.method).toBe('restore');
   });
+
+  it('--verify=restore reports the time waited: the whole run, and the dump and the verification in it', async () => {
+    const started = performance.now();
+    const text = await pgstoreIn(db.url, ['backup', '--dir', dir, '--verify=restore']);
+    const wall = (performance.now() - started) / 1000;
+    expect(text.code, text.stderr).toBe(0);
+    const [, total, dump, verification] = /, ([\d.]+) s \(dump ([\d.]+) s, verification ([\d.]+) s\), verified \(restore\)/.exec(text.stdout) ?? [];
+    expect(total, text.stdout).toBeDefined();
+    expect(Number(total)).toBeGreaterThanOrEqual(Number(dump) + Number(verification) - 0.15);
+    expect(Number(total)).toBeLessThanOrEqual(wall + 0.05);
+    const json = JSON.parse((await pgstoreIn(db.url, ['backup', '--dir', dir, '--verify=restore', '--json'])).stdout);
+    expect(json.verifyDurationMs).toBeGreaterThan(0);
+    expect(json.durationMs).toBeGreaterThanOrEqual(json.manifest.durationMs + json.verifyDurationMs - 5);
+  });
 });
