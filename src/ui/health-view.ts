@@ -4,7 +4,7 @@
 import type { CheckResult, HealthReport, HealthStatus } from '../types/health.js';
 import type { Output } from './output.js';
 import { renderTable } from './table.js';
-import { plural } from '../util/format.js';
+import { formatBytes, plural } from '../util/format.js';
 
 const NAGIOS_CODE: Record<HealthStatus, number> = { ok: 0, warning: 1, critical: 2, unknown: 3 };
 
@@ -18,9 +18,11 @@ function colour(out: Output, status: HealthStatus): string {
   return paint(status.toUpperCase());
 }
 
+/** A check's value for people: sizes in kB/MB/GB (JSON and Nagios keep the bytes). */
 function valueText(check: CheckResult): string {
   if (check.value === null) return '';
-  return check.unit && check.unit !== 'bytes' ? `${check.value} ${check.unit}` : String(check.value);
+  if (check.unit === 'bytes') return typeof check.value === 'number' ? formatBytes(check.value) : String(check.value);
+  return check.unit ? `${check.value} ${check.unit}` : String(check.value);
 }
 
 /** The report as a table with a summary line. */
