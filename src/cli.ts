@@ -26,6 +26,7 @@ interface GlobalFlags {
   quiet?: boolean;
   color?: boolean;
   debug?: boolean;
+  progress?: 'bar' | 'json' | 'none';
 }
 
 /**
@@ -48,6 +49,7 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
     .option('-q, --quiet', 'print nothing on success (errors still go to stderr)')
     .option('--no-color', 'no colour (also: NO_COLOR=1)')
     .option('--debug', 'print stack traces and debug details')
+    .addOption(new Option('--progress <mode>', 'progress of long jobs on stderr: a bar on a terminal, json (one NDJSON event a line), or none').choices(['bar', 'json', 'none']).default('bar'))
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     .addHelpText(
@@ -146,6 +148,7 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
           json: !!flags.json,
           quiet: !!flags.quiet,
           debug: !!flags.debug,
+          progress: flags.progress ?? 'bar',
           color: colorWanted(flags.color !== false && overrides.color !== false, env, streams),
         },
         streams,

@@ -11,6 +11,9 @@
  *    adapted to jsonb events, run through the same driver. Target: ≥ 20× faster.
  * 2. list, CLI: `pgstore hosts list --json` against `psql -c '<the seed query>'`. Target ≥ 20×.
  *    Both also time the floor: the projection's rows fetched unmapped (raw postgres.js, psql).
+ *    And the CLI's formats against that floor (raw postgres.js, in-process, no mapping):
+ *    --json and --format ndjson each ≥ 0.7× the floor's speed (≤ floor / 0.7), the table
+ *    reported beside them (issue 15 §1).
  * 3. getById: median of single lookups. Target: ≤ 1 ms (baseline: the seed query for one id).
  * 4. import: `pgstore hosts import` of a 100,000-line hosts file into an empty hosts table.
  *    Target: ≥ 50,000 lines/s, i.e. ≤ 2 s (baseline: psql \copy of the same file into an
@@ -18,6 +21,7 @@
  *    the rows the import wrote (events, streams, projection) as its bulk path does.
  *
  * Usage: node scripts/bench/hosts.js [--runs N] [--warmup N]   (defaults: 5 runs, 1 warm-up)
+ *        BENCH_ONLY=list to run only the list rows (load, 1, 2 and the formats).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -218,6 +222,38 @@ main(async () => {
       { ...options, onProgress: p2.update },
     );
     p2.done();
+
+    // 2b. the CLI's formats against the floor, interleaved with it (in-process raw fetch).
+    const p2b = progress('hosts list formats vs the raw fetch floor');
+    const formats = { json: ['--json'], ndjson: ['--format', 'ndjson'], table: [] };
+    const formatSamples = { floor: [], json: [], ndjson: [], table: [] };
+    for (let round = 0; round < options.warmup + options.runs; round++) {
+      const start = now();
+      await db.sql.unsafe(PROJECTION_LIST);
+      const floorMs = now() - start;
+      const took = {};
+      for (const [name, args] of Object.entries(formats)) took[name] = run(NODE, [PGSTORE_BIN, 'hosts', 'list', ...args], { env, timeoutMs: 600_000 }).ms;
+      if (round >= options.warmup) {
+        formatSamples.floor.push(floorMs);
+        for (const name of Object.keys(formats)) formatSamples[name].push(took[name]);
+      }
+      p2b.update(round + 1, options.warmup + options.runs);
+    }
+    p2b.done();
+    const floorStats = summarize(formatSamples.floor);
+    const formatRows = report(
+      'hosts',
+      'hosts list formats against the floor (the projection fetched raw by postgres.js in-process, not mapped): target ≤ floor / 0.7',
+      Object.keys(formats).map((name) => ({
+        name: `list-${name}-vs-floor`,
+        subject: { label: `pgstore hosts list ${formats[name].join(' ') || '(table)'}`, stats: summarize(formatSamples[name]) },
+        baseline: { label: 'raw postgres.js fetch (floor)', stats: floorStats },
+        target: name === 'table' ? undefined : { ...ratio(1 / 0.7), text: '≥ 0.7× speed' },
+      })),
+      options,
+    );
+    for (const row of formatRows) console.log(`  ${row.name}: ${(1 / row.ratio).toFixed(2)}× the floor's speed${row.name.includes('table') ? '' : ' (target ≥ 0.7×)'}`);
+    if (process.env.BENCH_ONLY === 'list') return;
 
     // 3. getById
     const ids = Array.from({ length: 1000 }, (_, i) => `h${String(((i * 7919) % LIVE) + 1).padStart(6, '0')}`);

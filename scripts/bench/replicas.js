@@ -143,10 +143,10 @@ main(async () => {
       const g = [];
       const r = [];
       for (let round = 0; round < 3; round++) {
-        p.push(await throughput((w, n) => plain.users.get(pick(n)), concurrency));
-        g.push(await throughput((w, n) => gated.users.get(pick(n)), concurrency));
+        p.push(await throughput((_w, n) => plain.users.get(pick(n)), concurrency));
+        g.push(await throughput((_w, n) => gated.users.get(pick(n)), concurrency));
         // The reserved connection alone (no gate): how much of the cost is postgres.js's reserve().
-        r.push(await throughput(async (w, n) => {
+        r.push(await throughput(async (_w, n) => {
           const reserved = await pools[0].sql.reserve();
           try {
             await createUsersStore(reserved).get(pick(n));

@@ -5,7 +5,8 @@
  *    Node itself. Target: ≤ 1.3× node.
  * 2. `pgstore health --json` against `psql <url> -c 'select 1'` on the same running private
  *    embedded server, once through the embedded default (PGSTORE_HOME/PGSTORE_PORT) and once
- *    through DATABASE_URL. Target: health ≤ 0.25 s median.
+ *    through DATABASE_URL. Target: health ≤ 0.25 s median, and ≤ 2× psql (issue 15), printed
+ *    beside bare Node's start-up against psql (no Node program can be faster than that).
  *
  * Usage: node scripts/bench/startup.js [--runs N] [--warmup N]   (or BENCH_RUNS, BENCH_WARMUP)
  */
@@ -109,9 +110,18 @@ main(async () => {
           target: seconds(0.25),
           extra: { healthStatus: status },
         },
+        {
+          // Issue 15 §1: health within 2× psql. Bare `node -e 0` is the floor of any Node CLI.
+          name: 'health-vs-psql',
+          subject: { label: 'health --json (DATABASE_URL)', stats: health.healthUrl },
+          baseline: psql,
+          target: ratio(2),
+          extra: { nodeFloorMs: Math.round(startup.node.median), nodeFloorRatio: Number((startup.node.median / health.psql.median).toFixed(2)) },
+        },
       ],
       options,
     );
+    console.log(`  bare node -e 0 is ${(startup.node.median / health.psql.median).toFixed(2)}× psql -c 'select 1' on this machine: the floor of any Node CLI`);
   } finally {
     server.stop();
   }

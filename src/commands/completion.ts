@@ -44,7 +44,7 @@ export function completionCommand(app: CommandContext): Command {
           // For the scripts: IDs of the configured database's backups, newest first, and `latest`.
           const { listDatabaseBackups } = await import('../core/backup/index.js');
           const listing = listDatabaseBackups({ env: io.env, database: app.target().database });
-          return ['latest', ...listing.backups.map((b) => b.id)].join('\n') + '\n';
+          return `${['latest', ...listing.backups.map((b) => b.id)].join('\n')}\n`;
         }
         const root: CompletionNode = { ...treeOf(cmd.parent!), children: (await app.allCommands()).map((c) => treeOf(c, c.name())) };
         return shell === 'bash' ? scripts.bashScript(root) : shell === 'zsh' ? scripts.zshScript(root) : scripts.fishScript(root);

@@ -85,7 +85,7 @@ export interface ActionSpec<M, P extends unknown[], R> {
  * render JSON or text, set the exit code the result calls for. Errors go up to cli.ts, the
  * only place that prints them.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's handler type; P comes from spec.call alone
+// biome-ignore lint/suspicious/noExplicitAny: commander's handler type; P comes from spec.call alone
 export function action<M, P extends unknown[], R>(ctx: CommandContext, spec: ActionSpec<M, P, R>): (...args: any[]) => Promise<void> {
   return async (...raw: unknown[]) => {
     const args = raw as P; // what commander passes: the operands, the flags, the command

@@ -24,8 +24,7 @@ interface ImportFlags {
 /** importHosts with a count of lines done on a terminal (not with --json or --quiet). */
 async function importWithCount(hosts: typeof import('../core/hosts/index.js'), io: ActionIO, file: string, flags: ImportFlags): Promise<ImportResult> {
   const { out } = io;
-  const showBar = out.stderrIsTTY && !out.options.json && !out.options.quiet;
-  const bar = showBar ? (await import('../ui/progress-count.js')).countProgress(out.stderr, flags.dryRun ? 'checking' : 'importing') : undefined;
+  const bar = await (await import('../ui/progress-sink.js')).countProgressFor(out, flags.dryRun ? 'checking' : 'importing', 'lines');
   try {
     return await hosts.importHosts({
       ...io.core(),
@@ -83,11 +82,12 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 export function exportCommand(ctx: CommandContext): Command {
   const command = new Command('export')
     .description('write every live entry, sorted by IP then hostname, to standard output or a file (atomically)')
-    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('hosts'))
+    .addOption(new Option('--format <format>', 'output format (ndjson: the same as jsonl, one JSON object a line)').choices([...FORMATS, 'ndjson']).default('hosts'))
     .option('-o, --output <file>', 'write here (temporary file, fsync, rename) instead of standard output', outputFile('--output'))
     .action(action(ctx, {
       load: () => import('../core/hosts/index.js'),
-      call: (hosts, io, flags: { format: HostFormat; output?: string }) => hosts.exportHosts({ ...io.core(), format: flags.format, output: flags.output }),
+      call: (hosts, io, flags: { format: HostFormat | 'ndjson'; output?: string }) =>
+        hosts.exportHosts({ ...io.core(), format: flags.format === 'ndjson' ? 'jsonl' : flags.format, output: flags.output }),
       json: false, // the file itself goes to stdout when there is no --output, --json or not
       text: (out, result) => {
         if (result.pages !== null) return out.rawPages(result.pages);

@@ -19,7 +19,7 @@ interface ListFlags {
   ip?: string;
   limit?: number;
   offset?: number;
-  format: 'table' | 'json' | HostFormat;
+  format: 'table' | 'json' | 'ndjson' | HostFormat;
 }
 
 interface UpdateFlags {
@@ -42,15 +42,26 @@ function listCommand(ctx: CommandContext): Command {
     .option('--ip <text>', 'only entries whose IP address contains this text')
     .addOption(new Option('--limit <n>', 'at most this many entries').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many entries first').argParser(wholeNumber('--offset')))
-    .addOption(new Option('--format <format>', 'output format (--json is --format json)').choices(['table', 'json', 'csv', 'hosts']).default('table'))
+    .addOption(new Option('--format <format>', 'output format (--json is --format json; ndjson: one JSON object a line, streamed)').choices(['table', 'json', 'ndjson', 'csv', 'hosts']).default('table'))
     .option('--replica [url]', 'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot')
     .action(action(ctx, {
       load: hostsCore,
-      call: (hosts, io, flags: ListFlags & { replica?: string | true }) => hosts.listHosts({ ...io.core(), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset, replica: flags.replica }),
+      call: async (hosts, io, flags: ListFlags & { replica?: string | true }) => {
+        const options = { ...io.core(), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset };
+        const format = io.out.options.json ? 'json' : flags.format;
+        // JSON and NDJSON are streamed from a cursor as they are read, never the whole list in
+        // memory (on the primary; a replica read is one query, routed as a whole).
+        if ((format === 'json' || format === 'ndjson') && !flags.replica) return { format, pages: hosts.listHostPages(options), entries: [] };
+        return { format, pages: undefined, entries: await hosts.listHosts({ ...options, replica: flags.replica }) };
+      },
       json: false, // --json is one of the formats
-      text: async (out, entries, [flags]) => {
-        const format = out.options.json ? 'json' : flags.format;
+      text: async (out, { format, pages, entries }) => {
+        if (pages) {
+          const { hostEntryElement, hostEntryLine } = await import('../ui/host-json.js');
+          return format === 'json' ? out.jsonArray(pages, hostEntryElement) : out.ndjson(pages, hostEntryLine);
+        }
         if (format === 'json') return out.jsonArray(entries);
+        if (format === 'ndjson') return out.ndjson(entries);
         if (format === 'csv' || format === 'hosts') return out.rawPages((await hostsCore()).renderHostsPages(entries, format, new Date()));
         if (entries.length === 0) return out.result('No host entries.');
         await hostsTable(out, entries);
@@ -145,11 +156,12 @@ function historyCommand(ctx: CommandContext): Command {
   const command = new Command('history')
     .description("show an entry's events, oldest first (deleted entries too)")
     .argument('<id>', 'the entry id')
+    .addOption(new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line').choices(['table', 'json', 'ndjson']).default('table'))
     .action(action(ctx, {
       load: hostsCore,
-      call: (hosts, io, id: string) => hosts.hostHistory({ ...io.core(), id }),
+      call: (hosts, io, id: string, _flags: { format: string }) => hosts.hostHistory({ ...io.core(), id }),
       json: (out, events) => out.jsonArray(events),
-      text: (out, events) => historyTable(out, events),
+      text: (out, events, [, flags]) => (flags.format === 'ndjson' ? out.ndjson(events) : flags.format === 'json' ? out.jsonArray(events) : historyTable(out, events)),
     }));
   return examples(command, ['pgstore hosts history 01JABCDEF0123456789ABCDEFG', 'pgstore hosts history 01JABCDEF0123456789ABCDEFG --json']);
 }

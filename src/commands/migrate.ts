@@ -127,11 +127,14 @@ function downCommand(ctx: CommandContext): Command {
 function statusCommand(ctx: CommandContext): Command {
   const status = withCommonOptions(new Command('status').description('list applied, pending and edited migrations of each set'), { changes: false })
     .option('--exit-code', 'exit 1 when migrations are pending or applied files were edited')
+    .addOption(new Option('--format <format>', 'json: one document (as --json); ndjson: one migration a line with its state (applied, pending)').choices(['table', 'json', 'ndjson']).default('table'))
     .action(action(ctx, {
       load: migrateCore,
-      call: (migrate, io, flags: CommonFlags & { exitCode?: boolean }) => migrate.migrationStatus(coreOf(io, flags)),
+      call: (migrate, io, flags: CommonFlags & { exitCode?: boolean; format: string }) => migrate.migrationStatus(coreOf(io, flags)),
       json: (out, result) => out.json({ sets: result.sets, applied: result.applied, pending: result.pending, drift: result.drift }),
-      text: async (out, result) => {
+      text: async (out, result, [flags]) => {
+        if (flags.format === 'ndjson') return out.ndjson([...result.applied.map((m) => ({ state: 'applied', ...m })), ...result.pending.map((m) => ({ state: 'pending', ...m }))]);
+        if (flags.format === 'json') return out.json({ sets: result.sets, applied: result.applied, pending: result.pending, drift: result.drift });
         const { renderTable } = await import('../ui/table.js');
         const rows = [
           ...result.applied.map((m) => [m.set, m.version, m.name, out.c.green('applied'), m.appliedAt ?? '']),

@@ -58,8 +58,8 @@ export function seedCommand(ctx: CommandContext): Command {
       load: () => import('../core/seed/index.js'),
       call: async (seed, io, flags: SeedFlags): Promise<SeedResult> => {
         const request = seedRequest(flags, () => io.core());
-        const { countProgress } = await import('../ui/progress-count.js');
-        const bar = request.kind === 'synthetic' ? countProgress(io.out.stderr, 'Loading', !io.out.options.quiet && !io.out.options.json, 'rows') : undefined;
+        const { countProgressFor } = await import('../ui/progress-sink.js');
+        const bar = request.kind === 'synthetic' ? await countProgressFor(io.out, 'Loading', 'rows') : undefined;
         if (request.kind === 'synthetic' && bar) request.onProgress = (done, total, phase) => bar.update(done, total, phase);
         try {
           return await seed.seed(request);

@@ -23,7 +23,10 @@ function describe(status: ServerStatus): string[] {
 }
 
 function show(out: Output, status: ServerStatus, headline?: string): void {
-  if (out.options.json) return out.json(status);
+  if (out.options.json) {
+    out.json(status);
+    return;
+  }
   if (headline) out.result(headline);
   out.result(describe(status).join('\n'));
 }

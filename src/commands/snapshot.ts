@@ -54,12 +54,15 @@ function listCommand(ctx: CommandContext): Command {
     .description('list snapshots, newest first')
     .addOption(new Option('--limit <n>', 'at most this many').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many first').argParser(wholeNumber('--offset')))
+    .addOption(new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line').choices(['table', 'json', 'ndjson']).default('table'))
     .option('--replica [url]', 'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot')
     .action(action(ctx, {
       load: snapshotCore,
-      call: (s, io, flags: { limit?: number; offset?: number; replica?: string | true }) => s.listSnapshots({ ...io.core(), limit: flags.limit, offset: flags.offset, replica: flags.replica }),
+      call: (s, io, flags: { limit?: number; offset?: number; format: string; replica?: string | true }) => s.listSnapshots({ ...io.core(), limit: flags.limit, offset: flags.offset, replica: flags.replica }),
       json: (out, list) => out.jsonArray(list),
-      text: async (out, list) => {
+      text: async (out, list, [flags]) => {
+        if (flags.format === 'ndjson') return out.ndjson(list);
+        if (flags.format === 'json') return out.jsonArray(list);
         if (list.length === 0) return out.result('No snapshots.');
         const rows = list.map((s) => [s.snapshotId, `${when(s.createdAt)} UTC`, s.entryCount, s.trigger, s.name ?? '']);
         await out.table({ head: ['ID', 'CREATED', 'ENTRIES', 'TRIGGER', 'NAME'], rows });

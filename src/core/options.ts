@@ -5,7 +5,7 @@
  */
 import type { ConnectionTarget, Env } from '../db/config.js';
 import { UsageError } from '../errors.js';
-import type { Confirm, DestructivePlan } from '../types/confirm.js';
+import type { DestructivePlan } from '../types/confirm.js';
 
 export type { Confirm, DestructivePlan } from '../types/confirm.js';
 

@@ -32,7 +32,10 @@ export function tokenizeStatements(text: string): Token[][] {
     } else if (c === '/' && next === '*') {
       let depth = 0;
       while (i < text.length) {
-        if (text[i] === '/' && text[i + 1] === '*') (depth++, (i += 2));
+        if (text[i] === '/' && text[i + 1] === '*') {
+          depth++;
+          i += 2;
+        }
         else if (text[i] === '*' && text[i + 1] === '/') {
           i += 2;
           if (--depth === 0) break;

@@ -16,7 +16,7 @@ export function parseUrl(text: string, from: string, problems: string[]): URL | 
     // scheme://[userinfo@]host:PORT[/?#...]; skipped when an @ follows, which means the
     // "port" is really part of a password holding a / ? or #.
     const portMatch = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#@[\]]*):([^/?#@]*)(?=[/?#]|$)/i.exec(text);
-    if (portMatch && portMatch[1] && !text.slice(portMatch[0].length).includes('@')) {
+    if (portMatch?.[1] && !text.slice(portMatch[0].length).includes('@')) {
       parsePort(portMatch[1], from, problems);
       if (/^\d+$/.test(portMatch[1]) && Number(portMatch[1]) <= 65535) notAUrl();
     } else {

@@ -70,7 +70,7 @@ function firstBlocked(path: string, account: Account): string | undefined {
     if (dirname(dir) === dir) break;
   }
   for (const dir of chain) {
-    let info;
+    let info: ReturnType<typeof statSync>;
     try {
       info = statSync(dir);
     } catch {

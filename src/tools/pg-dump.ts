@@ -85,7 +85,7 @@ export async function runPgDump(run: PgDumpRun): Promise<DumpedFile | undefined>
   if (run.jobs && run.jobs > 1) args.push(`--jobs=${run.jobs}`);
   if (run.snapshot) args.push(`--snapshot=${run.snapshot}`);
   const sink = streamed ? hashingFileSink(run.output) : undefined;
-  let result;
+  let result: Awaited<ReturnType<typeof runStreaming>>;
   try {
     result = await runStreaming(run.pgDumpPath, args, {
       env: libpqEnv(run.conn),

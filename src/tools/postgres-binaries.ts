@@ -60,7 +60,7 @@ function otherBuild(root: string): PostgresBinaries {
   const manifestPath = join(dirname(root), 'package.json');
   const version = existsSync(manifestPath)
     ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as { version: string }).version
-    : basename(dirname(root)) + '-' + basename(root);
+    : `${basename(dirname(root))}-${basename(root)}`;
   return binariesAt(root, version);
 }
 

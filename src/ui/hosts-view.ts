@@ -47,7 +47,7 @@ export function describeEntry(entry: HostEntry): string {
 
 /** What an event did, in a few words. */
 export function describeEvent({ event }: EventEnvelope): string {
-  const list = (items: string[] | undefined) => (items && items.length ? items.join(', ') : '(none)');
+  const list = (items: string[] | undefined) => (items?.length ? items.join(', ') : '(none)');
   const text = (value: string | null | undefined) => (value === null || value === undefined ? '(none)' : `'${cell(value, 40)}'`);
   switch (event.type) {
     case 'HostCreated':

@@ -11,7 +11,7 @@ export function showPlan(out: Output, plan: MigrationPlan): void {
   else out.result(`${plural(plan.pending.length, 'pending migration')} on ${plan.database}:`);
   for (const m of plan.pending) {
     out.result('');
-    out.result(out.c.bold(`${m.filename}`) + ` (${m.set} set, ${m.transactional ? 'in a transaction' : 'transaction:false: no transaction'})`);
+    out.result(`${out.c.bold(`${m.filename}`)} (${m.set} set, ${m.transactional ? 'in a transaction' : 'transaction:false: no transaction'})`);
     m.sql.split('\n').forEach((line, i) => out.result(`  ${String(m.firstLine + i).padStart(4)} | ${line}`));
     const locked = m.locks.filter((l) => l.lock);
     if (locked.length) {

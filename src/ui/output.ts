@@ -5,6 +5,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { redact } from '../util/redact.js';
+import type { ItemPages } from './stream-out.js';
 
 /** The colours pgstore uses; plain text when colour is off. */
 export type Painter = Pick<ChalkInstance, 'red' | 'yellow' | 'green' | 'magenta' | 'cyan' | 'dim' | 'bold'>;
@@ -23,6 +24,8 @@ export async function loadColors(): Promise<void> {
 
 export interface OutputOptions {
   json: boolean;
+  /** --progress: a bar on a terminal (default), NDJSON events on stderr, or nothing. */
+  progress?: 'bar' | 'json' | 'none';
   quiet: boolean;
   color: boolean;
   debug: boolean;
@@ -81,11 +84,18 @@ export class Output {
 
   /**
    * A JSON array on stdout, as json() prints it, written in pages: for lists that can be long
-   * (a SIGTERM is handled between pages).
+   * (a SIGTERM is handled between pages). `items` may be an async source of pages (a cursor),
+   * never held whole; `element` renders one item faster than JSON.stringify (ui/host-json.ts).
    */
-  async jsonArray(items: readonly unknown[]): Promise<void> {
+  async jsonArray<T>(items: ItemPages<T>, element?: (item: T) => string): Promise<void> {
     const { writeJsonArray } = await import('./stream-out.js');
-    await writeJsonArray(this.streams.stdout, items);
+    await writeJsonArray(this.streams.stdout, items, element);
+  }
+
+  /** The items as NDJSON on stdout (one JSON object a line, --json's field names), streamed. */
+  async ndjson<T>(items: ItemPages<T>, line?: (item: T) => string): Promise<void> {
+    const { writeNdjson } = await import('./stream-out.js');
+    await writeNdjson(this.streams.stdout, items, line);
   }
 
   /** A table on stdout (suppressed by --quiet), written in pages when it is long (ui/table.ts). */
@@ -96,7 +106,7 @@ export class Output {
   }
 
   /** Raw text on stdout in pages (a long file), written as ui/stream-out.ts writes. */
-  async rawPages(pages: Iterable<string>): Promise<void> {
+  async rawPages(pages: Iterable<string> | AsyncIterable<string>): Promise<void> {
     const { writePages } = await import('./stream-out.js');
     await writePages(this.streams.stdout, pages);
   }

@@ -3,9 +3,13 @@
  */
 import type { ProgressSink } from '../types/progress.js';
 import type { Output } from './output.js';
+import type { CountProgress } from './progress-count.js';
 
 /** A progress bar on a terminal (not with --quiet or --json); loaded only when drawn. */
 export async function progressFor(out: Output): Promise<{ sink: ProgressSink | undefined; done: () => void }> {
+  // --progress json: NDJSON events on stderr, whatever stderr is and even with --json or --quiet (asked for).
+  if (out.options.progress === 'json') return (await import('./progress-json.js')).jsonProgressSink(out.stderr);
+  if (out.options.progress === 'none') return { sink: undefined, done: () => undefined };
   if (out.options.quiet || out.options.json || !out.stderrIsTTY) return { sink: undefined, done: () => undefined };
   const { progressBar } = await import('./progress.js');
   const bar = progressBar(out.stderr, true);
@@ -23,4 +27,15 @@ export async function withProgressBar<T>(out: Output, fn: (sink: ProgressSink | 
   } finally {
     progress.done();
   }
+}
+
+/**
+ * A count progress (hosts import, synthetic seed) as --progress asks: NDJSON events with
+ * `json`, a bar on a terminal with `bar` (not with --quiet or --json), nothing with `none`.
+ * `label` names the phase (lower case in the JSON events).
+ */
+export async function countProgressFor(out: Output, label: string, unit: string): Promise<CountProgress> {
+  if (out.options.progress === 'json') return (await import('./progress-json.js')).jsonCountProgress(out.stderr, label.toLowerCase(), unit);
+  const { countProgress } = await import('./progress-count.js');
+  return countProgress(out.stderr, label, out.options.progress !== 'none' && !out.options.quiet && !out.options.json, unit);
 }

@@ -44,7 +44,7 @@ describe('a backup cannot be pointed outside its folder', () => {
       { name: 'files-dotdot', edit: (m) => ((m.files as Array<{ path: string }>)[0]!.path = '../x'), says: /file path '\.\.\/x' leaves the backup folder/ },
       {
         name: 'symlink',
-        edit: (m, path) => {
+        edit: (_m, path) => {
           rmSync(join(path, 'backup.dump'));
           symlinkSync(outside, join(path, 'backup.dump'));
         },

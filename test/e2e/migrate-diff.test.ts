@@ -68,7 +68,7 @@ describe('pgstore migrate diff', () => {
       expect(await databaseExists(diff.scratchDatabase)).toBe(false);
       const text = await run(['diff', '--migrations-dir', dir]);
       expect(text.code).toBe(1);
-      expect(text.stdout).toMatch(/differs: TABLE public\.widgets\n  live: {2}colour text/);
+      expect(text.stdout).toMatch(/differs: TABLE public\.widgets\n {2}live: {2}colour text/);
       expect(text.stdout).toMatch(/only in the live database: TABLE public\.handmade/);
     } finally {
       await db.sql`alter table widgets drop column colour`;

@@ -47,7 +47,9 @@ function installedPgDumpMajors(): number[] {
 
 function expectRefusal(r: { code: number | null; stderr: string }, major: number, dir: string): void {
   expect(r.code, r.stderr).toBe(2);
-  const lines = r.stderr.trim().split('\n');
+  // With --json the error is one JSON object on stderr: the same message and hint.
+  const json = r.stderr.startsWith('{') ? (JSON.parse(r.stderr) as { error: { message: string; hint: string } }).error : undefined;
+  const lines = json ? [`error: ${json.message}`, `hint: ${json.hint}`] : r.stderr.trim().split('\n');
   expect(lines, r.stderr).toHaveLength(2);
   expect(lines[0]).toMatch(new RegExp(`^error: pg_dump ${major} or newer is needed for a PostgreSQL ${major} server; found .*pg_dump \\(\\d+`));
   expect(lines[1]).toMatch(new RegExp(`^hint: Install the PostgreSQL ${major} client .*postgresql-client-${major}.*PGSTORE_PG_BIN`));

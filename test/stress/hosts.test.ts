@@ -20,7 +20,10 @@ import { forkIn, logOf, projectionDrift, unexpectedFailures } from './hosts-chec
 
 const db = useTestDatabase();
 let ipCounter = 0;
-const nextIp = () => (++ipCounter, `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`);
+const nextIp = () => {
+  ++ipCounter;
+  return `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`;
+};
 
 async function createHost(): Promise<{ id: string; first: EventEnvelope }> {
   const id = uid('h-');

@@ -68,7 +68,7 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<{ back
   const { dir, database } = where(options);
   const entry = findBackup(dir, database, options.id);
   const method = options.method ?? 'read';
-  let conn;
+  let conn: Awaited<ReturnType<typeof serverFor>> | undefined;
   let serverMajor: number | undefined;
   if (method === 'restore') {
     if (!options.target) throw new Error('verifyBackup: a restore verification needs options.target');

@@ -5,7 +5,7 @@ import { embeddedDiskUsage } from '../../db/embedded.js';
 import { formatBytes, plural } from '../../util/format.js';
 import { findDrift } from '../migrate/index.js';
 import * as stats from '../../store/admin/index.js';
-import { type CheckContext, type CheckResult, type HealthCheck, type Threshold, grade, worst } from './types.js';
+import { type CheckContext, type HealthCheck, type Threshold, grade, worst } from './types.js';
 import { THRESHOLDS as T } from './thresholds.js';
 import { REPLICATION_CHECKS } from './replication.js';
 

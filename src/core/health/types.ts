@@ -4,7 +4,7 @@
 import type { ServerConnection, EmbeddedTarget } from '../../db/config.js';
 import type { Db } from '../../db/pool.js';
 import type { ServerIdentity } from '../../store/admin/index.js';
-import type { CheckResult, HealthReport, HealthStatus } from '../../types/health.js';
+import type { CheckResult, HealthStatus } from '../../types/health.js';
 
 export type { CheckResult, HealthReport, HealthStatus } from '../../types/health.js';
 

@@ -4,7 +4,7 @@
  * are mapped like any other.
  */
 import { userInfo } from 'node:os';
-import { type Db, withPool } from '../../db/pool.js';
+import { connectPool, type Db, withPool } from '../../db/pool.js';
 import type { ServerConnection } from '../../db/config.js';
 import { guardHosts } from '../../store/hosts/index.js';
 import { createHostEventsStore } from '../../store/hosts/index.js';
@@ -25,6 +25,12 @@ export interface HostsDb {
   sql: Db;
   conn: ServerConnection;
   stores: HostStores;
+}
+
+/** Connects to the target (the caller ends `sql`): for reads that outlive one call, a cursor's pages. */
+export async function openHostsDb(options: CoreOptions): Promise<HostsDb> {
+  const { sql, conn } = await connectPool(options.target, { max: 1, fetchTypes: false, log: options.log });
+  return { sql, conn, stores: hostStores(sql) };
 }
 
 /** Connects to the target, runs `fn`, closes. */

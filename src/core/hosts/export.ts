@@ -6,8 +6,11 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PgstoreError, UsageError } from '../../errors.js';
 import { writeFileAtomicPages } from '../../util/atomic-file.js';
-import { withHostsDb } from './db.js';
-import { type HostFormat, renderHostsPages } from './formats.js';
+import { snapshotReader } from '../../store/cursor.js';
+import { createHostsStore, guardHosts, type HostEntryJson } from '../../store/hosts/index.js';
+import { openHostsDb } from './db.js';
+import { hostsFileHeader } from './file.js';
+import { CSV_COLUMNS, type HostFormat, renderHostsLines } from './formats.js';
 import type { CoreOptions } from '../options.js';
 
 export interface ExportHostsOptions extends CoreOptions {
@@ -24,28 +27,56 @@ export interface ExportResult {
   bytes: number | null;
   /** The file written, or null. */
   path: string | null;
-  /** The text in pages when no output file was given (drawn as they are read). */
-  pages: Iterable<string> | null;
+  /** The text in pages when no output file was given, read as it is written (one cursor). */
+  pages: AsyncIterable<string> | null;
 }
 
 /** Renders the current entries; writes them to `output` atomically when given. */
 export async function exportHosts(options: ExportHostsOptions): Promise<ExportResult> {
   const format = options.format ?? 'hosts';
   if (options.output) checkFolder(options.output);
-  const entries = await withHostsDb(options, ({ stores }) => stores.hosts.listAll());
-  const pages = renderHostsPages(entries, format, options.now ?? new Date());
+  const { sql } = await openHostsDb(options);
+  let reader: Awaited<ReturnType<typeof snapshotReader>>;
+  let count: number;
+  try {
+    // One snapshot: the count in the header and the rows read after it agree.
+    reader = await guardHosts(() => snapshotReader(sql));
+    count = await createHostsStore(reader.sql).count();
+  } catch (error) {
+    await sql.end({ timeout: 5 }).catch(() => undefined);
+    throw error;
+  }
+  const pages = renderPages(createHostsStore(reader.sql).searchJsonPages(), count, format, options.now ?? new Date(), async () => {
+    await reader.close().catch(() => undefined);
+    await sql.end({ timeout: 5 }).catch(() => undefined);
+  });
   if (options.output) {
     let bytes: number;
     try {
       bytes = await writeFileAtomicPages(options.output, pages);
     } catch (error) {
+      if (!(error as NodeJS.ErrnoException).code) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
       throw new PgstoreError(`cannot write ${options.output}: ${why}`, { cause: error, hint: 'Check that the folder exists and is writable; nothing was written.' });
     }
-    return { format, entries: entries.length, bytes, path: options.output, pages: null };
+    return { format, entries: count, bytes, path: options.output, pages: null };
   }
-  return { format, entries: entries.length, bytes: null, path: null, pages };
+  return { format, entries: count, bytes: null, path: null, pages };
+}
+
+/**
+ * The entries' text a page at a time as they are read from the cursor (already in byte
+ * order, the hosts table's collation "C"); `done` runs when the pages end, early or not.
+ */
+async function* renderPages(entries: AsyncIterable<HostEntryJson[]>, count: number, format: HostFormat, now: Date, done: () => Promise<void>): AsyncGenerator<string> {
+  try {
+    if (format === 'hosts') yield hostsFileHeader(count, now);
+    if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
+    for await (const page of entries) yield renderHostsLines(page, format);
+  } finally {
+    await done();
+  }
 }
 
 /** A usage error, before anything is read, when `output`'s folder is missing or it is a folder. */

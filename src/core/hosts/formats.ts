@@ -4,13 +4,13 @@
  * spaces, RFC 4180 quoting).
  */
 import type { HostEntry } from '../../store/hosts/index.js';
-import type { FieldProblem } from './validation.js';
+import type { FieldProblem, HostInput } from './validation.js';
 import { compareEntries, type HostRecord, hostsFileHeader, type ParsedFile, parseHostsFile, renderHostsLine } from './file.js';
 
 export const HOST_FORMATS = ['hosts', 'jsonl', 'csv'] as const;
 export type HostFormat = (typeof HOST_FORMATS)[number];
 
-const CSV_COLUMNS = ['ip_address', 'hostname', 'aliases', 'comment', 'tags'] as const;
+export const CSV_COLUMNS = ['ip_address', 'hostname', 'aliases', 'comment', 'tags'] as const;
 const COLUMN_NAMES: Record<string, (typeof CSV_COLUMNS)[number]> = {
   ip: 'ip_address',
   ip_address: 'ip_address',
@@ -44,19 +44,18 @@ export function renderHosts(entries: HostEntry[], format: HostFormat, now: Date)
  */
 export function* renderHostsPages(entries: HostEntry[], format: HostFormat, now: Date, pageSize = 2000): Generator<string> {
   const sorted = [...entries].sort(compareEntries);
-  const line: (e: HostEntry) => string =
-    format === 'hosts'
-      ? (e) => `${renderHostsLine(e)}\n`
-      : format === 'jsonl'
-        ? (e) => `${JSON.stringify(e)}\n`
-        : (e) => `${[e.ipAddress, e.hostname, e.aliases.join(' '), e.comment ?? '', e.tags.join(' ')].map(csvField).join(',')}\r\n`;
   if (format === 'hosts') yield hostsFileHeader(sorted.length, now);
   if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
-  for (let start = 0; start < sorted.length; start += pageSize) {
-    let page = '';
-    for (let i = start; i < Math.min(start + pageSize, sorted.length); i++) page += line(sorted[i]!);
-    yield page;
-  }
+  for (let start = 0; start < sorted.length; start += pageSize) yield renderHostsLines(sorted.slice(start, start + pageSize), format);
+}
+
+/** Entries (in order already) as lines of `format`, with no header. */
+export function renderHostsLines(entries: ReadonlyArray<HostInput & Partial<Pick<HostEntry, 'id'>>>, format: HostFormat): string {
+  let page = '';
+  if (format === 'hosts') for (const e of entries) page += `${renderHostsLine(e)}\n`;
+  else if (format === 'jsonl') for (const e of entries) page += `${JSON.stringify(e)}\n`;
+  else for (const e of entries) page += `${[e.ipAddress, e.hostname, e.aliases.join(' '), e.comment ?? '', e.tags.join(' ')].map(csvField).join(',')}\r\n`;
+  return page;
 }
 
 function parseJsonl(text: string): ParsedFile {

@@ -5,8 +5,8 @@
  * overwriting each other.
  */
 import { ConcurrentWriteConflictError, NotFoundError, UsageError, ValidationError } from '../../errors.js';
-import type { EventEnvelope, HostEntry, HostEvent } from '../../store/hosts/index.js';
-import { actorOf, withHostsDb } from './db.js';
+import type { EventEnvelope, HostEntry, HostEntryJson, HostEvent } from '../../store/hosts/index.js';
+import { actorOf, openHostsDb, withHostsDb } from './db.js';
 import type { ReplicaStores } from '../../store/replica-reads.js';
 import { withReplicaReads } from './replica-db.js';
 import { ulid } from './ids.js';
@@ -23,6 +23,19 @@ export interface ListHostsOptions extends CoreOptions {
   ip?: string;
   limit?: number;
   offset?: number;
+}
+
+/**
+ * listHosts's entries, in JSON's shape (HostEntryJson), a page at a time from one cursor, the connection open while they are
+ * read and closed when the loop ends (early or not): for lists too long to hold.
+ */
+export async function* listHostPages(options: ListHostsOptions, pageRows?: number): AsyncGenerator<HostEntryJson[]> {
+  const { sql, stores } = await openHostsDb(options);
+  try {
+    yield* stores.hosts.searchJsonPages({ tags: options.tags, hostnamePattern: options.search, ipPattern: options.ip }, { limit: options.limit, offset: options.offset }, pageRows);
+  } finally {
+    await sql.end({ timeout: 5 }).catch(() => undefined);
+  }
 }
 
 /** Live entries matching the filters, ordered by IP then hostname. */

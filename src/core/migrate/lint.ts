@@ -129,7 +129,7 @@ function linted(up: UpSection, raw: SquawkFinding[], shownAs: string): LintedFil
     rule: f.rule_name,
     level: levelOf(f.rule_name),
     message: f.message,
-    alternative: ALTERNATIVES[f.rule_name] ?? f.help ?? 'See https://squawkhq.com/docs/' + f.rule_name,
+    alternative: ALTERNATIVES[f.rule_name] ?? f.help ?? `See https://squawkhq.com/docs/${f.rule_name}`,
   }));
   if (up.dbmate) {
     const flagged = new Set(findings.filter((f) => f.rule === 'ban-concurrent-index-creation-in-transaction').map((f) => f.line));

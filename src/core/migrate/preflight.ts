@@ -19,7 +19,7 @@ export { MigrationLintError } from '../../errors.js';
 export async function preflightLint(pending: MigrationFile[], options: { strict?: boolean }): Promise<LintResult | null> {
   const targets = pending.map((f) => ({ path: f.path, shownAs: f.filename }));
   if (targets.length === 0) return null;
-  let linted;
+  let linted: Awaited<ReturnType<typeof lintEach>>;
   try {
     linted = await lintEach(targets, RUNNER_SETS);
   } catch (error) {

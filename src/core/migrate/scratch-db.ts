@@ -39,7 +39,7 @@ export async function withScratchDatabase<T>(
   const dropAll = async () => {
     for (const db of await databasesMatching(sql, `^${name}($|_pgstore_)`)) await dropDatabaseIfExists(sql, db);
   };
-  let off = () => undefined as void;
+  let off: () => void = () => {};
   let stopped = false;
   try {
     await tryAdvisoryLock(sql, lockName(name));

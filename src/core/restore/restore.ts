@@ -22,7 +22,7 @@ import { copyDatabaseProperties, createDatabaseFrom, databaseProperties, dropDat
 import { serverIdentity } from '../../store/admin/index.js';
 import { databaseIsEmpty } from '../../store/admin/index.js';
 import { resolveBackupDir } from '../backup/index.js';
-import { type Confirm, type CoreOptions } from '../options.js';
+import type { Confirm, CoreOptions } from '../options.js';
 import type { ProgressSink } from '../../types/progress.js';
 import { applyArchiveDatabase, readArchiveDatabase } from './database-entries.js';
 import { compareRowCounts, loadDump, type LoadResult, type OwnerMode, rowCountProblems, type TableComparison } from '../dump-load/index.js';

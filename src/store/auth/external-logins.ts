@@ -3,7 +3,7 @@
  * identity (provider, subject) belongs to one user; a user may link many.
  */
 import { DuplicateError, ForeignKeyError, NotFoundError } from '../../errors.js';
-import { type ErrorContext, guard, mapErrors } from '../map-error.js';
+import { type ErrorContext, mapErrors } from '../map-error.js';
 import type { Queryable } from '../queryable.js';
 import { EXTERNAL_LOGIN_COLUMNS, type ExternalLogin, isUuid, USER_COLUMNS, type User } from './types.js';
 import { optionalText, plainObject, requireText, textKeys, shown } from '../validate.js';

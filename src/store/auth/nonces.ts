@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DuplicateError, ValidationError } from '../../errors.js';
-import { type ErrorContext, guard, mapErrors } from '../map-error.js';
+import { type ErrorContext, mapErrors } from '../map-error.js';
 import type { Queryable } from '../queryable.js';
 import { checkTtl, type Nonce } from './types.js';
 

@@ -63,7 +63,7 @@ export function createProfilesStore(sql: Queryable) {
           throw new ValidationError('profile: metadata must be an object', { field: 'metadata' });
         }
         const keys = (Object.keys(PROFILE_FIELDS) as (keyof ProfilePatch)[]).filter((key) => patch[key] !== undefined);
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- postgres.js helper input
+        // biome-ignore lint/suspicious/noExplicitAny: postgres.js helper input
         const values: Record<string, any> = { user_id: userId };
         for (const key of keys) values[PROFILE_FIELDS[key]] = key === 'metadata' ? sql.json(patch.metadata as never) : (patch[key] ?? null);
         const columns = Object.keys(values);

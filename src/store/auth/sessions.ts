@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ForeignKeyError, NotFoundError } from '../../errors.js';
-import { type ErrorContext, guard, mapErrors } from '../map-error.js';
+import { type ErrorContext, mapErrors } from '../map-error.js';
 import type { Queryable } from '../queryable.js';
 import { checkTtl, isUuid, SESSION_COLUMNS, type Session } from './types.js';
 import { optionalText, optionsOf, plainObject, requireText, shown } from '../validate.js';

@@ -3,8 +3,9 @@
  * log). Order everywhere: IP address, then hostname, in byte order.
  */
 import { NotFoundError, ValidationError } from '../../errors.js';
-import { guardHosts } from './errors.js';
-import type { HostEntry, HostSearch, Page } from './types.js';
+import { guardHosts, mapHostsError } from './errors.js';
+import type { HostEntry, HostEntryJson, HostSearch, Page } from './types.js';
+import { cursorPages } from '../cursor.js';
 import { pageOf } from '../paging.js';
 import type { Queryable } from '../queryable.js';
 
@@ -25,6 +26,27 @@ export function createHostsStore(sql: Queryable) {
   // Arrays travel as JSON: parsed the same whether or not the pool fetched array types.
   const columns = sql`h.id, h.ip_address, h.hostname, array_to_json(h.aliases) as aliases, h.comment,
     array_to_json(h.tags) as tags, h.created_at, h.updated_at, h.version`;
+
+  // The same columns with the times as toISOString's text (UTC, milliseconds cut, not rounded,
+  // as the driver's Date has them), made by the server: see HostEntryJson.
+  const jsonColumns = sql`h.id, h.ip_address, h.hostname, array_to_json(h.aliases) as aliases, h.comment,
+    array_to_json(h.tags) as tags, to_char(h.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
+    to_char(h.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as updated_at, h.version`;
+
+  /** The rows of search(): filters (null when not given), order, limit and offset. */
+  function searchQuery<R extends object = HostRow>(filter: HostSearch, page: Page, select = columns) {
+    const ip = likeSubstring(filter.ipPattern);
+    const hostname = likeSubstring(filter.hostnamePattern);
+    const tags = filter.tags && filter.tags.length > 0 ? JSON.stringify(filter.tags) : null;
+    const { limit, offset } = pageOf(page);
+    return sql<R[]>`
+      select ${select} from hosts.hosts h
+      where (${ip}::text is null or h.ip_address like ${ip}::text)
+        and (${hostname}::text is null or h.hostname like ${hostname}::text)
+        and (${tags}::text is null or h.tags && array(select jsonb_array_elements_text(${tags}::text::jsonb)))
+      order by h.ip_address, h.hostname
+      limit ${limit} offset ${offset}`;
+  }
 
   return {
     /** Every live entry. */
@@ -76,20 +98,22 @@ export function createHostsStore(sql: Queryable) {
      * themselves), and any of `tags` exactly. An empty filter returns everything.
      */
     async search(filter: HostSearch = {}, page: Page = {}): Promise<HostEntry[]> {
-      const ip = likeSubstring(filter.ipPattern);
-      const hostname = likeSubstring(filter.hostnamePattern);
-      const tags = filter.tags && filter.tags.length > 0 ? JSON.stringify(filter.tags) : null;
-      const { limit, offset } = pageOf(page);
-      const rows = await guardHosts(
-        () => sql<HostRow[]>`
-          select ${columns} from hosts.hosts h
-          where (${ip}::text is null or h.ip_address like ${ip}::text)
-            and (${hostname}::text is null or h.hostname like ${hostname}::text)
-            and (${tags}::text is null or h.tags && array(select jsonb_array_elements_text(${tags}::text::jsonb)))
-          order by h.ip_address, h.hostname
-          limit ${limit} offset ${offset}`,
-      );
+      const query = searchQuery(filter, page);
+      const rows = await guardHosts(() => query);
       return rows.map(toEntry);
+    },
+
+    /**
+     * search()'s entries, a page of `pageRows` at a time from one cursor (one snapshot): for
+     * lists too long to hold (100k entries and more). Stop early by leaving the loop.
+     */
+    searchPages(filter: HostSearch = {}, page: Page = {}, pageRows?: number): AsyncGenerator<HostEntry[]> {
+      return cursorPages(() => searchQuery(filter, page), toEntry, (error) => mapHostsError(error), pageRows);
+    },
+
+    /** searchPages() in JSON's shape (HostEntryJson): what `--json` writes, with no Date made. */
+    searchJsonPages(filter: HostSearch = {}, page: Page = {}, pageRows?: number): AsyncGenerator<HostEntryJson[]> {
+      return cursorPages(() => searchQuery<HostJsonRow>(filter, page, jsonColumns), toEntryJson, (error) => mapHostsError(error), pageRows);
     },
 
     /**
@@ -120,6 +144,25 @@ export function likeSubstring(text: string | undefined): string | null {
 function jsonArray(value: string[] | string | null): string[] {
   if (value === null) return [];
   return typeof value === 'string' ? (JSON.parse(value) as string[]) : value;
+}
+
+interface HostJsonRow extends Omit<HostRow, 'created_at' | 'updated_at'> {
+  created_at: string;
+  updated_at: string;
+}
+
+function toEntryJson(row: HostJsonRow): HostEntryJson {
+  return {
+    id: row.id,
+    ipAddress: row.ip_address,
+    hostname: row.hostname,
+    aliases: jsonArray(row.aliases),
+    comment: row.comment,
+    tags: jsonArray(row.tags),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
 }
 
 function toEntry(row: HostRow): HostEntry {

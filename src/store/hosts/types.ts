@@ -97,6 +97,13 @@ export interface HostEntry {
   version: string;
 }
 
+/**
+ * A HostEntry as JSON carries it (JSON.parse(JSON.stringify(entry))): the times as ISO 8601
+ * text in UTC with milliseconds, as Date.prototype.toISOString writes them. Long lists are
+ * read in this shape to be written as JSON with no Date made and turned back into text.
+ */
+export type HostEntryJson = Omit<HostEntry, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+
 /** search(): substrings (`%` and `_` are ordinary characters), ANDed; tags = any of. */
 export interface HostSearch {
   ipPattern?: string | undefined;

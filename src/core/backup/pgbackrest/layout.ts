@@ -32,7 +32,7 @@ export function pgbackrestLayout(backupDir: string): PgbackrestLayout {
  * must be plain: no spaces, quotes, `%` or shell characters. Refused otherwise, not quoted.
  */
 export function checkPlainPath(path: string, what: string): string {
-  if (!/^\/[A-Za-z0-9_.\/@+,:=-]*$/.test(path)) {
+  if (!/^\/[A-Za-z0-9_./@+,:=-]*$/.test(path)) {
     throw new UsageError(`${what} ${path} cannot be used with pgBackRest: it goes into archive_command, which the server runs through a shell`, {
       hint: 'Choose a backup folder (--dir or PGSTORE_BACKUP_DIR) whose path has only letters, digits and . _ - / characters.',
     });

@@ -1,0 +1,166 @@
+/**
+ * Streamed output through the binary: `--format ndjson` and `--json` of a long hosts list are
+ * written while the rows are read (the query is still open when the reader stops reading:
+ * never the whole list in memory), with --json's field names; `--progress json` writes
+ * NDJSON events on stderr whose `done` never goes down.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
+import { useTestDatabase } from '../helpers/db.js';
+
+const ROWS = 30_000;
+const db = useTestDatabase();
+const env = () => cleanEnv({ DATABASE_URL: db.url });
+const dir = mkdtempSync(join(tmpdir(), 'pgstore-stream-e2e-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  // Odd text on purpose: quotes, backslashes, a tab and non-ASCII in comments and tags.
+  await db.sql.unsafe('alter table hosts.host_events disable trigger user');
+  await db.sql.unsafe(`
+    insert into hosts.host_events (event_id, aggregate_id, event_type, event_version, event, created_at)
+    select 'e' || g, 'h' || lpad(g::text, 6, '0'), 'HostCreated', lpad(g::text, 12, '0'),
+           jsonb_build_object('type', 'HostCreated', 'ipAddress', '10.' || (g >> 16) || '.' || ((g >> 8) & 255) || '.' || (g & 255),
+             'hostname', 'host' || g || '.stream.example', 'aliases', case when g % 2 = 0 then jsonb_build_array('a' || g || '.example', 'b' || g || '.example') else '[]'::jsonb end,
+             'comment', case when g % 3 = 0 then E'say "hi" \\\\ tab\\there é ' || g end,
+             'tags', case when g % 5 = 0 then '[]'::jsonb else jsonb_build_array('t' || (g % 10), 'ü') end, 'createdAt', now()),
+           now() - interval '30 days' + g * interval '1.001 ms'
+    from generate_series(1, ${ROWS}) g`);
+  await db.sql.unsafe('alter table hosts.host_events enable trigger user');
+  await db.sql.unsafe('select hosts.rebuild_projection()');
+}, 120_000);
+
+/** Starts `pgstore args` and stops reading its stdout after the first chunk. */
+function startPaused(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: Buffer[] = [];
+  let reading = false;
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // The first chunk, or the end when there is none (a failure must not hang the test).
+  const first = Promise.race([new Promise<void>((resolve) => child.stdout.once('data', () => resolve())), exited.then(() => undefined)]);
+  child.stdout.on('data', (d: Buffer) => {
+    chunks.push(d);
+    if (!reading) child.stdout.pause();
+  });
+  return {
+    first,
+    resume: async () => {
+      reading = true;
+      child.stdout.resume();
+      const code = await exited;
+      return { code, text: Buffer.concat(chunks).toString('utf8') };
+    },
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+/** True when the hosts table cannot be locked right now: a statement still reads it. */
+async function tableInUse(): Promise<boolean> {
+  try {
+    await db.sql.begin(async (tx) => {
+      await tx.unsafe('lock table hosts.hosts in access exclusive mode nowait');
+    });
+    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code === '55P03') return true;
+    throw error;
+  }
+}
+
+describe('hosts list, streamed', () => {
+  for (const args of [['--format', 'ndjson'], ['--json']]) {
+    it(`${args.join(' ')}: the rows are still being read when the reader stops reading`, async () => {
+      const run = startPaused(['hosts', 'list', ...args]);
+      try {
+        await run.first;
+        // The first page is out and nobody reads: the pipe fills, pgstore waits for it to drain,
+        // and its query (one cursor) is still open. A list fetched whole first would be done.
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(await tableInUse()).toBe(true);
+      } finally {
+        const { code, text } = await run.resume();
+        expect(code).toBe(0);
+        const count = args[0] === '--json' ? (JSON.parse(text) as unknown[]).length : text.trimEnd().split('\n').length;
+        expect(count).toBe(ROWS);
+      }
+      // And once it has finished, nothing holds the table.
+      expect(await tableInUse()).toBe(false);
+    }, 120_000);
+  }
+
+  it('ndjson lines are --json\'s objects: the same fields, values and order', async () => {
+    const [json, ndjson] = await Promise.all([runCli(['hosts', 'list', '--json'], { env: env() }), runCli(['hosts', 'list', '--format', 'ndjson'], { env: env() })]);
+    expect(json.code).toBe(0);
+    expect(ndjson.code).toBe(0);
+    const doc = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
+    const lines = ndjson.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.length).toBe(ROWS);
+    expect(lines).toEqual(doc);
+    expect(Object.keys(lines[0]!)).toEqual(['id', 'ipAddress', 'hostname', 'aliases', 'comment', 'tags', 'createdAt', 'updatedAt', 'version']);
+    // --json is the document JSON.stringify(list, null, 2) writes.
+    expect(json.stdout).toBe(`${JSON.stringify(doc, null, 2)}\n`);
+    // Filters and paging apply to the stream as to the document.
+    const page = await runCli(['hosts', 'list', '--format', 'ndjson', '--search', 'host1', '--limit', '5', '--offset', '2'], { env: env() });
+    const paged = await runCli(['hosts', 'list', '--json', '--search', 'host1', '--limit', '5', '--offset', '2'], { env: env() });
+    expect(page.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(JSON.parse(paged.stdout));
+  }, 120_000);
+
+  it('export --format ndjson is one entry a line, the same as jsonl, with the count the file header gives', async () => {
+    const [nd, hosts] = await Promise.all([runCli(['hosts', 'export', '--format', 'ndjson'], { env: env() }), runCli(['hosts', 'export'], { env: env() })]);
+    expect(nd.code).toBe(0);
+    expect(nd.stdout.trimEnd().split('\n').length).toBe(ROWS);
+    expect(hosts.stdout).toContain(`# Entry count: ${ROWS}\n`);
+  }, 120_000);
+});
+
+interface ProgressLine {
+  phase: string;
+  done: number;
+  total: number | null;
+  rate: number;
+  unit: string;
+}
+
+/** The stderr lines as progress events: each parses, has the fields, and done never goes down in a phase. */
+function progressEvents(stderr: string): ProgressLine[] {
+  const events = stderr.trimEnd().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ProgressLine);
+  const last = new Map<string, number>();
+  for (const e of events) {
+    expect(typeof e.phase).toBe('string');
+    expect(Number.isFinite(e.done) && Number.isFinite(e.rate)).toBe(true);
+    expect(e.total === null || Number.isFinite(e.total)).toBe(true);
+    expect(typeof e.unit).toBe('string');
+    expect(e.done).toBeGreaterThanOrEqual(last.get(e.phase) ?? 0);
+    last.set(e.phase, e.done);
+  }
+  return events;
+}
+
+describe('--progress json', () => {
+  it('hosts import: NDJSON events on stderr, done rising to the total', async () => {
+    const file = join(dir, 'import.hosts');
+    let text = '';
+    for (let i = 0; i < 20_000; i++) text += `172.16.${(i >> 8) & 255}.${i & 255}\tp${i}.progress.example\n`;
+    writeFileSync(file, text);
+    const r = await runCli(['hosts', 'import', file, '--dry-run', '--progress', 'json'], { env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    const events = progressEvents(r.stderr);
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(events.every((e) => e.unit === 'lines' && e.total === 20_000)).toBe(true);
+    expect(events.at(-1)!.done).toBe(20_000);
+    expect(r.stderr.trimEnd().split('\n').every((l) => l.startsWith('{'))).toBe(true);
+  }, 120_000);
+
+  it('backup: every line an event, bytes rising within a phase; --json still prints its document on stdout', async () => {
+    const r = await runCli(['backup', '--dir', join(dir, 'backups'), '--progress=json', '--json'], { env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveProperty('manifest');
+    const events = progressEvents(r.stderr);
+    expect(events.some((e) => e.unit === 'bytes' && e.done > 0)).toBe(true);
+    expect(r.stderr.trimEnd().split('\n').every((l) => l.startsWith('{'))).toBe(true);
+  }, 120_000);
+});
