@@ -72,7 +72,7 @@ describe('pgstore CLI basics', () => {
 
   it('no option or argument of any command shows its default twice', async () => {
     const help = async (args: string[]) => (await runCliInProcess([...args, '--help'], { env: cleanEnv() })).stdout;
-    const subcommands = (text: string) => [...(text.split('\nCommands:\n')[1] ?? '').matchAll(/^  ([a-z]+)\b/gm)].map((m) => m[1]!).filter((name) => name !== 'help');
+    const subcommands = (text: string) => [...(text.split('\nCommands:\n')[1] ?? '').matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]!).filter((name) => name !== 'help');
     const twice: string[] = [];
     for (const command of subcommands(await help([]))) {
       for (const args of [[command], ...subcommands(await help([command])).map((sub) => [command, sub])]) {
