@@ -9,6 +9,7 @@ import type { ConnectionTarget } from './db/config.js';
 import { classifyError } from './classify-error.js';
 import { findConfigFile } from './commands/config-file.js';
 import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
+import { finishActiveBars } from './ui/active-bars.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
 import { redact } from './util/redact.js';
 import { criticalSectionsDone } from './util/critical.js';
@@ -77,6 +78,7 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
     adopt(command, `pgstore ${command.name()}`);
     program.addCommand(command);
   }
+  reportUnknownSubcommands(program, 'pgstore');
   return program;
 }
 
@@ -107,6 +109,8 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
     // A second signal: stop now (process.exit still runs the exit hook that stops children).
     if (stopCode !== undefined) process.exit(stopCode);
     stopCode = code;
+    // A progress bar's line ends first (cleared, drawing no more): "Cancelled." on a line of its own.
+    finishActiveBars();
     streams.stderr.write(signal === 'SIGINT' ? 'Cancelled.\n' : `Stopped by ${signal}.\n`);
     // No new critical step starts from now on; one already running finishes first, for up to
     // 15 s (util/critical.ts); output gets a moment to drain, never more: stdout may be a pipe

@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { wholeNumber } from './parse.js';
 import type { Output } from '../ui/output.js';
-import { formatBytes } from '../util/format.js';
+import { formatBytes, plural } from '../util/format.js';
 import type { ActionIO } from './context.js';
 import type { PhysicalBackup, PgbackrestBackupResult, PgbackrestRestoreResult } from '../core/backup/pgbackrest/index.js';
 import type { BaseRestoreResult } from '../core/backup/basebackup/index.js';
@@ -76,7 +76,7 @@ export async function physicalRestore(io: ActionIO, engine: Engine, flags: { dir
     describe: (out) => {
       out.result(`Restored the cluster into ${r.dataDir}${r.toTime ? ` as of ${r.toTime}` : ''}; it runs on 127.0.0.1:${r.port}.`);
       if (r.lastTransactionAt) out.result(`  last transaction replayed: ${r.lastTransactionAt}`);
-      out.result(`  ${r.tables.length} tables, ${r.tables.reduce((s, t) => s + t.rows, 0)} rows in the database`);
+      out.result(`  ${plural(r.tables.length, 'table')}, ${plural(r.tables.reduce((s, t) => s + t.rows, 0), 'row')} in the database`);
       out.result(`  stop it: ${r.stopCommand}`);
     },
   };

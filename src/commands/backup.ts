@@ -9,15 +9,13 @@ import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { manifestJson, physicalBackupJson, physicalTakeJson } from '../ui/json-views.js';
 import { withProgressBar } from '../ui/progress-sink.js';
-import { action, type ActionIO, type CommandContext, examples } from './context.js';
+import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
 import { addRetentionOptions, type RetentionFlags, retentionFrom } from './retention-flags.js';
-import { formatBytes } from '../util/format.js';
-
-const DIR_HELP = 'backup folder (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups, i.e. ~/.local/share/pgstore/backups)';
+import { formatBytes, plural } from '../util/format.js';
 
 const backupCore = () => import('../core/backup/index.js');
-const dirOption = () => new Option('--dir <dir>', DIR_HELP).argParser(creatableFolder('--dir'));
+const dirOption = (ctx: CommandContext) => new Option('--dir <dir>', backupDirHelp(ctx.env, 'backup folder')).argParser(creatableFolder('--dir'));
 const dbOption = () => new Option('--database <name>', "whose backups (default: the connection's database)");
 
 /** Whose backups, where: --dir, and --database, else the connection's database (resolved only then). */
@@ -31,7 +29,10 @@ function describeBackup(out: Output, r: BackupResult): void {
   const rows = m.tables.reduce((sum, t) => sum + t.rows, 0);
   const verified = m.verified ? `, verified (${m.verified.method})` : '';
   out.result(`Backed up ${r.database} to ${r.path}`);
-  out.result(`  ${formatBytes(m.sizeBytes)}, ${m.format} (${m.compression}), ${m.tables.length} tables, ${rows} rows, ${(m.durationMs / 1000).toFixed(1)} s${verified}`);
+  // The time waited; with a verification, its part and the dump's too (the manifest keeps the dump's).
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const parts = r.verifyDurationMs === null ? '' : ` (dump ${seconds(m.durationMs)}, verification ${seconds(r.verifyDurationMs)})`;
+  out.result(`  ${formatBytes(m.sizeBytes)}, ${m.format} (${m.compression}), ${plural(m.tables.length, 'table')}, ${plural(rows, 'row')}, ${seconds(r.durationMs)}${parts}${verified}`);
   if (r.retention) {
     const removed = r.retention.removed;
     out.result(`  retention: kept ${r.retention.kept.length}, removed ${removed.length}${removed.length ? ` (${removed.join(', ')})` : ''}`);
@@ -62,10 +63,10 @@ function listRow(b: BackupEntry): Array<string | number> {
 
 type BackupFlags = { dir?: string; format: 'custom' | 'directory' | 'plain'; jobs?: number; compress?: string; label?: string; verify?: 'read' | 'restore' | true; metricsFile?: string; engine?: string; type?: 'full' | 'diff' | 'incr' } & RetentionFlags;
 
-function backupOptions(command: Command): Command {
+function backupOptions(ctx: CommandContext, command: Command): Command {
   return command
-    .option('--dir <dir>', DIR_HELP, creatableFolder('--dir'))
-    .addOption(new Option('--format <format>', 'custom (default), directory (allows --jobs) or plain SQL').choices(['custom', 'directory', 'plain']).default('custom'))
+    .addOption(dirOption(ctx))
+    .addOption(new Option('--format <format>', 'custom, directory (allows --jobs) or plain SQL').choices(['custom', 'directory', 'plain']).default('custom'))
     .addOption(new Option('--jobs <n>', 'parallel pg_dump jobs (directory format only)').argParser(wholeNumber('--jobs', 1, MAX_JOBS)))
     .option('--compress <method[:level]>', "gzip[:1-9] (pg_dump's default: gzip for custom/directory, none for plain), lz4, zstd (pg_dump 16+), none")
     .option('--label <label>', 'appended to the backup ID, e.g. nightly')
@@ -78,7 +79,7 @@ function backupOptions(command: Command): Command {
 function listCommand(ctx: CommandContext): Command {
   const command = new Command('list')
     .description('list backups, newest first: complete ones, and damaged ones marked as such (partial ones never appear)')
-    .addOption(dirOption())
+    .addOption(dirOption(ctx))
     .addOption(dbOption())
     .action(action(ctx, {
       load: backupCore,
@@ -104,7 +105,7 @@ function listCommand(ctx: CommandContext): Command {
           ? [r.id, when(r.at), formatBytes(r.physical.sizeBytes), `${r.physical.engine} ${r.physical.type}`, '-', '-', '-']
           : r.intact ? listRow(r.intact) : [r.id, when(r.at), '-', '-', '-', '-', 'DAMAGED']));
         out.result(await renderTable({ head: ['ID', 'STARTED (UTC)', 'SIZE', 'FORMAT', 'TABLES', 'ROWS', 'VERIFIED'], rows: table, color: out.options.color }));
-        out.result(`${listing.backups.length} backup(s) of ${listing.database} in ${listing.dir}${listing.damaged.length ? `, and ${listing.damaged.length} damaged` : ''}${listing.physical.length ? `; ${listing.physical.length} physical backup(s) of the cluster` : ''}`);
+        out.result(`${plural(listing.backups.length, 'backup')} of ${listing.database} in ${listing.dir}${listing.damaged.length ? `, and ${listing.damaged.length} damaged` : ''}${listing.physical.length ? `; ${plural(listing.physical.length, 'physical backup')} of the cluster` : ''}`);
       },
     }));
   return examples(command, ['pgstore backup list', 'pgstore backup list --json', 'pgstore backup list --database app --dir /srv/backups']);
@@ -115,7 +116,7 @@ function verifyCommand(ctx: CommandContext): Command {
     .description('check a backup: checksums and a full read-back, or a test restore into a scratch database')
     .argument('<id>', 'a backup ID, <database>/<ID>, or latest')
     .addOption(new Option('--method <method>', 'read, or restore (needs CREATEDB)').choices(['read', 'restore']).default('read'))
-    .addOption(dirOption())
+    .addOption(dirOption(ctx))
     .addOption(dbOption())
     .action(action(ctx, {
       load: backupCore,
@@ -133,7 +134,7 @@ function pruneCommand(ctx: CommandContext): Command {
   const command = new Command('prune')
     .description('delete old backups (never the newest verified one)')
     .option('--dry-run', 'only show what would be deleted, and which rule keeps each backup')
-    .addOption(dirOption())
+    .addOption(dirOption(ctx))
     .addOption(dbOption())
     .action(action(ctx, {
       load: backupCore,
@@ -148,7 +149,7 @@ function pruneCommand(ctx: CommandContext): Command {
           for (const id of result.removed) out.result(`delete  ${id}  no rule keeps it`);
         }
         const verb = result.dryRun ? 'Would delete' : 'Deleted';
-        out.result(result.removed.length ? `${verb} ${result.removed.length} backup(s) of ${result.database}: ${result.removed.join(', ')}` : `Nothing to delete: ${result.kept.length} backup(s) of ${result.database} kept.`);
+        out.result(result.removed.length ? `${verb} ${plural(result.removed.length, 'backup')} of ${result.database}: ${result.removed.join(', ')}` : `Nothing to delete: ${plural(result.kept.length, 'backup')} of ${result.database} kept.`);
         if (result.removed.length) out.result(`Kept ${result.kept.length}.`);
         for (const d of result.damaged) out.warn(`damaged backup ${d.id} was neither counted nor deleted: ${d.problem} (look at it, then \`pgstore backup delete ${d.id}\`)`);
       },
@@ -162,7 +163,7 @@ function deleteCommand(ctx: CommandContext): Command {
     .description('delete one backup (asks on a terminal; --yes without one)')
     .argument('<id>', 'a backup ID or <database>/<ID>')
     .option('-y, --yes', 'do not ask')
-    .addOption(dirOption())
+    .addOption(dirOption(ctx))
     .addOption(dbOption())
     .action(action(ctx, {
       load: backupCore,
@@ -179,7 +180,7 @@ function deleteCommand(ctx: CommandContext): Command {
 }
 
 export function backupCommand(ctx: CommandContext): Command {
-  const command = backupOptions(new Command('backup').description('back up the database (pg_dump): checksummed, written atomically, optionally verified and pruned'))
+  const command = backupOptions(ctx, new Command('backup').description('back up the database (pg_dump): checksummed, written atomically, optionally verified and pruned'))
     .action(action(ctx, {
       load: backupCore,
       call: async (backup, io, flags: BackupFlags, cmd: Command) => {

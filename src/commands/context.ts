@@ -4,7 +4,9 @@
  * (Write a spec's renderers as arrow functions: TypeScript infers the flags' type from `call`
  * only while the renderers are context-sensitive.)
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { defaultBackupDir } from '../db/home.js';
 import type { CoreOptions } from '../core/options.js';
 import type { ConnectionTarget, EmbeddedTarget } from '../db/config.js';
 import type { Output, Streams } from '../ui/output.js';
@@ -34,6 +36,16 @@ export interface CommandContext {
 
 /** A command module: builds its commander command. */
 export type RegisterCommand = (ctx: CommandContext) => Command;
+
+/**
+ * The help of a backup-folder option: `lead`, then where the folder comes from without the
+ * flag, ending in the real folder for this user and environment (root's differs from others').
+ */
+export function backupDirHelp(env: Record<string, string | undefined>, lead: string, { ifExists = false } = {}): string {
+  const fromEnv = env.PGSTORE_BACKUP_DIR?.trim();
+  const fallback = `$PGSTORE_HOME/backups${ifExists ? ' if it exists' : ''}`;
+  return `${lead} (else PGSTORE_BACKUP_DIR${fromEnv ? `, here ${resolve(fromEnv)}` : `, else ${fallback}, here ${defaultBackupDir(env)}`})`;
+}
 
 /** Adds an "Examples:" section to a command's help. */
 export function examples(command: Command, lines: string[]): Command {

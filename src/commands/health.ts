@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { healthThresholds } from '../core/health/index.js';
 import type { Limits } from '../core/health/index.js';
 import { UsageError } from '../errors.js';
-import { action, type CommandContext, examples } from './context.js';
+import { action, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, decimalNumber, existingFolder, wholeNumber } from './parse.js';
 
 const camel = (key: string) => key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
@@ -42,7 +42,7 @@ export function healthCommand(ctx: CommandContext): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'nagios']).default('table'))
     .option('--migrations-dir <dir>', "compare against these migrations (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
     .option('--expected-replicas <n>', 'critical when fewer replicas than this stream from the server', wholeNumber('--expected-replicas', 0, 1000))
-    .option('--backup-dir <dir>', 'check the age of the newest backup here (default: PGSTORE_BACKUP_DIR, else the default backup folder if it exists)', creatableFolder('--backup-dir'))
+    .option('--backup-dir <dir>', backupDirHelp(ctx.env, 'check the age of the newest backup here', { ifExists: true }), creatableFolder('--backup-dir'))
     .addOption(new Option('--timeout <seconds>', 'give up (critical) after this many seconds').default(10).argParser(decimalNumber('--timeout', { nonZero: true, max: MAX_TIMEOUT_SECONDS, hint: HINT })));
   for (const t of healthThresholds()) {
     command.addOption(new Option(`--${t.key}-warning <${t.unit}>`, `warn at this ${t.description} (default ${t.warning})`).argParser(positiveNumber(`--${t.key}-warning`)));

@@ -8,6 +8,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { outputFile } from './parse.js';
+import { plural } from '../util/format.js';
 
 const FORMATS = ['hosts', 'jsonl', 'csv'];
 const MODES = ['skip', 'replace', 'strict'];
@@ -63,13 +64,13 @@ export function importCommand(ctx: CommandContext): Command {
 
 function report(out: Output, result: ImportResult): void {
   for (const problem of result.errors.slice(0, SHOWN_PROBLEMS)) out.error(`line ${problem.line}: ${problem.field}: ${problem.message}`);
-  if (result.errors.length > SHOWN_PROBLEMS) out.error(`... and ${result.errors.length - SHOWN_PROBLEMS} more problem(s) (--json lists them all)`);
+  if (result.errors.length > SHOWN_PROBLEMS) out.error(`... and ${plural(result.errors.length - SHOWN_PROBLEMS, 'more problem')} (--json lists them all)`);
   const counts = `processed ${result.processed}, created ${result.created}, updated ${result.updated}, skipped ${result.skipped}, failed ${result.failed}`;
   const seconds = (result.durationMs / 1000).toFixed(2);
   if (result.dryRun) out.result(`Dry run of ${result.source} (${result.format}, mode ${result.mode}): ${counts}; nothing was written (${seconds} s).`);
   else if (result.mode === 'strict' && result.failed > 0) out.result(`Refused ${result.source} (strict): ${counts}; nothing was written.`);
   else out.result(`Imported ${result.source} (${result.format}, mode ${result.mode}): ${counts} in ${seconds} s.`);
-  if (result.failed > 0 && !(result.mode === 'strict')) out.warn(`${result.failed} line(s) were not imported; fix them and import again (existing entries are skipped).`);
+  if (result.failed > 0 && !(result.mode === 'strict')) out.warn(`${plural(result.failed, 'line')} ${result.failed === 1 ? 'was' : 'were'} not imported; fix them and import again (existing entries are skipped).`);
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -98,7 +99,7 @@ export function exportCommand(ctx: CommandContext): Command {
         if ('listed' in result) return out.jsonArray(result.listed, (await import('../ui/host-json.js')).hostEntryElement);
         if (result.pages !== null) return out.rawPages(result.pages);
         if (out.options.json) return out.json({ path: result.path, format: result.format, entryCount: result.entries, sizeBytes: result.bytes });
-        out.result(`Wrote ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'} to ${result.path} (${result.format}, ${result.bytes} bytes).`);
+        out.result(`Wrote ${plural(result.entries, 'entry')} to ${result.path} (${result.format}, ${result.bytes} bytes).`);
       },
     }));
   return examples(command, ['pgstore hosts export > hosts.txt', 'pgstore hosts export --output /etc/hosts.pgstore', 'pgstore hosts export --format jsonl -o backup.jsonl']);

@@ -10,6 +10,7 @@ import { hostEventJson } from '../ui/json-views.js';
 import { action, type CommandContext, examples } from './context.js';
 import { exportCommand, importCommand } from './hosts-io.js';
 import { collect, wholeNumber } from './parse.js';
+import { plural } from '../util/format.js';
 
 const hostsCore = () => import('../core/hosts/index.js');
 
@@ -52,10 +53,12 @@ function listCommand(ctx: CommandContext): Command {
         // JSON and NDJSON are streamed from a cursor as they are read, never the whole list in
         // memory (on the primary; a replica read is one query, routed as a whole).
         if ((format === 'json' || format === 'ndjson') && !flags.replica) return { format, pages: hosts.listHostPages(options), entries: [] };
-        return { format, pages: undefined, entries: await hosts.listHosts({ ...options, replica: flags.replica }) };
+        // A table page (--limit, --offset) says how many match in all: counted in the same statement.
+        if (format === 'table' && (flags.limit !== undefined || flags.offset !== undefined)) return { format, pages: undefined, ...(await hosts.listHostsPage({ ...options, replica: flags.replica })) };
+        return { format, pages: undefined, entries: await hosts.listHosts({ ...options, replica: flags.replica }), total: undefined };
       },
       json: false, // --json is one of the formats
-      text: async (out, { format, pages, entries }) => {
+      text: async (out, { format, pages, entries, total }, [flags]) => {
         if (pages) {
           const { hostEntryElement, hostEntryLine } = await import('../ui/host-json.js');
           return format === 'json' ? out.jsonArray(pages, hostEntryElement) : out.ndjson(pages, hostEntryLine);
@@ -63,9 +66,10 @@ function listCommand(ctx: CommandContext): Command {
         if (format === 'json') return out.jsonArray(entries);
         if (format === 'ndjson') return out.ndjson(entries);
         if (format === 'csv' || format === 'hosts') return out.rawPages((await hostsCore()).renderHostsPages(entries, format, new Date()));
-        if (entries.length === 0) return out.result('No host entries.');
+        const after = flags.offset ? ` after the first ${flags.offset}` : '';
+        if (entries.length === 0) return out.result(total ? `No host entries${after} (${plural(total, 'entry')} in all).` : 'No host entries.');
         await hostsTable(out, entries);
-        out.result(`${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
+        out.result(total !== undefined && total > entries.length ? `${entries.length} of ${plural(total, 'entry')}${after && `,${after}`}` : plural(entries.length, 'entry'));
       },
     }));
   return examples(command, ['pgstore hosts list', 'pgstore hosts list --tag prod --tag web --search api', 'pgstore hosts list --ip 192.168. --limit 20 --offset 40', 'pgstore hosts list --format hosts > /etc/hosts.d/app', 'pgstore hosts list --replica postgres://app@replica1/app']);

@@ -6,8 +6,9 @@ import { Command, Option } from 'commander';
 import type { LintFinding } from '../core/migrate/index.js';
 import type { MigrateOptions } from '../core/migrate/index.js';
 import type { Output } from '../ui/output.js';
-import { action, type ActionIO, type CommandContext, examples } from './context.js';
+import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
+import { plural } from '../util/format.js';
 
 interface Flags {
   migrationsDir?: string;
@@ -64,7 +65,7 @@ export function lintBeforeUp(out: Output, options: { lint?: boolean; strict?: bo
       // (every finding, with its alternative, is one `pgstore migrate lint` away).
       const findings = result.files.flatMap((file) => file.findings);
       for (const f of findings.filter((x) => x.level === 'error')) out.warn(`${f.file}:${f.line} ${f.level} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
-      if (result.warnings > 0) out.warn(`lint: ${result.warnings} warning(s) in pending migrations; \`pgstore migrate lint\` lists them`);
+      if (result.warnings > 0) out.warn(`lint: ${plural(result.warnings, 'warning')} in pending migrations; \`pgstore migrate lint\` lists them`);
     }
   };
 }
@@ -79,7 +80,7 @@ export function lintCommand(ctx: CommandContext): Command {
       call: (migrate, io, files: string[], flags: Flags) => migrate.lintMigrations({ files, migrationsDir: flags.migrationsDir, env: io.env }),
       text: (out, result) => {
         for (const file of result.files) for (const f of file.findings) showFinding(out, f);
-        out.result(`${result.files.length} file(s) linted: ${result.errors} error(s), ${result.warnings} warning(s).`);
+        out.result(`${plural(result.files.length, 'file')} linted: ${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')}.`);
       },
       exitCode: (result, [, flags]) => (flags.strict && result.errors > 0 ? 1 : undefined),
     }));
@@ -89,7 +90,7 @@ export function lintCommand(ctx: CommandContext): Command {
 export function planCommand(ctx: CommandContext): Command {
   const command = common(new Command('plan').description('list pending migrations with their SQL, lint findings and the locks they take; --rehearse applies them to a restored backup first'))
     .option('--rehearse [backup]', 'restore this backup (default: the latest verified one) into a scratch database and apply the pending migrations there, timing each')
-    .option('--backup-dir <dir>', 'where backups are looked up (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)')
+    .option('--backup-dir <dir>', backupDirHelp(ctx.env, 'where backups are looked up'))
     .option('--strict', 'exit 1 when a lint finding is at error level')
     .addHelpText('after', `\n${EXIT_CODES.plan}\n`)
     .action(action(ctx, {
@@ -119,7 +120,7 @@ export function diffCommand(ctx: CommandContext): Command {
           for (const l of c.onlyInLive) out.result(`  live:  ${l}`);
           for (const l of c.onlyInFiles) out.result(`  files: ${l}`);
         }
-        out.result(diff.equal ? `No drift: ${diff.database} matches its ${diff.migrationsApplied} migration file(s).` : `Drift: ${diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length} object(s) differ between ${diff.database} and its migration files.`);
+        out.result(diff.equal ? `No drift: ${diff.database} matches its ${plural(diff.migrationsApplied, 'migration file')}.` : `Drift: ${plural(diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length, 'object')} differ${diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length === 1 ? 's' : ''} between ${diff.database} and its migration files.`);
       },
       exitCode: (diff) => (diff.equal ? undefined : 1),
     }));

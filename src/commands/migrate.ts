@@ -9,6 +9,7 @@ import type { Output } from '../ui/output.js';
 import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { creatableFolder, duration, existingFolder, outputFile, wholeNumber } from './parse.js';
 import { diffCommand, lintBeforeUp, lintCommand, planCommand } from './migrate-safety.js';
+import { plural } from '../util/format.js';
 
 interface CommonFlags {
   migrationsDir?: string;
@@ -85,7 +86,7 @@ function showResult(out: Output, result: MigrateResult & { schemaFile: string | 
     out.result(verb === 'Applied' ? `Database ${result.database} is up to date.` : 'Nothing to roll back.');
     return;
   }
-  out.result(`${verb} ${list.length} migration(s) on ${result.database} in ${seconds} s${retried}:`);
+  out.result(`${verb} ${plural(list.length, 'migration')} on ${result.database} in ${seconds} s${retried}:`);
   for (const m of list) out.result(`  ${m.filename} (${m.set})`);
 }
 
@@ -161,7 +162,7 @@ function verifyCommand(ctx: CommandContext): Command {
         for (const w of result.warnings) out.warn(w);
         for (const p of result.problems) out.error(p);
         const counts = result.sets.map((s) => `${s.name} ${s.applied} applied, ${s.pending} pending`).join('; ');
-        out.result(result.ok ? `Migrations verified: ${counts}.` : `Verification failed: ${result.problems.length} problem(s).`);
+        out.result(result.ok ? `Migrations verified: ${counts}.` : `Verification failed: ${plural(result.problems.length, 'problem')}.`);
       },
       exitCode: (result) => (result.ok ? undefined : 1),
     }));
@@ -190,7 +191,7 @@ function dumpCommand(ctx: CommandContext): Command {
       load: migrateCore,
       call: (migrate, io, flags: { output?: string }) => migrate.dumpSchema({ ...io.core(), output: flags.output ?? (io.env.DBMATE_SCHEMA_FILE?.trim() || 'schema.sql') }),
       json: (out, result) => out.json({ path: result.path, sizeBytes: result.bytes, migrationsApplied: result.migrations }),
-      text: (out, result) => out.result(`Wrote ${result.path} (${result.bytes} bytes, ${result.migrations} applied migration(s))`),
+      text: (out, result) => out.result(`Wrote ${result.path} (${result.bytes} bytes, ${plural(result.migrations, 'applied migration')})`),
     }));
   return examples(dump, ['pgstore migrate dump', 'pgstore migrate dump -o db/schema.sql']);
 }

@@ -9,8 +9,9 @@ import type { Output } from '../ui/output.js';
 import { physicalRestoreJson } from '../ui/json-views.js';
 import { withProgressBar } from '../ui/progress-sink.js';
 import { physicalRestoreOptions } from './backup-physical.js';
-import { action, type ActionIO, type CommandContext, examples } from './context.js';
+import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, existingFolder, MAX_JOBS, wholeNumber } from './parse.js';
+import { plural } from '../util/format.js';
 
 interface RestoreFlags {
   dir?: string;
@@ -36,7 +37,7 @@ function describeRestore(out: Output, r: RestoreResult): void {
   out.result(`Restored ${r.source.id ?? r.source.path} into ${r.target} (${how}) in ${(r.durationMs / 1000).toFixed(1)} s.`);
   out.result(`  checksums    ${r.source.checksums === 'verified' ? 'verified before the restore' : 'none (not a pgstore backup)'}`);
   if (r.rowCountsMatch === null) out.result('  row counts   not compared (no manifest)');
-  else out.result(`  row counts   ${r.tables.length} tables, ${r.tables.reduce((s, t) => s + (t.actual ?? 0), 0)} rows, all as in the backup`);
+  else out.result(`  row counts   ${plural(r.tables.length, 'table')}, ${plural(r.tables.reduce((s, t) => s + (t.actual ?? 0), 0), 'row')}, all as in the backup`);
   const m = r.migrations;
   if (!m.tracked) out.result('  migrations   none recorded (no schema_migrations table)');
   else {
@@ -93,8 +94,8 @@ function restoreLogical(core: typeof import('../core/restore/index.js'), io: Act
 export function restoreCommand(ctx: CommandContext): Command {
   const command = new Command('restore')
     .description('restore a backup (or a pg_dump file) after verifying its checksums; stops at the first error')
-    .argument('[source]', 'latest (default), a backup ID, <database>/<ID>, a backup folder, or a dump file (.dump, .sql, .sql.gz)', 'latest')
-    .option('--dir <dir>', 'where backup IDs are looked up (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)', creatableFolder('--dir'))
+    .argument('[source]', 'latest, a backup ID, <database>/<ID>, a backup folder, or a dump file (.dump, .sql, .sql.gz)', 'latest')
+    .option('--dir <dir>', backupDirHelp(ctx.env, 'where backup IDs are looked up'), creatableFolder('--dir'))
     .option('--target-db <name>', "the database to restore into (default: the connection's)", targetDatabase)
     .option('--create', 'create the target database if it does not exist')
     .option('--clean', 'replace a non-empty target: restore into a copy, check it, then swap it in (asks first)')

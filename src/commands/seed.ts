@@ -61,7 +61,7 @@ export function seedCommand(ctx: CommandContext): Command {
         const request = seedRequest(flags, () => io.core());
         const { countProgressFor } = await import('../ui/progress-sink.js');
         const bar = request.kind === 'synthetic' ? await countProgressFor(io.out, 'Loading', 'rows') : undefined;
-        if (request.kind === 'synthetic' && bar) request.onProgress = (done, total) => bar.update(done, total);
+        if (request.kind === 'synthetic' && bar) request.onProgress = (done, total, phase) => bar.update(done, total, phase);
         try {
           return await seed.seed(request);
         } finally {

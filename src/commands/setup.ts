@@ -6,8 +6,9 @@ import type { SetupOptions, SetupResult } from '../core/setup/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { describeSeed } from '../ui/seed-view.js';
-import { action, type ActionIO, type CommandContext, examples } from './context.js';
+import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, existingFolder, wholeNumber } from './parse.js';
+import { plural } from '../util/format.js';
 
 interface SetupFlags {
   env: SetupOptions['environment'];
@@ -99,7 +100,7 @@ export function resetCommand(ctx: CommandContext): Command {
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .option('--force', 'terminate other sessions connected to the database')
     .option('--backup-first', 'take a verified backup (pgstore backup, label before-reset) before dropping anything')
-    .option('--backup-dir <dir>', 'where --backup-first writes (else PGSTORE_BACKUP_DIR, else $PGSTORE_HOME/backups)', creatableFolder('--backup-dir'))
+    .option('--backup-dir <dir>', backupDirHelp(ctx.env, 'where --backup-first writes'), creatableFolder('--backup-dir'))
     .action(action(ctx, {
       load: setupCore,
       call: (setup, io, flags: SetupFlags & { schemasOnly?: boolean; yes?: boolean; force?: boolean; forceProduction?: boolean; backupFirst?: boolean; backupDir?: string }) =>
@@ -114,7 +115,7 @@ export function resetCommand(ctx: CommandContext): Command {
         }),
       text: (out, result) => {
         if (result.backup) out.result(`Backed up to ${result.backup.path} first.`);
-        out.result(`Dropped the ${result.dropped === 'database' ? 'database' : "pgstore schemas"}${result.terminatedSessions ? ` (terminated ${result.terminatedSessions} session(s))` : ''}.`);
+        out.result(`Dropped the ${result.dropped === 'database' ? 'database' : "pgstore schemas"}${result.terminatedSessions ? ` (terminated ${plural(result.terminatedSessions, 'session')})` : ''}.`);
         describeSetup(out, result.setup);
       },
     }));

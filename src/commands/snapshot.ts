@@ -6,11 +6,12 @@
 import { Command, Option } from 'commander';
 import type { SnapshotDiff } from '../core/snapshot/index.js';
 import { confirmer } from '../ui/confirm.js';
-import { cell, when } from '../ui/hosts-view.js';
+import { cell, entryLine, when } from '../ui/hosts-view.js';
 import { snapshotJson, snapshotListJson, snapshotRefJson } from '../ui/json-views.js';
 import type { Output } from '../ui/output.js';
 import { action, type CommandContext, examples } from './context.js';
 import { wholeNumber } from './parse.js';
+import { plural } from '../util/format.js';
 
 const snapshotCore = () => import('../core/snapshot/index.js');
 const keepLast = () => new Option('--keep-last <n>', 'keep at most this many snapshots (default 50)').argParser(wholeNumber('--keep-last', 1));
@@ -19,13 +20,15 @@ const keepDays = () => new Option('--keep-days <days>', 'delete snapshots older 
 function describeDiff(out: Output, diff: SnapshotDiff): void {
   const to = diff.to ? `snapshot ${diff.to.snapshotId}` : 'the current entries';
   out.result(`From snapshot ${diff.from.snapshotId} (${when(diff.from.createdAt)} UTC) to ${to}:`);
-  for (const e of diff.added) out.result(`${out.c.green('+')} ${e.ipAddress}\t${[e.hostname, ...e.aliases].join(' ')}${e.comment ? `\t# ${cell(e.comment)}` : ''}`);
-  for (const e of diff.removed) out.result(`${out.c.red('-')} ${e.ipAddress}\t${[e.hostname, ...e.aliases].join(' ')}${e.comment ? `\t# ${cell(e.comment)}` : ''}`);
+  for (const e of diff.added) out.result(`${out.c.green('+')} ${entryLine(e)}`);
+  for (const e of diff.removed) out.result(`${out.c.red('-')} ${entryLine(e)}`);
   for (const c of diff.changed) {
     const parts = c.fields.map((f) =>
       f === 'comment' ? `comment '${cell(c.before.comment)}' → '${cell(c.after.comment)}'` : `${f} [${c.before[f].join(', ')}] → [${c.after[f].join(', ')}]`,
     );
-    out.result(`${out.c.yellow('~')} ${c.ipAddress}\t${c.hostname}: ${parts.join('; ')}`);
+    // Unchanged tags still show, after the name (changed ones are among the parts).
+    const tags = !c.fields.includes('tags') && c.after.tags.length ? ` [${c.after.tags.join(', ')}]` : '';
+    out.result(`${out.c.yellow('~')} ${c.ipAddress}\t${c.hostname}${tags}: ${parts.join('; ')}`);
   }
   out.result(`${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged} unchanged.`);
 }
@@ -41,8 +44,8 @@ function createCommand(ctx: CommandContext): Command {
       call: (s, io, flags: { name?: string; keepLast?: number; keepDays?: number }) => s.createSnapshot({ ...io.core(), name: flags.name, keepLast: flags.keepLast, keepDays: flags.keepDays }),
       json: (out, result) => out.json({ snapshot: snapshotJson(result.snapshot), pruned: result.pruned }),
       text: (out, result) => {
-        out.result(`Saved snapshot ${result.snapshot.snapshotId} (${result.snapshot.entryCount} entries).`);
-        if (result.pruned > 0) out.info(`Retention deleted ${result.pruned} older snapshot(s).`);
+        out.result(`Saved snapshot ${result.snapshot.snapshotId} (${plural(result.snapshot.entryCount, 'entry')}).`);
+        if (result.pruned > 0) out.info(`Retention deleted ${plural(result.pruned, 'older snapshot')}.`);
       },
     }));
   return examples(command, ['pgstore snapshot create', 'pgstore snapshot create --name "before migration" --keep-last 20 --keep-days 90']);
@@ -79,7 +82,7 @@ function showCommand(ctx: CommandContext): Command {
       call: (s, io, id: string) => s.showSnapshot({ ...io.core(), id }),
       json: (out, s) => out.json(snapshotJson(s)),
       text: (out, s) => {
-        out.info(`snapshot ${s.snapshotId}: ${when(s.createdAt)} UTC, ${s.entryCount} entries, trigger ${s.trigger}${s.name ? `, name ${s.name}` : ''}`);
+        out.info(`snapshot ${s.snapshotId}: ${when(s.createdAt)} UTC, ${plural(s.entryCount, 'entry')}, trigger ${s.trigger}${s.name ? `, name ${s.name}` : ''}`);
         out.raw(s.hostsContent);
       },
     }));
@@ -137,7 +140,7 @@ function pruneCommand(ctx: CommandContext): Command {
     .action(action(ctx, {
       load: snapshotCore,
       call: (s, io, flags: { keepLast?: number; keepDays?: number }) => s.pruneSnapshots({ ...io.core(), keepLast: flags.keepLast, keepDays: flags.keepDays }),
-      text: (out, r) => out.result(`Deleted ${r.deleted} snapshot(s) (keeping at most ${r.keepLast}, none older than ${r.keepDays} days).`),
+      text: (out, r) => out.result(`Deleted ${plural(r.deleted, 'snapshot')} (keeping at most ${r.keepLast}, none older than ${plural(r.keepDays, 'day')}).`),
     }));
   return examples(command, ['pgstore snapshot prune', 'pgstore snapshot prune --keep-last 10 --keep-days 7']);
 }

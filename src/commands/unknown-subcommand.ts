@@ -1,7 +1,9 @@
 /**
- * `pgstore backup lst` and `pgstore migrate sideways`: a word where a subcommand belongs is
- * an unknown command (with a suggestion), not "too many arguments" for the parent's own
- * action (`backup`) or for its default subcommand (`migrate` → `up`), as commander says.
+ * `pgstore backup lst`, `pgstore hosts lst`, `pgstore bakup` and `pgstore migrate sideways`: a
+ * word where a subcommand belongs is an unknown command, reported one way at every depth (the
+ * parent named, the nearest command, a hint listing its commands; exit 2; JSON with --json),
+ * not commander's generic line, nor "too many arguments" for the parent's own action
+ * (`backup`) or for its default subcommand (`migrate` → `up`).
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -15,6 +17,9 @@ export function reportUnknownSubcommands(command: Command, path: string): void {
       hint: `Its commands: ${command.commands.map((c) => c.name()).join(', ')}. See \`${path} --help\`.`,
     });
   };
+  // No action of its own (hosts, the program itself): commander emits `command:*` for an
+  // operand that names no subcommand, before it would print its own generic line.
+  command.on('command:*', (operands: string[]) => fail(operands[0]!));
   // Its own action (backup): any operand is a mistyped subcommand.
   command.allowExcessArguments(true);
   command.hook('preAction', (self, action) => {
@@ -44,12 +49,12 @@ function rawWords(command: Command): string[] {
   return (root as unknown as { rawArgs?: string[] }).rawArgs ?? [];
 }
 
-/** The name nearest `word` (edit distance at most 2, or a prefix), if any. */
+/** The name nearest `word` (a prefix first, then edit distance at most 2), if any. */
 function closest(word: string, names: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const name of names) {
-    const d = name.startsWith(word) && word.length >= 2 ? 1 : distance(word, name);
+    const d = name.startsWith(word) && word.length >= 2 ? 0.5 : distance(word, name);
     if (d < bestDistance) [best, bestDistance] = [name, d];
   }
   return best;

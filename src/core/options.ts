@@ -22,11 +22,14 @@ export interface CoreOptions extends LocalOptions {
   target: ConnectionTarget;
 }
 
-/** Refuses to touch a production database unless the explicit second flag was given. */
-export function guardProduction(plan: DestructivePlan, forceProduction: boolean | undefined): void {
+/**
+ * Refuses to touch a production database unless the explicit second flag was given. `asks`:
+ * the command also asks (or takes --yes), so the hint names both flags; seed never asks.
+ */
+export function guardProduction(plan: DestructivePlan, forceProduction: boolean | undefined, asks = true): void {
   if (plan.environment === 'production' && !forceProduction) {
     throw new UsageError(`refusing to ${plan.action} on ${plan.target}: it is marked as production`, {
-      hint: 'If you really mean it, add --force-production as well as --yes.',
+      hint: asks ? 'If you really mean it, add --force-production as well as --yes.' : 'If you really mean it, add --force-production.',
     });
   }
 }

@@ -5,8 +5,8 @@
  * Every problem is reported at once, in one ConfigError (exit 2), with passwords redacted.
  */
 import { homedir, userInfo } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { embeddedHome } from './home.js';
 import { lookupPgpass, pgpassPath } from './pgpass.js';
 import { NO_HOST, parsePort, parseQuery, parseUrl } from './url-parse.js';
 import { startupOptions, startupParams } from '../tools/libpq-env.js';
@@ -164,16 +164,7 @@ export function hasLibpqVariables(env: Env): boolean {
   return ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER', 'PGDATABASE'].some((key) => !!env[key]);
 }
 
-/**
- * Where the embedded server keeps its files: PGSTORE_HOME (made absolute), else a per-user
- * default. A relative XDG_DATA_HOME is invalid by the XDG spec and is ignored.
- */
-export function embeddedHome(env: Env, home: string, isRoot: boolean): string {
-  if (env.PGSTORE_HOME) return resolve(env.PGSTORE_HOME);
-  if (isRoot) return '/var/lib/pgstore';
-  const xdg = env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(home, '.local', 'share');
-  return join(xdg, 'pgstore');
-}
+export { embeddedHome } from './home.js';
 
 function fromParts(
   source: Exclude<ConnectionSource, 'embedded'>,

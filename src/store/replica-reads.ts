@@ -50,7 +50,7 @@ export const REPLICA_READS = {
   userApps: ['hasAccess', 'listUserApps', 'listAppUsers'],
   appKeys: ['getByKeyId', 'list'],
   hostEvents: ['loadEvents', 'getCurrentVersion', 'getCurrentVersions', 'countEvents', 'lastPosition'],
-  hosts: ['listAll', 'getById', 'findByIpAndHostname', 'findByPairs', 'getAtTime', 'search', 'count'],
+  hosts: ['listAll', 'getById', 'findByIpAndHostname', 'findByPairs', 'getAtTime', 'search', 'searchWithTotal', 'count'],
   snapshots: ['idsByName', 'getSnapshot', 'listSnapshots'],
 } as const satisfies { [K in keyof Stores]: ReadonlyArray<keyof Stores[K]> };
 

@@ -4,6 +4,7 @@
 import type { CheckResult, HealthReport, HealthStatus } from '../types/health.js';
 import type { Output } from './output.js';
 import { renderTable } from './table.js';
+import { formatBytes, plural } from '../util/format.js';
 
 const NAGIOS_CODE: Record<HealthStatus, number> = { ok: 0, warning: 1, critical: 2, unknown: 3 };
 
@@ -17,9 +18,11 @@ function colour(out: Output, status: HealthStatus): string {
   return paint(status.toUpperCase());
 }
 
+/** A check's value for people: sizes in kB/MB/GB (JSON and Nagios keep the bytes). */
 function valueText(check: CheckResult): string {
   if (check.value === null) return '';
-  return check.unit && check.unit !== 'bytes' ? `${check.value} ${check.unit}` : String(check.value);
+  if (check.unit === 'bytes') return typeof check.value === 'number' ? formatBytes(check.value) : String(check.value);
+  return check.unit ? `${check.value} ${check.unit}` : String(check.value);
 }
 
 /** The report as a table with a summary line. */
@@ -39,7 +42,7 @@ export function nagiosLine(report: HealthReport): string {
   const bad = report.checks.filter((c) => c.status !== 'ok');
   const summary = bad.length
     ? bad.map((c) => `${c.name}: ${c.message}`).join('; ')
-    : `${report.checks.length} checks ok`;
+    : `${plural(report.checks.length, 'check')} ok`;
   const perf = report.checks
     .filter((c) => typeof c.value === 'number')
     .map((c) => {

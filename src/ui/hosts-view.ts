@@ -16,6 +16,12 @@ export function cell(text: string | null, max = 60): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
+/** An entry on one line as a hosts file has it: IP, names, then `# comment [tags]` (snapshot diff). */
+export function entryLine(e: Pick<HostEntry, 'ipAddress' | 'hostname' | 'aliases' | 'comment' | 'tags'>): string {
+  const note = [cell(e.comment), e.tags.length ? `[${e.tags.join(', ')}]` : ''].filter((part) => part !== '').join(' ');
+  return `${e.ipAddress}\t${[e.hostname, ...e.aliases].join(' ')}${note ? `\t# ${note}` : ''}`;
+}
+
 /** Entries as the ID, IP, HOSTNAME, ALIASES, COMMENT, TAGS table on stdout. */
 export async function hostsTable(out: Output, entries: HostEntry[]): Promise<void> {
   await out.table({

@@ -4,10 +4,11 @@
  */
 import type { MigrationPlan } from '../types/migrate-plan.js';
 import type { Output } from './output.js';
+import { plural } from '../util/format.js';
 
 export function showPlan(out: Output, plan: MigrationPlan): void {
   if (plan.pending.length === 0) out.result(`No pending migrations on ${plan.database}.`);
-  else out.result(`${plan.pending.length} pending migration(s) on ${plan.database}:`);
+  else out.result(`${plural(plan.pending.length, 'pending migration')} on ${plan.database}:`);
   for (const m of plan.pending) {
     out.result('');
     out.result(`${out.c.bold(`${m.filename}`)} (${m.set} set, ${m.transactional ? 'in a transaction' : 'transaction:false: no transaction'})`);

@@ -4,10 +4,14 @@
  * counts tables and bytes): a count and a bar are a dozen lines, while cli-progress is
  * CommonJS, pulls in string-width and redraws on its own timer. Loaded lazily.
  */
+import { registerActiveBar } from './active-bars.js';
 
 export interface CountProgress {
-  /** Redraws (at most 10 times a second, and always at the end). */
-  update(done: number, total: number): void;
+  /**
+   * Redraws (at most 10 times a second, and always at the end). `phase`: what the wait is for
+   * once every row is sent (e.g. 'building keys and indexes'); it replaces the label.
+   */
+  update(done: number, total: number, phase?: string): void;
   /** Clears the line (before results or errors are printed). */
   done(): void;
 }
@@ -33,25 +37,34 @@ export function countProgress(stream: NodeJS.WritableStream & { isTTY?: boolean;
   if (!enabled || !stream.isTTY) return { update: () => undefined, done: () => undefined };
   const started = Date.now();
   let last = 0;
-  let drawn = false;
+  let lastPhase: string | undefined;
+  let unregister: (() => void) | undefined;
+  let finished = false;
+  const clear = () => {
+    if (unregister) stream.write('\r\x1b[K');
+    unregister?.();
+    unregister = undefined;
+  };
   return {
-    update(done, total) {
+    update(done, total, phase) {
       const now = Date.now();
-      if (done < total && now - last < 100) return;
+      if (finished || (done < total && now - last < 100 && phase === lastPhase)) return;
       last = now;
+      lastPhase = phase;
       const fraction = total > 0 ? Math.min(1, done / total) : 1;
       const bar = `[${'#'.repeat(Math.round(fraction * WIDTH)).padEnd(WIDTH, '-')}]`;
       const seconds = (now - started) / 1000;
       const rate = seconds > 0.5 ? done / seconds : 0;
-      const speed = rate > 0 ? `  ${compact(rate)}${unit ? ` ${unit}` : ''}/s` : '';
-      const left = rate > 0 && done < total ? `  ETA ${duration((total - done) / rate)}` : '';
-      const line = `${label} ${bar} ${String(Math.floor(fraction * 100)).padStart(3)}%  ${compact(done)}/${compact(total)}${speed}${left}`;
+      const speed = rate > 0 && !phase ? `  ${compact(rate)}${unit ? ` ${unit}` : ''}/s` : '';
+      const left = rate > 0 && done < total && !phase ? `  ETA ${duration((total - done) / rate)}` : '';
+      const title = phase ? `${phase[0]!.toUpperCase()}${phase.slice(1)}…` : label;
+      const line = `${title} ${bar} ${String(Math.floor(fraction * 100)).padStart(3)}%  ${compact(done)}/${compact(total)}${speed}${left}`;
       stream.write(`\r\x1b[K${line.slice(0, Math.max(20, (stream.columns || 80) - 1))}`);
-      drawn = true;
+      unregister ??= registerActiveBar(() => {
+        finished = true;
+        clear();
+      });
     },
-    done() {
-      if (drawn) stream.write('\r\x1b[K');
-      drawn = false;
-    },
+    done: clear,
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { ProgressEvent } from '../types/progress.js';
 import { formatBytes } from '../util/format.js';
+import { registerActiveBar } from './active-bars.js';
 
 export interface ProgressBar {
   update(event: ProgressEvent): void;
@@ -21,13 +22,19 @@ export function progressBar(stream: NodeJS.WritableStream & { isTTY?: boolean; c
   const started = Date.now();
   let last = 0;
   let lastPhase = '';
-  let drawn = false;
+  let unregister: (() => void) | undefined;
+  let finished = false;
+  const clear = () => {
+    if (unregister) stream.write('\r\x1b[K');
+    unregister?.();
+    unregister = undefined;
+  };
   return {
     update(e) {
       const now = Date.now();
       // At most 10 redraws a second, but never skip a new phase or the last table.
       const final = !!e.tablesTotal && e.tablesDone >= e.tablesTotal;
-      if (now - last < 100 && e.phase === lastPhase && !final) return;
+      if (finished || (now - last < 100 && e.phase === lastPhase && !final)) return;
       last = now;
       lastPhase = e.phase;
       const fraction = e.bytesTotal ? e.bytes / e.bytesTotal : e.tablesTotal ? e.tablesDone / e.tablesTotal : undefined;
@@ -37,11 +44,12 @@ export function progressBar(stream: NodeJS.WritableStream & { isTTY?: boolean; c
       const bytes = e.bytes ? `${formatBytes(e.bytes)}${e.bytesTotal ? ` of ${formatBytes(e.bytesTotal)}` : ''}  ${seconds > 1 ? `${formatBytes(e.bytes / seconds)}/s` : ''}` : '';
       const line = `${e.phase.padEnd(12)} ${bar}${tables}${bytes}`.slice(0, Math.max(20, (stream.columns || 80) - 1));
       stream.write(`\r\x1b[K${line}`);
-      drawn = true;
+      // Registered while drawn: a stop ends this line before it prints (ui/active-bars.ts).
+      unregister ??= registerActiveBar(() => {
+        finished = true;
+        clear();
+      });
     },
-    done() {
-      if (drawn) stream.write('\r\x1b[K');
-      drawn = false;
-    },
+    done: clear,
   };
 }

@@ -3,6 +3,7 @@
  */
 import type { SeedResult } from '../types/seed.js';
 import type { Output } from './output.js';
+import { plural } from '../util/format.js';
 
 /** Prints a seed result for people. */
 export function describeSeed(out: Output, seeded: SeedResult): void {
@@ -15,7 +16,7 @@ export function describeSeed(out: Output, seeded: SeedResult): void {
     if (r.secrets.apiKey) out.essential(`API key secret (shown once; store it now): ${r.secrets.apiKey}`);
   } else if (seeded.kind === 'file') {
     const r = seeded.result;
-    out.result(r.status === 'skipped' ? `Skipped ${r.name}: already applied on ${r.appliedAt} (unchanged).` : `${r.status === 'applied' ? 'Applied' : 'Re-applied'} ${r.name} (${r.files.length} file(s)) in ${r.durationMs} ms.`);
+    out.result(r.status === 'skipped' ? `Skipped ${r.name}: already applied on ${r.appliedAt} (unchanged).` : `${r.status === 'applied' ? 'Applied' : 'Re-applied'} ${r.name} (${plural(r.files.length, 'file')}) in ${r.durationMs} ms.`);
   } else {
     const r = seeded.result;
     out.result(`Loaded ${r.totalRows.toLocaleString('en-US')} synthetic rows (seed '${r.randomSeed}') in ${r.seconds} s, ${r.rowsPerSecond.toLocaleString('en-US')} rows/s:`);

@@ -146,7 +146,9 @@ describe('export, and export → import into an empty database', () => {
       '',
     ]);
     const paged = await exportHosts(on(db.url));
-    expect([...paged.pages!].join('').split('\n').slice(2)).toEqual(lines.slice(2));
+    const chunks: string[] = [];
+    for await (const chunk of paged.pages!) chunks.push(chunk);
+    expect(chunks.join('').split('\n').slice(2)).toEqual(lines.slice(2));
   });
 
   it('(the library-made entry, whose comment the commands would refuse, is removed first)', async () => {

@@ -82,7 +82,7 @@ describe('pgstore backup → restore round trip', () => {
     expect(entries[0]).toMatchObject({ database: db.name, format: 'plain', compression: 'gzip:1', tableCount: expect.any(Number) });
     const table = await pgstoreIn(db.url, ['backup', 'list', '--dir', dir]);
     expect(table.stdout).toMatch(/ID.*STARTED.*SIZE.*FORMAT/);
-    expect(table.stdout).toContain(`3 backup(s) of ${db.name}`);
+    expect(table.stdout).toContain(`3 backups of ${db.name}`);
   });
 
   it('prints nothing with --quiet and writes Prometheus metrics atomically', async () => {
@@ -219,5 +219,19 @@ describe('verification record', () => {
     expect(JSON.parse(read.stdout).verified).toMatchObject({ method: 'restore', at: first.at, checkedAt: expect.any(String) });
     const listed = JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
     expect(listed[0].verified.method).toBe('restore');
+  });
+
+  it('--verify=restore reports the time waited: the whole run, and the dump and the verification in it', async () => {
+    const started = performance.now();
+    const text = await pgstoreIn(db.url, ['backup', '--dir', dir, '--verify=restore']);
+    const wall = (performance.now() - started) / 1000;
+    expect(text.code, text.stderr).toBe(0);
+    const [, total, dump, verification] = /, ([\d.]+) s \(dump ([\d.]+) s, verification ([\d.]+) s\), verified \(restore\)/.exec(text.stdout) ?? [];
+    expect(total, text.stdout).toBeDefined();
+    expect(Number(total)).toBeGreaterThanOrEqual(Number(dump) + Number(verification) - 0.15);
+    expect(Number(total)).toBeLessThanOrEqual(wall + 0.05);
+    const json = JSON.parse((await pgstoreIn(db.url, ['backup', '--dir', dir, '--verify=restore', '--json'])).stdout);
+    expect(json.verifyDurationMs).toBeGreaterThan(0);
+    expect(json.durationMs).toBeGreaterThanOrEqual(json.manifest.durationMs + json.verifyDurationMs - 5);
   });
 });

@@ -45,7 +45,7 @@ describe('pgstore completion', () => {
     // a flag's value is not taken for a subcommand
     expect(complete('-d', 'postgres://x/y', 'hosts', 'l')).toEqual(['list']);
     expect(complete('backup', '--format', '')).toEqual(['custom', 'directory', 'plain']);
-    expect(complete('hosts', 'list', '--format', '')).toEqual(['table', 'json', 'csv', 'hosts']);
+    expect(complete('hosts', 'list', '--format', '')).toEqual(['table', 'json', 'ndjson', 'csv', 'hosts']);
     expect(complete('health', '--format', 'n')).toEqual(['nagios']);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, testServerEnv } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { createTestDatabase, useTestDatabase } from '../helpers/db.js';
 import { MIGRATION_COUNT } from '../helpers/migrations.js';
 import { pastEndOfLife } from '../helpers/server-version.js';
@@ -25,6 +26,18 @@ describe('pgstore health', () => {
     }
     expect(report.checks.find((c: { name: string }) => c.name === 'database').message).toContain(db.name);
     expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'ok', value: 0, message: `pgstore: ${MIGRATION_COUNT} applied, none pending` });
+  });
+
+  it('the table shows the database size in human units; JSON keeps the bytes', async () => {
+    const env = cleanEnv({ DATABASE_URL: db.url });
+    const text = await runCliInProcess(['health'], { env });
+    const row = text.stdout.split('\n').find((line) => / database /.test(line))!;
+    const value = row.split('│')[3]!.trim();
+    expect(value, row).toMatch(/^\d+(\.\d)? (kB|MB|GB)$/);
+    const json = JSON.parse((await runCliInProcess(['health', '--json'], { env })).stdout);
+    const database = json.checks.find((c: { name: string }) => c.name === 'database');
+    expect(database).toMatchObject({ unit: 'bytes', value: expect.any(Number) });
+    expect(database.value).toBeGreaterThan(1024 * 1024);
   });
 
   it('warns about pending migrations', async () => {

@@ -154,6 +154,18 @@ describe('hosts list honours every flag', () => {
     expect(zero.stderr).toMatch(/--limit must be a whole number ≥ 1, got '0'/);
   });
 
+  it('a table page says how many match in all: "2 of 4 entries"', async () => {
+    const last = (r: { stdout: string }) => r.stdout.trimEnd().split('\n').at(-1);
+    const page = await cli(['hosts', 'list', '--limit', '2']);
+    expect(page.code, page.stderr).toBe(0);
+    expect(page.stdout).toContain('db.internal');
+    expect(last(page)).toBe('2 of 4 entries');
+    expect(last(await cli(['hosts', 'list', '--limit', '3', '--offset', '2']))).toBe('2 of 4 entries, after the first 2');
+    expect(last(await cli(['hosts', 'list', '--limit', '1', '--tag', 'prod']))).toBe('1 of 2 entries');
+    expect(last(await cli(['hosts', 'list', '--limit', '5', '--tag', 'dev']))).toBe('1 entry'); // all of them
+    expect(last(await cli(['hosts', 'list', '--offset', '9']))).toBe('No host entries after the first 9 (4 entries in all).');
+  });
+
   it('prints a table, CSV and the hosts format', async () => {
     const table = await cli(['hosts', 'list']);
     expect(table.stdout).toMatch(/ID\s+│ IP\s+│ HOSTNAME\s+│ ALIASES\s+│ COMMENT\s+│ TAGS/);

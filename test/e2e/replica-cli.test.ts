@@ -61,6 +61,13 @@ describe('read commands with --replica', () => {
     });
   });
 
+  it('a table page counts its total on the replica too', async () => {
+    await pair.waitForReplay();
+    const page = await pgstore(['hosts', 'list', '--limit', '1', '--replica', standbyUrl]);
+    expect(page.code, page.stderr).toBe(0);
+    expect(page.stdout.trimEnd().split('\n').at(-1)).toBe('1 of 2 entries');
+  });
+
   it('snapshot list reads on the replica too', async () => {
     expect((await pgstore(['snapshot', 'create', '--name', 'replicated'])).code).toBe(0);
     await pair.waitForReplay();

@@ -58,7 +58,7 @@ describe('pgstore restore safety', () => {
     // This test's own pool is connected: --clean refuses (exit 3) unless --force.
     const busy = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
     expect(busy.code).toBe(3);
-    expect(busy.stderr).toMatch(/other session\(s\) are connected/);
+    expect(busy.stderr).toMatch(/other sessions? (is|are) connected/);
     const noTerminal = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--force']);
     expect(noTerminal.code).toBe(2);
     expect(noTerminal.stderr).toMatch(/without confirmation: there is no terminal/);

@@ -3,13 +3,16 @@
  * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
  * output and exit codes, no node start-up each); the first seed runs through the built binary.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanEnv, runCli } from '../helpers/cli.js';
+import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
 
 type Db = TestDatabase & { drop(): Promise<void> };
 const databases: Db[] = [];
@@ -94,6 +97,22 @@ describe('pgstore seed (the development data set)', () => {
     expect(refused.stderr).toMatch(/marked as production/);
     expect((await db.sql`select count(*)::int as n from auth.users`)[0]!.n).toBe(0);
     expect((await seed(db, ['--force-production'])).code).toBe(0);
+  });
+
+  it('on production, the hint names only flags seed has (every kind of seed)', async () => {
+    const db = await freshDb();
+    await db.sql`insert into pgstore.environment (name) values ('production')`;
+    const help = (await runCliInProcess(['seed', '--help'])).stdout;
+    const dir = mkdtempSync(join(tmpdir(), 'pgstore-seed-prod-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'one.sql'), 'select 1;');
+    for (const args of [[], ['--file', join(dir, 'one.sql')], ['--synthetic', '--hosts', '1']]) {
+      const refused = await seed(db, args);
+      expect(refused.code).toBe(2);
+      const flags = refused.stderr.match(/--[a-z][a-z-]*/g) ?? [];
+      expect(flags).toContain('--force-production');
+      for (const flag of flags) expect(help, `${args.join(' ')}: ${flag}`).toContain(flag);
+    }
   });
 });
 
@@ -191,6 +210,44 @@ describe('pgstore seed --synthetic', () => {
     }
     const [counts] = await db.sql`select (select count(*) from tenancy.tenants)::int as tenants, (select count(*) from auth.users)::int as users`;
     expect(counts).toEqual({ tenants: 4, users: 20 });
+  });
+
+  it('the bar names the wait after the last row (keys and indexes, commit) instead of sitting at 100%', async () => {
+    const db = await freshDb();
+    const run = await runCliInProcess(['seed', '--synthetic', '--users', '10', '--tenants', '2', '--hosts', '2000'], { env: cleanEnv({ DATABASE_URL: db.url }), stderrTerminal: true });
+    expect(run.code, run.stderr).toBe(0);
+    const frames = run.stderr.split('\r\x1b[K').filter((frame) => frame.trim() !== '');
+    const lastLoading = frames.findLastIndex((frame) => frame.startsWith('Loading'));
+    expect(lastLoading).toBeGreaterThanOrEqual(0);
+    expect(frames.slice(lastLoading + 1).map((frame) => frame.split(' [')[0])).toEqual(['Building keys and indexes…', 'Committing…']);
+    expect(frames.at(-1)).toMatch(/ 100% /);
+  });
+
+  it.skipIf(!hasScript)('Ctrl+C during the bar prints "Cancelled." on a line of its own, and the bar draws no more', async () => {
+    const db = await freshDb();
+    // `script` runs pgstore on a pseudo-terminal: the bar draws, and ^C reaches it as a terminal's does.
+    const child = spawn('script', ['-qefc', `exec '${process.execPath}' '${BIN}' seed --synthetic --hosts 500000`, '/dev/null'], {
+      env: cleanEnv({ DATABASE_URL: db.url }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let sent = false;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      if (!sent && / \d+%/.test(out)) {
+        sent = true;
+        child.stdin.write('\x03');
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    expect(sent, out).toBe(true);
+    expect(code, out).toBe(130);
+    // The line ends (cleared) before "Cancelled.", not `… rows/s^CCancelled.`.
+    expect(out).toMatch(/\r\x1b\[KCancelled\.\r?\n/);
+    expect(out.slice(out.indexOf('Cancelled.'))).not.toMatch(/%/);
   });
 
   it('synthetic-only flags without --synthetic are a usage error', async () => {

@@ -197,7 +197,7 @@ describe('pgstore reset', () => {
     await other`select 1`;
     const refused = await run(db.url, ['reset', '--yes']);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/1 other session\(s\) are connected to s_\w+: pid \d+ \(postgres, someone-else\)/);
+    expect(refused.stderr).toMatch(/1 other session is connected to s_\w+: pid \d+ \(postgres, someone-else\)/);
     const forced = await run(db.url, ['reset', '--yes', '--force']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toMatch(/terminated 1 session/);

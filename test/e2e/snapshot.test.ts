@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
-import { useTestDatabase } from '../helpers/db.js';
+import { createTestDatabase, useTestDatabase } from '../helpers/db.js';
 import { on } from '../helpers/core.js';
 import { addHost, hostHistory, listHosts, removeHost, updateHost } from '../../src/core/hosts/index.js';
 
@@ -180,5 +180,53 @@ describe('snapshots', () => {
     expect((await json<{ deleted: number }>(['snapshot', 'prune', '--keep-last', '1'])).deleted).toBe(1);
     expect(await json<Meta[]>(['snapshot', 'list'])).toHaveLength(1);
     expect((await cli(['snapshot', 'prune', '--keep-last', '0'])).code).toBe(2);
+  });
+});
+
+describe('snapshot messages count in words that agree with the number', () => {
+  it('one entry is "1 entry", one snapshot "1 snapshot"', async () => {
+    const own = await createTestDatabase();
+    try {
+      const run = (args: string[]) => runCliInProcess(args, { env: cleanEnv({ DATABASE_URL: own.url }) });
+      await addHost({ ...on(own.url), ip: '10.1.0.1', hostname: 'one.lan' });
+      const created = await run(['snapshot', 'create']);
+      expect(created.stdout).toMatch(/^Saved snapshot \S+ \(1 entry\)\.\n$/);
+      const id = created.stdout.split(' ')[2]!;
+      await removeHost({ ...on(own.url), id: (await listHosts(on(own.url)))[0]!.id });
+      await addHost({ ...on(own.url), ip: '10.1.0.2', hostname: 'two.lan' });
+      await addHost({ ...on(own.url), ip: '10.1.0.3', hostname: 'three.lan' });
+      const rolled = await run(['snapshot', 'rollback', id, '--yes']);
+      expect(rolled.code, rolled.stderr).toBe(0);
+      expect(rolled.stderr).toContain(': 1 entry\n');
+      expect(rolled.stderr).toContain('  2 entries removed, 1 added, 0 changed;');
+      const shown = await run(['snapshot', 'show', id]);
+      expect(shown.stderr).toMatch(/, 1 entry, trigger manual/);
+      await own.sql`update hosts.snapshots set created_at = now() - interval '40 days' where snapshot_id = ${id}`;
+      expect((await run(['snapshot', 'prune', '--keep-days', '1'])).stdout).toBe('Deleted 1 snapshot (keeping at most 50, none older than 1 day).\n');
+    } finally {
+      await own.drop();
+    }
+  });
+});
+
+describe('snapshot diff text', () => {
+  it('shows tags on added, removed and changed lines, as hosts list does', async () => {
+    const own = await createTestDatabase();
+    try {
+      const run = (args: string[]) => runCliInProcess(args, { env: cleanEnv({ DATABASE_URL: own.url }) });
+      const gone = await addHost({ ...on(own.url), ip: '10.2.0.1', hostname: 'gone.lan', tags: ['old', 'db'] });
+      const kept = await addHost({ ...on(own.url), ip: '10.2.0.2', hostname: 'kept.lan', comment: 'before', tags: ['prod'] });
+      const id = (await run(['snapshot', 'create'])).stdout.split(' ')[2]!;
+      await removeHost({ ...on(own.url), id: gone.id });
+      await updateHost({ ...on(own.url), id: kept.id, comment: 'after' });
+      await addHost({ ...on(own.url), ip: '10.2.0.3', hostname: 'new.lan', aliases: ['n.lan'], tags: ['web'] });
+      const diff = await run(['snapshot', 'diff', id]);
+      expect(diff.code, diff.stderr).toBe(0);
+      expect(diff.stdout).toContain('+ 10.2.0.3\tnew.lan n.lan\t# [web]\n');
+      expect(diff.stdout).toContain('- 10.2.0.1\tgone.lan\t# [old, db]\n');
+      expect(diff.stdout).toContain("~ 10.2.0.2\tkept.lan [prod]: comment 'before' → 'after'\n");
+    } finally {
+      await own.drop();
+    }
   });
 });

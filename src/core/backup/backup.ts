@@ -53,6 +53,10 @@ export interface BackupResult {
   retention: PruneResult | null;
   /** Leftovers of earlier failed runs that were removed. */
   leftoversRemoved: string[];
+  /** The whole run, as waited for: the dump (manifest.durationMs), the verification, retention. */
+  durationMs: number;
+  /** The verification's part of it (null without --verify). */
+  verifyDurationMs: number | null;
 }
 
 /** pgstore's own version (its package.json). */
@@ -125,7 +129,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const run: BackupRun = { taken: false, started: performance.now(), leftoversRemoved: [] };
   let lock: FileLock | undefined;
   try {
-    const manifest = await withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
+    const { manifest, verifyDurationMs } = await withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
       // The server and the client are checked before anything is created (no folder, no lock):
       // a pg_dump older than the server refuses to dump it, so a wrong one is named up front.
       const client = await checkClient(sql, plan, options);
@@ -136,7 +140,8 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     });
     const path = publish(plan.folder, run, manifest.id);
     const retention = afterBackup(options, plan, manifest.id, path, run.started);
-    return { id: manifest.id, database: plan.database, path, manifest, retention, leftoversRemoved: run.leftoversRemoved };
+    const durationMs = Math.round(performance.now() - run.started);
+    return { id: manifest.id, database: plan.database, path, manifest, retention, leftoversRemoved: run.leftoversRemoved, durationMs, verifyDurationMs };
   } catch (error) {
     if (run.partial) rmSync(run.partial, { recursive: true, force: true });
     if (!run.taken && !(error instanceof ConflictError)) {
@@ -226,8 +231,11 @@ async function dumpInOneSnapshot(sql: Db, conn: ServerConnection, client: Client
   return { id, partial, dump, startedAt, serverVersion: client.serverVersion, serverMajor: client.serverMajor, pgDumpVersion: pgDump.version, tables, tablesDone: progress.tablesDone, migrationVersion, streamed };
 }
 
-/** Checksums, modes and fsync of the partial folder, its manifest, and the verification asked for. */
-async function seal(d: Dumped, conn: ServerConnection, plan: BackupPlan, options: BackupOptions): Promise<BackupManifest> {
+/**
+ * Checksums, modes and fsync of the partial folder, its manifest, and the verification asked
+ * for (and how long it took: the manifest's duration is the dump's).
+ */
+async function seal(d: Dumped, conn: ServerConnection, plan: BackupPlan, options: BackupOptions): Promise<{ manifest: BackupManifest; verifyDurationMs: number | null }> {
   let files: ManifestFile[];
   if (d.streamed) {
     // Hashed as it was written (and fsynced, 0600): no second read of the archive.
@@ -260,11 +268,11 @@ async function seal(d: Dumped, conn: ServerConnection, plan: BackupPlan, options
     verified: null,
   };
   writeManifest(d.partial, manifest);
-  if (options.verify) {
-    manifest.verified = await verifyBackupFolder(d.partial, manifest, options.verify, { env: options.env, conn, serverMajor: d.serverMajor, jobs: options.jobs, onProgress: options.onProgress });
-    writeManifest(d.partial, manifest);
-  }
-  return manifest;
+  if (!options.verify) return { manifest, verifyDurationMs: null };
+  const verifyStarted = performance.now();
+  manifest.verified = await verifyBackupFolder(d.partial, manifest, options.verify, { env: options.env, conn, serverMajor: d.serverMajor, jobs: options.jobs, onProgress: options.onProgress });
+  writeManifest(d.partial, manifest);
+  return { manifest, verifyDurationMs: Math.round(performance.now() - verifyStarted) };
 }
 
 /** Renames the complete partial folder into place: from here on the backup exists. */

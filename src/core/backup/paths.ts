@@ -9,17 +9,11 @@
 import { closeSync, constants, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { makeDirs } from '../../util/make-dirs.js';
 import { dirname, join, resolve } from 'node:path';
-import { homedir } from 'node:os';
-import { embeddedHome } from '../../db/config.js';
-import { isRoot } from '../../tools/accounts.js';
+import { defaultBackupDir } from '../../db/home.js';
 import { UsageError } from '../../errors.js';
 import type { Compression, DumpFormat } from '../../tools/pg-dump.js';
 
-/** The default backup directory for this environment (it may not exist yet). */
-export function defaultBackupDir(env: Record<string, string | undefined>): string {
-  // Only the home folder: pool settings and the like are not this function's business.
-  return join(embeddedHome(env, homedir(), isRoot()), 'backups');
-}
+export { defaultBackupDir };
 
 /** --dir, else PGSTORE_BACKUP_DIR, else the default; always absolute. */
 export function resolveBackupDir(dir: string | undefined, env: Record<string, string | undefined>): string {

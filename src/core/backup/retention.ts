@@ -11,6 +11,7 @@
  */
 import { UsageError } from '../../errors.js';
 import type { BackupEntry } from './catalog.js';
+import { plural } from '../../util/format.js';
 
 /** A calendar period such as `1y6m`, `2w`, `36h`: what `--keep-within` takes. */
 export interface CalendarSpan {
@@ -135,7 +136,7 @@ export function planRetention(backups: BackupEntry[], rule: RetentionRule, now: 
 
   if (rule.keepLast !== undefined) sorted.slice(0, rule.keepLast).forEach((b) => keepBy(b, `among the newest ${rule.keepLast}`));
   const windows: Array<[number, string]> = [];
-  if (rule.keepDays !== undefined) windows.push([now.getTime() - rule.keepDays * 86_400_000, `younger than ${rule.keepDays} day(s)`]);
+  if (rule.keepDays !== undefined) windows.push([now.getTime() - rule.keepDays * 86_400_000, `younger than ${plural(rule.keepDays, 'day')}`]);
   if (rule.keepWithin !== undefined) windows.push([spanStart(now, rule.keepWithin), `within ${formatCalendarSpan(rule.keepWithin)}`]);
   for (const b of sorted) {
     for (const [cutoff, why] of windows) if (Date.parse(b.manifest.startedAt) >= cutoff) keepBy(b, why);

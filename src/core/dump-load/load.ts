@@ -20,6 +20,7 @@ import { listArchive, privilegeStatements, runPgRestore } from '../../tools/pg-r
 import { runPsqlScript } from '../../tools/psql.js';
 import type { ProgressSink } from '../../types/progress.js';
 import { DumpSqlFilter, rolesInPrivilegeStatement } from './sql-filter.js';
+import { plural } from '../../util/format.js';
 
 export interface DumpToLoad {
   format: DumpFormat;
@@ -117,7 +118,7 @@ export function ownersInToc(toc: string[], roles: Set<string>): Set<string> {
 }
 
 function unusableOwnersError(roles: string[]): UsageError {
-  return new UsageError(`--owner: the dump's objects belong to role(s) this restore cannot give them to: ${roles.join(', ')}`, {
+  return new UsageError(`--owner: the dump's objects belong to ${roles.length === 1 ? 'a role' : 'roles'} this restore cannot give them to: ${roles.join(', ')}`, {
     hint: 'Create the roles (or restore as a superuser or a member of them), or drop --owner to restore them owned by the restoring role.',
   });
 }
@@ -210,5 +211,5 @@ export async function compareRowCounts(conn: ServerConnection, database: string,
 export function rowCountProblems(tables: TableComparison[]): string[] {
   return tables
     .filter((t) => t.actual !== t.expected)
-    .map((t) => `${t.schema}.${t.name}: ${t.expected} row(s) expected, ${t.actual === null ? 'table missing' : `${t.actual} found`}`);
+    .map((t) => `${t.schema}.${t.name}: ${plural(t.expected, 'row')} expected, ${t.actual === null ? 'table missing' : `${t.actual} found`}`);
 }

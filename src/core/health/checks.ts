@@ -2,7 +2,7 @@
  * The list of health checks. Adding a check is adding one entry to HEALTH_CHECKS.
  */
 import { embeddedDiskUsage } from '../../db/embedded.js';
-import { formatBytes } from '../../util/format.js';
+import { formatBytes, plural } from '../../util/format.js';
 import { findDrift } from '../migrate/index.js';
 import * as stats from '../../store/admin/index.js';
 import { type CheckContext, type HealthCheck, type Threshold, grade, worst } from './types.js';
@@ -115,7 +115,7 @@ export const HEALTH_CHECKS: HealthCheck[] = [
           value: ages.idleInTransaction,
           unit: 'sessions',
           message: ages.idleInTransaction
-            ? `${ages.idleInTransaction} session(s) idle in transaction, longest ${formatSeconds(ages.oldestIdleSeconds)}`
+            ? `${plural(ages.idleInTransaction, 'session')} idle in transaction, longest ${formatSeconds(ages.oldestIdleSeconds)}`
             : 'no sessions idle in transaction',
         },
       ];

@@ -4,7 +4,7 @@
  * lag (received WAL not yet replayed: an idle primary is no lag) and its WAL receiver. On both:
  * replication slots that are inactive or keep too much WAL, and a failing WAL archiver.
  */
-import { formatBytes } from '../../util/format.js';
+import { formatBytes, plural } from '../../util/format.js';
 import * as stats from '../../store/admin/index.js';
 import { type CheckContext, type CheckResult, type HealthCheck, type HealthStatus, type Threshold, grade, worst } from './types.js';
 import { THRESHOLDS as T } from './thresholds.js';
@@ -61,7 +61,7 @@ export const REPLICATION_CHECKS: HealthCheck[] = [
         status: missing ? 'critical' : 'ok',
         value: replicas.length,
         unit: 'replicas',
-        message: `${replicas.length}${expected === undefined ? '' : ` of ${expected} expected`} replica(s) connected${list ? `: ${list}` : ''}`,
+        message: `${replicas.length}${expected === undefined ? '' : ` of ${expected} expected`} ${(expected ?? replicas.length) === 1 ? 'replica' : 'replicas'} connected${list ? `: ${list}` : ''}`,
       }];
       replicas.forEach((r, i) => results.push(...lagResults(ctx, `:${names[i]}`, names[i]!, r.lagSeconds, r.lagBytes, r.state === 'streaming' ? '' : ` (${r.state})`)));
       return results;
@@ -120,7 +120,7 @@ export const REPLICATION_CHECKS: HealthCheck[] = [
       const inRecovery = (await ctx.identity()).inRecovery;
       // A standby archives only with archive_mode = always.
       if (a.mode === 'off' || (inRecovery && a.mode !== 'always')) return undefined;
-      const ready = a.readySegments === null ? '' : `; ${a.readySegments} segment(s) waiting`;
+      const ready = a.readySegments === null ? '' : `; ${plural(a.readySegments, 'segment')} waiting`;
       if (a.failing) {
         return {
           name: 'archiver',
@@ -135,7 +135,7 @@ export const REPLICATION_CHECKS: HealthCheck[] = [
         status: 'ok',
         value: a.readySegments,
         unit: 'segments',
-        message: a.lastArchivedWal ? `archived ${a.archivedCount} segment(s), last ${a.lastArchivedWal} ${since(a.lastArchivedTime, ctx.now)}${ready}` : `archiving on, nothing archived yet${ready}`,
+        message: a.lastArchivedWal ? `archived ${plural(a.archivedCount, 'segment')}, last ${a.lastArchivedWal} ${since(a.lastArchivedTime, ctx.now)}${ready}` : `archiving on, nothing archived yet${ready}`,
       };
     },
   },

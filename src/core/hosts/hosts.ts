@@ -38,6 +38,14 @@ export async function* listHostPages(options: ListHostsOptions, pageRows?: numbe
   }
 }
 
+/** listHosts's page and how many entries match in all (one statement: one round trip, one snapshot). */
+export async function listHostsPage(options: ListHostsOptions): Promise<{ entries: HostEntry[]; total: number }> {
+  const search = (stores: Pick<ReplicaStores, 'hosts'>) =>
+    stores.hosts.searchWithTotal({ tags: options.tags, hostnamePattern: options.search, ipPattern: options.ip }, { limit: options.limit, offset: options.offset });
+  if (options.replica !== undefined) return withReplicaReads({ ...options, replica: options.replica }, search);
+  return withHostsDb(options, ({ stores }) => search(stores));
+}
+
 /** Live entries matching the filters, ordered by IP then hostname. */
 export async function listHosts(options: ListHostsOptions): Promise<HostEntry[]> {
   const search = (stores: Pick<ReplicaStores, 'hosts'>) =>

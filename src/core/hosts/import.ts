@@ -173,7 +173,7 @@ async function loadNewHosts(tx: Tx, creates: BatchItem[], onProgress: (done: num
       live: { id: e.aggregateId, ipAddress: created.ipAddress, hostname: created.hostname, aliases: created.aliases ?? [], comment: created.comment ?? null, tags: created.tags, createdAt: e.createdAt, updatedAt: e.createdAt, version: e.eventVersion },
     };
   });
-  await loadHosts(tx, groups, groups.length, (n) => onProgress((done += n)), 'Nothing was imported. Run the import again; if it fails again, report it with the file.');
+  await loadHosts(tx, groups, groups.length, (n) => onProgress((done += n)), { hint: 'Nothing was imported. Run the import again; if it fails again, report it with the file.' });
 }
 
 /** The format for a file name: .jsonl/.ndjson, .csv, else hosts. */

@@ -13,6 +13,7 @@ import { type DbmateRun, runDbmate } from '../../tools/dbmate.js';
 import { type MigrationFile, sectionBody } from './files.js';
 import type { MigrationSet } from './sets.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, dbmateUrl, type MigrateOptions, type MigrationSession } from './session.js';
+import { plural } from '../../util/format.js';
 
 export { MigrationFailedError } from '../../errors.js';
 
@@ -137,7 +138,7 @@ function failure(run: DbmateRun, session: MigrationSession, set: MigrationSet, f
   const what = file ? `migration ${file.filename} (${set.name} set)` : `dbmate (${set.name} set)`;
   const error = run.error ?? `dbmate ${run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`}`;
   const done = up ? run.applied : run.rolledBack;
-  const before = done.length ? `${done.length} migration(s) ${up ? 'applied' : 'rolled back'} before it (${done.join(', ')})` : 'nothing else changed in this run';
+  const before = done.length ? `${plural(done.length, 'migration')} ${up ? 'applied' : 'rolled back'} before it (${done.join(', ')})` : 'nothing else changed in this run';
   const transactional = file && (up ? file.transactional : file.downTransactional);
   let state: string;
   if (!file) state = 'check `pgstore migrate status`';

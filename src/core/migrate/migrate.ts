@@ -13,6 +13,7 @@ import { appliedIn, locked, type MigrateOptions, type MigrationSession, openMigr
 import { findDrift, type MigrationFile } from './files.js';
 import type { MigrationSet } from './sets.js';
 import { type Confirm, guardProduction } from '../options.js';
+import { plural } from '../../util/format.js';
 
 export { MigrationFailedError, type RetryEvent } from './apply.js';
 export { MIGRATION_LOCK, type MigrateOptions, type MigrationSession, openMigrationSession } from './session.js';
@@ -38,7 +39,7 @@ const ref = (set: MigrationSet, f: MigrationFile): MigrationRef => ({ set: set.n
 /** Moves pgstore's rows out of the legacy table (once, under the lock). */
 async function upgradeLegacy(session: MigrationSession, options: MigrateOptions): Promise<number> {
   const moved = await moveLegacyPgstoreRows(session.sql, await legacyPgstoreRows(session.sql, session.pgstoreFiles));
-  if (moved) options.log?.(`Moved ${moved} record(s) of pgstore's own migrations from public.schema_migrations to public.pgstore_schema_migrations.`);
+  if (moved) options.log?.(`Moved ${plural(moved, 'record')} of pgstore's own migrations from public.schema_migrations to public.pgstore_schema_migrations.`);
   return moved;
 }
 
@@ -112,7 +113,7 @@ export async function migrateDown(options: MigrateDownOptions): Promise<MigrateR
       if (problems.length) throw new UsageError(`cannot roll back (${set.name} set): ${problems.join('; ')}`, { hint: 'Nothing was rolled back.' });
       if (victims.length === 0) return moved;
       const plan = {
-        action: `roll back ${victims.length} migration(s) of the ${set.name} set`,
+        action: `roll back ${plural(victims.length, 'migration')} of the ${set.name} set`,
         target: describeTarget(session.conn),
         environment: await getEnvironment(session.sql),
         details: (files as MigrationFile[]).map((f) => `${f.filename} (${set.name})`),
@@ -144,7 +145,7 @@ function chooseVictims(applied: AppliedMigration[], options: MigrateDownOptions)
   }
   const steps = options.steps ?? 1;
   if (steps > applied.length) {
-    throw new UsageError(`--steps ${steps}: only ${applied.length} migration(s) are applied`, { hint: 'Nothing was rolled back.' });
+    throw new UsageError(`--steps ${steps}: only ${plural(applied.length, 'migration')} ${applied.length === 1 ? 'is' : 'are'} applied`, { hint: 'Nothing was rolled back.' });
   }
   return newestFirst.slice(0, steps);
 }

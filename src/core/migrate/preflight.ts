@@ -7,6 +7,7 @@ import { MigrationLintError } from '../../errors.js';
 import { SquawkMissingError } from '../../tools/squawk.js';
 import { lintEach, RUNNER_SETS, type LintResult, summarise } from './lint.js';
 import type { MigrationFile } from './files.js';
+import { plural } from '../../util/format.js';
 
 export { MigrationLintError } from '../../errors.js';
 
@@ -24,13 +25,13 @@ export async function preflightLint(pending: MigrationFile[], options: { strict?
   } catch (error) {
     // The lint is a pre-flight, not the job: where squawk ships no binary, say so and apply.
     if (!(error instanceof SquawkMissingError)) throw error;
-    return { ...summarise([]), skipped: `${error.message}: ${targets.length} pending migration(s) not linted` };
+    return { ...summarise([]), skipped: `${error.message}: ${plural(targets.length, 'pending migration')} not linted` };
   }
   const result = summarise(linted);
   if (options.strict && result.errors > 0) {
     const first = result.files.flatMap((f) => f.findings).filter((f) => f.level === 'error');
     throw new MigrationLintError(
-      `--strict: lint found ${result.errors} dangerous statement(s) in pending migrations: ${first
+      `--strict: lint found ${plural(result.errors, 'dangerous statement')} in pending migrations: ${first
         .slice(0, 3)
         .map((f) => `${f.file}:${f.line} ${f.rule}`)
         .join('; ')}${first.length > 3 ? '; ...' : ''}`,

@@ -12,6 +12,7 @@ import { databaseIsEmpty, databaseNames, dropDatabaseForce, getEnvironment, setA
 import { critical } from '../../util/critical.js';
 import { type Confirm, guardProduction } from '../options.js';
 import { isScratchOf, scratchName, scratchPurpose } from './scratch-names.js';
+import { plural } from '../../util/format.js';
 
 /**
  * Databases left by interrupted restores of a database: scratch copies (dropped), and the
@@ -73,7 +74,7 @@ export async function planReplace(conn: ServerConnection, database: string, from
 }
 
 function sessionsConflict(database: string, sessions: admin.SessionInfo[]): ConflictError {
-  return new ConflictError(`${sessions.length} other session(s) are connected to ${database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`, {
+  return new ConflictError(`${plural(sessions.length, 'other session')} ${sessions.length === 1 ? 'is' : 'are'} connected to ${database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`, {
     hint: 'Close them, or pass --force to terminate them when the restored copy is swapped in.',
   });
 }

@@ -64,7 +64,7 @@ export async function seedFromFile(options: SeedFileOptions): Promise<SeedFileRe
   const source = readSeedSource(options.path);
   return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
     const environment = await getEnvironment(sql);
-    guardProduction({ action: `run seed ${source.name}`, target: describeTarget(conn), environment, details: [] }, options.forceProduction);
+    guardProduction({ action: `run seed ${source.name}`, target: describeTarget(conn), environment, details: [] }, options.forceProduction, false);
     const before = await getAppliedSeed(sql, source.name);
     if (before && !options.force) {
       if (before.sha256 === source.sha256) {

@@ -41,7 +41,7 @@ export async function seedFixtures(options: FixtureOptions): Promise<FixtureResu
     throw new UsageError(`--admin-email: '${adminEmail}' is not an email address`, { hint: 'e.g. --admin-email admin@example.com' });
   }
   return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
-    guardProduction({ action: `seed the ${setName} data set`, target: describeTarget(conn), environment: await getEnvironment(sql), details: [] }, options.forceProduction);
+    guardProduction({ action: `seed the ${setName} data set`, target: describeTarget(conn), environment: await getEnvironment(sql), details: [] }, options.forceProduction, false);
     const name = `fixtures:${setName}`;
     const checksum = fixtureChecksum(set);
     const before = await getAppliedSeed(sql, name);

@@ -21,8 +21,11 @@ export interface SyntheticOptions extends CoreOptions {
   eventsPerHost?: number;
   randomSeed?: string;
   forceProduction?: boolean;
-  /** Rows written so far of the total, as loading goes. */
-  onProgress?: (done: number, total: number) => void;
+  /**
+   * Rows written so far of the total, as loading goes; once every row is sent, `phase` names
+   * what the wait is for ('building keys and indexes', 'committing').
+   */
+  onProgress?: (done: number, total: number, phase?: string) => void;
 }
 
 export const SYNTHETIC_DEFAULTS = { users: 1000, tenants: 10, hosts: 1000, eventsPerHost: 5, randomSeed: 'pgstore' };
@@ -33,7 +36,7 @@ export async function seedSynthetic(options: SyntheticOptions): Promise<Syntheti
   if (o.tenants < 1 && o.users > 0) throw new UsageError('--tenants must be at least 1 when there are users', { hint: 'Every synthetic user joins a tenant.' });
   const started = performance.now();
   return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
-    guardProduction({ action: 'load synthetic data', target: describeTarget(conn), environment: await getEnvironment(sql), details: [] }, options.forceProduction);
+    guardProduction({ action: 'load synthetic data', target: describeTarget(conn), environment: await getEnvironment(sql), details: [] }, options.forceProduction, false);
     const total = o.tenants + o.users * 2 + o.hosts * o.eventsPerHost;
     let done = 0;
     const tick = (n: number) => {
@@ -46,7 +49,9 @@ export async function seedSynthetic(options: SyntheticOptions): Promise<Syntheti
       await bulk.loadUsers(tx, syntheticUsers(seed, o.users), tick);
       const tenantIds = [...syntheticTenants(seed, o.tenants)].map((t) => t.id);
       await bulk.loadMemberships(tx, memberships(seed, o.users, tenantIds), tick);
-      const live = o.hosts > 0 ? await bulk.loadHosts(tx, syntheticHosts(seed, o.hosts, o.eventsPerHost), o.hosts * o.eventsPerHost, tick) : 0;
+      const onPhase = (phase: string) => options.onProgress?.(done, total, phase);
+      const live = o.hosts > 0 ? await bulk.loadHosts(tx, syntheticHosts(seed, o.hosts, o.eventsPerHost), o.hosts * o.eventsPerHost, tick, { onPhase }) : 0;
+      onPhase('committing');
       return {
         'tenancy.tenants': o.tenants,
         'auth.users': o.users,

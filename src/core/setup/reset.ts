@@ -11,6 +11,7 @@ import { defaultMigrationsDir, readMigrations } from '../migrate/index.js';
 import { forgetMigrations, LEGACY_TABLE, PGSTORE_TABLE } from '../../store/admin/index.js';
 import { type Confirm, guardProduction } from '../options.js';
 import { APP_SCHEMAS, setup, type SetupOptions, type SetupResult } from './setup.js';
+import { plural } from '../../util/format.js';
 
 export interface ResetOptions extends SetupOptions {
   /** Drop only pgstore's schemas (auth, tenancy, hosts, pgstore), not the database. */
@@ -49,7 +50,7 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
   };
   guardProduction(plan, options.forceProduction);
   if (sessions.length && !options.force) {
-    throw new ConflictError(`${sessions.length} other session(s) are connected to ${conn.database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`, {
+    throw new ConflictError(`${plural(sessions.length, 'other session')} ${sessions.length === 1 ? 'is' : 'are'} connected to ${conn.database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`, {
       hint: 'Close them, or pass --force to terminate them.',
     });
   }

@@ -15,6 +15,7 @@ import { changeEvents, envelope } from '../hosts/index.js';
 import type { HostInput } from '../hosts/index.js';
 import type { CoreOptions, Confirm } from '../options.js';
 import { findSnapshot, takeSnapshot } from './snapshot.js';
+import { plural } from '../../util/format.js';
 
 export type DiffEntry = HostInput & { id?: string };
 
@@ -107,8 +108,8 @@ export async function rollbackSnapshot(options: CoreOptions & { id: string; conf
       target: describeTarget(conn),
       environment: await getEnvironment(sql),
       details: [
-        `snapshot ${snapshot.snapshotId}${snapshot.name ? ` (${snapshot.name})` : ''} of ${snapshot.createdAt.toISOString()}: ${snapshot.entryCount} entries`,
-        `${preview.removed.length} entries removed, ${preview.added.length} added, ${preview.changed.length} changed; a pre-rollback snapshot is saved first`,
+        `snapshot ${snapshot.snapshotId}${snapshot.name ? ` (${snapshot.name})` : ''} of ${snapshot.createdAt.toISOString()}: ${plural(snapshot.entryCount, 'entry')}`,
+        `${plural(preview.removed.length, 'entry')} removed, ${preview.added.length} added, ${preview.changed.length} changed; a pre-rollback snapshot is saved first`,
       ],
     });
     return inTransaction(sql, async (tx) => {

@@ -125,9 +125,16 @@ export function loadMemberships(tx: Tx, rows: Iterable<MembershipRow>, onRows?: 
  * the projection agree. Events stream straight from the generator into COPY (generation
  * overlaps the server's work); the small per-host rows wait in temporary files, so memory
  * stays bounded whatever the volume. Needs the table owner. Used by `seed --synthetic`, and by
- * `hosts import` into an empty store (see claimEmptyHosts).
+ * `hosts import` into an empty store (see claimEmptyHosts). `onPhase` hears when the events
+ * are in and the keys, indexes, streams and projection follow (seconds at a million rows).
  */
-export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents: number, onRows?: (n: number) => void, hint = SYNTHETIC_HINT): Promise<number> {
+export async function loadHosts(
+  tx: Tx,
+  groups: Iterable<HostGroup>,
+  totalEvents: number,
+  onRows?: (n: number) => void,
+  { hint = SYNTHETIC_HINT, onPhase }: { hint?: string; onPhase?: (phase: string) => void } = {},
+): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'pgstore-seed-'));
   try {
     return await guard({ entity: 'host event' }, async () => {
@@ -176,9 +183,10 @@ export async function loadHosts(tx: Tx, groups: Iterable<HostGroup>, totalEvents
         }
         await Promise.all([write(streamsOut, streams), write(hostsOut, projection)]);
       }
-      await withKeysBuiltAfter(tx, 'hosts.host_events', hint, () =>
-        copyTextInto(tx, 'hosts.host_events', ['seq', 'event_id', 'aggregate_id', 'event_type', 'event_version', 'expected_version', 'event', 'created_at', 'recorded_at', 'created_by'], events(), hint),
-      );
+      await withKeysBuiltAfter(tx, 'hosts.host_events', hint, async () => {
+        await copyTextInto(tx, 'hosts.host_events', ['seq', 'event_id', 'aggregate_id', 'event_type', 'event_version', 'expected_version', 'event', 'created_at', 'recorded_at', 'created_by'], events(), hint);
+        onPhase?.('building keys and indexes');
+      });
       await Promise.all([new Promise((r) => streamsOut.end(r)), new Promise((r) => hostsOut.end(r))]);
       await copyFile(tx, 'hosts.streams', ['aggregate_id', 'version', 'last_seq', 'event_count'], streamsPath, hint);
       await withKeysBuiltAfter(tx, 'hosts.hosts', hint, () =>
