@@ -163,7 +163,7 @@ describe('restore over a database pgstore set up', () => {
       expect(human.stderr).toContain(`owners not restored: the restoring role cannot give objects to ${ghost}`);
       const keep = await pgstore(url, ['restore', backup, '--target-db', targets[1]!, '--create', '--owner']);
       expect(keep.code).toBe(2);
-      expect(keep.stderr).toContain(`the dump's objects belong to role(s) this restore cannot give them to: ${ghost}`);
+      expect(keep.stderr).toContain(`the dump's objects belong to a role this restore cannot give them to: ${ghost}`);
       expect((await admin`select 1 from pg_database where datname = ${targets[1]!} or datname like ${`${targets[1]!}_pgstore_%`}`).length).toBe(0);
     } finally {
       for (const db of [source, ...targets]) await admin.unsafe(`drop database if exists "${db}" with (force)`);

@@ -47,6 +47,8 @@ describe('tenants store', () => {
 
   it('updates the given fields only; null clears domain; updatedAt moves', async () => {
     const before = await stores.tenants.create({ id: 'upd', name: 'Upd', domain: 'upd.example', settings: { a: 1 } });
+    // updatedAt has microseconds, a Date milliseconds: let the clock pass one.
+    await new Promise((resolve) => setTimeout(resolve, 5));
     const after = await stores.tenants.update('upd', { domain: null, settings: { b: 2 }, status: 'suspended' });
     expect(after).toMatchObject({ name: 'Upd', domain: null, settings: { b: 2 }, status: 'suspended' });
     expect(after.updatedAt.getTime()).toBeGreaterThan(before.updatedAt.getTime());
