@@ -19,6 +19,11 @@ export default defineConfig({
     // Longest files first (by the last run's times, else estimates): test/helpers/sequencer.ts.
     sequence: { sequencer: LongestFirstSequencer },
     // `npm run coverage`: v8 coverage of src/ (in-process code only: the binary's children are not seen).
-    coverage: { provider: 'v8', include: ['src/**'], reporter: ['text-summary', 'json-summary', 'html'], reportOnFailure: true },
+    coverage: {
+      provider: 'v8',
+      include: ['src/**'],
+      reporter: ['text-summary', 'json-summary', 'html'],
+      reportOnFailure: true,
+    },
   },
 });

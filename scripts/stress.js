@@ -21,12 +21,20 @@ const run = spawnSync('npx', ['vitest', 'run', ...filters, '--testTimeout', '0',
   stdio: 'inherit',
   env: { ...process.env, PGSTORE_STRESS: '1', PGSTORE_STRESS_REPORT: report },
 });
-const rows = existsSync(report) ? readFileSync(report, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+const rows = existsSync(report)
+  ? readFileSync(report, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+  : [];
 rmSync(dir, { recursive: true, force: true });
 const width = Math.max(7, ...rows.map((r) => r.promise.length));
 console.log(`\n${'promise'.padEnd(width)}  ${'rounds'.padStart(7)}  violations`);
 for (const r of rows) console.log(`${r.promise.padEnd(width)}  ${String(r.rounds).padStart(7)}  ${r.violations}`);
 const violations = rows.reduce((n, r) => n + r.violations, 0);
 const total = rows.reduce((n, r) => n + r.rounds, 0);
-console.log(`\n${rows.length} promises, ${total} rounds, ${violations} violations, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(
+  `\n${rows.length} promises, ${total} rounds, ${violations} violations, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+);
 process.exit(run.status === 0 && violations === 0 && rows.length > 0 ? 0 : 1);

@@ -58,7 +58,8 @@ function parseArgs(argv) {
     else if (argv[i].startsWith('--majors=')) majors = argv[i].slice(9).split(',').map(Number);
     else files.push(argv[i]);
   }
-  for (const m of majors) if (!(m in PINNED)) throw new Error(`unknown major ${m}; known: ${Object.keys(PINNED).join(', ')}`);
+  for (const m of majors)
+    if (!(m in PINNED)) throw new Error(`unknown major ${m}; known: ${Object.keys(PINNED).join(', ')}`);
   return { majors, files: files.length ? files : SUITE };
 }
 
@@ -70,13 +71,25 @@ function runSuite(major, root, files, logDir) {
   const env = { ...process.env, PGSTORE_TEST_PG_MAJOR: String(major) };
   if (root) env.PGSTORE_TEST_PG_ROOT = root;
   else delete env.PGSTORE_TEST_PG_ROOT;
-  const run = spawnSync('npx', ['vitest', 'run', ...files, '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    env,
-  });
+  const run = spawnSync(
+    'npx',
+    ['vitest', 'run', ...files, '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env,
+    },
+  );
   const seconds = (Date.now() - started) / 1000;
-  if (!existsSync(report)) return { seconds, passed: 0, failed: 0, skipped: 0, failedFiles: ['(no report: vitest did not run)'], code: run.status };
+  if (!existsSync(report))
+    return {
+      seconds,
+      passed: 0,
+      failed: 0,
+      skipped: 0,
+      failedFiles: ['(no report: vitest did not run)'],
+      code: run.status,
+    };
   const json = JSON.parse(readFileSync(report, 'utf8'));
   const failedFiles = json.testResults.filter((r) => r.status !== 'passed').map((r) => r.name.replace(ROOT, ''));
   return {
@@ -91,9 +104,30 @@ function runSuite(major, root, files, logDir) {
 
 function table(rows) {
   const head = ['PostgreSQL', 'build', 'fetch s', 'tests s', 'passed', 'failed', 'skipped', 'result'];
-  const lines = [head, ...rows.map((r) => [r.major, r.version, r.fetched.toFixed(1), r.seconds.toFixed(1), r.passed, r.failed, r.skipped, r.ok ? 'ok' : 'FAIL'].map(String))];
+  const lines = [
+    head,
+    ...rows.map((r) =>
+      [
+        r.major,
+        r.version,
+        r.fetched.toFixed(1),
+        r.seconds.toFixed(1),
+        r.passed,
+        r.failed,
+        r.skipped,
+        r.ok ? 'ok' : 'FAIL',
+      ].map(String),
+    ),
+  ];
   const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  return lines.map((l) => l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return lines
+    .map((l) =>
+      l
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const { majors, files } = parseArgs(process.argv.slice(2));
@@ -107,13 +141,31 @@ for (const major of majors) {
   try {
     build = ensureBuild(major, CACHE, (m) => console.log(m));
   } catch (error) {
-    rows.push({ major, version: PINNED[major], fetched: 0, seconds: 0, passed: 0, failed: 0, skipped: 0, ok: false, failedFiles: [`fetch: ${error.message}`] });
+    rows.push({
+      major,
+      version: PINNED[major],
+      fetched: 0,
+      seconds: 0,
+      passed: 0,
+      failed: 0,
+      skipped: 0,
+      ok: false,
+      failedFiles: [`fetch: ${error.message}`],
+    });
     continue;
   }
   const result = runSuite(major, build.root, files, logDir);
-  rows.push({ major, version: build.version, fetched: build.fetchedSeconds, ...result, ok: result.code === 0 && result.failed === 0 });
+  rows.push({
+    major,
+    version: build.version,
+    fetched: build.fetchedSeconds,
+    ...result,
+    ok: result.code === 0 && result.failed === 0,
+  });
 }
-console.log(`\nVersion matrix (${files.length} test files per major, ${((Date.now() - started) / 1000).toFixed(0)} s in all):\n`);
+console.log(
+  `\nVersion matrix (${files.length} test files per major, ${((Date.now() - started) / 1000).toFixed(0)} s in all):\n`,
+);
 console.log(table(rows));
 for (const r of rows) if (!r.ok) console.log(`\nPostgreSQL ${r.major} failed in: ${r.failedFiles.join(', ')}`);
 process.exit(rows.every((r) => r.ok) ? 0 : 1);

@@ -42,14 +42,28 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
   const named = args && commandNamed(args);
   const registers = await Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
   const program = new Command('pgstore')
-    .description('Run the PostgreSQL side of an application: set up, migrate, seed, back up, restore and check a database, manage hosts entries, and run an embedded server.')
+    .description(
+      'Run the PostgreSQL side of an application: set up, migrate, seed, back up, restore and check a database, manage hosts entries, and run an embedded server.',
+    )
     .version(version(), '-V, --version', 'print the pgstore version')
-    .addOption(new Option('-d, --database-url <url>', 'PostgreSQL URL (else DATABASE_URL, PG* variables, or the embedded server)'))
+    .addOption(
+      new Option(
+        '-d, --database-url <url>',
+        'PostgreSQL URL (else DATABASE_URL, PG* variables, or the embedded server)',
+      ),
+    )
     .option('--json', 'print results as JSON on stdout')
     .option('-q, --quiet', 'print nothing on success (errors still go to stderr)')
     .option('--no-color', 'no colour (also: NO_COLOR=1)')
     .option('--debug', 'print stack traces and debug details')
-    .addOption(new Option('--progress <mode>', 'progress of long jobs on stderr: a bar on a terminal, json (one NDJSON event a line), or none').choices(['bar', 'json', 'none']).default('bar'))
+    .addOption(
+      new Option(
+        '--progress <mode>',
+        'progress of long jobs on stderr: a bar on a terminal, json (one NDJSON event a line), or none',
+      )
+        .choices(['bar', 'json', 'none'])
+        .default('bar'),
+    )
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     .addHelpText(
@@ -64,7 +78,10 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
     // With --json, stderr carries one JSON error object (reportJson): not the help commander
     // prints before a missing-command error, nor its usage line.
     writeErr: (text) => (wantsJson(args ?? []) ? undefined : ctx.streams.stderr.write(text)),
-    outputError: (text, write) => (wantsJson(args ?? []) ? undefined : write(`${ctx.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`)),
+    outputError: (text, write) =>
+      wantsJson(args ?? [])
+        ? undefined
+        : write(`${ctx.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`),
   });
   // Every command at every depth reports usage errors the same way (exit 2, one line, a hint).
   const adopt = (command: Command, path: string): void => {
@@ -86,7 +103,10 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
 const STOP_FLUSH_MS = 300;
 
 /** Runs pgstore with `argv` and exits with the documented code (the binary's entry). */
-export async function main(argv: string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<void> {
+export async function main(
+  argv: string[],
+  streams: Streams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
+): Promise<void> {
   const args = argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     // Answered before loading anything else: scripts call this often.
@@ -219,15 +239,33 @@ function reportJson(error: unknown, ctx: CommandContext, flags: GlobalFlags): nu
   if (isCommanderError(error)) {
     if (['commander.helpDisplayed', 'commander.version'].includes(error.code)) return ExitCode.ok;
     if (error.code === 'commander.help' && error.exitCode === 0) return ExitCode.ok;
-    const message = error.code === 'commander.help' ? 'a command is needed' : (error as unknown as Error).message.replace(/^error: /, '');
-    body = { code: 'PGSTORE_USAGE', message, hint: 'run `pgstore --help` or `pgstore <command> --help`', exitCode: ExitCode.usage };
+    const message =
+      error.code === 'commander.help'
+        ? 'a command is needed'
+        : (error as unknown as Error).message.replace(/^error: /, '');
+    body = {
+      code: 'PGSTORE_USAGE',
+      message,
+      hint: 'run `pgstore --help` or `pgstore <command> --help`',
+      exitCode: ExitCode.usage,
+    };
   } else {
     if (isExitPromptError(error)) error = new CancelledError();
     error = classifyError(error) ?? error;
     if (isPgstoreError(error)) {
-      body = { code: error.errorCode, message: redact(error.message), hint: error.hint === undefined ? null : redact(error.hint), exitCode: error.exitCode };
+      body = {
+        code: error.errorCode,
+        message: redact(error.message),
+        hint: error.hint === undefined ? null : redact(error.hint),
+        exitCode: error.exitCode,
+      };
     } else {
-      body = { code: 'PGSTORE_INTERNAL', message: `unexpected error: ${redact((error as Error)?.message ?? String(error))}`, hint: 'This is a bug in pgstore; please report it with the output of --debug.', exitCode: ExitCode.failure };
+      body = {
+        code: 'PGSTORE_INTERNAL',
+        message: `unexpected error: ${redact((error as Error)?.message ?? String(error))}`,
+        hint: 'This is a bug in pgstore; please report it with the output of --debug.',
+        exitCode: ExitCode.failure,
+      };
     }
     if (flags.debug) ctx.streams.stderr.write(`${stackOf(error)}\n`);
   }
@@ -269,7 +307,9 @@ function report(error: unknown, ctx: CommandContext, flags: GlobalFlags): number
 }
 
 function isCommanderError(error: unknown): error is { code: string; exitCode: number } {
-  return typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('commander.');
+  return (
+    typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('commander.')
+  );
 }
 
 function isExitPromptError(error: unknown): boolean {

@@ -80,7 +80,16 @@ const KNOWN: Record<keyof ConnectOptions, string> = {
   replica: 'an object: { maxLagMs?, timeoutMs?, retryAfterMs? } (ms ≥ 0)',
 };
 // Names other libraries use for the URL; the nearest spelling would not find databaseUrl.
-const URL_ALIASES = new Set(['url', 'uri', 'connectionstring', 'connectionurl', 'dsn', 'database', 'databaseuri', 'dburl']);
+const URL_ALIASES = new Set([
+  'url',
+  'uri',
+  'connectionstring',
+  'connectionurl',
+  'dsn',
+  'database',
+  'databaseuri',
+  'dburl',
+]);
 
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -110,10 +119,15 @@ function checkOptions(urlOrOptions: unknown, more: unknown): ConnectOptions {
   const fromUrl = typeof urlOrOptions === 'string';
   const options = (fromUrl ? more : urlOrOptions) ?? {};
   if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new ValidationError(`connect: options must be an object, not ${Array.isArray(options) ? 'an array' : typeof options}`, { field: 'options' });
+    throw new ValidationError(
+      `connect: options must be an object, not ${Array.isArray(options) ? 'an array' : typeof options}`,
+      { field: 'options' },
+    );
   }
   if (!fromUrl && more !== undefined) {
-    throw new ValidationError('connect: a second argument is only taken after a URL: connect(url, options)', { field: 'options' });
+    throw new ValidationError('connect: a second argument is only taken after a URL: connect(url, options)', {
+      field: 'options',
+    });
   }
   for (const key of Object.keys(options)) {
     if (key in KNOWN) continue;
@@ -124,15 +138,22 @@ function checkOptions(urlOrOptions: unknown, more: unknown): ConnectOptions {
     });
   }
   const o = options as Record<string, unknown>;
-  const bad = (key: keyof ConnectOptions) => new ValidationError(`connect: ${key} must be ${KNOWN[key]}`, { field: key });
+  const bad = (key: keyof ConnectOptions) =>
+    new ValidationError(`connect: ${key} must be ${KNOWN[key]}`, { field: key });
   if (o.databaseUrl !== undefined && typeof o.databaseUrl !== 'string') throw bad('databaseUrl');
   if (o.env !== undefined && (typeof o.env !== 'object' || o.env === null)) throw bad('env');
   if (o.max !== undefined && !(Number.isInteger(o.max) && (o.max as number) >= 1)) throw bad('max');
   if (o.applicationName !== undefined && typeof o.applicationName !== 'string') throw bad('applicationName');
-  if (o.replicaUrl !== undefined && typeof o.replicaUrl !== 'string' && !(Array.isArray(o.replicaUrl) && o.replicaUrl.every((u) => typeof u === 'string'))) throw bad('replicaUrl');
+  if (
+    o.replicaUrl !== undefined &&
+    typeof o.replicaUrl !== 'string' &&
+    !(Array.isArray(o.replicaUrl) && o.replicaUrl.every((u) => typeof u === 'string'))
+  )
+    throw bad('replicaUrl');
   if (o.replica !== undefined) checkReplicaSettings(o.replica, bad('replica'));
   if (fromUrl) {
-    if (o.databaseUrl !== undefined) throw new ValidationError('connect: the URL is given twice (argument and databaseUrl)', { field: 'databaseUrl' });
+    if (o.databaseUrl !== undefined)
+      throw new ValidationError('connect: the URL is given twice (argument and databaseUrl)', { field: 'databaseUrl' });
     return { ...(options as ConnectOptions), databaseUrl: urlOrOptions };
   }
   return options as ConnectOptions;
@@ -142,7 +163,10 @@ function checkReplicaSettings(value: unknown, bad: ValidationError): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad;
   for (const [key, ms] of Object.entries(value)) {
     if (!['maxLagMs', 'timeoutMs', 'retryAfterMs'].includes(key)) {
-      throw new ValidationError(`connect: unknown replica option '${key}'`, { field: `replica.${key}`, hint: 'Known: maxLagMs, timeoutMs, retryAfterMs.' });
+      throw new ValidationError(`connect: unknown replica option '${key}'`, {
+        field: `replica.${key}`,
+        hint: 'Known: maxLagMs, timeoutMs, retryAfterMs.',
+      });
     }
     if (ms !== undefined && !(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0)) {
       throw new ValidationError(`connect: replica.${key} must be a number of ms ≥ 0`, { field: `replica.${key}` });
@@ -156,21 +180,30 @@ function checkReplicaSettings(value: unknown, bad: ValidationError): void {
  */
 export async function connect(options?: ConnectOptions): Promise<Database>;
 export async function connect(url: string, options?: Omit<ConnectOptions, 'databaseUrl'>): Promise<Database>;
-export async function connect(urlOrOptions?: string | ConnectOptions, more?: Omit<ConnectOptions, 'databaseUrl'>): Promise<Database> {
+export async function connect(
+  urlOrOptions?: string | ConnectOptions,
+  more?: Omit<ConnectOptions, 'databaseUrl'>,
+): Promise<Database> {
   const options = checkOptions(urlOrOptions, more);
   const target = resolveConnection({ databaseUrl: options.databaseUrl, env: options.env ?? process.env });
   const env = options.env ?? process.env;
-  const replicaConns = options.replicaUrl !== undefined
-    ? resolveReplicas(options.replicaUrl, env, 'replicaUrl')
-    : resolveReplicas(env.DATABASE_REPLICA_URL, env, 'DATABASE_REPLICA_URL');
+  const replicaConns =
+    options.replicaUrl !== undefined
+      ? resolveReplicas(options.replicaUrl, env, 'replicaUrl')
+      : resolveReplicas(env.DATABASE_REPLICA_URL, env, 'DATABASE_REPLICA_URL');
   const { sql, conn } = await connectPool(target, { max: options.max, applicationName: options.applicationName });
   const timeoutMs = options.replica?.timeoutMs ?? 2000;
-  const replicas = await openReplicaPools(replicaConns, { timeoutMs, max: options.max, applicationName: options.applicationName });
+  const replicas = await openReplicaPools(replicaConns, {
+    timeoutMs,
+    max: options.max,
+    applicationName: options.applicationName,
+  });
   const router = new ReplicaRouter(sql, replicas, { ...options.replica, timeoutMs });
   const noteWrite = () => router.noteWrite();
   // Writes are tracked only when there is a replica to keep up with (no cost otherwise).
   const stores = replicas.length > 0 ? trackWrites(createStores(sql), noteWrite) : createStores(sql);
-  const onReplica = (read: ReadOptions, scope = router.scope) => replicaStores((call) => router.read(call, read, scope));
+  const onReplica = (read: ReadOptions, scope = router.scope) =>
+    replicaStores((call) => router.read(call, read, scope));
   const transaction = async <T>(fn: (stores: Stores) => Promise<T>, note: () => void): Promise<T> => {
     try {
       return (await sql.begin((tx) => fn(createStores(tx)))) as T;

@@ -114,7 +114,11 @@ export class NotFoundError extends PgstoreError {
   readonly key: string;
   constructor(entity: string, key: string, options: Omit<ErrorOptions, 'exitCode'> = {}) {
     // Exit 2, like any other argument naming nothing that exists (no such backup ID...).
-    super(`${entity} ${key === '' ? "''" : key} not found`, { hint: options.hint ?? `Check the ${entity} id.`, cause: options.cause, exitCode: ExitCode.usage });
+    super(`${entity} ${key === '' ? "''" : key} not found`, {
+      hint: options.hint ?? `Check the ${entity} id.`,
+      cause: options.cause,
+      exitCode: ExitCode.usage,
+    });
     this.entity = entity;
     this.key = key;
   }
@@ -142,7 +146,11 @@ export class DuplicateEntryError extends DuplicateError {
   readonly ipAddress: string;
   readonly hostname: string;
   constructor(ipAddress: string, hostname: string, options: Omit<ErrorOptions, 'exitCode'> = {}) {
-    super('host entry', 'ip address and hostname', { ...options, value: `${ipAddress} ${hostname}`, hint: options.hint ?? 'Update the existing entry instead.' });
+    super('host entry', 'ip address and hostname', {
+      ...options,
+      value: `${ipAddress} ${hostname}`,
+      hint: options.hint ?? 'Update the existing entry instead.',
+    });
     this.ipAddress = ipAddress;
     this.hostname = hostname;
   }
@@ -153,7 +161,11 @@ export class ForeignKeyError extends PgstoreError {
   static override readonly code: string = 'PGSTORE_FOREIGN_KEY';
   readonly constraint: string | undefined;
   constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> & { constraint?: string } = {}) {
-    super(message, { hint: options.hint ?? 'Check that the referenced record exists.', cause: options.cause, exitCode: ExitCode.failure });
+    super(message, {
+      hint: options.hint ?? 'Check that the referenced record exists.',
+      cause: options.cause,
+      exitCode: ExitCode.failure,
+    });
     this.constraint = options.constraint;
   }
 }
@@ -173,8 +185,15 @@ export class ConcurrentWriteConflictError extends PgstoreError {
   static override readonly code: string = 'PGSTORE_CONCURRENT_WRITE_CONFLICT';
   readonly expected: string | null;
   readonly actual: string | null;
-  constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> & { expected?: string | null; actual?: string | null } = {}) {
-    super(message, { hint: options.hint ?? 'Reload and try again.', cause: options.cause, exitCode: ExitCode.conflict });
+  constructor(
+    message: string,
+    options: Omit<ErrorOptions, 'exitCode'> & { expected?: string | null; actual?: string | null } = {},
+  ) {
+    super(message, {
+      hint: options.hint ?? 'Reload and try again.',
+      cause: options.cause,
+      exitCode: ExitCode.conflict,
+    });
     this.expected = options.expected ?? null;
     this.actual = options.actual ?? null;
   }

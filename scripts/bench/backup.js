@@ -23,7 +23,19 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchOptions, cleanEnv, main, NODE, PGSTORE_BIN, progress, ratio, report, run, startServer, summarize } from './lib.js';
+import {
+  benchOptions,
+  cleanEnv,
+  main,
+  NODE,
+  PGSTORE_BIN,
+  progress,
+  ratio,
+  report,
+  run,
+  startServer,
+  summarize,
+} from './lib.js';
 
 const PG_BIN = process.env.BENCH_PG_BIN || '/usr/lib/postgresql/15/bin';
 const GIB = 1024 ** 3;
@@ -37,18 +49,30 @@ main(async () => {
   try {
     const url = new URL(server.url);
     const libpq = (database) =>
-      cleanEnv({ PGHOST: url.hostname, PGPORT: url.port, PGUSER: decodeURIComponent(url.username), PGPASSWORD: decodeURIComponent(url.password), PGDATABASE: database });
+      cleanEnv({
+        PGHOST: url.hostname,
+        PGPORT: url.port,
+        PGUSER: decodeURIComponent(url.username),
+        PGPASSWORD: decodeURIComponent(url.password),
+        PGDATABASE: database,
+      });
     const urlFor = (database) => {
       const u = new URL(server.url);
       u.pathname = `/${database}`;
       return u.toString();
     };
     const pgstoreEnv = cleanEnv({ DATABASE_URL: urlFor(DB), PGSTORE_PG_BIN: PG_BIN });
-    const psql = (sql, database = DB) => run(join(PG_BIN, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env: libpq(database), timeoutMs: 3_600_000 }).stdout.trim();
+    const psql = (sql, database = DB) =>
+      run(join(PG_BIN, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+        env: libpq(database),
+        timeoutMs: 3_600_000,
+      }).stdout.trim();
 
     const size = generate(psql);
     const mb = size / 1024 ** 2;
-    console.log(`Database ${DB}: ${(size / GIB).toFixed(2)} GiB (${Math.round(mb)} MiB) in ${psql("select count(*) from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace")} tables`);
+    console.log(
+      `Database ${DB}: ${(size / GIB).toFixed(2)} GiB (${Math.round(mb)} MiB) in ${psql("select count(*) from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace")} tables`,
+    );
 
     const parts = (process.env.BENCH_BACKUP_PARTS || 'backup,restore').split(',');
     const ctx = { options, work, size, mb, libpq, psql, pgstoreEnv };
@@ -69,8 +93,18 @@ function benchBackups({ options, work, size, libpq, pgstoreEnv, mb }) {
     rmSync(out, { recursive: true, force: true });
     rmSync(backupDir, { recursive: true, force: true });
   };
-  const pgDump = (args) => () => run(join(PG_BIN, 'pg_dump'), [...args, `--file=${out}`], { env: libpq(DB), timeoutMs: 3_600_000, label: `pg_dump ${args.join(' ')}` });
-  const pgstoreBackup = (args) => () => run(NODE, [PGSTORE_BIN, 'backup', '--quiet', '--dir', backupDir, ...args], { env: pgstoreEnv, timeoutMs: 3_600_000, label: `pgstore backup ${args.join(' ')}` });
+  const pgDump = (args) => () =>
+    run(join(PG_BIN, 'pg_dump'), [...args, `--file=${out}`], {
+      env: libpq(DB),
+      timeoutMs: 3_600_000,
+      label: `pg_dump ${args.join(' ')}`,
+    });
+  const pgstoreBackup = (args) => () =>
+    run(NODE, [PGSTORE_BIN, 'backup', '--quiet', '--dir', backupDir, ...args], {
+      env: pgstoreEnv,
+      timeoutMs: 3_600_000,
+      label: `pgstore backup ${args.join(' ')}`,
+    });
   const backups = timeInterleaved(
     {
       rawFc: pgDump(['-Fc']),
@@ -88,14 +122,39 @@ function benchBackups({ options, work, size, libpq, pgstoreEnv, mb }) {
     'backup',
     'backup: pgstore backup against raw pg_dump, same database, same binaries',
     [
-      { name: 'backup-custom', subject: { label: 'pgstore backup (-Fc)', stats: backups.pgstoreFc }, baseline: { label: 'pg_dump -Fc', stats: backups.rawFc }, target: ratio(1.02), extra: { mbPerSecond: mbps(backups.pgstoreFc), baselineMbPerSecond: mbps(backups.rawFc), databaseBytes: size } },
-      { name: 'backup-custom-z1', subject: { label: 'pgstore backup --compress gzip:1', stats: backups.pgstoreZ1 }, baseline: { label: 'pg_dump -Fc -Z1', stats: backups.rawZ1 }, target: ratio(1.02), extra: { mbPerSecond: mbps(backups.pgstoreZ1), baselineMbPerSecond: mbps(backups.rawZ1) } },
-      { name: 'backup-directory-j2', subject: { label: 'pgstore backup -Fd --jobs 2', stats: backups.pgstoreFd2 }, baseline: { label: 'pg_dump -Fc', stats: backups.rawFc }, extra: { mbPerSecond: mbps(backups.pgstoreFd2) } },
-      { name: 'raw-directory-j2', subject: { label: 'pg_dump -Fd -j2', stats: backups.rawFd2 }, baseline: { label: 'pg_dump -Fc', stats: backups.rawFc }, extra: { mbPerSecond: mbps(backups.rawFd2) } },
+      {
+        name: 'backup-custom',
+        subject: { label: 'pgstore backup (-Fc)', stats: backups.pgstoreFc },
+        baseline: { label: 'pg_dump -Fc', stats: backups.rawFc },
+        target: ratio(1.02),
+        extra: { mbPerSecond: mbps(backups.pgstoreFc), baselineMbPerSecond: mbps(backups.rawFc), databaseBytes: size },
+      },
+      {
+        name: 'backup-custom-z1',
+        subject: { label: 'pgstore backup --compress gzip:1', stats: backups.pgstoreZ1 },
+        baseline: { label: 'pg_dump -Fc -Z1', stats: backups.rawZ1 },
+        target: ratio(1.02),
+        extra: { mbPerSecond: mbps(backups.pgstoreZ1), baselineMbPerSecond: mbps(backups.rawZ1) },
+      },
+      {
+        name: 'backup-directory-j2',
+        subject: { label: 'pgstore backup -Fd --jobs 2', stats: backups.pgstoreFd2 },
+        baseline: { label: 'pg_dump -Fc', stats: backups.rawFc },
+        extra: { mbPerSecond: mbps(backups.pgstoreFd2) },
+      },
+      {
+        name: 'raw-directory-j2',
+        subject: { label: 'pg_dump -Fd -j2', stats: backups.rawFd2 },
+        baseline: { label: 'pg_dump -Fc', stats: backups.rawFc },
+        extra: { mbPerSecond: mbps(backups.rawFd2) },
+      },
     ],
     options,
   );
-  for (const r of rows) console.log(`  ${r.subject.label.padEnd(34)} ${String(mbps(r.subject.stats)).padStart(7)} MB/s   (${r.baseline.label}: ${mbps(r.baseline.stats)} MB/s, ratio ${r.ratio.toFixed(3)}×)`);
+  for (const r of rows)
+    console.log(
+      `  ${r.subject.label.padEnd(34)} ${String(mbps(r.subject.stats)).padStart(7)} MB/s   (${r.baseline.label}: ${mbps(r.baseline.stats)} MB/s, ratio ${r.ratio.toFixed(3)}×)`,
+    );
 }
 
 /** 3: pgstore restore against raw createdb && pg_restore of the same archive, interleaved. */
@@ -110,8 +169,21 @@ function benchRestore({ options, work, libpq, psql, pgstoreEnv, mb }) {
   let target = '';
   const restores = timeInterleaved(
     {
-      raw: () => run('/bin/sh', ['-c', `"${PG_BIN}/createdb" "${target}" && exec "${PG_BIN}/pg_restore" --no-owner --exit-on-error --single-transaction --dbname="${target}" "${archive}"`], { env: libpq('postgres'), timeoutMs: 3_600_000, label: 'pg_restore' }),
-      pgstore: () => run(NODE, [PGSTORE_BIN, 'restore', `${DB}/${id}`, '--dir', backupDir, '--target-db', target, '--create', '--quiet'], { env: pgstoreEnv, timeoutMs: 3_600_000, label: 'pgstore restore' }),
+      raw: () =>
+        run(
+          '/bin/sh',
+          [
+            '-c',
+            `"${PG_BIN}/createdb" "${target}" && exec "${PG_BIN}/pg_restore" --no-owner --exit-on-error --single-transaction --dbname="${target}" "${archive}"`,
+          ],
+          { env: libpq('postgres'), timeoutMs: 3_600_000, label: 'pg_restore' },
+        ),
+      pgstore: () =>
+        run(
+          NODE,
+          [PGSTORE_BIN, 'restore', `${DB}/${id}`, '--dir', backupDir, '--target-db', target, '--create', '--quiet'],
+          { env: pgstoreEnv, timeoutMs: 3_600_000, label: 'pgstore restore' },
+        ),
     },
     options,
     () => {
@@ -125,10 +197,26 @@ function benchRestore({ options, work, libpq, psql, pgstoreEnv, mb }) {
   const restoreRows = report(
     'backup',
     'restore: pgstore restore against raw pg_restore of the same archive',
-    [{ name: 'restore-custom', subject: { label: 'pgstore restore --create', stats: restores.pgstore }, baseline: { label: 'createdb && pg_restore', stats: restores.raw }, target: ratio(1.05), extra: { mbPerSecond: mbps(restores.pgstore), baselineMbPerSecond: mbps(restores.raw), samplesMs: restores.pgstore.samples.map(Math.round), baselineSamplesMs: restores.raw.samples.map(Math.round) } }],
+    [
+      {
+        name: 'restore-custom',
+        subject: { label: 'pgstore restore --create', stats: restores.pgstore },
+        baseline: { label: 'createdb && pg_restore', stats: restores.raw },
+        target: ratio(1.05),
+        extra: {
+          mbPerSecond: mbps(restores.pgstore),
+          baselineMbPerSecond: mbps(restores.raw),
+          samplesMs: restores.pgstore.samples.map(Math.round),
+          baselineSamplesMs: restores.raw.samples.map(Math.round),
+        },
+      },
+    ],
     options,
   );
-  for (const r of restoreRows) console.log(`  ${r.subject.label.padEnd(34)} ${String(mbps(r.subject.stats)).padStart(7)} MB/s   (${r.baseline.label}: ${mbps(r.baseline.stats)} MB/s, ratio ${r.ratio.toFixed(3)}×)`);
+  for (const r of restoreRows)
+    console.log(
+      `  ${r.subject.label.padEnd(34)} ${String(mbps(r.subject.stats)).padStart(7)} MB/s   (${r.baseline.label}: ${mbps(r.baseline.stats)} MB/s, ratio ${r.ratio.toFixed(3)}×)`,
+    );
   if (target) psql(`drop database if exists "${target}"`, 'postgres');
 }
 

@@ -94,7 +94,8 @@ const SEED_LIST = `WITH events_at_time AS (SELECT * FROM hosts.host_events WHERE
 const SEED_GET = `WITH events AS MATERIALIZED (SELECT * FROM hosts.host_events WHERE aggregate_id = $1), ${SEED_COLUMNS('events')} ${SEED_SELECT}`;
 
 // The floor: the projection's rows fetched with no mapping at all (raw postgres.js; psql).
-const PROJECTION_LIST = 'SELECT id, ip_address, hostname, aliases, comment, tags, created_at, updated_at, version FROM hosts.hosts ORDER BY ip_address, hostname';
+const PROJECTION_LIST =
+  'SELECT id, ip_address, hostname, aliases, comment, tags, created_at, updated_at, version FROM hosts.hosts ORDER BY ip_address, hostname';
 
 async function load(sql, log) {
   const started = now();
@@ -132,7 +133,8 @@ async function load(sql, log) {
   await sql.unsafe('analyze hosts.host_events; analyze hosts.hosts; analyze hosts.streams');
   const [{ events }] = await sql.unsafe('select count(*)::int as events from hosts.host_events');
   log(`  ${events} events, ${live} live hosts (loaded and rebuilt in ${((now() - started) / 1000).toFixed(1)} s)`);
-  if (Number(live) !== LIVE || events !== CREATED + CHANGES + (CREATED - LIVE)) throw new Error(`unexpected data: ${events} events, ${live} live`);
+  if (Number(live) !== LIVE || events !== CREATED + CHANGES + (CREATED - LIVE))
+    throw new Error(`unexpected data: ${events} events, ${live} live`);
 }
 
 /**
@@ -144,9 +146,11 @@ async function load(sql, log) {
 async function bulkLoadScript(connect, url) {
   const db = await connect({ databaseUrl: url, env: {}, max: 1 });
   try {
-    const keys = await db.sql.unsafe(`select conrelid::regclass::text as tbl, quote_ident(conname) as name, pg_get_constraintdef(oid) as def
+    const keys =
+      await db.sql.unsafe(`select conrelid::regclass::text as tbl, quote_ident(conname) as name, pg_get_constraintdef(oid) as def
       from pg_constraint where conrelid in ('hosts.host_events'::regclass, 'hosts.hosts'::regclass) and contype in ('p', 'u') order by 1, 2`);
-    const indexes = await db.sql.unsafe(`select indexrelid::regclass::text as name, pg_get_indexdef(indexrelid) as def from pg_index i
+    const indexes =
+      await db.sql.unsafe(`select indexrelid::regclass::text as name, pg_get_indexdef(indexrelid) as def from pg_index i
       where indrelid in ('hosts.host_events'::regclass, 'hosts.hosts'::regclass) and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid) order by 1`);
     return (files) => [
       'begin',
@@ -180,7 +184,8 @@ async function compareAsync(variants, { runs, warmup, onProgress }) {
 
 main(async () => {
   const options = benchOptions({ runs: 5, warmup: 1 });
-  if (!existsSync(new URL('../../dist/index.js', import.meta.url))) throw new Error('dist/ is missing: build first (npx tsc -p tsconfig.json)');
+  if (!existsSync(new URL('../../dist/index.js', import.meta.url)))
+    throw new Error('dist/ is missing: build first (npx tsc -p tsconfig.json)');
   if (!existsSync(PSQL)) throw new Error(`psql not found at ${PSQL} (set BENCH_PSQL)`);
   const { connect } = await import('../../dist/index.js');
   const log = (m) => process.stderr.write(`${m}\n`);
@@ -190,13 +195,16 @@ main(async () => {
   try {
     runPgstore(['migrate', 'up'], { env: server.env(), timeoutMs: 120_000 });
     db = await connect({ databaseUrl: server.url, env: {}, max: 2 });
-    log(`Loading ${CREATED + CHANGES + (CREATED - LIVE)} events as the superuser (triggers off, then rebuild_projection)...`);
+    log(
+      `Loading ${CREATED + CHANGES + (CREATED - LIVE)} events as the superuser (triggers off, then rebuild_projection)...`,
+    );
     await load(db.sql, log);
 
     // Same rows from both sides (the check is not timed).
     const mine = await db.hosts.listAll();
     const seed = await db.sql.unsafe(SEED_LIST);
-    if (mine.length !== LIVE || seed.length !== LIVE) throw new Error(`row counts differ: listAll ${mine.length}, seed query ${seed.length}`);
+    if (mine.length !== LIVE || seed.length !== LIVE)
+      throw new Error(`row counts differ: listAll ${mine.length}, seed query ${seed.length}`);
 
     // 1. list, library
     const p1 = progress('listAll vs seed query');
@@ -215,9 +223,30 @@ main(async () => {
     const p2 = progress('hosts list --json vs psql seed query');
     const cli = await compare(
       [
-        { name: 'psql', cmd: PSQL, args: [server.url, '-X', '-q', '-A', '-t', '-o', '/dev/null', '-c', SEED_LIST], env: cleanEnv(), timeoutMs: 600_000, label: 'psql seed query' },
-        { name: 'cli', cmd: NODE, args: [PGSTORE_BIN, 'hosts', 'list', '--json'], env, timeoutMs: 600_000, label: 'pgstore hosts list --json' },
-        { name: 'psqlProjection', cmd: PSQL, args: [server.url, '-X', '-q', '-A', '-t', '-o', '/dev/null', '-c', PROJECTION_LIST], env: cleanEnv(), timeoutMs: 600_000, label: 'psql projection' },
+        {
+          name: 'psql',
+          cmd: PSQL,
+          args: [server.url, '-X', '-q', '-A', '-t', '-o', '/dev/null', '-c', SEED_LIST],
+          env: cleanEnv(),
+          timeoutMs: 600_000,
+          label: 'psql seed query',
+        },
+        {
+          name: 'cli',
+          cmd: NODE,
+          args: [PGSTORE_BIN, 'hosts', 'list', '--json'],
+          env,
+          timeoutMs: 600_000,
+          label: 'pgstore hosts list --json',
+        },
+        {
+          name: 'psqlProjection',
+          cmd: PSQL,
+          args: [server.url, '-X', '-q', '-A', '-t', '-o', '/dev/null', '-c', PROJECTION_LIST],
+          env: cleanEnv(),
+          timeoutMs: 600_000,
+          label: 'psql projection',
+        },
       ],
       { ...options, onProgress: p2.update },
     );
@@ -232,7 +261,8 @@ main(async () => {
       await db.sql.unsafe(PROJECTION_LIST);
       const floorMs = now() - start;
       const took = {};
-      for (const [name, args] of Object.entries(formats)) took[name] = run(NODE, [PGSTORE_BIN, 'hosts', 'list', ...args], { env, timeoutMs: 600_000 }).ms;
+      for (const [name, args] of Object.entries(formats))
+        took[name] = run(NODE, [PGSTORE_BIN, 'hosts', 'list', ...args], { env, timeoutMs: 600_000 }).ms;
       if (round >= options.warmup) {
         formatSamples.floor.push(floorMs);
         for (const name of Object.keys(formats)) formatSamples[name].push(took[name]);
@@ -246,13 +276,19 @@ main(async () => {
       'hosts list formats against the floor (the projection fetched raw by postgres.js in-process, not mapped): target ≤ floor / 0.7',
       Object.keys(formats).map((name) => ({
         name: `list-${name}-vs-floor`,
-        subject: { label: `pgstore hosts list ${formats[name].join(' ') || '(table)'}`, stats: summarize(formatSamples[name]) },
+        subject: {
+          label: `pgstore hosts list ${formats[name].join(' ') || '(table)'}`,
+          stats: summarize(formatSamples[name]),
+        },
         baseline: { label: 'raw postgres.js fetch (floor)', stats: floorStats },
         target: name === 'table' ? undefined : { ...ratio(1 / 0.7), text: '≥ 0.7× speed' },
       })),
       options,
     );
-    for (const row of formatRows) console.log(`  ${row.name}: ${(1 / row.ratio).toFixed(2)}× the floor's speed${row.name.includes('table') ? '' : ' (target ≥ 0.7×)'}`);
+    for (const row of formatRows)
+      console.log(
+        `  ${row.name}: ${(1 / row.ratio).toFixed(2)}× the floor's speed${row.name.includes('table') ? '' : ' (target ≥ 0.7×)'}`,
+      );
     if (process.env.BENCH_ONLY === 'list') return;
 
     // 3. getById
@@ -273,7 +309,8 @@ main(async () => {
     // 4. import
     const importFile = join(work, 'import.hosts');
     let text = '';
-    for (let i = 0; i < IMPORT_LINES; i++) text += `172.${16 + ((i >> 16) & 15)}.${(i >> 8) & 255}.${i & 255}\tnode${i}.import.example alias${i}.import.example\t# imported ${i} [t${i % 10}]\n`;
+    for (let i = 0; i < IMPORT_LINES; i++)
+      text += `172.${16 + ((i >> 16) & 15)}.${(i >> 8) & 255}.${i & 255}\tnode${i}.import.example alias${i}.import.example\t# imported ${i} [t${i % 10}]\n`;
     writeFileSync(importFile, text);
     const importDb = `${server.url.replace(/\/pgstore(\?|$)/, '/pgstore_import$1')}`;
     await db.sql.unsafe('create database pgstore_import');
@@ -284,19 +321,49 @@ main(async () => {
     const copySamples = [];
     const floorSamples = [];
     const floorScript = await bulkLoadScript(connect, importDb);
-    const tableFiles = { 'hosts.host_events': join(work, 'events.copy'), 'hosts.streams': join(work, 'streams.copy'), 'hosts.hosts': join(work, 'hosts.copy') };
+    const tableFiles = {
+      'hosts.host_events': join(work, 'events.copy'),
+      'hosts.streams': join(work, 'streams.copy'),
+      'hosts.hosts': join(work, 'hosts.copy'),
+    };
     for (let round = 0; round < options.warmup + options.runs; round++) {
-      run(PSQL, [importDb, '-X', '-q', '-c', 'truncate hosts.host_events, hosts.streams, hosts.hosts', '-c', 'checkpoint'], { env: cleanEnv() });
+      run(
+        PSQL,
+        [importDb, '-X', '-q', '-c', 'truncate hosts.host_events, hosts.streams, hosts.hosts', '-c', 'checkpoint'],
+        { env: cleanEnv() },
+      );
       const r = runPgstore(['hosts', 'import', importFile, '--json'], { env: importEnv, timeoutMs: 600_000 });
       const summary = JSON.parse(r.stdout);
-      if (summary.created !== IMPORT_LINES) throw new Error(`import created ${summary.created} entries, not ${IMPORT_LINES}`);
-      const c = run(PSQL, [importDb, '-X', '-q', '-c', 'create temp table raw (line text)', '-c', `\\copy raw from '${importFile}' with (delimiter E'\\x1f')`], { env: cleanEnv() });
+      if (summary.created !== IMPORT_LINES)
+        throw new Error(`import created ${summary.created} entries, not ${IMPORT_LINES}`);
+      const c = run(
+        PSQL,
+        [
+          importDb,
+          '-X',
+          '-q',
+          '-c',
+          'create temp table raw (line text)',
+          '-c',
+          `\\copy raw from '${importFile}' with (delimiter E'\\x1f')`,
+        ],
+        { env: cleanEnv() },
+      );
       if (round === 0) {
         // The rows the import wrote, as files for the floor below (not timed).
-        for (const [table, file] of Object.entries(tableFiles)) run(PSQL, [importDb, '-X', '-q', '-c', `\\copy ${table} to '${file}'`], { env: cleanEnv() });
+        for (const [table, file] of Object.entries(tableFiles))
+          run(PSQL, [importDb, '-X', '-q', '-c', `\\copy ${table} to '${file}'`], { env: cleanEnv() });
       }
-      run(PSQL, [importDb, '-X', '-q', '-c', 'truncate hosts.host_events, hosts.streams, hosts.hosts', '-c', 'checkpoint'], { env: cleanEnv() });
-      const f = run(PSQL, [importDb, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...floorScript(tableFiles).flatMap((c) => ['-c', c])], { env: cleanEnv() });
+      run(
+        PSQL,
+        [importDb, '-X', '-q', '-c', 'truncate hosts.host_events, hosts.streams, hosts.hosts', '-c', 'checkpoint'],
+        { env: cleanEnv() },
+      );
+      const f = run(
+        PSQL,
+        [importDb, '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...floorScript(tableFiles).flatMap((c) => ['-c', c])],
+        { env: cleanEnv() },
+      );
       if (round >= options.warmup) {
         importSamples.push(r.ms);
         copySamples.push(c.ms);
@@ -310,9 +377,24 @@ main(async () => {
       'hosts',
       'hosts: the projection against the seed design on 1,000,000 events (100,000 live hosts)',
       [
-        { name: 'list-library', subject: { label: 'db.hosts.listAll()', stats: lib.listAll }, baseline: { label: 'seed DISTINCT ON query', stats: lib.seed }, target: ratio(0.05) },
-        { name: 'list-cli', subject: { label: 'pgstore hosts list --json', stats: cli.cli }, baseline: { label: 'psql -c <seed query>', stats: cli.psql }, target: ratio(0.05) },
-        { name: 'get-by-id', subject: { label: 'db.hosts.getById()', stats: summarize(byId) }, baseline: { label: 'seed query, one id (filtered first)', stats: summarize(seedById) }, target: seconds(0.001) },
+        {
+          name: 'list-library',
+          subject: { label: 'db.hosts.listAll()', stats: lib.listAll },
+          baseline: { label: 'seed DISTINCT ON query', stats: lib.seed },
+          target: ratio(0.05),
+        },
+        {
+          name: 'list-cli',
+          subject: { label: 'pgstore hosts list --json', stats: cli.cli },
+          baseline: { label: 'psql -c <seed query>', stats: cli.psql },
+          target: ratio(0.05),
+        },
+        {
+          name: 'get-by-id',
+          subject: { label: 'db.hosts.getById()', stats: summarize(byId) },
+          baseline: { label: 'seed query, one id (filtered first)', stats: summarize(seedById) },
+          target: seconds(0.001),
+        },
         {
           name: 'import',
           subject: { label: `pgstore hosts import (${IMPORT_LINES} lines)`, stats: summarize(importSamples) },
@@ -328,13 +410,25 @@ main(async () => {
     console.log(`list (CLI --json): ${speedup(rows[1])}× faster than psql running the seed query (target ≥ 20×)`);
     const floorLib = lib.seed.median / lib.rawProjection.median;
     const floorCli = cli.psql.median / cli.psqlProjection.median;
-    console.log(`  floor: the projection's rows fetched and not even mapped, raw postgres.js ${floorLib.toFixed(1)}× faster than the seed query, psql ${floorCli.toFixed(1)}×`);
-    console.log(`BENCH ${JSON.stringify({ bench: 'hosts', name: 'list-floor', rawPostgresJsMs: Math.round(lib.rawProjection.median), psqlMs: Math.round(cli.psqlProjection.median), rawSpeedup: Number(floorLib.toFixed(2)), psqlSpeedup: Number(floorCli.toFixed(2)) })}`);
-    console.log(`getById: median ${summarize(byId).median.toFixed(3)} ms, p90 ${summarize(byId).p90.toFixed(3)} ms (target ≤ 1 ms); seed query for one id: ${summarize(seedById).median.toFixed(2)} ms`);
-    console.log(`import: ${Math.round(IMPORT_LINES / (summarize(importSamples).median / 1000))} lines/s (target ≥ 50,000 lines/s)`);
+    console.log(
+      `  floor: the projection's rows fetched and not even mapped, raw postgres.js ${floorLib.toFixed(1)}× faster than the seed query, psql ${floorCli.toFixed(1)}×`,
+    );
+    console.log(
+      `BENCH ${JSON.stringify({ bench: 'hosts', name: 'list-floor', rawPostgresJsMs: Math.round(lib.rawProjection.median), psqlMs: Math.round(cli.psqlProjection.median), rawSpeedup: Number(floorLib.toFixed(2)), psqlSpeedup: Number(floorCli.toFixed(2)) })}`,
+    );
+    console.log(
+      `getById: median ${summarize(byId).median.toFixed(3)} ms, p90 ${summarize(byId).p90.toFixed(3)} ms (target ≤ 1 ms); seed query for one id: ${summarize(seedById).median.toFixed(2)} ms`,
+    );
+    console.log(
+      `import: ${Math.round(IMPORT_LINES / (summarize(importSamples).median / 1000))} lines/s (target ≥ 50,000 lines/s)`,
+    );
     const floor = summarize(floorSamples).median;
-    console.log(`  floor: psql loading the import's own rows from files as its bulk path does (one transaction, keys and indexes built after): ${(floor / 1000).toFixed(2)} s, ${Math.round(IMPORT_LINES / (floor / 1000))} lines/s`);
-    console.log(`BENCH ${JSON.stringify({ bench: 'hosts', name: 'import-floor', psqlMs: Math.round(floor), linesPerSecond: Math.round(IMPORT_LINES / (floor / 1000)) })}`);
+    console.log(
+      `  floor: psql loading the import's own rows from files as its bulk path does (one transaction, keys and indexes built after): ${(floor / 1000).toFixed(2)} s, ${Math.round(IMPORT_LINES / (floor / 1000))} lines/s`,
+    );
+    console.log(
+      `BENCH ${JSON.stringify({ bench: 'hosts', name: 'import-floor', psqlMs: Math.round(floor), linesPerSecond: Math.round(IMPORT_LINES / (floor / 1000)) })}`,
+    );
   } finally {
     await db?.close().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });

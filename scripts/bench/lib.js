@@ -132,7 +132,10 @@ export class CommandFailed extends Error {
       : result.signal
         ? `killed by ${result.signal}`
         : `exit code ${result.status}`;
-    const detail = [result.stderr, result.stdout].map((s) => redact(String(s ?? '').trim())).filter(Boolean).join('\n');
+    const detail = [result.stderr, result.stdout]
+      .map((s) => redact(String(s ?? '').trim()))
+      .filter(Boolean)
+      .join('\n');
     super(`${label} failed (${why})${detail ? `:\n${indent(detail.slice(-2000))}` : ''}`);
     this.name = 'CommandFailed';
     this.result = result;
@@ -159,7 +162,14 @@ export function run(cmd, args = [], options = {}) {
     maxBuffer: 64 * 1024 * 1024,
   });
   const ms = performance.now() - start;
-  const out = { ms, status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? '', error: result.error };
+  const out = {
+    ms,
+    status: result.status,
+    signal: result.signal,
+    stdout: result.stdout ?? '',
+    stderr: result.stderr ?? '',
+    error: result.error,
+  };
   const ok = typeof check === 'function' ? !out.error && check(out) : !out.error && out.status === 0 && !out.signal;
   if (check && !ok) throw new CommandFailed(options.label ?? commandLine(cmd, args), out);
   return out;
@@ -198,7 +208,12 @@ export async function compare(variants, { runs, warmup, onProgress } = {}) {
   for (let round = 0; round < total; round++) {
     const order = rotate(variants, round % variants.length);
     for (const v of order) {
-      const result = run(v.cmd, v.args, { env: v.env, check: v.check ?? true, timeoutMs: v.timeoutMs, label: v.label ?? v.name });
+      const result = run(v.cmd, v.args, {
+        env: v.env,
+        check: v.check ?? true,
+        timeoutMs: v.timeoutMs,
+        label: v.label ?? v.name,
+      });
       if (round >= warmup) samples[v.name].push(result.ms);
       // Let the event loop run, so a SIGINT/SIGTERM handler (the server's clean-up) fires now.
       await new Promise((resolve) => setImmediate(resolve));
@@ -266,7 +281,10 @@ export async function startServer({ log = (m) => process.stderr.write(`${m}\n`) 
     process.off('SIGTERM', onSignal);
     try {
       const r = runPgstore(['server', 'stop'], { env: env(), check: false, timeoutMs: 60_000 });
-      if (r.error || r.status !== 0) log(`warning: could not stop the bench server in ${home}: ${redact((r.stderr || r.stdout || r.error?.message || '').trim())}`);
+      if (r.error || r.status !== 0)
+        log(
+          `warning: could not stop the bench server in ${home}: ${redact((r.stderr || r.stdout || r.error?.message || '').trim())}`,
+        );
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
@@ -300,7 +318,12 @@ export async function startServer({ log = (m) => process.stderr.write(`${m}\n`) 
  * `seconds(0.25)` → subject median ≤ 0.25 s.
  */
 export const ratio = (max) => ({ kind: 'ratio', max, text: `≤ ${max}×`, met: (r) => r.ratio <= max });
-export const seconds = (max) => ({ kind: 'seconds', max, text: `≤ ${max} s`, met: (r) => r.subject.stats.median <= max * 1000 });
+export const seconds = (max) => ({
+  kind: 'seconds',
+  max,
+  text: `≤ ${max} s`,
+  met: (r) => r.subject.stats.median <= max * 1000,
+});
 
 /**
  * Prints one bench's table and its BENCH lines.
@@ -366,7 +389,10 @@ export function table(header, rows) {
   const widths = header.map((_, i) => Math.max(...all.map((r) => [...r[i]].length)));
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d.–×—-]+$|^—$/.test(String(r[i]))));
   const line = (r) =>
-    r.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+    r
+      .map((cell, i) => (numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
 }
 
@@ -380,7 +406,9 @@ export function main(fn) {
     .then(
       () => process.exit(0),
       (error) => {
-        console.error(`bench crashed: ${redact(error?.stack && !(error instanceof CommandFailed) ? error.stack : error?.message ?? String(error))}`);
+        console.error(
+          `bench crashed: ${redact(error?.stack && !(error instanceof CommandFailed) ? error.stack : (error?.message ?? String(error)))}`,
+        );
         process.exit(1);
       },
     );

@@ -20,7 +20,20 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchOptions, cleanEnv, main, NODE, PGSTORE_BIN, progress, ratio, report, ROOT, run, startServer, summarize } from './lib.js';
+import {
+  benchOptions,
+  cleanEnv,
+  main,
+  NODE,
+  PGSTORE_BIN,
+  progress,
+  ratio,
+  report,
+  ROOT,
+  run,
+  startServer,
+  summarize,
+} from './lib.js';
 
 const PSQL = process.env.BENCH_PSQL || '/usr/bin/psql';
 const require = createRequire(import.meta.url);
@@ -58,10 +71,30 @@ main(async () => {
       url.pathname = `/${db}`;
       return url.toString();
     };
-    const recreate = (db) => run(PSQL, [admin, '-X', '-q', '-c', `drop database if exists ${db}`, '-c', `create database ${db}`], { env: cleanEnv() });
+    const recreate = (db) =>
+      run(PSQL, [admin, '-X', '-q', '-c', `drop database if exists ${db}`, '-c', `create database ${db}`], {
+        env: cleanEnv(),
+      });
     const dbmate = (dir, table, label) => (db) =>
-      run(DBMATE, ['--env-file', '/dev/null', '--migrations-dir', dir, '--migrations-table', table, '--no-dump-schema', 'migrate'], { env: cleanEnv({ DATABASE_URL: urlFor(db) }), label });
-    const pgstore = (args, label) => (db) => run(NODE, [PGSTORE_BIN, 'migrate', 'up', '--no-dump-schema', ...args], { env: cleanEnv({ DATABASE_URL: urlFor(db) }), label });
+      run(
+        DBMATE,
+        [
+          '--env-file',
+          '/dev/null',
+          '--migrations-dir',
+          dir,
+          '--migrations-table',
+          table,
+          '--no-dump-schema',
+          'migrate',
+        ],
+        { env: cleanEnv({ DATABASE_URL: urlFor(db) }), label },
+      );
+    const pgstore = (args, label) => (db) =>
+      run(NODE, [PGSTORE_BIN, 'migrate', 'up', '--no-dump-schema', ...args], {
+        env: cleanEnv({ DATABASE_URL: urlFor(db) }),
+        label,
+      });
     const appDir = appMigrations(60);
     const scenarios = [
       {
@@ -86,7 +119,8 @@ main(async () => {
     ];
     const only = process.env.BENCH_MIGRATE_ONLY?.split(',').filter(Boolean);
     const chosen = only ? scenarios.filter((s) => only.includes(s.name)) : scenarios;
-    if (chosen.length === 0) throw new Error(`BENCH_MIGRATE_ONLY matches no scenario: ${scenarios.map((s) => s.name).join(', ')}`);
+    if (chosen.length === 0)
+      throw new Error(`BENCH_MIGRATE_ONLY matches no scenario: ${scenarios.map((s) => s.name).join(', ')}`);
     const node = () => run(NODE, ['-e', '0'], { env: cleanEnv(), label: 'node -e 0' });
     const rows = [];
     const floors = [];
@@ -119,16 +153,28 @@ main(async () => {
         baseline: { label: 'dbmate migrate, same files', stats: summarize(samples.dbmate) },
         target: ratio(1.15),
       });
-      floors.push({ name: scenario.name, node: summarize(samples.node).median, dbmate: summarize(samples.dbmate).median, pgstore: summarize(samples.pgstore).median });
+      floors.push({
+        name: scenario.name,
+        node: summarize(samples.node).median,
+        dbmate: summarize(samples.dbmate).median,
+        pgstore: summarize(samples.pgstore).median,
+      });
     }
-    report('migrate', 'migrate: pgstore migrate up (lock, checks, checksums, lock_timeout) against raw dbmate on the same files', rows, options);
+    report(
+      'migrate',
+      'migrate: pgstore migrate up (lock, checks, checksums, lock_timeout) against raw dbmate on the same files',
+      rows,
+      options,
+    );
     for (const f of floors) {
       const own = f.pgstore - f.node - f.dbmate;
       console.log(
         `\n${f.name}: floor of a Node.js wrapper: node -e 0 (${(f.node / 1000).toFixed(3)} s) + dbmate (${(f.dbmate / 1000).toFixed(3)} s) = ${((f.node + f.dbmate) / f.dbmate).toFixed(2)}× dbmate;` +
           ` pgstore's own cost above it: ${Math.round(own)} ms (target ≤ 50 ms: ${own <= 50 ? 'met' : 'missed'})`,
       );
-      console.log(`BENCH ${JSON.stringify({ bench: 'migrate', name: `${f.name}-own-cost`, nodeStartMs: Math.round(f.node), dbmateMs: Math.round(f.dbmate), pgstoreMs: Math.round(f.pgstore), ownCostMs: Math.round(own), target: 50, met: own <= 50 })}`);
+      console.log(
+        `BENCH ${JSON.stringify({ bench: 'migrate', name: `${f.name}-own-cost`, nodeStartMs: Math.round(f.node), dbmateMs: Math.round(f.dbmate), pgstoreMs: Math.round(f.pgstore), ownCostMs: Math.round(own), target: 50, met: own <= 50 })}`,
+      );
     }
     rmSync(appDir, { recursive: true, force: true });
   } finally {

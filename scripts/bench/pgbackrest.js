@@ -39,17 +39,35 @@ main(async () => {
   try {
     const url = new URL(server.url);
     const password = decodeURIComponent(url.password);
-    const libpq = (database) => cleanEnv({ PGHOST: url.hostname, PGPORT: url.port, PGUSER: decodeURIComponent(url.username), PGPASSWORD: password, PGDATABASE: database });
-    const psql = (sql, database = DB) => run(join(PG_BIN, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env: libpq(database), timeoutMs: 3_600_000 }).stdout.trim();
+    const libpq = (database) =>
+      cleanEnv({
+        PGHOST: url.hostname,
+        PGPORT: url.port,
+        PGUSER: decodeURIComponent(url.username),
+        PGPASSWORD: password,
+        PGDATABASE: database,
+      });
+    const psql = (sql, database = DB) =>
+      run(join(PG_BIN, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+        env: libpq(database),
+        timeoutMs: 3_600_000,
+      }).stdout.trim();
     const backupDir = join(work, 'backups');
-    const pgstore = (args) => run(NODE, [PGSTORE_BIN, ...args], { env: server.env({ PGSTORE_BACKUP_DIR: backupDir }), timeoutMs: 3_600_000, label: `pgstore ${args.join(' ')}` });
+    const pgstore = (args) =>
+      run(NODE, [PGSTORE_BIN, ...args], {
+        env: server.env({ PGSTORE_BACKUP_DIR: backupDir }),
+        timeoutMs: 3_600_000,
+        label: `pgstore ${args.join(' ')}`,
+      });
 
     psql(`create database ${DB}`, 'postgres');
     const setup = pgstore(['backup', '--engine', 'pgbackrest', '--type', 'full', '--quiet']);
     console.log(`Archiving set up and a first (empty) full backup in ${(setup.ms / 1000).toFixed(1)} s`);
 
     const built = generate(psql);
-    console.log(`Database ${DB}: ${(built.bytes / GIB).toFixed(2)} GiB, ${built.rows} rows in ${built.partitions} partitions, built in ${(built.ms / 1000).toFixed(1)} s (${Math.round(built.bytes / 1024 ** 2 / (built.ms / 1000))} MB/s)`);
+    console.log(
+      `Database ${DB}: ${(built.bytes / GIB).toFixed(2)} GiB, ${built.rows} rows in ${built.partitions} partitions, built in ${(built.ms / 1000).toFixed(1)} s (${Math.round(built.bytes / 1024 ** 2 / (built.ms / 1000))} MB/s)`,
+    );
 
     const fullSamples = [];
     const dumpSamples = [];
@@ -63,24 +81,54 @@ main(async () => {
       fullSamples.push(full.ms);
       fullBytes = JSON.parse(full.stdout).backup.repositoryBytes;
       const dumpFile = join(work, 'bench.dump');
-      dumpSamples.push(run(join(PG_BIN, 'pg_dump'), ['-Fc', `--file=${dumpFile}`], { env: libpq(DB), timeoutMs: 3_600_000, label: 'pg_dump -Fc' }).ms);
+      dumpSamples.push(
+        run(join(PG_BIN, 'pg_dump'), ['-Fc', `--file=${dumpFile}`], {
+          env: libpq(DB),
+          timeoutMs: 3_600_000,
+          label: 'pg_dump -Fc',
+        }).ms,
+      );
       rmSync(dumpFile, { force: true });
       // 1% of the rows: the newest ones.
       const changed = Math.floor(built.rows / 100);
-      updateMs = run(join(PG_BIN, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', `update events set n = n + 1, at = now() where id > ${built.rows - changed}`], { env: libpq(DB), timeoutMs: 3_600_000 }).ms;
+      updateMs = run(
+        join(PG_BIN, 'psql'),
+        [
+          '-X',
+          '-q',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-c',
+          `update events set n = n + 1, at = now() where id > ${built.rows - changed}`,
+        ],
+        { env: libpq(DB), timeoutMs: 3_600_000 },
+      ).ms;
       psql('checkpoint', 'postgres');
       const incr = pgstore(['backup', '--engine', 'pgbackrest', '--type', 'incr', '--json']);
       incrSamples.push(incr.ms);
       incrBytes = JSON.parse(incr.stdout).backup.repositoryBytes;
     }
-    console.log(`Changed 1% of the rows (${Math.floor(built.rows / 100)}) in ${(updateMs / 1000).toFixed(1)} s; repository: full +${Math.round(fullBytes / 1024 ** 2)} MiB, incremental +${Math.round(incrBytes / 1024 ** 2)} MiB`);
+    console.log(
+      `Changed 1% of the rows (${Math.floor(built.rows / 100)}) in ${(updateMs / 1000).toFixed(1)} s; repository: full +${Math.round(fullBytes / 1024 ** 2)} MiB, incremental +${Math.round(incrBytes / 1024 ** 2)} MiB`,
+    );
     const [full, dump, incr] = [summarize(fullSamples), summarize(dumpSamples), summarize(incrSamples)];
     report(
       'pgbackrest',
       `pgBackRest on a ${(built.bytes / GIB).toFixed(2)} GiB database (pgstore backup --engine pgbackrest)`,
       [
-        { name: 'full-vs-pg_dump', subject: { label: 'full backup (pgBackRest, lz4)', stats: full }, baseline: { label: 'pg_dump -Fc', stats: dump }, extra: { databaseBytes: built.bytes, repositoryBytes: fullBytes, buildMs: Math.round(built.ms) } },
-        { name: 'incr-vs-full', subject: { label: 'incremental after 1% changed', stats: incr }, baseline: { label: 'full backup', stats: full }, target: ratio(0.2), extra: { repositoryBytes: incrBytes, updateMs: Math.round(updateMs) } },
+        {
+          name: 'full-vs-pg_dump',
+          subject: { label: 'full backup (pgBackRest, lz4)', stats: full },
+          baseline: { label: 'pg_dump -Fc', stats: dump },
+          extra: { databaseBytes: built.bytes, repositoryBytes: fullBytes, buildMs: Math.round(built.ms) },
+        },
+        {
+          name: 'incr-vs-full',
+          subject: { label: 'incremental after 1% changed', stats: incr },
+          baseline: { label: 'full backup', stats: full },
+          target: ratio(0.2),
+          extra: { repositoryBytes: incrBytes, updateMs: Math.round(updateMs) },
+        },
       ],
       options,
     );
@@ -93,7 +141,9 @@ main(async () => {
 /** Fills a partitioned table until the database reaches TARGET_BYTES; returns what it built and how long it took. */
 function generate(psql) {
   const start = performance.now();
-  psql(`create table events (id bigint not null, user_id int not null, n int not null, at timestamptz not null, payload text not null, primary key (id)) partition by range (id)`);
+  psql(
+    `create table events (id bigint not null, user_id int not null, n int not null, at timestamptz not null, payload text not null, primary key (id)) partition by range (id)`,
+  );
   let size = Number(psql(`select pg_database_size('${DB}')`));
   let partitions = 0;
   while (size < TARGET_BYTES) {
@@ -105,9 +155,17 @@ function generate(psql) {
             from generate_series(${from}, ${to - 1}) i`);
     partitions++;
     size = Number(psql(`select pg_database_size('${DB}')`));
-    if (process.stderr.isTTY) process.stderr.write(`\r  generating: ${Math.round(size / 1024 ** 2)}/${Math.round(TARGET_BYTES / 1024 ** 2)} MiB`);
+    if (process.stderr.isTTY)
+      process.stderr.write(
+        `\r  generating: ${Math.round(size / 1024 ** 2)}/${Math.round(TARGET_BYTES / 1024 ** 2)} MiB`,
+      );
   }
   psql('vacuum analyze events');
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-  return { ms: performance.now() - start, bytes: Number(psql(`select pg_database_size('${DB}')`)), rows: partitions * ROWS_PER_PARTITION, partitions };
+  return {
+    ms: performance.now() - start,
+    bytes: Number(psql(`select pg_database_size('${DB}')`)),
+    rows: partitions * ROWS_PER_PARTITION,
+    partitions,
+  };
 }

@@ -49,7 +49,15 @@ async function startPair() {
   const account = serverAccount(process.env);
   if (account) chownSync(root, account.uid, account.gid);
   const ports = { primary: await freePort(), standby: await freePort() };
-  const target = (name, port) => ({ kind: 'embedded', source: 'embedded', home: join(root, name), port, database: 'postgres', pool: DEFAULT_POOL, serverUser: process.env.PGSTORE_SERVER_USER });
+  const target = (name, port) => ({
+    kind: 'embedded',
+    source: 'embedded',
+    home: join(root, name),
+    port,
+    database: 'postgres',
+    pool: DEFAULT_POOL,
+    serverUser: process.env.PGSTORE_SERVER_USER,
+  });
   const primaryTarget = target('primary', ports.primary);
   const standbyTarget = target('standby', ports.standby);
   let stopped = false;
@@ -63,19 +71,50 @@ async function startPair() {
   try {
     const conn = await ensureEmbedded(primaryTarget, { stopWhenProcessDies: process.pid });
     // As the test servers: nothing waits for the disk (but commits stay synchronous, the default).
-    await withAdminSql(conn, (sql) => sql.unsafe(`alter system set fsync = off`).then(() => sql.unsafe('select pg_reload_conf()')));
+    await withAdminSql(conn, (sql) =>
+      sql.unsafe(`alter system set fsync = off`).then(() => sql.unsafe('select pg_reload_conf()')),
+    );
     mkdirSync(standbyTarget.home, { mode: 0o700 });
     if (account) chownSync(standbyTarget.home, account.uid, account.gid);
     const layout = embeddedLayout(standbyTarget.home, ports.standby);
-    const result = await runTool('pg_basebackup', ['-d', `host=127.0.0.1 port=${ports.primary} user=${conn.user}`, '-D', layout.dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'],
-      { env: { PGPASSWORD: conn.password }, uid: account?.uid, gid: account?.gid, cwd: standbyTarget.home, timeoutMs: 60_000, allowFailure: true, tailLines: 6 });
+    const result = await runTool(
+      'pg_basebackup',
+      [
+        '-d',
+        `host=127.0.0.1 port=${ports.primary} user=${conn.user}`,
+        '-D',
+        layout.dataDir,
+        '-R',
+        '-X',
+        'stream',
+        '-c',
+        'fast',
+        '--no-sync',
+      ],
+      {
+        env: { PGPASSWORD: conn.password },
+        uid: account?.uid,
+        gid: account?.gid,
+        cwd: standbyTarget.home,
+        timeoutMs: 60_000,
+        allowFailure: true,
+        tailLines: 6,
+      },
+    );
     if (result.failed) throw new Error(`pg_basebackup failed: ${result.stderr}`);
-    appendFileSync(join(layout.dataDir, 'postgresql.conf'), `\nport = ${ports.standby}\nunix_socket_directories = '${layout.socketDir}'\nhot_standby_feedback = on\n`);
+    appendFileSync(
+      join(layout.dataDir, 'postgresql.conf'),
+      `\nport = ${ports.standby}\nunix_socket_directories = '${layout.socketDir}'\nhot_standby_feedback = on\n`,
+    );
     writeFileSync(layout.passwordFile, `${conn.password}\n`, { mode: 0o600 });
     if (account) chownSync(layout.passwordFile, account.uid, account.gid);
     const standby = await ensureEmbedded(standbyTarget, { stopWhenProcessDies: process.pid });
     const url = (c, db) => connectionUrl({ ...c, database: db, sslmode: 'disable' });
-    return { primaryUrl: (db) => url(conn, db), standbyUrl: (db) => url({ ...standby, password: conn.password }, db), stop };
+    return {
+      primaryUrl: (db) => url(conn, db),
+      standbyUrl: (db) => url({ ...standby, password: conn.password }, db),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -83,7 +122,9 @@ async function startPair() {
 }
 
 main(async () => {
-  console.log(`Starting a primary + streaming standby (both on this machine, sharing its ${(await import('node:os')).availableParallelism()} cores)...`);
+  console.log(
+    `Starting a primary + streaming standby (both on this machine, sharing its ${(await import('node:os')).availableParallelism()} cores)...`,
+  );
   const pair = await startPair();
   try {
     const { connect } = await import(`${D}/index.js`);
@@ -94,10 +135,22 @@ main(async () => {
     await migrateUp({ databaseUrl: pair.primaryUrl('bench_replicas'), env: {} });
     const primaryOnly = await connect({ databaseUrl: pair.primaryUrl('bench_replicas'), env: {}, max: 16 });
     const ids = [];
-    for (let i = 0; i < 2000; i++) ids.push((await primaryOnly.users.create({ email: `u${i}@example.com`, name: `User ${i}` })).id);
-    const routed = await connect({ databaseUrl: pair.primaryUrl('bench_replicas'), replicaUrl: pair.standbyUrl('bench_replicas'), env: {}, max: 16 });
+    for (let i = 0; i < 2000; i++)
+      ids.push((await primaryOnly.users.create({ email: `u${i}@example.com`, name: `User ${i}` })).id);
+    const routed = await connect({
+      databaseUrl: pair.primaryUrl('bench_replicas'),
+      replicaUrl: pair.standbyUrl('bench_replicas'),
+      env: {},
+      max: 16,
+    });
     // Wait until the standby has the users (its first gated read proves it).
-    for (let tries = 0; !(await routed.onReplica({ after: await primaryOnly.sql`select pg_current_wal_insert_lsn()::text as l`.then((r) => r[0].l) }).users.get(ids.at(-1))); tries++) {
+    for (
+      let tries = 0;
+      !(await routed
+        .onReplica({ after: await primaryOnly.sql`select pg_current_wal_insert_lsn()::text as l`.then((r) => r[0].l) })
+        .users.get(ids.at(-1)));
+      tries++
+    ) {
       if (tries > 200) throw new Error('the standby did not catch up');
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -111,28 +164,62 @@ main(async () => {
     const scopes = Array.from({ length: 16 }, () => routed.clientScope());
     const rows = [];
     const results = [];
-    for (const [label, share] of [['95% reads, 5% writes', 0.05], ['100% reads', 0]]) {
+    for (const [label, share] of [
+      ['95% reads, 5% writes', 0.05],
+      ['100% reads', 0],
+    ]) {
       const runs = { primary: [], replica: [] };
       for (let round = 0; round < 3; round++) {
-        runs.primary.push(await throughput(mixed(share)(() => primaryOnly, () => primaryOnly), 16));
-        runs.replica.push(await throughput(mixed(share)((w) => scopes[w], (w) => scopes[w].replica), 16));
+        runs.primary.push(
+          await throughput(
+            mixed(share)(
+              () => primaryOnly,
+              () => primaryOnly,
+            ),
+            16,
+          ),
+        );
+        runs.replica.push(
+          await throughput(
+            mixed(share)(
+              (w) => scopes[w],
+              (w) => scopes[w].replica,
+            ),
+            16,
+          ),
+        );
       }
       const med = (xs) => xs.sort((a, b) => a - b)[1];
       rows.push([label, 'primary alone', med(runs.primary).toFixed(0), '—']);
-      rows.push([label, 'with replica', med(runs.replica).toFixed(0), `${(med(runs.replica) / med(runs.primary)).toFixed(2)}×`]);
-      results.push({ bench: 'replicas', name: `workload ${label}`, primaryOps: Math.round(med(runs.primary)), replicaOps: Math.round(med(runs.replica)) });
+      rows.push([
+        label,
+        'with replica',
+        med(runs.replica).toFixed(0),
+        `${(med(runs.replica) / med(runs.primary)).toFixed(2)}×`,
+      ]);
+      results.push({
+        bench: 'replicas',
+        name: `workload ${label}`,
+        primaryOps: Math.round(med(runs.primary)),
+        replicaOps: Math.round(med(runs.replica)),
+      });
     }
     const stats = routed.replicaStats();
     console.log(`\n1. Read-heavy store workload, 16 clients, ${seconds} s × 3 rounds each (median), ops/s`);
     console.log(table(['workload', 'reads on', 'ops/s', 'vs primary'], rows));
-    console.log(`   replica-routed reads: ${stats.replicaReads} on the replica, ${stats.primaryReads} on the primary; fallbacks ${JSON.stringify(stats.fallbacks)}; gates ${stats.gates}`);
+    console.log(
+      `   replica-routed reads: ${stats.replicaReads} on the replica, ${stats.primaryReads} on the primary; fallbacks ${JSON.stringify(stats.fallbacks)}; gates ${stats.gates}`,
+    );
 
     // 2. The gate's cost: the same router with a gate before every read, against the cached path.
     const { ReplicaRouter } = await import(`${D}/db/replicas.js`);
     const { openReplicaPools, resolveReplicas } = await import(`${D}/db/replica-config.js`);
     const { replicaStores } = await import(`${D}/store/replica-reads.js`);
     const { createUsersStore } = await import(`${D}/store/auth/index.js`);
-    const pools = await openReplicaPools(resolveReplicas(pair.standbyUrl('bench_replicas'), {}, 'bench'), { timeoutMs: 2000, max: 16 });
+    const pools = await openReplicaPools(resolveReplicas(pair.standbyUrl('bench_replicas'), {}, 'bench'), {
+      timeoutMs: 2000,
+      max: 16,
+    });
     const plain = replicaStores((call) => plainRouter.read(call));
     const gated = replicaStores((call) => gatedRouter.read(call));
     const plainRouter = new ReplicaRouter(primaryOnly.sql, pools, {});
@@ -146,21 +233,39 @@ main(async () => {
         p.push(await throughput((_w, n) => plain.users.get(pick(n)), concurrency));
         g.push(await throughput((_w, n) => gated.users.get(pick(n)), concurrency));
         // The reserved connection alone (no gate): how much of the cost is postgres.js's reserve().
-        r.push(await throughput(async (_w, n) => {
-          const reserved = await pools[0].sql.reserve();
-          try {
-            await createUsersStore(reserved).get(pick(n));
-          } finally {
-            reserved.release();
-          }
-        }, concurrency));
+        r.push(
+          await throughput(async (_w, n) => {
+            const reserved = await pools[0].sql.reserve();
+            try {
+              await createUsersStore(reserved).get(pick(n));
+            } finally {
+              reserved.release();
+            }
+          }, concurrency),
+        );
       }
       const mp = p.sort((a, b) => a - b)[1];
       const mg = g.sort((a, b) => a - b)[1];
       const mr = r.sort((a, b) => a - b)[1];
       const cost = mp / mg; // time per read, gated over plain
-      gateRows.push([String(concurrency), mp.toFixed(0), mr.toFixed(0), mg.toFixed(0), `${cost.toFixed(3)}×`, '≤ 1.10×', cost <= 1.1 ? 'PASS' : 'MISS']);
-      results.push({ bench: 'replicas', name: `gate cost c=${concurrency}`, plainOps: Math.round(mp), gatedOps: Math.round(mg), ratio: Number(cost.toFixed(3)), target: 1.1, pass: cost <= 1.1 });
+      gateRows.push([
+        String(concurrency),
+        mp.toFixed(0),
+        mr.toFixed(0),
+        mg.toFixed(0),
+        `${cost.toFixed(3)}×`,
+        '≤ 1.10×',
+        cost <= 1.1 ? 'PASS' : 'MISS',
+      ]);
+      results.push({
+        bench: 'replicas',
+        name: `gate cost c=${concurrency}`,
+        plainOps: Math.round(mp),
+        gatedOps: Math.round(mg),
+        ratio: Number(cost.toFixed(3)),
+        target: 1.1,
+        pass: cost <= 1.1,
+      });
     }
     // The check as an application pays it: 5% writes, each client reading its own writes
     // (gates only when the cache cannot prove freshness) against the same mix with reads that
@@ -168,17 +273,58 @@ main(async () => {
     const ryw = [];
     const noCheck = [];
     for (let round = 0; round < 3; round++) {
-      ryw.push(await throughput(mixed(0.05)((w) => scopes[w], (w) => scopes[w].replica), 16));
-      noCheck.push(await throughput(mixed(0.05)(() => primaryOnly, () => plain), 16));
+      ryw.push(
+        await throughput(
+          mixed(0.05)(
+            (w) => scopes[w],
+            (w) => scopes[w].replica,
+          ),
+          16,
+        ),
+      );
+      noCheck.push(
+        await throughput(
+          mixed(0.05)(
+            () => primaryOnly,
+            () => plain,
+          ),
+          16,
+        ),
+      );
     }
     const mRyw = ryw.sort((a, b) => a - b)[1];
     const mNo = noCheck.sort((a, b) => a - b)[1];
-    gateRows.push(['16, 95/5 mix', mNo.toFixed(0), '—', mRyw.toFixed(0), `${(mNo / mRyw).toFixed(3)}×`, '≤ 1.10×', mNo / mRyw <= 1.1 ? 'PASS' : 'MISS']);
-    results.push({ bench: 'replicas', name: 'read-your-writes in a 95/5 mix', plainOps: Math.round(mNo), checkedOps: Math.round(mRyw), ratio: Number((mNo / mRyw).toFixed(3)), target: 1.1, pass: mNo / mRyw <= 1.1 });
+    gateRows.push([
+      '16, 95/5 mix',
+      mNo.toFixed(0),
+      '—',
+      mRyw.toFixed(0),
+      `${(mNo / mRyw).toFixed(3)}×`,
+      '≤ 1.10×',
+      mNo / mRyw <= 1.1 ? 'PASS' : 'MISS',
+    ]);
+    results.push({
+      bench: 'replicas',
+      name: 'read-your-writes in a 95/5 mix',
+      plainOps: Math.round(mNo),
+      checkedOps: Math.round(mRyw),
+      ratio: Number((mNo / mRyw).toFixed(3)),
+      target: 1.1,
+      pass: mNo / mRyw <= 1.1,
+    });
     const gs = gatedRouter.stats();
-    console.log(`\n2. Read-your-writes gate (pipelined before the read, one round trip) vs a plain replica read: users.get (rows 1, 16: a gate before every read; last row: the workload mix, gates only when needed), ${seconds} s × 3 rounds (median)`);
-    console.log(table(['clients', 'plain ops/s', 'reserved, no gate', 'gated ops/s', 'time per read', 'target', 'result'], gateRows));
-    console.log(`   gated router: ${gs.gates} gates, ${gs.replicaReads} replica reads, ${gs.primaryReads} on the primary`);
+    console.log(
+      `\n2. Read-your-writes gate (pipelined before the read, one round trip) vs a plain replica read: users.get (rows 1, 16: a gate before every read; last row: the workload mix, gates only when needed), ${seconds} s × 3 rounds (median)`,
+    );
+    console.log(
+      table(
+        ['clients', 'plain ops/s', 'reserved, no gate', 'gated ops/s', 'time per read', 'target', 'result'],
+        gateRows,
+      ),
+    );
+    console.log(
+      `   gated router: ${gs.gates} gates, ${gs.replicaReads} replica reads, ${gs.primaryReads} on the primary`,
+    );
 
     // 3. The position after a write.
     const lsnRows = [];

@@ -40,7 +40,9 @@ for (let i = 0; i < argv.length; i++) {
 
 const unknown = filters.filter((f) => !available.includes(f));
 if (unknown.length > 0) {
-  console.error(`error: no bench named ${unknown.map((u) => `'${u}'`).join(', ')}; benches: ${available.join(', ') || '(none)'}`);
+  console.error(
+    `error: no bench named ${unknown.map((u) => `'${u}'`).join(', ')}; benches: ${available.join(', ') || '(none)'}`,
+  );
   process.exit(2);
 }
 const selected = filters.length > 0 ? available.filter((name) => filters.includes(name)) : available;
@@ -72,12 +74,19 @@ for (const name of selected) {
   const result = await runBench(name);
   const seconds = (performance.now() - start) / 1000;
   const ok = !result.error && result.status === 0;
-  const why = result.error ? result.error.message : result.signal ? `killed by ${result.signal}` : `exit code ${result.status}`;
+  const why = result.error
+    ? result.error.message
+    : result.signal
+      ? `killed by ${result.signal}`
+      : `exit code ${result.status}`;
   outcomes.push({ name, ok, seconds, why });
   if (interrupted || result.signal === 'SIGINT' || result.status === 130) break;
 }
 
 console.log('\n=== benches ===');
-for (const o of outcomes) console.log(`${o.ok ? 'ok    ' : 'FAILED'}  ${o.name.padEnd(12)} ${o.seconds.toFixed(1)} s${o.ok ? '' : `  (${o.why})`}`);
+for (const o of outcomes)
+  console.log(
+    `${o.ok ? 'ok    ' : 'FAILED'}  ${o.name.padEnd(12)} ${o.seconds.toFixed(1)} s${o.ok ? '' : `  (${o.why})`}`,
+  );
 const failed = outcomes.filter((o) => !o.ok);
 process.exit(failed.length > 0 || outcomes.length < selected.length ? 1 : 0);

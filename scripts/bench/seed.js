@@ -34,7 +34,9 @@ main(async () => {
       return url.toString();
     };
     const fresh = (db) => {
-      run(PSQL, [server.url, '-X', '-q', '-c', `drop database if exists ${db}`, '-c', `create database ${db}`], { env: cleanEnv() });
+      run(PSQL, [server.url, '-X', '-q', '-c', `drop database if exists ${db}`, '-c', `create database ${db}`], {
+        env: cleanEnv(),
+      });
       runPgstore(['migrate', '-q'], { env: cleanEnv({ DATABASE_URL: urlFor(db) }) });
     };
 
@@ -46,7 +48,18 @@ main(async () => {
     let seq = 1;
     const parts = [];
     for (const group of syntheticHosts('bench', hosts, PER_HOST)) {
-      for (const e of group.events) text += copyLine([seq++, e.eventId, e.aggregateId, e.type, e.eventVersion, e.expectedVersion, e.event, e.createdAt, e.createdAt]);
+      for (const e of group.events)
+        text += copyLine([
+          seq++,
+          e.eventId,
+          e.aggregateId,
+          e.type,
+          e.eventVersion,
+          e.expectedVersion,
+          e.event,
+          e.createdAt,
+          e.createdAt,
+        ]);
       if (text.length > 1 << 24) {
         parts.push(text);
         text = '';
@@ -57,15 +70,41 @@ main(async () => {
     parts.length = 0;
 
     fresh('bench_psql');
-    const columns = 'seq, event_id, aggregate_id, event_type, event_version, expected_version, event, created_at, recorded_at';
+    const columns =
+      'seq, event_id, aggregate_id, event_type, event_version, expected_version, event, created_at, recorded_at';
     const psql = run(
       PSQL,
-      [urlFor('bench_psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', 'alter table hosts.host_events disable trigger user', '-c', `\\copy hosts.host_events (${columns}) from '${file}'`],
+      [
+        urlFor('bench_psql'),
+        '-X',
+        '-q',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        'alter table hosts.host_events disable trigger user',
+        '-c',
+        `\\copy hosts.host_events (${columns}) from '${file}'`,
+      ],
       { env: cleanEnv(), timeoutMs: 3_600_000 },
     );
 
     fresh('bench_pgstore');
-    const args = [PGSTORE_BIN, 'seed', '--synthetic', '--users', '0', '--tenants', '0', '--hosts', String(hosts), '--events-per-host', String(PER_HOST), '--random-seed', 'bench', '--json'];
+    const args = [
+      PGSTORE_BIN,
+      'seed',
+      '--synthetic',
+      '--users',
+      '0',
+      '--tenants',
+      '0',
+      '--hosts',
+      String(hosts),
+      '--events-per-host',
+      String(PER_HOST),
+      '--random-seed',
+      'bench',
+      '--json',
+    ];
     const env = cleanEnv({ DATABASE_URL: urlFor('bench_pgstore') });
     const timed = existsSync(TIME);
     const pg = timed
@@ -78,17 +117,29 @@ main(async () => {
     const pgRate = loaded / (pg.ms / 1000);
     const psqlRate = events / (psql.ms / 1000);
     const ratio = pgRate / psqlRate;
-    console.log(`\nseed: ${loaded.toLocaleString('en-US')} host events, pgstore seed --synthetic (generate + COPY + projection) against psql \\copy from a file`);
+    console.log(
+      `\nseed: ${loaded.toLocaleString('en-US')} host events, pgstore seed --synthetic (generate + COPY + projection) against psql \\copy from a file`,
+    );
     console.log(
       table(
         ['measurement', 'seconds', 'rows/s', 'ratio', 'target', 'result', 'peak RSS'],
         [
-          ['pgstore seed --synthetic', (pg.ms / 1000).toFixed(1), pgRate.toFixed(0), `${ratio.toFixed(2)}×`, '≥ 0.8×', ratio >= 0.8 ? 'PASS' : 'MISS', Number.isNaN(rssMb) ? '?' : `${rssMb.toFixed(0)} MB`],
+          [
+            'pgstore seed --synthetic',
+            (pg.ms / 1000).toFixed(1),
+            pgRate.toFixed(0),
+            `${ratio.toFixed(2)}×`,
+            '≥ 0.8×',
+            ratio >= 0.8 ? 'PASS' : 'MISS',
+            Number.isNaN(rssMb) ? '?' : `${rssMb.toFixed(0)} MB`,
+          ],
           ['psql \\copy (baseline)', (psql.ms / 1000).toFixed(1), psqlRate.toFixed(0), '1.00×', '', '', ''],
         ],
       ),
     );
-    console.log(`BENCH ${JSON.stringify({ bench: 'seed', events: loaded, pgstoreSeconds: pg.ms / 1000, psqlSeconds: psql.ms / 1000, pgstoreRowsPerSec: Math.round(pgRate), psqlRowsPerSec: Math.round(psqlRate), ratio: Number(ratio.toFixed(3)), target: 0.8, pass: ratio >= 0.8, peakRssMb: Math.round(rssMb) })}`);
+    console.log(
+      `BENCH ${JSON.stringify({ bench: 'seed', events: loaded, pgstoreSeconds: pg.ms / 1000, psqlSeconds: psql.ms / 1000, pgstoreRowsPerSec: Math.round(pgRate), psqlRowsPerSec: Math.round(psqlRate), ratio: Number(ratio.toFixed(3)), target: 0.8, pass: ratio >= 0.8, peakRssMb: Math.round(rssMb) })}`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
     server.stop();

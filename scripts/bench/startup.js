@@ -40,7 +40,13 @@ main(async () => {
   const startup = await compare(
     [
       { name: 'node', cmd: NODE, args: ['-e', '0'], env },
-      { name: 'version', cmd: NODE, args: [PGSTORE_BIN, '--version'], env, check: (r) => r.status === 0 && /^\d+\.\d+\.\d+/.test(r.stdout) },
+      {
+        name: 'version',
+        cmd: NODE,
+        args: [PGSTORE_BIN, '--version'],
+        env,
+        check: (r) => r.status === 0 && /^\d+\.\d+\.\d+/.test(r.stdout),
+      },
     ],
     { ...options, onProgress: p1.update },
   );
@@ -84,9 +90,29 @@ main(async () => {
     const p2 = progress('health --json vs psql');
     const health = await compare(
       [
-        { name: 'psql', cmd: PSQL, args: [server.url, '-X', '-q', '-c', 'select 1'], env: cleanEnv(), label: 'psql -c "select 1"' },
-        { name: 'health', cmd: NODE, args: [PGSTORE_BIN, 'health', '--json'], env: embeddedEnv, check: healthOk, label: 'pgstore health --json' },
-        { name: 'healthUrl', cmd: NODE, args: [PGSTORE_BIN, 'health', '--json'], env: urlEnv, check: healthOk, label: 'DATABASE_URL=… pgstore health --json' },
+        {
+          name: 'psql',
+          cmd: PSQL,
+          args: [server.url, '-X', '-q', '-c', 'select 1'],
+          env: cleanEnv(),
+          label: 'psql -c "select 1"',
+        },
+        {
+          name: 'health',
+          cmd: NODE,
+          args: [PGSTORE_BIN, 'health', '--json'],
+          env: embeddedEnv,
+          check: healthOk,
+          label: 'pgstore health --json',
+        },
+        {
+          name: 'healthUrl',
+          cmd: NODE,
+          args: [PGSTORE_BIN, 'health', '--json'],
+          env: urlEnv,
+          check: healthOk,
+          label: 'DATABASE_URL=… pgstore health --json',
+        },
       ],
       { ...options, onProgress: p2.update },
     );
@@ -116,12 +142,17 @@ main(async () => {
           subject: { label: 'health --json (DATABASE_URL)', stats: health.healthUrl },
           baseline: psql,
           target: ratio(2),
-          extra: { nodeFloorMs: Math.round(startup.node.median), nodeFloorRatio: Number((startup.node.median / health.psql.median).toFixed(2)) },
+          extra: {
+            nodeFloorMs: Math.round(startup.node.median),
+            nodeFloorRatio: Number((startup.node.median / health.psql.median).toFixed(2)),
+          },
         },
       ],
       options,
     );
-    console.log(`  bare node -e 0 is ${(startup.node.median / health.psql.median).toFixed(2)}× psql -c 'select 1' on this machine: the floor of any Node CLI`);
+    console.log(
+      `  bare node -e 0 is ${(startup.node.median / health.psql.median).toFixed(2)}× psql -c 'select 1' on this machine: the floor of any Node CLI`,
+    );
   } finally {
     server.stop();
   }

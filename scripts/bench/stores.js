@@ -48,11 +48,13 @@ main(async () => {
     try {
       const { user } = await db.users.getOrCreateByEmail('bench@example.com');
       const tokens = [];
-      for (let i = 0; i < 1000; i++) tokens.push((await db.sessions.create({ userId: user.id, ttlSeconds: 3600 })).token);
+      for (let i = 0; i < 1000; i++)
+        tokens.push((await db.sessions.create({ userId: user.id, ttlSeconds: 3600 })).token);
       await db.tenants.create({ id: 'bench', name: 'Bench' });
       await db.apps.create({ tenantId: 'bench', id: 'api', name: 'API', type: 'api' });
       const secrets = [];
-      for (let i = 0; i < 100; i++) secrets.push((await db.appKeys.create({ tenantId: 'bench', appId: 'api', name: `k${i}` })).secret);
+      for (let i = 0; i < 100; i++)
+        secrets.push((await db.appKeys.create({ tenantId: 'bench', appId: 'api', name: `k${i}` })).secret);
 
       // The raw side runs the stores' SQL (their column lists imported; verify's statement copied
       // as written in src/store/tenancy/app-keys.ts), so the ratio is the cost of the store itself:
@@ -60,12 +62,15 @@ main(async () => {
       const { SESSION_COLUMNS } = await import('../../dist/store/auth/types.js');
       const { appKeyColumns } = await import('../../dist/store/tenancy/app-keys.js');
       const sessionCols = raw.unsafe(SESSION_COLUMNS);
-      const verifyCols = raw.unsafe(`${appKeyColumns('coalesce((select last_used_at from touched), k.last_used_at)')}, secret_hash as "secretHash"`);
+      const verifyCols = raw.unsafe(
+        `${appKeyColumns('coalesce((select last_used_at from touched), k.last_used_at)')}, secret_hash as "secretHash"`,
+      );
       const workloads = {
         'session lookup': {
           store: (i) => db.sessions.get(tokens[i % tokens.length]),
           raw: async (i) => {
-            const [row] = await raw`select ${sessionCols} from auth.sessions where token_hash = ${sha256(tokens[i % tokens.length])} and expires_at > now()`;
+            const [row] =
+              await raw`select ${sessionCols} from auth.sessions where token_hash = ${sha256(tokens[i % tokens.length])} and expires_at > now()`;
             return row ?? null;
           },
         },
@@ -108,11 +113,29 @@ main(async () => {
           const storeOps = mid(slices.store);
           const rawOps = mid(slices.raw);
           const ratio = storeOps / rawOps;
-          rows.push([name, String(concurrency), storeOps.toFixed(0), rawOps.toFixed(0), `${ratio.toFixed(2)}×`, '≥ 0.9×', ratio >= 0.9 ? 'PASS' : 'MISS']);
-          lines.push({ bench: 'stores', name: `${name} c${concurrency}`, storeOpsPerSec: Math.round(storeOps), rawOpsPerSec: Math.round(rawOps), ratio: Number(ratio.toFixed(3)), target: 0.9, pass: ratio >= 0.9 });
+          rows.push([
+            name,
+            String(concurrency),
+            storeOps.toFixed(0),
+            rawOps.toFixed(0),
+            `${ratio.toFixed(2)}×`,
+            '≥ 0.9×',
+            ratio >= 0.9 ? 'PASS' : 'MISS',
+          ]);
+          lines.push({
+            bench: 'stores',
+            name: `${name} c${concurrency}`,
+            storeOpsPerSec: Math.round(storeOps),
+            rawOpsPerSec: Math.round(rawOps),
+            ratio: Number(ratio.toFixed(3)),
+            target: 0.9,
+            pass: ratio >= 0.9,
+          });
         }
       }
-      console.log(`\nstores: the typed stores against raw postgres.js with the same SQL (${seconds} s per measurement; ops/s)`);
+      console.log(
+        `\nstores: the typed stores against raw postgres.js with the same SQL (${seconds} s per measurement; ops/s)`,
+      );
       console.log(table(['workload', 'concurrency', 'store ops/s', 'raw ops/s', 'ratio', 'target', 'result'], rows));
 
       if (existsSync(PGBENCH)) {
@@ -120,7 +143,11 @@ main(async () => {
         run(PGBENCH, ['-i', '-q', '-s', '1', url.toString()], { env, timeoutMs: 120_000 });
         const ceiling = [];
         for (const c of [1, 16]) {
-          const r = run(PGBENCH, ['-S', '-n', '-c', String(c), '-j', String(Math.min(c, 2)), '-T', String(seconds), url.toString()], { env, timeoutMs: (seconds + 60) * 1000 });
+          const r = run(
+            PGBENCH,
+            ['-S', '-n', '-c', String(c), '-j', String(Math.min(c, 2)), '-T', String(seconds), url.toString()],
+            { env, timeoutMs: (seconds + 60) * 1000 },
+          );
           const tps = Number(/tps = ([\d.]+)/.exec(r.stdout)?.[1] ?? 0);
           ceiling.push([`pgbench -S`, String(c), tps.toFixed(0)]);
           lines.push({ bench: 'stores', name: `pgbench -S c${c}`, opsPerSec: Math.round(tps), reference: true });

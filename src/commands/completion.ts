@@ -35,23 +35,36 @@ export function completionCommand(app: CommandContext): Command {
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish', 'ids']))
     .addHelpText(
       'after',
-      '\nInstall:\n  bash: echo \'source <(pgstore completion bash)\' >> ~/.bashrc\n  zsh:  echo \'eval "$(pgstore completion zsh)"\' >> ~/.zshrc\n  fish: pgstore completion fish > ~/.config/fish/completions/pgstore.fish\n',
+      "\nInstall:\n  bash: echo 'source <(pgstore completion bash)' >> ~/.bashrc\n  zsh:  echo 'eval \"$(pgstore completion zsh)\"' >> ~/.zshrc\n  fish: pgstore completion fish > ~/.config/fish/completions/pgstore.fish\n",
     )
-    .action(action(app, {
-      load: () => import('../ui/completion-scripts.js'),
-      call: async (scripts, io, shell: string, _flags: unknown, cmd: Command) => {
-        if (shell === 'ids') {
-          // For the scripts: IDs of the configured database's backups, newest first, and `latest`.
-          const { listDatabaseBackups } = await import('../core/backup/index.js');
-          const listing = listDatabaseBackups({ env: io.env, database: app.target().database });
-          return `${['latest', ...listing.backups.map((b) => b.id)].join('\n')}\n`;
-        }
-        const root: CompletionNode = { ...treeOf(cmd.parent!), children: (await app.allCommands()).map((c) => treeOf(c, c.name())) };
-        return shell === 'bash' ? scripts.bashScript(root) : shell === 'zsh' ? scripts.zshScript(root) : scripts.fishScript(root);
-      },
-      // A shell reads the script (or the IDs); --json wraps it in an object like every command's.
-      json: (out, script, [shell]) => out.json(shell === 'ids' ? { ids: script.split('\n').filter(Boolean) } : { shell, script }),
-      text: (out, script) => out.raw(script),
-    }));
-  return examples(command, ['pgstore completion bash > /etc/bash_completion.d/pgstore', 'pgstore completion fish > ~/.config/fish/completions/pgstore.fish']);
+    .action(
+      action(app, {
+        load: () => import('../ui/completion-scripts.js'),
+        call: async (scripts, io, shell: string, _flags: unknown, cmd: Command) => {
+          if (shell === 'ids') {
+            // For the scripts: IDs of the configured database's backups, newest first, and `latest`.
+            const { listDatabaseBackups } = await import('../core/backup/index.js');
+            const listing = listDatabaseBackups({ env: io.env, database: app.target().database });
+            return `${['latest', ...listing.backups.map((b) => b.id)].join('\n')}\n`;
+          }
+          const root: CompletionNode = {
+            ...treeOf(cmd.parent!),
+            children: (await app.allCommands()).map((c) => treeOf(c, c.name())),
+          };
+          return shell === 'bash'
+            ? scripts.bashScript(root)
+            : shell === 'zsh'
+              ? scripts.zshScript(root)
+              : scripts.fishScript(root);
+        },
+        // A shell reads the script (or the IDs); --json wraps it in an object like every command's.
+        json: (out, script, [shell]) =>
+          out.json(shell === 'ids' ? { ids: script.split('\n').filter(Boolean) } : { shell, script }),
+        text: (out, script) => out.raw(script),
+      }),
+    );
+  return examples(command, [
+    'pgstore completion bash > /etc/bash_completion.d/pgstore',
+    'pgstore completion fish > ~/.config/fish/completions/pgstore.fish',
+  ]);
 }

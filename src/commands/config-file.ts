@@ -13,7 +13,10 @@ export function findConfigFile(cwd: string, env: Record<string, string | undefin
   const named = env.PGSTORE_CONFIG;
   if (named !== undefined && named !== '') {
     const path = resolve(cwd, named);
-    if (!existsSync(path)) throw new UsageError(`PGSTORE_CONFIG names ${path}, which does not exist`, { hint: 'Point it at a pgstore.toml, or unset it.' });
+    if (!existsSync(path))
+      throw new UsageError(`PGSTORE_CONFIG names ${path}, which does not exist`, {
+        hint: 'Point it at a pgstore.toml, or unset it.',
+      });
     return path;
   }
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
@@ -26,4 +29,3 @@ export function findConfigFile(cwd: string, env: Record<string, string | undefin
     if (dirname(dir) === dir) return undefined;
   }
 }
-

@@ -15,7 +15,11 @@ export interface CommandContext {
   /** The environment, with the project config's variables added where it does not set them. */
   env: Record<string, string | undefined>;
   /** The project config file (pgstore.toml) this run found, and the environment before it. */
-  project?: { path: string | undefined; config: import('./project-config.js').ProjectConfig | undefined; env: Record<string, string | undefined> };
+  project?: {
+    path: string | undefined;
+    config: import('./project-config.js').ProjectConfig | undefined;
+    env: Record<string, string | undefined>;
+  };
   streams: Streams;
   /** The output for this run, honouring --json, --quiet, --no-color and --debug. */
   makeOutput(overrides?: { color?: boolean }): Output;
@@ -41,7 +45,11 @@ export type RegisterCommand = (ctx: CommandContext) => Command;
  * The help of a backup-folder option: `lead`, then where the folder comes from without the
  * flag, ending in the real folder for this user and environment (root's differs from others').
  */
-export function backupDirHelp(env: Record<string, string | undefined>, lead: string, { ifExists = false } = {}): string {
+export function backupDirHelp(
+  env: Record<string, string | undefined>,
+  lead: string,
+  { ifExists = false } = {},
+): string {
   const fromEnv = env.PGSTORE_BACKUP_DIR?.trim();
   const fallback = `$PGSTORE_HOME/backups${ifExists ? ' if it exists' : ''}`;
   return `${lead} (else PGSTORE_BACKUP_DIR${fromEnv ? `, here ${resolve(fromEnv)}` : `, else ${fallback}, here ${defaultBackupDir(env)}`})`;
@@ -85,8 +93,11 @@ export interface ActionSpec<M, P extends unknown[], R> {
  * render JSON or text, set the exit code the result calls for. Errors go up to cli.ts, the
  * only place that prints them.
  */
-// biome-ignore lint/suspicious/noExplicitAny: commander's handler type; P comes from spec.call alone
-export function action<M, P extends unknown[], R>(ctx: CommandContext, spec: ActionSpec<M, P, R>): (...args: any[]) => Promise<void> {
+export function action<M, P extends unknown[], R>(
+  ctx: CommandContext,
+  spec: ActionSpec<M, P, R>,
+  // biome-ignore lint/suspicious/noExplicitAny: commander's handler type; P comes from spec.call alone
+): (...args: any[]) => Promise<void> {
   return async (...raw: unknown[]) => {
     const args = raw as P; // what commander passes: the operands, the flags, the command
     const out = ctx.makeOutput();

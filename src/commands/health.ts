@@ -27,9 +27,12 @@ function limitsOf(opts: Record<string, unknown>): Limits {
     const limit = { warning: warning ?? t.warning, critical: critical ?? t.critical };
     // "above" checks get worse as the value grows (critical ≥ warning); "below" ones, the other way.
     if (t.direction === 'above' ? limit.critical < limit.warning : limit.critical > limit.warning) {
-      throw new UsageError(`--${t.key}-critical (${limit.critical}) must be ${t.direction === 'above' ? 'at least' : 'at most'} --${t.key}-warning (${limit.warning})`, {
-        hint: `${t.description}: ${t.direction === 'above' ? 'higher' : 'lower'} is worse (defaults: warning ${t.warning}, critical ${t.critical}).`,
-      });
+      throw new UsageError(
+        `--${t.key}-critical (${limit.critical}) must be ${t.direction === 'above' ? 'at least' : 'at most'} --${t.key}-warning (${limit.warning})`,
+        {
+          hint: `${t.description}: ${t.direction === 'above' ? 'higher' : 'lower'} is worse (defaults: warning ${t.warning}, critical ${t.critical}).`,
+        },
+      );
     }
     limits[t.key] = limit;
   }
@@ -38,34 +41,75 @@ function limitsOf(opts: Record<string, unknown>): Limits {
 
 export function healthCommand(ctx: CommandContext): Command {
   const command = new Command('health')
-    .description('check the database: connection, latency, version, size, replicas, standby lag, slots, WAL archiver, connections, transactions, wraparound, disk')
+    .description(
+      'check the database: connection, latency, version, size, replicas, standby lag, slots, WAL archiver, connections, transactions, wraparound, disk',
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'nagios']).default('table'))
-    .option('--migrations-dir <dir>', "compare against these migrations (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
-    .option('--expected-replicas <n>', 'critical when fewer replicas than this stream from the server', wholeNumber('--expected-replicas', 0, 1000))
-    .option('--backup-dir <dir>', backupDirHelp(ctx.env, 'check the age of the newest backup here', { ifExists: true }), creatableFolder('--backup-dir'))
-    .addOption(new Option('--timeout <seconds>', 'give up (critical) after this many seconds').default(10).argParser(decimalNumber('--timeout', { nonZero: true, max: MAX_TIMEOUT_SECONDS, hint: HINT })));
+    .option(
+      '--migrations-dir <dir>',
+      "compare against these migrations (default: pgstore's own)",
+      existingFolder('--migrations-dir', 'migrations folder'),
+    )
+    .option(
+      '--expected-replicas <n>',
+      'critical when fewer replicas than this stream from the server',
+      wholeNumber('--expected-replicas', 0, 1000),
+    )
+    .option(
+      '--backup-dir <dir>',
+      backupDirHelp(ctx.env, 'check the age of the newest backup here', { ifExists: true }),
+      creatableFolder('--backup-dir'),
+    )
+    .addOption(
+      new Option('--timeout <seconds>', 'give up (critical) after this many seconds')
+        .default(10)
+        .argParser(decimalNumber('--timeout', { nonZero: true, max: MAX_TIMEOUT_SECONDS, hint: HINT })),
+    );
   for (const t of healthThresholds()) {
-    command.addOption(new Option(`--${t.key}-warning <${t.unit}>`, `warn at this ${t.description} (default ${t.warning})`).argParser(positiveNumber(`--${t.key}-warning`)));
-    command.addOption(new Option(`--${t.key}-critical <${t.unit}>`, `critical at this ${t.description} (default ${t.critical})`).argParser(positiveNumber(`--${t.key}-critical`)));
+    command.addOption(
+      new Option(`--${t.key}-warning <${t.unit}>`, `warn at this ${t.description} (default ${t.warning})`).argParser(
+        positiveNumber(`--${t.key}-warning`),
+      ),
+    );
+    command.addOption(
+      new Option(
+        `--${t.key}-critical <${t.unit}>`,
+        `critical at this ${t.description} (default ${t.critical})`,
+      ).argParser(positiveNumber(`--${t.key}-critical`)),
+    );
   }
-  command.action(action(ctx, {
-    load: () => import('../core/health/index.js'),
-    call: async (health, io, opts: Record<string, unknown>) => {
-      const limits = limitsOf(opts);
-      const { knownBackupDir } = await import('../core/backup/index.js');
-      // The last_backup check reads the folder from PGSTORE_BACKUP_DIR; unset, it does not run.
-      const env = { ...io.env, PGSTORE_BACKUP_DIR: knownBackupDir(opts.backupDir as string | undefined, io.env) };
-      const report = await health.runHealth({ ...io.core(), env, timeoutSeconds: opts.timeout as number, limits, migrationsDir: opts.migrationsDir as string | undefined, expectedReplicas: opts.expectedReplicas as number | undefined });
-      return { report, format: io.out.options.json ? 'json' : (opts.format as string), view: await import('../ui/health-view.js') };
-    },
-    json: false, // --json is --format json
-    text: async (out, { report, format, view }) => {
-      if (format === 'json') out.json(report);
-      else if (format === 'nagios') out.raw(`${view.nagiosLine(report)}\n`);
-      else if (!out.options.quiet || report.status !== 'ok') out.raw(`${await view.healthTable(out, report)}\n`);
-    },
-    exitCode: ({ report, format, view }) => (format === 'nagios' ? view.nagiosExitCode(report) : report.status === 'critical' ? 1 : 0),
-  }));
+  command.action(
+    action(ctx, {
+      load: () => import('../core/health/index.js'),
+      call: async (health, io, opts: Record<string, unknown>) => {
+        const limits = limitsOf(opts);
+        const { knownBackupDir } = await import('../core/backup/index.js');
+        // The last_backup check reads the folder from PGSTORE_BACKUP_DIR; unset, it does not run.
+        const env = { ...io.env, PGSTORE_BACKUP_DIR: knownBackupDir(opts.backupDir as string | undefined, io.env) };
+        const report = await health.runHealth({
+          ...io.core(),
+          env,
+          timeoutSeconds: opts.timeout as number,
+          limits,
+          migrationsDir: opts.migrationsDir as string | undefined,
+          expectedReplicas: opts.expectedReplicas as number | undefined,
+        });
+        return {
+          report,
+          format: io.out.options.json ? 'json' : (opts.format as string),
+          view: await import('../ui/health-view.js'),
+        };
+      },
+      json: false, // --json is --format json
+      text: async (out, { report, format, view }) => {
+        if (format === 'json') out.json(report);
+        else if (format === 'nagios') out.raw(`${view.nagiosLine(report)}\n`);
+        else if (!out.options.quiet || report.status !== 'ok') out.raw(`${await view.healthTable(out, report)}\n`);
+      },
+      exitCode: ({ report, format, view }) =>
+        format === 'nagios' ? view.nagiosExitCode(report) : report.status === 'critical' ? 1 : 0,
+    }),
+  );
   return examples(command, [
     'pgstore health',
     'pgstore health --json',

@@ -43,36 +43,76 @@ function listCommand(ctx: CommandContext): Command {
     .option('--ip <text>', 'only entries whose IP address contains this text')
     .addOption(new Option('--limit <n>', 'at most this many entries').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many entries first').argParser(wholeNumber('--offset')))
-    .addOption(new Option('--format <format>', 'output format (--json is --format json; ndjson: one JSON object a line, streamed)').choices(['table', 'json', 'ndjson', 'csv', 'hosts']).default('table'))
-    .option('--replica [url]', 'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot')
-    .action(action(ctx, {
-      load: hostsCore,
-      call: async (hosts, io, flags: ListFlags & { replica?: string | true }) => {
-        const options = { ...io.core(), tags: flags.tag, search: flags.search, ip: flags.ip, limit: flags.limit, offset: flags.offset };
-        const format = io.out.options.json ? 'json' : flags.format;
-        // JSON and NDJSON are streamed from a cursor as they are read, never the whole list in
-        // memory (on the primary; a replica read is one query, routed as a whole).
-        if ((format === 'json' || format === 'ndjson') && !flags.replica) return { format, pages: hosts.listHostPages(options), entries: [] };
-        // A table page (--limit, --offset) says how many match in all: counted in the same statement.
-        if (format === 'table' && (flags.limit !== undefined || flags.offset !== undefined)) return { format, pages: undefined, ...(await hosts.listHostsPage({ ...options, replica: flags.replica })) };
-        return { format, pages: undefined, entries: await hosts.listHosts({ ...options, replica: flags.replica }), total: undefined };
-      },
-      json: false, // --json is one of the formats
-      text: async (out, { format, pages, entries, total }, [flags]) => {
-        if (pages) {
-          const { hostEntryElement, hostEntryLine } = await import('../ui/host-json.js');
-          return format === 'json' ? out.jsonArray(pages, hostEntryElement) : out.ndjson(pages, hostEntryLine);
-        }
-        if (format === 'json') return out.jsonArray(entries);
-        if (format === 'ndjson') return out.ndjson(entries);
-        if (format === 'csv' || format === 'hosts') return out.rawPages((await hostsCore()).renderHostsPages(entries, format, new Date()));
-        const after = flags.offset ? ` after the first ${flags.offset}` : '';
-        if (entries.length === 0) return out.result(total ? `No host entries${after} (${plural(total, 'entry')} in all).` : 'No host entries.');
-        await hostsTable(out, entries);
-        out.result(total !== undefined && total > entries.length ? `${entries.length} of ${plural(total, 'entry')}${after && `,${after}`}` : plural(entries.length, 'entry'));
-      },
-    }));
-  return examples(command, ['pgstore hosts list', 'pgstore hosts list --tag prod --tag web --search api', 'pgstore hosts list --ip 192.168. --limit 20 --offset 40', 'pgstore hosts list --format hosts > /etc/hosts.d/app', 'pgstore hosts list --replica postgres://app@replica1/app']);
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output format (--json is --format json; ndjson: one JSON object a line, streamed)',
+      )
+        .choices(['table', 'json', 'ndjson', 'csv', 'hosts'])
+        .default('table'),
+    )
+    .option(
+      '--replica [url]',
+      'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot',
+    )
+    .action(
+      action(ctx, {
+        load: hostsCore,
+        call: async (hosts, io, flags: ListFlags & { replica?: string | true }) => {
+          const options = {
+            ...io.core(),
+            tags: flags.tag,
+            search: flags.search,
+            ip: flags.ip,
+            limit: flags.limit,
+            offset: flags.offset,
+          };
+          const format = io.out.options.json ? 'json' : flags.format;
+          // JSON and NDJSON are streamed from a cursor as they are read, never the whole list in
+          // memory (on the primary; a replica read is one query, routed as a whole).
+          if ((format === 'json' || format === 'ndjson') && !flags.replica)
+            return { format, pages: hosts.listHostPages(options), entries: [] };
+          // A table page (--limit, --offset) says how many match in all: counted in the same statement.
+          if (format === 'table' && (flags.limit !== undefined || flags.offset !== undefined))
+            return { format, pages: undefined, ...(await hosts.listHostsPage({ ...options, replica: flags.replica })) };
+          return {
+            format,
+            pages: undefined,
+            entries: await hosts.listHosts({ ...options, replica: flags.replica }),
+            total: undefined,
+          };
+        },
+        json: false, // --json is one of the formats
+        text: async (out, { format, pages, entries, total }, [flags]) => {
+          if (pages) {
+            const { hostEntryElement, hostEntryLine } = await import('../ui/host-json.js');
+            return format === 'json' ? out.jsonArray(pages, hostEntryElement) : out.ndjson(pages, hostEntryLine);
+          }
+          if (format === 'json') return out.jsonArray(entries);
+          if (format === 'ndjson') return out.ndjson(entries);
+          if (format === 'csv' || format === 'hosts')
+            return out.rawPages((await hostsCore()).renderHostsPages(entries, format, new Date()));
+          const after = flags.offset ? ` after the first ${flags.offset}` : '';
+          if (entries.length === 0)
+            return out.result(
+              total ? `No host entries${after} (${plural(total, 'entry')} in all).` : 'No host entries.',
+            );
+          await hostsTable(out, entries);
+          out.result(
+            total !== undefined && total > entries.length
+              ? `${entries.length} of ${plural(total, 'entry')}${after && `,${after}`}`
+              : plural(entries.length, 'entry'),
+          );
+        },
+      }),
+    );
+  return examples(command, [
+    'pgstore hosts list',
+    'pgstore hosts list --tag prod --tag web --search api',
+    'pgstore hosts list --ip 192.168. --limit 20 --offset 40',
+    'pgstore hosts list --format hosts > /etc/hosts.d/app',
+    'pgstore hosts list --replica postgres://app@replica1/app',
+  ]);
 }
 
 function addCommand(ctx: CommandContext): Command {
@@ -83,25 +123,42 @@ function addCommand(ctx: CommandContext): Command {
     .option('--alias <name>', 'another name for the same address (repeatable)', collect, [])
     .option('--comment <text>', 'a comment')
     .option('--tag <tag>', 'a tag (repeatable)', collect, [])
-    .action(action(ctx, {
-      load: hostsCore,
-      call: (hosts, io, flags: { ip: string; hostname: string; alias: string[]; comment?: string; tag: string[] }) =>
-        hosts.addHost({ ...io.core(), ip: flags.ip, hostname: flags.hostname, aliases: flags.alias, comment: flags.comment, tags: flags.tag }),
-      text: (out, entry) => out.result(`Added host ${entry.id}:\n${describeEntry(entry)}`),
-    }));
-  return examples(command, ['pgstore hosts add --ip 192.168.1.10 --hostname nas.lan', 'pgstore hosts add --ip ::1 --hostname api.test --alias www.api.test --tag dev --comment "local API"']);
+    .action(
+      action(ctx, {
+        load: hostsCore,
+        call: (hosts, io, flags: { ip: string; hostname: string; alias: string[]; comment?: string; tag: string[] }) =>
+          hosts.addHost({
+            ...io.core(),
+            ip: flags.ip,
+            hostname: flags.hostname,
+            aliases: flags.alias,
+            comment: flags.comment,
+            tags: flags.tag,
+          }),
+        text: (out, entry) => out.result(`Added host ${entry.id}:\n${describeEntry(entry)}`),
+      }),
+    );
+  return examples(command, [
+    'pgstore hosts add --ip 192.168.1.10 --hostname nas.lan',
+    'pgstore hosts add --ip ::1 --hostname api.test --alias www.api.test --tag dev --comment "local API"',
+  ]);
 }
 
 function showCommand(ctx: CommandContext): Command {
   const command = new Command('show')
     .description('show one entry')
     .argument('<id>', 'the entry id')
-    .action(action(ctx, {
-      load: hostsCore,
-      call: (hosts, io, id: string) => hosts.showHost({ ...io.core(), id }),
-      text: (out, entry) => out.result(describeEntry(entry)),
-    }));
-  return examples(command, ['pgstore hosts show 01JABCDEF0123456789ABCDEFG', 'pgstore hosts show 01JABCDEF0123456789ABCDEFG --json']);
+    .action(
+      action(ctx, {
+        load: hostsCore,
+        call: (hosts, io, id: string) => hosts.showHost({ ...io.core(), id }),
+        text: (out, entry) => out.result(describeEntry(entry)),
+      }),
+    );
+  return examples(command, [
+    'pgstore hosts show 01JABCDEF0123456789ABCDEFG',
+    'pgstore hosts show 01JABCDEF0123456789ABCDEFG --json',
+  ]);
 }
 
 function updateCommand(ctx: CommandContext): Command {
@@ -112,30 +169,42 @@ function updateCommand(ctx: CommandContext): Command {
     .option('--hostname <name>', 'new hostname')
     .addOption(new Option('--comment <text>', 'new comment').conflicts('clearComment'))
     .option('--clear-comment', 'remove the comment')
-    .addOption(new Option('--tag <tag>', 'replace the tags with these (repeatable)').argParser(collect).conflicts('clearTags'))
+    .addOption(
+      new Option('--tag <tag>', 'replace the tags with these (repeatable)').argParser(collect).conflicts('clearTags'),
+    )
     .option('--clear-tags', 'remove every tag')
-    .addOption(new Option('--alias <name>', 'replace the aliases with these (repeatable)').argParser(collect).conflicts('clearAliases'))
+    .addOption(
+      new Option('--alias <name>', 'replace the aliases with these (repeatable)')
+        .argParser(collect)
+        .conflicts('clearAliases'),
+    )
     .option('--clear-aliases', 'remove every alias')
     .option('--expected-version <version>', 'fail (exit 3) unless the entry is still at this version')
-    .action(action(ctx, {
-      load: hostsCore,
-      call: (hosts, io, id: string, flags: UpdateFlags) =>
-        hosts.updateHost({
-          ...io.core(),
-          id,
-          ip: flags.ip,
-          hostname: flags.hostname,
-          comment: flags.clearComment ? null : flags.comment,
-          tags: flags.clearTags ? [] : flags.tag,
-          aliases: flags.clearAliases ? [] : flags.alias,
-          expectedVersion: flags.expectedVersion,
-        }),
-      json: (out, result) => out.json({ entry: result.entry, events: result.events.map(hostEventJson) }),
-      text: (out, result, [id]) => {
-        out.result(result.events.length === 0 ? `Host ${id} already matches; nothing changed.` : `Updated host ${id} (${result.events.map((e) => e.event.type).join(', ')}):`);
-        out.result(describeEntry(result.entry));
-      },
-    }));
+    .action(
+      action(ctx, {
+        load: hostsCore,
+        call: (hosts, io, id: string, flags: UpdateFlags) =>
+          hosts.updateHost({
+            ...io.core(),
+            id,
+            ip: flags.ip,
+            hostname: flags.hostname,
+            comment: flags.clearComment ? null : flags.comment,
+            tags: flags.clearTags ? [] : flags.tag,
+            aliases: flags.clearAliases ? [] : flags.alias,
+            expectedVersion: flags.expectedVersion,
+          }),
+        json: (out, result) => out.json({ entry: result.entry, events: result.events.map(hostEventJson) }),
+        text: (out, result, [id]) => {
+          out.result(
+            result.events.length === 0
+              ? `Host ${id} already matches; nothing changed.`
+              : `Updated host ${id} (${result.events.map((e) => e.event.type).join(', ')}):`,
+          );
+          out.result(describeEntry(result.entry));
+        },
+      }),
+    );
   return examples(command, [
     'pgstore hosts update 01JABCDEF0123456789ABCDEFG --comment "moved to rack 2"',
     'pgstore hosts update 01JABCDEF0123456789ABCDEFG --ip 10.0.0.7 --tag prod --tag web --expected-version 01JABC...',
@@ -148,31 +217,68 @@ function rmCommand(ctx: CommandContext): Command {
     .description('delete an entry (its history is kept)')
     .argument('<id>', 'the entry id')
     .option('--reason <text>', 'why, kept in the history')
-    .action(action(ctx, {
-      load: hostsCore,
-      call: (hosts, io, id: string, flags: { reason?: string }) => hosts.removeHost({ ...io.core(), id, reason: flags.reason }),
-      json: (out, { entry, event }) => out.json({ deleted: entry, event: hostEventJson(event) }),
-      text: (out, { entry }) => out.result(`Deleted host ${entry.id} (${entry.ipAddress} ${entry.hostname}).`),
-    }));
-  return examples(command, ['pgstore hosts rm 01JABCDEF0123456789ABCDEFG', 'pgstore hosts rm 01JABCDEF0123456789ABCDEFG --reason "decommissioned"']);
+    .action(
+      action(ctx, {
+        load: hostsCore,
+        call: (hosts, io, id: string, flags: { reason?: string }) =>
+          hosts.removeHost({ ...io.core(), id, reason: flags.reason }),
+        json: (out, { entry, event }) => out.json({ deleted: entry, event: hostEventJson(event) }),
+        text: (out, { entry }) => out.result(`Deleted host ${entry.id} (${entry.ipAddress} ${entry.hostname}).`),
+      }),
+    );
+  return examples(command, [
+    'pgstore hosts rm 01JABCDEF0123456789ABCDEFG',
+    'pgstore hosts rm 01JABCDEF0123456789ABCDEFG --reason "decommissioned"',
+  ]);
 }
 
 function historyCommand(ctx: CommandContext): Command {
   const command = new Command('history')
     .description("show an entry's events, oldest first (deleted entries too)")
     .argument('<id>', 'the entry id')
-    .addOption(new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line').choices(['table', 'json', 'ndjson']).default('table'))
-    .action(action(ctx, {
-      load: hostsCore,
-      call: (hosts, io, id: string, _flags: { format: string }) => hosts.hostHistory({ ...io.core(), id }),
-      json: (out, events) => out.jsonArray(events.map(hostEventJson)),
-      text: (out, events, [, flags]) => (flags.format === 'ndjson' ? out.ndjson(events.map(hostEventJson)) : flags.format === 'json' ? out.jsonArray(events.map(hostEventJson)) : historyTable(out, events)),
-    }));
-  return examples(command, ['pgstore hosts history 01JABCDEF0123456789ABCDEFG', 'pgstore hosts history 01JABCDEF0123456789ABCDEFG --json']);
+    .addOption(
+      new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line')
+        .choices(['table', 'json', 'ndjson'])
+        .default('table'),
+    )
+    .action(
+      action(ctx, {
+        load: hostsCore,
+        call: (hosts, io, id: string, _flags: { format: string }) => hosts.hostHistory({ ...io.core(), id }),
+        json: (out, events) => out.jsonArray(events.map(hostEventJson)),
+        text: (out, events, [, flags]) =>
+          flags.format === 'ndjson'
+            ? out.ndjson(events.map(hostEventJson))
+            : flags.format === 'json'
+              ? out.jsonArray(events.map(hostEventJson))
+              : historyTable(out, events),
+      }),
+    );
+  return examples(command, [
+    'pgstore hosts history 01JABCDEF0123456789ABCDEFG',
+    'pgstore hosts history 01JABCDEF0123456789ABCDEFG --json',
+  ]);
 }
 
 export function hostsCommand(ctx: CommandContext): Command {
-  const hosts = new Command('hosts').description('manage hosts-file entries (every change is an event; history is kept)');
-  for (const make of [listCommand, addCommand, showCommand, updateCommand, rmCommand, historyCommand, importCommand, exportCommand]) hosts.addCommand(make(ctx));
-  return examples(hosts, ['pgstore hosts list', 'pgstore hosts add --ip 192.168.1.10 --hostname nas.lan', 'pgstore hosts import /etc/hosts --mode skip', 'pgstore hosts export -o hosts.txt']);
+  const hosts = new Command('hosts').description(
+    'manage hosts-file entries (every change is an event; history is kept)',
+  );
+  for (const make of [
+    listCommand,
+    addCommand,
+    showCommand,
+    updateCommand,
+    rmCommand,
+    historyCommand,
+    importCommand,
+    exportCommand,
+  ])
+    hosts.addCommand(make(ctx));
+  return examples(hosts, [
+    'pgstore hosts list',
+    'pgstore hosts add --ip 192.168.1.10 --hostname nas.lan',
+    'pgstore hosts import /etc/hosts --mode skip',
+    'pgstore hosts export -o hosts.txt',
+  ]);
 }

@@ -25,9 +25,16 @@ const EXIT_CODES = {
 
 function common(command: Command): Command {
   return command
-    .option('--migrations-dir <dir>', "your application's dbmate migrations (default: $DBMATE_MIGRATIONS_DIR, then ./db/migrations)")
+    .option(
+      '--migrations-dir <dir>',
+      "your application's dbmate migrations (default: $DBMATE_MIGRATIONS_DIR, then ./db/migrations)",
+    )
     .option('--wait', 'keep trying while the server is unreachable')
-    .addOption(new Option('--wait-timeout <seconds>', 'how long --wait keeps trying').default(60).argParser(wholeNumber('--wait-timeout', 1)));
+    .addOption(
+      new Option('--wait-timeout <seconds>', 'how long --wait keeps trying')
+        .default(60)
+        .argParser(wholeNumber('--wait-timeout', 1)),
+    );
 }
 
 const migrateCore = () => import('../core/migrate/index.js');
@@ -52,7 +59,10 @@ function showFinding(out: Output, f: LintFinding, prefix = ''): void {
  * it knows them (on its own session), before applying any. Only the application's set is
  * linted (pgstore's own is linted by its tests). Undefined with --no-lint.
  */
-export function lintBeforeUp(out: Output, options: { lint?: boolean; strict?: boolean; set?: string | undefined }): MigrateOptions['beforeApply'] {
+export function lintBeforeUp(
+  out: Output,
+  options: { lint?: boolean; strict?: boolean; set?: string | undefined },
+): MigrateOptions['beforeApply'] {
   if (options.lint === false || options.set === 'pgstore') return undefined;
   return async (pending) => {
     const files = pending.filter((p) => p.set.name === 'app').flatMap((p) => p.files);
@@ -64,65 +74,112 @@ export function lintBeforeUp(out: Output, options: { lint?: boolean; strict?: bo
       // Before applying, only what blocks a live table is spelled out; the rest is a count
       // (every finding, with its alternative, is one `pgstore migrate lint` away).
       const findings = result.files.flatMap((file) => file.findings);
-      for (const f of findings.filter((x) => x.level === 'error')) out.warn(`${f.file}:${f.line} ${f.level} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
-      if (result.warnings > 0) out.warn(`lint: ${plural(result.warnings, 'warning')} in pending migrations; \`pgstore migrate lint\` lists them`);
+      for (const f of findings.filter((x) => x.level === 'error'))
+        out.warn(`${f.file}:${f.line} ${f.level} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
+      if (result.warnings > 0)
+        out.warn(
+          `lint: ${plural(result.warnings, 'warning')} in pending migrations; \`pgstore migrate lint\` lists them`,
+        );
     }
   };
 }
 
 export function lintCommand(ctx: CommandContext): Command {
-  const command = common(new Command('lint').description("lint the up section of migration files with squawk: blocking locks, table rewrites, missing timeouts (each with a safer alternative)"))
+  const command = common(
+    new Command('lint').description(
+      'lint the up section of migration files with squawk: blocking locks, table rewrites, missing timeouts (each with a safer alternative)',
+    ),
+  )
     .argument('[files...]', 'migration files (default: every file in the migrations folder)')
     .option('--strict', 'exit 1 when a finding is at error level')
     .addHelpText('after', `\n${EXIT_CODES.lint}\n`)
-    .action(action(ctx, {
-      load: migrateCore,
-      call: (migrate, io, files: string[], flags: Flags) => migrate.lintMigrations({ files, migrationsDir: flags.migrationsDir, env: io.env }),
-      text: (out, result) => {
-        for (const file of result.files) for (const f of file.findings) showFinding(out, f);
-        out.result(`${plural(result.files.length, 'file')} linted: ${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')}.`);
-      },
-      exitCode: (result, [, flags]) => (flags.strict && result.errors > 0 ? 1 : undefined),
-    }));
-  return examples(command, ['pgstore migrate lint --migrations-dir db/migrations', 'pgstore migrate lint db/migrations/20260101120000_add_index.sql --strict', 'pgstore migrate lint --json']);
+    .action(
+      action(ctx, {
+        load: migrateCore,
+        call: (migrate, io, files: string[], flags: Flags) =>
+          migrate.lintMigrations({ files, migrationsDir: flags.migrationsDir, env: io.env }),
+        text: (out, result) => {
+          for (const file of result.files) for (const f of file.findings) showFinding(out, f);
+          out.result(
+            `${plural(result.files.length, 'file')} linted: ${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')}.`,
+          );
+        },
+        exitCode: (result, [, flags]) => (flags.strict && result.errors > 0 ? 1 : undefined),
+      }),
+    );
+  return examples(command, [
+    'pgstore migrate lint --migrations-dir db/migrations',
+    'pgstore migrate lint db/migrations/20260101120000_add_index.sql --strict',
+    'pgstore migrate lint --json',
+  ]);
 }
 
 export function planCommand(ctx: CommandContext): Command {
-  const command = common(new Command('plan').description('list pending migrations with their SQL, lint findings and the locks they take; --rehearse applies them to a restored backup first'))
-    .option('--rehearse [backup]', 'restore this backup (default: the latest verified one) into a scratch database and apply the pending migrations there, timing each')
+  const command = common(
+    new Command('plan').description(
+      'list pending migrations with their SQL, lint findings and the locks they take; --rehearse applies them to a restored backup first',
+    ),
+  )
+    .option(
+      '--rehearse [backup]',
+      'restore this backup (default: the latest verified one) into a scratch database and apply the pending migrations there, timing each',
+    )
     .option('--backup-dir <dir>', backupDirHelp(ctx.env, 'where backups are looked up'))
     .option('--strict', 'exit 1 when a lint finding is at error level')
     .addHelpText('after', `\n${EXIT_CODES.plan}\n`)
-    .action(action(ctx, {
-      load: () => import('../core/migrate-plan/index.js'),
-      call: (migrate, io, flags: Flags & { rehearse?: string | true; backupDir?: string }) =>
-        migrate.planMigrations({ ...coreOf(io, flags), rehearse: flags.rehearse === true ? 'latest' : flags.rehearse, backupDir: flags.backupDir }),
-      text: async (out, plan) => (await import('../ui/migrate-plan-view.js')).showPlan(out, plan),
-      exitCode: (plan, [flags]) => {
-        const lintErrors = plan.pending.some((p) => p.findings.some((f) => f.level === 'error'));
-        return (plan.rehearsal && !plan.rehearsal.ok) || (flags.strict && lintErrors) ? 1 : undefined;
-      },
-    }));
-  return examples(command, ['pgstore migrate plan --migrations-dir db/migrations', 'pgstore migrate plan --rehearse --migrations-dir db/migrations', 'pgstore migrate plan --rehearse 20260101T120000Z --json']);
+    .action(
+      action(ctx, {
+        load: () => import('../core/migrate-plan/index.js'),
+        call: (migrate, io, flags: Flags & { rehearse?: string | true; backupDir?: string }) =>
+          migrate.planMigrations({
+            ...coreOf(io, flags),
+            rehearse: flags.rehearse === true ? 'latest' : flags.rehearse,
+            backupDir: flags.backupDir,
+          }),
+        text: async (out, plan) => (await import('../ui/migrate-plan-view.js')).showPlan(out, plan),
+        exitCode: (plan, [flags]) => {
+          const lintErrors = plan.pending.some((p) => p.findings.some((f) => f.level === 'error'));
+          return (plan.rehearsal && !plan.rehearsal.ok) || (flags.strict && lintErrors) ? 1 : undefined;
+        },
+      }),
+    );
+  return examples(command, [
+    'pgstore migrate plan --migrations-dir db/migrations',
+    'pgstore migrate plan --rehearse --migrations-dir db/migrations',
+    'pgstore migrate plan --rehearse 20260101T120000Z --json',
+  ]);
 }
 
 export function diffCommand(ctx: CommandContext): Command {
-  const command = common(new Command('diff').description('migrate a scratch database from the files and compare its schema with the live database (exit 1 on drift)'))
+  const command = common(
+    new Command('diff').description(
+      'migrate a scratch database from the files and compare its schema with the live database (exit 1 on drift)',
+    ),
+  )
     .addHelpText('after', `\n${EXIT_CODES.diff}\n`)
-    .action(action(ctx, {
-      load: migrateCore,
-      call: (migrate, io, flags: Flags) => migrate.diffSchema(coreOf(io, flags)),
-      text: (out, diff) => {
-        for (const o of diff.onlyInLive) out.result(`only in the live database: ${o}`);
-        for (const o of diff.onlyInFiles) out.result(`only in the migration files: ${o}`);
-        for (const c of diff.changed) {
-          out.result(`differs: ${c.object}`);
-          for (const l of c.onlyInLive) out.result(`  live:  ${l}`);
-          for (const l of c.onlyInFiles) out.result(`  files: ${l}`);
-        }
-        out.result(diff.equal ? `No drift: ${diff.database} matches its ${plural(diff.migrationsApplied, 'migration file')}.` : `Drift: ${plural(diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length, 'object')} differ${diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length === 1 ? 's' : ''} between ${diff.database} and its migration files.`);
-      },
-      exitCode: (diff) => (diff.equal ? undefined : 1),
-    }));
-  return examples(command, ['pgstore migrate diff --migrations-dir db/migrations', 'pgstore migrate diff --json || echo "schema drift"']);
+    .action(
+      action(ctx, {
+        load: migrateCore,
+        call: (migrate, io, flags: Flags) => migrate.diffSchema(coreOf(io, flags)),
+        text: (out, diff) => {
+          for (const o of diff.onlyInLive) out.result(`only in the live database: ${o}`);
+          for (const o of diff.onlyInFiles) out.result(`only in the migration files: ${o}`);
+          for (const c of diff.changed) {
+            out.result(`differs: ${c.object}`);
+            for (const l of c.onlyInLive) out.result(`  live:  ${l}`);
+            for (const l of c.onlyInFiles) out.result(`  files: ${l}`);
+          }
+          out.result(
+            diff.equal
+              ? `No drift: ${diff.database} matches its ${plural(diff.migrationsApplied, 'migration file')}.`
+              : `Drift: ${plural(diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length, 'object')} differ${diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length === 1 ? 's' : ''} between ${diff.database} and its migration files.`,
+          );
+        },
+        exitCode: (diff) => (diff.equal ? undefined : 1),
+      }),
+    );
+  return examples(command, [
+    'pgstore migrate diff --migrations-dir db/migrations',
+    'pgstore migrate diff --json || echo "schema drift"',
+  ]);
 }

@@ -17,8 +17,14 @@ export function duration(flag: string) {
   return (raw: string): number => {
     const m = /^(\d{1,9}(?:\.\d{1,3})?)(ms|s|m)?$/.exec(raw);
     const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
-    if (!m) throw new UsageError(`${flag} must be a duration such as 5s, 500ms or 2m, got '${raw}'`, { hint: 'A bare number is seconds; 0 turns the timeout off.' });
-    if (ms > MAX_DURATION_MS) throw new UsageError(`${flag} must be at most a day (86400s), got '${raw}'`, { hint: 'A bare number is seconds; 0 turns the timeout off.' });
+    if (!m)
+      throw new UsageError(`${flag} must be a duration such as 5s, 500ms or 2m, got '${raw}'`, {
+        hint: 'A bare number is seconds; 0 turns the timeout off.',
+      });
+    if (ms > MAX_DURATION_MS)
+      throw new UsageError(`${flag} must be at most a day (86400s), got '${raw}'`, {
+        hint: 'A bare number is seconds; 0 turns the timeout off.',
+      });
     return ms;
   };
 }
@@ -26,7 +32,8 @@ export function duration(flag: string) {
 export function wholeNumber(flag: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
   return (raw: string): number => {
     const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < min) throw new UsageError(`${flag} must be a whole number ≥ ${min}, got '${raw}'`, { hint: 'See --help.' });
+    if (!/^\d+$/.test(raw) || value < min)
+      throw new UsageError(`${flag} must be a whole number ≥ ${min}, got '${raw}'`, { hint: 'See --help.' });
     if (value > max) throw new UsageError(`${flag} must be at most ${max}, got '${raw}'`, { hint: 'See --help.' });
     return value;
   };
@@ -37,7 +44,8 @@ export function decimalNumber(flag: string, options: { nonZero?: boolean; max?: 
   const { nonZero = false, max = Number.MAX_SAFE_INTEGER, hint = 'See --help.' } = options;
   return (raw: string): number => {
     const value = Number(raw);
-    if (!/^\d+(\.\d+)?$/.test(raw) || (nonZero && value === 0)) throw new UsageError(`${flag} must be a number ${nonZero ? '> 0' : '≥ 0'}, got '${raw}'`, { hint });
+    if (!/^\d+(\.\d+)?$/.test(raw) || (nonZero && value === 0))
+      throw new UsageError(`${flag} must be a number ${nonZero ? '> 0' : '≥ 0'}, got '${raw}'`, { hint });
     if (value > max) throw new UsageError(`${flag} must be at most ${max}, got '${raw}'`, { hint });
     return value;
   };
@@ -67,8 +75,14 @@ function pathProblem(flag: string, raw: string, problem: string, hint: string): 
 export function existingFolder(flag: string, what = 'folder') {
   return (raw: string): string => {
     const stats = raw.trim() === '' ? undefined : statOf(raw);
-    if (!stats) throw new UsageError(`${what} not found: ${raw === '' ? "''" : resolve(raw)}`, { hint: `Check the path given to ${flag}.` });
-    if (!stats.isDirectory()) throw new UsageError(`${what} ${resolve(raw)} is a file, not a folder`, { hint: `Give ${flag} the folder, not a file in it.` });
+    if (!stats)
+      throw new UsageError(`${what} not found: ${raw === '' ? "''" : resolve(raw)}`, {
+        hint: `Check the path given to ${flag}.`,
+      });
+    if (!stats.isDirectory())
+      throw new UsageError(`${what} ${resolve(raw)} is a file, not a folder`, {
+        hint: `Give ${flag} the folder, not a file in it.`,
+      });
     return raw;
   };
 }
@@ -79,7 +93,8 @@ export function existingFolder(flag: string, what = 'folder') {
  */
 export function creatableFolder(flag: string) {
   return (raw: string): string => {
-    if (raw.trim() === '') throw pathProblem(flag, raw, 'is empty', 'Give a folder, or leave the option out for the default.');
+    if (raw.trim() === '')
+      throw pathProblem(flag, raw, 'is empty', 'Give a folder, or leave the option out for the default.');
     let current = resolve(raw);
     for (;;) {
       const stats = statOf(current);
@@ -103,8 +118,10 @@ export function outputFile(flag: string) {
   return (raw: string): string => {
     if (raw.trim() === '') throw pathProblem(flag, raw, 'is empty', 'Give a file name.');
     const path = resolve(raw);
-    const cannot = (problem: string, hint: string) => new UsageError(`cannot write ${path}: ${problem}`, { hint: `${hint} (${flag})` });
-    if (statOf(path)?.isDirectory() || /[/\\]$/.test(raw)) throw cannot('it is a folder; a file name is needed', `For example ${flag} ${resolve(raw, 'out')}`);
+    const cannot = (problem: string, hint: string) =>
+      new UsageError(`cannot write ${path}: ${problem}`, { hint: `${hint} (${flag})` });
+    if (statOf(path)?.isDirectory() || /[/\\]$/.test(raw))
+      throw cannot('it is a folder; a file name is needed', `For example ${flag} ${resolve(raw, 'out')}`);
     const parent = statOf(dirname(path));
     if (!parent) throw cannot(`the folder ${dirname(path)} does not exist`, 'Create it first, or choose another place');
     if (!parent.isDirectory()) throw cannot(`${dirname(path)} is not a folder`, 'Choose another place');

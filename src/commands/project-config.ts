@@ -42,12 +42,48 @@ const retention = (name: string, what: string): Setting => ({
 
 /** Every setting the file may hold. */
 export const SETTINGS: Setting[] = [
-  { key: 'migrations.dir', kind: 'path', env: 'DBMATE_MIGRATIONS_DIR', description: "the application's dbmate migrations", fallback: './db/migrations' },
-  { key: 'migrations.table', kind: 'string', env: 'DBMATE_MIGRATIONS_TABLE', description: "dbmate's history table (schema-qualified allowed)", fallback: 'schema_migrations' },
-  { key: 'migrations.schema_file', kind: 'path', env: 'DBMATE_SCHEMA_FILE', description: 'where `migrate up` writes the schema dump', fallback: './db/schema.sql' },
-  { key: 'migrations.dump_schema', kind: 'boolean', env: 'DBMATE_NO_DUMP_SCHEMA', description: 'write the schema file after `migrate up`', fallback: 'true' },
-  { key: 'migrations.strict', kind: 'boolean', env: 'DBMATE_STRICT', description: 'refuse to apply migrations out of order', fallback: 'false' },
-  { key: 'backup.dir', kind: 'path', env: 'PGSTORE_BACKUP_DIR', description: 'the backup folder', fallback: '$PGSTORE_HOME/backups' },
+  {
+    key: 'migrations.dir',
+    kind: 'path',
+    env: 'DBMATE_MIGRATIONS_DIR',
+    description: "the application's dbmate migrations",
+    fallback: './db/migrations',
+  },
+  {
+    key: 'migrations.table',
+    kind: 'string',
+    env: 'DBMATE_MIGRATIONS_TABLE',
+    description: "dbmate's history table (schema-qualified allowed)",
+    fallback: 'schema_migrations',
+  },
+  {
+    key: 'migrations.schema_file',
+    kind: 'path',
+    env: 'DBMATE_SCHEMA_FILE',
+    description: 'where `migrate up` writes the schema dump',
+    fallback: './db/schema.sql',
+  },
+  {
+    key: 'migrations.dump_schema',
+    kind: 'boolean',
+    env: 'DBMATE_NO_DUMP_SCHEMA',
+    description: 'write the schema file after `migrate up`',
+    fallback: 'true',
+  },
+  {
+    key: 'migrations.strict',
+    kind: 'boolean',
+    env: 'DBMATE_STRICT',
+    description: 'refuse to apply migrations out of order',
+    fallback: 'false',
+  },
+  {
+    key: 'backup.dir',
+    kind: 'path',
+    env: 'PGSTORE_BACKUP_DIR',
+    description: 'the backup folder',
+    fallback: '$PGSTORE_HOME/backups',
+  },
   retention('keep-last', 'keep the newest N backups'),
   retention('keep-within', 'keep every backup within this period (14d, 2w, 6m, 1y)'),
   retention('keep-days', 'keep backups younger than D days'),
@@ -103,7 +139,10 @@ export async function loadProjectConfig(path: string): Promise<ProjectConfig> {
     doc = parse(text) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof TomlError) {
-      throw new UsageError(`${path}:${error.line}: ${error.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '')}`, { hint: 'Fix the TOML syntax (https://toml.io).' });
+      throw new UsageError(
+        `${path}:${error.line}: ${error.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '')}`,
+        { hint: 'Fix the TOML syntax (https://toml.io).' },
+      );
     }
     throw error;
   }
@@ -114,14 +153,20 @@ export async function loadProjectConfig(path: string): Promise<ProjectConfig> {
   for (const [section, body] of Object.entries(doc)) {
     if (!sections.has(section) || typeof body !== 'object' || body === null || Array.isArray(body)) {
       const line = lines.findIndex((l) => new RegExp(`^\\s*(\\[\\s*)?${section}\\b`).test(l)) + 1 || 1;
-      throw new UsageError(`${path}:${line}: unknown section '${section}'`, { hint: `Sections: ${[...sections].join(', ')}. \`pgstore config\` lists every setting.` });
+      throw new UsageError(`${path}:${line}: unknown section '${section}'`, {
+        hint: `Sections: ${[...sections].join(', ')}. \`pgstore config\` lists every setting.`,
+      });
     }
     for (const [key, raw] of Object.entries(body as Record<string, unknown>)) {
       const setting = known.get(`${section}.${key}`);
       const line = lineOf(lines, section, key);
       if (!setting) {
-        const inSection = SETTINGS.filter((s) => s.key.startsWith(`${section}.`)).map((s) => s.key.slice(section.length + 1));
-        throw new UsageError(`${path}:${line}: unknown setting '${key}' in [${section}]`, { hint: `Settings in [${section}]: ${inSection.join(', ')}.` });
+        const inSection = SETTINGS.filter((s) => s.key.startsWith(`${section}.`)).map((s) =>
+          s.key.slice(section.length + 1),
+        );
+        throw new UsageError(`${path}:${line}: unknown setting '${key}' in [${section}]`, {
+          hint: `Settings in [${section}]: ${inSection.join(', ')}.`,
+        });
       }
       values.push({ setting, value: asText(setting, raw, `${path}:${line}`, dirname(path)), line });
     }
@@ -130,7 +175,10 @@ export async function loadProjectConfig(path: string): Promise<ProjectConfig> {
 }
 
 function asText(setting: Setting, raw: unknown, where: string, base: string): string {
-  const wrong = (expected: string) => new UsageError(`${where}: ${setting.key} must be ${expected}, got ${JSON.stringify(raw)}`, { hint: setting.description });
+  const wrong = (expected: string) =>
+    new UsageError(`${where}: ${setting.key} must be ${expected}, got ${JSON.stringify(raw)}`, {
+      hint: setting.description,
+    });
   switch (setting.kind) {
     case 'path':
       if (typeof raw !== 'string' || raw === '') throw wrong('a path in quotes');
@@ -158,11 +206,15 @@ export function envValue(value: ConfigValue): string {
 }
 
 /** The environment with the config's variables added where the environment does not set them. */
-export function withConfigEnv(env: Record<string, string | undefined>, config: ProjectConfig | undefined): Record<string, string | undefined> {
+export function withConfigEnv(
+  env: Record<string, string | undefined>,
+  config: ProjectConfig | undefined,
+): Record<string, string | undefined> {
   if (!config) return env;
   const merged = { ...env };
   for (const v of config.values) {
-    if (v.setting.env && (merged[v.setting.env] === undefined || merged[v.setting.env] === '')) merged[v.setting.env] = envValue(v);
+    if (v.setting.env && (merged[v.setting.env] === undefined || merged[v.setting.env] === ''))
+      merged[v.setting.env] = envValue(v);
   }
   return merged;
 }
@@ -185,7 +237,8 @@ export function applyConfigOptions(action: Command, config: ProjectConfig | unde
   if (!config) return;
   const path = commandPath(action);
   const owners = (attribute: string): Command | undefined => {
-    for (let c: Command | null = action; c; c = c.parent) if (c.options.some((o) => o.attributeName() === attribute)) return c;
+    for (let c: Command | null = action; c; c = c.parent)
+      if (c.options.some((o) => o.attributeName() === attribute)) return c;
     return undefined;
   };
   const given = (attribute: string): boolean => {
@@ -195,7 +248,9 @@ export function applyConfigOptions(action: Command, config: ProjectConfig | unde
     }
     return false;
   };
-  const retentionGiven = SETTINGS.filter((s) => RETENTION.test(s.key)).some((s) => s.options!.some((o) => o.command === path && given(o.attribute)));
+  const retentionGiven = SETTINGS.filter((s) => RETENTION.test(s.key)).some((s) =>
+    s.options!.some((o) => o.command === path && given(o.attribute)),
+  );
   for (const v of config.values) {
     for (const target of v.setting.options ?? []) {
       if (target.command !== path || given(target.attribute)) continue;
@@ -207,7 +262,9 @@ export function applyConfigOptions(action: Command, config: ProjectConfig | unde
       try {
         if (option.parseArg) value = option.parseArg(v.value, undefined);
       } catch (error) {
-        throw new UsageError(`${config.path}:${v.line}: ${v.setting.key}: ${(error as Error).message}`, { hint: v.setting.description });
+        throw new UsageError(`${config.path}:${v.line}: ${v.setting.key}: ${(error as Error).message}`, {
+          hint: v.setting.description,
+        });
       }
       owner.setOptionValueWithSource(target.attribute, value, 'config');
     }
@@ -224,10 +281,16 @@ export interface EffectiveSetting {
 }
 
 /** Every setting's effective value and where it came from: environment > config file > default. */
-export function effectiveSettings(env: Record<string, string | undefined>, config: ProjectConfig | undefined): EffectiveSetting[] {
+export function effectiveSettings(
+  env: Record<string, string | undefined>,
+  config: ProjectConfig | undefined,
+): EffectiveSetting[] {
   return SETTINGS.map((setting) => {
     const fromFile = config?.values.find((v) => v.setting === setting);
-    const fromEnv = setting.env !== undefined && env[setting.env] !== undefined && env[setting.env] !== '' ? env[setting.env]! : undefined;
+    const fromEnv =
+      setting.env !== undefined && env[setting.env] !== undefined && env[setting.env] !== ''
+        ? env[setting.env]!
+        : undefined;
     const base = { key: setting.key, description: setting.description, ...(setting.env ? { env: setting.env } : {}) };
     if (fromEnv !== undefined) {
       const value = setting.key === 'migrations.dump_schema' ? String(fromEnv !== 'true') : fromEnv;

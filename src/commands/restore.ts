@@ -34,39 +34,72 @@ interface RestoreFlags {
 
 function describeRestore(out: Output, r: RestoreResult): void {
   const how = { created: 'created', 'in place': 'was empty', replaced: 'replaced' }[r.mode];
-  out.result(`Restored ${r.source.id ?? r.source.path} into ${r.target} (${how}) in ${(r.durationMs / 1000).toFixed(1)} s.`);
-  out.result(`  checksums    ${r.source.checksums === 'verified' ? 'verified before the restore' : 'none (not a pgstore backup)'}`);
+  out.result(
+    `Restored ${r.source.id ?? r.source.path} into ${r.target} (${how}) in ${(r.durationMs / 1000).toFixed(1)} s.`,
+  );
+  out.result(
+    `  checksums    ${r.source.checksums === 'verified' ? 'verified before the restore' : 'none (not a pgstore backup)'}`,
+  );
   if (r.rowCountsMatch === null) out.result('  row counts   not compared (no manifest)');
-  else out.result(`  row counts   ${plural(r.tables.length, 'table')}, ${plural(r.tables.reduce((s, t) => s + (t.actual ?? 0), 0), 'row')}, all as in the backup`);
+  else
+    out.result(
+      `  row counts   ${plural(r.tables.length, 'table')}, ${plural(
+        r.tables.reduce((s, t) => s + (t.actual ?? 0), 0),
+        'row',
+      )}, all as in the backup`,
+    );
   const m = r.migrations;
   if (!m.tracked) out.result('  migrations   none recorded (no schema_migrations table)');
   else {
-    const same = m.backupNewest === null ? '' : m.newest === m.backupNewest ? ', as in the backup' : `, the backup recorded ${m.backupNewest}`;
-    out.result(`  migrations   ${m.applied} applied, newest ${m.newest}${same}${m.pending === null ? '' : `; ${m.pending} pending`}`);
+    const same =
+      m.backupNewest === null
+        ? ''
+        : m.newest === m.backupNewest
+          ? ', as in the backup'
+          : `, the backup recorded ${m.backupNewest}`;
+    out.result(
+      `  migrations   ${m.applied} applied, newest ${m.newest}${same}${m.pending === null ? '' : `; ${m.pending} pending`}`,
+    );
   }
-  if (r.leftovers.dropped.length) out.result(`  leftovers    dropped ${r.leftovers.dropped.join(', ')} (an interrupted restore's copy)`);
+  if (r.leftovers.dropped.length)
+    out.result(`  leftovers    dropped ${r.leftovers.dropped.join(', ')} (an interrupted restore's copy)`);
   for (const name of r.leftovers.kept) {
-    out.warn(`kept ${name}: what ${r.database} held before a restore swapped it out (an interrupted one, or objects created during it); drop it when no longer needed: DROP DATABASE "${name}"`);
+    out.warn(
+      `kept ${name}: what ${r.database} held before a restore swapped it out (an interrupted one, or objects created during it); drop it when no longer needed: DROP DATABASE "${name}"`,
+    );
   }
   if (r.owners.kept) out.result('  owners       as in the backup');
   else if (r.owners.unusableRoles.length === 0) out.result('  owners       the restoring role (--no-owner)');
   else {
-    out.warn(`owners not restored: the restoring role cannot give objects to ${r.owners.unusableRoles.join(', ')} (missing, or not a member); what they owned belongs to the restoring role. Create the roles and restore again, or pass --no-owner to silence this`);
+    out.warn(
+      `owners not restored: the restoring role cannot give objects to ${r.owners.unusableRoles.join(', ')} (missing, or not a member); what they owned belongs to the restoring role. Create the roles and restore again, or pass --no-owner to silence this`,
+    );
   }
-  if (r.missingRoles.length) out.warn(`privileges for roles missing on the target were skipped: ${r.missingRoles.join(', ')}`);
+  if (r.missingRoles.length)
+    out.warn(`privileges for roles missing on the target were skipped: ${r.missingRoles.join(', ')}`);
 }
 
 /** A database name one can restore into: not empty, not template0 (it accepts no connections). */
 function targetDatabase(raw: string): string {
-  if (raw.trim() === '') throw new UsageError("--target-db '' is empty", { hint: "Name a database, or leave --target-db out for the connection's." });
+  if (raw.trim() === '')
+    throw new UsageError("--target-db '' is empty", {
+      hint: "Name a database, or leave --target-db out for the connection's.",
+    });
   if (raw === 'template0') {
-    throw new UsageError('--target-db template0: PostgreSQL keeps template0 pristine; it accepts no connections', { hint: 'Restore into another database, e.g. --target-db app_copy --create.' });
+    throw new UsageError('--target-db template0: PostgreSQL keeps template0 pristine; it accepts no connections', {
+      hint: 'Restore into another database, e.g. --target-db app_copy --create.',
+    });
   }
   return raw;
 }
 
 /** A logical restore (pg_dump archives), with the progress bar and the question before a swap. */
-function restoreLogical(core: typeof import('../core/restore/index.js'), io: ActionIO, source: string, flags: RestoreFlags) {
+function restoreLogical(
+  core: typeof import('../core/restore/index.js'),
+  io: ActionIO,
+  source: string,
+  flags: RestoreFlags,
+) {
   return withProgressBar(io.out, (onProgress, barDone) => {
     const ask = confirmer(io.out, !!flags.yes);
     return core.restore({
@@ -94,19 +127,37 @@ function restoreLogical(core: typeof import('../core/restore/index.js'), io: Act
 export function restoreCommand(ctx: CommandContext): Command {
   const command = new Command('restore')
     .description('restore a backup (or a pg_dump file) after verifying its checksums; stops at the first error')
-    .argument('[source]', 'latest, a backup ID, <database>/<ID>, a backup folder, or a dump file (.dump, .sql, .sql.gz)', 'latest')
+    .argument(
+      '[source]',
+      'latest, a backup ID, <database>/<ID>, a backup folder, or a dump file (.dump, .sql, .sql.gz)',
+      'latest',
+    )
     .option('--dir <dir>', backupDirHelp(ctx.env, 'where backup IDs are looked up'), creatableFolder('--dir'))
     .option('--target-db <name>', "the database to restore into (default: the connection's)", targetDatabase)
     .option('--create', 'create the target database if it does not exist')
     .option('--clean', 'replace a non-empty target: restore into a copy, check it, then swap it in (asks first)')
-    .addOption(new Option('--jobs <n>', 'parallel pg_restore jobs (custom/directory; default 1 = one transaction)').argParser(wholeNumber('--jobs', 1, MAX_JOBS)))
+    .addOption(
+      new Option('--jobs <n>', 'parallel pg_restore jobs (custom/directory; default 1 = one transaction)').argParser(
+        wholeNumber('--jobs', 1, MAX_JOBS),
+      ),
+    )
     .option('-y, --yes', 'do not ask (needed for --clean without a terminal)')
     .option('--force', 'with --clean: terminate sessions connected to the target when swapping')
     .option('--force-production', 'allow --clean on a database marked production')
-    .option('--owner', "keep the dump's object owners, or fail before restoring if one cannot be used (default: kept when all can be)")
+    .option(
+      '--owner',
+      "keep the dump's object owners, or fail before restoring if one cannot be used (default: kept when all can be)",
+    )
     .option('--no-owner', 'objects belong to the restoring role, whatever the dump says')
-    .option('--migrations-dir <dir>', "count pending migrations against this folder (default: pgstore's own)", existingFolder('--migrations-dir', 'migrations folder'))
-    .option('--skip-damaged', 'with latest: pass over damaged backups newer than the newest intact one (default: refuse, naming them)');
+    .option(
+      '--migrations-dir <dir>',
+      "count pending migrations against this folder (default: pgstore's own)",
+      existingFolder('--migrations-dir', 'migrations folder'),
+    )
+    .option(
+      '--skip-damaged',
+      'with latest: pass over damaged backups newer than the newest intact one (default: refuse, naming them)',
+    );
   physicalRestoreOptions(command).action(
     action(ctx, {
       load: () => import('../core/restore/index.js'),
@@ -114,10 +165,23 @@ export function restoreCommand(ctx: CommandContext): Command {
         const physical = await import('./backup-physical.js');
         const engine = physical.engineOf(flags.engine, io.env);
         if (engine !== 'pg_dump') {
-          physical.refuseFlags(engine, { '[source]': cmd.args.length ? source : undefined, '--target-db': flags.targetDb, '--create': flags.create, '--clean': flags.clean, '--jobs': flags.jobs, '--skip-damaged': flags.skipDamaged, '--migrations-dir': flags.migrationsDir });
+          physical.refuseFlags(engine, {
+            '[source]': cmd.args.length ? source : undefined,
+            '--target-db': flags.targetDb,
+            '--create': flags.create,
+            '--clean': flags.clean,
+            '--jobs': flags.jobs,
+            '--skip-damaged': flags.skipDamaged,
+            '--migrations-dir': flags.migrationsDir,
+          });
           return { physical: await physical.physicalRestore(io, engine, flags) };
         }
-        physical.refuseFlags(engine, { '--to-time': flags.toTime, '--data-dir': flags.dataDir, '--port': flags.port, '--set': flags.set });
+        physical.refuseFlags(engine, {
+          '--to-time': flags.toTime,
+          '--data-dir': flags.dataDir,
+          '--port': flags.port,
+          '--set': flags.set,
+        });
         return restoreLogical(core, io, source, flags);
       },
       json: (out, result) => out.json('physical' in result ? physicalRestoreJson(result.physical.result) : result),

@@ -26,12 +26,29 @@ const CALENDAR = [
 
 /** Adds the retention flags; `when` starts each description ("after a successful backup, " or ""). */
 export function addRetentionOptions(cmd: Command, when: string): Command {
-  cmd.addOption(new Option('--keep-last <n>', `${when}keep the newest N backups`).argParser(wholeNumber('--keep-last', 1)));
-  cmd.addOption(new Option('--keep-within <period>', `${when}keep every backup started within the period (14d, 2w, 6m, 1y, 36h)`).argParser(span));
+  cmd.addOption(
+    new Option('--keep-last <n>', `${when}keep the newest N backups`).argParser(wholeNumber('--keep-last', 1)),
+  );
+  cmd.addOption(
+    new Option(
+      '--keep-within <period>',
+      `${when}keep every backup started within the period (14d, 2w, 6m, 1y, 36h)`,
+    ).argParser(span),
+  );
   for (const [period, noun] of CALENDAR) {
-    cmd.addOption(new Option(`--keep-${period} <n>`, `${when}keep the newest backup of each of the last N ${noun}s that have one`).argParser(wholeNumber(`--keep-${period}`, 1)));
+    cmd.addOption(
+      new Option(
+        `--keep-${period} <n>`,
+        `${when}keep the newest backup of each of the last N ${noun}s that have one`,
+      ).argParser(wholeNumber(`--keep-${period}`, 1)),
+    );
   }
-  cmd.addOption(new Option('--keep-days <days>', `${when}keep backups younger than D days (same as --keep-within Dd, decimals allowed)`).argParser(days));
+  cmd.addOption(
+    new Option(
+      '--keep-days <days>',
+      `${when}keep backups younger than D days (same as --keep-within Dd, decimals allowed)`,
+    ).argParser(days),
+  );
   return cmd;
 }
 

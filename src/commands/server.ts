@@ -34,47 +34,72 @@ function show(out: Output, status: ServerStatus, headline?: string): void {
 const serverCore = () => import('../core/server/index.js');
 
 function startCommand(ctx: CommandContext): Command {
-  const command = new Command('start').description('start the embedded server, creating it on first use').action(action(ctx, {
-    load: serverCore,
-    call: (server, io) => server.startServer({ target: ctx.embedded(), log: io.log }),
-    json: false,
-    text: (out, { alreadyRunning, status }) => show(out, status, alreadyRunning ? 'The embedded server was already running.' : 'The embedded server is running.'),
-  }));
+  const command = new Command('start').description('start the embedded server, creating it on first use').action(
+    action(ctx, {
+      load: serverCore,
+      call: (server, io) => server.startServer({ target: ctx.embedded(), log: io.log }),
+      json: false,
+      text: (out, { alreadyRunning, status }) =>
+        show(
+          out,
+          status,
+          alreadyRunning ? 'The embedded server was already running.' : 'The embedded server is running.',
+        ),
+    }),
+  );
   return examples(command, ['pgstore server start', 'PGSTORE_PORT=55432 pgstore server start']);
 }
 
 function stopCommand(ctx: CommandContext): Command {
-  const command = new Command('stop').description('stop the embedded server (fast shutdown)').action(action(ctx, {
-    load: serverCore,
-    call: (server, io) => server.stopServer({ target: ctx.embedded(), log: io.log }),
-    json: (out, { wasRunning }) => out.json({ stopped: wasRunning, wasRunning }),
-    text: (out, { wasRunning }) => out.result(wasRunning ? 'Stopped the embedded server.' : 'The embedded server was not running.'),
-  }));
+  const command = new Command('stop').description('stop the embedded server (fast shutdown)').action(
+    action(ctx, {
+      load: serverCore,
+      call: (server, io) => server.stopServer({ target: ctx.embedded(), log: io.log }),
+      json: (out, { wasRunning }) => out.json({ stopped: wasRunning, wasRunning }),
+      text: (out, { wasRunning }) =>
+        out.result(wasRunning ? 'Stopped the embedded server.' : 'The embedded server was not running.'),
+    }),
+  );
   return examples(command, ['pgstore server stop']);
 }
 
 function statusCommand(ctx: CommandContext): Command {
-  const command = new Command('status').description('show whether the embedded server runs, and where its files are').action(action(ctx, {
-    load: serverCore,
-    call: (server) => server.serverStatus({ target: ctx.embedded() }),
-    json: false,
-    text: (out, status) => show(out, status),
-  }));
+  const command = new Command('status')
+    .description('show whether the embedded server runs, and where its files are')
+    .action(
+      action(ctx, {
+        load: serverCore,
+        call: (server) => server.serverStatus({ target: ctx.embedded() }),
+        json: false,
+        text: (out, status) => show(out, status),
+      }),
+    );
   return examples(command, ['pgstore server status', 'pgstore server status --json']);
 }
 
 function urlCommand(ctx: CommandContext): Command {
-  const command = new Command('url').description('print a connection URL for the embedded server (with its password), starting it if needed').action(action(ctx, {
-    load: serverCore,
-    call: (server, io) => server.serverUrl({ target: ctx.embedded(), log: io.log }),
-    json: (out, url) => out.json({ url }),
-    text: (out, url) => out.raw(`${url}\n`),
-  }));
+  const command = new Command('url')
+    .description('print a connection URL for the embedded server (with its password), starting it if needed')
+    .action(
+      action(ctx, {
+        load: serverCore,
+        call: (server, io) => server.serverUrl({ target: ctx.embedded(), log: io.log }),
+        json: (out, url) => out.json({ url }),
+        text: (out, url) => out.raw(`${url}\n`),
+      }),
+    );
   return examples(command, ['psql "$(pgstore server url)"', 'export DATABASE_URL="$(pgstore server url)"']);
 }
 
 export function serverCommand(ctx: CommandContext): Command {
-  const server = new Command('server').description('manage the embedded PostgreSQL server (used when no database URL is configured)');
+  const server = new Command('server').description(
+    'manage the embedded PostgreSQL server (used when no database URL is configured)',
+  );
   for (const make of [startCommand, stopCommand, statusCommand, urlCommand]) server.addCommand(make(ctx));
-  return examples(server, ['pgstore server start', 'pgstore server status', 'psql "$(pgstore server url)"', 'pgstore server stop']);
+  return examples(server, [
+    'pgstore server start',
+    'pgstore server status',
+    'psql "$(pgstore server url)"',
+    'pgstore server stop',
+  ]);
 }

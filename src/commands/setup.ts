@@ -23,14 +23,28 @@ interface SetupFlags {
 
 function setupOptions(command: Command): Command {
   return command
-    .addOption(new Option('--env <name>', 'mark the database as development, test or production').choices(['development', 'test', 'production']))
+    .addOption(
+      new Option('--env <name>', 'mark the database as development, test or production').choices([
+        'development',
+        'test',
+        'production',
+      ]),
+    )
     .option('--owner-role <name>', 'the role that owns the database and its objects (default: <database>_owner)')
     .option('--app-role <name>', "the application's login role, data access only (default: <database>_app)")
-    .option('--migrations-dir <dir>', "your application's migrations, applied after pgstore's own (default: $DBMATE_MIGRATIONS_DIR, then ./db/migrations)", existingFolder('--migrations-dir', 'migrations folder'))
+    .option(
+      '--migrations-dir <dir>',
+      "your application's migrations, applied after pgstore's own (default: $DBMATE_MIGRATIONS_DIR, then ./db/migrations)",
+      existingFolder('--migrations-dir', 'migrations folder'),
+    )
     .option('--seed', 'then load the built-in data set (development, or test with --env test)')
     .option('--force-production', 'allow reset and --seed on a database marked production')
     .option('--no-lock', 'do not take the migration lock')
-    .addOption(new Option('--lock-timeout <seconds>', 'wait this long for the migration lock').default(300).argParser(wholeNumber('--lock-timeout')));
+    .addOption(
+      new Option('--lock-timeout <seconds>', 'wait this long for the migration lock')
+        .default(300)
+        .argParser(wholeNumber('--lock-timeout')),
+    );
 }
 
 const setupCore = () => import('../core/setup/index.js');
@@ -59,13 +73,18 @@ export function describeSetup(out: Output, result: SetupResult): void {
   }
   out.result(`Set up ${result.target} in ${seconds} s:`);
   out.result(`  database     ${result.database}${result.databaseCreated ? ' (created)' : ''}`);
-  for (const role of result.roles) out.result(`  ${role.purpose === 'owner' ? 'owner role ' : 'app role   '}  ${role.name}${role.created ? ' (created)' : ''}`);
+  for (const role of result.roles)
+    out.result(
+      `  ${role.purpose === 'owner' ? 'owner role ' : 'app role   '}  ${role.name}${role.created ? ' (created)' : ''}`,
+    );
   if (result.extensionsCreated.length) out.result(`  extensions   ${result.extensionsCreated.join(', ')} (created)`);
   out.result(`  migrations   ${result.migrationsApplied.length} applied`);
   out.result(`  environment  ${result.environment}${result.environmentChanged ? ' (marked)' : ''}`);
   if (result.appPassword) {
     const app = result.roles.find((r) => r.purpose === 'application')!.name;
-    out.essential(`${out.options.quiet ? '' : '\n'}Password for ${app} (shown once; store it now): ${result.appPassword}`);
+    out.essential(
+      `${out.options.quiet ? '' : '\n'}Password for ${app} (shown once; store it now): ${result.appPassword}`,
+    );
   } else if (result.appPasswordSource === 'PGSTORE_APP_PASSWORD') {
     out.result('  (the application role got its password from PGSTORE_APP_PASSWORD)');
   }
@@ -73,18 +92,28 @@ export function describeSetup(out: Output, result: SetupResult): void {
 }
 
 export function setupCommand(ctx: CommandContext): Command {
-  const command = setupOptions(new Command('setup').description('create the database, its owner and application roles and extensions; migrate; mark the environment'))
-    .option('--print-citus-plan', 'print the create_reference_table / create_distributed_table calls for Citus, in foreign-key order; changes nothing')
-    .action(action(ctx, {
-      load: setupCore,
-      call: async (setup, io, flags: SetupFlags & { printCitusPlan?: boolean }) => {
-        if (!flags.printCitusPlan) return { kind: 'setup' as const, setup: await setup.setup(coreOf(io, flags)) };
-        const plan = await setup.citusPlan(io.core());
-        return { kind: 'citus' as const, plan, script: setup.citusPlanScript(plan) };
-      },
-      json: (out, r) => out.json(r.kind === 'setup' ? r.setup : r.plan),
-      text: (out, r) => (r.kind === 'setup' ? describeSetup(out, r.setup) : r.script.forEach((line) => out.result(line))),
-    }));
+  const command = setupOptions(
+    new Command('setup').description(
+      'create the database, its owner and application roles and extensions; migrate; mark the environment',
+    ),
+  )
+    .option(
+      '--print-citus-plan',
+      'print the create_reference_table / create_distributed_table calls for Citus, in foreign-key order; changes nothing',
+    )
+    .action(
+      action(ctx, {
+        load: setupCore,
+        call: async (setup, io, flags: SetupFlags & { printCitusPlan?: boolean }) => {
+          if (!flags.printCitusPlan) return { kind: 'setup' as const, setup: await setup.setup(coreOf(io, flags)) };
+          const plan = await setup.citusPlan(io.core());
+          return { kind: 'citus' as const, plan, script: setup.citusPlanScript(plan) };
+        },
+        json: (out, r) => out.json(r.kind === 'setup' ? r.setup : r.plan),
+        text: (out, r) =>
+          r.kind === 'setup' ? describeSetup(out, r.setup) : r.script.forEach((line) => out.result(line)),
+      }),
+    );
   return examples(command, [
     'pgstore setup',
     'pgstore setup --seed',
@@ -95,29 +124,54 @@ export function setupCommand(ctx: CommandContext): Command {
 }
 
 export function resetCommand(ctx: CommandContext): Command {
-  const command = setupOptions(new Command('reset').description('drop and recreate the database (asks first), then set it up again'))
+  const command = setupOptions(
+    new Command('reset').description('drop and recreate the database (asks first), then set it up again'),
+  )
     .option('--schemas-only', "drop only pgstore's schemas (auth, tenancy, hosts, pgstore), not the database")
     .option('-y, --yes', 'do not ask (needed without a terminal)')
     .option('--force', 'terminate other sessions connected to the database')
     .option('--backup-first', 'take a verified backup (pgstore backup, label before-reset) before dropping anything')
-    .option('--backup-dir <dir>', backupDirHelp(ctx.env, 'where --backup-first writes'), creatableFolder('--backup-dir'))
-    .action(action(ctx, {
-      load: setupCore,
-      call: (setup, io, flags: SetupFlags & { schemasOnly?: boolean; yes?: boolean; force?: boolean; forceProduction?: boolean; backupFirst?: boolean; backupDir?: string }) =>
-        setup.reset({
-          ...coreOf(io, flags),
-          schemasOnly: !!flags.schemasOnly,
-          force: !!flags.force,
-          forceProduction: !!flags.forceProduction,
-          confirm: confirmer(io.out, !!flags.yes),
-          backupFirst: !!flags.backupFirst,
-          backupDir: flags.backupDir,
-        }),
-      text: (out, result) => {
-        if (result.backup) out.result(`Backed up to ${result.backup.path} first.`);
-        out.result(`Dropped the ${result.dropped === 'database' ? 'database' : "pgstore schemas"}${result.terminatedSessions ? ` (terminated ${plural(result.terminatedSessions, 'session')})` : ''}.`);
-        describeSetup(out, result.setup);
-      },
-    }));
-  return examples(command, ['pgstore reset', 'pgstore reset --yes --seed', 'pgstore reset --schemas-only --yes --force']);
+    .option(
+      '--backup-dir <dir>',
+      backupDirHelp(ctx.env, 'where --backup-first writes'),
+      creatableFolder('--backup-dir'),
+    )
+    .action(
+      action(ctx, {
+        load: setupCore,
+        call: (
+          setup,
+          io,
+          flags: SetupFlags & {
+            schemasOnly?: boolean;
+            yes?: boolean;
+            force?: boolean;
+            forceProduction?: boolean;
+            backupFirst?: boolean;
+            backupDir?: string;
+          },
+        ) =>
+          setup.reset({
+            ...coreOf(io, flags),
+            schemasOnly: !!flags.schemasOnly,
+            force: !!flags.force,
+            forceProduction: !!flags.forceProduction,
+            confirm: confirmer(io.out, !!flags.yes),
+            backupFirst: !!flags.backupFirst,
+            backupDir: flags.backupDir,
+          }),
+        text: (out, result) => {
+          if (result.backup) out.result(`Backed up to ${result.backup.path} first.`);
+          out.result(
+            `Dropped the ${result.dropped === 'database' ? 'database' : 'pgstore schemas'}${result.terminatedSessions ? ` (terminated ${plural(result.terminatedSessions, 'session')})` : ''}.`,
+          );
+          describeSetup(out, result.setup);
+        },
+      }),
+    );
+  return examples(command, [
+    'pgstore reset',
+    'pgstore reset --yes --seed',
+    'pgstore reset --schemas-only --yes --force',
+  ]);
 }

@@ -14,8 +14,14 @@ import { wholeNumber } from './parse.js';
 import { plural } from '../util/format.js';
 
 const snapshotCore = () => import('../core/snapshot/index.js');
-const keepLast = () => new Option('--keep-last <n>', 'keep at most this many snapshots (default 50)').argParser(wholeNumber('--keep-last', 1));
-const keepDays = () => new Option('--keep-days <days>', 'delete snapshots older than this many days (default 30)').argParser(wholeNumber('--keep-days', 1, 10_000_000));
+const keepLast = () =>
+  new Option('--keep-last <n>', 'keep at most this many snapshots (default 50)').argParser(
+    wholeNumber('--keep-last', 1),
+  );
+const keepDays = () =>
+  new Option('--keep-days <days>', 'delete snapshots older than this many days (default 30)').argParser(
+    wholeNumber('--keep-days', 1, 10_000_000),
+  );
 
 function describeDiff(out: Output, diff: SnapshotDiff): void {
   const to = diff.to ? `snapshot ${diff.to.snapshotId}` : 'the current entries';
@@ -24,13 +30,17 @@ function describeDiff(out: Output, diff: SnapshotDiff): void {
   for (const e of diff.removed) out.result(`${out.c.red('-')} ${entryLine(e)}`);
   for (const c of diff.changed) {
     const parts = c.fields.map((f) =>
-      f === 'comment' ? `comment '${cell(c.before.comment)}' → '${cell(c.after.comment)}'` : `${f} [${c.before[f].join(', ')}] → [${c.after[f].join(', ')}]`,
+      f === 'comment'
+        ? `comment '${cell(c.before.comment)}' → '${cell(c.after.comment)}'`
+        : `${f} [${c.before[f].join(', ')}] → [${c.after[f].join(', ')}]`,
     );
     // Unchanged tags still show, after the name (changed ones are among the parts).
     const tags = !c.fields.includes('tags') && c.after.tags.length ? ` [${c.after.tags.join(', ')}]` : '';
     out.result(`${out.c.yellow('~')} ${c.ipAddress}\t${c.hostname}${tags}: ${parts.join('; ')}`);
   }
-  out.result(`${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged} unchanged.`);
+  out.result(
+    `${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged} unchanged.`,
+  );
 }
 
 function createCommand(ctx: CommandContext): Command {
@@ -39,16 +49,22 @@ function createCommand(ctx: CommandContext): Command {
     .option('--name <name>', 'a name to recognise it by')
     .addOption(keepLast())
     .addOption(keepDays())
-    .action(action(ctx, {
-      load: snapshotCore,
-      call: (s, io, flags: { name?: string; keepLast?: number; keepDays?: number }) => s.createSnapshot({ ...io.core(), name: flags.name, keepLast: flags.keepLast, keepDays: flags.keepDays }),
-      json: (out, result) => out.json({ snapshot: snapshotJson(result.snapshot), pruned: result.pruned }),
-      text: (out, result) => {
-        out.result(`Saved snapshot ${result.snapshot.snapshotId} (${plural(result.snapshot.entryCount, 'entry')}).`);
-        if (result.pruned > 0) out.info(`Retention deleted ${plural(result.pruned, 'older snapshot')}.`);
-      },
-    }));
-  return examples(command, ['pgstore snapshot create', 'pgstore snapshot create --name "before migration" --keep-last 20 --keep-days 90']);
+    .action(
+      action(ctx, {
+        load: snapshotCore,
+        call: (s, io, flags: { name?: string; keepLast?: number; keepDays?: number }) =>
+          s.createSnapshot({ ...io.core(), name: flags.name, keepLast: flags.keepLast, keepDays: flags.keepDays }),
+        json: (out, result) => out.json({ snapshot: snapshotJson(result.snapshot), pruned: result.pruned }),
+        text: (out, result) => {
+          out.result(`Saved snapshot ${result.snapshot.snapshotId} (${plural(result.snapshot.entryCount, 'entry')}).`);
+          if (result.pruned > 0) out.info(`Retention deleted ${plural(result.pruned, 'older snapshot')}.`);
+        },
+      }),
+    );
+  return examples(command, [
+    'pgstore snapshot create',
+    'pgstore snapshot create --name "before migration" --keep-last 20 --keep-days 90',
+  ]);
 }
 
 function listCommand(ctx: CommandContext): Command {
@@ -56,37 +72,64 @@ function listCommand(ctx: CommandContext): Command {
     .description('list snapshots, newest first')
     .addOption(new Option('--limit <n>', 'at most this many').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many first').argParser(wholeNumber('--offset')))
-    .addOption(new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line').choices(['table', 'json', 'ndjson']).default('table'))
-    .option('--replica [url]', 'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot')
-    .action(action(ctx, {
-      load: snapshotCore,
-      call: (s, io, flags: { limit?: number; offset?: number; format: string; replica?: string | true }) => s.listSnapshots({ ...io.core(), limit: flags.limit, offset: flags.offset, replica: flags.replica }),
-      json: (out, list) => out.jsonArray(snapshotListJson(list)),
-      text: async (out, list, [flags]) => {
-        if (flags.format === 'ndjson') return out.ndjson(snapshotListJson(list));
-        if (flags.format === 'json') return out.jsonArray(snapshotListJson(list));
-        if (list.length === 0) return out.result('No snapshots.');
-        const rows = list.map((s) => [s.snapshotId, `${when(s.createdAt)} UTC`, s.entryCount, s.trigger, s.name ?? '']);
-        await out.table({ head: ['ID', 'CREATED', 'ENTRIES', 'TRIGGER', 'NAME'], rows });
-      },
-    }));
-  return examples(command, ['pgstore snapshot list', 'pgstore snapshot list --limit 5 --json', 'pgstore snapshot list --replica']);
+    .addOption(
+      new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line')
+        .choices(['table', 'json', 'ndjson'])
+        .default('table'),
+    )
+    .option(
+      '--replica [url]',
+      'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot',
+    )
+    .action(
+      action(ctx, {
+        load: snapshotCore,
+        call: (s, io, flags: { limit?: number; offset?: number; format: string; replica?: string | true }) =>
+          s.listSnapshots({ ...io.core(), limit: flags.limit, offset: flags.offset, replica: flags.replica }),
+        json: (out, list) => out.jsonArray(snapshotListJson(list)),
+        text: async (out, list, [flags]) => {
+          if (flags.format === 'ndjson') return out.ndjson(snapshotListJson(list));
+          if (flags.format === 'json') return out.jsonArray(snapshotListJson(list));
+          if (list.length === 0) return out.result('No snapshots.');
+          const rows = list.map((s) => [
+            s.snapshotId,
+            `${when(s.createdAt)} UTC`,
+            s.entryCount,
+            s.trigger,
+            s.name ?? '',
+          ]);
+          await out.table({ head: ['ID', 'CREATED', 'ENTRIES', 'TRIGGER', 'NAME'], rows });
+        },
+      }),
+    );
+  return examples(command, [
+    'pgstore snapshot list',
+    'pgstore snapshot list --limit 5 --json',
+    'pgstore snapshot list --replica',
+  ]);
 }
 
 function showCommand(ctx: CommandContext): Command {
   const command = new Command('show')
     .description("print a snapshot's hosts file")
     .argument('<id>', 'the snapshot id')
-    .action(action(ctx, {
-      load: snapshotCore,
-      call: (s, io, id: string) => s.showSnapshot({ ...io.core(), id }),
-      json: (out, s) => out.json(snapshotJson(s)),
-      text: (out, s) => {
-        out.info(`snapshot ${s.snapshotId}: ${when(s.createdAt)} UTC, ${plural(s.entryCount, 'entry')}, trigger ${s.trigger}${s.name ? `, name ${s.name}` : ''}`);
-        out.raw(s.hostsContent);
-      },
-    }));
-  return examples(command, ['pgstore snapshot show 01JABCDEF0123456789ABCDEFG', 'pgstore snapshot show 01JABCDEF0123456789ABCDEFG > hosts.old']);
+    .action(
+      action(ctx, {
+        load: snapshotCore,
+        call: (s, io, id: string) => s.showSnapshot({ ...io.core(), id }),
+        json: (out, s) => out.json(snapshotJson(s)),
+        text: (out, s) => {
+          out.info(
+            `snapshot ${s.snapshotId}: ${when(s.createdAt)} UTC, ${plural(s.entryCount, 'entry')}, trigger ${s.trigger}${s.name ? `, name ${s.name}` : ''}`,
+          );
+          out.raw(s.hostsContent);
+        },
+      }),
+    );
+  return examples(command, [
+    'pgstore snapshot show 01JABCDEF0123456789ABCDEFG',
+    'pgstore snapshot show 01JABCDEF0123456789ABCDEFG > hosts.old',
+  ]);
 }
 
 function diffCommand(ctx: CommandContext): Command {
@@ -94,13 +137,18 @@ function diffCommand(ctx: CommandContext): Command {
     .description('compare a snapshot with the current entries, or with a second snapshot')
     .argument('<id>', 'the snapshot to compare from')
     .argument('[id2]', 'the snapshot to compare to (default: the current entries)')
-    .action(action(ctx, {
-      load: snapshotCore,
-      call: (s, io, id: string, id2: string | undefined) => s.diffSnapshot({ ...io.core(), id, against: id2 }),
-      json: (out, diff) => out.json({ ...diff, from: snapshotJson(diff.from), to: snapshotRefJson(diff.to) }),
-      text: (out, diff) => describeDiff(out, diff),
-    }));
-  return examples(command, ['pgstore snapshot diff 01JABCDEF0123456789ABCDEFG', 'pgstore snapshot diff 01JAAAAAAA... 01JBBBBBBB... --json']);
+    .action(
+      action(ctx, {
+        load: snapshotCore,
+        call: (s, io, id: string, id2: string | undefined) => s.diffSnapshot({ ...io.core(), id, against: id2 }),
+        json: (out, diff) => out.json({ ...diff, from: snapshotJson(diff.from), to: snapshotRefJson(diff.to) }),
+        text: (out, diff) => describeDiff(out, diff),
+      }),
+    );
+  return examples(command, [
+    'pgstore snapshot diff 01JABCDEF0123456789ABCDEFG',
+    'pgstore snapshot diff 01JAAAAAAA... 01JBBBBBBB... --json',
+  ]);
 }
 
 function rollbackCommand(ctx: CommandContext): Command {
@@ -108,27 +156,39 @@ function rollbackCommand(ctx: CommandContext): Command {
     .description('make the entries equal to a snapshot (asks first; a pre-rollback snapshot is saved; one transaction)')
     .argument('<id>', 'the snapshot id')
     .option('-y, --yes', 'do not ask (needed without a terminal)')
-    .action(action(ctx, {
-      load: snapshotCore,
-      call: (s, io, id: string, flags: { yes?: boolean }) => s.rollbackSnapshot({ ...io.core(), id, confirm: confirmer(io.out, !!flags.yes) }),
-      text: (out, r) => {
-        out.result(`Rolled back to snapshot ${r.snapshotId}: ${r.deleted} deleted, ${r.created} created, ${r.changed} changed, ${r.unchanged} unchanged.`);
-        out.result(`The entries as they were are in snapshot ${r.preRollbackSnapshotId} (pgstore snapshot rollback ${r.preRollbackSnapshotId} undoes this).`);
-      },
-    }));
-  return examples(command, ['pgstore snapshot rollback 01JABCDEF0123456789ABCDEFG', 'pgstore snapshot rollback 01JABCDEF0123456789ABCDEFG --yes --json']);
+    .action(
+      action(ctx, {
+        load: snapshotCore,
+        call: (s, io, id: string, flags: { yes?: boolean }) =>
+          s.rollbackSnapshot({ ...io.core(), id, confirm: confirmer(io.out, !!flags.yes) }),
+        text: (out, r) => {
+          out.result(
+            `Rolled back to snapshot ${r.snapshotId}: ${r.deleted} deleted, ${r.created} created, ${r.changed} changed, ${r.unchanged} unchanged.`,
+          );
+          out.result(
+            `The entries as they were are in snapshot ${r.preRollbackSnapshotId} (pgstore snapshot rollback ${r.preRollbackSnapshotId} undoes this).`,
+          );
+        },
+      }),
+    );
+  return examples(command, [
+    'pgstore snapshot rollback 01JABCDEF0123456789ABCDEFG',
+    'pgstore snapshot rollback 01JABCDEF0123456789ABCDEFG --yes --json',
+  ]);
 }
 
 function deleteCommand(ctx: CommandContext): Command {
   const command = new Command('delete')
     .description('delete a snapshot')
     .argument('<id>', 'the snapshot id')
-    .action(action(ctx, {
-      load: snapshotCore,
-      call: (s, io, id: string) => s.deleteSnapshot({ ...io.core(), id }),
-      json: (out, result) => out.json({ id: result.snapshotId }),
-      text: (out, result) => out.result(`Deleted snapshot ${result.snapshotId}.`),
-    }));
+    .action(
+      action(ctx, {
+        load: snapshotCore,
+        call: (s, io, id: string) => s.deleteSnapshot({ ...io.core(), id }),
+        json: (out, result) => out.json({ id: result.snapshotId }),
+        text: (out, result) => out.result(`Deleted snapshot ${result.snapshotId}.`),
+      }),
+    );
   return examples(command, ['pgstore snapshot delete 01JABCDEF0123456789ABCDEFG']);
 }
 
@@ -137,16 +197,37 @@ function pruneCommand(ctx: CommandContext): Command {
     .description('apply retention now: keep the newest N, delete those older than D days')
     .addOption(keepLast())
     .addOption(keepDays())
-    .action(action(ctx, {
-      load: snapshotCore,
-      call: (s, io, flags: { keepLast?: number; keepDays?: number }) => s.pruneSnapshots({ ...io.core(), keepLast: flags.keepLast, keepDays: flags.keepDays }),
-      text: (out, r) => out.result(`Deleted ${plural(r.deleted, 'snapshot')} (keeping at most ${r.keepLast}, none older than ${plural(r.keepDays, 'day')}).`),
-    }));
+    .action(
+      action(ctx, {
+        load: snapshotCore,
+        call: (s, io, flags: { keepLast?: number; keepDays?: number }) =>
+          s.pruneSnapshots({ ...io.core(), keepLast: flags.keepLast, keepDays: flags.keepDays }),
+        text: (out, r) =>
+          out.result(
+            `Deleted ${plural(r.deleted, 'snapshot')} (keeping at most ${r.keepLast}, none older than ${plural(r.keepDays, 'day')}).`,
+          ),
+      }),
+    );
   return examples(command, ['pgstore snapshot prune', 'pgstore snapshot prune --keep-last 10 --keep-days 7']);
 }
 
 export function snapshotCommand(ctx: CommandContext): Command {
-  const snapshot = new Command('snapshot').description('save the hosts entries as snapshots; list, compare and roll back to them');
-  for (const make of [createCommand, listCommand, showCommand, diffCommand, rollbackCommand, deleteCommand, pruneCommand]) snapshot.addCommand(make(ctx));
-  return examples(snapshot, ['pgstore snapshot create --name nightly', 'pgstore snapshot diff 01JABCDEF0123456789ABCDEFG', 'pgstore snapshot rollback 01JABCDEF0123456789ABCDEFG --yes']);
+  const snapshot = new Command('snapshot').description(
+    'save the hosts entries as snapshots; list, compare and roll back to them',
+  );
+  for (const make of [
+    createCommand,
+    listCommand,
+    showCommand,
+    diffCommand,
+    rollbackCommand,
+    deleteCommand,
+    pruneCommand,
+  ])
+    snapshot.addCommand(make(ctx));
+  return examples(snapshot, [
+    'pgstore snapshot create --name nightly',
+    'pgstore snapshot diff 01JABCDEF0123456789ABCDEFG',
+    'pgstore snapshot rollback 01JABCDEF0123456789ABCDEFG --yes',
+  ]);
 }

@@ -30,7 +30,9 @@ export function reportUnknownSubcommands(command: Command, path: string): void {
     fail(word);
   });
   // A default subcommand (migrate → up) receives the stray word when the user did not name it.
-  const fallback = command.commands.find((c) => c.name() === (command as unknown as { _defaultCommandName?: string })._defaultCommandName);
+  const fallback = command.commands.find(
+    (c) => c.name() === (command as unknown as { _defaultCommandName?: string })._defaultCommandName,
+  );
   if (!fallback) return;
   fallback.allowExcessArguments(true);
   fallback.hook('preAction', (self) => {
@@ -38,7 +40,9 @@ export function reportUnknownSubcommands(command: Command, path: string): void {
     if (extra.length === 0) return;
     const typed = rawWords(self).includes(self.name());
     if (!typed) fail(extra[0]!);
-    throw new UsageError(`too many arguments for '${path} ${self.name()}': ${extra.map((a) => `'${a}'`).join(' ')}`, { hint: `See \`${path} ${self.name()} --help\`.` });
+    throw new UsageError(`too many arguments for '${path} ${self.name()}': ${extra.map((a) => `'${a}'`).join(' ')}`, {
+      hint: `See \`${path} ${self.name()} --help\`.`,
+    });
   });
 }
 

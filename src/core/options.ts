@@ -29,7 +29,9 @@ export interface CoreOptions extends LocalOptions {
 export function guardProduction(plan: DestructivePlan, forceProduction: boolean | undefined, asks = true): void {
   if (plan.environment === 'production' && !forceProduction) {
     throw new UsageError(`refusing to ${plan.action} on ${plan.target}: it is marked as production`, {
-      hint: asks ? 'If you really mean it, add --force-production as well as --yes.' : 'If you really mean it, add --force-production.',
+      hint: asks
+        ? 'If you really mean it, add --force-production as well as --yes.'
+        : 'If you really mean it, add --force-production.',
     });
   }
 }

@@ -35,8 +35,7 @@ export function tokenizeStatements(text: string): Token[][] {
         if (text[i] === '/' && text[i + 1] === '*') {
           depth++;
           i += 2;
-        }
-        else if (text[i] === '*' && text[i + 1] === '/') {
+        } else if (text[i] === '*' && text[i + 1] === '/') {
           i += 2;
           if (--depth === 0) break;
         } else i++;

@@ -25,7 +25,12 @@ export interface AdvisoryLockOptions {
  * Takes the advisory lock `name` on `sql`, which must be a one-connection pool (the lock
  * belongs to that session), waiting up to timeoutSeconds for another holder.
  */
-export async function acquireAdvisoryLock(sql: Db, database: string, name: string, options: AdvisoryLockOptions): Promise<AdvisoryLock> {
+export async function acquireAdvisoryLock(
+  sql: Db,
+  database: string,
+  name: string,
+  options: AdvisoryLockOptions,
+): Promise<AdvisoryLock> {
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   let told = false;
   for (;;) {
@@ -34,7 +39,9 @@ export async function acquireAdvisoryLock(sql: Db, database: string, name: strin
     const holder = await describeHolder(sql, name);
     if (Date.now() >= deadline) {
       throw new ConflictError(`${options.purpose} on database '${database}' is held by ${holder}`, {
-        hint: options.hint ?? `Wait for it to finish, raise --lock-timeout (now ${options.timeoutSeconds} s), or use --no-lock where a pooler cannot hold session locks.`,
+        hint:
+          options.hint ??
+          `Wait for it to finish, raise --lock-timeout (now ${options.timeoutSeconds} s), or use --no-lock where a pooler cannot hold session locks.`,
       });
     }
     if (!told) {

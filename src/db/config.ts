@@ -121,8 +121,13 @@ export function resolveConnection(options: ResolveOptions = {}): ConnectionTarge
   const flagUrl = options.databaseUrl?.trim();
   const envUrl = env.DATABASE_URL?.trim();
   if (options.databaseUrl !== undefined && !flagUrl) problems.push('--database-url is empty');
-  else if (options.databaseUrl === undefined && env.DATABASE_URL !== undefined && !envUrl) problems.push('DATABASE_URL is set but empty');
-  const url = flagUrl ? { text: flagUrl, from: '--database-url' as const } : envUrl && options.databaseUrl === undefined ? { text: envUrl, from: 'DATABASE_URL' as const } : undefined;
+  else if (options.databaseUrl === undefined && env.DATABASE_URL !== undefined && !envUrl)
+    problems.push('DATABASE_URL is set but empty');
+  const url = flagUrl
+    ? { text: flagUrl, from: '--database-url' as const }
+    : envUrl && options.databaseUrl === undefined
+      ? { text: envUrl, from: 'DATABASE_URL' as const }
+      : undefined;
 
   const query: Record<string, string> = {};
   let target: Omit<ServerConnection, 'pool'> | Omit<EmbeddedTarget, 'pool'>;
@@ -184,14 +189,20 @@ function fromParts(
     }
   };
   if (url?.password) registerSecret(url.password); // masked even if it fails to decode
-  const urlHost = url?.hostname && url.hostname !== NO_HOST ? decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host') : undefined;
+  const urlHost =
+    url?.hostname && url.hostname !== NO_HOST ? decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host') : undefined;
   const host = query.host || urlHost || env.PGHOST || env.PGHOSTADDR || 'localhost';
-  const port = parsePort(query.port || url?.port || undefined, source, problems) ?? parsePort(env.PGPORT, 'PGPORT', problems) ?? 5432;
-  const user = (url?.username ? decode(url.username, 'user name') : undefined) || query.user || env.PGUSER || safeUserName();
+  const port =
+    parsePort(query.port || url?.port || undefined, source, problems) ??
+    parsePort(env.PGPORT, 'PGPORT', problems) ??
+    5432;
+  const user =
+    (url?.username ? decode(url.username, 'user name') : undefined) || query.user || env.PGUSER || safeUserName();
   const pathDb = url?.pathname && url.pathname !== '/' ? decode(url.pathname.slice(1), 'database name') : undefined;
   const database = pathDb || query.dbname || env.PGDATABASE || user;
   // Like libpq, an empty password counts as none, so ~/.pgpass is consulted.
-  let password = (url?.password ? decode(url.password, 'password') : undefined) || query.password || env.PGPASSWORD || undefined;
+  let password =
+    (url?.password ? decode(url.password, 'password') : undefined) || query.password || env.PGPASSWORD || undefined;
   if (password === undefined) {
     password = lookupPgpass(pgpassPath(env, home), { host, port, database, user }) || undefined;
   }
@@ -207,7 +218,8 @@ function fromParts(
 
   const params: Record<string, string> = {};
   for (const [key, value] of Object.entries(query)) {
-    if (Object.hasOwn(POOL_PARAMS, key) || ['host', 'port', 'user', 'password', 'dbname', 'sslmode'].includes(key)) continue;
+    if (Object.hasOwn(POOL_PARAMS, key) || ['host', 'port', 'user', 'password', 'dbname', 'sslmode'].includes(key))
+      continue;
     // As libpq: a parameter it does not know is an error (a typo such as sslmod=require
     // would otherwise be dropped silently).
     if (!LIBPQ_KEYWORDS.has(key) && !DBMATE_PARAMS.has(key)) {
@@ -262,7 +274,8 @@ function safeUserName(): string {
 
 /** A postgres:// URL for a server connection, without pool parameters; the password only if asked. */
 export function connectionUrl(conn: ServerConnection, withPassword = true): string {
-  const auth = encodeURIComponent(conn.user) + (withPassword && conn.password ? `:${encodeURIComponent(conn.password)}` : '');
+  const auth =
+    encodeURIComponent(conn.user) + (withPassword && conn.password ? `:${encodeURIComponent(conn.password)}` : '');
   // A socket directory goes in ?host= (libpq, lib/pq and this resolver read it; Go's URL
   // parser would refuse it percent-encoded in the host part).
   const isSocket = conn.host.startsWith('/');
@@ -282,14 +295,43 @@ export function connectionUrl(conn: ServerConnection, withPassword = true): stri
 const DBMATE_PARAMS = new Set(['search_path']);
 
 const LIBPQ_KEYWORDS = new Set([
-  'hostaddr', 'passfile', 'connect_timeout', 'client_encoding', 'options', 'application_name', 'fallback_application_name',
-  'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout', 'replication',
-  'gssencmode', 'sslnegotiation', 'sslcompression', 'sslcert', 'sslkey', 'sslpassword', 'sslcertmode', 'sslrootcert',
-  'sslcrl', 'sslcrldir', 'sslsni', 'requirepeer', 'require_auth', 'channel_binding', 'ssl_min_protocol_version',
-  'ssl_max_protocol_version', 'krbsrvname', 'gsslib', 'gssdelegation', 'service', 'target_session_attrs',
-  'load_balance_hosts', 'requiressl',
+  'hostaddr',
+  'passfile',
+  'connect_timeout',
+  'client_encoding',
+  'options',
+  'application_name',
+  'fallback_application_name',
+  'keepalives',
+  'keepalives_idle',
+  'keepalives_interval',
+  'keepalives_count',
+  'tcp_user_timeout',
+  'replication',
+  'gssencmode',
+  'sslnegotiation',
+  'sslcompression',
+  'sslcert',
+  'sslkey',
+  'sslpassword',
+  'sslcertmode',
+  'sslrootcert',
+  'sslcrl',
+  'sslcrldir',
+  'sslsni',
+  'requirepeer',
+  'require_auth',
+  'channel_binding',
+  'ssl_min_protocol_version',
+  'ssl_max_protocol_version',
+  'krbsrvname',
+  'gsslib',
+  'gssdelegation',
+  'service',
+  'target_session_attrs',
+  'load_balance_hosts',
+  'requiressl',
 ]);
-
 
 /** A short description of the target for messages: user@host:port/db, never the password. */
 export function describeTarget(conn: ServerConnection): string {
@@ -299,6 +341,8 @@ export function describeTarget(conn: ServerConnection): string {
 /** The embedded server's target, whatever else is configured (for `pgstore server`). */
 export function resolveEmbedded(options: Omit<ResolveOptions, 'databaseUrl'> = {}): EmbeddedTarget {
   const env = options.env ?? process.env;
-  const keep = Object.fromEntries(Object.entries(env).filter(([key]) => !/^PG[A-Z]+$/.test(key) && key !== 'DATABASE_URL'));
+  const keep = Object.fromEntries(
+    Object.entries(env).filter(([key]) => !/^PG[A-Z]+$/.test(key) && key !== 'DATABASE_URL'),
+  );
   return resolveConnection({ ...options, env: keep, databaseUrl: undefined }) as EmbeddedTarget;
 }

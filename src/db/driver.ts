@@ -31,7 +31,10 @@ export interface PoolOptions {
 }
 
 /** The driver options for a connection: pool settings applied, SSL mode mapped. */
-export function driverOptions(conn: ServerConnection, options: PoolOptions = {}): Options<Record<string, PostgresType>> {
+export function driverOptions(
+  conn: ServerConnection,
+  options: PoolOptions = {},
+): Options<Record<string, PostgresType>> {
   const isSocket = conn.host.startsWith('/');
   // `socket` is the driver's documented hook (absent from its typings): startup-guard.ts says why.
   const socket = { socket: guardedSocketFactory() } as Options<Record<string, PostgresType>>;
@@ -79,7 +82,12 @@ export async function openPool(conn: ServerConnection, options: PoolOptions = {}
 }
 
 /** Runs `fn` with a one-connection pool on the server's `postgres` database, then closes it. */
-export async function withAdminSql<T>(conn: ServerConnection, fn: (sql: Db) => Promise<T>, database = 'postgres', pool: PoolOptions = {}): Promise<T> {
+export async function withAdminSql<T>(
+  conn: ServerConnection,
+  fn: (sql: Db) => Promise<T>,
+  database = 'postgres',
+  pool: PoolOptions = {},
+): Promise<T> {
   const sql = await openPool(conn, { database, max: 1, ...pool });
   try {
     return await fn(sql);
@@ -100,8 +108,24 @@ interface DriverError {
 export function isConnectFailure(error: unknown): boolean {
   const code = (error as DriverError)?.code ?? '';
   return (
-    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT', 'ENOENT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'SASL_SIGNATURE_MISMATCH', 'AUTH_TYPE_NOT_IMPLEMENTED', NOT_POSTGRES, CLOSED_IN_STARTUP].includes(code) ||
-    /^(28|3D|08|57P0)/.test(code)
+    [
+      'ECONNREFUSED',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      'ETIMEDOUT',
+      'ECONNRESET',
+      'EHOSTUNREACH',
+      'ENETUNREACH',
+      'CONNECT_TIMEOUT',
+      'ENOENT',
+      'CONNECTION_CLOSED',
+      'CONNECTION_ENDED',
+      'CONNECTION_DESTROYED',
+      'SASL_SIGNATURE_MISMATCH',
+      'AUTH_TYPE_NOT_IMPLEMENTED',
+      NOT_POSTGRES,
+      CLOSED_IN_STARTUP,
+    ].includes(code) || /^(28|3D|08|57P0)/.test(code)
   );
 }
 
@@ -114,19 +138,40 @@ export function connectionError(error: unknown, conn: ServerConnection, database
   const make = (message: string, hint: string) => new ConnectionError(redact(message), { hint, cause: error });
   switch (true) {
     case code === 'ECONNREFUSED' || code === 'ENOENT':
-      return make(`cannot connect to ${where}: connection refused`, 'Is the server running, and are the host and port right?');
+      return make(
+        `cannot connect to ${where}: connection refused`,
+        'Is the server running, and are the host and port right?',
+      );
     case code === 'ENOTFOUND' || code === 'EAI_AGAIN':
-      return make(`cannot connect to ${where}: host '${conn.host}' not found`, 'Check the host name in the connection URL.');
+      return make(
+        `cannot connect to ${where}: host '${conn.host}' not found`,
+        'Check the host name in the connection URL.',
+      );
     case code === 'ECONNRESET' || code === 'EPIPE':
-      return make(`cannot connect to ${where}: the server reset the connection`, 'Is it a PostgreSQL server? Check the host and port, and the server\'s log.');
+      return make(
+        `cannot connect to ${where}: the server reset the connection`,
+        "Is it a PostgreSQL server? Check the host and port, and the server's log.",
+      );
     case code === 'CONNECT_TIMEOUT' || code === 'ETIMEDOUT':
-      return make(`cannot connect to ${where}: timed out`, 'Check the host, port and firewall; raise acquire_timeout if the server is slow.');
+      return make(
+        `cannot connect to ${where}: timed out`,
+        'Check the host, port and firewall; raise acquire_timeout if the server is slow.',
+      );
     case code === '28P01' || code === 'SASL_SIGNATURE_MISMATCH':
-      return make(`password authentication failed for user '${conn.user}' at ${where}`, 'Check the password (URL, PGPASSWORD or ~/.pgpass).');
+      return make(
+        `password authentication failed for user '${conn.user}' at ${where}`,
+        'Check the password (URL, PGPASSWORD or ~/.pgpass).',
+      );
     case code === '28000':
-      return make(`the server at ${where} refused user '${conn.user}': ${detail}`, 'Check the user name and the server\'s pg_hba.conf.');
+      return make(
+        `the server at ${where} refused user '${conn.user}': ${detail}`,
+        "Check the user name and the server's pg_hba.conf.",
+      );
     case code === '3D000':
-      return make(`database '${database}' does not exist on ${where}`, 'Create it with `pgstore setup`, or fix the database name.');
+      return make(
+        `database '${database}' does not exist on ${where}`,
+        'Create it with `pgstore setup`, or fix the database name.',
+      );
     case code.startsWith('57P0'):
       return make(`the server at ${where} is shutting down or starting: ${detail}`, 'Try again in a moment.');
     default:

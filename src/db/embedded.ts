@@ -5,7 +5,22 @@
  * As root, the server runs as an existing unprivileged account (default `postgres`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, lstatSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,7 +28,13 @@ import { makeDirs } from '../util/make-dirs.js';
 import { ConfigError, ConflictError, ConnectionError, EmbeddedServerError } from '../errors.js';
 import { type Account, findAccount, firstUnreachable, isRoot } from '../tools/accounts.js';
 import { binariesReachableBy, locateBinaries } from '../tools/postgres-binaries.js';
-import { type ClusterPaths, initCluster, startCluster, stopCluster, stopClusterWhenGone } from '../tools/postgres-server.js';
+import {
+  type ClusterPaths,
+  initCluster,
+  startCluster,
+  stopCluster,
+  stopClusterWhenGone,
+} from '../tools/postgres-server.js';
 import { acquireFileLock, processAlive } from '../util/file-lock.js';
 import { EMBEDDED_USER, type EmbeddedTarget, type ServerConnection } from './config.js';
 import { withAdminSql } from './driver.js';
@@ -77,9 +98,12 @@ export function serverAccount(env: Record<string, string | undefined>): Account 
   const name = env.PGSTORE_SERVER_USER || 'postgres';
   const account = findAccount(name);
   if (!account) {
-    throw new ConfigError([`running as root, the embedded server needs an unprivileged account, and there is no account named '${name}'`], {
-      hint: 'Create one (e.g. `useradd --system --home-dir /var/lib/postgresql postgres`), set PGSTORE_SERVER_USER to an existing one, or run pgstore as a normal user.',
-    });
+    throw new ConfigError(
+      [`running as root, the embedded server needs an unprivileged account, and there is no account named '${name}'`],
+      {
+        hint: 'Create one (e.g. `useradd --system --home-dir /var/lib/postgresql postgres`), set PGSTORE_SERVER_USER to an existing one, or run pgstore as a normal user.',
+      },
+    );
   }
   if (account.uid === 0) {
     throw new ConfigError([`PGSTORE_SERVER_USER '${name}' is root; PostgreSQL refuses to run as root`], {
@@ -201,9 +225,12 @@ function prepareHome(home: string, account: Account | undefined): void {
     // The home itself is made enterable below; its parents must already be.
     const blocked = firstUnreachable(dirname(home), account);
     if (blocked) {
-      throw new ConfigError([`the server account '${account.name}' cannot enter ${blocked}, so it cannot reach PGSTORE_HOME ${home}`], {
-        hint: 'Set PGSTORE_HOME to a folder whose parents it can enter, e.g. /var/lib/pgstore (the default for root).',
-      });
+      throw new ConfigError(
+        [`the server account '${account.name}' cannot enter ${blocked}, so it cannot reach PGSTORE_HOME ${home}`],
+        {
+          hint: 'Set PGSTORE_HOME to a folder whose parents it can enter, e.g. /var/lib/pgstore (the default for root).',
+        },
+      );
     }
   }
   makeDirs(home, account ? 0o711 : 0o700);
@@ -214,10 +241,16 @@ function prepareHome(home: string, account: Account | undefined): void {
 function ensureOwnedDir(dir: string, account: Account | undefined): void {
   // Never adopt a folder someone else planted (the socket folder may live under /tmp).
   const existing = lstatSync(dir, { throwIfNoEntry: false });
-  if (existing && (existing.isSymbolicLink() || !existing.isDirectory() || ![process.getuid?.(), account?.uid].includes(existing.uid))) {
-    throw new EmbeddedServerError(`${dir} exists but is not a folder of ours (a link, a file, or owned by uid ${existing.uid})`, {
-      hint: 'Remove it, or set PGSTORE_HOME to a shorter path so the socket folder lives inside it.',
-    });
+  if (
+    existing &&
+    (existing.isSymbolicLink() || !existing.isDirectory() || ![process.getuid?.(), account?.uid].includes(existing.uid))
+  ) {
+    throw new EmbeddedServerError(
+      `${dir} exists but is not a folder of ours (a link, a file, or owned by uid ${existing.uid})`,
+      {
+        hint: 'Remove it, or set PGSTORE_HOME to a shorter path so the socket folder lives inside it.',
+      },
+    );
   }
   makeDirs(dir, 0o700);
   // Owner and mode through a descriptor opened without following a symlink: one swapped in
@@ -226,7 +259,9 @@ function ensureOwnedDir(dir: string, account: Account | undefined): void {
   try {
     const info = fstatSync(fd);
     if (![process.getuid?.(), account?.uid].includes(info.uid)) {
-      throw new EmbeddedServerError(`${dir} is not a folder of ours (owned by uid ${info.uid})`, { hint: 'Remove it, or set PGSTORE_HOME elsewhere.' });
+      throw new EmbeddedServerError(`${dir} is not a folder of ours (owned by uid ${info.uid})`, {
+        hint: 'Remove it, or set PGSTORE_HOME elsewhere.',
+      });
     }
     if (account) fchownSync(fd, account.uid, account.gid);
     fchmodSync(fd, 0o700);
@@ -235,7 +270,12 @@ function ensureOwnedDir(dir: string, account: Account | undefined): void {
   }
 }
 
-async function createCluster(paths: ClusterPaths, layout: EmbeddedLayout, account: Account | undefined, port: number): Promise<void> {
+async function createCluster(
+  paths: ClusterPaths,
+  layout: EmbeddedLayout,
+  account: Account | undefined,
+  port: number,
+): Promise<void> {
   rmSync(layout.dataDir, { recursive: true, force: true });
   ensureOwnedDir(layout.dataDir, account);
   ensureOwnedDir(layout.socketDir, account);

@@ -7,7 +7,16 @@ import { connectionError, type Db, openPool, type PoolOptions } from './driver.j
 import type { EnsureOptions } from './embedded.js';
 import { NOT_POSTGRES } from './startup-guard.js';
 
-export { connectionError, type Db, driverOptions, isConnectFailure, openPool, type PoolOptions, sessionUsesSsl, withAdminSql } from './driver.js';
+export {
+  connectionError,
+  type Db,
+  driverOptions,
+  isConnectFailure,
+  openPool,
+  type PoolOptions,
+  sessionUsesSsl,
+  withAdminSql,
+} from './driver.js';
 
 /** Resolves the embedded target to a running server; a server connection is returned as is. */
 export async function serverFor(target: ConnectionTarget, options: EnsureOptions = {}): Promise<ServerConnection> {
@@ -21,7 +30,10 @@ export async function serverFor(target: ConnectionTarget, options: EnsureOptions
  * Opens a pool on `target` (starting the embedded server if needed) and proves it with a
  * round trip, turning connection failures into one clear ConnectionError.
  */
-export async function connectPool(target: ConnectionTarget, options: PoolOptions & EnsureOptions = {}): Promise<{ sql: Db; conn: ServerConnection }> {
+export async function connectPool(
+  target: ConnectionTarget,
+  options: PoolOptions & EnsureOptions = {},
+): Promise<{ sql: Db; conn: ServerConnection }> {
   const conn = await serverFor(target, options);
   const sql = await openPool(conn, options);
   try {
@@ -43,7 +55,11 @@ export async function connectPool(target: ConnectionTarget, options: PoolOptions
  * proven), runs `fn` with the pool and the server connection, and closes the pool whatever
  * happens. The one way a core operation borrows a pool for its own duration.
  */
-export async function withPool<T>(target: ConnectionTarget, options: PoolOptions & EnsureOptions, fn: (sql: Db, conn: ServerConnection) => Promise<T>): Promise<T> {
+export async function withPool<T>(
+  target: ConnectionTarget,
+  options: PoolOptions & EnsureOptions,
+  fn: (sql: Db, conn: ServerConnection) => Promise<T>,
+): Promise<T> {
   const { sql, conn } = await connectPool(target, options);
   try {
     return await fn(sql, conn);
@@ -64,7 +80,10 @@ async function withinConnectDeadline<T>(first: Promise<T>, conn: ServerConnectio
   const seconds = options.connectTimeoutSeconds ?? conn.pool.acquireTimeoutSeconds;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error('connect deadline passed'), { code: 'CONNECT_TIMEOUT' })), seconds * 1000 + DEADLINE_SLACK_MS);
+    timer = setTimeout(
+      () => reject(Object.assign(new Error('connect deadline passed'), { code: 'CONNECT_TIMEOUT' })),
+      seconds * 1000 + DEADLINE_SLACK_MS,
+    );
   });
   try {
     return await Promise.race([first, deadline]);
@@ -75,13 +94,24 @@ async function withinConnectDeadline<T>(first: Promise<T>, conn: ServerConnectio
 
 // Another kind of server on the port will not turn into PostgreSQL by waiting; a close during
 // startup (a proxy whose server is not up yet) might, so that one is waited out.
-const FATAL_CONNECT_CODES = new Set(['28P01', '28000', '3D000', 'SASL_SIGNATURE_MISMATCH', 'AUTH_TYPE_NOT_IMPLEMENTED', NOT_POSTGRES]);
+const FATAL_CONNECT_CODES = new Set([
+  '28P01',
+  '28000',
+  '3D000',
+  'SASL_SIGNATURE_MISMATCH',
+  'AUTH_TYPE_NOT_IMPLEMENTED',
+  NOT_POSTGRES,
+]);
 
 /**
  * Waits until the server accepts a connection (for CI steps that start before it). A bad
  * password, a missing role or a missing database fails at once: waiting cannot fix those.
  */
-export async function waitForServer(conn: ServerConnection, timeoutSeconds: number, log?: (m: string) => void): Promise<void> {
+export async function waitForServer(
+  conn: ServerConnection,
+  timeoutSeconds: number,
+  log?: (m: string) => void,
+): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let told = false;
   for (;;) {
@@ -95,7 +125,8 @@ export async function waitForServer(conn: ServerConnection, timeoutSeconds: numb
       const code = (error as { code?: string }).code ?? '';
       if (FATAL_CONNECT_CODES.has(code) || Date.now() >= deadline) {
         const failure = connectionError(error, conn);
-        if (!FATAL_CONNECT_CODES.has(code)) failure.message = `${failure.message} (still failing after waiting ${timeoutSeconds} s)`;
+        if (!FATAL_CONNECT_CODES.has(code))
+          failure.message = `${failure.message} (still failing after waiting ${timeoutSeconds} s)`;
         throw failure;
       }
       if (!told) log?.(`Waiting for ${conn.host}:${conn.port} to accept connections (up to ${timeoutSeconds} s)...`);

@@ -18,10 +18,16 @@ export function splitReplicaUrls(value: string | readonly string[] | undefined):
 }
 
 /** Resolves each replica URL; `from` names the source in messages (`DATABASE_REPLICA_URL`, `--replica`). */
-export function resolveReplicas(value: string | readonly string[] | undefined, env: Env, from: string): ServerConnection[] {
+export function resolveReplicas(
+  value: string | readonly string[] | undefined,
+  env: Env,
+  from: string,
+): ServerConnection[] {
   const urls = splitReplicaUrls(value);
   if (value !== undefined && urls.length === 0) {
-    throw new ConfigError([`${from} is empty`], { hint: 'Give one or more postgres:// URLs of streaming replicas, separated by commas.' });
+    throw new ConfigError([`${from} is empty`], {
+      hint: 'Give one or more postgres:// URLs of streaming replicas, separated by commas.',
+    });
   }
   const problems: string[] = [];
   const conns: ServerConnection[] = [];
@@ -32,10 +38,16 @@ export function resolveReplicas(value: string | readonly string[] | undefined, e
       conns.push(resolveConnection({ databaseUrl: url, env: rest }) as ServerConnection);
     } catch (error) {
       const lines = error instanceof ConfigError ? error.problems : [String(error)];
-      for (const line of lines) problems.push(`${from}${urls.length > 1 ? ` (replica ${i + 1})` : ''}: ${line.replace(/--database-url/g, 'URL')}`);
+      for (const line of lines)
+        problems.push(
+          `${from}${urls.length > 1 ? ` (replica ${i + 1})` : ''}: ${line.replace(/--database-url/g, 'URL')}`,
+        );
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems.map(redact), { hint: 'Fix the replica URL(s): postgres://user@host:port/database, separated by commas.' });
+  if (problems.length > 0)
+    throw new ConfigError(problems.map(redact), {
+      hint: 'Fix the replica URL(s): postgres://user@host:port/database, separated by commas.',
+    });
   return conns;
 }
 
@@ -43,7 +55,10 @@ export function resolveReplicas(value: string | readonly string[] | undefined, e
  * A lazy pool per replica (connections open on first read), each bounded: connect_timeout and
  * statement_timeout of `timeoutMs`, so a replica that hangs fails within it.
  */
-export async function openReplicaPools(conns: ServerConnection[], options: { timeoutMs: number; max?: number; applicationName?: string }): Promise<ReplicaPool[]> {
+export async function openReplicaPools(
+  conns: ServerConnection[],
+  options: { timeoutMs: number; max?: number; applicationName?: string },
+): Promise<ReplicaPool[]> {
   const { openPool } = await import('./pool.js');
   return Promise.all(
     conns.map(async (conn) => ({

@@ -86,7 +86,10 @@ export class WriteScope {
 }
 
 class Fallback extends Error {
-  constructor(readonly reason: FallbackReason, readonly down: boolean) {
+  constructor(
+    readonly reason: FallbackReason,
+    readonly down: boolean,
+  ) {
     super(reason);
   }
 }
@@ -98,10 +101,19 @@ export class ReplicaRouter {
   private next = 0;
   /** The scope of reads and writes when the caller names none: the whole Database. */
   readonly scope = new WriteScope();
-  private readonly counts = { replicaReads: 0, primaryReads: 0, gates: 0, fallbacks: Object.fromEntries(FALLBACK_REASONS.map((r) => [r, 0])) as Record<FallbackReason, number> };
+  private readonly counts = {
+    replicaReads: 0,
+    primaryReads: 0,
+    gates: 0,
+    fallbacks: Object.fromEntries(FALLBACK_REASONS.map((r) => [r, 0])) as Record<FallbackReason, number>,
+  };
 
   /** `primary`: a pool, or `{ open }` opening one on first need (the CLI's --replica). */
-  constructor(private readonly primary: Db | { open: () => Promise<Db> }, replicas: ReplicaPool[], settings: ReplicaSettings = {}) {
+  constructor(
+    private readonly primary: Db | { open: () => Promise<Db> },
+    replicas: ReplicaPool[],
+    settings: ReplicaSettings = {},
+  ) {
     this.replicas = replicas.map((r) => ({ ...r, reads: 0, replayed: -1n, lagMs: Infinity, lagAt: 0, downUntil: 0 }));
     this.settings = { ...DEFAULTS, gateEveryRead: false, ...settings, maxLagMs: settings.maxLagMs };
   }
@@ -119,7 +131,11 @@ export class ReplicaRouter {
   }
 
   /** Runs `read` on a replica when one is fresh enough, else on the primary. */
-  async read<T>(read: (sql: Queryable) => Promise<T>, options: ReadOptions = {}, scope: WriteScope = this.scope): Promise<T> {
+  async read<T>(
+    read: (sql: Queryable) => Promise<T>,
+    options: ReadOptions = {},
+    scope: WriteScope = this.scope,
+  ): Promise<T> {
     if (this.replicas.length === 0) return this.onPrimary(read, undefined);
     if (scope.writes > scope.position.writes) {
       // Just wrote: the replica is most likely behind. Ask the primary, and learn its position.
@@ -159,12 +175,19 @@ export class ReplicaRouter {
   /** Closes the replica pools (and the primary's, when the router opened it). */
   async close(): Promise<void> {
     await Promise.all(this.replicas.map((r) => r.sql.end({ timeout: 5 }).catch(() => undefined)));
-    if ('open' in this.primary && this.primarySql) await (await this.primarySql).end({ timeout: 5 }).catch(() => undefined);
+    if ('open' in this.primary && this.primarySql)
+      await (await this.primarySql).end({ timeout: 5 }).catch(() => undefined);
   }
 
-  private async onReplica<T>(replica: ReplicaState, read: (sql: Queryable) => Promise<T>, needed: bigint, maxLagMs: number | undefined): Promise<T> {
+  private async onReplica<T>(
+    replica: ReplicaState,
+    read: (sql: Queryable) => Promise<T>,
+    needed: bigint,
+    maxLagMs: number | undefined,
+  ): Promise<T> {
     const lagBound = replica.lagMs + (performance.now() - replica.lagAt);
-    const proven = !this.settings.gateEveryRead && replica.replayed >= needed && (maxLagMs === undefined || lagBound <= maxLagMs);
+    const proven =
+      !this.settings.gateEveryRead && replica.replayed >= needed && (maxLagMs === undefined || lagBound <= maxLagMs);
     if (proven) return read(replica.sql);
     this.counts.gates++;
     const reserved = await replica.sql.reserve();

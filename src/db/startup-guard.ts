@@ -141,7 +141,11 @@ function watchStartup(socket: net.Socket, target: GuardTarget, pool: PoolGuard):
     if (seen.length < 64) seen = Buffer.concat([seen, chunk.subarray(0, 64 - seen.length)]);
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     const notPostgres = (): ConnectionError =>
-      guardError(NOT_POSTGRES, `${where} is not a PostgreSQL server (it answered ${describe(seen)})`, 'Check the host and port in the connection URL: another kind of server listens there.');
+      guardError(
+        NOT_POSTGRES,
+        `${where} is not a PostgreSQL server (it answered ${describe(seen)})`,
+        'Check the host and port in the connection URL: another kind of server listens there.',
+      );
     if (expecting === 'ssl') {
       const answer = pending[0];
       if (answer === 0x53 /* S */ || answer === 0x45 /* E */) return void letGo();
@@ -153,7 +157,8 @@ function watchStartup(socket: net.Socket, target: GuardTarget, pool: PoolGuard):
       const type = pending[0];
       const length = pending.readUInt32BE(1);
       if (length < 4 || length > MAX_STARTUP_MESSAGE) return notPostgres();
-      if (expecting === 'first' && type !== 0x52 /* R */ && type !== 0x45 /* E */ && type !== 0x76 /* v */) return notPostgres();
+      if (expecting === 'first' && type !== 0x52 /* R */ && type !== 0x45 /* E */ && type !== 0x76 /* v */)
+        return notPostgres();
       expecting = 'more';
       if (type === 0x5a /* Z: ReadyForQuery, startup done */) return void letGo();
       if (pending.length < length + 1) return undefined;

@@ -15,7 +15,9 @@ export function parseUrl(text: string, from: string, problems: string[]): URL | 
   } catch {
     // scheme://[userinfo@]host:PORT[/?#...]; skipped when an @ follows, which means the
     // "port" is really part of a password holding a / ? or #.
-    const portMatch = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#@[\]]*):([^/?#@]*)(?=[/?#]|$)/i.exec(text);
+    const portMatch = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#@[\]]*):([^/?#@]*)(?=[/?#]|$)/i.exec(
+      text,
+    );
     if (portMatch?.[1] && !text.slice(portMatch[0].length).includes('@')) {
       parsePort(portMatch[1], from, problems);
       if (/^\d+$/.test(portMatch[1]) && Number(portMatch[1]) <= 65535) notAUrl();
@@ -25,7 +27,9 @@ export function parseUrl(text: string, from: string, problems: string[]): URL | 
     return undefined;
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    problems.push(`${from}: unsupported scheme '${parsed.protocol.replace(/:$/, '')}' (use postgres:// or postgresql://)`);
+    problems.push(
+      `${from}: unsupported scheme '${parsed.protocol.replace(/:$/, '')}' (use postgres:// or postgresql://)`,
+    );
     return undefined;
   }
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
@@ -42,8 +46,10 @@ export function parseUrl(text: string, from: string, problems: string[]): URL | 
  */
 export const NO_HOST = 'pgstore-no-host.invalid';
 export function withPlaceholderHost(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)((?:[^@/?#]*@)?)(?=:|\/|\?|#|$)/i, (whole, scheme: string, userinfo: string) =>
-    userinfo || text.slice(whole.length).startsWith(':') ? `${scheme}${userinfo}${NO_HOST}` : whole,
+  return text.replace(
+    /^([a-z][a-z0-9+.-]*:\/\/)((?:[^@/?#]*@)?)(?=:|\/|\?|#|$)/i,
+    (whole, scheme: string, userinfo: string) =>
+      userinfo || text.slice(whole.length).startsWith(':') ? `${scheme}${userinfo}${NO_HOST}` : whole,
   );
 }
 
@@ -87,4 +93,3 @@ export function parsePort(value: string | undefined, from: string, problems: str
   }
   return port;
 }
-

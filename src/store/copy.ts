@@ -30,13 +30,16 @@ export function copyValue(value: CopyValue): string {
       return value ? 't' : 'f';
   }
   if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return copyText(`{${value.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`);
+  if (Array.isArray(value))
+    return copyText(`{${value.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`);
   return copyJson(value);
 }
 
 /** Text with COPY's four special characters escaped. */
 export function copyText(text: string): string {
-  return SPECIAL.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : text;
+  return SPECIAL.test(text)
+    ? text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
+    : text;
 }
 
 /**
@@ -67,7 +70,11 @@ export class CopyRefused extends Error {
  * savepoint of `tx`, with back-pressure. Throws CopyRefused when the server rejected the data;
  * the savepoint is then rolled back and `tx` stays usable.
  */
-export async function copyIn(tx: Tx, statement: string, chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
+export async function copyIn(
+  tx: Tx,
+  statement: string,
+  chunks: Iterable<string> | AsyncIterable<string>,
+): Promise<void> {
   try {
     await tx.savepoint(async (sp) => {
       const stream = (await sp.unsafe(statement).writable()) as Writable;
@@ -82,7 +89,8 @@ export async function copyIn(tx: Tx, statement: string, chunks: Iterable<string>
       await probe(sp);
     });
   } catch (error) {
-    if ((error as { code?: string }).code === '25P02') throw new CopyRefused(statement.replace(/\s+from stdin.*$/is, ''));
+    if ((error as { code?: string }).code === '25P02')
+      throw new CopyRefused(statement.replace(/\s+from stdin.*$/is, ''));
     throw error;
   }
 }

@@ -27,8 +27,10 @@ export function pageOf(options: PageOptions | undefined, rules: PageRules): { li
 export function pageOf(options?: PageOptions): { limit: number | null; offset: number };
 export function pageOf(options: PageOptions = {}, rules?: PageRules): { limit: number | null; offset: number } {
   const { limit, offset = 0 } = options;
-  if (limit !== undefined && limit !== null && !wholeNumber(limit)) throw new ValidationError(`limit must be a whole number ≥ 0, not ${String(limit)}`, { field: 'limit' });
-  if (!wholeNumber(offset)) throw new ValidationError(`offset must be a whole number ≥ 0, not ${String(offset)}`, { field: 'offset' });
+  if (limit !== undefined && limit !== null && !wholeNumber(limit))
+    throw new ValidationError(`limit must be a whole number ≥ 0, not ${String(limit)}`, { field: 'limit' });
+  if (!wholeNumber(offset))
+    throw new ValidationError(`offset must be a whole number ≥ 0, not ${String(offset)}`, { field: 'offset' });
   if (!rules) return { limit: limit ?? null, offset };
   return { limit: Math.min(limit ?? rules.defaultLimit, rules.maxLimit ?? Infinity), offset };
 }

@@ -10,7 +10,10 @@ export type { Queryable, Tx } from '../types/sql.js';
  * Runs `fn` atomically: in a new transaction on a pool, or in a savepoint when `sql` is
  * already a transaction (so stores compose inside `transaction(...)`).
  */
-export async function atomic<T>(sql: Queryable, fn: (tx: TransactionSql<Record<string, PostgresType>>) => Promise<T>): Promise<T> {
+export async function atomic<T>(
+  sql: Queryable,
+  fn: (tx: TransactionSql<Record<string, PostgresType>>) => Promise<T>,
+): Promise<T> {
   if ('savepoint' in sql && typeof sql.savepoint === 'function') {
     return (await sql.savepoint((tx) => fn(tx))) as T;
   }

@@ -9,8 +9,24 @@
  */
 import type { Stores } from './index.js';
 import type { Queryable } from './queryable.js';
-import { createCredentialsStore, createExternalLoginsStore, createNoncesStore, createPreferencesStore, createProfilesStore, createRolesStore, createSessionsStore, createUsersStore } from './auth/index.js';
-import { createAppKeysStore, createAppsStore, createBranchesStore, createMembershipsStore, createTenantsStore, createUserAppsStore } from './tenancy/index.js';
+import {
+  createCredentialsStore,
+  createExternalLoginsStore,
+  createNoncesStore,
+  createPreferencesStore,
+  createProfilesStore,
+  createRolesStore,
+  createSessionsStore,
+  createUsersStore,
+} from './auth/index.js';
+import {
+  createAppKeysStore,
+  createAppsStore,
+  createBranchesStore,
+  createMembershipsStore,
+  createTenantsStore,
+  createUserAppsStore,
+} from './tenancy/index.js';
 import { createHostEventsStore, createHostsStore, createSnapshotsStore } from './hosts/index.js';
 
 /** One store at a time (a gated read builds only the store it calls, on its reserved connection). */
@@ -50,7 +66,16 @@ export const REPLICA_READS = {
   userApps: ['hasAccess', 'listUserApps', 'listAppUsers'],
   appKeys: ['getByKeyId', 'list'],
   hostEvents: ['loadEvents', 'getCurrentVersion', 'getCurrentVersions', 'countEvents', 'lastPosition'],
-  hosts: ['listAll', 'getById', 'findByIpAndHostname', 'findByPairs', 'getAtTime', 'search', 'searchWithTotal', 'count'],
+  hosts: [
+    'listAll',
+    'getById',
+    'findByIpAndHostname',
+    'findByPairs',
+    'getAtTime',
+    'search',
+    'searchWithTotal',
+    'count',
+  ],
   snapshots: ['idsByName', 'getSnapshot', 'listSnapshots'],
 } as const satisfies { [K in keyof Stores]: ReadonlyArray<keyof Stores[K]> };
 
@@ -69,15 +94,15 @@ export function replicaStores(route: RouteRead): ReplicaStores {
   const storeOn = (sql: Queryable, store: keyof Stores): Record<string, (...a: unknown[]) => Promise<unknown>> => {
     let stores = built.get(sql);
     if (!stores) built.set(sql, (stores = {}));
-    return ((stores as Record<string, unknown>)[store] ??= FACTORIES[store](sql)) as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    return ((stores as Record<string, unknown>)[store] ??= FACTORIES[store](sql)) as Record<
+      string,
+      (...a: unknown[]) => Promise<unknown>
+    >;
   };
   const view: Record<string, Record<string, unknown>> = {};
   for (const [store, methods] of Object.entries(REPLICA_READS) as Array<[keyof Stores, readonly string[]]>) {
     view[store] = Object.fromEntries(
-      methods.map((method) => [
-        method,
-        (...args: unknown[]) => route((sql) => storeOn(sql, store)[method]!(...args)),
-      ]),
+      methods.map((method) => [method, (...args: unknown[]) => route((sql) => storeOn(sql, store)[method]!(...args))]),
     );
   }
   return view as ReplicaStores;
@@ -93,9 +118,12 @@ export function trackWrites(stores: Stores, noteWrite: () => void): Stores {
         if (typeof fn !== 'function' || reads.has(name)) return [name, fn];
         const method = fn as (...a: unknown[]) => Promise<unknown>;
         // `this` kept: some methods call their siblings through it (appendEvent → appendEvents).
-        return [name, function (this: unknown, ...args: unknown[]) {
-          return method.apply(this, args).finally(noteWrite);
-        }];
+        return [
+          name,
+          function (this: unknown, ...args: unknown[]) {
+            return method.apply(this, args).finally(noteWrite);
+          },
+        ];
       }),
     );
   }

@@ -9,23 +9,28 @@ const kind = (value: unknown) => (value === null ? 'null' : Array.isArray(value)
 
 function fail(entity: string, field: string, rule: string, value: unknown): never {
   const missing = value === undefined || value === null;
-  throw new ValidationError(`${entity}: ${field} ${missing ? 'is required' : `must be ${rule}, not ${kind(value)}`}`, { field });
+  throw new ValidationError(`${entity}: ${field} ${missing ? 'is required' : `must be ${rule}, not ${kind(value)}`}`, {
+    field,
+  });
 }
 
 /** `value` as a plain object (an input or a patch), else a ValidationError naming `field`. */
 export function plainObject(entity: string, value: unknown, field = 'input'): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) fail(entity, field, 'an object', value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date)
+    fail(entity, field, 'an object', value);
   return value as Record<string, unknown>;
 }
 
 /** Every field must be a string: the first that is not is named. */
 export function requireText(entity: string, fields: Record<string, unknown>): void {
-  for (const [field, value] of Object.entries(fields)) if (typeof value !== 'string') fail(entity, field, 'a string', value);
+  for (const [field, value] of Object.entries(fields))
+    if (typeof value !== 'string') fail(entity, field, 'a string', value);
 }
 
 /** Each field may be absent (undefined or null), else must be a string. */
 export function optionalText(entity: string, fields: Record<string, unknown>): void {
-  for (const [field, value] of Object.entries(fields)) if (value != null && typeof value !== 'string') fail(entity, field, 'a string', value);
+  for (const [field, value] of Object.entries(fields))
+    if (value != null && typeof value !== 'string') fail(entity, field, 'a string', value);
 }
 
 /** Each field may be absent (undefined or null), else must be a plain JSON object. */
@@ -46,6 +51,7 @@ export function optionsOf<T extends object>(entity: string, value: T | null | un
 /** A key as an error message shows it: text as is, anything else by its kind (never a throwing String()). */
 export function shown(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value == null) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value == null)
+    return String(value);
   return `(${kind(value)})`;
 }

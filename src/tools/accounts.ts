@@ -39,7 +39,8 @@ export function findAccountByUid(uid: number, passwdPath = '/etc/passwd'): Accou
   }
   for (const line of text.split('\n')) {
     const [user, , id, gid] = line.split(':');
-    if (user && id === String(uid) && gid !== undefined && /^\d+$/.test(gid)) return { name: user, uid, gid: Number(gid) };
+    if (user && id === String(uid) && gid !== undefined && /^\d+$/.test(gid))
+      return { name: user, uid, gid: Number(gid) };
   }
   return undefined;
 }

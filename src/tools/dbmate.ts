@@ -45,26 +45,39 @@ export interface DbmateRun extends RunResult {
 /** Runs one dbmate command (migrate, rollback) and parses what it reports. */
 export async function runDbmate(command: 'migrate' | 'rollback', options: DbmateOptions): Promise<DbmateRun> {
   const args = [
-    '--env', URL_VAR,
-    '--env-file', '/dev/null', // never read a .env file from the user's folder
-    '--migrations-dir', options.migrationsDir,
+    '--env',
+    URL_VAR,
+    '--env-file',
+    '/dev/null', // never read a .env file from the user's folder
+    '--migrations-dir',
+    options.migrationsDir,
     // Schema-qualified: dbmate 2.x uses the name as given and leaves search_path alone (the
     // old search_path capture, https://github.com/amacneil/dbmate/issues/429, is gone).
-    '--migrations-table', options.migrationsTable,
+    '--migrations-table',
+    options.migrationsTable,
     '--no-dump-schema',
     command,
   ];
   const result = await runTool(dbmateBinary(), args, {
     // pgstore read dbmate's configuration itself and passes it as flags; none leaks in twice.
     env: {
-      [URL_VAR]: options.url, DATABASE_URL: undefined, DBMATE_MIGRATIONS_TABLE: undefined, DBMATE_MIGRATIONS_DIR: undefined, DBMATE_SCHEMA_FILE: undefined,
-      DBMATE_NO_DUMP_SCHEMA: undefined, DBMATE_STRICT: undefined, DBMATE_WAIT: undefined, DBMATE_WAIT_TIMEOUT: undefined, DBMATE_VERBOSE: undefined,
+      [URL_VAR]: options.url,
+      DATABASE_URL: undefined,
+      DBMATE_MIGRATIONS_TABLE: undefined,
+      DBMATE_MIGRATIONS_DIR: undefined,
+      DBMATE_SCHEMA_FILE: undefined,
+      DBMATE_NO_DUMP_SCHEMA: undefined,
+      DBMATE_STRICT: undefined,
+      DBMATE_WAIT: undefined,
+      DBMATE_WAIT_TIMEOUT: undefined,
+      DBMATE_VERBOSE: undefined,
     },
     timeoutMs: options.timeoutMs ?? 3_600_000,
     allowFailure: true,
   });
   const lines = `${result.stdout}\n${result.stderr}`.split('\n');
-  const pick = (prefix: string) => lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length).trim().split(' in ')[0]!);
+  const pick = (prefix: string) =>
+    lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length).trim().split(' in ')[0]!);
   const applying = [...pick('Applying: '), ...pick('Rolling back: ')];
   const applied = pick('Applied: ');
   const rolledBack = pick('Rolled back: ');

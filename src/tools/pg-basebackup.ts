@@ -27,5 +27,6 @@ export async function runBaseBackup(run: BaseBackupRun): Promise<void> {
     allowFailure: true,
     tailLines: 4,
   });
-  if (result.failed) throw new ToolError(describeFailure('pg_basebackup', result, { timeoutMs: run.timeoutMs, tailLines: 4 }));
+  if (result.failed)
+    throw new ToolError(describeFailure('pg_basebackup', result, { timeoutMs: run.timeoutMs, tailLines: 4 }));
 }

@@ -34,19 +34,23 @@ export function candidatePaths(tool: PgClientTool, env: Record<string, string | 
   const dirs: string[] = [];
   dirs.push(...(env.PATH ?? '').split(delimiter).filter(Boolean));
   try {
-    const majors = readdirSync('/usr/lib/postgresql').filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
+    const majors = readdirSync('/usr/lib/postgresql')
+      .filter((d) => /^\d+$/.test(d))
+      .sort((a, b) => Number(b) - Number(a));
     dirs.push(...majors.map((m) => join('/usr/lib/postgresql', m, 'bin')));
   } catch {
     // no Debian-style installation
   }
   const seen = new Set<string>();
-  return dirs.map((d) => join(d, tool)).filter((path) => {
-    if (!executable(path)) return false;
-    const real = realOrSelf(path);
-    if (seen.has(real)) return false;
-    seen.add(real);
-    return true;
-  });
+  return dirs
+    .map((d) => join(d, tool))
+    .filter((path) => {
+      if (!executable(path)) return false;
+      const real = realOrSelf(path);
+      if (seen.has(real)) return false;
+      seen.add(real);
+      return true;
+    });
 }
 
 function realOrSelf(path: string): string {
@@ -88,7 +92,11 @@ export function clientNeed(serverMajor: number, archiveMajor = 0): ClientNeed {
  * a newer server), or explains how to get one: exit 2, a configuration problem. A `tool` in
  * PGSTORE_PG_BIN is the one used, never passed over for another: the user chose it.
  */
-export async function findPgClient(tool: PgClientTool, need: number | ClientNeed, env: Record<string, string | undefined>): Promise<PgClient> {
+export async function findPgClient(
+  tool: PgClientTool,
+  need: number | ClientNeed,
+  env: Record<string, string | undefined>,
+): Promise<PgClient> {
   const { major: serverMajor, why } = typeof need === 'number' ? clientNeed(need) : need;
   const chosen = env.PGSTORE_PG_BIN ? join(env.PGSTORE_PG_BIN, tool) : undefined;
   const candidates = chosen && executable(chosen) ? [chosen] : candidatePaths(tool, env);

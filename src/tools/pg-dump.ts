@@ -13,14 +13,25 @@ import { describeFailure, runTool } from './run.js';
 import { runStreaming } from './run-stream.js';
 
 /** The schema of a database as SQL text (no owners, no privileges), like dbmate's dump. */
-export async function dumpSchemaSql(conn: LibpqConnection, serverMajor: number, env: Record<string, string | undefined>): Promise<string> {
+export async function dumpSchemaSql(
+  conn: LibpqConnection,
+  serverMajor: number,
+  env: Record<string, string | undefined>,
+): Promise<string> {
   const pgDump = await findPgClient('pg_dump', serverMajor, env);
-  const result = await runTool(pgDump.path, ['--schema-only', '--no-owner', '--no-privileges', '--encoding=UTF8', '--format=plain'], {
-    env: libpqEnv(conn),
-    timeoutMs: 600_000,
-    allowFailure: true,
-  });
-  if (result.failed) throw new ToolError(describeFailure('pg_dump', result), { hint: 'Check that the connecting role may read every schema.' });
+  const result = await runTool(
+    pgDump.path,
+    ['--schema-only', '--no-owner', '--no-privileges', '--encoding=UTF8', '--format=plain'],
+    {
+      env: libpqEnv(conn),
+      timeoutMs: 600_000,
+      allowFailure: true,
+    },
+  );
+  if (result.failed)
+    throw new ToolError(describeFailure('pg_dump', result), {
+      hint: 'Check that the connecting role may read every schema.',
+    });
   return result.stdout;
 }
 
@@ -81,7 +92,13 @@ export interface DumpedFile {
 export async function runPgDump(run: PgDumpRun): Promise<DumpedFile | undefined> {
   const flag = { custom: 'c', directory: 'd', plain: 'p' }[run.format];
   const streamed = run.format !== 'directory';
-  const args = [`--format=${flag}`, ...(streamed ? [] : [`--file=${run.output}`]), '--verbose', '--no-password', ...run.compressArgs];
+  const args = [
+    `--format=${flag}`,
+    ...(streamed ? [] : [`--file=${run.output}`]),
+    '--verbose',
+    '--no-password',
+    ...run.compressArgs,
+  ];
   if (run.jobs && run.jobs > 1) args.push(`--jobs=${run.jobs}`);
   if (run.snapshot) args.push(`--snapshot=${run.snapshot}`);
   const sink = streamed ? hashingFileSink(run.output) : undefined;
@@ -102,7 +119,10 @@ export async function runPgDump(run: PgDumpRun): Promise<DumpedFile | undefined>
     if (sink && !sink.stream.writableFinished) sink.stream.destroy();
   }
   if (result.failed) {
-    const errors = result.stderr.split('\n').filter((line) => !/^pg_dump: (?!error|warning|detail|hint)/.test(line)).join('\n');
+    const errors = result.stderr
+      .split('\n')
+      .filter((line) => !/^pg_dump: (?!error|warning|detail|hint)/.test(line))
+      .join('\n');
     throw new ToolError(describeFailure('pg_dump', { ...result, stderr: errors }), {
       hint: 'The backup was discarded; nothing was listed or pruned. Fix the cause and run the backup again.',
     });

@@ -14,8 +14,13 @@ import { runStreaming } from './run-stream.js';
 const HOUR = 3_600_000;
 
 function failure(what: string, result: RunResult, hint: string): ToolError {
-  const errors = result.stderr.split('\n').filter((line) => !/^pg_restore: (?!error|warning|detail|hint)/.test(line)).join('\n');
-  return new ToolError(`${what}: ${describeFailure('pg_restore', { ...result, stderr: errors }, { tailLines: 4 })}`, { hint });
+  const errors = result.stderr
+    .split('\n')
+    .filter((line) => !/^pg_restore: (?!error|warning|detail|hint)/.test(line))
+    .join('\n');
+  return new ToolError(`${what}: ${describeFailure('pg_restore', { ...result, stderr: errors }, { tailLines: 4 })}`, {
+    hint,
+  });
 }
 
 /**
@@ -25,13 +30,23 @@ function failure(what: string, result: RunResult, hint: string): ToolError {
  */
 export async function readWholeArchive(pgRestore: string, archive: string): Promise<void> {
   const result = await runStreaming(pgRestore, ['--file=/dev/null', archive], { timeoutMs: 24 * HOUR });
-  if (result.failed) throw failure(`archive ${archive} cannot be read back`, result, 'The backup is damaged: do not rely on it. Take a new backup.');
+  if (result.failed)
+    throw failure(
+      `archive ${archive} cannot be read back`,
+      result,
+      'The backup is damaged: do not rely on it. Take a new backup.',
+    );
 }
 
 /** The archive's table of contents (`pg_restore -l`), one entry per line. */
 export async function listArchive(pgRestore: string, archive: string): Promise<string[]> {
   const result = await runStreaming(pgRestore, ['--list', archive], { timeoutMs: HOUR, keepLines: 50 });
-  if (result.failed) throw failure(`archive ${archive} cannot be listed`, result, 'Is this a pg_dump archive (custom or directory format)?');
+  if (result.failed)
+    throw failure(
+      `archive ${archive} cannot be listed`,
+      result,
+      'Is this a pg_dump archive (custom or directory format)?',
+    );
   return result.stdout.split('\n').filter((line) => line && !line.startsWith(';'));
 }
 
@@ -46,8 +61,12 @@ export async function privilegeStatements(pgRestore: string, archive: string, to
   try {
     const list = join(dir, 'acl.list');
     writeFileSync(list, `${acl.join('\n')}\n`, { mode: 0o600 });
-    const result = await runStreaming(pgRestore, ['--file=-', `--use-list=${list}`, archive], { timeoutMs: HOUR, keepLines: 50 });
-    if (result.failed) throw failure(`archive ${archive}: privileges cannot be read`, result, 'The archive may be damaged.');
+    const result = await runStreaming(pgRestore, ['--file=-', `--use-list=${list}`, archive], {
+      timeoutMs: HOUR,
+      keepLines: 50,
+    });
+    if (result.failed)
+      throw failure(`archive ${archive}: privileges cannot be read`, result, 'The archive may be damaged.');
     return result.stdout;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -64,15 +83,24 @@ const DATABASE_ENTRY = /^\d+; \d+ \d+ (?:DATABASE |DATABASE PROPERTIES |(?:COMME
  */
 export async function databaseEntriesSql(pgRestore: string, archive: string): Promise<string> {
   const listed = await runStreaming(pgRestore, ['--list', '--create', archive], { timeoutMs: HOUR, keepLines: 50 });
-  if (listed.failed) throw failure(`archive ${archive} cannot be listed`, listed, 'Is this a pg_dump archive (custom or directory format)?');
+  if (listed.failed)
+    throw failure(
+      `archive ${archive} cannot be listed`,
+      listed,
+      'Is this a pg_dump archive (custom or directory format)?',
+    );
   const entries = listed.stdout.split('\n').filter((line) => DATABASE_ENTRY.test(line));
   if (entries.length === 0) return '';
   const dir = mkdtempSync(join(tmpdir(), 'pgstore-db-'));
   try {
     const list = join(dir, 'database.list');
     writeFileSync(list, `${entries.join('\n')}\n`, { mode: 0o600 });
-    const result = await runStreaming(pgRestore, ['--create', '--file=-', `--use-list=${list}`, archive], { timeoutMs: HOUR, keepLines: 50 });
-    if (result.failed) throw failure(`archive ${archive}: database properties cannot be read`, result, 'The archive may be damaged.');
+    const result = await runStreaming(pgRestore, ['--create', '--file=-', `--use-list=${list}`, archive], {
+      timeoutMs: HOUR,
+      keepLines: 50,
+    });
+    if (result.failed)
+      throw failure(`archive ${archive}: database properties cannot be read`, result, 'The archive may be damaged.');
     return result.stdout;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -119,9 +147,13 @@ export async function runPgRestore(run: PgRestoreRun): Promise<void> {
     },
   });
   if (result.failed) {
-    throw failure(`restore into ${run.database} failed`, result, run.jobs > 1
-      ? 'The restore stopped at the first error; with --jobs > 1 it was not one transaction, so the target may hold part of the data.'
-      : 'The restore stopped at the first error and was rolled back.');
+    throw failure(
+      `restore into ${run.database} failed`,
+      result,
+      run.jobs > 1
+        ? 'The restore stopped at the first error; with --jobs > 1 it was not one transaction, so the target may hold part of the data.'
+        : 'The restore stopped at the first error and was rolled back.',
+    );
   }
 }
 

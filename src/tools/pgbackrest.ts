@@ -26,7 +26,14 @@ export interface Pgbackrest {
 
 /** pgbackrest from PGSTORE_PGBACKREST, PATH or /usr/bin, or a ToolError saying how to install it. */
 export function findPgbackrest(env: Record<string, string | undefined>): string {
-  const candidates = [env.PGSTORE_PGBACKREST, ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'pgbackrest')), '/usr/bin/pgbackrest'];
+  const candidates = [
+    env.PGSTORE_PGBACKREST,
+    ...(env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((d) => join(d, 'pgbackrest')),
+    '/usr/bin/pgbackrest',
+  ];
   for (const path of candidates) {
     if (!path) continue;
     try {
@@ -66,7 +73,8 @@ export async function runPgbackrest(br: Pgbackrest, command: string, run: Pgback
     allowFailure: true,
     tailLines: 4,
   });
-  if (result.failed) throw new ToolError(describeFailure(`pgbackrest ${command}`, result, { timeoutMs: run.timeoutMs, tailLines: 4 }));
+  if (result.failed)
+    throw new ToolError(describeFailure(`pgbackrest ${command}`, result, { timeoutMs: run.timeoutMs, tailLines: 4 }));
 }
 
 /** One backup as `pgbackrest info --output=json` describes it (the fields pgstore reads). */
@@ -91,7 +99,14 @@ export interface PgbackrestStanzaInfo {
 /** `pgbackrest info --output=json` for the stanza (an empty list when the stanza does not exist yet). */
 export async function pgbackrestInfo(br: Pgbackrest, timeoutMs = 30_000): Promise<PgbackrestStanzaInfo | undefined> {
   const args = [`--config=${br.config}`, `--stanza=${br.stanza}`, '--output=json', 'info'];
-  const result = await runTool(br.path, args, { env: pgbackrestEnv(br.password), uid: br.account?.uid, gid: br.account?.gid, timeoutMs, allowFailure: true, tailLines: 4 });
+  const result = await runTool(br.path, args, {
+    env: pgbackrestEnv(br.password),
+    uid: br.account?.uid,
+    gid: br.account?.gid,
+    timeoutMs,
+    allowFailure: true,
+    tailLines: 4,
+  });
   if (result.failed) throw new ToolError(describeFailure('pgbackrest info', result, { timeoutMs, tailLines: 4 }));
   let parsed: unknown;
   try {
@@ -102,5 +117,9 @@ export async function pgbackrestInfo(br: Pgbackrest, timeoutMs = 30_000): Promis
   if (!Array.isArray(parsed)) throw new ToolError('pgbackrest info --output=json did not print a list of stanzas');
   const stanza = (parsed as PgbackrestStanzaInfo[]).find((s) => s.name === br.stanza);
   if (!stanza) return undefined;
-  return { ...stanza, backup: Array.isArray(stanza.backup) ? stanza.backup : [], archive: Array.isArray(stanza.archive) ? stanza.archive : [] };
+  return {
+    ...stanza,
+    backup: Array.isArray(stanza.backup) ? stanza.backup : [],
+    archive: Array.isArray(stanza.archive) ? stanza.archive : [],
+  };
 }

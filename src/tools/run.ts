@@ -79,12 +79,16 @@ export function trackChild(child: ReturnType<typeof spawn>): void {
 export function stopWhenParentDies(pid: number): () => void {
   let watcher: ReturnType<typeof spawn>;
   try {
-    watcher = spawn('/bin/sh', ['-c', 'read line; [ "$line" = done ] || kill -TERM "$1" 2>/dev/null', 'pgstore-watch', String(pid)], {
-      stdio: ['pipe', 'ignore', 'ignore'],
-      // Its own process group: a Ctrl+C meant for pgstore does not stop the watcher first.
-      detached: true,
-      env: { PATH: '/usr/bin:/bin' },
-    });
+    watcher = spawn(
+      '/bin/sh',
+      ['-c', 'read line; [ "$line" = done ] || kill -TERM "$1" 2>/dev/null', 'pgstore-watch', String(pid)],
+      {
+        stdio: ['pipe', 'ignore', 'ignore'],
+        // Its own process group: a Ctrl+C meant for pgstore does not stop the watcher first.
+        detached: true,
+        env: { PATH: '/usr/bin:/bin' },
+      },
+    );
   } catch {
     return () => undefined;
   }
@@ -101,7 +105,11 @@ export function stopWhenParentDies(pid: number): () => void {
  * Stops `child` after `timeoutMs` (SIGTERM, then SIGKILL 5 s later), calling `onTimeout`
  * first; returns the timer to clear when the child ends (none without a timeout).
  */
-export function killOnTimeout(child: ReturnType<typeof spawn>, timeoutMs: number | undefined, onTimeout: () => void): NodeJS.Timeout | undefined {
+export function killOnTimeout(
+  child: ReturnType<typeof spawn>,
+  timeoutMs: number | undefined,
+  onTimeout: () => void,
+): NodeJS.Timeout | undefined {
   if (timeoutMs === undefined) return undefined;
   return setTimeout(() => {
     onTimeout();
@@ -161,7 +169,11 @@ export async function runTool(file: string, args: string[], options: RunOptions 
 }
 
 /** One line saying how a program failed, with the end of its stderr, redacted. */
-export function describeFailure(name: string, result: RunResult, options: Pick<RunOptions, 'timeoutMs' | 'tailLines'> = {}): string {
+export function describeFailure(
+  name: string,
+  result: RunResult,
+  options: Pick<RunOptions, 'timeoutMs' | 'tailLines'> = {},
+): string {
   let how: string;
   if (result.timedOut) how = `timed out after ${Math.round((options.timeoutMs ?? 0) / 1000)} s`;
   else if (result.signal) how = `was killed by ${result.signal}`;

@@ -65,7 +65,10 @@ const commonArgs = (input: Omit<SquawkInput, 'sql' | 'filepath'>) => [
  * Lints many files in one squawk run (each spawn costs ~10-40 ms; a project may have hundreds
  * of pending files). Each finding's `file` is the path as given.
  */
-export async function runSquawkFiles(paths: string[], input: Omit<SquawkInput, 'sql' | 'filepath'>): Promise<SquawkFinding[]> {
+export async function runSquawkFiles(
+  paths: string[],
+  input: Omit<SquawkInput, 'sql' | 'filepath'>,
+): Promise<SquawkFinding[]> {
   if (paths.length === 0) return [];
   return squawkJson(['--reporter', 'json', ...commonArgs(input), ...paths], undefined);
 }
@@ -73,7 +76,9 @@ export async function runSquawkFiles(paths: string[], input: Omit<SquawkInput, '
 async function squawkJson(args: string[], stdin: string | undefined): Promise<SquawkFinding[]> {
   const result = await runTool(squawkBinary(), args, { input: stdin, timeoutMs: 60_000, allowFailure: true });
   if (result.timedOut || result.signal || (result.exitCode !== 0 && result.exitCode !== 1)) {
-    throw new ToolError(describeFailure('squawk', result, { timeoutMs: 60_000 }), { hint: '`pgstore migrate up --no-lint` skips the check; please report the file that makes squawk fail.' });
+    throw new ToolError(describeFailure('squawk', result, { timeoutMs: 60_000 }), {
+      hint: '`pgstore migrate up --no-lint` skips the check; please report the file that makes squawk fail.',
+    });
   }
   const text = result.stdout.trim();
   if (!text) return [];

@@ -61,17 +61,36 @@ function optionsAt(all: Path[], path: string): CompletionOption[] {
 /** bash (and zsh through bashcompinit): `source <(pgstore completion bash)`. */
 export function bashScript(root: CompletionNode, program = 'pgstore'): string {
   const all = paths(root);
-  const subs = all.map((p) => `    ${shellWord(p.path)}) echo ${shellWord(p.node.children.map((c) => c.name).join(' '))} ;;`).join('\n');
-  const flags = all.map((p) => `    ${shellWord(p.path)}) echo ${shellWord(optionsAt(all, p.path).flatMap((o) => o.names.filter((n) => n.startsWith('--'))).join(' '))} ;;`).join('\n');
+  const subs = all
+    .map((p) => `    ${shellWord(p.path)}) echo ${shellWord(p.node.children.map((c) => c.name).join(' '))} ;;`)
+    .join('\n');
+  const flags = all
+    .map(
+      (p) =>
+        `    ${shellWord(p.path)}) echo ${shellWord(
+          optionsAt(all, p.path)
+            .flatMap((o) => o.names.filter((n) => n.startsWith('--')))
+            .join(' '),
+        )} ;;`,
+    )
+    .join('\n');
   const valued = [...new Set(all.flatMap((p) => p.node.options.filter((o) => o.takesValue).flatMap((o) => o.names)))];
   const choices = all
     .flatMap((p) =>
       optionsAt(all, p.path)
         .filter((o) => o.choices)
-        .flatMap((o) => o.names.map((n) => `    ${shellWord(`${p.path}|${n}`)}) COMPREPLY=( $(compgen -W ${shellWord(o.choices!.join(' '))} -- "$cur") ); return ;;`)),
+        .flatMap((o) =>
+          o.names.map(
+            (n) =>
+              `    ${shellWord(`${p.path}|${n}`)}) COMPREPLY=( $(compgen -W ${shellWord(o.choices!.join(' '))} -- "$cur") ); return ;;`,
+          ),
+        ),
     )
     .join('\n');
-  const ids = all.filter((p) => p.node.backupIds).map((p) => shellWord(p.path)).join('|');
+  const ids = all
+    .filter((p) => p.node.backupIds)
+    .map((p) => shellWord(p.path))
+    .join('|');
   return `# ${program} completion for bash (zsh: autoload -U +X bashcompinit && bashcompinit first)
 _${program}_subcommands() {
   case "$1" in
@@ -129,19 +148,25 @@ export function fishScript(root: CompletionNode, program = 'pgstore'): string {
     if (!path) return children.length ? `__fish_use_subcommand` : 'true';
     const words = path.split(' ');
     const seen = words.map((w) => `__fish_seen_subcommand_from ${w}`).join('; and ');
-    const notChild = children.length ? `; and not __fish_seen_subcommand_from ${children.map((c) => c.name).join(' ')}` : '';
+    const notChild = children.length
+      ? `; and not __fish_seen_subcommand_from ${children.map((c) => c.name).join(' ')}`
+      : '';
     return `${seen}${notChild}`;
   };
   for (const { path, node } of all) {
     const when = fishWord(condition(path, node.children));
-    for (const child of node.children) lines.push(`complete -c ${program} -n ${when} -a ${fishWord(child.name)} -d ${fishWord(child.description)}`);
+    for (const child of node.children)
+      lines.push(`complete -c ${program} -n ${when} -a ${fishWord(child.name)} -d ${fishWord(child.description)}`);
     for (const o of node.options) {
       const long = o.names.filter((n) => n.startsWith('--')).map((n) => `-l ${n.slice(2)}`);
       const short = o.names.filter((n) => /^-[^-]$/.test(n)).map((n) => `-s ${n.slice(1)}`);
       const value = o.takesValue ? (o.choices ? ` -x -a ${fishWord(o.choices.join(' '))}` : ' -r') : '';
-      lines.push(`complete -c ${program}${path ? ` -n ${when}` : ''} ${[...short, ...long].join(' ')}${value} -d ${fishWord(o.description)}`);
+      lines.push(
+        `complete -c ${program}${path ? ` -n ${when}` : ''} ${[...short, ...long].join(' ')}${value} -d ${fishWord(o.description)}`,
+      );
     }
-    if (node.backupIds) lines.push(`complete -c ${program} -n ${when} -a '(${program} completion ids 2>/dev/null)' -d 'backup'`);
+    if (node.backupIds)
+      lines.push(`complete -c ${program} -n ${when} -a '(${program} completion ids 2>/dev/null)' -d 'backup'`);
   }
   return `${lines.join('\n')}\n`;
 }

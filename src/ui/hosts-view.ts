@@ -26,7 +26,14 @@ export function entryLine(e: Pick<HostEntry, 'ipAddress' | 'hostname' | 'aliases
 export async function hostsTable(out: Output, entries: HostEntry[]): Promise<void> {
   await out.table({
     head: ['ID', 'IP', 'HOSTNAME', 'ALIASES', 'COMMENT', 'TAGS'],
-    rows: entries.map((e) => [e.id, e.ipAddress, e.hostname, cell(e.aliases.join(' ')), cell(e.comment), cell(e.tags.join(', '))]),
+    rows: entries.map((e) => [
+      e.id,
+      e.ipAddress,
+      e.hostname,
+      cell(e.aliases.join(' ')),
+      cell(e.comment),
+      cell(e.tags.join(', ')),
+    ]),
   });
 }
 
@@ -48,7 +55,8 @@ export function describeEntry(entry: HostEntry): string {
 /** What an event did, in a few words. */
 export function describeEvent({ event }: EventEnvelope): string {
   const list = (items: string[] | undefined) => (items?.length ? items.join(', ') : '(none)');
-  const text = (value: string | null | undefined) => (value === null || value === undefined ? '(none)' : `'${cell(value, 40)}'`);
+  const text = (value: string | null | undefined) =>
+    value === null || value === undefined ? '(none)' : `'${cell(value, 40)}'`;
   switch (event.type) {
     case 'HostCreated':
       return `${event.ipAddress} ${event.hostname}${event.aliases?.length ? ` (aliases ${list(event.aliases)})` : ''}${event.comment ? ` # ${cell(event.comment, 40)}` : ''}${event.tags.length ? ` [${list(event.tags)}]` : ''}`;

@@ -31,11 +31,20 @@ export function snapshotListJson(list: readonly SnapshotMetadata[]) {
  * belongs to, `eventVersion` its `version` (what an entry's `version` names).
  */
 export function hostEventJson(envelope: EventEnvelope) {
-  return { id: envelope.eventId, hostId: envelope.aggregateId, version: envelope.eventVersion, createdAt: envelope.createdAt, createdBy: envelope.createdBy ?? null, event: envelope.event };
+  return {
+    id: envelope.eventId,
+    hostId: envelope.aggregateId,
+    version: envelope.eventVersion,
+    createdAt: envelope.createdAt,
+    createdBy: envelope.createdBy ?? null,
+    event: envelope.event,
+  };
 }
 
 /** A backup's manifest as printed: each file's `bytes` is its `sizeBytes`. */
-export function manifestJson<M extends { files: ReadonlyArray<{ path: string; bytes: number; sha256: string }> }>(manifest: M) {
+export function manifestJson<M extends { files: ReadonlyArray<{ path: string; bytes: number; sha256: string }> }>(
+  manifest: M,
+) {
   return { ...manifest, files: manifest.files.map((f) => ({ path: f.path, sizeBytes: f.bytes, sha256: f.sha256 })) };
 }
 
@@ -65,9 +74,12 @@ export function seedJson(seeded: SeedResult) {
  * the fraction's digits kept (a Date would drop microseconds); text in another form unchanged.
  */
 export function pgTimeToIso(text: string): string {
-  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)? ?(Z|[+-]\d{2}(?::?\d{2})?)(?: [A-Z]{2,5})?$/.exec(text.trim());
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)? ?(Z|[+-]\d{2}(?::?\d{2})?)(?: [A-Z]{2,5})?$/.exec(
+    text.trim(),
+  );
   if (!m) return text;
-  const zone = m[4] === 'Z' ? 'Z' : /^[+-]\d{2}$/.test(m[4]!) ? `${m[4]}:00` : m[4]!.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  const zone =
+    m[4] === 'Z' ? 'Z' : /^[+-]\d{2}$/.test(m[4]!) ? `${m[4]}:00` : m[4]!.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
   const date = new Date(`${m[1]}T${m[2]}${zone}`);
   return Number.isNaN(date.getTime()) ? text : `${date.toISOString().slice(0, 19)}${m[3] ?? ''}Z`;
 }
@@ -76,7 +88,11 @@ export function pgTimeToIso(text: string): string {
  * A physical restore (`restore --engine pgbackrest|basebackup`): `--to-time` is its
  * `recoveryTargetAt`, the times ISO-8601 in UTC, the base backup it started from `backupId`.
  */
-export function physicalRestoreJson(result: { toTime: string | null; lastTransactionAt: string | null; base?: string }) {
+export function physicalRestoreJson(result: {
+  toTime: string | null;
+  lastTransactionAt: string | null;
+  base?: string;
+}) {
   const { toTime, lastTransactionAt, base, ...rest } = result;
   return {
     ...rest,

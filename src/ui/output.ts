@@ -11,7 +11,15 @@ import type { ItemPages } from './stream-out.js';
 export type Painter = Pick<ChalkInstance, 'red' | 'yellow' | 'green' | 'magenta' | 'cyan' | 'dim' | 'bold'>;
 
 const same = (text: string) => text;
-const PLAIN = { red: same, yellow: same, green: same, magenta: same, cyan: same, dim: same, bold: same } as unknown as Painter;
+const PLAIN = {
+  red: same,
+  yellow: same,
+  green: same,
+  magenta: same,
+  cyan: same,
+  dim: same,
+  bold: same,
+} as unknown as Painter;
 
 let chalkPainter: Painter | undefined;
 

@@ -29,11 +29,20 @@ function compact(n: number): string {
 /** 95 → "1m35s". */
 function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
 }
 
 /** A bar labelled `label`, counting `unit`s, on `stream` when `enabled` and it is a terminal. */
-export function countProgress(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, label: string, enabled = true, unit = ''): CountProgress {
+export function countProgress(
+  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+  label: string,
+  enabled = true,
+  unit = '',
+): CountProgress {
   if (!enabled || !stream.isTTY) return { update: () => undefined, done: () => undefined };
   const started = Date.now();
   let last = 0;

@@ -20,7 +20,10 @@ export async function progressFor(out: Output): Promise<{ sink: ProgressSink | u
  * Runs `fn` with a progress bar on a terminal (progressFor); the bar is finished whatever
  * happens, before anything else prints. `done` finishes it early (before a question).
  */
-export async function withProgressBar<T>(out: Output, fn: (sink: ProgressSink | undefined, done: () => void) => Promise<T>): Promise<T> {
+export async function withProgressBar<T>(
+  out: Output,
+  fn: (sink: ProgressSink | undefined, done: () => void) => Promise<T>,
+): Promise<T> {
   const progress = await progressFor(out);
   try {
     return await fn(progress.sink, progress.done);
@@ -35,7 +38,13 @@ export async function withProgressBar<T>(out: Output, fn: (sink: ProgressSink | 
  * `label` names the phase (lower case in the JSON events).
  */
 export async function countProgressFor(out: Output, label: string, unit: string): Promise<CountProgress> {
-  if (out.options.progress === 'json') return (await import('./progress-json.js')).jsonCountProgress(out.stderr, label.toLowerCase(), unit);
+  if (out.options.progress === 'json')
+    return (await import('./progress-json.js')).jsonCountProgress(out.stderr, label.toLowerCase(), unit);
   const { countProgress } = await import('./progress-count.js');
-  return countProgress(out.stderr, label, out.options.progress !== 'none' && !out.options.quiet && !out.options.json, unit);
+  return countProgress(
+    out.stderr,
+    label,
+    out.options.progress !== 'none' && !out.options.quiet && !out.options.json,
+    unit,
+  );
 }

@@ -17,7 +17,10 @@ export interface ProgressBar {
 const WIDTH = 24;
 
 /** A bar on `stream` when it is a terminal; otherwise one that draws nothing. */
-export function progressBar(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, enabled: boolean): ProgressBar {
+export function progressBar(
+  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+  enabled: boolean,
+): ProgressBar {
   if (!enabled || !stream.isTTY) return { update: () => undefined, done: () => undefined };
   const started = Date.now();
   let last = 0;
@@ -38,10 +41,13 @@ export function progressBar(stream: NodeJS.WritableStream & { isTTY?: boolean; c
       last = now;
       lastPhase = e.phase;
       const fraction = e.bytesTotal ? e.bytes / e.bytesTotal : e.tablesTotal ? e.tablesDone / e.tablesTotal : undefined;
-      const bar = fraction === undefined ? '' : `[${'#'.repeat(Math.round(Math.min(1, fraction) * WIDTH)).padEnd(WIDTH, '-')}] `;
+      const bar =
+        fraction === undefined ? '' : `[${'#'.repeat(Math.round(Math.min(1, fraction) * WIDTH)).padEnd(WIDTH, '-')}] `;
       const tables = e.tablesTotal || e.tablesDone ? `${e.tablesDone}/${e.tablesTotal || '?'} tables  ` : '';
       const seconds = (now - started) / 1000;
-      const bytes = e.bytes ? `${formatBytes(e.bytes)}${e.bytesTotal ? ` of ${formatBytes(e.bytesTotal)}` : ''}  ${seconds > 1 ? `${formatBytes(e.bytes / seconds)}/s` : ''}` : '';
+      const bytes = e.bytes
+        ? `${formatBytes(e.bytes)}${e.bytesTotal ? ` of ${formatBytes(e.bytesTotal)}` : ''}  ${seconds > 1 ? `${formatBytes(e.bytes / seconds)}/s` : ''}`
+        : '';
       const line = `${e.phase.padEnd(12)} ${bar}${tables}${bytes}`.slice(0, Math.max(20, (stream.columns || 80) - 1));
       stream.write(`\r\x1b[K${line}`);
       // Registered while drawn: a stop ends this line before it prints (ui/active-bars.ts).

@@ -17,7 +17,10 @@ async function write(stream: NodeJS.WritableStream, text: string): Promise<void>
 }
 
 /** Writes each page, waiting for 'drain' when `stream` is full and yielding after each. */
-export async function writePages(stream: NodeJS.WritableStream, pages: Iterable<string> | AsyncIterable<string>): Promise<void> {
+export async function writePages(
+  stream: NodeJS.WritableStream,
+  pages: Iterable<string> | AsyncIterable<string>,
+): Promise<void> {
   for await (const page of pages) {
     await write(stream, page);
     await nextTurn();
@@ -45,7 +48,11 @@ export function prettyElement(item: unknown): string {
  * one item as prettyElement does (a faster one for a fixed shape, ui/host-json.ts). Returns
  * how many items were written.
  */
-export async function writeJsonArray<T>(stream: NodeJS.WritableStream, items: ItemPages<T>, element: (item: T) => string = prettyElement): Promise<number> {
+export async function writeJsonArray<T>(
+  stream: NodeJS.WritableStream,
+  items: ItemPages<T>,
+  element: (item: T) => string = prettyElement,
+): Promise<number> {
   let count = 0;
   for await (const page of pagesOf(items)) {
     if (page.length === 0) continue;
@@ -63,7 +70,11 @@ export async function writeJsonArray<T>(stream: NodeJS.WritableStream, items: It
  * Writes the items as NDJSON: one compact JSON object a line (`line` renders one, without the
  * newline; JSON.stringify by default), with the same field names as --json. Returns the count.
  */
-export async function writeNdjson<T>(stream: NodeJS.WritableStream, items: ItemPages<T>, line: (item: T) => string = (item) => JSON.stringify(item) ?? 'null'): Promise<number> {
+export async function writeNdjson<T>(
+  stream: NodeJS.WritableStream,
+  items: ItemPages<T>,
+  line: (item: T) => string = (item) => JSON.stringify(item) ?? 'null',
+): Promise<number> {
   let count = 0;
   for await (const page of pagesOf(items)) {
     let text = '';

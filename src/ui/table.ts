@@ -105,7 +105,10 @@ export async function* tablePages({ head, rows, color }: TableOptions): AsyncGen
   let page = rule('┌', '┬', '┐') + line(head, cyan);
   for (let start = 0; start < rows.length; start += PAGE_ROWS) {
     for (const row of rows.slice(start, start + PAGE_ROWS)) {
-      page += line(Array.from({ length: columns }, (_, c) => String(row[c] ?? '')), (text) => text);
+      page += line(
+        Array.from({ length: columns }, (_, c) => String(row[c] ?? '')),
+        (text) => text,
+      );
       tableWork.cells += columns;
     }
     yield page;
@@ -125,7 +128,9 @@ async function widthOf(): Promise<(text: string) => number> {
   if (!measure) {
     // cli-table3 has no "exports" map: its utils are reachable, and measuring with them keeps
     // the two drawings the same.
-    const { default: utils } = (await import('cli-table3/src/utils.js' as string)) as { default: { strlen(text: string): number } };
+    const { default: utils } = (await import('cli-table3/src/utils.js' as string)) as {
+      default: { strlen(text: string): number };
+    };
     measure = (text) => (/^[\x20-\x7e]*$/.test(text) ? text.length : utils.strlen(text));
   }
   return measure;

@@ -51,7 +51,11 @@ export function writeFileAtomic(path: string, text: string, mode = 0o644, option
  * Like writeFileAtomic, for long text given in pages: each page written asynchronously (the
  * event loop runs between them). Returns the bytes written.
  */
-export async function writeFileAtomicPages(path: string, pages: Iterable<string> | AsyncIterable<string>, mode = 0o644): Promise<number> {
+export async function writeFileAtomicPages(
+  path: string,
+  pages: Iterable<string> | AsyncIterable<string>,
+  mode = 0o644,
+): Promise<number> {
   const temp = temporaryNameFor(path);
   const file = await open(temp, 'wx', mode);
   let bytes = 0;

@@ -53,7 +53,6 @@ export function criticalSectionsDone(timeoutMs: number, options: { stopping?: bo
   });
 }
 
-
 /**
  * Registers clean-up work (dropping a scratch database, say) to run when the process is told
  * to stop; the stop waits for it like for a critical section. Returns the unregister function,

@@ -93,7 +93,10 @@ export async function acquireFileLock(path: string, options: LockOptions): Promi
     const holder = await readHolder(path);
     if (!holder) {
       // Being written right now, or left half-written long ago by a crash.
-      const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(path).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > 5000) await removeAbandoned(path);
       else await sleep(50);
       continue;
@@ -103,10 +106,12 @@ export async function acquireFileLock(path: string, options: LockOptions): Promi
       continue;
     }
     if (Date.now() >= deadline) {
-      throw options.onHeld?.(holder) ??
+      throw (
+        options.onHeld?.(holder) ??
         new ConflictError(`${options.purpose} is locked by pid ${holder.pid} since ${holder.since}`, {
           hint: `Wait for it to finish; if that process is gone, remove ${path}.`,
-        });
+        })
+      );
     }
     await sleep(100);
   }

@@ -8,7 +8,14 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addHost, exportHosts, type ImportHostsOptions, importHosts, listHosts, removeHost } from '../../src/core/hosts/index.js';
+import {
+  addHost,
+  exportHosts,
+  type ImportHostsOptions,
+  importHosts,
+  listHosts,
+  removeHost,
+} from '../../src/core/hosts/index.js';
 import { createTestDatabase, useTestDatabase } from '../helpers/db.js';
 import { on } from '../helpers/core.js';
 
@@ -18,10 +25,17 @@ const dir = mkdtempSync(join(tmpdir(), 'pgstore-hosts-core-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const entries = async (url = db.url) =>
-  (await listHosts(on(url))).map(({ ipAddress, hostname, aliases, comment, tags }) => ({ ipAddress, hostname, aliases, comment, tags }));
+  (await listHosts(on(url))).map(({ ipAddress, hostname, aliases, comment, tags }) => ({
+    ipAddress,
+    hostname,
+    aliases,
+    comment,
+    tags,
+  }));
 const importFile = (source: string, options: Partial<ImportHostsOptions> & { url?: string } = {}) =>
   importHosts({ ...on(options.url ?? db.url), source, ...options });
-const add = (ip: string, hostname: string, more: { aliases?: string[]; comment?: string; tags?: string[] } = {}) => addHost({ ...on(db.url), ip, hostname, ...more });
+const add = (ip: string, hostname: string, more: { aliases?: string[]; comment?: string; tags?: string[] } = {}) =>
+  addHost({ ...on(db.url), ip, hostname, ...more });
 
 describe('import of the real hosts file', () => {
   beforeAll(async () => {
@@ -29,7 +43,14 @@ describe('import of the real hosts file', () => {
   });
 
   it('imports all 1,567 entries', async () => {
-    expect(await importFile(FIXTURE)).toMatchObject({ processed: 1567, created: 1567, updated: 0, skipped: 0, failed: 0, written: true });
+    expect(await importFile(FIXTURE)).toMatchObject({
+      processed: 1567,
+      created: 1567,
+      updated: 0,
+      skipped: 0,
+      failed: 0,
+      written: true,
+    });
     const all = await entries();
     expect(all).toHaveLength(1567);
     expect(all.every((e) => e.ipAddress === '127.0.0.1' && e.aliases.length === 0 && e.comment === null)).toBe(true);
@@ -50,7 +71,16 @@ describe('import errors, modes and dry runs', () => {
     await db.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
   });
 
-  const bad = ['# a comment', '', '10.0.0.1\tgood.lan', '10.0.0.300\tbad-ip.lan', '10.0.0.2\tbad_name.lan', '10.0.0.3', '10.0.0.4\tok.lan -alias-', '10.0.0.5\tfine.lan fine\t# kept [t1, t2]'].join('\n');
+  const bad = [
+    '# a comment',
+    '',
+    '10.0.0.1\tgood.lan',
+    '10.0.0.300\tbad-ip.lan',
+    '10.0.0.2\tbad_name.lan',
+    '10.0.0.3',
+    '10.0.0.4\tok.lan -alias-',
+    '10.0.0.5\tfine.lan fine\t# kept [t1, t2]',
+  ].join('\n');
 
   it('reports every bad line with its number and field and imports the good ones (skip mode)', async () => {
     const file = join(dir, 'bad.hosts');
@@ -73,21 +103,34 @@ describe('import errors, modes and dry runs', () => {
     writeFileSync(file, '10.1.1.1 new.lan\n10.1.1.2 bad..lan\n');
     const r = await importFile(file, { mode: 'strict' });
     expect(r).toMatchObject({ processed: 2, failed: 1, written: false });
-    expect(r.errors).toEqual([{ line: 2, field: 'hostname', message: "hostname 'bad..lan' has an empty label", kind: 'invalid' }]);
+    expect(r.errors).toEqual([
+      { line: 2, field: 'hostname', message: "hostname 'bad..lan' has an empty label", kind: 'invalid' },
+    ]);
     expect((await entries()).some((e) => e.hostname === 'new.lan')).toBe(false);
   });
 
   it('replace mode updates existing entries; skip leaves them; dry runs write nothing', async () => {
     const file = join(dir, 'replace.hosts');
     writeFileSync(file, '10.0.0.5 fine.lan other\t# changed [t3]\n10.0.0.6 added.lan\n10.0.0.1 good.lan\n');
-    expect(await importFile(file, { mode: 'replace', dryRun: true })).toMatchObject({ processed: 3, created: 1, updated: 1, skipped: 1, written: false, dryRun: true });
+    expect(await importFile(file, { mode: 'replace', dryRun: true })).toMatchObject({
+      processed: 3,
+      created: 1,
+      updated: 1,
+      skipped: 1,
+      written: false,
+      dryRun: true,
+    });
     expect((await entries()).some((e) => e.hostname === 'added.lan')).toBe(false);
 
     expect(await importFile(file)).toMatchObject({ created: 1, updated: 0, skipped: 2 });
     expect((await entries()).find((e) => e.hostname === 'fine.lan')).toMatchObject({ comment: 'kept' });
 
     expect(await importFile(file, { mode: 'replace' })).toMatchObject({ created: 0, updated: 1, skipped: 2 });
-    expect((await entries()).find((e) => e.hostname === 'fine.lan')).toMatchObject({ aliases: ['other'], comment: 'changed', tags: ['t3'] });
+    expect((await entries()).find((e) => e.hostname === 'fine.lan')).toMatchObject({
+      aliases: ['other'],
+      comment: 'changed',
+      tags: ['t3'],
+    });
   });
 
   it('reads the jsonl and csv formats (from standard input, too)', async () => {
@@ -99,9 +142,18 @@ describe('import errors, modes and dry runs', () => {
       [3, 'json'],
     ]);
     const file = join(dir, 'in.csv');
-    writeFileSync(file, 'ip_address,hostname,aliases,comment,tags\n10.3.0.1,csv.lan,"c1 c2","a, ""quoted"" comment",x y\n');
+    writeFileSync(
+      file,
+      'ip_address,hostname,aliases,comment,tags\n10.3.0.1,csv.lan,"c1 c2","a, ""quoted"" comment",x y\n',
+    );
     expect(await importFile(file)).toMatchObject({ format: 'csv', created: 1, failed: 0 });
-    expect((await entries()).find((e) => e.hostname === 'csv.lan')).toEqual({ ipAddress: '10.3.0.1', hostname: 'csv.lan', aliases: ['c1', 'c2'], comment: 'a, "quoted" comment', tags: ['x', 'y'] });
+    expect((await entries()).find((e) => e.hostname === 'csv.lan')).toEqual({
+      ipAddress: '10.3.0.1',
+      hostname: 'csv.lan',
+      aliases: ['c1', 'c2'],
+      comment: 'a, "quoted" comment',
+      tags: ['x', 'y'],
+    });
   });
 });
 
@@ -113,7 +165,7 @@ describe('export, and export → import into an empty database', () => {
     await add('192.168.10.1', 'ten.lan');
     await add('192.168.1.1', 'one.lan', { aliases: ['uno.lan', 'eins.lan'], tags: ['a', 'b'] });
     await add('::1', 'v6.lan', { comment: 'ends with a bracket [really]' });
-    await add('192.168.1.1', 'comment.lan', { comment: "it's \"quoted\", # and, [odd]; ok" });
+    await add('192.168.1.1', 'comment.lan', { comment: 'it\'s "quoted", # and, [odd]; ok' });
     await add('10.0.0.1', 'tags-only.lan', { tags: ['x'] });
     // Through the library (no validation): a comment with line breaks must not break the file.
     await db.sql`
@@ -155,13 +207,19 @@ describe('export, and export → import into an empty database', () => {
     await removeHost({ ...on(db.url), id: 'lib-h1' });
   });
 
-  it.each(['hosts', 'jsonl', 'csv'] as const)('round-trips through the %s format into an empty database', async (format) => {
-    await empty.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
-    const file = join(dir, `round-trip.${format}`);
-    await exportHosts({ ...on(db.url), format, output: file });
-    expect(await importFile(file, { format, mode: 'strict', url: empty.url })).toMatchObject({ created: 5, failed: 0 });
-    expect(await entries(empty.url)).toEqual(await entries());
-  });
+  it.each(['hosts', 'jsonl', 'csv'] as const)(
+    'round-trips through the %s format into an empty database',
+    async (format) => {
+      await empty.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
+      const file = join(dir, `round-trip.${format}`);
+      await exportHosts({ ...on(db.url), format, output: file });
+      expect(await importFile(file, { format, mode: 'strict', url: empty.url })).toMatchObject({
+        created: 5,
+        failed: 0,
+      });
+      expect(await entries(empty.url)).toEqual(await entries());
+    },
+  );
 
   it('round-trips the real fixture', async () => {
     await empty.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
@@ -189,10 +247,13 @@ describe('an import into an empty store (loaded in bulk)', () => {
   const events = (sql: typeof db.sql) => sql`
     select event - 'createdAt' as event, created_by, event_type, expected_version from hosts.host_events
      where event ->> 'hostname' <> 'first.lan' order by event ->> 'hostname'`;
-  const indexes = (sql: typeof db.sql) => sql`select indexrelid::regclass::text as name, pg_get_indexdef(indexrelid) as def from pg_index
+  const indexes = (
+    sql: typeof db.sql,
+  ) => sql`select indexrelid::regclass::text as name, pg_get_indexdef(indexrelid) as def from pg_index
      where indrelid in ('hosts.host_events'::regclass, 'hosts.streams'::regclass, 'hosts.hosts'::regclass) order by 1`;
 
-  const trgmOid = async (sql: typeof db.sql) => (await sql`select 'hosts.hosts_hostname_trgm_idx'::regclass::oid as oid`)[0]!.oid as number;
+  const trgmOid = async (sql: typeof db.sql) =>
+    (await sql`select 'hosts.hosts_hostname_trgm_idx'::regclass::oid as oid`)[0]!.oid as number;
 
   it('gives the same entries and events as the checked path, and leaves the tables as they were', async () => {
     const before = await indexes(bulk.sql);
@@ -226,7 +287,8 @@ describe('an import into an empty store (loaded in bulk)', () => {
 
 describe('the bulk import steps aside when it cannot have the tables to itself', () => {
   let target: Awaited<ReturnType<typeof createTestDatabase>>;
-  const trgm = async () => (await target.sql`select 'hosts.hosts_hostname_trgm_idx'::regclass::oid as oid`)[0]!.oid as number;
+  const trgm = async () =>
+    (await target.sql`select 'hosts.hosts_hostname_trgm_idx'::regclass::oid as oid`)[0]!.oid as number;
 
   beforeEach(async () => {
     target = await createTestDatabase();

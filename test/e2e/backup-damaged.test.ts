@@ -41,7 +41,11 @@ describe('a backup cannot be pointed outside its folder', () => {
     const cases: Array<{ name: string; edit: (m: Record<string, unknown>, path: string) => void; says: RegExp }> = [
       { name: 'absolute', edit: (m) => (m.dump = outside), says: /dump path '.*outside\.dump' is not a relative path/ },
       { name: 'dotdot', edit: (m) => (m.dump = '../../outside.dump'), says: /leaves the backup folder/ },
-      { name: 'files-dotdot', edit: (m) => ((m.files as Array<{ path: string }>)[0]!.path = '../x'), says: /file path '\.\.\/x' leaves the backup folder/ },
+      {
+        name: 'files-dotdot',
+        edit: (m) => ((m.files as Array<{ path: string }>)[0]!.path = '../x'),
+        says: /file path '\.\.\/x' leaves the backup folder/,
+      },
       {
         name: 'symlink',
         edit: (_m, path) => {
@@ -62,7 +66,15 @@ describe('a backup cannot be pointed outside its folder', () => {
       expect(verify.stderr, c.name).toMatch(c.says);
       expect(verify.stdout, c.name).not.toMatch(/intact/);
       const target = dbs.name(`conf_${c.name.replace('-', '_')}`);
-      const restore = await pgstore(db.url, ['restore', taken.id, '--dir', dir, '--target-db', target.name, '--create']);
+      const restore = await pgstore(db.url, [
+        'restore',
+        taken.id,
+        '--dir',
+        dir,
+        '--target-db',
+        target.name,
+        '--create',
+      ]);
       expect(restore.code, `${c.name}: ${restore.stderr}`).toBe(1);
       expect(restore.stderr, c.name).toMatch(c.says);
       // The same refusal when the backup folder is given as a path.
@@ -83,7 +95,10 @@ describe('damaged backups are listed and never skipped silently', () => {
     const json = await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json']);
     expect(json.code, json.stderr).toBe(0);
     const rows = JSON.parse(json.stdout);
-    expect(rows.map((r: { id: string; status: string }) => [r.id, r.status])).toEqual([[newest.id, 'damaged'], [older.id, 'ok']]);
+    expect(rows.map((r: { id: string; status: string }) => [r.id, r.status])).toEqual([
+      [newest.id, 'damaged'],
+      [older.id, 'ok'],
+    ]);
     expect(rows[0].problem).toMatch(/cannot read .*manifest\.json/);
 
     const text = await pgstore(db.url, ['backup', 'list', '--dir', dir]);
@@ -99,7 +114,16 @@ describe('damaged backups are listed and never skipped silently', () => {
     const verifyLatest = await pgstore(db.url, ['backup', 'verify', 'latest', '--dir', dir]);
     expect(verifyLatest.code).toBe(1);
 
-    const skipped = await pgstore(db.url, ['restore', 'latest', '--dir', dir, '--target-db', target.name, '--create', '--skip-damaged']);
+    const skipped = await pgstore(db.url, [
+      'restore',
+      'latest',
+      '--dir',
+      dir,
+      '--target-db',
+      target.name,
+      '--create',
+      '--skip-damaged',
+    ]);
     expect(skipped.code, skipped.stderr).toBe(0);
     expect(skipped.stdout).toContain(older.id);
     expect(skipped.stderr).toContain(`passed over damaged backup ${db.name}/${newest.id}`);
@@ -123,7 +147,10 @@ describe('damaged backups are listed and never skipped silently', () => {
     const lone = await takeBackup(onlyDamaged, 'lone');
     writeFileSync(join(lone.path, 'manifest.json'), '{');
     const none = JSON.parse((await pgstore(db.url, ['health', '--json', '--backup-dir', onlyDamaged])).stdout);
-    expect(none.checks.find((c: { name: string }) => c.name === 'last_backup')).toMatchObject({ status: 'critical', message: expect.stringContaining(`${lone.id} is damaged`) });
+    expect(none.checks.find((c: { name: string }) => c.name === 'last_backup')).toMatchObject({
+      status: 'critical',
+      message: expect.stringContaining(`${lone.id} is damaged`),
+    });
 
     // A damaged backup can be deleted by its ID.
     const deleted = await pgstore(db.url, ['backup', 'delete', newest.id, '--yes', '--dir', dir]);

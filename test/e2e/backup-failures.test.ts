@@ -37,7 +37,9 @@ function startCli(args: string[], env: Record<string, string>): { done: Promise<
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { done, pid: child.pid! };
 }
 
@@ -74,7 +76,9 @@ describe('pgstore backup when things go wrong', () => {
     const dir = join(base, 'killed');
     const metrics = join(base, 'killed.prom');
     const bin = pgDumpWrapper(base, 'kill', KILL_MIDWAY);
-    const failed = await pgstore(db.url, ['backup', '--dir', dir, '--metrics-file', metrics, '--keep-last', '1'], { PGSTORE_PG_BIN: bin });
+    const failed = await pgstore(db.url, ['backup', '--dir', dir, '--metrics-file', metrics, '--keep-last', '1'], {
+      PGSTORE_PG_BIN: bin,
+    });
     expect(failed.code, failed.stderr).toBe(1);
     expect(failed.stderr).toMatch(/pg_dump was killed by SIGKILL/);
     expect(failed.stderr).toMatch(/nothing was listed or pruned/);
@@ -116,7 +120,9 @@ describe('pgstore backup when things go wrong', () => {
 
     const second = await pgstore(db.url, ['backup', '--dir', dir]);
     expect(second.code).toBe(3);
-    expect(second.stderr).toMatch(new RegExp(`another backup of ${db.name} is running, pid ${first.pid} since \\d{4}-\\d\\d-\\d\\dT`));
+    expect(second.stderr).toMatch(
+      new RegExp(`another backup of ${db.name} is running, pid ${first.pid} since \\d{4}-\\d\\d-\\d\\dT`),
+    );
 
     // While the first one runs: scan every process's argv for the password.
     let finished = false;
@@ -145,7 +151,10 @@ describe('pgstore backup when things go wrong', () => {
       const env = cleanEnv({ DATABASE_URL: db.url });
       const run = startCli(['backup', '--dir', dir], env);
       // This pgstore's pg_dump only: other test files run backups of their own meanwhile.
-      const dumps = () => allCommandLines().filter((p) => p.cmdline.includes('pg_dump') && p.cmdline.includes('--snapshot=') && descendsFrom(p.pid, run.pid));
+      const dumps = () =>
+        allCommandLines().filter(
+          (p) => p.cmdline.includes('pg_dump') && p.cmdline.includes('--snapshot=') && descendsFrom(p.pid, run.pid),
+        );
       const deadline = Date.now() + 20_000;
       while (dumps().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const mine = dumps();
@@ -155,7 +164,10 @@ describe('pgstore backup when things go wrong', () => {
       expect(result.code).toBe(143);
       expect(result.stderr).toContain('Stopped by SIGTERM.');
       // By pid: once pgstore is gone, a pg_dump left behind would have another parent.
-      const alive = () => mine.filter((p) => existsSync(`/proc/${p.pid}`) && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('pg_dump'));
+      const alive = () =>
+        mine.filter(
+          (p) => existsSync(`/proc/${p.pid}`) && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('pg_dump'),
+        );
       const gone = Date.now() + 5_000;
       while (alive().length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
       expect(alive()).toEqual([]);
@@ -172,7 +184,10 @@ describe('pgstore backup when things go wrong', () => {
     const dir = join(base, 'stale');
     mkdirSync(join(dir, db.name), { recursive: true });
     // A pid above the kernel's default pid_max: no such process.
-    writeFileSync(join(dir, db.name, '.lock'), JSON.stringify({ pid: 4194304 + 7, host: hostname(), since: '2020-01-01T00:00:00.000Z', purpose: 'backup' }));
+    writeFileSync(
+      join(dir, db.name, '.lock'),
+      JSON.stringify({ pid: 4194304 + 7, host: hostname(), since: '2020-01-01T00:00:00.000Z', purpose: 'backup' }),
+    );
     const r = await pgstore(db.url, ['backup', '--dir', dir]);
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(dir, db.name, '.lock'))).toBe(false);

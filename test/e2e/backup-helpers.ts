@@ -22,17 +22,29 @@ export function tempDir(prefix: string): string {
 }
 
 /** Runs pgstore against `url`, with extra environment. */
-export function pgstore(url: string, args: string[], extra: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<CliResult> {
+export function pgstore(
+  url: string,
+  args: string[],
+  extra: Record<string, string | undefined> = {},
+  timeoutMs = 120_000,
+): Promise<CliResult> {
   return runCli(args, { env: cleanEnv({ DATABASE_URL: url, ...extra }), timeoutMs });
 }
 
 /** pgstore()'s twin through the CLI's entry in-process (test/helpers/cli-in-process.ts): no node start-up. */
-export function pgstoreInProcess(url: string, args: string[], extra: Record<string, string | undefined> = {}): Promise<CliResult> {
+export function pgstoreInProcess(
+  url: string,
+  args: string[],
+  extra: Record<string, string | undefined> = {},
+): Promise<CliResult> {
   return runCliInProcess(args, { env: cleanEnv({ DATABASE_URL: url, ...extra }) });
 }
 
 /** Databases created by a test file, dropped after it. */
-export function databaseTracker(): { name(prefix: string): { name: string; url: string }; sql(url: string): ReturnType<typeof postgres> } {
+export function databaseTracker(): {
+  name(prefix: string): { name: string; url: string };
+  sql(url: string): ReturnType<typeof postgres>;
+} {
   const names: string[] = [];
   const pools: Array<ReturnType<typeof postgres>> = [];
   afterAll(async () => {
@@ -92,7 +104,14 @@ export async function fingerprint(sql: ReturnType<typeof postgres>): Promise<Tab
 export function psqlFile(url: string, file: string): void {
   const u = new URL(url);
   const result = spawnSync(join(PG_BIN, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], {
-    env: { PATH: process.env.PATH, PGHOST: u.hostname, PGPORT: u.port, PGUSER: decodeURIComponent(u.username), PGPASSWORD: decodeURIComponent(u.password), PGDATABASE: u.pathname.slice(1) },
+    env: {
+      PATH: process.env.PATH,
+      PGHOST: u.hostname,
+      PGPORT: u.port,
+      PGUSER: decodeURIComponent(u.username),
+      PGPASSWORD: decodeURIComponent(u.password),
+      PGDATABASE: u.pathname.slice(1),
+    },
     encoding: 'utf8',
   });
   if (result.status !== 0) throw new Error(`psql -f ${file} failed: ${result.stderr}`);

@@ -16,7 +16,9 @@ const base = tempDir('backup-killed');
 
 beforeAll(async () => {
   // Big enough that pg_dump needs several seconds (≈ 190 MB of rows).
-  await db.sql.unsafe(`create table public.big as select i, md5(i::text) as a, md5((i * 7)::text) as b from generate_series(1, 1500000) i`);
+  await db.sql.unsafe(
+    `create table public.big as select i, md5(i::text) as a, md5((i * 7)::text) as b from generate_series(1, 1500000) i`,
+  );
 }, 120_000);
 
 /** pid, parent pid and state of every process named `name` (from /proc). */
@@ -48,7 +50,10 @@ function bytesUnder(path: string): number {
 }
 
 async function killMidway(dir: string, extra: string[]): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'backup', '--dir', dir, ...extra], { env: cleanEnv({ DATABASE_URL: db.url }), stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, 'backup', '--dir', dir, ...extra], {
+    env: cleanEnv({ DATABASE_URL: db.url }),
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const folder = join(dir, db.name);
   const deadline = Date.now() + 30_000;
@@ -59,7 +64,12 @@ async function killMidway(dir: string, extra: string[]): Promise<void> {
     const leader = processes('pg_dump').find((p) => p.ppid === child.pid);
     const partial = (existsSync(folder) ? readdirSync(folder) : []).find((name) => name.startsWith('.partial-'));
     if (leader && partial && bytesUnder(join(folder, partial)) > 4_000_000) {
-      dumps = [leader.pid, ...processes('pg_dump').filter((p) => p.ppid === leader.pid).map((p) => p.pid)];
+      dumps = [
+        leader.pid,
+        ...processes('pg_dump')
+          .filter((p) => p.ppid === leader.pid)
+          .map((p) => p.pid),
+      ];
       break;
     }
     await new Promise((r) => setTimeout(r, 20));

@@ -8,7 +8,14 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
-import { databaseTracker, fingerprint, pgstore, pgstoreInProcess as pgstoreIn, seed, tempDir } from './backup-helpers.js';
+import {
+  databaseTracker,
+  fingerprint,
+  pgstore,
+  pgstoreInProcess as pgstoreIn,
+  seed,
+  tempDir,
+} from './backup-helpers.js';
 import { MIGRATION_COUNT, NEWEST_MIGRATION } from '../helpers/migrations.js';
 
 const db = useTestDatabase();
@@ -37,14 +44,40 @@ describe('pgstore backup → restore round trip', () => {
     expect(taken.code, taken.stderr).toBe(0);
     const result = JSON.parse(taken.stdout);
     const m = result.manifest;
-    expect(Object.keys(m)).toEqual(expect.arrayContaining(['id', 'database', 'serverVersion', 'pgDumpVersion', 'pgstoreVersion', 'format', 'compression', 'startedAt', 'finishedAt', 'durationMs', 'sizeBytes', 'files', 'migrationVersion', 'tables', 'verified']));
-    expect(m).toMatchObject({ database: db.name, format: 'custom', serverVersion: expect.stringMatching(/^15\./), pgDumpVersion: expect.stringMatching(/^1[5-9]/), migrationVersion: NEWEST_MIGRATION });
+    expect(Object.keys(m)).toEqual(
+      expect.arrayContaining([
+        'id',
+        'database',
+        'serverVersion',
+        'pgDumpVersion',
+        'pgstoreVersion',
+        'format',
+        'compression',
+        'startedAt',
+        'finishedAt',
+        'durationMs',
+        'sizeBytes',
+        'files',
+        'migrationVersion',
+        'tables',
+        'verified',
+      ]),
+    );
+    expect(m).toMatchObject({
+      database: db.name,
+      format: 'custom',
+      serverVersion: expect.stringMatching(/^15\./),
+      pgDumpVersion: expect.stringMatching(/^1[5-9]/),
+      migrationVersion: NEWEST_MIGRATION,
+    });
     expect(m.verified).toMatchObject({ method: 'read' });
     expect(m.id).toMatch(/^\d{8}T\d{6}\.\d{3}Z$/);
     expect(result.path).toBe(join(dir, db.name, m.id));
     expect(m.tables).toContainEqual({ schema: 'auth', name: 'users', rows: 300 });
     expect(m.tables).toContainEqual({ schema: 'hosts', name: 'host_events', rows: 25 });
-    expect(m.files).toEqual([{ path: 'backup.dump', sizeBytes: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(m.files).toEqual([
+      { path: 'backup.dump', sizeBytes: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    ]);
     expect(m.sizeBytes).toBe(m.files[0].sizeBytes);
 
     // Folders 0700, files 0600; no lock or partial folder left behind.
@@ -52,22 +85,54 @@ describe('pgstore backup → restore round trip', () => {
     expect(readdirSync(join(dir, db.name))).toEqual([m.id]);
 
     const target = dbs.name('rt');
-    const restored = await pgstore(db.url, ['restore', m.id, '--dir', dir, '--target-db', target.name, '--create', '--json']);
+    const restored = await pgstore(db.url, [
+      'restore',
+      m.id,
+      '--dir',
+      dir,
+      '--target-db',
+      target.name,
+      '--create',
+      '--json',
+    ]);
     expect(restored.code, restored.stderr).toBe(0);
     const r = JSON.parse(restored.stdout);
-    expect(r).toMatchObject({ database: target.name, mode: 'created', rowCountsMatch: true, source: { checksums: 'verified' } });
-    expect(r.migrations).toMatchObject({ tracked: true, applied: MIGRATION_COUNT, newest: NEWEST_MIGRATION, backupNewest: NEWEST_MIGRATION, pending: 0 });
+    expect(r).toMatchObject({
+      database: target.name,
+      mode: 'created',
+      rowCountsMatch: true,
+      source: { checksums: 'verified' },
+    });
+    expect(r.migrations).toMatchObject({
+      tracked: true,
+      applied: MIGRATION_COUNT,
+      newest: NEWEST_MIGRATION,
+      backupNewest: NEWEST_MIGRATION,
+      pending: 0,
+    });
     expect(await fingerprint(dbs.sql(target.url))).toEqual(await fingerprint(db.sql));
   });
 
   it('round-trips the directory format with 2 jobs and the plain format (gzip)', async () => {
     const expected = await fingerprint(db.sql);
-    for (const args of [['--format', 'directory', '--jobs', '2', '--label', 'dir'], ['--format', 'plain', '--compress', 'gzip:1', '--label', 'plain']]) {
+    for (const args of [
+      ['--format', 'directory', '--jobs', '2', '--label', 'dir'],
+      ['--format', 'plain', '--compress', 'gzip:1', '--label', 'plain'],
+    ]) {
       const taken = await pgstoreIn(db.url, ['backup', '--dir', dir, '--json', ...args]);
       expect(taken.code, taken.stderr).toBe(0);
       const { manifest } = JSON.parse(taken.stdout);
       const target = dbs.name('fmt');
-      const restored = await pgstoreIn(db.url, ['restore', `${db.name}/${manifest.id}`, '--dir', dir, '--target-db', target.name, '--create', ...(args[1] === 'directory' ? ['--jobs', '2'] : [])]);
+      const restored = await pgstoreIn(db.url, [
+        'restore',
+        `${db.name}/${manifest.id}`,
+        '--dir',
+        dir,
+        '--target-db',
+        target.name,
+        '--create',
+        ...(args[1] === 'directory' ? ['--jobs', '2'] : []),
+      ]);
       expect(restored.code, restored.stderr).toBe(0);
       expect(restored.stdout).toContain('all as in the backup');
       expect(await fingerprint(dbs.sql(target.url))).toEqual(expected);
@@ -79,7 +144,12 @@ describe('pgstore backup → restore round trip', () => {
     expect(list.code, list.stderr).toBe(0);
     const entries = JSON.parse(list.stdout);
     expect(entries.map((e: { label: string | null }) => e.label)).toEqual(['plain', 'dir', null]);
-    expect(entries[0]).toMatchObject({ database: db.name, format: 'plain', compression: 'gzip:1', tableCount: expect.any(Number) });
+    expect(entries[0]).toMatchObject({
+      database: db.name,
+      format: 'plain',
+      compression: 'gzip:1',
+      tableCount: expect.any(Number),
+    });
     const table = await pgstoreIn(db.url, ['backup', 'list', '--dir', dir]);
     expect(table.stdout).toMatch(/ID.*STARTED.*SIZE.*FORMAT/);
     expect(table.stdout).toContain(`3 backups of ${db.name}`);
@@ -90,7 +160,12 @@ describe('pgstore backup → restore round trip', () => {
     const quiet = await pgstoreIn(db.url, ['backup', '--dir', dir, '--quiet', '--metrics-file', metrics]);
     expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
     const text = readFileSync(metrics, 'utf8');
-    for (const name of ['pgstore_backup_last_success_timestamp_seconds', 'pgstore_backup_duration_seconds', 'pgstore_backup_size_bytes', 'pgstore_backup_success']) {
+    for (const name of [
+      'pgstore_backup_last_success_timestamp_seconds',
+      'pgstore_backup_duration_seconds',
+      'pgstore_backup_size_bytes',
+      'pgstore_backup_success',
+    ]) {
       expect(text).toContain(`# TYPE ${name} gauge`);
       expect(text).toMatch(new RegExp(`^${name}\\{database="${db.name}"\\} [0-9.]+$`, 'm'));
     }
@@ -104,11 +179,19 @@ describe('pgstore backup → restore round trip', () => {
     const ok = await pgstoreIn(db.url, ['health', '--json', '--backup-dir', dir]);
     const check = JSON.parse(ok.stdout).checks.find((c: { name: string }) => c.name === 'last_backup');
     expect(check).toMatchObject({ status: 'ok', unit: 'h' });
-    const late = await pgstoreIn(db.url, ['health', '--json', '--backup-age-warning', '0', '--backup-age-critical', '100'], { PGSTORE_BACKUP_DIR: dir });
-    expect(JSON.parse(late.stdout).checks.find((c: { name: string }) => c.name === 'last_backup')).toMatchObject({ status: 'warning' });
+    const late = await pgstoreIn(
+      db.url,
+      ['health', '--json', '--backup-age-warning', '0', '--backup-age-critical', '100'],
+      { PGSTORE_BACKUP_DIR: dir },
+    );
+    expect(JSON.parse(late.stdout).checks.find((c: { name: string }) => c.name === 'last_backup')).toMatchObject({
+      status: 'warning',
+    });
     const none = await pgstoreIn(db.url, ['health', '--json', '--backup-dir', join(dir, 'empty')]);
     expect(none.code).toBe(1);
-    expect(JSON.parse(none.stdout).checks.find((c: { name: string }) => c.name === 'last_backup')).toMatchObject({ status: 'critical' });
+    expect(JSON.parse(none.stdout).checks.find((c: { name: string }) => c.name === 'last_backup')).toMatchObject({
+      status: 'critical',
+    });
     const unknown = await pgstoreIn(db.url, ['health', '--json'], { PGSTORE_HOME: join(dir, 'no-home') });
     expect(JSON.parse(unknown.stdout).checks.map((c: { name: string }) => c.name)).not.toContain('last_backup');
   });
@@ -168,10 +251,18 @@ describe('retention', () => {
     }
     // Back-date them: two in this month, one a month ago, one two months ago (oldest first).
     const now = new Date();
-    const dates = [new Date(now.getFullYear(), now.getMonth() - 2, 15, 12), new Date(now.getFullYear(), now.getMonth() - 1, 15, 12), new Date(now.getTime() - 120_000), new Date(now.getTime() - 60_000)];
+    const dates = [
+      new Date(now.getFullYear(), now.getMonth() - 2, 15, 12),
+      new Date(now.getFullYear(), now.getMonth() - 1, 15, 12),
+      new Date(now.getTime() - 120_000),
+      new Date(now.getTime() - 60_000),
+    ];
     ids.forEach((id, i) => {
       const path = join(gfs, db.name, id, 'manifest.json');
-      writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), startedAt: dates[i]!.toISOString() }));
+      writeFileSync(
+        path,
+        JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), startedAt: dates[i]!.toISOString() }),
+      );
     });
     const dry = await pgstore(db.url, ['backup', 'prune', '--dir', gfs, '--keep-monthly', '2', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
@@ -179,15 +270,33 @@ describe('retention', () => {
     expect(dry.stdout).toContain(`keep    ${ids[1]}  newest of its month (monthly 2 of 2)`);
     expect(dry.stdout).toContain(`delete  ${ids[2]}  no rule keeps it`);
     expect(dry.stdout).toContain(`delete  ${ids[0]}  no rule keeps it`);
-    expect(readdirSync(join(gfs, db.name)).filter((n) => !n.startsWith('.')).sort()).toEqual([...ids].sort());
+    expect(
+      readdirSync(join(gfs, db.name))
+        .filter((n) => !n.startsWith('.'))
+        .sort(),
+    ).toEqual([...ids].sort());
 
-    const pruned = await pgstore(db.url, ['backup', 'prune', '--dir', gfs, '--keep-monthly', '2', '--keep-within', '1h', '--json']);
+    const pruned = await pgstore(db.url, [
+      'backup',
+      'prune',
+      '--dir',
+      gfs,
+      '--keep-monthly',
+      '2',
+      '--keep-within',
+      '1h',
+      '--json',
+    ]);
     expect(pruned.code, pruned.stderr).toBe(0);
     const result = JSON.parse(pruned.stdout);
     expect(result.removed).toEqual([ids[0]]);
     expect(result.kept.find((k: { id: string }) => k.id === ids[2]).reasons).toEqual(['within 1h']);
 
-    for (const bad of [['--keep-within', '7'], ['--keep-daily', '0'], ['--keep-within', '1d1d']]) {
+    for (const bad of [
+      ['--keep-within', '7'],
+      ['--keep-daily', '0'],
+      ['--keep-within', '1d1d'],
+    ]) {
       const r = await pgstore(db.url, ['backup', 'prune', '--dir', gfs, ...bad]);
       expect(r.code, `${bad.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/--keep-(within|daily)/);
@@ -198,7 +307,14 @@ describe('retention', () => {
   });
 
   it('rejects bad flag combinations with exit 2', async () => {
-    for (const args of [['--jobs', '2'], ['--format', 'tar'], ['--compress', 'brotli'], ['--keep-last', '0'], ['--label', '../x'], ['--compress', 'zstd']]) {
+    for (const args of [
+      ['--jobs', '2'],
+      ['--format', 'tar'],
+      ['--compress', 'brotli'],
+      ['--keep-last', '0'],
+      ['--label', '../x'],
+      ['--compress', 'zstd'],
+    ]) {
       const r = await pgstoreIn(db.url, ['backup', '--dir', dir, ...args]);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/^error: /);
@@ -216,7 +332,11 @@ describe('verification record', () => {
     expect(first.method).toBe('restore');
     const read = await pgstore(db.url, ['backup', 'verify', 'latest', '--dir', dir, '--json']);
     expect(read.code, read.stderr).toBe(0);
-    expect(JSON.parse(read.stdout).verified).toMatchObject({ method: 'restore', at: first.at, checkedAt: expect.any(String) });
+    expect(JSON.parse(read.stdout).verified).toMatchObject({
+      method: 'restore',
+      at: first.at,
+      checkedAt: expect.any(String),
+    });
     const listed = JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
     expect(listed[0].verified.method).toBe('restore');
   });
@@ -226,7 +346,8 @@ describe('verification record', () => {
     const text = await pgstoreIn(db.url, ['backup', '--dir', dir, '--verify=restore']);
     const wall = (performance.now() - started) / 1000;
     expect(text.code, text.stderr).toBe(0);
-    const [, total, dump, verification] = /, ([\d.]+) s \(dump ([\d.]+) s, verification ([\d.]+) s\), verified \(restore\)/.exec(text.stdout) ?? [];
+    const [, total, dump, verification] =
+      /, ([\d.]+) s \(dump ([\d.]+) s, verification ([\d.]+) s\), verified \(restore\)/.exec(text.stdout) ?? [];
     expect(total, text.stdout).toBeDefined();
     expect(Number(total)).toBeGreaterThanOrEqual(Number(dump) + Number(verification) - 0.15);
     expect(Number(total)).toBeLessThanOrEqual(wall + 0.05);

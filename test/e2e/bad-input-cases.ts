@@ -19,8 +19,20 @@ export interface BadCase {
   error?: RegExp;
 }
 
-const none = (args: string[], code = 2, error?: RegExp, env?: BadCase['env']): BadCase => ({ args, code, needs: 'none', error, env });
-const db = (args: string[], code = 2, error?: RegExp, env?: BadCase['env']): BadCase => ({ args, code, needs: 'db', error, env });
+const none = (args: string[], code = 2, error?: RegExp, env?: BadCase['env']): BadCase => ({
+  args,
+  code,
+  needs: 'none',
+  error,
+  env,
+});
+const db = (args: string[], code = 2, error?: RegExp, env?: BadCase['env']): BadCase => ({
+  args,
+  code,
+  needs: 'db',
+  error,
+  env,
+});
 
 const FORTY_DIGITS = '1234567890123456789012345678901234567890';
 const HUGE = '99999999999999999999';
@@ -66,7 +78,23 @@ const NUMERIC: Array<{ command: string[]; flag: string; whole: boolean; zeroOk: 
 ];
 
 /** Bad durations (`5s`, `500ms`, `2m` or bare seconds are good). */
-const BAD_DURATION = ['-1', '-1s', HUGE, FORTY_DIGITS, 'NaN', '1e3', '0x10', '', ' 5', '5 s', 'abc', 'Infinity', '5h', '1.5.2', '25m0s'];
+const BAD_DURATION = [
+  '-1',
+  '-1s',
+  HUGE,
+  FORTY_DIGITS,
+  'NaN',
+  '1e3',
+  '0x10',
+  '',
+  ' 5',
+  '5 s',
+  'abc',
+  'Infinity',
+  '5h',
+  '1.5.2',
+  '25m0s',
+];
 const DURATIONS: Array<{ command: string[]; flag: string; also?: string[] }> = [
   { command: ['migrate', 'up'], flag: '--lock-timeout' },
   { command: ['migrate', 'up'], flag: '--statement-timeout' },
@@ -78,14 +106,26 @@ function numberCases(): BadCase[] {
   const cases: BadCase[] = [];
   for (const d of DURATIONS) {
     for (const value of BAD_DURATION) {
-      cases.push(none([...d.command, ...(d.also ?? []), `${d.flag}=${value}`], 2, new RegExp(`^error: .*${d.flag.replace(/-/g, '\\-')}`)));
+      cases.push(
+        none(
+          [...d.command, ...(d.also ?? []), `${d.flag}=${value}`],
+          2,
+          new RegExp(`^error: .*${d.flag.replace(/-/g, '\\-')}`),
+        ),
+      );
     }
   }
   for (const n of NUMERIC) {
     const values = [...(n.whole ? BAD_WHOLE : BAD_ANY), ...(n.zeroOk ? [] : ['0'])];
     for (const value of values) {
       // `--flag=value` so that '-1' and '' reach the option's parser as its value.
-      cases.push(none([...n.command, ...(n.also ?? []), `${n.flag}=${value}`], 2, new RegExp(`^error: .*${n.flag.replace(/-/g, '\\-')}`)));
+      cases.push(
+        none(
+          [...n.command, ...(n.also ?? []), `${n.flag}=${value}`],
+          2,
+          new RegExp(`^error: .*${n.flag.replace(/-/g, '\\-')}`),
+        ),
+      );
     }
   }
   // Values too large for what consumes them, though below 2^53.
@@ -149,35 +189,100 @@ function urlCases(): BadCase[] {
 }
 
 const ALL_COMMANDS: string[][] = [
-  [], ['setup'], ['reset'], ['seed'], ['health'], ['restore'],
-  ['migrate'], ['migrate', 'up'], ['migrate', 'down'], ['migrate', 'status'], ['migrate', 'verify'], ['migrate', 'new', 'x'], ['migrate', 'dump'],
-  ['hosts', 'list'], ['hosts', 'add', '--ip', '10.0.0.1', '--hostname', 'a.example'], ['hosts', 'show', 'x'], ['hosts', 'update', 'x'], ['hosts', 'rm', 'x'], ['hosts', 'history', 'x'], ['hosts', 'import', 'x'], ['hosts', 'export'],
-  ['snapshot', 'create'], ['snapshot', 'list'], ['snapshot', 'show', 'x'], ['snapshot', 'diff', 'x'], ['snapshot', 'rollback', 'x'], ['snapshot', 'delete', 'x'], ['snapshot', 'prune'],
-  ['backup'], ['backup', 'list'], ['backup', 'verify', 'x'], ['backup', 'prune'], ['backup', 'delete', 'x'],
-  ['server', 'start'], ['server', 'stop'], ['server', 'status'], ['server', 'url'],
+  [],
+  ['setup'],
+  ['reset'],
+  ['seed'],
+  ['health'],
+  ['restore'],
+  ['migrate'],
+  ['migrate', 'up'],
+  ['migrate', 'down'],
+  ['migrate', 'status'],
+  ['migrate', 'verify'],
+  ['migrate', 'new', 'x'],
+  ['migrate', 'dump'],
+  ['hosts', 'list'],
+  ['hosts', 'add', '--ip', '10.0.0.1', '--hostname', 'a.example'],
+  ['hosts', 'show', 'x'],
+  ['hosts', 'update', 'x'],
+  ['hosts', 'rm', 'x'],
+  ['hosts', 'history', 'x'],
+  ['hosts', 'import', 'x'],
+  ['hosts', 'export'],
+  ['snapshot', 'create'],
+  ['snapshot', 'list'],
+  ['snapshot', 'show', 'x'],
+  ['snapshot', 'diff', 'x'],
+  ['snapshot', 'rollback', 'x'],
+  ['snapshot', 'delete', 'x'],
+  ['snapshot', 'prune'],
+  ['backup'],
+  ['backup', 'list'],
+  ['backup', 'verify', 'x'],
+  ['backup', 'prune'],
+  ['backup', 'delete', 'x'],
+  ['server', 'start'],
+  ['server', 'stop'],
+  ['server', 'status'],
+  ['server', 'url'],
 ];
 
 function usageCases(): BadCase[] {
   const cases: BadCase[] = [];
-  for (const command of ALL_COMMANDS) cases.push(none([...command, '--frobnicate'], 2, /unknown option '--frobnicate'/));
-  for (const command of ALL_COMMANDS.filter((c) => c.length > 0)) cases.push(none([...command, '-Z'], 2, /unknown option '-Z'/));
+  for (const command of ALL_COMMANDS)
+    cases.push(none([...command, '--frobnicate'], 2, /unknown option '--frobnicate'/));
+  for (const command of ALL_COMMANDS.filter((c) => c.length > 0))
+    cases.push(none([...command, '-Z'], 2, /unknown option '-Z'/));
   // Unknown commands and subcommands.
-  for (const words of [['frobnicate'], ['migrate', 'sideways'], ['hosts', 'lst'], ['snapshot', 'make'], ['backup', 'lst'], ['server', 'restart'], ['hosts']]) {
+  for (const words of [
+    ['frobnicate'],
+    ['migrate', 'sideways'],
+    ['hosts', 'lst'],
+    ['snapshot', 'make'],
+    ['backup', 'lst'],
+    ['server', 'restart'],
+    ['hosts'],
+  ]) {
     cases.push(none(words, 2));
   }
   // Missing arguments and option values.
   for (const words of [
-    ['hosts', 'show'], ['hosts', 'update'], ['hosts', 'rm'], ['hosts', 'history'], ['hosts', 'import'],
-    ['snapshot', 'show'], ['snapshot', 'diff'], ['snapshot', 'rollback'], ['snapshot', 'delete'],
-    ['backup', 'verify'], ['backup', 'delete'], ['migrate', 'new'],
-    ['hosts', 'add'], ['hosts', 'add', '--ip', '10.0.0.1'], ['hosts', 'add', '--hostname', 'a.example'],
-    ['health', '-d'], ['hosts', 'list', '--limit'], ['backup', '--dir'], ['restore', '--target-db'], ['seed', '--file'],
-    ['migrate', 'dump', '-o'], ['hosts', 'export', '-o'], ['health', '--timeout'], ['setup', '--env'],
+    ['hosts', 'show'],
+    ['hosts', 'update'],
+    ['hosts', 'rm'],
+    ['hosts', 'history'],
+    ['hosts', 'import'],
+    ['snapshot', 'show'],
+    ['snapshot', 'diff'],
+    ['snapshot', 'rollback'],
+    ['snapshot', 'delete'],
+    ['backup', 'verify'],
+    ['backup', 'delete'],
+    ['migrate', 'new'],
+    ['hosts', 'add'],
+    ['hosts', 'add', '--ip', '10.0.0.1'],
+    ['hosts', 'add', '--hostname', 'a.example'],
+    ['health', '-d'],
+    ['hosts', 'list', '--limit'],
+    ['backup', '--dir'],
+    ['restore', '--target-db'],
+    ['seed', '--file'],
+    ['migrate', 'dump', '-o'],
+    ['hosts', 'export', '-o'],
+    ['health', '--timeout'],
+    ['setup', '--env'],
   ]) {
     cases.push(none(words, 2));
   }
   // Too many arguments.
-  for (const words of [['hosts', 'show', 'a', 'b'], ['snapshot', 'diff', 'a', 'b', 'c'], ['restore', 'a', 'b'], ['migrate', 'up', 'extra'], ['health', 'extra']]) {
+  for (const words of [
+    ['hosts', 'show', 'a', 'b'],
+    ['snapshot', 'diff', 'a', 'b', 'c'],
+    ['restore', 'a', 'b'],
+    ['migrate', 'up', 'extra'],
+    ['health', 'extra'],
+  ]) {
     cases.push(none(words, 2));
   }
   // Conflicting flags.
@@ -192,10 +297,18 @@ function usageCases(): BadCase[] {
   cases.push(none(['health', '--disk-free-warning', '5', '--disk-free-critical', '10'], 2, /must be at most/));
   // Bad choices.
   for (const words of [
-    ['backup', '--format', 'zip'], ['backup', '--verify', 'twice'], ['backup', 'verify', 'latest', '--method', 'look'],
-    ['health', '--format', 'xml'], ['seed', '--env', 'production'], ['setup', '--env', 'staging'], ['reset', '--env', 'prod', '--yes'],
-    ['hosts', 'list', '--format', 'yaml'], ['hosts', 'import', 'x', '--format', 'yaml'], ['hosts', 'import', 'x', '--mode', 'merge'],
-    ['hosts', 'export', '--format', 'xml'], ['setup', '--env', ''],
+    ['backup', '--format', 'zip'],
+    ['backup', '--verify', 'twice'],
+    ['backup', 'verify', 'latest', '--method', 'look'],
+    ['health', '--format', 'xml'],
+    ['seed', '--env', 'production'],
+    ['setup', '--env', 'staging'],
+    ['reset', '--env', 'prod', '--yes'],
+    ['hosts', 'list', '--format', 'yaml'],
+    ['hosts', 'import', 'x', '--format', 'yaml'],
+    ['hosts', 'import', 'x', '--mode', 'merge'],
+    ['hosts', 'export', '--format', 'xml'],
+    ['setup', '--env', ''],
   ]) {
     cases.push(none(words, 2, /argument .* is invalid|Allowed choices/));
   }

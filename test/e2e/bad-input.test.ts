@@ -46,11 +46,17 @@ async function fingerprint(): Promise<string> {
      where schemaname not in ('pg_catalog', 'information_schema') order by 1`;
   const parts: string[] = [];
   for (const { name } of tables) {
-    const [row] = await sql.unsafe<{ n: string; sum: string | null }[]>(`select count(*)::text as n, md5(string_agg(t::text, '|' order by t::text)) as sum from ${name} t`);
+    const [row] = await sql.unsafe<{ n: string; sum: string | null }[]>(
+      `select count(*)::text as n, md5(string_agg(t::text, '|' order by t::text)) as sum from ${name} t`,
+    );
     parts.push(`${name} ${row!.n} ${row!.sum}`);
   }
-  const dbs = await sql<{ datname: string }[]>`select datname from pg_database where datname like 'bi\\_%' or datname like ${`${database.name}%`} order by 1`;
-  const roles = await sql<{ rolname: string }[]>`select rolname from pg_roles where rolname like 'bi\\_%' or rolname like ${`${database.name}%`} order by 1`;
+  const dbs = await sql<
+    { datname: string }[]
+  >`select datname from pg_database where datname like 'bi\\_%' or datname like ${`${database.name}%`} order by 1`;
+  const roles = await sql<
+    { rolname: string }[]
+  >`select rolname from pg_roles where rolname like 'bi\\_%' or rolname like ${`${database.name}%`} order by 1`;
   parts.push(`databases ${dbs.map((d) => d.datname).join(',')}`, `roles ${roles.map((r) => r.rolname).join(',')}`);
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -69,9 +75,18 @@ beforeAll(async () => {
   mkdirSync(join(tmp, 'empty-dir'));
   mkdirSync(join(tmp, 'not-a-backup'));
   writeFileSync(join(tmp, 'not-a-backup', 'readme.txt'), 'hello\n');
-  Object.assign(slots, { db: database.url, tmp, file, dir: join(tmp, 'empty-dir'), notbackup: join(tmp, 'not-a-backup') });
+  Object.assign(slots, {
+    db: database.url,
+    tmp,
+    file,
+    dir: join(tmp, 'empty-dir'),
+    notbackup: join(tmp, 'not-a-backup'),
+  });
   const env = envFor({ args: [], code: 0, needs: 'db' });
-  const added = await runInProcess(['--json', 'hosts', 'add', '--ip', '10.77.0.1', '--hostname', 'bad-input.example'], env);
+  const added = await runInProcess(
+    ['--json', 'hosts', 'add', '--ip', '10.77.0.1', '--hostname', 'bad-input.example'],
+    env,
+  );
   expect(added.code, added.stderr).toBe(0);
   slots.hostId = (JSON.parse(added.stdout) as { id: string }).id;
   const backup = await runInProcess(['--json', 'backup'], env);
@@ -90,7 +105,12 @@ describe(`bad input (${BAD_CASES.length} cases, in-process)`, () => {
     expect(BAD_CASES.length).toBeGreaterThanOrEqual(300);
   });
 
-  it.each(BAD_CASES.map((c) => [c.args.map((a) => JSON.stringify(a)).join(' ') + (c.env ? ` with ${JSON.stringify(c.env)}` : ''), c] as const))('pgstore %s', async (_name, c) => {
+  it.each(
+    BAD_CASES.map(
+      (c) =>
+        [c.args.map((a) => JSON.stringify(a)).join(' ') + (c.env ? ` with ${JSON.stringify(c.env)}` : ''), c] as const,
+    ),
+  )('pgstore %s', async (_name, c) => {
     const result = await runInProcess(c.args.map(fill), envFor(c));
     const said = `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
     expect(result.stderr, said).not.toMatch(/This is a bug|unexpected error/);
@@ -105,20 +125,25 @@ describe(`bad input (${BAD_CASES.length} cases, in-process)`, () => {
 
   // The same failures with --json: one JSON object on stderr with a stable code (every 4th case).
   const jsonCases = BAD_CASES.filter((_c, i) => i % 4 === 0);
-  it.each(jsonCases.map((c) => [c.args.map((a) => JSON.stringify(a)).join(' '), c] as const))('pgstore --json %s', async (_name, c) => {
-    const result = await runInProcess(['--json', ...c.args.map(fill)], envFor(c));
-    const said = `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
-    expect(result.code, said).toBe(c.code);
-    expect(result.stdout, said).toBe('');
-    const lines = result.stderr.trim().split('\n');
-    expect(lines, said).toHaveLength(1);
-    const { error } = JSON.parse(lines[0]!) as { error: { code: string; message: string; hint: string | null; exitCode: number } };
-    expect(error.code, said).toMatch(/^PGSTORE_[A-Z_]+$/);
-    expect(error.code, said).not.toBe('PGSTORE_INTERNAL');
-    expect(error.exitCode, said).toBe(c.code);
-    expect(error.message.length, said).toBeGreaterThan(0);
-    expect(error.hint, said).toMatch(/\S/);
-  });
+  it.each(jsonCases.map((c) => [c.args.map((a) => JSON.stringify(a)).join(' '), c] as const))(
+    'pgstore --json %s',
+    async (_name, c) => {
+      const result = await runInProcess(['--json', ...c.args.map(fill)], envFor(c));
+      const said = `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
+      expect(result.code, said).toBe(c.code);
+      expect(result.stdout, said).toBe('');
+      const lines = result.stderr.trim().split('\n');
+      expect(lines, said).toHaveLength(1);
+      const { error } = JSON.parse(lines[0]!) as {
+        error: { code: string; message: string; hint: string | null; exitCode: number };
+      };
+      expect(error.code, said).toMatch(/^PGSTORE_[A-Z_]+$/);
+      expect(error.code, said).not.toBe('PGSTORE_INTERNAL');
+      expect(error.exitCode, said).toBe(c.code);
+      expect(error.message.length, said).toBeGreaterThan(0);
+      expect(error.hint, said).toMatch(/\S/);
+    },
+  );
 
   it('changed no data: rows, databases, roles and files are as before', async () => {
     expect(await fingerprint()).toBe(before);

@@ -34,7 +34,9 @@ describe('basebackup engine (basic_archive)', () => {
     const result = JSON.parse(taken.stdout);
     expect(schemaProblems('backup', result), 'docs/json-schema/backup.json').toEqual([]);
     expect(result).toMatchObject({ engine: 'basebackup', archiving: 'restarted', backup: { type: 'full' } });
-    const [settings] = await sql<Array<{ lib: string; dir: string }>>`select current_setting('archive_library') as lib, current_setting('basic_archive.archive_directory') as dir`;
+    const [settings] = await sql<
+      Array<{ lib: string; dir: string }>
+    >`select current_setting('archive_library') as lib, current_setting('basic_archive.archive_directory') as dir`;
     expect(settings).toEqual({ lib: 'basic_archive', dir: join(server.root, 'backups', 'wal-archive') });
 
     for (let i = 1; i <= 30; i++) await sql`insert into pitr values (${i})`;
@@ -54,9 +56,18 @@ describe('basebackup engine (basic_archive)', () => {
     expect(schemaProblems('restore', r), 'docs/json-schema/restore.json').toEqual([]);
     expect(namingProblems(r), 'the naming rule (docs/json.md)').toEqual([]);
     expect(r.tables).toEqual([{ schema: 'public', name: 'pitr', rows: 30 }]);
-    const copy = postgres({ ...server.conn, host: '127.0.0.1', port: r.port, username: server.conn.user, max: 1, onnotice: () => undefined });
+    const copy = postgres({
+      ...server.conn,
+      host: '127.0.0.1',
+      port: r.port,
+      username: server.conn.user,
+      max: 1,
+      onnotice: () => undefined,
+    });
     try {
-      const [row] = await copy<Array<{ n: number; max: number; r: boolean }>>`select count(*)::int as n, max(id) as max, pg_is_in_recovery() as r from pitr`;
+      const [row] = await copy<
+        Array<{ n: number; max: number; r: boolean }>
+      >`select count(*)::int as n, max(id) as max, pg_is_in_recovery() as r from pitr`;
       expect(row).toEqual({ n: 30, max: 30, r: false });
     } finally {
       await copy.end({ timeout: 5 });
@@ -65,7 +76,10 @@ describe('basebackup engine (basic_archive)', () => {
   }, 240_000);
 
   it('is refused for a server that is not the embedded one', async () => {
-    const other = await cli(['backup', '--engine', 'basebackup'], cleanEnv({ DATABASE_URL: inject('pgServer').adminUrl, PGSTORE_BACKUP_DIR: join(server.root, 'other') }));
+    const other = await cli(
+      ['backup', '--engine', 'basebackup'],
+      cleanEnv({ DATABASE_URL: inject('pgServer').adminUrl, PGSTORE_BACKUP_DIR: join(server.root, 'other') }),
+    );
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('for the embedded server only');
   });

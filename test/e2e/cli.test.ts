@@ -24,7 +24,14 @@ describe('pgstore CLI basics', () => {
     expect(help.stdout).toMatch(/health/);
     expect(help.stdout).toMatch(/server/);
     expect(help.stdout).toContain('Exit codes');
-    for (const command of [['health'], ['server'], ['server', 'start'], ['server', 'stop'], ['server', 'status'], ['server', 'url']]) {
+    for (const command of [
+      ['health'],
+      ['server'],
+      ['server', 'start'],
+      ['server', 'stop'],
+      ['server', 'status'],
+      ['server', 'url'],
+    ]) {
       const result = await runCliInProcess([...command, '--help'], { env: cleanEnv() });
       expect(result.code, command.join(' ')).toBe(0);
       expect(result.stdout, command.join(' ')).toContain('Examples:');
@@ -61,18 +68,29 @@ describe('pgstore CLI basics', () => {
     const env = cleanEnv({ PGSTORE_HOME: '/nonexistent/pgstore-home' });
     const result = await runCliInProcess(args, { env });
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`error: unknown command '${word}' for '${path}' (did you mean '${near}'?)\nhint: Its commands: ${result.stderr.split('Its commands: ')[1]}`);
-    expect(result.stderr).toMatch(new RegExp(`\\nhint: Its commands: [a-z, -]*\\b${near}\\b[a-z, -]*\\. See \`${path} --help\`\\.\\n$`));
+    expect(result.stderr).toBe(
+      `error: unknown command '${word}' for '${path}' (did you mean '${near}'?)\nhint: Its commands: ${result.stderr.split('Its commands: ')[1]}`,
+    );
+    expect(result.stderr).toMatch(
+      new RegExp(`\\nhint: Its commands: [a-z, -]*\\b${near}\\b[a-z, -]*\\. See \`${path} --help\`\\.\\n$`),
+    );
     const json = await runCliInProcess(['--json', ...args], { env });
     expect(json.code).toBe(2);
     expect(json.stdout).toBe('');
     const { error } = JSON.parse(json.stderr) as { error: { code: string; message: string; exitCode: number } };
-    expect(error).toMatchObject({ code: 'PGSTORE_USAGE', message: `unknown command '${word}' for '${path}' (did you mean '${near}'?)`, exitCode: 2 });
+    expect(error).toMatchObject({
+      code: 'PGSTORE_USAGE',
+      message: `unknown command '${word}' for '${path}' (did you mean '${near}'?)`,
+      exitCode: 2,
+    });
   });
 
   it('no option or argument of any command shows its default twice', async () => {
     const help = async (args: string[]) => (await runCliInProcess([...args, '--help'], { env: cleanEnv() })).stdout;
-    const subcommands = (text: string) => [...(text.split('\nCommands:\n')[1] ?? '').matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]!).filter((name) => name !== 'help');
+    const subcommands = (text: string) =>
+      [...(text.split('\nCommands:\n')[1] ?? '').matchAll(/^ {2}([a-z]+)\b/gm)]
+        .map((m) => m[1]!)
+        .filter((name) => name !== 'help');
     const twice: string[] = [];
     for (const command of subcommands(await help([]))) {
       for (const args of [[command], ...subcommands(await help([command])).map((sub) => [command, sub])]) {
@@ -87,11 +105,18 @@ describe('pgstore CLI basics', () => {
 
   it('backup --help names the default backup folder of this user (root: /var/lib/pgstore)', async () => {
     const xdg = '/nonexistent/xdg-data';
-    const result = await runCliInProcess(['backup', '--help'], { env: cleanEnv({ PGSTORE_HOME: undefined, PGSTORE_BACKUP_DIR: undefined, XDG_DATA_HOME: xdg }) });
-    const entry = result.stdout.replace(/\n {4,}/g, ' ').split('\n').find((line) => line.trim().startsWith('--dir'))!;
+    const result = await runCliInProcess(['backup', '--help'], {
+      env: cleanEnv({ PGSTORE_HOME: undefined, PGSTORE_BACKUP_DIR: undefined, XDG_DATA_HOME: xdg }),
+    });
+    const entry = result.stdout
+      .replace(/\n {4,}/g, ' ')
+      .split('\n')
+      .find((line) => line.trim().startsWith('--dir'))!;
     expect(entry).toContain(process.getuid?.() === 0 ? '/var/lib/pgstore/backups' : `${xdg}/pgstore/backups`);
     expect(entry).not.toContain('~/.local/share');
-    const set = await runCliInProcess(['backup', '--help'], { env: cleanEnv({ PGSTORE_HOME: '/srv/pg-home', PGSTORE_BACKUP_DIR: undefined }) });
+    const set = await runCliInProcess(['backup', '--help'], {
+      env: cleanEnv({ PGSTORE_HOME: '/srv/pg-home', PGSTORE_BACKUP_DIR: undefined }),
+    });
     expect(set.stdout.replace(/\n {4,}/g, ' ')).toContain('/srv/pg-home/backups');
   });
 

@@ -31,13 +31,18 @@ function complete(...words: string[]): string[] {
 source ${JSON.stringify(script)}
 COMP_WORDS=(pgstore ${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${words.length}
 _pgstore; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const out = execFileSync('bash', ['-c', program], { env: cleanEnv({ DATABASE_URL: db.url, PGSTORE_BACKUP_DIR: dir }), encoding: 'utf8' });
+  const out = execFileSync('bash', ['-c', program], {
+    env: cleanEnv({ DATABASE_URL: db.url, PGSTORE_BACKUP_DIR: dir }),
+    encoding: 'utf8',
+  });
   return out.split('\n').filter(Boolean);
 }
 
 describe('pgstore completion', () => {
   it('bash completes commands, subcommands, flags (global ones too) and choices per command', () => {
-    expect(complete('')).toEqual(expect.arrayContaining(['setup', 'migrate', 'backup', 'restore', 'health', 'config', 'completion']));
+    expect(complete('')).toEqual(
+      expect.arrayContaining(['setup', 'migrate', 'backup', 'restore', 'health', 'config', 'completion']),
+    );
     expect(complete('ba')).toEqual(['backup']);
     expect(complete('backup', 'p')).toEqual(['prune']);
     expect(complete('backup', 'prune', '--keep-d')).toEqual(['--keep-daily', '--keep-days']);
@@ -60,9 +65,14 @@ describe('pgstore completion', () => {
     expect(zsh.stdout).toMatch(/^#compdef pgstore/);
     expect(zsh.stdout).toContain('bashcompinit');
     const fish = await pgstore(db.url, ['completion', 'fish']);
-    const lines = fish.stdout.trim().split('\n').filter((l) => !l.startsWith('#'));
+    const lines = fish.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('#'));
     for (const line of lines) expect(line).toMatch(/^complete -c pgstore /);
-    expect(fish.stdout).toContain("-n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from list verify prune delete' -a 'prune'");
+    expect(fish.stdout).toContain(
+      "-n '__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from list verify prune delete' -a 'prune'",
+    );
     const bad = await pgstore(db.url, ['completion', 'powershell']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/powershell/);

@@ -20,7 +20,8 @@ function projectWith(toml: string): { root: string; cwd: string } {
   return { root, cwd };
 }
 
-const run = (cwd: string, args: string[], extra: Record<string, string> = {}) => runCli(args, { cwd, env: cleanEnv({ DATABASE_URL: db.url, ...extra }) });
+const run = (cwd: string, args: string[], extra: Record<string, string> = {}) =>
+  runCli(args, { cwd, env: cleanEnv({ DATABASE_URL: db.url, ...extra }) });
 
 describe('pgstore.toml', () => {
   it('backup uses the folder and retention policy of the file; a --keep flag replaces the policy, the environment the folder', async () => {
@@ -41,8 +42,14 @@ describe('pgstore.toml', () => {
     expect(JSON.parse(r.stdout).path.startsWith(elsewhere)).toBe(true);
 
     const shown = await run(cwd, ['config', '--json'], { PGSTORE_BACKUP_DIR: elsewhere });
-    const settings = Object.fromEntries(JSON.parse(shown.stdout).settings.map((s: { key: string; source: string }) => [s.key, s.source]));
-    expect(settings).toMatchObject({ 'backup.dir': 'environment PGSTORE_BACKUP_DIR', 'backup.keep_last': `${join(root, 'pgstore.toml')}:3`, 'backup.keep_daily': 'default' });
+    const settings = Object.fromEntries(
+      JSON.parse(shown.stdout).settings.map((s: { key: string; source: string }) => [s.key, s.source]),
+    );
+    expect(settings).toMatchObject({
+      'backup.dir': 'environment PGSTORE_BACKUP_DIR',
+      'backup.keep_last': `${join(root, 'pgstore.toml')}:3`,
+      'backup.keep_daily': 'default',
+    });
   });
 
   it('health takes thresholds from the file unless a flag gives them', async () => {
@@ -50,7 +57,15 @@ describe('pgstore.toml', () => {
     const fromFile = await run(cwd, ['health', '--format', 'nagios']);
     expect(fromFile.stdout).toMatch(/^PGSTORE CRITICAL/);
     expect(fromFile.code).toBe(2);
-    const flagged = await run(cwd, ['health', '--format', 'nagios', '--latency-warning', '5000', '--latency-critical', '10000']);
+    const flagged = await run(cwd, [
+      'health',
+      '--format',
+      'nagios',
+      '--latency-warning',
+      '5000',
+      '--latency-critical',
+      '10000',
+    ]);
     expect(flagged.stdout, flagged.stderr).not.toMatch(/latency/i);
   });
 

@@ -65,7 +65,10 @@ describe('pgstore health when something is wrong', () => {
 
   it('refuses thresholds in the wrong order and a zero timeout (exit 2)', async () => {
     for (const [args, text] of [
-      [['--connections-warning', '90', '--connections-critical', '80'], /--connections-critical \(80\) must be at least --connections-warning \(90\)/],
+      [
+        ['--connections-warning', '90', '--connections-critical', '80'],
+        /--connections-critical \(80\) must be at least --connections-warning \(90\)/,
+      ],
       [['--disk-free-critical', '20'], /--disk-free-critical \(20\) must be at most --disk-free-warning \(10\)/],
       [['--timeout', '0'], /--timeout must be a number > 0, got '0'/],
     ] as const) {
@@ -110,13 +113,21 @@ describe('pgstore health when something is wrong', () => {
     const eol = await pastEndOfLife(db.url);
     expect(ok.code).toBe(eol ? 1 : 0);
     expect(ok.stdout.trim().split('\n')).toHaveLength(1);
-    expect(ok.stdout).toMatch(eol ? /^PGSTORE WARNING - server_version: PostgreSQL .* past end of life.* \| connection=[\d.]+ms / : /^PGSTORE OK - \d+ checks ok \| connection=[\d.]+ms .*connections=[\d.]+%/);
+    expect(ok.stdout).toMatch(
+      eol
+        ? /^PGSTORE WARNING - server_version: PostgreSQL .* past end of life.* \| connection=[\d.]+ms /
+        : /^PGSTORE OK - \d+ checks ok \| connection=[\d.]+ms .*connections=[\d.]+%/,
+    );
 
-    const warn = await runCliInProcess(['health', '--format', 'nagios', '--connections-warning', '0'], { env: cleanEnv({ DATABASE_URL: db.url }) });
+    const warn = await runCliInProcess(['health', '--format', 'nagios', '--connections-warning', '0'], {
+      env: cleanEnv({ DATABASE_URL: db.url }),
+    });
     expect(warn.code).toBe(1);
     expect(warn.stdout).toMatch(/^PGSTORE WARNING - (server_version: .* plan an upgrade; )?connections: /);
 
-    const down = await runCliInProcess(['health', '--format', 'nagios'], { env: cleanEnv({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' }) });
+    const down = await runCliInProcess(['health', '--format', 'nagios'], {
+      env: cleanEnv({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' }),
+    });
     expect(down.code).toBe(2);
     expect(down.stdout).toMatch(/^PGSTORE CRITICAL - connection: /);
   });
@@ -133,9 +144,13 @@ describe('pgstore health when something is wrong', () => {
   });
 
   it('colour can be forced on a pipe, and --no-color wins over it', async () => {
-    const coloured = await runCliInProcess(['health'], { env: cleanEnv({ DATABASE_URL: db.url, NO_COLOR: undefined, FORCE_COLOR: '1' }) });
+    const coloured = await runCliInProcess(['health'], {
+      env: cleanEnv({ DATABASE_URL: db.url, NO_COLOR: undefined, FORCE_COLOR: '1' }),
+    });
     expect(coloured.stdout).toMatch(/\u001b\[/);
-    const plain = await runCliInProcess(['health', '--no-color'], { env: cleanEnv({ DATABASE_URL: db.url, NO_COLOR: undefined, FORCE_COLOR: '1' }) });
+    const plain = await runCliInProcess(['health', '--no-color'], {
+      env: cleanEnv({ DATABASE_URL: db.url, NO_COLOR: undefined, FORCE_COLOR: '1' }),
+    });
     expect(plain.stdout).not.toMatch(/\u001b\[/);
   });
 });

@@ -29,15 +29,23 @@ describe('pgstore health on a primary and its standby', () => {
     const nagios = await health(pair.urlFor('primary', database), ['--format', 'nagios', '--expected-replicas', '2']);
     expect(nagios.stderr).toBe('');
     expect(nagios.code).toBe(2);
-    expect(nagios.stdout).toMatch(/^PGSTORE CRITICAL - .*replicas: 1 of 2 expected replicas connected: pgstore_test_standby streaming/);
+    expect(nagios.stdout).toMatch(
+      /^PGSTORE CRITICAL - .*replicas: 1 of 2 expected replicas connected: pgstore_test_standby streaming/,
+    );
     expect(nagios.stdout).toMatch(/ replicas=1 /);
     expect(nagios.stdout).toMatch(/'replication_lag_bytes:pgstore_test_standby'=\d+B/);
 
     const json = await health(pair.urlFor('primary', database), ['--json', '--expected-replicas', '2']);
     expect(json.code).toBe(1);
     const report = JSON.parse(json.stdout);
-    expect(report.checks.find((c: { name: string }) => c.name === 'replicas')).toMatchObject({ status: 'critical', value: 1, unit: 'replicas' });
-    expect(report.checks.find((c: { name: string }) => c.name === `slot:${pair.slotName}`)).toMatchObject({ unit: 'bytes' });
+    expect(report.checks.find((c: { name: string }) => c.name === 'replicas')).toMatchObject({
+      status: 'critical',
+      value: 1,
+      unit: 'replicas',
+    });
+    expect(report.checks.find((c: { name: string }) => c.name === `slot:${pair.slotName}`)).toMatchObject({
+      unit: 'bytes',
+    });
     expect(report.checks.find((c: { name: string }) => c.name === 'archiver')).toMatchObject({ unit: 'segments' });
   });
 

@@ -16,16 +16,35 @@ describe('pgstore health', () => {
     // PostgreSQL 14 is past its end of life (2026-11-12): the version matrix sees that warning.
     const eol = await pastEndOfLife(db.url);
     expect(report.status).toBe(eol ? 'warning' : 'ok');
-    for (const check of report.checks) expect(check.status, check.name).toBe(eol && check.name === 'server_version' ? 'warning' : 'ok');
-    if (eol) expect(report.checks.find((c: { name: string }) => c.name === 'server_version').message).toMatch(/is past end of life \(\d{4}-\d\d-\d\d\); plan an upgrade$/);
+    for (const check of report.checks)
+      expect(check.status, check.name).toBe(eol && check.name === 'server_version' ? 'warning' : 'ok');
+    if (eol)
+      expect(report.checks.find((c: { name: string }) => c.name === 'server_version').message).toMatch(
+        /is past end of life \(\d{4}-\d\d-\d\d\); plan an upgrade$/,
+      );
     expect(typeof report.durationMs).toBe('number');
     const names = report.checks.map((c: { name: string }) => c.name);
-    expect(names).toEqual(expect.arrayContaining(['connection', 'server_version', 'database', 'role', 'connections', 'oldest_transaction', 'idle_in_transaction', 'wraparound']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'connection',
+        'server_version',
+        'database',
+        'role',
+        'connections',
+        'oldest_transaction',
+        'idle_in_transaction',
+        'wraparound',
+      ]),
+    );
     for (const check of report.checks) {
       expect(Object.keys(check).sort()).toEqual(['message', 'name', 'status', 'unit', 'value']);
     }
     expect(report.checks.find((c: { name: string }) => c.name === 'database').message).toContain(db.name);
-    expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'ok', value: 0, message: `pgstore: ${MIGRATION_COUNT} applied, none pending` });
+    expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({
+      status: 'ok',
+      value: 0,
+      message: `pgstore: ${MIGRATION_COUNT} applied, none pending`,
+    });
   });
 
   it('the table shows the database size in human units; JSON keeps the bytes', async () => {
@@ -47,7 +66,11 @@ describe('pgstore health', () => {
       expect(result.code).toBe(0);
       const report = JSON.parse(result.stdout);
       expect(report.status).toBe('warning');
-      expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({ status: 'warning', value: MIGRATION_COUNT, message: `pgstore: 0 applied, ${MIGRATION_COUNT} pending` });
+      expect(report.checks.find((c: { name: string }) => c.name === 'migrations')).toMatchObject({
+        status: 'warning',
+        value: MIGRATION_COUNT,
+        message: `pgstore: 0 applied, ${MIGRATION_COUNT} pending`,
+      });
     } finally {
       await empty.drop();
     }

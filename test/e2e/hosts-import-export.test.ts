@@ -14,7 +14,8 @@ import { useTestDatabase } from '../helpers/db.js';
 
 const FIXTURE = new URL('../fixtures/hosts/urlhaus.hosts', import.meta.url).pathname;
 const db = useTestDatabase();
-const cli = (args: string[], options: { input?: string } = {}) => runCli(args, { env: cleanEnv({ DATABASE_URL: db.url }), input: options.input });
+const cli = (args: string[], options: { input?: string } = {}) =>
+  runCli(args, { env: cleanEnv({ DATABASE_URL: db.url }), input: options.input });
 const dir = mkdtempSync(join(tmpdir(), 'pgstore-hosts-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -26,7 +27,10 @@ interface Summary {
   errors: Array<{ line: number; field: string; message: string }>;
 }
 
-const hostnames = async () => (await db.sql<{ hostname: string }[]>`select hostname from hosts.hosts order by ip_address, hostname`).map((r) => r.hostname);
+const hostnames = async () =>
+  (await db.sql<{ hostname: string }[]>`select hostname from hosts.hosts order by ip_address, hostname`).map(
+    (r) => r.hostname,
+  );
 
 describe('hosts import', () => {
   beforeAll(async () => {
@@ -46,7 +50,19 @@ describe('hosts import', () => {
   it('reports every bad line with its number and field on stderr, exits 2, imports the good ones', async () => {
     await db.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
     const file = join(dir, 'bad.hosts');
-    writeFileSync(file, ['# a comment', '', '10.0.0.1\tgood.lan', '10.0.0.300\tbad-ip.lan', '10.0.0.2\tbad_name.lan', '10.0.0.3', '10.0.0.4\tok.lan -alias-', '10.0.0.5\tfine.lan fine\t# kept [t1, t2]'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        '# a comment',
+        '',
+        '10.0.0.1\tgood.lan',
+        '10.0.0.300\tbad-ip.lan',
+        '10.0.0.2\tbad_name.lan',
+        '10.0.0.3',
+        '10.0.0.4\tok.lan -alias-',
+        '10.0.0.5\tfine.lan fine\t# kept [t1, t2]',
+      ].join('\n'),
+    );
     const r = await cli(['hosts', 'import', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("error: line 4: ip: ip '10.0.0.300' is not an IPv4 or IPv6 address");
@@ -84,7 +100,14 @@ describe('hosts export', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Wrote 3 entries to ${file}`);
     const lines = readFileSync(file, 'utf8').split('\n');
-    expect(lines.slice(2)).toEqual(['# Entry count: 3', '', '10.0.0.1\tgood.lan', '10.0.0.5\tfine.lan fine\t# kept [t1, t2]', '10.2.0.1\tjson.lan\t# [j]', '']);
+    expect(lines.slice(2)).toEqual([
+      '# Entry count: 3',
+      '',
+      '10.0.0.1\tgood.lan',
+      '10.0.0.5\tfine.lan fine\t# kept [t1, t2]',
+      '10.2.0.1\tjson.lan\t# [j]',
+      '',
+    ]);
     const stdout = await cli(['hosts', 'export']);
     expect(stdout.code).toBe(0);
     expect(stdout.stdout.split('\n').slice(2)).toEqual(lines.slice(2));

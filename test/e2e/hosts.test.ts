@@ -10,7 +10,8 @@ import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { useTestDatabase } from '../helpers/db.js';
 
 const db = useTestDatabase();
-const cli = (args: string[], input?: string, run = runCliInProcess) => run(args, { env: cleanEnv({ DATABASE_URL: db.url }), input });
+const cli = (args: string[], input?: string, run = runCliInProcess) =>
+  run(args, { env: cleanEnv({ DATABASE_URL: db.url }), input });
 
 interface Entry {
   id: string;
@@ -39,11 +40,32 @@ describe('hosts add, show, update, rm, history', () => {
   let nas: Entry;
 
   beforeAll(async () => {
-    nas = await add(['--ip', '192.168.1.10', '--hostname', 'nas.lan', '--alias', 'nas', '--alias', 'storage.lan', '--comment', 'the NAS', '--tag', 'home', '--tag', 'storage']);
+    nas = await add([
+      '--ip',
+      '192.168.1.10',
+      '--hostname',
+      'nas.lan',
+      '--alias',
+      'nas',
+      '--alias',
+      'storage.lan',
+      '--comment',
+      'the NAS',
+      '--tag',
+      'home',
+      '--tag',
+      'storage',
+    ]);
   });
 
   it('adds and shows an entry', async () => {
-    expect(nas).toMatchObject({ ipAddress: '192.168.1.10', hostname: 'nas.lan', aliases: ['nas', 'storage.lan'], comment: 'the NAS', tags: ['home', 'storage'] });
+    expect(nas).toMatchObject({
+      ipAddress: '192.168.1.10',
+      hostname: 'nas.lan',
+      aliases: ['nas', 'storage.lan'],
+      comment: 'the NAS',
+      tags: ['home', 'storage'],
+    });
     const shown = await cli(['hosts', 'show', nas.id], undefined, runCli);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('hostname:  nas.lan');
@@ -81,14 +103,32 @@ describe('hosts add, show, update, rm, history', () => {
     expect(u1.entry).toMatchObject({ comment: 'moved', tags: ['prod'], aliases: ['nas', 'storage.lan'] });
     expect(u1.events).toHaveLength(2);
 
-    const r2 = await cli(['hosts', 'update', nas.id, '--clear-comment', '--clear-aliases', '--ip', '192.168.1.11', '--expected-version', u1.entry.version, '--json']);
+    const r2 = await cli([
+      'hosts',
+      'update',
+      nas.id,
+      '--clear-comment',
+      '--clear-aliases',
+      '--ip',
+      '192.168.1.11',
+      '--expected-version',
+      u1.entry.version,
+      '--json',
+    ]);
     expect(r2.code).toBe(0);
     const u2 = JSON.parse(r2.stdout) as { entry: Entry };
     expect(u2.entry).toMatchObject({ ipAddress: '192.168.1.11', comment: null, aliases: [], tags: ['prod'] });
 
     const history = await cli(['hosts', 'history', nas.id, '--json']);
     const types = (JSON.parse(history.stdout) as Array<{ event: { type: string } }>).map((e) => e.event.type);
-    expect(types).toEqual(['HostCreated', 'CommentUpdated', 'TagsModified', 'IpAddressChanged', 'AliasesModified', 'CommentUpdated']);
+    expect(types).toEqual([
+      'HostCreated',
+      'CommentUpdated',
+      'TagsModified',
+      'IpAddressChanged',
+      'AliasesModified',
+      'CommentUpdated',
+    ]);
     const table = await cli(['hosts', 'history', nas.id]);
     expect(table.stdout).toContain('IpAddressChanged');
     expect(table.stdout).toContain('ip 192.168.1.10 → 192.168.1.11');
@@ -117,7 +157,9 @@ describe('hosts add, show, update, rm, history', () => {
     const show = await cli(['hosts', 'show', victim.id]);
     expect(show.code).toBe(2);
     expect(show.stderr).toContain('not found');
-    const history = JSON.parse((await cli(['hosts', 'history', victim.id, '--json'])).stdout) as Array<{ event: { type: string; reason?: string } }>;
+    const history = JSON.parse((await cli(['hosts', 'history', victim.id, '--json'])).stdout) as Array<{
+      event: { type: string; reason?: string };
+    }>;
     expect(history.at(-1)?.event).toMatchObject({ type: 'HostDeleted', reason: 'decommissioned' });
     expect((await cli(['hosts', 'rm', victim.id])).code).toBe(2);
     // The pair is free again.
@@ -136,7 +178,12 @@ describe('hosts list honours every flag', () => {
   });
 
   it('orders by IP then hostname, byte order', async () => {
-    expect((await list()).map((e) => `${e.ipAddress} ${e.hostname}`)).toEqual(['10.0.0.5 db.internal', '192.168.1.1 api.lan', '192.168.1.1 one.lan', '192.168.10.1 ten.lan']);
+    expect((await list()).map((e) => `${e.ipAddress} ${e.hostname}`)).toEqual([
+      '10.0.0.5 db.internal',
+      '192.168.1.1 api.lan',
+      '192.168.1.1 one.lan',
+      '192.168.10.1 ten.lan',
+    ]);
   });
 
   it('filters by --tag (any of), --search, --ip, ANDed; pages with --limit and --offset', async () => {
@@ -144,7 +191,9 @@ describe('hosts list honours every flag', () => {
     expect((await list(['--tag', 'web', '--tag', 'dev'])).map((e) => e.hostname)).toEqual(['api.lan', 'one.lan']);
     expect((await list(['--search', '.lan'])).map((e) => e.hostname)).toEqual(['api.lan', 'one.lan', 'ten.lan']);
     expect((await list(['--ip', '168.1.'])).map((e) => e.hostname)).toEqual(['api.lan', 'one.lan']);
-    expect((await list(['--ip', '192.168', '--tag', 'prod', '--search', 'ten'])).map((e) => e.hostname)).toEqual(['ten.lan']);
+    expect((await list(['--ip', '192.168', '--tag', 'prod', '--search', 'ten'])).map((e) => e.hostname)).toEqual([
+      'ten.lan',
+    ]);
     expect((await list(['--search', '%'])).map((e) => e.hostname)).toEqual([]);
     expect((await list(['--limit', '2'])).map((e) => e.hostname)).toEqual(['db.internal', 'api.lan']);
     expect((await list(['--limit', '2', '--offset', '2'])).map((e) => e.hostname)).toEqual(['one.lan', 'ten.lan']);
@@ -160,10 +209,14 @@ describe('hosts list honours every flag', () => {
     expect(page.code, page.stderr).toBe(0);
     expect(page.stdout).toContain('db.internal');
     expect(last(page)).toBe('2 of 4 entries');
-    expect(last(await cli(['hosts', 'list', '--limit', '3', '--offset', '2']))).toBe('2 of 4 entries, after the first 2');
+    expect(last(await cli(['hosts', 'list', '--limit', '3', '--offset', '2']))).toBe(
+      '2 of 4 entries, after the first 2',
+    );
     expect(last(await cli(['hosts', 'list', '--limit', '1', '--tag', 'prod']))).toBe('1 of 2 entries');
     expect(last(await cli(['hosts', 'list', '--limit', '5', '--tag', 'dev']))).toBe('1 entry'); // all of them
-    expect(last(await cli(['hosts', 'list', '--offset', '9']))).toBe('No host entries after the first 9 (4 entries in all).');
+    expect(last(await cli(['hosts', 'list', '--offset', '9']))).toBe(
+      'No host entries after the first 9 (4 entries in all).',
+    );
   });
 
   it('prints a table, CSV and the hosts format', async () => {
@@ -173,7 +226,13 @@ describe('hosts list honours every flag', () => {
     const csv = await cli(['hosts', 'list', '--format', 'csv', '--tag', 'dev']);
     expect(csv.stdout).toBe('ip_address,hostname,aliases,comment,tags\r\n192.168.1.1,api.lan,,the API,dev\r\n');
     const hostsFile = await cli(['hosts', 'list', '--format', 'hosts', '--ip', '192.168.1.']);
-    expect(hostsFile.stdout).toMatch(/^# Generated by pgstore\n# Last updated: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n# Entry count: 2\n\n/);
-    expect(hostsFile.stdout.split('\n').slice(4)).toEqual(['192.168.1.1\tapi.lan\t# the API [dev]', '192.168.1.1\tone.lan\t# [prod, web]', '']);
+    expect(hostsFile.stdout).toMatch(
+      /^# Generated by pgstore\n# Last updated: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n# Entry count: 2\n\n/,
+    );
+    expect(hostsFile.stdout.split('\n').slice(4)).toEqual([
+      '192.168.1.1\tapi.lan\t# the API [dev]',
+      '192.168.1.1\tone.lan\t# [prod, web]',
+      '',
+    ]);
   });
 });

@@ -18,12 +18,22 @@ import { MIGRATION_COUNT } from '../helpers/migrations.js';
 
 let db: TestDatabase & { drop(): Promise<void> };
 const dir = mkdtempSync(join(tmpdir(), 'pgstore-diff-'));
-const run = (args: string[], cli = runCliInProcess) => cli(['migrate', ...args], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }), timeoutMs: 120_000 });
+const run = (args: string[], cli = runCliInProcess) =>
+  cli(['migrate', ...args], {
+    env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }),
+    timeoutMs: 120_000,
+  });
 
 beforeAll(async () => {
   db = await createTestDatabase('template0');
-  writeFileSync(join(dir, '20200101000000_widgets.sql'), '-- migrate:up\ncreate table widgets (id bigint primary key, name text not null, price numeric(10,2));\ncreate index widgets_name on widgets (name);\n-- migrate:down\ndrop table widgets;\n');
-  writeFileSync(join(dir, '20200102000000_fn.sql'), "-- migrate:up\ncreate function widget_label(w widgets) returns text language sql as $$ select w.name || ' #' || w.id $$;\n-- migrate:down\ndrop function widget_label;\n");
+  writeFileSync(
+    join(dir, '20200101000000_widgets.sql'),
+    '-- migrate:up\ncreate table widgets (id bigint primary key, name text not null, price numeric(10,2));\ncreate index widgets_name on widgets (name);\n-- migrate:down\ndrop table widgets;\n',
+  );
+  writeFileSync(
+    join(dir, '20200102000000_fn.sql'),
+    "-- migrate:up\ncreate function widget_label(w widgets) returns text language sql as $$ select w.name || ' #' || w.id $$;\n-- migrate:down\ndrop function widget_label;\n",
+  );
   const up = await run(['up', '--migrations-dir', dir]);
   if (up.code !== 0) throw new Error(up.stderr);
   await db.sql`insert into widgets select i, 'w' || i, i from generate_series(1, 100) i`;
@@ -48,7 +58,13 @@ describe('pgstore migrate diff', () => {
     const r = await run(['diff', '--json', '--migrations-dir', dir], runCli);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const diff = JSON.parse(r.stdout);
-    expect(diff).toMatchObject({ equal: true, onlyInLive: [], onlyInFiles: [], changed: [], migrationsApplied: MIGRATION_COUNT + 2 }); // pgstore's set, then the two files
+    expect(diff).toMatchObject({
+      equal: true,
+      onlyInLive: [],
+      onlyInFiles: [],
+      changed: [],
+      migrationsApplied: MIGRATION_COUNT + 2,
+    }); // pgstore's set, then the two files
     expect(await databaseExists(diff.scratchDatabase)).toBe(false);
     expect((await run(['diff', '--migrations-dir', dir])).stdout).toMatch(/No drift/);
   });
@@ -95,10 +111,13 @@ describe('pgstore migrate diff', () => {
 
 describe('compareDumps', () => {
   it('ignores comments, SET lines and column order, not a changed function body', () => {
-    const header = (name: string, type = 'TABLE') => `--\n-- Name: ${name}; Type: ${type}; Schema: public; Owner: -\n--\n\n`;
+    const header = (name: string, type = 'TABLE') =>
+      `--\n-- Name: ${name}; Type: ${type}; Schema: public; Owner: -\n--\n\n`;
     const a = `SET statement_timeout = 0;\n${header('t')}CREATE TABLE public.t (\n    a integer,\n    b text\n);\n\n${header('f()', 'FUNCTION')}CREATE FUNCTION public.f() RETURNS int\n    AS $$ select 1 $$;\n`;
     const b = `SET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n-- Dumped by pg_dump\n${header('t')}CREATE TABLE public.t (\n    b text,\n    a integer\n);\n\n${header('f()', 'FUNCTION')}CREATE FUNCTION public.f() RETURNS int\n    AS $$ select 2 $$;\n`;
     const diff = compareDumps(a, b);
-    expect(diff.changed).toEqual([{ object: 'FUNCTION public.f()', onlyInLive: ['AS $$ select 1 $$;'], onlyInFiles: ['AS $$ select 2 $$;'] }]);
+    expect(diff.changed).toEqual([
+      { object: 'FUNCTION public.f()', onlyInLive: ['AS $$ select 1 $$;'], onlyInFiles: ['AS $$ select 2 $$;'] },
+    ]);
   });
 });

@@ -29,7 +29,8 @@ function folder(files: Record<string, string>): string {
   return dir;
 }
 
-const run = (args: string[], cli = runCliInProcess) => cli(['migrate', ...args], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }) });
+const run = (args: string[], cli = runCliInProcess) =>
+  cli(['migrate', ...args], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }) });
 
 const SEVERAL = [
   '-- widgets get a size', //                                                     1
@@ -50,13 +51,16 @@ const CONCURRENT = [
 ].join('\n');
 
 const FILES = {
-  '20200101000000_widgets.sql': '-- migrate:up\ncreate table widgets (id bigint primary key, name text);\n-- migrate:down\ndrop table widgets;\n',
+  '20200101000000_widgets.sql':
+    '-- migrate:up\ncreate table widgets (id bigint primary key, name text);\n-- migrate:down\ndrop table widgets;\n',
   '20200102000000_size.sql': SEVERAL,
-  '20200103000000_concurrent.sql': '-- migrate:up transaction:false\ncreate index concurrently if not exists widgets_name on widgets (name);\n-- migrate:down\ndrop index if exists widgets_name;\n',
+  '20200103000000_concurrent.sql':
+    '-- migrate:up transaction:false\ncreate index concurrently if not exists widgets_name on widgets (name);\n-- migrate:down\ndrop index if exists widgets_name;\n',
 };
 
 type Finding = { file: string; line: number; rule: string; level: string; alternative: string };
-const findingsOf = (stdout: string): Finding[] => (JSON.parse(stdout) as { files: Array<{ findings: Finding[] }> }).files.flatMap((f) => f.findings);
+const findingsOf = (stdout: string): Finding[] =>
+  (JSON.parse(stdout) as { files: Array<{ findings: Finding[] }> }).files.flatMap((f) => f.findings);
 
 describe('pgstore migrate lint', () => {
   it('reports dangerous statements of the up section at the lines of the file, with an alternative', async () => {
@@ -65,7 +69,9 @@ describe('pgstore migrate lint', () => {
     expect(r.code, r.stderr).toBe(0);
     const findings = findingsOf(r.stdout);
     const size = findings.filter((f) => f.file === '20200102000000_size.sql');
-    expect(size).toContainEqual(expect.objectContaining({ line: 5, rule: 'require-concurrent-index-creation', level: 'error' }));
+    expect(size).toContainEqual(
+      expect.objectContaining({ line: 5, rule: 'require-concurrent-index-creation', level: 'error' }),
+    );
     expect(size).toContainEqual(expect.objectContaining({ line: 6, rule: 'changing-column-type', level: 'error' }));
     expect(size.every((f) => f.line >= 3 && f.line <= 6)).toBe(true); // nothing from the down section (line 8)
     expect(size.find((f) => f.rule === 'changing-column-type')!.alternative).toMatch(/new column/);
@@ -77,13 +83,19 @@ describe('pgstore migrate lint', () => {
     const dir = folder({ '20200103000000_concurrent.sql': `-- migrate:up\n${CONCURRENT}\n-- migrate:down\n` });
     const r = await run(['lint', '--json', '--strict', '--migrations-dir', dir]);
     expect(r.code).toBe(1);
-    expect(findingsOf(r.stdout)).toContainEqual(expect.objectContaining({ line: 4, rule: 'ban-concurrent-index-creation-in-transaction', level: 'error' }));
+    expect(findingsOf(r.stdout)).toContainEqual(
+      expect.objectContaining({ line: 4, rule: 'ban-concurrent-index-creation-in-transaction', level: 'error' }),
+    );
   });
 
   it('a transaction:false section with a CONCURRENTLY statement among others is an error (dbmate sends it as one implicit transaction)', async () => {
-    const dir = folder({ '20200103000000_concurrent.sql': `-- migrate:up transaction:false\n${CONCURRENT}\n-- migrate:down\n` });
+    const dir = folder({
+      '20200103000000_concurrent.sql': `-- migrate:up transaction:false\n${CONCURRENT}\n-- migrate:down\n`,
+    });
     const r = await run(['lint', '--json', '--migrations-dir', dir]);
-    expect(findingsOf(r.stdout).filter((f) => f.level === 'error')).toEqual([expect.objectContaining({ line: 4, rule: 'pgstore-no-transaction-block' })]);
+    expect(findingsOf(r.stdout).filter((f) => f.level === 'error')).toEqual([
+      expect.objectContaining({ line: 4, rule: 'pgstore-no-transaction-block' }),
+    ]);
   });
 
   it('--strict exits 1 on errors only; files may be named; a missing file exits 2', async () => {

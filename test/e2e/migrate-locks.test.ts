@@ -32,7 +32,9 @@ function folder(files: Record<string, string>): string {
 }
 
 const migrate = (db: TestDatabase, dir: string, ...args: string[]) =>
-  runCli(['migrate', 'up', '--set', 'app', '--migrations-dir', dir, ...args], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }) });
+  runCli(['migrate', 'up', '--set', 'app', '--migrations-dir', dir, ...args], {
+    env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }),
+  });
 
 /** A transaction on its own connection that holds `statement`'s locks until released. */
 async function blocker(db: TestDatabase, statement: string) {
@@ -50,12 +52,20 @@ async function blocker(db: TestDatabase, statement: string) {
   };
 }
 
-const columns = async (db: TestDatabase) => (await db.sql<{ attname: string }[]>`select attname from pg_attribute where attrelid = 't'::regclass and attnum > 0 order by attnum`).map((r) => r.attname);
+const columns = async (db: TestDatabase) =>
+  (
+    await db.sql<
+      { attname: string }[]
+    >`select attname from pg_attribute where attrelid = 't'::regclass and attnum > 0 order by attnum`
+  ).map((r) => r.attname);
 
 describe('migrate up: lock timeouts with retry', () => {
   it('a blocked ALTER TABLE times out, is retried with backoff, and is applied once the blocker releases', async () => {
     const db = await setupDb();
-    const dir = folder({ '0001_add_y.sql': '-- migrate:up\nalter table t add column y int;\n-- migrate:down\nalter table t drop column y;\n' });
+    const dir = folder({
+      '0001_add_y.sql':
+        '-- migrate:up\nalter table t add column y int;\n-- migrate:down\nalter table t drop column y;\n',
+    });
     const hold = await blocker(db, 'select * from t');
     const timer = setTimeout(() => void hold.release(), 2500);
     try {
@@ -64,7 +74,12 @@ describe('migrate up: lock timeouts with retry', () => {
       const result = JSON.parse(run.stdout);
       expect(result.applied.map((m: { filename: string }) => m.filename)).toEqual(['0001_add_y.sql']);
       expect(result.retries.length).toBeGreaterThanOrEqual(1);
-      expect(result.retries[0]).toMatchObject({ set: 'app', filename: '0001_add_y.sql', attempt: 1, error: expect.stringMatching(/lock timeout/) });
+      expect(result.retries[0]).toMatchObject({
+        set: 'app',
+        filename: '0001_add_y.sql',
+        attempt: 1,
+        error: expect.stringMatching(/lock timeout/),
+      });
       expect(await columns(db)).toEqual(['x', 'y']);
     } finally {
       clearTimeout(timer);
@@ -74,7 +89,10 @@ describe('migrate up: lock timeouts with retry', () => {
 
   it('a blocker that never releases: exit 1 after the retries, a clear message, nothing applied', async () => {
     const db = await setupDb();
-    const dir = folder({ '0001_add_y.sql': '-- migrate:up\nalter table t add column y int;\n-- migrate:down\nalter table t drop column y;\n' });
+    const dir = folder({
+      '0001_add_y.sql':
+        '-- migrate:up\nalter table t add column y int;\n-- migrate:down\nalter table t drop column y;\n',
+    });
     const hold = await blocker(db, 'select * from t');
     try {
       const started = Date.now();
@@ -89,7 +107,9 @@ describe('migrate up: lock timeouts with retry', () => {
     } finally {
       await hold.release();
     }
-    const status = await runCli(['migrate', 'status', '--json', '--set', 'app', '--migrations-dir', dir], { env: cleanEnv({ DATABASE_URL: db.url }) });
+    const status = await runCli(['migrate', 'status', '--json', '--set', 'app', '--migrations-dir', dir], {
+      env: cleanEnv({ DATABASE_URL: db.url }),
+    });
     expect(JSON.parse(status.stdout).pending).toHaveLength(1);
   });
 
@@ -104,7 +124,10 @@ describe('migrate up: lock timeouts with retry', () => {
 
   it('CREATE INDEX CONCURRENTLY that times out: its invalid index is dropped and the retry builds a valid one', async () => {
     const db = await setupDb();
-    const dir = folder({ '0001_index.sql': '-- migrate:up transaction:false\ncreate index concurrently t_x_idx on t (x);\n-- migrate:down\ndrop index t_x_idx;\n' });
+    const dir = folder({
+      '0001_index.sql':
+        '-- migrate:up transaction:false\ncreate index concurrently t_x_idx on t (x);\n-- migrate:down\ndrop index t_x_idx;\n',
+    });
     // An open writer: CREATE INDEX CONCURRENTLY builds, then waits for it and times out.
     const hold = await blocker(db, 'insert into t values (2)');
     const timer = setTimeout(() => void hold.release(), 2500);
@@ -114,7 +137,9 @@ describe('migrate up: lock timeouts with retry', () => {
       const result = JSON.parse(run.stdout);
       expect(result.retries.length).toBeGreaterThanOrEqual(1);
       expect(result.droppedInvalidIndexes).toContain('t_x_idx');
-      const [index] = await db.sql<{ valid: boolean }[]>`select indisvalid as valid from pg_index where indexrelid = 't_x_idx'::regclass`;
+      const [index] = await db.sql<
+        { valid: boolean }[]
+      >`select indisvalid as valid from pg_index where indexrelid = 't_x_idx'::regclass`;
       expect(index!.valid).toBe(true);
     } finally {
       clearTimeout(timer);
@@ -124,12 +149,17 @@ describe('migrate up: lock timeouts with retry', () => {
 
   it('CREATE INDEX CONCURRENTLY blocked for good: refuses with the invalid index named and how to drop it', async () => {
     const db = await setupDb();
-    const dir = folder({ '0001_index.sql': '-- migrate:up transaction:false\ncreate index concurrently t_x_idx on t (x);\n-- migrate:down\ndrop index t_x_idx;\n' });
+    const dir = folder({
+      '0001_index.sql':
+        '-- migrate:up transaction:false\ncreate index concurrently t_x_idx on t (x);\n-- migrate:down\ndrop index t_x_idx;\n',
+    });
     const hold = await blocker(db, 'insert into t values (2)');
     try {
       const run = await migrate(db, dir, '--lock-timeout', '300ms', '--retries', '0');
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/invalid index\(es\) t_x_idx left by CREATE INDEX CONCURRENTLY could not be dropped: drop them with DROP INDEX CONCURRENTLY/);
+      expect(run.stderr).toMatch(
+        /invalid index\(es\) t_x_idx left by CREATE INDEX CONCURRENTLY could not be dropped: drop them with DROP INDEX CONCURRENTLY/,
+      );
     } finally {
       await hold.release();
     }
@@ -137,7 +167,9 @@ describe('migrate up: lock timeouts with retry', () => {
     const again = await migrate(db, dir, '--lock-timeout', '2s', '--json');
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).applied).toHaveLength(1);
-    const [index] = await db.sql<{ valid: boolean }[]>`select indisvalid as valid from pg_index where indexrelid = 't_x_idx'::regclass`;
+    const [index] = await db.sql<
+      { valid: boolean }[]
+    >`select indisvalid as valid from pg_index where indexrelid = 't_x_idx'::regclass`;
     expect(index!.valid).toBe(true);
   });
 });

@@ -22,18 +22,29 @@ const backups = mkdtempSync(join(tmpdir(), 'pgstore-plan-backups-'));
 const env = () => cleanEnv({ DATABASE_URL: db.url, PGSTORE_BACKUP_DIR: backups, DBMATE_NO_DUMP_SCHEMA: '1' });
 const run = (args: string[]) => runCliInProcess(['migrate', ...args], { env: env(), timeoutMs: 120_000 });
 
-const write = (name: string, up: string, opts = '') => writeFileSync(join(dir, name), `-- migrate:up${opts}\n${up}\n-- migrate:down\n`);
+const write = (name: string, up: string, opts = '') =>
+  writeFileSync(join(dir, name), `-- migrate:up${opts}\n${up}\n-- migrate:down\n`);
 
 beforeAll(async () => {
   db = await createTestDatabase('template0');
-  write('20200101000000_widgets.sql', "create table widgets (id bigint primary key, name text not null);\ninsert into widgets select i, 'w' || (i % 50) from generate_series(1, 2000) i;");
+  write(
+    '20200101000000_widgets.sql',
+    "create table widgets (id bigint primary key, name text not null);\ninsert into widgets select i, 'w' || (i % 50) from generate_series(1, 2000) i;",
+  );
   const up = await run(['up', '--migrations-dir', dir]);
   if (up.code !== 0) throw new Error(up.stderr);
   const backup = await runCli(['backup', '--json'], { env: env(), timeoutMs: 120_000 });
   if (backup.code !== 0) throw new Error(backup.stderr);
   // Pending from here on: lines 2 and 3 of the first, line 2 of the second.
-  write('20200102000000_size.sql', 'alter table widgets add column size bigint;\ncreate index widgets_size on widgets (size);');
-  write('20200103000000_name_index.sql', 'create index concurrently if not exists widgets_name on widgets (name);', ' transaction:false');
+  write(
+    '20200102000000_size.sql',
+    'alter table widgets add column size bigint;\ncreate index widgets_size on widgets (size);',
+  );
+  write(
+    '20200103000000_name_index.sql',
+    'create index concurrently if not exists widgets_name on widgets (name);',
+    ' transaction:false',
+  );
 });
 
 afterAll(async () => {
@@ -51,7 +62,12 @@ async function databaseExists(name: string): Promise<boolean> {
   }
 }
 
-const liveColumns = async () => (await db.sql<{ c: string }[]>`select column_name as c from information_schema.columns where table_name = 'widgets' order by ordinal_position`).map((r) => r.c);
+const liveColumns = async () =>
+  (
+    await db.sql<
+      { c: string }[]
+    >`select column_name as c from information_schema.columns where table_name = 'widgets' order by ordinal_position`
+  ).map((r) => r.c);
 
 describe('pgstore migrate plan', () => {
   it('lists the pending files with their SQL, lint findings and the locks each statement takes', async () => {
@@ -59,17 +75,29 @@ describe('pgstore migrate plan', () => {
     expect(r.code, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout);
     expect(plan.rehearsal).toBeNull();
-    expect(plan.pending.map((p: { filename: string }) => p.filename)).toEqual(['20200102000000_size.sql', '20200103000000_name_index.sql']);
+    expect(plan.pending.map((p: { filename: string }) => p.filename)).toEqual([
+      '20200102000000_size.sql',
+      '20200103000000_name_index.sql',
+    ]);
     const [size, index] = plan.pending;
     expect(size.sql).toContain('alter table widgets add column size bigint;');
     expect(size.firstLine).toBe(2);
     expect(size.locks).toEqual([
-      expect.objectContaining({ line: 2, kind: 'ALTER TABLE ... ADD COLUMN', table: 'widgets', lock: 'ACCESS EXCLUSIVE' }),
+      expect.objectContaining({
+        line: 2,
+        kind: 'ALTER TABLE ... ADD COLUMN',
+        table: 'widgets',
+        lock: 'ACCESS EXCLUSIVE',
+      }),
       expect.objectContaining({ line: 3, kind: 'CREATE INDEX', table: 'widgets', lock: 'SHARE' }),
     ]);
-    expect(size.findings).toContainEqual(expect.objectContaining({ line: 3, rule: 'require-concurrent-index-creation', level: 'error' }));
+    expect(size.findings).toContainEqual(
+      expect.objectContaining({ line: 3, rule: 'require-concurrent-index-creation', level: 'error' }),
+    );
     expect(index.transactional).toBe(false);
-    expect(index.locks).toEqual([expect.objectContaining({ line: 2, kind: 'CREATE INDEX CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE' })]);
+    expect(index.locks).toEqual([
+      expect.objectContaining({ line: 2, kind: 'CREATE INDEX CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE' }),
+    ]);
     const text = await run(['plan', '--migrations-dir', dir]);
     expect(text.stdout).toMatch(/line 2: ALTER TABLE \.\.\. ADD COLUMN on widgets: ACCESS EXCLUSIVE/);
     expect((await run(['plan', '--strict', '--migrations-dir', dir])).code).toBe(1);
@@ -97,7 +125,10 @@ describe('pgstore migrate plan', () => {
 
   it('a migration that fails on the real data is reported; later ones are not run; scratch dropped, live untouched', async () => {
     // The backup's names repeat (i % 50): a unique constraint cannot be built.
-    write('20200104000000_unique_name.sql', '-- names must be unique\nalter table widgets\n  add constraint widgets_name_key unique (name);');
+    write(
+      '20200104000000_unique_name.sql',
+      '-- names must be unique\nalter table widgets\n  add constraint widgets_name_key unique (name);',
+    );
     write('20200105000000_after.sql', 'create table after_failure (id bigint);');
     try {
       const r = await run(['plan', '--rehearse', 'latest', '--json', '--migrations-dir', dir]);
@@ -125,9 +156,17 @@ describe('pgstore migrate plan', () => {
     write('20200106000000_slow.sql', 'select pg_sleep(60);');
     try {
       const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
-      const scratchNow = async () => (await admin<{ n: string }[]>`select datname as n from pg_database where datname ~ '^pgstore_scratch_' and datname !~ '_pgstore_'`).map((r) => r.n);
+      const scratchNow = async () =>
+        (
+          await admin<
+            { n: string }[]
+          >`select datname as n from pg_database where datname ~ '^pgstore_scratch_' and datname !~ '_pgstore_'`
+        ).map((r) => r.n);
       const before = new Set(await scratchNow());
-      const child = spawn(process.execPath, [BIN, 'migrate', 'plan', '--rehearse', '--migrations-dir', dir], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'migrate', 'plan', '--rehearse', '--migrations-dir', dir], {
+        env: env(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d));
       child.stderr.on('data', (d: Buffer) => (output += d));
@@ -135,7 +174,9 @@ describe('pgstore migrate plan', () => {
       let mine: string | undefined;
       // Wait until the slow migration runs in the scratch database.
       for (let i = 0; i < 300 && !mine; i++) {
-        const [row] = await admin<{ d: string }[]>`select datname as d from pg_stat_activity where datname ~ '^pgstore_scratch_' and query ~ 'pg_sleep\\(60\\)'`;
+        const [row] = await admin<
+          { d: string }[]
+        >`select datname as d from pg_stat_activity where datname ~ '^pgstore_scratch_' and query ~ 'pg_sleep\\(60\\)'`;
         if (row && !before.has(row.d)) mine = row.d;
         else await new Promise((r) => setTimeout(r, 100));
       }
@@ -153,11 +194,16 @@ describe('pgstore migrate plan', () => {
     write('20200106000000_slow.sql', 'select pg_sleep(60);');
     const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
     try {
-      const child = spawn(process.execPath, [BIN, 'migrate', 'plan', '--rehearse', '--migrations-dir', dir], { env: env(), stdio: 'ignore' });
+      const child = spawn(process.execPath, [BIN, 'migrate', 'plan', '--rehearse', '--migrations-dir', dir], {
+        env: env(),
+        stdio: 'ignore',
+      });
       const exited = new Promise((resolve) => child.on('close', resolve));
       let left: string | undefined;
       for (let i = 0; i < 300 && !left; i++) {
-        const [row] = await admin<{ d: string }[]>`select datname as d from pg_stat_activity where datname ~ '^pgstore_scratch_' and query ~ 'pg_sleep\\(60\\)' and pid <> pg_backend_pid()`;
+        const [row] = await admin<
+          { d: string }[]
+        >`select datname as d from pg_stat_activity where datname ~ '^pgstore_scratch_' and query ~ 'pg_sleep\\(60\\)' and pid <> pg_backend_pid()`;
         if (row) left = row.d;
         else await new Promise((r) => setTimeout(r, 100));
       }

@@ -21,7 +21,10 @@ afterAll(async () => {
 
 const up = (sql: string, down: string) => `-- migrate:up\n${sql}\n\n-- migrate:down\n${down}\n`;
 const TWO = {
-  '20240101000000_items.sql': up('create table items (id bigint primary key, name text not null);', 'drop table items;'),
+  '20240101000000_items.sql': up(
+    'create table items (id bigint primary key, name text not null);',
+    'drop table items;',
+  ),
   '20240102000000_price.sql': up('alter table items add column price numeric;', 'alter table items drop column price;'),
 };
 
@@ -34,8 +37,10 @@ function project(files: Record<string, string>, sub: string): string {
   return root;
 }
 
-const pgstore = (cwd: string, env: Record<string, string>, ...args: string[]) => runCli(args, { cwd, env: cleanEnv(env), timeoutMs: 120_000 });
-const migrationsCheck = (stdout: string) => JSON.parse(stdout).checks.find((c: { name: string }) => c.name === 'migrations');
+const pgstore = (cwd: string, env: Record<string, string>, ...args: string[]) =>
+  runCli(args, { cwd, env: cleanEnv(env), timeoutMs: 120_000 });
+const migrationsCheck = (stdout: string) =>
+  JSON.parse(stdout).checks.find((c: { name: string }) => c.name === 'migrations');
 
 describe('migration sets in CI', () => {
   it("an app's migrations applied with --migrations-dir live next to pgstore's with no warnings, and every command names their set", async () => {
@@ -57,7 +62,9 @@ describe('migration sets in CI', () => {
       const status = await pgstore(root, env, 'migrate', 'status', '--json', '--exit-code', ...flags);
       expect(status.code, status.stderr).toBe(0);
       const parsed = JSON.parse(status.stdout);
-      expect(parsed.applied.filter((m: { set: string }) => m.set === 'app').map((m: { version: string }) => m.version)).toEqual(['20240101000000', '20240102000000']);
+      expect(
+        parsed.applied.filter((m: { set: string }) => m.set === 'app').map((m: { version: string }) => m.version),
+      ).toEqual(['20240101000000', '20240102000000']);
       expect(parsed.applied.every((m: { set: string }) => m.set === 'pgstore' || m.set === 'app')).toBe(true);
       const verify = await pgstore(root, env, 'migrate', 'verify', '--json', ...flags);
       expect(verify.code, verify.stderr).toBe(0);
@@ -67,7 +74,9 @@ describe('migration sets in CI', () => {
     const dump = await pgstore(root, env, 'migrate', 'dump', '-o', 'structure.sql');
     expect(dump.code, dump.stderr).toBe(0);
     const text = readFileSync(join(root, 'structure.sql'), 'utf8');
-    expect(text).toMatch(/INSERT INTO "public"\."schema_migrations" \(version\) VALUES\n {4}\('20240101000000'\),\n {4}\('20240102000000'\);/);
+    expect(text).toMatch(
+      /INSERT INTO "public"\."schema_migrations" \(version\) VALUES\n {4}\('20240101000000'\),\n {4}\('20240102000000'\);/,
+    );
     expect(text).toContain('INSERT INTO "public"."pgstore_schema_migrations"');
   });
 
@@ -83,7 +92,13 @@ describe('migration sets in CI', () => {
     expect(dumped).toMatch(/CREATE TABLE public\.items/);
     expect(dumped).toMatch(/\('20240102000000'\);/);
 
-    const down = await pgstore(root, { ...env, DBMATE_SCHEMA_FILE: 'schema/structure.sql' }, 'migrate', 'down', '--yes');
+    const down = await pgstore(
+      root,
+      { ...env, DBMATE_SCHEMA_FILE: 'schema/structure.sql' },
+      'migrate',
+      'down',
+      '--yes',
+    );
     expect(down.code, down.stderr).toBe(0);
     const custom = readFileSync(join(root, 'schema/structure.sql'), 'utf8');
     expect(custom).not.toMatch(/'20240102000000'/);
@@ -115,14 +130,27 @@ describe('migration sets in CI', () => {
   it("dbmate's sessions get lc_messages=C when the user may set it, so that a lock timeout is recognised by its English message", async () => {
     const db = await emptyDatabase();
     await db.sql.unsafe(`alter database "${db.name}" set lc_messages = 'POSIX'`);
-    const root = project({ '0001_lc.sql': up("create table lc as select current_setting('lc_messages') as v;", 'drop table lc;') }, 'db/migrations');
-    const run = await pgstore(root, { DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }, 'migrate', 'up', '--set', 'app');
+    const root = project(
+      { '0001_lc.sql': up("create table lc as select current_setting('lc_messages') as v;", 'drop table lc;') },
+      'db/migrations',
+    );
+    const run = await pgstore(
+      root,
+      { DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' },
+      'migrate',
+      'up',
+      '--set',
+      'app',
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(await db.sql`select v from lc`).toEqual([{ v: 'C' }]);
   });
 
   it('new and up use the same folder by default: DBMATE_MIGRATIONS_DIR, else ./db/migrations', async () => {
-    for (const [env, sub] of [[{}, 'db/migrations'], [{ DBMATE_MIGRATIONS_DIR: 'database/changes' }, 'database/changes']] as const) {
+    for (const [env, sub] of [
+      [{}, 'db/migrations'],
+      [{ DBMATE_MIGRATIONS_DIR: 'database/changes' }, 'database/changes'],
+    ] as const) {
       // A database each: `migrate new` names files by the second, so both files of one second
       // would share a version, and the second would count as applied already.
       const db = await emptyDatabase();
@@ -137,7 +165,11 @@ describe('migration sets in CI', () => {
       writeFileSync(path, up(`create table ${table} (id bigint);`, `drop table ${table};`));
       const run = await pgstore(root, runEnv, 'migrate', 'up', '--json');
       expect(run.code, run.stderr).toBe(0);
-      expect(JSON.parse(run.stdout).applied.filter((m: { set: string }) => m.set === 'app').map((m: { filename: string }) => join(root, sub, m.filename))).toEqual([path]);
+      expect(
+        JSON.parse(run.stdout)
+          .applied.filter((m: { set: string }) => m.set === 'app')
+          .map((m: { filename: string }) => join(root, sub, m.filename)),
+      ).toEqual([path]);
       expect(readdirSync(join(root, sub))).toHaveLength(1);
     }
   });

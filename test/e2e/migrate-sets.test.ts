@@ -39,7 +39,8 @@ function dbmate(cwd: string, env: Record<string, string>, ...args: string[]): { 
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-const pgstore = (cwd: string, env: Record<string, string>, ...args: string[]) => runCli(args, { cwd, env: cleanEnv(env) });
+const pgstore = (cwd: string, env: Record<string, string>, ...args: string[]) =>
+  runCli(args, { cwd, env: cleanEnv(env) });
 
 function withSearchPath(url: string, path: string): string {
   const u = new URL(url);
@@ -61,12 +62,16 @@ describe('migration sets', () => {
     });
     const env = { DATABASE_URL: url };
     expect(dbmate(root, env, 'migrate').code).toBe(0);
-    expect((await db.sql`select to_regclass('dbmate.schema_migrations')::text as t`)[0]!.t).toBe('dbmate.schema_migrations');
+    expect((await db.sql`select to_regclass('dbmate.schema_migrations')::text as t`)[0]!.t).toBe(
+      'dbmate.schema_migrations',
+    );
 
     const status = await pgstore(root, env, 'migrate', 'status', '--json');
     expect(status.code, status.stderr).toBe(0);
     const parsed = JSON.parse(status.stdout);
-    expect(parsed.applied.filter((m: { set: string }) => m.set === 'app').map((m: { version: string }) => m.version)).toEqual(['0001', '0002']);
+    expect(
+      parsed.applied.filter((m: { set: string }) => m.set === 'app').map((m: { version: string }) => m.version),
+    ).toEqual(['0001', '0002']);
     expect(parsed.pending.filter((m: { set: string }) => m.set === 'app')).toEqual([]);
     expect(parsed.sets.find((s: { name: string }) => s.name === 'app').table).toBe('"dbmate"."schema_migrations"');
     expect(parsed.drift).toEqual([]);
@@ -75,16 +80,22 @@ describe('migration sets', () => {
     const created = await pgstore(root, env, 'migrate', 'new', 'add price');
     expect(created.code, created.stderr).toBe(0);
     const file = readdirSync(join(root, 'db/migrations')).find((f) => f.endsWith('_add_price.sql'))!;
-    writeFileSync(join(root, 'db/migrations', file), up('alter table app.widgets add column price int;', 'alter table app.widgets drop column price;'));
+    writeFileSync(
+      join(root, 'db/migrations', file),
+      up('alter table app.widgets add column price int;', 'alter table app.widgets drop column price;'),
+    );
     const run = await pgstore(root, env, 'migrate', 'up', '--json');
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.applied.filter((m: { set: string }) => m.set === 'pgstore')).toHaveLength(MIGRATION_COUNT);
-    expect(result.applied.filter((m: { set: string }) => m.set === 'app').map((m: { filename: string }) => m.filename)).toEqual([file]);
+    expect(
+      result.applied.filter((m: { set: string }) => m.set === 'app').map((m: { filename: string }) => m.filename),
+    ).toEqual([file]);
     const dbmateStatus = dbmate(root, env, 'status');
     expect(dbmateStatus.out).toMatch(/Applied: 3\s+Pending: 0/);
     // pgstore's own objects stay in their schemas, not in the URL's first schema.
-    const misplaced = await db.sql`select relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'dbmate' and relname <> 'schema_migrations' and relkind = 'r'`;
+    const misplaced =
+      await db.sql`select relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'dbmate' and relname <> 'schema_migrations' and relkind = 'r'`;
     expect(misplaced).toEqual([]);
     expect((await db.sql`select count(*)::int as n from public.pgstore_schema_migrations`)[0]!.n).toBe(MIGRATION_COUNT);
 
@@ -100,7 +111,11 @@ describe('migration sets', () => {
   it('reads DBMATE_MIGRATIONS_DIR and a schema-qualified DBMATE_MIGRATIONS_TABLE, like dbmate', async () => {
     const db = await emptyDatabase();
     const root = project({ '20240101000000_a.sql': up('create table a (x int);', 'drop table a;') }, 'sql/migs');
-    const env = { DATABASE_URL: db.url, DBMATE_MIGRATIONS_DIR: 'sql/migs', DBMATE_MIGRATIONS_TABLE: 'history.migrations' };
+    const env = {
+      DATABASE_URL: db.url,
+      DBMATE_MIGRATIONS_DIR: 'sql/migs',
+      DBMATE_MIGRATIONS_TABLE: 'history.migrations',
+    };
     const run = await pgstore(root, env, 'migrate', '--set', 'app');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/20240101000000_a.sql \(app\)/);
@@ -126,16 +141,35 @@ describe('migration sets', () => {
     const db = await emptyDatabase();
     // The layout the previous pgstore left: its own versions and the app's in public.schema_migrations,
     // extended with applied_at, sha256 and filename (built with the real dbmate, as that code did).
-    const root = project({ '20250101000000_app.sql': up('create table app_things (x int);', 'drop table app_things;') });
+    const root = project({
+      '20250101000000_app.sql': up('create table app_things (x int);', 'drop table app_things;'),
+    });
     const legacy = { PGSTORE_DBMATE_URL: withSearchPath(db.url, 'public') };
     for (const dir of [PGSTORE_MIGRATIONS, join(root, 'db/migrations')]) {
-      const r = spawnSync(dbmateBinary(), ['--env', 'PGSTORE_DBMATE_URL', '--migrations-dir', dir, '--migrations-table', 'public.schema_migrations', '--no-dump-schema', 'migrate'], { env: cleanEnv(legacy), encoding: 'utf8' });
+      const r = spawnSync(
+        dbmateBinary(),
+        [
+          '--env',
+          'PGSTORE_DBMATE_URL',
+          '--migrations-dir',
+          dir,
+          '--migrations-table',
+          'public.schema_migrations',
+          '--no-dump-schema',
+          'migrate',
+        ],
+        { env: cleanEnv(legacy), encoding: 'utf8' },
+      );
       expect(r.status, r.stderr).toBe(0);
     }
-    await db.sql.unsafe(`alter table public.schema_migrations add column applied_at timestamptz default now(), add column sha256 text, add column filename text`);
+    await db.sql.unsafe(
+      `alter table public.schema_migrations add column applied_at timestamptz default now(), add column sha256 text, add column filename text`,
+    );
     const own = readdirSync(PGSTORE_MIGRATIONS).filter((f) => f.endsWith('.sql'));
     for (const f of own) {
-      const sha = createHash('sha256').update(readFileSync(join(PGSTORE_MIGRATIONS, f))).digest('hex');
+      const sha = createHash('sha256')
+        .update(readFileSync(join(PGSTORE_MIGRATIONS, f)))
+        .digest('hex');
       await db.sql`update public.schema_migrations set sha256 = ${sha}, filename = ${f}, applied_at = '2026-01-02T03:04:05Z' where version = ${f.split('_')[0]!}`;
     }
     const env = { DATABASE_URL: db.url };
@@ -152,7 +186,9 @@ describe('migration sets', () => {
     const run = await pgstore(root, env, 'migrate', '--json');
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ applied: [], upgradedRows: MIGRATION_COUNT });
-    const moved = await db.sql<{ version: string; sha256: string; applied_at: Date }[]>`select version, sha256, applied_at from public.pgstore_schema_migrations order by version`;
+    const moved = await db.sql<
+      { version: string; sha256: string; applied_at: Date }[]
+    >`select version, sha256, applied_at from public.pgstore_schema_migrations order by version`;
     expect(moved).toHaveLength(MIGRATION_COUNT);
     expect(moved.every((m) => m.sha256 && m.applied_at.toISOString() === '2026-01-02T03:04:05.000Z')).toBe(true);
     expect(await db.sql`select version from public.schema_migrations`).toEqual([{ version: '20250101000000' }]);
@@ -161,6 +197,9 @@ describe('migration sets', () => {
     expect(verify.stderr).toBe('');
     const health = await pgstore(root, env, 'health', '--json');
     const check = JSON.parse(health.stdout).checks.find((c: { name: string }) => c.name === 'migrations');
-    expect(check).toMatchObject({ status: 'ok', message: `pgstore: ${MIGRATION_COUNT} applied, none pending; app: 1 applied, none pending` });
+    expect(check).toMatchObject({
+      status: 'ok',
+      message: `pgstore: ${MIGRATION_COUNT} applied, none pending; app: 1 applied, none pending`,
+    });
   });
 });

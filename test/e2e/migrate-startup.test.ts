@@ -30,17 +30,26 @@ let runs = 0;
 /** The source modules `migrate up args` ran ('core/migrate.js' for src/core/migrate.ts). */
 async function migrateUp(url: string, args: string[]): Promise<string[]> {
   const coverage = join(root, `coverage-${++runs}`);
-  const result = await runCli(['migrate', 'up', '--no-dump-schema', ...args], { env: cleanEnv({ DATABASE_URL: url, NODE_V8_COVERAGE: coverage }) });
+  const result = await runCli(['migrate', 'up', '--no-dump-schema', ...args], {
+    env: cleanEnv({ DATABASE_URL: url, NODE_V8_COVERAGE: coverage }),
+  });
   expect(result.code, result.stderr).toBe(0);
-  const scripts = readdirSync(coverage).flatMap((f) => (JSON.parse(readFileSync(join(coverage, f), 'utf8')) as Coverage).result);
+  const scripts = readdirSync(coverage).flatMap(
+    (f) => (JSON.parse(readFileSync(join(coverage, f), 'utf8')) as Coverage).result,
+  );
   const ours = scripts.filter((s) => s.url.includes('/dist/'));
-  expect(ours.map((s) => s.url.replace(/.*\/dist\//, 'dist/')), 'the binary loads the bundle only').toEqual(['dist/bundle/cli.cjs']);
+  expect(
+    ours.map((s) => s.url.replace(/.*\/dist\//, 'dist/')),
+    'the binary loads the bundle only',
+  ).toEqual(['dist/bundle/cli.cjs']);
   return ours[0]!.functions
     .filter((f) => /^src\/.+\.ts$/.test(f.functionName) && f.ranges[0]!.count > 0)
     .map((f) => f.functionName.replace(/^src\//, '').replace(/\.ts$/, '.js'));
 }
 
-const OTHER_COMMANDS = ['backup', 'restore', 'hosts', 'server', 'seed', 'setup', 'snapshot', 'health'].map((c) => `commands/${c}.js`);
+const OTHER_COMMANDS = ['backup', 'restore', 'hosts', 'server', 'seed', 'setup', 'snapshot', 'health'].map(
+  (c) => `commands/${c}.js`,
+);
 
 describe('migrate up start-up', () => {
   it('loads neither other commands, nor the embedded server, nor the dump, nor the linter when nothing is pending', async () => {
@@ -48,21 +57,38 @@ describe('migrate up start-up', () => {
     databases.push(db);
     const dir = join(root, 'migrations');
     mkdirSync(dir);
-    writeFileSync(join(dir, '20240101000000_items.sql'), '-- migrate:up\ncreate table items (id bigint primary key);\n\n-- migrate:down\ndrop table items;\n');
+    writeFileSync(
+      join(dir, '20240101000000_items.sql'),
+      '-- migrate:up\ncreate table items (id bigint primary key);\n\n-- migrate:down\ndrop table items;\n',
+    );
 
     const first = await migrateUp(db.url, ['--migrations-dir', dir]);
     expect(first).toContain('core/migrate/migrate.js'); // the hook sees the modules
     expect(first).toContain('core/migrate/lint.js'); // one pending file: linted
-    for (const module of [...OTHER_COMMANDS, 'db/embedded.js', 'core/migrate/dump.js']) expect(first).not.toContain(module);
+    for (const module of [...OTHER_COMMANDS, 'db/embedded.js', 'core/migrate/dump.js'])
+      expect(first).not.toContain(module);
 
     const again = await migrateUp(db.url, ['--migrations-dir', dir]);
     expect(again).toContain('core/migrate/migrate.js');
-    for (const module of [...OTHER_COMMANDS, 'db/embedded.js', 'core/migrate/dump.js', 'core/migrate/lint.js']) expect(again).not.toContain(module);
+    for (const module of [...OTHER_COMMANDS, 'db/embedded.js', 'core/migrate/dump.js', 'core/migrate/lint.js'])
+      expect(again).not.toContain(module);
   });
 
   it('help without a command still lists every command', async () => {
     const result = await runCli(['--help'], { env: cleanEnv() });
     expect(result.code).toBe(0);
-    for (const name of ['setup', 'migrate', 'reset', 'seed', 'hosts', 'snapshot', 'backup', 'restore', 'health', 'server']) expect(result.stdout).toMatch(new RegExp(`^\\s+${name}\\b`, 'm'));
+    for (const name of [
+      'setup',
+      'migrate',
+      'reset',
+      'seed',
+      'hosts',
+      'snapshot',
+      'backup',
+      'restore',
+      'health',
+      'server',
+    ])
+      expect(result.stdout).toMatch(new RegExp(`^\\s+${name}\\b`, 'm'));
   });
 });

@@ -32,7 +32,8 @@ async function freshDb(): Promise<Db> {
 }
 
 // --set app: these tests are about the runner, on databases without pgstore's own schema.
-const migrate = (db: TestDatabase, args: string[], run = runCliInProcess) => run(['migrate', ...args, '--set', 'app'], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }) });
+const migrate = (db: TestDatabase, args: string[], run = runCliInProcess) =>
+  run(['migrate', ...args, '--set', 'app'], { env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }) });
 
 afterAll(async () => {
   for (const db of databases) await db.drop();
@@ -47,14 +48,26 @@ describe('pgstore migrate', () => {
 
   it('4 concurrent runs apply each migration exactly once, a transaction:false one included, and all exit 0', async () => {
     const dir = migrationsDir({
-      '20200101000000_log.sql': up("create table log (what text); select pg_sleep(0.3);", 'drop table log;'),
-      '20200102000000_outside_tx.sql': up("insert into log values ('outside');", "delete from log where what = 'outside';", ' transaction:false'),
-      '20200103000000_inside_tx.sql': up("insert into log values ('inside');", "delete from log where what = 'inside';"),
+      '20200101000000_log.sql': up('create table log (what text); select pg_sleep(0.3);', 'drop table log;'),
+      '20200102000000_outside_tx.sql': up(
+        "insert into log values ('outside');",
+        "delete from log where what = 'outside';",
+        ' transaction:false',
+      ),
+      '20200103000000_inside_tx.sql': up(
+        "insert into log values ('inside');",
+        "delete from log where what = 'inside';",
+      ),
     });
     const runs = await Promise.all([1, 2, 3, 4].map(() => migrate(db, ['up', '--migrations-dir', dir], runCli)));
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
-    const rows = await db.sql<{ what: string; n: number }[]>`select what, count(*)::int as n from log group by what order by what`;
-    expect(rows).toEqual([{ what: 'inside', n: 1 }, { what: 'outside', n: 1 }]);
+    const rows = await db.sql<
+      { what: string; n: number }[]
+    >`select what, count(*)::int as n from log group by what order by what`;
+    expect(rows).toEqual([
+      { what: 'inside', n: 1 },
+      { what: 'outside', n: 1 },
+    ]);
     const applied = runs.map((r) => (r.stdout.match(/\.sql/g) ?? []).length);
     expect(applied.reduce((a, b) => a + b, 0)).toBe(3);
   });
@@ -62,7 +75,11 @@ describe('pgstore migrate', () => {
   it('status --json lists applied and pending; --exit-code says when something is pending', async () => {
     const dir = migrationsDir({ '20200101000000_a.sql': up('create table a (x int);', 'drop table a;') });
     let status = await migrate(db, ['status', '--json', '--migrations-dir', dir]);
-    expect(JSON.parse(status.stdout)).toMatchObject({ applied: [], pending: [{ set: 'app', version: '20200101000000', name: 'a', appliedAt: null }], drift: [] });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      applied: [],
+      pending: [{ set: 'app', version: '20200101000000', name: 'a', appliedAt: null }],
+      drift: [],
+    });
     expect((await migrate(db, ['status', '--exit-code', '--migrations-dir', dir])).code).toBe(1);
     expect((await migrate(db, ['up', '--migrations-dir', dir])).code).toBe(0);
     status = await migrate(db, ['status', '--json', '--exit-code', '--migrations-dir', dir]);
@@ -78,7 +95,13 @@ describe('pgstore migrate', () => {
     appendFileSync(join(dir, '20200101000000_a.sql'), '-- edited\n');
     const status = await migrate(db, ['status', '--json', '--migrations-dir', dir]);
     expect(JSON.parse(status.stdout).drift).toEqual([
-      { set: 'app', version: '20200101000000', filename: '20200101000000_a.sql', problem: 'edited', message: '20200101000000_a.sql (app set) was edited after it was applied' },
+      {
+        set: 'app',
+        version: '20200101000000',
+        filename: '20200101000000_a.sql',
+        problem: 'edited',
+        message: '20200101000000_a.sql (app set) was edited after it was applied',
+      },
     ]);
     const verify = await migrate(db, ['verify', '--migrations-dir', dir]);
     expect(verify.code).toBe(1);
@@ -96,7 +119,9 @@ describe('pgstore migrate', () => {
     writeFileSync(join(dir, '20200101000000_a.sql'), up('create table a (x int);', 'drop table a;'));
     const strict = await migrate(db, ['up', '--strict', '--migrations-dir', dir]);
     expect(strict.code).toBe(2);
-    expect(strict.stderr).toMatch(/20200101000000_a.sql is pending but older than the newest applied migration 20200105000000/);
+    expect(strict.stderr).toMatch(
+      /20200101000000_a.sql is pending but older than the newest applied migration 20200105000000/,
+    );
     expect((await migrate(db, ['up', '--migrations-dir', dir])).code).toBe(0);
   });
 
@@ -116,7 +141,10 @@ describe('pgstore migrate', () => {
   });
 
   it('refuses malformed files before touching the database', async () => {
-    const twoUps = migrationsDir({ '20200101000000_a.sql': '-- migrate:up\ncreate table a (x int);\n-- migrate:up\ncreate table b (x int);\n-- migrate:down\n' });
+    const twoUps = migrationsDir({
+      '20200101000000_a.sql':
+        '-- migrate:up\ncreate table a (x int);\n-- migrate:up\ncreate table b (x int);\n-- migrate:down\n',
+    });
     let run = await migrate(db, ['up', '--migrations-dir', twoUps]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/2 '-- migrate:up' sections/);
@@ -159,7 +187,8 @@ describe('pgstore migrate', () => {
     expect(one.code).toBe(0);
     expect(one.stdout).toMatch(/Rolled back 1 migration[\s\S]*20200103000000_c.sql/);
     expect((await migrate(db, ['down', '--to', '20200101000000', '--yes', '--migrations-dir', dir])).code).toBe(0);
-    const left = await db.sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('schema_migrations', 'pgstore_schema_migrations') order by 1`;
+    const left =
+      await db.sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('schema_migrations', 'pgstore_schema_migrations') order by 1`;
     expect(left.map((t) => t.tablename)).toEqual(['a']);
     const tooMany = await migrate(db, ['down', '--steps', '5', '--yes', '--migrations-dir', dir]);
     expect(tooMany.code).toBe(2);
@@ -170,12 +199,16 @@ describe('pgstore migrate', () => {
     const url = new URL(db.url);
     url.password = 'not-the-password';
     let started = Date.now();
-    let run = await runCliInProcess(['migrate', '--wait', '--wait-timeout', '30'], { env: cleanEnv({ DATABASE_URL: url.toString() }) });
+    let run = await runCliInProcess(['migrate', '--wait', '--wait-timeout', '30'], {
+      env: cleanEnv({ DATABASE_URL: url.toString() }),
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/password authentication failed/);
     expect(Date.now() - started).toBeLessThan(5000);
     started = Date.now();
-    run = await runCliInProcess(['migrate', '--wait', '--wait-timeout', '2'], { env: cleanEnv({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' }) });
+    run = await runCliInProcess(['migrate', '--wait', '--wait-timeout', '2'], {
+      env: cleanEnv({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' }),
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/connection refused \(still failing after waiting 2 s\)/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1900);

@@ -16,7 +16,14 @@ const TIMEOUT_S = 1;
 /** Node's start-up on a loaded machine: what "within its timeout" allows on top. */
 const MARGIN_MS = 3_000;
 const MAX_CONNECTIONS = 5;
-const COMMANDS: string[][] = [['hosts', 'list'], ['migrate', 'status'], ['backup'], ['seed'], ['setup'], ['snapshot', 'list']];
+const COMMANDS: string[][] = [
+  ['hosts', 'list'],
+  ['migrate', 'status'],
+  ['backup'],
+  ['seed'],
+  ['setup'],
+  ['snapshot', 'list'],
+];
 
 describe('a port that is not PostgreSQL', () => {
   const listeners = new Map<Kind, Listener>();
@@ -42,18 +49,23 @@ describe('a port that is not PostgreSQL', () => {
       // first message is the startup rather than SSLRequest.
       const runs = COMMANDS.map(async (args, i) => {
         const started = Date.now();
-        const r = await runCli(args, { env: env(urlOf(l, TIMEOUT_S, i % 2 ? '&sslmode=disable' : '')), timeoutMs: 10_000 });
+        const r = await runCli(args, {
+          env: env(urlOf(l, TIMEOUT_S, i % 2 ? '&sslmode=disable' : '')),
+          timeoutMs: 10_000,
+        });
         const ms = Date.now() - started;
         const lines = r.stderr.trim().split('\n');
         const problems: string[] = [];
         if (r.code !== 1) problems.push(`exit ${r.code ?? r.signal}`);
         if (ms > TIMEOUT_S * 1000 + MARGIN_MS) problems.push(`took ${ms} ms`);
-        if (lines.length !== 2 || !lines[0]!.startsWith('error: ') || !lines[1]!.startsWith('hint: ')) problems.push(`stderr ${JSON.stringify(r.stderr.slice(0, 200))}`);
+        if (lines.length !== 2 || !lines[0]!.startsWith('error: ') || !lines[1]!.startsWith('hint: '))
+          problems.push(`stderr ${JSON.stringify(r.stderr.slice(0, 200))}`);
         else if (!EXPECTED[kind].test(lines[0]!)) problems.push(`message ${lines[0]}`);
         return problems.length ? `${kind} ${args.join(' ')}: ${problems.join('; ')}` : null;
       });
       for (const r of await Promise.all(runs)) if (r !== null) failures.push(r);
-      if (l.connections - before > MAX_CONNECTIONS * COMMANDS.length) failures.push(`${kind}: ${l.connections - before} connections for ${COMMANDS.length} commands`);
+      if (l.connections - before > MAX_CONNECTIONS * COMMANDS.length)
+        failures.push(`${kind}: ${l.connections - before} connections for ${COMMANDS.length} commands`);
     }
     expect(failures).toEqual([]);
   }, 120_000);
@@ -63,7 +75,10 @@ describe('a port that is not PostgreSQL', () => {
       const l = listeners.get(kind)!;
       const before = l.connections;
       const started = Date.now();
-      const r = await runCli(['health', '--json', '--timeout', String(TIMEOUT_S)], { env: env(urlOf(l, TIMEOUT_S)), timeoutMs: 10_000 });
+      const r = await runCli(['health', '--json', '--timeout', String(TIMEOUT_S)], {
+        env: env(urlOf(l, TIMEOUT_S)),
+        timeoutMs: 10_000,
+      });
       expect(r.code, kind).toBe(1);
       expect(Date.now() - started, kind).toBeLessThan(TIMEOUT_S * 1000 + MARGIN_MS);
       const report = JSON.parse(r.stdout) as { checks: Array<{ name: string; message: string }> };

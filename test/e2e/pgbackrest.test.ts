@@ -28,9 +28,19 @@ afterAll(async () => {
 }, 120_000);
 
 async function countOn(port: number): Promise<{ rows: number; recovering: boolean }> {
-  const copy = postgres({ ...server.conn, host: '127.0.0.1', port, username: server.conn.user, database: server.conn.database, max: 1, onnotice: () => undefined });
+  const copy = postgres({
+    ...server.conn,
+    host: '127.0.0.1',
+    port,
+    username: server.conn.user,
+    database: server.conn.database,
+    max: 1,
+    onnotice: () => undefined,
+  });
   try {
-    const [row] = await copy<Array<{ n: number; r: boolean }>>`select count(*)::int as n, pg_is_in_recovery() as r from pitr`;
+    const [row] = await copy<
+      Array<{ n: number; r: boolean }>
+    >`select count(*)::int as n, pg_is_in_recovery() as r from pitr`;
     return { rows: row!.n, recovering: row!.r };
   } finally {
     await copy.end({ timeout: 5 });
@@ -67,7 +77,10 @@ describe('pgbackrest engine', () => {
     expect(list.code, list.stderr).toBe(0);
     const listed = JSON.parse(list.stdout) as Array<{ id: string; engine: string; type: string }>;
     expect(schemaProblems('backup-list', listed), 'docs/json-schema/backup-list.json').toEqual([]);
-    expect(listed.map((b) => [b.engine, b.type])).toEqual([['pgbackrest', 'incr'], ['pgbackrest', 'full']]);
+    expect(listed.map((b) => [b.engine, b.type])).toEqual([
+      ['pgbackrest', 'incr'],
+      ['pgbackrest', 'full'],
+    ]);
     const table = await cli(['backup', 'list']);
     expect(table.stdout).toContain('pgbackrest incr');
 
@@ -111,11 +124,27 @@ describe('pgbackrest engine', () => {
     expect(live.code).toBe(2);
     expect(live.stderr).toContain("running cluster's data folder");
 
-    const noZone = await cli(['restore', '--engine', 'pgbackrest', '--to-time', '2026-01-02 03:04:05', '--data-dir', join(server.root, 'x')]);
+    const noZone = await cli([
+      'restore',
+      '--engine',
+      'pgbackrest',
+      '--to-time',
+      '2026-01-02 03:04:05',
+      '--data-dir',
+      join(server.root, 'x'),
+    ]);
     expect(noZone.code).toBe(2);
     expect(noZone.stderr).toContain('not a timestamp with a time zone');
 
-    const future = await cli(['restore', '--engine', 'pgbackrest', '--to-time', '2999-01-02 03:04:05+00', '--data-dir', join(server.root, 'y')]);
+    const future = await cli([
+      'restore',
+      '--engine',
+      'pgbackrest',
+      '--to-time',
+      '2999-01-02 03:04:05+00',
+      '--data-dir',
+      join(server.root, 'y'),
+    ]);
     expect(future.code).toBe(2);
     expect(future.stderr).toContain('in the future');
     expect(existsSync(join(server.root, 'y'))).toBe(false);

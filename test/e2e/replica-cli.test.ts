@@ -28,7 +28,8 @@ afterAll(async () => {
   await pair?.primary.unsafe(`drop database if exists ${database} with (force)`);
 });
 
-const pgstore = (args: string[], env: Record<string, string> = {}) => runCli(args, { env: cleanEnv({ DATABASE_URL: primaryUrl, ...env }) });
+const pgstore = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { env: cleanEnv({ DATABASE_URL: primaryUrl, ...env }) });
 const ips = (stdout: string) => (JSON.parse(stdout) as Array<{ ipAddress: string }>).map((e) => e.ipAddress);
 
 async function closedPort(): Promise<number> {
@@ -50,7 +51,9 @@ describe('read commands with --replica', () => {
     const viaEnv = await pgstore(['hosts', 'list', '--json', '--replica'], { DATABASE_REPLICA_URL: standbyUrl });
     expect(ips(viaEnv.stdout)).toEqual(['10.0.0.1']);
     // A primary that does not answer does not matter when the replica does.
-    const noPrimary = await runCli(['hosts', 'list', '--json', '--replica', standbyUrl], { env: cleanEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/x` }) });
+    const noPrimary = await runCli(['hosts', 'list', '--json', '--replica', standbyUrl], {
+      env: cleanEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/x` }),
+    });
     expect(noPrimary.code).toBe(0);
     expect(ips(noPrimary.stdout)).toEqual(['10.0.0.1']);
 
@@ -81,7 +84,9 @@ describe('read commands with --replica', () => {
     const result = await pgstore(['hosts', 'list', '--format', 'hosts', '--replica', down]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^10\.0\.0\.1\s+one\.lan$/m);
-    expect(result.stderr.trim()).toMatch(/^The replica \(127\.0\.0\.1:\d+\) could not answer \(down\): read from the primary\.$/);
+    expect(result.stderr.trim()).toMatch(
+      /^The replica \(127\.0\.0\.1:\d+\) could not answer \(down\): read from the primary\.$/,
+    );
   });
 
   it('--replica without a URL and without DATABASE_REPLICA_URL: exit 2, one line and a hint', async () => {

@@ -11,7 +11,17 @@
  * The commands run through the CLI's entry in-process (pgstoreInProcess: same parsing, output
  * and exit codes, no node start-up each); restore.test.ts runs restore through the binary.
  */
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -93,14 +103,16 @@ interface TargetState {
 async function stateOf(name: string): Promise<TargetState> {
   const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
   try {
-    const [row] = await admin`select oid::int as oid, pg_get_userbyid(datdba) as owner, datacl::text as acl, shobj_description(oid, 'pg_database') as comment,
+    const [row] =
+      await admin`select oid::int as oid, pg_get_userbyid(datdba) as owner, datacl::text as acl, shobj_description(oid, 'pg_database') as comment,
                                      (select array_agg(coalesce(pg_get_userbyid(setrole), '') || ':' || setconfig::text order by setrole) from pg_db_role_setting where setdatabase = d.oid)::text as settings
                                 from pg_database d where datname = ${name}`;
     if (!row) return { exists: false };
     const { oid, ...database } = row;
     const sql = postgres(adminUrlFor(name), { max: 1, onnotice: () => undefined });
     try {
-      const objects = await sql`select n.nspname || '.' || c.relname || ':' || c.relkind::text || ':' || pg_get_userbyid(c.relowner) || ':' || coalesce(c.relacl::text, '') as o
+      const objects =
+        await sql`select n.nspname || '.' || c.relname || ':' || c.relkind::text || ':' || pg_get_userbyid(c.relowner) || ':' || coalesce(c.relacl::text, '') as o
                                   from pg_class c join pg_namespace n on n.oid = c.relnamespace
                                  where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_' order by 1`;
       return { exists: true, oid, database, objects: objects.map((o) => o.o), tables: await fingerprint(sql) };
@@ -115,7 +127,9 @@ async function stateOf(name: string): Promise<TargetState> {
 async function scratchLeft(name: string): Promise<string[]> {
   const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
   try {
-    return (await admin`select datname from pg_database where datname like ${`${name}_pgstore_%`}`).map((r) => r.datname as string);
+    return (await admin`select datname from pg_database where datname like ${`${name}_pgstore_%`}`).map(
+      (r) => r.datname as string,
+    );
   } finally {
     await admin.end();
   }
@@ -143,11 +157,33 @@ async function prepare(path: Path): Promise<{ name: string; args: string[] }> {
   return { name: target.name, args };
 }
 
-const injections: Array<{ name: string; source: () => string; extra: string[]; env?: () => Record<string, string>; error: RegExp }> = [
+const injections: Array<{
+  name: string;
+  source: () => string;
+  extra: string[];
+  env?: () => Record<string, string>;
+  error: RegExp;
+}> = [
   { name: 'a corrupted archive', source: () => corrupt, extra: [], error: /does not match its sha256 checksum/ },
-  { name: 'row counts that differ from the manifest', source: () => badCounts, extra: [], error: /row counts differ from the backup's manifest/ },
-  { name: 'pg_restore killed by a signal', source: () => good, extra: [], env: () => ({ PGSTORE_PG_BIN: killer }), error: /pg_restore (was killed|.*signal|.*SIGKILL)/i },
-  { name: 'a statement failing mid-way (--jobs 2)', source: () => midway, extra: ['--jobs', '2'], error: /violates check constraint/ },
+  {
+    name: 'row counts that differ from the manifest',
+    source: () => badCounts,
+    extra: [],
+    error: /row counts differ from the backup's manifest/,
+  },
+  {
+    name: 'pg_restore killed by a signal',
+    source: () => good,
+    extra: [],
+    env: () => ({ PGSTORE_PG_BIN: killer }),
+    error: /pg_restore (was killed|.*signal|.*SIGKILL)/i,
+  },
+  {
+    name: 'a statement failing mid-way (--jobs 2)',
+    source: () => midway,
+    extra: ['--jobs', '2'],
+    error: /violates check constraint/,
+  },
 ];
 
 // Each case has a target of its own and only reads the shared backups: they run side by side.
@@ -156,13 +192,26 @@ describe.concurrent('a failed restore leaves its target as it was', () => {
     it(`${path}: ${injection.name}`, async () => {
       const target = await prepare(path);
       const before = await stateOf(target.name);
-      const r = await pgstore(db.url, ['restore', injection.source(), '--dir', dir, '--target-db', target.name, ...target.args, ...injection.extra], injection.env?.() ?? {});
+      const r = await pgstore(
+        db.url,
+        ['restore', injection.source(), '--dir', dir, '--target-db', target.name, ...target.args, ...injection.extra],
+        injection.env?.() ?? {},
+      );
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(injection.error);
       expect(await stateOf(target.name)).toEqual(before);
       expect(await scratchLeft(target.name)).toEqual([]);
       // Nothing in the way of the next good restore.
-      const next = await pgstore(db.url, ['restore', good, '--dir', dir, '--target-db', target.name, ...target.args, '--json']);
+      const next = await pgstore(db.url, [
+        'restore',
+        good,
+        '--dir',
+        dir,
+        '--target-db',
+        target.name,
+        ...target.args,
+        '--json',
+      ]);
       expect(next.code, next.stderr).toBe(0);
       expect(JSON.parse(next.stdout)).toMatchObject({ rowCountsMatch: true });
       expect(await scratchLeft(target.name)).toEqual([]);
@@ -181,7 +230,9 @@ describe('an empty target that gains objects during the restore', () => {
       `#!/bin/sh\ncase "$*" in\n*--dbname=*) ${PG_BIN}/pg_restore "$@" || exit $?; ${PG_BIN}/psql -X -q -d "${target.name}" -c 'create table public.arrived_late (x int)' || exit 9; exit 0;;\nesac\nexec ${PG_BIN}/pg_restore "$@"\n`,
     );
     chmodSync(join(late, 'pg_restore'), 0o755);
-    const r = await pgstore(db.url, ['restore', good, '--dir', dir, '--target-db', target.name], { PGSTORE_PG_BIN: late });
+    const r = await pgstore(db.url, ['restore', good, '--dir', dir, '--target-db', target.name], {
+      PGSTORE_PG_BIN: late,
+    });
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain('objects were created in it since');
     const after = await stateOf(target.name);

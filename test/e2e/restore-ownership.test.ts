@@ -37,21 +37,32 @@ async function privileges(database: string): Promise<Record<string, unknown>> {
   const admin = adminSql();
   const sql = postgres(adminUrlFor(database), { max: 1, onnotice: () => undefined });
   try {
-    const [db] = await admin`select pg_get_userbyid(datdba) as owner, datacl::text as acl, shobj_description(oid, 'pg_database') as comment,
+    const [db] =
+      await admin`select pg_get_userbyid(datdba) as owner, datacl::text as acl, shobj_description(oid, 'pg_database') as comment,
                                     (select array_agg(coalesce(pg_get_userbyid(setrole), '') || ':' || setconfig::text order by 1) from pg_db_role_setting where setdatabase = d.oid)::text as settings
                                from pg_database d where datname = ${database}`;
-    const schemas = await sql`select nspname || ' ' || pg_get_userbyid(nspowner) || ' ' || coalesce(nspacl::text, '') as x from pg_namespace
+    const schemas =
+      await sql`select nspname || ' ' || pg_get_userbyid(nspowner) || ' ' || coalesce(nspacl::text, '') as x from pg_namespace
                                where nspname not in ('pg_catalog', 'information_schema', 'pg_toast') order by 1`;
-    const relations = await sql`select n.nspname || '.' || c.relname || ' ' || c.relkind::text || ' ' || pg_get_userbyid(c.relowner) || ' ' || coalesce(c.relacl::text, '') as x
+    const relations =
+      await sql`select n.nspname || '.' || c.relname || ' ' || c.relkind::text || ' ' || pg_get_userbyid(c.relowner) || ' ' || coalesce(c.relacl::text, '') as x
                                   from pg_class c join pg_namespace n on n.oid = c.relnamespace
                                  where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and c.relkind in ('r', 'p', 'S', 'v', 'm', 'f') order by 1`;
-    const functions = await sql`select p.oid::regprocedure::text || ' ' || pg_get_userbyid(p.proowner) || ' ' || coalesce(p.proacl::text, '') as x
+    const functions =
+      await sql`select p.oid::regprocedure::text || ' ' || pg_get_userbyid(p.proowner) || ' ' || coalesce(p.proacl::text, '') as x
                                   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
                                  where n.nspname not in ('pg_catalog', 'information_schema') order by 1`;
-    const defaults = await sql`select pg_get_userbyid(d.defaclrole) || ' ' || coalesce(n.nspname, '') || ' ' || d.defaclobjtype::text || ' ' || d.defaclacl::text as x
+    const defaults =
+      await sql`select pg_get_userbyid(d.defaclrole) || ' ' || coalesce(n.nspname, '') || ' ' || d.defaclobjtype::text || ' ' || d.defaclacl::text as x
                                  from pg_default_acl d left join pg_namespace n on n.oid = d.defaclnamespace order by 1`;
     const pick = (rows: Array<{ x: string }>) => rows.map((r) => r.x);
-    return { database: db, schemas: pick(schemas as never), relations: pick(relations as never), functions: pick(functions as never), defaults: pick(defaults as never) };
+    return {
+      database: db,
+      schemas: pick(schemas as never),
+      relations: pick(relations as never),
+      functions: pick(functions as never),
+      defaults: pick(defaults as never),
+    };
   } finally {
     await sql.end();
     await admin.end();
@@ -64,7 +75,11 @@ async function appCan(database: string): Promise<Record<string, unknown>> {
   u.username = `${name}_app`;
   u.password = appPassword;
   const sql = postgres(u.toString(), { max: 1, onnotice: () => undefined });
-  const attempt = async (fn: () => Promise<unknown>) => fn().then(() => 'ok', (e: { code?: string }) => e.code ?? 'error');
+  const attempt = async (fn: () => Promise<unknown>) =>
+    fn().then(
+      () => 'ok',
+      (e: { code?: string }) => e.code ?? 'error',
+    );
   try {
     return {
       insert: await attempt(() => sql`insert into auth.users (email) values (${`app-${Math.random()}@example.com`})`),
@@ -99,7 +114,14 @@ describe('restore over a database pgstore set up', () => {
   it('restore latest --clean --yes keeps owners, privileges, default privileges and database properties; migrate and setup still work', async () => {
     const before = await privileges(name);
     const canBefore = await appCan(name);
-    expect(canBefore).toMatchObject({ insert: 'ok', select: 'ok', update: 'ok', create: '42501', workMem: '7MB', searchPath: 'public, auth' });
+    expect(canBefore).toMatchObject({
+      insert: 'ok',
+      select: 'ok',
+      update: 'ok',
+      create: '42501',
+      workMem: '7MB',
+      searchPath: 'public, auth',
+    });
     const r = await pgstore(url, ['restore', 'latest', '--dir', dir, '--clean', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'replaced', owners: { kept: true, unusableRoles: [] } });
@@ -118,7 +140,14 @@ describe('restore over a database pgstore set up', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'created', owners: { kept: true } });
     expect(await privileges(copy)).toEqual(before);
-    expect(await appCan(copy)).toMatchObject({ insert: 'ok', select: 'ok', update: 'ok', create: '42501', workMem: '7MB', searchPath: 'public, auth' });
+    expect(await appCan(copy)).toMatchObject({
+      insert: 'ok',
+      select: 'ok',
+      update: 'ok',
+      create: '42501',
+      workMem: '7MB',
+      searchPath: 'public, auth',
+    });
     const status = await pgstore(adminUrlFor(copy), ['migrate', 'status', '--exit-code']);
     expect(status.code, status.stderr).toBe(0);
   });
@@ -126,7 +155,17 @@ describe('restore over a database pgstore set up', () => {
   it('--no-owner gives everything to the restoring role, and says so', async () => {
     const target = `${copy}_n`;
     try {
-      const r = await pgstore(url, ['restore', 'latest', '--dir', dir, '--target-db', target, '--create', '--no-owner', '--json']);
+      const r = await pgstore(url, [
+        'restore',
+        'latest',
+        '--dir',
+        dir,
+        '--target-db',
+        target,
+        '--create',
+        '--no-owner',
+        '--json',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).owners).toEqual({ kept: false, unusableRoles: [] });
       const owners = (await privileges(target)).relations as string[];
@@ -147,7 +186,9 @@ describe('restore over a database pgstore set up', () => {
       await admin.unsafe(`create role "${ghost}"`);
       await admin.unsafe(`create database "${source}"`);
       const src = postgres(adminUrlFor(source), { max: 1, onnotice: () => undefined });
-      await src.unsafe(`create table public.haunted (x int); insert into public.haunted values (1); alter table public.haunted owner to "${ghost}"; create table public.plain (y int)`);
+      await src.unsafe(
+        `create table public.haunted (x int); insert into public.haunted values (1); alter table public.haunted owner to "${ghost}"; create table public.plain (y int)`,
+      );
       await src.end();
       const b = await pgstore(adminUrlFor(source), ['backup', '--dir', dir, '--json']);
       expect(b.code, b.stderr).toBe(0);
@@ -164,7 +205,11 @@ describe('restore over a database pgstore set up', () => {
       const keep = await pgstore(url, ['restore', backup, '--target-db', targets[1]!, '--create', '--owner']);
       expect(keep.code).toBe(2);
       expect(keep.stderr).toContain(`the dump's objects belong to a role this restore cannot give them to: ${ghost}`);
-      expect((await admin`select 1 from pg_database where datname = ${targets[1]!} or datname like ${`${targets[1]!}_pgstore_%`}`).length).toBe(0);
+      expect(
+        (
+          await admin`select 1 from pg_database where datname = ${targets[1]!} or datname like ${`${targets[1]!}_pgstore_%`}`
+        ).length,
+      ).toBe(0);
     } finally {
       for (const db of [source, ...targets]) await admin.unsafe(`drop database if exists "${db}" with (force)`);
       await admin.unsafe(`drop role if exists "${ghost}"`);

@@ -8,7 +8,15 @@
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { databaseTracker, fingerprint, pgstore, pgstoreInProcess, psqlFile, tempDir, type TableFingerprint } from './backup-helpers.js';
+import {
+  databaseTracker,
+  fingerprint,
+  pgstore,
+  pgstoreInProcess,
+  psqlFile,
+  tempDir,
+  type TableFingerprint,
+} from './backup-helpers.js';
 
 const PAGILA = new URL('../fixtures/pagila/', import.meta.url).pathname;
 const dbs = databaseTracker();
@@ -40,7 +48,16 @@ describe('Pagila through pgstore backup and restore', () => {
     expect(manifest.tables).toContainEqual({ schema: 'public', name: 'payment_p2022_07', rows: expect.any(Number) });
 
     const target = dbs.name('pagila_copy');
-    const r = await pgstoreInProcess(source.url, ['restore', 'latest', '--dir', dir, '--target-db', target.name, '--create', '--json']);
+    const r = await pgstoreInProcess(source.url, [
+      'restore',
+      'latest',
+      '--dir',
+      dir,
+      '--target-db',
+      target.name,
+      '--create',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'created', rowCountsMatch: true, missingRoles: [] });
     const copy = dbs.sql(target.url);
@@ -51,30 +68,65 @@ describe('Pagila through pgstore backup and restore', () => {
   });
 
   it('directory format with 2 jobs, restored with --clean over a modified copy (partitions and all)', async () => {
-    const taken = await pgstoreInProcess(source.url, ['backup', '--dir', dir, '--format', 'directory', '--jobs', '2', '--label', 'dir', '--json']);
+    const taken = await pgstoreInProcess(source.url, [
+      'backup',
+      '--dir',
+      dir,
+      '--format',
+      'directory',
+      '--jobs',
+      '2',
+      '--label',
+      'dir',
+      '--json',
+    ]);
     expect(taken.code, taken.stderr).toBe(0);
     const { id } = JSON.parse(taken.stdout);
     const target = dbs.name('pagila_clean');
-    expect((await pgstoreInProcess(source.url, ['restore', id, '--dir', dir, '--target-db', target.name, '--create'])).code).toBe(0);
+    expect(
+      (await pgstoreInProcess(source.url, ['restore', id, '--dir', dir, '--target-db', target.name, '--create'])).code,
+    ).toBe(0);
     const sql = postgres(target.url, { max: 1 });
     await sql`delete from payment where amount < 1`;
     await sql`drop view film_list`;
     await sql.end();
-    const r = await pgstoreInProcess(source.url, ['restore', id, '--dir', dir, '--target-db', target.name, '--clean', '--yes', '--jobs', '2']);
+    const r = await pgstoreInProcess(source.url, [
+      'restore',
+      id,
+      '--dir',
+      dir,
+      '--target-db',
+      target.name,
+      '--clean',
+      '--yes',
+      '--jobs',
+      '2',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(await fingerprint(dbs.sql(target.url))).toEqual(expected);
   });
 
   it('restores the plain SQL fixture itself through psql with ON_ERROR_STOP', async () => {
     const target = dbs.name('pagila_sql');
-    const schema = await pgstoreInProcess(source.url, ['restore', join(PAGILA, 'pagila-schema.sql'), '--target-db', target.name, '--create']);
+    const schema = await pgstoreInProcess(source.url, [
+      'restore',
+      join(PAGILA, 'pagila-schema.sql'),
+      '--target-db',
+      target.name,
+      '--create',
+    ]);
     expect(schema.code, schema.stderr).toBe(0);
     expect(schema.stdout).toContain('none (not a pgstore backup)');
     const sql = dbs.sql(target.url);
     const tables = await sql`select count(*)::int as n from pg_tables where schemaname = 'public'`;
     expect(tables[0]!.n).toBe(22);
     // The data file into the now non-empty database is refused (no --clean), as documented.
-    const data = await pgstoreInProcess(source.url, ['restore', join(PAGILA, 'pagila-data.sql'), '--target-db', target.name]);
+    const data = await pgstoreInProcess(source.url, [
+      'restore',
+      join(PAGILA, 'pagila-data.sql'),
+      '--target-db',
+      target.name,
+    ]);
     expect(data.code).toBe(3);
   });
 });

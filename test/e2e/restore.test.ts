@@ -13,7 +13,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sha256File } from '../../src/core/backup/manifest.js';
 import { scratchName } from '../../src/core/restore/scratch-names.js';
 import { useTestDatabase } from '../helpers/db.js';
-import { databaseTracker, fingerprint, pgstore, pgstoreInProcess as pgstoreIn, seed, tempDir } from './backup-helpers.js';
+import {
+  databaseTracker,
+  fingerprint,
+  pgstore,
+  pgstoreInProcess as pgstoreIn,
+  seed,
+  tempDir,
+} from './backup-helpers.js';
 
 const db = useTestDatabase();
 const dbs = databaseTracker();
@@ -47,7 +54,9 @@ async function freshBackup(label: string): Promise<{ id: string; folder: string;
 describe('pgstore restore safety', () => {
   it('refuses a non-empty target without --clean, and leaves it as it was', async () => {
     const target = dbs.name('busy');
-    expect((await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code).toBe(0);
+    expect(
+      (await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code,
+    ).toBe(0);
     const sql = dbs.sql(target.url);
     await sql`insert into tenancy.tenants (id, name) values ('extra', 'Extra')`;
     const before = await fingerprint(sql);
@@ -56,10 +65,28 @@ describe('pgstore restore safety', () => {
     expect(refused.stderr).toMatch(/is not empty; refusing to restore into it/);
     expect(refused.stderr).toMatch(/hint: Pass --clean/);
     // This test's own pool is connected: --clean refuses (exit 3) unless --force.
-    const busy = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
+    const busy = await pgstoreIn(db.url, [
+      'restore',
+      backupId,
+      '--dir',
+      dir,
+      '--target-db',
+      target.name,
+      '--clean',
+      '--yes',
+    ]);
     expect(busy.code).toBe(3);
     expect(busy.stderr).toMatch(/other sessions? (is|are) connected/);
-    const noTerminal = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--force']);
+    const noTerminal = await pgstoreIn(db.url, [
+      'restore',
+      backupId,
+      '--dir',
+      dir,
+      '--target-db',
+      target.name,
+      '--clean',
+      '--force',
+    ]);
     expect(noTerminal.code).toBe(2);
     expect(noTerminal.stderr).toMatch(/without confirmation: there is no terminal/);
     expect(await fingerprint(sql)).toEqual(before);
@@ -67,7 +94,9 @@ describe('pgstore restore safety', () => {
 
   it('--clean --yes replaces the contents through a checked copy (extra rows gone, grants kept)', async () => {
     const target = dbs.name('clean');
-    expect((await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code).toBe(0);
+    expect(
+      (await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code,
+    ).toBe(0);
     const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
     await admin.unsafe(`alter database "${target.name}" set work_mem = '8MB'`);
     await admin.end();
@@ -75,14 +104,26 @@ describe('pgstore restore safety', () => {
     await sql`insert into tenancy.tenants (id, name) values ('extra', 'Extra')`;
     await sql`create table public.added_later (x int)`;
     await sql.end();
-    const r = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes', '--json']);
+    const r = await pgstoreIn(db.url, [
+      'restore',
+      backupId,
+      '--dir',
+      dir,
+      '--target-db',
+      target.name,
+      '--clean',
+      '--yes',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'replaced', rowCountsMatch: true });
     sql = dbs.sql(target.url);
     expect(await fingerprint(sql)).toEqual(await fingerprint(db.sql));
     expect((await sql`select current_setting('work_mem') as w`)[0]!.w).toBe('8MB');
     const leftovers = postgres(inject('pgServer').adminUrl, { max: 1 });
-    expect(await leftovers`select datname from pg_database where datname like ${`${target.name}_pgstore_%`}`).toEqual([]);
+    expect(await leftovers`select datname from pg_database where datname like ${`${target.name}_pgstore_%`}`).toEqual(
+      [],
+    );
     await leftovers.end();
   });
 
@@ -97,21 +138,53 @@ describe('pgstore restore safety', () => {
       // A restore of the same database holding the lock: this one exits 3 and changes nothing.
       const holder = await admin.reserve();
       await holder`select pg_advisory_lock(hashtextextended(${`pgstore:restore:${target.name}`}, 0))`;
-      const blocked = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create']);
+      const blocked = await pgstoreIn(db.url, [
+        'restore',
+        backupId,
+        '--dir',
+        dir,
+        '--target-db',
+        target.name,
+        '--create',
+      ]);
       await holder`select pg_advisory_unlock(hashtextextended(${`pgstore:restore:${target.name}`}, 0))`;
       holder.release();
       expect(blocked.code).toBe(3);
       expect(blocked.stderr).toMatch(new RegExp(`the restore lock on database '${target.name}' is held by`));
       expect(await databaseExists(copy)).toBe(true);
 
-      const r = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create', '--json']);
+      const r = await pgstoreIn(db.url, [
+        'restore',
+        backupId,
+        '--dir',
+        dir,
+        '--target-db',
+        target.name,
+        '--create',
+        '--json',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).leftovers).toEqual({ dropped: [copy], kept: [original] });
-      expect([await databaseExists(copy), await databaseExists(original), await databaseExists(other)]).toEqual([false, true, true]);
+      expect([await databaseExists(copy), await databaseExists(original), await databaseExists(other)]).toEqual([
+        false,
+        true,
+        true,
+      ]);
       // Each run reminds the user of the original it keeps.
-      const again = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--clean', '--yes']);
+      const again = await pgstoreIn(db.url, [
+        'restore',
+        backupId,
+        '--dir',
+        dir,
+        '--target-db',
+        target.name,
+        '--clean',
+        '--yes',
+      ]);
       expect(again.code, again.stderr).toBe(0);
-      expect(again.stderr).toContain(`kept ${original}: what ${target.name} held before a restore swapped it out (an interrupted one`);
+      expect(again.stderr).toContain(
+        `kept ${original}: what ${target.name} held before a restore swapped it out (an interrupted one`,
+      );
     } finally {
       for (const name of [copy, original, other]) await admin.unsafe(`drop database if exists "${name}"`);
       await admin.end();
@@ -127,7 +200,12 @@ describe('pgstore restore safety', () => {
     expect(await databaseExists(target.name)).toBe(false);
     // A gzipped SQL dump is a dump: it restores.
     const sqlGz = join(dir, 'plain.sql.gz');
-    writeFileSync(sqlGz, gzipSync('--\n-- a plain dump\n--\ncreate table public.from_gzip (x int);\ninsert into public.from_gzip values (42);\n'));
+    writeFileSync(
+      sqlGz,
+      gzipSync(
+        '--\n-- a plain dump\n--\ncreate table public.from_gzip (x int);\ninsert into public.from_gzip values (42);\n',
+      ),
+    );
     const gz = dbs.name('fromgz');
     const restored = await pgstoreIn(db.url, ['restore', sqlGz, '--target-db', gz.name, '--create']);
     expect(restored.code, restored.stderr).toBe(0);
@@ -173,7 +251,9 @@ describe('pgstore restore safety', () => {
     expect(verify.stderr).toMatch(/backup\.dump does not match its sha256 checksum/);
 
     const target = dbs.name('flip');
-    expect((await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code).toBe(0);
+    expect(
+      (await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code,
+    ).toBe(0);
     const sql = dbs.sql(target.url);
     await sql`delete from auth.users where email like 'user1%'`;
     const before = await fingerprint(sql);
@@ -194,7 +274,10 @@ describe('pgstore restore safety', () => {
   it('a failing restore stops at the first error, reports it, and rolls back (one transaction)', async () => {
     const target = dbs.name('failing');
     const sqlFile = join(dir, 'broken.sql');
-    writeFileSync(sqlFile, 'create table public.first (x int);\ninsert into public.first values (1);\nselect * from no_such_table;\ncreate table public.never (x int);\n');
+    writeFileSync(
+      sqlFile,
+      'create table public.first (x int);\ninsert into public.first values (1);\nselect * from no_such_table;\ncreate table public.never (x int);\n',
+    );
     const r = await pgstoreIn(db.url, ['restore', sqlFile, '--target-db', target.name, '--create']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/relation "no_such_table" does not exist/);

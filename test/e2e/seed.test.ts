@@ -34,11 +34,20 @@ const seed = (db: TestDatabase, args: string[], extra: Record<string, string> = 
 
 /** A checksum of a table's whole contents, independent of physical order. */
 async function checksum(db: TestDatabase, table: string): Promise<string> {
-  const [row] = await db.sql.unsafe(`select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as sum from ${table} t`);
+  const [row] = await db.sql.unsafe(
+    `select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as sum from ${table} t`,
+  );
   return row!.sum as string;
 }
 
-const SYNTHETIC_TABLES = ['auth.users', 'tenancy.tenants', 'tenancy.memberships', 'hosts.host_events', 'hosts.streams', 'hosts.hosts'];
+const SYNTHETIC_TABLES = [
+  'auth.users',
+  'tenancy.tenants',
+  'tenancy.memberships',
+  'hosts.host_events',
+  'hosts.streams',
+  'hosts.hosts',
+];
 
 describe('pgstore seed (the development data set)', () => {
   it('loads the set once; a second run adds nothing and says what it skipped', async () => {
@@ -48,7 +57,18 @@ describe('pgstore seed (the development data set)', () => {
     const r1 = JSON.parse(first.stdout);
     // A first run finds only roles already there: the built-in ones, and `user`, which a new user gets with its creation.
     for (const item of r1.skipped) expect(item).toMatch(/^role [\w-]+( for \S+)?$/);
-    expect(r1.created).toEqual(expect.arrayContaining(['admin user boss@example.com', 'tenant demo', 'app demo/web', 'branch HQ', 'branch NORTH', "API key 'demo key'", 'host 10.0.0.10 db.lan', "snapshot 'seed'"]));
+    expect(r1.created).toEqual(
+      expect.arrayContaining([
+        'admin user boss@example.com',
+        'tenant demo',
+        'app demo/web',
+        'branch HQ',
+        'branch NORTH',
+        "API key 'demo key'",
+        'host 10.0.0.10 db.lan',
+        "snapshot 'seed'",
+      ]),
+    );
     expect(r1.secrets.adminPassword).toMatch(/^[\w-]{12,}$/);
     expect(r1.secrets.apiKey).toMatch(/^pk_test_/);
 
@@ -63,10 +83,12 @@ describe('pgstore seed (the development data set)', () => {
     expect(second.stdout).toMatch(/skipped: .*tenant demo/);
     expect(second.stdout).not.toContain(r1.secrets.adminPassword);
 
-    const [counts] = await db.sql`select (select count(*) from auth.users)::int as users, (select count(*) from hosts.hosts)::int as hosts,
+    const [counts] =
+      await db.sql`select (select count(*) from auth.users)::int as users, (select count(*) from hosts.hosts)::int as hosts,
       (select count(*) from tenancy.app_keys)::int as keys, (select count(*) from hosts.snapshots)::int as snapshots, (select count(*) from tenancy.branches)::int as branches`;
     expect(counts).toEqual({ users: 3, hosts: 12, keys: 1, snapshots: 1, branches: 2 });
-    const [admin] = await db.sql`select u.email, array_agg(r.name order by r.name) as roles from auth.users u join auth.user_roles ur on ur.user_id = u.id join auth.roles r on r.id = ur.role_id where u.email = 'boss@example.com' group by u.email`;
+    const [admin] =
+      await db.sql`select u.email, array_agg(r.name order by r.name) as roles from auth.users u join auth.user_roles ur on ur.user_id = u.id join auth.roles r on r.id = ur.role_id where u.email = 'boss@example.com' group by u.email`;
     expect(admin!.roles).toEqual(['admin', 'email-verified', 'user']);
   });
 
@@ -121,7 +143,10 @@ describe('pgstore seed --file', () => {
     const db = await freshDb();
     const dir = mkdtempSync(join(tmpdir(), 'pgstore-seedfile-'));
     dirs.push(dir);
-    writeFileSync(join(dir, '01_users.sql'), "insert into auth.users (email, name) values ('seeded@example.com', 'Seeded');\n");
+    writeFileSync(
+      join(dir, '01_users.sql'),
+      "insert into auth.users (email, name) values ('seeded@example.com', 'Seeded');\n",
+    );
     expect((await seed(db, ['--file', dir])).code).toBe(0);
     const again = await seed(db, ['--file', dir]);
     expect(again.stdout).toMatch(/Skipped file:\S*pgstore-seedfile-\w+: already applied/);
@@ -133,7 +158,10 @@ describe('pgstore seed --file', () => {
     const broken = mkdtempSync(join(tmpdir(), 'pgstore-seedfail-'));
     dirs.push(broken);
     writeFileSync(join(broken, '01_ok.sql'), "insert into auth.users (email) values ('kept-not@example.com');\n");
-    writeFileSync(join(broken, '02_bad.sql'), "select 1;\n\ninsert into auth.userz (email) values ('x@example.com');\n");
+    writeFileSync(
+      join(broken, '02_bad.sql'),
+      "select 1;\n\ninsert into auth.userz (email) values ('x@example.com');\n",
+    );
     const failed = await seed(db, ['--file', broken]);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/seed file .*02_bad\.sql \(line 3\) failed: relation "auth\.userz" does not exist/);
@@ -145,7 +173,20 @@ describe('pgstore seed --file', () => {
 describe('pgstore seed --synthetic', () => {
   it('gives the same data for the same seed, byte for byte, and other data for another seed', async () => {
     const [a, b, c] = [await freshDb(), await freshDb(), await freshDb()];
-    const args = ['--synthetic', '--users', '200', '--tenants', '3', '--hosts', '300', '--events-per-host', '4', '--random-seed', 's1', '--json'];
+    const args = [
+      '--synthetic',
+      '--users',
+      '200',
+      '--tenants',
+      '3',
+      '--hosts',
+      '300',
+      '--events-per-host',
+      '4',
+      '--random-seed',
+      's1',
+      '--json',
+    ];
     const ra = await seed(a, args);
     expect(ra.code, ra.stderr).toBe(0);
     const loaded = JSON.parse(ra.stdout);
@@ -154,7 +195,14 @@ describe('pgstore seed --synthetic', () => {
     expect(loaded.totalRows).toBe(Object.values(loaded.rows as Record<string, number>).reduce((a, n) => a + n, 0));
     expect(loaded.rows['hosts.hosts']).toBeGreaterThan(0);
     expect((await seed(b, args)).code).toBe(0);
-    expect((await seed(c, args.map((x) => (x === 's1' ? 's2' : x)))).code).toBe(0);
+    expect(
+      (
+        await seed(
+          c,
+          args.map((x) => (x === 's1' ? 's2' : x)),
+        )
+      ).code,
+    ).toBe(0);
     for (const table of SYNTHETIC_TABLES) {
       expect(await checksum(a, table), table).toBe(await checksum(b, table));
       expect(await checksum(a, table), table).not.toBe(await checksum(c, table));
@@ -163,7 +211,8 @@ describe('pgstore seed --synthetic', () => {
 
   it('leaves the hosts projection equal to a fold of the events, and valid data', async () => {
     const db = await freshDb();
-    const keys = () => db.sql`select c.relname::text as table, i.indexrelid::regclass::text as index, pg_get_indexdef(i.indexrelid) as def,
+    const keys =
+      () => db.sql`select c.relname::text as table, i.indexrelid::regclass::text as index, pg_get_indexdef(i.indexrelid) as def,
         coalesce(pg_get_constraintdef(k.oid), '') as constraint
       from pg_index i join pg_class c on c.oid = i.indrelid left join pg_constraint k on k.conindid = i.indexrelid and k.conrelid = c.oid
       where c.relnamespace = 'hosts'::regnamespace order by 1, 2`;
@@ -184,7 +233,8 @@ describe('pgstore seed --synthetic', () => {
         join (select aggregate_id, max(seq) as last_seq, count(*)::int as n from hosts.host_events group by 1) e using (aggregate_id)
        where s.last_seq <> e.last_seq or s.event_count <> e.n`;
     expect(streams!.bad).toBe(0);
-    const bad = await db.sql`select hostname from hosts.hosts where hostname !~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$' or ip_address::inet is null limit 1`;
+    const bad =
+      await db.sql`select hostname from hosts.hosts where hostname !~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$' or ip_address::inet is null limit 1`;
     expect(bad).toEqual([]);
     // Appends through the normal path still work after a bulk load.
     const [host] = await db.sql`select id, version from hosts.hosts limit 1`;
@@ -208,47 +258,61 @@ describe('pgstore seed --synthetic', () => {
       const r = await seed(db, [...args, '--random-seed', other]);
       expect(r.code, r.stderr).toBe(0);
     }
-    const [counts] = await db.sql`select (select count(*) from tenancy.tenants)::int as tenants, (select count(*) from auth.users)::int as users`;
+    const [counts] =
+      await db.sql`select (select count(*) from tenancy.tenants)::int as tenants, (select count(*) from auth.users)::int as users`;
     expect(counts).toEqual({ tenants: 4, users: 20 });
   });
 
   it('the bar names the wait after the last row (keys and indexes, commit) instead of sitting at 100%', async () => {
     const db = await freshDb();
-    const run = await runCliInProcess(['seed', '--synthetic', '--users', '10', '--tenants', '2', '--hosts', '2000'], { env: cleanEnv({ DATABASE_URL: db.url }), stderrTerminal: true });
+    const run = await runCliInProcess(['seed', '--synthetic', '--users', '10', '--tenants', '2', '--hosts', '2000'], {
+      env: cleanEnv({ DATABASE_URL: db.url }),
+      stderrTerminal: true,
+    });
     expect(run.code, run.stderr).toBe(0);
     const frames = run.stderr.split('\r\x1b[K').filter((frame) => frame.trim() !== '');
     const lastLoading = frames.findLastIndex((frame) => frame.startsWith('Loading'));
     expect(lastLoading).toBeGreaterThanOrEqual(0);
-    expect(frames.slice(lastLoading + 1).map((frame) => frame.split(' [')[0])).toEqual(['Building keys and indexes…', 'Committing…']);
+    expect(frames.slice(lastLoading + 1).map((frame) => frame.split(' [')[0])).toEqual([
+      'Building keys and indexes…',
+      'Committing…',
+    ]);
     expect(frames.at(-1)).toMatch(/ 100% /);
   });
 
-  it.skipIf(!hasScript)('Ctrl+C during the bar prints "Cancelled." on a line of its own, and the bar draws no more', async () => {
-    const db = await freshDb();
-    // `script` runs pgstore on a pseudo-terminal: the bar draws, and ^C reaches it as a terminal's does.
-    const child = spawn('script', ['-qefc', `exec '${process.execPath}' '${BIN}' seed --synthetic --hosts 500000`, '/dev/null'], {
-      env: cleanEnv({ DATABASE_URL: db.url }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let sent = false;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => {
-      out += d;
-      if (!sent && / \d+%/.test(out)) {
-        sent = true;
-        child.stdin.write('\x03');
-      }
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    clearTimeout(timer);
-    expect(sent, out).toBe(true);
-    expect(code, out).toBe(130);
-    // The line ends (cleared) before "Cancelled.", not `… rows/s^CCancelled.`.
-    expect(out).toMatch(/\r\x1b\[KCancelled\.\r?\n/);
-    expect(out.slice(out.indexOf('Cancelled.'))).not.toMatch(/%/);
-  });
+  it.skipIf(!hasScript)(
+    'Ctrl+C during the bar prints "Cancelled." on a line of its own, and the bar draws no more',
+    async () => {
+      const db = await freshDb();
+      // `script` runs pgstore on a pseudo-terminal: the bar draws, and ^C reaches it as a terminal's does.
+      const child = spawn(
+        'script',
+        ['-qefc', `exec '${process.execPath}' '${BIN}' seed --synthetic --hosts 500000`, '/dev/null'],
+        {
+          env: cleanEnv({ DATABASE_URL: db.url }),
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      let sent = false;
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (d: string) => {
+        out += d;
+        if (!sent && / \d+%/.test(out)) {
+          sent = true;
+          child.stdin.write('\x03');
+        }
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      clearTimeout(timer);
+      expect(sent, out).toBe(true);
+      expect(code, out).toBe(130);
+      // The line ends (cleared) before "Cancelled.", not `… rows/s^CCancelled.`.
+      expect(out).toMatch(/\r\x1b\[KCancelled\.\r?\n/);
+      expect(out.slice(out.indexOf('Cancelled.'))).not.toMatch(/%/);
+    },
+  );
 
   it('synthetic-only flags without --synthetic are a usage error', async () => {
     const db = await freshDb();

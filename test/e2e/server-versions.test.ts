@@ -38,7 +38,8 @@ function fakeClient(major: number, tool = 'pg_dump'): { bin: string; calls: stri
 /** The majors of the pg_dump programs installed where pgstore looks (PATH, /usr/lib/postgresql). */
 function installedPgDumpMajors(): number[] {
   const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  if (existsSync('/usr/lib/postgresql')) dirs.push(...readdirSync('/usr/lib/postgresql').map((m) => join('/usr/lib/postgresql', m, 'bin')));
+  if (existsSync('/usr/lib/postgresql'))
+    dirs.push(...readdirSync('/usr/lib/postgresql').map((m) => join('/usr/lib/postgresql', m, 'bin')));
   return dirs
     .map((d) => join(d, 'pg_dump'))
     .filter((p) => existsSync(p))
@@ -48,11 +49,17 @@ function installedPgDumpMajors(): number[] {
 function expectRefusal(r: { code: number | null; stderr: string }, major: number, dir: string): void {
   expect(r.code, r.stderr).toBe(2);
   // With --json the error is one JSON object on stderr: the same message and hint.
-  const json = r.stderr.startsWith('{') ? (JSON.parse(r.stderr) as { error: { message: string; hint: string } }).error : undefined;
+  const json = r.stderr.startsWith('{')
+    ? (JSON.parse(r.stderr) as { error: { message: string; hint: string } }).error
+    : undefined;
   const lines = json ? [`error: ${json.message}`, `hint: ${json.hint}`] : r.stderr.trim().split('\n');
   expect(lines, r.stderr).toHaveLength(2);
-  expect(lines[0]).toMatch(new RegExp(`^error: pg_dump ${major} or newer is needed for a PostgreSQL ${major} server; found .*pg_dump \\(\\d+`));
-  expect(lines[1]).toMatch(new RegExp(`^hint: Install the PostgreSQL ${major} client .*postgresql-client-${major}.*PGSTORE_PG_BIN`));
+  expect(lines[0]).toMatch(
+    new RegExp(`^error: pg_dump ${major} or newer is needed for a PostgreSQL ${major} server; found .*pg_dump \\(\\d+`),
+  );
+  expect(lines[1]).toMatch(
+    new RegExp(`^hint: Install the PostgreSQL ${major} client .*postgresql-client-${major}.*PGSTORE_PG_BIN`),
+  );
   // Nothing was created: no backup folder, no lock, no partial dump.
   expect(existsSync(dir)).toBe(false);
 }
@@ -107,11 +114,19 @@ describe('pgstore restore and the version of pg_restore', () => {
     const why = archiveMajor > major ? `an archive written by pg_dump ${archiveMajor}` : `a PostgreSQL ${major} server`;
     const fake = fakeClient(needed - 1, 'pg_restore');
     const target = `${db.name}_r`;
-    const r = await pgstore(db.url, ['restore', backup.path, '--target-db', target, '--create'], { PGSTORE_PG_BIN: fake.bin });
+    const r = await pgstore(db.url, ['restore', backup.path, '--target-db', target, '--create'], {
+      PGSTORE_PG_BIN: fake.bin,
+    });
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^error: pg_restore ${needed} or newer is needed for ${why}; found .*pg_restore \\(${needed - 1}\\.3\\) in PGSTORE_PG_BIN\nhint: Install the PostgreSQL ${needed} client`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: pg_restore ${needed} or newer is needed for ${why}; found .*pg_restore \\(${needed - 1}\\.3\\) in PGSTORE_PG_BIN\nhint: Install the PostgreSQL ${needed} client`,
+      ),
+    );
     expect(readFileSync(fake.calls, 'utf8')).toBe('');
-    const databases = await db.sql<{ datname: string }[]>`select datname from pg_database where datname like ${`${target}%`}`;
+    const databases = await db.sql<
+      { datname: string }[]
+    >`select datname from pg_database where datname like ${`${target}%`}`;
     expect(databases).toEqual([]);
   });
 });

@@ -102,7 +102,9 @@ describe('pgstore server', () => {
     const port = (blocker.address() as { port: number }).port;
     try {
       const home = newHome();
-      const result = await runCli(['server', 'start'], { env: cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: String(port) }) });
+      const result = await runCli(['server', 'start'], {
+        env: cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: String(port) }),
+      });
       expect(result.code).toBe(3);
       // refused before anything was created: no cluster left behind
       expect(existsSync(join(home, 'data', 'PG_VERSION')) || existsSync(join(home, 'data'))).toBe(false);
@@ -123,8 +125,13 @@ describe('pgstore server', () => {
       await ensureEmbedded(target, { stopWhenProcessDies: process.pid });
       console.log('ready');
       setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()),
+    );
     const env = cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: String(port) });
     const status = JSON.parse((await runCli(['server', 'status', '--json'], { env })).stdout);
     expect(status.running).toBe(true);

@@ -13,7 +13,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { addHost, hostHistory, listHosts, removeHost, updateHost } from '../../src/core/hosts/hosts.js';
 import { exportHosts } from '../../src/core/hosts/export.js';
 import { importHosts } from '../../src/core/hosts/import.js';
-import { createSnapshot, deleteSnapshot, listSnapshots, pruneSnapshots, showSnapshot } from '../../src/core/snapshot/snapshot.js';
+import {
+  createSnapshot,
+  deleteSnapshot,
+  listSnapshots,
+  pruneSnapshots,
+  showSnapshot,
+} from '../../src/core/snapshot/snapshot.js';
 import { diffSnapshot, rollbackSnapshot } from '../../src/core/snapshot/diff.js';
 import { createHostEventsStore } from '../../src/store/hosts/events.js';
 import { createHostsStore } from '../../src/store/hosts/hosts.js';
@@ -31,7 +37,8 @@ const asApp = coreOptions(appUrl);
 const dir = mkdtempSync(join(tmpdir(), 'pgstore-app-hosts-'));
 let app: postgres.Sql;
 
-const setup = () => runCli(['setup', '--env', 'test'], { env: cleanEnv({ DATABASE_URL: url, PGSTORE_APP_PASSWORD: APP_PASSWORD }) });
+const setup = () =>
+  runCli(['setup', '--env', 'test'], { env: cleanEnv({ DATABASE_URL: url, PGSTORE_APP_PASSWORD: APP_PASSWORD }) });
 
 beforeAll(async () => {
   const result = await setup();
@@ -56,7 +63,11 @@ describe('the application role in the hosts schema', () => {
     expect(bulk).toMatchObject({ created: 1200, failed: 0, written: true });
     const small = join(dir, 'small.hosts');
     writeFileSync(small, '10.7.0.0 bulk0.test # replaced\n10.7.9.9 extra.test\n');
-    expect(await importHosts({ ...asApp, source: small, mode: 'replace' })).toMatchObject({ created: 1, updated: 1, failed: 0 });
+    expect(await importHosts({ ...asApp, source: small, mode: 'replace' })).toMatchObject({
+      created: 1,
+      updated: 1,
+      failed: 0,
+    });
     expect(await createHostsStore(app).count()).toBe(1201);
   });
 
@@ -80,13 +91,18 @@ describe('the application role in the hosts schema', () => {
       'alter table hosts.host_events disable trigger user',
       'create table hosts.extra (x int)',
     ];
-    for (const statement of refused) await expect(app.unsafe(statement), statement).rejects.toMatchObject({ code: '42501' });
+    for (const statement of refused)
+      await expect(app.unsafe(statement), statement).rejects.toMatchObject({ code: '42501' });
     // The trigger function runs as the owner: no one else may attach it to a table of theirs.
     await app.unsafe('create temporary table fake (like hosts.host_events)');
     await expect(
-      app.unsafe('create trigger fake_apply after insert on fake referencing new table as new_events for each statement execute function hosts.host_events_apply()'),
+      app.unsafe(
+        'create trigger fake_apply after insert on fake referencing new table as new_events for each statement execute function hosts.host_events_apply()',
+      ),
     ).rejects.toMatchObject({ code: '42501' });
-    const [after] = await app<{ version: string; n: number }[]>`select version, (select count(*)::int from hosts.streams) as n from hosts.streams where aggregate_id = ${row!.id}`;
+    const [after] = await app<
+      { version: string; n: number }[]
+    >`select version, (select count(*)::int from hosts.streams) as n from hosts.streams where aggregate_id = ${row!.id}`;
     expect(after).toEqual({ version: row!.version, n: 1201 });
   });
 
@@ -96,12 +112,23 @@ describe('the application role in the hosts schema', () => {
     const id = uid('h-');
     const first = envelope(id, hostCreated('10.8.0.1', 'store.test', { tags: ['t'] }));
     await events.appendEvent(id, first, null);
-    const changes = [envelope(id, commentUpdated('one')), envelope(id, { type: 'TagsModified', oldTags: ['t'], newTags: ['u'], modifiedAt: new Date() })];
+    const changes = [
+      envelope(id, commentUpdated('one')),
+      envelope(id, { type: 'TagsModified', oldTags: ['t'], newTags: ['u'], modifiedAt: new Date() }),
+    ];
     await events.appendEvents(id, changes, first.eventVersion);
-    await events.appendBatch([{ envelope: envelope(uid('h-'), hostCreated('10.8.0.2', 'batch.test')), expectedVersion: null }]);
-    const many = Array.from({ length: 1000 }, (_, i) => ({ envelope: envelope(uid('c-'), hostCreated(`10.9.${i >> 8}.${i & 255}`, 'copy.test')), expectedVersion: null }));
+    await events.appendBatch([
+      { envelope: envelope(uid('h-'), hostCreated('10.8.0.2', 'batch.test')), expectedVersion: null },
+    ]);
+    const many = Array.from({ length: 1000 }, (_, i) => ({
+      envelope: envelope(uid('c-'), hostCreated(`10.9.${i >> 8}.${i & 255}`, 'copy.test')),
+      expectedVersion: null,
+    }));
     await events.appendBatch(many); // COPY
-    expect((await events.loadEvents(id)).map((e) => e.eventId)).toEqual([first.eventId, ...changes.map((c) => c.eventId)]);
+    expect((await events.loadEvents(id)).map((e) => e.eventId)).toEqual([
+      first.eventId,
+      ...changes.map((c) => c.eventId),
+    ]);
     expect(await events.getCurrentVersion(id)).toBe(changes[1]!.eventVersion);
     expect((await events.getCurrentVersions([id])).get(id)).toBe(changes[1]!.eventVersion);
     expect(await events.countEvents(id)).toBe(3);
@@ -113,7 +140,9 @@ describe('the application role in the hosts schema', () => {
     expect((await reads.getAtTime(new Date())).length).toBe(await reads.count());
     expect((await reads.listAll()).length).toBe(2203);
     await app.begin((tx) => createHostsStore(tx).deferLiveUniqueness());
-    await expect(events.appendEvent(id, envelope(id, commentUpdated('stale')), first.eventVersion)).rejects.toMatchObject({ exitCode: 3 });
+    await expect(
+      events.appendEvent(id, envelope(id, commentUpdated('stale')), first.eventVersion),
+    ).rejects.toMatchObject({ exitCode: 3 });
   });
 
   it('runs the hosts and snapshot operations: add, update, remove, history, list, snapshots, diff, rollback, export', async () => {
@@ -121,15 +150,29 @@ describe('the application role in the hosts schema', () => {
     const { snapshot } = await createSnapshot({ ...asApp, name: 'before' });
     await updateHost({ ...asApp, id: added.id, comment: 'changed', expectedVersion: added.version });
     await removeHost({ ...asApp, id: (await createHostsStore(app).findByIpAndHostname('10.6.0.1', 'core.test'))!.id });
-    expect((await hostHistory({ ...asApp, id: added.id })).map((e) => e.event.type)).toEqual(['HostCreated', 'CommentUpdated', 'HostDeleted']);
+    expect((await hostHistory({ ...asApp, id: added.id })).map((e) => e.event.type)).toEqual([
+      'HostCreated',
+      'CommentUpdated',
+      'HostDeleted',
+    ]);
     expect((await listSnapshots(asApp)).map((s) => s.snapshotId)).toContain(snapshot.snapshotId);
     expect((await showSnapshot({ ...asApp, id: snapshot.snapshotId })).entryCount).toBe(snapshot.entryCount);
-    expect((await diffSnapshot({ ...asApp, id: snapshot.snapshotId })).removed.map((e) => e.hostname)).toEqual(['core.test']);
+    expect((await diffSnapshot({ ...asApp, id: snapshot.snapshotId })).removed.map((e) => e.hostname)).toEqual([
+      'core.test',
+    ]);
     const rolled = await rollbackSnapshot({ ...asApp, id: snapshot.snapshotId });
     expect(rolled).toMatchObject({ created: 1, deleted: 0 });
-    expect(await listHosts({ ...asApp, search: 'core.test' })).toMatchObject([{ id: added.id, comment: null, tags: ['a'] }]);
+    expect(await listHosts({ ...asApp, search: 'core.test' })).toMatchObject([
+      { id: added.id, comment: null, tags: ['a'] },
+    ]);
     await deleteSnapshot({ ...asApp, id: rolled.preRollbackSnapshotId });
-    await createSnapshotsStore(app).saveSnapshot({ snapshotId: uid('s-'), createdAt: new Date('2000-01-01'), hostsContent: '', entryCount: 0, trigger: 'test' });
+    await createSnapshotsStore(app).saveSnapshot({
+      snapshotId: uid('s-'),
+      createdAt: new Date('2000-01-01'),
+      hostsContent: '',
+      entryCount: 0,
+      trigger: 'test',
+    });
     expect((await pruneSnapshots({ ...asApp, keepLast: 10, keepDays: 365 })).deleted).toBe(1);
     const exported = await exportHosts({ ...asApp, format: 'jsonl' });
     expect(exported.entries).toBe(await createHostsStore(app).count());
@@ -139,9 +182,13 @@ describe('the application role in the hosts schema', () => {
     const sql = postgres(url, { max: 1, onnotice: () => undefined });
     try {
       // The state an earlier pgstore left: the hosts migration without 20261205000001, DML on every table.
-      const down = await runCli(['migrate', 'down', '--to', '20260101000003', '--yes'], { env: cleanEnv({ DATABASE_URL: url }) });
+      const down = await runCli(['migrate', 'down', '--to', '20260101000003', '--yes'], {
+        env: cleanEnv({ DATABASE_URL: url }),
+      });
       expect(down.code, down.stderr).toBe(0);
-      const [fn] = await sql<{ definer: boolean }[]>`select prosecdef as definer from pg_proc where oid = 'hosts.host_events_apply()'::regprocedure`;
+      const [fn] = await sql<
+        { definer: boolean }[]
+      >`select prosecdef as definer from pg_proc where oid = 'hosts.host_events_apply()'::regprocedure`;
       expect(fn!.definer).toBe(false);
       const owner = `${name}_owner`;
       const role = `${name}_app`;
@@ -159,25 +206,38 @@ describe('the application role in the hosts schema', () => {
       const up = await runCli(['migrate', 'up'], { env: cleanEnv({ DATABASE_URL: url }) });
       expect(up.code, up.stderr).toBe(0);
       for (const table of ['hosts.streams', 'hosts.hosts']) {
-        for (const privilege of ['insert', 'update', 'delete', 'truncate']) expect(await can(sql, role, table, privilege), `${privilege} on ${table} after migrate`).toBe(false);
+        for (const privilege of ['insert', 'update', 'delete', 'truncate'])
+          expect(await can(sql, role, table, privilege), `${privilege} on ${table} after migrate`).toBe(false);
       }
-      for (const privilege of ['update', 'delete']) expect(await can(sql, role, 'hosts.host_events', privilege), `${privilege} on the log after migrate`).toBe(false);
+      for (const privilege of ['update', 'delete'])
+        expect(await can(sql, role, 'hosts.host_events', privilege), `${privilege} on the log after migrate`).toBe(
+          false,
+        );
       // A trigger on these tables would run its code as their owner: TRIGGER goes too, PUBLIC's included.
-      for (const table of ['hosts.streams', 'hosts.hosts']) expect(await can(sql, role, table, 'trigger'), `trigger on ${table} after migrate`).toBe(false);
+      for (const table of ['hosts.streams', 'hosts.hosts'])
+        expect(await can(sql, role, table, 'trigger'), `trigger on ${table} after migrate`).toBe(false);
       // The case-folding function of the unique keys does not take the writer's search_path.
-      const [folding] = await sql<{ config: string[] | null }[]>`select proconfig as config from pg_proc where oid = 'pgstore.casefold(text)'::regprocedure`;
+      const [folding] = await sql<
+        { config: string[] | null }[]
+      >`select proconfig as config from pg_proc where oid = 'pgstore.casefold(text)'::regprocedure`;
       expect(folding!.config).toEqual(['search_path=pg_catalog, pg_temp']);
-      const [rebuild] = await sql<{ ok: boolean }[]>`select has_function_privilege(${role}, 'hosts.rebuild_projection()', 'execute') as ok`;
+      const [rebuild] = await sql<
+        { ok: boolean }[]
+      >`select has_function_privilege(${role}, 'hosts.rebuild_projection()', 'execute') as ok`;
       expect(rebuild!.ok).toBe(false);
 
       const again = await setup();
       expect(again.code, again.stderr).toBe(0);
       for (const table of ['hosts.streams', 'hosts.hosts']) {
-        for (const privilege of ['insert', 'update', 'delete', 'truncate']) expect(await can(sql, role, table, privilege), `${privilege} on ${table}`).toBe(false);
+        for (const privilege of ['insert', 'update', 'delete', 'truncate'])
+          expect(await can(sql, role, table, privilege), `${privilege} on ${table}`).toBe(false);
         expect(await can(sql, role, table, 'select')).toBe(true);
       }
-      for (const privilege of ['update', 'delete']) expect(await can(sql, role, 'hosts.host_events', privilege)).toBe(false);
-      const [state] = await sql<{ definer: boolean; owner: string; apply: boolean; rebuild: boolean; defaults: string[] }[]>`
+      for (const privilege of ['update', 'delete'])
+        expect(await can(sql, role, 'hosts.host_events', privilege)).toBe(false);
+      const [state] = await sql<
+        { definer: boolean; owner: string; apply: boolean; rebuild: boolean; defaults: string[] }[]
+      >`
         select p.prosecdef as definer, pg_get_userbyid(p.proowner) as owner,
                has_function_privilege(${role}, 'hosts.host_events_apply()', 'execute') as apply,
                has_function_privilege(${role}, 'hosts.rebuild_projection()', 'execute') as rebuild,

@@ -8,7 +8,8 @@ import { emptyDatabases, useTestDatabase } from '../helpers/db.js';
 
 const db = useTestDatabase();
 const emptyDatabase = emptyDatabases();
-const run = (url: string, args: string[]) => runCli(['setup', '--print-citus-plan', ...args], { env: cleanEnv({ DATABASE_URL: url }) });
+const run = (url: string, args: string[]) =>
+  runCli(['setup', '--print-citus-plan', ...args], { env: cleanEnv({ DATABASE_URL: url }) });
 
 describe('pgstore setup --print-citus-plan', () => {
   it('prints the calls in foreign-key order and changes nothing', async () => {
@@ -35,17 +36,25 @@ describe('pgstore setup --print-citus-plan', () => {
     const result = await run(db.url, ['--json']);
     expect(result.code, result.stderr).toBe(0);
     const plan = JSON.parse(result.stdout);
-    expect(plan).toMatchObject({ database: db.name, distributionColumn: 'tenant_id', reference: ['auth.users', 'tenancy.tenants'], unclassified: [], problems: [] });
+    expect(plan).toMatchObject({
+      database: db.name,
+      distributionColumn: 'tenant_id',
+      reference: ['auth.users', 'tenancy.tenants'],
+      unclassified: [],
+      problems: [],
+    });
     expect(plan.distributed[0]).toEqual({ table: 'tenancy.apps', colocateWith: 'none' });
     expect(plan.triggers.map((t: { trigger: string }) => t.trigger)).toContain('set_updated_at');
   });
 
-  it('on a database without pgstore\'s schema: one line, a hint, exit 1', async () => {
+  it("on a database without pgstore's schema: one line, a hint, exit 1", async () => {
     const empty = await emptyDatabase();
     const result = await run(empty.url, []);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/is not ready for Citus: \d+ of pgstore's tables are missing \(tenancy\.tenants, tenancy\.apps, tenancy\.branches and \d+ more\)\n/);
+    expect(result.stderr).toMatch(
+      /is not ready for Citus: \d+ of pgstore's tables are missing \(tenancy\.tenants, tenancy\.apps, tenancy\.branches and \d+ more\)\n/,
+    );
     expect(result.stderr).toMatch(/pgstore migrate up/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });

@@ -34,7 +34,8 @@ afterAll(async () => {
   await sql.end();
 });
 
-const run = (url: string, args: string[], extra: Record<string, string> = {}, cli = runCliInProcess) => cli(args, { env: cleanEnv({ DATABASE_URL: url, ...extra }) });
+const run = (url: string, args: string[], extra: Record<string, string> = {}, cli = runCliInProcess) =>
+  cli(args, { env: cleanEnv({ DATABASE_URL: url, ...extra }) });
 
 describe('pgstore setup', () => {
   it('creates the database, roles, extensions and schema; a second run changes nothing', async () => {
@@ -64,7 +65,8 @@ describe('pgstore setup', () => {
 
     // Objects belong to the owner role.
     const sql = postgres(db.url, { max: 1 });
-    const owners = await sql`select distinct tableowner from pg_tables where schemaname in ('auth', 'tenancy', 'hosts', 'pgstore')`;
+    const owners =
+      await sql`select distinct tableowner from pg_tables where schemaname in ('auth', 'tenancy', 'hosts', 'pgstore')`;
     expect(owners.map((o) => o.tableowner)).toEqual([`${db.name}_owner`]);
     await sql.end();
 
@@ -79,10 +81,18 @@ describe('pgstore setup', () => {
       await app`insert into hosts.host_events (event_id, aggregate_id, event_type, event_version, event, created_at)
                 values ('e1', 'h1', 'HostCreated', 'v1', ${app.json({ type: 'HostCreated', ipAddress: '10.0.0.1', hostname: 'a.test', tags: [] })}, now())`;
       expect(await app`select hostname from hosts.hosts`).toEqual([{ hostname: 'a.test' }]);
-      for (const ddl of ['create table auth.sneaky (x int)', 'create table public.sneaky (x int)', 'drop table auth.users', 'alter table auth.users add column x int', 'truncate auth.users']) {
+      for (const ddl of [
+        'create table auth.sneaky (x int)',
+        'create table public.sneaky (x int)',
+        'drop table auth.users',
+        'alter table auth.users add column x int',
+        'truncate auth.users',
+      ]) {
         await expect(app.unsafe(ddl), ddl).rejects.toMatchObject({ code: expect.stringMatching(/^42501$/) });
       }
-      await expect(app`insert into pgstore.environment (name) values ('test')`).rejects.toMatchObject({ code: '42501' });
+      await expect(app`insert into pgstore.environment (name) values ('test')`).rejects.toMatchObject({
+        code: '42501',
+      });
     } finally {
       await app.end();
     }
@@ -112,7 +122,9 @@ describe('pgstore setup', () => {
     url.password = 'limited-pw';
     const result = await run(url.toString(), ['setup']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/role 'limited_user' may not set up .*: it lacks CREATEROLE \(to create .*_owner and .*_app\) and CREATEDB \(to create database s_/);
+    expect(result.stderr).toMatch(
+      /role 'limited_user' may not set up .*: it lacks CREATEROLE \(to create .*_owner and .*_app\) and CREATEDB \(to create database s_/,
+    );
     expect(result.stderr).not.toContain('limited-pw');
   });
 });
@@ -126,11 +138,14 @@ describe('pgstore setup on a public schema shaped by PostgreSQL 14', () => {
     // PostgreSQL 14's defaults (and a database restored from 14): the bootstrap superuser owns
     // public, and PUBLIC may create in it.
     const inDb = postgres(db.url, { max: 1, onnotice: () => undefined });
-    await inDb.unsafe(`alter schema public owner to ${inject('pgServer').user}; grant create on schema public to public`);
+    await inDb.unsafe(
+      `alter schema public owner to ${inject('pgServer').user}; grant create on schema public to public`,
+    );
     const first = await run(db.url, ['setup', '--json']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).not.toMatch(/Warning/);
-    const [schema] = await inDb`select nspowner::regrole::text as owner, nspacl::text as acl from pg_namespace where nspname = 'public'`;
+    const [schema] =
+      await inDb`select nspowner::regrole::text as owner, nspacl::text as acl from pg_namespace where nspname = 'public'`;
     await inDb.end();
     expect(schema!.owner).toBe(`${db.name}_owner`);
     expect(schema!.acl).not.toMatch(/(^|[{,])=[^,}]*C/);
@@ -155,7 +170,9 @@ describe('pgstore reset', () => {
     await sql.end();
     const refused = await run(db.url, ['reset']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/About to drop and recreate the database on postgres@127\.0\.0\.1:\d+\/s_\w+ \(development\)/);
+    expect(refused.stderr).toMatch(
+      /About to drop and recreate the database on postgres@127\.0\.0\.1:\d+\/s_\w+ \(development\)/,
+    );
     expect(refused.stderr).toMatch(/refusing to drop and recreate the database without confirmation/);
     const check = postgres(db.url, { max: 1 });
     expect(await check`select email from auth.users`).toEqual([{ email: 'keep@example.com' }]);
@@ -213,9 +230,11 @@ describe("pgstore's own schema", () => {
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toMatch(new RegExp(`Rolled back ${MIGRATION_COUNT} migration`));
     const sql = postgres(db.url, { max: 1 });
-    const schemas = await sql`select nspname from pg_namespace where nspname in ('auth', 'tenancy', 'hosts', 'pgstore')`;
+    const schemas =
+      await sql`select nspname from pg_namespace where nspname in ('auth', 'tenancy', 'hosts', 'pgstore')`;
     expect(schemas).toEqual([]);
-    const functions = await sql`select proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public'`;
+    const functions =
+      await sql`select proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public'`;
     expect(functions).toEqual([]);
     await sql.end();
     const up = await run(db.url, ['migrate']);

@@ -66,7 +66,22 @@ describe('SIGTERM during a long hosts list', () => {
 
   beforeAll(async () => {
     silent = await listen('silent');
-    const seeded = await runCli(['seed', '--synthetic', '--hosts', String(HOSTS), '--events-per-host', '1', '--users', '0', '--tenants', '0', '-q'], { env: env(), timeoutMs: 120_000 });
+    const seeded = await runCli(
+      [
+        'seed',
+        '--synthetic',
+        '--hosts',
+        String(HOSTS),
+        '--events-per-host',
+        '1',
+        '--users',
+        '0',
+        '--tenants',
+        '0',
+        '-q',
+      ],
+      { env: env(), timeoutMs: 120_000 },
+    );
     expect(seeded.code, seeded.stderr).toBe(0);
   }, 180_000);
   afterAll(() => closeListeners([silent]));
@@ -123,7 +138,12 @@ describe('SIGTERM during a long hosts list', () => {
         expectStopped(await stopAfter(args, env(), afterMs, false), `${what}, unread pipe, ${afterMs} ms`);
       }
       // To a file: stopped at some moment, or done first; either way quickly, and no partial file.
-      const toFile = await stopAfter(['hosts', 'export', '--format', 'jsonl', '-o', join(dir, 'all.jsonl')], env(), 1_300, true);
+      const toFile = await stopAfter(
+        ['hosts', 'export', '--format', 'jsonl', '-o', join(dir, 'all.jsonl')],
+        env(),
+        1_300,
+        true,
+      );
       if (toFile.stopMs >= 0) expectStopped(toFile, 'export to a file');
       expect(readdirSync(dir).filter((f) => f !== 'all.jsonl' && !f.includes('.tmp-'))).toEqual([]);
     } finally {

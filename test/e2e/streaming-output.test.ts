@@ -41,7 +41,10 @@ function startPaused(args: string[]) {
   let reading = false;
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   // The first chunk, or the end when there is none (a failure must not hang the test).
-  const first = Promise.race([new Promise<void>((resolve) => child.stdout.once('data', () => resolve())), exited.then(() => undefined)]);
+  const first = Promise.race([
+    new Promise<void>((resolve) => child.stdout.once('data', () => resolve())),
+    exited.then(() => undefined),
+  ]);
   child.stdout.on('data', (d: Buffer) => {
     chunks.push(d);
     if (!reading) child.stdout.pause();
@@ -92,25 +95,54 @@ describe('hosts list, streamed', () => {
     }, 120_000);
   }
 
-  it('ndjson lines are --json\'s objects: the same fields, values and order', async () => {
-    const [json, ndjson] = await Promise.all([runCli(['hosts', 'list', '--json'], { env: env() }), runCli(['hosts', 'list', '--format', 'ndjson'], { env: env() })]);
+  it("ndjson lines are --json's objects: the same fields, values and order", async () => {
+    const [json, ndjson] = await Promise.all([
+      runCli(['hosts', 'list', '--json'], { env: env() }),
+      runCli(['hosts', 'list', '--format', 'ndjson'], { env: env() }),
+    ]);
     expect(json.code).toBe(0);
     expect(ndjson.code).toBe(0);
     const doc = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
-    const lines = ndjson.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = ndjson.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBe(ROWS);
     expect(lines).toEqual(doc);
-    expect(Object.keys(lines[0]!)).toEqual(['id', 'ipAddress', 'hostname', 'aliases', 'comment', 'tags', 'createdAt', 'updatedAt', 'version']);
+    expect(Object.keys(lines[0]!)).toEqual([
+      'id',
+      'ipAddress',
+      'hostname',
+      'aliases',
+      'comment',
+      'tags',
+      'createdAt',
+      'updatedAt',
+      'version',
+    ]);
     // --json is the document JSON.stringify(list, null, 2) writes.
     expect(json.stdout).toBe(`${JSON.stringify(doc, null, 2)}\n`);
     // Filters and paging apply to the stream as to the document.
-    const page = await runCli(['hosts', 'list', '--format', 'ndjson', '--search', 'host1', '--limit', '5', '--offset', '2'], { env: env() });
-    const paged = await runCli(['hosts', 'list', '--json', '--search', 'host1', '--limit', '5', '--offset', '2'], { env: env() });
-    expect(page.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(JSON.parse(paged.stdout));
+    const page = await runCli(
+      ['hosts', 'list', '--format', 'ndjson', '--search', 'host1', '--limit', '5', '--offset', '2'],
+      { env: env() },
+    );
+    const paged = await runCli(['hosts', 'list', '--json', '--search', 'host1', '--limit', '5', '--offset', '2'], {
+      env: env(),
+    });
+    expect(
+      page.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual(JSON.parse(paged.stdout));
   }, 120_000);
 
   it('export --format ndjson is one entry a line, the same as jsonl, with the count the file header gives', async () => {
-    const [nd, hosts] = await Promise.all([runCli(['hosts', 'export', '--format', 'ndjson'], { env: env() }), runCli(['hosts', 'export'], { env: env() })]);
+    const [nd, hosts] = await Promise.all([
+      runCli(['hosts', 'export', '--format', 'ndjson'], { env: env() }),
+      runCli(['hosts', 'export'], { env: env() }),
+    ]);
     expect(nd.code).toBe(0);
     expect(nd.stdout.trimEnd().split('\n').length).toBe(ROWS);
     expect(hosts.stdout).toContain(`# Entry count: ${ROWS}\n`);
@@ -127,7 +159,11 @@ interface ProgressLine {
 
 /** The stderr lines as progress events: each parses, has the fields, and done never goes down in a phase. */
 function progressEvents(stderr: string): ProgressLine[] {
-  const events = stderr.trimEnd().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ProgressLine);
+  const events = stderr
+    .trimEnd()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as ProgressLine);
   const last = new Map<string, number>();
   for (const e of events) {
     expect(typeof e.phase).toBe('string');
@@ -152,7 +188,12 @@ describe('--progress json', () => {
     expect(events.length).toBeGreaterThanOrEqual(2);
     expect(events.every((e) => e.unit === 'lines' && e.total === 20_000)).toBe(true);
     expect(events.at(-1)!.done).toBe(20_000);
-    expect(r.stderr.trimEnd().split('\n').every((l) => l.startsWith('{'))).toBe(true);
+    expect(
+      r.stderr
+        .trimEnd()
+        .split('\n')
+        .every((l) => l.startsWith('{')),
+    ).toBe(true);
   }, 120_000);
 
   it('backup: every line an event, bytes rising within a phase; --json still prints its document on stdout', async () => {
@@ -161,6 +202,11 @@ describe('--progress json', () => {
     expect(JSON.parse(r.stdout)).toHaveProperty('manifest');
     const events = progressEvents(r.stderr);
     expect(events.some((e) => e.unit === 'bytes' && e.done > 0)).toBe(true);
-    expect(r.stderr.trimEnd().split('\n').every((l) => l.startsWith('{'))).toBe(true);
+    expect(
+      r.stderr
+        .trimEnd()
+        .split('\n')
+        .every((l) => l.startsWith('{')),
+    ).toBe(true);
   }, 120_000);
 });

@@ -30,18 +30,33 @@ function capture(): { stream: Writable & { isTTY?: boolean }; text: () => string
  * Runs `pgstore ...args` in this process; resolves with the exit code and what it printed.
  * `stderrTerminal`: stderr says it is a terminal (100 columns), so progress bars draw.
  */
-export async function runInProcess(args: string[], env: Record<string, string | undefined>, stdin = '', { stderrTerminal = false } = {}): Promise<InProcessResult> {
+export async function runInProcess(
+  args: string[],
+  env: Record<string, string | undefined>,
+  stdin = '',
+  { stderrTerminal = false } = {},
+): Promise<InProcessResult> {
   const stdout = capture();
   const stderr = capture();
   if (stderrTerminal) Object.assign(stderr.stream, { isTTY: true, columns: 100 });
   const input = Object.assign(Readable.from([stdin]), { isTTY: false });
-  const code = await run(['node', 'pgstore', ...args], { stdout: stdout.stream, stderr: stderr.stream, stdin: input }, env);
+  const code = await run(
+    ['node', 'pgstore', ...args],
+    { stdout: stdout.stream, stderr: stderr.stream, stdin: input },
+    env,
+  );
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
 /** runCli's twin in-process: same options (no cwd), same result shape (never a signal). */
-export async function runCliInProcess(args: string[], options: CliOptions & { stderrTerminal?: boolean } = {}): Promise<CliResult> {
-  if (options.cwd) throw new Error('runCliInProcess: no cwd in-process (process.chdir would change every test); use runCli');
-  const r = await runInProcess(args, options.env ?? testServerEnv(), options.input ?? '', { stderrTerminal: options.stderrTerminal });
+export async function runCliInProcess(
+  args: string[],
+  options: CliOptions & { stderrTerminal?: boolean } = {},
+): Promise<CliResult> {
+  if (options.cwd)
+    throw new Error('runCliInProcess: no cwd in-process (process.chdir would change every test); use runCli');
+  const r = await runInProcess(args, options.env ?? testServerEnv(), options.input ?? '', {
+    stderrTerminal: options.stderrTerminal,
+  });
   return { ...r, signal: null };
 }

@@ -25,7 +25,14 @@ export interface CliOptions {
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || /^PG[A-Z]+$/.test(key) || key === 'DATABASE_URL' || key === 'DATABASE_REPLICA_URL' || key.startsWith('DB_')) continue;
+    if (
+      value === undefined ||
+      /^PG[A-Z]+$/.test(key) ||
+      key === 'DATABASE_URL' ||
+      key === 'DATABASE_REPLICA_URL' ||
+      key.startsWith('DB_')
+    )
+      continue;
     env[key] = value;
   }
   env.NO_COLOR = '1';

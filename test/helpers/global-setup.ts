@@ -28,9 +28,17 @@ async function freePort(): Promise<number> {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const home = mkdtempSync(join(tmpdir(), 'pgstore-test-'));
   const port = await freePort();
-  const target: EmbeddedTarget = { kind: 'embedded', source: 'embedded', home, port, database: 'pgstore', pool: DEFAULT_POOL, serverUser: process.env.PGSTORE_SERVER_USER,
+  const target: EmbeddedTarget = {
+    kind: 'embedded',
+    source: 'embedded',
+    home,
+    port,
+    database: 'pgstore',
+    pool: DEFAULT_POOL,
+    serverUser: process.env.PGSTORE_SERVER_USER,
     // The version matrix (scripts/version-matrix.js) runs the suite on another major's build.
-    binaries: process.env.PGSTORE_TEST_PG_ROOT || undefined };
+    binaries: process.env.PGSTORE_TEST_PG_ROOT || undefined,
+  };
   const conn = await ensureEmbedded(target, { stopWhenProcessDies: process.pid });
   await withAdminSql(conn, async (sql) => {
     // A throwaway server: no test survives a crash of it, so nothing waits for the disk.
@@ -44,7 +52,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   // The template carries pgstore's whole schema, migrated once for the run.
   await migrateUp({ target: { ...conn, database: TEMPLATE_DB }, env: {} });
-  const info: TestServer = { home, port, password: conn.password!, user: conn.user, adminUrl: connectionUrl({ ...conn, database: 'postgres' }) };
+  const info: TestServer = {
+    home,
+    port,
+    password: conn.password!,
+    user: conn.user,
+    adminUrl: connectionUrl({ ...conn, database: 'postgres' }),
+  };
   project.provide('pgServer', info);
   return async () => {
     await stopEmbedded(target).catch(() => undefined);

@@ -30,7 +30,10 @@ function loaded(): Ajv2020 {
 
 /** The schema names (file names without .json), shared ones included. */
 export function schemaNames(): string[] {
-  return readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+  return readdirSync(SCHEMA_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
 }
 
 /** The validator of `name` (a command path joined by '-', e.g. hosts-list, or error). */
@@ -44,7 +47,9 @@ export function validatorFor(name: string): ValidateFunction {
 export function schemaProblems(name: string, value: unknown): string[] {
   const validate = validatorFor(name);
   if (validate(value)) return [];
-  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+  return (validate.errors ?? []).map(
+    (e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+  );
 }
 
 /**
@@ -61,10 +66,13 @@ export function namingProblems(value: unknown, maps: string[] = [], path = ''): 
   for (const [key, v] of Object.entries(value)) {
     const at = `${path}/${key}`;
     if (!/^[a-z][a-zA-Z0-9]*$/.test(key)) problems.push(`${at}: not camelCase`);
-    if (['bytes', 'seconds', 'size', 'duration', 'time', 'ms'].includes(key)) problems.push(`${at}: say what it measures (sizeBytes, durationMs, ...)`);
+    if (['bytes', 'seconds', 'size', 'duration', 'time', 'ms'].includes(key))
+      problems.push(`${at}: say what it measures (sizeBytes, durationMs, ...)`);
     const timeField = key === 'at' || /[a-z]At$/.test(key);
-    if (typeof v === 'string' && TIMESTAMP.test(v) && !timeField) problems.push(`${at}: a timestamp outside a ...At field`);
-    if (timeField && v !== null && !(typeof v === 'string' && TIMESTAMP.test(v))) problems.push(`${at}: not an ISO-8601 UTC timestamp: ${JSON.stringify(v)}`);
+    if (typeof v === 'string' && TIMESTAMP.test(v) && !timeField)
+      problems.push(`${at}: a timestamp outside a ...At field`);
+    if (timeField && v !== null && !(typeof v === 'string' && TIMESTAMP.test(v)))
+      problems.push(`${at}: not an ISO-8601 UTC timestamp: ${JSON.stringify(v)}`);
     if (/(Bytes|Ms|Seconds)$/.test(key) && v !== null && typeof v !== 'number') problems.push(`${at}: not a number`);
     problems.push(...namingProblems(v, maps, at));
   }
@@ -89,11 +97,17 @@ export async function registeredCommands(): Promise<Command[]> {
   const ctx = {
     env: {},
     streams: { stdout: process.stdout, stderr: process.stderr },
-    makeOutput: () => { throw new Error('not run'); },
+    makeOutput: () => {
+      throw new Error('not run');
+    },
     setFlags: () => undefined,
     setExitCode: () => undefined,
-    target: () => { throw new Error('not run'); },
-    embedded: () => { throw new Error('not run'); },
+    target: () => {
+      throw new Error('not run');
+    },
+    embedded: () => {
+      throw new Error('not run');
+    },
     allCommands: async () => [],
   } as unknown as CommandContext;
   return Promise.all(COMMANDS.map(async (entry) => (await entry.load())(ctx)));

@@ -24,7 +24,9 @@ export function listen(kind: Kind): Promise<Listener> {
     socket.on('error', () => undefined);
     switch (kind) {
       case 'http':
-        socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+        socket.once('data', () =>
+          socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'),
+        );
         break;
       case 'reset':
         socket.resetAndDestroy();

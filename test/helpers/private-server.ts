@@ -45,7 +45,15 @@ export async function startPrivateServer(): Promise<PrivateServer> {
   chmodSync(root, 0o711);
   const home = join(root, 'home');
   const port = await freePort();
-  const target: EmbeddedTarget = { kind: 'embedded', source: 'embedded', home, port, database: 'pgstore', pool: DEFAULT_POOL, serverUser: process.env.PGSTORE_SERVER_USER };
+  const target: EmbeddedTarget = {
+    kind: 'embedded',
+    source: 'embedded',
+    home,
+    port,
+    database: 'pgstore',
+    pool: DEFAULT_POOL,
+    serverUser: process.env.PGSTORE_SERVER_USER,
+  };
   const conn = await ensureEmbedded(target, { stopWhenProcessDies: process.pid });
   const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
   const binaries = binariesReachableBy(locateBinaries(), account, home);

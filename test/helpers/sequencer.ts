@@ -31,7 +31,8 @@ const ESTIMATES: Record<string, number> = {
 function guess(file: string): number {
   if (file in ESTIMATES) return ESTIMATES[file]!;
   if (file.startsWith('test/e2e/')) return 5;
-  if (file.startsWith('test/stress/') || file.startsWith('test/integration/') || file.startsWith('test/core/')) return 2;
+  if (file.startsWith('test/stress/') || file.startsWith('test/integration/') || file.startsWith('test/core/'))
+    return 2;
   return 0.5;
 }
 

@@ -24,7 +24,10 @@ export const SLOT_NAME = 'pgstore_test_standby';
 export const STANDBY_NAME = 'pgstore_test_standby';
 
 /** The primary's and the standby's embedded targets (ports are filled in once known). */
-export function pairTargets(info: StandbyRoot, ports: { primary: number; standby: number } = { primary: 0, standby: 0 }): [EmbeddedTarget, EmbeddedTarget] {
+export function pairTargets(
+  info: StandbyRoot,
+  ports: { primary: number; standby: number } = { primary: 0, standby: 0 },
+): [EmbeddedTarget, EmbeddedTarget] {
   const target = (name: string, port: number): EmbeddedTarget => ({
     kind: 'embedded',
     source: 'embedded',

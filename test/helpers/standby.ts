@@ -79,7 +79,14 @@ async function startPair(info: StandbyRoot): Promise<PairInfo> {
   // test can make the archiver fail; archive_mode needs a restart, fsync off as in global-setup.
   let conn = await ensureEmbedded(primaryTarget);
   await withAdminSql(conn, async (sql) => {
-    for (const setting of ['fsync = off', 'full_page_writes = off', 'synchronous_commit = off', 'archive_mode = on', "archive_command = 'true'", 'wal_sender_timeout = 5000'])
+    for (const setting of [
+      'fsync = off',
+      'full_page_writes = off',
+      'synchronous_commit = off',
+      'archive_mode = on',
+      "archive_command = 'true'",
+      'wal_sender_timeout = 5000',
+    ])
       await sql.unsafe(`alter system set ${setting}`);
   });
   await stopEmbedded(primaryTarget);
@@ -93,32 +100,69 @@ async function startPair(info: StandbyRoot): Promise<PairInfo> {
   const standbyLayout = embeddedLayout(standbyTarget.home, ports.standby);
   const result = await runTool(
     'pg_basebackup',
-    ['-d', `host=127.0.0.1 port=${ports.primary} user=${conn.user} application_name=${STANDBY_NAME}`, '-D', standbyLayout.dataDir,
-      '-R', '-X', 'stream', '-C', '-S', SLOT_NAME, '-c', 'fast', '--no-sync'],
-    { env: { PGPASSWORD: conn.password }, uid: account?.uid, gid: account?.gid, cwd: standbyTarget.home, timeoutMs: 60_000, allowFailure: true, tailLines: 6 },
+    [
+      '-d',
+      `host=127.0.0.1 port=${ports.primary} user=${conn.user} application_name=${STANDBY_NAME}`,
+      '-D',
+      standbyLayout.dataDir,
+      '-R',
+      '-X',
+      'stream',
+      '-C',
+      '-S',
+      SLOT_NAME,
+      '-c',
+      'fast',
+      '--no-sync',
+    ],
+    {
+      env: { PGPASSWORD: conn.password },
+      uid: account?.uid,
+      gid: account?.gid,
+      cwd: standbyTarget.home,
+      timeoutMs: 60_000,
+      allowFailure: true,
+      tailLines: 6,
+    },
   );
-  if (result.failed) throw new Error(`pg_basebackup failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}): ${result.stderr}`);
+  if (result.failed)
+    throw new Error(
+      `pg_basebackup failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}): ${result.stderr}`,
+    );
   // Its own port and socket folder (the copied postgresql.conf names the primary's).
-  appendFileSync(join(standbyLayout.dataDir, 'postgresql.conf'), [
-    '', '# Added by the test helper: the standby of the pair.',
-    `port = ${ports.standby}`,
-    `unix_socket_directories = '${standbyLayout.socketDir}'`,
-    `cluster_name = '${STANDBY_NAME}'`,
-    'hot_standby_feedback = on',
-    '',
-  ].join('\n'));
+  appendFileSync(
+    join(standbyLayout.dataDir, 'postgresql.conf'),
+    [
+      '',
+      '# Added by the test helper: the standby of the pair.',
+      `port = ${ports.standby}`,
+      `unix_socket_directories = '${standbyLayout.socketDir}'`,
+      `cluster_name = '${STANDBY_NAME}'`,
+      'hot_standby_feedback = on',
+      '',
+    ].join('\n'),
+  );
   writeFileSync(standbyLayout.passwordFile, `${conn.password}\n`, { mode: 0o600 });
   await ensureEmbedded(standbyTarget, { stopWhenProcessDies: info.ownerPid });
-  return { primaryPort: ports.primary, standbyPort: ports.standby, password: conn.password!, startSeconds: Math.round((performance.now() - started) / 100) / 10 };
+  return {
+    primaryPort: ports.primary,
+    standbyPort: ports.standby,
+    password: conn.password!,
+    startSeconds: Math.round((performance.now() - started) / 100) / 10,
+  };
 }
 
 /** Starts the run's pair (or finds the one another file started). */
 async function ensurePair(): Promise<PairInfo & { startedHere: boolean }> {
   const info = inject('standbyRoot');
   const pairFile = join(info.root, PAIR_FILE);
-  const lock = await acquireFileLock(join(info.root, 'start.lock'), { purpose: 'the test primary + standby start', waitMs: START_TIMEOUT_MS });
+  const lock = await acquireFileLock(join(info.root, 'start.lock'), {
+    purpose: 'the test primary + standby start',
+    waitMs: START_TIMEOUT_MS,
+  });
   try {
-    if (existsSync(pairFile)) return { ...(JSON.parse(readFileSync(pairFile, 'utf8')) as PairInfo), startedHere: false };
+    if (existsSync(pairFile))
+      return { ...(JSON.parse(readFileSync(pairFile, 'utf8')) as PairInfo), startedHere: false };
     const pair = await startPair(info);
     writeFileSync(pairFile, JSON.stringify(pair));
     return { ...pair, startedHere: true };
@@ -134,7 +178,10 @@ async function ensurePair(): Promise<PairInfo & { startedHere: boolean }> {
 export async function standbyPair(): Promise<StandbyPair> {
   const pair = await ensurePair();
   const connOf = (port: number, database = 'postgres'): ServerConnection => ({
-    ...(resolveConnection({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/${database}?sslmode=disable`, env: {} }) as ServerConnection),
+    ...(resolveConnection({
+      databaseUrl: `postgres://postgres@127.0.0.1:${port}/${database}?sslmode=disable`,
+      env: {},
+    }) as ServerConnection),
     password: pair.password,
   });
   const primaryConn = connOf(pair.primaryPort);
@@ -146,7 +193,9 @@ export async function standbyPair(): Promise<StandbyPair> {
     await standby.end({ timeout: 5 });
   });
   const replayed = async (lsn: string) => {
-    const [row] = await standby<{ done: boolean }[]>`select coalesce(pg_last_wal_replay_lsn() >= ${lsn}::pg_lsn, false) as done`;
+    const [row] = await standby<
+      { done: boolean }[]
+    >`select coalesce(pg_last_wal_replay_lsn() >= ${lsn}::pg_lsn, false) as done`;
     return row!.done;
   };
   const api: StandbyPair = {
@@ -157,7 +206,8 @@ export async function standbyPair(): Promise<StandbyPair> {
     slotName: SLOT_NAME,
     standbyName: STANDBY_NAME,
     startSeconds: pair.startedHere ? pair.startSeconds : 0,
-    urlFor: (which, database) => connectionUrl(connOf(which === 'primary' ? pair.primaryPort : pair.standbyPort, database)),
+    urlFor: (which, database) =>
+      connectionUrl(connOf(which === 'primary' ? pair.primaryPort : pair.standbyPort, database)),
     async waitForReplay(timeoutMs = 15_000) {
       // The pair's primary commits asynchronously (as the suite's server does), so recent
       // commits may not be flushed yet. A commit with synchronous_commit on flushes every WAL
@@ -182,7 +232,10 @@ export async function standbyPair(): Promise<StandbyPair> {
     },
     async withReplayPaused(fn) {
       // One file at a time: another's resume must not end this pause halfway.
-      const lock = await acquireFileLock(join(inject('standbyRoot').root, 'replay-pause.lock'), { purpose: 'pausing the test standby', waitMs: 60_000 });
+      const lock = await acquireFileLock(join(inject('standbyRoot').root, 'replay-pause.lock'), {
+        purpose: 'pausing the test standby',
+        waitMs: 60_000,
+      });
       try {
         await api.pauseReplay();
         try {

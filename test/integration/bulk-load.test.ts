@@ -6,10 +6,38 @@ const db = useTestDatabase();
 
 function group(id: string, eventId: string): HostGroup {
   const at = new Date('2026-01-01T00:00:00Z');
-  const event = { type: 'HostCreated', ipAddress: '10.0.0.1', hostname: `${id}.lan`, aliases: [], comment: 'tab\there "quoted" back\\slash\nnew line', tags: [], createdAt: at.toISOString() };
+  const event = {
+    type: 'HostCreated',
+    ipAddress: '10.0.0.1',
+    hostname: `${id}.lan`,
+    aliases: [],
+    comment: 'tab\there "quoted" back\\slash\nnew line',
+    tags: [],
+    createdAt: at.toISOString(),
+  };
   return {
-    events: [{ eventId, aggregateId: id, type: 'HostCreated', eventVersion: `${id}-v1`, expectedVersion: null, event, createdAt: at }],
-    live: { id, ipAddress: '10.0.0.1', hostname: `${id}.lan`, aliases: [], comment: event.comment, tags: [], createdAt: at, updatedAt: at, version: `${id}-v1` },
+    events: [
+      {
+        eventId,
+        aggregateId: id,
+        type: 'HostCreated',
+        eventVersion: `${id}-v1`,
+        expectedVersion: null,
+        event,
+        createdAt: at,
+      },
+    ],
+    live: {
+      id,
+      ipAddress: '10.0.0.1',
+      hostname: `${id}.lan`,
+      aliases: [],
+      comment: event.comment,
+      tags: [],
+      createdAt: at,
+      updatedAt: at,
+      version: `${id}-v1`,
+    },
   };
 }
 
@@ -24,7 +52,8 @@ describe('bulk loading host events', () => {
   it('writes text with COPY escapes and JSON with backslashes as they were', async () => {
     const g = group('bulk-c', 'bulk-c-e1');
     expect(await db.sql.begin((tx) => loadHosts(tx, [g], 1))).toBe(1);
-    const [row] = await db.sql`select e.event, h.comment from hosts.host_events e join hosts.hosts h on h.id = e.aggregate_id where e.aggregate_id = 'bulk-c'`;
+    const [row] =
+      await db.sql`select e.event, h.comment from hosts.host_events e join hosts.hosts h on h.id = e.aggregate_id where e.aggregate_id = 'bulk-c'`;
     expect(row!.event).toEqual(g.events[0]!.event);
     expect(row!.comment).toBe('tab\there "quoted" back\\slash\nnew line');
   });

@@ -36,14 +36,23 @@ async function inRolledBack<R>(fn: (tx: typeof db.sql) => Promise<R>): Promise<R
 describe('Citus readiness of the schema (pg_catalog)', () => {
   it('every table of the database has a placement, and every placed table exists', () => {
     const names = catalog.tables.map((t) => t.name);
-    expect(names.filter((n) => !TABLE_PLACEMENT[n]), 'tables without a decision in distribution.ts').toEqual([]);
+    expect(
+      names.filter((n) => !TABLE_PLACEMENT[n]),
+      'tables without a decision in distribution.ts',
+    ).toEqual([]);
     expect(Object.keys(TABLE_PLACEMENT).filter((n) => !names.includes(n))).toEqual([]);
     expect(names).toContain('tenancy.app_keys');
   });
 
   it(`each distributed table has ${T}, and each of its primary keys and unique indexes contains it`, () => {
     const distributed = catalog.tables.filter((t) => kind(t.name) === 'distributed');
-    expect(distributed.map((t) => t.name).sort()).toEqual(['tenancy.app_keys', 'tenancy.apps', 'tenancy.branches', 'tenancy.memberships', 'tenancy.user_apps']);
+    expect(distributed.map((t) => t.name).sort()).toEqual([
+      'tenancy.app_keys',
+      'tenancy.apps',
+      'tenancy.branches',
+      'tenancy.memberships',
+      'tenancy.user_apps',
+    ]);
     for (const table of distributed) expect(table.columns, table.name).toContain(T);
     const uniques = catalog.uniqueIndexes.filter((u) => kind(u.table) === 'distributed');
     expect(uniques.length).toBeGreaterThanOrEqual(10);
@@ -51,28 +60,51 @@ describe('Citus readiness of the schema (pg_catalog)', () => {
   });
 
   it(`each foreign key between distributed tables pairs ${T} with ${T}, and none sets it null or cascades an update`, () => {
-    const between = catalog.foreignKeys.filter((fk) => kind(fk.table) === 'distributed' && kind(fk.references) === 'distributed');
+    const between = catalog.foreignKeys.filter(
+      (fk) => kind(fk.table) === 'distributed' && kind(fk.references) === 'distributed',
+    );
     expect(between.length).toBeGreaterThanOrEqual(5);
     for (const fk of between) {
       const at = fk.columns.indexOf(T);
       expect(at, fk.constraint).toBeGreaterThanOrEqual(0);
       expect(fk.referencedColumns[at], fk.constraint).toBe(T);
     }
-    const fromDistributed = catalog.foreignKeys.filter((fk) => kind(fk.table) === 'distributed' && fk.columns.includes(T));
-    expect(fromDistributed.filter((fk) => 'nd'.includes(fk.onDelete) || 'ndc'.includes(fk.onUpdate)).map((fk) => fk.constraint)).toEqual([]);
-    expect(catalog.foreignKeys.filter((fk) => kind(fk.table) === 'distributed' && kind(fk.references) === 'local').map((fk) => fk.constraint)).toEqual([]);
+    const fromDistributed = catalog.foreignKeys.filter(
+      (fk) => kind(fk.table) === 'distributed' && fk.columns.includes(T),
+    );
+    expect(
+      fromDistributed
+        .filter((fk) => 'nd'.includes(fk.onDelete) || 'ndc'.includes(fk.onUpdate))
+        .map((fk) => fk.constraint),
+    ).toEqual([]);
+    expect(
+      catalog.foreignKeys
+        .filter((fk) => kind(fk.table) === 'distributed' && kind(fk.references) === 'local')
+        .map((fk) => fk.constraint),
+    ).toEqual([]);
   });
 
   it('no foreign key points from a reference or local table to a distributed one', () => {
-    const wrong = catalog.foreignKeys.filter((fk) => kind(fk.table) !== 'distributed' && kind(fk.references) === 'distributed');
+    const wrong = catalog.foreignKeys.filter(
+      (fk) => kind(fk.table) !== 'distributed' && kind(fk.references) === 'distributed',
+    );
     expect(wrong.map((fk) => `${fk.table}.${fk.constraint}`)).toEqual([]);
-    expect(catalog.foreignKeys.filter((fk) => kind(fk.table) === 'reference' && kind(fk.references) !== 'reference').map((fk) => fk.constraint)).toEqual([]);
+    expect(
+      catalog.foreignKeys
+        .filter((fk) => kind(fk.table) === 'reference' && kind(fk.references) !== 'reference')
+        .map((fk) => fk.constraint),
+    ).toEqual([]);
   });
 
   it('lists the row triggers of distributed and reference tables: each is allowed, with a reason', () => {
-    const onCitusTables = catalog.rowTriggers.filter((t) => kind(t.table) === 'distributed' || kind(t.table) === 'reference');
-    expect(onCitusTables.map((t) => `${t.table}.${t.trigger}`).sort()).toEqual(Object.keys(ALLOWED_ROW_TRIGGERS).sort());
-    for (const t of onCitusTables) expect(ALLOWED_ROW_TRIGGERS[`${t.table}.${t.trigger}`]!.length, t.trigger).toBeGreaterThan(20);
+    const onCitusTables = catalog.rowTriggers.filter(
+      (t) => kind(t.table) === 'distributed' || kind(t.table) === 'reference',
+    );
+    expect(onCitusTables.map((t) => `${t.table}.${t.trigger}`).sort()).toEqual(
+      Object.keys(ALLOWED_ROW_TRIGGERS).sort(),
+    );
+    for (const t of onCitusTables)
+      expect(ALLOWED_ROW_TRIGGERS[`${t.table}.${t.trigger}`]!.length, t.trigger).toBeGreaterThan(20);
   });
 
   it('the checker finds nothing to fix', () => {
@@ -93,8 +125,18 @@ describe('the checker catches what Citus would refuse', () => {
       return buildCitusPlan(await readCitusCatalog(tx));
     });
     const messages = bad.problems.map((p) => `${p.rule}: ${p.message}`);
-    for (const needle of ['unique-without-tenant: unique index rogue_name_key', 'rogue_swapped_fkey', 'rogue_set_null_fkey', 'rogue_local_fkey', 'rogue_reference_fkey', 'row-trigger: row trigger rogue ']) {
-      expect(messages.some((m) => m.includes(needle)), `${needle} in\n${messages.join('\n')}`).toBe(true);
+    for (const needle of [
+      'unique-without-tenant: unique index rogue_name_key',
+      'rogue_swapped_fkey',
+      'rogue_set_null_fkey',
+      'rogue_local_fkey',
+      'rogue_reference_fkey',
+      'row-trigger: row trigger rogue ',
+    ]) {
+      expect(
+        messages.some((m) => m.includes(needle)),
+        `${needle} in\n${messages.join('\n')}`,
+      ).toBe(true);
     }
     expect(bad.problems).toHaveLength(6);
     expect(bad.unclassified).toEqual(['public.rogue']);
@@ -134,7 +176,8 @@ describe('the Citus plan (in-process)', () => {
     // Each table comes after every table it points at.
     const position = new Map([...plan.reference, ...plan.distributed.map((d) => d.table)].map((t, i) => [t, i]));
     for (const fk of catalog.foreignKeys) {
-      if (fk.table !== fk.references && position.has(fk.table)) expect(position.get(fk.references), fk.constraint).toBeLessThan(position.get(fk.table)!);
+      if (fk.table !== fk.references && position.has(fk.table))
+        expect(position.get(fk.references), fk.constraint).toBeLessThan(position.get(fk.table)!);
     }
     expect(plan.local).toContain('auth.sessions');
     expect(citusPlanScript(plan).join('\n')).toContain('-- Local, on the coordinator: ');
@@ -146,7 +189,11 @@ describe('the Citus plan (in-process)', () => {
       await tx`create table public.z_country (id text primary key)`;
       await tx`alter table public.a_region add foreign key (country) references public.z_country (id)`;
       return buildCitusPlan(await readCitusCatalog(tx), {
-        placement: { ...TABLE_PLACEMENT, 'public.a_region': { kind: 'reference', reason: 'test' }, 'public.z_country': { kind: 'reference', reason: 'test' } },
+        placement: {
+          ...TABLE_PLACEMENT,
+          'public.a_region': { kind: 'reference', reason: 'test' },
+          'public.z_country': { kind: 'reference', reason: 'test' },
+        },
         allowedTriggers: ALLOWED_ROW_TRIGGERS,
       });
     });

@@ -10,7 +10,10 @@ import { useTestDatabase } from '../helpers/db.js';
 const db = useTestDatabase();
 
 async function refused(attempt: () => Promise<unknown>): Promise<ValidationError> {
-  const error = await attempt().then(() => null, (e: unknown) => e);
+  const error = await attempt().then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ValidationError);
   return error as ValidationError;
 }
@@ -19,7 +22,9 @@ describe('connect', () => {
   it('takes a URL as its first argument, with options after it', async () => {
     const database = await connect(db.url, { max: 2, applicationName: 'connect-test' });
     try {
-      const [row] = await database.sql<{ db: string; app: string }[]>`select current_database() as db, current_setting('application_name') as app`;
+      const [row] = await database.sql<
+        { db: string; app: string }[]
+      >`select current_database() as db, current_setting('application_name') as app`;
       expect(row).toEqual({ db: db.name, app: 'connect-test' });
       expect(await database.users.getByEmail('nobody@example.com')).toBeNull();
     } finally {
@@ -40,8 +45,12 @@ describe('connect', () => {
     const url = await refused(() => connect({ url: db.url } as never));
     expect(url.field).toBe('url');
     expect(url.message).toBe("connect: unknown option 'url' (did you mean 'databaseUrl'?)");
-    expect((await refused(() => connect({ databseUrl: db.url } as never))).message).toContain("did you mean 'databaseUrl'");
-    expect((await refused(() => connect({ applicationname: 'x' } as never))).message).toContain("did you mean 'applicationName'");
+    expect((await refused(() => connect({ databseUrl: db.url } as never))).message).toContain(
+      "did you mean 'databaseUrl'",
+    );
+    expect((await refused(() => connect({ applicationname: 'x' } as never))).message).toContain(
+      "did you mean 'applicationName'",
+    );
     const odd = await refused(() => connect(db.url, { ssl: true } as never));
     expect(odd.message).toBe("connect: unknown option 'ssl'");
     expect(odd.hint).toContain('databaseUrl, env, max, applicationName');

@@ -14,16 +14,26 @@ beforeAll(async () => {
 });
 
 const health = (url: string, options: Partial<HealthOptions> = {}) => runHealth({ ...coreOptions(url), ...options });
-const check = (report: HealthReport, name: string): CheckResult | undefined => report.checks.find((c) => c.name === name);
+const check = (report: HealthReport, name: string): CheckResult | undefined =>
+  report.checks.find((c) => c.name === name);
 const table = `health_repl_${process.pid}`;
 
 /** Runs health until `ok` accepts the report (bounded), returning that report. */
-async function healthUntil(what: string, url: string, options: Partial<HealthOptions>, ok: (r: HealthReport) => boolean): Promise<HealthReport> {
+async function healthUntil(
+  what: string,
+  url: string,
+  options: Partial<HealthOptions>,
+  ok: (r: HealthReport) => boolean,
+): Promise<HealthReport> {
   let last: HealthReport | undefined;
-  await waitUntil(`${what} (last: ${JSON.stringify(last?.checks.filter((c) => c.status !== 'ok'))})`, 15_000, async () => {
-    last = await health(url, options);
-    return ok(last);
-  });
+  await waitUntil(
+    `${what} (last: ${JSON.stringify(last?.checks.filter((c) => c.status !== 'ok'))})`,
+    15_000,
+    async () => {
+      last = await health(url, options);
+      return ok(last);
+    },
+  );
   return last!;
 }
 
@@ -31,7 +41,9 @@ describe('health on the primary', () => {
   it('counts the connected replica against --expected-replicas', async () => {
     const one = await health(pair.primaryUrl, { expectedReplicas: 1 });
     expect(check(one, 'replicas')).toMatchObject({ status: 'ok', value: 1, unit: 'replicas' });
-    expect(check(one, 'replicas')!.message).toContain(`1 of 1 expected replica connected: ${pair.standbyName} streaming`);
+    expect(check(one, 'replicas')!.message).toContain(
+      `1 of 1 expected replica connected: ${pair.standbyName} streaming`,
+    );
     expect(check(one, `replication_lag_bytes:${pair.standbyName}`)).toMatchObject({ unit: 'bytes' });
     expect(check(one, `replication_lag:${pair.standbyName}`)).toMatchObject({ unit: 's' });
     expect(check(one, 'standby')).toBeUndefined();
@@ -47,7 +59,11 @@ describe('health on the primary', () => {
     // The suite's own server has no replicas.
     const { inject } = await import('vitest');
     const report = await health(inject('pgServer').adminUrl, { expectedReplicas: 1 });
-    expect(check(report, 'replicas')).toMatchObject({ status: 'critical', value: 0, message: '0 of 1 expected replica connected' });
+    expect(check(report, 'replicas')).toMatchObject({
+      status: 'critical',
+      value: 0,
+      message: '0 of 1 expected replica connected',
+    });
     const unasked = await health(inject('pgServer').adminUrl);
     expect(check(unasked, 'replicas')).toBeUndefined();
   });
@@ -55,23 +71,42 @@ describe('health on the primary', () => {
   it('sees lag in bytes and seconds while the standby does not replay, from both ends', async () => {
     await pair.primary.unsafe(`create table if not exists ${table} (n int, pad text)`);
     await pair.waitForReplay();
-    const limits = { 'replication-lag-mb': { warning: 1, critical: 1000 }, 'replication-lag': { warning: 1, critical: 600 } };
+    const limits = {
+      'replication-lag-mb': { warning: 1, critical: 1000 },
+      'replication-lag': { warning: 1, critical: 600 },
+    };
     await pair.withReplayPaused(async () => {
       // About 5 MB of WAL the standby receives but does not replay.
       await pair.primary.unsafe(`insert into ${table} select g, repeat('x', 100) from generate_series(1, 40000) g`);
-      const primary = await healthUntil('lag on the primary', pair.primaryUrl, { limits }, (r) =>
-        check(r, `replication_lag_bytes:${pair.standbyName}`)?.status === 'warning' && check(r, `replication_lag:${pair.standbyName}`)?.status === 'warning');
+      const primary = await healthUntil(
+        'lag on the primary',
+        pair.primaryUrl,
+        { limits },
+        (r) =>
+          check(r, `replication_lag_bytes:${pair.standbyName}`)?.status === 'warning' &&
+          check(r, `replication_lag:${pair.standbyName}`)?.status === 'warning',
+      );
       expect(check(primary, `replication_lag_bytes:${pair.standbyName}`)!.value).toBeGreaterThan(1024 * 1024);
       expect(check(primary, `replication_lag:${pair.standbyName}`)!.value).toBeGreaterThanOrEqual(1);
 
-      const standby = await healthUntil('lag on the standby', pair.standbyUrl, { limits }, (r) => check(r, 'replication_lag')?.status === 'warning');
+      const standby = await healthUntil(
+        'lag on the standby',
+        pair.standbyUrl,
+        { limits },
+        (r) => check(r, 'replication_lag')?.status === 'warning',
+      );
       expect(check(standby, 'replication_lag_bytes')).toMatchObject({ status: 'warning' });
       expect(check(standby, 'replication_lag_bytes')!.value).toBeGreaterThan(1024 * 1024);
       expect(check(standby, 'replication_lag')!.message).toContain('replay paused');
       expect(check(standby, 'wal_receiver')).toMatchObject({ status: 'ok', value: 'streaming' });
     });
     await pair.waitForReplay();
-    const after = await healthUntil('no lag after resuming', pair.primaryUrl, { limits }, (r) => check(r, `replication_lag_bytes:${pair.standbyName}`)?.status === 'ok');
+    const after = await healthUntil(
+      'no lag after resuming',
+      pair.primaryUrl,
+      { limits },
+      (r) => check(r, `replication_lag_bytes:${pair.standbyName}`)?.status === 'ok',
+    );
     expect(check(after, `replication_lag_bytes:${pair.standbyName}`)!.value).toBeLessThan(1024 * 1024);
     await pair.primary.unsafe(`drop table ${table}`);
   });
@@ -89,8 +124,12 @@ describe('health on the primary', () => {
       // WAL written since the slot was made stays for it; a 1 MB limit makes that critical.
       await pair.primary.unsafe(`create table ${table}_slot as select g from generate_series(1, 100000) g`);
       await pair.primary.unsafe(`drop table ${table}_slot`);
-      const strict = await healthUntil('the slot over its limit', pair.primaryUrl, { limits: { 'slot-wal-mb': { warning: 0.5, critical: 1 } } },
-        (r) => check(r, `slot:${slot}`)?.status === 'critical');
+      const strict = await healthUntil(
+        'the slot over its limit',
+        pair.primaryUrl,
+        { limits: { 'slot-wal-mb': { warning: 0.5, critical: 1 } } },
+        (r) => check(r, `slot:${slot}`)?.status === 'critical',
+      );
       expect(check(strict, `slot:${slot}`)!.value).toBeGreaterThan(1024 * 1024);
     } finally {
       await pair.primary`select pg_drop_replication_slot(${slot})`;
@@ -100,7 +139,9 @@ describe('health on the primary', () => {
 
   it('reports a failing WAL archiver, and ok again once it archives (not on the failure counter)', async () => {
     const switchWal = async () => {
-      await pair.primary.unsafe(`create table if not exists ${table}_arch (n int); insert into ${table}_arch values (1)`);
+      await pair.primary.unsafe(
+        `create table if not exists ${table}_arch (n int); insert into ${table}_arch values (1)`,
+      );
       await pair.primary`select pg_switch_wal()`;
     };
     const before = await health(pair.primaryUrl);
@@ -109,7 +150,12 @@ describe('health on the primary', () => {
       await pair.primary.unsafe(`alter system set archive_command = 'false'`);
       await pair.primary`select pg_reload_conf()`;
       await switchWal();
-      const failing = await healthUntil('the archiver failing', pair.primaryUrl, {}, (r) => check(r, 'archiver')?.status === 'critical');
+      const failing = await healthUntil(
+        'the archiver failing',
+        pair.primaryUrl,
+        {},
+        (r) => check(r, 'archiver')?.status === 'critical',
+      );
       expect(check(failing, 'archiver')!.message).toMatch(/archive_command is failing: [0-9A-F]{24} failed/);
       expect(check(failing, 'archiver')!.value).toBeGreaterThanOrEqual(1);
     } finally {
@@ -117,7 +163,12 @@ describe('health on the primary', () => {
       await pair.primary`select pg_reload_conf()`;
     }
     await switchWal();
-    const recovered = await healthUntil('the archiver archiving again', pair.primaryUrl, {}, (r) => check(r, 'archiver')?.status === 'ok');
+    const recovered = await healthUntil(
+      'the archiver archiving again',
+      pair.primaryUrl,
+      {},
+      (r) => check(r, 'archiver')?.status === 'ok',
+    );
     expect(check(recovered, 'archiver')!.message).toMatch(/archived \d+ segments?, last [0-9A-F]{24}/);
     const [row] = await pair.primary<{ failed: string }[]>`select failed_count::text as failed from pg_stat_archiver`;
     expect(Number(row!.failed)).toBeGreaterThan(0);

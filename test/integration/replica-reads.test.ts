@@ -40,7 +40,10 @@ const freshEmail = () => `u${Date.now()}_${Math.random().toString(36).slice(2)}@
 /** A user inserted behind the library's back (no noteWrite): only replay brings it to the standby. */
 async function rawUser(): Promise<string> {
   const email = freshEmail();
-  const sql = (await import('postgres')).default(pair.urlFor('primary', database), { max: 1, onnotice: () => undefined });
+  const sql = (await import('postgres')).default(pair.urlFor('primary', database), {
+    max: 1,
+    onnotice: () => undefined,
+  });
   try {
     await sql`insert into auth.users (email) values (${email})`;
   } finally {
@@ -111,7 +114,9 @@ describe('replica reads', () => {
       expect(await bob.replica.users.get(user.id)).toBeNull(); // bob did not write: the replica answers
       expect(db.replicaStats().replicaReads).toBe(before.replicaReads + 1);
       expect(await db.replica.users.get(user.id)).toMatchObject({ id: user.id }); // the Database saw alice's write
-      expect(await alice.onReplica({ after: await alice.writePosition() }).users.get(user.id)).toMatchObject({ id: user.id });
+      expect(await alice.onReplica({ after: await alice.writePosition() }).users.get(user.id)).toMatchObject({
+        id: user.id,
+      });
     });
   });
 
@@ -171,7 +176,9 @@ describe('a replica that cannot answer', () => {
     let silent: Listener | undefined;
     try {
       silent = await listen('silent');
-      const hung = await connectTo(`postgres://postgres@127.0.0.1:${silent.port}/${database}?sslmode=disable`, { timeoutMs: 300 });
+      const hung = await connectTo(`postgres://postgres@127.0.0.1:${silent.port}/${database}?sslmode=disable`, {
+        timeoutMs: 300,
+      });
       const started = performance.now();
       expect((await hung.replica.users.list()).items.length).toBeGreaterThan(0);
       expect(performance.now() - started).toBeLessThan(1500);
@@ -185,7 +192,10 @@ describe('a replica that cannot answer', () => {
   it('blocked by replay (a lock the paused standby holds): statement_timeout ends it, the primary answers', async () => {
     const blocked = await connectTo(pair.urlFor('standby', database), { timeoutMs: 500 });
     await pair.waitForReplay();
-    const locker = (await import('postgres')).default(pair.urlFor('primary', database), { max: 1, onnotice: () => undefined });
+    const locker = (await import('postgres')).default(pair.urlFor('primary', database), {
+      max: 1,
+      onnotice: () => undefined,
+    });
     try {
       // The standby takes the primary's ACCESS EXCLUSIVE lock when it replays it and keeps it
       // until it replays the commit: paused in between, the table is locked on the standby only.

@@ -27,7 +27,9 @@ const CRAFTED = [
 ];
 
 async function rolesLike(prefix: string): Promise<string[]> {
-  return (await db.sql<{ rolname: string }[]>`select rolname from pg_roles where rolname like ${`${prefix}%`}`).map((r) => r.rolname);
+  return (await db.sql<{ rolname: string }[]>`select rolname from pg_roles where rolname like ${`${prefix}%`}`).map(
+    (r) => r.rolname,
+  );
 }
 
 describe('replaying an archive database entries', () => {
@@ -38,7 +40,9 @@ describe('replaying an archive database entries', () => {
       if (entries) await applyArchiveDatabase(db.sql, db.name, entries, false).catch(() => undefined);
     }
     expect(await rolesLike(evil)).toEqual([]);
-    const [granted] = await db.sql<{ member: boolean }[]>`select pg_has_role('public', 'pg_write_server_files', 'MEMBER') as member`.catch(() => [{ member: false }]);
+    const [granted] = await db.sql<
+      { member: boolean }[]
+    >`select pg_has_role('public', 'pg_write_server_files', 'MEMBER') as member`.catch(() => [{ member: false }]);
     expect(granted?.member ?? false).toBe(false);
     const [settings] = await db.sql<{ config: string[] | null }[]>`
       select s.setconfig as config from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase where d.datname = ${db.name} and s.setrole = 0`;
@@ -63,12 +67,17 @@ describe('replaying an archive database entries', () => {
       await applyArchiveDatabase(db.sql, db.name, entries, false);
       const props = (await databaseProperties(db.sql, db.name))!;
       expect(props.comment).toBe(`it's $$ a; "comment" \\ é`);
-      expect(props.grants.filter((g) => g.grantee === role).map((g) => [g.privilege, g.grantable]).sort()).toEqual([
+      expect(
+        props.grants
+          .filter((g) => g.grantee === role)
+          .map((g) => [g.privilege, g.grantable])
+          .sort(),
+      ).toEqual([
         ['CONNECT', true],
         ['TEMPORARY', true],
       ]);
       const own = props.settings.find((s) => s.role === null)!.config.sort();
-      expect(own).toEqual(['app.tenant=a\'b', 'search_path="my schema", public']);
+      expect(own).toEqual(["app.tenant=a'b", 'search_path="my schema", public']);
       expect(props.settings.find((s) => s.role === role)!.config).toEqual(['work_mem=7MB']);
     } finally {
       await db.sql.unsafe(`drop owned by "${role.replace(/"/g, '""')}"`);

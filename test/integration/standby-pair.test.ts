@@ -9,16 +9,23 @@ let pair: StandbyPair;
 beforeAll(async () => {
   const started = performance.now();
   pair = await standbyPair();
-  if (pair.startSeconds) console.log(`primary + standby started in ${pair.startSeconds} s (${Math.round(performance.now() - started)} ms with pools)`);
+  if (pair.startSeconds)
+    console.log(
+      `primary + standby started in ${pair.startSeconds} s (${Math.round(performance.now() - started)} ms with pools)`,
+    );
 });
 
 describe('the test primary + standby', () => {
   it('streams from the primary through its slot and is in recovery', async () => {
     const [standby] = await pair.standby<{ recovery: boolean }[]>`select pg_is_in_recovery() as recovery`;
     expect(standby!.recovery).toBe(true);
-    const rows = await pair.primary<{ name: string; state: string }[]>`select application_name as name, state from pg_stat_replication`;
+    const rows = await pair.primary<
+      { name: string; state: string }[]
+    >`select application_name as name, state from pg_stat_replication`;
     expect(rows).toContainEqual({ name: pair.standbyName, state: 'streaming' });
-    const [slot] = await pair.primary<{ active: boolean }[]>`select active from pg_replication_slots where slot_name = ${pair.slotName}`;
+    const [slot] = await pair.primary<
+      { active: boolean }[]
+    >`select active from pg_replication_slots where slot_name = ${pair.slotName}`;
     expect(slot!.active).toBe(true);
   });
 

@@ -26,24 +26,45 @@ const raw = (keyId: string) =>
 
 describe('appKeys store: create and verify', () => {
   it('returns the secret once as <prefix>_<random>_<tenant id>, stores only its SHA-256, and never shows the hash', async () => {
-    const { key, secret } = await stores.appKeys.create({ tenantId: 'a', appId: 'api', name: 'server', scopes: ['read', 'write'] });
+    const { key, secret } = await stores.appKeys.create({
+      tenantId: 'a',
+      appId: 'api',
+      name: 'server',
+      scopes: ['read', 'write'],
+    });
     expect(secret).toMatch(/^pk_live_[0-9A-Za-z]{43}_a$/);
-    expect(key).toMatchObject({ tenantId: 'a', appId: 'api', prefix: 'pk_live', name: 'server', environment: 'live', scopes: ['read', 'write'], status: 'active', revokedAt: null, lastUsedAt: null, rotatedFrom: null });
+    expect(key).toMatchObject({
+      tenantId: 'a',
+      appId: 'api',
+      prefix: 'pk_live',
+      name: 'server',
+      environment: 'live',
+      scopes: ['read', 'write'],
+      status: 'active',
+      revokedAt: null,
+      lastUsedAt: null,
+      rotatedFrom: null,
+    });
     expect(key.keyId).toMatch(/^key_[0-9A-Za-z]{20}$/);
     expect(Object.keys(key)).not.toContain('secretHash');
     const stored = await raw(key.keyId);
     expect(stored.secret_hash.equals(createHash('sha256').update(secret).digest())).toBe(true);
-    const [leak] = await db.sql`select 1 from tenancy.app_keys where ${secret} in (key_id, prefix, name, metadata::text)`;
+    const [leak] =
+      await db.sql`select 1 from tenancy.app_keys where ${secret} in (key_id, prefix, name, metadata::text)`;
     expect(leak).toBeUndefined();
     expect(JSON.stringify(await stores.appKeys.list('a', 'api'))).not.toContain(stored.secret_hash.toString('hex'));
   });
 
-  it('uses pk_test for test keys, or the caller\'s prefix; a malformed prefix is ValidationError', async () => {
-    expect((await stores.appKeys.create({ tenantId: 'a', appId: 'api', environment: 'test' })).secret).toMatch(/^pk_test_[0-9A-Za-z]{43}_a$/);
+  it("uses pk_test for test keys, or the caller's prefix; a malformed prefix is ValidationError", async () => {
+    expect((await stores.appKeys.create({ tenantId: 'a', appId: 'api', environment: 'test' })).secret).toMatch(
+      /^pk_test_[0-9A-Za-z]{43}_a$/,
+    );
     const custom = await stores.appKeys.create({ tenantId: 'a', appId: 'api', prefix: 'sk_acme' });
     expect(custom.secret).toMatch(/^sk_acme_[0-9A-Za-z]{43}_a$/);
     expect(custom.key.prefix).toBe('sk_acme');
-    const bad = await stores.appKeys.create({ tenantId: 'a', appId: 'api', prefix: 'bad prefix' }).catch((e: unknown) => e);
+    const bad = await stores.appKeys
+      .create({ tenantId: 'a', appId: 'api', prefix: 'bad prefix' })
+      .catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(ValidationError);
     expect((bad as ValidationError).field).toBe('prefix');
   });
@@ -68,8 +89,12 @@ describe('appKeys store: create and verify', () => {
     expect(await stores.appKeys.verify('pk_live_')).toBeNull();
   });
 
-  it('verify of an expired or revoked key, or of a soft-deleted tenant\'s key, is null', async () => {
-    const expired = await stores.appKeys.create({ tenantId: 'a', appId: 'api', expiresAt: new Date(Date.now() - 1000) });
+  it("verify of an expired or revoked key, or of a soft-deleted tenant's key, is null", async () => {
+    const expired = await stores.appKeys.create({
+      tenantId: 'a',
+      appId: 'api',
+      expiresAt: new Date(Date.now() - 1000),
+    });
     expect(await stores.appKeys.verify(expired.secret)).toBeNull();
     expect((await stores.appKeys.getByKeyId('a', 'api', expired.key.keyId))?.status).toBe('expired');
     expect((await raw(expired.key.keyId)).last_used_at).toBeNull();
@@ -125,7 +150,7 @@ describe('appKeys store: lookup, revoke, delete', () => {
     expect(await stores.appKeys.revoke('a', 'web', key.keyId)).toEqual(revoked);
   });
 
-  it('revoking a missing key, or another tenant\'s key, is NotFoundError and changes nothing', async () => {
+  it("revoking a missing key, or another tenant's key, is NotFoundError and changes nothing", async () => {
     await expect(stores.appKeys.revoke('a', 'api', 'key_missing')).rejects.toBeInstanceOf(NotFoundError);
     const { key, secret } = await stores.appKeys.create({ tenantId: 'a', appId: 'api' });
     await expect(stores.appKeys.revoke('b', 'api', key.keyId)).rejects.toBeInstanceOf(NotFoundError);
@@ -134,14 +159,24 @@ describe('appKeys store: lookup, revoke, delete', () => {
     expect(await stores.appKeys.verify(secret)).not.toBeNull();
   });
 
-  it('lists the app\'s keys oldest first, revoked ones only when asked', async () => {
+  it("lists the app's keys oldest first, revoked ones only when asked", async () => {
     await stores.apps.create({ tenantId: 'a', id: 'listed', name: 'Listed', type: 'api' });
     const k1 = await stores.appKeys.create({ tenantId: 'a', appId: 'listed', name: 'one' });
-    const k2 = await stores.appKeys.create({ tenantId: 'a', appId: 'listed', name: 'two', environment: 'test', userId });
+    const k2 = await stores.appKeys.create({
+      tenantId: 'a',
+      appId: 'listed',
+      name: 'two',
+      environment: 'test',
+      userId,
+    });
     await stores.appKeys.revoke('a', 'listed', k1.key.keyId);
     expect((await stores.appKeys.list('a', 'listed')).map((k) => k.name)).toEqual(['two']);
-    expect((await stores.appKeys.list('a', 'listed', { includeRevoked: true })).map((k) => `${k.name}:${k.status}`)).toEqual(['one:revoked', 'two:active']);
-    expect((await stores.appKeys.list('a', 'listed', { environment: 'live', includeRevoked: true })).map((k) => k.name)).toEqual(['one']);
+    expect(
+      (await stores.appKeys.list('a', 'listed', { includeRevoked: true })).map((k) => `${k.name}:${k.status}`),
+    ).toEqual(['one:revoked', 'two:active']);
+    expect(
+      (await stores.appKeys.list('a', 'listed', { environment: 'live', includeRevoked: true })).map((k) => k.name),
+    ).toEqual(['one']);
     expect((await stores.appKeys.list('a', 'listed', { userId })).map((k) => k.keyId)).toEqual([k2.key.keyId]);
     expect(await stores.appKeys.list('b', 'listed', { includeRevoked: true })).toEqual([]);
   });
@@ -157,10 +192,27 @@ describe('appKeys store: lookup, revoke, delete', () => {
 
 describe('appKeys store: rotate', () => {
   it('revokes the old key and creates a successor with the same name, scopes, environment and prefix', async () => {
-    const old = await stores.appKeys.create({ tenantId: 'a', appId: 'api', name: 'rotating', scopes: ['read'], environment: 'test', prefix: 'sk_test', metadata: { team: 'x' } });
+    const old = await stores.appKeys.create({
+      tenantId: 'a',
+      appId: 'api',
+      name: 'rotating',
+      scopes: ['read'],
+      environment: 'test',
+      prefix: 'sk_test',
+      metadata: { team: 'x' },
+    });
     const rotated = await stores.appKeys.rotate('a', 'api', old.key.keyId);
     expect(rotated.previous).toMatchObject({ keyId: old.key.keyId, status: 'revoked' });
-    expect(rotated.key).toMatchObject({ name: 'rotating', scopes: ['read'], environment: 'test', prefix: 'sk_test', metadata: { team: 'x' }, status: 'active', rotatedFrom: old.key.id, expiresAt: null });
+    expect(rotated.key).toMatchObject({
+      name: 'rotating',
+      scopes: ['read'],
+      environment: 'test',
+      prefix: 'sk_test',
+      metadata: { team: 'x' },
+      status: 'active',
+      rotatedFrom: old.key.id,
+      expiresAt: null,
+    });
     expect(rotated.key.keyId).not.toBe(old.key.keyId);
     expect(rotated.secret).toMatch(/^sk_test_[0-9A-Za-z]{43}_a$/);
     expect(await stores.appKeys.verify(old.secret)).toBeNull();
@@ -170,7 +222,7 @@ describe('appKeys store: rotate', () => {
     await expect(stores.appKeys.rotate('a', 'api', 'key_missing')).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it('keeps the old key\'s lifetime unless told otherwise', async () => {
+  it("keeps the old key's lifetime unless told otherwise", async () => {
     const hour = 3600_000;
     const old = await stores.appKeys.create({ tenantId: 'a', appId: 'api', expiresAt: new Date(Date.now() + hour) });
     const same = await stores.appKeys.rotate('a', 'api', old.key.keyId);
@@ -181,13 +233,19 @@ describe('appKeys store: rotate', () => {
 
   it('8 concurrent rotations of one key: exactly one succeeds, one live successor', async () => {
     const old = await stores.appKeys.create({ tenantId: 'a', appId: 'web', name: 'raced' });
-    const results = await Promise.allSettled(Array.from({ length: 8 }, () => stores.appKeys.rotate('a', 'web', old.key.keyId)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => stores.appKeys.rotate('a', 'web', old.key.keyId)),
+    );
     const won = results.filter((r) => r.status === 'fulfilled');
     expect(won).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConcurrentWriteConflictError);
     const live = await stores.appKeys.list('a', 'web');
-    expect(live.filter((k) => k.name === 'raced').map((k) => k.keyId)).toEqual([(won[0] as PromiseFulfilledResult<{ key: { keyId: string } }>).value.key.keyId]);
-    const [successors] = await db.sql<{ n: number }[]>`select count(*)::int as n from tenancy.app_keys where rotated_from = ${old.key.id}`;
+    expect(live.filter((k) => k.name === 'raced').map((k) => k.keyId)).toEqual([
+      (won[0] as PromiseFulfilledResult<{ key: { keyId: string } }>).value.key.keyId,
+    ]);
+    const [successors] = await db.sql<
+      { n: number }[]
+    >`select count(*)::int as n from tenancy.app_keys where rotated_from = ${old.key.id}`;
     expect(successors!.n).toBe(1);
   });
 
@@ -228,7 +286,11 @@ describe('appKeys store: rotate', () => {
 });
 
 describe('appKeys store: the tenant in the secret (Citus readiness, migration 20261205000003)', () => {
-  const random = () => randomBytes(64).toString('base64').replace(/[^0-9A-Za-z]/g, '').slice(0, 43);
+  const random = () =>
+    randomBytes(64)
+      .toString('base64')
+      .replace(/[^0-9A-Za-z]/g, '')
+      .slice(0, 43);
 
   it('a key issued before (<prefix>_<random>, no tenant) still verifies, by its hash alone', async () => {
     const { key } = await stores.appKeys.create({ tenantId: 'b', appId: 'api', name: 'legacy' });
@@ -274,7 +336,10 @@ describe('appKeys store: the tenant in the secret (Citus readiness, migration 20
   it('a delete racing a rotation of the same key: the delete wins or clears the successor, never a foreign-key error', async () => {
     for (let round = 0; round < 20; round++) {
       const old = await stores.appKeys.create({ tenantId: 'a', appId: 'web', name: `race ${round}` });
-      const [rotation, deletion] = await Promise.allSettled([stores.appKeys.rotate('a', 'web', old.key.keyId), stores.appKeys.delete('a', 'web', old.key.keyId)]);
+      const [rotation, deletion] = await Promise.allSettled([
+        stores.appKeys.rotate('a', 'web', old.key.keyId),
+        stores.appKeys.delete('a', 'web', old.key.keyId),
+      ]);
       expect(deletion.status, String((deletion as PromiseRejectedResult).reason)).toBe('fulfilled');
       if (rotation.status === 'fulfilled') {
         expect((await stores.appKeys.getByKeyId('a', 'web', rotation.value.key.keyId))?.rotatedFrom).toBeNull();

@@ -13,8 +13,22 @@ beforeAll(async () => {
 
 describe('apps store', () => {
   it('creates, gets, finds by name and checks existence', async () => {
-    const app = await stores.apps.create({ tenantId: 'a', id: 'web', name: 'Web shop', type: 'web', config: { theme: 'dark' } });
-    expect(app).toMatchObject({ tenantId: 'a', id: 'web', name: 'Web shop', type: 'web', status: 'active', config: { theme: 'dark' }, metadata: {} });
+    const app = await stores.apps.create({
+      tenantId: 'a',
+      id: 'web',
+      name: 'Web shop',
+      type: 'web',
+      config: { theme: 'dark' },
+    });
+    expect(app).toMatchObject({
+      tenantId: 'a',
+      id: 'web',
+      name: 'Web shop',
+      type: 'web',
+      status: 'active',
+      config: { theme: 'dark' },
+      metadata: {},
+    });
     expect(await stores.apps.get('a', 'web')).toEqual(app);
     expect(await stores.apps.getByName('a', 'Web shop')).toEqual(app);
     expect(await stores.apps.exists('a', 'web')).toBe(true);
@@ -38,15 +52,23 @@ describe('apps store', () => {
 
   it('names the duplicate field (id, or name per tenant) and refuses unknown tenants', async () => {
     await stores.apps.create({ tenantId: 'a', id: 'dup', name: 'Dup', type: 'web' });
-    const byId = await stores.apps.create({ tenantId: 'a', id: 'dup', name: 'Other', type: 'web' }).catch((e: unknown) => e);
+    const byId = await stores.apps
+      .create({ tenantId: 'a', id: 'dup', name: 'Other', type: 'web' })
+      .catch((e: unknown) => e);
     expect(byId).toBeInstanceOf(DuplicateError);
     expect((byId as DuplicateError).field).toBe('id');
-    const byName = await stores.apps.create({ tenantId: 'a', id: 'dup2', name: 'Dup', type: 'web' }).catch((e: unknown) => e);
+    const byName = await stores.apps
+      .create({ tenantId: 'a', id: 'dup2', name: 'Dup', type: 'web' })
+      .catch((e: unknown) => e);
     expect((byName as DuplicateError).field).toBe('name');
-    const fk = await stores.apps.create({ tenantId: 'nobody', id: 'x', name: 'X', type: 'web' }).catch((e: unknown) => e);
+    const fk = await stores.apps
+      .create({ tenantId: 'nobody', id: 'x', name: 'X', type: 'web' })
+      .catch((e: unknown) => e);
     expect(fk).toBeInstanceOf(ForeignKeyError);
     expect((fk as Error).message).toContain('tenant nobody does not exist');
-    const notObject = await stores.apps.create({ tenantId: 'a', id: 'arr', name: 'Arr', type: 'web', config: [1] as never }).catch((e: unknown) => e);
+    const notObject = await stores.apps
+      .create({ tenantId: 'a', id: 'arr', name: 'Arr', type: 'web', config: [1] as never })
+      .catch((e: unknown) => e);
     expect(notObject).toBeInstanceOf(ValidationError);
     expect((notObject as ValidationError).field).toBe('config');
   });
@@ -56,14 +78,20 @@ describe('apps store', () => {
     await stores.apps.create({ tenantId: 'b', id: 'android', name: 'Android', type: 'mobile' });
     await stores.apps.create({ tenantId: 'a', id: 'a-mobile', name: 'A mobile', type: 'mobile' });
     expect((await stores.apps.listByType('b', 'mobile')).map((a) => a.id)).toEqual(['ios', 'android']);
-    expect((await stores.apps.listByType('b', 'mobile', { limit: 1, offset: 1 })).map((a) => a.id)).toEqual(['android']);
+    expect((await stores.apps.listByType('b', 'mobile', { limit: 1, offset: 1 })).map((a) => a.id)).toEqual([
+      'android',
+    ]);
     expect((await stores.apps.list('b')).every((a) => a.tenantId === 'b')).toBe(true);
   });
 
   it('updates, refuses a taken name, and NotFoundError for a missing app', async () => {
     await stores.apps.create({ tenantId: 'a', id: 'u1', name: 'U1', type: 'web' });
     await stores.apps.create({ tenantId: 'a', id: 'u2', name: 'U2', type: 'web' });
-    const updated = await stores.apps.update('a', 'u1', { name: 'U1 renamed', status: 'disabled', metadata: { k: 'v' } });
+    const updated = await stores.apps.update('a', 'u1', {
+      name: 'U1 renamed',
+      status: 'disabled',
+      metadata: { k: 'v' },
+    });
     expect(updated).toMatchObject({ name: 'U1 renamed', status: 'disabled', metadata: { k: 'v' }, type: 'web' });
     const clash = await stores.apps.update('a', 'u2', { name: 'U1 renamed' }).catch((e: unknown) => e);
     expect((clash as DuplicateError).field).toBe('name');

@@ -50,7 +50,13 @@ describe('credentials', () => {
     const user = await stores.users.create({ email: email('view') });
     await credentials.setPassword(user.id, 'hunter2-hunter2');
     const info = await credentials.get(user.id);
-    expect(info).toEqual({ userId: user.id, algorithm: 'scrypt', needsRehash: false, createdAt: expect.any(Date), updatedAt: expect.any(Date) });
+    expect(info).toEqual({
+      userId: user.id,
+      algorithm: 'scrypt',
+      needsRehash: false,
+      createdAt: expect.any(Date),
+      updatedAt: expect.any(Date),
+    });
     expect(JSON.stringify(info)).not.toContain('$scrypt$');
     const signedIn = await credentials.verifyByEmail(user.email.toUpperCase(), 'hunter2-hunter2');
     expect(signedIn).toEqual(user);
@@ -110,7 +116,9 @@ describe('credentials', () => {
     expect(await credentials.hasPassword(user.id)).toBe(false);
     expect(await credentials.verifyPassword(user.id, 'to be removed')).toBe(false);
     await expect(credentials.removePassword(user.id)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(credentials.setPassword('0190c3a0-0000-7000-8000-00000000000c', 'pw')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(credentials.setPassword('0190c3a0-0000-7000-8000-00000000000c', 'pw')).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 
   it('rejects an empty password and refuses to verify a hash it cannot check (never a silent false)', async () => {
@@ -126,16 +134,24 @@ describe('credentials', () => {
 
   it('the table refuses a value that is not a PHC string', async () => {
     const user = await stores.users.create({ email: email('phc') });
-    await expect(db.sql`insert into auth.user_credentials (user_id, password_hash) values (${user.id}, 'plaintext')`).rejects.toMatchObject({ code: '23514' });
+    await expect(
+      db.sql`insert into auth.user_credentials (user_id, password_hash) values (${user.id}, 'plaintext')`,
+    ).rejects.toMatchObject({ code: '23514' });
   });
 
-  it('scrubs a failed query\'s parameters and failing row from driver errors (no hash in logs)', async () => {
+  it("scrubs a failed query's parameters and failing row from driver errors (no hash in logs)", async () => {
     const secret = '$scrypt$ln=17,r=8,p=1$c2VjcmV0c2VjcmV0c2VjcmV0$aGFzaA';
     const user = await stores.users.create({ email: email('scrub') });
     await db.sql`alter table auth.user_credentials add constraint zz_reject check (password_hash <> ${db.sql.unsafe(`'${secret}'`)}) not valid`;
     try {
-      const error = await db.sql`insert into auth.user_credentials (user_id, password_hash) values (${user.id}, ${secret})`.catch((e: unknown) => e);
-      const before = JSON.stringify({ p: (error as { parameters: unknown }).parameters, d: (error as { detail: unknown }).detail });
+      const error =
+        await db.sql`insert into auth.user_credentials (user_id, password_hash) values (${user.id}, ${secret})`.catch(
+          (e: unknown) => e,
+        );
+      const before = JSON.stringify({
+        p: (error as { parameters: unknown }).parameters,
+        d: (error as { detail: unknown }).detail,
+      });
       expect(before).toContain('c2VjcmV0c2VjcmV0c2VjcmV0');
       scrubSecrets(error);
       const e = error as { parameters: unknown[]; args: unknown[]; detail?: string };

@@ -18,7 +18,12 @@ describe('externalLogins', () => {
   it('links an identity and finds its user (regression: seed 000 queried columns that did not exist)', async () => {
     const user = await newUser();
     const subject = `sub-${tag()}`;
-    const login = await stores.externalLogins.link({ userId: user.id, provider: 'google', subject, email: 'a@gmail.example' });
+    const login = await stores.externalLogins.link({
+      userId: user.id,
+      provider: 'google',
+      subject,
+      email: 'a@gmail.example',
+    });
     expect(login).toEqual({
       id: expect.any(String),
       userId: user.id,
@@ -39,7 +44,12 @@ describe('externalLogins', () => {
     const user = await newUser();
     const subject = `sub-${tag()}`;
     const first = await stores.externalLogins.link({ userId: user.id, provider: 'github', subject });
-    const again = await stores.externalLogins.link({ userId: user.id, provider: 'github', subject, email: 'new@example.com' });
+    const again = await stores.externalLogins.link({
+      userId: user.id,
+      provider: 'github',
+      subject,
+      email: 'new@example.com',
+    });
     expect(again.id).toBe(first.id);
     expect(again.email).toBe('new@example.com');
     const keeps = await stores.externalLogins.link({ userId: user.id, provider: 'github', subject });
@@ -51,14 +61,16 @@ describe('externalLogins', () => {
     const intruder = await newUser();
     const subject = `sub-${tag()}`;
     await stores.externalLogins.link({ userId: owner.id, provider: 'github', subject });
-    const error = await stores.externalLogins.link({ userId: intruder.id, provider: 'github', subject }).catch((e: unknown) => e);
+    const error = await stores.externalLogins
+      .link({ userId: intruder.id, provider: 'github', subject })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DuplicateError);
     expect((error as DuplicateError).field).toBe('provider and subject');
     expect((await stores.externalLogins.getUserByProviderAndSubject('github', subject))?.id).toBe(owner.id);
     expect(await stores.externalLogins.listForUser(intruder.id)).toEqual([]);
   });
 
-  it('lists a user\'s identities, records sign-ins, unlinks', async () => {
+  it("lists a user's identities, records sign-ins, unlinks", async () => {
     const user = await newUser();
     const a = await stores.externalLogins.link({ userId: user.id, provider: 'github', subject: `a-${tag()}` });
     const b = await stores.externalLogins.link({ userId: user.id, provider: 'google', subject: `b-${tag()}` });
@@ -73,10 +85,20 @@ describe('externalLogins', () => {
   });
 
   it('refuses a missing user or an empty provider', async () => {
-    await expect(stores.externalLogins.link({ userId: '0190c3a0-0000-7000-8000-000000000000', provider: 'github', subject: tag() })).rejects.toBeInstanceOf(ForeignKeyError);
-    await expect(stores.externalLogins.link({ userId: 'garbage', provider: 'github', subject: tag() })).rejects.toBeInstanceOf(ForeignKeyError);
+    await expect(
+      stores.externalLogins.link({
+        userId: '0190c3a0-0000-7000-8000-000000000000',
+        provider: 'github',
+        subject: tag(),
+      }),
+    ).rejects.toBeInstanceOf(ForeignKeyError);
+    await expect(
+      stores.externalLogins.link({ userId: 'garbage', provider: 'github', subject: tag() }),
+    ).rejects.toBeInstanceOf(ForeignKeyError);
     const user = await newUser();
-    await expect(stores.externalLogins.link({ userId: user.id, provider: '', subject: tag() })).rejects.toBeInstanceOf(ValidationError);
+    await expect(stores.externalLogins.link({ userId: user.id, provider: '', subject: tag() })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
   });
 
   it('regression (seed 000: no cascade): deleting the user removes its links and frees the identity', async () => {

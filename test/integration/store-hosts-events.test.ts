@@ -3,7 +3,13 @@
  * atomic batches, append order, unknown aggregates.
  */
 import { describe, expect, it } from 'vitest';
-import { ConcurrentWriteConflictError, DuplicateEntryError, DuplicateError, NotFoundError, ValidationError } from '../../src/errors.js';
+import {
+  ConcurrentWriteConflictError,
+  DuplicateEntryError,
+  DuplicateError,
+  NotFoundError,
+  ValidationError,
+} from '../../src/errors.js';
 import { createHostEventsStore } from '../../src/store/hosts/events.js';
 import { createHostsStore } from '../../src/store/hosts/hosts.js';
 import type { EventEnvelope } from '../../src/store/hosts/types.js';
@@ -21,7 +27,10 @@ function nextIp(): string {
   return `10.1.${Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 1}`;
 }
 
-async function create(aggregateId = uid('h-'), hostname = `${uid('n')}.example`): Promise<{ aggregateId: string; first: EventEnvelope }> {
+async function create(
+  aggregateId = uid('h-'),
+  hostname = `${uid('n')}.example`,
+): Promise<{ aggregateId: string; first: EventEnvelope }> {
   const first = envelope(aggregateId, hostCreated(nextIp(), hostname));
   await events().appendEvent(aggregateId, first, null);
   return { aggregateId, first };
@@ -31,7 +40,11 @@ describe('appendEvent and loadEvents', () => {
   it('stores an event and loads it back exactly', async () => {
     const aggregateId = uid('h-');
     const at = new Date('2025-03-01T10:00:00.123Z');
-    const env = envelope(aggregateId, hostCreated('192.0.2.10', 'server.local', { aliases: ['srv'], comment: 'first', tags: ['a', 'b'], at }), { at, createdBy: 'alice' });
+    const env = envelope(
+      aggregateId,
+      hostCreated('192.0.2.10', 'server.local', { aliases: ['srv'], comment: 'first', tags: ['a', 'b'], at }),
+      { at, createdBy: 'alice' },
+    );
     await events().appendEvent(aggregateId, env, null);
     const loaded = await events().loadEvents(aggregateId);
     expect(loaded).toEqual([env]);
@@ -79,7 +92,9 @@ describe('optimistic concurrency', () => {
 
   it('refuses null (must not exist) for an existing aggregate', async () => {
     const { aggregateId, first } = await create();
-    const error = await events().appendEvent(aggregateId, envelope(aggregateId, commentUpdated('no')), null).catch((e: unknown) => e);
+    const error = await events()
+      .appendEvent(aggregateId, envelope(aggregateId, commentUpdated('no')), null)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConcurrentWriteConflictError);
     expect((error as ConcurrentWriteConflictError).expected).toBeNull();
     expect((error as ConcurrentWriteConflictError).actual).toBe(first.eventVersion);
@@ -87,7 +102,9 @@ describe('optimistic concurrency', () => {
 
   it('refuses a version for an aggregate that does not exist', async () => {
     const aggregateId = uid('h-');
-    const error = await events().appendEvent(aggregateId, envelope(aggregateId, hostCreated(nextIp(), 'x.example')), 'v1').catch((e: unknown) => e);
+    const error = await events()
+      .appendEvent(aggregateId, envelope(aggregateId, hostCreated(nextIp(), 'x.example')), 'v1')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConcurrentWriteConflictError);
     expect((error as ConcurrentWriteConflictError).actual).toBeNull();
     expect(await events().loadEvents(aggregateId)).toEqual([]);
@@ -96,7 +113,9 @@ describe('optimistic concurrency', () => {
   it('lets exactly one of 16 concurrent appends with the same expected version win', async () => {
     const { aggregateId, first } = await create();
     const attempts = Array.from({ length: 16 }, (_, i) => envelope(aggregateId, commentUpdated(`writer ${i}`)));
-    const results = await Promise.allSettled(attempts.map((env) => events().appendEvent(aggregateId, env, first.eventVersion)));
+    const results = await Promise.allSettled(
+      attempts.map((env) => events().appendEvent(aggregateId, env, first.eventVersion)),
+    );
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(1);
@@ -112,7 +131,9 @@ describe('optimistic concurrency', () => {
   it('lets exactly one of 16 concurrent creations of the same new aggregate win', async () => {
     const aggregateId = uid('h-');
     const results = await Promise.allSettled(
-      Array.from({ length: 16 }, (_, i) => events().appendEvent(aggregateId, envelope(aggregateId, hostCreated(nextIp(), `race${i}.example`)), null)),
+      Array.from({ length: 16 }, (_, i) =>
+        events().appendEvent(aggregateId, envelope(aggregateId, hostCreated(nextIp(), `race${i}.example`)), null),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConcurrentWriteConflictError);
@@ -123,7 +144,11 @@ describe('optimistic concurrency', () => {
   it('reports a reused event version as a conflict', async () => {
     const { aggregateId, first } = await create();
     const error = await events()
-      .appendEvent(aggregateId, envelope(aggregateId, commentUpdated('again'), { version: first.eventVersion }), first.eventVersion)
+      .appendEvent(
+        aggregateId,
+        envelope(aggregateId, commentUpdated('again'), { version: first.eventVersion }),
+        first.eventVersion,
+      )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConcurrentWriteConflictError);
   });
@@ -144,14 +169,25 @@ describe('appendEvents (batches)', () => {
       envelope(aggregateId, { type: 'TagsModified', oldTags: [], newTags: ['x', 'y'], modifiedAt: new Date() }),
     ];
     await events().appendEvents(aggregateId, batch, first.eventVersion);
-    expect((await events().loadEvents(aggregateId)).map((e) => e.eventId)).toEqual([first.eventId, ...batch.map((e) => e.eventId)]);
+    expect((await events().loadEvents(aggregateId)).map((e) => e.eventId)).toEqual([
+      first.eventId,
+      ...batch.map((e) => e.eventId),
+    ]);
     const entry = await entries().getById(aggregateId);
-    expect(entry).toMatchObject({ ipAddress: '198.51.100.7', comment: 'updated', tags: ['x', 'y'], version: batch[2]!.eventVersion });
+    expect(entry).toMatchObject({
+      ipAddress: '198.51.100.7',
+      comment: 'updated',
+      tags: ['x', 'y'],
+      version: batch[2]!.eventVersion,
+    });
   });
 
   it('creates and changes a new aggregate in one batch', async () => {
     const aggregateId = uid('h-');
-    const batch = [envelope(aggregateId, hostCreated(nextIp(), 'batch.example')), envelope(aggregateId, commentUpdated('hello'))];
+    const batch = [
+      envelope(aggregateId, hostCreated(nextIp(), 'batch.example')),
+      envelope(aggregateId, commentUpdated('hello')),
+    ];
     await events().appendEvents(aggregateId, batch, null);
     expect((await entries().getById(aggregateId)).comment).toBe('hello');
     expect(await events().countEvents(aggregateId)).toBe(2);
@@ -160,7 +196,9 @@ describe('appendEvents (batches)', () => {
   it('is all or nothing: a conflict in the batch writes none of it', async () => {
     const { aggregateId, first } = await create();
     const batch = [envelope(aggregateId, commentUpdated('one')), envelope(aggregateId, commentUpdated('two'))];
-    await expect(events().appendEvents(aggregateId, batch, 'stale')).rejects.toBeInstanceOf(ConcurrentWriteConflictError);
+    await expect(events().appendEvents(aggregateId, batch, 'stale')).rejects.toBeInstanceOf(
+      ConcurrentWriteConflictError,
+    );
     expect(await events().countEvents(aggregateId)).toBe(1);
     expect(await events().getCurrentVersion(aggregateId)).toBe(first.eventVersion);
   });
@@ -172,10 +210,22 @@ describe('appendEvents (batches)', () => {
     const batch = [
       envelope(aggregateId, commentUpdated('kept?')),
       // Moves onto the other live entry's (ip, hostname): a duplicate.
-      envelope(aggregateId, { type: 'IpAddressChanged', oldIp: '', newIp: otherEntry.ipAddress, changedAt: new Date() }),
-      envelope(aggregateId, { type: 'HostnameChanged', oldHostname: '', newHostname: otherEntry.hostname, changedAt: new Date() }),
+      envelope(aggregateId, {
+        type: 'IpAddressChanged',
+        oldIp: '',
+        newIp: otherEntry.ipAddress,
+        changedAt: new Date(),
+      }),
+      envelope(aggregateId, {
+        type: 'HostnameChanged',
+        oldHostname: '',
+        newHostname: otherEntry.hostname,
+        changedAt: new Date(),
+      }),
     ];
-    const error = await events().appendEvents(aggregateId, batch, first.eventVersion).catch((e: unknown) => e);
+    const error = await events()
+      .appendEvents(aggregateId, batch, first.eventVersion)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DuplicateEntryError);
     expect(await events().countEvents(aggregateId)).toBe(1);
     expect((await entries().getById(aggregateId)).comment).toBeNull();
@@ -184,7 +234,9 @@ describe('appendEvents (batches)', () => {
   it('refuses an envelope of another aggregate', async () => {
     const { aggregateId, first } = await create();
     const stray = envelope(uid('other-'), commentUpdated('x'));
-    await expect(events().appendEvents(aggregateId, [stray], first.eventVersion)).rejects.toBeInstanceOf(ValidationError);
+    await expect(events().appendEvents(aggregateId, [stray], first.eventVersion)).rejects.toBeInstanceOf(
+      ValidationError,
+    );
   });
 
   it('appendBatch appends many aggregates at once, all or nothing', async () => {
@@ -210,7 +262,13 @@ describe('appendEvents (batches)', () => {
     const ip = '172.16.9.9';
     const items = Array.from({ length: 2500 }, (_, i) => {
       const id = uid('c-');
-      return { envelope: envelope(id, hostCreated(ip, `bulk${i}.example`, { comment: i % 2 ? 'tab\there\nnew\\line' : null, tags: [`t${i % 3}`] })), expectedVersion: null };
+      return {
+        envelope: envelope(
+          id,
+          hostCreated(ip, `bulk${i}.example`, { comment: i % 2 ? 'tab\there\nnew\\line' : null, tags: [`t${i % 3}`] }),
+        ),
+        expectedVersion: null,
+      };
     });
     const progress: number[] = [];
     await db.sql.begin((tx) => createHostEventsStore(tx).appendBatch(items, { onProgress: (n) => progress.push(n) }));
@@ -222,7 +280,10 @@ describe('appendEvents (batches)', () => {
     // The same pairs again: the COPY fails in its trigger; the error is the real one and nothing stays.
     const again = Array.from({ length: 2500 }, (_, i) => {
       const id = uid('d-');
-      return { envelope: envelope(id, hostCreated(ip, i === 2499 ? 'bulk7.example' : `other${i}.example`)), expectedVersion: null };
+      return {
+        envelope: envelope(id, hostCreated(ip, i === 2499 ? 'bulk7.example' : `other${i}.example`)),
+        expectedVersion: null,
+      };
     });
     const error = await db.sql.begin((tx) => createHostEventsStore(tx).appendBatch(again)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DuplicateEntryError);
@@ -238,7 +299,9 @@ describe('tombstones and re-creation', () => {
     const { aggregateId, first } = await create();
     const { ipAddress, hostname } = await entries().getById(aggregateId);
     const twin = uid('h-');
-    const error = await events().appendEvent(twin, envelope(twin, hostCreated(ipAddress, hostname)), null).catch((e: unknown) => e);
+    const error = await events()
+      .appendEvent(twin, envelope(twin, hostCreated(ipAddress, hostname)), null)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DuplicateEntryError);
     expect(error).toMatchObject({ ipAddress, hostname });
     expect(await events().countEvents(twin)).toBe(0);
@@ -262,9 +325,17 @@ describe('tombstones and re-creation', () => {
     expect(await events().countEvents(aggregateId)).toBe(2);
     expect(await events().getCurrentVersion(aggregateId)).toBe(deletion.eventVersion);
 
-    const late = await events().appendEvent(aggregateId, envelope(aggregateId, commentUpdated('late')), deletion.eventVersion).catch((e: unknown) => e);
+    const late = await events()
+      .appendEvent(aggregateId, envelope(aggregateId, commentUpdated('late')), deletion.eventVersion)
+      .catch((e: unknown) => e);
     expect(late).toBeInstanceOf(NotFoundError);
-    const twice = await events().appendEvent(aggregateId, envelope(aggregateId, hostDeleted(entry.ipAddress, entry.hostname)), deletion.eventVersion).catch((e: unknown) => e);
+    const twice = await events()
+      .appendEvent(
+        aggregateId,
+        envelope(aggregateId, hostDeleted(entry.ipAddress, entry.hostname)),
+        deletion.eventVersion,
+      )
+      .catch((e: unknown) => e);
     expect(twice).toBeInstanceOf(NotFoundError);
 
     // The same aggregate can be created again, after its tombstone.
@@ -276,7 +347,9 @@ describe('tombstones and re-creation', () => {
 
   it('a HostCreated for a live aggregate (right version) is refused', async () => {
     const { aggregateId, first } = await create();
-    const error = await events().appendEvent(aggregateId, envelope(aggregateId, hostCreated(nextIp(), 'again.example')), first.eventVersion).catch((e: unknown) => e);
+    const error = await events()
+      .appendEvent(aggregateId, envelope(aggregateId, hostCreated(nextIp(), 'again.example')), first.eventVersion)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConcurrentWriteConflictError);
   });
 });

@@ -10,7 +10,11 @@ export function uid(prefix = ''): string {
 }
 
 /** An envelope for `event` on `aggregateId`, with a fresh event id and version. */
-export function envelope(aggregateId: string, event: HostEvent, options: { at?: Date; version?: string; createdBy?: string } = {}): EventEnvelope {
+export function envelope(
+  aggregateId: string,
+  event: HostEvent,
+  options: { at?: Date; version?: string; createdBy?: string } = {},
+): EventEnvelope {
   return {
     eventId: uid('e-'),
     aggregateId,
@@ -21,7 +25,11 @@ export function envelope(aggregateId: string, event: HostEvent, options: { at?: 
   };
 }
 
-export function hostCreated(ipAddress: string, hostname: string, extra: { aliases?: string[]; comment?: string | null; tags?: string[]; at?: Date } = {}): HostEvent {
+export function hostCreated(
+  ipAddress: string,
+  hostname: string,
+  extra: { aliases?: string[]; comment?: string | null; tags?: string[]; at?: Date } = {},
+): HostEvent {
   return {
     type: 'HostCreated',
     ipAddress,

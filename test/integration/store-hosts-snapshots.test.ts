@@ -58,7 +58,13 @@ describe('save, get, delete', () => {
         version: 'v1',
       },
     ];
-    const s = snapshot({ createdAt, name: "Test 'snapshot' %_", eventLogPosition: 42, entries, hostsContent: '# x\n192.168.1.1\tserver.local srv\t# it\'s here [a, b]\n' });
+    const s = snapshot({
+      createdAt,
+      name: "Test 'snapshot' %_",
+      eventLogPosition: 42,
+      entries,
+      hostsContent: "# x\n192.168.1.1\tserver.local srv\t# it's here [a, b]\n",
+    });
     await store().saveSnapshot(s);
     expect(await store().getSnapshot(s.snapshotId)).toEqual(s);
   });
@@ -98,7 +104,14 @@ describe('listSnapshots', () => {
     expect(listed.map((s) => s.snapshotId)).toEqual([newest, middle, oldest]);
     expect(listed[0]).not.toHaveProperty('hostsContent');
     expect(listed[0]).not.toHaveProperty('entries');
-    expect(Object.keys(listed[0]!).sort()).toEqual(['createdAt', 'entryCount', 'eventLogPosition', 'name', 'snapshotId', 'trigger']);
+    expect(Object.keys(listed[0]!).sort()).toEqual([
+      'createdAt',
+      'entryCount',
+      'eventLogPosition',
+      'name',
+      'snapshotId',
+      'trigger',
+    ]);
   });
 
   it('returns all without a limit, and pages with limit and offset', async () => {

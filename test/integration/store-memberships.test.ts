@@ -8,7 +8,9 @@ let stores: Stores;
 
 // The users store is not used here on purpose: plain rows in auth.users are enough.
 async function user(email: string, name: string | null = null): Promise<string> {
-  const [row] = await db.sql<{ id: string }[]>`insert into auth.users (email, name) values (${email}, ${name}) returning id`;
+  const [row] = await db.sql<
+    { id: string }[]
+  >`insert into auth.users (email, name) values (${email}, ${name}) returning id`;
   return row!.id;
 }
 
@@ -22,8 +24,21 @@ beforeAll(async () => {
 describe('memberships store', () => {
   it('adds a member and reads it by user, username and email (joined with auth.users)', async () => {
     const alice = await user('Alice@Example.com', 'Alice');
-    const member = await stores.memberships.add({ tenantId: 'a', userId: alice, username: 'alice', metadata: { role: 'owner' } });
-    expect(member).toMatchObject({ tenantId: 'a', userId: alice, username: 'alice', status: 'active', metadata: { role: 'owner' }, email: 'Alice@Example.com', name: 'Alice' });
+    const member = await stores.memberships.add({
+      tenantId: 'a',
+      userId: alice,
+      username: 'alice',
+      metadata: { role: 'owner' },
+    });
+    expect(member).toMatchObject({
+      tenantId: 'a',
+      userId: alice,
+      username: 'alice',
+      status: 'active',
+      metadata: { role: 'owner' },
+      email: 'Alice@Example.com',
+      name: 'Alice',
+    });
     expect(member.createdAt).toBeInstanceOf(Date);
     expect(await stores.memberships.get('a', alice)).toEqual(member);
     expect(await stores.memberships.getByUsername('a', 'ALICE')).toEqual(member);
@@ -47,21 +62,31 @@ describe('memberships store', () => {
     const carol = await user('carol@example.com');
     const dave = await user('dave@example.com');
     await stores.memberships.add({ tenantId: 'a', userId: carol, username: 'carol' });
-    const again = await stores.memberships.add({ tenantId: 'a', userId: carol, username: 'carol2' }).catch((e: unknown) => e);
+    const again = await stores.memberships
+      .add({ tenantId: 'a', userId: carol, username: 'carol2' })
+      .catch((e: unknown) => e);
     expect(again).toBeInstanceOf(DuplicateError);
     expect((again as DuplicateError).field).toBe('userId');
-    const taken = await stores.memberships.add({ tenantId: 'a', userId: dave, username: 'CAROL' }).catch((e: unknown) => e);
+    const taken = await stores.memberships
+      .add({ tenantId: 'a', userId: dave, username: 'CAROL' })
+      .catch((e: unknown) => e);
     expect(taken).toBeInstanceOf(DuplicateError);
     expect((taken as DuplicateError).field).toBe('username');
   });
 
   it('refuses unknown users and tenants, and usernames with spaces', async () => {
-    const unknownUser = await stores.memberships.add({ tenantId: 'a', userId: '00000000-0000-7000-8000-000000000000', username: 'ghost' }).catch((e: unknown) => e);
+    const unknownUser = await stores.memberships
+      .add({ tenantId: 'a', userId: '00000000-0000-7000-8000-000000000000', username: 'ghost' })
+      .catch((e: unknown) => e);
     expect(unknownUser).toBeInstanceOf(ForeignKeyError);
     const erin = await user('erin@example.com');
-    const unknownTenant = await stores.memberships.add({ tenantId: 'zz', userId: erin, username: 'erin' }).catch((e: unknown) => e);
+    const unknownTenant = await stores.memberships
+      .add({ tenantId: 'zz', userId: erin, username: 'erin' })
+      .catch((e: unknown) => e);
     expect(unknownTenant).toBeInstanceOf(ForeignKeyError);
-    const spaced = await stores.memberships.add({ tenantId: 'a', userId: erin, username: 'erin x' }).catch((e: unknown) => e);
+    const spaced = await stores.memberships
+      .add({ tenantId: 'a', userId: erin, username: 'erin x' })
+      .catch((e: unknown) => e);
     expect(spaced).toBeInstanceOf(ValidationError);
     expect((spaced as ValidationError).field).toBe('username');
   });
@@ -69,7 +94,12 @@ describe('memberships store', () => {
   it('lists members by username, with a status filter', async () => {
     await stores.tenants.create({ id: 'list', name: 'Listing' });
     for (const name of ['zed', 'amy', 'Max']) {
-      await stores.memberships.add({ tenantId: 'list', userId: await user(`${name}@list.example`), username: name, status: name === 'zed' ? 'suspended' : 'active' });
+      await stores.memberships.add({
+        tenantId: 'list',
+        userId: await user(`${name}@list.example`),
+        username: name,
+        status: name === 'zed' ? 'suspended' : 'active',
+      });
     }
     expect((await stores.memberships.list('list')).map((m) => m.username)).toEqual(['amy', 'Max', 'zed']);
     expect((await stores.memberships.list('list', { status: 'suspended' })).map((m) => m.username)).toEqual(['zed']);
@@ -77,8 +107,19 @@ describe('memberships store', () => {
   });
 
   it('listByApp gives the members with access: active grant and active membership', async () => {
-    const [p, q, r, s] = [await user('p@app.example'), await user('q@app.example'), await user('r@app.example'), await user('s@app.example')];
-    for (const [id, name] of [[p, 'p'], [q, 'q'], [r, 'r'], [s, 's']] as const) await stores.memberships.add({ tenantId: 'a', userId: id, username: `app-${name}` });
+    const [p, q, r, s] = [
+      await user('p@app.example'),
+      await user('q@app.example'),
+      await user('r@app.example'),
+      await user('s@app.example'),
+    ];
+    for (const [id, name] of [
+      [p, 'p'],
+      [q, 'q'],
+      [r, 'r'],
+      [s, 's'],
+    ] as const)
+      await stores.memberships.add({ tenantId: 'a', userId: id, username: `app-${name}` });
     await stores.userApps.grant('a', 'web', p);
     await stores.userApps.grant('a', 'web', q);
     await stores.userApps.grant('a', 'web', r);

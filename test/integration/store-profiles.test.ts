@@ -18,7 +18,11 @@ describe('profiles', () => {
   it('is null until saved, then upserts only the fields given', async () => {
     const user = await newUser();
     expect(await stores.profiles.get(user.id)).toBeNull();
-    const created = await stores.profiles.upsert(user.id, { displayName: 'Ada', locale: 'en-GB', metadata: { pronouns: 'she/her' } });
+    const created = await stores.profiles.upsert(user.id, {
+      displayName: 'Ada',
+      locale: 'en-GB',
+      metadata: { pronouns: 'she/her' },
+    });
     expect(created).toEqual({
       userId: user.id,
       displayName: 'Ada',
@@ -31,10 +35,17 @@ describe('profiles', () => {
       updatedAt: expect.any(Date),
     });
     const updated = await stores.profiles.upsert(user.id, { bio: 'Analyst', locale: null });
-    expect(updated).toMatchObject({ displayName: 'Ada', bio: 'Analyst', locale: null, metadata: { pronouns: 'she/her' } });
+    expect(updated).toMatchObject({
+      displayName: 'Ada',
+      bio: 'Analyst',
+      locale: null,
+      metadata: { pronouns: 'she/her' },
+    });
     expect(await stores.profiles.get(user.id)).toEqual(updated);
     expect(await stores.profiles.upsert(user.id, {})).toEqual({ ...updated, updatedAt: expect.any(Date) });
-    const [rows] = await db.sql<{ n: number }[]>`select count(*)::int as n from auth.user_profiles where user_id = ${user.id}`;
+    const [rows] = await db.sql<
+      { n: number }[]
+    >`select count(*)::int as n from auth.user_profiles where user_id = ${user.id}`;
     expect(rows!.n).toBe(1);
   });
 
@@ -42,7 +53,9 @@ describe('profiles', () => {
     await expect(stores.profiles.upsert(missing, { displayName: 'x' })).rejects.toBeInstanceOf(ForeignKeyError);
     await expect(stores.profiles.upsert('garbage', { displayName: 'x' })).rejects.toBeInstanceOf(ValidationError);
     const user = await newUser();
-    await expect(stores.profiles.upsert(user.id, { metadata: [1, 2] as never })).rejects.toBeInstanceOf(ValidationError);
+    await expect(stores.profiles.upsert(user.id, { metadata: [1, 2] as never })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     expect(await stores.profiles.get('garbage')).toBeNull();
   });
 });
@@ -52,7 +65,12 @@ describe('preferences', () => {
     const user = await newUser();
     expect(await stores.preferences.get(user.id)).toBeNull();
     const first = await stores.preferences.upsert(user.id, { theme: 'dark', notifications: { email: true } });
-    expect(first).toEqual({ userId: user.id, preferences: { theme: 'dark', notifications: { email: true } }, createdAt: expect.any(Date), updatedAt: expect.any(Date) });
+    expect(first).toEqual({
+      userId: user.id,
+      preferences: { theme: 'dark', notifications: { email: true } },
+      createdAt: expect.any(Date),
+      updatedAt: expect.any(Date),
+    });
     const merged = await stores.preferences.merge(user.id, { language: 'fr' });
     expect(merged.preferences).toEqual({ theme: 'dark', notifications: { email: true }, language: 'fr' });
     const replaced = await stores.preferences.upsert(user.id, { theme: 'light' });

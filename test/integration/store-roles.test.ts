@@ -17,8 +17,19 @@ const newUser = () => stores.users.create({ email: `role.${tag()}@example.com` }
 describe('roles', () => {
   it('lists the built-in roles made by the migration', async () => {
     const roles = await stores.roles.list();
-    expect(roles.filter((r) => r.builtIn).map((r) => r.name)).toEqual(['user', 'email-verified', 'trusted-contact', 'admin']);
-    expect(roles[0]).toEqual({ id: expect.any(Number), name: 'user', description: 'Base role of every account', builtIn: true, createdAt: expect.any(Date) });
+    expect(roles.filter((r) => r.builtIn).map((r) => r.name)).toEqual([
+      'user',
+      'email-verified',
+      'trusted-contact',
+      'admin',
+    ]);
+    expect(roles[0]).toEqual({
+      id: expect.any(Number),
+      name: 'user',
+      description: 'Base role of every account',
+      builtIn: true,
+      createdAt: expect.any(Date),
+    });
     expect(await stores.roles.get('admin')).toMatchObject({ name: 'admin', builtIn: true });
     expect(await stores.roles.get('nope')).toBeNull();
   });
@@ -40,7 +51,9 @@ describe('roles', () => {
   it('an unknown role is NotFoundError, an unknown user ForeignKeyError; checks on bad ids are false', async () => {
     const user = await newUser();
     await expect(stores.roles.assign(user.id, 'wizard')).rejects.toBeInstanceOf(NotFoundError);
-    await expect(stores.roles.assign('0190c3a0-0000-7000-8000-000000000000', 'admin')).rejects.toBeInstanceOf(ForeignKeyError);
+    await expect(stores.roles.assign('0190c3a0-0000-7000-8000-000000000000', 'admin')).rejects.toBeInstanceOf(
+      ForeignKeyError,
+    );
     await expect(stores.roles.assign('garbage', 'admin')).rejects.toBeInstanceOf(ForeignKeyError);
     await expect(stores.roles.revoke('garbage', 'admin')).rejects.toBeInstanceOf(NotFoundError);
     expect(await stores.roles.hasRole('garbage', 'admin')).toBe(false);

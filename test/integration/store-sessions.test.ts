@@ -17,7 +17,12 @@ beforeAll(async () => {
 
 describe('sessions', () => {
   it('creates a session: a 256-bit token returned once, only its SHA-256 stored', async () => {
-    const { token, session } = await stores.sessions.create({ userId: user.id, userAgent: 'vitest', ipAddress: '203.0.113.5', ttlSeconds: 3600 });
+    const { token, session } = await stores.sessions.create({
+      userId: user.id,
+      userAgent: 'vitest',
+      ipAddress: '203.0.113.5',
+      ttlSeconds: 3600,
+    });
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(token, 'base64url')).toHaveLength(32);
     expect(session).toEqual({
@@ -31,7 +36,9 @@ describe('sessions', () => {
       updatedAt: expect.any(Date),
     });
     expect(session.expiresAt.getTime() - session.createdAt.getTime()).toBeCloseTo(3600_000, -3);
-    const [row] = await db.sql<{ hash: Buffer; text: string }[]>`select token_hash as hash, s::text as text from auth.sessions s where id = ${session.id}`;
+    const [row] = await db.sql<
+      { hash: Buffer; text: string }[]
+    >`select token_hash as hash, s::text as text from auth.sessions s where id = ${session.id}`;
     expect(row!.hash.equals(createHash('sha256').update(token).digest())).toBe(true);
     expect(row!.text).not.toContain(token);
     expect(await stores.sessions.get(token)).toEqual(session);
@@ -39,7 +46,16 @@ describe('sessions', () => {
 
   it('regression (seed 000: lookup errored): a missing or malformed token or id is null', async () => {
     expect(await stores.sessions.get(randomBytes(32).toString('base64url'))).toBeNull();
-    for (const bad of ['', 'x', 'not-a-uuid', "'; drop table auth.sessions; --", 'é'.repeat(600), undefined, null, 42]) {
+    for (const bad of [
+      '',
+      'x',
+      'not-a-uuid',
+      "'; drop table auth.sessions; --",
+      'é'.repeat(600),
+      undefined,
+      null,
+      42,
+    ]) {
       expect(await stores.sessions.get(bad as string)).toBeNull();
       expect(await stores.sessions.getById(bad as string)).toBeNull();
     }
@@ -84,7 +100,11 @@ describe('sessions', () => {
     const a = await stores.sessions.create({ userId: other.id });
     const b = await stores.sessions.create({ userId: other.id });
     const c = await stores.sessions.create({ userId: other.id });
-    expect((await stores.sessions.listForUser(other.id)).map((s) => s.id)).toEqual([c.session.id, b.session.id, a.session.id]);
+    expect((await stores.sessions.listForUser(other.id)).map((s) => s.id)).toEqual([
+      c.session.id,
+      b.session.id,
+      a.session.id,
+    ]);
     await stores.sessions.deleteById(a.session.id);
     await expect(stores.sessions.deleteById(a.session.id)).rejects.toBeInstanceOf(NotFoundError);
     expect(await stores.sessions.deleteForUser(other.id, { exceptId: c.session.id })).toBe(1);
@@ -95,9 +115,13 @@ describe('sessions', () => {
   });
 
   it('refuses a session for a missing user, a bad IP address or a bad lifetime', async () => {
-    await expect(stores.sessions.create({ userId: '0190c3a0-0000-7000-8000-000000000000' })).rejects.toBeInstanceOf(ForeignKeyError);
+    await expect(stores.sessions.create({ userId: '0190c3a0-0000-7000-8000-000000000000' })).rejects.toBeInstanceOf(
+      ForeignKeyError,
+    );
     await expect(stores.sessions.create({ userId: 'garbage' })).rejects.toBeInstanceOf(ForeignKeyError);
-    await expect(stores.sessions.create({ userId: user.id, ipAddress: '999.1.1.1' })).rejects.toBeInstanceOf(ValidationError);
+    await expect(stores.sessions.create({ userId: user.id, ipAddress: '999.1.1.1' })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     await expect(stores.sessions.create({ userId: user.id, ttlSeconds: 0 })).rejects.toBeInstanceOf(ValidationError);
     const v6 = await stores.sessions.create({ userId: user.id, ipAddress: '2001:db8::1' });
     expect(v6.session.ipAddress).toBe('2001:db8::1');

@@ -12,7 +12,15 @@ beforeAll(() => {
 describe('tenants store', () => {
   it('creates a tenant with defaults and reads it back in camelCase', async () => {
     const tenant = await stores.tenants.create({ id: 'acme', name: 'Acme Inc', domain: 'acme.example' });
-    expect(tenant).toMatchObject({ id: 'acme', name: 'Acme Inc', domain: 'acme.example', status: 'active', settings: {}, metadata: {}, deletedAt: null });
+    expect(tenant).toMatchObject({
+      id: 'acme',
+      name: 'Acme Inc',
+      domain: 'acme.example',
+      status: 'active',
+      settings: {},
+      metadata: {},
+      deletedAt: null,
+    });
     expect(tenant.createdAt).toBeInstanceOf(Date);
     expect(tenant.updatedAt).toBeInstanceOf(Date);
     expect(await stores.tenants.get('acme')).toEqual(tenant);
@@ -40,7 +48,9 @@ describe('tenants store', () => {
     const badId = await stores.tenants.create({ id: 'Bad Id', name: 'x' }).catch((e: unknown) => e);
     expect(badId).toBeInstanceOf(ValidationError);
     expect((badId as ValidationError).field).toBe('id');
-    const badStatus = await stores.tenants.create({ id: 'st', name: 'st', status: 'gone' as never }).catch((e: unknown) => e);
+    const badStatus = await stores.tenants
+      .create({ id: 'st', name: 'st', status: 'gone' as never })
+      .catch((e: unknown) => e);
     expect(badStatus).toBeInstanceOf(ValidationError);
     expect((badStatus as ValidationError).field).toBe('status');
   });
@@ -94,7 +104,9 @@ describe('tenants store', () => {
     await stores.tenants.create({ id: 'gone', name: 'Gone' });
     await stores.apps.create({ tenantId: 'gone', id: 'web', name: 'Web', type: 'web' });
     await stores.branches.create({ tenantId: 'gone', appId: 'web', id: 'hq', code: 'HQ', name: 'HQ', type: 'office' });
-    const [user] = await db.sql<{ id: string }[]>`insert into auth.users (email, name) values ('gone@example.com', 'G') returning id`;
+    const [user] = await db.sql<
+      { id: string }[]
+    >`insert into auth.users (email, name) values ('gone@example.com', 'G') returning id`;
     await stores.memberships.add({ tenantId: 'gone', userId: user!.id, username: 'g' });
     await stores.userApps.grant('gone', 'web', user!.id);
     await stores.appKeys.create({ tenantId: 'gone', appId: 'web', userId: user!.id });
@@ -112,7 +124,8 @@ describe('tenants store', () => {
   });
 
   it('lists oldest first, with a status filter and paging', async () => {
-    for (const id of ['pa', 'pb', 'pc']) await stores.tenants.create({ id, name: `Paged ${id}`, status: id === 'pb' ? 'disabled' : 'active' });
+    for (const id of ['pa', 'pb', 'pc'])
+      await stores.tenants.create({ id, name: `Paged ${id}`, status: id === 'pb' ? 'disabled' : 'active' });
     const all = (await stores.tenants.list()).map((t) => t.id);
     expect(all.indexOf('pa')).toBeLessThan(all.indexOf('pb'));
     expect(all.indexOf('pb')).toBeLessThan(all.indexOf('pc'));

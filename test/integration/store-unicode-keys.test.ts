@@ -18,7 +18,11 @@ beforeAll(async () => {
   await stores.tenants.create({ id: 't', name: 'T' });
 });
 
-const dup = (p: Promise<unknown>) => p.then(() => 'created', (e: unknown) => (e instanceof DuplicateError ? `duplicate ${e.field}` : String(e)));
+const dup = (p: Promise<unknown>) =>
+  p.then(
+    () => 'created',
+    (e: unknown) => (e instanceof DuplicateError ? `duplicate ${e.field}` : String(e)),
+  );
 
 describe('emails are unique case-insensitively, beyond ASCII', () => {
   it('Zoë@Bücher.example is ZOË@BÜCHER.EXAMPLE, composed or decomposed', async () => {
@@ -28,7 +32,7 @@ describe('emails are unique case-insensitively, beyond ASCII', () => {
     expect(await dup(stores.users.create({ email: 'ZOË@BÜCHER.EXAMPLE' }))).toBe('duplicate email');
     const again = await stores.users.getOrCreateByEmail('zoË@büCHER.example');
     expect(again).toMatchObject({ created: false, user: { id: zoe.id } });
-    expect((await stores.credentials.verifyByEmail('ZOË@BÜCHER.EXAMPLE', 'wrong'))).toBeNull();
+    expect(await stores.credentials.verifyByEmail('ZOË@BÜCHER.EXAMPLE', 'wrong')).toBeNull();
     expect((await stores.users.list({ search: 'BÜCHER' })).items.map((u) => u.id)).toContain(zoe.id);
   });
 
@@ -68,7 +72,9 @@ describe('tenant names and usernames too', () => {
     const a = await stores.users.create({ email: 'ögon@example.se' });
     const b = await stores.users.create({ email: 'other@example.se' });
     await stores.memberships.add({ tenantId: 't', userId: a.id, username: 'Ögon' });
-    expect(await dup(stores.memberships.add({ tenantId: 't', userId: b.id, username: 'öGON' }))).toBe('duplicate username');
+    expect(await dup(stores.memberships.add({ tenantId: 't', userId: b.id, username: 'öGON' }))).toBe(
+      'duplicate username',
+    );
     expect((await stores.memberships.getByUsername('t', 'ÖGON'))?.userId).toBe(a.id);
     expect((await stores.memberships.getByEmail('t', 'ÖGON@EXAMPLE.SE'))?.userId).toBe(a.id);
   });
@@ -80,9 +86,14 @@ describe('the migration upgrades a database', () => {
     await migrateDown({ ...coreOptions(db.url, env), to: '20260101000003' });
     await db.sql`delete from auth.users`;
     // Under lower() with the C locale these are two different emails.
-    const [first] = await db.sql<{ id: string }[]>`insert into auth.users (email) values ('Åsa@example.se') returning id`;
+    const [first] = await db.sql<
+      { id: string }[]
+    >`insert into auth.users (email) values ('Åsa@example.se') returning id`;
     await db.sql`insert into auth.users (email) values ('åsa@EXAMPLE.se')`;
-    const failed = await migrateUp(coreOptions(db.url, env)).then(() => null, (e: unknown) => e as Error);
+    const failed = await migrateUp(coreOptions(db.url, env)).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(failed?.message ?? 'it applied').toMatch(/case-insensitive emails collide/);
     expect(failed?.message).toContain(first!.id);
     expect(failed?.message).toContain('åsa@EXAMPLE.se');

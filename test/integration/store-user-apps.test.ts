@@ -7,7 +7,9 @@ const db = useTestDatabase();
 let stores: Stores;
 
 async function member(tenantId: string, username: string): Promise<string> {
-  const [row] = await db.sql<{ id: string }[]>`insert into auth.users (email) values (${`${username}@${tenantId}.example`}) returning id`;
+  const [row] = await db.sql<
+    { id: string }[]
+  >`insert into auth.users (email) values (${`${username}@${tenantId}.example`}) returning id`;
   await stores.memberships.add({ tenantId, userId: row!.id, username });
   return row!.id;
 }
@@ -70,7 +72,7 @@ describe('userApps store', () => {
     expect(await stores.userApps.hasAccess('a', 'web', u)).toBe(false);
   });
 
-  it('lists a user\'s apps and an app\'s users, revoked ones only when asked', async () => {
+  it("lists a user's apps and an app's users, revoked ones only when asked", async () => {
     const u = await member('a', 'u6');
     const v = await member('a', 'u7');
     await stores.userApps.grant('a', 'web', u);
@@ -78,17 +80,23 @@ describe('userApps store', () => {
     await stores.userApps.grant('a', 'mobile', v);
     await stores.userApps.revoke('a', 'web', u);
     expect((await stores.userApps.listUserApps('a', u)).map((g) => g.appId)).toEqual(['mobile']);
-    expect((await stores.userApps.listUserApps('a', u, { includeRevoked: true })).map((g) => `${g.appId}:${g.status}`)).toEqual(['mobile:active', 'web:revoked']);
+    expect(
+      (await stores.userApps.listUserApps('a', u, { includeRevoked: true })).map((g) => `${g.appId}:${g.status}`),
+    ).toEqual(['mobile:active', 'web:revoked']);
     expect((await stores.userApps.listAppUsers('a', 'mobile')).map((g) => g.userId)).toEqual([u, v]);
     expect((await stores.userApps.listAppUsers('a', 'web')).map((g) => g.userId)).not.toContain(u);
-    expect((await stores.userApps.listAppUsers('a', 'web', { includeRevoked: true })).map((g) => g.userId)).toContain(u);
+    expect((await stores.userApps.listAppUsers('a', 'web', { includeRevoked: true })).map((g) => g.userId)).toContain(
+      u,
+    );
   });
 
   it('16 concurrent grants of the same access make one active grant, and all succeed', async () => {
     const u = await member('a', 'u8');
     const results = await Promise.all(Array.from({ length: 16 }, () => stores.userApps.grant('a', 'web', u)));
     expect(results.every((g) => g.status === 'active')).toBe(true);
-    const [count] = await db.sql<{ n: number }[]>`select count(*)::int as n from tenancy.user_apps where tenant_id = 'a' and app_id = 'web' and user_id = ${u}`;
+    const [count] = await db.sql<
+      { n: number }[]
+    >`select count(*)::int as n from tenancy.user_apps where tenant_id = 'a' and app_id = 'web' and user_id = ${u}`;
     expect(count!.n).toBe(1);
   });
 });

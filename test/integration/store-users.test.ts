@@ -50,7 +50,9 @@ describe('users: create and get', () => {
 
   it('rejects an invalid email or status with a ValidationError', async () => {
     await expect(stores.users.create({ email: 'not-an-email' })).rejects.toBeInstanceOf(ValidationError);
-    await expect(stores.users.create({ email: email(), status: 'banned' as never })).rejects.toBeInstanceOf(ValidationError);
+    await expect(stores.users.create({ email: email(), status: 'banned' as never })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
   });
 
   it('returns null for a missing or malformed id (never a driver error)', async () => {
@@ -75,12 +77,20 @@ describe('users: getOrCreateByEmail', () => {
       const concurrent = createStores(pool);
       await Promise.all(Array.from({ length: 16 }, () => pool`select 1`)); // open 16 connections first
       const address = email('race');
-      const results = await Promise.all(Array.from({ length: 16 }, (_, i) => concurrent.users.getOrCreateByEmail(i % 2 ? address : address.toUpperCase())));
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          concurrent.users.getOrCreateByEmail(i % 2 ? address : address.toUpperCase()),
+        ),
+      );
       expect(new Set(results.map((r) => r.user.id)).size).toBe(1);
       expect(results.filter((r) => r.created)).toHaveLength(1);
-      const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from auth.users where lower(email) = lower(${address})`;
+      const [row] = await db.sql<
+        { n: number }[]
+      >`select count(*)::int as n from auth.users where lower(email) = lower(${address})`;
       expect(row!.n).toBe(1);
-      const [roles] = await db.sql<{ n: number }[]>`select count(*)::int as n from auth.user_roles where user_id = ${results[0]!.user.id}`;
+      const [roles] = await db.sql<
+        { n: number }[]
+      >`select count(*)::int as n from auth.user_roles where user_id = ${results[0]!.user.id}`;
       expect(roles!.n).toBe(1);
     } finally {
       await pool.end({ timeout: 5 });
@@ -95,7 +105,11 @@ describe('users: update, markEmailVerified, delete', () => {
     const verified = await stores.users.markEmailVerified(user.id);
     expect(verified.emailVerifiedAt).toBeInstanceOf(Date);
 
-    const renamed = await stores.users.update(user.id, { name: 'Erin E.', status: 'suspended', email: address.toUpperCase() });
+    const renamed = await stores.users.update(user.id, {
+      name: 'Erin E.',
+      status: 'suspended',
+      email: address.toUpperCase(),
+    });
     expect(renamed).toMatchObject({ name: 'Erin E.', status: 'suspended', email: address.toUpperCase() });
     expect(renamed.emailVerifiedAt).toEqual(verified.emailVerifiedAt);
     expect(renamed.updatedAt.getTime()).toBeGreaterThanOrEqual(user.updatedAt.getTime());
@@ -171,7 +185,11 @@ describe('users: list and search', () => {
   beforeAll(async () => {
     ids = [];
     for (const [i, name] of names.entries()) {
-      const user = await stores.users.create({ email: `${name.split(' ')[0]!.toLowerCase()}.${run}@mineral${run}.test`, name: `${name} ${run}`, status: i === 4 ? 'disabled' : 'active' });
+      const user = await stores.users.create({
+        email: `${name.split(' ')[0]!.toLowerCase()}.${run}@mineral${run}.test`,
+        name: `${name} ${run}`,
+        status: i === 4 ? 'disabled' : 'active',
+      });
       ids.push(user.id);
     }
   });

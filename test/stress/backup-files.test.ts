@@ -24,7 +24,7 @@ for (;;) {
 }`;
 
 describe('stress: files pgstore writes', () => {
-  it('a symlink raced into the metrics file\'s place never changes the mode of the file it points at', async () => {
+  it("a symlink raced into the metrics file's place never changes the mode of the file it points at", async () => {
     const chosen = join(dir, 'chosen-secret');
     writeFileSync(chosen, 'secret\n');
     chmodSync(chosen, 0o600);
@@ -32,15 +32,25 @@ describe('stress: files pgstore writes', () => {
     const swapper = spawn(process.execPath, ['-e', SWAPPER, chosen, target], { stdio: 'ignore' });
     try {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      await tryPromise('metrics file: a racing symlink never gets its target chmod-ed', rounds(300, 8_000), async (i) => {
-        writeBackupMetrics(target, { database: 'app', success: true, durationSeconds: i, sizeBytes: 1, lastSuccessAt: new Date() });
-        const mode = statSync(chosen).mode & 0o777;
-        if (mode !== 0o600) {
-          chmodSync(chosen, 0o600);
-          return `the chosen file became ${mode.toString(8)}`;
-        }
-        return null;
-      });
+      await tryPromise(
+        'metrics file: a racing symlink never gets its target chmod-ed',
+        rounds(300, 8_000),
+        async (i) => {
+          writeBackupMetrics(target, {
+            database: 'app',
+            success: true,
+            durationSeconds: i,
+            sizeBytes: 1,
+            lastSuccessAt: new Date(),
+          });
+          const mode = statSync(chosen).mode & 0o777;
+          if (mode !== 0o600) {
+            chmodSync(chosen, 0o600);
+            return `the chosen file became ${mode.toString(8)}`;
+          }
+          return null;
+        },
+      );
     } finally {
       swapper.kill('SIGKILL');
     }

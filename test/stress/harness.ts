@@ -34,14 +34,21 @@ export interface PromiseResult {
 export function reportPromise(result: PromiseResult): void {
   const file = process.env.PGSTORE_STRESS_REPORT;
   if (file) appendFileSync(file, `${JSON.stringify({ ...result, examples: result.examples?.slice(0, 3) })}\n`);
-  expect(result.violations, `${result.promise}: ${result.violations} of ${result.rounds} rounds broke it\n${(result.examples ?? []).slice(0, 3).join('\n')}`).toBe(0);
+  expect(
+    result.violations,
+    `${result.promise}: ${result.violations} of ${result.rounds} rounds broke it\n${(result.examples ?? []).slice(0, 3).join('\n')}`,
+  ).toBe(0);
 }
 
 /**
  * Runs `round` `count` times; a round returns null when the promise held, else a description of
  * the violation. Results are reported under `promise`.
  */
-export async function tryPromise(promise: string, count: number, round: (i: number) => Promise<string | null>): Promise<void> {
+export async function tryPromise(
+  promise: string,
+  count: number,
+  round: (i: number) => Promise<string | null>,
+): Promise<void> {
   let violations = 0;
   const examples: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -55,7 +62,10 @@ export async function tryPromise(promise: string, count: number, round: (i: numb
 }
 
 /** `n` separate single-connection pools on `url`, opened and warmed up; `end` closes them. */
-export async function separateConnections(url: string, n: number): Promise<{ pools: postgres.Sql[]; end(): Promise<void> }> {
+export async function separateConnections(
+  url: string,
+  n: number,
+): Promise<{ pools: postgres.Sql[]; end(): Promise<void> }> {
   const pools = Array.from({ length: n }, () => postgres(url, { max: 1, onnotice: () => undefined }));
   await Promise.all(pools.map((p) => p`select 1`));
   return { pools, end: async () => void (await Promise.all(pools.map((p) => p.end({ timeout: 5 })))) };

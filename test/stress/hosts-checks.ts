@@ -11,7 +11,9 @@ import type postgres from 'postgres';
  */
 export async function forkIn(sql: postgres.Sql, aggregateIds?: string[]): Promise<string | null> {
   const ids = aggregateIds ? JSON.stringify(aggregateIds) : null;
-  const rows = await sql<{ aggregate_id: string; seq: string; expected_version: string | null; previous: string | null }[]>`
+  const rows = await sql<
+    { aggregate_id: string; seq: string; expected_version: string | null; previous: string | null }[]
+  >`
     select c.aggregate_id, c.seq::text, c.expected_version, c.previous
     from (select e.aggregate_id, e.seq, e.expected_version,
                  lag(e.event_version) over (partition by e.aggregate_id order by e.seq) as previous
@@ -47,8 +49,13 @@ export async function projectionDrift(sql: postgres.Sql): Promise<string | null>
 }
 
 /** The aggregate's event count and latest version, from the log itself. */
-export async function logOf(sql: postgres.Sql, aggregateId: string): Promise<{ count: number; last: string | null; streamVersion: string | null; streamCount: number | null }> {
-  const [row] = await sql<{ count: number; last: string | null; stream_version: string | null; stream_count: number | null }[]>`
+export async function logOf(
+  sql: postgres.Sql,
+  aggregateId: string,
+): Promise<{ count: number; last: string | null; streamVersion: string | null; streamCount: number | null }> {
+  const [row] = await sql<
+    { count: number; last: string | null; stream_version: string | null; stream_count: number | null }[]
+  >`
     select (select count(*)::int from hosts.host_events where aggregate_id = ${aggregateId}) as count,
            (select event_version from hosts.host_events where aggregate_id = ${aggregateId} order by seq desc limit 1) as last,
            (select version from hosts.streams where aggregate_id = ${aggregateId}) as stream_version,
@@ -57,8 +64,13 @@ export async function logOf(sql: postgres.Sql, aggregateId: string): Promise<{ c
 }
 
 /** Describes the settled results that are neither a success nor an error of `expected`. */
-export function unexpectedFailures(results: PromiseSettledResult<unknown>[], expected: abstract new (...args: never[]) => Error): string[] {
+export function unexpectedFailures(
+  results: PromiseSettledResult<unknown>[],
+  expected: abstract new (...args: never[]) => Error,
+): string[] {
   return results.flatMap((r) =>
-    r.status === 'rejected' && !(r.reason instanceof expected) ? [`${(r.reason as Error)?.constructor?.name}: ${(r.reason as Error)?.message}`] : [],
+    r.status === 'rejected' && !(r.reason instanceof expected)
+      ? [`${(r.reason as Error)?.constructor?.name}: ${(r.reason as Error)?.message}`]
+      : [],
   );
 }

@@ -20,7 +20,14 @@ describe('hosts update from two processes', () => {
       const id = uid('h-');
       const first = envelope(id, hostCreated(`10.3.${round >> 8}.${round & 255}`, `${id}.example`));
       await createHostEventsStore(db.sql).appendEvent(id, first, null);
-      const results = await together([0, 1].map((i) => () => runCli(['hosts', 'update', id, '--comment', `process ${i}`, '--expected-version', first.eventVersion], { env })));
+      const results = await together(
+        [0, 1].map(
+          (i) => () =>
+            runCli(['hosts', 'update', id, '--comment', `process ${i}`, '--expected-version', first.eventVersion], {
+              env,
+            }),
+        ),
+      );
       const codes = results.map((r) => (r.status === 'fulfilled' ? r.value.code : `failed: ${String(r.reason)}`));
       if (codes.sort().join() !== '0,3') return `exit codes ${codes.join(', ')}`;
       return forkIn(db.sql, [id]);

@@ -39,7 +39,15 @@ const id = fc.nat({ max: IDS - 1 });
 const words = fc.uniqueArray(fc.constantFrom(...WORDS), { maxLength: 2 });
 const comment = fc.option(fc.constantFrom(...WORDS), { nil: null });
 const command: fc.Arbitrary<Command> = fc.oneof(
-  fc.record({ kind: fc.constant('create' as const), id, ip: fc.nat({ max: IPS.length - 1 }), name: fc.nat({ max: NAMES.length - 1 }), comment, tags: words, aliases: words }),
+  fc.record({
+    kind: fc.constant('create' as const),
+    id,
+    ip: fc.nat({ max: IPS.length - 1 }),
+    name: fc.nat({ max: NAMES.length - 1 }),
+    comment,
+    tags: words,
+    aliases: words,
+  }),
   fc.record({ kind: fc.constant('comment' as const), id, comment }),
   fc.record({ kind: fc.constant('tags' as const), id, tags: words }),
   fc.record({ kind: fc.constant('aliases' as const), id, aliases: words }),
@@ -65,30 +73,71 @@ interface Aggregate {
 type Outcome = 'ok' | 'conflict' | 'duplicate' | 'not found';
 
 /** The model's verdict and the events to append (chained on the current version). */
-function plan(c: Command, agg: Aggregate, others: Aggregate[], run: string): { expect: Outcome; events: HostEvent[]; next: Entry | null; expected: string | null } {
+function plan(
+  c: Command,
+  agg: Aggregate,
+  others: Aggregate[],
+  run: string,
+): { expect: Outcome; events: HostEvent[]; next: Entry | null; expected: string | null } {
   const current = agg.versions.at(-1) ?? null;
   const live = agg.live;
   const at = new Date();
   const taken = (ip: string, hostname: string) => others.some((o) => o.live?.ip === ip && o.live.hostname === hostname);
   const change = (events: HostEvent[], next: Entry): ReturnType<typeof plan> =>
-    !live ? { expect: 'not found', events, next: null, expected: current } : { expect: taken(next.ip, next.hostname) ? 'duplicate' : 'ok', events, next, expected: current };
+    !live
+      ? { expect: 'not found', events, next: null, expected: current }
+      : { expect: taken(next.ip, next.hostname) ? 'duplicate' : 'ok', events, next, expected: current };
   switch (c.kind) {
     case 'create': {
-      const entry = { ip: IPS[c.ip]!, hostname: `${NAMES[c.name]}.${run}.test`, comment: c.comment, tags: c.tags, aliases: c.aliases };
-      const event: HostEvent = { type: 'HostCreated', ipAddress: entry.ip, hostname: entry.hostname, comment: entry.comment, tags: entry.tags, aliases: entry.aliases, createdAt: at };
-      return { expect: live ? 'conflict' : taken(entry.ip, entry.hostname) ? 'duplicate' : 'ok', events: [event], next: entry, expected: current };
+      const entry = {
+        ip: IPS[c.ip]!,
+        hostname: `${NAMES[c.name]}.${run}.test`,
+        comment: c.comment,
+        tags: c.tags,
+        aliases: c.aliases,
+      };
+      const event: HostEvent = {
+        type: 'HostCreated',
+        ipAddress: entry.ip,
+        hostname: entry.hostname,
+        comment: entry.comment,
+        tags: entry.tags,
+        aliases: entry.aliases,
+        createdAt: at,
+      };
+      return {
+        expect: live ? 'conflict' : taken(entry.ip, entry.hostname) ? 'duplicate' : 'ok',
+        events: [event],
+        next: entry,
+        expected: current,
+      };
     }
     case 'comment':
-      return change([{ type: 'CommentUpdated', oldComment: live?.comment ?? null, newComment: c.comment, updatedAt: at }], { ...live!, comment: c.comment });
+      return change(
+        [{ type: 'CommentUpdated', oldComment: live?.comment ?? null, newComment: c.comment, updatedAt: at }],
+        { ...live!, comment: c.comment },
+      );
     case 'tags':
-      return change([{ type: 'TagsModified', oldTags: live?.tags ?? [], newTags: c.tags, modifiedAt: at }], { ...live!, tags: c.tags });
+      return change([{ type: 'TagsModified', oldTags: live?.tags ?? [], newTags: c.tags, modifiedAt: at }], {
+        ...live!,
+        tags: c.tags,
+      });
     case 'aliases':
-      return change([{ type: 'AliasesModified', oldAliases: live?.aliases ?? [], newAliases: c.aliases, modifiedAt: at }], { ...live!, aliases: c.aliases });
+      return change(
+        [{ type: 'AliasesModified', oldAliases: live?.aliases ?? [], newAliases: c.aliases, modifiedAt: at }],
+        { ...live!, aliases: c.aliases },
+      );
     case 'ip':
-      return change([{ type: 'IpAddressChanged', oldIp: live?.ip ?? '', newIp: IPS[c.ip]!, changedAt: at }], { ...live!, ip: IPS[c.ip]! });
+      return change([{ type: 'IpAddressChanged', oldIp: live?.ip ?? '', newIp: IPS[c.ip]!, changedAt: at }], {
+        ...live!,
+        ip: IPS[c.ip]!,
+      });
     case 'hostname': {
       const hostname = `${NAMES[c.name]}.${run}.test`;
-      return change([{ type: 'HostnameChanged', oldHostname: live?.hostname ?? '', newHostname: hostname, changedAt: at }], { ...live!, hostname });
+      return change(
+        [{ type: 'HostnameChanged', oldHostname: live?.hostname ?? '', newHostname: hostname, changedAt: at }],
+        { ...live!, hostname },
+      );
     }
     case 'batch':
       return change(
@@ -100,12 +149,28 @@ function plan(c: Command, agg: Aggregate, others: Aggregate[], run: string): { e
       );
     case 'delete':
       return live
-        ? { expect: 'ok', events: [{ type: 'HostDeleted', ipAddress: live.ip, hostname: live.hostname, deletedAt: at }], next: null, expected: current }
-        : { expect: 'not found', events: [{ type: 'HostDeleted', ipAddress: '', hostname: '', deletedAt: at }], next: null, expected: current };
+        ? {
+            expect: 'ok',
+            events: [{ type: 'HostDeleted', ipAddress: live.ip, hostname: live.hostname, deletedAt: at }],
+            next: null,
+            expected: current,
+          }
+        : {
+            expect: 'not found',
+            events: [{ type: 'HostDeleted', ipAddress: '', hostname: '', deletedAt: at }],
+            next: null,
+            expected: current,
+          };
     case 'stale': {
       // An older version of this aggregate, or one it never had.
-      const older = agg.versions.length > 1 ? agg.versions[Math.max(0, agg.versions.length - 2 - c.back)]! : `never-${c.back}`;
-      return { expect: 'conflict', events: [{ type: 'CommentUpdated', newComment: 'stale', updatedAt: at }], next: live, expected: older };
+      const older =
+        agg.versions.length > 1 ? agg.versions[Math.max(0, agg.versions.length - 2 - c.back)]! : `never-${c.back}`;
+      return {
+        expect: 'conflict',
+        events: [{ type: 'CommentUpdated', newComment: 'stale', updatedAt: at }],
+        next: live,
+        expected: older,
+      };
     }
   }
 }
@@ -125,7 +190,12 @@ async function runAgainstModel(commands: Command[]): Promise<string | null> {
   const store = createHostEventsStore(db.sql);
   for (const [step, c] of commands.entries()) {
     const agg = model[c.id]!;
-    const p = plan(c, agg, model.filter((a) => a !== agg), run);
+    const p = plan(
+      c,
+      agg,
+      model.filter((a) => a !== agg),
+      run,
+    );
     const envelopes = p.events.map((event) => envelope(ids[c.id]!, event));
     const got = await store.appendEvents(ids[c.id]!, envelopes, p.expected).then(() => 'ok' as const, outcomeOf);
     if (got !== p.expect) return `step ${step} ${JSON.stringify(c)}: ${got}, the model says ${p.expect}`;
@@ -137,11 +207,32 @@ async function runAgainstModel(commands: Command[]): Promise<string | null> {
   const entries = (await createHostsStore(db.sql).listAll()).filter((e) => e.id.startsWith(`${run}-`));
   const want = ids.flatMap((aggregateId, i) => {
     const live = model[i]!.live;
-    return live ? [{ id: aggregateId, ipAddress: live.ip, hostname: live.hostname, comment: live.comment, tags: live.tags, aliases: live.aliases, version: model[i]!.versions.at(-1) }] : [];
+    return live
+      ? [
+          {
+            id: aggregateId,
+            ipAddress: live.ip,
+            hostname: live.hostname,
+            comment: live.comment,
+            tags: live.tags,
+            aliases: live.aliases,
+            version: model[i]!.versions.at(-1),
+          },
+        ]
+      : [];
   });
-  const have = entries.map((e) => ({ id: e.id, ipAddress: e.ipAddress, hostname: e.hostname, comment: e.comment, tags: e.tags, aliases: e.aliases, version: e.version }));
+  const have = entries.map((e) => ({
+    id: e.id,
+    ipAddress: e.ipAddress,
+    hostname: e.hostname,
+    comment: e.comment,
+    tags: e.tags,
+    aliases: e.aliases,
+    version: e.version,
+  }));
   const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
-  if (JSON.stringify(have.sort(byId)) !== JSON.stringify(want.sort(byId))) return `projection ${JSON.stringify(have)}, the model ${JSON.stringify(want)}`;
+  if (JSON.stringify(have.sort(byId)) !== JSON.stringify(want.sort(byId)))
+    return `projection ${JSON.stringify(have)}, the model ${JSON.stringify(want)}`;
   for (const [i, aggregateId] of ids.entries()) {
     const version = await store.getCurrentVersion(aggregateId);
     const count = await store.countEvents(aggregateId);

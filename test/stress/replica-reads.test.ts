@@ -24,7 +24,12 @@ beforeAll(async () => {
   await pair.primary.unsafe(`create database ${database}`);
   await migrateUp(coreOptions(pair.urlFor('primary', database)));
   await pair.waitForReplay();
-  const options = { databaseUrl: pair.urlFor('primary', database), replicaUrl: pair.urlFor('standby', database), env: {}, max: 2 };
+  const options = {
+    databaseUrl: pair.urlFor('primary', database),
+    replicaUrl: pair.urlFor('standby', database),
+    env: {},
+    max: 2,
+  };
   writer = await connect(options);
   reader = await connect(options);
 });
@@ -35,31 +40,41 @@ afterAll(async () => {
 });
 
 describe('replica reads under replication lag', () => {
-  it('a read after a write sees it, whichever server answers', async () => {
-    const count = rounds(40, 400);
-    await tryPromise('a replica read after a write sees the write (same Database, and another one given writePosition())', count, async (i) => {
-      const email = `s${i}_${process.pid}_${Math.random().toString(36).slice(2)}@example.com`;
-      const way = i % 4;
-      // Way 3 writes and reads in a client scope of its own (the round's "request").
-      const scope = way === 3 ? writer.clientScope() : writer;
-      const user = await scope.users.create({ email });
-      if (way === 0) {
-        const seen = await writer.replica.users.getByEmail(email);
-        return seen?.id === user.id ? null : `read at once: ${JSON.stringify(seen)}`;
-      }
-      const position = await scope.writePosition();
-      if (way >= 2) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 600)));
-      const mine = await scope.replica.users.get(user.id);
-      if (mine?.id !== user.id) return `own read (way ${way}) after position ${position}: ${JSON.stringify(mine)}`;
-      const theirs = await reader.onReplica({ after: position }).users.getByEmail(email);
-      return theirs?.id === user.id ? null : `other Database after ${position}: ${JSON.stringify(theirs)}`;
-    });
-    const mine = writer.replicaStats();
-    const theirs = reader.replicaStats();
-    console.log(`replica reads: writer ${mine.replicaReads} on replica, ${mine.primaryReads} on primary ${JSON.stringify(mine.fallbacks)}; ` +
-      `reader ${theirs.replicaReads} on replica, ${theirs.primaryReads} on primary ${JSON.stringify(theirs.fallbacks)}`);
-    // Both paths were taken: the promise was tried where the replica answers, not only on fallbacks.
-    expect(mine.replicaReads + theirs.replicaReads).toBeGreaterThan(0);
-    expect(mine.fallbacks.recentWrite + mine.fallbacks.behind + theirs.fallbacks.behind).toBeGreaterThan(0);
-  }, STRESS ? 240_000 : 30_000);
+  it(
+    'a read after a write sees it, whichever server answers',
+    async () => {
+      const count = rounds(40, 400);
+      await tryPromise(
+        'a replica read after a write sees the write (same Database, and another one given writePosition())',
+        count,
+        async (i) => {
+          const email = `s${i}_${process.pid}_${Math.random().toString(36).slice(2)}@example.com`;
+          const way = i % 4;
+          // Way 3 writes and reads in a client scope of its own (the round's "request").
+          const scope = way === 3 ? writer.clientScope() : writer;
+          const user = await scope.users.create({ email });
+          if (way === 0) {
+            const seen = await writer.replica.users.getByEmail(email);
+            return seen?.id === user.id ? null : `read at once: ${JSON.stringify(seen)}`;
+          }
+          const position = await scope.writePosition();
+          if (way >= 2) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 600)));
+          const mine = await scope.replica.users.get(user.id);
+          if (mine?.id !== user.id) return `own read (way ${way}) after position ${position}: ${JSON.stringify(mine)}`;
+          const theirs = await reader.onReplica({ after: position }).users.getByEmail(email);
+          return theirs?.id === user.id ? null : `other Database after ${position}: ${JSON.stringify(theirs)}`;
+        },
+      );
+      const mine = writer.replicaStats();
+      const theirs = reader.replicaStats();
+      console.log(
+        `replica reads: writer ${mine.replicaReads} on replica, ${mine.primaryReads} on primary ${JSON.stringify(mine.fallbacks)}; ` +
+          `reader ${theirs.replicaReads} on replica, ${theirs.primaryReads} on primary ${JSON.stringify(theirs.fallbacks)}`,
+      );
+      // Both paths were taken: the promise was tried where the replica answers, not only on fallbacks.
+      expect(mine.replicaReads + theirs.replicaReads).toBeGreaterThan(0);
+      expect(mine.fallbacks.recentWrite + mine.fallbacks.behind + theirs.fallbacks.behind).toBeGreaterThan(0);
+    },
+    STRESS ? 240_000 : 30_000,
+  );
 });

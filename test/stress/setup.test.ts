@@ -49,25 +49,31 @@ async function checkDatabase(name: string): Promise<string | null> {
 
 describe('concurrent setup', () => {
   it(`${CONTENDERS} setup processes at once make one correct database`, async () => {
-    await tryPromise(`${CONTENDERS} concurrent \`pgstore setup\` of a new database all exit 0 and make one correct database`, rounds(2, 20), async () => {
-      const name = `ss_${randomBytes(5).toString('hex')}`;
-      created.push(name);
-      const env = cleanEnv({ DATABASE_URL: adminUrlFor(name) });
-      const results = await together(Array.from({ length: CONTENDERS }, () => () => runCli(['setup', '--json'], { env, timeoutMs: 120_000 })));
-      const problems: string[] = [];
-      let creators = 0;
-      for (const r of results) {
-        if (r.status === 'rejected') {
-          problems.push(String(r.reason));
-          continue;
+    await tryPromise(
+      `${CONTENDERS} concurrent \`pgstore setup\` of a new database all exit 0 and make one correct database`,
+      rounds(2, 20),
+      async () => {
+        const name = `ss_${randomBytes(5).toString('hex')}`;
+        created.push(name);
+        const env = cleanEnv({ DATABASE_URL: adminUrlFor(name) });
+        const results = await together(
+          Array.from({ length: CONTENDERS }, () => () => runCli(['setup', '--json'], { env, timeoutMs: 120_000 })),
+        );
+        const problems: string[] = [];
+        let creators = 0;
+        for (const r of results) {
+          if (r.status === 'rejected') {
+            problems.push(String(r.reason));
+            continue;
+          }
+          if (r.value.code !== 0) problems.push(`exit ${r.value.code}: ${r.value.stderr.split('\n')[0]}`);
+          else if ((JSON.parse(r.value.stdout) as { databaseCreated: boolean }).databaseCreated) creators++;
         }
-        if (r.value.code !== 0) problems.push(`exit ${r.value.code}: ${r.value.stderr.split('\n')[0]}`);
-        else if ((JSON.parse(r.value.stdout) as { databaseCreated: boolean }).databaseCreated) creators++;
-      }
-      if (problems.length === 0 && creators !== 1) problems.push(`${creators} runs said they created the database`);
-      const wrong = await checkDatabase(name).catch((error: Error) => error.message);
-      if (wrong) problems.push(wrong);
-      return problems.length ? problems.join('; ') : null;
-    });
+        if (problems.length === 0 && creators !== 1) problems.push(`${creators} runs said they created the database`);
+        const wrong = await checkDatabase(name).catch((error: Error) => error.message);
+        if (wrong) problems.push(wrong);
+        return problems.length ? problems.join('; ') : null;
+      },
+    );
   }, 600_000);
 });

@@ -19,7 +19,10 @@ async function check(baseDir: string, options: ICruiseOptions): Promise<string[]
   const result = (typeof output === 'string' ? JSON.parse(output) : output) as ICruiseResult;
   return result.summary.violations
     .filter((v) => v.rule.severity === 'error')
-    .map((v) => `${v.rule.name}: ${v.from} -> ${v.to}${v.cycle ? ` (circle: ${v.cycle.map((c) => c.name).join(' -> ')})` : ''}`);
+    .map(
+      (v) =>
+        `${v.rule.name}: ${v.from} -> ${v.to}${v.cycle ? ` (circle: ${v.cycle.map((c) => c.name).join(' -> ')})` : ''}`,
+    );
 }
 
 async function ruleSet(): Promise<ICruiseOptions> {
@@ -33,12 +36,17 @@ describe('the layers (.dependency-cruiser.cjs)', () => {
 
   it('no SQL outside src/store and src/db (a tagged template or unsafe() that runs a statement)', () => {
     // A handle (sql, tx, ...) tagging a template, typed or not, that starts with a statement; or unsafe(). Comments skipped.
-    const statement = /\b(sql|tx|db|s|admin|reserved)(<[^`]*>)?`\s*(select|insert|update|delete|with|create|drop|alter|copy|set|lock|begin|commit)\b|\.unsafe\(/i;
-    const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !/^(store|db)[\\/]/.test(f));
+    const statement =
+      /\b(sql|tx|db|s|admin|reserved)(<[^`]*>)?`\s*(select|insert|update|delete|with|create|drop|alter|copy|set|lock|begin|commit)\b|\.unsafe\(/i;
+    const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter(
+      (f) => f.endsWith('.ts') && !/^(store|db)[\\/]/.test(f),
+    );
     const found = files.flatMap((f) =>
       readFileSync(join(root, 'src', f), 'utf8')
         .split('\n')
-        .flatMap((line, n) => (statement.test(line) && !/^\s*(\*|\/\/|\/\*)/.test(line) ? [`src/${f}:${n + 1}: ${line.trim()}`] : [])),
+        .flatMap((line, n) =>
+          statement.test(line) && !/^\s*(\*|\/\/|\/\*)/.test(line) ? [`src/${f}:${n + 1}: ${line.trim()}`] : [],
+        ),
     );
     expect(found).toEqual([]);
   });
@@ -50,7 +58,13 @@ describe('the layers (.dependency-cruiser.cjs)', () => {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), text);
     };
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src/**/*.ts'] }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true },
+        include: ['src/**/*.ts'],
+      }),
+    );
     // One file per wrong arrow; each imports a file of the layer it must not reach.
     const cases: Array<[rule: string, from: string, imports: string]> = [
       ['no-circular', 'src/store/a.ts', './b.js'],
@@ -74,15 +88,36 @@ describe('the layers (.dependency-cruiser.cjs)', () => {
     const files = new Map<string, string[]>();
     for (const [, from, imports] of cases) files.set(from, [...(files.get(from) ?? []), imports]);
     files.set('src/store/b.ts', [...(files.get('src/store/b.ts') ?? []), './a.js']); // closes the circle
-    const targets = ['src/util/x.ts', 'src/db/pool.ts', 'src/store/b.ts', 'src/core/options.ts', 'src/ui/output.ts', 'src/core/backup/index.ts', 'src/commands/context.ts', 'src/cli.ts', 'src/commands/backup.ts', 'src/ui/table.ts', 'src/index.ts', 'src/core/backup/backup.ts'];
+    const targets = [
+      'src/util/x.ts',
+      'src/db/pool.ts',
+      'src/store/b.ts',
+      'src/core/options.ts',
+      'src/ui/output.ts',
+      'src/core/backup/index.ts',
+      'src/commands/context.ts',
+      'src/cli.ts',
+      'src/commands/backup.ts',
+      'src/ui/table.ts',
+      'src/index.ts',
+      'src/core/backup/backup.ts',
+    ];
     for (const target of targets) if (!files.has(target)) files.set(target, []);
-    for (const [file, imports] of files) write(file, `${imports.map((i, n) => `import * as m${n} from '${i}';\nexport const x${n} = m${n};`).join('\n')}\nexport const here = 1;\n`);
+    for (const [file, imports] of files)
+      write(
+        file,
+        `${imports.map((i, n) => `import * as m${n} from '${i}';\nexport const x${n} = m${n};`).join('\n')}\nexport const here = 1;\n`,
+      );
 
     let cruised: Promise<string[]> | undefined;
-    it.each(cases.map(([rule, from, imports]) => ({ rule, from, imports })))('$rule: $from imports $imports', async ({ rule, from }) => {
-      cruised ??= ruleSet().then((options) => check(dir, options));
-      const found = await cruised;
-      expect(found.filter((v) => v.startsWith(`${rule}: ${from} ->`))).not.toEqual([]);
-    }, 60_000);
+    it.each(cases.map(([rule, from, imports]) => ({ rule, from, imports })))(
+      '$rule: $from imports $imports',
+      async ({ rule, from }) => {
+        cruised ??= ruleSet().then((options) => check(dir, options));
+        const found = await cruised;
+        expect(found.filter((v) => v.startsWith(`${rule}: ${from} ->`))).not.toEqual([]);
+      },
+      60_000,
+    );
   });
 });

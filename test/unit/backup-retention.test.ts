@@ -11,7 +11,10 @@ const entry = (id: string, daysAgo: number, verified = false): BackupEntry =>
     id,
     database: 'app',
     path: `/b/app/${id}`,
-    manifest: { startedAt: new Date(NOW.getTime() - daysAgo * 86_400_000).toISOString(), verified: verified ? { method: 'read', at: '' } : null },
+    manifest: {
+      startedAt: new Date(NOW.getTime() - daysAgo * 86_400_000).toISOString(),
+      verified: verified ? { method: 'read', at: '' } : null,
+    },
   }) as unknown as BackupEntry;
 
 describe('planRetention', () => {
@@ -54,7 +57,13 @@ describe('backup naming and flags', () => {
   });
 
   it('writes the four Prometheus metrics with escaped labels', () => {
-    const text = metricsText({ database: 'a"b', success: false, durationSeconds: 1.5, sizeBytes: null, lastSuccessAt: null });
+    const text = metricsText({
+      database: 'a"b',
+      success: false,
+      durationSeconds: 1.5,
+      sizeBytes: null,
+      lastSuccessAt: null,
+    });
     expect(text).toContain('pgstore_backup_success{database="a\\"b"} 0\n');
     expect(text).toContain('pgstore_backup_duration_seconds{database="a\\"b"} 1.500\n');
     expect(text).toContain('pgstore_backup_last_success_timestamp_seconds{database="a\\"b"} 0\n');
@@ -64,7 +73,12 @@ describe('backup naming and flags', () => {
 
 describe('calendar retention (grandfather-father-son)', () => {
   const at = (iso: string, id = iso, verified = false): BackupEntry =>
-    ({ id, database: 'app', path: `/b/app/${id}`, manifest: { startedAt: new Date(iso).toISOString(), verified: verified ? { method: 'read', at: '' } : null } }) as unknown as BackupEntry;
+    ({
+      id,
+      database: 'app',
+      path: `/b/app/${id}`,
+      manifest: { startedAt: new Date(iso).toISOString(), verified: verified ? { method: 'read', at: '' } : null },
+    }) as unknown as BackupEntry;
   /** One backup a day at 02:00 local time, newest first, for `n` days up to `last`. */
   const dailies = (n: number, last = new Date(2026, 0, 10, 2)): BackupEntry[] =>
     Array.from({ length: n }, (_, i) => {
@@ -75,7 +89,12 @@ describe('calendar retention (grandfather-father-son)', () => {
   const now = new Date(2026, 0, 10, 3);
 
   it('keeps the newest backup of each of the last N days that have one; empty days do not use up the count', () => {
-    const list = [at(new Date(2026, 0, 10, 2).toISOString(), 'jan10-late'), at(new Date(2026, 0, 10, 1).toISOString(), 'jan10-early'), at(new Date(2026, 0, 7, 2).toISOString(), 'jan7'), at(new Date(2026, 0, 1, 2).toISOString(), 'jan1')];
+    const list = [
+      at(new Date(2026, 0, 10, 2).toISOString(), 'jan10-late'),
+      at(new Date(2026, 0, 10, 1).toISOString(), 'jan10-early'),
+      at(new Date(2026, 0, 7, 2).toISOString(), 'jan7'),
+      at(new Date(2026, 0, 1, 2).toISOString(), 'jan1'),
+    ];
     const plan = planRetention(list, { keepDaily: 3 }, now);
     expect(ids(plan.keep)).toEqual(['jan10-late', 'jan7', 'jan1']);
     expect(ids(plan.remove)).toEqual(['jan10-early']);
@@ -101,7 +120,8 @@ describe('calendar retention (grandfather-father-son)', () => {
     const { parseCalendarSpan, formatCalendarSpan } = await import('../../src/core/backup/retention.js');
     expect(formatCalendarSpan(parseCalendarSpan('1Y6m'))).toBe('1y6m');
     expect(parseCalendarSpan('36h')).toMatchObject({ hours: 36 });
-    for (const bad of ['', '7', 'd', '1x', '1d1d', '0d', '-1d', '1.5d']) expect(() => parseCalendarSpan(bad)).toThrow(/--keep-within/);
+    for (const bad of ['', '7', 'd', '1x', '1d1d', '0d', '-1d', '1.5d'])
+      expect(() => parseCalendarSpan(bad)).toThrow(/--keep-within/);
     const plan = planRetention(dailies(40), { keepWithin: parseCalendarSpan('1m') }, now);
     // 10 Jan 03:00 minus one month is 10 Dec 03:00: the 10 Dec 02:00 backup is older.
     expect(plan.keep.length).toBe(31);
@@ -113,14 +133,30 @@ describe('retention properties (fast-check)', () => {
   it('never removes the newest verified or a protected backup; keep and remove partition the input; more rules never remove more', async () => {
     const fc = await import('fast-check');
     const base = new Date(2026, 5, 15, 12).getTime();
-    const backupsArb = fc.uniqueArray(fc.record({ minutesAgo: fc.integer({ min: 0, max: 3 * 365 * 1440 }), verified: fc.boolean() }), { selector: (b) => b.minutesAgo, minLength: 1, maxLength: 60 });
+    const backupsArb = fc.uniqueArray(
+      fc.record({ minutesAgo: fc.integer({ min: 0, max: 3 * 365 * 1440 }), verified: fc.boolean() }),
+      { selector: (b) => b.minutesAgo, minLength: 1, maxLength: 60 },
+    );
     const count = fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined });
-    const ruleArb = fc.record({ keepLast: count, keepDaily: count, keepWeekly: count, keepMonthly: count, keepYearly: count }).filter((r) => Object.values(r).some((v) => v !== undefined));
+    const ruleArb = fc
+      .record({ keepLast: count, keepDaily: count, keepWeekly: count, keepMonthly: count, keepYearly: count })
+      .filter((r) => Object.values(r).some((v) => v !== undefined));
     fc.assert(
       fc.property(backupsArb, ruleArb, fc.nat(), (raw, rule, pick) => {
         const list = raw
           .sort((a, b) => a.minutesAgo - b.minutesAgo)
-          .map((b, i) => ({ id: `b${i}`, database: 'app', path: `/b/${i}`, manifest: { startedAt: new Date(base - b.minutesAgo * 60_000).toISOString(), verified: b.verified ? { method: 'read', at: '' } : null } }) as unknown as BackupEntry);
+          .map(
+            (b, i) =>
+              ({
+                id: `b${i}`,
+                database: 'app',
+                path: `/b/${i}`,
+                manifest: {
+                  startedAt: new Date(base - b.minutesAgo * 60_000).toISOString(),
+                  verified: b.verified ? { method: 'read', at: '' } : null,
+                },
+              }) as unknown as BackupEntry,
+          );
         const protectedId = list[pick % list.length]!.id;
         const plan = planRetention(list, rule, new Date(base), [protectedId]);
         const kept = new Set(plan.keep.map((b) => b.id));
@@ -133,7 +169,9 @@ describe('retention properties (fast-check)', () => {
         // the newest backup is kept by any calendar or last rule
         expect(kept.has(list[0]!.id)).toBe(true);
         // a larger count keeps a superset
-        const bigger = Object.fromEntries(Object.entries(rule).map(([k, v]) => [k, v === undefined ? undefined : v + 1]));
+        const bigger = Object.fromEntries(
+          Object.entries(rule).map(([k, v]) => [k, v === undefined ? undefined : v + 1]),
+        );
         const keptMore = new Set(planRetention(list, bigger, new Date(base), [protectedId]).keep.map((b) => b.id));
         for (const id of kept) expect(keptMore.has(id)).toBe(true);
       }),

@@ -23,7 +23,10 @@ describe('child programs on a silent port', () => {
   let dir: string;
   beforeAll(async () => {
     silent = await listen('silent');
-    conn = resolveConnection({ databaseUrl: `postgres://someone:pw@127.0.0.1:${silent.port}/app?sslmode=disable&acquire_timeout=${TIMEOUT_S}`, env: {} }) as ServerConnection;
+    conn = resolveConnection({
+      databaseUrl: `postgres://someone:pw@127.0.0.1:${silent.port}/app?sslmode=disable&acquire_timeout=${TIMEOUT_S}`,
+      env: {},
+    }) as ServerConnection;
     dir = mkdtempSync(join(tmpdir(), 'pgstore-child-timeout-'));
   });
   afterAll(async () => {
@@ -33,7 +36,10 @@ describe('child programs on a silent port', () => {
 
   it('libpq children get the pool timeout as PGCONNECT_TIMEOUT; a URL connect_timeout wins', () => {
     expect(libpqEnv(conn).PGCONNECT_TIMEOUT).toBe(String(TIMEOUT_S));
-    const own = resolveConnection({ databaseUrl: `postgres://a@127.0.0.1:${silent.port}/app?connect_timeout=7`, env: {} }) as ServerConnection;
+    const own = resolveConnection({
+      databaseUrl: `postgres://a@127.0.0.1:${silent.port}/app?connect_timeout=7`,
+      env: {},
+    }) as ServerConnection;
     expect(libpqEnv(own).PGCONNECT_TIMEOUT).toBe('7');
   });
 
@@ -45,7 +51,11 @@ describe('child programs on a silent port', () => {
 
   it('dbmate gives up within the connect timeout', async () => {
     const started = Date.now();
-    const run = await runDbmate('migrate', { url: dbmateUrl({ conn, ssl: false }, { name: 'app' }, {}), migrationsDir: dir, timeoutMs: 15_000 });
+    const run = await runDbmate('migrate', {
+      url: dbmateUrl({ conn, ssl: false }, { name: 'app' }, {}),
+      migrationsDir: dir,
+      timeoutMs: 15_000,
+    });
     expect(run.failed).toBe(true);
     expect(run.timedOut).toBeFalsy();
     expect(Date.now() - started).toBeLessThan(TIMEOUT_S * 1000 + MARGIN_MS);

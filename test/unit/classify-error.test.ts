@@ -41,14 +41,20 @@ describe('classifyError', () => {
   it('server errors of SQLSTATE classes 22, 23 and 42 are input problems (exit 2); others stay unexplained', async () => {
     const sql = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
     try {
-      for (const query of ["select 'x'::bigint", 'select * from no_such_table', "select 99999999999999999999::bigint"]) {
+      for (const query of [
+        "select 'x'::bigint",
+        'select * from no_such_table',
+        'select 99999999999999999999::bigint',
+      ]) {
         const classified = classifyError(await sql.unsafe(query).catch((e: unknown) => e));
         expect(classified?.exitCode, query).toBe(2);
         expect(classified?.message, query).toMatch(/SQLSTATE (22|42)/);
       }
       expect(classifyError(await sql.unsafe('select 1/0').catch((e: unknown) => e))?.exitCode).toBe(2); // 22012
       // P0001 (a function raised it): not the user's input; pgstore cannot explain it.
-      expect(classifyError(await sql.unsafe("do $$ begin raise exception 'boom'; end $$").catch((e: unknown) => e))).toBeUndefined();
+      expect(
+        classifyError(await sql.unsafe("do $$ begin raise exception 'boom'; end $$").catch((e: unknown) => e)),
+      ).toBeUndefined();
     } finally {
       await sql.end({ timeout: 5 });
     }

@@ -6,7 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConnectionTarget, DEFAULT_POOL, embeddedHome, type Env, resolveConnection, resolveEmbedded } from '../../src/db/config.js';
+import {
+  type ConnectionTarget,
+  DEFAULT_POOL,
+  embeddedHome,
+  type Env,
+  resolveConnection,
+  resolveEmbedded,
+} from '../../src/db/config.js';
 import { ConfigError, ExitCode } from '../../src/errors.js';
 
 let home: string;
@@ -36,7 +43,9 @@ function failure(env: Env, databaseUrl?: string): ConfigError {
 describe('bad URLs', () => {
   it('text that is not a URL', () => {
     const error = failure({ DATABASE_URL: 'not a url' });
-    expect(error.problems).toEqual(["DATABASE_URL is not a URL: 'not a url' (expected postgres://user@host:port/database)"]);
+    expect(error.problems).toEqual([
+      "DATABASE_URL is not a URL: 'not a url' (expected postgres://user@host:port/database)",
+    ]);
   });
 
   it('a scheme without // is not a URL either', () => {
@@ -46,7 +55,9 @@ describe('bad URLs', () => {
   });
 
   it('an unsupported scheme', () => {
-    expect(failure({}, 'mysql://root@localhost/app').problems).toEqual(["--database-url: unsupported scheme 'mysql' (use postgres:// or postgresql://)"]);
+    expect(failure({}, 'mysql://root@localhost/app').problems).toEqual([
+      "--database-url: unsupported scheme 'mysql' (use postgres:// or postgresql://)",
+    ]);
   });
 
   it.each([
@@ -60,7 +71,9 @@ describe('bad URLs', () => {
   });
 
   it('a bad PGPORT is named', () => {
-    expect(failure({ PGHOST: 'h', PGPORT: '5432x' }).problems).toEqual(["PGPORT: port '5432x' is not a number (expected 1-65535)"]);
+    expect(failure({ PGHOST: 'h', PGPORT: '5432x' }).problems).toEqual([
+      "PGPORT: port '5432x' is not a number (expected 1-65535)",
+    ]);
   });
 
   it('an unknown sslmode names where it came from', () => {
@@ -73,14 +86,19 @@ describe('bad URLs', () => {
   });
 
   it('malformed percent-encoding names the part', () => {
-    expect(failure({}, 'postgres://u@h/d%zzb').problems).toEqual(['--database-url: malformed percent-encoding in the database name']);
+    expect(failure({}, 'postgres://u@h/d%zzb').problems).toEqual([
+      '--database-url: malformed percent-encoding in the database name',
+    ]);
     expect(failure({}, 'postgres://u@h/d?application_name=%zz').problems).toEqual([
       "--database-url: malformed percent-encoding in the value of query parameter 'application_name'",
     ]);
   });
 
   it('reports every problem at once', () => {
-    const error = failure({ DB_MAX_CONNECTIONS: 'many', DB_IDLE_TIMEOUT: '-1' }, 'postgres://h:99999/db?sslmode=nope&min_connections=x');
+    const error = failure(
+      { DB_MAX_CONNECTIONS: 'many', DB_IDLE_TIMEOUT: '-1' },
+      'postgres://h:99999/db?sslmode=nope&min_connections=x',
+    );
     // The URL does not parse (its port), and its query is still checked (issue 15: all at once).
     expect(error.problems).toEqual([
       '--database-url: port 99999 is out of range (1-65535)',
@@ -177,14 +195,18 @@ describe('pool settings', () => {
     ['acquire_timeout', 'Infinity', 'a number of seconds > 0'],
     ['idle_timeout', '10s', 'a number of seconds > 0'],
   ])('%s=%s is refused', (name, value, kind) => {
-    expect(failure({}, `postgres://h/db?${name}=${value}`).problems).toEqual([`${name} (in --database-url) must be ${kind}, got '${value}'`]);
+    expect(failure({}, `postgres://h/db?${name}=${value}`).problems).toEqual([
+      `${name} (in --database-url) must be ${kind}, got '${value}'`,
+    ]);
   });
 
   it('min larger than max names the settings it came from', () => {
     expect(failure({}, 'postgres://h/db?min_connections=5&max_connections=3').problems).toEqual([
       'min_connections (in --database-url) (5) is larger than max_connections (in --database-url) (3)',
     ]);
-    expect(failure({ DB_MIN_CONNECTIONS: '20' }).problems).toEqual(['DB_MIN_CONNECTIONS (20) is larger than the default max_connections (10)']);
+    expect(failure({ DB_MIN_CONNECTIONS: '20' }).problems).toEqual([
+      'DB_MIN_CONNECTIONS (20) is larger than the default max_connections (10)',
+    ]);
   });
 });
 
@@ -209,7 +231,9 @@ describe('the embedded target', () => {
 
   it('PGSTORE_PORT chooses the port, and is validated', () => {
     expect(resolve({ PGSTORE_PORT: '6001' })).toMatchObject({ kind: 'embedded', port: 6001 });
-    expect(failure({ PGSTORE_PORT: 'abc' }).problems).toEqual(["PGSTORE_PORT: port 'abc' is not a number (expected 1-65535)"]);
+    expect(failure({ PGSTORE_PORT: 'abc' }).problems).toEqual([
+      "PGSTORE_PORT: port 'abc' is not a number (expected 1-65535)",
+    ]);
     expect(failure({ PGSTORE_PORT: '70000' }).problems).toEqual(['PGSTORE_PORT: port 70000 is out of range (1-65535)']);
     expect(failure({ PGSTORE_PORT: '0' }).problems).toEqual(['PGSTORE_PORT: port 0 is out of range (1-65535)']);
   });

@@ -41,20 +41,43 @@ function writePgpass(name: string, text: string, mode = 0o600): string {
   return path;
 }
 
-const LIBPQ: Env = { PGHOST: 'pg.example', PGPORT: '6432', PGUSER: 'libpq_user', PGPASSWORD: 'pw-libpq-1', PGDATABASE: 'libpq_db' };
+const LIBPQ: Env = {
+  PGHOST: 'pg.example',
+  PGPORT: '6432',
+  PGUSER: 'libpq_user',
+  PGPASSWORD: 'pw-libpq-1',
+  PGDATABASE: 'libpq_db',
+};
 
 describe('precedence', () => {
   it('--database-url beats DATABASE_URL and the PG* variables', () => {
-    const conn = server({ ...LIBPQ, DATABASE_URL: 'postgres://env:pw-env-1@env.example:5433/envdb' }, 'postgres://flag:pw-flag-1@flag.example:5434/flagdb');
-    expect(conn).toMatchObject({ source: '--database-url', host: 'flag.example', port: 5434, user: 'flag', password: 'pw-flag-1', database: 'flagdb' });
+    const conn = server(
+      { ...LIBPQ, DATABASE_URL: 'postgres://env:pw-env-1@env.example:5433/envdb' },
+      'postgres://flag:pw-flag-1@flag.example:5434/flagdb',
+    );
+    expect(conn).toMatchObject({
+      source: '--database-url',
+      host: 'flag.example',
+      port: 5434,
+      user: 'flag',
+      password: 'pw-flag-1',
+      database: 'flagdb',
+    });
   });
 
   it('DATABASE_URL beats the PG* variables', () => {
     const conn = server({ ...LIBPQ, DATABASE_URL: 'postgres://env:pw-env-2@env.example:5433/envdb' });
-    expect(conn).toMatchObject({ source: 'DATABASE_URL', host: 'env.example', port: 5433, user: 'env', password: 'pw-env-2', database: 'envdb' });
+    expect(conn).toMatchObject({
+      source: 'DATABASE_URL',
+      host: 'env.example',
+      port: 5433,
+      user: 'env',
+      password: 'pw-env-2',
+      database: 'envdb',
+    });
   });
 
-  it('a blank --database-url is an error, not a fall-through to DATABASE_URL (a script\'s unset variable)', () => {
+  it("a blank --database-url is an error, not a fall-through to DATABASE_URL (a script's unset variable)", () => {
     expect(() => server({ DATABASE_URL: 'postgres://env.example/db' }, '   ')).toThrow(/--database-url is empty/);
   });
 
@@ -80,7 +103,14 @@ describe('precedence', () => {
 
   it('libpq defaults: port 5432, the OS user, a database named after the user', () => {
     const conn = server({ PGHOST: '/var/run/postgresql' });
-    expect(conn).toMatchObject({ host: '/var/run/postgresql', port: 5432, user: userInfo().username, database: userInfo().username, password: undefined, sslmode: undefined });
+    expect(conn).toMatchObject({
+      host: '/var/run/postgresql',
+      port: 5432,
+      user: userInfo().username,
+      database: userInfo().username,
+      password: undefined,
+      sslmode: undefined,
+    });
   });
 
   it('PGPASSWORD or PGSSLMODE alone names no server: the embedded default is used', () => {
@@ -114,11 +144,21 @@ describe('precedence', () => {
 describe('URL parts', () => {
   it('decodes percent-encoded user, password and database; accepts postgresql://', () => {
     const conn = server({}, 'postgresql://us%40er:p%40ss%3Aw%2Frd@db.example:5432/my%20db');
-    expect(conn).toMatchObject({ user: 'us@er', password: 'p@ss:w/rd', database: 'my db', host: 'db.example', port: 5432 });
+    expect(conn).toMatchObject({
+      user: 'us@er',
+      password: 'p@ss:w/rd',
+      database: 'my db',
+      host: 'db.example',
+      port: 5432,
+    });
   });
 
   it('an unencoded @ in the password still parses', () => {
-    expect(server({}, 'postgres://u:p@ss@db.example/x')).toMatchObject({ user: 'u', password: 'p@ss', host: 'db.example' });
+    expect(server({}, 'postgres://u:p@ss@db.example/x')).toMatchObject({
+      user: 'u',
+      password: 'p@ss',
+      host: 'db.example',
+    });
   });
 
   it('a + in a query value stays a plus, as in libpq', () => {
@@ -134,19 +174,33 @@ describe('URL parts', () => {
   });
 
   it('a socket directory from ?host= or a percent-encoded host', () => {
-    expect(server({}, 'postgres:///db?host=/tmp/sock&port=5999')).toMatchObject({ host: '/tmp/sock', port: 5999, database: 'db' });
+    expect(server({}, 'postgres:///db?host=/tmp/sock&port=5999')).toMatchObject({
+      host: '/tmp/sock',
+      port: 5999,
+      database: 'db',
+    });
     expect(server({}, 'postgres://%2Ftmp%2Fsock/db').host).toBe('/tmp/sock');
   });
 
   it('an empty host, as libpq allows it (user@/db?host=..., :port)', () => {
     const conn = server({}, 'postgres://u:pw-nohost-1@/app?host=/cloudsql/proj:region:inst');
-    expect(conn).toMatchObject({ host: '/cloudsql/proj:region:inst', user: 'u', password: 'pw-nohost-1', database: 'app', port: 5432 });
+    expect(conn).toMatchObject({
+      host: '/cloudsql/proj:region:inst',
+      user: 'u',
+      password: 'pw-nohost-1',
+      database: 'app',
+      port: 5432,
+    });
     expect(server({ PGHOST: 'pg.example' }, 'postgres://:5433/app')).toMatchObject({ host: 'pg.example', port: 5433 });
     expect(server({}, 'postgres://u@:5433/app').host).toBe('localhost');
   });
 
   it('query parameters user, dbname, port fill parts the URL leaves out', () => {
-    expect(server({}, 'postgres://h/?user=qu&dbname=qdb&port=7000')).toMatchObject({ user: 'qu', database: 'qdb', port: 7000 });
+    expect(server({}, 'postgres://h/?user=qu&dbname=qdb&port=7000')).toMatchObject({
+      user: 'qu',
+      database: 'qdb',
+      port: 7000,
+    });
   });
 
   it('parts the URL leaves out come from the PG* variables, as libpq does', () => {
@@ -243,8 +297,14 @@ describe('what reaches the driver and child programs', () => {
     });
   });
 
-  it('libpqEnv leaves out an absent password and sslmode (the connect timeout is the pool\'s)', () => {
-    expect(libpqEnv(server({}, 'postgres://u@h/db'))).toEqual({ PGHOST: 'h', PGPORT: '5432', PGUSER: 'u', PGDATABASE: 'db', PGCONNECT_TIMEOUT: '30' });
+  it("libpqEnv leaves out an absent password and sslmode (the connect timeout is the pool's)", () => {
+    expect(libpqEnv(server({}, 'postgres://u@h/db'))).toEqual({
+      PGHOST: 'h',
+      PGPORT: '5432',
+      PGUSER: 'u',
+      PGDATABASE: 'db',
+      PGCONNECT_TIMEOUT: '30',
+    });
   });
 
   it('connectionUrl round-trips through the resolver, special characters included', () => {

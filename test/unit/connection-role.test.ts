@@ -13,7 +13,7 @@ const conn = (url: string) => resolveConnection({ databaseUrl: url, env: {} }) a
 const optionsOf = (url: string) => new URL(url).searchParams.get('options');
 
 describe('the role of a connection', () => {
-  it('is rendered after the URL\'s own options, everywhere a session starts', () => {
+  it("is rendered after the URL's own options, everywhere a session starts", () => {
     const own = { ...conn('postgres://u:pw@127.0.0.1:5432/app?options=-c%20search_path%3Dx'), role: 'app_owner' };
     const expected = '-c search_path=x -c role=app_owner';
     expect(startupOptions(own)).toBe(expected);
@@ -22,7 +22,7 @@ describe('the role of a connection', () => {
     expect(libpqEnv(own).PGOPTIONS).toBe(expected);
   });
 
-  it('is nothing when unset: the URL\'s options pass as they are, or none at all', () => {
+  it("is nothing when unset: the URL's options pass as they are, or none at all", () => {
     const plain = conn('postgres://u:pw@127.0.0.1:5432/app');
     expect(startupOptions(plain)).toBeUndefined();
     expect((driverOptions(plain).connection as Record<string, string>).options).toBeUndefined();

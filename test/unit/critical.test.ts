@@ -34,7 +34,10 @@ describe('critical sections', () => {
     const section = critical(async () => {
       ran = true;
     });
-    const state = await Promise.race([section.then(() => 'settled'), new Promise((resolve) => setTimeout(() => resolve('pending'), 50))]);
+    const state = await Promise.race([
+      section.then(() => 'settled'),
+      new Promise((resolve) => setTimeout(() => resolve('pending'), 50)),
+    ]);
     expect(state).toBe('pending');
     expect(ran).toBe(false);
   });

@@ -1,6 +1,15 @@
 /** The O_EXCL file lock: exclusion, waiting, taking over dead holders, half-written files. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +24,8 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const lockPath = () => join(dir, `lock-${++n}`);
-const holderAt = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as { pid: number; host: string; since: string; purpose: string };
+const holderAt = (path: string) =>
+  JSON.parse(readFileSync(path, 'utf8')) as { pid: number; host: string; since: string; purpose: string };
 
 /** The pid of a process that has exited and been reaped. */
 function deadPid(): number {
@@ -66,7 +76,9 @@ describe('acquireFileLock', () => {
     expect(error).toBeInstanceOf(ConflictError);
     expect((error as ConflictError).exitCode).toBe(ExitCode.conflict);
     expect((error as ConflictError).exitCode).toBe(3);
-    expect(error.message).toMatch(new RegExp(`^the backup is locked by pid ${process.pid} since \\d{4}-\\d\\d-\\d\\dT`));
+    expect(error.message).toMatch(
+      new RegExp(`^the backup is locked by pid ${process.pid} since \\d{4}-\\d\\d-\\d\\dT`),
+    );
     expect((error as ConflictError).hint).toContain(path);
     expect(holderAt(path).pid).toBe(process.pid); // untouched
     await lock.release();
@@ -75,7 +87,9 @@ describe('acquireFileLock', () => {
   it('onHeld builds the error', async () => {
     const path = lockPath();
     const lock = await acquireFileLock(path, { purpose: 'p' });
-    const error = await rejection(acquireFileLock(path, { purpose: 'p', onHeld: (h) => new Error(`held by ${h.pid}`) }));
+    const error = await rejection(
+      acquireFileLock(path, { purpose: 'p', onHeld: (h) => new Error(`held by ${h.pid}`) }),
+    );
     expect(error.message).toBe(`held by ${process.pid}`);
     await lock.release();
   });

@@ -7,7 +7,11 @@ import { compareBytes, parseHostsFile, renderHostsFile } from '../../src/core/ho
 import { parseHosts, renderHosts } from '../../src/core/hosts/formats.js';
 import { ulid } from '../../src/core/hosts/ids.js';
 
-const entry = (ipAddress: string, hostname: string, extra: { aliases?: string[]; comment?: string | null; tags?: string[] } = {}) => ({
+const entry = (
+  ipAddress: string,
+  hostname: string,
+  extra: { aliases?: string[]; comment?: string | null; tags?: string[] } = {},
+) => ({
   ipAddress,
   hostname,
   aliases: extra.aliases ?? [],
@@ -18,7 +22,11 @@ const entry = (ipAddress: string, hostname: string, extra: { aliases?: string[];
 describe('hosts file', () => {
   it('renders the header, sorted lines and a final newline', () => {
     const text = renderHostsFile(
-      [entry('192.168.10.1', 'b.lan'), entry('192.168.1.1', 'a.lan', { aliases: ['x', 'y'], comment: 'c', tags: ['t1', 't2'] }), entry('192.168.1.1', 'B.lan', { tags: ['only'] })],
+      [
+        entry('192.168.10.1', 'b.lan'),
+        entry('192.168.1.1', 'a.lan', { aliases: ['x', 'y'], comment: 'c', tags: ['t1', 't2'] }),
+        entry('192.168.1.1', 'B.lan', { tags: ['only'] }),
+      ],
       new Date('2026-01-02T03:04:05.678Z'),
     );
     expect(text).toBe(
@@ -28,8 +36,18 @@ describe('hosts file', () => {
   });
 
   it('keeps line breaks out and comments ending in ] unambiguous', () => {
-    const text = renderHostsFile([entry('::1', 'a', { comment: 'one\ntwo\r\n\tthree [x]', tags: ['new\nline'] }), entry('::2', 'b', { comment: 'see [docs]' })], new Date(0));
-    expect(text.split('\n').slice(4)).toEqual(['::1\ta\t# one two three [x] [new line]', '::2\tb\t# see [docs] []', '']);
+    const text = renderHostsFile(
+      [
+        entry('::1', 'a', { comment: 'one\ntwo\r\n\tthree [x]', tags: ['new\nline'] }),
+        entry('::2', 'b', { comment: 'see [docs]' }),
+      ],
+      new Date(0),
+    );
+    expect(text.split('\n').slice(4)).toEqual([
+      '::1\ta\t# one two three [x] [new line]',
+      '::2\tb\t# see [docs] []',
+      '',
+    ]);
     const back = parseHostsFile(text).records;
     // A tag with a space (possible through the library) is not a valid tag: the list reads back as comment.
     expect(back.map((r) => [r.comment, r.tags])).toEqual([
@@ -39,9 +57,18 @@ describe('hosts file', () => {
   });
 
   it('parses IP, names, comments and tags, skipping blank and comment lines', () => {
-    const { records, errors } = parseHostsFile('# header\n\n127.0.0.1 localhost loopback # the machine [a, b]\r\n  10.0.0.1\thost\n10.0.0.2\n10.0.0.3 x # note [not a tag list]\n');
+    const { records, errors } = parseHostsFile(
+      '# header\n\n127.0.0.1 localhost loopback # the machine [a, b]\r\n  10.0.0.1\thost\n10.0.0.2\n10.0.0.3 x # note [not a tag list]\n',
+    );
     expect(records).toEqual([
-      { line: 3, ipAddress: '127.0.0.1', hostname: 'localhost', aliases: ['loopback'], comment: 'the machine', tags: ['a', 'b'] },
+      {
+        line: 3,
+        ipAddress: '127.0.0.1',
+        hostname: 'localhost',
+        aliases: ['loopback'],
+        comment: 'the machine',
+        tags: ['a', 'b'],
+      },
       { line: 4, ipAddress: '10.0.0.1', hostname: 'host', aliases: [], comment: null, tags: [] },
       { line: 6, ipAddress: '10.0.0.3', hostname: 'x', aliases: [], comment: 'note [not a tag list]', tags: [] },
     ]);
@@ -49,14 +76,29 @@ describe('hosts file', () => {
   });
 
   it('compares in byte order like COLLATE "C"', () => {
-    expect(['192.168.10.1', '192.168.1.1', 'b', 'B', 'é', 'z', '\u{1F600}', '\uFFFD'].sort(compareBytes)).toEqual(['192.168.1.1', '192.168.10.1', 'B', 'b', 'z', 'é', '\uFFFD', '\u{1F600}']);
+    expect(['192.168.10.1', '192.168.1.1', 'b', 'B', 'é', 'z', '\u{1F600}', '\uFFFD'].sort(compareBytes)).toEqual([
+      '192.168.1.1',
+      '192.168.10.1',
+      'B',
+      'b',
+      'z',
+      'é',
+      '\uFFFD',
+      '\u{1F600}',
+    ]);
   });
 });
 
 describe('csv and jsonl', () => {
   it('round-trip entries, quotes and commas included', () => {
     const entries = [
-      { ...entry('10.0.0.1', 'a.lan', { aliases: ['b.lan'], comment: 'say "hi", then, go', tags: ['x', 'y'] }), id: '1', createdAt: new Date(0), updatedAt: new Date(0), version: 'v' },
+      {
+        ...entry('10.0.0.1', 'a.lan', { aliases: ['b.lan'], comment: 'say "hi", then, go', tags: ['x', 'y'] }),
+        id: '1',
+        createdAt: new Date(0),
+        updatedAt: new Date(0),
+        version: 'v',
+      },
       { ...entry('10.0.0.2', 'c.lan'), id: '2', createdAt: new Date(0), updatedAt: new Date(0), version: 'v' },
     ];
     for (const format of ['csv', 'jsonl', 'hosts'] as const) {
@@ -67,20 +109,33 @@ describe('csv and jsonl', () => {
   });
 
   it('reports an unclosed quote', () => {
-    expect(parseHosts('ip_address,hostname\n10.0.0.1,"open\n', 'csv').errors).toEqual([{ line: 2, field: 'csv', message: 'a quoted field is not closed' }]);
+    expect(parseHosts('ip_address,hostname\n10.0.0.1,"open\n', 'csv').errors).toEqual([
+      { line: 2, field: 'csv', message: 'a quoted field is not closed' },
+    ]);
   });
 });
 
 describe('validation', () => {
   it('accepts IPv4 and IPv6 only', () => {
-    for (const ok of ['0.0.0.0', '255.255.255.255', '::1', 'fe80::1%eth0', '2001:db8::8a2e:370:7334']) expect(ipProblem(ok)).toBeNull();
-    for (const bad of ['256.1.1.1', '1.2.3', '01.2.3.4', 'localhost', '', '1.2.3.4 ']) expect(ipProblem(bad)?.field).toBe('ip');
+    for (const ok of ['0.0.0.0', '255.255.255.255', '::1', 'fe80::1%eth0', '2001:db8::8a2e:370:7334'])
+      expect(ipProblem(ok)).toBeNull();
+    for (const bad of ['256.1.1.1', '1.2.3', '01.2.3.4', 'localhost', '', '1.2.3.4 '])
+      expect(ipProblem(bad)?.field).toBe('ip');
   });
 
   it('checks hostname length and labels', () => {
-    for (const ok of ['a', 'a-b.c', 'xn--bcher-kva.example', `${'a'.repeat(63)}.b`, Array.from({ length: 4 }, () => 'a'.repeat(62)).join('.')]) expect(hostnameProblem(ok)).toBeNull();
+    for (const ok of [
+      'a',
+      'a-b.c',
+      'xn--bcher-kva.example',
+      `${'a'.repeat(63)}.b`,
+      Array.from({ length: 4 }, () => 'a'.repeat(62)).join('.'),
+    ])
+      expect(hostnameProblem(ok)).toBeNull();
     expect(hostnameProblem(`${'a'.repeat(64)}.b`)?.message).toContain('longer than 63');
-    expect(hostnameProblem(Array.from({ length: 5 }, () => 'a'.repeat(62)).join('.'))?.message).toContain('longer than 253');
+    expect(hostnameProblem(Array.from({ length: 5 }, () => 'a'.repeat(62)).join('.'))?.message).toContain(
+      'longer than 253',
+    );
     for (const bad of ['-a', 'a-', 'a..b', 'a_b', 'a b', '.a', '']) expect(hostnameProblem(bad)).not.toBeNull();
     expect(hostnameProblem('bücher.example')?.message).toContain('xn--bcher-kva.example');
   });
@@ -88,7 +143,13 @@ describe('validation', () => {
   it('checks tags and comments, and names every bad field', () => {
     expect(tagProblem('ok-tag')).toBeNull();
     for (const bad of ['', 'a b', 'a,b', '[x]', 'a#b']) expect(tagProblem(bad)).not.toBeNull();
-    const problems = validateHost({ ipAddress: 'x', hostname: 'ok', aliases: ['-bad'], comment: 'a\nb', tags: ['t t'] });
+    const problems = validateHost({
+      ipAddress: 'x',
+      hostname: 'ok',
+      aliases: ['-bad'],
+      comment: 'a\nb',
+      tags: ['t t'],
+    });
     expect(problems.map((p) => p.field)).toEqual(['ip', 'alias', 'comment', 'tag']);
   });
 });

@@ -6,15 +6,29 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { registeredCommands, runnablePaths, SCHEMA_DIR, schemaNameOf, schemaNames, SHARED_SCHEMAS, validatorFor } from '../helpers/json-contract.js';
+import {
+  registeredCommands,
+  runnablePaths,
+  SCHEMA_DIR,
+  schemaNameOf,
+  schemaNames,
+  SHARED_SCHEMAS,
+  validatorFor,
+} from '../helpers/json-contract.js';
 
 describe('JSON schemas of the commands', () => {
   it('every registered command has a schema, and every schema names a command', async () => {
     const paths = runnablePaths(await registeredCommands());
     expect(paths.length).toBeGreaterThan(30);
     const names = schemaNames().filter((n) => !SHARED_SCHEMAS.includes(n));
-    expect(paths.map(schemaNameOf).filter((n) => !names.includes(n)), 'commands without a schema in docs/json-schema').toEqual([]);
-    expect(names.filter((n) => !paths.map(schemaNameOf).includes(n)), 'schemas of no command').toEqual([]);
+    expect(
+      paths.map(schemaNameOf).filter((n) => !names.includes(n)),
+      'commands without a schema in docs/json-schema',
+    ).toEqual([]);
+    expect(
+      names.filter((n) => !paths.map(schemaNameOf).includes(n)),
+      'schemas of no command',
+    ).toEqual([]);
   });
 
   it('every schema compiles as draft 2020-12 and docs/json.md links it', () => {

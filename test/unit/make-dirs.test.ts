@@ -13,7 +13,9 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 describe('makeDirs', () => {
   it.runIf(existsSync('/proc/self'))('a folder under /proc: ENOENT at once, no endless loop', () => {
-    expect(() => makeDirs('/proc/pgstore-make-dirs/x')).toThrow(expect.objectContaining({ code: 'ENOENT', path: '/proc/pgstore-make-dirs' }));
+    expect(() => makeDirs('/proc/pgstore-make-dirs/x')).toThrow(
+      expect.objectContaining({ code: 'ENOENT', path: '/proc/pgstore-make-dirs' }),
+    );
   });
 
   it('a file in the way: ENOTDIR or EEXIST naming it', () => {

@@ -1,7 +1,13 @@
 /** scrypt PHC strings: format, verification, rehash detection, parameter bounds. */
 import { describe, expect, it } from 'vitest';
 import { PgstoreError, ValidationError } from '../../src/errors.js';
-import { DEFAULT_SCRYPT_PARAMS, hashPassword, needsRehash, phcAlgorithm, verifyPasswordHash } from '../../src/store/auth/password-hash.js';
+import {
+  DEFAULT_SCRYPT_PARAMS,
+  hashPassword,
+  needsRehash,
+  phcAlgorithm,
+  verifyPasswordHash,
+} from '../../src/store/auth/password-hash.js';
 
 const fast = { ln: 10, r: 8, p: 1 };
 
@@ -28,7 +34,14 @@ describe('password-hash', () => {
     await expect(hashPassword('', fast)).rejects.toBeInstanceOf(ValidationError);
     await expect(hashPassword('x'.repeat(5000), fast)).rejects.toBeInstanceOf(ValidationError);
     await expect(hashPassword('x', { ln: 30, r: 8, p: 1 })).rejects.toBeInstanceOf(PgstoreError);
-    await expect(verifyPasswordHash('x', '$scrypt$ln=30,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g')).rejects.toBeInstanceOf(PgstoreError);
-    await expect(verifyPasswordHash('x', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA')).rejects.toBeInstanceOf(PgstoreError);
+    await expect(
+      verifyPasswordHash(
+        'x',
+        '$scrypt$ln=30,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
+      ),
+    ).rejects.toBeInstanceOf(PgstoreError);
+    await expect(verifyPasswordHash('x', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA')).rejects.toBeInstanceOf(
+      PgstoreError,
+    );
   });
 });

@@ -44,7 +44,14 @@ describe('matchPgpass', () => {
   });
 
   it('skips comments, blank lines and lines with too few fields; handles CRLF', () => {
-    const text = ['# db.example:5432:app:alice:commented', '', '   ', 'db.example:5432:app:alice', 'db.example:5432:app:alice:crlf', ''].join('\r\n');
+    const text = [
+      '# db.example:5432:app:alice:commented',
+      '',
+      '   ',
+      'db.example:5432:app:alice',
+      'db.example:5432:app:alice:crlf',
+      '',
+    ].join('\r\n');
     expect(matchPgpass(text, Q)).toBe('crlf');
   });
 

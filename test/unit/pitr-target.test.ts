@@ -11,7 +11,13 @@ describe('--to-time', () => {
   });
 
   it('needs a zone (the server would read a bare time in its own TimeZone)', () => {
-    for (const bad of ['2026-01-02 03:04:05', 'yesterday', '2026-01-02', '03:04:05+00', "2026-01-02 03:04:05+00'; drop table x"]) {
+    for (const bad of [
+      '2026-01-02 03:04:05',
+      'yesterday',
+      '2026-01-02',
+      '03:04:05+00',
+      "2026-01-02 03:04:05+00'; drop table x",
+    ]) {
       expect(() => parseTargetTime(bad)).toThrow(UsageError);
     }
   });

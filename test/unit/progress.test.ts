@@ -3,10 +3,18 @@ import { progressBar } from '../../src/ui/progress.js';
 
 function terminal(columns: number) {
   const writes: string[] = [];
-  return { writes, stream: Object.assign({ write: (text: string) => {
-    writes.push(text);
-    return true;
-  } }, { isTTY: true, columns }) as unknown as NodeJS.WritableStream & { isTTY: boolean; columns: number } };
+  return {
+    writes,
+    stream: Object.assign(
+      {
+        write: (text: string) => {
+          writes.push(text);
+          return true;
+        },
+      },
+      { isTTY: true, columns },
+    ) as unknown as NodeJS.WritableStream & { isTTY: boolean; columns: number },
+  };
 }
 
 describe('the backup progress bar', () => {

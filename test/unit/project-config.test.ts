@@ -27,11 +27,15 @@ describe('pgstore.toml', () => {
     const other = join(root, 'ci.toml');
     writeFileSync(other, '');
     expect(findConfigFile(sub, { PGSTORE_CONFIG: other })).toBe(other);
-    expect(() => findConfigFile(sub, { PGSTORE_CONFIG: join(root, 'missing.toml') })).toThrow(/PGSTORE_CONFIG names .*missing\.toml/);
+    expect(() => findConfigFile(sub, { PGSTORE_CONFIG: join(root, 'missing.toml') })).toThrow(
+      /PGSTORE_CONFIG names .*missing\.toml/,
+    );
   });
 
   it('resolves paths against its own folder and feeds unset environment variables only', async () => {
-    const { root, file } = project('# team settings\n[migrations]\ndir = "db/migrations"\ndump_schema = false\n\n[backup]\ndir = "/srv/backups"\nkeep_daily = 7\n');
+    const { root, file } = project(
+      '# team settings\n[migrations]\ndir = "db/migrations"\ndump_schema = false\n\n[backup]\ndir = "/srv/backups"\nkeep_daily = 7\n',
+    );
     const config = await loadProjectConfig(file);
     expect(config.values.map((v) => [v.setting.key, v.value, v.line])).toEqual([
       ['migrations.dir', join(root, 'db/migrations'), 3],
@@ -40,8 +44,14 @@ describe('pgstore.toml', () => {
       ['backup.keep_daily', '7', 8],
     ]);
     const env = withConfigEnv({ PGSTORE_BACKUP_DIR: '/from/env', DBMATE_MIGRATIONS_DIR: '' }, config);
-    expect(env).toMatchObject({ PGSTORE_BACKUP_DIR: '/from/env', DBMATE_MIGRATIONS_DIR: join(root, 'db/migrations'), DBMATE_NO_DUMP_SCHEMA: 'true' });
-    const shown = Object.fromEntries(effectiveSettings({ PGSTORE_BACKUP_DIR: '/from/env' }, config).map((s) => [s.key, [s.value, s.source]]));
+    expect(env).toMatchObject({
+      PGSTORE_BACKUP_DIR: '/from/env',
+      DBMATE_MIGRATIONS_DIR: join(root, 'db/migrations'),
+      DBMATE_NO_DUMP_SCHEMA: 'true',
+    });
+    const shown = Object.fromEntries(
+      effectiveSettings({ PGSTORE_BACKUP_DIR: '/from/env' }, config).map((s) => [s.key, [s.value, s.source]]),
+    );
     expect(shown['backup.dir']).toEqual(['/from/env', 'environment PGSTORE_BACKUP_DIR']);
     expect(shown['migrations.dir']).toEqual([join(root, 'db/migrations'), `${file}:3`]);
     expect(shown['backup.keep_daily']).toEqual(['7', `${file}:8`]);

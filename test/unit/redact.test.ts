@@ -19,7 +19,12 @@ describe('redact: URLs', () => {
   });
 
   it('leaves URLs without a password alone', () => {
-    for (const text of ['postgres://u@h:5432/db', 'postgres://h:5432/db', 'https://example.com/a:b', 'see user@example.com']) {
+    for (const text of [
+      'postgres://u@h:5432/db',
+      'postgres://h:5432/db',
+      'https://example.com/a:b',
+      'see user@example.com',
+    ]) {
       expect(redact(text)).toBe(text);
     }
   });
@@ -42,7 +47,12 @@ describe('redact: key=value', () => {
   });
 
   it('leaves look-alike keys alone', () => {
-    for (const text of ['bypass=1', 'passfile=/home/u/.pgpass', 'password_encryption=scram-sha-256', 'compass: north']) {
+    for (const text of [
+      'bypass=1',
+      'passfile=/home/u/.pgpass',
+      'password_encryption=scram-sha-256',
+      'compass: north',
+    ]) {
       expect(redact(text)).toBe(text);
     }
   });
@@ -86,7 +96,9 @@ describe('redact: registered secrets', () => {
 
 describe('redactUrl', () => {
   it('masks the password and keeps the rest', () => {
-    expect(redactUrl('postgres://u:pw-r1@db.example:5432/app?sslmode=require')).toBe('postgres://u:***@db.example:5432/app?sslmode=require');
+    expect(redactUrl('postgres://u:pw-r1@db.example:5432/app?sslmode=require')).toBe(
+      'postgres://u:***@db.example:5432/app?sslmode=require',
+    );
   });
 
   it('masks password query parameters', () => {

@@ -3,7 +3,13 @@ import { isScratchOf, scratchName } from '../../src/core/restore/scratch-names.j
 
 describe('scratch databases of a restore', () => {
   it("are told from another database's, even one sharing a long prefix", () => {
-    for (const database of ['app', 'analytics_events_archive_2024_europe', 'customer_data_warehouse_replica_tenant_0001', 'd'.repeat(63), 'ünïcødé_naming_of_a_database_with_long_words_x']) {
+    for (const database of [
+      'app',
+      'analytics_events_archive_2024_europe',
+      'customer_data_warehouse_replica_tenant_0001',
+      'd'.repeat(63),
+      'ünïcødé_naming_of_a_database_with_long_words_x',
+    ]) {
       for (const purpose of ['restore', 'old'] as const) {
         const name = scratchName(database, purpose);
         expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
@@ -13,7 +19,12 @@ describe('scratch databases of a restore', () => {
     const a = 'customer_data_warehouse_replica_tenant_0001';
     const b = 'customer_data_warehouse_replica_tenant_0002';
     expect(isScratchOf(scratchName(a, 'restore'), b)).toBe(false);
-    expect(isScratchOf(scratchName('analytics_events_archive_2024_europe', 'old'), 'analytics_events_archive_2024_europe_v2')).toBe(false);
+    expect(
+      isScratchOf(
+        scratchName('analytics_events_archive_2024_europe', 'old'),
+        'analytics_events_archive_2024_europe_v2',
+      ),
+    ).toBe(false);
     expect(isScratchOf(scratchName('app', 'restore'), 'app2')).toBe(false);
     expect(isScratchOf(scratchName('app2', 'restore'), 'app')).toBe(false);
   });

@@ -4,14 +4,22 @@ import { DumpSqlFilter, rolesInPrivilegeStatement } from '../../src/core/dump-lo
 
 async function filter(text: string, options: { dropOwner?: boolean; roles?: string[]; chunk?: number } = {}) {
   const tables: string[] = [];
-  const f = new DumpSqlFilter({ dropOwner: options.dropOwner ?? true, roleExists: (r) => (options.roles ?? ['postgres', 'app']).includes(r), onTable: (t) => tables.push(t) });
+  const f = new DumpSqlFilter({
+    dropOwner: options.dropOwner ?? true,
+    roleExists: (r) => (options.roles ?? ['postgres', 'app']).includes(r),
+    onTable: (t) => tables.push(t),
+  });
   const bytes = Buffer.from(text);
   const size = options.chunk ?? bytes.length;
   const chunks: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
   const out: Buffer[] = [];
   await new Promise<void>((resolve, reject) => {
-    Readable.from(chunks).pipe(f).on('data', (c: Buffer) => out.push(Buffer.from(c))).on('end', resolve).on('error', reject);
+    Readable.from(chunks)
+      .pipe(f)
+      .on('data', (c: Buffer) => out.push(Buffer.from(c)))
+      .on('end', resolve)
+      .on('error', reject);
   });
   return { text: Buffer.concat(out).toString(), tables, filter: f };
 }
@@ -72,10 +80,14 @@ describe('DumpSqlFilter', () => {
 
 describe('rolesInPrivilegeStatement', () => {
   it('finds grantees, grantors and FOR ROLE', () => {
-    expect(rolesInPrivilegeStatement('GRANT SELECT(a, b) ON TABLE s.t TO "Mixed Case", app WITH GRANT OPTION;')).toEqual(['Mixed Case', 'app']);
+    expect(
+      rolesInPrivilegeStatement('GRANT SELECT(a, b) ON TABLE s.t TO "Mixed Case", app WITH GRANT OPTION;'),
+    ).toEqual(['Mixed Case', 'app']);
     expect(rolesInPrivilegeStatement('REVOKE ALL ON FUNCTION f(a integer) FROM PUBLIC;')).toEqual([]);
     expect(rolesInPrivilegeStatement('GRANT USAGE ON SCHEMA s TO app GRANTED BY owner;')).toEqual(['owner', 'app']);
-    expect(rolesInPrivilegeStatement('ALTER DEFAULT PRIVILEGES FOR ROLE own IN SCHEMA s REVOKE ALL ON TABLES FROM app;')).toEqual(['own', 'app']);
+    expect(
+      rolesInPrivilegeStatement('ALTER DEFAULT PRIVILEGES FOR ROLE own IN SCHEMA s REVOKE ALL ON TABLES FROM app;'),
+    ).toEqual(['own', 'app']);
     expect(rolesInPrivilegeStatement('SET SESSION AUTHORIZATION grantor;')).toEqual(['grantor']);
     expect(rolesInPrivilegeStatement('CREATE TABLE t (x int);')).toEqual([]);
   });

@@ -34,17 +34,27 @@ describe('statementsOf', () => {
 describe('statementLocks', () => {
   const lock = (sql: string) => statementLocks(statementsOf(sql)).map((l) => [l.kind, l.table, l.lock]);
   it('derives the lock level from the statement kind', () => {
-    expect(lock('alter table public.t add column c int')).toEqual([['ALTER TABLE ... ADD COLUMN', 'public.t', 'ACCESS EXCLUSIVE']]);
-    expect(lock('alter table t alter column c type bigint')).toEqual([['ALTER TABLE ... ALTER COLUMN ... TYPE', 't', 'ACCESS EXCLUSIVE']]);
-    expect(lock('alter table t validate constraint c')).toEqual([['ALTER TABLE ... VALIDATE CONSTRAINT', 't', 'SHARE UPDATE EXCLUSIVE']]);
+    expect(lock('alter table public.t add column c int')).toEqual([
+      ['ALTER TABLE ... ADD COLUMN', 'public.t', 'ACCESS EXCLUSIVE'],
+    ]);
+    expect(lock('alter table t alter column c type bigint')).toEqual([
+      ['ALTER TABLE ... ALTER COLUMN ... TYPE', 't', 'ACCESS EXCLUSIVE'],
+    ]);
+    expect(lock('alter table t validate constraint c')).toEqual([
+      ['ALTER TABLE ... VALIDATE CONSTRAINT', 't', 'SHARE UPDATE EXCLUSIVE'],
+    ]);
     expect(lock('alter table t add constraint f foreign key (a) references u (id) not valid')).toEqual([
       ['ALTER TABLE ... ADD FOREIGN KEY', 't', 'SHARE ROW EXCLUSIVE'],
       ['FOREIGN KEY (referenced table)', 'u', 'SHARE ROW EXCLUSIVE'],
     ]);
     expect(lock('create unique index if not exists i on only t (a)')).toEqual([['CREATE INDEX', 't', 'SHARE']]);
-    expect(lock('create index concurrently i on t (a)')).toEqual([['CREATE INDEX CONCURRENTLY', 't', 'SHARE UPDATE EXCLUSIVE']]);
+    expect(lock('create index concurrently i on t (a)')).toEqual([
+      ['CREATE INDEX CONCURRENTLY', 't', 'SHARE UPDATE EXCLUSIVE'],
+    ]);
     expect(lock('drop index concurrently i')).toEqual([['DROP INDEX CONCURRENTLY', null, 'SHARE UPDATE EXCLUSIVE']]);
-    expect(lock('refresh materialized view concurrently m')).toEqual([['REFRESH MATERIALIZED VIEW CONCURRENTLY', 'm', 'EXCLUSIVE']]);
+    expect(lock('refresh materialized view concurrently m')).toEqual([
+      ['REFRESH MATERIALIZED VIEW CONCURRENTLY', 'm', 'EXCLUSIVE'],
+    ]);
     expect(lock('lock table t in share row exclusive mode')).toEqual([['LOCK TABLE', 't', 'SHARE ROW EXCLUSIVE']]);
     expect(lock('update t set a = 1')).toEqual([['UPDATE', 't', 'ROW EXCLUSIVE']]);
     expect(lock('create table n (id int references t (id))')).toEqual([

@@ -14,17 +14,36 @@ async function drawn(options: Parameters<typeof tablePages>[0]): Promise<string>
   return text;
 }
 
-const hostRow = (i: number) => [`01JABCDEF0123456789ABC${String(i).padStart(4, '0')}`, `10.0.${i % 256}.${i % 7}`, `web-${i}.example.com`, i % 3 ? 'a b' : '', 'comment…', 'prod, web'];
+const hostRow = (i: number) => [
+  `01JABCDEF0123456789ABC${String(i).padStart(4, '0')}`,
+  `10.0.${i % 256}.${i % 7}`,
+  `web-${i}.example.com`,
+  i % 3 ? 'a b' : '',
+  'comment…',
+  'prod, web',
+];
 const HEAD = ['ID', 'IP', 'HOSTNAME', 'ALIASES', 'COMMENT', 'TAGS'];
 
 describe('tables', () => {
   it('draws what cli-table3 draws, character for character, with and without colour', async () => {
-    const text = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('', '…', '中文', 'naïve', 'a\nbc', 'x'.repeat(30)));
+    const text = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('', '…', '中文', 'naïve', 'a\nbc', 'x'.repeat(30)),
+    );
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.array(fc.array(text, { minLength: 5, maxLength: 5 }), { minLength: 1, maxLength: 20 }), fc.boolean(), async (columns, rows, color) => {
-        const options = { head: ['ID', 'NAME', 'X', 'LONGER HEAD', 'E'].slice(0, columns), rows: rows.map((r) => r.slice(0, columns)), color };
-        expect(`${await drawn(options)}`).toBe(`${await renderTable(options)}\n`);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.array(text, { minLength: 5, maxLength: 5 }), { minLength: 1, maxLength: 20 }),
+        fc.boolean(),
+        async (columns, rows, color) => {
+          const options = {
+            head: ['ID', 'NAME', 'X', 'LONGER HEAD', 'E'].slice(0, columns),
+            rows: rows.map((r) => r.slice(0, columns)),
+            color,
+          };
+          expect(`${await drawn(options)}`).toBe(`${await renderTable(options)}\n`);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -22,7 +22,16 @@ import { bytesUnder, fsyncTree, restrictModes } from './folder.js';
 import { type BackupManifest, checksumFiles, type ManifestFile, writeManifest } from './manifest.js';
 import { writeBackupMetrics } from './metrics.js';
 import { applyRetention, lockBackups, type PruneResult } from './ops.js';
-import { backupId, backupStamp, checkLabel, databaseFolder, describeCompression, dumpName, parseCompression, resolveBackupDir } from './paths.js';
+import {
+  backupId,
+  backupStamp,
+  checkLabel,
+  databaseFolder,
+  describeCompression,
+  dumpName,
+  parseCompression,
+  resolveBackupDir,
+} from './paths.js';
 import { checkRetentionRule, hasRetentionRule, type RetentionRule } from './retention.js';
 import { verifyBackupFolder, type VerifyMethod } from './verify.js';
 import type { CoreOptions } from '../options.js';
@@ -67,15 +76,22 @@ export function pgstoreVersion(): string {
 /** Checks the flags before anything runs; throws a UsageError (exit 2). */
 function checkOptions(o: BackupOptions): void {
   const format = o.format ?? 'custom';
-  if (!['custom', 'directory', 'plain'].includes(format)) throw new UsageError(`--format must be custom, directory or plain, got '${format}'`);
-  if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1)) throw new UsageError('--jobs must be a whole number ≥ 1');
+  if (!['custom', 'directory', 'plain'].includes(format))
+    throw new UsageError(`--format must be custom, directory or plain, got '${format}'`);
+  if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 1))
+    throw new UsageError('--jobs must be a whole number ≥ 1');
   if ((o.jobs ?? 1) > 1 && format !== 'directory') {
-    throw new UsageError(`--jobs ${o.jobs} needs --format directory (pg_dump writes in parallel only to a directory)`, { hint: 'Add --format directory, or drop --jobs.' });
+    throw new UsageError(`--jobs ${o.jobs} needs --format directory (pg_dump writes in parallel only to a directory)`, {
+      hint: 'Add --format directory, or drop --jobs.',
+    });
   }
   checkRetentionRule(o.retention ?? {});
-  if (o.verify !== undefined && !['read', 'restore'].includes(o.verify)) throw new UsageError(`--verify must be read or restore, got '${o.verify}'`);
+  if (o.verify !== undefined && !['read', 'restore'].includes(o.verify))
+    throw new UsageError(`--verify must be read or restore, got '${o.verify}'`);
   if (o.metricsFile !== undefined && !existsSync(dirname(resolve(o.metricsFile)))) {
-    throw new UsageError(`the folder of --metrics-file ${o.metricsFile} does not exist`, { hint: "Create it, or point --metrics-file at node_exporter's textfile folder." });
+    throw new UsageError(`the folder of --metrics-file ${o.metricsFile} does not exist`, {
+      hint: "Create it, or point --metrics-file at node_exporter's textfile folder.",
+    });
   }
 }
 
@@ -129,19 +145,32 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const run: BackupRun = { taken: false, started: performance.now(), leftoversRemoved: [] };
   let lock: FileLock | undefined;
   try {
-    const { manifest, verifyDurationMs } = await withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
-      // The server and the client are checked before anything is created (no folder, no lock):
-      // a pg_dump older than the server refuses to dump it, so a wrong one is named up front.
-      const client = await checkClient(sql, plan, options);
-      lock = await lockBackups(plan.folder, plan.database);
-      run.leftoversRemoved = removeLeftovers(plan.folder);
-      const dumped = await dumpInOneSnapshot(sql, conn, client, plan, options, run);
-      return seal(dumped, conn, plan, options);
-    });
+    const { manifest, verifyDurationMs } = await withPool(
+      options.target,
+      { max: 1, log: options.log },
+      async (sql, conn) => {
+        // The server and the client are checked before anything is created (no folder, no lock):
+        // a pg_dump older than the server refuses to dump it, so a wrong one is named up front.
+        const client = await checkClient(sql, plan, options);
+        lock = await lockBackups(plan.folder, plan.database);
+        run.leftoversRemoved = removeLeftovers(plan.folder);
+        const dumped = await dumpInOneSnapshot(sql, conn, client, plan, options, run);
+        return seal(dumped, conn, plan, options);
+      },
+    );
     const path = publish(plan.folder, run, manifest.id);
     const retention = afterBackup(options, plan, manifest.id, path, run.started);
     const durationMs = Math.round(performance.now() - run.started);
-    return { id: manifest.id, database: plan.database, path, manifest, retention, leftoversRemoved: run.leftoversRemoved, durationMs, verifyDurationMs };
+    return {
+      id: manifest.id,
+      database: plan.database,
+      path,
+      manifest,
+      retention,
+      leftoversRemoved: run.leftoversRemoved,
+      durationMs,
+      verifyDurationMs,
+    };
   } catch (error) {
     if (run.partial) rmSync(run.partial, { recursive: true, force: true });
     if (!run.taken && !(error instanceof ConflictError)) {
@@ -162,7 +191,12 @@ async function checkClient(sql: Db, plan: BackupPlan, options: BackupOptions): P
   const identity = await serverIdentity(sql);
   const serverMajor = Math.floor(identity.versionNum / 10000);
   const pgDump = await findPgClient('pg_dump', serverMajor, options.env);
-  return { serverVersion: identity.version, serverMajor, pgDump, compressArgs: compressionArgs(plan.compression, pgDump.major) };
+  return {
+    serverVersion: identity.version,
+    serverMajor,
+    pgDump,
+    compressArgs: compressionArgs(plan.compression, pgDump.major),
+  };
 }
 
 /** Checks the flags and works out where the backup goes; nothing is touched yet. */
@@ -172,7 +206,15 @@ function planBackup(options: BackupOptions): BackupPlan {
   const label = checkLabel(options.label);
   const dir = resolveBackupDir(options.dir, options.env);
   const database = options.target.database;
-  return { format: options.format ?? 'custom', compression, label, now: options.now ?? (() => new Date()), dir, database, folder: databaseFolder(dir, database) };
+  return {
+    format: options.format ?? 'custom',
+    compression,
+    label,
+    now: options.now ?? (() => new Date()),
+    dir,
+    database,
+    folder: databaseFolder(dir, database),
+  };
 }
 
 /**
@@ -180,7 +222,14 @@ function planBackup(options: BackupOptions): BackupPlan {
  * in the snapshot pg_dump uses (pg_export_snapshot + --snapshot): the manifest describes
  * exactly the dump. Progress is polled from the bytes written.
  */
-async function dumpInOneSnapshot(sql: Db, conn: ServerConnection, client: Client, plan: BackupPlan, options: BackupOptions, run: BackupRun): Promise<Dumped> {
+async function dumpInOneSnapshot(
+  sql: Db,
+  conn: ServerConnection,
+  client: Client,
+  plan: BackupPlan,
+  options: BackupOptions,
+  run: BackupRun,
+): Promise<Dumped> {
   const { pgDump, compressArgs } = client;
   const startedAt = plan.now();
   const id = backupId(backupStamp(startedAt), plan.label);
@@ -192,10 +241,12 @@ async function dumpInOneSnapshot(sql: Db, conn: ServerConnection, client: Client
 
   const progress = { phase: 'dumping', tablesDone: 0, tablesTotal: 0, bytes: 0 };
   const report = () => options.onProgress?.({ ...progress });
-  const poll = options.onProgress ? setInterval(() => {
-    progress.bytes = bytesUnder(output);
-    report();
-  }, 250) : undefined;
+  const poll = options.onProgress
+    ? setInterval(() => {
+        progress.bytes = bytesUnder(output);
+        report();
+      }, 250)
+    : undefined;
   let tables: TableRows[] = [];
   let migrationVersion: string | null = null;
   let streamed: DumpedFile | undefined;
@@ -228,21 +279,43 @@ async function dumpInOneSnapshot(sql: Db, conn: ServerConnection, client: Client
   } finally {
     if (poll) clearInterval(poll);
   }
-  return { id, partial, dump, startedAt, serverVersion: client.serverVersion, serverMajor: client.serverMajor, pgDumpVersion: pgDump.version, tables, tablesDone: progress.tablesDone, migrationVersion, streamed };
+  return {
+    id,
+    partial,
+    dump,
+    startedAt,
+    serverVersion: client.serverVersion,
+    serverMajor: client.serverMajor,
+    pgDumpVersion: pgDump.version,
+    tables,
+    tablesDone: progress.tablesDone,
+    migrationVersion,
+    streamed,
+  };
 }
 
 /**
  * Checksums, modes and fsync of the partial folder, its manifest, and the verification asked
  * for (and how long it took: the manifest's duration is the dump's).
  */
-async function seal(d: Dumped, conn: ServerConnection, plan: BackupPlan, options: BackupOptions): Promise<{ manifest: BackupManifest; verifyDurationMs: number | null }> {
+async function seal(
+  d: Dumped,
+  conn: ServerConnection,
+  plan: BackupPlan,
+  options: BackupOptions,
+): Promise<{ manifest: BackupManifest; verifyDurationMs: number | null }> {
   let files: ManifestFile[];
   if (d.streamed) {
     // Hashed as it was written (and fsynced, 0600): no second read of the archive.
     files = [{ path: d.dump, ...d.streamed }];
   } else {
     restrictModes(d.partial);
-    options.onProgress?.({ phase: 'checksums', tablesDone: d.tablesDone, tablesTotal: d.tables.length, bytes: bytesUnder(join(d.partial, d.dump)) });
+    options.onProgress?.({
+      phase: 'checksums',
+      tablesDone: d.tablesDone,
+      tablesTotal: d.tables.length,
+      bytes: bytesUnder(join(d.partial, d.dump)),
+    });
     files = await checksumFiles(d.partial);
     fsyncTree(d.partial);
   }
@@ -270,7 +343,13 @@ async function seal(d: Dumped, conn: ServerConnection, plan: BackupPlan, options
   writeManifest(d.partial, manifest);
   if (!options.verify) return { manifest, verifyDurationMs: null };
   const verifyStarted = performance.now();
-  manifest.verified = await verifyBackupFolder(d.partial, manifest, options.verify, { env: options.env, conn, serverMajor: d.serverMajor, jobs: options.jobs, onProgress: options.onProgress });
+  manifest.verified = await verifyBackupFolder(d.partial, manifest, options.verify, {
+    env: options.env,
+    conn,
+    serverMajor: d.serverMajor,
+    jobs: options.jobs,
+    onProgress: options.onProgress,
+  });
   writeManifest(d.partial, manifest);
   return { manifest, verifyDurationMs: Math.round(performance.now() - verifyStarted) };
 }
@@ -286,20 +365,32 @@ function publish(folder: string, run: BackupRun, id: string): string {
 }
 
 /** Retention (only after a successful backup) and the metrics file; their failures name the backup that was taken. */
-function afterBackup(options: BackupOptions, plan: BackupPlan, id: string, path: string, started: number): PruneResult | null {
+function afterBackup(
+  options: BackupOptions,
+  plan: BackupPlan,
+  id: string,
+  path: string,
+  started: number,
+): PruneResult | null {
   let retention: PruneResult | null = null;
   if (options.retention && hasRetentionRule(options.retention)) {
     try {
       retention = applyRetention(plan.dir, plan.database, options.retention, plan.now(), [id], false);
     } catch (error) {
       writeMetrics(options, plan.database, plan.dir, true, started);
-      throw new PgstoreError(`backup ${id} was taken, but retention failed: ${(error as Error).message}`, { cause: error, hint: `The new backup is complete in ${path}.` });
+      throw new PgstoreError(`backup ${id} was taken, but retention failed: ${(error as Error).message}`, {
+        cause: error,
+        hint: `The new backup is complete in ${path}.`,
+      });
     }
   }
   try {
     writeMetrics(options, plan.database, plan.dir, true, started);
   } catch (error) {
-    throw new PgstoreError(`backup ${id} was taken, but the metrics file could not be written: ${(error as Error).message}`, { cause: error, hint: `The backup is complete in ${path}.` });
+    throw new PgstoreError(
+      `backup ${id} was taken, but the metrics file could not be written: ${(error as Error).message}`,
+      { cause: error, hint: `The backup is complete in ${path}.` },
+    );
   }
   return retention;
 }

@@ -48,7 +48,14 @@ export function scanBackups(dir: string, database: string): { backups: BackupEnt
     const path = join(folder, entry.name);
     const fail = (problem: string) => {
       const mtime = lstatSync(path, { throwIfNoEntry: false })?.mtime ?? new Date(0);
-      damaged.push({ id: entry.name, database, path, status: 'damaged', problem, startedAt: stampTime(entry.name) ?? mtime.toISOString() });
+      damaged.push({
+        id: entry.name,
+        database,
+        path,
+        status: 'damaged',
+        problem,
+        startedAt: stampTime(entry.name) ?? mtime.toISOString(),
+      });
     };
     if (entry.isSymbolicLink()) {
       fail('it is a symbolic link, not a backup folder (a backup is never followed elsewhere)');
@@ -93,7 +100,12 @@ export interface FindOptions {
  * a CorruptBackupError (exit 1) when it is damaged, or when `latest` would have to pass over a
  * damaged backup without `skipDamaged`. `skipped`: the damaged backups passed over.
  */
-export function findBackup(dir: string, database: string, ref: string, options: FindOptions = {}): BackupEntry & { skipped: DamagedBackup[] } {
+export function findBackup(
+  dir: string,
+  database: string,
+  ref: string,
+  options: FindOptions = {},
+): BackupEntry & { skipped: DamagedBackup[] } {
   const slash = ref.indexOf('/');
   const db = slash > 0 ? ref.slice(0, slash) : database;
   const id = slash > 0 ? ref.slice(slash + 1) : ref;
@@ -119,14 +131,26 @@ export function findBackup(dir: string, database: string, ref: string, options: 
       });
     }
   }
-  const known = backups.slice(0, 3).map((b) => b.id).join(', ');
-  throw new UsageError(id === 'latest' ? `there is no backup of ${db} in ${dir}` : `no backup '${id}' of ${db} in ${dir}`, {
-    hint: known ? `Recent backups: ${known} (see \`pgstore backup list\`).` : 'Take one with `pgstore backup`, or pass --dir / PGSTORE_BACKUP_DIR.',
-  });
+  const known = backups
+    .slice(0, 3)
+    .map((b) => b.id)
+    .join(', ');
+  throw new UsageError(
+    id === 'latest' ? `there is no backup of ${db} in ${dir}` : `no backup '${id}' of ${db} in ${dir}`,
+    {
+      hint: known
+        ? `Recent backups: ${known} (see \`pgstore backup list\`).`
+        : 'Take one with `pgstore backup`, or pass --dir / PGSTORE_BACKUP_DIR.',
+    },
+  );
 }
 
 /** A backup folder by ID, intact or damaged (for deleting one); throws a UsageError when there is none. */
-export function findBackupFolder(dir: string, database: string, ref: string): { id: string; database: string; path: string } {
+export function findBackupFolder(
+  dir: string,
+  database: string,
+  ref: string,
+): { id: string; database: string; path: string } {
   const slash = ref.indexOf('/');
   const db = slash > 0 ? ref.slice(0, slash) : database;
   const id = slash > 0 ? ref.slice(slash + 1) : ref;

@@ -28,7 +28,8 @@ export function restrictModes(path: string): void {
   try {
     const info = fstatSync(fd);
     isDir = info.isDirectory();
-    if (!isDir && !info.isFile()) throw new PgstoreError(`${path} is neither a file nor a folder; pg_dump does not write such things`);
+    if (!isDir && !info.isFile())
+      throw new PgstoreError(`${path} is neither a file nor a folder; pg_dump does not write such things`);
     fchmodSync(fd, isDir ? 0o700 : 0o600);
   } finally {
     closeSync(fd);

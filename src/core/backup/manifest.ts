@@ -30,8 +30,12 @@ export interface BackupVerification {
 }
 
 /** The verification to record after `latest` passed: never a weaker method than one already proven. */
-export function strongerVerification(previous: BackupVerification | null, latest: BackupVerification): BackupVerification {
-  if (previous?.method === 'restore' && latest.method === 'read') return { method: 'restore', at: previous.at, checkedAt: latest.at };
+export function strongerVerification(
+  previous: BackupVerification | null,
+  latest: BackupVerification,
+): BackupVerification {
+  if (previous?.method === 'restore' && latest.method === 'read')
+    return { method: 'restore', at: previous.at, checkedAt: latest.at };
   return latest;
 }
 
@@ -112,7 +116,8 @@ export async function checkFiles(folder: string, manifest: Pick<BackupManifest, 
       problems.push(`${file.path} has ${bytes} bytes, the manifest says ${file.bytes} (truncated or overwritten)`);
       continue;
     }
-    if ((await sha256File(full)) !== file.sha256) problems.push(`${file.path} does not match its sha256 checksum (corrupted)`);
+    if ((await sha256File(full)) !== file.sha256)
+      problems.push(`${file.path} does not match its sha256 checksum (corrupted)`);
   }
   for (const path of filesUnder(folder)) if (!listed.has(path)) problems.push(`${path} is not in the manifest`);
   return problems;
@@ -125,14 +130,28 @@ export function readManifest(folder: string): BackupManifest {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8')) as BackupManifest;
   } catch (error) {
-    throw new CorruptBackupError(`cannot read ${path}: ${(error as Error).message}`, { hint: 'This folder is not a complete pgstore backup.', cause: error });
+    throw new CorruptBackupError(`cannot read ${path}: ${(error as Error).message}`, {
+      hint: 'This folder is not a complete pgstore backup.',
+      cause: error,
+    });
   }
-  if (!parsed || typeof parsed.id !== 'string' || !Array.isArray(parsed.files) || !Array.isArray(parsed.tables) || typeof parsed.dump !== 'string' || typeof parsed.startedAt !== 'string') {
-    throw new CorruptBackupError(`${path} is not a pgstore backup manifest`, { hint: 'This folder is not a complete pgstore backup.' });
+  if (
+    !parsed ||
+    typeof parsed.id !== 'string' ||
+    !Array.isArray(parsed.files) ||
+    !Array.isArray(parsed.tables) ||
+    typeof parsed.dump !== 'string' ||
+    typeof parsed.startedAt !== 'string'
+  ) {
+    throw new CorruptBackupError(`${path} is not a pgstore backup manifest`, {
+      hint: 'This folder is not a complete pgstore backup.',
+    });
   }
   const problems = manifestProblems(folder, parsed);
   if (problems.length) {
-    throw new CorruptBackupError(`${path} is damaged: ${problems.join('; ')}`, { hint: 'Do not restore from it. Use another backup (`pgstore backup list`) and take a new one.' });
+    throw new CorruptBackupError(`${path} is damaged: ${problems.join('; ')}`, {
+      hint: 'Do not restore from it. Use another backup (`pgstore backup list`) and take a new one.',
+    });
   }
   return parsed;
 }
@@ -141,7 +160,8 @@ export function readManifest(folder: string): BackupManifest {
 function pathProblem(path: unknown): string | undefined {
   if (typeof path !== 'string' || path === '') return 'is empty';
   if (path.startsWith('/') || path.includes('\\') || path.includes('\0')) return 'is not a relative path';
-  if (path.split('/').some((part) => part === '' || part === '.' || part === '..')) return 'leaves the backup folder (.. or an empty part)';
+  if (path.split('/').some((part) => part === '' || part === '.' || part === '..'))
+    return 'leaves the backup folder (.. or an empty part)';
   return undefined;
 }
 
@@ -158,11 +178,23 @@ export function manifestProblems(folder: string, m: BackupManifest): string[] {
   for (const file of m.files) {
     const why = pathProblem(file?.path);
     if (why) problems.push(`file path '${String(file?.path)}' ${why}`);
-    else if (!Number.isInteger(file.bytes) || file.bytes < 0 || typeof file.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256)) problems.push(`${file.path} has no valid size and sha256`);
+    else if (
+      !Number.isInteger(file.bytes) ||
+      file.bytes < 0 ||
+      typeof file.sha256 !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(file.sha256)
+    )
+      problems.push(`${file.path} has no valid size and sha256`);
   }
   if (problems.length) return problems;
-  const covered = m.format === 'directory' ? m.files.some((f) => f.path === `${m.dump}/toc.dat`) : m.files.some((f) => f.path === m.dump);
-  if (!covered) problems.push(`no checksum covers its dump ${m.dump}${m.format === 'directory' ? '/toc.dat' : ''} (files lists ${m.files.length})`);
+  const covered =
+    m.format === 'directory'
+      ? m.files.some((f) => f.path === `${m.dump}/toc.dat`)
+      : m.files.some((f) => f.path === m.dump);
+  if (!covered)
+    problems.push(
+      `no checksum covers its dump ${m.dump}${m.format === 'directory' ? '/toc.dat' : ''} (files lists ${m.files.length})`,
+    );
   const link = symlinkOnTheWay(folder, m.dump);
   if (link) problems.push(`${link} is a symbolic link (a backup holds none)`);
   return problems;
@@ -198,7 +230,8 @@ export function quickFileProblems(folder: string, manifest: Pick<BackupManifest,
   const problems: string[] = [];
   for (const file of manifest.files) {
     const bytes = presentBytes(folder, file.path, problems);
-    if (bytes !== undefined && bytes !== file.bytes) problems.push(`${file.path} has ${bytes} bytes, the manifest says ${file.bytes} (truncated or overwritten)`);
+    if (bytes !== undefined && bytes !== file.bytes)
+      problems.push(`${file.path} has ${bytes} bytes, the manifest says ${file.bytes} (truncated or overwritten)`);
   }
   return problems;
 }

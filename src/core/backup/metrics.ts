@@ -24,7 +24,11 @@ export function metricsText(m: BackupMetrics): string {
   const metric = (name: string, help: string, value: number) =>
     `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name}${labels} ${Number.isInteger(value) ? value : value.toFixed(3)}\n`;
   return [
-    metric('pgstore_backup_last_success_timestamp_seconds', 'Unix time the newest successful pgstore backup finished (0: none).', m.lastSuccessAt ? Math.round(m.lastSuccessAt.getTime() / 1000) : 0),
+    metric(
+      'pgstore_backup_last_success_timestamp_seconds',
+      'Unix time the newest successful pgstore backup finished (0: none).',
+      m.lastSuccessAt ? Math.round(m.lastSuccessAt.getTime() / 1000) : 0,
+    ),
     metric('pgstore_backup_duration_seconds', 'Duration of the last backup run, successful or not.', m.durationSeconds),
     metric('pgstore_backup_size_bytes', 'Size of the newest successful backup.', m.sizeBytes ?? 0),
     metric('pgstore_backup_success', '1 if the last backup run succeeded, 0 if it failed.', m.success ? 1 : 0),

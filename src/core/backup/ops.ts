@@ -8,7 +8,14 @@ import { serverFor, withAdminSql } from '../../db/pool.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { serverIdentity } from '../../store/admin/index.js';
 import { acquireFileLock, type FileLock } from '../../util/file-lock.js';
-import { type BackupEntry, type DamagedBackup, findBackup, findBackupFolder, removeBackup, scanBackups } from './catalog.js';
+import {
+  type BackupEntry,
+  type DamagedBackup,
+  findBackup,
+  findBackupFolder,
+  removeBackup,
+  scanBackups,
+} from './catalog.js';
 import { planRetention, type RetentionRule } from './retention.js';
 import { type BackupManifest, strongerVerification, writeManifest } from './manifest.js';
 import { databaseFolder, ensureBackupFolder, resolveBackupDir } from './paths.js';
@@ -30,9 +37,12 @@ export async function lockBackups(folder: string, database: string): Promise<Fil
   return acquireFileLock(join(folder, '.lock'), {
     purpose: `backup of ${database}`,
     onHeld: (holder) =>
-      new ConflictError(`another backup of ${database} is running, pid ${holder.pid} since ${holder.since}${holder.host ? ` on ${holder.host}` : ''}`, {
-        hint: `Wait for it to finish. If that process is gone, its lock (${join(folder, '.lock')}) is taken over automatically on this host.`,
-      }),
+      new ConflictError(
+        `another backup of ${database} is running, pid ${holder.pid} since ${holder.since}${holder.host ? ` on ${holder.host}` : ''}`,
+        {
+          hint: `Wait for it to finish. If that process is gone, its lock (${join(folder, '.lock')}) is taken over automatically on this host.`,
+        },
+      ),
   });
 }
 
@@ -64,7 +74,9 @@ export interface VerifyBackupOptions extends BackupDirOptions {
 }
 
 /** Verifies one backup (read by default, or restore) and records the success in its manifest. */
-export async function verifyBackup(options: VerifyBackupOptions): Promise<{ backup: BackupEntry; manifest: BackupManifest }> {
+export async function verifyBackup(
+  options: VerifyBackupOptions,
+): Promise<{ backup: BackupEntry; manifest: BackupManifest }> {
   const { dir, database } = where(options);
   const entry = findBackup(dir, database, options.id);
   const method = options.method ?? 'read';
@@ -75,7 +87,13 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<{ back
     conn = await serverFor(options.target, { log: options.log });
     serverMajor = Math.floor((await withAdminSql(conn, (sql) => serverIdentity(sql))).versionNum / 10000);
   }
-  const verified = await verifyBackupFolder(entry.path, entry.manifest, method, { env: options.env, conn, serverMajor, jobs: options.jobs, onProgress: options.onProgress });
+  const verified = await verifyBackupFolder(entry.path, entry.manifest, method, {
+    env: options.env,
+    conn,
+    serverMajor,
+    jobs: options.jobs,
+    onProgress: options.onProgress,
+  });
   const manifest = { ...entry.manifest, verified: strongerVerification(entry.manifest.verified, verified) };
   writeManifest(entry.path, manifest);
   return { backup: entry, manifest };
@@ -100,7 +118,10 @@ export interface PruneResult {
 export async function pruneBackups(options: PruneOptions): Promise<PruneResult> {
   const { dir, database } = where(options);
   const folder = databaseFolder(dir, database);
-  if (!existsSync(folder)) throw new UsageError(`there are no backups of ${database} in ${dir}`, { hint: 'Check --dir / PGSTORE_BACKUP_DIR.' });
+  if (!existsSync(folder))
+    throw new UsageError(`there are no backups of ${database} in ${dir}`, {
+      hint: 'Check --dir / PGSTORE_BACKUP_DIR.',
+    });
   const lock = options.dryRun ? undefined : await lockBackups(folder, database);
   try {
     return applyRetention(dir, database, options, options.now ?? new Date(), [], !!options.dryRun);
@@ -110,7 +131,14 @@ export async function pruneBackups(options: PruneOptions): Promise<PruneResult> 
 }
 
 /** Plans and (unless dryRun) removes; the caller holds the lock. */
-export function applyRetention(dir: string, database: string, rule: RetentionRule, now: Date, protect: string[], dryRun: boolean): PruneResult {
+export function applyRetention(
+  dir: string,
+  database: string,
+  rule: RetentionRule,
+  now: Date,
+  protect: string[],
+  dryRun: boolean,
+): PruneResult {
   const { backups, damaged } = scanBackups(dir, database);
   const plan = planRetention(backups, rule, now, protect);
   if (!dryRun) for (const entry of plan.remove) removeBackup(entry);
@@ -125,7 +153,9 @@ export function applyRetention(dir: string, database: string, rule: RetentionRul
 }
 
 /** Deletes one backup (under the backup lock). */
-export async function deleteBackup(options: BackupDirOptions & { id: string }): Promise<{ id: string; database: string; path: string }> {
+export async function deleteBackup(
+  options: BackupDirOptions & { id: string },
+): Promise<{ id: string; database: string; path: string }> {
   const { dir, database } = where(options);
   const entry = findBackupFolder(dir, database, options.id);
   const lock = await lockBackups(databaseFolder(dir, entry.database), entry.database);

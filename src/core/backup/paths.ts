@@ -31,7 +31,9 @@ export function knownBackupDir(dir: string | undefined, env: Record<string, stri
 /** The folder holding every backup of one database. */
 export function databaseFolder(dir: string, database: string): string {
   if (database === '' || database === '.' || database === '..' || /[/\\\0]/.test(database)) {
-    throw new UsageError(`database name '${database}' cannot be used as a backup folder name`, { hint: 'Back it up with --dir pointing at a folder of its own.' });
+    throw new UsageError(`database name '${database}' cannot be used as a backup folder name`, {
+      hint: 'Back it up with --dir pointing at a folder of its own.',
+    });
   }
   return join(dir, database);
 }
@@ -45,17 +47,24 @@ export function databaseFolder(dir: string, database: string): string {
 export function checkBackupFolderSafe(folder: string): void {
   const info = statSync(folder, { throwIfNoEntry: false });
   if (!info) return;
-  if (!info.isDirectory()) throw new UsageError(`backup folder ${folder} is not a folder`, { hint: 'Remove it, or choose another --dir.' });
+  if (!info.isDirectory())
+    throw new UsageError(`backup folder ${folder} is not a folder`, { hint: 'Remove it, or choose another --dir.' });
   const uid = process.getuid?.();
   if (uid !== undefined && info.uid !== uid) {
-    throw new UsageError(`backup folder ${folder} belongs to uid ${info.uid}, not to this user (uid ${uid}): its owner could swap the backups`, {
-      hint: `Run pgstore as its owner, choose another --dir, or, once you have checked its backups: chown -R ${uid} '${folder}'`,
-    });
+    throw new UsageError(
+      `backup folder ${folder} belongs to uid ${info.uid}, not to this user (uid ${uid}): its owner could swap the backups`,
+      {
+        hint: `Run pgstore as its owner, choose another --dir, or, once you have checked its backups: chown -R ${uid} '${folder}'`,
+      },
+    );
   }
   if ((info.mode & 0o022) !== 0) {
-    throw new UsageError(`backup folder ${folder} is writable by ${info.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')}): anyone who can write there can swap the backups`, {
-      hint: `Check its backups, then: chmod 700 '${folder}'`,
-    });
+    throw new UsageError(
+      `backup folder ${folder} is writable by ${info.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')}): anyone who can write there can swap the backups`,
+      {
+        hint: `Check its backups, then: chmod 700 '${folder}'`,
+      },
+    );
   }
 }
 
@@ -95,7 +104,9 @@ export function backupStamp(at: Date): string {
 export function checkLabel(label: string | undefined): string | undefined {
   if (label === undefined) return undefined;
   if (!/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/.test(label)) {
-    throw new UsageError(`--label '${label}' is not allowed`, { hint: 'Use up to 64 letters, digits, dots, dashes or underscores (not starting with a dot).' });
+    throw new UsageError(`--label '${label}' is not allowed`, {
+      hint: 'Use up to 64 letters, digits, dots, dashes or underscores (not starting with a dot).',
+    });
   }
   return label;
 }
@@ -110,21 +121,26 @@ export function parseCompression(text: string | undefined): Compression | undefi
   if (text === undefined) return undefined;
   const match = /^(gzip|lz4|zstd|none|\d+)(?::(\d+))?$/.exec(text.trim());
   if (!match) {
-    throw new UsageError(`--compress '${text}' is not METHOD[:LEVEL]`, { hint: 'For example gzip, gzip:1, zstd:3 (pg_dump 16+), or none.' });
+    throw new UsageError(`--compress '${text}' is not METHOD[:LEVEL]`, {
+      hint: 'For example gzip, gzip:1, zstd:3 (pg_dump 16+), or none.',
+    });
   }
   if (/^\d+$/.test(match[1]!)) {
     const level = Number(match[1]);
     return level === 0 ? { method: 'none' } : checkLevel({ method: 'gzip', level });
   }
   const method = match[1] as Compression['method'];
-  if (method === 'none' && match[2] !== undefined) throw new UsageError('--compress none takes no level', { hint: 'Write --compress none.' });
+  if (method === 'none' && match[2] !== undefined)
+    throw new UsageError('--compress none takes no level', { hint: 'Write --compress none.' });
   return checkLevel({ method, level: match[2] === undefined ? undefined : Number(match[2]) });
 }
 
 function checkLevel(c: Compression): Compression {
   const max = c.method === 'zstd' ? 22 : c.method === 'lz4' ? 12 : 9;
   if (c.level !== undefined && (c.level < 1 || c.level > max)) {
-    throw new UsageError(`--compress ${c.method} level must be 1-${max}, got ${c.level}`, { hint: 'Lower levels are faster, higher ones smaller.' });
+    throw new UsageError(`--compress ${c.method} level must be 1-${max}, got ${c.level}`, {
+      hint: 'Lower levels are faster, higher ones smaller.',
+    });
   }
   return c;
 }

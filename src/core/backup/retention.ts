@@ -103,9 +103,11 @@ export function checkRetentionRule(rule: RetentionRule): void {
   const counts = [['keepLast', '--keep-last'], ...CALENDAR.map(([key, period]) => [key, `--keep-${period}`])] as const;
   for (const [key, flag] of counts) {
     const n = rule[key as keyof RetentionRule] as number | undefined;
-    if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new UsageError(`${flag} must be a whole number ≥ 1, got ${n}`);
+    if (n !== undefined && (!Number.isInteger(n) || n < 1))
+      throw new UsageError(`${flag} must be a whole number ≥ 1, got ${n}`);
   }
-  if (rule.keepDays !== undefined && !(rule.keepDays > 0)) throw new UsageError('--keep-days must be a number of days > 0');
+  if (rule.keepDays !== undefined && !(rule.keepDays > 0))
+    throw new UsageError('--keep-days must be a number of days > 0');
 }
 
 /** True when the rule names at least one way to keep backups. */
@@ -123,7 +125,12 @@ export function hasRetentionRule(rule: RetentionRule): boolean {
  * counted nor deleted; the caller reports them). A backup kept by any rule stays, with every
  * rule that keeps it as a reason; the newest verified backup and the `protect`ed ids always stay.
  */
-export function planRetention(backups: BackupEntry[], rule: RetentionRule, now: Date, protect: string[] = []): RetentionPlan {
+export function planRetention(
+  backups: BackupEntry[],
+  rule: RetentionRule,
+  now: Date,
+  protect: string[] = [],
+): RetentionPlan {
   checkRetentionRule(rule);
   if (!hasRetentionRule(rule)) {
     throw new UsageError('retention needs a rule', {
@@ -134,10 +141,13 @@ export function planRetention(backups: BackupEntry[], rule: RetentionRule, now: 
   const reasons = new Map<BackupEntry, string[]>(sorted.map((b) => [b, []]));
   const keepBy = (b: BackupEntry, why: string) => reasons.get(b)!.push(why);
 
-  if (rule.keepLast !== undefined) sorted.slice(0, rule.keepLast).forEach((b) => keepBy(b, `among the newest ${rule.keepLast}`));
+  if (rule.keepLast !== undefined)
+    sorted.slice(0, rule.keepLast).forEach((b) => keepBy(b, `among the newest ${rule.keepLast}`));
   const windows: Array<[number, string]> = [];
-  if (rule.keepDays !== undefined) windows.push([now.getTime() - rule.keepDays * 86_400_000, `younger than ${plural(rule.keepDays, 'day')}`]);
-  if (rule.keepWithin !== undefined) windows.push([spanStart(now, rule.keepWithin), `within ${formatCalendarSpan(rule.keepWithin)}`]);
+  if (rule.keepDays !== undefined)
+    windows.push([now.getTime() - rule.keepDays * 86_400_000, `younger than ${plural(rule.keepDays, 'day')}`]);
+  if (rule.keepWithin !== undefined)
+    windows.push([spanStart(now, rule.keepWithin), `within ${formatCalendarSpan(rule.keepWithin)}`]);
   for (const b of sorted) {
     for (const [cutoff, why] of windows) if (Date.parse(b.manifest.startedAt) >= cutoff) keepBy(b, why);
   }

@@ -46,7 +46,12 @@ export async function verifyChecksums(folder: string, manifest: BackupManifest):
 }
 
 /** Verifies a backup folder by `method`; returns the verification to record, or throws CorruptBackupError. */
-export async function verifyBackupFolder(folder: string, manifest: BackupManifest, method: VerifyMethod, ctx: VerifyContext): Promise<BackupVerification> {
+export async function verifyBackupFolder(
+  folder: string,
+  manifest: BackupManifest,
+  method: VerifyMethod,
+  ctx: VerifyContext,
+): Promise<BackupVerification> {
   ctx.onProgress?.({ phase: 'verifying checksums', tablesDone: 0, tablesTotal: 0, bytes: 0 });
   await verifyChecksums(folder, manifest);
   const dumpPath = join(folder, manifest.dump);
@@ -56,7 +61,10 @@ export async function verifyBackupFolder(folder: string, manifest: BackupManifes
     const pgRestore = await findPgClient('pg_restore', clientNeed(ctx.serverMajor ?? 0, dumpMajor(manifest)), ctx.env);
     await readWholeArchive(pgRestore.path, dumpPath).catch((error: unknown) => {
       if (!isPgstoreError(error) || !error.message.includes('cannot be read back')) throw error;
-      throw new CorruptBackupError(`backup ${manifest.database}/${manifest.id} is damaged: ${error.message}`, { hint: error.hint, cause: error });
+      throw new CorruptBackupError(`backup ${manifest.database}/${manifest.id} is damaged: ${error.message}`, {
+        hint: error.hint,
+        cause: error,
+      });
     });
   }
   if (method === 'restore') await restoreIntoScratch(dumpPath, manifest, ctx);
@@ -71,7 +79,9 @@ async function readPlainDump(path: string): Promise<void> {
   let tail = '';
   await new Promise<void>((resolve, reject) => {
     file.on('error', reject);
-    stream.on('error', (error: Error) => reject(new CorruptBackupError(`${path} cannot be decompressed: ${error.message}`)));
+    stream.on('error', (error: Error) =>
+      reject(new CorruptBackupError(`${path} cannot be decompressed: ${error.message}`)),
+    );
     stream.on('data', (chunk: Buffer) => {
       tail = (tail + chunk.toString('latin1')).slice(-200);
     });
@@ -93,17 +103,27 @@ async function restoreIntoScratch(dumpPath: string, manifest: BackupManifest, ct
       serverMajor: ctx.serverMajor,
       env: ctx.env,
       database: scratch,
-      dump: { format: manifest.format, path: dumpPath, minClientMajor: dumpMajor(manifest), tablesTotal: manifest.tables.length },
+      dump: {
+        format: manifest.format,
+        path: dumpPath,
+        minClientMajor: dumpMajor(manifest),
+        tablesTotal: manifest.tables.length,
+      },
       jobs: manifest.format === 'plain' ? 1 : Math.max(1, ctx.jobs ?? 1),
       keepOwner: false,
       onProgress: ctx.onProgress ? (p) => ctx.onProgress!({ ...p, phase: 'test restore' }) : undefined,
     });
     ctx.onProgress?.({ phase: 'counting rows', tablesDone: 0, tablesTotal: 0, bytes: 0 });
-    const problems = rowCountProblems(await compareRowCounts(conn, scratch, manifest.tables, ctx.serverMajor, Math.min(4, Math.max(2, ctx.jobs ?? 1))));
+    const problems = rowCountProblems(
+      await compareRowCounts(conn, scratch, manifest.tables, ctx.serverMajor, Math.min(4, Math.max(2, ctx.jobs ?? 1))),
+    );
     if (problems.length) {
-      throw new CorruptBackupError(`a test restore of ${manifest.database}/${manifest.id} does not match its manifest: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, {
-        hint: 'Do not rely on this backup; take a new one.',
-      });
+      throw new CorruptBackupError(
+        `a test restore of ${manifest.database}/${manifest.id} does not match its manifest: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`,
+        {
+          hint: 'Do not rely on this backup; take a new one.',
+        },
+      );
     }
   } finally {
     await withAdminSql(conn, (sql) => dropDatabaseForce(sql, scratch)).catch(() => undefined);

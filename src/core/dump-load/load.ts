@@ -67,7 +67,11 @@ export interface LoadResult {
 
 /** Restores `dump` into `database` (which must exist). */
 export async function loadDump(o: LoadOptions): Promise<LoadResult> {
-  const { roles, usable } = await withAdminSql(o.conn, async (sql) => ({ roles: await roleNames(sql), usable: await rolesUsableAsOwner(sql) }), o.database);
+  const { roles, usable } = await withAdminSql(
+    o.conn,
+    async (sql) => ({ roles: await roleNames(sql), usable: await rolesUsableAsOwner(sql) }),
+    o.database,
+  );
   const owners: OwnerMode = o.owners ?? (o.keepOwner ? 'keep' : 'drop');
   const minMajor = Math.max(o.serverMajor, o.dump.minClientMajor ?? 0);
   const progress = { phase: 'restoring', tablesDone: 0, tablesTotal: o.dump.tablesTotal ?? 0, bytes: 0 };
@@ -99,7 +103,12 @@ export async function loadDump(o: LoadOptions): Promise<LoadResult> {
       o.onProgress?.({ ...progress });
     },
   });
-  return { ownersKept: keepOwners, unusableOwners: owners === 'drop' ? [] : unusableOwners, missingRoles, skippedPrivileges: missingRoles.length > 0 ? 'all' : 0 };
+  return {
+    ownersKept: keepOwners,
+    unusableOwners: owners === 'drop' ? [] : unusableOwners,
+    missingRoles,
+    skippedPrivileges: missingRoles.length > 0 ? 'all' : 0,
+  };
 }
 
 /**
@@ -118,13 +127,24 @@ export function ownersInToc(toc: string[], roles: Set<string>): Set<string> {
 }
 
 function unusableOwnersError(roles: string[]): UsageError {
-  return new UsageError(`--owner: the dump's objects belong to ${roles.length === 1 ? 'a role' : 'roles'} this restore cannot give them to: ${roles.join(', ')}`, {
-    hint: 'Create the roles (or restore as a superuser or a member of them), or drop --owner to restore them owned by the restoring role.',
-  });
+  return new UsageError(
+    `--owner: the dump's objects belong to ${roles.length === 1 ? 'a role' : 'roles'} this restore cannot give them to: ${roles.join(', ')}`,
+    {
+      hint: 'Create the roles (or restore as a superuser or a member of them), or drop --owner to restore them owned by the restoring role.',
+    },
+  );
 }
 
-async function loadPlain(o: LoadOptions, { roles, usable, owners }: { roles: Set<string>; usable: Set<string>; owners: OwnerMode }, minMajor: number, progress: { phase: string; tablesDone: number; tablesTotal: number; bytes: number }): Promise<LoadResult> {
-  if (o.jobs > 1) throw new UsageError('--jobs needs a custom or directory format backup; a plain SQL dump restores with one job', { hint: 'Drop --jobs.' });
+async function loadPlain(
+  o: LoadOptions,
+  { roles, usable, owners }: { roles: Set<string>; usable: Set<string>; owners: OwnerMode },
+  minMajor: number,
+  progress: { phase: string; tablesDone: number; tablesTotal: number; bytes: number },
+): Promise<LoadResult> {
+  if (o.jobs > 1)
+    throw new UsageError('--jobs needs a custom or directory format backup; a plain SQL dump restores with one job', {
+      hint: 'Drop --jobs.',
+    });
   const psql = await findPgClient('psql', minMajor, o.env);
   const bytesTotal = statSync(o.dump.path).size;
   const gzipped = await isGzipFile(o.dump.path);
@@ -149,14 +169,28 @@ async function loadPlain(o: LoadOptions, { roles, usable, owners }: { roles: Set
     file.on('error', (error) => gunzip.destroy(error));
     sql = file.pipe(gunzip);
   } else if (/\.(zst|lz4)$/.test(o.dump.path)) {
-    throw new UsageError(`${o.dump.path} is compressed with ${o.dump.path.endsWith('.zst') ? 'zstd' : 'lz4'}, which pgstore cannot read`, {
-      hint: 'Decompress it first (zstd -d / lz4 -d) and restore the .sql file.',
-    });
+    throw new UsageError(
+      `${o.dump.path} is compressed with ${o.dump.path.endsWith('.zst') ? 'zstd' : 'lz4'}, which pgstore cannot read`,
+      {
+        hint: 'Decompress it first (zstd -d / lz4 -d) and restore the .sql file.',
+      },
+    );
   }
   sql.on('error', (error) => filter.destroy(error));
-  await runPsqlScript({ conn: o.conn, psqlPath: psql.path, database: o.database, sql: sql.pipe(filter), signal: o.signal });
+  await runPsqlScript({
+    conn: o.conn,
+    psqlPath: psql.path,
+    database: o.database,
+    sql: sql.pipe(filter),
+    signal: o.signal,
+  });
   const unusableOwners = [...filter.unusableOwners].sort();
-  return { ownersKept: owners !== 'drop' && unusableOwners.length === 0, unusableOwners, missingRoles: [...filter.missingRoles].sort(), skippedPrivileges: filter.privilegeStatementsDropped };
+  return {
+    ownersKept: owners !== 'drop' && unusableOwners.length === 0,
+    unusableOwners,
+    missingRoles: [...filter.missingRoles].sort(),
+    skippedPrivileges: filter.privilegeStatementsDropped,
+  };
 }
 
 /** Whether a file starts with the gzip magic bytes. */
@@ -185,31 +219,58 @@ const SPLIT_PAGES = 8192;
  * Counts the manifest's tables in `database` on `parallel` connections (a large table is split
  * into page ranges on PostgreSQL 14+); returns every table with both numbers.
  */
-export async function compareRowCounts(conn: ServerConnection, database: string, tables: Array<{ schema: string; name: string; rows: number }>, serverMajor: number, parallel = 2): Promise<TableComparison[]> {
-  return withAdminSql(conn, async (sql) => {
-    const sizes = await tablePages(sql, tables);
-    const jobs: Array<{ key: string; table: { schema: string; name: string }; range?: { fromPage: number; toPage: number | null } }> = [];
-    for (const t of sizes) {
-      const key = `${t.schema}\0${t.name}`;
-      if (serverMajor < 14 || t.pages <= SPLIT_PAGES || parallel < 2) {
-        jobs.push({ key, table: t });
-        continue;
+export async function compareRowCounts(
+  conn: ServerConnection,
+  database: string,
+  tables: Array<{ schema: string; name: string; rows: number }>,
+  serverMajor: number,
+  parallel = 2,
+): Promise<TableComparison[]> {
+  return withAdminSql(
+    conn,
+    async (sql) => {
+      const sizes = await tablePages(sql, tables);
+      const jobs: Array<{
+        key: string;
+        table: { schema: string; name: string };
+        range?: { fromPage: number; toPage: number | null };
+      }> = [];
+      for (const t of sizes) {
+        const key = `${t.schema}\0${t.name}`;
+        if (serverMajor < 14 || t.pages <= SPLIT_PAGES || parallel < 2) {
+          jobs.push({ key, table: t });
+          continue;
+        }
+        for (let i = 0; i < parallel; i++) {
+          const fromPage = Math.floor((i * t.pages) / parallel);
+          jobs.push({
+            key,
+            table: t,
+            range: { fromPage, toPage: i === parallel - 1 ? null : Math.floor(((i + 1) * t.pages) / parallel) },
+          });
+        }
       }
-      for (let i = 0; i < parallel; i++) {
-        const fromPage = Math.floor((i * t.pages) / parallel);
-        jobs.push({ key, table: t, range: { fromPage, toPage: i === parallel - 1 ? null : Math.floor(((i + 1) * t.pages) / parallel) } });
-      }
-    }
-    const counts = await Promise.all(jobs.map((job) => countRows(sql, job.table, job.range)));
-    const byName = new Map<string, number>();
-    jobs.forEach((job, i) => byName.set(job.key, (byName.get(job.key) ?? 0) + counts[i]!));
-    return tables.map((t) => ({ schema: t.schema, name: t.name, expected: t.rows, actual: byName.get(`${t.schema}\0${t.name}`) ?? null }));
-  }, database, { max: parallel, fetchTypes: false });
+      const counts = await Promise.all(jobs.map((job) => countRows(sql, job.table, job.range)));
+      const byName = new Map<string, number>();
+      jobs.forEach((job, i) => byName.set(job.key, (byName.get(job.key) ?? 0) + counts[i]!));
+      return tables.map((t) => ({
+        schema: t.schema,
+        name: t.name,
+        expected: t.rows,
+        actual: byName.get(`${t.schema}\0${t.name}`) ?? null,
+      }));
+    },
+    database,
+    { max: parallel, fetchTypes: false },
+  );
 }
 
 /** "public.actor: 200 expected, 199 found" for each table that differs. */
 export function rowCountProblems(tables: TableComparison[]): string[] {
   return tables
     .filter((t) => t.actual !== t.expected)
-    .map((t) => `${t.schema}.${t.name}: ${plural(t.expected, 'row')} expected, ${t.actual === null ? 'table missing' : `${t.actual} found`}`);
+    .map(
+      (t) =>
+        `${t.schema}.${t.name}: ${plural(t.expected, 'row')} expected, ${t.actual === null ? 'table missing' : `${t.actual} found`}`,
+    );
 }

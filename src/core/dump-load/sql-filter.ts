@@ -17,7 +17,10 @@ export function rolesInPrivilegeStatement(line: string): string[] {
   const body = line.replace(/;\s*$/, '');
   const grantedBy = / GRANTED BY (.+)$/.exec(body);
   if (grantedBy) roles.push(...identifiers(grantedBy[1]!));
-  const core = body.replace(/ GRANTED BY .+$/, '').replace(/ WITH GRANT OPTION$/, '').replace(/ (CASCADE|RESTRICT)$/, '');
+  const core = body
+    .replace(/ GRANTED BY .+$/, '')
+    .replace(/ WITH GRANT OPTION$/, '')
+    .replace(/ (CASCADE|RESTRICT)$/, '');
   const isRevoke = /(^REVOKE |\sREVOKE )/.test(core);
   const keyword = isRevoke ? ' FROM ' : ' TO ';
   const at = core.lastIndexOf(keyword);
@@ -76,7 +79,8 @@ export class DumpSqlFilter extends Transform {
 
   override _flush(done: TransformCallback): void {
     this.drain(true);
-    if (this.pending.length) this.push(this.inCopy ? this.pending : this.filterLine(this.pending.toString('utf8')) ?? '');
+    if (this.pending.length)
+      this.push(this.inCopy ? this.pending : (this.filterLine(this.pending.toString('utf8')) ?? ''));
     this.pending = Buffer.alloc(0);
     done();
   }

@@ -9,12 +9,16 @@ import { type CheckContext, type HealthCheck, type Threshold, grade, worst } fro
 import { THRESHOLDS as T } from './thresholds.js';
 import { REPLICATION_CHECKS } from './replication.js';
 
-
-
 /** End-of-life dates of PostgreSQL major versions (postgresql.org/support/versioning). */
 export const END_OF_LIFE: Record<number, string> = {
-  11: '2023-11-09', 12: '2024-11-21', 13: '2025-11-13', 14: '2026-11-12', 15: '2027-11-11',
-  16: '2028-11-09', 17: '2029-11-08', 18: '2030-11-14',
+  11: '2023-11-09',
+  12: '2024-11-21',
+  13: '2025-11-13',
+  14: '2026-11-12',
+  15: '2027-11-11',
+  16: '2028-11-09',
+  17: '2029-11-08',
+  18: '2030-11-14',
 };
 
 const limit = (ctx: CheckContext, t: Threshold) => ctx.limits[t.key] ?? t;
@@ -61,7 +65,9 @@ export const HEALTH_CHECKS: HealthCheck[] = [
         status: expired ? 'warning' : 'ok',
         value: id.version,
         unit: null,
-        message: expired ? `PostgreSQL ${id.version} is past end of life (${eol}); plan an upgrade` : `PostgreSQL ${id.version}`,
+        message: expired
+          ? `PostgreSQL ${id.version} is past end of life (${eol}); plan an upgrade`
+          : `PostgreSQL ${id.version}`,
       };
     },
   },
@@ -69,14 +75,26 @@ export const HEALTH_CHECKS: HealthCheck[] = [
     name: 'database',
     async run(ctx) {
       const id = await ctx.identity();
-      return { name: 'database', status: 'ok', value: id.sizeBytes, unit: 'bytes', message: `${id.database}, ${formatBytes(id.sizeBytes)}` };
+      return {
+        name: 'database',
+        status: 'ok',
+        value: id.sizeBytes,
+        unit: 'bytes',
+        message: `${id.database}, ${formatBytes(id.sizeBytes)}`,
+      };
     },
   },
   {
     name: 'role',
     async run(ctx) {
       const { inRecovery } = await ctx.identity();
-      return { name: 'role', status: 'ok', value: inRecovery ? 'replica' : 'primary', unit: null, message: inRecovery ? 'replica (in recovery)' : 'primary' };
+      return {
+        name: 'role',
+        status: 'ok',
+        value: inRecovery ? 'replica' : 'primary',
+        unit: null,
+        message: inRecovery ? 'replica (in recovery)' : 'primary',
+      };
     },
   },
   // Replicas and their lag, this standby's replay and WAL receiver, slots, the WAL archiver.
@@ -107,7 +125,10 @@ export const HEALTH_CHECKS: HealthCheck[] = [
           status: grade(ages.oldestSeconds, limit(ctx, T.longTransaction), 'above'),
           value: round(ages.oldestSeconds),
           unit: 's',
-          message: ages.oldestSeconds > 0 ? `oldest open transaction: ${formatSeconds(ages.oldestSeconds)}` : 'no open transactions',
+          message:
+            ages.oldestSeconds > 0
+              ? `oldest open transaction: ${formatSeconds(ages.oldestSeconds)}`
+              : 'no open transactions',
         },
         {
           name: 'idle_in_transaction',
@@ -156,7 +177,13 @@ export const HEALTH_CHECKS: HealthCheck[] = [
         ].filter(Boolean);
         return `${set.name}: ${applied.length} applied, ${problems.length ? problems.join(', ') : 'none pending'}`;
       });
-      return { name: 'migrations', status: warn ? 'warning' : 'ok', value: pendingTotal, unit: 'pending', message: parts.join('; ') };
+      return {
+        name: 'migrations',
+        status: warn ? 'warning' : 'ok',
+        value: pendingTotal,
+        unit: 'pending',
+        message: parts.join('; '),
+      };
     },
   },
   {
@@ -190,15 +217,33 @@ export const HEALTH_CHECKS: HealthCheck[] = [
       // Damaged backups newer than the newest intact one: `restore latest` refuses them, so a
       // monitor must not say ok.
       const newer = damaged.filter((d) => !newest || d.startedAt >= newest.manifest.startedAt);
-      const damage = newer.length ? `; newer backup ${newer[0]!.id} is damaged (${newer[0]!.problem})${newer.length > 1 ? ` and ${newer.length - 1} more` : ''}` : '';
+      const damage = newer.length
+        ? `; newer backup ${newer[0]!.id} is damaged (${newer[0]!.problem})${newer.length > 1 ? ` and ${newer.length - 1} more` : ''}`
+        : '';
       if (physical.backup && (!newest || physical.backup.finishedAt > newest.manifest.finishedAt)) {
         const b = physical.backup;
         const hours = (ctx.now.getTime() - Date.parse(b.finishedAt)) / 3_600_000;
-        return { name: 'last_backup', status: grade(hours, limit(ctx, T.backupAge), 'above'), value: round(hours), unit: 'h', message: `newest backup ${b.id} (${b.engine} ${b.type}) finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(b.sizeBytes)})` };
+        return {
+          name: 'last_backup',
+          status: grade(hours, limit(ctx, T.backupAge), 'above'),
+          value: round(hours),
+          unit: 'h',
+          message: `newest backup ${b.id} (${b.engine} ${b.type}) finished ${formatSeconds(Math.max(0, hours * 3600))} ago (${formatBytes(b.sizeBytes)})`,
+        };
       }
       if (!newest) {
-        const why = newer.length ? `: ${newer[0]!.id} is damaged (${newer[0]!.problem})` : physical.problem ? `; ${physical.problem}` : '';
-        return { name: 'last_backup', status: 'critical', value: null, unit: 'h', message: `no complete backup of ${ctx.conn.database} in ${dir}${why}` };
+        const why = newer.length
+          ? `: ${newer[0]!.id} is damaged (${newer[0]!.problem})`
+          : physical.problem
+            ? `; ${physical.problem}`
+            : '';
+        return {
+          name: 'last_backup',
+          status: 'critical',
+          value: null,
+          unit: 'h',
+          message: `no complete backup of ${ctx.conn.database} in ${dir}${why}`,
+        };
       }
       const hours = (ctx.now.getTime() - Date.parse(newest.manifest.finishedAt)) / 3_600_000;
       const verified = newest.manifest.verified ? `, verified (${newest.manifest.verified.method})` : ', not verified';
@@ -214,12 +259,15 @@ export const HEALTH_CHECKS: HealthCheck[] = [
   },
 ];
 
-
 /** The newest pgBackRest backup in the folder, or why it could not be read (never throws). */
-async function newestPhysicalBackup(dir: string, env: Record<string, string | undefined>): Promise<{ backup?: import('../backup/pgbackrest/index.js').PhysicalBackup; problem?: string }> {
+async function newestPhysicalBackup(
+  dir: string,
+  env: Record<string, string | undefined>,
+): Promise<{ backup?: import('../backup/pgbackrest/index.js').PhysicalBackup; problem?: string }> {
   const { hasPgbackrest, listPhysicalBackups } = await import('../backup/pgbackrest/index.js');
   const { listBaseBackups } = await import('../backup/basebackup/index.js');
-  const newest = (list: Array<import('../backup/pgbackrest/index.js').PhysicalBackup>) => list.sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0];
+  const newest = (list: Array<import('../backup/pgbackrest/index.js').PhysicalBackup>) =>
+    list.sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0];
   const bases = listBaseBackups(dir);
   if (!hasPgbackrest(dir)) return { backup: newest(bases) };
   try {

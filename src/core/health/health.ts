@@ -38,7 +38,7 @@ function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
 }
 
 function message(error: unknown): string {
-  return isPgstoreError(error) ? error.message : (error as Error)?.message ?? String(error);
+  return isPgstoreError(error) ? error.message : ((error as Error)?.message ?? String(error));
 }
 
 /** Runs the health checks and returns the report (never throws for an unhealthy server). */
@@ -60,7 +60,13 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
     const connectStart = performance.now();
     ({ sql, conn } = await withDeadline(
       // Never starts the embedded server: a monitor must see it down.
-      connectPool(target, { connectTimeoutSeconds: Math.max(1, Math.ceil(timeoutSeconds)), max: 1, fetchTypes: false, log: options.log, start: false }),
+      connectPool(target, {
+        connectTimeoutSeconds: Math.max(1, Math.ceil(timeoutSeconds)),
+        max: 1,
+        fetchTypes: false,
+        log: options.log,
+        start: false,
+      }),
       deadline,
     ));
     connectMs = performance.now() - connectStart;

@@ -6,14 +6,23 @@
  */
 import { formatBytes, plural } from '../../util/format.js';
 import * as stats from '../../store/admin/index.js';
-import { type CheckContext, type CheckResult, type HealthCheck, type HealthStatus, type Threshold, grade, worst } from './types.js';
+import {
+  type CheckContext,
+  type CheckResult,
+  type HealthCheck,
+  type HealthStatus,
+  type Threshold,
+  grade,
+  worst,
+} from './types.js';
 import { THRESHOLDS as T } from './thresholds.js';
 
 const MB = 1024 * 1024;
 const limit = (ctx: CheckContext, t: Threshold) => ctx.limits[t.key] ?? t;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const seconds = (s: number) => (s < 60 ? `${round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
-const since = (d: Date | null, now: Date) => (d ? `${seconds(Math.max(0, (now.getTime() - d.getTime()) / 1000))} ago` : 'never');
+const since = (d: Date | null, now: Date) =>
+  d ? `${seconds(Math.max(0, (now.getTime() - d.getTime()) / 1000))} ago` : 'never';
 
 /** Replica names made unique (two standbys may both call themselves walreceiver). */
 function uniqueNames(replicas: stats.ReplicaStatus[]): string[] {
@@ -25,21 +34,34 @@ function uniqueNames(replicas: stats.ReplicaStatus[]): string[] {
   });
 }
 
-function lagResults(ctx: CheckContext, suffix: string, who: string, lagSeconds: number | null, lagBytes: number | null, note = ''): CheckResult[] {
+function lagResults(
+  ctx: CheckContext,
+  suffix: string,
+  who: string,
+  lagSeconds: number | null,
+  lagBytes: number | null,
+  note = '',
+): CheckResult[] {
   return [
     {
       name: `replication_lag${suffix}`,
       status: lagSeconds === null ? 'unknown' : grade(lagSeconds, limit(ctx, T.replicationLag), 'above'),
       value: lagSeconds === null ? null : round(lagSeconds),
       unit: 's',
-      message: lagSeconds === null ? `${who}: replay lag not known yet${note}` : `${who} replays ${seconds(lagSeconds)} behind${note}`,
+      message:
+        lagSeconds === null
+          ? `${who}: replay lag not known yet${note}`
+          : `${who} replays ${seconds(lagSeconds)} behind${note}`,
     },
     {
       name: `replication_lag_bytes${suffix}`,
       status: lagBytes === null ? 'unknown' : grade(lagBytes / MB, limit(ctx, T.replicationLagMb), 'above'),
       value: lagBytes,
       unit: 'bytes',
-      message: lagBytes === null ? `${who}: no WAL position reported yet` : `${who} has ${formatBytes(lagBytes)} of WAL not replayed${note}`,
+      message:
+        lagBytes === null
+          ? `${who}: no WAL position reported yet`
+          : `${who} has ${formatBytes(lagBytes)} of WAL not replayed${note}`,
     },
   ];
 }
@@ -54,16 +76,31 @@ export const REPLICATION_CHECKS: HealthCheck[] = [
       const expected = ctx.expectedReplicas;
       if (!replicas.length && expected === undefined) return undefined;
       const names = uniqueNames(replicas);
-      const list = replicas.map((r, i) => `${names[i]} ${r.state}${r.syncState === 'async' ? '' : ` (${r.syncState})`}`).join(', ');
+      const list = replicas
+        .map((r, i) => `${names[i]} ${r.state}${r.syncState === 'async' ? '' : ` (${r.syncState})`}`)
+        .join(', ');
       const missing = expected !== undefined && replicas.length < expected;
-      const results: CheckResult[] = [{
-        name: 'replicas',
-        status: missing ? 'critical' : 'ok',
-        value: replicas.length,
-        unit: 'replicas',
-        message: `${replicas.length}${expected === undefined ? '' : ` of ${expected} expected`} ${(expected ?? replicas.length) === 1 ? 'replica' : 'replicas'} connected${list ? `: ${list}` : ''}`,
-      }];
-      replicas.forEach((r, i) => results.push(...lagResults(ctx, `:${names[i]}`, names[i]!, r.lagSeconds, r.lagBytes, r.state === 'streaming' ? '' : ` (${r.state})`)));
+      const results: CheckResult[] = [
+        {
+          name: 'replicas',
+          status: missing ? 'critical' : 'ok',
+          value: replicas.length,
+          unit: 'replicas',
+          message: `${replicas.length}${expected === undefined ? '' : ` of ${expected} expected`} ${(expected ?? replicas.length) === 1 ? 'replica' : 'replicas'} connected${list ? `: ${list}` : ''}`,
+        },
+      ];
+      replicas.forEach((r, i) =>
+        results.push(
+          ...lagResults(
+            ctx,
+            `:${names[i]}`,
+            names[i]!,
+            r.lagSeconds,
+            r.lagBytes,
+            r.state === 'streaming' ? '' : ` (${r.state})`,
+          ),
+        ),
+      );
       return results;
     },
   },
@@ -83,8 +120,14 @@ export const REPLICATION_CHECKS: HealthCheck[] = [
         ? `WAL receiver ${receiver.status ?? 'running'}${receiver.sender ? ` from ${receiver.sender}` : ''}${receiver.lastMessageSeconds === null ? '' : `, last message ${seconds(receiver.lastMessageSeconds)} ago`}`
         : receiver.configured === false
           ? 'no WAL receiver (primary_conninfo is empty: WAL comes from the archive)'
-          : 'no WAL receiver running: not connected to the primary (see the standby\'s log)';
-      results.push({ name: 'wal_receiver', status, value: receiver.status ?? (receiver.running ? 'running' : 'stopped'), unit: null, message });
+          : "no WAL receiver running: not connected to the primary (see the standby's log)";
+      results.push({
+        name: 'wal_receiver',
+        status,
+        value: receiver.status ?? (receiver.running ? 'running' : 'stopped'),
+        unit: null,
+        message,
+      });
       return results;
     },
   },
@@ -135,7 +178,9 @@ export const REPLICATION_CHECKS: HealthCheck[] = [
         status: 'ok',
         value: a.readySegments,
         unit: 'segments',
-        message: a.lastArchivedWal ? `archived ${plural(a.archivedCount, 'segment')}, last ${a.lastArchivedWal} ${since(a.lastArchivedTime, ctx.now)}${ready}` : `archiving on, nothing archived yet${ready}`,
+        message: a.lastArchivedWal
+          ? `archived ${plural(a.archivedCount, 'segment')}, last ${a.lastArchivedWal} ${since(a.lastArchivedTime, ctx.now)}${ready}`
+          : `archiving on, nothing archived yet${ready}`,
       };
     },
   },

@@ -46,7 +46,11 @@ export interface HealthCheck {
 }
 
 /** Grades a value against a threshold pair. */
-export function grade(value: number, limit: { warning: number; critical: number }, direction: Threshold['direction']): HealthStatus {
+export function grade(
+  value: number,
+  limit: { warning: number; critical: number },
+  direction: Threshold['direction'],
+): HealthStatus {
   const worse = direction === 'above' ? (a: number, b: number) => a >= b : (a: number, b: number) => a <= b;
   if (worse(value, limit.critical)) return 'critical';
   if (worse(value, limit.warning)) return 'warning';

@@ -36,11 +36,17 @@ export async function openHostsDb(options: CoreOptions): Promise<HostsDb> {
 /** Connects to the target, runs `fn`, closes. */
 export async function withHostsDb<T>(options: CoreOptions, fn: (db: HostsDb) => Promise<T>): Promise<T> {
   // One connection is all an operation uses; no array types to fetch (arrays come back as JSON).
-  return withPool(options.target, { max: 1, fetchTypes: false, log: options.log }, (sql, conn) => fn({ sql, conn, stores: hostStores(sql) }));
+  return withPool(options.target, { max: 1, fetchTypes: false, log: options.log }, (sql, conn) =>
+    fn({ sql, conn, stores: hostStores(sql) }),
+  );
 }
 
 /** Runs `fn` in one transaction; errors, COMMIT's included, come out mapped. */
-export async function inTransaction<T>(sql: Db, fn: (stores: HostStores, tx: Tx) => Promise<T>, options = ''): Promise<T> {
+export async function inTransaction<T>(
+  sql: Db,
+  fn: (stores: HostStores, tx: Tx) => Promise<T>,
+  options = '',
+): Promise<T> {
   return guardHosts(() => sql.begin(options, (tx) => fn(hostStores(tx), tx)) as Promise<T>);
 }
 

@@ -46,10 +46,16 @@ export async function exportHosts(options: ExportHostsOptions): Promise<ExportRe
     await sql.end({ timeout: 5 }).catch(() => undefined);
     throw error;
   }
-  const pages = renderPages(createHostsStore(reader.sql).searchJsonPages(), count, format, options.now ?? new Date(), async () => {
-    await reader.close().catch(() => undefined);
-    await sql.end({ timeout: 5 }).catch(() => undefined);
-  });
+  const pages = renderPages(
+    createHostsStore(reader.sql).searchJsonPages(),
+    count,
+    format,
+    options.now ?? new Date(),
+    async () => {
+      await reader.close().catch(() => undefined);
+      await sql.end({ timeout: 5 }).catch(() => undefined);
+    },
+  );
   if (options.output) {
     let bytes: number;
     try {
@@ -57,8 +63,18 @@ export async function exportHosts(options: ExportHostsOptions): Promise<ExportRe
     } catch (error) {
       if (!(error as NodeJS.ErrnoException).code) throw error;
       const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
-      throw new PgstoreError(`cannot write ${options.output}: ${why}`, { cause: error, hint: 'Check that the folder exists and is writable; nothing was written.' });
+      const why =
+        code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ENOSPC'
+            ? 'the disk is full'
+            : code === 'EISDIR'
+              ? 'it is a folder'
+              : (error as Error).message;
+      throw new PgstoreError(`cannot write ${options.output}: ${why}`, {
+        cause: error,
+        hint: 'Check that the folder exists and is writable; nothing was written.',
+      });
     }
     return { format, entries: count, bytes, path: options.output, pages: null };
   }
@@ -69,7 +85,13 @@ export async function exportHosts(options: ExportHostsOptions): Promise<ExportRe
  * The entries' text a page at a time as they are read from the cursor (already in byte
  * order, the hosts table's collation "C"); `done` runs when the pages end, early or not.
  */
-async function* renderPages(entries: AsyncIterable<HostEntryJson[]>, count: number, format: HostFormat, now: Date, done: () => Promise<void>): AsyncGenerator<string> {
+async function* renderPages(
+  entries: AsyncIterable<HostEntryJson[]>,
+  count: number,
+  format: HostFormat,
+  now: Date,
+  done: () => Promise<void>,
+): AsyncGenerator<string> {
   try {
     if (format === 'hosts') yield hostsFileHeader(count, now);
     if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
@@ -83,7 +105,10 @@ async function* renderPages(entries: AsyncIterable<HostEntryJson[]>, count: numb
 function checkFolder(output: string): void {
   const folder = dirname(resolve(output));
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-    throw new UsageError(`cannot write ${output}: the folder ${folder} does not exist`, { hint: 'Create it first, or choose another --output.' });
+    throw new UsageError(`cannot write ${output}: the folder ${folder} does not exist`, {
+      hint: 'Create it first, or choose another --output.',
+    });
   }
-  if (existsSync(output) && statSync(output).isDirectory()) throw new UsageError(`cannot write ${output}: it is a folder`, { hint: 'Give a file name.' });
+  if (existsSync(output) && statSync(output).isDirectory())
+    throw new UsageError(`cannot write ${output}: it is a folder`, { hint: 'Give a file name.' });
 }

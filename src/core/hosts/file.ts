@@ -54,7 +54,11 @@ export function parseComment(text: string): { comment: string | null; tags: stri
   const trimmed = text.trim();
   const open = trimmed.endsWith(']') ? trimmed.lastIndexOf('[') : -1;
   if (open >= 0) {
-    const tags = trimmed.slice(open + 1, -1).split(',').map((t) => t.trim()).filter((t) => t !== '');
+    const tags = trimmed
+      .slice(open + 1, -1)
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== '');
     if (tags.every((t) => tagProblem(t) === null)) return { comment: trimmed.slice(0, open).trim() || null, tags };
   }
   return { comment: trimmed || null, tags: [] };
@@ -85,7 +89,10 @@ export function renderHostsLine(entry: HostInput): string {
 }
 
 /** Entries in byte order of IP address, then hostname. */
-export function compareEntries(a: Pick<HostInput, 'ipAddress' | 'hostname'>, b: Pick<HostInput, 'ipAddress' | 'hostname'>): number {
+export function compareEntries(
+  a: Pick<HostInput, 'ipAddress' | 'hostname'>,
+  b: Pick<HostInput, 'ipAddress' | 'hostname'>,
+): number {
   return compareBytes(a.ipAddress, b.ipAddress) || compareBytes(a.hostname, b.hostname);
 }
 

@@ -5,7 +5,14 @@
  */
 import type { HostEntry } from '../../store/hosts/index.js';
 import type { FieldProblem, HostInput } from './validation.js';
-import { compareEntries, type HostRecord, hostsFileHeader, type ParsedFile, parseHostsFile, renderHostsLine } from './file.js';
+import {
+  compareEntries,
+  type HostRecord,
+  hostsFileHeader,
+  type ParsedFile,
+  parseHostsFile,
+  renderHostsLine,
+} from './file.js';
 
 export const HOST_FORMATS = ['hosts', 'jsonl', 'csv'] as const;
 export type HostFormat = (typeof HOST_FORMATS)[number];
@@ -42,19 +49,30 @@ export function renderHosts(entries: HostEntry[], format: HostFormat, now: Date)
  * renderHosts's text in pages of `pageSize` entries, so that a long list is written a page at a
  * time (ui/stream-out.ts) rather than built in one long synchronous call.
  */
-export function* renderHostsPages(entries: HostEntry[], format: HostFormat, now: Date, pageSize = 2000): Generator<string> {
+export function* renderHostsPages(
+  entries: HostEntry[],
+  format: HostFormat,
+  now: Date,
+  pageSize = 2000,
+): Generator<string> {
   const sorted = [...entries].sort(compareEntries);
   if (format === 'hosts') yield hostsFileHeader(sorted.length, now);
   if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
-  for (let start = 0; start < sorted.length; start += pageSize) yield renderHostsLines(sorted.slice(start, start + pageSize), format);
+  for (let start = 0; start < sorted.length; start += pageSize)
+    yield renderHostsLines(sorted.slice(start, start + pageSize), format);
 }
 
 /** Entries (in order already) as lines of `format`, with no header. */
-export function renderHostsLines(entries: ReadonlyArray<HostInput & Partial<Pick<HostEntry, 'id'>>>, format: HostFormat): string {
+export function renderHostsLines(
+  entries: ReadonlyArray<HostInput & Partial<Pick<HostEntry, 'id'>>>,
+  format: HostFormat,
+): string {
   let page = '';
   if (format === 'hosts') for (const e of entries) page += `${renderHostsLine(e)}\n`;
   else if (format === 'jsonl') for (const e of entries) page += `${JSON.stringify(e)}\n`;
-  else for (const e of entries) page += `${[e.ipAddress, e.hostname, e.aliases.join(' '), e.comment ?? '', e.tags.join(' ')].map(csvField).join(',')}\r\n`;
+  else
+    for (const e of entries)
+      page += `${[e.ipAddress, e.hostname, e.aliases.join(' '), e.comment ?? '', e.tags.join(' ')].map(csvField).join(',')}\r\n`;
   return page;
 }
 
@@ -86,11 +104,19 @@ function parseJsonl(text: string): ParsedFile {
     };
     if (typeof ip !== 'string') return void problem('ip', 'ipAddress (a string) is required');
     if (typeof o.hostname !== 'string') return void problem('hostname', 'hostname (a string) is required');
-    if (o.comment !== undefined && o.comment !== null && typeof o.comment !== 'string') return void problem('comment', 'comment must be a string or null');
+    if (o.comment !== undefined && o.comment !== null && typeof o.comment !== 'string')
+      return void problem('comment', 'comment must be a string or null');
     const aliases = strings('aliases', o.aliases);
     const tags = strings('tags', o.tags);
     if (!aliases || !tags) return;
-    records.push({ line, ipAddress: ip, hostname: o.hostname, aliases, comment: (o.comment as string | null | undefined) || null, tags });
+    records.push({
+      line,
+      ipAddress: ip,
+      hostname: o.hostname,
+      aliases,
+      comment: (o.comment as string | null | undefined) || null,
+      tags,
+    });
   });
   return { records, errors };
 }
@@ -103,7 +129,15 @@ function parseCsv(text: string): ParsedFile {
   rows.forEach(({ line, fields }, index) => {
     if (fields.length === 1 && fields[0]!.trim() === '') return;
     if (index === 0 && fields.some((f) => f.trim().toLowerCase() === 'hostname')) {
-      columns = fields.map((f) => COLUMN_NAMES[f.trim().toLowerCase().replace(/[^a-z_]/g, '')]);
+      columns = fields.map(
+        (f) =>
+          COLUMN_NAMES[
+            f
+              .trim()
+              .toLowerCase()
+              .replace(/[^a-z_]/g, '')
+          ],
+      );
       return;
     }
     const get = (name: (typeof CSV_COLUMNS)[number]) => {

@@ -32,7 +32,11 @@ export interface ListHostsOptions extends CoreOptions {
 export async function* listHostPages(options: ListHostsOptions, pageRows?: number): AsyncGenerator<HostEntryJson[]> {
   const { sql, stores } = await openHostsDb(options);
   try {
-    yield* stores.hosts.searchJsonPages({ tags: options.tags, hostnamePattern: options.search, ipPattern: options.ip }, { limit: options.limit, offset: options.offset }, pageRows);
+    yield* stores.hosts.searchJsonPages(
+      { tags: options.tags, hostnamePattern: options.search, ipPattern: options.ip },
+      { limit: options.limit, offset: options.offset },
+      pageRows,
+    );
   } finally {
     await sql.end({ timeout: 5 }).catch(() => undefined);
   }
@@ -41,7 +45,10 @@ export async function* listHostPages(options: ListHostsOptions, pageRows?: numbe
 /** listHosts's page and how many entries match in all (one statement: one round trip, one snapshot). */
 export async function listHostsPage(options: ListHostsOptions): Promise<{ entries: HostEntry[]; total: number }> {
   const search = (stores: Pick<ReplicaStores, 'hosts'>) =>
-    stores.hosts.searchWithTotal({ tags: options.tags, hostnamePattern: options.search, ipPattern: options.ip }, { limit: options.limit, offset: options.offset });
+    stores.hosts.searchWithTotal(
+      { tags: options.tags, hostnamePattern: options.search, ipPattern: options.ip },
+      { limit: options.limit, offset: options.offset },
+    );
   if (options.replica !== undefined) return withReplicaReads({ ...options, replica: options.replica }, search);
   return withHostsDb(options, ({ stores }) => search(stores));
 }
@@ -49,7 +56,10 @@ export async function listHostsPage(options: ListHostsOptions): Promise<{ entrie
 /** Live entries matching the filters, ordered by IP then hostname. */
 export async function listHosts(options: ListHostsOptions): Promise<HostEntry[]> {
   const search = (stores: Pick<ReplicaStores, 'hosts'>) =>
-    stores.hosts.search({ tags: options.tags, hostnamePattern: options.search, ipPattern: options.ip }, { limit: options.limit, offset: options.offset });
+    stores.hosts.search(
+      { tags: options.tags, hostnamePattern: options.search, ipPattern: options.ip },
+      { limit: options.limit, offset: options.offset },
+    );
   if (options.replica !== undefined) return withReplicaReads({ ...options, replica: options.replica }, search);
   return withHostsDb(options, ({ stores }) => search(stores));
 }
@@ -108,15 +118,24 @@ export interface UpdateHostResult {
 
 /** Changes an entry with one event per changed field, appended atomically. */
 export async function updateHost(options: UpdateHostOptions): Promise<UpdateHostResult> {
-  const given = [options.ip, options.hostname, options.comment, options.tags, options.aliases].some((v) => v !== undefined);
-  if (!given) throw new UsageError('nothing to update', { hint: 'Give at least one of --ip, --hostname, --comment, --clear-comment, --tag, --clear-tags, --alias, --clear-aliases.' });
+  const given = [options.ip, options.hostname, options.comment, options.tags, options.aliases].some(
+    (v) => v !== undefined,
+  );
+  if (!given)
+    throw new UsageError('nothing to update', {
+      hint: 'Give at least one of --ip, --hostname, --comment, --clear-comment, --tag, --clear-tags, --alias, --clear-aliases.',
+    });
   const now = options.now ?? new Date();
   return withHostsDb(options, async ({ stores }) => {
     const current = await stores.hosts.getById(options.id);
     if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
       throw new ConcurrentWriteConflictError(
         `version conflict on host ${current.id}: expected version ${options.expectedVersion}, actual version ${current.version}`,
-        { expected: options.expectedVersion, actual: current.version, hint: `Someone changed it first. Check it with \`pgstore hosts show ${current.id}\` and retry with --expected-version ${current.version}.` },
+        {
+          expected: options.expectedVersion,
+          actual: current.version,
+          hint: `Someone changed it first. Check it with \`pgstore hosts show ${current.id}\` and retry with --expected-version ${current.version}.`,
+        },
       );
     }
     const next: HostInput = checked({
@@ -137,11 +156,16 @@ export async function updateHost(options: UpdateHostOptions): Promise<UpdateHost
 export function changeEvents(from: HostInput, to: HostInput, at: Date): HostEvent[] {
   const events: HostEvent[] = [];
   const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
-  if (from.ipAddress !== to.ipAddress) events.push({ type: 'IpAddressChanged', oldIp: from.ipAddress, newIp: to.ipAddress, changedAt: at });
-  if (from.hostname !== to.hostname) events.push({ type: 'HostnameChanged', oldHostname: from.hostname, newHostname: to.hostname, changedAt: at });
-  if (!same(from.aliases, to.aliases)) events.push({ type: 'AliasesModified', oldAliases: from.aliases, newAliases: to.aliases, modifiedAt: at });
-  if (from.comment !== to.comment) events.push({ type: 'CommentUpdated', oldComment: from.comment, newComment: to.comment, updatedAt: at });
-  if (!same(from.tags, to.tags)) events.push({ type: 'TagsModified', oldTags: from.tags, newTags: to.tags, modifiedAt: at });
+  if (from.ipAddress !== to.ipAddress)
+    events.push({ type: 'IpAddressChanged', oldIp: from.ipAddress, newIp: to.ipAddress, changedAt: at });
+  if (from.hostname !== to.hostname)
+    events.push({ type: 'HostnameChanged', oldHostname: from.hostname, newHostname: to.hostname, changedAt: at });
+  if (!same(from.aliases, to.aliases))
+    events.push({ type: 'AliasesModified', oldAliases: from.aliases, newAliases: to.aliases, modifiedAt: at });
+  if (from.comment !== to.comment)
+    events.push({ type: 'CommentUpdated', oldComment: from.comment, newComment: to.comment, updatedAt: at });
+  if (!same(from.tags, to.tags))
+    events.push({ type: 'TagsModified', oldTags: from.tags, newTags: to.tags, modifiedAt: at });
   return events;
 }
 
@@ -152,11 +176,24 @@ export interface RemoveHostResult {
 }
 
 /** Deletes an entry (a tombstone event: its history stays). */
-export async function removeHost(options: CoreOptions & { id: string; reason?: string; now?: Date }): Promise<RemoveHostResult> {
+export async function removeHost(
+  options: CoreOptions & { id: string; reason?: string; now?: Date },
+): Promise<RemoveHostResult> {
   const now = options.now ?? new Date();
   return withHostsDb(options, async ({ stores }) => {
     const entry = await stores.hosts.getById(options.id);
-    const event = envelope(entry.id, { type: 'HostDeleted', ipAddress: entry.ipAddress, hostname: entry.hostname, deletedAt: now, reason: options.reason ?? null }, now, options);
+    const event = envelope(
+      entry.id,
+      {
+        type: 'HostDeleted',
+        ipAddress: entry.ipAddress,
+        hostname: entry.hostname,
+        deletedAt: now,
+        reason: options.reason ?? null,
+      },
+      now,
+      options,
+    );
     await stores.hostEvents.appendEvent(entry.id, event, entry.version);
     return { entry, event };
   });
@@ -166,7 +203,8 @@ export async function removeHost(options: CoreOptions & { id: string; reason?: s
 export async function hostHistory(options: CoreOptions & { id: string }): Promise<EventEnvelope[]> {
   return withHostsDb(options, async ({ stores }) => {
     const events = await stores.hostEvents.loadEvents(options.id);
-    if (events.length === 0) throw new NotFoundError('host', options.id, { hint: 'List hosts with `pgstore hosts list`.' });
+    if (events.length === 0)
+      throw new NotFoundError('host', options.id, { hint: 'List hosts with `pgstore hosts list`.' });
     return events;
   });
 }
@@ -179,7 +217,14 @@ export function envelope(aggregateId: string, event: HostEvent, at: Date, option
   // process.env is a system call each time.
   let actor = actors.get(options);
   if (actor === undefined) actors.set(options, (actor = actorOf(options)));
-  return { eventId: ulid(at.getTime()), aggregateId, eventVersion: ulid(at.getTime()), createdAt: at, createdBy: actor, event };
+  return {
+    eventId: ulid(at.getTime()),
+    aggregateId,
+    eventVersion: ulid(at.getTime()),
+    createdAt: at,
+    createdBy: actor,
+    event,
+  };
 }
 
 /** Comments are stored trimmed; an empty one is no comment. */

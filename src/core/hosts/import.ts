@@ -17,7 +17,13 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { claimEmptyHosts, type HostGroup, loadHosts, transactionTime } from '../../store/admin/index.js';
-import { type BatchItem, eventForJson, type HostCreated, type HostEntry, isoFormatter } from '../../store/hosts/index.js';
+import {
+  type BatchItem,
+  eventForJson,
+  type HostCreated,
+  type HostEntry,
+  isoFormatter,
+} from '../../store/hosts/index.js';
 import { appendChanges, type EntryChanges } from './batch.js';
 import { inTransactionOrRollback, Rollback, type Tx, withHostsDb } from './db.js';
 import type { HostRecord } from './file.js';
@@ -99,7 +105,12 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
   // Validate every line; keep one record per (ip, hostname).
   const chosen = new Map<string, HostRecord>();
   for (const raw of parsed.records) {
-    const record: HostRecord = { ...raw, aliases: unique(raw.aliases), tags: unique(raw.tags), comment: normalizeComment(raw.comment) };
+    const record: HostRecord = {
+      ...raw,
+      aliases: unique(raw.aliases),
+      tags: unique(raw.tags),
+      comment: normalizeComment(raw.comment),
+    };
     const problems = validateHost(record);
     if (problems.length > 0) {
       for (const p of problems) fail({ line: record.line, field: p.field, message: p.message, kind: 'invalid' });
@@ -108,7 +119,13 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
     const key = `${record.ipAddress} ${record.hostname}`;
     const first = chosen.get(key);
     if (first === undefined) chosen.set(key, record);
-    else if (mode === 'strict') fail({ line: record.line, field: 'hostname', message: `${key} is already on line ${first.line}`, kind: 'duplicate' });
+    else if (mode === 'strict')
+      fail({
+        line: record.line,
+        field: 'hostname',
+        message: `${key} is already on line ${first.line}`,
+        kind: 'duplicate',
+      });
     else {
       result.skipped += 1;
       if (mode === 'replace') chosen.set(key, record);
@@ -119,7 +136,9 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
     inTransactionOrRollback(sql, async (stores, tx) => {
       const records = [...chosen.values()];
       const wasEmpty = (await stores.hosts.count()) === 0;
-      const existing = wasEmpty ? new Map<string, HostEntry>() : await stores.hosts.findByPairs(records.map((r) => [r.ipAddress, r.hostname]));
+      const existing = wasEmpty
+        ? new Map<string, HostEntry>()
+        : await stores.hosts.findByPairs(records.map((r) => [r.ipAddress, r.hostname]));
       const creates: BatchItem[] = [];
       const updates: EntryChanges[] = [];
       for (const record of records) {
@@ -127,9 +146,17 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
         if (!entry) {
           const id = ulid(now.getTime());
           const { line: _line, ...input } = record;
-          creates.push({ envelope: envelope(id, { type: 'HostCreated', ...input, createdAt: now }, now, options), expectedVersion: null });
+          creates.push({
+            envelope: envelope(id, { type: 'HostCreated', ...input, createdAt: now }, now, options),
+            expectedVersion: null,
+          });
         } else if (mode === 'strict') {
-          fail({ line: record.line, field: 'hostname', message: `${record.ipAddress} ${record.hostname} exists already (host ${entry.id})`, kind: 'duplicate' });
+          fail({
+            line: record.line,
+            field: 'hostname',
+            message: `${record.ipAddress} ${record.hostname} exists already (host ${entry.id})`,
+            kind: 'duplicate',
+          });
         } else {
           const events = mode === 'replace' ? changeEvents(entry, record, now) : [];
           if (events.length === 0) result.skipped += 1;
@@ -169,11 +196,35 @@ async function loadNewHosts(tx: Tx, creates: BatchItem[], onProgress: (done: num
   const groups = creates.map(({ envelope: e }): HostGroup => {
     const created = e.event as HostCreated;
     return {
-      events: [{ eventId: e.eventId, aggregateId: e.aggregateId, type: created.type, eventVersion: e.eventVersion, expectedVersion: null, event: eventForJson(created, iso), createdAt: e.createdAt, recordedAt, createdBy: e.createdBy ?? null }],
-      live: { id: e.aggregateId, ipAddress: created.ipAddress, hostname: created.hostname, aliases: created.aliases ?? [], comment: created.comment ?? null, tags: created.tags, createdAt: e.createdAt, updatedAt: e.createdAt, version: e.eventVersion },
+      events: [
+        {
+          eventId: e.eventId,
+          aggregateId: e.aggregateId,
+          type: created.type,
+          eventVersion: e.eventVersion,
+          expectedVersion: null,
+          event: eventForJson(created, iso),
+          createdAt: e.createdAt,
+          recordedAt,
+          createdBy: e.createdBy ?? null,
+        },
+      ],
+      live: {
+        id: e.aggregateId,
+        ipAddress: created.ipAddress,
+        hostname: created.hostname,
+        aliases: created.aliases ?? [],
+        comment: created.comment ?? null,
+        tags: created.tags,
+        createdAt: e.createdAt,
+        updatedAt: e.createdAt,
+        version: e.eventVersion,
+      },
     };
   });
-  await loadHosts(tx, groups, groups.length, (n) => onProgress((done += n)), { hint: 'Nothing was imported. Run the import again; if it fails again, report it with the file.' });
+  await loadHosts(tx, groups, groups.length, (n) => onProgress((done += n)), {
+    hint: 'Nothing was imported. Run the import again; if it fails again, report it with the file.',
+  });
 }
 
 /** The format for a file name: .jsonl/.ndjson, .csv, else hosts. */
@@ -198,7 +249,16 @@ async function readSource(options: ImportHostsOptions): Promise<string> {
     return readFileSync(options.source, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-    throw new UsageError(`cannot read ${options.source}: ${why}`, { hint: 'Give a hosts, JSON Lines or CSV file, or - for standard input.' });
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (error as Error).message;
+    throw new UsageError(`cannot read ${options.source}: ${why}`, {
+      hint: 'Give a hosts, JSON Lines or CSV file, or - for standard input.',
+    });
   }
 }

@@ -19,21 +19,33 @@ export interface ReplicaReadOptions extends CoreOptions {
 const REPLICA_TIMEOUT_MS = 2000;
 
 /** Runs `fn` with read-only stores on a replica (falling back to the primary), then closes. */
-export async function withReplicaReads<T>(options: ReplicaReadOptions & { replica: string | true }, fn: (stores: ReplicaStores) => Promise<T>): Promise<T> {
+export async function withReplicaReads<T>(
+  options: ReplicaReadOptions & { replica: string | true },
+  fn: (stores: ReplicaStores) => Promise<T>,
+): Promise<T> {
   const given = options.replica === true ? options.env.DATABASE_REPLICA_URL : options.replica;
   if (given === undefined) {
-    throw new UsageError('--replica needs a URL, or DATABASE_REPLICA_URL set', { hint: 'Give --replica postgres://user@replica-host/db, or export DATABASE_REPLICA_URL.' });
+    throw new UsageError('--replica needs a URL, or DATABASE_REPLICA_URL set', {
+      hint: 'Give --replica postgres://user@replica-host/db, or export DATABASE_REPLICA_URL.',
+    });
   }
   const conns = resolveReplicas(given, options.env, options.replica === true ? 'DATABASE_REPLICA_URL' : '--replica');
   const target = options.target; // resolved (and checked) before any connection
   const pools = await openReplicaPools(conns, { timeoutMs: REPLICA_TIMEOUT_MS, max: 1 });
-  const primary = { open: async () => (await connectPool(target, { max: 1, fetchTypes: false, log: options.log })).sql };
+  const primary = {
+    open: async () => (await connectPool(target, { max: 1, fetchTypes: false, log: options.log })).sql,
+  };
   const router = new ReplicaRouter(primary, pools, { timeoutMs: REPLICA_TIMEOUT_MS });
   try {
     const result = await fn(replicaStores((call) => router.read(call)));
     const stats = router.stats();
-    const reasons = Object.entries(stats.fallbacks).filter(([, n]) => n > 0).map(([reason]) => reason);
-    if (stats.primaryReads > 0) options.log?.(`The replica (${pools.map((p) => p.name).join(', ')}) could not answer (${reasons.join(', ')}): read from the primary.`);
+    const reasons = Object.entries(stats.fallbacks)
+      .filter(([, n]) => n > 0)
+      .map(([reason]) => reason);
+    if (stats.primaryReads > 0)
+      options.log?.(
+        `The replica (${pools.map((p) => p.name).join(', ')}) could not answer (${reasons.join(', ')}): read from the primary.`,
+      );
     return result;
   } finally {
     await router.close();

@@ -57,9 +57,15 @@ export function hostnameProblem(value: string, field = 'hostname'): FieldProblem
       // eslint-disable-next-line no-control-regex
       if (/[^\x00-\x7f]/.test(label)) {
         const ascii = domainToASCII(value);
-        return { field, message: `${field} '${shown}' is not ASCII${ascii ? `; use its punycode form '${ascii}'` : ''}` };
+        return {
+          field,
+          message: `${field} '${shown}' is not ASCII${ascii ? `; use its punycode form '${ascii}'` : ''}`,
+        };
       }
-      return { field, message: `${field} '${shown}': labels are letters, digits and hyphens, not starting or ending with a hyphen` };
+      return {
+        field,
+        message: `${field} '${shown}': labels are letters, digits and hyphens, not starting or ending with a hyphen`,
+      };
     }
   }
   return null;
@@ -68,7 +74,8 @@ export function hostnameProblem(value: string, field = 'hostname'): FieldProblem
 /** Why a comment cannot be stored by the commands (control characters, length), or null. */
 export function commentProblem(value: string | null): FieldProblem | null {
   if (value === null) return null;
-  if (value.length > MAX_COMMENT_LENGTH) return { field: 'comment', message: `comment is longer than ${MAX_COMMENT_LENGTH} characters` };
+  if (value.length > MAX_COMMENT_LENGTH)
+    return { field: 'comment', message: `comment is longer than ${MAX_COMMENT_LENGTH} characters` };
   if (CONTROL.test(value)) return { field: 'comment', message: 'comment contains a line break or control character' };
   return null;
 }
@@ -76,7 +83,8 @@ export function commentProblem(value: string | null): FieldProblem | null {
 /** Why a tag cannot be used (empty, too long, whitespace or one of , [ ] # "), or null. */
 export function tagProblem(value: string): FieldProblem | null {
   if (value === '') return { field: 'tag', message: 'tag is empty' };
-  if (value.length > MAX_TAG_LENGTH) return { field: 'tag', message: `tag '${value.slice(0, 20)}...' is longer than ${MAX_TAG_LENGTH} characters` };
+  if (value.length > MAX_TAG_LENGTH)
+    return { field: 'tag', message: `tag '${value.slice(0, 20)}...' is longer than ${MAX_TAG_LENGTH} characters` };
   if (TAG_FORBIDDEN.test(value) || CONTROL.test(value)) {
     return { field: 'tag', message: `tag '${value}' contains whitespace or one of , [ ] # "` };
   }

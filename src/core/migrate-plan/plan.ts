@@ -11,8 +11,19 @@ import { withPool } from '../../db/pool.js';
 import { applyUpSection } from '../../store/admin/index.js';
 import { existsSync } from 'node:fs';
 import {
-  appliedIn, appMigrationsDir, lintEach, type MigrateOptions, type MigrationFile, migrationStatus, openMigrationSession,
-  pgstoreSet, readMigrations, RUNNER_SETS, type SetName, statementLocks, withScratchDatabase,
+  appliedIn,
+  appMigrationsDir,
+  lintEach,
+  type MigrateOptions,
+  type MigrationFile,
+  migrationStatus,
+  openMigrationSession,
+  pgstoreSet,
+  readMigrations,
+  RUNNER_SETS,
+  type SetName,
+  statementLocks,
+  withScratchDatabase,
 } from '../migrate/index.js';
 import { restore } from '../restore/index.js';
 import { statementsOf, upSection } from '../sql-statements.js';
@@ -32,13 +43,19 @@ export async function planMigrations(options: PlanOptions): Promise<MigrationPla
   const status = await migrationStatus(options);
   // Each set's files, pgstore's first (the order `migrate up` applies them in).
   const appDir = appMigrationsDir(options.migrationsDir, options.env).dir;
-  const filesOf: Record<SetName, MigrationFile[]> = { pgstore: pgstoreSet().files, app: existsSync(appDir) ? readMigrations(appDir) : [] };
+  const filesOf: Record<SetName, MigrationFile[]> = {
+    pgstore: pgstoreSet().files,
+    app: existsSync(appDir) ? readMigrations(appDir) : [],
+  };
   const pendingFiles = status.pending.flatMap((p) => {
     const file = filesOf[p.set].find((f) => f.version === p.version);
     return file ? [{ set: p.set, file }] : [];
   });
   const pendingKeys = new Set(pendingFiles.map((p) => `${p.set}:${p.file.version}`));
-  const linted = await lintEach(pendingFiles.map(({ file }) => ({ path: file.path, shownAs: file.filename })), RUNNER_SETS);
+  const linted = await lintEach(
+    pendingFiles.map(({ file }) => ({ path: file.path, shownAs: file.filename })),
+    RUNNER_SETS,
+  );
   const pending = pendingFiles.map(({ set, file: f }, i): PlannedMigration => {
     const up = upSection(readFileSync(f.path, 'utf8'));
     const lead = /^(?:[ \t\r]*\n)*/.exec(up.sql)![0];
@@ -86,7 +103,16 @@ async function rehearse(options: PlanOptions, pendingOnLive: Set<string>): Promi
       const migrations: RehearsedMigration[] = [];
       let failed = false;
       for (const { set, file } of toRun) {
-        const entry: RehearsedMigration = { set, version: file.version, filename: file.filename, pendingOnLive: pendingOnLive.has(`${set}:${file.version}`), status: 'not run', durationMs: null, locksHeld: null, error: null };
+        const entry: RehearsedMigration = {
+          set,
+          version: file.version,
+          filename: file.filename,
+          pendingOnLive: pendingOnLive.has(`${set}:${file.version}`),
+          status: 'not run',
+          durationMs: null,
+          locksHeld: null,
+          error: null,
+        };
         migrations.push(entry);
         if (failed) continue;
         options.log?.(`Rehearsing ${file.filename}...`);
@@ -102,7 +128,13 @@ async function rehearse(options: PlanOptions, pendingOnLive: Set<string>): Promi
         }
         entry.durationMs = Math.round(performance.now() - t0);
       }
-      result = { backup: { id: restored.source.id, path: restored.source.path }, scratchDatabase: scratch.name, migrations, ok: !failed, leftoversDropped: scratch.leftoversDropped };
+      result = {
+        backup: { id: restored.source.id, path: restored.source.path },
+        scratchDatabase: scratch.name,
+        migrations,
+        ok: !failed,
+        leftoversDropped: scratch.leftoversDropped,
+      };
     } finally {
       await session.close();
     }

@@ -44,14 +44,20 @@ const backoffMs = (attempt: number) => Math.min(30_000, 1000 * 2 ** (attempt - 1
 export function concurrentIndexNames(text: string): string[] {
   const body = sectionBody(text, 'up').replace(/--[^\n]*/g, '');
   const names: string[] = [];
-  for (const m of body.matchAll(/create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?((?:"[^"]+"|[\w$]+)(?:\.(?:"[^"]+"|[\w$]+))?)\s+on\b/gi)) {
+  for (const m of body.matchAll(
+    /create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?((?:"[^"]+"|[\w$]+)(?:\.(?:"[^"]+"|[\w$]+))?)\s+on\b/gi,
+  )) {
     names.push(m[1]!);
   }
   return names;
 }
 
 /** Statements in a section (roughly: split on semicolons; dollar quotes make it over-count, which only makes us more careful). */
-const statementCount = (body: string) => body.replace(/--[^\n]*/g, '').split(';').filter((s) => s.trim() !== '').length;
+const statementCount = (body: string) =>
+  body
+    .replace(/--[^\n]*/g, '')
+    .split(';')
+    .filter((s) => s.trim() !== '').length;
 
 /** Applies (`migrate`) or rolls back one (`rollback`) migration of a set, retrying lock timeouts. */
 export async function runSet(
@@ -71,7 +77,15 @@ export async function runSet(
       const { left } = await dropInvalid(session, leftover.file, options, report);
       if (left.length) {
         if (attempt >= retries) throw failure(leftover.run, session, set, leftover.file, command, left, attempt);
-        await backOff(set, leftover.file, attempt, retries, 'its invalid index could not be dropped yet', report, options);
+        await backOff(
+          set,
+          leftover.file,
+          attempt,
+          retries,
+          'its invalid index could not be dropped yet',
+          report,
+          options,
+        );
         continue;
       }
       leftover = undefined;
@@ -82,7 +96,10 @@ export async function runSet(
     await onApplied(applied);
     if (!run.failed) return run;
     const file = set.files.find((f) => f.filename === run.current);
-    const { left } = file && command === 'migrate' && !file.transactional ? await dropInvalid(session, file, options, report) : { left: [] };
+    const { left } =
+      file && command === 'migrate' && !file.transactional
+        ? await dropInvalid(session, file, options, report)
+        : { left: [] };
     const retryable = isLockTimeout(run.error) && file && canRerun(file, command);
     if (!retryable || attempt >= retries) throw failure(run, session, set, file, command, left, attempt);
     if (left.length) leftover = { file, run };
@@ -90,15 +107,30 @@ export async function runSet(
   }
 }
 
-async function backOff(set: MigrationSet, file: MigrationFile, attempt: number, retries: number, error: string, report: ApplyReport, options: MigrateOptions): Promise<void> {
+async function backOff(
+  set: MigrationSet,
+  file: MigrationFile,
+  attempt: number,
+  retries: number,
+  error: string,
+  report: ApplyReport,
+  options: MigrateOptions,
+): Promise<void> {
   const delayMs = backoffMs(attempt + 1);
   report.retries.push({ set: set.name, filename: file.filename, attempt: attempt + 1, delayMs, error });
-  options.log?.(`${file.filename} could not get its lock within lock_timeout; retry ${attempt + 1} of ${retries} in ${(delayMs / 1000).toFixed(1)} s...`);
+  options.log?.(
+    `${file.filename} could not get its lock within lock_timeout; retry ${attempt + 1} of ${retries} in ${(delayMs / 1000).toFixed(1)} s...`,
+  );
   await sleep(delayMs);
 }
 
 /** Before pending transaction:false files run: drop the invalid indexes an earlier failed run of them left. */
-export async function dropLeftovers(session: MigrationSession, pending: MigrationFile[], options: MigrateOptions, report: ApplyReport): Promise<void> {
+export async function dropLeftovers(
+  session: MigrationSession,
+  pending: MigrationFile[],
+  options: MigrateOptions,
+  report: ApplyReport,
+): Promise<void> {
   for (const file of pending) if (!file.transactional) await dropInvalid(session, file, options, report);
 }
 
@@ -112,7 +144,12 @@ function canRerun(file: MigrationFile, command: 'migrate' | 'rollback'): boolean
 const readText = (file: MigrationFile) => readFileSync(file.path, 'utf8');
 
 /** Drops the invalid indexes a failed CREATE INDEX CONCURRENTLY of `file` left; returns those it could not. */
-async function dropInvalid(session: MigrationSession, file: MigrationFile, options: MigrateOptions, report: ApplyReport): Promise<{ dropped: string[]; left: string[] }> {
+async function dropInvalid(
+  session: MigrationSession,
+  file: MigrationFile,
+  options: MigrateOptions,
+  report: ApplyReport,
+): Promise<{ dropped: string[]; left: string[] }> {
   const invalid = await invalidIndexes(session.sql, concurrentIndexNames(readText(file)));
   const dropped: string[] = [];
   const left: string[] = [];
@@ -124,7 +161,9 @@ async function dropInvalid(session: MigrationSession, file: MigrationFile, optio
         await dropIndexConcurrently(session.sql, name);
         dropped.push(name);
         report.droppedInvalidIndexes.push(name);
-        options.log?.(`Dropped the invalid index ${name} left by the failed CREATE INDEX CONCURRENTLY in ${file.filename}.`);
+        options.log?.(
+          `Dropped the invalid index ${name} left by the failed CREATE INDEX CONCURRENTLY in ${file.filename}.`,
+        );
       } catch {
         left.push(name);
       }
@@ -133,12 +172,23 @@ async function dropInvalid(session: MigrationSession, file: MigrationFile, optio
   return { dropped, left };
 }
 
-function failure(run: DbmateRun, session: MigrationSession, set: MigrationSet, file: MigrationFile | undefined, command: 'migrate' | 'rollback', invalidLeft: string[], retried: number): MigrationFailedError {
+function failure(
+  run: DbmateRun,
+  session: MigrationSession,
+  set: MigrationSet,
+  file: MigrationFile | undefined,
+  command: 'migrate' | 'rollback',
+  invalidLeft: string[],
+  retried: number,
+): MigrationFailedError {
   const up = command === 'migrate';
   const what = file ? `migration ${file.filename} (${set.name} set)` : `dbmate (${set.name} set)`;
-  const error = run.error ?? `dbmate ${run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`}`;
+  const error =
+    run.error ?? `dbmate ${run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`}`;
   const done = up ? run.applied : run.rolledBack;
-  const before = done.length ? `${plural(done.length, 'migration')} ${up ? 'applied' : 'rolled back'} before it (${done.join(', ')})` : 'nothing else changed in this run';
+  const before = done.length
+    ? `${plural(done.length, 'migration')} ${up ? 'applied' : 'rolled back'} before it (${done.join(', ')})`
+    : 'nothing else changed in this run';
   const transactional = file && (up ? file.transactional : file.downTransactional);
   let state: string;
   if (!file) state = 'check `pgstore migrate status`';
@@ -151,14 +201,18 @@ function failure(run: DbmateRun, session: MigrationSession, set: MigrationSet, f
       ? `${file.filename} is still applied: its down section ran in a transaction and was undone; ${before}`
       : `${file.filename} is still recorded as applied, but its down section runs without a transaction (transaction:false) and may be partly done; ${before}`;
   }
-  if (invalidLeft.length) state += `; the invalid index(es) ${invalidLeft.join(', ')} left by CREATE INDEX CONCURRENTLY could not be dropped: drop them with DROP INDEX CONCURRENTLY before running again`;
+  if (invalidLeft.length)
+    state += `; the invalid index(es) ${invalidLeft.join(', ')} left by CREATE INDEX CONCURRENTLY could not be dropped: drop them with DROP INDEX CONCURRENTLY before running again`;
   const timedOut = isLockTimeout(run.error);
   const advice = timedOut
     ? `It could not get its lock within lock_timeout${retried ? ` (tried ${retried + 1} times)` : ''}: find the blocking session (pg_stat_activity), or raise --lock-timeout / --retries.`
     : /statement timeout/i.test(run.error ?? '')
       ? 'It ran longer than --statement-timeout: raise it, or split the migration.'
       : 'Fix the file and run the command again.';
-  return new MigrationFailedError(`${what} failed ${up ? 'to apply' : 'to roll back'} on ${describeTarget(session.conn)}: ${error}`, {
-    hint: `Database state: ${state}. ${advice}`,
-  });
+  return new MigrationFailedError(
+    `${what} failed ${up ? 'to apply' : 'to roll back'} on ${describeTarget(session.conn)}: ${error}`,
+    {
+      hint: `Database state: ${state}. ${advice}`,
+    },
+  );
 }

@@ -43,17 +43,33 @@ export async function diffSchema(options: MigrateOptions): Promise<SchemaDiff> {
   });
   const props = await withAdminSql(conn, (s) => databaseProperties(s, conn.database));
   if (!props) throw new UsageError(`database ${conn.database} does not exist`);
-  const createLike = (admin: typeof conn, name: string) => withAdminSql(admin, (s) => createDatabaseFrom(s, name, props));
+  const createLike = (admin: typeof conn, name: string) =>
+    withAdminSql(admin, (s) => createDatabaseFrom(s, name, props));
   return withScratchDatabase(conn, createLike, async (scratch) => {
     options.log?.(`Migrating scratch database ${scratch.name} from the files...`);
-    const applied = await migrateUp({ ...options, target: scratch.conn, lock: false, strict: false, waitTimeoutSeconds: undefined });
+    const applied = await migrateUp({
+      ...options,
+      target: scratch.conn,
+      lock: false,
+      strict: false,
+      waitTimeoutSeconds: undefined,
+    });
     const fromFiles = await dumpSchemaSql(scratch.conn, major, options.env);
-    return { database: conn.database, ...compareDumps(live, fromFiles), migrationsApplied: applied.applied.length, scratchDatabase: scratch.name, leftoversDropped: scratch.leftoversDropped };
+    return {
+      database: conn.database,
+      ...compareDumps(live, fromFiles),
+      migrationsApplied: applied.applied.length,
+      scratchDatabase: scratch.name,
+      leftoversDropped: scratch.leftoversDropped,
+    };
   });
 }
 
 /** The object-by-object comparison of two pg_dump --schema-only texts. */
-export function compareDumps(live: string, files: string): Pick<SchemaDiff, 'equal' | 'onlyInLive' | 'onlyInFiles' | 'changed'> {
+export function compareDumps(
+  live: string,
+  files: string,
+): Pick<SchemaDiff, 'equal' | 'onlyInLive' | 'onlyInFiles' | 'changed'> {
   const a = schemaObjects(live);
   const b = schemaObjects(files);
   const onlyInLive = [...a.keys()].filter((k) => !b.has(k)).sort();
@@ -67,7 +83,8 @@ export function compareDumps(live: string, files: string): Pick<SchemaDiff, 'equ
     const la = lines.filter((l) => !inB.has(l));
     const lb = other.filter((l) => !inA.has(l));
     if (la.length || lb.length) changed.push({ object: key, onlyInLive: la, onlyInFiles: lb });
-    else if (lines.join('\n') !== other.join('\n')) changed.push({ object: key, onlyInLive: ['(the same lines in another order)'], onlyInFiles: [] });
+    else if (lines.join('\n') !== other.join('\n'))
+      changed.push({ object: key, onlyInLive: ['(the same lines in another order)'], onlyInFiles: [] });
   }
   changed.sort((x, y) => x.object.localeCompare(y.object));
   return { equal: !onlyInLive.length && !onlyInFiles.length && !changed.length, onlyInLive, onlyInFiles, changed };

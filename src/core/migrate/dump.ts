@@ -21,16 +21,20 @@ export interface DumpResult {
 }
 
 /** Dumps the schema of the target database to `output`. */
-export async function dumpSchema(options: CoreOptions & { output: string; migrationsDir?: string | undefined }): Promise<DumpResult> {
+export async function dumpSchema(
+  options: CoreOptions & { output: string; migrationsDir?: string | undefined },
+): Promise<DumpResult> {
   return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
     const identity = await serverIdentity(sql);
     const histories = await setHistories(sql, conn, { env: options.env, migrationsDir: options.migrationsDir });
     const schema = await dumpSchemaSql(conn, Math.floor(identity.versionNum / 10000), options.env);
     // One INSERT per set, into the table that set is recorded in (as dbmate's dump has it).
-    const inserts = histories.filter((h) => h.applied.length).map((h) => {
-      const versions = h.applied.map((m) => `    ('${m.version.replace(/'/g, "''")}')`).join(',\n');
-      return `-- ${h.set.name} set\nINSERT INTO ${qualified(h.set.table)} (version) VALUES\n${versions};\n`;
-    });
+    const inserts = histories
+      .filter((h) => h.applied.length)
+      .map((h) => {
+        const versions = h.applied.map((m) => `    ('${m.version.replace(/'/g, "''")}')`).join(',\n');
+        return `-- ${h.set.name} set\nINSERT INTO ${qualified(h.set.table)} (version) VALUES\n${versions};\n`;
+      });
     const applied = histories.flatMap((h) => h.applied);
     const text = `${schema}\n--\n-- Applied migrations\n--\n\n${inserts.length ? inserts.join('\n') : '-- none\n'}`;
     const path = resolve(options.output);

@@ -66,7 +66,8 @@ export function readMigrations(dir: string): MigrationFile[] {
       // dbmate would record the file as applied after a partial failure (dbmate issue #820).
       problems.push(`${filename}: ${ups.length} '-- migrate:up' sections; a file must have exactly one`);
     }
-    if (downs.length > 1) problems.push(`${filename}: ${downs.length} '-- migrate:down' sections; a file must have at most one`);
+    if (downs.length > 1)
+      problems.push(`${filename}: ${downs.length} '-- migrate:down' sections; a file must have at most one`);
     files.push({
       version,
       name,
@@ -103,19 +104,27 @@ export function newMigrationFilename(name: string, now = new Date()): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
-  if (!slug) throw new UsageError(`'${name}' is not a usable migration name`, { hint: 'Use letters and digits, e.g. add_user_avatar.' });
+  if (!slug)
+    throw new UsageError(`'${name}' is not a usable migration name`, {
+      hint: 'Use letters and digits, e.g. add_user_avatar.',
+    });
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
   return `${stamp}_${slug}.sql`;
 }
 
 /** Files edited after they were applied, and applied versions whose file is gone. */
-export function findDrift(files: MigrationFile[], applied: AppliedMigration[]): Array<{ version: string; filename: string; problem: 'edited' | 'missing' }> {
+export function findDrift(
+  files: MigrationFile[],
+  applied: AppliedMigration[],
+): Array<{ version: string; filename: string; problem: 'edited' | 'missing' }> {
   const byVersion = new Map(files.map((f) => [f.version, f]));
   const drift: Array<{ version: string; filename: string; problem: 'edited' | 'missing' }> = [];
   for (const row of applied) {
     const file = byVersion.get(row.version);
-    if (!file) drift.push({ version: row.version, filename: row.filename ?? `${row.version}_?.sql`, problem: 'missing' });
-    else if (row.sha256 && row.sha256 !== file.sha256) drift.push({ version: row.version, filename: file.filename, problem: 'edited' });
+    if (!file)
+      drift.push({ version: row.version, filename: row.filename ?? `${row.version}_?.sql`, problem: 'missing' });
+    else if (row.sha256 && row.sha256 !== file.sha256)
+      drift.push({ version: row.version, filename: file.filename, problem: 'edited' });
   }
   return drift;
 }

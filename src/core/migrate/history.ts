@@ -16,7 +16,11 @@ export interface SetHistory {
 }
 
 /** pgstore's set, and the app's when its folder exists (or was named) or its history has rows. */
-export async function setHistories(sql: Db, conn: ServerConnection, options: { env: Env; migrationsDir?: string | undefined }): Promise<SetHistory[]> {
+export async function setHistories(
+  sql: Db,
+  conn: ServerConnection,
+  options: { env: Env; migrationsDir?: string | undefined },
+): Promise<SetHistory[]> {
   const pgstore = pgstoreSet();
   const app = appSet(options.migrationsDir, options.env, LEGACY_TABLE);
   app.table = appMigrationsTable(options.env, conn.params.search_path, await currentSchema(sql));

@@ -23,14 +23,19 @@ type Dump = typeof import('./dump.js');
 type Lint = typeof import('./lint.js');
 
 /** Dumps the schema of the target database to a file (dump.ts). */
-export const dumpSchema = async (...args: Parameters<Dump['dumpSchema']>) => (await import('./dump.js')).dumpSchema(...args);
+export const dumpSchema = async (...args: Parameters<Dump['dumpSchema']>) =>
+  (await import('./dump.js')).dumpSchema(...args);
 /** dbmate's schema file after `up` and `down` of a project's migrations (dump.ts). */
-export const autoDumpSchema = async (...args: Parameters<Dump['autoDumpSchema']>) => (await import('./dump.js')).autoDumpSchema(...args);
+export const autoDumpSchema = async (...args: Parameters<Dump['autoDumpSchema']>) =>
+  (await import('./dump.js')).autoDumpSchema(...args);
 /** Lints migration files with squawk (lint.ts). */
-export const lintMigrations = async (...args: Parameters<Lint['lintMigrations']>) => (await import('./lint.js')).lintMigrations(...args);
+export const lintMigrations = async (...args: Parameters<Lint['lintMigrations']>) =>
+  (await import('./lint.js')).lintMigrations(...args);
 /** Lints files as given (lint.ts). */
 export const lintEach = async (...args: Parameters<Lint['lintEach']>) => (await import('./lint.js')).lintEach(...args);
 /** The lint pre-flight of `migrate up` (preflight.ts). */
-export const preflightLint = async (...args: Parameters<typeof import('./preflight.js').preflightLint>) => (await import('./preflight.js')).preflightLint(...args);
+export const preflightLint = async (...args: Parameters<typeof import('./preflight.js').preflightLint>) =>
+  (await import('./preflight.js')).preflightLint(...args);
 /** Drift between the migration files and the live schema (diff.ts). */
-export const diffSchema = async (...args: Parameters<typeof import('./diff.js').diffSchema>) => (await import('./diff.js')).diffSchema(...args);
+export const diffSchema = async (...args: Parameters<typeof import('./diff.js').diffSchema>) =>
+  (await import('./diff.js')).diffSchema(...args);

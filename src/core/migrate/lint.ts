@@ -58,29 +58,44 @@ export const ERROR_RULES = new Set([
 
 /** Safer alternatives where squawk gives none (or a terse one). */
 const ALTERNATIVES: Record<string, string> = {
-  'require-concurrent-index-creation': 'CREATE INDEX CONCURRENTLY in a file of its own marked `-- migrate:up transaction:false`.',
+  'require-concurrent-index-creation':
+    'CREATE INDEX CONCURRENTLY in a file of its own marked `-- migrate:up transaction:false`.',
   'require-concurrent-index-deletion': 'DROP INDEX CONCURRENTLY in a file marked `-- migrate:up transaction:false`.',
-  'ban-concurrent-index-creation-in-transaction': 'Mark the file `-- migrate:up transaction:false` and keep the CONCURRENTLY statement alone in it.',
-  'adding-not-nullable-field': 'Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT in a later migration, then SET NOT NULL (PostgreSQL 12+ uses the valid check and skips the scan).',
-  'adding-required-field': 'Add the column nullable (or with a constant default), backfill in batches, then add the NOT NULL as a validated CHECK.',
-  'adding-field-with-default': 'Add the column without the volatile default, backfill in batches, then SET DEFAULT for new rows.',
-  'changing-column-type': 'Add a new column of the new type, backfill it in batches, switch readers and writers, then drop the old column.',
-  'adding-foreign-key-constraint': 'ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a separate migration.',
-  'constraint-missing-not-valid': 'Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate migration (it takes only SHARE UPDATE EXCLUSIVE).',
-  'disallowed-unique-constraint': 'CREATE UNIQUE INDEX CONCURRENTLY (transaction:false file), then ADD CONSTRAINT ... UNIQUE USING INDEX.',
-  'adding-serial-primary-key-field': 'Build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX.',
-  'require-lock-timeout': 'Start the file with SET lock_timeout = \'2s\' (so a blocked ALTER fails fast instead of queueing every query behind it), and retry.',
+  'ban-concurrent-index-creation-in-transaction':
+    'Mark the file `-- migrate:up transaction:false` and keep the CONCURRENTLY statement alone in it.',
+  'adding-not-nullable-field':
+    'Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT in a later migration, then SET NOT NULL (PostgreSQL 12+ uses the valid check and skips the scan).',
+  'adding-required-field':
+    'Add the column nullable (or with a constant default), backfill in batches, then add the NOT NULL as a validated CHECK.',
+  'adding-field-with-default':
+    'Add the column without the volatile default, backfill in batches, then SET DEFAULT for new rows.',
+  'changing-column-type':
+    'Add a new column of the new type, backfill it in batches, switch readers and writers, then drop the old column.',
+  'adding-foreign-key-constraint':
+    'ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a separate migration.',
+  'constraint-missing-not-valid':
+    'Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate migration (it takes only SHARE UPDATE EXCLUSIVE).',
+  'disallowed-unique-constraint':
+    'CREATE UNIQUE INDEX CONCURRENTLY (transaction:false file), then ADD CONSTRAINT ... UNIQUE USING INDEX.',
+  'adding-serial-primary-key-field':
+    'Build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX.',
+  'require-lock-timeout':
+    "Start the file with SET lock_timeout = '2s' (so a blocked ALTER fails fast instead of queueing every query behind it), and retry.",
   'require-statement-timeout': "Start the file with SET statement_timeout = '...' sized for the statement.",
   'prefer-robust-stmts': 'Use IF NOT EXISTS / IF EXISTS so a partly applied non-transactional file can be run again.',
-  'renaming-column': 'Add the new column, write both, switch readers, then drop the old one (clients still use the old name).',
-  'renaming-table': 'Create a view with the old name during the switch, or rename in a release where no client uses the old name.',
+  'renaming-column':
+    'Add the new column, write both, switch readers, then drop the old one (clients still use the old name).',
+  'renaming-table':
+    'Create a view with the old name during the switch, or rename in a release where no client uses the old name.',
   'ban-drop-column': 'Stop using the column in every client first; drop it in a later release.',
   'ban-drop-table': 'Stop using the table in every client first; drop it in a later release.',
   'ban-drop-database': 'Drop databases outside migrations, by hand.',
   'ban-truncate-cascade': 'TRUNCATE the tables you mean by name, without CASCADE.',
-  'transaction-nesting': 'Remove BEGIN/COMMIT: dbmate already wraps the file in a transaction (or mark it transaction:false).',
+  'transaction-nesting':
+    'Remove BEGIN/COMMIT: dbmate already wraps the file in a transaction (or mark it transaction:false).',
   'syntax-error': 'Fix the SQL; PostgreSQL would refuse it.',
-  'pgstore-no-transaction-block': 'Put this statement alone in a migration file of its own marked `-- migrate:up transaction:false`.',
+  'pgstore-no-transaction-block':
+    'Put this statement alone in a migration file of its own marked `-- migrate:up transaction:false`.',
 };
 
 /**
@@ -88,10 +103,16 @@ const ALTERNATIVES: Record<string, string> = {
  * section as one multi-statement query, which PostgreSQL runs as one implicit transaction, so
  * such a statement must be alone in its section (squawk does not know how dbmate sends files).
  */
-const NO_TRANSACTION_BLOCK = /^(create\s+(unique\s+)?index\s+concurrently|drop\s+index\s+concurrently|reindex\b.*\bconcurrently|vacuum\b|create\s+database|drop\s+database|alter\s+system|create\s+tablespace|drop\s+tablespace|alter\s+table\b.*\bdetach\s+partition\b.*\bconcurrently)/is;
+const NO_TRANSACTION_BLOCK =
+  /^(create\s+(unique\s+)?index\s+concurrently|drop\s+index\s+concurrently|reindex\b.*\bconcurrently|vacuum\b|create\s+database|drop\s+database|alter\s+system|create\s+tablespace|drop\s+tablespace|alter\s+table\b.*\bdetach\s+partition\b.*\bconcurrently)/is;
 
 /** pgstore's own rule (see NO_TRANSACTION_BLOCK), which squawk misses for dbmate files. */
-function transactionBlockFindings(sql: string, transactional: boolean, shownAs: string, already: Set<number>): LintFinding[] {
+function transactionBlockFindings(
+  sql: string,
+  transactional: boolean,
+  shownAs: string,
+  already: Set<number>,
+): LintFinding[] {
   const statements = statementsOf(sql);
   if (!transactional && statements.length < 2) return [];
   return statements
@@ -132,7 +153,9 @@ function linted(up: UpSection, raw: SquawkFinding[], shownAs: string): LintedFil
     alternative: ALTERNATIVES[f.rule_name] ?? f.help ?? `See https://squawkhq.com/docs/${f.rule_name}`,
   }));
   if (up.dbmate) {
-    const flagged = new Set(findings.filter((f) => f.rule === 'ban-concurrent-index-creation-in-transaction').map((f) => f.line));
+    const flagged = new Set(
+      findings.filter((f) => f.rule === 'ban-concurrent-index-creation-in-transaction').map((f) => f.line),
+    );
     findings.push(...transactionBlockFindings(up.sql, up.transactional, shownAs, flagged));
   }
   findings.sort((a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule));
@@ -152,12 +175,18 @@ export async function lintMigrations(options: LintOptions): Promise<LintResult> 
   let targets: Array<{ path: string; shownAs: string }>;
   if (options.files?.length) {
     targets = options.files.map((f) => {
-      if (!existsSync(f) || !statSync(f).isFile()) throw new UsageError(`no such file: ${f}`, { hint: 'Pass migration files, or no files to lint the whole migrations folder.' });
+      if (!existsSync(f) || !statSync(f).isFile())
+        throw new UsageError(`no such file: ${f}`, {
+          hint: 'Pass migration files, or no files to lint the whole migrations folder.',
+        });
       return { path: resolve(f), shownAs: f };
     });
   } else {
     const dir = appMigrationsDir(options.migrationsDir, options.env ?? {}).dir;
-    if (!existsSync(dir)) throw new UsageError(`migrations folder not found: ${dir}`, { hint: 'Pass --migrations-dir (or set DBMATE_MIGRATIONS_DIR), or name the files to lint.' });
+    if (!existsSync(dir))
+      throw new UsageError(`migrations folder not found: ${dir}`, {
+        hint: 'Pass --migrations-dir (or set DBMATE_MIGRATIONS_DIR), or name the files to lint.',
+      });
     const files = readMigrations(dir);
     targets = files.map((f) => ({ path: f.path, shownAs: f.filename }));
   }
@@ -170,7 +199,10 @@ export { RUNNER_SETS } from './runner-sets.js';
  * Lints files with one squawk run per kind of up section (in a transaction or not), not one
  * per file: the up sections are written to a private temporary folder and named there.
  */
-export async function lintEach(targets: Array<{ path: string; shownAs: string }>, exclude?: string[]): Promise<LintedFile[]> {
+export async function lintEach(
+  targets: Array<{ path: string; shownAs: string }>,
+  exclude?: string[],
+): Promise<LintedFile[]> {
   if (targets.length === 0) return [];
   const ups = targets.map((t) => readUpSection(t.path));
   const dir = mkdtempSync(join(tmpdir(), 'pgstore-lint-'));
@@ -184,7 +216,8 @@ export async function lintEach(targets: Array<{ path: string; shownAs: string }>
     for (const inTransaction of [true, false]) {
       const group = paths.filter((_, i) => ups[i]!.transactional === inTransaction);
       for (let start = 0; start < group.length; start += 200) {
-        for (const f of await runSquawkFiles(group.slice(start, start + 200), { inTransaction, exclude })) raw.get(f.file)?.push(f);
+        for (const f of await runSquawkFiles(group.slice(start, start + 200), { inTransaction, exclude }))
+          raw.get(f.file)?.push(f);
       }
     }
     return targets.map((t, i) => linted(ups[i]!, raw.get(paths[i]!)!, t.shownAs));
@@ -195,5 +228,9 @@ export async function lintEach(targets: Array<{ path: string; shownAs: string }>
 
 export function summarise(files: LintedFile[]): LintResult {
   const all = files.flatMap((f) => f.findings);
-  return { files, errors: all.filter((f) => f.level === 'error').length, warnings: all.filter((f) => f.level === 'warning').length };
+  return {
+    files,
+    errors: all.filter((f) => f.level === 'error').length,
+    warnings: all.filter((f) => f.level === 'warning').length,
+  };
 }

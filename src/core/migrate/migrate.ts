@@ -7,7 +7,12 @@
 import { describeTarget } from '../../db/config.js';
 import { UsageError } from '../../errors.js';
 import { getEnvironment } from '../../store/admin/index.js';
-import { type AppliedMigration, ensureAndReadMigrationLog, legacyPgstoreRows, moveLegacyPgstoreRows } from '../../store/admin/index.js';
+import {
+  type AppliedMigration,
+  ensureAndReadMigrationLog,
+  legacyPgstoreRows,
+  moveLegacyPgstoreRows,
+} from '../../store/admin/index.js';
 import { type ApplyReport, dropLeftovers, runSet } from './apply.js';
 import { appliedIn, locked, type MigrateOptions, type MigrationSession, openMigrationSession } from './session.js';
 import { findDrift, type MigrationFile } from './files.js';
@@ -34,12 +39,20 @@ export interface MigrateResult extends ApplyReport {
   durationMs: number;
 }
 
-const ref = (set: MigrationSet, f: MigrationFile): MigrationRef => ({ set: set.name, version: f.version, name: f.name, filename: f.filename });
+const ref = (set: MigrationSet, f: MigrationFile): MigrationRef => ({
+  set: set.name,
+  version: f.version,
+  name: f.name,
+  filename: f.filename,
+});
 
 /** Moves pgstore's rows out of the legacy table (once, under the lock). */
 async function upgradeLegacy(session: MigrationSession, options: MigrateOptions): Promise<number> {
   const moved = await moveLegacyPgstoreRows(session.sql, await legacyPgstoreRows(session.sql, session.pgstoreFiles));
-  if (moved) options.log?.(`Moved ${plural(moved, 'record')} of pgstore's own migrations from public.schema_migrations to public.pgstore_schema_migrations.`);
+  if (moved)
+    options.log?.(
+      `Moved ${plural(moved, 'record')} of pgstore's own migrations from public.schema_migrations to public.pgstore_schema_migrations.`,
+    );
   return moved;
 }
 
@@ -57,7 +70,10 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
       const plans = [];
       for (const set of present) {
         // upgradeLegacy moved pgstore's rows out of the legacy table: none are left there.
-        const before = await appliedIn(session.sql, set, session.pgstoreFiles, { rows: await ensureAndReadMigrationLog(session.sql, set.table), legacy: [] });
+        const before = await appliedIn(session.sql, set, session.pgstoreFiles, {
+          rows: await ensureAndReadMigrationLog(session.sql, set.table),
+          legacy: [],
+        });
         const done = new Set(before.map((m) => m.version));
         const pending = set.files.filter((f) => !done.has(f.version));
         if (session.strict) checkStrict(set, before, pending);
@@ -73,7 +89,14 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
       }
       return moved;
     });
-    return { database: session.conn.database, applied, rolledBack: [], upgradedRows, ...report, durationMs: Math.round(performance.now() - started) };
+    return {
+      database: session.conn.database,
+      applied,
+      rolledBack: [],
+      upgradedRows,
+      ...report,
+      durationMs: Math.round(performance.now() - started),
+    };
   } finally {
     await session.close();
   }
@@ -97,8 +120,13 @@ export async function migrateDown(options: MigrateDownOptions): Promise<MigrateR
   const report: ApplyReport = { retries: [], droppedInvalidIndexes: [] };
   const rolledBack: MigrationRef[] = [];
   try {
-    const set = options.set ? session.sets[0]! : (session.sets.find((s) => s.name === 'app' && s.present) ?? session.sets[0]!);
-    if (!set.present) throw new UsageError(`no application migrations folder: ${set.dir}`, { hint: 'Pass --migrations-dir, or --set pgstore to roll back pgstore\'s own schema.' });
+    const set = options.set
+      ? session.sets[0]!
+      : (session.sets.find((s) => s.name === 'app' && s.present) ?? session.sets[0]!);
+    if (!set.present)
+      throw new UsageError(`no application migrations folder: ${set.dir}`, {
+        hint: "Pass --migrations-dir, or --set pgstore to roll back pgstore's own schema.",
+      });
     const upgradedRows = await locked(session, options, async () => {
       const moved = await upgradeLegacy(session, options);
       const applied = await appliedIn(session.sql, set, session.pgstoreFiles);
@@ -110,7 +138,10 @@ export async function migrateDown(options: MigrateDownOptions): Promise<MigrateR
         if (!file) return [`${m.version} has no file in ${set.dir}`];
         return file.hasDown ? [] : [`${file.filename} has no '-- migrate:down' section`];
       });
-      if (problems.length) throw new UsageError(`cannot roll back (${set.name} set): ${problems.join('; ')}`, { hint: 'Nothing was rolled back.' });
+      if (problems.length)
+        throw new UsageError(`cannot roll back (${set.name} set): ${problems.join('; ')}`, {
+          hint: 'Nothing was rolled back.',
+        });
       if (victims.length === 0) return moved;
       const plan = {
         action: `roll back ${plural(victims.length, 'migration')} of the ${set.name} set`,
@@ -129,7 +160,14 @@ export async function migrateDown(options: MigrateDownOptions): Promise<MigrateR
       }
       return moved;
     });
-    return { database: session.conn.database, applied: [], rolledBack, upgradedRows, ...report, durationMs: Math.round(performance.now() - started) };
+    return {
+      database: session.conn.database,
+      applied: [],
+      rolledBack,
+      upgradedRows,
+      ...report,
+      durationMs: Math.round(performance.now() - started),
+    };
   } finally {
     await session.close();
   }
@@ -139,13 +177,18 @@ function chooseVictims(applied: AppliedMigration[], options: MigrateDownOptions)
   const newestFirst = [...applied].reverse();
   if (options.to !== undefined) {
     if (options.to !== '0' && !applied.some((m) => m.version === options.to)) {
-      throw new UsageError(`--to ${options.to}: no applied migration has that version`, { hint: 'See `pgstore migrate status`; use --to 0 to roll back everything.' });
+      throw new UsageError(`--to ${options.to}: no applied migration has that version`, {
+        hint: 'See `pgstore migrate status`; use --to 0 to roll back everything.',
+      });
     }
     return newestFirst.filter((m) => m.version > options.to!);
   }
   const steps = options.steps ?? 1;
   if (steps > applied.length) {
-    throw new UsageError(`--steps ${steps}: only ${plural(applied.length, 'migration')} ${applied.length === 1 ? 'is' : 'are'} applied`, { hint: 'Nothing was rolled back.' });
+    throw new UsageError(
+      `--steps ${steps}: only ${plural(applied.length, 'migration')} ${applied.length === 1 ? 'is' : 'are'} applied`,
+      { hint: 'Nothing was rolled back.' },
+    );
   }
   return newestFirst.slice(0, steps);
 }
@@ -156,9 +199,14 @@ function checkStrict(set: MigrationSet, applied: AppliedMigration[], pending: Mi
   const drift = findDrift(set.files, applied);
   const problems = [
     ...older.map((f) => `${f.filename} is pending but older than the newest applied migration ${newest}`),
-    ...drift.map((d) => `${d.filename} was ${d.problem === 'edited' ? 'edited after it was applied' : 'applied but its file is missing'}`),
+    ...drift.map(
+      (d) =>
+        `${d.filename} was ${d.problem === 'edited' ? 'edited after it was applied' : 'applied but its file is missing'}`,
+    ),
   ];
   if (problems.length) {
-    throw new UsageError(`--strict (${set.name} set): ${problems.join('; ')}`, { hint: 'Nothing was applied. Rename the file to a newer version, or restore the applied file.' });
+    throw new UsageError(`--strict (${set.name} set): ${problems.join('; ')}`, {
+      hint: 'Nothing was applied. Rename the file to a newer version, or restore the applied file.',
+    });
   }
 }

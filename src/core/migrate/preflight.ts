@@ -16,7 +16,10 @@ export { MigrationLintError } from '../../errors.js';
  * own tests, not at every run). Runs inside `migrate up`, once the pending files are known, on
  * its session: no second connection. Returns null when there is nothing to lint.
  */
-export async function preflightLint(pending: MigrationFile[], options: { strict?: boolean }): Promise<LintResult | null> {
+export async function preflightLint(
+  pending: MigrationFile[],
+  options: { strict?: boolean },
+): Promise<LintResult | null> {
   const targets = pending.map((f) => ({ path: f.path, shownAs: f.filename }));
   if (targets.length === 0) return null;
   let linted: Awaited<ReturnType<typeof lintEach>>;

@@ -51,10 +51,13 @@ export async function withScratchDatabase<T>(
     if (create) {
       await create(admin, name).catch((error: unknown) => {
         if ((error as { code?: string }).code === '42501') {
-          throw new PgstoreError(`role ${conn.user} may not create a database, which this command needs (a scratch copy)`, {
-            hint: 'Run it as a role with CREATEDB (or a superuser).',
-            cause: error,
-          });
+          throw new PgstoreError(
+            `role ${conn.user} may not create a database, which this command needs (a scratch copy)`,
+            {
+              hint: 'Run it as a role with CREATEDB (or a superuser).',
+              cause: error,
+            },
+          );
         }
         throw error;
       });

@@ -8,10 +8,26 @@ import { connectPool, type Db, serverFor, waitForServer } from '../../db/pool.js
 import { UsageError } from '../../errors.js';
 import { sessionFacts, setRole } from '../../store/admin/index.js';
 import {
-  type AppliedMigration, appliedMigrations, currentSchema, LEGACY_TABLE, legacyPgstoreRows, type MigrationTable, PGSTORE_TABLE, qualified,
+  type AppliedMigration,
+  appliedMigrations,
+  currentSchema,
+  LEGACY_TABLE,
+  legacyPgstoreRows,
+  type MigrationTable,
+  PGSTORE_TABLE,
+  qualified,
 } from '../../store/admin/index.js';
 import type { MigrationFile } from './files.js';
-import { appMigrationsDir, appMigrationsTable, appSet, dbmateConfig, type MigrationSet, pgstoreSet, SET_NAMES, type SetName } from './sets.js';
+import {
+  appMigrationsDir,
+  appMigrationsTable,
+  appSet,
+  dbmateConfig,
+  type MigrationSet,
+  pgstoreSet,
+  SET_NAMES,
+  type SetName,
+} from './sets.js';
 import type { CoreOptions } from '../options.js';
 
 export interface MigrateOptions extends CoreOptions {
@@ -74,7 +90,13 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
   try {
     const facts = await sessionFacts(sql);
     let role: string | undefined;
-    if (!conn.params.options && !conn.role && facts.owner !== conn.user && facts.canBecomeOwner && /^[a-z_][a-z0-9_$]*$/i.test(facts.owner)) {
+    if (
+      !conn.params.options &&
+      !conn.role &&
+      facts.owner !== conn.user &&
+      facts.canBecomeOwner &&
+      /^[a-z_][a-z0-9_$]*$/i.test(facts.owner)
+    ) {
       // Migrations run as the database's owner role, so that it owns what they create.
       await setRole(sql, facts.owner);
       role = facts.owner;
@@ -86,11 +108,22 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
       const schema = role ? await currentSchema(sql) : facts.schema;
       app.table = appMigrationsTable(options.env, conn.params.search_path, schema);
       if (sameTable(app.table, PGSTORE_TABLE)) {
-        throw new UsageError(`the application's migrations table ${qualified(app.table)} is pgstore's own`, { hint: 'Set DBMATE_MIGRATIONS_TABLE to another name.' });
+        throw new UsageError(`the application's migrations table ${qualified(app.table)} is pgstore's own`, {
+          hint: 'Set DBMATE_MIGRATIONS_TABLE to another name.',
+        });
       }
       sets.push(app);
     }
-    return { sql, conn: role ? { ...conn, role } : conn, ssl: facts.ssl, superuser: facts.superuser, sets, pgstoreFiles: pgstore.files, strict: !!options.strict || config.strict, close: () => sql.end({ timeout: 5 }) };
+    return {
+      sql,
+      conn: role ? { ...conn, role } : conn,
+      ssl: facts.ssl,
+      superuser: facts.superuser,
+      sets,
+      pgstoreFiles: pgstore.files,
+      strict: !!options.strict || config.strict,
+      close: () => sql.end({ timeout: 5 }),
+    };
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => undefined);
     throw error;
@@ -112,15 +145,24 @@ export interface KnownRows {
  * The set's applied migrations, oldest first. pgstore's include its rows still in the legacy
  * table (a database migrated before sets); the app's exclude them.
  */
-export async function appliedIn(sql: Db, set: MigrationSet, pgstoreFiles: MigrationFile[], known: KnownRows = {}): Promise<AppliedMigration[]> {
+export async function appliedIn(
+  sql: Db,
+  set: MigrationSet,
+  pgstoreFiles: MigrationFile[],
+  known: KnownRows = {},
+): Promise<AppliedMigration[]> {
   const rows = known.rows ?? (await appliedMigrations(sql, set.table));
-  const legacy = known.legacy ?? (set.name === 'pgstore' || sameTable(set.table, LEGACY_TABLE) ? await legacyPgstoreRows(sql, pgstoreFiles) : []);
+  const legacy =
+    known.legacy ??
+    (set.name === 'pgstore' || sameTable(set.table, LEGACY_TABLE) ? await legacyPgstoreRows(sql, pgstoreFiles) : []);
   if (set.name === 'app') {
     const theirs = new Set(legacy.map((r) => r.version));
     return rows.filter((r) => !theirs.has(r.version));
   }
   const have = new Set(rows.map((r) => r.version));
-  return [...rows, ...legacy.filter((r) => !have.has(r.version))].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+  return [...rows, ...legacy.filter((r) => !have.has(r.version))].sort((a, b) =>
+    a.version < b.version ? -1 : a.version > b.version ? 1 : 0,
+  );
 }
 
 /** Runs `fn` under the migration lock (unless disabled). */
@@ -145,9 +187,17 @@ export async function locked<T>(session: MigrationSession, options: MigrateOptio
  * startup parameter, as libpq's PGOPTIONS). pgstore's own set runs with the server's
  * search_path, whatever the URL says: its objects are its own.
  */
-export function dbmateUrl(session: Pick<MigrationSession, 'conn' | 'ssl' | 'superuser'>, set: Pick<MigrationSet, 'name'>, options: Pick<MigrateOptions, 'pgLockTimeoutMs' | 'statementTimeoutMs'>): string {
+export function dbmateUrl(
+  session: Pick<MigrationSession, 'conn' | 'ssl' | 'superuser'>,
+  set: Pick<MigrationSet, 'name'>,
+  options: Pick<MigrateOptions, 'pgLockTimeoutMs' | 'statementTimeoutMs'>,
+): string {
   const { conn } = session;
-  const fixed = conn.sslmode === 'require' || conn.sslmode === 'verify-ca' || conn.sslmode === 'verify-full' || conn.sslmode === 'disable';
+  const fixed =
+    conn.sslmode === 'require' ||
+    conn.sslmode === 'verify-ca' ||
+    conn.sslmode === 'verify-full' ||
+    conn.sslmode === 'disable';
   const sslmode = fixed ? conn.sslmode : session.ssl ? 'require' : 'disable';
   // dbmate (lib/pq) honours connect_timeout; without it, it would wait for a silent port for good.
   const params: Record<string, string> = { connect_timeout: String(conn.pool.acquireTimeoutSeconds), ...conn.params };
@@ -159,7 +209,9 @@ export function dbmateUrl(session: Pick<MigrationSession, 'conn' | 'ssl' | 'supe
     // dbmate's driver reports no SQLSTATE: messages in English let a lock timeout be recognised
     // (isLockTimeout). Only a superuser may set lc_messages; other roles get the server's.
     session.superuser && !/lc_messages/.test(conn.params.options ?? '') ? '-c lc_messages=C' : undefined,
-    options.statementTimeoutMs !== undefined ? `-c statement_timeout=${Math.round(options.statementTimeoutMs)}` : undefined,
+    options.statementTimeoutMs !== undefined
+      ? `-c statement_timeout=${Math.round(options.statementTimeoutMs)}`
+      : undefined,
   ].filter(Boolean);
   params.options = settings.join(' ');
   return connectionUrl({ ...conn, role: undefined, params, sslmode });

@@ -45,7 +45,9 @@ export function goDurationSeconds(text: string, from: string): number {
   const parts = [...text.trim().matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)];
   const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.trim()) {
-    throw new UsageError(`${from}='${text}' is not a duration`, { hint: 'Use a Go duration such as 30s, 2m or 1m30s.' });
+    throw new UsageError(`${from}='${text}' is not a duration`, {
+      hint: 'Use a Go duration such as 30s, 2m or 1m30s.',
+    });
   }
   return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]!]!, 0);
 }
@@ -74,7 +76,11 @@ export function appMigrationsDir(flag: string | undefined, env: Env): { dir: str
  * `schema.table`), default `schema_migrations`, in the first schema of the URL's search_path,
  * else the session's current schema, else public (dbmate's quotedMigrationsTableNameParts).
  */
-export function appMigrationsTable(env: Env, urlSearchPath: string | undefined, currentSchema: string | null): MigrationTable {
+export function appMigrationsTable(
+  env: Env,
+  urlSearchPath: string | undefined,
+  currentSchema: string | null,
+): MigrationTable {
   const configured = dbmateConfig(env).migrationsTable ?? 'schema_migrations';
   const parts = configured.split('.');
   if (parts.length > 1) return { schema: parts[0]!, name: parts.slice(1).join('.') };
@@ -98,5 +104,7 @@ export function appSet(flag: string | undefined, env: Env, table: MigrationTable
 export function parseSetName(value: string | undefined): SetName | undefined {
   if (value === undefined) return undefined;
   if (value === 'pgstore' || value === 'app') return value;
-  throw new UsageError(`--set ${value}: must be pgstore or app`, { hint: "pgstore: pgstore's own schema; app: your migrations folder." });
+  throw new UsageError(`--set ${value}: must be pgstore or app`, {
+    hint: "pgstore: pgstore's own schema; app: your migrations folder.",
+  });
 }

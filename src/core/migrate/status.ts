@@ -52,30 +52,55 @@ export interface MigrationStatus {
 export async function migrationStatus(options: MigrateOptions): Promise<MigrationStatus> {
   const session = await openMigrationSession(options);
   try {
-    const result: MigrationStatus = { database: session.conn.database, sets: [], applied: [], pending: [], drift: [], outOfOrder: [], strict: session.strict };
+    const result: MigrationStatus = {
+      database: session.conn.database,
+      sets: [],
+      applied: [],
+      pending: [],
+      drift: [],
+      outOfOrder: [],
+      strict: session.strict,
+    };
     for (const set of session.sets) {
       const applied = await appliedIn(session.sql, set, session.pgstoreFiles);
       const byVersion = new Map(set.files.map((f) => [f.version, f]));
       const done = new Set(applied.map((m) => m.version));
       const newest = applied.at(-1)?.version;
       const pending = set.files.filter((f) => !done.has(f.version));
-      result.sets.push({ name: set.name, dir: set.dir, table: qualified(set.table), present: set.present, applied: applied.length, pending: pending.length });
-      result.applied.push(...applied.map((m) => ({
-        set: set.name,
-        version: m.version,
-        name: byVersion.get(m.version)?.name ?? m.filename?.replace(/^\d+[_\-.]?|\.sql$/g, '') ?? '?',
-        appliedAt: m.appliedAt?.toISOString() ?? null,
-      })));
-      result.pending.push(...pending.map((f) => ({ set: set.name, version: f.version, name: f.name, appliedAt: null })));
+      result.sets.push({
+        name: set.name,
+        dir: set.dir,
+        table: qualified(set.table),
+        present: set.present,
+        applied: applied.length,
+        pending: pending.length,
+      });
+      result.applied.push(
+        ...applied.map((m) => ({
+          set: set.name,
+          version: m.version,
+          name: byVersion.get(m.version)?.name ?? m.filename?.replace(/^\d+[_\-.]?|\.sql$/g, '') ?? '?',
+          appliedAt: m.appliedAt?.toISOString() ?? null,
+        })),
+      );
+      result.pending.push(
+        ...pending.map((f) => ({ set: set.name, version: f.version, name: f.name, appliedAt: null })),
+      );
       if (!set.present) continue; // no folder here: nothing to compare with
-      result.drift.push(...findDrift(set.files, applied).map((d) => ({
-        set: set.name,
-        ...d,
-        message: d.problem === 'edited'
-          ? `${d.filename} (${set.name} set) was edited after it was applied`
-          : `${d.filename} (${set.name} set) was applied but is not in ${set.dir}`,
-      })));
-      if (newest) result.outOfOrder.push(...pending.filter((f) => f.version < newest).map((f) => `${f.filename} (${set.name} set)`));
+      result.drift.push(
+        ...findDrift(set.files, applied).map((d) => ({
+          set: set.name,
+          ...d,
+          message:
+            d.problem === 'edited'
+              ? `${d.filename} (${set.name} set) was edited after it was applied`
+              : `${d.filename} (${set.name} set) was applied but is not in ${set.dir}`,
+        })),
+      );
+      if (newest)
+        result.outOfOrder.push(
+          ...pending.filter((f) => f.version < newest).map((f) => `${f.filename} (${set.name} set)`),
+        );
     }
     return result;
   } finally {
@@ -99,20 +124,29 @@ export async function verifyMigrations(options: MigrateOptions): Promise<VerifyR
   const problems: string[] = status.drift.map((d) => d.message);
   const warnings: string[] = [];
   for (const set of status.sets.filter((s) => s.present)) {
-    for (const f of readMigrations(set.dir)) if (!f.hasDown) warnings.push(`${f.filename} (${set.name} set) has no '-- migrate:down' section; it cannot be rolled back`);
+    for (const f of readMigrations(set.dir))
+      if (!f.hasDown)
+        warnings.push(`${f.filename} (${set.name} set) has no '-- migrate:down' section; it cannot be rolled back`);
   }
-  for (const f of status.outOfOrder) (status.strict ? problems : warnings).push(`${f} is pending but older than the newest applied migration`);
+  for (const f of status.outOfOrder)
+    (status.strict ? problems : warnings).push(`${f} is pending but older than the newest applied migration`);
   return { ...status, ok: problems.length === 0, problems, warnings };
 }
 
 /** Creates an empty migration file with up and down sections in the app's folder (the one `up` uses); returns its path. */
-export function newMigration(options: { migrationsDir?: string | undefined; env: Record<string, string | undefined>; name: string; now?: Date }): string {
+export function newMigration(options: {
+  migrationsDir?: string | undefined;
+  env: Record<string, string | undefined>;
+  name: string;
+  now?: Date;
+}): string {
   const { dir } = appMigrationsDir(options.migrationsDir, options.env);
   const filename = newMigrationFilename(options.name, options.now);
   if (existsSync(dir)) readMigrations(dir); // refuse to add to a folder that is already broken
   makeDirs(dir);
   const path = join(dir, filename);
-  if (existsSync(path)) throw new UsageError(`${path} already exists`, { hint: 'Wait a second, or choose another name.' });
+  if (existsSync(path))
+    throw new UsageError(`${path} already exists`, { hint: 'Wait a second, or choose another name.' });
   writeFileSync(path, '-- migrate:up\n\n\n-- migrate:down\n\n', { flag: 'wx' });
   return path;
 }

@@ -7,7 +7,12 @@
  * rebuilt from the values read (never passed through): an archive is untrusted input.
  */
 import type { Db } from '../../db/pool.js';
-import { roleNames, rolesUsableAsOwner, runArchiveDatabaseStatement, setDatabaseOwnerTo } from '../../store/admin/index.js';
+import {
+  roleNames,
+  rolesUsableAsOwner,
+  runArchiveDatabaseStatement,
+  setDatabaseOwnerTo,
+} from '../../store/admin/index.js';
 import { findPgClient } from '../../tools/pg-client.js';
 import type { DumpFormat } from '../../tools/pg-dump.js';
 import { databaseEntriesSql } from '../../tools/pg-restore.js';
@@ -64,18 +69,32 @@ function parseStatement(c: Cursor, name: string): DatabaseStatement | { owner: s
       return owner !== null && c.done() ? { owner } : null;
     }
     const setting = c.setting();
-    return setting && c.done() ? { kind: 'setting', roles: [], sql: (target) => `ALTER DATABASE ${quoteIdent(target)} ${setting}` } : null;
+    return setting && c.done()
+      ? { kind: 'setting', roles: [], sql: (target) => `ALTER DATABASE ${quoteIdent(target)} ${setting}` }
+      : null;
   }
   if (c.words('alter', 'role')) {
     const role = c.role();
     if (role === null || !c.words('in', 'database') || c.ident() !== name) return null;
     const setting = c.setting();
-    return setting && c.done() ? { kind: 'setting', roles: [role], sql: (target) => `ALTER ROLE ${quoteIdent(role)} IN DATABASE ${quoteIdent(target)} ${setting}` } : null;
+    return setting && c.done()
+      ? {
+          kind: 'setting',
+          roles: [role],
+          sql: (target) => `ALTER ROLE ${quoteIdent(role)} IN DATABASE ${quoteIdent(target)} ${setting}`,
+        }
+      : null;
   }
   if (c.words('comment', 'on', 'database')) {
     if (c.ident() !== name || !c.words('is')) return null;
     const comment = c.string();
-    return comment !== null && c.done() ? { kind: 'comment', roles: [], sql: (target) => `COMMENT ON DATABASE ${quoteIdent(target)} IS ${quoteLiteral(comment)}` } : null;
+    return comment !== null && c.done()
+      ? {
+          kind: 'comment',
+          roles: [],
+          sql: (target) => `COMMENT ON DATABASE ${quoteIdent(target)} IS ${quoteLiteral(comment)}`,
+        }
+      : null;
   }
   const grant = c.words('grant');
   if (!grant && !c.words('revoke')) return null;
@@ -187,7 +206,8 @@ class Cursor {
     }
     const values = this.list(() => {
       const t = this.tokens[this.at];
-      if (!t || !(t.t === 'string' || t.t === 'num' || (t.t === 'ident' && !(t.v === 'default' && !t.quoted)))) return null;
+      if (!t || !(t.t === 'string' || t.t === 'num' || (t.t === 'ident' && !(t.v === 'default' && !t.quoted))))
+        return null;
       this.at++;
       return t.v;
     });
@@ -201,7 +221,12 @@ class Cursor {
 }
 
 /** The archive's database-level entries (null for plain SQL, or an archive without them). */
-export async function readArchiveDatabase(format: DumpFormat, archive: string, minMajor: number, env: Record<string, string | undefined>): Promise<ArchiveDatabase | null> {
+export async function readArchiveDatabase(
+  format: DumpFormat,
+  archive: string,
+  minMajor: number,
+  env: Record<string, string | undefined>,
+): Promise<ArchiveDatabase | null> {
   if (format === 'plain') return null;
   const pgRestore = await findPgClient('pg_restore', minMajor, env);
   return parseDatabaseEntries(await databaseEntriesSql(pgRestore.path, archive));
@@ -219,7 +244,12 @@ export interface AppliedDatabase {
  * missing roles are skipped and reported), and gives it the archive's owner when `setOwner`
  * and the connected role may (else reports that owner).
  */
-export async function applyArchiveDatabase(sql: Db, database: string, entries: ArchiveDatabase, setOwner: boolean): Promise<AppliedDatabase> {
+export async function applyArchiveDatabase(
+  sql: Db,
+  database: string,
+  entries: ArchiveDatabase,
+  setOwner: boolean,
+): Promise<AppliedDatabase> {
   const roles = await roleNames(sql);
   const missing = new Set<string>();
   let unusableOwner: string | null = null;

@@ -20,17 +20,32 @@ export interface RestoredMigrations {
 }
 
 /** Reads the restored database's migration histories and compares them with the files. */
-export async function restoredMigrationStatus(conn: ServerConnection, backupNewest: string | null, migrationsDir: string | undefined, env: Record<string, string | undefined> = {}): Promise<RestoredMigrations> {
-  const histories = await withAdminSql(conn, async (sql) => {
-    try {
-      return await setHistories(sql, conn, { env, migrationsDir });
-    } catch {
-      return null; // a broken folder: say what is applied, not what is pending
-    }
-  }, conn.database);
+export async function restoredMigrationStatus(
+  conn: ServerConnection,
+  backupNewest: string | null,
+  migrationsDir: string | undefined,
+  env: Record<string, string | undefined> = {},
+): Promise<RestoredMigrations> {
+  const histories = await withAdminSql(
+    conn,
+    async (sql) => {
+      try {
+        return await setHistories(sql, conn, { env, migrationsDir });
+      } catch {
+        return null; // a broken folder: say what is applied, not what is pending
+      }
+    },
+    conn.database,
+  );
   if (!histories) return { tracked: false, applied: 0, newest: null, backupNewest, pending: null };
   const applied = histories.reduce((n, h) => n + h.applied.length, 0);
   const tracked = applied > 0;
   const newest = histories.find((h) => h.set.name === 'pgstore')?.applied.at(-1)?.version ?? null;
-  return { tracked, applied, newest, backupNewest, pending: tracked ? histories.reduce((n, h) => n + h.pending, 0) : null };
+  return {
+    tracked,
+    applied,
+    newest,
+    backupNewest,
+    pending: tracked ? histories.reduce((n, h) => n + h.pending, 0) : null,
+  };
 }

@@ -18,14 +18,27 @@ import { describeTarget, type ServerConnection } from '../../db/config.js';
 import { withAdminSql, withPool } from '../../db/pool.js';
 import { ConflictError, PgstoreError, UsageError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
-import { copyDatabaseProperties, createDatabaseFrom, databaseProperties, dropDatabaseForce, renameDatabase } from '../../store/admin/index.js';
+import {
+  copyDatabaseProperties,
+  createDatabaseFrom,
+  databaseProperties,
+  dropDatabaseForce,
+  renameDatabase,
+} from '../../store/admin/index.js';
 import { serverIdentity } from '../../store/admin/index.js';
 import { databaseIsEmpty } from '../../store/admin/index.js';
 import { resolveBackupDir } from '../backup/index.js';
 import type { Confirm, CoreOptions } from '../options.js';
 import type { ProgressSink } from '../../types/progress.js';
 import { applyArchiveDatabase, readArchiveDatabase } from './database-entries.js';
-import { compareRowCounts, loadDump, type LoadResult, type OwnerMode, rowCountProblems, type TableComparison } from '../dump-load/index.js';
+import {
+  compareRowCounts,
+  loadDump,
+  type LoadResult,
+  type OwnerMode,
+  rowCountProblems,
+  type TableComparison,
+} from '../dump-load/index.js';
 import { restoredMigrationStatus, type RestoredMigrations } from './migrations.js';
 import { scratchName } from './scratch-names.js';
 import { resolveSource, sourceClientMajor, verifySource } from './source.js';
@@ -86,9 +99,14 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const jobs = options.jobs ?? 1;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs must be a whole number ≥ 1');
   const target = options.target;
-  const source = resolveSource(options.source, resolveBackupDir(options.dir, options.env), target.database, { skipDamaged: options.skipDamaged, log: options.log });
+  const source = resolveSource(options.source, resolveBackupDir(options.dir, options.env), target.database, {
+    skipDamaged: options.skipDamaged,
+    log: options.log,
+  });
   if (source.format === 'plain' && jobs > 1) {
-    throw new UsageError('--jobs needs a custom or directory format backup; a plain SQL dump restores with one job', { hint: 'Drop --jobs.' });
+    throw new UsageError('--jobs needs a custom or directory format backup; a plain SQL dump restores with one job', {
+      hint: 'Drop --jobs.',
+    });
   }
 
   const { conn, serverMajor } = await withPool(target, { max: 1, log: options.log }, async (sql, conn) => ({
@@ -97,7 +115,9 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   }));
   const database = options.targetDb ?? conn.database;
   checkDatabaseName(database);
-  return withRestoreLock(conn, database, (leftovers) => restoreLocked(options, { started, jobs, source, conn, database, serverMajor, leftovers }));
+  return withRestoreLock(conn, database, (leftovers) =>
+    restoreLocked(options, { started, jobs, source, conn, database, serverMajor, leftovers }),
+  );
 }
 
 interface RestoreContext {
@@ -114,9 +134,17 @@ interface RestoreContext {
  * What the restore does to the target: create it (missing; needs --create), fill it (empty),
  * or replace it (holding objects; needs --clean).
  */
-async function modeFor(conn: ServerConnection, database: string, props: unknown, options: RestoreOptions): Promise<RestoreResult['mode']> {
+async function modeFor(
+  conn: ServerConnection,
+  database: string,
+  props: unknown,
+  options: RestoreOptions,
+): Promise<RestoreResult['mode']> {
   if (!props) {
-    if (!options.create) throw new UsageError(`database ${database} does not exist on ${conn.host}:${conn.port}`, { hint: 'Pass --create to create it.' });
+    if (!options.create)
+      throw new UsageError(`database ${database} does not exist on ${conn.host}:${conn.port}`, {
+        hint: 'Pass --create to create it.',
+      });
     return 'created';
   }
   if (await withAdminSql(conn, (s) => databaseIsEmpty(s), database)) return 'in place';
@@ -129,7 +157,10 @@ async function modeFor(conn: ServerConnection, database: string, props: unknown,
 }
 
 /** The restore proper, under the restore lock of `database`. */
-async function restoreLocked(options: RestoreOptions, { started, jobs, source, conn, database, serverMajor, leftovers }: RestoreContext): Promise<RestoreResult> {
+async function restoreLocked(
+  options: RestoreOptions,
+  { started, jobs, source, conn, database, serverMajor, leftovers }: RestoreContext,
+): Promise<RestoreResult> {
   const there = { ...conn, database };
   const props = await withAdminSql(conn, (s) => databaseProperties(s, database));
   const mode = await modeFor(conn, database, props, options);
@@ -138,11 +169,16 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
   // database first, so there they are checked while the load runs (and stop it if they fail).
   let checksums = mode === 'created' ? undefined : await verifySource(source);
   if (mode === 'replaced') await planReplace(conn, database, source.id ?? source.path, options);
-  const owners: OwnerMode = options.owners ?? (options.keepOwner === undefined ? 'auto' : options.keepOwner ? 'keep' : 'drop');
+  const owners: OwnerMode =
+    options.owners ?? (options.keepOwner === undefined ? 'auto' : options.keepOwner ? 'keep' : 'drop');
   const minMajor = Math.max(serverMajor, sourceClientMajor(source));
   // The client that will load the dump, found before any database is created: one older than
   // the server (or than the pg_dump that wrote the archive) is named with the fix, exit 2.
-  await findPgClient(source.format === 'plain' ? 'psql' : 'pg_restore', clientNeed(serverMajor, sourceClientMajor(source)), options.env);
+  await findPgClient(
+    source.format === 'plain' ? 'psql' : 'pg_restore',
+    clientNeed(serverMajor, sourceClientMajor(source)),
+    options.env,
+  );
 
   const load = (into: string, signal?: AbortSignal): Promise<LoadResult> =>
     loadDump({
@@ -150,7 +186,12 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
       serverMajor,
       env: options.env,
       database: into,
-      dump: { format: source.format, path: source.dumpPath, minClientMajor: sourceClientMajor(source), tablesTotal: source.manifest?.tables.length },
+      dump: {
+        format: source.format,
+        path: source.dumpPath,
+        minClientMajor: sourceClientMajor(source),
+        tablesTotal: source.manifest?.tables.length,
+      },
       jobs,
       owners,
       onProgress: options.onProgress,
@@ -206,11 +247,13 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
     if (props) {
       const kept = await swapIn(conn, database, scratch, !!options.force, mode === 'in place');
       if (kept) leftovers.kept.push(kept);
-    }
-    else {
+    } else {
       await withAdminSql(conn, (s) => renameDatabase(s, scratch, database)).catch((error: unknown) => {
         if ((error as { code?: string }).code !== '42P04') throw error;
-        throw new ConflictError(`database ${database} was created by someone else during the restore; it was left alone`, { hint: 'Run the restore again (with --clean to replace it).', cause: error });
+        throw new ConflictError(
+          `database ${database} was created by someone else during the restore; it was left alone`,
+          { hint: 'Run the restore again (with --clean to replace it).', cause: error },
+        );
       });
     }
   } catch (error) {
@@ -218,7 +261,12 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
     throw error;
   }
 
-  const migrations = await restoredMigrationStatus(there, source.manifest?.migrationVersion ?? null, options.migrationsDir, options.env);
+  const migrations = await restoredMigrationStatus(
+    there,
+    source.manifest?.migrationVersion ?? null,
+    options.migrationsDir,
+    options.env,
+  );
   return {
     source: { id: source.id, path: source.path, format: source.format, checksums: checksums! },
     target: describeTarget(there),
@@ -236,16 +284,21 @@ async function restoreLocked(options: RestoreOptions, { started, jobs, source, c
 
 function checkDatabaseName(name: string): void {
   if (!name || Buffer.byteLength(name) > 63 || name.includes('\0')) {
-    throw new UsageError(`'${name}' is not a valid database name (1 to 63 bytes)`, { hint: 'Choose another --target-db.' });
+    throw new UsageError(`'${name}' is not a valid database name (1 to 63 bytes)`, {
+      hint: 'Choose another --target-db.',
+    });
   }
 }
 
 function failOnMismatch(tables: TableComparison[], what: string): void {
   const problems = rowCountProblems(tables);
   if (problems.length === 0) return;
-  throw new PgstoreError(`row counts differ from the backup's manifest in ${what}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, {
-    hint: 'The backup and its manifest disagree: try an older backup (`pgstore backup list`).',
-  });
+  throw new PgstoreError(
+    `row counts differ from the backup's manifest in ${what}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`,
+    {
+      hint: 'The backup and its manifest disagree: try an older backup (`pgstore backup list`).',
+    },
+  );
 }
 
 function privilegeError(error: unknown, conn: ServerConnection, what: string): unknown {

@@ -37,11 +37,20 @@ export interface ResolveOptions {
 export function resolveSource(ref: string, dir: string, database: string, options: ResolveOptions = {}): RestoreSource {
   if (ref !== 'latest' && existsSync(ref)) return fromPath(resolve(ref));
   if (/^[./~\\]|\.(sql|gz|dump|backup)$/.test(ref)) {
-    throw new UsageError(`${ref} does not exist`, { hint: 'Pass a backup ID (`pgstore backup list`), `latest`, or the path of a dump.' });
+    throw new UsageError(`${ref} does not exist`, {
+      hint: 'Pass a backup ID (`pgstore backup list`), `latest`, or the path of a dump.',
+    });
   }
   const entry = findBackup(dir, database, ref, { skipDamaged: options.skipDamaged });
-  for (const d of entry.skipped) options.log?.(`warning: passed over damaged backup ${d.database}/${d.id}: ${d.problem}`);
-  return { id: `${entry.database}/${entry.id}`, path: entry.path, dumpPath: join(entry.path, entry.manifest.dump), format: entry.manifest.format, manifest: entry.manifest };
+  for (const d of entry.skipped)
+    options.log?.(`warning: passed over damaged backup ${d.database}/${d.id}: ${d.problem}`);
+  return {
+    id: `${entry.database}/${entry.id}`,
+    path: entry.path,
+    dumpPath: join(entry.path, entry.manifest.dump),
+    format: entry.manifest.format,
+    manifest: entry.manifest,
+  };
 }
 
 function fromPath(path: string): RestoreSource {
@@ -49,18 +58,33 @@ function fromPath(path: string): RestoreSource {
   if (info.isDirectory()) {
     if (existsSync(join(path, MANIFEST))) {
       const manifest = readManifest(path);
-      return { id: `${manifest.database}/${manifest.id}`, path, dumpPath: join(path, manifest.dump), format: manifest.format, manifest };
+      return {
+        id: `${manifest.database}/${manifest.id}`,
+        path,
+        dumpPath: join(path, manifest.dump),
+        format: manifest.format,
+        manifest,
+      };
     }
-    if (existsSync(join(path, 'toc.dat'))) return { id: null, path, dumpPath: path, format: 'directory', manifest: null };
-    throw new UsageError(`${path} is neither a pgstore backup (no manifest.json) nor a directory-format dump (no toc.dat)`, { hint: 'Pass a backup folder, a dump file, or a backup ID.' });
+    if (existsSync(join(path, 'toc.dat')))
+      return { id: null, path, dumpPath: path, format: 'directory', manifest: null };
+    throw new UsageError(
+      `${path} is neither a pgstore backup (no manifest.json) nor a directory-format dump (no toc.dat)`,
+      { hint: 'Pass a backup folder, a dump file, or a backup ID.' },
+    );
   }
   const head = readHead(path, 4096);
-  if (head.subarray(0, 5).toString('latin1') === 'PGDMP') return { id: null, path, dumpPath: path, format: 'custom', manifest: null };
+  if (head.subarray(0, 5).toString('latin1') === 'PGDMP')
+    return { id: null, path, dumpPath: path, format: 'custom', manifest: null };
   checkLooksLikeSql(path, head);
   return { id: null, path, dumpPath: path, format: 'plain', manifest: null };
 }
 
-const COMPRESSED = [Buffer.from([0x1f, 0x8b]), Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from([0x04, 0x22, 0x4d, 0x18])];
+const COMPRESSED = [
+  Buffer.from([0x1f, 0x8b]),
+  Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
+  Buffer.from([0x04, 0x22, 0x4d, 0x18]),
+];
 
 /**
  * A plain dump is SQL: its first line starts with a comment, a psql command or a keyword.
@@ -70,12 +94,19 @@ function checkLooksLikeSql(path: string, head: Buffer): void {
   // Compressed plain dumps (gzip; zstd and lz4 get their own message when loaded) are not read here.
   if (COMPRESSED.some((magic) => head.subarray(0, magic.length).equals(magic))) return;
   const text = head.toString('utf8');
-  const first = text.split('\n').find((line) => line.trim() !== '')?.trim() ?? '';
+  const first =
+    text
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? '';
   if (!text.includes('\0') && /^(--|\/\*|\\|[A-Za-z])/.test(first)) return;
   const shown = first.length > 40 ? `${first.slice(0, 37)}...` : first;
-  throw new UsageError(`${path} is not a pg_dump archive or SQL dump (${first === '' ? 'it is empty' : text.includes('\0') ? 'it is binary' : `it starts with '${shown}'`})`, {
-    hint: 'Pass a pgstore backup folder or ID, a pg_dump -Fc file, a -Fd folder, or a plain SQL dump.',
-  });
+  throw new UsageError(
+    `${path} is not a pg_dump archive or SQL dump (${first === '' ? 'it is empty' : text.includes('\0') ? 'it is binary' : `it starts with '${shown}'`})`,
+    {
+      hint: 'Pass a pgstore backup folder or ID, a pg_dump -Fc file, a -Fd folder, or a plain SQL dump.',
+    },
+  );
 }
 
 function readHead(path: string, bytes: number): Buffer {

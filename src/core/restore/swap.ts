@@ -8,7 +8,14 @@ import { describeTarget, type ServerConnection } from '../../db/config.js';
 import { withAdminSql, withPool } from '../../db/pool.js';
 import { ConflictError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
-import { databaseIsEmpty, databaseNames, dropDatabaseForce, getEnvironment, setAllowConnections, swapDatabases } from '../../store/admin/index.js';
+import {
+  databaseIsEmpty,
+  databaseNames,
+  dropDatabaseForce,
+  getEnvironment,
+  setAllowConnections,
+  swapDatabases,
+} from '../../store/admin/index.js';
 import { critical } from '../../util/critical.js';
 import { type Confirm, guardProduction } from '../options.js';
 import { isScratchOf, scratchName, scratchPurpose } from './scratch-names.js';
@@ -36,29 +43,43 @@ export interface ReplaceOptions {
  * interrupted restores of `database` left behind are found: scratch copies are dropped (the
  * backup they came from is still there); a pre-swap original is kept and reported.
  */
-export async function withRestoreLock<T>(conn: ServerConnection, database: string, fn: (leftovers: Leftovers) => Promise<T>): Promise<T> {
-  return withAdminSql(conn, async (s) => {
-    const lock = await acquireAdvisoryLock(s, database, `pgstore:restore:${database}`, {
-      purpose: 'the restore lock',
-      timeoutSeconds: 0,
-      hint: 'Another restore of this database is running: wait for it to finish.',
-    });
-    try {
-      const found = (await databaseNames(s)).filter((name) => isScratchOf(name, database));
-      const dropped = found.filter((name) => scratchPurpose(name) === 'restore');
-      for (const name of dropped) await dropDatabaseForce(s, name);
-      return await fn({ dropped, kept: found.filter((name) => !dropped.includes(name)) });
-    } finally {
-      // A failed unlock (the server went away: the lock went with the session) must not hide
-      // the restore's own result or error.
-      await lock.release().catch(() => undefined);
-    }
-    // closeIdle false: the lock's connection waits idle through the whole load.
-  }, 'postgres', { closeIdle: false });
+export async function withRestoreLock<T>(
+  conn: ServerConnection,
+  database: string,
+  fn: (leftovers: Leftovers) => Promise<T>,
+): Promise<T> {
+  return withAdminSql(
+    conn,
+    async (s) => {
+      const lock = await acquireAdvisoryLock(s, database, `pgstore:restore:${database}`, {
+        purpose: 'the restore lock',
+        timeoutSeconds: 0,
+        hint: 'Another restore of this database is running: wait for it to finish.',
+      });
+      try {
+        const found = (await databaseNames(s)).filter((name) => isScratchOf(name, database));
+        const dropped = found.filter((name) => scratchPurpose(name) === 'restore');
+        for (const name of dropped) await dropDatabaseForce(s, name);
+        return await fn({ dropped, kept: found.filter((name) => !dropped.includes(name)) });
+      } finally {
+        // A failed unlock (the server went away: the lock went with the session) must not hide
+        // the restore's own result or error.
+        await lock.release().catch(() => undefined);
+      }
+      // closeIdle false: the lock's connection waits idle through the whole load.
+    },
+    'postgres',
+    { closeIdle: false },
+  );
 }
 
 /** Shows what --clean will do, refuses production (without --force-production) and asks. */
-export async function planReplace(conn: ServerConnection, database: string, from: string, options: ReplaceOptions): Promise<void> {
+export async function planReplace(
+  conn: ServerConnection,
+  database: string,
+  from: string,
+  options: ReplaceOptions,
+): Promise<void> {
   const there = { ...conn, database };
   const environment = await withPool(there, { max: 1 }, (sql) => getEnvironment(sql));
   const sessions = await withAdminSql(conn, (s) => admin.otherSessions(s, database));
@@ -74,9 +95,12 @@ export async function planReplace(conn: ServerConnection, database: string, from
 }
 
 function sessionsConflict(database: string, sessions: admin.SessionInfo[]): ConflictError {
-  return new ConflictError(`${plural(sessions.length, 'other session')} ${sessions.length === 1 ? 'is' : 'are'} connected to ${database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`, {
-    hint: 'Close them, or pass --force to terminate them when the restored copy is swapped in.',
-  });
+  return new ConflictError(
+    `${plural(sessions.length, 'other session')} ${sessions.length === 1 ? 'is' : 'are'} connected to ${database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`,
+    {
+      hint: 'Close them, or pass --force to terminate them when the restored copy is swapped in.',
+    },
+  );
 }
 
 /** An empty target is replaced by a swap too, which needs it to have no other sessions (or --force). */
@@ -91,39 +115,53 @@ export async function refuseOtherSessions(conn: ServerConnection, database: stri
  * target must still be empty at the swap (else a ConflictError, nothing changed), and if
  * something reached it in the instant before the renames, it is kept, not dropped (returned).
  */
-export async function swapIn(conn: ServerConnection, database: string, scratch: string, force: boolean, wasEmpty: boolean): Promise<string | undefined> {
+export async function swapIn(
+  conn: ServerConnection,
+  database: string,
+  scratch: string,
+  force: boolean,
+  wasEmpty: boolean,
+): Promise<string | undefined> {
   const aside = scratchName(database, 'old');
   const stillEmpty = (name: string) => withAdminSql(conn, (s) => databaseIsEmpty(s), name);
   if (wasEmpty && !(await stillEmpty(database))) {
-    throw new ConflictError(`database ${database} was empty when the restore started, and objects were created in it since; it was left alone`, {
-      hint: 'Stop what writes to it, or restore with --clean to replace its contents (it asks first).',
-    });
+    throw new ConflictError(
+      `database ${database} was empty when the restore started, and objects were created in it since; it was left alone`,
+      {
+        hint: 'Stop what writes to it, or restore with --clean to replace its contents (it asks first).',
+      },
+    );
   }
   // Critical: a stop signal between disallowing connections and the swap would leave the
   // target unreachable; the CLI waits for this to end before it exits.
-  return critical(() => withAdminSql(conn, async (s) => {
-    if (force) {
-      await setAllowConnections(s, database, false);
-      await admin.terminateSessions(s, database);
-    }
-    try {
-      await swapDatabases(s, database, scratch, aside);
-    } catch (error) {
-      if (force) await setAllowConnections(s, database, true).catch(() => undefined);
-      const code = (error as { code?: string }).code;
-      if (code === '55006') {
-        throw new ConflictError(`database ${database} is in use, so the restored copy could not be swapped in; ${database} is unchanged`, {
-          hint: 'Close the other sessions, or pass --force to terminate them.',
-          cause: error,
-        });
+  return critical(() =>
+    withAdminSql(conn, async (s) => {
+      if (force) {
+        await setAllowConnections(s, database, false);
+        await admin.terminateSessions(s, database);
       }
-      throw error;
-    }
-    if (wasEmpty) {
-      if (force) await setAllowConnections(s, aside, true);
-      if (!(await stillEmpty(aside))) return aside;
-    }
-    await dropDatabaseForce(s, aside);
-    return undefined;
-  }));
+      try {
+        await swapDatabases(s, database, scratch, aside);
+      } catch (error) {
+        if (force) await setAllowConnections(s, database, true).catch(() => undefined);
+        const code = (error as { code?: string }).code;
+        if (code === '55006') {
+          throw new ConflictError(
+            `database ${database} is in use, so the restored copy could not be swapped in; ${database} is unchanged`,
+            {
+              hint: 'Close the other sessions, or pass --force to terminate them.',
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      }
+      if (wasEmpty) {
+        if (force) await setAllowConnections(s, aside, true);
+        if (!(await stillEmpty(aside))) return aside;
+      }
+      await dropDatabaseForce(s, aside);
+      return undefined;
+    }),
+  );
 }

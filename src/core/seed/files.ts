@@ -37,12 +37,18 @@ export function readSeedSource(path: string): SeedSource {
   let paths: string[];
   try {
     paths = statSync(full).isDirectory()
-      ? readdirSync(full).filter((f) => f.endsWith('.sql')).sort().map((f) => join(full, f))
+      ? readdirSync(full)
+          .filter((f) => f.endsWith('.sql'))
+          .sort()
+          .map((f) => join(full, f))
       : [full];
   } catch {
-    throw new UsageError(`seed file or folder not found: ${full}`, { hint: 'Pass a .sql file or a folder of .sql files to --file.' });
+    throw new UsageError(`seed file or folder not found: ${full}`, {
+      hint: 'Pass a .sql file or a folder of .sql files to --file.',
+    });
   }
-  if (paths.length === 0) throw new UsageError(`no .sql files in ${full}`, { hint: 'Seed files end in .sql and run in name order.' });
+  if (paths.length === 0)
+    throw new UsageError(`no .sql files in ${full}`, { hint: 'Seed files end in .sql and run in name order.' });
   const hash = createHash('sha256');
   const files = paths.map((p) => {
     const text = readFileSync(p, 'utf8');
@@ -64,11 +70,22 @@ export async function seedFromFile(options: SeedFileOptions): Promise<SeedFileRe
   const source = readSeedSource(options.path);
   return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
     const environment = await getEnvironment(sql);
-    guardProduction({ action: `run seed ${source.name}`, target: describeTarget(conn), environment, details: [] }, options.forceProduction, false);
+    guardProduction(
+      { action: `run seed ${source.name}`, target: describeTarget(conn), environment, details: [] },
+      options.forceProduction,
+      false,
+    );
     const before = await getAppliedSeed(sql, source.name);
     if (before && !options.force) {
       if (before.sha256 === source.sha256) {
-        return { name: source.name, files: source.files.map((f) => f.path), sha256: source.sha256, status: 'skipped', appliedAt: before.appliedAt.toISOString(), durationMs: Math.round(performance.now() - started) };
+        return {
+          name: source.name,
+          files: source.files.map((f) => f.path),
+          sha256: source.sha256,
+          status: 'skipped',
+          appliedAt: before.appliedAt.toISOString(),
+          durationMs: Math.round(performance.now() - started),
+        };
       }
       throw new UsageError(`seed ${source.name} changed since it was applied on ${before.appliedAt.toISOString()}`, {
         hint: 'Pass --force to run it again (it runs as a whole, so make it safe to repeat).',
@@ -81,10 +98,13 @@ export async function seedFromFile(options: SeedFileOptions): Promise<SeedFileRe
         } catch (error) {
           const e = error as { message?: string; position?: unknown };
           const line = lineOf(file.text, e.position);
-          throw new SeedFailedError(`seed file ${file.path}${line ? ` (line ${line})` : ''} failed: ${e.message ?? String(error)}`, {
-            hint: 'Nothing from this seed was kept: it runs in one transaction. Fix the file and run it again.',
-            cause: error,
-          });
+          throw new SeedFailedError(
+            `seed file ${file.path}${line ? ` (line ${line})` : ''} failed: ${e.message ?? String(error)}`,
+            {
+              hint: 'Nothing from this seed was kept: it runs in one transaction. Fix the file and run it again.',
+              cause: error,
+            },
+          );
         }
       }
       await recordSeed(tx, source.name, source.sha256, { files: source.files.map((f) => basename(f.path)) });

@@ -40,8 +40,20 @@ export const FIXTURE_SETS: Record<'development' | 'test', FixtureSet> = {
     ],
     apiKey: { name: 'demo key', environment: 'test', scopes: ['read', 'write'] },
     hosts: [
-      { ip: '127.0.0.1', hostname: 'localhost', aliases: ['localhost.localdomain'], comment: 'loopback', tags: ['system'] },
-      { ip: '::1', hostname: 'ip6-localhost', aliases: ['ip6-loopback'], comment: 'IPv6 loopback', tags: ['system', 'ipv6'] },
+      {
+        ip: '127.0.0.1',
+        hostname: 'localhost',
+        aliases: ['localhost.localdomain'],
+        comment: 'loopback',
+        tags: ['system'],
+      },
+      {
+        ip: '::1',
+        hostname: 'ip6-localhost',
+        aliases: ['ip6-loopback'],
+        comment: 'IPv6 loopback',
+        tags: ['system', 'ipv6'],
+      },
       { ip: '10.0.0.1', hostname: 'gateway.lan', comment: 'router', tags: ['network'] },
       { ip: '10.0.0.2', hostname: 'nas.lan', aliases: ['files.lan'], comment: 'file server', tags: ['storage'] },
       { ip: '10.0.0.10', hostname: 'db.lan', comment: 'PostgreSQL primary', tags: ['database', 'production'] },
@@ -57,7 +69,12 @@ export const FIXTURE_SETS: Record<'development' | 'test', FixtureSet> = {
   },
   test: {
     roles: ROLES,
-    admin: { email: 'admin@test.example', name: 'Test Admin', username: 'admin', roles: ['user', 'email-verified', 'admin'] },
+    admin: {
+      email: 'admin@test.example',
+      name: 'Test Admin',
+      username: 'admin',
+      roles: ['user', 'email-verified', 'admin'],
+    },
     members: [{ email: 'user@test.example', name: 'Test User', username: 'user' }],
     tenant: { id: 'test', name: 'Test Tenant', domain: 'test.example' },
     app: { id: 'api', name: 'Test API', type: 'api' },

@@ -38,17 +38,31 @@ export async function seedFixtures(options: FixtureOptions): Promise<FixtureResu
   const set = FIXTURE_SETS[setName];
   const adminEmail = (options.adminEmail ?? options.env.PGSTORE_ADMIN_EMAIL ?? set.admin.email).trim();
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(adminEmail)) {
-    throw new UsageError(`--admin-email: '${adminEmail}' is not an email address`, { hint: 'e.g. --admin-email admin@example.com' });
+    throw new UsageError(`--admin-email: '${adminEmail}' is not an email address`, {
+      hint: 'e.g. --admin-email admin@example.com',
+    });
   }
   return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
-    guardProduction({ action: `seed the ${setName} data set`, target: describeTarget(conn), environment: await getEnvironment(sql), details: [] }, options.forceProduction, false);
+    guardProduction(
+      {
+        action: `seed the ${setName} data set`,
+        target: describeTarget(conn),
+        environment: await getEnvironment(sql),
+        details: [],
+      },
+      options.forceProduction,
+      false,
+    );
     const name = `fixtures:${setName}`;
     const checksum = fixtureChecksum(set);
     const before = await getAppliedSeed(sql, name);
     if (before && before.sha256 !== checksum && !options.force) {
-      throw new UsageError(`the ${setName} data set changed since it was applied on ${before.appliedAt.toISOString()}`, {
-        hint: 'Pass --force to load the missing parts (existing rows are kept).',
-      });
+      throw new UsageError(
+        `the ${setName} data set changed since it was applied on ${before.appliedAt.toISOString()}`,
+        {
+          hint: 'Pass --force to load the missing parts (existing rows are kept).',
+        },
+      );
     }
     const log: Pick<FixtureResult, 'created' | 'skipped' | 'secrets'> = { created: [], skipped: [], secrets: {} };
     await sql.begin(async (tx) => {
@@ -68,7 +82,13 @@ function note(log: Log, created: boolean, what: string): void {
   (created ? log.created : log.skipped).push(what);
 }
 
-async function seedIdentity(stores: Stores, set: FixtureSet, adminEmail: string, password: string | undefined, log: Log): Promise<void> {
+async function seedIdentity(
+  stores: Stores,
+  set: FixtureSet,
+  adminEmail: string,
+  password: string | undefined,
+  log: Log,
+): Promise<void> {
   // Every item is noted, created or already there, so a second run lists what the first one
   // did (the built-in roles come with the schema: "already there" on the first run too).
   for (const role of set.roles) {
@@ -87,7 +107,8 @@ async function seedIdentity(stores: Stores, set: FixtureSet, adminEmail: string,
   }
   note(log, !hadPassword, `password for ${adminEmail}`);
   if (!admin.user.emailVerifiedAt) await stores.users.markEmailVerified(admin.user.id);
-  for (const role of set.admin.roles) note(log, await stores.roles.assign(admin.user.id, role), `role ${role} for ${adminEmail}`);
+  for (const role of set.admin.roles)
+    note(log, await stores.roles.assign(admin.user.id, role), `role ${role} for ${adminEmail}`);
   for (const member of set.members) {
     const user = await stores.users.getOrCreateByEmail(member.email, { name: member.name });
     note(log, user.created, `user ${member.email}`);
@@ -108,7 +129,10 @@ async function seedTenancy(stores: Stores, set: FixtureSet, adminEmail: string, 
     if (!had) await stores.branches.create({ tenantId: tenant.id, appId: app.id, ...branch });
     note(log, !had, `branch ${branch.code}`);
   }
-  const people = [{ email: adminEmail, username: set.admin.username }, ...set.members.map((m) => ({ email: m.email, username: m.username }))];
+  const people = [
+    { email: adminEmail, username: set.admin.username },
+    ...set.members.map((m) => ({ email: m.email, username: m.username })),
+  ];
   for (const person of people) {
     const user = (await stores.users.getByEmail(person.email))!;
     const member = await stores.memberships.get(tenant.id, user.id);
@@ -121,7 +145,13 @@ async function seedTenancy(stores: Stores, set: FixtureSet, adminEmail: string, 
   const keys = await stores.appKeys.list(tenant.id, app.id);
   const hasKey = keys.some((k) => k.name === set.apiKey.name && !k.revokedAt);
   if (!hasKey) {
-    const created = await stores.appKeys.create({ tenantId: tenant.id, appId: app.id, name: set.apiKey.name, environment: set.apiKey.environment, scopes: set.apiKey.scopes });
+    const created = await stores.appKeys.create({
+      tenantId: tenant.id,
+      appId: app.id,
+      name: set.apiKey.name,
+      environment: set.apiKey.environment,
+      scopes: set.apiKey.scopes,
+    });
     registerSecret(created.secret);
     log.secrets.apiKey = created.secret;
   }

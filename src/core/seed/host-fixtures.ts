@@ -25,8 +25,27 @@ export async function seedHostFixtures(stores: HostStores, set: FixtureSet, log:
     }
     const at = new Date(now.getTime() + added++);
     const id = ulid(at.getTime());
-    const event: HostEvent = { type: 'HostCreated', ipAddress: host.ip, hostname: host.hostname, aliases: host.aliases ?? [], comment: host.comment ?? null, tags: host.tags, createdAt: at };
-    await stores.hostEvents.appendEvent(id, { eventId: ulid(at.getTime()), aggregateId: id, eventVersion: ulid(at.getTime()), createdAt: at, createdBy: 'pgstore seed', event }, null);
+    const event: HostEvent = {
+      type: 'HostCreated',
+      ipAddress: host.ip,
+      hostname: host.hostname,
+      aliases: host.aliases ?? [],
+      comment: host.comment ?? null,
+      tags: host.tags,
+      createdAt: at,
+    };
+    await stores.hostEvents.appendEvent(
+      id,
+      {
+        eventId: ulid(at.getTime()),
+        aggregateId: id,
+        eventVersion: ulid(at.getTime()),
+        createdAt: at,
+        createdBy: 'pgstore seed',
+        event,
+      },
+      null,
+    );
     log.created.push(what);
   }
   if (!set.snapshot) return;

@@ -16,7 +16,10 @@ export class Random {
 
   constructor(seed: string | number) {
     // Seed the state with a string hash (cyrb128), then warm up.
-    let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
+    let h1 = 1779033703,
+      h2 = 3144134277,
+      h3 = 1013904242,
+      h4 = 2773480762;
     const text = String(seed);
     for (let i = 0; i < text.length; i++) {
       const k = text.charCodeAt(i);
@@ -64,13 +67,84 @@ export class Random {
   }
 }
 
-const FIRST = ['ada', 'alan', 'grace', 'linus', 'margaret', 'dennis', 'barbara', 'ken', 'radia', 'edsger', 'frances', 'john', 'katherine', 'tim', 'sophie', 'guido', 'hedy', 'donald', 'annie', 'claude'];
-const LAST = ['lovelace', 'turing', 'hopper', 'torvalds', 'hamilton', 'ritchie', 'liskov', 'thompson', 'perlman', 'dijkstra', 'allen', 'mccarthy', 'johnson', 'berners-lee', 'wilson', 'rossum', 'lamarr', 'knuth', 'easley', 'shannon'];
+const FIRST = [
+  'ada',
+  'alan',
+  'grace',
+  'linus',
+  'margaret',
+  'dennis',
+  'barbara',
+  'ken',
+  'radia',
+  'edsger',
+  'frances',
+  'john',
+  'katherine',
+  'tim',
+  'sophie',
+  'guido',
+  'hedy',
+  'donald',
+  'annie',
+  'claude',
+];
+const LAST = [
+  'lovelace',
+  'turing',
+  'hopper',
+  'torvalds',
+  'hamilton',
+  'ritchie',
+  'liskov',
+  'thompson',
+  'perlman',
+  'dijkstra',
+  'allen',
+  'mccarthy',
+  'johnson',
+  'berners-lee',
+  'wilson',
+  'rossum',
+  'lamarr',
+  'knuth',
+  'easley',
+  'shannon',
+];
 const DOMAINS = ['example.com', 'example.org', 'example.net', 'mail.test', 'corp.example'];
-const WORDS = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark', 'wayne', 'wonka', 'tyrell', 'cyberdyne', 'soylent', 'aperture', 'vandelay', 'gringotts', 'monarch'];
+const WORDS = [
+  'acme',
+  'globex',
+  'initech',
+  'umbrella',
+  'hooli',
+  'stark',
+  'wayne',
+  'wonka',
+  'tyrell',
+  'cyberdyne',
+  'soylent',
+  'aperture',
+  'vandelay',
+  'gringotts',
+  'monarch',
+];
 const ZONES = ['lan', 'internal', 'example.com', 'corp.example', 'home.arpa', 'test'];
 const ROLES = ['web', 'db', 'cache', 'queue', 'api', 'auth', 'mail', 'dns', 'proxy', 'build', 'log', 'metrics'];
-export const TAGS = ['production', 'staging', 'dev', 'blocked', 'internal', 'external', 'critical', 'legacy', 'monitored', 'ipv6', 'eu', 'us'];
+export const TAGS = [
+  'production',
+  'staging',
+  'dev',
+  'blocked',
+  'internal',
+  'external',
+  'critical',
+  'legacy',
+  'monitored',
+  'ipv6',
+  'eu',
+  'us',
+];
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -106,7 +180,6 @@ export function seedTag(seed: string): string {
 /** The fixed clock synthetic data starts from, so timestamps are reproducible too. */
 export const EPOCH = Date.UTC(2026, 0, 1);
 
-
 /** `count` users with unique emails. */
 export function* syntheticUsers(seed: string, count: number): Generator<UserRow> {
   const rng = new Random(`${seed}:users`);
@@ -126,17 +199,20 @@ export function* syntheticUsers(seed: string, count: number): Generator<UserRow>
   }
 }
 
-
 /** `count` tenants with unique ids and names. */
 export function* syntheticTenants(seed: string, count: number): Generator<TenantRow> {
   const rng = new Random(`${seed}:tenants`);
   const tag = seedTag(seed);
   for (let i = 0; i < count; i++) {
     const word = rng.pick(WORDS);
-    yield { id: `${word}-${tag}-${i}`, name: `${word[0]!.toUpperCase()}${word.slice(1)} ${tag} ${i}`, domain: `${word}-${tag}-${i}.example.com`, createdAt: new Date(EPOCH + i * 3_600_000) };
+    yield {
+      id: `${word}-${tag}-${i}`,
+      name: `${word[0]!.toUpperCase()}${word.slice(1)} ${tag} ${i}`,
+      domain: `${word}-${tag}-${i}.example.com`,
+      createdAt: new Date(EPOCH + i * 3_600_000),
+    };
   }
 }
-
 
 function ipv4(rng: Random): string {
   return `10.${rng.int(256)}.${rng.int(256)}.${1 + rng.int(254)}`;
@@ -213,14 +289,35 @@ export function* syntheticHosts(seed: string, hosts: number, eventsPerHost: numb
         }
       }
       const eventVersion = ulid(time, rng);
-      events.push({ eventId: ulid(time, rng), aggregateId, type, eventVersion, expectedVersion: version, event, createdAt: new Date(time) });
+      events.push({
+        eventId: ulid(time, rng),
+        aggregateId,
+        type,
+        eventVersion,
+        expectedVersion: version,
+        event,
+        createdAt: new Date(time),
+      });
       version = eventVersion;
       if (e < eventsPerHost - 1) time += 60_000 + rng.int(60_000);
     }
     const updated = new Date(time);
     yield {
       events,
-      live: deleteAtEnd || eventsPerHost === 0 ? null : { id: aggregateId, ipAddress: ip, hostname, aliases, comment, tags, createdAt: created, updatedAt: updated, version: version! },
+      live:
+        deleteAtEnd || eventsPerHost === 0
+          ? null
+          : {
+              id: aggregateId,
+              ipAddress: ip,
+              hostname,
+              aliases,
+              comment,
+              tags,
+              createdAt: created,
+              updatedAt: updated,
+              version: version!,
+            },
     };
   }
 }

@@ -33,10 +33,22 @@ export const SYNTHETIC_DEFAULTS = { users: 1000, tenants: 10, hosts: 1000, event
 /** Loads synthetic users, tenants, memberships and host events. */
 export async function seedSynthetic(options: SyntheticOptions): Promise<SyntheticResult> {
   const o = { ...SYNTHETIC_DEFAULTS, ...definedOnly(options) };
-  if (o.tenants < 1 && o.users > 0) throw new UsageError('--tenants must be at least 1 when there are users', { hint: 'Every synthetic user joins a tenant.' });
+  if (o.tenants < 1 && o.users > 0)
+    throw new UsageError('--tenants must be at least 1 when there are users', {
+      hint: 'Every synthetic user joins a tenant.',
+    });
   const started = performance.now();
   return withPool(options.target, { max: 1, log: options.log }, async (sql, conn) => {
-    guardProduction({ action: 'load synthetic data', target: describeTarget(conn), environment: await getEnvironment(sql), details: [] }, options.forceProduction, false);
+    guardProduction(
+      {
+        action: 'load synthetic data',
+        target: describeTarget(conn),
+        environment: await getEnvironment(sql),
+        details: [],
+      },
+      options.forceProduction,
+      false,
+    );
     const total = o.tenants + o.users * 2 + o.hosts * o.eventsPerHost;
     let done = 0;
     const tick = (n: number) => {
@@ -50,7 +62,12 @@ export async function seedSynthetic(options: SyntheticOptions): Promise<Syntheti
       const tenantIds = [...syntheticTenants(seed, o.tenants)].map((t) => t.id);
       await bulk.loadMemberships(tx, memberships(seed, o.users, tenantIds), tick);
       const onPhase = (phase: string) => options.onProgress?.(done, total, phase);
-      const live = o.hosts > 0 ? await bulk.loadHosts(tx, syntheticHosts(seed, o.hosts, o.eventsPerHost), o.hosts * o.eventsPerHost, tick, { onPhase }) : 0;
+      const live =
+        o.hosts > 0
+          ? await bulk.loadHosts(tx, syntheticHosts(seed, o.hosts, o.eventsPerHost), o.hosts * o.eventsPerHost, tick, {
+              onPhase,
+            })
+          : 0;
       onPhase('committing');
       return {
         'tenancy.tenants': o.tenants,
@@ -63,13 +80,22 @@ export async function seedSynthetic(options: SyntheticOptions): Promise<Syntheti
     const seconds = (performance.now() - started) / 1000;
     // Every row written, the hosts projection's included.
     const totalRows = Object.values(rows).reduce((sum, n) => sum + n, 0);
-    return { randomSeed: seed, rows, totalRows, seconds: round(seconds), rowsPerSecond: Math.round(totalRows / seconds) };
+    return {
+      randomSeed: seed,
+      rows,
+      totalRows,
+      seconds: round(seconds),
+      rowsPerSecond: Math.round(totalRows / seconds),
+    };
   }).catch((error: unknown) => {
     if ((error as { code?: string }).code === '42501') {
-      throw new PgstoreError('loading synthetic data needs the owner of the tables (it switches triggers off during COPY)', {
-        hint: 'Connect as the database owner or a superuser, not the application role.',
-        cause: error,
-      });
+      throw new PgstoreError(
+        'loading synthetic data needs the owner of the tables (it switches triggers off during COPY)',
+        {
+          hint: 'Connect as the database owner or a superuser, not the application role.',
+          cause: error,
+        },
+      );
     }
     throw error;
   });
@@ -78,7 +104,12 @@ export async function seedSynthetic(options: SyntheticOptions): Promise<Syntheti
 function* memberships(seed: string, users: number, tenantIds: string[]): Generator<bulk.MembershipRow> {
   let i = 0;
   for (const user of syntheticUsers(seed, users)) {
-    yield { tenantId: tenantIds[i % tenantIds.length]!, userId: user.id, username: user.email.split('@')[0]!, createdAt: user.createdAt };
+    yield {
+      tenantId: tenantIds[i % tenantIds.length]!,
+      userId: user.id,
+      username: user.email.split('@')[0]!,
+      createdAt: user.createdAt,
+    };
     i++;
   }
 }

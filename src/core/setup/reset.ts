@@ -43,23 +43,37 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
   const environment = exists ? await withPool(conn, { max: 1 }, (sql) => getEnvironment(sql)) : null;
   const sessions = exists ? await withAdminSql(conn, (sql) => admin.otherSessions(sql, conn.database)) : [];
   const plan = {
-    action: options.schemasOnly ? `drop pgstore's schemas (${[...APP_SCHEMAS, 'pgstore'].join(', ')}) and rebuild them` : 'drop and recreate the database',
+    action: options.schemasOnly
+      ? `drop pgstore's schemas (${[...APP_SCHEMAS, 'pgstore'].join(', ')}) and rebuild them`
+      : 'drop and recreate the database',
     target,
     environment,
-    details: sessions.map((s) => `connected: pid ${s.pid} ${s.user} ${s.application || '?'} ${s.client ?? 'local'} (${s.state ?? '?'})`),
+    details: sessions.map(
+      (s) => `connected: pid ${s.pid} ${s.user} ${s.application || '?'} ${s.client ?? 'local'} (${s.state ?? '?'})`,
+    ),
   };
   guardProduction(plan, options.forceProduction);
   if (sessions.length && !options.force) {
-    throw new ConflictError(`${plural(sessions.length, 'other session')} ${sessions.length === 1 ? 'is' : 'are'} connected to ${conn.database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`, {
-      hint: 'Close them, or pass --force to terminate them.',
-    });
+    throw new ConflictError(
+      `${plural(sessions.length, 'other session')} ${sessions.length === 1 ? 'is' : 'are'} connected to ${conn.database}: ${sessions.map((s) => `pid ${s.pid} (${s.user}, ${s.application || '?'})`).join(', ')}`,
+      {
+        hint: 'Close them, or pass --force to terminate them.',
+      },
+    );
   }
   await options.confirm?.(plan);
 
   let backup: ResetResult['backup'] = null;
   if (options.backupFirst && exists) {
     const { backup: takeBackup } = await import('../backup/index.js');
-    const taken = await takeBackup({ target: conn, env: options.env, log: options.log, dir: options.backupDir, label: 'before-reset', verify: 'read' });
+    const taken = await takeBackup({
+      target: conn,
+      env: options.env,
+      log: options.log,
+      dir: options.backupDir,
+      label: 'before-reset',
+      verify: 'read',
+    });
     backup = { id: taken.id, path: taken.path };
   }
 
@@ -68,17 +82,30 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     if (options.force) terminated = await withAdminSql(conn, (sql) => admin.terminateSessions(sql, conn.database));
     // pgstore's own set only: the application's migrations and their history stay.
     const versions = readMigrations(defaultMigrationsDir()).map((f) => f.version);
-    await withAdminSql(conn, async (sql) => {
-      await admin.dropSchemas(sql, [...APP_SCHEMAS, 'pgstore']);
-      await forgetMigrations(sql, PGSTORE_TABLE, versions);
-      await forgetMigrations(sql, LEGACY_TABLE, versions); // a database migrated before migration sets
-    }, conn.database);
+    await withAdminSql(
+      conn,
+      async (sql) => {
+        await admin.dropSchemas(sql, [...APP_SCHEMAS, 'pgstore']);
+        await forgetMigrations(sql, PGSTORE_TABLE, versions);
+        await forgetMigrations(sql, LEGACY_TABLE, versions); // a database migrated before migration sets
+      },
+      conn.database,
+    );
   } else {
     await withAdminSql(conn, async (sql) => {
       if (options.force) terminated = await admin.terminateSessions(sql, conn.database);
       await admin.dropDatabase(sql, conn.database, !!options.force);
     });
   }
-  const rebuilt = await setup({ ...options, target: conn, environment: options.environment ?? (environment as SetupOptions['environment']) ?? 'development' });
-  return { dropped: options.schemasOnly ? 'schemas' : 'database', terminatedSessions: terminated, backup, setup: rebuilt };
+  const rebuilt = await setup({
+    ...options,
+    target: conn,
+    environment: options.environment ?? (environment as SetupOptions['environment']) ?? 'development',
+  });
+  return {
+    dropped: options.schemasOnly ? 'schemas' : 'database',
+    terminatedSessions: terminated,
+    backup,
+    setup: rebuilt,
+  };
 }

@@ -96,12 +96,18 @@ async function setupLocked(options: SetupOptions, conn: ServerConnection, starte
     const missing: string[] = [];
     const ownerExists = await admin.roleExists(sql, ownerRole);
     const appExists = await admin.roleExists(sql, appRole);
-    if ((!ownerExists || !appExists) && !me.superuser && !me.createRole) missing.push(`CREATEROLE (to create ${[!ownerExists && ownerRole, !appExists && appRole].filter(Boolean).join(' and ')})`);
+    if ((!ownerExists || !appExists) && !me.superuser && !me.createRole)
+      missing.push(
+        `CREATEROLE (to create ${[!ownerExists && ownerRole, !appExists && appRole].filter(Boolean).join(' and ')})`,
+      );
     if (!exists && !me.superuser && !me.createDb) missing.push(`CREATEDB (to create database ${database})`);
     if (missing.length) {
-      throw new PrivilegeError(`role '${me.user}' may not set up ${describeTarget(conn)}: it lacks ${missing.join(' and ')}`, {
-        hint: `Ask an administrator to run the missing steps, e.g. \`ALTER ROLE ${me.user} CREATEDB CREATEROLE\`, or to create the database and roles for you.`,
-      });
+      throw new PrivilegeError(
+        `role '${me.user}' may not set up ${describeTarget(conn)}: it lacks ${missing.join(' and ')}`,
+        {
+          hint: `Ask an administrator to run the missing steps, e.g. \`ALTER ROLE ${me.user} CREATEDB CREATEROLE\`, or to create the database and roles for you.`,
+        },
+      );
     }
     if (!ownerExists) {
       log(`Creating role ${ownerRole} (owns the database and its objects)...`);
@@ -126,27 +132,49 @@ async function setupLocked(options: SetupOptions, conn: ServerConnection, starte
     }
   });
 
-  const { extensionsCreated, owner } = await withAdminSql(conn, async (sql) => {
-    const owner = await adoptEmptyDatabase(sql, conn, ownerRole, log);
-    // Before SET ROLE: on PostgreSQL 14 the public schema belongs to the superuser.
-    const { stillGranted } = await admin.securePublicSchema(sql, owner);
-    if (stillGranted) {
-      log(`Warning: every role may create tables in schema public of ${database} (PostgreSQL 14 and older allow it), the application role included; ask its owner to run REVOKE CREATE ON SCHEMA public FROM PUBLIC.`);
-    }
-    // As the owner, so that the owner's migrations can drop them again (trusted extensions).
-    if (owner !== conn.user) await admin.setRole(sql, owner);
-    const created: string[] = [];
-    for (const name of EXTENSIONS) if (await admin.createExtension(sql, name)) created.push(name);
-    return { extensionsCreated: created, owner };
-  }, database);
+  const { extensionsCreated, owner } = await withAdminSql(
+    conn,
+    async (sql) => {
+      const owner = await adoptEmptyDatabase(sql, conn, ownerRole, log);
+      // Before SET ROLE: on PostgreSQL 14 the public schema belongs to the superuser.
+      const { stillGranted } = await admin.securePublicSchema(sql, owner);
+      if (stillGranted) {
+        log(
+          `Warning: every role may create tables in schema public of ${database} (PostgreSQL 14 and older allow it), the application role included; ask its owner to run REVOKE CREATE ON SCHEMA public FROM PUBLIC.`,
+        );
+      }
+      // As the owner, so that the owner's migrations can drop them again (trusted extensions).
+      if (owner !== conn.user) await admin.setRole(sql, owner);
+      const created: string[] = [];
+      for (const name of EXTENSIONS) if (await admin.createExtension(sql, name)) created.push(name);
+      return { extensionsCreated: created, owner };
+    },
+    database,
+  );
 
   const migrated = await migrateUp({ ...options, target: conn });
-  const { environment, environmentChanged } = await finish(conn, { ownerRole: owner, appRole, wanted: options.environment, forceProduction: options.forceProduction });
+  const { environment, environmentChanged } = await finish(conn, {
+    ownerRole: owner,
+    appRole,
+    wanted: options.environment,
+    forceProduction: options.forceProduction,
+  });
 
   const seeded = options.seed
-    ? await seedFixtures({ ...options, target: conn, set: environment === 'test' ? 'test' : 'development', forceProduction: options.forceProduction })
+    ? await seedFixtures({
+        ...options,
+        target: conn,
+        set: environment === 'test' ? 'test' : 'development',
+        forceProduction: options.forceProduction,
+      })
     : null;
-  const changed = (seeded?.created.length ?? 0) > 0 || databaseCreated || roles.some((r) => r.created) || extensionsCreated.length > 0 || migrated.applied.length > 0 || environmentChanged;
+  const changed =
+    (seeded?.created.length ?? 0) > 0 ||
+    databaseCreated ||
+    roles.some((r) => r.created) ||
+    extensionsCreated.length > 0 ||
+    migrated.applied.length > 0 ||
+    environmentChanged;
   return {
     database,
     target: describeTarget(conn),
@@ -168,7 +196,12 @@ async function setupLocked(options: SetupOptions, conn: ServerConnection, starte
  * The role that owns the database. An empty database owned by someone else (such as the
  * embedded server's default one) is handed to the owner role; one with objects keeps its owner.
  */
-async function adoptEmptyDatabase(sql: Db, conn: ServerConnection, ownerRole: string, log: (m: string) => void): Promise<string> {
+async function adoptEmptyDatabase(
+  sql: Db,
+  conn: ServerConnection,
+  ownerRole: string,
+  log: (m: string) => void,
+): Promise<string> {
   const current = (await admin.databaseOwner(sql, conn.database)) ?? conn.user;
   if (current === ownerRole) return ownerRole;
   const me = await admin.currentPrivileges(sql);
@@ -191,16 +224,25 @@ async function finish(
   o: { ownerRole: string; appRole: string; wanted: EnvironmentName | undefined; forceProduction: boolean | undefined },
 ): Promise<{ environment: EnvironmentName; environmentChanged: boolean }> {
   const asOwner = o.ownerRole === conn.user ? conn : { ...conn, role: o.ownerRole };
-  return withAdminSql(asOwner, async (sql) => {
-    await admin.grantAppAccess(sql, { database: conn.database, app: o.appRole, owner: o.ownerRole, schemas: APP_SCHEMAS });
-    const before = await getEnvironment(sql);
-    const environment = o.wanted ?? before ?? 'development';
-    if (before === 'production' && environment !== 'production' && !o.forceProduction) {
-      throw new UsageError(`refusing to mark ${describeTarget(conn)} as ${environment}: it is marked as production`, {
-        hint: 'If it really is no longer production, add --force-production.',
+  return withAdminSql(
+    asOwner,
+    async (sql) => {
+      await admin.grantAppAccess(sql, {
+        database: conn.database,
+        app: o.appRole,
+        owner: o.ownerRole,
+        schemas: APP_SCHEMAS,
       });
-    }
-    if (before !== environment) await setEnvironment(sql, environment);
-    return { environment, environmentChanged: before !== environment };
-  }, conn.database);
+      const before = await getEnvironment(sql);
+      const environment = o.wanted ?? before ?? 'development';
+      if (before === 'production' && environment !== 'production' && !o.forceProduction) {
+        throw new UsageError(`refusing to mark ${describeTarget(conn)} as ${environment}: it is marked as production`, {
+          hint: 'If it really is no longer production, add --force-production.',
+        });
+      }
+      if (before !== environment) await setEnvironment(sql, environment);
+      return { environment, environmentChanged: before !== environment };
+    },
+    conn.database,
+  );
 }

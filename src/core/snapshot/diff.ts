@@ -64,7 +64,8 @@ export function diffEntries(before: DiffEntry[], after: DiffEntry[]): EntriesDif
     if (!same(was.aliases, entry.aliases)) fields.push('aliases');
     if ((was.comment ?? null) !== (entry.comment ?? null)) fields.push('comment');
     if (!same(was.tags, entry.tags)) fields.push('tags');
-    if (fields.length > 0) diff.changed.push({ ipAddress: entry.ipAddress, hostname: entry.hostname, fields, before: was, after: entry });
+    if (fields.length > 0)
+      diff.changed.push({ ipAddress: entry.ipAddress, hostname: entry.hostname, fields, before: was, after: entry });
     else diff.unchanged += 1;
   }
   diff.removed = [...old.values()];
@@ -98,7 +99,9 @@ export interface RollbackResult {
 }
 
 /** Makes the entries equal to snapshot `id`'s (after `confirm`), atomically, as events. */
-export async function rollbackSnapshot(options: CoreOptions & { id: string; confirm?: Confirm; now?: Date }): Promise<RollbackResult> {
+export async function rollbackSnapshot(
+  options: CoreOptions & { id: string; confirm?: Confirm; now?: Date },
+): Promise<RollbackResult> {
   const now = options.now ?? new Date();
   return withHostsDb(options, async ({ sql, conn, stores }) => {
     const snapshot = await findSnapshot(stores, options.id);
@@ -114,7 +117,11 @@ export async function rollbackSnapshot(options: CoreOptions & { id: string; conf
     });
     return inTransaction(sql, async (tx) => {
       await tx.hosts.deferLiveUniqueness();
-      const pre = await takeSnapshot(tx, { trigger: 'pre-rollback', name: `before rollback to ${snapshot.snapshotId}`, now });
+      const pre = await takeSnapshot(tx, {
+        trigger: 'pre-rollback',
+        name: `before rollback to ${snapshot.snapshotId}`,
+        now,
+      });
       const plan = await planRollback(tx, pre.entries, snapshotEntries(snapshot), now, options);
       await tx.hostEvents.appendBatch(plan.deletes);
       await appendChanges(tx, plan.changes, now, options);
@@ -143,7 +150,13 @@ interface RollbackPlan {
  * entry keeps its history, and a deleted one comes back under its own id); entries read from
  * a snapshot's text are matched by (ip, hostname).
  */
-async function planRollback(stores: HostStores, current: HostEntry[], target: DiffEntry[], now: Date, options: CoreOptions): Promise<RollbackPlan> {
+async function planRollback(
+  stores: HostStores,
+  current: HostEntry[],
+  target: DiffEntry[],
+  now: Date,
+  options: CoreOptions,
+): Promise<RollbackPlan> {
   const byId = target.every((t) => typeof t.id === 'string' && t.id !== '');
   const keyOf = (e: DiffEntry) => (byId ? e.id! : `${e.ipAddress} ${e.hostname}`);
   const live = new Map(current.map((e) => [keyOf(e), e]));
@@ -161,10 +174,18 @@ async function planRollback(stores: HostStores, current: HostEntry[], target: Di
     else plan.changes.push({ id: now_.id, version: now_.version, events });
   }
   for (const gone of live.values()) {
-    const event = { type: 'HostDeleted' as const, ipAddress: gone.ipAddress, hostname: gone.hostname, deletedAt: now, reason: 'rollback to a snapshot' };
+    const event = {
+      type: 'HostDeleted' as const,
+      ipAddress: gone.ipAddress,
+      hostname: gone.hostname,
+      deletedAt: now,
+      reason: 'rollback to a snapshot',
+    };
     plan.deletes.push({ envelope: envelope(gone.id, event, now, options), expectedVersion: gone.version });
   }
-  const versions = byId ? await stores.hostEvents.getCurrentVersions(recreate.map((e) => e.id!)) : new Map<string, string>();
+  const versions = byId
+    ? await stores.hostEvents.getCurrentVersions(recreate.map((e) => e.id!))
+    : new Map<string, string>();
   for (const entry of recreate) {
     const id = byId ? entry.id! : ulid(now.getTime());
     const { ipAddress, hostname, aliases, comment, tags } = entry;
@@ -175,5 +196,10 @@ async function planRollback(stores: HostStores, current: HostEntry[], target: Di
 }
 
 function refOf(snapshot: Snapshot): SnapshotRef {
-  return { snapshotId: snapshot.snapshotId, createdAt: snapshot.createdAt, name: snapshot.name ?? null, entryCount: snapshot.entryCount };
+  return {
+    snapshotId: snapshot.snapshotId,
+    createdAt: snapshot.createdAt,
+    name: snapshot.name ?? null,
+    entryCount: snapshot.entryCount,
+  };
 }

@@ -6,7 +6,13 @@
 import type { ReplicaStores } from '../../store/replica-reads.js';
 import { NotFoundError, UsageError } from '../../errors.js';
 import type { HostEntry, Snapshot, SnapshotMetadata } from '../../store/hosts/index.js';
-import { type HostStores, inTransaction, type ReplicaReadOptions, withHostsDb, withReplicaReads } from '../hosts/index.js';
+import {
+  type HostStores,
+  inTransaction,
+  type ReplicaReadOptions,
+  withHostsDb,
+  withReplicaReads,
+} from '../hosts/index.js';
 import { renderHostsFile } from '../hosts/index.js';
 import { ulid } from '../hosts/index.js';
 import type { CoreOptions } from '../options.js';
@@ -73,8 +79,11 @@ export async function takeSnapshot(
 }
 
 /** Snapshot metadata, newest first. */
-export async function listSnapshots(options: ReplicaReadOptions & { limit?: number; offset?: number }): Promise<SnapshotMetadata[]> {
-  const list = (stores: Pick<ReplicaStores, 'snapshots'>) => stores.snapshots.listSnapshots({ limit: options.limit, offset: options.offset });
+export async function listSnapshots(
+  options: ReplicaReadOptions & { limit?: number; offset?: number },
+): Promise<SnapshotMetadata[]> {
+  const list = (stores: Pick<ReplicaStores, 'snapshots'>) =>
+    stores.snapshots.listSnapshots({ limit: options.limit, offset: options.offset });
   if (options.replica !== undefined) return withReplicaReads({ ...options, replica: options.replica }, list);
   return withHostsDb(options, ({ stores }) => list(stores));
 }
@@ -109,14 +118,21 @@ async function byIdOrName<T>(stores: HostStores, ref: string, use: (id: string) 
     const ids = await stores.snapshots.idsByName(ref);
     if (ids.length === 1) return use(ids[0]!);
     if (ids.length === 0) throw error;
-    throw new UsageError(`${ids.length} snapshots are named '${ref}': ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''}`, { hint: 'Give the id of the one you mean (`pgstore snapshot list`).' });
+    throw new UsageError(
+      `${ids.length} snapshots are named '${ref}': ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''}`,
+      { hint: 'Give the id of the one you mean (`pgstore snapshot list`).' },
+    );
   }
 }
 
 /** Applies retention now (defaults 50 snapshots / 30 days); returns how many were deleted. */
-export async function pruneSnapshots(options: CoreOptions & { keepLast?: number; keepDays?: number; now?: Date }): Promise<{ deleted: number; keepLast: number; keepDays: number }> {
+export async function pruneSnapshots(
+  options: CoreOptions & { keepLast?: number; keepDays?: number; now?: Date },
+): Promise<{ deleted: number; keepLast: number; keepDays: number }> {
   const keepLast = options.keepLast ?? DEFAULT_KEEP_LAST;
   const keepDays = options.keepDays ?? DEFAULT_KEEP_DAYS;
-  const deleted = await withHostsDb(options, ({ stores }) => stores.snapshots.applyRetentionPolicy({ maxCount: keepLast, maxAgeDays: keepDays, now: options.now }));
+  const deleted = await withHostsDb(options, ({ stores }) =>
+    stores.snapshots.applyRetentionPolicy({ maxCount: keepLast, maxAgeDays: keepDays, now: options.now }),
+  );
   return { deleted, keepLast, keepDays };
 }

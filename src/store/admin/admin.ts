@@ -27,7 +27,9 @@ export async function databaseExists(sql: Db, name: string): Promise<boolean> {
 }
 
 export async function databaseOwner(sql: Db, name: string): Promise<string | null> {
-  const [row] = await sql<{ owner: string }[]>`select pg_get_userbyid(datdba) as owner from pg_database where datname = ${name}`;
+  const [row] = await sql<
+    { owner: string }[]
+  >`select pg_get_userbyid(datdba) as owner from pg_database where datname = ${name}`;
   return row?.owner ?? null;
 }
 
@@ -82,7 +84,10 @@ export async function createExtension(sql: Db, name: string): Promise<boolean> {
  * Default privileges extend this to tables the owner creates later. The hosts schema is the
  * exception: the role writes there only through the event log (see hosts-grants.ts).
  */
-export async function grantAppAccess(sql: Db, options: { database: string; app: string; owner: string; schemas: string[] }): Promise<void> {
+export async function grantAppAccess(
+  sql: Db,
+  options: { database: string; app: string; owner: string; schemas: string[] },
+): Promise<void> {
   const { app, owner } = options;
   await sql`grant connect, temporary on database ${sql(options.database)} to ${sql(app)}`;
   for (const schema of options.schemas) {
@@ -209,11 +214,19 @@ export interface SessionFacts {
 
 /** Owner, membership, encryption and current schema of the session, in one round trip. */
 export async function sessionFacts(sql: Db): Promise<SessionFacts> {
-  const [row] = await sql<{ owner: string; member: boolean; ssl: boolean; superuser: boolean; schema: string | null }[]>`
+  const [row] = await sql<
+    { owner: string; member: boolean; ssl: boolean; superuser: boolean; schema: string | null }[]
+  >`
     select pg_get_userbyid(d.datdba) as owner, current_schema() as schema,
            (select rolsuper from pg_roles where rolname = session_user) as superuser,
            pg_has_role(current_user, d.datdba, 'MEMBER') as member,
            coalesce((select ssl from pg_stat_ssl where pid = pg_backend_pid()), false) as ssl
       from pg_database d where d.datname = current_database()`;
-  return { owner: row!.owner, canBecomeOwner: row!.member, ssl: row!.ssl, superuser: !!row!.superuser, schema: row!.schema };
+  return {
+    owner: row!.owner,
+    canBecomeOwner: row!.member,
+    ssl: row!.ssl,
+    superuser: !!row!.superuser,
+    schema: row!.schema,
+  };
 }

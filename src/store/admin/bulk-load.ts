@@ -50,10 +50,15 @@ export interface HostGroup {
 const CHUNK = 256 * 1024;
 
 /** What to do when synthetic rows collide with rows already there. */
-const SYNTHETIC_HINT = 'Nothing was kept. Loading the same synthetic data twice collides: use another --random-seed, or `pgstore reset` first.';
+const SYNTHETIC_HINT =
+  'Nothing was kept. Loading the same synthetic data twice collides: use another --random-seed, or `pgstore reset` first.';
 
 /** Rows as COPY text, grouped into chunks of about 256 kB. */
-async function* copyChunks<T>(rows: Iterable<T> | AsyncIterable<T>, toValues: (row: T) => CopyValue[], onRows?: (n: number) => void): AsyncGenerator<string> {
+async function* copyChunks<T>(
+  rows: Iterable<T> | AsyncIterable<T>,
+  toValues: (row: T) => CopyValue[],
+  onRows?: (n: number) => void,
+): AsyncGenerator<string> {
   let chunk = '';
   let count = 0;
   for await (const row of rows) {
@@ -73,34 +78,64 @@ async function* copyChunks<T>(rows: Iterable<T> | AsyncIterable<T>, toValues: (r
 }
 
 /** COPYs rows into `table (columns)`; `table` and `columns` are trusted constants. */
-function copyInto<T>(tx: Tx, table: string, columns: string[], rows: Iterable<T> | AsyncIterable<T>, toValues: (row: T) => CopyValue[], onRows?: (n: number) => void): Promise<void> {
+function copyInto<T>(
+  tx: Tx,
+  table: string,
+  columns: string[],
+  rows: Iterable<T> | AsyncIterable<T>,
+  toValues: (row: T) => CopyValue[],
+  onRows?: (n: number) => void,
+): Promise<void> {
   return copyTextInto(tx, table, columns, copyChunks(rows, toValues, onRows));
 }
 
 /** COPYs text already in COPY format; a refusal becomes one clear error. */
-async function copyTextInto(tx: Tx, table: string, columns: string[], chunks: AsyncIterable<string>, hint = SYNTHETIC_HINT): Promise<void> {
+async function copyTextInto(
+  tx: Tx,
+  table: string,
+  columns: string[],
+  chunks: AsyncIterable<string>,
+  hint = SYNTHETIC_HINT,
+): Promise<void> {
   try {
     await copyIn(tx, `copy ${table} (${columns.join(', ')}) from stdin`, chunks);
   } catch (error) {
     if (!(error instanceof CopyRefused)) throw error;
-    throw new PgstoreError(`the server refused the rows for ${table}: a value is invalid or already there (a unique key such as an id or email)`, {
-      hint,
-      cause: error,
-    });
+    throw new PgstoreError(
+      `the server refused the rows for ${table}: a value is invalid or already there (a unique key such as an id or email)`,
+      {
+        hint,
+        cause: error,
+      },
+    );
   }
 }
 
 /** Loads users (ids and timestamps given, so the result is reproducible). */
 export function loadUsers(tx: Tx, rows: Iterable<UserRow>, onRows?: (n: number) => void): Promise<void> {
   return guard({ entity: 'user', uniqueFields: { users_email_key: 'email' } }, () =>
-    copyInto(tx, 'auth.users', ['id', 'email', 'name', 'status', 'email_verified_at', 'created_at', 'updated_at'], rows, (u) => [u.id, u.email, u.name, u.status, u.emailVerifiedAt, u.createdAt, u.createdAt], onRows),
+    copyInto(
+      tx,
+      'auth.users',
+      ['id', 'email', 'name', 'status', 'email_verified_at', 'created_at', 'updated_at'],
+      rows,
+      (u) => [u.id, u.email, u.name, u.status, u.emailVerifiedAt, u.createdAt, u.createdAt],
+      onRows,
+    ),
   );
 }
 
 /** Loads tenants. */
 export function loadTenants(tx: Tx, rows: Iterable<TenantRow>, onRows?: (n: number) => void): Promise<void> {
   return guard({ entity: 'tenant' }, () =>
-    copyInto(tx, 'tenancy.tenants', ['id', 'name', 'domain', 'created_at', 'updated_at'], rows, (t) => [t.id, t.name, t.domain, t.createdAt, t.createdAt], onRows),
+    copyInto(
+      tx,
+      'tenancy.tenants',
+      ['id', 'name', 'domain', 'created_at', 'updated_at'],
+      rows,
+      (t) => [t.id, t.name, t.domain, t.createdAt, t.createdAt],
+      onRows,
+    ),
   );
 }
 
@@ -114,7 +149,14 @@ export interface MembershipRow {
 /** Loads tenant memberships. */
 export function loadMemberships(tx: Tx, rows: Iterable<MembershipRow>, onRows?: (n: number) => void): Promise<void> {
   return guard({ entity: 'membership' }, () =>
-    copyInto(tx, 'tenancy.memberships', ['tenant_id', 'user_id', 'username', 'created_at', 'updated_at'], rows, (m) => [m.tenantId, m.userId, m.username, m.createdAt, m.createdAt], onRows),
+    copyInto(
+      tx,
+      'tenancy.memberships',
+      ['tenant_id', 'user_id', 'username', 'created_at', 'updated_at'],
+      rows,
+      (m) => [m.tenantId, m.userId, m.username, m.createdAt, m.createdAt],
+      onRows,
+    ),
   );
 }
 
@@ -165,7 +207,18 @@ export async function loadHosts(
           if (last) streams += copyLine([last.aggregateId, last.eventVersion, seq - 1, group.events.length]);
           const h = group.live;
           if (h && last) {
-            projection += copyLine([h.id, h.ipAddress, h.hostname, h.aliases, h.comment, h.tags, h.createdAt, h.updatedAt, h.version, seq - 1]);
+            projection += copyLine([
+              h.id,
+              h.ipAddress,
+              h.hostname,
+              h.aliases,
+              h.comment,
+              h.tags,
+              h.createdAt,
+              h.updatedAt,
+              h.version,
+              seq - 1,
+            ]);
             live++;
           }
           if (chunk.length >= CHUNK) {
@@ -184,13 +237,47 @@ export async function loadHosts(
         await Promise.all([write(streamsOut, streams), write(hostsOut, projection)]);
       }
       await withKeysBuiltAfter(tx, 'hosts.host_events', hint, async () => {
-        await copyTextInto(tx, 'hosts.host_events', ['seq', 'event_id', 'aggregate_id', 'event_type', 'event_version', 'expected_version', 'event', 'created_at', 'recorded_at', 'created_by'], events(), hint);
+        await copyTextInto(
+          tx,
+          'hosts.host_events',
+          [
+            'seq',
+            'event_id',
+            'aggregate_id',
+            'event_type',
+            'event_version',
+            'expected_version',
+            'event',
+            'created_at',
+            'recorded_at',
+            'created_by',
+          ],
+          events(),
+          hint,
+        );
         onPhase?.('building keys and indexes');
       });
       await Promise.all([new Promise((r) => streamsOut.end(r)), new Promise((r) => hostsOut.end(r))]);
       await copyFile(tx, 'hosts.streams', ['aggregate_id', 'version', 'last_seq', 'event_count'], streamsPath, hint);
       await withKeysBuiltAfter(tx, 'hosts.hosts', hint, () =>
-        copyFile(tx, 'hosts.hosts', ['id', 'ip_address', 'hostname', 'aliases', 'comment', 'tags', 'created_at', 'updated_at', 'version', 'last_seq'], hostsPath, hint),
+        copyFile(
+          tx,
+          'hosts.hosts',
+          [
+            'id',
+            'ip_address',
+            'hostname',
+            'aliases',
+            'comment',
+            'tags',
+            'created_at',
+            'updated_at',
+            'version',
+            'last_seq',
+          ],
+          hostsPath,
+          hint,
+        ),
       );
       await tx.unsafe('alter table hosts.host_events enable trigger user');
       return live;
@@ -287,13 +374,17 @@ async function withKeysBuiltAfter(tx: Tx, table: string, hint: string, load: () 
   for (const index of indexes) await tx.unsafe(`drop index ${index.name}`);
   await load();
   try {
-    if (keys.length) await tx.unsafe(`alter table ${table} ${keys.map((k) => `add constraint ${k.name} ${k.def}`).join(', ')}`);
+    if (keys.length)
+      await tx.unsafe(`alter table ${table} ${keys.map((k) => `add constraint ${k.name} ${k.def}`).join(', ')}`);
   } catch (error) {
     if ((error as { code?: string }).code !== '23505') throw error;
-    throw new PgstoreError(`the rows loaded into ${table} repeat a unique key (${(error as { constraint_name?: string }).constraint_name ?? 'a primary or unique key'})`, {
-      hint,
-      cause: error,
-    });
+    throw new PgstoreError(
+      `the rows loaded into ${table} repeat a unique key (${(error as { constraint_name?: string }).constraint_name ?? 'a primary or unique key'})`,
+      {
+        hint,
+        cause: error,
+      },
+    );
   }
   for (const index of indexes) await tx.unsafe(index.def);
 }

@@ -62,7 +62,8 @@ const OWN_TABLES = `
      and not exists (select 1 from pg_depend d
                       where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')`;
 
-const qualifiedName = (oid: string) => `format('%s.%s', (select nspname from pg_namespace where oid = (select relnamespace from pg_class where oid = ${oid})), (select relname from pg_class where oid = ${oid}))`;
+const qualifiedName = (oid: string) =>
+  `format('%s.%s', (select nspname from pg_namespace where oid = (select relnamespace from pg_class where oid = ${oid})), (select relname from pg_class where oid = ${oid}))`;
 
 /** The catalog facts Citus checks when a table is distributed, for every table of the database's own schemas. */
 export async function readCitusCatalog(sql: Queryable): Promise<CitusCatalog> {
@@ -108,5 +109,11 @@ export async function readCitusCatalog(sql: Queryable): Promise<CitusCatalog> {
       from pg_trigger t
      where t.tgrelid in (${OWN_TABLES}) and not t.tgisinternal and (t.tgtype & 1) = 1
      order by 1, 2`);
-  return { database, tables: [...tables], uniqueIndexes: [...uniqueIndexes], foreignKeys: [...foreignKeys], rowTriggers: [...rowTriggers] };
+  return {
+    database,
+    tables: [...tables],
+    uniqueIndexes: [...uniqueIndexes],
+    foreignKeys: [...foreignKeys],
+    rowTriggers: [...rowTriggers],
+  };
 }

@@ -42,8 +42,14 @@ const ensureSql = (table: MigrationTable) => `
       add column if not exists filename text;`;
 
 type LogRow = { version: string; applied_at: Date | null; sha256: string | null; filename: string | null };
-const selectLog = (table: MigrationTable) => `select version, applied_at, sha256, filename from ${qualified(table)} order by version`;
-const toApplied = (r: LogRow): AppliedMigration => ({ version: r.version, appliedAt: r.applied_at, sha256: r.sha256, filename: r.filename });
+const selectLog = (table: MigrationTable) =>
+  `select version, applied_at, sha256, filename from ${qualified(table)} order by version`;
+const toApplied = (r: LogRow): AppliedMigration => ({
+  version: r.version,
+  appliedAt: r.applied_at,
+  sha256: r.sha256,
+  filename: r.filename,
+});
 
 /** Creates the table (as dbmate would, schema included) and pgstore's extra columns, if missing. */
 export async function ensureMigrationLog(sql: Db, table: MigrationTable): Promise<void> {
@@ -90,14 +96,21 @@ export async function legacyPgstoreRows(sql: Db, pgstoreFiles: KnownFile[]): Pro
   const byVersion = new Map(pgstoreFiles.map((f) => [f.version, f.filename]));
   const rows = await appliedMigrations(sql, LEGACY_TABLE);
   // The version is pgstore's and, where the row recorded its file name, so is the file.
-  return rows.filter((r) => byVersion.has(r.version) && (r.filename === null || r.filename === byVersion.get(r.version)));
+  return rows.filter(
+    (r) => byVersion.has(r.version) && (r.filename === null || r.filename === byVersion.get(r.version)),
+  );
 }
 
 /** Moves pgstore's rows out of the legacy table into pgstore's own, in one transaction. */
 export async function moveLegacyPgstoreRows(sql: Db, rows: AppliedMigration[]): Promise<number> {
   if (rows.length === 0) return 0;
   await ensureMigrationLog(sql, PGSTORE_TABLE);
-  const json = rows.map((r) => ({ version: r.version, applied_at: r.appliedAt?.toISOString() ?? null, sha256: r.sha256, filename: r.filename }));
+  const json = rows.map((r) => ({
+    version: r.version,
+    applied_at: r.appliedAt?.toISOString() ?? null,
+    sha256: r.sha256,
+    filename: r.filename,
+  }));
   await sql.begin(async (tx) => {
     await tx.unsafe(
       `insert into ${qualified(PGSTORE_TABLE)} (version, applied_at, sha256, filename)
@@ -106,13 +119,20 @@ export async function moveLegacyPgstoreRows(sql: Db, rows: AppliedMigration[]): 
        on conflict (version) do nothing`,
       [JSON.stringify(json)],
     );
-    await tx.unsafe(`delete from ${qualified(LEGACY_TABLE)} where version in (select jsonb_array_elements_text($1::text::jsonb))`, [JSON.stringify(rows.map((r) => r.version))]);
+    await tx.unsafe(
+      `delete from ${qualified(LEGACY_TABLE)} where version in (select jsonb_array_elements_text($1::text::jsonb))`,
+      [JSON.stringify(rows.map((r) => r.version))],
+    );
   });
   return rows.length;
 }
 
 /** Records the checksum and file name of applied migrations that have none yet. */
-export async function recordChecksums(sql: Db, table: MigrationTable, files: Array<{ version: string; sha256: string; filename: string }>): Promise<void> {
+export async function recordChecksums(
+  sql: Db,
+  table: MigrationTable,
+  files: Array<{ version: string; sha256: string; filename: string }>,
+): Promise<void> {
   if (files.length === 0) return;
   await sql.unsafe(
     `update ${qualified(table)} m
@@ -124,7 +144,11 @@ export async function recordChecksums(sql: Db, table: MigrationTable, files: Arr
 }
 
 /** Accepts edited files as they are now (after review): stores their current checksums. */
-export async function acceptChecksums(sql: Db, table: MigrationTable, files: Array<{ version: string; sha256: string; filename: string }>): Promise<number> {
+export async function acceptChecksums(
+  sql: Db,
+  table: MigrationTable,
+  files: Array<{ version: string; sha256: string; filename: string }>,
+): Promise<number> {
   if (files.length === 0) return 0;
   const rows = await sql.unsafe(
     `update ${qualified(table)} m set sha256 = f.sha256, filename = f.filename
@@ -140,5 +164,9 @@ export async function acceptChecksums(sql: Db, table: MigrationTable, files: Arr
 export async function forgetMigrations(sql: Db, table: MigrationTable, versions: string[]): Promise<void> {
   if (versions.length === 0) return;
   const [exists] = await sql<{ t: string | null }[]>`select to_regclass(${qualified(table)})::text as t`;
-  if (exists?.t) await sql.unsafe(`delete from ${qualified(table)} where version in (select jsonb_array_elements_text($1::text::jsonb))`, [JSON.stringify(versions)]);
+  if (exists?.t)
+    await sql.unsafe(
+      `delete from ${qualified(table)} where version in (select jsonb_array_elements_text($1::text::jsonb))`,
+      [JSON.stringify(versions)],
+    );
 }

@@ -70,7 +70,9 @@ const CURRENT_LSN = `case when pg_is_in_recovery()
  * `backup`, and its WAL stream, application_name pg_basebackup) are not replicas.
  */
 export async function replicaStatuses(sql: Db): Promise<ReplicaStatus[]> {
-  const rows = await sql.unsafe<{ name: string; state: string; sync_state: string; lag_bytes: number | null; lag_seconds: number | null }[]>(`
+  const rows = await sql.unsafe<
+    { name: string; state: string; sync_state: string; lag_bytes: number | null; lag_seconds: number | null }[]
+  >(`
     select coalesce(nullif(application_name, ''), client_addr::text, pid::text) as name, state, sync_state,
            greatest(0, ${CURRENT_LSN} - coalesce(replay_lsn, flush_lsn))::float8 as lag_bytes,
            extract(epoch from replay_lag)::float8 as lag_seconds
@@ -88,28 +90,46 @@ export async function replicaStatuses(sql: Db): Promise<ReplicaStatus[]> {
 
 /** The permanent replication slots and the WAL each one keeps. */
 export async function slotStatuses(sql: Db): Promise<SlotStatus[]> {
-  const rows = await sql.unsafe<{ name: string; type: string; active: boolean; wal_status: string | null; retained: number | null }[]>(`
+  const rows = await sql.unsafe<
+    { name: string; type: string; active: boolean; wal_status: string | null; retained: number | null }[]
+  >(`
     select slot_name as name, slot_type as type, active, wal_status,
            greatest(0, ${CURRENT_LSN} - restart_lsn)::float8 as retained
       from pg_replication_slots
      where not temporary
      order by slot_name`);
-  return rows.map((r) => ({ name: r.name, type: r.type, active: r.active, walStatus: r.wal_status, retainedBytes: r.retained }));
+  return rows.map((r) => ({
+    name: r.name,
+    type: r.type,
+    active: r.active,
+    walStatus: r.wal_status,
+    retainedBytes: r.retained,
+  }));
 }
 
 /** pg_stat_archiver, with archive_mode and the segments waiting. */
 export async function archiverStatus(sql: Db): Promise<ArchiverStatus> {
-  const [row] = await sql<{
-    mode: string; archived_count: string; last_archived_wal: string | null; last_archived_time: Date | null;
-    failed_count: string; last_failed_wal: string | null; last_failed_time: Date | null; failing: boolean;
-  }[]>`
+  const [row] = await sql<
+    {
+      mode: string;
+      archived_count: string;
+      last_archived_wal: string | null;
+      last_archived_time: Date | null;
+      failed_count: string;
+      last_failed_wal: string | null;
+      last_failed_time: Date | null;
+      failing: boolean;
+    }[]
+  >`
     select current_setting('archive_mode') as mode, archived_count, last_archived_wal, last_archived_time,
            failed_count, last_failed_wal, last_failed_time,
            coalesce(last_failed_time > last_archived_time, last_failed_time is not null) as failing
       from pg_stat_archiver`;
   let readySegments: number | null = null;
   try {
-    const [ready] = await sql<{ n: number }[]>`select count(*)::int as n from pg_ls_archive_statusdir() where name like '%.ready'`;
+    const [ready] = await sql<
+      { n: number }[]
+    >`select count(*)::int as n from pg_ls_archive_statusdir() where name like '%.ready'`;
     readySegments = ready!.n;
   } catch (error) {
     // 42501: listing pg_wal/archive_status needs superuser or pg_monitor; the rest is public.
@@ -144,11 +164,25 @@ export async function standbyReplay(sql: Db): Promise<StandbyReplay> {
 
 /** On a standby: is its WAL receiver streaming from the primary. */
 export async function walReceiverStatus(sql: Db): Promise<WalReceiverStatus> {
-  const [row] = await sql<{ configured: boolean | null; status: string | null; running: boolean; sender: string | null; last_msg: number | null }[]>`
+  const [row] = await sql<
+    {
+      configured: boolean | null;
+      status: string | null;
+      running: boolean;
+      sender: string | null;
+      last_msg: number | null;
+    }[]
+  >`
     select (select setting <> '' from pg_settings where name = 'primary_conninfo') as configured,
            r.status, r.pid is not null as running,
            r.sender_host || ':' || r.sender_port as sender,
            extract(epoch from now() - r.last_msg_receipt_time)::float8 as last_msg
       from (select 1) as one left join pg_stat_wal_receiver r on true`;
-  return { configured: row!.configured, status: row!.status, running: row!.running, sender: row!.sender, lastMessageSeconds: row!.last_msg };
+  return {
+    configured: row!.configured,
+    status: row!.status,
+    running: row!.running,
+    sender: row!.sender,
+    lastMessageSeconds: row!.last_msg,
+  };
 }

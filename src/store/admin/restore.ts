@@ -26,7 +26,18 @@ const ctx = { entity: 'database' };
 /** The properties of a database, or null when it does not exist. */
 export async function databaseProperties(sql: Db, name: string): Promise<DatabaseProperties | null> {
   return guard(ctx, async () => {
-    const [row] = await sql<{ owner: string; encoding: string; collate: string; ctype: string; allow: boolean; connlimit: number; comment: string | null; oid: number }[]>`
+    const [row] = await sql<
+      {
+        owner: string;
+        encoding: string;
+        collate: string;
+        ctype: string;
+        allow: boolean;
+        connlimit: number;
+        comment: string | null;
+        oid: number;
+      }[]
+    >`
       select d.oid::int as oid, pg_get_userbyid(d.datdba) as owner, pg_encoding_to_char(d.encoding) as encoding,
              d.datcollate as collate, d.datctype as ctype, d.datallowconn as allow, d.datconnlimit as connlimit,
              shobj_description(d.oid, 'pg_database') as comment
@@ -56,7 +67,11 @@ export async function databaseProperties(sql: Db, name: string): Promise<Databas
 }
 
 /** Creates database `name` from template0 with the given owner, encoding and locale. */
-export async function createDatabaseFrom(sql: Db, name: string, like: Pick<DatabaseProperties, 'owner' | 'encoding' | 'collate' | 'ctype'>): Promise<void> {
+export async function createDatabaseFrom(
+  sql: Db,
+  name: string,
+  like: Pick<DatabaseProperties, 'owner' | 'encoding' | 'collate' | 'ctype'>,
+): Promise<void> {
   await guard(ctx, () =>
     sql.unsafe(
       `create database ${ident(name)} owner ${ident(like.owner)} template template0 encoding ${literal(like.encoding)} ` +
@@ -70,11 +85,15 @@ export async function copyDatabaseProperties(sql: Db, name: string, props: Datab
   await guard(ctx, async () => {
     for (const g of props.grants) {
       const to = g.grantee === 'PUBLIC' ? 'public' : ident(g.grantee);
-      await sql.unsafe(`grant ${g.privilege.toLowerCase()} on database ${ident(name)} to ${to}${g.grantable ? ' with grant option' : ''}`);
+      await sql.unsafe(
+        `grant ${g.privilege.toLowerCase()} on database ${ident(name)} to ${to}${g.grantable ? ' with grant option' : ''}`,
+      );
     }
     if (!props.grants.some((g) => g.grantee === 'PUBLIC')) {
       // The source had revoked PUBLIC's default CONNECT/TEMPORARY: do the same.
-      const [row] = await sql<{ acl: string | null }[]>`select (select datacl::text from pg_database where datname = ${props.name}) as acl`;
+      const [row] = await sql<
+        { acl: string | null }[]
+      >`select (select datacl::text from pg_database where datname = ${props.name}) as acl`;
       if (row?.acl) await sql.unsafe(`revoke all on database ${ident(name)} from public`);
     }
     for (const s of props.settings) {
@@ -86,18 +105,34 @@ export async function copyDatabaseProperties(sql: Db, name: string, props: Datab
         await sql.unsafe(`${who} set ${ident(key)} to ${value}`);
       }
     }
-    if (props.connectionLimit !== -1) await sql.unsafe(`alter database ${ident(name)} connection limit ${Number(props.connectionLimit)}`);
+    if (props.connectionLimit !== -1)
+      await sql.unsafe(`alter database ${ident(name)} connection limit ${Number(props.connectionLimit)}`);
     if (props.comment !== null) await sql.unsafe(`comment on database ${ident(name)} is ${literal(props.comment)}`);
   });
 }
 
 /** List-valued settings, whose elements are quoted one by one (as pg_dumpall does). */
-const LIST_SETTINGS = new Set(['search_path', 'temp_tablespaces', 'session_preload_libraries', 'local_preload_libraries', 'shared_preload_libraries']);
+const LIST_SETTINGS = new Set([
+  'search_path',
+  'temp_tablespaces',
+  'session_preload_libraries',
+  'local_preload_libraries',
+  'shared_preload_libraries',
+]);
 
 function settingValue(key: string, raw: string): string {
   if (!LIST_SETTINGS.has(key)) return literal(raw);
   const items = raw.match(/"(?:[^"]|"")*"|[^,\s][^,]*/g) ?? [];
-  return items.map((item) => literal(item.trim().replace(/^"(.*)"$/, '$1').replace(/""/g, '"'))).join(', ');
+  return items
+    .map((item) =>
+      literal(
+        item
+          .trim()
+          .replace(/^"(.*)"$/, '$1')
+          .replace(/""/g, '"'),
+      ),
+    )
+    .join(', ');
 }
 
 /**
@@ -120,7 +155,9 @@ export async function renameDatabase(sql: Db, from: string, to: string): Promise
 
 /** Allows or refuses new connections to a database. */
 export async function setAllowConnections(sql: Db, name: string, allow: boolean): Promise<void> {
-  await guard(ctx, () => sql.unsafe(`alter database ${ident(name)} with allow_connections ${allow ? 'true' : 'false'}`));
+  await guard(ctx, () =>
+    sql.unsafe(`alter database ${ident(name)} with allow_connections ${allow ? 'true' : 'false'}`),
+  );
 }
 
 /** Drops a database, terminating its sessions. */
@@ -130,7 +167,9 @@ export async function dropDatabaseForce(sql: Db, name: string): Promise<void> {
 
 /** Every database's name on this server. */
 export async function databaseNames(sql: Db): Promise<string[]> {
-  return guard(ctx, async () => (await sql<{ name: string }[]>`select datname as name from pg_database order by 1`).map((r) => r.name));
+  return guard(ctx, async () =>
+    (await sql<{ name: string }[]>`select datname as name from pg_database order by 1`).map((r) => r.name),
+  );
 }
 
 /** Every role name on this server (to tell which roles a dump refers to are missing). */
@@ -147,7 +186,9 @@ export async function roleNames(sql: Db): Promise<Set<string>> {
  */
 export async function rolesUsableAsOwner(sql: Db): Promise<Set<string>> {
   return guard(ctx, async () => {
-    const rows = await sql<{ name: string }[]>`select rolname as name from pg_roles where pg_has_role(current_user, oid, 'MEMBER')`;
+    const rows = await sql<
+      { name: string }[]
+    >`select rolname as name from pg_roles where pg_has_role(current_user, oid, 'MEMBER')`;
     return new Set(rows.map((r) => r.name));
   });
 }

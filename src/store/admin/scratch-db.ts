@@ -13,7 +13,11 @@ const ctx = { entity: 'database' };
 
 /** Databases whose names match `pattern` (a POSIX regular expression). */
 export async function databasesMatching(sql: Db, pattern: string): Promise<string[]> {
-  return guard(ctx, async () => (await sql<{ name: string }[]>`select datname as name from pg_database where datname ~ ${pattern} order by 1`).map((r) => r.name));
+  return guard(ctx, async () =>
+    (await sql<{ name: string }[]>`select datname as name from pg_database where datname ~ ${pattern} order by 1`).map(
+      (r) => r.name,
+    ),
+  );
 }
 
 /** Takes the session advisory lock `name` if free; true when taken. */
@@ -51,7 +55,10 @@ export async function heldRelationLocks(tx: Db): Promise<HeldLock[]> {
 
 /** "AccessExclusiveLock" → "ACCESS EXCLUSIVE", as the documentation names the modes. */
 function lockModeName(mode: string): string {
-  return mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+  return mode
+    .replace(/Lock$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toUpperCase();
 }
 
 /**

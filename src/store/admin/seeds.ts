@@ -23,10 +23,18 @@ export async function getAppliedSeed(sql: Queryable, name: string): Promise<Appl
 }
 
 /** Records (or re-records) a seed set as applied now. */
-export async function recordSeed(sql: Queryable, name: string, sha256: string, details: Record<string, unknown>): Promise<void> {
-  await guard(CTX, () => sql`
+export async function recordSeed(
+  sql: Queryable,
+  name: string,
+  sha256: string,
+  details: Record<string, unknown>,
+): Promise<void> {
+  await guard(
+    CTX,
+    () => sql`
     insert into pgstore.applied_seeds (name, sha256, details) values (${name}, ${sha256}, ${sql.json(details as never)})
-    on conflict (name) do update set sha256 = excluded.sha256, details = excluded.details, applied_at = now()`);
+    on conflict (name) do update set sha256 = excluded.sha256, details = excluded.details, applied_at = now()`,
+  );
 }
 
 /** Runs a file of SQL statements (simple query protocol: several statements, no parameters). */

@@ -59,7 +59,11 @@ export async function transactionAges(sql: Db): Promise<TransactionAges> {
            max(extract(epoch from now() - state_change)) filter (where state like 'idle in transaction%')::float8 as oldest_idle
       from pg_stat_activity
      where backend_type = 'client backend' and pid <> pg_backend_pid() and xact_start is not null`;
-  return { oldestSeconds: row?.oldest ?? 0, idleInTransaction: row?.idle ?? 0, oldestIdleSeconds: row?.oldest_idle ?? 0 };
+  return {
+    oldestSeconds: row?.oldest ?? 0,
+    idleInTransaction: row?.idle ?? 0,
+    oldestIdleSeconds: row?.oldest_idle ?? 0,
+  };
 }
 
 /** The oldest unfrozen transaction ID age over all databases, and which database has it. */

@@ -47,7 +47,10 @@ export async function tableRowCounts(sql: Queryable): Promise<TableRows[]> {
 }
 
 /** Size in pages of each given table that exists (missing tables are left out). */
-export async function tablePages(sql: Queryable, tables: Array<{ schema: string; name: string }>): Promise<Array<{ schema: string; name: string; pages: number }>> {
+export async function tablePages(
+  sql: Queryable,
+  tables: Array<{ schema: string; name: string }>,
+): Promise<Array<{ schema: string; name: string; pages: number }>> {
   if (tables.length === 0) return [];
   return guard(ctx, async () => {
     const rows = await sql<{ schema: string; name: string; pages: string }[]>`
@@ -62,7 +65,11 @@ export async function tablePages(sql: Queryable, tables: Array<{ schema: string;
  * Exact count of a table's rows, or of the rows in pages [fromPage, toPage) (a TID range scan,
  * PostgreSQL 14+), so that one large table can be counted on several connections at once.
  */
-export async function countRows(sql: Queryable, table: { schema: string; name: string }, range?: { fromPage: number; toPage: number | null }): Promise<number> {
+export async function countRows(
+  sql: Queryable,
+  table: { schema: string; name: string },
+  range?: { fromPage: number; toPage: number | null },
+): Promise<number> {
   const name = `${ident(table.schema)}.${ident(table.name)}`;
   return guard(ctx, async () => {
     let where = '';

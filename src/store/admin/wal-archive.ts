@@ -48,7 +48,9 @@ export async function clusterFacts(sql: Db): Promise<ClusterFacts> {
     return {
       dataDirectory: String(row!.data_directory),
       port: Number(row!.port),
-      socketDirectory: String(row!.sockets ?? '').split(',')[0]!.trim(),
+      socketDirectory: String(row!.sockets ?? '')
+        .split(',')[0]!
+        .trim(),
       binDirectory,
       archiveMode: String(row!.archive_mode),
       archiveCommand: String(row!.archive_command),
@@ -71,7 +73,11 @@ function literal(value: string): string {
  * restart. A library's setting (`basic_archive.archive_directory`) is known to the session only
  * once the library is loaded: each library in `load` is loaded first (LOAD, superuser).
  */
-export async function alterSystem(sql: Db, settings: Record<string, string | null>, load: string[] = []): Promise<void> {
+export async function alterSystem(
+  sql: Db,
+  settings: Record<string, string | null>,
+  load: string[] = [],
+): Promise<void> {
   await guard(ctx, async () => {
     for (const library of load) {
       if (!/^[a-z_]+$/.test(library)) throw new Error(`not a library name: ${library}`);
@@ -130,7 +136,9 @@ export async function serverNow(sql: Db): Promise<Date> {
  */
 export async function isInFuture(sql: Db, time: string): Promise<boolean> {
   return guard(ctx, async () => {
-    const [row] = await sql<Array<{ future: boolean }>>`select ${time}::text::timestamptz > clock_timestamp() as future`;
+    const [row] = await sql<
+      Array<{ future: boolean }>
+    >`select ${time}::text::timestamptz > clock_timestamp() as future`;
     return row!.future;
   });
 }

@@ -21,7 +21,10 @@ import { shown, textKeys } from '../validate.js';
 import type { Queryable } from '../queryable.js';
 import { type CredentialInfo, isUuid, USER_COLUMNS, type User } from './types.js';
 
-const ctx: ErrorContext = { entity: 'password credential', foreignKeys: { user_credentials_user_id_fkey: 'password credential: the user does not exist' } };
+const ctx: ErrorContext = {
+  entity: 'password credential',
+  foreignKeys: { user_credentials_user_id_fkey: 'password credential: the user does not exist' },
+};
 
 export interface CredentialsOptions {
   /** Hashing parameters for new hashes; stored hashes with other parameters are rehashed on sign-in. */
@@ -36,7 +39,11 @@ export interface CredentialsOptions {
  * `parameters` and `args` read-only, so their arrays are emptied in place.
  */
 export function scrubSecrets<E>(error: E): E {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = error, depth = 0;
+    e && typeof e === 'object' && depth < 4;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     for (const key of ['parameters', 'args']) {
       const list = (e as Record<string, unknown>)[key];
       if (Array.isArray(list)) list.fill('[redacted]');
@@ -66,7 +73,9 @@ export function createCredentialsStore(sql: Queryable, options: CredentialsOptio
 
   async function storedHash(userId: string): Promise<string | null> {
     if (!isUuid(userId)) return null;
-    const [row] = await sql<{ hash: string }[]>`select password_hash as hash from auth.user_credentials where user_id = ${userId}`;
+    const [row] = await sql<
+      { hash: string }[]
+    >`select password_hash as hash from auth.user_credentials where user_id = ${userId}`;
     return row?.hash ?? null;
   }
 
@@ -111,13 +120,12 @@ export function createCredentialsStore(sql: Queryable, options: CredentialsOptio
      */
     verifyByEmail: (email: string, password: string): Promise<User | null> =>
       secretGuard(async () => {
-        const [row] =
-          textKeys(email)
-            ? await sql<(User & { hash: string | null })[]>`
+        const [row] = textKeys(email)
+          ? await sql<(User & { hash: string | null })[]>`
                 select ${sql.unsafe(USER_COLUMNS('u'))}, c.password_hash as hash
                 from auth.users u left join auth.user_credentials c on c.user_id = u.id
                 where pgstore.casefold(u.email) = pgstore.casefold(${email.trim()})`
-            : [];
+          : [];
         const ok = await check(row?.id ?? null, row?.hash ?? null, password);
         if (!ok || !row) return null;
         const { hash: _hash, ...user } = row;
@@ -126,7 +134,9 @@ export function createCredentialsStore(sql: Queryable, options: CredentialsOptio
 
     /** Removes a user's password (they sign in another way); NotFoundError when there is none. */
     removePassword: mapErrors(ctx, async (userId: string): Promise<void> => {
-      const rows = isUuid(userId) ? await sql`delete from auth.user_credentials where user_id = ${userId} returning 1` : [];
+      const rows = isUuid(userId)
+        ? await sql`delete from auth.user_credentials where user_id = ${userId} returning 1`
+        : [];
       if (rows.length === 0) throw new NotFoundError('password credential', shown(userId));
     }),
 
@@ -140,7 +150,13 @@ export function createCredentialsStore(sql: Queryable, options: CredentialsOptio
         select user_id as "userId", password_hash as hash, created_at as "createdAt", updated_at as "updatedAt"
         from auth.user_credentials where user_id = ${userId}`;
       if (!row) return null;
-      return { userId: row.userId, algorithm: phcAlgorithm(row.hash) ?? 'unknown', needsRehash: needsRehash(row.hash, params), createdAt: row.createdAt, updatedAt: row.updatedAt };
+      return {
+        userId: row.userId,
+        algorithm: phcAlgorithm(row.hash) ?? 'unknown',
+        needsRehash: needsRehash(row.hash, params),
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+      };
     }),
   };
 }

@@ -35,7 +35,10 @@ export function createExternalLoginsStore(sql: Queryable) {
       plainObject('external login', input);
       requireText('external login', { userId: input.userId, provider: input.provider, subject: input.subject });
       optionalText('external login', { email: input.email });
-      if (!isUuid(input.userId)) throw new ForeignKeyError(ctx.foreignKeys!.user_external_logins_user_id_fkey!, { constraint: 'user_external_logins_user_id_fkey' });
+      if (!isUuid(input.userId))
+        throw new ForeignKeyError(ctx.foreignKeys!.user_external_logins_user_id_fkey!, {
+          constraint: 'user_external_logins_user_id_fkey',
+        });
       // The conflict arm only fires for the same user; for another user it returns no row.
       const [row] = await sql<ExternalLogin[]>`
         insert into auth.user_external_logins as l (user_id, provider, subject, email)
@@ -43,20 +46,27 @@ export function createExternalLoginsStore(sql: Queryable) {
         on conflict (provider, subject) do update set email = coalesce(excluded.email, l.email)
           where l.user_id = excluded.user_id
         returning ${cols}`;
-      if (!row) throw new DuplicateError('external login', 'provider and subject', { hint: 'This identity is linked to another user: unlink it there first.' });
+      if (!row)
+        throw new DuplicateError('external login', 'provider and subject', {
+          hint: 'This identity is linked to another user: unlink it there first.',
+        });
       return row;
     }),
 
     /** Removes a link; NotFoundError when the identity is not linked. */
     unlink: mapErrors(ctx, async (provider: string, subject: string): Promise<void> => {
-      const rows = !textKeys(provider, subject) ? [] : await sql`delete from auth.user_external_logins where provider = ${provider} and subject = ${subject} returning 1`;
+      const rows = !textKeys(provider, subject)
+        ? []
+        : await sql`delete from auth.user_external_logins where provider = ${provider} and subject = ${subject} returning 1`;
       if (rows.length === 0) throw new NotFoundError('external login', `${shown(provider)}:${shown(subject)}`);
     }),
 
     /** The link of an identity, or null. */
     get: mapErrors(ctx, async (provider: string, subject: string): Promise<ExternalLogin | null> => {
       if (!textKeys(provider, subject)) return null;
-      const [row] = await sql<ExternalLogin[]>`select ${cols} from auth.user_external_logins where provider = ${provider} and subject = ${subject}`;
+      const [row] = await sql<
+        ExternalLogin[]
+      >`select ${cols} from auth.user_external_logins where provider = ${provider} and subject = ${subject}`;
       return row ?? null;
     }),
 
@@ -72,7 +82,8 @@ export function createExternalLoginsStore(sql: Queryable) {
 
     /** Records a sign-in through an identity (last_login_at); NotFoundError when not linked. */
     recordLogin: mapErrors(ctx, async (provider: string, subject: string): Promise<ExternalLogin> => {
-      if (!textKeys(provider, subject)) throw new NotFoundError('external login', `${shown(provider)}:${shown(subject)}`);
+      if (!textKeys(provider, subject))
+        throw new NotFoundError('external login', `${shown(provider)}:${shown(subject)}`);
       const [row] = await sql<ExternalLogin[]>`
         update auth.user_external_logins set last_login_at = now()
         where provider = ${provider} and subject = ${subject} returning ${cols}`;
@@ -83,7 +94,11 @@ export function createExternalLoginsStore(sql: Queryable) {
     /** A user's linked identities, oldest first. */
     listForUser: mapErrors(ctx, async (userId: string): Promise<ExternalLogin[]> => {
       if (!isUuid(userId)) return [];
-      return [...(await sql<ExternalLogin[]>`select ${cols} from auth.user_external_logins where user_id = ${userId} order by id`)];
+      return [
+        ...(await sql<
+          ExternalLogin[]
+        >`select ${cols} from auth.user_external_logins where user_id = ${userId} order by id`),
+      ];
     }),
   };
 }

@@ -28,7 +28,8 @@ export function createNoncesStore(sql: Queryable) {
      */
     create: mapErrors(ctx, async (value: string, ttlSeconds: number): Promise<Nonce> => {
       const ttl = checkTtl('nonce', ttlSeconds);
-      if (typeof value !== 'string' || value === '') throw new ValidationError('nonce: value must be a non-empty string', { field: 'value' });
+      if (typeof value !== 'string' || value === '')
+        throw new ValidationError('nonce: value must be a non-empty string', { field: 'value' });
       const [row] = await sql<Nonce[]>`
         insert into auth.nonces as n (value, expires_at) values (${value}, now() + make_interval(secs => ${ttl}))
         on conflict (value) do update set expires_at = excluded.expires_at, created_at = now()

@@ -43,14 +43,19 @@ export function scrypt(password: string, salt: Buffer, keyLength: number, params
   // Node refuses when 128 * N * r exceeds maxmem (32 MiB by default); allow what the parameters need.
   const options: ScryptOptions = { N, r: params.r, p: params.p, maxmem: 256 * N * params.r + 1024 * 1024 };
   return new Promise((resolve, reject) => {
-    scryptCallback(password.normalize('NFC'), salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key)));
+    scryptCallback(password.normalize('NFC'), salt, keyLength, options, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
   });
 }
 
 /** Rejects parameters outside a safe range (a tampered hash must not cost gigabytes). */
 function checkParams(params: ScryptParams): void {
   const ok = params.ln >= 10 && params.ln <= 22 && params.r >= 1 && params.r <= 32 && params.p >= 1 && params.p <= 16;
-  if (!ok) throw new PgstoreError(`scrypt parameters out of range (ln=${params.ln}, r=${params.r}, p=${params.p})`, { hint: 'Use 10 <= ln <= 22, 1 <= r <= 32, 1 <= p <= 16.' });
+  if (!ok)
+    throw new PgstoreError(`scrypt parameters out of range (ln=${params.ln}, r=${params.r}, p=${params.p})`, {
+      hint: 'Use 10 <= ln <= 22, 1 <= r <= 32, 1 <= p <= 16.',
+    });
 }
 
 /** Rejects what cannot be a password (empty, not a string, too long). */
@@ -66,7 +71,11 @@ export function checkPassword(password: unknown): asserts password is string {
 const b64 = (buffer: Buffer) => buffer.toString('base64').replace(/=+$/, '');
 
 /** Hashes a password into a PHC string with a fresh random salt. */
-export async function hashPassword(password: string, params: ScryptParams = DEFAULT_SCRYPT_PARAMS, derive: DeriveKey = scrypt): Promise<string> {
+export async function hashPassword(
+  password: string,
+  params: ScryptParams = DEFAULT_SCRYPT_PARAMS,
+  derive: DeriveKey = scrypt,
+): Promise<string> {
   checkPassword(password);
   checkParams(params);
   const salt = randomBytes(SALT_BYTES);
@@ -83,7 +92,11 @@ function parse(phc: string): ParsedHash | null {
   const match = PHC.exec(phc);
   if (!match) return null;
   const [, ln, r, p, salt, hash] = match;
-  return { params: { ln: Number(ln), r: Number(r), p: Number(p) }, salt: Buffer.from(salt!, 'base64'), hash: Buffer.from(hash!, 'base64') };
+  return {
+    params: { ln: Number(ln), r: Number(r), p: Number(p) },
+    salt: Buffer.from(salt!, 'base64'),
+    hash: Buffer.from(hash!, 'base64'),
+  };
 }
 
 /**
@@ -99,7 +112,11 @@ export async function verifyPasswordHash(password: string, phc: string, derive: 
     });
   }
   checkParams(parsed.params);
-  if (typeof password !== 'string' || password.length === 0 || Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
+  if (
+    typeof password !== 'string' ||
+    password.length === 0 ||
+    Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES
+  ) {
     await dummyVerify('-', parsed.params, derive);
     return false;
   }
@@ -112,7 +129,13 @@ export function needsRehash(phc: string, params: ScryptParams = DEFAULT_SCRYPT_P
   const parsed = parse(phc);
   if (!parsed) return true;
   const { ln, r, p } = parsed.params;
-  return ln !== params.ln || r !== params.r || p !== params.p || parsed.salt.length < SALT_BYTES || parsed.hash.length !== KEY_BYTES;
+  return (
+    ln !== params.ln ||
+    r !== params.r ||
+    p !== params.p ||
+    parsed.salt.length < SALT_BYTES ||
+    parsed.hash.length !== KEY_BYTES
+  );
 }
 
 const DUMMY_SALT = randomBytes(SALT_BYTES);
@@ -122,7 +145,11 @@ const DUMMY_KEY = randomBytes(KEY_BYTES);
  * Spends the same work as a real verification and returns false: used when there is no
  * password to check, so response time does not reveal whether an account has one.
  */
-export async function dummyVerify(password: string, params: ScryptParams = DEFAULT_SCRYPT_PARAMS, derive: DeriveKey = scrypt): Promise<false> {
+export async function dummyVerify(
+  password: string,
+  params: ScryptParams = DEFAULT_SCRYPT_PARAMS,
+  derive: DeriveKey = scrypt,
+): Promise<false> {
   const input = typeof password === 'string' && password.length > 0 ? password.slice(0, MAX_PASSWORD_BYTES) : '-';
   const key = await derive(input, DUMMY_SALT, KEY_BYTES, params);
   timingSafeEqual(key, DUMMY_KEY);

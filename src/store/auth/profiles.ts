@@ -8,8 +8,14 @@ import type { Queryable } from '../queryable.js';
 import { isUuid, type Preferences, type Profile } from './types.js';
 import { optionalText, plainObject } from '../validate.js';
 
-const profileCtx: ErrorContext = { entity: 'profile', foreignKeys: { user_profiles_user_id_fkey: 'profile: the user does not exist' } };
-const preferencesCtx: ErrorContext = { entity: 'preferences', foreignKeys: { user_preferences_user_id_fkey: 'preferences: the user does not exist' } };
+const profileCtx: ErrorContext = {
+  entity: 'profile',
+  foreignKeys: { user_profiles_user_id_fkey: 'profile: the user does not exist' },
+};
+const preferencesCtx: ErrorContext = {
+  entity: 'preferences',
+  foreignKeys: { user_preferences_user_id_fkey: 'preferences: the user does not exist' },
+};
 
 /** Fields of a profile to set; a field left out keeps its value, null clears it. */
 export interface ProfilePatch {
@@ -34,7 +40,8 @@ const PROFILE_COLUMNS = `user_id as "userId", display_name as "displayName", ava
   time_zone as "timeZone", metadata, created_at as "createdAt", updated_at as "updatedAt"`;
 const PREFERENCES_COLUMNS = `user_id as "userId", preferences, created_at as "createdAt", updated_at as "updatedAt"`;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function checkUserId(userId: string, entity: string): void {
   if (!isUuid(userId)) throw new ValidationError(`${entity}: userId is not a valid id`, { field: 'userId' });
@@ -58,17 +65,27 @@ export function createProfilesStore(sql: Queryable) {
       guard(profileCtx, async () => {
         checkUserId(userId, 'profile');
         plainObject('profile', patch, 'patch');
-        optionalText('profile', { displayName: patch.displayName, avatarUrl: patch.avatarUrl, bio: patch.bio, locale: patch.locale, timeZone: patch.timeZone });
+        optionalText('profile', {
+          displayName: patch.displayName,
+          avatarUrl: patch.avatarUrl,
+          bio: patch.bio,
+          locale: patch.locale,
+          timeZone: patch.timeZone,
+        });
         if (patch.metadata !== undefined && !isObject(patch.metadata)) {
           throw new ValidationError('profile: metadata must be an object', { field: 'metadata' });
         }
         const keys = (Object.keys(PROFILE_FIELDS) as (keyof ProfilePatch)[]).filter((key) => patch[key] !== undefined);
         // biome-ignore lint/suspicious/noExplicitAny: postgres.js helper input
         const values: Record<string, any> = { user_id: userId };
-        for (const key of keys) values[PROFILE_FIELDS[key]] = key === 'metadata' ? sql.json(patch.metadata as never) : (patch[key] ?? null);
+        for (const key of keys)
+          values[PROFILE_FIELDS[key]] = key === 'metadata' ? sql.json(patch.metadata as never) : (patch[key] ?? null);
         const columns = Object.keys(values);
         const set = keys.length
-          ? sql`do update set ${sql(values, keys.map((key) => PROFILE_FIELDS[key]))}`
+          ? sql`do update set ${sql(
+              values,
+              keys.map((key) => PROFILE_FIELDS[key]),
+            )}`
           : sql`do update set user_id = excluded.user_id`;
         const [row] = await sql<Profile[]>`
           insert into auth.user_profiles ${sql(values, columns)}

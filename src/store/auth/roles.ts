@@ -5,7 +5,17 @@
 import { ForeignKeyError, NotFoundError, ValidationError } from '../../errors.js';
 import { type ErrorContext, guard, mapErrors } from '../map-error.js';
 import type { Queryable } from '../queryable.js';
-import { type AssignedRole, isUuid, type Page, type PageOptions, USER_PAGES, type Role, ROLE_COLUMNS, USER_COLUMNS, type User } from './types.js';
+import {
+  type AssignedRole,
+  isUuid,
+  type Page,
+  type PageOptions,
+  USER_PAGES,
+  type Role,
+  ROLE_COLUMNS,
+  USER_COLUMNS,
+  type User,
+} from './types.js';
 import { pageOf } from '../paging.js';
 import { optionalText, optionsOf, requireText, textKeys, shown } from '../validate.js';
 
@@ -21,7 +31,8 @@ export function createRolesStore(sql: Queryable) {
 
   return {
     /** Every role, built-in first (in catalogue order). */
-    list: (): Promise<Role[]> => guard(ctx, async () => [...(await sql<Role[]>`select ${roleCols} from auth.roles r order by r.id`)]),
+    list: (): Promise<Role[]> =>
+      guard(ctx, async () => [...(await sql<Role[]>`select ${roleCols} from auth.roles r order by r.id`)]),
 
     /** The role with this name, or null. */
     get: mapErrors(ctx, async (name: string): Promise<Role | null> => {
@@ -34,7 +45,9 @@ export function createRolesStore(sql: Queryable) {
     create: mapErrors(ctx, async (name: string, description: string | null = null): Promise<Role> => {
       requireText('role', { name });
       optionalText('role', { description });
-      const [row] = await sql<Role[]>`insert into auth.roles as r (name, description) values (${name}, ${description}) returning ${roleCols}`;
+      const [row] = await sql<
+        Role[]
+      >`insert into auth.roles as r (name, description) values (${name}, ${description}) returning ${roleCols}`;
       return row!;
     }),
 
@@ -54,7 +67,8 @@ export function createRolesStore(sql: Queryable) {
      * unknown role, ForeignKeyError for an unknown user.
      */
     assign: mapErrors(ctx, async (userId: string, roleName: string): Promise<boolean> => {
-      if (!isUuid(userId)) throw new ForeignKeyError(ctx.foreignKeys!.user_roles_user_id_fkey!, { constraint: 'user_roles_user_id_fkey' });
+      if (!isUuid(userId))
+        throw new ForeignKeyError(ctx.foreignKeys!.user_roles_user_id_fkey!, { constraint: 'user_roles_user_id_fkey' });
       if (!textKeys(roleName)) throw new NotFoundError('role', shown(roleName));
       const [row] = await sql<{ roleId: number | null; assigned: boolean }[]>`
         with r as (select id from auth.roles where name = ${roleName}),
@@ -66,11 +80,12 @@ export function createRolesStore(sql: Queryable) {
 
     /** Takes a role away; NotFoundError when the user does not have it. */
     revoke: mapErrors(ctx, async (userId: string, roleName: string): Promise<void> => {
-      const rows = isUuid(userId) && textKeys(roleName)
-        ? await sql`
+      const rows =
+        isUuid(userId) && textKeys(roleName)
+          ? await sql`
             delete from auth.user_roles ur using auth.roles r
             where ur.role_id = r.id and ur.user_id = ${userId} and r.name = ${roleName} returning 1`
-        : [];
+          : [];
       if (rows.length === 0) throw new NotFoundError('role assignment', `${shown(roleName)} of user ${shown(userId)}`);
     }),
 

@@ -41,7 +41,8 @@ function tokenHash(token: unknown): Buffer | null {
 }
 
 // Never put a token in an error message: "session (token) not found".
-const notFound = () => new NotFoundError('session', '(token)', { hint: 'The session is unknown or expired: sign in again.' });
+const notFound = () =>
+  new NotFoundError('session', '(token)', { hint: 'The session is unknown or expired: sign in again.' });
 
 /** Builds the sessions store on `sql` (a pool or a transaction). */
 export function createSessionsStore(sql: Queryable) {
@@ -54,7 +55,8 @@ export function createSessionsStore(sql: Queryable) {
       requireText('session', { userId: input.userId });
       optionalText('session', { userAgent: input.userAgent, ipAddress: input.ipAddress });
       const ttl = checkTtl('session', input.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS);
-      if (!isUuid(input.userId)) throw new ForeignKeyError('session: the user does not exist', { constraint: 'sessions_user_id_fkey' });
+      if (!isUuid(input.userId))
+        throw new ForeignKeyError('session: the user does not exist', { constraint: 'sessions_user_id_fkey' });
       const token = randomBytes(32).toString('base64url');
       const [row] = await sql<Session[]>`
         insert into auth.sessions (token_hash, user_id, user_agent, ip_address, expires_at, last_seen_at)
@@ -68,7 +70,9 @@ export function createSessionsStore(sql: Queryable) {
     get: mapErrors(ctx, async (token: string): Promise<Session | null> => {
       const hash = tokenHash(token);
       if (!hash) return null;
-      const [row] = await sql<Session[]>`select ${cols} from auth.sessions where token_hash = ${hash} and expires_at > now()`;
+      const [row] = await sql<
+        Session[]
+      >`select ${cols} from auth.sessions where token_hash = ${hash} and expires_at > now()`;
       return row ?? null;
     }),
 
@@ -91,18 +95,21 @@ export function createSessionsStore(sql: Queryable) {
      * Pushes a live session's expiry to at least now + ttl (never shortens it) and records
      * activity; NotFoundError when the token is unknown or expired.
      */
-    extend: mapErrors(ctx, async (token: string, ttlSeconds: number = DEFAULT_SESSION_TTL_SECONDS): Promise<Session> => {
-      const ttl = checkTtl('session', ttlSeconds);
-      const hash = tokenHash(token);
-      if (!hash) throw notFound();
-      const [row] = await sql<Session[]>`
+    extend: mapErrors(
+      ctx,
+      async (token: string, ttlSeconds: number = DEFAULT_SESSION_TTL_SECONDS): Promise<Session> => {
+        const ttl = checkTtl('session', ttlSeconds);
+        const hash = tokenHash(token);
+        if (!hash) throw notFound();
+        const [row] = await sql<Session[]>`
         update auth.sessions
         set expires_at = greatest(expires_at, now() + make_interval(secs => ${ttl})), last_seen_at = now()
         where token_hash = ${hash} and expires_at > now()
         returning ${cols}`;
-      if (!row) throw notFound();
-      return row;
-    }),
+        if (!row) throw notFound();
+        return row;
+      },
+    ),
 
     /** Ends the session of a token (sign-out); NotFoundError when there is none. */
     delete: mapErrors(ctx, async (token: string): Promise<void> => {

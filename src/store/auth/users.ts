@@ -67,7 +67,9 @@ export function createUsersStore(sql: Queryable) {
 
   async function byEmail(email: string): Promise<User | null> {
     if (!textKeys(email)) return null;
-    const [row] = await sql<User[]>`select ${cols} from auth.users u where pgstore.casefold(u.email) = pgstore.casefold(${email.trim()})`;
+    const [row] = await sql<
+      User[]
+    >`select ${cols} from auth.users u where pgstore.casefold(u.email) = pgstore.casefold(${email.trim()})`;
     return row ?? null;
   }
 
@@ -90,17 +92,20 @@ export function createUsersStore(sql: Queryable) {
      * make one user (insert ... on conflict do nothing waits for a competing insert to commit,
      * then the select in a new statement sees its row) and all return its id.
      */
-    getOrCreateByEmail: mapErrors(ctx, async (email: string, defaults?: Omit<NewUser, 'email'>): Promise<GetOrCreateResult> => {
-      if (typeof email !== 'string') throw new ValidationError('user: email is required', { field: 'email' });
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const created = await insert({ ...optionsOf('user', defaults), email }, true);
-        if (created) return { user: created, created: true };
-        const existing = await byEmail(email);
-        if (existing) return { user: existing, created: false };
-        // The competing row was deleted between our two statements: try again.
-      }
-      throw new ValidationError(`user: ${email} is being created and deleted concurrently`, { field: 'email' });
-    }),
+    getOrCreateByEmail: mapErrors(
+      ctx,
+      async (email: string, defaults?: Omit<NewUser, 'email'>): Promise<GetOrCreateResult> => {
+        if (typeof email !== 'string') throw new ValidationError('user: email is required', { field: 'email' });
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const created = await insert({ ...optionsOf('user', defaults), email }, true);
+          if (created) return { user: created, created: true };
+          const existing = await byEmail(email);
+          if (existing) return { user: existing, created: false };
+          // The competing row was deleted between our two statements: try again.
+        }
+        throw new ValidationError(`user: ${email} is being created and deleted concurrently`, { field: 'email' });
+      },
+    ),
 
     /** Changes email, name or status; NotFoundError when the user does not exist. */
     update: mapErrors(ctx, async (id: string, patch: UserPatch): Promise<User> => {
@@ -159,7 +164,9 @@ export function createUsersStore(sql: Queryable) {
               ts_rank(u.search_vector, websearch_to_tsquery('simple', ${search})) desc, u.id`
         : sql`u.id`;
       const where = sql`where ${filter} and (${status}::text is null or u.status = ${status})`;
-      const items = await sql<User[]>`select ${cols} from auth.users u ${where} order by ${order} limit ${limit} offset ${offset}`;
+      const items = await sql<
+        User[]
+      >`select ${cols} from auth.users u ${where} order by ${order} limit ${limit} offset ${offset}`;
       const [count] = await sql<{ total: number }[]>`select count(*)::int as total from auth.users u ${where}`;
       return { items: [...items], total: count?.total ?? 0, limit, offset };
     }),

@@ -18,7 +18,11 @@ interface DriverError {
 }
 
 /** Maps an error from a hosts statement; `pairs` are the (ip, hostname) pairs it may have written. */
-export function mapHostsError(error: unknown, pairs: Array<[string, string]> = [], ctx: ErrorContext = HOSTS_CONTEXT): unknown {
+export function mapHostsError(
+  error: unknown,
+  pairs: Array<[string, string]> = [],
+  ctx: ErrorContext = HOSTS_CONTEXT,
+): unknown {
   const e = error as DriverError;
   if (e?.code === '23505' && e.constraint_name === 'hosts_live_ip_hostname_key') {
     const [ip, hostname] = duplicatePair(e.detail ?? '', pairs);
@@ -44,7 +48,11 @@ function duplicatePair(detail: string, pairs: Array<[string, string]>): [string,
 }
 
 /** Runs a hosts store operation, mapping driver errors. */
-export async function guardHosts<T>(op: () => Promise<T>, pairs?: () => Array<[string, string]>, ctx?: ErrorContext): Promise<T> {
+export async function guardHosts<T>(
+  op: () => Promise<T>,
+  pairs?: () => Array<[string, string]>,
+  ctx?: ErrorContext,
+): Promise<T> {
   try {
     return await op();
   } catch (error) {

@@ -5,7 +5,14 @@
  */
 import { ValidationError } from '../../errors.js';
 import { guardHosts } from './errors.js';
-import { type BatchItem, type EventEnvelope, eventForJson, HOST_EVENT_TYPES, type HostEvent, isoFormatter } from './types.js';
+import {
+  type BatchItem,
+  type EventEnvelope,
+  eventForJson,
+  HOST_EVENT_TYPES,
+  type HostEvent,
+  isoFormatter,
+} from './types.js';
 import type { Queryable } from '../queryable.js';
 
 /**
@@ -50,9 +57,12 @@ export function checkEnvelope(envelope: EventEnvelope): void {
   const problem = (field: string, message: string) => new ValidationError(`host event: ${message}`, { field });
   if (!envelope || typeof envelope !== 'object') throw problem('envelope', 'an event envelope is required');
   if (typeof envelope.eventId !== 'string' || envelope.eventId === '') throw problem('eventId', 'eventId is required');
-  if (typeof envelope.aggregateId !== 'string' || envelope.aggregateId === '') throw problem('aggregateId', 'aggregateId is required');
-  if (typeof envelope.eventVersion !== 'string' || envelope.eventVersion === '') throw problem('eventVersion', 'eventVersion is required');
-  if (!(envelope.createdAt instanceof Date) || Number.isNaN(envelope.createdAt.getTime())) throw problem('createdAt', 'createdAt must be a valid Date');
+  if (typeof envelope.aggregateId !== 'string' || envelope.aggregateId === '')
+    throw problem('aggregateId', 'aggregateId is required');
+  if (typeof envelope.eventVersion !== 'string' || envelope.eventVersion === '')
+    throw problem('eventVersion', 'eventVersion is required');
+  if (!(envelope.createdAt instanceof Date) || Number.isNaN(envelope.createdAt.getTime()))
+    throw problem('createdAt', 'createdAt must be a valid Date');
   if (!envelope.event || !HOST_EVENT_TYPES.includes(envelope.event.type)) {
     throw problem('event.type', `unknown event type '${String(envelope.event?.type)}'`);
   }

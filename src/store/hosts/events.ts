@@ -40,7 +40,10 @@ export function createHostEventsStore(sql: Queryable) {
       let expected = expectedVersion;
       const items: BatchItem[] = envelopes.map((envelope) => {
         if (envelope.aggregateId !== aggregateId) {
-          throw new ValidationError(`event ${envelope.eventId} belongs to host ${envelope.aggregateId}, not ${aggregateId}`, { field: 'aggregateId' });
+          throw new ValidationError(
+            `event ${envelope.eventId} belongs to host ${envelope.aggregateId}, not ${aggregateId}`,
+            { field: 'aggregateId' },
+          );
         }
         const item = { envelope, expectedVersion: expected };
         expected = envelope.eventVersion;
@@ -78,7 +81,9 @@ export function createHostEventsStore(sql: Queryable) {
 
     /** The aggregate's latest version (its last appended event's eventVersion); null when unknown. */
     async getCurrentVersion(aggregateId: string): Promise<string | null> {
-      const [row] = await guardHosts(() => sql<{ version: string }[]>`select version from hosts.streams where aggregate_id = ${aggregateId}`);
+      const [row] = await guardHosts(
+        () => sql<{ version: string }[]>`select version from hosts.streams where aggregate_id = ${aggregateId}`,
+      );
       return row?.version ?? null;
     },
 
@@ -96,13 +101,17 @@ export function createHostEventsStore(sql: Queryable) {
 
     /** How many events the aggregate has (deleted entries included); 0 when unknown. */
     async countEvents(aggregateId: string): Promise<number> {
-      const [row] = await guardHosts(() => sql<{ event_count: number }[]>`select event_count from hosts.streams where aggregate_id = ${aggregateId}`);
+      const [row] = await guardHosts(
+        () => sql<{ event_count: number }[]>`select event_count from hosts.streams where aggregate_id = ${aggregateId}`,
+      );
       return row?.event_count ?? 0;
     },
 
     /** The position of the latest event in the whole log (0 when empty): a snapshot's eventLogPosition. */
     async lastPosition(): Promise<number> {
-      const [row] = await guardHosts(() => sql<{ seq: string | null }[]>`select max(seq)::text as seq from hosts.host_events`);
+      const [row] = await guardHosts(
+        () => sql<{ seq: string | null }[]>`select max(seq)::text as seq from hosts.host_events`,
+      );
       return Number(row?.seq ?? 0);
     },
   };

@@ -14,7 +14,17 @@
 import type { Db } from '../../db/pool.js';
 
 /** The columns of hosts.host_events an append names. */
-const EVENT_COLUMNS = ['event_id', 'aggregate_id', 'event_type', 'event_version', 'expected_version', 'event', 'metadata', 'created_at', 'created_by'];
+const EVENT_COLUMNS = [
+  'event_id',
+  'aggregate_id',
+  'event_type',
+  'event_version',
+  'expected_version',
+  'event',
+  'metadata',
+  'created_at',
+  'created_by',
+];
 
 export async function grantHostsAccess(sql: Db, options: { app: string; owner: string }): Promise<void> {
   const app = sql(options.app);

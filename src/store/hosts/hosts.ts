@@ -56,21 +56,29 @@ export function createHostsStore(sql: Queryable) {
   return {
     /** Every live entry. */
     async listAll(): Promise<HostEntry[]> {
-      const rows = await guardHosts(() => sql<HostRow[]>`select ${columns} from hosts.hosts h order by h.ip_address, h.hostname`);
+      const rows = await guardHosts(
+        () => sql<HostRow[]>`select ${columns} from hosts.hosts h order by h.ip_address, h.hostname`,
+      );
       return rows.map(toEntry);
     },
 
     /** A live entry by id; NotFoundError when unknown or deleted. */
     async getById(id: string): Promise<HostEntry> {
       const [row] = await guardHosts(() => sql<HostRow[]>`select ${columns} from hosts.hosts h where h.id = ${id}`);
-      if (!row) throw new NotFoundError('host', id, { hint: 'List hosts with `pgstore hosts list`; a deleted host keeps only its history.' });
+      if (!row)
+        throw new NotFoundError('host', id, {
+          hint: 'List hosts with `pgstore hosts list`; a deleted host keeps only its history.',
+        });
       return toEntry(row);
     },
 
     /** The live entry with this IP address and hostname, or null. */
     async findByIpAndHostname(ipAddress: string, hostname: string): Promise<HostEntry | null> {
       const [row] = await guardHosts(
-        () => sql<HostRow[]>`select ${columns} from hosts.hosts h where h.ip_address = ${ipAddress} and h.hostname = ${hostname}`,
+        () =>
+          sql<
+            HostRow[]
+          >`select ${columns} from hosts.hosts h where h.ip_address = ${ipAddress} and h.hostname = ${hostname}`,
       );
       return row ? toEntry(row) : null;
     },
@@ -91,9 +99,13 @@ export function createHostsStore(sql: Queryable) {
 
     /** The live entries as of `at` (by the events' own createdAt), folded from the log. */
     async getAtTime(at: Date): Promise<HostEntry[]> {
-      if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new ValidationError('getAtTime needs a valid Date', { field: 'at' });
+      if (!(at instanceof Date) || Number.isNaN(at.getTime()))
+        throw new ValidationError('getAtTime needs a valid Date', { field: 'at' });
       const rows = await guardHosts(
-        () => sql<HostRow[]>`select ${columns} from hosts.fold_at(${at.toISOString()}::timestamptz) h order by h.ip_address, h.hostname`,
+        () =>
+          sql<
+            HostRow[]
+          >`select ${columns} from hosts.fold_at(${at.toISOString()}::timestamptz) h order by h.ip_address, h.hostname`,
       );
       return rows.map(toEntry);
     },
@@ -131,12 +143,22 @@ export function createHostsStore(sql: Queryable) {
      * lists too long to hold (100k entries and more). Stop early by leaving the loop.
      */
     searchPages(filter: HostSearch = {}, page: Page = {}, pageRows?: number): AsyncGenerator<HostEntry[]> {
-      return cursorPages(() => searchQuery(filter, page), toEntry, (error) => mapHostsError(error), pageRows);
+      return cursorPages(
+        () => searchQuery(filter, page),
+        toEntry,
+        (error) => mapHostsError(error),
+        pageRows,
+      );
     },
 
     /** searchPages() in JSON's shape (HostEntryJson): what `--json` writes, with no Date made. */
     searchJsonPages(filter: HostSearch = {}, page: Page = {}, pageRows?: number): AsyncGenerator<HostEntryJson[]> {
-      return cursorPages(() => searchQuery<HostJsonRow>(filter, page, jsonColumns), toEntryJson, (error) => mapHostsError(error), pageRows);
+      return cursorPages(
+        () => searchQuery<HostJsonRow>(filter, page, jsonColumns),
+        toEntryJson,
+        (error) => mapHostsError(error),
+        pageRows,
+      );
     },
 
     /**
@@ -162,7 +184,6 @@ export function likeSubstring(text: string | undefined): string | null {
   if (text === undefined || text === null || text === '') return null;
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
-
 
 function jsonArray(value: string[] | string | null): string[] {
   if (value === null) return [];

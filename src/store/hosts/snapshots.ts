@@ -40,8 +40,10 @@ export function createSnapshotsStore(sql: Queryable) {
 
     /** The ids of the snapshots with this name, newest first (pgstore's addition). */
     async idsByName(name: string): Promise<string[]> {
-      const rows = await guard(() => sql<{ snapshot_id: string }[]>`
-        select snapshot_id from hosts.snapshots where name = ${name} order by created_at desc, snapshot_id desc`);
+      const rows = await guard(
+        () => sql<{ snapshot_id: string }[]>`
+        select snapshot_id from hosts.snapshots where name = ${name} order by created_at desc, snapshot_id desc`,
+      );
       return rows.map((r) => r.snapshot_id);
     },
 
@@ -62,7 +64,9 @@ export function createSnapshotsStore(sql: Queryable) {
 
     /** Deletes a snapshot; NotFoundError when unknown. */
     async deleteSnapshot(snapshotId: string): Promise<void> {
-      const rows = await guard(() => sql`delete from hosts.snapshots where snapshot_id = ${snapshotId} returning snapshot_id`);
+      const rows = await guard(
+        () => sql`delete from hosts.snapshots where snapshot_id = ${snapshotId} returning snapshot_id`,
+      );
       if (rows.length === 0) throw notFound(snapshotId);
     },
 
@@ -86,8 +90,10 @@ export function createSnapshotsStore(sql: Queryable) {
     async applyRetentionPolicy(policy: RetentionPolicy = {}): Promise<number> {
       const maxCount = policy.maxCount ?? null;
       const maxAgeDays = policy.maxAgeDays ?? null;
-      if (maxCount !== null && (!Number.isInteger(maxCount) || maxCount < 0)) throw new ValidationError('maxCount must be a whole number ≥ 0', { field: 'maxCount' });
-      if (maxAgeDays !== null && (!Number.isFinite(maxAgeDays) || maxAgeDays < 0)) throw new ValidationError('maxAgeDays must be a number ≥ 0', { field: 'maxAgeDays' });
+      if (maxCount !== null && (!Number.isInteger(maxCount) || maxCount < 0))
+        throw new ValidationError('maxCount must be a whole number ≥ 0', { field: 'maxCount' });
+      if (maxAgeDays !== null && (!Number.isFinite(maxAgeDays) || maxAgeDays < 0))
+        throw new ValidationError('maxAgeDays must be a number ≥ 0', { field: 'maxAgeDays' });
       if (maxCount === null && maxAgeDays === null) return 0;
       const now = policy.now ? policy.now.toISOString() : null;
       const rows = await guard(
@@ -117,10 +123,13 @@ function notFound(snapshotId: string): NotFoundError {
 
 function check(snapshot: Snapshot): void {
   const problem = (field: string, message: string) => new ValidationError(`snapshot: ${message}`, { field });
-  if (typeof snapshot.snapshotId !== 'string' || snapshot.snapshotId === '') throw problem('snapshotId', 'snapshotId is required');
-  if (!(snapshot.createdAt instanceof Date) || Number.isNaN(snapshot.createdAt.getTime())) throw problem('createdAt', 'createdAt must be a valid Date');
+  if (typeof snapshot.snapshotId !== 'string' || snapshot.snapshotId === '')
+    throw problem('snapshotId', 'snapshotId is required');
+  if (!(snapshot.createdAt instanceof Date) || Number.isNaN(snapshot.createdAt.getTime()))
+    throw problem('createdAt', 'createdAt must be a valid Date');
   if (typeof snapshot.hostsContent !== 'string') throw problem('hostsContent', 'hostsContent must be a string');
-  if (!Number.isInteger(snapshot.entryCount) || snapshot.entryCount < 0) throw problem('entryCount', 'entryCount must be a whole number ≥ 0');
+  if (!Number.isInteger(snapshot.entryCount) || snapshot.entryCount < 0)
+    throw problem('entryCount', 'entryCount must be a whole number ≥ 0');
   if (typeof snapshot.trigger !== 'string' || snapshot.trigger === '') throw problem('trigger', 'trigger is required');
 }
 
@@ -136,6 +145,15 @@ function toMetadata(row: SnapshotRow): SnapshotMetadata {
 }
 
 function reviveEntries(raw: unknown): HostEntry[] {
-  const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<HostEntry & { createdAt: string | Date; updatedAt: string | Date }>;
-  return list.map((e) => ({ ...e, comment: e.comment ?? null, aliases: e.aliases ?? [], tags: e.tags ?? [], createdAt: new Date(e.createdAt), updatedAt: new Date(e.updatedAt) }));
+  const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<
+    HostEntry & { createdAt: string | Date; updatedAt: string | Date }
+  >;
+  return list.map((e) => ({
+    ...e,
+    comment: e.comment ?? null,
+    aliases: e.aliases ?? [],
+    tags: e.tags ?? [],
+    createdAt: new Date(e.createdAt),
+    updatedAt: new Date(e.updatedAt),
+  }));
 }

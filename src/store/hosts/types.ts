@@ -60,7 +60,14 @@ export interface HostDeleted {
 }
 
 /** Every event, discriminated by `type`. */
-export type HostEvent = HostCreated | IpAddressChanged | HostnameChanged | CommentUpdated | TagsModified | AliasesModified | HostDeleted;
+export type HostEvent =
+  | HostCreated
+  | IpAddressChanged
+  | HostnameChanged
+  | CommentUpdated
+  | TagsModified
+  | AliasesModified
+  | HostDeleted;
 export type HostEventType = HostEvent['type'];
 
 export const HOST_EVENT_TYPES: readonly HostEventType[] = [

@@ -90,7 +90,9 @@ export function createAppKeysStore(sql: Queryable) {
   // Built once: a fragment made per call (a postgres.js Query, itself a Promise) cost ~20% of verify's throughput.
   const cols = sql.unsafe(appKeyColumns('last_used_at'));
   // verify's view: lastUsedAt as just recorded, and the hash last (see verify).
-  const verifyCols = sql.unsafe(`${appKeyColumns('coalesce((select last_used_at from touched), k.last_used_at)')}, secret_hash as "secretHash"`);
+  const verifyCols = sql.unsafe(
+    `${appKeyColumns('coalesce((select last_used_at from touched), k.last_used_at)')}, secret_hash as "secretHash"`,
+  );
   const key = (tenantId: string, appId: string, keyId: string) => `${shown(tenantId)}/${shown(appId)}/${shown(keyId)}`;
 
   async function getByKeyId(tenantId: string, appId: string, keyId: string): Promise<AppKey | null> {
@@ -118,22 +120,35 @@ export function createAppKeysStore(sql: Queryable) {
         async () => {
           plainObject('app key', input);
           requireText('app key', { tenantId: input.tenantId, appId: input.appId });
-          optionalText('app key', { name: input.name, environment: input.environment, prefix: input.prefix, userId: input.userId });
+          optionalText('app key', {
+            name: input.name,
+            environment: input.environment,
+            prefix: input.prefix,
+            userId: input.userId,
+          });
           optionalObject('app key', { metadata: input.metadata });
-          if (input.scopes != null && !(Array.isArray(input.scopes) && input.scopes.every((s) => typeof s === 'string' && !s.includes('\0')))) {
+          if (
+            input.scopes != null &&
+            !(Array.isArray(input.scopes) && input.scopes.every((s) => typeof s === 'string' && !s.includes('\0')))
+          ) {
             throw new ValidationError('app key: scopes must be an array of strings', { field: 'scopes' });
           }
           if (input.userId != null && !isUuid(input.userId)) {
-            throw new ValidationError(`app key: userId must be a user's id (a UUID), not ${input.userId}`, { field: 'userId' });
+            throw new ValidationError(`app key: userId must be a user's id (a UUID), not ${input.userId}`, {
+              field: 'userId',
+            });
           }
           checkExpiry(input.expiresAt);
           const environment = input.environment ?? 'live';
           const prefix = input.prefix ?? `pk_${environment}`;
           if (!PREFIX.test(prefix) || prefix.length > 32) {
-            throw new ValidationError(`app key: prefix ${JSON.stringify(prefix)} must be letters and digits in '_'-separated words (at most 32)`, {
-              field: 'prefix',
-              hint: "Use e.g. 'pk_live' or 'sk_acme'.",
-            });
+            throw new ValidationError(
+              `app key: prefix ${JSON.stringify(prefix)} must be letters and digits in '_'-separated words (at most 32)`,
+              {
+                field: 'prefix',
+                hint: "Use e.g. 'pk_live' or 'sk_acme'.",
+              },
+            );
           }
           const fresh = newSecret(prefix, input.tenantId);
           const [row] = await sql<AppKey[]>`
@@ -215,45 +230,55 @@ export function createAppKeysStore(sql: Queryable) {
      * one key exactly one succeeds; the others get ConcurrentWriteConflictError (as does rotating
      * a revoked key). NotFoundError when missing.
      */
-    rotate: mapErrors(ctx, async (tenantId: string, appId: string, keyId: string, rotateOptions?: RotateOptions): Promise<RotatedAppKey> => {
-      const options = optionsOf('app key', rotateOptions);
-      checkExpiry(options.expiresAt);
-      if (!textKeys(tenantId, appId, keyId)) throw new NotFoundError('app key', key(tenantId, appId, keyId));
-      try {
-        return await atomic(sql, async (tx) => {
-          // The row lock makes concurrent rotations queue here; the losers then see revoked_at set.
-          const [previous] = await tx<AppKey[]>`
+    rotate: mapErrors(
+      ctx,
+      async (tenantId: string, appId: string, keyId: string, rotateOptions?: RotateOptions): Promise<RotatedAppKey> => {
+        const options = optionsOf('app key', rotateOptions);
+        checkExpiry(options.expiresAt);
+        if (!textKeys(tenantId, appId, keyId)) throw new NotFoundError('app key', key(tenantId, appId, keyId));
+        try {
+          return await atomic(sql, async (tx) => {
+            // The row lock makes concurrent rotations queue here; the losers then see revoked_at set.
+            const [previous] = await tx<AppKey[]>`
             update tenancy.app_keys set revoked_at = now()
              where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId} and revoked_at is null
             returning ${cols}`;
-          if (!previous) {
-            const [exists] = await tx`
+            if (!previous) {
+              const [exists] = await tx`
               select 1 from tenancy.app_keys where key_id = ${keyId} and tenant_id = ${tenantId} and app_id = ${appId}`;
-            if (!exists) throw new NotFoundError('app key', key(tenantId, appId, keyId));
-            throw new ConcurrentWriteConflictError(`app key ${keyId} was revoked or rotated already`, { expected: 'active', actual: 'revoked' });
-          }
-          const fresh = newSecret(previous.prefix, previous.tenantId);
-          const expiresAt =
-            options.expiresAt === undefined
-              ? tx`case when expires_at is null then null else now() + (expires_at - created_at) end`
-              : tx`${options.expiresAt}::timestamptz`;
-          const [created] = await tx<AppKey[]>`
+              if (!exists) throw new NotFoundError('app key', key(tenantId, appId, keyId));
+              throw new ConcurrentWriteConflictError(`app key ${keyId} was revoked or rotated already`, {
+                expected: 'active',
+                actual: 'revoked',
+              });
+            }
+            const fresh = newSecret(previous.prefix, previous.tenantId);
+            const expiresAt =
+              options.expiresAt === undefined
+                ? tx`case when expires_at is null then null else now() + (expires_at - created_at) end`
+                : tx`${options.expiresAt}::timestamptz`;
+            const [created] = await tx<AppKey[]>`
             insert into tenancy.app_keys
               (tenant_id, app_id, key_id, prefix, secret_hash, name, environment, scopes, user_id, metadata, expires_at, rotated_from)
             select tenant_id, app_id, ${fresh.keyId}, prefix, ${fresh.hash}, name, environment, scopes, user_id, metadata,
                    ${expiresAt}, id
               from tenancy.app_keys where id = ${previous.id}
             returning ${cols}`;
-          return { key: created!, secret: fresh.secret, previous };
-        });
-      } catch (error) {
-        // Belt and braces: the unique successor index caught a second rotation.
-        if ((error as { constraint_name?: string }).constraint_name === 'app_keys_rotated_from_key') {
-          throw new ConcurrentWriteConflictError(`app key ${keyId} was rotated concurrently`, { expected: 'active', actual: 'revoked', cause: error });
+            return { key: created!, secret: fresh.secret, previous };
+          });
+        } catch (error) {
+          // Belt and braces: the unique successor index caught a second rotation.
+          if ((error as { constraint_name?: string }).constraint_name === 'app_keys_rotated_from_key') {
+            throw new ConcurrentWriteConflictError(`app key ${keyId} was rotated concurrently`, {
+              expected: 'active',
+              actual: 'revoked',
+              cause: error,
+            });
+          }
+          throw error;
         }
-        throw error;
-      }
-    }),
+      },
+    ),
 
     /** Revokes the key by its public id (a revoked key is returned unchanged); NotFoundError when missing. */
     revoke: mapErrors(ctx, async (tenantId: string, appId: string, keyId: string): Promise<AppKey> => {

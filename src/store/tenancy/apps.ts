@@ -53,18 +53,21 @@ export function createAppsStore(sql: Queryable) {
   return {
     /** Creates an app; DuplicateError on `id` or `name` (per tenant), ForeignKeyError for an unknown tenant. */
     create: (input: NewApp): Promise<App> =>
-      guard({ ...ctx, foreignKeys: { apps_tenant_id_fkey: `tenant ${shown(input?.tenantId)} does not exist` } }, async () => {
-        plainObject('app', input);
-        requireText('app', { tenantId: input.tenantId, id: input.id, name: input.name, type: input.type });
-        optionalText('app', { status: input.status });
-        optionalObject('app', { config: input.config, metadata: input.metadata });
-        const [row] = await sql<App[]>`
+      guard(
+        { ...ctx, foreignKeys: { apps_tenant_id_fkey: `tenant ${shown(input?.tenantId)} does not exist` } },
+        async () => {
+          plainObject('app', input);
+          requireText('app', { tenantId: input.tenantId, id: input.id, name: input.name, type: input.type });
+          optionalText('app', { status: input.status });
+          optionalObject('app', { config: input.config, metadata: input.metadata });
+          const [row] = await sql<App[]>`
           insert into tenancy.apps (tenant_id, id, name, type, status, config, metadata)
           values (${input.tenantId}, ${input.id}, ${input.name}, ${input.type}, ${input.status ?? 'active'},
                   ${jsonb(sql, input.config ?? {})}, ${jsonb(sql, input.metadata ?? {})})
           returning ${cols()}`;
-        return row!;
-      }),
+          return row!;
+        },
+      ),
 
     /** The tenant's app, or null. */
     get: (tenantId: string, id: string): Promise<App | null> => guard(ctx, () => get(tenantId, id)),
@@ -72,7 +75,9 @@ export function createAppsStore(sql: Queryable) {
     /** The tenant's app with this name, or null. */
     getByName: mapErrors(ctx, async (tenantId: string, name: string): Promise<App | null> => {
       if (!textKeys(tenantId, name)) return null;
-      const [row] = await sql<App[]>`select ${cols()} from tenancy.apps where tenant_id = ${tenantId} and name = ${name}`;
+      const [row] = await sql<
+        App[]
+      >`select ${cols()} from tenancy.apps where tenant_id = ${tenantId} and name = ${name}`;
       return row ?? null;
     }),
 
@@ -80,14 +85,17 @@ export function createAppsStore(sql: Queryable) {
     list,
 
     /** The tenant's apps of one type ('web', 'mobile', ...). */
-    listByType: (tenantId: string, type: string, paging?: Paging): Promise<App[]> => guard(ctx, () => list(tenantId, { ...optionsOf('app', paging), type })),
+    listByType: (tenantId: string, type: string, paging?: Paging): Promise<App[]> =>
+      guard(ctx, () => list(tenantId, { ...optionsOf('app', paging), type })),
 
     /** Changes the fields given; NotFoundError when missing, DuplicateError (name). */
     update: mapErrors(ctx, async (tenantId: string, id: string, patch: AppPatch): Promise<App> => {
       const set = setList(sql, 'app', patch, PATCH_COLUMNS, JSON_FIELDS);
       if (!textKeys(tenantId, id)) throw new NotFoundError('app', `${shown(tenantId)}/${shown(id)}`);
       const [row] = set
-        ? await sql<App[]>`update tenancy.apps set ${set} where tenant_id = ${tenantId} and id = ${id} returning ${cols()}`
+        ? await sql<
+            App[]
+          >`update tenancy.apps set ${set} where tenant_id = ${tenantId} and id = ${id} returning ${cols()}`
         : [await get(tenantId, id)];
       if (!row) throw new NotFoundError('app', `${shown(tenantId)}/${shown(id)}`);
       return row;
@@ -101,7 +109,10 @@ export function createAppsStore(sql: Queryable) {
     }),
 
     /** Whether the tenant has this app. */
-    exists: mapErrors(ctx, async (tenantId: string, id: string): Promise<boolean> => (await get(tenantId, id)) !== null),
+    exists: mapErrors(
+      ctx,
+      async (tenantId: string, id: string): Promise<boolean> => (await get(tenantId, id)) !== null,
+    ),
   };
 }
 

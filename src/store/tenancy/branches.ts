@@ -5,7 +5,15 @@
 import { NotFoundError } from '../../errors.js';
 import { type ErrorContext, guard, mapErrors } from '../map-error.js';
 import type { Queryable } from '../queryable.js';
-import { type Branch, type BranchPatch, type BranchStatus, type NewBranch, type Paging, jsonb, setList } from './types.js';
+import {
+  type Branch,
+  type BranchPatch,
+  type BranchStatus,
+  type NewBranch,
+  type Paging,
+  jsonb,
+  setList,
+} from './types.js';
 import { pageOf } from '../paging.js';
 import { optionalObject, optionalText, optionsOf, plainObject, requireText, textKeys, shown } from '../validate.js';
 
@@ -65,12 +73,29 @@ export function createBranchesStore(sql: Queryable) {
     /** Creates a branch; DuplicateError on `id` or `code` (per app), ForeignKeyError for an unknown app. */
     create: (input: NewBranch): Promise<Branch> =>
       guard(
-        { ...ctx, foreignKeys: { branches_tenant_id_app_id_fkey: `app ${shown(input?.tenantId)}/${shown(input?.appId)} does not exist` } },
+        {
+          ...ctx,
+          foreignKeys: {
+            branches_tenant_id_app_id_fkey: `app ${shown(input?.tenantId)}/${shown(input?.appId)} does not exist`,
+          },
+        },
         async () => {
           plainObject('branch', input);
-          requireText('branch', { tenantId: input.tenantId, appId: input.appId, id: input.id, code: input.code, name: input.name, type: input.type });
+          requireText('branch', {
+            tenantId: input.tenantId,
+            appId: input.appId,
+            id: input.id,
+            code: input.code,
+            name: input.name,
+            type: input.type,
+          });
           optionalText('branch', { status: input.status });
-          optionalObject('branch', { address: input.address, contact: input.contact, settings: input.settings, metadata: input.metadata });
+          optionalObject('branch', {
+            address: input.address,
+            contact: input.contact,
+            settings: input.settings,
+            metadata: input.metadata,
+          });
           const [row] = await sql<Branch[]>`
             insert into tenancy.branches (tenant_id, app_id, id, code, name, type, status, address, contact, settings, metadata)
             values (${input.tenantId}, ${input.appId}, ${input.id}, ${input.code}, ${input.name}, ${input.type},
@@ -82,7 +107,8 @@ export function createBranchesStore(sql: Queryable) {
       ),
 
     /** The app's branch, or null. */
-    get: (tenantId: string, appId: string, id: string): Promise<Branch | null> => guard(ctx, () => get(tenantId, appId, id)),
+    get: (tenantId: string, appId: string, id: string): Promise<Branch | null> =>
+      guard(ctx, () => get(tenantId, appId, id)),
 
     /** The app's branch with this code, or null. */
     getByCode: mapErrors(ctx, async (tenantId: string, appId: string, code: string): Promise<Branch | null> => {
@@ -122,7 +148,11 @@ export function createBranchesStore(sql: Queryable) {
     }),
 
     /** Whether the app has this branch. */
-    exists: mapErrors(ctx, async (tenantId: string, appId: string, id: string): Promise<boolean> => (await get(tenantId, appId, id)) !== null),
+    exists: mapErrors(
+      ctx,
+      async (tenantId: string, appId: string, id: string): Promise<boolean> =>
+        (await get(tenantId, appId, id)) !== null,
+    ),
   };
 }
 

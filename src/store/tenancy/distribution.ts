@@ -27,7 +27,7 @@ const distributed = (reason: string): Placement => ({ kind: 'distributed', reaso
 const reference = (reason: string): Placement => ({ kind: 'reference', reason });
 const local = (reason: string): Placement => ({ kind: 'local', reason });
 
-const perUser = 'one user\'s data, global (not per tenant): read by user id on the coordinator';
+const perUser = "one user's data, global (not per tenant): read by user id on the coordinator";
 
 /** schema.table -> placement. */
 export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
@@ -35,11 +35,13 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   'tenancy.tenants': reference(
     'the tenant catalogue: every distributed table points at it, and its live names are unique across tenants (tenants_name_key), which a table sharded by id could not enforce',
   ),
-  'tenancy.apps': distributed('a tenant\'s apps; the first table of the co-location group'),
-  'tenancy.branches': distributed('a tenant app\'s branches'),
-  'tenancy.memberships': distributed('a tenant\'s members (usernames unique per tenant)'),
+  'tenancy.apps': distributed("a tenant's apps; the first table of the co-location group"),
+  'tenancy.branches': distributed("a tenant app's branches"),
+  'tenancy.memberships': distributed("a tenant's members (usernames unique per tenant)"),
   'tenancy.user_apps': distributed('which member may use which app of the tenant'),
-  'tenancy.app_keys': distributed('a tenant app\'s API keys; verify finds the tenant in the secret (migration 20261205000003)'),
+  'tenancy.app_keys': distributed(
+    "a tenant app's API keys; verify finds the tenant in the secret (migration 20261205000003)",
+  ),
 
   // auth: identity is global. users is a reference table because memberships (distributed)
   // points at it and getByEmail joins it with memberships.
@@ -54,7 +56,9 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   'auth.user_roles': local(perUser),
 
   // hosts: the event-sourced hosts file has no tenant at all.
-  'hosts.host_events': local('hosts-file event log: no tenant; its statement trigger keeps the projection in the same transaction'),
+  'hosts.host_events': local(
+    'hosts-file event log: no tenant; its statement trigger keeps the projection in the same transaction',
+  ),
   'hosts.streams': local('hosts-file event streams: no tenant'),
   'hosts.hosts': local('hosts-file projection: no tenant'),
   'hosts.snapshots': local('hosts-file snapshots: no tenant'),
@@ -62,7 +66,9 @@ export const TABLE_PLACEMENT: Readonly<Record<string, Placement>> = {
   // pgstore's own bookkeeping.
   'pgstore.environment': local('pgstore metadata (one row)'),
   'pgstore.applied_seeds': local('pgstore metadata'),
-  'public.pgstore_schema_migrations': local('pgstore\'s own migration history (dbmate\'s table), read and written by migrate on the coordinator'),
+  'public.pgstore_schema_migrations': local(
+    "pgstore's own migration history (dbmate's table), read and written by migrate on the coordinator",
+  ),
 };
 
 const SET_UPDATED_AT =

@@ -5,7 +5,15 @@
 import { NotFoundError } from '../../errors.js';
 import { type ErrorContext, guard, mapErrors } from '../map-error.js';
 import type { Queryable } from '../queryable.js';
-import { type Member, type MemberPatch, type MembershipStatus, type NewMember, type Paging, jsonb, setList } from './types.js';
+import {
+  type Member,
+  type MemberPatch,
+  type MembershipStatus,
+  type NewMember,
+  type Paging,
+  jsonb,
+  setList,
+} from './types.js';
 import { pageOf } from '../paging.js';
 import { isUuid } from '../auth/index.js';
 import { optionalObject, optionalText, optionsOf, plainObject, requireText, textKeys, shown } from '../validate.js';
@@ -52,7 +60,10 @@ export function createMembershipsStore(sql: Queryable) {
         async () => {
           plainObject('membership', input);
           requireText('membership', { tenantId: input.tenantId, userId: input.userId, username: input.username });
-          if (!isUuid(input.userId)) throw new ValidationError(`membership: userId must be a user's id (a UUID), not ${input.userId}`, { field: 'userId' });
+          if (!isUuid(input.userId))
+            throw new ValidationError(`membership: userId must be a user's id (a UUID), not ${input.userId}`, {
+              field: 'userId',
+            });
           optionalText('membership', { status: input.status });
           optionalObject('membership', { metadata: input.metadata });
           const [row] = await sql<Member[]>`

@@ -5,7 +5,15 @@
 import { NotFoundError } from '../../errors.js';
 import { type ErrorContext, guard, mapErrors } from '../map-error.js';
 import type { Queryable } from '../queryable.js';
-import { type NewTenant, type Paging, type Tenant, type TenantPatch, type TenantStatus, jsonb, setList } from './types.js';
+import {
+  type NewTenant,
+  type Paging,
+  type Tenant,
+  type TenantPatch,
+  type TenantStatus,
+  jsonb,
+  setList,
+} from './types.js';
 import { pageOf } from '../paging.js';
 import { optionalObject, optionalText, optionsOf, plainObject, requireText, textKeys, shown } from '../validate.js';
 
@@ -72,7 +80,9 @@ export function createTenantsStore(sql: Queryable) {
       const set = setList(sql, 'tenant', patch, PATCH_COLUMNS, JSON_FIELDS);
       if (!textKeys(id)) throw new NotFoundError('tenant', shown(id));
       const [row] = set
-        ? await sql<Tenant[]>`update tenancy.tenants set ${set} where id = ${id} and deleted_at is null returning ${cols()}`
+        ? await sql<
+            Tenant[]
+          >`update tenancy.tenants set ${set} where id = ${id} and deleted_at is null returning ${cols()}`
         : [await get(id)];
       if (!row) throw new NotFoundError('tenant', id);
       return row;
@@ -119,7 +129,10 @@ export function createTenantsStore(sql: Queryable) {
     }),
 
     /** Whether the tenant exists (soft-deleted ones count only with includeDeleted). */
-    exists: mapErrors(ctx, async (id: string, options?: TenantVisibility): Promise<boolean> => (await get(id, options)) !== null),
+    exists: mapErrors(
+      ctx,
+      async (id: string, options?: TenantVisibility): Promise<boolean> => (await get(id, options)) !== null,
+    ),
   };
 }
 

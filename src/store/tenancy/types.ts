@@ -214,7 +214,13 @@ export interface RotatedAppKey extends CreatedAppKey {
  * null = cleared): `columns` maps field → column, `json` names jsonb fields. Null when empty.
  * A patch that is not an object, or a field of the wrong type, is a ValidationError naming it.
  */
-export function setList(sql: Queryable, entity: string, patch: unknown, columns: Record<string, string>, json: readonly string[] = []) {
+export function setList(
+  sql: Queryable,
+  entity: string,
+  patch: unknown,
+  columns: Record<string, string>,
+  json: readonly string[] = [],
+) {
   const fields = plainObject(entity, patch, 'patch');
   const row: Record<string, unknown> = {};
   for (const [field, column] of Object.entries(columns)) {
@@ -231,4 +237,3 @@ export function setList(sql: Queryable, entity: string, patch: unknown, columns:
 export function jsonb(sql: Queryable, value: JsonObject | null | undefined) {
   return value == null ? null : sql.json(value as JSONValue);
 }
-

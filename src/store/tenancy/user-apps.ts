@@ -21,7 +21,8 @@ export function createUserAppsStore(sql: Queryable) {
   const cols = () => sql`
     tenant_id as "tenantId", app_id as "appId", user_id as "userId", status,
     granted_at as "grantedAt", revoked_at as "revokedAt"`;
-  const key = (tenantId: string, appId: string, userId: string) => `${shown(tenantId)}/${shown(appId)}/${shown(userId)}`;
+  const key = (tenantId: string, appId: string, userId: string) =>
+    `${shown(tenantId)}/${shown(appId)}/${shown(userId)}`;
 
   return {
     /**
@@ -40,7 +41,10 @@ export function createUserAppsStore(sql: Queryable) {
         async () => {
           requireText('app access', { tenantId, appId, userId });
           // A userId that is no user's id names no member: the same answer as an unknown user.
-          if (!isUuid(userId)) throw new ForeignKeyError(`user ${shown(userId)} is not a member of tenant ${shown(tenantId)}`, { constraint: 'user_apps_tenant_id_user_id_fkey' });
+          if (!isUuid(userId))
+            throw new ForeignKeyError(`user ${shown(userId)} is not a member of tenant ${shown(tenantId)}`, {
+              constraint: 'user_apps_tenant_id_user_id_fkey',
+            });
           const [row] = await sql<UserApp[]>`
             insert into tenancy.user_apps (tenant_id, app_id, user_id)
             values (${tenantId}, ${appId}, ${userId})
@@ -56,7 +60,8 @@ export function createUserAppsStore(sql: Queryable) {
 
     /** Withdraws the grant (a revoked grant is returned unchanged); NotFoundError when there is none. */
     revoke: mapErrors(ctx, async (tenantId: string, appId: string, userId: string): Promise<UserApp> => {
-      if (!textKeys(tenantId, appId) || !isUuid(userId)) throw new NotFoundError('app access', key(tenantId, appId, userId));
+      if (!textKeys(tenantId, appId) || !isUuid(userId))
+        throw new NotFoundError('app access', key(tenantId, appId, userId));
       const [row] = await sql<UserApp[]>`
         update tenancy.user_apps set status = 'revoked', revoked_at = now()
          where tenant_id = ${tenantId} and app_id = ${appId} and user_id = ${userId} and status = 'active'

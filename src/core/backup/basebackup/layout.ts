@@ -42,11 +42,20 @@ export function prepareBaseLayout(layout: BaseBackupLayout, cluster: Cluster): v
 }
 
 /** Makes the embedded server archive every WAL segment into the folder with basic_archive. */
-export async function ensureBasicArchive(cluster: Cluster, layout: BaseBackupLayout, log?: (m: string) => void): Promise<ArchiveChange> {
+export async function ensureBasicArchive(
+  cluster: Cluster,
+  layout: BaseBackupLayout,
+  log?: (m: string) => void,
+): Promise<ArchiveChange> {
   const directory = await withAdminSql(cluster.conn, (sql) => settingValue(sql, 'basic_archive.archive_directory'));
   return ensureArchiving(
     cluster,
-    { archive_mode: 'on', archive_library: 'basic_archive', archive_command: null, 'basic_archive.archive_directory': layout.walArchive },
+    {
+      archive_mode: 'on',
+      archive_library: 'basic_archive',
+      archive_command: null,
+      'basic_archive.archive_directory': layout.walArchive,
+    },
     { 'basic_archive.archive_directory': directory },
     log,
   );
@@ -70,7 +79,19 @@ export function listBaseBackups(backupDir: string): PhysicalBackup[] {
     try {
       const m = JSON.parse(readFileSync(join(bases, name, 'backup.json'), 'utf8')) as BaseBackupManifest;
       if (m.id !== name) continue;
-      found.push({ id: m.id, engine: 'basebackup', type: 'full', startedAt: m.startedAt, finishedAt: m.finishedAt, durationMs: Date.parse(m.finishedAt) - Date.parse(m.startedAt), sizeBytes: m.sizeBytes, repositoryBytes: m.sizeBytes, prior: null, wal: { start: null, stop: null }, pageErrors: false });
+      found.push({
+        id: m.id,
+        engine: 'basebackup',
+        type: 'full',
+        startedAt: m.startedAt,
+        finishedAt: m.finishedAt,
+        durationMs: Date.parse(m.finishedAt) - Date.parse(m.startedAt),
+        sizeBytes: m.sizeBytes,
+        repositoryBytes: m.sizeBytes,
+        prior: null,
+        wal: { start: null, stop: null },
+        pageErrors: false,
+      });
     } catch {
       // no manifest: an interrupted copy, never used
     }

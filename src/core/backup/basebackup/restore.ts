@@ -52,19 +52,33 @@ export async function baseRestore(options: BaseRestoreOptions): Promise<BaseRest
   requireEmbedded(cluster);
   if (toTime) await checkTargetOnServer(cluster.conn, toTime);
   const bases = listBaseBackups(layout.backupDir);
-  const usable = bases.filter((b) => (options.set ? b.id === options.set : !toTime || Date.parse(b.finishedAt) <= targetInstant(toTime)));
+  const usable = bases.filter((b) =>
+    options.set ? b.id === options.set : !toTime || Date.parse(b.finishedAt) <= targetInstant(toTime),
+  );
   const base = usable[0];
   if (!base) {
-    throw new UsageError(options.set ? `no base backup ${options.set} in ${layout.bases}` : `no base backup in ${layout.bases} finished before ${toTime ?? 'now'}`, {
-      hint: bases.length ? `The oldest finished at ${bases[bases.length - 1]!.finishedAt}.` : 'Take one: pgstore backup --engine basebackup.',
-    });
+    throw new UsageError(
+      options.set
+        ? `no base backup ${options.set} in ${layout.bases}`
+        : `no base backup in ${layout.bases} finished before ${toTime ?? 'now'}`,
+      {
+        hint: bases.length
+          ? `The oldest finished at ${bases[bases.length - 1]!.finishedAt}.`
+          : 'Take one: pgstore backup --engine basebackup.',
+      },
+    );
   }
   prepareBaseLayout(layout, cluster);
   const dataDir = prepareDataDir(options.dataDir, cluster.dataDir, cluster.account);
   const port = await choosePort(options.port);
   const archivedThrough = await archiveUpToNow(cluster);
   options.log?.(`Copying base backup ${base.id} into ${dataDir}...`);
-  cpSync(join(layout.bases, base.id, 'data'), dataDir, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
+  cpSync(join(layout.bases, base.id, 'data'), dataDir, {
+    recursive: true,
+    verbatimSymlinks: true,
+    errorOnExist: true,
+    force: false,
+  });
   closeSync(createNewFile(join(dataDir, 'recovery.signal'), 0o600, true));
   if (cluster.account) chownTree(dataDir, cluster.account);
   const settings: Record<string, string> = {
@@ -72,6 +86,15 @@ export async function baseRestore(options: BaseRestoreOptions): Promise<BaseRest
     archive_library: '',
     ...(toTime ? { recovery_target_time: toTime, recovery_target_action: 'promote' } : {}),
   };
-  const server = await startRecovered({ binaries: cluster.binaries, dataDir, account: cluster.account, port, conn: cluster.conn, settings, timeoutMs: options.timeoutMs, log: options.log });
+  const server = await startRecovered({
+    binaries: cluster.binaries,
+    dataDir,
+    account: cluster.account,
+    port,
+    conn: cluster.conn,
+    settings,
+    timeoutMs: options.timeoutMs,
+    log: options.log,
+  });
   return { engine: 'basebackup', toTime: toTime ?? null, base: base.id, archivedThrough, ...server };
 }

@@ -17,7 +17,14 @@ import type { ArchiveChange } from '../pgbackrest/archiving.js';
 import { resolveCluster } from '../pgbackrest/cluster.js';
 import { ownedFolder } from '../pgbackrest/layout.js';
 import type { PhysicalBackup } from '../pgbackrest/list.js';
-import { type BaseBackupManifest, baseBackupLayout, ensureBasicArchive, listBaseBackups, prepareBaseLayout, requireEmbedded } from './layout.js';
+import {
+  type BaseBackupManifest,
+  baseBackupLayout,
+  ensureBasicArchive,
+  listBaseBackups,
+  prepareBaseLayout,
+  requireEmbedded,
+} from './layout.js';
 
 export interface BaseBackupResult {
   engine: 'basebackup';
@@ -37,14 +44,19 @@ function folderBytes(dir: string): number {
   return total;
 }
 
-export async function baseBackup(options: CoreOptions & { dir?: string | undefined; timeoutMs?: number | undefined }): Promise<BaseBackupResult> {
+export async function baseBackup(
+  options: CoreOptions & { dir?: string | undefined; timeoutMs?: number | undefined },
+): Promise<BaseBackupResult> {
   const layout = baseBackupLayout(resolveBackupDir(options.dir, options.env));
   const cluster = await resolveCluster(options);
   requireEmbedded(cluster);
   prepareBaseLayout(layout, cluster);
   const lock = await acquireFileLock(join(layout.bases, '.lock'), {
     purpose: 'base backup',
-    onHeld: (holder) => new ConflictError(`another base backup is running, pid ${holder.pid} since ${holder.since}`, { hint: 'Wait for it to finish.' }),
+    onHeld: (holder) =>
+      new ConflictError(`another base backup is running, pid ${holder.pid} since ${holder.since}`, {
+        hint: 'Wait for it to finish.',
+      }),
   });
   try {
     const archiving = await ensureBasicArchive(cluster, layout, options.log);
@@ -56,9 +68,23 @@ export async function baseBackup(options: CoreOptions & { dir?: string | undefin
     ownedFolder(partial, cluster.account);
     try {
       options.log?.(`Copying the cluster with pg_basebackup into ${join(layout.bases, id)}...`);
-      await runBaseBackup({ path: tool.path, conn: cluster.conn, target: join(partial, 'data'), account: cluster.account, timeoutMs: options.timeoutMs ?? 24 * 3600_000 });
-      const manifest: BaseBackupManifest = { id, engine: 'basebackup', startedAt: started.toISOString(), finishedAt: new Date().toISOString(), sizeBytes: folderBytes(join(partial, 'data')) };
-      writeFileAtomic(join(partial, 'backup.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o600, { exactMode: true });
+      await runBaseBackup({
+        path: tool.path,
+        conn: cluster.conn,
+        target: join(partial, 'data'),
+        account: cluster.account,
+        timeoutMs: options.timeoutMs ?? 24 * 3600_000,
+      });
+      const manifest: BaseBackupManifest = {
+        id,
+        engine: 'basebackup',
+        startedAt: started.toISOString(),
+        finishedAt: new Date().toISOString(),
+        sizeBytes: folderBytes(join(partial, 'data')),
+      };
+      writeFileAtomic(join(partial, 'backup.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o600, {
+        exactMode: true,
+      });
       renameSync(partial, join(layout.bases, id));
       fsyncDir(layout.bases);
     } catch (error) {

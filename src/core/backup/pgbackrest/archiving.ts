@@ -6,24 +6,48 @@
  */
 import { withAdminSql } from '../../../db/pool.js';
 import { ConfigError, ToolError } from '../../../errors.js';
-import { alterSystem, archiverStatus, type ClusterFacts, reloadConfiguration, switchWal } from '../../../store/admin/index.js';
+import {
+  alterSystem,
+  archiverStatus,
+  type ClusterFacts,
+  reloadConfiguration,
+  switchWal,
+} from '../../../store/admin/index.js';
 import type { Cluster } from './cluster.js';
 
 /** The settings wanted (null: reset to the default, i.e. empty). */
-export type ArchiveSettings = Record<'archive_mode' | 'archive_command' | 'archive_library', string | null> & Record<string, string | null>;
+export type ArchiveSettings = Record<'archive_mode' | 'archive_command' | 'archive_library', string | null> &
+  Record<string, string | null>;
 
 export type ArchiveChange = 'unchanged' | 'reloaded' | 'restarted';
 
 function current(facts: ClusterFacts, name: string): string {
-  return ({ archive_mode: facts.archiveMode, archive_command: facts.archiveCommand, archive_library: facts.archiveLibrary } as Record<string, string>)[name] ?? '';
+  return (
+    (
+      {
+        archive_mode: facts.archiveMode,
+        archive_command: facts.archiveCommand,
+        archive_library: facts.archiveLibrary,
+      } as Record<string, string>
+    )[name] ?? ''
+  );
 }
 
 /** The settings that differ from what the server runs with (extra ones are compared by the caller). */
-export function settingsToChange(facts: ClusterFacts, wanted: ArchiveSettings, extra: Record<string, string> = {}): Record<string, string | null> {
+export function settingsToChange(
+  facts: ClusterFacts,
+  wanted: ArchiveSettings,
+  extra: Record<string, string> = {},
+): Record<string, string | null> {
   const changes: Record<string, string | null> = {};
   for (const [name, value] of Object.entries(wanted)) {
     const now = name in extra ? extra[name]! : current(facts, name);
-    const same = name === 'archive_mode' ? (value === 'on' ? now === 'on' || now === 'always' : now === value) : now === (value ?? '');
+    const same =
+      name === 'archive_mode'
+        ? value === 'on'
+          ? now === 'on' || now === 'always'
+          : now === value
+        : now === (value ?? '');
     if (!same) changes[name] = value;
   }
   return changes;
@@ -38,20 +62,36 @@ export function describeSettings(settings: Record<string, string | null>): strin
  * Makes the cluster archive its WAL with `wanted`. Returns what it had to do. On a server that
  * is not the embedded one, a difference is a ConfigError listing the exact settings.
  */
-export async function ensureArchiving(cluster: Cluster, wanted: ArchiveSettings, current: Record<string, string>, log?: (m: string) => void): Promise<ArchiveChange> {
+export async function ensureArchiving(
+  cluster: Cluster,
+  wanted: ArchiveSettings,
+  current: Record<string, string>,
+  log?: (m: string) => void,
+): Promise<ArchiveChange> {
   const changes = settingsToChange(cluster.facts, wanted, current);
   if (Object.keys(changes).length === 0) return 'unchanged';
   if (!cluster.embedded) {
     const restart = 'archive_mode' in changes;
-    throw new ConfigError([`the server does not archive its WAL where pgstore expects; set these in its postgresql.conf, then ${restart ? 'restart PostgreSQL (archive_mode needs a restart)' : 'reload PostgreSQL'}:\n  ${describeSettings(wanted).join('\n  ')}`], {
-      hint: `Or, as a superuser: ${Object.entries(wanted).map(([n, v]) => (v === null ? `ALTER SYSTEM RESET ${n};` : `ALTER SYSTEM SET ${n} = '${v.replace(/'/g, "''")}';`)).join(' ')} then ${restart ? 'restart' : 'SELECT pg_reload_conf();'} and run this command again.`,
-    });
+    throw new ConfigError(
+      [
+        `the server does not archive its WAL where pgstore expects; set these in its postgresql.conf, then ${restart ? 'restart PostgreSQL (archive_mode needs a restart)' : 'reload PostgreSQL'}:\n  ${describeSettings(wanted).join('\n  ')}`,
+      ],
+      {
+        hint: `Or, as a superuser: ${Object.entries(wanted)
+          .map(([n, v]) =>
+            v === null ? `ALTER SYSTEM RESET ${n};` : `ALTER SYSTEM SET ${n} = '${v.replace(/'/g, "''")}';`,
+          )
+          .join(' ')} then ${restart ? 'restart' : 'SELECT pg_reload_conf();'} and run this command again.`,
+      },
+    );
   }
   const libraries = changes.archive_library ? [changes.archive_library] : [];
   await withAdminSql(cluster.conn, (sql) => alterSystem(sql, changes, libraries));
   const pending = await withAdminSql(cluster.conn, (sql) => reloadConfiguration(sql));
   if (pending.length === 0) return 'reloaded';
-  log?.(`Restarting the embedded server: ${pending.join(', ')} take${pending.length === 1 ? 's' : ''} effect only at start.`);
+  log?.(
+    `Restarting the embedded server: ${pending.join(', ')} take${pending.length === 1 ? 's' : ''} effect only at start.`,
+  );
   const { stopEmbedded, ensureEmbedded } = await import('../../../db/embedded.js');
   await stopEmbedded(cluster.embedded);
   cluster.conn = await ensureEmbedded(cluster.embedded, { log });
@@ -77,10 +117,15 @@ export async function archiveUpToNow(cluster: Cluster, timeoutMs = 60_000): Prom
       const status = await archiverStatus(sql);
       if (walAtLeast(status.lastArchivedWal, segment)) return segment;
       if (Date.now() > deadline) {
-        const failed = status.lastFailedWal ? `; the last failure was ${status.lastFailedWal} at ${status.lastFailedTime?.toISOString()}` : '';
-        throw new ToolError(`WAL segment ${segment} was not archived within ${Math.round(timeoutMs / 1000)} s (last archived: ${status.lastArchivedWal ?? 'none'}${failed})`, {
-          hint: "Look at the server log for archive_command's errors.",
-        });
+        const failed = status.lastFailedWal
+          ? `; the last failure was ${status.lastFailedWal} at ${status.lastFailedTime?.toISOString()}`
+          : '';
+        throw new ToolError(
+          `WAL segment ${segment} was not archived within ${Math.round(timeoutMs / 1000)} s (last archived: ${status.lastArchivedWal ?? 'none'}${failed})`,
+          {
+            hint: "Look at the server log for archive_command's errors.",
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -39,19 +39,26 @@ export async function resolveCluster(options: CoreOptions): Promise<Cluster> {
   }
   const dataDir = facts.dataDirectory;
   if (target.kind !== 'embedded' && !existsSync(dataDir)) {
-    throw new ConfigError([`the server's data folder ${dataDir} is not on this machine (or not visible to this user)`], {
-      hint: 'pgBackRest reads the data folder itself: run pgstore on the database host, as root or as the owner of the data folder.',
-    });
+    throw new ConfigError(
+      [`the server's data folder ${dataDir} is not on this machine (or not visible to this user)`],
+      {
+        hint: 'pgBackRest reads the data folder itself: run pgstore on the database host, as root or as the owner of the data folder.',
+      },
+    );
   }
   const owner = statSync(dataDir).uid;
   let account: Account | undefined;
   if (isRoot()) {
     account = findAccountByUid(owner);
-    if (!account) throw new ConfigError([`the data folder ${dataDir} belongs to uid ${owner}, which has no account here`]);
+    if (!account)
+      throw new ConfigError([`the data folder ${dataDir} belongs to uid ${owner}, which has no account here`]);
   } else if (owner !== process.getuid?.()) {
-    throw new ConfigError([`the data folder ${dataDir} belongs to uid ${owner}, not to this user (uid ${process.getuid?.()})`], {
-      hint: 'Run pgstore as the owner of the data folder (usually postgres), or as root.',
-    });
+    throw new ConfigError(
+      [`the data folder ${dataDir} belongs to uid ${owner}, not to this user (uid ${process.getuid?.()})`],
+      {
+        hint: 'Run pgstore as the owner of the data folder (usually postgres), or as root.',
+      },
+    );
   }
   let binaries: PostgresBinaries;
   if (target.kind === 'embedded') {
@@ -59,9 +66,23 @@ export async function resolveCluster(options: CoreOptions): Promise<Cluster> {
     binaries = binariesReachableBy(locateBinaries(), account, target.home);
   } else if (facts.binDirectory) {
     const bin = facts.binDirectory;
-    binaries = { root: dirname(bin), initdb: join(bin, 'initdb'), pgCtl: join(bin, 'pg_ctl'), postgres: join(bin, 'postgres'), packageVersion: String(facts.versionNum) };
+    binaries = {
+      root: dirname(bin),
+      initdb: join(bin, 'initdb'),
+      pgCtl: join(bin, 'pg_ctl'),
+      postgres: join(bin, 'postgres'),
+      packageVersion: String(facts.versionNum),
+    };
   } else {
     throw new ConfigError(['cannot find the server programs (pg_config is not readable)']);
   }
-  return { conn, facts, dataDir, socketDir: facts.socketDirectory, account, binaries, embedded: target.kind === 'embedded' ? target : undefined };
+  return {
+    conn,
+    facts,
+    dataDir,
+    socketDir: facts.socketDirectory,
+    account,
+    binaries,
+    embedded: target.kind === 'embedded' ? target : undefined,
+  };
 }

@@ -3,7 +3,18 @@
  * writes (pgbackrest.conf), the repository (repo/), and pgBackRest's log, lock and spool
  * folders. One cluster per backup folder (the stanza is always `pgstore`).
  */
-import { chmodSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from '../../../errors.js';
 import { type Account, findAccountByUid, firstUnreachable } from '../../../tools/accounts.js';
@@ -24,7 +35,15 @@ export interface PgbackrestLayout {
 /** The layout under a backup folder (nothing is created). */
 export function pgbackrestLayout(backupDir: string): PgbackrestLayout {
   const root = join(backupDir, 'pgbackrest');
-  return { backupDir, root, config: join(root, 'pgbackrest.conf'), repo: join(root, 'repo'), log: join(root, 'log'), lock: join(root, 'lock'), spool: join(root, 'spool') };
+  return {
+    backupDir,
+    root,
+    config: join(root, 'pgbackrest.conf'),
+    repo: join(root, 'repo'),
+    log: join(root, 'log'),
+    lock: join(root, 'lock'),
+    spool: join(root, 'spool'),
+  };
 }
 
 /**
@@ -33,9 +52,12 @@ export function pgbackrestLayout(backupDir: string): PgbackrestLayout {
  */
 export function checkPlainPath(path: string, what: string): string {
   if (!/^\/[A-Za-z0-9_./@+,:=-]*$/.test(path)) {
-    throw new UsageError(`${what} ${path} cannot be used with pgBackRest: it goes into archive_command, which the server runs through a shell`, {
-      hint: 'Choose a backup folder (--dir or PGSTORE_BACKUP_DIR) whose path has only letters, digits and . _ - / characters.',
-    });
+    throw new UsageError(
+      `${what} ${path} cannot be used with pgBackRest: it goes into archive_command, which the server runs through a shell`,
+      {
+        hint: 'Choose a backup folder (--dir or PGSTORE_BACKUP_DIR) whose path has only letters, digits and . _ - / characters.',
+      },
+    );
   }
   return path;
 }
@@ -60,7 +82,9 @@ export function ownedFolder(path: string, account: Account | undefined): void {
     const info = fstatSync(fd);
     const owner = account?.uid ?? process.getuid?.();
     if (info.uid !== owner && info.uid !== process.getuid?.()) {
-      throw new UsageError(`${path} belongs to uid ${info.uid}, not to ${account?.name ?? 'this user'}`, { hint: 'Remove it or choose another backup folder.' });
+      throw new UsageError(`${path} belongs to uid ${info.uid}, not to ${account?.name ?? 'this user'}`, {
+        hint: 'Remove it or choose another backup folder.',
+      });
     }
     if (account && info.uid !== account.uid) fchownSync(fd, account.uid, account.gid);
     fchmodSync(fd, 0o700);

@@ -3,7 +3,12 @@
  * beside pg_dump backups in `backup list` and in health's last_backup check.
  */
 import { isRoot } from '../../../tools/accounts.js';
-import { findPgbackrest, type Pgbackrest, type PgbackrestBackupInfo, pgbackrestInfo } from '../../../tools/pgbackrest.js';
+import {
+  findPgbackrest,
+  type Pgbackrest,
+  type PgbackrestBackupInfo,
+  pgbackrestInfo,
+} from '../../../tools/pgbackrest.js';
 import { hasPgbackrest, pgbackrestLayout, repositoryAccount, STANZA } from './layout.js';
 
 /** One physical backup (the whole cluster, not one database). */
@@ -47,12 +52,23 @@ export function toPhysicalBackup(b: PgbackrestBackupInfo): PhysicalBackup {
 /** The handle for reading a backup folder's repository (as its owner when pgstore is root). */
 export function repositoryReader(backupDir: string, env: Record<string, string | undefined>): Pgbackrest {
   const layout = pgbackrestLayout(backupDir);
-  return { path: findPgbackrest(env), config: layout.config, stanza: STANZA, account: repositoryAccount(layout, isRoot()), password: undefined };
+  return {
+    path: findPgbackrest(env),
+    config: layout.config,
+    stanza: STANZA,
+    account: repositoryAccount(layout, isRoot()),
+    password: undefined,
+  };
 }
 
 /** pgBackRest backups under `backupDir`, newest first (none when pgstore never wrote a configuration there). */
-export async function listPhysicalBackups(backupDir: string, env: Record<string, string | undefined>): Promise<PhysicalBackup[]> {
+export async function listPhysicalBackups(
+  backupDir: string,
+  env: Record<string, string | undefined>,
+): Promise<PhysicalBackup[]> {
   if (!hasPgbackrest(backupDir)) return [];
   const info = await pgbackrestInfo(repositoryReader(backupDir, env));
-  return (info?.backup ?? []).map(toPhysicalBackup).sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));
+  return (info?.backup ?? [])
+    .map(toPhysicalBackup)
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));
 }

@@ -35,14 +35,22 @@ export interface PgbackrestRestoreResult extends RecoveredServer {
 }
 
 /** Checks the target time with the server's own parser (a 30 February is refused here, not by recovery). */
-export async function checkTargetOnServer(conn: import('../../../db/config.js').ServerConnection, time: string): Promise<void> {
+export async function checkTargetOnServer(
+  conn: import('../../../db/config.js').ServerConnection,
+  time: string,
+): Promise<void> {
   let future: boolean;
   try {
     future = await withAdminSql(conn, (sql) => isInFuture(sql, time));
   } catch (error) {
-    throw new UsageError(`--to-time '${time}' is not a time PostgreSQL accepts: ${(error as Error).message}`, { hint: 'Write it like 2026-01-02 03:04:05+00.' });
+    throw new UsageError(`--to-time '${time}' is not a time PostgreSQL accepts: ${(error as Error).message}`, {
+      hint: 'Write it like 2026-01-02 03:04:05+00.',
+    });
   }
-  if (future) throw new UsageError(`--to-time '${time}' is in the future (by the server's clock)`, { hint: 'Recovery can only stop at a time that has passed.' });
+  if (future)
+    throw new UsageError(`--to-time '${time}' is in the future (by the server's clock)`, {
+      hint: 'Recovery can only stop at a time that has passed.',
+    });
 }
 
 export async function pgbackrestRestore(options: PgbackrestRestoreOptions): Promise<PgbackrestRestoreResult> {
@@ -57,12 +65,27 @@ export async function pgbackrestRestore(options: PgbackrestRestoreOptions): Prom
   options.log?.(`Restoring from ${br.config.replace(/pgbackrest\.conf$/, 'repo')} into ${dataDir}...`);
   const target = toTime ? ['--type=time', `--target=${toTime}`, '--target-action=promote'] : ['--type=default'];
   try {
-    await runPgbackrest(br, 'restore', { options: [`--pg1-path=${dataDir}`, ...(options.set ? [`--set=${options.set}`] : []), ...target], timeoutMs: options.timeoutMs ?? 6 * 3600_000 });
+    await runPgbackrest(br, 'restore', {
+      options: [`--pg1-path=${dataDir}`, ...(options.set ? [`--set=${options.set}`] : []), ...target],
+      timeoutMs: options.timeoutMs ?? 6 * 3600_000,
+    });
   } catch (error) {
     // The folder was new or empty and only pgBackRest wrote there: a folder pgstore made goes.
     if (!existed) rmSync(dataDir, { recursive: true, force: true });
-    throw new ToolError(`${(error as Error).message}`, { hint: existed ? `Nothing was started; ${dataDir} may hold a partial restore: empty it before trying again.` : 'Nothing was started, and the new data folder was removed.' });
+    throw new ToolError(`${(error as Error).message}`, {
+      hint: existed
+        ? `Nothing was started; ${dataDir} may hold a partial restore: empty it before trying again.`
+        : 'Nothing was started, and the new data folder was removed.',
+    });
   }
-  const server = await startRecovered({ binaries: cluster.binaries, dataDir, account: cluster.account, port, conn: cluster.conn, timeoutMs: options.timeoutMs, log: options.log });
+  const server = await startRecovered({
+    binaries: cluster.binaries,
+    dataDir,
+    account: cluster.account,
+    port,
+    conn: cluster.conn,
+    timeoutMs: options.timeoutMs,
+    log: options.log,
+  });
   return { engine: 'pgbackrest', toTime: toTime ?? null, archivedThrough, ...server };
 }

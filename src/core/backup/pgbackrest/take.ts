@@ -36,18 +36,29 @@ export interface PgbackrestBackupResult {
 }
 
 /** Everything a pgBackRest command on this cluster needs, with the folders and configuration in place. */
-export async function preparePgbackrest(options: CoreOptions & { dir?: string | undefined }): Promise<{ layout: PgbackrestLayout; cluster: Cluster; br: Pgbackrest }> {
+export async function preparePgbackrest(
+  options: CoreOptions & { dir?: string | undefined },
+): Promise<{ layout: PgbackrestLayout; cluster: Cluster; br: Pgbackrest }> {
   const layout = pgbackrestLayout(resolveBackupDir(options.dir, options.env));
   const path = findPgbackrest(options.env);
   const cluster = await resolveCluster(options);
   prepareLayout(layout, cluster.account);
   writeConfig(layout, cluster);
-  return { layout, cluster, br: { path, config: layout.config, stanza: STANZA, account: cluster.account, password: cluster.conn.password } };
+  return {
+    layout,
+    cluster,
+    br: { path, config: layout.config, stanza: STANZA, account: cluster.account, password: cluster.conn.password },
+  };
 }
 
 /** Switches archiving to the repository (if needed), then stanza-create and check. */
 export async function readyStanza(cluster: Cluster, br: Pgbackrest, log?: (m: string) => void): Promise<ArchiveChange> {
-  const archiving = await ensureArchiving(cluster, { archive_mode: 'on', archive_command: archiveCommand(br), archive_library: null }, {}, log);
+  const archiving = await ensureArchiving(
+    cluster,
+    { archive_mode: 'on', archive_command: archiveCommand(br), archive_library: null },
+    {},
+    log,
+  );
   br.password = cluster.conn.password;
   await runPgbackrest(br, 'stanza-create', { timeoutMs: 120_000 });
   await runPgbackrest(br, 'check', { timeoutMs: 180_000 });
@@ -58,7 +69,10 @@ export async function pgbackrestBackup(options: PgbackrestBackupOptions): Promis
   const { layout, cluster, br } = await preparePgbackrest(options);
   const lock = await acquireFileLock(join(layout.root, 'pgstore.lock'), {
     purpose: 'pgBackRest backup',
-    onHeld: (holder) => new ConflictError(`another pgBackRest backup is running, pid ${holder.pid} since ${holder.since}`, { hint: 'Wait for it to finish.' }),
+    onHeld: (holder) =>
+      new ConflictError(`another pgBackRest backup is running, pid ${holder.pid} since ${holder.since}`, {
+        hint: 'Wait for it to finish.',
+      }),
   });
   try {
     const archiving = await readyStanza(cluster, br, options.log);
@@ -68,7 +82,15 @@ export async function pgbackrestBackup(options: PgbackrestBackupOptions): Promis
     await runPgbackrest(br, 'backup', { options: [`--type=${type}`], timeoutMs: options.timeoutMs ?? 24 * 3600_000 });
     const made = (await pgbackrestInfo(br))?.backup.filter((b) => !before.has(b.label)).pop();
     if (!made) throw new ToolError('pgbackrest backup exited 0 but its info lists no new backup');
-    return { engine: 'pgbackrest', stanza: STANZA, repository: layout.repo, config: layout.config, archiving, requestedType: type, backup: toPhysicalBackup(made) };
+    return {
+      engine: 'pgbackrest',
+      stanza: STANZA,
+      repository: layout.repo,
+      config: layout.config,
+      archiving,
+      requestedType: type,
+      backup: toPhysicalBackup(made),
+    };
   } finally {
     await lock.release();
   }

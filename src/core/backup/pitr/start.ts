@@ -42,7 +42,11 @@ export interface StartRecoveredOptions {
 /** Appends settings to postgresql.auto.conf, opened without following a symlink. */
 export function appendAutoConf(dataDir: string, settings: Record<string, string>): void {
   const lines = Object.entries(settings).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`);
-  const fd = openSync(join(dataDir, 'postgresql.auto.conf'), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  const fd = openSync(
+    join(dataDir, 'postgresql.auto.conf'),
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+    0o600,
+  );
   try {
     writeSync(fd, `\n# Added by pgstore for the restored copy\n${lines.join('\n')}\n`);
   } finally {
@@ -68,7 +72,11 @@ export async function startRecovered(options: StartRecoveredOptions): Promise<Re
   options.log?.(`Starting the restored copy on 127.0.0.1:${port} to replay WAL...`);
   const timeoutMs = options.timeoutMs ?? 3600_000;
   try {
-    await startCluster({ binaries: options.binaries, dataDir, logFile, account: options.account }, port, Math.ceil(timeoutMs / 1000));
+    await startCluster(
+      { binaries: options.binaries, dataDir, logFile, account: options.account },
+      port,
+      Math.ceil(timeoutMs / 1000),
+    );
   } catch {
     throw new ToolError(`the restored copy did not start: ${logTail(logFile)}`, { hint: `See ${logFile}.` });
   }
@@ -82,7 +90,10 @@ export async function startRecovered(options: StartRecoveredOptions): Promise<Re
     }
     const recovering = await withAdminSql(conn, (sql) => inRecovery(sql)).catch(() => undefined);
     if (recovering === false) break;
-    if (Date.now() > deadline) throw new ToolError(`the restored copy was still recovering after ${Math.round(timeoutMs / 1000)} s`, { hint: `It is still running; see ${logFile}.` });
+    if (Date.now() > deadline)
+      throw new ToolError(`the restored copy was still recovering after ${Math.round(timeoutMs / 1000)} s`, {
+        hint: `It is still running; see ${logFile}.`,
+      });
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const log = readFileSync(logFile, 'utf8');

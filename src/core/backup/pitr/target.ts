@@ -23,7 +23,7 @@ export function parseTargetTime(text: string): string {
   const m = TIME.exec(text.trim());
   if (!m) {
     throw new UsageError(`--to-time '${text}' is not a timestamp with a time zone`, {
-      hint: "Write it like 2026-01-02 03:04:05+00 or 2026-01-02T03:04:05.123456Z (the zone is required; `select now()` in psql prints one).",
+      hint: 'Write it like 2026-01-02 03:04:05+00 or 2026-01-02T03:04:05.123456Z (the zone is required; `select now()` in psql prints one).',
     });
   }
   return `${m[1]} ${m[2]}${m[3] ?? ':00'}${m[4] === 'Z' ? '+00' : m[4]}`;
@@ -50,15 +50,21 @@ export function prepareDataDir(raw: string, liveDataDir: string, account: Accoun
   const dir = resolve(raw);
   const [real, live] = [realOrSelf(dir), realOrSelf(liveDataDir)];
   if (inside(real, live) || inside(live, real)) {
-    throw new UsageError(`--data-dir ${dir} is, holds, or lies inside the running cluster's data folder ${liveDataDir}`, {
-      hint: 'Restore into a new folder elsewhere, e.g. --data-dir /srv/restore/app-0102.',
-    });
+    throw new UsageError(
+      `--data-dir ${dir} is, holds, or lies inside the running cluster's data folder ${liveDataDir}`,
+      {
+        hint: 'Restore into a new folder elsewhere, e.g. --data-dir /srv/restore/app-0102.',
+      },
+    );
   }
   const existing = lstatSync(dir, { throwIfNoEntry: false });
   if (existing) {
-    if (!existing.isDirectory()) throw new UsageError(`--data-dir ${dir} exists and is not a folder`, { hint: 'Name a new folder.' });
+    if (!existing.isDirectory())
+      throw new UsageError(`--data-dir ${dir} exists and is not a folder`, { hint: 'Name a new folder.' });
     if (readdirSync(dir).length > 0) {
-      throw new ConflictError(`--data-dir ${dir} is not empty: a restore never writes over files`, { hint: 'Name a new or empty folder.' });
+      throw new ConflictError(`--data-dir ${dir} is not empty: a restore never writes over files`, {
+        hint: 'Name a new or empty folder.',
+      });
     }
   }
   makeDirs(dirname(dir), 0o700);
@@ -79,7 +85,12 @@ export async function choosePort(port: number | undefined): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const probe = createServer();
     probe.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE' || error.code === 'EACCES') reject(new ConflictError(`port ${port} on 127.0.0.1 is in use`, { hint: 'Choose another --port, or leave it out for a free one.' }));
+      if (error.code === 'EADDRINUSE' || error.code === 'EACCES')
+        reject(
+          new ConflictError(`port ${port} on 127.0.0.1 is in use`, {
+            hint: 'Choose another --port, or leave it out for a free one.',
+          }),
+        );
       else reject(error);
     });
     probe.listen({ port: port ?? 0, host: '127.0.0.1', exclusive: true }, () => {
