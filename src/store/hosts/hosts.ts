@@ -195,7 +195,8 @@ interface HostJsonRow extends Omit<HostRow, 'created_at' | 'updated_at'> {
   updated_at: string;
 }
 
-function toEntryJson(row: HostJsonRow): HostEntryJson {
+/** A row as an entry: timestamps as Dates (HostRow) or as the server's text (HostJsonRow, for streamed JSON). */
+function entryOf(row: HostRow | HostJsonRow): HostEntry | HostEntryJson {
   return {
     id: row.id,
     ipAddress: row.ip_address,
@@ -206,19 +207,8 @@ function toEntryJson(row: HostJsonRow): HostEntryJson {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,
-  };
+  } as HostEntry | HostEntryJson;
 }
 
-function toEntry(row: HostRow): HostEntry {
-  return {
-    id: row.id,
-    ipAddress: row.ip_address,
-    hostname: row.hostname,
-    aliases: jsonArray(row.aliases),
-    comment: row.comment,
-    tags: jsonArray(row.tags),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    version: row.version,
-  };
-}
+const toEntry = (row: HostRow) => entryOf(row) as HostEntry;
+const toEntryJson = (row: HostJsonRow) => entryOf(row) as HostEntryJson;
