@@ -66,3 +66,7 @@ spawnSync(process.execPath, [fileURLToPath(new URL('../bin/pgstore.js', import.m
   stdio: 'ignore',
   env: { ...process.env, PGSTORE_DEBUG: '' },
 });
+
+// What this build was made from (scripts/build-if-stale.js skips the next build when unchanged).
+const { buildInputsHash, STAMP } = await import('./build-inputs.js');
+writeFileSync(STAMP, `${buildInputsHash()}\n`);

@@ -52,6 +52,24 @@ async function blocker(db: TestDatabase, statement: string) {
   };
 }
 
+/**
+ * Releases `hold` once pgstore has been seen waiting for a lock twice in two different
+ * statements (a timeout, then its retry), whatever the machine's speed: a fixed delay was
+ * shorter than a busy machine's start-up, and the blocker went before the first attempt.
+ */
+async function releaseAfterARetry(db: TestDatabase, hold: { release(): Promise<void> }, deadlineMs = 30_000) {
+  const attempts = new Set<string>();
+  const until = Date.now() + deadlineMs;
+  while (attempts.size < 2 && Date.now() < until) {
+    const waiting = await db.sql<{ attempt: string }[]>`
+      select pid::text || '@' || query_start::text as attempt from pg_stat_activity
+      where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`;
+    for (const w of waiting) attempts.add(w.attempt);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  await hold.release();
+}
+
 const columns = async (db: TestDatabase) =>
   (
     await db.sql<
@@ -67,9 +85,11 @@ describe('migrate up: lock timeouts with retry', () => {
         '-- migrate:up\nalter table t add column y int;\n-- migrate:down\nalter table t drop column y;\n',
     });
     const hold = await blocker(db, 'select * from t');
-    const timer = setTimeout(() => void hold.release(), 2500);
     try {
-      const run = await migrate(db, dir, '--lock-timeout', '500ms', '--retries', '6', '--json');
+      const [run] = await Promise.all([
+        migrate(db, dir, '--lock-timeout', '500ms', '--retries', '6', '--json'),
+        releaseAfterARetry(db, hold),
+      ]);
       expect(run.code, run.stderr).toBe(0);
       const result = JSON.parse(run.stdout);
       expect(result.applied.map((m: { filename: string }) => m.filename)).toEqual(['0001_add_y.sql']);
@@ -82,7 +102,6 @@ describe('migrate up: lock timeouts with retry', () => {
       });
       expect(await columns(db)).toEqual(['x', 'y']);
     } finally {
-      clearTimeout(timer);
       await hold.release();
     }
   });
@@ -130,9 +149,11 @@ describe('migrate up: lock timeouts with retry', () => {
     });
     // An open writer: CREATE INDEX CONCURRENTLY builds, then waits for it and times out.
     const hold = await blocker(db, 'insert into t values (2)');
-    const timer = setTimeout(() => void hold.release(), 2500);
     try {
-      const run = await migrate(db, dir, '--lock-timeout', '500ms', '--retries', '6', '--json');
+      const [run] = await Promise.all([
+        migrate(db, dir, '--lock-timeout', '500ms', '--retries', '6', '--json'),
+        releaseAfterARetry(db, hold),
+      ]);
       expect(run.code, run.stderr).toBe(0);
       const result = JSON.parse(run.stdout);
       expect(result.retries.length).toBeGreaterThanOrEqual(1);
@@ -142,7 +163,6 @@ describe('migrate up: lock timeouts with retry', () => {
       >`select indisvalid as valid from pg_index where indexrelid = 't_x_idx'::regclass`;
       expect(index!.valid).toBe(true);
     } finally {
-      clearTimeout(timer);
       await hold.release();
     }
   });
