@@ -25,10 +25,41 @@
  * Usage: node scripts/build-bundle.js   (part of `npm run build`, after tsc)
  */
 import { rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/**
+ * Node built-ins that most runs never use, required on first use instead of when the module that
+ * imports them is evaluated: tls (postgres.js imports it for SSL connections only; with crypto it
+ * was ~5-10 ms of every `health` on the embedded server, which has no SSL) and child_process
+ * (commander imports it for executable subcommands, which pgstore has none of; src/tools when it
+ * spawns). Each becomes a module whose exports are getters onto the real one: the same values,
+ * looked up when first read. Their names are taken from this Node's module at build time.
+ */
+const LAZY_BUILTINS = ['tls', 'child_process'];
+const require = createRequire(import.meta.url);
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    b.onResolve({ filter }, (args) =>
+      args.namespace === 'lazy-builtin'
+        ? { path: args.path, external: true }
+        : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+      const names = Object.keys(require(`node:${args.path}`));
+      const contents = `let real;
+const load = () => (real ??= require('node:${args.path}'));
+for (const name of ${JSON.stringify(names)})
+  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`;
+      return { contents, loader: 'js', resolveDir: ROOT };
+    });
+  },
+};
 const OUT = 'dist/bundle';
 
 rmSync(new URL(`../${OUT}`, import.meta.url), { recursive: true, force: true });
@@ -54,6 +85,7 @@ const result = await build({
   sourcemap: 'linked',
   sourcesContent: false,
   metafile: true,
+  plugins: [lazyBuiltins],
   logLevel: 'warning',
 });
 // Which source files the bundle holds (tests read it; not shipped).

@@ -3,7 +3,7 @@
  * place that catches errors, prints them and sets the exit code.
  */
 import { constants as osConstants } from 'node:os';
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import type { CommandContext } from './commands/context.js';
 import type { ConnectionTarget } from './db/config.js';
 import { classifyError } from './classify-error.js';
@@ -72,6 +72,20 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
         'With no --database-url, DATABASE_URL or PG* variables, pgstore runs on its embedded PostgreSQL.\n\n' +
         'Examples:\n  $ pgstore health\n  $ pgstore server status --json\n  $ DATABASE_URL=postgres://app@db.example.com/app pgstore health --format nagios',
     );
+  // Options after a subcommand's name are that subcommand's (positional options): a subcommand
+  // may reuse a parent's option name, as `backup list --format ndjson` does beside pg_dump's
+  // `backup --format` (a parent that reuses one turns positional options on too). The program's
+  // own options are still read anywhere: every command carries hidden copies (globalFlags()).
+  program.enablePositionalOptions();
+  const globals = program.options.filter((o) => o.long !== '--version');
+  const carryGlobals = (command: Command): void => {
+    for (const g of globals) {
+      if (command.options.some((o) => o.long === g.long || (g.short && o.short === g.short))) continue;
+      const copy = new Option(g.flags, g.description).hideHelp();
+      if (g.argChoices) copy.choices(g.argChoices);
+      command.addOption(copy);
+    }
+  };
   program.exitOverride();
   program.configureOutput({
     writeOut: (text) => ctx.streams.stdout.write(text),
@@ -85,7 +99,8 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
   });
   // Every command at every depth reports usage errors the same way (exit 2, one line, a hint).
   const adopt = (command: Command, path: string): void => {
-    command.exitOverride().configureHelp({ showGlobalOptions: true });
+    command.exitOverride().configureHelp({ showGlobalOptions: true, visibleGlobalOptions: acceptedGlobalOptions });
+    carryGlobals(command);
     command.configureOutput(program.configureOutput());
     if (command.commands.length > 0) reportUnknownSubcommands(command, path);
     for (const sub of command.commands) adopt(sub, `${path} ${sub.name()}`);
@@ -97,6 +112,43 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
   }
   reportUnknownSubcommands(program, 'pgstore');
   return program;
+}
+
+/**
+ * The parents' options a subcommand's help lists: those still read after its name. The
+ * program's are (every command carries copies); a parent with positional options (commander's
+ * enablePositionalOptions, e.g. `backup`, whose --format is pg_dump's) reads its own only before
+ * the subcommand's name, so they are not the subcommand's. commander's own list
+ * (Help.visibleGlobalOptions) has every ancestor's; the flag it keeps is `_enablePositionalOptions`
+ * (commander 14, lib/command.js), with no public getter.
+ */
+function acceptedGlobalOptions(command: Command): Option[] {
+  const options: Option[] = [];
+  for (let parent = command.parent; parent; parent = parent.parent) {
+    const positional = (parent as unknown as { _enablePositionalOptions?: boolean })._enablePositionalOptions;
+    if (positional && parent.parent) continue;
+    options.push(...parent.options.filter((option) => !option.hidden));
+  }
+  return options;
+}
+
+/** The program's options as given: on the command line after any command's name, else the program's value. */
+function globalFlags(action: Command): Record<string, unknown> {
+  let program = action;
+  while (program.parent) program = program.parent;
+  const flags: Record<string, unknown> = {};
+  for (const option of program.options) {
+    const key = option.attributeName();
+    flags[key] = program.getOptionValue(key);
+    for (let c: Command | null = action; c?.parent; c = c.parent) {
+      const source = c.getOptionValueSource(key);
+      if (source !== undefined && source !== 'default') {
+        flags[key] = c.getOptionValue(key);
+        break;
+      }
+    }
+  }
+  return flags;
 }
 
 /** How long a stop signal lets pending output drain before pgstore exits. */
@@ -203,7 +255,7 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
     const program = await buildProgram(ctx, argv.slice(2));
     program.hook('preAction', async (_root, action) => {
       if (project.config) (await import('./commands/project-config.js')).applyConfigOptions(action, project.config);
-      ctx.setFlags(action.optsWithGlobals());
+      ctx.setFlags({ ...action.optsWithGlobals(), ...globalFlags(action) });
       config ??= await import('./db/config.js');
     });
     await program.parseAsync(argv);

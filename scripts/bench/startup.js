@@ -7,10 +7,14 @@
  *    embedded server, once through the embedded default (PGSTORE_HOME/PGSTORE_PORT) and once
  *    through DATABASE_URL. Target: health ≤ 0.25 s median, and ≤ 2× psql (issue 15), printed
  *    beside bare Node's start-up against psql (no Node program can be faster than that).
+ * 3. The same health run against its floors: bare `node -e 0`, and select1-floor.cjs (Node,
+ *    postgres.js, the connection and one `select 1`: what any Node CLI that checks a database
+ *    costs). When node itself is near 2× psql, ≤ 2× psql is out of reach and these say by how much.
  *
  * Usage: node scripts/bench/startup.js [--runs N] [--warmup N]   (or BENCH_RUNS, BENCH_WARMUP)
  */
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   benchOptions,
   cleanEnv,
@@ -27,6 +31,7 @@ import {
 } from './lib.js';
 
 const PSQL = process.env.BENCH_PSQL || '/usr/bin/psql';
+const FLOOR_SCRIPT = fileURLToPath(new URL('./select1-floor.cjs', import.meta.url));
 
 main(async () => {
   const options = benchOptions({ runs: 30, warmup: 3 });
@@ -106,6 +111,21 @@ main(async () => {
           label: 'pgstore health --json',
         },
         {
+          name: 'floor',
+          cmd: NODE,
+          args: [FLOOR_SCRIPT],
+          env: urlEnv,
+          check: (r) => r.status === 0 && r.stdout === 'ok\n',
+          label: 'node + postgres.js + select 1',
+        },
+        {
+          name: 'node',
+          cmd: NODE,
+          args: ['-e', '0'],
+          env: cleanEnv(),
+          label: 'node -e 0',
+        },
+        {
           name: 'healthUrl',
           cmd: NODE,
           args: [PGSTORE_BIN, 'health', '--json'],
@@ -150,8 +170,30 @@ main(async () => {
       ],
       options,
     );
+    report(
+      'startup',
+      'startup: pgstore health --json against its floors (same runs as above)',
+      [
+        {
+          name: 'health-vs-node',
+          subject: { label: 'health --json (DATABASE_URL)', stats: health.healthUrl },
+          baseline: { label: 'node -e 0', stats: health.node },
+        },
+        {
+          name: 'health-vs-floor',
+          subject: { label: 'health --json (DATABASE_URL)', stats: health.healthUrl },
+          baseline: { label: 'node + postgres.js + select 1', stats: health.floor },
+        },
+        {
+          name: 'floor-vs-psql',
+          subject: { label: 'node + postgres.js + select 1', stats: health.floor },
+          baseline: psql,
+        },
+      ],
+      options,
+    );
     console.log(
-      `  bare node -e 0 is ${(startup.node.median / health.psql.median).toFixed(2)}× psql -c 'select 1' on this machine: the floor of any Node CLI`,
+      `  bare node -e 0 is ${(health.node.median / health.psql.median).toFixed(2)}× psql -c 'select 1' on this machine, and node + postgres.js + select 1 ${(health.floor.median / health.psql.median).toFixed(2)}×: the floors of any Node CLI`,
     );
   } finally {
     server.stop();

@@ -146,6 +146,25 @@ function backupOptions(ctx: CommandContext, command: Command): Command {
     );
 }
 
+/** One JSON object per listed backup, newest first (the same for --json, --format json and ndjson). */
+function listingJson(listing: Parameters<typeof listingRows>[0]) {
+  return listingRows(listing).map((r) =>
+    r.physical
+      ? { ...physicalBackupJson(r.physical), status: 'ok' }
+      : r.intact
+        ? listedDump(r.intact)
+        : {
+            id: r.damaged!.id,
+            database: r.damaged!.database,
+            engine: 'pg_dump',
+            status: 'damaged',
+            problem: r.damaged!.problem,
+            path: r.damaged!.path,
+            startedAt: r.damaged!.startedAt,
+          },
+  );
+}
+
 function listCommand(ctx: CommandContext): Command {
   const command = new Command('list')
     .description(
@@ -153,35 +172,25 @@ function listCommand(ctx: CommandContext): Command {
     )
     .addOption(dirOption(ctx))
     .addOption(dbOption())
+    .addOption(
+      new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line')
+        .choices(['table', 'json', 'ndjson'])
+        .default('table'),
+    )
     .action(
       action(ctx, {
         load: backupCore,
-        call: async (backup, io, _flags: unknown, cmd: Command) => {
+        call: async (backup, io, _flags: { format: 'table' | 'json' | 'ndjson' }, cmd: Command) => {
           const listing = backup.listDatabaseBackups(whereOf(io, cmd));
           // pgBackRest's backups (of the whole cluster) are listed beside the dumps, with their type.
           const physical = await (await import('./backup-physical.js')).physicalRows(io, listing.dir);
           return { ...listing, physical };
         },
         // Damaged backups appear in every listing, JSON included, where they would sort by time.
-        json: (out, listing) =>
-          out.json(
-            listingRows(listing).map((r) =>
-              r.physical
-                ? { ...physicalBackupJson(r.physical), status: 'ok' }
-                : r.intact
-                  ? listedDump(r.intact)
-                  : {
-                      id: r.damaged!.id,
-                      database: r.damaged!.database,
-                      engine: 'pg_dump',
-                      status: 'damaged',
-                      problem: r.damaged!.problem,
-                      path: r.damaged!.path,
-                      startedAt: r.damaged!.startedAt,
-                    },
-            ),
-          ),
-        text: async (out, listing) => {
+        json: (out, listing) => out.json(listingJson(listing)),
+        text: async (out, listing, [flags]) => {
+          if (flags.format === 'json') return out.json(listingJson(listing));
+          if (flags.format === 'ndjson') return out.ndjson(listingJson(listing));
           const rows = listingRows(listing);
           for (const d of listing.damaged) out.warn(`backup ${d.id} is damaged: ${d.problem}`);
           if (rows.length === 0) return out.result(`No backups of ${listing.database} in ${listing.dir}.`);
@@ -219,6 +228,7 @@ function listCommand(ctx: CommandContext): Command {
     'pgstore backup list',
     'pgstore backup list --json',
     'pgstore backup list --database app --dir /srv/backups',
+    'pgstore backup list --format ndjson | jq -r .id',
   ]);
 }
 
@@ -275,7 +285,7 @@ function pruneCommand(ctx: CommandContext): Command {
       action(ctx, {
         load: backupCore,
         call: async (backup, io, _flags: unknown, cmd: Command) => {
-          // optsWithGlobals: `backup` itself has the --keep-* flags, and takes them wherever they appear.
+          // optsWithGlobals: prune's own --keep-* flags, or `backup`'s given before `prune`.
           const flags = cmd.optsWithGlobals() as RetentionFlags & { dryRun?: boolean };
           return backup.pruneBackups({ ...whereOf(io, cmd), ...(await retentionFrom(flags)), dryRun: !!flags.dryRun });
         },
@@ -392,6 +402,9 @@ export function backupCommand(ctx: CommandContext): Command {
     }),
   );
   addRetentionOptions(command, 'after a successful backup, ');
+  // backup's own options (--format: pg_dump's format, --dir, --keep-*...) are read only before a
+  // subcommand's name: `backup list --format ndjson` is list's --format, not pg_dump's.
+  command.enablePositionalOptions();
   for (const make of [listCommand, verifyCommand, pruneCommand, deleteCommand]) command.addCommand(make(ctx));
   return examples(command, [
     'pgstore backup',

@@ -83,9 +83,11 @@ export function healthCommand(ctx: CommandContext): Command {
       load: () => import('../core/health/index.js'),
       call: async (health, io, opts: Record<string, unknown>) => {
         const limits = limitsOf(opts);
-        const { knownBackupDir } = await import('../core/backup/index.js');
         // The last_backup check reads the folder from PGSTORE_BACKUP_DIR; unset, it does not run.
-        const env = { ...io.env, PGSTORE_BACKUP_DIR: knownBackupDir(opts.backupDir as string | undefined, io.env) };
+        const env = {
+          ...io.env,
+          PGSTORE_BACKUP_DIR: health.healthBackupDir(opts.backupDir as string | undefined, io.env),
+        };
         const report = await health.runHealth({
           ...io.core(),
           env,

@@ -21,13 +21,6 @@ export function resolveBackupDir(dir: string | undefined, env: Record<string, st
   return resolve(chosen);
 }
 
-/** The backup folder health should look at: --backup-dir, PGSTORE_BACKUP_DIR, or the default when it exists. */
-export function knownBackupDir(dir: string | undefined, env: Record<string, string | undefined>): string | undefined {
-  if (dir?.trim() || env.PGSTORE_BACKUP_DIR?.trim()) return resolveBackupDir(dir, env);
-  const fallback = defaultBackupDir(env);
-  return existsSync(fallback) ? fallback : undefined;
-}
-
 /** The folder holding every backup of one database. */
 export function databaseFolder(dir: string, database: string): string {
   if (database === '' || database === '.' || database === '..' || /[/\\\0]/.test(database)) {

@@ -3,7 +3,10 @@
  * An unreachable server, a wrong password or a missing database is a critical result, not
  * an exception.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { ServerConnection } from '../../db/config.js';
+import { defaultBackupDir } from '../../db/home.js';
 import { connectPool, type Db } from '../../db/pool.js';
 import { serverIdentity, type ServerIdentity } from '../../store/admin/index.js';
 import { isPgstoreError } from '../../errors.js';
@@ -23,6 +26,18 @@ export interface HealthOptions extends CoreOptions {
   migrationsDir?: string | undefined;
   /** Replicas that must be connected to the target (critical when fewer are). */
   expectedReplicas?: number | undefined;
+}
+
+/**
+ * The backup folder health should look at: --backup-dir, PGSTORE_BACKUP_DIR, or the default when
+ * it exists (undefined: the last_backup check does not run). Here, not in core/backup: loading the
+ * backup feature for this was a tenth of `health`'s start-up.
+ */
+export function healthBackupDir(dir: string | undefined, env: Record<string, string | undefined>): string | undefined {
+  const chosen = dir?.trim() || env.PGSTORE_BACKUP_DIR?.trim();
+  if (chosen) return resolve(chosen);
+  const fallback = defaultBackupDir(env);
+  return existsSync(fallback) ? fallback : undefined;
 }
 
 class Timeout extends Error {}
