@@ -53,6 +53,35 @@ describe('pgbackrest --backup-standby', () => {
     oneLine(dump, 2, '--backup-standby does not apply to --engine pg_dump');
   }, 60_000);
 
+  it('refuses a standby that receives no WAL', async () => {
+    // Without primary_conninfo (reloadable since PostgreSQL 13) the WAL receiver stops.
+    // (pg_basebackup -R wrote it into postgresql.auto.conf: put back, not reset.)
+    const [{ conninfo }] = await standby<
+      Array<{ conninfo: string }>
+    >`select current_setting('primary_conninfo') as conninfo`;
+    await standby`alter system set primary_conninfo = ''`;
+    await standby`select pg_reload_conf()`;
+    try {
+      await waitUntil('the WAL receiver to stop', 10_000, async () => {
+        const [row] = await standby<Array<{ n: number }>>`select count(*)::int as n from pg_stat_wal_receiver`;
+        return row!.n === 0;
+      });
+      oneLine(
+        await cli(['backup', '--engine', 'pgbackrest', '--backup-standby', '--standby-url', pair.standbyUrl]),
+        2,
+        'receives no WAL',
+      );
+    } finally {
+      await standby.unsafe(`alter system set primary_conninfo = '${conninfo.replace(/'/g, "''")}'`);
+      await standby`select pg_reload_conf()`;
+    }
+    await waitUntil('the WAL receiver to stream again', 10_000, async () => {
+      const [row] = await standby<Array<{ n: number }>>`
+        select count(*)::int as n from pg_stat_wal_receiver where status = 'streaming'`;
+      return row!.n === 1;
+    });
+  }, 60_000);
+
   it('copies the files from the standby, and the backup restores to a point in time', async () => {
     // The binary's embedded default database (restore counts its rows).
     await primary`create database pgstore`;

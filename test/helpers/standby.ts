@@ -21,9 +21,9 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
-  rmSync,
   writeFileSync,
 } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -280,7 +280,7 @@ export interface PrivateStandbyPair {
   env: Record<string, string>;
   /** Stops a cluster started from another data folder (a restored copy) at stop(), or when the test process dies. */
   watch(dataDir: string): void;
-  /** Stops the watched clusters, then the standby, then the primary, and removes the folder. */
+  /** Stops the watched clusters, the standby and the primary (immediate mode), and removes the folder. */
   stop(): Promise<void>;
 }
 
@@ -297,11 +297,15 @@ export async function privateStandbyPair(): Promise<PrivateStandbyPair> {
   const binaries = binariesReachableBy(locateBinaries(), account, root);
   const paths = (dataDir: string) => ({ binaries, dataDir, logFile: join(dataDir, 'stop.log'), account });
   let targets = pairTargets(info);
+  // Everything is thrown away: all at once, in immediate mode (no shutdown checkpoints).
   const stop = async () => {
-    for (const dir of others) await stopCluster(paths(dir), 'immediate').catch(() => undefined);
-    for (const target of [...targets].reverse())
-      if (existsSync(target.home)) await stopEmbedded(target).catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
+    const dataDirs = [...others, ...targets.map((t) => embeddedLayout(t.home, t.port).dataDir)];
+    await Promise.all(
+      dataDirs
+        .filter((dir) => existsSync(dir))
+        .map((dir) => stopCluster(paths(dir), 'immediate').catch(() => undefined)),
+    );
+    await rm(root, { recursive: true, force: true });
   };
   let pair: PairInfo;
   try {

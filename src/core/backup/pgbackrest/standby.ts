@@ -50,8 +50,12 @@ export interface StandbyCluster {
 const where = (conn: ServerConnection) => `${conn.host}:${conn.port}`;
 
 /** Checks the standby against the primary and finds its data folder. */
-export async function resolveStandby(standby: StandbyOptions, env: Env, primary: Cluster): Promise<StandbyCluster> {
-  const { conn, from } = standbyConnection(standby, env);
+export async function resolveStandby(
+  standby: { conn: ServerConnection; from: string },
+  givenDataDir: string | undefined,
+  primary: Cluster,
+): Promise<StandbyCluster> {
+  const { conn, from } = standby;
   const name = `the standby at ${where(conn)} (${from})`;
   const facts = await withAdminSql(conn, (sql) => clusterFacts(sql));
   if (!facts.inRecovery) {
@@ -86,12 +90,12 @@ export async function resolveStandby(standby: StandbyOptions, env: Env, primary:
       hint: 'Connect to both as the same role (it is replicated), or leave the password out of the standby URL.',
     });
   }
-  const dataDir = standby.dataDir ?? facts.dataDirectory;
+  const dataDir = givenDataDir ?? facts.dataDirectory;
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     throw new ConfigError(
       [`the standby's data folder ${dataDir} is not on this machine (or not visible to this user)`],
       {
-        hint: standby.dataDir
+        hint: givenDataDir
           ? 'Give --standby-data-dir the folder the standby runs from (its `show data_directory`).'
           : 'pgBackRest copies the standby’s files itself: run the standby on this host, or give --standby-data-dir if it sees the folder under another path.',
       },

@@ -14,7 +14,13 @@ import { type Cluster, resolveCluster } from './cluster.js';
 import { archiveCommand, writeConfig } from './config.js';
 import { type PgbackrestLayout, pgbackrestLayout, prepareLayout, STANZA } from './layout.js';
 import { type PhysicalBackup, toPhysicalBackup } from './list.js';
-import { resolveStandby, type StandbyCluster, type StandbyOptions, standbyOptions } from './standby.js';
+import {
+  resolveStandby,
+  type StandbyCluster,
+  type StandbyOptions,
+  standbyConnection,
+  standbyOptions,
+} from './standby.js';
 
 export type PhysicalBackupType = 'full' | 'diff' | 'incr';
 
@@ -79,7 +85,11 @@ export async function readyStanza(
 }
 
 export async function pgbackrestBackup(options: PgbackrestBackupOptions): Promise<PgbackrestBackupResult> {
+  // The standby's URL first (no connection), then the cluster, then the standby against it:
+  // a wrong standby is refused before the lock, and before the server's archiving is touched.
+  const standbyConn = options.standby ? standbyConnection(options.standby, options.env) : undefined;
   const { layout, cluster, br } = await preparePgbackrest(options);
+  const standby = standbyConn ? await resolveStandby(standbyConn, options.standby?.dataDir, cluster) : undefined;
   const lock = await acquireFileLock(join(layout.root, 'pgstore.lock'), {
     purpose: 'pgBackRest backup',
     onHeld: (holder) =>
@@ -88,7 +98,6 @@ export async function pgbackrestBackup(options: PgbackrestBackupOptions): Promis
       }),
   });
   try {
-    const standby = options.standby ? await resolveStandby(options.standby, options.env, cluster) : undefined;
     const archiving = await readyStanza(cluster, br, options.log, standby);
     const type = options.type ?? 'full';
     const before = new Set((await pgbackrestInfo(br))?.backup.map((b) => b.label) ?? []);
