@@ -40,17 +40,28 @@ function oneLine(r: CliResult, code: number, text: string): void {
 }
 
 describe('pgbackrest --backup-standby', () => {
-  it('refuses a missing standby, a primary given as the standby, and standby flags without it', async () => {
-    const [none, notStandby, alone, dump] = await Promise.all([
+  it('refuses a missing standby, a primary given as the standby, a data folder that is not there, and standby flags without it', async () => {
+    const [none, notStandby, alone, dump, noDir] = await Promise.all([
       cli(['backup', '--engine', 'pgbackrest', '--backup-standby']),
       cli(['backup', '--engine', 'pgbackrest', '--backup-standby', '--standby-url', pair.primaryUrl]),
       cli(['backup', '--engine', 'pgbackrest', '--standby-url', pair.standbyUrl]),
       cli(['backup', '--backup-standby']),
+      cli([
+        'backup',
+        '--engine',
+        'pgbackrest',
+        '--backup-standby',
+        '--standby-url',
+        pair.standbyUrl,
+        '--standby-data-dir',
+        join(pair.root, 'nowhere'),
+      ]),
     ]);
     oneLine(none, 2, '--backup-standby needs the standby');
     oneLine(notStandby, 2, 'is not in recovery');
     oneLine(alone, 2, '--standby-url only applies with --backup-standby');
     oneLine(dump, 2, '--backup-standby does not apply to --engine pg_dump');
+    oneLine(noDir, 2, `the standby's data folder ${join(pair.root, 'nowhere')} is not on this machine`);
   }, 60_000);
 
   it('refuses a standby that receives no WAL', async () => {
