@@ -65,14 +65,15 @@ export async function resolveStandby(
   }
   if (!facts.superuser) {
     throw new UsageError(`${name}: ${conn.user} is not a superuser there`, {
-      hint: 'pgBackRest needs a superuser on the standby too: use the primary’s superuser (it is replicated).',
+      hint: "pgBackRest needs a superuser on the standby too: use the primary's superuser (it is replicated).",
     });
   }
-  const [mine, theirs, receiver, restore] = await Promise.all([
+  const [mine, [theirs, receiver, restore]] = await Promise.all([
     withAdminSql(primary.conn, (sql) => systemIdentifier(sql)),
-    withAdminSql(conn, (sql) => systemIdentifier(sql)),
-    withAdminSql(conn, (sql) => walReceiverStatus(sql)),
-    withAdminSql(conn, (sql) => restoreCommand(sql)),
+    withAdminSql(
+      conn,
+      async (sql) => [await systemIdentifier(sql), await walReceiverStatus(sql), await restoreCommand(sql)] as const,
+    ),
   ]);
   if (mine !== theirs) {
     throw new ConfigError(
@@ -97,7 +98,7 @@ export async function resolveStandby(
       {
         hint: givenDataDir
           ? 'Give --standby-data-dir the folder the standby runs from (its `show data_directory`).'
-          : 'pgBackRest copies the standby’s files itself: run the standby on this host, or give --standby-data-dir if it sees the folder under another path.',
+          : "pgBackRest copies the standby's files itself: run the standby on this host, or give --standby-data-dir if this host sees its folder under another path.",
       },
     );
   }
