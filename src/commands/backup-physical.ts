@@ -46,6 +46,35 @@ export function refuseFlags(engine: Engine, given: Record<string, unknown>): voi
   }
 }
 
+/** --backup-standby and the flags that say where the standby is. */
+export interface StandbyFlags {
+  backupStandby?: boolean;
+  standbyUrl?: string;
+  standbyDataDir?: string;
+}
+
+/** The standby flags by name, for refuseFlags. */
+export function standbyFlags(flags: StandbyFlags): Record<string, unknown> {
+  return {
+    '--backup-standby': flags.backupStandby,
+    '--standby-url': flags.standbyUrl,
+    '--standby-data-dir': flags.standbyDataDir,
+  };
+}
+
+/** The standby to back up from (--backup-standby), or undefined; where-flags without it are refused. */
+function standbyOf(flags: StandbyFlags): { url?: string; dataDir?: string } | undefined {
+  if (flags.backupStandby) return { url: flags.standbyUrl, dataDir: flags.standbyDataDir };
+  const given = Object.entries(standbyFlags(flags)).filter(([, v]) => v !== undefined);
+  if (given.length === 0) return undefined;
+  throw new UsageError(
+    `${given.map(([k]) => k).join(', ')} only ${given.length === 1 ? 'applies' : 'apply'} with --backup-standby`,
+    {
+      hint: 'Add --backup-standby to copy the files from that standby, or leave them out.',
+    },
+  );
+}
+
 /** A physical backup's result and how it reads for people (the action renders one or the other). */
 export interface Rendered<R> {
   result: R;
@@ -55,7 +84,7 @@ export interface Rendered<R> {
 export async function physicalBackup(
   io: ActionIO,
   engine: Engine,
-  flags: { dir?: string; type?: 'full' | 'diff' | 'incr' },
+  flags: { dir?: string; type?: 'full' | 'diff' | 'incr' } & StandbyFlags,
 ): Promise<Rendered<unknown>> {
   if (engine === 'basebackup') {
     const { baseBackup } = await import('../core/backup/basebackup/index.js');
@@ -72,7 +101,12 @@ export async function physicalBackup(
     };
   }
   const { pgbackrestBackup } = await import('../core/backup/pgbackrest/index.js');
-  const result: PgbackrestBackupResult = await pgbackrestBackup({ ...io.core(), dir: flags.dir, type: flags.type });
+  const result: PgbackrestBackupResult = await pgbackrestBackup({
+    ...io.core(),
+    dir: flags.dir,
+    type: flags.type,
+    standby: standbyOf(flags),
+  });
   return {
     result,
     describe: (out) => {
@@ -83,7 +117,10 @@ export async function physicalBackup(
         out.warn(
           `pgBackRest took a ${b.type} backup instead of ${result.requestedType} (there was no backup to base it on)`,
         );
-      out.result(`Backed up the cluster with pgBackRest: ${b.id} (${b.type})`);
+      const from = result.standby
+        ? `, files copied from the standby ${result.standby.host}:${result.standby.port}`
+        : '';
+      out.result(`Backed up the cluster with pgBackRest: ${b.id} (${b.type}${from})`);
       out.result(
         `  ${formatBytes(b.sizeBytes)} cluster, ${formatBytes(b.repositoryBytes)} added to ${result.repository}, ${(b.durationMs / 1000).toFixed(0)} s`,
       );

@@ -12,6 +12,7 @@ import { withProgressBar } from '../ui/progress-sink.js';
 import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
 import { addRetentionOptions, type RetentionFlags, retentionFrom } from './retention-flags.js';
+import type { StandbyFlags } from './backup-physical.js';
 import { formatBytes, plural } from '../util/format.js';
 
 const backupCore = () => import('../core/backup/index.js');
@@ -100,7 +101,8 @@ type BackupFlags = {
   metricsFile?: string;
   engine?: string;
   type?: 'full' | 'diff' | 'incr';
-} & RetentionFlags;
+} & StandbyFlags &
+  RetentionFlags;
 
 function backupOptions(ctx: CommandContext, command: Command): Command {
   return command
@@ -143,6 +145,15 @@ function backupOptions(ctx: CommandContext, command: Command): Command {
         'diff',
         'incr',
       ]),
+    )
+    .option(
+      '--backup-standby',
+      "with --engine pgbackrest: copy the files from a standby on this host (pgBackRest's backup-standby); the primary still starts and stops the backup",
+    )
+    .option('--standby-url <url>', 'with --backup-standby: the standby (default: DATABASE_REPLICA_URL, its first URL)')
+    .option(
+      '--standby-data-dir <dir>',
+      "with --backup-standby: the standby's data folder (default: the standby's own data_directory)",
     );
 }
 
@@ -371,11 +382,11 @@ export function backupCommand(ctx: CommandContext): Command {
             '--verify': flags.verify,
             ...Object.fromEntries(keeps),
             '--metrics-file': flags.metricsFile,
-            ...(engine === 'basebackup' ? { '--type': flags.type } : {}),
+            ...(engine === 'basebackup' ? { '--type': flags.type, ...physical.standbyFlags(flags) } : {}),
           });
           return { physical: await physical.physicalBackup(io, engine, flags) };
         }
-        physical.refuseFlags(engine, { '--type': flags.type });
+        physical.refuseFlags(engine, { '--type': flags.type, ...physical.standbyFlags(flags) });
         const retention = await retentionFrom(flags);
         return withProgressBar(io.out, (onProgress) =>
           backup.backup({

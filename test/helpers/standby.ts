@@ -9,17 +9,33 @@
  * stops by itself when the vitest main process dies (a killed run leaves nothing behind).
  *
  * The pair is shared: a file that pauses replay or changes the primary's settings must undo it
- * in a finally (withReplayPaused does), and must not assume it is alone on the primary.
+ * in a finally (withReplayPaused does), and must not assume it is alone on the primary. A file
+ * that must own its pair (it points the archiver somewhere, restarts a server) starts a private
+ * one with privateStandbyPair() (same start, its own folder, stopped by its stop()).
  */
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, inject } from 'vitest';
-import { connectionUrl, resolveConnection, type ServerConnection } from '../../src/db/config.js';
+import { connectionUrl, type EmbeddedTarget, resolveConnection, type ServerConnection } from '../../src/db/config.js';
 import { embeddedLayout, ensureEmbedded, serverAccount, stopEmbedded } from '../../src/db/embedded.js';
 import { openPool, withAdminSql, type Db } from '../../src/db/pool.js';
+import { binariesReachableBy, locateBinaries } from '../../src/tools/postgres-binaries.js';
+import { stopCluster, stopClusterWhenGone } from '../../src/tools/postgres-server.js';
 import { runTool } from '../../src/tools/run.js';
 import { acquireFileLock } from '../../src/util/file-lock.js';
+import { cleanEnv } from './cli.js';
 import { PAIR_FILE, type PairInfo, pairTargets, SLOT_NAME, STANDBY_NAME, type StandbyRoot } from './standby-layout.js';
 
 export interface StandbyPair {
@@ -249,4 +265,74 @@ export async function standbyPair(): Promise<StandbyPair> {
     },
   };
   return api;
+}
+
+/** A pair of a test file's own: the same start as the shared one, in its own folder. */
+export interface PrivateStandbyPair {
+  root: string;
+  primary: EmbeddedTarget;
+  standby: EmbeddedTarget;
+  /** Superuser URLs (with the password) of each one's `postgres` database. */
+  primaryUrl: string;
+  standbyUrl: string;
+  startSeconds: number;
+  /** The binary's environment: the primary as the embedded default, backups under root/backups. */
+  env: Record<string, string>;
+  /** Stops a cluster started from another data folder (a restored copy) at stop(), or when the test process dies. */
+  watch(dataDir: string): void;
+  /** Stops the watched clusters, the standby and the primary (immediate mode), and removes the folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a private primary + streaming standby (a few seconds). Both servers, and any data
+ * folder passed to watch(), stop by themselves if the test process dies; call stop() in afterAll.
+ */
+export async function privateStandbyPair(): Promise<PrivateStandbyPair> {
+  const root = mkdtempSync(join(tmpdir(), 'pgstore-own-pair-'));
+  chmodSync(root, 0o711);
+  const info: StandbyRoot = { root, ownerPid: process.pid, serverUser: process.env.PGSTORE_SERVER_USER };
+  const others: string[] = [];
+  const account = serverAccount({ PGSTORE_SERVER_USER: info.serverUser });
+  const binaries = binariesReachableBy(locateBinaries(), account, root);
+  const paths = (dataDir: string) => ({ binaries, dataDir, logFile: join(dataDir, 'stop.log'), account });
+  let targets = pairTargets(info);
+  // Everything is thrown away: all at once, in immediate mode (no shutdown checkpoints).
+  const stop = async () => {
+    const dataDirs = [...others, ...targets.map((t) => embeddedLayout(t.home, t.port).dataDir)];
+    await Promise.all(
+      dataDirs
+        .filter((dir) => existsSync(dir))
+        .map((dir) => stopCluster(paths(dir), 'immediate').catch(() => undefined)),
+    );
+    await rm(root, { recursive: true, force: true });
+  };
+  let pair: PairInfo;
+  try {
+    pair = await startPair(info);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  targets = pairTargets(info, { primary: pair.primaryPort, standby: pair.standbyPort });
+  const url = (port: number) =>
+    `postgres://postgres:${encodeURIComponent(pair.password)}@127.0.0.1:${port}/postgres?sslmode=disable`;
+  return {
+    root,
+    primary: targets[0],
+    standby: targets[1],
+    primaryUrl: url(pair.primaryPort),
+    standbyUrl: url(pair.standbyPort),
+    startSeconds: pair.startSeconds,
+    env: cleanEnv({
+      PGSTORE_HOME: targets[0].home,
+      PGSTORE_PORT: String(pair.primaryPort),
+      PGSTORE_BACKUP_DIR: join(root, 'backups'),
+    }),
+    watch(dataDir) {
+      others.push(dataDir);
+      stopClusterWhenGone(paths(dataDir), process.pid);
+    },
+    stop,
+  };
 }

@@ -150,3 +150,20 @@ export async function settingValue(sql: Db, name: string): Promise<string> {
     return row!.value ?? '';
   });
 }
+
+/** The cluster's system identifier (pg_control; a standby shares its primary's). */
+export async function systemIdentifier(sql: Db): Promise<string> {
+  return guard(ctx, async () => {
+    const [row] = await sql<Array<{ id: string }>>`select system_identifier::text as id from pg_control_system()`;
+    return row!.id;
+  });
+}
+
+/** Where a standby gets its WAL from: restore_command ('' when none; null when this role may not read it). */
+export async function restoreCommand(sql: Db): Promise<string | null> {
+  return guard(ctx, async () => {
+    const [row] = await sql<Array<{ setting: string | null }>>`
+      select (select setting from pg_settings where name = 'restore_command') as setting`;
+    return row!.setting;
+  });
+}

@@ -8,3 +8,4 @@ export {
 } from './take.js';
 export { pgbackrestRestore, type PgbackrestRestoreOptions, type PgbackrestRestoreResult } from './restore.js';
 export { hasPgbackrest, pgbackrestLayout } from './layout.js';
+export type { StandbyOptions } from './standby.js';

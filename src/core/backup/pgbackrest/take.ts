@@ -14,6 +14,13 @@ import { type Cluster, resolveCluster } from './cluster.js';
 import { archiveCommand, writeConfig } from './config.js';
 import { type PgbackrestLayout, pgbackrestLayout, prepareLayout, STANZA } from './layout.js';
 import { type PhysicalBackup, toPhysicalBackup } from './list.js';
+import {
+  resolveStandby,
+  type StandbyCluster,
+  type StandbyOptions,
+  standbyConnection,
+  standbyOptions,
+} from './standby.js';
 
 export type PhysicalBackupType = 'full' | 'diff' | 'incr';
 
@@ -22,6 +29,8 @@ export interface PgbackrestBackupOptions extends CoreOptions {
   type?: PhysicalBackupType | undefined;
   /** Bound on the backup itself (default 24 h). */
   timeoutMs?: number | undefined;
+  /** --backup-standby: copy the files from this standby (the primary still starts and stops the backup). */
+  standby?: StandbyOptions | undefined;
 }
 
 export interface PgbackrestBackupResult {
@@ -33,6 +42,8 @@ export interface PgbackrestBackupResult {
   archiving: ArchiveChange;
   requestedType: PhysicalBackupType;
   backup: PhysicalBackup;
+  /** The standby the files were copied from (--backup-standby), else null. */
+  standby: { host: string; port: number; dataDir: string } | null;
 }
 
 /** Everything a pgBackRest command on this cluster needs, with the folders and configuration in place. */
@@ -51,8 +62,13 @@ export async function preparePgbackrest(
   };
 }
 
-/** Switches archiving to the repository (if needed), then stanza-create and check. */
-export async function readyStanza(cluster: Cluster, br: Pgbackrest, log?: (m: string) => void): Promise<ArchiveChange> {
+/** Switches archiving to the repository (if needed), then stanza-create and check (of the standby too, when given). */
+export async function readyStanza(
+  cluster: Cluster,
+  br: Pgbackrest,
+  log?: (m: string) => void,
+  standby?: StandbyCluster,
+): Promise<ArchiveChange> {
   const archiving = await ensureArchiving(
     cluster,
     { archive_mode: 'on', archive_command: archiveCommand(br), archive_library: null },
@@ -61,12 +77,19 @@ export async function readyStanza(cluster: Cluster, br: Pgbackrest, log?: (m: st
   );
   br.password = cluster.conn.password;
   await runPgbackrest(br, 'stanza-create', { timeoutMs: 120_000 });
-  await runPgbackrest(br, 'check', { timeoutMs: 180_000 });
+  await runPgbackrest(br, 'check', {
+    options: standby ? standbyOptions(standby) : [],
+    timeoutMs: 180_000,
+  });
   return archiving;
 }
 
 export async function pgbackrestBackup(options: PgbackrestBackupOptions): Promise<PgbackrestBackupResult> {
+  // The standby's URL first (no connection), then the cluster, then the standby against it:
+  // a wrong standby is refused before the lock, and before the server's archiving is touched.
+  const standbyConn = options.standby ? standbyConnection(options.standby, options.env) : undefined;
   const { layout, cluster, br } = await preparePgbackrest(options);
+  const standby = standbyConn ? await resolveStandby(standbyConn, options.standby?.dataDir, cluster) : undefined;
   const lock = await acquireFileLock(join(layout.root, 'pgstore.lock'), {
     purpose: 'pgBackRest backup',
     onHeld: (holder) =>
@@ -75,11 +98,17 @@ export async function pgbackrestBackup(options: PgbackrestBackupOptions): Promis
       }),
   });
   try {
-    const archiving = await readyStanza(cluster, br, options.log);
+    const archiving = await readyStanza(cluster, br, options.log, standby);
     const type = options.type ?? 'full';
     const before = new Set((await pgbackrestInfo(br))?.backup.map((b) => b.label) ?? []);
-    options.log?.(`Taking ${type === 'incr' ? 'an' : 'a'} ${type} backup with pgBackRest into ${layout.repo}...`);
-    await runPgbackrest(br, 'backup', { options: [`--type=${type}`], timeoutMs: options.timeoutMs ?? 24 * 3600_000 });
+    const from = standby ? ` from the standby ${standby.host}:${standby.port}` : '';
+    options.log?.(
+      `Taking ${type === 'incr' ? 'an' : 'a'} ${type} backup with pgBackRest${from} into ${layout.repo}...`,
+    );
+    await runPgbackrest(br, 'backup', {
+      options: [`--type=${type}`, ...(standby ? standbyOptions(standby) : [])],
+      timeoutMs: options.timeoutMs ?? 24 * 3600_000,
+    });
     const made = (await pgbackrestInfo(br))?.backup.filter((b) => !before.has(b.label)).pop();
     if (!made) throw new ToolError('pgbackrest backup exited 0 but its info lists no new backup');
     return {
@@ -90,6 +119,7 @@ export async function pgbackrestBackup(options: PgbackrestBackupOptions): Promis
       archiving,
       requestedType: type,
       backup: toPhysicalBackup(made),
+      standby: standby ? { host: standby.host, port: standby.port, dataDir: standby.dataDir } : null,
     };
   } finally {
     await lock.release();
