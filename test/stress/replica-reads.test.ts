@@ -95,15 +95,16 @@ describe('replica reads under replication lag', () => {
       try {
         await tryPromise(
           "a read bound by a concurrent writer's position, on its own connection, sees the write",
-          rounds(25, 300),
+          rounds(12, 200),
           async (i) => {
             const settled = await together(
               writers.map((w, k) => async () => {
                 const email = `c${i}_${k}_${process.pid}_${Math.random().toString(36).slice(2)}@example.com`;
                 const user = await w.users.create({ email });
                 const position = await w.writePosition();
-                // Half the readers read at once, half after a short pause: both servers answer.
-                if (k % 2 === 1) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 100)));
+                // Half the readers read at once, half after a pause up to the WAL writer's delay
+                // (the pair commits asynchronously): both servers answer.
+                if (k % 2 === 1) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)));
                 const seen = await readers[k]!.onReplica({ after: position }).users.get(user.id);
                 return seen?.id === user.id ? null : `writer ${k} after ${position}: ${JSON.stringify(seen)}`;
               }),
