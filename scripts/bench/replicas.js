@@ -129,10 +129,14 @@ main(async () => {
   try {
     const { connect } = await import(`${D}/index.js`);
     const { migrateUp } = await import(`${D}/core/migrate/index.js`);
+    const { resolveConnection } = await import(`${D}/db/config.js`);
     const admin = await connect({ databaseUrl: pair.primaryUrl('postgres'), env: {}, max: 1 });
     await admin.sql`create database bench_replicas`;
     await admin.close();
-    await migrateUp({ databaseUrl: pair.primaryUrl('bench_replicas'), env: {} });
+    await migrateUp({
+      target: resolveConnection({ databaseUrl: pair.primaryUrl('bench_replicas'), env: {} }),
+      env: {},
+    });
     const primaryOnly = await connect({ databaseUrl: pair.primaryUrl('bench_replicas'), env: {}, max: 16 });
     const ids = [];
     for (let i = 0; i < 2000; i++)
@@ -312,6 +316,56 @@ main(async () => {
       target: 1.1,
       pass: mNo / mRyw <= 1.1,
     });
+    // A read right after the client's own write, the case read-your-writes is for: each client
+    // renames its own user, then reads it back; only the read is timed. Checked: the client's
+    // scope (the router decides: primary, or a replica proven to have replayed the write);
+    // unchecked: a plain replica read, which may miss the write (counted as stale).
+    const afterWrite = async (reads) => {
+      let readMs = 0;
+      let count = 0;
+      let stale = 0;
+      await throughput(async (w, n) => {
+        const name = `After ${w} ${n}`;
+        await scopes[w].users.update(ids[w], { name });
+        const t0 = performance.now();
+        const user = await reads(w).users.get(ids[w]);
+        readMs += performance.now() - t0;
+        count++;
+        if (user?.name !== name) stale++;
+      }, 16);
+      return { perRead: readMs / count, stale, count };
+    };
+    const checkedRuns = [];
+    const uncheckedRuns = [];
+    for (let round = 0; round < 3; round++) {
+      checkedRuns.push(await afterWrite((w) => scopes[w].replica));
+      uncheckedRuns.push(await afterWrite(() => plain));
+    }
+    const medRun = (xs) => [...xs].sort((a, b) => a.perRead - b.perRead)[1];
+    const mChecked = medRun(checkedRuns);
+    const mUnchecked = medRun(uncheckedRuns);
+    const rawRatio = mChecked.perRead / mUnchecked.perRead;
+    const staleOf = (xs) => `${xs.reduce((a, x) => a + x.stale, 0)} of ${xs.reduce((a, x) => a + x.count, 0)}`;
+    gateRows.push([
+      '16, read after own write',
+      `${mUnchecked.perRead.toFixed(2)} ms/read`,
+      '—',
+      `${mChecked.perRead.toFixed(2)} ms/read`,
+      `${rawRatio.toFixed(3)}×`,
+      '≤ 1.10×',
+      rawRatio <= 1.1 ? 'PASS' : 'MISS',
+    ]);
+    results.push({
+      bench: 'replicas',
+      name: 'read after own write',
+      uncheckedMsPerRead: Number(mUnchecked.perRead.toFixed(3)),
+      checkedMsPerRead: Number(mChecked.perRead.toFixed(3)),
+      ratio: Number(rawRatio.toFixed(3)),
+      uncheckedStale: staleOf(uncheckedRuns),
+      checkedStale: staleOf(checkedRuns),
+      target: 1.1,
+      pass: rawRatio <= 1.1,
+    });
     const gs = gatedRouter.stats();
     console.log(
       `\n2. Read-your-writes gate (pipelined before the read, one round trip) vs a plain replica read: users.get (rows 1, 16: a gate before every read; last row: the workload mix, gates only when needed), ${seconds} s × 3 rounds (median)`,
@@ -324,6 +378,9 @@ main(async () => {
     );
     console.log(
       `   gated router: ${gs.gates} gates, ${gs.replicaReads} replica reads, ${gs.primaryReads} on the primary`,
+    );
+    console.log(
+      `   read after own write: unchecked replica reads that missed the write ${staleOf(uncheckedRuns)}; checked ${staleOf(checkedRuns)}`,
     );
 
     // 3. The position after a write.

@@ -11,7 +11,7 @@ import { coreOptions } from '../helpers/core-options.js';
 import { connect, type Database } from '../../src/connect.js';
 import { migrateUp } from '../../src/core/migrate/index.js';
 import { type StandbyPair, standbyPair } from '../helpers/standby.js';
-import { rounds, STRESS, tryPromise } from './harness.js';
+import { rounds, STRESS, together, tryPromise } from './harness.js';
 
 let pair: StandbyPair;
 let writer: Database;
@@ -74,6 +74,53 @@ describe('replica reads under replication lag', () => {
       // Both paths were taken: the promise was tried where the replica answers, not only on fallbacks.
       expect(mine.replicaReads + theirs.replicaReads).toBeGreaterThan(0);
       expect(mine.fallbacks.recentWrite + mine.fallbacks.behind + theirs.fallbacks.behind).toBeGreaterThan(0);
+    },
+    STRESS ? 240_000 : 30_000,
+  );
+
+  it(
+    'concurrent writers, each read back at once from separate connections through the gate',
+    async () => {
+      // Four writers and four readers, each a Database with one connection of its own: every
+      // round each writer writes and its reader reads the row back at once, bound by the
+      // writer's position (the gate decides: replica when replayed, else the primary).
+      const options = (max: number) => ({
+        databaseUrl: pair.urlFor('primary', database),
+        replicaUrl: pair.urlFor('standby', database),
+        env: {},
+        max,
+      });
+      const writers = await Promise.all(Array.from({ length: 4 }, () => connect(options(1))));
+      const readers = await Promise.all(Array.from({ length: 4 }, () => connect(options(1))));
+      try {
+        await tryPromise(
+          "a read bound by a concurrent writer's position, on its own connection, sees the write",
+          rounds(12, 200),
+          async (i) => {
+            const settled = await together(
+              writers.map((w, k) => async () => {
+                const email = `c${i}_${k}_${process.pid}_${Math.random().toString(36).slice(2)}@example.com`;
+                const user = await w.users.create({ email });
+                const position = await w.writePosition();
+                // Half the readers read at once, half after a pause up to the WAL writer's delay
+                // (the pair commits asynchronously): both servers answer.
+                if (k % 2 === 1) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)));
+                const seen = await readers[k]!.onReplica({ after: position }).users.get(user.id);
+                return seen?.id === user.id ? null : `writer ${k} after ${position}: ${JSON.stringify(seen)}`;
+              }),
+            );
+            const broken = settled.map((r) => (r.status === 'rejected' ? String(r.reason) : r.value)).filter(Boolean);
+            return broken.length === 0 ? null : broken.join('; ');
+          },
+        );
+        const stats = readers.map((r) => r.replicaStats());
+        const onReplica = stats.reduce((a, s) => a + s.replicaReads, 0);
+        const behind = stats.reduce((a, s) => a + s.fallbacks.behind, 0);
+        console.log(`concurrent read-back: ${onReplica} on the replica, ${behind} behind (primary)`);
+        expect(stats.reduce((a, s) => a + s.gates, 0)).toBeGreaterThan(0);
+      } finally {
+        await Promise.all([...writers, ...readers].map((d) => d.close()));
+      }
     },
     STRESS ? 240_000 : 30_000,
   );
