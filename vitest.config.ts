@@ -8,8 +8,9 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/standby-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Two cores: two test files at a time keeps the server and the CPU from thrashing.
-    maxWorkers: 2,
+    // Most test time is waiting (on child programs, servers, timeouts), not CPU: on two cores,
+    // three files at a time keep both busy (PGSTORE_TEST_WORKERS overrides; README, "Tests").
+    maxWorkers: Number(process.env.PGSTORE_TEST_WORKERS) || 3,
     pool: 'forks',
     // A worker keeps its imported modules from one file to the next: src/ is transformed and
     // loaded once per worker, not once per file (import time summed over the files of unit,
