@@ -15,7 +15,7 @@ import { plural } from '../util/format.js';
 const hostsCore = () => import('../core/hosts/index.js');
 
 interface ListFlags {
-  tag: string[];
+  tag?: string[];
   search?: string;
   ip?: string;
   limit?: number;
@@ -38,7 +38,7 @@ interface UpdateFlags {
 function listCommand(ctx: CommandContext): Command {
   const command = new Command('list')
     .description('list live entries, ordered by IP then hostname')
-    .option('--tag <tag>', 'only entries with this tag (repeat: any of them)', collect, [])
+    .option('--tag <tag>', 'only entries with this tag (repeat: any of them)', collect)
     .option('--search <text>', 'only entries whose hostname contains this text')
     .option('--ip <text>', 'only entries whose IP address contains this text')
     .addOption(new Option('--limit <n>', 'at most this many entries').argParser(wholeNumber('--limit', 1)))
@@ -61,7 +61,7 @@ function listCommand(ctx: CommandContext): Command {
         call: async (hosts, io, flags: ListFlags & { replica?: string | true }) => {
           const options = {
             ...io.core(),
-            tags: flags.tag,
+            tags: flags.tag ?? [],
             search: flags.search,
             ip: flags.ip,
             limit: flags.limit,
@@ -120,20 +120,20 @@ function addCommand(ctx: CommandContext): Command {
     .description('add an entry')
     .requiredOption('--ip <ip>', 'IPv4 or IPv6 address')
     .requiredOption('--hostname <name>', 'the hostname')
-    .option('--alias <name>', 'another name for the same address (repeatable)', collect, [])
+    .option('--alias <name>', 'another name for the same address (repeatable)', collect)
     .option('--comment <text>', 'a comment')
-    .option('--tag <tag>', 'a tag (repeatable)', collect, [])
+    .option('--tag <tag>', 'a tag (repeatable)', collect)
     .action(
       action(ctx, {
         load: hostsCore,
-        call: (hosts, io, flags: { ip: string; hostname: string; alias: string[]; comment?: string; tag: string[] }) =>
+        call: (hosts, io, flags: { ip: string; hostname: string; alias?: string[]; comment?: string; tag?: string[] }) =>
           hosts.addHost({
             ...io.core(),
             ip: flags.ip,
             hostname: flags.hostname,
-            aliases: flags.alias,
+            aliases: flags.alias ?? [],
             comment: flags.comment,
-            tags: flags.tag,
+            tags: flags.tag ?? [],
           }),
         text: (out, entry) => out.result(`Added host ${entry.id}:\n${describeEntry(entry)}`),
       }),
