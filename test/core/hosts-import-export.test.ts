@@ -285,6 +285,48 @@ describe('an import into an empty store (loaded in bulk)', () => {
   });
 });
 
+describe('the bulk path encodes what needs escaping as the checked path does', () => {
+  let bulk: Awaited<ReturnType<typeof createTestDatabase>>;
+  let checked: Awaited<ReturnType<typeof createTestDatabase>>;
+  beforeAll(async () => {
+    [bulk, checked] = [await createTestDatabase(), await createTestDatabase()];
+  });
+  afterAll(async () => {
+    await bulk?.drop();
+    await checked?.drop();
+  });
+
+  it('the real file with aliases, comments and tags full of backslashes, quotes and Unicode', async () => {
+    // The fixture's hosts, each with an alias, a comment and tags that COPY and JSON must escape.
+    let n = 0;
+    const text = readFileSync(FIXTURE, 'utf8').replace(/^127\.0\.0\.1\t(\S+)$/gm, (_, host: string) => {
+      n++;
+      const tags = n % 4 === 0 ? '' : ` [t${n % 3}, back\\slash${n % 2}, é\\n]`;
+      return `10.${n >> 8}.${n & 255}.1\t${host} alias.${host}\t# C:\\dir\\${n} "quoted" \\t é ☃ 😀 {a,b} \\N${tags}`;
+    });
+    expect(n).toBe(1567);
+    const file = join(dir, 'decorated.hosts');
+    writeFileSync(file, text);
+    await addHost({ ...on(checked.url), ip: '10.255.255.255', hostname: 'first.lan' });
+    expect(await importFile(file, { url: checked.url })).toMatchObject({ created: 1567, failed: 0 });
+    expect(await importFile(file, { url: bulk.url })).toMatchObject({ created: 1567, failed: 0 });
+
+    const all = await entries(bulk.url);
+    expect(all).toEqual((await entries(checked.url)).filter((e) => e.hostname !== 'first.lan'));
+    expect(all[1]).toMatchObject({ comment: expect.stringMatching(/^C:\\dir\\\d+ "quoted" \\t é ☃ 😀 \{a,b\} \\N$/) });
+    expect(all.some((e) => e.tags.includes('back\\slash1') && e.tags.includes('é\\n'))).toBe(true);
+    const events = (sql: typeof db.sql) => sql`
+      select event - 'createdAt' as event, event_type, expected_version from hosts.host_events
+       where event ->> 'hostname' <> 'first.lan' order by event ->> 'hostname'`;
+    expect(await events(bulk.sql)).toEqual(await events(checked.sql));
+    const [state] = await bulk.sql`
+      select (select count(*) from (select id, ip_address, hostname, aliases, comment, tags, version from hosts.fold_at('infinity')
+                                    except select id, ip_address, hostname, aliases, comment, tags, version from hosts.hosts) x)::int as differ,
+             (select count(*) from hosts.hosts)::int as live`;
+    expect(state).toEqual({ differ: 0, live: 1567 });
+  });
+});
+
 describe('the bulk import steps aside when it cannot have the tables to itself', () => {
   let target: Awaited<ReturnType<typeof createTestDatabase>>;
   const trgm = async () =>

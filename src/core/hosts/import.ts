@@ -10,22 +10,18 @@
  * Invalid lines are never imported; in skip and replace mode the valid ones still are.
  *
  * Into an empty store, with the rights of the tables' owner, 1,000 new entries or more are
- * loaded in bulk (store/admin/bulk-load.ts): ~15% faster for 100k lines, most of the rest being the
- * trigram indexes' build. Readers of hosts wait for that import's commit.
+ * loaded in bulk (store/admin/new-hosts-load.ts): the entries go straight to COPY text, with
+ * no event objects in between, and stream to the server while the rest is encoded; most of
+ * the time is then the server's (the trigram indexes' build). Readers of hosts wait for that
+ * import's commit.
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { claimEmptyHosts, type HostGroup, loadHosts, transactionTime } from '../../store/admin/index.js';
-import {
-  type BatchItem,
-  eventForJson,
-  type HostCreated,
-  type HostEntry,
-  isoFormatter,
-} from '../../store/hosts/index.js';
+import { claimEmptyHosts, loadNewHosts } from '../../store/admin/index.js';
+import type { BatchItem, HostEntry } from '../../store/hosts/index.js';
 import { appendChanges, type EntryChanges } from './batch.js';
-import { inTransactionOrRollback, Rollback, type Tx, withHostsDb } from './db.js';
+import { actorOf, inTransactionOrRollback, Rollback, withHostsDb } from './db.js';
 import type { HostRecord } from './file.js';
 import { type HostFormat, parseHosts } from './formats.js';
 import { ulid } from './ids.js';
@@ -139,18 +135,12 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
       const existing = wasEmpty
         ? new Map<string, HostEntry>()
         : await stores.hosts.findByPairs(records.map((r) => [r.ipAddress, r.hostname]));
-      const creates: BatchItem[] = [];
+      const fresh: HostRecord[] = [];
       const updates: EntryChanges[] = [];
       for (const record of records) {
         const entry = existing.get(`${record.ipAddress} ${record.hostname}`);
-        if (!entry) {
-          const id = ulid(now.getTime());
-          const { line: _line, ...input } = record;
-          creates.push({
-            envelope: envelope(id, { type: 'HostCreated', ...input, createdAt: now }, now, options),
-            expectedVersion: null,
-          });
-        } else if (mode === 'strict') {
+        if (!entry) fresh.push(record);
+        else if (mode === 'strict') {
           fail({
             line: record.line,
             field: 'hostname',
@@ -166,65 +156,36 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
       finish(result);
       if (mode === 'strict' && result.failed > 0) throw new Rollback({ ...result });
 
-      const total = creates.length + updates.reduce((n, u) => n + u.events.length, 0);
+      const total = fresh.length + updates.reduce((n, u) => n + u.events.length, 0);
       options.onProgress?.(0, total);
-      if (wasEmpty && creates.length >= BULK_THRESHOLD && (await claimEmptyHosts(tx))) {
-        await loadNewHosts(tx, creates, (n) => options.onProgress?.(n, total));
+      if (wasEmpty && fresh.length >= BULK_THRESHOLD && (await claimEmptyHosts(tx))) {
+        let done = 0;
+        await loadNewHosts(
+          tx,
+          fresh,
+          { createdAt: now, createdBy: actorOf(options), newId: () => ulid(now.getTime()) },
+          (n) => options.onProgress?.((done += n), total),
+          { hint: 'Nothing was imported. Run the import again; if it fails again, report it with the file.' },
+        );
       } else {
         const done = await appendChanges(stores, updates, now, options, (n) => options.onProgress?.(n, total));
+        const creates = fresh.map((record): BatchItem => {
+          const id = ulid(now.getTime());
+          const { line: _line, ...input } = record;
+          return {
+            envelope: envelope(id, { type: 'HostCreated', ...input, createdAt: now }, now, options),
+            expectedVersion: null,
+          };
+        });
         await stores.hostEvents.appendBatch(creates, { onProgress: (n) => options.onProgress?.(done + n, total) });
       }
-      result.created = creates.length;
+      result.created = fresh.length;
       result.updated = updates.length;
       if (options.dryRun) throw new Rollback({ ...result });
       return { ...result, written: total > 0 };
     }),
   );
   return { ...final, durationMs: Math.round(performance.now() - started) };
-}
-
-/**
- * New entries into an empty store, as the owner of its tables: the events, streams and
- * projection rows are written directly (the trigger off, indexes built after), as
- * `seed --synthetic` does, at twice the speed of the checked path. Nothing can conflict: every
- * aggregate is new, and (ip, hostname) stays unique by the projection's constraint.
- */
-async function loadNewHosts(tx: Tx, creates: BatchItem[], onProgress: (done: number) => void): Promise<void> {
-  const recordedAt = await transactionTime(tx);
-  const iso = isoFormatter();
-  let done = 0;
-  const groups = creates.map(({ envelope: e }): HostGroup => {
-    const created = e.event as HostCreated;
-    return {
-      events: [
-        {
-          eventId: e.eventId,
-          aggregateId: e.aggregateId,
-          type: created.type,
-          eventVersion: e.eventVersion,
-          expectedVersion: null,
-          event: eventForJson(created, iso),
-          createdAt: e.createdAt,
-          recordedAt,
-          createdBy: e.createdBy ?? null,
-        },
-      ],
-      live: {
-        id: e.aggregateId,
-        ipAddress: created.ipAddress,
-        hostname: created.hostname,
-        aliases: created.aliases ?? [],
-        comment: created.comment ?? null,
-        tags: created.tags,
-        createdAt: e.createdAt,
-        updatedAt: e.createdAt,
-        version: e.eventVersion,
-      },
-    };
-  });
-  await loadHosts(tx, groups, groups.length, (n) => onProgress((done += n)), {
-    hint: 'Nothing was imported. Run the import again; if it fails again, report it with the file.',
-  });
 }
 
 /** The format for a file name: .jsonl/.ndjson, .csv, else hosts. */
