@@ -327,6 +327,51 @@ describe('the bulk path encodes what needs escaping as the checked path does', (
   });
 });
 
+describe('a large hosts file streams into an empty store while it is read', () => {
+  let target: Awaited<ReturnType<typeof createTestDatabase>>;
+  beforeAll(async () => {
+    target = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await target?.drop();
+  });
+
+  it('reports bad and repeated lines as the checked path does, gives back unused sequence numbers, and strict mode writes nothing', async () => {
+    // The real file, a bad line and a repeat of its first entry at the end (after several slices).
+    const file = join(dir, 'streamed.hosts');
+    writeFileSync(
+      file,
+      `${readFileSync(FIXTURE, 'utf8')}\nnot-an-ip bad.example\n127.0.0.1\t01.shgrasp.vip\n127.0.0.1\n`,
+    );
+    const problems = (r: { errors: unknown[] }) => r.errors;
+    // The checked path's answer: the same file into a store with one entry already.
+    await addHost({ ...on(target.url), ip: '10.9.9.9', hostname: 'first.lan' });
+    const checked = await importFile(file, { url: target.url });
+    const checkedStrict = await importFile(file, { url: target.url, mode: 'strict' });
+    await target.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
+
+    const strict = await importFile(file, { url: target.url, mode: 'strict' });
+    expect(strict).toMatchObject({ written: false, created: 1567, failed: 3, processed: 1570 });
+    expect(problems(strict)).toEqual(
+      problems(checkedStrict).filter((e) => !(e as { message: string }).message.includes('exists already')),
+    );
+    expect(await target.sql`select count(*)::int as n from hosts.host_events`).toEqual([{ n: 0 }]);
+
+    const [{ before }] = await target.sql`select nextval('hosts.host_events_seq_seq')::int as before`;
+    const trgm = async () => (await target.sql`select 'hosts.hosts_hostname_trgm_idx'::regclass::oid as oid`)[0]!.oid;
+    const oid = await trgm();
+    const skip = await importFile(file, { url: target.url });
+    expect(await trgm()).not.toBe(oid); // loaded in bulk (its indexes built again)
+    expect(skip).toMatchObject({ written: true, created: 1567, skipped: 1, failed: 2, processed: 1570 });
+    expect(problems(skip)).toEqual(problems(checked));
+    const [seq] = await target.sql`
+      select min(seq)::int as first, max(seq)::int as last, count(*)::int as n,
+             (select last_value::int from hosts.host_events_seq_seq) as last_value from hosts.host_events`;
+    expect(seq).toEqual({ first: before + 1, last: before + 1567, n: 1567, last_value: before + 1567 });
+    expect(await entries(target.url)).toHaveLength(1567);
+  });
+});
+
 describe('the bulk import steps aside when it cannot have the tables to itself', () => {
   let target: Awaited<ReturnType<typeof createTestDatabase>>;
   const trgm = async () =>

@@ -117,7 +117,10 @@ describe('the fast COPY encoders write what the reference encoders write', () =>
       fc.property(fc.array(host, { maxLength: 6 }), encoding, (hosts: NewHost[], e) => {
         let n = 0;
         const newId = () => `id${n++}\\`;
-        const chunks = [...newHostChunks(hosts, e.firstSeq, { ...e, newId }, e.perChunk)];
+        const slices = Array.from({ length: Math.ceil(hosts.length / e.perChunk) }, (_, i) =>
+          hosts.slice(i * e.perChunk, (i + 1) * e.perChunk),
+        );
+        const chunks = [...newHostChunks(slices, e.firstSeq, { ...e, newId })];
         const at = e.createdAt.toISOString();
         const events: string[] = [];
         const streams: string[] = [];

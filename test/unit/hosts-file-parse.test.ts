@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseComment, parseHostsFile, type ParsedFile } from '../../src/core/hosts/file.js';
+import { hostsFileSlices, parseComment, parseHostsFile, type ParsedFile } from '../../src/core/hosts/file.js';
 import { validateHost } from '../../src/core/hosts/validation.js';
 
 /** The split-based reading, as it shipped before the one-pass one. */
@@ -51,6 +51,20 @@ describe('parseHostsFile', () => {
         expect(parseHostsFile(`\ufeff${text}`)).toEqual(referenceParse(`\ufeff${text}`));
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('gives the same records and errors a slice at a time, in order', () => {
+    fc.assert(
+      fc.property(hostsText, fc.integer({ min: 1, max: 5 }), (text, size) => {
+        const slices = [...hostsFileSlices(text, size)];
+        expect({
+          records: slices.flatMap((s) => s.records),
+          errors: slices.flatMap((s) => s.errors),
+        }).toEqual(referenceParse(text));
+        expect(slices.every((s) => s.records.length + s.errors.length > 0)).toBe(true);
+      }),
+      { numRuns: 1000 },
     );
   });
 

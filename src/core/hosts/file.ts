@@ -36,9 +36,25 @@ export interface ParsedFile {
 export function parseHostsFile(text: string): ParsedFile {
   const records: HostRecord[] = [];
   const errors: FieldProblem[] = [];
+  for (const slice of hostsFileSlices(text)) {
+    for (const r of slice.records) records.push(r);
+    for (const e of slice.errors) errors.push(e);
+  }
+  return { records, errors };
+}
+
+/** parseHostsFile's result a slice of about `linesPerSlice` lines at a time (an import checks and sends one while it reads the next). */
+export function* hostsFileSlices(text: string, linesPerSlice = 2000): Generator<ParsedFile> {
+  let records: HostRecord[] = [];
+  let errors: FieldProblem[] = [];
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let lineNumber = 0;
   for (let start = 0; start <= body.length; ) {
+    if (lineNumber % linesPerSlice === 0 && lineNumber > 0 && records.length + errors.length > 0) {
+      yield { records, errors };
+      records = [];
+      errors = [];
+    }
     let end = body.indexOf('\n', start);
     if (end < 0) end = body.length;
     const next = end + 1;
@@ -60,7 +76,7 @@ export function parseHostsFile(text: string): ParsedFile {
     const { comment, tags } = hash >= 0 ? parseComment(line.slice(hash + 1)) : { comment: null, tags: [] };
     records.push({ line: lineNumber, ipAddress, hostname, aliases, comment, tags });
   }
-  return { records, errors };
+  if (records.length + errors.length > 0) yield { records, errors };
 }
 
 /** `text` (trimmed, not empty) split on runs of spaces and tabs. */

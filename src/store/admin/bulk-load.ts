@@ -259,9 +259,11 @@ export async function loadHostRows(
       const streamsOut = createWriteStream(streamsPath);
       const hostsOut = createWriteStream(hostsPath);
       let live = 0;
+      let used = 0;
       async function* events(): AsyncGenerator<string> {
         for (const chunk of encode(Number(reserved!.first))) {
           live += chunk.live;
+          used += chunk.eventCount;
           if (chunk.events) yield chunk.events;
           if (chunk.eventCount) onRows?.(chunk.eventCount);
           await Promise.all([write(streamsOut, chunk.streams), write(hostsOut, chunk.projection)]);
@@ -288,6 +290,15 @@ export async function loadHostRows(
         );
         onPhase?.('building keys and indexes');
       });
+      if (used < totalEvents) {
+        // Fewer events than reserved (an upper bound was given): the unused numbers go back,
+        // unless someone drew a number since (then they stay a gap, as after a rollback).
+        const first = Number(reserved!.first);
+        await tx.unsafe(
+          `select ${used > 0 ? `setval('hosts.host_events_seq_seq', ${first + used - 1})` : `setval('hosts.host_events_seq_seq', ${first}, false)`}
+            where (select last_value from hosts.host_events_seq_seq) = ${first + Math.max(0, totalEvents - 1)}`,
+        );
+      }
       await Promise.all([new Promise((r) => streamsOut.end(r)), new Promise((r) => hostsOut.end(r))]);
       await copyFile(tx, 'hosts.streams', ['aggregate_id', 'version', 'last_seq', 'event_count'], streamsPath, hint);
       await withKeysBuiltAfter(tx, 'hosts.hosts', hint, () =>

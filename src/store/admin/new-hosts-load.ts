@@ -28,16 +28,17 @@ export interface NewHostsEncoding {
   newId: () => string;
 }
 
-/** Hosts per chunk: ~0.5 MB of events. */
-const HOSTS_PER_CHUNK = 2000;
-
 /**
- * Loads `hosts` as new entries, each with one HostCreated event, inside `tx` (which must have
- * claimed the empty tables: claimEmptyHosts). Returns the number loaded.
+ * Loads new entries, each with one HostCreated event, inside `tx` (which must have claimed
+ * the empty tables: claimEmptyHosts). `slices` may be produced while the load runs (a file
+ * parsed and checked a slice at a time, overlapping the server's work); `maxHosts` is an upper
+ * bound of their number (sequence numbers are reserved for it, and the unused ones given back).
+ * Returns the number loaded.
  */
 export async function loadNewHosts(
   tx: Tx,
-  hosts: readonly NewHost[],
+  slices: Iterable<readonly NewHost[]>,
+  maxHosts: number,
   encoding: Omit<NewHostsEncoding, 'recordedAt'>,
   onRows?: (n: number) => void,
   options: { hint?: string } = {},
@@ -45,31 +46,28 @@ export async function loadNewHosts(
   const recordedAt = await transactionTime(tx);
   return loadHostRows(
     tx,
-    hosts.length,
-    (firstSeq) => newHostChunks(hosts, firstSeq, { ...encoding, recordedAt }),
+    maxHosts,
+    (firstSeq) => newHostChunks(slices, firstSeq, { ...encoding, recordedAt }),
     onRows,
     options,
   );
 }
 
-/** The COPY text of `hosts` as new entries, their events numbered from `firstSeq`. */
+/** The COPY text of new entries, one chunk per slice, their events numbered from `firstSeq`. */
 export function* newHostChunks(
-  hosts: readonly NewHost[],
+  slices: Iterable<readonly NewHost[]>,
   firstSeq: number,
   { createdAt, recordedAt, createdBy, newId }: NewHostsEncoding,
-  hostsPerChunk = HOSTS_PER_CHUNK,
 ): Generator<HostRowsChunk> {
   const at = createdAt.toISOString();
   const recorded = copyText(recordedAt);
   const by = createdBy === null ? '\\N' : copyText(createdBy);
-  for (let start = 0; start < hosts.length; start += hostsPerChunk) {
-    const end = Math.min(hosts.length, start + hostsPerChunk);
+  let seq = firstSeq;
+  for (const hosts of slices) {
     let events = '';
     let streams = '';
     let projection = '';
-    for (let i = start; i < end; i++) {
-      const h = hosts[i]!;
-      const seq = firstSeq + i;
+    for (const h of hosts) {
       const id = copyText(newId());
       const eventId = copyText(newId());
       const version = copyText(newId());
@@ -77,7 +75,8 @@ export function* newHostChunks(
       events += `${seq}\t${eventId}\t${id}\tHostCreated\t${version}\t\\N\t{"type":"HostCreated","ipAddress":${copyJsonString(h.ipAddress)},"hostname":${copyJsonString(h.hostname)},"aliases":${copyJsonArray(h.aliases)},"comment":${noComment ? 'null' : copyJsonString(h.comment!)},"tags":${copyJsonArray(h.tags)},"createdAt":"${at}"}\t${at}\t${recorded}\t${by}\n`;
       streams += `${id}\t${version}\t${seq}\t1\n`;
       projection += `${id}\t${copyText(h.ipAddress)}\t${copyText(h.hostname)}\t${copyTextArray(h.aliases)}\t${noComment ? '\\N' : copyText(h.comment!)}\t${copyTextArray(h.tags)}\t${at}\t${at}\t${version}\t${seq}\n`;
+      seq++;
     }
-    yield { events, eventCount: end - start, streams, projection, live: end - start };
+    if (hosts.length) yield { events, eventCount: hosts.length, streams, projection, live: hosts.length };
   }
 }
