@@ -285,6 +285,93 @@ describe('an import into an empty store (loaded in bulk)', () => {
   });
 });
 
+describe('the bulk path encodes what needs escaping as the checked path does', () => {
+  let bulk: Awaited<ReturnType<typeof createTestDatabase>>;
+  let checked: Awaited<ReturnType<typeof createTestDatabase>>;
+  beforeAll(async () => {
+    [bulk, checked] = [await createTestDatabase(), await createTestDatabase()];
+  });
+  afterAll(async () => {
+    await bulk?.drop();
+    await checked?.drop();
+  });
+
+  it('the real file with aliases, comments and tags full of backslashes, quotes and Unicode', async () => {
+    // The fixture's hosts, each with an alias, a comment and tags that COPY and JSON must escape.
+    let n = 0;
+    const text = readFileSync(FIXTURE, 'utf8').replace(/^127\.0\.0\.1\t(\S+)$/gm, (_, host: string) => {
+      n++;
+      const tags = n % 4 === 0 ? '' : ` [t${n % 3}, back\\slash${n % 2}, é\\n]`;
+      return `10.${n >> 8}.${n & 255}.1\t${host} alias.${host}\t# C:\\dir\\${n} "quoted" \\t é ☃ 😀 {a,b} \\N${tags}`;
+    });
+    expect(n).toBe(1567);
+    const file = join(dir, 'decorated.hosts');
+    writeFileSync(file, text);
+    await addHost({ ...on(checked.url), ip: '10.255.255.255', hostname: 'first.lan' });
+    expect(await importFile(file, { url: checked.url })).toMatchObject({ created: 1567, failed: 0 });
+    expect(await importFile(file, { url: bulk.url })).toMatchObject({ created: 1567, failed: 0 });
+
+    const all = await entries(bulk.url);
+    expect(all).toEqual((await entries(checked.url)).filter((e) => e.hostname !== 'first.lan'));
+    expect(all[1]).toMatchObject({ comment: expect.stringMatching(/^C:\\dir\\\d+ "quoted" \\t é ☃ 😀 \{a,b\} \\N$/) });
+    expect(all.some((e) => e.tags.includes('back\\slash1') && e.tags.includes('é\\n'))).toBe(true);
+    const events = (sql: typeof db.sql) => sql`
+      select event - 'createdAt' as event, event_type, expected_version from hosts.host_events
+       where event ->> 'hostname' <> 'first.lan' order by event ->> 'hostname'`;
+    expect(await events(bulk.sql)).toEqual(await events(checked.sql));
+    const [state] = await bulk.sql`
+      select (select count(*) from (select id, ip_address, hostname, aliases, comment, tags, version from hosts.fold_at('infinity')
+                                    except select id, ip_address, hostname, aliases, comment, tags, version from hosts.hosts) x)::int as differ,
+             (select count(*) from hosts.hosts)::int as live`;
+    expect(state).toEqual({ differ: 0, live: 1567 });
+  });
+});
+
+describe('a large hosts file streams into an empty store while it is read', () => {
+  let target: Awaited<ReturnType<typeof createTestDatabase>>;
+  beforeAll(async () => {
+    target = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await target?.drop();
+  });
+
+  it('reports bad and repeated lines as the checked path does, gives back unused sequence numbers, and strict mode writes nothing', async () => {
+    // The real file, a bad line and a repeat of its first entry at the end (after several slices).
+    const file = join(dir, 'streamed.hosts');
+    writeFileSync(
+      file,
+      `${readFileSync(FIXTURE, 'utf8')}\nnot-an-ip bad.example\n127.0.0.1\t01.shgrasp.vip\n127.0.0.1\n`,
+    );
+    const problems = (r: { errors: unknown[] }) => r.errors;
+    // The checked path's answer: the same file into a store with one entry already.
+    await addHost({ ...on(target.url), ip: '10.9.9.9', hostname: 'first.lan' });
+    const checked = await importFile(file, { url: target.url });
+    const checkedStrict = await importFile(file, { url: target.url, mode: 'strict' });
+    await target.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
+
+    const strict = await importFile(file, { url: target.url, mode: 'strict' });
+    expect(strict).toMatchObject({ written: false, created: 1567, failed: 3, processed: 1570 });
+    expect(problems(strict)).toEqual(
+      problems(checkedStrict).filter((e) => !(e as { message: string }).message.includes('exists already')),
+    );
+    expect(await target.sql`select count(*)::int as n from hosts.host_events`).toEqual([{ n: 0 }]);
+
+    const [{ before }] = await target.sql`select nextval('hosts.host_events_seq_seq')::int as before`;
+    const trgm = async () => (await target.sql`select 'hosts.hosts_hostname_trgm_idx'::regclass::oid as oid`)[0]!.oid;
+    const oid = await trgm();
+    const skip = await importFile(file, { url: target.url });
+    expect(await trgm()).not.toBe(oid); // loaded in bulk (its indexes built again)
+    expect(skip).toMatchObject({ written: true, created: 1567, skipped: 1, failed: 2, processed: 1570 });
+    expect(problems(skip)).toEqual(problems(checked));
+    const [seq] = await target.sql`
+      select min(seq)::int as first, max(seq)::int as last, count(*)::int as n,
+             (select last_value::int from hosts.host_events_seq_seq) as last_value from hosts.host_events`;
+    expect(seq).toEqual({ first: before + 1, last: before + 1567, n: 1567, last_value: before + 1567 });
+    expect(await entries(target.url)).toHaveLength(1567);
+  });
+});
+
 describe('the bulk import steps aside when it cannot have the tables to itself', () => {
   let target: Awaited<ReturnType<typeof createTestDatabase>>;
   const trgm = async () =>

@@ -27,26 +27,71 @@ export interface ParsedFile {
   errors: FieldProblem[];
 }
 
-/** Reads a hosts file. */
+/**
+ * Reads a hosts file, in one pass over the text: lines end at \n (a \r before it dropped),
+ * fields are split on runs of spaces and tabs, and no array of lines or of fields is built
+ * first (an import reads 100k lines; test/unit/hosts-file-parse.test.ts holds it to the plain
+ * split-based reading).
+ */
 export function parseHostsFile(text: string): ParsedFile {
   const records: HostRecord[] = [];
   const errors: FieldProblem[] = [];
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const hash = line.indexOf('#');
-    const fields = (hash >= 0 ? line.slice(0, hash) : line).trim().split(/[ \t]+/);
-    const [ipAddress, hostname, ...aliases] = fields;
-    if (!hostname) {
-      errors.push({ line: i + 1, field: 'hostname', message: `hostname is missing after '${ipAddress}'` });
-      continue;
-    }
-    const { comment, tags } = hash >= 0 ? parseComment(line.slice(hash + 1)) : { comment: null, tags: [] };
-    records.push({ line: i + 1, ipAddress: ipAddress!, hostname, aliases, comment, tags });
+  for (const slice of hostsFileSlices(text)) {
+    for (const r of slice.records) records.push(r);
+    for (const e of slice.errors) errors.push(e);
   }
   return { records, errors };
+}
+
+/** parseHostsFile's result a slice of about `linesPerSlice` lines at a time (an import checks and sends one while it reads the next). */
+export function* hostsFileSlices(text: string, linesPerSlice = 2000): Generator<ParsedFile> {
+  let records: HostRecord[] = [];
+  let errors: FieldProblem[] = [];
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let lineNumber = 0;
+  for (let start = 0; start <= body.length; ) {
+    if (lineNumber % linesPerSlice === 0 && lineNumber > 0 && records.length + errors.length > 0) {
+      yield { records, errors };
+      records = [];
+      errors = [];
+    }
+    let end = body.indexOf('\n', start);
+    if (end < 0) end = body.length;
+    const next = end + 1;
+    if (end > start && body.charCodeAt(end - 1) === 13 && end < body.length) end--;
+    lineNumber++;
+    const line = body.slice(start, end);
+    start = next;
+    const hash = line.indexOf('#');
+    const head = (hash >= 0 ? line.slice(0, hash) : line).trim();
+    if (head === '') continue; // blank, or a comment line (the line's first non-blank is #)
+    const fields = splitFields(head);
+    const ipAddress = fields[0]!;
+    const hostname = fields[1];
+    if (hostname === undefined) {
+      errors.push({ line: lineNumber, field: 'hostname', message: `hostname is missing after '${ipAddress}'` });
+      continue;
+    }
+    const aliases = fields.length > 2 ? fields.slice(2) : [];
+    const { comment, tags } = hash >= 0 ? parseComment(line.slice(hash + 1)) : { comment: null, tags: [] };
+    records.push({ line: lineNumber, ipAddress, hostname, aliases, comment, tags });
+  }
+  if (records.length + errors.length > 0) yield { records, errors };
+}
+
+/** `text` (trimmed, not empty) split on runs of spaces and tabs. */
+function splitFields(text: string): string[] {
+  const fields: string[] = [];
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9) continue;
+    if (i > from) fields.push(text.slice(from, i));
+    else if (i === 0) fields.push('');
+    from = i + 1;
+  }
+  fields.push(text.slice(from));
+  return fields;
 }
 
 /** `comment [tag1, tag2]` → its parts. */
@@ -54,12 +99,18 @@ export function parseComment(text: string): { comment: string | null; tags: stri
   const trimmed = text.trim();
   const open = trimmed.endsWith(']') ? trimmed.lastIndexOf('[') : -1;
   if (open >= 0) {
-    const tags = trimmed
-      .slice(open + 1, -1)
-      .split(',')
-      .map((t) => t.trim())
-      .filter((t) => t !== '');
-    if (tags.every((t) => tagProblem(t) === null)) return { comment: trimmed.slice(0, open).trim() || null, tags };
+    const tags: string[] = [];
+    let valid = true;
+    for (const part of trimmed.slice(open + 1, -1).split(',')) {
+      const tag = part.trim();
+      if (tag === '') continue;
+      if (tagProblem(tag) !== null) {
+        valid = false;
+        break;
+      }
+      tags.push(tag);
+    }
+    if (valid) return { comment: trimmed.slice(0, open).trim() || null, tags };
   }
   return { comment: trimmed || null, tags: [] };
 }

@@ -9,6 +9,7 @@ import {
   compareEntries,
   type HostRecord,
   hostsFileHeader,
+  hostsFileSlices,
   type ParsedFile,
   parseHostsFile,
   renderHostsLine,
@@ -38,6 +39,12 @@ export function parseHosts(text: string, format: HostFormat): ParsedFile {
     case 'csv':
       return parseCsv(text);
   }
+}
+
+/** parseHosts's result in slices, in order (hosts files a few thousand lines at a time; the other formats at once). */
+export function* parseHostsSlices(text: string, format: HostFormat): Generator<ParsedFile> {
+  if (format === 'hosts') yield* hostsFileSlices(text);
+  else yield parseHosts(text, format);
 }
 
 /** Writes entries in `format` (sorted by IP, then hostname). */

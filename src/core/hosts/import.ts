@@ -10,24 +10,20 @@
  * Invalid lines are never imported; in skip and replace mode the valid ones still are.
  *
  * Into an empty store, with the rights of the tables' owner, 1,000 new entries or more are
- * loaded in bulk (store/admin/bulk-load.ts): ~15% faster for 100k lines, most of the rest being the
- * trigram indexes' build. Readers of hosts wait for that import's commit.
+ * loaded in bulk (store/admin/new-hosts-load.ts): the entries go straight to COPY text, with
+ * no event objects in between, and stream to the server while the rest is encoded; most of
+ * the time is then the server's (the trigram indexes' build). Readers of hosts wait for that
+ * import's commit.
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { claimEmptyHosts, type HostGroup, loadHosts, transactionTime } from '../../store/admin/index.js';
-import {
-  type BatchItem,
-  eventForJson,
-  type HostCreated,
-  type HostEntry,
-  isoFormatter,
-} from '../../store/hosts/index.js';
+import { claimEmptyHosts, loadNewHosts } from '../../store/admin/index.js';
+import type { BatchItem, HostEntry } from '../../store/hosts/index.js';
 import { appendChanges, type EntryChanges } from './batch.js';
-import { inTransactionOrRollback, Rollback, type Tx, withHostsDb } from './db.js';
-import type { HostRecord } from './file.js';
-import { type HostFormat, parseHosts } from './formats.js';
+import { actorOf, inTransactionOrRollback, Rollback, withHostsDb } from './db.js';
+import type { HostRecord, ParsedFile } from './file.js';
+import { type HostFormat, parseHostsSlices } from './formats.js';
 import { ulid } from './ids.js';
 import { changeEvents, envelope, normalizeComment } from './hosts.js';
 import { unique, validateHost } from './validation.js';
@@ -35,6 +31,9 @@ import type { CoreOptions } from '../options.js';
 
 /** From this many new entries, an import into an empty store may load them in bulk. */
 const BULK_THRESHOLD = 1000;
+/** Entries per slice of a bulk load (one COPY message of ~0.5 MB of events). */
+const SLICE = 2000;
+const BULK_HINT = 'Nothing was imported. Run the import again; if it fails again, report it with the file.';
 
 export const IMPORT_MODES = ['skip', 'replace', 'strict'] as const;
 export type ImportMode = (typeof IMPORT_MODES)[number];
@@ -85,72 +84,102 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
   const now = options.now ?? new Date();
   const text = await readSource(options);
 
-  const parsed = parseHosts(text, format);
   const result: ImportResult = {
     source: options.source,
     format,
     mode,
     dryRun: !!options.dryRun,
     written: false,
-    processed: parsed.records.length + parsed.errors.length,
+    processed: 0,
     created: 0,
     updated: 0,
     skipped: 0,
     failed: 0,
-    errors: parsed.errors.map((p) => ({ line: p.line ?? 0, field: p.field, message: p.message, kind: 'invalid' })),
+    errors: [],
     durationMs: 0,
   };
   const fail = (problem: ImportProblem) => result.errors.push(problem);
 
-  // Validate every line; keep one record per (ip, hostname).
+  // Every line validated; one record kept per (ip, hostname). `take` reads a slice of the file
+  // and passes each record it keeps for the first time to `chose`.
   const chosen = new Map<string, HostRecord>();
-  for (const raw of parsed.records) {
-    const record: HostRecord = {
-      ...raw,
-      aliases: unique(raw.aliases),
-      tags: unique(raw.tags),
-      comment: normalizeComment(raw.comment),
-    };
-    const problems = validateHost(record);
-    if (problems.length > 0) {
-      for (const p of problems) fail({ line: record.line, field: p.field, message: p.message, kind: 'invalid' });
-      continue;
+  const take = (parsed: ParsedFile, chose?: (record: HostRecord) => void) => {
+    result.processed += parsed.records.length + parsed.errors.length;
+    for (const p of parsed.errors) fail({ line: p.line ?? 0, field: p.field, message: p.message, kind: 'invalid' });
+    for (const record of parsed.records) {
+      // Normalized in place: the parsed records are this import's own (no copy of 100k objects).
+      if (record.aliases.length > 1) record.aliases = unique(record.aliases);
+      if (record.tags.length > 1) record.tags = unique(record.tags);
+      record.comment = normalizeComment(record.comment);
+      const problems = validateHost(record);
+      if (problems.length > 0) {
+        for (const p of problems) fail({ line: record.line, field: p.field, message: p.message, kind: 'invalid' });
+        continue;
+      }
+      const key = `${record.ipAddress} ${record.hostname}`;
+      const first = chosen.get(key);
+      if (first === undefined) {
+        chosen.set(key, record);
+        chose?.(record);
+      } else if (mode === 'strict')
+        fail({
+          line: record.line,
+          field: 'hostname',
+          message: `${key} is already on line ${first.line}`,
+          kind: 'duplicate',
+        });
+      else {
+        result.skipped += 1;
+        if (mode === 'replace') chosen.set(key, record);
+      }
     }
-    const key = `${record.ipAddress} ${record.hostname}`;
-    const first = chosen.get(key);
-    if (first === undefined) chosen.set(key, record);
-    else if (mode === 'strict')
-      fail({
-        line: record.line,
-        field: 'hostname',
-        message: `${key} is already on line ${first.line}`,
-        kind: 'duplicate',
-      });
-    else {
-      result.skipped += 1;
-      if (mode === 'replace') chosen.set(key, record);
-    }
-  }
+  };
+  const slices = parseHostsSlices(text, format);
+  const takeAll = () => {
+    for (const slice of slices) take(slice);
+  };
+  // A large hosts file that keeps the first of repeated entries may stream into an empty store
+  // while it is read (replace mode cannot: a later line changes an entry already chosen).
+  const lines = mode !== 'replace' && format === 'hosts' ? lineCount(text) : 0;
+  if (lines < BULK_THRESHOLD) takeAll();
 
   const final = await withHostsDb(options, ({ sql }) =>
     inTransactionOrRollback(sql, async (stores, tx) => {
-      const records = [...chosen.values()];
       const wasEmpty = (await stores.hosts.count()) === 0;
+      if (lines >= BULK_THRESHOLD && wasEmpty && (await claimEmptyHosts(tx))) {
+        // Read, checked and sent a slice at a time: the server loads one while the next is read.
+        function* fresh(): Generator<HostRecord[]> {
+          for (const slice of slices) {
+            const kept: HostRecord[] = [];
+            take(slice, (record) => kept.push(record));
+            yield kept;
+          }
+        }
+        let done = 0;
+        options.onProgress?.(0, lines);
+        result.created = await loadNewHosts(
+          tx,
+          fresh(),
+          lines,
+          { createdAt: now, createdBy: actorOf(options), newId: () => ulid(now.getTime()) },
+          (n) => options.onProgress?.((done += n), lines),
+          { hint: BULK_HINT },
+        );
+        finish(result);
+        if ((mode === 'strict' && result.failed > 0) || options.dryRun) throw new Rollback({ ...result });
+        return { ...result, written: result.created > 0 };
+      }
+      if (lines >= BULK_THRESHOLD) takeAll();
+      const records = [...chosen.values()];
       const existing = wasEmpty
         ? new Map<string, HostEntry>()
         : await stores.hosts.findByPairs(records.map((r) => [r.ipAddress, r.hostname]));
-      const creates: BatchItem[] = [];
+      const fresh: HostRecord[] = [];
       const updates: EntryChanges[] = [];
       for (const record of records) {
         const entry = existing.get(`${record.ipAddress} ${record.hostname}`);
-        if (!entry) {
-          const id = ulid(now.getTime());
-          const { line: _line, ...input } = record;
-          creates.push({
-            envelope: envelope(id, { type: 'HostCreated', ...input, createdAt: now }, now, options),
-            expectedVersion: null,
-          });
-        } else if (mode === 'strict') {
+        if (!entry) fresh.push(record);
+        else if (mode === 'strict') {
           fail({
             line: record.line,
             field: 'hostname',
@@ -166,15 +195,31 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
       finish(result);
       if (mode === 'strict' && result.failed > 0) throw new Rollback({ ...result });
 
-      const total = creates.length + updates.reduce((n, u) => n + u.events.length, 0);
+      const total = fresh.length + updates.reduce((n, u) => n + u.events.length, 0);
       options.onProgress?.(0, total);
-      if (wasEmpty && creates.length >= BULK_THRESHOLD && (await claimEmptyHosts(tx))) {
-        await loadNewHosts(tx, creates, (n) => options.onProgress?.(n, total));
+      if (wasEmpty && fresh.length >= BULK_THRESHOLD && (await claimEmptyHosts(tx))) {
+        let done = 0;
+        await loadNewHosts(
+          tx,
+          inSlices(fresh, SLICE),
+          fresh.length,
+          { createdAt: now, createdBy: actorOf(options), newId: () => ulid(now.getTime()) },
+          (n) => options.onProgress?.((done += n), total),
+          { hint: BULK_HINT },
+        );
       } else {
         const done = await appendChanges(stores, updates, now, options, (n) => options.onProgress?.(n, total));
+        const creates = fresh.map((record): BatchItem => {
+          const id = ulid(now.getTime());
+          const { line: _line, ...input } = record;
+          return {
+            envelope: envelope(id, { type: 'HostCreated', ...input, createdAt: now }, now, options),
+            expectedVersion: null,
+          };
+        });
         await stores.hostEvents.appendBatch(creates, { onProgress: (n) => options.onProgress?.(done + n, total) });
       }
-      result.created = creates.length;
+      result.created = fresh.length;
       result.updated = updates.length;
       if (options.dryRun) throw new Rollback({ ...result });
       return { ...result, written: total > 0 };
@@ -183,56 +228,24 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
   return { ...final, durationMs: Math.round(performance.now() - started) };
 }
 
-/**
- * New entries into an empty store, as the owner of its tables: the events, streams and
- * projection rows are written directly (the trigger off, indexes built after), as
- * `seed --synthetic` does, at twice the speed of the checked path. Nothing can conflict: every
- * aggregate is new, and (ip, hostname) stays unique by the projection's constraint.
- */
-async function loadNewHosts(tx: Tx, creates: BatchItem[], onProgress: (done: number) => void): Promise<void> {
-  const recordedAt = await transactionTime(tx);
-  const iso = isoFormatter();
-  let done = 0;
-  const groups = creates.map(({ envelope: e }): HostGroup => {
-    const created = e.event as HostCreated;
-    return {
-      events: [
-        {
-          eventId: e.eventId,
-          aggregateId: e.aggregateId,
-          type: created.type,
-          eventVersion: e.eventVersion,
-          expectedVersion: null,
-          event: eventForJson(created, iso),
-          createdAt: e.createdAt,
-          recordedAt,
-          createdBy: e.createdBy ?? null,
-        },
-      ],
-      live: {
-        id: e.aggregateId,
-        ipAddress: created.ipAddress,
-        hostname: created.hostname,
-        aliases: created.aliases ?? [],
-        comment: created.comment ?? null,
-        tags: created.tags,
-        createdAt: e.createdAt,
-        updatedAt: e.createdAt,
-        version: e.eventVersion,
-      },
-    };
-  });
-  await loadHosts(tx, groups, groups.length, (n) => onProgress((done += n)), {
-    hint: 'Nothing was imported. Run the import again; if it fails again, report it with the file.',
-  });
-}
-
 /** The format for a file name: .jsonl/.ndjson, .csv, else hosts. */
 export function formatOf(source: string): HostFormat {
   const ext = extname(source).toLowerCase();
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.csv') return 'csv';
   return 'hosts';
+}
+
+/** `items` in slices of `size`. */
+function* inSlices<T>(items: T[], size: number): Generator<T[]> {
+  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
+}
+
+/** The number of lines of `text` (an upper bound of its entries). */
+function lineCount(text: string): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 function finish(result: ImportResult): void {

@@ -24,6 +24,8 @@ export interface HostInput {
 }
 
 const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+/** A whole valid hostname (the length checked apart): LABEL, dot-separated. */
+const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 // Control characters and line/paragraph separators: they would break a hosts file line.
 const CONTROL = /[\p{Cc}\u2028\u2029]/u;
 const TAG_FORBIDDEN = /[\s,[\]#"]/u;
@@ -47,6 +49,8 @@ export function ipProblem(value: string, field = 'ip'): FieldProblem | null {
  * 1–63 letters, digits and hyphens, not starting or ending with a hyphen.
  */
 export function hostnameProblem(value: string, field = 'hostname'): FieldProblem | null {
+  // Fast path (an import checks 200k names): a valid name in one test, no labels split.
+  if (value.length <= 253 && HOSTNAME.test(value)) return null;
   const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
   if (value === '') return { field, message: `${field} is required` };
   if (value.length > 253) return { field, message: `${field} '${shown}' is longer than 253 characters` };
@@ -106,5 +110,7 @@ export function validateHost(input: HostInput): FieldProblem[] {
 
 /** A list without repeats, in first-seen order. */
 export function unique(values: string[]): string[] {
+  if (values.length < 2) return values.slice();
+  if (values.length === 2) return values[0] === values[1] ? [values[0]!] : values.slice();
   return [...new Set(values)];
 }

@@ -170,10 +170,77 @@ export function loadMemberships(tx: Tx, rows: Iterable<MembershipRow>, onRows?: 
  * `hosts import` into an empty store (see claimEmptyHosts). `onPhase` hears when the events
  * are in and the keys, indexes, streams and projection follow (seconds at a million rows).
  */
-export async function loadHosts(
+export function loadHosts(
   tx: Tx,
   groups: Iterable<HostGroup>,
   totalEvents: number,
+  onRows?: (n: number) => void,
+  options: { hint?: string; onPhase?: (phase: string) => void } = {},
+): Promise<number> {
+  return loadHostRows(tx, totalEvents, (firstSeq) => groupChunks(groups, firstSeq), onRows, options);
+}
+
+/** A slice of a bulk load of hosts, in COPY text: events, and the streams and projection rows of the same hosts. */
+export interface HostRowsChunk {
+  /** hosts.host_events rows (the columns loadHostRows names), seq given. */
+  events: string;
+  eventCount: number;
+  /** hosts.streams rows: aggregate_id, version, last_seq, event_count. */
+  streams: string;
+  /** hosts.hosts rows: id, ip_address, hostname, aliases, comment, tags, created_at, updated_at, version, last_seq. */
+  projection: string;
+  live: number;
+}
+
+/** loadHosts's groups as chunks of about CHUNK characters of events. */
+function* groupChunks(groups: Iterable<HostGroup>, firstSeq: number): Generator<HostRowsChunk> {
+  let seq = firstSeq;
+  const iso = lastIso();
+  let chunk = '';
+  let count = 0;
+  // The per-host rows go to their files in chunks too: one write per host cost ~1 s per 100k.
+  let streams = '';
+  let projection = '';
+  let live = 0;
+  for (const group of groups) {
+    for (const e of group.events) chunk += eventLine(seq++, e, iso);
+    count += group.events.length;
+    const last = group.events.at(-1);
+    if (last) streams += copyLine([last.aggregateId, last.eventVersion, seq - 1, group.events.length]);
+    const h = group.live;
+    if (h && last) {
+      projection += copyLine([
+        h.id,
+        h.ipAddress,
+        h.hostname,
+        h.aliases,
+        h.comment,
+        h.tags,
+        h.createdAt,
+        h.updatedAt,
+        h.version,
+        seq - 1,
+      ]);
+      live++;
+    }
+    if (chunk.length >= CHUNK) {
+      yield { events: chunk, eventCount: count, streams, projection, live };
+      chunk = streams = projection = '';
+      count = live = 0;
+    }
+  }
+  if (chunk || streams || projection) yield { events: chunk, eventCount: count, streams, projection, live };
+}
+
+/**
+ * loadHosts's machinery for rows already encoded: `encode(firstSeq)` gives the chunks, their
+ * events numbered from the reserved `firstSeq` on, `totalEvents` in all. Returns the number
+ * of live hosts written.
+ */
+export async function loadHostRows(
+  tx: Tx,
+  totalEvents: number,
+  encode: (firstSeq: number) => Iterable<HostRowsChunk>,
   onRows?: (n: number) => void,
   { hint = SYNTHETIC_HINT, onPhase }: { hint?: string; onPhase?: (phase: string) => void } = {},
 ): Promise<number> {
@@ -192,49 +259,15 @@ export async function loadHosts(
       const streamsOut = createWriteStream(streamsPath);
       const hostsOut = createWriteStream(hostsPath);
       let live = 0;
+      let used = 0;
       async function* events(): AsyncGenerator<string> {
-        let seq = Number(reserved!.first);
-        const iso = lastIso();
-        let chunk = '';
-        let count = 0;
-        // The per-host rows go to their files in chunks too: one write per host cost ~1 s per 100k.
-        let streams = '';
-        let projection = '';
-        for (const group of groups) {
-          for (const e of group.events) chunk += eventLine(seq++, e, iso);
-          count += group.events.length;
-          const last = group.events.at(-1);
-          if (last) streams += copyLine([last.aggregateId, last.eventVersion, seq - 1, group.events.length]);
-          const h = group.live;
-          if (h && last) {
-            projection += copyLine([
-              h.id,
-              h.ipAddress,
-              h.hostname,
-              h.aliases,
-              h.comment,
-              h.tags,
-              h.createdAt,
-              h.updatedAt,
-              h.version,
-              seq - 1,
-            ]);
-            live++;
-          }
-          if (chunk.length >= CHUNK) {
-            yield chunk;
-            onRows?.(count);
-            chunk = '';
-            count = 0;
-            await Promise.all([write(streamsOut, streams), write(hostsOut, projection)]);
-            streams = projection = '';
-          }
+        for (const chunk of encode(Number(reserved!.first))) {
+          live += chunk.live;
+          used += chunk.eventCount;
+          if (chunk.events) yield chunk.events;
+          if (chunk.eventCount) onRows?.(chunk.eventCount);
+          await Promise.all([write(streamsOut, chunk.streams), write(hostsOut, chunk.projection)]);
         }
-        if (chunk) {
-          yield chunk;
-          onRows?.(count);
-        }
-        await Promise.all([write(streamsOut, streams), write(hostsOut, projection)]);
       }
       await withKeysBuiltAfter(tx, 'hosts.host_events', hint, async () => {
         await copyTextInto(
@@ -257,6 +290,15 @@ export async function loadHosts(
         );
         onPhase?.('building keys and indexes');
       });
+      if (used < totalEvents) {
+        // Fewer events than reserved (an upper bound was given): the unused numbers go back,
+        // unless someone drew a number since (then they stay a gap, as after a rollback).
+        const first = Number(reserved!.first);
+        await tx.unsafe(
+          `select ${used > 0 ? `setval('hosts.host_events_seq_seq', ${first + used - 1})` : `setval('hosts.host_events_seq_seq', ${first}, false)`}
+            where (select last_value from hosts.host_events_seq_seq) = ${first + Math.max(0, totalEvents - 1)}`,
+        );
+      }
       await Promise.all([new Promise((r) => streamsOut.end(r)), new Promise((r) => hostsOut.end(r))]);
       await copyFile(tx, 'hosts.streams', ['aggregate_id', 'version', 'last_seq', 'event_count'], streamsPath, hint);
       await withKeysBuiltAfter(tx, 'hosts.hosts', hint, () =>

@@ -12,3 +12,4 @@ export * from './table-stats.js';
 export * from './wal-archive.js';
 export * from './replication-stats.js';
 export * from './citus-catalog.js';
+export * from './new-hosts-load.js';
