@@ -1,10 +1,11 @@
 /**
- * `hosts list --json`, `--format ndjson` and `hosts export --json` print JSON text the server
- * made (store/hosts/json-text.ts): byte for byte what JSON.stringify gives for the library's
- * listAll(), for awkward values: quotes, backslashes, `","` and brackets inside list elements,
- * control characters, non-ASCII and astral characters, null comments and null list elements,
- * IPv6, and times written in other zones with microseconds (read in a session whose time zone
- * is not UTC).
+ * `hosts list --json`, `--format ndjson` and `hosts export --json` write JSON bytes straight from
+ * COPY's text (store/hosts/hosts-copy-out.ts, ui/host-json-bytes.ts): byte for byte what
+ * JSON.stringify gives for the library's listAll(), for awkward values: quotes, backslashes,
+ * `","` and brackets inside list elements, control characters (\v too, which COPY escapes and
+ * JSON does not name), non-ASCII and astral characters, null comments and null list elements,
+ * IPv6, and times written in other zones with microseconds, read in a session whose time zone
+ * is not UTC and whose DateStyle is not ISO.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHostsStore } from '../../src/store/hosts/hosts.js';
@@ -26,6 +27,7 @@ const PIECES = [
   '\n',
   '\r\t',
   '\b\f',
+  '\v',
   '\u0001',
   '\u001f',
   '\u007f',
@@ -108,8 +110,10 @@ beforeAll(async () => {
       as e(event_id text, aggregate_id text, event_version text, event jsonb, created_at timestamptz)`;
   await db.sql.unsafe('alter table hosts.host_events enable trigger user');
   await db.sql.unsafe('select hosts.rebuild_projection()');
-  // The CLI's session reads the times in a zone that is not UTC, with a half-hour offset.
+  // The CLI's session reads the times in a zone that is not UTC, with a half-hour offset, and
+  // prints dates in another style than ISO by default.
   await db.sql.unsafe(`alter database ${db.name} set timezone = 'Asia/Kolkata'`);
+  await db.sql.unsafe(`alter database ${db.name} set datestyle = 'SQL, DMY'`);
 }, 60_000);
 
 describe('hosts list --json: the server-made text is the library JSON, byte for byte', () => {
