@@ -148,6 +148,33 @@ describe('hosts list --json: the server-made text is the library JSON, byte for 
     expect(page.stdout).toBe(`${JSON.stringify(entries.slice(11, 18), null, 2)}\n`);
   }, 60_000);
 
+  it('filters (tag, IP and hostname substrings with LIKE characters) and paging select what search() does', async () => {
+    const store = createHostsStore(db.sql);
+    const cases: Array<{
+      args: string[];
+      filter: Parameters<typeof store.search>[0];
+      page?: { limit?: number; offset?: number };
+    }> = [
+      { args: ['--tag', 't1', '--tag', 't3'], filter: { tags: ['t1', 't3'] } },
+      {
+        args: ['--ip', '2001:db8::', '--limit', '9', '--offset', '4'],
+        filter: { ipPattern: '2001:db8::' },
+        page: { limit: 9, offset: 4 },
+      },
+      { args: ['--search', '\\'], filter: { hostnamePattern: '\\' } },
+      { args: ['--search', '_'], filter: { hostnamePattern: '_' } },
+    ];
+    for (const c of cases) {
+      const expected = await store.search(c.filter, c.page ?? {});
+      // `_` matches itself (no hostname has one): a wildcard would match them all.
+      if (c.args[1] === '_') expect(expected).toEqual([]);
+      else expect(expected.length).toBeGreaterThan(0);
+      const r = await runCli(['hosts', 'list', '--json', ...c.args], { env: env() });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout, c.args.join(' ')).toBe(`${JSON.stringify(expected, null, 2)}\n`);
+    }
+  }, 60_000);
+
   it('an empty list is [] (json) and nothing (ndjson)', async () => {
     const [json, ndjson] = await Promise.all([
       runCli(['hosts', 'list', '--json', '--search', 'no such host'], { env: env() }),
