@@ -24,6 +24,7 @@
  * Usage: node scripts/bench/hosts.js [--runs N] [--warmup N]   (defaults: 5 runs, 1 warm-up)
  *        BENCH_ONLY=list to run only the list rows (load, 1, 2 and the formats);
  *        BENCH_ONLY=import to run only 4 (no load), with its ratio to the server's floor.
+ *        BENCH_ONLY=formats for the load and the formats alone (the seed query takes minutes).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,6 +99,10 @@ const SEED_GET = `WITH events AS MATERIALIZED (SELECT * FROM hosts.host_events W
 // The floor: the projection's rows fetched with no mapping at all (raw postgres.js; psql).
 const PROJECTION_LIST =
   'SELECT id, ip_address, hostname, aliases, comment, tags, created_at, updated_at, version FROM hosts.hosts ORDER BY ip_address, hostname';
+
+// psql streaming the same rows as JSON the server makes (json_agg would hold them all), to stdout:
+// what a separate process can do at best, beside the in-process floor.
+const PSQL_JSON_COPY = `\\copy (select row_to_json(h) from (${PROJECTION_LIST}) h) to '/dev/null'`;
 
 async function load(sql, log) {
   const started = now();
@@ -299,62 +304,67 @@ main(async () => {
     );
     await load(db.sql, log);
 
+    const formatsOnly = process.env.BENCH_ONLY === 'formats';
     // Same rows from both sides (the check is not timed).
     const mine = await db.hosts.listAll();
-    const seed = await db.sql.unsafe(SEED_LIST);
+    const seed = formatsOnly ? mine : await db.sql.unsafe(SEED_LIST);
     if (mine.length !== LIVE || seed.length !== LIVE)
       throw new Error(`row counts differ: listAll ${mine.length}, seed query ${seed.length}`);
 
     // 1. list, library
     const p1 = progress('listAll vs seed query');
-    const lib = await compareAsync(
-      [
-        { name: 'seed', fn: () => db.sql.unsafe(SEED_LIST) },
-        { name: 'listAll', fn: () => db.hosts.listAll() },
-        { name: 'rawProjection', fn: () => db.sql.unsafe(PROJECTION_LIST) },
-      ],
-      { ...options, onProgress: p1.update },
-    );
+    const lib = formatsOnly
+      ? undefined
+      : await compareAsync(
+          [
+            { name: 'seed', fn: () => db.sql.unsafe(SEED_LIST) },
+            { name: 'listAll', fn: () => db.hosts.listAll() },
+            { name: 'rawProjection', fn: () => db.sql.unsafe(PROJECTION_LIST) },
+          ],
+          { ...options, onProgress: p1.update },
+        );
     p1.done();
 
     // 2. list, CLI
     const env = cleanEnv({ DATABASE_URL: server.url });
     const p2 = progress('hosts list --json vs psql seed query');
-    const cli = await compare(
-      [
-        {
-          name: 'psql',
-          cmd: PSQL,
-          args: [server.url, '-X', '-q', '-A', '-t', '-o', '/dev/null', '-c', SEED_LIST],
-          env: cleanEnv(),
-          timeoutMs: 600_000,
-          label: 'psql seed query',
-        },
-        {
-          name: 'cli',
-          cmd: NODE,
-          args: [PGSTORE_BIN, 'hosts', 'list', '--json'],
-          env,
-          timeoutMs: 600_000,
-          label: 'pgstore hosts list --json',
-        },
-        {
-          name: 'psqlProjection',
-          cmd: PSQL,
-          args: [server.url, '-X', '-q', '-A', '-t', '-o', '/dev/null', '-c', PROJECTION_LIST],
-          env: cleanEnv(),
-          timeoutMs: 600_000,
-          label: 'psql projection',
-        },
-      ],
-      { ...options, onProgress: p2.update },
-    );
+    const cli = formatsOnly
+      ? undefined
+      : await compare(
+          [
+            {
+              name: 'psql',
+              cmd: PSQL,
+              args: [server.url, '-X', '-q', '-A', '-t', '-o', '/dev/null', '-c', SEED_LIST],
+              env: cleanEnv(),
+              timeoutMs: 600_000,
+              label: 'psql seed query',
+            },
+            {
+              name: 'cli',
+              cmd: NODE,
+              args: [PGSTORE_BIN, 'hosts', 'list', '--json'],
+              env,
+              timeoutMs: 600_000,
+              label: 'pgstore hosts list --json',
+            },
+            {
+              name: 'psqlProjection',
+              cmd: PSQL,
+              args: [server.url, '-X', '-q', '-A', '-t', '-o', '/dev/null', '-c', PROJECTION_LIST],
+              env: cleanEnv(),
+              timeoutMs: 600_000,
+              label: 'psql projection',
+            },
+          ],
+          { ...options, onProgress: p2.update },
+        );
     p2.done();
 
     // 2b. the CLI's formats against the floor, interleaved with it (in-process raw fetch).
     const p2b = progress('hosts list formats vs the raw fetch floor');
     const formats = { json: ['--json'], ndjson: ['--format', 'ndjson'], table: [] };
-    const formatSamples = { floor: [], json: [], ndjson: [], table: [] };
+    const formatSamples = { floor: [], json: [], ndjson: [], table: [], nodeStart: [], psqlJson: [] };
     for (let round = 0; round < options.warmup + options.runs; round++) {
       const start = now();
       await db.sql.unsafe(PROJECTION_LIST);
@@ -362,9 +372,16 @@ main(async () => {
       const took = {};
       for (const [name, args] of Object.entries(formats))
         took[name] = run(NODE, [PGSTORE_BIN, 'hosts', 'list', ...args], { env, timeoutMs: 600_000 }).ms;
+      // What the floor leaves out: starting node, and (the best a separate process can do) psql
+      // streaming the server's own JSON of the same rows with COPY.
+      took.nodeStart = run(NODE, ['-e', '0']).ms;
+      took.psqlJson = run(PSQL, [server.url, '-X', '-q', '-c', PSQL_JSON_COPY], {
+        env: cleanEnv(),
+        timeoutMs: 600_000,
+      }).ms;
       if (round >= options.warmup) {
         formatSamples.floor.push(floorMs);
-        for (const name of Object.keys(formats)) formatSamples[name].push(took[name]);
+        for (const name of [...Object.keys(formats), 'nodeStart', 'psqlJson']) formatSamples[name].push(took[name]);
       }
       p2b.update(round + 1, options.warmup + options.runs);
     }
@@ -388,7 +405,16 @@ main(async () => {
       console.log(
         `  ${row.name}: ${(1 / row.ratio).toFixed(2)}× the floor's speed${row.name.includes('table') ? '' : ' (target ≥ 0.7×)'}`,
       );
-    if (process.env.BENCH_ONLY === 'list') return;
+    const nodeStart = summarize(formatSamples.nodeStart).median;
+    const psqlJson = summarize(formatSamples.psqlJson).median;
+    const json = summarize(formatSamples.json).median;
+    console.log(
+      `  beside them (medians): node -e 0 ${nodeStart.toFixed(0)} ms; psql \\copy of the server's JSON of the same rows ${psqlJson.toFixed(0)} ms (--json ${(psqlJson / json).toFixed(2)}× its speed)`,
+    );
+    console.log(
+      `BENCH ${JSON.stringify({ bench: 'hosts', name: 'list-formats-context', floorMs: Math.round(floorStats.median), nodeStartMs: Math.round(nodeStart), psqlJsonCopyMs: Math.round(psqlJson), jsonMs: Math.round(json) })}`,
+    );
+    if (process.env.BENCH_ONLY === 'list' || formatsOnly) return;
 
     // 3. getById
     const ids = Array.from({ length: 1000 }, (_, i) => `h${String(((i * 7919) % LIVE) + 1).padStart(6, '0')}`);

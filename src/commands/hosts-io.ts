@@ -134,7 +134,7 @@ export function exportCommand(ctx: CommandContext): Command {
               throw new UsageError(`--json prints the entries as JSON; --format ${flags.format} needs --output`, {
                 hint: 'Leave out --json, or add -o FILE (--json then prints what was written).',
               });
-            return { listed: hosts.listHostPages(io.core()) };
+            return { listed: hosts.listHostRows(io.core()) };
           }
           return hosts.exportHosts({
             ...io.core(),
@@ -144,8 +144,10 @@ export function exportCommand(ctx: CommandContext): Command {
         },
         json: false, // the file itself goes to stdout when there is no --output
         text: async (out, result) => {
-          if ('listed' in result)
-            return out.jsonArray(result.listed, (await import('../ui/host-json.js')).hostEntryElement);
+          if ('listed' in result) {
+            const { hostJsonFromCopy } = await import('../ui/host-json-bytes.js');
+            return out.jsonText(result.listed, (rows) => hostJsonFromCopy(rows, 'element'), 'element');
+          }
           if (result.pages !== null) return out.rawPages(result.pages);
           if (out.options.json)
             return out.json({

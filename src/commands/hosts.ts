@@ -71,7 +71,11 @@ function listCommand(ctx: CommandContext): Command {
           // JSON and NDJSON are streamed from a cursor as they are read, never the whole list in
           // memory (on the primary; a replica read is one query, routed as a whole).
           if ((format === 'json' || format === 'ndjson') && !flags.replica)
-            return { format, pages: hosts.listHostPages(options), entries: [] };
+            return {
+              format,
+              pages: hosts.listHostRows(options),
+              entries: [],
+            };
           // A table page (--limit, --offset) says how many match in all: counted in the same statement.
           if (format === 'table' && (flags.limit !== undefined || flags.offset !== undefined))
             return { format, pages: undefined, ...(await hosts.listHostsPage({ ...options, replica: flags.replica })) };
@@ -85,8 +89,9 @@ function listCommand(ctx: CommandContext): Command {
         json: false, // --json is one of the formats
         text: async (out, { format, pages, entries, total }, [flags]) => {
           if (pages) {
-            const { hostEntryElement, hostEntryLine } = await import('../ui/host-json.js');
-            return format === 'json' ? out.jsonArray(pages, hostEntryElement) : out.ndjson(pages, hostEntryLine);
+            const { hostJsonFromCopy } = await import('../ui/host-json-bytes.js');
+            const layout = format === 'json' ? 'element' : 'line';
+            return out.jsonText(pages, (rows) => hostJsonFromCopy(rows, layout), layout);
           }
           if (format === 'json') return out.jsonArray(entries);
           if (format === 'ndjson') return out.ndjson(entries);

@@ -93,7 +93,7 @@ export class Output {
   /**
    * A JSON array on stdout, as json() prints it, written in pages: for lists that can be long
    * (a SIGTERM is handled between pages). `items` may be an async source of pages (a cursor),
-   * never held whole; `element` renders one item faster than JSON.stringify (ui/host-json.ts).
+   * never held whole; `element` renders one item (a faster one than JSON.stringify for a fixed shape).
    */
   async jsonArray<T>(items: ItemPages<T>, element?: (item: T) => string): Promise<void> {
     const { writeJsonArray } = await import('./stream-out.js');
@@ -104,6 +104,19 @@ export class Output {
   async ndjson<T>(items: ItemPages<T>, line?: (item: T) => string): Promise<void> {
     const { writeNdjson } = await import('./stream-out.js');
     await writeNdjson(this.streams.stdout, items, line);
+  }
+
+  /**
+   * A list as JSON on stdout, rendered to bytes a page at a time by `render` (ui/host-json-bytes.ts):
+   * `element`s as json() prints a list, or `line`s as NDJSON; streamed, a page a write.
+   */
+  async jsonText<T>(
+    pages: AsyncIterable<T>,
+    render: (page: T) => Uint8Array,
+    layout: 'element' | 'line',
+  ): Promise<void> {
+    const { writeJsonText } = await import('./stream-out.js');
+    await writeJsonText(this.streams.stdout, pages, render, layout);
   }
 
   /** A table on stdout (suppressed by --quiet), written in pages when it is long (ui/table.ts). */

@@ -12,7 +12,7 @@ const PAGE_ITEMS = 1000;
 export type ItemPages<T> = readonly T[] | AsyncIterable<readonly T[]>;
 
 /** Writes `text`, waiting for 'drain' when `stream` is full. */
-async function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
+async function write(stream: NodeJS.WritableStream, text: string | Uint8Array): Promise<void> {
   if (!stream.write(text)) await new Promise((resolve) => stream.once('drain', resolve));
 }
 
@@ -45,7 +45,7 @@ export function prettyElement(item: unknown): string {
 
 /**
  * Writes the items as `JSON.stringify(items, null, 2)` and a newline would; `element` renders
- * one item as prettyElement does (a faster one for a fixed shape, ui/host-json.ts). Returns
+ * one item as prettyElement does (or faster, for a fixed shape). Returns
  * how many items were written.
  */
 export async function writeJsonArray<T>(
@@ -83,4 +83,28 @@ export async function writeNdjson<T>(
     if (text) await write(stream, text);
   }
   return count;
+}
+
+const OPEN = Buffer.from('[\n');
+
+/**
+ * Writes JSON rendered as bytes, a page a write: `render` makes a page's bytes, as
+ * `element`s (each starting with `,\n`) that together are `JSON.stringify(items, null, 2)` and
+ * a newline, or as NDJSON `line`s (ui/host-json-bytes.ts renders host entries so).
+ */
+export async function writeJsonText<T>(
+  stream: NodeJS.WritableStream,
+  pages: AsyncIterable<T>,
+  render: (page: T) => Uint8Array,
+  layout: 'element' | 'line',
+): Promise<void> {
+  let first = true;
+  for await (const page of pages) {
+    const bytes = render(page);
+    if (bytes.length === 0) continue;
+    // The first element's `,\n` becomes the array's `[\n`.
+    await write(stream, first && layout === 'element' ? Buffer.concat([OPEN, bytes.subarray(2)]) : bytes);
+    first = false;
+  }
+  if (layout === 'element') await write(stream, first ? '[]\n' : '\n]\n');
 }

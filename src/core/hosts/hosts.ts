@@ -5,7 +5,7 @@
  * overwriting each other.
  */
 import { ConcurrentWriteConflictError, NotFoundError, UsageError, ValidationError } from '../../errors.js';
-import type { EventEnvelope, HostEntry, HostEntryJson, HostEvent } from '../../store/hosts/index.js';
+import { copyHostRows, type EventEnvelope, type HostEntry, type HostEvent } from '../../store/hosts/index.js';
 import { actorOf, openHostsDb, withHostsDb } from './db.js';
 import type { ReplicaStores } from '../../store/replica-reads.js';
 import { withReplicaReads } from './replica-db.js';
@@ -26,19 +26,21 @@ export interface ListHostsOptions extends CoreOptions {
 }
 
 /**
- * listHosts's entries, in JSON's shape (HostEntryJson), a page at a time from one cursor, the connection open while they are
- * read and closed when the loop ends (early or not): for lists too long to hold.
+ * listHosts's entries as COPY text rows (store/hosts/hosts-copy-out.ts says their columns), in
+ * chunks of whole rows as they arrive, for `--json` and `--format ndjson` to turn into JSON
+ * bytes; the connection is closed when the loop ends (early or not).
  */
-export async function* listHostPages(options: ListHostsOptions, pageRows?: number): AsyncGenerator<HostEntryJson[]> {
-  const { sql, stores } = await openHostsDb(options);
+export async function* listHostRows(options: ListHostsOptions): AsyncGenerator<Buffer> {
+  const { sql } = await openHostsDb(options);
   try {
-    yield* stores.hosts.searchJsonPages(
+    yield* copyHostRows(
+      sql,
       { tags: options.tags, hostnamePattern: options.search, ipPattern: options.ip },
       { limit: options.limit, offset: options.offset },
-      pageRows,
     );
   } finally {
-    await sql.end({ timeout: 5 }).catch(() => undefined);
+    // At once: a loop left early leaves the COPY running, and nothing else is waited for.
+    await sql.end({ timeout: 0 }).catch(() => undefined);
   }
 }
 

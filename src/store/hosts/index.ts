@@ -5,5 +5,6 @@ export * from './events-insert.js';
 export * from './events.js';
 export * from './grants.js';
 export * from './hosts.js';
+export * from './hosts-copy-out.js';
 export * from './snapshots.js';
 export * from './types.js';
