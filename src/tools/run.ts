@@ -6,7 +6,8 @@
  * Built on node:child_process rather than execa: importing execa 9 costs ~75 ms on this
  * machine (measured), more than a whole `migrate up` may add over dbmate itself.
  */
-import { spawn } from 'node:child_process';
+// node:child_process is loaded on the first run (a `migrate up` with nothing pending runs nothing).
+import type { ChildProcess, spawn as Spawn } from 'node:child_process';
 import { ToolError } from '../errors.js';
 import { redact } from '../util/redact.js';
 
@@ -29,6 +30,8 @@ export interface RunOptions {
   tailLines?: number;
   /** Called with each chunk of stderr as it arrives (progress parsing). */
   onStderr?: (chunk: string) => void;
+  /** Called with each chunk of stdout as it arrives (progress parsing). */
+  onStdout?: (chunk: string) => void;
 }
 
 export interface RunResult {
@@ -55,11 +58,11 @@ export function childEnv(extra: Record<string, string | undefined> = {}, keepLib
   return env;
 }
 
-const running = new Set<ReturnType<typeof spawn>>();
+const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
 /** Keeps `child` in the set of children that are stopped (SIGTERM) if pgstore exits first. */
-export function trackChild(child: ReturnType<typeof spawn>): void {
+export function trackChild(child: ChildProcess): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', () => {
@@ -76,8 +79,8 @@ export function trackChild(child: ReturnType<typeof spawn>): void {
  * writer is pgstore, so the kernel closes it when pgstore dies and the watcher's `read` returns.
  * Call the returned function when the child has ended: the watcher then exits without a kill.
  */
-export function stopWhenParentDies(pid: number): () => void {
-  let watcher: ReturnType<typeof spawn>;
+export function stopWhenParentDies(pid: number, spawn: typeof Spawn): () => void {
+  let watcher: ChildProcess;
   try {
     watcher = spawn(
       '/bin/sh',
@@ -106,7 +109,7 @@ export function stopWhenParentDies(pid: number): () => void {
  * first; returns the timer to clear when the child ends (none without a timeout).
  */
 export function killOnTimeout(
-  child: ReturnType<typeof spawn>,
+  child: ChildProcess,
   timeoutMs: number | undefined,
   onTimeout: () => void,
 ): NodeJS.Timeout | undefined {
@@ -121,8 +124,9 @@ export function killOnTimeout(
 /** Runs a program and returns its output; throws a ToolError on failure unless allowFailure. */
 export async function runTool(file: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   const name = file.split('/').pop() ?? file;
+  const { spawn } = await import('node:child_process');
   const result = await new Promise<RunResult>((resolve, reject) => {
-    let child: ReturnType<typeof spawn>;
+    let child: ChildProcess;
     try {
       child = spawn(file, args, {
         env: childEnv(options.env, options.keepLibpqEnv),
@@ -141,7 +145,10 @@ export async function runTool(file: string, args: string[], options: RunOptions 
     let stderr = '';
     let timedOut = false;
     let spawnError: Error | undefined;
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      options.onStdout?.(chunk);
+    });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       options.onStderr?.(chunk);

@@ -106,12 +106,25 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
           plans.push({ set, pending });
         }
         await options.beforeApply?.(plans.map((p) => ({ set: p.set, files: p.pending })));
+        const total = plans.reduce((n, p) => n + p.pending.length, 0);
+        let done = 0;
+        options.progress?.({ done, total });
         for (const { set, pending } of plans) {
           if (pending.length === 0) continue;
           await dropLeftovers(session, pending, options, report);
-          await runSet(session, set, 'migrate', options, report, async (files) => {
-            applied.push(...files.map((f) => ref(set, f)));
-          });
+          await runSet(
+            session,
+            set,
+            'migrate',
+            options,
+            report,
+            async (files) => {
+              applied.push(...files.map((f) => ref(set, f)));
+            },
+            options.progress
+              ? (file) => options.progress?.({ done: ++done, total, set: set.name, filename: file.filename })
+              : undefined,
+          );
         }
         return moved;
       },

@@ -51,6 +51,17 @@ export interface MigrateOptions extends CoreOptions {
   waitTimeoutSeconds?: number | undefined;
   /** `up`: called with each set's pending files once they are known, before any is applied (the lint pre-flight); throwing stops the run. */
   beforeApply?: ((pending: Array<{ set: MigrationSet; files: MigrationFile[] }>) => Promise<void>) | undefined;
+  /** `up`: told how many migrations are pending (done 0), then as each is applied, with its set. */
+  progress?: ((event: MigrateProgress) => void) | undefined;
+}
+
+/** Progress of `migrate up`: `done` of `total` pending migrations (all sets) applied. */
+export interface MigrateProgress {
+  done: number;
+  total: number;
+  /** The set and file just applied (absent on the first event, done 0). */
+  set?: SetName;
+  filename?: string;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
