@@ -63,7 +63,7 @@ export function runStreaming(file: string, args: string[], options: StreamRunOpt
       partial = lines.pop() ?? '';
       for (const line of lines) takeLine(line);
     });
-    const release = options.dieWithParent && child.pid !== undefined ? stopWhenParentDies(child.pid, spawn) : undefined;
+    const release = options.dieWithParent && child.pid !== undefined ? stopWhenParentDies(child.pid) : undefined;
     let piped: Promise<void> | undefined;
     if (options.stdout) {
       piped = pipeline(child.stdout!, options.stdout).catch((error: Error) => {

@@ -6,8 +6,7 @@
  * Built on node:child_process rather than execa: importing execa 9 costs ~75 ms on this
  * machine (measured), more than a whole `migrate up` may add over dbmate itself.
  */
-// node:child_process is loaded on the first run (a `migrate up` with nothing pending runs nothing).
-import type { ChildProcess, spawn as Spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { ToolError } from '../errors.js';
 import { redact } from '../util/redact.js';
 
@@ -58,11 +57,11 @@ export function childEnv(extra: Record<string, string | undefined> = {}, keepLib
   return env;
 }
 
-const running = new Set<ChildProcess>();
+const running = new Set<ReturnType<typeof spawn>>();
 let exitHookInstalled = false;
 
 /** Keeps `child` in the set of children that are stopped (SIGTERM) if pgstore exits first. */
-export function trackChild(child: ChildProcess): void {
+export function trackChild(child: ReturnType<typeof spawn>): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', () => {
@@ -79,8 +78,8 @@ export function trackChild(child: ChildProcess): void {
  * writer is pgstore, so the kernel closes it when pgstore dies and the watcher's `read` returns.
  * Call the returned function when the child has ended: the watcher then exits without a kill.
  */
-export function stopWhenParentDies(pid: number, spawn: typeof Spawn): () => void {
-  let watcher: ChildProcess;
+export function stopWhenParentDies(pid: number): () => void {
+  let watcher: ReturnType<typeof spawn>;
   try {
     watcher = spawn(
       '/bin/sh',
@@ -109,7 +108,7 @@ export function stopWhenParentDies(pid: number, spawn: typeof Spawn): () => void
  * first; returns the timer to clear when the child ends (none without a timeout).
  */
 export function killOnTimeout(
-  child: ChildProcess,
+  child: ReturnType<typeof spawn>,
   timeoutMs: number | undefined,
   onTimeout: () => void,
 ): NodeJS.Timeout | undefined {
@@ -124,9 +123,8 @@ export function killOnTimeout(
 /** Runs a program and returns its output; throws a ToolError on failure unless allowFailure. */
 export async function runTool(file: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   const name = file.split('/').pop() ?? file;
-  const { spawn } = await import('node:child_process');
   const result = await new Promise<RunResult>((resolve, reject) => {
-    let child: ChildProcess;
+    let child: ReturnType<typeof spawn>;
     try {
       child = spawn(file, args, {
         env: childEnv(options.env, options.keepLibpqEnv),
