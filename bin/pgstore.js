@@ -2,6 +2,9 @@
 // Runs the CLI bundle, one CommonJS file built by scripts/build-bundle.js (why: see there).
 // `--version` is answered without loading it: scripts call it often.
 //
+// This file is CommonJS (bin/package.json says so): an ES module entry brings up Node's ESM
+// loader, which costs ~5-10 ms of CPU on every start for nothing the CLI uses.
+//
 // The bundle is compiled with a V8 code cache (dist/bundle/cli.cjs.cache, written by the build
 // and rewritten here when V8 rejects it, e.g. after a Node.js upgrade): compiling the 750 kB
 // bundle was ~20 ms of every start, the cache makes it ~2 ms (README, "Development"). Dynamic
@@ -9,28 +12,28 @@
 //
 // Source maps (stack traces that name src/ files) are turned on only for --debug and
 // PGSTORE_DEBUG, and then the bundle is loaded with require(): parsing the maps costs time.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+'use strict';
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { createRequire, Module } = require('node:module');
+const { dirname, join } = require('node:path');
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+  process.stdout.write(`${JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version}\n`);
 } else {
-  const file = fileURLToPath(new URL('../dist/bundle/cli.cjs', import.meta.url));
-  const require = createRequire(file);
+  const file = join(__dirname, '..', 'dist', 'bundle', 'cli.cjs');
+  const bundleRequire = createRequire(file);
   if (args.includes('--debug') || process.env.PGSTORE_DEBUG) {
     process.setSourceMapsEnabled(true);
-    require(file).main(process.argv);
+    bundleRequire(file).main(process.argv);
   } else {
-    (await loadCached(file, require)).main(process.argv);
+    loadCached(file, bundleRequire).main(process.argv);
   }
 }
 
 /** The bundle's exports, compiled from the code cache when V8 accepts it. */
-async function loadCached(file, require) {
-  const { default: vm } = await import('node:vm');
+function loadCached(file, bundleRequire) {
+  const vm = require('node:vm');
   const cacheFile = `${file}.cache`;
   let cachedData;
   try {
@@ -43,7 +46,8 @@ async function loadCached(file, require) {
     cachedData,
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (cachedData === undefined || script.cachedDataRejected) {
+  // PGSTORE_REFRESH_CODE_CACHE=1: the build's second warm-up run adds what it compiled.
+  if (cachedData === undefined || script.cachedDataRejected || process.env.PGSTORE_REFRESH_CODE_CACHE === '1') {
     // Written at exit, so it also holds the functions this run compiled. Best effort: an
     // installation this user cannot write to just goes without.
     process.once('exit', () => {
@@ -56,6 +60,6 @@ async function loadCached(file, require) {
     });
   }
   const module = { exports: {} };
-  script.runInThisContext().call(module.exports, module.exports, require, module, file, dirname(file));
+  script.runInThisContext().call(module.exports, module.exports, bundleRequire, module, file, dirname(file));
   return module.exports;
 }

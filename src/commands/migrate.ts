@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import type { MigrateOptions, MigrateResult } from '../core/migrate/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
+import { migrateProgressFor } from '../ui/progress-sink.js';
 import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { creatableFolder, duration, existingFolder, outputFile, wholeNumber } from './parse.js';
 import { diffCommand, lintBeforeUp, lintCommand, planCommand } from './migrate-safety.js';
@@ -157,11 +158,18 @@ function upCommand(ctx: CommandContext): Command {
         load: migrateCore,
         call: async (migrate, io, flags: CommonFlags & { lint?: boolean; dumpSchema?: boolean }) => {
           const options = coreOf(io, flags);
-          const result = await migrate.migrateUp({
-            ...options,
-            beforeApply: lintBeforeUp(io.out, { lint: flags.lint, strict: options.strict, set: flags.set }),
-          });
-          return { ...result, schemaFile: await dumpAfter(io, flags) };
+          const progress = await migrateProgressFor(io.out);
+          try {
+            const result = await migrate.migrateUp({
+              ...options,
+              beforeApply: lintBeforeUp(io.out, { lint: flags.lint, strict: options.strict, set: flags.set }),
+              progress: progress?.update,
+            });
+            progress?.done();
+            return { ...result, schemaFile: await dumpAfter(io, flags) };
+          } finally {
+            progress?.done();
+          }
         },
         text: (out, result) => showResult(out, result, 'Applied'),
       }),

@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import type { SetupOptions, SetupResult } from '../core/setup/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
+import { migrateProgressFor } from '../ui/progress-sink.js';
 import { describeSeed } from '../ui/seed-view.js';
 import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, existingFolder, wholeNumber } from './parse.js';
@@ -105,7 +106,18 @@ export function setupCommand(ctx: CommandContext): Command {
       action(ctx, {
         load: setupCore,
         call: async (setup, io, flags: SetupFlags & { printCitusPlan?: boolean }) => {
-          if (!flags.printCitusPlan) return { kind: 'setup' as const, setup: await setup.setup(coreOf(io, flags)) };
+          if (!flags.printCitusPlan) {
+            // The migrations it applies report progress as `migrate up`'s do (--progress).
+            const progress = await migrateProgressFor(io.out);
+            try {
+              return {
+                kind: 'setup' as const,
+                setup: await setup.setup({ ...coreOf(io, flags), progress: progress?.update }),
+              };
+            } finally {
+              progress?.done();
+            }
+          }
           const plan = await setup.citusPlan(io.core());
           return { kind: 'citus' as const, plan, script: setup.citusPlanScript(plan) };
         },

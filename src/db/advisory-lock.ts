@@ -4,6 +4,7 @@
  * ends and the server frees the lock.
  */
 import { ConflictError } from '../errors.js';
+import { sqlLiteral } from './literal.js';
 import type { Db } from './pool.js';
 
 export interface AdvisoryLock {
@@ -34,7 +35,10 @@ export async function acquireAdvisoryLock(
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   let told = false;
   for (;;) {
-    const [row] = await sql<{ locked: boolean }[]>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as locked`;
+    // Inline, not a parameter: one round trip, and a query sent behind it is pipelined (literal.ts).
+    const [row] = await sql.unsafe<{ locked: boolean }[]>(
+      `select pg_try_advisory_lock(hashtextextended(${sqlLiteral(name)}, 0)) as locked`,
+    );
     if (row?.locked) break;
     const holder = await describeHolder(sql, name);
     if (Date.now() >= deadline) {
@@ -52,7 +56,7 @@ export async function acquireAdvisoryLock(
   }
   return {
     async release() {
-      await sql`select pg_advisory_unlock(hashtextextended(${name}, 0))`;
+      await sql.unsafe(`select pg_advisory_unlock(hashtextextended(${sqlLiteral(name)}, 0))`);
     },
   };
 }

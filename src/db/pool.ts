@@ -28,16 +28,20 @@ export async function serverFor(target: ConnectionTarget, options: EnsureOptions
 
 /**
  * Opens a pool on `target` (starting the embedded server if needed) and proves it with a
- * round trip, turning connection failures into one clear ConnectionError.
+ * round trip, turning connection failures into one clear ConnectionError. `prove` is that
+ * round trip when the caller has a first query of its own (its result is `proof`): a
+ * `select 1` before it would cost one more.
  */
-export async function connectPool(
+export async function connectPool<T = undefined>(
   target: ConnectionTarget,
-  options: PoolOptions & EnsureOptions = {},
-): Promise<{ sql: Db; conn: ServerConnection }> {
+  options: PoolOptions & EnsureOptions & { prove?: (sql: Db) => Promise<T> } = {},
+): Promise<{ sql: Db; conn: ServerConnection; proof: T | undefined }> {
   const conn = await serverFor(target, options);
   const sql = await openPool(conn, options);
+  let proof: T | undefined;
   try {
-    await withinConnectDeadline(sql`select 1`, conn, options);
+    if (options.prove) proof = await withinConnectDeadline(options.prove(sql), conn, options);
+    else await withinConnectDeadline(sql`select 1`, conn, options);
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => undefined);
     throw connectionError(error, conn, options.database);
@@ -47,7 +51,7 @@ export async function connectPool(
     const warm = Math.min(conn.pool.min, options.max ?? conn.pool.max);
     await Promise.all(Array.from({ length: warm - 1 }, () => sql`select 1`)).catch(() => undefined);
   }
-  return { sql, conn };
+  return { sql, conn, proof };
 }
 
 /**

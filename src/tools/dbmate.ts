@@ -30,6 +30,42 @@ export interface DbmateOptions {
   /** `schema.table`, always schema-qualified so that dbmate never guesses. */
   migrationsTable: string;
   timeoutMs?: number;
+  /** Called as each file is applied or rolled back (streamed from dbmate's output, for progress). */
+  onDone?: (filename: string) => void;
+}
+
+/**
+ * Calls `onDone` for each file dbmate reports done, as its output streams. A file is reported
+ * once dbmate has moved on to the next one (or, by `finish`, ended without an error on it):
+ * dbmate may print "Applied:" for a file whose statement then fails.
+ */
+function doneReporter(onDone: (filename: string) => void) {
+  let buffer = '';
+  let held: string | undefined;
+  const release = () => {
+    if (held !== undefined) onDone(held);
+    held = undefined;
+  };
+  return {
+    chunk(text: string) {
+      buffer += text;
+      for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 1);
+        if (line.startsWith('Applying: ') || line.startsWith('Rolling back: ')) release();
+        else if (line.startsWith('Applied: ') || line.startsWith('Rolled back: ')) {
+          release();
+          held = line
+            .slice(line.indexOf(': ') + 2)
+            .trim()
+            .split(' in ')[0]!;
+        }
+      }
+    },
+    finish(done: string[]) {
+      if (held !== undefined && done.includes(held)) release();
+    },
+  };
 }
 
 export interface DbmateRun extends RunResult {
@@ -58,7 +94,9 @@ export async function runDbmate(command: 'migrate' | 'rollback', options: Dbmate
     '--no-dump-schema',
     command,
   ];
+  const reporter = options.onDone ? doneReporter(options.onDone) : undefined;
   const result = await runTool(dbmateBinary(), args, {
+    onStdout: reporter?.chunk,
     // pgstore read dbmate's configuration itself and passes it as flags; none leaks in twice.
     env: {
       [URL_VAR]: options.url,
@@ -84,11 +122,13 @@ export async function runDbmate(command: 'migrate' | 'rollback', options: Dbmate
   const errorLine = lines.find((l) => l.startsWith('Error: '));
   const current = result.failed ? applying.at(-1) : undefined;
   // dbmate may print "Applied:" for the file whose statement then fails: the error wins.
-  return {
+  const run = {
     ...result,
     applied: applied.filter((file) => file !== current),
     rolledBack: rolledBack.filter((file) => file !== current),
     current,
     error: errorLine ? redact(errorLine.slice('Error: '.length)) : undefined,
   };
+  reporter?.finish(command === 'migrate' ? run.applied : run.rolledBack);
+  return run;
 }

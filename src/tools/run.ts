@@ -29,6 +29,8 @@ export interface RunOptions {
   tailLines?: number;
   /** Called with each chunk of stderr as it arrives (progress parsing). */
   onStderr?: (chunk: string) => void;
+  /** Called with each chunk of stdout as it arrives (progress parsing). */
+  onStdout?: (chunk: string) => void;
 }
 
 export interface RunResult {
@@ -141,7 +143,10 @@ export async function runTool(file: string, args: string[], options: RunOptions 
     let stderr = '';
     let timedOut = false;
     let spawnError: Error | undefined;
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      options.onStdout?.(chunk);
+    });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       options.onStderr?.(chunk);

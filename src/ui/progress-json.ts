@@ -80,3 +80,22 @@ export function jsonCountProgress(stream: NodeJS.WritableStream, phase: string, 
     done: () => out.flush(),
   };
 }
+
+/**
+ * One line per step, never throttled (`migrate up`: one event per migration applied, each with
+ * its `set` and `filename`); `rate` in steps a second, to two decimals (steps are slow).
+ */
+export function jsonStepProgress(
+  stream: NodeJS.WritableStream,
+  phase: string,
+  unit: string,
+): (done: number, total: number | null, fields?: Record<string, unknown>) => void {
+  let started: number | undefined;
+  return (done, total, fields = {}) => {
+    const now = Date.now();
+    started ??= now;
+    const seconds = (now - started) / 1000;
+    const rate = seconds > 0 ? Math.round((done / seconds) * 100) / 100 : 0;
+    stream.write(`${JSON.stringify({ phase, done, total, rate, unit, ...fields })}\n`);
+  };
+}

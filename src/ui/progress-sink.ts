@@ -48,3 +48,33 @@ export async function countProgressFor(out: Output, label: string, unit: string)
     unit,
   );
 }
+
+/** A step of a long job with named steps (`migrate up`: a migration of a set). */
+export interface StepEvent {
+  done: number;
+  total: number;
+  set?: string;
+  filename?: string;
+}
+
+/**
+ * `migrate up`'s progress as --progress asks: with `json` one NDJSON event when the pending
+ * count is known (done 0) and one per migration applied (phase "migrating", unit "migrations",
+ * with its set and file name); a bar on a terminal with `bar`. Undefined when nothing is shown:
+ * then nothing is loaded for it (a run in CI or a script pays nothing).
+ */
+export async function migrateProgressFor(
+  out: Output,
+): Promise<{ update: (e: StepEvent) => void; done: () => void } | undefined> {
+  const { progress, quiet, json } = out.options;
+  if (progress === 'json') {
+    const write = (await import('./progress-json.js')).jsonStepProgress(out.stderr, 'migrating', 'migrations');
+    return {
+      update: (e) => write(e.done, e.total, e.set ? { set: e.set, filename: e.filename } : {}),
+      done: () => undefined,
+    };
+  }
+  if (progress === 'none' || quiet || json || !out.stderrIsTTY) return undefined;
+  const bar = await countProgressFor(out, 'Migrating', 'migrations');
+  return { update: (e) => bar.update(e.done, e.total), done: () => bar.done() };
+}

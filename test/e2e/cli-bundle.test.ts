@@ -49,7 +49,8 @@ describe('the CLI bundle', () => {
     const migrations = readdirSync(new URL('../../migrations/', import.meta.url)).filter((f) => f.endsWith('.sql'));
     expect(migrations.length).toBeGreaterThan(0);
     for (const file of migrations) expect(files, file).toContain(`migrations/${file}`);
-    for (const file of ['bin/pgstore.js', 'package.json', 'dist/index.js', 'dist/index.d.ts'])
+    // bin/package.json makes bin/pgstore.js CommonJS: without it the binary would not run.
+    for (const file of ['bin/pgstore.js', 'bin/package.json', 'package.json', 'dist/index.js', 'dist/index.d.ts'])
       expect(files, file).toContain(file);
     expect(files).not.toContain('dist/bundle/meta.json');
     expect([...files].filter((f) => f.startsWith('src/') || f.startsWith('scripts/') || f.startsWith('test/'))).toEqual(

@@ -67,6 +67,8 @@ export async function runSet(
   options: MigrateOptions,
   report: ApplyReport,
   onApplied: (files: MigrationFile[]) => Promise<void>,
+  /** Called as each file is done, while dbmate runs (progress). */
+  onEach?: (file: MigrationFile) => void,
 ): Promise<DbmateRun> {
   const retries = options.retries ?? DEFAULT_RETRIES;
   const url = dbmateUrl(session, set, options);
@@ -90,7 +92,18 @@ export async function runSet(
       }
       leftover = undefined;
     }
-    const run = await runDbmate(command, { url, migrationsDir: set.dir, migrationsTable: dbmateName(set.table) });
+    const byName = onEach ? new Map(set.files.map((f) => [f.filename, f])) : undefined;
+    const run = await runDbmate(command, {
+      url,
+      migrationsDir: set.dir,
+      migrationsTable: dbmateName(set.table),
+      onDone: onEach
+        ? (name) => {
+            const file = byName?.get(name);
+            if (file) onEach(file);
+          }
+        : undefined,
+    });
     const applied = set.files.filter((f) => run.applied.includes(f.filename));
     if (command === 'migrate') await recordChecksums(session.sql, set.table, applied);
     await onApplied(applied);

@@ -9,9 +9,15 @@ import { UsageError } from '../../errors.js';
 import { getEnvironment } from '../../store/admin/index.js';
 import {
   type AppliedMigration,
-  ensureAndReadMigrationLog,
+  ensureAndReadMigrationLogs,
+  LEGACY_TABLE,
   legacyPgstoreRows,
+  type MigrationLogState,
+  type MigrationTable,
+  migrationLogStates,
   moveLegacyPgstoreRows,
+  pgstoreRowsAmong,
+  qualified,
 } from '../../store/admin/index.js';
 import { type ApplyReport, dropLeftovers, runSet } from './apply.js';
 import { appliedIn, locked, type MigrateOptions, type MigrationSession, openMigrationSession } from './session.js';
@@ -47,8 +53,15 @@ const ref = (set: MigrationSet, f: MigrationFile): MigrationRef => ({
 });
 
 /** Moves pgstore's rows out of the legacy table (once, under the lock). */
-async function upgradeLegacy(session: MigrationSession, options: MigrateOptions): Promise<number> {
-  const moved = await moveLegacyPgstoreRows(session.sql, await legacyPgstoreRows(session.sql, session.pgstoreFiles));
+async function upgradeLegacy(
+  session: MigrationSession,
+  options: MigrateOptions,
+  legacy?: AppliedMigration[],
+): Promise<number> {
+  const moved = await moveLegacyPgstoreRows(
+    session.sql,
+    legacy ?? (await legacyPgstoreRows(session.sql, session.pgstoreFiles)),
+  );
   if (moved)
     options.log?.(
       `Moved ${plural(moved, 'record')} of pgstore's own migrations from public.schema_migrations to public.pgstore_schema_migrations.`,
@@ -63,32 +76,60 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
   const report: ApplyReport = { retries: [], droppedInvalidIndexes: [] };
   const applied: MigrationRef[] = [];
   try {
-    const upgradedRows = await locked(session, options, async () => {
-      const moved = await upgradeLegacy(session, options);
-      const present = session.sets.filter((s) => s.present);
-      // Every set is checked before any is applied.
-      const plans = [];
-      for (const set of present) {
-        // upgradeLegacy moved pgstore's rows out of the legacy table: none are left there.
-        const before = await appliedIn(session.sql, set, session.pgstoreFiles, {
-          rows: await ensureAndReadMigrationLog(session.sql, set.table),
-          legacy: [],
-        });
-        const done = new Set(before.map((m) => m.version));
-        const pending = set.files.filter((f) => !done.has(f.version));
-        if (session.strict) checkStrict(set, before, pending);
-        plans.push({ set, pending });
-      }
-      await options.beforeApply?.(plans.map((p) => ({ set: p.set, files: p.pending })));
-      for (const { set, pending } of plans) {
-        if (pending.length === 0) continue;
-        await dropLeftovers(session, pending, options, report);
-        await runSet(session, set, 'migrate', options, report, async (files) => {
-          applied.push(...files.map((f) => ref(set, f)));
-        });
-      }
-      return moved;
-    });
+    const present = session.sets.filter((s) => s.present);
+    const tables = historyTables(present);
+    // Which history tables exist is read alongside the lock (stale only in that a table may
+    // have appeared since: then its creation is a no-op); their rows are read under it.
+    const upgradedRows = await locked(
+      session,
+      options,
+      async (states) => {
+        // Each set's history (created where missing) and the legacy table, in one round trip.
+        let rows = await readHistories(session, present, states);
+        const moved = await upgradeLegacy(
+          session,
+          options,
+          pgstoreRowsAmong(rows.get(qualified(LEGACY_TABLE)) ?? [], session.pgstoreFiles),
+        );
+        if (moved) rows = await readHistories(session, present); // rows moved: read again
+        // Every set is checked before any is applied.
+        const plans = [];
+        for (const set of present) {
+          // upgradeLegacy moved pgstore's rows out of the legacy table: none are left there.
+          const before = await appliedIn(session.sql, set, session.pgstoreFiles, {
+            rows: rows.get(qualified(set.table)) ?? [],
+            legacy: [],
+          });
+          const done = new Set(before.map((m) => m.version));
+          const pending = set.files.filter((f) => !done.has(f.version));
+          if (session.strict) checkStrict(set, before, pending);
+          plans.push({ set, pending });
+        }
+        await options.beforeApply?.(plans.map((p) => ({ set: p.set, files: p.pending })));
+        const total = plans.reduce((n, p) => n + p.pending.length, 0);
+        let done = 0;
+        options.progress?.({ done, total });
+        for (const { set, pending } of plans) {
+          if (pending.length === 0) continue;
+          await dropLeftovers(session, pending, options, report);
+          await runSet(
+            session,
+            set,
+            'migrate',
+            options,
+            report,
+            async (files) => {
+              applied.push(...files.map((f) => ref(set, f)));
+            },
+            options.progress
+              ? (file) => options.progress?.({ done: ++done, total, set: set.name, filename: file.filename })
+              : undefined,
+          );
+        }
+        return moved;
+      },
+      () => migrationLogStates(session.sql, tables),
+    );
     return {
       database: session.conn.database,
       applied,
@@ -100,6 +141,32 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
   } finally {
     await session.close();
   }
+}
+
+/**
+ * The rows of each set's history table (created where missing) and of the legacy table, by
+ * qualified name: one query for what exists, one that creates what is missing and reads.
+ */
+async function readHistories(
+  session: MigrationSession,
+  sets: MigrationSet[],
+  known?: MigrationLogState[],
+): Promise<Map<string, AppliedMigration[]>> {
+  const states = known ?? (await migrationLogStates(session.sql, historyTables(sets)));
+  const rows = await ensureAndReadMigrationLogs(
+    session.sql,
+    states,
+    sets.map((s) => s.table),
+  );
+  return new Map(states.map((s, i) => [qualified(s.table), rows[i] ?? []]));
+}
+
+/** The legacy table and each set's, once each. */
+function historyTables(sets: MigrationSet[]): MigrationTable[] {
+  const tables: MigrationTable[] = [];
+  for (const t of [LEGACY_TABLE, ...sets.map((s) => s.table)])
+    if (!tables.some((x) => qualified(x) === qualified(t))) tables.push(t);
+  return tables;
 }
 
 export interface MigrateDownOptions extends MigrateOptions {

@@ -51,6 +51,17 @@ export interface MigrateOptions extends CoreOptions {
   waitTimeoutSeconds?: number | undefined;
   /** `up`: called with each set's pending files once they are known, before any is applied (the lint pre-flight); throwing stops the run. */
   beforeApply?: ((pending: Array<{ set: MigrationSet; files: MigrationFile[] }>) => Promise<void>) | undefined;
+  /** `up`: told how many migrations are pending (done 0), then as each is applied, with its set. */
+  progress?: ((event: MigrateProgress) => void) | undefined;
+}
+
+/** Progress of `migrate up`: `done` of `total` pending migrations (all sets) applied. */
+export interface MigrateProgress {
+  done: number;
+  total: number;
+  /** The set and file just applied (absent on the first event, done 0). */
+  set?: SetName;
+  filename?: string;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
@@ -86,9 +97,16 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
   const wait = options.waitTimeoutSeconds ?? (config.wait ? (config.waitTimeoutSeconds ?? 60) : undefined);
   if (wait !== undefined) await waitForServer(await serverFor(target, { log: options.log }), wait, options.log);
   // closeIdle false: the session holds the migration lock while dbmate runs.
-  const { sql, conn } = await connectPool(target, { max: 1, fetchTypes: false, log: options.log, closeIdle: false });
+  // The session's facts are the round trip that proves the connection (no `select 1` first).
+  const { sql, conn, proof } = await connectPool(target, {
+    max: 1,
+    fetchTypes: false,
+    log: options.log,
+    closeIdle: false,
+    prove: sessionFacts,
+  });
   try {
-    const facts = await sessionFacts(sql);
+    const facts = proof!;
     let role: string | undefined;
     if (
       !conn.params.options &&
@@ -165,17 +183,36 @@ export async function appliedIn(
   );
 }
 
-/** Runs `fn` under the migration lock (unless disabled). */
-export async function locked<T>(session: MigrationSession, options: MigrateOptions, fn: () => Promise<T>): Promise<T> {
-  if (options.lock === false) return fn();
-  const lock = await acquireAdvisoryLock(session.sql, session.conn.database, MIGRATION_LOCK, {
+/**
+ * Runs `fn` under the migration lock (unless disabled). `prefetch`, a read-only query, is sent
+ * on the same connection together with the lock's first try (pipelined: one round trip, not
+ * two) and its result handed to `fn`; when the lock had to be waited for, it is run again once
+ * the lock is held. It must be a read whose answer may only be stale in ways `fn` tolerates
+ * (what exists only grows).
+ */
+export async function locked<T, P = undefined>(
+  session: MigrationSession,
+  options: MigrateOptions,
+  fn: (prefetched: P | undefined) => Promise<T>,
+  prefetch?: () => Promise<P>,
+): Promise<T> {
+  if (options.lock === false) return fn(prefetch ? await prefetch() : undefined);
+  let waited = false;
+  const acquiring = acquireAdvisoryLock(session.sql, session.conn.database, MIGRATION_LOCK, {
     purpose: 'the migration lock',
     timeoutSeconds: options.lockTimeoutSeconds ?? 300,
-    onWait: (holder) => options.log?.(`Waiting for the migration lock (held by ${holder})...`),
+    onWait: (holder) => {
+      waited = true;
+      options.log?.(`Waiting for the migration lock (held by ${holder})...`);
+    },
     hint: `Wait for it to finish, raise --migration-lock-timeout (now ${options.lockTimeoutSeconds ?? 300} s), or use --no-lock where a pooler cannot hold session locks.`,
   });
+  const early = prefetch?.();
+  early?.catch(() => undefined); // awaited below, or superseded when the lock was waited for
+  const lock = await acquiring;
   try {
-    return await fn();
+    const prefetched = prefetch ? (waited ? await prefetch() : await early) : undefined;
+    return await fn(prefetched);
   } finally {
     await lock.release();
   }

@@ -9,6 +9,7 @@
  * Before migration sets, pgstore recorded its own versions in `public.schema_migrations`:
  * `legacyPgstoreRows` finds them and `moveLegacyPgstoreRows` moves them to their own table.
  */
+import { sqlLiteral } from '../../db/literal.js';
 import type { Db } from '../../db/pool.js';
 
 /** A history table, schema-qualified; names as they are (quoted when used). */
@@ -63,6 +64,63 @@ export async function ensureAndReadMigrationLog(sql: Db, table: MigrationTable):
   return (results.at(-1) ?? []).map(toApplied);
 }
 
+/** Whether a history table exists, and whether it has pgstore's columns. */
+export interface MigrationLogState {
+  table: MigrationTable;
+  exists: boolean;
+  /** applied_at, sha256 and filename are all there. */
+  extended: boolean;
+}
+
+/** The state of each table, in one read-only query. */
+export async function migrationLogStates(sql: Db, tables: MigrationTable[]): Promise<MigrationLogState[]> {
+  // Names inline, not a parameter: one round trip, pipelined behind the lock (db/literal.ts).
+  const rows = await sql.unsafe<{ exists: boolean; extended: boolean }[]>(`
+    select to_regclass(t.name) is not null as exists,
+           (select count(*) from pg_attribute a
+             where a.attrelid = to_regclass(t.name) and not a.attisdropped
+               and a.attname in ('applied_at', 'sha256', 'filename')) = 3 as extended
+      from jsonb_array_elements_text(${sqlLiteral(JSON.stringify(tables.map(qualified)))}::jsonb) with ordinality as t(name, i)
+     order by t.i`);
+  return tables.map((table, i) => ({ table, exists: !!rows[i]?.exists, extended: !!rows[i]?.extended }));
+}
+
+/**
+ * Creates what is missing of the tables in `ensure` (see ensureMigrationLog), then reads every
+ * table in `states` that exists, in one round trip; [] for a table that does not. The
+ * creation commits without waiting for its WAL flush (synchronous_commit off for that
+ * transaction only): dbmate's first commit, whose flush covers everything written before it,
+ * makes it durable, and a creation lost with the server before that is done again by the next
+ * run. A database whose tables are complete gets no DDL at all (no lock, no write).
+ */
+export async function ensureAndReadMigrationLogs(
+  sql: Db,
+  states: MigrationLogState[],
+  ensure: MigrationTable[],
+): Promise<AppliedMigration[][]> {
+  const wanted = (t: MigrationTable) => ensure.some((e) => qualified(e) === qualified(t));
+  const create = states.filter((s) => wanted(s.table) && !(s.exists && s.extended));
+  // Whole scripts, not split: a quoted name may hold a semicolon. The selects come last.
+  const statements: string[] = [];
+  if (create.length) statements.push('set local synchronous_commit = off', ...create.map((s) => ensureSql(s.table)));
+  const reads = states.map((s) => {
+    if (wanted(s.table) || (s.exists && s.extended)) return selectLog(s.table);
+    if (s.exists)
+      return `select version, null as applied_at, null as sha256, null as filename from ${qualified(s.table)} order by version`;
+    return null;
+  });
+  const selects = reads.filter((r): r is string => r !== null);
+  if (selects.length === 0 && statements.length === 0) return states.map(() => []);
+  statements.push(...selects);
+  // One simple query of several statements (one implicit transaction): postgres.js returns
+  // one result per statement, or the only one's rows when there is one.
+  const result = await sql.unsafe<LogRow[][]>(statements.join(';\n'));
+  const results = statements.length === 1 ? [result as unknown as LogRow[]] : result;
+  const selected = results.slice(results.length - selects.length);
+  let next = 0;
+  return reads.map((r) => (r === null ? [] : (selected[next++] ?? []).map(toApplied)));
+}
+
 /** The schema a session's unqualified `create table` lands in (dbmate's fallback). */
 export async function currentSchema(sql: Db): Promise<string | null> {
   const [row] = await sql<{ schema: string | null }[]>`select current_schema() as schema`;
@@ -93,8 +151,12 @@ export interface KnownFile {
 /** Rows of pgstore's own files still in the legacy table (a database migrated before sets). */
 export async function legacyPgstoreRows(sql: Db, pgstoreFiles: KnownFile[]): Promise<AppliedMigration[]> {
   if (pgstoreFiles.length === 0) return [];
+  return pgstoreRowsAmong(await appliedMigrations(sql, LEGACY_TABLE), pgstoreFiles);
+}
+
+/** Of rows read from the legacy table, those of pgstore's own files. */
+export function pgstoreRowsAmong(rows: AppliedMigration[], pgstoreFiles: KnownFile[]): AppliedMigration[] {
   const byVersion = new Map(pgstoreFiles.map((f) => [f.version, f.filename]));
-  const rows = await appliedMigrations(sql, LEGACY_TABLE);
   // The version is pgstore's and, where the row recorded its file name, so is the file.
   return rows.filter(
     (r) => byVersion.has(r.version) && (r.filename === null || r.filename === byVersion.get(r.version)),
@@ -134,12 +196,13 @@ export async function recordChecksums(
   files: Array<{ version: string; sha256: string; filename: string }>,
 ): Promise<void> {
   if (files.length === 0) return;
+  // The rows inline, not a parameter: one round trip instead of two (db/literal.ts).
+  const json = JSON.stringify(files.map(({ version, sha256, filename }) => ({ version, sha256, filename })));
   await sql.unsafe(
     `update ${qualified(table)} m
         set sha256 = f.sha256, filename = f.filename, applied_at = coalesce(m.applied_at, now())
-       from (select * from jsonb_to_recordset($1::text::jsonb) as x(version text, sha256 text, filename text)) f
+       from (select * from jsonb_to_recordset(${sqlLiteral(json)}::jsonb) as x(version text, sha256 text, filename text)) f
       where m.version = f.version and m.sha256 is null`,
-    [JSON.stringify(files.map(({ version, sha256, filename }) => ({ version, sha256, filename })))],
   );
 }
 
