@@ -131,7 +131,11 @@ function addCommand(ctx: CommandContext): Command {
     .action(
       action(ctx, {
         load: hostsCore,
-        call: (hosts, io, flags: { ip: string; hostname: string; alias?: string[]; comment?: string; tag?: string[] }) =>
+        call: (
+          hosts,
+          io,
+          flags: { ip: string; hostname: string; alias?: string[]; comment?: string; tag?: string[] },
+        ) =>
           hosts.addHost({
             ...io.core(),
             ip: flags.ip,
