@@ -92,16 +92,25 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
     // With --json, stderr carries one JSON error object (reportJson): not the help commander
     // prints before a missing-command error, nor its usage line.
     writeErr: (text) => (wantsJson(args ?? []) ? undefined : ctx.streams.stderr.write(text)),
-    outputError: (text, write) =>
-      wantsJson(args ?? [])
-        ? undefined
-        : write(`${ctx.makeOutput({ color: true }).c.red('error:')} ${text.replace(/^error: /, '')}`),
+    outputError: (text, write) => {
+      // The program's own errors (a command's set their hint first).
+      if (!usageHints.has(ctx)) usageHints.set(ctx, usageHint(program, 'pgstore', text));
+      if (!wantsJson(args ?? []))
+        write(`${ctx.makeOutput({ color: true }).c.red('error:')} ${oneLine(text).replace(/^error: /, '')}\n`);
+    },
   });
   // Every command at every depth reports usage errors the same way (exit 2, one line, a hint).
   const adopt = (command: Command, path: string): void => {
     command.exitOverride().configureHelp({ showGlobalOptions: true, visibleGlobalOptions: acceptedGlobalOptions });
     carryGlobals(command);
-    command.configureOutput(program.configureOutput());
+    const output = program.configureOutput();
+    command.configureOutput({
+      ...output,
+      outputError: (text, write) => {
+        usageHints.set(ctx, usageHint(program, path, text));
+        output.outputError?.(text, write);
+      },
+    });
     if (command.commands.length > 0) reportUnknownSubcommands(command, path);
     for (const sub of command.commands) adopt(sub, `${path} ${sub.name()}`);
   };
@@ -127,7 +136,10 @@ function acceptedGlobalOptions(command: Command): Option[] {
   for (let parent = command.parent; parent; parent = parent.parent) {
     const positional = (parent as unknown as { _enablePositionalOptions?: boolean })._enablePositionalOptions;
     if (positional && parent.parent) continue;
-    options.push(...parent.options.filter((option) => !option.hidden));
+    // --version is the program's alone (`pgstore backup list -V` is an unknown option).
+    options.push(
+      ...parent.options.filter((option) => !option.hidden && (parent.parent || option.long !== '--version')),
+    );
   }
   return options;
 }
@@ -149,6 +161,34 @@ function globalFlags(action: Command): Record<string, unknown> {
     }
   }
   return flags;
+}
+
+const GENERIC_USAGE_HINT = 'run `pgstore --help` or `pgstore <command> --help`';
+/** The hint for the usage error commander reported last, by the command that reported it. */
+const usageHints = new WeakMap<CommandContext, string>();
+
+/** commander's "unknown option '--limt'\n(Did you mean --limit?)" as one line. */
+function oneLine(text: string): string {
+  return text.trimEnd().replace(/\n\(Did you mean (.+?)\?\)/, ' (did you mean $1?)');
+}
+
+/**
+ * A usage error's hint: the help of the command that refused it; for an unknown option that
+ * another command has (`backup list --keep-last 1`), which commands take it.
+ */
+function usageHint(program: Command, path: string, text: string): string {
+  const option = /unknown option '(--?[\w-]+)/.exec(text)?.[1];
+  if (option) {
+    const owners: string[] = [];
+    const visit = (command: Command, at: string): void => {
+      if (command.options.some((o) => !o.hidden && (o.long === option || o.short === option))) owners.push(at);
+      for (const sub of command.commands) visit(sub, `${at} ${sub.name()}`);
+    };
+    for (const command of program.commands) visit(command, `pgstore ${command.name()}`);
+    if (owners.length > 0 && !owners.includes(path))
+      return `${option} is an option of ${owners.map((o) => `\`${o}\``).join(', ')} (a command's options follow its name); see \`${path} --help\`.`;
+  }
+  return `See \`${path} --help\`.`;
 }
 
 /** How long a stop signal lets pending output drain before pgstore exits. */
@@ -294,11 +334,11 @@ function reportJson(error: unknown, ctx: CommandContext, flags: GlobalFlags): nu
     const message =
       error.code === 'commander.help'
         ? 'a command is needed'
-        : (error as unknown as Error).message.replace(/^error: /, '');
+        : oneLine((error as unknown as Error).message).replace(/^error: /, '');
     body = {
       code: 'PGSTORE_USAGE',
       message,
-      hint: 'run `pgstore --help` or `pgstore <command> --help`',
+      hint: usageHints.get(ctx) ?? GENERIC_USAGE_HINT,
       exitCode: ExitCode.usage,
     };
   } else {
@@ -337,7 +377,7 @@ function report(error: unknown, ctx: CommandContext, flags: GlobalFlags): number
       return ExitCode.usage;
     }
     // commander has printed its one-line message already.
-    ctx.streams.stderr.write(`${out.c.dim('hint:')} run \`pgstore --help\` or \`pgstore <command> --help\`\n`);
+    ctx.streams.stderr.write(`${out.c.dim('hint:')} ${usageHints.get(ctx) ?? GENERIC_USAGE_HINT}\n`);
     return ExitCode.usage;
   }
   if (isExitPromptError(error)) error = new CancelledError();

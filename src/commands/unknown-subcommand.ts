@@ -38,11 +38,28 @@ export function reportUnknownSubcommands(command: Command, path: string): void {
   fallback.hook('preAction', (self) => {
     const extra = self.args.slice(self.registeredArguments.length);
     if (extra.length === 0) return;
+    // `migrate --set app status`: the options came before the subcommand's name, so commander
+    // gave them (and the name) to the default subcommand. Say where they go.
+    if (names.includes(extra[0]!)) misplacedOptions(command, extra[0]!, path);
     const typed = rawWords(self).includes(self.name());
     if (!typed) fail(extra[0]!);
     throw new UsageError(`too many arguments for '${path} ${self.name()}': ${extra.map((a) => `'${a}'`).join(' ')}`, {
       hint: `See \`${path} ${self.name()} --help\`.`,
     });
+  });
+}
+
+/** A subcommand named after options meant for it: one line, and the command line reordered. */
+function misplacedOptions(command: Command, word: string, path: string): never {
+  const raw = rawWords(command).slice(2);
+  const at = raw.indexOf(command.name());
+  const wordAt = raw.indexOf(word, at + 1);
+  const reordered =
+    at >= 0 && wordAt > at
+      ? [...raw.slice(0, at + 1), word, ...raw.slice(at + 1, wordAt), ...raw.slice(wordAt + 1)]
+      : undefined;
+  throw new UsageError(`'${word}' must come right after '${path}': a subcommand's options follow its name`, {
+    hint: reordered ? `Run \`pgstore ${reordered.join(' ')}\`.` : `See \`${path} ${word} --help\`.`,
   });
 }
 

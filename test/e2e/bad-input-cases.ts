@@ -287,6 +287,13 @@ function usageCases(): BadCase[] {
   }
   // Conflicting flags.
   cases.push(none(['migrate', 'down', '--steps', '1', '--to', '0', '--yes'], 2));
+  // Options before a subcommand's name: said so, with the command line reordered.
+  cases.push(none(['migrate', '--set', 'app', 'status'], 2, /'status' must come right after 'pgstore migrate'/));
+  cases.push(none(['migrate', '--strict', 'up'], 2, /'up' must come right after 'pgstore migrate'/));
+  // commander's suggestion stays on the error's line.
+  cases.push(none(['hosts', 'list', '--limt', '3'], 2, /unknown option '--limt' \(did you mean --limit\?\)$/));
+  // --version is the program's alone.
+  cases.push(none(['backup', 'list', '-V'], 2, /unknown option '-V'/));
   cases.push(none(['seed', '--synthetic', '--file', '{file}'], 2, /do not go together/));
   cases.push(none(['seed', '--hosts', '5'], 2, /needs --synthetic/));
   cases.push(none(['seed', '--random-seed', 'x', '--users', '1'], 2, /need --synthetic/));

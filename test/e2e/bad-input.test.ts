@@ -100,6 +100,24 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+describe('usage hints name the command that refused the input', () => {
+  it.each([
+    [
+      ['backup', 'list', '--keep-last', '1'],
+      /^hint: --keep-last is an option of `pgstore backup`, `pgstore backup prune`.*`pgstore backup list --help`/m,
+    ],
+    [['hosts', 'list', '--limt', '3'], /^hint: See `pgstore hosts list --help`\.$/m],
+    [['--limit', '3', 'hosts', 'list'], /^hint: --limit is an option of `pgstore hosts list`/m],
+    [['--bogus'], /^hint: See `pgstore --help`\.$/m],
+  ])('pgstore %j', async (args, hint) => {
+    const result = await runInProcess(args, {});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(hint);
+    const json = await runInProcess([...args, '--json'], {});
+    expect(JSON.parse(json.stderr).error.hint).toMatch(new RegExp(hint.source.replace('^hint: ', '^')));
+  });
+});
+
 describe(`bad input (${BAD_CASES.length} cases, in-process)`, () => {
   it('has at least 300 cases', () => {
     expect(BAD_CASES.length).toBeGreaterThanOrEqual(300);
