@@ -42,7 +42,7 @@ async function importWithCount(
       format: flags.format,
       mode: flags.mode,
       dryRun: !!flags.dryRun,
-      onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
+      onProgress: bar ? (done, total, phase) => bar.update(done, total, phase) : undefined,
     });
   } finally {
     bar?.done();

@@ -66,7 +66,7 @@ export function countProgress(
       const rate = seconds > 0.5 ? done / seconds : 0;
       const speed = rate > 0 && !phase ? `  ${compact(rate)}${unit ? ` ${unit}` : ''}/s` : '';
       const left = rate > 0 && done < total && !phase ? `  ETA ${duration((total - done) / rate)}` : '';
-      const title = phase ? `${phase[0]!.toUpperCase()}${phase.slice(1)}…` : label;
+      const title = phase ? `${capitalized(phase)}…` : capitalized(label);
       const line = `${title} ${bar} ${String(Math.floor(fraction * 100)).padStart(3)}%  ${compact(done)}/${compact(total)}${speed}${left}`;
       stream.write(`\r\x1b[K${line.slice(0, Math.max(20, (stream.columns || 80) - 1))}`);
       unregister ??= registerActiveBar(() => {
@@ -76,4 +76,8 @@ export function countProgress(
     },
     done: clear,
   };
+}
+
+function capitalized(text: string): string {
+  return text ? `${text[0]!.toUpperCase()}${text.slice(1)}` : text;
 }

@@ -421,3 +421,25 @@ describe('the bulk import steps aside when it cannot have the tables to itself',
     }
   });
 });
+
+describe('import progress', () => {
+  it('names the server’s work after the last line is sent, and ends at its total', async () => {
+    const target = await createTestDatabase();
+    try {
+      const file = join(dir, 'progress.hosts');
+      writeFileSync(file, Array.from({ length: 3000 }, (_, i) => `10.7.${i >> 8}.${i & 255} p${i}.lan\n`).join(''));
+      const events: Array<[number, number, string | undefined]> = [];
+      const result = await importFile(file, {
+        url: target.url,
+        onProgress: (done, total, phase) => events.push([done, total, phase]),
+      });
+      expect(result.created).toBe(3000);
+      const phases = events.map(([, , phase]) => phase).filter(Boolean);
+      expect(phases).toEqual(['building keys and indexes', 'committing']);
+      const [done, total] = events.at(-1)!;
+      expect(done).toBe(total);
+    } finally {
+      await target.drop();
+    }
+  });
+});

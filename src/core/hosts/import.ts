@@ -47,8 +47,11 @@ export interface ImportHostsOptions extends CoreOptions {
   mode?: ImportMode;
   /** Do everything in a transaction, then roll it back. */
   dryRun?: boolean;
-  /** Events written so far, of `total`. */
-  onProgress?: (done: number, total: number) => void;
+  /**
+   * Events written so far, of `total`; once every row is sent, `phase` names what the server
+   * does before the import ends (keys, indexes and the projection; committing).
+   */
+  onProgress?: (done: number, total: number, phase?: string) => void;
   now?: Date;
 }
 
@@ -163,8 +166,10 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
           lines,
           { createdAt: now, createdBy: actorOf(options), newId: () => ulid(now.getTime()) },
           (n) => options.onProgress?.((done += n), lines),
-          { hint: BULK_HINT },
+          // Every line is read once the events are in (the count may have held a last empty line).
+          { hint: BULK_HINT, onPhase: (phase) => options.onProgress?.(lines, lines, phase) },
         );
+        options.onProgress?.(lines, lines, 'committing');
         finish(result);
         if ((mode === 'strict' && result.failed > 0) || options.dryRun) throw new Rollback({ ...result });
         return { ...result, written: result.created > 0 };
@@ -205,7 +210,7 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
           fresh.length,
           { createdAt: now, createdBy: actorOf(options), newId: () => ulid(now.getTime()) },
           (n) => options.onProgress?.((done += n), total),
-          { hint: BULK_HINT },
+          { hint: BULK_HINT, onPhase: (phase) => options.onProgress?.(done, total, phase) },
         );
       } else {
         const done = await appendChanges(stores, updates, now, options, (n) => options.onProgress?.(n, total));
@@ -222,6 +227,7 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
       result.created = fresh.length;
       result.updated = updates.length;
       if (options.dryRun) throw new Rollback({ ...result });
+      if (total > 0) options.onProgress?.(total, total, 'committing');
       return { ...result, written: total > 0 };
     }),
   );

@@ -41,7 +41,7 @@ export async function loadNewHosts(
   maxHosts: number,
   encoding: Omit<NewHostsEncoding, 'recordedAt'>,
   onRows?: (n: number) => void,
-  options: { hint?: string } = {},
+  options: { hint?: string; onPhase?: (phase: string) => void } = {},
 ): Promise<number> {
   const recordedAt = await transactionTime(tx);
   return loadHostRows(
