@@ -85,6 +85,32 @@ export async function appliedMigrations(sql: Db, table: MigrationTable): Promise
   return rows.map(toApplied);
 }
 
+/** Missing relation or schema: what to_regclass answers with null. */
+const MISSING = new Set(['42P01', '3F000']);
+
+/**
+ * appliedMigrations in one statement and no parameters, so that several go out together
+ * (postgres.js pipelines statements without parameters; one with a parameter waits for its
+ * describe step). A missing table fails its own statement only (each statement ends with its
+ * own Sync): for a session outside a transaction.
+ */
+export async function readMigrationLog(sql: Db, table: MigrationTable): Promise<AppliedMigration[]> {
+  // Columns through to_jsonb: a table of dbmate's alone (no sha256) reads as appliedMigrations reads it.
+  try {
+    const rows = await sql.unsafe<LogRow[]>(`
+      select t.version,
+             case when x.j ? 'sha256' then (x.j ->> 'applied_at')::timestamptz end as applied_at,
+             x.j ->> 'sha256' as sha256,
+             case when x.j ? 'sha256' then x.j ->> 'filename' end as filename
+        from ${qualified(table)} t cross join lateral to_jsonb(t) as x(j)
+       order by t.version`);
+    return rows.map(toApplied);
+  } catch (error) {
+    if (MISSING.has((error as { code?: string }).code ?? '')) return [];
+    throw error;
+  }
+}
+
 export interface KnownFile {
   version: string;
   filename: string;
@@ -93,10 +119,14 @@ export interface KnownFile {
 /** Rows of pgstore's own files still in the legacy table (a database migrated before sets). */
 export async function legacyPgstoreRows(sql: Db, pgstoreFiles: KnownFile[]): Promise<AppliedMigration[]> {
   if (pgstoreFiles.length === 0) return [];
+  return pgstoreRowsOf(await appliedMigrations(sql, LEGACY_TABLE), pgstoreFiles);
+}
+
+/** Of the legacy table's rows, those of pgstore's own files. */
+export function pgstoreRowsOf(legacyRows: AppliedMigration[], pgstoreFiles: KnownFile[]): AppliedMigration[] {
   const byVersion = new Map(pgstoreFiles.map((f) => [f.version, f.filename]));
-  const rows = await appliedMigrations(sql, LEGACY_TABLE);
   // The version is pgstore's and, where the row recorded its file name, so is the file.
-  return rows.filter(
+  return legacyRows.filter(
     (r) => byVersion.has(r.version) && (r.filename === null || r.filename === byVersion.get(r.version)),
   );
 }
