@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreOptions } from '../helpers/core-options.js';
 import { migrateUp } from '../../src/core/migrate/index.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { startRoundTripProxy } from '../helpers/round-trip-proxy.js';
 import { type StandbyPair, standbyPair } from '../helpers/standby.js';
 
 let pair: StandbyPair;
@@ -66,6 +67,26 @@ describe('pgstore health on a primary and its standby', () => {
     expect(byName.role).toMatchObject({ value: 'replica' });
     expect(byName.replication_lag).toMatchObject({ status: 'ok', unit: 's' });
     expect(byName.wal_receiver).toMatchObject({ status: 'ok', value: 'streaming' });
+  });
+
+  it('asks a standby everything in one round trip too (its replay and WAL receiver with the rest)', async () => {
+    const url = new URL(pair.urlFor('standby', database));
+    const proxy = await startRoundTripProxy({ host: url.hostname, port: Number(url.port) });
+    try {
+      url.hostname = '127.0.0.1';
+      url.port = String(proxy.port);
+      // The proxy's delay is the round trip health measures.
+      const relaxed = ['--latency-warning', '5000', '--latency-critical', '9000'];
+      const json = await health(url.toString(), ['--json', ...relaxed]);
+      expect(json.stderr).toBe('');
+      const byName = Object.fromEntries(JSON.parse(json.stdout).checks.map((c: { name: string }) => [c.name, c]));
+      expect(byName.role).toMatchObject({ value: 'replica' });
+      expect(byName.wal_receiver).toMatchObject({ status: 'ok', value: 'streaming' });
+      // The proving select 1, then every check.
+      expect(proxy.queryTrips()).toHaveLength(2);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('refuses a bad --expected-replicas with one line and exit 2', async () => {

@@ -3,7 +3,7 @@
  */
 import { embeddedDiskUsage } from '../../db/embedded.js';
 import { formatBytes, plural } from '../../util/format.js';
-import { findDrift } from '../migrate/index.js';
+import { findDrift, setHistories } from '../migrate/index.js';
 import * as stats from '../../store/admin/index.js';
 import { type CheckContext, type HealthCheck, type Threshold, grade, worst } from './types.js';
 import { THRESHOLDS as T } from './thresholds.js';
@@ -161,7 +161,6 @@ export const HEALTH_CHECKS: HealthCheck[] = [
     name: 'migrations',
     async run(ctx) {
       // Each set against its own history: pgstore's, and the app's (compared when its folder is here).
-      const { setHistories } = await import('../migrate/index.js');
       const histories = await setHistories(ctx.sql, ctx.conn, { env: ctx.env, migrationsDir: ctx.migrationsDir });
       let pendingTotal = 0;
       let warn = false;

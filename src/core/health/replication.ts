@@ -108,9 +108,11 @@ export const REPLICATION_CHECKS: HealthCheck[] = [
     name: 'standby',
     thresholds: [T.replicationLag, T.replicationLagMb],
     async run(ctx) {
+      // Sent with everything else before the role is known (one round trip); unused on a primary.
+      const asked = Promise.all([stats.standbyReplay(ctx.sql), stats.walReceiverStatus(ctx.sql)]);
+      asked.catch(() => undefined);
       if (!(await ctx.identity()).inRecovery) return undefined;
-      const replay = await stats.standbyReplay(ctx.sql);
-      const receiver = await stats.walReceiverStatus(ctx.sql);
+      const [replay, receiver] = await asked;
       const paused = replay.replayPaused ? ' (replay paused)' : '';
       const results = lagResults(ctx, '', 'this standby', replay.lagSeconds, replay.lagBytes, paused);
       // Streaming is expected when primary_conninfo is set; without it WAL comes from the archive.
@@ -159,8 +161,7 @@ export const REPLICATION_CHECKS: HealthCheck[] = [
     // Alerts on the newest attempt failing, not on failed_count (it never goes down).
     name: 'archiver',
     async run(ctx) {
-      const a = await stats.archiverStatus(ctx.sql);
-      const inRecovery = (await ctx.identity()).inRecovery;
+      const [a, { inRecovery }] = await Promise.all([stats.archiverStatus(ctx.sql), ctx.identity()]);
       // A standby archives only with archive_mode = always.
       if (a.mode === 'off' || (inRecovery && a.mode !== 'always')) return undefined;
       const ready = a.readySegments === null ? '' : `; ${plural(a.readySegments, 'segment')} waiting`;

@@ -4,7 +4,16 @@
  */
 import type { Env, ServerConnection } from '../../db/config.js';
 import type { Db } from '../../db/pool.js';
-import { type AppliedMigration, currentSchema, LEGACY_TABLE, PGSTORE_TABLE } from '../../store/admin/index.js';
+import {
+  type AppliedMigration,
+  currentSchema,
+  LEGACY_TABLE,
+  type MigrationTable,
+  PGSTORE_TABLE,
+  pgstoreRowsAmong,
+  qualified,
+  readMigrationLog,
+} from '../../store/admin/index.js';
 import { appliedIn, sameTable } from './session.js';
 import { appMigrationsTable, appSet, type MigrationSet, pgstoreSet } from './sets.js';
 
@@ -15,7 +24,11 @@ export interface SetHistory {
   pending: number;
 }
 
-/** pgstore's set, and the app's when its folder exists (or was named) or its history has rows. */
+/**
+ * pgstore's set, and the app's when its folder exists (or was named) or its history has rows.
+ * Every read goes out at once (one round trip): the app's table is read where it usually is (the
+ * current schema being public), and read again only when the session's current schema is another.
+ */
 export async function setHistories(
   sql: Db,
   conn: ServerConnection,
@@ -23,10 +36,28 @@ export async function setHistories(
 ): Promise<SetHistory[]> {
   const pgstore = pgstoreSet();
   const app = appSet(options.migrationsDir, options.env, LEGACY_TABLE);
-  app.table = appMigrationsTable(options.env, conn.params.search_path, await currentSchema(sql));
+  const appTable = (schema: string | null) => appMigrationsTable(options.env, conn.params.search_path, schema);
+  const reads = new Map<string, Promise<AppliedMigration[]>>();
+  const read = (table: MigrationTable) => {
+    let rows = reads.get(qualified(table));
+    if (!rows) {
+      rows = readMigrationLog(sql, table);
+      rows.catch(() => undefined); // a guess nobody reads fails quietly; a read one throws where awaited
+      reads.set(qualified(table), rows);
+    }
+    return rows;
+  };
+  const schema = currentSchema(sql);
+  for (const table of [PGSTORE_TABLE, LEGACY_TABLE, appTable('public')]) read(table);
+  app.table = appTable(await schema);
   const out: SetHistory[] = [];
   for (const set of [pgstore, app]) {
-    const applied = await appliedIn(sql, set, pgstore.files);
+    const rows = await read(set.table);
+    const legacy =
+      set.name === 'pgstore' || sameTable(set.table, LEGACY_TABLE)
+        ? pgstoreRowsAmong(await read(LEGACY_TABLE), pgstore.files)
+        : [];
+    const applied = await appliedIn(sql, set, pgstore.files, { rows, legacy });
     // The app's history counts even where its folder is not (a server checked from elsewhere).
     if (!set.present && applied.length === 0) continue;
     if (set.name === 'app' && sameTable(set.table, PGSTORE_TABLE)) continue; // refused by `migrate`; not counted twice

@@ -143,6 +143,32 @@ export async function appliedMigrations(sql: Db, table: MigrationTable): Promise
   return rows.map(toApplied);
 }
 
+/** Missing relation or schema: what to_regclass answers with null. */
+const MISSING = new Set(['42P01', '3F000']);
+
+/**
+ * appliedMigrations in one statement and no parameters, so that several go out together
+ * (postgres.js pipelines statements without parameters; one with a parameter waits for its
+ * describe step). A missing table fails its own statement only (each statement ends with its
+ * own Sync): for a session outside a transaction.
+ */
+export async function readMigrationLog(sql: Db, table: MigrationTable): Promise<AppliedMigration[]> {
+  // Columns through to_jsonb: a table of dbmate's alone (no sha256) reads as appliedMigrations reads it.
+  try {
+    const rows = await sql.unsafe<LogRow[]>(`
+      select t.version,
+             case when x.j ? 'sha256' then (x.j ->> 'applied_at')::timestamptz end as applied_at,
+             x.j ->> 'sha256' as sha256,
+             case when x.j ? 'sha256' then x.j ->> 'filename' end as filename
+        from ${qualified(table)} t cross join lateral to_jsonb(t) as x(j)
+       order by t.version`);
+    return rows.map(toApplied);
+  } catch (error) {
+    if (MISSING.has((error as { code?: string }).code ?? '')) return [];
+    throw error;
+  }
+}
+
 export interface KnownFile {
   version: string;
   filename: string;

@@ -109,32 +109,35 @@ export async function slotStatuses(sql: Db): Promise<SlotStatus[]> {
 
 /** pg_stat_archiver, with archive_mode and the segments waiting. */
 export async function archiverStatus(sql: Db): Promise<ArchiverStatus> {
-  const [row] = await sql<
-    {
-      mode: string;
-      archived_count: string;
-      last_archived_wal: string | null;
-      last_archived_time: Date | null;
-      failed_count: string;
-      last_failed_wal: string | null;
-      last_failed_time: Date | null;
-      failing: boolean;
-    }[]
-  >`
-    select current_setting('archive_mode') as mode, archived_count, last_archived_wal, last_archived_time,
-           failed_count, last_failed_wal, last_failed_time,
-           coalesce(last_failed_time > last_archived_time, last_failed_time is not null) as failing
-      from pg_stat_archiver`;
-  let readySegments: number | null = null;
-  try {
-    const [ready] = await sql<
-      { n: number }[]
-    >`select count(*)::int as n from pg_ls_archive_statusdir() where name like '%.ready'`;
-    readySegments = ready!.n;
-  } catch (error) {
-    // 42501: listing pg_wal/archive_status needs superuser or pg_monitor; the rest is public.
-    if ((error as { code?: string }).code !== '42501') throw error;
-  }
+  // Both statements at once (pipelined: one round trip); each ends with its own Sync, so the
+  // count failing fails only itself. (A CASE on has_function_privilege cannot keep it in one
+  // statement: the server checks EXECUTE when it plans the call, not when it runs it.)
+  const [[row], readySegments] = await Promise.all([
+    sql<
+      {
+        mode: string;
+        archived_count: string;
+        last_archived_wal: string | null;
+        last_archived_time: Date | null;
+        failed_count: string;
+        last_failed_wal: string | null;
+        last_failed_time: Date | null;
+        failing: boolean;
+      }[]
+    >`
+      select current_setting('archive_mode') as mode, archived_count, last_archived_wal, last_archived_time,
+             failed_count, last_failed_wal, last_failed_time,
+             coalesce(last_failed_time > last_archived_time, last_failed_time is not null) as failing
+        from pg_stat_archiver`,
+    sql<{ n: number }[]>`select count(*)::int as n from pg_ls_archive_statusdir() where name like '%.ready'`.then(
+      ([ready]) => ready!.n,
+      (error) => {
+        // 42501: listing pg_wal/archive_status needs superuser or pg_monitor; the rest is public.
+        if ((error as { code?: string }).code !== '42501') throw error;
+        return null;
+      },
+    ),
+  ]);
   const r = row!;
   return {
     mode: r.mode,
@@ -151,14 +154,15 @@ export async function archiverStatus(sql: Db): Promise<ArchiverStatus> {
 
 /**
  * On a standby: how far replay is behind what was received. Equal positions mean caught up,
- * however long ago the last commit was (an idle primary is no lag).
+ * however long ago the last commit was (an idle primary is no lag). Harmless on a primary (no
+ * lag, not paused), so health can send it with everything else before it knows which it is on.
  */
 export async function standbyReplay(sql: Db): Promise<StandbyReplay> {
   const [row] = await sql<{ lag_bytes: number | null; lag_seconds: number | null; paused: boolean }[]>`
     select greatest(0, pg_last_wal_receive_lsn() - pg_last_wal_replay_lsn())::float8 as lag_bytes,
            case when pg_last_wal_receive_lsn() is null or pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() then 0
                 else extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 end as lag_seconds,
-           pg_get_wal_replay_pause_state() <> 'not paused' as paused`;
+           case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() <> 'not paused' else false end as paused`;
   return { lagBytes: row!.lag_bytes, lagSeconds: row!.lag_seconds, replayPaused: row!.paused };
 }
 
