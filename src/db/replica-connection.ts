@@ -53,6 +53,13 @@ export class ReplicaConnection {
     return this.proof && this.proof.closes === this.closes ? this.proof : undefined;
   }
 
+  /** True when the proof covers `needed` and, if asked, staleness ≤ maxLagMs now. */
+  proves(needed: bigint, maxLagMs: number | undefined): boolean {
+    const known = this.known();
+    if (!known || known.replayed < needed) return false;
+    return maxLagMs === undefined || known.lagMs + (performance.now() - known.lagAt) <= maxLagMs;
+  }
+
   /**
    * Records a gate's answer, if the backend that gave it is still the current one (`closes`:
    * the count when the gate was sent). A gate without a lag keeps the lag measured before.
@@ -67,6 +74,25 @@ export class ReplicaConnection {
       lagAt: lag?.lagAt ?? before?.lagAt ?? 0,
     };
   }
+}
+
+/** An idle connection that can skip the gate, else any idle one, else the least busy. */
+export function pickConnection(
+  connections: ReplicaConnection[],
+  needed: bigint,
+  maxLagMs: number | undefined,
+  gateEveryRead: boolean,
+): ReplicaConnection {
+  let best = connections[0]!;
+  let bestScore = -Infinity;
+  for (const connection of connections) {
+    const score = -connection.inFlight * 2 + (!gateEveryRead && connection.proves(needed, maxLagMs) ? 1 : 0);
+    if (score > bestScore) {
+      best = connection;
+      bestScore = score;
+    }
+  }
+  return best;
 }
 
 /** `max` connections to one replica, each a one-connection pool whose closes are counted. */

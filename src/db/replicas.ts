@@ -24,7 +24,7 @@ import { PgstoreError } from '../errors.js';
 import type { Queryable } from '../types/sql.js';
 import type { Db } from './pool.js';
 import { isConnectFailure } from './pool.js';
-import type { ReplicaConnection } from './replica-connection.js';
+import { pickConnection, type ReplicaConnection } from './replica-connection.js';
 import { formatLsn, gateQuery, parseLsn, primaryPosition } from './replica-sql.js';
 
 /** `closed`: the replica connection closed during the read (it may have run on a new backend). */
@@ -213,12 +213,12 @@ export class ReplicaRouter {
     needed: bigint,
     maxLagMs: number | undefined,
   ): Promise<T> {
-    const connection = this.connectionFor(replica, needed, maxLagMs);
+    const connection = pickConnection(replica.connections, needed, maxLagMs, this.settings.gateEveryRead);
     // The backend the decision is about: any close from here on may put the read on another one.
     const closes = connection.closes;
     connection.inFlight++;
     try {
-      if (!this.settings.gateEveryRead && this.proves(connection, needed, maxLagMs)) {
+      if (!this.settings.gateEveryRead && connection.proves(needed, maxLagMs)) {
         const result = await read(connection.sql);
         if (connection.closes !== closes) throw new Fallback('closed', false);
         this.counts.skippedGates++;
@@ -250,28 +250,6 @@ export class ReplicaRouter {
     } finally {
       connection.inFlight--;
     }
-  }
-
-  /** True when what `connection` proved covers `needed` and, if asked, staleness ≤ maxLagMs now. */
-  private proves(connection: ReplicaConnection, needed: bigint, maxLagMs: number | undefined): boolean {
-    const known = connection.known();
-    if (!known || known.replayed < needed) return false;
-    return maxLagMs === undefined || known.lagMs + (performance.now() - known.lagAt) <= maxLagMs;
-  }
-
-  /** An idle connection that can skip the gate, else any idle one, else the least busy. */
-  private connectionFor(replica: ReplicaState, needed: bigint, maxLagMs: number | undefined): ReplicaConnection {
-    let best = replica.connections[0]!;
-    let bestScore = -Infinity;
-    for (const connection of replica.connections) {
-      const score =
-        -connection.inFlight * 2 + (!this.settings.gateEveryRead && this.proves(connection, needed, maxLagMs) ? 1 : 0);
-      if (score > bestScore) {
-        best = connection;
-        bestScore = score;
-      }
-    }
-    return best;
   }
 
   private async onPrimary<T>(read: (sql: Queryable) => Promise<T>, reason: FallbackReason | undefined): Promise<T> {
