@@ -6,6 +6,9 @@
  *      it reads its own writes); and 100% reads the same way;
  *   2. the cost of the read-your-writes gate: replica reads with a gate pipelined before every
  *      read against plain replica reads (target ≤ 1.10× the time per read), at 1 and 16 clients;
+ *      then as an application pays it (a 95/5 mix, and a read right after the client's own
+ *      write), with how many gates ran and how many were skipped (a connection that already
+ *      proved the position needed: src/db/replica-connection.ts);
  *   3. pg_current_wal_insert_lsn() against pg_current_wal_lsn() (the position after a write).
  * Both servers share this machine's CPU: a replica here adds no cores, so (1) shows the
  * routing's overhead and share, not the scale-out a second machine gives.
@@ -121,6 +124,55 @@ async function startPair() {
   }
 }
 
+/** Counters from `before` to `after` (replicaStats()). */
+function since(before, after) {
+  const fallbacks = {};
+  for (const k of Object.keys(after.fallbacks)) fallbacks[k] = after.fallbacks[k] - (before.fallbacks[k] ?? 0);
+  return {
+    replicaReads: after.replicaReads - before.replicaReads,
+    primaryReads: after.primaryReads - before.primaryReads,
+    gates: after.gates - before.gates,
+    skippedGates: after.skippedGates - before.skippedGates,
+    fallbacks,
+  };
+}
+
+function addStats(a, b) {
+  if (!a) return b;
+  const fallbacks = {};
+  for (const k of Object.keys(b.fallbacks)) fallbacks[k] = (a.fallbacks[k] ?? 0) + b.fallbacks[k];
+  return {
+    replicaReads: a.replicaReads + b.replicaReads,
+    primaryReads: a.primaryReads + b.primaryReads,
+    gates: a.gates + b.gates,
+    skippedGates: a.skippedGates + b.skippedGates,
+    fallbacks,
+  };
+}
+
+/** Gates run and skipped, and the share of replica reads that skipped one. */
+function checks(s) {
+  return {
+    replicaReads: s.replicaReads,
+    primaryReads: s.primaryReads,
+    gates: s.gates,
+    skippedGates: s.skippedGates,
+    skippedShare: s.gates + s.skippedGates > 0 ? Number((s.skippedGates / (s.gates + s.skippedGates)).toFixed(3)) : 0,
+  };
+}
+
+function describeStats(s) {
+  const c = checks(s);
+  const fallbacks = Object.entries(s.fallbacks)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  return (
+    `${s.replicaReads} on the replica, ${s.primaryReads} on the primary (${fallbacks || 'no fallbacks'}); ` +
+    `checks: ${c.gates} run, ${c.skippedGates} skipped (${(c.skippedShare * 100).toFixed(1)}% of replica checks)`
+  );
+}
+
 main(async () => {
   console.log(
     `Starting a primary + streaming standby (both on this machine, sharing its ${(await import('node:os')).availableParallelism()} cores)...`,
@@ -211,9 +263,7 @@ main(async () => {
     const stats = routed.replicaStats();
     console.log(`\n1. Read-heavy store workload, 16 clients, ${seconds} s × 3 rounds each (median), ops/s`);
     console.log(table(['workload', 'reads on', 'ops/s', 'vs primary'], rows));
-    console.log(
-      `   replica-routed reads: ${stats.replicaReads} on the replica, ${stats.primaryReads} on the primary; fallbacks ${JSON.stringify(stats.fallbacks)}; gates ${stats.gates}`,
-    );
+    console.log(`   replica-routed reads: ${describeStats(stats)}`);
 
     // 2. The gate's cost: the same router with a gate before every read, against the cached path.
     const { ReplicaRouter } = await import(`${D}/db/replicas.js`);
@@ -236,16 +286,12 @@ main(async () => {
       for (let round = 0; round < 3; round++) {
         p.push(await throughput((_w, n) => plain.users.get(pick(n)), concurrency));
         g.push(await throughput((_w, n) => gated.users.get(pick(n)), concurrency));
-        // The reserved connection alone (no gate): how much of the cost is postgres.js's reserve().
+        // One replica connection straight (no router): how much of the cost is the routing.
         r.push(
-          await throughput(async (_w, n) => {
-            const reserved = await pools[0].sql.reserve();
-            try {
-              await createUsersStore(reserved).get(pick(n));
-            } finally {
-              reserved.release();
-            }
-          }, concurrency),
+          await throughput(
+            (w, n) => createUsersStore(pools[0].connections[w % pools[0].connections.length].sql).get(pick(n)),
+            concurrency,
+          ),
         );
       }
       const mp = p.sort((a, b) => a - b)[1];
@@ -276,6 +322,7 @@ main(async () => {
     // never check (they may miss the client's own writes).
     const ryw = [];
     const noCheck = [];
+    const mixBefore = routed.replicaStats();
     for (let round = 0; round < 3; round++) {
       ryw.push(
         await throughput(
@@ -296,6 +343,7 @@ main(async () => {
         ),
       );
     }
+    const mixStats = since(mixBefore, routed.replicaStats());
     const mRyw = ryw.sort((a, b) => a - b)[1];
     const mNo = noCheck.sort((a, b) => a - b)[1];
     gateRows.push([
@@ -337,8 +385,11 @@ main(async () => {
     };
     const checkedRuns = [];
     const uncheckedRuns = [];
+    let afterWriteStats;
     for (let round = 0; round < 3; round++) {
+      const before = routed.replicaStats();
       checkedRuns.push(await afterWrite((w) => scopes[w].replica));
+      afterWriteStats = addStats(afterWriteStats, since(before, routed.replicaStats()));
       uncheckedRuns.push(await afterWrite(() => plain));
     }
     const medRun = (xs) => [...xs].sort((a, b) => a.perRead - b.perRead)[1];
@@ -372,13 +423,14 @@ main(async () => {
     );
     console.log(
       table(
-        ['clients', 'plain ops/s', 'reserved, no gate', 'gated ops/s', 'time per read', 'target', 'result'],
+        ['clients', 'plain ops/s', 'one connection, no router', 'gated ops/s', 'time per read', 'target', 'result'],
         gateRows,
       ),
     );
-    console.log(
-      `   gated router: ${gs.gates} gates, ${gs.replicaReads} replica reads, ${gs.primaryReads} on the primary`,
-    );
+    console.log(`   gated router (a gate before every read): ${describeStats(gs)}`);
+    console.log(`   plain router: ${describeStats(plainRouter.stats())}`);
+    console.log(`   95/5 mix, checked reads (3 rounds): ${describeStats(mixStats)}`);
+    console.log(`   read after own write, checked reads (3 rounds): ${describeStats(afterWriteStats)}`);
     console.log(
       `   read after own write: unchecked replica reads that missed the write ${staleOf(uncheckedRuns)}; checked ${staleOf(checkedRuns)}`,
     );
@@ -392,6 +444,8 @@ main(async () => {
     }
     console.log(`\n3. The primary's position after a write, 1 client, ops/s`);
     console.log(table(['function', 'ops/s'], lsnRows));
+    results.push({ bench: 'replicas', name: 'checks in the 95/5 mix', ...checks(mixStats) });
+    results.push({ bench: 'replicas', name: 'checks after own write', ...checks(afterWriteStats) });
     for (const r of results) console.log(`BENCH ${JSON.stringify(r)}`);
     await plainRouter.close();
     await routed.close();

@@ -28,6 +28,8 @@ export interface PoolOptions {
    * restores) must not lose the connection, and the lock with it, while it waits.
    */
   closeIdle?: boolean;
+  /** Called with the driver's connection id each time a connection closes (postgres.js `onclose`). */
+  onclose?: (connectionId: number) => void;
 }
 
 /** The driver options for a connection: pool settings applied, SSL mode mapped. */
@@ -52,6 +54,7 @@ export function driverOptions(
     connect_timeout: options.connectTimeoutSeconds ?? conn.pool.acquireTimeoutSeconds,
     onnotice: () => undefined,
     fetch_types: options.fetchTypes ?? true,
+    ...(options.onclose ? { onclose: options.onclose } : {}),
     connection: {
       application_name: options.applicationName ?? conn.params.application_name ?? 'pgstore',
       ...Object.fromEntries(Object.entries(startupParams(conn)).filter(([key]) => key !== 'application_name')),

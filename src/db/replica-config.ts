@@ -52,20 +52,22 @@ export function resolveReplicas(
 }
 
 /**
- * A lazy pool per replica (connections open on first read), each bounded: connect_timeout and
- * statement_timeout of `timeoutMs`, so a replica that hangs fails within it.
+ * Lazy connections per replica (opened on first read), `max` of them (the connection's pool
+ * size by default), each bounded: connect_timeout and statement_timeout of `timeoutMs`, so a
+ * replica that hangs fails within it. Each is a pool of its own (replica-connection.ts says why).
  */
 export async function openReplicaPools(
   conns: ServerConnection[],
   options: { timeoutMs: number; max?: number; applicationName?: string },
 ): Promise<ReplicaPool[]> {
-  const { openPool } = await import('./pool.js');
+  const { openReplicaConnections } = await import('./replica-connection.js');
   return Promise.all(
     conns.map(async (conn) => ({
       name: `${conn.host}:${conn.port}`,
-      sql: await openPool(
+      connections: await openReplicaConnections(
         { ...conn, params: { ...conn.params, statement_timeout: String(Math.max(1, Math.round(options.timeoutMs))) } },
-        { connectTimeoutSeconds: options.timeoutMs / 1000, max: options.max, applicationName: options.applicationName },
+        options.max ?? conn.pool.max,
+        { connectTimeoutSeconds: options.timeoutMs / 1000, applicationName: options.applicationName },
       ),
     })),
   );

@@ -4,13 +4,18 @@
  * - Read-your-writes: every write through the library bumps a counter (noteWrite). The first
  *   replica read after writes goes to the primary (reason `recentWrite`) and, beside it, learns
  *   the primary's WAL insert position; later reads need a replica that has replayed it.
- * - A replica's replayed position only grows, so once a gate saw it past what a read needs,
- *   the read goes straight to the replica. Otherwise the gate statement is pipelined just before
- *   the read on one reserved connection (one round trip): the read's snapshot is taken after
- *   the gate, so it holds at least what the gate saw; when the gate says "behind" or "too stale"
- *   the replica's answer is dropped and the primary answers.
+ * - The gate statement is pipelined just before the read on one replica connection (one round
+ *   trip): the read's snapshot is taken after the gate, so it holds at least what the gate saw;
+ *   when the gate says "behind" or "too stale" the replica's answer is dropped and the primary
+ *   answers.
+ * - The gate is skipped when its answer is known: replay on one backend only moves forward, so
+ *   what a gate proved on a connection holds for every later statement on that same connection
+ *   (replica-connection.ts: per connection only, dropped when it closes or errors, never shared:
+ *   a restarted standby can serve reads behind what it had replayed). Counted as skippedGates.
  * - maxLagMs: a gate that measured staleness L at local time t (taken before sending) proves
- *   staleness ≤ L + (now − t) later, so the gate is repeated only when that bound passes the limit.
+ *   staleness ≤ L + (now − t) later on that connection, so the gate is repeated only when that
+ *   bound passes the limit (and always when the connection's replayed position is short of the
+ *   caller's own writes).
  * - A replica that refuses connections, times out (client deadline = timeoutMs, server
  *   statement_timeout too) or is not a standby is skipped for retryAfterMs; the read goes to the
  *   primary. Every outcome is counted (stats()).
@@ -19,9 +24,20 @@ import { PgstoreError } from '../errors.js';
 import type { Queryable } from '../types/sql.js';
 import type { Db } from './pool.js';
 import { isConnectFailure } from './pool.js';
+import { pickConnection, type ReplicaConnection } from './replica-connection.js';
 import { formatLsn, gateQuery, parseLsn, primaryPosition } from './replica-sql.js';
 
-export const FALLBACK_REASONS = ['recentWrite', 'behind', 'lag', 'down', 'timeout', 'error', 'notStandby'] as const;
+/** `closed`: the replica connection closed during the read (it may have run on a new backend). */
+export const FALLBACK_REASONS = [
+  'recentWrite',
+  'behind',
+  'lag',
+  'down',
+  'timeout',
+  'error',
+  'notStandby',
+  'closed',
+] as const;
 /** Why a replica read went to the primary. */
 export type FallbackReason = (typeof FALLBACK_REASONS)[number];
 
@@ -32,7 +48,7 @@ export interface ReplicaSettings {
   timeoutMs?: number;
   /** How long a failed replica is left alone before it is tried again, in ms (default 5000). */
   retryAfterMs?: number;
-  /** Skip the cache of what gates proved: a gate before every replica read (benchmarks). */
+  /** Ignore what gates proved on each connection: a gate before every replica read (benchmarks). */
   gateEveryRead?: boolean;
 }
 
@@ -51,22 +67,26 @@ export interface ReplicaStats {
   fallbacks: Record<FallbackReason, number>;
   /** Gate statements sent (a read that needed proof of freshness). */
   gates: number;
-  replicas: Array<{ name: string; reads: number; skippedUntil: Date | null; replayed: string | null }>;
+  /** Replica reads sent without a gate: their connection had already proved what they need. */
+  skippedGates: number;
+  /**
+   * Per replica; `replayed`: the highest position any gate saw (shown, never used to skip a
+   * gate); `closes`: connection closes seen (each drops what that connection had proved).
+   */
+  replicas: Array<{ name: string; reads: number; skippedUntil: Date | null; replayed: string | null; closes: number }>;
 }
 
 export interface ReplicaPool {
   /** For stats and messages: host:port, never the password. */
   name: string;
-  sql: Db;
+  /** Its connections, each with what gates proved on it (replica-connection.ts). */
+  connections: ReplicaConnection[];
 }
 
 interface ReplicaState extends ReplicaPool {
   reads: number;
-  /** Highest replayed position a gate saw. */
+  /** Highest replayed position a gate saw (stats only). */
   replayed: bigint;
-  /** Staleness a gate measured, and the local time the gate was sent. */
-  lagMs: number;
-  lagAt: number;
   downUntil: number;
 }
 
@@ -105,6 +125,7 @@ export class ReplicaRouter {
     replicaReads: 0,
     primaryReads: 0,
     gates: 0,
+    skippedGates: 0,
     fallbacks: Object.fromEntries(FALLBACK_REASONS.map((r) => [r, 0])) as Record<FallbackReason, number>,
   };
 
@@ -114,7 +135,7 @@ export class ReplicaRouter {
     replicas: ReplicaPool[],
     settings: ReplicaSettings = {},
   ) {
-    this.replicas = replicas.map((r) => ({ ...r, reads: 0, replayed: -1n, lagMs: Infinity, lagAt: 0, downUntil: 0 }));
+    this.replicas = replicas.map((r) => ({ ...r, reads: 0, replayed: -1n, downUntil: 0 }));
     this.settings = { ...DEFAULTS, gateEveryRead: false, ...settings, maxLagMs: settings.maxLagMs };
   }
 
@@ -154,7 +175,11 @@ export class ReplicaRouter {
     } catch (error) {
       const fallback = error instanceof Fallback ? error : classify(error);
       if (!fallback) throw error;
-      if (fallback.down) replica.downUntil = Date.now() + this.settings.retryAfterMs;
+      if (fallback.down) {
+        replica.downUntil = Date.now() + this.settings.retryAfterMs;
+        // Whatever comes back may be a restarted server: no connection keeps a proof.
+        for (const connection of replica.connections) connection.forget();
+      }
       return this.onPrimary(read, fallback.reason);
     }
   }
@@ -168,13 +193,16 @@ export class ReplicaRouter {
         reads: r.reads,
         skippedUntil: r.downUntil > Date.now() ? new Date(r.downUntil) : null,
         replayed: r.replayed >= 0n ? formatLsn(r.replayed) : null,
+        closes: r.connections.reduce((n, c) => n + c.closes, 0),
       })),
     };
   }
 
   /** Closes the replica pools (and the primary's, when the router opened it). */
   async close(): Promise<void> {
-    await Promise.all(this.replicas.map((r) => r.sql.end({ timeout: 5 }).catch(() => undefined)));
+    await Promise.all(
+      this.replicas.flatMap((r) => r.connections.map((c) => c.sql.end({ timeout: 5 }).catch(() => undefined))),
+    );
     if ('open' in this.primary && this.primarySql)
       await (await this.primarySql).end({ timeout: 5 }).catch(() => undefined);
   }
@@ -185,38 +213,42 @@ export class ReplicaRouter {
     needed: bigint,
     maxLagMs: number | undefined,
   ): Promise<T> {
-    const lagBound = replica.lagMs + (performance.now() - replica.lagAt);
-    const proven =
-      !this.settings.gateEveryRead && replica.replayed >= needed && (maxLagMs === undefined || lagBound <= maxLagMs);
-    if (proven) return read(replica.sql);
-    this.counts.gates++;
-    const reserved = await replica.sql.reserve();
-    let released = false;
-    const release = () => {
-      if (!released) reserved.release();
-      released = true;
-    };
+    const connection = pickConnection(replica.connections, needed, maxLagMs, this.settings.gateEveryRead);
+    // The backend the decision is about: any close from here on may put the read on another one.
+    const closes = connection.closes;
+    connection.inFlight++;
     try {
+      if (!this.settings.gateEveryRead && connection.proves(needed, maxLagMs)) {
+        const result = await read(connection.sql);
+        if (connection.closes !== closes) throw new Fallback('closed', false);
+        this.counts.skippedGates++;
+        return result;
+      }
+      this.counts.gates++;
       const sentAt = performance.now();
       // Sent first, so the read (queued behind it on this one connection) sees at least as much.
-      const gate = gateQuery(reserved, maxLagMs !== undefined).execute();
-      const answer = read(reserved);
+      const gate = gateQuery(connection.sql, maxLagMs !== undefined).execute();
+      const answer = read(connection.sql);
       const [gated, result] = await Promise.allSettled([gate, answer]);
       if (gated.status === 'rejected') throw gated.reason;
+      // A close between the gate and the read's answer: the read may have run on a new backend.
+      if (connection.closes !== closes) throw new Fallback('closed', false);
       const row = gated.value[0]!;
       if (row.replay === null) throw new Fallback('notStandby', true);
       const replayed = parseLsn(row.replay);
       if (replayed > replica.replayed) replica.replayed = replayed;
-      if (maxLagMs !== undefined) {
-        replica.lagMs = row.lag_ms ?? Infinity;
-        replica.lagAt = sentAt;
-      }
+      const lag = maxLagMs !== undefined ? { lagMs: row.lag_ms ?? Infinity, lagAt: sentAt } : undefined;
+      connection.learn(closes, replayed, lag);
       if (replayed < needed) throw new Fallback('behind', false);
-      if (maxLagMs !== undefined && replica.lagMs > maxLagMs) throw new Fallback('lag', false);
+      if (lag && lag.lagMs > maxLagMs!) throw new Fallback('lag', false);
       if (result.status === 'rejected') throw result.reason;
       return result.value;
+    } catch (error) {
+      // An error on the connection (not a gate's "behind"/"lag"): assume nothing about it.
+      if (!(error instanceof Fallback) || error.down || error.reason === 'closed') connection.forget();
+      throw error;
     } finally {
-      release();
+      connection.inFlight--;
     }
   }
 

@@ -4,7 +4,8 @@
  * few to a few hundred ms behind). Each round writes through one Database and reads the row
  * back through `replica`: at once (the primary answers), after learning the position (the
  * gate decides), after a random pause (the replica often answers), in a client scope, and from a second
- * Database with its own connections, bound by the writer's writePosition().
+ * Database with its own connections, bound by the writer's writePosition(); and reads that skip
+ * the gate (their connection proved the position) while the standby kills the readers' backends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreOptions } from '../helpers/core-options.js';
@@ -118,6 +119,73 @@ describe('replica reads under replication lag', () => {
         const behind = stats.reduce((a, s) => a + s.fallbacks.behind, 0);
         console.log(`concurrent read-back: ${onReplica} on the replica, ${behind} behind (primary)`);
         expect(stats.reduce((a, s) => a + s.gates, 0)).toBeGreaterThan(0);
+      } finally {
+        await Promise.all([...writers, ...readers].map((d) => d.close()));
+      }
+    },
+    STRESS ? 240_000 : 30_000,
+  );
+
+  it(
+    "reads that skip the gate (their connection proved the position) stay right while the readers' backends are killed",
+    async () => {
+      // As above, but each reader reads the row twice (the second read usually skips the gate:
+      // its connection proved the position with the first), while the standby terminates the
+      // readers' backends at a random moment of the round (pg_terminate_backend): a proof must
+      // not outlive its backend, and a read cut off falls back to the primary.
+      const app = `stress-skip-${process.pid}`;
+      const options = (max: number, applicationName?: string) => ({
+        databaseUrl: pair.urlFor('primary', database),
+        replicaUrl: pair.urlFor('standby', database),
+        env: {},
+        max,
+        applicationName,
+        replica: { retryAfterMs: 20 },
+      });
+      const writers = await Promise.all(Array.from({ length: 4 }, () => connect(options(1))));
+      const readers = await Promise.all(Array.from({ length: 4 }, () => connect(options(2, app))));
+      try {
+        await tryPromise(
+          "a read bound by a writer's position sees the write, gate skipped or not, backends killed or not",
+          rounds(6, 150),
+          async (i) => {
+            const kill = async () => {
+              await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)));
+              await pair.standby`
+                select pg_terminate_backend(pid)
+                from (select pid from pg_stat_activity where application_name = ${app} offset 0) theirs`;
+              return null;
+            };
+            const settled = await together([
+              ...writers.map((w, k) => async () => {
+                const email = `k${i}_${k}_${process.pid}_${Math.random().toString(36).slice(2)}@example.com`;
+                const user = await w.users.create({ email });
+                const position = await w.writePosition();
+                const problems: string[] = [];
+                for (const attempt of [1, 2, 3]) {
+                  const seen = await readers[k]!.onReplica({ after: position }).users.get(user.id);
+                  if (seen?.id !== user.id) problems.push(`read ${attempt} after ${position}: ${JSON.stringify(seen)}`);
+                  // Up to the WAL writer's delay: later reads find the position replayed, then proved.
+                  await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 250)));
+                }
+                return problems.length === 0 ? null : `writer ${k}: ${problems.join(', ')}`;
+              }),
+              ...(i % 2 === 0 ? [kill] : []),
+            ]);
+            const broken = settled.map((r) => (r.status === 'rejected' ? String(r.reason) : r.value)).filter(Boolean);
+            return broken.length === 0 ? null : broken.join('; ');
+          },
+        );
+        const stats = readers.map((r) => r.replicaStats());
+        const sum = (f: (s: (typeof stats)[number]) => number) => stats.reduce((a, s) => a + f(s), 0);
+        console.log(
+          `skipped gates under kills: ${sum((s) => s.replicaReads)} on the replica, ${sum((s) => s.primaryReads)} on the primary; ` +
+            `gates ${sum((s) => s.gates)}, skipped ${sum((s) => s.skippedGates)}, connection closes ${sum((s) => s.replicas[0]!.closes)}; ` +
+            `fallbacks ${JSON.stringify(stats.map((s) => s.fallbacks))}`,
+        );
+        // Both paths were tried: reads that skipped the gate, and connections that were killed.
+        expect(sum((s) => s.skippedGates)).toBeGreaterThan(0);
+        expect(sum((s) => s.replicas[0]!.closes)).toBeGreaterThan(0);
       } finally {
         await Promise.all([...writers, ...readers].map((d) => d.close()));
       }
