@@ -8,7 +8,7 @@ import type { CommandContext } from './commands/context.js';
 import type { ConnectionTarget } from './db/config.js';
 import { classifyError } from './classify-error.js';
 import { findConfigFile } from './commands/config-file.js';
-import { CancelledError, ExitCode, isPgstoreError } from './errors.js';
+import { CancelledError, ExitCode, isPgstoreError, UsageError } from './errors.js';
 import { finishActiveBars } from './ui/active-bars.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
 import { redact } from './util/redact.js';
@@ -295,13 +295,23 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
     const program = await buildProgram(ctx, argv.slice(2));
     program.hook('preAction', async (_root, action) => {
       if (project.config) (await import('./commands/project-config.js')).applyConfigOptions(action, project.config);
-      ctx.setFlags({ ...action.optsWithGlobals(), ...globalFlags(action) });
+      const flags = { ...action.optsWithGlobals(), ...globalFlags(action) };
+      refuseTwoOutputs(action, flags.json === true);
+      ctx.setFlags(flags);
       config ??= await import('./db/config.js');
     });
     await program.parseAsync(argv);
     code = commandExitCode;
   } catch (error) {
-    code = wantsJson(argv.slice(2)) || flags.json ? reportJson(error, ctx, flags) : report(error, ctx, flags);
+    const json = wantsJson(argv.slice(2)) || flags.json === true;
+    code = json ? reportJson(error, ctx, flags) : report(error, ctx, flags);
+    // A monitor reads stdout and the plugin codes: what stopped the check itself (a bad flag,
+    // a bad URL) is UNKNOWN (3) there, not CRITICAL (2, pgstore's usage code).
+    if (!json && wantsNagios(argv.slice(2)) && code !== ExitCode.ok && code < 128 && code !== ExitCode.cancelled) {
+      const message = oneLine(String((error as Error)?.message ?? error)).replace(/^error: /, '');
+      streams.stdout.write(`PGSTORE UNKNOWN - ${redact(message)}\n`);
+      code = NAGIOS_UNKNOWN;
+    }
   }
   await flush(streams);
   return code;
@@ -314,6 +324,31 @@ async function loadProject(env: Record<string, string | undefined>) {
   const { loadProjectConfig, withConfigEnv } = await import('./commands/project-config.js');
   const config = await loadProjectConfig(path);
   return { path, config, env, mergedEnv: withConfigEnv(env, config) };
+}
+
+/**
+ * `hosts list --format csv --json`: two output formats asked for. An output --format (one whose
+ * choices include json or ndjson; backup's --format is pg_dump's) given on the command line
+ * other than json is refused beside --json, instead of --json silently winning.
+ */
+function refuseTwoOutputs(action: Command, json: boolean): void {
+  if (!json || action.getOptionValueSource('format') !== 'cli') return;
+  const option = action.options.find((o) => o.long === '--format');
+  const format = action.getOptionValue('format');
+  if (!option?.argChoices?.some((c) => c === 'json' || c === 'ndjson') || format === 'json') return;
+  throw new UsageError(`--json and --format ${format} ask for two different outputs`, {
+    hint: `Choose one: --json (one JSON document) or --format ${format}.`,
+  });
+}
+
+const NAGIOS_UNKNOWN = 3;
+
+/** True when the arguments ask for `health --format nagios` (before a `--`). */
+function wantsNagios(args: string[]): boolean {
+  const end = args.indexOf('--');
+  const words = end === -1 ? args : args.slice(0, end);
+  if (!words.includes('health')) return false;
+  return words.includes('--format=nagios') || words.some((w, i) => w === '--format' && words[i + 1] === 'nagios');
 }
 
 /** True when the arguments ask for JSON (before a `--`). */

@@ -100,6 +100,9 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+/** Nothing here may reach a server (and none may start the embedded one): a closed port. */
+const NO_SERVER = { DATABASE_URL: 'postgres://nobody:pw@127.0.0.1:1/none' };
+
 describe('usage hints name the command that refused the input', () => {
   it.each([
     [
@@ -110,11 +113,38 @@ describe('usage hints name the command that refused the input', () => {
     [['--limit', '3', 'hosts', 'list'], /^hint: --limit is an option of `pgstore hosts list`/m],
     [['--bogus'], /^hint: See `pgstore --help`\.$/m],
   ])('pgstore %j', async (args, hint) => {
-    const result = await runInProcess(args, {});
+    const result = await runInProcess(args, NO_SERVER);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(hint);
-    const json = await runInProcess([...args, '--json'], {});
+    const json = await runInProcess([...args, '--json'], NO_SERVER);
     expect(JSON.parse(json.stderr).error.hint).toMatch(new RegExp(hint.source.replace('^hint: ', '^')));
+  });
+});
+
+describe('--json beside another output --format', () => {
+  it.each([
+    [['hosts', 'list', '--format', 'csv', '--json']],
+    [['backup', 'list', '--format', 'ndjson', '--json']],
+    [['health', '--format', 'nagios', '--json']],
+    [['--json', 'snapshot', 'list', '--format', 'ndjson']],
+  ])('pgstore %j is refused: two outputs', async (args) => {
+    const result = await runInProcess(args, NO_SERVER);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stderr).error).toMatchObject({
+      code: 'PGSTORE_USAGE',
+      message: expect.stringMatching(/^--json and --format \w+ ask for two different outputs$/),
+    });
+    expect(result.stdout).toBe('');
+  });
+
+  it('--format json with --json, and backup --format (pg_dump) with --json, are fine', async () => {
+    const hosts = await runInProcess(['hosts', 'list', '--format', 'json', '--json', '--limit', '1'], NO_SERVER);
+    expect(hosts.stderr).not.toMatch(/two different outputs/);
+    const backup = await runInProcess(
+      ['backup', '--format', 'plain', '--json', '--dir', '/nonexistent/x/y'],
+      NO_SERVER,
+    );
+    expect(backup.stderr).not.toMatch(/two different outputs/);
   });
 });
 

@@ -63,6 +63,21 @@ describe('pgstore health when something is wrong', () => {
     }
   });
 
+  it('--format nagios: what stops the check itself is UNKNOWN (3) with one line on stdout', async () => {
+    for (const [args, env, text] of [
+      [['--bogus'], { DATABASE_URL: db.url }, /^PGSTORE UNKNOWN - unknown option '--bogus'\n$/],
+      [['--timeout', 'abc'], { DATABASE_URL: db.url }, /^PGSTORE UNKNOWN - .*--timeout.*\n$/],
+      [[], { DATABASE_URL: 'not a url' }, /^PGSTORE UNKNOWN - .+\n$/],
+    ] as const) {
+      const r = await runCliInProcess(['health', '--format', 'nagios', ...args], { env: cleanEnv(env) });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(3);
+      expect(r.stdout).toMatch(text);
+      expect(r.stderr).toMatch(/^error: .*\nhint: /);
+    }
+    // Without nagios, the same mistake is pgstore's usage error.
+    expect((await runCliInProcess(['health', '--bogus'], { env: cleanEnv({ DATABASE_URL: db.url }) })).code).toBe(2);
+  });
+
   it('refuses thresholds in the wrong order and a zero timeout (exit 2)', async () => {
     for (const [args, text] of [
       [

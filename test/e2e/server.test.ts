@@ -100,6 +100,12 @@ describe('pgstore server', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
+    // The next port is taken too (when it can be): the hint must not suggest it.
+    const next = createServer();
+    const nextTaken = await new Promise<boolean>((resolve) => {
+      next.once('error', () => resolve(false));
+      next.listen(port + 1, '127.0.0.1', () => resolve(true));
+    });
     try {
       const home = newHome();
       const result = await runCli(['server', 'start'], {
@@ -109,9 +115,12 @@ describe('pgstore server', () => {
       // refused before anything was created: no cluster left behind
       expect(existsSync(join(home, 'data', 'PG_VERSION')) || existsSync(join(home, 'data'))).toBe(false);
       expect(result.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
-      expect(result.stderr).toContain('PGSTORE_PORT=');
+      const suggested = Number(/PGSTORE_PORT=(\d+)/.exec(result.stderr)?.[1]);
+      expect(suggested).toBeGreaterThan(port);
+      if (nextTaken) expect(suggested).toBeGreaterThan(port + 1);
     } finally {
       blocker.close();
+      next.close();
     }
   });
 
