@@ -31,16 +31,23 @@ interface GlobalFlags {
 
 /**
  * Builds the commander program; `ctx` gives commands their output and options. With `args`
- * naming a command, only that command is loaded (start-up time); otherwise all are.
+ * naming a command, only that command is loaded (start-up time), and when the next word names
+ * one of its subcommands, only that one is built in full (commands/subcommands.ts); otherwise
+ * all are.
  */
 export async function buildProgram(ctx: CommandContext, args?: string[]): Promise<Command> {
-  const [{ Command, Option }, { COMMANDS, commandNamed }, { reportUnknownSubcommands }] = await Promise.all([
-    import('commander'),
-    import('./commands/index.js'),
-    import('./commands/unknown-subcommand.js'),
-  ]);
+  const [{ Command, Option }, { COMMANDS, commandNamed }, { reportUnknownSubcommands }, { isPartial, isPlaceholder }] =
+    await Promise.all([
+      import('commander'),
+      import('./commands/index.js'),
+      import('./commands/unknown-subcommand.js'),
+      import('./commands/subcommands.js'),
+    ]);
   const named = args && commandNamed(args);
-  const registers = await Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
+  const registers = await Promise.all((named ? [named.entry] : COMMANDS).map((c) => c.load()));
+  // A command built for one subcommand (placeholders beside it), and how to build it whole:
+  // a usage error's hint searches every subcommand's options (usageHint).
+  const whole = new Map<Command, () => Command>();
   const program = new Command('pgstore')
     .description(
       'Run the PostgreSQL side of an application: set up, migrate, seed, back up, restore and check a database, manage hosts entries, and run an embedded server.',
@@ -94,7 +101,7 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
     writeErr: (text) => (wantsJson(args ?? []) ? undefined : ctx.streams.stderr.write(text)),
     outputError: (text, write) => {
       // The program's own errors (a command's set their hint first).
-      if (!usageHints.has(ctx)) usageHints.set(ctx, usageHint(program, 'pgstore', text));
+      if (!usageHints.has(ctx)) usageHints.set(ctx, usageHint(program, 'pgstore', text, whole));
       if (!wantsJson(args ?? []))
         write(`${ctx.makeOutput({ color: true }).c.red('error:')} ${oneLine(text).replace(/^error: /, '')}\n`);
     },
@@ -107,15 +114,17 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
     command.configureOutput({
       ...output,
       outputError: (text, write) => {
-        usageHints.set(ctx, usageHint(program, path, text));
+        usageHints.set(ctx, usageHint(program, path, text, whole));
         output.outputError?.(text, write);
       },
     });
     if (command.commands.length > 0) reportUnknownSubcommands(command, path);
-    for (const sub of command.commands) adopt(sub, `${path} ${sub.name()}`);
+    // A placeholder is never parsed (commands/subcommands.ts).
+    for (const sub of command.commands) if (!isPlaceholder(sub)) adopt(sub, `${path} ${sub.name()}`);
   };
   for (const register of registers) {
-    const command = register(ctx);
+    const command = register(ctx, named?.subcommand);
+    if (isPartial(command)) whole.set(command, () => register(ctx));
     adopt(command, `pgstore ${command.name()}`);
     program.addCommand(command);
   }
@@ -176,7 +185,7 @@ function oneLine(text: string): string {
  * A usage error's hint: the help of the command that refused it; for an unknown option that
  * another command has (`backup list --keep-last 1`), which commands take it.
  */
-function usageHint(program: Command, path: string, text: string): string {
+function usageHint(program: Command, path: string, text: string, whole: Map<Command, () => Command>): string {
   const option = /unknown option '(--?[\w-]+)/.exec(text)?.[1];
   if (option) {
     const owners: string[] = [];
@@ -184,7 +193,7 @@ function usageHint(program: Command, path: string, text: string): string {
       if (command.options.some((o) => !o.hidden && (o.long === option || o.short === option))) owners.push(at);
       for (const sub of command.commands) visit(sub, `${at} ${sub.name()}`);
     };
-    for (const command of program.commands) visit(command, `pgstore ${command.name()}`);
+    for (const command of program.commands) visit(whole.get(command)?.() ?? command, `pgstore ${command.name()}`);
     if (owners.length > 0 && !owners.includes(path))
       return `${option} is an option of ${owners.map((o) => `\`${o}\``).join(', ')} (a command's options follow its name); see \`${path} --help\`.`;
   }

@@ -38,8 +38,11 @@ export interface CommandContext {
   allCommands(): Promise<Command[]>;
 }
 
-/** A command module: builds its commander command. */
-export type RegisterCommand = (ctx: CommandContext) => Command;
+/**
+ * A command module: builds its commander command; with `only` naming one of its subcommands,
+ * it may build that one alone in full (subcommands.ts).
+ */
+export type RegisterCommand = (ctx: CommandContext, only?: string) => Command;
 
 /**
  * The help of a backup-folder option: `lead`, then where the folder comes from without the

@@ -28,11 +28,18 @@ export const COMMANDS: CommandEntry[] = [
 /** Global options that take a value (the word after them is not a command name). */
 const VALUE_OPTIONS = new Set(['-d', '--database-url']);
 
+/** The command a run names, and the word after its name when that may name a subcommand. */
+export interface NamedCommand {
+  entry: CommandEntry;
+  /** Only the subcommand it names need be built (subcommands.ts); undefined: build them all. */
+  subcommand?: string;
+}
+
 /**
  * The command `args` run, when it is one of COMMANDS and nothing else needs the full list
  * (help, unknown names: commander suggests among all); otherwise undefined.
  */
-export function commandNamed(args: string[]): CommandEntry | undefined {
+export function commandNamed(args: string[]): NamedCommand | undefined {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--') return undefined;
@@ -42,7 +49,15 @@ export function commandNamed(args: string[]): CommandEntry | undefined {
       continue;
     }
     if (arg.startsWith('-')) continue;
-    return COMMANDS.find((c) => c.name === arg);
+    const entry = COMMANDS.find((c) => c.name === arg);
+    if (!entry) return undefined;
+    // The word right after the name, when it is not an option (an option's value could look
+    // like a subcommand's name); any help asked for later builds every subcommand.
+    const next = args[i + 1];
+    const later = args.slice(i + 1);
+    const end = later.indexOf('--');
+    const help = (end === -1 ? later : later.slice(0, end)).some((a) => a === '-h' || a === '--help');
+    return { entry, subcommand: next === undefined || next.startsWith('-') || help ? undefined : next };
   }
   return undefined;
 }

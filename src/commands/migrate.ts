@@ -10,6 +10,7 @@ import { migrateProgressFor } from '../ui/progress-sink.js';
 import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { creatableFolder, duration, existingFolder, outputFile, wholeNumber } from './parse.js';
 import { diffCommand, lintBeforeUp, lintCommand, planCommand } from './migrate-safety.js';
+import { addSubcommands } from './subcommands.js';
 import { plural } from '../util/format.js';
 
 interface CommonFlags {
@@ -379,18 +380,25 @@ function dumpCommand(ctx: CommandContext): Command {
   return examples(dump, ['pgstore migrate dump', 'pgstore migrate dump -o db/schema.sql']);
 }
 
-export function migrateCommand(ctx: CommandContext): Command {
+/** `only`: the subcommand this run names, the one built in full (subcommands.ts). */
+export function migrateCommand(ctx: CommandContext, only?: string): Command {
   const migrate = new Command('migrate').description(
     "apply and inspect migrations: pgstore's own set and yours (dbmate underneath, with a lock, checks, checksums and lock timeouts)",
   );
-  migrate.addCommand(upCommand(ctx), { isDefault: true });
-  migrate.addCommand(downCommand(ctx));
-  migrate.addCommand(statusCommand(ctx));
-  migrate.addCommand(verifyCommand(ctx));
-  migrate.addCommand(newCommand(ctx));
-  migrate.addCommand(dumpCommand(ctx));
-  migrate.addCommand(lintCommand(ctx));
-  migrate.addCommand(planCommand(ctx));
-  migrate.addCommand(diffCommand(ctx));
+  addSubcommands(
+    migrate,
+    [
+      { name: 'up', build: () => upCommand(ctx), isDefault: true },
+      { name: 'down', build: () => downCommand(ctx) },
+      { name: 'status', build: () => statusCommand(ctx) },
+      { name: 'verify', build: () => verifyCommand(ctx) },
+      { name: 'new', build: () => newCommand(ctx) },
+      { name: 'dump', build: () => dumpCommand(ctx) },
+      { name: 'lint', build: () => lintCommand(ctx) },
+      { name: 'plan', build: () => planCommand(ctx) },
+      { name: 'diff', build: () => diffCommand(ctx) },
+    ],
+    only,
+  );
   return examples(migrate, ['pgstore migrate', 'pgstore migrate status --json', 'pgstore migrate down --yes']);
 }

@@ -29,6 +29,13 @@ interface Coverage {
 let runs = 0;
 /** The source modules `migrate up args` ran ('core/migrate.js' for src/core/migrate.ts). */
 async function migrateUp(url: string, args: string[]): Promise<string[]> {
+  return (await functionsRun(url, args))
+    .filter((name) => /^src\/.+\.ts$/.test(name))
+    .map((name) => name.replace(/^src\//, '').replace(/\.ts$/, '.js'));
+}
+
+/** The names of the bundle's functions that `migrate up args` called. */
+async function functionsRun(url: string, args: string[]): Promise<string[]> {
   const coverage = join(root, `coverage-${++runs}`);
   const result = await runCli(['migrate', 'up', '--no-dump-schema', ...args], {
     env: cleanEnv({ DATABASE_URL: url, NODE_V8_COVERAGE: coverage }),
@@ -42,9 +49,7 @@ async function migrateUp(url: string, args: string[]): Promise<string[]> {
     ours.map((s) => s.url.replace(/.*\/dist\//, 'dist/')),
     'the binary loads the bundle only',
   ).toEqual(['dist/bundle/cli.cjs']);
-  return ours[0]!.functions
-    .filter((f) => /^src\/.+\.ts$/.test(f.functionName) && f.ranges[0]!.count > 0)
-    .map((f) => f.functionName.replace(/^src\//, '').replace(/\.ts$/, '.js'));
+  return ours[0]!.functions.filter((f) => f.ranges[0]!.count > 0).map((f) => f.functionName);
 }
 
 const OTHER_COMMANDS = ['backup', 'restore', 'hosts', 'server', 'seed', 'setup', 'snapshot', 'health'].map(
@@ -72,6 +77,23 @@ describe('migrate up start-up', () => {
     expect(again).toContain('core/migrate/migrate.js');
     for (const module of [...OTHER_COMMANDS, 'db/embedded.js', 'core/migrate/dump.js', 'core/migrate/lint.js'])
       expect(again).not.toContain(module);
+  });
+
+  it("builds `up` alone of migrate's subcommands; a usage error's hint still searches them all", async () => {
+    const db = await createTestDatabase('template0');
+    databases.push(db);
+    const called = await functionsRun(db.url, ['--set', 'pgstore']);
+    expect(called).toContain('migrateCommand');
+    expect(called).toContain('upCommand');
+    for (const factory of ['down', 'status', 'verify', 'new', 'dump', 'lint', 'plan', 'diff'])
+      expect(called, `${factory}Command`).not.toContain(`${factory}Command`);
+
+    const misplaced = await runCli(['migrate', 'up', '--format', 'json'], { env: cleanEnv({ DATABASE_URL: db.url }) });
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toMatch(/^hint: --format is an option of `pgstore migrate status`/m);
+    const stray = await runCli(['migrate', 'up', 'status'], { env: cleanEnv({ DATABASE_URL: db.url }) });
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toMatch(/'status' must come right after 'pgstore migrate'/);
   });
 
   it('help without a command still lists every command', async () => {
