@@ -58,6 +58,8 @@ export interface StandbyPair {
   resumeReplay(): Promise<void>;
   /** Pauses replay around `fn`, resuming even when it throws; one file at a time (a lock). */
   withReplayPaused<T>(fn: () => Promise<T>): Promise<T>;
+  /** Runs `fn` while no other file pauses replay (or runs another `exclusive`): the pair's lock. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** The same URL with another database. */
   urlFor(which: 'primary' | 'standby', database: string): string;
 }
@@ -248,17 +250,24 @@ export async function standbyPair(): Promise<StandbyPair> {
     },
     async withReplayPaused(fn) {
       // One file at a time: another's resume must not end this pause halfway.
-      const lock = await acquireFileLock(join(inject('standbyRoot').root, 'replay-pause.lock'), {
-        purpose: 'pausing the test standby',
-        waitMs: 60_000,
-      });
-      try {
+      return api.exclusive(async () => {
         await api.pauseReplay();
         try {
           return await fn();
         } finally {
           await api.resumeReplay();
         }
+      });
+    },
+    async exclusive(fn) {
+      // Files run side by side (three at a time): what depends on replay running (or paused)
+      // holds the pair's lock, so no other file pauses it meanwhile.
+      const lock = await acquireFileLock(join(inject('standbyRoot').root, 'replay-pause.lock'), {
+        purpose: 'using the test standby alone',
+        waitMs: 120_000,
+      });
+      try {
+        return await fn();
       } finally {
         await lock.release();
       }

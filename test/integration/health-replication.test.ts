@@ -177,11 +177,19 @@ describe('health on the primary', () => {
 });
 
 describe('health on the standby', () => {
-  it('is ok on an idle primary: caught up is no lag, however old the last commit', async () => {
+  const idleReport = async () => {
     await pair.waitForReplay();
-    // Idle for longer than the lag limit below: now() - last replayed commit exceeds it.
     await new Promise((r) => setTimeout(r, 1500));
-    const report = await health(pair.standbyUrl, { limits: { 'replication-lag': { warning: 1, critical: 600 } } });
+    return health(pair.standbyUrl, { limits: { 'replication-lag': { warning: 1, critical: 600 } } });
+  };
+
+  it('is ok on an idle primary: caught up is no lag, however old the last commit', async () => {
+    // Idle for longer than the lag limit below: now() - last replayed commit exceeds it. Other
+    // files write to the shared primary now and then: a moment when the standby has received
+    // WAL it has not replayed yet is not idle, so the check is taken again (a few times at most).
+    let report = await idleReport();
+    for (let attempt = 1; attempt < 8 && check(report, 'replication_lag')?.value !== 0; attempt++)
+      report = await idleReport();
     expect(check(report, 'role')).toMatchObject({ value: 'replica' });
     expect(check(report, 'replication_lag')).toMatchObject({ status: 'ok', value: 0 });
     expect(check(report, 'replication_lag_bytes')).toMatchObject({ status: 'ok', value: 0 });
