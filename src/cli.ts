@@ -352,18 +352,22 @@ function refuseTwoOutputs(action: Command, json: boolean): void {
 
 const NAGIOS_UNKNOWN = 3;
 
-/** True when the arguments ask for `health --format nagios` (before a `--`). */
-function wantsNagios(args: string[]): boolean {
+/** The arguments pgstore reads as options and commands: those before a `--`. */
+function optionWords(args: string[]): string[] {
   const end = args.indexOf('--');
-  const words = end === -1 ? args : args.slice(0, end);
+  return end === -1 ? args : args.slice(0, end);
+}
+
+/** True when the arguments ask for `health --format nagios`. */
+function wantsNagios(args: string[]): boolean {
+  const words = optionWords(args);
   if (!words.includes('health')) return false;
   return words.includes('--format=nagios') || words.some((w, i) => w === '--format' && words[i + 1] === 'nagios');
 }
 
-/** True when the arguments ask for JSON (before a `--`). */
+/** True when the arguments ask for JSON. */
 function wantsJson(args: string[]): boolean {
-  const end = args.indexOf('--');
-  return (end === -1 ? args : args.slice(0, end)).includes('--json');
+  return optionWords(args).includes('--json');
 }
 
 /**

@@ -8,6 +8,7 @@ import type { HostFormat } from '../core/hosts/index.js';
 import { describeEntry, historyTable, hostsTable } from '../ui/hosts-view.js';
 import { hostEventJson } from '../ui/json-views.js';
 import { action, type CommandContext, examples } from './context.js';
+import { addSubcommands } from './subcommands.js';
 import { exportCommand, importCommand } from './hosts-io.js';
 import { collect, wholeNumber } from './parse.js';
 import { plural } from '../util/format.js';
@@ -269,21 +270,25 @@ function historyCommand(ctx: CommandContext): Command {
   ]);
 }
 
-export function hostsCommand(ctx: CommandContext): Command {
+/** `only`: the subcommand this run names, the one built in full (subcommands.ts). */
+export function hostsCommand(ctx: CommandContext, only?: string): Command {
   const hosts = new Command('hosts').description(
     'manage hosts-file entries (every change is an event; history is kept)',
   );
-  for (const make of [
-    listCommand,
-    addCommand,
-    showCommand,
-    updateCommand,
-    rmCommand,
-    historyCommand,
-    importCommand,
-    exportCommand,
-  ])
-    hosts.addCommand(make(ctx));
+  addSubcommands(
+    hosts,
+    [
+      { name: 'list', build: () => listCommand(ctx) },
+      { name: 'add', build: () => addCommand(ctx) },
+      { name: 'show', build: () => showCommand(ctx) },
+      { name: 'update', build: () => updateCommand(ctx) },
+      { name: 'rm', build: () => rmCommand(ctx) },
+      { name: 'history', build: () => historyCommand(ctx) },
+      { name: 'import', build: () => importCommand(ctx) },
+      { name: 'export', build: () => exportCommand(ctx) },
+    ],
+    only,
+  );
   return examples(hosts, [
     'pgstore hosts list',
     'pgstore hosts add --ip 192.168.1.10 --hostname nas.lan',

@@ -10,6 +10,7 @@ import { cell, entryLine, when } from '../ui/hosts-view.js';
 import { snapshotJson, snapshotListJson, snapshotRefJson } from '../ui/json-views.js';
 import type { Output } from '../ui/output.js';
 import { action, type CommandContext, examples } from './context.js';
+import { addSubcommands } from './subcommands.js';
 import { wholeNumber } from './parse.js';
 import { plural } from '../util/format.js';
 
@@ -211,20 +212,24 @@ function pruneCommand(ctx: CommandContext): Command {
   return examples(command, ['pgstore snapshot prune', 'pgstore snapshot prune --keep-last 10 --keep-days 7']);
 }
 
-export function snapshotCommand(ctx: CommandContext): Command {
+/** `only`: the subcommand this run names, the one built in full (subcommands.ts). */
+export function snapshotCommand(ctx: CommandContext, only?: string): Command {
   const snapshot = new Command('snapshot').description(
     'save the hosts entries as snapshots; list, compare and roll back to them',
   );
-  for (const make of [
-    createCommand,
-    listCommand,
-    showCommand,
-    diffCommand,
-    rollbackCommand,
-    deleteCommand,
-    pruneCommand,
-  ])
-    snapshot.addCommand(make(ctx));
+  addSubcommands(
+    snapshot,
+    [
+      { name: 'create', build: () => createCommand(ctx) },
+      { name: 'list', build: () => listCommand(ctx) },
+      { name: 'show', build: () => showCommand(ctx) },
+      { name: 'diff', build: () => diffCommand(ctx) },
+      { name: 'rollback', build: () => rollbackCommand(ctx) },
+      { name: 'delete', build: () => deleteCommand(ctx) },
+      { name: 'prune', build: () => pruneCommand(ctx) },
+    ],
+    only,
+  );
   return examples(snapshot, [
     'pgstore snapshot create --name nightly',
     'pgstore snapshot diff 01JABCDEF0123456789ABCDEFG',

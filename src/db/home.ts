@@ -23,3 +23,13 @@ export function embeddedHome(env: Env, home: string, isRoot: boolean): string {
 export function defaultBackupDir(env: Env): string {
   return join(embeddedHome(env, homedir(), process.getuid?.() === 0), 'backups');
 }
+
+/** The backup folder: the given one (--dir, --backup-dir), else PGSTORE_BACKUP_DIR, else the default; always absolute. */
+export function resolveBackupDir(dir: string | undefined, env: Env): string {
+  return resolve(chosenBackupDir(dir, env) ?? defaultBackupDir(env));
+}
+
+/** The backup folder the user named (a flag, else PGSTORE_BACKUP_DIR), if any. */
+export function chosenBackupDir(dir: string | undefined, env: Env): string | undefined {
+  return dir?.trim() || env.PGSTORE_BACKUP_DIR?.trim() || undefined;
+}

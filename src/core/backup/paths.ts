@@ -8,18 +8,12 @@
  */
 import { closeSync, constants, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { makeDirs } from '../../util/make-dirs.js';
-import { dirname, join, resolve } from 'node:path';
-import { defaultBackupDir } from '../../db/home.js';
+import { dirname, join } from 'node:path';
+import { defaultBackupDir, resolveBackupDir } from '../../db/home.js';
 import { UsageError } from '../../errors.js';
 import type { Compression, DumpFormat } from '../../tools/pg-dump.js';
 
-export { defaultBackupDir };
-
-/** --dir, else PGSTORE_BACKUP_DIR, else the default; always absolute. */
-export function resolveBackupDir(dir: string | undefined, env: Record<string, string | undefined>): string {
-  const chosen = dir?.trim() || env.PGSTORE_BACKUP_DIR?.trim() || defaultBackupDir(env);
-  return resolve(chosen);
-}
+export { defaultBackupDir, resolveBackupDir };
 
 /** The folder holding every backup of one database. */
 export function databaseFolder(dir: string, database: string): string {

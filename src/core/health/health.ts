@@ -4,9 +4,8 @@
  * an exception.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { ServerConnection } from '../../db/config.js';
-import { defaultBackupDir } from '../../db/home.js';
+import { chosenBackupDir, defaultBackupDir, resolveBackupDir } from '../../db/home.js';
 import { connectPool, type Db } from '../../db/pool.js';
 import { serverIdentity, type ServerIdentity } from '../../store/admin/index.js';
 import { isPgstoreError } from '../../errors.js';
@@ -34,8 +33,7 @@ export interface HealthOptions extends CoreOptions {
  * backup feature for this was a tenth of `health`'s start-up.
  */
 export function healthBackupDir(dir: string | undefined, env: Record<string, string | undefined>): string | undefined {
-  const chosen = dir?.trim() || env.PGSTORE_BACKUP_DIR?.trim();
-  if (chosen) return resolve(chosen);
+  if (chosenBackupDir(dir, env)) return resolveBackupDir(dir, env);
   const fallback = defaultBackupDir(env);
   return existsSync(fallback) ? fallback : undefined;
 }
