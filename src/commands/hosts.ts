@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import type { HostFormat } from '../core/hosts/index.js';
-import { describeEntry, historyTable, hostsTable } from '../ui/hosts-view.js';
+import { describeEntry, historyTable, hostsTable, listedHostsTable } from '../ui/hosts-view.js';
 import { hostEventJson } from '../ui/json-views.js';
 import { action, type CommandContext, examples } from './context.js';
 import { addSubcommands } from './subcommands.js';
@@ -77,18 +77,24 @@ function listCommand(ctx: CommandContext): Command {
               pages: hosts.listHostRows(options),
               entries: [],
             };
-          // A table page (--limit, --offset) says how many match in all: counted in the same statement.
-          if (format === 'table' && (flags.limit !== undefined || flags.offset !== undefined))
-            return { format, pages: undefined, ...(await hosts.listHostsPage({ ...options, replica: flags.replica })) };
-          return {
-            format,
-            pages: undefined,
-            entries: await hosts.listHosts({ ...options, replica: flags.replica }),
-            total: undefined,
-          };
+          if (flags.replica) {
+            // A replica read is one query, routed as a whole; a table page (--limit, --offset)
+            // says how many match in all, counted in the same statement.
+            if (format === 'table' && (flags.limit !== undefined || flags.offset !== undefined))
+              return {
+                format,
+                pages: undefined,
+                ...(await hosts.listHostsPage({ ...options, replica: flags.replica })),
+              };
+            const entries = await hosts.listHosts({ ...options, replica: flags.replica });
+            return { format, pages: undefined, entries, total: undefined };
+          }
+          // The table, CSV and hosts file are streamed too: one snapshot, read a page at a time.
+          return { format, pages: undefined, entries: [], listing: await hosts.openHostListing(options) };
         },
         json: false, // --json is one of the formats
-        text: async (out, { format, pages, entries, total }, [flags]) => {
+        text: async (out, result, [flags]) => {
+          const { format, pages, entries } = result;
           if (pages) {
             const { hostJsonFromCopy } = await import('../ui/host-json-bytes.js');
             const layout = format === 'json' ? 'element' : 'line';
@@ -96,18 +102,31 @@ function listCommand(ctx: CommandContext): Command {
           }
           if (format === 'json') return out.jsonArray(entries);
           if (format === 'ndjson') return out.ndjson(entries);
+          const core = await hostsCore();
+          const listing = 'listing' in result ? result.listing : undefined;
           if (format === 'csv' || format === 'hosts')
-            return out.rawPages((await hostsCore()).renderHostsPages(entries, format, new Date()));
-          const after = flags.offset ? ` after the first ${flags.offset}` : '';
-          if (entries.length === 0)
-            return out.result(
-              total ? `No host entries${after} (${plural(total, 'entry')} in all).` : 'No host entries.',
+            return out.rawPages(
+              listing
+                ? core.listingText(listing, format, new Date())
+                : core.renderHostsPages(entries, format, new Date()),
             );
-          await hostsTable(out, entries);
+          const paged = flags.offset !== undefined || flags.limit !== undefined;
+          const total = listing ? (paged ? listing.total : undefined) : 'total' in result ? result.total : undefined;
+          const count = listing ? listing.count : entries.length;
+          const after = flags.offset ? ` after the first ${flags.offset}` : '';
+          try {
+            if (count === 0)
+              return out.result(
+                total ? `No host entries${after} (${plural(total, 'entry')} in all).` : 'No host entries.',
+              );
+            await (listing ? listedHostsTable(out, count, () => listing.pages()) : hostsTable(out, entries));
+          } finally {
+            await listing?.close();
+          }
           out.result(
-            total !== undefined && total > entries.length
-              ? `${entries.length} of ${plural(total, 'entry')}${after && `,${after}`}`
-              : plural(entries.length, 'entry'),
+            total !== undefined && total > count
+              ? `${count} of ${plural(total, 'entry')}${after && `,${after}`}`
+              : plural(count, 'entry'),
           );
         },
       }),

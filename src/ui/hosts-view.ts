@@ -3,6 +3,7 @@
  */
 import type { EventEnvelope, HostEntry } from '../store/hosts/index.js';
 import type { Output } from './output.js';
+import { SMALL_TABLE_ROWS } from './table.js';
 
 /** `2026-01-02 03:04:05` (UTC). */
 export function when(date: Date): string {
@@ -22,18 +23,40 @@ export function entryLine(e: Pick<HostEntry, 'ipAddress' | 'hostname' | 'aliases
   return `${e.ipAddress}\t${[e.hostname, ...e.aliases].join(' ')}${note ? `\t# ${note}` : ''}`;
 }
 
+/** The hosts table's heading. */
+export const HOSTS_TABLE_HEAD = ['ID', 'IP', 'HOSTNAME', 'ALIASES', 'COMMENT', 'TAGS'];
+
+type ListedEntry = Pick<HostEntry, 'id' | 'ipAddress' | 'hostname' | 'aliases' | 'comment' | 'tags'>;
+
+/** An entry as the hosts table's cells. */
+export function hostCells(e: ListedEntry): string[] {
+  return [e.id, e.ipAddress, e.hostname, cell(e.aliases.join(' ')), cell(e.comment), cell(e.tags.join(', '))];
+}
+
 /** Entries as the ID, IP, HOSTNAME, ALIASES, COMMENT, TAGS table on stdout. */
-export async function hostsTable(out: Output, entries: HostEntry[]): Promise<void> {
-  await out.table({
-    head: ['ID', 'IP', 'HOSTNAME', 'ALIASES', 'COMMENT', 'TAGS'],
-    rows: entries.map((e) => [
-      e.id,
-      e.ipAddress,
-      e.hostname,
-      cell(e.aliases.join(' ')),
-      cell(e.comment),
-      cell(e.tags.join(', ')),
-    ]),
+export async function hostsTable(out: Output, entries: ListedEntry[]): Promise<void> {
+  await out.table({ head: HOSTS_TABLE_HEAD, rows: entries.map(hostCells) });
+}
+
+/**
+ * A list's table from pages that can be read again (one snapshot): a short list is read once
+ * and drawn by cli-table3; a long one is read twice (to measure, then to draw), never held.
+ */
+export async function listedHostsTable(
+  out: Output,
+  count: number,
+  pages: () => AsyncIterable<ListedEntry[]>,
+): Promise<void> {
+  if (count <= SMALL_TABLE_ROWS) {
+    const entries: ListedEntry[] = [];
+    for await (const page of pages()) entries.push(...page);
+    return hostsTable(out, entries);
+  }
+  await out.streamedTable({
+    head: HOSTS_TABLE_HEAD,
+    rows: async function* () {
+      for await (const entries of pages()) yield entries.map(hostCells);
+    },
   });
 }
 

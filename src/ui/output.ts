@@ -126,6 +126,19 @@ export class Output {
     await writeTable(this.streams.stdout, { ...options, color: this.options.color });
   }
 
+  /**
+   * A long table on stdout whose rows are read twice, never held (ui/table.ts
+   * writeStreamedTable): `rows()` must give the same rows on each call.
+   */
+  async streamedTable(options: {
+    head: string[];
+    rows: () => AsyncIterable<Array<Array<string | number>>>;
+  }): Promise<void> {
+    if (this.options.quiet) return;
+    const { writeStreamedTable } = await import('./table.js');
+    await writeStreamedTable(this.streams.stdout, { ...options, color: this.options.color });
+  }
+
   /** Raw text on stdout in pages (a long file), written as ui/stream-out.ts writes. */
   async rawPages(pages: Iterable<string> | AsyncIterable<string>): Promise<void> {
     const { writePages } = await import('./stream-out.js');

@@ -67,16 +67,40 @@ async function enableTableColours(): Promise<void> {
 /** Counts the work of the linear drawing (cells measured and drawn), for the tests. */
 export const tableWork = { cells: 0 };
 
+type Row = Array<string | number>;
+
+/** `rows` in slices of PAGE_ROWS. */
+function* slices(rows: Row[]): Generator<Row[]> {
+  for (let start = 0; start < rows.length; start += PAGE_ROWS) yield rows.slice(start, start + PAGE_ROWS);
+}
+
 /** The table as pages of text, each ending in a newline; the event loop gets a turn between them. */
 export async function* tablePages({ head, rows, color }: TableOptions): AsyncGenerator<string> {
+  const widths = await tableWidths(head, slices(rows));
+  yield* drawTable(head, widths, slices(rows), color);
+}
+
+/**
+ * A table whose rows are read twice, never held: `rows()` is called once to measure the
+ * columns and once to draw them, and must give the same rows each time (one snapshot).
+ */
+export async function writeStreamedTable(
+  stream: NodeJS.WritableStream,
+  { head, rows, color }: { head: string[]; rows: () => AsyncIterable<Row[]>; color: boolean },
+): Promise<void> {
+  const widths = await tableWidths(head, rows());
+  for await (const page of drawTable(head, widths, rows(), color)) {
+    if (!stream.write(page)) await new Promise((resolve) => stream.once('drain', resolve));
+  }
+}
+
+/** The columns' widths: the widest of the heading and every cell, in one pass over the pages. */
+async function tableWidths(head: string[], pages: Iterable<Row[]> | AsyncIterable<Row[]>): Promise<number[]> {
   const width = await widthOf();
-  const paint = (code: number) => (text: string) => (color ? `\u001b[${code}m${text}\u001b[39m` : text);
-  const grey = paint(90);
-  const cyan = paint(36);
   const columns = head.length;
   const widths = head.map((h) => width(h));
-  for (let start = 0; start < rows.length; start += PAGE_ROWS) {
-    for (const row of rows.slice(start, start + PAGE_ROWS)) {
+  for await (const page of pages) {
+    for (const row of page) {
       for (let c = 0; c < columns; c++) {
         const w = width(String(row[c] ?? ''));
         if (w > widths[c]!) widths[c] = w;
@@ -85,6 +109,21 @@ export async function* tablePages({ head, rows, color }: TableOptions): AsyncGen
     }
     await nextTurn();
   }
+  return widths;
+}
+
+/** The rows of `pages` drawn in columns of `widths`, a page of text per page of rows. */
+async function* drawTable(
+  head: string[],
+  widths: number[],
+  pages: Iterable<Row[]> | AsyncIterable<Row[]>,
+  color: boolean,
+): AsyncGenerator<string> {
+  const width = await widthOf();
+  const paint = (code: number) => (text: string) => (color ? `\u001b[${code}m${text}\u001b[39m` : text);
+  const grey = paint(90);
+  const cyan = paint(36);
+  const columns = head.length;
   // cli-table3 pads each cell with one space either side and colours each border piece apart.
   const rule = (left: string, middle: string, right: string) =>
     `${widths.map((w, c) => grey(`${c === 0 ? left : middle}${'─'.repeat(w + 2)}${c === columns - 1 ? right : ''}`)).join('')}\n`;
@@ -103,8 +142,8 @@ export async function* tablePages({ head, rows, color }: TableOptions): AsyncGen
     return out;
   };
   let page = rule('┌', '┬', '┐') + line(head, cyan);
-  for (let start = 0; start < rows.length; start += PAGE_ROWS) {
-    for (const row of rows.slice(start, start + PAGE_ROWS)) {
+  for await (const rows of pages) {
+    for (const row of rows) {
       page += line(
         Array.from({ length: columns }, (_, c) => String(row[c] ?? '')),
         (text) => text,

@@ -7,5 +7,6 @@ export * from './formats.js';
 export * from './hosts.js';
 export * from './ids.js';
 export * from './import.js';
+export * from './listing.js';
 export * from './replica-db.js';
 export * from './validation.js';

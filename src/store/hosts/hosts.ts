@@ -169,9 +169,13 @@ export function createHostsStore(sql: Queryable) {
       await guardHosts(() => sql`set constraints hosts.hosts_live_ip_hostname_key deferred`);
     },
 
-    /** How many live entries there are. */
-    async count(): Promise<number> {
-      const [row] = await guardHosts(() => sql<{ n: number }[]>`select count(*)::int as n from hosts.hosts`);
+    /** How many live entries there are (matching `filter` when given). */
+    async count(filter?: HostSearch): Promise<number> {
+      const [row] = await guardHosts(() =>
+        filter
+          ? sql<{ n: number }[]>`select count(*)::int as n from hosts.hosts h where ${matching(filter)}`
+          : sql<{ n: number }[]>`select count(*)::int as n from hosts.hosts`,
+      );
       return row?.n ?? 0;
     },
   };
