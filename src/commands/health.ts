@@ -84,10 +84,8 @@ export function healthCommand(ctx: CommandContext): Command {
       call: async (health, io, opts: Record<string, unknown>) => {
         const limits = limitsOf(opts);
         // The last_backup check reads the folder from PGSTORE_BACKUP_DIR; unset, it does not run.
-        const env = {
-          ...io.env,
-          PGSTORE_BACKUP_DIR: health.healthBackupDir(opts.backupDir as string | undefined, io.env),
-        };
+        const folder = health.healthBackupDir(opts.backupDir as string | undefined, io.env);
+        const env = { ...io.env, PGSTORE_BACKUP_DIR: folder?.dir };
         const report = await health.runHealth({
           ...io.core(),
           env,
@@ -95,6 +93,7 @@ export function healthCommand(ctx: CommandContext): Command {
           limits,
           migrationsDir: opts.migrationsDir as string | undefined,
           expectedReplicas: opts.expectedReplicas as number | undefined,
+          backupDirIsDefault: folder !== undefined && !folder.chosen,
         });
         return {
           report,

@@ -202,7 +202,8 @@ export const HEALTH_CHECKS: HealthCheck[] = [
     },
   },
   {
-    // Runs when a backup folder is known: `health --backup-dir`, PGSTORE_BACKUP_DIR, or the default one existing.
+    // Runs when a backup folder is known: `health --backup-dir`, PGSTORE_BACKUP_DIR, or the default
+    // one existing and holding a backup of this database.
     name: 'last_backup',
     thresholds: [T.backupAge],
     async run(ctx) {
@@ -231,6 +232,8 @@ export const HEALTH_CHECKS: HealthCheck[] = [
         };
       }
       if (!newest) {
+        // The default folder holds other databases' backups only: this one's were never set up there.
+        if (ctx.backupDirIsDefault && !newer.length && !physical.backup && !physical.problem) return undefined;
         const why = newer.length
           ? `: ${newer[0]!.id} is damaged (${newer[0]!.problem})`
           : physical.problem

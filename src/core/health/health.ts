@@ -25,17 +25,25 @@ export interface HealthOptions extends CoreOptions {
   migrationsDir?: string | undefined;
   /** Replicas that must be connected to the target (critical when fewer are). */
   expectedReplicas?: number | undefined;
+  /**
+   * PGSTORE_BACKUP_DIR is the default folder, found rather than named: a database with no
+   * backup in it at all is not graded (its backups were never set up there).
+   */
+  backupDirIsDefault?: boolean;
 }
 
 /**
  * The backup folder health should look at: --backup-dir, PGSTORE_BACKUP_DIR, or the default when
- * it exists (undefined: the last_backup check does not run). Here, not in core/backup: loading the
- * backup feature for this was a tenth of `health`'s start-up.
+ * it exists (undefined: the last_backup check does not run); `chosen` when the user named it.
+ * Here, not in core/backup: loading the backup feature for this was a tenth of `health`'s start-up.
  */
-export function healthBackupDir(dir: string | undefined, env: Record<string, string | undefined>): string | undefined {
-  if (chosenBackupDir(dir, env)) return resolveBackupDir(dir, env);
+export function healthBackupDir(
+  dir: string | undefined,
+  env: Record<string, string | undefined>,
+): { dir: string; chosen: boolean } | undefined {
+  if (chosenBackupDir(dir, env)) return { dir: resolveBackupDir(dir, env), chosen: true };
   const fallback = defaultBackupDir(env);
-  return existsSync(fallback) ? fallback : undefined;
+  return existsSync(fallback) ? { dir: fallback, chosen: false } : undefined;
 }
 
 class Timeout extends Error {}
@@ -99,6 +107,7 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
     now: options.now ?? new Date(),
     migrationsDir: options.migrationsDir,
     expectedReplicas: options.expectedReplicas,
+    backupDirIsDefault: options.backupDirIsDefault ?? false,
     identity: () => (identity ??= serverIdentity(sql)),
   };
   const checks: CheckResult[] = [];

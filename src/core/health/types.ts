@@ -36,6 +36,8 @@ export interface CheckContext {
   migrationsDir: string | undefined;
   /** Replicas that must be connected (`--expected-replicas`); undefined: none required. */
   expectedReplicas?: number | undefined;
+  /** The backup folder is the default one, not named (HealthOptions.backupDirIsDefault). */
+  backupDirIsDefault?: boolean;
 }
 
 export interface HealthCheck {
