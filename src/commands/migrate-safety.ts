@@ -74,8 +74,9 @@ export function lintBeforeUp(
       // Before applying, only what blocks a live table is spelled out; the rest is a count
       // (every finding, with its alternative, is one `pgstore migrate lint` away).
       const findings = result.files.flatMap((file) => file.findings);
+      // Printed as warnings: without --strict they do not stop the deploy (no "warning: … error").
       for (const f of findings.filter((x) => x.level === 'error'))
-        out.warn(`${f.file}:${f.line} ${f.level} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
+        out.warn(`${f.file}:${f.line} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
       if (result.warnings > 0)
         out.warn(
           `lint: ${plural(result.warnings, 'warning')} in pending migrations; \`pgstore migrate lint\` lists them`,
