@@ -13,6 +13,11 @@ export interface ProgressEvent {
   bytes: number;
   /** Bytes expected, when known (restore). */
   bytesTotal?: number;
+  /**
+   * What the phase counts, fixed for the whole phase (`--progress json`'s `unit`): by default
+   * bytes when `bytesTotal` is known, else tables.
+   */
+  unit?: 'tables' | 'bytes';
 }
 
 export type ProgressSink = (event: ProgressEvent) => void;

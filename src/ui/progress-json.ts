@@ -13,6 +13,9 @@ export interface ProgressLine {
   total: number | null;
   rate: number;
   unit: string;
+  /** Backup's dumping (in bytes) also says how many tables were started, of how many. */
+  tablesDone?: number;
+  tablesTotal?: number | null;
 }
 
 const EVERY_MS = 250;
@@ -30,7 +33,7 @@ function lines(stream: NodeJS.WritableStream) {
     pending = undefined;
   };
   return {
-    emit(name: string, value: number, total: number | null, unit: string, final = false) {
+    emit(name: string, value: number, total: number | null, unit: string, final = false, extra: object = {}) {
       const now = Date.now();
       if (name !== phase) {
         if (pending) write(pending);
@@ -41,7 +44,7 @@ function lines(stream: NodeJS.WritableStream) {
       }
       done = Math.max(done, value);
       const seconds = (now - started) / 1000;
-      const line = { phase: name, done, total, rate: seconds > 0 ? Math.round(done / seconds) : 0, unit };
+      const line = { phase: name, done, total, rate: seconds > 0 ? Math.round(done / seconds) : 0, unit, ...extra };
       if (final || now - last >= EVERY_MS || (total !== null && done >= total)) write(line);
       else pending = line;
     },
@@ -52,18 +55,22 @@ function lines(stream: NodeJS.WritableStream) {
 }
 
 /**
- * A ProgressSink (backup, restore, verify) writing progress lines: tables until the phase
- * counts bytes, then bytes (a phase's first line may be in tables, done 0).
+ * A ProgressSink (backup, restore, verify) writing progress lines. A phase's unit is decided by
+ * its first event (ProgressEvent.unit, else bytes when a byte total is known, else tables) and
+ * never changes within it; a phase counting bytes that also knows its tables adds
+ * `tablesDone` and `tablesTotal` (backup's dumping: bytes written, tables started).
  */
 export function jsonProgressSink(stream: NodeJS.WritableStream): { sink: ProgressSink; done: () => void } {
   const out = lines(stream);
-  // A phase that has counted bytes keeps counting bytes (its unit never changes mid-phase).
-  const inBytes = new Set<string>();
+  const units = new Map<string, 'tables' | 'bytes'>();
   return {
     sink(e: ProgressEvent) {
-      if (e.bytes > 0 || e.bytesTotal) inBytes.add(e.phase);
-      if (inBytes.has(e.phase)) out.emit(e.phase, e.bytes, e.bytesTotal ?? null, 'bytes');
-      else out.emit(e.phase, e.tablesDone, e.tablesTotal || null, 'tables');
+      let unit = units.get(e.phase);
+      if (!unit) units.set(e.phase, (unit = e.unit ?? (e.bytesTotal ? 'bytes' : 'tables')));
+      if (unit === 'tables') return out.emit(e.phase, e.tablesDone, e.tablesTotal || null, 'tables');
+      const tables =
+        e.tablesTotal || e.tablesDone ? { tablesDone: e.tablesDone, tablesTotal: e.tablesTotal || null } : {};
+      out.emit(e.phase, e.bytes, e.bytesTotal ?? null, 'bytes', false, tables);
     },
     done: () => out.flush(),
   };

@@ -239,7 +239,7 @@ async function dumpInOneSnapshot(
   const dump = dumpName(plan.format, plan.compression);
   const output = join(partial, dump);
 
-  const progress = { phase: 'dumping', tablesDone: 0, tablesTotal: 0, bytes: 0 };
+  const progress = { phase: 'dumping', unit: 'bytes' as const, tablesDone: 0, tablesTotal: 0, bytes: 0 };
   const report = () => options.onProgress?.({ ...progress });
   const poll = options.onProgress
     ? setInterval(() => {
@@ -312,6 +312,7 @@ async function seal(
     restrictModes(d.partial);
     options.onProgress?.({
       phase: 'checksums',
+      unit: 'bytes',
       tablesDone: d.tablesDone,
       tablesTotal: d.tables.length,
       bytes: bytesUnder(join(d.partial, d.dump)),
