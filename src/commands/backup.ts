@@ -3,28 +3,18 @@
  * factory per subcommand; `backupCommand` registers them under its own action.
  */
 import { Command, Option } from 'commander';
-import type { BackupEntry, BackupListing, BackupResult } from '../core/backup/index.js';
-import type { PhysicalBackup } from '../core/backup/pgbackrest/index.js';
-import { confirmer } from '../ui/confirm.js';
+import type { BackupResult } from '../core/backup/index.js';
 import type { Output } from '../ui/output.js';
-import { manifestJson, physicalBackupJson, physicalTakeJson } from '../ui/json-views.js';
+import { manifestJson, physicalTakeJson } from '../ui/json-views.js';
 import { withProgressBar } from '../ui/progress-sink.js';
-import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
-import { creatableFolder, MAX_JOBS, outputFile, wholeNumber } from './parse.js';
+import { backupListCommand } from './backup-list.js';
+import { deleteCommand, pruneCommand, verifyCommand } from './backup-manage.js';
+import { backupCore, dirOption } from './backup-where.js';
+import { action, type CommandContext, examples } from './context.js';
+import { MAX_JOBS, outputFile, wholeNumber } from './parse.js';
 import { addRetentionOptions, type RetentionFlags, retentionFrom } from './retention-flags.js';
 import type { StandbyFlags } from './backup-physical.js';
 import { formatBytes, plural } from '../util/format.js';
-
-const backupCore = () => import('../core/backup/index.js');
-const dirOption = (ctx: CommandContext) =>
-  new Option('--dir <dir>', backupDirHelp(ctx.env, 'backup folder')).argParser(creatableFolder('--dir'));
-const dbOption = () => new Option('--database <name>', "whose backups (default: the connection's database)");
-
-/** Whose backups, where: --dir, and --database, else the connection's database (resolved only then). */
-function whereOf(io: ActionIO, command: Command): { env: ActionIO['env']; dir: string | undefined; database: string } {
-  const o = command.optsWithGlobals() as { dir?: string; database?: string };
-  return { env: io.env, dir: o.dir, database: o.database ?? io.ctx.target().database };
-}
 
 function describeBackup(out: Output, r: BackupResult): void {
   const m = r.manifest;
@@ -47,48 +37,6 @@ function describeBackup(out: Output, r: BackupResult): void {
       out.warn(`damaged backup ${d.id} was neither counted nor deleted: ${d.problem}`);
   }
   if (r.leftoversRemoved.length) out.info(`Removed leftovers of interrupted runs: ${r.leftoversRemoved.join(', ')}`);
-}
-
-/** Intact, damaged and physical backups in one list, newest first (each sorts by its time). */
-function listingRows(listing: BackupListing & { physical: PhysicalBackup[] }) {
-  return [
-    ...listing.backups.map((b) => ({
-      at: b.manifest.startedAt,
-      id: b.id,
-      intact: b,
-      damaged: undefined,
-      physical: undefined,
-    })),
-    ...listing.damaged.map((d) => ({ at: d.startedAt, id: d.id, intact: undefined, damaged: d, physical: undefined })),
-    ...listing.physical.map((p) => ({ at: p.startedAt, id: p.id, intact: undefined, damaged: undefined, physical: p })),
-  ].sort((a, b) => b.at.localeCompare(a.at) || b.id.localeCompare(a.id));
-}
-
-/** A pg_dump backup in `backup list --json`: its manifest, without the files and tables (their counts). */
-function listedDump(b: BackupEntry) {
-  const { files, tables, ...manifest } = b.manifest;
-  return {
-    ...manifest,
-    engine: 'pg_dump',
-    type: 'logical',
-    status: 'ok',
-    path: b.path,
-    tableCount: tables.length,
-    fileCount: files.length,
-  };
-}
-
-function listRow(b: BackupEntry): Array<string | number> {
-  const m = b.manifest;
-  return [
-    b.id,
-    m.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-    formatBytes(m.sizeBytes),
-    m.format,
-    m.tables.length,
-    m.tables.reduce((s, t) => s + t.rows, 0),
-    m.verified ? m.verified.method : 'no',
-  ];
 }
 
 type BackupFlags = {
@@ -157,206 +105,6 @@ function backupOptions(ctx: CommandContext, command: Command): Command {
     );
 }
 
-/** One JSON object per listed backup, newest first (the same for --json, --format json and ndjson). */
-function listingJson(listing: Parameters<typeof listingRows>[0]) {
-  return listingRows(listing).map((r) =>
-    r.physical
-      ? { ...physicalBackupJson(r.physical), status: 'ok' }
-      : r.intact
-        ? listedDump(r.intact)
-        : {
-            id: r.damaged!.id,
-            database: r.damaged!.database,
-            engine: 'pg_dump',
-            status: 'damaged',
-            problem: r.damaged!.problem,
-            path: r.damaged!.path,
-            startedAt: r.damaged!.startedAt,
-          },
-  );
-}
-
-function listCommand(ctx: CommandContext): Command {
-  const command = new Command('list')
-    .description(
-      'list backups, newest first: complete ones, and damaged ones marked as such (partial ones never appear)',
-    )
-    .addOption(dirOption(ctx))
-    .addOption(dbOption())
-    .addOption(
-      new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line')
-        .choices(['table', 'json', 'ndjson'])
-        .default('table'),
-    )
-    .action(
-      action(ctx, {
-        load: backupCore,
-        call: async (backup, io, _flags: { format: 'table' | 'json' | 'ndjson' }, cmd: Command) => {
-          const listing = backup.listDatabaseBackups(whereOf(io, cmd));
-          // pgBackRest's backups (of the whole cluster) are listed beside the dumps, with their type.
-          const physical = await (await import('./backup-physical.js')).physicalRows(io, listing.dir);
-          return { ...listing, physical };
-        },
-        // Damaged backups appear in every listing, JSON included, where they would sort by time.
-        json: (out, listing) => out.json(listingJson(listing)),
-        text: async (out, listing, [flags]) => {
-          if (flags.format === 'json') return out.json(listingJson(listing));
-          if (flags.format === 'ndjson') return out.ndjson(listingJson(listing));
-          const rows = listingRows(listing);
-          for (const d of listing.damaged) out.warn(`backup ${d.id} is damaged: ${d.problem}`);
-          if (rows.length === 0) return out.result(`No backups of ${listing.database} in ${listing.dir}.`);
-          const { renderTable } = await import('../ui/table.js');
-          const when = (at: string) => at.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-          const table = rows.map((r) =>
-            r.physical
-              ? [
-                  r.id,
-                  when(r.at),
-                  formatBytes(r.physical.sizeBytes),
-                  `${r.physical.engine} ${r.physical.type}`,
-                  '-',
-                  '-',
-                  '-',
-                ]
-              : r.intact
-                ? listRow(r.intact)
-                : [r.id, when(r.at), '-', '-', '-', '-', 'DAMAGED'],
-          );
-          out.result(
-            await renderTable({
-              head: ['ID', 'STARTED (UTC)', 'SIZE', 'FORMAT', 'TABLES', 'ROWS', 'VERIFIED'],
-              rows: table,
-              color: out.options.color,
-            }),
-          );
-          out.result(
-            `${plural(listing.backups.length, 'backup')} of ${listing.database} in ${listing.dir}${listing.damaged.length ? `, and ${listing.damaged.length} damaged` : ''}${listing.physical.length ? `; ${plural(listing.physical.length, 'physical backup')} of the cluster` : ''}`,
-          );
-        },
-      }),
-    );
-  return examples(command, [
-    'pgstore backup list',
-    'pgstore backup list --json',
-    'pgstore backup list --database app --dir /srv/backups',
-    'pgstore backup list --format ndjson | jq -r .id',
-  ]);
-}
-
-function verifyCommand(ctx: CommandContext): Command {
-  const command = new Command('verify')
-    .description('check a backup: checksums and a full read-back, or a test restore into a scratch database')
-    .argument('<id>', 'a backup ID, <database>/<ID>, or latest')
-    .addOption(
-      new Option('--method <method>', 'read, or restore (needs CREATEDB)').choices(['read', 'restore']).default('read'),
-    )
-    .addOption(dirOption(ctx))
-    .addOption(dbOption())
-    .action(
-      action(ctx, {
-        load: backupCore,
-        call: (backup, io, id: string, flags: { method: 'read' | 'restore' }, cmd: Command) =>
-          withProgressBar(io.out, (onProgress) =>
-            backup.verifyBackup({
-              ...whereOf(io, cmd),
-              log: io.log,
-              target: flags.method === 'restore' ? ctx.target() : undefined,
-              id,
-              method: flags.method,
-              onProgress,
-            }),
-          ),
-        json: (out, { backup, manifest }) =>
-          out.json({
-            id: backup.id,
-            database: backup.database,
-            path: backup.path,
-            ok: true,
-            verified: manifest.verified,
-          }),
-        text: (out, { backup }, [, flags]) =>
-          out.result(
-            `Backup ${backup.database}/${backup.id} is intact (${flags.method === 'restore' ? 'checksums, read-back and a test restore with matching row counts' : 'checksums and a full read-back'}).`,
-          ),
-      }),
-    );
-  return examples(command, [
-    'pgstore backup verify latest',
-    'pgstore backup verify 20260102T020000.123Z-nightly --method restore',
-  ]);
-}
-
-function pruneCommand(ctx: CommandContext): Command {
-  const command = new Command('prune')
-    .description('delete old backups (never the newest verified one)')
-    .option('--dry-run', 'only show what would be deleted, and which rule keeps each backup')
-    .addOption(dirOption(ctx))
-    .addOption(dbOption())
-    .action(
-      action(ctx, {
-        load: backupCore,
-        call: async (backup, io, _flags: unknown, cmd: Command) => {
-          // optsWithGlobals: prune's own --keep-* flags, or `backup`'s given before `prune`.
-          const flags = cmd.optsWithGlobals() as RetentionFlags & { dryRun?: boolean };
-          return backup.pruneBackups({ ...whereOf(io, cmd), ...(await retentionFrom(flags)), dryRun: !!flags.dryRun });
-        },
-        text: (out, result) => {
-          if (result.dryRun) {
-            for (const k of result.kept) out.result(`keep    ${k.id}  ${k.reasons.join('; ')}`);
-            for (const id of result.removed) out.result(`delete  ${id}  no rule keeps it`);
-          }
-          const verb = result.dryRun ? 'Would delete' : 'Deleted';
-          out.result(
-            result.removed.length
-              ? `${verb} ${plural(result.removed.length, 'backup')} of ${result.database}: ${result.removed.join(', ')}`
-              : `Nothing to delete: ${plural(result.kept.length, 'backup')} of ${result.database} kept.`,
-          );
-          if (result.removed.length) out.result(`Kept ${result.kept.length}.`);
-          for (const d of result.damaged)
-            out.warn(
-              `damaged backup ${d.id} was neither counted nor deleted: ${d.problem} (look at it, then \`pgstore backup delete ${d.id}\`)`,
-            );
-        },
-      }),
-    );
-  addRetentionOptions(command, '');
-  return examples(command, [
-    'pgstore backup prune --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run',
-    'pgstore backup prune --keep-last 10 --keep-within 2w',
-  ]);
-}
-
-function deleteCommand(ctx: CommandContext): Command {
-  const command = new Command('delete')
-    .description('delete one backup (asks on a terminal; --yes without one)')
-    .argument('<id>', 'a backup ID or <database>/<ID>')
-    .option('-y, --yes', 'do not ask')
-    .addOption(dirOption(ctx))
-    .addOption(dbOption())
-    .action(
-      action(ctx, {
-        load: backupCore,
-        call: async (backup, io, id: string, flags: { yes?: boolean }, cmd: Command) => {
-          const where = whereOf(io, cmd);
-          const { dir, database } = backup.listDatabaseBackups(where);
-          const entry = backup.findBackupFolder(dir, database, id);
-          await confirmer(
-            io.out,
-            !!flags.yes,
-          )({
-            action: `delete backup ${entry.database}/${entry.id}`,
-            target: entry.path,
-            environment: null,
-            details: [],
-          });
-          return backup.deleteBackup({ ...where, id });
-        },
-        text: (out, result) => out.result(`Deleted backup ${result.database}/${result.id}.`),
-      }),
-    );
-  return examples(command, ['pgstore backup delete 20260102T020000.123Z --yes']);
-}
-
 export function backupCommand(ctx: CommandContext): Command {
   const command = backupOptions(
     ctx,
@@ -416,7 +164,7 @@ export function backupCommand(ctx: CommandContext): Command {
   // backup's own options (--format: pg_dump's format, --dir, --keep-*...) are read only before a
   // subcommand's name: `backup list --format ndjson` is list's --format, not pg_dump's.
   command.enablePositionalOptions();
-  for (const make of [listCommand, verifyCommand, pruneCommand, deleteCommand]) command.addCommand(make(ctx));
+  for (const make of [backupListCommand, verifyCommand, pruneCommand, deleteCommand]) command.addCommand(make(ctx));
   return examples(command, [
     'pgstore backup',
     'pgstore backup --verify --keep-daily 7 --keep-weekly 4 --quiet --metrics-file /var/lib/node_exporter/pgstore.prom',
