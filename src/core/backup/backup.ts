@@ -5,33 +5,24 @@
  * `backup list` shows or retention counts (the next run removes its leftovers). Retention runs
  * only after a successful backup.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ServerConnection } from '../../db/config.js';
 import { type Db, withPool } from '../../db/pool.js';
 import { ConflictError, PgstoreError, UsageError } from '../../errors.js';
 import { serverIdentity } from '../../store/admin/index.js';
-import { exportSnapshot, newestMigrationVersion, tableRowCounts, type TableRows } from '../../store/admin/index.js';
 import { findPgClient } from '../../tools/pg-client.js';
-import { type Compression, compressionArgs, type DumpedFile, type DumpFormat, runPgDump } from '../../tools/pg-dump.js';
+import { compressionArgs, type DumpFormat } from '../../tools/pg-dump.js';
 import { fsyncDir } from '../../util/atomic-file.js';
 import type { FileLock } from '../../util/file-lock.js';
 import { packageVersion } from '../../util/package-root.js';
 import { listBackups, removeLeftovers } from './catalog.js';
+import { type BackupPlan, type BackupRun, type Client, type Dumped, dumpInOneSnapshot } from './dump.js';
 import { bytesUnder, fsyncTree, restrictModes } from './folder.js';
 import { type BackupManifest, checksumFiles, type ManifestFile, writeManifest } from './manifest.js';
 import { writeBackupMetrics } from './metrics.js';
 import { applyRetention, lockBackups, type PruneResult } from './ops.js';
-import {
-  backupId,
-  backupStamp,
-  checkLabel,
-  databaseFolder,
-  describeCompression,
-  dumpName,
-  parseCompression,
-  resolveBackupDir,
-} from './paths.js';
+import { checkLabel, databaseFolder, describeCompression, parseCompression, resolveBackupDir } from './paths.js';
 import { checkRetentionRule, hasRetentionRule, type RetentionRule } from './retention.js';
 import { verifyBackupFolder, type VerifyMethod } from './verify.js';
 import type { CoreOptions } from '../options.js';
@@ -93,50 +84,6 @@ function checkOptions(o: BackupOptions): void {
       hint: "Create it, or point --metrics-file at node_exporter's textfile folder.",
     });
   }
-}
-
-/** Where a backup goes and how it is written: the flags, checked, and the folder. */
-interface BackupPlan {
-  format: DumpFormat;
-  compression: Compression | undefined;
-  label: string | undefined;
-  now: () => Date;
-  dir: string;
-  database: string;
-  folder: string;
-}
-
-/** A backup in progress: its partial folder (removed on failure) and whether it was taken. */
-interface BackupRun {
-  partial?: string | undefined;
-  taken: boolean;
-  started: number;
-  leftoversRemoved: string[];
-}
-
-/** The server and the pg_dump that can dump it. */
-interface Client {
-  serverVersion: string;
-  serverMajor: number;
-  pgDump: Awaited<ReturnType<typeof findPgClient>>;
-  compressArgs: string[];
-}
-
-/** What pg_dump and the row counts produced, in one snapshot, in the partial folder. */
-interface Dumped {
-  id: string;
-  partial: string;
-  dump: string;
-  startedAt: Date;
-  serverVersion: string;
-  serverMajor: number;
-  pgDumpVersion: string;
-  tables: TableRows[];
-  /** Tables pg_dump reported done (progress). */
-  tablesDone: number;
-  migrationVersion: string | null;
-  /** The dump's one file, hashed as it was written (custom and plain formats). */
-  streamed: DumpedFile | undefined;
 }
 
 /** Takes one backup of the target database; see the file comment for the guarantees. */
@@ -214,83 +161,6 @@ function planBackup(options: BackupOptions): BackupPlan {
     dir,
     database,
     folder: databaseFolder(dir, database),
-  };
-}
-
-/**
- * pg_dump into a new partial folder, and the exact row counts and the newest migration read
- * in the snapshot pg_dump uses (pg_export_snapshot + --snapshot): the manifest describes
- * exactly the dump. Progress is polled from the bytes written.
- */
-async function dumpInOneSnapshot(
-  sql: Db,
-  conn: ServerConnection,
-  client: Client,
-  plan: BackupPlan,
-  options: BackupOptions,
-  run: BackupRun,
-): Promise<Dumped> {
-  const { pgDump, compressArgs } = client;
-  const startedAt = plan.now();
-  const id = backupId(backupStamp(startedAt), plan.label);
-  const partial = join(plan.folder, `.partial-${id}`);
-  run.partial = partial;
-  mkdirSync(partial, { mode: 0o700 });
-  const dump = dumpName(plan.format, plan.compression);
-  const output = join(partial, dump);
-
-  const progress = { phase: 'dumping', unit: 'bytes' as const, tablesDone: 0, tablesTotal: 0, bytes: 0 };
-  const report = () => options.onProgress?.({ ...progress });
-  const poll = options.onProgress
-    ? setInterval(() => {
-        progress.bytes = bytesUnder(output);
-        report();
-      }, 250)
-    : undefined;
-  let tables: TableRows[] = [];
-  let migrationVersion: string | null = null;
-  let streamed: DumpedFile | undefined;
-  try {
-    await sql.begin('isolation level repeatable read read only', async (tx) => {
-      const snapshot = await exportSnapshot(tx);
-      const dumping = runPgDump({
-        conn,
-        pgDumpPath: pgDump.path,
-        format: plan.format,
-        output,
-        jobs: options.jobs,
-        compressArgs,
-        snapshot,
-        onTable: () => {
-          progress.tablesDone++;
-          report();
-        },
-      });
-      const counting = (async () => {
-        tables = await tableRowCounts(tx);
-        progress.tablesTotal = tables.length;
-        migrationVersion = await newestMigrationVersion(tx);
-      })();
-      const [dumped, counted] = await Promise.allSettled([dumping, counting]);
-      if (dumped.status === 'rejected') throw dumped.reason;
-      streamed = dumped.value;
-      if (counted.status === 'rejected') throw counted.reason;
-    });
-  } finally {
-    if (poll) clearInterval(poll);
-  }
-  return {
-    id,
-    partial,
-    dump,
-    startedAt,
-    serverVersion: client.serverVersion,
-    serverMajor: client.serverMajor,
-    pgDumpVersion: pgDump.version,
-    tables,
-    tablesDone: progress.tablesDone,
-    migrationVersion,
-    streamed,
   };
 }
 
