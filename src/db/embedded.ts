@@ -21,11 +21,10 @@ import {
   statfsSync,
   writeSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeDirs } from '../util/make-dirs.js';
-import { ConfigError, ConflictError, ConnectionError, EmbeddedServerError } from '../errors.js';
+import { ConfigError, ConnectionError, EmbeddedServerError } from '../errors.js';
 import { type Account, findAccount, firstUnreachable, isRoot } from '../tools/accounts.js';
 import { binariesReachableBy, locateBinaries } from '../tools/postgres-binaries.js';
 import {
@@ -35,6 +34,7 @@ import {
   stopCluster,
   stopClusterWhenGone,
 } from '../tools/postgres-server.js';
+import { assertPortFree } from './embedded-port.js';
 import { acquireFileLock, processAlive } from '../util/file-lock.js';
 import { EMBEDDED_USER, type EmbeddedTarget, type ServerConnection } from './config.js';
 import { withAdminSql } from './driver.js';
@@ -316,36 +316,6 @@ async function createCluster(
       '',
     ].join('\n'),
   );
-}
-
-async function assertPortFree(port: number): Promise<void> {
-  const state = await portState(port);
-  if (state === 'free') return;
-  if (state !== 'busy') throw new EmbeddedServerError(`cannot check port ${port}: ${state.message}`);
-  const free = await nextFreePort(port);
-  throw new ConflictError(`port ${port} on 127.0.0.1 is already in use by another program`, {
-    hint: free
-      ? `Choose another port for the embedded server: PGSTORE_PORT=${free} pgstore ... (${free} is free now)`
-      : 'Choose another port for the embedded server: PGSTORE_PORT=<a free port> pgstore ...',
-  });
-}
-
-/** The first port after `port` (up to 20 further) that nothing listens on now. */
-async function nextFreePort(port: number): Promise<number | undefined> {
-  for (let next = port + 1; next <= Math.min(65535, port + 20); next++) {
-    if ((await portState(next)) === 'free') return next;
-  }
-  return undefined;
-}
-
-function portState(port: number): Promise<'free' | 'busy' | Error> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      resolve(error.code === 'EADDRINUSE' || error.code === 'EACCES' ? 'busy' : error),
-    );
-    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve('free')));
-  });
 }
 
 async function createDefaultDatabase(target: EmbeddedTarget): Promise<void> {

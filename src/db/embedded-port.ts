@@ -1,0 +1,37 @@
+/**
+ * The embedded server's port on 127.0.0.1: free before a cluster starts on it, and, when another
+ * program holds it, a free one to suggest.
+ */
+import { createServer } from 'node:net';
+import { ConflictError, EmbeddedServerError } from '../errors.js';
+
+/** Resolves when nothing listens on `port`; a ConflictError naming a free port otherwise. */
+export async function assertPortFree(port: number): Promise<void> {
+  const state = await portState(port);
+  if (state === 'free') return;
+  if (state !== 'busy') throw new EmbeddedServerError(`cannot check port ${port}: ${state.message}`);
+  const free = await nextFreePort(port);
+  throw new ConflictError(`port ${port} on 127.0.0.1 is already in use by another program`, {
+    hint: free
+      ? `Choose another port for the embedded server: PGSTORE_PORT=${free} pgstore ... (${free} is free now)`
+      : 'Choose another port for the embedded server: PGSTORE_PORT=<a free port> pgstore ...',
+  });
+}
+
+/** The first port after `port` (up to 20 further) that nothing listens on now. */
+async function nextFreePort(port: number): Promise<number | undefined> {
+  for (let next = port + 1; next <= Math.min(65535, port + 20); next++) {
+    if ((await portState(next)) === 'free') return next;
+  }
+  return undefined;
+}
+
+function portState(port: number): Promise<'free' | 'busy' | Error> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      resolve(error.code === 'EADDRINUSE' || error.code === 'EACCES' ? 'busy' : error),
+    );
+    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve('free')));
+  });
+}
