@@ -1,6 +1,7 @@
 /**
  * Backups that go wrong: pg_dump killed mid-dump, two backups at once, a lock left by a dead
- * process, and the password never appearing in any process's argv.
+ * process, and the password never appearing in any process's argv. Two processes at once and
+ * a signal run the binary; the rest runs the CLI's entry in-process (pgstoreInProcess).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { BIN, cleanEnv, type CliResult } from '../helpers/cli.js';
 import { useTestDatabase } from '../helpers/db.js';
-import { PG_BIN, pgDumpWrapper, pgstore, tempDir } from './backup-helpers.js';
+import { PG_BIN, pgDumpWrapper, pgstore, pgstoreInProcess, tempDir } from './backup-helpers.js';
 
 const db = useTestDatabase();
 const base = tempDir('backup-fail');
@@ -76,21 +77,27 @@ describe('pgstore backup when things go wrong', () => {
     const dir = join(base, 'killed');
     const metrics = join(base, 'killed.prom');
     const bin = pgDumpWrapper(base, 'kill', KILL_MIDWAY);
-    const failed = await pgstore(db.url, ['backup', '--dir', dir, '--metrics-file', metrics, '--keep-last', '1'], {
-      PGSTORE_PG_BIN: bin,
-    });
+    const failed = await pgstoreInProcess(
+      db.url,
+      ['backup', '--dir', dir, '--metrics-file', metrics, '--keep-last', '1'],
+      {
+        PGSTORE_PG_BIN: bin,
+      },
+    );
     expect(failed.code, failed.stderr).toBe(1);
     expect(failed.stderr).toMatch(/pg_dump was killed by SIGKILL/);
     expect(failed.stderr).toMatch(/nothing was listed or pruned/);
     expect(readdirSync(join(dir, db.name))).toEqual([]);
     expect(readFileSync(metrics, 'utf8')).toMatch(/^pgstore_backup_success\{[^}]*\} 0$/m);
     expect(readFileSync(metrics, 'utf8')).toMatch(/^pgstore_backup_last_success_timestamp_seconds\{[^}]*\} 0$/m);
-    const list = await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json']);
+    const list = await pgstoreInProcess(db.url, ['backup', 'list', '--dir', dir, '--json']);
     expect(JSON.parse(list.stdout)).toEqual([]);
 
-    const next = await pgstore(db.url, ['backup', '--dir', dir, '--metrics-file', metrics, '--json']);
+    const next = await pgstoreInProcess(db.url, ['backup', '--dir', dir, '--metrics-file', metrics, '--json']);
     expect(next.code, next.stderr).toBe(0);
-    expect(JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout)).toHaveLength(1);
+    expect(
+      JSON.parse((await pgstoreInProcess(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout),
+    ).toHaveLength(1);
     expect(readFileSync(metrics, 'utf8')).toMatch(/^pgstore_backup_success\{[^}]*\} 1$/m);
   });
 
@@ -99,7 +106,7 @@ describe('pgstore backup when things go wrong', () => {
     const partial = join(dir, db.name, '.partial-20200101T000000.000Z');
     mkdirSync(partial, { recursive: true });
     writeFileSync(join(partial, 'backup.dump'), 'half a dump');
-    const r = await pgstore(db.url, ['backup', '--dir', dir, '--json']);
+    const r = await pgstoreInProcess(db.url, ['backup', '--dir', dir, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).leftoversRemoved).toEqual(['.partial-20200101T000000.000Z']);
     expect(existsSync(partial)).toBe(false);
@@ -175,7 +182,7 @@ describe('pgstore backup when things go wrong', () => {
       await blocker`rollback`;
       blocker.release();
     }
-    const next = await pgstore(db.url, ['backup', '--dir', dir, '--json']);
+    const next = await pgstoreInProcess(db.url, ['backup', '--dir', dir, '--json']);
     expect(next.code, next.stderr).toBe(0);
     expect(JSON.parse(next.stdout).leftoversRemoved).toEqual([expect.stringMatching(/^\.partial-/)]);
   });
@@ -188,7 +195,7 @@ describe('pgstore backup when things go wrong', () => {
       join(dir, db.name, '.lock'),
       JSON.stringify({ pid: 4194304 + 7, host: hostname(), since: '2020-01-01T00:00:00.000Z', purpose: 'backup' }),
     );
-    const r = await pgstore(db.url, ['backup', '--dir', dir]);
+    const r = await pgstoreInProcess(db.url, ['backup', '--dir', dir]);
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(dir, db.name, '.lock'))).toBe(false);
   });

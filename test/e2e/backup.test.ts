@@ -2,7 +2,8 @@
  * pgstore backup and restore round trips: every format, the
  * manifest, file modes, list, metrics, retention and health's last_backup check.
  * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
- * output and exit codes, no node start-up each); the first backup and its restore run through the binary.
+ * output and exit codes, no node start-up each); the first backup and its restore, a prune's
+ * dry run and a `backup verify` run through the binary.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -245,7 +246,7 @@ describe('retention', () => {
     const gfs = tempDir('retention-gfs');
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const r = await pgstore(db.url, ['backup', '--dir', gfs, '--json']);
+      const r = await pgstoreIn(db.url, ['backup', '--dir', gfs, '--json']);
       expect(r.code, r.stderr).toBe(0);
       ids.push(JSON.parse(r.stdout).id);
     }
@@ -276,7 +277,7 @@ describe('retention', () => {
         .sort(),
     ).toEqual([...ids].sort());
 
-    const pruned = await pgstore(db.url, [
+    const pruned = await pgstoreIn(db.url, [
       'backup',
       'prune',
       '--dir',
@@ -297,11 +298,11 @@ describe('retention', () => {
       ['--keep-daily', '0'],
       ['--keep-within', '1d1d'],
     ]) {
-      const r = await pgstore(db.url, ['backup', 'prune', '--dir', gfs, ...bad]);
+      const r = await pgstoreIn(db.url, ['backup', 'prune', '--dir', gfs, ...bad]);
       expect(r.code, `${bad.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/--keep-(within|daily)/);
     }
-    const none = await pgstore(db.url, ['backup', 'prune', '--dir', gfs]);
+    const none = await pgstoreIn(db.url, ['backup', 'prune', '--dir', gfs]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('retention needs a rule');
   });
@@ -326,7 +327,7 @@ describe('verification record', () => {
   const dir = tempDir('verify-record');
 
   it('a read check after a test restore keeps method restore and records when it last passed', async () => {
-    const taken = await pgstore(db.url, ['backup', '--dir', dir, '--verify=restore', '--json']);
+    const taken = await pgstoreIn(db.url, ['backup', '--dir', dir, '--verify=restore', '--json']);
     expect(taken.code, taken.stderr).toBe(0);
     const first = JSON.parse(taken.stdout).manifest.verified;
     expect(first.method).toBe('restore');
@@ -337,7 +338,7 @@ describe('verification record', () => {
       at: first.at,
       checkedAt: expect.any(String),
     });
-    const listed = JSON.parse((await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
+    const listed = JSON.parse((await pgstoreIn(db.url, ['backup', 'list', '--dir', dir, '--json'])).stdout);
     expect(listed[0].verified.method).toBe('restore');
   });
 

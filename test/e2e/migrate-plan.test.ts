@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
+import { BIN, cleanEnv } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -33,7 +33,7 @@ beforeAll(async () => {
   );
   const up = await run(['up', '--migrations-dir', dir]);
   if (up.code !== 0) throw new Error(up.stderr);
-  const backup = await runCli(['backup', '--json'], { env: env(), timeoutMs: 120_000 });
+  const backup = await runCliInProcess(['backup', '--json'], { env: env() });
   if (backup.code !== 0) throw new Error(backup.stderr);
   // Pending from here on: lines 2 and 3 of the first, line 2 of the second.
   write(

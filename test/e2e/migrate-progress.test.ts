@@ -1,7 +1,8 @@
 /**
  * `migrate up --progress json` (and `setup`, which migrates): NDJSON events on stderr, one when
  * the pending count is known (done 0) and one per migration applied, with its set and file;
- * stdout exactly as without it. Through the built binary.
+ * stdout exactly as without it. The first run goes through the built binary (the NDJSON on a
+ * real stderr pipe); the others through the CLI's entry in-process (test/helpers/cli-in-process.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { adminUrlFor, emptyDatabases } from '../helpers/db.js';
 import { MIGRATION_COUNT } from '../helpers/migrations.js';
 
@@ -53,8 +55,8 @@ const events = (stderr: string): ProgressEvent[] =>
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as ProgressEvent);
 
-const up = (url: string, ...args: string[]) =>
-  runCli(['migrate', 'up', '--no-dump-schema', '--no-lint', '--migrations-dir', migrations, ...args], {
+const up = (url: string, args: string[], run = runCliInProcess) =>
+  run(['migrate', 'up', '--no-dump-schema', '--no-lint', '--migrations-dir', migrations, ...args], {
     env: cleanEnv({ DATABASE_URL: url }),
   });
 
@@ -65,7 +67,7 @@ const timeless = (text: string) =>
 describe('migrate up --progress json', () => {
   it('writes one event when the count is known and one per migration applied, each set in turn; stdout unchanged', async () => {
     const [a, b] = [await emptyDatabase(), await emptyDatabase()];
-    const withProgress = await up(a.url, '--progress', 'json');
+    const withProgress = await up(a.url, ['--progress', 'json'], runCli);
     expect(withProgress.code, withProgress.stderr).toBe(0);
     const total = MIGRATION_COUNT + APP_FILES.length;
     const seen = events(withProgress.stderr);
@@ -83,22 +85,25 @@ describe('migrate up --progress json', () => {
     expect(steps.slice(MIGRATION_COUNT).map((e) => e.filename)).toEqual(APP_FILES);
 
     // The same run without --progress prints the same on stdout and nothing on stderr.
-    const without = await up(b.url);
+    const without = await up(b.url, []);
     expect(without.code, without.stderr).toBe(0);
     expect(without.stderr).toBe('');
     expect(timeless(withProgress.stdout)).toBe(timeless(without.stdout).replaceAll(b.name, a.name));
 
     // Nothing pending: the one event says so; --json's document is still alone on stdout.
-    const again = await up(a.url, '--progress', 'json', '--json');
+    const again = await up(a.url, ['--progress', 'json', '--json']);
     expect(again.code, again.stderr).toBe(0);
     expect(events(again.stderr)).toEqual([{ phase: 'migrating', done: 0, total: 0, rate: 0, unit: 'migrations' }]);
     expect(JSON.parse(again.stdout)).toMatchObject({ applied: [] });
   });
 
   it('setup reports the migrations it applies the same way', async () => {
-    const result = await runCli(['setup', '--env', 'test', '--progress', 'json', '--migrations-dir', migrations], {
-      env: cleanEnv({ DATABASE_URL: adminUrlFor(setupName), PGSTORE_APP_PASSWORD: 'progress-test-password' }),
-    });
+    const result = await runCliInProcess(
+      ['setup', '--env', 'test', '--progress', 'json', '--migrations-dir', migrations],
+      {
+        env: cleanEnv({ DATABASE_URL: adminUrlFor(setupName), PGSTORE_APP_PASSWORD: 'progress-test-password' }),
+      },
+    );
     expect(result.code, result.stderr).toBe(0);
     const seen = events(result.stderr.replace(/^[^{].*$/gm, '')); // setup's own notes are text
     const total = MIGRATION_COUNT + APP_FILES.length;

@@ -1,14 +1,17 @@
 /**
- * The two migration sets as a CI user meets them through the binary: an app's migrations next
- * to pgstore's with no warnings anywhere (health, status, verify, dump), dbmate's schema file
- * written after `up` and `down`, `plan` labelling each pending file with its set, and `new`
- * writing where `up` reads.
+ * The two migration sets as a CI user meets them: an app's migrations next to pgstore's with
+ * no warnings anywhere (health, status, verify, dump), dbmate's schema file written after `up`
+ * and `down`, `plan` labelling each pending file with its set, and `new` writing where `up` reads.
+ * What the binary must find in its working folder by itself (./db/migrations, ./db/schema.sql,
+ * relative DBMATE_* paths) runs the binary there (runCli's cwd); the rest runs the CLI's entry
+ * in-process (test/helpers/cli-in-process.ts) with absolute folders.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { emptyDatabases } from '../helpers/db.js';
 import { MIGRATION_COUNT } from '../helpers/migrations.js';
 
@@ -39,6 +42,8 @@ function project(files: Record<string, string>, sub: string): string {
 
 const pgstore = (cwd: string, env: Record<string, string>, ...args: string[]) =>
   runCli(args, { cwd, env: cleanEnv(env), timeoutMs: 120_000 });
+/** In-process: the worker's folder is the repository's, which has no ./db/migrations (checked below). */
+const pgstoreIn = (env: Record<string, string>, ...args: string[]) => runCliInProcess(args, { env: cleanEnv(env) });
 const migrationsCheck = (stdout: string) =>
   JSON.parse(stdout).checks.find((c: { name: string }) => c.name === 'migrations');
 
@@ -46,32 +51,34 @@ describe('migration sets in CI', () => {
   it("an app's migrations applied with --migrations-dir live next to pgstore's with no warnings, and every command names their set", async () => {
     const db = await emptyDatabase();
     const root = project(TWO, 'sql');
+    const sql = join(root, 'sql');
     const env = { DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' };
-    expect((await pgstore(root, env, 'migrate')).code).toBe(0); // pgstore's set (no ./db/migrations here)
-    const applied = await pgstore(root, env, 'migrate', '--migrations-dir', 'sql', '--json');
+    expect(existsSync('db/migrations')).toBe(false);
+    expect((await pgstoreIn(env, 'migrate')).code).toBe(0); // pgstore's set (no ./db/migrations here)
+    const applied = await pgstoreIn(env, 'migrate', '--migrations-dir', sql, '--json');
     expect(applied.code, applied.stderr).toBe(0);
     expect(JSON.parse(applied.stdout).applied.map((m: { set: string }) => m.set)).toEqual(['app', 'app']);
 
-    // From the project folder without the flag (a CI step that only checks): the app's rows are counted, not flagged.
-    for (const flags of [[], ['--migrations-dir', 'sql']]) {
-      const health = await pgstore(root, env, 'health', '--json', ...flags);
+    // From a folder without the app's files and no flag (a CI step that only checks): the app's rows are counted, not flagged.
+    for (const flags of [[], ['--migrations-dir', sql]]) {
+      const health = await pgstoreIn(env, 'health', '--json', ...flags);
       expect(health.stderr).toBe('');
       const check = migrationsCheck(health.stdout);
       expect(check.status).toBe('ok');
       expect(check.message).toMatch(new RegExp(`^pgstore: ${MIGRATION_COUNT} applied, none pending; app: 2 applied`));
-      const status = await pgstore(root, env, 'migrate', 'status', '--json', '--exit-code', ...flags);
+      const status = await pgstoreIn(env, 'migrate', 'status', '--json', '--exit-code', ...flags);
       expect(status.code, status.stderr).toBe(0);
       const parsed = JSON.parse(status.stdout);
       expect(
         parsed.applied.filter((m: { set: string }) => m.set === 'app').map((m: { version: string }) => m.version),
       ).toEqual(['20240101000000', '20240102000000']);
       expect(parsed.applied.every((m: { set: string }) => m.set === 'pgstore' || m.set === 'app')).toBe(true);
-      const verify = await pgstore(root, env, 'migrate', 'verify', '--json', ...flags);
+      const verify = await pgstoreIn(env, 'migrate', 'verify', '--json', ...flags);
       expect(verify.code, verify.stderr).toBe(0);
       expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, problems: [], warnings: [], drift: [] });
     }
     // The dump keeps the app's versions too, even run where its folder is not.
-    const dump = await pgstore(root, env, 'migrate', 'dump', '-o', 'structure.sql');
+    const dump = await pgstoreIn(env, 'migrate', 'dump', '-o', join(root, 'structure.sql'));
     expect(dump.code, dump.stderr).toBe(0);
     const text = readFileSync(join(root, 'structure.sql'), 'utf8');
     expect(text).toMatch(
@@ -104,24 +111,26 @@ describe('migration sets in CI', () => {
     expect(custom).not.toMatch(/'20240102000000'/);
     expect(custom).toMatch(/\('20240101000000'\);/);
 
+    // Turned off, the same file (named, in-process) is not written.
     rmSync(schemaFile);
-    expect((await pgstore(root, { ...env, DBMATE_NO_DUMP_SCHEMA: 'true' }, 'migrate', 'up')).code).toBe(0);
-    expect((await pgstore(root, env, 'migrate', 'down', '--yes', '--no-dump-schema')).code).toBe(0);
+    const named = { ...env, DBMATE_MIGRATIONS_DIR: join(root, 'db/migrations'), DBMATE_SCHEMA_FILE: schemaFile };
+    expect((await pgstoreIn({ ...named, DBMATE_NO_DUMP_SCHEMA: 'true' }, 'migrate', 'up')).code).toBe(0);
+    expect((await pgstoreIn(named, 'migrate', 'down', '--yes', '--no-dump-schema')).code).toBe(0);
     expect(existsSync(schemaFile)).toBe(false);
     // pgstore's own set alone is not a dbmate project's run: no file.
-    expect((await pgstore(root, env, 'migrate', 'up', '--set', 'pgstore')).code).toBe(0);
+    expect((await pgstoreIn(named, 'migrate', 'up', '--set', 'pgstore')).code).toBe(0);
     expect(existsSync(schemaFile)).toBe(false);
   });
 
   it("plan lists pending files of both sets, pgstore's first, each labelled with its set (JSON and text)", async () => {
     const db = await emptyDatabase();
     const root = project({ '20240101000000_items.sql': TWO['20240101000000_items.sql'] }, 'db/migrations');
-    const env = { DATABASE_URL: db.url };
-    const plan = await pgstore(root, env, 'migrate', 'plan', '--json');
+    const env = { DATABASE_URL: db.url, DBMATE_MIGRATIONS_DIR: join(root, 'db/migrations') };
+    const plan = await pgstoreIn(env, 'migrate', 'plan', '--json');
     expect(plan.code, plan.stderr).toBe(0);
     const sets = JSON.parse(plan.stdout).pending.map((p: { set: string }) => p.set);
     expect(sets).toEqual([...Array(MIGRATION_COUNT).fill('pgstore'), 'app']);
-    const text = await pgstore(root, env, 'migrate', 'plan');
+    const text = await pgstoreIn(env, 'migrate', 'plan');
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^20260101000000_pgstore_metadata\.sql \(pgstore set, in a transaction\)$/m);
     expect(text.stdout).toMatch(/^20240101000000_items\.sql \(app set, in a transaction\)$/m);
@@ -134,9 +143,8 @@ describe('migration sets in CI', () => {
       { '0001_lc.sql': up("create table lc as select current_setting('lc_messages') as v;", 'drop table lc;') },
       'db/migrations',
     );
-    const run = await pgstore(
-      root,
-      { DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' },
+    const run = await pgstoreIn(
+      { DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1', DBMATE_MIGRATIONS_DIR: join(root, 'db/migrations') },
       'migrate',
       'up',
       '--set',

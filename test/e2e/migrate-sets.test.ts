@@ -1,6 +1,8 @@
 /**
  * The two migration sets: pgstore's own schema and the application's dbmate migrations, side
  * by side; a dbmate project adopted with zero flags; a database migrated before sets upgraded.
+ * The binary runs in the project's folder where it must find the migrations by itself; the
+ * other runs are the CLI's entry in-process (test/helpers/cli-in-process.ts), given the folder.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -11,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dbmateBinary } from '../../src/tools/dbmate.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { emptyDatabases } from '../helpers/db.js';
 import { MIGRATION_COUNT } from '../helpers/migrations.js';
 
@@ -41,6 +44,18 @@ function dbmate(cwd: string, env: Record<string, string>, ...args: string[]): { 
 
 const pgstore = (cwd: string, env: Record<string, string>, ...args: string[]) =>
   runCli(args, { cwd, env: cleanEnv(env) });
+/**
+ * In-process, the project's folders named by DBMATE_* variables: no working folder in-process
+ * (the worker's is the repository, where a default ./db/schema.sql would be written).
+ */
+const pgstoreIn = (root: string, env: Record<string, string>, ...args: string[]) =>
+  runCliInProcess(args, {
+    env: cleanEnv({
+      DBMATE_MIGRATIONS_DIR: join(root, 'db/migrations'),
+      DBMATE_SCHEMA_FILE: join(root, 'db/schema.sql'),
+      ...env,
+    }),
+  });
 
 function withSearchPath(url: string, path: string): string {
   const u = new URL(url);
@@ -101,9 +116,9 @@ describe('migration sets', () => {
 
     // And back: dbmate rolls back what pgstore applied; pgstore sees it.
     expect(dbmate(root, env, 'rollback').code).toBe(0);
-    const after = JSON.parse((await pgstore(root, env, 'migrate', 'status', '--json')).stdout);
+    const after = JSON.parse((await pgstoreIn(root, env, 'migrate', 'status', '--json')).stdout);
     expect(after.pending.map((m: { set: string; name: string }) => `${m.set}:${m.name}`)).toEqual(['app:add_price']);
-    const verify = await pgstore(root, env, 'migrate', 'verify');
+    const verify = await pgstoreIn(root, env, 'migrate', 'verify');
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.stderr).not.toMatch(/warning/);
   });
@@ -127,13 +142,13 @@ describe('migration sets', () => {
     const db = await emptyDatabase();
     const root = project({ '0001_a.sql': up('create table a (x int);', 'drop table a;\nselect 1/0;') });
     const env = { DATABASE_URL: db.url };
-    expect((await pgstore(root, env, 'migrate', '--set', 'app')).code).toBe(0);
-    const down = await pgstore(root, env, 'migrate', 'down', '--yes', '--set', 'app');
+    expect((await pgstoreIn(root, env, 'migrate', '--set', 'app')).code).toBe(0);
+    const down = await pgstoreIn(root, env, 'migrate', 'down', '--yes', '--set', 'app');
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/division by zero/);
     expect(down.stderr).toMatch(/0001_a.sql is still applied/);
     expect(down.stderr).not.toMatch(/rolled back as a whole/);
-    const status = JSON.parse((await pgstore(root, env, 'migrate', 'status', '--json', '--set', 'app')).stdout);
+    const status = JSON.parse((await pgstoreIn(root, env, 'migrate', 'status', '--json', '--set', 'app')).stdout);
     expect(status.applied.map((m: { version: string }) => m.version)).toEqual(['0001']);
   });
 
@@ -175,7 +190,7 @@ describe('migration sets', () => {
     const env = { DATABASE_URL: db.url };
 
     // Read-only commands already see the two sets, and write nothing.
-    const status = await pgstore(root, env, 'migrate', 'status', '--json');
+    const status = await pgstoreIn(root, env, 'migrate', 'status', '--json');
     expect(status.code, status.stderr).toBe(0);
     const before = JSON.parse(status.stdout);
     expect(before.pending).toEqual([]);
@@ -183,7 +198,7 @@ describe('migration sets', () => {
     expect(before.applied.filter((m: { set: string }) => m.set === 'pgstore')).toHaveLength(MIGRATION_COUNT);
     expect((await db.sql`select to_regclass('public.pgstore_schema_migrations') as t`)[0]!.t).toBeNull();
 
-    const run = await pgstore(root, env, 'migrate', '--json');
+    const run = await pgstoreIn(root, env, 'migrate', '--json');
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ applied: [], upgradedRows: MIGRATION_COUNT });
     const moved = await db.sql<
@@ -192,10 +207,10 @@ describe('migration sets', () => {
     expect(moved).toHaveLength(MIGRATION_COUNT);
     expect(moved.every((m) => m.sha256 && m.applied_at.toISOString() === '2026-01-02T03:04:05.000Z')).toBe(true);
     expect(await db.sql`select version from public.schema_migrations`).toEqual([{ version: '20250101000000' }]);
-    const verify = await pgstore(root, env, 'migrate', 'verify');
+    const verify = await pgstoreIn(root, env, 'migrate', 'verify');
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.stderr).toBe('');
-    const health = await pgstore(root, env, 'health', '--json');
+    const health = await pgstoreIn(root, env, 'health', '--json');
     const check = JSON.parse(health.stdout).checks.find((c: { name: string }) => c.name === 'migrations');
     expect(check).toMatchObject({
       status: 'ok',

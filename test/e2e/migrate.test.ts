@@ -216,7 +216,9 @@ describe('pgstore migrate', () => {
 
   it('new creates a file with up and down sections', async () => {
     const dir = migrationsDir({});
-    const run = await runCli(['migrate', 'new', 'Add user avatar', '--migrations-dir', dir], { env: cleanEnv() });
+    const run = await runCliInProcess(['migrate', 'new', 'Add user avatar', '--migrations-dir', dir], {
+      env: cleanEnv(),
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Created .*\/\d{14}_add_user_avatar\.sql/);
   });

@@ -2,8 +2,8 @@
  * The real Pagila sample (22 tables with 7 payment partitions, views, a non-ASCII domain,
  * ~46k rows): loaded with psql, backed up with pgstore, restored into other databases, and
  * compared table by table.
- * The first backup runs through the binary; the other commands through the CLI's entry
- * in-process (pgstoreInProcess: same parsing, output and exit codes, no node start-up each).
+ * The commands run through the CLI's entry in-process (pgstoreInProcess: same parsing, output
+ * and exit codes, no node start-up each); backup.test.ts runs backup and restore through the binary.
  */
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -11,7 +11,6 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   databaseTracker,
   fingerprint,
-  pgstore,
   pgstoreInProcess,
   psqlFile,
   tempDir,
@@ -41,7 +40,7 @@ describe('Pagila through pgstore backup and restore', () => {
   });
 
   it('custom format: backup, restore into a new database, every table identical', async () => {
-    const taken = await pgstore(source.url, ['backup', '--dir', dir, '--verify', '--json']);
+    const taken = await pgstoreInProcess(source.url, ['backup', '--dir', dir, '--verify', '--json']);
     expect(taken.code, taken.stderr).toBe(0);
     const { manifest } = JSON.parse(taken.stdout);
     expect(manifest.tables).toHaveLength(21);

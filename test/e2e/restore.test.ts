@@ -3,7 +3,7 @@
  * a non-empty target needs --clean (and a confirmation), --clean swaps in a checked copy, and
  * reset --backup-first backs up before dropping.
  * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
- * output and exit codes, no node start-up each); the first backup and restore run through the binary.
+ * output and exit codes, no node start-up each); backup.test.ts runs backup and restore through the binary.
  */
 import { readFileSync, statSync, truncateSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,14 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sha256File } from '../../src/core/backup/manifest.js';
 import { scratchName } from '../../src/core/restore/scratch-names.js';
 import { useTestDatabase } from '../helpers/db.js';
-import {
-  databaseTracker,
-  fingerprint,
-  pgstore,
-  pgstoreInProcess as pgstoreIn,
-  seed,
-  tempDir,
-} from './backup-helpers.js';
+import { databaseTracker, fingerprint, pgstoreInProcess as pgstoreIn, seed, tempDir } from './backup-helpers.js';
 
 const db = useTestDatabase();
 const dbs = databaseTracker();
@@ -29,7 +22,7 @@ let backupId = '';
 
 beforeAll(async () => {
   await seed(db.sql, 120);
-  const r = await pgstore(db.url, ['backup', '--dir', dir, '--json']);
+  const r = await pgstoreIn(db.url, ['backup', '--dir', dir, '--json']);
   if (r.code !== 0) throw new Error(r.stderr);
   backupId = JSON.parse(r.stdout).id;
 });
@@ -55,7 +48,7 @@ describe('pgstore restore safety', () => {
   it('refuses a non-empty target without --clean, and leaves it as it was', async () => {
     const target = dbs.name('busy');
     expect(
-      (await pgstore(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code,
+      (await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code,
     ).toBe(0);
     const sql = dbs.sql(target.url);
     await sql`insert into tenancy.tenants (id, name) values ('extra', 'Extra')`;

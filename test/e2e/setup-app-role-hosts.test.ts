@@ -3,6 +3,8 @@
  * event log: every direct write of the streams, the projection or past events is refused, and
  * every hosts operation (stores and core: appends, reads, snapshots, import, export) works as
  * that role. A setup run again on a database with the grants of earlier versions takes them back.
+ * setup and migrate run through the CLI's entry in-process (test/helpers/cli-in-process.ts);
+ * their binary contract is setup-reset's and migrate's.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +26,8 @@ import { diffSnapshot, rollbackSnapshot } from '../../src/core/snapshot/diff.js'
 import { createHostEventsStore } from '../../src/store/hosts/events.js';
 import { createHostsStore } from '../../src/store/hosts/hosts.js';
 import { createSnapshotsStore } from '../../src/store/hosts/snapshots.js';
-import { cleanEnv, runCli } from '../helpers/cli.js';
+import { cleanEnv } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { adminUrlFor } from '../helpers/db.js';
 import { coreOptions } from '../helpers/core-options.js';
 import { commentUpdated, envelope, hostCreated, uid } from '../integration/store-hosts-helpers.js';
@@ -38,7 +41,9 @@ const dir = mkdtempSync(join(tmpdir(), 'pgstore-app-hosts-'));
 let app: postgres.Sql;
 
 const setup = () =>
-  runCli(['setup', '--env', 'test'], { env: cleanEnv({ DATABASE_URL: url, PGSTORE_APP_PASSWORD: APP_PASSWORD }) });
+  runCliInProcess(['setup', '--env', 'test'], {
+    env: cleanEnv({ DATABASE_URL: url, PGSTORE_APP_PASSWORD: APP_PASSWORD }),
+  });
 
 beforeAll(async () => {
   const result = await setup();
@@ -182,7 +187,7 @@ describe('the application role in the hosts schema', () => {
     const sql = postgres(url, { max: 1, onnotice: () => undefined });
     try {
       // The state an earlier pgstore left: the hosts migration without 20261205000001, DML on every table.
-      const down = await runCli(['migrate', 'down', '--to', '20260101000003', '--yes'], {
+      const down = await runCliInProcess(['migrate', 'down', '--to', '20260101000003', '--yes'], {
         env: cleanEnv({ DATABASE_URL: url }),
       });
       expect(down.code, down.stderr).toBe(0);
@@ -203,7 +208,7 @@ describe('the application role in the hosts schema', () => {
       expect(await can(sql, role, 'hosts.streams', 'insert')).toBe(true);
 
       // A migration alone already takes back the direct writes (no setup run needed).
-      const up = await runCli(['migrate', 'up'], { env: cleanEnv({ DATABASE_URL: url }) });
+      const up = await runCliInProcess(['migrate', 'up'], { env: cleanEnv({ DATABASE_URL: url }) });
       expect(up.code, up.stderr).toBe(0);
       for (const table of ['hosts.streams', 'hosts.hosts']) {
         for (const privilege of ['insert', 'update', 'delete', 'truncate'])

@@ -1,20 +1,22 @@
 /**
- * `pgstore setup --print-citus-plan` through the built binary: the plan from the catalog, as
- * SQL or JSON, and nothing done to the database.
+ * `pgstore setup --print-citus-plan`: the plan from the catalog, as SQL (through the built
+ * binary) or JSON, and nothing done to the database; the JSON and the refusal run the CLI's
+ * entry in-process (test/helpers/cli-in-process.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { emptyDatabases, useTestDatabase } from '../helpers/db.js';
 
 const db = useTestDatabase();
 const emptyDatabase = emptyDatabases();
-const run = (url: string, args: string[]) =>
-  runCli(['setup', '--print-citus-plan', ...args], { env: cleanEnv({ DATABASE_URL: url }) });
+const run = (url: string, args: string[], cli = runCliInProcess) =>
+  cli(['setup', '--print-citus-plan', ...args], { env: cleanEnv({ DATABASE_URL: url }) });
 
 describe('pgstore setup --print-citus-plan', () => {
   it('prints the calls in foreign-key order and changes nothing', async () => {
     const before = await db.sql`select rolname from pg_roles where rolname like ${`${db.name}%`}`;
-    const result = await run(db.url, []);
+    const result = await run(db.url, [], runCli);
     expect(result.code, result.stderr).toBe(0);
     const statements = result.stdout.split('\n').filter((l) => l.startsWith('select ') || l.startsWith('set '));
     expect(statements).toEqual([

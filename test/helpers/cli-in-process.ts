@@ -4,6 +4,20 @@
  * idle, seconds on a busy machine). The same parsing, output and exit codes as the binary;
  * what only a process has (signals, start-up loading, `--version`'s early exit, a working
  * folder, concurrency between processes) stays with runCli (test/helpers/cli.ts).
+ *
+ * What an in-process run still takes from the test worker's process rather than from `env`
+ * (src/ reads them directly; the binary gets them from the env it was started with):
+ * - the programs pgstore starts (pg_dump, pg_restore, dbmate, pgbackrest) inherit the worker's
+ *   process.env plus pgstore's extras (tools/run.ts childEnv; tools/pgbackrest.ts unsets the
+ *   worker's PGBACKREST_* names, not env's);
+ * - relative paths and ./db/migrations, ./db/schema.sql, pgstore.toml are looked up from the
+ *   worker's folder (cli.ts loadProject's process.cwd(), path.resolve throughout): the
+ *   repository's root, which has none of them; give absolute paths or DBMATE_* variables;
+ * - ~ (~/.pgpass, the default PGSTORE_HOME) and the temporary folder are the worker's HOME and
+ *   TMPDIR (os.homedir(), os.tmpdir()), not env's;
+ * - module state lives on between runs and files (vitest isolate:false): client versions cached
+ *   by path (tools/pg-client.ts; a new wrapper needs a new path), secrets registered for
+ *   redaction (util/redact.ts), the exit hook of tools/run.ts (installed once, harmless).
  */
 import { Readable, Writable } from 'node:stream';
 import { run } from '../../src/cli.js';
