@@ -2,12 +2,15 @@
  * Without pgBackRest: `pgstore backup --engine basebackup` makes the embedded server archive
  * WAL into the backup folder with PostgreSQL 15's basic_archive module and copies the cluster
  * with pg_basebackup; `pgstore restore --engine basebackup --to-time` replays that archive
- * into a new data folder. A private embedded server (archive_mode needs a restart).
+ * into a new data folder. A private embedded server (archive_mode needs a restart). The backup
+ * and the restore run the built binary; the listing and the refusal the CLI's entry in-process
+ * (test/helpers/cli-in-process.ts).
  */
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { namingProblems, schemaProblems } from '../helpers/json-contract.js';
 import { startPrivateServer, type PrivateServer } from '../helpers/private-server.js';
 import { inject } from 'vitest';
@@ -15,6 +18,7 @@ import { inject } from 'vitest';
 let server: PrivateServer;
 let sql: ReturnType<typeof postgres>;
 const cli = (args: string[], env = server.env) => runCli(args, { env, timeoutMs: 180_000 });
+const inProcess = (args: string[], env = server.env) => runCliInProcess(args, { env });
 
 beforeAll(async () => {
   server = await startPrivateServer();
@@ -44,7 +48,10 @@ describe('basebackup engine (basic_archive)', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     for (let i = 31; i <= 45; i++) await sql`insert into pitr values (${i})`;
 
-    const list = JSON.parse((await cli(['backup', 'list', '--json'])).stdout) as Array<{ engine: string; id: string }>;
+    const list = JSON.parse((await inProcess(['backup', 'list', '--json'])).stdout) as Array<{
+      engine: string;
+      id: string;
+    }>;
     expect(schemaProblems('backup-list', list), 'docs/json-schema/backup-list.json').toEqual([]);
     expect(list).toEqual([expect.objectContaining({ engine: 'basebackup', id: result.backup.id })]);
 
@@ -76,7 +83,7 @@ describe('basebackup engine (basic_archive)', () => {
   }, 240_000);
 
   it('is refused for a server that is not the embedded one', async () => {
-    const other = await cli(
+    const other = await inProcess(
       ['backup', '--engine', 'basebackup'],
       cleanEnv({ DATABASE_URL: inject('pgServer').adminUrl, PGSTORE_BACKUP_DIR: join(server.root, 'other') }),
     );

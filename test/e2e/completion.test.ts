@@ -1,6 +1,8 @@
 /**
  * Shell completion: the bash script is run in a real bash with COMP_WORDS set, as bash runs
- * it on TAB; backup IDs come from `pgstore completion ids` without a server round trip.
+ * it on TAB; backup IDs come from `pgstore completion ids` without a server round trip (the
+ * script runs the built binary for them). Printing the scripts and taking the backup run the
+ * CLI's entry in-process (test/helpers/cli-in-process.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -8,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
 import { BIN, cleanEnv } from '../helpers/cli.js';
-import { pgstore, tempDir } from './backup-helpers.js';
+import { pgstoreInProcess as pgstore, tempDir } from './backup-helpers.js';
 
 const db = useTestDatabase();
 const dir = tempDir('completion');

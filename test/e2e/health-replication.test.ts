@@ -1,12 +1,13 @@
 /**
- * `pgstore health` through the binary against the real primary + standby
- * (test/helpers/standby.ts): Nagios exit codes and JSON for replicas missing, and a standby
- * that is all ok.
+ * `pgstore health` against the real primary + standby (test/helpers/standby.ts): Nagios exit
+ * codes and JSON for replicas missing, and a standby that is all ok. The first Nagios check runs
+ * the built binary; the others the CLI's entry in-process (test/helpers/cli-in-process.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreOptions } from '../helpers/core-options.js';
 import { migrateUp } from '../../src/core/migrate/index.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { startRoundTripProxy } from '../helpers/round-trip-proxy.js';
 import { type StandbyPair, standbyPair } from '../helpers/standby.js';
 
@@ -23,11 +24,16 @@ afterAll(async () => {
   await pair?.primary.unsafe(`drop database if exists ${database} with (force)`);
 });
 
-const health = (url: string, args: string[]) => runCli(['health', ...args], { env: cleanEnv({ DATABASE_URL: url }) });
+const health = (url: string, args: string[], run = runCliInProcess) =>
+  run(['health', ...args], { env: cleanEnv({ DATABASE_URL: url }) });
 
 describe('pgstore health on a primary and its standby', () => {
   it('is CRITICAL (Nagios 2, else exit 1) when fewer replicas than --expected-replicas are connected', async () => {
-    const nagios = await health(pair.urlFor('primary', database), ['--format', 'nagios', '--expected-replicas', '2']);
+    const nagios = await health(
+      pair.urlFor('primary', database),
+      ['--format', 'nagios', '--expected-replicas', '2'],
+      runCli,
+    );
     expect(nagios.stderr).toBe('');
     expect(nagios.code).toBe(2);
     expect(nagios.stdout).toMatch(

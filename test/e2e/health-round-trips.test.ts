@@ -2,13 +2,16 @@
  * `pgstore health` asks the server everything in one round trip after the connection is
  * proven (issue 15: "one round trip for the checks"). Counted by a proxy that holds each answer
  * of the server for a while: a statement sent before the previous answer came back rides the
- * same round trip, one sent after it costs one more.
+ * same round trip, one sent after it costs one more. The first two cases run the CLI's entry
+ * in-process (test/helpers/cli-in-process.ts); the third reads the app's folder from the working
+ * folder, so it runs the built binary in an empty one.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { MIGRATION_COUNT } from '../helpers/migrations.js';
 import { type RoundTripProxy, startRoundTripProxy } from '../helpers/round-trip-proxy.js';
@@ -30,12 +33,14 @@ describe('pgstore health round trips', () => {
   });
   afterAll(() => proxy?.close());
 
-  async function health(extraEnv: Record<string, string> = {}, ...args: string[]) {
+  /** `binary`: through the built binary in an empty working folder (no ./db/migrations of anyone's). */
+  async function health(extraEnv: Record<string, string> = {}, args: string[] = [], binary = false) {
     proxy.trips.length = 0;
-    const result = await runCli(['health', '--json', ...RELAXED, ...args], {
-      env: cleanEnv({ DATABASE_URL: viaProxy, ...extraEnv }),
-      cwd: mkdtempSync(join(tmpdir(), 'pgstore-health-rt-')), // no ./db/migrations of anyone's
-    });
+    const options = { env: cleanEnv({ DATABASE_URL: viaProxy, ...extraEnv }) };
+    const command = ['health', '--json', ...RELAXED, ...args];
+    const result = binary
+      ? await runCli(command, { ...options, cwd: mkdtempSync(join(tmpdir(), 'pgstore-health-rt-')) })
+      : await runCliInProcess(command, options);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { status: string; checks: Array<{ name: string; message: string }> };
@@ -58,7 +63,7 @@ describe('pgstore health round trips', () => {
     await db.sql.unsafe('create table public.app_history (version varchar(128) primary key)');
     await db.sql.unsafe(`insert into public.app_history values ('20250101000000')`);
     try {
-      const { report, trips } = await health({ DBMATE_MIGRATIONS_TABLE: 'app_history' }, '--migrations-dir', dir);
+      const { report, trips } = await health({ DBMATE_MIGRATIONS_TABLE: 'app_history' }, ['--migrations-dir', dir]);
       expect(report.checks.find((c) => c.name === 'migrations')?.message).toBe(
         `pgstore: ${MIGRATION_COUNT} applied, none pending; app: 1 applied, none pending`,
       );
@@ -79,7 +84,7 @@ describe('pgstore health round trips', () => {
     await db.sql.unsafe(`create table public.schema_migrations (version varchar(128) primary key)`);
     await db.sql.unsafe(`insert into public.schema_migrations values ('20990101000000')`);
     try {
-      const { report, trips } = await health();
+      const { report, trips } = await health({}, [], true);
       expect(report.checks.find((c) => c.name === 'migrations')?.message).toMatch(
         new RegExp(
           `^pgstore: ${MIGRATION_COUNT} applied, none pending; app: 2 applied \\(no folder .+ to compare with\\)$`,

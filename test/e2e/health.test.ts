@@ -1,3 +1,8 @@
+/**
+ * `pgstore health` on a good database: the report's checks, units and the migrations check.
+ * The first report runs the built binary; the others the CLI's entry in-process
+ * (test/helpers/cli-in-process.ts: same parsing, output and exit codes, no node start-up each).
+ */
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, testServerEnv } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
@@ -62,7 +67,7 @@ describe('pgstore health', () => {
   it('warns about pending migrations', async () => {
     const empty = await createTestDatabase('template0');
     try {
-      const result = await runCli(['health', '--json'], { env: cleanEnv({ DATABASE_URL: empty.url }) });
+      const result = await runCliInProcess(['health', '--json'], { env: cleanEnv({ DATABASE_URL: empty.url }) });
       expect(result.code).toBe(0);
       const report = JSON.parse(result.stdout);
       expect(report.status).toBe('warning');
@@ -77,7 +82,7 @@ describe('pgstore health', () => {
   });
 
   it('checks the embedded default, disk included', async () => {
-    const result = await runCli(['health', '--json'], { env: testServerEnv() });
+    const result = await runCliInProcess(['health', '--json'], { env: testServerEnv() });
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report.checks.map((c: { name: string }) => c.name)).toContain('disk');

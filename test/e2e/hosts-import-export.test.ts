@@ -1,21 +1,24 @@
 /**
- * `pgstore hosts import` and `hosts export` through the binary: the CLI's contract (exit codes
+ * `pgstore hosts import` and `hosts export`: the CLI's contract (exit codes
  * 0, 2 for bad lines or a missing file, 3 for a strict refusal; line-numbered errors on stderr;
  * the summary on stdout, as text or JSON; standard input; the export's messages and standard
  * output). What the operations do to the data (modes, dry runs, formats, round trips, the bulk
- * load) is tested in-process: test/core/hosts-import-export.test.ts.
+ * load) is tested in-process: test/core/hosts-import-export.test.ts. The first import runs the
+ * built binary; the other cases run the CLI's entry in-process (test/helpers/cli-in-process.ts:
+ * same parsing, output and exit codes, standard input too, no node start-up each).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { useTestDatabase } from '../helpers/db.js';
 
 const FIXTURE = new URL('../fixtures/hosts/urlhaus.hosts', import.meta.url).pathname;
 const db = useTestDatabase();
-const cli = (args: string[], options: { input?: string } = {}) =>
-  runCli(args, { env: cleanEnv({ DATABASE_URL: db.url }), input: options.input });
+const cli = (args: string[], options: { input?: string } = {}, run = runCliInProcess) =>
+  run(args, { env: cleanEnv({ DATABASE_URL: db.url }), input: options.input });
 const dir = mkdtempSync(join(tmpdir(), 'pgstore-hosts-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -38,10 +41,10 @@ describe('hosts import', () => {
   });
 
   it('imports the real hosts file (exit 0, the summary on stdout); strict refuses the repeat with exit 3 and a JSON summary', async () => {
-    const r = await cli(['hosts', 'import', FIXTURE]);
+    const r = await cli(['hosts', 'import', FIXTURE], {}, runCli);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('processed 1567, created 1567, updated 0, skipped 0, failed 0');
-    const strict = await cli(['hosts', 'import', FIXTURE, '--mode', 'strict', '--json']);
+    const strict = await cli(['hosts', 'import', FIXTURE, '--mode', 'strict', '--json'], {}, runCli);
     expect(strict.code).toBe(3);
     expect(JSON.parse(strict.stdout) as Summary).toMatchObject({ failed: 1567, written: false });
     expect((await db.sql`select count(*)::int as n from hosts.hosts`)[0]!.n).toBe(1567);

@@ -5,11 +5,14 @@
  * `","` and brackets inside list elements, control characters (\v too, which COPY escapes and
  * JSON does not name), non-ASCII and astral characters, null comments and null list elements,
  * IPv6, and times written in other zones with microseconds, read in a session whose time zone
- * is not UTC and whose DateStyle is not ISO.
+ * is not UTC and whose DateStyle is not ISO. The CLI's entry runs in-process
+ * (test/helpers/cli-in-process.ts: the same bytes on stdout, no node start-up each);
+ * json-contract.test.ts runs `hosts list --json` through the built binary.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHostsStore } from '../../src/store/hosts/hosts.js';
-import { cleanEnv, runCli } from '../helpers/cli.js';
+import { cleanEnv } from '../helpers/cli.js';
+import { runCliInProcess as runCli } from '../helpers/cli-in-process.js';
 import { useTestDatabase } from '../helpers/db.js';
 
 const db = useTestDatabase();

@@ -4,16 +4,20 @@
  * well-framed but wrong first message, one that closes at once), each command ends within its
  * connect timeout with one line and a hint, exit 1, after a bounded number of connections.
  * postgres.js alone reconnected for good on a clean close during startup (db/startup-guard.ts).
+ * The commands run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
+ * output and exit codes, no node start-up each); one per kind runs the built binary, whose
+ * process must also end (nothing left open that keeps node alive).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { closeListeners, EXPECTED, type Kind, KINDS, type Listener, listen, urlOf } from '../helpers/not-postgres.js';
 
 const TIMEOUT_S = 1;
-/** Node's start-up on a loaded machine: what "within its timeout" allows on top. */
+/** Node's start-up on a loaded machine (the binary's run): what "within its timeout" allows on top. */
 const MARGIN_MS = 3_000;
 const MAX_CONNECTIONS = 5;
 const COMMANDS: string[][] = [
@@ -49,7 +53,7 @@ describe('a port that is not PostgreSQL', () => {
       // first message is the startup rather than SSLRequest.
       const runs = COMMANDS.map(async (args, i) => {
         const started = Date.now();
-        const r = await runCli(args, {
+        const r = await (i === 0 ? runCli : runCliInProcess)(args, {
           env: env(urlOf(l, TIMEOUT_S, i % 2 ? '&sslmode=disable' : '')),
           timeoutMs: 10_000,
         });
@@ -75,7 +79,7 @@ describe('a port that is not PostgreSQL', () => {
       const l = listeners.get(kind)!;
       const before = l.connections;
       const started = Date.now();
-      const r = await runCli(['health', '--json', '--timeout', String(TIMEOUT_S)], {
+      const r = await runCliInProcess(['health', '--json', '--timeout', String(TIMEOUT_S)], {
         env: env(urlOf(l, TIMEOUT_S)),
         timeoutMs: 10_000,
       });

@@ -1,8 +1,10 @@
 /**
- * `pgstore backup --engine pgbackrest --backup-standby`, through the built binary, against a
+ * `pgstore backup --engine pgbackrest --backup-standby`, against a
  * private primary + streaming standby (this file points the primary's archiver at its own
  * repository, which must not disturb the shared pair): the files come from the standby, the
  * backup restores to a point in time, and a wrong or missing standby is one line with a hint.
+ * The backup and the restore run the built binary; the refusals the CLI's entry in-process
+ * (test/helpers/cli-in-process.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedLayout } from '../../src/db/embedded.js';
 import { type CliResult, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { schemaProblems } from '../helpers/json-contract.js';
 import { type PrivateStandbyPair, privateStandbyPair, waitUntil } from '../helpers/standby.js';
 
@@ -18,6 +21,7 @@ let primary: ReturnType<typeof postgres>;
 let standby: ReturnType<typeof postgres>;
 
 const cli = (args: string[]) => runCli(args, { env: pair.env, timeoutMs: 120_000 });
+const inProcess = (args: string[]) => runCliInProcess(args, { env: pair.env });
 const open = (url: string) => postgres(url, { max: 1, onnotice: () => undefined });
 
 beforeAll(async () => {
@@ -42,11 +46,11 @@ function oneLine(r: CliResult, code: number, text: string): void {
 describe('pgbackrest --backup-standby', () => {
   it('refuses a missing standby, a primary given as the standby, a data folder that is not there, and standby flags without it', async () => {
     const [none, notStandby, alone, dump, noDir] = await Promise.all([
-      cli(['backup', '--engine', 'pgbackrest', '--backup-standby']),
-      cli(['backup', '--engine', 'pgbackrest', '--backup-standby', '--standby-url', pair.primaryUrl]),
-      cli(['backup', '--engine', 'pgbackrest', '--standby-url', pair.standbyUrl]),
-      cli(['backup', '--backup-standby']),
-      cli([
+      inProcess(['backup', '--engine', 'pgbackrest', '--backup-standby']),
+      inProcess(['backup', '--engine', 'pgbackrest', '--backup-standby', '--standby-url', pair.primaryUrl]),
+      inProcess(['backup', '--engine', 'pgbackrest', '--standby-url', pair.standbyUrl]),
+      inProcess(['backup', '--backup-standby']),
+      inProcess([
         'backup',
         '--engine',
         'pgbackrest',
@@ -78,7 +82,7 @@ describe('pgbackrest --backup-standby', () => {
         return row!.n === 0;
       });
       oneLine(
-        await cli(['backup', '--engine', 'pgbackrest', '--backup-standby', '--standby-url', pair.standbyUrl]),
+        await inProcess(['backup', '--engine', 'pgbackrest', '--backup-standby', '--standby-url', pair.standbyUrl]),
         2,
         'receives no WAL',
       );

@@ -1,14 +1,16 @@
 /**
  * `pgstore backup --engine pgbackrest` and `pgstore restore --engine pgbackrest --to-time`,
- * through the built binary, against a private embedded server (archive_mode needs a restart,
+ * against a private embedded server (archive_mode needs a restart,
  * which must not disturb the shared test server). pgBackRest itself is installed by
- * scripts/test-prereqs.sh (`npm test` runs it first).
+ * scripts/test-prereqs.sh (`npm test` runs it first). Backups and restores run the built binary;
+ * the listings, health and the refusals the CLI's entry in-process (test/helpers/cli-in-process.ts).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { namingProblems, schemaProblems } from '../helpers/json-contract.js';
 import { startPrivateServer, type PrivateServer } from '../helpers/private-server.js';
 
@@ -16,6 +18,7 @@ let server: PrivateServer;
 let sql: ReturnType<typeof postgres>;
 
 const cli = (args: string[]) => runCli(args, { env: server.env, timeoutMs: 180_000 });
+const inProcess = (args: string[]) => runCliInProcess(args, { env: server.env });
 
 beforeAll(async () => {
   server = await startPrivateServer();
@@ -73,7 +76,7 @@ describe('pgbackrest engine', () => {
     // Only in WAL that no backup holds yet: the restore must archive it before restoring.
     for (let i = 66; i <= 72; i++) await sql`insert into pitr values (${i}, 'latest')`;
 
-    const list = await cli(['backup', 'list', '--json']);
+    const list = await inProcess(['backup', 'list', '--json']);
     expect(list.code, list.stderr).toBe(0);
     const listed = JSON.parse(list.stdout) as Array<{ id: string; engine: string; type: string }>;
     expect(schemaProblems('backup-list', listed), 'docs/json-schema/backup-list.json').toEqual([]);
@@ -81,10 +84,10 @@ describe('pgbackrest engine', () => {
       ['pgbackrest', 'incr'],
       ['pgbackrest', 'full'],
     ]);
-    const table = await cli(['backup', 'list']);
+    const table = await inProcess(['backup', 'list']);
     expect(table.stdout).toContain('pgbackrest incr');
 
-    const health = await cli(['health', '--json']);
+    const health = await inProcess(['health', '--json']);
     const lastBackup = JSON.parse(health.stdout).checks.find((c: { name: string }) => c.name === 'last_backup');
     expect(lastBackup).toMatchObject({ status: 'ok' });
     expect(lastBackup.message).toContain(incrResult.backup.id);
@@ -115,16 +118,16 @@ describe('pgbackrest engine', () => {
     const used = join(server.root, 'used');
     mkdirSync(used, { recursive: true });
     writeFileSync(join(used, 'keep.txt'), 'mine');
-    const nonEmpty = await cli(['restore', '--engine', 'pgbackrest', '--data-dir', used]);
+    const nonEmpty = await inProcess(['restore', '--engine', 'pgbackrest', '--data-dir', used]);
     expect(nonEmpty.code, nonEmpty.stderr).toBe(3);
     expect(nonEmpty.stderr).toContain('is not empty');
     expect(existsSync(join(used, 'keep.txt'))).toBe(true);
 
-    const live = await cli(['restore', '--engine', 'pgbackrest', '--data-dir', join(server.home, 'data')]);
+    const live = await inProcess(['restore', '--engine', 'pgbackrest', '--data-dir', join(server.home, 'data')]);
     expect(live.code).toBe(2);
     expect(live.stderr).toContain("running cluster's data folder");
 
-    const noZone = await cli([
+    const noZone = await inProcess([
       'restore',
       '--engine',
       'pgbackrest',
@@ -136,7 +139,7 @@ describe('pgbackrest engine', () => {
     expect(noZone.code).toBe(2);
     expect(noZone.stderr).toContain('not a timestamp with a time zone');
 
-    const future = await cli([
+    const future = await inProcess([
       'restore',
       '--engine',
       'pgbackrest',

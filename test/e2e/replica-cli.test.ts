@@ -1,14 +1,17 @@
 /**
- * `hosts list --replica` and `snapshot list --replica` through the binary, against the real
+ * `hosts list --replica` and `snapshot list --replica` against the real
  * primary + standby: the replica answers (a paused standby misses the newest entry), the
  * primary is not even connected when the replica answers, a replica that is down falls back
- * with one line on stderr, and --replica without any URL is a usage error.
+ * with one line on stderr, and --replica without any URL is a usage error. The cases run the
+ * CLI's entry in-process (test/helpers/cli-in-process.ts); the first read on the replica runs
+ * the built binary.
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreOptions } from '../helpers/core-options.js';
 import { migrateUp } from '../../src/core/migrate/index.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { type StandbyPair, standbyPair } from '../helpers/standby.js';
 
 let pair: StandbyPair;
@@ -28,8 +31,8 @@ afterAll(async () => {
   await pair?.primary.unsafe(`drop database if exists ${database} with (force)`);
 });
 
-const pgstore = (args: string[], env: Record<string, string> = {}) =>
-  runCli(args, { env: cleanEnv({ DATABASE_URL: primaryUrl, ...env }) });
+const pgstore = (args: string[], env: Record<string, string> = {}, run = runCliInProcess) =>
+  run(args, { env: cleanEnv({ DATABASE_URL: primaryUrl, ...env }) });
 const ips = (stdout: string) => (JSON.parse(stdout) as Array<{ ipAddress: string }>).map((e) => e.ipAddress);
 
 async function closedPort(): Promise<number> {
@@ -45,13 +48,13 @@ describe('read commands with --replica', () => {
   it('hosts list reads on the replica (the primary is not needed), DATABASE_REPLICA_URL or a URL', async () => {
     expect((await pgstore(['hosts', 'add', '--ip', '10.0.0.1', '--hostname', 'one.lan'])).code).toBe(0);
     await pair.waitForReplay();
-    const viaUrl = await pgstore(['hosts', 'list', '--json', '--replica', standbyUrl]);
+    const viaUrl = await pgstore(['hosts', 'list', '--json', '--replica', standbyUrl], {}, runCli);
     expect(viaUrl.stderr).toBe('');
     expect(ips(viaUrl.stdout)).toEqual(['10.0.0.1']);
     const viaEnv = await pgstore(['hosts', 'list', '--json', '--replica'], { DATABASE_REPLICA_URL: standbyUrl });
     expect(ips(viaEnv.stdout)).toEqual(['10.0.0.1']);
     // A primary that does not answer does not matter when the replica does.
-    const noPrimary = await runCli(['hosts', 'list', '--json', '--replica', standbyUrl], {
+    const noPrimary = await runCliInProcess(['hosts', 'list', '--json', '--replica', standbyUrl], {
       env: cleanEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/x` }),
     });
     expect(noPrimary.code).toBe(0);

@@ -4,14 +4,15 @@
  * PGSTORE_TEST_PG_MAJOR naming the major it started.
  *
  * pg_dump refuses to dump a server newer than itself, so backup checks the client against the
- * server before it creates anything, and says which client to install.
+ * server before it creates anything, and says which client to install. The first refusal runs
+ * the built binary; the other cases the CLI's entry in-process (test/helpers/cli-in-process.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
-import { pgstore, tempDir } from './backup-helpers.js';
+import { pgstore as pgstoreBinary, pgstoreInProcess as pgstore, tempDir } from './backup-helpers.js';
 
 const db = useTestDatabase();
 const base = tempDir('versions');
@@ -76,7 +77,9 @@ describe('pgstore backup and the version of pg_dump', () => {
     const fake = fakeClient(major - 1);
     const dir = join(base, 'refused');
     const metrics = join(base, 'refused.prom');
-    const r = await pgstore(db.url, ['backup', '--dir', dir, '--metrics-file', metrics], { PGSTORE_PG_BIN: fake.bin });
+    const r = await pgstoreBinary(db.url, ['backup', '--dir', dir, '--metrics-file', metrics], {
+      PGSTORE_PG_BIN: fake.bin,
+    });
     expectRefusal(r, major, dir);
     expect(r.stderr).toContain(`${fake.bin}/pg_dump (${major - 1}.3) in PGSTORE_PG_BIN`);
     expect(readFileSync(fake.calls, 'utf8')).toBe('');

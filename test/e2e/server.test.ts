@@ -1,3 +1,10 @@
+/**
+ * `pgstore server`: the embedded server's life. What a process does runs the built binary:
+ * `server start` (the server outlives it), `server stop`, the concurrent on-demand starts, and a
+ * server stopped when the process it was started for is killed. Status, url, refusals and the
+ * clean-up run the CLI's entry in-process (test/helpers/cli-in-process.ts: no node start-up each).
+ * The life test's cluster is used again by the last test (one initdb less).
+ */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -5,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -40,16 +48,19 @@ describe('pgstore server', () => {
   };
   afterAll(async () => {
     for (const home of homes) {
-      await runCli(['server', 'stop'], { env: cleanEnv({ PGSTORE_HOME: home }) });
+      await runCliInProcess(['server', 'stop'], { env: cleanEnv({ PGSTORE_HOME: home }) });
       rmSync(home, { recursive: true, force: true });
     }
   });
+
+  /** The life test's home once its server has stopped (an initialized cluster), else a new one. */
+  let stoppedHome: string | undefined;
 
   it('start, status, url, stop: the whole life of the embedded server', async () => {
     const home = newHome();
     const env = cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: String(await freePort()) });
 
-    const before = await runCli(['server', 'status', '--json'], { env });
+    const before = await runCliInProcess(['server', 'status', '--json'], { env });
     expect(before.code).toBe(0);
     expect(JSON.parse(before.stdout)).toMatchObject({ running: false, initialized: false });
 
@@ -63,24 +74,25 @@ describe('pgstore server', () => {
     expect(statSync(join(home, 'password')).mode & 0o777).toBe(0o600);
     expect(processUid(status.pid)).not.toBe(0);
 
-    const again = await runCli(['server', 'start'], { env });
+    const again = await runCliInProcess(['server', 'start'], { env });
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/already running/);
 
-    const url = await runCli(['server', 'url'], { env });
+    const url = await runCliInProcess(['server', 'url'], { env });
     expect(url.code).toBe(0);
     expect(url.stdout.trim()).toMatch(/^postgresql:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/pgstore\?sslmode=disable$/);
 
     // The URL works for another client: pgstore health through it.
-    const health = await runCli(['health', '--json'], { env: cleanEnv({ DATABASE_URL: url.stdout.trim() }) });
+    const health = await runCliInProcess(['health', '--json'], { env: cleanEnv({ DATABASE_URL: url.stdout.trim() }) });
     expect(health.code).toBe(0);
 
     const stop = await runCli(['server', 'stop'], { env });
     expect(stop.code).toBe(0);
     expect(stop.stdout).toMatch(/Stopped/);
     expect(alive(status.pid)).toBe(false);
-    const stopAgain = await runCli(['server', 'stop'], { env });
+    const stopAgain = await runCliInProcess(['server', 'stop'], { env });
     expect(stopAgain.stdout).toMatch(/was not running/);
+    stoppedHome = home;
   });
 
   it('a command that needs the database starts the server on demand, once, even when run concurrently', async () => {
@@ -92,7 +104,7 @@ describe('pgstore server', () => {
       expect(run.code, run.stderr).toBe(0);
       expect(JSON.parse(run.stdout).pending.length).toBeGreaterThan(0); // not migrated yet
     }
-    const status = JSON.parse((await runCli(['server', 'status', '--json'], { env })).stdout);
+    const status = JSON.parse((await runCliInProcess(['server', 'status', '--json'], { env })).stdout);
     expect(status.running).toBe(true);
   });
 
@@ -108,7 +120,7 @@ describe('pgstore server', () => {
     });
     try {
       const home = newHome();
-      const result = await runCli(['server', 'start'], {
+      const result = await runCliInProcess(['server', 'start'], {
         env: cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: String(port) }),
       });
       expect(result.code).toBe(3);
@@ -125,7 +137,7 @@ describe('pgstore server', () => {
   });
 
   it('a server started for a process stops when that process is killed', async () => {
-    const home = newHome();
+    const home = stoppedHome ?? newHome();
     const port = await freePort();
     const script = `
       const { ensureEmbedded } = await import(${JSON.stringify(new URL('../../dist/db/embedded.js', import.meta.url).href)});
@@ -142,9 +154,13 @@ describe('pgstore server', () => {
       child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()),
     );
     const env = cleanEnv({ PGSTORE_HOME: home, PGSTORE_PORT: String(port) });
-    const status = JSON.parse((await runCli(['server', 'status', '--json'], { env })).stdout);
-    expect(status.running).toBe(true);
-    child.kill('SIGKILL');
+    let status = { running: false, pid: 0 };
+    try {
+      status = JSON.parse((await runCliInProcess(['server', 'status', '--json'], { env })).stdout);
+      expect(status.running).toBe(true);
+    } finally {
+      child.kill('SIGKILL'); // a failure above must not leave the child (and its server) running
+    }
     const deadline = Date.now() + 10_000;
     while (alive(status.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(alive(status.pid)).toBe(false);

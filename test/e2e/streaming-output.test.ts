@@ -2,7 +2,9 @@
  * Streamed output through the binary: `--format ndjson` and `--json` of a long hosts list are
  * written while the rows are read (the query is still open when the reader stops reading:
  * never the whole list in memory), with --json's field names; `--progress json` writes
- * NDJSON events on stderr whose `done` never goes down.
+ * NDJSON events on stderr whose `done` never goes down. The reader that stops reading and the
+ * backup's progress run the built binary (a pipe that fills, stderr of a process); the
+ * comparisons of formats run the CLI's entry in-process (test/helpers/cli-in-process.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { useTestDatabase } from '../helpers/db.js';
 
 const ROWS = 30_000;
@@ -97,8 +100,8 @@ describe('hosts list, streamed', () => {
 
   it("ndjson lines are --json's objects: the same fields, values and order", async () => {
     const [json, ndjson] = await Promise.all([
-      runCli(['hosts', 'list', '--json'], { env: env() }),
-      runCli(['hosts', 'list', '--format', 'ndjson'], { env: env() }),
+      runCliInProcess(['hosts', 'list', '--json'], { env: env() }),
+      runCliInProcess(['hosts', 'list', '--format', 'ndjson'], { env: env() }),
     ]);
     expect(json.code).toBe(0);
     expect(ndjson.code).toBe(0);
@@ -123,13 +126,16 @@ describe('hosts list, streamed', () => {
     // --json is the document JSON.stringify(list, null, 2) writes.
     expect(json.stdout).toBe(`${JSON.stringify(doc, null, 2)}\n`);
     // Filters and paging apply to the stream as to the document.
-    const page = await runCli(
+    const page = await runCliInProcess(
       ['hosts', 'list', '--format', 'ndjson', '--search', 'host1', '--limit', '5', '--offset', '2'],
       { env: env() },
     );
-    const paged = await runCli(['hosts', 'list', '--json', '--search', 'host1', '--limit', '5', '--offset', '2'], {
-      env: env(),
-    });
+    const paged = await runCliInProcess(
+      ['hosts', 'list', '--json', '--search', 'host1', '--limit', '5', '--offset', '2'],
+      {
+        env: env(),
+      },
+    );
     expect(
       page.stdout
         .trimEnd()
@@ -140,8 +146,8 @@ describe('hosts list, streamed', () => {
 
   it('export --format ndjson is one entry a line, the same as jsonl, with the count the file header gives', async () => {
     const [nd, hosts] = await Promise.all([
-      runCli(['hosts', 'export', '--format', 'ndjson'], { env: env() }),
-      runCli(['hosts', 'export'], { env: env() }),
+      runCliInProcess(['hosts', 'export', '--format', 'ndjson'], { env: env() }),
+      runCliInProcess(['hosts', 'export'], { env: env() }),
     ]);
     expect(nd.code).toBe(0);
     expect(nd.stdout.trimEnd().split('\n').length).toBe(ROWS);
@@ -182,7 +188,7 @@ describe('--progress json', () => {
     let text = '';
     for (let i = 0; i < 20_000; i++) text += `172.16.${(i >> 8) & 255}.${i & 255}\tp${i}.progress.example\n`;
     writeFileSync(file, text);
-    const r = await runCli(['hosts', 'import', file, '--dry-run', '--progress', 'json'], { env: env() });
+    const r = await runCliInProcess(['hosts', 'import', file, '--dry-run', '--progress', 'json'], { env: env() });
     expect(r.code, r.stderr).toBe(0);
     const events = progressEvents(r.stderr);
     expect(events.length).toBeGreaterThanOrEqual(2);

@@ -3,11 +3,13 @@
  * is list's output format, not pg_dump's `backup --format` (commander read every option of
  * `backup` wherever it stood, so `ndjson` was refused as a pg_dump format). The parent's own
  * options still work before the subcommand's name, and the program's (--json, --progress...)
- * anywhere. Through the built binary: the parsing under test is commander's, as shipped.
+ * anywhere. The first listing runs the built binary (commander as shipped, in the bundle); the
+ * other cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: the same commander
+ * and parsing, no node start-up each).
  */
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
-import { pgstore, tempDir } from './backup-helpers.js';
+import { pgstore as pgstoreBinary, pgstoreInProcess as pgstore, tempDir } from './backup-helpers.js';
 
 const db = useTestDatabase();
 const dir = tempDir('subcommand-options');
@@ -21,7 +23,7 @@ describe('options a subcommand shares with its parent', () => {
     const second = await pgstore(db.url, ['backup', '--format', 'custom', '--dir', dir, '--progress', 'none']);
     expect(second.code, second.stderr).toBe(0);
 
-    const ndjson = await pgstore(db.url, ['backup', 'list', '--dir', dir, '--format', 'ndjson']);
+    const ndjson = await pgstoreBinary(db.url, ['backup', 'list', '--dir', dir, '--format', 'ndjson']);
     expect(ndjson.code, ndjson.stderr).toBe(0);
     const lines = ndjson.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
