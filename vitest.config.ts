@@ -5,7 +5,12 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // standby-setup reserves the run's one primary + standby pair (started lazily: test/helpers/standby.ts).
-    globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/standby-setup.ts'],
+    // repository-clean-setup fails the run when a test wrote into the repository.
+    globalSetup: [
+      'test/helpers/repository-clean-setup.ts',
+      'test/helpers/global-setup.ts',
+      'test/helpers/standby-setup.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Most test time is waiting (on child programs, servers, timeouts), not CPU: on two cores,
