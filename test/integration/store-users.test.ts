@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openPool } from '../../src/db/pool.js';
 import { DuplicateError, NotFoundError, ValidationError } from '../../src/errors.js';
+import { createCredentialsStore } from '../../src/store/auth/credentials.js';
 import { createStores, type Stores } from '../../src/store/index.js';
 import { useTestDatabase } from '../helpers/db.js';
 
@@ -159,7 +160,11 @@ describe('users: update, markEmailVerified, delete', () => {
     const user = await stores.users.create({ email: email('ivy') });
     await stores.externalLogins.link({ userId: user.id, provider: 'github', subject: `gh-${tag()}` });
     await stores.sessions.create({ userId: user.id });
-    await stores.credentials.setPassword(user.id, 'correct horse battery staple');
+    // Cheap scrypt parameters: the cascade does not depend on the cost (ln=17 is checked in store-credentials).
+    await createCredentialsStore(db.sql, { params: { ln: 10, r: 8, p: 1 } }).setPassword(
+      user.id,
+      'correct horse battery staple',
+    );
     await stores.profiles.upsert(user.id, { displayName: 'Ivy' });
     await stores.preferences.upsert(user.id, { theme: 'dark' });
     await stores.roles.assign(user.id, 'admin');

@@ -44,11 +44,12 @@ describe('tables', () => {
           expect(`${await drawn(options)}`).toBe(`${await renderTable(options)}\n`);
         },
       ),
-      { numRuns: 200 },
+      // cli-table3's own drawing (the reference) costs ~7 ms a table: 100 runs keep this under a second.
+      { numRuns: 100 },
     );
   });
 
-  it('is linear: four times the rows is about four times the work, and 100k rows draw', async () => {
+  it('is linear: four times the rows is about four times the work, and 25k rows are written whole', async () => {
     const work = async (n: number) => {
       tableWork.cells = 0;
       await drawn({ head: HEAD, rows: Array.from({ length: n }, (_, i) => hostRow(i)), color: false });
@@ -58,12 +59,13 @@ describe('tables', () => {
     const small = await work(2_500);
     const large = await work(10_000);
     expect(large / small).toBeLessThan(5);
-    // Speed is the bench's (scripts/bench/hosts.js); here only that 100k rows draw at all.
     const sink = new PassThrough();
     let bytes = 0;
     sink.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    await writeTable(sink, { head: HEAD, rows: Array.from({ length: 100_000 }, (_, i) => hostRow(i)), color: false });
-    expect(bytes).toBeGreaterThan(100_000 * 80);
+    // 25k rows, not 100k: the cell count above proves the linearity; 100k rows cost ~1.4 s of CPU
+    // here for nothing more (their speed is measured by `npm run bench`, README "Benchmarks").
+    await writeTable(sink, { head: HEAD, rows: Array.from({ length: 25_000 }, (_, i) => hostRow(i)), color: false });
+    expect(bytes).toBeGreaterThan(25_000 * 80);
   }, 60_000);
 
   it('gives the event loop a turn between pages: a timer fires while a large table is drawn', async () => {
