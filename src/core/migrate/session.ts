@@ -140,7 +140,9 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
       sets,
       pgstoreFiles: pgstore.files,
       strict: !!options.strict || config.strict,
-      close: () => sql.end({ timeout: 5 }),
+      // Every query is answered by then (the lock's release among them): the Terminate goes
+      // out and the socket is let go without waiting for the server to close its end.
+      close: () => sql.end({ timeout: 0 }),
     };
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => undefined);
