@@ -11,6 +11,7 @@
  */
 import { sqlLiteral } from '../../db/literal.js';
 import type { Db } from '../../db/pool.js';
+import { type FactsRow, factsOf, SESSION_FACTS_SQL, type SessionFacts } from './admin.js';
 
 /** A history table, schema-qualified; names as they are (quoted when used). */
 export interface MigrationTable {
@@ -85,18 +86,52 @@ export interface MigrationLogState {
   extended: boolean;
 }
 
+type StateRow = { exists: boolean; extended: boolean };
+const statesOf = (tables: MigrationTable[], rows: StateRow[]): MigrationLogState[] =>
+  tables.map((table, i) => ({ table, exists: !!rows[i]?.exists, extended: !!rows[i]?.extended }));
+
 /** The state of each table, in one read-only query. */
 export async function migrationLogStates(sql: Db, tables: MigrationTable[]): Promise<MigrationLogState[]> {
   // Names inline, not a parameter: one round trip, pipelined behind the lock (db/literal.ts).
-  const rows = await sql.unsafe<{ exists: boolean; extended: boolean }[]>(`
+  return statesOf(tables, await sql.unsafe<StateRow[]>(statesSql(tables)));
+}
+
+/**
+ * The session's facts, a first try of the advisory lock `lockName` (when given) and the state of
+ * each history table, in one simple query: the first round trip of `migrate up`, made as soon
+ * as the connection is up. A session-level advisory lock is not undone by anything else in the
+ * query failing; the lock is the first statement, so the states are read under it when it is
+ * granted (what exists only grows: a state read without it is at worst stale).
+ */
+export async function factsLockAndStates(
+  sql: Db,
+  lockName: string | undefined,
+  tables: MigrationTable[],
+): Promise<{ facts: SessionFacts; locked: boolean | undefined; states: MigrationLogState[] }> {
+  const statements = [
+    lockName === undefined
+      ? 'select null::boolean as locked'
+      : `select pg_try_advisory_lock(hashtextextended(${sqlLiteral(lockName)}, 0)) as locked`,
+    SESSION_FACTS_SQL,
+    statesSql(tables),
+  ];
+  const [lock, facts, states] = await sql.unsafe<[{ locked: boolean | null }[], FactsRow[], StateRow[]]>(
+    statements.join(';\n'),
+  );
+  return {
+    facts: factsOf(facts![0]!),
+    locked: lockName === undefined ? undefined : !!lock![0]?.locked,
+    states: statesOf(tables, states!),
+  };
+}
+
+const statesSql = (tables: MigrationTable[]) => `
     select to_regclass(t.name) is not null as exists,
            (select count(*) from pg_attribute a
              where a.attrelid = to_regclass(t.name) and not a.attisdropped
                and a.attname in ('applied_at', 'sha256', 'filename')) = 3 as extended
       from jsonb_array_elements_text(${sqlLiteral(JSON.stringify(tables.map(qualified)))}::jsonb) with ordinality as t(name, i)
-     order by t.i`);
-  return tables.map((table, i) => ({ table, exists: !!rows[i]?.exists, extended: !!rows[i]?.extended }));
-}
+     order by t.i`;
 
 /**
  * Creates what is missing of the tables in `ensure` (see ensureMigrationLog), then reads every
