@@ -20,6 +20,8 @@ export interface AdvisoryLockOptions {
   onWait?: (holder: string) => void;
   /** The hint when the lock stays taken (default: about --lock-timeout and --no-lock). */
   hint?: string;
+  /** The answer of a first try already made on this session (pipelined with other work). */
+  firstTry?: boolean | undefined;
 }
 
 /**
@@ -34,12 +36,18 @@ export async function acquireAdvisoryLock(
 ): Promise<AdvisoryLock> {
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   let told = false;
+  let tried = options.firstTry;
   for (;;) {
     // Inline, not a parameter: one round trip, and a query sent behind it is pipelined (literal.ts).
-    const [row] = await sql.unsafe<{ locked: boolean }[]>(
-      `select pg_try_advisory_lock(hashtextextended(${sqlLiteral(name)}, 0)) as locked`,
-    );
-    if (row?.locked) break;
+    const locked =
+      tried ??
+      (
+        await sql.unsafe<{ locked: boolean }[]>(
+          `select pg_try_advisory_lock(hashtextextended(${sqlLiteral(name)}, 0)) as locked`,
+        )
+      )[0]?.locked;
+    tried = undefined;
+    if (locked) break;
     const holder = await describeHolder(sql, name);
     if (Date.now() >= deadline) {
       throw new ConflictError(`${options.purpose} on database '${database}' is held by ${holder}`, {

@@ -34,13 +34,13 @@ export async function serverFor(target: ConnectionTarget, options: EnsureOptions
  */
 export async function connectPool<T = undefined>(
   target: ConnectionTarget,
-  options: PoolOptions & EnsureOptions & { prove?: (sql: Db) => Promise<T> } = {},
+  options: PoolOptions & EnsureOptions & { prove?: (sql: Db, conn: ServerConnection) => Promise<T> } = {},
 ): Promise<{ sql: Db; conn: ServerConnection; proof: T | undefined }> {
   const conn = await serverFor(target, options);
   const sql = await openPool(conn, options);
   let proof: T | undefined;
   try {
-    if (options.prove) proof = await withinConnectDeadline(options.prove(sql), conn, options);
+    if (options.prove) proof = await withinConnectDeadline(options.prove(sql, conn), conn, options);
     else await withinConnectDeadline(sql`select 1`, conn, options);
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => undefined);

@@ -8,10 +8,11 @@ import { readFileSync } from 'node:fs';
 import { describeTarget } from '../../db/config.js';
 import { MigrationFailedError } from '../../errors.js';
 import { dropIndexConcurrently, invalidIndexes, withLockTimeout } from '../../store/admin/index.js';
-import { dbmateName, recordChecksums } from '../../store/admin/index.js';
+import { dbmateName } from '../../store/admin/index.js';
 import { type DbmateRun, runDbmate } from '../../tools/dbmate.js';
 import { type MigrationFile, sectionBody } from './files.js';
 import type { MigrationSet } from './sets.js';
+import { checksumWriter } from './checksum-writer.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, dbmateUrl, type MigrateOptions, type MigrationSession } from './session.js';
 import { plural } from '../../util/format.js';
 
@@ -92,20 +93,31 @@ export async function runSet(
       }
       leftover = undefined;
     }
-    const byName = onEach ? new Map(set.files.map((f) => [f.filename, f])) : undefined;
+    const byName = new Map(set.files.map((f) => [f.filename, f]));
+    // Checksums are written as dbmate goes (checksum-writer.ts), not after it exits.
+    const checksums = command === 'migrate' ? checksumWriter(session.sql, set.table) : undefined;
     const run = await runDbmate(command, {
       url,
       migrationsDir: set.dir,
       migrationsTable: dbmateName(set.table),
       onDone: onEach
         ? (name) => {
-            const file = byName?.get(name);
+            const file = byName.get(name);
             if (file) onEach(file);
+          }
+        : undefined,
+      onAppliedLine: checksums
+        ? (name) => {
+            const file = byName.get(name);
+            if (file) checksums.add([file]);
           }
         : undefined,
     });
     const applied = set.files.filter((f) => run.applied.includes(f.filename));
-    if (command === 'migrate') await recordChecksums(session.sql, set.table, applied);
+    if (checksums) {
+      checksums.add(applied); // those already queued are not sent twice
+      await checksums.flush();
+    }
     await onApplied(applied);
     if (!run.failed) return run;
     const file = set.files.find((f) => f.filename === run.current);

@@ -13,14 +13,21 @@ import {
   LEGACY_TABLE,
   legacyPgstoreRows,
   type MigrationLogState,
-  type MigrationTable,
   migrationLogStates,
   moveLegacyPgstoreRows,
   pgstoreRowsAmong,
   qualified,
 } from '../../store/admin/index.js';
 import { type ApplyReport, dropLeftovers, runSet } from './apply.js';
-import { appliedIn, locked, type MigrateOptions, type MigrationSession, openMigrationSession } from './session.js';
+import {
+  appliedIn,
+  historyTables,
+  locked,
+  type MigrateOptions,
+  type MigrationSession,
+  openMigrationSession,
+  sameTable,
+} from './session.js';
 import { findDrift, type MigrationFile } from './files.js';
 import type { MigrationSet } from './sets.js';
 import { type Confirm, guardProduction } from '../options.js';
@@ -72,12 +79,17 @@ async function upgradeLegacy(
 /** Applies every pending migration: pgstore's set, then the app's. */
 export async function migrateUp(options: MigrateOptions): Promise<MigrateResult> {
   const started = performance.now();
-  const session = await openMigrationSession(options);
+  const session = await openMigrationSession(options, true);
   const report: ApplyReport = { retries: [], droppedInvalidIndexes: [] };
   const applied: MigrationRef[] = [];
   try {
     const present = session.sets.filter((s) => s.present);
     const tables = historyTables(present);
+    // The connection's first round trip tried the lock and read the states of the tables it
+    // expected; they are used only if they are these (SET ROLE or the schema may move the app's).
+    const early = session.early;
+    const same = early?.tables.length === tables.length && early.tables.every((t, i) => sameTable(t, tables[i]!));
+    const tried = early && { locked: early.locked, prefetched: same ? early.states : undefined };
     // Which history tables exist is read alongside the lock (stale only in that a table may
     // have appeared since: then its creation is a no-op); their rows are read under it.
     const upgradedRows = await locked(
@@ -129,6 +141,7 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
         return moved;
       },
       () => migrationLogStates(session.sql, tables),
+      tried,
     );
     return {
       database: session.conn.database,
@@ -159,14 +172,6 @@ async function readHistories(
     sets.map((s) => s.table),
   );
   return new Map(states.map((s, i) => [qualified(s.table), rows[i] ?? []]));
-}
-
-/** The legacy table and each set's, once each. */
-function historyTables(sets: MigrationSet[]): MigrationTable[] {
-  const tables: MigrationTable[] = [];
-  for (const t of [LEGACY_TABLE, ...sets.map((s) => s.table)])
-    if (!tables.some((x) => qualified(x) === qualified(t))) tables.push(t);
-  return tables;
 }
 
 export interface MigrateDownOptions extends MigrateOptions {

@@ -6,13 +6,14 @@ import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
 import { connectionUrl, type ServerConnection, startupOptions } from '../../db/config.js';
 import { connectPool, type Db, serverFor, waitForServer } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
-import { sessionFacts, setRole } from '../../store/admin/index.js';
+import { factsLockAndStates, sessionFacts, setRole } from '../../store/admin/index.js';
 import {
   type AppliedMigration,
   appliedMigrations,
   currentSchema,
   LEGACY_TABLE,
   legacyPgstoreRows,
+  type MigrationLogState,
   type MigrationTable,
   PGSTORE_TABLE,
   qualified,
@@ -83,11 +84,20 @@ export interface MigrationSession {
   /** pgstore's files (always read: they tell pgstore's rows from the app's in the legacy table). */
   pgstoreFiles: MigrationFile[];
   strict: boolean;
+  /**
+   * `up` (openMigrationSession's `early`): the migration lock's first try (undefined with
+   * --no-lock) and the states of these history tables, from the connection's first round trip.
+   */
+  early?: { locked: boolean | undefined; tables: MigrationTable[]; states: MigrationLogState[] } | undefined;
   close(): Promise<void>;
 }
 
 /** Checks the files, connects (waiting if asked) and returns a session on the target. */
-export async function openMigrationSession(options: MigrateOptions): Promise<MigrationSession> {
+export async function openMigrationSession(
+  options: MigrateOptions,
+  /** Try the migration lock and read the history tables' states in the first round trip (`up`). */
+  early = false,
+): Promise<MigrationSession> {
   const config = dbmateConfig(options.env);
   const wanted = options.set ? [options.set] : SET_NAMES;
   const pgstore = pgstoreSet();
@@ -97,16 +107,25 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
   const wait = options.waitTimeoutSeconds ?? (config.wait ? (config.waitTimeoutSeconds ?? 60) : undefined);
   if (wait !== undefined) await waitForServer(await serverFor(target, { log: options.log }), wait, options.log);
   // closeIdle false: the session holds the migration lock while dbmate runs.
-  // The session's facts are the round trip that proves the connection (no `select 1` first).
+  // The session's facts are the round trip that proves the connection (no `select 1` first);
+  // `early`: the same round trip tries the lock and reads the history tables' states, the
+  // app's table taken where it is unless SET ROLE or the current schema moves it (then
+  // `migrateUp` reads the states again).
   const { sql, conn, proof } = await connectPool(target, {
     max: 1,
     fetchTypes: false,
     log: options.log,
     closeIdle: false,
-    prove: sessionFacts,
+    prove: async (db, server) => {
+      if (!early) return { facts: await sessionFacts(db), tables: [], locked: undefined, states: undefined };
+      const guess = app ? appMigrationsTable(options.env, server.params.search_path, 'public') : undefined;
+      const tables = historyTables([pgstore, ...(guess && app ? [{ ...app, table: guess }] : [])], wanted);
+      const lockName = options.lock === false ? undefined : MIGRATION_LOCK;
+      return { ...(await factsLockAndStates(db, lockName, tables)), tables };
+    },
   });
   try {
-    const facts = proof!;
+    const facts = proof!.facts;
     let role: string | undefined;
     if (
       !conn.params.options &&
@@ -140,7 +159,10 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
       sets,
       pgstoreFiles: pgstore.files,
       strict: !!options.strict || config.strict,
-      close: () => sql.end({ timeout: 5 }),
+      early: proof!.states ? { locked: proof!.locked, tables: proof!.tables, states: proof!.states } : undefined,
+      // Every query is answered by then (the lock's release among them): the Terminate goes
+      // out and the socket is let go without waiting for the server to close its end.
+      close: () => sql.end({ timeout: 0 }),
     };
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => undefined);
@@ -149,6 +171,15 @@ export async function openMigrationSession(options: MigrateOptions): Promise<Mig
 }
 
 export const sameTable = (a: MigrationTable, b: MigrationTable) => a.schema === b.schema && a.name === b.name;
+
+/** The legacy table and each present set's (of those `wanted`), once each. */
+export function historyTables(sets: MigrationSet[], wanted: readonly SetName[] = SET_NAMES): MigrationTable[] {
+  const tables: MigrationTable[] = [];
+  const chosen = sets.filter((s) => s.present && wanted.includes(s.name));
+  for (const t of [LEGACY_TABLE, ...chosen.map((s) => s.table)])
+    if (!tables.some((x) => sameTable(x, t))) tables.push(t);
+  return tables;
+}
 
 /** The app's folder as the user would name it, for messages. */
 export const appDirLabel = (options: MigrateOptions) => appMigrationsDir(options.migrationsDir, options.env).dir;
@@ -195,8 +226,11 @@ export async function locked<T, P = undefined>(
   options: MigrateOptions,
   fn: (prefetched: P | undefined) => Promise<T>,
   prefetch?: () => Promise<P>,
+  /** The lock's first try already made on this session, and what `prefetch` read alongside it (if it did). */
+  tried?: { locked: boolean | undefined; prefetched: P | undefined },
 ): Promise<T> {
-  if (options.lock === false) return fn(prefetch ? await prefetch() : undefined);
+  if (options.lock === false)
+    return fn(tried?.prefetched !== undefined ? tried.prefetched : prefetch ? await prefetch() : undefined);
   let waited = false;
   const acquiring = acquireAdvisoryLock(session.sql, session.conn.database, MIGRATION_LOCK, {
     purpose: 'the migration lock',
@@ -206,12 +240,17 @@ export async function locked<T, P = undefined>(
       options.log?.(`Waiting for the migration lock (held by ${holder})...`);
     },
     hint: `Wait for it to finish, raise --migration-lock-timeout (now ${options.lockTimeoutSeconds ?? 300} s), or use --no-lock where a pooler cannot hold session locks.`,
+    firstTry: tried?.locked,
   });
-  const early = prefetch?.();
+  const early = tried?.prefetched !== undefined ? undefined : prefetch?.();
   early?.catch(() => undefined); // awaited below, or superseded when the lock was waited for
   const lock = await acquiring;
   try {
-    const prefetched = prefetch ? (waited ? await prefetch() : await early) : undefined;
+    const prefetched = prefetch
+      ? waited || (tried?.prefetched === undefined && !early)
+        ? await prefetch()
+        : (tried?.prefetched ?? (await early))
+      : undefined;
     return await fn(prefetched);
   } finally {
     await lock.release();

@@ -212,21 +212,26 @@ export interface SessionFacts {
   schema: string | null;
 }
 
-/** Owner, membership, encryption and current schema of the session, in one round trip. */
-export async function sessionFacts(sql: Db): Promise<SessionFacts> {
-  const [row] = await sql<
-    { owner: string; member: boolean; ssl: boolean; superuser: boolean; schema: string | null }[]
-  >`
+export type FactsRow = { owner: string; member: boolean; ssl: boolean; superuser: boolean; schema: string | null };
+
+/** sessionFacts' query: no parameters, so that it can be one statement of a simple query. */
+export const SESSION_FACTS_SQL = `
     select pg_get_userbyid(d.datdba) as owner, current_schema() as schema,
            (select rolsuper from pg_roles where rolname = session_user) as superuser,
            pg_has_role(current_user, d.datdba, 'MEMBER') as member,
            coalesce((select ssl from pg_stat_ssl where pid = pg_backend_pid()), false) as ssl
       from pg_database d where d.datname = current_database()`;
-  return {
-    owner: row!.owner,
-    canBecomeOwner: row!.member,
-    ssl: row!.ssl,
-    superuser: !!row!.superuser,
-    schema: row!.schema,
-  };
+
+export const factsOf = (row: FactsRow): SessionFacts => ({
+  owner: row.owner,
+  canBecomeOwner: row.member,
+  ssl: row.ssl,
+  superuser: !!row.superuser,
+  schema: row.schema,
+});
+
+/** Owner, membership, encryption and current schema of the session, in one round trip. */
+export async function sessionFacts(sql: Db): Promise<SessionFacts> {
+  const [row] = await sql.unsafe<FactsRow[]>(SESSION_FACTS_SQL);
+  return factsOf(row!);
 }

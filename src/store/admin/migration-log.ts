@@ -11,6 +11,7 @@
  */
 import { sqlLiteral } from '../../db/literal.js';
 import type { Db } from '../../db/pool.js';
+import { type FactsRow, factsOf, SESSION_FACTS_SQL, type SessionFacts } from './admin.js';
 
 /** A history table, schema-qualified; names as they are (quoted when used). */
 export interface MigrationTable {
@@ -42,6 +43,19 @@ const ensureSql = (table: MigrationTable) => `
       add column if not exists sha256 text,
       add column if not exists filename text;`;
 
+/**
+ * A table that did not exist a moment ago, created whole: one CREATE TABLE, not a CREATE and an
+ * ALTER (the ALTER was a third of the DDL's time on a new database). The columns as
+ * ensureSql's.
+ */
+const createSql = (table: MigrationTable) => `
+    create schema if not exists ${quote(table.schema)};
+    create table if not exists ${qualified(table)} (
+      version varchar(255) primary key,
+      applied_at timestamptz default now(),
+      sha256 text,
+      filename text)`;
+
 type LogRow = { version: string; applied_at: Date | null; sha256: string | null; filename: string | null };
 const selectLog = (table: MigrationTable) =>
   `select version, applied_at, sha256, filename from ${qualified(table)} order by version`;
@@ -72,18 +86,52 @@ export interface MigrationLogState {
   extended: boolean;
 }
 
+type StateRow = { exists: boolean; extended: boolean };
+const statesOf = (tables: MigrationTable[], rows: StateRow[]): MigrationLogState[] =>
+  tables.map((table, i) => ({ table, exists: !!rows[i]?.exists, extended: !!rows[i]?.extended }));
+
 /** The state of each table, in one read-only query. */
 export async function migrationLogStates(sql: Db, tables: MigrationTable[]): Promise<MigrationLogState[]> {
   // Names inline, not a parameter: one round trip, pipelined behind the lock (db/literal.ts).
-  const rows = await sql.unsafe<{ exists: boolean; extended: boolean }[]>(`
+  return statesOf(tables, await sql.unsafe<StateRow[]>(statesSql(tables)));
+}
+
+/**
+ * The session's facts, a first try of the advisory lock `lockName` (when given) and the state of
+ * each history table, in one simple query: the first round trip of `migrate up`, made as soon
+ * as the connection is up. A session-level advisory lock is not undone by anything else in the
+ * query failing; the lock is the first statement, so the states are read under it when it is
+ * granted (what exists only grows: a state read without it is at worst stale).
+ */
+export async function factsLockAndStates(
+  sql: Db,
+  lockName: string | undefined,
+  tables: MigrationTable[],
+): Promise<{ facts: SessionFacts; locked: boolean | undefined; states: MigrationLogState[] }> {
+  const statements = [
+    lockName === undefined
+      ? 'select null::boolean as locked'
+      : `select pg_try_advisory_lock(hashtextextended(${sqlLiteral(lockName)}, 0)) as locked`,
+    SESSION_FACTS_SQL,
+    statesSql(tables),
+  ];
+  const [lock, facts, states] = await sql.unsafe<[{ locked: boolean | null }[], FactsRow[], StateRow[]]>(
+    statements.join(';\n'),
+  );
+  return {
+    facts: factsOf(facts![0]!),
+    locked: lockName === undefined ? undefined : !!lock![0]?.locked,
+    states: statesOf(tables, states!),
+  };
+}
+
+const statesSql = (tables: MigrationTable[]) => `
     select to_regclass(t.name) is not null as exists,
            (select count(*) from pg_attribute a
              where a.attrelid = to_regclass(t.name) and not a.attisdropped
                and a.attname in ('applied_at', 'sha256', 'filename')) = 3 as extended
       from jsonb_array_elements_text(${sqlLiteral(JSON.stringify(tables.map(qualified)))}::jsonb) with ordinality as t(name, i)
-     order by t.i`);
-  return tables.map((table, i) => ({ table, exists: !!rows[i]?.exists, extended: !!rows[i]?.extended }));
-}
+     order by t.i`;
 
 /**
  * Creates what is missing of the tables in `ensure` (see ensureMigrationLog), then reads every
@@ -97,12 +145,18 @@ export async function ensureAndReadMigrationLogs(
   sql: Db,
   states: MigrationLogState[],
   ensure: MigrationTable[],
+  /** Create a missing table whole (createSql); false: as ensureSql does, CREATE then ALTER. */
+  whole = true,
 ): Promise<AppliedMigration[][]> {
   const wanted = (t: MigrationTable) => ensure.some((e) => qualified(e) === qualified(t));
   const create = states.filter((s) => wanted(s.table) && !(s.exists && s.extended));
   // Whole scripts, not split: a quoted name may hold a semicolon. The selects come last.
   const statements: string[] = [];
-  if (create.length) statements.push('set local synchronous_commit = off', ...create.map((s) => ensureSql(s.table)));
+  if (create.length)
+    statements.push(
+      'set local synchronous_commit = off',
+      ...create.map((s) => (s.exists || !whole ? ensureSql(s.table) : createSql(s.table))),
+    );
   const reads = states.map((s) => {
     if (wanted(s.table) || (s.exists && s.extended)) return selectLog(s.table);
     if (s.exists)
@@ -114,7 +168,17 @@ export async function ensureAndReadMigrationLogs(
   statements.push(...selects);
   // One simple query of several statements (one implicit transaction): postgres.js returns
   // one result per statement, or the only one's rows when there is one.
-  const result = await sql.unsafe<LogRow[][]>(statements.join(';\n'));
+  let result: LogRow[][];
+  try {
+    result = await sql.unsafe<LogRow[][]>(statements.join(';\n'));
+  } catch (error) {
+    // A table created by someone else since `states` was read (not under our lock: dbmate
+    // alone, or --no-lock) lacks pgstore's columns, which the reads name: nothing was
+    // committed (one implicit transaction); extend every table, as before the single CREATE.
+    if (whole && create.some((s) => !s.exists) && (error as { code?: string }).code === '42703')
+      return ensureAndReadMigrationLogs(sql, states, ensure, false);
+    throw error;
+  }
   const results = statements.length === 1 ? [result as unknown as LogRow[]] : result;
   const selected = results.slice(results.length - selects.length);
   let next = 0;
