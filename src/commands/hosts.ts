@@ -4,25 +4,15 @@
  * factory per subcommand; `hostsCommand` registers them.
  */
 import { Command, Option } from 'commander';
-import type { HostFormat } from '../core/hosts/index.js';
-import { describeEntry, historyTable, hostsTable, listedHostsTable } from '../ui/hosts-view.js';
+import { describeEntry, historyTable } from '../ui/hosts-view.js';
 import { hostEventJson } from '../ui/json-views.js';
 import { action, type CommandContext, examples } from './context.js';
 import { addSubcommands } from './subcommands.js';
 import { exportCommand, importCommand } from './hosts-io.js';
-import { collect, wholeNumber } from './parse.js';
-import { plural } from '../util/format.js';
+import { hostsListCommand } from './hosts-list.js';
+import { collect } from './parse.js';
 
 const hostsCore = () => import('../core/hosts/index.js');
-
-interface ListFlags {
-  tag?: string[];
-  search?: string;
-  ip?: string;
-  limit?: number;
-  offset?: number;
-  format: 'table' | 'json' | 'ndjson' | HostFormat;
-}
 
 interface UpdateFlags {
   ip?: string;
@@ -34,110 +24,6 @@ interface UpdateFlags {
   alias?: string[];
   clearAliases?: boolean;
   expectedVersion?: string;
-}
-
-function listCommand(ctx: CommandContext): Command {
-  const command = new Command('list')
-    .description('list live entries, ordered by IP then hostname')
-    .option('--tag <tag>', 'only entries with this tag (repeat: any of them)', collect)
-    .option('--search <text>', 'only entries whose hostname contains this text')
-    .option('--ip <text>', 'only entries whose IP address contains this text')
-    .addOption(new Option('--limit <n>', 'at most this many entries').argParser(wholeNumber('--limit', 1)))
-    .addOption(new Option('--offset <n>', 'skip this many entries first').argParser(wholeNumber('--offset')))
-    .addOption(
-      new Option(
-        '--format <format>',
-        'output format (--json is --format json; ndjson: one JSON object a line, streamed)',
-      )
-        .choices(['table', 'json', 'ndjson', 'csv', 'hosts'])
-        .default('table'),
-    )
-    .option(
-      '--replica [url]',
-      'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot',
-    )
-    .action(
-      action(ctx, {
-        load: hostsCore,
-        call: async (hosts, io, flags: ListFlags & { replica?: string | true }) => {
-          const options = {
-            ...io.core(),
-            tags: flags.tag ?? [],
-            search: flags.search,
-            ip: flags.ip,
-            limit: flags.limit,
-            offset: flags.offset,
-          };
-          const format = io.out.options.json ? 'json' : flags.format;
-          // JSON and NDJSON are streamed from a cursor as they are read, never the whole list in
-          // memory (on the primary; a replica read is one query, routed as a whole).
-          if ((format === 'json' || format === 'ndjson') && !flags.replica)
-            return {
-              format,
-              pages: hosts.listHostRows(options),
-              entries: [],
-            };
-          if (flags.replica) {
-            // A replica read is one query, routed as a whole; a table page (--limit, --offset)
-            // says how many match in all, counted in the same statement.
-            if (format === 'table' && (flags.limit !== undefined || flags.offset !== undefined))
-              return {
-                format,
-                pages: undefined,
-                ...(await hosts.listHostsPage({ ...options, replica: flags.replica })),
-              };
-            const entries = await hosts.listHosts({ ...options, replica: flags.replica });
-            return { format, pages: undefined, entries, total: undefined };
-          }
-          // The table, CSV and hosts file are streamed too: one snapshot, read a page at a time.
-          return { format, pages: undefined, entries: [], listing: await hosts.openHostListing(options) };
-        },
-        json: false, // --json is one of the formats
-        text: async (out, result, [flags]) => {
-          const { format, pages, entries } = result;
-          if (pages) {
-            const { hostJsonFromCopy } = await import('../ui/host-json-bytes.js');
-            const layout = format === 'json' ? 'element' : 'line';
-            return out.jsonText(pages, (rows) => hostJsonFromCopy(rows, layout), layout);
-          }
-          if (format === 'json') return out.jsonArray(entries);
-          if (format === 'ndjson') return out.ndjson(entries);
-          const core = await hostsCore();
-          const listing = 'listing' in result ? result.listing : undefined;
-          if (format === 'csv' || format === 'hosts')
-            return out.rawPages(
-              listing
-                ? core.listingText(listing, format, new Date())
-                : core.renderHostsPages(entries, format, new Date()),
-            );
-          const paged = flags.offset !== undefined || flags.limit !== undefined;
-          const total = listing ? (paged ? listing.total : undefined) : 'total' in result ? result.total : undefined;
-          const count = listing ? listing.count : entries.length;
-          const after = flags.offset ? ` after the first ${flags.offset}` : '';
-          try {
-            if (count === 0)
-              return out.result(
-                total ? `No host entries${after} (${plural(total, 'entry')} in all).` : 'No host entries.',
-              );
-            await (listing ? listedHostsTable(out, count, () => listing.pages()) : hostsTable(out, entries));
-          } finally {
-            await listing?.close();
-          }
-          out.result(
-            total !== undefined && total > count
-              ? `${count} of ${plural(total, 'entry')}${after && `,${after}`}`
-              : plural(count, 'entry'),
-          );
-        },
-      }),
-    );
-  return examples(command, [
-    'pgstore hosts list',
-    'pgstore hosts list --tag prod --tag web --search api',
-    'pgstore hosts list --ip 192.168. --limit 20 --offset 40',
-    'pgstore hosts list --format hosts > /etc/hosts.d/app',
-    'pgstore hosts list --replica postgres://app@replica1/app',
-  ]);
 }
 
 function addCommand(ctx: CommandContext): Command {
@@ -297,7 +183,7 @@ export function hostsCommand(ctx: CommandContext, only?: string): Command {
   addSubcommands(
     hosts,
     [
-      { name: 'list', build: () => listCommand(ctx) },
+      { name: 'list', build: () => hostsListCommand(ctx) },
       { name: 'add', build: () => addCommand(ctx) },
       { name: 'show', build: () => showCommand(ctx) },
       { name: 'update', build: () => updateCommand(ctx) },
