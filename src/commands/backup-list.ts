@@ -6,12 +6,15 @@ import { Command, Option } from 'commander';
 import type { BackupEntry, BackupListing } from '../core/backup/index.js';
 import type { PhysicalBackup } from '../core/backup/pgbackrest/index.js';
 import { physicalBackupJson } from '../ui/json-views.js';
+import type { Output } from '../ui/output.js';
 import { formatBytes, plural } from '../util/format.js';
 import { backupCore, dbOption, dirOption, whereOf } from './backup-where.js';
 import { action, type CommandContext, examples } from './context.js';
 
 /** Intact, damaged and physical backups in one list, newest first (each sorts by its time). */
-function listingRows(listing: BackupListing & { physical: PhysicalBackup[] }) {
+type Listing = BackupListing & { physical: PhysicalBackup[] };
+
+function listingRows(listing: Listing) {
   return [
     ...listing.backups.map((b) => ({
       at: b.manifest.startedAt,
@@ -71,6 +74,34 @@ function listingJson(listing: Parameters<typeof listingRows>[0]) {
   );
 }
 
+/** The listing as a table with a summary line, or as JSON / NDJSON (--format). */
+async function printListing(out: Output, listing: Listing, format: string): Promise<void> {
+  if (format === 'json') return out.json(listingJson(listing));
+  if (format === 'ndjson') return out.ndjson(listingJson(listing));
+  const rows = listingRows(listing);
+  for (const d of listing.damaged) out.warn(`backup ${d.id} is damaged: ${d.problem}`);
+  if (rows.length === 0) return out.result(`No backups of ${listing.database} in ${listing.dir}.`);
+  const { renderTable } = await import('../ui/table.js');
+  const when = (at: string) => at.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const table = rows.map((r) =>
+    r.physical
+      ? [r.id, when(r.at), formatBytes(r.physical.sizeBytes), `${r.physical.engine} ${r.physical.type}`, '-', '-', '-']
+      : r.intact
+        ? listRow(r.intact)
+        : [r.id, when(r.at), '-', '-', '-', '-', 'DAMAGED'],
+  );
+  out.result(
+    await renderTable({
+      head: ['ID', 'STARTED (UTC)', 'SIZE', 'FORMAT', 'TABLES', 'ROWS', 'VERIFIED'],
+      rows: table,
+      color: out.options.color,
+    }),
+  );
+  out.result(
+    `${plural(listing.backups.length, 'backup')} of ${listing.database} in ${listing.dir}${listing.damaged.length ? `, and ${listing.damaged.length} damaged` : ''}${listing.physical.length ? `; ${plural(listing.physical.length, 'physical backup')} of the cluster` : ''}`,
+  );
+}
+
 export function backupListCommand(ctx: CommandContext): Command {
   const command = new Command('list')
     .description(
@@ -94,40 +125,7 @@ export function backupListCommand(ctx: CommandContext): Command {
         },
         // Damaged backups appear in every listing, JSON included, where they would sort by time.
         json: (out, listing) => out.json(listingJson(listing)),
-        text: async (out, listing, [flags]) => {
-          if (flags.format === 'json') return out.json(listingJson(listing));
-          if (flags.format === 'ndjson') return out.ndjson(listingJson(listing));
-          const rows = listingRows(listing);
-          for (const d of listing.damaged) out.warn(`backup ${d.id} is damaged: ${d.problem}`);
-          if (rows.length === 0) return out.result(`No backups of ${listing.database} in ${listing.dir}.`);
-          const { renderTable } = await import('../ui/table.js');
-          const when = (at: string) => at.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-          const table = rows.map((r) =>
-            r.physical
-              ? [
-                  r.id,
-                  when(r.at),
-                  formatBytes(r.physical.sizeBytes),
-                  `${r.physical.engine} ${r.physical.type}`,
-                  '-',
-                  '-',
-                  '-',
-                ]
-              : r.intact
-                ? listRow(r.intact)
-                : [r.id, when(r.at), '-', '-', '-', '-', 'DAMAGED'],
-          );
-          out.result(
-            await renderTable({
-              head: ['ID', 'STARTED (UTC)', 'SIZE', 'FORMAT', 'TABLES', 'ROWS', 'VERIFIED'],
-              rows: table,
-              color: out.options.color,
-            }),
-          );
-          out.result(
-            `${plural(listing.backups.length, 'backup')} of ${listing.database} in ${listing.dir}${listing.damaged.length ? `, and ${listing.damaged.length} damaged` : ''}${listing.physical.length ? `; ${plural(listing.physical.length, 'physical backup')} of the cluster` : ''}`,
-          );
-        },
+        text: (out, listing, [flags]) => printListing(out, listing, flags.format),
       }),
     );
   return examples(command, [

@@ -10,7 +10,9 @@ import { withProgressBar } from '../ui/progress-sink.js';
 import { backupListCommand } from './backup-list.js';
 import { deleteCommand, pruneCommand, verifyCommand } from './backup-manage.js';
 import { backupCore, dirOption } from './backup-where.js';
-import { action, type CommandContext, examples } from './context.js';
+
+type BackupCore = Awaited<ReturnType<typeof backupCore>>;
+import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { MAX_JOBS, outputFile, wholeNumber } from './parse.js';
 import { addRetentionOptions, type RetentionFlags, retentionFrom } from './retention-flags.js';
 import type { StandbyFlags } from './backup-physical.js';
@@ -105,6 +107,45 @@ function backupOptions(ctx: CommandContext, command: Command): Command {
     );
 }
 
+/** A pg_dump backup, or a physical one through another engine (its flags checked against the engine). */
+async function takeBackup(backup: BackupCore, io: ActionIO, flags: BackupFlags, cmd: Command) {
+  const physical = await import('./backup-physical.js');
+  const engine = physical.engineOf(flags.engine, io.env);
+  if (engine !== 'pg_dump') {
+    const format = cmd.getOptionValueSource('format') === 'cli' ? flags.format : undefined;
+    const keeps = Object.entries(flags)
+      .filter(([k]) => k.startsWith('keep'))
+      .map(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]);
+    physical.refuseFlags(engine, {
+      '--format': format,
+      '--jobs': flags.jobs,
+      '--compress': flags.compress,
+      '--label': flags.label,
+      '--verify': flags.verify,
+      ...Object.fromEntries(keeps),
+      '--metrics-file': flags.metricsFile,
+      ...(engine === 'basebackup' ? { '--type': flags.type, ...physical.standbyFlags(flags) } : {}),
+    });
+    return { physical: await physical.physicalBackup(io, engine, flags) };
+  }
+  physical.refuseFlags(engine, { '--type': flags.type, ...physical.standbyFlags(flags) });
+  const retention = await retentionFrom(flags);
+  return withProgressBar(io.out, (onProgress) =>
+    backup.backup({
+      ...io.core(),
+      dir: flags.dir,
+      format: flags.format,
+      jobs: flags.jobs,
+      compress: flags.compress,
+      label: flags.label,
+      verify: flags.verify === true ? 'read' : flags.verify,
+      retention,
+      metricsFile: flags.metricsFile,
+      onProgress,
+    }),
+  );
+}
+
 export function backupCommand(ctx: CommandContext): Command {
   const command = backupOptions(
     ctx,
@@ -114,43 +155,7 @@ export function backupCommand(ctx: CommandContext): Command {
   ).action(
     action(ctx, {
       load: backupCore,
-      call: async (backup, io, flags: BackupFlags, cmd: Command) => {
-        const physical = await import('./backup-physical.js');
-        const engine = physical.engineOf(flags.engine, io.env);
-        if (engine !== 'pg_dump') {
-          const format = cmd.getOptionValueSource('format') === 'cli' ? flags.format : undefined;
-          const keeps = Object.entries(flags)
-            .filter(([k]) => k.startsWith('keep'))
-            .map(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]);
-          physical.refuseFlags(engine, {
-            '--format': format,
-            '--jobs': flags.jobs,
-            '--compress': flags.compress,
-            '--label': flags.label,
-            '--verify': flags.verify,
-            ...Object.fromEntries(keeps),
-            '--metrics-file': flags.metricsFile,
-            ...(engine === 'basebackup' ? { '--type': flags.type, ...physical.standbyFlags(flags) } : {}),
-          });
-          return { physical: await physical.physicalBackup(io, engine, flags) };
-        }
-        physical.refuseFlags(engine, { '--type': flags.type, ...physical.standbyFlags(flags) });
-        const retention = await retentionFrom(flags);
-        return withProgressBar(io.out, (onProgress) =>
-          backup.backup({
-            ...io.core(),
-            dir: flags.dir,
-            format: flags.format,
-            jobs: flags.jobs,
-            compress: flags.compress,
-            label: flags.label,
-            verify: flags.verify === true ? 'read' : flags.verify,
-            retention,
-            metricsFile: flags.metricsFile,
-            onProgress,
-          }),
-        );
-      },
+      call: takeBackup,
       json: (out, result) =>
         out.json(
           'physical' in result

@@ -3,7 +3,7 @@
  * factory; `migrateCommand` registers them.
  */
 import { Command, Option } from 'commander';
-import type { MigrateOptions, MigrateResult } from '../core/migrate/index.js';
+import type { MigrateOptions, MigrateResult, MigrationStatus } from '../core/migrate/index.js';
 import { confirmer } from '../ui/confirm.js';
 import type { Output } from '../ui/output.js';
 import { migrateProgressFor } from '../ui/progress-sink.js';
@@ -231,6 +231,41 @@ function downCommand(ctx: CommandContext): Command {
   ]);
 }
 
+/** `migrate status` for people (a table and a line per set) or as ndjson/json (--format). */
+async function printStatus(out: Output, result: MigrationStatus, format: string): Promise<void> {
+  if (format === 'ndjson')
+    return out.ndjson([
+      ...result.applied.map((m) => ({ state: 'applied', ...m })),
+      ...result.pending.map((m) => ({ state: 'pending', ...m })),
+    ]);
+  if (format === 'json')
+    return out.json({
+      sets: result.sets,
+      applied: result.applied,
+      pending: result.pending,
+      drift: result.drift,
+    });
+  const { renderTable } = await import('../ui/table.js');
+  const rows = [
+    ...result.applied.map((m) => [m.set, m.version, m.name, out.c.green('applied'), m.appliedAt ?? '']),
+    ...result.pending.map((m) => [m.set, m.version, m.name, out.c.yellow('pending'), '']),
+  ];
+  out.result(
+    await renderTable({
+      head: ['SET', 'VERSION', 'NAME', 'STATE', 'APPLIED AT'],
+      rows,
+      color: out.options.color,
+    }),
+  );
+  for (const s of result.sets) {
+    out.result(
+      `${s.name}: ${s.applied} applied, ${s.pending} pending (${s.present ? s.dir : `no folder ${s.dir}`}; history in ${s.table})`,
+    );
+  }
+  for (const d of result.drift) out.warn(d.message);
+  for (const f of result.outOfOrder) out.warn(`${f} is pending but older than the newest applied migration`);
+}
+
 function statusCommand(ctx: CommandContext): Command {
   const status = withCommonOptions(
     new Command('status').description('list applied, pending and edited migrations of each set'),
@@ -252,39 +287,7 @@ function statusCommand(ctx: CommandContext): Command {
           migrate.migrationStatus(coreOf(io, flags)),
         json: (out, result) =>
           out.json({ sets: result.sets, applied: result.applied, pending: result.pending, drift: result.drift }),
-        text: async (out, result, [flags]) => {
-          if (flags.format === 'ndjson')
-            return out.ndjson([
-              ...result.applied.map((m) => ({ state: 'applied', ...m })),
-              ...result.pending.map((m) => ({ state: 'pending', ...m })),
-            ]);
-          if (flags.format === 'json')
-            return out.json({
-              sets: result.sets,
-              applied: result.applied,
-              pending: result.pending,
-              drift: result.drift,
-            });
-          const { renderTable } = await import('../ui/table.js');
-          const rows = [
-            ...result.applied.map((m) => [m.set, m.version, m.name, out.c.green('applied'), m.appliedAt ?? '']),
-            ...result.pending.map((m) => [m.set, m.version, m.name, out.c.yellow('pending'), '']),
-          ];
-          out.result(
-            await renderTable({
-              head: ['SET', 'VERSION', 'NAME', 'STATE', 'APPLIED AT'],
-              rows,
-              color: out.options.color,
-            }),
-          );
-          for (const s of result.sets) {
-            out.result(
-              `${s.name}: ${s.applied} applied, ${s.pending} pending (${s.present ? s.dir : `no folder ${s.dir}`}; history in ${s.table})`,
-            );
-          }
-          for (const d of result.drift) out.warn(d.message);
-          for (const f of result.outOfOrder) out.warn(`${f} is pending but older than the newest applied migration`);
-        },
+        text: (out, result, [flags]) => printStatus(out, result, flags.format),
         exitCode: (result, [flags]) =>
           flags.exitCode && (result.pending.length > 0 || result.drift.length > 0) ? 1 : undefined,
       }),

@@ -93,13 +93,10 @@ function targetDatabase(raw: string): string {
   return raw;
 }
 
+type RestoreCore = typeof import('../core/restore/index.js');
+
 /** A logical restore (pg_dump archives), with the progress bar and the question before a swap. */
-function restoreLogical(
-  core: typeof import('../core/restore/index.js'),
-  io: ActionIO,
-  source: string,
-  flags: RestoreFlags,
-) {
+function restoreLogical(core: RestoreCore, io: ActionIO, source: string, flags: RestoreFlags) {
   return withProgressBar(io.out, (onProgress, barDone) => {
     const ask = confirmer(io.out, !!flags.yes);
     return core.restore({
@@ -124,14 +121,34 @@ function restoreLogical(
   });
 }
 
-export function restoreCommand(ctx: CommandContext): Command {
-  const command = new Command('restore')
-    .description('restore a backup (or a pg_dump file) after verifying its checksums; stops at the first error')
-    .argument(
-      '[source]',
-      'latest, a backup ID, <database>/<ID>, a backup folder, or a dump file (.dump, .sql, .sql.gz)',
-      'latest',
-    )
+/** A pg_dump restore, or a physical one through another engine (its flags checked against the engine). */
+async function restoreCall(core: RestoreCore, io: ActionIO, source: string, flags: RestoreFlags, cmd: Command) {
+  const physical = await import('./backup-physical.js');
+  const engine = physical.engineOf(flags.engine, io.env);
+  if (engine !== 'pg_dump') {
+    physical.refuseFlags(engine, {
+      '[source]': cmd.args.length ? source : undefined,
+      '--target-db': flags.targetDb,
+      '--create': flags.create,
+      '--clean': flags.clean,
+      '--jobs': flags.jobs,
+      '--skip-damaged': flags.skipDamaged,
+      '--migrations-dir': flags.migrationsDir,
+    });
+    return { physical: await physical.physicalRestore(io, engine, flags) };
+  }
+  physical.refuseFlags(engine, {
+    '--to-time': flags.toTime,
+    '--data-dir': flags.dataDir,
+    '--port': flags.port,
+    '--set': flags.set,
+  });
+  return restoreLogical(core, io, source, flags);
+}
+
+/** restore's own options (the physical engines' are added by physicalRestoreOptions). */
+function withRestoreOptions(ctx: CommandContext, command: Command): Command {
+  return command
     .option('--dir <dir>', backupDirHelp(ctx.env, 'where backup IDs are looked up'), creatableFolder('--dir'))
     .option('--target-db <name>', "the database to restore into (default: the connection's)", targetDatabase)
     .option('--create', 'create the target database if it does not exist')
@@ -158,32 +175,20 @@ export function restoreCommand(ctx: CommandContext): Command {
       '--skip-damaged',
       'with latest: pass over damaged backups newer than the newest intact one (default: refuse, naming them)',
     );
-  physicalRestoreOptions(command).action(
+}
+
+export function restoreCommand(ctx: CommandContext): Command {
+  const command = new Command('restore')
+    .description('restore a backup (or a pg_dump file) after verifying its checksums; stops at the first error')
+    .argument(
+      '[source]',
+      'latest, a backup ID, <database>/<ID>, a backup folder, or a dump file (.dump, .sql, .sql.gz)',
+      'latest',
+    );
+  physicalRestoreOptions(withRestoreOptions(ctx, command)).action(
     action(ctx, {
       load: () => import('../core/restore/index.js'),
-      call: async (core, io, source: string, flags: RestoreFlags, cmd: Command) => {
-        const physical = await import('./backup-physical.js');
-        const engine = physical.engineOf(flags.engine, io.env);
-        if (engine !== 'pg_dump') {
-          physical.refuseFlags(engine, {
-            '[source]': cmd.args.length ? source : undefined,
-            '--target-db': flags.targetDb,
-            '--create': flags.create,
-            '--clean': flags.clean,
-            '--jobs': flags.jobs,
-            '--skip-damaged': flags.skipDamaged,
-            '--migrations-dir': flags.migrationsDir,
-          });
-          return { physical: await physical.physicalRestore(io, engine, flags) };
-        }
-        physical.refuseFlags(engine, {
-          '--to-time': flags.toTime,
-          '--data-dir': flags.dataDir,
-          '--port': flags.port,
-          '--set': flags.set,
-        });
-        return restoreLogical(core, io, source, flags);
-      },
+      call: restoreCall,
       json: (out, result) => out.json('physical' in result ? physicalRestoreJson(result.physical.result) : result),
       text: (out, result) => ('physical' in result ? result.physical.describe(out) : describeRestore(out, result)),
     }),
