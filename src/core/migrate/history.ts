@@ -24,6 +24,17 @@ export interface SetHistory {
   pending: number;
 }
 
+/** The two sets' files as setHistories reads them (health reads them while it connects). */
+export interface SetFiles {
+  pgstore: MigrationSet;
+  app: MigrationSet;
+}
+
+/** Reads pgstore's migrations and the app's (from --migrations-dir or the environment's folder). */
+export function readSetFiles(options: { env: Env; migrationsDir?: string | undefined }): SetFiles {
+  return { pgstore: pgstoreSet(), app: appSet(options.migrationsDir, options.env, LEGACY_TABLE) };
+}
+
 /**
  * pgstore's set, and the app's when its folder exists (or was named) or its history has rows.
  * Every read goes out at once (one round trip): the app's table is read where it usually is (the
@@ -32,10 +43,9 @@ export interface SetHistory {
 export async function setHistories(
   sql: Db,
   conn: ServerConnection,
-  options: { env: Env; migrationsDir?: string | undefined },
+  options: { env: Env; migrationsDir?: string | undefined; files?: SetFiles },
 ): Promise<SetHistory[]> {
-  const pgstore = pgstoreSet();
-  const app = appSet(options.migrationsDir, options.env, LEGACY_TABLE);
+  const { pgstore, app } = options.files ?? readSetFiles(options);
   const appTable = (schema: string | null) => appMigrationsTable(options.env, conn.params.search_path, schema);
   const reads = new Map<string, Promise<AppliedMigration[]>>();
   const read = (table: MigrationTable) => {
