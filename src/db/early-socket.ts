@@ -7,8 +7,8 @@
  * Bounded: nothing is written on it until the driver takes it; it does not keep the process
  * alive (unref), it is destroyed after HOLD_MS or by closeEarlySocket() (the CLI calls it when
  * the run ends) when nobody took it, and a socket that failed is never handed over (the driver
- * then connects as usual and reports its own error). PostgreSQL does not log a connection that
- * closes before sending anything (since version 13; older ones log "incomplete startup packet").
+ * then connects as usual and reports its own error). PostgreSQL 15 logs nothing for a connection
+ * that closes before sending anything (checked with log_connections on).
  */
 import net from 'node:net';
 import type { ServerConnection } from './config.js';

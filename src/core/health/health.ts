@@ -67,25 +67,6 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
     durationMs: Math.round(performance.now() - started),
   });
 
-  // The migrations check's files are read while the server answers the connection (an
-  // immediate runs once the socket is open and the driver waits), not after it: ~2-3 ms of CPU
-  // that sat between the connection and the checks' one round trip. A failure is kept for the
-  // check to report, as when it read them itself.
-  let files: { value: SetFiles } | { error: unknown } | undefined;
-  const readFiles = () => {
-    try {
-      files ??= { value: readSetFiles({ env: options.env, migrationsDir: options.migrationsDir }) };
-    } catch (error) {
-      files = { error };
-    }
-  };
-  setImmediate(readFiles);
-  const migrationFiles = (): SetFiles => {
-    readFiles();
-    if (files && 'error' in files) throw files.error;
-    return (files as { value: SetFiles }).value;
-  };
-
   let sql: Db;
   let connectMs: number;
   let conn: ServerConnection;
@@ -118,7 +99,19 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
     env: options.env,
     now: options.now ?? new Date(),
     migrationsDir: options.migrationsDir,
-    migrationFiles,
+    // Read after the checks' statements have gone out (the driver writes them from an immediate
+    // queued before this one), while the server runs them: ~2-3 ms of CPU that sat between the
+    // connection and that one round trip.
+    migrationFiles: () =>
+      new Promise<SetFiles>((resolve, reject) =>
+        setImmediate(() => {
+          try {
+            resolve(readSetFiles({ env: options.env, migrationsDir: options.migrationsDir }));
+          } catch (error) {
+            reject(error);
+          }
+        }),
+      ),
     expectedReplicas: options.expectedReplicas,
     identity: () => (identity ??= serverIdentity(sql)),
   };

@@ -35,8 +35,8 @@ export interface CheckContext {
   now: Date;
   /** Where the migrations are (default: pgstore's own). */
   migrationsDir: string | undefined;
-  /** The migration files, read while the connection was made (throws what reading threw). */
-  migrationFiles?: () => SetFiles;
+  /** The migration files, read once the statements have gone out (rejects with what reading threw). */
+  migrationFiles?: () => Promise<SetFiles>;
   /** Replicas that must be connected (`--expected-replicas`); undefined: none required. */
   expectedReplicas?: number | undefined;
 }

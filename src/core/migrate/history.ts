@@ -24,7 +24,7 @@ export interface SetHistory {
   pending: number;
 }
 
-/** The two sets' files as setHistories reads them (health reads them while it connects). */
+/** The two sets' files as setHistories reads them (health reads them while its statements run). */
 export interface SetFiles {
   pgstore: MigrationSet;
   app: MigrationSet;
@@ -43,9 +43,10 @@ export function readSetFiles(options: { env: Env; migrationsDir?: string | undef
 export async function setHistories(
   sql: Db,
   conn: ServerConnection,
-  options: { env: Env; migrationsDir?: string | undefined; files?: SetFiles },
+  options: { env: Env; migrationsDir?: string | undefined; files?: Promise<SetFiles> },
 ): Promise<SetHistory[]> {
-  const { pgstore, app } = options.files ?? readSetFiles(options);
+  // The files are read here unless the caller reads them while these statements run (health).
+  const files = options.files ?? readSetFiles(options);
   const appTable = (schema: string | null) => appMigrationsTable(options.env, conn.params.search_path, schema);
   const reads = new Map<string, Promise<AppliedMigration[]>>();
   const read = (table: MigrationTable) => {
@@ -58,7 +59,9 @@ export async function setHistories(
     return rows;
   };
   const schema = currentSchema(sql);
+  schema.catch(() => undefined); // unread when the files cannot be; a read one throws where awaited
   for (const table of [PGSTORE_TABLE, LEGACY_TABLE, appTable('public')]) read(table);
+  const { pgstore, app } = await files;
   app.table = appTable(await schema);
   const out: SetHistory[] = [];
   for (const set of [pgstore, app]) {
