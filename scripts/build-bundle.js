@@ -34,12 +34,14 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /**
  * Node built-ins that most runs never use, required on first use instead of when the module that
  * imports them is evaluated: tls (postgres.js imports it for SSL connections only; with crypto it
- * was ~5-10 ms of every `health` on the embedded server, which has no SSL) and child_process
+ * was ~5-10 ms of every `health` on the embedded server, which has no SSL), child_process
  * (commander imports it for executable subcommands, which pgstore has none of; src/tools when it
- * spawns). Each becomes a module whose exports are getters onto the real one: the same values,
- * looked up when first read. Their names are taken from this Node's module at build time.
+ * spawns) and fs/promises (~2 ms of CPU: it loads Node's readline and fs streams; store/admin,
+ * the file lock and atomic-file import it, and `health` loads store/admin without calling it).
+ * Each becomes a module whose exports are getters onto the real one: the same values, looked up
+ * when first read. Their names are taken from this Node's module at build time.
  */
-const LAZY_BUILTINS = ['tls', 'child_process'];
+const LAZY_BUILTINS = ['tls', 'child_process', 'fs/promises'];
 const require = createRequire(import.meta.url);
 const lazyBuiltins = {
   name: 'lazy-builtins',

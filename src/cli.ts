@@ -8,6 +8,7 @@ import type { CommandContext } from './commands/context.js';
 import type { ConnectionTarget } from './db/config.js';
 import { classifyError } from './classify-error.js';
 import { findConfigFile } from './commands/config-file.js';
+import { connectEarly } from './commands/early-connect.js';
 import { CancelledError, ExitCode, isPgstoreError, UsageError } from './errors.js';
 import { finishActiveBars } from './ui/active-bars.js';
 import { colorWanted, loadColors, Output, type Streams } from './ui/output.js';
@@ -206,7 +207,15 @@ const STOP_FLUSH_MS = 300;
 /** Runs pgstore with `argv` and exits with the documented code (the binary's entry). */
 export async function main(
   argv: string[],
-  streams: Streams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
+  streams: Streams = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // Made on first use: Node builds process.stdin (a file, pipe or TTY stream, ~2-3 ms of CPU)
+    // when it is first read, and most runs (health, migrate) never read it.
+    get stdin() {
+      return process.stdin;
+    },
+  },
 ): Promise<void> {
   const args = argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
@@ -296,11 +305,13 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
   };
 
   let code: number = ExitCode.ok;
+  let closeEarly: (() => void) | undefined;
   try {
     if (colorWanted(!argv.includes('--no-color'), env, streams)) await loadColors();
     const project = await loadProject(env);
     ctx.project = project;
     ctx.env = project.mergedEnv;
+    closeEarly = await connectEarly(argv.slice(2), ctx.env);
     const program = await buildProgram(ctx, argv.slice(2));
     program.hook('preAction', async (_root, action) => {
       if (project.config) (await import('./commands/project-config.js')).applyConfigOptions(action, project.config);
@@ -322,6 +333,7 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
       code = NAGIOS_UNKNOWN;
     }
   }
+  closeEarly?.();
   await flush(streams);
   return code;
 }

@@ -11,6 +11,12 @@
  *    postgres.js, the connection and one `select 1`: what any Node CLI that checks a database
  *    costs). When node itself is near 2× psql, ≤ 2× psql is out of reach and these say by how much.
  *
+ * 4. When NODE_EXTRA_CA_CERTS is set (this development machine sets it), Node 20 reads and parses
+ *    that certificate file at every start, before any JavaScript runs: ~60 ms of CPU for a
+ *    144-certificate bundle, two thirds of `node -e 0`, which psql does not pay. health, the
+ *    floor and node are then measured again without it, in the same runs, so the ratios can be
+ *    read both ways (pgstore cannot avoid it: Node reads it before bin/pgstore.js starts).
+ *
  * Usage: node scripts/bench/startup.js [--runs N] [--warmup N]   (or BENCH_RUNS, BENCH_WARMUP)
  */
 import { existsSync } from 'node:fs';
@@ -32,6 +38,7 @@ import {
 
 const PSQL = process.env.BENCH_PSQL || '/usr/bin/psql';
 const FLOOR_SCRIPT = fileURLToPath(new URL('./select1-floor.cjs', import.meta.url));
+const EXTRA_CA = !!process.env.NODE_EXTRA_CA_CERTS;
 
 main(async () => {
   const options = benchOptions({ runs: 30, warmup: 3 });
@@ -87,6 +94,7 @@ main(async () => {
     };
     const embeddedEnv = server.env();
     const urlEnv = cleanEnv({ DATABASE_URL: server.url });
+    const noCaUrlEnv = cleanEnv({ DATABASE_URL: server.url, NODE_EXTRA_CA_CERTS: undefined });
 
     // One health run first: it must succeed and say where it connected.
     const first = runPgstore(['health', '--json'], { env: embeddedEnv, check: healthOk });
@@ -133,6 +141,33 @@ main(async () => {
           check: healthOk,
           label: 'DATABASE_URL=… pgstore health --json',
         },
+        ...(EXTRA_CA
+          ? [
+              {
+                name: 'healthNoCa',
+                cmd: NODE,
+                args: [PGSTORE_BIN, 'health', '--json'],
+                env: noCaUrlEnv,
+                check: healthOk,
+                label: 'health --json without NODE_EXTRA_CA_CERTS',
+              },
+              {
+                name: 'floorNoCa',
+                cmd: NODE,
+                args: [FLOOR_SCRIPT],
+                env: noCaUrlEnv,
+                check: (r) => r.status === 0 && r.stdout === 'ok\n',
+                label: 'floor without NODE_EXTRA_CA_CERTS',
+              },
+              {
+                name: 'nodeNoCa',
+                cmd: NODE,
+                args: ['-e', '0'],
+                env: cleanEnv({ NODE_EXTRA_CA_CERTS: undefined }),
+                label: 'node -e 0 without NODE_EXTRA_CA_CERTS',
+              },
+            ]
+          : []),
       ],
       { ...options, onProgress: p2.update },
     );
@@ -192,6 +227,32 @@ main(async () => {
       ],
       options,
     );
+    if (EXTRA_CA) {
+      const noCa = { label: 'without NODE_EXTRA_CA_CERTS' };
+      report(
+        'startup',
+        'startup: the same without NODE_EXTRA_CA_CERTS (set here; Node parses that file at every start)',
+        [
+          {
+            name: 'health-no-ca-vs-psql',
+            subject: { label: `health --json ${noCa.label}`, stats: health.healthNoCa },
+            baseline: psql,
+            target: ratio(2),
+          },
+          {
+            name: 'health-no-ca-vs-node',
+            subject: { label: `health --json ${noCa.label}`, stats: health.healthNoCa },
+            baseline: { label: `node -e 0 ${noCa.label}`, stats: health.nodeNoCa },
+          },
+          {
+            name: 'health-no-ca-vs-floor',
+            subject: { label: `health --json ${noCa.label}`, stats: health.healthNoCa },
+            baseline: { label: `node + postgres.js + select 1 ${noCa.label}`, stats: health.floorNoCa },
+          },
+        ],
+        options,
+      );
+    }
     console.log(
       `  bare node -e 0 is ${(health.node.median / health.psql.median).toFixed(2)}× psql -c 'select 1' on this machine, and node + postgres.js + select 1 ${(health.floor.median / health.psql.median).toFixed(2)}×: the floors of any Node CLI`,
     );

@@ -95,20 +95,19 @@ export function healthCommand(ctx: CommandContext): Command {
           expectedReplicas: opts.expectedReplicas as number | undefined,
           backupDirIsDefault: folder !== undefined && !folder.chosen,
         });
-        return {
-          report,
-          format: io.out.options.json ? 'json' : (opts.format as string),
-          view: await import('../ui/health-view.js'),
-        };
+        const format = io.out.options.json ? 'json' : (opts.format as string);
+        // The renderers of the table and the nagios line (JSON needs neither).
+        const view = format === 'json' ? undefined : await import('../ui/health-view.js');
+        return { report, format, view };
       },
       json: false, // --json is --format json
       text: async (out, { report, format, view }) => {
-        if (format === 'json') out.json(report);
+        if (!view) out.json(report);
         else if (format === 'nagios') out.raw(`${view.nagiosLine(report)}\n`);
         else if (!out.options.quiet || report.status !== 'ok') out.raw(`${await view.healthTable(out, report)}\n`);
       },
       exitCode: ({ report, format, view }) =>
-        format === 'nagios' ? view.nagiosExitCode(report) : report.status === 'critical' ? 1 : 0,
+        format === 'nagios' && view ? view.nagiosExitCode(report) : report.status === 'critical' ? 1 : 0,
     }),
   );
   return examples(command, [

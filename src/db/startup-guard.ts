@@ -22,6 +22,7 @@
  */
 import net from 'node:net';
 import { ConnectionError } from '../errors.js';
+import { takeEarlySocket } from './early-socket.js';
 
 /** Set on the errors the guard raises; `connectionError` in pool.ts passes them through. */
 export const NOT_POSTGRES = 'NOT_POSTGRES';
@@ -70,7 +71,9 @@ export function guardedSocketFactory(): (options: DriverSocketOptions) => net.So
       path: options.path || undefined,
       sslRequest: !!options.ssl && options.sslnegotiation !== 'direct',
     };
-    const socket = new net.Socket();
+    // The socket the CLI opened early to this server (early-socket.ts), else a new one.
+    const early = takeEarlySocket(target.host, target.port, target.path);
+    const socket = early ?? new net.Socket();
     // As libpq does (TCP_NODELAY): the driver writes a pipeline of statements in several
     // writes, and Nagle's algorithm held each one after the first until the server's answer
     // acknowledged it, a round trip per write (health's checks took ~4 instead of one).
@@ -84,6 +87,7 @@ export function guardedSocketFactory(): (options: DriverSocketOptions) => net.So
       return socket;
     }
     if (options.sslnegotiation !== 'direct') watchStartup(socket, target, pool);
+    if (early) return socket; // connecting or connected already
     if (target.path) socket.connect(target.path);
     else socket.connect(target.port, target.host);
     return socket;

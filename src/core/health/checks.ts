@@ -1,7 +1,6 @@
 /**
  * The list of health checks. Adding a check is adding one entry to HEALTH_CHECKS.
  */
-import { embeddedDiskUsage } from '../../db/embedded.js';
 import { formatBytes, plural } from '../../util/format.js';
 import { findDrift, setHistories } from '../migrate/index.js';
 import * as stats from '../../store/admin/index.js';
@@ -161,7 +160,11 @@ export const HEALTH_CHECKS: HealthCheck[] = [
     name: 'migrations',
     async run(ctx) {
       // Each set against its own history: pgstore's, and the app's (compared when its folder is here).
-      const histories = await setHistories(ctx.sql, ctx.conn, { env: ctx.env, migrationsDir: ctx.migrationsDir });
+      const histories = await setHistories(ctx.sql, ctx.conn, {
+        env: ctx.env,
+        migrationsDir: ctx.migrationsDir,
+        files: ctx.migrationFiles?.(),
+      });
       let pendingTotal = 0;
       let warn = false;
       const parts = histories.map(({ set, applied, pending }) => {
@@ -190,6 +193,8 @@ export const HEALTH_CHECKS: HealthCheck[] = [
     thresholds: [T.diskFree],
     async run(ctx) {
       if (!ctx.embedded) return undefined;
+      // Loaded here, not at the top: a server named by a URL never needs it (~2 ms of start-up).
+      const { embeddedDiskUsage } = await import('../../db/embedded.js');
       const disk = embeddedDiskUsage(ctx.embedded);
       const pct = (disk.freeBytes / disk.totalBytes) * 100;
       return {

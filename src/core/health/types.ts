@@ -4,6 +4,7 @@
 import type { ServerConnection, EmbeddedTarget } from '../../db/config.js';
 import type { Db } from '../../db/pool.js';
 import type { ServerIdentity } from '../../store/admin/index.js';
+import type { SetFiles } from '../migrate/index.js';
 import type { CheckResult, HealthStatus } from '../../types/health.js';
 
 export type { CheckResult, HealthReport, HealthStatus } from '../../types/health.js';
@@ -34,6 +35,8 @@ export interface CheckContext {
   now: Date;
   /** Where the migrations are (default: pgstore's own). */
   migrationsDir: string | undefined;
+  /** The migration files, read once the statements have gone out (rejects with what reading threw). */
+  migrationFiles?: () => Promise<SetFiles>;
   /** Replicas that must be connected (`--expected-replicas`); undefined: none required. */
   expectedReplicas?: number | undefined;
   /** The backup folder is the default one, not named (HealthOptions.backupDirIsDefault). */

@@ -24,6 +24,17 @@ export interface SetHistory {
   pending: number;
 }
 
+/** The two sets' files as setHistories reads them (health reads them while its statements run). */
+export interface SetFiles {
+  pgstore: MigrationSet;
+  app: MigrationSet;
+}
+
+/** Reads pgstore's migrations and the app's (from --migrations-dir or the environment's folder). */
+export function readSetFiles(options: { env: Env; migrationsDir?: string | undefined }): SetFiles {
+  return { pgstore: pgstoreSet(), app: appSet(options.migrationsDir, options.env, LEGACY_TABLE) };
+}
+
 /**
  * pgstore's set, and the app's when its folder exists (or was named) or its history has rows.
  * Every read goes out at once (one round trip): the app's table is read where it usually is (the
@@ -32,10 +43,10 @@ export interface SetHistory {
 export async function setHistories(
   sql: Db,
   conn: ServerConnection,
-  options: { env: Env; migrationsDir?: string | undefined },
+  options: { env: Env; migrationsDir?: string | undefined; files?: Promise<SetFiles> },
 ): Promise<SetHistory[]> {
-  const pgstore = pgstoreSet();
-  const app = appSet(options.migrationsDir, options.env, LEGACY_TABLE);
+  // The files are read here unless the caller reads them while these statements run (health).
+  const files = options.files ?? readSetFiles(options);
   const appTable = (schema: string | null) => appMigrationsTable(options.env, conn.params.search_path, schema);
   const reads = new Map<string, Promise<AppliedMigration[]>>();
   const read = (table: MigrationTable) => {
@@ -48,7 +59,9 @@ export async function setHistories(
     return rows;
   };
   const schema = currentSchema(sql);
+  schema.catch(() => undefined); // unread when the files cannot be; a read one throws where awaited
   for (const table of [PGSTORE_TABLE, LEGACY_TABLE, appTable('public')]) read(table);
+  const { pgstore, app } = await files;
   app.table = appTable(await schema);
   const out: SetHistory[] = [];
   for (const set of [pgstore, app]) {
