@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { healthThresholds } from '../core/health/index.js';
 import type { Limits } from '../core/health/index.js';
 import { UsageError } from '../errors.js';
-import { action, backupDirHelp, type CommandContext, examples } from './context.js';
+import { action, type ActionIO, backupDirHelp, type CommandContext, examples } from './context.js';
 import { creatableFolder, decimalNumber, existingFolder, wholeNumber } from './parse.js';
 
 const camel = (key: string) => key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
@@ -39,6 +39,46 @@ function limitsOf(opts: Record<string, unknown>): Limits {
   return limits;
 }
 
+type HealthCore = typeof import('../core/health/index.js');
+
+/** Runs the checks with the flags' thresholds and folders; loads the renderer the format needs. */
+async function checkHealth(health: HealthCore, io: ActionIO, opts: Record<string, unknown>) {
+  const limits = limitsOf(opts);
+  // The last_backup check reads the folder from PGSTORE_BACKUP_DIR; unset, it does not run.
+  const folder = health.healthBackupDir(opts.backupDir as string | undefined, io.env);
+  const env = { ...io.env, PGSTORE_BACKUP_DIR: folder?.dir };
+  const report = await health.runHealth({
+    ...io.core(),
+    env,
+    timeoutSeconds: opts.timeout as number,
+    limits,
+    migrationsDir: opts.migrationsDir as string | undefined,
+    expectedReplicas: opts.expectedReplicas as number | undefined,
+    backupDirIsDefault: folder !== undefined && !folder.chosen,
+  });
+  const format = io.out.options.json ? 'json' : (opts.format as string);
+  // The renderers of the table and the nagios line (JSON needs neither).
+  const view = format === 'json' ? undefined : await import('../ui/health-view.js');
+  return { report, format, view };
+}
+
+/** --<check>-warning and --<check>-critical for every threshold. */
+function addThresholdOptions(command: Command): void {
+  for (const t of healthThresholds()) {
+    command.addOption(
+      new Option(`--${t.key}-warning <${t.unit}>`, `warn at this ${t.description} (default ${t.warning})`).argParser(
+        positiveNumber(`--${t.key}-warning`),
+      ),
+    );
+    command.addOption(
+      new Option(
+        `--${t.key}-critical <${t.unit}>`,
+        `critical at this ${t.description} (default ${t.critical})`,
+      ).argParser(positiveNumber(`--${t.key}-critical`)),
+    );
+  }
+}
+
 export function healthCommand(ctx: CommandContext): Command {
   const command = new Command('health')
     .description(
@@ -65,41 +105,11 @@ export function healthCommand(ctx: CommandContext): Command {
         .default(10)
         .argParser(decimalNumber('--timeout', { nonZero: true, max: MAX_TIMEOUT_SECONDS, hint: HINT })),
     );
-  for (const t of healthThresholds()) {
-    command.addOption(
-      new Option(`--${t.key}-warning <${t.unit}>`, `warn at this ${t.description} (default ${t.warning})`).argParser(
-        positiveNumber(`--${t.key}-warning`),
-      ),
-    );
-    command.addOption(
-      new Option(
-        `--${t.key}-critical <${t.unit}>`,
-        `critical at this ${t.description} (default ${t.critical})`,
-      ).argParser(positiveNumber(`--${t.key}-critical`)),
-    );
-  }
+  addThresholdOptions(command);
   command.action(
     action(ctx, {
       load: () => import('../core/health/index.js'),
-      call: async (health, io, opts: Record<string, unknown>) => {
-        const limits = limitsOf(opts);
-        // The last_backup check reads the folder from PGSTORE_BACKUP_DIR; unset, it does not run.
-        const folder = health.healthBackupDir(opts.backupDir as string | undefined, io.env);
-        const env = { ...io.env, PGSTORE_BACKUP_DIR: folder?.dir };
-        const report = await health.runHealth({
-          ...io.core(),
-          env,
-          timeoutSeconds: opts.timeout as number,
-          limits,
-          migrationsDir: opts.migrationsDir as string | undefined,
-          expectedReplicas: opts.expectedReplicas as number | undefined,
-          backupDirIsDefault: folder !== undefined && !folder.chosen,
-        });
-        const format = io.out.options.json ? 'json' : (opts.format as string);
-        // The renderers of the table and the nagios line (JSON needs neither).
-        const view = format === 'json' ? undefined : await import('../ui/health-view.js');
-        return { report, format, view };
-      },
+      call: checkHealth,
       json: false, // --json is --format json
       text: async (out, { report, format, view }) => {
         if (!view) out.json(report);
