@@ -59,9 +59,9 @@ describe('bulk loading host events', () => {
     expect(row!.comment).toBe('tab\there "quoted" back\\slash\nnew line');
   });
 
-  it('an import whose projection repeats (ip, hostname) is refused while the events are encoded, and leaves nothing', async () => {
-    // The projection's keys are built while this process encodes the events (new-hosts-load.ts):
-    // the build's failure must still reach the caller, once, and roll everything back.
+  it('an import whose entries repeat (ip, hostname) is refused when the keys are built after the load, and leaves nothing', async () => {
+    // The three tables' keys are built in one round trip after the load (new-hosts-load.ts):
+    // the failure must name the projection's key and roll everything back.
     const before = await db.sql`select count(*)::int as n from hosts.host_events`;
     const host = { ipAddress: '10.9.9.9', hostname: 'twice.lan', aliases: [], comment: null, tags: [] };
     const slices = [Array.from({ length: 3000 }, (_, i) => ({ ...host, hostname: `n${i}.lan` })), [host, host]];

@@ -11,9 +11,9 @@
  *
  * Into an empty store, with the rights of the tables' owner, 1,000 new entries or more are
  * loaded in bulk (store/admin/new-hosts-load.ts): the entries go straight to COPY text, with
- * no event objects in between, and stream to the server while the rest is encoded; most of
- * the time is then the server's (the trigram indexes' build). Readers of hosts wait for that
- * import's commit.
+ * no event objects in between; the projection streams to the server while the file is read,
+ * and the events are encoded while the server builds the projection's indexes, so the two
+ * sides work at the same time. Readers of hosts wait for that import's commit.
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';

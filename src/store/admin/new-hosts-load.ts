@@ -6,12 +6,12 @@
  * test/unit/copy-fast-encoders.test.ts holds the text to what the general encoders (copyJson,
  * copyLine) write for the same entries.
  *
- * The order keeps both sides busy (one transaction, one connection: the server runs one
- * statement at a time). The projection goes first, a slice at a time while the file is read
- * (the server loads one slice while the next is parsed); then the server builds its keys and
- * trigram indexes (its longest step) while this process encodes the events; then the events,
- * ready to send, and the streams, and their keys. The server's own work is what psql loading
- * the same rows would do (every key and index built once, after its table is loaded).
+ * The events stream to the server a slice at a time while the file is read (the server loads
+ * one slice while the next is parsed, checked and encoded; the events are the largest table);
+ * the projection's rows are encoded in the same pass and kept as bytes, sent once the events
+ * are in; then the streams. Every key and index of the three (empty) tables is built once,
+ * after the load, in one round trip: the server's own work is what psql loading the same rows
+ * would do.
  */
 import { copyJsonArray, copyJsonString, copyText, copyTextArray, type Tx } from '../copy.js';
 import { guard } from '../map-error.js';
@@ -52,17 +52,15 @@ export interface NumberedHosts {
   ids: string[];
 }
 
-/** Entries per chunk of events (~0.8 MB of COPY text). */
-const EVENTS_PER_CHUNK = 2000;
-/** At most this many bytes of events are encoded ahead while the server builds the projection's indexes. */
-const ENCODED_AHEAD_MAX = 256 * 1024 * 1024;
+/** Entries per chunk of streams rows (~0.5 MB of COPY text). */
+const STREAMS_PER_CHUNK = 8000;
 
 /**
  * Loads new entries, each with one HostCreated event, inside `tx` (which must have claimed
  * the empty tables: claimEmptyHosts). `slices` may be produced while the load runs (a file
  * parsed and checked a slice at a time, overlapping the server's work); `maxHosts` is an upper
  * bound of their number (sequence numbers are reserved for it, and the unused ones given back).
- * `onRows` hears of each slice's entries as their projection rows are sent; `onPhase` when
+ * `onRows` hears of each slice's entries as their events are sent; `onPhase` when
  * every slice is read and the server's part follows. Returns the number loaded.
  */
 export async function loadNewHosts(
@@ -76,46 +74,32 @@ export async function loadNewHosts(
   const enc: NewHostsEncoding = { ...encoding, recordedAt: await transactionTime(tx) };
   return guard({ entity: 'host event' }, async () => {
     const first = await startHostLoad(tx, maxHosts);
-    const projectionKeys = await dropKeys(tx, 'hosts.hosts');
-    const otherKeys = [await dropKeys(tx, 'hosts.host_events'), await dropKeys(tx, 'hosts.streams')];
+    const dropped = [
+      await dropKeys(tx, 'hosts.host_events'),
+      await dropKeys(tx, 'hosts.hosts'),
+      await dropKeys(tx, 'hosts.streams'),
+    ];
     const numbered: NumberedHosts = { hosts: [], ids: [] };
-    function* projection(): Generator<string> {
+    // The projection's rows, as bytes ready to send once the events are in (a fifth of the
+    // events' size; the file and its entries are in memory already).
+    const projection: Uint8Array[] = [];
+    function* events(): Generator<string> {
       for (const hosts of slices) {
-        const rows = projectionRows(hosts, first + numbered.hosts.length, enc, numbered);
-        if (rows) yield rows;
+        const from = numbered.hosts.length;
+        const rows = projectionRows(hosts, first + from, enc, numbered);
+        if (rows) projection.push(Buffer.from(rows));
+        if (hosts.length) yield eventRows(numbered, from, numbered.hosts.length, first, enc);
         if (hosts.length) onRows?.(hosts.length);
       }
     }
-    await copyTextInto(tx, 'hosts.hosts', HOST_COLUMNS, projection(), hint);
+    await copyTextInto(tx, 'hosts.host_events', EVENT_COLUMNS, events(), hint);
     onPhase?.('building keys and indexes');
-
-    // The server builds the projection's keys and indexes; meanwhile the events are encoded
-    // (to bytes, ready to send), until the build ends or enough is ready.
-    let built = false;
-    const building = buildKeys(tx, [projectionKeys], hint).finally(() => {
-      built = true;
-    });
-    building.catch(() => undefined); // awaited below
-    const events = eventChunks(numbered, first, enc);
-    const ready: Uint8Array[] = [];
-    let readyBytes = 0;
-    for (;;) {
-      await new Promise((resolve) => setImmediate(resolve)); // lets the build's query out, and its answer in
-      if (built || readyBytes >= ENCODED_AHEAD_MAX) break;
-      const next = events.next();
-      if (next.done) break;
-      const bytes = Buffer.from(next.value);
-      ready.push(bytes);
-      readyBytes += bytes.length;
+    function* projected(): Generator<Uint8Array> {
+      while (projection.length) yield projection.shift()!;
     }
-    await building;
-    function* allEvents(): Generator<string | Uint8Array> {
-      while (ready.length) yield ready.shift()!;
-      for (let next = events.next(); !next.done; next = events.next()) yield next.value;
-    }
-    await copyTextInto(tx, 'hosts.host_events', EVENT_COLUMNS, allEvents(), hint);
+    await copyTextInto(tx, 'hosts.hosts', HOST_COLUMNS, projected(), hint);
     await copyTextInto(tx, 'hosts.streams', STREAM_COLUMNS, streamChunks(numbered, first), hint);
-    await buildKeys(tx, otherKeys, hint);
+    await buildKeys(tx, dropped, hint);
     await giveBackSeq(tx, first, numbered.hosts.length, maxHosts);
     await tx.unsafe('alter table hosts.host_events enable trigger user');
     return numbered.hosts.length;
@@ -167,14 +151,9 @@ export function streamRows({ ids }: NumberedHosts, from: number, to: number, fir
   return rows;
 }
 
-function* eventChunks(numbered: NumberedHosts, firstSeq: number, enc: NewHostsEncoding): Generator<string> {
-  for (let from = 0; from < numbered.hosts.length; from += EVENTS_PER_CHUNK)
-    yield eventRows(numbered, from, Math.min(from + EVENTS_PER_CHUNK, numbered.hosts.length), firstSeq, enc);
-}
-
 function* streamChunks(numbered: NumberedHosts, firstSeq: number): Generator<string> {
-  for (let from = 0; from < numbered.hosts.length; from += 4 * EVENTS_PER_CHUNK)
-    yield streamRows(numbered, from, Math.min(from + 4 * EVENTS_PER_CHUNK, numbered.hosts.length), firstSeq);
+  for (let from = 0; from < numbered.hosts.length; from += STREAMS_PER_CHUNK)
+    yield streamRows(numbered, from, Math.min(from + STREAMS_PER_CHUNK, numbered.hosts.length), firstSeq);
 }
 
 /** The three texts of new entries, one chunk per slice, their events numbered from `firstSeq`: the rows loadNewHosts writes. */
