@@ -99,14 +99,14 @@ export class CopyRefused extends Error {
 }
 
 /**
- * Streams `chunks` of COPY text into `statement` (a trusted `copy ... from stdin`), in a
+ * Streams `chunks` of COPY text (strings, or their UTF-8 bytes) into `statement` (a trusted `copy ... from stdin`), in a
  * savepoint of `tx`, with back-pressure. Throws CopyRefused when the server rejected the data;
  * the savepoint is then rolled back and `tx` stays usable.
  */
 export async function copyIn(
   tx: Tx,
   statement: string,
-  chunks: Iterable<string> | AsyncIterable<string>,
+  chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
 ): Promise<void> {
   try {
     await tx.savepoint(async (sp) => {

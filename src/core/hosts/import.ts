@@ -11,9 +11,9 @@
  *
  * Into an empty store, with the rights of the tables' owner, 1,000 new entries or more are
  * loaded in bulk (store/admin/new-hosts-load.ts): the entries go straight to COPY text, with
- * no event objects in between, and stream to the server while the rest is encoded; most of
- * the time is then the server's (the trigram indexes' build). Readers of hosts wait for that
- * import's commit.
+ * no event objects in between, and the events stream to the server while the rest is read
+ * and encoded; the projection's rows follow from memory, then the keys and indexes are built
+ * (most of the server's time: the trigram indexes). Readers of hosts wait for that import's commit.
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';

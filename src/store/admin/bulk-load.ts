@@ -11,6 +11,7 @@ import { PgstoreError } from '../../errors.js';
 import { copyIn, copyJson, copyLine, CopyRefused, copyText, type CopyValue, type Tx } from '../copy.js';
 import type { HostEntry } from '../hosts/index.js';
 import { guard } from '../map-error.js';
+import { withKeysBuiltAfter } from './keys-after.js';
 
 export interface UserRow {
   id: string;
@@ -90,11 +91,11 @@ function copyInto<T>(
 }
 
 /** COPYs text already in COPY format; a refusal becomes one clear error. */
-async function copyTextInto(
+export async function copyTextInto(
   tx: Tx,
   table: string,
   columns: string[],
-  chunks: AsyncIterable<string>,
+  chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
   hint = SYNTHETIC_HINT,
 ): Promise<void> {
   try {
@@ -232,6 +233,60 @@ function* groupChunks(groups: Iterable<HostGroup>, firstSeq: number): Generator<
   if (chunk || streams || projection) yield { events: chunk, eventCount: count, streams, projection, live };
 }
 
+/** The columns of the COPY text of each host table, as the bulk loads write them. */
+export const EVENT_COLUMNS = [
+  'seq',
+  'event_id',
+  'aggregate_id',
+  'event_type',
+  'event_version',
+  'expected_version',
+  'event',
+  'created_at',
+  'recorded_at',
+  'created_by',
+];
+export const STREAM_COLUMNS = ['aggregate_id', 'version', 'last_seq', 'event_count'];
+export const HOST_COLUMNS = [
+  'id',
+  'ip_address',
+  'hostname',
+  'aliases',
+  'comment',
+  'tags',
+  'created_at',
+  'updated_at',
+  'version',
+  'last_seq',
+];
+
+/**
+ * The start of a bulk load of the host tables: their exclusive lock, the triggers off, and
+ * `totalEvents` sequence numbers reserved. Returns the first one.
+ */
+export async function startHostLoad(tx: Tx, totalEvents: number): Promise<number> {
+  // The strongest lock first (a no-op after claimEmptyHosts): the drops that follow would
+  // otherwise upgrade a weaker one, which can deadlock with a reader that then appends.
+  await tx.unsafe(`lock table ${HOST_TABLES} in access exclusive mode`);
+  await tx.unsafe('alter table hosts.host_events disable trigger user');
+  const [reserved] = await tx.unsafe<{ first: string }[]>(
+    `select nextval('hosts.host_events_seq_seq') as first, setval('hosts.host_events_seq_seq', currval('hosts.host_events_seq_seq') + ${Math.max(0, totalEvents - 1)})`,
+  );
+  return Number(reserved!.first);
+}
+
+/**
+ * Fewer events than reserved (an upper bound was given): the unused numbers go back, unless
+ * someone drew a number since (then they stay a gap, as after a rollback).
+ */
+export async function giveBackSeq(tx: Tx, first: number, used: number, reserved: number): Promise<void> {
+  if (used >= reserved) return;
+  await tx.unsafe(
+    `select ${used > 0 ? `setval('hosts.host_events_seq_seq', ${first + used - 1})` : `setval('hosts.host_events_seq_seq', ${first}, false)`}
+      where (select last_value from hosts.host_events_seq_seq) = ${first + Math.max(0, reserved - 1)}`,
+  );
+}
+
 /**
  * loadHosts's machinery for rows already encoded: `encode(firstSeq)` gives the chunks, their
  * events numbered from the reserved `firstSeq` on, `totalEvents` in all. Returns the number
@@ -247,13 +302,7 @@ export async function loadHostRows(
   const dir = await mkdtemp(join(tmpdir(), 'pgstore-seed-'));
   try {
     return await guard({ entity: 'host event' }, async () => {
-      // The strongest lock first (a no-op after claimEmptyHosts): the drops below would
-      // otherwise upgrade a weaker one, which can deadlock with a reader that then appends.
-      await tx.unsafe(`lock table ${HOST_TABLES} in access exclusive mode`);
-      await tx.unsafe('alter table hosts.host_events disable trigger user');
-      const [reserved] = await tx.unsafe<{ first: string }[]>(
-        `select nextval('hosts.host_events_seq_seq') as first, setval('hosts.host_events_seq_seq', currval('hosts.host_events_seq_seq') + ${Math.max(0, totalEvents - 1)})`,
-      );
+      const first = await startHostLoad(tx, totalEvents);
       const streamsPath = join(dir, 'streams.copy');
       const hostsPath = join(dir, 'hosts.copy');
       const streamsOut = createWriteStream(streamsPath);
@@ -261,7 +310,7 @@ export async function loadHostRows(
       let live = 0;
       let used = 0;
       async function* events(): AsyncGenerator<string> {
-        for (const chunk of encode(Number(reserved!.first))) {
+        for (const chunk of encode(first)) {
           live += chunk.live;
           used += chunk.eventCount;
           if (chunk.events) yield chunk.events;
@@ -270,56 +319,16 @@ export async function loadHostRows(
         }
       }
       await withKeysBuiltAfter(tx, 'hosts.host_events', hint, async () => {
-        await copyTextInto(
-          tx,
-          'hosts.host_events',
-          [
-            'seq',
-            'event_id',
-            'aggregate_id',
-            'event_type',
-            'event_version',
-            'expected_version',
-            'event',
-            'created_at',
-            'recorded_at',
-            'created_by',
-          ],
-          events(),
-          hint,
-        );
+        await copyTextInto(tx, 'hosts.host_events', EVENT_COLUMNS, events(), hint);
         onPhase?.('building keys and indexes');
       });
-      if (used < totalEvents) {
-        // Fewer events than reserved (an upper bound was given): the unused numbers go back,
-        // unless someone drew a number since (then they stay a gap, as after a rollback).
-        const first = Number(reserved!.first);
-        await tx.unsafe(
-          `select ${used > 0 ? `setval('hosts.host_events_seq_seq', ${first + used - 1})` : `setval('hosts.host_events_seq_seq', ${first}, false)`}
-            where (select last_value from hosts.host_events_seq_seq) = ${first + Math.max(0, totalEvents - 1)}`,
-        );
-      }
+      await giveBackSeq(tx, first, used, totalEvents);
       await Promise.all([new Promise((r) => streamsOut.end(r)), new Promise((r) => hostsOut.end(r))]);
-      await copyFile(tx, 'hosts.streams', ['aggregate_id', 'version', 'last_seq', 'event_count'], streamsPath, hint);
+      await withKeysBuiltAfter(tx, 'hosts.streams', hint, () =>
+        copyFile(tx, 'hosts.streams', STREAM_COLUMNS, streamsPath, hint),
+      );
       await withKeysBuiltAfter(tx, 'hosts.hosts', hint, () =>
-        copyFile(
-          tx,
-          'hosts.hosts',
-          [
-            'id',
-            'ip_address',
-            'hostname',
-            'aliases',
-            'comment',
-            'tags',
-            'created_at',
-            'updated_at',
-            'version',
-            'last_seq',
-          ],
-          hostsPath,
-          hint,
-        ),
+        copyFile(tx, 'hosts.hosts', HOST_COLUMNS, hostsPath, hint),
       );
       await tx.unsafe('alter table hosts.host_events enable trigger user');
       return live;
@@ -386,49 +395,6 @@ function eventLine(seq: number, e: HostEventRow, iso: (date: Date) => string): s
   const expected = e.expectedVersion === null ? '\\N' : copyText(e.expectedVersion);
   const by = e.createdBy === null || e.createdBy === undefined ? '\\N' : copyText(e.createdBy);
   return `${seq}\t${copyText(e.eventId)}\t${copyText(e.aggregateId)}\t${copyText(e.type)}\t${copyText(e.eventVersion)}\t${expected}\t${copyJson(e.event)}\t${at}\t${recorded}\t${by}\n`;
-}
-
-/**
- * Runs a bulk `load` into `table`. When the table starts empty, its indexes (those behind its
- * primary key and unique constraints too, unless a foreign key depends on them) are dropped
- * first and built again afterwards, in the same transaction: one sorted build over 1M rows
- * costs a fraction of 1M incremental inserts. A duplicate is still refused, when the
- * constraint comes back, and the whole transaction with it.
- */
-async function withKeysBuiltAfter(tx: Tx, table: string, hint: string, load: () => Promise<void>): Promise<void> {
-  const [state] = await tx.unsafe<{ empty: boolean }[]>(`select not exists (select 1 from ${table}) as empty`);
-  if (!state?.empty) return load();
-  const keys = await tx.unsafe<{ name: string; def: string }[]>(
-    `select quote_ident(c.conname) as name, pg_get_constraintdef(c.oid) as def
-       from pg_constraint c
-      where c.conrelid = '${table}'::regclass and c.contype in ('p', 'u')
-        and not exists (select 1 from pg_constraint f where f.contype = 'f' and f.conindid = c.conindid)
-      order by c.conname`,
-  );
-  const indexes = await tx.unsafe<{ name: string; def: string }[]>(
-    `select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
-       from pg_index i
-      where i.indrelid = '${table}'::regclass
-        and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)
-      order by 1`,
-  );
-  if (keys.length) await tx.unsafe(`alter table ${table} ${keys.map((k) => `drop constraint ${k.name}`).join(', ')}`);
-  for (const index of indexes) await tx.unsafe(`drop index ${index.name}`);
-  await load();
-  try {
-    if (keys.length)
-      await tx.unsafe(`alter table ${table} ${keys.map((k) => `add constraint ${k.name} ${k.def}`).join(', ')}`);
-  } catch (error) {
-    if ((error as { code?: string }).code !== '23505') throw error;
-    throw new PgstoreError(
-      `the rows loaded into ${table} repeat a unique key (${(error as { constraint_name?: string }).constraint_name ?? 'a primary or unique key'})`,
-      {
-        hint,
-        cause: error,
-      },
-    );
-  }
-  for (const index of indexes) await tx.unsafe(index.def);
 }
 
 /** COPYs a file of rows already in COPY text. */
