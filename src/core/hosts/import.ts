@@ -21,6 +21,7 @@ import { UsageError } from '../../errors.js';
 import { claimEmptyHosts, loadNewHosts } from '../../store/admin/index.js';
 import type { BatchItem, HostEntry } from '../../store/hosts/index.js';
 import { appendChanges, type EntryChanges } from './batch.js';
+import { endWorkWhenClientGone } from '../../db/client-gone.js';
 import { actorOf, inTransactionOrRollback, Rollback, withHostsDb } from './db.js';
 import type { HostRecord, ParsedFile } from './file.js';
 import { type HostFormat, parseHostsSlices } from './formats.js';
@@ -148,7 +149,10 @@ export async function importHosts(options: ImportHostsOptions): Promise<ImportRe
 
   const final = await withHostsDb(options, ({ sql }) =>
     inTransactionOrRollback(sql, async (stores, tx) => {
-      const wasEmpty = (await stores.hosts.count()) === 0;
+      // A Ctrl+C or SIGTERM ends the server's side too, within a second, not after the COPY
+      // or the index builds it is in (sent with the count: no round trip of its own).
+      const [, count] = await Promise.all([endWorkWhenClientGone(tx), stores.hosts.count()]);
+      const wasEmpty = count === 0;
       if (lines >= BULK_THRESHOLD && wasEmpty && (await claimEmptyHosts(tx))) {
         // Read, checked and sent a slice at a time: the server loads one while the next is read.
         function* fresh(): Generator<HostRecord[]> {

@@ -3,6 +3,7 @@
  * name order), all in one transaction, recorded with its checksum so it runs once; a changed
  * seed runs again only with --force.
  */
+import { endWorkWhenClientGone } from '../../db/client-gone.js';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, normalize, resolve } from 'node:path';
@@ -92,6 +93,8 @@ export async function seedFromFile(options: SeedFileOptions): Promise<SeedFileRe
       });
     }
     await sql.begin(async (tx) => {
+      // A stopped seed stops its statements on the server too (db/client-gone.ts).
+      await endWorkWhenClientGone(tx);
       for (const file of source.files) {
         try {
           await runSqlText(tx, file.text);

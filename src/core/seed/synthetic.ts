@@ -3,6 +3,7 @@
  * random seed giving the same rows. The hosts projection is rebuilt from the loaded events
  * before the transaction commits.
  */
+import { endWorkWhenClientGone } from '../../db/client-gone.js';
 import { describeTarget } from '../../db/config.js';
 import { withPool } from '../../db/pool.js';
 import { PgstoreError, UsageError } from '../../errors.js';
@@ -57,6 +58,8 @@ export async function seedSynthetic(options: SyntheticOptions): Promise<Syntheti
     };
     const seed = o.randomSeed;
     const rows = await sql.begin(async (tx) => {
+      // A stopped seed stops the server's COPY and index builds too (db/client-gone.ts).
+      await endWorkWhenClientGone(tx);
       await bulk.loadTenants(tx, syntheticTenants(seed, o.tenants), tick);
       await bulk.loadUsers(tx, syntheticUsers(seed, o.users), tick);
       const tenantIds = [...syntheticTenants(seed, o.tenants)].map((t) => t.id);
