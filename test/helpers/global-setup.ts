@@ -3,16 +3,16 @@
  * home on a free port, prepares a template database once, and stops it all afterwards.
  * The server also stops by itself if this process is killed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { connectionUrl, DEFAULT_POOL, type EmbeddedTarget } from '../../src/db/config.js';
 import { ensureEmbedded, stopEmbedded } from '../../src/db/embedded.js';
 import { withAdminSql } from '../../src/db/pool.js';
 import { migrateUp } from '../../src/core/migrate/migrate.js';
-import { TEMPLATE_DB, type TestServer } from './server-info.js';
+import { serverCpuSeconds } from './server-cpu.js';
+import { serverDataRoot, TEMPLATE_DB, type TestServer } from './server-info.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,7 +26,7 @@ async function freePort(): Promise<number> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const home = mkdtempSync(join(tmpdir(), 'pgstore-test-'));
+  const home = mkdtempSync(join(serverDataRoot(), 'pgstore-test-'));
   const port = await freePort();
   const target: EmbeddedTarget = {
     kind: 'embedded',
@@ -46,6 +46,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await sql.unsafe(`alter system set fsync = off`);
     await sql.unsafe(`alter system set full_page_writes = off`);
     await sql.unsafe(`alter system set synchronous_commit = off`);
+    // Test databases live for seconds and are dropped: autovacuum's workers on them were wasted.
+    await sql.unsafe(`alter system set autovacuum = off`);
+    await sql.unsafe(`alter system set jit = off`);
+    // Diagnostics (PGSTORE_TEST_PG_LOG=<file>): every connection and statement, kept after the run.
+    if (process.env.PGSTORE_TEST_PG_LOG) {
+      for (const setting of ['log_connections', 'log_disconnections', 'log_checkpoints'])
+        await sql.unsafe(`alter system set ${setting} = on`);
+      await sql.unsafe(`alter system set log_min_duration_statement = 0`);
+      await sql.unsafe(`alter system set log_line_prefix = '%m [%p] %d %a '`);
+    }
     await sql.unsafe(`select pg_reload_conf()`);
     await sql.unsafe(`drop database if exists ${TEMPLATE_DB}`);
     await sql.unsafe(`create database ${TEMPLATE_DB}`);
@@ -61,7 +71,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   project.provide('pgServer', info);
   return async () => {
+    if (process.env.PGSTORE_TEST_PG_CPU) {
+      const seconds = serverCpuSeconds(join(home, 'data'));
+      appendFileSync(process.env.PGSTORE_TEST_PG_CPU, `test server cpu ${seconds} s\n`);
+    }
     await stopEmbedded(target).catch(() => undefined);
+    if (process.env.PGSTORE_TEST_PG_LOG)
+      copyFileSync(join(home, 'log', 'postgresql.log'), process.env.PGSTORE_TEST_PG_LOG);
     rmSync(home, { recursive: true, force: true });
   };
 }

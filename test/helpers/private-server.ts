@@ -6,13 +6,13 @@
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectionUrl, DEFAULT_POOL, type EmbeddedTarget, type ServerConnection } from '../../src/db/config.js';
 import { ensureEmbedded, serverAccount, stopEmbedded } from '../../src/db/embedded.js';
 import { locateBinaries, binariesReachableBy } from '../../src/tools/postgres-binaries.js';
 import { stopCluster, stopClusterWhenGone } from '../../src/tools/postgres-server.js';
 import { cleanEnv } from './cli.js';
+import { serverDataRoot } from './server-info.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -41,7 +41,8 @@ export interface PrivateServer {
 }
 
 export async function startPrivateServer(): Promise<PrivateServer> {
-  const root = mkdtempSync(join(tmpdir(), 'pgstore-private-'));
+  // In memory when it can be (server-info.ts, serverDataRoot: initdb and backups create many files).
+  const root = mkdtempSync(join(serverDataRoot(), 'pgstore-private-'));
   chmodSync(root, 0o711);
   const home = join(root, 'home');
   const port = await freePort();

@@ -5,14 +5,14 @@
  * nothing), and the other files reuse it.
  */
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { stopEmbedded } from '../../src/db/embedded.js';
+import { serverDataRoot } from './server-info.js';
 import { pairTargets, type StandbyRoot } from './standby-layout.js';
 
 export default function setup(project: TestProject): () => Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), 'pgstore-pair-'));
+  const root = mkdtempSync(join(serverDataRoot(), 'pgstore-pair-'));
   // The server account (as root) must enter it to reach the two homes.
   chmodSync(root, 0o711);
   const info: StandbyRoot = { root, ownerPid: process.pid, serverUser: process.env.PGSTORE_SERVER_USER };

@@ -25,7 +25,6 @@ import {
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, inject } from 'vitest';
 import { connectionUrl, type EmbeddedTarget, resolveConnection, type ServerConnection } from '../../src/db/config.js';
@@ -36,6 +35,7 @@ import { stopCluster, stopClusterWhenGone } from '../../src/tools/postgres-serve
 import { runTool } from '../../src/tools/run.js';
 import { acquireFileLock } from '../../src/util/file-lock.js';
 import { cleanEnv } from './cli.js';
+import { serverDataRoot } from './server-info.js';
 import { PAIR_FILE, type PairInfo, pairTargets, SLOT_NAME, STANDBY_NAME, type StandbyRoot } from './standby-layout.js';
 
 export interface StandbyPair {
@@ -298,7 +298,7 @@ export interface PrivateStandbyPair {
  * folder passed to watch(), stop by themselves if the test process dies; call stop() in afterAll.
  */
 export async function privateStandbyPair(): Promise<PrivateStandbyPair> {
-  const root = mkdtempSync(join(tmpdir(), 'pgstore-own-pair-'));
+  const root = mkdtempSync(join(serverDataRoot(), 'pgstore-own-pair-'));
   chmodSync(root, 0o711);
   const info: StandbyRoot = { root, ownerPid: process.pid, serverUser: process.env.PGSTORE_SERVER_USER };
   const others: string[] = [];
