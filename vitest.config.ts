@@ -5,9 +5,11 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // standby-setup reserves the run's one primary + standby pair (started lazily: test/helpers/standby.ts).
-    // repository-clean-setup fails the run when a test wrote into the repository.
+    // repository-clean-setup fails the run when a test wrote into the repository; tmpdir-setup
+    // gives the run a TMPDIR in memory when it can (test/helpers/tmpdir-setup.ts).
     globalSetup: [
       'test/helpers/repository-clean-setup.ts',
+      'test/helpers/tmpdir-setup.ts',
       'test/helpers/global-setup.ts',
       'test/helpers/standby-setup.ts',
     ],
