@@ -5,7 +5,7 @@
  * the files of the programs they run (backups, dumps, repositories) are made there, and all
  * of it goes when the run ends. PGSTORE_TEST_KEEP_TMPDIR=1 keeps the caller's TMPDIR.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { serverDataRoot } from './server-info.js';
 
@@ -13,6 +13,9 @@ export default function setup(): () => void {
   if (process.env.PGSTORE_TEST_KEEP_TMPDIR === '1') return () => undefined;
   const previous = process.env.TMPDIR;
   const dir = mkdtempSync(join(serverDataRoot(), 'pgstore-tests-'));
+  // As /tmp is: every account may enter it (the embedded server's account, as root, must
+  // reach the homes made under it); each test's own folder keeps mkdtemp's 0700.
+  chmodSync(dir, 0o1777);
   process.env.TMPDIR = dir;
   return () => {
     if (previous === undefined) delete process.env.TMPDIR;
