@@ -26,6 +26,20 @@ describe('a fresh clone', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('every dependency with an install script is reviewed in allowScripts (npm ci prints no advisory; npm 12 blocks unreviewed ones)', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      allowScripts: Record<string, boolean>;
+    };
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { hasInstallScript?: boolean }>;
+    };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript)
+      .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+    expect(withScripts.length).toBeGreaterThan(0);
+    expect(withScripts.filter((name) => !(name in pkg.allowScripts))).toEqual([]);
+  });
+
   it('the fixtures the tests read are in the repository with their source and licence', () => {
     for (const f of [
       'hosts/urlhaus.hosts',
