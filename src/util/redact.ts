@@ -36,9 +36,10 @@ export function redact(text: string): string {
     // scheme://user:password@host  →  scheme://user:***@host (the password runs to the last @ of
     // the word: an unencoded @ in a password must not leave its tail visible)
     .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):(\S*)@/gi, `$1:${MASK}@`)
-    // password=... in libpq keyword strings, query parameters, env assignments (DB_PASSWORD=) and JSON
+    // password=... in libpq keyword strings, query parameters, env assignments (DB_PASSWORD=) and JSON;
+    // not a path's last part (`/etc/passwd: is a file`, `$PGSTORE_HOME/password: permission denied`)
     .replace(
-      /(?<![a-z0-9])((?:[a-z0-9]+_)*(?:password|passwd|pass|pgpassword)["']?)(\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s&;,'"}]+)/gi,
+      /(?<![a-z0-9/\\])((?:[a-z0-9]+_)*(?:password|passwd|pass|pgpassword)["']?)(\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s&;,'"}]+)/gi,
       (_match, key: string, sep: string, value: string) => {
         const quote = value.startsWith("'") || value.startsWith('"') ? value[0] : '';
         return `${key}${sep}${quote}${MASK}${quote}`;

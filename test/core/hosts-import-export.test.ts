@@ -442,4 +442,28 @@ describe('import progress', () => {
       await target.drop();
     }
   });
+
+  it('into a store that has entries, names the wait while the database applies the sent events', async () => {
+    const target = await createTestDatabase();
+    try {
+      // Not empty: the events go through one checked COPY, which the database applies as a set
+      // once the last row is sent (seconds for 100k entries), before the commit.
+      writeFileSync(join(dir, 'one.hosts'), '10.8.0.1 first.lan\n');
+      expect((await importFile(join(dir, 'one.hosts'), { url: target.url })).created).toBe(1);
+      const file = join(dir, 'progress-nonempty.hosts');
+      writeFileSync(file, Array.from({ length: 3000 }, (_, i) => `10.9.${i >> 8}.${i & 255} q${i}.lan\n`).join(''));
+      const events: Array<[number, number, string | undefined]> = [];
+      const result = await importFile(file, {
+        url: target.url,
+        onProgress: (done, total, phase) => events.push([done, total, phase]),
+      });
+      expect(result.created).toBe(3000);
+      expect(events.filter(([, , phase]) => phase).map(([done, total, phase]) => [done, total, phase])).toEqual([
+        [3000, 3000, 'applying the events'],
+        [3000, 3000, 'committing'],
+      ]);
+    } finally {
+      await target.drop();
+    }
+  });
 });

@@ -6,6 +6,8 @@
  * run and after it; a new one fails the run, naming it.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -24,7 +26,24 @@ function changedPaths(): Set<string> | undefined {
   }
 }
 
+/**
+ * What the CLI reads from its working folder by default (./db/migrations, ./db/schema.sql,
+ * pgstore.toml) and the repository holds: in-process runs would read it (a user's `pgstore
+ * migrate new` in the clone makes `migrate`, `health` and `setup` tests see a pending file).
+ */
+export function workingFolderFiles(root: string): string[] {
+  return ['db/migrations', 'db/schema.sql', 'pgstore.toml'].filter((path) => existsSync(join(root, path)));
+}
+
 export default function setup(): () => void {
+  const found = workingFolderFiles(ROOT);
+  if (found.length > 0) {
+    const move = [...new Set(found.map((path) => path.split('/')[0]))].join(' ');
+    throw new Error(
+      `${found.join(', ')} in ${ROOT}: the tests run pgstore with this folder as its working folder, where it reads them. ` +
+        `Move them out of the repository (e.g. \`mv ${move} /tmp/\`), then run the tests again.`,
+    );
+  }
   const before = changedPaths();
   return () => {
     if (!before) return;

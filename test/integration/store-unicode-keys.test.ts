@@ -83,14 +83,17 @@ describe('tenant names and usernames too', () => {
 describe('the migration upgrades a database', () => {
   it('refuses, naming them, rows that collide under the new rule; applies once they are resolved', async () => {
     const env = {};
-    await migrateDown({ ...coreOptions(db.url, env), to: '20260101000003' });
+    // pgstore's own set, named: a ./db/migrations folder in the working folder (a user's
+    // `pgstore migrate new` in the clone) makes the app set the default of down.
+    const own = { ...coreOptions(db.url, env), set: 'pgstore' as const };
+    await migrateDown({ ...own, to: '20260101000003' });
     await db.sql`delete from auth.users`;
     // Under lower() with the C locale these are two different emails.
     const [first] = await db.sql<
       { id: string }[]
     >`insert into auth.users (email) values ('Åsa@example.se') returning id`;
     await db.sql`insert into auth.users (email) values ('åsa@EXAMPLE.se')`;
-    const failed = await migrateUp(coreOptions(db.url, env)).then(
+    const failed = await migrateUp(own).then(
       () => null,
       (e: unknown) => e as Error,
     );
@@ -98,7 +101,7 @@ describe('the migration upgrades a database', () => {
     expect(failed?.message).toContain(first!.id);
     expect(failed?.message).toContain('åsa@EXAMPLE.se');
     await db.sql`delete from auth.users where email = 'åsa@EXAMPLE.se'`;
-    const result = await migrateUp(coreOptions(db.url, env));
+    const result = await migrateUp(own);
     expect(result.applied.map((m) => m.version)).toContain('20261205000002');
     expect((await stores.users.getByEmail('ÅSA@example.se'))?.id).toBe(first!.id);
   });

@@ -56,6 +56,16 @@ describe('redact: key=value', () => {
       expect(redact(text)).toBe(text);
     }
   });
+
+  it('leaves a path that ends in such a name alone (the message after it is not a secret)', () => {
+    for (const text of [
+      '--dir /etc/passwd: is a file, not a folder',
+      'cannot read /home/u/.local/share/pgstore/password: permission denied',
+      'C:\\pgstore\\password: permission denied',
+    ]) {
+      expect(redact(text)).toBe(text);
+    }
+  });
 });
 
 describe('redact: registered secrets', () => {
