@@ -4,7 +4,7 @@
  * for it. (pool.ts adds the embedded server and the connect deadline on top.)
  */
 import type { Options, PostgresType, Sql } from 'postgres';
-import { ConnectionError } from '../errors.js';
+import { ConnectionError, ExitCode } from '../errors.js';
 import { startupParams } from '../tools/libpq-env.js';
 import { redact } from '../util/redact.js';
 import type { ServerConnection } from './config.js';
@@ -138,7 +138,8 @@ export function connectionError(error: unknown, conn: ServerConnection, database
   const code = (error as DriverError)?.code ?? '';
   const where = `${conn.host}:${conn.port}`;
   const detail = redact((error as DriverError)?.message ?? String(error));
-  const make = (message: string, hint: string) => new ConnectionError(redact(message), { hint, cause: error });
+  const make = (message: string, hint: string, exitCode?: number) =>
+    new ConnectionError(redact(message), { hint, cause: error, ...(exitCode ? { exitCode } : {}) });
   switch (true) {
     case code === 'ECONNREFUSED' || code === 'ENOENT':
       return make(
@@ -174,6 +175,8 @@ export function connectionError(error: unknown, conn: ServerConnection, database
       return make(
         `database '${database}' does not exist on ${where}`,
         'Create it with `pgstore setup`, or fix the database name.',
+        // A name that does not exist (README, exit codes), as `restore --target-db` says too.
+        ExitCode.usage,
       );
     case code.startsWith('57P0'):
       return make(`the server at ${where} is shutting down or starting: ${detail}`, 'Try again in a moment.');

@@ -6,7 +6,8 @@
  *
  * Placeholders in arguments and environment values: {db} the test database's URL, {file} a
  * regular file, {dir} an empty folder, {notbackup} a folder that is no backup, {tmp} the
- * suite's scratch folder, {hostId} a live host entry, {backupId} the suite's one backup.
+ * suite's scratch folder, {hostId} a live host entry, {backupId} the suite's one backup,
+ * {missingDb} a URL of the suite's server naming a database that does not exist.
  */
 
 export interface BadCase {
@@ -406,6 +407,9 @@ function valueCases(): BadCase[] {
     db(['backup', '--format', 'plain', '--jobs', '2'], 2),
     db(['reset', '--schemas-only'], 3, /other session/),
     db(['snapshot', 'rollback', 'latest'], 2),
+    // A database that does not exist is a name that does not exist: exit 2, as restore --target-db.
+    db(['hosts', 'list', '-d', '{missingDb}'], 2, /database '\w+_missing' does not exist/),
+    db(['backup', '-d', '{missingDb}', '--dir', '{tmp}/missing-db'], 2, /database '\w+_missing' does not exist/),
   ];
 }
 

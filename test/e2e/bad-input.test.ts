@@ -77,6 +77,8 @@ beforeAll(async () => {
   writeFileSync(join(tmp, 'not-a-backup', 'readme.txt'), 'hello\n');
   Object.assign(slots, {
     db: database.url,
+    // The same server and login, a database that does not exist.
+    missingDb: Object.assign(new URL(database.url), { pathname: `/${database.name}_missing` }).toString(),
     tmp,
     file,
     dir: join(tmp, 'empty-dir'),
