@@ -68,7 +68,8 @@ async function printHosts(out: Output, listed: Listed, flags: ListFlags): Promis
     if (listed.kind === 'held' && format === 'ndjson') return out.ndjson(listed.entries);
     if (format === 'csv' || format === 'hosts') {
       const core = await hostsCore();
-      return out.rawPages(
+      // Awaited: the `finally` below closes the listing, which these pages read.
+      return await out.rawPages(
         listing
           ? core.listingText(listing, format, new Date())
           : core.renderHostsPages(listed.kind === 'held' ? listed.entries : [], format, new Date()),

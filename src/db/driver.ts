@@ -40,11 +40,14 @@ export function driverOptions(
   const isSocket = conn.host.startsWith('/');
   // `socket` is the driver's documented hook (absent from its typings): startup-guard.ts says why.
   const socket = { socket: guardedSocketFactory() } as Options<Record<string, PostgresType>>;
+  // An address as a one-element list: the driver splits a host string at ':' (for its
+  // "host:port,host:port" form), which made `::1` the host '' (so, localhost) and sent pgstore
+  // to another server than the URL's (upstream: https://github.com/porsager/postgres/pull/663).
+  // Lists are taken as they are (postgres.js 3.4.9, src/index.js parseOptions); not in its typings.
+  const address = { host: [conn.host], port: [conn.port] } as unknown as { host: string; port: number };
   return {
     ...socket,
-    host: isSocket ? undefined : conn.host,
-    path: isSocket ? `${conn.host}/.s.PGSQL.${conn.port}` : undefined,
-    port: conn.port,
+    ...(isSocket ? { path: `${conn.host}/.s.PGSQL.${conn.port}`, port: conn.port } : address),
     user: conn.user,
     pass: conn.password,
     database: options.database ?? conn.database,

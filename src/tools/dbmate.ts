@@ -41,6 +41,14 @@ export interface DbmateOptions {
 }
 
 /**
+ * The file a report line names: "Applied: <file> in <duration>" ("in" may be in the name too:
+ * `..._log in users.sql`); "Applying: <file>" has no duration.
+ */
+function fileOf(rest: string, timed: boolean): string {
+  return timed ? rest.trim().replace(/ in \S+$/, '') : rest.trim();
+}
+
+/**
  * Calls `onDone` for each file dbmate reports done, as its output streams. A file is reported
  * once dbmate has moved on to the next one (or, by `finish`, ended without an error on it):
  * dbmate may print "Applied:" for a file whose statement then fails.
@@ -61,10 +69,7 @@ function doneReporter(onDone: ((filename: string) => void) | undefined, onApplie
         if (line.startsWith('Applying: ') || line.startsWith('Rolling back: ')) release();
         else if (line.startsWith('Applied: ') || line.startsWith('Rolled back: ')) {
           release();
-          held = line
-            .slice(line.indexOf(': ') + 2)
-            .trim()
-            .split(' in ')[0]!;
+          held = fileOf(line.slice(line.indexOf(': ') + 2), true);
           if (line.startsWith('Applied: ')) onAppliedLine?.(held);
         }
       }
@@ -123,7 +128,9 @@ export async function runDbmate(command: 'migrate' | 'rollback', options: Dbmate
   });
   const lines = `${result.stdout}\n${result.stderr}`.split('\n');
   const pick = (prefix: string) =>
-    lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length).trim().split(' in ')[0]!);
+    lines
+      .filter((l) => l.startsWith(prefix))
+      .map((l) => fileOf(l.slice(prefix.length), prefix === 'Applied: ' || prefix === 'Rolled back: '));
   const applying = [...pick('Applying: '), ...pick('Rolling back: ')];
   const applied = pick('Applied: ');
   const rolledBack = pick('Rolled back: ');

@@ -4,15 +4,18 @@
  * tables are drawn by cli-table3): the same text as the export, the same rows as the JSON,
  * pages by --limit/--offset, and a listing that stays on its snapshot while others write.
  */
+import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli.js';
 import { addHost, exportHosts, importHosts, listHosts, openHostListing } from '../../src/core/hosts/index.js';
 import { cleanEnv } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
-import { useTestDatabase } from '../helpers/db.js';
+import { emptyDatabases, useTestDatabase } from '../helpers/db.js';
 import { on } from '../helpers/core.js';
 
 const FIXTURE = new URL('../fixtures/hosts/urlhaus.hosts', import.meta.url).pathname;
 const db = useTestDatabase();
+const emptyDatabase = emptyDatabases();
 const list = (...args: string[]) =>
   runCliInProcess(['hosts', 'list', ...args], { env: cleanEnv({ DATABASE_URL: db.url }) });
 const exported = async (format: 'csv' | 'hosts') => {
@@ -80,5 +83,58 @@ describe('hosts list, streamed', () => {
       await listing.close();
     }
     expect(await listHosts(on(db.url))).toHaveLength(1568);
+  });
+
+  it('a hosts file read slowly still comes from its snapshot, whole (the listing is closed after it)', async () => {
+    // stdout takes its first write (the header) only after another connection adds an entry:
+    // the entries read after it must be the snapshot's, as many as the header counts. The
+    // listing was closed as soon as the pages were handed to the writer (a `return` in a `try`
+    // without `await`): the rest was read outside the snapshot, or cut (CONNECTION_DESTROYED).
+    let text = '';
+    let added = false;
+    const stdout = new Writable({
+      highWaterMark: 1,
+      write(chunk: Buffer, _encoding, callback) {
+        text += chunk.toString('utf8');
+        if (added) return callback();
+        added = true;
+        addHost({ ...on(db.url), ip: '0.0.0.2', hostname: 'added-while-listing.example' }).then(
+          () => callback(),
+          callback,
+        );
+      },
+    });
+    let stderr = '';
+    const stderrStream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        stderr += chunk.toString('utf8');
+        callback();
+      },
+    });
+    const code = await run(
+      ['node', 'pgstore', 'hosts', 'list', '--format', 'hosts'],
+      { stdout, stderr: stderrStream },
+      cleanEnv({ DATABASE_URL: db.url }),
+    );
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const counted = Number(/# Entry count: (\d+)/.exec(text)?.[1]);
+    const lines = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    expect(lines).toHaveLength(counted);
+    expect(text).not.toContain('added-while-listing.example');
+  });
+});
+
+describe("hosts list on a database without pgstore's schema", () => {
+  it('list and export fail at once: the snapshot that could not count is let go, not waited for', async () => {
+    // The count failed inside the snapshot; ending the pool then waited its 5 s for the
+    // reserved connection, so `hosts list` took 5.5 s to say the schema is missing.
+    const empty = await emptyDatabase();
+    const started = performance.now();
+    await expect(openHostListing(on(empty.url))).rejects.toThrow(/does not have pgstore's schema/);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    const exportStarted = performance.now();
+    await expect(exportHosts({ ...on(empty.url), format: 'csv' })).rejects.toThrow(/does not have pgstore's schema/);
+    expect(performance.now() - exportStarted).toBeLessThan(3_000);
   });
 });

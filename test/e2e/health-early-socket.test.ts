@@ -4,8 +4,8 @@
  * only counts connections) is never connected to; and a run that stops before connecting (help,
  * a usage error) closes its early socket without writing on it.
  */
-import { createServer, type Server } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { useTestDatabase } from '../helpers/db.js';
 
@@ -48,5 +48,43 @@ describe('health connects early only to its own target', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(seen.slice(before).every((s) => s.closed && s.bytes === 0)).toBe(true);
     expect(seen.length - before).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('an IPv6 address', () => {
+  it('health reaches [::1] itself, on the socket it opened early, never localhost', async () => {
+    // A proxy on ::1 to the test server, and a trap on 127.0.0.1 at the same port: the driver
+    // once split '::1' at ':' and connected to '' (localhost), another server than the URL's.
+    const server = inject('pgServer');
+    const counts = { proxy: 0, trap: 0 };
+    const proxy = createServer((client) => {
+      counts.proxy++;
+      const upstream = connect(server.port, '127.0.0.1');
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '::1', resolve));
+    const port = (proxy.address() as { port: number }).port;
+    const trap = createServer((socket) => {
+      counts.trap++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => trap.listen(port, '127.0.0.1', resolve));
+    try {
+      const v6 = `postgres://${server.user}:${encodeURIComponent(server.password)}@[::1]:${port}/${db.name}?sslmode=disable`;
+      const early = await runCli(['health', '--json'], { env: cleanEnv({ DATABASE_URL: v6 }) });
+      // Connected (a busy machine may make the latency a warning).
+      expect(JSON.parse(early.stdout).checks[0].status).not.toBe('critical');
+      const earlyConnections = counts.proxy;
+      counts.proxy = 0;
+      const flag = await runCli(['-d', v6, 'health', '--json'], { env: cleanEnv() });
+      expect(JSON.parse(flag.stdout).checks[0].status).not.toBe('critical');
+      // The early socket was the one used: no more connections than a run without it.
+      expect(earlyConnections).toBe(counts.proxy);
+      expect(counts.trap).toBe(0);
+    } finally {
+      await Promise.all([proxy, trap].map((s) => new Promise((resolve) => s.close(resolve))));
+    }
   });
 });

@@ -36,23 +36,26 @@ export async function exportHosts(options: ExportHostsOptions): Promise<ExportRe
   const format = options.format ?? 'hosts';
   if (options.output) checkFolder(options.output);
   const { sql } = await openHostsDb(options);
-  let reader: Awaited<ReturnType<typeof snapshotReader>>;
+  let reader: Awaited<ReturnType<typeof snapshotReader>> | undefined;
   let count: number;
   try {
     // One snapshot: the count in the header and the rows read after it agree.
     reader = await guardHosts(() => snapshotReader(sql));
     count = await createHostsStore(reader.sql).count();
   } catch (error) {
+    // The snapshot first: ending the pool waits (its 5 s) for a connection still reserved.
+    await reader?.close().catch(() => undefined);
     await sql.end({ timeout: 5 }).catch(() => undefined);
     throw error;
   }
+  const snapshot = reader;
   const pages = renderPages(
-    createHostsStore(reader.sql).searchJsonPages(),
+    createHostsStore(snapshot.sql).searchJsonPages(),
     count,
     format,
     options.now ?? new Date(),
     async () => {
-      await reader.close().catch(() => undefined);
+      await snapshot.close().catch(() => undefined);
       await sql.end({ timeout: 5 }).catch(() => undefined);
     },
   );

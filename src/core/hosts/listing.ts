@@ -26,25 +26,28 @@ export async function openHostListing(options: ListHostsOptions): Promise<HostLi
   const { sql } = await openHostsDb(options);
   const filter = { tags: options.tags, hostnamePattern: options.search, ipPattern: options.ip };
   const page = { limit: options.limit, offset: options.offset };
-  let reader: Awaited<ReturnType<typeof snapshotReader>>;
+  let reader: Awaited<ReturnType<typeof snapshotReader>> | undefined;
   let total: number;
   try {
     reader = await guardHosts(() => snapshotReader(sql));
     total = await createHostsStore(reader.sql).count(filter);
   } catch (error) {
+    // The snapshot first: ending the pool waits (its 5 s) for a connection still reserved.
+    await reader?.close().catch(() => undefined);
     await sql.end({ timeout: 5 }).catch(() => undefined);
     throw error;
   }
+  const snapshot = reader;
   const offset = options.offset ?? 0;
   const count = Math.min(Math.max(0, total - offset), options.limit ?? Number.POSITIVE_INFINITY);
   let closed: Promise<void> | undefined;
   return {
     total,
     count,
-    pages: () => createHostsStore(reader.sql).searchJsonPages(filter, page),
+    pages: () => createHostsStore(snapshot.sql).searchJsonPages(filter, page),
     close() {
       closed ??= (async () => {
-        await reader.close().catch(() => undefined);
+        await snapshot.close().catch(() => undefined);
         await sql.end({ timeout: 5 }).catch(() => undefined);
       })();
       return closed;
