@@ -5,6 +5,7 @@
  */
 import { Argument, type Command } from 'commander';
 import { Command as CommandClass } from 'commander';
+import { UsageError } from '../errors.js';
 import type { CompletionNode } from '../ui/completion-scripts.js';
 import { action, type CommandContext, examples } from './context.js';
 
@@ -29,10 +30,21 @@ function treeOf(command: Command, path = ''): CompletionNode {
   };
 }
 
+/**
+ * bash, zsh or fish; `ids` too, which the scripts themselves call (backup IDs for TAB) and
+ * which is not offered to people (help and the error name the three shells).
+ */
+function shellName(value: string): string {
+  if (['bash', 'zsh', 'fish', 'ids'].includes(value)) return value;
+  throw new UsageError(`unknown shell '${value}': pgstore prints completion for bash, zsh or fish`, {
+    hint: 'See `pgstore completion --help`.',
+  });
+}
+
 export function completionCommand(app: CommandContext): Command {
   const command = new CommandClass('completion')
     .description('print a shell completion script (bash, zsh or fish)')
-    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish', 'ids']))
+    .addArgument(new Argument('<shell>', 'the shell: bash, zsh or fish').argParser(shellName))
     .addHelpText(
       'after',
       "\nInstall:\n  bash: echo 'source <(pgstore completion bash)' >> ~/.bashrc\n  zsh:  echo 'eval \"$(pgstore completion zsh)\"' >> ~/.zshrc\n  fish: pgstore completion fish > ~/.config/fish/completions/pgstore.fish\n",

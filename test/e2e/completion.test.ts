@@ -78,5 +78,8 @@ describe('pgstore completion', () => {
     const bad = await pgstore(db.url, ['completion', 'powershell']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/powershell/);
+    // `ids` is for the scripts: neither the error nor the help offers it.
+    expect(bad.stderr).toMatch(/bash, zsh or fish/);
+    expect(bad.stderr).not.toMatch(/ids/);
   });
 });
