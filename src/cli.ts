@@ -269,7 +269,10 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
   // The connection resolver, loaded before an action runs (never for --help or --version), and
   // the one target it resolves for this run: every core call of the command gets that object.
   let config: typeof import('./db/config.js') | undefined;
+  let lockTimeout: typeof import('./db/lock-timeout.js') | undefined;
   let target: ConnectionTarget | undefined;
+  // The command about to run (`backup`, `hosts`): every one but `migrate` gets PGSTORE_LOCK_TIMEOUT.
+  let commandName: string | undefined;
   const ctx: CommandContext = {
     env,
     streams,
@@ -292,7 +295,13 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
       flags = value as GlobalFlags;
     },
     target() {
-      target ??= config!.resolveConnection({ databaseUrl: flags.databaseUrl, env: ctx.env });
+      if (target) return target;
+      const resolved = config!.resolveConnection({ databaseUrl: flags.databaseUrl, env: ctx.env });
+      // migrate sets lock_timeout per migration itself (--lock-timeout, with retries).
+      target =
+        commandName === 'migrate'
+          ? resolved
+          : lockTimeout!.withLockTimeout(resolved, lockTimeout!.lockTimeoutFromEnv(ctx.env));
       return target;
     },
     embedded() {
@@ -318,11 +327,22 @@ export async function run(argv: string[], streams: Streams, env: Record<string, 
       const flags = { ...action.optsWithGlobals(), ...globalFlags(action) };
       refuseTwoOutputs(action, flags.json === true);
       ctx.setFlags(flags);
+      for (let c: Command | null = action; c?.parent; c = c.parent) commandName = c.name();
       config ??= await import('./db/config.js');
+      lockTimeout ??= await import('./db/lock-timeout.js');
     });
     await program.parseAsync(argv);
     code = commandExitCode;
-  } catch (error) {
+  } catch (caught) {
+    let error = caught;
+    // A lock not granted in time: the table, its holders, and how to wait longer (exit 3).
+    // (migrate reports its own: --lock-timeout with retries.)
+    if (target && commandName !== 'migrate') {
+      const explained = await import('./db/lock-wait.js')
+        .then((m) => m.explainLockTimeout(error, target!))
+        .catch(() => undefined);
+      error = explained ?? error;
+    }
     const json = wantsJson(argv.slice(2)) || flags.json === true;
     code = json ? reportJson(error, ctx, flags) : report(error, ctx, flags);
     // A monitor reads stdout and the plugin codes: what stopped the check itself (a bad flag,

@@ -72,6 +72,19 @@ export class ConflictError extends PgstoreError {
   }
 }
 
+/**
+ * A table lock not granted in time (lock_timeout, SQLSTATE 55P03; pg_dump's
+ * --lock-wait-timeout): exit 3. `table` when known; cli.ts adds the holders and the setting.
+ */
+export class LockTimeoutError extends ConflictError {
+  static override readonly code: string = 'PGSTORE_LOCK_TIMEOUT';
+  readonly table: string | undefined;
+  constructor(message: string, options: Omit<ErrorOptions, 'exitCode'> & { table?: string | undefined } = {}) {
+    super(message, options);
+    this.table = options.table;
+  }
+}
+
 /** The user said no, or pressed Ctrl+C: exit 130. */
 export class CancelledError extends PgstoreError {
   static override readonly code: string = 'PGSTORE_CANCELLED';

@@ -13,8 +13,9 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { THRESHOLDS } from '../core/health/index.js';
+import { parseLockTimeout } from '../db/lock-timeout.js';
 
-type Kind = 'path' | 'string' | 'count' | 'number' | 'boolean';
+type Kind = 'path' | 'string' | 'count' | 'number' | 'boolean' | 'duration';
 
 export interface Setting {
   /** Section and key as written in the file, e.g. `backup.keep_daily`. */
@@ -83,6 +84,13 @@ export const SETTINGS: Setting[] = [
     env: 'PGSTORE_BACKUP_DIR',
     description: 'the backup folder',
     fallback: '$PGSTORE_HOME/backups',
+  },
+  {
+    key: 'locks.timeout',
+    kind: 'duration',
+    env: 'PGSTORE_LOCK_TIMEOUT',
+    description: 'how long a command (all but migrate) waits for a table lock; 0 waits forever',
+    fallback: '60s',
   },
   retention('keep-last', 'keep the newest N backups'),
   retention('keep-within', 'keep every backup within this period (14d, 2w, 6m, 1y)'),
@@ -197,6 +205,16 @@ function asText(setting: Setting, raw: unknown, where: string, base: string): st
     case 'boolean':
       if (typeof raw !== 'boolean') throw wrong('true or false');
       return String(raw);
+    case 'duration': {
+      if ((typeof raw !== 'string' || raw === '') && typeof raw !== 'number' && typeof raw !== 'bigint')
+        throw wrong('a duration such as "30s" or "2min" (a bare number is milliseconds)');
+      try {
+        parseLockTimeout(String(raw), setting.key);
+      } catch (error) {
+        throw new UsageError(`${where}: ${(error as Error).message}`, { hint: (error as UsageError).hint });
+      }
+      return String(raw);
+    }
   }
 }
 

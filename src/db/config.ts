@@ -58,6 +58,12 @@ export interface ServerConnection {
    * (tools/libpq-env.ts startupOptions): driver, URL and libpq environment alike.
    */
   role?: string | undefined;
+  /**
+   * lock_timeout of the sessions, in ms (0: wait forever), sent at login unless the URL's
+   * `options` set one. Set by the CLI only (PGSTORE_LOCK_TIMEOUT, db/lock-timeout.ts); the
+   * library leaves it unset: an application chooses its own.
+   */
+  lockTimeoutMs?: number | undefined;
 }
 
 /** No server configured: pgstore's own embedded cluster, started on demand. */
@@ -72,6 +78,8 @@ export interface EmbeddedTarget {
   serverUser?: string | undefined;
   /** Another PostgreSQL build to run (its folder of bin/, lib/, share/); the test suite's version matrix sets it. */
   binaries?: string | undefined;
+  /** Carried to the server connection (ServerConnection.lockTimeoutMs). */
+  lockTimeoutMs?: number | undefined;
 }
 
 export type ConnectionTarget = ServerConnection | EmbeddedTarget;

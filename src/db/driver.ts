@@ -8,6 +8,7 @@ import { ConnectionError, ExitCode } from '../errors.js';
 import { startupParams } from '../tools/libpq-env.js';
 import { redact } from '../util/redact.js';
 import type { ServerConnection } from './config.js';
+import { urlSetsLockTimeout } from './lock-timeout.js';
 import { CLOSED_IN_STARTUP, guardedSocketFactory, NOT_POSTGRES } from './startup-guard.js';
 
 export type Db = Sql<Record<string, PostgresType>>;
@@ -60,9 +61,22 @@ export function driverOptions(
     ...(options.onclose ? { onclose: options.onclose } : {}),
     connection: {
       application_name: options.applicationName ?? conn.params.application_name ?? 'pgstore',
-      ...Object.fromEntries(Object.entries(startupParams(conn)).filter(([key]) => key !== 'application_name')),
+      ...Object.fromEntries(Object.entries(sessionParams(conn)).filter(([key]) => key !== 'application_name')),
     },
   };
+}
+
+/**
+ * The startup parameters of a driver session: the URL's (startupParams), and the CLI's
+ * lock_timeout (conn.lockTimeoutMs) after the URL's own options unless those set one. Only
+ * the driver's sessions: pg_dump gets --lock-wait-timeout instead (tools/pg-dump.ts), and
+ * pg_dump, pg_restore and a dump's script set lock_timeout = 0 themselves.
+ */
+function sessionParams(conn: ServerConnection): Record<string, string> {
+  const params = startupParams(conn);
+  if (conn.lockTimeoutMs === undefined || urlSetsLockTimeout(conn.params.options)) return params;
+  const options = [params.options, `-c lock_timeout=${conn.lockTimeoutMs}`].filter(Boolean).join(' ');
+  return { ...params, options };
 }
 
 function sslOption(mode: ServerConnection['sslmode']): Options<Record<string, PostgresType>>['ssl'] {

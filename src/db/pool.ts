@@ -23,7 +23,8 @@ export async function serverFor(target: ConnectionTarget, options: EnsureOptions
   if (target.kind !== 'embedded') return target;
   // Loaded only for the embedded server: a command on a server URL does not pay for it.
   const { ensureEmbedded } = await import('./embedded.js');
-  return ensureEmbedded(target, options);
+  const conn = await ensureEmbedded(target, options);
+  return target.lockTimeoutMs === undefined ? conn : { ...conn, lockTimeoutMs: target.lockTimeoutMs };
 }
 
 /**

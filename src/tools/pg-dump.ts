@@ -7,7 +7,7 @@ import { closeSync, fsync, write } from 'node:fs';
 import { Writable } from 'node:stream';
 import { libpqEnv, type LibpqConnection } from './libpq-env.js';
 import { createNewFile } from '../util/atomic-file.js';
-import { ToolError, UsageError } from '../errors.js';
+import { LockTimeoutError, ToolError, UsageError } from '../errors.js';
 import { findPgClient } from './pg-client.js';
 import { describeFailure, runTool } from './run.js';
 import { runStreaming } from './run-stream.js';
@@ -69,6 +69,8 @@ export interface PgDumpRun {
   /** Called each time pg_dump starts writing a table's rows. */
   onTable?: (qualifiedName: string) => void;
   timeoutMs?: number;
+  /** Give up when a table's lock is not granted within this many ms (--lock-wait-timeout; 0 or none: wait). */
+  lockWaitTimeoutMs?: number | undefined;
 }
 
 /** What a streamed dump wrote: its size and sha256, computed as it was written. */
@@ -101,11 +103,13 @@ export async function runPgDump(run: PgDumpRun): Promise<DumpedFile | undefined>
   ];
   if (run.jobs && run.jobs > 1) args.push(`--jobs=${run.jobs}`);
   if (run.snapshot) args.push(`--snapshot=${run.snapshot}`);
+  if (run.lockWaitTimeoutMs) args.push(`--lock-wait-timeout=${Math.round(run.lockWaitTimeoutMs)}`);
   const sink = streamed ? hashingFileSink(run.output) : undefined;
   let result: Awaited<ReturnType<typeof runStreaming>>;
   try {
     result = await runStreaming(run.pgDumpPath, args, {
-      env: libpqEnv(run.conn),
+      // Its own messages in English: a lock not granted is recognised by them (lockNotGranted).
+      env: { ...libpqEnv(run.conn), LC_MESSAGES: 'C' },
       timeoutMs: run.timeoutMs,
       stdout: sink?.stream,
       dieWithParent: true,
@@ -123,11 +127,30 @@ export async function runPgDump(run: PgDumpRun): Promise<DumpedFile | undefined>
       .split('\n')
       .filter((line) => !/^pg_dump: (?!error|warning|detail|hint)/.test(line))
       .join('\n');
+    const table = lockNotGranted(errors);
+    if (table !== undefined)
+      throw new LockTimeoutError(`pg_dump could not lock table ${table || '(unknown)'} in time`, {
+        table: table || undefined,
+        hint: 'The backup was discarded; nothing was listed or pruned.',
+      });
     throw new ToolError(describeFailure('pg_dump', { ...result, stderr: errors }), {
       hint: 'The backup was discarded; nothing was listed or pruned. Fix the cause and run the backup again.',
     });
   }
   return sink?.result();
+}
+
+/**
+ * The table pg_dump could not lock ('' when it does not say), or undefined for another failure:
+ * --lock-wait-timeout ends its `LOCK TABLE` with a statement timeout; a parallel worker's
+ * NOWAIT lock says "could not obtain lock on relation".
+ */
+export function lockNotGranted(stderr: string): string | undefined {
+  const timedOut = /statement timeout[\s\S]*?Query was: LOCK TABLE (\S+) IN/.exec(stderr);
+  if (timedOut) return timedOut[1]!;
+  const worker = /could not obtain lock on relation "([^"]*)"/.exec(stderr);
+  if (worker) return worker[1]!;
+  return /could not obtain lock on relation|lock timeout|SQLSTATE 55P03/.test(stderr) ? '' : undefined;
 }
 
 /**

@@ -101,6 +101,7 @@ export async function dumpInOneSnapshot(
         jobs: options.jobs,
         compressArgs,
         snapshot,
+        lockWaitTimeoutMs: conn.lockTimeoutMs,
         onTable: () => {
           progress.tablesDone++;
           report();
