@@ -13,6 +13,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { THRESHOLDS } from '../core/health/index.js';
+import { defaultBackupDir } from '../db/home.js';
 import { parseLockTimeout } from '../db/lock-timeout.js';
 
 type Kind = 'path' | 'string' | 'count' | 'number' | 'boolean' | 'duration';
@@ -315,6 +316,8 @@ export function effectiveSettings(
       return { ...base, value, source: `environment ${setting.env}` };
     }
     if (fromFile) return { ...base, value: fromFile.value, source: `${config!.path}:${fromFile.line}` };
-    return { ...base, value: setting.fallback, source: 'default' };
+    // The backup folder's default depends on the environment (PGSTORE_HOME, the user): shown as it is here.
+    const fallback = setting.key === 'backup.dir' ? defaultBackupDir(env) : setting.fallback;
+    return { ...base, value: fallback, source: 'default' };
   });
 }
