@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   addHost,
   exportHosts,
@@ -23,6 +23,23 @@ const FIXTURE = new URL('../fixtures/hosts/urlhaus.hosts', import.meta.url).path
 const db = useTestDatabase();
 const dir = mkdtempSync(join(tmpdir(), 'pgstore-hosts-core-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Store = Awaited<ReturnType<typeof createTestDatabase>>;
+const spares: Store[] = [];
+afterAll(async () => {
+  for (const spare of spares) await spare.drop();
+});
+/**
+ * `n` other databases with an empty hosts store: copies of the template made once for the file
+ * (each copy costs the server a copy of every file), emptied for each user. An empty store is
+ * what the bulk path looks for: no events, no streams, no entries.
+ */
+async function emptyStores<N extends 1 | 2>(n: N): Promise<N extends 1 ? [Store] : [Store, Store]> {
+  while (spares.length < n) spares.push(await createTestDatabase());
+  const stores = spares.slice(0, n);
+  for (const store of stores) await store.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
+  return stores as N extends 1 ? [Store] : [Store, Store];
+}
 
 const entries = async (url = db.url) =>
   (await listHosts(on(url))).map(({ ipAddress, hostname, aliases, comment, tags }) => ({
@@ -158,7 +175,7 @@ describe('import errors, modes and dry runs', () => {
 });
 
 describe('export, and export → import into an empty database', () => {
-  let empty: Awaited<ReturnType<typeof createTestDatabase>>;
+  let empty: Store;
 
   beforeAll(async () => {
     await db.sql`truncate hosts.host_events, hosts.streams, hosts.hosts`;
@@ -172,11 +189,7 @@ describe('export, and export → import into an empty database', () => {
       insert into hosts.host_events (event_id, aggregate_id, event_type, event_version, expected_version, event, created_at)
       values ('lib-e1', 'lib-h1', 'HostCreated', 'lib-v1', null,
               ${db.sql.json({ type: 'HostCreated', ipAddress: '10.0.0.2', hostname: 'lib.lan', comment: 'line one\nline two\r\nthree', tags: ['t'] })}, now())`;
-    empty = await createTestDatabase();
-  });
-
-  afterAll(async () => {
-    await empty?.drop();
+    [empty] = await emptyStores(1);
   });
 
   it('writes the hosts format exactly, to a file, atomically; without a file, the same text in pages', async () => {
@@ -233,15 +246,11 @@ describe('export, and export → import into an empty database', () => {
 });
 
 describe('an import into an empty store (loaded in bulk)', () => {
-  let bulk: Awaited<ReturnType<typeof createTestDatabase>>;
-  let checked: Awaited<ReturnType<typeof createTestDatabase>>;
+  let bulk: Store;
+  let checked: Store;
 
   beforeAll(async () => {
-    [bulk, checked] = [await createTestDatabase(), await createTestDatabase()];
-  });
-  afterAll(async () => {
-    await bulk?.drop();
-    await checked?.drop();
+    [bulk, checked] = await emptyStores(2);
   });
 
   const events = (sql: typeof db.sql) => sql`
@@ -286,14 +295,10 @@ describe('an import into an empty store (loaded in bulk)', () => {
 });
 
 describe('the bulk path encodes what needs escaping as the checked path does', () => {
-  let bulk: Awaited<ReturnType<typeof createTestDatabase>>;
-  let checked: Awaited<ReturnType<typeof createTestDatabase>>;
+  let bulk: Store;
+  let checked: Store;
   beforeAll(async () => {
-    [bulk, checked] = [await createTestDatabase(), await createTestDatabase()];
-  });
-  afterAll(async () => {
-    await bulk?.drop();
-    await checked?.drop();
+    [bulk, checked] = await emptyStores(2);
   });
 
   it('the real file with aliases, comments and tags full of backslashes, quotes and Unicode', async () => {
@@ -328,12 +333,9 @@ describe('the bulk path encodes what needs escaping as the checked path does', (
 });
 
 describe('a large hosts file streams into an empty store while it is read', () => {
-  let target: Awaited<ReturnType<typeof createTestDatabase>>;
+  let target: Store;
   beforeAll(async () => {
-    target = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await target?.drop();
+    [target] = await emptyStores(1);
   });
 
   it('reports bad and repeated lines as the checked path does, gives back unused sequence numbers, and strict mode writes nothing', async () => {
@@ -373,15 +375,12 @@ describe('a large hosts file streams into an empty store while it is read', () =
 });
 
 describe('the bulk import steps aside when it cannot have the tables to itself', () => {
-  let target: Awaited<ReturnType<typeof createTestDatabase>>;
+  let target: Store;
   const trgm = async () =>
     (await target.sql`select 'hosts.hosts_hostname_trgm_idx'::regclass::oid as oid`)[0]!.oid as number;
 
   beforeEach(async () => {
-    target = await createTestDatabase();
-  });
-  afterEach(async () => {
-    await target?.drop();
+    [target] = await emptyStores(1);
   });
 
   it('a transaction that read the projection and appends later does not deadlock with it', async () => {
@@ -424,23 +423,19 @@ describe('the bulk import steps aside when it cannot have the tables to itself',
 
 describe('import progress', () => {
   it('names the server’s work after the last line is sent, and ends at its total', async () => {
-    const target = await createTestDatabase();
-    try {
-      const file = join(dir, 'progress.hosts');
-      writeFileSync(file, Array.from({ length: 3000 }, (_, i) => `10.7.${i >> 8}.${i & 255} p${i}.lan\n`).join(''));
-      const events: Array<[number, number, string | undefined]> = [];
-      const result = await importFile(file, {
-        url: target.url,
-        onProgress: (done, total, phase) => events.push([done, total, phase]),
-      });
-      expect(result.created).toBe(3000);
-      const phases = events.map(([, , phase]) => phase).filter(Boolean);
-      expect(phases).toEqual(['building keys and indexes', 'committing']);
-      const [done, total] = events.at(-1)!;
-      expect(done).toBe(total);
-    } finally {
-      await target.drop();
-    }
+    const [target] = await emptyStores(1);
+    const file = join(dir, 'progress.hosts');
+    writeFileSync(file, Array.from({ length: 3000 }, (_, i) => `10.7.${i >> 8}.${i & 255} p${i}.lan\n`).join(''));
+    const events: Array<[number, number, string | undefined]> = [];
+    const result = await importFile(file, {
+      url: target.url,
+      onProgress: (done, total, phase) => events.push([done, total, phase]),
+    });
+    expect(result.created).toBe(3000);
+    const phases = events.map(([, , phase]) => phase).filter(Boolean);
+    expect(phases).toEqual(['building keys and indexes', 'committing']);
+    const [done, total] = events.at(-1)!;
+    expect(done).toBe(total);
   });
 
   it('into a store that has entries, names the wait while the database applies the sent events', async () => {

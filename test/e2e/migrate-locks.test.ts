@@ -2,12 +2,15 @@
  * Lock timeouts with retry: a migration blocked by a concurrent transaction times out instead
  * of queueing every query behind it, is retried with backoff, and succeeds once the blocker
  * goes; a CREATE INDEX CONCURRENTLY that times out leaves no invalid index behind.
+ * The migrations run the CLI's entry in-process (test/helpers/cli-in-process.ts): the blockers
+ * are connections of the test's own, the waits are the server's.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanEnv, runCli } from '../helpers/cli.js';
+import { cleanEnv } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { emptyDatabases, type TestDatabase } from '../helpers/db.js';
 
 const dirs: string[] = [];
@@ -32,7 +35,7 @@ function folder(files: Record<string, string>): string {
 }
 
 const migrate = (db: TestDatabase, dir: string, ...args: string[]) =>
-  runCli(['migrate', 'up', '--set', 'app', '--migrations-dir', dir, ...args], {
+  runCliInProcess(['migrate', 'up', '--set', 'app', '--migrations-dir', dir, ...args], {
     env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }),
   });
 
@@ -65,7 +68,8 @@ async function releaseAfterARetry(db: TestDatabase, hold: { release(): Promise<v
       select pid::text || '@' || query_start::text as attempt from pg_stat_activity
       where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`;
     for (const w of waiting) attempts.add(w.attempt);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    // Each attempt waits at least its lock_timeout (300 ms and more): 100 ms polls see it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await hold.release();
 }
@@ -126,7 +130,7 @@ describe('migrate up: lock timeouts with retry', () => {
     } finally {
       await hold.release();
     }
-    const status = await runCli(['migrate', 'status', '--json', '--set', 'app', '--migrations-dir', dir], {
+    const status = await runCliInProcess(['migrate', 'status', '--json', '--set', 'app', '--migrations-dir', dir], {
       env: cleanEnv({ DATABASE_URL: db.url }),
     });
     expect(JSON.parse(status.stdout).pending).toHaveLength(1);

@@ -24,6 +24,14 @@ async function freshDb(): Promise<Db> {
   return db;
 }
 
+/** One database marked production, shared by the refusals (each refusal leaves it as it was). */
+let production: Promise<Db> | undefined;
+const productionDb = () =>
+  (production ??= freshDb().then(async (db) => {
+    await db.sql`insert into pgstore.environment (name) values ('production')`;
+    return db;
+  }));
+
 afterAll(async () => {
   for (const db of databases) await db.drop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -122,8 +130,7 @@ describe('pgstore seed (the development data set)', () => {
   });
 
   it('on production, the hint names only flags seed has (every kind of seed)', async () => {
-    const db = await freshDb();
-    await db.sql`insert into pgstore.environment (name) values ('production')`;
+    const db = await productionDb();
     const help = (await runCliInProcess(['seed', '--help'])).stdout;
     const dir = mkdtempSync(join(tmpdir(), 'pgstore-seed-prod-'));
     dirs.push(dir);
@@ -315,7 +322,8 @@ describe('pgstore seed --synthetic', () => {
   );
 
   it('synthetic-only flags without --synthetic are a usage error', async () => {
-    const db = await freshDb();
+    // Refused before anything is read or written: any database will do.
+    const db = await productionDb();
     const run = await seed(db, ['--hosts', '10']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--hosts needs --synthetic/);

@@ -37,6 +37,19 @@ afterAll(async () => {
 const run = (url: string, args: string[], extra: Record<string, string> = {}, cli = runCliInProcess) =>
   cli(args, { env: cleanEnv({ DATABASE_URL: url, ...extra }) });
 
+/**
+ * A database set up for development, shared by the tests that need one as their starting point
+ * (each setup runs every migration from scratch); each of them leaves it set up again.
+ */
+let setUp: Promise<{ name: string; url: string }> | undefined;
+const setUpDatabase = () =>
+  (setUp ??= (async () => {
+    const db = newDatabase();
+    const r = await run(db.url, ['setup']);
+    expect(r.code, r.stderr).toBe(0);
+    return db;
+  })());
+
 describe('pgstore setup', () => {
   it('creates the database, roles, extensions and schema; a second run changes nothing', async () => {
     const db = newDatabase();
@@ -163,8 +176,7 @@ describe('pgstore setup on a public schema shaped by PostgreSQL 14', () => {
 
 describe('pgstore reset', () => {
   it('refuses without a terminal and --yes, leaving the database alone', async () => {
-    const db = newDatabase();
-    expect((await run(db.url, ['setup'])).code).toBe(0);
+    const db = await setUpDatabase();
     const sql = postgres(db.url, { max: 1 });
     await sql`insert into auth.users (email) values ('keep@example.com')`;
     await sql.end();
@@ -208,8 +220,7 @@ describe('pgstore reset', () => {
   });
 
   it('lists other sessions and terminates them only with --force', async () => {
-    const db = newDatabase();
-    expect((await run(db.url, ['setup'])).code).toBe(0);
+    const db = await setUpDatabase();
     const other = postgres(db.url, { max: 1, connection: { application_name: 'someone-else' } });
     await other`select 1`;
     const refused = await run(db.url, ['reset', '--yes']);
@@ -224,8 +235,7 @@ describe('pgstore reset', () => {
 
 describe("pgstore's own schema", () => {
   it('goes down to zero and up again', async () => {
-    const db = newDatabase();
-    expect((await run(db.url, ['setup'])).code).toBe(0);
+    const db = await setUpDatabase();
     const down = await run(db.url, ['migrate', 'down', '--to', '0', '--yes']);
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toMatch(new RegExp(`Rolled back ${MIGRATION_COUNT} migration`));
