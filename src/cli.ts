@@ -119,6 +119,7 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
         output.outputError?.(text, write);
       },
     });
+    for (const option of command.options) hintCommandHelp(option, path);
     if (command.commands.length > 0) reportUnknownSubcommands(command, path);
     // A placeholder is never parsed (commands/subcommands.ts).
     for (const sub of command.commands) if (!isPlaceholder(sub)) adopt(sub, `${path} ${sub.name()}`);
@@ -198,7 +199,31 @@ function usageHint(program: Command, path: string, text: string, whole: Map<Comm
     if (owners.length > 0 && !owners.includes(path))
       return `${option} is an option of ${owners.map((o) => `\`${o}\``).join(', ')} (a command's options follow its name); see \`${path} --help\`.`;
   }
+  return commandHelp(path);
+}
+
+/** The hint of a usage error that one command refused: its help. */
+function commandHelp(path: string): string {
   return `See \`${path} --help\`.`;
+}
+
+/**
+ * A bad option value (commands/parse.ts: `--limit abc`) is a UsageError thrown by the option's
+ * parser, which does not know the command: one without a hint gets the help of the command
+ * whose option it is, as commander's own errors do (usageHint).
+ */
+function hintCommandHelp(option: Option, path: string): void {
+  const parse = option.parseArg;
+  if (!parse) return;
+  option.parseArg = ((value: string, previous: unknown) => {
+    try {
+      return parse(value, previous);
+    } catch (error) {
+      if (error instanceof UsageError && error.hint === undefined)
+        throw new UsageError(error.message, { hint: commandHelp(path) });
+      throw error;
+    }
+  }) as typeof option.parseArg;
 }
 
 /** How long a stop signal lets pending output drain before pgstore exits. */

@@ -11,9 +11,8 @@ import { creatableFolder, decimalNumber, existingFolder, wholeNumber } from './p
 
 const camel = (key: string) => key.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
 
-const HINT = 'See `pgstore health --help`.';
 /** A number ≥ 0, or > 0 with `nonZero` (a plain decimal, at most the largest exact integer). */
-const positiveNumber = (flag: string, nonZero = false) => decimalNumber(flag, { nonZero, hint: HINT });
+const positiveNumber = (flag: string, nonZero = false) => decimalNumber(flag, { nonZero });
 /** Node's timers hold at most 2^31-1 ms (about 24.8 days); a day is plenty for a health check. */
 const MAX_TIMEOUT_SECONDS = 86_400;
 
@@ -103,7 +102,7 @@ export function healthCommand(ctx: CommandContext): Command {
     .addOption(
       new Option('--timeout <seconds>', 'give up (critical) after this many seconds')
         .default(10)
-        .argParser(decimalNumber('--timeout', { nonZero: true, max: MAX_TIMEOUT_SECONDS, hint: HINT })),
+        .argParser(decimalNumber('--timeout', { nonZero: true, max: MAX_TIMEOUT_SECONDS })),
     );
   addThresholdOptions(command);
   command.action(

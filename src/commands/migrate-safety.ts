@@ -172,8 +172,8 @@ export function diffCommand(ctx: CommandContext): Command {
           }
           out.result(
             diff.equal
-              ? `No drift: ${diff.database} matches its ${plural(diff.migrationsApplied, 'migration file')}.`
-              : `Drift: ${plural(diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length, 'object')} differ${diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length === 1 ? 's' : ''} between ${diff.database} and its migration files.`,
+              ? `No drift: database ${diff.database} matches its ${plural(diff.migrationsApplied, 'migration file')}.`
+              : `Drift: ${plural(diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length, 'object')} differ${diff.onlyInLive.length + diff.onlyInFiles.length + diff.changed.length === 1 ? 's' : ''} between database ${diff.database} and its migration files.`,
           );
         },
         exitCode: (diff) => (diff.equal ? undefined : 1),

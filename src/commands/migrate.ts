@@ -138,7 +138,7 @@ function showResult(
     out.result(verb === 'Applied' ? `Database ${result.database} is up to date.` : 'Nothing to roll back.');
     return;
   }
-  out.result(`${verb} ${plural(list.length, 'migration')} on ${result.database} in ${seconds} s${retried}:`);
+  out.result(`${verb} ${plural(list.length, 'migration')} on database ${result.database} in ${seconds} s${retried}:`);
   for (const m of list) out.result(`  ${m.filename} (${m.set})`);
 }
 

@@ -1,6 +1,8 @@
 /**
  * Option parsers shared by the commands (commander argParser functions). A bad value is a
- * UsageError: exit 2, one line naming the flag, and a hint. Numbers are plain decimals
+ * UsageError: exit 2, one line naming the flag, and a hint. A number's hint is the help of the
+ * command whose option it is: the parsers leave it out and cli.ts adds it (it knows the command,
+ * `See \`pgstore hosts list --help\`.`). Numbers are plain decimals
  * (no '0x10', '1e3', ' 5', '') and bounded: a value past `max` is an error, never a silently
  * rounded float or a number the database, a timer or a child program would reject later.
  */
@@ -8,7 +10,6 @@ import { statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
-/** A parser for whole numbers from `min` to `max` (default: the largest exact integer). */
 /** The longest duration a flag takes: a day (PostgreSQL's timeouts stop at about 24.8 days). */
 const MAX_DURATION_MS = 86_400_000;
 
@@ -29,24 +30,25 @@ export function duration(flag: string) {
   };
 }
 
+/** A parser for whole numbers from `min` to `max` (default: the largest exact integer). */
 export function wholeNumber(flag: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
   return (raw: string): number => {
     const value = Number(raw);
     if (!/^\d+$/.test(raw) || value < min)
-      throw new UsageError(`${flag} must be a whole number ≥ ${min}, got '${raw}'`, { hint: 'See --help.' });
-    if (value > max) throw new UsageError(`${flag} must be at most ${max}, got '${raw}'`, { hint: 'See --help.' });
+      throw new UsageError(`${flag} must be a whole number ≥ ${min}, got '${raw}'`);
+    if (value > max) throw new UsageError(`${flag} must be at most ${max}, got '${raw}'`);
     return value;
   };
 }
 
 /** A parser for decimal numbers (≥ 0, or > 0 with `nonZero`) up to `max`. */
-export function decimalNumber(flag: string, options: { nonZero?: boolean; max?: number; hint?: string } = {}) {
-  const { nonZero = false, max = Number.MAX_SAFE_INTEGER, hint = 'See --help.' } = options;
+export function decimalNumber(flag: string, options: { nonZero?: boolean; max?: number } = {}) {
+  const { nonZero = false, max = Number.MAX_SAFE_INTEGER } = options;
   return (raw: string): number => {
     const value = Number(raw);
     if (!/^\d+(\.\d+)?$/.test(raw) || (nonZero && value === 0))
-      throw new UsageError(`${flag} must be a number ${nonZero ? '> 0' : '≥ 0'}, got '${raw}'`, { hint });
-    if (value > max) throw new UsageError(`${flag} must be at most ${max}, got '${raw}'`, { hint });
+      throw new UsageError(`${flag} must be a number ${nonZero ? '> 0' : '≥ 0'}, got '${raw}'`);
+    if (value > max) throw new UsageError(`${flag} must be at most ${max}, got '${raw}'`);
     return value;
   };
 }

@@ -7,8 +7,8 @@ import type { Output } from './output.js';
 import { plural } from '../util/format.js';
 
 export function showPlan(out: Output, plan: MigrationPlan): void {
-  if (plan.pending.length === 0) out.result(`No pending migrations on ${plan.database}.`);
-  else out.result(`${plural(plan.pending.length, 'pending migration')} on ${plan.database}:`);
+  if (plan.pending.length === 0) out.result(`No pending migrations on database ${plan.database}.`);
+  else out.result(`${plural(plan.pending.length, 'pending migration')} on database ${plan.database}:`);
   for (const m of plan.pending) {
     out.result('');
     out.result(

@@ -1,6 +1,6 @@
 /**
  * A one-line "N of M" progress bar on stderr with rate and time left (hosts import, synthetic
- * seed), drawn only when stderr is a terminal. No dependency, like ui/progress.ts (whose bar
+ * seed), drawn only when stderr is a terminal; the rate counts from the first update. No dependency, like ui/progress.ts (whose bar
  * counts tables and bytes): a count and a bar are a dozen lines, while cli-progress is
  * CommonJS, pulls in string-width and redraws on its own timer. Loaded lazily.
  */
@@ -44,7 +44,9 @@ export function countProgress(
   unit = '',
 ): CountProgress {
   if (!enabled || !stream.isTTY) return { update: () => undefined, done: () => undefined };
-  const started = Date.now();
+  // The rate's clock starts at the first update (the job's "0 of N": its lines start moving),
+  // not when the bar is made: reading and checking a file, or connecting, is no line's time.
+  let start: { at: number; done: number } | undefined;
   let last = 0;
   let lastPhase: string | undefined;
   let unregister: (() => void) | undefined;
@@ -57,13 +59,14 @@ export function countProgress(
   return {
     update(done, total, phase) {
       const now = Date.now();
+      start ??= { at: now, done };
       if (finished || (done < total && now - last < 100 && phase === lastPhase)) return;
       last = now;
       lastPhase = phase;
       const fraction = total > 0 ? Math.min(1, done / total) : 1;
       const bar = `[${'#'.repeat(Math.round(fraction * WIDTH)).padEnd(WIDTH, '-')}]`;
-      const seconds = (now - started) / 1000;
-      const rate = seconds > 0.5 ? done / seconds : 0;
+      const seconds = (now - start.at) / 1000;
+      const rate = seconds > 0.5 ? (done - start.done) / seconds : 0;
       const speed = rate > 0 && !phase ? `  ${compact(rate)}${unit ? ` ${unit}` : ''}/s` : '';
       const left = rate > 0 && done < total && !phase ? `  ETA ${duration((total - done) / rate)}` : '';
       const title = phase ? `${capitalized(phase)}…` : capitalized(label);

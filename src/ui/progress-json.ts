@@ -1,8 +1,9 @@
 /**
  * `--progress json`: progress as NDJSON events on stderr, one object a line, for a CI log or a
  * wrapper: {"phase","done","total","rate","unit"} (total null when unknown, rate in units a
- * second since the phase began). Within a phase `done` never goes down; a phase's last event
- * is always written; otherwise at most 4 events a second.
+ * second since the phase's first event, of what moved after it: the time before, reading a
+ * file or connecting, is no unit's). Within a phase `done` never goes down; a phase's last
+ * event is always written; otherwise at most 4 events a second.
  */
 import type { ProgressEvent, ProgressSink } from '../types/progress.js';
 import type { CountProgress } from './progress-count.js';
@@ -26,6 +27,8 @@ function lines(stream: NodeJS.WritableStream) {
   let started = 0;
   let last = 0;
   let done = 0;
+  /** `done` at the phase's first event: the rate counts what moved after it. */
+  let from = 0;
   let pending: ProgressLine | undefined;
   const write = (line: ProgressLine) => {
     stream.write(`${JSON.stringify(line)}\n`);
@@ -40,11 +43,13 @@ function lines(stream: NodeJS.WritableStream) {
         phase = name;
         started = now;
         done = 0;
+        from = value;
         last = 0;
       }
       done = Math.max(done, value);
       const seconds = (now - started) / 1000;
-      const line = { phase: name, done, total, rate: seconds > 0 ? Math.round(done / seconds) : 0, unit, ...extra };
+      const rate = seconds > 0 ? Math.round((done - from) / seconds) : 0;
+      const line = { phase: name, done, total, rate, unit, ...extra };
       if (final || now - last >= EVERY_MS || (total !== null && done >= total)) write(line);
       else pending = line;
     },

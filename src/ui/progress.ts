@@ -22,7 +22,9 @@ export function progressBar(
   enabled: boolean,
 ): ProgressBar {
   if (!enabled || !stream.isTTY) return { update: () => undefined, done: () => undefined };
-  const started = Date.now();
+  // The speed's clock starts at a phase's first event (its bytes start moving), not when the
+  // bar is made: connecting and starting pg_dump move no bytes.
+  let start: { phase: string; at: number; bytes: number } | undefined;
   let last = 0;
   let lastPhase = '';
   let unregister: (() => void) | undefined;
@@ -35,6 +37,7 @@ export function progressBar(
   return {
     update(e) {
       const now = Date.now();
+      if (start?.phase !== e.phase) start = { phase: e.phase, at: now, bytes: e.bytes };
       // At most 10 redraws a second, but never skip a new phase or the last table.
       const final = !!e.tablesTotal && e.tablesDone >= e.tablesTotal;
       if (finished || (now - last < 100 && e.phase === lastPhase && !final)) return;
@@ -44,9 +47,10 @@ export function progressBar(
       const bar =
         fraction === undefined ? '' : `[${'#'.repeat(Math.round(Math.min(1, fraction) * WIDTH)).padEnd(WIDTH, '-')}] `;
       const tables = e.tablesTotal || e.tablesDone ? `${e.tablesDone}/${e.tablesTotal || '?'} tables  ` : '';
-      const seconds = (now - started) / 1000;
+      const seconds = (now - start.at) / 1000;
+      const speed = seconds > 1 && e.bytes > start.bytes ? `${formatBytes((e.bytes - start.bytes) / seconds)}/s` : '';
       const bytes = e.bytes
-        ? `${formatBytes(e.bytes)}${e.bytesTotal ? ` of ${formatBytes(e.bytesTotal)}` : ''}  ${seconds > 1 ? `${formatBytes(e.bytes / seconds)}/s` : ''}`
+        ? `${formatBytes(e.bytes)}${e.bytesTotal ? ` of ${formatBytes(e.bytesTotal)}` : ''}  ${speed}`
         : '';
       const line = `${e.phase.padEnd(12)} ${bar}${tables}${bytes}`.slice(0, Math.max(20, (stream.columns || 80) - 1));
       stream.write(`\r\x1b[K${line}`);

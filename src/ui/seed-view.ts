@@ -10,7 +10,7 @@ export function describeSeed(out: Output, seeded: SeedResult): void {
   if (seeded.kind === 'fixtures') {
     const r = seeded.result;
     out.result(
-      `Seeded the ${r.set} data set: ${r.created.length} created, ${r.skipped.length} already there (${r.durationMs} ms).`,
+      `Seeded the ${r.set} data set: ${r.created.length} created${r.skipped.length ? `, ${r.skipped.length} already there` : ''} (${r.durationMs} ms).`,
     );
     if (r.created.length) out.result(`  created: ${r.created.join(', ')}`);
     if (r.skipped.length) out.result(`  skipped: ${r.skipped.join(', ')}`);

@@ -18,7 +18,12 @@ export interface BadCase {
   env?: Record<string, string | undefined>;
   /** What stderr's first line must say, when a case pins it. */
   error?: RegExp;
+  /** What the hint must say (without `hint: `), when a case pins it. */
+  hint?: RegExp;
 }
+
+/** The hint of a bad value of a command's option: that command's help. */
+const helpOf = (command: string[]): RegExp => new RegExp(`^See \`${['pgstore', ...command].join(' ')} --help\`\\.$`);
 
 const none = (args: string[], code = 2, error?: RegExp, env?: BadCase['env']): BadCase => ({
   args,
@@ -120,13 +125,14 @@ function numberCases(): BadCase[] {
     const values = [...(n.whole ? BAD_WHOLE : BAD_ANY), ...(n.zeroOk ? [] : ['0'])];
     for (const value of values) {
       // `--flag=value` so that '-1' and '' reach the option's parser as its value.
-      cases.push(
-        none(
+      cases.push({
+        ...none(
           [...n.command, ...(n.also ?? []), `${n.flag}=${value}`],
           2,
           new RegExp(`^error: .*${n.flag.replace(/-/g, '\\-')}`),
         ),
-      );
+        hint: helpOf(n.command),
+      });
     }
   }
   // Values too large for what consumes them, though below 2^53.
@@ -135,7 +141,10 @@ function numberCases(): BadCase[] {
   cases.push(none(['backup', '--format', 'directory', '--jobs', '100000'], 2, /--jobs must be at most/));
   cases.push(none(['seed', '--synthetic', '--hosts', '9999999999'], 2, /--hosts must be at most/));
   cases.push(none(['seed', '--synthetic', '--hosts', '9999999999999999999999999999999999999999'], 2, /--hosts/));
-  cases.push(none(['hosts', 'list', '--limit', '9223372036854775808'], 2, /--limit/));
+  cases.push({
+    ...none(['hosts', 'list', '--limit', '9223372036854775808'], 2, /--limit/),
+    hint: helpOf(['hosts', 'list']),
+  });
   cases.push(none(['hosts', 'list', '--offset', '9223372036854775808'], 2, /--offset/));
   cases.push(none(['snapshot', 'prune', '--keep-days', '99999999999'], 2, /--keep-days/));
   return cases;

@@ -66,7 +66,9 @@ describe('pgstore migrate diff', () => {
       migrationsApplied: MIGRATION_COUNT + 2,
     }); // pgstore's set, then the two files
     expect(await databaseExists(diff.scratchDatabase)).toBe(false);
-    expect((await run(['diff', '--migrations-dir', dir])).stdout).toMatch(/No drift/);
+    expect((await run(['diff', '--migrations-dir', dir])).stdout).toMatch(
+      new RegExp(`^No drift: database ${db.name} matches its ${MIGRATION_COUNT + 2} migration files\\.$`, 'm'),
+    );
   });
 
   it('exits 1 and names what differs after changes made by hand on the live database', async () => {
@@ -86,6 +88,7 @@ describe('pgstore migrate diff', () => {
       expect(text.code).toBe(1);
       expect(text.stdout).toMatch(/differs: TABLE public\.widgets\n {2}live: {2}colour text/);
       expect(text.stdout).toMatch(/only in the live database: TABLE public\.handmade/);
+      expect(text.stdout).toMatch(new RegExp(`between database ${db.name} and its migration files\\.$`, 'm'));
     } finally {
       await db.sql`alter table widgets drop column colour`;
       await db.sql`drop table handmade`;

@@ -99,6 +99,8 @@ describe('pgstore migrate plan', () => {
       expect.objectContaining({ line: 2, kind: 'CREATE INDEX CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE' }),
     ]);
     const text = await run(['plan', '--migrations-dir', dir]);
+    // "on database …": a set is also called pgstore, so the database is named as one.
+    expect(text.stdout).toMatch(new RegExp(`^2 pending migrations on database ${db.name}:$`, 'm'));
     expect(text.stdout).toMatch(/line 2: ALTER TABLE \.\.\. ADD COLUMN on widgets: ACCESS EXCLUSIVE/);
     expect((await run(['plan', '--strict', '--migrations-dir', dir])).code).toBe(1);
   });

@@ -179,13 +179,17 @@ describe('pgstore migrate', () => {
       '20200102000000_b.sql': up('create table b (x int);', 'drop table b;'),
       '20200103000000_c.sql': up('create table c (x int);', 'drop table c;'),
     });
-    expect((await migrate(db, ['up', '--migrations-dir', dir])).code).toBe(0);
+    const applied = await migrate(db, ['up', '--migrations-dir', dir]);
+    expect(applied.code).toBe(0);
+    // "on database …": a set is also called pgstore, so the database is named as one.
+    expect(applied.stdout).toMatch(new RegExp(`^Applied 3 migrations on database ${db.name} in [\\d.]+ s:$`, 'm'));
     const unconfirmed = await migrate(db, ['down', '--migrations-dir', dir]);
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toMatch(/no terminal.*\n.*--yes/);
     const one = await migrate(db, ['down', '--yes', '--migrations-dir', dir]);
     expect(one.code).toBe(0);
     expect(one.stdout).toMatch(/Rolled back 1 migration[\s\S]*20200103000000_c.sql/);
+    expect(one.stdout).toMatch(new RegExp(`^Rolled back 1 migration on database ${db.name} in [\\d.]+ s:$`, 'm'));
     expect((await migrate(db, ['down', '--to', '20200101000000', '--yes', '--migrations-dir', dir])).code).toBe(0);
     const left =
       await db.sql`select tablename from pg_tables where schemaname = 'public' and tablename not in ('schema_migrations', 'pgstore_schema_migrations') order by 1`;

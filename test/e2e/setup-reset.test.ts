@@ -198,6 +198,17 @@ describe('pgstore reset', () => {
     await after.end();
   });
 
+  it('--seed on a brand-new database: everything the data set has is created by this run, nothing "already there"', async () => {
+    const db = newDatabase();
+    const r = await run(db.url, ['setup', '--seed']);
+    expect(r.code, r.stderr).toBe(0);
+    // The migrations make the built-in roles, and a new user gets the `user` role: no puzzle
+    // of "8 already there" on a database made a second ago.
+    expect(r.stdout).toMatch(/^Seeded the development data set: \d+ created \(\d+ ms\)\.$/m);
+    expect(r.stdout).not.toMatch(/already there|skipped:/);
+    expect(r.stdout).toMatch(/created: .*role user for admin@example\.com/);
+  });
+
   it('refuses a production database even with --yes, unless --force-production', async () => {
     const db = newDatabase();
     expect((await run(db.url, ['setup', '--env', 'production'])).code).toBe(0);

@@ -3,9 +3,9 @@
  * core's events come in (backup's dumping reports tables started before any byte is written).
  */
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ProgressEvent } from '../../src/types/progress.js';
-import { jsonProgressSink, type ProgressLine } from '../../src/ui/progress-json.js';
+import { jsonCountProgress, jsonProgressSink, type ProgressLine } from '../../src/ui/progress-json.js';
 
 function linesOf(events: ProgressEvent[]): ProgressLine[] {
   const stream = new PassThrough();
@@ -53,5 +53,33 @@ describe('--progress json for backup and restore', () => {
       ['bytes', 0, 100],
       ['bytes', 100, 100],
     ]);
+  });
+});
+
+describe('--progress json for a count (hosts import, synthetic seed)', () => {
+  it("rates what moved since the phase's first event, not the time before it", () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(0);
+      const stream = new PassThrough();
+      let text = '';
+      stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      const progress = jsonCountProgress(stream, 'loading', 'rows');
+      vi.setSystemTime(3_000); // connecting: nothing moved
+      progress.update(10_000, 100_000); // the first chunk's rows, reported once sent
+      vi.setSystemTime(4_000);
+      progress.update(20_000, 100_000);
+      progress.done();
+      const lines = text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as ProgressLine);
+      expect(lines.map((l) => [l.done, l.rate])).toEqual([
+        [10_000, 0],
+        [20_000, 10_000],
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

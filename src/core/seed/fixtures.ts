@@ -90,9 +90,13 @@ async function seedIdentity(
   log: Log,
 ): Promise<void> {
   // Every item is noted, created or already there, so a second run lists what the first one
-  // did (the built-in roles come with the schema: "already there" on the first run too).
+  // did. What this run made is "created", also when a store made it beside what was asked (a
+  // new user gets the `user` role, a verified one `email-verified`): a first run on a new
+  // database lists nothing "already there". The built-in roles come with the schema, not with
+  // the data set: they are not listed (one missing is created, and listed).
   for (const role of set.roles) {
-    const had = !!(await stores.roles.get(role.name));
+    const had = await stores.roles.get(role.name);
+    if (had?.builtIn) continue;
     if (!had) await stores.roles.create(role.name, role.description);
     note(log, !had, `role ${role.name}`);
   }
@@ -106,13 +110,19 @@ async function seedIdentity(
     if (!password) log.secrets.adminPassword = secret;
   }
   note(log, !hadPassword, `password for ${adminEmail}`);
-  if (!admin.user.emailVerifiedAt) await stores.users.markEmailVerified(admin.user.id);
-  for (const role of set.admin.roles)
-    note(log, await stores.roles.assign(admin.user.id, role), `role ${role} for ${adminEmail}`);
+  const verifiedNow = !admin.user.emailVerifiedAt;
+  if (verifiedNow) await stores.users.markEmailVerified(admin.user.id);
+  // Granted by this run: with the user's creation (`user`), its verification just now, or here.
+  const grantedNow = (role: string) => admin.created || (verifiedNow && role === 'email-verified');
+  for (const role of set.admin.roles) {
+    const assigned = await stores.roles.assign(admin.user.id, role);
+    note(log, assigned || grantedNow(role), `role ${role} for ${adminEmail}`);
+  }
   for (const member of set.members) {
     const user = await stores.users.getOrCreateByEmail(member.email, { name: member.name });
     note(log, user.created, `user ${member.email}`);
-    note(log, await stores.roles.assign(user.user.id, 'user'), `role user for ${member.email}`);
+    const assigned = await stores.roles.assign(user.user.id, 'user');
+    note(log, assigned || user.created, `role user for ${member.email}`);
   }
 }
 

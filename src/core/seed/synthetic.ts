@@ -60,6 +60,8 @@ export async function seedSynthetic(options: SyntheticOptions): Promise<Syntheti
     const rows = await sql.begin(async (tx) => {
       // A stopped seed stops the server's COPY and index builds too (db/client-gone.ts).
       await endWorkWhenClientGone(tx);
+      // Rows start moving: a progress rate counts from here (ui/progress-count.ts).
+      options.onProgress?.(0, total);
       await bulk.loadTenants(tx, syntheticTenants(seed, o.tenants), tick);
       await bulk.loadUsers(tx, syntheticUsers(seed, o.users), tick);
       const tenantIds = [...syntheticTenants(seed, o.tenants)].map((t) => t.id);
