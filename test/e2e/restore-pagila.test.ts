@@ -88,7 +88,7 @@ describe('Pagila through pgstore backup and restore', () => {
     // without loading ~46k rows once more), then changed.
     const target = dbs.name('pagila_clean');
     const admin = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
-    await admin.unsafe(`create database "${target.name}" template "${source.name}"`);
+    await admin.unsafe(`create database "${target.name}" template "${source.name}" strategy file_copy`);
     await admin.end();
     const sql = postgres(target.url, { max: 1 });
     await sql`delete from payment where amount < 1`;
