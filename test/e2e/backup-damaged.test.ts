@@ -10,15 +10,23 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, symlin
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
-import { databaseTracker, pgstoreInProcess as pgstore, seed, tempDir } from './backup-helpers.js';
+import { cloneBackup, databaseTracker, pgstoreInProcess as pgstore, seed, tempDir } from './backup-helpers.js';
 
 const db = useTestDatabase();
 const dbs = databaseTracker();
 const base = tempDir('backup-damaged');
+/** One backup taken by pgstore; the cases damage copies of it (cloneBackup), not backups of their own. */
+let original = { id: '', path: '' };
 
 beforeAll(async () => {
   await seed(db.sql, 50);
+  original = await takeBackup(join(base, 'original'));
 });
+
+/** Another backup of the database in `dir` (a copy of the original: cloneBackup). */
+function anotherBackup(dir: string, label?: string): { id: string; path: string } {
+  return cloneBackup(original.path, label, join(dir, db.name));
+}
 
 async function takeBackup(dir: string, label?: string): Promise<{ id: string; path: string }> {
   const r = await pgstore(db.url, ['backup', '--dir', dir, '--json', ...(label ? ['--label', label] : [])]);
@@ -57,7 +65,7 @@ describe('a backup cannot be pointed outside its folder', () => {
       { name: 'no-files', edit: (m) => (m.files = []), says: /no checksum covers its dump backup\.dump/ },
     ];
     for (const c of cases) {
-      const taken = await takeBackup(dir, c.name);
+      const taken = anotherBackup(dir, c.name);
       writeFileSync(outside, readFileSync(join(taken.path, 'backup.dump')));
       editManifest(taken.path, (m) => c.edit(m, taken.path));
       const verify = await pgstore(db.url, ['backup', 'verify', taken.id, '--dir', dir]);
@@ -88,8 +96,8 @@ describe('a backup cannot be pointed outside its folder', () => {
 describe('damaged backups are listed and never skipped silently', () => {
   it('list (JSON too) marks them; restore latest refuses naming it unless --skip-damaged; prune neither counts nor deletes them', async () => {
     const dir = join(base, 'newest');
-    const older = await takeBackup(dir, 'older');
-    const newest = await takeBackup(dir, 'newest');
+    const older = anotherBackup(dir, 'older');
+    const newest = anotherBackup(dir, 'newest');
     writeFileSync(join(newest.path, 'manifest.json'), '{ "id": "trunc');
 
     const json = await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json']);
@@ -144,7 +152,7 @@ describe('damaged backups are listed and never skipped silently', () => {
     expect(check.message).toContain(`newer backup ${newest.id} is damaged`);
     // Only damaged backups: critical, and the message says why.
     const onlyDamaged = join(base, 'only-damaged');
-    const lone = await takeBackup(onlyDamaged, 'lone');
+    const lone = anotherBackup(onlyDamaged, 'lone');
     writeFileSync(join(lone.path, 'manifest.json'), '{');
     const none = JSON.parse((await pgstore(db.url, ['health', '--json', '--backup-dir', onlyDamaged])).stdout);
     expect(none.checks.find((c: { name: string }) => c.name === 'last_backup')).toMatchObject({

@@ -3,14 +3,15 @@
  * seeding, per-table row counts and content checksums, and psql for loading fixtures.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, inject } from 'vitest';
 import { cleanEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { adminUrlFor } from '../helpers/db.js';
+import { backupId, backupStamp } from '../../src/core/backup/paths.js';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
 
@@ -125,4 +126,34 @@ export function pgDumpWrapper(base: string, name: string, body: string): string 
   writeFileSync(path, `#!/bin/sh\ncase "$1" in --version) exec ${PG_BIN}/pg_dump --version;; esac\n${body}\n`);
   chmodSync(path, 0o755);
   return dir;
+}
+
+let lastCloneMs = 0;
+
+/**
+ * Another backup of the same database without running pg_dump again: a byte-for-byte copy of
+ * the backup folder `from` (as pgstore wrote it: same dump, checksums, modes) in the database
+ * folder `into` (default: beside it; made 0700 if missing), under a new ID stamped now (later
+ * than any earlier clone), with its manifest's id, label and times set to match. For tests
+ * whose subject is what pgstore does with backups (damage, listing, retention), not the taking
+ * of them: no pg_dump, server backend or row counts each.
+ */
+export function cloneBackup(from: string, label?: string, into = dirname(from)): { id: string; path: string } {
+  const at = new Date(Math.max(Date.now(), lastCloneMs + 1));
+  lastCloneMs = at.getTime();
+  const id = backupId(backupStamp(at), label);
+  mkdirSync(into, { recursive: true, mode: 0o700 });
+  const path = join(into, id);
+  cpSync(from, path, { recursive: true, errorOnExist: true, force: false });
+  const manifestPath = join(path, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  const took = Date.parse(manifest.finishedAt) - Date.parse(manifest.startedAt);
+  Object.assign(manifest, {
+    id,
+    label: label ?? null,
+    startedAt: at.toISOString(),
+    finishedAt: new Date(at.getTime() + took).toISOString(),
+  });
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2), { mode: 0o600 });
+  return { id, path };
 }

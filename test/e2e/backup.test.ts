@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
 import {
+  cloneBackup,
   databaseTracker,
   fingerprint,
   pgstore,
@@ -203,11 +204,15 @@ describe('retention', () => {
 
   it('keeps the newest verified backup whatever the rule, and only prunes after a success', async () => {
     const ids: string[] = [];
-    for (const args of [['--verify'], [], []]) {
+    let path = '';
+    for (const args of [['--verify'], []]) {
       const r = await pgstoreIn(db.url, ['backup', '--dir', dir, '--json', ...args]);
       expect(r.code, r.stderr).toBe(0);
       ids.push(JSON.parse(r.stdout).id);
+      path = JSON.parse(r.stdout).path;
     }
+    // A third, unverified like the second: a copy of it (cloneBackup).
+    ids.push(cloneBackup(path).id);
     const dry = await pgstoreIn(db.url, ['backup', 'prune', '--dir', dir, '--keep-last', '1', '--dry-run', '--json']);
     expect(JSON.parse(dry.stdout)).toMatchObject({ removed: [ids[1]], dryRun: true });
 
@@ -244,12 +249,11 @@ describe('retention', () => {
 
   it('calendar retention: --dry-run says which rule keeps each backup; prune then deletes only the rest', async () => {
     const gfs = tempDir('retention-gfs');
-    const ids: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const r = await pgstoreIn(db.url, ['backup', '--dir', gfs, '--json']);
-      expect(r.code, r.stderr).toBe(0);
-      ids.push(JSON.parse(r.stdout).id);
-    }
+    const r = await pgstoreIn(db.url, ['backup', '--dir', gfs, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const first = JSON.parse(r.stdout);
+    // Three more backups of the database: copies of the first (cloneBackup), as retention sees them.
+    const ids: string[] = [first.id, ...[1, 2, 3].map(() => cloneBackup(first.path).id)];
     // Back-date them: two in this month, one a month ago, one two months ago (oldest first).
     const now = new Date();
     const dates = [
@@ -325,9 +329,13 @@ describe('retention', () => {
 
 describe('verification record', () => {
   const dir = tempDir('verify-record');
+  /** One `backup --verify=restore --json` run, read by both cases (a test restore each is ~1 s of CPU). */
+  let taken: Awaited<ReturnType<typeof pgstoreIn>>;
+  beforeAll(async () => {
+    taken = await pgstoreIn(db.url, ['backup', '--dir', dir, '--verify=restore', '--json']);
+  });
 
   it('a read check after a test restore keeps method restore and records when it last passed', async () => {
-    const taken = await pgstoreIn(db.url, ['backup', '--dir', dir, '--verify=restore', '--json']);
     expect(taken.code, taken.stderr).toBe(0);
     const first = JSON.parse(taken.stdout).manifest.verified;
     expect(first.method).toBe('restore');
@@ -352,7 +360,8 @@ describe('verification record', () => {
     expect(total, text.stdout).toBeDefined();
     expect(Number(total)).toBeGreaterThanOrEqual(Number(dump) + Number(verification) - 0.15);
     expect(Number(total)).toBeLessThanOrEqual(wall + 0.05);
-    const json = JSON.parse((await pgstoreIn(db.url, ['backup', '--dir', dir, '--verify=restore', '--json'])).stdout);
+    expect(taken.code, taken.stderr).toBe(0);
+    const json = JSON.parse(taken.stdout);
     expect(json.verifyDurationMs).toBeGreaterThan(0);
     expect(json.durationMs).toBeGreaterThanOrEqual(json.manifest.durationMs + json.verifyDurationMs - 5);
   });

@@ -27,17 +27,23 @@ import postgres from 'postgres';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminUrlFor, useTestDatabase } from '../helpers/db.js';
 import { matrix } from '../stress/harness.js';
-import { databaseTracker, fingerprint, PG_BIN, pgstoreInProcess as pgstore, seed, tempDir } from './backup-helpers.js';
+import {
+  cloneBackup,
+  databaseTracker,
+  fingerprint,
+  PG_BIN,
+  pgstoreInProcess as pgstore,
+  seed,
+  tempDir,
+} from './backup-helpers.js';
 
 const db = useTestDatabase();
 const dbs = databaseTracker();
 const dir = tempDir('restore-fail');
 
-/** Takes a new backup labelled `label`, which `damage` then changes in its folder; returns its ID. */
-async function damagedBackup(label: string, damage: (folder: string) => void): Promise<string> {
-  const r = await pgstore(db.url, ['backup', '--dir', dir, '--label', label, '--json']);
-  expect(r.code, r.stderr).toBe(0);
-  const { id, path } = JSON.parse(r.stdout);
+/** Another backup labelled `label` (a copy of `from`: cloneBackup), which `damage` then changes in its folder; returns its ID. */
+function damagedBackup(from: string, label: string, damage: (folder: string) => void): string {
+  const { id, path } = cloneBackup(from, label);
   damage(path);
   return id;
 }
@@ -66,7 +72,8 @@ beforeAll(async () => {
   const r = await pgstore(db.url, ['backup', '--dir', dir, '--json']);
   expect(r.code, r.stderr).toBe(0);
   good = JSON.parse(r.stdout).id;
-  corrupt = await damagedBackup('corrupt', (folder) => {
+  const goodPath = JSON.parse(r.stdout).path;
+  corrupt = damagedBackup(goodPath, 'corrupt', (folder) => {
     const dump = join(folder, 'backup.dump');
     const fd = openSync(dump, 'r+');
     const at = Math.floor(statSync(dump).size / 2);
@@ -76,7 +83,7 @@ beforeAll(async () => {
     writeSync(fd, byte, 0, 1, at);
     closeSync(fd);
   });
-  badCounts = await damagedBackup('counts', (folder) => {
+  badCounts = damagedBackup(goodPath, 'counts', (folder) => {
     const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
     manifest.tables.find((t: { name: string }) => t.name === 'users').rows += 1;
     writeFileSync(join(folder, 'manifest.json'), JSON.stringify(manifest));

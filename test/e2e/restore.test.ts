@@ -13,19 +13,47 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sha256File } from '../../src/core/backup/manifest.js';
 import { scratchName } from '../../src/core/restore/scratch-names.js';
 import { useTestDatabase } from '../helpers/db.js';
-import { databaseTracker, fingerprint, pgstoreInProcess as pgstoreIn, seed, tempDir } from './backup-helpers.js';
+import {
+  cloneBackup,
+  databaseTracker,
+  fingerprint,
+  pgstoreInProcess as pgstoreIn,
+  seed,
+  tempDir,
+} from './backup-helpers.js';
 
 const db = useTestDatabase();
 const dbs = databaseTracker();
 const dir = tempDir('restore');
 let backupId = '';
+let backupPath = '';
+/** A restore of backupId that no session uses: the template of restoredCopy(). */
+const pristine = dbs.name('pristine');
 
 beforeAll(async () => {
   await seed(db.sql, 120);
   const r = await pgstoreIn(db.url, ['backup', '--dir', dir, '--json']);
   if (r.code !== 0) throw new Error(r.stderr);
-  backupId = JSON.parse(r.stdout).id;
+  ({ id: backupId, path: backupPath } = JSON.parse(r.stdout));
+  const copy = await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', pristine.name, '--create']);
+  if (copy.code !== 0) throw new Error(copy.stderr);
 });
+
+/**
+ * A new database holding what a `restore backupId --create` makes (a copy of the pristine
+ * restore, by CREATE DATABASE ... TEMPLATE): a filled target for the cases about restoring
+ * over one, without a full restore each.
+ */
+async function restoredCopy(prefix: string): Promise<{ name: string; url: string }> {
+  const target = dbs.name(prefix);
+  const admin = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+  try {
+    await admin.unsafe(`create database "${target.name}" template "${pristine.name}"`);
+  } finally {
+    await admin.end();
+  }
+  return target;
+}
 
 async function databaseExists(name: string): Promise<boolean> {
   const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
@@ -36,20 +64,15 @@ async function databaseExists(name: string): Promise<boolean> {
   }
 }
 
-/** Takes a fresh backup and returns its folder and dump path. */
-async function freshBackup(label: string): Promise<{ id: string; folder: string; dump: string }> {
-  const r = await pgstoreIn(db.url, ['backup', '--dir', dir, '--label', label, '--json']);
-  expect(r.code, r.stderr).toBe(0);
-  const { id, path } = JSON.parse(r.stdout);
+/** Another backup of the database to damage (a copy of the first: cloneBackup) with its folder and dump path. */
+function freshBackup(label: string): { id: string; folder: string; dump: string } {
+  const { id, path } = cloneBackup(backupPath, label);
   return { id, folder: path, dump: join(path, 'backup.dump') };
 }
 
 describe('pgstore restore safety', () => {
   it('refuses a non-empty target without --clean, and leaves it as it was', async () => {
-    const target = dbs.name('busy');
-    expect(
-      (await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code,
-    ).toBe(0);
+    const target = await restoredCopy('busy');
     const sql = dbs.sql(target.url);
     await sql`insert into tenancy.tenants (id, name) values ('extra', 'Extra')`;
     const before = await fingerprint(sql);
@@ -86,10 +109,7 @@ describe('pgstore restore safety', () => {
   });
 
   it('--clean --yes replaces the contents through a checked copy (extra rows gone, grants kept)', async () => {
-    const target = dbs.name('clean');
-    expect(
-      (await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code,
-    ).toBe(0);
+    const target = await restoredCopy('clean');
     const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
     await admin.unsafe(`alter database "${target.name}" set work_mem = '8MB'`);
     await admin.end();
@@ -206,7 +226,7 @@ describe('pgstore restore safety', () => {
   });
 
   it('a truncated archive is detected by verify and restore; the target is never created', async () => {
-    const b = await freshBackup('truncated');
+    const b = freshBackup('truncated');
     truncateSync(b.dump, Math.floor(statSync(b.dump).size / 2));
     const verify = await pgstoreIn(db.url, ['backup', 'verify', b.id, '--dir', dir]);
     expect(verify.code).toBe(1);
@@ -219,7 +239,7 @@ describe('pgstore restore safety', () => {
   });
 
   it('a truncated archive whose checksums were rewritten still fails the read-back (pg_restore -l alone would pass)', async () => {
-    const b = await freshBackup('truncated-rehashed');
+    const b = freshBackup('truncated-rehashed');
     truncateSync(b.dump, statSync(b.dump).size - 200);
     const manifestPath = join(b.folder, 'manifest.json');
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
@@ -231,7 +251,7 @@ describe('pgstore restore safety', () => {
   });
 
   it('a bit flip is detected; a --clean restore from it leaves the target untouched', async () => {
-    const b = await freshBackup('flipped');
+    const b = freshBackup('flipped');
     const fd = openSync(b.dump, 'r+');
     const at = Math.floor(statSync(b.dump).size / 2);
     const byte = Buffer.alloc(1);
@@ -243,10 +263,7 @@ describe('pgstore restore safety', () => {
     expect(verify.code).toBe(1);
     expect(verify.stderr).toMatch(/backup\.dump does not match its sha256 checksum/);
 
-    const target = dbs.name('flip');
-    expect(
-      (await pgstoreIn(db.url, ['restore', backupId, '--dir', dir, '--target-db', target.name, '--create'])).code,
-    ).toBe(0);
+    const target = await restoredCopy('flip');
     const sql = dbs.sql(target.url);
     await sql`delete from auth.users where email like 'user1%'`;
     const before = await fingerprint(sql);
