@@ -11,7 +11,6 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 /** Seconds on an idle 2-core machine (rough: only the order matters). */
 const ESTIMATES: Record<string, number> = {
   'test/e2e/pgbackrest.test.ts': 40,
-  'test/e2e/basebackup.test.ts': 20,
   'test/e2e/restore.test.ts': 18,
   'test/core/hosts-import-export.test.ts': 5,
   'test/e2e/sigterm.test.ts': 14,
