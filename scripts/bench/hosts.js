@@ -25,6 +25,11 @@
  *        BENCH_ONLY=list to run only the list rows (load, 1, 2 and the formats);
  *        BENCH_ONLY=import to run only 4 (no load), with its ratio to the server's floor.
  *        BENCH_ONLY=formats for the load and the formats alone (the seed query takes minutes).
+ *        BENCH_ONLY=snapshot for 5 alone (its own database, no load).
+ * 5. snapshot: `pgstore snapshot create` and `snapshot rollback --yes` on a store of 100,000
+ *    synthetic hosts (`seed --synthetic`), each rollback changing every entry's comment (one
+ *    event per entry, through the trigger), against the floor of psql COPYing the same rows
+ *    out as JSON (what any snapshot reads). Reported, no target (issue: snapshot progress).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,6 +57,7 @@ const LIVE = 100_000;
 const CREATED = 110_000;
 const CHANGES = 880_000;
 const IMPORT_LINES = 100_000;
+const SNAPSHOT_HOSTS = 100_000;
 
 /** Seed 001's current state, adapted to jsonb events: one DISTINCT ON per column. */
 const SEED_COLUMNS = (events) => `
@@ -263,6 +269,77 @@ async function measureImport(db, server, connect, work, options) {
   return { importSamples, copySamples, floorSamples };
 }
 
+/**
+ * 5. snapshot create and rollback (SNAPSHOT_HOSTS synthetic hosts in their own database),
+ * interleaved with psql COPYing the same rows out as JSON. Two snapshots differ in every
+ * entry's comment; each round rolls back to one, then to the other.
+ */
+async function measureSnapshots(db, server, options) {
+  const url = `${server.url.replace(/\/pgstore(\?|$)/, '/pgstore_snapshot$1')}`;
+  await db.sql.unsafe('create database pgstore_snapshot');
+  const env = cleanEnv({ DATABASE_URL: url });
+  runPgstore(['migrate', 'up'], { env, timeoutMs: 120_000 });
+  runPgstore(['seed', '--synthetic', '--hosts', String(SNAPSHOT_HOSTS), '--users', '10', '--tenants', '1'], {
+    env,
+    timeoutMs: 600_000,
+  });
+  const snap = (args) => JSON.parse(runPgstore(['snapshot', ...args, '--json'], { env, timeoutMs: 600_000 }).stdout);
+  const a = snap(['create', '--name', 'bench-a']).snapshot;
+  // Every entry's comment changed, as events (the trigger keeps the projection).
+  const rollbackTo = (id) =>
+    run(NODE, [PGSTORE_BIN, 'snapshot', 'rollback', id, '--yes', '--json'], { env, timeoutMs: 600_000 });
+  const exported = runPgstore(['hosts', 'export', '--format', 'jsonl'], { env, timeoutMs: 600_000 }).stdout;
+  const changed = exported
+    .trimEnd()
+    .split('\n')
+    .map((l) => {
+      const e = JSON.parse(l);
+      return JSON.stringify({ ...e, id: undefined, comment: `changed ${e.comment ?? ''}` });
+    })
+    .join('\n');
+  run(NODE, [PGSTORE_BIN, 'hosts', 'import', '-', '--format', 'jsonl', '--mode', 'replace'], {
+    env,
+    input: `${changed}\n`,
+    timeoutMs: 600_000,
+  });
+  const b = snap(['create', '--name', 'bench-b']).snapshot;
+  const floorCopy = `\\copy (select row_to_json(h) from (select * from hosts.hosts order by ip_address, hostname) h) to '/dev/null'`;
+  const samples = { create: [], rollback: [], floor: [] };
+  const p5 = progress(`snapshot create and rollback (${SNAPSHOT_HOSTS} hosts)`);
+  for (let round = 0; round < options.warmup + options.runs; round++) {
+    const f = run(PSQL, [url, '-X', '-q', '-c', floorCopy], { env: cleanEnv() });
+    const c = run(NODE, [PGSTORE_BIN, 'snapshot', 'create', '--keep-last', '5', '--json'], { env, timeoutMs: 600_000 });
+    const r = rollbackTo(round % 2 === 0 ? a.id : b.id);
+    const result = JSON.parse(r.stdout);
+    if (result.changed < SNAPSHOT_HOSTS * 0.9) throw new Error(`the rollback changed ${result.changed} entries`);
+    if (round >= options.warmup) {
+      samples.floor.push(f.ms);
+      samples.create.push(c.ms);
+      samples.rollback.push(r.ms);
+    }
+    p5.update(round + 1, options.warmup + options.runs);
+  }
+  p5.done();
+  const floor = summarize(samples.floor);
+  report(
+    'hosts',
+    `snapshot create and rollback on ${SNAPSHOT_HOSTS} synthetic hosts (each rollback changes every entry's comment), against psql COPYing the same rows out as JSON`,
+    [
+      {
+        name: 'snapshot-create-vs-copy',
+        subject: { label: 'pgstore snapshot create', stats: summarize(samples.create) },
+        baseline: { label: 'psql \\copy of the rows as JSON (floor)', stats: floor },
+      },
+      {
+        name: 'snapshot-rollback-vs-copy',
+        subject: { label: 'pgstore snapshot rollback --yes (every entry changed)', stats: summarize(samples.rollback) },
+        baseline: { label: 'psql \\copy of the rows as JSON (floor)', stats: floor },
+      },
+    ],
+    options,
+  );
+}
+
 /** The import against the server's floor (issue 15 §1: ≥ 0.85× its speed). */
 function reportImport({ importSamples, floorSamples }, options) {
   const [row] = report(
@@ -295,6 +372,10 @@ main(async () => {
   try {
     runPgstore(['migrate', 'up'], { env: server.env(), timeoutMs: 120_000 });
     db = await connect({ databaseUrl: server.url, env: {}, max: 2 });
+    if (process.env.BENCH_ONLY === 'snapshot') {
+      await measureSnapshots(db, server, options);
+      return;
+    }
     if (process.env.BENCH_ONLY === 'import') {
       reportImport(await measureImport(db, server, connect, work, options), options);
       return;
@@ -491,6 +572,7 @@ main(async () => {
       `BENCH ${JSON.stringify({ bench: 'hosts', name: 'import-floor', psqlMs: Math.round(floor), linesPerSecond: Math.round(IMPORT_LINES / (floor / 1000)) })}`,
     );
     reportImport({ importSamples, floorSamples }, options);
+    await measureSnapshots(db, server, options);
   } finally {
     await db?.close().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });

@@ -4,12 +4,12 @@
  * factory per subcommand; `snapshotCommand` registers them.
  */
 import { Command, Option } from 'commander';
-import type { SnapshotDiff } from '../core/snapshot/index.js';
+import type { SnapshotDiff, SnapshotProgress } from '../core/snapshot/index.js';
 import { confirmer } from '../ui/confirm.js';
 import { cell, entryLine, when } from '../ui/hosts-view.js';
 import { snapshotJson, snapshotListJson, snapshotRefJson } from '../ui/json-views.js';
 import type { Output } from '../ui/output.js';
-import { action, type CommandContext, examples } from './context.js';
+import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { addSubcommands } from './subcommands.js';
 import { wholeNumber } from './parse.js';
 import { plural } from '../util/format.js';
@@ -44,6 +44,26 @@ function describeDiff(out: Output, diff: SnapshotDiff): void {
   );
 }
 
+/**
+ * Runs `fn` with the snapshot phases shown as --progress asks (a bar on a terminal, NDJSON
+ * events with json); `pause` clears the bar (before a question). The bar ends whatever happens.
+ */
+async function withSnapshotProgress<T>(
+  io: ActionIO,
+  fn: (onProgress: SnapshotProgress, pause: () => void) => Promise<T>,
+): Promise<T> {
+  const { countProgressFor } = await import('../ui/progress-sink.js');
+  const bar = await countProgressFor(io.out, 'reading', 'entries');
+  try {
+    return await fn(
+      (e) => bar.update(e.done, e.total, e.phase, e.unit),
+      () => bar.done(),
+    );
+  } finally {
+    bar.done();
+  }
+}
+
 function createCommand(ctx: CommandContext): Command {
   const command = new Command('create')
     .description('save the current entries as a snapshot (trigger manual), then apply retention')
@@ -54,7 +74,15 @@ function createCommand(ctx: CommandContext): Command {
       action(ctx, {
         load: snapshotCore,
         call: (s, io, flags: { name?: string; keepLast?: number; keepDays?: number }) =>
-          s.createSnapshot({ ...io.core(), name: flags.name, keepLast: flags.keepLast, keepDays: flags.keepDays }),
+          withSnapshotProgress(io, (onProgress) =>
+            s.createSnapshot({
+              ...io.core(),
+              name: flags.name,
+              keepLast: flags.keepLast,
+              keepDays: flags.keepDays,
+              onProgress,
+            }),
+          ),
         json: (out, result) => out.json({ snapshot: snapshotJson(result.snapshot), pruned: result.pruned }),
         text: (out, result) => {
           out.result(`Saved snapshot ${result.snapshot.snapshotId} (${plural(result.snapshot.entryCount, 'entry')}).`);
@@ -161,7 +189,18 @@ function rollbackCommand(ctx: CommandContext): Command {
       action(ctx, {
         load: snapshotCore,
         call: (s, io, id: string, flags: { yes?: boolean }) =>
-          s.rollbackSnapshot({ ...io.core(), id, confirm: confirmer(io.out, !!flags.yes) }),
+          withSnapshotProgress(io, (onProgress, pause) => {
+            const ask = confirmer(io.out, !!flags.yes);
+            return s.rollbackSnapshot({
+              ...io.core(),
+              id,
+              onProgress,
+              confirm: (plan) => {
+                pause();
+                return ask(plan);
+              },
+            });
+          }),
         text: (out, r) => {
           out.result(
             `Rolled back to snapshot ${r.snapshotId}: ${r.deleted} deleted, ${r.created} created, ${r.changed} changed, ${r.unchanged} unchanged.`,

@@ -10,8 +10,9 @@ export interface CountProgress {
   /**
    * Redraws (at most 10 times a second, and always at the end). `phase`: what the wait is for
    * once every row is sent (e.g. 'building keys and indexes'); it replaces the label.
+   * `unit`: what this phase counts, when not the bar's own (snapshot phases: entries, events).
    */
-  update(done: number, total: number, phase?: string): void;
+  update(done: number, total: number, phase?: string, unit?: string): void;
   /** Clears the line (before results or errors are printed). */
   done(): void;
 }

@@ -82,13 +82,14 @@ export function jsonProgressSink(stream: NodeJS.WritableStream): { sink: Progres
 }
 
 /**
- * A CountProgress (import, synthetic seed) writing progress lines for `phase` in `unit`s; a
- * phase the update names (the wait after the last row: keys and indexes, commit) replaces it.
+ * A CountProgress (import, synthetic seed, snapshots) writing progress lines for `phase` in
+ * `unit`s; a phase the update names (the wait after the last row: keys and indexes, commit)
+ * replaces it, in the unit the update names, if any.
  */
 export function jsonCountProgress(stream: NodeJS.WritableStream, phase: string, unit: string): CountProgress {
   const out = lines(stream);
   return {
-    update: (done, total, named) => out.emit(named ?? phase, done, total, unit),
+    update: (done, total, named, phaseUnit) => out.emit(named ?? phase, done, total, phaseUnit ?? unit),
     done: () => out.flush(),
   };
 }

@@ -15,6 +15,7 @@ import { changeEvents, envelope } from '../hosts/index.js';
 import type { HostInput } from '../hosts/index.js';
 import type { CoreOptions, Confirm } from '../options.js';
 import { findSnapshot, takeSnapshot } from './snapshot.js';
+import { readEntries, type SnapshotProgress } from './progress.js';
 import { plural } from '../../util/format.js';
 
 export type DiffEntry = HostInput & { id?: string };
@@ -98,14 +99,23 @@ export interface RollbackResult {
   unchanged: number;
 }
 
-/** Makes the entries equal to snapshot `id`'s (after `confirm`), atomically, as events. */
+/** The pre-rollback snapshot's phase: reading the entries, then saving them. */
+const PRE_ROLLBACK = 'saving pre-rollback snapshot';
+
+/**
+ * Makes the entries equal to snapshot `id`'s (after `confirm`), atomically, as events.
+ * `onProgress`: 'reading' (the current entries, for the question), then in the transaction
+ * 'saving pre-rollback snapshot', 'comparing', 'appending events' (sent so far, of all),
+ * 'applying the events' (the database's wait after the last one) and 'committing'.
+ */
 export async function rollbackSnapshot(
-  options: CoreOptions & { id: string; confirm?: Confirm; now?: Date },
+  options: CoreOptions & { id: string; confirm?: Confirm; now?: Date; onProgress?: SnapshotProgress },
 ): Promise<RollbackResult> {
   const now = options.now ?? new Date();
+  const progress = options.onProgress;
   return withHostsDb(options, async ({ sql, conn, stores }) => {
     const snapshot = await findSnapshot(stores, options.id);
-    const preview = diffEntries(await stores.hosts.listAll(), snapshotEntries(snapshot));
+    const preview = diffEntries(await readEntries(stores, 'reading', progress), snapshotEntries(snapshot));
     await options.confirm?.({
       action: `roll the hosts back to snapshot ${snapshot.snapshotId}`,
       target: describeTarget(conn),
@@ -121,11 +131,15 @@ export async function rollbackSnapshot(
         trigger: 'pre-rollback',
         name: `before rollback to ${snapshot.snapshotId}`,
         now,
+        onProgress: progress,
+        phase: PRE_ROLLBACK,
+        savingPhase: PRE_ROLLBACK,
       });
-      const plan = await planRollback(tx, pre.entries, snapshotEntries(snapshot), now, options);
-      await tx.hostEvents.appendBatch(plan.deletes);
-      await appendChanges(tx, plan.changes, now, options);
-      await tx.hostEvents.appendBatch(plan.creates);
+      const target = snapshotEntries(snapshot);
+      progress?.({ phase: 'comparing', done: 0, total: target.length, unit: 'entries' });
+      const plan = await planRollback(tx, pre.entries, target, now, options);
+      progress?.({ phase: 'comparing', done: target.length, total: target.length, unit: 'entries' });
+      await appendPlan(tx, plan, now, options, progress);
       return {
         snapshotId: snapshot.snapshotId,
         preRollbackSnapshotId: pre.snapshot.snapshotId,
@@ -136,6 +150,38 @@ export async function rollbackSnapshot(
       };
     });
   });
+}
+
+/** Appends the plan's events: tombstones, then changes (in rounds), then re-creations. */
+async function appendPlan(
+  tx: HostStores,
+  plan: RollbackPlan,
+  now: Date,
+  options: CoreOptions,
+  progress: SnapshotProgress | undefined,
+): Promise<void> {
+  // One statement per batch: the tombstones, each round of changes (every entry's 1st change,
+  // then every 2nd...: appendChanges), the re-creations. Once a batch's last event is sent,
+  // the database checks and applies it as a set (seconds for 100k): the phase names that wait.
+  const ends = new Set<number>();
+  let total = plan.deletes.length;
+  ends.add(total);
+  for (let round = 0; plan.changes.some((c) => c.events.length > round); round++)
+    ends.add((total += plan.changes.filter((c) => c.events.length > round).length));
+  ends.add((total += plan.creates.length));
+  const sent = (done: number) =>
+    progress?.({
+      phase: done > 0 && ends.has(done) ? 'applying the events' : 'appending events',
+      done,
+      total,
+      unit: 'events',
+    });
+  if (total > 0) sent(0);
+  await tx.hostEvents.appendBatch(plan.deletes, { onProgress: sent });
+  let done = plan.deletes.length;
+  done += await appendChanges(tx, plan.changes, now, options, (n) => sent(plan.deletes.length + n));
+  await tx.hostEvents.appendBatch(plan.creates, { onProgress: (n) => sent(done + n) });
+  progress?.({ phase: 'committing', done: total, total, unit: 'events' });
 }
 
 interface RollbackPlan {

@@ -16,6 +16,7 @@ import {
 import { renderHostsFile } from '../hosts/index.js';
 import { ulid } from '../hosts/index.js';
 import type { CoreOptions } from '../options.js';
+import { readEntries, type SnapshotProgress } from './progress.js';
 
 export const DEFAULT_KEEP_LAST = 50;
 export const DEFAULT_KEEP_DAYS = 30;
@@ -27,6 +28,8 @@ export interface CreateSnapshotOptions extends CoreOptions {
   /** Delete snapshots older than this many days (default 30). */
   keepDays?: number;
   now?: Date;
+  /** Phases 'reading' (entries read so far), 'saving', 'committing'. */
+  onProgress?: SnapshotProgress;
 }
 
 export interface CreateSnapshotResult {
@@ -42,12 +45,19 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
     inTransaction(
       sql,
       async (stores) => {
-        const { snapshot } = await takeSnapshot(stores, { trigger: 'manual', name: options.name ?? null, now });
+        const { snapshot } = await takeSnapshot(stores, {
+          trigger: 'manual',
+          name: options.name ?? null,
+          now,
+          onProgress: options.onProgress,
+        });
         const pruned = await stores.snapshots.applyRetentionPolicy({
           maxCount: options.keepLast ?? DEFAULT_KEEP_LAST,
           maxAgeDays: options.keepDays ?? DEFAULT_KEEP_DAYS,
           now,
         });
+        const n = snapshot.entryCount;
+        options.onProgress?.({ phase: 'committing', done: n, total: n, unit: 'entries' });
         return { snapshot, pruned };
       },
       // Entries and the log position from one view of the data.
@@ -56,12 +66,25 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   );
 }
 
-/** Renders and saves the current entries (inside the caller's transaction). */
+/**
+ * Renders and saves the current entries (inside the caller's transaction). With `onProgress`,
+ * `phase` ('reading' by default) counts the entries read, then `savingPhase` ('saving') waits
+ * for the save.
+ */
 export async function takeSnapshot(
   stores: HostStores,
-  options: { trigger: string; name: string | null; now: Date },
+  options: {
+    trigger: string;
+    name: string | null;
+    now: Date;
+    onProgress?: SnapshotProgress | undefined;
+    phase?: string;
+    savingPhase?: string;
+  },
 ): Promise<{ snapshot: SnapshotMetadata; entries: HostEntry[] }> {
-  const entries = await stores.hosts.listAll();
+  const entries = await readEntries(stores, options.phase ?? 'reading', options.onProgress);
+  const n = entries.length;
+  options.onProgress?.({ phase: options.savingPhase ?? 'saving', done: n, total: n, unit: 'entries' });
   const eventLogPosition = await stores.hostEvents.lastPosition();
   const snapshot: Snapshot = {
     snapshotId: ulid(options.now.getTime()),
