@@ -6,11 +6,8 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PgstoreError, UsageError } from '../../errors.js';
 import { writeFileAtomicPages } from '../../util/atomic-file.js';
-import { snapshotReader } from '../../store/cursor.js';
-import { createHostsStore, guardHosts, type HostEntryJson } from '../../store/hosts/index.js';
-import { openHostsDb } from './db.js';
-import { hostsFileHeader } from './file.js';
-import { CSV_COLUMNS, type HostFormat, renderHostsLines } from './formats.js';
+import type { HostFormat } from './formats.js';
+import { listingText, openHostListing } from './listing.js';
 import type { CoreOptions } from '../options.js';
 
 export interface ExportHostsOptions extends CoreOptions {
@@ -35,30 +32,10 @@ export interface ExportResult {
 export async function exportHosts(options: ExportHostsOptions): Promise<ExportResult> {
   const format = options.format ?? 'hosts';
   if (options.output) checkFolder(options.output);
-  const { sql } = await openHostsDb(options);
-  let reader: Awaited<ReturnType<typeof snapshotReader>> | undefined;
-  let count: number;
-  try {
-    // One snapshot: the count in the header and the rows read after it agree.
-    reader = await guardHosts(() => snapshotReader(sql));
-    count = await createHostsStore(reader.sql).count();
-  } catch (error) {
-    // The snapshot first: ending the pool waits (its 5 s) for a connection still reserved.
-    await reader?.close().catch(() => undefined);
-    await sql.end({ timeout: 5 }).catch(() => undefined);
-    throw error;
-  }
-  const snapshot = reader;
-  const pages = renderPages(
-    createHostsStore(snapshot.sql).searchJsonPages(),
-    count,
-    format,
-    options.now ?? new Date(),
-    async () => {
-      await snapshot.close().catch(() => undefined);
-      await sql.end({ timeout: 5 }).catch(() => undefined);
-    },
-  );
+  // One snapshot: the count in the header and the rows read after it agree.
+  const listing = await openHostListing(options);
+  const count = listing.count;
+  const pages = listingText(listing, format, options.now ?? new Date());
   if (options.output) {
     let bytes: number;
     try {
@@ -82,26 +59,6 @@ export async function exportHosts(options: ExportHostsOptions): Promise<ExportRe
     return { format, entries: count, bytes, path: options.output, pages: null };
   }
   return { format, entries: count, bytes: null, path: null, pages };
-}
-
-/**
- * The entries' text a page at a time as they are read from the cursor (already in byte
- * order, the hosts table's collation "C"); `done` runs when the pages end, early or not.
- */
-async function* renderPages(
-  entries: AsyncIterable<HostEntryJson[]>,
-  count: number,
-  format: HostFormat,
-  now: Date,
-  done: () => Promise<void>,
-): AsyncGenerator<string> {
-  try {
-    if (format === 'hosts') yield hostsFileHeader(count, now);
-    if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
-    for await (const page of entries) yield renderHostsLines(page, format);
-  } finally {
-    await done();
-  }
 }
 
 /** A usage error, before anything is read, when `output`'s folder is missing or it is a folder. */

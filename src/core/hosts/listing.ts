@@ -7,7 +7,7 @@ import { snapshotReader } from '../../store/cursor.js';
 import { createHostsStore, guardHosts, type HostEntryJson } from '../../store/hosts/index.js';
 import { openHostsDb } from './db.js';
 import { hostsFileHeader } from './file.js';
-import { CSV_COLUMNS, renderHostsLines } from './formats.js';
+import { CSV_COLUMNS, type HostFormat, renderHostsLines } from './formats.js';
 import type { ListHostsOptions } from './hosts.js';
 
 export interface HostListing {
@@ -55,8 +55,11 @@ export async function openHostListing(options: ListHostsOptions): Promise<HostLi
   };
 }
 
-/** The listing as a hosts file or CSV, a page at a time; closes the listing when the pages end (early or not). */
-export async function* listingText(listing: HostListing, format: 'hosts' | 'csv', now: Date): AsyncGenerator<string> {
+/**
+ * The listing as a hosts file, CSV or JSON lines, a page at a time (the cursor's order is the
+ * hosts table's byte order, collation "C"); closes the listing when the pages end (early or not).
+ */
+export async function* listingText(listing: HostListing, format: HostFormat, now: Date): AsyncGenerator<string> {
   try {
     if (format === 'hosts') yield hostsFileHeader(listing.count, now);
     if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
