@@ -2,13 +2,14 @@
  * `pgstore backup list`: intact, damaged and physical backups in one list, newest first, as a
  * table, one JSON document, or NDJSON.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { BackupEntry, BackupListing } from '../core/backup/index.js';
 import type { PhysicalBackup } from '../core/backup/pgbackrest/index.js';
 import { physicalBackupJson } from '../ui/json-views.js';
 import type { Output } from '../ui/output.js';
 import { formatBytes, plural } from '../util/format.js';
 import { backupCore, dbOption, dirOption, whereOf } from './backup-where.js';
+import { listFormatOption } from './list-options.js';
 import { action, type CommandContext, examples } from './context.js';
 
 /** Intact, damaged and physical backups in one list, newest first (each sorts by its time). */
@@ -109,11 +110,7 @@ export function backupListCommand(ctx: CommandContext): Command {
     )
     .addOption(dirOption(ctx))
     .addOption(dbOption())
-    .addOption(
-      new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line')
-        .choices(['table', 'json', 'ndjson'])
-        .default('table'),
-    )
+    .addOption(listFormatOption())
     .action(
       action(ctx, {
         load: backupCore,

@@ -9,6 +9,7 @@ import type { HostEntry } from '../store/hosts/index.js';
 import type { Output } from '../ui/output.js';
 import { hostsTable, listedHostsTable } from '../ui/hosts-view.js';
 import { plural } from '../util/format.js';
+import { replicaOption } from './list-options.js';
 import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { collect, wholeNumber } from './parse.js';
 
@@ -109,10 +110,7 @@ export function hostsListCommand(ctx: CommandContext): Command {
         .choices(['table', 'json', 'ndjson', 'csv', 'hosts'])
         .default('table'),
     )
-    .option(
-      '--replica [url]',
-      'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot',
-    )
+    .addOption(replicaOption())
     .action(
       action(ctx, {
         load: hostsCore,

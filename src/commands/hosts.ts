@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import { describeEntry, historyTable } from '../ui/hosts-view.js';
 import { hostEventJson } from '../ui/json-views.js';
+import { listFormatOption } from './list-options.js';
 import { action, type CommandContext, examples } from './context.js';
 import { addSubcommands } from './subcommands.js';
 import { exportCommand, importCommand } from './hosts-io.js';
@@ -151,11 +152,7 @@ function historyCommand(ctx: CommandContext): Command {
   const command = new Command('history')
     .description("show an entry's events, oldest first (deleted entries too)")
     .argument('<id>', 'the entry id')
-    .addOption(
-      new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line')
-        .choices(['table', 'json', 'ndjson'])
-        .default('table'),
-    )
+    .addOption(listFormatOption())
     .action(
       action(ctx, {
         load: hostsCore,

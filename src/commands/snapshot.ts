@@ -9,6 +9,7 @@ import { confirmer } from '../ui/confirm.js';
 import { cell, entryLine, when } from '../ui/hosts-view.js';
 import { snapshotJson, snapshotListJson, snapshotRefJson } from '../ui/json-views.js';
 import type { Output } from '../ui/output.js';
+import { listFormatOption, replicaOption } from './list-options.js';
 import { action, type ActionIO, type CommandContext, examples } from './context.js';
 import { addSubcommands } from './subcommands.js';
 import { wholeNumber } from './parse.js';
@@ -101,15 +102,8 @@ function listCommand(ctx: CommandContext): Command {
     .description('list snapshots, newest first')
     .addOption(new Option('--limit <n>', 'at most this many').argParser(wholeNumber('--limit', 1)))
     .addOption(new Option('--offset <n>', 'skip this many first').argParser(wholeNumber('--offset')))
-    .addOption(
-      new Option('--format <format>', 'json: one document (as --json); ndjson: one JSON object a line')
-        .choices(['table', 'json', 'ndjson'])
-        .default('table'),
-    )
-    .option(
-      '--replica [url]',
-      'read on a streaming replica (this URL, else DATABASE_REPLICA_URL); the primary answers if it cannot',
-    )
+    .addOption(listFormatOption())
+    .addOption(replicaOption())
     .action(
       action(ctx, {
         load: snapshotCore,
