@@ -3,7 +3,6 @@
  */
 import type { EventEnvelope, HostEntry } from '../store/hosts/index.js';
 import type { Output } from './output.js';
-import { SMALL_TABLE_ROWS } from './table.js';
 
 /** `2026-01-02 03:04:05` (UTC). */
 export function when(date: Date): string {
@@ -47,13 +46,9 @@ export async function listedHostsTable(
   count: number,
   pages: () => AsyncIterable<ListedEntry[]>,
 ): Promise<void> {
-  if (count <= SMALL_TABLE_ROWS) {
-    const entries: ListedEntry[] = [];
-    for await (const page of pages()) entries.push(...page);
-    return hostsTable(out, entries);
-  }
   await out.streamedTable({
     head: HOSTS_TABLE_HEAD,
+    count,
     rows: async function* () {
       for await (const entries of pages()) yield entries.map(hostCells);
     },

@@ -133,6 +133,8 @@ export class Output {
   async streamedTable(options: {
     head: string[];
     rows: () => AsyncIterable<Array<Array<string | number>>>;
+    /** How many rows there are, when known: a short table is read once and drawn by cli-table3. */
+    count?: number;
   }): Promise<void> {
     if (this.options.quiet) return;
     const { writeStreamedTable } = await import('./table.js');

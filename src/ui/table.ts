@@ -83,11 +83,17 @@ export async function* tablePages({ head, rows, color }: TableOptions): AsyncGen
 /**
  * A table whose rows are read twice, never held: `rows()` is called once to measure the
  * columns and once to draw them, and must give the same rows each time (one snapshot).
+ * Given a `count` of at most SMALL_TABLE_ROWS, the rows are read once and drawn as writeTable does.
  */
 export async function writeStreamedTable(
   stream: NodeJS.WritableStream,
-  { head, rows, color }: { head: string[]; rows: () => AsyncIterable<Row[]>; color: boolean },
+  { head, rows, color, count }: { head: string[]; rows: () => AsyncIterable<Row[]>; color: boolean; count?: number },
 ): Promise<void> {
+  if (count !== undefined && count <= SMALL_TABLE_ROWS) {
+    const held: Row[] = [];
+    for await (const page of rows()) held.push(...page);
+    return writeTable(stream, { head, rows: held, color });
+  }
   const widths = await tableWidths(head, rows());
   for await (const page of drawTable(head, widths, rows(), color)) {
     if (!stream.write(page)) await new Promise((resolve) => stream.once('drain', resolve));
