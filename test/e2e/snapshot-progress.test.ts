@@ -5,6 +5,7 @@
  * within a phase and the last event of each counting phase reaching its total. The CLI's entry
  * runs in-process (test/helpers/cli-in-process.ts: the same writes to its stderr).
  */
+import type { ProgressLine } from '../../src/ui/progress-json.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,14 +23,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const ENTRIES = 6_000;
 const CHANGED = 1_500;
 const ADDED = 400;
-
-interface ProgressLine {
-  phase: string;
-  done: number;
-  total: number | null;
-  rate: number;
-  unit: string;
-}
 
 /** The stderr lines that are events (a rollback also shows its plan); done never goes down within a phase. */
 function progressEvents(stderr: string): ProgressLine[] {

@@ -6,6 +6,7 @@
  * built binary (a pipe that fills); the comparisons of formats and the progress events run the
  * CLI's entry in-process (test/helpers/cli-in-process.ts: the same writes to its stderr).
  */
+import type { ProgressLine } from '../../src/ui/progress-json.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -156,14 +157,6 @@ describe('hosts list, streamed', () => {
     expect(hosts.stdout).toContain(`# Entry count: ${ROWS}\n`);
   }, 120_000);
 });
-
-interface ProgressLine {
-  phase: string;
-  done: number;
-  total: number | null;
-  rate: number;
-  unit: string;
-}
 
 /** The stderr lines as progress events: each parses, has the fields, and done never goes down in a phase. */
 function progressEvents(stderr: string): ProgressLine[] {
