@@ -2,7 +2,7 @@
  * The embedded server's port on 127.0.0.1: free before a cluster starts on it, and, when another
  * program holds it, a free one to suggest.
  */
-import { createServer } from 'node:net';
+import { connect } from 'node:net';
 import { ConflictError, EmbeddedServerError } from '../errors.js';
 
 /** Resolves when nothing listens on `port`; a ConflictError naming a free port otherwise. */
@@ -26,12 +26,24 @@ async function nextFreePort(port: number): Promise<number | undefined> {
   return undefined;
 }
 
+/**
+ * Whether something listens on 127.0.0.1:`port`, found by connecting, never by binding: a
+ * probe that binds holds the port for an instant, and a concurrent pgstore starting its server
+ * there (or checking it under the start lock) then saw it "in use by another program"
+ * (test/stress/embedded-start.test.ts).
+ */
 function portState(port: number): Promise<'free' | 'busy' | Error> {
   return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      resolve(error.code === 'EADDRINUSE' || error.code === 'EACCES' ? 'busy' : error),
-    );
-    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve('free')));
+    const probe = connect({ port, host: '127.0.0.1' });
+    probe.setTimeout(2000, () => {
+      probe.destroy();
+      // Connections that hang on loopback: something holds the port and does not answer.
+      resolve('busy');
+    });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve('busy');
+    });
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED' ? 'free' : error));
   });
 }

@@ -24,7 +24,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeDirs } from '../util/make-dirs.js';
-import { ConfigError, ConnectionError, EmbeddedServerError } from '../errors.js';
+import { ConfigError, ConflictError, ConnectionError, EmbeddedServerError } from '../errors.js';
 import { type Account, findAccount, firstUnreachable, isRoot } from '../tools/accounts.js';
 import { binariesReachableBy, locateBinaries } from '../tools/postgres-binaries.js';
 import {
@@ -166,6 +166,21 @@ export function embeddedConnection(target: EmbeddedTarget, port: number): Server
   };
 }
 
+/**
+ * The pre-check of a new home's port. A concurrent pgstore may have created this very cluster
+ * and started its server since the home was read (commands started at once on a fresh clone):
+ * its server holds the port, and this run must wait for that start (the lock below), not report
+ * "another program". Seen under load: test/stress/embedded-start.test.ts.
+ */
+async function assertPortFreeUnlessSiblingStarted(target: EmbeddedTarget): Promise<void> {
+  try {
+    await assertPortFree(target.port);
+  } catch (error) {
+    if (error instanceof ConflictError && embeddedStatus(target).initialized) return;
+    throw error;
+  }
+}
+
 /** Starts the embedded server if it is not running (creating it first if needed). */
 export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOptions = {}): Promise<ServerConnection> {
   const now = embeddedStatus(target);
@@ -177,7 +192,7 @@ export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOpti
   }
 
   // Before anything is created: a busy port must not leave a new cluster behind (issue 15).
-  if (!now.initialized) await assertPortFree(target.port);
+  if (!now.initialized) await assertPortFreeUnlessSiblingStarted(target);
   const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
   prepareHome(target.home, account);
   const layout = embeddedLayout(target.home, target.port);
