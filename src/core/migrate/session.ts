@@ -245,16 +245,22 @@ export async function locked<T, P = undefined>(
   const early = tried?.prefetched !== undefined ? undefined : prefetch?.();
   early?.catch(() => undefined); // awaited below, or superseded when the lock was waited for
   const lock = await acquiring;
+  let result: T;
   try {
     const prefetched = prefetch
       ? waited || (tried?.prefetched === undefined && !early)
         ? await prefetch()
         : (tried?.prefetched ?? (await early))
       : undefined;
-    return await fn(prefetched);
-  } finally {
-    await lock.release();
+    result = await fn(prefetched);
+  } catch (error) {
+    // The migration's own error is the one to report: an unlock that fails too (the session
+    // died with it, which also ends a session lock) must not hide it.
+    await lock.release().catch(() => undefined);
+    throw error;
   }
+  await lock.release();
+  return result;
 }
 
 /**
