@@ -77,7 +77,8 @@ describe('pgstore health on a primary and its standby', () => {
 
   it('asks a standby everything in one round trip too (its replay and WAL receiver with the rest)', async () => {
     const url = new URL(pair.urlFor('standby', database));
-    const proxy = await startRoundTripProxy({ host: url.hostname, port: Number(url.port) });
+    // Answers held 100 ms (not the default 250): health sends its checks together, in one tick.
+    const proxy = await startRoundTripProxy({ host: url.hostname, port: Number(url.port) }, 100);
     try {
       url.hostname = '127.0.0.1';
       url.port = String(proxy.port);

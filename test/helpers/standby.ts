@@ -11,7 +11,12 @@
  * The pair is shared: a file that pauses replay or changes the primary's settings must undo it
  * in a finally (withReplayPaused does), and must not assume it is alone on the primary. A file
  * that must own its pair (it points the archiver somewhere, restarts a server) starts a private
- * one with privateStandbyPair() (same start, its own folder, stopped by its stop()).
+ * one with privateStandbyPair() (same start, its own folder, stopped by its stop()); a file
+ * that only needs a standby to stop and start takes pair.ownStandby() (a base backup of the
+ * shared primary that streams nothing: no initdb, under a second).
+ *
+ * Both ends are tuned to keep waits short: the primary flushes asynchronous commits every 10 ms
+ * (wal_writer_delay), the standby reports its replay every second (wal_receiver_status_interval).
  */
 import {
   appendFileSync,
@@ -62,10 +67,24 @@ export interface StandbyPair {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** The same URL with another database. */
   urlFor(which: 'primary' | 'standby', database: string): string;
+  /**
+   * A standby of this primary that is the calling file's own, to stop and start (no initdb: a
+   * base backup, under a second). It replays what it copied and streams nothing, so it is not
+   * one of the primary's replicas (health on the shared primary still sees one).
+   */
+  ownStandby(): Promise<OwnStandby>;
+}
+
+export interface OwnStandby {
+  target: EmbeddedTarget;
+  /** Superuser URL (with the password) of its `postgres` database. */
+  url: string;
+  /** Stops it (immediate mode) and removes its folder. */
+  stop(): Promise<void>;
 }
 
 const START_TIMEOUT_MS = 120_000;
-const POLL_MS = 25;
+const POLL_MS = 10;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -92,7 +111,6 @@ async function startPair(info: StandbyRoot): Promise<PairInfo> {
   const started = performance.now();
   const ports = { primary: await freePort(), standby: await freePort() };
   const [primaryTarget, standbyTarget] = pairTargets(info, ports);
-  const account = serverAccount({ PGSTORE_SERVER_USER: info.serverUser });
   // The primary: archiving on (with an archive_command that succeeds and keeps nothing) so a
   // test can make the archiver fail; archive_mode needs a restart, fsync off as in global-setup.
   let conn = await ensureEmbedded(primaryTarget);
@@ -104,6 +122,10 @@ async function startPair(info: StandbyRoot): Promise<PairInfo> {
       'archive_mode = on',
       "archive_command = 'true'",
       'wal_sender_timeout = 5000',
+      // Commits are asynchronous: the WAL writer flushes them (and the standby then receives
+      // them) every wal_writer_delay, 200 ms by default. 10 ms keeps the replica a few ms
+      // behind, so a test waiting for replay (or racing it) waits that much, not 200 ms.
+      'wal_writer_delay = 10',
     ])
       await sql.unsafe(`alter system set ${setting}`);
   });
@@ -111,33 +133,58 @@ async function startPair(info: StandbyRoot): Promise<PairInfo> {
   // (Watched from this start on; the first one lasts a moment, and the setup's teardown stops it.)
   conn = await ensureEmbedded(primaryTarget, { stopWhenProcessDies: info.ownerPid });
 
-  // The standby: a base backup of the primary, as the server account, writing primary_conninfo
-  // and standby.signal (-R) and creating its physical slot (-C -S).
-  mkdirSync(standbyTarget.home, { mode: 0o700 });
-  if (account) chownSync(standbyTarget.home, account.uid, account.gid);
-  const standbyLayout = embeddedLayout(standbyTarget.home, ports.standby);
+  await startStandby(
+    standbyTarget,
+    { port: ports.primary, user: conn.user, password: conn.password! },
+    {
+      stream: true,
+      ownerPid: info.ownerPid,
+    },
+  );
+  return {
+    primaryPort: ports.primary,
+    standbyPort: ports.standby,
+    password: conn.password!,
+    startSeconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+}
+
+/**
+ * A standby of the primary on `primary.port`, made by pg_basebackup as the server account into
+ * `target.home`, and started. `stream`: it streams from the primary through the pair's slot
+ * (primary_conninfo and standby.signal from -R, the slot made by -C -S); else it only replays
+ * the backup's WAL (standby.signal, no primary_conninfo: in recovery, connected to nothing).
+ */
+async function startStandby(
+  target: EmbeddedTarget,
+  primary: { port: number; user: string; password: string },
+  options: { stream: boolean; ownerPid: number },
+): Promise<void> {
+  const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
+  mkdirSync(target.home, { mode: 0o700 });
+  if (account) chownSync(target.home, account.uid, account.gid);
+  const layout = embeddedLayout(target.home, target.port);
   const result = await runTool(
     'pg_basebackup',
     [
       '-d',
-      `host=127.0.0.1 port=${ports.primary} user=${conn.user} application_name=${STANDBY_NAME}`,
+      // (A standby that does not stream keeps pg_basebackup's own name while it copies: health
+      // leaves that out of the primary's replicas.)
+      `host=127.0.0.1 port=${primary.port} user=${primary.user}${options.stream ? ` application_name=${STANDBY_NAME}` : ''}`,
       '-D',
-      standbyLayout.dataDir,
-      '-R',
+      layout.dataDir,
+      ...(options.stream ? ['-R', '-C', '-S', SLOT_NAME] : []),
       '-X',
       'stream',
-      '-C',
-      '-S',
-      SLOT_NAME,
       '-c',
       'fast',
       '--no-sync',
     ],
     {
-      env: { PGPASSWORD: conn.password },
+      env: { PGPASSWORD: primary.password },
       uid: account?.uid,
       gid: account?.gid,
-      cwd: standbyTarget.home,
+      cwd: target.home,
       timeoutMs: 60_000,
       allowFailure: true,
       tailLines: 6,
@@ -147,27 +194,28 @@ async function startPair(info: StandbyRoot): Promise<PairInfo> {
     throw new Error(
       `pg_basebackup failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}): ${result.stderr}`,
     );
+  if (!options.stream) {
+    writeFileSync(join(layout.dataDir, 'standby.signal'), '');
+    if (account) chownSync(join(layout.dataDir, 'standby.signal'), account.uid, account.gid);
+  }
   // Its own port and socket folder (the copied postgresql.conf names the primary's).
   appendFileSync(
-    join(standbyLayout.dataDir, 'postgresql.conf'),
+    join(layout.dataDir, 'postgresql.conf'),
     [
       '',
-      '# Added by the test helper: the standby of the pair.',
-      `port = ${ports.standby}`,
-      `unix_socket_directories = '${standbyLayout.socketDir}'`,
+      '# Added by the test helper: a standby of the test primary.',
+      `port = ${target.port}`,
+      `unix_socket_directories = '${layout.socketDir}'`,
       `cluster_name = '${STANDBY_NAME}'`,
       'hot_standby_feedback = on',
+      // Tell the primary what was replayed every second (10 s by default), so pg_stat_replication
+      // (health on the primary) sees replay move, or stop, within a second.
+      'wal_receiver_status_interval = 1',
       '',
     ].join('\n'),
   );
-  writeFileSync(standbyLayout.passwordFile, `${conn.password}\n`, { mode: 0o600 });
-  await ensureEmbedded(standbyTarget, { stopWhenProcessDies: info.ownerPid });
-  return {
-    primaryPort: ports.primary,
-    standbyPort: ports.standby,
-    password: conn.password!,
-    startSeconds: Math.round((performance.now() - started) / 100) / 10,
-  };
+  writeFileSync(layout.passwordFile, `${primary.password}\n`, { mode: 0o600 });
+  await ensureEmbedded(target, { stopWhenProcessDies: options.ownerPid });
 }
 
 /** Starts the run's pair (or finds the one another file started). */
@@ -226,6 +274,37 @@ export async function standbyPair(): Promise<StandbyPair> {
     startSeconds: pair.startedHere ? pair.startSeconds : 0,
     urlFor: (which, database) =>
       connectionUrl(connOf(which === 'primary' ? pair.primaryPort : pair.standbyPort, database)),
+    async ownStandby() {
+      const root = mkdtempSync(join(serverDataRoot(), 'pgstore-own-standby-'));
+      chmodSync(root, 0o711);
+      const serverUser = inject('standbyRoot').serverUser;
+      const port = await freePort();
+      const target: EmbeddedTarget = { ...pairTargets({ root, ownerPid: process.pid, serverUser })[1], port };
+      const stop = async () => {
+        const account = serverAccount({ PGSTORE_SERVER_USER: serverUser });
+        const dataDir = embeddedLayout(target.home, port).dataDir;
+        const binaries = binariesReachableBy(locateBinaries(), account, root);
+        if (existsSync(dataDir))
+          await stopCluster({ binaries, dataDir, logFile: join(dataDir, 'stop.log'), account }, 'immediate').catch(
+            () => undefined,
+          );
+        await rm(root, { recursive: true, force: true });
+      };
+      try {
+        await startStandby(
+          target,
+          { port: pair.primaryPort, user: 'postgres', password: pair.password },
+          {
+            stream: false,
+            ownerPid: process.pid,
+          },
+        );
+      } catch (error) {
+        await stop();
+        throw error;
+      }
+      return { target, url: connectionUrl(connOf(port)), stop };
+    },
     async waitForReplay(timeoutMs = 15_000) {
       // The pair's primary commits asynchronously (as the suite's server does), so recent
       // commits may not be flushed yet. A commit with synchronous_commit on flushes every WAL

@@ -17,6 +17,12 @@ const health = (url: string, options: Partial<HealthOptions> = {}) => runHealth(
 const check = (report: HealthReport, name: string): CheckResult | undefined =>
   report.checks.find((c) => c.name === name);
 const table = `health_repl_${process.pid}`;
+/**
+ * The replay lag (seconds) that warns in these tests: a fraction of a second, so the lag (and
+ * the idleness) it takes to pass it is a moment's wait. The standby reports its replay to the
+ * primary every second (wal_receiver_status_interval, test/helpers/standby.ts).
+ */
+const LAG_LIMIT_S = 0.2;
 
 /** Runs health until `ok` accepts the report (bounded), returning that report. */
 async function healthUntil(
@@ -73,7 +79,7 @@ describe('health on the primary', () => {
     await pair.waitForReplay();
     const limits = {
       'replication-lag-mb': { warning: 1, critical: 1000 },
-      'replication-lag': { warning: 1, critical: 600 },
+      'replication-lag': { warning: LAG_LIMIT_S, critical: 600 },
     };
     await pair.withReplayPaused(async () => {
       // About 5 MB of WAL the standby receives but does not replay.
@@ -87,7 +93,7 @@ describe('health on the primary', () => {
           check(r, `replication_lag:${pair.standbyName}`)?.status === 'warning',
       );
       expect(check(primary, `replication_lag_bytes:${pair.standbyName}`)!.value).toBeGreaterThan(1024 * 1024);
-      expect(check(primary, `replication_lag:${pair.standbyName}`)!.value).toBeGreaterThanOrEqual(1);
+      expect(check(primary, `replication_lag:${pair.standbyName}`)!.value).toBeGreaterThanOrEqual(LAG_LIMIT_S);
 
       const standby = await healthUntil(
         'lag on the standby',
@@ -179,8 +185,13 @@ describe('health on the primary', () => {
 describe('health on the standby', () => {
   const idleReport = async () => {
     await pair.waitForReplay();
-    await new Promise((r) => setTimeout(r, 1500));
-    return health(pair.standbyUrl, { limits: { 'replication-lag': { warning: 1, critical: 600 } } });
+    // Idle until the last replayed commit is older than the lag limit (bounded).
+    await waitUntil('the last replayed commit to age past the lag limit', 10_000, async () => {
+      const [row] = await pair.standby<{ old: boolean }[]>`
+        select coalesce(now() - pg_last_xact_replay_timestamp() > ${`${LAG_LIMIT_S * 1.5} seconds`}::interval, false) as old`;
+      return row!.old;
+    });
+    return health(pair.standbyUrl, { limits: { 'replication-lag': { warning: LAG_LIMIT_S, critical: 600 } } });
   };
 
   it('is ok on an idle primary: caught up is no lag, however old the last commit', async () => {

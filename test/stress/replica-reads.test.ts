@@ -1,7 +1,7 @@
 /**
  * Read-your-writes on replicas, against the real primary + streaming standby with replay
  * running (the race: the pair's primary commits asynchronously, so the standby is usually a
- * few to a few hundred ms behind). Each round writes through one Database and reads the row
+ * few to a few tens of ms behind: LAG_MS). Each round writes through one Database and reads the row
  * back through `replica`: at once (the primary answers), after learning the position (the
  * gate decides), after a random pause (the replica often answers), in a client scope, and from a second
  * Database with its own connections, bound by the writer's writePosition(); and reads that skip
@@ -11,13 +11,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreOptions } from '../helpers/core-options.js';
 import { connect, type Database } from '../../src/connect.js';
 import { migrateUp } from '../../src/core/migrate/index.js';
-import { type StandbyPair, standbyPair } from '../helpers/standby.js';
+import { type StandbyPair, standbyPair, waitUntil } from '../helpers/standby.js';
 import { rounds, STRESS, together, tryPromise } from './harness.js';
 
 let pair: StandbyPair;
 let writer: Database;
 let reader: Database;
 const database = `replica_stress_${process.pid}`;
+/**
+ * About how far behind the pair's standby usually is (its primary flushes asynchronous commits
+ * every 10 ms, test/helpers/standby.ts: p90 ~16 ms on the busy 2-core machine). The random
+ * pauses of the rounds are a few times this, so a read lands before, around or after replay.
+ */
+const LAG_MS = 20;
+/** A pause of 0 to `lags` × LAG_MS. */
+const pause = (lags: number) => new Promise((r) => setTimeout(r, Math.floor(Math.random() * lags * LAG_MS)));
 
 beforeAll(async () => {
   pair = await standbyPair();
@@ -59,7 +67,7 @@ describe('replica reads under replication lag', () => {
             return seen?.id === user.id ? null : `read at once: ${JSON.stringify(seen)}`;
           }
           const position = await scope.writePosition();
-          if (way >= 2) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 600)));
+          if (way >= 2) await pause(3);
           const mine = await scope.replica.users.get(user.id);
           if (mine?.id !== user.id) return `own read (way ${way}) after position ${position}: ${JSON.stringify(mine)}`;
           const theirs = await reader.onReplica({ after: position }).users.getByEmail(email);
@@ -103,9 +111,9 @@ describe('replica reads under replication lag', () => {
                 const email = `c${i}_${k}_${process.pid}_${Math.random().toString(36).slice(2)}@example.com`;
                 const user = await w.users.create({ email });
                 const position = await w.writePosition();
-                // Half the readers read at once, half after a pause up to the WAL writer's delay
+                // Half the readers read at once, half after a pause of up to twice the usual lag
                 // (the pair commits asynchronously): both servers answer.
-                if (k % 2 === 1) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)));
+                if (k % 2 === 1) await pause(2);
                 const seen = await readers[k]!.onReplica({ after: position }).users.get(user.id);
                 return seen?.id === user.id ? null : `writer ${k} after ${position}: ${JSON.stringify(seen)}`;
               }),
@@ -145,11 +153,21 @@ describe('replica reads under replication lag', () => {
       const writers = await Promise.all(Array.from({ length: 4 }, () => connect(options(1))));
       const readers = await Promise.all(Array.from({ length: 4 }, () => connect(options(2, app))));
       try {
+        // The kill spares backends younger than 250 ms (below): the readers open both their
+        // connections first and the rounds start once those are old enough to be killed.
+        const warm = (r: Database) => r.replica.users.getByEmail(`warm_${process.pid}@example.com`);
+        await Promise.all(readers.flatMap((r) => [warm(r), warm(r)]));
+        await waitUntil("the readers' backends to be 250 ms old", 10_000, async () => {
+          const [row] = await pair.standby<{ n: number }[]>`
+            select count(*)::int as n from pg_stat_activity
+            where application_name = ${app} and backend_start < now() - interval '250 milliseconds'`;
+          return row!.n >= readers.length * 2;
+        });
         const promise =
           "a read bound by a writer's position sees the write, gate skipped or not, backends killed or not";
         const round = async (i: number): Promise<string | null> => {
           const kill = async () => {
-            await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)));
+            await pause(2);
             // Not a backend still starting up: postgres.js's own array-type query runs first on a
             // new connection, and a termination there escapes as an unhandled rejection that
             // no caller can catch (porsager/postgres#1192, #1205, #1223; README, "Known limits").
@@ -168,8 +186,8 @@ describe('replica reads under replication lag', () => {
               for (const attempt of [1, 2, 3]) {
                 const seen = await readers[k]!.onReplica({ after: position }).users.get(user.id);
                 if (seen?.id !== user.id) problems.push(`read ${attempt} after ${position}: ${JSON.stringify(seen)}`);
-                // Up to the WAL writer's delay: later reads find the position replayed, then proved.
-                await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 250)));
+                // Up to about the usual lag: later reads find the position replayed, then proved.
+                await pause(1.25);
               }
               return problems.length === 0 ? null : `writer ${k}: ${problems.join(', ')}`;
             }),
