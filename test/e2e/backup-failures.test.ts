@@ -29,7 +29,9 @@ kill -KILL $child 2>/dev/null
 wait $child 2>/dev/null
 kill -KILL $$`;
 
-const SLOW = `sleep 2\nexec ${PG_BIN}/pg_dump "$@"`;
+/** pg_dump held back until `release` exists (at most 20 s): the test says when the first backup may go on. */
+const held = (release: string) =>
+  `i=0\nwhile [ ! -e '${release}' ] && [ $i -lt 2000 ]; do sleep 0.01; i=$((i+1)); done\nexec ${PG_BIN}/pg_dump "$@"`;
 
 /** Starts pgstore without waiting; resolves when it exits. */
 function startCli(args: string[], env: Record<string, string>): { done: Promise<CliResult>; pid: number } {
@@ -114,7 +116,8 @@ describe('pgstore backup when things go wrong', () => {
 
   it('two backups at once: the second exits 3 naming the first; no argv holds the password', async () => {
     const dir = join(base, 'concurrent');
-    const bin = pgDumpWrapper(base, 'slow', SLOW);
+    const release = join(base, 'slow.release');
+    const bin = pgDumpWrapper(base, 'slow', held(release));
     const env = cleanEnv({ DATABASE_URL: db.url, PGSTORE_PG_BIN: bin });
     const first = startCli(['backup', '--dir', dir], env);
     const lock = join(dir, db.name, '.lock');
@@ -131,14 +134,17 @@ describe('pgstore backup when things go wrong', () => {
       new RegExp(`another backup of ${db.name} is running, pid ${first.pid} since \\d{4}-\\d\\d-\\d\\dT`),
     );
 
-    // While the first one runs: scan every process's argv for the password.
+    // While the first one runs: scan every process's argv for the password; its pg_dump (held
+    // back, with the arguments it will run with) goes on once it has been seen.
     let finished = false;
     void first.done.then(() => (finished = true));
+    const until = Date.now() + 20_000;
     while (!finished) {
       for (const p of allCommandLines()) {
         if (p.cmdline.includes('pg_dump') && p.cmdline.includes('--snapshot=')) sawPgDump = true;
         if (p.cmdline.includes(password)) leaks.push(`${p.pid}: ${p.cmdline.replace(password, '***')}`);
       }
+      if (sawPgDump || Date.now() > until) writeFileSync(release, '');
       await new Promise((r) => setTimeout(r, 10));
     }
     const result = await first.done;

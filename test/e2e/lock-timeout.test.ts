@@ -51,6 +51,7 @@ describe('PGSTORE_LOCK_TIMEOUT', () => {
       );
       expect(r.signal, r.stderr).toBeNull();
       expect(r.code, r.stderr).toBe(3);
+      expect(ms).toBeGreaterThanOrEqual(500); // waited its timeout, then gave up
       expect(ms).toBeLessThan(15_000);
       const lines = r.stderr.trim().split('\n');
       expect(lines[0]).toMatch(/^error: .*lock.*public\.orders.*500 ms/);
@@ -67,13 +68,14 @@ describe('PGSTORE_LOCK_TIMEOUT', () => {
     try {
       const { result: r, ms } = await timed(() =>
         Promise.race([
-          pgstoreInProcess(db.url, ['hosts', 'import', hostsFile], { PGSTORE_LOCK_TIMEOUT: '500' }),
+          pgstoreInProcess(db.url, ['hosts', 'import', hostsFile], { PGSTORE_LOCK_TIMEOUT: '200' }),
           new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still waiting after 20 s')), 20_000)),
         ]),
       );
       expect(r.code, r.stderr).toBe(3);
+      expect(ms).toBeGreaterThanOrEqual(200); // waited its timeout, then gave up
       expect(ms).toBeLessThan(10_000);
-      expect(r.stderr).toMatch(/^error: .*lock.*hosts\.hosts.*500 ms/);
+      expect(r.stderr).toMatch(/^error: .*lock.*hosts\.hosts.*200 ms/);
       expect(r.stderr).toMatch(new RegExp(`hint: .*process ${held.pid} \\(long-alter`));
       expect(r.stderr).toMatch(/PGSTORE_LOCK_TIMEOUT/);
     } finally {
@@ -89,7 +91,17 @@ describe('PGSTORE_LOCK_TIMEOUT', () => {
       PGSTORE_CONFIG: config,
       PGSTORE_LOCK_TIMEOUT: '0',
     });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Seen waiting for the lock, then kept waiting well past the project file's 200 ms.
+    const waiting = async () =>
+      (
+        await db.sql`select 1 from pg_stat_activity where pid <> ${held.pid} and wait_event_type = 'Lock'
+          and datname = current_database()`
+      ).length > 0;
+    for (const until = Date.now() + 20_000; !(await waiting()) && Date.now() < until; )
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await waiting()).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await waiting()).toBe(true);
     await held.release();
     const r = await running;
     expect(r.code, r.stderr).toBe(0);
@@ -98,15 +110,15 @@ describe('PGSTORE_LOCK_TIMEOUT', () => {
   }, 60_000);
 
   it("the project file's timeout applies when the environment has none", async () => {
-    const config = join(dir, 'pgstore-300.toml');
-    writeFileSync(config, '[locks]\ntimeout = 300\n');
+    const config = join(dir, 'pgstore-200.toml');
+    writeFileSync(config, '[locks]\ntimeout = 200\n');
     const held = await holdLock('lock table hosts.hosts in access exclusive mode');
     try {
       const r = await pgstoreInProcess(db.url, ['hosts', 'add', '--ip', '10.0.0.9', '--hostname', 'c.example'], {
         PGSTORE_CONFIG: config,
       });
       expect(r.code, r.stderr).toBe(3);
-      expect(r.stderr).toMatch(/300 ms/);
+      expect(r.stderr).toMatch(/200 ms/);
     } finally {
       await held.release();
     }
@@ -115,7 +127,7 @@ describe('PGSTORE_LOCK_TIMEOUT', () => {
   it("the URL's own lock_timeout wins over PGSTORE_LOCK_TIMEOUT", async () => {
     const held = await holdLock('lock table hosts.hosts in access exclusive mode');
     try {
-      const url = `${db.url}${db.url.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c lock_timeout=300')}`;
+      const url = `${db.url}${db.url.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c lock_timeout=200')}`;
       const { result: r, ms } = await timed(() =>
         Promise.race([
           pgstoreInProcess(url, ['hosts', 'import', hostsFile], { PGSTORE_LOCK_TIMEOUT: '0' }),

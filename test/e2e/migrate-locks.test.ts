@@ -56,20 +56,25 @@ async function blocker(db: TestDatabase, statement: string) {
 }
 
 /**
- * Releases `hold` once pgstore has been seen waiting for a lock twice in two different
- * statements (a timeout, then its retry), whatever the machine's speed: a fixed delay was
- * shorter than a busy machine's start-up, and the blocker went before the first attempt.
+ * Releases `hold` once an attempt of pgstore has been seen waiting for a lock and then no
+ * longer waiting: with the blocker still there, that attempt ended by its lock timeout, and
+ * pgstore is backing off (a second or more) before its retry, which then gets the lock. Seen,
+ * not guessed: a fixed delay was shorter than a busy machine's start-up, and the blocker went
+ * before the first attempt.
  */
-async function releaseAfterARetry(db: TestDatabase, hold: { release(): Promise<void> }, deadlineMs = 30_000) {
-  const attempts = new Set<string>();
+async function releaseOnceTimedOut(db: TestDatabase, hold: { release(): Promise<void> }, deadlineMs = 30_000) {
+  const seen = new Set<string>();
   const until = Date.now() + deadlineMs;
-  while (attempts.size < 2 && Date.now() < until) {
-    const waiting = await db.sql<{ attempt: string }[]>`
-      select pid::text || '@' || query_start::text as attempt from pg_stat_activity
-      where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`;
-    for (const w of waiting) attempts.add(w.attempt);
-    // Each attempt waits at least its lock_timeout (300 ms and more): 100 ms polls see it.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  for (;;) {
+    const waiting = (
+      await db.sql<{ attempt: string }[]>`
+        select pid::text || '@' || query_start::text as attempt from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`
+    ).map((w) => w.attempt);
+    if ([...seen].some((attempt) => !waiting.includes(attempt)) || Date.now() > until) break;
+    for (const attempt of waiting) seen.add(attempt);
+    // Each attempt waits its lock_timeout (200 ms and more): 25 ms polls see it.
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
   await hold.release();
 }
@@ -91,8 +96,8 @@ describe('migrate up: lock timeouts with retry', () => {
     const hold = await blocker(db, 'select * from t');
     try {
       const [run] = await Promise.all([
-        migrate(db, dir, '--lock-timeout', '500ms', '--retries', '6', '--json'),
-        releaseAfterARetry(db, hold),
+        migrate(db, dir, '--lock-timeout', '200ms', '--retries', '6', '--json'),
+        releaseOnceTimedOut(db, hold),
       ]);
       expect(run.code, run.stderr).toBe(0);
       const result = JSON.parse(run.stdout);
@@ -119,12 +124,14 @@ describe('migrate up: lock timeouts with retry', () => {
     const hold = await blocker(db, 'select * from t');
     try {
       const started = Date.now();
-      const run = await migrate(db, dir, '--lock-timeout', '300ms', '--retries', '1');
+      const run = await migrate(db, dir, '--lock-timeout', '200ms', '--retries', '1');
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/migration 0001_add_y.sql \(app set\) failed to apply.*lock timeout/);
       expect(run.stderr).toMatch(/could not get its lock within lock_timeout \(tried 2 times\)/);
       expect(run.stderr).toMatch(/retry 1 of 1/);
       expect(run.stderr).not.toMatch(/\n\s+at /);
+      // Two attempts of 200 ms and a backoff of a second between them: waited, then gave up.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(await columns(db)).toEqual(['x']);
     } finally {
@@ -139,7 +146,7 @@ describe('migrate up: lock timeouts with retry', () => {
   it('--statement-timeout stops a long statement and says so', async () => {
     const db = await setupDb();
     const dir = folder({ '0001_slow.sql': '-- migrate:up\nselect pg_sleep(5);\n-- migrate:down\n' });
-    const run = await migrate(db, dir, '--statement-timeout', '300ms');
+    const run = await migrate(db, dir, '--statement-timeout', '100ms');
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/statement timeout/);
     expect(run.stderr).toMatch(/--statement-timeout/);
@@ -155,8 +162,8 @@ describe('migrate up: lock timeouts with retry', () => {
     const hold = await blocker(db, 'insert into t values (2)');
     try {
       const [run] = await Promise.all([
-        migrate(db, dir, '--lock-timeout', '500ms', '--retries', '6', '--json'),
-        releaseAfterARetry(db, hold),
+        migrate(db, dir, '--lock-timeout', '200ms', '--retries', '6', '--json'),
+        releaseOnceTimedOut(db, hold),
       ]);
       expect(run.code, run.stderr).toBe(0);
       const result = JSON.parse(run.stdout);
@@ -179,7 +186,7 @@ describe('migrate up: lock timeouts with retry', () => {
     });
     const hold = await blocker(db, 'insert into t values (2)');
     try {
-      const run = await migrate(db, dir, '--lock-timeout', '300ms', '--retries', '0');
+      const run = await migrate(db, dir, '--lock-timeout', '200ms', '--retries', '0');
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(
         /invalid index\(es\) t_x_idx left by CREATE INDEX CONCURRENTLY could not be dropped: drop them with DROP INDEX CONCURRENTLY/,

@@ -162,7 +162,7 @@ describe('pgstore server', () => {
       child.kill('SIGKILL'); // a failure above must not leave the child (and its server) running
     }
     const deadline = Date.now() + 10_000;
-    while (alive(status.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (alive(status.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     expect(alive(status.pid)).toBe(false);
   });
 });

@@ -5,7 +5,9 @@
  *
  * 20k hosts: cli-table3 (what ui/table.ts replaced) would draw them for half a minute and a
  * writer that blocks on a full pipe never returns, so either breaks the second; more rows only
- * slow the test. `npm test` stops each moment once (read or unread pipe, rotating: matrix() in
+ * slow the test. Each moment is waited for (its session in pg_stat_activity, its first output,
+ * its file), not guessed by a delay: on a busy machine a fixed delay lands in another phase.
+ * `npm test` stops each moment once (read or unread pipe, rotating: matrix() in
  * test/stress/harness.ts) and each JSON/hosts/export writer once; `npm run stress` tries every
  * combination.
  */
@@ -14,7 +16,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type CliResult, cleanEnv, runCli } from '../helpers/cli.js';
+import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { closeListeners, type Listener, listen } from '../helpers/not-postgres.js';
@@ -32,27 +34,60 @@ interface Stopped {
   stdoutBytes: number;
 }
 
+/** A run of pgstore, seen from outside: what the moments of the stops wait for. */
+interface Running {
+  /** Resolves with its first bytes on stdout (the drawing or writing has begun), or its exit. */
+  firstOutput: Promise<void>;
+  ended(): boolean;
+}
+
+/** When to stop a run: `ms` after `phase` has begun (resolved), a name for the messages. */
+interface Moment {
+  name: string;
+  phase: (run: Running) => Promise<unknown>;
+  ms: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `seen` every 10 ms until it holds (bounded: a phase that never comes fails the stop's checks). */
+async function until(run: Running, seen: () => boolean | Promise<boolean>, deadlineMs = 20_000): Promise<void> {
+  for (const end = Date.now() + deadlineMs; !run.ended() && !(await seen()) && Date.now() < end; ) await sleep(10);
+}
+
 /**
- * Starts pgstore with `args`, sends SIGTERM `afterMs` later, and reports how it ended. With
- * `readStdout` false, stdout is a pipe nobody reads (it fills up and stays full).
+ * Starts pgstore with `args`, sends SIGTERM at `moment` (waited for, not guessed: a fixed delay
+ * is another phase on a busy machine) and reports how it ended. With `readStdout` false, stdout
+ * is a pipe nobody reads after its first chunk (it fills up and stays full).
  */
-function stopAfter(args: string[], env: Record<string, string>, afterMs: number, readStdout = true): Promise<Stopped> {
+function stopAt(args: string[], env: Record<string, string>, moment: Moment, readStdout = true): Promise<Stopped> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stdoutBytes = 0;
     let signalledAt = 0;
+    let exited = false;
+    let output!: () => void;
+    const firstOutput = new Promise<void>((r) => (output = r));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    if (readStdout) child.stdout.on('data', (d: Buffer) => (stdoutBytes += d.length));
-    else child.stdout.pause();
-    const timer = setTimeout(() => {
-      signalledAt = performance.now();
-      child.kill('SIGTERM');
-    }, afterMs);
-    const killer = setTimeout(() => child.kill('SIGKILL'), afterMs + 30_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdoutBytes += d.length;
+      output();
+      if (!readStdout) child.stdout.pause();
+    });
+    void moment
+      .phase({ firstOutput, ended: () => exited })
+      .then(() => sleep(moment.ms))
+      .then(() => {
+        if (exited) return;
+        signalledAt = performance.now();
+        child.kill('SIGTERM');
+      });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
-      clearTimeout(timer);
+      exited = true;
+      output(); // a run that ends before its phase does not hold up the next
       clearTimeout(killer);
       child.stdout.destroy();
       resolve({ code, signal, stopMs: signalledAt ? performance.now() - signalledAt : -1, stderr, stdoutBytes });
@@ -64,20 +99,27 @@ describe('SIGTERM during a long hosts list', () => {
   const db = useTestDatabase();
   let silent: Listener;
   const env = () => cleanEnv({ DATABASE_URL: db.url });
-
-  /**
-   * One uninterrupted `hosts list` through the binary, run once for the file: its duration
-   * spreads the moments of the stops, its output is the whole table checked by the last test.
-   */
-  let whole: Promise<{ result: CliResult; durationMs: number }> | undefined;
-  const wholeTable = () => {
-    whole ??= (async () => {
-      const started = performance.now();
-      const result = await runCli(['hosts', 'list'], { env: env(), timeoutMs: 60_000 });
-      return { result, durationMs: performance.now() - started };
-    })();
-    return whole;
+  /** The environment of a run whose sessions are named `name` (application_name), to see them. */
+  const named = (name: string) => {
+    const url = new URL(db.url);
+    url.searchParams.set('application_name', name);
+    return cleanEnv({ DATABASE_URL: url.toString() });
   };
+  let runs = 0;
+
+  /** Moments of a run: after node's start, once its session is on the server, once it writes. */
+  const started = (ms: number): Moment => ({ name: `${ms} ms after the start`, phase: async () => {}, ms });
+  const output = (ms: number): Moment => ({ name: `${ms} ms into its output`, phase: (run) => run.firstOutput, ms });
+  /** Its session appears in pg_stat_activity (`name`: the run's application_name). */
+  const session = (name: string, ms: number): Moment => ({
+    name: `${ms} ms after its session began`,
+    phase: (run) =>
+      until(run, async () => {
+        const rows = await db.sql`select 1 from pg_stat_activity where application_name = ${name}`;
+        return rows.length > 0;
+      }),
+    ms,
+  });
 
   beforeAll(async () => {
     silent = await listen('silent');
@@ -114,26 +156,40 @@ describe('SIGTERM during a long hosts list', () => {
 
   it('while connecting (a silent server): 143 within a second', async () => {
     const url = `postgres://someone:pw@127.0.0.1:${silent.port}/app`;
-    expectStopped(await stopAfter(['hosts', 'list'], cleanEnv({ DATABASE_URL: url }), 700), 'connect');
+    const before = silent.connections;
+    // Once the silent server holds its connection: pgstore waits for an answer that never comes.
+    const connecting: Moment = {
+      name: 'connecting',
+      phase: (run) => until(run, () => silent.connections > before),
+      ms: 50,
+    };
+    expectStopped(await stopAt(['hosts', 'list'], cleanEnv({ DATABASE_URL: url }), connecting), 'connect');
   });
 
   it('at any moment of fetching and drawing a large table, stdout read or not: 143 within a second', async () => {
-    // Moments spread over an uninterrupted run: start-up, connect, fetch and drawing.
-    const { result, durationMs: duration } = await wholeTable();
-    expect(result.code).toBe(0);
+    // Start-up, connect, fetch and drawing: each waited for, then stopped a little into it.
+    const moments = (name: string) => [
+      started(100),
+      session(name, 0),
+      session(name, 300),
+      output(0),
+      output(200),
+      output(500),
+    ];
     let read = 0;
     let stoppedWhileRead = 0;
-    const moments = [0.15, 0.3, 0.45, 0.6, 0.75, 0.9].map((f) => Math.round(f * duration));
-    for (const [afterMs, readStdout] of matrix(moments, [true, false])) {
-      const r = await stopAfter(['hosts', 'list'], env(), afterMs, readStdout);
+    for (const [index, readStdout] of matrix([0, 1, 2, 3, 4, 5], [true, false])) {
+      const name = `pgstore-sigterm-${++runs}`;
+      const moment = moments(name)[index]!;
+      const r = await stopAt(['hosts', 'list'], named(name), moment, readStdout);
       if (!readStdout) {
-        expectStopped(r, `table, unread pipe, ${afterMs} ms of ${duration.toFixed(0)}`);
+        expectStopped(r, `table, unread pipe, ${moment.name}`);
         continue;
       }
       read++;
       // Read to the end, a run may finish first near the end: that is no stop to check.
       if (r.stopMs >= 0 || r.code !== 0) {
-        expectStopped(r, `table, read, ${afterMs} ms of ${duration.toFixed(0)}`);
+        expectStopped(r, `table, read, ${moment.name}`);
         stoppedWhileRead++;
       }
     }
@@ -148,14 +204,21 @@ describe('SIGTERM during a long hosts list', () => {
         ['hosts format', ['hosts', 'list', '--format', 'hosts']],
         ['export', ['hosts', 'export', '--format', 'jsonl']],
       ];
-      for (const [[what, args], afterMs] of matrix(writers, [1_300, 2_500])) {
-        expectStopped(await stopAfter(args, env(), afterMs, false), `${what}, unread pipe, ${afterMs} ms`);
+      // Its first chunk read, the pipe fills within milliseconds: as it fills, and long full.
+      for (const [[what, args], ms] of matrix(writers, [100, 600])) {
+        expectStopped(await stopAt(args, env(), output(ms), false), `${what}, unread pipe, ${output(ms).name}`);
       }
-      // To a file: stopped at some moment, or done first; either way quickly, and no partial file.
-      const toFile = await stopAfter(
+      // To a file: stopped while it writes (its temporary file is there), or done first; either
+      // way quickly, and no partial file.
+      const writing: Moment = {
+        name: 'writing the file',
+        phase: (run) => until(run, () => readdirSync(dir).length > 0),
+        ms: 100,
+      };
+      const toFile = await stopAt(
         ['hosts', 'export', '--format', 'jsonl', '-o', join(dir, 'all.jsonl')],
         env(),
-        1_300,
+        writing,
         true,
       );
       // Done first includes a signal that lands after the work, while the process exits (code 0,
@@ -169,7 +232,7 @@ describe('SIGTERM during a long hosts list', () => {
   }, 60_000);
 
   it('the whole table is written when nobody stops it', async () => {
-    const { result: r } = await wholeTable();
+    const r = await runCli(['hosts', 'list'], { env: env(), timeoutMs: 60_000 });
     expect(r.code, r.stderr.slice(0, 2000)).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     const count = Number(/^(\d+) entries$/.exec(lines.at(-1)!)?.[1]);

@@ -43,13 +43,16 @@ describe('child programs on a silent port', () => {
     expect(libpqEnv(own).PGCONNECT_TIMEOUT).toBe('7');
   });
 
-  it('pg_dump gives up within the connect timeout', async () => {
+  // The two waits overlap (it.concurrent): each is a program of its own on its own connection.
+  it.concurrent('pg_dump gives up within the connect timeout', async () => {
     const started = Date.now();
     await expect(dumpSchemaSql(conn, 15, process.env)).rejects.toThrow(/timeout expired|pg_dump/);
+    // Waited (libpq counts whole seconds: a little more than one of the two), then gave up.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
     expect(Date.now() - started).toBeLessThan(TIMEOUT_S * 1000 + MARGIN_MS);
   }, 20_000);
 
-  it('dbmate gives up within the connect timeout', async () => {
+  it.concurrent('dbmate gives up within the connect timeout', async () => {
     const started = Date.now();
     const run = await runDbmate('migrate', {
       url: dbmateUrl({ conn, ssl: false }, { name: 'app' }, {}),
@@ -58,6 +61,7 @@ describe('child programs on a silent port', () => {
     });
     expect(run.failed).toBe(true);
     expect(run.timedOut).toBeFalsy();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000); // waited, then gave up
     expect(Date.now() - started).toBeLessThan(TIMEOUT_S * 1000 + MARGIN_MS);
   }, 20_000);
 });
