@@ -91,9 +91,12 @@ export interface PgbackrestBackupInfo {
 
 export interface PgbackrestStanzaInfo {
   name: string;
+  /** 0 ok, 1 missing stanza path, 2 no valid backups, 3 missing stanza data, ... */
   status: { code: number; message: string };
   backup: PgbackrestBackupInfo[];
   archive: Array<{ id: string; min: string | null; max: string | null }>;
+  /** The clusters the stanza was created (or upgraded) for; the highest id is the current one. */
+  db: Array<{ id: number; 'system-id': string; version: string }>;
 }
 
 /** `pgbackrest info --output=json` for the stanza (an empty list when the stanza does not exist yet). */
@@ -110,7 +113,8 @@ export async function pgbackrestInfo(br: Pgbackrest, timeoutMs = 30_000): Promis
   if (result.failed) throw new ToolError(describeFailure('pgbackrest info', result, { timeoutMs, tailLines: 4 }));
   let parsed: unknown;
   try {
-    parsed = JSON.parse(result.stdout);
+    // A system identifier is a 64-bit number, past what a JSON number keeps exactly: a string.
+    parsed = JSON.parse(result.stdout.replace(/"system-id":(\d+)/g, '"system-id":"$1"'));
   } catch {
     throw new ToolError(`pgbackrest info printed something that is not JSON: ${result.stdout.slice(0, 120)}`);
   }
@@ -121,5 +125,6 @@ export async function pgbackrestInfo(br: Pgbackrest, timeoutMs = 30_000): Promis
     ...stanza,
     backup: Array.isArray(stanza.backup) ? stanza.backup : [],
     archive: Array.isArray(stanza.archive) ? stanza.archive : [],
+    db: Array.isArray(stanza.db) ? stanza.db : [],
   };
 }

@@ -14,6 +14,7 @@ import { embeddedLayout } from '../../src/db/embedded.js';
 import { type CliResult, runCli } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { schemaProblems } from '../helpers/json-contract.js';
+import { pastBackupStopSecond } from '../helpers/pgbackrest-clock.js';
 import { type PrivateStandbyPair, privateStandbyPair, waitUntil } from '../helpers/standby.js';
 
 let pair: PrivateStandbyPair;
@@ -140,8 +141,8 @@ async function backUpAndRestore(primary: ReturnType<typeof postgres>): Promise<v
     expect(log).toContain(`--pg2-path=${standbyData}`);
     expect(log).toMatch(/replay on the standby reached [0-9A-F]+\/[0-9A-F]+/);
 
-    // pgBackRest records a backup's stop time in whole seconds (see pgbackrest.test.ts).
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // Past the second the backup stopped in, or a target finds no set (pgbackrest-clock.ts).
+    await pastBackupStopSecond(result.backup.finishedAt);
     for (let i = 31; i <= 40; i++) await primary`insert into kept values (${i}, 'in WAL')`;
     const [{ at }] = await primary<Array<{ at: string }>>`select clock_timestamp()::text as at`;
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -12,13 +12,14 @@
  * incremental backup and restore to the end, the listings, health and the refusals the CLI's
  * entry in-process (test/helpers/cli-in-process.ts: no node start-up each).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { namingProblems, schemaProblems } from '../helpers/json-contract.js';
+import { pastBackupStopSecond } from '../helpers/pgbackrest-clock.js';
 import { startPrivateServer, type PrivateServer } from '../helpers/private-server.js';
 
 let server: PrivateServer;
@@ -132,9 +133,8 @@ describe('pgbackrest engine', () => {
     expect(fullResult.archiving).toBe('restarted');
     expect(fullResult.backup.type).toBe('full');
 
-    // pgBackRest records a backup's stop time in whole seconds: a target in the same second as
-    // the backup's end finds no set that stopped before it ("unable to find backup set").
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // Past the second the backup stopped in, or a target finds no set (pgbackrest-clock.ts).
+    await pastBackupStopSecond(fullResult.backup.finishedAt);
     await sql`create table pitr (id int primary key, batch text not null)`;
     // One row per transaction, so the point in time falls between two commits, not inside one.
     for (let i = 1; i <= 40; i++) await sql`insert into pitr values (${i}, 'before')`;
@@ -186,6 +186,13 @@ describe('pgbackrest engine', () => {
     // The running cluster was never touched.
     const [{ n }] = await sql<Array<{ n: number }>>`select count(*)::int as n from pitr`;
     expect(n).toBe(72);
+    // stanza-create ran for the first backup only: the incremental backup and the restores found
+    // the stanza ready for this cluster (each stanza-create costs ~0.6 s with pgBackRest 2.45).
+    const stanzaLog = readFileSync(
+      join(server.root, 'backups', 'pgbackrest', 'log', 'pgstore-stanza-create.log'),
+      'utf8',
+    );
+    expect(stanzaLog.match(/stanza-create command begin/g)).toHaveLength(1);
   }, 240_000);
 
   it('refuses a non-empty data folder, the live one, a time without a zone and a time in the future', async () => {

@@ -9,7 +9,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { withAdminSql } from '../../../db/pool.js';
 import { ToolError, UsageError } from '../../../errors.js';
 import { isInFuture } from '../../../store/admin/index.js';
-import { runPgbackrest } from '../../../tools/pgbackrest.js';
+import { pgbackrestInfo, runPgbackrest } from '../../../tools/pgbackrest.js';
 import type { CoreOptions } from '../../options.js';
 import { type RecoveredServer, startRecovered } from '../pitr/start.js';
 import { choosePort, parseTargetTime, prepareDataDir } from '../pitr/target.js';
@@ -60,7 +60,8 @@ export async function pgbackrestRestore(options: PgbackrestRestoreOptions): Prom
   const existed = existsSync(options.dataDir);
   const dataDir = prepareDataDir(options.dataDir, cluster.dataDir, cluster.account);
   const port = await choosePort(options.port);
-  await readyStanza(cluster, br, options.log);
+  // No pgBackRest `check`: archiveUpToNow below is the same proof (a WAL switch, archived).
+  await readyStanza(cluster, br, { log: options.log, check: false, info: await pgbackrestInfo(br) });
   const archivedThrough = await archiveUpToNow(cluster);
   options.log?.(`Restoring from ${br.config.replace(/pgbackrest\.conf$/, 'repo')} into ${dataDir}...`);
   const target = toTime ? ['--type=time', `--target=${toTime}`, '--target-action=promote'] : ['--type=default'];

@@ -64,6 +64,9 @@ function logTail(logFile: string, lines = 4): string {
   }
 }
 
+/** How often a recovering copy is asked whether it was promoted (a query on an open connection). */
+const RECOVERY_POLL_MS = 50;
+
 export async function startRecovered(options: StartRecoveredOptions): Promise<RecoveredServer> {
   const { dataDir, port } = options;
   const logFile = join(dataDir, 'pgstore-recovery.log');
@@ -82,19 +85,28 @@ export async function startRecovered(options: StartRecoveredOptions): Promise<Re
   }
   const conn: ServerConnection = { ...options.conn, port, pool: { ...options.conn.pool, acquireTimeoutSeconds: 5 } };
   const deadline = Date.now() + timeoutMs;
+  const stopped = () => !existsSync(join(dataDir, 'postmaster.pid'));
   for (;;) {
-    if (!existsSync(join(dataDir, 'postmaster.pid'))) {
+    if (stopped()) {
       throw new ToolError(`the restored copy stopped during recovery: ${logTail(logFile)}`, {
         hint: `A target time after the last archived transaction cannot be reached. See ${logFile}.`,
       });
     }
-    const recovering = await withAdminSql(conn, (sql) => inRecovery(sql)).catch(() => undefined);
-    if (recovering === false) break;
+    // One connection, asked every 50 ms until the copy is promoted (or stops, or the time is up);
+    // when it cannot connect or loses the connection, a new one 250 ms later.
+    const promoted = await withAdminSql(conn, async (sql) => {
+      for (;;) {
+        if (!(await inRecovery(sql))) return true;
+        if (stopped() || Date.now() > deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, RECOVERY_POLL_MS));
+      }
+    }).catch(() => false);
+    if (promoted) break;
     if (Date.now() > deadline)
       throw new ToolError(`the restored copy was still recovering after ${Math.round(timeoutMs / 1000)} s`, {
         hint: `It is still running; see ${logFile}.`,
       });
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (!stopped()) await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const log = readFileSync(logFile, 'utf8');
   const last = /last completed transaction was at log time (.+)$/m.exec(log);
