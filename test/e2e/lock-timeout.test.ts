@@ -47,14 +47,14 @@ describe('PGSTORE_LOCK_TIMEOUT', () => {
     const held = await holdLock('lock table public.orders in access exclusive mode');
     try {
       const { result: r, ms } = await timed(() =>
-        pgstore(db.url, ['backup', '--dir', dir], { PGSTORE_LOCK_TIMEOUT: '500ms' }, 30_000),
+        pgstore(db.url, ['backup', '--dir', dir], { PGSTORE_LOCK_TIMEOUT: '200ms' }, 30_000),
       );
       expect(r.signal, r.stderr).toBeNull();
       expect(r.code, r.stderr).toBe(3);
-      expect(ms).toBeGreaterThanOrEqual(500); // waited its timeout, then gave up
+      expect(ms).toBeGreaterThanOrEqual(200); // waited its timeout, then gave up
       expect(ms).toBeLessThan(15_000);
       const lines = r.stderr.trim().split('\n');
-      expect(lines[0]).toMatch(/^error: .*lock.*public\.orders.*500 ms/);
+      expect(lines[0]).toMatch(/^error: .*lock.*public\.orders.*200 ms/);
       expect(r.stderr).toMatch(new RegExp(`hint: .*process ${held.pid} \\(long-alter`));
       expect(r.stderr).toMatch(/PGSTORE_LOCK_TIMEOUT/);
       expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -62,6 +62,23 @@ describe('PGSTORE_LOCK_TIMEOUT', () => {
       await held.release();
     }
   }, 60_000);
+
+  it("backup's own row count timing out first (before pg_dump took its snapshot) is still exit 3 naming the table", async () => {
+    // At 1 ms the count, in the transaction that exported the snapshot, gives up before pg_dump
+    // starts; its failure aborted that transaction, so pg_dump then failed to import the snapshot
+    // and that second-hand error (exit 1) was reported instead of the lock.
+    await db.sql`create table if not exists public.orders (id int primary key, total numeric)`;
+    const held = await holdLock('lock table public.orders in access exclusive mode');
+    try {
+      const r = await pgstoreInProcess(db.url, ['backup', '--dir', dir], { PGSTORE_LOCK_TIMEOUT: '1' });
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr.trim().split('\n')[0]).toMatch(/^error: .*lock.*public\.orders/);
+      expect(r.stderr).toMatch(new RegExp(`hint: .*process ${held.pid} \\(long-alter`));
+      expect(r.stderr).not.toMatch(/snapshot/);
+    } finally {
+      await held.release();
+    }
+  });
 
   it('hosts import ends with exit 3 and the hint while hosts.hosts is locked', async () => {
     const held = await holdLock('lock table hosts.hosts in access exclusive mode');

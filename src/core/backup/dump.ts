@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerConnection } from '../../db/config.js';
 import type { Db } from '../../db/pool.js';
+import { LockTimeoutError } from '../../errors.js';
 import { exportSnapshot, newestMigrationVersion, tableRowCounts, type TableRows } from '../../store/admin/index.js';
 import type { findPgClient } from '../../tools/pg-client.js';
 import { type Compression, type DumpedFile, type DumpFormat, runPgDump } from '../../tools/pg-dump.js';
@@ -113,6 +114,12 @@ export async function dumpInOneSnapshot(
         migrationVersion = await newestMigrationVersion(tx);
       })();
       const [dumped, counted] = await Promise.allSettled([dumping, counting]);
+      // When both failed, pg_dump's own error comes first unless it is the echo of the count's:
+      // a count that failed (a lock not granted in time, say) ended the transaction that
+      // exported the snapshot, and pg_dump then could not import it (exit 1, "could not import
+      // the requested snapshot"), which hid the cause (exit 3, the table and its holder).
+      if (dumped.status === 'rejected' && counted.status === 'rejected' && !(dumped.reason instanceof LockTimeoutError))
+        throw counted.reason;
       if (dumped.status === 'rejected') throw dumped.reason;
       streamed = dumped.value;
       if (counted.status === 'rejected') throw counted.reason;
