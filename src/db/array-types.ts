@@ -3,9 +3,9 @@
  *
  * With `fetch_types` on (the driver's default), every new connection first queries pg_type for
  * the array types and installs a parser and a serializer for each (postgres.js 3.4.9,
- * src/connection.js fetchArrayTypes/addArrayType): ~4.5 ms more CPU (client + server) per
- * connection, 11.4 ms instead of 6.5 ms on the test machine, paid by every CLI command and every
- * new pool connection. pgstore reads and binds arrays of built-in types only, and their OIDs are
+ * src/connection.js fetchArrayTypes/addArrayType): 3-4.5 ms more CPU (client + server) per
+ * connection (200 new pools with `select 1` each: 11.5-12.8 ms of CPU per pool with it, 8.3 ms
+ * without, on the 2-core test machine), paid by every CLI command and every new pool connection. pgstore reads and binds arrays of built-in types only, and their OIDs are
  * fixed (PostgreSQL's pg_type.dat, the same on every major), so the table below is installed on
  * each pool instead and the pools run with `fetch_types: false` (driver.ts).
  *
