@@ -261,7 +261,7 @@ export async function compareRowCounts(
       }));
     },
     database,
-    { max: parallel, fetchTypes: false },
+    { max: parallel },
   );
 }
 

@@ -85,7 +85,6 @@ export async function runHealth(options: HealthOptions): Promise<HealthReport> {
       connectPool(target, {
         connectTimeoutSeconds: Math.max(1, Math.ceil(timeoutSeconds)),
         max: 1,
-        fetchTypes: false,
         log: options.log,
         start: false,
       }),

@@ -29,14 +29,14 @@ export interface HostsDb {
 
 /** Connects to the target (the caller ends `sql`): for reads that outlive one call, a cursor's pages. */
 export async function openHostsDb(options: CoreOptions): Promise<HostsDb> {
-  const { sql, conn } = await connectPool(options.target, { max: 1, fetchTypes: false, log: options.log });
+  const { sql, conn } = await connectPool(options.target, { max: 1, log: options.log });
   return { sql, conn, stores: hostStores(sql) };
 }
 
 /** Connects to the target, runs `fn`, closes. */
 export async function withHostsDb<T>(options: CoreOptions, fn: (db: HostsDb) => Promise<T>): Promise<T> {
-  // One connection is all an operation uses; no array types to fetch (arrays come back as JSON).
-  return withPool(options.target, { max: 1, fetchTypes: false, log: options.log }, (sql, conn) =>
+  // One connection is all an operation uses.
+  return withPool(options.target, { max: 1, log: options.log }, (sql, conn) =>
     fn({ sql, conn, stores: hostStores(sql) }),
   );
 }

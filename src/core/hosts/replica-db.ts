@@ -33,7 +33,7 @@ export async function withReplicaReads<T>(
   const target = options.target; // resolved (and checked) before any connection
   const pools = await openReplicaPools(conns, { timeoutMs: REPLICA_TIMEOUT_MS, max: 1 });
   const primary = {
-    open: async () => (await connectPool(target, { max: 1, fetchTypes: false, log: options.log })).sql,
+    open: async () => (await connectPool(target, { max: 1, log: options.log })).sql,
   };
   const router = new ReplicaRouter(primary, pools, { timeoutMs: REPLICA_TIMEOUT_MS });
   try {
