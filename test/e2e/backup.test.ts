@@ -1,9 +1,10 @@
 /**
  * pgstore backup and restore round trips: every format, the
  * manifest, file modes, list, metrics, retention and health's last_backup check.
- * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
- * output and exit codes, no node start-up each); the first backup and its restore, a prune's
- * dry run and a `backup verify` run through the binary.
+ * The cases run the CLI's entry in-process (pgstoreInProcessDirect: same parsing, output
+ * and exit codes, no node start-up each, the client programs named directly); the first
+ * backup and its restore, a prune's dry run and a `backup verify` run through the binary,
+ * finding pg_dump and pg_restore on PATH as users do.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import {
   databaseTracker,
   fingerprint,
   pgstore,
-  pgstoreInProcess as pgstoreIn,
+  pgstoreInProcessDirect as pgstoreIn,
   seed,
   tempDir,
 } from './backup-helpers.js';

@@ -8,8 +8,9 @@
  *
  * `npm test` runs each path once and each failure once (a rotating subset of the 3 × 4 matrix:
  * matrix() in test/stress/harness.ts); `npm run stress` runs the whole matrix.
- * The commands run through the CLI's entry in-process (pgstoreInProcess: same parsing, output
- * and exit codes, no node start-up each); restore.test.ts runs restore through the binary.
+ * The commands run through the CLI's entry in-process (pgstoreInProcessDirect: same parsing, output
+ * and exit codes, no node start-up each, the client programs named directly); restore.test.ts runs
+ * restore through the binary.
  */
 import {
   chmodSync,
@@ -32,7 +33,7 @@ import {
   databaseTracker,
   fingerprint,
   PG_BIN,
-  pgstoreInProcess as pgstore,
+  pgstoreInProcessDirect as pgstore,
   seed,
   tempDir,
 } from './backup-helpers.js';
