@@ -17,7 +17,7 @@ const db = useTestDatabase();
 const base = tempDir('backup-killed');
 
 beforeAll(async () => {
-  // Big enough that pg_dump is still writing long after the 4 MB the tests wait for: ≈ 16 MB of
+  // Big enough that pg_dump is still writing long after the 2 MB the tests wait for: ≈ 16 MB of
   // compressed dump, over a second of dumping past that mark (~3 s on a busy machine; the
   // tests look every 20 ms). Hashes as bytea (dumped as hex) cost the server half the CPU per
   // dumped MB that md5 text rows did (1.5M of those: 3 s). Unlogged: pg_dump dumps its rows all
@@ -76,13 +76,13 @@ async function killMidway(dir: string, extra: string[]): Promise<void> {
   const folder = join(dir, db.name);
   const deadline = Date.now() + 30_000;
   let dumps: number[] = [];
-  // Wait until pgstore's pg_dump has written a few MB: it is mid-way.
+  // Wait until pgstore's pg_dump has written 2 MB (of ≈ 16): it is mid-way.
   for (;;) {
     expect(Date.now(), 'pg_dump never got going').toBeLessThan(deadline);
     // The folder first: the walk of every process in /proc only once the dump is under way.
     const partial = (existsSync(folder) ? readdirSync(folder) : []).find((name) => name.startsWith('.partial-'));
     const leader =
-      partial && bytesUnder(join(folder, partial)) > 4_000_000
+      partial && bytesUnder(join(folder, partial)) > 2_000_000
         ? processes('pg_dump').find((p) => p.ppid === child.pid)
         : undefined;
     if (leader) {
