@@ -3,14 +3,15 @@
  * absolute path, `..`, a symlink) or that no checksum covers is damaged; damaged backups show
  * in every listing and `restore latest` never passes over one silently; backup folders others
  * could write to are refused.
- * The commands run through the CLI's entry in-process (pgstoreInProcess: same parsing, output
- * and exit codes, no node start-up each); backup.test.ts and restore.test.ts run them through the binary.
+ * The commands run through the CLI's entry in-process (pgstoreInProcessDirect: same parsing, output
+ * and exit codes, no node start-up each, the client programs named directly); backup.test.ts and
+ * restore.test.ts run them through the binary.
  */
 import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/db.js';
-import { cloneBackup, databaseTracker, pgstoreInProcess as pgstore, seed, tempDir } from './backup-helpers.js';
+import { cloneBackup, databaseTracker, pgstoreInProcessDirect as pgstore, seed, tempDir } from './backup-helpers.js';
 
 const db = useTestDatabase();
 const dbs = databaseTracker();

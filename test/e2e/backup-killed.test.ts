@@ -2,6 +2,8 @@
  * The programs pgstore starts die with it: pgstore SIGKILLed mid-backup (as by the OOM killer)
  * leaves no pg_dump running on (a streamed dump gets EPIPE/SIGPIPE; a directory dump is stopped
  * by the watcher), and the partial backup is never listed; the next run removes it.
+ * The killed runs are the binary; the listings and the next runs go through the CLI's entry
+ * in-process (pgstoreInProcessDirect: same parsing, output and exit codes, no node start-up).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -9,16 +11,21 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv } from '../helpers/cli.js';
 import { useTestDatabase } from '../helpers/db.js';
-import { pgstore, tempDir } from './backup-helpers.js';
+import { NEWEST_PG_BIN, pgstoreInProcessDirect, tempDir } from './backup-helpers.js';
 
 const db = useTestDatabase();
 const base = tempDir('backup-killed');
 
 beforeAll(async () => {
-  // Big enough that pg_dump needs several seconds (≈ 190 MB of rows). Unlogged: pg_dump dumps
-  // its rows all the same, and the server writes no 190 MB of WAL for them.
+  // Big enough that pg_dump is still writing long after the 2 MB the tests wait for: ≈ 16 MB of
+  // compressed dump, over a second of dumping past that mark (~3 s on a busy machine; the
+  // tests look every 20 ms). Hashes as bytea (dumped as hex) cost the server half the CPU per
+  // dumped MB that md5 text rows did (1.5M of those: 3 s). Unlogged: pg_dump dumps its rows all
+  // the same, and the server writes no WAL for them.
   await db.sql.unsafe(
-    `create unlogged table public.big as select i, md5(i::text) as a, md5((i * 7)::text) as b from generate_series(1, 1500000) i`,
+    `create unlogged table public.big as
+       select i, sha256(i::text::bytea) || sha256((i * 7)::text::bytea) || sha256((i * 11)::text::bytea) as a
+         from generate_series(1, 140000) i`,
   );
 }, 120_000);
 
@@ -60,20 +67,22 @@ function bytesUnder(path: string): number {
 
 async function killMidway(dir: string, extra: string[]): Promise<void> {
   const child = spawn(process.execPath, [BIN, 'backup', '--dir', dir, ...extra], {
-    env: cleanEnv({ DATABASE_URL: db.url }),
+    // The client programs named directly (backup-helpers.ts, NEWEST_PG_BIN): pg_dump is a
+    // child of pgstore either way (Debian's pg_wrapper execs it), here without a Perl start first.
+    env: cleanEnv({ DATABASE_URL: db.url, PGSTORE_PG_BIN: NEWEST_PG_BIN }),
     stdio: 'ignore',
   });
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const folder = join(dir, db.name);
   const deadline = Date.now() + 30_000;
   let dumps: number[] = [];
-  // Wait until pgstore's pg_dump has written a few MB: it is mid-way.
+  // Wait until pgstore's pg_dump has written 2 MB (of ≈ 16): it is mid-way.
   for (;;) {
     expect(Date.now(), 'pg_dump never got going').toBeLessThan(deadline);
     // The folder first: the walk of every process in /proc only once the dump is under way.
     const partial = (existsSync(folder) ? readdirSync(folder) : []).find((name) => name.startsWith('.partial-'));
     const leader =
-      partial && bytesUnder(join(folder, partial)) > 4_000_000
+      partial && bytesUnder(join(folder, partial)) > 2_000_000
         ? processes('pg_dump').find((p) => p.ppid === child.pid)
         : undefined;
     if (leader) {
@@ -96,7 +105,7 @@ async function killMidway(dir: string, extra: string[]): Promise<void> {
   expect(lived).toBeLessThan(1_500);
 
   // The partial backup is not presented as a backup; the next run removes it (last test).
-  const list = await pgstore(db.url, ['backup', 'list', '--dir', dir, '--json']);
+  const list = await pgstoreInProcessDirect(db.url, ['backup', 'list', '--dir', dir, '--json']);
   expect(list.code, list.stderr).toBe(0);
   expect(JSON.parse(list.stdout)).toEqual([]);
   killed.push({ dir, extra });
@@ -119,7 +128,7 @@ describe('pgstore killed mid-backup (SIGKILL)', () => {
     // What is removed does not depend on the size: emptied, the next backups take a moment.
     await db.sql.unsafe('truncate public.big');
     for (const { dir, extra } of killed) {
-      const next = await pgstore(db.url, ['backup', '--dir', dir, '--json', ...extra]);
+      const next = await pgstoreInProcessDirect(db.url, ['backup', '--dir', dir, '--json', ...extra]);
       expect(next.code, next.stderr).toBe(0);
       expect(JSON.parse(next.stdout).leftoversRemoved).toEqual([expect.stringMatching(/^\.partial-/)]);
     }

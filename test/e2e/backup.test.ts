@@ -1,9 +1,10 @@
 /**
  * pgstore backup and restore round trips: every format, the
  * manifest, file modes, list, metrics, retention and health's last_backup check.
- * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
- * output and exit codes, no node start-up each); the first backup and its restore, a prune's
- * dry run and a `backup verify` run through the binary.
+ * The cases run the CLI's entry in-process (pgstoreInProcessDirect: same parsing, output
+ * and exit codes, no node start-up each, the client programs named directly); the first
+ * backup and its restore, a prune's dry run and a `backup verify` run through the binary,
+ * finding pg_dump and pg_restore on PATH as users do.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import {
   databaseTracker,
   fingerprint,
   pgstore,
-  pgstoreInProcess as pgstoreIn,
+  pgstoreInProcessDirect as pgstoreIn,
   seed,
   tempDir,
 } from './backup-helpers.js';
@@ -203,16 +204,22 @@ describe('retention', () => {
   const dir = tempDir('retention');
 
   it('keeps the newest verified backup whatever the rule, and only prunes after a success', async () => {
-    const ids: string[] = [];
-    let path = '';
-    for (const args of [['--verify'], []]) {
-      const r = await pgstoreIn(db.url, ['backup', '--dir', dir, '--json', ...args]);
-      expect(r.code, r.stderr).toBe(0);
-      ids.push(JSON.parse(r.stdout).id);
-      path = JSON.parse(r.stdout).path;
+    const r = await pgstoreIn(db.url, ['backup', '--dir', dir, '--json', '--verify']);
+    expect(r.code, r.stderr).toBe(0);
+    const verified = JSON.parse(r.stdout);
+    expect(verified.manifest.verified).toMatchObject({ method: 'read' });
+    // Two newer, unverified ones: copies of it (cloneBackup) with the manifest a backup without
+    // --verify writes (verified: null).
+    const ids: string[] = [verified.id];
+    for (let i = 0; i < 2; i++) {
+      const copy = cloneBackup(verified.path);
+      const manifestPath = join(copy.path, 'manifest.json');
+      writeFileSync(
+        manifestPath,
+        JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), verified: null }),
+      );
+      ids.push(copy.id);
     }
-    // A third, unverified like the second: a copy of it (cloneBackup).
-    ids.push(cloneBackup(path).id);
     const dry = await pgstoreIn(db.url, ['backup', 'prune', '--dir', dir, '--keep-last', '1', '--dry-run', '--json']);
     expect(JSON.parse(dry.stdout)).toMatchObject({ removed: [ids[1]], dryRun: true });
 

@@ -8,8 +8,9 @@
  *
  * `npm test` runs each path once and each failure once (a rotating subset of the 3 × 4 matrix:
  * matrix() in test/stress/harness.ts); `npm run stress` runs the whole matrix.
- * The commands run through the CLI's entry in-process (pgstoreInProcess: same parsing, output
- * and exit codes, no node start-up each); restore.test.ts runs restore through the binary.
+ * The commands run through the CLI's entry in-process (pgstoreInProcessDirect: same parsing, output
+ * and exit codes, no node start-up each, the client programs named directly); restore.test.ts runs
+ * restore through the binary.
  */
 import {
   chmodSync,
@@ -24,15 +25,15 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminUrlFor, useTestDatabase } from '../helpers/db.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { adminUrlFor, createTestDatabase, useTestDatabase } from '../helpers/db.js';
 import { matrix } from '../stress/harness.js';
 import {
   cloneBackup,
   databaseTracker,
   fingerprint,
   PG_BIN,
-  pgstoreInProcess as pgstore,
+  pgstoreInProcessDirect as pgstore,
   seed,
   tempDir,
 } from './backup-helpers.js';
@@ -144,24 +145,30 @@ async function scratchLeft(name: string): Promise<string[]> {
 
 type Path = 'create' | 'empty' | 'clean';
 
+/** The targets of the clean path (createTestDatabase), dropped after the file. */
+const copies: Array<{ drop(): Promise<void> }> = [];
+afterAll(async () => {
+  for (const copy of copies) await copy.drop();
+});
+
 /** A target in the state `path` starts from. */
 async function prepare(path: Path): Promise<{ name: string; args: string[] }> {
-  const target = dbs.name(`rf_${path}`);
-  if (path === 'empty') {
-    const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
-    await admin.unsafe(`create database "${target.name}"`);
-    await admin.unsafe(`alter database "${target.name}" set work_mem = '9MB'`);
-    await admin.end();
-  }
   if (path === 'clean') {
-    const r = await pgstore(db.url, ['restore', good, '--dir', dir, '--target-db', target.name, '--create']);
-    expect(r.code, r.stderr).toBe(0);
-    const sql = postgres(target.url, { max: 1 });
-    await sql`insert into tenancy.tenants (id, name) values ('later', 'Added later')`;
-    await sql.end();
+    // One holding data: pgstore's schema (a copy of the template, as the source database is)
+    // and a row, without a restore to make it.
+    const copy = await createTestDatabase();
+    await copy.sql`insert into tenancy.tenants (id, name) values ('later', 'Added later')`;
+    await copy.sql.end();
+    copies.push(copy);
+    return { name: copy.name, args: ['--clean', '--yes'] };
   }
-  const args = { create: ['--create'], empty: [], clean: ['--clean', '--yes'] }[path];
-  return { name: target.name, args };
+  const target = dbs.name(`rf_${path}`);
+  if (path === 'create') return { name: target.name, args: ['--create'] };
+  const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+  await admin.unsafe(`create database "${target.name}"`);
+  await admin.unsafe(`alter database "${target.name}" set work_mem = '9MB'`);
+  await admin.end();
+  return { name: target.name, args: [] };
 }
 
 const injections: Array<{

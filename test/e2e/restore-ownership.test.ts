@@ -5,13 +5,14 @@
  * SET), both with --clean over it and with --create into a new database. Afterwards
  * `migrate status`, `migrate` and `setup` work, and the application role still reads and
  * writes what it could (and still may not create tables).
- * The commands run through the CLI's entry in-process (pgstoreInProcess: same parsing, output
- * and exit codes, no node start-up each); backup.test.ts and restore.test.ts run them through the binary.
+ * The commands run through the CLI's entry in-process (pgstoreInProcessDirect: same parsing, output
+ * and exit codes, no node start-up each, the client programs named directly); backup.test.ts and
+ * restore.test.ts run them through the binary.
  */
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminUrlFor } from '../helpers/db.js';
-import { pgstoreInProcess as pgstore, tempDir } from './backup-helpers.js';
+import { pgstoreInProcessDirect as pgstore, tempDir } from './backup-helpers.js';
 
 const dir = tempDir('restore-own');
 const suffix = Math.random().toString(16).slice(2, 8);

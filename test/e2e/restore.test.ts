@@ -2,8 +2,9 @@
  * pgstore restore's guarantees: damaged archives are detected before the target is touched,
  * a non-empty target needs --clean (and a confirmation), --clean swaps in a checked copy, and
  * reset --backup-first backs up before dropping.
- * The cases run the CLI's entry in-process (test/helpers/cli-in-process.ts: same parsing,
- * output and exit codes, no node start-up each); backup.test.ts runs backup and restore through the binary.
+ * The cases run the CLI's entry in-process (pgstoreInProcessDirect: same parsing, output
+ * and exit codes, no node start-up each, the client programs named directly); backup.test.ts
+ * runs backup and restore through the binary.
  */
 import { readFileSync, statSync, truncateSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import {
   cloneBackup,
   databaseTracker,
   fingerprint,
-  pgstoreInProcess as pgstoreIn,
+  pgstoreInProcessDirect as pgstoreIn,
   seed,
   tempDir,
 } from './backup-helpers.js';
