@@ -159,6 +159,23 @@ describe('pgstore migrate', () => {
     expect(run.stderr).toMatch(/migrations folder not found/);
   });
 
+  it('reports malformed files, not the server, while connecting; asks the server nothing (the lock stays free)', async () => {
+    // The files are read while the connection is made (core/migrate/session.ts): their error
+    // still wins over an unreachable server's, and no query (the lock's try) goes out before them.
+    const dupes = migrationsDir({ '20200101000000_a.sql': up('select 1;'), '20200101000000_b.sql': up('select 2;') });
+    let run = await runCliInProcess(['migrate', 'up', '--set', 'app', '--migrations-dir', dupes], {
+      env: cleanEnv({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x', DBMATE_NO_DUMP_SCHEMA: '1' }),
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/version 20200101000000 is used by/);
+    expect(run.stderr).not.toMatch(/refused/);
+    run = await migrate(db, ['up', '--migrations-dir', dupes]);
+    expect(run.code).toBe(2);
+    const [lock] = await db.sql`select pg_try_advisory_lock(hashtextextended('pgstore:migrate', 0)) as free`;
+    expect(lock?.free).toBe(true);
+    await db.sql`select pg_advisory_unlock(hashtextextended('pgstore:migrate', 0))`;
+  });
+
   it('waits for the migration lock, then gives up with exit 3; --no-lock does not wait', async () => {
     const dir = migrationsDir({ '20200101000000_a.sql': up('create table a (x int);', 'drop table a;') });
     const holder = await db.sql.reserve();

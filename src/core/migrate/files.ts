@@ -35,11 +35,29 @@ const SECTION = /^--\s*migrate:(up|down)\b(.*)$/gm;
 
 /** Reads and checks every migration in `dir`; throws one UsageError listing every problem. */
 export function readMigrations(dir: string): MigrationFile[] {
+  const reader = migrationReader(dir);
+  while (reader.next());
+  return reader.result();
+}
+
+/**
+ * readMigrations, one file per turn of the event loop: what arrives meanwhile (the server's
+ * answers while a connection is made) is handled between two files, not after all of them.
+ */
+export async function readMigrationsInTurns(dir: string): Promise<MigrationFile[]> {
+  const reader = migrationReader(dir);
+  do await new Promise((resolve) => setImmediate(resolve));
+  while (reader.next());
+  return reader.result();
+}
+
+/** Reads a folder's migrations a file at a time: `next()` reads one (false when none is left). */
+function migrationReader(dir: string): { next(): boolean; result(): MigrationFile[] } {
   const root = resolve(dir);
   let names: string[];
   try {
     if (!statSync(root).isDirectory()) throw new Error('not a folder');
-    names = readdirSync(root);
+    names = readdirSync(root).sort();
   } catch {
     throw new UsageError(`migrations folder not found: ${root}`, {
       hint: 'Pass an existing folder with --migrations-dir, or create one with `pgstore migrate new NAME --migrations-dir DIR`.',
@@ -48,43 +66,61 @@ export function readMigrations(dir: string): MigrationFile[] {
   const problems: string[] = [];
   const files: MigrationFile[] = [];
   const seen = new Map<string, string>();
-  for (const filename of names.sort()) {
-    const match = FILE.exec(filename);
-    if (!match) continue; // not a migration to dbmate either
-    const [, version, rest] = match as unknown as [string, string, string];
-    const name = rest.replace(/^[_\-.\s]+/, '') || version;
-    const other = seen.get(version);
-    if (other) problems.push(`${filename}: version ${version} is used by ${other} too`);
-    seen.set(version, filename);
-    const path = join(root, filename);
-    const text = readFileSync(path, 'utf8');
-    const sections = [...text.matchAll(SECTION)];
-    const ups = sections.filter((s) => s[1] === 'up');
-    const downs = sections.filter((s) => s[1] === 'down');
-    if (ups.length === 0) problems.push(`${filename}: no '-- migrate:up' section`);
-    if (ups.length > 1) {
-      // dbmate would record the file as applied after a partial failure (dbmate issue #820).
-      problems.push(`${filename}: ${ups.length} '-- migrate:up' sections; a file must have exactly one`);
+  let at = 0;
+  const next = (): boolean => {
+    for (; at < names.length; ) {
+      const filename = names[at++]!;
+      const match = FILE.exec(filename);
+      if (!match) continue; // not a migration to dbmate either
+      files.push(readOne(root, filename, match as unknown as [string, string, string], seen, problems));
+      return at < names.length;
     }
-    if (downs.length > 1)
-      problems.push(`${filename}: ${downs.length} '-- migrate:down' sections; a file must have at most one`);
-    files.push({
-      version,
-      name,
-      filename,
-      path,
-      sha256: createHash('sha256').update(text).digest('hex'),
-      transactional: !/transaction:false/.test(ups[0]?.[2] ?? ''),
-      downTransactional: !/transaction:false/.test(downs[0]?.[2] ?? ''),
-      hasDown: downs.length === 1 && sectionBody(text, 'down').trim() !== '',
-    });
+    return false;
+  };
+  const result = () => {
+    if (problems.length) {
+      throw new UsageError(`invalid migrations in ${root}: ${problems.join('; ')}`, {
+        hint: 'Fix the files listed; nothing was applied.',
+      });
+    }
+    return files;
+  };
+  return { next, result };
+}
+
+function readOne(
+  root: string,
+  filename: string,
+  [, version, rest]: [string, string, string],
+  seen: Map<string, string>,
+  problems: string[],
+): MigrationFile {
+  const name = rest.replace(/^[_\-.\s]+/, '') || version;
+  const other = seen.get(version);
+  if (other) problems.push(`${filename}: version ${version} is used by ${other} too`);
+  seen.set(version, filename);
+  const path = join(root, filename);
+  const text = readFileSync(path, 'utf8');
+  const sections = [...text.matchAll(SECTION)];
+  const ups = sections.filter((s) => s[1] === 'up');
+  const downs = sections.filter((s) => s[1] === 'down');
+  if (ups.length === 0) problems.push(`${filename}: no '-- migrate:up' section`);
+  if (ups.length > 1) {
+    // dbmate would record the file as applied after a partial failure (dbmate issue #820).
+    problems.push(`${filename}: ${ups.length} '-- migrate:up' sections; a file must have exactly one`);
   }
-  if (problems.length) {
-    throw new UsageError(`invalid migrations in ${root}: ${problems.join('; ')}`, {
-      hint: 'Fix the files listed; nothing was applied.',
-    });
-  }
-  return files;
+  if (downs.length > 1)
+    problems.push(`${filename}: ${downs.length} '-- migrate:down' sections; a file must have at most one`);
+  return {
+    version,
+    name,
+    filename,
+    path,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    transactional: !/transaction:false/.test(ups[0]?.[2] ?? ''),
+    downTransactional: !/transaction:false/.test(downs[0]?.[2] ?? ''),
+    hasDown: downs.length === 1 && sectionBody(text, 'down').trim() !== '',
+  };
 }
 
 /** The SQL of one section of a migration file. */

@@ -6,7 +6,7 @@ import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
 import { connectionUrl, type ServerConnection, startupOptions } from '../../db/config.js';
 import { connectPool, type Db, serverFor, waitForServer } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
-import { factsLockAndStates, sessionFacts, setRole } from '../../store/admin/index.js';
+import { factsLockAndStates, sessionFacts, setRole, tryLockInline } from '../../store/admin/index.js';
 import {
   type AppliedMigration,
   appliedMigrations,
@@ -22,10 +22,12 @@ import type { MigrationFile } from './files.js';
 import {
   appMigrationsDir,
   appMigrationsTable,
-  appSet,
   dbmateConfig,
   type MigrationSet,
-  pgstoreSet,
+  appFolder,
+  pgstoreFolder,
+  loadSetFiles,
+  loadSetFilesInTurns,
   SET_NAMES,
   type SetName,
 } from './sets.js';
@@ -100,30 +102,64 @@ export async function openMigrationSession(
 ): Promise<MigrationSession> {
   const config = dbmateConfig(options.env);
   const wanted = options.set ? [options.set] : SET_NAMES;
-  const pgstore = pgstoreSet();
-  // Files first: a broken folder is refused before anything connects.
-  const app = wanted.includes('app') ? appSet(options.migrationsDir, options.env, LEGACY_TABLE) : undefined;
+  // The folders are known before anything connects; their files are read below.
+  const pgstore = pgstoreFolder();
+  const app = wanted.includes('app') ? appFolder(options.migrationsDir, options.env, LEGACY_TABLE) : undefined;
+  const readFiles = () => {
+    loadSetFiles(pgstore);
+    if (app) loadSetFiles(app);
+  };
   const target = options.target;
   const wait = options.waitTimeoutSeconds ?? (config.wait ? (config.waitTimeoutSeconds ?? 60) : undefined);
+  // pgstore's files (~3 ms to read and hash) and the app's are read while the connection is
+  // made (TCP, startup, authentication), a file per turn of the event loop so that the server's
+  // answers are handled between two files. Nothing is asked of the server before they are
+  // checked: the first query (the lock's try among them) waits for them, and their error wins
+  // over the connection's. Only for a running server: a broken folder neither waits for one
+  // (--wait) nor starts the embedded one.
+  const overlap = wait === undefined && target.kind === 'server';
+  if (!overlap) readFiles();
   if (wait !== undefined) await waitForServer(await serverFor(target, { log: options.log }), wait, options.log);
+  const filesRead = overlap
+    ? (async () => {
+        await loadSetFilesInTurns(pgstore);
+        if (app) await loadSetFilesInTurns(app);
+      })()
+    : Promise.resolve();
+  filesRead.catch(() => undefined); // awaited below, before the connection
   // closeIdle false: the session holds the migration lock while dbmate runs.
   // The session's facts are the round trip that proves the connection (no `select 1` first);
-  // `early`: the same round trip tries the lock and reads the history tables' states, the
-  // app's table taken where it is unless SET ROLE or the current schema moves it (then
-  // `migrateUp` reads the states again).
-  const { sql, conn, proof } = await connectPool(target, {
+  // `early`: the same round trip tries the lock (pipelined behind it once the files are read)
+  // and reads the history tables' states, the app's table taken where it is unless SET ROLE or
+  // the current schema moves it (then `migrateUp` reads the states again).
+  const connecting = connectPool(target, {
     max: 1,
     fetchTypes: false,
     log: options.log,
     closeIdle: false,
     prove: async (db, server) => {
-      if (!early) return { facts: await sessionFacts(db), tables: [], locked: undefined, states: undefined };
+      if (!early) {
+        await filesRead; // a broken file: the pool is closed before any query (connectPool)
+        return { facts: await sessionFacts(db), tables: [], locked: undefined, states: undefined };
+      }
       const guess = app ? appMigrationsTable(options.env, server.params.search_path, 'public') : undefined;
       const tables = historyTables([pgstore, ...(guess && app ? [{ ...app, table: guess }] : [])], wanted);
       const lockName = options.lock === false ? undefined : MIGRATION_LOCK;
-      return { ...(await factsLockAndStates(db, lockName, tables)), tables };
+      if (!overlap) return { ...(await factsLockAndStates(db, lockName, tables)), tables };
+      // The facts and states go out at once (a new backend's first query takes a few ms: the
+      // files are read meanwhile); the lock is tried only once the files are checked, pipelined
+      // behind them when they were read first (no round trip of its own). A broken file: the
+      // lock is never taken, and connectPool closes the pool.
+      const first = factsLockAndStates(db, undefined, tables);
+      first.catch(() => undefined); // awaited below, after the files
+      await filesRead;
+      const locked = lockName === undefined ? undefined : await tryLockInline(db, lockName);
+      return { ...(await first), locked, tables };
     },
   });
+  connecting.catch(() => undefined); // awaited below, after the files
+  await filesRead;
+  const { sql, conn, proof } = await connecting;
   try {
     const facts = proof!.facts;
     let role: string | undefined;

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { Env } from '../../db/config.js';
 import { UsageError } from '../../errors.js';
 import { type MigrationTable, PGSTORE_TABLE } from '../../store/admin/index.js';
-import { defaultMigrationsDir, type MigrationFile, readMigrations } from './files.js';
+import { defaultMigrationsDir, type MigrationFile, readMigrations, readMigrationsInTurns } from './files.js';
 import type { SetName } from '../../types/migrate-plan.js';
 
 export type { SetName } from '../../types/migrate-plan.js';
@@ -89,15 +89,36 @@ export function appMigrationsTable(
 }
 
 export function pgstoreSet(): MigrationSet {
-  const dir = defaultMigrationsDir();
-  return { name: 'pgstore', dir, files: readMigrations(dir), present: true, table: PGSTORE_TABLE };
+  return loadSetFiles(pgstoreFolder());
 }
 
 /** The app's set; a missing default folder is an absent set, a missing named one an error. */
 export function appSet(flag: string | undefined, env: Env, table: MigrationTable): MigrationSet {
+  return loadSetFiles(appFolder(flag, env, table));
+}
+
+/** pgstore's set with its files not read yet (loadSetFiles reads them). */
+export function pgstoreFolder(): MigrationSet {
+  return { name: 'pgstore', dir: defaultMigrationsDir(), files: [], present: true, table: PGSTORE_TABLE };
+}
+
+/** The app's set with its files not read yet: where they are, and whether the folder is there. */
+export function appFolder(flag: string | undefined, env: Env, table: MigrationTable): MigrationSet {
   const { dir, explicit } = appMigrationsDir(flag, env);
   const present = explicit || (existsSync(dir) && statSync(dir).isDirectory());
-  return { name: 'app', dir, files: present ? readMigrations(dir) : [], present, table };
+  return { name: 'app', dir, files: [], present, table };
+}
+
+/** Reads and checks the set's files (none for an absent set); throws UsageError as readMigrations. */
+export function loadSetFiles(set: MigrationSet): MigrationSet {
+  set.files = set.present ? readMigrations(set.dir) : [];
+  return set;
+}
+
+/** loadSetFiles, a file per turn of the event loop (readMigrationsInTurns). */
+export async function loadSetFilesInTurns(set: MigrationSet): Promise<MigrationSet> {
+  set.files = set.present ? await readMigrationsInTurns(set.dir) : [];
+  return set;
 }
 
 /** Parses --set. */

@@ -125,6 +125,17 @@ export async function factsLockAndStates(
   };
 }
 
+/**
+ * Tries the session advisory lock `lockName` once. Inline, not a parameter: sent behind a query
+ * still in flight (factsLockAndStates without its lock), it is pipelined, no round trip of its own.
+ */
+export async function tryLockInline(sql: Db, lockName: string): Promise<boolean> {
+  const [row] = await sql.unsafe<{ locked: boolean | null }[]>(
+    `select pg_try_advisory_lock(hashtextextended(${sqlLiteral(lockName)}, 0)) as locked`,
+  );
+  return !!row?.locked;
+}
+
 const statesSql = (tables: MigrationTable[]) => `
     select to_regclass(t.name) is not null as exists,
            (select count(*) from pg_attribute a
