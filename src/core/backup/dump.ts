@@ -122,6 +122,12 @@ export async function dumpInOneSnapshot(
         throw counted.reason;
       if (dumped.status === 'rejected') throw dumped.reason;
       streamed = dumped.value;
+      // The phase's last event carries the dump's size: a dump shorter than the poll's
+      // interval reported none at all.
+      if (options.onProgress) {
+        progress.bytes = bytesUnder(output);
+        report();
+      }
       if (counted.status === 'rejected') throw counted.reason;
     });
   } finally {
