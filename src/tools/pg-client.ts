@@ -28,7 +28,7 @@ function executable(path: string): boolean {
 /**
  * Every place a client program may be, in order of preference: PATH, then
  * /usr/lib/postgresql/<major>/bin, newest major first (PGSTORE_PG_BIN is handled by findPgClient).
- * The same program reached twice (/usr/bin/pg_dump is a link into /usr/lib/postgresql) counts once.
+ * The same program reached twice (through links) counts once, and Debian's pg_wrapper is passed over.
  */
 export function candidatePaths(tool: PgClientTool, env: Record<string, string | undefined>): string[] {
   const dirs: string[] = [];
@@ -42,7 +42,7 @@ export function candidatePaths(tool: PgClientTool, env: Record<string, string | 
     // no Debian-style installation
   }
   const seen = new Set<string>();
-  return dirs
+  const paths = dirs
     .map((d) => join(d, tool))
     .filter((path) => {
       if (!executable(path)) return false;
@@ -51,7 +51,17 @@ export function candidatePaths(tool: PgClientTool, env: Record<string, string | 
       seen.add(real);
       return true;
     });
+  // Debian's /usr/bin/pg_dump (pg_restore, psql...) is pg_wrapper, a Perl script that picks a
+  // version (the newest installed, unless PGCLUSTER or a cluster config names one) and runs
+  // the program in /usr/lib/postgresql/<major>/bin: ~30 ms of CPU at every start, paid twice
+  // per program (its --version, then the run). Those programs are candidates already (newest
+  // first), so the wrapper is passed over when there is one, unless PGCLUSTER asks it for a
+  // cluster's version.
+  const versioned = !env.PGCLUSTER && paths.some((path) => path.startsWith('/usr/lib/postgresql/'));
+  return versioned ? paths.filter((path) => !PG_WRAPPER.test(realOrSelf(path))) : paths;
 }
+
+const PG_WRAPPER = /\/postgresql-common\/pg_wrapper$/;
 
 function realOrSelf(path: string): string {
   try {
