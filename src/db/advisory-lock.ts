@@ -76,5 +76,8 @@ async function describeHolder(sql: Db, name: string): Promise<string> {
      where l.locktype = 'advisory' and l.granted
        and ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(${name}, 0)
      limit 1`;
-  return row ? `server process ${row.pid} (${row.app}) since ${row.since?.toISOString() ?? '?'}` : 'another session';
+  // A session of another role shows no start time (nor name) without pg_read_all_stats: left out.
+  return row
+    ? `server process ${row.pid} (${row.app})${row.since ? ` since ${row.since.toISOString()}` : ''}`
+    : 'another session';
 }

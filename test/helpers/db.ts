@@ -69,7 +69,9 @@ export async function createTestDatabase(template = TEMPLATE_DB): Promise<TestDa
   });
   const conn: ServerConnection = { ...admin, database: name };
   const url = adminUrlFor(name);
-  const sql = await openPool(conn);
+  // Tests reserve() on this pool first thing: with fetch_types off that never settles on a
+  // cold pool (postgres.js 3.4.9, porsager/postgres#751), so this pool keeps the lookup.
+  const sql = await openPool(conn, { fetchTypes: true });
   return {
     name,
     url,

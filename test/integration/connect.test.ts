@@ -32,6 +32,25 @@ describe('connect', () => {
     }
   });
 
+  it("reserve() on the library's pool settles when it has to open a connection", async () => {
+    // postgres.js 3.4.9 with fetch_types off never settles such a reserve() (porsager/postgres#751);
+    // the library's pool keeps the lookup on (src/connect.ts).
+    const database = await connect(db.url, { max: 2 });
+    try {
+      const deadline = (what: string) =>
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} still pending after 5 s`)), 5000));
+      // The pool's one open connection is reserved: a second reserve() has to open another.
+      const first = await Promise.race([database.sql.reserve(), deadline('reserve()')]);
+      const second = await Promise.race([database.sql.reserve(), deadline('a second reserve()')]);
+      const [row] = await second<{ one: number }[]>`select 1 as one`;
+      expect(row?.one).toBe(1);
+      second.release();
+      first.release();
+    } finally {
+      await database.close();
+    }
+  });
+
   it('still takes { databaseUrl }', async () => {
     const database = await connect({ databaseUrl: db.url, env: {} });
     try {
