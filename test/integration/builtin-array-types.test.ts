@@ -10,18 +10,21 @@ import fc from 'fast-check';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_ARRAY_TYPES } from '../../src/db/array-types.js';
-import { type Db, driverOptions } from '../../src/db/driver.js';
+import { type Db, driverOptions, openPool } from '../../src/db/driver.js';
 import { useTestDatabase } from '../helpers/db.js';
 
 const db = useTestDatabase();
 let oracle: Db;
 
+/** A pool as pgstore opens them (openPool's defaults: the static table, no lookup). */
+let pgstorePool: Db;
 beforeAll(async () => {
+  pgstorePool = await openPool(db.conn, { max: 1 });
   // The driver alone, looking the types up at connect (not openPool, which installs the table).
   oracle = postgres(driverOptions(db.conn, { max: 1, fetchTypes: true }));
   await oracle`select 1`; // the lookup runs on the first connection; sql.array() needs its map
 });
-afterAll(() => oracle?.end({ timeout: 5 }));
+afterAll(() => Promise.all([oracle?.end({ timeout: 5 }), pgstorePool?.end({ timeout: 5 })]));
 
 /** Array literals (SQL expressions) per type; each also gets `{}` and NULL, and most `{NULL}` and a 2-D NULL array. */
 const CASES: Record<number, { type: string; values: string[] }> = {
@@ -116,13 +119,13 @@ async function outcome(query: Promise<Record<string, unknown>[]>): Promise<unkno
 
 describe('the static table of built-in array types', () => {
   it('is what pgstore pools use, instead of a lookup at each connect', () => {
-    expect(db.sql.options.fetch_types).toBe(false);
+    expect(pgstorePool.options.fetch_types).toBe(false);
     expect(oracle.options.fetch_types).toBe(true);
   });
 
   it('pairs each element type with its array type as the server does, and each pair has cases here', async () => {
     const elements = BUILTIN_ARRAY_TYPES.map(([element]) => element);
-    const rows = await db.sql<{ oid: number; typarray: number }[]>`
+    const rows = await pgstorePool<{ oid: number; typarray: number }[]>`
       select oid::int as oid, typarray::int as typarray from pg_type where oid = any(${elements}::oid[]) order by oid`;
     expect(rows.map((r) => [r.oid, r.typarray])).toEqual([...BUILTIN_ARRAY_TYPES].sort((a, b) => a[0] - b[0]));
     expect(Object.keys(CASES).map(Number).sort()).toEqual(BUILTIN_ARRAY_TYPES.map(([, array]) => array).sort());
@@ -140,8 +143,8 @@ describe.each(BUILTIN_ARRAY_TYPES.map(([element, array]) => ({ element, array, .
       let parsed = 0; // queries that gave rows (a NULL json element fails the query, both ways: JSON.parse('NULL'))
       for (const literal of literals) {
         const query = `select (${literal})::${type}[] as v`;
-        expect(await outcome(db.sql.unsafe(query)), query).toEqual(await outcome(oracle.unsafe(query)));
-        const result = await db.sql.unsafe(query).catch(() => undefined);
+        expect(await outcome(pgstorePool.unsafe(query)), query).toEqual(await outcome(oracle.unsafe(query)));
+        const result = await pgstorePool.unsafe(query).catch(() => undefined);
         if (!result) continue;
         expect(result.columns[0]!.type, query).toBe(array);
         const value = result[0]!.v;
@@ -159,11 +162,11 @@ describe.each(BUILTIN_ARRAY_TYPES.map(([element, array]) => ({ element, array, .
         const value = rows[0]!.v as unknown[] | null;
         const query = `select $1::${type}[] as v, $1::${type}[]::text as t`;
         const plain = (sql: Db) => sql.unsafe(query, [value as never]);
-        const ours = await outcome(plain(db.sql));
+        const ours = await outcome(plain(pgstorePool));
         expect(ours, literal).toEqual(await outcome(plain(oracle)));
         if (value === null) continue;
         const typed = (sql: Db) => sql.unsafe(query, [sql.array(value as never[])]);
-        const oursTyped = await outcome(typed(db.sql));
+        const oursTyped = await outcome(typed(pgstorePool));
         expect(oursTyped, literal).toEqual(await outcome(typed(oracle)));
         bound +=
           Number(value.length > 0 && 'rows' in (ours as object)) +
@@ -185,9 +188,9 @@ describe('text[] round trips (fast-check)', () => {
   it('a bound string array comes back equal, and as the driver gives it', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(text, { maxLength: 8 }), async (value) => {
-        const [ours] = await roundTrip(db.sql, value);
+        const [ours] = await roundTrip(pgstorePool, value);
         expect(ours!.v).toEqual(value);
-        expect(await outcome(roundTrip(db.sql, value))).toEqual(await outcome(roundTrip(oracle, value)));
+        expect(await outcome(roundTrip(pgstorePool, value))).toEqual(await outcome(roundTrip(oracle, value)));
       }),
       { numRuns: 150 },
     );
@@ -202,7 +205,7 @@ describe('text[] round trips (fast-check)', () => {
       );
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.array(element, { maxLength: 6 }), matrix), async (value) => {
-        expect(await outcome(roundTrip(db.sql, value))).toEqual(await outcome(roundTrip(oracle, value)));
+        expect(await outcome(roundTrip(pgstorePool, value))).toEqual(await outcome(roundTrip(oracle, value)));
       }),
       { numRuns: 100 },
     );
