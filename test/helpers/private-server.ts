@@ -8,10 +8,11 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { connectionUrl, DEFAULT_POOL, type EmbeddedTarget, type ServerConnection } from '../../src/db/config.js';
-import { ensureEmbedded, serverAccount, stopEmbedded } from '../../src/db/embedded.js';
+import { serverAccount, stopEmbedded } from '../../src/db/embedded.js';
 import { locateBinaries, binariesReachableBy } from '../../src/tools/postgres-binaries.js';
 import { stopCluster, stopClusterWhenGone } from '../../src/tools/postgres-server.js';
 import { cleanEnv } from './cli.js';
+import { startFromTemplate } from './cluster-template.js';
 import { serverDataRoot } from './server-info.js';
 
 export async function freePort(): Promise<number> {
@@ -55,7 +56,8 @@ export async function startPrivateServer(): Promise<PrivateServer> {
     pool: DEFAULT_POOL,
     serverUser: process.env.PGSTORE_SERVER_USER,
   };
-  const conn = await ensureEmbedded(target, { stopWhenProcessDies: process.pid });
+  // A copy of the run's initdb, not an initdb of its own (cluster-template.ts: ~0.5 s of CPU less).
+  const conn = await startFromTemplate(target, { stopWhenProcessDies: process.pid });
   const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
   const binaries = binariesReachableBy(locateBinaries(), account, home);
   const paths = (dataDir: string) => ({ binaries, dataDir, logFile: join(dataDir, 'stop.log'), account });

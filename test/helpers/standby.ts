@@ -33,12 +33,13 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, inject } from 'vitest';
 import { connectionUrl, type EmbeddedTarget, resolveConnection, type ServerConnection } from '../../src/db/config.js';
-import { embeddedLayout, ensureEmbedded, serverAccount, stopEmbedded } from '../../src/db/embedded.js';
-import { openPool, withAdminSql, type Db } from '../../src/db/pool.js';
+import { embeddedLayout, ensureEmbedded, serverAccount } from '../../src/db/embedded.js';
+import { openPool, type Db } from '../../src/db/pool.js';
 import { binariesReachableBy, locateBinaries } from '../../src/tools/postgres-binaries.js';
 import { stopCluster, stopClusterWhenGone } from '../../src/tools/postgres-server.js';
 import { runTool } from '../../src/tools/run.js';
 import { acquireFileLock } from '../../src/util/file-lock.js';
+import { startFromTemplate } from './cluster-template.js';
 import { cleanEnv } from './cli.js';
 import { serverDataRoot } from './server-info.js';
 import { PAIR_FILE, type PairInfo, pairTargets, SLOT_NAME, STANDBY_NAME, type StandbyRoot } from './standby-layout.js';
@@ -111,11 +112,13 @@ async function startPair(info: StandbyRoot): Promise<PairInfo> {
   const started = performance.now();
   const ports = { primary: await freePort(), standby: await freePort() };
   const [primaryTarget, standbyTarget] = pairTargets(info, ports);
-  // The primary: archiving on (with an archive_command that succeeds and keeps nothing) so a
-  // test can make the archiver fail; archive_mode needs a restart, fsync off as in global-setup.
-  let conn = await ensureEmbedded(primaryTarget);
-  await withAdminSql(conn, async (sql) => {
-    for (const setting of [
+  // The primary (a copy of the run's initdb: cluster-template.ts): archiving on (with an
+  // archive_command that succeeds and keeps nothing) so a test can make the archiver fail, fsync
+  // off as in global-setup; in postgresql.conf before its first start, so archive_mode needs no
+  // restart (and a test's `alter system reset` falls back to these).
+  const conn = await startFromTemplate(primaryTarget, {
+    stopWhenProcessDies: info.ownerPid,
+    settings: [
       'fsync = off',
       'full_page_writes = off',
       'synchronous_commit = off',
@@ -126,12 +129,8 @@ async function startPair(info: StandbyRoot): Promise<PairInfo> {
       // them) every wal_writer_delay, 200 ms by default. 10 ms keeps the replica a few ms
       // behind, so a test waiting for replay (or racing it) waits that much, not 200 ms.
       'wal_writer_delay = 10',
-    ])
-      await sql.unsafe(`alter system set ${setting}`);
+    ],
   });
-  await stopEmbedded(primaryTarget);
-  // (Watched from this start on; the first one lasts a moment, and the setup's teardown stops it.)
-  conn = await ensureEmbedded(primaryTarget, { stopWhenProcessDies: info.ownerPid });
 
   await startStandby(
     standbyTarget,
