@@ -71,7 +71,7 @@ describe('pgbackrest --backup-standby', () => {
 
   it('refuses a standby that receives no WAL', async () => {
     // Without primary_conninfo (reloadable since PostgreSQL 13) the WAL receiver stops.
-    // (pg_basebackup -R wrote it into postgresql.auto.conf: put back, not reset.)
+    // (Put back as it was, not reset: the test helper wrote it (test/helpers/standby.ts).)
     const [{ conninfo }] = await standby<
       Array<{ conninfo: string }>
     >`select current_setting('primary_conninfo') as conninfo`;

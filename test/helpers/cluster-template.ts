@@ -53,7 +53,7 @@ async function template(serverUser: string | undefined): Promise<{ dataDir: stri
  */
 export async function startFromTemplate(
   target: EmbeddedTarget,
-  options: { settings?: string[]; stopWhenProcessDies?: number } = {},
+  options: { settings?: string[]; stopWhenProcessDies?: number; standby?: boolean } = {},
 ): Promise<ServerConnection> {
   const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
   const { dataDir, password } = await template(target.serverUser);
@@ -78,11 +78,16 @@ export async function startFromTemplate(
       '',
     ].join('\n'),
   );
+  if (options.standby) {
+    // A cold copy of a cleanly stopped cluster is a base backup: it replays from its checkpoint.
+    writeFileSync(join(layout.dataDir, 'standby.signal'), '');
+    if (account) chownSync(join(layout.dataDir, 'standby.signal'), account.uid, account.gid);
+  }
   const conn = await ensureEmbedded(
     target,
     options.stopWhenProcessDies ? { stopWhenProcessDies: options.stopWhenProcessDies } : {},
   );
-  if (target.database !== 'postgres') {
+  if (target.database !== 'postgres' && !options.standby) {
     await withAdminSql(conn, async (sql) => {
       await sql.unsafe(`create database "${target.database.replace(/"/g, '""')}"`);
     });
