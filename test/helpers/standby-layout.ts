@@ -15,7 +15,7 @@ export interface PairInfo {
   primaryPort: number;
   standbyPort: number;
   password: string;
-  /** Seconds the start took (initdb, restart with archiving, pg_basebackup, standby start). */
+  /** Seconds the start took (copies of the initdb template, the primary's and the standby's starts). */
   startSeconds: number;
 }
 
