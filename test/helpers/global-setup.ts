@@ -7,7 +7,7 @@ import { appendFileSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { connectionUrl, DEFAULT_POOL, type EmbeddedTarget } from '../../src/db/config.js';
+import { connectionUrl, DEFAULT_POOL, type EmbeddedTarget, type ServerConnection } from '../../src/db/config.js';
 import { ensureEmbedded, stopEmbedded } from '../../src/db/embedded.js';
 import { withAdminSql } from '../../src/db/pool.js';
 import { migrateUp } from '../../src/core/migrate/migrate.js';
@@ -27,6 +27,16 @@ async function freePort(): Promise<number> {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const home = mkdtempSync(join(serverDataRoot(), 'pgstore-test-'));
+  try {
+    return await startTestServer(project, home);
+  } catch (error) {
+    // A set-up that failed leaves nothing in memory (/dev/shm) behind it.
+    rmSync(home, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function startTestServer(project: TestProject, home: string): Promise<() => Promise<void>> {
   const port = await freePort();
   const target: EmbeddedTarget = {
     kind: 'embedded',
@@ -40,6 +50,34 @@ export default async function setup(project: TestProject): Promise<() => Promise
     binaries: process.env.PGSTORE_TEST_PG_ROOT || undefined,
   };
   const conn = await ensureEmbedded(target, { stopWhenProcessDies: process.pid });
+  try {
+    await prepareServer(conn);
+  } catch (error) {
+    await stopEmbedded(target).catch(() => undefined);
+    throw error;
+  }
+  const info: TestServer = {
+    home,
+    port,
+    password: conn.password!,
+    user: conn.user,
+    adminUrl: connectionUrl({ ...conn, database: 'postgres' }),
+  };
+  project.provide('pgServer', info);
+  return async () => {
+    if (process.env.PGSTORE_TEST_PG_CPU) {
+      const seconds = serverCpuSeconds(join(home, 'data'));
+      appendFileSync(process.env.PGSTORE_TEST_PG_CPU, `test server cpu ${seconds} s\n`);
+    }
+    await stopEmbedded(target).catch(() => undefined);
+    if (process.env.PGSTORE_TEST_PG_LOG)
+      copyFileSync(join(home, 'log', 'postgresql.log'), process.env.PGSTORE_TEST_PG_LOG);
+    rmSync(home, { recursive: true, force: true });
+  };
+}
+
+/** The throwaway server's settings, and the template database with pgstore's schema. */
+async function prepareServer(conn: ServerConnection): Promise<void> {
   await withAdminSql(conn, async (sql) => {
     // A throwaway server: no test survives a crash of it, so nothing waits for the disk.
     // (fsync, full_page_writes and synchronous_commit take effect on reload.)
@@ -62,22 +100,4 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   // The template carries pgstore's whole schema, migrated once for the run.
   await migrateUp({ target: { ...conn, database: TEMPLATE_DB }, env: {} });
-  const info: TestServer = {
-    home,
-    port,
-    password: conn.password!,
-    user: conn.user,
-    adminUrl: connectionUrl({ ...conn, database: 'postgres' }),
-  };
-  project.provide('pgServer', info);
-  return async () => {
-    if (process.env.PGSTORE_TEST_PG_CPU) {
-      const seconds = serverCpuSeconds(join(home, 'data'));
-      appendFileSync(process.env.PGSTORE_TEST_PG_CPU, `test server cpu ${seconds} s\n`);
-    }
-    await stopEmbedded(target).catch(() => undefined);
-    if (process.env.PGSTORE_TEST_PG_LOG)
-      copyFileSync(join(home, 'log', 'postgresql.log'), process.env.PGSTORE_TEST_PG_LOG);
-    rmSync(home, { recursive: true, force: true });
-  };
 }
