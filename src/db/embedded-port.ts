@@ -2,12 +2,17 @@
  * The embedded server's port on 127.0.0.1: free before a cluster starts on it, and, when another
  * program holds it, a free one to suggest.
  */
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { ConflictError, EmbeddedServerError } from '../errors.js';
 
-/** Resolves when nothing listens on `port`; a ConflictError naming a free port otherwise. */
-export async function assertPortFree(port: number): Promise<void> {
-  const state = await portState(port);
+/**
+ * Resolves when nothing listens on `port`; a ConflictError naming a free port otherwise.
+ * `bind`: also try to bind it, which finds a port bound but not listening (and, for a normal
+ * user, a port below 1024); only under the start lock, where no sibling's probe can meet it.
+ */
+export async function assertPortFree(port: number, options: { bind?: boolean } = {}): Promise<void> {
+  let state = await portState(port);
+  if (state === 'free' && options.bind) state = await bindState(port);
   if (state === 'free') return;
   if (state !== 'busy') throw new EmbeddedServerError(`cannot check port ${port}: ${state.message}`);
   const free = await nextFreePort(port);
@@ -45,5 +50,16 @@ function portState(port: number): Promise<'free' | 'busy' | Error> {
       resolve('busy');
     });
     probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED' ? 'free' : error));
+  });
+}
+
+/** Whether `port` can be bound on 127.0.0.1 now (the probe holds it for an instant). */
+function bindState(port: number): Promise<'free' | 'busy' | Error> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      resolve(error.code === 'EADDRINUSE' || error.code === 'EACCES' ? 'busy' : error),
+    );
+    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve('free')));
   });
 }

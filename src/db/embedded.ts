@@ -203,10 +203,12 @@ export async function ensureEmbedded(target: EmbeddedTarget, options: EnsureOpti
     const binaries = binariesReachableBy(locateBinaries(target.binaries), account, target.home);
     const paths: ClusterPaths = { binaries, dataDir: layout.dataDir, logFile: layout.logFile, account };
     if (!again.initialized) {
+      // Bound and not listening (or below 1024 for a normal user): refused before a cluster is made.
+      await assertPortFree(target.port, { bind: true });
       options.log?.(`Creating the embedded PostgreSQL cluster in ${layout.dataDir}...`);
       await createCluster(paths, layout, account, target.port);
     }
-    await assertPortFree(target.port);
+    await assertPortFree(target.port, { bind: true });
     ensureOwnedDir(layout.socketDir, account);
     ensureOwnedDir(dirname(layout.logFile), account);
     options.log?.(`Starting the embedded PostgreSQL server on 127.0.0.1:${target.port}...`);

@@ -51,14 +51,15 @@ export function candidatePaths(tool: PgClientTool, env: Record<string, string | 
       seen.add(real);
       return true;
     });
-  // Debian's /usr/bin/pg_dump (pg_restore, psql...) is pg_wrapper, a Perl script that picks a
-  // version (the newest installed, unless PGCLUSTER or a cluster config names one) and runs
-  // the program in /usr/lib/postgresql/<major>/bin: ~30 ms of CPU at every start, paid twice
-  // per program (its --version, then the run). Those programs are candidates already (newest
-  // first), so the wrapper is passed over when there is one, unless PGCLUSTER asks it for a
-  // cluster's version.
-  const versioned = !env.PGCLUSTER && paths.some((path) => path.startsWith('/usr/lib/postgresql/'));
-  return versioned ? paths.filter((path) => !PG_WRAPPER.test(realOrSelf(path))) : paths;
+  // Debian's /usr/bin/pg_dump (pg_restore, psql...) is pg_wrapper, a Perl script that runs the
+  // program in /usr/lib/postgresql/<major>/bin (the newest, as pgstore sets PGHOST: then it
+  // ignores PGCLUSTER and cluster configs): ~30 ms of CPU at every start, paid twice per
+  // program (its --version, then the run). The versioned programs take the wrapper's place in
+  // the order, newest first, so a program later on PATH does not move ahead of them.
+  const versioned = paths.filter((path) => path.startsWith('/usr/lib/postgresql/'));
+  if (versioned.length === 0) return paths;
+  const ordered = paths.flatMap((path) => (PG_WRAPPER.test(realOrSelf(path)) ? versioned : [path]));
+  return [...new Set(ordered)];
 }
 
 const PG_WRAPPER = /\/postgresql-common\/pg_wrapper$/;

@@ -1,8 +1,8 @@
 /**
  * The client programs pgstore runs: Debian's /usr/bin/pg_dump is pg_wrapper, a Perl script in
  * front of /usr/lib/postgresql/<major>/bin/pg_dump (~30 ms of CPU at each start, twice per
- * command); pgstore runs the versioned program itself, unless PGCLUSTER asks the wrapper for a
- * cluster's version. A program on PATH that is not the wrapper keeps its place.
+ * command); pgstore runs the versioned programs itself, in the wrapper's place in the order. A
+ * program on PATH that is not the wrapper keeps its place.
  */
 import {
   chmodSync,
@@ -53,8 +53,12 @@ describe.runIf(majors.length > 0)('pg_dump candidates', () => {
     expect(paths.length).toBe(1 + majors.length);
   });
 
-  it('keeps the wrapper first when PGCLUSTER asks it for a version', () => {
-    const paths = candidatePaths('pg_dump', { PATH: wrapperBin, PGCLUSTER: '15/main' });
-    expect(paths[0]).toBe(join(wrapperBin, 'pg_dump'));
+  it("puts the versioned programs at the wrapper's place: a program later on PATH stays after them", () => {
+    const paths = candidatePaths('pg_dump', { PATH: [wrapperBin, ownBin].join(':') });
+    expect(paths.slice(0, majors.length).every((p) => /^\/usr\/lib\/postgresql\/\d+\/bin\/pg_dump$/.test(p))).toBe(
+      true,
+    );
+    expect(paths[majors.length]).toBe(join(ownBin, 'pg_dump'));
+    expect(paths).not.toContain(join(wrapperBin, 'pg_dump'));
   });
 });

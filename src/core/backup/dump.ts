@@ -114,10 +114,11 @@ export async function dumpInOneSnapshot(
         migrationVersion = await newestMigrationVersion(tx);
       })();
       const [dumped, counted] = await Promise.allSettled([dumping, counting]);
-      // When both failed, pg_dump's own error comes first unless it is the echo of the count's:
+      // When both failed, the count's error is reported unless pg_dump's own is a lock timeout:
       // a count that failed (a lock not granted in time, say) ended the transaction that
       // exported the snapshot, and pg_dump then could not import it (exit 1, "could not import
-      // the requested snapshot"), which hid the cause (exit 3, the table and its holder).
+      // the requested snapshot"), which hid the cause (exit 3, the table and its holder). Other
+      // double failures share a cause (a lost connection, a missing privilege): either says it.
       if (dumped.status === 'rejected' && counted.status === 'rejected' && !(dumped.reason instanceof LockTimeoutError))
         throw counted.reason;
       if (dumped.status === 'rejected') throw dumped.reason;
