@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv } from '../helpers/cli.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { NEWEST_PG_BIN, pgstoreInProcessDirect, tempDir } from './backup-helpers.js';
+import { processAlive } from '../../src/util/file-lock.js';
 
 const db = useTestDatabase();
 const base = tempDir('backup-killed');
@@ -44,16 +45,6 @@ function processes(name: string): Array<{ pid: number; ppid: number; state: stri
     }
   }
   return out;
-}
-
-/** Still running (a zombie has ended): read from its own /proc entry. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 function bytesUnder(path: string): number {
@@ -99,9 +90,13 @@ async function killMidway(dir: string, extra: string[]): Promise<void> {
   child.kill('SIGKILL');
   await exited;
   const killedAt = Date.now();
-  while (dumps.some(alive) && Date.now() - killedAt < 5_000) await new Promise((r) => setTimeout(r, 20));
+  while (dumps.some((pid) => processAlive(pid)) && Date.now() - killedAt < 5_000)
+    await new Promise((r) => setTimeout(r, 20));
   const lived = Date.now() - killedAt;
-  expect(dumps.filter(alive), `pg_dump still running ${lived} ms after pgstore was killed`).toEqual([]);
+  expect(
+    dumps.filter((pid) => processAlive(pid)),
+    `pg_dump still running ${lived} ms after pgstore was killed`,
+  ).toEqual([]);
   expect(lived).toBeLessThan(1_500);
 
   // The partial backup is not presented as a backup; the next run removes it (last test).

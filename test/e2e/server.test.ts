@@ -13,30 +13,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/free-port.js';
+import { processAlive } from '../../src/util/file-lock.js';
 
 function processUid(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
-}
-
-/** Alive and not a zombie (this sandbox's init may not reap orphans promptly). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 describe('pgstore server', () => {
@@ -89,7 +71,7 @@ describe('pgstore server', () => {
     const stop = await runCli(['server', 'stop'], { env });
     expect(stop.code).toBe(0);
     expect(stop.stdout).toMatch(/Stopped/);
-    expect(alive(status.pid)).toBe(false);
+    expect(processAlive(status.pid)).toBe(false);
     const stopAgain = await runCliInProcess(['server', 'stop'], { env });
     expect(stopAgain.stdout).toMatch(/was not running/);
     stoppedHome = home;
@@ -162,7 +144,7 @@ describe('pgstore server', () => {
       child.kill('SIGKILL'); // a failure above must not leave the child (and its server) running
     }
     const deadline = Date.now() + 10_000;
-    while (alive(status.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    expect(alive(status.pid)).toBe(false);
+    while (processAlive(status.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(processAlive(status.pid)).toBe(false);
   });
 });

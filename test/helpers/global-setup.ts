@@ -4,7 +4,6 @@
  * The server also stops by itself if this process is killed.
  */
 import { appendFileSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { connectionUrl, DEFAULT_POOL, type EmbeddedTarget, type ServerConnection } from '../../src/db/config.js';
@@ -13,17 +12,7 @@ import { withAdminSql } from '../../src/db/pool.js';
 import { migrateUp } from '../../src/core/migrate/migrate.js';
 import { serverCpuSeconds } from './server-cpu.js';
 import { serverDataRoot, TEMPLATE_DB, type TestServer } from './server-info.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './free-port.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const home = mkdtempSync(join(serverDataRoot(), 'pgstore-test-'));

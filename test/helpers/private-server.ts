@@ -5,7 +5,6 @@
  * if the test process dies. Also: stopping data folders a restore started.
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { connectionUrl, DEFAULT_POOL, type EmbeddedTarget, type ServerConnection } from '../../src/db/config.js';
 import { serverAccount, stopEmbedded } from '../../src/db/embedded.js';
@@ -14,17 +13,7 @@ import { stopCluster, stopClusterWhenGone } from '../../src/tools/postgres-serve
 import { cleanEnv } from './cli.js';
 import { startFromTemplate } from './cluster-template.js';
 import { serverDataRoot } from './server-info.js';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './free-port.js';
 
 export interface PrivateServer {
   /** A temporary folder (0711, so the server account can enter it as root) holding everything. */

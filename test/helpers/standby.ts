@@ -30,7 +30,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, inject } from 'vitest';
 import { connectionUrl, type EmbeddedTarget, resolveConnection, type ServerConnection } from '../../src/db/config.js';
@@ -44,6 +43,7 @@ import { startFromTemplate } from './cluster-template.js';
 import { cleanEnv } from './cli.js';
 import { serverDataRoot } from './server-info.js';
 import { PAIR_FILE, type PairInfo, pairTargets, SLOT_NAME, STANDBY_NAME, type StandbyRoot } from './standby-layout.js';
+import { freePort } from './free-port.js';
 
 export interface StandbyPair {
   /** Superuser URL of the primary's `postgres` database. */
@@ -110,17 +110,6 @@ const STANDBY_SETTINGS = [
 
 const START_TIMEOUT_MS = 120_000;
 const POLL_MS = 10;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
 export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {

@@ -9,25 +9,15 @@
  * concurrently"; `npm run stress` runs the rounds below.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { rounds, together, tryPromise } from './harness.js';
+import { freePort } from '../helpers/free-port.js';
 
 const CONTENDERS = 4;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('concurrent on-demand start of the embedded server', () => {
   it(`${CONTENDERS} commands at once on a fresh home all succeed on one server`, async () => {

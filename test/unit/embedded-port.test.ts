@@ -8,18 +8,9 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { assertPortFree } from '../../src/db/embedded-port.js';
 import { ConflictError } from '../../src/errors.js';
+import { freePort } from '../helpers/free-port.js';
 
 const python = spawnSync('python3', ['-c', 'pass']).status === 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the embedded port check', () => {
   it('a listening program: busy, with a free port to suggest, with or without the bind', async () => {
