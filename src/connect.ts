@@ -191,15 +191,11 @@ export async function connect(
     options.replicaUrl !== undefined
       ? resolveReplicas(options.replicaUrl, env, 'replicaUrl')
       : resolveReplicas(env.DATABASE_REPLICA_URL, env, 'DATABASE_REPLICA_URL');
-  // The library's pool keeps the driver's array-type lookup at connect (fetch_types): callers
-  // get `sql` and may reserve() on it, which with fetch_types off never settles when it has to
-  // open a connection (postgres.js 3.4.9: https://github.com/porsager/postgres/issues/751,
-  // https://github.com/porsager/postgres/issues/1219; fix proposed in #1220). The CLI's pools
-  // skip it (db/array-types.ts) and reserve only on a connection their first query opened.
+  // The library's pool skips the driver's array-type lookup at connect like the CLI's
+  // (db/array-types.ts); callers may reserve() on `sql`, which db/reserve-settles.ts keeps working.
   const { sql, conn } = await connectPool(target, {
     max: options.max,
     applicationName: options.applicationName,
-    fetchTypes: true,
   });
   const timeoutMs = options.replica?.timeoutMs ?? 2000;
   const replicas = await openReplicaPools(replicaConns, {

@@ -10,6 +10,7 @@ import { redact } from '../util/redact.js';
 import { installBuiltinArrayTypes } from './array-types.js';
 import type { ServerConnection } from './config.js';
 import { urlSetsLockTimeout } from './lock-timeout.js';
+import { reserveSettles } from './reserve-settles.js';
 import { CLOSED_IN_STARTUP, guardedSocketFactory, NOT_POSTGRES } from './startup-guard.js';
 
 export type Db = Sql<Record<string, PostgresType>>;
@@ -110,6 +111,7 @@ export async function openPool(conn: ServerConnection, options: PoolOptions = {}
   const { default: postgres } = await import('postgres');
   const sql = postgres(driverOptions(conn, options));
   installBuiltinArrayTypes(sql);
+  if (!options.fetchTypes) reserveSettles(sql);
   return sql;
 }
 

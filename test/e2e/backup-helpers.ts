@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, inject } from 'vitest';
 import { cleanEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
@@ -80,7 +81,7 @@ export function databaseTracker(): {
   const pools: Array<ReturnType<typeof postgres>> = [];
   afterAll(async () => {
     for (const pool of pools) await pool.end({ timeout: 5 });
-    const admin = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+    const admin = rawSql(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
     for (const name of names) await admin.unsafe(`drop database if exists "${name}" with (force)`);
     await admin.end();
   });
@@ -91,7 +92,7 @@ export function databaseTracker(): {
       return { name, url: adminUrlFor(name) };
     },
     sql(url) {
-      const pool = postgres(url, { max: 2, onnotice: () => undefined });
+      const pool = rawSql(url, { max: 2, onnotice: () => undefined });
       pools.push(pool);
       return pool;
     },

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -79,7 +79,7 @@ describe('bad input through the binary', () => {
 });
 
 async function databases(): Promise<string[]> {
-  const sql = postgres(database.url, { max: 1, onnotice: () => undefined });
+  const sql = rawSql(database.url, { max: 1, onnotice: () => undefined });
   try {
     // Only what these restores could make: their targets and any restore's scratch copies
     // (other test files create and drop databases of their own meanwhile).

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { compareDumps } from '../../src/core/migrate/diff.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
@@ -45,7 +45,7 @@ afterAll(async () => {
 });
 
 async function databaseExists(name: string): Promise<boolean> {
-  const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+  const admin = rawSql(inject('pgServer').adminUrl, { max: 1 });
   try {
     return (await admin`select 1 from pg_database where datname = ${name}`).length > 0;
   } finally {

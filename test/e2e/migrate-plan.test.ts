@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, cleanEnv } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
@@ -54,7 +54,7 @@ afterAll(async () => {
 });
 
 async function databaseExists(name: string): Promise<boolean> {
-  const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+  const admin = rawSql(inject('pgServer').adminUrl, { max: 1 });
   try {
     return (await admin`select 1 from pg_database where datname = ${name}`).length > 0;
   } finally {
@@ -157,7 +157,7 @@ describe('pgstore migrate plan', () => {
   it('SIGTERM during a rehearsal drops the scratch database', async () => {
     write('20200106000000_slow.sql', 'select pg_sleep(60);');
     try {
-      const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+      const admin = rawSql(inject('pgServer').adminUrl, { max: 1 });
       const scratchNow = async () =>
         (
           await admin<
@@ -194,7 +194,7 @@ describe('pgstore migrate plan', () => {
 
   it('a scratch database left by a rehearsal killed outright (SIGKILL) is dropped by the next run', async () => {
     write('20200106000000_slow.sql', 'select pg_sleep(60);');
-    const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+    const admin = rawSql(inject('pgServer').adminUrl, { max: 1 });
     try {
       const child = spawn(process.execPath, [BIN, 'migrate', 'plan', '--rehearse', '--migrations-dir', dir], {
         env: env(),

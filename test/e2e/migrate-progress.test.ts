@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
@@ -21,7 +21,7 @@ const setupName = `s_${randomBytes(5).toString('hex')}`;
 
 afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
-  const sql = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+  const sql = rawSql(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
   await sql.unsafe(`drop database if exists ${setupName} with (force)`);
   for (const role of [`${setupName}_owner`, `${setupName}_app`]) await sql.unsafe(`drop role if exists ${role}`);
   await sql.end();

@@ -8,7 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedLayout } from '../../src/db/embedded.js';
 import { type CliResult, runCli } from '../helpers/cli.js';
@@ -23,7 +24,7 @@ let standby: ReturnType<typeof postgres>;
 
 const cli = (args: string[]) => runCli(args, { env: pair.env, timeoutMs: 120_000 });
 const inProcess = (args: string[]) => runCliInProcess(args, { env: pair.env });
-const open = (url: string) => postgres(url, { max: 1, onnotice: () => undefined });
+const open = (url: string) => rawSql(url, { max: 1, onnotice: () => undefined });
 
 beforeAll(async () => {
   pair = await privateStandbyPair();

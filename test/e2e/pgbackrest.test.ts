@@ -14,7 +14,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
@@ -32,7 +33,7 @@ const inProcess = (args: string[], env = server.env) => runCliInProcess(args, { 
 
 beforeAll(async () => {
   server = await startPrivateServer();
-  sql = postgres(server.url, { max: 1, onnotice: () => undefined });
+  sql = rawSql(server.url, { max: 1, onnotice: () => undefined });
 }, 120_000);
 
 afterAll(async () => {
@@ -42,7 +43,7 @@ afterAll(async () => {
 
 /** Rows of table pitr in a restored copy on `port`, its highest id, and whether it is still recovering. */
 async function countOn(port: number): Promise<{ rows: number; max: number; recovering: boolean }> {
-  const copy = postgres({
+  const copy = rawSql({
     ...server.conn,
     host: '127.0.0.1',
     port,

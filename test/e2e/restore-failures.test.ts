@@ -24,7 +24,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminUrlFor, createTestDatabase, useTestDatabase } from '../helpers/db.js';
 import { matrix } from '../stress/harness.js';
@@ -109,7 +109,7 @@ interface TargetState {
 
 /** Everything about a database a restore might change (short-lived connections only). */
 async function stateOf(name: string): Promise<TargetState> {
-  const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+  const admin = rawSql(inject('pgServer').adminUrl, { max: 1 });
   try {
     const [row] =
       await admin`select oid::int as oid, pg_get_userbyid(datdba) as owner, datacl::text as acl, shobj_description(oid, 'pg_database') as comment,
@@ -117,7 +117,7 @@ async function stateOf(name: string): Promise<TargetState> {
                                 from pg_database d where datname = ${name}`;
     if (!row) return { exists: false };
     const { oid, ...database } = row;
-    const sql = postgres(adminUrlFor(name), { max: 1, onnotice: () => undefined });
+    const sql = rawSql(adminUrlFor(name), { max: 1, onnotice: () => undefined });
     try {
       const objects =
         await sql`select n.nspname || '.' || c.relname || ':' || c.relkind::text || ':' || pg_get_userbyid(c.relowner) || ':' || coalesce(c.relacl::text, '') as o
@@ -133,7 +133,7 @@ async function stateOf(name: string): Promise<TargetState> {
 }
 
 async function scratchLeft(name: string): Promise<string[]> {
-  const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+  const admin = rawSql(inject('pgServer').adminUrl, { max: 1 });
   try {
     return (await admin`select datname from pg_database where datname like ${`${name}_pgstore_%`}`).map(
       (r) => r.datname as string,
@@ -164,7 +164,7 @@ async function prepare(path: Path): Promise<{ name: string; args: string[] }> {
   }
   const target = dbs.name(`rf_${path}`);
   if (path === 'create') return { name: target.name, args: ['--create'] };
-  const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+  const admin = rawSql(inject('pgServer').adminUrl, { max: 1 });
   await admin.unsafe(`create database "${target.name}"`);
   await admin.unsafe(`alter database "${target.name}" set work_mem = '9MB'`);
   await admin.end();

@@ -9,7 +9,7 @@
  * and exit codes, no node start-up each, the client programs named directly); backup.test.ts and
  * restore.test.ts run them through the binary.
  */
-import postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminUrlFor } from '../helpers/db.js';
 import { pgstoreInProcessDirect as pgstore, tempDir } from './backup-helpers.js';
@@ -23,7 +23,7 @@ const appPassword = 'app-secret-for-tests';
 const env = { PGSTORE_APP_PASSWORD: appPassword };
 
 function adminSql() {
-  return postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+  return rawSql(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
 }
 
 afterAll(async () => {
@@ -36,7 +36,7 @@ afterAll(async () => {
 /** Owners and ACLs of everything in `database`, its default privileges, and its database-level properties. */
 async function privileges(database: string): Promise<Record<string, unknown>> {
   const admin = adminSql();
-  const sql = postgres(adminUrlFor(database), { max: 1, onnotice: () => undefined });
+  const sql = rawSql(adminUrlFor(database), { max: 1, onnotice: () => undefined });
   try {
     const [db] =
       await admin`select pg_get_userbyid(datdba) as owner, datacl::text as acl, shobj_description(oid, 'pg_database') as comment,
@@ -75,7 +75,7 @@ async function appCan(database: string): Promise<Record<string, unknown>> {
   const u = new URL(adminUrlFor(database));
   u.username = `${name}_app`;
   u.password = appPassword;
-  const sql = postgres(u.toString(), { max: 1, onnotice: () => undefined });
+  const sql = rawSql(u.toString(), { max: 1, onnotice: () => undefined });
   const attempt = async (fn: () => Promise<unknown>) =>
     fn().then(
       () => 'ok',
@@ -103,7 +103,7 @@ beforeAll(async () => {
   await admin.unsafe(`comment on database "${name}" is 'pgstore''s app; restored with care'`);
   await admin.unsafe(`alter role "${name}_app" in database "${name}" set work_mem = '7MB'`);
   await admin.end();
-  const sql = postgres(url, { max: 1 });
+  const sql = rawSql(url, { max: 1 });
   await sql`insert into auth.users (email) values ('before@example.com')`;
   await sql`insert into tenancy.tenants (id, name) values ('t1', 'Tenant 1')`;
   await sql.end();
@@ -186,7 +186,7 @@ describe('restore over a database pgstore set up', () => {
     try {
       await admin.unsafe(`create role "${ghost}"`);
       await admin.unsafe(`create database "${source}"`);
-      const src = postgres(adminUrlFor(source), { max: 1, onnotice: () => undefined });
+      const src = rawSql(adminUrlFor(source), { max: 1, onnotice: () => undefined });
       await src.unsafe(
         `create table public.haunted (x int); insert into public.haunted values (1); alter table public.haunted owner to "${ghost}"; create table public.plain (y int)`,
       );

@@ -7,7 +7,7 @@
  * backup and restore through the binary.
  */
 import { join } from 'node:path';
-import postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   databaseTracker,
@@ -25,7 +25,7 @@ const source = dbs.name('pagila');
 let expected: TableFingerprint[] = [];
 
 beforeAll(async () => {
-  const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+  const admin = rawSql(inject('pgServer').adminUrl, { max: 1 });
   await admin.unsafe(`create database "${source.name}"`);
   await admin.end();
   psqlFile(source.url, join(PAGILA, 'pagila-schema.sql'));
@@ -34,7 +34,7 @@ beforeAll(async () => {
   // way: the fingerprint below, which every case compares against, is the same).
   psqlFile(source.url, join(PAGILA, 'pagila-data.sql'), { session_replication_role: 'replica' });
   // A pool of its own, ended: the source stays free of sessions, so it can be a template below.
-  const sql = postgres(source.url, { max: 1, onnotice: () => undefined });
+  const sql = rawSql(source.url, { max: 1, onnotice: () => undefined });
   expected = await fingerprint(sql);
   await sql.end();
 }, 120_000);
@@ -91,10 +91,10 @@ describe('Pagila through pgstore backup and restore', () => {
     // A copy of the source (CREATE DATABASE ... TEMPLATE: what a restore --create would hold,
     // without loading ~46k rows once more), then changed.
     const target = dbs.name('pagila_clean');
-    const admin = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+    const admin = rawSql(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
     await admin.unsafe(`create database "${target.name}" template "${source.name}" strategy file_copy`);
     await admin.end();
-    const sql = postgres(target.url, { max: 1 });
+    const sql = rawSql(target.url, { max: 1 });
     await sql`delete from payment where amount < 1`;
     await sql`drop view film_list`;
     await sql.end();

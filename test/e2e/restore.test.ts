@@ -9,7 +9,7 @@
 import { readFileSync, statSync, truncateSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sha256File } from '../../src/core/backup/manifest.js';
 import { scratchName } from '../../src/core/restore/scratch-names.js';
@@ -47,7 +47,7 @@ beforeAll(async () => {
  */
 async function restoredCopy(prefix: string): Promise<{ name: string; url: string }> {
   const target = dbs.name(prefix);
-  const admin = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+  const admin = rawSql(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
   try {
     await admin.unsafe(`create database "${target.name}" template "${pristine.name}"`);
   } finally {
@@ -57,7 +57,7 @@ async function restoredCopy(prefix: string): Promise<{ name: string; url: string
 }
 
 async function databaseExists(name: string): Promise<boolean> {
-  const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+  const admin = rawSql(inject('pgServer').adminUrl, { max: 1 });
   try {
     return (await admin`select 1 from pg_database where datname = ${name}`).length > 0;
   } finally {
@@ -111,10 +111,10 @@ describe('pgstore restore safety', () => {
 
   it('--clean --yes replaces the contents through a checked copy (extra rows gone, grants kept)', async () => {
     const target = await restoredCopy('clean');
-    const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+    const admin = rawSql(inject('pgServer').adminUrl, { max: 1 });
     await admin.unsafe(`alter database "${target.name}" set work_mem = '8MB'`);
     await admin.end();
-    let sql = postgres(target.url, { max: 1 });
+    let sql = rawSql(target.url, { max: 1 });
     await sql`insert into tenancy.tenants (id, name) values ('extra', 'Extra')`;
     await sql`create table public.added_later (x int)`;
     await sql.end();
@@ -134,7 +134,7 @@ describe('pgstore restore safety', () => {
     sql = dbs.sql(target.url);
     expect(await fingerprint(sql)).toEqual(await fingerprint(db.sql));
     expect((await sql`select current_setting('work_mem') as w`)[0]!.w).toBe('8MB');
-    const leftovers = postgres(inject('pgServer').adminUrl, { max: 1 });
+    const leftovers = rawSql(inject('pgServer').adminUrl, { max: 1 });
     expect(await leftovers`select datname from pg_database where datname like ${`${target.name}_pgstore_%`}`).toEqual(
       [],
     );
@@ -146,7 +146,7 @@ describe('pgstore restore safety', () => {
     const copy = scratchName(target.name, 'restore');
     const original = scratchName(target.name, 'old');
     const other = scratchName(`${target.name}x`, 'restore'); // another database's, left alone
-    const admin = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+    const admin = rawSql(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
     try {
       for (const name of [copy, original, other]) await admin.unsafe(`create database "${name}"`);
       // A restore of the same database holding the lock: this one exits 3 and changes nothing.
@@ -295,7 +295,7 @@ describe('pgstore restore safety', () => {
     expect(await databaseExists(target.name)).toBe(false);
 
     // Into an existing empty database: the transaction leaves it empty.
-    const admin = postgres(inject('pgServer').adminUrl, { max: 1 });
+    const admin = rawSql(inject('pgServer').adminUrl, { max: 1 });
     await admin.unsafe(`create database "${target.name}"`);
     await admin.end();
     const again = await pgstoreIn(db.url, ['restore', sqlFile, '--target-db', target.name]);
@@ -309,7 +309,7 @@ describe('pgstore reset --backup-first', () => {
   const roles: string[] = [];
   const databases: string[] = [];
   afterAll(async () => {
-    const admin = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+    const admin = rawSql(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
     // The roles own the database and its objects: drop those first.
     for (const name of databases) await admin.unsafe(`drop database if exists "${name}" with (force)`);
     for (const role of roles) await admin.unsafe(`drop role if exists "${role}"`);
@@ -321,7 +321,7 @@ describe('pgstore reset --backup-first', () => {
     roles.push(`${target.name}_owner`, `${target.name}_app`);
     databases.push(target.name);
     expect((await pgstoreIn(target.url, ['setup'])).code).toBe(0);
-    const sql = postgres(target.url, { max: 1 });
+    const sql = rawSql(target.url, { max: 1 });
     await sql`insert into auth.users (email) values ('keep@example.com')`;
     await sql.end();
     const backupDir = join(dir, 'reset');

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { addHost, hostHistory, listHosts, removeHost, updateHost } from '../../src/core/hosts/hosts.js';
 import { exportHosts } from '../../src/core/hosts/export.js';
@@ -48,12 +49,12 @@ const setup = () =>
 beforeAll(async () => {
   const result = await setup();
   expect(result.code, result.stderr).toBe(0);
-  app = postgres(appUrl, { max: 1, onnotice: () => undefined });
+  app = rawSql(appUrl, { max: 1, onnotice: () => undefined });
 });
 
 afterAll(async () => {
   await app?.end();
-  const sql = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+  const sql = rawSql(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
   await sql.unsafe(`drop database if exists ${name} with (force)`);
   for (const role of [`${name}_owner`, `${name}_app`]) await sql.unsafe(`drop role if exists ${role}`);
   await sql.end();
@@ -184,7 +185,7 @@ describe('the application role in the hosts schema', () => {
   });
 
   it('a setup run again takes back the grants of earlier versions, and a database migrated before gets the fixed trigger', async () => {
-    const sql = postgres(url, { max: 1, onnotice: () => undefined });
+    const sql = rawSql(url, { max: 1, onnotice: () => undefined });
     try {
       // The state an earlier pgstore left: the hosts migration without 20261205000001, DML on every table.
       const down = await runCliInProcess(['migrate', 'down', '--to', '20260101000003', '--yes'], {

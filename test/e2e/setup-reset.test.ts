@@ -4,7 +4,7 @@
  * output and exit codes, no node start-up each); one setup and one reset run through the built binary.
  */
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
@@ -23,7 +23,7 @@ function newDatabase(): { name: string; url: string } {
 }
 
 function admin() {
-  return postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+  return rawSql(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
 }
 
 afterAll(async () => {
@@ -77,7 +77,7 @@ describe('pgstore setup', () => {
     expect(again.stdout + again.stderr).not.toContain(result.appPassword);
 
     // Objects belong to the owner role.
-    const sql = postgres(db.url, { max: 1 });
+    const sql = rawSql(db.url, { max: 1 });
     const owners =
       await sql`select distinct tableowner from pg_tables where schemaname in ('auth', 'tenancy', 'hosts', 'pgstore')`;
     expect(owners.map((o) => o.tableowner)).toEqual([`${db.name}_owner`]);
@@ -87,7 +87,7 @@ describe('pgstore setup', () => {
     const appUrl = new URL(db.url);
     appUrl.username = `${db.name}_app`;
     appUrl.password = result.appPassword;
-    const app = postgres(appUrl.toString(), { max: 1, onnotice: () => undefined });
+    const app = rawSql(appUrl.toString(), { max: 1, onnotice: () => undefined });
     try {
       const [user] = await app`insert into auth.users (email, name) values ('a@example.com', 'A') returning id`;
       expect(user!.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -120,7 +120,7 @@ describe('pgstore setup', () => {
     const appUrl = new URL(db.url);
     appUrl.username = `${db.name}_app`;
     appUrl.password = 'from-the-env-123';
-    const app = postgres(appUrl.toString(), { max: 1 });
+    const app = rawSql(appUrl.toString(), { max: 1 });
     expect(await app`select name from pgstore.environment`).toEqual([{ name: 'test' }]);
     await app.end();
   });
@@ -150,7 +150,7 @@ describe('pgstore setup on a public schema shaped by PostgreSQL 14', () => {
     await sql.end();
     // PostgreSQL 14's defaults (and a database restored from 14): the bootstrap superuser owns
     // public, and PUBLIC may create in it.
-    const inDb = postgres(db.url, { max: 1, onnotice: () => undefined });
+    const inDb = rawSql(db.url, { max: 1, onnotice: () => undefined });
     await inDb.unsafe(
       `alter schema public owner to ${inject('pgServer').user}; grant create on schema public to public`,
     );
@@ -165,7 +165,7 @@ describe('pgstore setup on a public schema shaped by PostgreSQL 14', () => {
     const appUrl = new URL(db.url);
     appUrl.username = `${db.name}_app`;
     appUrl.password = JSON.parse(first.stdout).appPassword;
-    const app = postgres(appUrl.toString(), { max: 1, onnotice: () => undefined });
+    const app = rawSql(appUrl.toString(), { max: 1, onnotice: () => undefined });
     try {
       await expect(app.unsafe('create table public.sneaky (x int)')).rejects.toMatchObject({ code: '42501' });
     } finally {
@@ -177,7 +177,7 @@ describe('pgstore setup on a public schema shaped by PostgreSQL 14', () => {
 describe('pgstore reset', () => {
   it('refuses without a terminal and --yes, leaving the database alone', async () => {
     const db = await setUpDatabase();
-    const sql = postgres(db.url, { max: 1 });
+    const sql = rawSql(db.url, { max: 1 });
     await sql`insert into auth.users (email) values ('keep@example.com')`;
     await sql.end();
     const refused = await run(db.url, ['reset']);
@@ -186,14 +186,14 @@ describe('pgstore reset', () => {
       /About to drop and recreate the database on postgres@127\.0\.0\.1:\d+\/s_\w+ \(development\)/,
     );
     expect(refused.stderr).toMatch(/refusing to drop and recreate the database without confirmation/);
-    const check = postgres(db.url, { max: 1 });
+    const check = rawSql(db.url, { max: 1 });
     expect(await check`select email from auth.users`).toEqual([{ email: 'keep@example.com' }]);
     await check.end();
 
     const reset = await run(db.url, ['reset', '--yes'], {}, runCli);
     expect(reset.code, reset.stderr).toBe(0);
     expect(reset.stdout).toMatch(/Dropped the database/);
-    const after = postgres(db.url, { max: 1 });
+    const after = rawSql(db.url, { max: 1 });
     expect(await after`select count(*)::int as n from auth.users`).toEqual([{ n: 0 }]);
     await after.end();
   });
@@ -232,7 +232,7 @@ describe('pgstore reset', () => {
 
   it('lists other sessions and terminates them only with --force', async () => {
     const db = await setUpDatabase();
-    const other = postgres(db.url, { max: 1, connection: { application_name: 'someone-else' } });
+    const other = rawSql(db.url, { max: 1, connection: { application_name: 'someone-else' } });
     await other`select 1`;
     const refused = await run(db.url, ['reset', '--yes']);
     expect(refused.code).toBe(3);
@@ -250,7 +250,7 @@ describe("pgstore's own schema", () => {
     const down = await run(db.url, ['migrate', 'down', '--to', '0', '--yes']);
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toMatch(new RegExp(`Rolled back ${MIGRATION_COUNT} migration`));
-    const sql = postgres(db.url, { max: 1 });
+    const sql = rawSql(db.url, { max: 1 });
     const schemas =
       await sql`select nspname from pg_namespace where nspname in ('auth', 'tenancy', 'hosts', 'pgstore')`;
     expect(schemas).toEqual([]);

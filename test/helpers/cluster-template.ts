@@ -18,6 +18,7 @@ import { binariesReachableBy, locateBinaries } from '../../src/tools/postgres-bi
 import { initCluster } from '../../src/tools/postgres-server.js';
 import { runTool } from '../../src/tools/run.js';
 import { acquireFileLock } from '../../src/util/file-lock.js';
+import { cheapScramVerifier } from './scram-verifier.js';
 
 /** The run's initdb'd (never started) cluster, made on first use: its data folder and superuser password. */
 async function template(serverUser: string | undefined): Promise<{ dataDir: string; password: string }> {
@@ -35,7 +36,8 @@ async function template(serverUser: string | undefined): Promise<{ dataDir: stri
       if (account) chownSync(dir, account.uid, account.gid);
       const password = `t${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
       const pwfile = join(dir, 'initdb.pw');
-      writeFileSync(pwfile, password, { mode: 0o600 });
+      // initdb stores a verifier as it is: one that is cheap for clients (scram-verifier.ts).
+      writeFileSync(pwfile, cheapScramVerifier(password), { mode: 0o600 });
       if (account) chownSync(pwfile, account.uid, account.gid);
       const binaries = binariesReachableBy(locateBinaries(), account, dir);
       await initCluster({ binaries, dataDir, logFile: join(dir, 'initdb.log'), account }, EMBEDDED_USER, pwfile);

@@ -69,9 +69,8 @@ export async function createTestDatabase(template = TEMPLATE_DB): Promise<TestDa
   });
   const conn: ServerConnection = { ...admin, database: name };
   const url = adminUrlFor(name);
-  // Tests reserve() on this pool first thing: with fetch_types off that never settles on a
-  // cold pool (postgres.js 3.4.9, porsager/postgres#751), so this pool keeps the lookup.
-  const sql = await openPool(conn, { fetchTypes: true });
+  // Like the CLI's pools: no array-type lookup at connect, reserve() kept working (src/db/reserve-settles.ts).
+  const sql = await openPool(conn);
   return {
     name,
     url,

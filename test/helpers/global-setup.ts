@@ -13,6 +13,7 @@ import { migrateUp } from '../../src/core/migrate/migrate.js';
 import { serverCpuSeconds } from './server-cpu.js';
 import { serverDataRoot, TEMPLATE_DB, type TestServer } from './server-info.js';
 import { freePort } from './free-port.js';
+import { cheapScramVerifier } from './scram-verifier.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const home = mkdtempSync(join(serverDataRoot(), 'pgstore-test-'));
@@ -84,6 +85,9 @@ async function prepareServer(conn: ServerConnection): Promise<void> {
       await sql.unsafe(`alter system set log_line_prefix = '%m [%p] %d %a '`);
     }
     await sql.unsafe(`select pg_reload_conf()`);
+    // The same password, cheaper for every client that connects (scram-verifier.ts).
+    const role = `"${conn.user.replace(/"/g, '""')}"`;
+    await sql.unsafe(`alter role ${role} password '${cheapScramVerifier(conn.password!)}'`);
     await sql.unsafe(`drop database if exists ${TEMPLATE_DB}`);
     await sql.unsafe(`create database ${TEMPLATE_DB}`);
   });

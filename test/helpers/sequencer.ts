@@ -1,10 +1,19 @@
 /**
- * Runs the longest test files first. With two workers, a long file that starts last makes the
- * whole run as long as that file alone. vitest's own order is the same once it has timed a run
- * (its cache in node_modules/.vite); before that (a fresh clone, CI) it goes by file size, and
- * the slowest files here are short ones that wait on child processes. So: the cached duration
- * when there is one, else the estimate below, else a guess by folder.
+ * The order the test files start in: longest first, and on two cores, two files that keep the
+ * CPU busy while a third waits. vitest hands files to its workers in the order given here.
+ *
+ * Longest first: a long file that starts last makes the whole run as long as that file alone.
+ * The duration is vitest's cached one when there is one (node_modules/.vite), else the estimate
+ * below, else a guess by folder (before any run, vitest would go by file size, and the slowest
+ * files here are short ones that wait on child processes).
+ *
+ * CPU-aware: with three workers on two cores, three files that mostly wait (on a server, a
+ * timeout, a replica) running together left the cores half idle for seconds (a run's CPU
+ * samples showed 15-90 % use for ~5 s in all). The sort simulates the workers: when two busy
+ * files already fill the cores, the next free worker takes the longest file that mostly waits;
+ * otherwise the longest busy one.
  */
+import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
@@ -27,6 +36,32 @@ const ESTIMATES: Record<string, number> = {
   'test/e2e/restore-ownership.test.ts': 9,
 };
 
+/**
+ * Files that mostly wait: CPU time (theirs, their children's and the servers') over wall time,
+ * run alone, one worker (2026-12-05; README, "Tests", says how to measure it). Other files count as 1.
+ */
+const CPU_SHARE: Record<string, number> = {
+  'test/unit/child-connect-timeout.test.ts': 0.03,
+  'test/stress/not-postgres.test.ts': 0.04,
+  'test/e2e/health-round-trips.test.ts': 0.11,
+  'test/e2e/migrate-locks.test.ts': 0.16,
+  'test/e2e/stop-ends-server-work.test.ts': 0.17,
+  'test/e2e/not-postgres.test.ts': 0.2,
+  'test/integration/standby-pair.test.ts': 0.21,
+  'test/integration/store-sessions.test.ts': 0.21,
+  'test/unit/file-lock.test.ts': 0.24,
+  'test/e2e/lock-timeout.test.ts': 0.26,
+  'test/integration/store-nonces.test.ts': 0.3,
+  'test/e2e/pgbackrest-standby.test.ts': 0.35,
+  'test/e2e/health-failures.test.ts': 0.37,
+  'test/e2e/pgbackrest.test.ts': 0.4,
+  'test/e2e/health-replication.test.ts': 0.47,
+  'test/e2e/migrate.test.ts': 0.47,
+  'test/stress/replica-reads.test.ts': 0.52,
+  'test/integration/replica-reads.test.ts': 0.55,
+};
+const WAITS = 0.6;
+
 function guess(file: string): number {
   if (file in ESTIMATES) return ESTIMATES[file]!;
   if (file.startsWith('test/e2e/')) return 5;
@@ -35,13 +70,47 @@ function guess(file: string): number {
   return 0.5;
 }
 
+export interface Job<T> {
+  item: T;
+  seconds: number;
+  cpuShare: number;
+}
+
+/**
+ * The start order of `jobs` on `workers` workers and `cores` cores, by simulating them: each
+ * free worker takes the longest job left, except that a job that mostly waits goes first once
+ * the running jobs fill the cores, and a busy one first while they do not.
+ */
+export function cpuAwareOrder<T>(jobs: Job<T>[], workers: number, cores: number): T[] {
+  const left = [...jobs].sort((a, b) => b.seconds - a.seconds);
+  const running: Array<{ end: number; cpuShare: number }> = [];
+  const order: T[] = [];
+  let now = 0;
+  while (left.length > 0) {
+    if (running.length >= workers) {
+      running.sort((a, b) => a.end - b.end);
+      now = running.shift()!.end;
+    }
+    const load = running.reduce((sum, job) => sum + job.cpuShare, 0);
+    const wantsWaiting = load > cores - 0.5;
+    let index = left.findIndex((job) => job.cpuShare < WAITS === wantsWaiting);
+    if (index < 0) index = 0;
+    const [job] = left.splice(index, 1);
+    order.push(job!.item);
+    running.push({ end: now + job!.seconds, cpuShare: job!.cpuShare });
+  }
+  return order;
+}
+
 export default class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const seconds = (spec: TestSpecification) => {
+    const jobs = files.map((spec) => {
       const file = relative(this.ctx.config.root, spec.moduleId).split('\\').join('/');
       const cached = this.ctx.cache.getFileTestResults(`${spec.project.name}:${file}`);
-      return cached && !cached.failed ? cached.duration / 1000 : guess(file);
-    };
-    return [...files].sort((a, b) => seconds(b) - seconds(a));
+      const seconds = cached && !cached.failed ? cached.duration / 1000 : guess(file);
+      return { item: spec, seconds, cpuShare: CPU_SHARE[file] ?? 1 };
+    });
+    const workers = Number(this.ctx.config.maxWorkers) || 1;
+    return cpuAwareOrder(jobs, workers, availableParallelism());
   }
 }

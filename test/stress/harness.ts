@@ -8,7 +8,8 @@
  * appends one JSON line, then prints the table of rounds and violations per promise.
  */
 import { appendFileSync } from 'node:fs';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { expect } from 'vitest';
 
 /** True under `npm run stress`. */
@@ -66,7 +67,7 @@ export async function separateConnections(
   url: string,
   n: number,
 ): Promise<{ pools: postgres.Sql[]; end(): Promise<void> }> {
-  const pools = Array.from({ length: n }, () => postgres(url, { max: 1, onnotice: () => undefined }));
+  const pools = Array.from({ length: n }, () => rawSql(url, { max: 1, onnotice: () => undefined }));
   await Promise.all(pools.map((p) => p`select 1`));
   return { pools, end: async () => void (await Promise.all(pools.map((p) => p.end({ timeout: 5 })))) };
 }

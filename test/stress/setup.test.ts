@@ -4,7 +4,7 @@
  * every migration applied, marked development. Each round starts 4 setup processes at once.
  */
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { afterAll, describe, it } from 'vitest';
 import { inject } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
@@ -14,7 +14,7 @@ import { rounds, together, tryPromise } from './harness.js';
 
 const CONTENDERS = 4;
 const created: string[] = [];
-const admin = () => postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+const admin = () => rawSql(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
 
 afterAll(async () => {
   const sql = admin();
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 async function checkDatabase(name: string): Promise<string | null> {
-  const sql = postgres(adminUrlFor(name), { max: 1, onnotice: () => undefined });
+  const sql = rawSql(adminUrlFor(name), { max: 1, onnotice: () => undefined });
   try {
     const [facts] = await sql<{ owner: string; roles: number; trgm: number; migrations: number; env: string | null }[]>`
       select (select pg_get_userbyid(datdba) from pg_database where datname = current_database()) as owner,

@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import postgres from 'postgres';
+import { rawSql } from '../helpers/raw-sql.js';
 import { describe, expect, inject, it } from 'vitest';
 import { classifyError } from '../../src/classify-error.js';
 import { ConnectionError, PgstoreError } from '../../src/errors.js';
@@ -39,7 +39,7 @@ describe('classifyError', () => {
   });
 
   it('server errors of SQLSTATE classes 22, 23 and 42 are input problems (exit 2); others stay unexplained', async () => {
-    const sql = postgres(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
+    const sql = rawSql(inject('pgServer').adminUrl, { max: 1, onnotice: () => undefined });
     try {
       for (const query of [
         "select 'x'::bigint",
