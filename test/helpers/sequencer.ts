@@ -16,6 +16,7 @@
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { cpuAwareOrder } from './cpu-aware-order.js';
 
 /** Seconds on an idle 2-core machine (rough: only the order matters). */
 const ESTIMATES: Record<string, number> = {
@@ -60,7 +61,6 @@ const CPU_SHARE: Record<string, number> = {
   'test/stress/replica-reads.test.ts': 0.52,
   'test/integration/replica-reads.test.ts': 0.55,
 };
-const WAITS = 0.6;
 
 function guess(file: string): number {
   if (file in ESTIMATES) return ESTIMATES[file]!;
@@ -68,38 +68,6 @@ function guess(file: string): number {
   if (file.startsWith('test/stress/') || file.startsWith('test/integration/') || file.startsWith('test/core/'))
     return 2;
   return 0.5;
-}
-
-export interface Job<T> {
-  item: T;
-  seconds: number;
-  cpuShare: number;
-}
-
-/**
- * The start order of `jobs` on `workers` workers and `cores` cores, by simulating them: each
- * free worker takes the longest job left, except that a job that mostly waits goes first once
- * the running jobs fill the cores, and a busy one first while they do not.
- */
-export function cpuAwareOrder<T>(jobs: Job<T>[], workers: number, cores: number): T[] {
-  const left = [...jobs].sort((a, b) => b.seconds - a.seconds);
-  const running: Array<{ end: number; cpuShare: number }> = [];
-  const order: T[] = [];
-  let now = 0;
-  while (left.length > 0) {
-    if (running.length >= workers) {
-      running.sort((a, b) => a.end - b.end);
-      now = running.shift()!.end;
-    }
-    const load = running.reduce((sum, job) => sum + job.cpuShare, 0);
-    const wantsWaiting = load > cores - 0.5;
-    let index = left.findIndex((job) => job.cpuShare < WAITS === wantsWaiting);
-    if (index < 0) index = 0;
-    const [job] = left.splice(index, 1);
-    order.push(job!.item);
-    running.push({ end: now + job!.seconds, cpuShare: job!.cpuShare });
-  }
-  return order;
 }
 
 export default class LongestFirstSequencer extends BaseSequencer {
