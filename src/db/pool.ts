@@ -17,6 +17,7 @@ export {
   sessionUsesSsl,
   withAdminSql,
 } from './driver.js';
+export { type SharedPool, sharedPool } from './shared-pool.js';
 
 /** Resolves the embedded target to a running server; a server connection is returned as is. */
 export async function serverFor(target: ConnectionTarget, options: EnsureOptions = {}): Promise<ServerConnection> {

@@ -10,7 +10,7 @@ import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ServerConnection } from '../../db/config.js';
-import { withAdminSql } from '../../db/pool.js';
+import { type Db, withAdminSql } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
 import { roleNames, rolesUsableAsOwner } from '../../store/admin/index.js';
 import { countRows, tablePages } from '../../store/admin/index.js';
@@ -48,6 +48,11 @@ export interface LoadOptions {
    */
   owners?: OwnerMode;
   onProgress?: ProgressSink | undefined;
+  /**
+   * A session on the same server to read the roles on (they are the cluster's, the same from
+   * every database) instead of a connection to `database` for them.
+   */
+  adminSql?: Db | undefined;
   /** Aborting stops pg_restore or psql (the load then fails). */
   signal?: AbortSignal | undefined;
 }
@@ -67,11 +72,10 @@ export interface LoadResult {
 
 /** Restores `dump` into `database` (which must exist). */
 export async function loadDump(o: LoadOptions): Promise<LoadResult> {
-  const { roles, usable } = await withAdminSql(
-    o.conn,
-    async (sql) => ({ roles: await roleNames(sql), usable: await rolesUsableAsOwner(sql) }),
-    o.database,
-  );
+  const readRoles = async (sql: Db) => ({ roles: await roleNames(sql), usable: await rolesUsableAsOwner(sql) });
+  const { roles, usable } = o.adminSql
+    ? await readRoles(o.adminSql)
+    : await withAdminSql(o.conn, readRoles, o.database);
   const owners: OwnerMode = o.owners ?? (o.keepOwner ? 'keep' : 'drop');
   const minMajor = Math.max(o.serverMajor, o.dump.minClientMajor ?? 0);
   const progress = { phase: 'restoring', tablesDone: 0, tablesTotal: o.dump.tablesTotal ?? 0, bytes: 0 };
@@ -250,7 +254,14 @@ export async function compareRowCounts(
           });
         }
       }
-      const counts = await Promise.all(jobs.map((job) => countRows(sql, job.table, job.range)));
+      // Small tables in all (under one split's worth of pages) are counted on the one connection
+      // already open (the queries pipelined): a second one costs more (fork, authentication)
+      // than it saves.
+      const small = sizes.reduce((n, t) => n + t.pages, 0) <= SPLIT_PAGES;
+      const one = small ? await sql.reserve() : undefined;
+      const counts = await Promise.all(jobs.map((job) => countRows(one ?? sql, job.table, job.range))).finally(() =>
+        one?.release(),
+      );
       const byName = new Map<string, number>();
       jobs.forEach((job, i) => byName.set(job.key, (byName.get(job.key) ?? 0) + counts[i]!));
       return tables.map((t) => ({

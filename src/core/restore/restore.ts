@@ -15,7 +15,7 @@
  * Afterwards: per-table row counts against the manifest, and the migration status.
  */
 import { describeTarget, type ServerConnection } from '../../db/config.js';
-import { withAdminSql, withPool } from '../../db/pool.js';
+import { connectPool, type Db, type SharedPool, sharedPool } from '../../db/pool.js';
 import { ConflictError, PgstoreError, UsageError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
 import {
@@ -109,15 +109,25 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     });
   }
 
-  const { conn, serverMajor } = await withPool(target, { max: 1, log: options.log }, async (sql, conn) => ({
-    conn,
-    serverMajor: Math.floor((await serverIdentity(sql)).versionNum / 10000),
-  }));
+  const { sql, conn } = await connectPool(target, { max: 1, log: options.log });
+  // Restoring into the connection's own database: this pool is the one the checks of the
+  // target use (restoreLocked closes it before the load); else it is closed at once.
   const database = options.targetDb ?? conn.database;
-  checkDatabaseName(database);
-  return withRestoreLock(conn, database, (leftovers) =>
-    restoreLocked(options, { started, jobs, source, conn, database, serverMajor, leftovers }),
-  );
+  const targetPool = sharedPool(conn, database, { opened: database === conn.database ? sql : undefined });
+  try {
+    let serverMajor: number;
+    try {
+      serverMajor = Math.floor((await serverIdentity(sql)).versionNum / 10000);
+    } finally {
+      if (database !== conn.database) await sql.end({ timeout: 5 }).catch(() => undefined);
+    }
+    checkDatabaseName(database);
+    return await withRestoreLock(conn, database, (leftovers, adminSql) =>
+      restoreLocked(options, { started, jobs, source, conn, database, serverMajor, leftovers, adminSql, targetPool }),
+    );
+  } finally {
+    await targetPool.end();
+  }
 }
 
 interface RestoreContext {
@@ -128,6 +138,10 @@ interface RestoreContext {
   database: string;
   serverMajor: number;
   leftovers: RestoreResult['leftovers'];
+  /** The restore lock's session, on `postgres` (swap.ts): the restore's admin work runs on it. */
+  adminSql: Db;
+  /** A pool on the target (while it is only read); closed before the load. */
+  targetPool: SharedPool;
 }
 
 /**
@@ -136,6 +150,7 @@ interface RestoreContext {
  */
 async function modeFor(
   conn: ServerConnection,
+  targetPool: SharedPool,
   database: string,
   props: unknown,
   options: RestoreOptions,
@@ -147,7 +162,7 @@ async function modeFor(
       });
     return 'created';
   }
-  if (await withAdminSql(conn, (s) => databaseIsEmpty(s), database)) return 'in place';
+  if (await targetPool.run((s) => databaseIsEmpty(s))) return 'in place';
   if (!options.clean) {
     throw new ConflictError(`database ${database} is not empty; refusing to restore into it`, {
       hint: 'Pass --clean to replace its contents (it asks first; --yes without a terminal), or restore elsewhere with --target-db NEW --create.',
@@ -159,16 +174,19 @@ async function modeFor(
 /** The restore proper, under the restore lock of `database`. */
 async function restoreLocked(
   options: RestoreOptions,
-  { started, jobs, source, conn, database, serverMajor, leftovers }: RestoreContext,
+  { started, jobs, source, conn, database, serverMajor, leftovers, adminSql, targetPool }: RestoreContext,
 ): Promise<RestoreResult> {
   const there = { ...conn, database };
-  const props = await withAdminSql(conn, (s) => databaseProperties(s, database));
-  const mode = await modeFor(conn, database, props, options);
-  if (mode === 'in place' && !options.force) await refuseOtherSessions(conn, database);
+  const props = await databaseProperties(adminSql, database);
+  const mode = await modeFor(conn, targetPool, database, props, options);
+  // Our own session on the target would count as another one (and would block the swap).
+  if (mode !== 'replaced') await targetPool.end();
+  if (mode === 'in place' && !options.force) await refuseOtherSessions(adminSql, database);
   // Checksums before anything touches the target. A missing target is restored into a scratch
   // database first, so there they are checked while the load runs (and stop it if they fail).
   let checksums = mode === 'created' ? undefined : await verifySource(source);
-  if (mode === 'replaced') await planReplace(conn, database, source.id ?? source.path, options);
+  if (mode === 'replaced') await planReplace(conn, adminSql, targetPool, database, source.id ?? source.path, options);
+  await targetPool.end();
   const owners: OwnerMode =
     options.owners ?? (options.keepOwner === undefined ? 'auto' : options.keepOwner ? 'keep' : 'drop');
   const minMajor = Math.max(serverMajor, sourceClientMajor(source));
@@ -186,6 +204,7 @@ async function restoreLocked(
       serverMajor,
       env: options.env,
       database: into,
+      adminSql,
       dump: {
         format: source.format,
         path: source.dumpPath,
@@ -207,8 +226,9 @@ async function restoreLocked(
   let tables: TableComparison[];
   const missingRoles = new Set<string>();
   const scratch = scratchName(database, 'restore');
-  await withAdminSql(conn, (s) =>
-    props ? createDatabaseFrom(s, scratch, props) : admin.createDatabase(s, scratch, conn.user),
+  await (props
+    ? createDatabaseFrom(adminSql, scratch, props)
+    : admin.createDatabase(adminSql, scratch, conn.user)
   ).catch((error: unknown) => {
     throw privilegeError(error, conn, 'create a database');
   });
@@ -233,22 +253,21 @@ async function restoreLocked(
     // must not reach the load. The target's first (so the same roles reach it), then the
     // archive's on top; the archive's owner only for a database it creates.
     const entries = await readArchiveDatabase(source.format, source.dumpPath, minMajor, options.env);
-    await withAdminSql(conn, async (s) => {
-      if (props) await copyDatabaseProperties(s, scratch, props);
-      if (!entries) return;
-      const applied = await applyArchiveDatabase(s, scratch, entries, !props && owners !== 'drop');
+    if (props) await copyDatabaseProperties(adminSql, scratch, props);
+    if (entries) {
+      const applied = await applyArchiveDatabase(adminSql, scratch, entries, !props && owners !== 'drop');
       for (const role of applied.missingRoles) missingRoles.add(role);
       if (applied.unusableOwner) {
         loaded.ownersKept = false;
         if (!loaded.unusableOwners.includes(applied.unusableOwner)) loaded.unusableOwners.push(applied.unusableOwner);
       }
-    });
+    }
     options.onProgress?.({ phase: 'swapping in', tablesDone: 0, tablesTotal: 0, bytes: 0 });
     if (props) {
-      const kept = await swapIn(conn, database, scratch, !!options.force, mode === 'in place');
+      const kept = await swapIn(conn, adminSql, database, scratch, !!options.force, mode === 'in place');
       if (kept) leftovers.kept.push(kept);
     } else {
-      await withAdminSql(conn, (s) => renameDatabase(s, scratch, database)).catch((error: unknown) => {
+      await renameDatabase(adminSql, scratch, database).catch((error: unknown) => {
         if ((error as { code?: string }).code !== '42P04') throw error;
         throw new ConflictError(
           `database ${database} was created by someone else during the restore; it was left alone`,
@@ -257,7 +276,7 @@ async function restoreLocked(
       });
     }
   } catch (error) {
-    await withAdminSql(conn, (s) => dropDatabaseForce(s, scratch)).catch(() => undefined);
+    await dropDatabaseForce(adminSql, scratch).catch(() => undefined);
     throw error;
   }
 

@@ -5,7 +5,7 @@
  */
 import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
 import { describeTarget, type ServerConnection } from '../../db/config.js';
-import { withAdminSql, withPool } from '../../db/pool.js';
+import { type Db, type SharedPool, withAdminSql } from '../../db/pool.js';
 import { ConflictError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
 import {
@@ -42,11 +42,16 @@ export interface ReplaceOptions {
  * two restores of one database never overlap: the second exits 3). Under it, databases that
  * interrupted restores of `database` left behind are found: scratch copies are dropped (the
  * backup they came from is still there); a pre-swap original is kept and reported.
+ *
+ * `fn` gets the lock's session (`postgres` database, one connection) for the restore's admin
+ * work too: one connection instead of one per step. That is safe because the restore's admin
+ * statements run one after another and none changes the session (no SET, no transaction left
+ * open), and nothing else shares it; the lock is released only after `fn` ends.
  */
 export async function withRestoreLock<T>(
   conn: ServerConnection,
   database: string,
-  fn: (leftovers: Leftovers) => Promise<T>,
+  fn: (leftovers: Leftovers, admin: Db) => Promise<T>,
 ): Promise<T> {
   return withAdminSql(
     conn,
@@ -60,7 +65,7 @@ export async function withRestoreLock<T>(
         const found = (await databaseNames(s)).filter((name) => isScratchOf(name, database));
         const dropped = found.filter((name) => scratchPurpose(name) === 'restore');
         for (const name of dropped) await dropDatabaseForce(s, name);
-        return await fn({ dropped, kept: found.filter((name) => !dropped.includes(name)) });
+        return await fn({ dropped, kept: found.filter((name) => !dropped.includes(name)) }, s);
       } finally {
         // A failed unlock (the server went away: the lock went with the session) must not hide
         // the restore's own result or error.
@@ -73,16 +78,24 @@ export async function withRestoreLock<T>(
   );
 }
 
-/** Shows what --clean will do, refuses production (without --force-production) and asks. */
+/**
+ * Shows what --clean will do, refuses production (without --force-production) and asks.
+ * `adminSql`: a session on the server's `postgres` database; `target`: a pool on `database`
+ * (closed here).
+ */
 export async function planReplace(
   conn: ServerConnection,
+  adminSql: Db,
+  target: SharedPool,
   database: string,
   from: string,
   options: ReplaceOptions,
 ): Promise<void> {
   const there = { ...conn, database };
-  const environment = await withPool(there, { max: 1 }, (sql) => getEnvironment(sql));
-  const sessions = await withAdminSql(conn, (s) => admin.otherSessions(s, database));
+  const environment = await target.run((sql) => getEnvironment(sql));
+  // Closed before the sessions are listed, else it would be one of them.
+  await target.end();
+  const sessions = await admin.otherSessions(adminSql, database);
   const plan = {
     action: `replace every object and row in database ${database} with ${from}`,
     target: describeTarget(there),
@@ -104,8 +117,8 @@ function sessionsConflict(database: string, sessions: admin.SessionInfo[]): Conf
 }
 
 /** An empty target is replaced by a swap too, which needs it to have no other sessions (or --force). */
-export async function refuseOtherSessions(conn: ServerConnection, database: string): Promise<void> {
-  const sessions = await withAdminSql(conn, (s) => admin.otherSessions(s, database));
+export async function refuseOtherSessions(adminSql: Db, database: string): Promise<void> {
+  const sessions = await admin.otherSessions(adminSql, database);
   if (sessions.length) throw sessionsConflict(database, sessions);
 }
 
@@ -114,9 +127,12 @@ export async function refuseOtherSessions(conn: ServerConnection, database: stri
  * dropped. `wasEmpty` (a restore into an empty database, which nobody agreed to replace): the
  * target must still be empty at the swap (else a ConflictError, nothing changed), and if
  * something reached it in the instant before the renames, it is kept, not dropped (returned).
+ * `adminSql` (a session on `postgres`) does the swap; the emptiness checks connect to the
+ * databases themselves, each closed before the renames (a session on a database blocks them).
  */
 export async function swapIn(
   conn: ServerConnection,
+  adminSql: Db,
   database: string,
   scratch: string,
   force: boolean,
@@ -134,34 +150,32 @@ export async function swapIn(
   }
   // Critical: a stop signal between disallowing connections and the swap would leave the
   // target unreachable; the CLI waits for this to end before it exits.
-  return critical(() =>
-    withAdminSql(conn, async (s) => {
-      if (force) {
-        await setAllowConnections(s, database, false);
-        await admin.terminateSessions(s, database);
+  return critical(async () => {
+    if (force) {
+      await setAllowConnections(adminSql, database, false);
+      await admin.terminateSessions(adminSql, database);
+    }
+    try {
+      await swapDatabases(adminSql, database, scratch, aside);
+    } catch (error) {
+      if (force) await setAllowConnections(adminSql, database, true).catch(() => undefined);
+      const code = (error as { code?: string }).code;
+      if (code === '55006') {
+        throw new ConflictError(
+          `database ${database} is in use, so the restored copy could not be swapped in; ${database} is unchanged`,
+          {
+            hint: 'Close the other sessions, or pass --force to terminate them.',
+            cause: error,
+          },
+        );
       }
-      try {
-        await swapDatabases(s, database, scratch, aside);
-      } catch (error) {
-        if (force) await setAllowConnections(s, database, true).catch(() => undefined);
-        const code = (error as { code?: string }).code;
-        if (code === '55006') {
-          throw new ConflictError(
-            `database ${database} is in use, so the restored copy could not be swapped in; ${database} is unchanged`,
-            {
-              hint: 'Close the other sessions, or pass --force to terminate them.',
-              cause: error,
-            },
-          );
-        }
-        throw error;
-      }
-      if (wasEmpty) {
-        if (force) await setAllowConnections(s, aside, true);
-        if (!(await stillEmpty(aside))) return aside;
-      }
-      await dropDatabaseForce(s, aside);
-      return undefined;
-    }),
-  );
+      throw error;
+    }
+    if (wasEmpty) {
+      if (force) await setAllowConnections(adminSql, aside, true);
+      if (!(await stillEmpty(aside))) return aside;
+    }
+    await dropDatabaseForce(adminSql, aside);
+    return undefined;
+  });
 }

@@ -2,8 +2,8 @@
  * `pgstore reset`: drop and recreate the database (or only pgstore's schemas), then set it up
  * again. Asks first; refuses a database marked production unless told twice.
  */
-import { describeTarget } from '../../db/config.js';
-import { serverFor, withAdminSql, withPool } from '../../db/pool.js';
+import { describeTarget, type ServerConnection } from '../../db/config.js';
+import { type Db, openPool, serverFor, sharedPool, withPool } from '../../db/pool.js';
 import { ConflictError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
 import { getEnvironment } from '../../store/admin/index.js';
@@ -37,11 +37,21 @@ export interface ResetResult {
 /** Drops and rebuilds the target database. */
 export async function reset(options: ResetOptions): Promise<ResetResult> {
   const conn = await serverFor(options.target, { log: options.log });
-  const target = describeTarget(conn);
+  // One session on `postgres` for the whole reset, setup's (and its lock's) included.
+  const adminSql = await openPool(conn, { database: 'postgres', max: 1 });
+  try {
+    return await resetWith(options, conn, adminSql);
+  } finally {
+    await adminSql.end({ timeout: 5 }).catch(() => undefined);
+  }
+}
 
-  const exists = await withAdminSql(conn, (sql) => admin.databaseExists(sql, conn.database));
+async function resetWith(options: ResetOptions, conn: ServerConnection, adminSql: Db): Promise<ResetResult> {
+  const target = describeTarget(conn);
+  const onAdmin = sharedPool(conn, 'postgres', { opened: adminSql });
+  const exists = await onAdmin.run((sql) => admin.databaseExists(sql, conn.database));
   const environment = exists ? await withPool(conn, { max: 1 }, (sql) => getEnvironment(sql)) : null;
-  const sessions = exists ? await withAdminSql(conn, (sql) => admin.otherSessions(sql, conn.database)) : [];
+  const sessions = exists ? await onAdmin.run((sql) => admin.otherSessions(sql, conn.database)) : [];
   const plan = {
     action: options.schemasOnly
       ? `drop pgstore's schemas (${[...APP_SCHEMAS, 'pgstore'].join(', ')}) and rebuild them`
@@ -79,29 +89,33 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
 
   let terminated = 0;
   if (options.schemasOnly) {
-    if (options.force) terminated = await withAdminSql(conn, (sql) => admin.terminateSessions(sql, conn.database));
+    if (options.force) terminated = await onAdmin.run((sql) => admin.terminateSessions(sql, conn.database));
     // pgstore's own set only: the application's migrations and their history stay.
     const versions = readMigrations(defaultMigrationsDir()).map((f) => f.version);
-    await withAdminSql(
-      conn,
-      async (sql) => {
+    const onDatabase = sharedPool(conn, conn.database);
+    try {
+      await onDatabase.run(async (sql) => {
         await admin.dropSchemas(sql, [...APP_SCHEMAS, 'pgstore']);
         await forgetMigrations(sql, PGSTORE_TABLE, versions);
         await forgetMigrations(sql, LEGACY_TABLE, versions); // a database migrated before migration sets
-      },
-      conn.database,
-    );
+      });
+    } finally {
+      await onDatabase.end();
+    }
   } else {
-    await withAdminSql(conn, async (sql) => {
+    await onAdmin.run(async (sql) => {
       if (options.force) terminated = await admin.terminateSessions(sql, conn.database);
       await admin.dropDatabase(sql, conn.database, !!options.force);
     });
   }
-  const rebuilt = await setup({
-    ...options,
-    target: conn,
-    environment: options.environment ?? (environment as SetupOptions['environment']) ?? 'development',
-  });
+  const rebuilt = await setup(
+    {
+      ...options,
+      target: conn,
+      environment: options.environment ?? (environment as SetupOptions['environment']) ?? 'development',
+    },
+    adminSql,
+  );
   return {
     dropped: options.schemasOnly ? 'schemas' : 'database',
     terminatedSessions: terminated,

@@ -6,7 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import { describeTarget, type ServerConnection } from '../../db/config.js';
 import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
-import { type Db, serverFor, withAdminSql, withPool } from '../../db/pool.js';
+import {
+  connectionError,
+  type Db,
+  isConnectFailure,
+  openPool,
+  serverFor,
+  type SharedPool,
+  sharedPool,
+  withPool,
+} from '../../db/pool.js';
 import { registerSecret } from '../../util/redact.js';
 import { PrivilegeError, UsageError } from '../../errors.js';
 import * as admin from '../../store/admin/index.js';
@@ -58,28 +67,57 @@ const safeName = (db: string) => db.replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase()
  * `postgres` database, since the target may not exist yet), so the second finds everything made
  * instead of failing on "role already exists" or a duplicate pg_database entry.
  */
-export async function setup(options: SetupOptions): Promise<SetupResult> {
+export async function setup(options: SetupOptions, adminSql?: Db): Promise<SetupResult> {
+  // `adminSql`: a one-connection pool on the server's `postgres` database the caller (reset)
+  // already holds, used instead of opening another (as the lock's session too).
   const started = performance.now();
   const conn = await serverFor(options.target, { log: options.log });
-  if (options.lock === false) return setupLocked(options, conn, started);
+  if (options.lock === false) {
+    if (adminSql) return setupLocked(options, conn, started, adminSql);
+    const sql = await openPool(conn, { database: 'postgres', max: 1 });
+    try {
+      return await setupLocked(options, conn, started, sql);
+    } finally {
+      await sql.end({ timeout: 5 }).catch(() => undefined);
+    }
+  }
+  if (adminSql) return setupUnderLock(options, conn, started, adminSql);
   // Proven with a round trip within the connect deadline, so that a server that is not there
   // (or not PostgreSQL) is reported like everywhere else.
-  return withPool(conn, { database: 'postgres', max: 1 }, async (lockSql) => {
-    const lock = await acquireAdvisoryLock(lockSql, conn.database, `pgstore setup ${conn.database}`, {
-      purpose: 'the setup lock',
-      timeoutSeconds: options.lockTimeoutSeconds ?? 300,
-      onWait: (holder) => options.log?.(`Waiting for another setup of ${conn.database} (${holder})...`),
-      hint: `Another \`pgstore setup\` of this database is running: wait for it, raise --lock-timeout (now ${options.lockTimeoutSeconds ?? 300} s), or use --no-lock where a pooler cannot hold session locks.`,
-    });
-    try {
-      return await setupLocked(options, conn, started);
-    } finally {
-      await lock.release().catch(() => undefined);
-    }
-  });
+  return withPool(conn, { database: 'postgres', max: 1 }, (lockSql) => setupUnderLock(options, conn, started, lockSql));
 }
 
-async function setupLocked(options: SetupOptions, conn: ServerConnection, started: number): Promise<SetupResult> {
+/**
+ * Takes the setup lock on `lockSql` (a one-connection pool on `postgres`) and sets up. The
+ * admin steps run on that same session: they are statements one after another that leave the
+ * session as it was (no SET, no open transaction), and the lock is released after them.
+ */
+async function setupUnderLock(
+  options: SetupOptions,
+  conn: ServerConnection,
+  started: number,
+  lockSql: Db,
+): Promise<SetupResult> {
+  const lock = await acquireAdvisoryLock(lockSql, conn.database, `pgstore setup ${conn.database}`, {
+    purpose: 'the setup lock',
+    timeoutSeconds: options.lockTimeoutSeconds ?? 300,
+    onWait: (holder) => options.log?.(`Waiting for another setup of ${conn.database} (${holder})...`),
+    hint: `Another \`pgstore setup\` of this database is running: wait for it, raise --lock-timeout (now ${options.lockTimeoutSeconds ?? 300} s), or use --no-lock where a pooler cannot hold session locks.`,
+  });
+  try {
+    return await setupLocked(options, conn, started, lockSql);
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}
+
+/** Sets up the database; `adminSql` is a session on the server's `postgres` database. */
+async function setupLocked(
+  options: SetupOptions,
+  conn: ServerConnection,
+  started: number,
+  adminSql: Db,
+): Promise<SetupResult> {
   const database = conn.database;
   const ownerRole = options.ownerRole ?? `${safeName(database)}_owner`;
   const appRole = options.appRole ?? `${safeName(database)}_app`;
@@ -90,7 +128,9 @@ async function setupLocked(options: SetupOptions, conn: ServerConnection, starte
   let appPasswordSource: SetupResult['appPasswordSource'] = 'unchanged';
   let databaseCreated = false;
 
-  await withAdminSql(conn, async (sql) => {
+  // The checks and creations that need no database yet, on the `postgres` session.
+  const sql = adminSql;
+  try {
     const me = await admin.currentPrivileges(sql);
     const exists = await admin.databaseExists(sql, database);
     const missing: string[] = [];
@@ -130,30 +170,61 @@ async function setupLocked(options: SetupOptions, conn: ServerConnection, starte
       await admin.createDatabase(sql, database, ownerRole);
       databaseCreated = true;
     }
+  } catch (error) {
+    throw isConnectFailure(error) ? connectionError(error, conn, 'postgres') : error;
+  }
+
+  // One session on the database for the steps before and after the migrations (which run on
+  // their own session, holding the migration lock, while dbmate connects on its own).
+  // closeIdle false: it waits idle while the migrations run.
+  const onDatabase = sharedPool(conn, database, { pool: { closeIdle: false } });
+  try {
+    return await setupDatabase(options, conn, onDatabase, {
+      started,
+      ownerRole,
+      appRole,
+      roles,
+      appPassword,
+      appPasswordSource,
+      databaseCreated,
+    });
+  } finally {
+    await onDatabase.end();
+  }
+}
+
+/** The steps of setup inside the database: extensions, migrations, grants, the marker, the seed. */
+async function setupDatabase(
+  options: SetupOptions,
+  conn: ServerConnection,
+  onDatabase: SharedPool,
+  done: Pick<SetupResult, 'roles' | 'appPassword' | 'appPasswordSource' | 'databaseCreated'> & {
+    started: number;
+    ownerRole: string;
+    appRole: string;
+  },
+): Promise<SetupResult> {
+  const { started, ownerRole, appRole, roles, appPassword, appPasswordSource, databaseCreated } = done;
+  const database = conn.database;
+  const log = options.log ?? (() => undefined);
+  const { extensionsCreated, owner } = await onDatabase.run(async (sql) => {
+    const owner = await adoptEmptyDatabase(sql, conn, ownerRole, log);
+    // Before SET ROLE: on PostgreSQL 14 the public schema belongs to the superuser.
+    const { stillGranted } = await admin.securePublicSchema(sql, owner);
+    if (stillGranted) {
+      log(
+        `Warning: every role may create tables in schema public of ${database} (PostgreSQL 14 and older allow it), the application role included; ask its owner to run REVOKE CREATE ON SCHEMA public FROM PUBLIC.`,
+      );
+    }
+    // As the owner, so that the owner's migrations can drop them again (trusted extensions).
+    if (owner !== conn.user) await admin.setRole(sql, owner);
+    const created: string[] = [];
+    for (const name of EXTENSIONS) if (await admin.createExtension(sql, name)) created.push(name);
+    return { extensionsCreated: created, owner };
   });
 
-  const { extensionsCreated, owner } = await withAdminSql(
-    conn,
-    async (sql) => {
-      const owner = await adoptEmptyDatabase(sql, conn, ownerRole, log);
-      // Before SET ROLE: on PostgreSQL 14 the public schema belongs to the superuser.
-      const { stillGranted } = await admin.securePublicSchema(sql, owner);
-      if (stillGranted) {
-        log(
-          `Warning: every role may create tables in schema public of ${database} (PostgreSQL 14 and older allow it), the application role included; ask its owner to run REVOKE CREATE ON SCHEMA public FROM PUBLIC.`,
-        );
-      }
-      // As the owner, so that the owner's migrations can drop them again (trusted extensions).
-      if (owner !== conn.user) await admin.setRole(sql, owner);
-      const created: string[] = [];
-      for (const name of EXTENSIONS) if (await admin.createExtension(sql, name)) created.push(name);
-      return { extensionsCreated: created, owner };
-    },
-    database,
-  );
-
   const migrated = await migrateUp({ ...options, target: conn });
-  const { environment, environmentChanged } = await finish(conn, {
+  const { environment, environmentChanged } = await finish(conn, onDatabase, {
     ownerRole: owner,
     appRole,
     wanted: options.environment,
@@ -221,28 +292,27 @@ async function adoptEmptyDatabase(
  */
 async function finish(
   conn: ServerConnection,
+  onDatabase: SharedPool,
   o: { ownerRole: string; appRole: string; wanted: EnvironmentName | undefined; forceProduction: boolean | undefined },
 ): Promise<{ environment: EnvironmentName; environmentChanged: boolean }> {
-  const asOwner = o.ownerRole === conn.user ? conn : { ...conn, role: o.ownerRole };
-  return withAdminSql(
-    asOwner,
-    async (sql) => {
-      await admin.grantAppAccess(sql, {
-        database: conn.database,
-        app: o.appRole,
-        owner: o.ownerRole,
-        schemas: APP_SCHEMAS,
+  return onDatabase.run(async (sql) => {
+    // As the owner. The session did SET ROLE for the extensions already; again here, since
+    // a session lost while the migrations ran is replaced by a new one without it.
+    if (o.ownerRole !== conn.user) await admin.setRole(sql, o.ownerRole);
+    await admin.grantAppAccess(sql, {
+      database: conn.database,
+      app: o.appRole,
+      owner: o.ownerRole,
+      schemas: APP_SCHEMAS,
+    });
+    const before = await getEnvironment(sql);
+    const environment = o.wanted ?? before ?? 'development';
+    if (before === 'production' && environment !== 'production' && !o.forceProduction) {
+      throw new UsageError(`refusing to mark ${describeTarget(conn)} as ${environment}: it is marked as production`, {
+        hint: 'If it really is no longer production, add --force-production.',
       });
-      const before = await getEnvironment(sql);
-      const environment = o.wanted ?? before ?? 'development';
-      if (before === 'production' && environment !== 'production' && !o.forceProduction) {
-        throw new UsageError(`refusing to mark ${describeTarget(conn)} as ${environment}: it is marked as production`, {
-          hint: 'If it really is no longer production, add --force-production.',
-        });
-      }
-      if (before !== environment) await setEnvironment(sql, environment);
-      return { environment, environmentChanged: before !== environment };
-    },
-    conn.database,
-  );
+    }
+    if (before !== environment) await setEnvironment(sql, environment);
+    return { environment, environmentChanged: before !== environment };
+  });
 }
