@@ -17,6 +17,18 @@ const { readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { createRequire, Module } = require('node:module');
 const { dirname, join } = require('node:path');
 
+// The launcher (bin/pgstore) kept NODE_EXTRA_CA_CERTS from Node's start (why: see there). It goes
+// back into the environment, for the programs pgstore runs, and the file is loaded only for a
+// TLS connection that verifies the server's certificate (src/db/extra-ca.ts reads this global).
+const deferredCa = process.env.PGSTORE_EXTRA_CA_CERTS;
+if (deferredCa !== undefined) {
+  delete process.env.PGSTORE_EXTRA_CA_CERTS;
+  if (!process.env.NODE_EXTRA_CA_CERTS) {
+    process.env.NODE_EXTRA_CA_CERTS = deferredCa;
+    globalThis[Symbol.for('pgstore.deferredExtraCaCerts')] = deferredCa;
+  }
+}
+
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version}\n`);

@@ -3,12 +3,14 @@
  * to connect. The driver is loaded lazily: commands that never touch the database do not pay
  * for it. (pool.ts adds the embedded server and the connect deadline on top.)
  */
+import type { SecureContext } from 'node:tls';
 import type { Options, PostgresType, Sql } from 'postgres';
 import { ConnectionError, ExitCode } from '../errors.js';
 import { startupParams } from '../tools/libpq-env.js';
 import { redact } from '../util/redact.js';
 import { installBuiltinArrayTypes } from './array-types.js';
 import type { ServerConnection } from './config.js';
+import { extraCaSecureContext } from './extra-ca.js';
 import { urlSetsLockTimeout } from './lock-timeout.js';
 import { reserveSettles } from './reserve-settles.js';
 import { CLOSED_IN_STARTUP, guardedSocketFactory, NOT_POSTGRES } from './startup-guard.js';
@@ -43,6 +45,7 @@ export interface PoolOptions {
 export function driverOptions(
   conn: ServerConnection,
   options: PoolOptions = {},
+  secureContext?: SecureContext,
 ): Options<Record<string, PostgresType>> {
   const isSocket = conn.host.startsWith('/');
   // `socket` is the driver's documented hook (absent from its typings): startup-guard.ts says why.
@@ -58,7 +61,7 @@ export function driverOptions(
     user: conn.user,
     pass: conn.password,
     database: options.database ?? conn.database,
-    ssl: sslOption(conn.sslmode),
+    ssl: sslOption(conn.sslmode, secureContext),
     max: options.max ?? conn.pool.max,
     idle_timeout: options.closeIdle === false ? 0 : conn.pool.idleTimeoutSeconds,
     connect_timeout: options.connectTimeoutSeconds ?? conn.pool.acquireTimeoutSeconds,
@@ -87,7 +90,18 @@ function sessionParams(conn: ServerConnection): Record<string, string> {
   return { ...params, options };
 }
 
-function sslOption(mode: ServerConnection['sslmode']): Options<Record<string, PostgresType>>['ssl'] {
+/**
+ * The driver's ssl option. `secureContext`: the certificate store of a connection that verifies
+ * the server, when it is not Node's default (extra-ca.ts); the driver (postgres.js 3.4.9,
+ * src/connection.js `secure()`) passes an object's fields to tls.connect after the servername
+ * it sets, so verify-full keeps Node's default rejectUnauthorized and checkServerIdentity
+ * exactly as with the string 'verify-full'.
+ */
+function sslOption(
+  mode: ServerConnection['sslmode'],
+  secureContext?: SecureContext,
+): Options<Record<string, PostgresType>>['ssl'] {
+  const store = secureContext ? { secureContext } : {};
   switch (mode) {
     case 'disable':
       return false;
@@ -96,11 +110,17 @@ function sslOption(mode: ServerConnection['sslmode']): Options<Record<string, Po
     case 'allow':
     case 'prefer':
     case 'require':
-    case 'verify-full':
       return mode;
+    case 'verify-full':
+      return secureContext ? store : mode;
     case 'verify-ca':
-      return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
+      return { rejectUnauthorized: true, checkServerIdentity: () => undefined, ...store };
   }
+}
+
+/** Whether a connection with this sslmode verifies the server's certificate. */
+function verifiesServer(mode: ServerConnection['sslmode']): boolean {
+  return mode === 'verify-full' || mode === 'verify-ca';
 }
 
 /**
@@ -109,7 +129,9 @@ function sslOption(mode: ServerConnection['sslmode']): Options<Record<string, Po
  */
 export async function openPool(conn: ServerConnection, options: PoolOptions = {}): Promise<Db> {
   const { default: postgres } = await import('postgres');
-  const sql = postgres(driverOptions(conn, options));
+  // The deferred NODE_EXTRA_CA_CERTS, loaded only for a connection that verifies the server.
+  const secureContext = verifiesServer(conn.sslmode) ? await extraCaSecureContext() : undefined;
+  const sql = postgres(driverOptions(conn, options, secureContext));
   installBuiltinArrayTypes(sql);
   if (!options.fetchTypes) reserveSettles(sql);
   return sql;
@@ -159,7 +181,17 @@ export function isConnectFailure(error: unknown): boolean {
       'AUTH_TYPE_NOT_IMPLEMENTED',
       NOT_POSTGRES,
       CLOSED_IN_STARTUP,
-    ].includes(code) || /^(28|3D|08|57P0)/.test(code)
+    ].includes(code) ||
+    /^(28|3D|08|57P0)/.test(code) ||
+    isCertificateRefused(code)
+  );
+}
+
+/** Node's codes for a server certificate that sslmode verify-full or verify-ca refused. */
+function isCertificateRefused(code: string): boolean {
+  return (
+    code === 'ERR_TLS_CERT_ALTNAME_INVALID' ||
+    /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|CERT_|ERR_TLS_CERT)/.test(code)
   );
 }
 
@@ -208,6 +240,16 @@ export function connectionError(error: unknown, conn: ServerConnection, database
         'Create it with `pgstore setup`, or fix the database name.',
         // A name that does not exist (README, exit codes), as `restore --target-db` says too.
         ExitCode.usage,
+      );
+    case code === 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return make(
+        `cannot connect to ${where}: the server's certificate is not for '${conn.host}' (sslmode=verify-full)`,
+        'Connect by a name the certificate holds, or use sslmode=verify-ca (the CA is checked, not the name).',
+      );
+    case isCertificateRefused(code):
+      return make(
+        `cannot connect to ${where}: the server's certificate is not trusted (${detail})`,
+        "Name the file of the server's CA in NODE_EXTRA_CA_CERTS (verify-full and verify-ca trust Node's CAs and that file), or use sslmode=require (encrypted, not verified).",
       );
     case code.startsWith('57P0'):
       return make(`the server at ${where} is shutting down or starting: ${detail}`, 'Try again in a moment.');

@@ -38,8 +38,14 @@ describe('the CLI bundle', () => {
     // --ignore-scripts: no `prepare` build while other test files run the binary.
     const packed = JSON.parse(
       execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }),
-    ) as Array<{ files: Array<{ path: string }> }>;
+    ) as Array<{ files: Array<{ path: string; mode: number }> }>;
     const files = new Set(packed[0]!.files.map((f) => f.path));
+    // The binary is the sh launcher (bin/pgstore, README "Installation"), executable in the package.
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    expect(pkg.bin).toEqual({ pgstore: 'bin/pgstore' });
+    expect((packed[0]!.files.find((f) => f.path === 'bin/pgstore')?.mode ?? 0) & 0o111).toBe(0o111);
     const meta = JSON.parse(readFileSync(new URL('../../dist/bundle/meta.json', import.meta.url), 'utf8')) as {
       outputs: Record<string, unknown>;
     };
@@ -50,7 +56,14 @@ describe('the CLI bundle', () => {
     expect(migrations.length).toBeGreaterThan(0);
     for (const file of migrations) expect(files, file).toContain(`migrations/${file}`);
     // bin/package.json makes bin/pgstore.js CommonJS: without it the binary would not run.
-    for (const file of ['bin/pgstore.js', 'bin/package.json', 'package.json', 'dist/index.js', 'dist/index.d.ts'])
+    for (const file of [
+      'bin/pgstore',
+      'bin/pgstore.js',
+      'bin/package.json',
+      'package.json',
+      'dist/index.js',
+      'dist/index.d.ts',
+    ])
       expect(files, file).toContain(file);
     expect(files).not.toContain('dist/bundle/meta.json');
     expect([...files].filter((f) => f.startsWith('src/') || f.startsWith('scripts/') || f.startsWith('test/'))).toEqual(

@@ -30,7 +30,8 @@ export interface PrivateServer {
   stop(): Promise<void>;
 }
 
-export async function startPrivateServer(): Promise<PrivateServer> {
+/** `settings`: postgresql.conf lines in place from the server's first start (e.g. ssl = on). */
+export async function startPrivateServer(options: { settings?: string[] } = {}): Promise<PrivateServer> {
   // In memory when it can be (server-info.ts, serverDataRoot: initdb and backups create many files).
   const root = mkdtempSync(join(serverDataRoot(), 'pgstore-private-'));
   chmodSync(root, 0o711);
@@ -46,7 +47,10 @@ export async function startPrivateServer(): Promise<PrivateServer> {
     serverUser: process.env.PGSTORE_SERVER_USER,
   };
   // A copy of the run's initdb, not an initdb of its own (cluster-template.ts: ~0.5 s of CPU less).
-  const conn = await startFromTemplate(target, { stopWhenProcessDies: process.pid });
+  const conn = await startFromTemplate(target, {
+    stopWhenProcessDies: process.pid,
+    ...(options.settings ? { settings: options.settings } : {}),
+  });
   const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
   const binaries = binariesReachableBy(locateBinaries(), account, home);
   const paths = (dataDir: string) => ({ binaries, dataDir, logFile: join(dataDir, 'stop.log'), account });
