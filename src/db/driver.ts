@@ -61,7 +61,7 @@ export function driverOptions(
     user: conn.user,
     pass: conn.password,
     database: options.database ?? conn.database,
-    ssl: sslOption(conn.sslmode, secureContext),
+    ssl: sslOption(conn.sslmode, conn.host, secureContext),
     max: options.max ?? conn.pool.max,
     idle_timeout: options.closeIdle === false ? 0 : conn.pool.idleTimeoutSeconds,
     connect_timeout: options.connectTimeoutSeconds ?? conn.pool.acquireTimeoutSeconds,
@@ -94,13 +94,15 @@ function sessionParams(conn: ServerConnection): Record<string, string> {
  * The driver's ssl option. `secureContext`: the certificate store of a connection that verifies
  * the server, when it is not Node's default (extra-ca.ts); the driver (postgres.js 3.4.9,
  * src/connection.js `secure()`) passes an object's fields to tls.connect after the servername
- * it sets, so verify-full keeps Node's default rejectUnauthorized and checkServerIdentity
- * exactly as with the string 'verify-full'.
+ * it sets, so verify-full keeps Node's default rejectUnauthorized and checkServerIdentity, and
+ * names the host the certificate must hold.
  */
 function sslOption(
   mode: ServerConnection['sslmode'],
+  host: string,
   secureContext?: SecureContext,
 ): Options<Record<string, PostgresType>>['ssl'] {
+  const isSocket = host.startsWith('/');
   const store = secureContext ? { secureContext } : {};
   switch (mode) {
     case 'disable':
@@ -112,7 +114,11 @@ function sslOption(
     case 'require':
       return mode;
     case 'verify-full':
-      return secureContext ? store : mode;
+      // `host`: the name the certificate must hold. postgres.js gives tls.connect no servername
+      // for an IP address (SNI takes names only) and its own socket, so Node checked the
+      // certificate against 'localhost' instead of the address (_tls_wrap.js: servername, then
+      // host, then 'localhost'): a certificate for localhost passed verify-full to any IP.
+      return isSocket ? (secureContext ? store : mode) : { host, ...store };
     case 'verify-ca':
       return { rejectUnauthorized: true, checkServerIdentity: () => undefined, ...store };
   }

@@ -172,6 +172,15 @@ describe('a connection that verifies the server, with the CA in NODE_EXTRA_CA_CE
     expect(h.directConnection?.status, h.direct.stdout).toBe('ok');
   });
 
+  it('verify-full by an address the certificate does not name is refused (it was checked against localhost)', async () => {
+    const h = await health(withSslmode(server.url, 'verify-full', '127.0.0.1'), { NODE_EXTRA_CA_CERTS: certs.caFile });
+    expect(h.connection?.status, h.launched.stdout).toBe('critical');
+    expect(h.connection?.message).toMatch(
+      /^cannot connect to 127\.0\.0\.1:\d+: the server's certificate is not for '127\.0\.0\.1' \(sslmode=verify-full\)$/,
+    );
+    expect(h.connection?.message).toBe(h.directConnection?.message);
+  });
+
   it('without the variable the certificate is refused, with the same one-line error either way', async () => {
     const h = await health(withSslmode(server.url, 'verify-full', 'localhost'), { NODE_EXTRA_CA_CERTS: undefined });
     expect(h.connection?.status).toBe('critical');
