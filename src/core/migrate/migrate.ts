@@ -29,6 +29,7 @@ import {
   sameTable,
 } from './session.js';
 import { findDrift, type MigrationFile } from './files.js';
+import { resolveDbmateSoon } from '../../tools/dbmate.js';
 import type { MigrationSet } from './sets.js';
 import { type Confirm, guardProduction } from '../options.js';
 import { plural } from '../../util/format.js';
@@ -96,8 +97,11 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
       session,
       options,
       async (states) => {
-        // Each set's history (created where missing) and the legacy table, in one round trip.
-        let rows = await readHistories(session, present, states);
+        // Each set's history (created where missing) and the legacy table, in one round trip;
+        // dbmate's binary is looked up meanwhile (off the way from the checks to its start).
+        const reading = readHistories(session, present, states);
+        resolveDbmateSoon();
+        let rows = await reading;
         const moved = await upgradeLegacy(
           session,
           options,

@@ -4,7 +4,7 @@
  */
 import { acquireAdvisoryLock } from '../../db/advisory-lock.js';
 import { connectionUrl, type ServerConnection, startupOptions } from '../../db/config.js';
-import { connectPool, type Db, serverFor, waitForServer } from '../../db/pool.js';
+import { connectPool, type Db, endPromptly, serverFor, waitForServer } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
 import { factsLockAndStates, sessionFacts, setRole, tryLockInline } from '../../store/admin/index.js';
 import {
@@ -198,7 +198,7 @@ export async function openMigrationSession(
       early: proof!.states ? { locked: proof!.locked, tables: proof!.tables, states: proof!.states } : undefined,
       // Every query is answered by then (the lock's release among them): the Terminate goes
       // out and the socket is let go without waiting for the server to close its end.
-      close: () => sql.end({ timeout: 0 }),
+      close: () => endPromptly(sql),
     };
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => undefined);
