@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawSql } from '../helpers/raw-sql.js';
+import { isScratchOf } from '../../src/core/restore/scratch-names.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -78,14 +79,17 @@ describe('bad input through the binary', () => {
   });
 });
 
+const TARGETS = ['bi_bin_jobs', 'template0'];
+
 async function databases(): Promise<string[]> {
   const sql = rawSql(database.url, { max: 1, onnotice: () => undefined });
   try {
-    // Only what these restores could make: their targets and any restore's scratch copies
-    // (other test files create and drop databases of their own meanwhile).
+    // Only what these restores could make: their targets and the scratch copies of those
+    // (other test files create and drop databases of their own meanwhile, the scratch copies of
+    // their own restores included).
     return (await sql<{ datname: string }[]>`select datname from pg_database order by 1`)
       .map((r) => r.datname)
-      .filter((n) => n === 'bi_bin_jobs' || n === 'template0' || /_pgstore_(restore|old)_[0-9a-f]{12}$/.test(n));
+      .filter((n) => TARGETS.some((target) => n === target || isScratchOf(n, target)));
   } finally {
     await sql.end({ timeout: 5 });
   }
