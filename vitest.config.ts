@@ -19,10 +19,13 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts'],
+    // lint-setup runs `npm run lint` beside the other set-ups and fails the run if lint fails.
     // standby-setup reserves the run's one primary + standby pair (started lazily: test/helpers/standby.ts).
     // repository-clean-setup fails the run when a test wrote into the repository; tmpdir-setup
     // gives the run a TMPDIR in memory when it can (test/helpers/tmpdir-setup.ts).
     globalSetup: [
+      // First, so that Biome runs beside the server's start (lint-setup.ts says why).
+      'test/helpers/lint-setup.ts',
       'test/helpers/repository-clean-setup.ts',
       'test/helpers/tmpdir-setup.ts',
       'test/helpers/global-setup.ts',
