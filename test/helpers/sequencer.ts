@@ -39,7 +39,7 @@ const ESTIMATES: Record<string, number> = {
 
 /**
  * Files that mostly wait: CPU time (theirs, their children's and the servers') over wall time,
- * run alone, one worker (2026-12-05; README, "Tests", says how to measure it). Other files count as 1.
+ * run alone, one worker (2026-12-05, scripts/test-cpu-reporter.mjs says how). Other files count as 1.
  */
 const CPU_SHARE: Record<string, number> = {
   'test/unit/child-connect-timeout.test.ts': 0.03,
