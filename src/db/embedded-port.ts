@@ -8,7 +8,9 @@ import { ConflictError, EmbeddedServerError } from '../errors.js';
 /**
  * Resolves when nothing listens on `port`; a ConflictError naming a free port otherwise.
  * `bind`: also try to bind it, which finds a port bound but not listening (and, for a normal
- * user, a port below 1024); only under the start lock, where no sibling's probe can meet it.
+ * user, a port below 1024); only under the start lock, where no sibling's bind probe can meet
+ * it (a sibling's connect probe outside the lock can meet this one's listener: embedded.ts
+ * probes again before it believes a busy port).
  */
 export async function assertPortFree(port: number, options: { bind?: boolean } = {}): Promise<void> {
   let state = await portState(port);
@@ -46,10 +48,19 @@ function portState(port: number): Promise<'free' | 'busy' | Error> {
       resolve('busy');
     });
     probe.once('connect', () => {
+      // Connected to itself: when the probed port is in the kernel's ephemeral range, the kernel
+      // may pick it as the probe's own source port, and TCP's simultaneous open then connects
+      // the socket to itself with nothing listening (Linux; about 1 probe in 28,000).
+      const self = probe.localPort === port && probe.localAddress === '127.0.0.1';
       probe.destroy();
-      resolve('busy');
+      resolve(self ? 'free' : 'busy');
     });
-    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED' ? 'free' : error));
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') resolve('free');
+      // Reset: something listened and closed before accepting (e.g. another pgstore's bind probe).
+      else if (error.code === 'ECONNRESET') resolve('busy');
+      else resolve(error);
+    });
   });
 }
 

@@ -170,14 +170,23 @@ export function embeddedConnection(target: EmbeddedTarget, port: number): Server
  * The pre-check of a new home's port. A concurrent pgstore may have created this very cluster
  * and started its server since the home was read (commands started at once on a fresh clone):
  * its server holds the port, and this run must wait for that start (the lock below), not report
- * "another program". Seen under load: test/stress/embedded-start.test.ts.
+ * "another program". A sibling also probes the port under the start lock by binding it for an
+ * instant (assertPortFree's bind), before its cluster exists: a probe here that meets that
+ * listener is accepted, refused or reset. So a busy port is probed again a few times, 50-150 ms
+ * apart: a program that holds the port still holds it then. Seen under load:
+ * test/stress/embedded-start.test.ts.
  */
 async function assertPortFreeUnlessSiblingStarted(target: EmbeddedTarget): Promise<void> {
-  try {
-    await assertPortFree(target.port);
-  } catch (error) {
-    if (error instanceof ConflictError && embeddedStatus(target).initialized) return;
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await assertPortFree(target.port);
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      if (embeddedStatus(target).initialized) return;
+      if (attempt >= 4) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
   }
 }
 
