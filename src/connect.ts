@@ -191,11 +191,13 @@ export async function connect(
     options.replicaUrl !== undefined
       ? resolveReplicas(options.replicaUrl, env, 'replicaUrl')
       : resolveReplicas(env.DATABASE_REPLICA_URL, env, 'DATABASE_REPLICA_URL');
-  // The library's pool skips the driver's array-type lookup at connect like the CLI's
-  // (db/array-types.ts); callers may reserve() on `sql`, which db/reserve-settles.ts keeps working.
+  // The library's pool keeps the driver's array-type lookup at connect (fetch_types), unlike
+  // the CLI's (db/array-types.ts): callers get `sql`, and arrays of their own types (an enum's)
+  // come back parsed, as from any postgres.js pool; reserve() works with the lookup on.
   const { sql, conn } = await connectPool(target, {
     max: options.max,
     applicationName: options.applicationName,
+    fetchTypes: true,
   });
   const timeoutMs = options.replica?.timeoutMs ?? 2000;
   const replicas = await openReplicaPools(replicaConns, {

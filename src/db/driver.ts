@@ -194,7 +194,7 @@ export function isConnectFailure(error: unknown): boolean {
 }
 
 /** Node's codes for a server certificate that sslmode verify-full or verify-ca refused. */
-function isCertificateRefused(code: string): boolean {
+export function isCertificateRefused(code: string): boolean {
   return (
     code === 'ERR_TLS_CERT_ALTNAME_INVALID' ||
     /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|CERT_|ERR_TLS_CERT)/.test(code)

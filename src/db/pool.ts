@@ -3,7 +3,7 @@
  * round trip proved within the connect timeout. The driver itself is in driver.ts.
  */
 import type { ConnectionTarget, ServerConnection } from './config.js';
-import { connectionError, type Db, openPool, type PoolOptions } from './driver.js';
+import { connectionError, type Db, isCertificateRefused, openPool, type PoolOptions } from './driver.js';
 import type { EnsureOptions } from './embedded.js';
 import { NOT_POSTGRES } from './startup-guard.js';
 
@@ -141,9 +141,10 @@ export async function waitForServer(
       return;
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
-      if (FATAL_CONNECT_CODES.has(code) || Date.now() >= deadline) {
+      // A refused certificate is not fixed by waiting either.
+      if (FATAL_CONNECT_CODES.has(code) || isCertificateRefused(code) || Date.now() >= deadline) {
         const failure = connectionError(error, conn);
-        if (!FATAL_CONNECT_CODES.has(code))
+        if (!FATAL_CONNECT_CODES.has(code) && !isCertificateRefused(code))
           failure.message = `${failure.message} (still failing after waiting ${timeoutSeconds} s)`;
         throw failure;
       }

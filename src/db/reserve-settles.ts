@@ -10,12 +10,17 @@
  * handed to the waiting reserve (onopen), so the bug does not show.
  *
  * pgstore's pools skip the lookup (array-types.ts says why: 3-4.5 ms of CPU per connection).
- * This turns it on for exactly the connections opened while a reserve() is waiting: the driver
+ * This turns it on for every connection a pool opens from its first reserve() on: the driver
  * reads `options.fetch_types` each time a connection is made (connected(): `needsTypes =
- * options.fetch_types`), and `sql.options` is that very object. Every other connection still
- * skips it; the built-in array types installed on the pool win over the lookup's (addArrayType
- * keeps a parser and a serializer already there). test/integration/connect.test.ts and
- * reserve-settles.test.ts hold the driver to this: a cold reserve() that hangs fails them.
+ * options.fetch_types`), and `sql.options` is that very object. Not only while a reserve()
+ * waits: the driver reads the flag once the socket is up, and by then another connection may
+ * have freed and taken the reserve, leaving the new one with a reserve as its first query and
+ * the flag off, stuck for good (found by review: a pool of 2, a busy connection, a reserve(),
+ * then a query while the reserve was held hung 1 run in 5). Pools that never reserve() (most
+ * of the CLI's) skip the lookup for good. The built-in array types
+ * installed on the pool win over the lookup's (addArrayType keeps a parser and a serializer
+ * already there); other array types (an enum's, say) are parsed from then on. test/integration
+ * reserve-settles.test.ts holds the driver to this: a reserve() or a query that hangs fails it.
  */
 import type { Sql } from 'postgres';
 
@@ -23,19 +28,15 @@ import type { Sql } from 'postgres';
 type AnySql = Sql<any>;
 
 export function reserveSettles(sql: AnySql): void {
-  let waiting = 0;
+  let reserved = false;
   Object.defineProperty(sql.options, 'fetch_types', {
     configurable: true,
     enumerable: true,
-    get: () => waiting > 0,
+    get: () => reserved,
   });
   const reserve = sql.reserve;
-  sql.reserve = async () => {
-    waiting++;
-    try {
-      return await reserve();
-    } finally {
-      waiting--;
-    }
+  sql.reserve = () => {
+    reserved = true;
+    return reserve();
   };
 }

@@ -4,7 +4,8 @@
  * start the server on one core (initdb and the template: ~0.8 s) while the other waits; Biome
  * (~1.2 s of CPU on two threads, ~0.7 s) ran alone before them in the pre-step. The command is
  * the `lint` script of package.json, run as npm runs it (sh, node_modules/.bin on the PATH). A
- * failure fails the run, with Biome's own report, when the tests are done.
+ * failure fails the run, with Biome's own report, when the tests are done. Only under `npm test`
+ * (npm_lifecycle_event): `npx vitest run <file>`, coverage and the stress tier do not lint.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,9 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export default function setup(): () => Promise<void> {
+export default function setup(): (() => Promise<void>) | undefined {
+  // `npm test` only (and PGSTORE_TEST_LINT=1): a run of one file while editing is not a lint.
+  if (process.env.npm_lifecycle_event !== 'test' && process.env.PGSTORE_TEST_LINT !== '1') return undefined;
   const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { lint: string } }).scripts
     .lint;
   const env = { ...process.env, PATH: [join(ROOT, 'node_modules', '.bin'), process.env.PATH].join(delimiter) };

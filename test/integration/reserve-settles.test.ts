@@ -2,8 +2,8 @@
  * reserve() on pgstore's pools, which skip the driver's array-type lookup (src/db/reserve-settles.ts):
  * postgres.js 3.4.9 never settles a reserve() that has to open a connection on such a pool
  * (porsager/postgres#751). Each reserve here must settle within a deadline, on a cold pool, on
- * a pool whose connection the server ended, and many at once from separate pools; the lookup
- * runs only on the connections opened for a reserve.
+ * a pool whose connection the server ended, many at once, and beside a query while another
+ * connection took it; the lookup runs only on connections made from a pool's first reserve() on.
  */
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
@@ -99,7 +99,31 @@ describe('reserve() on a pool without the array-type lookup', () => {
     }
   });
 
-  it('looks the types up only on connections opened for a reserve()', async () => {
+  it('a query while a reserve is held settles, when another connection took the reserve first (20 rounds)', async () => {
+    // The review's sequence: a connection busy, a reserve() that opens a second one, the busy one
+    // frees first and takes the reserve; the second must still become usable (with the lookup
+    // only while a reserve waited, it was left with the reserve as its first query, stuck).
+    for (let round = 0; round < 20; round++) {
+      const sql = await openPool(db.conn, { max: 2 });
+      try {
+        await sql`select 1`;
+        const busy = sql`select pg_sleep(0.001)`.execute();
+        await new Promise((r) => setTimeout(r, 0));
+        const reserved = await within(sql.reserve(), `round ${round}: reserve()`);
+        await busy;
+        try {
+          const [row] = await within(sql<{ n: number }[]>`select 2 as n`, `round ${round}: a query beside the reserve`);
+          expect(row!.n).toBe(2);
+        } finally {
+          reserved.release();
+        }
+      } finally {
+        await sql.end({ timeout: 5 });
+      }
+    }
+  });
+
+  it('looks the types up only on connections made from the first reserve() on', async () => {
     const { sql, lookups } = countingPool(3);
     try {
       await Promise.all([sql`select 1`, sql`select 2`, sql`select 3`, sql`select pg_sleep(0.05)`]);
@@ -109,6 +133,7 @@ describe('reserve() on a pool without the array-type lookup', () => {
       reserved.release();
       // The open connections were idle: the reserve took one of them, nothing was looked up.
       expect(lookups()).toBe(0);
+      expect(sql.options.fetch_types).toBe(true);
       await sql.end({ timeout: 5 });
       const cold = countingPool(1);
       const first = await within(cold.sql.reserve(), 'reserve() on a cold pool');
@@ -117,7 +142,6 @@ describe('reserve() on a pool without the array-type lookup', () => {
       const [row] = await first<{ a: number[] }[]>`select ${[1, 2]}::int4[] as a`;
       expect(row!.a).toEqual([1, 2]);
       first.release();
-      expect(cold.sql.options.fetch_types).toBe(false);
       await cold.sql.end({ timeout: 5 });
     } finally {
       await sql.end({ timeout: 5 }).catch(() => undefined);

@@ -38,7 +38,8 @@ export interface ResetResult {
 export async function reset(options: ResetOptions): Promise<ResetResult> {
   const conn = await serverFor(options.target, { log: options.log });
   // One session on `postgres` for the whole reset, setup's (and its lock's) included.
-  const adminSql = await openPool(conn, { database: 'postgres', max: 1 });
+  // closeIdle false: setup takes its lock on this session and waits idle through the migrations.
+  const adminSql = await openPool(conn, { database: 'postgres', max: 1, closeIdle: false });
   try {
     return await resetWith(options, conn, adminSql);
   } finally {

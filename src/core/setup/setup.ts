@@ -84,7 +84,11 @@ export async function setup(options: SetupOptions, adminSql?: Db): Promise<Setup
   if (adminSql) return setupUnderLock(options, conn, started, adminSql);
   // Proven with a round trip within the connect deadline, so that a server that is not there
   // (or not PostgreSQL) is reported like everywhere else.
-  return withPool(conn, { database: 'postgres', max: 1 }, (lockSql) => setupUnderLock(options, conn, started, lockSql));
+  // closeIdle false: the session holds the setup lock while it waits idle through the
+  // migrations and the seed; an idle timeout (the URL's idle_timeout) would end it, and the lock.
+  return withPool(conn, { database: 'postgres', max: 1, closeIdle: false }, (lockSql) =>
+    setupUnderLock(options, conn, started, lockSql),
+  );
 }
 
 /**
