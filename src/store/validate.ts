@@ -35,7 +35,24 @@ export function optionalText(entity: string, fields: Record<string, unknown>): v
 
 /** Each field may be absent (undefined or null), else must be a plain JSON object. */
 export function optionalObject(entity: string, fields: Record<string, unknown>): void {
-  for (const [field, value] of Object.entries(fields)) if (value != null) plainObject(entity, value, field);
+  for (const [field, value] of Object.entries(fields)) if (value != null) jsonObject(entity, value, field);
+}
+
+/**
+ * `value` as a plain object that JSON can hold (a jsonb column's), else a ValidationError
+ * naming `field`: a BigInt or a cycle inside made postgres.js's serializer throw a TypeError.
+ */
+export function jsonObject(entity: string, value: unknown, field: string): Record<string, unknown> {
+  const object = plainObject(entity, value, field);
+  try {
+    JSON.stringify(object);
+  } catch (error) {
+    throw new ValidationError(
+      `${entity}: ${field} cannot be stored as JSON (${error instanceof Error ? error.message : String(error)})`,
+      { field },
+    );
+  }
+  return object;
 }
 
 /** True when every value is text that could name a row (a string without NUL); lookups answer "missing" otherwise. */

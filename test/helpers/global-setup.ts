@@ -1,6 +1,8 @@
 /**
  * Starts the project's own embedded PostgreSQL (the module the product uses) in a temporary
- * home on a free port, prepares a template database once, and stops it all afterwards.
+ * home on a free port, prepares a template database once, and stops it all afterwards. The
+ * cluster is a copy of the initdb template an earlier run kept (cluster-template.ts) when there
+ * is one, else pgstore's own cluster creation makes it.
  * The server also stops by itself if this process is killed.
  */
 import { appendFileSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { serverCpuSeconds } from './server-cpu.js';
 import { serverDataRoot, TEMPLATE_DB, type TestServer } from './server-info.js';
 import { freePort } from './free-port.js';
 import { cheapScramVerifier } from './scram-verifier.js';
+import { cachedTemplate, copyTemplate, createDatabase } from './cluster-template.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const home = mkdtempSync(join(serverDataRoot(), 'pgstore-test-'));
@@ -39,8 +42,12 @@ async function startTestServer(project: TestProject, home: string): Promise<() =
     // The version matrix (scripts/version-matrix.js) runs the suite on another major's build.
     binaries: process.env.PGSTORE_TEST_PG_ROOT || undefined,
   };
+  // A template kept by an earlier run (cluster-template.ts): copied and started, no initdb.
+  const cached = cachedTemplate(target.serverUser);
+  if (cached) await copyTemplate(target, cached, []);
   const conn = await ensureEmbedded(target, { stopWhenProcessDies: process.pid });
   try {
+    if (cached) await createDatabase(conn, target.database);
     await prepareServer(conn);
   } catch (error) {
     await stopEmbedded(target).catch(() => undefined);

@@ -24,22 +24,29 @@ const table = `health_repl_${process.pid}`;
  */
 const LAG_LIMIT_S = 0.2;
 
-/** Runs health until `ok` accepts the report (bounded), returning that report. */
+/**
+ * Runs health until `ok` accepts the report (bounded), returning that report; `before` runs
+ * before each try (e.g. a WAL switch, until the archiver has read its new command).
+ */
 async function healthUntil(
   what: string,
   url: string,
   options: Partial<HealthOptions>,
   ok: (r: HealthReport) => boolean,
+  before?: () => Promise<void>,
 ): Promise<HealthReport> {
   let last: HealthReport | undefined;
-  await waitUntil(
-    `${what} (last: ${JSON.stringify(last?.checks.filter((c) => c.status !== 'ok'))})`,
-    15_000,
-    async () => {
+  try {
+    await waitUntil(what, 15_000, async () => {
+      await before?.();
       last = await health(url, options);
       return ok(last);
-    },
-  );
+    });
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}; last report: ${JSON.stringify(last?.checks.filter((c) => c.status !== 'ok'))}`,
+    );
+  }
   return last!;
 }
 
@@ -144,7 +151,11 @@ describe('health on the primary', () => {
   });
 
   it('reports a failing WAL archiver, and ok again once it archives (not on the failure counter)', async () => {
+    // At most one new segment every 500 ms: a failing archiver keeps each (16 MB, in memory).
+    let switched = 0;
     const switchWal = async () => {
+      if (Date.now() - switched < 500) return;
+      switched = Date.now();
       await pair.primary.unsafe(
         `create table if not exists ${table}_arch (n int); insert into ${table}_arch values (1)`,
       );
@@ -155,12 +166,14 @@ describe('health on the primary', () => {
     try {
       await pair.primary.unsafe(`alter system set archive_command = 'false'`);
       await pair.primary`select pg_reload_conf()`;
-      await switchWal();
+      // The archiver reads the reloaded command when it next wakes: a segment it archived with
+      // the old one first fails nothing, so a new segment each try until one fails.
       const failing = await healthUntil(
         'the archiver failing',
         pair.primaryUrl,
         {},
         (r) => check(r, 'archiver')?.status === 'critical',
+        switchWal,
       );
       expect(check(failing, 'archiver')!.message).toMatch(/archive_command is failing: [0-9A-F]{24} failed/);
       expect(check(failing, 'archiver')!.value).toBeGreaterThanOrEqual(1);
@@ -168,12 +181,13 @@ describe('health on the primary', () => {
       await pair.primary.unsafe(`alter system set archive_command = 'true'`);
       await pair.primary`select pg_reload_conf()`;
     }
-    await switchWal();
+    // A new segment each try: it wakes the archiver, which retries the failed one with 'true'.
     const recovered = await healthUntil(
       'the archiver archiving again',
       pair.primaryUrl,
       {},
       (r) => check(r, 'archiver')?.status === 'ok',
+      switchWal,
     );
     expect(check(recovered, 'archiver')!.message).toMatch(/archived \d+ segments?, last [0-9A-F]{24}/);
     const [row] = await pair.primary<{ failed: string }[]>`select failed_count::text as failed from pg_stat_archiver`;

@@ -6,7 +6,7 @@ import { ValidationError } from '../../errors.js';
 import { type ErrorContext, guard } from '../map-error.js';
 import type { Queryable } from '../queryable.js';
 import { isUuid, type Preferences, type Profile } from './types.js';
-import { optionalText, plainObject } from '../validate.js';
+import { jsonObject, optionalText, plainObject } from '../validate.js';
 
 const profileCtx: ErrorContext = {
   entity: 'profile',
@@ -75,6 +75,7 @@ export function createProfilesStore(sql: Queryable) {
         if (patch.metadata !== undefined && !isObject(patch.metadata)) {
           throw new ValidationError('profile: metadata must be an object', { field: 'metadata' });
         }
+        if (patch.metadata !== undefined) jsonObject('profile', patch.metadata, 'metadata');
         const keys = (Object.keys(PROFILE_FIELDS) as (keyof ProfilePatch)[]).filter((key) => patch[key] !== undefined);
         // biome-ignore lint/suspicious/noExplicitAny: postgres.js helper input
         const values: Record<string, any> = { user_id: userId };
@@ -103,6 +104,7 @@ export function createPreferencesStore(sql: Queryable) {
   async function write(userId: string, preferences: Record<string, unknown>, merge: boolean): Promise<Preferences> {
     checkUserId(userId, 'preferences');
     if (!isObject(preferences)) throw new ValidationError('preferences: must be an object', { field: 'preferences' });
+    jsonObject('preferences', preferences, 'preferences');
     const value = sql.json(preferences as never);
     const update = merge ? sql`p.preferences || excluded.preferences` : sql`excluded.preferences`;
     const [row] = await sql<Preferences[]>`
