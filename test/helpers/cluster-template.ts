@@ -48,9 +48,14 @@ export function cachedTemplate(serverUser: string | undefined): { dataDir: strin
   return { dataDir: join(dir, 'data'), password: readFileSync(join(dir, 'password'), 'utf8').trim() };
 }
 
+/** The server build of this run: the version matrix (scripts/version-matrix.js) names another major's. */
+function runBinaries() {
+  return locateBinaries(process.env.PGSTORE_TEST_PG_ROOT || undefined);
+}
+
 function cacheDir(serverUser: string | undefined): string {
-  const binaries = locateBinaries();
-  const identity = [binaries.initdb, binaries.postgres].map((file) => {
+  const binaries = runBinaries();
+  const identity = [binaries.root, binaries.initdb, binaries.postgres].map((file) => {
     const info = statSync(file);
     return `${file}:${info.size}:${info.mtimeMs}`;
   });
@@ -118,7 +123,7 @@ async function template(serverUser: string | undefined): Promise<{ dataDir: stri
         // initdb stores a verifier as it is: one that is cheap for clients (scram-verifier.ts).
         writeFileSync(pwfile, cheapScramVerifier(password), { mode: 0o600 });
         if (account) chownSync(pwfile, account.uid, account.gid);
-        const binaries = binariesReachableBy(locateBinaries(), account, dir);
+        const binaries = binariesReachableBy(runBinaries(), account, dir);
         await initCluster({ binaries, dataDir, logFile: join(dir, 'initdb.log'), account }, EMBEDDED_USER, pwfile);
         rmSync(pwfile, { force: true });
         writeFileSync(passwordFile, password, { mode: 0o600 });
