@@ -41,11 +41,19 @@ import { cheapScramVerifier } from './scram-verifier.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Where runs keep the template between them (see the top of this file). */
+/** The template an earlier run kept (see the top of this file), if there is one. */
 export function cachedTemplate(serverUser: string | undefined): { dataDir: string; password: string } | undefined {
-  const dir = cacheDir(serverUser);
-  if (!existsSync(join(dir, 'data', 'PG_VERSION')) || !existsSync(join(dir, 'password'))) return undefined;
-  return { dataDir: join(dir, 'data'), password: readFileSync(join(dir, 'password'), 'utf8').trim() };
+  return readKept(cacheDir(serverUser));
+}
+
+function readKept(cache: string): { dataDir: string; password: string } | undefined {
+  if (!existsSync(join(cache, 'data', 'PG_VERSION')) || !existsSync(join(cache, 'password'))) return undefined;
+  return { dataDir: join(cache, 'data'), password: readFileSync(join(cache, 'password'), 'utf8').trim() };
+}
+
+/** `cp -a`: the server account's ownership and the data folder's 0700 kept. */
+function copyTree(from: string, to: string) {
+  return runTool('cp', ['-a', from, to], { allowFailure: true, timeoutMs: 60_000 });
 }
 
 /** The server build of this run: the version matrix (scripts/version-matrix.js) names another major's. */
@@ -71,16 +79,12 @@ function cacheDir(serverUser: string | undefined): string {
   return join(ROOT, 'node_modules', '.cache', 'pgstore-test', `initdb-${key}`);
 }
 
-/** Keeps the run's template for the next runs (best effort: a copy, then a rename into place). */
-async function keepTemplate(dir: string, serverUser: string | undefined): Promise<void> {
-  const cache = cacheDir(serverUser);
+/** Keeps the run's template in `cache` for the next runs (best effort: a copy, then a rename into place). */
+async function keepTemplate(dir: string, cache: string): Promise<void> {
   if (existsSync(cache)) return;
   const partial = `${cache}.partial-${process.pid}`;
   mkdirSync(partial, { recursive: true, mode: 0o711 });
-  const copied = await runTool('cp', ['-a', join(dir, 'data'), join(partial, 'data')], {
-    allowFailure: true,
-    timeoutMs: 60_000,
-  });
+  const copied = await copyTree(join(dir, 'data'), join(partial, 'data'));
   writeFileSync(join(partial, 'password'), readFileSync(join(dir, 'password')), { mode: 0o600 });
   try {
     if (!copied.failed) renameSync(partial, cache);
@@ -111,10 +115,10 @@ async function template(serverUser: string | undefined): Promise<{ dataDir: stri
     if (!existsSync(join(dataDir, 'PG_VERSION'))) {
       mkdirSync(dir, { recursive: true, mode: 0o711 });
       if (account) chownSync(dir, account.uid, account.gid);
-      const cached = cachedTemplate(serverUser);
+      const cache = cacheDir(serverUser);
+      const cached = readKept(cache);
       if (cached) {
-        // cp -a keeps the server account's ownership and the data folder's 0700.
-        const copied = await runTool('cp', ['-a', cached.dataDir, dataDir], { allowFailure: true, timeoutMs: 60_000 });
+        const copied = await copyTree(cached.dataDir, dataDir);
         if (copied.failed) throw new Error(`copying the cached initdb template failed: ${copied.stderr}`);
         writeFileSync(passwordFile, cached.password, { mode: 0o600 });
       } else {
@@ -127,7 +131,7 @@ async function template(serverUser: string | undefined): Promise<{ dataDir: stri
         await initCluster({ binaries, dataDir, logFile: join(dir, 'initdb.log'), account }, EMBEDDED_USER, pwfile);
         rmSync(pwfile, { force: true });
         writeFileSync(passwordFile, password, { mode: 0o600 });
-        await keepTemplate(dir, serverUser);
+        await keepTemplate(dir, cache);
       }
     }
   } finally {
@@ -173,11 +177,7 @@ export async function copyTemplate(
   const account = serverAccount({ PGSTORE_SERVER_USER: target.serverUser });
   const layout = embeddedLayout(target.home, target.port);
   mkdirSync(target.home, { recursive: true, mode: account ? 0o711 : 0o700 });
-  // cp -a keeps the server account's ownership and the data folder's 0700.
-  const copied = await runTool('cp', ['-a', template.dataDir, layout.dataDir], {
-    allowFailure: true,
-    timeoutMs: 60_000,
-  });
+  const copied = await copyTree(template.dataDir, layout.dataDir);
   if (copied.failed) throw new Error(`copying the initdb template failed: ${copied.stderr}`);
   writeFileSync(layout.passwordFile, `${template.password}\n`, { mode: 0o600 });
   appendFileSync(

@@ -8,7 +8,7 @@
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { installBuiltinArrayTypes } from '../../src/db/array-types.js';
-import { type Db, driverOptions, openPool } from '../../src/db/driver.js';
+import { type Db, driverOptions, openPool, type PoolOptions } from '../../src/db/driver.js';
 import { reserveSettles } from '../../src/db/reserve-settles.js';
 import { useTestDatabase } from '../helpers/db.js';
 
@@ -20,6 +20,16 @@ function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
     timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms);
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Runs `fn` with a new pool as openPool makes it (no connection yet), then ends the pool. */
+async function withNewPool(options: PoolOptions, fn: (sql: Db) => Promise<void>): Promise<void> {
+  const sql = await openPool(db.conn, options);
+  try {
+    await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }
 
 const LOOKUP = /from pg_catalog\.pg_type a\s+left join pg_catalog\.pg_type b/;
@@ -40,8 +50,7 @@ function countingPool(max: number): { sql: Db; lookups: () => number } {
 
 describe('reserve() on a pool without the array-type lookup', () => {
   it('settles on a cold pool, and again when it has to open a second connection', async () => {
-    const sql = await openPool(db.conn, { max: 2 });
-    try {
+    await withNewPool({ max: 2 }, async (sql) => {
       const first = await within(sql.reserve(), 'the first reserve()');
       const second = await within(sql.reserve(), 'a second reserve()');
       const [a] = await first<{ pid: number }[]>`select pg_backend_pid() as pid`;
@@ -54,15 +63,12 @@ describe('reserve() on a pool without the array-type lookup', () => {
       const [row] = await third<{ one: number }[]>`select 1 as one`;
       expect(row!.one).toBe(1);
       third.release();
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
+    });
   });
 
   it('settles when the server ended the connection the pool had', async () => {
     let closed = 0;
-    const sql = await openPool(db.conn, { max: 1, onclose: () => closed++ });
-    try {
+    await withNewPool({ max: 1, onclose: () => closed++ }, async (sql) => {
       const [own] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
       const pid = own!.pid;
       await db.sql`select pg_terminate_backend(${pid})`;
@@ -73,15 +79,12 @@ describe('reserve() on a pool without the array-type lookup', () => {
       const [row] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
       expect(row!.pid).not.toBe(pid);
       reserved.release();
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
+    });
   });
 
   it('settles for 20 rounds of 6 concurrent reserves on pools of 3, queries racing them', async () => {
     for (let round = 0; round < 20; round++) {
-      const sql = await openPool(db.conn, { max: 3 });
-      try {
+      await withNewPool({ max: 3 }, async (sql) => {
         const work = Array.from({ length: 6 }, async (_, i) => {
           if (i % 2 === 1) return (await sql`select ${i}::int as i`)[0]!.i as number;
           const reserved = await within(sql.reserve(), `round ${round}: reserve() ${i}`);
@@ -93,9 +96,7 @@ describe('reserve() on a pool without the array-type lookup', () => {
           }
         });
         expect(await within(Promise.all(work), `round ${round}`)).toEqual([0, 1, 2, 3, 4, 5]);
-      } finally {
-        await sql.end({ timeout: 5 });
-      }
+      });
     }
   });
 
@@ -104,8 +105,7 @@ describe('reserve() on a pool without the array-type lookup', () => {
     // frees first and takes the reserve; the second must still become usable (with the lookup
     // only while a reserve waited, it was left with the reserve as its first query, stuck).
     for (let round = 0; round < 20; round++) {
-      const sql = await openPool(db.conn, { max: 2 });
-      try {
+      await withNewPool({ max: 2 }, async (sql) => {
         await sql`select 1`;
         const busy = sql`select pg_sleep(0.001)`.execute();
         await new Promise((r) => setTimeout(r, 0));
@@ -117,9 +117,7 @@ describe('reserve() on a pool without the array-type lookup', () => {
         } finally {
           reserved.release();
         }
-      } finally {
-        await sql.end({ timeout: 5 });
-      }
+      });
     }
   });
 

@@ -72,10 +72,11 @@ export function createProfilesStore(sql: Queryable) {
           locale: patch.locale,
           timeZone: patch.timeZone,
         });
-        if (patch.metadata !== undefined && !isObject(patch.metadata)) {
-          throw new ValidationError('profile: metadata must be an object', { field: 'metadata' });
+        if (patch.metadata !== undefined) {
+          if (!isObject(patch.metadata))
+            throw new ValidationError('profile: metadata must be an object', { field: 'metadata' });
+          jsonObject('profile', patch.metadata, 'metadata');
         }
-        if (patch.metadata !== undefined) jsonObject('profile', patch.metadata, 'metadata');
         const keys = (Object.keys(PROFILE_FIELDS) as (keyof ProfilePatch)[]).filter((key) => patch[key] !== undefined);
         // biome-ignore lint/suspicious/noExplicitAny: postgres.js helper input
         const values: Record<string, any> = { user_id: userId };
