@@ -22,18 +22,46 @@ export function upSection(text: string): UpSection {
   const lines = text.split('\n');
   const marks = lines.map((line) => SECTION.exec(line.replace(/\r$/, '')));
   if (!marks.some(Boolean)) return { sql: text, transactional: false, dbmate: false };
-  let inUp = false;
-  let transactional = true;
-  const kept = lines.map((line, i) => {
-    const mark = marks[i];
-    if (mark) {
-      inUp = mark[1] === 'up';
-      if (inUp && /transaction:false/.test(mark[2] ?? '')) transactional = false;
-      return '';
-    }
-    return inUp ? line : '';
-  });
-  return { sql: kept.join('\n'), transactional, dbmate: true };
+  const up = marks.find((m) => m?.[1] === 'up');
+  return {
+    sql: keepSection(lines, marks, 'up'),
+    transactional: !/transaction:false/.test(up?.[2] ?? ''),
+    dbmate: true,
+  };
+}
+
+/**
+ * One section of a dbmate migration file, as it runs: every line outside it blanked (so a
+ * position the server reports in it is a position in the file). Undefined when it has none.
+ */
+export function sectionInPlace(text: string, section: 'up' | 'down'): string | undefined {
+  const lines = text.split('\n');
+  const marks = lines.map((line) => SECTION.exec(line.replace(/\r$/, '')));
+  if (!marks.some((m) => m?.[1] === section)) return undefined;
+  return keepSection(lines, marks, section);
+}
+
+function keepSection(lines: string[], marks: Array<RegExpExecArray | null>, section: 'up' | 'down'): string {
+  let inside = false;
+  return lines
+    .map((line, i) => {
+      const mark = marks[i];
+      if (mark) {
+        inside = mark[1] === section;
+        return '';
+      }
+      return inside ? line : '';
+    })
+    .join('\n');
+}
+
+/** The server's message, with the file line it points at when it gives a position (`sql`: a section in place). */
+export function sqlErrorText(error: unknown, sql: string): string {
+  const e = error as { message?: string; position?: string };
+  const message = e.message ?? String(error);
+  const position = Number(e.position);
+  if (!Number.isFinite(position) || position < 1) return message;
+  return `line ${countLines(sql.slice(0, position - 1)) + 1}: ${message}`;
 }
 
 export function readUpSection(path: string): UpSection {

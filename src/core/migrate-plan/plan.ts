@@ -26,7 +26,7 @@ import {
   withScratchDatabase,
 } from '../migrate/index.js';
 import { restore } from '../restore/index.js';
-import { statementsOf, upSection } from '../sql-statements.js';
+import { sqlErrorText, statementsOf, upSection } from '../sql-statements.js';
 import type { MigrationPlan, PlannedMigration, RehearsedMigration, Rehearsal } from '../../types/migrate-plan.js';
 
 export type { MigrationPlan, PlannedMigration, RehearsedMigration, Rehearsal } from '../../types/migrate-plan.js';
@@ -123,7 +123,7 @@ async function rehearse(options: PlanOptions, pendingOnLive: Set<string>): Promi
           entry.status = 'applied';
         } catch (error) {
           entry.status = 'failed';
-          entry.error = describeSqlError(error, up.sql);
+          entry.error = sqlErrorText(error, up.sql);
           failed = true;
         }
         entry.durationMs = Math.round(performance.now() - t0);
@@ -140,15 +140,4 @@ async function rehearse(options: PlanOptions, pendingOnLive: Set<string>): Promi
     }
   });
   return { ...result!, scratchDropped: true, durationMs: Math.round(performance.now() - started) };
-}
-
-/** The server's message, with the file line it points at when it gives a position (`sql`: the up section). */
-function describeSqlError(error: unknown, sql: string): string {
-  const e = error as { message?: string; position?: string };
-  const message = e.message ?? String(error);
-  const position = Number(e.position);
-  if (!Number.isFinite(position) || position < 1) return message;
-  // The up section keeps the file's line breaks, so a position in it is a position in the file.
-  const line = sql.slice(0, position - 1).split('\n').length;
-  return `line ${line}: ${message}`;
 }

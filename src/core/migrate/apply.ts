@@ -36,6 +36,9 @@ export const DEFAULT_RETRIES = 3;
 
 /** lib/pq reports the server's message, not its SQLSTATE: 55P03 is "canceling statement due to lock timeout". */
 export const isLockTimeout = (error: string | undefined) => /lock timeout/i.test(error ?? '');
+/** SQLSTATEs, where pgstore runs the file itself: lock_timeout, and statement_timeout (or a cancel). */
+export const LOCK_NOT_AVAILABLE = '55P03';
+export const QUERY_CANCELED = '57014';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** 1 s, 2 s, 4 s ... at most 30 s, with a little jitter so that retrying deploys spread out. */
@@ -132,7 +135,7 @@ export async function runSet(
   }
 }
 
-async function backOff(
+export async function backOff(
   set: MigrationSet,
   file: MigrationFile,
   attempt: number,
@@ -160,7 +163,7 @@ export async function dropLeftovers(
 }
 
 /** A transactional section was rolled back, so it can run again; a transaction:false one only if it is one statement. */
-function canRerun(file: MigrationFile, command: 'migrate' | 'rollback'): boolean {
+export function canRerun(file: MigrationFile, command: 'migrate' | 'rollback'): boolean {
   const transactional = command === 'migrate' ? file.transactional : file.downTransactional;
   if (transactional) return true;
   return statementCount(sectionBody(readText(file), command === 'migrate' ? 'up' : 'down')) <= 1;
@@ -169,7 +172,7 @@ function canRerun(file: MigrationFile, command: 'migrate' | 'rollback'): boolean
 const readText = (file: MigrationFile) => readFileSync(file.path, 'utf8');
 
 /** Drops the invalid indexes a failed CREATE INDEX CONCURRENTLY of `file` left; returns those it could not. */
-async function dropInvalid(
+export async function dropInvalid(
   session: MigrationSession,
   file: MigrationFile,
   options: MigrateOptions,
@@ -197,8 +200,14 @@ async function dropInvalid(
   return { dropped, left };
 }
 
-function failure(
-  run: DbmateRun,
+/** What a failed run tells: dbmate's (its error line, exit) or pgstore's own session's. */
+export type FailedRun = Pick<DbmateRun, 'error' | 'signal' | 'exitCode' | 'applied' | 'rolledBack'> & {
+  /** The server's SQLSTATE, when pgstore ran the file itself. */
+  code?: string | undefined;
+};
+
+export function failure(
+  run: FailedRun,
   session: MigrationSession,
   set: MigrationSet,
   file: MigrationFile | undefined,
@@ -228,10 +237,10 @@ function failure(
   }
   if (invalidLeft.length)
     state += `; the invalid index(es) ${invalidLeft.join(', ')} left by CREATE INDEX CONCURRENTLY could not be dropped: drop them with DROP INDEX CONCURRENTLY before running again`;
-  const timedOut = isLockTimeout(run.error);
+  const timedOut = run.code ? run.code === LOCK_NOT_AVAILABLE : isLockTimeout(run.error);
   const advice = timedOut
     ? `It could not get its lock within lock_timeout${retried ? ` (tried ${retried + 1} times)` : ''}: find the blocking session (pg_stat_activity), or raise --lock-timeout / --retries.`
-    : /statement timeout/i.test(run.error ?? '')
+    : (run.code ? run.code === QUERY_CANCELED : /statement timeout/i.test(run.error ?? ''))
       ? 'It ran longer than --statement-timeout: raise it, or split the migration.'
       : 'Fix the file and run the command again.';
   return new MigrationFailedError(

@@ -19,6 +19,7 @@ import {
   qualified,
 } from '../../store/admin/index.js';
 import { type ApplyReport, dropLeftovers, runSet } from './apply.js';
+import { runSetDirect, runsDirect } from './apply-direct.js';
 import {
   appliedIn,
   historyTables,
@@ -100,7 +101,7 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
         // Each set's history (created where missing) and the legacy table, in one round trip;
         // dbmate's binary is looked up meanwhile (off the way from the checks to its start).
         const reading = readHistories(session, present, states);
-        resolveDbmateSoon();
+        if (present.some((set) => !runsDirect(session, set))) resolveDbmateSoon();
         let rows = await reading;
         const moved = await upgradeLegacy(
           session,
@@ -128,19 +129,16 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
         for (const { set, pending } of plans) {
           if (pending.length === 0) continue;
           await dropLeftovers(session, pending, options, report);
-          await runSet(
-            session,
-            set,
-            'migrate',
-            options,
-            report,
-            async (files) => {
-              applied.push(...files.map((f) => ref(set, f)));
-            },
-            options.progress
-              ? (file) => options.progress?.({ done: ++done, total, set: set.name, filename: file.filename })
-              : undefined,
-          );
+          const onApplied = async (files: MigrationFile[]) => {
+            applied.push(...files.map((f) => ref(set, f)));
+          };
+          const onEach = options.progress
+            ? (file: MigrationFile) =>
+                options.progress?.({ done: ++done, total, set: set.name, filename: file.filename })
+            : undefined;
+          if (runsDirect(session, set))
+            await runSetDirect(session, set, 'migrate', pending, options, report, onApplied, onEach);
+          else await runSet(session, set, 'migrate', options, report, onApplied, onEach);
         }
         return moved;
       },
@@ -228,7 +226,9 @@ export async function migrateDown(options: MigrateDownOptions): Promise<MigrateR
       guardProduction(plan, options.forceProduction);
       await options.confirm?.(plan);
       for (let i = 0; i < victims.length; i++) {
-        const run = await runSet(session, set, 'rollback', options, report, async () => undefined);
+        const run = runsDirect(session, set)
+          ? await runSetDirect(session, set, 'rollback', [files[i]!], options, report, async () => undefined)
+          : await runSet(session, set, 'rollback', options, report, async () => undefined);
         for (const name of run.rolledBack) {
           const file = set.files.find((f) => f.filename === name);
           if (file) rolledBack.push(ref(set, file));

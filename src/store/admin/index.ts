@@ -4,6 +4,7 @@ export * from './bulk-load.js';
 export * from './environment.js';
 export * from './invalid-indexes.js';
 export * from './migration-log.js';
+export * from './migration-run.js';
 export * from './restore.js';
 export * from './scratch-db.js';
 export * from './seeds.js';
