@@ -55,34 +55,57 @@ function showFinding(out: Output, f: LintFinding, prefix = ''): void {
 }
 
 /**
- * The lint pre-flight of `migrate up`: a hook that migrateUp calls with the pending files once
- * it knows them (on its own session), before applying any. Only the application's set is
- * linted (pgstore's own is linted by its tests). Undefined with --no-lint.
+ * The lint pre-flight of `migrate up`: `beforeApply`, a hook that migrateUp calls with the
+ * pending files once it knows them (on its own session), before applying any. Only the
+ * application's set is linted (pgstore's own is linted by its tests); none with --no-lint.
+ *
+ * With --strict the hook waits for the lint, and an error-level finding refuses the run before
+ * anything is applied. Without it the findings only warn, so the lint does not hold the
+ * migrations back: it runs beside them (squawk is another process, on another core) and
+ * `settle()`, awaited once migrateUp is done or failed, prints what it found.
  */
 export function lintBeforeUp(
   out: Output,
   options: { lint?: boolean; strict?: boolean; set?: string | undefined },
-): MigrateOptions['beforeApply'] {
-  if (options.lint === false || options.set === 'pgstore') return undefined;
-  return async (pending) => {
-    const files = pending.filter((p) => p.set.name === 'app').flatMap((p) => p.files);
-    if (files.length === 0) return; // nothing pending: the linter is not even loaded
-    const { preflightLint } = await import('../core/migrate/index.js');
-    const result = await preflightLint(files, { strict: options.strict });
-    if (result?.skipped) out.warn(result.skipped);
-    if (result && !out.options.json) {
-      // Before applying, only what blocks a live table is spelled out; the rest is a count
-      // (every finding, with its alternative, is one `pgstore migrate lint` away).
-      const findings = result.files.flatMap((file) => file.findings);
-      // Printed as warnings: without --strict they do not stop the deploy (no "warning: … error").
-      for (const f of findings.filter((x) => x.level === 'error'))
-        out.warn(`${f.file}:${f.line} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
-      if (result.warnings > 0)
+): { beforeApply: MigrateOptions['beforeApply']; settle(): Promise<void> } {
+  if (options.lint === false || options.set === 'pgstore')
+    return { beforeApply: undefined, settle: () => Promise.resolve() };
+  let running: Promise<void> | undefined;
+  return {
+    beforeApply: async (pending) => {
+      const files = pending.filter((p) => p.set.name === 'app').flatMap((p) => p.files);
+      if (files.length === 0) return; // nothing pending: the linter is not even loaded
+      if (options.strict) return lintAndWarn(out, files, true);
+      running = lintAndWarn(out, files, false).catch((error: unknown) =>
         out.warn(
-          `lint: ${plural(result.warnings, 'warning')} in pending migrations; \`pgstore migrate lint\` lists them`,
-        );
-    }
+          `lint: ${error instanceof Error ? error.message : String(error)}; the pending migrations were not linted`,
+        ),
+      );
+    },
+    settle: () => running ?? Promise.resolve(),
   };
+}
+
+async function lintAndWarn(
+  out: Output,
+  files: Parameters<NonNullable<MigrateOptions['beforeApply']>>[0][number]['files'],
+  strict: boolean,
+): Promise<void> {
+  const { preflightLint } = await import('../core/migrate/index.js');
+  const result = await preflightLint(files, { strict });
+  if (result?.skipped) out.warn(result.skipped);
+  if (result && !out.options.json) {
+    // Only what blocks a live table is spelled out; the rest is a count (every finding, with
+    // its alternative, is one `pgstore migrate lint` away).
+    const findings = result.files.flatMap((file) => file.findings);
+    // Printed as warnings: without --strict they do not stop the deploy (no "warning: … error").
+    for (const f of findings.filter((x) => x.level === 'error'))
+      out.warn(`${f.file}:${f.line} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
+    if (result.warnings > 0)
+      out.warn(
+        `lint: ${plural(result.warnings, 'warning')} in pending migrations; \`pgstore migrate lint\` lists them`,
+      );
+  }
 }
 
 export function lintCommand(ctx: CommandContext): Command {

@@ -160,16 +160,19 @@ function upCommand(ctx: CommandContext): Command {
         call: async (migrate, io, flags: CommonFlags & { lint?: boolean; dumpSchema?: boolean }) => {
           const options = coreOf(io, flags);
           const progress = await migrateProgressFor(io.out);
+          const lint = lintBeforeUp(io.out, { lint: flags.lint, strict: options.strict, set: flags.set });
           try {
             const result = await migrate.migrateUp({
               ...options,
-              beforeApply: lintBeforeUp(io.out, { lint: flags.lint, strict: options.strict, set: flags.set }),
+              beforeApply: lint.beforeApply,
               progress: progress?.update,
             });
             progress?.done();
+            await lint.settle();
             return { ...result, schemaFile: await dumpAfter(io, flags) };
           } finally {
             progress?.done();
+            await lint.settle();
           }
         },
         text: (out, result) => showResult(out, result, 'Applied'),
