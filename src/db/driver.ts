@@ -64,6 +64,10 @@ export function driverOptions(
     ssl: sslOption(conn.sslmode, conn.host, secureContext),
     max: options.max ?? conn.pool.max,
     idle_timeout: options.closeIdle === false ? 0 : conn.pool.idleTimeoutSeconds,
+    // A session that holds a lock (closeIdle false) is never recycled either: postgres.js ends
+    // a connection 30-60 min after it opened by default (max_lifetime), and the next query would
+    // then run on a new backend, without the lock and the session's role.
+    ...(options.closeIdle === false ? { max_lifetime: 0 } : {}),
     connect_timeout: options.connectTimeoutSeconds ?? conn.pool.acquireTimeoutSeconds,
     onnotice: () => undefined,
     // Built-in array types are installed by openPool (array-types.ts); the lookup costs one

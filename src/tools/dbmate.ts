@@ -54,6 +54,12 @@ export interface DbmateOptions {
   timeoutMs?: number;
   /** Called as each file is applied or rolled back (streamed from dbmate's output, for progress). */
   onDone?: (filename: string) => void;
+  /**
+   * Called at once for each "Applied:" line. dbmate prints it after the file's transaction
+   * ended, committed or not (a failed file gets the line too): the file's history row exists
+   * exactly when the file was applied.
+   */
+  onAppliedLine?: (filename: string) => void;
 }
 
 /**
@@ -69,11 +75,11 @@ function fileOf(rest: string, timed: boolean): string {
  * once dbmate has moved on to the next one (or, by `finish`, ended without an error on it):
  * dbmate may print "Applied:" for a file whose statement then fails.
  */
-function doneReporter(onDone: (filename: string) => void) {
+function doneReporter(onDone: ((filename: string) => void) | undefined, onAppliedLine?: (filename: string) => void) {
   let buffer = '';
   let held: string | undefined;
   const release = () => {
-    if (held !== undefined) onDone(held);
+    if (held !== undefined) onDone?.(held);
     held = undefined;
   };
   return {
@@ -86,6 +92,7 @@ function doneReporter(onDone: (filename: string) => void) {
         else if (line.startsWith('Applied: ') || line.startsWith('Rolled back: ')) {
           release();
           held = fileOf(line.slice(line.indexOf(': ') + 2), true);
+          if (line.startsWith('Applied: ')) onAppliedLine?.(held);
         }
       }
     },
@@ -121,7 +128,8 @@ export async function runDbmate(command: 'migrate' | 'rollback', options: Dbmate
     '--no-dump-schema',
     command,
   ];
-  const reporter = options.onDone ? doneReporter(options.onDone) : undefined;
+  const reporter =
+    options.onDone || options.onAppliedLine ? doneReporter(options.onDone, options.onAppliedLine) : undefined;
   const result = await runTool(dbmateBinary(), args, {
     onStdout: reporter?.chunk,
     // pgstore read dbmate's configuration itself and passes it as flags; none leaks in twice.

@@ -97,7 +97,11 @@ export async function runSetDirect(
         break;
       } catch (error) {
         lastError = error;
-        invalidLeft = up && !transactional ? (await dropInvalid(session, file, options, report)).left : [];
+        // (A drop that fails too, the server gone, must not hide the file's own error.)
+        invalidLeft =
+          up && !transactional
+            ? (await dropInvalid(session, file, options, report).catch(() => ({ left: [] as string[] }))).left
+            : [];
         const retryable = (error as { code?: string }).code === LOCK_NOT_AVAILABLE && canRerun(file, command);
         if (!retryable || attempt >= retries) throw failed(attempt);
         await backOff(set, file, attempt, retries, sqlErrorText(error, section), report, options);

@@ -14,6 +14,7 @@ import { type MigrationFile, sectionBody } from './files.js';
 import type { MigrationSet } from './sets.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, dbmateUrl, type MigrateOptions, type MigrationSession } from './session.js';
 import { plural } from '../../util/format.js';
+import { onStop } from '../../util/critical.js';
 
 export { MigrationFailedError } from '../../errors.js';
 
@@ -38,6 +39,8 @@ export const isLockTimeout = (error: string | undefined) => /lock timeout/i.test
 /** SQLSTATEs, where pgstore runs the file itself: lock_timeout, and statement_timeout (or a cancel). */
 export const LOCK_NOT_AVAILABLE = '55P03';
 export const QUERY_CANCELED = '57014';
+/** The guard of pgstore's own runs: the file ended pgstore's transaction itself. */
+export const INVALID_TRANSACTION_TERMINATION = '2D000';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** 1 s, 2 s, 4 s ... at most 30 s, with a little jitter so that retrying deploys spread out. */
@@ -96,20 +99,35 @@ export async function runSet(
       leftover = undefined;
     }
     const byName = new Map(set.files.map((f) => [f.filename, f]));
-    const run = await runDbmate(command, {
-      url,
-      migrationsDir: set.dir,
-      migrationsTable: dbmateName(set.table),
-      onDone: onEach
-        ? (name) => {
-            const file = byName.get(name);
-            if (file) onEach(file);
-          }
-        : undefined,
-    });
-    const applied = set.files.filter((f) => run.applied.includes(f.filename));
     // The checksums of what dbmate applied, in one statement once it is done. Not as it goes:
-    // an update per file, each a commit of its own, slowed dbmate's own commits (~0.5 ms a file).
+    // an update per file, each a commit of its own, slowed dbmate's own commits (~0.5 ms a
+    // file). If pgstore is stopped meanwhile (SIGTERM), those of the files dbmate reported
+    // applied so far are written before it exits: nothing fills them in later. (dbmate also
+    // reports a file whose transaction then failed: its row does not exist, nothing is written.)
+    const reported: MigrationFile[] = [];
+    const unregister =
+      command === 'migrate' ? onStop(() => recordChecksums(session.sql, set.table, reported)) : () => undefined;
+    let run: DbmateRun;
+    try {
+      run = await runDbmate(command, {
+        url,
+        migrationsDir: set.dir,
+        migrationsTable: dbmateName(set.table),
+        onDone: onEach
+          ? (name) => {
+              const file = byName.get(name);
+              if (file) onEach(file);
+            }
+          : undefined,
+        onAppliedLine: (name) => {
+          const file = byName.get(name);
+          if (file) reported.push(file);
+        },
+      });
+    } finally {
+      unregister();
+    }
+    const applied = set.files.filter((f) => run.applied.includes(f.filename));
     if (command === 'migrate') await recordChecksums(session.sql, set.table, applied);
     await onApplied(applied);
     if (!run.failed) return run;
@@ -214,8 +232,15 @@ export function failure(
     ? `${plural(done.length, 'migration')} ${up ? 'applied' : 'rolled back'} before it (${done.join(', ')})`
     : 'nothing else changed in this run';
   const transactional = file && (up ? file.transactional : file.downTransactional);
+  // pgstore's own runs: the connection lost (unknown outcome), or the file's own COMMIT/ROLLBACK.
+  const lost = run.code !== undefined && /^(CONNECTION_|57P0[123]|08)/.test(run.code);
+  const endedOurs = run.code === INVALID_TRANSACTION_TERMINATION;
   let state: string;
   if (!file) state = 'check `pgstore migrate status`';
+  else if (lost)
+    state = `the connection was lost while ${file.filename} ran: whether it was ${up ? 'applied' : 'rolled back'} is not known here (a file that runs in a transaction is whole or not at all), check \`pgstore migrate status\`; ${before}`;
+  else if (endedOurs)
+    state = `${file.filename} ended the transaction pgstore runs it in with a COMMIT or ROLLBACK of its own: what ran before that stays, and it is not recorded as ${up ? 'applied' : 'rolled back'}; ${before}`;
   else if (up) {
     state = transactional
       ? `${file.filename} was rolled back as a whole (it runs in a transaction) and is not applied; ${before}`
@@ -230,9 +255,15 @@ export function failure(
   const timedOut = run.code ? run.code === LOCK_NOT_AVAILABLE : isLockTimeout(run.error);
   const advice = timedOut
     ? `It could not get its lock within lock_timeout${retried ? ` (tried ${retried + 1} times)` : ''}: find the blocking session (pg_stat_activity), or raise --lock-timeout / --retries.`
-    : (run.code ? run.code === QUERY_CANCELED : /statement timeout/i.test(run.error ?? ''))
-      ? 'It ran longer than --statement-timeout: raise it, or split the migration.'
-      : 'Fix the file and run the command again.';
+    : lost
+      ? 'Check the server, then run the command again.'
+      : endedOurs
+        ? 'Remove BEGIN/COMMIT/ROLLBACK from the file (it already runs in a transaction), or mark it transaction:false.'
+        : run.code === QUERY_CANCELED
+          ? 'It was cancelled: it ran longer than --statement-timeout (raise it, or split the migration), or someone cancelled it (pg_cancel_backend).'
+          : /statement timeout/i.test(run.error ?? '')
+            ? 'It ran longer than --statement-timeout: raise it, or split the migration.'
+            : 'Fix the file and run the command again.';
   return new MigrationFailedError(
     `${what} failed ${up ? 'to apply' : 'to roll back'} on ${describeTarget(session.conn)}: ${error}`,
     {

@@ -225,9 +225,20 @@ export async function migrateDown(options: MigrateDownOptions): Promise<MigrateR
       };
       guardProduction(plan, options.forceProduction);
       await options.confirm?.(plan);
-      for (let i = 0; i < victims.length; i++) {
-        const run = runsDirect(session, set)
-          ? await runSetDirect(session, set, 'rollback', [files[i]!], options, report, async () => undefined)
+      const direct = runsDirect(session, set);
+      // pgstore's own runs take the files in order (a failure names those rolled back before
+      // it); dbmate rolls back the newest applied one per run.
+      for (let i = 0; i < (direct ? 1 : victims.length); i++) {
+        const run = direct
+          ? await runSetDirect(
+              session,
+              set,
+              'rollback',
+              files as MigrationFile[],
+              options,
+              report,
+              async () => undefined,
+            )
           : await runSet(session, set, 'rollback', options, report, async () => undefined);
         for (const name of run.rolledBack) {
           const file = set.files.find((f) => f.filename === name);

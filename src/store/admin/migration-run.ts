@@ -5,8 +5,8 @@
  * then its row is written. Here the row also carries the file's checksum, in the same
  * transaction: there is no moment when a version is recorded without it.
  *
- * A transactional file is one round trip: BEGIN (with the session's timeouts as SET LOCAL),
- * the section, the row and COMMIT go out pipelined. When the section fails, the row's statement
+ * A transactional file is one round trip: BEGIN (with the session's timeouts as SET LOCAL) in
+ * the section's own query, then the row and COMMIT, pipelined. When the section fails, the row's statement
  * fails too (the transaction is aborted) and COMMIT of an aborted transaction rolls it back:
  * nothing of the file stays. The section is sent as a simple query, as dbmate sends it, so
  * several statements run in it.
@@ -44,6 +44,9 @@ const recordSql = (table: MigrationTable, file: DirectRunFile) =>
 const forgetSql = (table: MigrationTable, file: DirectRunFile) =>
   `delete from ${qualified(table)} where version = ${sqlLiteral(file.version)}`;
 
+/** Whether the server reported the error (a SQLSTATE, not the driver's CONNECTION_* code). */
+const sqlState = (error: { code?: string } | undefined) => /^[0-9A-Z]{5}$/.test(error?.code ?? '');
+
 /** The custom setting that marks pgstore's transaction (SET LOCAL: gone when it ends). */
 const MARK = 'pgstore.migration';
 
@@ -58,7 +61,7 @@ const guarded = (bookkeeping: string, file: DirectRunFile) => {
   return `do $pgstore$ begin
   if current_setting(${sqlLiteral(MARK)}, true) is distinct from ${version} then
     raise exception 'the migration ended the transaction pgstore runs it in (a COMMIT or ROLLBACK of its own): its version is not recorded'
-      using hint = 'Remove BEGIN/COMMIT/ROLLBACK from the file: it already runs in a transaction (or mark it transaction:false).';
+      using errcode = '2D000', hint = 'Remove BEGIN/COMMIT/ROLLBACK from the file: it already runs in a transaction (or mark it transaction:false).';
   end if;
   ${bookkeeping};
 end $pgstore$`;
@@ -80,17 +83,36 @@ export async function runMigrationSection(
 ): Promise<void> {
   const bookkeeping = direction === 'up' ? recordSql(table, file) : forgetSql(table, file);
   if (transactional) {
+    // BEGIN and the settings go in the section's own query, on its first line (blank in a
+    // section in place: line numbers stay the file's): whatever happens to the connection,
+    // the section never runs without them. A syntax error anywhere refuses the whole query.
+    const begin = `begin; ${settingsSql(settings, true)}; set local ${MARK} = ${sqlLiteral(file.version)};`;
+    const firstBreak = section.indexOf('\n');
+    const firstLine = firstBreak === -1 ? section : section.slice(0, firstBreak);
+    const body = /\S/.test(firstLine) ? `${begin}\n${section}` : `${begin}${section}`;
     const results = await Promise.allSettled([
-      sql.unsafe(`begin; ${settingsSql(settings, true)}; set local ${MARK} = ${sqlLiteral(file.version)}`),
-      sql.unsafe(section),
+      sql.unsafe(body),
       sql.unsafe(guarded(bookkeeping, file)),
       // Of an aborted transaction: a rollback. A COMMIT that fails (the connection lost, a
-      // deferred constraint) ends the transaction too: nothing is left open either way.
+      // deferred constraint) ends the transaction too: nothing is left open either way. The
+      // guard and COMMIT on another connection (a reconnect) find no mark: harmless.
       sql.unsafe('commit'),
     ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    return;
+    if (!failed) return;
+    const sectionError = results[0].status === 'rejected' ? results[0].reason : undefined;
+    if (sectionError && Number(sectionError.position) > 0)
+      // A position in the section, as the caller sent it (without the BEGIN line's prefix).
+      sectionError.position = String(Math.max(1, Number(sectionError.position) - (body.length - section.length)));
+    const guard = results[1]!;
+    // The file failed after a COMMIT or ROLLBACK of its own (the guard found no mark, where an
+    // aborted transaction would have refused it): say so, with the file's own error.
+    if (failed !== guard && guard.status === 'rejected' && guard.reason?.code === '2D000' && sqlState(failed.reason))
+      throw Object.assign(new Error(`${failed.reason.message}; ${guard.reason.message}`), {
+        code: '2D000',
+        position: failed.reason.position,
+      });
+    throw failed.reason;
   }
   // Outside a transaction, as dbmate runs it: the section, and only once it succeeded, the row.
   const set = sql.unsafe(settingsSql(settings, false));

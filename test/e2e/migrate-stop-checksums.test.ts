@@ -1,0 +1,51 @@
+/**
+ * A `migrate up` stopped while dbmate applies the application's set (a deploy's timeout,
+ * Ctrl+C): the files dbmate applied before the stop keep their checksums. They are recorded
+ * once dbmate is done, so the stop must write those it reported so far: nothing fills them in
+ * later, and `status`/`verify` could never see those files edited.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, cleanEnv } from '../helpers/cli.js';
+import { emptyDatabases } from '../helpers/db.js';
+
+const emptyDatabase = emptyDatabases();
+const dir = mkdtempSync(join(tmpdir(), 'pgstore-stop-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('migrate up stopped during dbmate', () => {
+  it('SIGTERM: every file recorded as applied has its checksum', async () => {
+    const db = await emptyDatabase();
+    writeFileSync(join(dir, '0001_a.sql'), '-- migrate:up\ncreate table a (x int);\n-- migrate:down\ndrop table a;\n');
+    writeFileSync(join(dir, '0002_b.sql'), '-- migrate:up\ncreate table b (x int);\n-- migrate:down\ndrop table b;\n');
+    writeFileSync(join(dir, '0003_slow.sql'), '-- migrate:up\nselect pg_sleep(20);\n-- migrate:down\n');
+    const child = spawn(
+      process.execPath,
+      [BIN, 'migrate', 'up', '--set', 'app', '--migrations-dir', dir, '--no-lint'],
+      {
+        env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }),
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Stopped once dbmate is in the slow file (the two before it are committed).
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const slow = await db.sql`select 1 from pg_stat_activity
+        where datname = current_database() and state = 'active' and query like '%pg_sleep(20)%' and pid <> pg_backend_pid()`;
+      if (slow.length || Date.now() > until) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    const rows = await db.sql<{ version: string; sha256: string | null }[]>`
+      select version, sha256 from public.schema_migrations order by version`;
+    expect(rows.map((r) => r.version)).toEqual(['0001', '0002']);
+    expect(rows.filter((r) => r.sha256 === null)).toEqual([]);
+    await db.sql`select pg_cancel_backend(pid) from pg_stat_activity
+      where datname = current_database() and query like '%pg_sleep(20)%' and pid <> pg_backend_pid()`;
+  }, 60_000);
+});
