@@ -132,11 +132,21 @@ export async function openMigrationSession(
   // `early`: the same round trip tries the lock (pipelined behind it once the files are read)
   // and reads the history tables' states, the app's table taken where it is unless SET ROLE or
   // the current schema moves it (then `migrateUp` reads the states again).
+  // The session's connection closing under it (its backend terminated, the server restarted)
+  // takes the migration lock and the role with it. The pool is then ended at once: no query of
+  // this run goes on to a new connection (postgres.js would reconnect without a word), and none
+  // waits for good on the dead one (postgres.js can strand a query sent as its connection
+  // closes: https://github.com/porsager/postgres/issues/1097, /issues/1199); each fails as a
+  // lost connection instead.
+  const session = { pool: undefined as Db | undefined, closing: false };
   const connecting = connectPool(target, {
     max: 1,
     fetchTypes: false,
     log: options.log,
     closeIdle: false,
+    onclose: () => {
+      if (!session.closing) session.pool?.end({ timeout: 0 }).catch(() => undefined);
+    },
     prove: async (db, server) => {
       if (!early) {
         await filesRead; // a broken file: the pool is closed before any query (connectPool)
@@ -160,6 +170,7 @@ export async function openMigrationSession(
   connecting.catch(() => undefined); // awaited below, after the files
   await filesRead;
   const { sql, conn, proof } = await connecting;
+  session.pool = sql;
   try {
     const facts = proof!.facts;
     let role: string | undefined;
@@ -198,7 +209,10 @@ export async function openMigrationSession(
       early: proof!.states ? { locked: proof!.locked, tables: proof!.tables, states: proof!.states } : undefined,
       // Every query is answered by then (the lock's release among them): the Terminate goes
       // out and the socket is let go without waiting for the server to close its end.
-      close: () => endPromptly(sql),
+      close: () => {
+        session.closing = true;
+        return endPromptly(sql);
+      },
     };
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => undefined);
