@@ -21,6 +21,7 @@ interface CommonFlags {
   lockTimeout?: number;
   statementTimeout?: number;
   retries?: number;
+  engine?: string;
   strict?: boolean;
   wait?: boolean;
   waitTimeout: number;
@@ -64,6 +65,12 @@ function withCommonOptions(command: Command, { changes = true } = {}): Command {
           '--retries <n>',
           'try a migration that hit lock_timeout again this many times, with backoff (default 3)',
         ).argParser(wholeNumber('--retries', 0, 100)),
+      )
+      .addOption(
+        new Option(
+          '--engine <engine>',
+          'who applies the files: pgstore (itself, on its session; the default, or $PGSTORE_MIGRATE_ENGINE) or dbmate (the dbmate binary)',
+        ).choices(['pgstore', 'dbmate']),
       );
   }
   return command
@@ -94,6 +101,7 @@ function coreOf(io: ActionIO, flags: CommonFlags): MigrateOptions {
     pgLockTimeoutMs: flags.lockTimeout,
     statementTimeoutMs: flags.statementTimeout,
     retries: flags.retries,
+    engine: flags.engine as MigrateOptions['engine'],
     strict: !!flags.strict,
     waitTimeoutSeconds: flags.wait ? flags.waitTimeout : undefined,
   };

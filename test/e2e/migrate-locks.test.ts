@@ -35,7 +35,7 @@ function folder(files: Record<string, string>): string {
   return dir;
 }
 
-const migrate = (db: TestDatabase, dir: string, ...args: string[]) =>
+const migrateWith = (db: TestDatabase, dir: string, ...args: string[]) =>
   runCliInProcess(['migrate', 'up', '--set', 'app', '--migrations-dir', dir, ...args], {
     env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }),
   });
@@ -47,7 +47,11 @@ const columns = async (db: TestDatabase) =>
     >`select attname from pg_attribute where attrelid = 't'::regclass and attnum > 0 order by attnum`
   ).map((r) => r.attname);
 
-describe('migrate up: lock timeouts with retry', () => {
+// Both engines: pgstore applying the files itself (the default) and the dbmate binary.
+describe.each(['pgstore', 'dbmate'])('migrate up --engine %s: lock timeouts with retry', (engine) => {
+  const migrate = (db: TestDatabase, dir: string, ...args: string[]) =>
+    migrateWith(db, dir, '--engine', engine, ...args);
+
   it('a blocked ALTER TABLE times out, is retried with backoff, and is applied once the blocker releases', async () => {
     const db = await setupDb();
     const dir = folder({

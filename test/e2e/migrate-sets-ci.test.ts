@@ -136,7 +136,7 @@ describe('migration sets in CI', () => {
     expect(text.stdout).toMatch(/^20240101000000_items\.sql \(app set, in a transaction\)$/m);
   });
 
-  it("dbmate's sessions get lc_messages=C when the user may set it, so that a lock timeout is recognised by its English message", async () => {
+  it("dbmate's sessions (--engine dbmate) get lc_messages=C when the user may set it, so that a lock timeout is recognised by its English message", async () => {
     const db = await emptyDatabase();
     await db.sql.unsafe(`alter database "${db.name}" set lc_messages = 'POSIX'`);
     const root = project(
@@ -149,6 +149,8 @@ describe('migration sets in CI', () => {
       'up',
       '--set',
       'app',
+      '--engine',
+      'dbmate',
     );
     expect(run.code, run.stderr).toBe(0);
     expect(await db.sql`select v from lc`).toEqual([{ v: 'C' }]);

@@ -56,7 +56,8 @@ async function runDirect(
   const session = await openMigrationSession({ ...coreOptions(db.url), set: 'pgstore' });
   const report: ApplyReport = { retries: [], droppedInvalidIndexes: [] };
   try {
-    await ensureMigrationLog(session.sql, TABLE);
+    const [exists] = await session.sql`select to_regclass('public.direct_migrations') is not null as yes`;
+    if (!exists?.yes) await ensureMigrationLog(session.sql, TABLE);
     const files = readMigrations(dir).filter((f) => f.version >= (options.from ?? ''));
     const set: MigrationSet = { ...session.sets[0]!, dir, files, table: TABLE };
     const command = options.command ?? 'migrate';
@@ -91,12 +92,16 @@ const relations = async (db: TestDatabase, names: string[]) =>
   ).map((r) => r.relname);
 
 describe('pgstore runs its own set itself', () => {
-  it('only for pgstore set, and only with the server search_path (else dbmate runs it)', () => {
-    const conn = (params: Record<string, string>) => ({ conn: { params } }) as never;
-    expect(runsDirect(conn({}), { name: 'pgstore' })).toBe(true);
-    expect(runsDirect(conn({}), { name: 'app' })).toBe(false);
-    expect(runsDirect(conn({ search_path: 'app' }), { name: 'pgstore' })).toBe(false);
-    expect(runsDirect(conn({ options: '-c search_path=app' }), { name: 'pgstore' })).toBe(false);
+  it("which sets pgstore runs itself: both by default (pgstore's only with the server search_path); none with --engine dbmate", () => {
+    const session = (params: Record<string, string>, engine: 'pgstore' | 'dbmate' = 'pgstore') =>
+      ({ conn: { params }, engine }) as never;
+    expect(runsDirect(session({}), { name: 'pgstore' })).toBe(true);
+    expect(runsDirect(session({}), { name: 'app' })).toBe(true);
+    expect(runsDirect(session({ search_path: 'app' }), { name: 'app' })).toBe(true);
+    expect(runsDirect(session({ search_path: 'app' }), { name: 'pgstore' })).toBe(false);
+    expect(runsDirect(session({ options: '-c search_path=app' }), { name: 'pgstore' })).toBe(false);
+    expect(runsDirect(session({}, 'dbmate'), { name: 'pgstore' })).toBe(false);
+    expect(runsDirect(session({}, 'dbmate'), { name: 'app' })).toBe(false);
   });
 
   it("makes the schema dbmate makes from pgstore's files (diff against a database dbmate migrated)", async () => {
@@ -299,5 +304,30 @@ describe('a file that ends the transaction pgstore runs it in', () => {
     const error = await runDirect(db, dir).catch((e: unknown) => e);
     expect(String((error as Error).message)).toMatch(/ended the transaction pgstore runs it in/);
     expect(await rows(db)).toEqual([]);
+  });
+});
+
+describe('what dbmate does with the same files, pgstore does', () => {
+  it('a database whose default_transaction_read_only is on migrates (BEGIN READ WRITE, as dbmate sends it)', async () => {
+    const db = await emptyDatabase();
+    const dir = folder({ '0001_rw.sql': file('create table rw (x int)') });
+    await runDirect(db, dir); // the history table exists before the database turns read-only
+    await db.sql.unsafe(`alter database "${db.name}" set default_transaction_read_only = on`);
+    writeFileSync(join(dir, '0002_ro.sql'), file('create table ro (x int)'));
+    expect((await runDirect(db, dir, { from: '0002' })).applied).toEqual(['0002_ro.sql']);
+    expect(await relations(db, ['ro'])).toEqual(['ro']);
+  });
+
+  it('COPY ... FROM STDIN is refused before anything runs, with the file and line', async () => {
+    const db = await emptyDatabase();
+    const dir = folder({
+      '0001_first.sql': file('create table first (x int)'),
+      '0002_copy.sql': file('create table c (x int);\ncopy c (x) from stdin;\n1\n\\.\n'),
+    });
+    const error = await runDirect(db, dir).catch((e: unknown) => e);
+    expect(String((error as Error).message)).toMatch(
+      /COPY \.\.\. FROM STDIN cannot run in a migration: 0002_copy\.sql:3/,
+    );
+    expect(await relations(db, ['first', 'c'])).toEqual([]);
   });
 });

@@ -1,16 +1,18 @@
 /**
- * pgstore's own migration set, applied (and rolled back) by pgstore itself on its migration
- * session, with dbmate's semantics (store/admin/migration-run.ts), instead of by a dbmate
- * process. Its files are pgstore's: no project runs dbmate on them, so nothing relies on dbmate
- * doing it, and dbmate's process and its two connections were most of what `migrate up` and
- * `setup` added on a new database (README, "Migrations"). The application's set stays with
- * dbmate, where a project's own dbmate runs the same files.
+ * The migration engine pgstore uses by default: the files applied (and rolled back) by pgstore
+ * itself on its migration session, with dbmate's semantics (store/admin/migration-run.ts),
+ * rather than by a dbmate process (`--engine dbmate`, apply.ts). The same files, the same
+ * history tables and rows (dbmate and pgstore take turns on a database), the same schema
+ * (tested against dbmate on the same files); what changes is the cost: no process, no
+ * connection of its own, one round trip per file, with the file's checksum in its row's
+ * transaction. dbmate's process and its two connections were most of what `migrate up` and
+ * `setup` added to a run (README, "Migrations").
  *
- * What dbmate's runs get, these get too: the session's role (the database owner's), the
- * server's search_path (the direct run is used only when the URL sets none, else dbmate runs
- * the set), lock_timeout and statement_timeout, retries of a lock timeout with backoff, and the
- * invalid index of a failed CREATE INDEX CONCURRENTLY dropped. A lock timeout is known by its
- * SQLSTATE (55P03), whatever the server's language.
+ * What dbmate's runs get, these get too: the session's role (the database owner's), the URL's
+ * search_path for the application's set and the server's for pgstore's (dbmate runs pgstore's
+ * set when the URL sets one), lock_timeout and statement_timeout, retries of a lock timeout
+ * with backoff, and the invalid index of a failed CREATE INDEX CONCURRENTLY dropped. A lock
+ * timeout is known by its SQLSTATE (55P03), whatever the server's language.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -27,12 +29,22 @@ import {
 import type { MigrationFile } from './files.js';
 import type { MigrationSet } from './sets.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, type MigrateOptions, type MigrationSession } from './session.js';
-import { sectionInPlace, sqlErrorText } from '../sql-statements.js';
+import { sectionInPlace, sqlErrorText, statementsOf } from '../sql-statements.js';
+import { UsageError } from '../../errors.js';
 
-/** Whether pgstore runs this set itself: pgstore's own, when the session has the server's search_path. */
-export function runsDirect(session: Pick<MigrationSession, 'conn'>, set: Pick<MigrationSet, 'name'>): boolean {
+/**
+ * Whether pgstore runs this set itself: with the default engine (`--engine pgstore`), always
+ * for the application's set, and for pgstore's own when the session has the server's
+ * search_path (which that set must run with); `--engine dbmate` runs both through dbmate.
+ */
+export function runsDirect(
+  session: Pick<MigrationSession, 'conn' | 'engine'>,
+  set: Pick<MigrationSet, 'name'>,
+): boolean {
+  if (session.engine === 'dbmate') return false;
+  if (set.name === 'app') return true;
   const { params } = session.conn;
-  return set.name === 'pgstore' && params.search_path === undefined && !/search_path/i.test(params.options ?? '');
+  return params.search_path === undefined && !/search_path/i.test(params.options ?? '');
 }
 
 /**
@@ -56,11 +68,13 @@ export async function runSetDirect(
     statementTimeoutMs: options.statementTimeoutMs,
   };
   const up = command === 'migrate';
+  // Read (and checked) before any is run: what runs is what each row's checksum describes.
+  const texts = files.map((file) => readFileSync(file.path, 'utf8'));
+  refuseCopyFromStdin(files, texts, up ? 'up' : 'down');
   const done: string[] = [];
   const outcome = () => (up ? { applied: done, rolledBack: [] } : { applied: [], rolledBack: done });
-  for (const file of files) {
-    // Read again, as dbmate would: what runs is what the row's checksum describes.
-    const text = readFileSync(file.path, 'utf8');
+  for (const [index, file] of files.entries()) {
+    const text = texts[index]!;
     const row = { version: file.version, filename: file.filename, sha256: sha256(text) };
     const section = sectionInPlace(text, up ? 'up' : 'down') ?? '';
     const transactional = up ? file.transactional : file.downTransactional;
@@ -112,6 +126,25 @@ export async function runSetDirect(
     onEach?.(file);
   }
   return outcome();
+}
+
+/**
+ * COPY ... FROM STDIN waits for the client to send the rows, which no migration runner does
+ * (dbmate's driver fails on it too): refused before anything runs, with where it is.
+ */
+function refuseCopyFromStdin(files: MigrationFile[], texts: string[], direction: 'up' | 'down'): void {
+  const found: string[] = [];
+  for (const [index, text] of texts.entries()) {
+    if (!/\bcopy\b[\s\S]*\bstdin\b/i.test(text)) continue;
+    const section = sectionInPlace(text, direction) ?? '';
+    for (const statement of statementsOf(section))
+      if (/^copy\b[\s\S]*\bfrom\s+stdin\b/i.test(statement.text))
+        found.push(`${files[index]!.filename}:${statement.line}`);
+  }
+  if (found.length)
+    throw new UsageError(`COPY ... FROM STDIN cannot run in a migration: ${found.join(', ')}`, {
+      hint: 'Nothing was applied. Load the rows with INSERT ... VALUES, or COPY FROM a file the server can read.',
+    });
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -233,7 +233,9 @@ export function failure(
     : 'nothing else changed in this run';
   const transactional = file && (up ? file.transactional : file.downTransactional);
   // pgstore's own runs: the connection lost (unknown outcome), or the file's own COMMIT/ROLLBACK.
-  const lost = run.code !== undefined && /^(CONNECTION_|57P0[123]|08)/.test(run.code);
+  const lost =
+    run.code !== undefined &&
+    /^(CONNECTION_|57P0[123]|08|ECONNRESET$|EPIPE$|ETIMEDOUT$|ECONNREFUSED$|EHOSTUNREACH$|ENETUNREACH$)/.test(run.code);
   const endedOurs = run.code === INVALID_TRANSACTION_TERMINATION;
   let state: string;
   if (!file) state = 'check `pgstore migrate status`';

@@ -1,5 +1,7 @@
 /**
- * `pgstore migrate up | down`: dbmate underneath, with what dbmate lacks: a lock so that
+ * `pgstore migrate up | down`: dbmate's files applied with dbmate's semantics (by pgstore
+ * itself, apply-direct.ts, or by the dbmate binary with --engine dbmate, apply.ts), with what
+ * dbmate lacks: a lock so that
  * concurrent runs apply each migration once, pre-flight checks of the files, checksums of
  * what was applied, lock timeouts with retry, and a clear report when a migration fails.
  * Two sets: pgstore's own schema first, then the application's (see migration-sets.ts).

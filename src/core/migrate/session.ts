@@ -54,6 +54,11 @@ export interface MigrateOptions extends CoreOptions {
   waitTimeoutSeconds?: number | undefined;
   /** `up`: called with each set's pending files once they are known, before any is applied (the lint pre-flight); throwing stops the run. */
   beforeApply?: ((pending: Array<{ set: MigrationSet; files: MigrationFile[] }>) => Promise<void>) | undefined;
+  /**
+   * Who applies the files: pgstore itself on its session (default), or the dbmate binary
+   * (`--engine dbmate`, or PGSTORE_MIGRATE_ENGINE=dbmate).
+   */
+  engine?: MigrationEngine | undefined;
   /** `up`: told how many migrations are pending (done 0), then as each is applied, with its set. */
   progress?: ((event: MigrateProgress) => void) | undefined;
 }
@@ -68,6 +73,19 @@ export interface MigrateProgress {
 }
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
+
+export const MIGRATION_ENGINES = ['pgstore', 'dbmate'] as const;
+export type MigrationEngine = (typeof MIGRATION_ENGINES)[number];
+
+/** `--engine`, else PGSTORE_MIGRATE_ENGINE, else pgstore. */
+export function migrationEngine(options: Pick<MigrateOptions, 'engine' | 'env'>): MigrationEngine {
+  const chosen = options.engine ?? (options.env?.PGSTORE_MIGRATE_ENGINE || undefined);
+  if (chosen === undefined) return 'pgstore';
+  if ((MIGRATION_ENGINES as readonly string[]).includes(chosen)) return chosen as MigrationEngine;
+  throw new UsageError(`PGSTORE_MIGRATE_ENGINE=${chosen}: not a migration engine`, {
+    hint: 'Use pgstore (pgstore applies the files itself, the default) or dbmate (the dbmate binary applies them).',
+  });
+}
 export const MIGRATION_LOCK = 'pgstore:migrate';
 
 export interface MigrationSession {
@@ -86,6 +104,8 @@ export interface MigrationSession {
   /** pgstore's files (always read: they tell pgstore's rows from the app's in the legacy table). */
   pgstoreFiles: MigrationFile[];
   strict: boolean;
+  /** Who applies the files (migrationEngine). */
+  engine: MigrationEngine;
   /**
    * `up` (openMigrationSession's `early`): the migration lock's first try (undefined with
    * --no-lock) and the states of these history tables, from the connection's first round trip.
@@ -101,6 +121,7 @@ export async function openMigrationSession(
   early = false,
 ): Promise<MigrationSession> {
   const config = dbmateConfig(options.env);
+  const engine = migrationEngine(options);
   const wanted = options.set ? [options.set] : SET_NAMES;
   // The folders are known before anything connects; their files are read below.
   const pgstore = pgstoreFolder();
@@ -206,6 +227,7 @@ export async function openMigrationSession(
       sets,
       pgstoreFiles: pgstore.files,
       strict: !!options.strict || config.strict,
+      engine,
       early: proof!.states ? { locked: proof!.locked, tables: proof!.tables, states: proof!.states } : undefined,
       // Every query is answered by then (the lock's release among them): the Terminate goes
       // out and the socket is let go without waiting for the server to close its end.

@@ -5,8 +5,8 @@
  * then its row is written. Here the row also carries the file's checksum, in the same
  * transaction: there is no moment when a version is recorded without it.
  *
- * A transactional file is one round trip: BEGIN (with the session's timeouts as SET LOCAL) in
- * the section's own query, then the row and COMMIT, pipelined. When the section fails, the row's statement
+ * A transactional file is one round trip: BEGIN (with the session's timeouts as SET LOCAL),
+ * the section, the row and COMMIT, pipelined. When the section fails, the row's statement
  * fails too (the transaction is aborted) and COMMIT of an aborted transaction rolls it back:
  * nothing of the file stays. The section is sent as a simple query, as dbmate sends it, so
  * several statements run in it.
@@ -60,7 +60,7 @@ const guarded = (bookkeeping: string, file: DirectRunFile) => {
   const version = sqlLiteral(file.version);
   return `do $pgstore$ begin
   if current_setting(${sqlLiteral(MARK)}, true) is distinct from ${version} then
-    raise exception 'the migration ended the transaction pgstore runs it in (a COMMIT or ROLLBACK of its own): its version is not recorded'
+    raise exception 'the migration ended the transaction pgstore runs it in (a COMMIT, ROLLBACK or RESET ALL of its own): its version is not recorded'
       using errcode = '2D000', hint = 'Remove BEGIN/COMMIT/ROLLBACK from the file: it already runs in a transaction (or mark it transaction:false).';
   end if;
   ${bookkeeping};
@@ -83,14 +83,19 @@ export async function runMigrationSection(
 ): Promise<void> {
   const bookkeeping = direction === 'up' ? recordSql(table, file) : forgetSql(table, file);
   if (transactional) {
-    // BEGIN and the settings go in the section's own query, on its first line (blank in a
-    // section in place: line numbers stay the file's): whatever happens to the connection,
-    // the section never runs without them. A syntax error anywhere refuses the whole query.
-    const begin = `begin; ${settingsSql(settings, true)}; set local ${MARK} = ${sqlLiteral(file.version)};`;
+    // BEGIN READ WRITE, as dbmate's driver sends it: a database whose
+    // default_transaction_read_only is on migrates all the same. BEGIN is a query of its own
+    // (a syntax error in the section then aborts the transaction like any other error), and
+    // the section's query starts with a check that the mark is set (on its first line, blank
+    // in a section in place: line numbers stay the file's): the section never runs outside
+    // pgstore's transaction, whatever happened to the BEGIN.
+    const version = sqlLiteral(file.version);
+    const check = `select case when current_setting(${sqlLiteral(MARK)}, true) is distinct from ${version} then ('pgstore: not in the migration''s transaction ' || coalesce(current_setting(${sqlLiteral(MARK)}, true), ''))::int end;`;
     const firstBreak = section.indexOf('\n');
     const firstLine = firstBreak === -1 ? section : section.slice(0, firstBreak);
-    const body = /\S/.test(firstLine) ? `${begin}\n${section}` : `${begin}${section}`;
+    const body = /\S/.test(firstLine) ? `${check}\n${section}` : `${check}${section}`;
     const results = await Promise.allSettled([
+      sql.unsafe(`begin read write; ${settingsSql(settings, true)}; set local ${MARK} = ${version}`),
       sql.unsafe(body),
       sql.unsafe(guarded(bookkeeping, file)),
       // Of an aborted transaction: a rollback. A COMMIT that fails (the connection lost, a
@@ -100,11 +105,11 @@ export async function runMigrationSection(
     ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (!failed) return;
-    const sectionError = results[0].status === 'rejected' ? results[0].reason : undefined;
+    const sectionError = results[1].status === 'rejected' ? results[1].reason : undefined;
     if (sectionError && Number(sectionError.position) > 0)
-      // A position in the section, as the caller sent it (without the BEGIN line's prefix).
+      // A position in the section, as the caller sent it (without the check's prefix).
       sectionError.position = String(Math.max(1, Number(sectionError.position) - (body.length - section.length)));
-    const guard = results[1]!;
+    const guard = results[2]!;
     // The file failed after a COMMIT or ROLLBACK of its own (the guard found no mark, where an
     // aborted transaction would have refused it): say so, with the file's own error.
     if (failed !== guard && guard.status === 'rejected' && guard.reason?.code === '2D000' && sqlState(failed.reason))
