@@ -7,7 +7,7 @@
  * on a real session made as `migrate up` makes it; the blockers are connections of the test.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -317,6 +317,25 @@ describe('what dbmate does with the same files, pgstore does', () => {
     expect((await runDirect(db, dir, { from: '0002' })).applied).toEqual(['0002_ro.sql']);
     expect(await relations(db, ['ro'])).toEqual(['ro']);
   });
+
+  it('a real schema (Pagila, pg_dump output with session SETs, functions, triggers, partitions): the schema dbmate makes', async () => {
+    const live = await emptyDatabase();
+    const schema = readFileSync(new URL('../fixtures/pagila/pagila-schema.sql', import.meta.url), 'utf8');
+    const dir = folder({
+      '0001_pagila.sql': `-- migrate:up\n${schema}\n-- migrate:down\n`,
+      '0002_after.sql': file('create table public.after_pagila (x public.year)'),
+    });
+    const options = { ...coreOptions(live.url), set: 'app' as const, migrationsDir: dir };
+    // The live database by the dbmate binary; diff's scratch database by pgstore itself.
+    expect((await migrateUp({ ...options, engine: 'dbmate' })).applied.length).toBe(2);
+    const diff = await diffSchema(options);
+    expect(diff.migrationsApplied).toBe(2);
+    expect({ onlyInLive: diff.onlyInLive, onlyInFiles: diff.onlyInFiles, changed: diff.changed }).toEqual({
+      onlyInLive: [],
+      onlyInFiles: [],
+      changed: [],
+    });
+  }, 60_000);
 
   it('COPY ... FROM STDIN is refused before anything runs, with the file and line', async () => {
     const db = await emptyDatabase();
