@@ -28,12 +28,20 @@ export interface DirectRunSettings {
   statementTimeoutMs?: number | undefined;
 }
 
-/** `set [local] lock_timeout = …; set [local] statement_timeout = …` */
+/**
+ * `set [local] lock_timeout = …; set [local] statement_timeout = …`, and on PostgreSQL 14 and
+ * later client_connection_check_interval (db/client-gone.ts): a migration whose pgstore was
+ * stopped (SIGTERM, Ctrl+C) stops on the server within a second, its locks with it, rather
+ * than running on to its end.
+ */
 function settingsSql(settings: DirectRunSettings, local: boolean): string {
   const scope = local ? 'set local' : 'set';
   const parts = [`${scope} lock_timeout = ${Math.max(0, Math.round(settings.lockTimeoutMs))}`];
   if (settings.statementTimeoutMs !== undefined)
     parts.push(`${scope} statement_timeout = ${Math.max(0, Math.round(settings.statementTimeoutMs))}`);
+  parts.push(
+    `select set_config('client_connection_check_interval', '1000', ${local}) where current_setting('server_version_num')::int >= 140000`,
+  );
   return parts.join('; ');
 }
 
@@ -127,6 +135,11 @@ export async function runMigrationSection(
     await ran;
     await sql.unsafe(bookkeeping);
   } finally {
-    await sql.unsafe('reset lock_timeout; reset statement_timeout').catch(() => undefined);
+    await sql
+      .unsafe(
+        `reset lock_timeout; reset statement_timeout;
+         select set_config('client_connection_check_interval', '0', false) where current_setting('server_version_num')::int >= 140000`,
+      )
+      .catch(() => undefined);
   }
 }
