@@ -169,6 +169,22 @@ describe('pgstore runs its own set itself', () => {
     expect((await runDirect(db, dir, { from: '0002' })).applied).toEqual(['0002_bad.sql', '0003_never.sql']);
   });
 
+  it('files go out together, but one whose COMMIT fails (a deferred constraint) stops the ones after it', async () => {
+    const db = await emptyDatabase();
+    const dir = folder({
+      '0001_deferred.sql': file(
+        'create table p (id int primary key);\ncreate table c (p int references p deferrable initially deferred);\ninsert into c values (1);',
+      ),
+      '0002_after.sql': file('create table after_it (x int)'),
+      '0003_later.sql': file('create table later (x int)'),
+    });
+    const error = await runDirect(db, dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationFailedError);
+    expect(String((error as Error).message)).toMatch(/0001_deferred\.sql .*violates foreign key constraint/);
+    expect(await relations(db, ['p', 'c', 'after_it', 'later'])).toEqual([]);
+    expect(await rows(db)).toEqual([]);
+  });
+
   it('a lock timeout is retried with backoff, and applied once the blocker goes', async () => {
     const db = await emptyDatabase();
     await db.sql`create table t (x int)`;

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { runMigrationSection } from '../../store/admin/index.js';
+import { runMigrationBatch, runMigrationSection } from '../../store/admin/index.js';
 import {
   type ApplyReport,
   backOff,
@@ -73,59 +73,109 @@ export async function runSetDirect(
   refuseCopyFromStdin(files, texts, up ? 'up' : 'down');
   const done: string[] = [];
   const outcome = () => (up ? { applied: done, rolledBack: [] } : { applied: [], rolledBack: done });
-  for (const [index, file] of files.entries()) {
+  const prepared = files.map((file, index) => {
     const text = texts[index]!;
-    const row = { version: file.version, filename: file.filename, sha256: sha256(text) };
-    const section = sectionInPlace(text, up ? 'up' : 'down') ?? '';
-    const transactional = up ? file.transactional : file.downTransactional;
+    return {
+      file,
+      row: { version: file.version, filename: file.filename, sha256: sha256(text) },
+      section: sectionInPlace(text, up ? 'up' : 'down') ?? '',
+      transactional: up ? file.transactional : file.downTransactional,
+      attempts: 0,
+    };
+  });
+  const failed = (at: (typeof prepared)[number], error: unknown, invalidLeft: string[]) =>
+    failure(
+      {
+        ...outcome(),
+        error: error === undefined ? undefined : sqlErrorText(error, at.section),
+        code: (error as { code?: string } | undefined)?.code,
+        signal: undefined,
+        exitCode: undefined,
+      },
+      session,
+      set,
+      at.file,
+      command,
+      invalidLeft,
+      at.attempts,
+    );
+  const finished = async (count: number, from: number) => {
+    for (const { file } of prepared.slice(from, from + count)) {
+      done.push(file.filename);
+      await onApplied([file]);
+    }
+  };
+  let index = 0;
+  while (index < prepared.length) {
+    const at = prepared[index]!;
+    if (!at.transactional) {
+      await runAlone(at);
+      await finished(1, index);
+      onEach?.(at.file);
+      index++;
+      continue;
+    }
+    // The transactional files from here on go out together (runMigrationBatch).
+    let end = index;
+    while (end < prepared.length && prepared[end]!.transactional) end++;
+    const batch = prepared.slice(index, end);
+    const result = await runMigrationBatch(
+      session.sql,
+      set.table,
+      batch.map((b) => ({ file: b.row, section: b.section })),
+      up ? 'up' : 'down',
+      settings,
+      onEach ? (i) => onEach(batch[i]!.file) : undefined,
+    );
+    await finished(result.done, index);
+    index += result.done;
+    if (result.error === undefined) continue;
+    const stopped = prepared[index]!;
+    const retryable = (result.error as { code?: string }).code === LOCK_NOT_AVAILABLE;
+    if (!retryable || stopped.attempts >= retries) throw failed(stopped, result.error, []);
+    await backOff(
+      set,
+      stopped.file,
+      stopped.attempts,
+      retries,
+      sqlErrorText(result.error, stopped.section),
+      report,
+      options,
+    );
+    stopped.attempts++;
+  }
+  return outcome();
+
+  /** A transaction:false file, on its own: retried when it is one statement, its invalid index dropped. */
+  async function runAlone(at: (typeof prepared)[number]): Promise<void> {
+    const { file, row, section } = at;
     let invalidLeft: string[] = [];
     let lastError: unknown;
-    const failed = (attempt: number) =>
-      failure(
-        {
-          ...outcome(),
-          error: lastError === undefined ? undefined : sqlErrorText(lastError, section),
-          code: (lastError as { code?: string } | undefined)?.code,
-          signal: undefined,
-          exitCode: undefined,
-        },
-        session,
-        set,
-        file,
-        command,
-        invalidLeft,
-        attempt,
-      );
-    for (let attempt = 0; ; attempt++) {
+    for (; ; at.attempts++) {
       if (invalidLeft.length) {
         // The index a failed CREATE INDEX CONCURRENTLY left must go before the file runs again.
         invalidLeft = (await dropInvalid(session, file, options, report)).left;
         if (invalidLeft.length) {
-          if (attempt >= retries) throw failed(attempt);
-          await backOff(set, file, attempt, retries, 'its invalid index could not be dropped yet', report, options);
+          if (at.attempts >= retries) throw failed(at, lastError, invalidLeft);
+          await backOff(set, file, at.attempts, retries, 'its invalid index could not be dropped yet', report, options);
           continue;
         }
       }
       try {
-        await runMigrationSection(session.sql, set.table, row, section, up ? 'up' : 'down', transactional, settings);
-        break;
+        await runMigrationSection(session.sql, set.table, row, section, up ? 'up' : 'down', false, settings);
+        return;
       } catch (error) {
         lastError = error;
         // (A drop that fails too, the server gone, must not hide the file's own error.)
-        invalidLeft =
-          up && !transactional
-            ? (await dropInvalid(session, file, options, report).catch(() => ({ left: [] as string[] }))).left
-            : [];
+        invalidLeft = up
+          ? (await dropInvalid(session, file, options, report).catch(() => ({ left: [] as string[] }))).left
+          : [];
         const retryable = (error as { code?: string }).code === LOCK_NOT_AVAILABLE && canRerun(file, command);
-        if (!retryable || attempt >= retries) throw failed(attempt);
-        await backOff(set, file, attempt, retries, sqlErrorText(error, section), report, options);
+        if (!retryable || at.attempts >= retries) throw failed(at, error, invalidLeft);
+        await backOff(set, file, at.attempts, retries, sqlErrorText(error, section), report, options);
       }
     }
-    done.push(file.filename);
-    await onApplied([file]);
-    onEach?.(file);
   }
-  return outcome();
 }
 
 /**

@@ -75,6 +75,95 @@ const guarded = (bookkeeping: string, file: DirectRunFile) => {
 end $pgstore$`;
 };
 
+export interface MigrationRunItem {
+  file: DirectRunFile;
+  /** The up or down SQL, in place (store/core sectionInPlace): line 1 is blank. */
+  section: string;
+}
+
+/**
+ * Runs transactional sections one after another, pipelined: every file's queries go out at
+ * once, each file in its own transaction (BEGIN, the section, the guarded row, COMMIT), so the
+ * server goes from one file to the next without waiting for pgstore between them. A file
+ * starts only if the one before it is recorded (applied, or rolled back): its BEGIN checks the
+ * row, and after any failure the connection's transaction stays aborted, so every later
+ * file's statements are refused until the ROLLBACK sent at the end. `onDone(i)` as item i
+ * commits. Returns how many committed, in order, and the first failing item's error.
+ */
+export async function runMigrationBatch(
+  sql: Db,
+  table: MigrationTable,
+  items: MigrationRunItem[],
+  direction: 'up' | 'down',
+  settings: DirectRunSettings,
+  onDone?: (index: number) => void,
+): Promise<{ done: number; error?: unknown }> {
+  const queries = items.map((item, index) => {
+    const version = sqlLiteral(item.file.version);
+    const before = index > 0 ? items[index - 1]!.file.version : undefined;
+    // The previous file's row, as its run leaves it (present after `up`, gone after `down`).
+    // (The error's text is not a constant: the planner would fold a constant cast, and raise.)
+    const previous =
+      before === undefined
+        ? ''
+        : `; select case when ${direction === 'up' ? 'not ' : ''}exists (select from ${qualified(table)} where version = ${sqlLiteral(before)})
+             then ('pgstore: the migration before this one did not complete: ' || ${sqlLiteral(before)} || repeat(' ', (random() * 0)::int))::int end`;
+    // BEGIN READ WRITE, as dbmate's driver sends it: a database whose
+    // default_transaction_read_only is on migrates all the same. The section's query starts
+    // with a check that the mark is set (on its first line, blank in a section in place: line
+    // numbers stay the file's): the section never runs outside its file's transaction.
+    const check = `select case when current_setting(${sqlLiteral(MARK)}, true) is distinct from ${version} then ('pgstore: not in the migration''s transaction ' || coalesce(current_setting(${sqlLiteral(MARK)}, true), ''))::int end;`;
+    const firstBreak = item.section.indexOf('\n');
+    const firstLine = firstBreak === -1 ? item.section : item.section.slice(0, firstBreak);
+    const body = /\S/.test(firstLine) ? `${check}\n${item.section}` : `${check}${item.section}`;
+    const bookkeeping = direction === 'up' ? recordSql(table, item.file) : forgetSql(table, item.file);
+    // execute(): postgres.js sends a query when it is first awaited, which allSettled does a
+    // microtask later; these go out now, in this order, whoever awaits them first.
+    const sent = [
+      sql
+        .unsafe(`begin read write; ${settingsSql(settings, true)}; set local ${MARK} = ${version}${previous}`)
+        .execute(),
+      sql.unsafe(body).execute(),
+      // After a failure above, the guard is refused (aborted) and COMMIT, skipped, stays unsent.
+      sql.unsafe(`${guarded(bookkeeping, item.file)}; commit`).execute(),
+    ];
+    return { sent, offset: body.length - item.section.length };
+  });
+  const settling = Promise.all(queries.map((q) => Promise.allSettled(q.sent)));
+  if (onDone)
+    for (const [index, q] of queries.entries())
+      q.sent[2]!.then(
+        () => onDone(index),
+        () => undefined,
+      );
+  const settled = await settling;
+  const done = settled.findIndex((results) => results.some((r) => r.status === 'rejected'));
+  if (done === -1) return { done: items.length };
+  // The failing file's transaction, and every one after it, ends here (a warning only when
+  // none is open).
+  await sql.unsafe('rollback').catch(() => undefined);
+  return { done, error: fileError(settled[done]!, queries[done]!.offset) };
+}
+
+/** The error to report for a file: its own first one, told apart from the guard's. */
+function fileError(results: PromiseSettledResult<unknown>[], offset: number): unknown {
+  const rejected = (i: number) =>
+    results[i]!.status === 'rejected' ? (results[i] as PromiseRejectedResult).reason : undefined;
+  const sectionError = rejected(1);
+  if (sectionError && Number(sectionError.position) > 0)
+    // A position in the section as the caller has it (without the check's prefix).
+    sectionError.position = String(Math.max(1, Number(sectionError.position) - offset));
+  const guardError = rejected(2);
+  // The file failed after a COMMIT or ROLLBACK of its own (the guard found no mark, where an
+  // aborted transaction would have refused it): say so, with the file's own error.
+  if (sectionError && guardError?.code === '2D000' && sqlState(sectionError))
+    return Object.assign(new Error(`${sectionError.message}; ${guardError.message}`), {
+      code: '2D000',
+      position: sectionError.position,
+    });
+  return rejected(0) ?? sectionError ?? guardError;
+}
+
 /**
  * Runs `section` (the up or down SQL) and records (`up`) or forgets (`down`) the file's
  * version. Rejects with the section's own error when it fails; then nothing was recorded, and
@@ -89,44 +178,12 @@ export async function runMigrationSection(
   transactional: boolean,
   settings: DirectRunSettings,
 ): Promise<void> {
-  const bookkeeping = direction === 'up' ? recordSql(table, file) : forgetSql(table, file);
   if (transactional) {
-    // BEGIN READ WRITE, as dbmate's driver sends it: a database whose
-    // default_transaction_read_only is on migrates all the same. BEGIN is a query of its own
-    // (a syntax error in the section then aborts the transaction like any other error), and
-    // the section's query starts with a check that the mark is set (on its first line, blank
-    // in a section in place: line numbers stay the file's): the section never runs outside
-    // pgstore's transaction, whatever happened to the BEGIN.
-    const version = sqlLiteral(file.version);
-    const check = `select case when current_setting(${sqlLiteral(MARK)}, true) is distinct from ${version} then ('pgstore: not in the migration''s transaction ' || coalesce(current_setting(${sqlLiteral(MARK)}, true), ''))::int end;`;
-    const firstBreak = section.indexOf('\n');
-    const firstLine = firstBreak === -1 ? section : section.slice(0, firstBreak);
-    const body = /\S/.test(firstLine) ? `${check}\n${section}` : `${check}${section}`;
-    const results = await Promise.allSettled([
-      sql.unsafe(`begin read write; ${settingsSql(settings, true)}; set local ${MARK} = ${version}`),
-      sql.unsafe(body),
-      sql.unsafe(guarded(bookkeeping, file)),
-      // Of an aborted transaction: a rollback. A COMMIT that fails (the connection lost, a
-      // deferred constraint) ends the transaction too: nothing is left open either way. The
-      // guard and COMMIT on another connection (a reconnect) find no mark: harmless.
-      sql.unsafe('commit'),
-    ]);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (!failed) return;
-    const sectionError = results[1].status === 'rejected' ? results[1].reason : undefined;
-    if (sectionError && Number(sectionError.position) > 0)
-      // A position in the section, as the caller sent it (without the check's prefix).
-      sectionError.position = String(Math.max(1, Number(sectionError.position) - (body.length - section.length)));
-    const guard = results[2]!;
-    // The file failed after a COMMIT or ROLLBACK of its own (the guard found no mark, where an
-    // aborted transaction would have refused it): say so, with the file's own error.
-    if (failed !== guard && guard.status === 'rejected' && guard.reason?.code === '2D000' && sqlState(failed.reason))
-      throw Object.assign(new Error(`${failed.reason.message}; ${guard.reason.message}`), {
-        code: '2D000',
-        position: failed.reason.position,
-      });
-    throw failed.reason;
+    const { error } = await runMigrationBatch(sql, table, [{ file, section }], direction, settings);
+    if (error !== undefined) throw error;
+    return;
   }
+  const bookkeeping = direction === 'up' ? recordSql(table, file) : forgetSql(table, file);
   // Outside a transaction, as dbmate runs it: the section, and only once it succeeded, the row.
   const set = sql.unsafe(settingsSql(settings, false));
   try {
