@@ -2,7 +2,7 @@
  * pgstore's own set, applied by pgstore itself (core/migrate/apply-direct.ts) rather than by
  * dbmate: its promises under a session killed at a random moment, and under concurrent runs.
  *
- * 1. Each round applies three files of the test's own (a history table of its own) on a
+ * 1. Each round applies four files of the test's own (a history table of its own) on a
  *    migration session made as `migrate up` makes it, while another connection terminates that
  *    session's backend after a random delay (up to a little more than a whole run takes). Then,
  *    from a third connection: a file's history row exists only with all of its objects (and
@@ -68,6 +68,16 @@ select pg_sleep(0.02);`,
     options: '',
     tables: { sd3a: 20, sd3b: 3 },
     pidTable: 'sd3b',
+  },
+  {
+    // With 0003, a run of transactional files: they go out pipelined (runMigrationBatch).
+    filename: '0004_fourth.sql',
+    up: `create table sd4 (x int, pid int default pg_backend_pid());
+insert into sd4 (x) select generate_series(1, 10);
+select pg_sleep(0.02);`,
+    options: '',
+    tables: { sd4: 10 },
+    pidTable: 'sd4',
   },
 ];
 const ALL_TABLES = FILES.flatMap((f) => Object.keys(f.tables));
