@@ -72,10 +72,10 @@ export function lintBeforeUp(
     return { beforeApply: undefined, settle: () => Promise.resolve() };
   let running: Promise<void> | undefined;
   return {
-    beforeApply: async (pending) => {
+    beforeApply: async (pending, run) => {
       const files = pending.filter((p) => p.set.name === 'app').flatMap((p) => p.files);
       if (files.length === 0) return; // nothing pending: the linter is not even loaded
-      if (options.strict) return lintAndWarn(out, files, true);
+      if (options.strict || run.strict) return lintAndWarn(out, files, true);
       running = lintAndWarn(out, files, false).catch((error: unknown) =>
         out.warn(
           `lint: ${error instanceof Error ? error.message : String(error)}; the pending migrations were not linted`,

@@ -116,6 +116,13 @@ describe('pgstore migrate lint', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/20200102000000_size\.sql:5 require-concurrent-index-creation/);
     expect((await db.sql`select to_regclass('public.widgets') as t`)[0]!.t).toBeNull();
+    // DBMATE_STRICT is --strict, for the lint too.
+    const byEnv = await runCliInProcess(['migrate', 'up', '--migrations-dir', dir], {
+      env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1', DBMATE_STRICT: 'true' }),
+    });
+    expect(byEnv.code).toBe(1);
+    expect(byEnv.stderr).toMatch(/--strict: lint found/);
+    expect((await db.sql`select to_regclass('public.widgets') as t`)[0]!.t).toBeNull();
     const applied = await run(['up', '--migrations-dir', dir]);
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stderr).toMatch(/changing-column-type/);

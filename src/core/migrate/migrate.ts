@@ -124,7 +124,10 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
           if (session.strict) checkStrict(set, before, pending);
           plans.push({ set, pending });
         }
-        await options.beforeApply?.(plans.map((p) => ({ set: p.set, files: p.pending })));
+        await options.beforeApply?.(
+          plans.map((p) => ({ set: p.set, files: p.pending })),
+          { strict: session.strict },
+        );
         const total = plans.reduce((n, p) => n + p.pending.length, 0);
         let done = 0;
         options.progress?.({ done, total });

@@ -53,7 +53,13 @@ export interface MigrateOptions extends CoreOptions {
   /** Keep trying while the server is unreachable (or DBMATE_WAIT, DBMATE_WAIT_TIMEOUT). */
   waitTimeoutSeconds?: number | undefined;
   /** `up`: called with each set's pending files once they are known, before any is applied (the lint pre-flight); throwing stops the run. */
-  beforeApply?: ((pending: Array<{ set: MigrationSet; files: MigrationFile[] }>) => Promise<void>) | undefined;
+  beforeApply?:
+    | ((
+        pending: Array<{ set: MigrationSet; files: MigrationFile[] }>,
+        /** strict: --strict or DBMATE_STRICT. */
+        run: { strict: boolean },
+      ) => Promise<void>)
+    | undefined;
   /**
    * Who applies the files: pgstore itself on its session (default), or the dbmate binary
    * (`--engine dbmate`, or PGSTORE_MIGRATE_ENGINE=dbmate).
