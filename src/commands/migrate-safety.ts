@@ -70,42 +70,51 @@ export function lintBeforeUp(
 ): { beforeApply: MigrateOptions['beforeApply']; settle(): Promise<void> } {
   if (options.lint === false || options.set === 'pgstore')
     return { beforeApply: undefined, settle: () => Promise.resolve() };
-  let running: Promise<void> | undefined;
+  let running: Promise<string[]> | undefined;
   return {
     beforeApply: async (pending, run) => {
       const files = pending.filter((p) => p.set.name === 'app').flatMap((p) => p.files);
       if (files.length === 0) return; // nothing pending: the linter is not even loaded
-      if (options.strict || run.strict) return lintAndWarn(out, files, true);
-      running = lintAndWarn(out, files, false).catch((error: unknown) =>
-        out.warn(
-          `lint: ${error instanceof Error ? error.message : String(error)}; the pending migrations were not linted`,
-        ),
-      );
+      if (options.strict || run.strict) {
+        for (const line of await lintWarnings(out, files, true)) out.warn(line);
+        return;
+      }
+      // Printed by settle(), once the progress output is done.
+      running = lintWarnings(out, files, false).catch((error: unknown) => [
+        `lint: ${error instanceof Error ? error.message : String(error)}; the pending migrations were not linted`,
+      ]);
     },
-    settle: () => running ?? Promise.resolve(),
+    settle: async () => {
+      const lines = (await running) ?? [];
+      running = undefined;
+      for (const line of lines) out.warn(line);
+    },
   };
 }
 
-async function lintAndWarn(
+/** The lint's warnings for the pending files (with `strict`, an error-level finding throws). */
+async function lintWarnings(
   out: Output,
   files: Parameters<NonNullable<MigrateOptions['beforeApply']>>[0][number]['files'],
   strict: boolean,
-): Promise<void> {
+): Promise<string[]> {
   const { preflightLint } = await import('../core/migrate/index.js');
   const result = await preflightLint(files, { strict });
-  if (result?.skipped) out.warn(result.skipped);
+  const lines: string[] = [];
+  if (result?.skipped) lines.push(result.skipped);
   if (result && !out.options.json) {
     // Only what blocks a live table is spelled out; the rest is a count (every finding, with
     // its alternative, is one `pgstore migrate lint` away).
     const findings = result.files.flatMap((file) => file.findings);
     // Printed as warnings: without --strict they do not stop the deploy (no "warning: … error").
     for (const f of findings.filter((x) => x.level === 'error'))
-      out.warn(`${f.file}:${f.line} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
+      lines.push(`${f.file}:${f.line} ${f.rule}: ${f.message} (instead: ${f.alternative})`);
     if (result.warnings > 0)
-      out.warn(
+      lines.push(
         `lint: ${plural(result.warnings, 'warning')} in pending migrations; \`pgstore migrate lint\` lists them`,
       );
   }
+  return lines;
 }
 
 export function lintCommand(ctx: CommandContext): Command {

@@ -24,7 +24,7 @@ describe('migrate up stopped', () => {
     writeFileSync(join(dir, '0003_slow.sql'), '-- migrate:up\nselect pg_sleep(20);\n-- migrate:down\n');
     const child = spawn(
       process.execPath,
-      [BIN, 'migrate', 'up', '--set', 'app', '--migrations-dir', dir, '--no-lint'],
+      [BIN, 'migrate', 'up', '--set', 'app', '--migrations-dir', dir, '--no-lint', '--engine', 'dbmate'],
       {
         env: cleanEnv({ DATABASE_URL: db.url, DBMATE_NO_DUMP_SCHEMA: '1' }),
         stdio: 'ignore',

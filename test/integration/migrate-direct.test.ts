@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runSetDirect, runsDirect } from '../../src/core/migrate/apply-direct.js';
+import { fileNeedingDbmate, runSetDirect, runsDirect } from '../../src/core/migrate/apply-direct.js';
 import type { ApplyReport } from '../../src/core/migrate/apply.js';
 import { diffSchema } from '../../src/core/migrate/diff.js';
 import { readMigrations } from '../../src/core/migrate/files.js';
@@ -300,26 +300,55 @@ function readMigrationsDir(): string {
 }
 
 describe('a file that ends the transaction pgstore runs it in', () => {
-  it('its own COMMIT then a failure: the version is not recorded (as dbmate would not)', async () => {
+  it('a COMMIT, END or ROLLBACK of its own is refused before anything runs (ROLLBACK TO a savepoint is fine)', async () => {
     const db = await emptyDatabase();
-    const dir = folder({ '0001_nested.sql': file('create table n1 (x int);\ncommit;\nselect * from nowhere;') });
+    const dir = folder({
+      '0001_first.sql': file('create table first (x int)'),
+      '0002_savepoint.sql': file('savepoint s;\ncreate table sp (x int);\nrollback to savepoint s;'),
+      '0003_nested.sql': file('create table n1 (x int);\ncommit;\nselect * from nowhere;'),
+      '0004_end.sql': file('create table n2 (x int);\nend;'),
+    });
     const error = await runDirect(db, dir).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MigrationFailedError);
-    expect(String((error as Error).message)).toMatch(/relation "nowhere" does not exist/);
-    // What ran before its COMMIT stays: the hint says so (not "rolled back as a whole").
-    expect((error as MigrationFailedError).hint).toMatch(
-      /with a COMMIT or ROLLBACK of its own: what ran before that stays/,
+    expect(String((error as Error).message)).toMatch(
+      /a statement ends the transaction its migration runs in: 0003_nested\.sql:3, 0004_end\.sql:3$/,
     );
-    expect(await relations(db, ['n1'])).toEqual(['n1']);
+    expect(await relations(db, ['first', 'sp', 'n1', 'n2'])).toEqual([]);
+    expect(await rows(db)).toEqual([]);
+    // The same statement in a transaction:false file is the file's own business, as under dbmate.
+    const alone = folder({ '0001_alone.sql': file('create table n3 (x int);\ncommit;', '', ' transaction:false') });
+    expect((await runDirect(db, alone)).applied).toEqual(['0001_alone.sql']);
+  });
+
+  it('a procedure that commits (server 2D000): rolled back as a whole, the hint says to mark the file transaction:false', async () => {
+    const db = await emptyDatabase();
+    await db.sql.unsafe('create procedure commits() language plpgsql as $$ begin commit; end $$');
+    const dir = folder({ '0001_call.sql': file('create table before_call (x int);\ncall commits();') });
+    const error = (await runDirect(db, dir).catch((e: unknown) => e)) as MigrationFailedError;
+    expect(error).toBeInstanceOf(MigrationFailedError);
+    expect(error.hint).toMatch(/rolled back as a whole .* mark the file `-- migrate:up transaction:false`/);
+    expect(await relations(db, ['before_call'])).toEqual([]);
     expect(await rows(db)).toEqual([]);
   });
 
-  it('its own COMMIT and no failure: refused, not recorded, and the hint says why', async () => {
+  it('a file that resets the role or all settings is run by dbmate, whose sessions start as the owner role', async () => {
     const db = await emptyDatabase();
-    const dir = folder({ '0001_nested.sql': file('create table n2 (x int);\ncommit;') });
-    const error = await runDirect(db, dir).catch((e: unknown) => e);
-    expect(String((error as Error).message)).toMatch(/ended the transaction pgstore runs it in/);
-    expect(await rows(db)).toEqual([]);
+    const dir = folder({
+      '0001_plain.sql': file('create table plain (x int)'),
+      '0002_reset.sql': file('set role none;\nreset role;\ncreate table after_reset (x int);'),
+    });
+    expect(fileNeedingDbmate(readMigrations(dir))?.filename).toBe('0002_reset.sql');
+    const logged: string[] = [];
+    const result = await migrateUp({
+      ...coreOptions(db.url),
+      set: 'app',
+      migrationsDir: dir,
+      log: (line) => logged.push(line),
+    });
+    expect(result.applied.map((m) => m.filename)).toEqual(['0001_plain.sql', '0002_reset.sql']);
+    expect(logged.join('\n')).toMatch(
+      /0002_reset\.sql resets the session's role or settings: the app set runs through dbmate/,
+    );
+    expect(await relations(db, ['plain', 'after_reset'])).toEqual(['after_reset', 'plain']);
   });
 });
 

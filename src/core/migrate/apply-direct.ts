@@ -70,7 +70,7 @@ export async function runSetDirect(
   const up = command === 'migrate';
   // Read (and checked) before any is run: what runs is what each row's checksum describes.
   const texts = files.map((file) => readFileSync(file.path, 'utf8'));
-  refuseCopyFromStdin(files, texts, up ? 'up' : 'down');
+  refuseUnrunnable(files, texts, up ? 'up' : 'down');
   const done: string[] = [];
   const outcome = () => (up ? { applied: done, rolledBack: [] } : { applied: [], rolledBack: done });
   const prepared = files.map((file, index) => {
@@ -179,22 +179,54 @@ export async function runSetDirect(
 }
 
 /**
- * COPY ... FROM STDIN waits for the client to send the rows, which no migration runner does
- * (dbmate's driver fails on it too): refused before anything runs, with where it is.
+ * Refused before anything runs, with where they are:
+ * - COPY ... FROM STDIN waits for the client to send the rows, which no migration runner does
+ *   (dbmate's driver fails on it too);
+ * - in a section that runs in a transaction, a statement that ends it (COMMIT, END, ROLLBACK,
+ *   ABORT, PREPARE TRANSACTION): what ran before it would stay without the file's row (dbmate
+ *   fails after it, or records the file half done). A savepoint's ROLLBACK TO is fine.
  */
-function refuseCopyFromStdin(files: MigrationFile[], texts: string[], direction: 'up' | 'down'): void {
-  const found: string[] = [];
+function refuseUnrunnable(files: MigrationFile[], texts: string[], direction: 'up' | 'down'): void {
+  const copies: string[] = [];
+  const enders: string[] = [];
   for (const [index, text] of texts.entries()) {
-    if (!/\bcopy\b[\s\S]*\bstdin\b/i.test(text)) continue;
-    const section = sectionInPlace(text, direction) ?? '';
-    for (const statement of statementsOf(section))
-      if (/^copy\b[\s\S]*\bfrom\s+stdin\b/i.test(statement.text))
-        found.push(`${files[index]!.filename}:${statement.line}`);
+    const file = files[index]!;
+    const transactional = direction === 'up' ? file.transactional : file.downTransactional;
+    const mayCopy = /\bcopy\b[\s\S]*\bstdin\b/i.test(text);
+    const mayEnd = transactional && /\b(commit|end|rollback|abort|prepare)\b/i.test(text);
+    if (!mayCopy && !mayEnd) continue;
+    for (const statement of statementsOf(sectionInPlace(text, direction) ?? '')) {
+      const where = `${file.filename}:${statement.line}`;
+      if (mayCopy && /^copy\b[\s\S]*\bfrom\s+stdin\b/i.test(statement.text)) copies.push(where);
+      if (
+        mayEnd &&
+        /^(commit|end|abort|rollback(?!\s+(work\s+|transaction\s+)?to\b)|prepare\s+transaction)\b/i.test(statement.text)
+      )
+        enders.push(where);
+    }
   }
-  if (found.length)
-    throw new UsageError(`COPY ... FROM STDIN cannot run in a migration: ${found.join(', ')}`, {
+  if (copies.length)
+    throw new UsageError(`COPY ... FROM STDIN cannot run in a migration: ${copies.join(', ')}`, {
       hint: 'Nothing was applied. Load the rows with INSERT ... VALUES, or COPY FROM a file the server can read.',
     });
+  if (enders.length)
+    throw new UsageError(`a statement ends the transaction its migration runs in: ${enders.join(', ')}`, {
+      hint: 'Nothing was applied. Remove it (the file already runs in a transaction), or mark the file `-- migrate:up transaction:false`.',
+    });
+}
+
+/**
+ * A file that resets the session's role or settings (RESET ROLE, SET ROLE NONE, RESET ALL,
+ * SESSION AUTHORIZATION) behaves as under dbmate only on a session whose defaults are the
+ * owner role and the timeouts: dbmate's, which gets them as startup options. pgstore's session
+ * switched role with SET ROLE, so such a set is run by dbmate. Returns the first such file.
+ */
+export function fileNeedingDbmate(files: MigrationFile[]): MigrationFile | undefined {
+  return files.find((file) =>
+    /^\s*(reset\s+(role|all|session\s+authorization)|set\s+role\s+(none|default)|set\s+session\s+authorization)\b/im.test(
+      readFileSync(file.path, 'utf8'),
+    ),
+  );
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

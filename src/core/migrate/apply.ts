@@ -7,7 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { describeTarget } from '../../db/config.js';
 import { MigrationFailedError } from '../../errors.js';
-import { dropIndexConcurrently, invalidIndexes, recordChecksums, withLockTimeout } from '../../store/admin/index.js';
+import {
+  dropIndexConcurrently,
+  ENDED_ITS_TRANSACTION,
+  invalidIndexes,
+  recordChecksums,
+  withLockTimeout,
+} from '../../store/admin/index.js';
 import { dbmateName } from '../../store/admin/index.js';
 import { type DbmateRun, runDbmate } from '../../tools/dbmate.js';
 import { type MigrationFile, sectionBody } from './files.js';
@@ -39,7 +45,7 @@ export const isLockTimeout = (error: string | undefined) => /lock timeout/i.test
 /** SQLSTATEs, where pgstore runs the file itself: lock_timeout, and statement_timeout (or a cancel). */
 export const LOCK_NOT_AVAILABLE = '55P03';
 export const QUERY_CANCELED = '57014';
-/** The guard of pgstore's own runs: the file ended pgstore's transaction itself. */
+/** The server's: a COMMIT where none may be (a procedure that commits, inside a transaction). */
 export const INVALID_TRANSACTION_TERMINATION = '2D000';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -236,13 +242,13 @@ export function failure(
   const lost =
     run.code !== undefined &&
     /^(CONNECTION_|57P0[123]|08|ECONNRESET$|EPIPE$|ETIMEDOUT$|ECONNREFUSED$|EHOSTUNREACH$|ENETUNREACH$)/.test(run.code);
-  const endedOurs = run.code === INVALID_TRANSACTION_TERMINATION;
+  const endedOurs = run.code === ENDED_ITS_TRANSACTION;
   let state: string;
   if (!file) state = 'check `pgstore migrate status`';
   else if (lost)
     state = `the connection was lost while ${file.filename} ran: whether it was ${up ? 'applied' : 'rolled back'} is not known here (a file that runs in a transaction is whole or not at all), check \`pgstore migrate status\`; ${before}`;
   else if (endedOurs)
-    state = `${file.filename} ended the transaction pgstore runs it in with a COMMIT or ROLLBACK of its own: what ran before that stays, and it is not recorded as ${up ? 'applied' : 'rolled back'}; ${before}`;
+    state = `${file.filename} ended the transaction pgstore runs it in with a COMMIT or ROLLBACK of its own: what ran before its COMMIT stays (a ROLLBACK discarded it), and it is not recorded as ${up ? 'applied' : 'rolled back'}; ${before}`;
   else if (up) {
     state = transactional
       ? `${file.filename} was rolled back as a whole (it runs in a transaction) and is not applied; ${before}`
@@ -261,11 +267,13 @@ export function failure(
       ? 'Check the server, then run the command again.'
       : endedOurs
         ? 'Remove BEGIN/COMMIT/ROLLBACK from the file (it already runs in a transaction), or mark it transaction:false.'
-        : run.code === QUERY_CANCELED
-          ? 'It was cancelled: it ran longer than --statement-timeout (raise it, or split the migration), or someone cancelled it (pg_cancel_backend).'
-          : /statement timeout/i.test(run.error ?? '')
-            ? 'It ran longer than --statement-timeout: raise it, or split the migration.'
-            : 'Fix the file and run the command again.';
+        : run.code === INVALID_TRANSACTION_TERMINATION
+          ? 'It commits (a procedure that COMMITs, say), which cannot happen inside the transaction the file runs in: mark the file `-- migrate:up transaction:false`.'
+          : run.code === QUERY_CANCELED
+            ? 'It was cancelled: it ran longer than --statement-timeout (raise it, or split the migration), or someone cancelled it (pg_cancel_backend).'
+            : /statement timeout/i.test(run.error ?? '')
+              ? 'It ran longer than --statement-timeout: raise it, or split the migration.'
+              : 'Fix the file and run the command again.';
   return new MigrationFailedError(
     `${what} failed ${up ? 'to apply' : 'to roll back'} on ${describeTarget(session.conn)}: ${error}`,
     {

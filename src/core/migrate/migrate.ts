@@ -21,7 +21,7 @@ import {
   qualified,
 } from '../../store/admin/index.js';
 import { type ApplyReport, dropLeftovers, runSet } from './apply.js';
-import { runSetDirect, runsDirect } from './apply-direct.js';
+import { fileNeedingDbmate, runSetDirect, runsDirect } from './apply-direct.js';
 import {
   appliedIn,
   historyTables,
@@ -141,7 +141,7 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
             ? (file: MigrationFile) =>
                 options.progress?.({ done: ++done, total, set: set.name, filename: file.filename })
             : undefined;
-          if (runsDirect(session, set))
+          if (runsDirect(session, set) && !handedToDbmate(pending, set, options))
             await runSetDirect(session, set, 'migrate', pending, options, report, onApplied, onEach);
           else await runSet(session, set, 'migrate', options, report, onApplied, onEach);
         }
@@ -230,7 +230,7 @@ export async function migrateDown(options: MigrateDownOptions): Promise<MigrateR
       };
       guardProduction(plan, options.forceProduction);
       await options.confirm?.(plan);
-      const direct = runsDirect(session, set);
+      const direct = runsDirect(session, set) && !handedToDbmate(files as MigrationFile[], set, options);
       // pgstore's own runs take the files in order (a failure names those rolled back before
       // it); dbmate rolls back the newest applied one per run.
       for (let i = 0; i < (direct ? 1 : victims.length); i++) {
@@ -263,6 +263,16 @@ export async function migrateDown(options: MigrateDownOptions): Promise<MigrateR
   } finally {
     await session.close();
   }
+}
+
+/** Whether a file among `files` makes dbmate run the set (fileNeedingDbmate); says so. */
+function handedToDbmate(files: MigrationFile[], set: MigrationSet, options: MigrateOptions): boolean {
+  const file = fileNeedingDbmate(files);
+  if (file)
+    options.log?.(
+      `${file.filename} resets the session's role or settings: the ${set.name} set runs through dbmate this time, whose sessions start as the owner role.`,
+    );
+  return file !== undefined;
 }
 
 function chooseVictims(applied: AppliedMigration[], options: MigrateDownOptions): AppliedMigration[] {

@@ -55,6 +55,9 @@ const forgetSql = (table: MigrationTable, file: DirectRunFile) =>
 /** Whether the server reported the error (a SQLSTATE, not the driver's CONNECTION_* code). */
 const sqlState = (error: { code?: string } | undefined) => /^[0-9A-Z]{5}$/.test(error?.code ?? '');
 
+/** The guard's SQLSTATE (pgstore's own): the file ended the transaction pgstore ran it in. */
+export const ENDED_ITS_TRANSACTION = 'PGSM1';
+
 /** The custom setting that marks pgstore's transaction (SET LOCAL: gone when it ends). */
 const MARK = 'pgstore.migration';
 
@@ -69,7 +72,7 @@ const guarded = (bookkeeping: string, file: DirectRunFile) => {
   return `do $pgstore$ begin
   if current_setting(${sqlLiteral(MARK)}, true) is distinct from ${version} then
     raise exception 'the migration ended the transaction pgstore runs it in (a COMMIT, ROLLBACK or RESET ALL of its own): its version is not recorded'
-      using errcode = '2D000', hint = 'Remove BEGIN/COMMIT/ROLLBACK from the file: it already runs in a transaction (or mark it transaction:false).';
+      using errcode = 'PGSM1', hint = 'Remove BEGIN/COMMIT/ROLLBACK from the file: it already runs in a transaction (or mark it transaction:false).';
   end if;
   ${bookkeeping};
 end $pgstore$`;
@@ -123,7 +126,9 @@ export async function runMigrationBatch(
       sql
         .unsafe(`begin read write; ${settingsSql(settings, true)}; set local ${MARK} = ${version}${previous}`)
         .execute(),
-      sql.unsafe(body).execute(),
+      // forEach: rows a section's SELECTs return are dropped as they come, as dbmate's driver
+      // drops them (a backfill's `select fn(id) from big` must not pile up in memory).
+      sql.unsafe(body).forEach(() => undefined),
       // After a failure above, the guard is refused (aborted) and COMMIT, skipped, stays unsent.
       sql.unsafe(`${guarded(bookkeeping, item.file)}; commit`).execute(),
     ];
@@ -156,9 +161,9 @@ function fileError(results: PromiseSettledResult<unknown>[], offset: number): un
   const guardError = rejected(2);
   // The file failed after a COMMIT or ROLLBACK of its own (the guard found no mark, where an
   // aborted transaction would have refused it): say so, with the file's own error.
-  if (sectionError && guardError?.code === '2D000' && sqlState(sectionError))
+  if (sectionError && guardError?.code === ENDED_ITS_TRANSACTION && sqlState(sectionError))
     return Object.assign(new Error(`${sectionError.message}; ${guardError.message}`), {
-      code: '2D000',
+      code: ENDED_ITS_TRANSACTION,
       position: sectionError.position,
     });
   return rejected(0) ?? sectionError ?? guardError;
@@ -185,9 +190,11 @@ export async function runMigrationSection(
   }
   const bookkeeping = direction === 'up' ? recordSql(table, file) : forgetSql(table, file);
   // Outside a transaction, as dbmate runs it: the section, and only once it succeeded, the row.
-  const set = sql.unsafe(settingsSql(settings, false));
+  // Sent in this order now (execute, forEach); awaited in turn below.
+  const set = sql.unsafe(settingsSql(settings, false)).execute();
   try {
-    const ran = sql.unsafe(section);
+    const ran = sql.unsafe(section).forEach(() => undefined); // its rows dropped, as above
+    ran.catch(() => undefined); // awaited below, after the settings
     await set;
     await ran;
     await sql.unsafe(bookkeeping);
