@@ -47,8 +47,9 @@ const columns = async (db: TestDatabase) =>
     >`select attname from pg_attribute where attrelid = 't'::regclass and attnum > 0 order by attnum`
   ).map((r) => r.attname);
 
-// Both engines: pgstore applying the files itself (the default) and the dbmate binary.
-describe.each(['pgstore', 'dbmate'])('migrate up --engine %s: lock timeouts with retry', (engine) => {
+// Both engines: pgstore applying the files itself (the default) and the dbmate binary. The
+// tests wait (lock timeouts, backoff) on databases of their own: they run at once.
+describe.concurrent.each(['pgstore', 'dbmate'])('migrate up --engine %s: lock timeouts with retry', (engine) => {
   const migrate = (db: TestDatabase, dir: string, ...args: string[]) =>
     migrateWith(db, dir, '--engine', engine, ...args);
 
