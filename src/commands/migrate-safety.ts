@@ -79,10 +79,14 @@ export function lintBeforeUp(
         for (const line of await lintWarnings(out, files, true)) out.warn(line);
         return;
       }
-      // Printed by settle(), once the progress output is done.
-      running = lintWarnings(out, files, false).catch((error: unknown) => [
-        `lint: ${error instanceof Error ? error.message : String(error)}; the pending migrations were not linted`,
-      ]);
+      // Printed by settle(), once the progress output is done. Started a turn of the event
+      // loop later: the migrations' queries go out first (reading and writing the files for
+      // squawk is synchronous work on this thread).
+      running = new Promise((resolve) => setImmediate(resolve))
+        .then(() => lintWarnings(out, files, false))
+        .catch((error: unknown) => [
+          `lint: ${error instanceof Error ? error.message : String(error)}; the pending migrations were not linted`,
+        ]);
     },
     settle: async () => {
       const lines = (await running) ?? [];
