@@ -332,23 +332,42 @@ describe('a file that ends the transaction pgstore runs it in', () => {
 
   it('a file that resets the role or all settings is run by dbmate, whose sessions start as the owner role', async () => {
     const db = await emptyDatabase();
-    const dir = folder({
-      '0001_plain.sql': file('create table plain (x int)'),
-      '0002_reset.sql': file('set role none;\nreset role;\ncreate table after_reset (x int);'),
-    });
-    expect(fileNeedingDbmate(readMigrations(dir))?.filename).toBe('0002_reset.sql');
-    const logged: string[] = [];
-    const result = await migrateUp({
-      ...coreOptions(db.url),
-      set: 'app',
-      migrationsDir: dir,
-      log: (line) => logged.push(line),
-    });
-    expect(result.applied.map((m) => m.filename)).toEqual(['0001_plain.sql', '0002_reset.sql']);
-    expect(logged.join('\n')).toMatch(
-      /0002_reset\.sql resets the session's role or settings: the app set runs through dbmate/,
-    );
-    expect(await relations(db, ['plain', 'after_reset'])).toEqual(['after_reset', 'plain']);
+    // The database belongs to a role of its own: migrations run as it (SET ROLE on pgstore's
+    // session, a startup option on dbmate's), so RESET ROLE must land on it, not on the login.
+    const owner = `${db.name}_own`;
+    await db.sql.unsafe(`create role "${owner}"; alter database "${db.name}" owner to "${owner}";
+      grant all on schema public to "${owner}"`);
+    try {
+      const dir = folder({
+        '0001_plain.sql': file('create table plain (x int)'),
+        '0002_reset.sql': file('set role none;\nreset role;\ncreate table after_reset (x int);'),
+      });
+      expect(fileNeedingDbmate(readMigrations(dir))?.filename).toBe('0002_reset.sql');
+      const logged: string[] = [];
+      const result = await migrateUp({
+        ...coreOptions(db.url),
+        set: 'app',
+        migrationsDir: dir,
+        log: (line) => logged.push(line),
+      });
+      expect(result.applied.map((m) => m.filename)).toEqual(['0001_plain.sql', '0002_reset.sql']);
+      expect(logged.join('\n')).toMatch(
+        /0002_reset\.sql resets the session's role or settings: the app set runs through dbmate/,
+      );
+      expect(await relations(db, ['plain', 'after_reset'])).toEqual(['after_reset', 'plain']);
+      const owners = await db.sql<{ relname: string; owner: string }[]>`
+        select relname, pg_get_userbyid(relowner) as owner from pg_class
+         where relname in ('plain', 'after_reset') order by relname`;
+      expect(owners).toEqual([
+        { relname: 'after_reset', owner },
+        { relname: 'plain', owner },
+      ]);
+    } finally {
+      // The role is the cluster's: its objects (the database included) go back to the test's user.
+      await db.sql.unsafe(
+        `reassign owned by "${owner}" to current_user; drop owned by "${owner}"; drop role "${owner}"`,
+      );
+    }
   });
 });
 
