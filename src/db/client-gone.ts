@@ -9,10 +9,16 @@
 import type { Queryable } from '../types/sql.js';
 
 /**
- * Sets client_connection_check_interval to `intervalMs` for the rest of the transaction `tx`
- * (for the session when `tx` is not in one); a no-op on servers before PostgreSQL 14.
+ * The statement that sets client_connection_check_interval to `intervalMs` for the rest of the
+ * transaction (`local`; for the session when none is open) or for the session; it does nothing
+ * on servers before PostgreSQL 14. Text, so that it can go in a query with others.
  */
-export async function endWorkWhenClientGone(tx: Queryable, intervalMs = 1000): Promise<void> {
-  await tx`select set_config('client_connection_check_interval', ${String(intervalMs)}, true)
+export function clientGoneCheckSql(intervalMs: number, local = true): string {
+  return `select set_config('client_connection_check_interval', '${Math.max(0, Math.round(intervalMs))}', ${local})
     where current_setting('server_version_num')::int >= 140000`;
+}
+
+/** Sets client_connection_check_interval for the rest of the transaction `tx` (clientGoneCheckSql). */
+export async function endWorkWhenClientGone(tx: Queryable, intervalMs = 1000): Promise<void> {
+  await tx.unsafe(clientGoneCheckSql(intervalMs));
 }

@@ -14,9 +14,8 @@
  * with backoff, and the invalid index of a failed CREATE INDEX CONCURRENTLY dropped. A lock
  * timeout is known by its SQLSTATE (55P03), whatever the server's language.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { runMigrationBatch, runMigrationSection } from '../../store/admin/index.js';
+import { runMigrationAlone, runMigrationBatch } from '../../store/admin/index.js';
 import {
   type ApplyReport,
   backOff,
@@ -26,7 +25,7 @@ import {
   failure,
   LOCK_NOT_AVAILABLE,
 } from './apply.js';
-import type { MigrationFile } from './files.js';
+import { fileChecksum, type MigrationFile } from './files.js';
 import type { MigrationSet } from './sets.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, type MigrateOptions, type MigrationSession } from './session.js';
 import { sectionInPlace, sqlErrorText, statementsOf } from '../sql-statements.js';
@@ -51,6 +50,8 @@ export function runsDirect(
  * Applies `files` (`migrate`, oldest first) or rolls them back (`rollback`, in the order given)
  * one at a time, each on its own (a failure stops the run; those before it stay). Returns the
  * file names done; throws MigrationFailedError naming the file, its set and the database's state.
+ * Returns undefined, having run nothing, when a file needs dbmate (fileNeedingDbmate): the
+ * caller runs the set through dbmate instead.
  */
 export async function runSetDirect(
   session: MigrationSession,
@@ -61,7 +62,7 @@ export async function runSetDirect(
   report: ApplyReport,
   onApplied: (files: MigrationFile[]) => Promise<void>,
   onEach?: (file: MigrationFile) => void,
-): Promise<{ applied: string[]; rolledBack: string[] }> {
+): Promise<{ applied: string[]; rolledBack: string[] } | undefined> {
   const retries = options.retries ?? DEFAULT_RETRIES;
   const settings = {
     lockTimeoutMs: options.pgLockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
@@ -69,7 +70,14 @@ export async function runSetDirect(
   };
   const up = command === 'migrate';
   // Read (and checked) before any is run: what runs is what each row's checksum describes.
-  const texts = files.map((file) => readFileSync(file.path, 'utf8'));
+  const texts = files.map(readText);
+  const resetting = fileNeedingDbmate(files, texts);
+  if (resetting) {
+    options.log?.(
+      `${resetting.filename} resets the session's role or settings: the ${set.name} set runs through dbmate this time, whose sessions start as the owner role.`,
+    );
+    return undefined;
+  }
   refuseUnrunnable(files, texts, up ? 'up' : 'down');
   const done: string[] = [];
   const outcome = () => (up ? { applied: done, rolledBack: [] } : { applied: [], rolledBack: done });
@@ -77,7 +85,7 @@ export async function runSetDirect(
     const text = texts[index]!;
     return {
       file,
-      row: { version: file.version, filename: file.filename, sha256: sha256(text) },
+      row: { version: file.version, filename: file.filename, sha256: fileChecksum(text) },
       section: sectionInPlace(text, up ? 'up' : 'down') ?? '',
       transactional: up ? file.transactional : file.downTransactional,
       attempts: 0,
@@ -162,7 +170,7 @@ export async function runSetDirect(
         }
       }
       try {
-        await runMigrationSection(session.sql, set.table, row, section, up ? 'up' : 'down', false, settings);
+        await runMigrationAlone(session.sql, set.table, row, section, up ? 'up' : 'down', settings);
         return;
       } catch (error) {
         lastError = error;
@@ -219,14 +227,18 @@ function refuseUnrunnable(files: MigrationFile[], texts: string[], direction: 'u
  * A file that resets the session's role or settings (RESET ROLE, SET ROLE NONE, RESET ALL,
  * SESSION AUTHORIZATION) behaves as under dbmate only on a session whose defaults are the
  * owner role and the timeouts: dbmate's, which gets them as startup options. pgstore's session
- * switched role with SET ROLE, so such a set is run by dbmate. Returns the first such file.
+ * switched role with SET ROLE, so such a set is run by dbmate. Returns the first such file
+ * (`texts`: the files' texts, when read already).
  */
-export function fileNeedingDbmate(files: MigrationFile[]): MigrationFile | undefined {
-  return files.find((file) =>
+export function fileNeedingDbmate(
+  files: MigrationFile[],
+  texts: string[] = files.map(readText),
+): MigrationFile | undefined {
+  return files.find((_, index) =>
     /^\s*(reset\s+(role|all|session\s+authorization)|set\s+role\s+(none|default)|set\s+session\s+authorization)\b/im.test(
-      readFileSync(file.path, 'utf8'),
+      texts[index]!,
     ),
   );
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const readText = (file: MigrationFile) => readFileSync(file.path, 'utf8');

@@ -260,24 +260,27 @@ export function failure(
   }
   if (invalidLeft.length)
     state += `; the invalid index(es) ${invalidLeft.join(', ')} left by CREATE INDEX CONCURRENTLY could not be dropped: drop them with DROP INDEX CONCURRENTLY before running again`;
-  const timedOut = run.code ? run.code === LOCK_NOT_AVAILABLE : isLockTimeout(run.error);
-  const advice = timedOut
-    ? `It could not get its lock within lock_timeout${retried ? ` (tried ${retried + 1} times)` : ''}: find the blocking session (pg_stat_activity), or raise --lock-timeout / --retries.`
-    : lost
-      ? 'Check the server, then run the command again.'
-      : endedOurs
-        ? 'Remove BEGIN/COMMIT/ROLLBACK from the file (it already runs in a transaction), or mark it transaction:false.'
-        : run.code === INVALID_TRANSACTION_TERMINATION
-          ? 'It commits (a procedure that COMMITs, say), which cannot happen inside the transaction the file runs in: mark the file `-- migrate:up transaction:false`.'
-          : run.code === QUERY_CANCELED
-            ? 'It was cancelled: it ran longer than --statement-timeout (raise it, or split the migration), or someone cancelled it (pg_cancel_backend).'
-            : /statement timeout/i.test(run.error ?? '')
-              ? 'It ran longer than --statement-timeout: raise it, or split the migration.'
-              : 'Fix the file and run the command again.';
+  const advice = adviceFor(run, { lost, endedOurs, retried });
   return new MigrationFailedError(
     `${what} failed ${up ? 'to apply' : 'to roll back'} on ${describeTarget(session.conn)}: ${error}`,
     {
       hint: `Database state: ${state}. ${advice}`,
     },
   );
+}
+
+/** What to do about a failed migration, by what stopped it. */
+function adviceFor(run: FailedRun, seen: { lost: boolean; endedOurs: boolean; retried: number }): string {
+  if (run.code ? run.code === LOCK_NOT_AVAILABLE : isLockTimeout(run.error))
+    return `It could not get its lock within lock_timeout${seen.retried ? ` (tried ${seen.retried + 1} times)` : ''}: find the blocking session (pg_stat_activity), or raise --lock-timeout / --retries.`;
+  if (seen.lost) return 'Check the server, then run the command again.';
+  if (seen.endedOurs)
+    return 'Remove BEGIN/COMMIT/ROLLBACK from the file (it already runs in a transaction), or mark it transaction:false.';
+  if (run.code === INVALID_TRANSACTION_TERMINATION)
+    return 'It commits (a procedure that COMMITs, say), which cannot happen inside the transaction the file runs in: mark the file `-- migrate:up transaction:false`.';
+  if (run.code === QUERY_CANCELED)
+    return 'It was cancelled: it ran longer than --statement-timeout (raise it, or split the migration), or someone cancelled it (pg_cancel_backend).';
+  if (/statement timeout/i.test(run.error ?? ''))
+    return 'It ran longer than --statement-timeout: raise it, or split the migration.';
+  return 'Fix the file and run the command again.';
 }

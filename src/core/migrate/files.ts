@@ -116,12 +116,15 @@ function readOne(
     name,
     filename,
     path,
-    sha256: createHash('sha256').update(text).digest('hex'),
+    sha256: fileChecksum(text),
     transactional: !/transaction:false/.test(ups[0]?.[2] ?? ''),
     downTransactional: !/transaction:false/.test(downs[0]?.[2] ?? ''),
     hasDown: downs.length === 1 && sectionBody(text, 'down').trim() !== '',
   };
 }
+
+/** A migration file's checksum, as its history row keeps it: the sha256 of its text. */
+export const fileChecksum = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** The SQL of one section of a migration file. */
 export function sectionBody(text: string, section: 'up' | 'down'): string {

@@ -21,7 +21,7 @@ import {
   qualified,
 } from '../../store/admin/index.js';
 import { type ApplyReport, dropLeftovers, runSet } from './apply.js';
-import { fileNeedingDbmate, runSetDirect, runsDirect } from './apply-direct.js';
+import { runSetDirect, runsDirect } from './apply-direct.js';
 import {
   appliedIn,
   historyTables,
@@ -141,9 +141,10 @@ export async function migrateUp(options: MigrateOptions): Promise<MigrateResult>
             ? (file: MigrationFile) =>
                 options.progress?.({ done: ++done, total, set: set.name, filename: file.filename })
             : undefined;
-          if (runsDirect(session, set) && !handedToDbmate(pending, set, options))
-            await runSetDirect(session, set, 'migrate', pending, options, report, onApplied, onEach);
-          else await runSet(session, set, 'migrate', options, report, onApplied, onEach);
+          const direct =
+            runsDirect(session, set) &&
+            (await runSetDirect(session, set, 'migrate', pending, options, report, onApplied, onEach));
+          if (!direct) await runSet(session, set, 'migrate', options, report, onApplied, onEach);
         }
         return moved;
       },
@@ -230,26 +231,29 @@ export async function migrateDown(options: MigrateDownOptions): Promise<MigrateR
       };
       guardProduction(plan, options.forceProduction);
       await options.confirm?.(plan);
-      const direct = runsDirect(session, set) && !handedToDbmate(files as MigrationFile[], set, options);
-      // pgstore's own runs take the files in order (a failure names those rolled back before
-      // it); dbmate rolls back the newest applied one per run.
-      for (let i = 0; i < (direct ? 1 : victims.length); i++) {
-        const run = direct
-          ? await runSetDirect(
-              session,
-              set,
-              'rollback',
-              files as MigrationFile[],
-              options,
-              report,
-              async () => undefined,
-            )
-          : await runSet(session, set, 'rollback', options, report, async () => undefined);
+      const collect = (run: { rolledBack: string[] }) => {
         for (const name of run.rolledBack) {
           const file = set.files.find((f) => f.filename === name);
           if (file) rolledBack.push(ref(set, file));
         }
-      }
+      };
+      // pgstore's own runs take the files in order (a failure names those rolled back before
+      // it); dbmate rolls back the newest applied one per run.
+      const direct =
+        runsDirect(session, set) &&
+        (await runSetDirect(
+          session,
+          set,
+          'rollback',
+          files as MigrationFile[],
+          options,
+          report,
+          async () => undefined,
+        ));
+      if (direct) collect(direct);
+      else
+        for (let i = 0; i < victims.length; i++)
+          collect(await runSet(session, set, 'rollback', options, report, async () => undefined));
       return moved;
     });
     return {
@@ -263,16 +267,6 @@ export async function migrateDown(options: MigrateDownOptions): Promise<MigrateR
   } finally {
     await session.close();
   }
-}
-
-/** Whether a file among `files` makes dbmate run the set (fileNeedingDbmate); says so. */
-function handedToDbmate(files: MigrationFile[], set: MigrationSet, options: MigrateOptions): boolean {
-  const file = fileNeedingDbmate(files);
-  if (file)
-    options.log?.(
-      `${file.filename} resets the session's role or settings: the ${set.name} set runs through dbmate this time, whose sessions start as the owner role.`,
-    );
-  return file !== undefined;
 }
 
 function chooseVictims(applied: AppliedMigration[], options: MigrateDownOptions): AppliedMigration[] {

@@ -165,14 +165,14 @@ export async function openMigrationSession(
   // waits for good on the dead one (postgres.js can strand a query sent as its connection
   // closes: https://github.com/porsager/postgres/issues/1097, /issues/1199); each fails as a
   // lost connection instead.
-  const session = { pool: undefined as Db | undefined, closing: false };
+  const held = { pool: undefined as Db | undefined, closing: false };
   const connecting = connectPool(target, {
     max: 1,
     fetchTypes: false,
     log: options.log,
     closeIdle: false,
     onclose: () => {
-      if (!session.closing) session.pool?.end({ timeout: 0 }).catch(() => undefined);
+      if (!held.closing) held.pool?.end({ timeout: 0 }).catch(() => undefined);
     },
     prove: async (db, server) => {
       if (!early) {
@@ -197,7 +197,7 @@ export async function openMigrationSession(
   connecting.catch(() => undefined); // awaited below, after the files
   await filesRead;
   const { sql, conn, proof } = await connecting;
-  session.pool = sql;
+  held.pool = sql;
   try {
     const facts = proof!.facts;
     let role: string | undefined;
@@ -238,7 +238,7 @@ export async function openMigrationSession(
       // Every query is answered by then (the lock's release among them): the Terminate goes
       // out and the socket is let go without waiting for the server to close its end.
       close: () => {
-        session.closing = true;
+        held.closing = true;
         return endPromptly(sql);
       },
     };

@@ -11,6 +11,7 @@
  * nothing of the file stays. The section is sent as a simple query, as dbmate sends it, so
  * several statements run in it.
  */
+import { clientGoneCheckSql } from '../../db/client-gone.js';
 import { sqlLiteral } from '../../db/literal.js';
 import type { Db } from '../../db/pool.js';
 import { type MigrationTable, qualified } from './migration-log.js';
@@ -39,9 +40,7 @@ function settingsSql(settings: DirectRunSettings, local: boolean): string {
   const parts = [`${scope} lock_timeout = ${Math.max(0, Math.round(settings.lockTimeoutMs))}`];
   if (settings.statementTimeoutMs !== undefined)
     parts.push(`${scope} statement_timeout = ${Math.max(0, Math.round(settings.statementTimeoutMs))}`);
-  parts.push(
-    `select set_config('client_connection_check_interval', '1000', ${local}) where current_setting('server_version_num')::int >= 140000`,
-  );
+  parts.push(clientGoneCheckSql(1000, local));
   return parts.join('; ');
 }
 
@@ -54,6 +53,14 @@ const forgetSql = (table: MigrationTable, file: DirectRunFile) =>
 
 /** Whether the server reported the error (a SQLSTATE, not the driver's CONNECTION_* code). */
 const sqlState = (error: { code?: string } | undefined) => /^[0-9A-Z]{5}$/.test(error?.code ?? '');
+
+/**
+ * A statement that fails with `message` when `condition` holds, without plpgsql: a cast of the
+ * message to int. The text is not a constant (the mark appended, empty or not), or the
+ * planner would fold the cast and raise whatever the condition.
+ */
+const refuseWhen = (condition: string, message: string) =>
+  `select case when ${condition} then (${sqlLiteral(`pgstore: ${message} `)} || coalesce(current_setting(${sqlLiteral(MARK)}, true), ''))::int end`;
 
 /** The guard's SQLSTATE (pgstore's own): the file ended the transaction pgstore ran it in. */
 export const ENDED_ITS_TRANSACTION = 'PGSM1';
@@ -105,17 +112,18 @@ export async function runMigrationBatch(
     const version = sqlLiteral(item.file.version);
     const before = index > 0 ? items[index - 1]!.file.version : undefined;
     // The previous file's row, as its run leaves it (present after `up`, gone after `down`).
-    // (The error's text is not a constant: the planner would fold a constant cast, and raise.)
     const previous =
       before === undefined
         ? ''
-        : `; select case when ${direction === 'up' ? 'not ' : ''}exists (select from ${qualified(table)} where version = ${sqlLiteral(before)})
-             then ('pgstore: the migration before this one did not complete: ' || ${sqlLiteral(before)} || repeat(' ', (random() * 0)::int))::int end`;
+        : `; ${refuseWhen(
+            `${direction === 'up' ? 'not ' : ''}exists (select from ${qualified(table)} where version = ${sqlLiteral(before)})`,
+            `the migration before this one did not complete: ${before}`,
+          )}`;
     // BEGIN READ WRITE, as dbmate's driver sends it: a database whose
     // default_transaction_read_only is on migrates all the same. The section's query starts
     // with a check that the mark is set (on its first line, blank in a section in place: line
     // numbers stay the file's): the section never runs outside its file's transaction.
-    const check = `select case when current_setting(${sqlLiteral(MARK)}, true) is distinct from ${version} then ('pgstore: not in the migration''s transaction ' || coalesce(current_setting(${sqlLiteral(MARK)}, true), ''))::int end;`;
+    const check = `${refuseWhen(`current_setting(${sqlLiteral(MARK)}, true) is distinct from ${version}`, "not in the migration's transaction")};`;
     const firstBreak = item.section.indexOf('\n');
     const firstLine = firstBreak === -1 ? item.section : item.section.slice(0, firstBreak);
     const body = /\S/.test(firstLine) ? `${check}\n${item.section}` : `${check}${item.section}`;
@@ -170,26 +178,19 @@ function fileError(results: PromiseSettledResult<unknown>[], offset: number): un
 }
 
 /**
- * Runs `section` (the up or down SQL) and records (`up`) or forgets (`down`) the file's
- * version. Rejects with the section's own error when it fails; then nothing was recorded, and
- * a transactional section left nothing behind.
+ * Runs a `transaction:false` section (the up or down SQL) as dbmate runs it, outside a
+ * transaction: the settings, the section, and only once it succeeded, the row recorded (`up`)
+ * or forgotten (`down`). Rejects with the section's own error; then nothing was recorded.
  */
-export async function runMigrationSection(
+export async function runMigrationAlone(
   sql: Db,
   table: MigrationTable,
   file: DirectRunFile,
   section: string,
   direction: 'up' | 'down',
-  transactional: boolean,
   settings: DirectRunSettings,
 ): Promise<void> {
-  if (transactional) {
-    const { error } = await runMigrationBatch(sql, table, [{ file, section }], direction, settings);
-    if (error !== undefined) throw error;
-    return;
-  }
   const bookkeeping = direction === 'up' ? recordSql(table, file) : forgetSql(table, file);
-  // Outside a transaction, as dbmate runs it: the section, and only once it succeeded, the row.
   // Sent in this order now (execute, forEach); awaited in turn below.
   const set = sql.unsafe(settingsSql(settings, false)).execute();
   try {
@@ -200,10 +201,7 @@ export async function runMigrationSection(
     await sql.unsafe(bookkeeping);
   } finally {
     await sql
-      .unsafe(
-        `reset lock_timeout; reset statement_timeout;
-         select set_config('client_connection_check_interval', '0', false) where current_setting('server_version_num')::int >= 140000`,
-      )
+      .unsafe(`reset lock_timeout; reset statement_timeout; ${clientGoneCheckSql(0, false)}`)
       .catch(() => undefined);
   }
 }
